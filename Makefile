@@ -1,0 +1,82 @@
+# tend: plain GNU make + pkg-config.
+#   make                 build ./tend (release)
+#   make test            build and run every test (unit, integration)
+#   make MODE=asan test  the same under AddressSanitizer + UBSan
+#   make demo            build and run the demo
+#   make format          reformat the C sources; make format-check checks them
+#   make bench           run the benchmarks (writes docs/benchmarks.md data)
+MODE ?= release
+BUILD := build/$(MODE)
+PKGS := sqlite3 libcjson libmicrohttpd libxxhash
+
+CC ?= cc
+WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow \
+        -Wformat=2 -Wvla -Wno-unused-parameter -Wno-format-truncation
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g -Isrc $(WARN)
+ifeq ($(MODE),asan)
+OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else ifeq ($(MODE),release)
+OPT := -O2
+else
+$(error MODE must be release or asan)
+endif
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS)) -lcsv -lpthread -lm
+ALL_CFLAGS = $(BASE_CFLAGS) $(OPT) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(OPT) $(LDFLAGS)
+
+LIB_SRC := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TEND := $(BUILD)/tend
+
+.PHONY: all deps test unit integration demo bench format format-check clean
+all: deps $(TEND)
+ifeq ($(MODE),release)
+	@ln -sf $(TEND) tend
+endif
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC    $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libtend.a: $(LIB_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(TEND): $(BUILD)/src/cli/main.o $(BUILD)/libtend.a
+	@echo "  LINK  $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtend.a
+	@mkdir -p $(dir $@)
+	@echo "  TEST  $@"
+	@$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(BUILD)/libtend.a \
+	    $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+test: all $(UNIT_BIN)
+	@TEND=$(CURDIR)/$(TEND) BUILD=$(CURDIR)/$(BUILD) MODE=$(MODE) tests/run
+
+demo: all
+	@scripts/demo
+
+bench: all
+	@scripts/install-deps bench
+	@TEND=$(CURDIR)/$(TEND) bench/run
+
+format:
+	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h)
+
+format-check:
+	clang-format --dry-run --Werror $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h)
+
+clean:
+	rm -rf build tend
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/cli/main.d

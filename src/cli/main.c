@@ -1,0 +1,68 @@
+/* main.c: the tend binary: dispatches to a subcommand (see cli.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"import", cmd_import, "import Segment JSONL files and an accounts CSV"},
+    {"accounts", cmd_accounts, "list accounts with their traits, members and events"},
+    {"status", cmd_status, "count everything in the database, quarantine included"},
+    {"serve", cmd_serve, "run the Segment-compatible HTTP ingest API"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "tend: early warning for customer success teams\n\n"
+               "Usage: tend COMMAND [OPTIONS]\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nEvery command takes --db PATH (default ./%s) and --help.\n"
+               "Run `tend COMMAND --help` for its options. Documentation: docs/ in the "
+               "source tree.\n",
+            DEFAULT_DB);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "tend %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see tend %s --help)\n", cmd);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+int cli_open_store(const char *path, struct store **out) {
+    char err[STORE_ERR_BYTES];
+    if (store_open(path, out, err)) {
+        fprintf(stderr, "tend: %s\n", err);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "tend: unknown command \"%s\"\n\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}

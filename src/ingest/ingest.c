@@ -1,0 +1,652 @@
+/* ingest.c: the ingest pipeline (see ingest.h).
+ *
+ * Hot path: a track event with context.groupId of a known account costs two
+ * hash look-ups (account, event name) and one insert. Everything that touches
+ * more (traits, memberships, quarantine) happens on identify and group calls,
+ * which are rare next to track events.
+ *
+ * Caches map external ids to internal ids and users to their memberships. They
+ * are only an optimisation of the store's answers, so they are dropped
+ * whenever they could be stale: after a rollback (ids may not exist any more),
+ * when another process committed (store_begin tells), and when they outgrow
+ * INGEST_CACHE_MAX entries (memory stays flat on any input). */
+#include "ingest/ingest.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "util/datetime.h"
+#include "util/mem.h"
+
+#define INGEST_CACHE_MAX 1000000
+
+struct id_entry {
+    char *key;
+    int64_t id;
+    UT_hash_handle hh;
+};
+
+struct user_entry {
+    char *key; /* "u:" + userId or "a:" + anonymousId */
+    int64_t id;
+    bool loaded; /* memberships below are current */
+    struct store_membership *m;
+    size_t n;
+    UT_hash_handle hh;
+};
+
+struct count_entry {
+    int64_t account_id;
+    int64_t n;
+    UT_hash_handle hh;
+};
+
+struct ingest {
+    struct store *store;
+    struct id_entry *accounts;
+    struct id_entry *names;
+    struct user_entry *users;
+    size_t cached;
+    struct count_entry *account_events; /* this transaction's per-account counts */
+    int64_t kind_events[EV_ALIAS + 1];  /* this transaction's per-kind counts */
+    struct ingest_totals tx;            /* this transaction */
+    struct ingest_totals total;         /* committed */
+};
+
+struct ingest *ingest_new(struct store *s) {
+    struct ingest *ig = xcalloc(1, sizeof *ig);
+    ig->store = s;
+    return ig;
+}
+
+static void free_ids(struct id_entry **h) {
+    struct id_entry *e, *tmp;
+    HASH_ITER(hh, *h, e, tmp) {
+        HASH_DEL(*h, e);
+        free(e->key);
+        free(e);
+    }
+}
+
+static void drop_caches(struct ingest *ig) {
+    free_ids(&ig->accounts);
+    free_ids(&ig->names);
+    struct user_entry *u, *tmp;
+    HASH_ITER(hh, ig->users, u, tmp) {
+        HASH_DEL(ig->users, u);
+        free(u->key);
+        free(u->m);
+        free(u);
+    }
+    ig->cached = 0;
+}
+
+static void forget_tx(struct ingest *ig) {
+    struct count_entry *c, *tmp;
+    HASH_ITER(hh, ig->account_events, c, tmp) {
+        HASH_DEL(ig->account_events, c);
+        free(c);
+    }
+    memset(ig->kind_events, 0, sizeof ig->kind_events);
+    memset(&ig->tx, 0, sizeof ig->tx);
+}
+
+void ingest_free(struct ingest *ig) {
+    if (!ig)
+        return;
+    store_rollback(ig->store);
+    forget_tx(ig);
+    drop_caches(ig);
+    free(ig);
+}
+
+enum tend_err ingest_begin(struct ingest *ig) {
+    bool changed = false;
+    enum tend_err err = store_begin(ig->store, &changed);
+    if (!err && (changed || ig->cached > INGEST_CACHE_MAX))
+        drop_caches(ig);
+    return err;
+}
+
+/* Writes this transaction's counts into the store. */
+static enum tend_err flush_counts(struct ingest *ig) {
+    enum tend_err err;
+    struct count_entry *c, *tmp;
+    HASH_ITER(hh, ig->account_events, c, tmp) {
+        if ((err = store_account_count_events(ig->store, c->account_id, c->n)))
+            return err;
+    }
+    for (int k = 0; k <= EV_ALIAS; k++) {
+        if (!ig->kind_events[k])
+            continue;
+        char name[64];
+        snprintf(name, sizeof name, "events.%s", vocab_kind_key((enum event_kind)k));
+        if ((err = store_counter_add(ig->store, name, ig->kind_events[k])))
+            return err;
+    }
+    const struct {
+        const char *name;
+        int64_t n;
+    } totals[] = {
+        {"messages.accepted", ig->tx.accepted},     {"messages.duplicates", ig->tx.duplicates},
+        {"messages.quarantined", ig->tx.quarantined}, {"messages.attached", ig->tx.attached},
+        {"messages.rejected", ig->tx.rejected},
+    };
+    for (size_t i = 0; i < sizeof totals / sizeof totals[0]; i++) {
+        if (totals[i].n && (err = store_counter_add(ig->store, totals[i].name, totals[i].n)))
+            return err;
+    }
+    return TEND_OK;
+}
+
+enum tend_err ingest_commit(struct ingest *ig) {
+    enum tend_err err = flush_counts(ig);
+    if (!err)
+        err = store_commit(ig->store);
+    if (err) {
+        ingest_rollback(ig);
+        return err;
+    }
+    ig->total.accepted += ig->tx.accepted;
+    ig->total.duplicates += ig->tx.duplicates;
+    ig->total.quarantined += ig->tx.quarantined;
+    ig->total.attached += ig->tx.attached;
+    ig->total.rejected += ig->tx.rejected;
+    forget_tx(ig);
+    return TEND_OK;
+}
+
+void ingest_rollback(struct ingest *ig) {
+    store_rollback(ig->store);
+    forget_tx(ig);
+    drop_caches(ig);
+}
+
+void ingest_count_rejected(struct ingest *ig, int64_t n) {
+    ig->tx.rejected += n;
+}
+
+struct ingest_totals ingest_totals(const struct ingest *ig) {
+    return ig->total;
+}
+
+/* ---- cached look-ups ------------------------------------------------------ */
+
+static void cache_id(struct ingest *ig, struct id_entry **h, const char *key, int64_t id) {
+    struct id_entry *e = xmalloc(sizeof *e);
+    e->key = xstrdup(key);
+    e->id = id;
+    HASH_ADD_KEYPTR(hh, *h, e->key, strlen(e->key), e);
+    ig->cached++;
+}
+
+/* The id of a known account, or TEND_ERR_NOTFOUND. */
+static enum tend_err account_find(struct ingest *ig, const char *ext, int64_t *id) {
+    struct id_entry *e;
+    HASH_FIND_STR(ig->accounts, ext, e);
+    if (e) {
+        *id = e->id;
+        return TEND_OK;
+    }
+    enum tend_err err = store_account_find(ig->store, ext, id);
+    if (!err)
+        cache_id(ig, &ig->accounts, ext, *id);
+    return err;
+}
+
+static enum tend_err account_ensure(struct ingest *ig, const char *ext, int64_t ts_ms,
+                                    int64_t *id, bool *created) {
+    enum tend_err err = account_find(ig, ext, id);
+    if (err != TEND_ERR_NOTFOUND) {
+        *created = false;
+        return err;
+    }
+    err = store_account_ensure(ig->store, ext, ts_ms, id, created);
+    if (!err)
+        cache_id(ig, &ig->accounts, ext, *id);
+    return err;
+}
+
+static enum tend_err name_ensure(struct ingest *ig, const char *name, int64_t *id) {
+    struct id_entry *e;
+    HASH_FIND_STR(ig->names, name, e);
+    if (e) {
+        *id = e->id;
+        return TEND_OK;
+    }
+    enum tend_err err = store_name_ensure(ig->store, name, id);
+    if (!err)
+        cache_id(ig, &ig->names, name, *id);
+    return err;
+}
+
+/* The cache entry of the message's user, created in the store if new. */
+static enum tend_err user_of(struct ingest *ig, const struct seg_msg *m, struct user_entry **out) {
+    bool anonymous = m->user_id == NULL;
+    const char *ext = anonymous ? m->anonymous_id : m->user_id;
+    size_t len = strlen(ext);
+    char stack[128];
+    char *key = len + 3 <= sizeof stack ? stack : xmalloc(len + 3);
+    key[0] = anonymous ? 'a' : 'u';
+    key[1] = ':';
+    memcpy(key + 2, ext, len + 1);
+    struct user_entry *u;
+    enum tend_err err = TEND_OK;
+    HASH_FIND_STR(ig->users, key, u);
+    if (!u) {
+        int64_t id;
+        err = store_user_ensure(ig->store, ext, anonymous, m->ts_ms, &id);
+        if (!err) {
+            u = xcalloc(1, sizeof *u);
+            u->key = xstrdup(key);
+            u->id = id;
+            HASH_ADD_KEYPTR(hh, ig->users, u->key, strlen(u->key), u);
+            ig->cached++;
+        }
+    }
+    if (key != stack)
+        free(key);
+    if (!err)
+        *out = u;
+    return err;
+}
+
+static struct user_entry *user_by_id(struct ingest *ig, int64_t id) {
+    struct user_entry *u, *tmp;
+    HASH_ITER(hh, ig->users, u, tmp) {
+        if (u->id == id)
+            return u;
+    }
+    return NULL;
+}
+
+/* Counts the accounts the user belongs to at ts_ms (memberships not ended by
+ * then; one that starts later counts too, so a group call that arrives after
+ * the user's first events resolves them). *account is set when *n == 1. */
+static enum tend_err user_accounts_at(struct ingest *ig, struct user_entry *u, int64_t ts_ms,
+                                      int64_t *account, int *n) {
+    if (!u->loaded) {
+        free(u->m);
+        u->m = NULL;
+        enum tend_err err = store_user_memberships(ig->store, u->id, &u->m, &u->n);
+        if (err)
+            return err;
+        u->loaded = true;
+    }
+    int count = 0;
+    int64_t found = 0;
+    for (size_t i = 0; i < u->n; i++) {
+        if (u->m[i].end_ms <= ts_ms || u->m[i].account_id == found)
+            continue;
+        found = u->m[i].account_id;
+        count++;
+    }
+    *n = count;
+    *account = count == 1 ? found : 0;
+    return TEND_OK;
+}
+
+static void memberships_changed(struct ingest *ig, int64_t user_id) {
+    struct user_entry *u = user_by_id(ig, user_id);
+    if (u)
+        u->loaded = false;
+}
+
+/* ---- effects -------------------------------------------------------------- */
+
+static void count_account_event(struct ingest *ig, int64_t account_id) {
+    struct count_entry *c;
+    HASH_FIND(hh, ig->account_events, &account_id, sizeof account_id, c);
+    if (!c) {
+        c = xcalloc(1, sizeof *c);
+        c->account_id = account_id;
+        HASH_ADD(hh, ig->account_events, account_id, sizeof c->account_id, c);
+    }
+    c->n++;
+}
+
+/* What an event attached to an account does beyond being stored. */
+static enum tend_err apply_attached(struct ingest *ig, int kind, int64_t account_id,
+                                    int64_t user_id, int64_t ts_ms) {
+    count_account_event(ig, account_id);
+    if (kind == EV_USER_REMOVED && user_id) {
+        bool ended;
+        enum tend_err err = store_membership_end(ig->store, account_id, user_id, ts_ms, &ended);
+        if (err)
+            return err;
+        if (ended)
+            memberships_changed(ig, user_id);
+    }
+    return TEND_OK;
+}
+
+/* Attaches the events that waited for the account external_id. */
+static enum tend_err attach_account(struct ingest *ig, const char *external_id,
+                                    int64_t account_id) {
+    struct store_pending *p;
+    size_t n;
+    enum tend_err err = store_quarantine_by_account(ig->store, external_id, &p, &n);
+    for (size_t i = 0; !err && i < n; i++) {
+        err = store_quarantine_attach(ig->store, &p[i], account_id);
+        if (!err)
+            err = apply_attached(ig, p[i].kind, account_id, p[i].user_id, p[i].ts_ms);
+        if (!err)
+            ig->tx.attached++;
+    }
+    if (!err)
+        free(p);
+    return err;
+}
+
+/* Attaches the events of user u that waited for a membership and now have
+ * exactly one account. */
+static enum tend_err attach_user(struct ingest *ig, struct user_entry *u) {
+    struct store_pending *p;
+    size_t n;
+    enum tend_err err = store_quarantine_by_user(ig->store, u->id, &p, &n);
+    if (err)
+        return err;
+    for (size_t i = 0; !err && i < n; i++) {
+        int64_t account;
+        int count;
+        err = user_accounts_at(ig, u, p[i].ts_ms, &account, &count);
+        if (err || count != 1)
+            continue;
+        err = store_quarantine_attach(ig->store, &p[i], account);
+        if (!err)
+            err = apply_attached(ig, p[i].kind, account, u->id, p[i].ts_ms);
+        if (!err)
+            ig->tx.attached++;
+    }
+    free(p);
+    return err;
+}
+
+/* ---- traits --------------------------------------------------------------- */
+
+static void collect_trait(void *arg, const char *key, const char *value_json) {
+    cJSON *obj = arg;
+    cJSON *v = cJSON_Parse(value_json);
+    cJSON_AddItemToObject(obj, key, v ? v : cJSON_CreateNull());
+}
+
+/* Merges traits into the entity's stored traits; returns the merged object
+ * (caller deletes) in *merged. */
+static enum tend_err merge_traits(struct ingest *ig, enum store_entity entity, int64_t id,
+                                  const cJSON *traits, int64_t ts_ms, cJSON **merged) {
+    const cJSON *kv;
+    enum tend_err err;
+    cJSON_ArrayForEach(kv, traits) {
+        if (!kv->string)
+            continue;
+        char *v = cJSON_PrintUnformatted(kv);
+        err = store_trait_merge(ig->store, entity, id, kv->string, v, ts_ms);
+        cJSON_free(v);
+        if (err)
+            return err;
+    }
+    cJSON *obj = cJSON_CreateObject();
+    err = store_traits_each(ig->store, entity, id, collect_trait, obj);
+    if (err) {
+        cJSON_Delete(obj);
+        return err;
+    }
+    *merged = obj;
+    return TEND_OK;
+}
+
+static const char *trait_string(const cJSON *t, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, key);
+    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
+}
+
+static bool trait_number(const cJSON *t, const char *key, double *out) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, key);
+    if (cJSON_IsNumber(v)) {
+        *out = v->valuedouble;
+        return true;
+    }
+    if (cJSON_IsString(v) && v->valuestring[0]) {
+        char *end;
+        double x = strtod(v->valuestring, &end);
+        if (!*end) {
+            *out = x;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Sets the typed account columns from the merged traits object t. */
+static enum tend_err account_set_fields(struct ingest *ig, int64_t id, const cJSON *t) {
+    struct store_account_fields f;
+    memset(&f, 0, sizeof f);
+    f.name = trait_string(t, "name");
+    f.plan = trait_string(t, "plan");
+    f.has_mrr = trait_number(t, "mrr", &f.mrr);
+    double seats;
+    f.has_seats = trait_number(t, "seats", &seats);
+    f.seats = (int64_t)seats;
+    char renewal[16];
+    const char *rd = trait_string(t, "renewal_date");
+    int64_t ms;
+    if (rd && dt_parse_instant(rd, strlen(rd), &ms)) {
+        dt_format_date(dt_day_of_ms(ms), renewal);
+        f.renewal_date = renewal;
+    }
+    f.csm_email = trait_string(t, "csm_email");
+    f.csm_slack = trait_string(t, "csm_slack");
+    f.segment = trait_string(t, "segment");
+    f.created_at = trait_string(t, "created_at");
+    char *products = NULL;
+    const cJSON *pp = cJSON_GetObjectItemCaseSensitive(t, "premium_products");
+    if (cJSON_IsArray(pp))
+        f.premium_products = products = cJSON_PrintUnformatted(pp);
+    char *all = cJSON_PrintUnformatted(t);
+    enum tend_err err = store_account_set_fields(ig->store, id, &f, all);
+    cJSON_free(all);
+    cJSON_free(products);
+    return err;
+}
+
+static enum tend_err user_set_fields(struct ingest *ig, int64_t id, const cJSON *t) {
+    char *all = cJSON_PrintUnformatted(t);
+    enum tend_err err =
+        store_user_set_fields(ig->store, id, trait_string(t, "email"), trait_string(t, "name"),
+                              trait_string(t, "title"), all);
+    cJSON_free(all);
+    return err;
+}
+
+/* Merges account traits and attaches what waited for a new account. */
+static enum tend_err account_update(struct ingest *ig, const char *ext, int64_t id, bool created,
+                                    const cJSON *traits, int64_t ts_ms) {
+    enum tend_err err = TEND_OK;
+    if (traits && cJSON_GetArraySize(traits) > 0) {
+        cJSON *merged;
+        err = merge_traits(ig, STORE_ACCOUNT, id, traits, ts_ms, &merged);
+        if (err)
+            return err;
+        err = account_set_fields(ig, id, merged);
+        cJSON_Delete(merged);
+    }
+    if (!err && created)
+        err = attach_account(ig, ext, id);
+    return err;
+}
+
+enum tend_err ingest_account_traits(struct ingest *ig, const char *external_id, cJSON *traits,
+                                    int64_t ts_ms, char *err) {
+    enum tend_err e = segment_check_account_traits(traits, "", err);
+    if (e)
+        return e;
+    int64_t id;
+    bool created;
+    if ((e = account_ensure(ig, external_id, ts_ms, &id, &created)))
+        return e;
+    return account_update(ig, external_id, id, created, traits, ts_ms);
+}
+
+/* ---- messages ------------------------------------------------------------- */
+
+/* Fills the stored form of m (props is malloced: the caller frees it). */
+static void event_of(const struct seg_msg *m, struct store_event *ev, char **props) {
+    memset(ev, 0, sizeof *ev);
+    ev->key_ts_ms = m->key_ts_ms;
+    ev->key_hash = m->key_hash;
+    ev->ts_ms = m->ts_ms;
+    ev->kind = m->kind;
+    ev->subject = m->subject;
+    ev->detail = m->detail;
+    ev->num = m->num;
+    ev->has_num = m->has_num;
+    ev->day = m->day;
+    ev->has_day = m->has_day;
+    const cJSON *body = m->properties ? m->properties : m->traits;
+    if (m->type == SEG_ALIAS)
+        ev->subject = m->previous_id;
+    *props = body && body->child ? cJSON_PrintUnformatted(body) : NULL;
+    ev->props = *props;
+}
+
+static enum tend_err put(struct ingest *ig, const struct store_event *ev,
+                         enum ingest_outcome *outcome) {
+    bool inserted;
+    enum tend_err err = store_event_put(ig->store, ev, &inserted);
+    if (err)
+        return err;
+    if (!inserted) {
+        ig->tx.duplicates++;
+        *outcome = INGEST_DUPLICATE;
+        return TEND_OK;
+    }
+    ig->kind_events[ev->kind]++;
+    *outcome = INGEST_ACCEPTED;
+    return TEND_OK;
+}
+
+/* track, page, screen: resolve the account, store, quarantine or apply. */
+static enum tend_err ingest_activity(struct ingest *ig, const struct seg_msg *m,
+                                     struct user_entry *u, struct store_event *ev,
+                                     enum ingest_outcome *outcome) {
+    const char *named = m->group_id ? m->group_id : m->account_hint;
+    const char *reason = NULL;
+    enum tend_err err;
+    if (named) {
+        err = account_find(ig, named, &ev->account_id);
+        if (err == TEND_ERR_NOTFOUND)
+            reason = "unknown account";
+        else if (err)
+            return err;
+    } else {
+        int n;
+        if ((err = user_accounts_at(ig, u, m->ts_ms, &ev->account_id, &n)))
+            return err;
+        if (n == 0)
+            reason = "user belongs to no account";
+        else if (n > 1)
+            reason = "user belongs to several accounts";
+    }
+    if (m->event && (err = name_ensure(ig, m->event, &ev->name_id)))
+        return err;
+    if ((err = put(ig, ev, outcome)) || *outcome == INGEST_DUPLICATE)
+        return err;
+    if (reason) {
+        ig->tx.quarantined++;
+        *outcome = INGEST_QUARANTINED;
+        return store_quarantine_put(ig->store, ev, named, reason);
+    }
+    ig->tx.accepted++;
+    return apply_attached(ig, ev->kind, ev->account_id, ev->user_id, ev->ts_ms);
+}
+
+static enum tend_err ingest_identify(struct ingest *ig, const struct seg_msg *m,
+                                     struct user_entry *u, struct store_event *ev,
+                                     enum ingest_outcome *outcome) {
+    bool created = false;
+    enum tend_err err;
+    if (m->company_id &&
+        (err = account_ensure(ig, m->company_id, m->ts_ms, &ev->account_id, &created)))
+        return err;
+    if ((err = put(ig, ev, outcome)) || *outcome == INGEST_DUPLICATE)
+        return err;
+    ig->tx.accepted++;
+    if (m->traits && cJSON_GetArraySize(m->traits) > 0) {
+        cJSON *merged;
+        if ((err = merge_traits(ig, STORE_USER, u->id, m->traits, m->ts_ms, &merged)))
+            return err;
+        err = user_set_fields(ig, u->id, merged);
+        cJSON_Delete(merged);
+        if (err)
+            return err;
+    }
+    if (!ev->account_id)
+        return TEND_OK;
+    count_account_event(ig, ev->account_id);
+    bool started;
+    if ((err = store_membership_start(ig->store, ev->account_id, u->id, m->ts_ms, &started)))
+        return err;
+    if (created && (err = attach_account(ig, m->company_id, ev->account_id)))
+        return err;
+    if (started) {
+        u->loaded = false;
+        err = attach_user(ig, u);
+    }
+    return err;
+}
+
+static enum tend_err ingest_group(struct ingest *ig, const struct seg_msg *m,
+                                  struct user_entry *u, struct store_event *ev,
+                                  enum ingest_outcome *outcome) {
+    bool created;
+    enum tend_err err = account_ensure(ig, m->group_id, m->ts_ms, &ev->account_id, &created);
+    if (err)
+        return err;
+    if ((err = put(ig, ev, outcome)) || *outcome == INGEST_DUPLICATE)
+        return err;
+    ig->tx.accepted++;
+    count_account_event(ig, ev->account_id);
+    if ((err = account_update(ig, m->group_id, ev->account_id, created, m->traits, m->ts_ms)))
+        return err;
+    bool started;
+    if ((err = store_membership_start(ig->store, ev->account_id, u->id, m->ts_ms, &started)))
+        return err;
+    if (started) {
+        u->loaded = false;
+        err = attach_user(ig, u);
+    }
+    return err;
+}
+
+enum tend_err ingest_message(struct ingest *ig, const struct seg_msg *m,
+                             enum ingest_outcome *outcome) {
+    struct user_entry *u;
+    enum tend_err err = user_of(ig, m, &u);
+    if (err)
+        return err;
+    struct store_event ev;
+    char *props;
+    event_of(m, &ev, &props);
+    ev.user_id = u->id;
+    switch (m->type) {
+    case SEG_TRACK:
+    case SEG_PAGE:
+    case SEG_SCREEN:
+        err = ingest_activity(ig, m, u, &ev, outcome);
+        break;
+    case SEG_IDENTIFY:
+        err = ingest_identify(ig, m, u, &ev, outcome);
+        break;
+    case SEG_GROUP:
+        err = ingest_group(ig, m, u, &ev, outcome);
+        break;
+    case SEG_ALIAS:
+        err = put(ig, &ev, outcome);
+        if (!err && *outcome == INGEST_ACCEPTED)
+            ig->tx.accepted++;
+        break;
+    }
+    cJSON_free(props);
+    return err;
+}

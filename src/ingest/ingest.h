@@ -1,0 +1,70 @@
+/* ingest.h: from validated Segment messages to stored facts (SPEC 1).
+ *
+ * ingest_message() takes one struct seg_msg (see segment.h) and does what the
+ * spec says a message means: deduplicates it by its key, resolves its account
+ * (context.groupId, then properties.account_id, then the one account its user
+ * belongs to), stores it, merges traits, starts and ends memberships, and puts
+ * the events it cannot resolve in quarantine, attaching earlier quarantined
+ * events as soon as a group or identify call resolves them.
+ *
+ * It is the single writer's view of the store: it caches ids and memberships
+ * in memory (bounded, dropped whenever another process changed the database),
+ * and it counts what it did in the open transaction so the counters commit
+ * with the data. Callers own the transaction: ingest_begin(), any number of
+ * ingest_message(), ingest_commit(). Not thread-safe: one thread uses it. */
+#ifndef TEND_INGEST_INGEST_H
+#define TEND_INGEST_INGEST_H
+
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "ingest/segment.h"
+#include "store/store.h"
+
+struct ingest;
+
+enum ingest_outcome {
+    INGEST_ACCEPTED,    /* stored and attached to its account (or needs none) */
+    INGEST_DUPLICATE,   /* a message with this key was stored before: ignored */
+    INGEST_QUARANTINED, /* stored, waiting for its account */
+};
+
+/* Totals since ingest_open(), updated at each commit. */
+struct ingest_totals {
+    int64_t accepted;
+    int64_t duplicates;
+    int64_t quarantined;
+    int64_t attached; /* earlier quarantined events attached */
+    int64_t rejected;
+};
+
+/* Creates an ingest writer on s (borrowed: s must outlive it). */
+struct ingest *ingest_new(struct store *s);
+/* Frees it; accepts NULL. Rolls back an open transaction. */
+void ingest_free(struct ingest *ig);
+
+enum tend_err ingest_begin(struct ingest *ig);
+/* Writes the transaction's counters and commits durably. */
+enum tend_err ingest_commit(struct ingest *ig);
+/* Rolls back and forgets the transaction's counts and caches. */
+void ingest_rollback(struct ingest *ig);
+
+/* Applies one message inside the open transaction; *outcome says what became of
+ * it. Fails only on a store error (the transaction must then be rolled back). */
+enum tend_err ingest_message(struct ingest *ig, const struct seg_msg *m,
+                             enum ingest_outcome *outcome);
+
+/* Applies account traits that do not come from a group call (the accounts CSV
+ * of `tend import --accounts`): like a group call for external_id without a
+ * user, traits at ts_ms. traits is a cJSON object; it is validated like a group
+ * call's (err, SEG_ERR_BYTES, gets the reason for TEND_ERR_INVALID). */
+enum tend_err ingest_account_traits(struct ingest *ig, const char *external_id, cJSON *traits,
+                                    int64_t ts_ms, char *err);
+
+/* Counts n rejected messages in the open transaction. */
+void ingest_count_rejected(struct ingest *ig, int64_t n);
+
+/* Totals of committed work since ingest_new(). */
+struct ingest_totals ingest_totals(const struct ingest *ig);
+
+#endif

@@ -1,0 +1,491 @@
+/* segment.c: Segment message validation (see segment.h).
+ *
+ * Ids may arrive as strings or as integral numbers (some Segment libraries pass
+ * numeric user ids through); numbers are rewritten in the tree as their decimal
+ * string, so the rest of tend only ever sees strings. */
+#include "ingest/segment.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "util/datetime.h"
+
+static enum tend_err fail(char *err, enum tend_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum tend_err fail(char *err, enum tend_err code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, SEG_ERR_BYTES, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* Describes a JSON value for an error message: "\"abc\"", "12", "an object". */
+static const char *describe(const cJSON *v, char *out, size_t n) {
+    if (!v)
+        return "nothing";
+    if (cJSON_IsString(v)) {
+        const char *s = v->valuestring;
+        size_t len = strlen(s);
+        snprintf(out, n, "\"%.*s%s\"", len > 40 ? 40 : (int)len, s, len > 40 ? "..." : "");
+        return out;
+    }
+    if (cJSON_IsNumber(v)) {
+        snprintf(out, n, "%.17g", v->valuedouble);
+        return out;
+    }
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v) ? "true" : "false";
+    if (cJSON_IsNull(v))
+        return "null";
+    if (cJSON_IsArray(v))
+        return "an array";
+    return "an object";
+}
+
+/* Reads an id-like field (string, or integral number rewritten as a string).
+ * Sets *out to NULL when absent (or null); fails when required and absent. */
+static enum tend_err get_id(cJSON *obj, const char *key, const char *path, bool required,
+                            const char **out, char *err) {
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char d[64];
+    if (!v || cJSON_IsNull(v)) {
+        if (required)
+            return fail(err, TEND_ERR_INVALID, "%s: is required", path);
+        *out = NULL;
+        return TEND_OK;
+    }
+    if (cJSON_IsNumber(v)) {
+        double x = v->valuedouble;
+        if (x != floor(x) || fabs(x) > 9007199254740992.0)
+            return fail(err, TEND_ERR_INVALID, "%s: must be a string or an integer, got %s", path,
+                        describe(v, d, sizeof d));
+        char num[32];
+        snprintf(num, sizeof num, "%.0f", x);
+        cJSON *s = cJSON_CreateString(num);
+        cJSON_ReplaceItemViaPointer(obj, v, s);
+        v = s;
+    }
+    if (!cJSON_IsString(v))
+        return fail(err, TEND_ERR_INVALID, "%s: must be a string, got %s", path,
+                    describe(v, d, sizeof d));
+    size_t len = strlen(v->valuestring);
+    if (len == 0) {
+        if (required)
+            return fail(err, TEND_ERR_INVALID, "%s: must not be empty", path);
+        *out = NULL;
+        return TEND_OK;
+    }
+    if (len > SEG_MAX_ID_BYTES)
+        return fail(err, TEND_ERR_INVALID, "%s: is %zu bytes, over the limit of %d", path, len,
+                    SEG_MAX_ID_BYTES);
+    *out = v->valuestring;
+    return TEND_OK;
+}
+
+/* Reads an optional string field; NULL when absent or null. */
+static enum tend_err get_string(cJSON *obj, const char *key, const char *path, bool required,
+                                const char **out, char *err) {
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char d[64];
+    if (!v || cJSON_IsNull(v)) {
+        if (required)
+            return fail(err, TEND_ERR_INVALID, "%s: is required", path);
+        *out = NULL;
+        return TEND_OK;
+    }
+    if (!cJSON_IsString(v))
+        return fail(err, TEND_ERR_INVALID, "%s: must be a string, got %s", path,
+                    describe(v, d, sizeof d));
+    if (required && !v->valuestring[0])
+        return fail(err, TEND_ERR_INVALID, "%s: must not be empty", path);
+    *out = v->valuestring;
+    return TEND_OK;
+}
+
+/* Reads an optional object field; NULL when absent or null. */
+static enum tend_err get_object(cJSON *obj, const char *key, cJSON **out, char *err) {
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char d[64];
+    if (!v || cJSON_IsNull(v)) {
+        *out = NULL;
+        return TEND_OK;
+    }
+    if (!cJSON_IsObject(v))
+        return fail(err, TEND_ERR_INVALID, "%s: must be an object, got %s", key,
+                    describe(v, d, sizeof d));
+    *out = v;
+    return TEND_OK;
+}
+
+/* Reads a number field within [lo, hi]; integral when integral is set. */
+static enum tend_err get_number(cJSON *obj, const char *key, const char *path, bool required,
+                                double lo, double hi, bool integral, double *out, bool *has,
+                                char *err) {
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char d[64];
+    if (!v || cJSON_IsNull(v)) {
+        if (required)
+            return fail(err, TEND_ERR_INVALID, "%s: is required", path);
+        *has = false;
+        return TEND_OK;
+    }
+    double x;
+    if (cJSON_IsNumber(v)) {
+        x = v->valuedouble;
+    } else if (cJSON_IsString(v) && v->valuestring[0]) {
+        /* Numbers written as strings ("49.90") are common in billing exports. */
+        char *end;
+        x = strtod(v->valuestring, &end);
+        if (*end || !isfinite(x))
+            goto bad;
+    } else {
+        goto bad;
+    }
+    if (x < lo || x > hi || (integral && x != floor(x)))
+        goto bad;
+    *out = x;
+    *has = true;
+    return TEND_OK;
+bad:
+    if (integral)
+        return fail(err, TEND_ERR_INVALID, "%s: must be an integer from %.0f to %.0f, got %s",
+                    path, lo, hi, describe(v, d, sizeof d));
+    return fail(err, TEND_ERR_INVALID, "%s: must be a number from %g to %g, got %s", path, lo,
+                hi, describe(v, d, sizeof d));
+}
+
+/* Reads a YYYY-MM-DD date field (a full ISO instant is accepted: its UTC date). */
+static enum tend_err get_date(cJSON *obj, const char *key, const char *path, bool required,
+                              int32_t *out, bool *has, char *err) {
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    char d[64];
+    if (!v || cJSON_IsNull(v)) {
+        if (required)
+            return fail(err, TEND_ERR_INVALID, "%s: is required", path);
+        *has = false;
+        return TEND_OK;
+    }
+    int64_t ms;
+    if (!cJSON_IsString(v) ||
+        !dt_parse_instant(v->valuestring, strlen(v->valuestring), &ms))
+        return fail(err, TEND_ERR_INVALID, "%s: must be a date YYYY-MM-DD, got %s", path,
+                    describe(v, d, sizeof d));
+    *out = dt_day_of_ms(ms);
+    *has = true;
+    return TEND_OK;
+}
+
+/* Extracts and checks the facts of a meaningful track event (docs/events.md). */
+static enum tend_err parse_facts(struct seg_msg *m, char *err) {
+    cJSON *p = m->properties;
+    cJSON empty = {0};
+    empty.type = cJSON_Object;
+    if (!p)
+        p = &empty;
+    enum tend_err e = TEND_OK;
+    switch (m->kind) {
+    case EV_FEATURE:
+        e = get_string(p, "product", "properties.product", false, &m->subject, err);
+        break;
+    case EV_NPS:
+        e = get_number(p, "score", "properties.score", true, 0, 10, true, &m->num, &m->has_num,
+                       err);
+        break;
+    case EV_TICKET_OPENED:
+    case EV_TICKET_CLOSED:
+        e = get_id(p, "ticket_id", "properties.ticket_id", true, &m->subject, err);
+        if (!e)
+            e = get_id(p, "priority", "properties.priority", false, &m->detail, err);
+        break;
+    case EV_INVOICE_ISSUED:
+        e = get_id(p, "invoice_id", "properties.invoice_id", true, &m->subject, err);
+        if (!e)
+            e = get_number(p, "amount", "properties.amount", true, 0, 1e15, false, &m->num,
+                           &m->has_num, err);
+        if (!e)
+            e = get_date(p, "due_date", "properties.due_date", true, &m->day, &m->has_day, err);
+        break;
+    case EV_INVOICE_PAID:
+    case EV_PAYMENT_FAILED:
+        e = get_id(p, "invoice_id", "properties.invoice_id", true, &m->subject, err);
+        break;
+    case EV_CARD_UPDATED: {
+        double mon, year;
+        bool has;
+        e = get_number(p, "card_exp_month", "properties.card_exp_month", true, 1, 12, true, &mon,
+                       &has, err);
+        if (!e)
+            e = get_number(p, "card_exp_year", "properties.card_exp_year", true, 0, 9999, true,
+                           &year, &has, err);
+        if (e)
+            break;
+        if (year < 100) /* two-digit years, as printed on cards */
+            year += 2000;
+        if (year < 1970)
+            return fail(err, TEND_ERR_INVALID,
+                        "properties.card_exp_year: must be a year like 2027, got %.0f", year);
+        int y = (int)year, mo = (int)mon;
+        m->day = dt_days_from_civil(y, mo, dt_days_in_month(y, mo));
+        m->has_day = true;
+        m->num = y * 100 + mo;
+        m->has_num = true;
+        break;
+    }
+    case EV_OUTREACH_SENT:
+    case EV_OUTREACH_REPLIED:
+        e = get_string(p, "channel", "properties.channel", false, &m->subject, err);
+        break;
+    case EV_GOAL_SET:
+        e = get_id(p, "goal_id", "properties.goal_id", true, &m->subject, err);
+        if (!e)
+            e = get_string(p, "feature", "properties.feature", true, &m->detail, err);
+        if (!e)
+            e = get_date(p, "due_date", "properties.due_date", true, &m->day, &m->has_day, err);
+        break;
+    case EV_MILESTONE_DUE:
+        e = get_id(p, "milestone", "properties.milestone", true, &m->subject, err);
+        if (!e)
+            e = get_date(p, "due_date", "properties.due_date", true, &m->day, &m->has_day, err);
+        break;
+    case EV_MILESTONE_DONE:
+        e = get_id(p, "milestone", "properties.milestone", true, &m->subject, err);
+        break;
+    case EV_RENEWED:
+    case EV_CHURNED:
+        e = get_number(p, "arr", "properties.arr", false, 0, 1e15, false, &m->num, &m->has_num,
+                       err);
+        if (!e)
+            e = get_string(p, "reason", "properties.reason", false, &m->detail, err);
+        break;
+    default:
+        break;
+    }
+    return e;
+}
+
+enum tend_err segment_check_account_traits(cJSON *traits, const char *prefix, char *err) {
+    static const char *const strings[] = {"name",    "plan",      "csm_email",
+                                          "csm_slack", "segment", "created_at"};
+    char path[96], d[64];
+    const char *str;
+    double x;
+    bool has;
+    int32_t day;
+    enum tend_err e;
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        snprintf(path, sizeof path, "%s%s", prefix, strings[i]);
+        if ((e = get_string(traits, strings[i], path, false, &str, err)))
+            return e;
+    }
+    snprintf(path, sizeof path, "%smrr", prefix);
+    if ((e = get_number(traits, "mrr", path, false, 0, 1e15, false, &x, &has, err)))
+        return e;
+    snprintf(path, sizeof path, "%sseats", prefix);
+    if ((e = get_number(traits, "seats", path, false, 0, 1e9, true, &x, &has, err)))
+        return e;
+    snprintf(path, sizeof path, "%srenewal_date", prefix);
+    if ((e = get_date(traits, "renewal_date", path, false, &day, &has, err)))
+        return e;
+    cJSON *pp = cJSON_GetObjectItemCaseSensitive(traits, "premium_products");
+    if (pp && !cJSON_IsNull(pp)) {
+        bool ok = cJSON_IsArray(pp);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, pp) {
+            if (!cJSON_IsString(it))
+                ok = false;
+        }
+        if (!ok)
+            return fail(err, TEND_ERR_INVALID,
+                        "%spremium_products: must be an array of product keys (strings), got %s",
+                        prefix, describe(pp, d, sizeof d));
+    }
+    return TEND_OK;
+}
+
+static const char *const type_names[] = {"track", "identify", "group", "page", "screen", "alias"};
+
+const char *segment_type_name(enum seg_type type) {
+    return type_names[type];
+}
+
+/* Adds to dst every member of src whose key dst does not have. */
+static void merge_missing(cJSON *dst, const cJSON *src) {
+    const cJSON *kv;
+    cJSON_ArrayForEach(kv, src) {
+        if (kv->string && !cJSON_GetObjectItemCaseSensitive(dst, kv->string))
+            cJSON_AddItemToObject(dst, kv->string, cJSON_Duplicate(kv, true));
+    }
+}
+
+/* The company id an identify's traits carry: company.id, company_id or
+ * accountExternalId, first found. */
+static enum tend_err parse_company(struct seg_msg *m, char *err) {
+    cJSON *t = m->traits;
+    m->company_id = NULL;
+    if (!t)
+        return TEND_OK;
+    cJSON *company = cJSON_GetObjectItemCaseSensitive(t, "company");
+    enum tend_err e;
+    if (cJSON_IsObject(company)) {
+        e = get_id(company, "id", "traits.company.id", false, &m->company_id, err);
+        if (e || m->company_id)
+            return e;
+    }
+    e = get_id(t, "company_id", "traits.company_id", false, &m->company_id, err);
+    if (e || m->company_id)
+        return e;
+    return get_id(t, "accountExternalId", "traits.accountExternalId", false, &m->company_id, err);
+}
+
+enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t received_ms,
+                                const char *raw, size_t raw_len, struct seg_msg *out,
+                                char *err) {
+    struct seg_msg m;
+    memset(&m, 0, sizeof m);
+    enum tend_err e;
+    char d[64];
+
+    if (!cJSON_IsObject(item))
+        return fail(err, TEND_ERR_INVALID, "message: must be a JSON object, got %s",
+                    describe(item, d, sizeof d));
+
+    /* Size first: nothing else is worth doing for an oversize message. */
+    if (!raw) {
+        /* cJSON asks for 5 spare bytes; a failure to fit is the size check. */
+        static _Thread_local char printed[SEG_MAX_MESSAGE_BYTES + 8];
+        if (!cJSON_PrintPreallocated(item, printed, (int)sizeof printed, false))
+            return fail(err, TEND_ERR_LIMIT, "message: over the limit of %d bytes",
+                        SEG_MAX_MESSAGE_BYTES);
+        raw = printed;
+        raw_len = strlen(printed);
+    }
+    if (raw_len > SEG_MAX_MESSAGE_BYTES)
+        return fail(err, TEND_ERR_LIMIT, "message: is %zu bytes, over the limit of %d", raw_len,
+                    SEG_MAX_MESSAGE_BYTES);
+
+    const char *type;
+    e = get_string(item, "type", "type", false, &type, err);
+    if (e)
+        goto done;
+    if (!type) {
+        e = fail(err, TEND_ERR_INVALID, "type: is required");
+        goto done;
+    }
+    size_t t;
+    for (t = 0; t < sizeof type_names / sizeof type_names[0]; t++) {
+        if (strcmp(type, type_names[t]) == 0)
+            break;
+    }
+    if (t == sizeof type_names / sizeof type_names[0]) {
+        e = fail(err, TEND_ERR_INVALID,
+                 "type: \"%.40s\" is not one of track, identify, group, page, screen, alias", type);
+        goto done;
+    }
+    m.type = (enum seg_type)t;
+
+    if ((e = get_id(item, "userId", "userId", false, &m.user_id, err)) ||
+        (e = get_id(item, "anonymousId", "anonymousId", false, &m.anonymous_id, err)) ||
+        (e = get_id(item, "messageId", "messageId", false, &m.message_id, err)))
+        goto done;
+    if (!m.user_id && !m.anonymous_id) {
+        e = fail(err, TEND_ERR_INVALID, "userId: a userId or an anonymousId is required");
+        goto done;
+    }
+
+    const char *ts;
+    if ((e = get_string(item, "timestamp", "timestamp", false, &ts, err)))
+        goto done;
+    if (ts) {
+        if (!dt_parse_instant(ts, strlen(ts), &m.ts_ms)) {
+            e = fail(err, TEND_ERR_INVALID, "timestamp: not an ISO-8601 date-time: \"%.40s\"",
+                     ts);
+            goto done;
+        }
+        m.has_timestamp = true;
+        m.key_ts_ms = m.ts_ms;
+    } else {
+        m.ts_ms = received_ms;
+        m.key_ts_ms = 0;
+    }
+
+    cJSON *context = NULL;
+    if ((e = get_object(item, "context", &context, err)))
+        goto done;
+    if (batch_context && cJSON_IsObject(batch_context)) {
+        if (!context) {
+            context = cJSON_Duplicate(batch_context, true);
+            cJSON_AddItemToObject(item, "context", context);
+        } else {
+            merge_missing(context, batch_context);
+        }
+    }
+    if (context && (e = get_id(context, "groupId", "context.groupId", false, &m.group_id, err)))
+        goto done;
+
+    switch (m.type) {
+    case SEG_TRACK:
+        m.kind = EV_FEATURE;
+        if ((e = get_string(item, "event", "event", true, &m.event, err)))
+            goto done;
+        if (strlen(m.event) > SEG_MAX_ID_BYTES) {
+            e = fail(err, TEND_ERR_INVALID, "event: name over the limit of %d bytes",
+                     SEG_MAX_ID_BYTES);
+            goto done;
+        }
+        m.kind = vocab_kind_of(m.event, strlen(m.event));
+        break;
+    case SEG_PAGE:
+    case SEG_SCREEN:
+        m.kind = m.type == SEG_PAGE ? EV_PAGE : EV_SCREEN;
+        if ((e = get_string(item, "name", "name", false, &m.event, err)))
+            goto done;
+        break;
+    case SEG_IDENTIFY:
+        m.kind = EV_IDENTIFY;
+        break;
+    case SEG_GROUP:
+        m.kind = EV_GROUP;
+        if ((e = get_id(item, "groupId", "groupId", true, &m.group_id, err)))
+            goto done;
+        break;
+    case SEG_ALIAS:
+        m.kind = EV_ALIAS;
+        if ((e = get_id(item, "previousId", "previousId", true, &m.previous_id, err)))
+            goto done;
+        break;
+    }
+
+    if (m.type == SEG_TRACK || m.type == SEG_PAGE || m.type == SEG_SCREEN) {
+        if ((e = get_object(item, "properties", &m.properties, err)))
+            goto done;
+        if (m.properties &&
+            (e = get_id(m.properties, "account_id", "properties.account_id", false,
+                        &m.account_hint, err)))
+            goto done;
+    }
+    if (m.type == SEG_IDENTIFY || m.type == SEG_GROUP) {
+        if ((e = get_object(item, "traits", &m.traits, err)))
+            goto done;
+        if (m.type == SEG_IDENTIFY && (e = parse_company(&m, err)))
+            goto done;
+        if (m.type == SEG_GROUP && m.traits &&
+            (e = segment_check_account_traits(m.traits, "traits.", err)))
+            goto done;
+    }
+    if (m.type == SEG_TRACK && (e = parse_facts(&m, err)))
+        goto done;
+
+    if (m.message_id)
+        m.key_hash = XXH3_64bits(m.message_id, strlen(m.message_id));
+    else
+        m.key_hash = XXH3_64bits(raw, raw_len);
+    *out = m;
+done:
+    return e;
+}

@@ -1,0 +1,93 @@
+/* segment.h: validation of Segment messages (SPEC 1).
+ *
+ * segment_parse_msg() checks one message, already parsed by cJSON, against the
+ * Segment spec and tend's event vocabulary, and fills a struct seg_msg with
+ * everything later stages need: the user, the account hints, the effective
+ * time, the deduplication key and the typed facts of a meaningful event (an
+ * NPS score, an invoice's amount and due date, ...). It knows nothing of the
+ * store: whether the account exists or the message is a duplicate is decided by
+ * ingest.c. It is pure apart from reading the JSON tree, and it never crashes on
+ * unknown types or fields: unknown fields are kept, unknown types are refused
+ * with a message.
+ *
+ * Errors name the field and what was wrong, e.g.
+ *   "properties.score: must be a number from 0 to 10, got \"ten\"". */
+#ifndef TEND_INGEST_SEGMENT_H
+#define TEND_INGEST_SEGMENT_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/vocab.h"
+#include "util/err.h"
+
+/* Segment's published limits, which tend keeps. */
+#define SEG_MAX_MESSAGE_BYTES (32 * 1024)
+#define SEG_MAX_REQUEST_BYTES (500 * 1024)
+/* Longest id (userId, groupId, messageId, ...) or event name accepted. */
+#define SEG_MAX_ID_BYTES 1024
+#define SEG_ERR_BYTES 320
+
+enum seg_type { SEG_TRACK, SEG_IDENTIFY, SEG_GROUP, SEG_PAGE, SEG_SCREEN, SEG_ALIAS };
+
+/* A validated message. Every pointer points into the cJSON tree it was parsed
+ * from (numeric ids are rewritten in that tree as strings), so it lives exactly
+ * as long as that tree. */
+struct seg_msg {
+    enum seg_type type;
+    enum event_kind kind;     /* what the message means (EV_* of vocab.h) */
+    const char *user_id;      /* userId, or NULL */
+    const char *anonymous_id; /* anonymousId, or NULL; one of the two is set */
+    const char *message_id;   /* messageId, or NULL */
+    const char *group_id;     /* group: groupId; others: context.groupId; or NULL */
+    const char *account_hint; /* track/page/screen: properties.account_id, or NULL */
+    const char *company_id;   /* identify: company.id, company_id or accountExternalId */
+    const char *event;        /* track: event; page/screen: name; or NULL */
+    const char *previous_id;  /* alias: previousId */
+    cJSON *properties;        /* track/page/screen: properties object, or NULL */
+    cJSON *traits;            /* identify/group: traits object, or NULL */
+    int64_t ts_ms;            /* timestamp, else the time it was received */
+    bool has_timestamp;       /* false when ts_ms is the receive time */
+    /* Deduplication key: (timestamp as sent or 0, 64-bit hash of messageId, or
+     * of the message's text when it has none). See docs/ingest.md. */
+    int64_t key_ts_ms;
+    uint64_t key_hash;
+    /* Facts of a meaningful track event, by kind (see docs/events.md):
+     * subject: ticket_id, invoice_id, goal_id, milestone, outreach channel,
+     *          feature product, card expiry "YYYY-MM";
+     * detail:  Goal Set feature, outcome reason, ticket priority;
+     * num:     NPS score, invoice amount, outcome arr;
+     * day:     due_date, last day of the card's expiry month. */
+    const char *subject;
+    const char *detail;
+    double num;
+    bool has_num;
+    int32_t day;
+    bool has_day;
+};
+
+/* Validates item, one message. batch_context, if not NULL, is the context of
+ * the batch it came in; its keys are merged into the item's context (the item's
+ * own keys win), which modifies item. received_ms is the receive time, used
+ * when the message has no timestamp. raw/raw_len, if raw is not NULL, are the
+ * message's exact text (a JSONL line), used for the size limit and the content
+ * hash; otherwise the item is serialised for both.
+ * On success fills *out and returns TEND_OK. On failure returns TEND_ERR_INVALID
+ * or TEND_ERR_LIMIT with a message naming the field in err (SEG_ERR_BYTES). */
+enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t received_ms,
+                                const char *raw, size_t raw_len, struct seg_msg *out,
+                                char *err);
+
+/* Checks the known account traits of SPEC 1 in a traits object (group call or
+ * accounts CSV): name, plan, csm_email, csm_slack, segment, created_at strings;
+ * mrr a number >= 0; seats an integer >= 0; renewal_date a date;
+ * premium_products an array of strings. null unsets a trait. Numbers written
+ * as strings are accepted for mrr and seats. Other traits are free.
+ * Returns TEND_ERR_INVALID with the field in err (SEG_ERR_BYTES). */
+enum tend_err segment_check_account_traits(cJSON *traits, const char *prefix, char *err);
+
+/* Name of a message type ("track", ...). */
+const char *segment_type_name(enum seg_type type);
+
+#endif

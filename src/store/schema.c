@@ -1,0 +1,91 @@
+/* schema.c: SQLite schema migrations (see schema.h, docs/store.md).
+ *
+ * The SQL is written so that PostgreSQL accepts the statements that read and
+ * write it (INSERT ... ON CONFLICT, RETURNING); only the DDL below is SQLite's
+ * own (INTEGER PRIMARY KEY as row id, WITHOUT ROWID). Times are integer
+ * milliseconds since the epoch (UTC), days are integer day numbers.
+ *
+ * events is clustered by its deduplication key, (timestamp as sent, hash of
+ * messageId): messages arrive roughly in time order, so inserts stay near the
+ * end of the B-tree and the uniqueness check is the primary key itself (see
+ * ../shared/MEASURED.md: a random-order key slows every insert as the table
+ * grows). Metric queries go through events_account, (account, kind, time). */
+#include "store/schema.h"
+
+static const char migration_1[] =
+    "CREATE TABLE accounts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  external_id TEXT NOT NULL UNIQUE,"
+    "  name TEXT, plan TEXT, mrr REAL, seats INTEGER, renewal_date TEXT,"
+    "  csm_email TEXT, csm_slack TEXT, segment TEXT, premium_products TEXT, created_at TEXT,"
+    "  traits TEXT NOT NULL DEFAULT '{}',"
+    "  first_seen_ms INTEGER NOT NULL,"
+    "  event_count INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  external_id TEXT NOT NULL,"
+    "  anonymous INTEGER NOT NULL DEFAULT 0,"
+    "  email TEXT, name TEXT, title TEXT,"
+    "  traits TEXT NOT NULL DEFAULT '{}',"
+    "  first_seen_ms INTEGER NOT NULL,"
+    "  UNIQUE (external_id, anonymous)"
+    ");"
+    "CREATE TABLE traits ("
+    "  entity INTEGER NOT NULL," /* 0 account, 1 user */
+    "  entity_id INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL," /* JSON */
+    "  ts_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (entity, entity_id, key)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE memberships ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL REFERENCES accounts (id),"
+    "  user_id INTEGER NOT NULL REFERENCES users (id),"
+    "  start_ms INTEGER NOT NULL,"
+    "  end_ms INTEGER" /* NULL while a member */
+    ");"
+    "CREATE INDEX memberships_user ON memberships (user_id, account_id);"
+    "CREATE INDEX memberships_account ON memberships (account_id) WHERE end_ms IS NULL;"
+    "CREATE TABLE names ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE"
+    ");"
+    "CREATE TABLE events ("
+    "  key_ts_ms INTEGER NOT NULL,"
+    "  key_hash INTEGER NOT NULL,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  account_id INTEGER,"
+    "  user_id INTEGER,"
+    "  name_id INTEGER,"
+    "  subject TEXT, detail TEXT, num REAL, day INTEGER,"
+    "  props TEXT,"
+    "  PRIMARY KEY (key_ts_ms, key_hash)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX events_account ON events (account_id, kind, ts_ms)"
+    "  WHERE account_id IS NOT NULL;"
+    "CREATE TABLE quarantine ("
+    "  key_ts_ms INTEGER NOT NULL,"
+    "  key_hash INTEGER NOT NULL,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  user_id INTEGER,"
+    "  account_external_id TEXT,"
+    "  reason TEXT NOT NULL,"
+    "  since_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (key_ts_ms, key_hash)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX quarantine_user ON quarantine (user_id) WHERE account_external_id IS NULL;"
+    "CREATE INDEX quarantine_account ON quarantine (account_external_id);"
+    "CREATE TABLE counters ("
+    "  name TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL"
+    ");";
+
+const struct migration schema_migrations[] = {
+    {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
+};
+
+const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -1,0 +1,710 @@
+/* sqlite.c: the SQLite backend of store.h.
+ *
+ * One connection per struct store, WAL journal, synchronous=FULL so that a
+ * commit is on disk before store_commit() returns (an acknowledged message
+ * survives kill -9 and power loss). Every statement is prepared once, on first
+ * use, and kept for the life of the connection. The page cache is capped
+ * (STORE_CACHE_KIB), so memory stays flat however large the database grows.
+ *
+ * SQLite result codes never leave this file: they become TEND_ERR_DB with the
+ * message kept for store_last_error(). */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/schema.h"
+#include "store/store.h"
+#include "util/datetime.h"
+#include "util/mem.h"
+
+#define STORE_CACHE_KIB 131072 /* 128 MiB of page cache */
+#define STORE_BUSY_MS 10000
+
+enum stmt_id {
+    Q_ACCOUNT_FIND,
+    Q_ACCOUNT_INSERT,
+    Q_USER_FIND,
+    Q_USER_INSERT,
+    Q_NAME_FIND,
+    Q_NAME_INSERT,
+    Q_TRAIT_MERGE,
+    Q_TRAITS_EACH,
+    Q_ACCOUNT_SET,
+    Q_USER_SET,
+    Q_MEMBERSHIPS_OF_USER,
+    Q_MEMBERSHIP_OPEN_FIND,
+    Q_MEMBERSHIP_INSERT,
+    Q_MEMBERSHIP_COVERING,
+    Q_MEMBERSHIP_END,
+    Q_EVENT_INSERT,
+    Q_QUARANTINE_INSERT,
+    Q_QUARANTINE_BY_ACCOUNT,
+    Q_QUARANTINE_BY_USER,
+    Q_EVENT_ATTACH,
+    Q_QUARANTINE_DELETE,
+    Q_COUNTER_ADD,
+    Q_ACCOUNT_COUNT_EVENTS,
+    Q_ACCOUNTS_EACH,
+    Q_COUNTERS_EACH,
+    Q_QUARANTINE_REASONS,
+    Q_COUNT
+};
+
+static const char *const stmt_sql[Q_COUNT] = {
+    [Q_ACCOUNT_FIND] = "SELECT id FROM accounts WHERE external_id = ?",
+    [Q_ACCOUNT_INSERT] = "INSERT INTO accounts (external_id, first_seen_ms) VALUES (?, ?) "
+                         "RETURNING id",
+    [Q_USER_FIND] = "SELECT id FROM users WHERE external_id = ? AND anonymous = ?",
+    [Q_USER_INSERT] = "INSERT INTO users (external_id, anonymous, first_seen_ms) VALUES (?, ?, ?) "
+                      "RETURNING id",
+    [Q_NAME_FIND] = "SELECT id FROM names WHERE name = ?",
+    [Q_NAME_INSERT] = "INSERT INTO names (name) VALUES (?) RETURNING id",
+    [Q_TRAIT_MERGE] = "INSERT INTO traits (entity, entity_id, key, value, ts_ms) "
+                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (entity, entity_id, key) DO UPDATE "
+                      "SET value = excluded.value, ts_ms = excluded.ts_ms "
+                      "WHERE excluded.ts_ms >= traits.ts_ms",
+    [Q_TRAITS_EACH] = "SELECT key, value FROM traits WHERE entity = ? AND entity_id = ? "
+                      "ORDER BY key",
+    [Q_ACCOUNT_SET] = "UPDATE accounts SET name = ?, plan = ?, mrr = ?, seats = ?, "
+                      "renewal_date = ?, csm_email = ?, csm_slack = ?, segment = ?, "
+                      "premium_products = ?, created_at = ?, traits = ? WHERE id = ?",
+    [Q_USER_SET] = "UPDATE users SET email = ?, name = ?, title = ?, traits = ? WHERE id = ?",
+    [Q_MEMBERSHIPS_OF_USER] = "SELECT account_id, start_ms, end_ms FROM memberships "
+                              "WHERE user_id = ? ORDER BY start_ms",
+    [Q_MEMBERSHIP_OPEN_FIND] = "SELECT id FROM memberships WHERE account_id = ? AND user_id = ? "
+                               "AND (end_ms IS NULL OR end_ms > ?) LIMIT 1",
+    [Q_MEMBERSHIP_INSERT] = "INSERT INTO memberships (account_id, user_id, start_ms) "
+                            "VALUES (?, ?, ?)",
+    [Q_MEMBERSHIP_COVERING] = "SELECT id FROM memberships WHERE account_id = ? AND user_id = ? "
+                              "AND start_ms <= ? AND (end_ms IS NULL OR end_ms > ?) "
+                              "ORDER BY start_ms DESC LIMIT 1",
+    [Q_MEMBERSHIP_END] = "UPDATE memberships SET end_ms = ? WHERE id = ?",
+    [Q_EVENT_INSERT] = "INSERT INTO events (key_ts_ms, key_hash, ts_ms, kind, account_id, "
+                       "user_id, name_id, subject, detail, num, day, props) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    [Q_QUARANTINE_INSERT] = "INSERT INTO quarantine (key_ts_ms, key_hash, ts_ms, kind, user_id, "
+                            "account_external_id, reason, since_ms) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    [Q_QUARANTINE_BY_ACCOUNT] = "SELECT key_ts_ms, key_hash, ts_ms, kind, user_id "
+                                "FROM quarantine WHERE account_external_id = ? "
+                                "ORDER BY ts_ms",
+    [Q_QUARANTINE_BY_USER] = "SELECT key_ts_ms, key_hash, ts_ms, kind, user_id FROM quarantine "
+                             "WHERE user_id = ? AND account_external_id IS NULL ORDER BY ts_ms",
+    [Q_EVENT_ATTACH] = "UPDATE events SET account_id = ? WHERE key_ts_ms = ? AND key_hash = ?",
+    [Q_QUARANTINE_DELETE] = "DELETE FROM quarantine WHERE key_ts_ms = ? AND key_hash = ?",
+    [Q_COUNTER_ADD] = "INSERT INTO counters (name, value) VALUES (?, ?) "
+                      "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
+    [Q_ACCOUNT_COUNT_EVENTS] = "UPDATE accounts SET event_count = event_count + ? WHERE id = ?",
+    [Q_ACCOUNTS_EACH] =
+        "SELECT a.external_id, a.name, a.plan, a.mrr, a.seats, a.renewal_date, a.csm_email, "
+        "a.csm_slack, a.segment, a.premium_products, a.created_at, a.traits, "
+        "(SELECT COUNT(*) FROM memberships m WHERE m.account_id = a.id AND m.end_ms IS NULL), "
+        "a.event_count FROM accounts a ORDER BY a.external_id",
+    [Q_COUNTERS_EACH] = "SELECT name, value FROM counters ORDER BY name",
+    [Q_QUARANTINE_REASONS] = "SELECT reason, COUNT(*) AS n FROM quarantine GROUP BY reason "
+                             "ORDER BY n DESC, reason",
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[Q_COUNT];
+    unsigned data_version; /* as of the end of our last transaction */
+    int schema_version;
+    char err[STORE_ERR_BYTES];
+};
+
+/* Records the connection's error message; returns TEND_ERR_DB. */
+static enum tend_err db_fail(struct store *s, const char *what) {
+    snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
+    return TEND_ERR_DB;
+}
+
+/* Returns the prepared statement id, reset and with no bindings. */
+static sqlite3_stmt *stmt(struct store *s, enum stmt_id id) {
+    if (!s->stmt[id]) {
+        if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
+                               NULL) != SQLITE_OK) {
+            /* A statement of ours that does not prepare is a bug or a corrupt schema. */
+            fprintf(stderr, "tend: store: cannot prepare \"%s\": %s\n", stmt_sql[id],
+                    sqlite3_errmsg(s->db));
+            abort();
+        }
+    }
+    return s->stmt[id];
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v) {
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_id(sqlite3_stmt *st, int i, int64_t id) {
+    if (id)
+        sqlite3_bind_int64(st, i, id);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i) {
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Runs a statement that returns no rows (or whose rows are not needed). */
+static enum tend_err step_done(struct store *s, sqlite3_stmt *st, const char *what) {
+    int rc = sqlite3_step(st);
+    while (rc == SQLITE_ROW)
+        rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, what);
+}
+
+/* Runs a statement expected to return at most one integer; NOTFOUND if none. */
+static enum tend_err step_int(struct store *s, sqlite3_stmt *st, int64_t *out, const char *what) {
+    int rc = sqlite3_step(st);
+    enum tend_err err;
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        err = TEND_OK;
+    } else if (rc == SQLITE_DONE) {
+        err = TEND_ERR_NOTFOUND;
+    } else {
+        err = db_fail(s, what);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
+static enum tend_err exec(struct store *s, const char *sql, const char *what) {
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(s->err, sizeof s->err, "%s: %s", what, msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return TEND_ERR_DB;
+    }
+    return TEND_OK;
+}
+
+static unsigned data_version(struct store *s) {
+    unsigned v = 0;
+    sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &v);
+    return v;
+}
+
+/* Applies the migrations this database has not had, in one transaction. */
+static enum tend_err migrate(struct store *s) {
+    enum tend_err err = exec(s,
+                             "BEGIN IMMEDIATE;"
+                             "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                             "  version INTEGER PRIMARY KEY,"
+                             "  name TEXT NOT NULL,"
+                             "  applied_at TEXT NOT NULL)",
+                             "creating schema_migrations");
+    if (err)
+        return err;
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1, &st,
+                       NULL);
+    int64_t have = 0;
+    err = step_int(s, st, &have, "reading the schema version");
+    sqlite3_finalize(st);
+    if (err)
+        goto fail;
+    int latest = store_schema_latest();
+    if (have > latest) {
+        snprintf(s->err, sizeof s->err,
+                 "the database has schema version %lld, newer than this tend knows (%d): "
+                 "upgrade tend",
+                 (long long)have, latest);
+        err = TEND_ERR_DB;
+        goto fail;
+    }
+    for (int i = 0; i < schema_migration_count; i++) {
+        const struct migration *m = &schema_migrations[i];
+        if (m->version <= have)
+            continue;
+        char what[96];
+        snprintf(what, sizeof what, "migration %d", m->version);
+        if ((err = exec(s, m->sql, what)))
+            goto fail;
+        char now[32];
+        dt_format_instant(dt_now_ms(), now);
+        sqlite3_prepare_v2(s->db,
+                           "INSERT INTO schema_migrations (version, name, applied_at) "
+                           "VALUES (?, ?, ?)",
+                           -1, &st, NULL);
+        sqlite3_bind_int(st, 1, m->version);
+        sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+        err = step_done(s, st, what);
+        sqlite3_finalize(st);
+        if (err)
+            goto fail;
+    }
+    s->schema_version = latest > have ? latest : (int)have;
+    return exec(s, "COMMIT", "committing migrations");
+fail:
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return err;
+}
+
+enum tend_err store_open(const char *path, struct store **out, char *err) {
+    struct store *s = xcalloc(1, sizeof *s);
+    enum tend_err e;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, STORE_ERR_BYTES, "cannot open database %s: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        e = TEND_ERR_IO;
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode = WAL;"
+             "PRAGMA synchronous = FULL;"
+             "PRAGMA cache_size = -%d;"
+             "PRAGMA temp_store = MEMORY;",
+             STORE_CACHE_KIB);
+    if ((e = exec(s, pragmas, "configuring the database")) || (e = migrate(s))) {
+        snprintf(err, STORE_ERR_BYTES, "%s: %s", path, s->err);
+        goto fail;
+    }
+    s->data_version = data_version(s);
+    *out = s;
+    return TEND_OK;
+fail:
+    store_close(s);
+    return e;
+}
+
+void store_close(struct store *s) {
+    if (!s)
+        return;
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+int store_schema_version(struct store *s) {
+    return s->schema_version;
+}
+
+int store_schema_latest(void) {
+    return schema_migrations[schema_migration_count - 1].version;
+}
+
+const char *store_last_error(struct store *s) {
+    return s->err;
+}
+
+enum tend_err store_begin(struct store *s, bool *changed_elsewhere) {
+    /* IMMEDIATE takes the write lock now, so a busy database waits here (busy
+     * timeout) instead of failing halfway through a batch. */
+    enum tend_err err = exec(s, "BEGIN IMMEDIATE", "starting a transaction");
+    if (err)
+        return err;
+    unsigned v = data_version(s);
+    if (changed_elsewhere)
+        *changed_elsewhere = v != s->data_version;
+    s->data_version = v;
+    return TEND_OK;
+}
+
+enum tend_err store_commit(struct store *s) {
+    enum tend_err err = exec(s, "COMMIT", "committing");
+    if (err) {
+        store_rollback(s);
+        return err;
+    }
+    s->data_version = data_version(s);
+    return TEND_OK;
+}
+
+void store_rollback(struct store *s) {
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- accounts, users, names ---------------------------------------------- */
+
+enum tend_err store_account_find(struct store *s, const char *external_id, int64_t *id) {
+    sqlite3_stmt *st = stmt(s, Q_ACCOUNT_FIND);
+    bind_text(st, 1, external_id);
+    return step_int(s, st, id, "finding an account");
+}
+
+enum tend_err store_account_ensure(struct store *s, const char *external_id, int64_t ts_ms,
+                                   int64_t *id, bool *created) {
+    enum tend_err err = store_account_find(s, external_id, id);
+    if (err != TEND_ERR_NOTFOUND) {
+        if (!err)
+            *created = false;
+        return err;
+    }
+    sqlite3_stmt *st = stmt(s, Q_ACCOUNT_INSERT);
+    bind_text(st, 1, external_id);
+    sqlite3_bind_int64(st, 2, ts_ms);
+    err = step_int(s, st, id, "creating an account");
+    if (!err)
+        *created = true;
+    return err;
+}
+
+enum tend_err store_user_ensure(struct store *s, const char *external_id, bool anonymous,
+                                int64_t ts_ms, int64_t *id) {
+    sqlite3_stmt *st = stmt(s, Q_USER_FIND);
+    bind_text(st, 1, external_id);
+    sqlite3_bind_int(st, 2, anonymous);
+    enum tend_err err = step_int(s, st, id, "finding a user");
+    if (err != TEND_ERR_NOTFOUND)
+        return err;
+    st = stmt(s, Q_USER_INSERT);
+    bind_text(st, 1, external_id);
+    sqlite3_bind_int(st, 2, anonymous);
+    sqlite3_bind_int64(st, 3, ts_ms);
+    return step_int(s, st, id, "creating a user");
+}
+
+enum tend_err store_name_ensure(struct store *s, const char *name, int64_t *id) {
+    sqlite3_stmt *st = stmt(s, Q_NAME_FIND);
+    bind_text(st, 1, name);
+    enum tend_err err = step_int(s, st, id, "finding a name");
+    if (err != TEND_ERR_NOTFOUND)
+        return err;
+    st = stmt(s, Q_NAME_INSERT);
+    bind_text(st, 1, name);
+    return step_int(s, st, id, "adding a name");
+}
+
+enum tend_err store_trait_merge(struct store *s, enum store_entity entity, int64_t id,
+                                const char *key, const char *value_json, int64_t ts_ms) {
+    sqlite3_stmt *st = stmt(s, Q_TRAIT_MERGE);
+    sqlite3_bind_int(st, 1, entity);
+    sqlite3_bind_int64(st, 2, id);
+    bind_text(st, 3, key);
+    bind_text(st, 4, value_json);
+    sqlite3_bind_int64(st, 5, ts_ms);
+    return step_done(s, st, "merging a trait");
+}
+
+enum tend_err store_traits_each(struct store *s, enum store_entity entity, int64_t id,
+                                void (*fn)(void *arg, const char *key, const char *value_json),
+                                void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_TRAITS_EACH);
+    sqlite3_bind_int(st, 1, entity);
+    sqlite3_bind_int64(st, 2, id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, col_text(st, 0), col_text(st, 1));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading traits");
+}
+
+enum tend_err store_account_set_fields(struct store *s, int64_t id,
+                                       const struct store_account_fields *f,
+                                       const char *traits_json) {
+    sqlite3_stmt *st = stmt(s, Q_ACCOUNT_SET);
+    bind_text(st, 1, f->name);
+    bind_text(st, 2, f->plan);
+    if (f->has_mrr)
+        sqlite3_bind_double(st, 3, f->mrr);
+    if (f->has_seats)
+        sqlite3_bind_int64(st, 4, f->seats);
+    bind_text(st, 5, f->renewal_date);
+    bind_text(st, 6, f->csm_email);
+    bind_text(st, 7, f->csm_slack);
+    bind_text(st, 8, f->segment);
+    bind_text(st, 9, f->premium_products);
+    bind_text(st, 10, f->created_at);
+    bind_text(st, 11, traits_json);
+    sqlite3_bind_int64(st, 12, id);
+    return step_done(s, st, "updating an account");
+}
+
+enum tend_err store_user_set_fields(struct store *s, int64_t id, const char *email,
+                                    const char *name, const char *title,
+                                    const char *traits_json) {
+    sqlite3_stmt *st = stmt(s, Q_USER_SET);
+    bind_text(st, 1, email);
+    bind_text(st, 2, name);
+    bind_text(st, 3, title);
+    bind_text(st, 4, traits_json);
+    sqlite3_bind_int64(st, 5, id);
+    return step_done(s, st, "updating a user");
+}
+
+/* ---- memberships ---------------------------------------------------------- */
+
+enum tend_err store_user_memberships(struct store *s, int64_t user_id,
+                                     struct store_membership **out, size_t *n) {
+    sqlite3_stmt *st = stmt(s, Q_MEMBERSHIPS_OF_USER);
+    sqlite3_bind_int64(st, 1, user_id);
+    struct store_membership *v = NULL;
+    size_t len = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 4;
+            v = xrealloc(v, cap * sizeof *v);
+        }
+        v[len].account_id = sqlite3_column_int64(st, 0);
+        v[len].start_ms = sqlite3_column_int64(st, 1);
+        v[len].end_ms = sqlite3_column_type(st, 2) == SQLITE_NULL ? STORE_OPEN_END
+                                                                   : sqlite3_column_int64(st, 2);
+        len++;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return db_fail(s, "reading memberships");
+    }
+    *out = v;
+    *n = len;
+    return TEND_OK;
+}
+
+enum tend_err store_membership_start(struct store *s, int64_t account_id, int64_t user_id,
+                                     int64_t ts_ms, bool *started) {
+    sqlite3_stmt *st = stmt(s, Q_MEMBERSHIP_OPEN_FIND);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_int64(st, 3, ts_ms);
+    int64_t found;
+    enum tend_err err = step_int(s, st, &found, "finding a membership");
+    if (err != TEND_ERR_NOTFOUND) {
+        if (!err)
+            *started = false;
+        return err;
+    }
+    st = stmt(s, Q_MEMBERSHIP_INSERT);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_int64(st, 3, ts_ms);
+    err = step_done(s, st, "adding a membership");
+    if (!err)
+        *started = true;
+    return err;
+}
+
+enum tend_err store_membership_end(struct store *s, int64_t account_id, int64_t user_id,
+                                   int64_t ts_ms, bool *ended) {
+    sqlite3_stmt *st = stmt(s, Q_MEMBERSHIP_COVERING);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_int64(st, 3, ts_ms);
+    sqlite3_bind_int64(st, 4, ts_ms);
+    int64_t id;
+    enum tend_err err = step_int(s, st, &id, "finding a membership");
+    if (err == TEND_ERR_NOTFOUND) {
+        *ended = false;
+        return TEND_OK;
+    }
+    if (err)
+        return err;
+    st = stmt(s, Q_MEMBERSHIP_END);
+    sqlite3_bind_int64(st, 1, ts_ms);
+    sqlite3_bind_int64(st, 2, id);
+    err = step_done(s, st, "ending a membership");
+    if (!err)
+        *ended = true;
+    return err;
+}
+
+/* ---- events and quarantine ------------------------------------------------ */
+
+enum tend_err store_event_put(struct store *s, const struct store_event *ev, bool *inserted) {
+    sqlite3_stmt *st = stmt(s, Q_EVENT_INSERT);
+    sqlite3_bind_int64(st, 1, ev->key_ts_ms);
+    sqlite3_bind_int64(st, 2, (int64_t)ev->key_hash);
+    sqlite3_bind_int64(st, 3, ev->ts_ms);
+    sqlite3_bind_int(st, 4, ev->kind);
+    bind_id(st, 5, ev->account_id);
+    bind_id(st, 6, ev->user_id);
+    bind_id(st, 7, ev->name_id);
+    bind_text(st, 8, ev->subject);
+    bind_text(st, 9, ev->detail);
+    if (ev->has_num)
+        sqlite3_bind_double(st, 10, ev->num);
+    if (ev->has_day)
+        sqlite3_bind_int(st, 11, ev->day);
+    bind_text(st, 12, ev->props);
+    enum tend_err err = step_done(s, st, "storing an event");
+    if (!err)
+        *inserted = sqlite3_changes(s->db) > 0;
+    return err;
+}
+
+enum tend_err store_quarantine_put(struct store *s, const struct store_event *ev,
+                                   const char *account_external_id, const char *reason) {
+    sqlite3_stmt *st = stmt(s, Q_QUARANTINE_INSERT);
+    sqlite3_bind_int64(st, 1, ev->key_ts_ms);
+    sqlite3_bind_int64(st, 2, (int64_t)ev->key_hash);
+    sqlite3_bind_int64(st, 3, ev->ts_ms);
+    sqlite3_bind_int(st, 4, ev->kind);
+    bind_id(st, 5, ev->user_id);
+    bind_text(st, 6, account_external_id);
+    bind_text(st, 7, reason);
+    sqlite3_bind_int64(st, 8, dt_now_ms());
+    return step_done(s, st, "quarantining an event");
+}
+
+static enum tend_err read_pending(struct store *s, sqlite3_stmt *st, struct store_pending **out,
+                                  size_t *n) {
+    struct store_pending *v = NULL;
+    size_t len = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 8;
+            v = xrealloc(v, cap * sizeof *v);
+        }
+        v[len].key_ts_ms = sqlite3_column_int64(st, 0);
+        v[len].key_hash = (uint64_t)sqlite3_column_int64(st, 1);
+        v[len].ts_ms = sqlite3_column_int64(st, 2);
+        v[len].kind = sqlite3_column_int(st, 3);
+        v[len].user_id = sqlite3_column_int64(st, 4);
+        len++;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return db_fail(s, "reading the quarantine");
+    }
+    *out = v;
+    *n = len;
+    return TEND_OK;
+}
+
+enum tend_err store_quarantine_by_account(struct store *s, const char *external_id,
+                                          struct store_pending **out, size_t *n) {
+    sqlite3_stmt *st = stmt(s, Q_QUARANTINE_BY_ACCOUNT);
+    bind_text(st, 1, external_id);
+    return read_pending(s, st, out, n);
+}
+
+enum tend_err store_quarantine_by_user(struct store *s, int64_t user_id,
+                                       struct store_pending **out, size_t *n) {
+    sqlite3_stmt *st = stmt(s, Q_QUARANTINE_BY_USER);
+    sqlite3_bind_int64(st, 1, user_id);
+    return read_pending(s, st, out, n);
+}
+
+enum tend_err store_quarantine_attach(struct store *s, const struct store_pending *p,
+                                      int64_t account_id) {
+    sqlite3_stmt *st = stmt(s, Q_EVENT_ATTACH);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int64(st, 2, p->key_ts_ms);
+    sqlite3_bind_int64(st, 3, (int64_t)p->key_hash);
+    enum tend_err err = step_done(s, st, "attaching an event");
+    if (err)
+        return err;
+    st = stmt(s, Q_QUARANTINE_DELETE);
+    sqlite3_bind_int64(st, 1, p->key_ts_ms);
+    sqlite3_bind_int64(st, 2, (int64_t)p->key_hash);
+    return step_done(s, st, "leaving the quarantine");
+}
+
+/* ---- counters ------------------------------------------------------------- */
+
+enum tend_err store_counter_add(struct store *s, const char *name, int64_t delta) {
+    sqlite3_stmt *st = stmt(s, Q_COUNTER_ADD);
+    bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, delta);
+    return step_done(s, st, "counting");
+}
+
+enum tend_err store_account_count_events(struct store *s, int64_t account_id, int64_t delta) {
+    sqlite3_stmt *st = stmt(s, Q_ACCOUNT_COUNT_EVENTS);
+    sqlite3_bind_int64(st, 1, delta);
+    sqlite3_bind_int64(st, 2, account_id);
+    return step_done(s, st, "counting events");
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+enum tend_err store_accounts_each(struct store *s,
+                                  int (*fn)(void *arg, const struct store_account_row *row),
+                                  void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_ACCOUNTS_EACH);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_account_row r;
+        memset(&r, 0, sizeof r);
+        r.external_id = col_text(st, 0);
+        r.f.name = col_text(st, 1);
+        r.f.plan = col_text(st, 2);
+        r.f.has_mrr = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        r.f.mrr = sqlite3_column_double(st, 3);
+        r.f.has_seats = sqlite3_column_type(st, 4) != SQLITE_NULL;
+        r.f.seats = sqlite3_column_int64(st, 4);
+        r.f.renewal_date = col_text(st, 5);
+        r.f.csm_email = col_text(st, 6);
+        r.f.csm_slack = col_text(st, 7);
+        r.f.segment = col_text(st, 8);
+        r.f.premium_products = col_text(st, 9);
+        r.f.created_at = col_text(st, 10);
+        r.traits_json = col_text(st, 11);
+        r.members = sqlite3_column_int64(st, 12);
+        r.events = sqlite3_column_int64(st, 13);
+        if (fn(arg, &r))
+            break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? TEND_OK : db_fail(s, "listing accounts");
+}
+
+static enum tend_err count(struct store *s, const char *sql, int64_t *out) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, "counting");
+    enum tend_err err = step_int(s, st, out, "counting");
+    sqlite3_finalize(st);
+    return err;
+}
+
+enum tend_err store_status_get(struct store *s, struct store_status *out) {
+    struct store_status r;
+    memset(&r, 0, sizeof r);
+    enum tend_err err;
+    if ((err = count(s, "SELECT COUNT(*) FROM accounts", &r.accounts)) ||
+        (err = count(s, "SELECT COUNT(*) FROM users", &r.users)) ||
+        (err = count(s, "SELECT COUNT(*) FROM memberships WHERE end_ms IS NULL",
+                     &r.memberships_open)) ||
+        (err = count(s, "SELECT COUNT(*) FROM memberships WHERE end_ms IS NOT NULL",
+                     &r.memberships_ended)) ||
+        (err = count(s, "SELECT COUNT(*) FROM quarantine", &r.quarantined)))
+        return err;
+    *out = r;
+    return TEND_OK;
+}
+
+enum tend_err store_counters_each(struct store *s,
+                                  void (*fn)(void *arg, const char *name, int64_t value),
+                                  void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_COUNTERS_EACH);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, col_text(st, 0), sqlite3_column_int64(st, 1));
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading counters");
+}
+
+enum tend_err store_quarantine_reasons(struct store *s,
+                                       void (*fn)(void *arg, const char *reason, int64_t n),
+                                       void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_QUARANTINE_REASONS);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, col_text(st, 0), sqlite3_column_int64(st, 1));
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading the quarantine");
+}

@@ -1,0 +1,223 @@
+/* store.h: tend's persistence, independent of the database behind it.
+ *
+ * Every read and write of tend's data goes through these functions; callers
+ * never see SQL, a statement or a database error code. The embedded backend is
+ * SQLite (sqlite.c); a PostgreSQL backend implements the same functions later.
+ *
+ * Model (docs/store.md has the tables):
+ * - accounts and users, each with an internal integer id, the external id the
+ *   customer's systems use, typed columns for the known traits and every trait
+ *   as a JSON object. Traits merge key by key, the value with the later message
+ *   timestamp winning.
+ * - memberships: (account, user, start, end), end open while a member.
+ * - events: every accepted message, keyed by its deduplication key (timestamp
+ *   as sent, 64-bit hash of messageId), with its kind, account (none while
+ *   quarantined), user, and the typed facts of a meaningful event.
+ * - quarantine: the events whose account is not known yet, with the reason.
+ * - counters: lifetime totals (accepted, duplicates, rejected, ...).
+ *
+ * Transactions: callers bracket writes with store_begin()/store_commit(); a
+ * commit is durable (synchronous=FULL) before it returns, which is what an HTTP
+ * 200 or an import's summary promises. One process writes at a time; a second
+ * writer waits (busy timeout) and store_begin() tells whether another process
+ * changed the data since this one's last transaction, so caches can be dropped.
+ *
+ * Ownership: strings passed in are copied or used only during the call;
+ * results that are malloced say so. Ids are > 0; 0 means "none". */
+#ifndef TEND_STORE_STORE_H
+#define TEND_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+#define STORE_ERR_BYTES 512
+
+struct store;
+
+/* Opens (creating if needed) the database at path and brings its schema up to
+ * date with the numbered migrations. On failure writes why into err
+ * (STORE_ERR_BYTES) and returns TEND_ERR_DB or TEND_ERR_IO. */
+enum tend_err store_open(const char *path, struct store **out, char *err);
+/* Closes the store; accepts NULL. */
+void store_close(struct store *s);
+/* Schema version of the open database and the newest this build knows. */
+int store_schema_version(struct store *s);
+int store_schema_latest(void);
+/* The last database error message, for logs. */
+const char *store_last_error(struct store *s);
+
+/* Starts a write transaction. *changed_elsewhere (may be NULL) is set when
+ * another connection committed since this one's last transaction. */
+enum tend_err store_begin(struct store *s, bool *changed_elsewhere);
+/* Commits durably. */
+enum tend_err store_commit(struct store *s);
+/* Rolls back; safe to call when no transaction is open. */
+void store_rollback(struct store *s);
+
+/* ---- accounts, users, names ---------------------------------------------- */
+
+/* Looks up an account by external id: TEND_ERR_NOTFOUND when none. */
+enum tend_err store_account_find(struct store *s, const char *external_id, int64_t *id);
+/* Returns the account's id, creating it (first seen at ts_ms) when needed;
+ * *created tells which. */
+enum tend_err store_account_ensure(struct store *s, const char *external_id, int64_t ts_ms,
+                                   int64_t *id, bool *created);
+/* Returns the id of a user (anonymous: an anonymousId), creating it if needed. */
+enum tend_err store_user_ensure(struct store *s, const char *external_id, bool anonymous,
+                                int64_t ts_ms, int64_t *id);
+/* Returns the id of an interned name (event or feature names), creating it. */
+enum tend_err store_name_ensure(struct store *s, const char *name, int64_t *id);
+
+enum store_entity { STORE_ACCOUNT, STORE_USER };
+
+/* Merges one trait: key gets value_json (JSON text) unless the stored value
+ * carries a later timestamp. */
+enum tend_err store_trait_merge(struct store *s, enum store_entity entity, int64_t id,
+                                const char *key, const char *value_json, int64_t ts_ms);
+/* Calls fn for each merged trait of an entity, in key order. fn's strings live
+ * for the call only. */
+enum tend_err store_traits_each(struct store *s, enum store_entity entity, int64_t id,
+                                void (*fn)(void *arg, const char *key, const char *value_json),
+                                void *arg);
+
+/* The typed columns of an account (NULL / has_ false: unknown). */
+struct store_account_fields {
+    const char *name;
+    const char *plan;
+    double mrr;
+    bool has_mrr;
+    int64_t seats;
+    bool has_seats;
+    const char *renewal_date; /* YYYY-MM-DD */
+    const char *csm_email;
+    const char *csm_slack;
+    const char *segment;
+    const char *premium_products; /* JSON array text */
+    const char *created_at;
+};
+/* Sets the typed columns and the traits JSON object of an account. */
+enum tend_err store_account_set_fields(struct store *s, int64_t id,
+                                       const struct store_account_fields *f,
+                                       const char *traits_json);
+/* Sets a user's email, name, title (NULL: unknown) and traits JSON object. */
+enum tend_err store_user_set_fields(struct store *s, int64_t id, const char *email,
+                                    const char *name, const char *title,
+                                    const char *traits_json);
+
+/* ---- memberships ---------------------------------------------------------- */
+
+#define STORE_OPEN_END INT64_MAX
+
+struct store_membership {
+    int64_t account_id;
+    int64_t start_ms;
+    int64_t end_ms; /* STORE_OPEN_END while a member */
+};
+
+/* Returns the memberships of a user in *out (malloced, caller frees), *n of them. */
+enum tend_err store_user_memberships(struct store *s, int64_t user_id,
+                                     struct store_membership **out, size_t *n);
+/* Makes user a member of account from ts_ms, unless a membership that has not
+ * ended by ts_ms exists already. *started tells whether one was added. */
+enum tend_err store_membership_start(struct store *s, int64_t account_id, int64_t user_id,
+                                     int64_t ts_ms, bool *started);
+/* Ends, at ts_ms, the user's membership of account that covers ts_ms (started
+ * at or before it, not ended by it). *ended tells whether there was one. */
+enum tend_err store_membership_end(struct store *s, int64_t account_id, int64_t user_id,
+                                   int64_t ts_ms, bool *ended);
+
+/* ---- events and quarantine ------------------------------------------------ */
+
+/* One accepted message as stored. Strings may be NULL. */
+struct store_event {
+    int64_t key_ts_ms; /* dedup key: timestamp as sent, 0 when absent */
+    uint64_t key_hash; /* dedup key: hash of messageId (or content) */
+    int64_t ts_ms;     /* effective time */
+    int kind;          /* enum event_kind */
+    int64_t account_id;
+    int64_t user_id;
+    int64_t name_id; /* interned event name (track, page, screen) */
+    const char *subject;
+    const char *detail;
+    double num;
+    bool has_num;
+    int32_t day;
+    bool has_day;
+    const char *props; /* properties or traits as JSON text */
+};
+
+/* Stores ev unless an event with the same key exists: *inserted tells which. */
+enum tend_err store_event_put(struct store *s, const struct store_event *ev, bool *inserted);
+
+/* Records that the stored event with ev's key waits for its account: either
+ * account_external_id (named but not known yet) or, when that is NULL, the
+ * membership of ev->user_id. reason is shown to operators. */
+enum tend_err store_quarantine_put(struct store *s, const struct store_event *ev,
+                                   const char *account_external_id, const char *reason);
+
+/* A quarantined event, as needed to resolve it. */
+struct store_pending {
+    int64_t key_ts_ms;
+    uint64_t key_hash;
+    int64_t ts_ms;
+    int kind;
+    int64_t user_id;
+};
+
+/* The events waiting for the account named external_id (malloced array). */
+enum tend_err store_quarantine_by_account(struct store *s, const char *external_id,
+                                          struct store_pending **out, size_t *n);
+/* The events of user_id waiting for a membership (malloced array). */
+enum tend_err store_quarantine_by_user(struct store *s, int64_t user_id,
+                                       struct store_pending **out, size_t *n);
+/* Attaches a quarantined event to account_id and takes it out of quarantine. */
+enum tend_err store_quarantine_attach(struct store *s, const struct store_pending *p,
+                                      int64_t account_id);
+
+/* ---- counters ------------------------------------------------------------- */
+
+/* Adds delta to the lifetime counter name (created at 0). */
+enum tend_err store_counter_add(struct store *s, const char *name, int64_t delta);
+/* Adds delta to an account's event count. */
+enum tend_err store_account_count_events(struct store *s, int64_t account_id, int64_t delta);
+
+/* ---- reading -------------------------------------------------------------- */
+
+struct store_account_row {
+    const char *external_id;
+    struct store_account_fields f;
+    const char *traits_json;
+    int64_t members; /* open memberships */
+    int64_t events;  /* attached events */
+};
+
+/* Calls fn for every account in external-id order; fn returns nonzero to stop.
+ * The row's strings live for the call only. */
+enum tend_err store_accounts_each(struct store *s,
+                                  int (*fn)(void *arg, const struct store_account_row *row),
+                                  void *arg);
+
+struct store_status {
+    int64_t accounts;
+    int64_t users;
+    int64_t memberships_open;
+    int64_t memberships_ended;
+    int64_t quarantined;
+};
+/* Counts accounts, users, memberships and the quarantine. Event totals are
+ * lifetime counters (store_counters_each), kept in the same transactions as
+ * the events, so that status stays instant on a large database. */
+enum tend_err store_status_get(struct store *s, struct store_status *out);
+/* Calls fn for each lifetime counter. */
+enum tend_err store_counters_each(struct store *s,
+                                  void (*fn)(void *arg, const char *name, int64_t value),
+                                  void *arg);
+/* Calls fn for each quarantine reason with its count, most frequent first. */
+enum tend_err store_quarantine_reasons(struct store *s,
+                                       void (*fn)(void *arg, const char *reason, int64_t n),
+                                       void *arg);
+
+#endif
