@@ -124,8 +124,10 @@ static bool blank(const char *s, size_t len) {
 /* Applies one line (a message or a batch); -1 on a store error. */
 static int import_line(struct import *im, const char *s, size_t len, const char *file,
                        int64_t line) {
+    /* The line is NUL-terminated: requiring the NUL right after the value
+     * (and whitespace) refuses trailing data, e.g. two messages on one line. */
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(s, len, &end, false);
+    cJSON *root = cJSON_ParseWithLengthOpts(s, len + 1, &end, true);
     if (!root) {
         size_t at = end && end >= s ? (size_t)(end - s) : 0;
         reject(im, file, line, "invalid JSON at byte %zu", at + 1);
@@ -241,17 +243,22 @@ done:
 struct csv_state {
     struct import *im;
     const char *path;
-    int64_t record;    /* 1 = the header */
-    char **header;     /* column names */
+    int64_t line;       /* the line being fed to the parser */
+    int64_t start_line; /* where the current record started (0: none yet) */
+    int64_t records;    /* records seen, the header included */
+    int64_t stored;     /* accounts stored */
+    char **header;      /* column names */
     size_t n_header;
-    char **fields;     /* the current record */
+    char **fields; /* the current record */
     size_t n_fields, cap_fields;
     int64_t now_ms;
-    int failed;        /* a store error happened */
+    int failed; /* 1: a store error; 2: the file cannot be read as accounts */
 };
 
 static void csv_field(void *s, size_t len, void *data) {
     struct csv_state *cs = data;
+    if (!cs->start_line)
+        cs->start_line = cs->line;
     if (cs->n_fields == cs->cap_fields) {
         cs->cap_fields = cs->cap_fields ? cs->cap_fields * 2 : 16;
         cs->fields = xrealloc(cs->fields, cs->cap_fields * sizeof *cs->fields);
@@ -286,33 +293,32 @@ static cJSON *cell_value(const char *column, const char *cell) {
     return cJSON_CreateString(cell);
 }
 
-static void csv_record(int c, void *data) {
-    struct csv_state *cs = data;
-    cs->record++;
-    if (cs->failed)
-        goto done;
-    if (cs->record == 1) {
-        if (cs->n_fields == 0 || strcmp(cs->fields[0], "account_id") != 0) {
-            reject(cs->im, cs->path, 1, "header: the first column must be account_id");
-            cs->failed = 2;
-            goto done;
-        }
-        cs->header = cs->fields;
-        cs->n_header = cs->n_fields;
-        cs->fields = NULL;
-        cs->n_fields = cs->cap_fields = 0;
+/* Takes the header record: the column names, account_id first. */
+static void csv_header(struct csv_state *cs) {
+    char *first = cs->n_fields ? cs->fields[0] : NULL;
+    if (first && strncmp(first, "\xEF\xBB\xBF", 3) == 0) /* a UTF-8 BOM (Excel) */
+        memmove(first, first + 3, strlen(first + 3) + 1);
+    if (!first || strcmp(first, "account_id") != 0) {
+        reject(cs->im, cs->path, cs->start_line, "header: the first column must be account_id");
+        cs->failed = 2;
         return;
     }
-    if (cs->n_fields == 1 && !cs->fields[0][0])
-        goto done; /* an empty line */
+    cs->header = cs->fields;
+    cs->n_header = cs->n_fields;
+    cs->fields = NULL;
+    cs->n_fields = cs->cap_fields = 0;
+}
+
+/* Applies one data record as account traits. */
+static void csv_account(struct csv_state *cs) {
     if (cs->n_fields != cs->n_header) {
-        reject(cs->im, cs->path, cs->record, "has %zu fields, the header has %zu", cs->n_fields,
-               cs->n_header);
-        goto done;
+        reject(cs->im, cs->path, cs->start_line, "has %zu fields, the header has %zu",
+               cs->n_fields, cs->n_header);
+        return;
     }
     if (!cs->fields[0][0]) {
-        reject(cs->im, cs->path, cs->record, "account_id: is required");
-        goto done;
+        reject(cs->im, cs->path, cs->start_line, "account_id: is required");
+        return;
     }
     cJSON *traits = cJSON_CreateObject();
     for (size_t i = 1; i < cs->n_fields; i++) {
@@ -323,17 +329,31 @@ static void csv_record(int c, void *data) {
     enum tend_err e = ingest_account_traits(cs->im->ig, cs->fields[0], traits, cs->now_ms, err);
     cJSON_Delete(traits);
     if (e == TEND_ERR_INVALID)
-        reject(cs->im, cs->path, cs->record, "%s", err);
+        reject(cs->im, cs->path, cs->start_line, "%s", err);
     else if (e)
         cs->failed = 1;
-done:
+    else
+        cs->stored++;
+}
+
+static void csv_record(int c, void *data) {
+    struct csv_state *cs = data;
+    if (!cs->failed) {
+        if (++cs->records == 1)
+            csv_header(cs);
+        else
+            csv_account(cs);
+    }
     for (size_t i = 0; i < cs->n_fields; i++)
         free(cs->fields[i]);
     cs->n_fields = 0;
+    cs->start_line = 0;
     (void)c;
 }
 
-/* Imports the accounts CSV; 0, or EXIT_USAGE on an I/O or store error. */
+/* Imports the accounts CSV; 0, or EXIT_USAGE on an I/O or store error. Lines
+ * are fed to the parser one by one, so errors name the line a record starts
+ * on, also when a quoted field spans lines or blank lines are skipped. */
 static int import_accounts(struct import *im, const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -347,20 +367,31 @@ static int import_accounts(struct import *im, const char *path) {
     struct ingest_totals before = ingest_totals(im->ig);
     int rc = 0;
     if (ingest_begin(im->ig)) {
+        csv_free(&p);
         fclose(f);
         return EXIT_USAGE;
     }
-    char buf[65536];
-    size_t n;
-    while (!cs.failed && (n = fread(buf, 1, sizeof buf, f)) > 0) {
-        if (csv_parse(&p, buf, n, csv_field, csv_record, &cs) != n) {
-            reject(im, path, cs.record + 1, "CSV: %s", csv_strerror(csv_error(&p)));
+    struct line_reader *r = lines_new(f, SEG_MAX_REQUEST_BYTES);
+    const char *line;
+    size_t len;
+    bool too_long;
+    enum tend_err err;
+    while (!cs.failed && (err = lines_next(r, &line, &len, &too_long, &cs.line)) == TEND_OK) {
+        if (too_long) {
+            reject(im, path, cs.line, "line is %zu bytes, over the limit of %d", len,
+                   SEG_MAX_REQUEST_BYTES);
+            continue;
+        }
+        if (csv_parse(&p, line, len, csv_field, csv_record, &cs) != len ||
+            csv_parse(&p, "\n", 1, csv_field, csv_record, &cs) != 1) {
+            reject(im, path, cs.line, "CSV: %s", csv_strerror(csv_error(&p)));
             cs.failed = 2;
         }
     }
     if (!cs.failed)
         csv_fini(&p, csv_field, csv_record, &cs);
     csv_free(&p);
+    lines_free(r);
     if (cs.failed == 1 || ingest_commit(im->ig)) {
         ingest_rollback(im->ig);
         fprintf(stderr, "tend import: %s: the database failed, stopping\n", path);
@@ -374,9 +405,7 @@ static int import_accounts(struct import *im, const char *path) {
     free(cs.fields);
     fclose(f);
     struct ingest_totals after = ingest_totals(im->ig);
-    int64_t records = cs.record > 1 ? cs.record - 1 : 0;
-    printf("%s: %lld accounts, %lld rejected", path,
-           (long long)(records - (im->rejected - rejected_before)),
+    printf("%s: %lld accounts, %lld rejected", path, (long long)(rc ? 0 : cs.stored),
            (long long)(im->rejected - rejected_before));
     if (after.attached > before.attached)
         printf(" (%lld earlier quarantined events attached)",

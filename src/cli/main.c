@@ -59,8 +59,13 @@ int main(int argc, char **argv) {
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-        if (strcmp(cmd, commands[i].name) == 0)
+        if (strcmp(cmd, commands[i].name) == 0) {
+            /* getopt names the program by argv[0] in its messages. */
+            char prog[64];
+            snprintf(prog, sizeof prog, "tend %s", commands[i].name);
+            argv[1] = prog;
             return commands[i].run(argc - 1, argv + 1);
+        }
     }
     fprintf(stderr, "tend: unknown command \"%s\"\n\n", cmd);
     usage(stderr);

@@ -37,12 +37,13 @@ static const struct vocab_entry vocab[] = {
 #define N_VOCAB (sizeof vocab / sizeof vocab[0])
 
 enum event_kind vocab_kind_of(const char *name, size_t len) {
-    /* Every meaningful name starts with an upper-case letter and is longer than
-     * 8 bytes; a cheap first test keeps the common feature event fast. */
-    if (len < 9)
+    /* Every meaningful name starts with an upper-case ASCII letter: a cheap
+     * first test keeps the common lower-case or short feature event fast. */
+    if (len == 0 || name[0] < 'A' || name[0] > 'Z')
         return EV_FEATURE;
     for (size_t i = 1; i <= EV_USER_REMOVED; i++) {
-        if (strlen(vocab[i].name) == len && memcmp(vocab[i].name, name, len) == 0)
+        if (vocab[i].name[0] == name[0] && strlen(vocab[i].name) == len &&
+            memcmp(vocab[i].name, name, len) == 0)
             return vocab[i].kind;
     }
     return EV_FEATURE;

@@ -252,7 +252,7 @@ static enum MHD_Result answer(struct http_server *h, struct MHD_Connection *c, c
         return send_error(c, TEND_ERR_LIMIT, msg);
     }
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(buf_str(&rq->body), rq->body.len, &end, false);
+    cJSON *root = cJSON_ParseWithLengthOpts(buf_str(&rq->body), rq->body.len + 1, &end, true);
     if (!root || !cJSON_IsObject(root)) {
         char msg[96];
         if (root)

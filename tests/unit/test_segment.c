@@ -1,0 +1,872 @@
+/* test_segment.c: unit tests of ingest/segment (Segment message validation and
+ * the CS vocabulary facts of SPEC 1). Each test parses JSON text with cJSON and
+ * hands it to segment_parse_msg with the text as raw, as `tend import` does. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ingest/segment.h"
+#include "util/datetime.h"
+
+#define RECEIVED_MS 1700000000000LL /* 2023-11-14T22:13:20Z */
+#define TS "2024-05-06T07:08:09Z"
+#define TS_MS 1714979289000LL
+
+/* The message of the current test; its tree is deleted in the teardown. */
+static cJSON *tree;
+static struct seg_msg msg;
+static char err[SEG_ERR_BYTES];
+
+static int teardown(void **state) {
+    cJSON_Delete(tree);
+    tree = NULL;
+    return 0;
+}
+
+/* Parses text (which must be valid JSON) into tree and validates it, with text
+ * as raw; msg and err get the results. */
+static enum tend_err parse_with(const char *text, const cJSON *batch_context) {
+    cJSON_Delete(tree);
+    tree = cJSON_Parse(text);
+    if (!tree)
+        fail_msg("test JSON does not parse: %s", text);
+    memset(&msg, 0, sizeof msg);
+    err[0] = '\0';
+    return segment_parse_msg(tree, batch_context, RECEIVED_MS, text, strlen(text), &msg, err);
+}
+
+static enum tend_err parse(const char *text) {
+    return parse_with(text, NULL);
+}
+
+/* Parses text and fails the test, showing the error, unless it is valid. */
+static void parse_ok(const char *text) {
+    enum tend_err e = parse(text);
+    if (e != TEND_OK)
+        fail_msg("rejected (%d): %s\n  message: %s", (int)e, err, text);
+}
+
+/* Parses text and asserts it is invalid with an error mentioning needle. */
+static void parse_invalid(const char *text, const char *needle) {
+    enum tend_err e = parse(text);
+    if (e != TEND_ERR_INVALID)
+        fail_msg("expected TEND_ERR_INVALID, got %d (err \"%s\") for %s", (int)e, err, text);
+    if (!strstr(err, needle))
+        fail_msg("error \"%s\" does not mention \"%s\"", err, needle);
+}
+
+static int32_t day_of(const char *date) {
+    int32_t d;
+    assert_true(dt_parse_date(date, strlen(date), &d));
+    return d;
+}
+
+/* ---- the message types ------------------------------------------------------ */
+
+static void valid_track_is_accepted_with_its_fields(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Report Exported\","
+             "\"messageId\":\"m-1\",\"timestamp\":\"" TS "\","
+             "\"properties\":{\"product\":\"analytics\",\"rows\":12}}");
+    assert_int_equal(msg.type, SEG_TRACK);
+    assert_int_equal(msg.kind, EV_FEATURE);
+    assert_string_equal(msg.user_id, "u1");
+    assert_null(msg.anonymous_id);
+    assert_string_equal(msg.message_id, "m-1");
+    assert_string_equal(msg.event, "Report Exported");
+    assert_true(msg.has_timestamp);
+    assert_int_equal(msg.ts_ms, TS_MS);
+    assert_int_equal(msg.key_ts_ms, TS_MS);
+    assert_non_null(msg.properties);
+    assert_non_null(cJSON_GetObjectItem(msg.properties, "rows"));
+    assert_null(msg.traits);
+    assert_null(msg.group_id);
+    assert_null(msg.account_hint);
+}
+
+static void feature_event_keeps_its_product_as_subject(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Dashboard Viewed\","
+             "\"properties\":{\"product\":\"insights\"}}");
+    assert_int_equal(msg.kind, EV_FEATURE);
+    assert_string_equal(msg.subject, "insights");
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Dashboard Viewed\"}");
+    assert_null(msg.subject);
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Dashboard Viewed\","
+                  "\"properties\":{\"product\":5}}",
+                  "properties.product");
+}
+
+static void track_with_only_an_anonymous_id_is_accepted(void **state) {
+    parse_ok("{\"type\":\"track\",\"anonymousId\":\"anon-7\",\"event\":\"Signed In\"}");
+    assert_null(msg.user_id);
+    assert_string_equal(msg.anonymous_id, "anon-7");
+    assert_int_equal(msg.kind, EV_LOGIN);
+}
+
+static void identify_is_accepted_with_its_traits(void **state) {
+    parse_ok("{\"type\":\"identify\",\"userId\":\"u1\",\"timestamp\":\"" TS "\","
+             "\"traits\":{\"email\":\"a@b.c\",\"name\":\"Ann\",\"shoe\":42}}");
+    assert_int_equal(msg.type, SEG_IDENTIFY);
+    assert_int_equal(msg.kind, EV_IDENTIFY);
+    assert_non_null(msg.traits);
+    assert_string_equal(cJSON_GetObjectItem(msg.traits, "email")->valuestring, "a@b.c");
+    assert_null(msg.properties);
+    assert_null(msg.company_id);
+    assert_null(msg.event);
+}
+
+static void group_is_accepted_with_its_group_id_and_traits(void **state) {
+    parse_ok("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+             "\"traits\":{\"name\":\"Acme\",\"plan\":\"pro\",\"mrr\":1200,\"seats\":25,"
+             "\"renewal_date\":\"2025-01-31\",\"premium_products\":[\"sso\",\"audit\"],"
+             "\"favourite_colour\":\"teal\"}}");
+    assert_int_equal(msg.type, SEG_GROUP);
+    assert_int_equal(msg.kind, EV_GROUP);
+    assert_string_equal(msg.group_id, "acme");
+    assert_non_null(msg.traits);
+}
+
+static void group_without_group_id_is_rejected(void **state) {
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"traits\":{}}", "groupId");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"\"}", "groupId");
+}
+
+static void group_id_in_context_does_not_replace_the_group_calls_own(void **state) {
+    parse_ok("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+             "\"context\":{\"groupId\":\"other\"}}");
+    assert_string_equal(msg.group_id, "acme");
+}
+
+static void page_is_accepted_with_its_name_and_properties(void **state) {
+    parse_ok("{\"type\":\"page\",\"userId\":\"u1\",\"name\":\"Pricing\","
+             "\"properties\":{\"url\":\"https://x/pricing\",\"account_id\":\"acme\"}}");
+    assert_int_equal(msg.type, SEG_PAGE);
+    assert_int_equal(msg.kind, EV_PAGE);
+    assert_string_equal(msg.event, "Pricing");
+    assert_string_equal(msg.account_hint, "acme");
+    assert_non_null(msg.properties);
+}
+
+static void screen_without_a_name_is_accepted(void **state) {
+    parse_ok("{\"type\":\"screen\",\"anonymousId\":\"a1\"}");
+    assert_int_equal(msg.type, SEG_SCREEN);
+    assert_int_equal(msg.kind, EV_SCREEN);
+    assert_null(msg.event);
+    parse_invalid("{\"type\":\"screen\",\"anonymousId\":\"a1\",\"name\":[1]}", "name");
+}
+
+static void alias_is_accepted_with_its_previous_id(void **state) {
+    parse_ok("{\"type\":\"alias\",\"userId\":\"u1\",\"previousId\":\"anon-7\"}");
+    assert_int_equal(msg.type, SEG_ALIAS);
+    assert_int_equal(msg.kind, EV_ALIAS);
+    assert_string_equal(msg.previous_id, "anon-7");
+}
+
+static void alias_without_previous_id_is_rejected(void **state) {
+    parse_invalid("{\"type\":\"alias\",\"userId\":\"u1\"}", "previousId");
+}
+
+static void type_names_are_spelled_as_in_segment(void **state) {
+    assert_string_equal(segment_type_name(SEG_TRACK), "track");
+    assert_string_equal(segment_type_name(SEG_IDENTIFY), "identify");
+    assert_string_equal(segment_type_name(SEG_GROUP), "group");
+    assert_string_equal(segment_type_name(SEG_PAGE), "page");
+    assert_string_equal(segment_type_name(SEG_SCREEN), "screen");
+    assert_string_equal(segment_type_name(SEG_ALIAS), "alias");
+}
+
+/* ---- common fields ------------------------------------------------------------- */
+
+static void message_without_user_id_or_anonymous_id_is_rejected(void **state) {
+    parse_invalid("{\"type\":\"track\",\"event\":\"Signed In\"}", "userId");
+    parse_invalid("{\"type\":\"identify\",\"traits\":{}}", "anonymousId");
+    parse_invalid("{\"type\":\"track\",\"event\":\"Signed In\",\"userId\":null}", "userId");
+    parse_invalid("{\"type\":\"track\",\"event\":\"Signed In\",\"userId\":\"\"}", "userId");
+}
+
+static void numeric_user_id_is_converted_to_a_string(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":12345,\"event\":\"Signed In\"}");
+    assert_string_equal(msg.user_id, "12345");
+    parse_ok("{\"type\":\"track\",\"userId\":-7,\"event\":\"Signed In\"}");
+    assert_string_equal(msg.user_id, "-7");
+    parse_ok("{\"type\":\"track\",\"anonymousId\":9007199254740992,\"event\":\"Signed In\"}");
+    assert_string_equal(msg.anonymous_id, "9007199254740992");
+}
+
+/* segment.h: "numeric ids are rewritten in that tree as strings": the tree must
+ * still hold userId, now as a string, so that what is stored or printed from
+ * the tree keeps the field. */
+static void numeric_user_id_is_rewritten_in_the_tree_under_its_key(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":12345,\"event\":\"Signed In\"}");
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(tree, "userId");
+    assert_non_null(v);
+    assert_true(cJSON_IsString(v));
+    assert_string_equal(v->valuestring, "12345");
+    assert_ptr_equal(v->valuestring, msg.user_id);
+}
+
+static void non_integral_or_huge_numeric_user_id_is_rejected(void **state) {
+    parse_invalid("{\"type\":\"track\",\"userId\":12.5,\"event\":\"Signed In\"}", "userId");
+    parse_invalid("{\"type\":\"track\",\"userId\":1e20,\"event\":\"Signed In\"}", "userId");
+}
+
+static void user_id_of_the_wrong_type_is_rejected(void **state) {
+    parse_invalid("{\"type\":\"track\",\"userId\":{\"id\":1},\"event\":\"Signed In\"}",
+                  "userId: must be a string");
+    parse_invalid("{\"type\":\"track\",\"userId\":[\"u1\"],\"event\":\"Signed In\"}", "userId");
+    parse_invalid("{\"type\":\"track\",\"userId\":true,\"event\":\"Signed In\"}", "userId");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"anonymousId\":{},\"event\":\"x\"}",
+                  "anonymousId");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"messageId\":[],\"event\":\"x\"}",
+                  "messageId");
+}
+
+static void id_over_the_length_limit_is_rejected(void **state) {
+    char *text = malloc(SEG_MAX_ID_BYTES + 200);
+    int n = sprintf(text, "{\"type\":\"track\",\"event\":\"x\",\"userId\":\"");
+    memset(text + n, 'u', SEG_MAX_ID_BYTES + 1);
+    strcpy(text + n + SEG_MAX_ID_BYTES + 1, "\"}");
+    parse_invalid(text, "userId");
+    /* exactly at the limit is fine */
+    strcpy(text + n + SEG_MAX_ID_BYTES, "\"}");
+    parse_ok(text);
+    assert_int_equal(strlen(msg.user_id), SEG_MAX_ID_BYTES);
+    free(text);
+}
+
+static void unknown_type_is_rejected_naming_it(void **state) {
+    parse_invalid("{\"type\":\"foo\",\"userId\":\"u1\"}", "type");
+    assert_non_null(strstr(err, "\"foo\""));
+    /* types are case-sensitive */
+    parse_invalid("{\"type\":\"Track\",\"userId\":\"u1\",\"event\":\"x\"}", "Track");
+}
+
+static void missing_or_non_string_type_is_rejected(void **state) {
+    parse_invalid("{\"userId\":\"u1\",\"event\":\"Signed In\"}", "type");
+    parse_invalid("{\"type\":3,\"userId\":\"u1\"}", "type");
+}
+
+static void message_that_is_not_an_object_is_rejected(void **state) {
+    parse_invalid("[{\"type\":\"track\"}]", "object");
+    parse_invalid("\"track\"", "object");
+}
+
+static void track_without_event_is_rejected(void **state) {
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\"}", "event");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"\"}", "event");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":7}", "event");
+}
+
+static void properties_that_are_not_an_object_are_rejected(void **state) {
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\",\"properties\":[1]}",
+                  "properties");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\",\"properties\":\"p\"}",
+                  "properties");
+    parse_invalid("{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":5}", "traits");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\",\"context\":1}",
+                  "context");
+    /* null is the same as absent */
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\",\"properties\":null}");
+    assert_null(msg.properties);
+}
+
+static void bad_timestamp_is_rejected(void **state) {
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                  "\"timestamp\":\"yesterday\"}",
+                  "timestamp");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                  "\"timestamp\":\"2027-02-29T10:00:00Z\"}",
+                  "timestamp");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\",\"timestamp\":17}",
+                  "timestamp");
+}
+
+static void timestamp_with_offset_is_stored_in_utc(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+             "\"timestamp\":\"2024-05-06T09:08:09+02:00\"}");
+    assert_int_equal(msg.ts_ms, TS_MS);
+    assert_int_equal(msg.key_ts_ms, TS_MS);
+}
+
+static void absent_timestamp_means_the_receive_time(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\"}");
+    assert_false(msg.has_timestamp);
+    assert_int_equal(msg.ts_ms, RECEIVED_MS);
+    assert_int_equal(msg.key_ts_ms, 0);
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\",\"timestamp\":null}");
+    assert_false(msg.has_timestamp);
+    assert_int_equal(msg.ts_ms, RECEIVED_MS);
+}
+
+static void context_group_id_is_the_account_hint_of_a_track(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+             "\"context\":{\"groupId\":\"acme\"},\"properties\":{\"account_id\":\"beta\"}}");
+    assert_string_equal(msg.group_id, "acme");
+    assert_string_equal(msg.account_hint, "beta");
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+             "\"properties\":{\"account_id\":4711}}");
+    assert_null(msg.group_id);
+    assert_string_equal(msg.account_hint, "4711");
+}
+
+/* ---- batches ------------------------------------------------------------------- */
+
+static void batch_context_is_merged_into_an_item_without_context(void **state) {
+    cJSON *batch = cJSON_Parse("{\"groupId\":\"acme\",\"library\":{\"name\":\"x\"}}");
+    assert_int_equal(parse_with("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\"}", batch),
+                     TEND_OK);
+    assert_string_equal(msg.group_id, "acme");
+    cJSON *ctx = cJSON_GetObjectItem(tree, "context");
+    assert_non_null(ctx);
+    assert_non_null(cJSON_GetObjectItem(ctx, "library"));
+    /* the item got a copy: the batch context is not shared with it */
+    assert_ptr_not_equal(ctx, batch);
+    cJSON_Delete(tree);
+    tree = NULL;
+    assert_string_equal(cJSON_GetObjectItem(batch, "groupId")->valuestring, "acme");
+    cJSON_Delete(batch);
+}
+
+static void item_context_keys_win_over_the_batch_context(void **state) {
+    cJSON *batch = cJSON_Parse("{\"groupId\":\"acme\",\"ip\":\"1.2.3.4\"}");
+    assert_int_equal(parse_with("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                                "\"context\":{\"groupId\":\"beta\"}}",
+                                batch),
+                     TEND_OK);
+    assert_string_equal(msg.group_id, "beta");
+    cJSON *ctx = cJSON_GetObjectItem(tree, "context");
+    assert_string_equal(cJSON_GetObjectItem(ctx, "ip")->valuestring, "1.2.3.4");
+    assert_string_equal(cJSON_GetObjectItem(ctx, "groupId")->valuestring, "beta");
+
+    /* an item context without groupId gets the batch's */
+    assert_int_equal(parse_with("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                                "\"context\":{\"ip\":\"9.9.9.9\"}}",
+                                batch),
+                     TEND_OK);
+    assert_string_equal(msg.group_id, "acme");
+    ctx = cJSON_GetObjectItem(tree, "context");
+    assert_string_equal(cJSON_GetObjectItem(ctx, "ip")->valuestring, "9.9.9.9");
+    cJSON_Delete(batch);
+}
+
+/* ---- size limit ---------------------------------------------------------------- */
+
+/* A track message of exactly total bytes of JSON text (no spaces). */
+static char *message_of_size(size_t total) {
+    const char *head = "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                       "\"properties\":{\"pad\":\"";
+    const char *tail = "\"}}";
+    size_t h = strlen(head), t = strlen(tail);
+    assert_true(total > h + t);
+    char *s = malloc(total + 1);
+    memcpy(s, head, h);
+    memset(s + h, 'p', total - h - t);
+    memcpy(s + total - t, tail, t + 1);
+    assert_int_equal(strlen(s), total);
+    return s;
+}
+
+static void message_over_32_kib_is_over_the_limit(void **state) {
+    char *text = message_of_size(SEG_MAX_MESSAGE_BYTES + 1);
+    assert_int_equal(parse(text), TEND_ERR_LIMIT);
+    assert_non_null(strstr(err, "limit"));
+    free(text);
+    text = message_of_size(100 * 1024);
+    assert_int_equal(parse(text), TEND_ERR_LIMIT);
+    free(text);
+}
+
+static void message_of_exactly_32_kib_is_accepted(void **state) {
+    char *text = message_of_size(SEG_MAX_MESSAGE_BYTES);
+    enum tend_err e = parse(text);
+    free(text);
+    if (e)
+        fail_msg("rejected: %s", err);
+}
+
+/* Without raw text (an HTTP batch item) the item's serialised size counts. */
+static void message_over_32_kib_without_raw_text_is_over_the_limit(void **state) {
+    char *text = message_of_size(SEG_MAX_MESSAGE_BYTES + 1);
+    tree = cJSON_Parse(text);
+    free(text);
+    assert_int_equal(segment_parse_msg(tree, NULL, RECEIVED_MS, NULL, 0, &msg, err),
+                     TEND_ERR_LIMIT);
+    cJSON_Delete(tree);
+    text = message_of_size(SEG_MAX_MESSAGE_BYTES + 5000);
+    tree = cJSON_Parse(text);
+    free(text);
+    assert_int_equal(segment_parse_msg(tree, NULL, RECEIVED_MS, NULL, 0, &msg, err),
+                     TEND_ERR_LIMIT);
+    assert_non_null(strstr(err, "limit"));
+}
+
+static void message_of_exactly_32_kib_without_raw_text_is_accepted(void **state) {
+    char *text = message_of_size(SEG_MAX_MESSAGE_BYTES);
+    tree = cJSON_Parse(text);
+    free(text);
+    enum tend_err e = segment_parse_msg(tree, NULL, RECEIVED_MS, NULL, 0, &msg, err);
+    if (e)
+        fail_msg("rejected: %s", err);
+    assert_string_equal(msg.user_id, "u1");
+}
+
+/* ---- the vocabulary ---------------------------------------------------------------- */
+
+static void event_names_are_case_sensitive(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"signed in\"}");
+    assert_int_equal(msg.kind, EV_FEATURE);
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Signed In\"}");
+    assert_int_equal(msg.kind, EV_LOGIN);
+}
+
+static void nps_scores_from_0_to_10_are_accepted(void **state) {
+    for (int score = 0; score <= 10; score++) {
+        char text[200];
+        snprintf(text, sizeof text,
+                 "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"NPS Survey Responded\","
+                 "\"properties\":{\"score\":%d,\"comment\":\"ok\"}}",
+                 score);
+        parse_ok(text);
+        assert_int_equal(msg.kind, EV_NPS);
+        assert_true(msg.has_num);
+        assert_true(msg.num == score);
+    }
+}
+
+static void nps_score_out_of_range_or_not_an_integer_is_rejected(void **state) {
+    static const char *const bad[] = {"11", "\"ten\"", "7.5", "-1", "null", "\"\"", "[9]"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[200];
+        snprintf(text, sizeof text,
+                 "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"NPS Survey Responded\","
+                 "\"properties\":{\"score\":%s}}",
+                 bad[i]);
+        parse_invalid(text, "properties.score");
+    }
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"NPS Survey Responded\"}",
+                  "properties.score");
+}
+
+static void nps_error_shows_the_value_sent(void **state) {
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"NPS Survey Responded\","
+                  "\"properties\":{\"score\":\"ten\"}}",
+                  "\"ten\"");
+}
+
+static void invoice_issued_carries_id_amount_and_due_date(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Invoice Issued\","
+             "\"properties\":{\"invoice_id\":\"INV-1\",\"amount\":1250.5,"
+             "\"due_date\":\"2024-06-30\"}}");
+    assert_int_equal(msg.kind, EV_INVOICE_ISSUED);
+    assert_string_equal(msg.subject, "INV-1");
+    assert_true(msg.has_num);
+    assert_true(msg.num == 1250.5);
+    assert_true(msg.has_day);
+    assert_int_equal(msg.day, day_of("2024-06-30"));
+}
+
+static void invoice_amount_written_as_a_string_is_accepted(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Invoice Issued\","
+             "\"properties\":{\"invoice_id\":1001,\"amount\":\"49.90\","
+             "\"due_date\":\"2024-06-30\"}}");
+    assert_string_equal(msg.subject, "1001");
+    assert_true(msg.num == 49.90);
+}
+
+static void invoice_issued_without_its_facts_is_rejected(void **state) {
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Invoice Issued\","
+                  "\"properties\":{\"amount\":10,\"due_date\":\"2024-06-30\"}}",
+                  "properties.invoice_id");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Invoice Issued\","
+                  "\"properties\":{\"invoice_id\":\"I\",\"due_date\":\"2024-06-30\"}}",
+                  "properties.amount");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Invoice Issued\","
+                  "\"properties\":{\"invoice_id\":\"I\",\"amount\":10}}",
+                  "properties.due_date");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Invoice Issued\","
+                  "\"properties\":{\"invoice_id\":\"I\",\"amount\":\"a lot\","
+                  "\"due_date\":\"2024-06-30\"}}",
+                  "properties.amount");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Invoice Issued\","
+                  "\"properties\":{\"invoice_id\":\"I\",\"amount\":-5,"
+                  "\"due_date\":\"2024-06-30\"}}",
+                  "properties.amount");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Invoice Issued\","
+                  "\"properties\":{\"invoice_id\":\"I\",\"amount\":10,"
+                  "\"due_date\":\"2024-02-30\"}}",
+                  "properties.due_date");
+}
+
+static void invoice_paid_and_payment_failed_need_the_invoice_id(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Invoice Paid\","
+             "\"properties\":{\"invoice_id\":\"INV-1\"}}");
+    assert_int_equal(msg.kind, EV_INVOICE_PAID);
+    assert_string_equal(msg.subject, "INV-1");
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Failed\","
+             "\"properties\":{\"invoice_id\":\"INV-2\"}}");
+    assert_int_equal(msg.kind, EV_PAYMENT_FAILED);
+    assert_string_equal(msg.subject, "INV-2");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Failed\"}",
+                  "properties.invoice_id");
+}
+
+static void card_expiry_is_the_last_day_of_its_month(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+             "\"properties\":{\"card_exp_month\":12,\"card_exp_year\":2026}}");
+    assert_int_equal(msg.kind, EV_CARD_UPDATED);
+    assert_true(msg.has_day);
+    assert_int_equal(msg.day, day_of("2026-12-31"));
+    assert_int_equal(msg.day, 20818);
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+             "\"properties\":{\"card_exp_month\":2,\"card_exp_year\":2028}}");
+    assert_int_equal(msg.day, day_of("2028-02-29"));
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+             "\"properties\":{\"card_exp_month\":\"4\",\"card_exp_year\":\"2030\"}}");
+    assert_int_equal(msg.day, day_of("2030-04-30"));
+}
+
+static void two_digit_card_year_is_in_the_2000s(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+             "\"properties\":{\"card_exp_month\":12,\"card_exp_year\":27}}");
+    assert_int_equal(msg.day, day_of("2027-12-31"));
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+             "\"properties\":{\"card_exp_month\":1,\"card_exp_year\":0}}");
+    assert_int_equal(msg.day, day_of("2000-01-31"));
+}
+
+static void bad_card_expiry_is_rejected(void **state) {
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+                  "\"properties\":{\"card_exp_month\":13,\"card_exp_year\":2026}}",
+                  "properties.card_exp_month");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+                  "\"properties\":{\"card_exp_month\":0,\"card_exp_year\":2026}}",
+                  "properties.card_exp_month");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+                  "\"properties\":{\"card_exp_month\":5}}",
+                  "properties.card_exp_year");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+                  "\"properties\":{\"card_exp_month\":5,\"card_exp_year\":1969}}",
+                  "properties.card_exp_year");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+                  "\"properties\":{\"card_exp_month\":5.5,\"card_exp_year\":2026}}",
+                  "properties.card_exp_month");
+}
+
+static void goal_set_carries_goal_feature_and_due_date(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Goal Set\","
+             "\"properties\":{\"goal_id\":\"g1\",\"feature\":\"Report Exported\","
+             "\"due_date\":\"2024-07-01\"}}");
+    assert_int_equal(msg.kind, EV_GOAL_SET);
+    assert_non_null(msg.subject);
+    assert_string_equal(msg.subject, "g1");
+    assert_non_null(msg.detail);
+    assert_string_equal(msg.detail, "Report Exported");
+    assert_true(msg.has_day);
+    assert_int_equal(msg.day, day_of("2024-07-01"));
+}
+
+static void goal_set_without_a_feature_is_rejected(void **state) {
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Goal Set\","
+                  "\"properties\":{\"goal_id\":\"g1\",\"due_date\":\"2024-07-01\"}}",
+                  "properties.feature");
+}
+
+static void account_churned_carries_arr_and_reason(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Account Churned\","
+             "\"properties\":{\"arr\":24000,\"reason\":\"budget\"}}");
+    assert_int_equal(msg.kind, EV_CHURNED);
+    assert_true(msg.has_num);
+    assert_true(msg.num == 24000);
+    assert_string_equal(msg.detail, "budget");
+    /* both are optional */
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Account Churned\"}");
+    assert_false(msg.has_num);
+    assert_null(msg.detail);
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Account Churned\","
+                  "\"properties\":{\"arr\":\"much\"}}",
+                  "properties.arr");
+}
+
+static void account_renewed_carries_arr(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Account Renewed\","
+             "\"properties\":{\"arr\":\"36000\"}}");
+    assert_int_equal(msg.kind, EV_RENEWED);
+    assert_true(msg.num == 36000);
+}
+
+static void tickets_carry_id_and_priority(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Ticket Opened\","
+             "\"properties\":{\"ticket_id\":881,\"priority\":\"high\"}}");
+    assert_int_equal(msg.kind, EV_TICKET_OPENED);
+    assert_string_equal(msg.subject, "881");
+    assert_string_equal(msg.detail, "high");
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Ticket Closed\","
+             "\"properties\":{\"ticket_id\":\"T-881\"}}");
+    assert_int_equal(msg.kind, EV_TICKET_CLOSED);
+    assert_null(msg.detail);
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Ticket Opened\"}",
+                  "properties.ticket_id");
+}
+
+static void milestones_and_outreach_are_recognised(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Onboarding Milestone Due\","
+             "\"properties\":{\"milestone\":\"kickoff\",\"due_date\":\"2024-05-10\"}}");
+    assert_int_equal(msg.kind, EV_MILESTONE_DUE);
+    assert_string_equal(msg.subject, "kickoff");
+    assert_int_equal(msg.day, day_of("2024-05-10"));
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Onboarding Milestone Completed\","
+             "\"properties\":{\"milestone\":\"kickoff\"}}");
+    assert_int_equal(msg.kind, EV_MILESTONE_DONE);
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Outreach Sent\","
+             "\"properties\":{\"channel\":\"email\"}}");
+    assert_int_equal(msg.kind, EV_OUTREACH_SENT);
+    assert_string_equal(msg.subject, "email");
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Outreach Replied\"}");
+    assert_int_equal(msg.kind, EV_OUTREACH_REPLIED);
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Account Removed User\"}");
+    assert_int_equal(msg.kind, EV_USER_REMOVED);
+}
+
+/* ---- identify: the company --------------------------------------------------------- */
+
+static void identify_company_id_comes_from_company_dot_id(void **state) {
+    parse_ok("{\"type\":\"identify\",\"userId\":\"u1\","
+             "\"traits\":{\"company\":{\"id\":\"acme\",\"name\":\"Acme\"}}}");
+    assert_string_equal(msg.company_id, "acme");
+}
+
+static void identify_company_id_comes_from_company_id(void **state) {
+    parse_ok("{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"company_id\":\"beta\"}}");
+    assert_string_equal(msg.company_id, "beta");
+    parse_ok("{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"company_id\":42}}");
+    assert_string_equal(msg.company_id, "42");
+}
+
+static void identify_company_id_comes_from_account_external_id(void **state) {
+    parse_ok("{\"type\":\"identify\",\"userId\":\"u1\","
+             "\"traits\":{\"accountExternalId\":\"gamma\"}}");
+    assert_string_equal(msg.company_id, "gamma");
+}
+
+static void company_dot_id_is_preferred_over_the_other_keys(void **state) {
+    parse_ok("{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"company_id\":\"beta\","
+             "\"accountExternalId\":\"gamma\",\"company\":{\"id\":\"acme\"}}}");
+    assert_string_equal(msg.company_id, "acme");
+    parse_ok("{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"company_id\":\"beta\","
+             "\"accountExternalId\":\"gamma\"}}");
+    assert_string_equal(msg.company_id, "beta");
+}
+
+static void identify_without_company_has_none(void **state) {
+    parse_ok("{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"company\":\"Acme Inc\"}}");
+    assert_null(msg.company_id);
+    parse_ok("{\"type\":\"identify\",\"userId\":\"u1\"}");
+    assert_null(msg.company_id);
+    parse_invalid("{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"company_id\":{}}}",
+                  "traits.company_id");
+}
+
+/* ---- group traits ------------------------------------------------------------------ */
+
+static void group_mrr_that_is_not_a_number_is_rejected(void **state) {
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"mrr\":\"lots\"}}",
+                  "traits.mrr");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"mrr\":-1}}",
+                  "traits.mrr");
+    parse_ok("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+             "\"traits\":{\"mrr\":\"1200.50\"}}");
+}
+
+static void group_negative_or_fractional_seats_are_rejected(void **state) {
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"seats\":-1}}",
+                  "traits.seats");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"seats\":2.5}}",
+                  "traits.seats");
+    parse_ok("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+             "\"traits\":{\"seats\":0}}");
+}
+
+static void group_premium_products_must_be_an_array_of_strings(void **state) {
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"premium_products\":\"sso\"}}",
+                  "traits.premium_products");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"premium_products\":[\"sso\",3]}}",
+                  "traits.premium_products");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"premium_products\":{\"sso\":true}}}",
+                  "traits.premium_products");
+    parse_ok("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+             "\"traits\":{\"premium_products\":[]}}");
+}
+
+static void group_string_traits_and_renewal_date_are_checked(void **state) {
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"renewal_date\":\"next year\"}}",
+                  "traits.renewal_date");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"csm_email\":7}}",
+                  "traits.csm_email");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"name\":[\"Acme\"]}}",
+                  "traits.name");
+}
+
+static void group_traits_may_be_unset_with_null_and_unknown_traits_are_free(void **state) {
+    parse_ok("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+             "\"traits\":{\"mrr\":null,\"seats\":null,\"premium_products\":null,"
+             "\"renewal_date\":null,\"name\":null,\"anything\":{\"deep\":[1,2]}}}");
+}
+
+static void account_traits_check_uses_the_given_prefix(void **state) {
+    char e[SEG_ERR_BYTES];
+    cJSON *t = cJSON_Parse("{\"seats\":\"many\"}");
+    assert_int_equal(segment_check_account_traits(t, "", e), TEND_ERR_INVALID);
+    assert_true(strncmp(e, "seats", 5) == 0);
+    cJSON_Delete(t);
+    t = cJSON_Parse("{\"name\":\"Acme\",\"mrr\":99,\"seats\":\"12\","
+                    "\"renewal_date\":\"2025-03-01\",\"premium_products\":[\"sso\"]}");
+    assert_int_equal(segment_check_account_traits(t, "", e), TEND_OK);
+    cJSON_Delete(t);
+}
+
+/* ---- deduplication key ----------------------------------------------------------------- */
+
+static void same_message_id_gives_the_same_key(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"a\",\"messageId\":\"m-42\"}");
+    uint64_t h1 = msg.key_hash;
+    parse_ok("{\"type\":\"track\",\"userId\":\"u2\",\"event\":\"b\",\"messageId\":\"m-42\"}");
+    assert_int_equal(msg.key_hash, h1);
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"a\",\"messageId\":\"m-43\"}");
+    assert_int_not_equal(msg.key_hash, h1);
+}
+
+static void key_carries_the_timestamp_as_sent(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"a\",\"messageId\":\"m-42\","
+             "\"timestamp\":\"" TS "\"}");
+    assert_int_equal(msg.key_ts_ms, TS_MS);
+    uint64_t h1 = msg.key_hash;
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"a\",\"messageId\":\"m-42\"}");
+    assert_int_equal(msg.key_ts_ms, 0);
+    assert_int_equal(msg.key_hash, h1);
+}
+
+static void without_message_id_the_same_text_gives_the_same_key(void **state) {
+    const char *text = "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Signed In\"}";
+    parse_ok(text);
+    uint64_t h1 = msg.key_hash;
+    assert_int_not_equal(h1, 0);
+    parse_ok(text);
+    assert_int_equal(msg.key_hash, h1);
+    parse_ok("{\"type\":\"track\",\"userId\":\"u2\",\"event\":\"Signed In\"}");
+    assert_int_not_equal(msg.key_hash, h1);
+}
+
+static void without_raw_text_the_same_content_gives_the_same_key(void **state) {
+    const char *text = "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Signed In\"}";
+    tree = cJSON_Parse(text);
+    assert_int_equal(segment_parse_msg(tree, NULL, RECEIVED_MS, NULL, 0, &msg, err), TEND_OK);
+    uint64_t h1 = msg.key_hash;
+    cJSON_Delete(tree);
+    tree = cJSON_Parse(text);
+    assert_int_equal(segment_parse_msg(tree, NULL, RECEIVED_MS + 5, NULL, 0, &msg, err), TEND_OK);
+    assert_int_equal(msg.key_hash, h1);
+    cJSON_Delete(tree);
+    tree = cJSON_Parse("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Signed Out\"}");
+    assert_int_equal(segment_parse_msg(tree, NULL, RECEIVED_MS, NULL, 0, &msg, err), TEND_OK);
+    assert_int_not_equal(msg.key_hash, h1);
+}
+
+static void failed_parse_leaves_the_output_untouched(void **state) {
+    struct seg_msg before;
+    memset(&before, 0xA5, sizeof before);
+    struct seg_msg out = before;
+    tree = cJSON_Parse("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"NPS Survey Responded\","
+                       "\"properties\":{\"score\":99}}");
+    assert_int_equal(segment_parse_msg(tree, NULL, RECEIVED_MS, NULL, 0, &out, err),
+                     TEND_ERR_INVALID);
+    assert_memory_equal(&out, &before, sizeof out);
+}
+
+#define T(name) cmocka_unit_test_teardown(name, teardown)
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        T(valid_track_is_accepted_with_its_fields),
+        T(feature_event_keeps_its_product_as_subject),
+        T(track_with_only_an_anonymous_id_is_accepted),
+        T(identify_is_accepted_with_its_traits),
+        T(group_is_accepted_with_its_group_id_and_traits),
+        T(group_without_group_id_is_rejected),
+        T(group_id_in_context_does_not_replace_the_group_calls_own),
+        T(page_is_accepted_with_its_name_and_properties),
+        T(screen_without_a_name_is_accepted),
+        T(alias_is_accepted_with_its_previous_id),
+        T(alias_without_previous_id_is_rejected),
+        T(type_names_are_spelled_as_in_segment),
+        T(message_without_user_id_or_anonymous_id_is_rejected),
+        T(numeric_user_id_is_converted_to_a_string),
+        T(numeric_user_id_is_rewritten_in_the_tree_under_its_key),
+        T(non_integral_or_huge_numeric_user_id_is_rejected),
+        T(user_id_of_the_wrong_type_is_rejected),
+        T(id_over_the_length_limit_is_rejected),
+        T(unknown_type_is_rejected_naming_it),
+        T(missing_or_non_string_type_is_rejected),
+        T(message_that_is_not_an_object_is_rejected),
+        T(track_without_event_is_rejected),
+        T(properties_that_are_not_an_object_are_rejected),
+        T(bad_timestamp_is_rejected),
+        T(timestamp_with_offset_is_stored_in_utc),
+        T(absent_timestamp_means_the_receive_time),
+        T(context_group_id_is_the_account_hint_of_a_track),
+        T(batch_context_is_merged_into_an_item_without_context),
+        T(item_context_keys_win_over_the_batch_context),
+        T(message_over_32_kib_is_over_the_limit),
+        T(message_of_exactly_32_kib_is_accepted),
+        T(message_over_32_kib_without_raw_text_is_over_the_limit),
+        T(message_of_exactly_32_kib_without_raw_text_is_accepted),
+        T(event_names_are_case_sensitive),
+        T(nps_scores_from_0_to_10_are_accepted),
+        T(nps_score_out_of_range_or_not_an_integer_is_rejected),
+        T(nps_error_shows_the_value_sent),
+        T(invoice_issued_carries_id_amount_and_due_date),
+        T(invoice_amount_written_as_a_string_is_accepted),
+        T(invoice_issued_without_its_facts_is_rejected),
+        T(invoice_paid_and_payment_failed_need_the_invoice_id),
+        T(card_expiry_is_the_last_day_of_its_month),
+        T(two_digit_card_year_is_in_the_2000s),
+        T(bad_card_expiry_is_rejected),
+        T(goal_set_carries_goal_feature_and_due_date),
+        T(goal_set_without_a_feature_is_rejected),
+        T(account_churned_carries_arr_and_reason),
+        T(account_renewed_carries_arr),
+        T(tickets_carry_id_and_priority),
+        T(milestones_and_outreach_are_recognised),
+        T(identify_company_id_comes_from_company_dot_id),
+        T(identify_company_id_comes_from_company_id),
+        T(identify_company_id_comes_from_account_external_id),
+        T(company_dot_id_is_preferred_over_the_other_keys),
+        T(identify_without_company_has_none),
+        T(group_mrr_that_is_not_a_number_is_rejected),
+        T(group_negative_or_fractional_seats_are_rejected),
+        T(group_premium_products_must_be_an_array_of_strings),
+        T(group_string_traits_and_renewal_date_are_checked),
+        T(group_traits_may_be_unset_with_null_and_unknown_traits_are_free),
+        T(account_traits_check_uses_the_given_prefix),
+        T(same_message_id_gives_the_same_key),
+        T(key_carries_the_timestamp_as_sent),
+        T(without_message_id_the_same_text_gives_the_same_key),
+        T(without_raw_text_the_same_content_gives_the_same_key),
+        T(failed_parse_leaves_the_output_untouched),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
