@@ -263,8 +263,11 @@ enum tend_err store_open(const char *path, struct store **out, char *err) {
         goto fail;
     }
     sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
+    /* 16 KiB pages: measured 21% faster ingest than 4 KiB on event rows with
+     * an account index (docs/benchmarks.md); only takes effect on a new file. */
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas,
+             "PRAGMA page_size = 16384;"
              "PRAGMA journal_mode = WAL;"
              "PRAGMA synchronous = FULL;"
              "PRAGMA cache_size = -%d;"
