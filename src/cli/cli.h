@@ -9,7 +9,7 @@
 #include "store/store.h"
 
 #define EXIT_REJECTED 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE    2
 
 #define DEFAULT_DB "tend.db"
 

@@ -7,8 +7,9 @@
 #include "cli/output.h"
 
 static const char *const account_cols[] = {
-    "account_id", "name",      "plan",    "mrr",     "seats",  "renewal_date", "csm_email",
-    "csm_slack",  "segment",   "premium_products", "created_at", "members", "events",
+    "account_id",   "name",      "plan",      "mrr",     "seats",
+    "renewal_date", "csm_email", "csm_slack", "segment", "premium_products",
+    "created_at",   "members",   "events",
 };
 #define N_ACCOUNT_COLS (sizeof account_cols / sizeof account_cols[0])
 
@@ -18,8 +19,9 @@ static void accounts_usage(FILE *f) {
                "members and its stored events:\n  ");
     for (size_t i = 0; i < N_ACCOUNT_COLS; i++)
         fprintf(f, "%s%s", account_cols[i], i + 1 < N_ACCOUNT_COLS ? "," : "\n\n");
-    fprintf(f, "  --db PATH        database (default ./%s)\n"
-               "  --format FORMAT  table (default), csv or json\n",
+    fprintf(f,
+            "  --db PATH        database (default ./%s)\n"
+            "  --format FORMAT  table (default), csv or json\n",
             DEFAULT_DB);
 }
 

@@ -24,8 +24,8 @@
 #include "util/lines.h"
 #include "util/mem.h"
 
-#define IMPORT_TX 100000
-#define IMPORT_SHOWN 20
+#define IMPORT_TX          100000
+#define IMPORT_SHOWN       20
 #define PROGRESS_MIN_BYTES (16 * 1024 * 1024)
 
 struct import {
@@ -312,8 +312,8 @@ static void csv_header(struct csv_state *cs) {
 /* Applies one data record as account traits. */
 static void csv_account(struct csv_state *cs) {
     if (cs->n_fields != cs->n_header) {
-        reject(cs->im, cs->path, cs->start_line, "has %zu fields, the header has %zu",
-               cs->n_fields, cs->n_header);
+        reject(cs->im, cs->path, cs->start_line, "has %zu fields, the header has %zu", cs->n_fields,
+               cs->n_header);
         return;
     }
     if (!cs->fields[0][0]) {
@@ -416,8 +416,10 @@ static int import_accounts(struct import *im, const char *path) {
 
 int cmd_import(int argc, char **argv) {
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},       {"errors", required_argument, NULL, 'e'},
-        {"accounts", required_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'},
+        {"db", required_argument, NULL, 'd'},
+        {"errors", required_argument, NULL, 'e'},
+        {"accounts", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db = DEFAULT_DB, *errors = NULL, *accounts = NULL;

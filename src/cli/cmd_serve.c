@@ -15,8 +15,8 @@
 #include "util/mem.h"
 
 #define SERVE_DEFAULT_LISTEN "127.0.0.1:8088"
-#define SERVE_MAX_KEYS 64
-#define SERVE_STOP_MS 30000
+#define SERVE_MAX_KEYS       64
+#define SERVE_STOP_MS        30000
 
 static void usage(FILE *f) {
     fprintf(f,

@@ -23,9 +23,10 @@ static void usage(FILE *f) {
                "Usage: tend COMMAND [OPTIONS]\n\nCommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\nEvery command takes --db PATH (default ./%s) and --help.\n"
-               "Run `tend COMMAND --help` for its options. Documentation: docs/ in the "
-               "source tree.\n",
+    fprintf(f,
+            "\nEvery command takes --db PATH (default ./%s) and --help.\n"
+            "Run `tend COMMAND --help` for its options. Documentation: docs/ in the "
+            "source tree.\n",
             DEFAULT_DB);
 }
 

@@ -26,7 +26,7 @@ void out_free(struct out_table *t);
 void out_row(struct out_table *t);
 void out_str(struct out_table *t, const char *s); /* NULL: empty cell */
 void out_int(struct out_table *t, int64_t v);
-void out_num(struct out_table *t, double v, bool known); /* plain decimal */
+void out_num(struct out_table *t, double v, bool known);  /* plain decimal */
 void out_raw_json(struct out_table *t, const char *json); /* JSON value; text as is */
 /* Prints the table to f in the format. */
 void out_print(const struct out_table *t, enum out_format format, FILE *f);

@@ -12,23 +12,23 @@
 #include <stddef.h>
 
 enum event_kind {
-    EV_FEATURE = 0,         /* any track event without a meaning of its own */
-    EV_LOGIN = 1,           /* Signed In */
-    EV_NPS = 2,             /* NPS Survey Responded */
-    EV_TICKET_OPENED = 3,   /* Ticket Opened */
-    EV_TICKET_CLOSED = 4,   /* Ticket Closed */
-    EV_INVOICE_ISSUED = 5,  /* Invoice Issued */
-    EV_INVOICE_PAID = 6,    /* Invoice Paid */
-    EV_PAYMENT_FAILED = 7,  /* Payment Failed */
-    EV_CARD_UPDATED = 8,    /* Payment Method Updated */
-    EV_OUTREACH_SENT = 9,   /* Outreach Sent */
+    EV_FEATURE = 0,           /* any track event without a meaning of its own */
+    EV_LOGIN = 1,             /* Signed In */
+    EV_NPS = 2,               /* NPS Survey Responded */
+    EV_TICKET_OPENED = 3,     /* Ticket Opened */
+    EV_TICKET_CLOSED = 4,     /* Ticket Closed */
+    EV_INVOICE_ISSUED = 5,    /* Invoice Issued */
+    EV_INVOICE_PAID = 6,      /* Invoice Paid */
+    EV_PAYMENT_FAILED = 7,    /* Payment Failed */
+    EV_CARD_UPDATED = 8,      /* Payment Method Updated */
+    EV_OUTREACH_SENT = 9,     /* Outreach Sent */
     EV_OUTREACH_REPLIED = 10, /* Outreach Replied */
-    EV_GOAL_SET = 11,       /* Goal Set */
-    EV_MILESTONE_DUE = 12,  /* Onboarding Milestone Due */
-    EV_MILESTONE_DONE = 13, /* Onboarding Milestone Completed */
-    EV_RENEWED = 14,        /* Account Renewed */
-    EV_CHURNED = 15,        /* Account Churned */
-    EV_USER_REMOVED = 16,   /* Account Removed User */
+    EV_GOAL_SET = 11,         /* Goal Set */
+    EV_MILESTONE_DUE = 12,    /* Onboarding Milestone Due */
+    EV_MILESTONE_DONE = 13,   /* Onboarding Milestone Completed */
+    EV_RENEWED = 14,          /* Account Renewed */
+    EV_CHURNED = 15,          /* Account Churned */
+    EV_USER_REMOVED = 16,     /* Account Removed User */
     /* Messages that are not track events are stored with these kinds. */
     EV_IDENTIFY = 64,
     EV_GROUP = 65,

@@ -129,7 +129,7 @@ static enum tend_err flush_counts(struct ingest *ig) {
         const char *name;
         int64_t n;
     } totals[] = {
-        {"messages.accepted", ig->tx.accepted},     {"messages.duplicates", ig->tx.duplicates},
+        {"messages.accepted", ig->tx.accepted},       {"messages.duplicates", ig->tx.duplicates},
         {"messages.quarantined", ig->tx.quarantined}, {"messages.attached", ig->tx.attached},
         {"messages.rejected", ig->tx.rejected},
     };
@@ -195,8 +195,8 @@ static enum tend_err account_find(struct ingest *ig, const char *ext, int64_t *i
     return err;
 }
 
-static enum tend_err account_ensure(struct ingest *ig, const char *ext, int64_t ts_ms,
-                                    int64_t *id, bool *created) {
+static enum tend_err account_ensure(struct ingest *ig, const char *ext, int64_t ts_ms, int64_t *id,
+                                    bool *created) {
     enum tend_err err = account_find(ig, ext, id);
     if (err != TEND_ERR_NOTFOUND) {
         *created = false;
@@ -324,8 +324,8 @@ static enum tend_err apply_attached(struct ingest *ig, int kind, int64_t account
 /* Attaches the events that waited for the account external_id. */
 static enum tend_err attach_account(struct ingest *ig, const char *external_id,
                                     int64_t account_id) {
-    struct store_pending *p;
-    size_t n;
+    struct store_pending *p = NULL;
+    size_t n = 0;
     enum tend_err err = store_quarantine_by_account(ig->store, external_id, &p, &n);
     for (size_t i = 0; !err && i < n; i++) {
         err = store_quarantine_attach(ig->store, &p[i], account_id);
@@ -334,8 +334,7 @@ static enum tend_err attach_account(struct ingest *ig, const char *external_id,
         if (!err)
             ig->tx.attached++;
     }
-    if (!err)
-        free(p);
+    free(p);
     return err;
 }
 
@@ -459,20 +458,17 @@ static enum tend_err user_set_fields(struct ingest *ig, int64_t id, const cJSON 
     return err;
 }
 
-/* Merges account traits and attaches what waited for a new account. */
-static enum tend_err account_update(struct ingest *ig, const char *ext, int64_t id, bool created,
-                                    const cJSON *traits, int64_t ts_ms) {
-    enum tend_err err = TEND_OK;
-    if (traits && cJSON_GetArraySize(traits) > 0) {
-        cJSON *merged;
-        err = merge_traits(ig, STORE_ACCOUNT, id, traits, ts_ms, &merged);
-        if (err)
-            return err;
-        err = account_set_fields(ig, id, merged);
-        cJSON_Delete(merged);
-    }
-    if (!err && created)
-        err = attach_account(ig, ext, id);
+/* Merges account traits and rebuilds the typed columns. */
+static enum tend_err account_update(struct ingest *ig, int64_t id, const cJSON *traits,
+                                    int64_t ts_ms) {
+    if (!traits || cJSON_GetArraySize(traits) == 0)
+        return TEND_OK;
+    cJSON *merged;
+    enum tend_err err = merge_traits(ig, STORE_ACCOUNT, id, traits, ts_ms, &merged);
+    if (err)
+        return err;
+    err = account_set_fields(ig, id, merged);
+    cJSON_Delete(merged);
     return err;
 }
 
@@ -483,9 +479,10 @@ enum tend_err ingest_account_traits(struct ingest *ig, const char *external_id, 
         return e;
     int64_t id;
     bool created;
-    if ((e = account_ensure(ig, external_id, ts_ms, &id, &created)))
+    if ((e = account_ensure(ig, external_id, ts_ms, &id, &created)) ||
+        (e = account_update(ig, id, traits, ts_ms)))
         return e;
-    return account_update(ig, external_id, id, created, traits, ts_ms);
+    return created ? attach_account(ig, external_id, id) : TEND_OK;
 }
 
 /* ---- messages ------------------------------------------------------------- */
@@ -596,9 +593,8 @@ static enum tend_err ingest_identify(struct ingest *ig, const struct seg_msg *m,
     return err;
 }
 
-static enum tend_err ingest_group(struct ingest *ig, const struct seg_msg *m,
-                                  struct user_entry *u, struct store_event *ev,
-                                  enum ingest_outcome *outcome) {
+static enum tend_err ingest_group(struct ingest *ig, const struct seg_msg *m, struct user_entry *u,
+                                  struct store_event *ev, enum ingest_outcome *outcome) {
     bool created;
     enum tend_err err = account_ensure(ig, m->group_id, m->ts_ms, &ev->account_id, &created);
     if (err)
@@ -607,10 +603,14 @@ static enum tend_err ingest_group(struct ingest *ig, const struct seg_msg *m,
         return err;
     ig->tx.accepted++;
     count_account_event(ig, ev->account_id);
-    if ((err = account_update(ig, m->group_id, ev->account_id, created, m->traits, m->ts_ms)))
+    if ((err = account_update(ig, ev->account_id, m->traits, m->ts_ms)))
         return err;
+    /* The membership first: an event waiting for this account may be the
+     * user's removal, which must find the membership to end. */
     bool started;
     if ((err = store_membership_start(ig->store, ev->account_id, u->id, m->ts_ms, &started)))
+        return err;
+    if (created && (err = attach_account(ig, m->group_id, ev->account_id)))
         return err;
     if (started) {
         u->loaded = false;
@@ -621,8 +621,24 @@ static enum tend_err ingest_group(struct ingest *ig, const struct seg_msg *m,
 
 enum tend_err ingest_message(struct ingest *ig, const struct seg_msg *m,
                              enum ingest_outcome *outcome) {
+    enum tend_err err;
+    if (m->type == SEG_IDENTIFY || m->type == SEG_GROUP || m->type == SEG_ALIAS) {
+        /* These create accounts, users and memberships before they are stored:
+         * a duplicate must be known first, or a resend with another body
+         * would leave them behind. (Track events, the hot path, find out at
+         * insert time; a resend of one under another userId leaves at most an
+         * unused user row.) */
+        bool exists;
+        if ((err = store_event_exists(ig->store, m->key_ts_ms, m->key_hash, &exists)))
+            return err;
+        if (exists) {
+            ig->tx.duplicates++;
+            *outcome = INGEST_DUPLICATE;
+            return TEND_OK;
+        }
+    }
     struct user_entry *u;
-    enum tend_err err = user_of(ig, m, &u);
+    err = user_of(ig, m, &u);
     if (err)
         return err;
     struct store_event ev;

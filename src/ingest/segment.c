@@ -67,9 +67,9 @@ static enum tend_err get_id(cJSON *obj, const char *key, const char *path, bool 
                         describe(v, d, sizeof d));
         char num[32];
         snprintf(num, sizeof num, "%.0f", x);
-        cJSON *s = cJSON_CreateString(num);
-        cJSON_ReplaceItemViaPointer(obj, v, s);
-        v = s;
+        /* ...InObject (not ...ViaPointer) gives the new item the key. */
+        cJSON_ReplaceItemInObjectCaseSensitive(obj, key, cJSON_CreateString(num));
+        v = cJSON_GetObjectItemCaseSensitive(obj, key);
     }
     if (!cJSON_IsString(v))
         return fail(err, TEND_ERR_INVALID, "%s: must be a string, got %s", path,
@@ -154,10 +154,10 @@ static enum tend_err get_number(cJSON *obj, const char *key, const char *path, b
     return TEND_OK;
 bad:
     if (integral)
-        return fail(err, TEND_ERR_INVALID, "%s: must be an integer from %.0f to %.0f, got %s",
-                    path, lo, hi, describe(v, d, sizeof d));
-    return fail(err, TEND_ERR_INVALID, "%s: must be a number from %g to %g, got %s", path, lo,
-                hi, describe(v, d, sizeof d));
+        return fail(err, TEND_ERR_INVALID, "%s: must be an integer from %.0f to %.0f, got %s", path,
+                    lo, hi, describe(v, d, sizeof d));
+    return fail(err, TEND_ERR_INVALID, "%s: must be a number from %g to %g, got %s", path, lo, hi,
+                describe(v, d, sizeof d));
 }
 
 /* Reads a YYYY-MM-DD date field (a full ISO instant is accepted: its UTC date). */
@@ -172,8 +172,7 @@ static enum tend_err get_date(cJSON *obj, const char *key, const char *path, boo
         return TEND_OK;
     }
     int64_t ms;
-    if (!cJSON_IsString(v) ||
-        !dt_parse_instant(v->valuestring, strlen(v->valuestring), &ms))
+    if (!cJSON_IsString(v) || !dt_parse_instant(v->valuestring, strlen(v->valuestring), &ms))
         return fail(err, TEND_ERR_INVALID, "%s: must be a date YYYY-MM-DD, got %s", path,
                     describe(v, d, sizeof d));
     *out = dt_day_of_ms(ms);
@@ -181,8 +180,10 @@ static enum tend_err get_date(cJSON *obj, const char *key, const char *path, boo
     return TEND_OK;
 }
 
-/* Extracts and checks the facts of a meaningful track event (docs/events.md). */
-static enum tend_err parse_facts(struct seg_msg *m, char *err) {
+/* Extracts and checks the facts of a meaningful track event (docs/events.md).
+ * item is the message: derived strings that need a home (the card expiry
+ * "YYYY-MM") are added to it, never to the stored properties. */
+static enum tend_err parse_facts(cJSON *item, struct seg_msg *m, char *err) {
     cJSON *p = m->properties;
     cJSON empty = {0};
     empty.type = cJSON_Object;
@@ -235,6 +236,11 @@ static enum tend_err parse_facts(struct seg_msg *m, char *err) {
         m->has_day = true;
         m->num = y * 100 + mo;
         m->has_num = true;
+        char expiry[16];
+        snprintf(expiry, sizeof expiry, "%04d-%02d", y, mo);
+        cJSON *subject = cJSON_CreateString(expiry);
+        cJSON_AddItemToObject(item, "tend:card_expiry", subject);
+        m->subject = subject->valuestring;
         break;
     }
     case EV_OUTREACH_SENT:
@@ -270,7 +276,7 @@ static enum tend_err parse_facts(struct seg_msg *m, char *err) {
 }
 
 enum tend_err segment_check_account_traits(cJSON *traits, const char *prefix, char *err) {
-    static const char *const strings[] = {"name",    "plan",      "csm_email",
+    static const char *const strings[] = {"name",      "plan",    "csm_email",
                                           "csm_slack", "segment", "created_at"};
     char path[96], d[64];
     const char *str;
@@ -344,8 +350,7 @@ static enum tend_err parse_company(struct seg_msg *m, char *err) {
 }
 
 enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t received_ms,
-                                const char *raw, size_t raw_len, struct seg_msg *out,
-                                char *err) {
+                                const char *raw, size_t raw_len, struct seg_msg *out, char *err) {
     struct seg_msg m;
     memset(&m, 0, sizeof m);
     enum tend_err e;
@@ -403,8 +408,7 @@ enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t
         goto done;
     if (ts) {
         if (!dt_parse_instant(ts, strlen(ts), &m.ts_ms)) {
-            e = fail(err, TEND_ERR_INVALID, "timestamp: not an ISO-8601 date-time: \"%.40s\"",
-                     ts);
+            e = fail(err, TEND_ERR_INVALID, "timestamp: not an ISO-8601 date-time: \"%.40s\"", ts);
             goto done;
         }
         m.has_timestamp = true;
@@ -464,9 +468,8 @@ enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t
     if (m.type == SEG_TRACK || m.type == SEG_PAGE || m.type == SEG_SCREEN) {
         if ((e = get_object(item, "properties", &m.properties, err)))
             goto done;
-        if (m.properties &&
-            (e = get_id(m.properties, "account_id", "properties.account_id", false,
-                        &m.account_hint, err)))
+        if (m.properties && (e = get_id(m.properties, "account_id", "properties.account_id", false,
+                                        &m.account_hint, err)))
             goto done;
     }
     if (m.type == SEG_IDENTIFY || m.type == SEG_GROUP) {
@@ -478,7 +481,7 @@ enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t
             (e = segment_check_account_traits(m.traits, "traits.", err)))
             goto done;
     }
-    if (m.type == SEG_TRACK && (e = parse_facts(&m, err)))
+    if (m.type == SEG_TRACK && (e = parse_facts(item, &m, err)))
         goto done;
 
     if (m.message_id)

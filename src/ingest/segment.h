@@ -27,7 +27,7 @@
 #define SEG_MAX_REQUEST_BYTES (500 * 1024)
 /* Longest id (userId, groupId, messageId, ...) or event name accepted. */
 #define SEG_MAX_ID_BYTES 1024
-#define SEG_ERR_BYTES 320
+#define SEG_ERR_BYTES    320
 
 enum seg_type { SEG_TRACK, SEG_IDENTIFY, SEG_GROUP, SEG_PAGE, SEG_SCREEN, SEG_ALIAS };
 
@@ -76,8 +76,7 @@ struct seg_msg {
  * On success fills *out and returns TEND_OK. On failure returns TEND_ERR_INVALID
  * or TEND_ERR_LIMIT with a message naming the field in err (SEG_ERR_BYTES). */
 enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t received_ms,
-                                const char *raw, size_t raw_len, struct seg_msg *out,
-                                char *err);
+                                const char *raw, size_t raw_len, struct seg_msg *out, char *err);
 
 /* Checks the known account traits of SPEC 1 in a traits object (group call or
  * accounts CSV): name, plan, csm_email, csm_slack, segment, created_at strings;

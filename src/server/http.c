@@ -25,7 +25,7 @@
 #include "util/mem.h"
 
 #define HTTP_DEFAULT_CONNECTIONS 512
-#define HTTP_TIMEOUT_S 60
+#define HTTP_TIMEOUT_S           60
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -247,8 +247,8 @@ static enum MHD_Result answer(struct http_server *h, struct MHD_Connection *c, c
 
     if (rq->too_large) {
         char msg[128];
-        snprintf(msg, sizeof msg, "request body is %zu bytes, over the limit of %d",
-                 rq->body_bytes, SEG_MAX_REQUEST_BYTES);
+        snprintf(msg, sizeof msg, "request body is %zu bytes, over the limit of %d", rq->body_bytes,
+                 SEG_MAX_REQUEST_BYTES);
         return send_error(c, TEND_ERR_LIMIT, msg);
     }
     const char *end = NULL;
@@ -279,9 +279,8 @@ static enum MHD_Result answer(struct http_server *h, struct MHD_Connection *c, c
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls) {
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls) {
     struct http_server *h = cls;
     struct request *rq = *con_cls;
     if (!rq) {
@@ -318,8 +317,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ---- life cycle ----------------------------------------------------------- */
 
 /* Resolves "HOST:PORT" / "[V6]:PORT" into *addr. */
-static enum tend_err parse_listen(const char *listen, struct sockaddr_storage *addr,
-                                  socklen_t *len, char *err) {
+static enum tend_err parse_listen(const char *listen, struct sockaddr_storage *addr, socklen_t *len,
+                                  char *err) {
     char host[256];
     const char *port;
     if (listen[0] == '[') {
@@ -339,7 +338,8 @@ static enum tend_err parse_listen(const char *listen, struct sockaddr_storage *a
     }
     if (!*port)
         goto bad;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res;
     int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
@@ -352,8 +352,7 @@ static enum tend_err parse_listen(const char *listen, struct sockaddr_storage *a
     freeaddrinfo(res);
     return TEND_OK;
 bad:
-    snprintf(err, HTTP_ERR_BYTES, "--listen must be HOST:PORT or [IPV6]:PORT, not \"%s\"",
-             listen);
+    snprintf(err, HTTP_ERR_BYTES, "--listen must be HOST:PORT or [IPV6]:PORT, not \"%s\"", listen);
     return TEND_ERR_USAGE;
 }
 
@@ -367,8 +366,8 @@ enum tend_err http_start(struct store *s, const struct http_config *cfg, struct 
     struct http_server *h = xcalloc(1, sizeof *h);
     h->cfg = cfg;
     h->writer = writer_start(s);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h->daemon = MHD_start_daemon(

@@ -110,8 +110,8 @@ void writer_stop(struct writer *w) {
     free(w);
 }
 
-enum tend_err writer_submit(struct writer *w, const struct seg_msg *msgs, size_t n,
-                            size_t rejected, enum ingest_outcome *outcomes) {
+enum tend_err writer_submit(struct writer *w, const struct seg_msg *msgs, size_t n, size_t rejected,
+                            enum ingest_outcome *outcomes) {
     struct job j = {.msgs = msgs, .n = n, .rejected = rejected, .outcomes = outcomes};
     pthread_mutex_lock(&w->lock);
     if (w->tail)

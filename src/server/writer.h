@@ -27,7 +27,7 @@ void writer_stop(struct writer *w);
  * the next commit and blocks until it is durable. outcomes[i] gets what became
  * of msgs[i]. Returns TEND_OK once committed, or TEND_ERR_DB when the
  * transaction failed (then nothing of it was stored). Thread-safe. */
-enum tend_err writer_submit(struct writer *w, const struct seg_msg *msgs, size_t n,
-                            size_t rejected, enum ingest_outcome *outcomes);
+enum tend_err writer_submit(struct writer *w, const struct seg_msg *msgs, size_t n, size_t rejected,
+                            enum ingest_outcome *outcomes);
 
 #endif

@@ -19,7 +19,7 @@
 #include "util/mem.h"
 
 #define STORE_CACHE_KIB 131072 /* 128 MiB of page cache */
-#define STORE_BUSY_MS 10000
+#define STORE_BUSY_MS   10000
 
 enum stmt_id {
     Q_ACCOUNT_FIND,
@@ -37,6 +37,7 @@ enum stmt_id {
     Q_MEMBERSHIP_INSERT,
     Q_MEMBERSHIP_COVERING,
     Q_MEMBERSHIP_END,
+    Q_EVENT_EXISTS,
     Q_EVENT_INSERT,
     Q_QUARANTINE_INSERT,
     Q_QUARANTINE_BY_ACCOUNT,
@@ -80,6 +81,7 @@ static const char *const stmt_sql[Q_COUNT] = {
                               "AND start_ms <= ? AND (end_ms IS NULL OR end_ms > ?) "
                               "ORDER BY start_ms DESC LIMIT 1",
     [Q_MEMBERSHIP_END] = "UPDATE memberships SET end_ms = ? WHERE id = ?",
+    [Q_EVENT_EXISTS] = "SELECT 1 FROM events WHERE key_ts_ms = ? AND key_hash = ?",
     [Q_EVENT_INSERT] = "INSERT INTO events (key_ts_ms, key_hash, ts_ms, kind, account_id, "
                        "user_id, name_id, subject, detail, num, day, props) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -432,8 +434,7 @@ enum tend_err store_account_set_fields(struct store *s, int64_t id,
 }
 
 enum tend_err store_user_set_fields(struct store *s, int64_t id, const char *email,
-                                    const char *name, const char *title,
-                                    const char *traits_json) {
+                                    const char *name, const char *title, const char *traits_json) {
     sqlite3_stmt *st = stmt(s, Q_USER_SET);
     bind_text(st, 1, email);
     bind_text(st, 2, name);
@@ -460,7 +461,7 @@ enum tend_err store_user_memberships(struct store *s, int64_t user_id,
         v[len].account_id = sqlite3_column_int64(st, 0);
         v[len].start_ms = sqlite3_column_int64(st, 1);
         v[len].end_ms = sqlite3_column_type(st, 2) == SQLITE_NULL ? STORE_OPEN_END
-                                                                   : sqlite3_column_int64(st, 2);
+                                                                  : sqlite3_column_int64(st, 2);
         len++;
     }
     sqlite3_reset(st);
@@ -522,6 +523,22 @@ enum tend_err store_membership_end(struct store *s, int64_t account_id, int64_t 
 }
 
 /* ---- events and quarantine ------------------------------------------------ */
+
+enum tend_err store_event_exists(struct store *s, int64_t key_ts_ms, uint64_t key_hash,
+                                 bool *exists) {
+    sqlite3_stmt *st = stmt(s, Q_EVENT_EXISTS);
+    sqlite3_bind_int64(st, 1, key_ts_ms);
+    sqlite3_bind_int64(st, 2, (int64_t)key_hash);
+    int64_t one;
+    enum tend_err err = step_int(s, st, &one, "looking up an event");
+    if (err == TEND_ERR_NOTFOUND) {
+        *exists = false;
+        return TEND_OK;
+    }
+    if (!err)
+        *exists = true;
+    return err;
+}
 
 enum tend_err store_event_put(struct store *s, const struct store_event *ev, bool *inserted) {
     sqlite3_stmt *st = stmt(s, Q_EVENT_INSERT);
@@ -594,8 +611,8 @@ enum tend_err store_quarantine_by_account(struct store *s, const char *external_
     return read_pending(s, st, out, n);
 }
 
-enum tend_err store_quarantine_by_user(struct store *s, int64_t user_id,
-                                       struct store_pending **out, size_t *n) {
+enum tend_err store_quarantine_by_user(struct store *s, int64_t user_id, struct store_pending **out,
+                                       size_t *n) {
     sqlite3_stmt *st = stmt(s, Q_QUARANTINE_BY_USER);
     sqlite3_bind_int64(st, 1, user_id);
     return read_pending(s, st, out, n);

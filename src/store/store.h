@@ -104,8 +104,7 @@ enum tend_err store_account_set_fields(struct store *s, int64_t id,
                                        const char *traits_json);
 /* Sets a user's email, name, title (NULL: unknown) and traits JSON object. */
 enum tend_err store_user_set_fields(struct store *s, int64_t id, const char *email,
-                                    const char *name, const char *title,
-                                    const char *traits_json);
+                                    const char *name, const char *title, const char *traits_json);
 
 /* ---- memberships ---------------------------------------------------------- */
 
@@ -149,6 +148,10 @@ struct store_event {
     const char *props; /* properties or traits as JSON text */
 };
 
+/* Tells whether an event with this deduplication key is stored. */
+enum tend_err store_event_exists(struct store *s, int64_t key_ts_ms, uint64_t key_hash,
+                                 bool *exists);
+
 /* Stores ev unless an event with the same key exists: *inserted tells which. */
 enum tend_err store_event_put(struct store *s, const struct store_event *ev, bool *inserted);
 
@@ -171,8 +174,8 @@ struct store_pending {
 enum tend_err store_quarantine_by_account(struct store *s, const char *external_id,
                                           struct store_pending **out, size_t *n);
 /* The events of user_id waiting for a membership (malloced array). */
-enum tend_err store_quarantine_by_user(struct store *s, int64_t user_id,
-                                       struct store_pending **out, size_t *n);
+enum tend_err store_quarantine_by_user(struct store *s, int64_t user_id, struct store_pending **out,
+                                       size_t *n);
 /* Attaches a quarantined event to account_id and takes it out of quarantine. */
 enum tend_err store_quarantine_attach(struct store *s, const struct store_pending *p,
                                       int64_t account_id);

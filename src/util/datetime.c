@@ -10,9 +10,9 @@
 int32_t dt_days_from_civil(int y, int m, int d) {
     y -= m <= 2;
     int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;                                /* [0, 399] */
+    int yoe = y - era * 400;                                  /* [0, 399] */
     int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1; /* [0, 365] */
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;        /* [0, 146096] */
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* [0, 146096] */
     return era * 146097 + doe - 719468;
 }
 
@@ -133,10 +133,13 @@ bool dt_parse_instant(const char *s, size_t len, int64_t *ms) {
         i++;
         if (!digits(s, len, &i, 2, &oh))
             return false;
-        if (i < len && s[i] == ':')
+        if (i < len && s[i] == ':') {
             i++;
-        if (i < len && !digits(s, len, &i, 2, &om))
+            if (!digits(s, len, &i, 2, &om)) /* "+02:" is not an offset */
+                return false;
+        } else if (i < len && !digits(s, len, &i, 2, &om)) {
             return false;
+        }
         if (oh > 23 || om > 59)
             return false;
         offset_min = sign * (oh * 60 + om);

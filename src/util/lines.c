@@ -91,8 +91,10 @@ enum tend_err lines_next(struct line_reader *r, const char **line, size_t *len, 
         }
         scanned = r->end - r->start;
         if (scanned > r->max) {
-            /* Too long: consume through the end of the line without keeping it. */
+            /* Too long: consume through the end of the line without keeping it,
+             * remembering the byte before '\n' to leave a CR out of the length. */
             size_t total = scanned;
+            char last = r->buf[r->end - 1];
             r->offset += scanned;
             r->start = r->end = 0;
             for (;;) {
@@ -101,6 +103,8 @@ enum tend_err lines_next(struct line_reader *r, const char **line, size_t *len, 
                 nl = memchr(r->buf, '\n', r->end);
                 if (nl) {
                     size_t n = (size_t)(nl - r->buf);
+                    if (n > 0)
+                        last = r->buf[n - 1];
                     total += n;
                     r->start = n + 1;
                     r->offset += n + 1;
@@ -108,8 +112,11 @@ enum tend_err lines_next(struct line_reader *r, const char **line, size_t *len, 
                 }
                 total += r->end;
                 r->offset += r->end;
+                last = r->buf[r->end - 1];
                 r->start = r->end = 0;
             }
+            if (last == '\r')
+                total--;
             r->lineno++;
             *line = "";
             *len = total;

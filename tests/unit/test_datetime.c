@@ -309,8 +309,8 @@ static void every_day_from_1900_to_2200_round_trips(void **state) {
         int cy, cm, cd;
         dt_civil_from_days(day, &cy, &cm, &cd);
         if (cy != y || cm != m || cd != d)
-            fail_msg("day %d: got %04d-%02d-%02d, want %04d-%02d-%02d", (int)day, cy, cm, cd, y,
-                     m, d);
+            fail_msg("day %d: got %04d-%02d-%02d, want %04d-%02d-%02d", (int)day, cy, cm, cd, y, m,
+                     d);
         day++;
         count++;
         if (++d > ref_days_in_month(y, m)) {
