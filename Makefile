@@ -32,7 +32,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEND := $(BUILD)/tend
 
-.PHONY: all deps test unit integration demo bench format format-check clean
+.PHONY: all deps test unit integration demo bench fuzz format format-check clean
 all: deps $(TEND)
 ifeq ($(MODE),release)
 	@ln -sf $(TEND) tend
@@ -69,6 +69,19 @@ demo: all
 bench: all
 	@scripts/install-deps bench
 	@TEND=$(CURDIR)/$(TEND) bench/run
+
+# libFuzzer harnesses (clang): build/fuzz/fuzz_*; `make fuzz` runs each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := src/ingest/segment.c src/util/datetime.c src/core/vocab.c
+build/fuzz/fuzz_segment: tests/fuzz/fuzz_segment.c $(FUZZ_SRC)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ  $@"
+	@clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+	    $(shell pkg-config --cflags libcjson) $^ $(shell pkg-config --libs libcjson libxxhash) -o $@
+
+fuzz: deps build/fuzz/fuzz_segment
+	@mkdir -p build/fuzz/corpus && cp -n tests/fuzz/corpus/* build/fuzz/corpus/
+	build/fuzz/fuzz_segment -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus
 
 format:
 	clang-format -i $(wildcard src/*/*.c src/*/*.h tests/unit/*.c tests/unit/*.h)
