@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include <csv.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #define PROGRESS_MIN_BYTES (16 * 1024 * 1024)
 
 struct import {
+    struct store *store;
     struct ingest *ig;
     FILE *errors;     /* --errors file, or NULL */
     int64_t shown;    /* rejections printed on stderr */
@@ -95,24 +97,6 @@ static int maybe_commit(struct import *im) {
     return 0;
 }
 
-/* Validates and applies one message; -1 on a store error. */
-static int import_one(struct import *im, cJSON *item, const cJSON *context, const char *raw,
-                      size_t raw_len, const char *file, int64_t line, int index) {
-    struct seg_msg m;
-    char err[SEG_ERR_BYTES];
-    if (segment_parse_msg(item, context, dt_now_ms(), raw, raw_len, &m, err)) {
-        if (index >= 0)
-            reject(im, file, line, "batch[%d]: %s", index, err);
-        else
-            reject(im, file, line, "%s", err);
-        return 0;
-    }
-    enum ingest_outcome outcome;
-    if (ingest_message(im->ig, &m, &outcome))
-        return -1;
-    return maybe_commit(im);
-}
-
 static bool blank(const char *s, size_t len) {
     for (size_t i = 0; i < len; i++) {
         if (s[i] != ' ' && s[i] != '\t')
@@ -121,37 +105,192 @@ static bool blank(const char *s, size_t len) {
     return true;
 }
 
-/* Applies one line (a message or a batch); -1 on a store error. */
-static int import_line(struct import *im, const char *s, size_t len, const char *file,
-                       int64_t line) {
+/* ---- the parser thread ------------------------------------------------------
+ *
+ * A JSONL file is read, parsed and validated on a second thread, in chunks of
+ * up to CHUNK_LINES lines, while the main thread stores the previous chunk:
+ * on two cores the two halves of the work overlap. Chunks are handed over in
+ * file order through a ring of CHUNK_SLOTS; a chunk owns its cJSON trees, the
+ * validated messages that point into them and the rejection notes, and is
+ * cleared by the parser when it reuses the slot. Only the main thread touches
+ * the store and the report. */
+
+#define CHUNK_LINES 2048
+#define CHUNK_SLOTS 3
+
+struct reject_note {
+    int64_t line;
+    char *msg; /* malloced */
+};
+
+struct chunk {
+    bool full;     /* handed to the main thread, not yet given back */
+    bool last;     /* nothing follows this chunk */
+    bool io_error; /* reading failed after this chunk's lines */
+    int64_t last_line;
+    uint64_t offset; /* bytes read through the chunk */
+    cJSON **roots;
+    size_t n_roots, cap_roots;
+    struct seg_msg *msgs;
+    size_t n_msgs, cap_msgs;
+    struct reject_note *rejects;
+    size_t n_rejects, cap_rejects;
+};
+
+struct parser {
+    struct line_reader *r;
+    struct chunk slots[CHUNK_SLOTS];
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    bool stop; /* the main thread gave up: finish now */
+};
+
+static void chunk_clear(struct chunk *c) {
+    for (size_t i = 0; i < c->n_msgs; i++)
+        cJSON_free(c->msgs[i].body_json);
+    for (size_t i = 0; i < c->n_roots; i++)
+        cJSON_Delete(c->roots[i]);
+    for (size_t i = 0; i < c->n_rejects; i++)
+        free(c->rejects[i].msg);
+    c->n_msgs = c->n_roots = c->n_rejects = 0;
+    c->last = c->io_error = false;
+}
+
+static void chunk_free(struct chunk *c) {
+    chunk_clear(c);
+    free(c->roots);
+    free(c->msgs);
+    free(c->rejects);
+}
+
+static void note_reject(struct chunk *c, int64_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void note_reject(struct chunk *c, int64_t line, const char *fmt, ...) {
+    if (c->n_rejects == c->cap_rejects) {
+        c->cap_rejects = c->cap_rejects ? c->cap_rejects * 2 : 16;
+        c->rejects = xrealloc(c->rejects, c->cap_rejects * sizeof *c->rejects);
+    }
+    char msg[SEG_ERR_BYTES + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->rejects[c->n_rejects].line = line;
+    c->rejects[c->n_rejects].msg = xstrdup(msg);
+    c->n_rejects++;
+}
+
+/* Validates one message of a line into the chunk. */
+static void parse_msg(struct chunk *c, cJSON *item, const cJSON *context, const char *raw,
+                      size_t raw_len, int64_t now, int64_t line, int index) {
+    if (c->n_msgs == c->cap_msgs) {
+        c->cap_msgs = c->cap_msgs ? c->cap_msgs * 2 : CHUNK_LINES;
+        c->msgs = xrealloc(c->msgs, c->cap_msgs * sizeof *c->msgs);
+    }
+    struct seg_msg *m = &c->msgs[c->n_msgs];
+    char err[SEG_ERR_BYTES];
+    if (segment_parse_msg(item, context, now, raw, raw_len, m, err)) {
+        if (index >= 0)
+            note_reject(c, line, "batch[%d]: %s", index, err);
+        else
+            note_reject(c, line, "%s", err);
+        return;
+    }
+    segment_serialize_body(m);
+    c->n_msgs++;
+}
+
+/* Parses one line (a message or a batch) into the chunk. */
+static void parse_line(struct chunk *c, const char *s, size_t len, int64_t now, int64_t line) {
     /* The line is NUL-terminated: requiring the NUL right after the value
      * (and whitespace) refuses trailing data, e.g. two messages on one line. */
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(s, len + 1, &end, true);
     if (!root) {
         size_t at = end && end >= s ? (size_t)(end - s) : 0;
-        reject(im, file, line, "invalid JSON at byte %zu", at + 1);
-        return 0;
+        note_reject(c, line, "invalid JSON at byte %zu", at + 1);
+        return;
     }
-    int rc = 0;
+    if (c->n_roots == c->cap_roots) {
+        c->cap_roots = c->cap_roots ? c->cap_roots * 2 : CHUNK_LINES;
+        c->roots = xrealloc(c->roots, c->cap_roots * sizeof *c->roots);
+    }
+    c->roots[c->n_roots++] = root;
     cJSON *batch = cJSON_GetObjectItemCaseSensitive(root, "batch");
     if (batch && !cJSON_GetObjectItemCaseSensitive(root, "type")) {
         if (!cJSON_IsArray(batch)) {
-            reject(im, file, line, "batch: must be an array");
-        } else {
-            const cJSON *context = cJSON_GetObjectItemCaseSensitive(root, "context");
-            int i = 0;
-            cJSON *item;
-            cJSON_ArrayForEach(item, batch) {
-                if ((rc = import_one(im, item, context, NULL, 0, file, line, i++)))
-                    break;
-            }
+            note_reject(c, line, "batch: must be an array");
+            return;
+        }
+        const cJSON *context = cJSON_GetObjectItemCaseSensitive(root, "context");
+        int i = 0;
+        cJSON *item;
+        cJSON_ArrayForEach(item, batch) {
+            parse_msg(c, item, context, NULL, 0, now, line, i++);
         }
     } else {
-        rc = import_one(im, root, NULL, s, len, file, line, -1);
+        parse_msg(c, root, NULL, s, len, now, line, -1);
     }
-    cJSON_Delete(root);
-    return rc;
+}
+
+/* Fills c with the next lines of the file. */
+static void fill_chunk(struct parser *p, struct chunk *c) {
+    int64_t now = dt_now_ms();
+    const char *line;
+    size_t len;
+    bool too_long;
+    int64_t lineno;
+    for (int n = 0; n < CHUNK_LINES; n++) {
+        enum tend_err err = lines_next(p->r, &line, &len, &too_long, &lineno);
+        if (err) {
+            c->last = true;
+            c->io_error = err == TEND_ERR_IO;
+            break;
+        }
+        c->last_line = lineno;
+        if (too_long)
+            note_reject(c, lineno, "line is %zu bytes, over the limit of %d", len,
+                        SEG_MAX_REQUEST_BYTES);
+        else if (!blank(line, len))
+            parse_line(c, line, len, now, lineno);
+    }
+    c->offset = lines_offset(p->r);
+}
+
+static void *parser_main(void *arg) {
+    struct parser *p = arg;
+    for (int k = 0;; k = (k + 1) % CHUNK_SLOTS) {
+        struct chunk *c = &p->slots[k];
+        pthread_mutex_lock(&p->lock);
+        while (c->full && !p->stop)
+            pthread_cond_wait(&p->changed, &p->lock);
+        bool stop = p->stop;
+        pthread_mutex_unlock(&p->lock);
+        if (stop)
+            break;
+        chunk_clear(c);
+        fill_chunk(p, c);
+        pthread_mutex_lock(&p->lock);
+        c->full = true;
+        pthread_cond_broadcast(&p->changed);
+        pthread_mutex_unlock(&p->lock);
+        if (c->last)
+            break;
+    }
+    return NULL;
+}
+
+/* Stores one chunk's messages and reports its rejections; -1 on a store error. */
+static int store_chunk(struct import *im, const char *path, const struct chunk *c) {
+    for (size_t i = 0; i < c->n_rejects; i++)
+        reject(im, path, c->rejects[i].line, "%s", c->rejects[i].msg);
+    for (size_t i = 0; i < c->n_msgs; i++) {
+        enum ingest_outcome outcome;
+        if (ingest_message(im->ig, &c->msgs[i], &outcome) || maybe_commit(im))
+            return -1;
+    }
+    return 0;
 }
 
 static void show_progress(struct import *im, const char *file, uint64_t done, uint64_t size,
@@ -183,55 +322,71 @@ static int import_jsonl(struct import *im, const char *path) {
     struct stat st;
     uint64_t size = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
     bool progress = isatty(STDERR_FILENO) && (size == 0 || size >= PROGRESS_MIN_BYTES);
-    struct line_reader *r = lines_new(f, SEG_MAX_REQUEST_BYTES);
     struct ingest_totals before = ingest_totals(im->ig);
     int64_t rejected_before = im->rejected;
     int64_t started = dt_now_ms(), last_progress = started;
     int rc = 0;
     if (ingest_begin(im->ig)) {
-        rc = -1;
-        goto done;
+        if (f != stdin)
+            fclose(f);
+        fprintf(stderr, "tend import: %s: the database failed, stopping: %s\n", path,
+                store_last_error(im->store));
+        return EXIT_USAGE;
     }
-    const char *line;
-    size_t len;
-    bool too_long;
-    int64_t lineno;
-    enum tend_err err;
-    while ((err = lines_next(r, &line, &len, &too_long, &lineno)) == TEND_OK) {
-        if (too_long) {
-            reject(im, path, lineno, "line is %zu bytes, over the limit of %d", len,
-                   SEG_MAX_REQUEST_BYTES);
-            continue;
-        }
-        if (blank(line, len))
-            continue;
-        if ((rc = import_line(im, line, len, path, lineno)))
-            break;
-        if (progress && (lineno & 4095) == 0) {
+
+    struct parser p = {.r = lines_new(f, SEG_MAX_REQUEST_BYTES)};
+    pthread_mutex_init(&p.lock, NULL);
+    pthread_cond_init(&p.changed, NULL);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, parser_main, &p) != 0) {
+        fprintf(stderr, "tend import: cannot start the parser thread\n");
+        abort();
+    }
+    bool io_error = false;
+    for (int k = 0;; k = (k + 1) % CHUNK_SLOTS) {
+        struct chunk *c = &p.slots[k];
+        pthread_mutex_lock(&p.lock);
+        while (!c->full)
+            pthread_cond_wait(&p.changed, &p.lock);
+        pthread_mutex_unlock(&p.lock);
+        rc = store_chunk(im, path, c);
+        bool last = c->last;
+        io_error = c->io_error;
+        if (progress) {
             int64_t now = dt_now_ms();
             if (now - last_progress >= 500) {
-                show_progress(im, path, lines_offset(r), size, lineno, started);
+                show_progress(im, path, c->offset, size, c->last_line, started);
                 last_progress = now;
             }
         }
+        pthread_mutex_lock(&p.lock);
+        c->full = false;
+        if (rc)
+            p.stop = true;
+        pthread_cond_broadcast(&p.changed);
+        pthread_mutex_unlock(&p.lock);
+        if (rc || last)
+            break;
     }
-    if (err == TEND_ERR_IO) {
-        clear_progress(im);
-        fprintf(stderr, "tend import: reading %s: %m\n", path);
-        ingest_commit(im->ig); /* keep what was read */
-        rc = EXIT_USAGE;
-        goto done;
-    }
+    pthread_join(thread, NULL);
+    for (int k = 0; k < CHUNK_SLOTS; k++)
+        chunk_free(&p.slots[k]);
+    pthread_mutex_destroy(&p.lock);
+    pthread_cond_destroy(&p.changed);
+    lines_free(p.r);
+
     if (!rc && ingest_commit(im->ig))
         rc = -1;
-done:
     clear_progress(im);
     if (rc == -1) {
         ingest_rollback(im->ig);
-        fprintf(stderr, "tend import: %s: the database failed, stopping: see above\n", path);
+        fprintf(stderr, "tend import: %s: the database failed, stopping: %s\n", path,
+                store_last_error(im->store));
+        rc = EXIT_USAGE;
+    } else if (io_error) {
+        fprintf(stderr, "tend import: reading %s failed; what was read before is kept\n", path);
         rc = EXIT_USAGE;
     }
-    lines_free(r);
     if (f != stdin)
         fclose(f);
     print_summary(path, before, ingest_totals(im->ig), im->rejected - rejected_before);
@@ -394,7 +549,8 @@ static int import_accounts(struct import *im, const char *path) {
     lines_free(r);
     if (cs.failed == 1 || ingest_commit(im->ig)) {
         ingest_rollback(im->ig);
-        fprintf(stderr, "tend import: %s: the database failed, stopping\n", path);
+        fprintf(stderr, "tend import: %s: the database failed, stopping: %s\n", path,
+                store_last_error(im->store));
         rc = EXIT_USAGE;
     }
     for (size_t i = 0; i < cs.n_header; i++)
@@ -458,6 +614,7 @@ int cmd_import(int argc, char **argv) {
             fclose(im.errors);
         return rc;
     }
+    im.store = store;
     im.ig = ingest_new(store);
     if (accounts)
         rc = import_accounts(&im, accounts);

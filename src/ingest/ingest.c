@@ -36,11 +36,6 @@ struct user_entry {
     UT_hash_handle hh;
 };
 
-struct count_entry {
-    int64_t account_id;
-    int64_t n;
-    UT_hash_handle hh;
-};
 
 struct ingest {
     struct store *store;
@@ -48,7 +43,13 @@ struct ingest {
     struct id_entry *names;
     struct user_entry *users;
     size_t cached;
-    struct count_entry *account_events; /* this transaction's per-account counts */
+    /* This transaction's event count per account, indexed by the account's
+     * internal id (SQLite row ids: small and dense, so an array beats a hash
+     * on the hot path), and the ids touched, to flush and clear them. */
+    int64_t *account_events;
+    size_t account_events_cap;
+    int64_t *touched;
+    size_t n_touched, cap_touched;
     int64_t kind_events[EV_ALIAS + 1];  /* this transaction's per-kind counts */
     struct ingest_totals tx;            /* this transaction */
     struct ingest_totals total;         /* committed */
@@ -83,11 +84,9 @@ static void drop_caches(struct ingest *ig) {
 }
 
 static void forget_tx(struct ingest *ig) {
-    struct count_entry *c, *tmp;
-    HASH_ITER(hh, ig->account_events, c, tmp) {
-        HASH_DEL(ig->account_events, c);
-        free(c);
-    }
+    for (size_t i = 0; i < ig->n_touched; i++)
+        ig->account_events[ig->touched[i]] = 0;
+    ig->n_touched = 0;
     memset(ig->kind_events, 0, sizeof ig->kind_events);
     memset(&ig->tx, 0, sizeof ig->tx);
 }
@@ -98,6 +97,8 @@ void ingest_free(struct ingest *ig) {
     store_rollback(ig->store);
     forget_tx(ig);
     drop_caches(ig);
+    free(ig->account_events);
+    free(ig->touched);
     free(ig);
 }
 
@@ -112,9 +113,9 @@ enum tend_err ingest_begin(struct ingest *ig) {
 /* Writes this transaction's counts into the store. */
 static enum tend_err flush_counts(struct ingest *ig) {
     enum tend_err err;
-    struct count_entry *c, *tmp;
-    HASH_ITER(hh, ig->account_events, c, tmp) {
-        if ((err = store_account_count_events(ig->store, c->account_id, c->n)))
+    for (size_t i = 0; i < ig->n_touched; i++) {
+        int64_t id = ig->touched[i];
+        if ((err = store_account_count_events(ig->store, id, ig->account_events[id])))
             return err;
     }
     for (int k = 0; k <= EV_ALIAS; k++) {
@@ -296,14 +297,23 @@ static void memberships_changed(struct ingest *ig, int64_t user_id) {
 /* ---- effects -------------------------------------------------------------- */
 
 static void count_account_event(struct ingest *ig, int64_t account_id) {
-    struct count_entry *c;
-    HASH_FIND(hh, ig->account_events, &account_id, sizeof account_id, c);
-    if (!c) {
-        c = xcalloc(1, sizeof *c);
-        c->account_id = account_id;
-        HASH_ADD(hh, ig->account_events, account_id, sizeof c->account_id, c);
+    size_t id = (size_t)account_id;
+    if (id >= ig->account_events_cap) {
+        size_t cap = ig->account_events_cap ? ig->account_events_cap : 1024;
+        while (cap <= id)
+            cap *= 2;
+        ig->account_events = xrealloc(ig->account_events, cap * sizeof *ig->account_events);
+        memset(ig->account_events + ig->account_events_cap, 0,
+               (cap - ig->account_events_cap) * sizeof *ig->account_events);
+        ig->account_events_cap = cap;
     }
-    c->n++;
+    if (ig->account_events[id]++ == 0) {
+        if (ig->n_touched == ig->cap_touched) {
+            ig->cap_touched = ig->cap_touched ? ig->cap_touched * 2 : 1024;
+            ig->touched = xrealloc(ig->touched, ig->cap_touched * sizeof *ig->touched);
+        }
+        ig->touched[ig->n_touched++] = account_id;
+    }
 }
 
 /* What an event attached to an account does beyond being stored. */
@@ -487,7 +497,8 @@ enum tend_err ingest_account_traits(struct ingest *ig, const char *external_id, 
 
 /* ---- messages ------------------------------------------------------------- */
 
-/* Fills the stored form of m (props is malloced: the caller frees it). */
+/* Fills the stored form of m. *props is what the caller frees: the body
+ * serialised here, or NULL when m came with it serialised. */
 static void event_of(const struct seg_msg *m, struct store_event *ev, char **props) {
     memset(ev, 0, sizeof *ev);
     ev->key_ts_ms = m->key_ts_ms;
@@ -503,8 +514,13 @@ static void event_of(const struct seg_msg *m, struct store_event *ev, char **pro
     const cJSON *body = m->properties ? m->properties : m->traits;
     if (m->type == SEG_ALIAS)
         ev->subject = m->previous_id;
-    *props = body && body->child ? cJSON_PrintUnformatted(body) : NULL;
-    ev->props = *props;
+    if (m->body_json) {
+        *props = NULL;
+        ev->props = m->body_json;
+    } else {
+        *props = body && body->child ? cJSON_PrintUnformatted(body) : NULL;
+        ev->props = *props;
+    }
 }
 
 static enum tend_err put(struct ingest *ig, const struct store_event *ev,

@@ -316,6 +316,11 @@ enum tend_err segment_check_account_traits(cJSON *traits, const char *prefix, ch
 
 static const char *const type_names[] = {"track", "identify", "group", "page", "screen", "alias"};
 
+void segment_serialize_body(struct seg_msg *m) {
+    const cJSON *body = m->properties ? m->properties : m->traits;
+    m->body_json = body && body->child ? cJSON_PrintUnformatted(body) : NULL;
+}
+
 const char *segment_type_name(enum seg_type type) {
     return type_names[type];
 }

@@ -65,6 +65,9 @@ struct seg_msg {
     bool has_num;
     int32_t day;
     bool has_day;
+    /* The properties (or traits) as JSON text, when the caller serialised them
+     * already (segment_serialize_body); NULL makes ingest serialise them. */
+    char *body_json;
 };
 
 /* Validates item, one message. batch_context, if not NULL, is the context of
@@ -85,6 +88,11 @@ enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t
  * as strings are accepted for mrr and seats. Other traits are free.
  * Returns TEND_ERR_INVALID with the field in err (SEG_ERR_BYTES). */
 enum tend_err segment_check_account_traits(cJSON *traits, const char *prefix, char *err);
+
+/* Serialises the message's properties (or traits) into m->body_json
+ * (malloced with cJSON's allocator; cJSON_free it), so that work can run on
+ * a thread other than the writer's. Leaves NULL when there are none. */
+void segment_serialize_body(struct seg_msg *m);
 
 /* Name of a message type ("track", ...). */
 const char *segment_type_name(enum seg_type type);
