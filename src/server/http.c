@@ -175,6 +175,7 @@ static enum MHD_Result ingest(struct http_server *h, struct MHD_Connection *c, c
             cJSON_AddItemToArray(rejected, r);
             continue;
         }
+        segment_serialize_body(&msgs[valid]); /* here, in parallel, not in the writer */
         valid++;
     }
     size_t n_rejected = n - valid;
@@ -212,6 +213,8 @@ static enum MHD_Result ingest(struct http_server *h, struct MHD_Connection *c, c
     cJSON_AddItemToObject(o, "rejected", rejected);
     ret = send_json(c, MHD_HTTP_OK, o);
 done:
+    for (size_t k = 0; k < valid; k++)
+        cJSON_free(msgs[k].body_json);
     free(msgs);
     free(outcomes);
     return ret;
