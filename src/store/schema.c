@@ -9,7 +9,9 @@
  * messageId): messages arrive roughly in time order, so inserts stay near the
  * end of the B-tree and the uniqueness check is the primary key itself (see
  * ../shared/MEASURED.md: a random-order key slows every insert as the table
- * grows). Metric queries go through events_account, (account, kind, time). */
+ * grows). Metric queries go through events_account: (day, account, kind,
+ * time), which serves "every account over days D1..D2" as one range and "one
+ * account over days D1..D2" as one seek per day. */
 #include "store/schema.h"
 
 static const char migration_1[] =
@@ -64,7 +66,11 @@ static const char migration_1[] =
     "  props TEXT,"
     "  PRIMARY KEY (key_ts_ms, key_hash)"
     ") WITHOUT ROWID;"
-    "CREATE INDEX events_account ON events (account_id, kind, ts_ms)"
+    /* Day first: an insert lands in today's slice of the index, not in one
+     * place per account, so a commit dirties a few pages instead of one per
+     * account it touches (measured: 1.7x faster bulk import, 1.5x faster small
+     * commits, docs/store.md). */
+    "CREATE INDEX events_account ON events ((ts_ms / 86400000), account_id, kind, ts_ms)"
     "  WHERE account_id IS NOT NULL;"
     "CREATE TABLE quarantine ("
     "  key_ts_ms INTEGER NOT NULL,"

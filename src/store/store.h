@@ -22,6 +22,9 @@
  * writer waits (busy timeout) and store_begin() tells whether another process
  * changed the data since this one's last transaction, so caches can be dropped.
  *
+ * Threads: a struct store may be used by one thread at a time (no locking
+ * inside); open one per thread that needs its own.
+ *
  * Ownership: strings passed in are copied or used only during the call;
  * results that are malloced say so. Ids are > 0; 0 means "none". */
 #ifndef TEND_STORE_STORE_H
