@@ -64,7 +64,3 @@ const char *vocab_kind_name(enum event_kind kind) {
 const char *vocab_kind_key(enum event_kind kind) {
     return entry_of(kind)->key;
 }
-
-int vocab_is_track_kind(int kind) {
-    return kind >= EV_FEATURE && kind <= EV_USER_REMOVED;
-}

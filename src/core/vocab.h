@@ -44,7 +44,5 @@ enum event_kind vocab_kind_of(const char *name, size_t len);
 const char *vocab_kind_name(enum event_kind kind);
 /* A short key for listings: "login", "nps", "feature", "identify", ... */
 const char *vocab_kind_key(enum event_kind kind);
-/* True for kinds stored for track events (EV_FEATURE .. EV_USER_REMOVED). */
-int vocab_is_track_kind(int kind);
 
 #endif
