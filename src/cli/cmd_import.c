@@ -47,7 +47,8 @@ static void usage(FILE *f) {
             "account traits from a CSV file whose header row starts with account_id.\n\n"
             "  --db PATH          database (default ./%s)\n"
             "  --accounts FILE    CSV of accounts: account_id,name,plan,mrr,seats,...\n"
-            "                     (premium_products: keys separated by ';')\n"
+            "                     (premium_products: keys separated by ';'; an as_of\n"
+            "                     column dates the row's traits, default: now)\n"
             "  --errors OUT       write every rejected line to OUT (the screen shows %d)\n"
             "  --help             this help\n\n"
             "Prints accepted, duplicates, quarantined and rejected counts per file.\n"
@@ -475,13 +476,24 @@ static void csv_account(struct csv_state *cs) {
         reject(cs->im, cs->path, cs->start_line, "account_id: is required");
         return;
     }
+    /* as_of, if present, is when the row's traits took effect (default: now). */
+    int64_t as_of = cs->now_ms;
     cJSON *traits = cJSON_CreateObject();
     for (size_t i = 1; i < cs->n_fields; i++) {
-        if (cs->fields[i][0])
-            cJSON_AddItemToObject(traits, cs->header[i], cell_value(cs->header[i], cs->fields[i]));
+        const char *cell = cs->fields[i];
+        if (strcmp(cs->header[i], "as_of") == 0) {
+            if (cell[0] && !dt_parse_instant(cell, strlen(cell), &as_of)) {
+                reject(cs->im, cs->path, cs->start_line,
+                       "as_of: not an ISO-8601 date or date-time: \"%.40s\"", cell);
+                cJSON_Delete(traits);
+                return;
+            }
+        } else if (cell[0]) {
+            cJSON_AddItemToObject(traits, cs->header[i], cell_value(cs->header[i], cell));
+        }
     }
     char err[SEG_ERR_BYTES];
-    enum tend_err e = ingest_account_traits(cs->im->ig, cs->fields[0], traits, cs->now_ms, err);
+    enum tend_err e = ingest_account_traits(cs->im->ig, cs->fields[0], traits, as_of, err);
     cJSON_Delete(traits);
     if (e == TEND_ERR_INVALID)
         reject(cs->im, cs->path, cs->start_line, "%s", err);

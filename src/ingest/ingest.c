@@ -17,6 +17,7 @@
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -45,6 +46,10 @@ struct ingest {
     size_t account_events_cap;
     int64_t *touched;
     size_t n_touched, cap_touched;
+    /* Per account id: 1 + the last day recorded in login_days, so a day's
+     * first login writes the row and the others skip it. */
+    int32_t *login_day;
+    size_t login_day_cap;
     int64_t kind_events[EV_ALIAS + 1]; /* this transaction's per-kind counts */
     struct ingest_totals tx;           /* this transaction */
     struct ingest_totals total;        /* committed */
@@ -68,6 +73,8 @@ struct ingest *ingest_new(struct store *s) {
 }
 
 static void drop_caches(struct ingest *ig) {
+    if (ig->login_day)
+        memset(ig->login_day, 0, ig->login_day_cap * sizeof *ig->login_day);
     g_hash_table_remove_all(ig->accounts);
     g_hash_table_remove_all(ig->names);
     g_hash_table_remove_all(ig->users_by_id);
@@ -94,6 +101,7 @@ void ingest_free(struct ingest *ig) {
     g_hash_table_destroy(ig->accounts);
     free(ig->account_events);
     free(ig->touched);
+    free(ig->login_day);
     free(ig);
 }
 
@@ -300,10 +308,33 @@ static void count_account_event(struct ingest *ig, int64_t account_id) {
     }
 }
 
+/* Records a login day of the account unless this writer did already. */
+static enum tend_err note_login_day(struct ingest *ig, int64_t account_id, int64_t ts_ms) {
+    size_t id = (size_t)account_id;
+    int32_t day = dt_day_of_ms(ts_ms);
+    if (id >= ig->login_day_cap) {
+        size_t cap = ig->login_day_cap ? ig->login_day_cap : 1024;
+        while (cap <= id)
+            cap *= 2;
+        ig->login_day = xrealloc(ig->login_day, cap * sizeof *ig->login_day);
+        memset(ig->login_day + ig->login_day_cap, 0,
+               (cap - ig->login_day_cap) * sizeof *ig->login_day);
+        ig->login_day_cap = cap;
+    }
+    if (ig->login_day[id] == day + 1)
+        return TEND_OK;
+    enum tend_err err = store_login_day_add(ig->store, account_id, day);
+    if (!err)
+        ig->login_day[id] = day + 1;
+    return err;
+}
+
 /* What an event attached to an account does beyond being stored. */
 static enum tend_err apply_attached(struct ingest *ig, int kind, int64_t account_id,
                                     int64_t user_id, int64_t ts_ms) {
     count_account_event(ig, account_id);
+    if (kind == EV_LOGIN)
+        return note_login_day(ig, account_id, ts_ms);
     if (kind == EV_USER_REMOVED && user_id) {
         bool ended;
         enum tend_err err = store_membership_end(ig->store, account_id, user_id, ts_ms, &ended);
@@ -473,8 +504,27 @@ enum tend_err ingest_account_traits(struct ingest *ig, const char *external_id, 
         return e;
     int64_t id;
     bool created;
-    if ((e = account_ensure(ig, external_id, ts_ms, &id, &created)) ||
-        (e = account_update(ig, id, traits, ts_ms)))
+    if ((e = account_ensure(ig, external_id, ts_ms, &id, &created)))
+        return e;
+    /* Stored as a group call at ts_ms, so metrics as of an earlier day do not
+     * see traits that were not known then. Its key hashes the account and
+     * the traits: the same row with the same as_of is a duplicate. */
+    char *body = cJSON_PrintUnformatted(traits);
+    XXH3_state_t *h = XXH3_createState();
+    XXH3_64bits_reset(h);
+    XXH3_64bits_update(h, "csv", 4);
+    XXH3_64bits_update(h, external_id, strlen(external_id) + 1);
+    XXH3_64bits_update(h, body, strlen(body));
+    struct store_event ev = {.key_ts_ms = ts_ms, .key_hash = XXH3_64bits_digest(h),
+                             .ts_ms = ts_ms, .kind = EV_GROUP, .account_id = id, .props = body};
+    XXH3_freeState(h);
+    /* A dated trait record, not a message: it is not counted as one. */
+    bool inserted;
+    e = store_event_put(ig->store, &ev, &inserted);
+    cJSON_free(body);
+    if (e || !inserted)
+        return e;
+    if ((e = account_update(ig, id, traits, ts_ms)))
         return e;
     return created ? attach_account(ig, external_id, id) : TEND_OK;
 }

@@ -90,8 +90,34 @@ static const char migration_1[] =
     "  value INTEGER NOT NULL"
     ");";
 
+/* Metrics as of any day (SPEC 3):
+ * - events_facts: (account, kind, time) over the rare events (NPS, tickets,
+ *   invoices, cards, outreach, goals, milestones, outcomes, removals) and group
+ *   calls, so "the latest card before T" or "the tickets open at T" is one
+ *   index range per account. Logins and feature events (99% of the volume)
+ *   stay out: an account-first index on them is what made commits rewrite
+ *   one page per account (docs/store.md).
+ * - login_days: one row per account and day with a login, written once per
+ *   (account, day) at ingest, so "days since the last login" is one seek.
+ * - memberships_by_account: every membership of an account, ended or not,
+ *   for "members at T". */
+static const char migration_2[] =
+    "CREATE INDEX events_facts ON events (account_id, kind, ts_ms)"
+    "  WHERE kind BETWEEN 2 AND 16 OR kind = 65;"
+    "CREATE TABLE login_days ("
+    "  account_id INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, day)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO login_days (account_id, day)"
+    "  SELECT DISTINCT account_id, ts_ms / 86400000 FROM events"
+    "  WHERE kind = 1 AND account_id IS NOT NULL;"
+    "DROP INDEX memberships_account;"
+    "CREATE INDEX memberships_by_account ON memberships (account_id);";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
+    {2, "indexes and login days for metrics as of any day", migration_2},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -50,6 +50,12 @@ enum stmt_id {
     Q_ACCOUNTS_EACH,
     Q_COUNTERS_EACH,
     Q_QUARANTINE_REASONS,
+    Q_LOGIN_DAY_ADD,
+    Q_LOGIN_DAY_LAST,
+    Q_ACTIVITY_ALL,
+    Q_ACTIVITY_ONE,
+    Q_FACTS,
+    Q_ACCOUNT_MEMBERSHIPS,
     Q_COUNT
 };
 
@@ -100,11 +106,31 @@ static const char *const stmt_sql[Q_COUNT] = {
                       "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
     [Q_ACCOUNT_COUNT_EVENTS] = "UPDATE accounts SET event_count = event_count + ? WHERE id = ?",
     [Q_ACCOUNTS_EACH] =
-        "SELECT a.external_id, a.name, a.plan, a.mrr, a.seats, a.renewal_date, a.csm_email, "
+        "SELECT a.id, a.external_id, a.name, a.plan, a.mrr, a.seats, a.renewal_date, a.csm_email, "
         "a.csm_slack, a.segment, a.premium_products, a.created_at, a.traits, "
         "(SELECT COUNT(*) FROM memberships m WHERE m.account_id = a.id AND m.end_ms IS NULL), "
         "a.event_count FROM accounts a ORDER BY a.external_id",
     [Q_COUNTERS_EACH] = "SELECT name, value FROM counters ORDER BY name",
+    [Q_LOGIN_DAY_ADD] = "INSERT INTO login_days (account_id, day) VALUES (?, ?) "
+                        "ON CONFLICT DO NOTHING",
+    [Q_LOGIN_DAY_LAST] = "SELECT MAX(day) FROM login_days WHERE account_id = ? AND day <= ?",
+    /* The expression and the partial-index condition are spelt as in the
+     * index, so SQLite reads events_account in order. */
+    [Q_ACTIVITY_ALL] = "SELECT account_id, kind, ts_ms, user_id, name_id FROM events "
+                       "WHERE (ts_ms / 86400000) BETWEEN ?1 AND ?2 AND account_id IS NOT NULL "
+                       "AND kind IN (0, 1) AND ts_ms >= ?3 AND ts_ms < ?4",
+    /* One account: one seek per day of the window. */
+    [Q_ACTIVITY_ONE] = "WITH RECURSIVE days (d) AS (SELECT ?1 UNION ALL SELECT d + 1 FROM days "
+                       "WHERE d < ?2) "
+                       "SELECT e.account_id, e.kind, e.ts_ms, e.user_id, e.name_id "
+                       "FROM days JOIN events e ON (e.ts_ms / 86400000) = days.d "
+                       "AND e.account_id = ?5 AND e.account_id IS NOT NULL AND e.kind IN (0, 1) "
+                       "WHERE e.ts_ms >= ?3 AND e.ts_ms < ?4",
+    [Q_FACTS] = "SELECT kind, ts_ms, user_id, subject, detail, num, day, props FROM events "
+                "WHERE account_id = ? AND (kind BETWEEN 2 AND 16 OR kind = 65) AND ts_ms < ? "
+                "ORDER BY ts_ms",
+    [Q_ACCOUNT_MEMBERSHIPS] = "SELECT user_id, start_ms, end_ms FROM memberships "
+                              "WHERE account_id = ?",
     [Q_QUARANTINE_REASONS] = "SELECT reason, COUNT(*) AS n FROM quarantine GROUP BY reason "
                              "ORDER BY n DESC, reason",
 };
@@ -671,22 +697,23 @@ enum tend_err store_accounts_each(struct store *s,
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_account_row r;
         memset(&r, 0, sizeof r);
-        r.external_id = col_text(st, 0);
-        r.f.name = col_text(st, 1);
-        r.f.plan = col_text(st, 2);
-        r.f.has_mrr = sqlite3_column_type(st, 3) != SQLITE_NULL;
-        r.f.mrr = sqlite3_column_double(st, 3);
-        r.f.has_seats = sqlite3_column_type(st, 4) != SQLITE_NULL;
-        r.f.seats = sqlite3_column_int64(st, 4);
-        r.f.renewal_date = col_text(st, 5);
-        r.f.csm_email = col_text(st, 6);
-        r.f.csm_slack = col_text(st, 7);
-        r.f.segment = col_text(st, 8);
-        r.f.premium_products = col_text(st, 9);
-        r.f.created_at = col_text(st, 10);
-        r.traits_json = col_text(st, 11);
-        r.members = sqlite3_column_int64(st, 12);
-        r.events = sqlite3_column_int64(st, 13);
+        r.id = sqlite3_column_int64(st, 0);
+        r.external_id = col_text(st, 1);
+        r.f.name = col_text(st, 2);
+        r.f.plan = col_text(st, 3);
+        r.f.has_mrr = sqlite3_column_type(st, 4) != SQLITE_NULL;
+        r.f.mrr = sqlite3_column_double(st, 4);
+        r.f.has_seats = sqlite3_column_type(st, 5) != SQLITE_NULL;
+        r.f.seats = sqlite3_column_int64(st, 5);
+        r.f.renewal_date = col_text(st, 6);
+        r.f.csm_email = col_text(st, 7);
+        r.f.csm_slack = col_text(st, 8);
+        r.f.segment = col_text(st, 9);
+        r.f.premium_products = col_text(st, 10);
+        r.f.created_at = col_text(st, 11);
+        r.traits_json = col_text(st, 12);
+        r.members = sqlite3_column_int64(st, 13);
+        r.events = sqlite3_column_int64(st, 14);
         if (fn(arg, &r))
             break;
     }
@@ -739,4 +766,103 @@ enum tend_err store_quarantine_reasons(struct store *s,
         fn(arg, col_text(st, 0), sqlite3_column_int64(st, 1));
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading the quarantine");
+}
+
+/* ---- what metrics read ---------------------------------------------------- */
+
+enum tend_err store_login_day_add(struct store *s, int64_t account_id, int32_t day) {
+    sqlite3_stmt *st = stmt(s, Q_LOGIN_DAY_ADD);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int(st, 2, day);
+    return step_done(s, st, "recording a login day");
+}
+
+enum tend_err store_login_day_last(struct store *s, int64_t account_id, int32_t max_day,
+                                   int32_t *day, bool *found) {
+    sqlite3_stmt *st = stmt(s, Q_LOGIN_DAY_LAST);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int(st, 2, max_day);
+    int rc = sqlite3_step(st);
+    enum tend_err err = TEND_OK;
+    if (rc == SQLITE_ROW) {
+        *found = sqlite3_column_type(st, 0) != SQLITE_NULL;
+        if (*found)
+            *day = sqlite3_column_int(st, 0);
+    } else {
+        err = db_fail(s, "reading login days");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
+enum tend_err store_activity_each(struct store *s, int64_t account_id, int64_t from_ms,
+                                  int64_t to_ms,
+                                  void (*fn)(void *arg, const struct store_activity *a),
+                                  void *arg) {
+    sqlite3_stmt *st = stmt(s, account_id ? Q_ACTIVITY_ONE : Q_ACTIVITY_ALL);
+    /* Day numbers as the index computes them (integer division). */
+    sqlite3_bind_int64(st, 1, from_ms / DT_MS_PER_DAY);
+    sqlite3_bind_int64(st, 2, (to_ms - 1) / DT_MS_PER_DAY);
+    sqlite3_bind_int64(st, 3, from_ms);
+    sqlite3_bind_int64(st, 4, to_ms);
+    if (account_id)
+        sqlite3_bind_int64(st, 5, account_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_activity a = {
+            .account_id = sqlite3_column_int64(st, 0),
+            .kind = sqlite3_column_int(st, 1),
+            .ts_ms = sqlite3_column_int64(st, 2),
+            .user_id = sqlite3_column_int64(st, 3),
+            .name_id = sqlite3_column_int64(st, 4),
+        };
+        fn(arg, &a);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading activity");
+}
+
+enum tend_err store_facts_each(struct store *s, int64_t account_id, int64_t before_ms,
+                               void (*fn)(void *arg, const struct store_fact *f), void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_FACTS);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int64(st, 2, before_ms);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_fact f = {
+            .kind = sqlite3_column_int(st, 0),
+            .ts_ms = sqlite3_column_int64(st, 1),
+            .user_id = sqlite3_column_int64(st, 2),
+            .subject = col_text(st, 3),
+            .detail = col_text(st, 4),
+            .has_num = sqlite3_column_type(st, 5) != SQLITE_NULL,
+            .num = sqlite3_column_double(st, 5),
+            .has_day = sqlite3_column_type(st, 6) != SQLITE_NULL,
+            .day = sqlite3_column_int(st, 6),
+            .props = col_text(st, 7),
+        };
+        fn(arg, &f);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading facts");
+}
+
+enum tend_err store_account_memberships_each(struct store *s, int64_t account_id,
+                                             void (*fn)(void *arg, int64_t user_id,
+                                                        int64_t start_ms, int64_t end_ms),
+                                             void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_ACCOUNT_MEMBERSHIPS);
+    sqlite3_bind_int64(st, 1, account_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t end = sqlite3_column_type(st, 2) == SQLITE_NULL ? STORE_OPEN_END
+                                                                 : sqlite3_column_int64(st, 2);
+        fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), end);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading memberships");
 }

@@ -183,6 +183,55 @@ enum tend_err store_quarantine_by_user(struct store *s, int64_t user_id, struct 
 enum tend_err store_quarantine_attach(struct store *s, const struct store_pending *p,
                                       int64_t account_id);
 
+/* ---- what metrics read (docs/store.md) ------------------------------------ */
+
+/* Records that the account had a login on day (idempotent). */
+enum tend_err store_login_day_add(struct store *s, int64_t account_id, int32_t day);
+/* The latest day on or before max_day with a login of the account; *found
+ * false when there is none. */
+enum tend_err store_login_day_last(struct store *s, int64_t account_id, int32_t max_day,
+                                   int32_t *day, bool *found);
+
+/* A login or feature event. */
+struct store_activity {
+    int64_t account_id;
+    int kind;
+    int64_t ts_ms;
+    int64_t user_id;
+    int64_t name_id;
+};
+/* Calls fn for every login and feature event in [from_ms, to_ms): of every
+ * account (account_id 0, one pass over those days of the index) or of one. */
+enum tend_err store_activity_each(struct store *s, int64_t account_id, int64_t from_ms,
+                                  int64_t to_ms,
+                                  void (*fn)(void *arg, const struct store_activity *a),
+                                  void *arg);
+
+/* A meaningful event or a group call, as stored; strings live for the call. */
+struct store_fact {
+    int kind;
+    int64_t ts_ms;
+    int64_t user_id;
+    const char *subject;
+    const char *detail;
+    double num;
+    bool has_num;
+    int32_t day;
+    bool has_day;
+    const char *props;
+};
+/* Calls fn for the account's facts (kinds EV_NPS .. EV_USER_REMOVED and
+ * EV_GROUP) before before_ms, in time order. */
+enum tend_err store_facts_each(struct store *s, int64_t account_id, int64_t before_ms,
+                               void (*fn)(void *arg, const struct store_fact *f), void *arg);
+
+/* Calls fn for every membership of the account, ended or not (end_ms
+ * STORE_OPEN_END while open). */
+enum tend_err store_account_memberships_each(struct store *s, int64_t account_id,
+                                             void (*fn)(void *arg, int64_t user_id,
+                                                        int64_t start_ms, int64_t end_ms),
+                                             void *arg);
+
 /* ---- counters ------------------------------------------------------------- */
 
 /* Adds delta to the lifetime counter name (created at 0). */
@@ -193,6 +242,7 @@ enum tend_err store_account_count_events(struct store *s, int64_t account_id, in
 /* ---- reading -------------------------------------------------------------- */
 
 struct store_account_row {
+    int64_t id;
     const char *external_id;
     struct store_account_fields f;
     const char *traits_json;

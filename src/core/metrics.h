@@ -1,0 +1,111 @@
+/* metrics.h: the account metrics of SPEC 3, as of an instant T.
+ *
+ * Pure: the caller (eval/) reads the store and feeds one account's data into a
+ * struct metrics_acc; metrics_finish() returns the metrics. Nothing here reads
+ * a clock, a file or a database, so every definition is unit-tested alone and
+ * the same code serves `tend metrics`, scores and rules.
+ *
+ * Time (SPEC 2): only what happened before T counts. D is the date of the
+ * last instant before T (for `--at 2026-09-10`, T = 2026-09-11T00:00Z and
+ * D = 2026-09-10). "Last N days" is [T - N days, T). Day differences ("days
+ * since", "days left") subtract calendar dates. docs/metrics.md has every
+ * definition with examples. */
+#ifndef TEND_CORE_METRICS_H
+#define TEND_CORE_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The widest window any metric looks back for activity (logins_prev_28d). */
+#define METRICS_ACTIVITY_DAYS 35
+/* How far back NPS answers count. */
+#define METRICS_NPS_DAYS 365
+
+/* The SPEC 3 metrics of one account; has_* false means the cell is empty. */
+struct metrics {
+    int64_t users;
+    int64_t active_users_30d;
+    int64_t logins_7d;
+    int64_t logins_prev_28d;
+    bool has_days_since_login;
+    int64_t days_since_login;
+    int64_t feature_events_7d;
+    int64_t feature_events_prev_28d;
+    int64_t features_used_30d;
+    bool has_nps;
+    double nps;
+    int64_t nps_responses_90d;
+    int64_t tickets_open;
+    int64_t tickets_30d;
+    int64_t overdue_invoices;
+    double overdue_amount;
+    int64_t max_days_overdue;
+    bool has_card_days_left;
+    int64_t card_days_left;
+    bool has_renewal_days_left;
+    int64_t renewal_days_left;
+    bool has_seats;
+    int64_t seats;
+    bool has_seat_utilization;
+    double seat_utilization;
+    int64_t outreach_unanswered;
+    bool has_days_since_reply;
+    int64_t days_since_reply;
+    bool has_mrr;
+    double mrr;
+};
+
+/* The account traits metrics use, as carried by one group call. */
+enum metric_trait { TRAIT_MRR = 1, TRAIT_SEATS = 2, TRAIT_RENEWAL = 4 };
+
+/* A meaningful event (EV_NPS .. EV_USER_REMOVED) or a group call (EV_GROUP),
+ * as stored. Strings are borrowed for the call. */
+struct metric_fact {
+    int kind;
+    int64_t ts_ms;
+    int64_t user_id;
+    const char *subject;
+    double num;
+    bool has_num;
+    int32_t day;
+    bool has_day;
+    /* EV_GROUP only: which metric traits the call sets (enum metric_trait
+     * bits), which of those it sets to null, and the values. */
+    unsigned traits_set;
+    unsigned traits_null;
+    double mrr;
+    int64_t seats;
+    int32_t renewal_day;
+};
+
+struct metrics_acc;
+
+/* An accumulator for one account as of t_ms; reuse it with metrics_reset(). */
+struct metrics_acc *metrics_new(int64_t t_ms);
+void metrics_free(struct metrics_acc *a);
+/* Empties a for another account, as of t_ms. */
+void metrics_reset(struct metrics_acc *a, int64_t t_ms);
+
+/* D for T: the date of the last instant before t_ms. */
+int32_t metrics_as_of_day(int64_t t_ms);
+
+/* A membership of the account: [start_ms, end_ms), end_ms INT64_MAX if open. */
+void metrics_add_member(struct metrics_acc *a, int64_t start_ms, int64_t end_ms);
+/* A login (EV_LOGIN) or feature event (EV_FEATURE) of the account; any order.
+ * Those outside [T - METRICS_ACTIVITY_DAYS days, T) are ignored. name_id
+ * identifies the feature (event name). */
+void metrics_add_activity(struct metrics_acc *a, int kind, int64_t ts_ms, int64_t user_id,
+                          int64_t name_id);
+/* The latest day with a login before T - METRICS_ACTIVITY_DAYS days, for
+ * days_since_login when the window has none. */
+void metrics_set_earlier_login_day(struct metrics_acc *a, int32_t day);
+/* A fact before T, in ascending time order (facts at or after T are ignored). */
+void metrics_add_fact(struct metrics_acc *a, const struct metric_fact *f);
+/* Computes the metrics of what was added. */
+void metrics_finish(struct metrics_acc *a, struct metrics *out);
+
+/* The names of the SPEC 3 columns after account_id, in order, and how many. */
+extern const char *const metrics_columns[];
+extern const int metrics_column_count;
+
+#endif
