@@ -6,6 +6,9 @@
 #ifndef TEND_CLI_CLI_H
 #define TEND_CLI_CLI_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "store/store.h"
 
 #define EXIT_REJECTED 1
@@ -17,10 +20,15 @@ int cmd_import(int argc, char **argv);
 int cmd_accounts(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
 
 /* Opens the store at path, printing the reason on failure; returns 0 or
  * EXIT_USAGE. */
 int cli_open_store(const char *path, struct store **out);
+
+/* Parses --at: a date D means the instant T = D+1 00:00:00Z (SPEC 2: "as of
+ * day D"); an ISO-8601 instant is T itself. False when s is neither. */
+bool cli_parse_at(const char *s, int64_t *t_ms);
 
 /* Prints "tend CMD: " + the message to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

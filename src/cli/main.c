@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/datetime.h"
 
 struct command {
     const char *name;
@@ -16,6 +17,7 @@ static const struct command commands[] = {
     {"accounts", cmd_accounts, "list accounts with their traits, members and events"},
     {"status", cmd_status, "count everything in the database, quarantine included"},
     {"serve", cmd_serve, "run the Segment-compatible HTTP ingest API"},
+    {"metrics", cmd_metrics, "print every account's metrics as of a day (SPEC 3)"},
 };
 
 static void usage(FILE *f) {
@@ -38,6 +40,15 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     fprintf(stderr, "\n(see tend %s --help)\n", cmd);
     va_end(ap);
     return EXIT_USAGE;
+}
+
+bool cli_parse_at(const char *s, int64_t *t_ms) {
+    int32_t day;
+    if (dt_parse_date(s, strlen(s), &day)) {
+        *t_ms = (int64_t)(day + 1) * DT_MS_PER_DAY;
+        return true;
+    }
+    return dt_parse_instant(s, strlen(s), t_ms);
 }
 
 int cli_open_store(const char *path, struct store **out) {

@@ -83,9 +83,10 @@ void out_num(struct out_table *t, double v, bool known) {
         put(t, CELL_EMPTY, NULL);
         return;
     }
-    /* Plain decimal, no exponent, no trailing zeros: 49.9, 1200, 0.25. */
+    /* Plain decimal, at most 4 decimals, no exponent, no trailing zeros:
+     * 49.9, 1200, 0.25, 33.3333 (docs/metrics.md). */
     char b[64];
-    snprintf(b, sizeof b, "%.6f", v);
+    snprintf(b, sizeof b, "%.4f", v);
     char *dot = strchr(b, '.');
     if (dot) {
         char *end = b + strlen(b) - 1;

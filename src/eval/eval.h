@@ -1,0 +1,25 @@
+/* eval.h: evaluation as of an instant: from the store to core/.
+ *
+ * core/ computes metrics (and, later, scores and rules) from plain data and
+ * never touches the store; this module is the one that reads what core needs
+ * for a day and feeds it in. For every account at once it reads the activity
+ * window in one ordered pass over the day-first index and the rest per
+ * account through small indexed ranges (docs/store.md). */
+#ifndef TEND_EVAL_EVAL_H
+#define TEND_EVAL_EVAL_H
+
+#include <stdint.h>
+
+#include "core/metrics.h"
+#include "store/store.h"
+
+/* Called once per account, in account_id order; returns nonzero to stop.
+ * account_id is the external id; both pointers live for the call only. */
+typedef int (*eval_metrics_fn)(void *arg, const char *account_id, const struct metrics *m);
+
+/* Computes the SPEC 3 metrics as of t_ms for every account, or for the one
+ * whose external id is account (TEND_ERR_NOTFOUND if unknown). */
+enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, eval_metrics_fn fn,
+                           void *arg);
+
+#endif
