@@ -21,6 +21,8 @@ int cmd_accounts(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
 
 /* Opens the store at path, printing the reason on failure; returns 0 or
  * EXIT_USAGE. */

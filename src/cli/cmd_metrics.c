@@ -34,7 +34,7 @@ static void opt_int(struct out_table *t, bool has, int64_t v) {
         out_str(t, NULL);
 }
 
-static int add_row(void *arg, const char *account_id, const struct metrics *m) {
+static int add_row(void *arg, int64_t id, const char *account_id, const struct metrics *m) {
     struct out_table *t = arg;
     out_row(t);
     out_str(t, account_id);

@@ -18,6 +18,8 @@ static const struct command commands[] = {
     {"status", cmd_status, "count everything in the database, quarantine included"},
     {"serve", cmd_serve, "run the Segment-compatible HTTP ingest API"},
     {"metrics", cmd_metrics, "print every account's metrics as of a day (SPEC 3)"},
+    {"score", cmd_score, "compute, store and explain health scores (SPEC 4)"},
+    {"generate", cmd_generate, "write a fictional SaaS's Segment history (JSONL)"},
 };
 
 static void usage(FILE *f) {

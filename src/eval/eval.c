@@ -162,7 +162,7 @@ enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, e
             break;
         struct metrics m;
         metrics_finish(a.v[i].acc, &m);
-        if (fn(arg, a.v[i].external_id, &m))
+        if (fn(arg, a.v[i].id, a.v[i].external_id, &m))
             break;
     }
     free_accounts(&a);

@@ -14,8 +14,10 @@
 #include "store/store.h"
 
 /* Called once per account, in account_id order; returns nonzero to stop.
- * account_id is the external id; both pointers live for the call only. */
-typedef int (*eval_metrics_fn)(void *arg, const char *account_id, const struct metrics *m);
+ * id is the internal id, account_id the external one; the pointers live for
+ * the call only. */
+typedef int (*eval_metrics_fn)(void *arg, int64_t id, const char *account_id,
+                               const struct metrics *m);
 
 /* Computes the SPEC 3 metrics as of t_ms for every account, or for the one
  * whose external id is account (TEND_ERR_NOTFOUND if unknown). */

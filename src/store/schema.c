@@ -115,9 +115,26 @@ static const char migration_2[] =
     "DROP INDEX memberships_account;"
     "CREATE INDEX memberships_by_account ON memberships (account_id);";
 
+/* Health scores, one row per account and day (SPEC 4), with the version of
+ * the configuration that produced them. NULL overall: no component had data;
+ * a NULL component: it had none. */
+static const char migration_3[] =
+    "CREATE TABLE scores ("
+    "  account_id INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  overall REAL,"
+    "  band TEXT NOT NULL,"
+    "  logins REAL, adoption REAL, sentiment REAL, support REAL, financial REAL,"
+    "  config_version TEXT NOT NULL,"
+    "  computed_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, day)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX scores_day ON scores (day, overall);";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
+    {3, "health scores per account and day", migration_3},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -56,6 +56,9 @@ enum stmt_id {
     Q_ACTIVITY_ONE,
     Q_FACTS,
     Q_ACCOUNT_MEMBERSHIPS,
+    Q_SCORE_PUT,
+    Q_SCORE_GET,
+    Q_SCORE_HISTORY,
     Q_COUNT
 };
 
@@ -131,6 +134,19 @@ static const char *const stmt_sql[Q_COUNT] = {
                 "ORDER BY ts_ms",
     [Q_ACCOUNT_MEMBERSHIPS] = "SELECT user_id, start_ms, end_ms FROM memberships "
                               "WHERE account_id = ?",
+    [Q_SCORE_PUT] = "INSERT INTO scores (account_id, day, overall, band, logins, adoption, "
+                    "sentiment, support, financial, config_version, computed_ms) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, day) DO "
+                    "UPDATE SET overall = excluded.overall, band = excluded.band, "
+                    "logins = excluded.logins, adoption = excluded.adoption, "
+                    "sentiment = excluded.sentiment, support = excluded.support, "
+                    "financial = excluded.financial, config_version = excluded.config_version, "
+                    "computed_ms = excluded.computed_ms",
+    [Q_SCORE_GET] = "SELECT day, overall, band, logins, adoption, sentiment, support, financial, "
+                    "config_version FROM scores WHERE account_id = ? AND day = ?",
+    [Q_SCORE_HISTORY] = "SELECT day, overall, band, logins, adoption, sentiment, support, "
+                        "financial, config_version FROM scores WHERE account_id = ? "
+                        "AND day BETWEEN ? AND ? ORDER BY day",
     [Q_QUARANTINE_REASONS] = "SELECT reason, COUNT(*) AS n FROM quarantine GROUP BY reason "
                              "ORDER BY n DESC, reason",
 };
@@ -865,4 +881,67 @@ enum tend_err store_account_memberships_each(struct store *s, int64_t account_id
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading memberships");
+}
+
+/* ---- scores --------------------------------------------------------------- */
+
+enum tend_err store_score_put(struct store *s, int64_t account_id, const struct store_score *sc) {
+    sqlite3_stmt *st = stmt(s, Q_SCORE_PUT);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int(st, 2, sc->day);
+    if (sc->has_overall)
+        sqlite3_bind_double(st, 3, sc->overall);
+    bind_text(st, 4, sc->band);
+    for (int i = 0; i < STORE_COMPONENTS; i++) {
+        if (sc->has[i])
+            sqlite3_bind_double(st, 5 + i, sc->components[i]);
+    }
+    bind_text(st, 10, sc->config_version);
+    sqlite3_bind_int64(st, 11, dt_now_ms());
+    return step_done(s, st, "storing a score");
+}
+
+static void read_score(sqlite3_stmt *st, struct store_score *sc) {
+    memset(sc, 0, sizeof *sc);
+    sc->day = sqlite3_column_int(st, 0);
+    sc->has_overall = sqlite3_column_type(st, 1) != SQLITE_NULL;
+    sc->overall = sqlite3_column_double(st, 1);
+    snprintf(sc->band, sizeof sc->band, "%s", col_text(st, 2) ? col_text(st, 2) : "none");
+    for (int i = 0; i < STORE_COMPONENTS; i++) {
+        sc->has[i] = sqlite3_column_type(st, 3 + i) != SQLITE_NULL;
+        sc->components[i] = sqlite3_column_double(st, 3 + i);
+    }
+    snprintf(sc->config_version, sizeof sc->config_version, "%s",
+             col_text(st, 8) ? col_text(st, 8) : "");
+}
+
+enum tend_err store_score_get(struct store *s, int64_t account_id, int32_t day,
+                              struct store_score *out, bool *found) {
+    sqlite3_stmt *st = stmt(s, Q_SCORE_GET);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int(st, 2, day);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (*found)
+        read_score(st, out);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading a score");
+}
+
+enum tend_err store_score_history(struct store *s, int64_t account_id, int32_t from, int32_t to,
+                                  void (*fn)(void *arg, const struct store_score *sc), void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_SCORE_HISTORY);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int(st, 2, from);
+    sqlite3_bind_int(st, 3, to);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_score sc;
+        read_score(st, &sc);
+        fn(arg, &sc);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading score history");
 }

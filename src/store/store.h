@@ -232,6 +232,31 @@ enum tend_err store_account_memberships_each(struct store *s, int64_t account_id
                                                         int64_t start_ms, int64_t end_ms),
                                              void *arg);
 
+/* ---- scores --------------------------------------------------------------- */
+
+#define STORE_COMPONENTS 5 /* logins, adoption, sentiment, support, financial */
+
+/* One account's health score for one day. */
+struct store_score {
+    int32_t day;
+    bool has_overall;
+    double overall;
+    char band[8]; /* "red", "yellow", "green" or "none" */
+    bool has[STORE_COMPONENTS];
+    double components[STORE_COMPONENTS];
+    char config_version[24];
+};
+
+/* Stores (replaces) the account's score for sc->day. */
+enum tend_err store_score_put(struct store *s, int64_t account_id, const struct store_score *sc);
+/* Reads the account's score for day into *out; *found false when none. */
+enum tend_err store_score_get(struct store *s, int64_t account_id, int32_t day,
+                              struct store_score *out, bool *found);
+/* Calls fn for every stored score of an account from day from to day to, in
+ * day order. */
+enum tend_err store_score_history(struct store *s, int64_t account_id, int32_t from, int32_t to,
+                                  void (*fn)(void *arg, const struct store_score *sc), void *arg);
+
 /* ---- counters ------------------------------------------------------------- */
 
 /* Adds delta to the lifetime counter name (created at 0). */

@@ -1,0 +1,418 @@
+/* cmd_score.c: tend score: health scores per account and day (SPEC 4).
+ *
+ *   tend score --at D               compute and store every account's score for D
+ *   tend score --from D1 --to D2    fill the history day by day
+ *   tend score --account ID --explain [--at D]   explain one score
+ *
+ * A day's score is computed as of the end of that day (T = D+1 00:00Z) and is a
+ * pure function of the data before T: recomputing a stored day gives the
+ * stored value (with the same configuration). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/config.h"
+#include "cli/output.h"
+#include "core/health.h"
+#include "eval/eval.h"
+#include "util/datetime.h"
+#include "util/mem.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "Usage: tend score [--db PATH] [--config tend.yaml] --at DATE [--limit N]\n"
+            "       tend score [--db PATH] [--config tend.yaml] --from DATE --to DATE\n"
+            "       tend score [--db PATH] [--config tend.yaml] --account ID --explain [--at DATE]\n"
+            "\n"
+            "Computes health scores (five components and the overall score with its band)\n"
+            "as of the end of each day and stores them per account and day with the\n"
+            "configuration version that produced them.\n\n"
+            "  --at DATE        the day to score (default: today, UTC); prints the accounts,\n"
+            "                   riskiest first, with the trend against 7 and 30 days earlier\n"
+            "                   (from stored scores) and the component that drags each down\n"
+            "  --from, --to     score every day from one date to the other, inclusive\n"
+            "  --account ID     only this account\n"
+            "  --explain        with --account: show each component's inputs, values, curve\n"
+            "                   scores, weights and contributions, and the trend (computed\n"
+            "                   if not stored); nothing is stored\n"
+            "  --limit N        print only the first N accounts\n"
+            "  --config FILE    tend.yaml (health: weights, components, bands); default:\n"
+            "                   the documented defaults (docs/health.md)\n"
+            "  --format FORMAT  table (default), csv or json\n"
+            "  --db PATH        database (default ./%s)\n",
+            DEFAULT_DB);
+}
+
+/* ---- computing ------------------------------------------------------------ */
+
+struct scored {
+    int64_t id;
+    char *account_id;
+    struct health_score score;
+};
+
+struct scoring {
+    const struct health_config *config;
+    struct store *store;
+    int32_t day;
+    bool save;
+    struct scored *v;
+    size_t n, cap;
+    enum tend_err err;
+};
+
+static void to_store(const struct health_config *c, int32_t day, const struct health_score *h,
+                     struct store_score *sc) {
+    memset(sc, 0, sizeof *sc);
+    sc->day = day;
+    sc->has_overall = h->has_score;
+    sc->overall = h->overall;
+    snprintf(sc->band, sizeof sc->band, "%s", health_band_name(h->band));
+    for (int i = 0; i < HC_COUNT; i++) {
+        sc->has[i] = h->components[i].has_data;
+        sc->components[i] = h->components[i].score;
+    }
+    snprintf(sc->config_version, sizeof sc->config_version, "%s", c->version);
+}
+
+static int on_metrics(void *arg, int64_t id, const char *account_id, const struct metrics *m) {
+    struct scoring *s = arg;
+    struct health_score h;
+    health_compute(s->config, m, &h);
+    if (s->save) {
+        struct store_score sc;
+        to_store(s->config, s->day, &h, &sc);
+        if ((s->err = store_score_put(s->store, id, &sc)))
+            return 1;
+    }
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 256;
+        s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    s->v[s->n].id = id;
+    s->v[s->n].account_id = xstrdup(account_id);
+    s->v[s->n].score = h;
+    s->n++;
+    return 0;
+}
+
+static void scoring_free(struct scoring *s) {
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i].account_id);
+    free(s->v);
+    s->v = NULL;
+    s->n = s->cap = 0;
+}
+
+/* Scores every account (or one) for day; stores when save. */
+static enum tend_err score_day(struct store *st, const struct health_config *c, int32_t day,
+                               const char *account, bool save, struct scoring *out) {
+    memset(out, 0, sizeof *out);
+    out->config = c;
+    out->store = st;
+    out->day = day;
+    out->save = save;
+    enum tend_err err = TEND_OK;
+    if (save && (err = store_begin(st, NULL)))
+        return err;
+    err = eval_metrics(st, (int64_t)(day + 1) * DT_MS_PER_DAY, account, on_metrics, out);
+    if (!err)
+        err = out->err;
+    if (save)
+        err = err ? (store_rollback(st), err) : store_commit(st);
+    return err;
+}
+
+/* ---- printing ------------------------------------------------------------- */
+
+static int by_risk(const void *x, const void *y) {
+    const struct scored *a = x, *b = y;
+    if (a->score.has_score != b->score.has_score)
+        return a->score.has_score ? -1 : 1;
+    if (a->score.has_score && a->score.overall != b->score.overall)
+        return a->score.overall < b->score.overall ? -1 : 1;
+    return strcmp(a->account_id, b->account_id);
+}
+
+/* The stored overall score of day, if any. */
+static bool stored_overall(struct store *st, int64_t id, int32_t day, double *out) {
+    struct store_score sc;
+    bool found;
+    if (store_score_get(st, id, day, &sc, &found) || !found || !sc.has_overall)
+        return false;
+    *out = sc.overall;
+    return true;
+}
+
+static void print_day(struct store *st, struct scoring *s, long limit, enum out_format format) {
+    static const char *const cols[] = {"account_id", "score",     "band",     "logins",
+                                       "adoption",   "sentiment", "support",  "financial",
+                                       "trend_7d",   "trend_30d", "weakest"};
+    qsort(s->v, s->n, sizeof *s->v, by_risk);
+    struct out_table *t = out_new(cols, sizeof cols / sizeof cols[0]);
+    for (size_t i = 0; i < s->n && (limit <= 0 || (long)i < limit); i++) {
+        const struct health_score *h = &s->v[i].score;
+        out_row(t);
+        out_str(t, s->v[i].account_id);
+        out_num(t, h->overall, h->has_score);
+        out_str(t, health_band_name(h->band));
+        for (int c = 0; c < HC_COUNT; c++)
+            out_num(t, h->components[c].score, h->components[c].has_data);
+        for (int back = 7; back <= 30; back += 23) {
+            double before;
+            bool known = h->has_score && stored_overall(st, s->v[i].id, s->day - back, &before);
+            out_num(t, known ? h->overall - before : 0, known);
+        }
+        enum health_component w = health_weakest(h);
+        out_str(t, w < HC_COUNT ? health_component_name(w) : NULL);
+    }
+    out_print(t, format, stdout);
+    out_free(t);
+}
+
+/* ---- explain -------------------------------------------------------------- */
+
+static void explain_json(const char *account, int32_t day, const struct health_config *c,
+                         const struct health_score *h, const struct health_score *h7,
+                         const struct health_score *h30) {
+    char date[16];
+    dt_format_date(day, date);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "account_id", account);
+    cJSON_AddStringToObject(o, "day", date);
+    cJSON_AddStringToObject(o, "config_version", c->version);
+    if (h->has_score)
+        cJSON_AddNumberToObject(o, "score", h->overall);
+    else
+        cJSON_AddNullToObject(o, "score");
+    cJSON_AddStringToObject(o, "band", health_band_name(h->band));
+    const struct health_score *before[2] = {h7, h30};
+    const char *names[2] = {"score_7d_ago", "score_30d_ago"};
+    for (int k = 0; k < 2; k++) {
+        if (before[k]->has_score)
+            cJSON_AddNumberToObject(o, names[k], before[k]->overall);
+        else
+            cJSON_AddNullToObject(o, names[k]);
+    }
+    cJSON *comps = cJSON_AddArrayToObject(o, "components");
+    for (int i = 0; i < HC_COUNT; i++) {
+        const struct health_component_result *r = &h->components[i];
+        cJSON *cj = cJSON_CreateObject();
+        cJSON_AddStringToObject(cj, "name", health_component_name((enum health_component)i));
+        cJSON_AddBoolToObject(cj, "has_data", r->has_data);
+        if (r->has_data)
+            cJSON_AddNumberToObject(cj, "score", r->score);
+        else
+            cJSON_AddNullToObject(cj, "score");
+        cJSON_AddNumberToObject(cj, "weight", r->weight);
+        cJSON_AddNumberToObject(cj, "effective_weight", r->effective_weight);
+        cJSON_AddNumberToObject(cj, "contribution", r->contribution);
+        cJSON *fs = cJSON_AddArrayToObject(cj, "inputs");
+        for (int k = 0; k < r->n_factors; k++) {
+            const struct health_factor_result *fr = &r->factors[k];
+            cJSON *fj = cJSON_CreateObject();
+            cJSON_AddStringToObject(fj, "input", fr->input);
+            if (fr->known) {
+                cJSON_AddNumberToObject(fj, "value", fr->value);
+                cJSON_AddNumberToObject(fj, "score", fr->score);
+            } else {
+                cJSON_AddNullToObject(fj, "value");
+                cJSON_AddNullToObject(fj, "score");
+            }
+            cJSON_AddNumberToObject(fj, "weight", fr->weight);
+            cJSON_AddItemToArray(fs, fj);
+        }
+        cJSON_AddItemToArray(comps, cj);
+    }
+    char *text = cJSON_Print(o);
+    puts(text);
+    cJSON_free(text);
+    cJSON_Delete(o);
+}
+
+static void print_trend(const char *label, const struct health_score *now,
+                        const struct health_score *then) {
+    if (!then->has_score) {
+        printf("  %s: no score\n", label);
+        return;
+    }
+    printf("  %s: %.1f (%s%.1f)\n", label, then->overall,
+           now->overall - then->overall >= 0 ? "+" : "", now->overall - then->overall);
+}
+
+static void explain_text(const char *account, int32_t day, const struct health_config *c,
+                         const struct health_score *h, const struct health_score *h7,
+                         const struct health_score *h30) {
+    char date[16];
+    dt_format_date(day, date);
+    if (!h->has_score) {
+        printf("%s as of %s: no score (no component has data)  config %s\n", account, date,
+               c->version);
+        return;
+    }
+    printf("%s as of %s: %.1f (%s)  config %s\n", account, date, h->overall,
+           health_band_name(h->band), c->version);
+    print_trend("7 days earlier", h, h7);
+    print_trend("30 days earlier", h, h30);
+    printf("\n%-10s %7s %7s %10s %13s\n", "component", "score", "weight", "effective",
+           "contribution");
+    for (int i = 0; i < HC_COUNT; i++) {
+        const struct health_component_result *r = &h->components[i];
+        const char *name = health_component_name((enum health_component)i);
+        if (r->has_data)
+            printf("%-10s %7.1f %7.2f %10.3f %13.2f\n", name, r->score, r->weight,
+                   r->effective_weight, r->contribution);
+        else
+            printf("%-10s %7s %7.2f %10s %13s  no data: drops out, its weight goes to the rest\n",
+                   name, "-", r->weight, "-", "-");
+        for (int k = 0; k < r->n_factors; k++) {
+            const struct health_factor_result *fr = &r->factors[k];
+            if (fr->known)
+                printf("    %-22s %12.4g -> %5.1f  x %.2f\n", fr->input, fr->value, fr->score,
+                       fr->weight);
+            else
+                printf("    %-22s %12s    (unknown: left out)\n", fr->input, "-");
+        }
+    }
+    printf("%-10s %7.1f %7s %10s %13.2f\n", "overall", h->overall, "", "", h->overall);
+}
+
+static int explain(struct store *st, const struct health_config *c, const char *account,
+                   int32_t day, enum out_format format) {
+    struct health_score h[3];
+    int32_t days[3] = {day, day - 7, day - 30};
+    for (int k = 0; k < 3; k++) {
+        struct scoring s;
+        enum tend_err err = score_day(st, c, days[k], account, false, &s);
+        if (err == TEND_ERR_NOTFOUND) {
+            fprintf(stderr, "tend score: no account \"%s\"\n", account);
+            return EXIT_USAGE;
+        }
+        if (err) {
+            fprintf(stderr, "tend score: %s\n", store_last_error(st));
+            return EXIT_USAGE;
+        }
+        h[k] = s.v[0].score;
+        scoring_free(&s);
+    }
+    if (format == OUT_JSON)
+        explain_json(account, day, c, &h[0], &h[1], &h[2]);
+    else
+        explain_text(account, day, c, &h[0], &h[1], &h[2]);
+    return 0;
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+static bool parse_day(const char *s, int32_t *day) {
+    return dt_parse_date(s, strlen(s), day);
+}
+
+int cmd_score(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},     {"config", required_argument, NULL, 'c'},
+        {"at", required_argument, NULL, 't'},     {"from", required_argument, NULL, 'F'},
+        {"to", required_argument, NULL, 'T'},     {"account", required_argument, NULL, 'a'},
+        {"explain", no_argument, NULL, 'x'},      {"limit", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = DEFAULT_DB, *config = NULL, *account = NULL;
+    int32_t at = dt_day_of_ms(dt_now_ms()), from = 0, to = 0;
+    bool has_from = false, has_to = false, do_explain = false;
+    long limit = 0;
+    enum out_format format = OUT_TABLE;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 't':
+        case 'F':
+        case 'T': {
+            int32_t *dst = c == 't' ? &at : c == 'F' ? &from : &to;
+            if (!parse_day(optarg, dst))
+                return cli_usage_error("score", "--%s must be a date YYYY-MM-DD, not \"%s\"",
+                                       c == 't' ? "at" : c == 'F' ? "from" : "to", optarg);
+            has_from |= c == 'F';
+            has_to |= c == 'T';
+            break;
+        }
+        case 'a':
+            account = optarg;
+            break;
+        case 'x':
+            do_explain = true;
+            break;
+        case 'l':
+            limit = strtol(optarg, NULL, 10);
+            if (limit <= 0)
+                return cli_usage_error("score", "--limit must be a positive number");
+            break;
+        case 'f':
+            if (!out_parse_format(optarg, &format))
+                return cli_usage_error("score", "--format must be table, csv or json, not \"%s\"",
+                                       optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("score", "unexpected argument \"%s\"", argv[optind]);
+    if (has_from != has_to)
+        return cli_usage_error("score", "--from and --to go together");
+    if (has_from && from > to)
+        return cli_usage_error("score", "--from must not be after --to");
+    if (do_explain && (!account || has_from))
+        return cli_usage_error("score", "--explain needs --account and one day (--at)");
+
+    struct tend_config cfg;
+    int rc = cli_load_config("score", config, &cfg);
+    if (rc)
+        return rc;
+    struct store *st;
+    if ((rc = cli_open_store(db, &st)))
+        return rc;
+    if (do_explain) {
+        rc = explain(st, &cfg.health, account, at, format);
+        store_close(st);
+        return rc;
+    }
+    int32_t first = has_from ? from : at, last = has_from ? to : at;
+    for (int32_t day = first; day <= last; day++) {
+        struct scoring s;
+        enum tend_err err = score_day(st, &cfg.health, day, account, true, &s);
+        if (err) {
+            if (err == TEND_ERR_NOTFOUND)
+                fprintf(stderr, "tend score: no account \"%s\"\n", account);
+            else
+                fprintf(stderr, "tend score: %s\n", store_last_error(st));
+            scoring_free(&s);
+            store_close(st);
+            return EXIT_USAGE;
+        }
+        if (!has_from)
+            print_day(st, &s, limit, format);
+        else if (day == last) {
+            char a[16], b[16];
+            dt_format_date(first, a);
+            dt_format_date(last, b);
+            printf("scored %zu accounts for %d days, %s to %s (config %s)\n", s.n,
+                   last - first + 1, a, b, cfg.health.version);
+        }
+        scoring_free(&s);
+    }
+    store_close(st);
+    return 0;
+}

@@ -1,0 +1,50 @@
+/* config.c: loading tend.yaml (see config.h). */
+#include "cli/config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/yaml.h"
+
+static const char *const known_sections[] = {"health"};
+
+int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
+    health_config_default(&c->health);
+    if (!path)
+        return 0;
+    cJSON *root;
+    char err[YAML_ERR_BYTES];
+    if (yaml_load_file(path, &root, err)) {
+        fprintf(stderr, "tend %s: %s\n", cmd, err);
+        return EXIT_USAGE;
+    }
+    int rc = 0;
+    if (!cJSON_IsObject(root)) {
+        fprintf(stderr, "tend %s: %s: must be a mapping of sections (health, ...)\n", cmd, path);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    const cJSON *kv;
+    cJSON_ArrayForEach(kv, root) {
+        size_t i;
+        for (i = 0; i < sizeof known_sections / sizeof known_sections[0]; i++) {
+            if (strcmp(kv->string, known_sections[i]) == 0)
+                break;
+        }
+        if (i == sizeof known_sections / sizeof known_sections[0]) {
+            fprintf(stderr, "tend %s: %s: unknown section \"%s\" (known: health)\n", cmd, path,
+                    kv->string);
+            rc = EXIT_USAGE;
+            goto done;
+        }
+    }
+    char herr[HEALTH_ERR_BYTES];
+    if (health_config_load(cJSON_GetObjectItemCaseSensitive(root, "health"), &c->health, herr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, herr);
+        rc = EXIT_USAGE;
+    }
+done:
+    cJSON_Delete(root);
+    return rc;
+}

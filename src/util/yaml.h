@@ -1,0 +1,27 @@
+/* yaml.h: reading tend's YAML configuration as a JSON tree.
+ *
+ * tend.yaml is parsed with libyaml and turned into a cJSON tree (mappings
+ * become objects, sequences arrays; plain scalars that read as numbers,
+ * true/false or null become those, everything else and every quoted scalar a
+ * string), so each part of tend validates its section of the configuration
+ * the same way it validates JSON input. Anchors and aliases are resolved by
+ * libyaml. */
+#ifndef TEND_UTIL_YAML_H
+#define TEND_UTIL_YAML_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "util/err.h"
+
+#define YAML_ERR_BYTES 256
+
+/* Parses the YAML file at path into *out (a cJSON tree the caller deletes;
+ * an empty file gives an empty object). On failure returns TEND_ERR_IO (cannot
+ * read) or TEND_ERR_INVALID with "PATH:LINE:COLUMN: problem" in err. */
+enum tend_err yaml_load_file(const char *path, cJSON **out, char *err);
+/* The same for YAML text in memory; name is used in error messages. */
+enum tend_err yaml_load_string(const char *text, size_t len, const char *name, cJSON **out,
+                               char *err);
+
+#endif
