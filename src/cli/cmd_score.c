@@ -21,28 +21,29 @@
 #include "util/mem.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "Usage: tend score [--db PATH] [--config tend.yaml] --at DATE [--limit N]\n"
-            "       tend score [--db PATH] [--config tend.yaml] --from DATE --to DATE\n"
-            "       tend score [--db PATH] [--config tend.yaml] --account ID --explain [--at DATE]\n"
-            "\n"
-            "Computes health scores (five components and the overall score with its band)\n"
-            "as of the end of each day and stores them per account and day with the\n"
-            "configuration version that produced them.\n\n"
-            "  --at DATE        the day to score (default: today, UTC); prints the accounts,\n"
-            "                   riskiest first, with the trend against 7 and 30 days earlier\n"
-            "                   (from stored scores) and the component that drags each down\n"
-            "  --from, --to     score every day from one date to the other, inclusive\n"
-            "  --account ID     only this account\n"
-            "  --explain        with --account: show each component's inputs, values, curve\n"
-            "                   scores, weights and contributions, and the trend (computed\n"
-            "                   if not stored); nothing is stored\n"
-            "  --limit N        print only the first N accounts\n"
-            "  --config FILE    tend.yaml (health: weights, components, bands); default:\n"
-            "                   the documented defaults (docs/health.md)\n"
-            "  --format FORMAT  table (default), csv or json\n"
-            "  --db PATH        database (default ./%s)\n",
-            DEFAULT_DB);
+    fprintf(
+        f,
+        "Usage: tend score [--db PATH] [--config tend.yaml] --at DATE [--limit N]\n"
+        "       tend score [--db PATH] [--config tend.yaml] --from DATE --to DATE\n"
+        "       tend score [--db PATH] [--config tend.yaml] --account ID --explain [--at DATE]\n"
+        "\n"
+        "Computes health scores (five components and the overall score with its band)\n"
+        "as of the end of each day and stores them per account and day with the\n"
+        "configuration version that produced them.\n\n"
+        "  --at DATE        the day to score (default: today, UTC); prints the accounts,\n"
+        "                   riskiest first, with the trend against 7 and 30 days earlier\n"
+        "                   (from stored scores) and the component that drags each down\n"
+        "  --from, --to     score every day from one date to the other, inclusive\n"
+        "  --account ID     only this account\n"
+        "  --explain        with --account: show each component's inputs, values, curve\n"
+        "                   scores, weights and contributions, and the trend (computed\n"
+        "                   if not stored); nothing is stored\n"
+        "  --limit N        print only the first N accounts\n"
+        "  --config FILE    tend.yaml (health: weights, components, bands); default:\n"
+        "                   the documented defaults (docs/health.md)\n"
+        "  --format FORMAT  table (default), csv or json\n"
+        "  --db PATH        database (default ./%s)\n",
+        DEFAULT_DB);
 }
 
 /* ---- computing ------------------------------------------------------------ */
@@ -147,8 +148,8 @@ static bool stored_overall(struct store *st, int64_t id, int32_t day, double *ou
 }
 
 static void print_day(struct store *st, struct scoring *s, long limit, enum out_format format) {
-    static const char *const cols[] = {"account_id", "score",     "band",     "logins",
-                                       "adoption",   "sentiment", "support",  "financial",
+    static const char *const cols[] = {"account_id", "score",     "band",    "logins",
+                                       "adoption",   "sentiment", "support", "financial",
                                        "trend_7d",   "trend_30d", "weakest"};
     qsort(s->v, s->n, sizeof *s->v, by_risk);
     struct out_table *t = out_new(cols, sizeof cols / sizeof cols[0]);
@@ -312,11 +313,16 @@ static bool parse_day(const char *s, int32_t *day) {
 
 int cmd_score(int argc, char **argv) {
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},     {"config", required_argument, NULL, 'c'},
-        {"at", required_argument, NULL, 't'},     {"from", required_argument, NULL, 'F'},
-        {"to", required_argument, NULL, 'T'},     {"account", required_argument, NULL, 'a'},
-        {"explain", no_argument, NULL, 'x'},      {"limit", required_argument, NULL, 'l'},
-        {"format", required_argument, NULL, 'f'}, {"help", no_argument, NULL, 'h'},
+        {"db", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"at", required_argument, NULL, 't'},
+        {"from", required_argument, NULL, 'F'},
+        {"to", required_argument, NULL, 'T'},
+        {"account", required_argument, NULL, 'a'},
+        {"explain", no_argument, NULL, 'x'},
+        {"limit", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *db = DEFAULT_DB, *config = NULL, *account = NULL;
@@ -339,7 +345,10 @@ int cmd_score(int argc, char **argv) {
             int32_t *dst = c == 't' ? &at : c == 'F' ? &from : &to;
             if (!parse_day(optarg, dst))
                 return cli_usage_error("score", "--%s must be a date YYYY-MM-DD, not \"%s\"",
-                                       c == 't' ? "at" : c == 'F' ? "from" : "to", optarg);
+                                       c == 't'   ? "at"
+                                       : c == 'F' ? "from"
+                                                  : "to",
+                                       optarg);
             has_from |= c == 'F';
             has_to |= c == 'T';
             break;
@@ -408,8 +417,8 @@ int cmd_score(int argc, char **argv) {
             char a[16], b[16];
             dt_format_date(first, a);
             dt_format_date(last, b);
-            printf("scored %zu accounts for %d days, %s to %s (config %s)\n", s.n,
-                   last - first + 1, a, b, cfg.health.version);
+            printf("scored %zu accounts for %d days, %s to %s (config %s)\n", s.n, last - first + 1,
+                   a, b, cfg.health.version);
         }
         scoring_free(&s);
     }

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <xxhash.h>
 
-static const char *const component_names[HC_COUNT] = {"logins", "adoption", "sentiment",
-                                                       "support", "financial"};
+static const char *const component_names[HC_COUNT] = {"logins", "adoption", "sentiment", "support",
+                                                      "financial"};
 static const char *const band_names[] = {"none", "red", "yellow", "green"};
 
 const char *health_component_name(enum health_component hc) {
@@ -97,13 +97,31 @@ bool health_input(const struct metrics *m, const char *name, double *v) {
 
 bool health_input_known(const char *name) {
     static const char *const names[] = {
-        "users",          "active_users_30d",   "logins_7d",       "logins_prev_28d",
-        "days_since_login", "feature_events_7d", "feature_events_prev_28d",
-        "features_used_30d", "nps",             "nps_responses_90d", "tickets_open",
-        "tickets_30d",    "overdue_invoices",   "overdue_amount",  "max_days_overdue",
-        "card_days_left", "renewal_days_left",  "seats",           "seat_utilization",
-        "outreach_unanswered", "days_since_reply", "mrr",          "active_user_ratio",
-        "login_trend",    "usage_trend",
+        "users",
+        "active_users_30d",
+        "logins_7d",
+        "logins_prev_28d",
+        "days_since_login",
+        "feature_events_7d",
+        "feature_events_prev_28d",
+        "features_used_30d",
+        "nps",
+        "nps_responses_90d",
+        "tickets_open",
+        "tickets_30d",
+        "overdue_invoices",
+        "overdue_amount",
+        "max_days_overdue",
+        "card_days_left",
+        "renewal_days_left",
+        "seats",
+        "seat_utilization",
+        "outreach_unanswered",
+        "days_since_reply",
+        "mrr",
+        "active_user_ratio",
+        "login_trend",
+        "usage_trend",
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (strcmp(names[i], name) == 0)
@@ -244,7 +262,8 @@ enum tend_err health_config_load(const cJSON *section, struct health_config *c, 
             ;
         snprintf(path, sizeof path, "health.weights.%s", kv->string);
         if (i == HC_COUNT)
-            return bad(err, path, "not a component (logins, adoption, sentiment, support, financial)");
+            return bad(err, path,
+                       "not a component (logins, adoption, sentiment, support, financial)");
         if (number(kv, path, 0, 1e6, &n.weights[i], err))
             return TEND_ERR_INVALID;
     }
@@ -265,7 +284,8 @@ enum tend_err health_config_load(const cJSON *section, struct health_config *c, 
             ;
         snprintf(path, sizeof path, "health.components.%s", kv->string);
         if (i == HC_COUNT)
-            return bad(err, path, "not a component (logins, adoption, sentiment, support, financial)");
+            return bad(err, path,
+                       "not a component (logins, adoption, sentiment, support, financial)");
         int count = cJSON_GetArraySize(kv);
         if (!cJSON_IsArray(kv) || count < 1 || count > HEALTH_MAX_FACTORS)
             return bad(err, path, "must be a list of 1 to 8 factors");
