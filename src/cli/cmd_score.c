@@ -249,8 +249,8 @@ static void explain_text(const char *account, int32_t day, const struct health_c
     char date[16];
     dt_format_date(day, date);
     if (!h->has_score) {
-        printf("%s as of %s: no score (no component has data)  config %s\n", account, date,
-               c->version);
+        printf("%s as of %s: no score (not known yet, or no component has data)  config %s\n",
+               account, date, c->version);
         return;
     }
     printf("%s as of %s: %.1f (%s)  config %s\n", account, date, h->overall,
@@ -295,7 +295,10 @@ static int explain(struct store *st, const struct health_config *c, const char *
             fprintf(stderr, "tend score: %s\n", store_last_error(st));
             return EXIT_USAGE;
         }
-        h[k] = s.v[0].score;
+        if (s.n == 1)
+            h[k] = s.v[0].score;
+        else
+            memset(&h[k], 0, sizeof h[k]); /* not known yet that day: no score */
         scoring_free(&s);
     }
     if (format == OUT_JSON)

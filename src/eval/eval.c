@@ -15,6 +15,7 @@ struct account {
 };
 
 struct accounts {
+    int64_t t_ms;
     struct account *v;
     size_t n, cap;
     size_t *by_id; /* account id -> index + 1 (0: not listed) */
@@ -23,6 +24,8 @@ struct accounts {
 
 static int collect_account(void *arg, const struct store_account_row *r) {
     struct accounts *a = arg;
+    if (r->first_seen_ms >= a->t_ms)
+        return 0; /* not known yet as of T: no row */
     if (a->n == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 256;
         a->v = xrealloc(a->v, a->cap * sizeof *a->v);
@@ -139,17 +142,31 @@ static enum tend_err gather_rest(struct store *s, struct account *a, int64_t t_m
 
 enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, eval_metrics_fn fn,
                            void *arg) {
-    struct accounts a = {0};
+    struct accounts a = {.t_ms = t_ms};
     enum tend_err err;
     if (account) {
         int64_t id;
         if ((err = store_account_find(s, account, &id)))
             return err;
-        struct store_account_row r = {.id = id, .external_id = account};
-        collect_account(&a, &r);
-    } else if ((err = store_accounts_each(s, collect_account, &a))) {
+    }
+    /* Accounts not known yet as of T (first seen at or after T) get no row. */
+    if ((err = store_accounts_each(s, collect_account, &a))) {
         free_accounts(&a);
         return err;
+    }
+    if (account) {
+        size_t keep = 0;
+        for (size_t k = 0; k < a.n; k++) {
+            if (strcmp(a.v[k].external_id, account) == 0)
+                a.v[keep++] = a.v[k];
+            else
+                free(a.v[k].external_id);
+        }
+        a.n = keep;
+        if (keep == 0) {
+            free_accounts(&a);
+            return TEND_OK;
+        }
     }
     index_accounts(&a);
     for (size_t i = 0; i < a.n; i++)

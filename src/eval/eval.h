@@ -19,8 +19,9 @@
 typedef int (*eval_metrics_fn)(void *arg, int64_t id, const char *account_id,
                                const struct metrics *m);
 
-/* Computes the SPEC 3 metrics as of t_ms for every account, or for the one
- * whose external id is account (TEND_ERR_NOTFOUND if unknown). */
+/* Computes the SPEC 3 metrics as of t_ms for every account known at t_ms (first
+ * seen before it), or for the one whose external id is account
+ * (TEND_ERR_NOTFOUND if unknown; no call of fn if not known yet at t_ms). */
 enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, eval_metrics_fn fn,
                            void *arg);
 

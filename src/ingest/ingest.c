@@ -201,12 +201,14 @@ static enum tend_err account_find(struct ingest *ig, const char *ext, int64_t *i
     return err;
 }
 
+/* The account's id, created when new; an existing account's first-seen time
+ * moves back to ts_ms when that is earlier. */
 static enum tend_err account_ensure(struct ingest *ig, const char *ext, int64_t ts_ms, int64_t *id,
                                     bool *created) {
     enum tend_err err = account_find(ig, ext, id);
     if (err != TEND_ERR_NOTFOUND) {
         *created = false;
-        return err;
+        return err ? err : store_account_seen(ig->store, *id, ts_ms);
     }
     err = store_account_ensure(ig->store, ext, ts_ms, id, created);
     if (!err)
@@ -515,8 +517,12 @@ enum tend_err ingest_account_traits(struct ingest *ig, const char *external_id, 
     XXH3_64bits_update(h, "csv", 4);
     XXH3_64bits_update(h, external_id, strlen(external_id) + 1);
     XXH3_64bits_update(h, body, strlen(body));
-    struct store_event ev = {.key_ts_ms = ts_ms, .key_hash = XXH3_64bits_digest(h),
-                             .ts_ms = ts_ms, .kind = EV_GROUP, .account_id = id, .props = body};
+    struct store_event ev = {.key_ts_ms = ts_ms,
+                             .key_hash = XXH3_64bits_digest(h),
+                             .ts_ms = ts_ms,
+                             .kind = EV_GROUP,
+                             .account_id = id,
+                             .props = body};
     XXH3_freeState(h);
     /* A dated trait record, not a message: it is not counted as one. */
     bool inserted;

@@ -25,6 +25,7 @@
 enum stmt_id {
     Q_ACCOUNT_FIND,
     Q_ACCOUNT_INSERT,
+    Q_ACCOUNT_SEEN,
     Q_USER_FIND,
     Q_USER_INSERT,
     Q_NAME_FIND,
@@ -66,6 +67,8 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_ACCOUNT_FIND] = "SELECT id FROM accounts WHERE external_id = ?",
     [Q_ACCOUNT_INSERT] = "INSERT INTO accounts (external_id, first_seen_ms) VALUES (?, ?) "
                          "RETURNING id",
+    [Q_ACCOUNT_SEEN] =
+        "UPDATE accounts SET first_seen_ms = ?1 WHERE id = ?2 AND first_seen_ms > ?1",
     [Q_USER_FIND] = "SELECT id FROM users WHERE external_id = ? AND anonymous = ?",
     [Q_USER_INSERT] = "INSERT INTO users (external_id, anonymous, first_seen_ms) VALUES (?, ?, ?) "
                       "RETURNING id",
@@ -112,7 +115,7 @@ static const char *const stmt_sql[Q_COUNT] = {
         "SELECT a.id, a.external_id, a.name, a.plan, a.mrr, a.seats, a.renewal_date, a.csm_email, "
         "a.csm_slack, a.segment, a.premium_products, a.created_at, a.traits, "
         "(SELECT COUNT(*) FROM memberships m WHERE m.account_id = a.id AND m.end_ms IS NULL), "
-        "a.event_count FROM accounts a ORDER BY a.external_id",
+        "a.event_count, a.first_seen_ms FROM accounts a ORDER BY a.external_id",
     [Q_COUNTERS_EACH] = "SELECT name, value FROM counters ORDER BY name",
     [Q_LOGIN_DAY_ADD] = "INSERT INTO login_days (account_id, day) VALUES (?, ?) "
                         "ON CONFLICT DO NOTHING",
@@ -413,6 +416,13 @@ enum tend_err store_account_ensure(struct store *s, const char *external_id, int
     if (!err)
         *created = true;
     return err;
+}
+
+enum tend_err store_account_seen(struct store *s, int64_t id, int64_t ts_ms) {
+    sqlite3_stmt *st = stmt(s, Q_ACCOUNT_SEEN);
+    sqlite3_bind_int64(st, 1, ts_ms);
+    sqlite3_bind_int64(st, 2, id);
+    return step_done(s, st, "dating an account");
 }
 
 enum tend_err store_user_ensure(struct store *s, const char *external_id, bool anonymous,
@@ -730,6 +740,7 @@ enum tend_err store_accounts_each(struct store *s,
         r.traits_json = col_text(st, 12);
         r.members = sqlite3_column_int64(st, 13);
         r.events = sqlite3_column_int64(st, 14);
+        r.first_seen_ms = sqlite3_column_int64(st, 15);
         if (fn(arg, &r))
             break;
     }
@@ -875,7 +886,7 @@ enum tend_err store_account_memberships_each(struct store *s, int64_t account_id
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t end = sqlite3_column_type(st, 2) == SQLITE_NULL ? STORE_OPEN_END
-                                                                 : sqlite3_column_int64(st, 2);
+                                                                : sqlite3_column_int64(st, 2);
         fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), end);
     }
     sqlite3_reset(st);

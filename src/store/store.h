@@ -68,6 +68,9 @@ enum tend_err store_account_find(struct store *s, const char *external_id, int64
  * *created tells which. */
 enum tend_err store_account_ensure(struct store *s, const char *external_id, int64_t ts_ms,
                                    int64_t *id, bool *created);
+/* Moves the account's first-seen time back to ts_ms if that is earlier (a
+ * group call that arrives late but happened first). */
+enum tend_err store_account_seen(struct store *s, int64_t id, int64_t ts_ms);
 /* Returns the id of a user (anonymous: an anonymousId), creating it if needed. */
 enum tend_err store_user_ensure(struct store *s, const char *external_id, bool anonymous,
                                 int64_t ts_ms, int64_t *id);
@@ -204,8 +207,7 @@ struct store_activity {
  * account (account_id 0, one pass over those days of the index) or of one. */
 enum tend_err store_activity_each(struct store *s, int64_t account_id, int64_t from_ms,
                                   int64_t to_ms,
-                                  void (*fn)(void *arg, const struct store_activity *a),
-                                  void *arg);
+                                  void (*fn)(void *arg, const struct store_activity *a), void *arg);
 
 /* A meaningful event or a group call, as stored; strings live for the call. */
 struct store_fact {
@@ -271,8 +273,9 @@ struct store_account_row {
     const char *external_id;
     struct store_account_fields f;
     const char *traits_json;
-    int64_t members; /* open memberships */
-    int64_t events;  /* attached events */
+    int64_t first_seen_ms; /* its earliest group call, identify or CSV row */
+    int64_t members;       /* open memberships */
+    int64_t events;        /* attached events */
 };
 
 /* Calls fn for every account in external-id order; fn returns nonzero to stop.

@@ -10,7 +10,8 @@ A case file is text:
     @at 2026-09-30          the --at of the next expectation (date or instant)
     @columns logins_7d,...  the columns compared (account_id is always first)
     @expect                 expected rows, CSV, account_id first, until the next @
-    acme,3
+    acme,3                  (other accounts' rows are not compared...)
+    @expect all             (...unless the block says all: then they must be exactly these)
     @at ...                 more expectations against the same data
 
 Each @expect block is one check: "ok - FILE: at AT" or "not ok - ..." with
@@ -84,8 +85,9 @@ def run_case(path):
                 continue
             actual = [",".join(row[c] for c in cols) for row in rows]
             expected = [l.strip() for l in lines]
-            ids = {e.split(",")[0] for e in expected}
-            actual = [a for a in actual if a.split(",")[0] in ids]
+            if arg != "all":
+                ids = {e.split(",")[0] for e in expected}
+                actual = [a for a in actual if a.split(",")[0] in ids]
             label = f"{name}: at {at}: {','.join(cols[1:])}"
             if actual == expected:
                 print(f"ok - {label}")

@@ -59,7 +59,10 @@ expect_eq "rescoring a past day after later events gives the same scores" "$befo
 # History: --from/--to stores every day; the 7-day trend then comes from it.
 out=$("$TEND" score --db "$DB" --from 2026-09-01 --to 2026-09-30)
 expect_contains "--from/--to reports what it did" "scored 3 accounts for 30 days" "$out"
-expect_eq "it stores a score per account per day" 90 "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM scores')"
+# initech first appears on 09-10: no score before it exists (30 + 30 + 21 days).
+expect_eq "it stores a score per account per day it exists" 81 "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM scores')"
+expect_eq "and none for an account before it was known" 0 \
+    "$(sqlite3 "$DB" "SELECT COUNT(*) FROM scores s JOIN accounts a ON a.id = s.account_id WHERE a.external_id = 'initech' AND s.day < (julianday('2026-09-10') - 2440587.5)")"
 trend=$("$TEND" score --db "$DB" --at 2026-09-30 --format csv | grep '^globex,' | cut -d, -f9)
 want=$(sqlite3 "$DB" "SELECT printf('%.4f', a.overall - b.overall) FROM scores a JOIN scores b ON a.account_id = b.account_id AND b.day = a.day - 7 JOIN accounts x ON x.id = a.account_id WHERE x.external_id = 'globex' AND a.day = (julianday('2026-09-30') - 2440587.5)")
 expect_eq "trend_7d is the score minus the stored score 7 days earlier" "$(printf '%g' "$want")" "$(printf '%g' "$trend")"
