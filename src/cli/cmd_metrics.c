@@ -10,20 +10,20 @@
 #include "util/datetime.h"
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "Usage: tend metrics [--db PATH] [--at DATE|INSTANT] [--account ID]\n"
-            "                    [--format table|csv|json]\n\n"
-            "Prints one row per account, ordered by account_id, with the metrics of SPEC 3\n"
-            "as of --at: a date D means the end of that day (events before D+1 00:00Z\n"
-            "count); an ISO-8601 instant means that instant. Default: now.\n"
-            "Columns: account_id");
+    fprintf(f, "Usage: tend metrics [--db PATH] [--at DATE|INSTANT] [--account ID]\n"
+               "                    [--format table|csv|json]\n\n"
+               "Prints one row per account, ordered by account_id, with the metrics of SPEC 3\n"
+               "as of --at: a date D means the end of that day (events before D+1 00:00Z\n"
+               "count); an ISO-8601 instant means that instant. Default: now.\n"
+               "Columns: account_id");
     for (int i = 0; i < metrics_column_count; i++)
         fprintf(f, ",%s", metrics_columns[i]);
-    fprintf(f, "\nEmpty cells are unknown values. docs/metrics.md defines each column.\n\n"
-               "  --db PATH        database (default ./%s)\n"
-               "  --at WHEN        as of this date or instant\n"
-               "  --account ID     only this account\n"
-               "  --format FORMAT  table (default), csv or json\n",
+    fprintf(f,
+            "\nEmpty cells are unknown values. docs/metrics.md defines each column.\n\n"
+            "  --db PATH        database (default ./%s)\n"
+            "  --at WHEN        as of this date or instant\n"
+            "  --account ID     only this account\n"
+            "  --format FORMAT  table (default), csv or json\n",
             DEFAULT_DB);
 }
 

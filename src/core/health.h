@@ -27,8 +27,8 @@ enum health_component { HC_LOGINS, HC_ADOPTION, HC_SENTIMENT, HC_SUPPORT, HC_FIN
 enum health_band { BAND_NONE, BAND_RED, BAND_YELLOW, BAND_GREEN };
 
 #define HEALTH_MAX_FACTORS 8
-#define HEALTH_MAX_POINTS 12
-#define HEALTH_ERR_BYTES 256
+#define HEALTH_MAX_POINTS  12
+#define HEALTH_ERR_BYTES   256
 
 struct health_point {
     double x;

@@ -25,8 +25,8 @@ static cJSON *scalar(const yaml_node_t *n) {
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (end != v && *end == '\0' && errno == 0 && (v[0] == '-' || v[0] == '+' || v[0] == '.' ||
-                                                   (v[0] >= '0' && v[0] <= '9')))
+    if (end != v && *end == '\0' && errno == 0 &&
+        (v[0] == '-' || v[0] == '+' || v[0] == '.' || (v[0] >= '0' && v[0] <= '9')))
         return cJSON_CreateNumber(x);
     return cJSON_CreateString(v);
 }
