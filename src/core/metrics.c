@@ -263,6 +263,12 @@ void metrics_add_fact(struct metrics_acc *a, const struct metric_fact *f) {
     }
 }
 
+/* qsort, which must not be given a NULL array even for no items. */
+static void sort(void *items, size_t n, size_t size, int (*cmp)(const void *, const void *)) {
+    if (n > 1)
+        qsort(items, n, size, cmp);
+}
+
 static int cmp_i64(const void *x, const void *y) {
     int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
     return (a > b) - (a < b);
@@ -273,7 +279,7 @@ static int64_t distinct(struct vec *v) {
     int64_t *x = v->items;
     if (v->n == 0)
         return 0;
-    qsort(x, v->n, sizeof *x, cmp_i64);
+    sort(x, v->n, sizeof *x, cmp_i64);
     int64_t n = 1;
     for (size_t i = 1; i < v->n; i++)
         n += x[i] != x[i - 1];
@@ -303,7 +309,7 @@ static int cmp_keyed(const void *x, const void *y) {
 static void finish_nps(struct metrics_acc *a, struct metrics *m) {
     struct nps_answer *x = a->nps.items;
     size_t n = a->nps.n;
-    qsort(x, n, sizeof *x, cmp_nps);
+    sort(x, n, sizeof *x, cmp_nps);
     int64_t answers = 0, promoters = 0, detractors = 0;
     for (size_t i = 0; i < n; i++) {
         if (i + 1 < n && x[i + 1].user_id == x[i].user_id)
@@ -322,7 +328,7 @@ static void finish_nps(struct metrics_acc *a, struct metrics *m) {
 static void finish_tickets(struct metrics_acc *a, struct metrics *m) {
     struct keyed *x = a->tickets.items;
     size_t n = a->tickets.n;
-    qsort(x, n, sizeof *x, cmp_keyed);
+    sort(x, n, sizeof *x, cmp_keyed);
     int64_t since = a->t_ms - 30 * DT_MS_PER_DAY;
     bool opened_recently = false;
     for (size_t i = 0; i < n; i++) {
@@ -341,7 +347,7 @@ static void finish_tickets(struct metrics_acc *a, struct metrics *m) {
 static void finish_invoices(struct metrics_acc *a, struct metrics *m) {
     struct keyed *x = a->invoices.items;
     size_t n = a->invoices.n;
-    qsort(x, n, sizeof *x, cmp_keyed);
+    sort(x, n, sizeof *x, cmp_keyed);
     bool issued = false, paid = false;
     double amount = 0;
     int32_t due = 0;

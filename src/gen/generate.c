@@ -2,10 +2,10 @@
  *
  * The model. N accounts (plans starter/growth/enterprise, 50/38/12 %) buy seats
  * at a per-seat price (mrr = seats x price), have a CSM among six, a time zone,
- * premium products and a payment method (card or invoice). About 88 % exist
- * when the window opens; the rest are created inside it and go through
- * onboarding (five milestones due, adoption goals set, a team that joins over
- * a few weeks). Users carry a habit (power, regular, occasional, dormant) that
+ * premium products and a payment method (card or invoice). Most exist when
+ * the window opens; GEN_NEW_PCT_YEAR % per year of window are created inside
+ * it and go through onboarding (five milestones due, adoption goals set, a
+ * team that joins over a few weeks). Users carry a habit (power, regular, occasional, dormant) that
  * sets how often they sign in on a working day and how many feature events a
  * session holds; weekends, late December and August are quieter. Fourteen
  * features: core ones most accounts adopted long ago, premium ones only for
@@ -17,15 +17,16 @@
  * renewal date an "Account Renewed" (with seat expansion when the team grew)
  * or an "Account Churned".
  *
- * The signal. GEN_DOOMED_PCT % of the accounts present at the start are
- * doomed: their renewal falls inside the window and, for the 6 to 12 weeks
- * before it, a progress p rises from 0 to 1: logins and feature use fall to
- * 25 %, NPS answers drop by up to 5.5 points, tickets rise up to 4x and turn
- * urgent, card payments fail and transfers slip or stop, replies to outreach
- * dry up while the CSM writes more, people leave. Most doomed accounts churn;
- * GEN_SAVED_PCT % are saved and renew; a few healthy accounts churn without
- * warning (acquired, budget cuts) and some have a short dip and recover, so
- * a churn model meets noise too.
+ * The signal. GEN_DOOMED_PCT % of the accounts present at the start (per
+ * year of window) are doomed: their renewal falls inside the window and, for
+ * the 6 to 12 weeks before it, a progress p rises from 0 to 1: logins and
+ * feature use fall to 25 %, NPS answers drop by up to 5.5 points, tickets
+ * rise up to 4x and turn urgent, card payments fail and transfers slip or
+ * stop, replies to outreach dry up while the CSM writes more, people leave.
+ * Most doomed accounts churn; GEN_SAVED_PCT % are saved and renew (smaller);
+ * after each renewal an account is doomed again with the same odds. A few
+ * healthy accounts churn without warning (acquired, budget cuts) and a fifth
+ * have a two-week dip and recover, so a churn model meets noise too.
  *
  * The main design decision: simulate one day at a time and emit that day's
  * events sorted, never the history. The state is per account and per user
@@ -74,8 +75,9 @@ struct str {
     const char *s;
     uint32_t n;
 };
-#define S(lit)                                                                                     \
-    { lit, sizeof(lit) - 1 }
+/* clang-format off */
+#define S(lit) {lit, sizeof(lit) - 1}
+/* clang-format on */
 
 enum plan { PLAN_STARTER, PLAN_GROWTH, PLAN_ENTERPRISE, N_PLANS };
 
@@ -355,6 +357,8 @@ struct ev {
     uint8_t kind, route, a, b;
 };
 
+_Static_assert(sizeof(struct ev) == 40, "a day's events are 40-byte records");
+
 struct user {
     int64_t left_ms; /* when "Account Removed User" ended the membership; INT64_MAX if never */
     uint32_t account;
@@ -451,7 +455,7 @@ static enum route pick_route(struct gen *g) {
 /* A new event of today at ms of the day t (0 <= t < DAY_MS). */
 static struct ev *emit(struct gen *g, enum gk kind, uint32_t account, uint32_t user, int64_t t) {
     struct ev *e = bucket_push(&g->day);
-    e->ts_ms = g->day_ms + t;
+    e->ts_ms = g->day_ms + (t < DAY_MS ? t : DAY_MS - 1); /* "a bit later" at 23:59 */
     e->kind = (uint8_t)kind;
     e->account = account;
     e->user = user;
@@ -466,7 +470,7 @@ static struct ev *schedule(struct gen *g, int32_t day, enum gk kind, uint32_t ac
     if (day >= g->end || day - g->today >= GEN_RING_DAYS || day <= g->today)
         return &g->dropped;
     struct ev *e = bucket_push(&g->ring[day % GEN_RING_DAYS]);
-    e->ts_ms = (int64_t)day * DAY_MS + t;
+    e->ts_ms = (int64_t)day * DAY_MS + (t < DAY_MS ? t : DAY_MS - 1);
     e->kind = (uint8_t)kind;
     e->account = account;
     e->user = user;
@@ -645,13 +649,16 @@ static void account_init(struct gen *g, uint32_t ai, int32_t created, bool is_ne
     struct rng *r = &g->rng;
     int width = g->n_acc > 99999 ? 7 : 5;
     a->id_len = (uint8_t)snprintf(a->id, sizeof a->id, "acc_%0*u", width, ai + 1);
-    uint32_t k = (ai * 7919u) % (uint32_t)(N_COMPANY_A * N_COMPANY_B);
+    /* 7919 is prime to 1000: the first 1000 accounts get 1000 different names. */
+    uint32_t k = (uint32_t)((ai * 7919ULL) % (N_COMPANY_A * N_COMPANY_B));
     a->name_a = (uint8_t)(k % N_COMPANY_A);
     a->name_b = (uint8_t)(k / N_COMPANY_A);
     a->name_n = (uint16_t)(ai / (N_COMPANY_A * N_COMPANY_B));
     if (plan == N_PLANS) {
-        uint32_t p = rng_below(r, 100);
-        plan = p < 50 ? PLAN_STARTER : p < 88 ? PLAN_GROWTH : PLAN_ENTERPRISE;
+        int p = (int)rng_below(r, 100);
+        plan = PLAN_STARTER;
+        while (plan < PLAN_ENTERPRISE && p >= plans[plan].share_pct)
+            p -= plans[plan++].share_pct;
     }
     a->plan = (uint8_t)plan;
     const struct plan_def *pd = &plans[a->plan];
@@ -676,7 +683,7 @@ static void account_init(struct gen *g, uint32_t ai, int32_t created, bool is_ne
     double n = 0;
     for (int i = 0; i < 4; i++)
         n += rng_unit(r);
-    a->nps_mean = 7.6 + (n - 2.0) * 1.6; /* about 7.6 +- 0.9 */
+    a->nps_mean = 8.0 + (n - 2.0) * 1.6; /* about 8.0 +- 0.9: an NPS near 30 */
     a->is_new = is_new;
     a->created_day = created;
     a->setup_day = is_new ? created : g->start;
@@ -693,7 +700,7 @@ static void account_init(struct gen *g, uint32_t ai, int32_t created, bool is_ne
     if (is_new) {
         a->renewal_day = next_year(created);
         a->onboard_until = created + 60;
-        if (rng_chance(r, 0.10))
+        if (rng_chance(r, GEN_DOOMED_PCT / 100.0))
             doom(g, a);
     } else {
         a->renewal_day = g->start + 1 + (int32_t)rng_below(r, 365);
@@ -865,7 +872,9 @@ static void nps_wave(struct gen *g, uint32_t ai, double p, double health) {
         if (u->left_ms != INT64_MAX || u->join_day == g->today ||
             !rng_chance(r, 0.22 * (0.6 + 0.4 * health)))
             continue;
-        double noise = rng_unit(r) + rng_unit(r) + rng_unit(r) - 1.5;
+        double noise = -1.5; /* three draws in a fixed order: C leaves a + b + c's open */
+        for (int i = 0; i < 3; i++)
+            noise += rng_unit(r);
         double x = a->nps_mean - 5.5 * p + noise * 3.0 + (u->habit == 0 ? 0.8 : 0.0);
         int score = (int)(x + 10.5) - 10; /* rounds, also below zero */
         score = score < 0 ? 0 : score > 10 ? 10 : score;
@@ -1589,7 +1598,7 @@ static void flush_out(struct gen *g) {
 static void write_day(struct gen *g) {
     size_t n = g->day.n;
     if (n > g->cap_keys) {
-        g->cap_keys = n * 2;
+        g->cap_keys = g->day.cap;
         free(g->keys);
         free(g->keys_tmp);
         g->keys = xmalloc(g->cap_keys * sizeof *g->keys);
@@ -1697,9 +1706,12 @@ static void plan_accounts(struct gen *g) {
                                              : PLAN_STARTER;
         account_init(g, i, created, false, plan);
     }
-    /* The doomed: an exact share, renewing inside the window after enough
-     * of it to show their decline. */
-    uint32_t n_doomed = (uint32_t)(ne * (GEN_DOOMED_PCT / 100.0) + 0.5);
+    /* The doomed: an exact share (per year of window), renewing inside the
+     * window after enough of it to show their decline; at least one in a
+     * window of four weeks or more. */
+    uint32_t n_doomed = (uint32_t)(ne * (GEN_DOOMED_PCT / 100.0) * span + 0.5);
+    if (n_doomed == 0 && ne >= 10 && days >= 28)
+        n_doomed = 1;
     int32_t lo = days / 2 < 70 ? days / 2 : 70;
     shuffle(r, order, ne, n_doomed);
     for (uint32_t i = 0; i < n_doomed; i++) {
