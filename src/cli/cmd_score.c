@@ -59,6 +59,7 @@ struct scoring {
     struct store *store;
     int32_t day;
     bool save;
+    bool explain; /* keep churned accounts, to say why they have no score */
     struct scored *v;
     size_t n, cap;
     enum tend_err err;
@@ -82,6 +83,8 @@ static int on_metrics(void *arg, int64_t id, const char *account_id, const struc
     struct scoring *s = arg;
     struct health_score h;
     health_compute(s->config, m, &h);
+    if (m->churned && !s->explain)
+        return 0; /* a former customer: no score, no row */
     if (s->save) {
         struct store_score sc;
         to_store(s->config, s->day, &h, &sc);
@@ -111,6 +114,7 @@ static void scoring_free(struct scoring *s) {
 static enum tend_err score_day(struct store *st, const struct health_config *c, int32_t day,
                                const char *account, bool save, struct scoring *out) {
     memset(out, 0, sizeof *out);
+    out->explain = !save;
     out->config = c;
     out->store = st;
     out->day = day;
@@ -249,7 +253,7 @@ static void explain_text(const char *account, int32_t day, const struct health_c
     char date[16];
     dt_format_date(day, date);
     if (!h->has_score) {
-        printf("%s as of %s: no score (not known yet, or no component has data)  config %s\n",
+        printf("%s as of %s: no score (not known yet, churned, or no component has data)  config %s\n",
                account, date, c->version);
         return;
     }

@@ -359,6 +359,8 @@ enum health_band health_band_of(const struct health_config *c, double overall) {
 void health_compute(const struct health_config *c, const struct metrics *m,
                     struct health_score *out) {
     memset(out, 0, sizeof *out);
+    if (m->churned)
+        return; /* not a customer any more: no score */
     double total_weight = 0;
     for (int i = 0; i < HC_COUNT; i++) {
         struct health_component_result *r = &out->components[i];

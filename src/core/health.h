@@ -94,7 +94,8 @@ struct health_score {
     struct health_component_result components[HC_COUNT];
 };
 
-/* Scores metrics m with configuration c. */
+/* Scores metrics m with configuration c. A churned account (m->churned) gets
+ * no score (has_score false). */
 void health_compute(const struct health_config *c, const struct metrics *m,
                     struct health_score *out);
 /* The band of an overall score. */

@@ -93,6 +93,7 @@ struct metrics_acc {
     int64_t outreach_unanswered;
     bool has_reply;
     int64_t last_reply_ms;
+    bool churned; /* the latest outcome so far is a churn */
     bool has_mrr, has_seats, has_renewal;
     double mrr;
     int64_t seats;
@@ -258,6 +259,10 @@ void metrics_add_fact(struct metrics_acc *a, const struct metric_fact *f) {
     case EV_GROUP:
         fold_traits(a, f);
         break;
+    case EV_CHURNED:
+    case EV_RENEWED:
+        a->churned = f->kind == EV_CHURNED;
+        break;
     default:
         break;
     }
@@ -413,4 +418,5 @@ void metrics_finish(struct metrics_acc *a, struct metrics *m) {
     }
     m->has_mrr = a->has_mrr;
     m->mrr = a->mrr;
+    m->churned = a->churned;
 }

@@ -53,6 +53,10 @@ struct metrics {
     int64_t days_since_reply;
     bool has_mrr;
     double mrr;
+    /* Not a SPEC 3 column: the account's latest outcome before T is
+     * "Account Churned" (no renewal since). Churned accounts are no longer
+     * customers: they get no health score (docs/health.md). */
+    bool churned;
 };
 
 /* The account traits metrics use, as carried by one group call. */

@@ -69,6 +69,16 @@ expect_eq "trend_7d is the score minus the stored score 7 days earlier" "$(print
 versions=$(sqlite3 "$DB" "SELECT COUNT(DISTINCT config_version) FROM scores")
 expect_eq "every stored score names its configuration" 1 "$versions"
 
+# globex churns on 2026-10-15 (examples/saas.jsonl): scored the day before, not after.
+rows=$("$TEND" score --db "$DB" --at 2026-10-14 --format csv | grep -c '^globex,')
+expect_eq "an account is scored up to the day before its churn" 1 "$rows"
+rows=$("$TEND" score --db "$DB" --at 2026-10-15 --format csv | grep -c '^globex,')
+expect_eq "and not from the day of its churn on" 0 "$rows"
+printf '%s\n' '{"type":"track","userId":"u-cy","event":"Account Renewed","timestamp":"2026-10-20T00:00:00Z","messageId":"back-1","context":{"groupId":"globex"},"properties":{"arr":1}}' >"$T/back.jsonl"
+"$TEND" import --db "$DB" "$T/back.jsonl" >/dev/null
+rows=$("$TEND" score --db "$DB" --at 2026-10-20 --format csv | grep -c '^globex,')
+expect_eq "a renewal after a churn makes it a customer again" 1 "$rows"
+
 # Configuration.
 cat >"$T/tend.yaml" <<'YAML'
 health:

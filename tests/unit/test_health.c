@@ -167,6 +167,18 @@ static void no_component_with_data_gives_no_score(void **state) {
     assert_int_equal(h.band, BAND_NONE);
 }
 
+/* A churned account is not a customer any more: no score, no band. */
+static void churned_account_gets_no_score(void **state) {
+    struct health_config c;
+    health_config_default(&c);
+    struct metrics m = typical();
+    m.churned = true;
+    struct health_score h;
+    health_compute(&c, &m, &h);
+    assert_false(h.has_score);
+    assert_int_equal(h.band, BAND_NONE);
+}
+
 /* Curves interpolate linearly and are flat beyond their ends. */
 static void curves_interpolate_and_clamp(void **state) {
     struct health_config c;
@@ -279,6 +291,7 @@ int main(void) {
         cmocka_unit_test(component_without_data_drops_out_and_spreads_its_weight),
         cmocka_unit_test(missing_product_data_is_not_zero_usage),
         cmocka_unit_test(no_component_with_data_gives_no_score),
+        cmocka_unit_test(churned_account_gets_no_score),
         cmocka_unit_test(curves_interpolate_and_clamp),
         cmocka_unit_test(config_changes_weights_bands_curves_and_version),
         cmocka_unit_test(config_mistakes_name_the_path),
