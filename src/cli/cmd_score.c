@@ -253,8 +253,9 @@ static void explain_text(const char *account, int32_t day, const struct health_c
     char date[16];
     dt_format_date(day, date);
     if (!h->has_score) {
-        printf("%s as of %s: no score (not known yet, churned, or no component has data)  config %s\n",
-               account, date, c->version);
+        printf(
+            "%s as of %s: no score (not known yet, churned, or no component has data)  config %s\n",
+            account, date, c->version);
         return;
     }
     printf("%s as of %s: %.1f (%s)  config %s\n", account, date, h->overall,
