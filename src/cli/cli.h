@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cli/output.h"
 #include "store/store.h"
 
 #define EXIT_REJECTED 1
@@ -31,6 +32,10 @@ int cli_open_store(const char *path, struct store **out);
 /* Parses --at: a date D means the instant T = D+1 00:00:00Z (SPEC 2: "as of
  * day D"); an ISO-8601 instant is T itself. False when s is neither. */
 bool cli_parse_at(const char *s, int64_t *t_ms);
+
+/* Parses a --format argument into *format; on a bad value prints the usage
+ * error and returns EXIT_USAGE, else 0. */
+int cli_parse_format(const char *cmd, const char *arg, enum out_format *format);
 
 /* Prints "tend CMD: " + the message to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -42,9 +42,8 @@ static int parse_read_opts(const char *cmd, int argc, char **argv, const char **
             *db = optarg;
             break;
         case 'f':
-            if (!out_parse_format(optarg, format))
-                return cli_usage_error(cmd, "--format must be table, csv or json, not \"%s\"",
-                                       optarg);
+            if (cli_parse_format(cmd, optarg, format))
+                return EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);

@@ -89,9 +89,8 @@ int cmd_metrics(int argc, char **argv) {
             account = optarg;
             break;
         case 'f':
-            if (!out_parse_format(optarg, &format))
-                return cli_usage_error("metrics", "--format must be table, csv or json, not \"%s\"",
-                                       optarg);
+            if (cli_parse_format("metrics", optarg, &format))
+                return EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);

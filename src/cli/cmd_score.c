@@ -373,9 +373,8 @@ int cmd_score(int argc, char **argv) {
                 return cli_usage_error("score", "--limit must be a positive number");
             break;
         case 'f':
-            if (!out_parse_format(optarg, &format))
-                return cli_usage_error("score", "--format must be table, csv or json, not \"%s\"",
-                                       optarg);
+            if (cli_parse_format("score", optarg, &format))
+                return EXIT_USAGE;
             break;
         case 'h':
             usage(stdout);

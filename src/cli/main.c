@@ -44,6 +44,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     return EXIT_USAGE;
 }
 
+int cli_parse_format(const char *cmd, const char *arg, enum out_format *format) {
+    if (!out_parse_format(arg, format))
+        return cli_usage_error(cmd, "--format must be table, csv or json, not \"%s\"", arg);
+    return 0;
+}
+
 bool cli_parse_at(const char *s, int64_t *t_ms) {
     int32_t day;
     if (dt_parse_date(s, strlen(s), &day)) {

@@ -96,35 +96,13 @@ bool health_input(const struct metrics *m, const char *name, double *v) {
 }
 
 bool health_input_known(const char *name) {
-    static const char *const names[] = {
-        "users",
-        "active_users_30d",
-        "logins_7d",
-        "logins_prev_28d",
-        "days_since_login",
-        "feature_events_7d",
-        "feature_events_prev_28d",
-        "features_used_30d",
-        "nps",
-        "nps_responses_90d",
-        "tickets_open",
-        "tickets_30d",
-        "overdue_invoices",
-        "overdue_amount",
-        "max_days_overdue",
-        "card_days_left",
-        "renewal_days_left",
-        "seats",
-        "seat_utilization",
-        "outreach_unanswered",
-        "days_since_reply",
-        "mrr",
-        "active_user_ratio",
-        "login_trend",
-        "usage_trend",
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcmp(names[i], name) == 0)
+    static const char *const derived[] = {"active_user_ratio", "login_trend", "usage_trend"};
+    for (int i = 0; i < metrics_column_count; i++) {
+        if (strcmp(metrics_columns[i], name) == 0)
+            return true;
+    }
+    for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++) {
+        if (strcmp(derived[i], name) == 0)
             return true;
     }
     return false;
