@@ -189,6 +189,10 @@ void metrics_add_activity(struct metrics_acc *a, int kind, int64_t ts_ms, int64_
     }
 }
 
+bool metrics_window_has_login(const struct metrics_acc *a) {
+    return a->last_login_ms != INT64_MIN;
+}
+
 void metrics_set_earlier_login_day(struct metrics_acc *a, int32_t day) {
     a->has_earlier_login = true;
     a->earlier_login_day = day;

@@ -100,6 +100,9 @@ void metrics_add_member(struct metrics_acc *a, int64_t start_ms, int64_t end_ms)
  * identifies the feature (event name). */
 void metrics_add_activity(struct metrics_acc *a, int kind, int64_t ts_ms, int64_t user_id,
                           int64_t name_id);
+/* True when a login in the activity window was added (then the earlier login
+ * day is not needed). */
+bool metrics_window_has_login(const struct metrics_acc *a);
 /* The latest day with a login before T - METRICS_ACTIVITY_DAYS days, for
  * days_since_login when the window has none. */
 void metrics_set_earlier_login_day(struct metrics_acc *a, int32_t day);

@@ -127,7 +127,7 @@ static enum tend_err gather_rest(struct store *s, struct account *a, int64_t t_m
     enum tend_err err = store_account_memberships_each(s, a->id, on_member, a->acc);
     if (!err)
         err = store_facts_each(s, a->id, t_ms, on_fact, a->acc);
-    if (err)
+    if (err || metrics_window_has_login(a->acc))
         return err;
     /* The window starts at T - 35 days; no login after it was seen if the
      * latest login day on or before that day's start is all there is. */
