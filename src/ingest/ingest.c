@@ -348,6 +348,22 @@ static enum tend_err apply_attached(struct ingest *ig, int kind, int64_t account
     return TEND_OK;
 }
 
+/* Starts a membership at ts_ms (unless one is open then). A removal of the
+ * user that arrived earlier but happened after ts_ms ends it at once: events
+ * count as of their timestamps, not their order of arrival. */
+static enum tend_err start_membership(struct ingest *ig, int64_t account_id, int64_t user_id,
+                                      int64_t ts_ms, bool *started) {
+    enum tend_err err = store_membership_start(ig->store, account_id, user_id, ts_ms, started);
+    if (err || !*started)
+        return err;
+    int64_t removal_ms;
+    bool found, ended;
+    err = store_removal_after(ig->store, account_id, user_id, ts_ms, &removal_ms, &found);
+    if (!err && found)
+        err = store_membership_end(ig->store, account_id, user_id, removal_ms, &ended);
+    return err;
+}
+
 /* Attaches the events that waited for the account external_id. */
 static enum tend_err attach_account(struct ingest *ig, const char *external_id,
                                     int64_t account_id) {
@@ -638,7 +654,7 @@ static enum tend_err ingest_identify(struct ingest *ig, const struct seg_msg *m,
         return TEND_OK;
     count_account_event(ig, ev->account_id);
     bool started;
-    if ((err = store_membership_start(ig->store, ev->account_id, u->id, m->ts_ms, &started)))
+    if ((err = start_membership(ig, ev->account_id, u->id, m->ts_ms, &started)))
         return err;
     if (created && (err = attach_account(ig, m->company_id, ev->account_id)))
         return err;
@@ -664,7 +680,7 @@ static enum tend_err ingest_group(struct ingest *ig, const struct seg_msg *m, st
     /* The membership first: an event waiting for this account may be the
      * user's removal, which must find the membership to end. */
     bool started;
-    if ((err = store_membership_start(ig->store, ev->account_id, u->id, m->ts_ms, &started)))
+    if ((err = start_membership(ig, ev->account_id, u->id, m->ts_ms, &started)))
         return err;
     if (created && (err = attach_account(ig, m->group_id, ev->account_id)))
         return err;

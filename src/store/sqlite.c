@@ -39,6 +39,7 @@ enum stmt_id {
     Q_MEMBERSHIP_INSERT,
     Q_MEMBERSHIP_COVERING,
     Q_MEMBERSHIP_END,
+    Q_REMOVAL_AFTER,
     Q_EVENT_EXISTS,
     Q_EVENT_INSERT,
     Q_QUARANTINE_INSERT,
@@ -94,6 +95,9 @@ static const char *const stmt_sql[Q_COUNT] = {
                               "AND start_ms <= ? AND (end_ms IS NULL OR end_ms > ?) "
                               "ORDER BY start_ms DESC LIMIT 1",
     [Q_MEMBERSHIP_END] = "UPDATE memberships SET end_ms = ? WHERE id = ?",
+    [Q_REMOVAL_AFTER] = "SELECT MIN(ts_ms) FROM events WHERE account_id = ? "
+                        "AND (kind BETWEEN 2 AND 16 OR kind = 65) AND kind = 16 "
+                        "AND user_id = ? AND ts_ms > ?",
     [Q_EVENT_EXISTS] = "SELECT 1 FROM events WHERE key_ts_ms = ? AND key_hash = ?",
     [Q_EVENT_INSERT] = "INSERT INTO events (key_ts_ms, key_hash, ts_ms, kind, account_id, "
                        "user_id, name_id, subject, detail, num, day, props) "
@@ -583,6 +587,26 @@ enum tend_err store_membership_end(struct store *s, int64_t account_id, int64_t 
     err = step_done(s, st, "ending a membership");
     if (!err)
         *ended = true;
+    return err;
+}
+
+enum tend_err store_removal_after(struct store *s, int64_t account_id, int64_t user_id,
+                                  int64_t ts_ms, int64_t *removal_ms, bool *found) {
+    sqlite3_stmt *st = stmt(s, Q_REMOVAL_AFTER);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_int64(st, 3, ts_ms);
+    int rc = sqlite3_step(st);
+    enum tend_err err = TEND_OK;
+    *found = false;
+    if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        *found = true;
+        *removal_ms = sqlite3_column_int64(st, 0);
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        err = db_fail(s, "looking for a removal");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return err;
 }
 

@@ -134,6 +134,12 @@ enum tend_err store_membership_start(struct store *s, int64_t account_id, int64_
 enum tend_err store_membership_end(struct store *s, int64_t account_id, int64_t user_id,
                                    int64_t ts_ms, bool *ended);
 
+/* The earliest stored "Account Removed User" of user in account after ts_ms
+ * (*found false when none): a removal that arrived before the membership it
+ * ends. */
+enum tend_err store_removal_after(struct store *s, int64_t account_id, int64_t user_id,
+                                  int64_t ts_ms, int64_t *removal_ms, bool *found);
+
 /* ---- events and quarantine ------------------------------------------------ */
 
 /* One accepted message as stored. Strings may be NULL. */
