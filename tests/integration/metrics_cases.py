@@ -16,14 +16,34 @@ A case file is text:
 
 Each @expect block is one check: "ok - FILE: at AT" or "not ok - ..." with
 the difference. Every file gets a fresh database.
-usage: metrics_cases.py TEND TMPDIR FILE..."""
+
+With --peer SCRIPT the metrics come from SCRIPT (bench/metrics_pandas.py, the
+independent oracle) run on the case's events instead of from tend; cases with
+an accounts CSV are skipped then (the peer reads only Segment messages).
+usage: metrics_cases.py [--peer SCRIPT] TEND TMPDIR FILE..."""
 import csv
 import io
 import os
 import subprocess
 import sys
 
-tend, tmp, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+args = sys.argv[1:]
+peer = None
+if args[:1] == ["--peer"]:
+    peer, args = args[1], args[2:]
+tend, tmp, files = args[0], args[1], args[2:]
+
+
+def metrics_csv(db, events, at):
+    """The metrics CSV as of at, from tend or the peer; None and a message on failure."""
+    if peer:
+        cmd = [sys.executable, peer, "--at", at, events]
+    else:
+        cmd = [tend, "metrics", "--db", db, "--at", at, "--format", "csv"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, r.stderr.strip()
+    return r.stdout, None
 
 
 def parse(path):
@@ -52,6 +72,8 @@ def run_case(path):
     sections = parse(path)
     events = [l for s in sections if s[0] == "events" for l in s[2]]
     accounts = [l for s in sections if s[0] == "accounts" for l in s[2]]
+    if peer and accounts:
+        return
     args = [tend, "import", "--db", db]
     if accounts:
         apath = os.path.join(tmp, name + ".csv")
@@ -60,11 +82,12 @@ def run_case(path):
     epath = os.path.join(tmp, name + ".jsonl")
     open(epath, "w").write("\n".join(events) + "\n")
     args.append(epath)
-    r = subprocess.run(args, capture_output=True, text=True)
-    if r.returncode != 0:
-        print(f"not ok - {name}: import failed ({r.returncode})")
-        print("    " + (r.stdout + r.stderr).replace("\n", "\n    "))
-        return
+    if not peer:
+        r = subprocess.run(args, capture_output=True, text=True)
+        if r.returncode != 0:
+            print(f"not ok - {name}: import failed ({r.returncode})")
+            print("    " + (r.stdout + r.stderr).replace("\n", "\n    "))
+            return
     at, columns = None, None
     for kind, arg, lines in sections:
         if kind == "at":
@@ -72,12 +95,11 @@ def run_case(path):
         elif kind == "columns":
             columns = [c.strip() for c in arg.split(",") if c.strip()]
         elif kind == "expect":
-            r = subprocess.run([tend, "metrics", "--db", db, "--at", at, "--format", "csv"],
-                               capture_output=True, text=True)
-            if r.returncode != 0:
-                print(f"not ok - {name}: at {at}: tend metrics failed: {r.stderr.strip()}")
+            out, err = metrics_csv(db, epath, at)
+            if out is None:
+                print(f"not ok - {name}: at {at}: {'the peer' if peer else 'tend metrics'} failed: {err}")
                 continue
-            rows = list(csv.DictReader(io.StringIO(r.stdout)))
+            rows = list(csv.DictReader(io.StringIO(out)))
             cols = ["account_id"] + (columns or [c for c in rows[0].keys() if c != "account_id"])
             missing = [c for c in cols if rows and c not in rows[0]]
             if missing:
@@ -88,7 +110,7 @@ def run_case(path):
             if arg != "all":
                 ids = {e.split(",")[0] for e in expected}
                 actual = [a for a in actual if a.split(",")[0] in ids]
-            label = f"{name}: at {at}: {','.join(cols[1:])}"
+            label = f"{'peer: ' if peer else ''}{name}: at {at}: {','.join(cols[1:])}"
             if actual == expected:
                 print(f"ok - {label}")
             else:

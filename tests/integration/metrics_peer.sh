@@ -53,53 +53,5 @@ expect_eq "every metric has a non-zero value somewhere in the compared data" "" 
 # must give the expected rows of every data-driven case (tests/data/metrics,
 # format in tests/integration/metrics_cases.py), window edges, offsets,
 # duplicates, removed users and leap days included.
-$PY - "$ROOT/bench" "$T" "$DATA"/metrics/*.test <<'PY'
-import csv, io, os, sys
-sys.path.insert(0, sys.argv[1])
-import metrics_pandas as mp
-
-tmp = sys.argv[2]
-for path in sys.argv[3:]:
-    name = os.path.basename(path)
-    sections, cur = [], None
-    for raw in open(path, encoding="utf-8"):
-        line = raw.rstrip("\n")
-        if line.startswith("@"):
-            word, _, arg = line[1:].partition(" ")
-            cur = [word, arg.strip(), []]
-            sections.append(cur)
-        elif cur is not None and line.strip() and not line.startswith("#"):
-            cur[2].append(line)
-    if any(s[0] == "accounts" for s in sections):
-        continue  # the peer does not read an accounts CSV
-    events = os.path.join(tmp, name + ".jsonl")
-    open(events, "w").write("\n".join(l for s in sections if s[0] == "events" for l in s[2]) + "\n")
-    at = columns = None
-    block = 0
-    for word, arg, lines in sections:
-        if word == "at":
-            at = arg
-        elif word == "columns":
-            columns = [c.strip() for c in arg.split(",") if c.strip()]
-        elif word == "expect":
-            block += 1
-            t, d = mp.parse_at(at)
-            r = mp.Reader(t, 1000)
-            r.run(events)
-            buf = io.StringIO()
-            mp.write_csv(mp.compute(r, t, d), buf)
-            rows = list(csv.DictReader(io.StringIO(buf.getvalue())))
-            cols = ["account_id"] + (columns or mp.COLUMNS)
-            actual = [",".join(row[c] for c in cols) for row in rows]
-            expected = [l.strip() for l in lines]
-            if arg != "all":
-                ids = {e.split(",")[0] for e in expected}
-                actual = [a for a in actual if a.split(",")[0] in ids]
-            label = f"the pandas peer gives the expected rows of {name} #{block} (at {at})"
-            if actual == expected:
-                print(f"ok - {label}")
-            else:
-                print(f"not ok - {label}")
-                print("    expected: " + " | ".join(expected))
-                print("    actual:   " + " | ".join(actual))
-PY
+$PY "$ROOT/tests/integration/metrics_cases.py" --peer "$ROOT/bench/metrics_pandas.py" \
+    "$TEND" "$T" "$DATA"/metrics/*.test
