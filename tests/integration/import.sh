@@ -363,3 +363,16 @@ expect_eq "offsets again: every line is a duplicate, exit 0" \
     "0 $f: 0 accepted, 11 duplicates, 0 quarantined, 0 rejected" "$RC $OUT"
 expect_eq "offsets again: status unchanged" "$status_offsets" \
     "$(status_csv "$db" | grep -v '^messages\.duplicates,')"
+
+# Progress: shown on a terminal for a large file, never in a pipe or a file.
+if command -v script >/dev/null; then
+    "$TEND" generate --accounts 300 --days 365 --out "$T/big.jsonl" 2>/dev/null
+    script -qec "\"$TEND\" import --db \"$T/progress-tty.db\" \"$T/big.jsonl\"" /dev/null \
+        >"$T/tty.out" 2>&1
+    expect_contains "a large import shows its progress on a terminal" "lines/s" \
+        "$(tr '\r' '\n' <"$T/tty.out" | grep -a '%' | head -1)"
+    "$TEND" import --db "$T/progress-pipe.db" "$T/big.jsonl" >"$T/pipe.out" 2>&1
+    expect_eq "and none when its output is not a terminal" 0 "$(grep -c 'lines/s' "$T/pipe.out")"
+else
+    not_ok "script(1) is installed (util-linux) to test the progress display"
+fi
