@@ -125,8 +125,10 @@ static enum tend_err score_day(struct store *st, const struct health_config *c, 
     err = eval_metrics(st, (int64_t)(day + 1) * DT_MS_PER_DAY, account, on_metrics, out);
     if (!err)
         err = out->err;
-    if (save)
-        err = err ? (store_rollback(st), err) : store_commit(st);
+    if (save && err)
+        store_rollback(st);
+    else if (save)
+        err = store_commit(st);
     return err;
 }
 

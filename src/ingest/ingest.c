@@ -290,17 +290,24 @@ static void memberships_changed(struct ingest *ig, int64_t user_id) {
 
 /* ---- effects -------------------------------------------------------------- */
 
+/* Makes *arr (items of size bytes, *cap of them) hold index id, zeroing what
+ * it adds. Account ids are small dense row ids, so arrays indexed by them
+ * replace hash tables on the hot path. */
+static void grow_dense(void **arr, size_t *cap, size_t size, size_t id) {
+    if (id < *cap)
+        return;
+    size_t n = *cap ? *cap : 1024;
+    while (n <= id)
+        n *= 2;
+    *arr = xrealloc(*arr, n * size);
+    memset((char *)*arr + *cap * size, 0, (n - *cap) * size);
+    *cap = n;
+}
+
 static void count_account_event(struct ingest *ig, int64_t account_id) {
     size_t id = (size_t)account_id;
-    if (id >= ig->account_events_cap) {
-        size_t cap = ig->account_events_cap ? ig->account_events_cap : 1024;
-        while (cap <= id)
-            cap *= 2;
-        ig->account_events = xrealloc(ig->account_events, cap * sizeof *ig->account_events);
-        memset(ig->account_events + ig->account_events_cap, 0,
-               (cap - ig->account_events_cap) * sizeof *ig->account_events);
-        ig->account_events_cap = cap;
-    }
+    grow_dense((void **)&ig->account_events, &ig->account_events_cap, sizeof *ig->account_events,
+               id);
     if (ig->account_events[id]++ == 0) {
         if (ig->n_touched == ig->cap_touched) {
             ig->cap_touched = ig->cap_touched ? ig->cap_touched * 2 : 1024;
@@ -314,15 +321,7 @@ static void count_account_event(struct ingest *ig, int64_t account_id) {
 static enum tend_err note_login_day(struct ingest *ig, int64_t account_id, int64_t ts_ms) {
     size_t id = (size_t)account_id;
     int32_t day = dt_day_of_ms(ts_ms);
-    if (id >= ig->login_day_cap) {
-        size_t cap = ig->login_day_cap ? ig->login_day_cap : 1024;
-        while (cap <= id)
-            cap *= 2;
-        ig->login_day = xrealloc(ig->login_day, cap * sizeof *ig->login_day);
-        memset(ig->login_day + ig->login_day_cap, 0,
-               (cap - ig->login_day_cap) * sizeof *ig->login_day);
-        ig->login_day_cap = cap;
-    }
+    grow_dense((void **)&ig->login_day, &ig->login_day_cap, sizeof *ig->login_day, id);
     if (ig->login_day[id] == day + 1)
         return TEND_OK;
     enum tend_err err = store_login_day_add(ig->store, account_id, day);

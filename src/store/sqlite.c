@@ -95,6 +95,7 @@ static const char *const stmt_sql[Q_COUNT] = {
                               "AND start_ms <= ? AND (end_ms IS NULL OR end_ms > ?) "
                               "ORDER BY start_ms DESC LIMIT 1",
     [Q_MEMBERSHIP_END] = "UPDATE memberships SET end_ms = ? WHERE id = ?",
+    /* The partial index's condition is repeated so SQLite may use events_facts. */
     [Q_REMOVAL_AFTER] = "SELECT MIN(ts_ms) FROM events WHERE account_id = ? "
                         "AND (kind BETWEEN 2 AND 16 OR kind = 65) AND kind = 16 "
                         "AND user_id = ? AND ts_ms > ?",
