@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "eval/eval.h"
 #include "ingest/ingest.h"
 #include "ingest/segment.h"
 #include "util/datetime.h"
@@ -632,6 +633,12 @@ int cmd_import(int argc, char **argv) {
         rc = import_accounts(&im, accounts);
     for (int i = optind; !rc && i < argc; i++)
         rc = import_jsonl(&im, argv[i]);
+    /* What was stored is committed; the daily rollups only make metrics fast. */
+    int days;
+    if (!rc && eval_refresh_rollups(store, &days)) {
+        fprintf(stderr, "tend import: rolling up daily activity failed (metrics stay right): %s\n",
+                store_last_error(store));
+    }
     ingest_free(im.ig);
     store_close(store);
     if (im.errors && fclose(im.errors)) {

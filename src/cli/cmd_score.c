@@ -407,6 +407,12 @@ int cmd_score(int argc, char **argv) {
         store_close(st);
         return rc;
     }
+    int days;
+    if (eval_refresh_rollups(st, &days)) {
+        fprintf(stderr, "tend score: %s\n", store_last_error(st));
+        store_close(st);
+        return EXIT_USAGE;
+    }
     int32_t first = has_from ? from : at, last = has_from ? to : at;
     for (int32_t day = first; day <= last; day++) {
         struct scoring s;

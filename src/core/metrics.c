@@ -1,12 +1,13 @@
 /* metrics.c: SPEC 3 account metrics (see metrics.h).
  *
- * Activity (logins, feature events) arrives in any order and is folded into
- * counters at once; only the ids needed for distinct counts are kept. Facts
- * arrive in time order, so "latest" rules (a ticket's state, the card on file,
- * the reply that answers outreach, a trait's value) are a left fold; those
- * that group by an id (tickets, invoices, each user's NPS answer) keep a small
- * array and sort it at the end. Everything is per account and bounded by that
- * account's data, never by the database. */
+ * Activity (logins, feature events, or whole days of them rolled up) arrives
+ * in any order and is folded into counters at once; distinct users and
+ * features are small hash sets. Facts arrive in any order too (but for group
+ * calls): "latest" rules compare timestamps, tickets and invoices are kept by
+ * id in a small hash table, and whether an item was settled before T comes
+ * with the fact (settled_ms). Each user's NPS answers are sorted at the end.
+ * Everything is per account and bounded by that account's data, never by the
+ * database. */
 #include "core/metrics.h"
 
 #include <stdlib.h>
@@ -56,6 +57,48 @@ static void *vec_push(struct vec *v) {
     return (char *)v->items + v->size * v->n++;
 }
 
+/* A set of ids (open addressing, linear probing), for distinct counts. */
+#define IDSET_EMPTY INT64_MIN
+
+struct idset {
+    int64_t *slots;
+    size_t cap, n; /* cap 0 or a power of two */
+};
+
+static size_t idset_slot(const struct idset *s, int64_t id) {
+    uint64_t h = (uint64_t)id * UINT64_C(0x9E3779B97F4A7C15);
+    size_t mask = s->cap - 1, i = (size_t)(h >> 32) & mask;
+    while (s->slots[i] != IDSET_EMPTY && s->slots[i] != id)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static void idset_add(struct idset *s, int64_t id) {
+    if (2 * (s->n + 1) > s->cap) {
+        struct idset bigger = {.cap = s->cap ? s->cap * 2 : 64};
+        bigger.slots = xmalloc(bigger.cap * sizeof *bigger.slots);
+        for (size_t i = 0; i < bigger.cap; i++)
+            bigger.slots[i] = IDSET_EMPTY;
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slots[i] != IDSET_EMPTY)
+                bigger.slots[idset_slot(&bigger, s->slots[i])] = s->slots[i];
+        bigger.n = s->n;
+        free(s->slots);
+        *s = bigger;
+    }
+    size_t i = idset_slot(s, id);
+    if (s->slots[i] == IDSET_EMPTY) {
+        s->slots[i] = id;
+        s->n++;
+    }
+}
+
+static void idset_clear(struct idset *s) {
+    for (size_t i = 0; s->n && i < s->cap; i++)
+        s->slots[i] = IDSET_EMPTY;
+    s->n = 0;
+}
+
 struct nps_answer {
     int64_t user_id;
     int64_t ts_ms;
@@ -63,37 +106,115 @@ struct nps_answer {
     double score;
 };
 
-/* A ticket or invoice event, grouped later by its id. */
-struct keyed {
-    char *id;
-    int kind;
-    int64_t ts_ms;
-    size_t seq;
-    double num;
-    int32_t day;
+/* A ticket or an invoice, by its id: what its events before T add up to.
+ * Order-independent, so facts of different kinds may come in any order. */
+struct item {
+    size_t key, key_len; /* in the table's key arena */
+    uint64_t hash;
+    bool open;         /* a Ticket Opened not closed before T */
+    bool recent;       /* a Ticket Opened in the last 30 days */
+    int64_t issued_ms; /* latest Invoice Issued; INT64_MIN none */
+    double amount;     /* of the latest Invoice Issued */
+    int32_t due;
+    bool paid; /* an Invoice Paid */
 };
+
+/* Items by id: an array, an open-addressing index into it, the ids' bytes. */
+struct items {
+    struct item *v;
+    size_t n, cap;
+    uint32_t *slots; /* index + 1; 0 empty; nslots 0 or a power of two */
+    size_t nslots;
+    char *keys;
+    size_t keys_len, keys_cap;
+};
+
+static uint64_t hash_bytes(const char *p, size_t n) {
+    uint64_t h = UINT64_C(14695981039346656037); /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * UINT64_C(1099511628211);
+    return h;
+}
+
+static void items_reindex(struct items *t, size_t nslots) {
+    free(t->slots);
+    t->slots = xcalloc(nslots, sizeof *t->slots);
+    t->nslots = nslots;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t j = (size_t)t->v[i].hash & (nslots - 1);
+        while (t->slots[j])
+            j = (j + 1) & (nslots - 1);
+        t->slots[j] = (uint32_t)i + 1;
+    }
+}
+
+/* The item with this id, added (with nothing seen) if new. */
+static struct item *items_get(struct items *t, const char *id) {
+    size_t len = strlen(id);
+    uint64_t h = hash_bytes(id, len);
+    if (2 * (t->n + 1) > t->nslots)
+        items_reindex(t, t->nslots ? t->nslots * 2 : 64);
+    size_t j = (size_t)h & (t->nslots - 1);
+    for (; t->slots[j]; j = (j + 1) & (t->nslots - 1)) {
+        struct item *it = &t->v[t->slots[j] - 1];
+        if (it->hash == h && it->key_len == len && memcmp(t->keys + it->key, id, len) == 0)
+            return it;
+    }
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 16;
+        t->v = xrealloc(t->v, t->cap * sizeof *t->v);
+    }
+    if (t->keys_len + len > t->keys_cap) {
+        t->keys_cap = (t->keys_len + len) * 2;
+        t->keys = xrealloc(t->keys, t->keys_cap);
+    }
+    memcpy(t->keys + t->keys_len, id, len);
+    struct item *it = &t->v[t->n];
+    *it = (struct item){
+        .key = t->keys_len,
+        .key_len = len,
+        .hash = h,
+        .issued_ms = INT64_MIN,
+    };
+    t->keys_len += len;
+    t->slots[j] = (uint32_t)++t->n;
+    return it;
+}
+
+static void items_clear(struct items *t) {
+    if (t->n)
+        memset(t->slots, 0, t->nslots * sizeof *t->slots);
+    t->n = t->keys_len = 0;
+}
+
+static void items_free(struct items *t) {
+    free(t->v);
+    free(t->slots);
+    free(t->keys);
+}
 
 struct metrics_acc {
     int64_t t_ms;
     int32_t d;
     int64_t members;
     int64_t logins_7d, logins_prev_28d, features_7d, features_prev_28d;
-    int64_t last_login_ms; /* in the window; INT64_MIN if none */
+    int32_t last_login_day; /* in the window; INT32_MIN if none */
     bool has_earlier_login;
     int32_t earlier_login_day;
-    struct vec users_30d;    /* int64_t user ids, with repeats */
-    struct vec features_30d; /* int64_t name ids, with repeats */
-    struct vec nps;          /* struct nps_answer within 365 days */
+    struct idset users_30d;    /* users with a login in the last 30 days */
+    struct idset features_30d; /* feature names used in the last 30 days */
+    struct vec nps;            /* struct nps_answer within 365 days */
     int64_t nps_90d;
-    struct vec tickets;  /* struct keyed */
-    struct vec invoices; /* struct keyed */
+    struct items tickets;
+    struct items invoices;
     size_t seq;
     bool has_card;
+    int64_t card_ms;
     int32_t card_day;
-    int64_t outreach_unanswered;
+    struct vec outreach; /* int64_t times of unanswered Outreach Sent */
     bool has_reply;
     int64_t last_reply_ms;
-    bool churned; /* the latest outcome so far is a churn */
+    int64_t last_churn_ms, last_renewal_ms; /* INT64_MIN if none */
     bool has_mrr, has_seats, has_renewal;
     double mrr;
     int64_t seats;
@@ -110,20 +231,10 @@ static void vec_init(struct vec *v, size_t size) {
     v->size = size;
 }
 
-static void free_keyed(struct vec *v) {
-    struct keyed *k = v->items;
-    for (size_t i = 0; i < v->n; i++)
-        free(k[i].id);
-    v->n = 0;
-}
-
 struct metrics_acc *metrics_new(int64_t t_ms) {
     struct metrics_acc *a = xcalloc(1, sizeof *a);
-    vec_init(&a->users_30d, sizeof(int64_t));
-    vec_init(&a->features_30d, sizeof(int64_t));
     vec_init(&a->nps, sizeof(struct nps_answer));
-    vec_init(&a->tickets, sizeof(struct keyed));
-    vec_init(&a->invoices, sizeof(struct keyed));
+    vec_init(&a->outreach, sizeof(int64_t));
     metrics_reset(a, t_ms);
     return a;
 }
@@ -131,30 +242,35 @@ struct metrics_acc *metrics_new(int64_t t_ms) {
 void metrics_free(struct metrics_acc *a) {
     if (!a)
         return;
-    free_keyed(&a->tickets);
-    free_keyed(&a->invoices);
-    free(a->users_30d.items);
-    free(a->features_30d.items);
+    free(a->users_30d.slots);
+    free(a->features_30d.slots);
     free(a->nps.items);
-    free(a->tickets.items);
-    free(a->invoices.items);
+    items_free(&a->tickets);
+    items_free(&a->invoices);
+    free(a->outreach.items);
     free(a);
 }
 
 void metrics_reset(struct metrics_acc *a, int64_t t_ms) {
-    struct vec keep[5] = {a->users_30d, a->features_30d, a->nps, a->tickets, a->invoices};
-    free_keyed(&keep[3]);
-    free_keyed(&keep[4]);
+    struct idset users = a->users_30d, features = a->features_30d;
+    struct items tickets = a->tickets, invoices = a->invoices;
+    struct vec keep[2] = {a->nps, a->outreach};
+    idset_clear(&users);
+    idset_clear(&features);
+    items_clear(&tickets);
+    items_clear(&invoices);
     memset(a, 0, sizeof *a);
-    a->users_30d = keep[0];
-    a->features_30d = keep[1];
-    a->nps = keep[2];
-    a->tickets = keep[3];
-    a->invoices = keep[4];
-    a->users_30d.n = a->features_30d.n = a->nps.n = 0;
+    a->users_30d = users;
+    a->features_30d = features;
+    a->tickets = tickets;
+    a->invoices = invoices;
+    a->nps = keep[0];
+    a->outreach = keep[1];
+    a->nps.n = a->outreach.n = 0;
     a->t_ms = t_ms;
     a->d = metrics_as_of_day(t_ms);
-    a->last_login_ms = INT64_MIN;
+    a->last_login_day = INT32_MIN;
+    a->last_churn_ms = a->last_renewal_ms = INT64_MIN;
 }
 
 void metrics_add_member(struct metrics_acc *a, int64_t start_ms, int64_t end_ms) {
@@ -176,36 +292,51 @@ void metrics_add_activity(struct metrics_acc *a, int kind, int64_t ts_ms, int64_
         else
             a->logins_prev_28d++;
         if (last30)
-            *(int64_t *)vec_push(&a->users_30d) = user_id;
-        if (ts_ms > a->last_login_ms)
-            a->last_login_ms = ts_ms;
+            idset_add(&a->users_30d, user_id);
+        int32_t day = dt_day_of_ms(ts_ms);
+        if (day > a->last_login_day)
+            a->last_login_day = day;
     } else if (kind == EV_FEATURE) {
         if (last7)
             a->features_7d++;
         else
             a->features_prev_28d++;
         if (last30)
-            *(int64_t *)vec_push(&a->features_30d) = name_id;
+            idset_add(&a->features_30d, name_id);
     }
 }
 
+void metrics_add_day(struct metrics_acc *a, const struct metrics_day *day) {
+    const int64_t day_ms = DT_MS_PER_DAY;
+    int64_t start = (int64_t)day->day * day_ms;
+    if (start < a->t_ms - METRICS_ACTIVITY_DAYS * day_ms || start + day_ms > a->t_ms)
+        return; /* not wholly inside the window */
+    bool last7 = start >= a->t_ms - 7 * day_ms;
+    bool last30 = start >= a->t_ms - 30 * day_ms;
+    if (last7) {
+        a->logins_7d += day->logins;
+        a->features_7d += day->features;
+    } else {
+        a->logins_prev_28d += day->logins;
+        a->features_prev_28d += day->features;
+    }
+    if (last30) {
+        for (size_t i = 0; i < day->n_users; i++)
+            idset_add(&a->users_30d, day->users[i]);
+        for (size_t i = 0; i < day->n_names; i++)
+            idset_add(&a->features_30d, day->names[i]);
+    }
+    if (day->logins > 0 && day->day > a->last_login_day)
+        a->last_login_day = day->day;
+}
+
 bool metrics_window_has_login(const struct metrics_acc *a) {
-    return a->last_login_ms != INT64_MIN;
+    return a->last_login_day != INT32_MIN;
 }
 
 void metrics_set_earlier_login_day(struct metrics_acc *a, int32_t day) {
     a->has_earlier_login = true;
     a->earlier_login_day = day;
-}
-
-static void add_keyed(struct metrics_acc *a, struct vec *v, const struct metric_fact *f) {
-    struct keyed *k = vec_push(v);
-    k->id = xstrdup(f->subject ? f->subject : "");
-    k->kind = f->kind;
-    k->ts_ms = f->ts_ms;
-    k->seq = a->seq++;
-    k->num = f->has_num ? f->num : 0;
-    k->day = f->has_day ? f->day : 0;
 }
 
 static void fold_traits(struct metrics_acc *a, const struct metric_fact *f) {
@@ -224,6 +355,7 @@ static void fold_traits(struct metrics_acc *a, const struct metric_fact *f) {
 }
 
 void metrics_add_fact(struct metrics_acc *a, const struct metric_fact *f) {
+    struct item *it;
     if (f->ts_ms >= a->t_ms)
         return;
     switch (f->kind) {
@@ -239,33 +371,48 @@ void metrics_add_fact(struct metrics_acc *a, const struct metric_fact *f) {
         }
         break;
     case EV_TICKET_OPENED:
-    case EV_TICKET_CLOSED:
-        add_keyed(a, &a->tickets, f);
+        it = items_get(&a->tickets, f->subject ? f->subject : "");
+        if (f->settled_ms >= a->t_ms)
+            it->open = true;
+        if (f->ts_ms >= a->t_ms - 30 * DT_MS_PER_DAY)
+            it->recent = true;
         break;
     case EV_INVOICE_ISSUED:
-    case EV_INVOICE_PAID:
-        add_keyed(a, &a->invoices, f);
+        it = items_get(&a->invoices, f->subject ? f->subject : "");
+        if (f->settled_ms < a->t_ms)
+            it->paid = true;
+        if (f->ts_ms >= it->issued_ms) { /* at one instant, the later given */
+            it->issued_ms = f->ts_ms;
+            it->amount = f->has_num ? f->num : 0;
+            it->due = f->has_day ? f->day : 0;
+        }
         break;
     case EV_CARD_UPDATED:
-        if (f->has_day) {
+        /* The latest card; at one instant, the later expiry. */
+        if (f->has_day && (!a->has_card || f->ts_ms > a->card_ms ||
+                           (f->ts_ms == a->card_ms && f->day > a->card_day))) {
             a->has_card = true;
+            a->card_ms = f->ts_ms;
             a->card_day = f->day;
         }
         break;
     case EV_OUTREACH_SENT:
-        a->outreach_unanswered++;
+        if (f->settled_ms >= a->t_ms)
+            *(int64_t *)vec_push(&a->outreach) = f->ts_ms;
         break;
     case EV_OUTREACH_REPLIED:
-        a->outreach_unanswered = 0;
+        if (!a->has_reply || f->ts_ms > a->last_reply_ms)
+            a->last_reply_ms = f->ts_ms;
         a->has_reply = true;
-        a->last_reply_ms = f->ts_ms;
         break;
     case EV_GROUP:
         fold_traits(a, f);
         break;
     case EV_CHURNED:
+        a->last_churn_ms = f->ts_ms;
+        break;
     case EV_RENEWED:
-        a->churned = f->kind == EV_CHURNED;
+        a->last_renewal_ms = f->ts_ms;
         break;
     default:
         break;
@@ -278,37 +425,10 @@ static void sort(void *items, size_t n, size_t size, int (*cmp)(const void *, co
         qsort(items, n, size, cmp);
 }
 
-static int cmp_i64(const void *x, const void *y) {
-    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-    return (a > b) - (a < b);
-}
-
-/* Number of distinct values in v (sorts it). */
-static int64_t distinct(struct vec *v) {
-    int64_t *x = v->items;
-    if (v->n == 0)
-        return 0;
-    sort(x, v->n, sizeof *x, cmp_i64);
-    int64_t n = 1;
-    for (size_t i = 1; i < v->n; i++)
-        n += x[i] != x[i - 1];
-    return n;
-}
-
 static int cmp_nps(const void *x, const void *y) {
     const struct nps_answer *a = x, *b = y;
     if (a->user_id != b->user_id)
         return (a->user_id > b->user_id) - (a->user_id < b->user_id);
-    if (a->ts_ms != b->ts_ms)
-        return (a->ts_ms > b->ts_ms) - (a->ts_ms < b->ts_ms);
-    return (a->seq > b->seq) - (a->seq < b->seq);
-}
-
-static int cmp_keyed(const void *x, const void *y) {
-    const struct keyed *a = x, *b = y;
-    int c = strcmp(a->id, b->id);
-    if (c)
-        return c;
     if (a->ts_ms != b->ts_ms)
         return (a->ts_ms > b->ts_ms) - (a->ts_ms < b->ts_ms);
     return (a->seq > b->seq) - (a->seq < b->seq);
@@ -332,51 +452,28 @@ static void finish_nps(struct metrics_acc *a, struct metrics *m) {
     m->nps_responses_90d = a->nps_90d;
 }
 
-/* A ticket is open when its latest event before T opened it; tickets_30d
- * counts the tickets opened in the last 30 days. */
+/* A ticket is open when one of its Ticket Opened before T had no Ticket
+ * Closed at or after it before T (so its latest event before T opened it);
+ * tickets_30d counts the tickets opened in the last 30 days. */
 static void finish_tickets(struct metrics_acc *a, struct metrics *m) {
-    struct keyed *x = a->tickets.items;
-    size_t n = a->tickets.n;
-    sort(x, n, sizeof *x, cmp_keyed);
-    int64_t since = a->t_ms - 30 * DT_MS_PER_DAY;
-    bool opened_recently = false;
-    for (size_t i = 0; i < n; i++) {
-        if (x[i].kind == EV_TICKET_OPENED && x[i].ts_ms >= since)
-            opened_recently = true;
-        if (i + 1 < n && strcmp(x[i + 1].id, x[i].id) == 0)
-            continue;
-        m->tickets_open += x[i].kind == EV_TICKET_OPENED;
-        m->tickets_30d += opened_recently;
-        opened_recently = false;
+    for (size_t i = 0; i < a->tickets.n; i++) {
+        const struct item *t = &a->tickets.v[i];
+        m->tickets_open += t->open;
+        m->tickets_30d += t->recent;
     }
 }
 
 /* An invoice is overdue when issued before T, due before D and not paid
  * before T; its amount and due date are those of its latest issue event. */
 static void finish_invoices(struct metrics_acc *a, struct metrics *m) {
-    struct keyed *x = a->invoices.items;
-    size_t n = a->invoices.n;
-    sort(x, n, sizeof *x, cmp_keyed);
-    bool issued = false, paid = false;
-    double amount = 0;
-    int32_t due = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (x[i].kind == EV_INVOICE_ISSUED) {
-            issued = true;
-            amount = x[i].num;
-            due = x[i].day;
-        } else {
-            paid = true;
-        }
-        if (i + 1 < n && strcmp(x[i + 1].id, x[i].id) == 0)
-            continue;
-        if (issued && !paid && due < a->d) {
+    for (size_t i = 0; i < a->invoices.n; i++) {
+        const struct item *v = &a->invoices.v[i];
+        if (v->issued_ms != INT64_MIN && !v->paid && v->due < a->d) {
             m->overdue_invoices++;
-            m->overdue_amount += amount;
-            if (a->d - due > m->max_days_overdue)
-                m->max_days_overdue = a->d - due;
+            m->overdue_amount += v->amount;
+            if (a->d - v->due > m->max_days_overdue)
+                m->max_days_overdue = a->d - v->due;
         }
-        issued = paid = false;
     }
 }
 
@@ -385,17 +482,17 @@ void metrics_finish(struct metrics_acc *a, struct metrics *m) {
     m->users = a->members;
     m->logins_7d = a->logins_7d;
     m->logins_prev_28d = a->logins_prev_28d;
-    m->active_users_30d = distinct(&a->users_30d);
-    if (a->last_login_ms != INT64_MIN) {
+    m->active_users_30d = (int64_t)a->users_30d.n;
+    if (a->last_login_day != INT32_MIN) {
         m->has_days_since_login = true;
-        m->days_since_login = a->d - dt_day_of_ms(a->last_login_ms);
+        m->days_since_login = a->d - a->last_login_day;
     } else if (a->has_earlier_login) {
         m->has_days_since_login = true;
         m->days_since_login = a->d - a->earlier_login_day;
     }
     m->feature_events_7d = a->features_7d;
     m->feature_events_prev_28d = a->features_prev_28d;
-    m->features_used_30d = distinct(&a->features_30d);
+    m->features_used_30d = (int64_t)a->features_30d.n;
     finish_nps(a, m);
     finish_tickets(a, m);
     finish_invoices(a, m);
@@ -415,12 +512,13 @@ void metrics_finish(struct metrics_acc *a, struct metrics *m) {
             m->seat_utilization = (double)m->users / (double)a->seats;
         }
     }
-    m->outreach_unanswered = a->outreach_unanswered;
+    m->outreach_unanswered = (int64_t)a->outreach.n;
     if (a->has_reply) {
         m->has_days_since_reply = true;
         m->days_since_reply = a->d - dt_day_of_ms(a->last_reply_ms);
     }
     m->has_mrr = a->has_mrr;
     m->mrr = a->mrr;
-    m->churned = a->churned;
+    /* An outcome at the same instant as another: the churn is the later. */
+    m->churned = a->last_churn_ms != INT64_MIN && a->last_churn_ms >= a->last_renewal_ms;
 }

@@ -14,6 +14,7 @@
 #define TEND_CORE_METRICS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The widest window any metric looks back for activity (logins_prev_28d). */
@@ -73,6 +74,13 @@ struct metric_fact {
     bool has_num;
     int32_t day;
     bool has_day;
+    /* What settles the item the fact opens, as the store works it out
+     * (INT64_MAX: nothing yet): for a Ticket Opened, the first Ticket Closed
+     * of that ticket at or after it; for an Invoice Issued, the first Invoice
+     * Paid of that invoice; for an Outreach Sent, the first Outreach Replied
+     * at or after it. Ticket Closed and Invoice Paid themselves are then not
+     * needed. */
+    int64_t settled_ms;
     /* EV_GROUP only: which metric traits the call sets (enum metric_trait
      * bits), which of those it sets to null, and the values. */
     unsigned traits_set;
@@ -100,13 +108,33 @@ void metrics_add_member(struct metrics_acc *a, int64_t start_ms, int64_t end_ms)
  * identifies the feature (event name). */
 void metrics_add_activity(struct metrics_acc *a, int kind, int64_t ts_ms, int64_t user_id,
                           int64_t name_id);
+/* One account's logins and feature events of one whole day, rolled up. */
+struct metrics_day {
+    int32_t day;
+    int64_t logins, features;
+    const int64_t *users; /* the distinct users who logged in */
+    size_t n_users;
+    const int64_t *names; /* the distinct feature names used */
+    size_t n_names;
+};
+/* Adds a day's rollup instead of its events. The day must lie wholly inside
+ * the activity window with no window edge (T - 35, 30, 7 days) inside it,
+ * which holds for every day when T is a midnight; a day that does not is
+ * ignored, and its events must be added one by one. */
+void metrics_add_day(struct metrics_acc *a, const struct metrics_day *day);
 /* True when a login in the activity window was added (then the earlier login
  * day is not needed). */
 bool metrics_window_has_login(const struct metrics_acc *a);
 /* The latest day with a login before T - METRICS_ACTIVITY_DAYS days, for
  * days_since_login when the window has none. */
 void metrics_set_earlier_login_day(struct metrics_acc *a, int32_t day);
-/* A fact before T, in ascending time order (facts at or after T are ignored). */
+/* A fact, in any order but for group calls (EV_GROUP), which come in time
+ * order. Facts at or after T are ignored, and so may be those that no longer
+ * matter at T (a settled ticket opened over 30 days before, an NPS answer
+ * over 365 days old, a card or reply or outcome followed by a later one):
+ * the store leaves them out (docs/store.md). At one instant, a close settles
+ * an open, a reply answers an outreach, and a churn is later than a renewal;
+ * of two invoice issues or two cards, the later given (larger expiry) wins. */
 void metrics_add_fact(struct metrics_acc *a, const struct metric_fact *f);
 /* Computes the metrics of what was added. */
 void metrics_finish(struct metrics_acc *a, struct metrics *out);

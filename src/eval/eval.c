@@ -1,17 +1,30 @@
-/* eval.c: metrics as of T from the store (see eval.h). */
+/* eval.c: metrics as of T from the store (see eval.h).
+ *
+ * The accounts are split by id into one part per core; each part is read and
+ * computed on its own connection and thread (the first on the caller's), and
+ * the results are handed to the caller in external id order. An account's
+ * metrics depend on its own data only, so the split changes nothing but the
+ * time. */
 #include "eval/eval.h"
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/vocab.h"
 #include "util/datetime.h"
 #include "util/mem.h"
 
+enum { MAX_PARTS = 4 };
+
 struct account {
     int64_t id;
     char *external_id;
     struct metrics_acc *acc;
+    struct metrics m;
 };
 
 struct accounts {
@@ -22,6 +35,24 @@ struct accounts {
     size_t by_id_len;
 };
 
+/* The activity window [T - 35 days, T) as whole days: those whose rollups
+ * can stand for their events, and those that must be read event by event. */
+struct window {
+    int64_t from_ms, to_ms;
+    int32_t first, last; /* days as the store counts them (ms / 86400000) */
+    bool raw[METRICS_ACTIVITY_DAYS + 2];
+};
+
+/* The accounts with ids first..last, read on one connection. */
+struct part {
+    struct store *s;
+    struct accounts *a;
+    const struct window *w;
+    int64_t first, last;
+    enum tend_err err;
+    char msg[STORE_ERR_BYTES];
+};
+
 static int collect_account(void *arg, const struct store_account_row *r) {
     struct accounts *a = arg;
     if (r->first_seen_ms >= a->t_ms)
@@ -30,9 +61,9 @@ static int collect_account(void *arg, const struct store_account_row *r) {
         a->cap = a->cap ? a->cap * 2 : 256;
         a->v = xrealloc(a->v, a->cap * sizeof *a->v);
     }
+    memset(&a->v[a->n], 0, sizeof a->v[a->n]);
     a->v[a->n].id = r->id;
     a->v[a->n].external_id = xstrdup(r->external_id);
-    a->v[a->n].acc = NULL;
     a->n++;
     return 0;
 }
@@ -56,17 +87,25 @@ static void free_accounts(struct accounts *a) {
     free(a->by_id);
 }
 
-static void on_activity(void *arg, const struct store_activity *x) {
-    struct accounts *a = arg;
-    if (x->account_id <= 0 || (size_t)x->account_id >= a->by_id_len)
-        return;
-    size_t i = a->by_id[x->account_id];
-    if (i)
-        metrics_add_activity(a->v[i - 1].acc, x->kind, x->ts_ms, x->user_id, x->name_id);
+/* The part's accumulator of an account, or NULL for one not in the part. */
+static struct metrics_acc *acc_of(const struct part *p, int64_t account_id) {
+    const struct accounts *a = p->a;
+    if (account_id < p->first || account_id > p->last || (size_t)account_id >= a->by_id_len)
+        return NULL;
+    size_t i = a->by_id[account_id];
+    return i ? a->v[i - 1].acc : NULL;
 }
 
-static void on_member(void *arg, int64_t user_id, int64_t start_ms, int64_t end_ms) {
-    metrics_add_member(arg, start_ms, end_ms);
+static void on_activity(void *arg, const struct store_activity *x) {
+    struct metrics_acc *acc = acc_of(arg, x->account_id);
+    if (acc)
+        metrics_add_activity(acc, x->kind, x->ts_ms, x->user_id, x->name_id);
+}
+
+static void on_member(void *arg, const struct store_membership *m) {
+    struct metrics_acc *acc = acc_of(arg, m->account_id);
+    if (acc)
+        metrics_add_member(acc, m->start_ms, m->end_ms);
 }
 
 /* Reads the metric traits a group call sets from its stored traits JSON. */
@@ -107,6 +146,9 @@ static void group_traits(const char *props, struct metric_fact *f) {
 }
 
 static void on_fact(void *arg, const struct store_fact *x) {
+    struct metrics_acc *acc = acc_of(arg, x->account_id);
+    if (!acc)
+        return;
     struct metric_fact f = {
         .kind = x->kind,
         .ts_ms = x->ts_ms,
@@ -116,28 +158,192 @@ static void on_fact(void *arg, const struct store_fact *x) {
         .has_num = x->has_num,
         .day = x->day,
         .has_day = x->has_day,
+        .settled_ms = x->settled_ms,
     };
     if (x->kind == EV_GROUP)
         group_traits(x->props, &f);
-    metrics_add_fact(arg, &f);
+    metrics_add_fact(acc, &f);
 }
 
-/* Everything but the activity window, for one account. */
-static enum tend_err gather_rest(struct store *s, struct account *a, int64_t t_ms) {
-    enum tend_err err = store_account_memberships_each(s, a->id, on_member, a->acc);
-    if (!err)
-        err = store_facts_each(s, a->id, t_ms, on_fact, a->acc);
-    if (err || metrics_window_has_login(a->acc))
-        return err;
-    /* The window starts at T - 35 days; no login after it was seen if the
-     * latest login day on or before that day's start is all there is. */
+static void on_stale(void *arg, int32_t day) {
+    struct window *w = arg;
+    if (day >= w->first && day <= w->last)
+        w->raw[day - w->first] = true;
+}
+
+/* Marks the day holding instant ms raw when ms falls inside it (not on a
+ * midnight): that day is split by a window edge. */
+static void split_at(struct window *w, int64_t ms) {
+    if (ms % DT_MS_PER_DAY != 0)
+        on_stale(w, (int32_t)(ms / DT_MS_PER_DAY));
+}
+
+/* Which days of the window as of t_ms are read from rollups. */
+static enum tend_err plan_window(struct store *s, int64_t t_ms, struct window *w) {
+    memset(w, 0, sizeof *w);
+    w->from_ms = t_ms - METRICS_ACTIVITY_DAYS * DT_MS_PER_DAY;
+    w->to_ms = t_ms;
+    w->first = (int32_t)(w->from_ms / DT_MS_PER_DAY);
+    w->last = (int32_t)((w->to_ms - 1) / DT_MS_PER_DAY);
+    /* Days at or before the epoch's are counted by truncation in the store:
+     * read them event by event. */
+    for (int32_t d = w->first; d <= w->last && d <= 0; d++)
+        w->raw[d - w->first] = true;
+    static const int edges[] = {METRICS_ACTIVITY_DAYS, 30, 7, 0};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        split_at(w, t_ms - edges[i] * DT_MS_PER_DAY);
+    return store_activity_stale_each(s, w->first, w->last, on_stale, w);
+}
+
+static void on_day(void *arg, const struct store_activity_day *d) {
+    struct part *p = arg;
+    const struct window *w = p->w;
+    if (d->day < w->first || d->day > w->last || w->raw[d->day - w->first])
+        return;
+    struct metrics_acc *acc = acc_of(p, d->account_id);
+    if (!acc)
+        return;
+    struct metrics_day day = {
+        .day = d->day,
+        .logins = d->logins,
+        .features = d->features,
+        .users = d->users,
+        .n_users = d->n_users,
+        .names = d->names,
+        .n_names = d->n_names,
+    };
+    metrics_add_day(acc, &day);
+}
+
+/* Feeds the part's activity window: rollups for whole, fresh days, events for
+ * the rest. */
+static enum tend_err gather_activity(struct part *p) {
+    const struct window *w = p->w;
+    enum tend_err err =
+        store_activity_days_each(p->s, p->first, p->last, w->first, w->last, on_day, p);
+    /* Each run of raw days, cut to the window, is one range of events. */
+    for (int32_t d = w->first; !err && d <= w->last; d++) {
+        if (!w->raw[d - w->first])
+            continue;
+        int32_t end = d;
+        while (end < w->last && w->raw[end + 1 - w->first])
+            end++;
+        int64_t from = (int64_t)d * DT_MS_PER_DAY, to = (int64_t)(end + 1) * DT_MS_PER_DAY;
+        from = from > w->from_ms ? from : w->from_ms;
+        to = to < w->to_ms ? to : w->to_ms;
+        err = store_activity_each(p->s, p->first, p->last, from, to, on_activity, p);
+        d = end;
+    }
+    return err;
+}
+
+/* days_since_login for an account without a login in the window: the
+ * latest login day on or before the window's first day. */
+static enum tend_err gather_earlier_login(struct store *s, struct account *a, int64_t t_ms) {
+    if (metrics_window_has_login(a->acc))
+        return TEND_OK;
     int64_t window_start = t_ms - METRICS_ACTIVITY_DAYS * DT_MS_PER_DAY;
     int32_t day;
     bool found;
-    err = store_login_day_last(s, a->id, dt_day_of_ms(window_start), &day, &found);
+    enum tend_err err = store_login_day_last(s, a->id, dt_day_of_ms(window_start), &day, &found);
     if (!err && found)
         metrics_set_earlier_login_day(a->acc, day);
     return err;
+}
+
+/* Reads and computes the metrics of the part's accounts. */
+static void *run_part(void *arg) {
+    struct part *p = arg;
+    struct accounts *a = p->a;
+    enum tend_err err = store_memberships_each(p->s, p->first, p->last, on_member, p);
+    if (!err)
+        err = store_facts_each(p->s, p->first, p->last, a->t_ms, on_fact, p);
+    if (!err)
+        err = gather_activity(p);
+    for (size_t i = 0; !err && i < a->n; i++) {
+        struct account *x = &a->v[i];
+        if (x->id < p->first || x->id > p->last)
+            continue;
+        err = gather_earlier_login(p->s, x, a->t_ms);
+        if (!err)
+            metrics_finish(x->acc, &x->m);
+    }
+    p->err = err;
+    if (err)
+        snprintf(p->msg, sizeof p->msg, "%s", store_last_error(p->s));
+    return NULL;
+}
+
+static int cmp_id(const void *x, const void *y) {
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Splits the accounts into parts of about equal size by id; returns how many. */
+static int split(const struct accounts *a, struct part *parts) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cores < 1 ? 1 : cores > MAX_PARTS ? MAX_PARTS : (int)cores;
+    if ((size_t)n > a->n)
+        n = a->n ? (int)a->n : 1;
+    int64_t *ids = xmalloc((a->n ? a->n : 1) * sizeof *ids);
+    for (size_t i = 0; i < a->n; i++)
+        ids[i] = a->v[i].id;
+    qsort(ids, a->n, sizeof *ids, cmp_id);
+    int64_t first = 1;
+    for (int k = 0; k < n; k++) {
+        parts[k].first = first;
+        parts[k].last = k == n - 1 ? STORE_LAST_ID : ids[(a->n * (size_t)(k + 1)) / (size_t)n - 1];
+        first = parts[k].last + 1;
+    }
+    free(ids);
+    return n;
+}
+
+/* Computes every listed account's metrics, in parallel where it can. */
+static enum tend_err compute(struct store *s, struct accounts *a, bool one) {
+    struct window w;
+    enum tend_err err = plan_window(s, a->t_ms, &w);
+    if (err)
+        return err;
+    struct part parts[MAX_PARTS];
+    memset(parts, 0, sizeof parts);
+    int n = one ? 1 : split(a, parts);
+    if (one)
+        parts[0].first = parts[0].last = a->v[0].id;
+    pthread_t threads[MAX_PARTS];
+    bool started[MAX_PARTS] = {false};
+    for (int k = 0; k < n; k++) {
+        parts[k].a = a;
+        parts[k].w = &w;
+        parts[k].s = s;
+        if (k == 0)
+            continue;
+        /* Where another connection or thread cannot be had, this one works
+         * alone through the parts. */
+        char msg[STORE_ERR_BYTES];
+        if (store_open_again(s, &parts[k].s, msg)) {
+            parts[k].s = s;
+            continue;
+        }
+        if (pthread_create(&threads[k], NULL, run_part, &parts[k]) == 0)
+            started[k] = true;
+    }
+    run_part(&parts[0]);
+    for (int k = 1; k < n; k++) {
+        if (started[k])
+            pthread_join(threads[k], NULL);
+        else
+            run_part(&parts[k]);
+        if (parts[k].s != s)
+            store_close(parts[k].s);
+    }
+    for (int k = 0; k < n; k++) {
+        if (parts[k].err) {
+            store_set_error(s, parts[k].msg);
+            return parts[k].err;
+        }
+    }
+    return TEND_OK;
 }
 
 enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, eval_metrics_fn fn,
@@ -150,7 +356,7 @@ enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, e
             return err;
     }
     /* Accounts not known yet as of T (first seen at or after T) get no row. */
-    if ((err = store_accounts_each(s, collect_account, &a))) {
+    if ((err = store_accounts_brief_each(s, collect_account, &a))) {
         free_accounts(&a);
         return err;
     }
@@ -163,25 +369,39 @@ enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, e
                 free(a.v[k].external_id);
         }
         a.n = keep;
-        if (keep == 0) {
-            free_accounts(&a);
-            return TEND_OK;
-        }
+    }
+    if (a.n == 0) {
+        free_accounts(&a);
+        return TEND_OK;
     }
     index_accounts(&a);
     for (size_t i = 0; i < a.n; i++)
         a.v[i].acc = metrics_new(t_ms);
-    int64_t from = t_ms - METRICS_ACTIVITY_DAYS * DT_MS_PER_DAY;
-    err = store_activity_each(s, account ? a.v[0].id : 0, from, t_ms, on_activity, &a);
+    err = compute(s, &a, account != NULL);
     for (size_t i = 0; !err && i < a.n; i++) {
-        err = gather_rest(s, &a.v[i], t_ms);
-        if (err)
-            break;
-        struct metrics m;
-        metrics_finish(a.v[i].acc, &m);
-        if (fn(arg, a.v[i].id, a.v[i].external_id, &m))
+        if (fn(arg, a.v[i].id, a.v[i].external_id, &a.v[i].m))
             break;
     }
     free_accounts(&a);
     return err;
+}
+
+enum tend_err eval_refresh_rollups(struct store *s, int *days) {
+    enum { DAYS_PER_TRANSACTION = 16 };
+    *days = 0;
+    for (;;) {
+        int done = 0;
+        enum tend_err err = store_begin(s, NULL);
+        if (!err)
+            err = store_activity_refresh(s, DAYS_PER_TRANSACTION, &done);
+        if (!err)
+            err = store_commit(s);
+        if (err) {
+            store_rollback(s);
+            return err;
+        }
+        *days += done;
+        if (done < DAYS_PER_TRANSACTION)
+            return TEND_OK;
+    }
 }

@@ -143,11 +143,55 @@ static const char migration_4[] =
     "CREATE INDEX events_facts ON events (account_id, kind, ts_ms, user_id, subject, detail,"
     "  num, day, props) WHERE kind BETWEEN 2 AND 16 OR kind = 65;";
 
+/* Daily activity rollups (docs/store.md): per day and account, the logins,
+ * the feature events, and the distinct users who logged in and feature names
+ * used (comma-separated ids), so that metrics over whole days read one row
+ * per account and day instead of every event. They are derived data: a day
+ * whose logins or feature events change is listed in activity_stale in the
+ * same transaction, and is read from the events until its rollup is rebuilt
+ * (store_activity_refresh). Every day with activity starts out stale. */
+static const char migration_5[] =
+    "CREATE TABLE activity_days ("
+    "  day INTEGER NOT NULL,"
+    "  account_id INTEGER NOT NULL,"
+    "  logins INTEGER NOT NULL,"
+    "  features INTEGER NOT NULL,"
+    "  users TEXT,"
+    "  names TEXT,"
+    "  PRIMARY KEY (day, account_id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE activity_stale (day INTEGER PRIMARY KEY);"
+    "INSERT INTO activity_stale (day) SELECT DISTINCT (ts_ms / 86400000) FROM events"
+    "  WHERE account_id IS NOT NULL AND kind IN (0, 1);";
+
+/* Fact lifetimes (docs/store.md): each fact row records until when it can
+ * still matter to metrics as of some T (until_ms; NULL: for ever) and, for
+ * what opens an item, when the item was settled (settled_ms): a ticket's
+ * first close at or after the open, an invoice's first payment, the first
+ * reply at or after an outreach. Metrics as of T then read only the facts
+ * with until_ms >= T, through events_live, instead of all history: as of
+ * today that skips closed tickets, paid invoices, answered outreach, old NPS
+ * answers and superseded cards, replies and outcomes. The store keeps both
+ * columns right as facts arrive, in any order (sqlite.c, LIFE_*). */
+static const char migration_6[] =
+    "ALTER TABLE events ADD COLUMN settled_ms INTEGER;"
+    "ALTER TABLE events ADD COLUMN until_ms INTEGER;"
+    "UPDATE events SET settled_ms = " SCHEMA_FACT_SETTLED_SQL " WHERE " SCHEMA_FACT_ROWS
+    " AND kind IN (3, 5, 9);"
+    "UPDATE events SET until_ms = " SCHEMA_FACT_UNTIL_SQL " WHERE " SCHEMA_FACT_ROWS ";"
+    /* until_ms is also a plain column of the index so that SQLite sees it
+     * covers the query (it does not look inside the expression). */
+    "CREATE INDEX events_live ON events (coalesce(until_ms, 9223372036854775807), account_id,"
+    "  kind, ts_ms, user_id, subject, detail, num, day, settled_ms, props, until_ms)"
+    "  WHERE " SCHEMA_FACT_ROWS " AND kind NOT IN (4, 6, 7, 16);";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
     {3, "health scores per account and day", migration_3},
     {4, "covering indexes for metrics", migration_4},
+    {5, "daily activity rollups", migration_5},
+    {6, "fact lifetimes", migration_6},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

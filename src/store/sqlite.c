@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/vocab.h"
 #include "store/schema.h"
 #include "store/store.h"
 #include "util/datetime.h"
@@ -50,14 +51,30 @@ enum stmt_id {
     Q_COUNTER_ADD,
     Q_ACCOUNT_COUNT_EVENTS,
     Q_ACCOUNTS_EACH,
+    Q_ACCOUNTS_BRIEF,
     Q_COUNTERS_EACH,
     Q_QUARANTINE_REASONS,
     Q_LOGIN_DAY_ADD,
     Q_LOGIN_DAY_LAST,
-    Q_ACTIVITY_ALL,
-    Q_ACTIVITY_ONE,
+    Q_ACTIVITY,
     Q_FACTS,
-    Q_ACCOUNT_MEMBERSHIPS,
+    Q_LIFE_SETTLE,
+    Q_LIFE_UNTIL,
+    Q_LIFE_CLOSE,
+    Q_LIFE_PAID,
+    Q_LIFE_CARD,
+    Q_LIFE_REPLY,
+    Q_LIFE_ANSWER,
+    Q_LIFE_OUTCOME,
+    Q_EVENT_SUBJECT,
+    Q_MEMBERSHIPS,
+    Q_STALE_MARK,
+    Q_STALE_NEXT,
+    Q_STALE_RANGE,
+    Q_STALE_CLEAR,
+    Q_ROLLUP_CLEAR,
+    Q_ROLLUP_BUILD,
+    Q_ROLLUP,
     Q_SCORE_PUT,
     Q_SCORE_GET,
     Q_SCORE_HISTORY,
@@ -121,27 +138,74 @@ static const char *const stmt_sql[Q_COUNT] = {
         "a.csm_slack, a.segment, a.premium_products, a.created_at, a.traits, "
         "(SELECT COUNT(*) FROM memberships m WHERE m.account_id = a.id AND m.end_ms IS NULL), "
         "a.event_count, a.first_seen_ms FROM accounts a ORDER BY a.external_id",
+    [Q_ACCOUNTS_BRIEF] = "SELECT id, external_id, name, plan, mrr, seats, renewal_date, csm_email, "
+                         "csm_slack, segment, premium_products, created_at, NULL, -1, -1, "
+                         "first_seen_ms FROM accounts ORDER BY external_id",
     [Q_COUNTERS_EACH] = "SELECT name, value FROM counters ORDER BY name",
     [Q_LOGIN_DAY_ADD] = "INSERT INTO login_days (account_id, day) VALUES (?, ?) "
                         "ON CONFLICT DO NOTHING",
     [Q_LOGIN_DAY_LAST] = "SELECT MAX(day) FROM login_days WHERE account_id = ? AND day <= ?",
-    /* The expression and the partial-index condition are spelt as in the
-     * index, so SQLite reads events_account in order. */
-    [Q_ACTIVITY_ALL] = "SELECT account_id, kind, ts_ms, user_id, name_id FROM events "
-                       "WHERE (ts_ms / 86400000) BETWEEN ?1 AND ?2 AND account_id IS NOT NULL "
-                       "AND kind IN (0, 1) AND ts_ms >= ?3 AND ts_ms < ?4",
-    /* One account: one seek per day of the window. */
-    [Q_ACTIVITY_ONE] = "WITH RECURSIVE days (d) AS (SELECT ?1 UNION ALL SELECT d + 1 FROM days "
-                       "WHERE d < ?2) "
-                       "SELECT e.account_id, e.kind, e.ts_ms, e.user_id, e.name_id "
-                       "FROM days JOIN events e ON (e.ts_ms / 86400000) = days.d "
-                       "AND e.account_id = ?5 AND e.account_id IS NOT NULL AND e.kind IN (0, 1) "
-                       "WHERE e.ts_ms >= ?3 AND e.ts_ms < ?4",
-    [Q_FACTS] = "SELECT kind, ts_ms, user_id, subject, detail, num, day, props FROM events "
-                "WHERE account_id = ? AND (kind BETWEEN 2 AND 16 OR kind = 65) AND ts_ms < ? "
-                "ORDER BY ts_ms",
-    [Q_ACCOUNT_MEMBERSHIPS] = "SELECT user_id, start_ms, end_ms FROM memberships "
-                              "WHERE account_id = ?",
+    /* One seek per day of the window into the day-first index; the
+     * expression and the partial-index condition are spelt as in the index. */
+    [Q_ACTIVITY] = "WITH RECURSIVE days (d) AS (SELECT ?1 UNION ALL SELECT d + 1 FROM days "
+                   "WHERE d < ?2) "
+                   "SELECT e.account_id, e.kind, e.ts_ms, e.user_id, e.name_id "
+                   "FROM days JOIN events e ON (e.ts_ms / 86400000) = days.d "
+                   "AND e.account_id BETWEEN ?5 AND ?6 AND e.account_id IS NOT NULL "
+                   "AND e.kind IN (0, 1) WHERE e.ts_ms >= ?3 AND e.ts_ms < ?4",
+    /* The facts that matter as of T (?3): until_ms >= T (events_live). */
+    [Q_FACTS] = "SELECT account_id, kind, ts_ms, user_id, subject, detail, num, day, settled_ms, "
+                "props FROM events INDEXED BY events_live "
+                "WHERE coalesce(until_ms, 9223372036854775807) >= ?3 "
+                "AND " SCHEMA_FACT_ROWS " AND kind NOT IN (4, 6, 7, 16) "
+                "AND account_id BETWEEN ?1 AND ?2 AND ts_ms < ?3",
+    /* Fact lifetimes (schema.h): a new or newly attached fact's own, then
+     * its effect on the account's earlier facts. ?1 account, ?2 time, ?3
+     * subject. */
+    [Q_LIFE_SETTLE] = "UPDATE events SET settled_ms = " SCHEMA_FACT_SETTLED_SQL
+                      " WHERE key_ts_ms = ?1 AND key_hash = ?2",
+    [Q_LIFE_UNTIL] = "UPDATE events SET until_ms = " SCHEMA_FACT_UNTIL_SQL
+                     " WHERE key_ts_ms = ?1 AND key_hash = ?2",
+    [Q_LIFE_CLOSE] = "UPDATE events SET settled_ms = ?2, until_ms = max(ts_ms + " SCHEMA_MS_30_DAYS
+                     ", ?2) WHERE account_id = ?1 AND " SCHEMA_FACT_ROWS " AND kind = 3 "
+                     "AND subject = ?3 AND ts_ms <= ?2 AND (settled_ms IS NULL OR settled_ms > ?2)",
+    [Q_LIFE_PAID] = "UPDATE events SET settled_ms = ?2, until_ms = ?2 WHERE account_id = ?1 "
+                    "AND " SCHEMA_FACT_ROWS " AND kind = 5 AND subject = ?3 "
+                    "AND (settled_ms IS NULL OR settled_ms > ?2)",
+    [Q_LIFE_CARD] = "UPDATE events SET until_ms = ?2 WHERE account_id = ?1 AND " SCHEMA_FACT_ROWS
+                    " AND kind = 8 AND ts_ms < ?2 AND (until_ms IS NULL OR until_ms > ?2)",
+    [Q_LIFE_REPLY] = "UPDATE events SET until_ms = ?2 WHERE account_id = ?1 AND " SCHEMA_FACT_ROWS
+                     " AND kind = 10 AND ts_ms < ?2 AND (until_ms IS NULL OR until_ms > ?2)",
+    [Q_LIFE_ANSWER] = "UPDATE events SET settled_ms = ?2, until_ms = ?2 WHERE account_id = ?1 "
+                      "AND " SCHEMA_FACT_ROWS " AND kind = 9 AND ts_ms <= ?2 "
+                      "AND (settled_ms IS NULL OR settled_ms > ?2)",
+    [Q_LIFE_OUTCOME] = "UPDATE events SET until_ms = ?2 WHERE account_id = ?1 AND " SCHEMA_FACT_ROWS
+                       " AND kind IN (14, 15) AND ts_ms < ?2 "
+                       "AND (until_ms IS NULL OR until_ms > ?2)",
+    [Q_EVENT_SUBJECT] = "SELECT subject FROM events WHERE key_ts_ms = ? AND key_hash = ?",
+    [Q_MEMBERSHIPS] = "SELECT account_id, user_id, start_ms, end_ms FROM memberships "
+                      "WHERE account_id BETWEEN ? AND ?",
+    [Q_STALE_MARK] = "INSERT INTO activity_stale (day) VALUES (?) ON CONFLICT DO NOTHING",
+    [Q_STALE_NEXT] = "SELECT day FROM activity_stale ORDER BY day LIMIT ?",
+    [Q_STALE_RANGE] = "SELECT day FROM activity_stale WHERE day BETWEEN ? AND ? ORDER BY day",
+    [Q_STALE_CLEAR] = "DELETE FROM activity_stale WHERE day = ?",
+    [Q_ROLLUP_CLEAR] = "DELETE FROM activity_days WHERE day = ?",
+    /* One day of the day-first index, grouped by account. A login without a
+     * user counts as user 0, as metrics do. */
+    [Q_ROLLUP_BUILD] =
+        "INSERT INTO activity_days (day, account_id, logins, features, users, names) "
+        "SELECT ?1, account_id, SUM(CASE WHEN kind = 1 THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN kind = 0 THEN 1 ELSE 0 END), "
+        "group_concat(DISTINCT CASE WHEN kind = 1 THEN coalesce(user_id, 0) END), "
+        "group_concat(DISTINCT CASE WHEN kind = 0 THEN coalesce(name_id, 0) END) "
+        "FROM events WHERE (ts_ms / 86400000) = ?1 AND account_id IS NOT NULL "
+        "AND kind IN (0, 1) GROUP BY account_id",
+    /* One seek per day. */
+    [Q_ROLLUP] = "WITH RECURSIVE days (d) AS (SELECT ?1 UNION ALL SELECT d + 1 FROM days "
+                 "WHERE d < ?2) "
+                 "SELECT r.account_id, r.day, r.logins, r.features, r.users, r.names "
+                 "FROM days JOIN activity_days r ON r.day = days.d "
+                 "AND r.account_id BETWEEN ?3 AND ?4",
     [Q_SCORE_PUT] = "INSERT INTO scores (account_id, day, overall, band, logins, adoption, "
                     "sentiment, support, financial, config_version, computed_ms) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, day) DO "
@@ -163,6 +227,9 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[Q_COUNT];
     unsigned data_version; /* as of the end of our last transaction */
+    int32_t stale_day;     /* the day last marked stale in this transaction */
+    int64_t *ids;          /* parsed id lists of a rollup row */
+    size_t ids_cap;
     int schema_version;
     char err[STORE_ERR_BYTES];
 };
@@ -315,6 +382,7 @@ enum tend_err store_open(const char *path, struct store **out, char *err) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, configure_sqlite);
     struct store *s = xcalloc(1, sizeof *s);
+    s->stale_day = INT32_MIN;
     enum tend_err e;
     /* NOMUTEX: a struct store is used by one thread at a time (the writer),
      * so SQLite's per-call connection mutex is pure cost. */
@@ -349,12 +417,50 @@ fail:
     return e;
 }
 
+enum tend_err store_open_again(struct store *s, struct store **out, char *err) {
+    const char *path = sqlite3_db_filename(s->db, "main");
+    if (!path || !*path) {
+        snprintf(err, STORE_ERR_BYTES, "the database has no file to open again");
+        return TEND_ERR_IO;
+    }
+    /* Read-only, and no migrations: s has brought the schema up to date, and
+     * s may hold the write lock while this connection reads. */
+    struct store *r = xcalloc(1, sizeof *r);
+    r->stale_day = INT32_MIN;
+    r->schema_version = s->schema_version;
+    enum tend_err e = TEND_OK;
+    char pragmas[128];
+    snprintf(pragmas, sizeof pragmas, "PRAGMA cache_size = -%d; PRAGMA temp_store = MEMORY;",
+             STORE_CACHE_KIB);
+    if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, STORE_ERR_BYTES, "cannot open database %s: %s", path,
+                 r->db ? sqlite3_errmsg(r->db) : "out of memory");
+        e = TEND_ERR_IO;
+    } else {
+        sqlite3_busy_timeout(r->db, STORE_BUSY_MS);
+        if ((e = exec(r, pragmas, "configuring the database")))
+            snprintf(err, STORE_ERR_BYTES, "%s: %s", path, r->err);
+    }
+    if (e) {
+        store_close(r);
+        return e;
+    }
+    *out = r;
+    return TEND_OK;
+}
+
+void store_set_error(struct store *s, const char *msg) {
+    snprintf(s->err, sizeof s->err, "%s", msg);
+}
+
 void store_close(struct store *s) {
     if (!s)
         return;
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     sqlite3_close(s->db);
+    free(s->ids);
     free(s);
 }
 
@@ -376,6 +482,7 @@ enum tend_err store_begin(struct store *s, bool *changed_elsewhere) {
     enum tend_err err = exec(s, "BEGIN IMMEDIATE", "starting a transaction");
     if (err)
         return err;
+    s->stale_day = INT32_MIN;
     unsigned v = data_version(s);
     if (changed_elsewhere)
         *changed_elsewhere = v != s->data_version;
@@ -394,6 +501,7 @@ enum tend_err store_commit(struct store *s) {
 }
 
 void store_rollback(struct store *s) {
+    s->stale_day = INT32_MIN;
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -528,6 +636,7 @@ enum tend_err store_user_memberships(struct store *s, int64_t user_id,
             v = xrealloc(v, cap * sizeof *v);
         }
         v[len].account_id = sqlite3_column_int64(st, 0);
+        v[len].user_id = user_id;
         v[len].start_ms = sqlite3_column_int64(st, 1);
         v[len].end_ms = sqlite3_column_type(st, 2) == SQLITE_NULL ? STORE_OPEN_END
                                                                   : sqlite3_column_int64(st, 2);
@@ -613,6 +722,23 @@ enum tend_err store_removal_after(struct store *s, int64_t account_id, int64_t u
 
 /* ---- events and quarantine ------------------------------------------------ */
 
+/* Marks the day of a login or feature event of an account stale (see
+ * store_activity_refresh). Events mostly arrive in time order, so one insert
+ * per day and transaction does it. */
+static enum tend_err mark_stale(struct store *s, int kind, int64_t account_id, int64_t ts_ms) {
+    if ((kind != EV_LOGIN && kind != EV_FEATURE) || !account_id)
+        return TEND_OK;
+    int32_t day = (int32_t)(ts_ms / DT_MS_PER_DAY); /* as the index counts days */
+    if (day == s->stale_day && !sqlite3_get_autocommit(s->db))
+        return TEND_OK;
+    sqlite3_stmt *st = stmt(s, Q_STALE_MARK);
+    sqlite3_bind_int(st, 1, day);
+    enum tend_err err = step_done(s, st, "marking a day's activity rollups stale");
+    if (!err)
+        s->stale_day = day;
+    return err;
+}
+
 enum tend_err store_event_exists(struct store *s, int64_t key_ts_ms, uint64_t key_hash,
                                  bool *exists) {
     sqlite3_stmt *st = stmt(s, Q_EVENT_EXISTS);
@@ -626,6 +752,59 @@ enum tend_err store_event_exists(struct store *s, int64_t key_ts_ms, uint64_t ke
     }
     if (!err)
         *exists = true;
+    return err;
+}
+
+static enum tend_err run_key(struct store *s, enum stmt_id q, int64_t key_ts_ms,
+                             uint64_t key_hash) {
+    sqlite3_stmt *st = stmt(s, q);
+    sqlite3_bind_int64(st, 1, key_ts_ms);
+    sqlite3_bind_int64(st, 2, (int64_t)key_hash);
+    return step_done(s, st, "keeping fact lifetimes");
+}
+
+/* Keeps settled_ms and until_ms (schema.h) right for a fact of the account
+ * just stored or attached: its own, and those of the facts it settles or
+ * follows. */
+static enum tend_err keep_lifetimes(struct store *s, int kind, int64_t account_id, int64_t ts_ms,
+                                    const char *subject, int64_t key_ts_ms, uint64_t key_hash) {
+    if (!account_id || !((kind >= EV_NPS && kind <= EV_USER_REMOVED) || kind == EV_GROUP))
+        return TEND_OK;
+    enum tend_err err = TEND_OK;
+    if (kind == EV_TICKET_OPENED || kind == EV_INVOICE_ISSUED || kind == EV_OUTREACH_SENT)
+        err = run_key(s, Q_LIFE_SETTLE, key_ts_ms, key_hash);
+    if (!err)
+        err = run_key(s, Q_LIFE_UNTIL, key_ts_ms, key_hash);
+    enum stmt_id effects[2];
+    int n = 0;
+    switch (kind) {
+    case EV_TICKET_CLOSED:
+        effects[n++] = Q_LIFE_CLOSE;
+        break;
+    case EV_INVOICE_PAID:
+        effects[n++] = Q_LIFE_PAID;
+        break;
+    case EV_CARD_UPDATED:
+        effects[n++] = Q_LIFE_CARD;
+        break;
+    case EV_OUTREACH_REPLIED:
+        effects[n++] = Q_LIFE_REPLY;
+        effects[n++] = Q_LIFE_ANSWER;
+        break;
+    case EV_RENEWED:
+    case EV_CHURNED:
+        effects[n++] = Q_LIFE_OUTCOME;
+        break;
+    default:
+        break;
+    }
+    for (int i = 0; !err && i < n; i++) {
+        sqlite3_stmt *st = stmt(s, effects[i]);
+        sqlite3_bind_int64(st, 1, account_id);
+        sqlite3_bind_int64(st, 2, ts_ms);
+        bind_text(st, 3, subject);
+        err = step_done(s, st, "keeping fact lifetimes");
+    }
     return err;
 }
 
@@ -646,8 +825,15 @@ enum tend_err store_event_put(struct store *s, const struct store_event *ev, boo
         sqlite3_bind_int(st, 11, ev->day);
     bind_text(st, 12, ev->props);
     enum tend_err err = step_done(s, st, "storing an event");
+    if (err)
+        return err;
+    *inserted = sqlite3_changes(s->db) > 0;
+    if (!*inserted)
+        return TEND_OK;
+    err = mark_stale(s, ev->kind, ev->account_id, ev->ts_ms);
     if (!err)
-        *inserted = sqlite3_changes(s->db) > 0;
+        err = keep_lifetimes(s, ev->kind, ev->account_id, ev->ts_ms, ev->subject, ev->key_ts_ms,
+                             ev->key_hash);
     return err;
 }
 
@@ -714,6 +900,25 @@ enum tend_err store_quarantine_attach(struct store *s, const struct store_pendin
     sqlite3_bind_int64(st, 2, p->key_ts_ms);
     sqlite3_bind_int64(st, 3, (int64_t)p->key_hash);
     enum tend_err err = step_done(s, st, "attaching an event");
+    if (!err)
+        err = mark_stale(s, p->kind, account_id, p->ts_ms);
+    if (!err && p->kind >= EV_NPS && p->kind <= EV_USER_REMOVED) {
+        st = stmt(s, Q_EVENT_SUBJECT);
+        sqlite3_bind_int64(st, 1, p->key_ts_ms);
+        sqlite3_bind_int64(st, 2, (int64_t)p->key_hash);
+        char *subject = NULL;
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW && col_text(st, 0))
+            subject = xstrdup(col_text(st, 0));
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            err = db_fail(s, "attaching an event");
+        if (!err)
+            err = keep_lifetimes(s, p->kind, account_id, p->ts_ms, subject, p->key_ts_ms,
+                                 p->key_hash);
+        free(subject);
+    }
     if (err)
         return err;
     st = stmt(s, Q_QUARANTINE_DELETE);
@@ -740,10 +945,10 @@ enum tend_err store_account_count_events(struct store *s, int64_t account_id, in
 
 /* ---- reading -------------------------------------------------------------- */
 
-enum tend_err store_accounts_each(struct store *s,
-                                  int (*fn)(void *arg, const struct store_account_row *row),
-                                  void *arg) {
-    sqlite3_stmt *st = stmt(s, Q_ACCOUNTS_EACH);
+static enum tend_err accounts_each(struct store *s, enum stmt_id q,
+                                   int (*fn)(void *arg, const struct store_account_row *row),
+                                   void *arg) {
+    sqlite3_stmt *st = stmt(s, q);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_account_row r;
@@ -771,6 +976,18 @@ enum tend_err store_accounts_each(struct store *s,
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? TEND_OK : db_fail(s, "listing accounts");
+}
+
+enum tend_err store_accounts_each(struct store *s,
+                                  int (*fn)(void *arg, const struct store_account_row *row),
+                                  void *arg) {
+    return accounts_each(s, Q_ACCOUNTS_EACH, fn, arg);
+}
+
+enum tend_err store_accounts_brief_each(struct store *s,
+                                        int (*fn)(void *arg, const struct store_account_row *row),
+                                        void *arg) {
+    return accounts_each(s, Q_ACCOUNTS_BRIEF, fn, arg);
 }
 
 static enum tend_err count(struct store *s, const char *sql, int64_t *out) {
@@ -848,18 +1065,18 @@ enum tend_err store_login_day_last(struct store *s, int64_t account_id, int32_t 
     return err;
 }
 
-enum tend_err store_activity_each(struct store *s, int64_t account_id, int64_t from_ms,
+enum tend_err store_activity_each(struct store *s, int64_t first, int64_t last, int64_t from_ms,
                                   int64_t to_ms,
                                   void (*fn)(void *arg, const struct store_activity *a),
                                   void *arg) {
-    sqlite3_stmt *st = stmt(s, account_id ? Q_ACTIVITY_ONE : Q_ACTIVITY_ALL);
+    sqlite3_stmt *st = stmt(s, Q_ACTIVITY);
     /* Day numbers as the index computes them (integer division). */
     sqlite3_bind_int64(st, 1, from_ms / DT_MS_PER_DAY);
     sqlite3_bind_int64(st, 2, (to_ms - 1) / DT_MS_PER_DAY);
     sqlite3_bind_int64(st, 3, from_ms);
     sqlite3_bind_int64(st, 4, to_ms);
-    if (account_id)
-        sqlite3_bind_int64(st, 5, account_id);
+    sqlite3_bind_int64(st, 5, first);
+    sqlite3_bind_int64(st, 6, last);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_activity a = {
@@ -876,24 +1093,132 @@ enum tend_err store_activity_each(struct store *s, int64_t account_id, int64_t f
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading activity");
 }
 
-enum tend_err store_facts_each(struct store *s, int64_t account_id, int64_t before_ms,
+/* ---- activity rollups ---------------------------------------------------- */
+
+/* Rebuilds one day: its rollup rows from the day's slice of events_account. */
+static enum tend_err refresh_day(struct store *s, int32_t day) {
+    static const enum stmt_id steps[] = {Q_ROLLUP_CLEAR, Q_ROLLUP_BUILD, Q_STALE_CLEAR};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        sqlite3_stmt *st = stmt(s, steps[i]);
+        sqlite3_bind_int(st, 1, day);
+        enum tend_err err = step_done(s, st, "rebuilding activity rollups");
+        if (err)
+            return err;
+    }
+    return TEND_OK;
+}
+
+enum tend_err store_activity_refresh(struct store *s, int max_days, int *done) {
+    *done = 0;
+    if (max_days <= 0)
+        return TEND_OK;
+    int32_t *days = xmalloc((size_t)max_days * sizeof *days);
+    int n = 0, rc;
+    sqlite3_stmt *st = stmt(s, Q_STALE_NEXT);
+    sqlite3_bind_int(st, 1, max_days);
+    while (n < max_days && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        days[n++] = sqlite3_column_int(st, 0);
+    enum tend_err err =
+        rc == SQLITE_ROW || rc == SQLITE_DONE ? TEND_OK : db_fail(s, "listing stale days");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    for (int i = 0; !err && i < n; i++)
+        err = refresh_day(s, days[i]);
+    free(days);
+    if (!err)
+        *done = n;
+    return err;
+}
+
+enum tend_err store_activity_stale_each(struct store *s, int32_t from, int32_t to,
+                                        void (*fn)(void *arg, int32_t day), void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_STALE_RANGE);
+    sqlite3_bind_int(st, 1, from);
+    sqlite3_bind_int(st, 2, to);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, sqlite3_column_int(st, 0));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading stale days");
+}
+
+/* Parses a comma-separated id list (group_concat) into s->ids from index at;
+ * returns how many. */
+static size_t parse_ids(struct store *s, const char *text, size_t at) {
+    size_t n = 0;
+    for (const char *p = text; p && *p;) {
+        /* Non-negative decimal ids, as group_concat writes them. */
+        int64_t id = 0;
+        const char *start = p;
+        while (*p >= '0' && *p <= '9')
+            id = id * 10 + (*p++ - '0');
+        if (p == start)
+            break; /* not a list of ours */
+        if (at + n == s->ids_cap) {
+            s->ids_cap = s->ids_cap ? s->ids_cap * 2 : 256;
+            s->ids = xrealloc(s->ids, s->ids_cap * sizeof *s->ids);
+        }
+        s->ids[at + n++] = id;
+        p += *p == ',';
+    }
+    return n;
+}
+
+enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t last, int32_t from,
+                                       int32_t to,
+                                       void (*fn)(void *arg, const struct store_activity_day *d),
+                                       void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_ROLLUP);
+    sqlite3_bind_int(st, 1, from);
+    sqlite3_bind_int(st, 2, to);
+    sqlite3_bind_int64(st, 3, first);
+    sqlite3_bind_int64(st, 4, last);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t n_users = parse_ids(s, col_text(st, 4), 0);
+        size_t n_names = parse_ids(s, col_text(st, 5), n_users);
+        struct store_activity_day d = {
+            .account_id = sqlite3_column_int64(st, 0),
+            .day = sqlite3_column_int(st, 1),
+            .logins = sqlite3_column_int64(st, 2),
+            .features = sqlite3_column_int64(st, 3),
+            .users = s->ids,
+            .n_users = n_users,
+            .names = s->ids + n_users,
+            .n_names = n_names,
+        };
+        fn(arg, &d);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading activity rollups");
+}
+
+/* ---- facts and memberships ------------------------------------------------ */
+
+enum tend_err store_facts_each(struct store *s, int64_t first, int64_t last, int64_t before_ms,
                                void (*fn)(void *arg, const struct store_fact *f), void *arg) {
     sqlite3_stmt *st = stmt(s, Q_FACTS);
-    sqlite3_bind_int64(st, 1, account_id);
-    sqlite3_bind_int64(st, 2, before_ms);
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, last);
+    sqlite3_bind_int64(st, 3, before_ms);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_fact f = {
-            .kind = sqlite3_column_int(st, 0),
-            .ts_ms = sqlite3_column_int64(st, 1),
-            .user_id = sqlite3_column_int64(st, 2),
-            .subject = col_text(st, 3),
-            .detail = col_text(st, 4),
-            .has_num = sqlite3_column_type(st, 5) != SQLITE_NULL,
-            .num = sqlite3_column_double(st, 5),
-            .has_day = sqlite3_column_type(st, 6) != SQLITE_NULL,
-            .day = sqlite3_column_int(st, 6),
-            .props = col_text(st, 7),
+            .account_id = sqlite3_column_int64(st, 0),
+            .kind = sqlite3_column_int(st, 1),
+            .ts_ms = sqlite3_column_int64(st, 2),
+            .user_id = sqlite3_column_int64(st, 3),
+            .subject = col_text(st, 4),
+            .detail = col_text(st, 5),
+            .has_num = sqlite3_column_type(st, 6) != SQLITE_NULL,
+            .num = sqlite3_column_double(st, 6),
+            .has_day = sqlite3_column_type(st, 7) != SQLITE_NULL,
+            .day = sqlite3_column_int(st, 7),
+            .settled_ms =
+                sqlite3_column_type(st, 8) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 8),
+            .props = col_text(st, 9),
         };
         fn(arg, &f);
     }
@@ -902,17 +1227,22 @@ enum tend_err store_facts_each(struct store *s, int64_t account_id, int64_t befo
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading facts");
 }
 
-enum tend_err store_account_memberships_each(struct store *s, int64_t account_id,
-                                             void (*fn)(void *arg, int64_t user_id,
-                                                        int64_t start_ms, int64_t end_ms),
-                                             void *arg) {
-    sqlite3_stmt *st = stmt(s, Q_ACCOUNT_MEMBERSHIPS);
-    sqlite3_bind_int64(st, 1, account_id);
+enum tend_err store_memberships_each(struct store *s, int64_t first, int64_t last,
+                                     void (*fn)(void *arg, const struct store_membership *m),
+                                     void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_MEMBERSHIPS);
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, last);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t end = sqlite3_column_type(st, 2) == SQLITE_NULL ? STORE_OPEN_END
-                                                                : sqlite3_column_int64(st, 2);
-        fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), end);
+        struct store_membership m = {
+            .account_id = sqlite3_column_int64(st, 0),
+            .user_id = sqlite3_column_int64(st, 1),
+            .start_ms = sqlite3_column_int64(st, 2),
+            .end_ms = sqlite3_column_type(st, 3) == SQLITE_NULL ? STORE_OPEN_END
+                                                                : sqlite3_column_int64(st, 3),
+        };
+        fn(arg, &m);
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);

@@ -44,6 +44,14 @@ struct store;
  * date with the numbered migrations. On failure writes why into err
  * (STORE_ERR_BYTES) and returns TEND_ERR_DB or TEND_ERR_IO. */
 enum tend_err store_open(const char *path, struct store **out, char *err);
+/* Opens another, read-only connection to the database of s, for reading in
+ * another thread (each struct store is used by one thread at a time). It sees
+ * what is committed, not what s has written in a transaction still open.
+ * TEND_ERR_IO when s has no file of its own (an in-memory database). */
+enum tend_err store_open_again(struct store *s, struct store **out, char *err);
+/* Sets the error message store_last_error() returns, e.g. one passed on from
+ * another connection. */
+void store_set_error(struct store *s, const char *msg);
 /* Closes the store; accepts NULL. */
 void store_close(struct store *s);
 /* Schema version of the open database and the newest this build knows. */
@@ -118,6 +126,7 @@ enum tend_err store_user_set_fields(struct store *s, int64_t id, const char *ema
 
 struct store_membership {
     int64_t account_id;
+    int64_t user_id;
     int64_t start_ms;
     int64_t end_ms; /* STORE_OPEN_END while a member */
 };
@@ -209,14 +218,47 @@ struct store_activity {
     int64_t user_id;
     int64_t name_id;
 };
-/* Calls fn for every login and feature event in [from_ms, to_ms): of every
- * account (account_id 0, one pass over those days of the index) or of one. */
-enum tend_err store_activity_each(struct store *s, int64_t account_id, int64_t from_ms,
+/* Evaluation reads the accounts whose ids lie in [first, last] (one account:
+ * first == last; every account: 1 and STORE_LAST_ID), so that it can split
+ * the accounts between connections working in parallel. */
+#define STORE_LAST_ID INT64_MAX
+
+/* Calls fn for every login and feature event in [from_ms, to_ms) of the
+ * accounts first..last: one seek per day of the day-first index. */
+enum tend_err store_activity_each(struct store *s, int64_t first, int64_t last, int64_t from_ms,
                                   int64_t to_ms,
                                   void (*fn)(void *arg, const struct store_activity *a), void *arg);
 
+/* Daily activity rollups. Storing or attaching a login or feature event marks
+ * its day (ts_ms / 86400000, as the index counts days) stale in the same
+ * transaction; a stale day's rollups are not to be read until
+ * store_activity_refresh() rebuilds them. */
+struct store_activity_day {
+    int64_t account_id;
+    int32_t day;
+    int64_t logins, features;
+    const int64_t *users; /* distinct users with a login (0: none recorded) */
+    size_t n_users;
+    const int64_t *names; /* distinct feature name ids */
+    size_t n_names;
+};
+/* Rebuilds the rollups of up to max_days stale days, oldest first, in the
+ * caller's transaction; *done is how many (0: none was stale). */
+enum tend_err store_activity_refresh(struct store *s, int max_days, int *done);
+/* Calls fn for every stale day from day from to day to. */
+enum tend_err store_activity_stale_each(struct store *s, int32_t from, int32_t to,
+                                        void (*fn)(void *arg, int32_t day), void *arg);
+/* Calls fn for the rollup of the accounts first..last for each day from day
+ * from to day to with a login or feature event. Stale days are included: the
+ * caller skips them. Arrays live for the call. */
+enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t last, int32_t from,
+                                       int32_t to,
+                                       void (*fn)(void *arg, const struct store_activity_day *d),
+                                       void *arg);
+
 /* A meaningful event or a group call, as stored; strings live for the call. */
 struct store_fact {
+    int64_t account_id;
     int kind;
     int64_t ts_ms;
     int64_t user_id;
@@ -226,19 +268,22 @@ struct store_fact {
     bool has_num;
     int32_t day;
     bool has_day;
+    int64_t settled_ms; /* INT64_MAX if none (see schema.h: fact lifetimes) */
     const char *props;
 };
-/* Calls fn for the account's facts (kinds EV_NPS .. EV_USER_REMOVED and
- * EV_GROUP) before before_ms, in time order. */
-enum tend_err store_facts_each(struct store *s, int64_t account_id, int64_t before_ms,
+/* Calls fn for the facts before before_ms of the accounts first..last that
+ * still matter as of before_ms (schema.h: fact lifetimes): NPS answers, the
+ * openings of tickets, invoices and outreach with when they were settled,
+ * cards, replies, goals, milestones, outcomes and group calls. Any order, but
+ * an account's group calls come in time order. */
+enum tend_err store_facts_each(struct store *s, int64_t first, int64_t last, int64_t before_ms,
                                void (*fn)(void *arg, const struct store_fact *f), void *arg);
 
-/* Calls fn for every membership of the account, ended or not (end_ms
- * STORE_OPEN_END while open). */
-enum tend_err store_account_memberships_each(struct store *s, int64_t account_id,
-                                             void (*fn)(void *arg, int64_t user_id,
-                                                        int64_t start_ms, int64_t end_ms),
-                                             void *arg);
+/* Calls fn for every membership of the accounts first..last, in no
+ * particular order. */
+enum tend_err store_memberships_each(struct store *s, int64_t first, int64_t last,
+                                     void (*fn)(void *arg, const struct store_membership *m),
+                                     void *arg);
 
 /* ---- scores --------------------------------------------------------------- */
 
@@ -289,6 +334,11 @@ struct store_account_row {
 enum tend_err store_accounts_each(struct store *s,
                                   int (*fn)(void *arg, const struct store_account_row *row),
                                   void *arg);
+/* The same without traits_json (NULL), members and events (-1): a quick list
+ * for evaluation. */
+enum tend_err store_accounts_brief_each(struct store *s,
+                                        int (*fn)(void *arg, const struct store_account_row *row),
+                                        void *arg);
 
 struct store_status {
     int64_t accounts;
