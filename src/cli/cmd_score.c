@@ -144,12 +144,32 @@ static int by_risk(const void *x, const void *y) {
 }
 
 /* The stored overall score of day, if any. */
-static bool stored_overall(struct store *st, int64_t id, int32_t day, double *out) {
-    struct store_score sc;
-    bool found;
-    if (store_score_get(st, id, day, &sc, &found) || !found || !sc.has_overall)
+/* The overall scores stored for one day, by account id. */
+struct day_scores {
+    double *overall;
+    bool *known;
+    size_t len;
+};
+
+static void on_day_score(void *arg, int64_t account_id, bool has_overall, double overall) {
+    struct day_scores *d = arg;
+    if (!has_overall || account_id <= 0)
+        return;
+    if ((size_t)account_id >= d->len) {
+        size_t len = (size_t)account_id * 2;
+        d->overall = xrealloc(d->overall, len * sizeof *d->overall);
+        d->known = xrealloc(d->known, len * sizeof *d->known);
+        memset(d->known + d->len, 0, (len - d->len) * sizeof *d->known);
+        d->len = len;
+    }
+    d->overall[account_id] = overall;
+    d->known[account_id] = true;
+}
+
+static bool stored_overall(const struct day_scores *d, int64_t id, double *out) {
+    if (id <= 0 || (size_t)id >= d->len || !d->known[id])
         return false;
-    *out = sc.overall;
+    *out = d->overall[id];
     return true;
 }
 
@@ -158,6 +178,10 @@ static void print_day(struct store *st, struct scoring *s, long limit, enum out_
                                        "adoption",   "sentiment", "support", "financial",
                                        "trend_7d",   "trend_30d", "weakest"};
     qsort(s->v, s->n, sizeof *s->v, by_risk);
+    /* The trends: 7 and 30 days back, from stored scores (none if unreadable). */
+    struct day_scores back[2] = {{0}};
+    store_scores_of_day(st, s->day - 7, on_day_score, &back[0]);
+    store_scores_of_day(st, s->day - 30, on_day_score, &back[1]);
     struct out_table *t = out_new(cols, sizeof cols / sizeof cols[0]);
     for (size_t i = 0; i < s->n && (limit <= 0 || (long)i < limit); i++) {
         const struct health_score *h = &s->v[i].score;
@@ -167,9 +191,9 @@ static void print_day(struct store *st, struct scoring *s, long limit, enum out_
         out_str(t, health_band_name(h->band));
         for (int c = 0; c < HC_COUNT; c++)
             out_num(t, h->components[c].score, h->components[c].has_data);
-        for (int back = 7; back <= 30; back += 23) {
+        for (int b = 0; b < 2; b++) {
             double before;
-            bool known = h->has_score && stored_overall(st, s->v[i].id, s->day - back, &before);
+            bool known = h->has_score && stored_overall(&back[b], s->v[i].id, &before);
             out_num(t, known ? h->overall - before : 0, known);
         }
         enum health_component w = health_weakest(h);
@@ -177,6 +201,10 @@ static void print_day(struct store *st, struct scoring *s, long limit, enum out_
     }
     out_print(t, format, stdout);
     out_free(t);
+    for (int b = 0; b < 2; b++) {
+        free(back[b].overall);
+        free(back[b].known);
+    }
 }
 
 /* ---- explain -------------------------------------------------------------- */

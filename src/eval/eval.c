@@ -68,7 +68,14 @@ static int collect_account(void *arg, const struct store_account_row *r) {
     return 0;
 }
 
+static int by_external_id(const void *x, const void *y) {
+    return strcmp(((const struct account *)x)->external_id,
+                  ((const struct account *)y)->external_id);
+}
+
+/* Puts the accounts in external id order and indexes them by id. */
 static void index_accounts(struct accounts *a) {
+    qsort(a->v, a->n, sizeof *a->v, by_external_id);
     int64_t max = 0;
     for (size_t i = 0; i < a->n; i++)
         max = a->v[i].id > max ? a->v[i].id : max;

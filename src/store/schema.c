@@ -161,6 +161,9 @@ static const char migration_5[] =
     "  PRIMARY KEY (day, account_id)"
     ") WITHOUT ROWID;"
     "CREATE TABLE activity_stale (day INTEGER PRIMARY KEY);"
+    /* Memberships of an account with their times, from the index alone. */
+    "DROP INDEX memberships_by_account;"
+    "CREATE INDEX memberships_by_account ON memberships (account_id, start_ms, end_ms, user_id);"
     "INSERT INTO activity_stale (day) SELECT DISTINCT (ts_ms / 86400000) FROM events"
     "  WHERE account_id IS NOT NULL AND kind IN (0, 1);";
 

@@ -29,32 +29,44 @@ extern const int schema_migration_count;
 #define SCHEMA_OTHER(cond)                                                                         \
     "(SELECT MIN(c.ts_ms) FROM events c WHERE c.account_id = events.account_id "                   \
     "AND (c.kind BETWEEN 2 AND 16 OR c.kind = 65) AND " cond ")"
-#define SCHEMA_FACT_SETTLED_SQL                                                                    \
-    "CASE kind WHEN 3 THEN " SCHEMA_OTHER(                                                         \
-        "c.kind = 4 AND c.subject = events.subject AND "                                           \
-        "c.ts_ms >= events.ts_ms") " WHEN 5 THEN " SCHEMA_OTHER("c.kind = 6 AND c.subject = "      \
-                                                                "events.subject") " WHEN 9 "       \
-                                                                                  "THEN"           \
-                                                                                  " " SCHEMA_OTHER("c.kind = 10 AND c.ts_ms >= events.ts_ms") " END"
+#define SCHEMA_FACT_SETTLED_SQL                                                                     \
+    "CASE kind WHEN 3 THEN " SCHEMA_OTHER(                                                          \
+        "c.kind = 4 AND c.subject = events.subject AND "                                            \
+        "c.ts_ms >= events.ts_ms") " WHEN 5 THEN " SCHEMA_OTHER("c.kind = 6 AND c.subject = "       \
+                                                                "events.subject") " WHEN 9 "        \
+                                                                                  "THEN"            \
+                                                                                  " " SCHEMA_OTHER( \
+                                                                                      "c.kind = "   \
+                                                                                      "10 AND "     \
+                                                                                      "c.ts_ms "    \
+                                                                                      ">= "         \
+                                                                                      "events.ts_"  \
+                                                                                      "ms") " END"
 #define SCHEMA_FACT_UNTIL_SQL                                                                      \
     "CASE WHEN kind = 2 THEN ts_ms + " SCHEMA_MS_365_DAYS                                          \
     " WHEN kind = 3 THEN CASE WHEN settled_ms IS NULL THEN NULL ELSE"                              \
     " max(ts_ms + " SCHEMA_MS_30_DAYS ", settled_ms) END"                                          \
     " WHEN kind IN (5, 9) THEN settled_ms"                                                         \
-    " WHEN kind = 8 THEN " SCHEMA_OTHER("c.kind = 8 AND c.ts_ms > events.ts_ms") " WHEN kind = "   \
-                                                                                 "10 "             \
-                                                                                 "THEN"            \
-                                                                                 " " SCHEMA_OTHER( \
-                                                                                     "c.kind = "   \
-                                                                                     "10 AND "     \
-                                                                                     "c.ts_ms > "  \
-                                                                                     "events.ts_"  \
-                                                                                     "ms") " WHEN" \
-                                                                                           " kind" \
-                                                                                           " IN "  \
-                                                                                           "(14, " \
-                                                                                           "15) "  \
-                                                                                           "THEN"  \
-                                                                                           " " SCHEMA_OTHER("c.kind IN (14, 15) AND c.ts_ms > events.ts_ms") " WHEN kind IN (4, 6, 7, 16) THEN ts_ms ELSE NULL END"
+    " WHEN kind = 8 THEN " SCHEMA_OTHER(                                                           \
+        "c.kind = 8 AND c.ts_ms > events.ts_ms") " WHEN kind = "                                   \
+                                                 "10 "                                             \
+                                                 "THEN"                                            \
+                                                 " " SCHEMA_OTHER(                                 \
+                                                     "c.kind = "                                   \
+                                                     "10 AND "                                     \
+                                                     "c.ts_ms > "                                  \
+                                                     "events.ts_"                                  \
+                                                     "ms") " WHEN"                                 \
+                                                           " kind"                                 \
+                                                           " IN "                                  \
+                                                           "(14, "                                 \
+                                                           "15) "                                  \
+                                                           "THEN"                                  \
+                                                           " " SCHEMA_OTHER(                       \
+                                                               "c.kind IN (14, 15) AND c.ts_ms > " \
+                                                               "events.ts_ms") " WHEN kind IN "    \
+                                                                               "(4, 6, 7, 16) "    \
+                                                                               "THEN ts_ms ELSE "  \
+                                                                               "NULL END"
 
 #endif

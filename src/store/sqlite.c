@@ -78,6 +78,7 @@ enum stmt_id {
     Q_SCORE_PUT,
     Q_SCORE_GET,
     Q_SCORE_HISTORY,
+    Q_SCORES_OF_DAY,
     Q_COUNT
 };
 
@@ -140,7 +141,7 @@ static const char *const stmt_sql[Q_COUNT] = {
         "a.event_count, a.first_seen_ms FROM accounts a ORDER BY a.external_id",
     [Q_ACCOUNTS_BRIEF] = "SELECT id, external_id, name, plan, mrr, seats, renewal_date, csm_email, "
                          "csm_slack, segment, premium_products, created_at, NULL, -1, -1, "
-                         "first_seen_ms FROM accounts ORDER BY external_id",
+                         "first_seen_ms FROM accounts",
     [Q_COUNTERS_EACH] = "SELECT name, value FROM counters ORDER BY name",
     [Q_LOGIN_DAY_ADD] = "INSERT INTO login_days (account_id, day) VALUES (?, ?) "
                         "ON CONFLICT DO NOTHING",
@@ -219,6 +220,7 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_SCORE_HISTORY] = "SELECT day, overall, band, logins, adoption, sentiment, support, "
                         "financial, config_version FROM scores WHERE account_id = ? "
                         "AND day BETWEEN ? AND ? ORDER BY day",
+    [Q_SCORES_OF_DAY] = "SELECT account_id, overall FROM scores WHERE day = ?",
     [Q_QUARANTINE_REASONS] = "SELECT reason, COUNT(*) AS n FROM quarantine GROUP BY reason "
                              "ORDER BY n DESC, reason",
 };
@@ -1310,4 +1312,19 @@ enum tend_err store_score_history(struct store *s, int64_t account_id, int32_t f
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading score history");
+}
+
+enum tend_err store_scores_of_day(struct store *s, int32_t day,
+                                  void (*fn)(void *arg, int64_t account_id, bool has_overall,
+                                             double overall),
+                                  void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_SCORES_OF_DAY);
+    sqlite3_bind_int(st, 1, day);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_type(st, 1) != SQLITE_NULL,
+           sqlite3_column_double(st, 1));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading scores");
 }

@@ -309,6 +309,12 @@ enum tend_err store_score_get(struct store *s, int64_t account_id, int32_t day,
  * day order. */
 enum tend_err store_score_history(struct store *s, int64_t account_id, int32_t from, int32_t to,
                                   void (*fn)(void *arg, const struct store_score *sc), void *arg);
+/* Calls fn with the overall score of every account stored for day (one
+ * range of the day index). */
+enum tend_err store_scores_of_day(struct store *s, int32_t day,
+                                  void (*fn)(void *arg, int64_t account_id, bool has_overall,
+                                             double overall),
+                                  void *arg);
 
 /* ---- counters ------------------------------------------------------------- */
 
@@ -334,8 +340,8 @@ struct store_account_row {
 enum tend_err store_accounts_each(struct store *s,
                                   int (*fn)(void *arg, const struct store_account_row *row),
                                   void *arg);
-/* The same without traits_json (NULL), members and events (-1): a quick list
- * for evaluation. */
+/* The same in no particular order, without traits_json (NULL), members and
+ * events (-1): a quick list for evaluation. */
 enum tend_err store_accounts_brief_each(struct store *s,
                                         int (*fn)(void *arg, const struct store_account_row *row),
                                         void *arg);
