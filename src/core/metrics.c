@@ -203,6 +203,8 @@ struct metrics_acc {
     int32_t earlier_login_day;
     struct idset users_30d;    /* users with a login in the last 30 days */
     struct idset features_30d; /* feature names used in the last 30 days */
+    bool has_distinct_30d;     /* the two counts, given instead */
+    int64_t users_30d_n, features_30d_n;
     struct vec nps;            /* struct nps_answer within 365 days */
     int64_t nps_90d;
     struct items tickets;
@@ -328,6 +330,12 @@ void metrics_add_day(struct metrics_acc *a, const struct metrics_day *day) {
     }
     if (day->logins > 0 && day->day > a->last_login_day)
         a->last_login_day = day->day;
+}
+
+void metrics_set_distinct_30d(struct metrics_acc *a, int64_t users, int64_t features) {
+    a->has_distinct_30d = true;
+    a->users_30d_n = users;
+    a->features_30d_n = features;
 }
 
 bool metrics_window_has_login(const struct metrics_acc *a) {
@@ -482,7 +490,7 @@ void metrics_finish(struct metrics_acc *a, struct metrics *m) {
     m->users = a->members;
     m->logins_7d = a->logins_7d;
     m->logins_prev_28d = a->logins_prev_28d;
-    m->active_users_30d = (int64_t)a->users_30d.n;
+    m->active_users_30d = a->has_distinct_30d ? a->users_30d_n : (int64_t)a->users_30d.n;
     if (a->last_login_day != INT32_MIN) {
         m->has_days_since_login = true;
         m->days_since_login = a->d - a->last_login_day;
@@ -492,7 +500,7 @@ void metrics_finish(struct metrics_acc *a, struct metrics *m) {
     }
     m->feature_events_7d = a->features_7d;
     m->feature_events_prev_28d = a->features_prev_28d;
-    m->features_used_30d = (int64_t)a->features_30d.n;
+    m->features_used_30d = a->has_distinct_30d ? a->features_30d_n : (int64_t)a->features_30d.n;
     finish_nps(a, m);
     finish_tickets(a, m);
     finish_invoices(a, m);

@@ -122,6 +122,9 @@ struct metrics_day {
  * which holds for every day when T is a midnight; a day that does not is
  * ignored, and its events must be added one by one. */
 void metrics_add_day(struct metrics_acc *a, const struct metrics_day *day);
+/* Gives active_users_30d and features_used_30d as counted already (over the
+ * 30 days before a midnight T); the days are then added without their ids. */
+void metrics_set_distinct_30d(struct metrics_acc *a, int64_t users, int64_t features);
 /* True when a login in the activity window was added (then the earlier login
  * day is not needed). */
 bool metrics_window_has_login(const struct metrics_acc *a);

@@ -149,7 +149,14 @@ static const char migration_4[] =
  * per account and day instead of every event. They are derived data: a day
  * whose logins or feature events change is listed in activity_stale in the
  * same transaction, and is read from the events until its rollup is rebuilt
- * (store_activity_refresh). Every day with activity starts out stale. */
+ * (store_activity_refresh). Every day with activity starts out stale.
+ *
+ * users_30d and names_30d are the distinct users with a login and feature
+ * names used in the 30 days ending with the row's day, for every account with
+ * activity in those days (a row with no activity of its own if need be), so
+ * that the distinct counts as of a midnight are read, not recomputed.
+ * activity_counted lists the days with rollups, done once their 30-day counts
+ * are current: rebuilding a day undoes it for that day and the 29 after. */
 static const char migration_5[] =
     "CREATE TABLE activity_days ("
     "  day INTEGER NOT NULL,"
@@ -158,9 +165,12 @@ static const char migration_5[] =
     "  features INTEGER NOT NULL,"
     "  users TEXT,"
     "  names TEXT,"
+    "  users_30d INTEGER,"
+    "  names_30d INTEGER,"
     "  PRIMARY KEY (day, account_id)"
     ") WITHOUT ROWID;"
     "CREATE TABLE activity_stale (day INTEGER PRIMARY KEY);"
+    "CREATE TABLE activity_counted (day INTEGER PRIMARY KEY, done INTEGER NOT NULL);"
     /* Memberships of an account with their times, from the index alone. */
     "DROP INDEX memberships_by_account;"
     "CREATE INDEX memberships_by_account ON memberships (account_id, start_ms, end_ms, user_id);"

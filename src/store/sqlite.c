@@ -73,6 +73,12 @@ enum stmt_id {
     Q_STALE_RANGE,
     Q_STALE_CLEAR,
     Q_ROLLUP_CLEAR,
+    Q_COUNTED_RESET,
+    Q_COUNTED_UNDO,
+    Q_COUNTED_PENDING,
+    Q_COUNTED_GET,
+    Q_COUNTED_DONE,
+    Q_COUNTS_PUT,
     Q_ROLLUP_BUILD,
     Q_ROLLUP,
     Q_SCORE_PUT,
@@ -191,6 +197,15 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_STALE_RANGE] = "SELECT day FROM activity_stale WHERE day BETWEEN ? AND ? ORDER BY day",
     [Q_STALE_CLEAR] = "DELETE FROM activity_stale WHERE day = ?",
     [Q_ROLLUP_CLEAR] = "DELETE FROM activity_days WHERE day = ?",
+    [Q_COUNTED_RESET] = "INSERT INTO activity_counted (day, done) VALUES (?, 0) "
+                        "ON CONFLICT (day) DO UPDATE SET done = 0",
+    [Q_COUNTED_UNDO] = "UPDATE activity_counted SET done = 0 WHERE day BETWEEN ?1 AND ?1 + 29",
+    [Q_COUNTED_PENDING] = "SELECT day FROM activity_counted WHERE done = 0 ORDER BY day",
+    [Q_COUNTED_GET] = "SELECT done FROM activity_counted WHERE day = ?",
+    [Q_COUNTED_DONE] = "UPDATE activity_counted SET done = 1 WHERE day = ?",
+    [Q_COUNTS_PUT] = "INSERT INTO activity_days (day, account_id, logins, features, users_30d, "
+                     "names_30d) VALUES (?, ?, 0, 0, ?, ?) ON CONFLICT (day, account_id) DO "
+                     "UPDATE SET users_30d = excluded.users_30d, names_30d = excluded.names_30d",
     /* One day of the day-first index, grouped by account. A login without a
      * user counts as user 0, as metrics do. */
     [Q_ROLLUP_BUILD] =
@@ -204,8 +219,8 @@ static const char *const stmt_sql[Q_COUNT] = {
     /* One seek per day. */
     [Q_ROLLUP] = "WITH RECURSIVE days (d) AS (SELECT ?1 UNION ALL SELECT d + 1 FROM days "
                  "WHERE d < ?2) "
-                 "SELECT r.account_id, r.day, r.logins, r.features, r.users, r.names "
-                 "FROM days JOIN activity_days r ON r.day = days.d "
+                 "SELECT r.account_id, r.day, r.logins, r.features, r.users, r.names, "
+                 "r.users_30d, r.names_30d FROM days JOIN activity_days r ON r.day = days.d "
                  "AND r.account_id BETWEEN ?3 AND ?4",
     [Q_SCORE_PUT] = "INSERT INTO scores (account_id, day, overall, band, logins, adoption, "
                     "sentiment, support, financial, config_version, computed_ms) "
@@ -1099,7 +1114,8 @@ enum tend_err store_activity_each(struct store *s, int64_t first, int64_t last, 
 
 /* Rebuilds one day: its rollup rows from the day's slice of events_account. */
 static enum tend_err refresh_day(struct store *s, int32_t day) {
-    static const enum stmt_id steps[] = {Q_ROLLUP_CLEAR, Q_ROLLUP_BUILD, Q_STALE_CLEAR};
+    static const enum stmt_id steps[] = {Q_ROLLUP_CLEAR, Q_ROLLUP_BUILD, Q_STALE_CLEAR,
+                                         Q_COUNTED_UNDO, Q_COUNTED_RESET};
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         sqlite3_stmt *st = stmt(s, steps[i]);
         sqlite3_bind_int(st, 1, day);
@@ -1168,7 +1184,7 @@ static size_t parse_ids(struct store *s, const char *text, size_t at) {
 }
 
 enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t last, int32_t from,
-                                       int32_t to,
+                                       int32_t to, bool with_ids,
                                        void (*fn)(void *arg, const struct store_activity_day *d),
                                        void *arg) {
     sqlite3_stmt *st = stmt(s, Q_ROLLUP);
@@ -1178,8 +1194,8 @@ enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t l
     sqlite3_bind_int64(st, 4, last);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t n_users = parse_ids(s, col_text(st, 4), 0);
-        size_t n_names = parse_ids(s, col_text(st, 5), n_users);
+        size_t n_users = with_ids ? parse_ids(s, col_text(st, 4), 0) : 0;
+        size_t n_names = with_ids ? parse_ids(s, col_text(st, 5), n_users) : 0;
         struct store_activity_day d = {
             .account_id = sqlite3_column_int64(st, 0),
             .day = sqlite3_column_int(st, 1),
@@ -1189,12 +1205,51 @@ enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t l
             .n_users = n_users,
             .names = s->ids + n_users,
             .n_names = n_names,
+            .has_30d = sqlite3_column_type(st, 6) != SQLITE_NULL,
+            .users_30d = sqlite3_column_int64(st, 6),
+            .names_30d = sqlite3_column_int64(st, 7),
         };
         fn(arg, &d);
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading activity rollups");
+}
+
+enum tend_err store_activity_pending_counts(struct store *s, void (*fn)(void *arg, int32_t day),
+                                            void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_COUNTED_PENDING);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, sqlite3_column_int(st, 0));
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "listing days to count");
+}
+
+enum tend_err store_activity_counts_put(struct store *s, int32_t day, int64_t account_id,
+                                        int64_t users_30d, int64_t names_30d) {
+    sqlite3_stmt *st = stmt(s, Q_COUNTS_PUT);
+    sqlite3_bind_int(st, 1, day);
+    sqlite3_bind_int64(st, 2, account_id);
+    sqlite3_bind_int64(st, 3, users_30d);
+    sqlite3_bind_int64(st, 4, names_30d);
+    return step_done(s, st, "storing 30-day counts");
+}
+
+enum tend_err store_activity_counts_done(struct store *s, int32_t day) {
+    sqlite3_stmt *st = stmt(s, Q_COUNTED_DONE);
+    sqlite3_bind_int(st, 1, day);
+    return step_done(s, st, "storing 30-day counts");
+}
+
+enum tend_err store_activity_counted(struct store *s, int32_t day, bool *done) {
+    sqlite3_stmt *st = stmt(s, Q_COUNTED_GET);
+    sqlite3_bind_int(st, 1, day);
+    int rc = sqlite3_step(st);
+    *done = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading counted days");
 }
 
 /* ---- facts and memberships ------------------------------------------------ */

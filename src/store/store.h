@@ -241,20 +241,37 @@ struct store_activity_day {
     size_t n_users;
     const int64_t *names; /* distinct feature name ids */
     size_t n_names;
+    /* Distinct users with a login and feature names over the 30 days ending
+     * with this day, when counted (see store_activity_counts_put). */
+    bool has_30d;
+    int64_t users_30d, names_30d;
 };
 /* Rebuilds the rollups of up to max_days stale days, oldest first, in the
- * caller's transaction; *done is how many (0: none was stale). */
+ * caller's transaction; *done is how many (0: none was stale). The 30-day
+ * counts of each rebuilt day and the 29 after it are then to be done again. */
 enum tend_err store_activity_refresh(struct store *s, int max_days, int *done);
 /* Calls fn for every stale day from day from to day to. */
 enum tend_err store_activity_stale_each(struct store *s, int32_t from, int32_t to,
                                         void (*fn)(void *arg, int32_t day), void *arg);
 /* Calls fn for the rollup of the accounts first..last for each day from day
- * from to day to with a login or feature event. Stale days are included: the
- * caller skips them. Arrays live for the call. */
+ * from to day to with a login or feature event (or 30-day counts). Stale days
+ * are included: the caller skips them. The id lists are read only when
+ * with_ids, and live for the call. */
 enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t last, int32_t from,
-                                       int32_t to,
+                                       int32_t to, bool with_ids,
                                        void (*fn)(void *arg, const struct store_activity_day *d),
                                        void *arg);
+/* Calls fn for each day with rollups whose 30-day counts are not done, in
+ * order. */
+enum tend_err store_activity_pending_counts(struct store *s, void (*fn)(void *arg, int32_t day),
+                                            void *arg);
+/* Stores an account's 30-day distinct counts for a day. */
+enum tend_err store_activity_counts_put(struct store *s, int32_t day, int64_t account_id,
+                                        int64_t users_30d, int64_t names_30d);
+/* Records that every account's 30-day counts for day are stored. */
+enum tend_err store_activity_counts_done(struct store *s, int32_t day);
+/* Tells whether day's 30-day counts are done (and so may be read). */
+enum tend_err store_activity_counted(struct store *s, int32_t day, bool *done);
 
 /* A meaningful event or a group call, as stored; strings live for the call. */
 struct store_fact {
