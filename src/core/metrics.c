@@ -99,6 +99,134 @@ static void idset_clear(struct idset *s) {
     s->n = 0;
 }
 
+/* Ids with the latest day each was seen (open addressing; rebuilt to drop
+ * what fell out of the window). */
+struct seen {
+    int64_t *ids; /* IDSET_EMPTY: free slot */
+    int32_t *days;
+    size_t cap, n;
+};
+
+static void seen_put(struct seen *m, int64_t id, int32_t day);
+
+static void seen_rebuild(struct seen *m, size_t cap, int32_t keep_from) {
+    struct seen old = *m;
+    m->cap = cap;
+    m->n = 0;
+    m->ids = xmalloc(cap * sizeof *m->ids);
+    m->days = xmalloc(cap * sizeof *m->days);
+    for (size_t i = 0; i < cap; i++)
+        m->ids[i] = IDSET_EMPTY;
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.ids[i] != IDSET_EMPTY && old.days[i] >= keep_from)
+            seen_put(m, old.ids[i], old.days[i]);
+    free(old.ids);
+    free(old.days);
+}
+
+static void seen_put(struct seen *m, int64_t id, int32_t day) {
+    if (2 * (m->n + 1) > m->cap)
+        seen_rebuild(m, m->cap ? m->cap * 2 : 32, INT32_MIN);
+    size_t mask = m->cap - 1;
+    size_t i = (size_t)(((uint64_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
+    while (m->ids[i] != IDSET_EMPTY && m->ids[i] != id)
+        i = (i + 1) & mask;
+    if (m->ids[i] == IDSET_EMPTY) {
+        m->ids[i] = id;
+        m->days[i] = day;
+        m->n++;
+    } else if (day > m->days[i]) {
+        m->days[i] = day;
+    }
+}
+
+/* How many ids were seen on or after day from; forgets the others when they
+ * are the larger part. */
+static int64_t seen_count(struct seen *m, int32_t from) {
+    int64_t live = 0;
+    for (size_t i = 0; i < m->cap; i++)
+        live += m->ids[i] != IDSET_EMPTY && m->days[i] >= from;
+    if (m->n > 8 && (size_t)live * 2 < m->n)
+        seen_rebuild(m, m->cap, from);
+    return live;
+}
+
+struct metrics_slider {
+    struct {
+        int32_t day; /* INT32_MIN: empty */
+        int64_t logins, features;
+    } ring[METRICS_ACTIVITY_DAYS];
+    struct seen users, names;
+    int32_t last_login_day, last_active_day;
+};
+
+struct metrics_slider *metrics_slider_new(void) {
+    struct metrics_slider *s = xcalloc(1, sizeof *s);
+    for (int i = 0; i < METRICS_ACTIVITY_DAYS; i++)
+        s->ring[i].day = INT32_MIN;
+    s->last_login_day = s->last_active_day = INT32_MIN;
+    return s;
+}
+
+void metrics_slider_free(struct metrics_slider *s) {
+    if (!s)
+        return;
+    free(s->users.ids);
+    free(s->users.days);
+    free(s->names.ids);
+    free(s->names.days);
+    free(s);
+}
+
+static int ring_slot(int32_t day) {
+    int r = day % METRICS_ACTIVITY_DAYS;
+    return r < 0 ? r + METRICS_ACTIVITY_DAYS : r;
+}
+
+void metrics_slider_add(struct metrics_slider *s, const struct metrics_day *d) {
+    if (d->logins + d->features == 0)
+        return;
+    int slot = ring_slot(d->day);
+    if (s->ring[slot].day != d->day) {
+        s->ring[slot].day = d->day;
+        s->ring[slot].logins = s->ring[slot].features = 0;
+    }
+    s->ring[slot].logins += d->logins;
+    s->ring[slot].features += d->features;
+    for (size_t i = 0; i < d->n_users; i++)
+        seen_put(&s->users, d->users[i], d->day);
+    for (size_t i = 0; i < d->n_names; i++)
+        seen_put(&s->names, d->names[i], d->day);
+    if (d->logins > 0 && d->day > s->last_login_day)
+        s->last_login_day = d->day;
+    if (d->day > s->last_active_day)
+        s->last_active_day = d->day;
+}
+
+bool metrics_slider_window(struct metrics_slider *s, int32_t last, struct metrics_window *out) {
+    memset(out, 0, sizeof *out);
+    int32_t first = last - (METRICS_ACTIVITY_DAYS - 1);
+    if (s->last_active_day < first)
+        return false;
+    for (int i = 0; i < METRICS_ACTIVITY_DAYS; i++) {
+        int32_t day = s->ring[i].day;
+        if (day < first || day > last)
+            continue;
+        if (day > last - 7) {
+            out->logins_7d += s->ring[i].logins;
+            out->features_7d += s->ring[i].features;
+        } else {
+            out->logins_prev_28d += s->ring[i].logins;
+            out->features_prev_28d += s->ring[i].features;
+        }
+    }
+    out->users_30d = seen_count(&s->users, last - 29);
+    out->features_30d = seen_count(&s->names, last - 29);
+    out->has_last_login = s->last_login_day >= first;
+    out->last_login_day = out->has_last_login ? s->last_login_day : 0;
+    return true;
+}
+
 struct nps_answer {
     int64_t user_id;
     int64_t ts_ms;
@@ -203,9 +331,9 @@ struct metrics_acc {
     int32_t earlier_login_day;
     struct idset users_30d;    /* users with a login in the last 30 days */
     struct idset features_30d; /* feature names used in the last 30 days */
-    bool has_distinct_30d;     /* the two counts, given instead */
+    bool has_window;           /* given whole: */
     int64_t users_30d_n, features_30d_n;
-    struct vec nps;            /* struct nps_answer within 365 days */
+    struct vec nps; /* struct nps_answer within 365 days */
     int64_t nps_90d;
     struct items tickets;
     struct items invoices;
@@ -332,10 +460,15 @@ void metrics_add_day(struct metrics_acc *a, const struct metrics_day *day) {
         a->last_login_day = day->day;
 }
 
-void metrics_set_distinct_30d(struct metrics_acc *a, int64_t users, int64_t features) {
-    a->has_distinct_30d = true;
-    a->users_30d_n = users;
-    a->features_30d_n = features;
+void metrics_set_window(struct metrics_acc *a, const struct metrics_window *w) {
+    a->has_window = true;
+    a->logins_7d = w->logins_7d;
+    a->logins_prev_28d = w->logins_prev_28d;
+    a->features_7d = w->features_7d;
+    a->features_prev_28d = w->features_prev_28d;
+    a->users_30d_n = w->users_30d;
+    a->features_30d_n = w->features_30d;
+    a->last_login_day = w->has_last_login ? w->last_login_day : INT32_MIN;
 }
 
 bool metrics_window_has_login(const struct metrics_acc *a) {
@@ -490,7 +623,7 @@ void metrics_finish(struct metrics_acc *a, struct metrics *m) {
     m->users = a->members;
     m->logins_7d = a->logins_7d;
     m->logins_prev_28d = a->logins_prev_28d;
-    m->active_users_30d = a->has_distinct_30d ? a->users_30d_n : (int64_t)a->users_30d.n;
+    m->active_users_30d = a->has_window ? a->users_30d_n : (int64_t)a->users_30d.n;
     if (a->last_login_day != INT32_MIN) {
         m->has_days_since_login = true;
         m->days_since_login = a->d - a->last_login_day;
@@ -500,7 +633,7 @@ void metrics_finish(struct metrics_acc *a, struct metrics *m) {
     }
     m->feature_events_7d = a->features_7d;
     m->feature_events_prev_28d = a->features_prev_28d;
-    m->features_used_30d = a->has_distinct_30d ? a->features_30d_n : (int64_t)a->features_30d.n;
+    m->features_used_30d = a->has_window ? a->features_30d_n : (int64_t)a->features_30d.n;
     finish_nps(a, m);
     finish_tickets(a, m);
     finish_invoices(a, m);

@@ -122,9 +122,28 @@ struct metrics_day {
  * which holds for every day when T is a midnight; a day that does not is
  * ignored, and its events must be added one by one. */
 void metrics_add_day(struct metrics_acc *a, const struct metrics_day *day);
-/* Gives active_users_30d and features_used_30d as counted already (over the
- * 30 days before a midnight T); the days are then added without their ids. */
-void metrics_set_distinct_30d(struct metrics_acc *a, int64_t users, int64_t features);
+/* The activity window as of a midnight T, worked out ahead from the days'
+ * rollups (the store keeps one per account and day, docs/store.md). */
+struct metrics_window {
+    int64_t logins_7d, logins_prev_28d;
+    int64_t features_7d, features_prev_28d;
+    int64_t users_30d, features_30d; /* distinct */
+    bool has_last_login;             /* a login in the 35 days */
+    int32_t last_login_day;
+};
+/* Gives the whole activity window at once, instead of events and days; an
+ * account without one had no activity in the 35 days. */
+void metrics_set_window(struct metrics_acc *a, const struct metrics_window *w);
+/* Works out one account's windows day after day from its daily rollups: add
+ * each day (in ascending order, gaps allowed), then ask for the window as of
+ * the midnight ending any day not before the last one added. */
+struct metrics_slider;
+struct metrics_slider *metrics_slider_new(void);
+void metrics_slider_free(struct metrics_slider *s);
+void metrics_slider_add(struct metrics_slider *s, const struct metrics_day *day);
+/* The window as of the midnight ending day last; false (and *out zero) when
+ * the account had no activity in days last-34..last. Forgets older days. */
+bool metrics_slider_window(struct metrics_slider *s, int32_t last, struct metrics_window *out);
 /* True when a login in the activity window was added (then the earlier login
  * day is not needed). */
 bool metrics_window_has_login(const struct metrics_acc *a);

@@ -41,9 +41,9 @@ struct window {
     int64_t from_ms, to_ms;
     int32_t first, last; /* days as the store counts them (ms / 86400000) */
     bool raw[METRICS_ACTIVITY_DAYS + 2];
-    /* The distinct counts of the last 30 days are read from day last's
-     * rollups (T is a midnight, the counts are done, no day is raw). */
-    bool counted;
+    /* The whole window is read from day last's rollups (T is a midnight,
+     * its windows are done, no day is raw). */
+    bool whole;
 };
 
 /* The accounts with ids first..last, read on one connection. */
@@ -205,10 +205,10 @@ static enum tend_err plan_window(struct store *s, int64_t t_ms, struct window *w
     enum tend_err err = store_activity_stale_each(s, w->first, w->last, on_stale, w);
     if (err || t_ms % DT_MS_PER_DAY != 0)
         return err;
-    if ((err = store_activity_counted(s, w->last, &w->counted)))
+    if ((err = store_activity_windows_ready(s, w->last, &w->whole)))
         return err;
-    for (int32_t d = w->last - 29; d <= w->last; d++)
-        w->counted = w->counted && !w->raw[d - w->first];
+    for (int32_t d = w->first; d <= w->last; d++)
+        w->whole = w->whole && !w->raw[d - w->first];
     return TEND_OK;
 }
 
@@ -220,6 +220,11 @@ static void on_day(void *arg, const struct store_activity_day *d) {
     struct metrics_acc *acc = acc_of(p, d->account_id);
     if (!acc)
         return;
+    if (w->whole) {
+        if (d->day == w->last && d->has_window)
+            metrics_set_window(acc, &d->window);
+        return;
+    }
     struct metrics_day day = {
         .day = d->day,
         .logins = d->logins,
@@ -230,16 +235,17 @@ static void on_day(void *arg, const struct store_activity_day *d) {
         .n_names = d->n_names,
     };
     metrics_add_day(acc, &day);
-    if (w->counted && d->day == w->last && d->has_30d)
-        metrics_set_distinct_30d(acc, d->users_30d, d->names_30d);
 }
 
 /* Feeds the part's activity window: rollups for whole, fresh days, events for
  * the rest. */
 static enum tend_err gather_activity(struct part *p) {
     const struct window *w = p->w;
-    enum tend_err err = store_activity_days_each(p->s, p->first, p->last, w->first, w->last,
-                                                 !w->counted, on_day, p);
+    if (w->whole)
+        return store_activity_days_each(p->s, p->first, p->last, w->last, w->last, false, on_day,
+                                        p);
+    enum tend_err err =
+        store_activity_days_each(p->s, p->first, p->last, w->first, w->last, true, on_day, p);
     /* Each run of raw days, cut to the window, is one range of events. */
     for (int32_t d = w->first; !err && d <= w->last; d++) {
         if (!w->raw[d - w->first])
@@ -405,101 +411,45 @@ enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, e
     return err;
 }
 
-/* ---- 30-day distinct counts ------------------------------------------------ */
+/* ---- activity windows ----------------------------------------------------- */
 
-/* The ids one account was seen with and the latest day of each, for a window
- * sliding over the days (open addressing; rebuilt to drop what fell out). */
-struct seen {
-    int64_t *ids; /* INT64_MIN: empty */
-    int32_t *days;
-    size_t cap, n;
-};
-
-static void seen_put(struct seen *m, int64_t id, int32_t day);
-
-static void seen_grow(struct seen *m, size_t cap, int32_t keep_from) {
-    struct seen old = *m;
-    m->cap = cap;
-    m->n = 0;
-    m->ids = xmalloc(cap * sizeof *m->ids);
-    m->days = xmalloc(cap * sizeof *m->days);
-    for (size_t i = 0; i < cap; i++)
-        m->ids[i] = INT64_MIN;
-    for (size_t i = 0; i < old.cap; i++)
-        if (old.ids[i] != INT64_MIN && old.days[i] >= keep_from)
-            seen_put(m, old.ids[i], old.days[i]);
-    free(old.ids);
-    free(old.days);
-}
-
-static void seen_put(struct seen *m, int64_t id, int32_t day) {
-    if (2 * (m->n + 1) > m->cap)
-        seen_grow(m, m->cap ? m->cap * 2 : 32, INT32_MIN);
-    size_t mask = m->cap - 1;
-    size_t i = (size_t)(((uint64_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
-    while (m->ids[i] != INT64_MIN && m->ids[i] != id)
-        i = (i + 1) & mask;
-    if (m->ids[i] == INT64_MIN) {
-        m->ids[i] = id;
-        m->days[i] = day;
-        m->n++;
-    } else if (day > m->days[i]) {
-        m->days[i] = day;
-    }
-}
-
-/* How many ids were seen on or after day from; drops the rest when they
- * are the larger part. */
-static int64_t seen_count(struct seen *m, int32_t from) {
-    int64_t live = 0;
-    for (size_t i = 0; i < m->cap; i++)
-        live += m->ids[i] != INT64_MIN && m->days[i] >= from;
-    if (m->n > 8 && (size_t)live * 2 < m->n)
-        seen_grow(m, m->cap, from);
-    return live;
-}
-
-struct counting {
-    struct seen *users, *names; /* by account id */
-    int32_t *active;            /* latest day with activity, by account id */
+/* One slider per account id, fed the days in order. */
+struct sliding {
+    struct metrics_slider **by_id;
     size_t len;
 };
 
-static void on_count_day(void *arg, const struct store_activity_day *d) {
-    struct counting *c = arg;
-    if (d->account_id <= 0 || d->logins + d->features == 0)
+static void on_slide_day(void *arg, const struct store_activity_day *d) {
+    struct sliding *w = arg;
+    if (d->account_id <= 0)
         return;
     size_t id = (size_t)d->account_id;
-    if (id >= c->len) {
+    if (id >= w->len) {
         size_t len = id * 2;
-        c->users = xrealloc(c->users, len * sizeof *c->users);
-        c->names = xrealloc(c->names, len * sizeof *c->names);
-        c->active = xrealloc(c->active, len * sizeof *c->active);
-        memset(c->users + c->len, 0, (len - c->len) * sizeof *c->users);
-        memset(c->names + c->len, 0, (len - c->len) * sizeof *c->names);
-        for (size_t i = c->len; i < len; i++)
-            c->active[i] = INT32_MIN;
-        c->len = len;
+        w->by_id = xrealloc(w->by_id, len * sizeof *w->by_id);
+        memset(w->by_id + w->len, 0, (len - w->len) * sizeof *w->by_id);
+        w->len = len;
     }
-    for (size_t i = 0; i < d->n_users; i++)
-        seen_put(&c->users[id], d->users[i], d->day);
-    for (size_t i = 0; i < d->n_names; i++)
-        seen_put(&c->names[id], d->names[i], d->day);
-    if (d->day > c->active[id])
-        c->active[id] = d->day;
+    if (!w->by_id[id])
+        w->by_id[id] = metrics_slider_new();
+    struct metrics_day day = {
+        .day = d->day,
+        .logins = d->logins,
+        .features = d->features,
+        .users = d->users,
+        .n_users = d->n_users,
+        .names = d->names,
+        .n_names = d->n_names,
+    };
+    metrics_slider_add(w->by_id[id], &day);
 }
 
-static void counting_reset(struct counting *c) {
-    for (size_t i = 0; i < c->len; i++) {
-        free(c->users[i].ids);
-        free(c->users[i].days);
-        free(c->names[i].ids);
-        free(c->names[i].days);
-    }
-    free(c->users);
-    free(c->names);
-    free(c->active);
-    memset(c, 0, sizeof *c);
+static void sliding_reset(struct sliding *w) {
+    for (size_t i = 0; i < w->len; i++)
+        metrics_slider_free(w->by_id[i]);
+    free(w->by_id);
+    w->by_id = NULL;
+    w->len = 0;
 }
 
 struct days {
@@ -516,48 +466,46 @@ static void on_pending(void *arg, int32_t day) {
     d->v[d->n++] = day;
 }
 
-/* Stores the 30-day distinct counts of one day, the window being loaded. */
-static enum tend_err put_counts(struct store *s, struct counting *c, int32_t day) {
+/* Stores the windows of one day, its days being loaded. */
+static enum tend_err put_windows(struct store *s, struct sliding *w, int32_t day) {
     enum tend_err err = TEND_OK;
-    for (size_t id = 1; !err && id < c->len; id++) {
-        if (c->active[id] < day - 29)
-            continue;
-        err = store_activity_counts_put(s, day, (int64_t)id, seen_count(&c->users[id], day - 29),
-                                        seen_count(&c->names[id], day - 29));
+    for (size_t id = 1; !err && id < w->len; id++) {
+        struct metrics_window win;
+        if (w->by_id[id] && metrics_slider_window(w->by_id[id], day, &win))
+            err = store_activity_window_put(s, day, (int64_t)id, &win);
     }
-    return err ? err : store_activity_counts_done(s, day);
+    return err ? err : store_activity_windows_done(s, day);
 }
 
-/* Brings the 30-day counts of every pending day up to date, sliding one
- * window over the days in order (a day's rollups are read once, or again
- * only after a gap of over 30 days). */
-static enum tend_err count_pending(struct store *s) {
+/* Brings the activity windows of every pending day up to date, sliding over
+ * the days in order (each day's rollups are read once, or again only after a
+ * gap of over 35 days). */
+static enum tend_err windows_pending(struct store *s) {
     enum { DAYS_PER_TRANSACTION = 16 };
     struct days pending = {0};
-    enum tend_err err = store_activity_pending_counts(s, on_pending, &pending);
-    struct counting c = {0};
-    int32_t loaded = INT32_MIN; /* the window holds days up to this one */
+    enum tend_err err = store_activity_windows_pending(s, on_pending, &pending);
+    struct sliding w = {0};
+    int32_t loaded = INT32_MIN; /* the sliders have every day up to this one */
     for (size_t i = 0; !err && i < pending.n; i += DAYS_PER_TRANSACTION) {
         if ((err = store_begin(s, NULL)))
             break;
         for (size_t k = i; !err && k < pending.n && k < i + DAYS_PER_TRANSACTION; k++) {
-            int32_t day = pending.v[k], from = day - 29;
+            int32_t day = pending.v[k], from = day - (METRICS_ACTIVITY_DAYS - 1);
             if (loaded != INT32_MIN && loaded >= from - 1)
                 from = loaded + 1;
             else
-                counting_reset(&c);
-            err = store_activity_days_each(s, 1, STORE_LAST_ID, from, day, true, on_count_day,
-                                           &c);
+                sliding_reset(&w);
+            err = store_activity_days_each(s, 1, STORE_LAST_ID, from, day, true, on_slide_day, &w);
             loaded = day;
             if (!err)
-                err = put_counts(s, &c, day);
+                err = put_windows(s, &w, day);
         }
         if (!err)
             err = store_commit(s);
         else
             store_rollback(s);
     }
-    counting_reset(&c);
+    sliding_reset(&w);
     free(pending.v);
     return err;
 }
@@ -578,6 +526,6 @@ enum tend_err eval_refresh_rollups(struct store *s, int *days) {
         }
         *days += done;
         if (done < DAYS_PER_TRANSACTION)
-            return count_pending(s);
+            return windows_pending(s);
     }
 }

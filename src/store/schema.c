@@ -151,12 +151,14 @@ static const char migration_4[] =
  * same transaction, and is read from the events until its rollup is rebuilt
  * (store_activity_refresh). Every day with activity starts out stale.
  *
- * users_30d and names_30d are the distinct users with a login and feature
- * names used in the 30 days ending with the row's day, for every account with
- * activity in those days (a row with no activity of its own if need be), so
- * that the distinct counts as of a midnight are read, not recomputed.
- * activity_counted lists the days with rollups, done once their 30-day counts
- * are current: rebuilding a day undoes it for that day and the 29 after. */
+ * The win_ columns are the activity window as of the midnight that ends the
+ * row's day D (SPEC 3): logins and feature events of days D-6..D and
+ * D-34..D-7, distinct users with a login and feature names of D-29..D, and
+ * the latest day of D-34..D with a login (NULL: none), for every account with
+ * activity in D-34..D (a row with no activity of its own if need be), so that
+ * the window as of a midnight is one row per account. activity_counted lists
+ * the days with rollups, done once their windows are current: rebuilding a
+ * day undoes it for that day and the 34 after. */
 static const char migration_5[] =
     "CREATE TABLE activity_days ("
     "  day INTEGER NOT NULL,"
@@ -165,8 +167,13 @@ static const char migration_5[] =
     "  features INTEGER NOT NULL,"
     "  users TEXT,"
     "  names TEXT,"
-    "  users_30d INTEGER,"
-    "  names_30d INTEGER,"
+    "  win_logins_7d INTEGER,"
+    "  win_logins_28d INTEGER,"
+    "  win_features_7d INTEGER,"
+    "  win_features_28d INTEGER,"
+    "  win_users_30d INTEGER,"
+    "  win_names_30d INTEGER,"
+    "  win_last_login INTEGER,"
     "  PRIMARY KEY (day, account_id)"
     ") WITHOUT ROWID;"
     "CREATE TABLE activity_stale (day INTEGER PRIMARY KEY);"
@@ -194,7 +201,7 @@ static const char migration_6[] =
     "UPDATE events SET until_ms = " SCHEMA_FACT_UNTIL_SQL " WHERE " SCHEMA_FACT_ROWS ";"
     /* until_ms is also a plain column of the index so that SQLite sees it
      * covers the query (it does not look inside the expression). */
-    "CREATE INDEX events_live ON events (coalesce(until_ms, 9223372036854775807), account_id,"
+    "CREATE INDEX events_live ON events (account_id, coalesce(until_ms, 9223372036854775807),"
     "  kind, ts_ms, user_id, subject, detail, num, day, settled_ms, props, until_ms)"
     "  WHERE " SCHEMA_FACT_ROWS " AND kind NOT IN (4, 6, 7, 16);";
 

@@ -160,12 +160,15 @@ static const char *const stmt_sql[Q_COUNT] = {
                    "FROM days JOIN events e ON (e.ts_ms / 86400000) = days.d "
                    "AND e.account_id BETWEEN ?5 AND ?6 AND e.account_id IS NOT NULL "
                    "AND e.kind IN (0, 1) WHERE e.ts_ms >= ?3 AND e.ts_ms < ?4",
-    /* The facts that matter as of T (?3): until_ms >= T (events_live). */
-    [Q_FACTS] = "SELECT account_id, kind, ts_ms, user_id, subject, detail, num, day, settled_ms, "
-                "props FROM events INDEXED BY events_live "
-                "WHERE coalesce(until_ms, 9223372036854775807) >= ?3 "
-                "AND " SCHEMA_FACT_ROWS " AND kind NOT IN (4, 6, 7, 16) "
-                "AND account_id BETWEEN ?1 AND ?2 AND ts_ms < ?3",
+    /* The facts that matter as of T (?3): until_ms >= T, one seek into
+     * events_live per account (CROSS JOIN keeps that order), so that each
+     * account's facts come together. */
+    [Q_FACTS] = "SELECT e.account_id, e.kind, e.ts_ms, e.user_id, e.subject, e.detail, e.num, "
+                "e.day, e.settled_ms, e.props FROM accounts a CROSS JOIN events e "
+                "INDEXED BY events_live ON e.account_id = a.id "
+                "AND coalesce(e.until_ms, 9223372036854775807) >= ?3 "
+                "AND (e.kind BETWEEN 2 AND 16 OR e.kind = 65) AND e.kind NOT IN (4, 6, 7, 16) "
+                "AND e.ts_ms < ?3 WHERE a.id BETWEEN ?1 AND ?2",
     /* Fact lifetimes (schema.h): a new or newly attached fact's own, then
      * its effect on the account's earlier facts. ?1 account, ?2 time, ?3
      * subject. */
@@ -199,13 +202,21 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_ROLLUP_CLEAR] = "DELETE FROM activity_days WHERE day = ?",
     [Q_COUNTED_RESET] = "INSERT INTO activity_counted (day, done) VALUES (?, 0) "
                         "ON CONFLICT (day) DO UPDATE SET done = 0",
-    [Q_COUNTED_UNDO] = "UPDATE activity_counted SET done = 0 WHERE day BETWEEN ?1 AND ?1 + 29",
+    [Q_COUNTED_UNDO] = "UPDATE activity_counted SET done = 0 WHERE day BETWEEN ?1 AND ?1 + 34",
     [Q_COUNTED_PENDING] = "SELECT day FROM activity_counted WHERE done = 0 ORDER BY day",
     [Q_COUNTED_GET] = "SELECT done FROM activity_counted WHERE day = ?",
     [Q_COUNTED_DONE] = "UPDATE activity_counted SET done = 1 WHERE day = ?",
-    [Q_COUNTS_PUT] = "INSERT INTO activity_days (day, account_id, logins, features, users_30d, "
-                     "names_30d) VALUES (?, ?, 0, 0, ?, ?) ON CONFLICT (day, account_id) DO "
-                     "UPDATE SET users_30d = excluded.users_30d, names_30d = excluded.names_30d",
+    [Q_COUNTS_PUT] = "INSERT INTO activity_days (day, account_id, logins, features, "
+                     "win_logins_7d, win_logins_28d, win_features_7d, win_features_28d, "
+                     "win_users_30d, win_names_30d, win_last_login) "
+                     "VALUES (?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, account_id) DO "
+                     "UPDATE SET win_logins_7d = excluded.win_logins_7d, "
+                     "win_logins_28d = excluded.win_logins_28d, "
+                     "win_features_7d = excluded.win_features_7d, "
+                     "win_features_28d = excluded.win_features_28d, "
+                     "win_users_30d = excluded.win_users_30d, "
+                     "win_names_30d = excluded.win_names_30d, "
+                     "win_last_login = excluded.win_last_login",
     /* One day of the day-first index, grouped by account. A login without a
      * user counts as user 0, as metrics do. */
     [Q_ROLLUP_BUILD] =
@@ -220,7 +231,9 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_ROLLUP] = "WITH RECURSIVE days (d) AS (SELECT ?1 UNION ALL SELECT d + 1 FROM days "
                  "WHERE d < ?2) "
                  "SELECT r.account_id, r.day, r.logins, r.features, r.users, r.names, "
-                 "r.users_30d, r.names_30d FROM days JOIN activity_days r ON r.day = days.d "
+                 "r.win_logins_7d, r.win_logins_28d, r.win_features_7d, r.win_features_28d, "
+                 "r.win_users_30d, r.win_names_30d, r.win_last_login "
+                 "FROM days JOIN activity_days r ON r.day = days.d "
                  "AND r.account_id BETWEEN ?3 AND ?4",
     [Q_SCORE_PUT] = "INSERT INTO scores (account_id, day, overall, band, logins, adoption, "
                     "sentiment, support, financial, config_version, computed_ms) "
@@ -1205,9 +1218,18 @@ enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t l
             .n_users = n_users,
             .names = s->ids + n_users,
             .n_names = n_names,
-            .has_30d = sqlite3_column_type(st, 6) != SQLITE_NULL,
-            .users_30d = sqlite3_column_int64(st, 6),
-            .names_30d = sqlite3_column_int64(st, 7),
+            .has_window = sqlite3_column_type(st, 6) != SQLITE_NULL,
+            .window =
+                {
+                    .logins_7d = sqlite3_column_int64(st, 6),
+                    .logins_prev_28d = sqlite3_column_int64(st, 7),
+                    .features_7d = sqlite3_column_int64(st, 8),
+                    .features_prev_28d = sqlite3_column_int64(st, 9),
+                    .users_30d = sqlite3_column_int64(st, 10),
+                    .features_30d = sqlite3_column_int64(st, 11),
+                    .has_last_login = sqlite3_column_type(st, 12) != SQLITE_NULL,
+                    .last_login_day = sqlite3_column_int(st, 12),
+                },
         };
         fn(arg, &d);
     }
@@ -1216,33 +1238,41 @@ enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t l
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading activity rollups");
 }
 
-enum tend_err store_activity_pending_counts(struct store *s, void (*fn)(void *arg, int32_t day),
-                                            void *arg) {
+enum tend_err store_activity_windows_pending(struct store *s, void (*fn)(void *arg, int32_t day),
+                                             void *arg) {
     sqlite3_stmt *st = stmt(s, Q_COUNTED_PENDING);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         fn(arg, sqlite3_column_int(st, 0));
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "listing days to count");
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "listing activity windows to do");
 }
 
-enum tend_err store_activity_counts_put(struct store *s, int32_t day, int64_t account_id,
-                                        int64_t users_30d, int64_t names_30d) {
+enum tend_err store_activity_window_put(struct store *s, int32_t day, int64_t account_id,
+                                        const struct metrics_window *w) {
     sqlite3_stmt *st = stmt(s, Q_COUNTS_PUT);
     sqlite3_bind_int(st, 1, day);
     sqlite3_bind_int64(st, 2, account_id);
-    sqlite3_bind_int64(st, 3, users_30d);
-    sqlite3_bind_int64(st, 4, names_30d);
-    return step_done(s, st, "storing 30-day counts");
+    sqlite3_bind_int64(st, 3, w->logins_7d);
+    sqlite3_bind_int64(st, 4, w->logins_prev_28d);
+    sqlite3_bind_int64(st, 5, w->features_7d);
+    sqlite3_bind_int64(st, 6, w->features_prev_28d);
+    sqlite3_bind_int64(st, 7, w->users_30d);
+    sqlite3_bind_int64(st, 8, w->features_30d);
+    if (w->has_last_login)
+        sqlite3_bind_int(st, 9, w->last_login_day);
+    else
+        sqlite3_bind_null(st, 9);
+    return step_done(s, st, "storing activity windows");
 }
 
-enum tend_err store_activity_counts_done(struct store *s, int32_t day) {
+enum tend_err store_activity_windows_done(struct store *s, int32_t day) {
     sqlite3_stmt *st = stmt(s, Q_COUNTED_DONE);
     sqlite3_bind_int(st, 1, day);
-    return step_done(s, st, "storing 30-day counts");
+    return step_done(s, st, "storing activity windows");
 }
 
-enum tend_err store_activity_counted(struct store *s, int32_t day, bool *done) {
+enum tend_err store_activity_windows_ready(struct store *s, int32_t day, bool *done) {
     sqlite3_stmt *st = stmt(s, Q_COUNTED_GET);
     sqlite3_bind_int(st, 1, day);
     int rc = sqlite3_step(st);

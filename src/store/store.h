@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/metrics.h"
 #include "util/err.h"
 
 #define STORE_ERR_BYTES 512
@@ -241,14 +242,14 @@ struct store_activity_day {
     size_t n_users;
     const int64_t *names; /* distinct feature name ids */
     size_t n_names;
-    /* Distinct users with a login and feature names over the 30 days ending
-     * with this day, when counted (see store_activity_counts_put). */
-    bool has_30d;
-    int64_t users_30d, names_30d;
+    /* The activity window as of the midnight ending this day, when stored
+     * (store_activity_window_put). */
+    bool has_window;
+    struct metrics_window window;
 };
 /* Rebuilds the rollups of up to max_days stale days, oldest first, in the
- * caller's transaction; *done is how many (0: none was stale). The 30-day
- * counts of each rebuilt day and the 29 after it are then to be done again. */
+ * caller's transaction; *done is how many (0: none was stale). The windows
+ * of each rebuilt day and the 34 after it are then to be done again. */
 enum tend_err store_activity_refresh(struct store *s, int max_days, int *done);
 /* Calls fn for every stale day from day from to day to. */
 enum tend_err store_activity_stale_each(struct store *s, int32_t from, int32_t to,
@@ -261,17 +262,18 @@ enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t l
                                        int32_t to, bool with_ids,
                                        void (*fn)(void *arg, const struct store_activity_day *d),
                                        void *arg);
-/* Calls fn for each day with rollups whose 30-day counts are not done, in
- * order. */
-enum tend_err store_activity_pending_counts(struct store *s, void (*fn)(void *arg, int32_t day),
-                                            void *arg);
-/* Stores an account's 30-day distinct counts for a day. */
-enum tend_err store_activity_counts_put(struct store *s, int32_t day, int64_t account_id,
-                                        int64_t users_30d, int64_t names_30d);
-/* Records that every account's 30-day counts for day are stored. */
-enum tend_err store_activity_counts_done(struct store *s, int32_t day);
-/* Tells whether day's 30-day counts are done (and so may be read). */
-enum tend_err store_activity_counted(struct store *s, int32_t day, bool *done);
+/* Calls fn for each day with rollups whose windows are not done, in order. */
+enum tend_err store_activity_windows_pending(struct store *s, void (*fn)(void *arg, int32_t day),
+                                             void *arg);
+/* Stores an account's activity window as of the midnight ending day. */
+enum tend_err store_activity_window_put(struct store *s, int32_t day, int64_t account_id,
+                                        const struct metrics_window *w);
+/* Records that every account with activity in the window has its window
+ * for day stored. */
+enum tend_err store_activity_windows_done(struct store *s, int32_t day);
+/* Tells whether day's windows are done (and may be read, when no day of the
+ * window is stale). */
+enum tend_err store_activity_windows_ready(struct store *s, int32_t day, bool *done);
 
 /* A meaningful event or a group call, as stored; strings live for the call. */
 struct store_fact {
