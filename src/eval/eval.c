@@ -220,11 +220,6 @@ static void on_day(void *arg, const struct store_activity_day *d) {
     struct metrics_acc *acc = acc_of(p, d->account_id);
     if (!acc)
         return;
-    if (w->whole) {
-        if (d->day == w->last && d->has_window)
-            metrics_set_window(acc, &d->window);
-        return;
-    }
     struct metrics_day day = {
         .day = d->day,
         .logins = d->logins,
@@ -237,15 +232,20 @@ static void on_day(void *arg, const struct store_activity_day *d) {
     metrics_add_day(acc, &day);
 }
 
+static void on_window(void *arg, int64_t account_id, const struct metrics_window *win) {
+    struct metrics_acc *acc = acc_of(arg, account_id);
+    if (acc)
+        metrics_set_window(acc, win);
+}
+
 /* Feeds the part's activity window: rollups for whole, fresh days, events for
  * the rest. */
 static enum tend_err gather_activity(struct part *p) {
     const struct window *w = p->w;
     if (w->whole)
-        return store_activity_days_each(p->s, p->first, p->last, w->last, w->last, false, on_day,
-                                        p);
+        return store_activity_windows_each(p->s, p->first, p->last, w->last, on_window, p);
     enum tend_err err =
-        store_activity_days_each(p->s, p->first, p->last, w->first, w->last, true, on_day, p);
+        store_activity_days_each(p->s, p->first, p->last, w->first, w->last, on_day, p);
     /* Each run of raw days, cut to the window, is one range of events. */
     for (int32_t d = w->first; !err && d <= w->last; d++) {
         if (!w->raw[d - w->first])
@@ -495,7 +495,7 @@ static enum tend_err windows_pending(struct store *s) {
                 from = loaded + 1;
             else
                 sliding_reset(&w);
-            err = store_activity_days_each(s, 1, STORE_LAST_ID, from, day, true, on_slide_day, &w);
+            err = store_activity_days_each(s, 1, STORE_LAST_ID, from, day, on_slide_day, &w);
             loaded = day;
             if (!err)
                 err = put_windows(s, &w, day);

@@ -151,12 +151,12 @@ static const char migration_4[] =
  * same transaction, and is read from the events until its rollup is rebuilt
  * (store_activity_refresh). Every day with activity starts out stale.
  *
- * The win_ columns are the activity window as of the midnight that ends the
- * row's day D (SPEC 3): logins and feature events of days D-6..D and
- * D-34..D-7, distinct users with a login and feature names of D-29..D, and
- * the latest day of D-34..D with a login (NULL: none), for every account with
- * activity in D-34..D (a row with no activity of its own if need be), so that
- * the window as of a midnight is one row per account. activity_counted lists
+ * activity_windows holds the activity window as of the midnight that ends
+ * day D (SPEC 3): logins and feature events of days D-6..D and D-34..D-7,
+ * distinct users with a login and feature names of D-29..D, and the latest
+ * day of D-34..D with a login (NULL: none), for every account with activity
+ * in D-34..D, so that the window as of a midnight is one row per account
+ * (a table of its own: small rows, written in key order). activity_counted lists
  * the days with rollups, done once their windows are current: rebuilding a
  * day undoes it for that day and the 34 after. */
 static const char migration_5[] =
@@ -167,16 +167,21 @@ static const char migration_5[] =
     "  features INTEGER NOT NULL,"
     "  users TEXT,"
     "  names TEXT,"
-    "  win_logins_7d INTEGER,"
-    "  win_logins_28d INTEGER,"
-    "  win_features_7d INTEGER,"
-    "  win_features_28d INTEGER,"
-    "  win_users_30d INTEGER,"
-    "  win_names_30d INTEGER,"
-    "  win_last_login INTEGER,"
     "  PRIMARY KEY (day, account_id)"
     ") WITHOUT ROWID;"
     "CREATE TABLE activity_stale (day INTEGER PRIMARY KEY);"
+    "CREATE TABLE activity_windows ("
+    "  day INTEGER NOT NULL,"
+    "  account_id INTEGER NOT NULL,"
+    "  logins_7d INTEGER NOT NULL,"
+    "  logins_28d INTEGER NOT NULL,"
+    "  features_7d INTEGER NOT NULL,"
+    "  features_28d INTEGER NOT NULL,"
+    "  users_30d INTEGER NOT NULL,"
+    "  names_30d INTEGER NOT NULL,"
+    "  last_login INTEGER,"
+    "  PRIMARY KEY (day, account_id)"
+    ") WITHOUT ROWID;"
     "CREATE TABLE activity_counted (day INTEGER PRIMARY KEY, done INTEGER NOT NULL);"
     /* Memberships of an account with their times, from the index alone. */
     "DROP INDEX memberships_by_account;"
@@ -196,9 +201,9 @@ static const char migration_5[] =
 static const char migration_6[] =
     "ALTER TABLE events ADD COLUMN settled_ms INTEGER;"
     "ALTER TABLE events ADD COLUMN until_ms INTEGER;"
-    "UPDATE events SET settled_ms = " SCHEMA_FACT_SETTLED_SQL " WHERE " SCHEMA_FACT_ROWS
+    "UPDATE events SET settled_ms = " SCHEMA_ROW_SETTLED " WHERE " SCHEMA_FACT_ROWS
     " AND kind IN (3, 5, 9);"
-    "UPDATE events SET until_ms = " SCHEMA_FACT_UNTIL_SQL " WHERE " SCHEMA_FACT_ROWS ";"
+    "UPDATE events SET until_ms = " SCHEMA_ROW_UNTIL " WHERE " SCHEMA_FACT_ROWS ";"
     /* until_ms is also a plain column of the index so that SQLite sees it
      * covers the query (it does not look inside the expression). */
     "CREATE INDEX events_live ON events (account_id, coalesce(until_ms, 9223372036854775807),"

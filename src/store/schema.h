@@ -15,58 +15,59 @@ struct migration {
 extern const struct migration schema_migrations[];
 extern const int schema_migration_count;
 
-/* Fact lifetimes: SQL expressions over an events row for its settled_ms and
- * (given settled_ms) its until_ms, shared by migration 6 and the statements
- * that keep them as facts arrive. until_ms is when the fact stops mattering
- * to metrics as of T (NULL: never): NPS answers after 365 days, a ticket's
- * open once settled and 30 days old, an invoice once paid, an outreach once
- * answered, a card, reply or outcome once another follows; Ticket Closed,
- * Invoice Paid, Payment Failed and Account Removed User at once (their effect
- * is in settled_ms or in memberships). */
+/* Fact lifetimes: SQL expressions for a fact's settled_ms and until_ms, one
+ * definition for migration 6 (over the events rows) and for the statements
+ * that store or attach a fact (over their parameters). until_ms is when the
+ * fact stops mattering to metrics as of T (NULL: never): NPS answers after 365
+ * days, a ticket's open once settled and 30 days old, an invoice once paid,
+ * an outreach once answered, a card, reply or outcome once another follows;
+ * Ticket Closed, Invoice Paid, Payment Failed and Account Removed User at once
+ * (their effect is in settled_ms or in memberships).
+ *
+ * KIND, ACCOUNT, SUBJECT and TS are SQL for the fact's kind, account_id,
+ * subject and ts_ms; SETTLED for its settled_ms. */
+// clang-format off
 #define SCHEMA_MS_30_DAYS  "2592000000"
 #define SCHEMA_MS_365_DAYS "31536000000"
 #define SCHEMA_FACT_ROWS   "(kind BETWEEN 2 AND 16 OR kind = 65)"
-#define SCHEMA_OTHER(cond)                                                                         \
-    "(SELECT MIN(c.ts_ms) FROM events c WHERE c.account_id = events.account_id "                   \
-    "AND (c.kind BETWEEN 2 AND 16 OR c.kind = 65) AND " cond ")"
-#define SCHEMA_FACT_SETTLED_SQL                                                                     \
-    "CASE kind WHEN 3 THEN " SCHEMA_OTHER(                                                          \
-        "c.kind = 4 AND c.subject = events.subject AND "                                            \
-        "c.ts_ms >= events.ts_ms") " WHEN 5 THEN " SCHEMA_OTHER("c.kind = 6 AND c.subject = "       \
-                                                                "events.subject") " WHEN 9 "        \
-                                                                                  "THEN"            \
-                                                                                  " " SCHEMA_OTHER( \
-                                                                                      "c.kind = "   \
-                                                                                      "10 AND "     \
-                                                                                      "c.ts_ms "    \
-                                                                                      ">= "         \
-                                                                                      "events.ts_"  \
-                                                                                      "ms") " END"
-#define SCHEMA_FACT_UNTIL_SQL                                                                      \
-    "CASE WHEN kind = 2 THEN ts_ms + " SCHEMA_MS_365_DAYS                                          \
-    " WHEN kind = 3 THEN CASE WHEN settled_ms IS NULL THEN NULL ELSE"                              \
-    " max(ts_ms + " SCHEMA_MS_30_DAYS ", settled_ms) END"                                          \
-    " WHEN kind IN (5, 9) THEN settled_ms"                                                         \
-    " WHEN kind = 8 THEN " SCHEMA_OTHER(                                                           \
-        "c.kind = 8 AND c.ts_ms > events.ts_ms") " WHEN kind = "                                   \
-                                                 "10 "                                             \
-                                                 "THEN"                                            \
-                                                 " " SCHEMA_OTHER(                                 \
-                                                     "c.kind = "                                   \
-                                                     "10 AND "                                     \
-                                                     "c.ts_ms > "                                  \
-                                                     "events.ts_"                                  \
-                                                     "ms") " WHEN"                                 \
-                                                           " kind"                                 \
-                                                           " IN "                                  \
-                                                           "(14, "                                 \
-                                                           "15) "                                  \
-                                                           "THEN"                                  \
-                                                           " " SCHEMA_OTHER(                       \
-                                                               "c.kind IN (14, 15) AND c.ts_ms > " \
-                                                               "events.ts_ms") " WHEN kind IN "    \
-                                                                               "(4, 6, 7, 16) "    \
-                                                                               "THEN ts_ms ELSE "  \
-                                                                               "NULL END"
+/* The first time of the account's facts meeting COND (alias c). */
+#define SCHEMA_FIRST(ACCOUNT, COND) \
+    "(SELECT MIN(c.ts_ms) FROM events c WHERE c.account_id = " ACCOUNT \
+    " AND (c.kind BETWEEN 2 AND 16 OR c.kind = 65) AND " COND ")"
+/* Each kind's part, for a statement that knows the kind. */
+#define SCHEMA_SETTLED_TICKET(ACCOUNT, SUBJECT, TS) \
+    SCHEMA_FIRST(ACCOUNT, "c.kind = 4 AND c.subject = " SUBJECT " AND c.ts_ms >= " TS)
+#define SCHEMA_SETTLED_INVOICE(ACCOUNT, SUBJECT) \
+    SCHEMA_FIRST(ACCOUNT, "c.kind = 6 AND c.subject = " SUBJECT)
+#define SCHEMA_SETTLED_OUTREACH(ACCOUNT, TS) \
+    SCHEMA_FIRST(ACCOUNT, "c.kind = 10 AND c.ts_ms >= " TS)
+#define SCHEMA_UNTIL_NPS(TS)              TS " + " SCHEMA_MS_365_DAYS
+#define SCHEMA_UNTIL_TICKET(TS, SETTLED)  "max(" TS " + " SCHEMA_MS_30_DAYS ", " SETTLED ")"
+#define SCHEMA_UNTIL_CARD(ACCOUNT, TS)    SCHEMA_FIRST(ACCOUNT, "c.kind = 8 AND c.ts_ms > " TS)
+#define SCHEMA_UNTIL_REPLY(ACCOUNT, TS)   SCHEMA_FIRST(ACCOUNT, "c.kind = 10 AND c.ts_ms > " TS)
+#define SCHEMA_UNTIL_OUTCOME(ACCOUNT, TS) \
+    SCHEMA_FIRST(ACCOUNT, "c.kind IN (14, 15) AND c.ts_ms > " TS)
+/* Any kind. */
+#define SCHEMA_SETTLED(KIND, ACCOUNT, SUBJECT, TS) \
+    "CASE " KIND \
+    " WHEN 3 THEN " SCHEMA_SETTLED_TICKET(ACCOUNT, SUBJECT, TS) \
+    " WHEN 5 THEN " SCHEMA_SETTLED_INVOICE(ACCOUNT, SUBJECT) \
+    " WHEN 9 THEN " SCHEMA_SETTLED_OUTREACH(ACCOUNT, TS) \
+    " END"
+#define SCHEMA_UNTIL(KIND, ACCOUNT, TS, SETTLED) \
+    "CASE WHEN " KIND " = 2 THEN " SCHEMA_UNTIL_NPS(TS) \
+    " WHEN " KIND " = 3 THEN " SCHEMA_UNTIL_TICKET(TS, SETTLED) \
+    " WHEN " KIND " IN (5, 9) THEN " SETTLED \
+    " WHEN " KIND " = 8 THEN " SCHEMA_UNTIL_CARD(ACCOUNT, TS) \
+    " WHEN " KIND " = 10 THEN " SCHEMA_UNTIL_REPLY(ACCOUNT, TS) \
+    " WHEN " KIND " IN (14, 15) THEN " SCHEMA_UNTIL_OUTCOME(ACCOUNT, TS) \
+    " WHEN " KIND " IN (4, 6, 7, 16) THEN " TS \
+    " END"
+/* Of a stored events row, in an UPDATE of events. */
+#define SCHEMA_ROW_SETTLED \
+    SCHEMA_SETTLED("events.kind", "events.account_id", "events.subject", "events.ts_ms")
+#define SCHEMA_ROW_UNTIL \
+    SCHEMA_UNTIL("events.kind", "events.account_id", "events.ts_ms", "events.settled_ms")
+// clang-format on
 
 #endif

@@ -43,6 +43,14 @@ enum stmt_id {
     Q_REMOVAL_AFTER,
     Q_EVENT_EXISTS,
     Q_EVENT_INSERT,
+    Q_INSERT_NPS,
+    Q_INSERT_TICKET,
+    Q_INSERT_INVOICE,
+    Q_INSERT_OUTREACH,
+    Q_INSERT_CARD,
+    Q_INSERT_REPLY,
+    Q_INSERT_OUTCOME,
+    Q_INSERT_SPENT,
     Q_QUARANTINE_INSERT,
     Q_QUARANTINE_BY_ACCOUNT,
     Q_QUARANTINE_BY_USER,
@@ -79,7 +87,9 @@ enum stmt_id {
     Q_COUNTED_GET,
     Q_COUNTED_DONE,
     Q_COUNTS_PUT,
-    Q_ROLLUP_BUILD,
+    Q_WINDOWS,
+    Q_ROLLUP_SCAN,
+    Q_ROLLUP_PUT,
     Q_ROLLUP,
     Q_SCORE_PUT,
     Q_SCORE_GET,
@@ -87,6 +97,14 @@ enum stmt_id {
     Q_SCORES_OF_DAY,
     Q_COUNT
 };
+
+/* Storing an event, with a fact's lifetime (schema.h) worked out as it is
+ * stored: one statement per kind, so only its own look-up runs (?3 ts_ms,
+ * ?5 account_id, ?8 subject). */
+#define INSERT_EVENT(SETTLED, UNTIL)                                                               \
+    "INSERT INTO events (key_ts_ms, key_hash, ts_ms, kind, account_id, user_id, name_id, "         \
+    "subject, detail, num, day, props, settled_ms, until_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "     \
+    "?7, ?8, ?9, ?10, ?11, ?12, " SETTLED ", " UNTIL ") ON CONFLICT DO NOTHING"
 
 static const char *const stmt_sql[Q_COUNT] = {
     [Q_ACCOUNT_FIND] = "SELECT id FROM accounts WHERE external_id = ?",
@@ -124,9 +142,19 @@ static const char *const stmt_sql[Q_COUNT] = {
                         "AND (kind BETWEEN 2 AND 16 OR kind = 65) AND kind = 16 "
                         "AND user_id = ? AND ts_ms > ?",
     [Q_EVENT_EXISTS] = "SELECT 1 FROM events WHERE key_ts_ms = ? AND key_hash = ?",
-    [Q_EVENT_INSERT] = "INSERT INTO events (key_ts_ms, key_hash, ts_ms, kind, account_id, "
-                       "user_id, name_id, subject, detail, num, day, props) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    [Q_EVENT_INSERT] = INSERT_EVENT("NULL", "NULL"),
+    [Q_INSERT_NPS] = INSERT_EVENT("NULL", SCHEMA_UNTIL_NPS("?3")),
+    [Q_INSERT_TICKET] =
+        INSERT_EVENT(SCHEMA_SETTLED_TICKET("?5", "?8", "?3"),
+                     SCHEMA_UNTIL_TICKET("?3", SCHEMA_SETTLED_TICKET("?5", "?8", "?3"))),
+    [Q_INSERT_INVOICE] =
+        INSERT_EVENT(SCHEMA_SETTLED_INVOICE("?5", "?8"), SCHEMA_SETTLED_INVOICE("?5", "?8")),
+    [Q_INSERT_OUTREACH] =
+        INSERT_EVENT(SCHEMA_SETTLED_OUTREACH("?5", "?3"), SCHEMA_SETTLED_OUTREACH("?5", "?3")),
+    [Q_INSERT_CARD] = INSERT_EVENT("NULL", SCHEMA_UNTIL_CARD("?5", "?3")),
+    [Q_INSERT_REPLY] = INSERT_EVENT("NULL", SCHEMA_UNTIL_REPLY("?5", "?3")),
+    [Q_INSERT_OUTCOME] = INSERT_EVENT("NULL", SCHEMA_UNTIL_OUTCOME("?5", "?3")),
+    [Q_INSERT_SPENT] = INSERT_EVENT("NULL", "?3"),
     [Q_QUARANTINE_INSERT] = "INSERT INTO quarantine (key_ts_ms, key_hash, ts_ms, kind, user_id, "
                             "account_external_id, reason, since_ms) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -172,10 +200,10 @@ static const char *const stmt_sql[Q_COUNT] = {
     /* Fact lifetimes (schema.h): a new or newly attached fact's own, then
      * its effect on the account's earlier facts. ?1 account, ?2 time, ?3
      * subject. */
-    [Q_LIFE_SETTLE] = "UPDATE events SET settled_ms = " SCHEMA_FACT_SETTLED_SQL
+    [Q_LIFE_SETTLE] = "UPDATE events SET settled_ms = " SCHEMA_ROW_SETTLED
                       " WHERE key_ts_ms = ?1 AND key_hash = ?2",
-    [Q_LIFE_UNTIL] = "UPDATE events SET until_ms = " SCHEMA_FACT_UNTIL_SQL
-                     " WHERE key_ts_ms = ?1 AND key_hash = ?2",
+    [Q_LIFE_UNTIL] =
+        "UPDATE events SET until_ms = " SCHEMA_ROW_UNTIL " WHERE key_ts_ms = ?1 AND key_hash = ?2",
     [Q_LIFE_CLOSE] = "UPDATE events SET settled_ms = ?2, until_ms = max(ts_ms + " SCHEMA_MS_30_DAYS
                      ", ?2) WHERE account_id = ?1 AND " SCHEMA_FACT_ROWS " AND kind = 3 "
                      "AND subject = ?3 AND ts_ms <= ?2 AND (settled_ms IS NULL OR settled_ms > ?2)",
@@ -206,33 +234,23 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_COUNTED_PENDING] = "SELECT day FROM activity_counted WHERE done = 0 ORDER BY day",
     [Q_COUNTED_GET] = "SELECT done FROM activity_counted WHERE day = ?",
     [Q_COUNTED_DONE] = "UPDATE activity_counted SET done = 1 WHERE day = ?",
-    [Q_COUNTS_PUT] = "INSERT INTO activity_days (day, account_id, logins, features, "
-                     "win_logins_7d, win_logins_28d, win_features_7d, win_features_28d, "
-                     "win_users_30d, win_names_30d, win_last_login) "
-                     "VALUES (?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, account_id) DO "
-                     "UPDATE SET win_logins_7d = excluded.win_logins_7d, "
-                     "win_logins_28d = excluded.win_logins_28d, "
-                     "win_features_7d = excluded.win_features_7d, "
-                     "win_features_28d = excluded.win_features_28d, "
-                     "win_users_30d = excluded.win_users_30d, "
-                     "win_names_30d = excluded.win_names_30d, "
-                     "win_last_login = excluded.win_last_login",
-    /* One day of the day-first index, grouped by account. A login without a
+    [Q_COUNTS_PUT] = "INSERT OR REPLACE INTO activity_windows (day, account_id, logins_7d, "
+                     "logins_28d, features_7d, features_28d, users_30d, names_30d, last_login) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [Q_WINDOWS] = "SELECT account_id, logins_7d, logins_28d, features_7d, features_28d, "
+                  "users_30d, names_30d, last_login FROM activity_windows "
+                  "WHERE day = ?1 AND account_id BETWEEN ?2 AND ?3",
+    /* One day of the day-first index, in account order; a login without a
      * user counts as user 0, as metrics do. */
-    [Q_ROLLUP_BUILD] =
-        "INSERT INTO activity_days (day, account_id, logins, features, users, names) "
-        "SELECT ?1, account_id, SUM(CASE WHEN kind = 1 THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN kind = 0 THEN 1 ELSE 0 END), "
-        "group_concat(DISTINCT CASE WHEN kind = 1 THEN coalesce(user_id, 0) END), "
-        "group_concat(DISTINCT CASE WHEN kind = 0 THEN coalesce(name_id, 0) END) "
-        "FROM events WHERE (ts_ms / 86400000) = ?1 AND account_id IS NOT NULL "
-        "AND kind IN (0, 1) GROUP BY account_id",
+    [Q_ROLLUP_SCAN] = "SELECT account_id, kind, coalesce(user_id, 0), coalesce(name_id, 0) "
+                      "FROM events WHERE (ts_ms / 86400000) = ?1 AND account_id IS NOT NULL "
+                      "AND kind IN (0, 1)",
+    [Q_ROLLUP_PUT] = "INSERT INTO activity_days (day, account_id, logins, features, users, names) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
     /* One seek per day. */
     [Q_ROLLUP] = "WITH RECURSIVE days (d) AS (SELECT ?1 UNION ALL SELECT d + 1 FROM days "
                  "WHERE d < ?2) "
-                 "SELECT r.account_id, r.day, r.logins, r.features, r.users, r.names, "
-                 "r.win_logins_7d, r.win_logins_28d, r.win_features_7d, r.win_features_28d, "
-                 "r.win_users_30d, r.win_names_30d, r.win_last_login "
+                 "SELECT r.account_id, r.day, r.logins, r.features, r.users, r.names "
                  "FROM days JOIN activity_days r ON r.day = days.d "
                  "AND r.account_id BETWEEN ?3 AND ?4",
     [Q_SCORE_PUT] = "INSERT INTO scores (account_id, day, overall, band, logins, adoption, "
@@ -794,16 +812,17 @@ static enum tend_err run_key(struct store *s, enum stmt_id q, int64_t key_ts_ms,
 }
 
 /* Keeps settled_ms and until_ms (schema.h) right for a fact of the account
- * just stored or attached: its own, and those of the facts it settles or
- * follows. */
+ * just stored (which worked out its own) or attached (own: work them out now),
+ * and for the facts it settles or follows. */
 static enum tend_err keep_lifetimes(struct store *s, int kind, int64_t account_id, int64_t ts_ms,
-                                    const char *subject, int64_t key_ts_ms, uint64_t key_hash) {
+                                    const char *subject, int64_t key_ts_ms, uint64_t key_hash,
+                                    bool own) {
     if (!account_id || !((kind >= EV_NPS && kind <= EV_USER_REMOVED) || kind == EV_GROUP))
         return TEND_OK;
     enum tend_err err = TEND_OK;
-    if (kind == EV_TICKET_OPENED || kind == EV_INVOICE_ISSUED || kind == EV_OUTREACH_SENT)
+    if (own && (kind == EV_TICKET_OPENED || kind == EV_INVOICE_ISSUED || kind == EV_OUTREACH_SENT))
         err = run_key(s, Q_LIFE_SETTLE, key_ts_ms, key_hash);
-    if (!err)
+    if (own && !err)
         err = run_key(s, Q_LIFE_UNTIL, key_ts_ms, key_hash);
     enum stmt_id effects[2];
     int n = 0;
@@ -838,8 +857,36 @@ static enum tend_err keep_lifetimes(struct store *s, int kind, int64_t account_i
     return err;
 }
 
+/* The statement that stores an event of this kind (see INSERT_EVENT). */
+static enum stmt_id insert_for(int kind) {
+    switch (kind) {
+    case EV_NPS:
+        return Q_INSERT_NPS;
+    case EV_TICKET_OPENED:
+        return Q_INSERT_TICKET;
+    case EV_INVOICE_ISSUED:
+        return Q_INSERT_INVOICE;
+    case EV_OUTREACH_SENT:
+        return Q_INSERT_OUTREACH;
+    case EV_CARD_UPDATED:
+        return Q_INSERT_CARD;
+    case EV_OUTREACH_REPLIED:
+        return Q_INSERT_REPLY;
+    case EV_RENEWED:
+    case EV_CHURNED:
+        return Q_INSERT_OUTCOME;
+    case EV_TICKET_CLOSED:
+    case EV_INVOICE_PAID:
+    case EV_PAYMENT_FAILED:
+    case EV_USER_REMOVED:
+        return Q_INSERT_SPENT;
+    default:
+        return Q_EVENT_INSERT; /* activity, goals, milestones, group calls: never spent */
+    }
+}
+
 enum tend_err store_event_put(struct store *s, const struct store_event *ev, bool *inserted) {
-    sqlite3_stmt *st = stmt(s, Q_EVENT_INSERT);
+    sqlite3_stmt *st = stmt(s, insert_for(ev->kind));
     sqlite3_bind_int64(st, 1, ev->key_ts_ms);
     sqlite3_bind_int64(st, 2, (int64_t)ev->key_hash);
     sqlite3_bind_int64(st, 3, ev->ts_ms);
@@ -863,7 +910,7 @@ enum tend_err store_event_put(struct store *s, const struct store_event *ev, boo
     err = mark_stale(s, ev->kind, ev->account_id, ev->ts_ms);
     if (!err)
         err = keep_lifetimes(s, ev->kind, ev->account_id, ev->ts_ms, ev->subject, ev->key_ts_ms,
-                             ev->key_hash);
+                             ev->key_hash, false);
     return err;
 }
 
@@ -946,7 +993,7 @@ enum tend_err store_quarantine_attach(struct store *s, const struct store_pendin
             err = db_fail(s, "attaching an event");
         if (!err)
             err = keep_lifetimes(s, p->kind, account_id, p->ts_ms, subject, p->key_ts_ms,
-                                 p->key_hash);
+                                 p->key_hash, true);
         free(subject);
     }
     if (err)
@@ -1125,18 +1172,105 @@ enum tend_err store_activity_each(struct store *s, int64_t first, int64_t last, 
 
 /* ---- activity rollups ---------------------------------------------------- */
 
-/* Rebuilds one day: its rollup rows from the day's slice of events_account. */
-static enum tend_err refresh_day(struct store *s, int32_t day) {
-    static const enum stmt_id steps[] = {Q_ROLLUP_CLEAR, Q_ROLLUP_BUILD, Q_STALE_CLEAR,
-                                         Q_COUNTED_UNDO, Q_COUNTED_RESET};
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        sqlite3_stmt *st = stmt(s, steps[i]);
-        sqlite3_bind_int(st, 1, day);
-        enum tend_err err = step_done(s, st, "rebuilding activity rollups");
-        if (err)
-            return err;
+static int cmp_id(const void *x, const void *y) {
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Writes the distinct ids of v[0..n) (sorted here) as a comma-separated list
+ * into buf (NULL when none). */
+static const char *id_list(int64_t *v, size_t n, char **buf, size_t *cap) {
+    if (n == 0)
+        return NULL;
+    qsort(v, n, sizeof *v, cmp_id);
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && v[i] == v[i - 1])
+            continue;
+        if (len + 22 > *cap) {
+            *cap = (len + 22) * 2;
+            *buf = xrealloc(*buf, *cap);
+        }
+        len += (size_t)snprintf(*buf + len, *cap - len, len ? ",%lld" : "%lld", (long long)v[i]);
     }
-    return TEND_OK;
+    return *buf;
+}
+
+/* One account's day being rolled up. */
+struct rollup {
+    int64_t account_id;
+    int64_t logins, features;
+    int64_t *users, *names;
+    size_t n_users, n_names, cap_users, cap_names;
+    char *text[2];
+    size_t text_cap[2];
+};
+
+static void push_id(int64_t **v, size_t *n, size_t *cap, int64_t id) {
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *v = xrealloc(*v, *cap * sizeof **v);
+    }
+    (*v)[(*n)++] = id;
+}
+
+static enum tend_err put_rollup(struct store *s, int32_t day, struct rollup *r) {
+    if (!r->account_id)
+        return TEND_OK;
+    sqlite3_stmt *st = stmt(s, Q_ROLLUP_PUT);
+    sqlite3_bind_int(st, 1, day);
+    sqlite3_bind_int64(st, 2, r->account_id);
+    sqlite3_bind_int64(st, 3, r->logins);
+    sqlite3_bind_int64(st, 4, r->features);
+    bind_text(st, 5, id_list(r->users, r->n_users, &r->text[0], &r->text_cap[0]));
+    bind_text(st, 6, id_list(r->names, r->n_names, &r->text[1], &r->text_cap[1]));
+    enum tend_err err = step_done(s, st, "rebuilding activity rollups");
+    r->logins = r->features = 0;
+    r->n_users = r->n_names = 0;
+    return err;
+}
+
+/* Rebuilds one day's rollup rows from its slice of events_account (in
+ * account order), then marks it fresh and its windows to be done again. */
+static enum tend_err refresh_day(struct store *s, int32_t day) {
+    sqlite3_stmt *st = stmt(s, Q_ROLLUP_CLEAR);
+    sqlite3_bind_int(st, 1, day);
+    enum tend_err err = step_done(s, st, "rebuilding activity rollups");
+    struct rollup r = {0};
+    st = stmt(s, Q_ROLLUP_SCAN);
+    sqlite3_bind_int(st, 1, day);
+    int rc = SQLITE_DONE;
+    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t account = sqlite3_column_int64(st, 0);
+        if (account != r.account_id) {
+            err = put_rollup(s, day, &r);
+            r.account_id = account;
+        }
+        if (sqlite3_column_int(st, 1) == EV_LOGIN) {
+            r.logins++;
+            push_id(&r.users, &r.n_users, &r.cap_users, sqlite3_column_int64(st, 2));
+        } else {
+            r.features++;
+            push_id(&r.names, &r.n_names, &r.cap_names, sqlite3_column_int64(st, 3));
+        }
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (!err && rc != SQLITE_DONE)
+        err = db_fail(s, "rebuilding activity rollups");
+    if (!err)
+        err = put_rollup(s, day, &r);
+    free(r.users);
+    free(r.names);
+    free(r.text[0]);
+    free(r.text[1]);
+    static const enum stmt_id after[] = {Q_STALE_CLEAR, Q_COUNTED_UNDO, Q_COUNTED_RESET};
+    for (size_t i = 0; !err && i < sizeof after / sizeof after[0]; i++) {
+        st = stmt(s, after[i]);
+        sqlite3_bind_int(st, 1, day);
+        err = step_done(s, st, "rebuilding activity rollups");
+    }
+    return err;
 }
 
 enum tend_err store_activity_refresh(struct store *s, int max_days, int *done) {
@@ -1197,7 +1331,7 @@ static size_t parse_ids(struct store *s, const char *text, size_t at) {
 }
 
 enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t last, int32_t from,
-                                       int32_t to, bool with_ids,
+                                       int32_t to,
                                        void (*fn)(void *arg, const struct store_activity_day *d),
                                        void *arg) {
     sqlite3_stmt *st = stmt(s, Q_ROLLUP);
@@ -1207,8 +1341,8 @@ enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t l
     sqlite3_bind_int64(st, 4, last);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t n_users = with_ids ? parse_ids(s, col_text(st, 4), 0) : 0;
-        size_t n_names = with_ids ? parse_ids(s, col_text(st, 5), n_users) : 0;
+        size_t n_users = parse_ids(s, col_text(st, 4), 0);
+        size_t n_names = parse_ids(s, col_text(st, 5), n_users);
         struct store_activity_day d = {
             .account_id = sqlite3_column_int64(st, 0),
             .day = sqlite3_column_int(st, 1),
@@ -1218,18 +1352,6 @@ enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t l
             .n_users = n_users,
             .names = s->ids + n_users,
             .n_names = n_names,
-            .has_window = sqlite3_column_type(st, 6) != SQLITE_NULL,
-            .window =
-                {
-                    .logins_7d = sqlite3_column_int64(st, 6),
-                    .logins_prev_28d = sqlite3_column_int64(st, 7),
-                    .features_7d = sqlite3_column_int64(st, 8),
-                    .features_prev_28d = sqlite3_column_int64(st, 9),
-                    .users_30d = sqlite3_column_int64(st, 10),
-                    .features_30d = sqlite3_column_int64(st, 11),
-                    .has_last_login = sqlite3_column_type(st, 12) != SQLITE_NULL,
-                    .last_login_day = sqlite3_column_int(st, 12),
-                },
         };
         fn(arg, &d);
     }
@@ -1264,6 +1386,33 @@ enum tend_err store_activity_window_put(struct store *s, int32_t day, int64_t ac
     else
         sqlite3_bind_null(st, 9);
     return step_done(s, st, "storing activity windows");
+}
+
+enum tend_err store_activity_windows_each(struct store *s, int64_t first, int64_t last, int32_t day,
+                                          void (*fn)(void *arg, int64_t account_id,
+                                                     const struct metrics_window *w),
+                                          void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_WINDOWS);
+    sqlite3_bind_int(st, 1, day);
+    sqlite3_bind_int64(st, 2, first);
+    sqlite3_bind_int64(st, 3, last);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct metrics_window w = {
+            .logins_7d = sqlite3_column_int64(st, 1),
+            .logins_prev_28d = sqlite3_column_int64(st, 2),
+            .features_7d = sqlite3_column_int64(st, 3),
+            .features_prev_28d = sqlite3_column_int64(st, 4),
+            .users_30d = sqlite3_column_int64(st, 5),
+            .features_30d = sqlite3_column_int64(st, 6),
+            .has_last_login = sqlite3_column_type(st, 7) != SQLITE_NULL,
+            .last_login_day = sqlite3_column_int(st, 7),
+        };
+        fn(arg, sqlite3_column_int64(st, 0), &w);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading activity windows");
 }
 
 enum tend_err store_activity_windows_done(struct store *s, int32_t day) {

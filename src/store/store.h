@@ -242,10 +242,6 @@ struct store_activity_day {
     size_t n_users;
     const int64_t *names; /* distinct feature name ids */
     size_t n_names;
-    /* The activity window as of the midnight ending this day, when stored
-     * (store_activity_window_put). */
-    bool has_window;
-    struct metrics_window window;
 };
 /* Rebuilds the rollups of up to max_days stale days, oldest first, in the
  * caller's transaction; *done is how many (0: none was stale). The windows
@@ -255,11 +251,10 @@ enum tend_err store_activity_refresh(struct store *s, int max_days, int *done);
 enum tend_err store_activity_stale_each(struct store *s, int32_t from, int32_t to,
                                         void (*fn)(void *arg, int32_t day), void *arg);
 /* Calls fn for the rollup of the accounts first..last for each day from day
- * from to day to with a login or feature event (or 30-day counts). Stale days
- * are included: the caller skips them. The id lists are read only when
- * with_ids, and live for the call. */
+ * from to day to with a login or feature event. Stale days
+ * are included: the caller skips them. The id lists live for the call. */
 enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t last, int32_t from,
-                                       int32_t to, bool with_ids,
+                                       int32_t to,
                                        void (*fn)(void *arg, const struct store_activity_day *d),
                                        void *arg);
 /* Calls fn for each day with rollups whose windows are not done, in order. */
@@ -268,6 +263,12 @@ enum tend_err store_activity_windows_pending(struct store *s, void (*fn)(void *a
 /* Stores an account's activity window as of the midnight ending day. */
 enum tend_err store_activity_window_put(struct store *s, int32_t day, int64_t account_id,
                                         const struct metrics_window *w);
+/* Calls fn with the stored window as of the midnight ending day of each of
+ * the accounts first..last that has one. */
+enum tend_err store_activity_windows_each(struct store *s, int64_t first, int64_t last, int32_t day,
+                                          void (*fn)(void *arg, int64_t account_id,
+                                                     const struct metrics_window *w),
+                                          void *arg);
 /* Records that every account with activity in the window has its window
  * for day stored. */
 enum tend_err store_activity_windows_done(struct store *s, int32_t day);
