@@ -635,7 +635,7 @@ int cmd_import(int argc, char **argv) {
         rc = import_jsonl(&im, argv[i]);
     /* What was stored is committed; the daily rollups only make metrics fast. */
     int days;
-    if (!rc && !getenv("NOREF") && eval_refresh_rollups(store, &days)) {
+    if (!rc && eval_refresh_rollups(store, &days)) {
         fprintf(stderr, "tend import: rolling up daily activity failed (metrics stay right): %s\n",
                 store_last_error(store));
     }

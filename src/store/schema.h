@@ -16,8 +16,8 @@ extern const struct migration schema_migrations[];
 extern const int schema_migration_count;
 
 /* Fact lifetimes: SQL expressions for a fact's settled_ms and until_ms, one
- * definition for migration 6 (over the events rows) and for the statements
- * that store or attach a fact (over their parameters). until_ms is when the
+ * definition for migration 6 (over the facts rows) and for the statements
+ * that store a fact (over their parameters). until_ms is when the
  * fact stops mattering to metrics as of T (NULL: never): NPS answers after 365
  * days, a ticket's open once settled and 30 days old, an invoice once paid,
  * an outreach once answered, a card, reply or outcome once another follows;
@@ -32,8 +32,7 @@ extern const int schema_migration_count;
 #define SCHEMA_FACT_ROWS   "(kind BETWEEN 2 AND 16 OR kind = 65)"
 /* The first time of the account's facts meeting COND (alias c). */
 #define SCHEMA_FIRST(ACCOUNT, COND) \
-    "(SELECT MIN(c.ts_ms) FROM events c WHERE c.account_id = " ACCOUNT \
-    " AND (c.kind BETWEEN 2 AND 16 OR c.kind = 65) AND " COND ")"
+    "(SELECT MIN(c.ts_ms) FROM facts c WHERE c.account_id = " ACCOUNT " AND " COND ")"
 /* Each kind's part, for a statement that knows the kind. */
 #define SCHEMA_SETTLED_TICKET(ACCOUNT, SUBJECT, TS) \
     SCHEMA_FIRST(ACCOUNT, "c.kind = 4 AND c.subject = " SUBJECT " AND c.ts_ms >= " TS)
@@ -63,11 +62,11 @@ extern const int schema_migration_count;
     " WHEN " KIND " IN (14, 15) THEN " SCHEMA_UNTIL_OUTCOME(ACCOUNT, TS) \
     " WHEN " KIND " IN (4, 6, 7, 16) THEN " TS \
     " END"
-/* Of a stored events row, in an UPDATE of events. */
+/* Of a stored facts row, in an UPDATE of facts. */
 #define SCHEMA_ROW_SETTLED \
-    SCHEMA_SETTLED("events.kind", "events.account_id", "events.subject", "events.ts_ms")
+    SCHEMA_SETTLED("facts.kind", "facts.account_id", "facts.subject", "facts.ts_ms")
 #define SCHEMA_ROW_UNTIL \
-    SCHEMA_UNTIL("events.kind", "events.account_id", "events.ts_ms", "events.settled_ms")
+    SCHEMA_UNTIL("facts.kind", "facts.account_id", "facts.ts_ms", "facts.settled_ms")
 // clang-format on
 
 #endif

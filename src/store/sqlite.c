@@ -43,14 +43,16 @@ enum stmt_id {
     Q_REMOVAL_AFTER,
     Q_EVENT_EXISTS,
     Q_EVENT_INSERT,
-    Q_INSERT_NPS,
-    Q_INSERT_TICKET,
-    Q_INSERT_INVOICE,
-    Q_INSERT_OUTREACH,
-    Q_INSERT_CARD,
-    Q_INSERT_REPLY,
-    Q_INSERT_OUTCOME,
-    Q_INSERT_SPENT,
+    Q_FACT_INSERT,
+    Q_FACT_NPS,
+    Q_FACT_TICKET,
+    Q_FACT_INVOICE,
+    Q_FACT_OUTREACH,
+    Q_FACT_CARD,
+    Q_FACT_REPLY,
+    Q_FACT_OUTCOME,
+    Q_FACT_SPENT,
+    Q_EVENT_FACT,
     Q_QUARANTINE_INSERT,
     Q_QUARANTINE_BY_ACCOUNT,
     Q_QUARANTINE_BY_USER,
@@ -66,15 +68,12 @@ enum stmt_id {
     Q_LOGIN_DAY_LAST,
     Q_ACTIVITY,
     Q_FACTS,
-    Q_LIFE_SETTLE,
-    Q_LIFE_UNTIL,
     Q_LIFE_CLOSE,
     Q_LIFE_PAID,
     Q_LIFE_CARD,
     Q_LIFE_REPLY,
     Q_LIFE_ANSWER,
     Q_LIFE_OUTCOME,
-    Q_EVENT_SUBJECT,
     Q_MEMBERSHIPS,
     Q_STALE_MARK,
     Q_STALE_NEXT,
@@ -98,13 +97,13 @@ enum stmt_id {
     Q_COUNT
 };
 
-/* Storing an event, with a fact's lifetime (schema.h) worked out as it is
- * stored: one statement per kind, so only its own look-up runs (?3 ts_ms,
- * ?5 account_id, ?8 subject). */
-#define INSERT_EVENT(SETTLED, UNTIL)                                                               \
-    "INSERT INTO events (key_ts_ms, key_hash, ts_ms, kind, account_id, user_id, name_id, "         \
-    "subject, detail, num, day, props, settled_ms, until_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "     \
-    "?7, ?8, ?9, ?10, ?11, ?12, " SETTLED ", " UNTIL ") ON CONFLICT DO NOTHING"
+/* Storing a fact, with its lifetime (schema.h) worked out as it is stored:
+ * one statement per kind, so only its own look-up runs (?1 account_id,
+ * ?3 ts_ms, ?7 subject). */
+#define INSERT_FACT(SETTLED, UNTIL)                                                                \
+    "INSERT INTO facts (account_id, kind, ts_ms, key_ts_ms, key_hash, user_id, subject, detail, "  \
+    "num, day, props, settled_ms, until_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "     \
+    "?11, " SETTLED ", " UNTIL ") ON CONFLICT DO NOTHING"
 
 static const char *const stmt_sql[Q_COUNT] = {
     [Q_ACCOUNT_FIND] = "SELECT id FROM accounts WHERE external_id = ?",
@@ -137,24 +136,28 @@ static const char *const stmt_sql[Q_COUNT] = {
                               "AND start_ms <= ? AND (end_ms IS NULL OR end_ms > ?) "
                               "ORDER BY start_ms DESC LIMIT 1",
     [Q_MEMBERSHIP_END] = "UPDATE memberships SET end_ms = ? WHERE id = ?",
-    /* The partial index's condition is repeated so SQLite may use events_facts. */
-    [Q_REMOVAL_AFTER] = "SELECT MIN(ts_ms) FROM events WHERE account_id = ? "
-                        "AND (kind BETWEEN 2 AND 16 OR kind = 65) AND kind = 16 "
+    [Q_REMOVAL_AFTER] = "SELECT MIN(ts_ms) FROM facts WHERE account_id = ? AND kind = 16 "
                         "AND user_id = ? AND ts_ms > ?",
     [Q_EVENT_EXISTS] = "SELECT 1 FROM events WHERE key_ts_ms = ? AND key_hash = ?",
-    [Q_EVENT_INSERT] = INSERT_EVENT("NULL", "NULL"),
-    [Q_INSERT_NPS] = INSERT_EVENT("NULL", SCHEMA_UNTIL_NPS("?3")),
-    [Q_INSERT_TICKET] =
-        INSERT_EVENT(SCHEMA_SETTLED_TICKET("?5", "?8", "?3"),
-                     SCHEMA_UNTIL_TICKET("?3", SCHEMA_SETTLED_TICKET("?5", "?8", "?3"))),
-    [Q_INSERT_INVOICE] =
-        INSERT_EVENT(SCHEMA_SETTLED_INVOICE("?5", "?8"), SCHEMA_SETTLED_INVOICE("?5", "?8")),
-    [Q_INSERT_OUTREACH] =
-        INSERT_EVENT(SCHEMA_SETTLED_OUTREACH("?5", "?3"), SCHEMA_SETTLED_OUTREACH("?5", "?3")),
-    [Q_INSERT_CARD] = INSERT_EVENT("NULL", SCHEMA_UNTIL_CARD("?5", "?3")),
-    [Q_INSERT_REPLY] = INSERT_EVENT("NULL", SCHEMA_UNTIL_REPLY("?5", "?3")),
-    [Q_INSERT_OUTCOME] = INSERT_EVENT("NULL", SCHEMA_UNTIL_OUTCOME("?5", "?3")),
-    [Q_INSERT_SPENT] = INSERT_EVENT("NULL", "?3"),
+    [Q_EVENT_INSERT] = "INSERT INTO events (key_ts_ms, key_hash, ts_ms, kind, account_id, "
+                       "user_id, name_id, subject, detail, num, day, props) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    [Q_FACT_INSERT] = INSERT_FACT("NULL", "NULL"),
+    [Q_FACT_NPS] = INSERT_FACT("NULL", SCHEMA_UNTIL_NPS("?3")),
+    [Q_FACT_TICKET] =
+        INSERT_FACT(SCHEMA_SETTLED_TICKET("?1", "?7", "?3"),
+                    SCHEMA_UNTIL_TICKET("?3", SCHEMA_SETTLED_TICKET("?1", "?7", "?3"))),
+    [Q_FACT_INVOICE] =
+        INSERT_FACT(SCHEMA_SETTLED_INVOICE("?1", "?7"), SCHEMA_SETTLED_INVOICE("?1", "?7")),
+    [Q_FACT_OUTREACH] =
+        INSERT_FACT(SCHEMA_SETTLED_OUTREACH("?1", "?3"), SCHEMA_SETTLED_OUTREACH("?1", "?3")),
+    [Q_FACT_CARD] = INSERT_FACT("NULL", SCHEMA_UNTIL_CARD("?1", "?3")),
+    [Q_FACT_REPLY] = INSERT_FACT("NULL", SCHEMA_UNTIL_REPLY("?1", "?3")),
+    [Q_FACT_OUTCOME] = INSERT_FACT("NULL", SCHEMA_UNTIL_OUTCOME("?1", "?3")),
+    [Q_FACT_SPENT] = INSERT_FACT("NULL", "?3"),
+    /* An attached event, to store as a fact. */
+    [Q_EVENT_FACT] = "SELECT user_id, subject, detail, num, day, props FROM events "
+                     "WHERE key_ts_ms = ? AND key_hash = ?",
     [Q_QUARANTINE_INSERT] = "INSERT INTO quarantine (key_ts_ms, key_hash, ts_ms, kind, user_id, "
                             "account_external_id, reason, since_ms) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -189,38 +192,28 @@ static const char *const stmt_sql[Q_COUNT] = {
                    "AND e.account_id BETWEEN ?5 AND ?6 AND e.account_id IS NOT NULL "
                    "AND e.kind IN (0, 1) WHERE e.ts_ms >= ?3 AND e.ts_ms < ?4",
     /* The facts that matter as of T (?3): until_ms >= T, one seek into
-     * events_live per account (CROSS JOIN keeps that order), so that each
+     * facts_live per account (CROSS JOIN keeps that order), so that each
      * account's facts come together. */
     [Q_FACTS] = "SELECT e.account_id, e.kind, e.ts_ms, e.user_id, e.subject, e.detail, e.num, "
-                "e.day, e.settled_ms, e.props FROM accounts a CROSS JOIN events e "
-                "INDEXED BY events_live ON e.account_id = a.id "
+                "e.day, e.settled_ms, e.props FROM accounts a CROSS JOIN facts e "
+                "INDEXED BY facts_live ON e.account_id = a.id "
                 "AND coalesce(e.until_ms, 9223372036854775807) >= ?3 "
-                "AND (e.kind BETWEEN 2 AND 16 OR e.kind = 65) AND e.kind NOT IN (4, 6, 7, 16) "
-                "AND e.ts_ms < ?3 WHERE a.id BETWEEN ?1 AND ?2",
-    /* Fact lifetimes (schema.h): a new or newly attached fact's own, then
-     * its effect on the account's earlier facts. ?1 account, ?2 time, ?3
-     * subject. */
-    [Q_LIFE_SETTLE] = "UPDATE events SET settled_ms = " SCHEMA_ROW_SETTLED
-                      " WHERE key_ts_ms = ?1 AND key_hash = ?2",
-    [Q_LIFE_UNTIL] =
-        "UPDATE events SET until_ms = " SCHEMA_ROW_UNTIL " WHERE key_ts_ms = ?1 AND key_hash = ?2",
-    [Q_LIFE_CLOSE] = "UPDATE events SET settled_ms = ?2, until_ms = max(ts_ms + " SCHEMA_MS_30_DAYS
-                     ", ?2) WHERE account_id = ?1 AND " SCHEMA_FACT_ROWS " AND kind = 3 "
-                     "AND subject = ?3 AND ts_ms <= ?2 AND (settled_ms IS NULL OR settled_ms > ?2)",
-    [Q_LIFE_PAID] = "UPDATE events SET settled_ms = ?2, until_ms = ?2 WHERE account_id = ?1 "
-                    "AND " SCHEMA_FACT_ROWS " AND kind = 5 AND subject = ?3 "
-                    "AND (settled_ms IS NULL OR settled_ms > ?2)",
-    [Q_LIFE_CARD] = "UPDATE events SET until_ms = ?2 WHERE account_id = ?1 AND " SCHEMA_FACT_ROWS
-                    " AND kind = 8 AND ts_ms < ?2 AND (until_ms IS NULL OR until_ms > ?2)",
-    [Q_LIFE_REPLY] = "UPDATE events SET until_ms = ?2 WHERE account_id = ?1 AND " SCHEMA_FACT_ROWS
-                     " AND kind = 10 AND ts_ms < ?2 AND (until_ms IS NULL OR until_ms > ?2)",
-    [Q_LIFE_ANSWER] = "UPDATE events SET settled_ms = ?2, until_ms = ?2 WHERE account_id = ?1 "
-                      "AND " SCHEMA_FACT_ROWS " AND kind = 9 AND ts_ms <= ?2 "
-                      "AND (settled_ms IS NULL OR settled_ms > ?2)",
-    [Q_LIFE_OUTCOME] = "UPDATE events SET until_ms = ?2 WHERE account_id = ?1 AND " SCHEMA_FACT_ROWS
-                       " AND kind IN (14, 15) AND ts_ms < ?2 "
-                       "AND (until_ms IS NULL OR until_ms > ?2)",
-    [Q_EVENT_SUBJECT] = "SELECT subject FROM events WHERE key_ts_ms = ? AND key_hash = ?",
+                "AND e.kind NOT IN (4, 6, 7, 16) AND e.ts_ms < ?3 WHERE a.id BETWEEN ?1 AND ?2",
+    /* Fact lifetimes (schema.h): what a new fact settles or follows among
+     * the account's earlier facts. ?1 account, ?2 time, ?3 subject. */
+    [Q_LIFE_CLOSE] = "UPDATE facts SET settled_ms = ?2, until_ms = max(ts_ms + " SCHEMA_MS_30_DAYS
+                     ", ?2) WHERE account_id = ?1 AND kind = 3 AND ts_ms <= ?2 AND subject = ?3 "
+                     "AND (settled_ms IS NULL OR settled_ms > ?2)",
+    [Q_LIFE_PAID] = "UPDATE facts SET settled_ms = ?2, until_ms = ?2 WHERE account_id = ?1 "
+                    "AND kind = 5 AND subject = ?3 AND (settled_ms IS NULL OR settled_ms > ?2)",
+    [Q_LIFE_CARD] = "UPDATE facts SET until_ms = ?2 WHERE account_id = ?1 AND kind = 8 "
+                    "AND ts_ms < ?2 AND (until_ms IS NULL OR until_ms > ?2)",
+    [Q_LIFE_REPLY] = "UPDATE facts SET until_ms = ?2 WHERE account_id = ?1 AND kind = 10 "
+                     "AND ts_ms < ?2 AND (until_ms IS NULL OR until_ms > ?2)",
+    [Q_LIFE_ANSWER] = "UPDATE facts SET settled_ms = ?2, until_ms = ?2 WHERE account_id = ?1 "
+                      "AND kind = 9 AND ts_ms <= ?2 AND (settled_ms IS NULL OR settled_ms > ?2)",
+    [Q_LIFE_OUTCOME] = "UPDATE facts SET until_ms = ?2 WHERE account_id = ?1 AND kind IN (14, 15) "
+                       "AND ts_ms < ?2 AND (until_ms IS NULL OR until_ms > ?2)",
     [Q_MEMBERSHIPS] = "SELECT account_id, user_id, start_ms, end_ms FROM memberships "
                       "WHERE account_id BETWEEN ? AND ?",
     [Q_STALE_MARK] = "INSERT INTO activity_stale (day) VALUES (?) ON CONFLICT DO NOTHING",
@@ -803,30 +796,59 @@ enum tend_err store_event_exists(struct store *s, int64_t key_ts_ms, uint64_t ke
     return err;
 }
 
-static enum tend_err run_key(struct store *s, enum stmt_id q, int64_t key_ts_ms,
-                             uint64_t key_hash) {
-    sqlite3_stmt *st = stmt(s, q);
-    sqlite3_bind_int64(st, 1, key_ts_ms);
-    sqlite3_bind_int64(st, 2, (int64_t)key_hash);
-    return step_done(s, st, "keeping fact lifetimes");
+static bool is_fact(int kind) {
+    return (kind >= EV_NPS && kind <= EV_USER_REMOVED) || kind == EV_GROUP;
 }
 
-/* Keeps settled_ms and until_ms (schema.h) right for a fact of the account
- * just stored (which worked out its own) or attached (own: work them out now),
- * and for the facts it settles or follows. */
-static enum tend_err keep_lifetimes(struct store *s, int kind, int64_t account_id, int64_t ts_ms,
-                                    const char *subject, int64_t key_ts_ms, uint64_t key_hash,
-                                    bool own) {
-    if (!account_id || !((kind >= EV_NPS && kind <= EV_USER_REMOVED) || kind == EV_GROUP))
-        return TEND_OK;
-    enum tend_err err = TEND_OK;
-    if (own && (kind == EV_TICKET_OPENED || kind == EV_INVOICE_ISSUED || kind == EV_OUTREACH_SENT))
-        err = run_key(s, Q_LIFE_SETTLE, key_ts_ms, key_hash);
-    if (own && !err)
-        err = run_key(s, Q_LIFE_UNTIL, key_ts_ms, key_hash);
+/* The statement that stores a fact of this kind (see INSERT_FACT). */
+static enum stmt_id fact_insert_for(int kind) {
+    switch (kind) {
+    case EV_NPS:
+        return Q_FACT_NPS;
+    case EV_TICKET_OPENED:
+        return Q_FACT_TICKET;
+    case EV_INVOICE_ISSUED:
+        return Q_FACT_INVOICE;
+    case EV_OUTREACH_SENT:
+        return Q_FACT_OUTREACH;
+    case EV_CARD_UPDATED:
+        return Q_FACT_CARD;
+    case EV_OUTREACH_REPLIED:
+        return Q_FACT_REPLY;
+    case EV_RENEWED:
+    case EV_CHURNED:
+        return Q_FACT_OUTCOME;
+    case EV_TICKET_CLOSED:
+    case EV_INVOICE_PAID:
+    case EV_PAYMENT_FAILED:
+    case EV_USER_REMOVED:
+        return Q_FACT_SPENT;
+    default:
+        return Q_FACT_INSERT; /* goals, milestones, group calls: never spent */
+    }
+}
+
+/* Stores a fact of an account (ev->account_id set) with its lifetime, and
+ * keeps the lifetimes (schema.h) of the earlier facts it settles or follows. */
+static enum tend_err put_fact(struct store *s, const struct store_event *ev) {
+    sqlite3_stmt *st = stmt(s, fact_insert_for(ev->kind));
+    sqlite3_bind_int64(st, 1, ev->account_id);
+    sqlite3_bind_int(st, 2, ev->kind);
+    sqlite3_bind_int64(st, 3, ev->ts_ms);
+    sqlite3_bind_int64(st, 4, ev->key_ts_ms);
+    sqlite3_bind_int64(st, 5, (int64_t)ev->key_hash);
+    bind_id(st, 6, ev->user_id);
+    bind_text(st, 7, ev->subject);
+    bind_text(st, 8, ev->detail);
+    if (ev->has_num)
+        sqlite3_bind_double(st, 9, ev->num);
+    if (ev->has_day)
+        sqlite3_bind_int(st, 10, ev->day);
+    bind_text(st, 11, ev->props);
+    enum tend_err err = step_done(s, st, "storing a fact");
     enum stmt_id effects[2];
     int n = 0;
-    switch (kind) {
+    switch (ev->kind) {
     case EV_TICKET_CLOSED:
         effects[n++] = Q_LIFE_CLOSE;
         break;
@@ -848,45 +870,17 @@ static enum tend_err keep_lifetimes(struct store *s, int kind, int64_t account_i
         break;
     }
     for (int i = 0; !err && i < n; i++) {
-        sqlite3_stmt *st = stmt(s, effects[i]);
-        sqlite3_bind_int64(st, 1, account_id);
-        sqlite3_bind_int64(st, 2, ts_ms);
-        bind_text(st, 3, subject);
+        st = stmt(s, effects[i]);
+        sqlite3_bind_int64(st, 1, ev->account_id);
+        sqlite3_bind_int64(st, 2, ev->ts_ms);
+        bind_text(st, 3, ev->subject);
         err = step_done(s, st, "keeping fact lifetimes");
     }
     return err;
 }
 
-/* The statement that stores an event of this kind (see INSERT_EVENT). */
-static enum stmt_id insert_for(int kind) {
-    switch (kind) {
-    case EV_NPS:
-        return Q_INSERT_NPS;
-    case EV_TICKET_OPENED:
-        return Q_INSERT_TICKET;
-    case EV_INVOICE_ISSUED:
-        return Q_INSERT_INVOICE;
-    case EV_OUTREACH_SENT:
-        return Q_INSERT_OUTREACH;
-    case EV_CARD_UPDATED:
-        return Q_INSERT_CARD;
-    case EV_OUTREACH_REPLIED:
-        return Q_INSERT_REPLY;
-    case EV_RENEWED:
-    case EV_CHURNED:
-        return Q_INSERT_OUTCOME;
-    case EV_TICKET_CLOSED:
-    case EV_INVOICE_PAID:
-    case EV_PAYMENT_FAILED:
-    case EV_USER_REMOVED:
-        return Q_INSERT_SPENT;
-    default:
-        return Q_EVENT_INSERT; /* activity, goals, milestones, group calls: never spent */
-    }
-}
-
 enum tend_err store_event_put(struct store *s, const struct store_event *ev, bool *inserted) {
-    sqlite3_stmt *st = stmt(s, insert_for(ev->kind));
+    sqlite3_stmt *st = stmt(s, Q_EVENT_INSERT);
     sqlite3_bind_int64(st, 1, ev->key_ts_ms);
     sqlite3_bind_int64(st, 2, (int64_t)ev->key_hash);
     sqlite3_bind_int64(st, 3, ev->ts_ms);
@@ -908,9 +902,8 @@ enum tend_err store_event_put(struct store *s, const struct store_event *ev, boo
     if (!*inserted)
         return TEND_OK;
     err = mark_stale(s, ev->kind, ev->account_id, ev->ts_ms);
-    if (!err)
-        err = keep_lifetimes(s, ev->kind, ev->account_id, ev->ts_ms, ev->subject, ev->key_ts_ms,
-                             ev->key_hash, false);
+    if (!err && ev->account_id && is_fact(ev->kind))
+        err = put_fact(s, ev);
     return err;
 }
 
@@ -979,22 +972,44 @@ enum tend_err store_quarantine_attach(struct store *s, const struct store_pendin
     enum tend_err err = step_done(s, st, "attaching an event");
     if (!err)
         err = mark_stale(s, p->kind, account_id, p->ts_ms);
-    if (!err && p->kind >= EV_NPS && p->kind <= EV_USER_REMOVED) {
-        st = stmt(s, Q_EVENT_SUBJECT);
+    if (!err && is_fact(p->kind)) {
+        /* Now an account's fact: stored as one, from the event's columns. */
+        st = stmt(s, Q_EVENT_FACT);
         sqlite3_bind_int64(st, 1, p->key_ts_ms);
         sqlite3_bind_int64(st, 2, (int64_t)p->key_hash);
-        char *subject = NULL;
         int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW && col_text(st, 0))
-            subject = xstrdup(col_text(st, 0));
-        sqlite3_reset(st);
-        sqlite3_clear_bindings(st);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            err = db_fail(s, "attaching an event");
-        if (!err)
-            err = keep_lifetimes(s, p->kind, account_id, p->ts_ms, subject, p->key_ts_ms,
-                                 p->key_hash, true);
-        free(subject);
+        if (rc == SQLITE_ROW) {
+            char *text[3];
+            for (int i = 0; i < 3; i++) {
+                const char *t = col_text(st, i == 2 ? 5 : i + 1);
+                text[i] = t ? xstrdup(t) : NULL;
+            }
+            struct store_event ev = {
+                .key_ts_ms = p->key_ts_ms,
+                .key_hash = p->key_hash,
+                .ts_ms = p->ts_ms,
+                .kind = p->kind,
+                .account_id = account_id,
+                .user_id = sqlite3_column_int64(st, 0),
+                .subject = text[0],
+                .detail = text[1],
+                .has_num = sqlite3_column_type(st, 3) != SQLITE_NULL,
+                .num = sqlite3_column_double(st, 3),
+                .has_day = sqlite3_column_type(st, 4) != SQLITE_NULL,
+                .day = sqlite3_column_int(st, 4),
+                .props = text[2],
+            };
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            err = put_fact(s, &ev);
+            for (int i = 0; i < 3; i++)
+                free(text[i]);
+        } else {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            if (rc != SQLITE_DONE)
+                err = db_fail(s, "attaching an event");
+        }
     }
     if (err)
         return err;
