@@ -314,11 +314,9 @@ static int split(const struct accounts *a, struct part *parts) {
     for (size_t i = 0; i < a->n; i++)
         ids[i] = a->v[i].id;
     qsort(ids, a->n, sizeof *ids, cmp_id);
-    int64_t first = 1;
     for (int k = 0; k < n; k++) {
-        parts[k].first = first;
+        parts[k].first = k == 0 ? 1 : parts[k - 1].last + 1;
         parts[k].last = k == n - 1 ? STORE_LAST_ID : ids[(a->n * (size_t)(k + 1)) / (size_t)n - 1];
-        first = parts[k].last + 1;
     }
     free(ids);
     return n;
