@@ -195,36 +195,31 @@ static const char migration_5[] =
  * ever) and, for what opens an item, when the item was settled (settled_ms):
  * a ticket's first close at or after the open, an invoice's first payment,
  * the first reply at or after an outreach. Metrics as of T read only the
- * facts with until_ms >= T, through facts_live, instead of all history: as of
+ * facts with until_ms >= T, a range of each account's rows, instead of all history: as of
  * today that skips closed tickets, paid invoices, answered outreach, old NPS
  * answers and superseded cards, replies and outcomes. The store keeps both
  * columns right as facts arrive, in any order (sqlite.c, keep_lifetimes).
- * Clustered by account, a fact and the earlier facts it settles share pages,
- * so keeping lifetimes costs few page writes; the events table is never
- * updated for it. The table replaces the events_facts index. */
+ * Clustered by account and lifetime, a fact and the earlier facts it settles
+ * share pages, so keeping lifetimes costs few page writes, and the events
+ * table is never updated for it. The table replaces the events_facts index. */
 static const char migration_6[] =
     "CREATE TABLE facts ("
     "  account_id INTEGER NOT NULL,"
+    "  until_ms INTEGER NOT NULL," /* 9223372036854775807: never */
     "  kind INTEGER NOT NULL,"
     "  ts_ms INTEGER NOT NULL,"
     "  key_ts_ms INTEGER NOT NULL,"
     "  key_hash INTEGER NOT NULL,"
     "  user_id INTEGER, subject TEXT, detail TEXT, num REAL, day INTEGER, props TEXT,"
     "  settled_ms INTEGER,"
-    "  until_ms INTEGER,"
-    "  PRIMARY KEY (account_id, kind, ts_ms, key_ts_ms, key_hash)"
+    "  PRIMARY KEY (account_id, until_ms, kind, ts_ms, key_ts_ms, key_hash)"
     ") WITHOUT ROWID;"
-    "INSERT INTO facts (account_id, kind, ts_ms, key_ts_ms, key_hash, user_id, subject, detail,"
-    "  num, day, props)"
-    "  SELECT account_id, kind, ts_ms, key_ts_ms, key_hash, user_id, subject, detail, num, day,"
-    "  props FROM events WHERE " SCHEMA_FACT_ROWS " AND account_id IS NOT NULL;"
+    "INSERT INTO facts (account_id, until_ms, kind, ts_ms, key_ts_ms, key_hash, user_id, subject,"
+    "  detail, num, day, props)"
+    "  SELECT account_id, " SCHEMA_NEVER ", kind, ts_ms, key_ts_ms, key_hash, user_id, subject,"
+    "  detail, num, day, props FROM events WHERE " SCHEMA_FACT_ROWS " AND account_id IS NOT NULL;"
     "UPDATE facts SET settled_ms = " SCHEMA_ROW_SETTLED " WHERE kind IN (3, 5, 9);"
-    "UPDATE facts SET until_ms = " SCHEMA_ROW_UNTIL ";"
-    /* until_ms is also a plain column of the index so that SQLite sees it
-     * covers the query (it does not look inside the expression). */
-    "CREATE INDEX facts_live ON facts (account_id, coalesce(until_ms, 9223372036854775807),"
-    "  kind, ts_ms, user_id, subject, detail, num, day, settled_ms, props, until_ms)"
-    "  WHERE kind NOT IN (4, 6, 7, 16);"
+    "UPDATE facts SET until_ms = coalesce(" SCHEMA_ROW_UNTIL ", " SCHEMA_NEVER ");"
     "DROP INDEX events_facts;";
 
 const struct migration schema_migrations[] = {

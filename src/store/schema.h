@@ -18,7 +18,8 @@ extern const int schema_migration_count;
 /* Fact lifetimes: SQL expressions for a fact's settled_ms and until_ms, one
  * definition for migration 6 (over the facts rows) and for the statements
  * that store a fact (over their parameters). until_ms is when the
- * fact stops mattering to metrics as of T (NULL: never): NPS answers after 365
+ * fact stops mattering to metrics as of T (NULL here, SCHEMA_NEVER stored:
+ * never): NPS answers after 365
  * days, a ticket's open once settled and 30 days old, an invoice once paid,
  * an outreach once answered, a card, reply or outcome once another follows;
  * Ticket Closed, Invoice Paid, Payment Failed and Account Removed User at once
@@ -30,6 +31,7 @@ extern const int schema_migration_count;
 #define SCHEMA_MS_30_DAYS  "2592000000"
 #define SCHEMA_MS_365_DAYS "31536000000"
 #define SCHEMA_FACT_ROWS   "(kind BETWEEN 2 AND 16 OR kind = 65)"
+#define SCHEMA_NEVER       "9223372036854775807" /* until_ms of a fact that never stops mattering */
 /* The first time of the account's facts meeting COND (alias c). */
 #define SCHEMA_FIRST(ACCOUNT, COND) \
     "(SELECT MIN(c.ts_ms) FROM facts c WHERE c.account_id = " ACCOUNT " AND " COND ")"

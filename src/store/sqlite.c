@@ -103,7 +103,7 @@ enum stmt_id {
 #define INSERT_FACT(SETTLED, UNTIL)                                                                \
     "INSERT INTO facts (account_id, kind, ts_ms, key_ts_ms, key_hash, user_id, subject, detail, "  \
     "num, day, props, settled_ms, until_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "     \
-    "?11, " SETTLED ", " UNTIL ") ON CONFLICT DO NOTHING"
+    "?11, " SETTLED ", coalesce(" UNTIL ", " SCHEMA_NEVER ")) ON CONFLICT DO NOTHING"
 
 static const char *const stmt_sql[Q_COUNT] = {
     [Q_ACCOUNT_FIND] = "SELECT id FROM accounts WHERE external_id = ?",
@@ -191,14 +191,12 @@ static const char *const stmt_sql[Q_COUNT] = {
                    "FROM days JOIN events e ON (e.ts_ms / 86400000) = days.d "
                    "AND e.account_id BETWEEN ?5 AND ?6 AND e.account_id IS NOT NULL "
                    "AND e.kind IN (0, 1) WHERE e.ts_ms >= ?3 AND e.ts_ms < ?4",
-    /* The facts that matter as of T (?3): until_ms >= T, one seek into
-     * facts_live per account (CROSS JOIN keeps that order), so that each
-     * account's facts come together. */
+    /* The facts that matter as of T (?3): until_ms >= T, one range of each
+     * account's rows (CROSS JOIN keeps account order). */
     [Q_FACTS] = "SELECT e.account_id, e.kind, e.ts_ms, e.user_id, e.subject, e.detail, e.num, "
                 "e.day, e.settled_ms, e.props FROM accounts a CROSS JOIN facts e "
-                "INDEXED BY facts_live ON e.account_id = a.id "
-                "AND coalesce(e.until_ms, 9223372036854775807) >= ?3 "
-                "AND e.kind NOT IN (4, 6, 7, 16) AND e.ts_ms < ?3 WHERE a.id BETWEEN ?1 AND ?2",
+                "ON e.account_id = a.id AND e.until_ms >= ?3 AND e.ts_ms < ?3 "
+                "WHERE a.id BETWEEN ?1 AND ?2",
     /* Fact lifetimes (schema.h): what a new fact settles or follows among
      * the account's earlier facts. ?1 account, ?2 time, ?3 subject. */
     [Q_LIFE_CLOSE] = "UPDATE facts SET settled_ms = ?2, until_ms = max(ts_ms + " SCHEMA_MS_30_DAYS
@@ -207,13 +205,13 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_LIFE_PAID] = "UPDATE facts SET settled_ms = ?2, until_ms = ?2 WHERE account_id = ?1 "
                     "AND kind = 5 AND subject = ?3 AND (settled_ms IS NULL OR settled_ms > ?2)",
     [Q_LIFE_CARD] = "UPDATE facts SET until_ms = ?2 WHERE account_id = ?1 AND kind = 8 "
-                    "AND ts_ms < ?2 AND (until_ms IS NULL OR until_ms > ?2)",
+                    "AND ts_ms < ?2 AND until_ms > ?2",
     [Q_LIFE_REPLY] = "UPDATE facts SET until_ms = ?2 WHERE account_id = ?1 AND kind = 10 "
-                     "AND ts_ms < ?2 AND (until_ms IS NULL OR until_ms > ?2)",
+                     "AND ts_ms < ?2 AND until_ms > ?2",
     [Q_LIFE_ANSWER] = "UPDATE facts SET settled_ms = ?2, until_ms = ?2 WHERE account_id = ?1 "
                       "AND kind = 9 AND ts_ms <= ?2 AND (settled_ms IS NULL OR settled_ms > ?2)",
     [Q_LIFE_OUTCOME] = "UPDATE facts SET until_ms = ?2 WHERE account_id = ?1 AND kind IN (14, 15) "
-                       "AND ts_ms < ?2 AND (until_ms IS NULL OR until_ms > ?2)",
+                       "AND ts_ms < ?2 AND until_ms > ?2",
     [Q_MEMBERSHIPS] = "SELECT account_id, user_id, start_ms, end_ms FROM memberships "
                       "WHERE account_id BETWEEN ? AND ?",
     [Q_STALE_MARK] = "INSERT INTO activity_stale (day) VALUES (?) ON CONFLICT DO NOTHING",
