@@ -84,8 +84,14 @@ void out_num(struct out_table *t, double v, bool known) {
         return;
     }
     /* Plain decimal, at most 4 decimals, no exponent, no trailing zeros:
-     * 49.9, 1200, 0.25, 33.3333 (docs/metrics.md). */
+     * 49.9, 1200, 0.25, 33.3333 (docs/metrics.md). Whole numbers, most
+     * cells, skip the float formatting. */
     char b[64];
+    if (v == (double)(int64_t)v && v > -1e15 && v < 1e15) {
+        snprintf(b, sizeof b, "%lld", (long long)v);
+        put(t, CELL_NUM, xstrdup(b));
+        return;
+    }
     snprintf(b, sizeof b, "%.4f", v);
     char *dot = strchr(b, '.');
     if (dot) {
@@ -116,6 +122,13 @@ static void print_csv_field(const char *s, FILE *f) {
         fputc(*s, f);
     }
     fputc('"', f);
+}
+
+static void pad(size_t n, FILE *f) {
+    static const char spaces[] = "                                ";
+    for (; n >= sizeof spaces - 1; n -= sizeof spaces - 1)
+        fwrite(spaces, 1, sizeof spaces - 1, f);
+    fwrite(spaces, 1, n, f);
 }
 
 /* Display width in columns of UTF-8 text (code points; good enough for names). */
@@ -196,15 +209,16 @@ void out_print(const struct out_table *t, enum out_format format, FILE *f) {
         for (size_t c = 0; c < t->n_cols; c++) {
             const struct cell *x = &cells[r * t->n_cols + c];
             const char *s = x->text ? x->text : "";
-            size_t pad = w[c] - width(s);
+            size_t n = w[c] - width(s);
             if (c)
                 fputs("  ", f);
             if (x->type == CELL_NUM) {
-                fprintf(f, "%*s%s", (int)pad, "", s);
+                pad(n, f);
+                fputs(s, f);
             } else {
                 fputs(s, f);
                 if (c + 1 < t->n_cols)
-                    fprintf(f, "%*s", (int)pad, "");
+                    pad(n, f);
             }
         }
         fputc('\n', f);

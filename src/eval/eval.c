@@ -333,29 +333,25 @@ static enum tend_err compute(struct store *s, struct accounts *a, bool one) {
     int n = one ? 1 : split(a, parts);
     if (one)
         parts[0].first = parts[0].last = a->v[0].id;
+    /* Every part reads on a read-only connection of its own, the first on
+     * this thread; where one cannot be had, the caller's connection serves
+     * and this thread works through the parts. */
     pthread_t threads[MAX_PARTS];
     bool started[MAX_PARTS] = {false};
     for (int k = 0; k < n; k++) {
         parts[k].a = a;
         parts[k].w = &w;
-        parts[k].s = s;
-        if (k == 0)
-            continue;
-        /* Where another connection or thread cannot be had, this one works
-         * alone through the parts. */
         char msg[STORE_ERR_BYTES];
-        if (store_open_again(s, &parts[k].s, msg)) {
+        if (store_open_again(s, &parts[k].s, msg))
             parts[k].s = s;
-            continue;
-        }
-        if (pthread_create(&threads[k], NULL, run_part, &parts[k]) == 0)
+        else if (k > 0 && pthread_create(&threads[k], NULL, run_part, &parts[k]) == 0)
             started[k] = true;
     }
     run_part(&parts[0]);
-    for (int k = 1; k < n; k++) {
+    for (int k = 0; k < n; k++) {
         if (started[k])
             pthread_join(threads[k], NULL);
-        else
+        else if (k > 0)
             run_part(&parts[k]);
         if (parts[k].s != s)
             store_close(parts[k].s);
