@@ -215,21 +215,12 @@ static enum tend_err plan_window(struct store *s, int64_t t_ms, struct window *w
 static void on_day(void *arg, const struct store_activity_day *d) {
     struct part *p = arg;
     const struct window *w = p->w;
-    if (d->day < w->first || d->day > w->last || w->raw[d->day - w->first])
+    int32_t day = d->day.day;
+    if (day < w->first || day > w->last || w->raw[day - w->first])
         return;
     struct metrics_acc *acc = acc_of(p, d->account_id);
-    if (!acc)
-        return;
-    struct metrics_day day = {
-        .day = d->day,
-        .logins = d->logins,
-        .features = d->features,
-        .users = d->users,
-        .n_users = d->n_users,
-        .names = d->names,
-        .n_names = d->n_names,
-    };
-    metrics_add_day(acc, &day);
+    if (acc)
+        metrics_add_day(acc, &d->day);
 }
 
 static void on_window(void *arg, int64_t account_id, const struct metrics_window *win) {
@@ -426,16 +417,7 @@ static void on_slide_day(void *arg, const struct store_activity_day *d) {
     }
     if (!w->by_id[id])
         w->by_id[id] = metrics_slider_new();
-    struct metrics_day day = {
-        .day = d->day,
-        .logins = d->logins,
-        .features = d->features,
-        .users = d->users,
-        .n_users = d->n_users,
-        .names = d->names,
-        .n_names = d->n_names,
-    };
-    metrics_slider_add(w->by_id[id], &day);
+    metrics_slider_add(w->by_id[id], &d->day);
 }
 
 static void sliding_reset(struct sliding *w) {

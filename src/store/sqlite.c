@@ -1365,13 +1365,16 @@ enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t l
         size_t n_names = parse_ids(s, col_text(st, 5), n_users);
         struct store_activity_day d = {
             .account_id = sqlite3_column_int64(st, 0),
-            .day = sqlite3_column_int(st, 1),
-            .logins = sqlite3_column_int64(st, 2),
-            .features = sqlite3_column_int64(st, 3),
-            .users = s->ids,
-            .n_users = n_users,
-            .names = s->ids + n_users,
-            .n_names = n_names,
+            .day =
+                {
+                    .day = sqlite3_column_int(st, 1),
+                    .logins = sqlite3_column_int64(st, 2),
+                    .features = sqlite3_column_int64(st, 3),
+                    .users = s->ids,
+                    .n_users = n_users,
+                    .names = s->ids + n_users,
+                    .n_names = n_names,
+                },
         };
         fn(arg, &d);
     }

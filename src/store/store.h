@@ -236,12 +236,7 @@ enum tend_err store_activity_each(struct store *s, int64_t first, int64_t last, 
  * store_activity_refresh() rebuilds them. */
 struct store_activity_day {
     int64_t account_id;
-    int32_t day;
-    int64_t logins, features;
-    const int64_t *users; /* distinct users with a login (0: none recorded) */
-    size_t n_users;
-    const int64_t *names; /* distinct feature name ids */
-    size_t n_names;
+    struct metrics_day day; /* user 0: a login without a user; arrays live for the call */
 };
 /* Rebuilds the rollups of up to max_days stale days, oldest first, in the
  * caller's transaction; *done is how many (0: none was stale). The windows
