@@ -57,52 +57,13 @@ static void *vec_push(struct vec *v) {
     return (char *)v->items + v->size * v->n++;
 }
 
-/* A set of ids (open addressing, linear probing), for distinct counts. */
-#define IDSET_EMPTY INT64_MIN
-
-struct idset {
-    int64_t *slots;
-    size_t cap, n; /* cap 0 or a power of two */
-};
-
-static size_t idset_slot(const struct idset *s, int64_t id) {
-    uint64_t h = (uint64_t)id * UINT64_C(0x9E3779B97F4A7C15);
-    size_t mask = s->cap - 1, i = (size_t)(h >> 32) & mask;
-    while (s->slots[i] != IDSET_EMPTY && s->slots[i] != id)
-        i = (i + 1) & mask;
-    return i;
-}
-
-static void idset_add(struct idset *s, int64_t id) {
-    if (2 * (s->n + 1) > s->cap) {
-        struct idset bigger = {.cap = s->cap ? s->cap * 2 : 64};
-        bigger.slots = xmalloc(bigger.cap * sizeof *bigger.slots);
-        for (size_t i = 0; i < bigger.cap; i++)
-            bigger.slots[i] = IDSET_EMPTY;
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->slots[i] != IDSET_EMPTY)
-                bigger.slots[idset_slot(&bigger, s->slots[i])] = s->slots[i];
-        bigger.n = s->n;
-        free(s->slots);
-        *s = bigger;
-    }
-    size_t i = idset_slot(s, id);
-    if (s->slots[i] == IDSET_EMPTY) {
-        s->slots[i] = id;
-        s->n++;
-    }
-}
-
-static void idset_clear(struct idset *s) {
-    for (size_t i = 0; s->n && i < s->cap; i++)
-        s->slots[i] = IDSET_EMPTY;
-    s->n = 0;
-}
+#define SEEN_EMPTY INT64_MIN
 
 /* Ids with the latest day each was seen (open addressing; rebuilt to drop
- * what fell out of the window). */
+ * what fell out of a window): a set with n distinct ids when the days do not
+ * matter. */
 struct seen {
-    int64_t *ids; /* IDSET_EMPTY: free slot */
+    int64_t *ids; /* SEEN_EMPTY: free slot */
     int32_t *days;
     size_t cap, n;
 };
@@ -116,9 +77,9 @@ static void seen_rebuild(struct seen *m, size_t cap, int32_t keep_from) {
     m->ids = xmalloc(cap * sizeof *m->ids);
     m->days = xmalloc(cap * sizeof *m->days);
     for (size_t i = 0; i < cap; i++)
-        m->ids[i] = IDSET_EMPTY;
+        m->ids[i] = SEEN_EMPTY;
     for (size_t i = 0; i < old.cap; i++)
-        if (old.ids[i] != IDSET_EMPTY && old.days[i] >= keep_from)
+        if (old.ids[i] != SEEN_EMPTY && old.days[i] >= keep_from)
             seen_put(m, old.ids[i], old.days[i]);
     free(old.ids);
     free(old.days);
@@ -129,9 +90,9 @@ static void seen_put(struct seen *m, int64_t id, int32_t day) {
         seen_rebuild(m, m->cap ? m->cap * 2 : 32, INT32_MIN);
     size_t mask = m->cap - 1;
     size_t i = (size_t)(((uint64_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
-    while (m->ids[i] != IDSET_EMPTY && m->ids[i] != id)
+    while (m->ids[i] != SEEN_EMPTY && m->ids[i] != id)
         i = (i + 1) & mask;
-    if (m->ids[i] == IDSET_EMPTY) {
+    if (m->ids[i] == SEEN_EMPTY) {
         m->ids[i] = id;
         m->days[i] = day;
         m->n++;
@@ -140,12 +101,23 @@ static void seen_put(struct seen *m, int64_t id, int32_t day) {
     }
 }
 
+static void seen_clear(struct seen *m) {
+    for (size_t i = 0; m->n && i < m->cap; i++)
+        m->ids[i] = SEEN_EMPTY;
+    m->n = 0;
+}
+
+static void seen_free(struct seen *m) {
+    free(m->ids);
+    free(m->days);
+}
+
 /* How many ids were seen on or after day from; forgets the others when they
  * are the larger part. */
 static int64_t seen_count(struct seen *m, int32_t from) {
     int64_t live = 0;
     for (size_t i = 0; i < m->cap; i++)
-        live += m->ids[i] != IDSET_EMPTY && m->days[i] >= from;
+        live += m->ids[i] != SEEN_EMPTY && m->days[i] >= from;
     if (m->n > 8 && (size_t)live * 2 < m->n)
         seen_rebuild(m, m->cap, from);
     return live;
@@ -171,10 +143,8 @@ struct metrics_slider *metrics_slider_new(void) {
 void metrics_slider_free(struct metrics_slider *s) {
     if (!s)
         return;
-    free(s->users.ids);
-    free(s->users.days);
-    free(s->names.ids);
-    free(s->names.days);
+    seen_free(&s->users);
+    seen_free(&s->names);
     free(s);
 }
 
@@ -329,9 +299,9 @@ struct metrics_acc {
     int32_t last_login_day; /* in the window; INT32_MIN if none */
     bool has_earlier_login;
     int32_t earlier_login_day;
-    struct idset users_30d;    /* users with a login in the last 30 days */
-    struct idset features_30d; /* feature names used in the last 30 days */
-    bool has_window;           /* given whole: */
+    struct seen users_30d;    /* users with a login in the last 30 days */
+    struct seen features_30d; /* feature names used in the last 30 days */
+    bool has_window;          /* given whole: */
     int64_t users_30d_n, features_30d_n;
     struct vec nps; /* struct nps_answer within 365 days */
     int64_t nps_90d;
@@ -372,8 +342,8 @@ struct metrics_acc *metrics_new(int64_t t_ms) {
 void metrics_free(struct metrics_acc *a) {
     if (!a)
         return;
-    free(a->users_30d.slots);
-    free(a->features_30d.slots);
+    seen_free(&a->users_30d);
+    seen_free(&a->features_30d);
     free(a->nps.items);
     items_free(&a->tickets);
     items_free(&a->invoices);
@@ -382,11 +352,11 @@ void metrics_free(struct metrics_acc *a) {
 }
 
 void metrics_reset(struct metrics_acc *a, int64_t t_ms) {
-    struct idset users = a->users_30d, features = a->features_30d;
+    struct seen users = a->users_30d, features = a->features_30d;
     struct items tickets = a->tickets, invoices = a->invoices;
     struct vec keep[2] = {a->nps, a->outreach};
-    idset_clear(&users);
-    idset_clear(&features);
+    seen_clear(&users);
+    seen_clear(&features);
     items_clear(&tickets);
     items_clear(&invoices);
     memset(a, 0, sizeof *a);
@@ -422,7 +392,7 @@ void metrics_add_activity(struct metrics_acc *a, int kind, int64_t ts_ms, int64_
         else
             a->logins_prev_28d++;
         if (last30)
-            idset_add(&a->users_30d, user_id);
+            seen_put(&a->users_30d, user_id, 0);
         int32_t day = dt_day_of_ms(ts_ms);
         if (day > a->last_login_day)
             a->last_login_day = day;
@@ -432,7 +402,7 @@ void metrics_add_activity(struct metrics_acc *a, int kind, int64_t ts_ms, int64_
         else
             a->features_prev_28d++;
         if (last30)
-            idset_add(&a->features_30d, name_id);
+            seen_put(&a->features_30d, name_id, 0);
     }
 }
 
@@ -452,9 +422,9 @@ void metrics_add_day(struct metrics_acc *a, const struct metrics_day *day) {
     }
     if (last30) {
         for (size_t i = 0; i < day->n_users; i++)
-            idset_add(&a->users_30d, day->users[i]);
+            seen_put(&a->users_30d, day->users[i], 0);
         for (size_t i = 0; i < day->n_names; i++)
-            idset_add(&a->features_30d, day->names[i]);
+            seen_put(&a->features_30d, day->names[i], 0);
     }
     if (day->logins > 0 && day->day > a->last_login_day)
         a->last_login_day = day->day;

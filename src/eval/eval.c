@@ -1,8 +1,9 @@
 /* eval.c: metrics as of T from the store (see eval.h).
  *
  * The accounts are split by id into one part per core; each part is read and
- * computed on its own connection and thread (the first on the caller's), and
- * the results are handed to the caller in external id order. An account's
+ * computed on a read-only connection of its own, on a thread of its own (the
+ * first on the caller's thread), and the results are handed to the caller in
+ * external id order. An account's
  * metrics depend on its own data only, so the split changes nothing but the
  * time. */
 #include "eval/eval.h"

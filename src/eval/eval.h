@@ -3,9 +3,10 @@
  * core/ computes metrics (and, later, scores and rules) from plain data and
  * never touches the store; this module is the one that reads what core needs
  * for a day and feeds it in. For every account at once it makes one pass
- * over each of: the memberships, the facts index, and the activity window,
- * whose whole, fresh days come from the daily rollups and the rest from the
- * day-first events index (docs/store.md). */
+ * over each of: the memberships, the facts that still matter at T, and the
+ * activity window, which as of a midnight is one precomputed row per account
+ * and otherwise comes from the daily rollups and, for stale or split days,
+ * the day-first events index (docs/store.md). */
 #ifndef TEND_EVAL_EVAL_H
 #define TEND_EVAL_EVAL_H
 
