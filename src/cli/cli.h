@@ -24,6 +24,9 @@ int cmd_serve(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_ctas(int argc, char **argv);
+int cmd_cta(int argc, char **argv);
 
 /* Opens the store at path, printing the reason on failure; returns 0 or
  * EXIT_USAGE. */

@@ -423,22 +423,26 @@ int cmd_score(int argc, char **argv) {
     if (do_explain && (!account || has_from))
         return cli_usage_error("score", "--explain needs --account and one day (--at)");
 
-    struct tend_config cfg;
+    static struct tend_config cfg; /* large: the rules' settings */
     int rc = cli_load_config("score", config, &cfg);
     if (rc)
         return rc;
     struct store *st;
-    if ((rc = cli_open_store(db, &st)))
+    if ((rc = cli_open_store(db, &st))) {
+        cli_free_config(&cfg);
         return rc;
+    }
     if (do_explain) {
         rc = explain(st, &cfg.health, account, at, format);
         store_close(st);
+        cli_free_config(&cfg);
         return rc;
     }
     int days;
     if (eval_refresh_rollups(st, &days)) {
         fprintf(stderr, "tend score: %s\n", store_last_error(st));
         store_close(st);
+        cli_free_config(&cfg);
         return EXIT_USAGE;
     }
     int32_t first = has_from ? from : at, last = has_from ? to : at;
@@ -452,6 +456,7 @@ int cmd_score(int argc, char **argv) {
                 fprintf(stderr, "tend score: %s\n", store_last_error(st));
             scoring_free(&s);
             store_close(st);
+            cli_free_config(&cfg);
             return EXIT_USAGE;
         }
         if (!has_from)
@@ -466,5 +471,6 @@ int cmd_score(int argc, char **argv) {
         scoring_free(&s);
     }
     store_close(st);
+    cli_free_config(&cfg);
     return 0;
 }

@@ -7,10 +7,11 @@
 #include "cli/cli.h"
 #include "util/yaml.h"
 
-static const char *const known_sections[] = {"health"};
+static const char *const known_sections[] = {"health", "rules", "ctas"};
 
 int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     health_config_default(&c->health);
+    rules_config_default(&c->rules);
     if (!path)
         return 0;
     cJSON *root;
@@ -33,8 +34,8 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
                 break;
         }
         if (i == sizeof known_sections / sizeof known_sections[0]) {
-            fprintf(stderr, "tend %s: %s: unknown section \"%s\" (known: health)\n", cmd, path,
-                    kv->string);
+            fprintf(stderr, "tend %s: %s: unknown section \"%s\" (known: health, rules, ctas)\n",
+                    cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
         }
@@ -43,8 +44,19 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     if (health_config_load(cJSON_GetObjectItemCaseSensitive(root, "health"), &c->health, herr)) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, herr);
         rc = EXIT_USAGE;
+        goto done;
+    }
+    char rerr[RULES_ERR_BYTES];
+    if (rules_config_load(cJSON_GetObjectItemCaseSensitive(root, "rules"),
+                          cJSON_GetObjectItemCaseSensitive(root, "ctas"), &c->rules, rerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, rerr);
+        rc = EXIT_USAGE;
     }
 done:
     cJSON_Delete(root);
     return rc;
+}
+
+void cli_free_config(struct tend_config *c) {
+    rules_config_release(&c->rules);
 }

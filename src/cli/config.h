@@ -8,13 +8,17 @@
 #define TEND_CLI_CONFIG_H
 
 #include "core/health.h"
+#include "core/rules.h"
 
 struct tend_config {
     struct health_config health;
+    struct rules_config rules; /* rules: and ctas: */
 };
 
 /* Loads path (NULL: defaults) into *c, printing "tend CMD: reason" and
  * returning EXIT_USAGE on a mistake, 0 otherwise. */
 int cli_load_config(const char *cmd, const char *path, struct tend_config *c);
+/* Frees what loading allocated (compiled custom rules). */
+void cli_free_config(struct tend_config *c);
 
 #endif

@@ -19,6 +19,9 @@ static const struct command commands[] = {
     {"serve", cmd_serve, "run the Segment-compatible HTTP ingest API"},
     {"metrics", cmd_metrics, "print every account's metrics as of a day (SPEC 3)"},
     {"score", cmd_score, "compute, store and explain health scores (SPEC 4)"},
+    {"eval", cmd_eval, "run the rules as of a day, or replay days: open and resolve CTAs"},
+    {"ctas", cmd_ctas, "list CTAs by status, owner, account or rule"},
+    {"cta", cmd_cta, "show, snooze, close or reassign one CTA"},
     {"generate", cmd_generate, "write a fictional SaaS's Segment history (JSONL)"},
 };
 

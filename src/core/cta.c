@@ -2,6 +2,7 @@
 #include "core/cta.h"
 
 #include <stddef.h>
+#include <string.h>
 
 static bool manual(enum cta_close_reason r) {
     return r == CTA_RESOLVED || r == CTA_NOT_RELEVANT;
@@ -63,4 +64,58 @@ const char *cta_action_name(enum cta_action a) {
     static const char *const names[] = {"nothing", "open",      "raise",  "wake",
                                         "resolve", "cool_down", "cleared"};
     return (size_t)a < sizeof names / sizeof names[0] ? names[a] : "?";
+}
+
+const char *cta_type_name(enum cta_type t) {
+    static const char *const names[] = {"risk", "opportunity", "lifecycle", "expansion"};
+    return (size_t)t < sizeof names / sizeof names[0] ? names[t] : "?";
+}
+
+/* The index of name among n names printed by name_of, or -1. */
+static int parse_name(const char *name, int n, const char *(*name_of)(int)) {
+    for (int i = 0; name && i < n; i++)
+        if (strcmp(name, name_of(i)) == 0)
+            return i;
+    return -1;
+}
+
+static const char *priority_at(int i) {
+    return cta_priority_name((enum cta_priority)i);
+}
+static const char *type_at(int i) {
+    return cta_type_name((enum cta_type)i);
+}
+static const char *status_at(int i) {
+    return cta_status_name((enum cta_status)i);
+}
+static const char *reason_at(int i) {
+    return cta_close_reason_name((enum cta_close_reason)i);
+}
+
+bool cta_priority_parse(const char *name, enum cta_priority *out) {
+    int i = parse_name(name, 3, priority_at);
+    if (i >= 0)
+        *out = (enum cta_priority)i;
+    return i >= 0;
+}
+
+bool cta_type_parse(const char *name, enum cta_type *out) {
+    int i = parse_name(name, CTA_TYPE_COUNT, type_at);
+    if (i >= 0)
+        *out = (enum cta_type)i;
+    return i >= 0;
+}
+
+bool cta_status_parse(const char *name, enum cta_status *out) {
+    int i = parse_name(name, 3, status_at);
+    if (i >= 0)
+        *out = (enum cta_status)i;
+    return i >= 0;
+}
+
+bool cta_close_reason_parse(const char *name, enum cta_close_reason *out) {
+    int i = parse_name(name, 4, reason_at);
+    if (i >= 0)
+        *out = (enum cta_close_reason)i;
+    return i >= 0;
 }

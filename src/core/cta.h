@@ -28,6 +28,9 @@ enum cta_status { CTA_OPEN, CTA_SNOOZED, CTA_CLOSED };
 
 enum cta_priority { CTA_LOW, CTA_MEDIUM, CTA_HIGH };
 
+/* What kind of work a CTA asks for (SPEC 5). */
+enum cta_type { CTA_RISK, CTA_OPPORTUNITY, CTA_LIFECYCLE, CTA_EXPANSION, CTA_TYPE_COUNT };
+
 enum cta_close_reason {
     CTA_RESOLVED,      /* closed by a person: done */
     CTA_AUTO_RESOLVED, /* the condition cleared */
@@ -78,5 +81,11 @@ const char *cta_status_name(enum cta_status s);
 const char *cta_priority_name(enum cta_priority p);
 const char *cta_close_reason_name(enum cta_close_reason r);
 const char *cta_action_name(enum cta_action a);
+const char *cta_type_name(enum cta_type t);
+/* Parses a name as printed; false when it is none of them. */
+bool cta_priority_parse(const char *name, enum cta_priority *out);
+bool cta_type_parse(const char *name, enum cta_type *out);
+bool cta_status_parse(const char *name, enum cta_status *out);
+bool cta_close_reason_parse(const char *name, enum cta_close_reason *out);
 
 #endif

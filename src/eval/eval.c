@@ -26,10 +26,20 @@ struct account {
     char *external_id;
     struct metrics_acc *acc;
     struct metrics m;
+    /* With rules only: */
+    struct store_account_fields f; /* strings malloced */
+    char *traits_json;
+    int64_t first_seen_ms;
+    struct rules_facts *facts;
+    int64_t *names;
+    size_t n_names, cap_names;
+    bool has_last_ticket;
+    int64_t last_ticket_ms;
 };
 
 struct accounts {
     int64_t t_ms;
+    const struct eval_options *rules; /* NULL: metrics only */
     struct account *v;
     size_t n, cap;
     size_t *by_id; /* account id -> index + 1 (0: not listed) */
@@ -65,10 +75,22 @@ static int collect_account(void *arg, const struct store_account_row *r) {
         a->cap = a->cap ? a->cap * 2 : 256;
         a->v = xrealloc(a->v, a->cap * sizeof *a->v);
     }
-    memset(&a->v[a->n], 0, sizeof a->v[a->n]);
-    a->v[a->n].id = r->id;
-    a->v[a->n].external_id = xstrdup(r->external_id);
-    a->n++;
+    struct account *x = &a->v[a->n++];
+    memset(x, 0, sizeof *x);
+    x->id = r->id;
+    x->external_id = xstrdup(r->external_id);
+    x->first_seen_ms = r->first_seen_ms;
+    if (a->rules) {
+        const char *const *from[] = {&r->f.name,      &r->f.plan,    &r->f.csm_email,
+                                     &r->f.csm_slack, &r->f.segment, &r->f.premium_products,
+                                     &r->f.created_at};
+        const char **to[] = {&x->f.name,      &x->f.plan,    &x->f.csm_email,
+                             &x->f.csm_slack, &x->f.segment, &x->f.premium_products,
+                             &x->f.created_at};
+        for (size_t i = 0; i < sizeof from / sizeof from[0]; i++)
+            *to[i] = *from[i] ? xstrdup(*from[i]) : NULL;
+        x->traits_json = r->traits_json ? xstrdup(r->traits_json) : NULL;
+    }
     return 0;
 }
 
@@ -89,22 +111,40 @@ static void index_accounts(struct accounts *a) {
         a->by_id[a->v[i].id] = i + 1;
 }
 
+/* Frees what one account holds. */
+static void free_account_fields(struct account *x) {
+    free(x->external_id);
+    metrics_free(x->acc);
+    const char *fields[] = {x->f.name,      x->f.plan,    x->f.csm_email,
+                            x->f.csm_slack, x->f.segment, x->f.premium_products,
+                            x->f.created_at};
+    for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
+        free((char *)fields[k]);
+    free(x->traits_json);
+    rules_facts_free(x->facts);
+    free(x->names);
+}
+
 static void free_accounts(struct accounts *a) {
-    for (size_t i = 0; i < a->n; i++) {
-        free(a->v[i].external_id);
-        metrics_free(a->v[i].acc);
-    }
+    for (size_t i = 0; i < a->n; i++)
+        free_account_fields(&a->v[i]);
     free(a->v);
     free(a->by_id);
 }
 
-/* The part's accumulator of an account, or NULL for one not in the part. */
-static struct metrics_acc *acc_of(const struct part *p, int64_t account_id) {
+/* The part's account of an id, or NULL for one not in the part. */
+static struct account *account_of(const struct part *p, int64_t account_id) {
     const struct accounts *a = p->a;
     if (account_id < p->first || account_id > p->last || (size_t)account_id >= a->by_id_len)
         return NULL;
     size_t i = a->by_id[account_id];
-    return i ? a->v[i - 1].acc : NULL;
+    return i ? &a->v[i - 1] : NULL;
+}
+
+/* The part's accumulator of an account, or NULL for one not in the part. */
+static struct metrics_acc *acc_of(const struct part *p, int64_t account_id) {
+    struct account *x = account_of(p, account_id);
+    return x ? x->acc : NULL;
 }
 
 static void on_activity(void *arg, const struct store_activity *x) {
@@ -157,8 +197,8 @@ static void group_traits(const char *props, struct metric_fact *f) {
 }
 
 static void on_fact(void *arg, const struct store_fact *x) {
-    struct metrics_acc *acc = acc_of(arg, x->account_id);
-    if (!acc)
+    struct account *a = account_of(arg, x->account_id);
+    if (!a)
         return;
     struct metric_fact f = {
         .kind = x->kind,
@@ -173,7 +213,11 @@ static void on_fact(void *arg, const struct store_fact *x) {
     };
     if (x->kind == EV_GROUP)
         group_traits(x->props, &f);
-    metrics_add_fact(acc, &f);
+    else
+        f.detail = x->detail;
+    metrics_add_fact(a->acc, &f);
+    if (a->facts)
+        rules_facts_add(a->facts, &f);
 }
 
 static void on_stale(void *arg, int32_t day) {
@@ -268,6 +312,26 @@ static enum tend_err gather_earlier_login(struct store *s, struct account *a, in
     return err;
 }
 
+static void on_name(void *arg, int64_t name_id) {
+    struct account *x = arg;
+    if (x->n_names == x->cap_names) {
+        x->cap_names = x->cap_names ? x->cap_names * 2 : 16;
+        x->names = xrealloc(x->names, x->cap_names * sizeof *x->names);
+    }
+    x->names[x->n_names++] = name_id;
+}
+
+/* What rules need beyond the metrics: the feature names of the last 30 days
+ * and, for accounts large enough to be too quiet, the latest ticket. */
+static enum tend_err gather_rule_inputs(struct part *p, struct account *x) {
+    const struct eval_options *o = p->a->rules;
+    metrics_features_30d_each(x->acc, on_name, x);
+    if (o->last_ticket_min_users <= 0 || x->m.users < o->last_ticket_min_users)
+        return TEND_OK;
+    return store_last_fact_before(p->s, x->id, EV_TICKET_OPENED, p->a->t_ms, &x->last_ticket_ms,
+                                  &x->has_last_ticket);
+}
+
 /* Reads and computes the metrics of the part's accounts. */
 static void *run_part(void *arg) {
     struct part *p = arg;
@@ -284,6 +348,8 @@ static void *run_part(void *arg) {
         err = gather_earlier_login(p->s, x, a->t_ms);
         if (!err)
             metrics_finish(x->acc, &x->m);
+        if (!err && a->rules)
+            err = gather_rule_inputs(p, x);
     }
     p->err = err;
     if (err)
@@ -357,9 +423,12 @@ static enum tend_err compute(struct store *s, struct accounts *a, bool one) {
     return TEND_OK;
 }
 
-enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, eval_metrics_fn fn,
-                           void *arg) {
-    struct accounts a = {.t_ms = t_ms};
+/* Lists the accounts known at t_ms (or the one), computes them and calls
+ * fn or afn for each, in external id order. */
+static enum tend_err evaluate(struct store *s, int64_t t_ms, const char *account,
+                              const struct eval_options *o, eval_metrics_fn fn, eval_account_fn afn,
+                              void *arg) {
+    struct accounts a = {.t_ms = t_ms, .rules = o};
     enum tend_err err;
     if (account) {
         int64_t id;
@@ -377,7 +446,7 @@ enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, e
             if (strcmp(a.v[k].external_id, account) == 0)
                 a.v[keep++] = a.v[k];
             else
-                free(a.v[k].external_id);
+                free_account_fields(&a.v[k]);
         }
         a.n = keep;
     }
@@ -386,15 +455,45 @@ enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, e
         return TEND_OK;
     }
     index_accounts(&a);
-    for (size_t i = 0; i < a.n; i++)
+    for (size_t i = 0; i < a.n; i++) {
         a.v[i].acc = metrics_new(t_ms);
+        if (o)
+            a.v[i].facts = rules_facts_new(t_ms);
+    }
     err = compute(s, &a, account != NULL);
     for (size_t i = 0; !err && i < a.n; i++) {
-        if (fn(arg, a.v[i].id, a.v[i].external_id, &a.v[i].m))
+        const struct account *x = &a.v[i];
+        if (fn && fn(arg, x->id, x->external_id, &x->m))
+            break;
+        struct eval_account ea = {
+            .id = x->id,
+            .account_id = x->external_id,
+            .f = &x->f,
+            .traits_json = x->traits_json,
+            .first_seen_ms = x->first_seen_ms,
+            .m = &x->m,
+            .facts = x->facts,
+            .names_30d = x->names,
+            .n_names_30d = x->n_names,
+            .has_last_ticket = x->has_last_ticket,
+            .last_ticket_ms = x->last_ticket_ms,
+        };
+        if (afn && afn(arg, &ea))
             break;
     }
     free_accounts(&a);
     return err;
+}
+
+enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, eval_metrics_fn fn,
+                           void *arg) {
+    return evaluate(s, t_ms, account, NULL, fn, NULL, arg);
+}
+
+enum tend_err eval_accounts(struct store *s, int64_t t_ms, const char *account,
+                            const struct eval_options *o, eval_account_fn fn, void *arg) {
+    static const struct eval_options none = {0};
+    return evaluate(s, t_ms, account, o ? o : &none, NULL, fn, arg);
 }
 
 /* ---- activity windows ----------------------------------------------------- */

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/metrics.h"
+#include "core/rules.h"
 #include "store/store.h"
 
 /* Called once per account, in external id order; returns nonzero to stop.
@@ -26,6 +27,36 @@ typedef int (*eval_metrics_fn)(void *arg, int64_t id, const char *account_id,
  * (TEND_ERR_NOTFOUND if unknown; no call of fn if not known yet at t_ms). */
 enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, eval_metrics_fn fn,
                            void *arg);
+
+/* What evaluation needs of an account beyond its metrics: its fields as
+ * stored (current values), the facts rules read, the feature names used in
+ * the last 30 days, the latest ticket. */
+struct eval_account {
+    int64_t id;
+    const char *account_id; /* external */
+    const struct store_account_fields *f;
+    const char *traits_json;
+    int64_t first_seen_ms;
+    const struct metrics *m;
+    struct rules_facts *facts; /* feed to rules_facts_finish() */
+    const int64_t *names_30d;
+    size_t n_names_30d;
+    bool has_last_ticket;
+    int64_t last_ticket_ms;
+};
+
+struct eval_options {
+    /* Look up the latest ticket of accounts with at least this many users
+     * (support_tickets' too_quiet; 0: of none). */
+    int64_t last_ticket_min_users;
+};
+
+typedef int (*eval_account_fn)(void *arg, const struct eval_account *a);
+
+/* As eval_metrics, with everything rules need; every pointer lives for the
+ * call only. */
+enum tend_err eval_accounts(struct store *s, int64_t t_ms, const char *account,
+                            const struct eval_options *o, eval_account_fn fn, void *arg);
 
 /* Rebuilds the activity rollups of every stale day (store_activity_refresh),
  * a few days per transaction so that writers wait little; *days tells how

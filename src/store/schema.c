@@ -242,6 +242,84 @@ static const char migration_7[] =
     "DROP TABLE scores;"
     "ALTER TABLE scores_by_day RENAME TO scores;";
 
+/* Rules and CTAs (docs/rules.md).
+ *
+ * ctas: one row per call to action. At most one open or snoozed CTA per
+ * (rule, account, subject): the unique partial index ctas_live enforces it,
+ * whatever a caller does. A closed CTA whose condition has not been seen to
+ * clear since still matters (a cooldown after a manual close, or "clears and
+ * returns" after one); `cleared` says it no longer does, so an evaluation reads
+ * only the watched rows (ctas_watched), not the whole history. clear_since:
+ * the first day of the current run of days on which a live CTA's condition
+ * did not hold (a rule's resolve_after_days). Days are
+ * day numbers (days since 1970-01-01); priorities 0 low, 1 medium, 2 high.
+ * cta_history: every change of a CTA, in order. eval_runs: each evaluation,
+ * as of which instant, so that event rules fire for what arrived since the
+ * previous one.
+ *
+ * feature_products: which product each feature event name was sent with
+ * (premium_unused asks whether a product was used in the last 30 days, and
+ * the activity windows carry the feature names of the last 30 days).
+ * activity_windows.names: those names, as a comma-separated id list.
+ * facts_goals: the goals, which rollup rebuilds mark met (settled_ms: the
+ * first day on or after the goal's with a feature event of its feature).
+ * Every rollup is rebuilt once, to fill both. */
+static const char migration_8[] =
+    "CREATE TABLE ctas ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  priority INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  snoozed_until INTEGER,"
+    "  closed_reason TEXT,"
+    "  closed_day INTEGER,"
+    "  cleared INTEGER NOT NULL DEFAULT 0,"
+    "  clear_since INTEGER,"
+    "  owner TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  evidence TEXT NOT NULL,"
+    "  opened_day INTEGER NOT NULL,"
+    "  due_day INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL"
+    ");"
+    "CREATE UNIQUE INDEX ctas_live ON ctas (rule, account_id, subject)"
+    "  WHERE status IN ('open', 'snoozed');"
+    "CREATE INDEX ctas_watched ON ctas (account_id) WHERE status <> 'closed' OR cleared = 0;"
+    "CREATE INDEX ctas_account ON ctas (account_id, status);"
+    "CREATE TABLE cta_history ("
+    "  cta_id INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  at_ms INTEGER NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  priority INTEGER NOT NULL,"
+    "  note TEXT,"
+    "  PRIMARY KEY (cta_id, seq)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE eval_runs ("
+    "  t_ms INTEGER PRIMARY KEY,"
+    "  run_ms INTEGER NOT NULL,"
+    "  opened INTEGER NOT NULL, updated INTEGER NOT NULL, resolved INTEGER NOT NULL,"
+    "  errors INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE feature_products ("
+    "  name_id INTEGER NOT NULL,"
+    "  product TEXT NOT NULL,"
+    "  PRIMARY KEY (name_id, product)"
+    ") WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO feature_products SELECT DISTINCT name_id, subject FROM events"
+    "  WHERE kind = 0 AND name_id IS NOT NULL AND subject IS NOT NULL;"
+    "ALTER TABLE activity_windows ADD COLUMN names TEXT;"
+    "CREATE INDEX facts_goals ON facts (kind, account_id) WHERE kind = 11;"
+    "UPDATE facts SET settled_ms = NULL WHERE kind = 11;"
+    "INSERT OR IGNORE INTO activity_stale (day) SELECT day FROM activity_counted;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -250,6 +328,7 @@ const struct migration schema_migrations[] = {
     {5, "daily activity rollups", migration_5},
     {6, "facts by account with their lifetimes", migration_6},
     {7, "scores day first", migration_7},
+    {8, "rules and CTAs, product use, goals met", migration_8},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -98,8 +98,32 @@ enum stmt_id {
     Q_SCORE_GET,
     Q_SCORE_HISTORY,
     Q_SCORES_OF_DAY,
+    Q_FEATURE_PRODUCT,
+    Q_FEATURE_PRODUCTS,
+    Q_GOAL_STALE,
+    Q_GOALS,
+    Q_GOAL_MET,
+    Q_LAST_FACT,
+    Q_USER_LABEL,
+    Q_CTAS_WATCHED,
+    Q_CTA_INSERT,
+    Q_CTA_UPDATE,
+    Q_CTA_FORGET,
+    Q_CTA_GET,
+    Q_CTAS_EACH,
+    Q_CTA_HISTORY_ADD,
+    Q_CTA_HISTORY,
+    Q_EVAL_RUN_PUT,
+    Q_EVAL_RUN_BEFORE,
+    Q_EVAL_RUN_LAST,
     Q_COUNT
 };
+
+/* A CTA as read (read_cta). */
+#define CTA_COLUMNS                                                                                \
+    "c.id, c.account_id, a.external_id, c.rule, c.subject, c.type, c.priority, c.status, "         \
+    "c.snoozed_until, c.closed_reason, c.closed_day, c.cleared, c.owner, c.title, c.reason, "      \
+    "c.evidence, c.opened_day, c.due_day, c.updated_ms, c.clear_since"
 
 /* Storing a fact, with its lifetime (schema.h) worked out as it is stored:
  * one statement per kind, so only its own look-up runs (?1 account_id,
@@ -181,7 +205,7 @@ static const char *const stmt_sql[Q_COUNT] = {
         "(SELECT COUNT(*) FROM memberships m WHERE m.account_id = a.id AND m.end_ms IS NULL), "
         "a.event_count, a.first_seen_ms FROM accounts a ORDER BY a.external_id",
     [Q_ACCOUNTS_BRIEF] = "SELECT id, external_id, name, plan, mrr, seats, renewal_date, csm_email, "
-                         "csm_slack, segment, premium_products, created_at, NULL, -1, -1, "
+                         "csm_slack, segment, premium_products, created_at, traits, -1, -1, "
                          "first_seen_ms FROM accounts",
     [Q_COUNTERS_EACH] = "SELECT name, value FROM counters ORDER BY name",
     [Q_LOGIN_DAY_ADD] = "INSERT INTO login_days (account_id, day) VALUES (?, ?) "
@@ -230,10 +254,10 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_COUNTED_GET] = "SELECT done FROM activity_counted WHERE day = ?",
     [Q_COUNTED_DONE] = "UPDATE activity_counted SET done = 1 WHERE day = ?",
     [Q_COUNTS_PUT] = "INSERT OR REPLACE INTO activity_windows (day, account_id, logins_7d, "
-                     "logins_28d, features_7d, features_28d, users_30d, names_30d, last_login) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     "logins_28d, features_7d, features_28d, users_30d, names_30d, last_login, "
+                     "names) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [Q_WINDOWS] = "SELECT account_id, logins_7d, logins_28d, features_7d, features_28d, "
-                  "users_30d, names_30d, last_login FROM activity_windows "
+                  "users_30d, names_30d, last_login, names FROM activity_windows "
                   "WHERE day = ?1 AND account_id BETWEEN ?2 AND ?3",
     /* One day of the day-first index, in account order; a login without a
      * user counts as user 0, as metrics do. */
@@ -265,6 +289,52 @@ static const char *const stmt_sql[Q_COUNT] = {
                         "s.support, s.financial, s.config_version FROM days "
                         "JOIN scores s ON s.day = days.d AND s.account_id = ?1 ORDER BY s.day",
     [Q_SCORES_OF_DAY] = "SELECT account_id, overall FROM scores WHERE day = ?",
+    [Q_FEATURE_PRODUCT] = "INSERT INTO feature_products (name_id, product) VALUES (?, ?) "
+                          "ON CONFLICT DO NOTHING",
+    [Q_FEATURE_PRODUCTS] = "SELECT name_id, product FROM feature_products",
+    /* A goal that arrives after its days were rolled up: rebuild them, which
+     * marks it met (refresh_day). */
+    [Q_GOAL_STALE] = "INSERT INTO activity_stale (day) SELECT day FROM activity_counted "
+                     "WHERE day >= ? ON CONFLICT DO NOTHING",
+    [Q_GOALS] = "SELECT f.account_id, f.ts_ms, f.key_ts_ms, f.key_hash, f.until_ms, "
+                "coalesce(f.settled_ms, 9223372036854775807), n.id FROM facts f "
+                "JOIN names n ON n.name = f.detail WHERE f.kind = 11 ORDER BY f.account_id",
+    [Q_GOAL_MET] = "UPDATE facts SET settled_ms = ?6 WHERE account_id = ?1 AND until_ms = ?2 "
+                   "AND kind = 11 AND ts_ms = ?3 AND key_ts_ms = ?4 AND key_hash = ?5",
+    [Q_LAST_FACT] = "SELECT max(ts_ms) FROM facts WHERE account_id = ? AND kind = ? AND ts_ms < ?",
+    [Q_USER_LABEL] = "SELECT coalesce(email, external_id) FROM users WHERE id = ?",
+    [Q_CTAS_WATCHED] = "SELECT " CTA_COLUMNS " FROM ctas c JOIN accounts a ON a.id = c.account_id "
+                       "WHERE (c.status <> 'closed' OR c.cleared = 0) "
+                       "AND c.account_id BETWEEN ? AND ?",
+    [Q_CTA_INSERT] = "INSERT INTO ctas (account_id, rule, subject, type, priority, status, "
+                     "snoozed_until, closed_reason, closed_day, cleared, owner, title, reason, "
+                     "evidence, opened_day, due_day, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                     "?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    [Q_CTA_UPDATE] = "UPDATE ctas SET type = ?2, priority = ?3, status = ?4, snoozed_until = ?5, "
+                     "closed_reason = ?6, closed_day = ?7, cleared = ?8, owner = ?9, title = ?10, "
+                     "reason = ?11, evidence = ?12, due_day = ?13, updated_ms = ?14, "
+                     "clear_since = ?15 WHERE id = ?1",
+    [Q_CTA_FORGET] = "UPDATE ctas SET cleared = 1 WHERE rule = ?1 AND account_id = ?2 "
+                     "AND subject = ?3 AND status = 'closed' AND cleared = 0",
+    [Q_CTA_GET] = "SELECT " CTA_COLUMNS " FROM ctas c JOIN accounts a ON a.id = c.account_id "
+                  "WHERE c.id = ?",
+    [Q_CTAS_EACH] = "SELECT " CTA_COLUMNS " FROM ctas c JOIN accounts a ON a.id = c.account_id "
+                    "WHERE (?1 IS NULL OR c.status = ?1 OR (?1 = 'live' AND c.status <> 'closed')) "
+                    "AND (?2 IS NULL OR c.owner = ?2) AND (?3 IS NULL OR a.external_id = ?3) "
+                    "AND (?4 IS NULL OR c.rule = ?4) "
+                    "ORDER BY c.status = 'closed', c.priority DESC, c.due_day, c.id",
+    [Q_CTA_HISTORY_ADD] = "INSERT INTO cta_history (cta_id, seq, day, at_ms, action, actor, "
+                          "status, priority, note) SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, "
+                          "?4, ?5, ?6, ?7, ?8 FROM cta_history WHERE cta_id = ?1",
+    [Q_CTA_HISTORY] = "SELECT seq, day, at_ms, action, actor, status, priority, note "
+                      "FROM cta_history WHERE cta_id = ? ORDER BY seq",
+    [Q_EVAL_RUN_PUT] = "INSERT INTO eval_runs (t_ms, run_ms, opened, updated, resolved, errors) "
+                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (t_ms) DO UPDATE SET "
+                       "run_ms = excluded.run_ms, opened = opened + excluded.opened, "
+                       "updated = updated + excluded.updated, "
+                       "resolved = resolved + excluded.resolved, errors = excluded.errors",
+    [Q_EVAL_RUN_BEFORE] = "SELECT max(t_ms) FROM eval_runs WHERE t_ms < ?",
+    [Q_EVAL_RUN_LAST] = "SELECT max(t_ms) FROM eval_runs",
     [Q_QUARANTINE_REASONS] = "SELECT reason, COUNT(*) AS n FROM quarantine GROUP BY reason "
                              "ORDER BY n DESC, reason",
 };
@@ -276,6 +346,12 @@ struct store {
     int32_t stale_day;     /* the day last marked stale in this transaction */
     int64_t *ids;          /* parsed id lists of a rollup row */
     size_t ids_cap;
+    char *text; /* an id list being written */
+    size_t text_cap;
+    /* The (feature name, product) pairs this connection has recorded, as
+     * hashes, so that storing an event records its pair once. */
+    uint64_t *products_seen;
+    size_t n_products_seen;
     int schema_version;
     char err[STORE_ERR_BYTES];
 };
@@ -507,6 +583,8 @@ void store_close(struct store *s) {
         sqlite3_finalize(s->stmt[i]);
     sqlite3_close(s->db);
     free(s->ids);
+    free(s->text);
+    free(s->products_seen);
     free(s);
 }
 
@@ -548,6 +626,7 @@ enum tend_err store_commit(struct store *s) {
 
 void store_rollback(struct store *s) {
     s->stale_day = INT32_MIN;
+    s->n_products_seen = 0;
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -851,6 +930,11 @@ static enum tend_err put_fact(struct store *s, const struct store_event *ev) {
         sqlite3_bind_int(st, 10, ev->day);
     bind_text(st, 11, ev->props);
     enum tend_err err = step_done(s, st, "storing a fact");
+    if (!err && ev->kind == EV_GOAL_SET) {
+        st = stmt(s, Q_GOAL_STALE);
+        sqlite3_bind_int(st, 1, (int32_t)(ev->ts_ms / DT_MS_PER_DAY));
+        err = step_done(s, st, "marking a goal's days stale");
+    }
     enum stmt_id effects[2];
     int n = 0;
     switch (ev->kind) {
@@ -884,6 +968,29 @@ static enum tend_err put_fact(struct store *s, const struct store_event *ev) {
     return err;
 }
 
+/* Records that feature name_id was sent with product (feature_products),
+ * once per connection. The pairs are few: a linear list of hashes serves, and
+ * past a bound every event just asks the database. */
+static enum tend_err note_product(struct store *s, int64_t name_id, const char *product) {
+    enum { MAX_SEEN = 1024 };
+    uint64_t h = (uint64_t)name_id * UINT64_C(0x9E3779B97F4A7C15);
+    for (const char *p = product; *p; p++)
+        h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
+    for (size_t i = 0; i < s->n_products_seen; i++)
+        if (s->products_seen[i] == h)
+            return TEND_OK;
+    sqlite3_stmt *st = stmt(s, Q_FEATURE_PRODUCT);
+    sqlite3_bind_int64(st, 1, name_id);
+    bind_text(st, 2, product);
+    enum tend_err err = step_done(s, st, "recording a feature's product");
+    if (!err && s->n_products_seen < MAX_SEEN) {
+        if (!s->products_seen)
+            s->products_seen = xmalloc(MAX_SEEN * sizeof *s->products_seen);
+        s->products_seen[s->n_products_seen++] = h;
+    }
+    return err;
+}
+
 enum tend_err store_event_put(struct store *s, const struct store_event *ev, bool *inserted) {
     sqlite3_stmt *st = stmt(s, Q_EVENT_INSERT);
     sqlite3_bind_int64(st, 1, ev->key_ts_ms);
@@ -907,6 +1014,8 @@ enum tend_err store_event_put(struct store *s, const struct store_event *ev, boo
     if (!*inserted)
         return TEND_OK;
     err = mark_stale(s, ev->kind, ev->account_id, ev->ts_ms);
+    if (!err && ev->kind == EV_FEATURE && ev->subject && ev->name_id)
+        err = note_product(s, ev->name_id, ev->subject);
     if (!err && ev->account_id && is_fact(ev->kind))
         err = put_fact(s, ev);
     return err;
@@ -1234,9 +1343,83 @@ static void push_id(int64_t **v, size_t *n, size_t *cap, int64_t id) {
     (*v)[(*n)++] = id;
 }
 
-static enum tend_err put_rollup(struct store *s, int32_t day, struct rollup *r) {
+/* The goals (Goal Set facts), by account, as a rebuild marks them met. */
+struct goal {
+    int64_t account_id, ts_ms, key_ts_ms, key_hash, until_ms;
+    int64_t met_ms; /* INT64_MAX: not yet */
+    int64_t name_id;
+};
+
+struct goals {
+    struct goal *v;
+    size_t n, cap;
+};
+
+static enum tend_err load_goals(struct store *s, struct goals *g) {
+    sqlite3_stmt *st = stmt(s, Q_GOALS);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (g->n == g->cap) {
+            g->cap = g->cap ? g->cap * 2 : 64;
+            g->v = xrealloc(g->v, g->cap * sizeof *g->v);
+        }
+        struct goal *x = &g->v[g->n++];
+        x->account_id = sqlite3_column_int64(st, 0);
+        x->ts_ms = sqlite3_column_int64(st, 1);
+        x->key_ts_ms = sqlite3_column_int64(st, 2);
+        x->key_hash = sqlite3_column_int64(st, 3);
+        x->until_ms = sqlite3_column_int64(st, 4);
+        x->met_ms = sqlite3_column_int64(st, 5);
+        x->name_id = sqlite3_column_int64(st, 6);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading goals");
+}
+
+/* Marks met the account's goals whose feature is among the day's names: the
+ * first day on or after the goal's with a feature event of its feature
+ * (never before the goal's own instant). */
+static enum tend_err meet_goals(struct store *s, struct goals *g, int32_t day,
+                                const struct rollup *r) {
+    size_t lo = 0, hi = g->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (g->v[mid].account_id < r->account_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    enum tend_err err = TEND_OK;
+    int64_t start = (int64_t)day * DT_MS_PER_DAY;
+    for (size_t i = lo; !err && i < g->n && g->v[i].account_id == r->account_id; i++) {
+        struct goal *x = &g->v[i];
+        int64_t met = start > x->ts_ms ? start : x->ts_ms;
+        if (x->ts_ms >= start + DT_MS_PER_DAY || met >= x->met_ms)
+            continue;
+        bool used = false;
+        for (size_t k = 0; !used && k < r->n_names; k++)
+            used = r->names[k] == x->name_id;
+        if (!used)
+            continue;
+        sqlite3_stmt *st = stmt(s, Q_GOAL_MET);
+        sqlite3_bind_int64(st, 1, x->account_id);
+        sqlite3_bind_int64(st, 2, x->until_ms);
+        sqlite3_bind_int64(st, 3, x->ts_ms);
+        sqlite3_bind_int64(st, 4, x->key_ts_ms);
+        sqlite3_bind_int64(st, 5, x->key_hash);
+        sqlite3_bind_int64(st, 6, met);
+        err = step_done(s, st, "marking a goal met");
+        x->met_ms = met;
+    }
+    return err;
+}
+
+static enum tend_err put_rollup(struct store *s, int32_t day, struct rollup *r, struct goals *g) {
     if (!r->account_id)
         return TEND_OK;
+    enum tend_err gerr = g->n ? meet_goals(s, g, day, r) : TEND_OK;
+    if (gerr)
+        return gerr;
     sqlite3_stmt *st = stmt(s, Q_ROLLUP_PUT);
     sqlite3_bind_int(st, 1, day);
     sqlite3_bind_int64(st, 2, r->account_id);
@@ -1252,7 +1435,7 @@ static enum tend_err put_rollup(struct store *s, int32_t day, struct rollup *r) 
 
 /* Rebuilds one day's rollup rows from its slice of events_account (in
  * account order), then marks it fresh and its windows to be done again. */
-static enum tend_err refresh_day(struct store *s, int32_t day) {
+static enum tend_err refresh_day(struct store *s, int32_t day, struct goals *g) {
     sqlite3_stmt *st = stmt(s, Q_ROLLUP_CLEAR);
     sqlite3_bind_int(st, 1, day);
     enum tend_err err = step_done(s, st, "rebuilding activity rollups");
@@ -1263,7 +1446,7 @@ static enum tend_err refresh_day(struct store *s, int32_t day) {
     while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t account = sqlite3_column_int64(st, 0);
         if (account != r.account_id) {
-            err = put_rollup(s, day, &r);
+            err = put_rollup(s, day, &r, g);
             r.account_id = account;
         }
         if (sqlite3_column_int(st, 1) == EV_LOGIN) {
@@ -1279,7 +1462,7 @@ static enum tend_err refresh_day(struct store *s, int32_t day) {
     if (!err && rc != SQLITE_DONE)
         err = db_fail(s, "rebuilding activity rollups");
     if (!err)
-        err = put_rollup(s, day, &r);
+        err = put_rollup(s, day, &r, g);
     free(r.users);
     free(r.names);
     free(r.text[0]);
@@ -1307,8 +1490,12 @@ enum tend_err store_activity_refresh(struct store *s, int max_days, int *done) {
         rc == SQLITE_ROW || rc == SQLITE_DONE ? TEND_OK : db_fail(s, "listing stale days");
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    struct goals g = {0};
+    if (!err && n > 0)
+        err = load_goals(s, &g);
     for (int i = 0; !err && i < n; i++)
-        err = refresh_day(s, days[i]);
+        err = refresh_day(s, days[i], &g);
+    free(g.v);
     free(days);
     if (!err)
         *done = n;
@@ -1408,6 +1595,14 @@ enum tend_err store_activity_window_put(struct store *s, int32_t day, int64_t ac
         sqlite3_bind_int(st, 9, w->last_login_day);
     else
         sqlite3_bind_null(st, 9);
+    size_t n = (size_t)w->features_30d;
+    if (n > s->ids_cap) {
+        s->ids_cap = n * 2;
+        s->ids = xrealloc(s->ids, s->ids_cap * sizeof *s->ids);
+    }
+    if (n && w->names)
+        memcpy(s->ids, w->names, n * sizeof *s->ids);
+    bind_text(st, 10, w->names ? id_list(s->ids, n, &s->text, &s->text_cap) : NULL);
     return step_done(s, st, "storing activity windows");
 }
 
@@ -1431,6 +1626,10 @@ enum tend_err store_activity_windows_each(struct store *s, int64_t first, int64_
             .has_last_login = sqlite3_column_type(st, 7) != SQLITE_NULL,
             .last_login_day = sqlite3_column_int(st, 7),
         };
+        size_t n = parse_ids(s, col_text(st, 8), 0);
+        w.names = s->ids;
+        if ((int64_t)n < w.features_30d)
+            w.features_30d = (int64_t)n; /* never more names than listed */
         fn(arg, sqlite3_column_int64(st, 0), &w);
     }
     sqlite3_reset(st);
@@ -1584,4 +1783,314 @@ enum tend_err store_scores_of_day(struct store *s, int32_t day,
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading scores");
+}
+
+/* ---- rule inputs beyond metrics -------------------------------------------- */
+
+enum tend_err store_feature_products_each(
+    struct store *s, void (*fn)(void *arg, int64_t name_id, const char *product), void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_FEATURE_PRODUCTS);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, sqlite3_column_int64(st, 0), col_text(st, 1));
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading feature products");
+}
+
+enum tend_err store_last_fact_before(struct store *s, int64_t account_id, int kind,
+                                     int64_t before_ms, int64_t *ts_ms, bool *found) {
+    sqlite3_stmt *st = stmt(s, Q_LAST_FACT);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int(st, 2, kind);
+    sqlite3_bind_int64(st, 3, before_ms);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *found = sqlite3_column_type(st, 0) != SQLITE_NULL;
+        if (*found)
+            *ts_ms = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW ? TEND_OK : db_fail(s, "reading facts");
+}
+
+enum tend_err store_user_label(struct store *s, int64_t user_id, char *buf, size_t size) {
+    sqlite3_stmt *st = stmt(s, Q_USER_LABEL);
+    sqlite3_bind_int64(st, 1, user_id);
+    int rc = sqlite3_step(st);
+    enum tend_err err = TEND_OK;
+    if (rc == SQLITE_ROW)
+        snprintf(buf, size, "%s", col_text(st, 0) ? col_text(st, 0) : "");
+    else if (rc == SQLITE_DONE)
+        err = TEND_ERR_NOTFOUND;
+    else
+        err = db_fail(s, "reading a user");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
+/* ---- CTAs ----------------------------------------------------------------- */
+
+static const char *const cta_statuses[] = {"open", "snoozed", "closed"};
+static const char *const cta_reasons[] = {"resolved", "auto_resolved", "not_relevant", "churned"};
+
+static int name_index(const char *const *names, int n, const char *name) {
+    for (int i = 0; name && i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return 0;
+}
+
+/* Reads a row of CTA_COLUMNS. */
+static void read_cta(sqlite3_stmt *st, struct store_cta *c) {
+    memset(c, 0, sizeof *c);
+    c->id = sqlite3_column_int64(st, 0);
+    c->account_id = sqlite3_column_int64(st, 1);
+    c->account = col_text(st, 2);
+    c->rule = col_text(st, 3);
+    c->subject = col_text(st, 4);
+    c->type = col_text(st, 5);
+    c->priority = sqlite3_column_int(st, 6);
+    c->status = name_index(cta_statuses, 3, col_text(st, 7));
+    c->snoozed_until = sqlite3_column_int(st, 8);
+    c->has_closed = sqlite3_column_type(st, 9) != SQLITE_NULL;
+    c->closed_reason = name_index(cta_reasons, 4, col_text(st, 9));
+    c->closed_day = sqlite3_column_int(st, 10);
+    c->cleared = sqlite3_column_int(st, 11) != 0;
+    c->owner = col_text(st, 12);
+    c->title = col_text(st, 13);
+    c->reason = col_text(st, 14);
+    c->evidence = col_text(st, 15);
+    c->opened_day = sqlite3_column_int(st, 16);
+    c->due_day = sqlite3_column_int(st, 17);
+    c->updated_ms = sqlite3_column_int64(st, 18);
+    c->has_clear_since = sqlite3_column_type(st, 19) != SQLITE_NULL;
+    c->clear_since = sqlite3_column_int(st, 19);
+}
+
+enum tend_err store_ctas_watched_each(struct store *s, int64_t first, int64_t last,
+                                      void (*fn)(void *arg, const struct store_cta *c), void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_CTAS_WATCHED);
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, last);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_cta c;
+        read_cta(st, &c);
+        fn(arg, &c);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading CTAs");
+}
+
+/* Binds the changeable fields of c from index at on, in CTA_UPDATE's order:
+ * type, priority, status, snoozed_until, closed_reason, closed_day, cleared,
+ * owner, title, reason, evidence, due_day, updated_ms, clear_since. */
+static void bind_cta_fields(sqlite3_stmt *st, int at, const struct store_cta *c) {
+    bind_text(st, at, c->type);
+    sqlite3_bind_int(st, at + 1, c->priority);
+    sqlite3_bind_text(st, at + 2, cta_statuses[c->status], -1, SQLITE_STATIC);
+    if (c->status == 1)
+        sqlite3_bind_int(st, at + 3, c->snoozed_until);
+    if (c->has_closed) {
+        sqlite3_bind_text(st, at + 4, cta_reasons[c->closed_reason], -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, at + 5, c->closed_day);
+    }
+    sqlite3_bind_int(st, at + 6, c->cleared);
+    bind_text(st, at + 7, c->owner);
+    bind_text(st, at + 8, c->title);
+    bind_text(st, at + 9, c->reason);
+    bind_text(st, at + 10, c->evidence ? c->evidence : "{}");
+    sqlite3_bind_int(st, at + 11, c->due_day);
+    sqlite3_bind_int64(st, at + 12, c->updated_ms);
+    if (c->has_clear_since && c->status != 2)
+        sqlite3_bind_int(st, at + 13, c->clear_since);
+}
+
+/* A step that may break the one-live-CTA-per-key index. */
+static enum tend_err step_cta(struct store *s, sqlite3_stmt *st, int *rc) {
+    *rc = sqlite3_step(st);
+    if (*rc == SQLITE_CONSTRAINT) {
+        snprintf(s->err, sizeof s->err,
+                 "an open or snoozed CTA exists for that rule, account "
+                 "and subject already");
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return TEND_ERR_INVALID;
+    }
+    return TEND_OK;
+}
+
+enum tend_err store_cta_insert(struct store *s, const struct store_cta *c, int64_t *id) {
+    sqlite3_stmt *st = stmt(s, Q_CTA_INSERT);
+    sqlite3_bind_int64(st, 1, c->account_id);
+    bind_text(st, 2, c->rule);
+    bind_text(st, 3, c->subject ? c->subject : "");
+    /* INSERT's columns 4..: type, priority, status, snoozed_until,
+     * closed_reason, closed_day, cleared, owner, title, reason, evidence;
+     * then opened_day, due_day, updated_ms. */
+    bind_text(st, 4, c->type);
+    sqlite3_bind_int(st, 5, c->priority);
+    sqlite3_bind_text(st, 6, cta_statuses[c->status], -1, SQLITE_STATIC);
+    if (c->status == 1)
+        sqlite3_bind_int(st, 7, c->snoozed_until);
+    if (c->has_closed) {
+        sqlite3_bind_text(st, 8, cta_reasons[c->closed_reason], -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 9, c->closed_day);
+    }
+    sqlite3_bind_int(st, 10, c->cleared);
+    bind_text(st, 11, c->owner);
+    bind_text(st, 12, c->title);
+    bind_text(st, 13, c->reason);
+    bind_text(st, 14, c->evidence ? c->evidence : "{}");
+    sqlite3_bind_int(st, 15, c->opened_day);
+    sqlite3_bind_int(st, 16, c->due_day);
+    sqlite3_bind_int64(st, 17, c->updated_ms);
+    int rc;
+    enum tend_err err = step_cta(s, st, &rc);
+    if (err)
+        return err;
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    else
+        err = db_fail(s, "storing a CTA");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
+enum tend_err store_cta_update(struct store *s, const struct store_cta *c) {
+    sqlite3_stmt *st = stmt(s, Q_CTA_UPDATE);
+    sqlite3_bind_int64(st, 1, c->id);
+    bind_cta_fields(st, 2, c);
+    int rc;
+    enum tend_err err = step_cta(s, st, &rc);
+    if (err)
+        return err;
+    err = rc == SQLITE_DONE ? TEND_OK : db_fail(s, "updating a CTA");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
+enum tend_err store_cta_forget_closed(struct store *s, const char *rule, int64_t account_id,
+                                      const char *subject) {
+    sqlite3_stmt *st = stmt(s, Q_CTA_FORGET);
+    bind_text(st, 1, rule);
+    sqlite3_bind_int64(st, 2, account_id);
+    bind_text(st, 3, subject ? subject : "");
+    return step_done(s, st, "updating CTAs");
+}
+
+enum tend_err store_cta_get(struct store *s, int64_t id,
+                            void (*fn)(void *arg, const struct store_cta *c), void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_CTA_GET);
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    enum tend_err err = TEND_OK;
+    if (rc == SQLITE_ROW) {
+        struct store_cta c;
+        read_cta(st, &c);
+        fn(arg, &c);
+    } else {
+        err = rc == SQLITE_DONE ? TEND_ERR_NOTFOUND : db_fail(s, "reading a CTA");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return err;
+}
+
+enum tend_err store_ctas_each(struct store *s, const struct store_cta_filter *f,
+                              int (*fn)(void *arg, const struct store_cta *c), void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_CTAS_EACH);
+    bind_text(st, 1, f->status);
+    bind_text(st, 2, f->owner);
+    bind_text(st, 3, f->account);
+    bind_text(st, 4, f->rule);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_cta c;
+        read_cta(st, &c);
+        if (fn(arg, &c)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "listing CTAs");
+}
+
+enum tend_err store_cta_history_add(struct store *s, int64_t cta_id,
+                                    const struct store_cta_change *ch) {
+    sqlite3_stmt *st = stmt(s, Q_CTA_HISTORY_ADD);
+    sqlite3_bind_int64(st, 1, cta_id);
+    sqlite3_bind_int(st, 2, ch->day);
+    sqlite3_bind_int64(st, 3, ch->at_ms);
+    bind_text(st, 4, ch->action);
+    bind_text(st, 5, ch->actor);
+    sqlite3_bind_text(st, 6, cta_statuses[ch->status], -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, ch->priority);
+    bind_text(st, 8, ch->note);
+    return step_done(s, st, "recording a CTA's history");
+}
+
+enum tend_err store_cta_history_each(struct store *s, int64_t cta_id,
+                                     void (*fn)(void *arg, const struct store_cta_change *ch),
+                                     void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_CTA_HISTORY);
+    sqlite3_bind_int64(st, 1, cta_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_cta_change ch = {
+            .seq = sqlite3_column_int64(st, 0),
+            .day = sqlite3_column_int(st, 1),
+            .at_ms = sqlite3_column_int64(st, 2),
+            .action = col_text(st, 3),
+            .actor = col_text(st, 4),
+            .status = name_index(cta_statuses, 3, col_text(st, 5)),
+            .priority = sqlite3_column_int(st, 6),
+            .note = col_text(st, 7),
+        };
+        fn(arg, &ch);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading a CTA's history");
+}
+
+enum tend_err store_eval_run_put(struct store *s, int64_t t_ms, int64_t run_ms, int64_t opened,
+                                 int64_t updated, int64_t resolved, int64_t errors) {
+    sqlite3_stmt *st = stmt(s, Q_EVAL_RUN_PUT);
+    sqlite3_bind_int64(st, 1, t_ms);
+    sqlite3_bind_int64(st, 2, run_ms);
+    sqlite3_bind_int64(st, 3, opened);
+    sqlite3_bind_int64(st, 4, updated);
+    sqlite3_bind_int64(st, 5, resolved);
+    sqlite3_bind_int64(st, 6, errors);
+    return step_done(s, st, "recording an evaluation");
+}
+
+enum tend_err store_eval_run_before(struct store *s, int64_t t_ms, int64_t *prev_ms, bool *found) {
+    sqlite3_stmt *st = stmt(s, t_ms == INT64_MAX ? Q_EVAL_RUN_LAST : Q_EVAL_RUN_BEFORE);
+    if (t_ms != INT64_MAX)
+        sqlite3_bind_int64(st, 1, t_ms);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *found = sqlite3_column_type(st, 0) != SQLITE_NULL;
+        if (*found)
+            *prev_ms = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_ROW ? TEND_OK : db_fail(s, "reading evaluations");
+}
+
+enum tend_err store_ctas_reset(struct store *s) {
+    if (sqlite3_exec(s->db, "DELETE FROM cta_history; DELETE FROM ctas; DELETE FROM eval_runs;",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(s, "forgetting CTAs");
+    return TEND_OK;
 }

@@ -331,6 +331,110 @@ enum tend_err store_scores_of_day(struct store *s, int32_t day,
                                              double overall),
                                   void *arg);
 
+/* ---- rule inputs beyond metrics -------------------------------------------- */
+
+/* Calls fn for every (feature name id, product) pair seen on feature events. */
+enum tend_err
+store_feature_products_each(struct store *s,
+                            void (*fn)(void *arg, int64_t name_id, const char *product), void *arg);
+/* The time of the account's latest fact of kind before before_ms among the
+ * stored facts (*found false when none). */
+enum tend_err store_last_fact_before(struct store *s, int64_t account_id, int kind,
+                                     int64_t before_ms, int64_t *ts_ms, bool *found);
+/* Writes a user's email, else external id, into buf (size bytes);
+ * TEND_ERR_NOTFOUND when no such user. */
+enum tend_err store_user_label(struct store *s, int64_t user_id, char *buf, size_t size);
+
+/* ---- CTAs (docs/rules.md) --------------------------------------------------- */
+
+/* A call to action as stored. Strings are borrowed: for the call when read,
+ * during the call when written. Days are day numbers. */
+struct store_cta {
+    int64_t id;
+    int64_t account_id;
+    const char *account; /* external id; filled on reads only */
+    const char *rule;
+    const char *subject; /* "" when the rule keeps one CTA per account */
+    const char *type;
+    int priority; /* enum cta_priority */
+    int status;   /* enum cta_status */
+    int32_t snoozed_until;
+    bool has_closed;
+    int closed_reason; /* enum cta_close_reason, when has_closed */
+    int32_t closed_day;
+    bool cleared; /* closed, and the condition was seen clear since (or it no longer matters) */
+    bool has_clear_since; /* live, and its condition has not held since this day */
+    int32_t clear_since;
+    const char *owner;
+    const char *title;
+    const char *reason;
+    const char *evidence; /* JSON object text */
+    int32_t opened_day;
+    int32_t due_day;
+    int64_t updated_ms;
+};
+
+/* Calls fn for each CTA of the accounts first..last that an evaluation must
+ * know: open and snoozed ones, and closed ones not yet cleared. */
+enum tend_err store_ctas_watched_each(struct store *s, int64_t first, int64_t last,
+                                      void (*fn)(void *arg, const struct store_cta *c), void *arg);
+/* Stores a new CTA; *id gets its id. TEND_ERR_INVALID (a conflict) when an
+ * open or snoozed CTA exists for its (rule, account, subject): the database
+ * refuses a second one. */
+enum tend_err store_cta_insert(struct store *s, const struct store_cta *c, int64_t *id);
+/* Writes every changeable field of CTA c->id. A status change to open or
+ * snoozed that would make a second live CTA of the key fails as above. */
+enum tend_err store_cta_update(struct store *s, const struct store_cta *c);
+/* Marks the closed, uncleared CTAs of a key cleared: they no longer matter. */
+enum tend_err store_cta_forget_closed(struct store *s, const char *rule, int64_t account_id,
+                                      const char *subject);
+/* Reads CTA id and calls fn with it; TEND_ERR_NOTFOUND when none. */
+enum tend_err store_cta_get(struct store *s, int64_t id,
+                            void (*fn)(void *arg, const struct store_cta *c), void *arg);
+
+/* Which CTAs store_ctas_each lists; NULL fields do not filter. status: "open",
+ * "snoozed", "closed", or "live" (open or snoozed). */
+struct store_cta_filter {
+    const char *status;
+    const char *owner;
+    const char *account; /* external id */
+    const char *rule;
+};
+/* Calls fn for the CTAs the filter lets through, live first, then by
+ * priority (high first), due day and id; fn returns nonzero to stop. */
+enum tend_err store_ctas_each(struct store *s, const struct store_cta_filter *f,
+                              int (*fn)(void *arg, const struct store_cta *c), void *arg);
+
+/* One change of a CTA. */
+struct store_cta_change {
+    int64_t seq; /* 1, 2, ... in order; filled on reads */
+    int32_t day;
+    int64_t at_ms;
+    const char *action; /* "open", "raise", "wake", "resolve", "snooze", "close", "assign", ... */
+    const char *actor;  /* "tend" or who did it */
+    int status;
+    int priority;
+    const char *note; /* what changed, or NULL */
+};
+/* Appends a change to CTA cta_id's history. */
+enum tend_err store_cta_history_add(struct store *s, int64_t cta_id,
+                                    const struct store_cta_change *ch);
+/* Calls fn for each change of CTA cta_id, in order. */
+enum tend_err store_cta_history_each(struct store *s, int64_t cta_id,
+                                     void (*fn)(void *arg, const struct store_cta_change *ch),
+                                     void *arg);
+
+/* Records an evaluation as of t_ms (adding to the counts of an earlier one as
+ * of the same instant). */
+enum tend_err store_eval_run_put(struct store *s, int64_t t_ms, int64_t run_ms, int64_t opened,
+                                 int64_t updated, int64_t resolved, int64_t errors);
+/* Forgets every CTA, its history and every evaluation: a replay from
+ * scratch (`tend eval --rebuild`). */
+enum tend_err store_ctas_reset(struct store *s);
+/* The latest evaluation before t_ms (INT64_MAX: the latest of all); *found
+ * false when none. */
+enum tend_err store_eval_run_before(struct store *s, int64_t t_ms, int64_t *prev_ms, bool *found);
+
 /* ---- counters ------------------------------------------------------------- */
 
 /* Adds delta to the lifetime counter name (created at 0). */
@@ -355,8 +459,8 @@ struct store_account_row {
 enum tend_err store_accounts_each(struct store *s,
                                   int (*fn)(void *arg, const struct store_account_row *row),
                                   void *arg);
-/* The same in no particular order, without traits_json (NULL), members and
- * events (-1): a quick list for evaluation. */
+/* The same in no particular order, without members and events (-1): a
+ * quick list for evaluation. */
 enum tend_err store_accounts_brief_each(struct store *s,
                                         int (*fn)(void *arg, const struct store_account_row *row),
                                         void *arg);

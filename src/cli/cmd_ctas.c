@@ -1,0 +1,488 @@
+/* cmd_ctas.c: tend ctas and tend cta: list CTAs and work on one (SPEC 5).
+ *
+ *   tend ctas [--status S] [--owner O] [--account A] [--rule R] [--format F]
+ *   tend cta show ID
+ *   tend cta snooze ID --until DATE
+ *   tend cta close ID --reason resolved|not_relevant
+ *   tend cta assign ID OWNER
+ *
+ * A person's action happens on the current day of tend's timeline: the day
+ * of the latest evaluation (today, where the schedule runs daily), unless
+ * --on says otherwise, so that snoozes and cooldowns count in the same days
+ * as the rules. Every action is recorded in the CTA's history with who did
+ * it (--by, default $USER). */
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "core/cta.h"
+#include "util/datetime.h"
+#include "util/mem.h"
+
+static void usage_ctas(FILE *f) {
+    fprintf(f, "Usage: tend ctas [--db PATH] [--status STATUS] [--owner EMAIL] [--account ID]\n"
+               "                 [--rule NAME] [--limit N] [--format table|csv|json]\n"
+               "\n"
+               "Lists CTAs, open and snoozed first, then by priority and due date.\n\n"
+               "  --status STATUS  open, snoozed, closed, live (open or snoozed; the default)\n"
+               "                   or all\n"
+               "  --owner EMAIL    only this owner's\n"
+               "  --account ID     only this account's\n"
+               "  --rule NAME      only this rule's\n"
+               "  --limit N        print only the first N\n");
+}
+
+static void usage_cta(FILE *f) {
+    fprintf(f, "Usage: tend cta show ID [--format table|json]\n"
+               "       tend cta snooze ID --until DATE\n"
+               "       tend cta close ID --reason resolved|not_relevant\n"
+               "       tend cta assign ID OWNER\n"
+               "Options for all: --db PATH, --by WHO (default $USER), --note TEXT, --on DATE\n"
+               "(the day of the action; default the latest evaluation's day, else today).\n");
+}
+
+static void date_or_null(struct out_table *t, bool known, int32_t day) {
+    char d[16];
+    if (!known) {
+        out_str(t, NULL);
+        return;
+    }
+    dt_format_date(day, d);
+    out_str(t, d);
+}
+
+/* ---- tend ctas ------------------------------------------------------------------ */
+
+static const char *const list_cols[] = {
+    "id",       "account_id",  "rule",          "subject",       "type",
+    "priority", "status",      "owner",         "title",         "reason",
+    "due_date", "opened_date", "snoozed_until", "closed_reason", "closed_date",
+    "evidence"};
+
+/* A text table shows what fits on a screen; CSV and JSON carry everything. */
+static const char *const brief_cols[] = {"id",     "account_id", "rule",     "subject", "priority",
+                                         "status", "owner",      "due_date", "title"};
+
+struct listing {
+    struct out_table *t;
+    bool brief;
+    long limit, n;
+};
+
+static void brief_row(struct out_table *t, const struct store_cta *c) {
+    out_row(t);
+    out_int(t, c->id);
+    out_str(t, c->account);
+    out_str(t, c->rule);
+    out_str(t, c->subject);
+    out_str(t, cta_priority_name((enum cta_priority)c->priority));
+    out_str(t, c->status == CTA_CLOSED
+                   ? cta_close_reason_name((enum cta_close_reason)c->closed_reason)
+                   : cta_status_name((enum cta_status)c->status));
+    out_str(t, c->owner);
+    date_or_null(t, true, c->due_day);
+    out_str(t, c->title);
+}
+
+static void cta_row(struct out_table *t, const struct store_cta *c) {
+    out_row(t);
+    out_int(t, c->id);
+    out_str(t, c->account);
+    out_str(t, c->rule);
+    out_str(t, c->subject);
+    out_str(t, c->type);
+    out_str(t, cta_priority_name((enum cta_priority)c->priority));
+    out_str(t, cta_status_name((enum cta_status)c->status));
+    out_str(t, c->owner);
+    out_str(t, c->title);
+    out_str(t, c->reason);
+    date_or_null(t, true, c->due_day);
+    date_or_null(t, true, c->opened_day);
+    date_or_null(t, c->status == CTA_SNOOZED, c->snoozed_until);
+    out_str(t, c->has_closed && c->status == CTA_CLOSED
+                   ? cta_close_reason_name((enum cta_close_reason)c->closed_reason)
+                   : NULL);
+    date_or_null(t, c->has_closed && c->status == CTA_CLOSED, c->closed_day);
+    out_raw_json(t, c->evidence ? c->evidence : "{}");
+}
+
+static int on_listed(void *arg, const struct store_cta *c) {
+    struct listing *l = arg;
+    if (l->brief)
+        brief_row(l->t, c);
+    else
+        cta_row(l->t, c);
+    return l->limit > 0 && ++l->n >= l->limit;
+}
+
+int cmd_ctas(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"status", required_argument, NULL, 's'},
+        {"owner", required_argument, NULL, 'o'},
+        {"account", required_argument, NULL, 'a'},
+        {"rule", required_argument, NULL, 'r'},
+        {"limit", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = DEFAULT_DB;
+    struct store_cta_filter filter = {.status = "live"};
+    enum out_format format = OUT_TABLE;
+    long limit = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 's': {
+            enum cta_status st;
+            if (strcmp(optarg, "all") == 0)
+                filter.status = NULL;
+            else if (strcmp(optarg, "live") == 0 || cta_status_parse(optarg, &st))
+                filter.status = optarg;
+            else
+                return cli_usage_error("ctas",
+                                       "--status must be open, snoozed, closed, live or all, "
+                                       "not \"%s\"",
+                                       optarg);
+            break;
+        }
+        case 'o':
+            filter.owner = optarg;
+            break;
+        case 'a':
+            filter.account = optarg;
+            break;
+        case 'r':
+            filter.rule = optarg;
+            break;
+        case 'l':
+            limit = strtol(optarg, NULL, 10);
+            if (limit <= 0)
+                return cli_usage_error("ctas", "--limit must be a positive number");
+            break;
+        case 'f':
+            if (cli_parse_format("ctas", optarg, &format))
+                return EXIT_USAGE;
+            break;
+        case 'h':
+            usage_ctas(stdout);
+            return 0;
+        default:
+            usage_ctas(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("ctas", "unexpected argument \"%s\"", argv[optind]);
+    struct store *st;
+    int rc = cli_open_store(db, &st);
+    if (rc)
+        return rc;
+    bool brief = format == OUT_TABLE;
+    struct listing l = {.t = brief ? out_new(brief_cols, sizeof brief_cols / sizeof brief_cols[0])
+                                   : out_new(list_cols, sizeof list_cols / sizeof list_cols[0]),
+                        .brief = brief,
+                        .limit = limit};
+    enum tend_err err = store_ctas_each(st, &filter, on_listed, &l);
+    if (err)
+        fprintf(stderr, "tend ctas: %s\n", store_last_error(st));
+    else
+        out_print(l.t, format, stdout);
+    out_free(l.t);
+    store_close(st);
+    return err ? EXIT_USAGE : 0;
+}
+
+/* ---- tend cta ---------------------------------------------------------------------- */
+
+/* A CTA read for an action, strings copied. */
+struct held {
+    struct store_cta c;
+    bool found;
+};
+
+static void on_held(void *arg, const struct store_cta *c) {
+    struct held *h = arg;
+    h->c = *c;
+    h->found = true;
+    const char **s[] = {&h->c.account, &h->c.rule,  &h->c.subject, &h->c.type,
+                        &h->c.owner,   &h->c.title, &h->c.reason,  &h->c.evidence};
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        *s[i] = *s[i] ? xstrdup(*s[i]) : NULL;
+}
+
+static void held_free(struct held *h) {
+    const char *s[] = {h->c.account, h->c.rule,  h->c.subject, h->c.type,
+                       h->c.owner,   h->c.title, h->c.reason,  h->c.evidence};
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        free((char *)s[i]);
+}
+
+struct history_print {
+    cJSON *json; /* array, or NULL for text */
+};
+
+static void on_history(void *arg, const struct store_cta_change *ch) {
+    struct history_print *h = arg;
+    char d[16];
+    dt_format_date(ch->day, d);
+    if (h->json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "seq", (double)ch->seq);
+        cJSON_AddStringToObject(o, "date", d);
+        cJSON_AddStringToObject(o, "action", ch->action);
+        cJSON_AddStringToObject(o, "actor", ch->actor);
+        cJSON_AddStringToObject(o, "status", cta_status_name((enum cta_status)ch->status));
+        cJSON_AddStringToObject(o, "priority", cta_priority_name((enum cta_priority)ch->priority));
+        if (ch->note)
+            cJSON_AddStringToObject(o, "note", ch->note);
+        else
+            cJSON_AddNullToObject(o, "note");
+        cJSON_AddItemToArray(h->json, o);
+        return;
+    }
+    printf("  %s  %-8s %-7s %-6s by %s%s%s\n", d, ch->action,
+           cta_status_name((enum cta_status)ch->status),
+           cta_priority_name((enum cta_priority)ch->priority), ch->actor, ch->note ? ": " : "",
+           ch->note ? ch->note : "");
+}
+
+static int show(struct store *st, const struct held *h, enum out_format format) {
+    const struct store_cta *c = &h->c;
+    if (format == OUT_JSON) {
+        struct out_table *t = out_new(list_cols, sizeof list_cols / sizeof list_cols[0]);
+        cta_row(t, c);
+        /* One object, with the history: the table's row, then the changes. */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        out_print(t, OUT_JSON, mem);
+        fclose(mem);
+        out_free(t);
+        cJSON *arr = cJSON_Parse(buf);
+        free(buf);
+        cJSON *o = cJSON_DetachItemFromArray(arr, 0);
+        cJSON_Delete(arr);
+        struct history_print hp = {.json = cJSON_AddArrayToObject(o, "history")};
+        enum tend_err err = store_cta_history_each(st, c->id, on_history, &hp);
+        char *text = cJSON_Print(o);
+        puts(text);
+        cJSON_free(text);
+        cJSON_Delete(o);
+        return err ? EXIT_USAGE : 0;
+    }
+    char due[16], opened[16];
+    dt_format_date(c->due_day, due);
+    dt_format_date(c->opened_day, opened);
+    printf("CTA %lld: %s\n", (long long)c->id, c->title);
+    printf("  account   %s\n  rule      %s%s%s\n  type      %s\n  priority  %s\n", c->account,
+           c->rule, c->subject[0] ? "  subject " : "", c->subject, c->type,
+           cta_priority_name((enum cta_priority)c->priority));
+    printf("  status    %s", cta_status_name((enum cta_status)c->status));
+    if (c->status == CTA_SNOOZED) {
+        char u[16];
+        dt_format_date(c->snoozed_until, u);
+        printf(" until %s", u);
+    } else if (c->status == CTA_CLOSED) {
+        char d[16];
+        dt_format_date(c->closed_day, d);
+        printf(" (%s) on %s", cta_close_reason_name((enum cta_close_reason)c->closed_reason), d);
+    }
+    printf("\n  owner     %s\n  opened    %s\n  due       %s\n  reason    %s\n  evidence  %s\n"
+           "history:\n",
+           c->owner, opened, due, c->reason, c->evidence);
+    struct history_print hp = {0};
+    return store_cta_history_each(st, c->id, on_history, &hp) ? EXIT_USAGE : 0;
+}
+
+/* The day a person's action happens on (see the file comment). */
+static enum tend_err action_day(struct store *st, int32_t *day) {
+    int64_t latest;
+    bool found;
+    enum tend_err err = store_eval_run_before(st, INT64_MAX, &latest, &found);
+    if (!err)
+        *day = found ? dt_day_of_ms(latest - 1) : dt_day_of_ms(dt_now_ms());
+    return err;
+}
+
+int cmd_cta(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},
+        {"until", required_argument, NULL, 'u'},
+        {"reason", required_argument, NULL, 'r'},
+        {"by", required_argument, NULL, 'b'},
+        {"note", required_argument, NULL, 'n'},
+        {"on", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = DEFAULT_DB, *reason = NULL, *note = NULL;
+    const char *by = getenv("USER");
+    int32_t until = 0, on = 0;
+    bool has_until = false, has_on = false;
+    enum out_format format = OUT_TABLE;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 'u':
+        case 'o':
+            if (!dt_parse_date(optarg, strlen(optarg), c == 'u' ? &until : &on))
+                return cli_usage_error("cta", "--%s must be a date YYYY-MM-DD, not \"%s\"",
+                                       c == 'u' ? "until" : "on", optarg);
+            has_until |= c == 'u';
+            has_on |= c == 'o';
+            break;
+        case 'r':
+            reason = optarg;
+            break;
+        case 'b':
+            by = optarg;
+            break;
+        case 'n':
+            note = optarg;
+            break;
+        case 'f':
+            if (cli_parse_format("cta", optarg, &format))
+                return EXIT_USAGE;
+            break;
+        case 'h':
+            usage_cta(stdout);
+            return 0;
+        default:
+            usage_cta(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    int left = argc - optind;
+    const char *verb = left > 0 ? argv[optind] : NULL;
+    bool known = verb && (strcmp(verb, "show") == 0 || strcmp(verb, "snooze") == 0 ||
+                          strcmp(verb, "close") == 0 || strcmp(verb, "assign") == 0);
+    if (!known) {
+        usage_cta(stderr);
+        return EXIT_USAGE;
+    }
+    if (left < 2)
+        return cli_usage_error("cta", "%s needs a CTA id", verb);
+    char *end;
+    long long id = strtoll(argv[optind + 1], &end, 10);
+    if (*end || id <= 0)
+        return cli_usage_error("cta", "\"%s\" is not a CTA id", argv[optind + 1]);
+    bool assign = strcmp(verb, "assign") == 0;
+    if (left != (assign ? 3 : 2))
+        return cli_usage_error(
+            "cta", assign ? "assign needs a CTA id and an owner" : "unexpected argument \"%s\"",
+            argv[optind + (assign ? 0 : 2)]);
+    if (strcmp(verb, "snooze") == 0 && !has_until)
+        return cli_usage_error("cta", "snooze needs --until DATE");
+    enum cta_close_reason why = CTA_RESOLVED;
+    if (strcmp(verb, "close") == 0 && (!reason || !cta_close_reason_parse(reason, &why) ||
+                                       (why != CTA_RESOLVED && why != CTA_NOT_RELEVANT)))
+        return cli_usage_error("cta", "close needs --reason resolved or --reason not_relevant "
+                                      "(auto_resolved and churned are tend's own)");
+    if (!by || !*by)
+        by = "cli";
+
+    struct store *st;
+    int rc = cli_open_store(db, &st);
+    if (rc)
+        return rc;
+    struct held h = {0};
+    enum tend_err err = store_begin(st, NULL);
+    if (!err)
+        err = store_cta_get(st, id, on_held, &h);
+    int32_t day = on;
+    if (!err && !has_on)
+        err = action_day(st, &day);
+    if (err == TEND_ERR_NOTFOUND) {
+        store_rollback(st);
+        store_close(st);
+        fprintf(stderr, "tend cta: no CTA %lld\n", id);
+        return EXIT_USAGE;
+    }
+    if (!err && strcmp(verb, "show") == 0) {
+        store_rollback(st);
+        rc = show(st, &h, format);
+        held_free(&h);
+        store_close(st);
+        return rc;
+    }
+    char msg[400] = "";
+    char detail[400] = "";
+    struct store_cta *x = &h.c;
+    if (!err && x->status == CTA_CLOSED && !assign) {
+        snprintf(msg, sizeof msg, "CTA %lld is closed already", id);
+    } else if (!err && strcmp(verb, "snooze") == 0) {
+        if (until <= day) {
+            char d[16];
+            dt_format_date(day, d);
+            snprintf(msg, sizeof msg, "--until must be after %s (the current day)", d);
+        } else {
+            x->status = CTA_SNOOZED;
+            x->snoozed_until = until;
+            char u[16];
+            dt_format_date(until, u);
+            snprintf(detail, sizeof detail, "snoozed until %s%s%s", u, note ? ": " : "",
+                     note ? note : "");
+        }
+    } else if (!err && strcmp(verb, "close") == 0) {
+        x->status = CTA_CLOSED;
+        x->has_closed = true;
+        x->closed_reason = why;
+        x->closed_day = day;
+        x->cleared = false; /* the cooldown watches it */
+        snprintf(detail, sizeof detail, "closed as %s%s%s", cta_close_reason_name(why),
+                 note ? ": " : "", note ? note : "");
+    } else if (!err && assign) {
+        const char *owner = argv[optind + 2];
+        snprintf(detail, sizeof detail, "%s -> %s%s%s", x->owner, owner, note ? ": " : "",
+                 note ? note : "");
+        free((char *)x->owner);
+        x->owner = xstrdup(owner);
+    }
+    if (!err && msg[0]) {
+        store_rollback(st);
+        held_free(&h);
+        store_close(st);
+        fprintf(stderr, "tend cta: %s\n", msg);
+        return EXIT_USAGE;
+    }
+    if (!err) {
+        x->updated_ms = dt_now_ms();
+        err = store_cta_update(st, x);
+    }
+    if (!err) {
+        struct store_cta_change ch = {
+            .day = day,
+            .at_ms = x->updated_ms,
+            .action = verb,
+            .actor = by,
+            .status = x->status,
+            .priority = x->priority,
+            .note = detail,
+        };
+        err = store_cta_history_add(st, x->id, &ch);
+    }
+    if (!err)
+        err = store_commit(st);
+    if (err) {
+        store_rollback(st);
+        fprintf(stderr, "tend cta: %s\n", store_last_error(st));
+    } else {
+        printf("CTA %lld: %s\n", id, detail);
+    }
+    held_free(&h);
+    store_close(st);
+    return err ? EXIT_USAGE : 0;
+}

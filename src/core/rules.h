@@ -1,0 +1,206 @@
+/* rules.h: the rules that raise CTAs (SPEC 5), pure.
+ *
+ * A rule looks at one account as of T and says, for each subject it keeps a
+ * CTA for, whether its condition holds, at which priority and of which type,
+ * with a title, a reason that gives the numbers and the evidence (metric
+ * values, as a JSON object). What to do about it (open, raise, resolve ...)
+ * is cta_decide()'s business; reading the store is eval/'s.
+ *
+ * Fourteen built-in rules, under SPEC 5's names, each on by default with its
+ * documented thresholds (docs/rules.md), and custom rules: a condition in
+ * sandboxed Lua over the metrics, component scores, the score 30 days earlier
+ * and the account's traits (core/custom_rule.h). Every rule can be switched
+ * off, tuned, given another priority or type, and scoped to segments or plans
+ * in tend.yaml's `rules:` section; `ctas:` sets the cooldown, due days, the
+ * default owner and the published caps. */
+#ifndef TEND_CORE_RULES_H
+#define TEND_CORE_RULES_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/cta.h"
+#include "core/health.h"
+#include "core/metrics.h"
+#include "util/err.h"
+
+enum rule_builtin {
+    RULE_HEALTH_DROP,
+    RULE_NPS_RESPONSE,
+    RULE_CARD_EXPIRING,
+    RULE_RENEWAL_UPCOMING,
+    RULE_PAYMENT_OVERDUE,
+    RULE_NO_LOGIN,
+    RULE_LOGIN_CHANGE,
+    RULE_USAGE_DIP,
+    RULE_INTENDED_ADOPTION,
+    RULE_ONBOARDING_STALLED,
+    RULE_OUTREACH_UNRESPONSIVE,
+    RULE_SEAT_LIMIT,
+    RULE_PREMIUM_UNUSED,
+    RULE_SUPPORT_TICKETS,
+    RULE_BUILTIN_COUNT,
+    RULE_CUSTOM = RULE_BUILTIN_COUNT,
+};
+
+#define RULES_MAX_PARAMS 6
+#define RULES_MAX_SCOPE  16
+#define RULES_MAX_CUSTOM 32
+#define RULES_MAX        (RULE_BUILTIN_COUNT + RULES_MAX_CUSTOM)
+#define RULES_NAME_BYTES 64
+#define RULES_ERR_BYTES  320
+
+struct custom_rule;
+
+struct rule_settings {
+    char name[RULES_NAME_BYTES];
+    enum rule_builtin kind; /* RULE_CUSTOM for a custom rule */
+    bool enabled;
+    double params[RULES_MAX_PARAMS]; /* built-in thresholds, by rules_param_names() */
+    enum cta_type type;              /* of the rule's main condition */
+    enum cta_priority priority;      /* of the rule's main condition */
+    int cooldown_days;               /* after a manual close */
+    bool cooldown_set;               /* by the rule's own settings */
+    /* A live CTA resolves itself once its condition has not held on this
+     * many days in a row (1: at once), so that a metric hovering at a
+     * threshold does not open and close CTAs day after day. */
+    int resolve_after_days;
+    /* Scope: the account's segment and plan must be listed (empty: any). */
+    char segments[RULES_MAX_SCOPE][RULES_NAME_BYTES];
+    int n_segments;
+    char plans[RULES_MAX_SCOPE][RULES_NAME_BYTES];
+    int n_plans;
+    /* Custom rules: the Lua condition and reason, a title, compiled once. */
+    char *when, *reason, *title;
+    struct custom_rule *compiled;
+};
+
+struct rules_config {
+    struct rule_settings rules[RULES_MAX];
+    int n_rules;              /* the built-ins first, in enum order, then the custom ones */
+    int due_days[3];          /* working days to the due date, by priority */
+    char default_owner[160];  /* when an account has no csm_email */
+    int max_open_per_account; /* published caps (docs/rules.md) */
+    int max_open_total;
+};
+
+/* The documented defaults: every built-in rule on, no custom rule. */
+void rules_config_default(struct rules_config *c);
+/* Applies tend.yaml's `rules:` and `ctas:` sections (cJSON objects or NULL)
+ * over the defaults, compiling custom rules. On a mistake returns
+ * TEND_ERR_INVALID with err (RULES_ERR_BYTES) naming the path, e.g.
+ * "rules.no_login.days: must be a number from 1 to 3650". */
+enum tend_err rules_config_load(const cJSON *rules, const cJSON *ctas, struct rules_config *c,
+                                char *err);
+/* Frees what loading allocated (custom rules); c is then the defaults'. */
+void rules_config_release(struct rules_config *c);
+/* The names of a built-in rule's parameters (NULL-terminated). */
+const char *const *rules_param_names(enum rule_builtin kind);
+/* True when the rule is on and its scope takes an account of this segment
+ * and plan (NULL: none). */
+bool rules_applies(const struct rule_settings *r, const char *segment, const char *plan);
+
+/* ---- what an account brings ------------------------------------------------ */
+
+/* A user's latest NPS answer within a year, and the one before it. */
+struct rule_nps {
+    int64_t user_id;
+    const char *user; /* email or external id, for the title; may be NULL */
+    double score;
+    int64_t ts_ms;
+    bool has_prev;
+    double prev_score;
+};
+
+/* An adoption goal: use feature by due_day; met_ms is the first use on or
+ * after the goal (INT64_MAX: none yet, as far as the store knows). */
+struct rule_goal {
+    const char *goal_id;
+    const char *feature;
+    int64_t set_ms;
+    int32_t due_day;
+    int64_t met_ms;
+};
+
+struct rule_milestone {
+    const char *name;
+    int32_t due_day;
+    bool done; /* completed before T */
+};
+
+struct rule_product {
+    const char *name;
+    bool used_30d; /* a feature event of the product in the last 30 days */
+};
+
+struct rule_input {
+    int64_t t_ms;
+    int32_t day; /* D */
+    const struct metrics *m;
+    const struct health_score *h;
+    bool has_score_before; /* the overall score as of D - health_drop's days */
+    double score_before;
+    const char *segment, *plan; /* traits, NULL when unknown */
+    bool has_age;
+    int64_t age_days;    /* D minus the day the account was created (or first seen) */
+    const cJSON *traits; /* every account trait, for custom rules; may be NULL */
+    /* Event rules fire for what arrived in [since_ms, T). */
+    int64_t since_ms;
+    const struct rule_nps *nps;
+    size_t n_nps;
+    const struct rule_goal *goals;
+    size_t n_goals;
+    const struct rule_milestone *milestones;
+    size_t n_milestones;
+    const struct rule_product *products; /* premium_products */
+    size_t n_products;
+    bool has_oldest_unanswered; /* the oldest outreach sent after the latest reply */
+    int64_t oldest_unanswered_ms;
+    bool has_last_ticket; /* the latest ticket opened before T */
+    int64_t last_ticket_ms;
+};
+
+/* What a rule says of one key. */
+struct rule_finding {
+    int rule; /* index into rules_config.rules */
+    char subject[128];
+    enum cta_type type;
+    enum cta_priority priority;
+    /* An event rule's finding opens a CTA only when fresh (its event arrived
+     * since the previous evaluation); otherwise it only keeps one alive. */
+    bool event;
+    bool fresh;
+    char title[200];
+    char reason[480];
+    char *evidence; /* JSON object text, malloced; freed by the emitter after the call */
+};
+
+/* Called for each finding (its condition holds); the finding lives for the
+ * call. */
+typedef void (*rules_emit_fn)(void *arg, const struct rule_finding *f);
+/* Called when a custom rule fails on an account: message names the rule and
+ * line. The other rules go on. */
+typedef void (*rules_error_fn)(void *arg, int rule, const char *message);
+
+/* Evaluates every rule that applies to the account; emits a finding for each
+ * key whose condition holds. A key of an applying rule with no finding does
+ * not hold (its CTA, if any, is to be resolved). */
+void rules_evaluate(const struct rules_config *c, const struct rule_input *in, rules_emit_fn emit,
+                    rules_error_fn error, void *arg);
+
+/* ---- gathering an account's rule facts --------------------------------------- */
+
+/* Collects from an account's facts what rules need beyond metrics: each
+ * user's latest two NPS answers, goals, milestones, the oldest unanswered
+ * outreach. Feed it the same facts as metrics_add_fact(), in any order. */
+struct rules_facts;
+struct rules_facts *rules_facts_new(int64_t t_ms);
+void rules_facts_free(struct rules_facts *f);
+void rules_facts_add(struct rules_facts *f, const struct metric_fact *x);
+/* Fills the fact fields of in (nps, goals, milestones, oldest unanswered);
+ * the arrays live until rules_facts_free(). */
+void rules_facts_finish(struct rules_facts *f, struct rule_input *in);
+
+#endif

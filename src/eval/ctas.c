@@ -1,0 +1,739 @@
+/* ctas.c: a day's evaluation, from metrics to CTAs (see ctas.h).
+ *
+ * The order within a day: every account's metrics (eval_accounts, in
+ * parallel), then, on this thread, its score (stored), its rules and the
+ * decision for each key. Resolves, raises and wakes apply as they are
+ * decided; opens wait until every account is done and then go in by priority
+ * (high first), so that when a published cap bites it holds back the least
+ * urgent work, and says so. */
+#include "eval/ctas.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cta.h"
+#include "eval/eval.h"
+#include "util/datetime.h"
+#include "util/mem.h"
+
+/* A CTA an evaluation watches (store_ctas_watched_each), owned here. */
+struct watched {
+    struct store_cta c; /* strings malloced */
+    bool matched;       /* a finding of today has its key */
+};
+
+/* A finding kept until the account's decisions are made. */
+struct found {
+    struct rule_finding f; /* evidence malloced */
+};
+
+/* An open waiting for the caps. */
+struct pending_open {
+    int64_t account_id;
+    char *account;
+    char *owner;
+    struct rule_finding f; /* evidence malloced */
+    const char *rule;      /* borrowed from the configuration */
+};
+
+struct day_scores {
+    double *overall;
+    bool *known;
+    size_t len;
+    size_t n;
+};
+
+struct engine {
+    struct store *s;
+    const struct health_config *hc;
+    const struct rules_config *rc;
+    int32_t day;
+    int64_t t_ms, since_ms, now_ms;
+    eval_change_fn fn;
+    void *arg;
+    struct eval_summary *sum;
+    enum tend_err err;
+    /* Watched CTAs by account (sorted by account id). */
+    struct watched *w;
+    size_t n_w, cap_w;
+    /* Live CTAs per account id, and in all. */
+    int64_t *live;
+    size_t live_len;
+    int64_t live_total;
+    struct day_scores before;
+    /* Feature name -> product pairs. */
+    struct {
+        int64_t name_id;
+        char *product;
+    } * products;
+    size_t n_products, cap_products;
+    /* Today's findings of the account at hand. */
+    struct found *found;
+    size_t n_found, cap_found;
+    struct pending_open *opens;
+    size_t n_opens, cap_opens;
+    const char *account; /* the account at hand (external id) */
+};
+
+static char *dup_or_null(const char *s) {
+    return s ? xstrdup(s) : NULL;
+}
+
+static void free_cta_strings(struct store_cta *c) {
+    free((char *)c->account);
+    free((char *)c->rule);
+    free((char *)c->subject);
+    free((char *)c->type);
+    free((char *)c->owner);
+    free((char *)c->title);
+    free((char *)c->reason);
+    free((char *)c->evidence);
+}
+
+static void on_watched(void *arg, const struct store_cta *c) {
+    struct engine *e = arg;
+    if (e->n_w == e->cap_w) {
+        e->cap_w = e->cap_w ? e->cap_w * 2 : 256;
+        e->w = xrealloc(e->w, e->cap_w * sizeof *e->w);
+    }
+    struct watched *x = &e->w[e->n_w++];
+    x->c = *c;
+    x->matched = false;
+    x->c.account = dup_or_null(c->account);
+    x->c.rule = dup_or_null(c->rule);
+    x->c.subject = dup_or_null(c->subject ? c->subject : "");
+    x->c.type = dup_or_null(c->type);
+    x->c.owner = dup_or_null(c->owner);
+    x->c.title = dup_or_null(c->title);
+    x->c.reason = dup_or_null(c->reason);
+    x->c.evidence = dup_or_null(c->evidence);
+}
+
+static int by_account(const void *a, const void *b) {
+    const struct watched *x = a, *y = b;
+    if (x->c.account_id != y->c.account_id)
+        return x->c.account_id < y->c.account_id ? -1 : 1;
+    return x->c.id < y->c.id ? -1 : x->c.id > y->c.id;
+}
+
+static int64_t *live_slot(struct engine *e, int64_t account_id) {
+    if ((size_t)account_id >= e->live_len) {
+        size_t len = (size_t)account_id * 2 + 16;
+        e->live = xrealloc(e->live, len * sizeof *e->live);
+        memset(e->live + e->live_len, 0, (len - e->live_len) * sizeof *e->live);
+        e->live_len = len;
+    }
+    return &e->live[account_id];
+}
+
+static void on_before_score(void *arg, int64_t account_id, bool has, double overall) {
+    struct day_scores *d = arg;
+    d->n++;
+    if (!has || account_id <= 0)
+        return;
+    if ((size_t)account_id >= d->len) {
+        size_t len = (size_t)account_id * 2 + 16;
+        d->overall = xrealloc(d->overall, len * sizeof *d->overall);
+        d->known = xrealloc(d->known, len * sizeof *d->known);
+        memset(d->known + d->len, 0, (len - d->len) * sizeof *d->known);
+        d->len = len;
+    }
+    d->overall[account_id] = overall;
+    d->known[account_id] = true;
+}
+
+/* Scores one account for the earlier day when none are stored for it. */
+struct backfill {
+    struct store *s;
+    const struct health_config *hc;
+    int32_t day;
+    struct day_scores *d;
+    enum tend_err err;
+};
+
+static int on_backfill(void *arg, int64_t id, const char *account_id, const struct metrics *m) {
+    struct backfill *b = arg;
+    struct health_score h;
+    health_compute(b->hc, m, &h);
+    if (m->churned)
+        return 0;
+    on_before_score(b->d, id, h.has_score, h.overall);
+    struct store_score sc = {.day = b->day, .has_overall = h.has_score, .overall = h.overall};
+    snprintf(sc.band, sizeof sc.band, "%s", health_band_name(h.band));
+    for (int i = 0; i < HC_COUNT; i++) {
+        sc.has[i] = h.components[i].has_data;
+        sc.components[i] = h.components[i].score;
+    }
+    snprintf(sc.config_version, sizeof sc.config_version, "%s", b->hc->version);
+    b->err = store_score_put(b->s, id, &sc);
+    return b->err != TEND_OK;
+}
+
+/* The overall scores as of the day health_drop compares with: stored, or
+ * computed (and stored) when that day has none. */
+static enum tend_err load_scores_before(struct engine *e) {
+    int32_t day = e->day - (int32_t)e->rc->rules[RULE_HEALTH_DROP].params[1];
+    enum tend_err err = store_scores_of_day(e->s, day, on_before_score, &e->before);
+    if (err || e->before.n > 0)
+        return err;
+    struct backfill b = {.s = e->s, .hc = e->hc, .day = day, .d = &e->before};
+    err = eval_metrics(e->s, (int64_t)(day + 1) * DT_MS_PER_DAY, NULL, on_backfill, &b);
+    return err ? err : b.err;
+}
+
+static void on_product(void *arg, int64_t name_id, const char *product) {
+    struct engine *e = arg;
+    if (e->n_products == e->cap_products) {
+        e->cap_products = e->cap_products ? e->cap_products * 2 : 32;
+        e->products = xrealloc(e->products, e->cap_products * sizeof *e->products);
+    }
+    e->products[e->n_products].name_id = name_id;
+    e->products[e->n_products].product = xstrdup(product);
+    e->n_products++;
+}
+
+/* ---- applying decisions ------------------------------------------------------ */
+
+static void tell(struct engine *e, const char *action, const struct store_cta *c) {
+    if (!e->fn)
+        return;
+    struct eval_change ch = {.action = action, .cta_id = c->id, .account = c->account, .cta = c};
+    e->fn(e->arg, &ch, NULL, NULL);
+}
+
+static enum tend_err history(struct engine *e, const struct store_cta *c, const char *action,
+                             const char *note) {
+    struct store_cta_change ch = {
+        .day = e->day,
+        .at_ms = e->now_ms,
+        .action = action,
+        .actor = "tend",
+        .status = c->status,
+        .priority = c->priority,
+        .note = note,
+    };
+    return store_cta_history_add(e->s, c->id, &ch);
+}
+
+/* The current values of the metrics a CTA's evidence named, against the
+ * values it was raised with: why it resolved, in numbers. */
+static void clearing_note(const struct store_cta *c, const struct metrics *m, int32_t day,
+                          char *out, size_t size) {
+    char date[16];
+    dt_format_date(c->has_clear_since ? c->clear_since : day, date);
+    int len = snprintf(out, size, "the condition no longer holds as of %s", date);
+    cJSON *ev = m && c->evidence ? cJSON_Parse(c->evidence) : NULL;
+    const cJSON *kv;
+    const char *sep = ": ";
+    cJSON_ArrayForEach(kv, ev) {
+        double now;
+        if (!cJSON_IsNumber(kv) || !health_input(m, kv->string, &now) || len < 0 ||
+            (size_t)len >= size)
+            continue;
+        len += snprintf(out + len, size - (size_t)len, "%s%s %g (was %g)", sep, kv->string, now,
+                        kv->valuedouble);
+        sep = ", ";
+    }
+    cJSON_Delete(ev);
+}
+
+static enum tend_err resolve(struct engine *e, struct watched *w, enum cta_close_reason why,
+                             const struct metrics *m) {
+    struct store_cta *c = &w->c;
+    c->status = CTA_CLOSED;
+    c->has_closed = true;
+    c->closed_reason = why;
+    c->closed_day = e->day;
+    c->cleared = true; /* cleared (or churned): nothing to cool down */
+    c->updated_ms = e->now_ms;
+    char note[480];
+    if (why == CTA_CHURNED)
+        snprintf(note, sizeof note, "the account churned");
+    else
+        clearing_note(c, m, e->day, note, sizeof note);
+    enum tend_err err = store_cta_update(e->s, c);
+    if (!err)
+        err = history(e, c, why == CTA_CHURNED ? "close" : "resolve", note);
+    if (!err) {
+        (*live_slot(e, c->account_id))--;
+        e->live_total--;
+        if (why == CTA_CHURNED)
+            e->sum->closed_churned++;
+        else
+            e->sum->resolved++;
+        tell(e, why == CTA_CHURNED ? "close" : "resolve", c);
+    }
+    return err;
+}
+
+/* Raises (and wakes) or wakes a live CTA with today's finding. */
+static enum tend_err raise_or_wake(struct engine *e, struct watched *w, const struct found *f,
+                                   bool raise) {
+    struct store_cta *c = &w->c;
+    char note[600];
+    const char *action = raise ? "raise" : "wake";
+    if (raise) {
+        snprintf(note, sizeof note, "%s -> %s: %s", cta_priority_name(c->priority),
+                 cta_priority_name(f->f.priority), f->f.reason);
+        c->priority = f->f.priority;
+        int32_t due = cta_due_day(e->day, e->rc->due_days[c->priority]);
+        if (due < c->due_day)
+            c->due_day = due;
+        free((char *)c->title);
+        free((char *)c->reason);
+        free((char *)c->evidence);
+        c->title = xstrdup(f->f.title);
+        c->reason = xstrdup(f->f.reason);
+        c->evidence = xstrdup(f->f.evidence ? f->f.evidence : "{}");
+    } else {
+        snprintf(note, sizeof note, "the snooze ended and the condition still holds: %s",
+                 f->f.reason);
+    }
+    c->status = CTA_OPEN;
+    c->updated_ms = e->now_ms;
+    enum tend_err err = store_cta_update(e->s, c);
+    if (!err)
+        err = history(e, c, action, note);
+    if (!err) {
+        if (raise)
+            e->sum->raised++;
+        else
+            e->sum->woken++;
+        tell(e, action, c);
+    }
+    return err;
+}
+
+static void queue_open(struct engine *e, const struct eval_account *a, const struct found *f) {
+    if (e->n_opens == e->cap_opens) {
+        e->cap_opens = e->cap_opens ? e->cap_opens * 2 : 256;
+        e->opens = xrealloc(e->opens, e->cap_opens * sizeof *e->opens);
+    }
+    struct pending_open *o = &e->opens[e->n_opens++];
+    o->account_id = a->id;
+    o->account = xstrdup(a->account_id);
+    const char *owner = a->f->csm_email && a->f->csm_email[0] ? a->f->csm_email
+                        : e->rc->default_owner[0]             ? e->rc->default_owner
+                                                              : "unassigned";
+    o->owner = xstrdup(owner);
+    o->f = f->f;
+    o->f.evidence = xstrdup(f->f.evidence ? f->f.evidence : "{}");
+    o->rule = e->rc->rules[f->f.rule].name;
+}
+
+static int by_priority(const void *a, const void *b) {
+    const struct pending_open *x = a, *y = b;
+    if (x->f.priority != y->f.priority)
+        return x->f.priority > y->f.priority ? -1 : 1;
+    int c = strcmp(x->account, y->account);
+    if (c)
+        return c;
+    c = strcmp(x->rule, y->rule);
+    return c ? c : strcmp(x->f.subject, y->f.subject);
+}
+
+static enum tend_err apply_opens(struct engine *e) {
+    qsort(e->opens, e->n_opens, sizeof *e->opens, by_priority);
+    enum tend_err err = TEND_OK;
+    for (size_t i = 0; !err && i < e->n_opens; i++) {
+        struct pending_open *o = &e->opens[i];
+        int64_t *live = live_slot(e, o->account_id);
+        if (*live >= e->rc->max_open_per_account || e->live_total >= e->rc->max_open_total) {
+            e->sum->held_back++;
+            continue;
+        }
+        struct store_cta c = {
+            .account_id = o->account_id,
+            .account = o->account,
+            .rule = o->rule,
+            .subject = o->f.subject,
+            .type = cta_type_name(o->f.type),
+            .priority = o->f.priority,
+            .status = CTA_OPEN,
+            .owner = o->owner,
+            .title = o->f.title,
+            .reason = o->f.reason,
+            .evidence = o->f.evidence,
+            .opened_day = e->day,
+            .due_day = cta_due_day(e->day, e->rc->due_days[o->f.priority]),
+            .updated_ms = e->now_ms,
+        };
+        err = store_cta_forget_closed(e->s, c.rule, c.account_id, c.subject);
+        if (!err)
+            err = store_cta_insert(e->s, &c, &c.id);
+        if (!err)
+            err = history(e, &c, "open", c.reason);
+        if (!err) {
+            (*live)++;
+            e->live_total++;
+            e->sum->opened++;
+            tell(e, "open", &c);
+        }
+    }
+    return err;
+}
+
+/* ---- one account --------------------------------------------------------------- */
+
+static void on_finding(void *arg, const struct rule_finding *f) {
+    struct engine *e = arg;
+    if (e->n_found == e->cap_found) {
+        e->cap_found = e->cap_found ? e->cap_found * 2 : 16;
+        e->found = xrealloc(e->found, e->cap_found * sizeof *e->found);
+    }
+    struct found *x = &e->found[e->n_found++];
+    x->f = *f;
+    x->f.evidence = xstrdup(f->evidence ? f->evidence : "{}");
+}
+
+static void on_rule_error(void *arg, int rule, const char *message) {
+    struct engine *e = arg;
+    e->sum->rule_errors++;
+    if (e->fn)
+        e->fn(e->arg, NULL, message, e->account);
+}
+
+/* The watched CTAs of an account: [*first, *end). */
+static void watched_of(const struct engine *e, int64_t account_id, size_t *first, size_t *end) {
+    size_t lo = 0, hi = e->n_w;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (e->w[mid].c.account_id < account_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *first = lo;
+    while (lo < e->n_w && e->w[lo].c.account_id == account_id)
+        lo++;
+    *end = lo;
+}
+
+static int rule_index(const struct rules_config *rc, const char *name) {
+    for (int i = 0; i < rc->n_rules; i++)
+        if (strcmp(rc->rules[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static struct cta_state state_of(const struct watched *w) {
+    struct cta_state st = {0};
+    if (!w)
+        return st;
+    if (w->c.status != CTA_CLOSED) {
+        st.live = true;
+        st.status = (enum cta_status)w->c.status;
+        st.priority = (enum cta_priority)w->c.priority;
+        st.snoozed_until = w->c.snoozed_until;
+    } else {
+        st.has_closed = true;
+        st.closed_reason = (enum cta_close_reason)w->c.closed_reason;
+        st.closed_day = w->c.closed_day;
+        st.cleared_since_close = w->c.cleared;
+    }
+    return st;
+}
+
+/* Decides and applies what one finding means for its key. */
+static enum tend_err decide_found(struct engine *e, const struct eval_account *a, struct found *f,
+                                  size_t first, size_t end) {
+    const struct rule_settings *r = &e->rc->rules[f->f.rule];
+    struct watched *live = NULL, *closed = NULL;
+    for (size_t i = first; i < end; i++) {
+        struct watched *w = &e->w[i];
+        if (strcmp(w->c.rule, r->name) != 0 || strcmp(w->c.subject, f->f.subject) != 0)
+            continue;
+        w->matched = true;
+        if (w->c.status != CTA_CLOSED)
+            live = w;
+        else if (!closed || w->c.id > closed->c.id)
+            closed = w;
+    }
+    enum tend_err err = TEND_OK;
+    /* A different kind of trouble on the same key (a login drop turned
+     * spike, a detractor's next answer a promoter's): the old CTA is done,
+     * and the new condition is a new CTA. */
+    if (live && strcmp(live->c.type, cta_type_name(f->f.type)) != 0) {
+        if ((err = resolve(e, live, CTA_AUTO_RESOLVED, a->m)))
+            return err;
+        live = NULL;
+        closed = NULL;
+    }
+    if (live && live->c.has_clear_since) {
+        /* It holds again: the run of clear days is over. */
+        live->c.has_clear_since = false;
+        if ((err = store_cta_update(e->s, &live->c)))
+            return err;
+    }
+    struct cta_state st = state_of(live ? live : closed);
+    struct cta_condition cond = {.holds = true, .priority = f->f.priority};
+    enum cta_action act = cta_decide(&st, &cond, e->day, r->cooldown_days);
+    switch (act) {
+    case CTA_DO_OPEN:
+        if (!f->f.event || f->f.fresh)
+            queue_open(e, a, f);
+        break;
+    case CTA_DO_RAISE:
+        err = raise_or_wake(e, live, f, true);
+        break;
+    case CTA_DO_WAKE:
+        err = raise_or_wake(e, live, f, false);
+        break;
+    default:
+        break;
+    }
+    return err;
+}
+
+/* The account's watched CTAs that no finding of today matched: resolved if
+ * their rule looked at the account, and closed ones marked cleared. */
+static enum tend_err decide_unmatched(struct engine *e, const struct eval_account *a, size_t first,
+                                      size_t end) {
+    enum tend_err err = TEND_OK;
+    for (size_t i = first; !err && i < end; i++) {
+        struct watched *w = &e->w[i];
+        if (w->matched)
+            continue;
+        int ri = rule_index(e->rc, w->c.rule);
+        if (ri < 0 || !rules_applies(&e->rc->rules[ri], a->f->segment, a->f->plan))
+            continue; /* a rule now off or out of scope leaves its CTAs to people */
+        struct cta_state st = state_of(w);
+        struct cta_condition cond = {.holds = false};
+        enum cta_action act = cta_decide(&st, &cond, e->day, e->rc->rules[ri].cooldown_days);
+        if (act == CTA_DO_RESOLVE) {
+            /* Resolved once the condition has not held for resolve_after_days
+             * days in a row; until then the first such day is kept. */
+            bool first_clear = !w->c.has_clear_since;
+            if (first_clear) {
+                w->c.has_clear_since = true;
+                w->c.clear_since = e->day;
+            }
+            if (e->day - w->c.clear_since + 1 >= e->rc->rules[ri].resolve_after_days)
+                err = resolve(e, w, CTA_AUTO_RESOLVED, a->m);
+            else if (first_clear)
+                err = store_cta_update(e->s, &w->c);
+        } else if (act == CTA_DO_CLEARED) {
+            err = store_cta_forget_closed(e->s, w->c.rule, w->c.account_id, w->c.subject);
+            w->c.cleared = true;
+        }
+    }
+    return err;
+}
+
+static bool has_product(const struct engine *e, const struct eval_account *a, const char *product) {
+    for (size_t i = 0; i < a->n_names_30d; i++)
+        for (size_t k = 0; k < e->n_products; k++)
+            if (e->products[k].name_id == a->names_30d[i] &&
+                strcmp(e->products[k].product, product) == 0)
+                return true;
+    return false;
+}
+
+/* The account's age in days as of D: from its created_at trait, else from
+ * when tend first saw it. */
+static bool account_age(const struct eval_account *a, int32_t day, int64_t *out) {
+    int64_t ms;
+    const char *c = a->f->created_at;
+    if (!(c && dt_parse_instant(c, strlen(c), &ms)))
+        ms = a->first_seen_ms;
+    *out = day - dt_day_of_ms(ms);
+    return true;
+}
+
+static void store_score(struct engine *e, const struct eval_account *a,
+                        const struct health_score *h) {
+    struct store_score sc = {.day = e->day, .has_overall = h->has_score, .overall = h->overall};
+    snprintf(sc.band, sizeof sc.band, "%s", health_band_name(h->band));
+    for (int i = 0; i < HC_COUNT; i++) {
+        sc.has[i] = h->components[i].has_data;
+        sc.components[i] = h->components[i].score;
+    }
+    snprintf(sc.config_version, sizeof sc.config_version, "%s", e->hc->version);
+    e->err = store_score_put(e->s, a->id, &sc);
+}
+
+static void free_found(struct engine *e) {
+    for (size_t i = 0; i < e->n_found; i++)
+        free(e->found[i].f.evidence);
+    e->n_found = 0;
+}
+
+static int on_account(void *arg, const struct eval_account *a) {
+    struct engine *e = arg;
+    size_t first, end;
+    watched_of(e, a->id, &first, &end);
+    e->sum->accounts++;
+    e->account = a->account_id;
+    if (a->m->churned) {
+        /* A former customer: no score, no rules; what was open is over. */
+        for (size_t i = first; !e->err && i < end; i++)
+            if (e->w[i].c.status != CTA_CLOSED)
+                e->err = resolve(e, &e->w[i], CTA_CHURNED, NULL);
+        return e->err != TEND_OK;
+    }
+    struct health_score h;
+    health_compute(e->hc, a->m, &h);
+    store_score(e, a, &h);
+    if (e->err)
+        return 1;
+
+    struct rule_input in = {
+        .t_ms = e->t_ms,
+        .day = e->day,
+        .m = a->m,
+        .h = &h,
+        .segment = a->f->segment,
+        .plan = a->f->plan,
+        .since_ms = e->since_ms,
+        .has_last_ticket = a->has_last_ticket,
+        .last_ticket_ms = a->last_ticket_ms,
+    };
+    if ((size_t)a->id < e->before.len && e->before.known[a->id]) {
+        in.has_score_before = true;
+        in.score_before = e->before.overall[a->id];
+    }
+    in.has_age = account_age(a, e->day, &in.age_days);
+    rules_facts_finish(a->facts, &in);
+    /* Who answered NPS, where it can matter: a fresh answer, or an account
+     * with nps_response CTAs to match. */
+    bool nps_watched = false;
+    for (size_t i = first; i < end; i++)
+        nps_watched = nps_watched || strcmp(e->w[i].c.rule, "nps_response") == 0;
+    enum { LABEL_BYTES = 160 };
+    char *labels = in.n_nps ? xmalloc(in.n_nps * LABEL_BYTES) : NULL;
+    struct rule_nps *nps = in.n_nps ? xmalloc(in.n_nps * sizeof *nps) : NULL;
+    for (size_t i = 0; i < in.n_nps; i++) {
+        nps[i] = in.nps[i];
+        char *label = labels + i * LABEL_BYTES;
+        if ((nps_watched || nps[i].ts_ms >= e->since_ms) && nps[i].user_id &&
+            store_user_label(e->s, nps[i].user_id, label, LABEL_BYTES) == TEND_OK)
+            nps[i].user = label;
+    }
+    in.nps = nps;
+    /* Premium products: the trait's list, each used or not in 30 days. */
+    cJSON *products = a->f->premium_products ? cJSON_Parse(a->f->premium_products) : NULL;
+    struct rule_product prods[16];
+    size_t n_prods = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, products) {
+        if (n_prods < 16 && cJSON_IsString(p)) {
+            prods[n_prods].name = p->valuestring;
+            prods[n_prods].used_30d = has_product(e, a, p->valuestring);
+            n_prods++;
+        }
+    }
+    in.products = prods;
+    in.n_products = n_prods;
+    cJSON *traits = a->traits_json ? cJSON_Parse(a->traits_json) : NULL;
+    in.traits = traits;
+
+    rules_evaluate(e->rc, &in, on_finding, on_rule_error, e);
+    for (size_t i = 0; !e->err && i < e->n_found; i++)
+        e->err = decide_found(e, a, &e->found[i], first, end);
+    if (!e->err)
+        e->err = decide_unmatched(e, a, first, end);
+    free_found(e);
+    free(labels);
+    free(nps);
+    cJSON_Delete(products);
+    cJSON_Delete(traits);
+    return e->err != TEND_OK;
+}
+
+/* ---- the day ------------------------------------------------------------------- */
+
+static void engine_free(struct engine *e) {
+    for (size_t i = 0; i < e->n_w; i++)
+        free_cta_strings(&e->w[i].c);
+    free(e->w);
+    free(e->live);
+    free(e->before.overall);
+    free(e->before.known);
+    for (size_t i = 0; i < e->n_products; i++)
+        free(e->products[i].product);
+    free(e->products);
+    free_found(e);
+    free(e->found);
+    for (size_t i = 0; i < e->n_opens; i++) {
+        free(e->opens[i].account);
+        free(e->opens[i].owner);
+        free(e->opens[i].f.evidence);
+    }
+    free(e->opens);
+}
+
+static enum tend_err run(struct engine *e) {
+    const struct rules_config *rc = e->rc;
+    int64_t prev;
+    bool found;
+    enum tend_err err = store_eval_run_before(e->s, e->t_ms, &prev, &found);
+    if (err)
+        return err;
+    /* Event rules fire for what arrived since the previous evaluation; on
+     * the first, for the last days of first_lookback_days. */
+    e->since_ms =
+        found ? prev : e->t_ms - (int64_t)rc->rules[RULE_NPS_RESPONSE].params[4] * DT_MS_PER_DAY;
+    if ((err = store_ctas_watched_each(e->s, 1, STORE_LAST_ID, on_watched, e)))
+        return err;
+    qsort(e->w, e->n_w, sizeof *e->w, by_account);
+    for (size_t i = 0; i < e->n_w; i++) {
+        if (e->w[i].c.status != CTA_CLOSED) {
+            (*live_slot(e, e->w[i].c.account_id))++;
+            e->live_total++;
+        }
+    }
+    if ((err = load_scores_before(e)))
+        return err;
+    if ((err = store_feature_products_each(e->s, on_product, e)))
+        return err;
+    struct eval_options o = {0};
+    const struct rule_settings *tickets = &rc->rules[RULE_SUPPORT_TICKETS];
+    if (tickets->enabled)
+        o.last_ticket_min_users = (int64_t)tickets->params[2];
+    err = eval_accounts(e->s, e->t_ms, NULL, &o, on_account, e);
+    if (!err)
+        err = e->err;
+    if (!err)
+        err = apply_opens(e);
+    return err;
+}
+
+enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
+                            const struct rules_config *rc, int32_t day, eval_change_fn fn,
+                            void *arg, struct eval_summary *out) {
+    struct eval_summary sum = {.day = day};
+    int64_t started = dt_now_ms();
+    struct engine e = {
+        .s = s,
+        .hc = hc,
+        .rc = rc,
+        .day = day,
+        .t_ms = (int64_t)(day + 1) * DT_MS_PER_DAY,
+        .now_ms = started,
+        .fn = fn,
+        .arg = arg,
+        .sum = &sum,
+    };
+    enum tend_err err = store_begin(s, NULL);
+    if (!err)
+        err = run(&e);
+    if (!err) {
+        sum.live_total = e.live_total;
+        for (size_t i = 0; i < e.live_len; i++)
+            if (e.live[i] > sum.busiest_account_live)
+                sum.busiest_account_live = e.live[i];
+        sum.run_ms = dt_now_ms() - started;
+        err = store_eval_run_put(s, e.t_ms, sum.run_ms, sum.opened, sum.raised + sum.woken,
+                                 sum.resolved + sum.closed_churned, sum.rule_errors);
+    }
+    if (!err)
+        err = store_commit(s);
+    else
+        store_rollback(s);
+    engine_free(&e);
+    if (!err)
+        *out = sum;
+    return err;
+}

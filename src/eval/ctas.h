@@ -1,0 +1,51 @@
+/* ctas.h: one evaluation of every account as of a day: metrics, health
+ * scores, rules, and the CTAs they open, raise, wake and resolve.
+ *
+ * eval_ctas_day() is what the daily schedule runs, and what `tend eval`
+ * replays day by day: it computes every account's metrics and score as of
+ * the end of day D, stores the scores, runs the rules (core/rules.h), and
+ * applies cta_decide() (core/cta.h) to each key a rule looked at, all in one
+ * transaction with each change in the CTA's history. Running it again for
+ * the same day changes no CTA. docs/rules.md has the life cycle and the
+ * choices. */
+#ifndef TEND_EVAL_CTAS_H
+#define TEND_EVAL_CTAS_H
+
+#include <stdint.h>
+
+#include "core/health.h"
+#include "core/rules.h"
+#include "store/store.h"
+
+/* One change an evaluation made, for printing; strings live for the call. */
+struct eval_change {
+    const char *action; /* "open", "raise", "wake", "resolve", "close" (churned) */
+    int64_t cta_id;
+    const char *account;
+    const struct store_cta *cta; /* as it is after the change */
+};
+
+/* What a day's evaluation did. */
+struct eval_summary {
+    int32_t day;
+    int64_t accounts;
+    int64_t opened, raised, woken, resolved, closed_churned;
+    int64_t held_back; /* opens the caps refused */
+    int64_t rule_errors;
+    int64_t live_total;           /* open and snoozed CTAs after it */
+    int64_t busiest_account_live; /* the most live CTAs of one account */
+    int64_t run_ms;
+};
+
+/* Called for each change, and for each custom rule error (change NULL,
+ * error set: "rule NAME: line N: ..." and the account). */
+typedef void (*eval_change_fn)(void *arg, const struct eval_change *change, const char *error,
+                               const char *account);
+
+/* Evaluates every account as of the end of day (T = day + 1 at 00:00Z).
+ * fn (may be NULL) hears of each change. On failure nothing of it is kept. */
+enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
+                            const struct rules_config *rc, int32_t day, eval_change_fn fn,
+                            void *arg, struct eval_summary *out);
+
+#endif
