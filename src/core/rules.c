@@ -805,7 +805,8 @@ static void support_tickets(struct emitter *e) {
                 (long long)m->tickets_30d, (long long)m->tickets_open);
     }
     int64_t quiet_ms = (int64_t)param(e, 1) * DT_MS_PER_DAY;
-    if (m->users >= param(e, 2) &&
+    /* Quiet for quiet_days: the account must be that old. */
+    if (m->users >= param(e, 2) && in->has_age && in->age_days >= param(e, 1) &&
         (!in->has_last_ticket || in->last_ticket_ms < in->t_ms - quiet_ms)) {
         ev_num(e, "users", (double)m->users);
         char last[16] = "never";
@@ -922,7 +923,22 @@ static void custom(struct emitter *e, struct vars *vs, bool *vars_ready) {
         else
             ev_num(e, v->name, v->number);
     }
-    finding(e, "", r->type, r->priority, false, false, r->title, "%s", reason ? reason : r->when);
+    char fallback[240];
+    if (!reason) {
+        /* The condition, on one line. */
+        size_t n = (size_t)snprintf(fallback, sizeof fallback, "matched: ");
+        bool space = false;
+        for (const char *p = r->when; *p && n + 4 < sizeof fallback; p++) {
+            bool ws = *p == ' ' || *p == '\n' || *p == '\t' || *p == '\r';
+            if (ws && !space)
+                fallback[n++] = ' ';
+            else if (!ws)
+                fallback[n++] = *p;
+            space = ws;
+        }
+        fallback[n] = '\0';
+    }
+    finding(e, "", r->type, r->priority, false, false, r->title, "%s", reason ? reason : fallback);
     free(reason);
 }
 
@@ -1071,6 +1087,19 @@ void rules_facts_add(struct rules_facts *f, const struct metric_fact *x) {
     case EV_GOAL_SET:
         if (!x->subject || !x->has_day)
             break;
+        for (size_t i = 0; i < f->n_goals; i++) {
+            struct rule_goal *g = &f->goals[i];
+            if (strcmp(g->goal_id, x->subject) != 0)
+                continue;
+            if (x->ts_ms > g->set_ms) { /* set again: the latest one stands */
+                free((char *)g->feature);
+                g->feature = xstrdup(x->detail ? x->detail : "");
+                g->set_ms = x->ts_ms;
+                g->due_day = x->day;
+                g->met_ms = x->settled_ms;
+            }
+            return;
+        }
         GROW(f->goals, f->n_goals, f->cap_goals);
         f->goals[f->n_goals++] = (struct rule_goal){
             .goal_id = xstrdup(x->subject),

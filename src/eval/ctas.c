@@ -74,7 +74,8 @@ struct engine {
     size_t n_found, cap_found;
     struct pending_open *opens;
     size_t n_opens, cap_opens;
-    const char *account; /* the account at hand (external id) */
+    const char *account;    /* the account at hand (external id) */
+    bool failed[RULES_MAX]; /* the account at hand's rules that failed today */
 };
 
 static char *dup_or_null(const char *s) {
@@ -171,11 +172,13 @@ static int on_backfill(void *arg, int64_t id, const char *account_id, const stru
     return b->err != TEND_OK;
 }
 
-/* The overall scores as of the day health_drop compares with: stored, or
- * computed (and stored) when that day has none. */
+/* The overall scores as of the day health_drop compares with: stored with
+ * the same health configuration, or computed (and stored) when that day has
+ * none: a score under other weights is not comparable. */
 static enum tend_err load_scores_before(struct engine *e) {
     int32_t day = e->day - (int32_t)e->rc->rules[RULE_HEALTH_DROP].params[1];
-    enum tend_err err = store_scores_of_day(e->s, day, on_before_score, &e->before);
+    enum tend_err err =
+        store_scores_of_day_version(e->s, day, e->hc->version, on_before_score, &e->before);
     if (err || e->before.n > 0)
         return err;
     struct backfill b = {.s = e->s, .hc = e->hc, .day = day, .d = &e->before};
@@ -391,6 +394,8 @@ static void on_finding(void *arg, const struct rule_finding *f) {
 static void on_rule_error(void *arg, int rule, const char *message) {
     struct engine *e = arg;
     e->sum->rule_errors++;
+    if (rule >= 0 && rule < RULES_MAX)
+        e->failed[rule] = true;
     if (e->fn)
         e->fn(e->arg, NULL, message, e->account);
 }
@@ -499,6 +504,8 @@ static enum tend_err decide_unmatched(struct engine *e, const struct eval_accoun
         int ri = rule_index(e->rc, w->c.rule);
         if (ri < 0 || !rules_applies(&e->rc->rules[ri], a->f->segment, a->f->plan))
             continue; /* a rule now off or out of scope leaves its CTAs to people */
+        if (e->failed[ri])
+            continue; /* a rule that failed said nothing: unknown is not clear */
         struct cta_state st = state_of(w);
         struct cta_condition cond = {.holds = false};
         enum cta_action act = cta_decide(&st, &cond, e->day, e->rc->rules[ri].cooldown_days);
@@ -552,6 +559,31 @@ static void store_score(struct engine *e, const struct eval_account *a,
     }
     snprintf(sc.config_version, sizeof sc.config_version, "%s", e->hc->version);
     e->err = store_score_put(e->s, a->id, &sc);
+}
+
+/* Keeps one finding per key (rule, subject), the most urgent: the data can
+ * say the same thing twice (a goal set again, a product listed twice), and a
+ * key has one CTA. */
+static void dedupe_found(struct engine *e) {
+    size_t keep = 0;
+    for (size_t i = 0; i < e->n_found; i++) {
+        struct found *f = &e->found[i];
+        size_t k;
+        for (k = 0; k < keep; k++)
+            if (e->found[k].f.rule == f->f.rule && strcmp(e->found[k].f.subject, f->f.subject) == 0)
+                break;
+        if (k == keep) {
+            e->found[keep++] = *f;
+        } else {
+            if (f->f.priority > e->found[k].f.priority) {
+                free(e->found[k].f.evidence);
+                e->found[k] = *f;
+            } else {
+                free(f->f.evidence);
+            }
+        }
+    }
+    e->n_found = keep;
 }
 
 static void free_found(struct engine *e) {
@@ -618,7 +650,10 @@ static int on_account(void *arg, const struct eval_account *a) {
     size_t n_prods = 0;
     const cJSON *p;
     cJSON_ArrayForEach(p, products) {
-        if (n_prods < 16 && cJSON_IsString(p)) {
+        bool seen = false;
+        for (size_t k = 0; cJSON_IsString(p) && k < n_prods; k++)
+            seen = seen || strcmp(prods[k].name, p->valuestring) == 0;
+        if (n_prods < 16 && cJSON_IsString(p) && !seen) {
             prods[n_prods].name = p->valuestring;
             prods[n_prods].used_30d = has_product(e, a, p->valuestring);
             n_prods++;
@@ -629,7 +664,9 @@ static int on_account(void *arg, const struct eval_account *a) {
     cJSON *traits = a->traits_json ? cJSON_Parse(a->traits_json) : NULL;
     in.traits = traits;
 
+    memset(e->failed, 0, sizeof e->failed);
     rules_evaluate(e->rc, &in, on_finding, on_rule_error, e);
+    dedupe_found(e);
     for (size_t i = 0; !e->err && i < e->n_found; i++)
         e->err = decide_found(e, a, &e->found[i], first, end);
     if (!e->err)

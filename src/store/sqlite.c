@@ -98,6 +98,7 @@ enum stmt_id {
     Q_SCORE_GET,
     Q_SCORE_HISTORY,
     Q_SCORES_OF_DAY,
+    Q_SCORES_OF_DAY_VERSION,
     Q_FEATURE_PRODUCT,
     Q_FEATURE_PRODUCTS,
     Q_GOAL_STALE,
@@ -289,6 +290,8 @@ static const char *const stmt_sql[Q_COUNT] = {
                         "s.support, s.financial, s.config_version FROM days "
                         "JOIN scores s ON s.day = days.d AND s.account_id = ?1 ORDER BY s.day",
     [Q_SCORES_OF_DAY] = "SELECT account_id, overall FROM scores WHERE day = ?",
+    [Q_SCORES_OF_DAY_VERSION] = "SELECT account_id, overall FROM scores WHERE day = ? "
+                                "AND config_version = ?",
     [Q_FEATURE_PRODUCT] = "INSERT INTO feature_products (name_id, product) VALUES (?, ?) "
                           "ON CONFLICT DO NOTHING",
     [Q_FEATURE_PRODUCTS] = "SELECT name_id, product FROM feature_products",
@@ -2093,4 +2096,20 @@ enum tend_err store_ctas_reset(struct store *s) {
                      NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(s, "forgetting CTAs");
     return TEND_OK;
+}
+
+enum tend_err store_scores_of_day_version(struct store *s, int32_t day, const char *version,
+                                          void (*fn)(void *arg, int64_t account_id,
+                                                     bool has_overall, double overall),
+                                          void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_SCORES_OF_DAY_VERSION);
+    sqlite3_bind_int(st, 1, day);
+    bind_text(st, 2, version);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_type(st, 1) != SQLITE_NULL,
+           sqlite3_column_double(st, 1));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading scores");
 }

@@ -435,6 +435,12 @@ enum tend_err store_ctas_reset(struct store *s);
  * false when none. */
 enum tend_err store_eval_run_before(struct store *s, int64_t t_ms, int64_t *prev_ms, bool *found);
 
+/* The same, for the scores stored with configuration version only. */
+enum tend_err store_scores_of_day_version(struct store *s, int32_t day, const char *version,
+                                          void (*fn)(void *arg, int64_t account_id,
+                                                     bool has_overall, double overall),
+                                          void *arg);
+
 /* ---- counters ------------------------------------------------------------- */
 
 /* Adds delta to the lifetime counter name (created at 0). */
