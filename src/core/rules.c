@@ -444,7 +444,12 @@ struct emitter {
     rules_error_fn error;
     void *arg;
     int rule;
-    cJSON *evidence; /* being built for the next finding */
+    /* The evidence of the next finding, as the members of a JSON object:
+     * built as text, since most findings only keep a CTA alive and are never
+     * stored (a cJSON tree per finding measured 3 us of the 25 us per
+     * account). */
+    char ev[1024];
+    size_t ev_len;
 };
 
 static double param(const struct emitter *e, int i) {
@@ -455,19 +460,66 @@ static const struct rule_settings *settings(const struct emitter *e) {
     return &e->c->rules[e->rule];
 }
 
-/* Starts the evidence of the next finding. */
-static cJSON *evidence(struct emitter *e) {
-    if (!e->evidence)
-        e->evidence = cJSON_CreateObject();
-    return e->evidence;
+/* Appends text to the evidence, or nothing once it is full. */
+static void ev_put(struct emitter *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void ev_put(struct emitter *e, const char *fmt, ...) {
+    if (e->ev_len >= sizeof e->ev - 1)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(e->ev + e->ev_len, sizeof e->ev - e->ev_len, fmt, ap);
+    va_end(ap);
+    if (n > 0 && e->ev_len + (size_t)n < sizeof e->ev)
+        e->ev_len += (size_t)n;
+    else
+        e->ev[e->ev_len] = '\0'; /* a member that does not fit is left out */
+}
+
+/* Appends s as a JSON string (quoted and escaped). */
+static void ev_quoted(struct emitter *e, const char *s) {
+    char out[512];
+    size_t n = 0;
+    out[n++] = '"';
+    for (; *s && n < sizeof out - 8; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            out[n++] = '\\';
+            out[n++] = (char)c;
+        } else if (c < 0x20) {
+            n += (size_t)snprintf(out + n, sizeof out - n, "\\u%04x", c);
+        } else {
+            out[n++] = (char)c;
+        }
+    }
+    out[n++] = '"';
+    out[n] = '\0';
+    ev_put(e, "%s", out);
+}
+
+static void ev_name(struct emitter *e, const char *name) {
+    ev_put(e, "%s", e->ev_len ? "," : "");
+    ev_quoted(e, name);
+    ev_put(e, ":");
 }
 
 static void ev_num(struct emitter *e, const char *name, double v) {
-    cJSON_AddNumberToObject(evidence(e), name, v);
+    ev_name(e, name);
+    if (!isfinite(v))
+        ev_put(e, "null");
+    else if (v == floor(v) && fabs(v) < 1e15)
+        ev_put(e, "%lld", (long long)v);
+    else
+        ev_put(e, "%.15g", v);
 }
 
 static void ev_str(struct emitter *e, const char *name, const char *v) {
-    cJSON_AddStringToObject(evidence(e), name, v ? v : "");
+    ev_name(e, name);
+    ev_quoted(e, v ? v : "");
+}
+
+static void ev_null(struct emitter *e, const char *name) {
+    ev_name(e, name);
+    ev_put(e, "null");
 }
 
 /* Emits a finding with the evidence gathered since the last one. */
@@ -487,11 +539,12 @@ static void finding(struct emitter *e, const char *subject, enum cta_type type,
     va_start(ap, reason_fmt);
     vsnprintf(f.reason, sizeof f.reason, reason_fmt, ap);
     va_end(ap);
-    f.evidence = cJSON_PrintUnformatted(evidence(e));
-    cJSON_Delete(e->evidence);
-    e->evidence = NULL;
+    char evidence[sizeof e->ev + 2];
+    snprintf(evidence, sizeof evidence, "{%s}", e->ev);
+    f.evidence = evidence;
+    e->ev_len = 0;
+    e->ev[0] = '\0';
     e->emit(e->arg, &f);
-    cJSON_free(f.evidence);
 }
 
 static void date_of(int32_t day, char out[16]) {
@@ -533,13 +586,17 @@ static void nps_response(struct emitter *e) {
         const struct rule_nps *a = &in->nps[i];
         if (a->ts_ms >= in->t_ms || a->ts_ms < in->t_ms - window_ms)
             continue;
+        bool fell = a->has_prev && a->prev_score - a->score >= drop;
+        if (a->score > detractor_max && !fell && a->ts_ms < in->t_ms - watch_ms)
+            continue; /* a passive's or promoter's CTA is a quick one (watch_days) */
+        /* Who, asked only now that it fires (a look-up in the store). */
+        const char *label = in->user_label ? in->user_label(in->label_arg, a->user_id) : NULL;
         char anon[40], subject[128], title[200], reason[256];
         snprintf(anon, sizeof anon, "user #%lld", (long long)a->user_id);
-        const char *who = a->user && a->user[0] ? a->user : anon;
+        const char *who = label && label[0] ? label : anon;
         snprintf(subject, sizeof subject, "user:%s", who);
         enum cta_type type;
         enum cta_priority prio;
-        bool fell = a->has_prev && a->prev_score - a->score >= drop;
         if (a->score <= detractor_max) {
             type = settings(e)->type;
             prio = settings(e)->priority;
@@ -549,8 +606,6 @@ static void nps_response(struct emitter *e) {
             prio = CTA_MEDIUM;
             snprintf(title, sizeof title, "NPS fell: %s answered %.0f after %.0f", who, a->score,
                      a->prev_score);
-        } else if (a->ts_ms < in->t_ms - watch_ms) {
-            continue; /* a passive's or promoter's CTA is a quick one (watch_days) */
         } else if (a->score >= promoter_min) {
             type = CTA_OPPORTUNITY;
             prio = CTA_LOW;
@@ -917,7 +972,7 @@ static void custom(struct emitter *e, struct vars *vs, bool *vars_ready) {
             continue;
         const struct custom_var *v = &vs->v[i];
         if (!v->known)
-            cJSON_AddNullToObject(evidence(e), v->name);
+            ev_null(e, v->name);
         else if (v->is_string)
             ev_str(e, v->name, v->str);
         else
@@ -972,8 +1027,8 @@ void rules_evaluate(const struct rules_config *c, const struct rule_input *in, r
             custom(&e, &vs, &vars_ready);
         else
             fns[r->kind](&e);
-        cJSON_Delete(e.evidence); /* a rule that started evidence and did not fire */
-        e.evidence = NULL;
+        e.ev_len = 0; /* a rule that started evidence and did not fire */
+        e.ev[0] = '\0';
     }
 }
 

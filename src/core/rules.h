@@ -107,7 +107,6 @@ bool rules_applies(const struct rule_settings *r, const char *segment, const cha
 /* A user's latest NPS answer within a year, and the one before it. */
 struct rule_nps {
     int64_t user_id;
-    const char *user; /* email or external id, for the title; may be NULL */
     double score;
     int64_t ts_ms;
     bool has_prev;
@@ -150,6 +149,10 @@ struct rule_input {
     int64_t since_ms;
     const struct rule_nps *nps;
     size_t n_nps;
+    /* A user's email, else external id (NULL: unknown), valid until the next
+     * call; asked only for answers that fire. */
+    const char *(*user_label)(void *arg, int64_t user_id);
+    void *label_arg;
     const struct rule_goal *goals;
     size_t n_goals;
     const struct rule_milestone *milestones;
@@ -174,7 +177,7 @@ struct rule_finding {
     bool fresh;
     char title[200];
     char reason[480];
-    char *evidence; /* JSON object text, malloced; freed by the emitter after the call */
+    const char *evidence; /* JSON object text, for the call */
 };
 
 /* Called for each finding (its condition holds); the finding lives for the

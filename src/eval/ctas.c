@@ -76,6 +76,7 @@ struct engine {
     size_t n_opens, cap_opens;
     const char *account;    /* the account at hand (external id) */
     bool failed[RULES_MAX]; /* the account at hand's rules that failed today */
+    char label[160];        /* the user_label() answer */
 };
 
 static char *dup_or_null(const char *s) {
@@ -202,7 +203,13 @@ static void on_product(void *arg, int64_t name_id, const char *product) {
 static void tell(struct engine *e, const char *action, const struct store_cta *c) {
     if (!e->fn)
         return;
-    struct eval_change ch = {.action = action, .cta_id = c->id, .account = c->account, .cta = c};
+    /* Watched CTAs are read without their account's external id: it is the
+     * account at hand's. */
+    struct store_cta shown = *c;
+    if (!shown.account)
+        shown.account = e->account;
+    struct eval_change ch = {
+        .action = action, .cta_id = c->id, .account = shown.account, .cta = &shown};
     e->fn(e->arg, &ch, NULL, NULL);
 }
 
@@ -529,6 +536,13 @@ static enum tend_err decide_unmatched(struct engine *e, const struct eval_accoun
     return err;
 }
 
+static const char *user_label(void *arg, int64_t user_id) {
+    struct engine *e = arg;
+    if (!user_id || store_user_label(e->s, user_id, e->label, sizeof e->label) != TEND_OK)
+        return NULL;
+    return e->label;
+}
+
 static bool has_product(const struct engine *e, const struct eval_account *a, const char *product) {
     for (size_t i = 0; i < a->n_names_30d; i++)
         for (size_t k = 0; k < e->n_products; k++)
@@ -576,10 +590,10 @@ static void dedupe_found(struct engine *e) {
             e->found[keep++] = *f;
         } else {
             if (f->f.priority > e->found[k].f.priority) {
-                free(e->found[k].f.evidence);
+                free((char *)e->found[k].f.evidence);
                 e->found[k] = *f;
             } else {
-                free(f->f.evidence);
+                free((char *)f->f.evidence);
             }
         }
     }
@@ -588,7 +602,7 @@ static void dedupe_found(struct engine *e) {
 
 static void free_found(struct engine *e) {
     for (size_t i = 0; i < e->n_found; i++)
-        free(e->found[i].f.evidence);
+        free((char *)e->found[i].f.evidence);
     e->n_found = 0;
 }
 
@@ -628,24 +642,12 @@ static int on_account(void *arg, const struct eval_account *a) {
     }
     in.has_age = account_age(a, e->day, &in.age_days);
     rules_facts_finish(a->facts, &in);
-    /* Who answered NPS, where it can matter: a fresh answer, or an account
-     * with nps_response CTAs to match. */
-    bool nps_watched = false;
-    for (size_t i = first; i < end; i++)
-        nps_watched = nps_watched || strcmp(e->w[i].c.rule, "nps_response") == 0;
-    enum { LABEL_BYTES = 160 };
-    char *labels = in.n_nps ? xmalloc(in.n_nps * LABEL_BYTES) : NULL;
-    struct rule_nps *nps = in.n_nps ? xmalloc(in.n_nps * sizeof *nps) : NULL;
-    for (size_t i = 0; i < in.n_nps; i++) {
-        nps[i] = in.nps[i];
-        char *label = labels + i * LABEL_BYTES;
-        if ((nps_watched || nps[i].ts_ms >= e->since_ms) && nps[i].user_id &&
-            store_user_label(e->s, nps[i].user_id, label, LABEL_BYTES) == TEND_OK)
-            nps[i].user = label;
-    }
-    in.nps = nps;
+    in.user_label = user_label;
+    in.label_arg = e;
     /* Premium products: the trait's list, each used or not in 30 days. */
-    cJSON *products = a->f->premium_products ? cJSON_Parse(a->f->premium_products) : NULL;
+    cJSON *products = a->f->premium_products && e->rc->rules[RULE_PREMIUM_UNUSED].enabled
+                          ? cJSON_Parse(a->f->premium_products)
+                          : NULL;
     struct rule_product prods[16];
     size_t n_prods = 0;
     const cJSON *p;
@@ -661,7 +663,9 @@ static int on_account(void *arg, const struct eval_account *a) {
     }
     in.products = prods;
     in.n_products = n_prods;
-    cJSON *traits = a->traits_json ? cJSON_Parse(a->traits_json) : NULL;
+    /* Traits are for custom rules only. */
+    cJSON *traits =
+        e->rc->n_rules > RULE_BUILTIN_COUNT && a->traits_json ? cJSON_Parse(a->traits_json) : NULL;
     in.traits = traits;
 
     memset(e->failed, 0, sizeof e->failed);
@@ -672,8 +676,6 @@ static int on_account(void *arg, const struct eval_account *a) {
     if (!e->err)
         e->err = decide_unmatched(e, a, first, end);
     free_found(e);
-    free(labels);
-    free(nps);
     cJSON_Delete(products);
     cJSON_Delete(traits);
     return e->err != TEND_OK;
@@ -696,7 +698,7 @@ static void engine_free(struct engine *e) {
     for (size_t i = 0; i < e->n_opens; i++) {
         free(e->opens[i].account);
         free(e->opens[i].owner);
-        free(e->opens[i].f.evidence);
+        free((char *)e->opens[i].f.evidence);
     }
     free(e->opens);
 }

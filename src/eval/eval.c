@@ -328,8 +328,8 @@ static enum tend_err gather_rule_inputs(struct part *p, struct account *x) {
     metrics_features_30d_each(x->acc, on_name, x);
     if (o->last_ticket_min_users <= 0 || x->m.users < o->last_ticket_min_users)
         return TEND_OK;
-    return store_last_fact_before(p->s, x->id, EV_TICKET_OPENED, p->a->t_ms, &x->last_ticket_ms,
-                                  &x->has_last_ticket);
+    return store_last_ticket_before(p->s, x->id, p->a->t_ms, &x->last_ticket_ms,
+                                    &x->has_last_ticket);
 }
 
 /* Reads and computes the metrics of the part's accounts. */

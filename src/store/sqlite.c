@@ -104,7 +104,7 @@ enum stmt_id {
     Q_GOAL_STALE,
     Q_GOALS,
     Q_GOAL_MET,
-    Q_LAST_FACT,
+    Q_LAST_TICKET,
     Q_USER_LABEL,
     Q_CTAS_WATCHED,
     Q_CTA_INSERT,
@@ -121,8 +121,9 @@ enum stmt_id {
 };
 
 /* A CTA as read (read_cta). */
-#define CTA_COLUMNS                                                                                \
-    "c.id, c.account_id, a.external_id, c.rule, c.subject, c.type, c.priority, c.status, "         \
+#define CTA_COLUMNS CTA_COLUMNS_WITH("a.external_id")
+#define CTA_COLUMNS_WITH(ACCOUNT)                                                                  \
+    "c.id, c.account_id, " ACCOUNT ", c.rule, c.subject, c.type, c.priority, c.status, "           \
     "c.snoozed_until, c.closed_reason, c.closed_day, c.cleared, c.owner, c.title, c.reason, "      \
     "c.evidence, c.opened_day, c.due_day, c.updated_ms, c.clear_since"
 
@@ -304,11 +305,14 @@ static const char *const stmt_sql[Q_COUNT] = {
                 "JOIN names n ON n.name = f.detail WHERE f.kind = 11 ORDER BY f.account_id",
     [Q_GOAL_MET] = "UPDATE facts SET settled_ms = ?6 WHERE account_id = ?1 AND until_ms = ?2 "
                    "AND kind = 11 AND ts_ms = ?3 AND key_ts_ms = ?4 AND key_hash = ?5",
-    [Q_LAST_FACT] = "SELECT max(ts_ms) FROM facts WHERE account_id = ? AND kind = ? AND ts_ms < ?",
+    [Q_LAST_TICKET] = "SELECT max(ts_ms) FROM facts WHERE account_id = ? AND kind = 3 "
+                      "AND ts_ms < ?",
     [Q_USER_LABEL] = "SELECT coalesce(email, external_id) FROM users WHERE id = ?",
-    [Q_CTAS_WATCHED] = "SELECT " CTA_COLUMNS " FROM ctas c JOIN accounts a ON a.id = c.account_id "
-                       "WHERE (c.status <> 'closed' OR c.cleared = 0) "
-                       "AND c.account_id BETWEEN ? AND ?",
+    /* Without the account's external id (NULL): evaluation has it. */
+    [Q_CTAS_WATCHED] =
+        "SELECT " CTA_COLUMNS_WITH("NULL") " FROM ctas c "
+                                           "WHERE (c.status <> 'closed' OR c.cleared = 0) "
+                                           "AND c.account_id BETWEEN ? AND ?",
     [Q_CTA_INSERT] = "INSERT INTO ctas (account_id, rule, subject, type, priority, status, "
                      "snoozed_until, closed_reason, closed_day, cleared, owner, title, reason, "
                      "evidence, opened_day, due_day, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
@@ -1800,12 +1804,11 @@ enum tend_err store_feature_products_each(
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading feature products");
 }
 
-enum tend_err store_last_fact_before(struct store *s, int64_t account_id, int kind,
-                                     int64_t before_ms, int64_t *ts_ms, bool *found) {
-    sqlite3_stmt *st = stmt(s, Q_LAST_FACT);
+enum tend_err store_last_ticket_before(struct store *s, int64_t account_id, int64_t before_ms,
+                                       int64_t *ts_ms, bool *found) {
+    sqlite3_stmt *st = stmt(s, Q_LAST_TICKET);
     sqlite3_bind_int64(st, 1, account_id);
-    sqlite3_bind_int(st, 2, kind);
-    sqlite3_bind_int64(st, 3, before_ms);
+    sqlite3_bind_int64(st, 2, before_ms);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *found = sqlite3_column_type(st, 0) != SQLITE_NULL;

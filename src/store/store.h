@@ -337,10 +337,10 @@ enum tend_err store_scores_of_day(struct store *s, int32_t day,
 enum tend_err
 store_feature_products_each(struct store *s,
                             void (*fn)(void *arg, int64_t name_id, const char *product), void *arg);
-/* The time of the account's latest fact of kind before before_ms among the
- * stored facts (*found false when none). */
-enum tend_err store_last_fact_before(struct store *s, int64_t account_id, int kind,
-                                     int64_t before_ms, int64_t *ts_ms, bool *found);
+/* The time of the account's latest Ticket Opened before before_ms (*found
+ * false when none): one seek. */
+enum tend_err store_last_ticket_before(struct store *s, int64_t account_id, int64_t before_ms,
+                                       int64_t *ts_ms, bool *found);
 /* Writes a user's email, else external id, into buf (size bytes);
  * TEND_ERR_NOTFOUND when no such user. */
 enum tend_err store_user_label(struct store *s, int64_t user_id, char *buf, size_t size);
@@ -375,7 +375,8 @@ struct store_cta {
 };
 
 /* Calls fn for each CTA of the accounts first..last that an evaluation must
- * know: open and snoozed ones, and closed ones not yet cleared. */
+ * know: open and snoozed ones, and closed ones not yet cleared. Their
+ * account (external id) is NULL. */
 enum tend_err store_ctas_watched_each(struct store *s, int64_t first, int64_t last,
                                       void (*fn)(void *arg, const struct store_cta *c), void *arg);
 /* Stores a new CTA; *id gets its id. TEND_ERR_INVALID (a conflict) when an
