@@ -345,7 +345,8 @@ static int by_priority(const void *a, const void *b) {
 }
 
 static enum tend_err apply_opens(struct engine *e) {
-    qsort(e->opens, e->n_opens, sizeof *e->opens, by_priority);
+    if (e->n_opens)
+        qsort(e->opens, e->n_opens, sizeof *e->opens, by_priority);
     enum tend_err err = TEND_OK;
     for (size_t i = 0; !err && i < e->n_opens; i++) {
         struct pending_open *o = &e->opens[i];
@@ -716,7 +717,8 @@ static enum tend_err run(struct engine *e) {
         found ? prev : e->t_ms - (int64_t)rc->rules[RULE_NPS_RESPONSE].params[4] * DT_MS_PER_DAY;
     if ((err = store_ctas_watched_each(e->s, 1, STORE_LAST_ID, on_watched, e)))
         return err;
-    qsort(e->w, e->n_w, sizeof *e->w, by_account);
+    if (e->n_w)
+        qsort(e->w, e->n_w, sizeof *e->w, by_account);
     for (size_t i = 0; i < e->n_w; i++) {
         if (e->w[i].c.status != CTA_CLOSED) {
             (*live_slot(e, e->w[i].c.account_id))++;
