@@ -615,9 +615,13 @@ static int on_account(void *arg, const struct eval_account *a) {
     e->account = a->account_id;
     if (a->m->churned) {
         /* A former customer: no score, no rules; what was open is over. */
-        for (size_t i = first; !e->err && i < end; i++)
-            if (e->w[i].c.status != CTA_CLOSED)
-                e->err = resolve(e, &e->w[i], CTA_CHURNED, NULL);
+        for (size_t i = first; !e->err && i < end; i++) {
+            struct watched *w = &e->w[i];
+            if (w->c.status != CTA_CLOSED)
+                e->err = resolve(e, w, CTA_CHURNED, NULL);
+            else /* a cooldown no longer matters */
+                e->err = store_cta_forget_closed(e->s, w->c.rule, w->c.account_id, w->c.subject);
+        }
         return e->err != TEND_OK;
     }
     struct health_score h;
