@@ -40,6 +40,21 @@ bool cli_parse_at(const char *s, int64_t *t_ms);
  * error and returns EXIT_USAGE, else 0. */
 int cli_parse_format(const char *cmd, const char *arg, enum out_format *format);
 
+/* The days a command evaluates: --at DATE (default today, UTC), or every day
+ * of --from DATE --to DATE. */
+struct cli_days {
+    int32_t at, from, to;
+    bool has_from, has_to;
+};
+/* Today, nothing else given. */
+void cli_days_init(struct cli_days *d);
+/* Takes the value of --at, --from or --to (name without dashes); prints the
+ * usage error and returns EXIT_USAGE when it is not a date, else 0. */
+int cli_days_option(const char *cmd, const char *name, const char *arg, struct cli_days *d);
+/* Checks the options together (--from and --to both or neither, in order);
+ * returns 0 or EXIT_USAGE after printing why. *first and *last: the range. */
+int cli_days_range(const char *cmd, const struct cli_days *d, int32_t *first, int32_t *last);
+
 /* Prints "tend CMD: " + the message to stderr; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

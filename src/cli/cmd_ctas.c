@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "core/cta.h"
+#include "eval/ctas.h"
 #include "util/datetime.h"
 #include "util/mem.h"
 
@@ -211,19 +212,12 @@ struct held {
 
 static void on_held(void *arg, const struct store_cta *c) {
     struct held *h = arg;
-    h->c = *c;
+    eval_cta_copy(&h->c, c);
     h->found = true;
-    const char **s[] = {&h->c.account, &h->c.rule,  &h->c.subject, &h->c.type,
-                        &h->c.owner,   &h->c.title, &h->c.reason,  &h->c.evidence};
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-        *s[i] = *s[i] ? xstrdup(*s[i]) : NULL;
 }
 
 static void held_free(struct held *h) {
-    const char *s[] = {h->c.account, h->c.rule,  h->c.subject, h->c.type,
-                       h->c.owner,   h->c.title, h->c.reason,  h->c.evidence};
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-        free((char *)s[i]);
+    eval_cta_release(&h->c);
 }
 
 struct history_print {

@@ -121,8 +121,9 @@ int cmd_eval(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
     };
     const char *db = DEFAULT_DB, *config = NULL;
-    int32_t at = dt_day_of_ms(dt_now_ms()), from = 0, to = 0;
-    bool has_from = false, has_to = false, rebuild = false, quiet = false;
+    struct cli_days days;
+    cli_days_init(&days);
+    bool rebuild = false, quiet = false;
     enum out_format format = OUT_TABLE;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -135,18 +136,10 @@ int cmd_eval(int argc, char **argv) {
             break;
         case 't':
         case 'F':
-        case 'T': {
-            int32_t *dst = c == 't' ? &at : c == 'F' ? &from : &to;
-            if (!dt_parse_date(optarg, strlen(optarg), dst))
-                return cli_usage_error("eval", "--%s must be a date YYYY-MM-DD, not \"%s\"",
-                                       c == 't'   ? "at"
-                                       : c == 'F' ? "from"
-                                                  : "to",
-                                       optarg);
-            has_from |= c == 'F';
-            has_to |= c == 'T';
+        case 'T':
+            if (cli_days_option("eval", c == 't' ? "at" : c == 'F' ? "from" : "to", optarg, &days))
+                return EXIT_USAGE;
             break;
-        }
         case 'r':
             rebuild = true;
             break;
@@ -167,10 +160,10 @@ int cmd_eval(int argc, char **argv) {
     }
     if (optind < argc)
         return cli_usage_error("eval", "unexpected argument \"%s\"", argv[optind]);
-    if (has_from != has_to)
-        return cli_usage_error("eval", "--from and --to go together");
-    if (has_from && from > to)
-        return cli_usage_error("eval", "--from must not be after --to");
+    int32_t first, last;
+    if (cli_days_range("eval", &days, &first, &last))
+        return EXIT_USAGE;
+    bool has_from = days.has_from;
 
     static struct tend_config cfg; /* large: the rules' settings */
     int rc = cli_load_config("eval", config, &cfg);
@@ -181,11 +174,10 @@ int cmd_eval(int argc, char **argv) {
         cli_free_config(&cfg);
         return rc;
     }
-    int32_t first = has_from ? from : at, last = has_from ? to : at;
-    int days;
+    int refreshed;
     int64_t latest;
     bool found = false;
-    enum tend_err err = eval_refresh_rollups(st, &days);
+    enum tend_err err = eval_refresh_rollups(st, &refreshed);
     if (!err && rebuild && !(err = store_begin(st, NULL))) {
         err = store_ctas_reset(st);
         err = err ? err : store_commit(st);

@@ -65,20 +65,6 @@ struct scoring {
     enum tend_err err;
 };
 
-static void to_store(const struct health_config *c, int32_t day, const struct health_score *h,
-                     struct store_score *sc) {
-    memset(sc, 0, sizeof *sc);
-    sc->day = day;
-    sc->has_overall = h->has_score;
-    sc->overall = h->overall;
-    snprintf(sc->band, sizeof sc->band, "%s", health_band_name(h->band));
-    for (int i = 0; i < HC_COUNT; i++) {
-        sc->has[i] = h->components[i].has_data;
-        sc->components[i] = h->components[i].score;
-    }
-    snprintf(sc->config_version, sizeof sc->config_version, "%s", c->version);
-}
-
 static int on_metrics(void *arg, int64_t id, const char *account_id, const struct metrics *m) {
     struct scoring *s = arg;
     struct health_score h;
@@ -87,7 +73,7 @@ static int on_metrics(void *arg, int64_t id, const char *account_id, const struc
         return 0; /* a former customer: no score, no row */
     if (s->save) {
         struct store_score sc;
-        to_store(s->config, s->day, &h, &sc);
+        eval_score_row(s->config, s->day, &h, &sc);
         if ((s->err = store_score_put(s->store, id, &sc)))
             return 1;
     }
@@ -143,45 +129,15 @@ static int by_risk(const void *x, const void *y) {
     return strcmp(a->account_id, b->account_id);
 }
 
-/* The stored overall score of day, if any. */
-/* The overall scores stored for one day, by account id. */
-struct day_scores {
-    double *overall;
-    bool *known;
-    size_t len;
-};
-
-static void on_day_score(void *arg, int64_t account_id, bool has_overall, double overall) {
-    struct day_scores *d = arg;
-    if (!has_overall || account_id <= 0)
-        return;
-    if ((size_t)account_id >= d->len) {
-        size_t len = (size_t)account_id * 2;
-        d->overall = xrealloc(d->overall, len * sizeof *d->overall);
-        d->known = xrealloc(d->known, len * sizeof *d->known);
-        memset(d->known + d->len, 0, (len - d->len) * sizeof *d->known);
-        d->len = len;
-    }
-    d->overall[account_id] = overall;
-    d->known[account_id] = true;
-}
-
-static bool stored_overall(const struct day_scores *d, int64_t id, double *out) {
-    if (id <= 0 || (size_t)id >= d->len || !d->known[id])
-        return false;
-    *out = d->overall[id];
-    return true;
-}
-
 static void print_day(struct store *st, struct scoring *s, long limit, enum out_format format) {
     static const char *const cols[] = {"account_id", "score",     "band",    "logins",
                                        "adoption",   "sentiment", "support", "financial",
                                        "trend_7d",   "trend_30d", "weakest"};
     qsort(s->v, s->n, sizeof *s->v, by_risk);
     /* The trends: 7 and 30 days back, from stored scores (none if unreadable). */
-    struct day_scores back[2] = {{0}};
-    store_scores_of_day(st, s->day - 7, on_day_score, &back[0]);
-    store_scores_of_day(st, s->day - 30, on_day_score, &back[1]);
+    struct eval_day_scores back[2];
+    eval_day_scores_load(st, s->day - 7, NULL, &back[0]);
+    eval_day_scores_load(st, s->day - 30, NULL, &back[1]);
     struct out_table *t = out_new(cols, sizeof cols / sizeof cols[0]);
     for (size_t i = 0; i < s->n && (limit <= 0 || (long)i < limit); i++) {
         const struct health_score *h = &s->v[i].score;
@@ -193,7 +149,7 @@ static void print_day(struct store *st, struct scoring *s, long limit, enum out_
             out_num(t, h->components[c].score, h->components[c].has_data);
         for (int b = 0; b < 2; b++) {
             double before;
-            bool known = h->has_score && stored_overall(&back[b], s->v[i].id, &before);
+            bool known = h->has_score && eval_day_score(&back[b], s->v[i].id, &before);
             out_num(t, known ? h->overall - before : 0, known);
         }
         enum health_component w = health_weakest(h);
@@ -202,8 +158,7 @@ static void print_day(struct store *st, struct scoring *s, long limit, enum out_
     out_print(t, format, stdout);
     out_free(t);
     for (int b = 0; b < 2; b++) {
-        free(back[b].overall);
-        free(back[b].known);
+        eval_day_scores_free(&back[b]);
     }
 }
 
@@ -345,10 +300,6 @@ static int explain(struct store *st, const struct health_config *c, const char *
 
 /* ---- main ----------------------------------------------------------------- */
 
-static bool parse_day(const char *s, int32_t *day) {
-    return dt_parse_date(s, strlen(s), day);
-}
-
 int cmd_score(int argc, char **argv) {
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
@@ -364,8 +315,9 @@ int cmd_score(int argc, char **argv) {
         {NULL, 0, NULL, 0},
     };
     const char *db = DEFAULT_DB, *config = NULL, *account = NULL;
-    int32_t at = dt_day_of_ms(dt_now_ms()), from = 0, to = 0;
-    bool has_from = false, has_to = false, do_explain = false;
+    struct cli_days days;
+    cli_days_init(&days);
+    bool do_explain = false;
     long limit = 0;
     enum out_format format = OUT_TABLE;
     int c;
@@ -379,18 +331,10 @@ int cmd_score(int argc, char **argv) {
             break;
         case 't':
         case 'F':
-        case 'T': {
-            int32_t *dst = c == 't' ? &at : c == 'F' ? &from : &to;
-            if (!parse_day(optarg, dst))
-                return cli_usage_error("score", "--%s must be a date YYYY-MM-DD, not \"%s\"",
-                                       c == 't'   ? "at"
-                                       : c == 'F' ? "from"
-                                                  : "to",
-                                       optarg);
-            has_from |= c == 'F';
-            has_to |= c == 'T';
+        case 'T':
+            if (cli_days_option("score", c == 't' ? "at" : c == 'F' ? "from" : "to", optarg, &days))
+                return EXIT_USAGE;
             break;
-        }
         case 'a':
             account = optarg;
             break;
@@ -416,10 +360,10 @@ int cmd_score(int argc, char **argv) {
     }
     if (optind < argc)
         return cli_usage_error("score", "unexpected argument \"%s\"", argv[optind]);
-    if (has_from != has_to)
-        return cli_usage_error("score", "--from and --to go together");
-    if (has_from && from > to)
-        return cli_usage_error("score", "--from must not be after --to");
+    int32_t first, last;
+    if (cli_days_range("score", &days, &first, &last))
+        return EXIT_USAGE;
+    bool has_from = days.has_from;
     if (do_explain && (!account || has_from))
         return cli_usage_error("score", "--explain needs --account and one day (--at)");
 
@@ -433,19 +377,18 @@ int cmd_score(int argc, char **argv) {
         return rc;
     }
     if (do_explain) {
-        rc = explain(st, &cfg.health, account, at, format);
+        rc = explain(st, &cfg.health, account, days.at, format);
         store_close(st);
         cli_free_config(&cfg);
         return rc;
     }
-    int days;
-    if (eval_refresh_rollups(st, &days)) {
+    int refreshed;
+    if (eval_refresh_rollups(st, &refreshed)) {
         fprintf(stderr, "tend score: %s\n", store_last_error(st));
         store_close(st);
         cli_free_config(&cfg);
         return EXIT_USAGE;
     }
-    int32_t first = has_from ? from : at, last = has_from ? to : at;
     for (int32_t day = first; day <= last; day++) {
         struct scoring s;
         enum tend_err err = score_day(st, &cfg.health, day, account, true, &s);

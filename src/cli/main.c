@@ -53,6 +53,31 @@ int cli_parse_format(const char *cmd, const char *arg, enum out_format *format) 
     return 0;
 }
 
+void cli_days_init(struct cli_days *d) {
+    memset(d, 0, sizeof *d);
+    d->at = dt_day_of_ms(dt_now_ms());
+}
+
+int cli_days_option(const char *cmd, const char *name, const char *arg, struct cli_days *d) {
+    bool from = strcmp(name, "from") == 0, to = strcmp(name, "to") == 0;
+    int32_t *dst = from ? &d->from : to ? &d->to : &d->at;
+    if (!dt_parse_date(arg, strlen(arg), dst))
+        return cli_usage_error(cmd, "--%s must be a date YYYY-MM-DD, not \"%s\"", name, arg);
+    d->has_from |= from;
+    d->has_to |= to;
+    return 0;
+}
+
+int cli_days_range(const char *cmd, const struct cli_days *d, int32_t *first, int32_t *last) {
+    if (d->has_from != d->has_to)
+        return cli_usage_error(cmd, "--from and --to go together");
+    if (d->has_from && d->from > d->to)
+        return cli_usage_error(cmd, "--from must not be after --to");
+    *first = d->has_from ? d->from : d->at;
+    *last = d->has_from ? d->to : d->at;
+    return 0;
+}
+
 bool cli_parse_at(const char *s, int64_t *t_ms) {
     int32_t day;
     if (dt_parse_date(s, strlen(s), &day)) {

@@ -38,13 +38,6 @@ struct pending_open {
     const char *rule;      /* borrowed from the configuration */
 };
 
-struct day_scores {
-    double *overall;
-    bool *known;
-    size_t len;
-    size_t n;
-};
-
 struct engine {
     struct store *s;
     const struct health_config *hc;
@@ -62,7 +55,7 @@ struct engine {
     int64_t *live;
     size_t live_len;
     int64_t live_total;
-    struct day_scores before;
+    struct eval_day_scores before; /* health_drop's earlier day */
     /* Feature name -> product pairs. */
     struct {
         int64_t name_id;
@@ -79,19 +72,19 @@ struct engine {
     char label[160];        /* the user_label() answer */
 };
 
-static char *dup_or_null(const char *s) {
-    return s ? xstrdup(s) : NULL;
+void eval_cta_copy(struct store_cta *dst, const struct store_cta *src) {
+    *dst = *src;
+    const char **s[] = {&dst->account, &dst->rule,  &dst->subject, &dst->type,
+                        &dst->owner,   &dst->title, &dst->reason,  &dst->evidence};
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        *s[i] = *s[i] ? xstrdup(*s[i]) : NULL;
 }
 
-static void free_cta_strings(struct store_cta *c) {
-    free((char *)c->account);
-    free((char *)c->rule);
-    free((char *)c->subject);
-    free((char *)c->type);
-    free((char *)c->owner);
-    free((char *)c->title);
-    free((char *)c->reason);
-    free((char *)c->evidence);
+void eval_cta_release(struct store_cta *c) {
+    const char *s[] = {c->account, c->rule,  c->subject, c->type,
+                       c->owner,   c->title, c->reason,  c->evidence};
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        free((char *)s[i]);
 }
 
 static void on_watched(void *arg, const struct store_cta *c) {
@@ -101,16 +94,8 @@ static void on_watched(void *arg, const struct store_cta *c) {
         e->w = xrealloc(e->w, e->cap_w * sizeof *e->w);
     }
     struct watched *x = &e->w[e->n_w++];
-    x->c = *c;
+    eval_cta_copy(&x->c, c);
     x->matched = false;
-    x->c.account = dup_or_null(c->account);
-    x->c.rule = dup_or_null(c->rule);
-    x->c.subject = dup_or_null(c->subject ? c->subject : "");
-    x->c.type = dup_or_null(c->type);
-    x->c.owner = dup_or_null(c->owner);
-    x->c.title = dup_or_null(c->title);
-    x->c.reason = dup_or_null(c->reason);
-    x->c.evidence = dup_or_null(c->evidence);
 }
 
 static int by_account(const void *a, const void *b) {
@@ -130,28 +115,12 @@ static int64_t *live_slot(struct engine *e, int64_t account_id) {
     return &e->live[account_id];
 }
 
-static void on_before_score(void *arg, int64_t account_id, bool has, double overall) {
-    struct day_scores *d = arg;
-    d->n++;
-    if (!has || account_id <= 0)
-        return;
-    if ((size_t)account_id >= d->len) {
-        size_t len = (size_t)account_id * 2 + 16;
-        d->overall = xrealloc(d->overall, len * sizeof *d->overall);
-        d->known = xrealloc(d->known, len * sizeof *d->known);
-        memset(d->known + d->len, 0, (len - d->len) * sizeof *d->known);
-        d->len = len;
-    }
-    d->overall[account_id] = overall;
-    d->known[account_id] = true;
-}
-
 /* Scores one account for the earlier day when none are stored for it. */
 struct backfill {
     struct store *s;
     const struct health_config *hc;
     int32_t day;
-    struct day_scores *d;
+    struct eval_day_scores *d;
     enum tend_err err;
 };
 
@@ -161,14 +130,9 @@ static int on_backfill(void *arg, int64_t id, const char *account_id, const stru
     health_compute(b->hc, m, &h);
     if (m->churned)
         return 0;
-    on_before_score(b->d, id, h.has_score, h.overall);
-    struct store_score sc = {.day = b->day, .has_overall = h.has_score, .overall = h.overall};
-    snprintf(sc.band, sizeof sc.band, "%s", health_band_name(h.band));
-    for (int i = 0; i < HC_COUNT; i++) {
-        sc.has[i] = h.components[i].has_data;
-        sc.components[i] = h.components[i].score;
-    }
-    snprintf(sc.config_version, sizeof sc.config_version, "%s", b->hc->version);
+    eval_day_scores_put(b->d, id, h.has_score, h.overall);
+    struct store_score sc;
+    eval_score_row(b->hc, b->day, &h, &sc);
     b->err = store_score_put(b->s, id, &sc);
     return b->err != TEND_OK;
 }
@@ -178,9 +142,8 @@ static int on_backfill(void *arg, int64_t id, const char *account_id, const stru
  * none: a score under other weights is not comparable. */
 static enum tend_err load_scores_before(struct engine *e) {
     int32_t day = e->day - (int32_t)e->rc->rules[RULE_HEALTH_DROP].params[1];
-    enum tend_err err =
-        store_scores_of_day_version(e->s, day, e->hc->version, on_before_score, &e->before);
-    if (err || e->before.n > 0)
+    enum tend_err err = eval_day_scores_load(e->s, day, e->hc->version, &e->before);
+    if (err || e->before.rows > 0)
         return err;
     struct backfill b = {.s = e->s, .hc = e->hc, .day = day, .d = &e->before};
     err = eval_metrics(e->s, (int64_t)(day + 1) * DT_MS_PER_DAY, NULL, on_backfill, &b);
@@ -564,18 +527,6 @@ static bool account_age(const struct eval_account *a, int32_t day, int64_t *out)
     return true;
 }
 
-static void store_score(struct engine *e, const struct eval_account *a,
-                        const struct health_score *h) {
-    struct store_score sc = {.day = e->day, .has_overall = h->has_score, .overall = h->overall};
-    snprintf(sc.band, sizeof sc.band, "%s", health_band_name(h->band));
-    for (int i = 0; i < HC_COUNT; i++) {
-        sc.has[i] = h->components[i].has_data;
-        sc.components[i] = h->components[i].score;
-    }
-    snprintf(sc.config_version, sizeof sc.config_version, "%s", e->hc->version);
-    e->err = store_score_put(e->s, a->id, &sc);
-}
-
 /* Keeps one finding per key (rule, subject), the most urgent: the data can
  * say the same thing twice (a goal set again, a product listed twice), and a
  * key has one CTA. */
@@ -626,7 +577,9 @@ static int on_account(void *arg, const struct eval_account *a) {
     }
     struct health_score h;
     health_compute(e->hc, a->m, &h);
-    store_score(e, a, &h);
+    struct store_score sc;
+    eval_score_row(e->hc, e->day, &h, &sc);
+    e->err = store_score_put(e->s, a->id, &sc);
     if (e->err)
         return 1;
 
@@ -641,10 +594,7 @@ static int on_account(void *arg, const struct eval_account *a) {
         .has_last_ticket = a->has_last_ticket,
         .last_ticket_ms = a->last_ticket_ms,
     };
-    if ((size_t)a->id < e->before.len && e->before.known[a->id]) {
-        in.has_score_before = true;
-        in.score_before = e->before.overall[a->id];
-    }
+    in.has_score_before = eval_day_score(&e->before, a->id, &in.score_before);
     in.has_age = account_age(a, e->day, &in.age_days);
     rules_facts_finish(a->facts, &in);
     in.user_label = user_label;
@@ -657,10 +607,7 @@ static int on_account(void *arg, const struct eval_account *a) {
     size_t n_prods = 0;
     const cJSON *p;
     cJSON_ArrayForEach(p, products) {
-        bool seen = false;
-        for (size_t k = 0; cJSON_IsString(p) && k < n_prods; k++)
-            seen = seen || strcmp(prods[k].name, p->valuestring) == 0;
-        if (n_prods < 16 && cJSON_IsString(p) && !seen) {
+        if (n_prods < 16 && cJSON_IsString(p)) {
             prods[n_prods].name = p->valuestring;
             prods[n_prods].used_30d = has_product(e, a, p->valuestring);
             n_prods++;
@@ -690,11 +637,10 @@ static int on_account(void *arg, const struct eval_account *a) {
 
 static void engine_free(struct engine *e) {
     for (size_t i = 0; i < e->n_w; i++)
-        free_cta_strings(&e->w[i].c);
+        eval_cta_release(&e->w[i].c);
     free(e->w);
     free(e->live);
-    free(e->before.overall);
-    free(e->before.known);
+    eval_day_scores_free(&e->before);
     for (size_t i = 0; i < e->n_products; i++)
         free(e->products[i].product);
     free(e->products);

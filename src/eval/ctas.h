@@ -42,6 +42,11 @@ struct eval_summary {
 typedef void (*eval_change_fn)(void *arg, const struct eval_change *change, const char *error,
                                const char *account);
 
+/* Copies a CTA read from the store, its strings malloced (NULL stays NULL),
+ * to keep it past the read's callback; eval_cta_release() frees them. */
+void eval_cta_copy(struct store_cta *dst, const struct store_cta *src);
+void eval_cta_release(struct store_cta *c);
+
 /* Evaluates every account as of the end of day (T = day + 1 at 00:00Z).
  * fn (may be NULL) hears of each change. On failure nothing of it is kept. */
 enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,

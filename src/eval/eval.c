@@ -605,3 +605,58 @@ enum tend_err eval_refresh_rollups(struct store *s, int *days) {
             return windows_pending(s);
     }
 }
+
+/* ---- stored scores -------------------------------------------------------- */
+
+void eval_score_row(const struct health_config *c, int32_t day, const struct health_score *h,
+                    struct store_score *out) {
+    memset(out, 0, sizeof *out);
+    out->day = day;
+    out->has_overall = h->has_score;
+    out->overall = h->overall;
+    snprintf(out->band, sizeof out->band, "%s", health_band_name(h->band));
+    for (int i = 0; i < HC_COUNT; i++) {
+        out->has[i] = h->components[i].has_data;
+        out->components[i] = h->components[i].score;
+    }
+    snprintf(out->config_version, sizeof out->config_version, "%s", c->version);
+}
+
+void eval_day_scores_put(struct eval_day_scores *d, int64_t account_id, bool has, double overall) {
+    d->rows++;
+    if (!has || account_id <= 0)
+        return;
+    if ((size_t)account_id >= d->len) {
+        size_t len = (size_t)account_id * 2 + 16;
+        d->overall = xrealloc(d->overall, len * sizeof *d->overall);
+        d->known = xrealloc(d->known, len * sizeof *d->known);
+        memset(d->known + d->len, 0, (len - d->len) * sizeof *d->known);
+        d->len = len;
+    }
+    d->overall[account_id] = overall;
+    d->known[account_id] = true;
+}
+
+static void on_day_score(void *arg, int64_t account_id, bool has, double overall) {
+    eval_day_scores_put(arg, account_id, has, overall);
+}
+
+enum tend_err eval_day_scores_load(struct store *s, int32_t day, const char *version,
+                                   struct eval_day_scores *d) {
+    memset(d, 0, sizeof *d);
+    return version ? store_scores_of_day_version(s, day, version, on_day_score, d)
+                   : store_scores_of_day(s, day, on_day_score, d);
+}
+
+bool eval_day_score(const struct eval_day_scores *d, int64_t account_id, double *overall) {
+    if (account_id <= 0 || (size_t)account_id >= d->len || !d->known[account_id])
+        return false;
+    *overall = d->overall[account_id];
+    return true;
+}
+
+void eval_day_scores_free(struct eval_day_scores *d) {
+    free(d->overall);
+    free(d->known);
+    memset(d, 0, sizeof *d);
+}

@@ -58,6 +58,28 @@ typedef int (*eval_account_fn)(void *arg, const struct eval_account *a);
 enum tend_err eval_accounts(struct store *s, int64_t t_ms, const char *account,
                             const struct eval_options *o, eval_account_fn fn, void *arg);
 
+/* A health score as stored for day, with the configuration's version. */
+void eval_score_row(const struct health_config *c, int32_t day, const struct health_score *h,
+                    struct store_score *out);
+
+/* The overall scores stored for one day, by account id (trends, and the
+ * score health_drop compares with). */
+struct eval_day_scores {
+    double *overall;
+    bool *known;
+    size_t len;
+    size_t rows; /* rows read, with or without a score */
+};
+/* Reads day's stored scores into d (zeroed first); version NULL: under any
+ * configuration. */
+enum tend_err eval_day_scores_load(struct store *s, int32_t day, const char *version,
+                                   struct eval_day_scores *d);
+/* Records an account's score (has false: no score). */
+void eval_day_scores_put(struct eval_day_scores *d, int64_t account_id, bool has, double overall);
+/* The account's score, false when none. */
+bool eval_day_score(const struct eval_day_scores *d, int64_t account_id, double *overall);
+void eval_day_scores_free(struct eval_day_scores *d);
+
 /* Rebuilds the activity rollups of every stale day (store_activity_refresh),
  * a few days per transaction so that writers wait little; *days tells how
  * many. Metrics are right without it, only slower over stale days. */
