@@ -27,6 +27,8 @@ int cmd_generate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_ctas(int argc, char **argv);
 int cmd_cta(int argc, char **argv);
+int cmd_deliver(int argc, char **argv);
+int cmd_outbox(int argc, char **argv);
 
 /* Opens the store at path, printing the reason on failure; returns 0 or
  * EXIT_USAGE. */

@@ -89,7 +89,10 @@ static void print_summary(const struct eval_summary *s, const struct rules_confi
            (long long)s->resolved);
     if (s->closed_churned)
         printf(", closed %lld (churned)", (long long)s->closed_churned);
-    printf("; %lld open or snoozed; %lld ms\n", (long long)s->live_total, (long long)s->run_ms);
+    printf("; %lld open or snoozed", (long long)s->live_total);
+    if (s->notifications)
+        printf("; %lld messages queued (tend deliver sends them)", (long long)s->notifications);
+    printf("; %lld ms\n", (long long)s->run_ms);
 warnings:
     if (!warn)
         return;
@@ -206,7 +209,7 @@ int cmd_eval(int argc, char **argv) {
     struct eval_summary total = {0}, worst = {0};
     for (int32_t day = first; !err && day <= last; day++) {
         struct eval_summary sum;
-        err = eval_ctas_day(st, &cfg.health, &cfg.rules, day, on_change, &p, &sum);
+        err = eval_ctas_day(st, &cfg.health, &cfg.rules, &cfg.notify, day, on_change, &p, &sum);
         if (err)
             break;
         if (p.t && (format != OUT_TABLE ||
@@ -223,14 +226,15 @@ int cmd_eval(int argc, char **argv) {
         total.woken += sum.woken;
         total.resolved += sum.resolved;
         total.run_ms += sum.run_ms;
+        total.notifications += sum.notifications;
         total.live_total = sum.live_total;
     }
     if (!err && has_from)
         printf("replayed %d days: opened %lld, raised %lld, woke %lld, resolved %lld; %lld open "
-               "or snoozed at the end; %lld ms\n",
+               "or snoozed at the end; %lld messages queued; %lld ms\n",
                last - first + 1, (long long)total.opened, (long long)total.raised,
                (long long)total.woken, (long long)total.resolved, (long long)total.live_total,
-               (long long)total.run_ms);
+               (long long)total.notifications, (long long)total.run_ms);
     if (!err && has_from) {
         worst.held_back = total.held_back;
         print_summary(&worst, &cfg.rules, false, true);

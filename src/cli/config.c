@@ -7,11 +7,13 @@
 #include "cli/cli.h"
 #include "util/yaml.h"
 
-static const char *const known_sections[] = {"health", "rules", "ctas"};
+static const char *const known_sections[] = {"health",   "rules",    "ctas",
+                                             "delivery", "channels", "routes"};
 
 int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     health_config_default(&c->health);
     rules_config_default(&c->rules);
+    notify_config_default(&c->notify);
     if (!path)
         return 0;
     cJSON *root;
@@ -34,7 +36,9 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
                 break;
         }
         if (i == sizeof known_sections / sizeof known_sections[0]) {
-            fprintf(stderr, "tend %s: %s: unknown section \"%s\" (known: health, rules, ctas)\n",
+            fprintf(stderr,
+                    "tend %s: %s: unknown section \"%s\" (known: health, rules, ctas, delivery, "
+                    "channels, routes)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -51,6 +55,15 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
                           cJSON_GetObjectItemCaseSensitive(root, "ctas"), &c->rules, rerr)) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, rerr);
         rc = EXIT_USAGE;
+        goto done;
+    }
+    char nerr[NOTIFY_ERR_BYTES];
+    if (notify_config_load(cJSON_GetObjectItemCaseSensitive(root, "delivery"),
+                           cJSON_GetObjectItemCaseSensitive(root, "channels"),
+                           cJSON_GetObjectItemCaseSensitive(root, "routes"), &c->notify, nerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, nerr);
+        rules_config_release(&c->rules);
+        rc = EXIT_USAGE;
     }
 done:
     cJSON_Delete(root);
@@ -59,4 +72,5 @@ done:
 
 void cli_free_config(struct tend_config *c) {
     rules_config_release(&c->rules);
+    notify_config_release(&c->notify);
 }

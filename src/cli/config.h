@@ -9,16 +9,18 @@
 
 #include "core/health.h"
 #include "core/rules.h"
+#include "notify/config.h"
 
 struct tend_config {
     struct health_config health;
-    struct rules_config rules; /* rules: and ctas: */
+    struct rules_config rules;   /* rules: and ctas: */
+    struct notify_config notify; /* delivery:, channels: and routes: */
 };
 
 /* Loads path (NULL: defaults) into *c, printing "tend CMD: reason" and
  * returning EXIT_USAGE on a mistake, 0 otherwise. */
 int cli_load_config(const char *cmd, const char *path, struct tend_config *c);
-/* Frees what loading allocated (compiled custom rules). */
+/* Frees what loading allocated (compiled custom rules, delivery settings). */
 void cli_free_config(struct tend_config *c);
 
 #endif

@@ -22,6 +22,8 @@ static const struct command commands[] = {
     {"eval", cmd_eval, "run the rules as of a day, or replay days: open and resolve CTAs"},
     {"ctas", cmd_ctas, "list CTAs by status, owner, account or rule"},
     {"cta", cmd_cta, "show, snooze, close or reassign one CTA"},
+    {"deliver", cmd_deliver, "send the outbox's due messages (Slack, email, webhooks, logs)"},
+    {"outbox", cmd_outbox, "list queued, sent and dead messages; show one; retry dead ones"},
     {"generate", cmd_generate, "write a fictional SaaS's Segment history (JSONL)"},
 };
 

@@ -15,6 +15,7 @@
 
 #include "core/cta.h"
 #include "eval/eval.h"
+#include "notify/outbox.h"
 #include "util/datetime.h"
 #include "util/mem.h"
 
@@ -34,14 +35,16 @@ struct pending_open {
     int64_t account_id;
     char *account;
     char *owner;
-    struct rule_finding f; /* evidence malloced */
-    const char *rule;      /* borrowed from the configuration */
+    struct rule_finding f;      /* evidence malloced */
+    const char *rule;           /* borrowed from the configuration */
+    struct notify_account acct; /* strings malloced; when notifying */
 };
 
 struct engine {
     struct store *s;
     const struct health_config *hc;
     const struct rules_config *rc;
+    const struct notify_config *nc; /* NULL or nothing to notify: no outbox rows */
     int32_t day;
     int64_t t_ms, since_ms, now_ms;
     eval_change_fn fn;
@@ -67,9 +70,10 @@ struct engine {
     size_t n_found, cap_found;
     struct pending_open *opens;
     size_t n_opens, cap_opens;
-    const char *account;    /* the account at hand (external id) */
-    bool failed[RULES_MAX]; /* the account at hand's rules that failed today */
-    char label[160];        /* the user_label() answer */
+    const char *account;        /* the account at hand (external id) */
+    struct notify_account acct; /* the account at hand, for its messages */
+    bool failed[RULES_MAX];     /* the account at hand's rules that failed today */
+    char label[160];            /* the user_label() answer */
 };
 
 void eval_cta_copy(struct store_cta *dst, const struct store_cta *src) {
@@ -163,6 +167,25 @@ static void on_product(void *arg, int64_t name_id, const char *product) {
 
 /* ---- applying decisions ------------------------------------------------------ */
 
+/* Writes the outbox rows of a change (notify/outbox.h), in this transaction. */
+static enum tend_err notify(struct engine *e, enum notify_event ev, const struct store_cta *c,
+                            const struct notify_account *a, const char *previous,
+                            const char *note) {
+    if (!e->nc)
+        return TEND_OK;
+    struct notify_cta_event x = {.event = ev,
+                                 .day = e->day,
+                                 .now_ms = e->now_ms,
+                                 .cta = c,
+                                 .previous_priority = previous,
+                                 .note = note,
+                                 .account = a};
+    int64_t rows = 0;
+    enum tend_err err = notify_enqueue(e->s, e->nc, &x, &rows);
+    e->sum->notifications += rows;
+    return err;
+}
+
 static void tell(struct engine *e, const char *action, const struct store_cta *c) {
     if (!e->fn)
         return;
@@ -229,6 +252,8 @@ static enum tend_err resolve(struct engine *e, struct watched *w, enum cta_close
     enum tend_err err = store_cta_update(e->s, c);
     if (!err)
         err = history(e, c, why == CTA_CHURNED ? "close" : "resolve", note);
+    if (!err && why != CTA_CHURNED)
+        err = notify(e, NOTIFY_RESOLVE, c, &e->acct, NULL, note);
     if (!err) {
         (*live_slot(e, c->account_id))--;
         e->live_total--;
@@ -247,6 +272,7 @@ static enum tend_err raise_or_wake(struct engine *e, struct watched *w, const st
     struct store_cta *c = &w->c;
     char note[600];
     const char *action = raise ? "raise" : "wake";
+    enum cta_priority before = (enum cta_priority)c->priority;
     if (raise) {
         snprintf(note, sizeof note, "%s -> %s: %s", cta_priority_name(c->priority),
                  cta_priority_name(f->f.priority), f->f.reason);
@@ -269,6 +295,9 @@ static enum tend_err raise_or_wake(struct engine *e, struct watched *w, const st
     enum tend_err err = store_cta_update(e->s, c);
     if (!err)
         err = history(e, c, action, note);
+    if (!err)
+        err = notify(e, raise ? NOTIFY_RAISE : NOTIFY_WAKE, c, &e->acct,
+                     raise ? cta_priority_name(before) : NULL, NULL);
     if (!err) {
         if (raise)
             e->sum->raised++;
@@ -294,6 +323,22 @@ static void queue_open(struct engine *e, const struct eval_account *a, const str
     o->f = f->f;
     o->f.evidence = xstrdup(f->f.evidence ? f->f.evidence : "{}");
     o->rule = e->rc->rules[f->f.rule].name;
+    memset(&o->acct, 0, sizeof o->acct);
+    if (e->nc) { /* the account as of now, for the open's message later */
+        o->acct = e->acct;
+        const char **str[] = {&o->acct.external_id, &o->acct.name,         &o->acct.segment,
+                              &o->acct.plan,        &o->acct.renewal_date, &o->acct.csm_email,
+                              &o->acct.csm_slack};
+        for (size_t i = 0; i < sizeof str / sizeof str[0]; i++)
+            *str[i] = *str[i] ? xstrdup(*str[i]) : NULL;
+    }
+}
+
+static void free_acct(struct notify_account *a) {
+    const char *str[] = {a->external_id,  a->name,      a->segment,  a->plan,
+                         a->renewal_date, a->csm_email, a->csm_slack};
+    for (size_t i = 0; i < sizeof str / sizeof str[0]; i++)
+        free((char *)str[i]);
 }
 
 static int by_priority(const void *a, const void *b) {
@@ -339,6 +384,8 @@ static enum tend_err apply_opens(struct engine *e) {
             err = store_cta_insert(e->s, &c, &c.id);
         if (!err)
             err = history(e, &c, "open", c.reason);
+        if (!err)
+            err = notify(e, NOTIFY_OPEN, &c, &o->acct, NULL, NULL);
         if (!err) {
             (*live)++;
             e->live_total++;
@@ -577,6 +624,21 @@ static int on_account(void *arg, const struct eval_account *a) {
     }
     struct health_score h;
     health_compute(e->hc, a->m, &h);
+    e->acct = (struct notify_account){
+        .id = a->id,
+        .external_id = a->account_id,
+        .name = a->f->name,
+        .segment = a->f->segment,
+        .plan = a->f->plan,
+        .renewal_date = a->f->renewal_date,
+        .csm_email = a->f->csm_email,
+        .csm_slack = a->f->csm_slack,
+        .has_mrr = a->f->has_mrr,
+        .mrr = a->f->mrr,
+        .has_score = h.has_score,
+        .score = h.overall,
+        .band = h.has_score ? health_band_name(h.band) : NULL,
+    };
     struct store_score sc;
     eval_score_row(e->hc, e->day, &h, &sc);
     e->err = store_score_put(e->s, a->id, &sc);
@@ -650,6 +712,7 @@ static void engine_free(struct engine *e) {
         free(e->opens[i].account);
         free(e->opens[i].owner);
         free((char *)e->opens[i].f.evidence);
+        free_acct(&e->opens[i].acct);
     }
     free(e->opens);
 }
@@ -692,14 +755,15 @@ static enum tend_err run(struct engine *e) {
 }
 
 enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
-                            const struct rules_config *rc, int32_t day, eval_change_fn fn,
-                            void *arg, struct eval_summary *out) {
+                            const struct rules_config *rc, const struct notify_config *nc,
+                            int32_t day, eval_change_fn fn, void *arg, struct eval_summary *out) {
     struct eval_summary sum = {.day = day};
     int64_t started = dt_now_ms();
     struct engine e = {
         .s = s,
         .hc = hc,
         .rc = rc,
+        .nc = notify_wanted(nc, day, dt_day_of_ms(started)) ? nc : NULL,
         .day = day,
         .t_ms = (int64_t)(day + 1) * DT_MS_PER_DAY,
         .now_ms = started,

@@ -15,6 +15,7 @@
 
 #include "core/health.h"
 #include "core/rules.h"
+#include "notify/config.h"
 #include "store/store.h"
 
 /* One change an evaluation made, for printing; strings live for the call. */
@@ -32,6 +33,7 @@ struct eval_summary {
     int64_t opened, raised, woken, resolved, closed_churned;
     int64_t held_back; /* opens the caps refused */
     int64_t rule_errors;
+    int64_t notifications;        /* outbox rows written */
     int64_t live_total;           /* open and snoozed CTAs after it */
     int64_t busiest_account_live; /* the most live CTAs of one account */
     int64_t run_ms;
@@ -48,9 +50,12 @@ void eval_cta_copy(struct store_cta *dst, const struct store_cta *src);
 void eval_cta_release(struct store_cta *c);
 
 /* Evaluates every account as of the end of day (T = day + 1 at 00:00Z).
- * fn (may be NULL) hears of each change. On failure nothing of it is kept. */
+ * fn (may be NULL) hears of each change. nc (may be NULL) routes the
+ * changes' notifications into the outbox, in the same transaction, when
+ * notify_wanted() says the day is recent enough. On failure nothing of it
+ * is kept. */
 enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
-                            const struct rules_config *rc, int32_t day, eval_change_fn fn,
-                            void *arg, struct eval_summary *out);
+                            const struct rules_config *rc, const struct notify_config *nc,
+                            int32_t day, eval_change_fn fn, void *arg, struct eval_summary *out);
 
 #endif

@@ -323,6 +323,43 @@ static const char migration_8[] =
     "UPDATE facts SET settled_ms = NULL WHERE kind = 11;"
     "INSERT OR IGNORE INTO activity_stale (day) SELECT day FROM activity_counted;";
 
+/* Notifications and the outbox (docs/delivery.md): a snapshot per CTA event,
+ * a row per (notification, channel, target), digests as rows whose items
+ * point at them. The instance id makes message keys unique across databases
+ * (a restored backup, a second install). */
+static const char migration_9[] =
+    "CREATE TABLE store_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO store_meta VALUES ('instance', lower(hex(randomblob(4))));"
+    "CREATE TABLE notifications ("
+    "  id INTEGER PRIMARY KEY,"
+    "  cta_id INTEGER NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  snapshot TEXT NOT NULL"
+    ");"
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  notification_id INTEGER,"
+    "  digest_id INTEGER,"
+    "  channel TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  owner TEXT NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('held', 'digested', 'pending', 'sending', 'sent',"
+    "    'dead')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  resends INTEGER NOT NULL DEFAULT 0,"
+    "  next_at_ms INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  sent_ms INTEGER,"
+    "  last_error TEXT"
+    ");"
+    "CREATE INDEX outbox_due ON outbox (channel, target, next_at_ms) WHERE status = 'pending';"
+    "CREATE INDEX outbox_sending ON outbox (id) WHERE status = 'sending';"
+    "CREATE INDEX outbox_held ON outbox (channel, target, owner, created_ms) WHERE status = 'held';"
+    "CREATE INDEX outbox_digest ON outbox (digest_id) WHERE digest_id IS NOT NULL;"
+    "CREATE INDEX outbox_status ON outbox (status, id);";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -332,6 +369,7 @@ const struct migration schema_migrations[] = {
     {6, "facts by account with their lifetimes", migration_6},
     {7, "scores day first", migration_7},
     {8, "rules and CTAs, product use, goals met", migration_8},
+    {9, "notifications and the delivery outbox", migration_9},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -16,6 +16,7 @@
 
 #include "core/vocab.h"
 #include "store/schema.h"
+#include "store/sqlite_int.h"
 #include "store/store.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -359,6 +360,12 @@ struct store {
      * hashes, so that storing an event records its pair once. */
     uint64_t *products_seen;
     size_t n_products_seen;
+    /* Statements of the other sqlite_*.c files, by their SQL's address. */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } extra[24];
+    int n_extra;
     int schema_version;
     char err[STORE_ERR_BYTES];
 };
@@ -426,6 +433,43 @@ static enum tend_err step_int(struct store *s, sqlite3_stmt *st, int64_t *out, c
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return err;
+}
+
+/* ---- sqlite_int.h ---------------------------------------------------------- */
+
+sqlite3_stmt *sqlite_stmt(struct store *s, const char *sql) {
+    for (int i = 0; i < s->n_extra; i++)
+        if (s->extra[i].sql == sql)
+            return s->extra[i].st;
+    if (s->n_extra == (int)(sizeof s->extra / sizeof s->extra[0])) {
+        fprintf(stderr, "tend: store: more statements than slots; raise extra[]\n");
+        abort();
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "tend: store: cannot prepare \"%s\": %s\n", sql, sqlite3_errmsg(s->db));
+        abort();
+    }
+    s->extra[s->n_extra].sql = sql;
+    s->extra[s->n_extra].st = st;
+    s->n_extra++;
+    return st;
+}
+
+enum tend_err sqlite_fail(struct store *s, const char *what) {
+    return db_fail(s, what);
+}
+
+enum tend_err sqlite_done(struct store *s, sqlite3_stmt *st, const char *what) {
+    return step_done(s, st, what);
+}
+
+void sqlite_bind_text(sqlite3_stmt *st, int i, const char *v) {
+    bind_text(st, i, v);
+}
+
+int64_t sqlite_changes(struct store *s) {
+    return sqlite3_changes64(s->db);
 }
 
 static enum tend_err exec(struct store *s, const char *sql, const char *what) {
@@ -588,6 +632,8 @@ void store_close(struct store *s) {
         return;
     for (int i = 0; i < Q_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
+    for (int i = 0; i < s->n_extra; i++)
+        sqlite3_finalize(s->extra[i].st);
     sqlite3_close(s->db);
     free(s->ids);
     free(s->text);

@@ -442,6 +442,92 @@ enum tend_err store_scores_of_day_version(struct store *s, int32_t day, const ch
                                                      bool has_overall, double overall),
                                           void *arg);
 
+/* ---- notifications and the outbox (docs/delivery.md) ------------------------- */
+
+/* Stores a CTA event's snapshot (JSON text, notify/message.h); *id gets its id. */
+enum tend_err store_notification_add(struct store *s, int64_t cta_id, const char *event,
+                                     int32_t day, int64_t created_ms, const char *snapshot,
+                                     int64_t *id);
+
+/* One message to one target. Strings borrowed as for CTAs. */
+struct store_outbox {
+    int64_t id;
+    int64_t notification_id; /* 0: a digest */
+    int64_t digest_id;       /* a digested item: the digest that carried it */
+    int64_t cta_id;          /* read only; 0 for a digest */
+    const char *event;       /* read only: "open", "raise", "resolve", "wake" or "digest" */
+    const char *channel;
+    const char *target; /* an email address, a Slack owner with their own webhook, or "" */
+    const char *owner;
+    const char *status; /* held, digested, pending, sending, sent, dead */
+    int64_t attempts, resends;
+    int64_t next_at_ms, created_ms;
+    int64_t sent_ms; /* 0: not sent */
+    const char *last_error;
+    const char *key;      /* read only: "tend-INSTANCE-ID", the message's stable key */
+    const char *snapshot; /* read only: the notification's; NULL for a digest */
+};
+
+/* Writes a row (notification_id, channel, target, owner, status, next_at_ms,
+ * created_ms, last_error); *id gets its id. */
+enum tend_err store_outbox_add(struct store *s, const struct store_outbox *row, int64_t *id);
+/* Puts rows left `sending` by a dispatcher that died back to pending, due at
+ * once, each counted in its resends; *n gets how many. */
+enum tend_err store_outbox_recover(struct store *s, int64_t *n);
+/* Calls fn for each (channel, target) with pending rows due by now_ms. */
+enum tend_err
+store_outbox_due_targets(struct store *s, int64_t now_ms,
+                         void (*fn)(void *arg, const char *channel, const char *target), void *arg);
+/* Calls fn for up to limit pending rows of (channel, target) due by now_ms,
+ * the longest due first. */
+enum tend_err store_outbox_due(struct store *s, int64_t now_ms, const char *channel,
+                               const char *target, int64_t limit,
+                               void (*fn)(void *arg, const struct store_outbox *row), void *arg);
+/* The earliest next_at_ms of a pending row; *found false when none. */
+enum tend_err store_outbox_next_due(struct store *s, int64_t *at_ms, bool *found);
+/* Sets a row's status, attempts, next_at_ms, sent_ms and last_error. */
+enum tend_err store_outbox_set(struct store *s, const struct store_outbox *row);
+
+/* Which rows store_outbox_each lists; zero/NULL fields do not filter. */
+struct store_outbox_filter {
+    const char *status;
+    const char *channel;
+    int64_t cta_id;
+    int64_t limit; /* 0: all */
+};
+/* Calls fn for the rows the filter lets through, newest first. */
+enum tend_err store_outbox_each(struct store *s, const struct store_outbox_filter *f,
+                                void (*fn)(void *arg, const struct store_outbox *row), void *arg);
+/* Reads row id; TEND_ERR_NOTFOUND when none. */
+enum tend_err store_outbox_get(struct store *s, int64_t id,
+                               void (*fn)(void *arg, const struct store_outbox *row), void *arg);
+/* Calls fn with the number of rows of each status present, and their resends. */
+enum tend_err store_outbox_counts(struct store *s,
+                                  void (*fn)(void *arg, const char *status, int64_t rows,
+                                             int64_t resends),
+                                  void *arg);
+/* Makes a dead or pending row pending, due at now_ms, attempts 0; *changed
+ * false when the row is in another status (or does not exist). */
+enum tend_err store_outbox_retry(struct store *s, int64_t id, int64_t now_ms, bool *changed);
+/* The same for every dead row; *n gets how many. */
+enum tend_err store_outbox_retry_dead(struct store *s, int64_t now_ms, int64_t *n);
+
+/* Calls fn for each (channel, target, owner) with rows held since before
+ * before_ms. */
+enum tend_err store_outbox_held_groups(struct store *s, int64_t before_ms,
+                                       void (*fn)(void *arg, const char *channel,
+                                                  const char *target, const char *owner),
+                                       void *arg);
+/* Writes the digest of a group: a pending row due at now_ms, and its items
+ * (held before before_ms) marked digested with its id. Call inside a
+ * transaction. *items gets how many (0: no row written). */
+enum tend_err store_outbox_digest_make(struct store *s, const char *channel, const char *target,
+                                       const char *owner, int64_t before_ms, int64_t now_ms,
+                                       int64_t *digest_id, int64_t *items);
+/* Calls fn with the snapshot of each item of digest digest_id, oldest first. */
+enum tend_err store_outbox_items_each(struct store *s, int64_t digest_id,
+                                      void (*fn)(void *arg, const char *snapshot), void *arg);
+
 /* ---- counters ------------------------------------------------------------- */
 
 /* Adds delta to the lifetime counter name (created at 0). */

@@ -1,0 +1,64 @@
+/* dispatch.h: the dispatcher that sends the outbox (docs/delivery.md).
+ *
+ * It takes due rows one (channel, target) at a time, marks each `sending`
+ * (committed) before the attempt and records the answer after (committed),
+ * so a crash between the two leaves the row `sending`, to be sent again
+ * with the same key: at least once, and a duplicate is recognisable. Every
+ * attempt is its own libcurl transfer in one multi handle, so channels
+ * proceed side by side and one that hangs or fails delays only its own rows.
+ * Slack webhooks are paced (one message per interval each, 429 Retry-After
+ * holds the webhook); failures are classified as transient (retried with
+ * backoff and jitter) or permanent (dead at once). Digests are made here, at
+ * the configured hour.
+ *
+ * One dispatcher per database: dispatch_lock() takes an flock on
+ * DB.deliver.lock, which the kernel releases when the process dies. */
+#ifndef TEND_NOTIFY_DISPATCH_H
+#define TEND_NOTIFY_DISPATCH_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "notify/config.h"
+#include "store/store.h"
+
+#define DISPATCH_ERR_BYTES 320
+
+struct dispatch_options {
+    int64_t wait_ms;             /* one run: also wait for retries due within this */
+    bool digest_now;             /* make every digest now, whatever the hour */
+    volatile sig_atomic_t *stop; /* non-NULL: run until *stop (tend serve) */
+    /* Hears of each attempt's outcome (may be NULL): status is "sent",
+     * "pending" (will retry) or "dead"; error NULL when sent. */
+    void (*outcome)(void *arg, const struct store_outbox *row, const char *status,
+                    const char *error);
+    void *arg;
+};
+
+struct dispatch_summary {
+    int64_t sent, retrying, dead, digests, recovered;
+    int64_t held;  /* rows waiting for a digest at the end */
+    bool has_next; /* pending rows remain: the earliest is due at next_at_ms */
+    int64_t next_at_ms;
+};
+
+/* Takes the dispatcher lock of the database at db_path; *fd gets the lock's
+ * file descriptor (closing it releases the lock). TEND_ERR_USAGE with who
+ * holds it in err when another dispatcher runs; TEND_ERR_IO when the lock
+ * file cannot be made. */
+enum tend_err dispatch_lock(const char *db_path, int *fd, char *err);
+
+/* Runs the dispatcher on s (the caller holds the lock): once (until nothing
+ * is due, Slack pacing and retries within wait_ms included), or until *stop.
+ * TEND_ERR_DB when the store fails; failed sends are outcomes, not errors. */
+enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
+                           const struct dispatch_options *o, struct dispatch_summary *out);
+
+/* Renders row as it would be sent now (the email message, the JSON body, or
+ * the log line); a malloced string in *out. TEND_ERR_NOTFOUND when its
+ * channel is not configured. */
+enum tend_err dispatch_render(struct store *s, const struct notify_config *c,
+                              const struct store_outbox *row, int64_t now_ms, char **out);
+
+#endif

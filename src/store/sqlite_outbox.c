@@ -1,0 +1,289 @@
+/* sqlite_outbox.c: notifications and the delivery outbox in SQLite (see
+ * store.h and docs/delivery.md).
+ *
+ * A row's key is not stored: it is "tend-" + the database's instance id +
+ * "-" + the row id, the same on every read, so a resend carries the key of
+ * the first send. Status changes are single UPDATEs; the digest is an INSERT
+ * and an UPDATE the caller brackets in one transaction. */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/sqlite_int.h"
+
+#define ROW_COLUMNS                                                                                \
+    "o.id, o.notification_id, o.digest_id, n.cta_id, COALESCE(n.event, 'digest'), o.channel, "     \
+    "o.target, o.owner, o.status, o.attempts, o.resends, o.next_at_ms, o.created_ms, o.sent_ms, "  \
+    "o.last_error, 'tend-' || (SELECT value FROM store_meta WHERE name = 'instance') || '-' || "   \
+    "o.id, n.snapshot FROM outbox o LEFT JOIN notifications n ON n.id = o.notification_id "
+
+static const char q_notification_add[] = "INSERT INTO notifications (cta_id, event, day, "
+                                         "created_ms, snapshot) VALUES (?, ?, ?, ?, ?)";
+static const char q_add[] =
+    "INSERT INTO outbox (notification_id, digest_id, channel, target, owner, status, next_at_ms, "
+    "created_ms, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char q_recover[] = "UPDATE outbox SET status = 'pending', resends = resends + 1 "
+                                "WHERE status = 'sending'";
+static const char q_due_targets[] = "SELECT DISTINCT channel, target FROM outbox "
+                                    "WHERE status = 'pending' AND next_at_ms <= ?1";
+static const char q_due[] = "SELECT " ROW_COLUMNS "WHERE o.status = 'pending' AND "
+                            "o.next_at_ms <= ?1 AND o.channel = ?3 AND o.target = ?4 "
+                            "ORDER BY o.next_at_ms, o.id LIMIT ?2";
+static const char q_next_due[] = "SELECT min(next_at_ms) FROM outbox WHERE status = 'pending'";
+static const char q_set[] = "UPDATE outbox SET status = ?2, attempts = ?3, next_at_ms = ?4, "
+                            "sent_ms = ?5, last_error = ?6 WHERE id = ?1";
+static const char q_each[] = "SELECT " ROW_COLUMNS "WHERE (?1 IS NULL OR o.status = ?1) AND "
+                             "(?2 IS NULL OR o.channel = ?2) AND (?3 IS NULL OR n.cta_id = ?3) "
+                             "ORDER BY o.id DESC LIMIT ?4";
+static const char q_get[] = "SELECT " ROW_COLUMNS "WHERE o.id = ?1";
+static const char q_counts[] = "SELECT status, count(*), sum(resends) FROM outbox GROUP BY status "
+                               "ORDER BY status";
+static const char q_retry[] = "UPDATE outbox SET status = 'pending', next_at_ms = ?2, attempts = 0 "
+                              "WHERE id = ?1 AND status IN ('dead', 'pending')";
+static const char q_retry_dead[] = "UPDATE outbox SET status = 'pending', next_at_ms = ?1, "
+                                   "attempts = 0 WHERE status = 'dead'";
+static const char q_held_groups[] = "SELECT DISTINCT channel, target, owner FROM outbox "
+                                    "WHERE status = 'held' AND created_ms < ?1";
+static const char q_digest_items[] =
+    "UPDATE outbox SET status = 'digested', digest_id = ?5 WHERE status = 'held' AND "
+    "channel = ?1 AND target = ?2 AND owner = ?3 AND created_ms < ?4";
+static const char q_items[] = "SELECT n.snapshot FROM outbox o JOIN notifications n "
+                              "ON n.id = o.notification_id WHERE o.digest_id = ?1 ORDER BY o.id";
+static const char q_delete[] = "DELETE FROM outbox WHERE id = ?1";
+
+enum tend_err store_notification_add(struct store *s, int64_t cta_id, const char *event,
+                                     int32_t day, int64_t created_ms, const char *snapshot,
+                                     int64_t *id) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_notification_add);
+    sqlite3_bind_int64(st, 1, cta_id);
+    sqlite_bind_text(st, 2, event);
+    sqlite3_bind_int(st, 3, day);
+    sqlite3_bind_int64(st, 4, created_ms);
+    sqlite_bind_text(st, 5, snapshot);
+    enum tend_err err = sqlite_done(s, st, "storing a notification");
+    if (!err)
+        *id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+    return err;
+}
+
+static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t id) {
+    if (id)
+        sqlite3_bind_int64(st, i, id);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+enum tend_err store_outbox_add(struct store *s, const struct store_outbox *row, int64_t *id) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_add);
+    bind_id_or_null(st, 1, row->notification_id);
+    bind_id_or_null(st, 2, row->digest_id);
+    sqlite_bind_text(st, 3, row->channel);
+    sqlite_bind_text(st, 4, row->target ? row->target : "");
+    sqlite_bind_text(st, 5, row->owner ? row->owner : "");
+    sqlite_bind_text(st, 6, row->status);
+    sqlite3_bind_int64(st, 7, row->next_at_ms);
+    sqlite3_bind_int64(st, 8, row->created_ms);
+    sqlite_bind_text(st, 9, row->last_error);
+    enum tend_err err = sqlite_done(s, st, "writing to the outbox");
+    if (!err)
+        *id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+    return err;
+}
+
+enum tend_err store_outbox_recover(struct store *s, int64_t *n) {
+    enum tend_err err = sqlite_done(s, sqlite_stmt(s, q_recover), "recovering the outbox");
+    if (!err)
+        *n = sqlite_changes(s);
+    return err;
+}
+
+static const char *text_at(sqlite3_stmt *st, int i) {
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+/* Steps st, calling fn with each row; resets it. */
+static enum tend_err rows(struct store *s, sqlite3_stmt *st,
+                          void (*fn)(void *arg, const struct store_outbox *row), void *arg,
+                          bool *any) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_outbox r = {
+            .id = sqlite3_column_int64(st, 0),
+            .notification_id = sqlite3_column_int64(st, 1),
+            .digest_id = sqlite3_column_int64(st, 2),
+            .cta_id = sqlite3_column_int64(st, 3),
+            .event = text_at(st, 4),
+            .channel = text_at(st, 5),
+            .target = text_at(st, 6),
+            .owner = text_at(st, 7),
+            .status = text_at(st, 8),
+            .attempts = sqlite3_column_int64(st, 9),
+            .resends = sqlite3_column_int64(st, 10),
+            .next_at_ms = sqlite3_column_int64(st, 11),
+            .created_ms = sqlite3_column_int64(st, 12),
+            .sent_ms = sqlite3_column_int64(st, 13),
+            .last_error = text_at(st, 14),
+            .key = text_at(st, 15),
+            .snapshot = text_at(st, 16),
+        };
+        if (any)
+            *any = true;
+        fn(arg, &r);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the outbox");
+}
+
+enum tend_err store_outbox_due_targets(struct store *s, int64_t now_ms,
+                                       void (*fn)(void *arg, const char *channel,
+                                                  const char *target),
+                                       void *arg) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_due_targets);
+    sqlite3_bind_int64(st, 1, now_ms);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, text_at(st, 0), text_at(st, 1));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the outbox");
+}
+
+enum tend_err store_outbox_due(struct store *s, int64_t now_ms, const char *channel,
+                               const char *target, int64_t limit,
+                               void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_due);
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_int64(st, 2, limit);
+    sqlite_bind_text(st, 3, channel);
+    sqlite_bind_text(st, 4, target);
+    return rows(s, st, fn, arg, NULL);
+}
+
+enum tend_err store_outbox_next_due(struct store *s, int64_t *at_ms, bool *found) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_next_due);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+    if (*found)
+        *at_ms = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? TEND_OK : sqlite_fail(s, "reading the outbox");
+}
+
+enum tend_err store_outbox_set(struct store *s, const struct store_outbox *row) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_set);
+    sqlite3_bind_int64(st, 1, row->id);
+    sqlite_bind_text(st, 2, row->status);
+    sqlite3_bind_int64(st, 3, row->attempts);
+    sqlite3_bind_int64(st, 4, row->next_at_ms);
+    bind_id_or_null(st, 5, row->sent_ms);
+    sqlite_bind_text(st, 6, row->last_error);
+    return sqlite_done(s, st, "updating the outbox");
+}
+
+enum tend_err store_outbox_each(struct store *s, const struct store_outbox_filter *f,
+                                void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_each);
+    sqlite_bind_text(st, 1, f->status);
+    sqlite_bind_text(st, 2, f->channel);
+    bind_id_or_null(st, 3, f->cta_id);
+    sqlite3_bind_int64(st, 4, f->limit > 0 ? f->limit : -1);
+    return rows(s, st, fn, arg, NULL);
+}
+
+enum tend_err store_outbox_get(struct store *s, int64_t id,
+                               void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_get);
+    sqlite3_bind_int64(st, 1, id);
+    bool any = false;
+    enum tend_err err = rows(s, st, fn, arg, &any);
+    return err ? err : any ? TEND_OK : TEND_ERR_NOTFOUND;
+}
+
+enum tend_err store_outbox_counts(struct store *s,
+                                  void (*fn)(void *arg, const char *status, int64_t rows,
+                                             int64_t resends),
+                                  void *arg) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_counts);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, text_at(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "counting the outbox");
+}
+
+enum tend_err store_outbox_retry(struct store *s, int64_t id, int64_t now_ms, bool *changed) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_retry);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now_ms);
+    enum tend_err err = sqlite_done(s, st, "re-queueing a message");
+    if (!err)
+        *changed = sqlite_changes(s) > 0;
+    return err;
+}
+
+enum tend_err store_outbox_retry_dead(struct store *s, int64_t now_ms, int64_t *n) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_retry_dead);
+    sqlite3_bind_int64(st, 1, now_ms);
+    enum tend_err err = sqlite_done(s, st, "re-queueing dead messages");
+    if (!err)
+        *n = sqlite_changes(s);
+    return err;
+}
+
+enum tend_err store_outbox_held_groups(struct store *s, int64_t before_ms,
+                                       void (*fn)(void *arg, const char *channel,
+                                                  const char *target, const char *owner),
+                                       void *arg) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_held_groups);
+    sqlite3_bind_int64(st, 1, before_ms);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, text_at(st, 0), text_at(st, 1), text_at(st, 2));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading held messages");
+}
+
+enum tend_err store_outbox_digest_make(struct store *s, const char *channel, const char *target,
+                                       const char *owner, int64_t before_ms, int64_t now_ms,
+                                       int64_t *digest_id, int64_t *items) {
+    struct store_outbox row = {.channel = channel,
+                               .target = target,
+                               .owner = owner,
+                               .status = "pending",
+                               .next_at_ms = now_ms,
+                               .created_ms = now_ms};
+    int64_t id;
+    enum tend_err err = store_outbox_add(s, &row, &id);
+    if (err)
+        return err;
+    sqlite3_stmt *st = sqlite_stmt(s, q_digest_items);
+    sqlite_bind_text(st, 1, channel);
+    sqlite_bind_text(st, 2, target);
+    sqlite_bind_text(st, 3, owner);
+    sqlite3_bind_int64(st, 4, before_ms);
+    sqlite3_bind_int64(st, 5, id);
+    if ((err = sqlite_done(s, st, "making a digest")))
+        return err;
+    *items = sqlite_changes(s);
+    *digest_id = id;
+    if (*items == 0) { /* nothing was held after all: no empty digest */
+        st = sqlite_stmt(s, q_delete);
+        sqlite3_bind_int64(st, 1, id);
+        *digest_id = 0;
+        return sqlite_done(s, st, "making a digest");
+    }
+    return TEND_OK;
+}
+
+enum tend_err store_outbox_items_each(struct store *s, int64_t digest_id,
+                                      void (*fn)(void *arg, const char *snapshot), void *arg) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_items);
+    sqlite3_bind_int64(st, 1, digest_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(arg, text_at(st, 0));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading a digest");
+}
