@@ -1,16 +1,21 @@
 /* cmd_serve.c: tend serve: the long-running service.
  *
- * For now the Segment-compatible ingest API (server/http.h); later issues add
- * the scheduler, the dispatcher and the dashboard to the same process. Stops
- * gracefully on SIGTERM or SIGINT: no new connections, requests in flight
- * finish and are committed, then the database is closed. */
+ * The Segment-compatible ingest API (server/http.h) and, when tend.yaml
+ * configures channels, the delivery dispatcher (notify/dispatch.h) in a
+ * thread of its own with its own connection; later issues add the scheduler
+ * and the dashboard. Stops gracefully on SIGTERM or SIGINT: no new
+ * connections, requests in flight finish and are committed, transfers in
+ * flight finish and their outcome is recorded, then the database is closed. */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/config.h"
+#include "notify/dispatch.h"
 #include "server/http.h"
 #include "util/mem.h"
 
@@ -20,12 +25,15 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "Usage: tend serve [--db PATH] [--listen HOST:PORT] --write-key KEY...\n\n"
+            "Usage: tend serve [--db PATH] [--config tend.yaml] [--listen HOST:PORT]\n"
+            "                  --write-key KEY...\n\n"
             "Runs the Segment-compatible HTTP API: POST /v1/track, /v1/identify, /v1/group,\n"
             "/v1/page, /v1/screen, /v1/alias and /v1/batch; GET /healthz. Clients send the\n"
             "write key as the HTTP Basic user name (empty password) or as \"writeKey\" in the\n"
             "body. A 200 means the messages are on disk.\n\n"
             "  --db PATH          database (default ./%s)\n"
+            "  --config FILE      tend.yaml; with channels, the outbox is sent continuously\n"
+            "                     (docs/delivery.md)\n"
             "  --listen HOST:PORT address to listen on (default %s)\n"
             "  --write-key KEY    a write key clients must present (repeat for several;\n"
             "                     the environment variable TEND_WRITE_KEY adds one)\n"
@@ -34,15 +42,48 @@ static void usage(FILE *f) {
             DEFAULT_DB, SERVE_DEFAULT_LISTEN);
 }
 
+/* The dispatcher thread: its own connection, until stop. */
+struct delivery {
+    const char *db;
+    const struct notify_config *c;
+    volatile sig_atomic_t stop;
+    int lock;
+    pthread_t thread;
+};
+
+static void on_outcome(void *arg, const struct store_outbox *r, const char *status,
+                       const char *error) {
+    if (error)
+        fprintf(stderr, "tend serve: delivery #%lld %s %s: %s: %s\n", (long long)r->id,
+                r->channel, r->target[0] ? r->target : r->owner, status, error);
+}
+
+static void *deliver_main(void *arg) {
+    struct delivery *d = arg;
+    struct store *s;
+    char err[STORE_ERR_BYTES];
+    if (store_open(d->db, &s, err)) {
+        fprintf(stderr, "tend serve: delivery stopped: %s\n", err);
+        return NULL;
+    }
+    struct dispatch_options o = {.stop = &d->stop, .outcome = on_outcome};
+    struct dispatch_summary sum;
+    if (dispatch_run(s, d->c, &o, &sum))
+        fprintf(stderr, "tend serve: delivery stopped: %s\n", store_last_error(s));
+    store_close(s);
+    return NULL;
+}
+
 int cmd_serve(int argc, char **argv) {
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
         {"listen", required_argument, NULL, 'l'},
         {"write-key", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB;
+    const char *db = DEFAULT_DB, *config = NULL;
     const char *keys[SERVE_MAX_KEYS];
     struct http_config cfg = {.listen = SERVE_DEFAULT_LISTEN, .write_keys = keys};
     int c;
@@ -50,6 +91,9 @@ int cmd_serve(int argc, char **argv) {
         switch (c) {
         case 'd':
             db = optarg;
+            break;
+        case 'c':
+            config = optarg;
             break;
         case 'l':
             cfg.listen = optarg;
@@ -85,23 +129,48 @@ int cmd_serve(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct store *s;
-    int rc = cli_open_store(db, &s);
+    static struct tend_config tc;
+    int rc = cli_load_config("serve", config, &tc);
     if (rc)
         return rc;
+    struct store *s;
+    if ((rc = cli_open_store(db, &s))) {
+        cli_free_config(&tc);
+        return rc;
+    }
+    struct delivery d = {.db = db, .c = &tc.notify, .lock = -1};
+    char derr[DISPATCH_ERR_BYTES];
+    if (tc.notify.n_channels && dispatch_lock(db, &d.lock, derr)) {
+        fprintf(stderr, "tend serve: %s\n", derr);
+        store_close(s);
+        cli_free_config(&tc);
+        return EXIT_USAGE;
+    }
     struct http_server *h;
     char err[HTTP_ERR_BYTES];
     if (http_start(s, &cfg, &h, err)) {
         fprintf(stderr, "tend serve: %s\n", err);
         store_close(s);
+        if (d.lock >= 0)
+            close(d.lock);
+        cli_free_config(&tc);
         return EXIT_USAGE;
     }
-    fprintf(stderr, "tend serve: listening on http://%s (database %s)\n", cfg.listen, db);
+    bool delivering = d.lock >= 0 && pthread_create(&d.thread, NULL, deliver_main, &d) == 0;
+    fprintf(stderr, "tend serve: listening on http://%s (database %s)%s\n", cfg.listen, db,
+            delivering ? "; delivering the outbox" : "");
     int sig = 0;
     sigwait(&stop, &sig);
     fprintf(stderr, "tend serve: %s received, finishing requests in flight\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     http_stop(h, SERVE_STOP_MS);
+    if (delivering) {
+        d.stop = 1;
+        pthread_join(d.thread, NULL);
+    }
+    if (d.lock >= 0)
+        close(d.lock);
+    cli_free_config(&tc);
     store_close(s);
     fprintf(stderr, "tend serve: stopped\n");
     return 0;

@@ -1,0 +1,276 @@
+/* test_notify.c: delivery configuration and routing (notify/config.h):
+ * which channels and targets an event reaches, immediate beating digest,
+ * owners without an address, mistakes named by their path, the backoff's
+ * bounds and the digest hour in a time zone with daylight saving. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "notify/config.h"
+#include "util/datetime.h"
+#include "util/yaml.h"
+
+/* Loads YAML text with the three sections; returns the error or TEND_OK. */
+static enum tend_err load(const char *text, struct notify_config *c, char *err) {
+    cJSON *root;
+    char yerr[YAML_ERR_BYTES];
+    assert_int_equal(yaml_load_string(text, strlen(text), "t.yaml", &root, yerr), TEND_OK);
+    notify_config_default(c);
+    enum tend_err e = notify_config_load(cJSON_GetObjectItemCaseSensitive(root, "delivery"),
+                                         cJSON_GetObjectItemCaseSensitive(root, "channels"),
+                                         cJSON_GetObjectItemCaseSensitive(root, "routes"), c, err);
+    cJSON_Delete(root);
+    return e;
+}
+
+static const char *const full =
+    "delivery:\n"
+    "  base_url: https://tend.example.com/\n"
+    "  fallback_owner: lead@example.com\n"
+    "channels:\n"
+    "  alerts: {type: slack, url: 'https://hooks.example/a',\n"
+    "           owners: {alice@example.com: 'https://hooks.example/alice'}}\n"
+    "  mail: {type: email, url: 'smtp://mail.example.com:587', from: 'tend <t@example.com>'}\n"
+    "  crm: {type: webhook, url: 'https://crm.example/h', secret: s3cret}\n"
+    "  audit: {type: log, path: n.log}\n"
+    "routes:\n"
+    "  - match: {priority: [high, medium]}\n"
+    "    to: [alerts, mail, crm]\n"
+    "  - match: {priority: low}\n"
+    "    to: [mail]\n"
+    "    digest: true\n"
+    "  - match: {rule: payment_overdue, segment: [enterprise]}\n"
+    "    to: mail\n"
+    "  - to: [audit]\n";
+
+static struct notify_subject subject(const char *priority, const char *rule, const char *owner) {
+    return (struct notify_subject){.event = NOTIFY_OPEN,
+                                   .priority = priority,
+                                   .type = "risk",
+                                   .rule = rule,
+                                   .segment = "enterprise",
+                                   .owner = owner};
+}
+
+/* The target routed to the channel named name, or NULL. */
+static const struct notify_target *to(const struct notify_config *c, const struct notify_target *t,
+                                      int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(c->channels[t[i].channel].name, name) == 0)
+            return &t[i];
+    return NULL;
+}
+
+static void test_every_matching_route_applies(void **state) {
+    struct notify_config c;
+    char err[NOTIFY_ERR_BYTES];
+    assert_int_equal(load(full, &c, err), TEND_OK);
+    assert_string_equal(c.base_url, "https://tend.example.com");
+    struct notify_target t[NOTIFY_TARGETS_MAX];
+    struct notify_subject s = subject("high", "no_login", "alice@example.com");
+    int n = notify_route(&c, &s, t);
+    assert_int_equal(n, 4);
+    assert_false(to(&c, t, n, "alerts")->digest);
+    assert_string_equal(to(&c, t, n, "alerts")->target, "alice@example.com"); /* her webhook */
+    assert_string_equal(to(&c, t, n, "mail")->target, "alice@example.com");
+    assert_string_equal(to(&c, t, n, "crm")->target, "");
+    assert_non_null(to(&c, t, n, "audit"));
+    /* an owner without a webhook of her own: the channel's */
+    s = subject("high", "no_login", "bob@example.com");
+    n = notify_route(&c, &s, t);
+    assert_string_equal(to(&c, t, n, "alerts")->target, "");
+    assert_string_equal(notify_slack_url(&c.channels[to(&c, t, n, "alerts")->channel], ""),
+                        "https://hooks.example/a");
+    notify_config_release(&c);
+}
+
+static void test_immediate_beats_digest_for_one_channel(void **state) {
+    struct notify_config c;
+    char err[NOTIFY_ERR_BYTES];
+    assert_int_equal(load(full, &c, err), TEND_OK);
+    struct notify_target t[NOTIFY_TARGETS_MAX];
+    struct notify_subject s = subject("low", "no_login", "alice@example.com");
+    int n = notify_route(&c, &s, t);
+    assert_int_equal(n, 2); /* mail (digest) and audit */
+    assert_true(to(&c, t, n, "mail")->digest);
+    assert_null(to(&c, t, n, "alerts"));
+    /* the payment_overdue route sends mail at once: once, not digested */
+    s = subject("low", "payment_overdue", "alice@example.com");
+    n = notify_route(&c, &s, t);
+    assert_int_equal(n, 2);
+    assert_false(to(&c, t, n, "mail")->digest);
+    notify_config_release(&c);
+}
+
+static void test_owner_without_address_gets_fallback_or_error(void **state) {
+    struct notify_config c;
+    char err[NOTIFY_ERR_BYTES];
+    assert_int_equal(load(full, &c, err), TEND_OK);
+    struct notify_target t[NOTIFY_TARGETS_MAX];
+    struct notify_subject s = subject("high", "no_login", "unassigned");
+    int n = notify_route(&c, &s, t);
+    assert_string_equal(to(&c, t, n, "mail")->target, "lead@example.com");
+    assert_null(to(&c, t, n, "mail")->error);
+    free(c.fallback_owner);
+    c.fallback_owner = NULL;
+    n = notify_route(&c, &s, t);
+    assert_non_null(to(&c, t, n, "mail")->error);
+    notify_config_release(&c);
+}
+
+static void test_without_routes_low_goes_to_digest(void **state) {
+    struct notify_config c;
+    char err[NOTIFY_ERR_BYTES];
+    assert_int_equal(load("channels:\n"
+                          "  a: {type: log, path: x.log}\n"
+                          "  m: {type: email, url: 'smtps://h:465', from: t@e.com, to: cs@e.com}\n",
+                          &c, err),
+                     TEND_OK);
+    struct notify_target t[NOTIFY_TARGETS_MAX];
+    struct notify_subject s = subject("low", "no_login", "alice@example.com");
+    int n = notify_route(&c, &s, t);
+    assert_int_equal(n, 2);
+    assert_true(t[0].digest && t[1].digest);
+    assert_string_equal(to(&c, t, n, "m")->target, "cs@e.com"); /* the fixed address */
+    s = subject("medium", "no_login", "alice@example.com");
+    n = notify_route(&c, &s, t);
+    assert_false(t[0].digest || t[1].digest);
+    /* wake-ups notify only when asked for */
+    s.event = NOTIFY_WAKE;
+    assert_int_equal(notify_route(&c, &s, t), 0);
+    notify_config_release(&c);
+}
+
+static void test_event_condition(void **state) {
+    struct notify_config c;
+    char err[NOTIFY_ERR_BYTES];
+    assert_int_equal(load("delivery: {events: [open, resolve]}\n"
+                          "channels: {a: {type: log, path: x.log}}\n"
+                          "routes: [{match: {event: resolve}, to: a}]\n",
+                          &c, err),
+                     TEND_OK);
+    struct notify_target t[NOTIFY_TARGETS_MAX];
+    struct notify_subject s = subject("high", "no_login", "x@e.com");
+    assert_int_equal(notify_route(&c, &s, t), 0);
+    s.event = NOTIFY_RESOLVE;
+    assert_int_equal(notify_route(&c, &s, t), 1);
+    notify_config_release(&c);
+}
+
+static void expect_error(const char *yaml, const char *path) {
+    struct notify_config c;
+    char err[NOTIFY_ERR_BYTES] = "";
+    assert_int_equal(load(yaml, &c, err), TEND_ERR_INVALID);
+    if (strncmp(err, path, strlen(path)) != 0)
+        fail_msg("expected an error at %s, got \"%s\"", path, err);
+}
+
+static void test_mistakes_name_their_path(void **state) {
+    expect_error("channels: {a: {type: log, path: x}}\nroutes: [{to: [a, mial]}]\n",
+                 "routes[0].to[1]: no channel \"mial\"");
+    expect_error("channels: {a: {type: pager}}\n", "channels.a: type must be");
+    expect_error("channels: {a: {type: slack}}\n", "channels.a: needs a url");
+    expect_error("channels: {a: {type: slack, url: 'ftp://x'}}\n", "channels.a.url");
+    expect_error("channels: {a: {type: email, url: 'smtp://h?tls=maybe', from: a@b}}\n",
+                 "channels.a.url");
+    expect_error("channels: {a: {type: email, url: 'smtp://h', from: nobody}}\n",
+                 "channels.a.from");
+    expect_error("channels: {a: {type: webhook, url: 'https://h', secret_env: TEND_NO_SUCH_VAR}}\n",
+                 "channels.a.secret_env: the environment variable TEND_NO_SUCH_VAR is not set");
+    expect_error("channels: {a: {type: log, path: x, colour: red}}\n",
+                 "channels.a: unknown setting \"colour\"");
+    expect_error("delivery: {digest: {timezone: Mars/Olympus}}\n", "delivery.digest.timezone");
+    expect_error("delivery: {digest: {hour: 24}}\n", "delivery.digest.hour");
+    expect_error("delivery: {retry: {base_seconds: 60, max_seconds: 10}}\n", "delivery.retry");
+    expect_error("channels: {a: {type: log, path: x}}\nroutes: [{match: {priority: urgent}, to: a}]\n",
+                 "routes[0].match.priority");
+}
+
+static void test_secret_from_environment(void **state) {
+    setenv("TEND_TEST_HOOK_SECRET", "from-env", 1);
+    struct notify_config c;
+    char err[NOTIFY_ERR_BYTES];
+    assert_int_equal(load("channels: {w: {type: webhook, url: 'http://127.0.0.1:1/h',"
+                          " secret_env: TEND_TEST_HOOK_SECRET}}\n",
+                          &c, err),
+                     TEND_OK);
+    assert_string_equal(c.channels[0].secret, "from-env");
+    notify_config_release(&c);
+}
+
+static void test_smtp_tls_policy(void **state) {
+    struct notify_config c;
+    char err[NOTIFY_ERR_BYTES];
+    assert_int_equal(load("channels:\n"
+                          "  a: {type: email, url: 'smtp://h:587', from: a@b}\n"
+                          "  b: {type: email, url: 'smtp://h:25?tls=off', from: a@b}\n",
+                          &c, err),
+                     TEND_OK);
+    assert_int_equal(c.channels[0].tls, NOTIFY_TLS_REQUIRED);
+    assert_int_equal(c.channels[1].tls, NOTIFY_TLS_OFF);
+    assert_string_equal(c.channels[1].url, "smtp://h:25"); /* the query is ours, not curl's */
+    notify_config_release(&c);
+}
+
+static void test_backoff_is_jittered_and_capped(void **state) {
+    struct notify_config c;
+    notify_config_default(&c);
+    c.retry_base_ms = 1000;
+    c.retry_max_ms = 60000;
+    for (int f = 1; f <= 12; f++) {
+        int64_t cap = 1000LL << (f - 1);
+        if (cap > 60000)
+            cap = 60000;
+        assert_int_equal(notify_backoff_ms(&c, f, 0.0), cap / 2);
+        assert_true(notify_backoff_ms(&c, f, 0.999) <= cap);
+        assert_true(notify_backoff_ms(&c, f, 0.999) > cap * 9 / 10);
+    }
+}
+
+static int64_t at(const char *iso) {
+    int64_t ms;
+    assert_true(dt_parse_instant(iso, strlen(iso), &ms));
+    return ms;
+}
+
+static void test_digest_hour_in_a_time_zone(void **state) {
+    struct notify_config c;
+    char err[NOTIFY_ERR_BYTES];
+    assert_int_equal(load("delivery: {digest: {hour: 8, timezone: Europe/Berlin}}\n", &c, err),
+                     TEND_OK);
+    /* winter: 08:00 in Berlin is 07:00Z */
+    assert_int_equal(notify_digest_cutoff_ms(&c, at("2026-11-22T07:30:00Z")),
+                     at("2026-11-22T07:00:00Z"));
+    assert_int_equal(notify_digest_cutoff_ms(&c, at("2026-11-22T06:59:59Z")),
+                     at("2026-11-21T07:00:00Z"));
+    /* summer: 06:00Z; and the day the clocks go forward */
+    assert_int_equal(notify_digest_cutoff_ms(&c, at("2026-07-01T12:00:00Z")),
+                     at("2026-07-01T06:00:00Z"));
+    assert_int_equal(notify_digest_cutoff_ms(&c, at("2026-03-29T05:59:00Z")),
+                     at("2026-03-28T07:00:00Z"));
+    notify_config_release(&c);
+    notify_config_default(&c); /* UTC by default */
+    assert_int_equal(notify_digest_cutoff_ms(&c, at("2026-11-22T08:00:00Z")),
+                     at("2026-11-22T08:00:00Z"));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_matching_route_applies),
+        cmocka_unit_test(test_immediate_beats_digest_for_one_channel),
+        cmocka_unit_test(test_owner_without_address_gets_fallback_or_error),
+        cmocka_unit_test(test_without_routes_low_goes_to_digest),
+        cmocka_unit_test(test_event_condition),
+        cmocka_unit_test(test_mistakes_name_their_path),
+        cmocka_unit_test(test_secret_from_environment),
+        cmocka_unit_test(test_smtp_tls_policy),
+        cmocka_unit_test(test_backoff_is_jittered_and_capped),
+        cmocka_unit_test(test_digest_hour_in_a_time_zone),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
