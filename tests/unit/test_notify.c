@@ -105,6 +105,16 @@ static void test_immediate_beats_digest_for_one_channel(void **state) {
     assert_int_equal(n, 2);
     assert_false(to(&c, t, n, "mail")->digest);
     notify_config_release(&c);
+    /* whatever the order of the routes */
+    assert_int_equal(load("channels: {m: {type: log, path: x.log}}\n"
+                          "routes: [{match: {rule: payment_overdue}, to: m},\n"
+                          "         {match: {priority: low}, to: m, digest: true}]\n",
+                          &c, err),
+                     TEND_OK);
+    n = notify_route(&c, &s, t);
+    assert_int_equal(n, 1);
+    assert_false(t[0].digest);
+    notify_config_release(&c);
 }
 
 static void test_owner_without_address_gets_fallback_or_error(void **state) {
