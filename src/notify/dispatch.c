@@ -547,7 +547,9 @@ static void start_due(struct dispatcher *d, int64_t now) {
         } else if (b.ch->kind == NOTIFY_SLACK && !notify_slack_url(b.ch, target)) {
             b.dead = "the Slack channel has no webhook for this owner and no url";
         } else {
-            b.gate = gate_of(d, channel, target);
+            /* Slack paces per webhook URL, whichever channels share it. */
+            b.gate = b.ch->kind == NOTIFY_SLACK ? gate_of(d, "", notify_slack_url(b.ch, target))
+                                                : gate_of(d, channel, target);
             room = gate_room(d, b.ch, b.gate, now);
             int64_t left = MAX_IN_FLIGHT - (int64_t)d->n_jobs;
             room = room < left ? room : left;
