@@ -13,7 +13,7 @@
  *
  * Limits are kept while writing, not by cutting afterwards: every piece of user
  * text has a cap counted in output characters after escaping (a title 200, an
- * account name 150, a reason 1,000), so a cut never splits a UTF-8 character,
+ * account name 150, a reason 800), so a cut never splits a UTF-8 character,
  * an entity or a link and always ends in "…". The pieces of one Slack block
  * add up to less than its limit; when a list (evidence) still passes it, the
  * block is cut at a line break (cap_lines). Digests show at most what fits in
@@ -45,12 +45,12 @@
 
 /* Caps on pieces of user text, in output characters after escaping. */
 #define CAP_TITLE  200
-#define CAP_NAME   150  /* an account name or id */
-#define CAP_REASON 1000 /* a reason or a resolve note */
-#define CAP_BRIEF  300  /* a reason in a digest item */
-#define CAP_WORD   24   /* a priority, a band */
-#define CAP_SHORT  80   /* a rule, an owner, a date, a plan, an evidence name, the key */
-#define CAP_VALUE  200  /* an evidence value */
+#define CAP_NAME   150 /* an account name or id */
+#define CAP_REASON 800 /* a reason or a resolve note */
+#define CAP_BRIEF  300 /* a reason in a digest item */
+#define CAP_WORD   24  /* a priority, a band */
+#define CAP_SHORT  80  /* a rule, an owner, a date, a plan, an evidence name, the key */
+#define CAP_VALUE  200 /* an evidence value */
 
 #define MAX_EVIDENCE      50   /* evidence lines in one message */
 #define MAX_URL_BYTES     1000 /* a longer link is left out rather than cut wrong */
@@ -302,7 +302,7 @@ static const char *esc_of(enum esc m, const char *p) {
  * s does not fit, as much as fits whole followed by "…". */
 static void put_esc(struct buf *b, enum esc m, const char *s, size_t max_chars) {
     size_t total = 0, used = 0;
-    for (const char *p = s; *p; p += utf8_len(p)) {
+    for (const char *p = s; *p && total <= max_chars; p += utf8_len(p)) {
         const char *e = esc_of(m, p);
         total += e ? utf8_count(e, strlen(e)) : 1;
     }
@@ -390,6 +390,14 @@ static void put_line(struct out *o, const char *label) {
         put_bold(o, false);
         put_raw(o, " ");
     }
+}
+
+/* Starts a line with a bold heading of our own ("Evidence"). */
+static void put_heading(struct out *o, const char *text) {
+    put_line(o, NULL);
+    put_bold(o, true);
+    put_raw(o, text);
+    put_bold(o, false);
 }
 
 /* label (user text) linked to url (from make_url, so safe as it is in every
@@ -587,7 +595,7 @@ static void put_evidence(struct out *o, const struct view *v) {
         if (!value || !kv->string || ++n > MAX_EVIDENCE)
             continue;
         if (n == 1)
-            put_line(o, "Evidence");
+            put_heading(o, "Evidence");
         put_line(o, NULL);
         put_raw(o, "\xe2\x80\xa2 "); /* • */
         put_text(o, kv->string, CAP_SHORT);
@@ -620,8 +628,8 @@ static void put_body(struct out *o, const struct view *v, const struct message_c
     put_bold(o, false);
     put_raw(o, o->nl);
     put_summary(o, v);
-    put_evidence(o, v);
     put_facts(o, v, ctx);
+    put_evidence(o, v);
     if (v->cta_url) {
         put_line(o, NULL);
         put_link(o, v->cta_url, "Open the CTA", CAP_SHORT);
@@ -806,9 +814,7 @@ char *message_slack(const cJSON *snapshot, const struct message_ctx *ctx) {
 
     cJSON *fields = cJSON_CreateArray();
     for (int f = 0; f < FACT_COUNT; f++) {
-        put_bold(&o, true);
-        put_raw(&o, fact_labels[f]);
-        put_bold(&o, false);
+        put_heading(&o, fact_labels[f]);
         put_raw(&o, "\n");
         if (put_fact(&o, &v, ctx, (enum fact)f)) {
             cap_lines(&o.b, SLACK_MAX_FIELD);

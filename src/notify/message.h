@@ -35,12 +35,16 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
-/* Where and when a message goes; strings borrowed, any may be NULL. */
+/* Where and when a message goes; strings borrowed, any may be NULL (a NULL
+ * ctx reads as all of them NULL). */
 struct message_ctx {
     const char *key;         /* the stable key: Slack context line, email Message-ID, webhook */
-    const char *base_url;    /* dashboard links: {base_url}/accounts/{id}, {base_url}/ctas/{id} */
+    const char *base_url;    /* dashboard links: {base_url}/accounts/{id}, {base_url}/ctas/{id};
+                                only an http(s) URL without characters that need escaping,
+                                else messages go without links */
     const char *owner;       /* the recipient CSM (digests: whose digest) */
-    const char *owner_slack; /* a Slack user id to mention (<@U123>) */
+    const char *owner_slack; /* a Slack user id to mention (<@U123>); letters and digits only,
+                                else the owner is written as text */
     const char *from;        /* email From: "Name <addr>" or "addr" */
     const char *to;          /* email To: an address */
     int64_t now_ms;          /* the email Date */
@@ -49,25 +53,32 @@ struct message_ctx {
 /* Each returns a malloced NUL-terminated string the caller frees. snapshot is
  * one snapshot object (above), or for the *_digest variants an array of them. */
 
-/* Slack incoming-webhook body: {"text": fallback, "blocks": [...]}. */
+/* Slack incoming-webhook body: {"text": fallback, "blocks": [...]}. Slack
+ * formats the fallback as mrkdwn too, so it is escaped like the blocks. */
 char *message_slack(const cJSON *snapshot, const struct message_ctx *ctx);
 char *message_slack_digest(const cJSON *snapshots, const struct message_ctx *ctx);
 
 /* A whole RFC 5322 message with CRLF line ends: From, To, Subject, Date,
- * Message-ID (<KEY@domain of From>), MIME-Version, multipart/alternative
- * with text/plain then text/html, both UTF-8, lines within 998 bytes. */
+ * Message-ID (<KEY@domain of From>, tend.localhost without one; bytes of the
+ * key other than letters, digits, '-', '_' and inner single dots written =XX,
+ * so distinct keys give distinct ids), X-Tend-Key, MIME-Version,
+ * multipart/alternative with text/plain then text/html, both UTF-8 in base64,
+ * lines within 998 bytes. */
 char *message_email(const cJSON *snapshot, const struct message_ctx *ctx);
 char *message_email_digest(const cJSON *snapshots, const struct message_ctx *ctx);
 
 /* Generic webhook body: {"key", "type": "cta.opened" | "cta.raised" |
- * "cta.resolved" | "cta.woken" | "digest", "cta", "account", "health",
- * "links"} (digest: {"key", "type", "owner", "items": [...]}). Deterministic
- * for a snapshot, so its signature is too. */
+ * "cta.resolved" | "cta.woken" | null (no known event), "cta", "account",
+ * "health" (the snapshot's objects as they are, or null), "links":
+ * {"account": url | null, "cta": url | null}} (digest: {"key", "type":
+ * "digest", "owner", "items": [{"type", "cta", "account", "health",
+ * "links"}, ...]}). Deterministic for a snapshot, so its signature is too. */
 char *message_webhook(const cJSON *snapshot, const struct message_ctx *ctx);
 char *message_webhook_digest(const cJSON *snapshots, const struct message_ctx *ctx);
 
-/* One line of JSON (no newline) for the log channel: {"key", "owner",
- * "event", "text": the plain-text rendering, "cta": id | null}. */
+/* One line of JSON (no newline) for the log channel: {"key", "owner" (ctx's,
+ * else the CTA's), "event", "text": the plain-text rendering, "cta": id |
+ * null} (digest: "event": "digest", "cta": null). */
 char *message_log(const cJSON *snapshot, const struct message_ctx *ctx);
 char *message_log_digest(const cJSON *snapshots, const struct message_ctx *ctx);
 
