@@ -87,7 +87,7 @@ struct dispatcher {
     const struct dispatch_options *o;
     struct dispatch_summary *sum;
     CURLM *multi;
-    struct gate *gates;
+    struct gate **gates; /* each malloced: jobs keep pointers to them */
     size_t n_gates;
     struct job **jobs; /* in flight */
     size_t n_jobs;
@@ -100,11 +100,12 @@ struct dispatcher {
 
 static struct gate *gate_of(struct dispatcher *d, const char *channel, const char *target) {
     for (size_t i = 0; i < d->n_gates; i++)
-        if (strcmp(d->gates[i].channel, channel) == 0 && strcmp(d->gates[i].target, target) == 0)
-            return &d->gates[i];
+        if (strcmp(d->gates[i]->channel, channel) == 0 && strcmp(d->gates[i]->target, target) == 0)
+            return d->gates[i];
     d->gates = xrealloc(d->gates, (d->n_gates + 1) * sizeof *d->gates);
-    struct gate *g = &d->gates[d->n_gates++];
+    struct gate *g = xmalloc(sizeof *g);
     *g = (struct gate){.channel = xstrdup(channel), .target = xstrdup(target)};
+    d->gates[d->n_gates++] = g;
     return g;
 }
 
@@ -673,9 +674,19 @@ enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
             if (d.err)
                 break;
         }
+        /* Drive the transfers: start what was just added, collect what ended. */
+        int running = 0;
+        curl_multi_perform(d.multi, &running);
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(d.multi, &left)))
+            if (m->msg == CURLMSG_DONE)
+                ended(&d, m->easy_handle, m->data.result);
+        if (d.err)
+            break;
         int64_t timeout = IDLE_POLL_MS;
         if (d.n_jobs == 0 && d.started > 0)
-            continue; /* log lines only: there may be more due */
+            continue; /* some ended at once (log lines): there may be more due */
         if (d.n_jobs == 0) {
             if (stopping(o))
                 break;
@@ -697,14 +708,11 @@ enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
         } else if (d.wake_ms && d.wake_ms - now < timeout) {
             timeout = d.wake_ms - now;
         }
-        int running = 0;
+        long curl_ms = -1;
+        curl_multi_timeout(d.multi, &curl_ms);
+        if (curl_ms >= 0 && curl_ms < timeout)
+            timeout = curl_ms;
         curl_multi_poll(d.multi, NULL, 0, (int)(timeout > 0 ? timeout : 0), NULL);
-        curl_multi_perform(d.multi, &running);
-        CURLMsg *m;
-        int left;
-        while ((m = curl_multi_info_read(d.multi, &left)))
-            if (m->msg == CURLMSG_DONE)
-                ended(&d, m->easy_handle, m->data.result);
     }
     /* Abandoned transfers (a store failure) stay `sending`: the next run
      * re-sends them, counted. */
@@ -715,8 +723,9 @@ enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
     free(d.jobs);
     curl_multi_cleanup(d.multi);
     for (size_t i = 0; i < d.n_gates; i++) {
-        free(d.gates[i].channel);
-        free(d.gates[i].target);
+        free(d.gates[i]->channel);
+        free(d.gates[i]->target);
+        free(d.gates[i]);
     }
     free(d.gates);
     free(d.targets);

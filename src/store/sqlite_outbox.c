@@ -21,8 +21,8 @@ static const char q_notification_add[] = "INSERT INTO notifications (cta_id, eve
 static const char q_add[] =
     "INSERT INTO outbox (notification_id, digest_id, channel, target, owner, status, next_at_ms, "
     "created_ms, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-static const char q_recover[] = "UPDATE outbox SET status = 'pending', resends = resends + 1 "
-                                "WHERE status = 'sending'";
+static const char q_recover[] = "UPDATE outbox SET status = 'pending', resends = resends + 1, "
+                                "attempts = max(attempts - 1, 0) WHERE status = 'sending'";
 static const char q_due_targets[] = "SELECT DISTINCT channel, target FROM outbox "
                                     "WHERE status = 'pending' AND next_at_ms <= ?1";
 static const char q_due[] = "SELECT " ROW_COLUMNS "WHERE o.status = 'pending' AND "

@@ -471,8 +471,9 @@ struct store_outbox {
 /* Writes a row (notification_id, channel, target, owner, status, next_at_ms,
  * created_ms, last_error); *id gets its id. */
 enum tend_err store_outbox_add(struct store *s, const struct store_outbox *row, int64_t *id);
-/* Puts rows left `sending` by a dispatcher that died back to pending, due at
- * once, each counted in its resends; *n gets how many. */
+/* Puts rows left `sending` by a dispatcher that died back to pending, due
+ * now, each counted in its resends; the interrupted attempt, whose outcome
+ * is unknown, does not count against max_attempts. *n gets how many. */
 enum tend_err store_outbox_recover(struct store *s, int64_t *n);
 /* Calls fn for each (channel, target) with pending rows due by now_ms. */
 enum tend_err
