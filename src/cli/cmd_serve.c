@@ -54,8 +54,8 @@ struct delivery {
 static void on_outcome(void *arg, const struct store_outbox *r, const char *status,
                        const char *error) {
     if (error)
-        fprintf(stderr, "tend serve: delivery #%lld %s %s: %s: %s\n", (long long)r->id,
-                r->channel, r->target[0] ? r->target : r->owner, status, error);
+        fprintf(stderr, "tend serve: delivery #%lld %s %s: %s: %s\n", (long long)r->id, r->channel,
+                r->target[0] ? r->target : r->owner, status, error);
 }
 
 static void *deliver_main(void *arg) {
@@ -76,12 +76,9 @@ static void *deliver_main(void *arg) {
 
 int cmd_serve(int argc, char **argv) {
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"config", required_argument, NULL, 'c'},
-        {"listen", required_argument, NULL, 'l'},
-        {"write-key", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},     {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'}, {"write-key", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
     const char *db = DEFAULT_DB, *config = NULL;
     const char *keys[SERVE_MAX_KEYS];

@@ -197,8 +197,9 @@ static void test_mistakes_name_their_path(void **state) {
     expect_error("delivery: {digest: {timezone: Mars/Olympus}}\n", "delivery.digest.timezone");
     expect_error("delivery: {digest: {hour: 24}}\n", "delivery.digest.hour");
     expect_error("delivery: {retry: {base_seconds: 60, max_seconds: 10}}\n", "delivery.retry");
-    expect_error("channels: {a: {type: log, path: x}}\nroutes: [{match: {priority: urgent}, to: a}]\n",
-                 "routes[0].match.priority");
+    expect_error(
+        "channels: {a: {type: log, path: x}}\nroutes: [{match: {priority: urgent}, to: a}]\n",
+        "routes[0].match.priority");
 }
 
 static void test_secret_from_environment(void **state) {
