@@ -536,7 +536,6 @@ static void on_target(void *arg, const char *channel, const char *target) {
 static void start_due(struct dispatcher *d, int64_t now) {
     d->n_targets = 0;
     d->wake_ms = 0;
-    d->started = 0;
     if ((d->err = store_outbox_due_targets(d->s, now, on_target, d)))
         return;
     for (size_t t = 0; !d->err && t < d->n_targets; t++) {
@@ -664,6 +663,7 @@ enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
     int64_t last_digest_ms = 0;
     while (!d.err) {
         int64_t now = dt_now_ms();
+        d.started = 0;
         if (!stopping(o)) {
             if (now - last_digest_ms >= 1000) {
                 make_digests(&d, now);

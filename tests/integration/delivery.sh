@@ -1061,3 +1061,44 @@ if setup d "$D_SPEC" "$T/d.yaml"; then
         "absent": {"o1@d.test": ["Alder Ltd", "Birch Ltd", "Cedar Ltd", "Dogwood Ltd", "Elm Ltd", "Fir Ltd"]}}'
 fi
 stop_receiver d_smtp
+
+# ---- E: tend serve sends continuously and stops cleanly ---------------------------
+# tend serve --config runs the dispatcher: a row committed after it started is
+# sent without a tend deliver, and SIGTERM during a transfer waits for its
+# answer and records it (sent, not left `sending` to be re-sent).
+start_receiver http e_http || exit 1
+E_HTTP=$RPORT
+set_script e_http '{"/slack/e": [{"delay_ms": 2500}]}'
+cat >"$T/e.yaml" <<EOF2
+{"delivery": {"max_age_days": 100000, "timeout_seconds": 10},
+ "channels": {"slack": {"type": "slack", "url": "http://127.0.0.1:$E_HTTP/slack/e"}},
+ $RULES_OFF}
+EOF2
+$PY "$T/dc.py" events "$T/e.jsonl.in" "$D" '[{"id": "e1", "name": "Eucalyptus", "owner": "o@e.test", "kind": "no_login"},
+                                            {"id": "e2", "name": "Fig", "owner": "o@e.test", "kind": "no_login"}]'
+timeout 60 "$TEND" import --db "$T/e.db" "$T/e.jsonl.in" >/dev/null 2>&1
+E_PORT=$(free_port)
+if start_serve "$T/e.db" "$E_PORT" --config "$T/e.yaml"; then
+    out=$(timeout 60 "$TEND" eval --db "$T/e.db" --config "$T/e.yaml" --at "$D" 2>&1) || not_ok "E: eval --at $D" "$out"
+    arrived=0
+    for _ in $(seq 100); do
+        [ -s "$T/e_http.jsonl" ] && arrived=1 && break
+        sleep 0.1
+    done
+    expect_eq "E: tend serve sent a row committed after it started, within 10 s" 1 "$arrived"
+    sleep 0.3 # the answer is 2.5 s away: the transfer is in flight
+    kill -TERM "$SERVE_PID"
+    stopped=0
+    for _ in $(seq 100); do
+        kill -0 "$SERVE_PID" 2>/dev/null || { stopped=1; break; }
+        sleep 0.1
+    done
+    expect_eq "E: SIGTERM stops tend serve within 10 s with a transfer in flight" 1 "$stopped"
+    wait "$SERVE_PID" 2>/dev/null
+    st=$(timeout 30 "$TEND" outbox --db "$T/e.db" --format json 2>/dev/null |
+        $PY -c 'import json,sys; print(" ".join(sorted(r["status"] + "/" + str(r["resends"]) for r in json.load(sys.stdin))))')
+    expect_eq "E: the transfer in flight at SIGTERM is recorded sent; the other waits, nothing re-sent" "pending/0 sent/0" "$st"
+    got=$($PY -c 'import sys; print(sum(1 for _ in open(sys.argv[1])))' "$T/e_http.jsonl")
+    expect_eq "E: no attempt started after SIGTERM" 1 "$got"
+fi
+stop_receiver e_http
