@@ -123,7 +123,11 @@ int cmd_deliver(int argc, char **argv) {
         return cli_usage_error("deliver", "no channels configured%s (docs/delivery.md)",
                                config ? "" : ": give --config tend.yaml");
     }
-    char err[DISPATCH_ERR_BYTES];
+    char err[DISPATCH_ERR_BYTES > NOTIFY_ERR_BYTES ? DISPATCH_ERR_BYTES : NOTIFY_ERR_BYTES];
+    if (notify_config_ready(&cfg.notify, err)) {
+        cli_free_config(&cfg);
+        return cli_usage_error("deliver", "%s: %s", config, err);
+    }
     int lock = -1;
     struct store *st = NULL;
     rc = cli_open_store(db, &st);

@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,14 +43,22 @@ static void usage(FILE *f) {
             DEFAULT_DB, SERVE_DEFAULT_LISTEN);
 }
 
+#define DELIVERY_RETRY_MS 5000 /* after a store error, or while another dispatcher runs */
+
 /* The dispatcher thread: its own connection, until stop. */
 struct delivery {
     const char *db;
     const struct notify_config *c;
-    volatile sig_atomic_t stop;
-    int lock;
+    atomic_int stop;
     pthread_t thread;
 };
+
+/* Sleeps ms unless stop comes first; true when stopping. */
+static bool pause_unless_stopped(struct delivery *d, int ms) {
+    for (int waited = 0; waited < ms && !atomic_load(&d->stop); waited += 100)
+        usleep(100 * 1000);
+    return atomic_load(&d->stop);
+}
 
 static void on_outcome(void *arg, const struct store_outbox *r, const char *status,
                        const char *error) {
@@ -58,19 +67,38 @@ static void on_outcome(void *arg, const struct store_outbox *r, const char *stat
                 r->target[0] ? r->target : r->owner, status, error);
 }
 
+/* Holds the dispatcher lock (waiting while a tend deliver has it) and runs
+ * the dispatcher; a store error (the database busy for longer than the busy
+ * timeout, a full disk) is logged and the dispatcher starts again after a
+ * pause, recovering the rows it left `sending`. */
 static void *deliver_main(void *arg) {
     struct delivery *d = arg;
-    struct store *s;
-    char err[STORE_ERR_BYTES];
-    if (store_open(d->db, &s, err)) {
-        fprintf(stderr, "tend serve: delivery stopped: %s\n", err);
-        return NULL;
+    char err[STORE_ERR_BYTES > DISPATCH_ERR_BYTES ? STORE_ERR_BYTES : DISPATCH_ERR_BYTES];
+    int lock = -1;
+    bool told = false;
+    while (dispatch_lock(d->db, &lock, err)) {
+        if (!told)
+            fprintf(stderr, "tend serve: delivery waits: %s\n", err);
+        told = true;
+        if (pause_unless_stopped(d, DELIVERY_RETRY_MS))
+            return NULL;
     }
-    struct dispatch_options o = {.stop = &d->stop, .outcome = on_outcome};
-    struct dispatch_summary sum;
-    if (dispatch_run(s, d->c, &o, &sum))
-        fprintf(stderr, "tend serve: delivery stopped: %s\n", store_last_error(s));
-    store_close(s);
+    while (!atomic_load(&d->stop)) {
+        struct store *s;
+        if (store_open(d->db, &s, err)) {
+            fprintf(stderr, "tend serve: delivery: %s; again in %d s\n", err,
+                    DELIVERY_RETRY_MS / 1000);
+        } else {
+            struct dispatch_options o = {.stop = &d->stop, .outcome = on_outcome};
+            struct dispatch_summary sum;
+            if (dispatch_run(s, d->c, &o, &sum))
+                fprintf(stderr, "tend serve: delivery: %s; again in %d s\n", store_last_error(s),
+                        DELIVERY_RETRY_MS / 1000);
+            store_close(s);
+        }
+        pause_unless_stopped(d, DELIVERY_RETRY_MS);
+    }
+    close(lock);
     return NULL;
 }
 
@@ -135,10 +163,10 @@ int cmd_serve(int argc, char **argv) {
         cli_free_config(&tc);
         return rc;
     }
-    struct delivery d = {.db = db, .c = &tc.notify, .lock = -1};
-    char derr[DISPATCH_ERR_BYTES];
-    if (tc.notify.n_channels && dispatch_lock(db, &d.lock, derr)) {
-        fprintf(stderr, "tend serve: %s\n", derr);
+    struct delivery d = {.db = db, .c = &tc.notify};
+    char derr[NOTIFY_ERR_BYTES];
+    if (tc.notify.n_channels && notify_config_ready(&tc.notify, derr)) {
+        fprintf(stderr, "tend serve: %s: %s\n", config, derr);
         store_close(s);
         cli_free_config(&tc);
         return EXIT_USAGE;
@@ -148,25 +176,21 @@ int cmd_serve(int argc, char **argv) {
     if (http_start(s, &cfg, &h, err)) {
         fprintf(stderr, "tend serve: %s\n", err);
         store_close(s);
-        if (d.lock >= 0)
-            close(d.lock);
         cli_free_config(&tc);
         return EXIT_USAGE;
     }
-    bool delivering = d.lock >= 0 && pthread_create(&d.thread, NULL, deliver_main, &d) == 0;
+    bool delivering =
+        tc.notify.n_channels && pthread_create(&d.thread, NULL, deliver_main, &d) == 0;
     fprintf(stderr, "tend serve: listening on http://%s (database %s)%s\n", cfg.listen, db,
             delivering ? "; delivering the outbox" : "");
     int sig = 0;
     sigwait(&stop, &sig);
     fprintf(stderr, "tend serve: %s received, finishing requests in flight\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    atomic_store(&d.stop, 1); /* no new attempt from now on */
     http_stop(h, SERVE_STOP_MS);
-    if (delivering) {
-        d.stop = 1;
+    if (delivering)
         pthread_join(d.thread, NULL);
-    }
-    if (d.lock >= 0)
-        close(d.lock);
     cli_free_config(&tc);
     store_close(s);
     fprintf(stderr, "tend serve: stopped\n");

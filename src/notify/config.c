@@ -48,7 +48,8 @@ static void free_pairs(struct notify_pair *p, size_t n) {
 void notify_config_release(struct notify_config *c) {
     for (int i = 0; i < c->n_channels; i++) {
         struct notify_channel *ch = &c->channels[i];
-        char *s[] = {ch->url, ch->from, ch->to, ch->username, ch->password, ch->secret, ch->path};
+        char *s[] = {ch->url,      ch->from,   ch->to,   ch->username,
+                     ch->password, ch->secret, ch->path, ch->unset};
         for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
             free(s[k]);
         free_pairs(ch->owners, ch->n_owners);
@@ -95,9 +96,12 @@ static enum tend_err text(const cJSON *v, const char *path, char **out, char *er
     return TEND_OK;
 }
 
-/* key or key_env: the value itself, or the environment variable it names. */
+/* key or key_env: the value itself, or the environment variable it names.
+ * An unset variable is not a mistake of the file: the commands that only
+ * route (tend eval) do not need it, so it is noted in ch->unset and
+ * notify_config_ready() refuses to send with it. */
 static enum tend_err secret(const cJSON *o, const char *key, const char *path, char **out,
-                            char *err) {
+                            struct notify_channel *ch, char *err) {
     char env_key[64], p[160];
     snprintf(env_key, sizeof env_key, "%s_env", key);
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -114,8 +118,15 @@ static enum tend_err secret(const cJSON *o, const char *key, const char *path, c
     if (!cJSON_IsString(e) || !e->valuestring[0])
         return bad(err, p, "must name an environment variable");
     const char *value = getenv(e->valuestring);
-    if (!value || !value[0])
-        return bad(err, p, "the environment variable %s is not set", e->valuestring);
+    if (!value || !value[0]) {
+        if (!ch->unset) {
+            char msg[NOTIFY_ERR_BYTES];
+            snprintf(msg, sizeof msg, "%s: the environment variable %s is not set", p,
+                     e->valuestring);
+            ch->unset = xstrdup(msg);
+        }
+        return TEND_OK;
+    }
     *out = xstrdup(value);
     return TEND_OK;
 }
@@ -209,8 +220,9 @@ static enum tend_err load_channel(const cJSON *o, const char *name, struct notif
     enum tend_err e = known_keys(o, path, keys[ch->kind], err);
     if (e)
         return e;
-    if (ch->kind != NOTIFY_LOG && (e = secret(o, "url", path, &ch->url, err)))
+    if (ch->kind != NOTIFY_LOG && (e = secret(o, "url", path, &ch->url, ch, err)))
         return e;
+    bool url_later = !ch->url && cJSON_GetObjectItemCaseSensitive(o, "url_env");
     snprintf(p, sizeof p, "%s.url", path);
     switch (ch->kind) {
     case NOTIFY_SLACK: {
@@ -218,7 +230,7 @@ static enum tend_err load_channel(const cJSON *o, const char *name, struct notif
         snprintf(p, sizeof p, "%s.owners", path);
         if (owners && (e = pairs(owners, p, &ch->owners, &ch->n_owners, err)))
             return e;
-        if (!ch->url && !ch->n_owners)
+        if (!ch->url && !url_later && !ch->n_owners)
             return bad(err, path, "needs a url (or url_env), or owners");
         for (size_t i = 0; i < ch->n_owners; i++) {
             snprintf(p, sizeof p, "%s.owners.%s", path, ch->owners[i].name);
@@ -229,9 +241,9 @@ static enum tend_err load_channel(const cJSON *o, const char *name, struct notif
         return ch->url ? http_url(ch->url, p, err) : TEND_OK;
     }
     case NOTIFY_EMAIL:
-        if (!ch->url)
+        if (!ch->url && !url_later)
             return bad(err, path, "needs a url (or url_env): smtp://host:587 or smtps://host:465");
-        if ((e = smtp_url(ch, p, err)))
+        if (ch->url && (e = smtp_url(ch, p, err)))
             return e;
         snprintf(p, sizeof p, "%s.from", path);
         if ((e = text(cJSON_GetObjectItemCaseSensitive(o, "from"), p, &ch->from, err)))
@@ -250,13 +262,20 @@ static enum tend_err load_channel(const cJSON *o, const char *name, struct notif
             if ((e = text(cJSON_GetObjectItemCaseSensitive(o, "username"), p, &ch->username, err)))
                 return e;
         }
-        return secret(o, "password", path, &ch->password, err);
-    case NOTIFY_WEBHOOK:
-        if (!ch->url)
-            return bad(err, path, "needs a url (or url_env)");
-        if ((e = http_url(ch->url, p, err)))
+        if ((e = secret(o, "password", path, &ch->password, ch, err)))
             return e;
-        return secret(o, "secret", path, &ch->secret, err);
+        snprintf(p, sizeof p, "%s.url", path);
+        if (ch->tls != NOTIFY_TLS_REQUIRED && cJSON_GetObjectItemCaseSensitive(o, "username"))
+            return bad(err, p,
+                       "?tls=try or ?tls=off would send the password in clear; use STARTTLS "
+                       "(the default) or smtps://");
+        return TEND_OK;
+    case NOTIFY_WEBHOOK:
+        if (!ch->url && !url_later)
+            return bad(err, path, "needs a url (or url_env)");
+        if (ch->url && (e = http_url(ch->url, p, err)))
+            return e;
+        return secret(o, "secret", path, &ch->secret, ch, err);
     case NOTIFY_LOG:
         snprintf(p, sizeof p, "%s.path", path);
         return text(cJSON_GetObjectItemCaseSensitive(o, "path"), p, &ch->path, err);
@@ -551,6 +570,24 @@ const char *notify_slack_user(const struct notify_config *c, const char *owner,
     return account_slack && account_slack[0] ? account_slack : NULL;
 }
 
+const char *notify_email_to(const struct notify_config *c, const struct notify_channel *ch,
+                            const char *owner) {
+    return ch->to              ? ch->to
+           : is_address(owner) ? owner
+           : c->fallback_owner ? c->fallback_owner
+                               : NULL;
+}
+
+enum tend_err notify_config_ready(const struct notify_config *c, char *err) {
+    for (int i = 0; i < c->n_channels; i++) {
+        if (c->channels[i].unset) {
+            snprintf(err, NOTIFY_ERR_BYTES, "%s", c->channels[i].unset);
+            return TEND_ERR_INVALID;
+        }
+    }
+    return TEND_OK;
+}
+
 /* Where in channel ch the event goes. */
 static void target_of(const struct notify_config *c, const struct notify_channel *ch,
                       const struct notify_subject *s, struct notify_target *t) {
@@ -559,10 +596,7 @@ static void target_of(const struct notify_config *c, const struct notify_channel
     const char *owner = s->owner ? s->owner : "";
     switch (ch->kind) {
     case NOTIFY_EMAIL: {
-        const char *to = ch->to              ? ch->to
-                         : is_address(owner) ? owner
-                         : c->fallback_owner ? c->fallback_owner
-                                             : NULL;
+        const char *to = notify_email_to(c, ch, owner);
         if (to)
             snprintf(t->target, sizeof t->target, "%s", to);
         else

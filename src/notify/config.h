@@ -48,6 +48,7 @@ struct notify_channel {
     char *username, *password; /* email, optional */
     char *secret;              /* webhook signing key, optional */
     char *path;                /* log */
+    char *unset; /* "channels.X.Y_env: ... not set": a secret to send with is missing */
 };
 
 /* A route: when every listed condition holds, the event goes to channels. */
@@ -90,10 +91,15 @@ struct notify_config {
 /* The defaults: no channels (nothing is written to the outbox). */
 void notify_config_default(struct notify_config *c);
 /* Loads the three sections (each may be NULL); a url_env, password_env or
- * secret_env is read from the environment now. On a mistake returns TEND_ERR_INVALID with
+ * secret_env is read from the environment now, and one that is not set is
+ * left for notify_config_ready() to refuse (routing does not need it). On a
+ * mistake returns TEND_ERR_INVALID with
  * "SECTION.PATH: problem" in err (NOTIFY_ERR_BYTES); c is then released. */
 enum tend_err notify_config_load(const cJSON *delivery, const cJSON *channels, const cJSON *routes,
                                  struct notify_config *c, char *err);
+/* TEND_ERR_INVALID with the path in err when a channel lacks a secret it
+ * sends with (an *_env variable not set): checked before sending. */
+enum tend_err notify_config_ready(const struct notify_config *c, char *err);
 /* Frees what loading allocated; accepts a defaulted config. */
 void notify_config_release(struct notify_config *c);
 
@@ -130,6 +136,11 @@ int notify_route(const struct notify_config *c, const struct notify_subject *s,
  * account's csm_email), else NULL. */
 const char *notify_slack_user(const struct notify_config *c, const char *owner,
                               const char *account_slack);
+
+/* The address an email of owner goes to in channel ch: the channel's fixed
+ * to, the owner when an address, else the fallback owner; NULL when none. */
+const char *notify_email_to(const struct notify_config *c, const struct notify_channel *ch,
+                            const char *owner);
 
 /* The webhook URL of a Slack channel for target (an owner with one of their
  * own, or "" for the channel's). NULL when none. */

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +26,12 @@
 #include "util/mem.h"
 
 #define TARGET_PARALLEL    4   /* transfers at once to one email address or webhook */
+#define CHANNEL_PARALLEL   8   /* ... to one channel (one mail server, one endpoint) */
 #define MAX_IN_FLIGHT      64  /* transfers at once in all */
 #define IDLE_POLL_MS       500 /* tend serve: how often an idle dispatcher looks */
 #define RESPONSE_KEEP      300 /* bytes of an answer kept for last_error */
 #define RETRY_AFTER_ABSENT (60 * 1000)
+#define RETRY_AFTER_MAX    (3600 * 1000)
 
 /* ---- the lock ---------------------------------------------------------------- */
 
@@ -72,6 +75,7 @@ struct job {
     char *event, *channel, *target, *owner, *key;
     const struct notify_channel *ch;
     struct gate *gate;
+    const char *dead; /* set: fails at once with this, nothing sent */
     char *body;
     size_t body_len, read_at;
     CURL *easy;
@@ -107,6 +111,31 @@ static struct gate *gate_of(struct dispatcher *d, const char *channel, const cha
     *g = (struct gate){.channel = xstrdup(channel), .target = xstrdup(target)};
     d->gates[d->n_gates++] = g;
     return g;
+}
+
+/* Forgets the gates with nothing in flight and nothing to wait for, so a
+ * long-running dispatcher keeps only the targets of the moment. */
+static void prune_gates(struct dispatcher *d, int64_t now) {
+    size_t keep = 0;
+    for (size_t i = 0; i < d->n_gates; i++) {
+        struct gate *g = d->gates[i];
+        if (g->in_flight == 0 && g->not_before_ms <= now) {
+            free(g->channel);
+            free(g->target);
+            free(g);
+        } else {
+            d->gates[keep++] = g;
+        }
+    }
+    d->n_gates = keep;
+}
+
+/* Transfers in flight to channel ch. */
+static int channel_in_flight(const struct dispatcher *d, const struct notify_channel *ch) {
+    int n = 0;
+    for (size_t i = 0; i < d->n_jobs; i++)
+        n += d->jobs[i]->ch == ch;
+    return n;
 }
 
 /* How many more transfers the gate lets start now (0: wait until wake_ms). */
@@ -264,7 +293,12 @@ static void http_done(struct dispatcher *d, struct job *j, CURLcode rc) {
     } else if (code == 429) {
         curl_off_t after = -1;
         curl_easy_getinfo(j->easy, CURLINFO_RETRY_AFTER, &after);
-        int64_t wait_ms = after > 0 ? (int64_t)after * 1000 : RETRY_AFTER_ABSENT;
+        /* Absent: a minute; a date in the past: now; never beyond an hour
+         * (or max_seconds if longer): a hostile answer cannot park a row. */
+        int64_t cap = d->c->retry_max_ms > RETRY_AFTER_MAX ? d->c->retry_max_ms : RETRY_AFTER_MAX;
+        int64_t wait_ms = after >= 0 ? (int64_t)after * 1000 : RETRY_AFTER_ABSENT;
+        if (wait_ms > cap)
+            wait_ms = cap;
         int64_t at = dt_now_ms() + wait_ms;
         if (at > j->gate->not_before_ms)
             j->gate->not_before_ms = at; /* the whole webhook waits */
@@ -274,6 +308,10 @@ static void http_done(struct dispatcher *d, struct job *j, CURLcode rc) {
     } else if (code >= 500 || code == 408) {
         snprintf(why, sizeof why, "HTTP %ld: %s", code, answer(j));
         finish(d, j, "pending", why, backoff_at(d, j));
+    } else if (code >= 300 && code < 400) {
+        snprintf(why, sizeof why, "HTTP %ld (a redirect: tend does not follow them; fix the url)",
+                 code);
+        finish(d, j, "dead", why, 0);
     } else {
         snprintf(why, sizeof why, "HTTP %ld (permanent): %s", code, answer(j));
         finish(d, j, "dead", why, 0);
@@ -289,6 +327,12 @@ static void smtp_done(struct dispatcher *d, struct job *j, CURLcode rc) {
     const char *detail = j->curl_err[0] ? j->curl_err : curl_easy_strerror(rc);
     if (rc == CURLE_OK) {
         finish(d, j, "sent", NULL, 0);
+    } else if (code >= 400 && code < 500) {
+        snprintf(why, sizeof why, "SMTP %ld: %s", code, detail);
+        finish(d, j, "pending", why, backoff_at(d, j));
+    } else if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
+        snprintf(why, sizeof why, "the channel's url: %s", detail);
+        finish(d, j, "dead", why, 0);
     } else if (rc == CURLE_USE_SSL_FAILED) {
         snprintf(why, sizeof why,
                  "the server does not offer STARTTLS, which this channel requires (%s); "
@@ -302,10 +346,7 @@ static void smtp_done(struct dispatcher *d, struct job *j, CURLcode rc) {
         snprintf(why, sizeof why, "SMTP %ld (permanent): %s", code, detail);
         finish(d, j, "dead", why, 0);
     } else {
-        if (code >= 400)
-            snprintf(why, sizeof why, "SMTP %ld: %s", code, detail);
-        else
-            snprintf(why, sizeof why, "%s", detail);
+        snprintf(why, sizeof why, "%s", detail);
         finish(d, j, "pending", why, backoff_at(d, j));
     }
 }
@@ -508,7 +549,15 @@ static void on_due(void *arg, const struct store_outbox *r) {
     j->key = xstrdup(r->key);
     j->ch = b->ch;
     j->gate = b->gate;
-    if (!b->dead) {
+    if (!b->dead && b->ch->kind == NOTIFY_EMAIL && !j->target[0]) {
+        /* written dead for want of an address, retried since: route again */
+        const char *to = notify_email_to(d->c, b->ch, j->owner);
+        free(j->target);
+        j->target = xstrdup(to ? to : "");
+        if (!to)
+            j->dead = "no email address for the owner and no delivery.fallback_owner";
+    }
+    if (!b->dead && !j->dead) {
         enum tend_err err = dispatch_render(d->s, d->c, r, dt_now_ms(), &j->body);
         if (err) {
             d->err = err;
@@ -554,16 +603,29 @@ static void start_due(struct dispatcher *d, int64_t now) {
             int64_t left = MAX_IN_FLIGHT - (int64_t)d->n_jobs;
             room = room < left ? room : left;
         }
+        if (b.ch && !b.dead) {
+            int channel_room = CHANNEL_PARALLEL - channel_in_flight(d, b.ch);
+            room = room < channel_room ? room : channel_room;
+        }
         if (room <= 0)
             continue;
         if ((d->err = store_outbox_due(d->s, now, channel, target, room, on_due, &b)))
             break;
-        if (b.dead) {
-            for (size_t i = 0; i < b.n; i++) {
-                b.jobs[i]->attempts--; /* nothing was tried */
-                finish(d, b.jobs[i], "dead", b.dead, 0);
-                job_free(b.jobs[i]);
+        /* Rows that cannot be sent fail at once; that is progress too. */
+        size_t keep = 0;
+        for (size_t i = 0; i < b.n; i++) {
+            struct job *j = b.jobs[i];
+            if (b.dead || j->dead) {
+                j->attempts--; /* nothing was tried */
+                finish(d, j, "dead", b.dead ? b.dead : j->dead, 0);
+                job_free(j);
+                d->started++;
+            } else {
+                b.jobs[keep++] = j;
             }
+        }
+        b.n = keep;
+        if (b.n == 0) {
             free(b.jobs);
             continue;
         }
@@ -638,17 +700,18 @@ static void on_count(void *arg, const char *status, int64_t rows, int64_t resend
         *(int64_t *)arg = rows;
 }
 
+static void curl_init(void) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 static bool stopping(const struct dispatch_options *o) {
-    return o->stop && *o->stop;
+    return o->stop && atomic_load(o->stop);
 }
 
 enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
                            const struct dispatch_options *o, struct dispatch_summary *out) {
-    static bool curl_ready;
-    if (!curl_ready) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        curl_ready = true;
-    }
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, curl_init);
     struct dispatch_summary sum = {0};
     struct dispatcher d = {.s = s, .c = c, .o = o, .sum = &sum, .multi = curl_multi_init()};
     int64_t deadline = dt_now_ms() + o->wait_ms;
@@ -669,6 +732,7 @@ enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
                 make_digests(&d, now);
                 last_digest_ms = now;
             }
+            prune_gates(&d, now);
             if (!d.err)
                 start_due(&d, now);
             if (d.err)
@@ -694,6 +758,8 @@ enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
             bool found = false;
             if ((d.err = store_outbox_next_due(s, &next, &found)))
                 break;
+            if (found && next <= now && !d.wake_ms)
+                continue; /* transfers ended together after this pass's starts */
             int64_t wake = d.wake_ms;
             if (found && next > now && (!wake || next < wake))
                 wake = next;

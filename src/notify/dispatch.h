@@ -16,7 +16,7 @@
 #ifndef TEND_NOTIFY_DISPATCH_H
 #define TEND_NOTIFY_DISPATCH_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,9 +26,9 @@
 #define DISPATCH_ERR_BYTES 320
 
 struct dispatch_options {
-    int64_t wait_ms;             /* one run: also wait for retries due within this */
-    bool digest_now;             /* make every digest now, whatever the hour */
-    volatile sig_atomic_t *stop; /* non-NULL: run until *stop (tend serve) */
+    int64_t wait_ms;  /* one run: also wait for retries due within this */
+    bool digest_now;  /* make every digest now, whatever the hour */
+    atomic_int *stop; /* non-NULL: run until *stop (tend serve) */
     /* Hears of each attempt's outcome (may be NULL): status is "sent",
      * "pending" (will retry) or "dead"; error NULL when sent. */
     void (*outcome)(void *arg, const struct store_outbox *row, const char *status,

@@ -325,11 +325,9 @@ static const char migration_8[] =
 
 /* Notifications and the outbox (docs/delivery.md): a snapshot per CTA event,
  * a row per (notification, channel, target), digests as rows whose items
- * point at them. The instance id makes message keys unique across databases
- * (a restored backup, a second install). */
+ * point at them. A row's nonce, random, makes its key unique even when ids
+ * repeat (a backup restored after messages were sent, a second install). */
 static const char migration_9[] =
-    "CREATE TABLE store_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
-    "INSERT INTO store_meta VALUES ('instance', lower(hex(randomblob(4))));"
     "CREATE TABLE notifications ("
     "  id INTEGER PRIMARY KEY,"
     "  cta_id INTEGER NOT NULL,"
@@ -352,10 +350,10 @@ static const char migration_9[] =
     "  next_at_ms INTEGER NOT NULL,"
     "  created_ms INTEGER NOT NULL,"
     "  sent_ms INTEGER,"
-    "  last_error TEXT"
+    "  last_error TEXT,"
+    "  nonce TEXT NOT NULL DEFAULT (lower(hex(randomblob(4))))"
     ");"
     "CREATE INDEX outbox_due ON outbox (channel, target, next_at_ms) WHERE status = 'pending';"
-    "CREATE INDEX outbox_sending ON outbox (id) WHERE status = 'sending';"
     "CREATE INDEX outbox_held ON outbox (channel, target, owner, created_ms) WHERE status = 'held';"
     "CREATE INDEX outbox_digest ON outbox (digest_id) WHERE digest_id IS NOT NULL;"
     "CREATE INDEX outbox_status ON outbox (status, id);";

@@ -1,10 +1,10 @@
 /* sqlite_outbox.c: notifications and the delivery outbox in SQLite (see
  * store.h and docs/delivery.md).
  *
- * A row's key is not stored: it is "tend-" + the database's instance id +
- * "-" + the row id, the same on every read, so a resend carries the key of
- * the first send. Status changes are single UPDATEs; the digest is an INSERT
- * and an UPDATE the caller brackets in one transaction. */
+ * A row's key is "tend-" + its id + "-" + its random nonce, the same on
+ * every read, so a resend carries the key of the first send, and unique even
+ * when a restored backup hands out ids already used. Status changes are single UPDATEs; the digest
+ * is an INSERT and an UPDATE the caller brackets in one transaction. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,8 +13,8 @@
 #define ROW_COLUMNS                                                                                \
     "o.id, o.notification_id, o.digest_id, n.cta_id, COALESCE(n.event, 'digest'), o.channel, "     \
     "o.target, o.owner, o.status, o.attempts, o.resends, o.next_at_ms, o.created_ms, o.sent_ms, "  \
-    "o.last_error, 'tend-' || (SELECT value FROM store_meta WHERE name = 'instance') || '-' || "   \
-    "o.id, n.snapshot FROM outbox o LEFT JOIN notifications n ON n.id = o.notification_id "
+    "o.last_error, 'tend-' || o.id || '-' || o.nonce, n.snapshot FROM outbox o "                   \
+    "LEFT JOIN notifications n ON n.id = o.notification_id "
 
 static const char q_notification_add[] = "INSERT INTO notifications (cta_id, event, day, "
                                          "created_ms, snapshot) VALUES (?, ?, ?, ?, ?)";

@@ -464,7 +464,7 @@ struct store_outbox {
     int64_t next_at_ms, created_ms;
     int64_t sent_ms; /* 0: not sent */
     const char *last_error;
-    const char *key;      /* read only: "tend-INSTANCE-ID", the message's stable key */
+    const char *key;      /* read only: "tend-ID-NONCE", the message's stable key */
     const char *snapshot; /* read only: the notification's; NULL for a digest */
 };
 

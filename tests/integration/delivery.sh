@@ -1068,7 +1068,7 @@ stop_receiver d_smtp
 # answer and records it (sent, not left `sending` to be re-sent).
 start_receiver http e_http || exit 1
 E_HTTP=$RPORT
-set_script e_http '{"/slack/e": [{"delay_ms": 2500}]}'
+set_script e_http '{"/slack/e": [{"delay_ms": 4000}]}'
 cat >"$T/e.yaml" <<EOF2
 {"delivery": {"max_age_days": 100000, "timeout_seconds": 10},
  "channels": {"slack": {"type": "slack", "url": "http://127.0.0.1:$E_HTTP/slack/e"}},
@@ -1080,13 +1080,16 @@ timeout 60 "$TEND" import --db "$T/e.db" "$T/e.jsonl.in" >/dev/null 2>&1
 E_PORT=$(free_port)
 if start_serve "$T/e.db" "$E_PORT" --config "$T/e.yaml"; then
     out=$(timeout 60 "$TEND" eval --db "$T/e.db" --config "$T/e.yaml" --at "$D" 2>&1) || not_ok "E: eval --at $D" "$out"
-    arrived=0
+    # The receiver logs a request when it answers (4 s later): watch the
+    # outbox for the attempt under way instead.
+    sending=0
     for _ in $(seq 100); do
-        [ -s "$T/e_http.jsonl" ] && arrived=1 && break
+        n=$("$TEND" outbox --db "$T/e.db" --status sending --format json 2>/dev/null |
+            $PY -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null)
+        [ "${n:-0}" -ge 1 ] && sending=1 && break
         sleep 0.1
     done
-    expect_eq "E: tend serve sent a row committed after it started, within 10 s" 1 "$arrived"
-    sleep 0.3 # the answer is 2.5 s away: the transfer is in flight
+    expect_eq "E: tend serve started sending a row committed after it started, within 10 s" 1 "$sending"
     kill -TERM "$SERVE_PID"
     stopped=0
     for _ in $(seq 100); do
@@ -1102,3 +1105,24 @@ if start_serve "$T/e.db" "$E_PORT" --config "$T/e.yaml"; then
     expect_eq "E: no attempt started after SIGTERM" 1 "$got"
 fi
 stop_receiver e_http
+
+# ---- F: answers that come back together -------------------------------------------
+# A target's transfers (4 at once) answered in the same instant: the one-shot
+# run must go on with the rest, not take "nothing started" for "done".
+start_receiver http f_http || exit 1
+F_HTTP=$RPORT
+set_script f_http '{"batch": 4}'
+cat >"$T/f.yaml" <<EOF2
+{"delivery": {"max_age_days": 100000, "timeout_seconds": 10},
+ "channels": {"hook": {"type": "webhook", "url": "http://127.0.0.1:$F_HTTP/hook/f"}},
+ $RULES_OFF}
+EOF2
+F_SPEC=$($PY -c 'import json; print(json.dumps([{"id": "f%02d" % i, "name": "F %d" % i, "owner": "o@f.test",
+    "kind": "no_login"} for i in range(12)]))')
+if setup f "$F_SPEC" "$T/f.yaml"; then
+    deliver "$T/f.db" "$T/f.yaml"
+    expect_contains "F: tend deliver (no --wait) sends all 12 rows of one target answered in batches" "sent 12," "$DOUT"
+    got=$($PY -c 'import sys; print(sum(1 for _ in open(sys.argv[1])))' "$T/f_http.jsonl")
+    expect_eq "F: ... each once" 12 "$got"
+fi
+stop_receiver f_http

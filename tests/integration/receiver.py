@@ -16,7 +16,9 @@ http: every request is logged as
    "status": what was answered}
 ("incomplete": true when the client went away before sending its whole body;
 "body_b64": the exact bytes when the body is not valid UTF-8).
-Script: {"/path": [ANSWER, ...], "default_delay_ms": N}; a path's answers are
+Script: {"/path": [ANSWER, ...], "default_delay_ms": N, "batch": N}; with
+"batch", requests are held until N of them wait, then answered together. A
+path's answers are
 used in order, then (and for paths not in the script) 200 "ok". An ANSWER is
 {"status": 500, "headers": {"Retry-After": "3"}, "body": "invalid_payload",
  "delay_ms": 50, "drop": true (close the connection without answering)};
@@ -47,6 +49,24 @@ import socket
 import sys
 import threading
 import time
+
+_barriers = {}
+_barriers_lock = threading.Lock()
+
+
+def batch_wait(n):
+    """Holds a request until n requests wait, then lets them all answer at
+    once (script "batch": N): answers that reach the client together."""
+    if not isinstance(n, int) or n < 2:
+        return
+    with _barriers_lock:
+        b = _barriers.get(n)
+        if b is None or b.broken:
+            b = _barriers[n] = threading.Barrier(n)
+    try:
+        b.wait(timeout=5)
+    except threading.BrokenBarrierError:
+        pass
 
 
 class Log:
@@ -226,6 +246,7 @@ def run_http(args):
             delay = delay_s(ans.get("delay_ms", script.get("default_delay_ms", 0)))
             if delay:
                 time.sleep(delay)
+            batch_wait(script.get("batch", 0))
             if ans.get("drop"):
                 rec["status"] = "dropped"
                 log.write(rec)

@@ -190,8 +190,9 @@ static void test_mistakes_name_their_path(void **state) {
                  "channels.a.url");
     expect_error("channels: {a: {type: email, url: 'smtp://h', from: nobody}}\n",
                  "channels.a.from");
-    expect_error("channels: {a: {type: webhook, url: 'https://h', secret_env: TEND_NO_SUCH_VAR}}\n",
-                 "channels.a.secret_env: the environment variable TEND_NO_SUCH_VAR is not set");
+    expect_error("channels: {a: {type: email, url: 'smtp://h?tls=off', from: a@b, username: u,"
+                 " password: p}}\n",
+                 "channels.a.url: ?tls=try or ?tls=off would send the password in clear");
     expect_error("channels: {a: {type: log, path: x, colour: red}}\n",
                  "channels.a: unknown setting \"colour\"");
     expect_error("delivery: {digest: {timezone: Mars/Olympus}}\n", "delivery.digest.timezone");
@@ -211,6 +212,24 @@ static void test_secret_from_environment(void **state) {
                           &c, err),
                      TEND_OK);
     assert_string_equal(c.channels[0].secret, "from-env");
+    assert_int_equal(notify_config_ready(&c, err), TEND_OK);
+    notify_config_release(&c);
+}
+
+/* An unset *_env is no mistake for routing (tend eval), but sending refuses. */
+static void test_unset_secret_blocks_only_sending(void **state) {
+    struct notify_config c;
+    char err[NOTIFY_ERR_BYTES];
+    assert_int_equal(load("channels: {w: {type: webhook, url_env: TEND_NO_SUCH_URL,"
+                          " secret_env: TEND_NO_SUCH_VAR}}\n",
+                          &c, err),
+                     TEND_OK);
+    struct notify_target t[NOTIFY_TARGETS_MAX];
+    struct notify_subject s = subject("high", "no_login", "x@e.com");
+    assert_int_equal(notify_route(&c, &s, t), 1);
+    assert_int_equal(notify_config_ready(&c, err), TEND_ERR_INVALID);
+    assert_string_equal(err, "channels.w.url_env: the environment variable TEND_NO_SUCH_URL is "
+                             "not set");
     notify_config_release(&c);
 }
 
@@ -279,6 +298,7 @@ int main(void) {
         cmocka_unit_test(test_event_condition),
         cmocka_unit_test(test_mistakes_name_their_path),
         cmocka_unit_test(test_secret_from_environment),
+        cmocka_unit_test(test_unset_secret_blocks_only_sending),
         cmocka_unit_test(test_smtp_tls_policy),
         cmocka_unit_test(test_backoff_is_jittered_and_capped),
         cmocka_unit_test(test_digest_hour_in_a_time_zone),
