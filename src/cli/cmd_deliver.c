@@ -205,63 +205,10 @@ static void on_count(void *arg, const char *status, int64_t rows, int64_t resend
     total[1] += resends;
 }
 
-static int outbox_list(struct store *st, int argc, char **argv) {
-    static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},      {"status", required_argument, NULL, 's'},
-        {"channel", required_argument, NULL, 'c'}, {"cta", required_argument, NULL, 't'},
-        {"config", required_argument, NULL, 'g'},  {"limit", required_argument, NULL, 'l'},
-        {"format", required_argument, NULL, 'f'},  {NULL, 0, NULL, 0},
-    };
-    static const char *const statuses[] = {"held",    "digested", "pending",
-                                           "sending", "sent",     "dead"};
-    struct store_outbox_filter f = {0};
-    enum out_format format = OUT_TABLE;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-        case 'g':
-            break;
-        case 's': {
-            size_t i;
-            for (i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
-                if (strcmp(optarg, statuses[i]) == 0)
-                    break;
-            if (i == sizeof statuses / sizeof statuses[0])
-                return cli_usage_error("outbox",
-                                       "--status must be held, digested, pending, sending, "
-                                       "sent or dead, not \"%s\"",
-                                       optarg);
-            f.status = optarg;
-            break;
-        }
-        case 'c':
-            f.channel = optarg;
-            break;
-        case 't':
-            f.cta_id = strtoll(optarg, NULL, 10);
-            if (f.cta_id <= 0)
-                return cli_usage_error("outbox", "--cta must be a CTA id");
-            break;
-        case 'l':
-            f.limit = strtoll(optarg, NULL, 10);
-            if (f.limit <= 0)
-                return cli_usage_error("outbox", "--limit must be a positive number");
-            break;
-        case 'f':
-            if (cli_parse_format("outbox", optarg, &format))
-                return EXIT_USAGE;
-            break;
-        default:
-            usage_outbox(stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error("outbox", "unexpected argument \"%s\"", argv[optind]);
+static int outbox_list(struct store *st, const struct store_outbox_filter *f,
+                       enum out_format format) {
     struct out_table *t = out_new(cols, sizeof cols / sizeof cols[0]);
-    enum tend_err err = store_outbox_each(st, &f, on_row, t);
+    enum tend_err err = store_outbox_each(st, f, on_row, t);
     int64_t totals[2] = {0, 0};
     if (!err)
         err = store_outbox_counts(st, on_count, totals);
@@ -316,24 +263,20 @@ static int outbox_show(struct store *st, const char *config, const char *id_text
     return rc;
 }
 
-static int outbox_retry(struct store *st, int argc, char **argv, int first) {
-    bool dead = false;
+/* Re-queues the messages ids[0..n) and, with dead, every dead one. */
+static int outbox_retry(struct store *st, char **ids, int n_ids, bool dead) {
+    if (!dead && n_ids == 0)
+        return cli_usage_error("outbox", "retry takes message ids or --dead");
     int rc = 0;
     int64_t now = dt_now_ms(), n = 0;
     enum tend_err err = store_begin(st, NULL);
-    for (int i = first; !err && i < argc; i++) {
-        if (strcmp(argv[i], "--dead") == 0) {
-            dead = true;
-            int64_t k = 0;
-            err = store_outbox_retry_dead(st, now, &k);
-            n += k;
-            continue;
-        }
-        int64_t id = strtoll(argv[i], NULL, 10);
+    if (!err && dead)
+        err = store_outbox_retry_dead(st, now, &n);
+    for (int i = 0; !err && i < n_ids; i++) {
+        int64_t id = strtoll(ids[i], NULL, 10);
         bool changed = false;
         if (id <= 0) {
-            rc =
-                cli_usage_error("outbox", "retry takes message ids or --dead, not \"%s\"", argv[i]);
+            rc = cli_usage_error("outbox", "retry takes message ids or --dead, not \"%s\"", ids[i]);
             continue;
         }
         err = store_outbox_retry(st, id, now, &changed);
@@ -354,56 +297,92 @@ static int outbox_retry(struct store *st, int argc, char **argv, int first) {
         fprintf(stderr, "tend outbox: %s\n", store_last_error(st));
         return EXIT_USAGE;
     }
-    if (!dead && first == argc)
-        return cli_usage_error("outbox", "retry takes message ids or --dead");
     printf("re-queued %lld message%s; tend deliver sends them\n", (long long)n, n == 1 ? "" : "s");
     return rc;
 }
 
 int cmd_outbox(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, 'd'},     {"config", required_argument, NULL, 'g'},
+        {"status", required_argument, NULL, 's'}, {"channel", required_argument, NULL, 'c'},
+        {"cta", required_argument, NULL, 't'},    {"limit", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'}, {"dead", no_argument, NULL, 'x'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    static const char *const statuses[] = {"held",    "digested", "pending",
+                                           "sending", "sent",     "dead"};
     const char *db = DEFAULT_DB, *config = NULL;
-    /* --db and --config may come anywhere; the rest is per action. */
-    for (int i = 1; i + 1 < argc; i++) {
-        if (strcmp(argv[i], "--db") == 0)
-            db = argv[i + 1];
-        else if (strcmp(argv[i], "--config") == 0)
-            config = argv[i + 1];
+    struct store_outbox_filter f = {0};
+    enum out_format format = OUT_TABLE;
+    bool dead = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            db = optarg;
+            break;
+        case 'g':
+            config = optarg;
+            break;
+        case 's': {
+            size_t i;
+            for (i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+                if (strcmp(optarg, statuses[i]) == 0)
+                    break;
+            if (i == sizeof statuses / sizeof statuses[0])
+                return cli_usage_error("outbox",
+                                       "--status must be held, digested, pending, sending, "
+                                       "sent or dead, not \"%s\"",
+                                       optarg);
+            f.status = optarg;
+            break;
+        }
+        case 'c':
+            f.channel = optarg;
+            break;
+        case 't':
+            f.cta_id = strtoll(optarg, NULL, 10);
+            if (f.cta_id <= 0)
+                return cli_usage_error("outbox", "--cta must be a CTA id");
+            break;
+        case 'l':
+            f.limit = strtoll(optarg, NULL, 10);
+            if (f.limit <= 0)
+                return cli_usage_error("outbox", "--limit must be a positive number");
+            break;
+        case 'f':
+            if (cli_parse_format("outbox", optarg, &format))
+                return EXIT_USAGE;
+            break;
+        case 'x':
+            dead = true;
+            break;
+        case 'h':
+            usage_outbox(stdout);
+            return 0;
+        default:
+            usage_outbox(stderr);
+            return EXIT_USAGE;
+        }
     }
-    const char *action = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        usage_outbox(stdout);
-        return 0;
-    }
+    const char *action = optind < argc ? argv[optind] : NULL;
+    char **args = argv + optind + 1;
+    int n_args = argc - optind - 1;
+    if (action && strcmp(action, "show") != 0 && strcmp(action, "retry") != 0)
+        return cli_usage_error("outbox", "unknown action \"%s\" (show, retry, or none to list)",
+                               action);
+    if (action && strcmp(action, "show") == 0 && n_args != 1)
+        return cli_usage_error("outbox", "show takes one message id");
     struct store *st;
     int rc = cli_open_store(db, &st);
     if (rc)
         return rc;
-    if (!action) {
-        rc = outbox_list(st, argc, argv);
-    } else if (strcmp(action, "show") == 0) {
-        const char *id = NULL;
-        for (int i = 2; i < argc; i++) {
-            if (!strcmp(argv[i], "--db") || !strcmp(argv[i], "--config"))
-                i++;
-            else if (!id)
-                id = argv[i];
-        }
-        rc = id ? outbox_show(st, config, id) : cli_usage_error("outbox", "show takes an id");
-    } else if (strcmp(action, "retry") == 0) {
-        /* drop --db PATH from the ids */
-        int n = 0;
-        char **args = argv;
-        for (int i = 2; i < argc; i++) {
-            if (!strcmp(argv[i], "--db") || !strcmp(argv[i], "--config"))
-                i++;
-            else
-                args[2 + n++] = argv[i];
-        }
-        rc = outbox_retry(st, 2 + n, args, 2);
-    } else {
-        rc = cli_usage_error("outbox", "unknown action \"%s\" (show, retry, or none to list)",
-                             action);
-    }
+    if (!action)
+        rc = outbox_list(st, &f, format);
+    else if (strcmp(action, "show") == 0)
+        rc = outbox_show(st, config, args[0]);
+    else
+        rc = outbox_retry(st, args, n_args, dead);
     store_close(st);
     return rc;
 }

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "util/yaml.h"
+
 static const char *const component_names[HC_COUNT] = {"logins", "adoption", "sentiment", "support",
                                                       "financial"};
 static const char *const band_names[] = {"none", "red", "yellow", "green"};
@@ -163,58 +165,43 @@ void health_config_default(struct health_config *c) {
     set_version(c);
 }
 
-/* Writes "PATH: WHAT" into err. */
-static enum tend_err bad(char *err, const char *path, const char *what) {
-    snprintf(err, HEALTH_ERR_BYTES, "%s: %s", path, what);
-    return TEND_ERR_INVALID;
-}
-
-static enum tend_err number(const cJSON *v, const char *path, double lo, double hi, double *out,
-                            char *err) {
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
-        v->valuedouble > hi) {
-        snprintf(err, HEALTH_ERR_BYTES, "%s: must be a number from %g to %g", path, lo, hi);
-        return TEND_ERR_INVALID;
-    }
-    *out = v->valuedouble;
-    return TEND_OK;
-}
-
 /* Reads one factor: {input: NAME, weight: W, curve: [[x, score], ...]}. */
 static enum tend_err load_factor(const cJSON *j, const char *path, struct health_factor *f,
                                  char *err) {
     char p[160];
     if (!cJSON_IsObject(j))
-        return bad(err, path, "must be a mapping with input, weight and curve");
+        return yaml_error(err, HEALTH_ERR_BYTES, path,
+                          "must be a mapping with input, weight and curve");
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(j, "input");
     snprintf(p, sizeof p, "%s.input", path);
     if (!cJSON_IsString(input) || !health_input_known(input->valuestring) ||
         strlen(input->valuestring) >= sizeof f->input)
-        return bad(err, p, "must name an input listed in docs/health.md");
+        return yaml_error(err, HEALTH_ERR_BYTES, p, "must name an input listed in docs/health.md");
     snprintf(f->input, sizeof f->input, "%s", input->valuestring);
     snprintf(p, sizeof p, "%s.weight", path);
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(j, "weight");
     f->weight = 1;
-    if (w && number(w, p, 0, 1e6, &f->weight, err))
+    if (w && yaml_number(w, p, 0, 1e6, &f->weight, err, HEALTH_ERR_BYTES))
         return TEND_ERR_INVALID;
     const cJSON *curve = cJSON_GetObjectItemCaseSensitive(j, "curve");
     snprintf(p, sizeof p, "%s.curve", path);
     int n = cJSON_GetArraySize(curve);
     if (!cJSON_IsArray(curve) || n < 1 || n > HEALTH_MAX_POINTS)
-        return bad(err, p, "must be a list of 1 to 12 points [x, score]");
+        return yaml_error(err, HEALTH_ERR_BYTES, p, "must be a list of 1 to 12 points [x, score]");
     f->n_points = 0;
     const cJSON *pt;
     cJSON_ArrayForEach(pt, curve) {
         char pp[192];
         snprintf(pp, sizeof pp, "%s[%d]", p, f->n_points);
         if (!cJSON_IsArray(pt) || cJSON_GetArraySize(pt) != 2)
-            return bad(err, pp, "must be a point [x, score]");
+            return yaml_error(err, HEALTH_ERR_BYTES, pp, "must be a point [x, score]");
         struct health_point *hp = &f->points[f->n_points];
-        if (number(cJSON_GetArrayItem(pt, 0), pp, -1e12, 1e12, &hp->x, err) ||
-            number(cJSON_GetArrayItem(pt, 1), pp, 0, 100, &hp->score, err))
+        if (yaml_number(cJSON_GetArrayItem(pt, 0), pp, -1e12, 1e12, &hp->x, err,
+                        HEALTH_ERR_BYTES) ||
+            yaml_number(cJSON_GetArrayItem(pt, 1), pp, 0, 100, &hp->score, err, HEALTH_ERR_BYTES))
             return TEND_ERR_INVALID;
         if (f->n_points > 0 && hp->x <= f->points[f->n_points - 1].x)
-            return bad(err, pp, "x must increase from point to point");
+            return yaml_error(err, HEALTH_ERR_BYTES, pp, "x must increase from point to point");
         f->n_points++;
     }
     return TEND_OK;
@@ -228,11 +215,12 @@ enum tend_err health_config_load(const cJSON *section, struct health_config *c, 
         return TEND_OK;
     }
     if (!cJSON_IsObject(section))
-        return bad(err, "health", "must be a mapping");
+        return yaml_error(err, HEALTH_ERR_BYTES, "health", "must be a mapping");
     char path[160];
     const cJSON *weights = cJSON_GetObjectItemCaseSensitive(section, "weights");
     if (weights && !cJSON_IsObject(weights))
-        return bad(err, "health.weights", "must be a mapping of component: weight");
+        return yaml_error(err, HEALTH_ERR_BYTES, "health.weights",
+                          "must be a mapping of component: weight");
     const cJSON *kv;
     cJSON_ArrayForEach(kv, weights) {
         int i;
@@ -240,20 +228,23 @@ enum tend_err health_config_load(const cJSON *section, struct health_config *c, 
             ;
         snprintf(path, sizeof path, "health.weights.%s", kv->string);
         if (i == HC_COUNT)
-            return bad(err, path,
-                       "not a component (logins, adoption, sentiment, support, financial)");
-        if (number(kv, path, 0, 1e6, &n.weights[i], err))
+            return yaml_error(err, HEALTH_ERR_BYTES, path,
+                              "not a component (logins, adoption, sentiment, support, financial)");
+        if (yaml_number(kv, path, 0, 1e6, &n.weights[i], err, HEALTH_ERR_BYTES))
             return TEND_ERR_INVALID;
     }
     const cJSON *bands = cJSON_GetObjectItemCaseSensitive(section, "bands");
     if (bands) {
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(bands, "red_below");
         const cJSON *g = cJSON_GetObjectItemCaseSensitive(bands, "green_from");
-        if ((r && number(r, "health.bands.red_below", 0, 100, &n.red_below, err)) ||
-            (g && number(g, "health.bands.green_from", 0, 100, &n.green_from, err)))
+        if ((r && yaml_number(r, "health.bands.red_below", 0, 100, &n.red_below, err,
+                              HEALTH_ERR_BYTES)) ||
+            (g && yaml_number(g, "health.bands.green_from", 0, 100, &n.green_from, err,
+                              HEALTH_ERR_BYTES)))
             return TEND_ERR_INVALID;
         if (n.red_below > n.green_from)
-            return bad(err, "health.bands", "red_below must not be above green_from");
+            return yaml_error(err, HEALTH_ERR_BYTES, "health.bands",
+                              "red_below must not be above green_from");
     }
     const cJSON *components = cJSON_GetObjectItemCaseSensitive(section, "components");
     cJSON_ArrayForEach(kv, components) {
@@ -262,11 +253,11 @@ enum tend_err health_config_load(const cJSON *section, struct health_config *c, 
             ;
         snprintf(path, sizeof path, "health.components.%s", kv->string);
         if (i == HC_COUNT)
-            return bad(err, path,
-                       "not a component (logins, adoption, sentiment, support, financial)");
+            return yaml_error(err, HEALTH_ERR_BYTES, path,
+                              "not a component (logins, adoption, sentiment, support, financial)");
         int count = cJSON_GetArraySize(kv);
         if (!cJSON_IsArray(kv) || count < 1 || count > HEALTH_MAX_FACTORS)
-            return bad(err, path, "must be a list of 1 to 8 factors");
+            return yaml_error(err, HEALTH_ERR_BYTES, path, "must be a list of 1 to 8 factors");
         n.n_factors[i] = 0;
         const cJSON *fj;
         cJSON_ArrayForEach(fj, kv) {
@@ -281,7 +272,8 @@ enum tend_err health_config_load(const cJSON *section, struct health_config *c, 
     for (int i = 0; i < HC_COUNT; i++)
         total += n.weights[i];
     if (total <= 0)
-        return bad(err, "health.weights", "at least one component needs a weight above 0");
+        return yaml_error(err, HEALTH_ERR_BYTES, "health.weights",
+                          "at least one component needs a weight above 0");
     set_version(&n);
     *c = n;
     return TEND_OK;

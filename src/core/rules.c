@@ -17,6 +17,7 @@
 #include "core/vocab.h"
 #include "util/datetime.h"
 #include "util/mem.h"
+#include "util/yaml.h"
 
 /* ---- built-in rules and their parameters ------------------------------------ */
 
@@ -176,25 +177,6 @@ bool rules_applies(const struct rule_settings *r, const char *segment, const cha
 
 /* ---- loading tend.yaml ------------------------------------------------------- */
 
-static enum tend_err bad(char *err, const char *path, const char *fmt, ...) {
-    char what[RULES_ERR_BYTES];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    snprintf(err, RULES_ERR_BYTES, "%s: %s", path, what);
-    return TEND_ERR_INVALID;
-}
-
-static enum tend_err load_number(const cJSON *v, const char *path, double lo, double hi,
-                                 double *out, char *err) {
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
-        v->valuedouble > hi)
-        return bad(err, path, "must be a number from %g to %g", lo, hi);
-    *out = v->valuedouble;
-    return TEND_OK;
-}
-
 static enum tend_err load_list(const cJSON *v, const char *path, char (*out)[RULES_NAME_BYTES],
                                int *n, char *err) {
     if (cJSON_IsString(v)) {
@@ -203,12 +185,14 @@ static enum tend_err load_list(const cJSON *v, const char *path, char (*out)[RUL
         return TEND_OK;
     }
     if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > RULES_MAX_SCOPE)
-        return bad(err, path, "must be a name or a list of at most %d names", RULES_MAX_SCOPE);
+        return yaml_error(err, RULES_ERR_BYTES, path,
+                          "must be a name or a list of at most %d names", RULES_MAX_SCOPE);
     *n = 0;
     const cJSON *x;
     cJSON_ArrayForEach(x, v) {
         if (!cJSON_IsString(x) || strlen(x->valuestring) >= RULES_NAME_BYTES)
-            return bad(err, path, "must list names (text, under %d bytes)", RULES_NAME_BYTES);
+            return yaml_error(err, RULES_ERR_BYTES, path, "must list names (text, under %d bytes)",
+                              RULES_NAME_BYTES);
         snprintf(out[(*n)++], RULES_NAME_BYTES, "%s", x->valuestring);
     }
     return TEND_OK;
@@ -225,23 +209,25 @@ static int load_common(const cJSON *kv, const char *path, struct rule_settings *
     const char *k = kv->string;
     if (strcmp(k, "enabled") == 0) {
         if (!cJSON_IsBool(kv))
-            return bad(err, path, "must be true or false"), -1;
+            return yaml_error(err, RULES_ERR_BYTES, path, "must be true or false"), -1;
         r->enabled = cJSON_IsTrue(kv);
     } else if (strcmp(k, "priority") == 0) {
         if (!cJSON_IsString(kv) || !cta_priority_parse(kv->valuestring, &r->priority))
-            return bad(err, path, "must be high, medium or low"), -1;
+            return yaml_error(err, RULES_ERR_BYTES, path, "must be high, medium or low"), -1;
     } else if (strcmp(k, "type") == 0) {
         if (!cJSON_IsString(kv) || !cta_type_parse(kv->valuestring, &r->type))
-            return bad(err, path, "must be risk, opportunity, lifecycle or expansion"), -1;
+            return yaml_error(err, RULES_ERR_BYTES, path,
+                              "must be risk, opportunity, lifecycle or expansion"),
+                   -1;
     } else if (strcmp(k, "cooldown_days") == 0) {
         double d = 0;
-        if (load_number(kv, path, 0, 3650, &d, err))
+        if (yaml_number(kv, path, 0, 3650, &d, err, RULES_ERR_BYTES))
             return -1;
         r->cooldown_days = (int)d;
         r->cooldown_set = true;
     } else if (strcmp(k, "resolve_after_days") == 0) {
         double d = 1;
-        if (load_number(kv, path, 1, 365, &d, err))
+        if (yaml_number(kv, path, 1, 365, &d, err, RULES_ERR_BYTES))
             return -1;
         r->resolve_after_days = (int)d;
     } else if (strcmp(k, "segments") == 0) {
@@ -263,7 +249,8 @@ static enum tend_err load_builtin(const cJSON *section, int i, struct rule_setti
         return TEND_OK;
     }
     if (!cJSON_IsObject(section))
-        return bad(err, section->string, "must be a mapping of settings, or true/false");
+        return yaml_error(err, RULES_ERR_BYTES, section->string,
+                          "must be a mapping of settings, or true/false");
     const cJSON *kv;
     cJSON_ArrayForEach(kv, section) {
         snprintf(path, sizeof path, "rules.%s.%s", builtins[i].name, kv->string);
@@ -282,9 +269,10 @@ static enum tend_err load_builtin(const cJSON *section, int i, struct rule_setti
                 strncat(known, ", ", sizeof known - strlen(known) - 1);
                 strncat(known, builtins[i].params[k], sizeof known - strlen(known) - 1);
             }
-            return bad(err, path, "unknown setting (known: %s)", known);
+            return yaml_error(err, RULES_ERR_BYTES, path, "unknown setting (known: %s)", known);
         }
-        if (load_number(kv, path, builtins[i].min[p], builtins[i].max[p], &r->params[p], err))
+        if (yaml_number(kv, path, builtins[i].min[p], builtins[i].max[p], &r->params[p], err,
+                        RULES_ERR_BYTES))
             return TEND_ERR_INVALID;
     }
     return TEND_OK;
@@ -294,16 +282,18 @@ static enum tend_err load_custom(const cJSON *o, int index, struct rules_config 
     char path[192];
     snprintf(path, sizeof path, "rules.custom[%d]", index);
     if (!cJSON_IsObject(o))
-        return bad(err, path, "must be a mapping with name, when, title");
+        return yaml_error(err, RULES_ERR_BYTES, path, "must be a mapping with name, when, title");
     if (c->n_rules == RULES_MAX)
-        return bad(err, path, "at most %d custom rules", RULES_MAX_CUSTOM);
+        return yaml_error(err, RULES_ERR_BYTES, path, "at most %d custom rules", RULES_MAX_CUSTOM);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
     if (!cJSON_IsString(name) || !name->valuestring[0] ||
         strlen(name->valuestring) >= RULES_NAME_BYTES)
-        return bad(err, path, "needs a name (text, under %d bytes)", RULES_NAME_BYTES);
+        return yaml_error(err, RULES_ERR_BYTES, path, "needs a name (text, under %d bytes)",
+                          RULES_NAME_BYTES);
     for (int i = 0; i < c->n_rules; i++)
         if (strcmp(c->rules[i].name, name->valuestring) == 0)
-            return bad(err, path, "the name \"%s\" is taken", name->valuestring);
+            return yaml_error(err, RULES_ERR_BYTES, path, "the name \"%s\" is taken",
+                              name->valuestring);
     struct rule_settings *r = &c->rules[c->n_rules];
     memset(r, 0, sizeof *r);
     snprintf(r->name, sizeof r->name, "%s", name->valuestring);
@@ -329,20 +319,22 @@ static enum tend_err load_custom(const cJSON *o, int index, struct rules_config 
                      : strcmp(kv->string, "title") == 0  ? &r->title
                                                          : NULL;
         if (!dst)
-            return bad(err, kp,
-                       "unknown setting (known: name, when, reason, title, enabled, priority, "
-                       "type, cooldown_days, resolve_after_days, segments, plans)");
+            return yaml_error(
+                err, RULES_ERR_BYTES, kp,
+                "unknown setting (known: name, when, reason, title, enabled, priority, "
+                "type, cooldown_days, resolve_after_days, segments, plans)");
         if (!cJSON_IsString(kv) || !kv->valuestring[0] || strlen(kv->valuestring) > 4096)
-            return bad(err, kp, "must be text of at most 4096 bytes");
+            return yaml_error(err, RULES_ERR_BYTES, kp, "must be text of at most 4096 bytes");
         *dst = dup_text(kv);
     }
     if (!r->when)
-        return bad(err, path, "needs `when`: a Lua condition over metrics and scores");
+        return yaml_error(err, RULES_ERR_BYTES, path,
+                          "needs `when`: a Lua condition over metrics and scores");
     if (!r->title)
         r->title = xstrdup(r->name);
     char cerr[CUSTOM_RULE_ERR_BYTES];
     if (custom_rule_compile(r->name, r->when, r->reason, &r->compiled, cerr))
-        return bad(err, path, "%s", cerr);
+        return yaml_error(err, RULES_ERR_BYTES, path, "%s", cerr);
     return TEND_OK;
 }
 
@@ -350,48 +342,50 @@ static enum tend_err load_ctas(const cJSON *ctas, struct rules_config *c, char *
     if (!ctas || cJSON_IsNull(ctas))
         return TEND_OK;
     if (!cJSON_IsObject(ctas))
-        return bad(err, "ctas", "must be a mapping");
+        return yaml_error(err, RULES_ERR_BYTES, "ctas", "must be a mapping");
     const cJSON *kv;
     char path[192];
     cJSON_ArrayForEach(kv, ctas) {
         snprintf(path, sizeof path, "ctas.%s", kv->string);
         double d = 0;
         if (strcmp(kv->string, "cooldown_days") == 0) {
-            if (load_number(kv, path, 0, 3650, &d, err))
+            if (yaml_number(kv, path, 0, 3650, &d, err, RULES_ERR_BYTES))
                 return TEND_ERR_INVALID;
             for (int i = 0; i < c->n_rules; i++)
                 if (!c->rules[i].cooldown_set)
                     c->rules[i].cooldown_days = (int)d;
         } else if (strcmp(kv->string, "default_owner") == 0) {
             if (!cJSON_IsString(kv) || strlen(kv->valuestring) >= sizeof c->default_owner)
-                return bad(err, path, "must be text (an email address)");
+                return yaml_error(err, RULES_ERR_BYTES, path, "must be text (an email address)");
             snprintf(c->default_owner, sizeof c->default_owner, "%s", kv->valuestring);
         } else if (strcmp(kv->string, "max_open_per_account") == 0) {
-            if (load_number(kv, path, 1, 1e6, &d, err))
+            if (yaml_number(kv, path, 1, 1e6, &d, err, RULES_ERR_BYTES))
                 return TEND_ERR_INVALID;
             c->max_open_per_account = (int)d;
         } else if (strcmp(kv->string, "max_open_total") == 0) {
-            if (load_number(kv, path, 1, 1e9, &d, err))
+            if (yaml_number(kv, path, 1, 1e9, &d, err, RULES_ERR_BYTES))
                 return TEND_ERR_INVALID;
             c->max_open_total = (int)d;
         } else if (strcmp(kv->string, "due_days") == 0) {
             if (!cJSON_IsObject(kv))
-                return bad(err, path, "must be a mapping of priority: working days");
+                return yaml_error(err, RULES_ERR_BYTES, path,
+                                  "must be a mapping of priority: working days");
             const cJSON *p;
             cJSON_ArrayForEach(p, kv) {
                 char pp[256];
                 snprintf(pp, sizeof pp, "%s.%s", path, p->string);
                 enum cta_priority pr;
                 if (!cta_priority_parse(p->string, &pr))
-                    return bad(err, pp, "not a priority (high, medium, low)");
-                if (load_number(p, pp, 0, 365, &d, err))
+                    return yaml_error(err, RULES_ERR_BYTES, pp,
+                                      "not a priority (high, medium, low)");
+                if (yaml_number(p, pp, 0, 365, &d, err, RULES_ERR_BYTES))
                     return TEND_ERR_INVALID;
                 c->due_days[pr] = (int)d;
             }
         } else {
-            return bad(err, path,
-                       "unknown setting (known: cooldown_days, due_days, default_owner, "
-                       "max_open_per_account, max_open_total)");
+            return yaml_error(err, RULES_ERR_BYTES, path,
+                              "unknown setting (known: cooldown_days, due_days, default_owner, "
+                              "max_open_per_account, max_open_total)");
         }
     }
     return TEND_OK;
@@ -403,7 +397,8 @@ enum tend_err rules_config_load(const cJSON *rules, const cJSON *ctas, struct ru
     enum tend_err e = TEND_OK;
     if (rules && !cJSON_IsNull(rules)) {
         if (!cJSON_IsObject(rules))
-            return bad(err, "rules", "must be a mapping of rule names (and custom)");
+            return yaml_error(err, RULES_ERR_BYTES, "rules",
+                              "must be a mapping of rule names (and custom)");
         const cJSON *kv;
         cJSON_ArrayForEach(kv, rules) {
             if (strcmp(kv->string, "custom") == 0)
@@ -414,13 +409,14 @@ enum tend_err rules_config_load(const cJSON *rules, const cJSON *ctas, struct ru
             char path[192];
             snprintf(path, sizeof path, "rules.%s", kv->string);
             if (i == RULE_BUILTIN_COUNT)
-                return bad(err, path, "not a built-in rule (custom rules go under rules.custom)");
+                return yaml_error(err, RULES_ERR_BYTES, path,
+                                  "not a built-in rule (custom rules go under rules.custom)");
             if ((e = load_builtin(kv, i, &c->rules[i], err)))
                 return e;
         }
         const cJSON *custom = cJSON_GetObjectItemCaseSensitive(rules, "custom");
         if (custom && !cJSON_IsArray(custom))
-            return bad(err, "rules.custom", "must be a list of rules");
+            return yaml_error(err, RULES_ERR_BYTES, "rules.custom", "must be a list of rules");
         int k = 0;
         const cJSON *o;
         cJSON_ArrayForEach(o, custom) {

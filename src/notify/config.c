@@ -3,8 +3,6 @@
 #include "notify/config.h"
 
 #include <glib.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +10,7 @@
 #include "core/cta.h"
 #include "util/datetime.h"
 #include "util/mem.h"
+#include "util/yaml.h"
 
 static const char *const event_names[NOTIFY_EVENT_COUNT] = {"open", "raise", "resolve", "wake"};
 static const char *const kind_names[] = {"slack", "email", "webhook", "log"};
@@ -67,30 +66,14 @@ void notify_config_release(struct notify_config *c) {
 
 /* ---- loading ------------------------------------------------------------------ */
 
-static enum tend_err bad(char *err, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static enum tend_err bad(char *err, const char *path, const char *fmt, ...) {
-    char what[NOTIFY_ERR_BYTES];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    snprintf(err, NOTIFY_ERR_BYTES, "%s: %s", path, what);
-    return TEND_ERR_INVALID;
-}
-
-static enum tend_err number(const cJSON *v, const char *path, double lo, double hi, double *out,
-                            char *err) {
-    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
-        v->valuedouble > hi)
-        return bad(err, path, "must be a number from %g to %g", lo, hi);
-    *out = v->valuedouble;
-    return TEND_OK;
+/* One plain address (addr@host): what a recipient and the fallback owner are. */
+static bool is_address(const char *s) {
+    return s && strchr(s, '@') && !strpbrk(s, "\r\n<> ,");
 }
 
 static enum tend_err text(const cJSON *v, const char *path, char **out, char *err) {
     if (!cJSON_IsString(v) || !v->valuestring[0])
-        return bad(err, path, "must be text");
+        return yaml_error(err, NOTIFY_ERR_BYTES, path, "must be text");
     free(*out);
     *out = xstrdup(v->valuestring);
     return TEND_OK;
@@ -107,7 +90,7 @@ static enum tend_err secret(const cJSON *o, const char *key, const char *path, c
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, env_key);
     if (v && e)
-        return bad(err, path, "give %s or %s, not both", key, env_key);
+        return yaml_error(err, NOTIFY_ERR_BYTES, path, "give %s or %s, not both", key, env_key);
     if (v) {
         snprintf(p, sizeof p, "%s.%s", path, key);
         return text(v, p, out, err);
@@ -116,7 +99,7 @@ static enum tend_err secret(const cJSON *o, const char *key, const char *path, c
         return TEND_OK;
     snprintf(p, sizeof p, "%s.%s", path, env_key);
     if (!cJSON_IsString(e) || !e->valuestring[0])
-        return bad(err, p, "must name an environment variable");
+        return yaml_error(err, NOTIFY_ERR_BYTES, p, "must name an environment variable");
     const char *value = getenv(e->valuestring);
     if (!value || !value[0]) {
         if (!ch->unset) {
@@ -141,7 +124,7 @@ static enum tend_err known_keys(const cJSON *o, const char *path, const char *co
             if (strcmp(kv->string, known[i]) == 0)
                 break;
         if (!known[i])
-            return bad(err, path, "unknown setting \"%s\"", kv->string);
+            return yaml_error(err, NOTIFY_ERR_BYTES, path, "unknown setting \"%s\"", kv->string);
     }
     return TEND_OK;
 }
@@ -153,11 +136,11 @@ static bool has_prefix(const char *s, const char *prefix) {
 static enum tend_err pairs(const cJSON *o, const char *path, struct notify_pair **out, size_t *n,
                            char *err) {
     if (!cJSON_IsObject(o))
-        return bad(err, path, "must map names to values");
+        return yaml_error(err, NOTIFY_ERR_BYTES, path, "must map names to values");
     const cJSON *kv;
     cJSON_ArrayForEach(kv, o) {
         if (!cJSON_IsString(kv) || !kv->valuestring[0])
-            return bad(err, path, "%s: must be text", kv->string);
+            return yaml_error(err, NOTIFY_ERR_BYTES, path, "%s: must be text", kv->string);
         *out = xrealloc(*out, (*n + 1) * sizeof **out);
         (*out)[*n].name = xstrdup(kv->string);
         (*out)[*n].value = xstrdup(kv->valuestring);
@@ -168,14 +151,14 @@ static enum tend_err pairs(const cJSON *o, const char *path, struct notify_pair 
 
 static enum tend_err http_url(const char *url, const char *path, char *err) {
     if (!has_prefix(url, "https://") && !has_prefix(url, "http://"))
-        return bad(err, path, "must be an http:// or https:// URL");
+        return yaml_error(err, NOTIFY_ERR_BYTES, path, "must be an http:// or https:// URL");
     return TEND_OK;
 }
 
 /* url (smtp:// or smtps://) with an optional ?tls=required|try|off. */
 static enum tend_err smtp_url(struct notify_channel *ch, const char *path, char *err) {
     if (!has_prefix(ch->url, "smtp://") && !has_prefix(ch->url, "smtps://"))
-        return bad(err, path, "must be an smtp:// or smtps:// URL");
+        return yaml_error(err, NOTIFY_ERR_BYTES, path, "must be an smtp:// or smtps:// URL");
     char *q = strchr(ch->url, '?');
     if (!q)
         return TEND_OK;
@@ -186,9 +169,11 @@ static enum tend_err smtp_url(struct notify_channel *ch, const char *path, char 
     else if (strcmp(q, "?tls=off") == 0)
         ch->tls = NOTIFY_TLS_OFF;
     else
-        return bad(err, path, "the only query it takes is ?tls=required, ?tls=try or ?tls=off");
+        return yaml_error(err, NOTIFY_ERR_BYTES, path,
+                          "the only query it takes is ?tls=required, ?tls=try or ?tls=off");
     if (ch->tls != NOTIFY_TLS_REQUIRED && has_prefix(ch->url, "smtps://"))
-        return bad(err, path, "smtps:// is TLS from the start; ?tls= is for smtp://");
+        return yaml_error(err, NOTIFY_ERR_BYTES, path,
+                          "smtps:// is TLS from the start; ?tls= is for smtp://");
     *q = '\0';
     return TEND_OK;
 }
@@ -198,17 +183,18 @@ static enum tend_err load_channel(const cJSON *o, const char *name, struct notif
     char path[160], p[200];
     snprintf(path, sizeof path, "channels.%s", name);
     if (strlen(name) >= NOTIFY_NAME_BYTES || !name[0])
-        return bad(err, path, "a channel name is 1 to %d bytes", NOTIFY_NAME_BYTES - 1);
+        return yaml_error(err, NOTIFY_ERR_BYTES, path, "a channel name is 1 to %d bytes",
+                          NOTIFY_NAME_BYTES - 1);
     snprintf(ch->name, sizeof ch->name, "%s", name);
     if (!cJSON_IsObject(o))
-        return bad(err, path, "must be a mapping with a type");
+        return yaml_error(err, NOTIFY_ERR_BYTES, path, "must be a mapping with a type");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "type");
     size_t k;
     for (k = 0; k < sizeof kind_names / sizeof kind_names[0]; k++)
         if (cJSON_IsString(type) && strcmp(type->valuestring, kind_names[k]) == 0)
             break;
     if (k == sizeof kind_names / sizeof kind_names[0])
-        return bad(err, path, "type must be slack, email, webhook or log");
+        return yaml_error(err, NOTIFY_ERR_BYTES, path, "type must be slack, email, webhook or log");
     ch->kind = (enum notify_kind)k;
     static const char *const slack_keys[] = {"type", "url", "url_env", "owners", NULL};
     static const char *const email_keys[] = {"type",     "url",      "url_env",      "from", "to",
@@ -231,7 +217,7 @@ static enum tend_err load_channel(const cJSON *o, const char *name, struct notif
         if (owners && (e = pairs(owners, p, &ch->owners, &ch->n_owners, err)))
             return e;
         if (!ch->url && !url_later && !ch->n_owners)
-            return bad(err, path, "needs a url (or url_env), or owners");
+            return yaml_error(err, NOTIFY_ERR_BYTES, path, "needs a url (or url_env), or owners");
         for (size_t i = 0; i < ch->n_owners; i++) {
             snprintf(p, sizeof p, "%s.owners.%s", path, ch->owners[i].name);
             if ((e = http_url(ch->owners[i].value, p, err)))
@@ -242,20 +228,23 @@ static enum tend_err load_channel(const cJSON *o, const char *name, struct notif
     }
     case NOTIFY_EMAIL:
         if (!ch->url && !url_later)
-            return bad(err, path, "needs a url (or url_env): smtp://host:587 or smtps://host:465");
+            return yaml_error(err, NOTIFY_ERR_BYTES, path,
+                              "needs a url (or url_env): smtp://host:587 or smtps://host:465");
         if (ch->url && (e = smtp_url(ch, p, err)))
             return e;
         snprintf(p, sizeof p, "%s.from", path);
         if ((e = text(cJSON_GetObjectItemCaseSensitive(o, "from"), p, &ch->from, err)))
             return e;
         if (strchr(ch->from, '\r') || strchr(ch->from, '\n') || !strchr(ch->from, '@'))
-            return bad(err, p, "must be an address, optionally with a name: Name <addr@host>");
+            return yaml_error(err, NOTIFY_ERR_BYTES, p,
+                              "must be an address, optionally with a name: Name <addr@host>");
         if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "to"))) {
             snprintf(p, sizeof p, "%s.to", path);
             if ((e = text(cJSON_GetObjectItemCaseSensitive(o, "to"), p, &ch->to, err)))
                 return e;
-            if (!strchr(ch->to, '@') || strpbrk(ch->to, "\r\n<> ,"))
-                return bad(err, p, "must be one plain address (addr@host)");
+            if (!is_address(ch->to))
+                return yaml_error(err, NOTIFY_ERR_BYTES, p,
+                                  "must be one plain address (addr@host)");
         }
         if (cJSON_GetObjectItemCaseSensitive(o, "username")) {
             snprintf(p, sizeof p, "%s.username", path);
@@ -266,13 +255,13 @@ static enum tend_err load_channel(const cJSON *o, const char *name, struct notif
             return e;
         snprintf(p, sizeof p, "%s.url", path);
         if (ch->tls != NOTIFY_TLS_REQUIRED && cJSON_GetObjectItemCaseSensitive(o, "username"))
-            return bad(err, p,
-                       "?tls=try or ?tls=off would send the password in clear; use STARTTLS "
-                       "(the default) or smtps://");
+            return yaml_error(err, NOTIFY_ERR_BYTES, p,
+                              "?tls=try or ?tls=off would send the password in clear; use STARTTLS "
+                              "(the default) or smtps://");
         return TEND_OK;
     case NOTIFY_WEBHOOK:
         if (!ch->url && !url_later)
-            return bad(err, path, "needs a url (or url_env)");
+            return yaml_error(err, NOTIFY_ERR_BYTES, path, "needs a url (or url_env)");
         if (ch->url && (e = http_url(ch->url, p, err)))
             return e;
         return secret(o, "secret", path, &ch->secret, ch, err);
@@ -312,7 +301,8 @@ static bool match_value_ok(int key, const char *v) {
 static enum tend_err load_match(const cJSON *m, const char *path, struct notify_route *r,
                                 char *err) {
     if (!cJSON_IsObject(m))
-        return bad(err, path, "must map priority, type, rule, segment or event to values");
+        return yaml_error(err, NOTIFY_ERR_BYTES, path,
+                          "must map priority, type, rule, segment or event to values");
     const cJSON *kv;
     cJSON_ArrayForEach(kv, m) {
         char p[200];
@@ -322,20 +312,23 @@ static enum tend_err load_match(const cJSON *m, const char *path, struct notify_
             if (strcmp(kv->string, match_keys[key]) == 0)
                 break;
         if (key == MATCH_KEYS)
-            return bad(err, path, "unknown condition \"%s\" (priority, type, rule, segment, event)",
-                       kv->string);
+            return yaml_error(err, NOTIFY_ERR_BYTES, path,
+                              "unknown condition \"%s\" (priority, type, rule, segment, event)",
+                              kv->string);
         const cJSON *one = kv, *x;
         bool list = cJSON_IsArray(kv);
         if (list && (cJSON_GetArraySize(kv) == 0 || cJSON_GetArraySize(kv) > NOTIFY_MAX_MATCH))
-            return bad(err, p, "must list 1 to %d values", NOTIFY_MAX_MATCH);
+            return yaml_error(err, NOTIFY_ERR_BYTES, p, "must list 1 to %d values",
+                              NOTIFY_MAX_MATCH);
         for (x = list ? kv->child : one; x; x = list ? x->next : NULL) {
             if (!cJSON_IsString(x) || !match_value_ok(key, x->valuestring))
-                return bad(err, p,
-                           key == MATCH_PRIORITY ? "values are high, medium or low"
-                           : key == MATCH_TYPE   ? "values are risk, opportunity, lifecycle or "
-                                                   "expansion"
-                           : key == MATCH_EVENT  ? "values are open, raise, resolve or wake"
-                                                 : "values are names (text)");
+                return yaml_error(err, NOTIFY_ERR_BYTES, p,
+                                  key == MATCH_PRIORITY ? "values are high, medium or low"
+                                  : key == MATCH_TYPE
+                                      ? "values are risk, opportunity, lifecycle or "
+                                        "expansion"
+                                  : key == MATCH_EVENT ? "values are open, raise, resolve or wake"
+                                                       : "values are names (text)");
             r->match[key][r->n_match[key]++] = xstrdup(x->valuestring);
         }
     }
@@ -347,7 +340,8 @@ static enum tend_err load_route(const cJSON *o, int index, struct notify_config 
     char path[64], p[96];
     snprintf(path, sizeof path, "routes[%d]", index);
     if (!cJSON_IsObject(o))
-        return bad(err, path, "must be a mapping with match (optional), to and digest (optional)");
+        return yaml_error(err, NOTIFY_ERR_BYTES, path,
+                          "must be a mapping with match (optional), to and digest (optional)");
     static const char *const keys[] = {"match", "to", "digest", "name", NULL};
     enum tend_err e = known_keys(o, path, keys, err);
     if (e)
@@ -358,12 +352,12 @@ static enum tend_err load_route(const cJSON *o, int index, struct notify_config 
         return e;
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "digest");
     if (d && !cJSON_IsBool(d))
-        return bad(err, path, "digest: must be true or false");
+        return yaml_error(err, NOTIFY_ERR_BYTES, path, "digest: must be true or false");
     r->digest = cJSON_IsTrue(d);
     const cJSON *to = cJSON_GetObjectItemCaseSensitive(o, "to");
     snprintf(p, sizeof p, "%s.to", path);
     if (!to || (!cJSON_IsString(to) && !(cJSON_IsArray(to) && cJSON_GetArraySize(to) > 0)))
-        return bad(err, p, "must name a channel or list channels");
+        return yaml_error(err, NOTIFY_ERR_BYTES, p, "must name a channel or list channels");
     bool list = cJSON_IsArray(to);
     int i = 0;
     for (const cJSON *x = list ? to->child : to; x; x = list ? x->next : NULL, i++) {
@@ -372,7 +366,8 @@ static enum tend_err load_route(const cJSON *o, int index, struct notify_config 
         const struct notify_channel *ch =
             cJSON_IsString(x) ? notify_channel_find(c, x->valuestring) : NULL;
         if (!ch)
-            return bad(err, q, "no channel \"%s\"", cJSON_IsString(x) ? x->valuestring : "?");
+            return yaml_error(err, NOTIFY_ERR_BYTES, q, "no channel \"%s\"",
+                              cJSON_IsString(x) ? x->valuestring : "?");
         if (r->n_channels < NOTIFY_MAX_CHANNELS)
             r->channels[r->n_channels++] = (int)(ch - c->channels);
     }
@@ -381,7 +376,7 @@ static enum tend_err load_route(const cJSON *o, int index, struct notify_config 
 
 static enum tend_err load_delivery(const cJSON *d, struct notify_config *c, char *err) {
     if (!cJSON_IsObject(d))
-        return bad(err, "delivery", "must be a mapping of settings");
+        return yaml_error(err, NOTIFY_ERR_BYTES, "delivery", "must be a mapping of settings");
     static const char *const keys[] = {"base_url",    "events",          "fallback_owner",
                                        "slack_users", "max_age_days",    "digest",
                                        "retry",       "timeout_seconds", "slack_interval_seconds",
@@ -409,33 +404,36 @@ static enum tend_err load_delivery(const cJSON *d, struct notify_config *c, char
                     if (strcmp(y->valuestring, event_names[k]) == 0)
                         break;
             if (k == NOTIFY_EVENT_COUNT)
-                return bad(err, "delivery.events", "values are open, raise, resolve or wake");
+                return yaml_error(err, NOTIFY_ERR_BYTES, "delivery.events",
+                                  "values are open, raise, resolve or wake");
             c->events[k] = true;
         }
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(d, "fallback_owner"))) {
         if ((e = text(v, "delivery.fallback_owner", &c->fallback_owner, err)))
             return e;
-        if (!strchr(c->fallback_owner, '@') || strpbrk(c->fallback_owner, "\r\n<> ,"))
-            return bad(err, "delivery.fallback_owner", "must be one plain address (addr@host)");
+        if (!is_address(c->fallback_owner))
+            return yaml_error(err, NOTIFY_ERR_BYTES, "delivery.fallback_owner",
+                              "must be one plain address (addr@host)");
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(d, "slack_users")) &&
         (e = pairs(v, "delivery.slack_users", &c->slack_users, &c->n_slack_users, err)))
         return e;
     if ((v = cJSON_GetObjectItemCaseSensitive(d, "max_age_days"))) {
-        if ((e = number(v, "delivery.max_age_days", 0, 1e6, &x, err)))
+        if ((e = yaml_number(v, "delivery.max_age_days", 0, 1e6, &x, err, NOTIFY_ERR_BYTES)))
             return e;
         c->max_age_days = (int32_t)x;
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(d, "digest"))) {
         static const char *const dkeys[] = {"hour", "timezone", NULL};
         if (!cJSON_IsObject(v))
-            return bad(err, "delivery.digest", "must be a mapping: hour, timezone");
+            return yaml_error(err, NOTIFY_ERR_BYTES, "delivery.digest",
+                              "must be a mapping: hour, timezone");
         if ((e = known_keys(v, "delivery.digest", dkeys, err)))
             return e;
         const cJSON *h = cJSON_GetObjectItemCaseSensitive(v, "hour");
         if (h) {
-            if ((e = number(h, "delivery.digest.hour", 0, 23, &x, err)))
+            if ((e = yaml_number(h, "delivery.digest.hour", 0, 23, &x, err, NOTIFY_ERR_BYTES)))
                 return e;
             c->digest_hour = (int)x;
         }
@@ -445,46 +443,51 @@ static enum tend_err load_delivery(const cJSON *d, struct notify_config *c, char
                 return e;
             GTimeZone *z = g_time_zone_new_identifier(c->digest_timezone);
             if (!z)
-                return bad(err, "delivery.digest.timezone",
-                           "unknown time zone \"%s\" (an IANA name such as Europe/Berlin)",
-                           c->digest_timezone);
+                return yaml_error(err, NOTIFY_ERR_BYTES, "delivery.digest.timezone",
+                                  "unknown time zone \"%s\" (an IANA name such as Europe/Berlin)",
+                                  c->digest_timezone);
             g_time_zone_unref(z);
         }
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(d, "retry"))) {
         static const char *const rkeys[] = {"max_attempts", "base_seconds", "max_seconds", NULL};
         if (!cJSON_IsObject(v))
-            return bad(err, "delivery.retry",
-                       "must be a mapping: max_attempts, base_seconds, "
-                       "max_seconds");
+            return yaml_error(err, NOTIFY_ERR_BYTES, "delivery.retry",
+                              "must be a mapping: max_attempts, base_seconds, "
+                              "max_seconds");
         if ((e = known_keys(v, "delivery.retry", rkeys, err)))
             return e;
         const cJSON *y;
         if ((y = cJSON_GetObjectItemCaseSensitive(v, "max_attempts"))) {
-            if ((e = number(y, "delivery.retry.max_attempts", 1, 100, &x, err)))
+            if ((e = yaml_number(y, "delivery.retry.max_attempts", 1, 100, &x, err,
+                                 NOTIFY_ERR_BYTES)))
                 return e;
             c->max_attempts = (int)x;
         }
         if ((y = cJSON_GetObjectItemCaseSensitive(v, "base_seconds"))) {
-            if ((e = number(y, "delivery.retry.base_seconds", 0.01, 86400, &x, err)))
+            if ((e = yaml_number(y, "delivery.retry.base_seconds", 0.01, 86400, &x, err,
+                                 NOTIFY_ERR_BYTES)))
                 return e;
             c->retry_base_ms = (int64_t)(x * 1000);
         }
         if ((y = cJSON_GetObjectItemCaseSensitive(v, "max_seconds"))) {
-            if ((e = number(y, "delivery.retry.max_seconds", 0.01, 7 * 86400, &x, err)))
+            if ((e = yaml_number(y, "delivery.retry.max_seconds", 0.01, 7 * 86400, &x, err,
+                                 NOTIFY_ERR_BYTES)))
                 return e;
             c->retry_max_ms = (int64_t)(x * 1000);
         }
         if (c->retry_max_ms < c->retry_base_ms)
-            return bad(err, "delivery.retry", "max_seconds must be at least base_seconds");
+            return yaml_error(err, NOTIFY_ERR_BYTES, "delivery.retry",
+                              "max_seconds must be at least base_seconds");
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(d, "timeout_seconds"))) {
-        if ((e = number(v, "delivery.timeout_seconds", 1, 600, &x, err)))
+        if ((e = yaml_number(v, "delivery.timeout_seconds", 1, 600, &x, err, NOTIFY_ERR_BYTES)))
             return e;
         c->timeout_ms = (int64_t)(x * 1000);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(d, "slack_interval_seconds"))) {
-        if ((e = number(v, "delivery.slack_interval_seconds", 0, 60, &x, err)))
+        if ((e = yaml_number(v, "delivery.slack_interval_seconds", 0, 60, &x, err,
+                             NOTIFY_ERR_BYTES)))
             return e;
         c->slack_interval_ms = (int64_t)(x * 1000);
     }
@@ -498,20 +501,23 @@ static enum tend_err load(const cJSON *delivery, const cJSON *channels, const cJ
         return e;
     if (channels) {
         if (!cJSON_IsObject(channels))
-            return bad(err, "channels", "must map channel names to their settings");
+            return yaml_error(err, NOTIFY_ERR_BYTES, "channels",
+                              "must map channel names to their settings");
         const cJSON *kv;
         cJSON_ArrayForEach(kv, channels) {
             if (c->n_channels == NOTIFY_MAX_CHANNELS)
-                return bad(err, "channels", "at most %d channels", NOTIFY_MAX_CHANNELS);
+                return yaml_error(err, NOTIFY_ERR_BYTES, "channels", "at most %d channels",
+                                  NOTIFY_MAX_CHANNELS);
             if ((e = load_channel(kv, kv->string, &c->channels[c->n_channels++], err)))
                 return e;
         }
     }
     if (routes) {
         if (!cJSON_IsArray(routes))
-            return bad(err, "routes", "must be a list of routes");
+            return yaml_error(err, NOTIFY_ERR_BYTES, "routes", "must be a list of routes");
         if (cJSON_GetArraySize(routes) > NOTIFY_MAX_ROUTES)
-            return bad(err, "routes", "at most %d routes", NOTIFY_MAX_ROUTES);
+            return yaml_error(err, NOTIFY_ERR_BYTES, "routes", "at most %d routes",
+                              NOTIFY_MAX_ROUTES);
         c->has_routes = true;
         const cJSON *r;
         cJSON_ArrayForEach(r, routes) {
@@ -549,10 +555,6 @@ static bool route_matches(const struct notify_route *r, const struct notify_subj
             return false;
     }
     return true;
-}
-
-static bool is_address(const char *s) {
-    return s && strchr(s, '@') && !strpbrk(s, "\r\n<> ,");
 }
 
 const char *notify_slack_url(const struct notify_channel *ch, const char *target) {

@@ -381,7 +381,7 @@ static void mail_from(const char *from, char *out, size_t size) {
         snprintf(out, size, "<%s>", from);
 }
 
-static void start_http(struct dispatcher *d, struct job *j, const char *url) {
+static void start_http(struct job *j, const char *url) {
     CURL *e = j->easy;
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -416,10 +416,9 @@ static void start_http(struct dispatcher *d, struct job *j, const char *url) {
         }
     }
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
-    (void)d;
 }
 
-static void start_smtp(struct dispatcher *d, struct job *j) {
+static void start_smtp(struct job *j) {
     CURL *e = j->easy;
     const struct notify_channel *ch = j->ch;
     char from[400];
@@ -441,7 +440,6 @@ static void start_smtp(struct dispatcher *d, struct job *j) {
         curl_easy_setopt(e, CURLOPT_USERNAME, ch->username);
     if (ch->password)
         curl_easy_setopt(e, CURLOPT_PASSWORD, ch->password);
-    (void)d;
 }
 
 /* Appends the log line and syncs it; the outcome is final at once. */
@@ -495,9 +493,9 @@ static void start(struct dispatcher *d, struct job *j) {
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)d->c->timeout_ms);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "tend-deliver/1");
     if (j->ch->kind == NOTIFY_EMAIL)
-        start_smtp(d, j);
+        start_smtp(j);
     else
-        start_http(d, j,
+        start_http(j,
                    j->ch->kind == NOTIFY_SLACK ? notify_slack_url(j->ch, j->target) : j->ch->url);
     curl_multi_add_handle(d->multi, e);
     d->jobs = xrealloc(d->jobs, (d->n_jobs + 1) * sizeof *d->jobs);

@@ -37,8 +37,6 @@ static void add_change(struct store *s, cJSON *o, const char *name, const struct
         cJSON_AddNullToObject(o, name);
 }
 
-static const char *const status_names[] = {"open", "snoozed", "closed"};
-
 /* The snapshot document (message.h); a malloced string. */
 static char *snapshot(struct store *s, const struct notify_cta_event *e, const char *owner_slack) {
     const struct store_cta *c = e->cta;
@@ -55,7 +53,7 @@ static char *snapshot(struct store *s, const struct notify_cta_event *e, const c
     cJSON_AddStringToObject(cta, "priority", cta_priority_name((enum cta_priority)c->priority));
     if (e->previous_priority)
         cJSON_AddStringToObject(cta, "previous_priority", e->previous_priority);
-    cJSON_AddStringToObject(cta, "status", status_names[c->status]);
+    cJSON_AddStringToObject(cta, "status", cta_status_name((enum cta_status)c->status));
     add_text(cta, "title", c->title);
     add_text(cta, "reason", c->reason);
     cJSON *ev = c->evidence ? cJSON_Parse(c->evidence) : NULL;

@@ -468,6 +468,14 @@ void sqlite_bind_text(sqlite3_stmt *st, int i, const char *v) {
     bind_text(st, i, v);
 }
 
+void sqlite_bind_id(sqlite3_stmt *st, int i, int64_t id) {
+    bind_id(st, i, id);
+}
+
+const char *sqlite_col_text(sqlite3_stmt *st, int i) {
+    return col_text(st, i);
+}
+
 int64_t sqlite_changes(struct store *s) {
     return sqlite3_changes64(s->db);
 }

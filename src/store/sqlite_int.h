@@ -18,8 +18,10 @@ sqlite3_stmt *sqlite_stmt(struct store *s, const char *sql);
 enum tend_err sqlite_fail(struct store *s, const char *what);
 /* Steps a statement that returns no rows (or none needed), then resets it. */
 enum tend_err sqlite_done(struct store *s, sqlite3_stmt *st, const char *what);
-/* Binds text (NULL binds NULL). */
+/* Binds text (NULL binds NULL), an id (0 binds NULL); reads a text column. */
 void sqlite_bind_text(sqlite3_stmt *st, int i, const char *v);
+void sqlite_bind_id(sqlite3_stmt *st, int i, int64_t id);
+const char *sqlite_col_text(sqlite3_stmt *st, int i);
 /* Rows changed by the connection's last statement. */
 int64_t sqlite_changes(struct store *s);
 

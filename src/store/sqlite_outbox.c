@@ -65,17 +65,10 @@ enum tend_err store_notification_add(struct store *s, int64_t cta_id, const char
     return err;
 }
 
-static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t id) {
-    if (id)
-        sqlite3_bind_int64(st, i, id);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 enum tend_err store_outbox_add(struct store *s, const struct store_outbox *row, int64_t *id) {
     sqlite3_stmt *st = sqlite_stmt(s, q_add);
-    bind_id_or_null(st, 1, row->notification_id);
-    bind_id_or_null(st, 2, row->digest_id);
+    sqlite_bind_id(st, 1, row->notification_id);
+    sqlite_bind_id(st, 2, row->digest_id);
     sqlite_bind_text(st, 3, row->channel);
     sqlite_bind_text(st, 4, row->target ? row->target : "");
     sqlite_bind_text(st, 5, row->owner ? row->owner : "");
@@ -96,10 +89,6 @@ enum tend_err store_outbox_recover(struct store *s, int64_t *n) {
     return err;
 }
 
-static const char *text_at(sqlite3_stmt *st, int i) {
-    return (const char *)sqlite3_column_text(st, i);
-}
-
 /* Steps st, calling fn with each row; resets it. */
 static enum tend_err rows(struct store *s, sqlite3_stmt *st,
                           void (*fn)(void *arg, const struct store_outbox *row), void *arg,
@@ -111,19 +100,19 @@ static enum tend_err rows(struct store *s, sqlite3_stmt *st,
             .notification_id = sqlite3_column_int64(st, 1),
             .digest_id = sqlite3_column_int64(st, 2),
             .cta_id = sqlite3_column_int64(st, 3),
-            .event = text_at(st, 4),
-            .channel = text_at(st, 5),
-            .target = text_at(st, 6),
-            .owner = text_at(st, 7),
-            .status = text_at(st, 8),
+            .event = sqlite_col_text(st, 4),
+            .channel = sqlite_col_text(st, 5),
+            .target = sqlite_col_text(st, 6),
+            .owner = sqlite_col_text(st, 7),
+            .status = sqlite_col_text(st, 8),
             .attempts = sqlite3_column_int64(st, 9),
             .resends = sqlite3_column_int64(st, 10),
             .next_at_ms = sqlite3_column_int64(st, 11),
             .created_ms = sqlite3_column_int64(st, 12),
             .sent_ms = sqlite3_column_int64(st, 13),
-            .last_error = text_at(st, 14),
-            .key = text_at(st, 15),
-            .snapshot = text_at(st, 16),
+            .last_error = sqlite_col_text(st, 14),
+            .key = sqlite_col_text(st, 15),
+            .snapshot = sqlite_col_text(st, 16),
         };
         if (any)
             *any = true;
@@ -142,7 +131,7 @@ enum tend_err store_outbox_due_targets(struct store *s, int64_t now_ms,
     sqlite3_bind_int64(st, 1, now_ms);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        fn(arg, text_at(st, 0), text_at(st, 1));
+        fn(arg, sqlite_col_text(st, 0), sqlite_col_text(st, 1));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the outbox");
@@ -175,7 +164,7 @@ enum tend_err store_outbox_set(struct store *s, const struct store_outbox *row) 
     sqlite_bind_text(st, 2, row->status);
     sqlite3_bind_int64(st, 3, row->attempts);
     sqlite3_bind_int64(st, 4, row->next_at_ms);
-    bind_id_or_null(st, 5, row->sent_ms);
+    sqlite_bind_id(st, 5, row->sent_ms);
     sqlite_bind_text(st, 6, row->last_error);
     return sqlite_done(s, st, "updating the outbox");
 }
@@ -185,7 +174,7 @@ enum tend_err store_outbox_each(struct store *s, const struct store_outbox_filte
     sqlite3_stmt *st = sqlite_stmt(s, q_each);
     sqlite_bind_text(st, 1, f->status);
     sqlite_bind_text(st, 2, f->channel);
-    bind_id_or_null(st, 3, f->cta_id);
+    sqlite_bind_id(st, 3, f->cta_id);
     sqlite3_bind_int64(st, 4, f->limit > 0 ? f->limit : -1);
     return rows(s, st, fn, arg, NULL);
 }
@@ -206,7 +195,7 @@ enum tend_err store_outbox_counts(struct store *s,
     sqlite3_stmt *st = sqlite_stmt(s, q_counts);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        fn(arg, text_at(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+        fn(arg, sqlite_col_text(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "counting the outbox");
 }
@@ -238,7 +227,7 @@ enum tend_err store_outbox_held_groups(struct store *s, int64_t before_ms,
     sqlite3_bind_int64(st, 1, before_ms);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        fn(arg, text_at(st, 0), text_at(st, 1), text_at(st, 2));
+        fn(arg, sqlite_col_text(st, 0), sqlite_col_text(st, 1), sqlite_col_text(st, 2));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading held messages");
@@ -282,7 +271,7 @@ enum tend_err store_outbox_items_each(struct store *s, int64_t digest_id,
     sqlite3_bind_int64(st, 1, digest_id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        fn(arg, text_at(st, 0));
+        fn(arg, sqlite_col_text(st, 0));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading a digest");

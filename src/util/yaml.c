@@ -2,6 +2,8 @@
 #include "util/yaml.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,4 +117,23 @@ enum tend_err yaml_load_string(const char *text, size_t len, const char *name, c
     enum tend_err e = load(&parser, name, out, err);
     yaml_parser_delete(&parser);
     return e;
+}
+
+enum tend_err yaml_error(char *err, size_t size, const char *path, const char *fmt, ...) {
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(err, size, "%s: %s", path, what);
+    return TEND_ERR_INVALID;
+}
+
+enum tend_err yaml_number(const cJSON *v, const char *path, double lo, double hi, double *out,
+                          char *err, size_t size) {
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
+        v->valuedouble > hi)
+        return yaml_error(err, size, path, "must be a number from %g to %g", lo, hi);
+    *out = v->valuedouble;
+    return TEND_OK;
 }

@@ -24,4 +24,13 @@ enum tend_err yaml_load_file(const char *path, cJSON **out, char *err);
 enum tend_err yaml_load_string(const char *text, size_t len, const char *name, cJSON **out,
                                char *err);
 
+/* For the sections' loaders: writes "PATH: message" into err (size bytes)
+ * and returns TEND_ERR_INVALID. */
+enum tend_err yaml_error(char *err, size_t size, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Reads a finite number from lo to hi into *out; otherwise the error above,
+ * "PATH: must be a number from LO to HI". */
+enum tend_err yaml_number(const cJSON *v, const char *path, double lo, double hi, double *out,
+                          char *err, size_t size);
+
 #endif
