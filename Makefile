@@ -7,7 +7,7 @@
 #   make bench           run the benchmarks (writes docs/benchmarks.md data)
 MODE ?= release
 BUILD := build/$(MODE)
-PKGS := sqlite3 libcjson libmicrohttpd libxxhash glib-2.0 yaml-0.1 lua5.4 libcurl
+PKGS := sqlite3 libcjson libmicrohttpd libxxhash glib-2.0 yaml-0.1 lua5.4 libcurl libsodium
 
 CC ?= cc
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow \

@@ -21,6 +21,8 @@ int cmd_import(int argc, char **argv);
 int cmd_accounts(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_passwd(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_generate(int argc, char **argv);

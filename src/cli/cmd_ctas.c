@@ -20,6 +20,7 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "core/cta.h"
+#include "eval/act.h"
 #include "eval/ctas.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -297,16 +298,6 @@ static int show(struct store *st, const struct held *h, enum out_format format) 
     return store_cta_history_each(st, c->id, on_history, &hp) ? EXIT_USAGE : 0;
 }
 
-/* The day a person's action happens on (see the file comment). */
-static enum tend_err action_day(struct store *st, int32_t *day) {
-    int64_t latest;
-    bool found;
-    enum tend_err err = store_eval_run_before(st, INT64_MAX, &latest, &found);
-    if (!err)
-        *day = found ? dt_day_of_ms(latest - 1) : dt_day_of_ms(dt_now_ms());
-    return err;
-}
-
 int cmd_cta(int argc, char **argv) {
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
@@ -392,91 +383,37 @@ int cmd_cta(int argc, char **argv) {
     int rc = cli_open_store(db, &st);
     if (rc)
         return rc;
-    struct held h = {0};
-    enum tend_err err = store_begin(st, NULL);
-    if (!err)
-        err = store_cta_get(st, id, on_held, &h);
-    int32_t day = on;
-    if (!err && !has_on)
-        err = action_day(st, &day);
-    if (err == TEND_ERR_NOTFOUND) {
-        store_rollback(st);
-        store_close(st);
-        fprintf(stderr, "tend cta: no CTA %lld\n", id);
-        return EXIT_USAGE;
-    }
-    if (!err && strcmp(verb, "show") == 0) {
-        store_rollback(st);
-        rc = show(st, &h, format);
-        held_free(&h);
+    if (strcmp(verb, "show") == 0) {
+        struct held h = {0};
+        enum tend_err err = store_cta_get(st, id, on_held, &h);
+        if (err == TEND_ERR_NOTFOUND)
+            fprintf(stderr, "tend cta: no CTA %lld\n", id);
+        else if (err)
+            fprintf(stderr, "tend cta: %s\n", store_last_error(st));
+        rc = err ? EXIT_USAGE : show(st, &h, format);
+        if (h.found)
+            held_free(&h);
         store_close(st);
         return rc;
     }
-    char msg[400] = "";
-    char detail[400] = "";
-    struct store_cta *x = &h.c;
-    if (!err && x->status == CTA_CLOSED && !assign) {
-        snprintf(msg, sizeof msg, "CTA %lld is closed already", id);
-    } else if (!err && strcmp(verb, "snooze") == 0) {
-        if (until <= day) {
-            char d[16];
-            dt_format_date(day, d);
-            snprintf(msg, sizeof msg, "--until must be after %s (the current day)", d);
-        } else {
-            x->status = CTA_SNOOZED;
-            x->snoozed_until = until;
-            char u[16];
-            dt_format_date(until, u);
-            snprintf(detail, sizeof detail, "snoozed until %s%s%s", u, note ? ": " : "",
-                     note ? note : "");
-        }
-    } else if (!err && strcmp(verb, "close") == 0) {
-        x->status = CTA_CLOSED;
-        x->has_closed = true;
-        x->closed_reason = why;
-        x->closed_day = day;
-        x->cleared = false; /* the cooldown watches it */
-        snprintf(detail, sizeof detail, "closed as %s%s%s", cta_close_reason_name(why),
-                 note ? ": " : "", note ? note : "");
-    } else if (!err && assign) {
-        const char *owner = argv[optind + 2];
-        snprintf(detail, sizeof detail, "%s -> %s%s%s", x->owner, owner, note ? ": " : "",
-                 note ? note : "");
-        free((char *)x->owner);
-        x->owner = xstrdup(owner);
-    }
-    if (!err && msg[0]) {
-        store_rollback(st);
-        held_free(&h);
-        store_close(st);
+    struct cta_act a = {
+        .verb = strcmp(verb, "snooze") == 0  ? CTA_ACT_SNOOZE
+                : strcmp(verb, "close") == 0 ? CTA_ACT_CLOSE
+                                             : CTA_ACT_ASSIGN,
+        .until = until,
+        .reason = why,
+        .owner = assign ? argv[optind + 2] : NULL,
+        .by = by,
+        .note = note,
+        .has_on = has_on,
+        .on = on,
+    };
+    char msg[400];
+    enum tend_err err = eval_cta_act(st, id, &a, msg, sizeof msg);
+    if (err)
         fprintf(stderr, "tend cta: %s\n", msg);
-        return EXIT_USAGE;
-    }
-    if (!err) {
-        x->updated_ms = dt_now_ms();
-        err = store_cta_update(st, x);
-    }
-    if (!err) {
-        struct store_cta_change ch = {
-            .day = day,
-            .at_ms = x->updated_ms,
-            .action = verb,
-            .actor = by,
-            .status = x->status,
-            .priority = x->priority,
-            .note = detail,
-        };
-        err = store_cta_history_add(st, x->id, &ch);
-    }
-    if (!err)
-        err = store_commit(st);
-    if (err) {
-        store_rollback(st);
-        fprintf(stderr, "tend cta: %s\n", store_last_error(st));
-    } else {
-        printf("CTA %lld: %s\n", id, detail);
-    }
-    held_free(&h);
+    else
+        printf("CTA %lld: %s\n", id, msg);
     store_close(st);
     return err ? EXIT_USAGE : 0;
 }

@@ -1,9 +1,10 @@
 /* cmd_serve.c: tend serve: the long-running service.
  *
- * The Segment-compatible ingest API (server/http.h) and, when tend.yaml
- * configures channels, the delivery dispatcher (notify/dispatch.h) in a
- * thread of its own with its own connection; later issues add the scheduler
- * and the dashboard. Stops gracefully on SIGTERM or SIGINT: no new
+ * The Segment-compatible ingest API, the dashboard and REST API
+ * (server/http.h, server/web.h), the evaluation scheduler (server/sched.h)
+ * and, when tend.yaml configures channels, the delivery dispatcher
+ * (notify/dispatch.h), each in threads of their own with their own
+ * connections. Stops gracefully on SIGTERM or SIGINT: no new
  * connections, requests in flight finish and are committed, transfers in
  * flight finish and their outcome is recorded, then the database is closed. */
 #include <getopt.h>
@@ -17,27 +18,29 @@
 #include "cli/cli.h"
 #include "cli/config.h"
 #include "notify/dispatch.h"
+#include "server/auth.h"
 #include "server/http.h"
+#include "server/sched.h"
+#include "server/web.h"
 #include "util/mem.h"
 
-#define SERVE_DEFAULT_LISTEN "127.0.0.1:8088"
-#define SERVE_MAX_KEYS       64
-#define SERVE_STOP_MS        30000
+#define SERVE_MAX_KEYS 64
+#define SERVE_STOP_MS  30000
 
 static void usage(FILE *f) {
     fprintf(f,
             "Usage: tend serve [--db PATH] [--config tend.yaml] [--listen HOST:PORT]\n"
-            "                  --write-key KEY...\n\n"
-            "Runs the Segment-compatible HTTP API: POST /v1/track, /v1/identify, /v1/group,\n"
-            "/v1/page, /v1/screen, /v1/alias and /v1/batch; GET /healthz. Clients send the\n"
-            "write key as the HTTP Basic user name (empty password) or as \"writeKey\" in the\n"
-            "body. A 200 means the messages are on disk.\n\n"
+            "                  [--write-key KEY...] [--no-eval]\n\n"
+            "Runs tend as a service (docs/dashboard.md): the Segment-compatible ingest API\n"
+            "(POST /v1/..., by write key), the evaluation scheduler (daily at serve.daily_at,\n"
+            "and at once for accounts with new events), the outbox's dispatcher (with\n"
+            "channels), the dashboard, the REST API (/api/...) and /metrics.\n\n"
             "  --db PATH          database (default ./%s)\n"
-            "  --config FILE      tend.yaml; with channels, the outbox is sent continuously\n"
-            "                     (docs/delivery.md)\n"
-            "  --listen HOST:PORT address to listen on (default %s)\n"
-            "  --write-key KEY    a write key clients must present (repeat for several;\n"
-            "                     the environment variable TEND_WRITE_KEY adds one)\n"
+            "  --config FILE      tend.yaml: serve:, health:, rules:, delivery: ... sections\n"
+            "  --listen HOST:PORT address to listen on (default serve.listen, else %s)\n"
+            "  --write-key KEY    a write key clients must present (repeat for several; these\n"
+            "                     replace serve.write_keys; TEND_WRITE_KEY adds one)\n"
+            "  --no-eval          no scheduler: ingest, dashboard and delivery only\n"
             "  --help             this help\n\n"
             "SIGTERM or SIGINT stop it gracefully: requests in flight finish first.\n",
             DEFAULT_DB, SERVE_DEFAULT_LISTEN);
@@ -49,6 +52,7 @@ static void usage(FILE *f) {
 struct delivery {
     const char *db;
     const struct notify_config *c;
+    struct web *web; /* counts the outcomes for /metrics */
     atomic_int stop;
     pthread_t thread;
 };
@@ -65,6 +69,12 @@ static void on_outcome(void *arg, const struct store_outbox *r, const char *stat
     if (error)
         fprintf(stderr, "tend serve: delivery #%lld %s %s: %s: %s\n", (long long)r->id, r->channel,
                 r->target[0] ? r->target : r->owner, status, error);
+}
+
+static void on_outcome_counted(void *arg, const struct store_outbox *r, const char *status,
+                               const char *error) {
+    web_count_delivery(arg, r->channel, status);
+    on_outcome(NULL, r, status, error);
 }
 
 /* Holds the dispatcher lock (waiting while a tend deliver has it) and runs
@@ -89,7 +99,8 @@ static void *deliver_main(void *arg) {
             fprintf(stderr, "tend serve: delivery: %s; again in %d s\n", err,
                     DELIVERY_RETRY_MS / 1000);
         } else {
-            struct dispatch_options o = {.stop = &d->stop, .outcome = on_outcome};
+            struct dispatch_options o = {
+                .stop = &d->stop, .outcome = on_outcome_counted, .arg = d->web};
             struct dispatch_summary sum;
             if (dispatch_run(s, d->c, &o, &sum))
                 fprintf(stderr, "tend serve: delivery: %s; again in %d s\n", store_last_error(s),
@@ -104,13 +115,18 @@ static void *deliver_main(void *arg) {
 
 int cmd_serve(int argc, char **argv) {
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},     {"config", required_argument, NULL, 'c'},
-        {"listen", required_argument, NULL, 'l'}, {"write-key", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"listen", required_argument, NULL, 'l'},
+        {"write-key", required_argument, NULL, 'k'},
+        {"no-eval", no_argument, NULL, 'n'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB, *config = NULL;
+    const char *db = DEFAULT_DB, *config = NULL, *listen = NULL;
     const char *keys[SERVE_MAX_KEYS];
-    struct http_config cfg = {.listen = SERVE_DEFAULT_LISTEN, .write_keys = keys};
+    size_t n_keys = 0;
+    bool evaluate = true;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -121,14 +137,17 @@ int cmd_serve(int argc, char **argv) {
             config = optarg;
             break;
         case 'l':
-            cfg.listen = optarg;
+            listen = optarg;
             break;
         case 'k':
-            if (cfg.n_write_keys == SERVE_MAX_KEYS)
+            if (n_keys == SERVE_MAX_KEYS)
                 return cli_usage_error("serve", "at most %d write keys", SERVE_MAX_KEYS);
             if (!optarg[0])
                 return cli_usage_error("serve", "--write-key must not be empty");
-            keys[cfg.n_write_keys++] = optarg;
+            keys[n_keys++] = optarg;
+            break;
+        case 'n':
+            evaluate = false;
             break;
         case 'h':
             usage(stdout);
@@ -140,11 +159,6 @@ int cmd_serve(int argc, char **argv) {
     }
     if (optind < argc)
         return cli_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
-    const char *env_key = getenv("TEND_WRITE_KEY");
-    if (env_key && env_key[0] && cfg.n_write_keys < SERVE_MAX_KEYS)
-        keys[cfg.n_write_keys++] = env_key;
-    if (cfg.n_write_keys == 0)
-        return cli_usage_error("serve", "give at least one --write-key: ingest needs one");
 
     /* Block the stop signals in every thread; this one waits for them. */
     sigset_t stop;
@@ -158,41 +172,115 @@ int cmd_serve(int argc, char **argv) {
     int rc = cli_load_config("serve", config, &tc);
     if (rc)
         return rc;
-    struct store *s;
-    if ((rc = cli_open_store(db, &s))) {
-        cli_free_config(&tc);
-        return rc;
+    struct serve_config *sc = &tc.serve;
+    if (n_keys) { /* the flags replace the file's keys */
+        for (size_t i = 0; i < sc->n_write_keys; i++)
+            free(sc->write_keys[i]);
+        sc->n_write_keys = 0;
+        for (size_t i = 0; i < n_keys; i++)
+            serve_config_add_key(sc, keys[i]);
     }
-    struct delivery d = {.db = db, .c = &tc.notify};
+    const char *env_key = getenv("TEND_WRITE_KEY");
+    if (env_key && env_key[0])
+        serve_config_add_key(sc, env_key);
+    if (sc->n_write_keys == 0) {
+        cli_free_config(&tc);
+        return cli_usage_error("serve", "give at least one --write-key (or serve.write_keys in "
+                                        "tend.yaml): ingest needs one");
+    }
+    struct http_config cfg = {
+        .listen = listen       ? listen
+                  : sc->listen ? sc->listen
+                               : SERVE_DEFAULT_LISTEN,
+        .write_keys = (const char *const *)sc->write_keys,
+        .n_write_keys = sc->n_write_keys,
+    };
+    struct store *s = NULL;
+    struct auth *auth = NULL;
+    struct sched *sched = NULL;
+    struct web *web = NULL;
+    struct http_server *h = NULL;
     char derr[NOTIFY_ERR_BYTES];
     if (tc.notify.n_channels && notify_config_ready(&tc.notify, derr)) {
         fprintf(stderr, "tend serve: %s: %s\n", config, derr);
-        store_close(s);
-        cli_free_config(&tc);
-        return EXIT_USAGE;
+        rc = EXIT_USAGE;
+        goto out;
     }
-    struct http_server *h;
-    char err[HTTP_ERR_BYTES];
+    if ((rc = cli_open_store(db, &s)))
+        goto out;
+    char key_path[4096], err[SERVE_ERR_BYTES > HTTP_ERR_BYTES ? SERVE_ERR_BYTES : HTTP_ERR_BYTES];
+    snprintf(key_path, sizeof key_path, "%s.session-key", db);
+    if (auth_new(sc, key_path, &auth, err)) {
+        fprintf(stderr, "tend serve: %s\n", err);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (evaluate) {
+        struct sched_options so = {
+            .db = db,
+            .hc = &tc.health,
+            .rc = &tc.rules,
+            .nc = tc.notify.n_channels ? &tc.notify : NULL,
+            .timezone = sc->timezone,
+            .daily_minute = sc->daily_minute,
+        };
+        if (sched_start(&so, &sched, err)) {
+            fprintf(stderr, "tend serve: %s\n", err);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        cfg.touched = sched_touch;
+        cfg.touched_arg = sched;
+    }
+    static struct view_env env;
+    env = (struct view_env){.hc = &tc.health, .rc = &tc.rules};
+    struct web_options wo = {
+        .db = db,
+        .auth = auth,
+        .env = &env,
+        .timezone = sc->timezone,
+        .secure_cookies = tc.notify.base_url && strncmp(tc.notify.base_url, "https:", 6) == 0,
+        .sched = sched,
+    };
+    web = web_new(&wo);
+    cfg.web = web;
     if (http_start(s, &cfg, &h, err)) {
         fprintf(stderr, "tend serve: %s\n", err);
-        store_close(s);
-        cli_free_config(&tc);
-        return EXIT_USAGE;
+        rc = EXIT_USAGE;
+        goto out;
     }
+    struct delivery d = {.db = db, .c = &tc.notify, .web = web};
     bool delivering =
         tc.notify.n_channels && pthread_create(&d.thread, NULL, deliver_main, &d) == 0;
-    fprintf(stderr, "tend serve: listening on http://%s (database %s)%s\n", cfg.listen, db,
+    char daily[8];
+    snprintf(daily, sizeof daily, "%02d:%02d", sc->daily_minute / 60, sc->daily_minute % 60);
+    fprintf(stderr, "tend serve: listening on http://%s (database %s)%s%s%s%s%s\n", cfg.listen, db,
+            evaluate ? "; evaluating daily at " : "", evaluate ? daily : "", evaluate ? " " : "",
+            evaluate ? (sc->timezone ? sc->timezone : "UTC") : "",
             delivering ? "; delivering the outbox" : "");
+    if (!sc->n_users && !sc->n_tokens)
+        fprintf(stderr, "tend serve: no users or tokens in serve: (tend.yaml): the dashboard and "
+                        "REST API are closed; docs/dashboard.md\n");
     int sig = 0;
     sigwait(&stop, &sig);
     fprintf(stderr, "tend serve: %s received, finishing requests in flight\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     atomic_store(&d.stop, 1); /* no new attempt from now on */
     http_stop(h, SERVE_STOP_MS);
+    h = NULL;
+    sched_stop(sched); /* after the writer: no more events to hear of */
+    sched = NULL;
     if (delivering)
         pthread_join(d.thread, NULL);
-    cli_free_config(&tc);
-    store_close(s);
     fprintf(stderr, "tend serve: stopped\n");
-    return 0;
+    rc = 0;
+out:
+    http_stop(h, SERVE_STOP_MS);
+    sched_stop(sched);
+    web_free(web);
+    auth_free(auth);
+    if (s)
+        store_close(s);
+    cli_free_config(&tc);
+    return rc;
 }

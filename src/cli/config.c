@@ -7,13 +7,14 @@
 #include "cli/cli.h"
 #include "util/yaml.h"
 
-static const char *const known_sections[] = {"health",   "rules",    "ctas",
-                                             "delivery", "channels", "routes"};
+static const char *const known_sections[] = {"health",   "rules",  "ctas", "delivery",
+                                             "channels", "routes", "serve"};
 
 int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     health_config_default(&c->health);
     rules_config_default(&c->rules);
     notify_config_default(&c->notify);
+    serve_config_default(&c->serve);
     if (!path)
         return 0;
     cJSON *root;
@@ -38,7 +39,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         if (i == sizeof known_sections / sizeof known_sections[0]) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: health, rules, ctas, delivery, "
-                    "channels, routes)\n",
+                    "channels, routes, serve)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -64,6 +65,14 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, nerr);
         rules_config_release(&c->rules);
         rc = EXIT_USAGE;
+        goto done;
+    }
+    char serr[SERVE_ERR_BYTES];
+    if (serve_config_load(cJSON_GetObjectItemCaseSensitive(root, "serve"), &c->serve, serr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, serr);
+        rules_config_release(&c->rules);
+        notify_config_release(&c->notify);
+        rc = EXIT_USAGE;
     }
 done:
     cJSON_Delete(root);
@@ -73,4 +82,5 @@ done:
 void cli_free_config(struct tend_config *c) {
     rules_config_release(&c->rules);
     notify_config_release(&c->notify);
+    serve_config_release(&c->serve);
 }

@@ -10,11 +10,13 @@
 #include "core/health.h"
 #include "core/rules.h"
 #include "notify/config.h"
+#include "server/config.h"
 
 struct tend_config {
     struct health_config health;
     struct rules_config rules;   /* rules: and ctas: */
     struct notify_config notify; /* delivery:, channels: and routes: */
+    struct serve_config serve;   /* serve: */
 };
 
 /* Loads path (NULL: defaults) into *c, printing "tend CMD: reason" and

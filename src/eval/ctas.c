@@ -47,6 +47,8 @@ struct engine {
     const struct notify_config *nc; /* NULL or nothing to notify: no outbox rows */
     int32_t day;
     int64_t t_ms, since_ms, now_ms;
+    const int64_t *only; /* NULL: every account */
+    size_t n_only;
     eval_change_fn fn;
     void *arg;
     struct eval_summary *sum;
@@ -78,15 +80,15 @@ struct engine {
 
 void eval_cta_copy(struct store_cta *dst, const struct store_cta *src) {
     *dst = *src;
-    const char **s[] = {&dst->account, &dst->rule,  &dst->subject, &dst->type,
-                        &dst->owner,   &dst->title, &dst->reason,  &dst->evidence};
+    const char **s[] = {&dst->account, &dst->rule,   &dst->subject,  &dst->type,        &dst->owner,
+                        &dst->title,   &dst->reason, &dst->evidence, &dst->account_name};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
         *s[i] = *s[i] ? xstrdup(*s[i]) : NULL;
 }
 
 void eval_cta_release(struct store_cta *c) {
-    const char *s[] = {c->account, c->rule,  c->subject, c->type,
-                       c->owner,   c->title, c->reason,  c->evidence};
+    const char *s[] = {c->account, c->rule,   c->subject,  c->type,        c->owner,
+                       c->title,   c->reason, c->evidence, c->account_name};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
         free((char *)s[i]);
 }
@@ -746,7 +748,12 @@ static enum tend_err run(struct engine *e) {
     const struct rule_settings *tickets = &rc->rules[RULE_SUPPORT_TICKETS];
     if (tickets->enabled)
         o.last_ticket_min_users = (int64_t)tickets->params[2];
-    err = eval_accounts(e->s, e->t_ms, NULL, &o, on_account, e);
+    if (!e->only)
+        err = eval_accounts(e->s, e->t_ms, NULL, &o, on_account, e);
+    for (size_t i = 0; e->only && !err && !e->err && i < e->n_only; i++) {
+        o.only_id = e->only[i];
+        err = eval_accounts(e->s, e->t_ms, NULL, &o, on_account, e);
+    }
     if (!err)
         err = e->err;
     if (!err)
@@ -754,9 +761,10 @@ static enum tend_err run(struct engine *e) {
     return err;
 }
 
-enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
-                            const struct rules_config *rc, const struct notify_config *nc,
-                            int32_t day, eval_change_fn fn, void *arg, struct eval_summary *out) {
+static enum tend_err evaluate(struct store *s, const struct health_config *hc,
+                              const struct rules_config *rc, const struct notify_config *nc,
+                              int32_t day, const int64_t *only, size_t n_only, eval_change_fn fn,
+                              void *arg, struct eval_summary *out) {
     struct eval_summary sum = {.day = day};
     int64_t started = dt_now_ms();
     struct engine e = {
@@ -767,6 +775,8 @@ enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
         .day = day,
         .t_ms = (int64_t)(day + 1) * DT_MS_PER_DAY,
         .now_ms = started,
+        .only = only,
+        .n_only = n_only,
         .fn = fn,
         .arg = arg,
         .sum = &sum,
@@ -780,8 +790,11 @@ enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
             if (e.live[i] > sum.busiest_account_live)
                 sum.busiest_account_live = e.live[i];
         sum.run_ms = dt_now_ms() - started;
-        err = store_eval_run_put(s, e.t_ms, sum.run_ms, sum.opened, sum.raised + sum.woken,
-                                 sum.resolved + sum.closed_churned, sum.rule_errors);
+        /* Only a full evaluation moves the event rules' "since": one of a
+         * few accounts must not hide the others' events from the next. */
+        if (!only)
+            err = store_eval_run_put(s, e.t_ms, sum.run_ms, sum.opened, sum.raised + sum.woken,
+                                     sum.resolved + sum.closed_churned, sum.rule_errors);
     }
     if (!err)
         err = store_commit(s);
@@ -791,4 +804,18 @@ enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
     if (!err)
         *out = sum;
     return err;
+}
+
+enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
+                            const struct rules_config *rc, const struct notify_config *nc,
+                            int32_t day, eval_change_fn fn, void *arg, struct eval_summary *out) {
+    return evaluate(s, hc, rc, nc, day, NULL, 0, fn, arg, out);
+}
+
+enum tend_err eval_ctas_accounts(struct store *s, const struct health_config *hc,
+                                 const struct rules_config *rc, const struct notify_config *nc,
+                                 int32_t day, const int64_t *ids, size_t n, eval_change_fn fn,
+                                 void *arg, struct eval_summary *out) {
+    static const int64_t none = 0;
+    return evaluate(s, hc, rc, nc, day, n ? ids : &none, n, fn, arg, out);
 }

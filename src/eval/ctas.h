@@ -58,4 +58,13 @@ enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
                             const struct rules_config *rc, const struct notify_config *nc,
                             int32_t day, eval_change_fn fn, void *arg, struct eval_summary *out);
 
+/* The same for the accounts ids (internal ids) only: what an event that
+ * arrived for them changes, now. Not recorded as an evaluation of the day
+ * (store_eval_run_put), so the next full one still fires the event rules
+ * for every account's events since the previous full one. */
+enum tend_err eval_ctas_accounts(struct store *s, const struct health_config *hc,
+                                 const struct rules_config *rc, const struct notify_config *nc,
+                                 int32_t day, const int64_t *ids, size_t n, eval_change_fn fn,
+                                 void *arg, struct eval_summary *out);
+
 #endif

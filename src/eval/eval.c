@@ -440,10 +440,11 @@ static enum tend_err evaluate(struct store *s, int64_t t_ms, const char *account
         free_accounts(&a);
         return err;
     }
-    if (account) {
+    int64_t only = o ? o->only_id : 0;
+    if (account || only) {
         size_t keep = 0;
         for (size_t k = 0; k < a.n; k++) {
-            if (strcmp(a.v[k].external_id, account) == 0)
+            if (account ? strcmp(a.v[k].external_id, account) == 0 : a.v[k].id == only)
                 a.v[keep++] = a.v[k];
             else
                 free_account_fields(&a.v[k]);
@@ -460,7 +461,7 @@ static enum tend_err evaluate(struct store *s, int64_t t_ms, const char *account
         if (o)
             a.v[i].facts = rules_facts_new(t_ms);
     }
-    err = compute(s, &a, account != NULL);
+    err = compute(s, &a, account != NULL || only != 0);
     for (size_t i = 0; !err && i < a.n; i++) {
         const struct account *x = &a.v[i];
         if (fn && fn(arg, x->id, x->external_id, &x->m))

@@ -49,6 +49,8 @@ struct eval_options {
     /* Look up the latest ticket of accounts with at least this many users
      * (support_tickets' too_quiet; 0: of none). */
     int64_t last_ticket_min_users;
+    /* Nonzero: evaluate this account (internal id) only, as if named. */
+    int64_t only_id;
 };
 
 typedef int (*eval_account_fn)(void *arg, const struct eval_account *a);

@@ -34,6 +34,7 @@ struct user_entry {
 
 struct ingest {
     struct store *store;
+    int64_t last_account;    /* of the last message applied, when accepted (0: none) */
     GHashTable *accounts;    /* external id (owned) -> internal id */
     GHashTable *names;       /* name (owned) -> id */
     GHashTable *users;       /* user key (owned by the entry) -> struct user_entry */
@@ -734,6 +735,11 @@ enum tend_err ingest_message(struct ingest *ig, const struct seg_msg *m,
             ig->tx.accepted++;
         break;
     }
+    ig->last_account = !err && *outcome == INGEST_ACCEPTED ? ev.account_id : 0;
     cJSON_free(props);
     return err;
+}
+
+int64_t ingest_last_account(const struct ingest *ig) {
+    return ig->last_account;
 }

@@ -54,6 +54,10 @@ void ingest_rollback(struct ingest *ig);
 enum tend_err ingest_message(struct ingest *ig, const struct seg_msg *m,
                              enum ingest_outcome *outcome);
 
+/* The account (internal id) the last ingest_message() stored its message
+ * for, when accepted; 0 otherwise. */
+int64_t ingest_last_account(const struct ingest *ig);
+
 /* Applies account traits that do not come from a group call (the accounts CSV
  * of `tend import --accounts`): like a group call for external_id without a
  * user, traits at ts_ms. traits is a cJSON object; it is validated like a group

@@ -25,10 +25,11 @@
 #include "util/datetime.h"
 #include "util/mem.h"
 
-#define TARGET_PARALLEL    4   /* transfers at once to one email address or webhook */
-#define CHANNEL_PARALLEL   8   /* ... to one channel (one mail server, one endpoint) */
-#define MAX_IN_FLIGHT      64  /* transfers at once in all */
-#define IDLE_POLL_MS       500 /* tend serve: how often an idle dispatcher looks */
+#define TARGET_PARALLEL  4  /* transfers at once to one email address or webhook */
+#define CHANNEL_PARALLEL 8  /* ... to one channel (one mail server, one endpoint) */
+#define MAX_IN_FLIGHT    64 /* transfers at once in all */
+#define IDLE_POLL_MS                                                                               \
+    100 /* tend serve: how often an idle dispatcher looks (a new CTA is sent within this) */
 #define RESPONSE_KEEP      300 /* bytes of an answer kept for last_error */
 #define RETRY_AFTER_ABSENT (60 * 1000)
 #define RETRY_AFTER_MAX    (3600 * 1000)

@@ -231,8 +231,14 @@ static enum MHD_Result answer(struct http_server *h, struct MHD_Connection *c, c
         return send_json(c, MHD_HTTP_OK, o);
     }
     const char *type = path_type(url);
-    if (!type && !is_batch_path(url))
+    if (!type && !is_batch_path(url)) {
+        if (h->cfg->web && strncmp(url, "/v1/", 4) != 0) {
+            if (rq->too_large)
+                return send_error(c, TEND_ERR_LIMIT, "request body too large");
+            return web_answer(h->cfg->web, c, url, method, buf_str(&rq->body), rq->body.len);
+        }
         return send_error(c, TEND_ERR_NOTFOUND, "no such endpoint");
+    }
     if (strcmp(method, "POST") != 0) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddBoolToObject(o, "success", false);
@@ -368,7 +374,7 @@ enum tend_err http_start(struct store *s, const struct http_config *cfg, struct 
         return e;
     struct http_server *h = xcalloc(1, sizeof *h);
     h->cfg = cfg;
-    h->writer = writer_start(s);
+    h->writer = writer_start(s, cfg->touched, cfg->touched_arg);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
     if (addr.ss_family == AF_INET6)

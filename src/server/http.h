@@ -4,6 +4,8 @@
  *   POST /v1/track|identify|group|page|screen|alias   one message
  *   POST /v1/batch                                     {"batch":[...],"context":{...}}
  *   GET  /healthz                                      liveness (200 when serving)
+ * and, with cfg->web, everything else: the dashboard, /api/ and /metrics
+ * (server/web.h).
  * Write key: the HTTP Basic user name (empty password, Segment's convention)
  * or "writeKey" in the JSON body; 401 otherwise. Limits: SEG_MAX_REQUEST_BYTES
  * per request (413), SEG_MAX_MESSAGE_BYTES per message (400 for a single call,
@@ -17,6 +19,8 @@
 
 #include <stddef.h>
 
+#include "server/web.h"
+#include "server/writer.h"
 #include "store/store.h"
 #include "util/err.h"
 
@@ -26,7 +30,10 @@ struct http_config {
     const char *listen;            /* "HOST:PORT" or "[V6]:PORT" */
     const char *const *write_keys; /* accepted write keys */
     size_t n_write_keys;
-    unsigned max_connections; /* 0: default */
+    unsigned max_connections;  /* 0: default */
+    struct web *web;           /* the dashboard and REST API, or NULL: ingest only */
+    writer_touched_fn touched; /* hears of accounts with new events; may be NULL */
+    void *touched_arg;
 };
 
 struct http_server;

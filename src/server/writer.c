@@ -29,14 +29,32 @@ struct writer {
     pthread_cond_t done; /* some job finished */
     struct job *head, *tail;
     bool stopping;
+    writer_touched_fn touched;
+    void *touched_arg;
+    int64_t *accounts; /* this transaction's touched accounts */
+    size_t n_accounts, cap_accounts;
 };
+
+/* Whether a message of this kind can change what rules find at once. */
+static bool meaningful(enum event_kind k) {
+    return (k >= EV_NPS && k <= EV_USER_REMOVED) || k == EV_GROUP;
+}
 
 /* Applies a chain of jobs in one transaction and records each result. */
 static void apply(struct writer *w, struct job *jobs) {
     enum tend_err err = ingest_begin(w->ig);
     for (struct job *j = jobs; !err && j; j = j->next) {
-        for (size_t i = 0; !err && i < j->n; i++)
+        for (size_t i = 0; !err && i < j->n; i++) {
             err = ingest_message(w->ig, &j->msgs[i], &j->outcomes[i]);
+            int64_t account = ingest_last_account(w->ig);
+            if (!err && account && w->touched && meaningful(j->msgs[i].kind)) {
+                if (w->n_accounts == w->cap_accounts) {
+                    w->cap_accounts = w->cap_accounts ? w->cap_accounts * 2 : 64;
+                    w->accounts = xrealloc(w->accounts, w->cap_accounts * sizeof *w->accounts);
+                }
+                w->accounts[w->n_accounts++] = account;
+            }
+        }
         ingest_count_rejected(w->ig, (int64_t)j->rejected);
     }
     if (!err)
@@ -45,6 +63,9 @@ static void apply(struct writer *w, struct job *jobs) {
         ingest_rollback(w->ig);
     if (err)
         fprintf(stderr, "tend serve: storing failed: %s\n", store_last_error(w->store));
+    else if (w->n_accounts)
+        w->touched(w->touched_arg, w->accounts, w->n_accounts);
+    w->n_accounts = 0;
     pthread_mutex_lock(&w->lock);
     for (struct job *j = jobs; j; j = j->next) {
         j->result = err;
@@ -81,9 +102,11 @@ static void *writer_main(void *arg) {
     return NULL;
 }
 
-struct writer *writer_start(struct store *s) {
+struct writer *writer_start(struct store *s, writer_touched_fn touched, void *arg) {
     struct writer *w = xcalloc(1, sizeof *w);
     w->store = s;
+    w->touched = touched;
+    w->touched_arg = arg;
     w->ig = ingest_new(s);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->work, NULL);
@@ -104,6 +127,7 @@ void writer_stop(struct writer *w) {
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
     ingest_free(w->ig);
+    free(w->accounts);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->done);

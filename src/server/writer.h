@@ -18,8 +18,14 @@
 
 struct writer;
 
-/* Starts the writer thread on s (borrowed; must outlive the writer). */
-struct writer *writer_start(struct store *s);
+/* Hears, after each commit, of the accounts (internal ids, maybe repeated)
+ * that got a meaningful event: one rules read at once (the CS vocabulary and
+ * group calls, not logins, feature events, pages or identifies). */
+typedef void (*writer_touched_fn)(void *arg, const int64_t *accounts, size_t n);
+
+/* Starts the writer thread on s (borrowed; must outlive the writer).
+ * touched may be NULL. */
+struct writer *writer_start(struct store *s, writer_touched_fn touched, void *arg);
 /* Applies what is queued, then stops the thread and frees the writer. */
 void writer_stop(struct writer *w);
 

@@ -66,6 +66,7 @@ enum stmt_id {
     Q_COUNTER_ADD,
     Q_ACCOUNT_COUNT_EVENTS,
     Q_ACCOUNTS_EACH,
+    Q_ACCOUNT_GET,
     Q_ACCOUNTS_BRIEF,
     Q_COUNTERS_EACH,
     Q_QUARANTINE_REASONS,
@@ -122,7 +123,7 @@ enum stmt_id {
 };
 
 /* A CTA as read (read_cta). */
-#define CTA_COLUMNS CTA_COLUMNS_WITH("a.external_id")
+#define CTA_COLUMNS CTA_COLUMNS_WITH("a.external_id") ", a.name"
 #define CTA_COLUMNS_WITH(ACCOUNT)                                                                  \
     "c.id, c.account_id, " ACCOUNT ", c.rule, c.subject, c.type, c.priority, c.status, "           \
     "c.snoozed_until, c.closed_reason, c.closed_day, c.cleared, c.owner, c.title, c.reason, "      \
@@ -207,6 +208,11 @@ static const char *const stmt_sql[Q_COUNT] = {
         "a.csm_slack, a.segment, a.premium_products, a.created_at, a.traits, "
         "(SELECT COUNT(*) FROM memberships m WHERE m.account_id = a.id AND m.end_ms IS NULL), "
         "a.event_count, a.first_seen_ms FROM accounts a ORDER BY a.external_id",
+    [Q_ACCOUNT_GET] =
+        "SELECT a.id, a.external_id, a.name, a.plan, a.mrr, a.seats, a.renewal_date, a.csm_email, "
+        "a.csm_slack, a.segment, a.premium_products, a.created_at, a.traits, "
+        "(SELECT COUNT(*) FROM memberships m WHERE m.account_id = a.id AND m.end_ms IS NULL), "
+        "a.event_count, a.first_seen_ms FROM accounts a WHERE a.id = ?",
     [Q_ACCOUNTS_BRIEF] = "SELECT id, external_id, name, plan, mrr, seats, renewal_date, csm_email, "
                          "csm_slack, segment, premium_products, created_at, traits, -1, -1, "
                          "first_seen_ms FROM accounts",
@@ -1212,10 +1218,13 @@ enum tend_err store_account_count_events(struct store *s, int64_t account_id, in
 
 /* ---- reading -------------------------------------------------------------- */
 
-static enum tend_err accounts_each(struct store *s, enum stmt_id q,
+/* id 0: every row of q; otherwise q takes the id and *rows counts. */
+static enum tend_err accounts_each(struct store *s, enum stmt_id q, int64_t id, int *rows,
                                    int (*fn)(void *arg, const struct store_account_row *row),
                                    void *arg) {
     sqlite3_stmt *st = stmt(s, q);
+    if (id)
+        sqlite3_bind_int64(st, 1, id);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_account_row r;
@@ -1238,6 +1247,8 @@ static enum tend_err accounts_each(struct store *s, enum stmt_id q,
         r.members = sqlite3_column_int64(st, 13);
         r.events = sqlite3_column_int64(st, 14);
         r.first_seen_ms = sqlite3_column_int64(st, 15);
+        if (rows)
+            (*rows)++;
         if (fn(arg, &r))
             break;
     }
@@ -1248,13 +1259,22 @@ static enum tend_err accounts_each(struct store *s, enum stmt_id q,
 enum tend_err store_accounts_each(struct store *s,
                                   int (*fn)(void *arg, const struct store_account_row *row),
                                   void *arg) {
-    return accounts_each(s, Q_ACCOUNTS_EACH, fn, arg);
+    return accounts_each(s, Q_ACCOUNTS_EACH, 0, NULL, fn, arg);
 }
 
 enum tend_err store_accounts_brief_each(struct store *s,
                                         int (*fn)(void *arg, const struct store_account_row *row),
                                         void *arg) {
-    return accounts_each(s, Q_ACCOUNTS_BRIEF, fn, arg);
+    return accounts_each(s, Q_ACCOUNTS_BRIEF, 0, NULL, fn, arg);
+}
+
+enum tend_err store_account_get(struct store *s, int64_t id,
+                                int (*fn)(void *arg, const struct store_account_row *row),
+                                void *arg) {
+    int rows = 0;
+    enum tend_err err = accounts_each(s, Q_ACCOUNT_GET, id, &rows, fn, arg);
+    sqlite3_clear_bindings(stmt(s, Q_ACCOUNT_GET));
+    return err ? err : rows ? TEND_OK : TEND_ERR_NOTFOUND;
 }
 
 static enum tend_err count(struct store *s, const char *sql, int64_t *out) {
@@ -1927,6 +1947,7 @@ static void read_cta(sqlite3_stmt *st, struct store_cta *c) {
     c->updated_ms = sqlite3_column_int64(st, 18);
     c->has_clear_since = sqlite3_column_type(st, 19) != SQLITE_NULL;
     c->clear_since = sqlite3_column_int(st, 19);
+    c->account_name = sqlite3_column_count(st) > 20 ? col_text(st, 20) : NULL;
 }
 
 enum tend_err store_ctas_watched_each(struct store *s, int64_t first, int64_t last,

@@ -372,6 +372,7 @@ struct store_cta {
     int32_t opened_day;
     int32_t due_day;
     int64_t updated_ms;
+    const char *account_name; /* the account's name, or NULL; filled on reads only */
 };
 
 /* Calls fn for each CTA of the accounts first..last that an evaluation must
@@ -553,6 +554,10 @@ struct store_account_row {
 enum tend_err store_accounts_each(struct store *s,
                                   int (*fn)(void *arg, const struct store_account_row *row),
                                   void *arg);
+/* Calls fn with account id (internal); TEND_ERR_NOTFOUND when none. */
+enum tend_err store_account_get(struct store *s, int64_t id,
+                                int (*fn)(void *arg, const struct store_account_row *row),
+                                void *arg);
 /* The same in no particular order, without members and events (-1): a
  * quick list for evaluation. */
 enum tend_err store_accounts_brief_each(struct store *s,
@@ -578,5 +583,46 @@ enum tend_err store_counters_each(struct store *s,
 enum tend_err store_quarantine_reasons(struct store *s,
                                        void (*fn)(void *arg, const char *reason, int64_t n),
                                        void *arg);
+
+/* ---- the dashboard's reads (sqlite_dash.c) ------------------------------------ */
+
+/* An account as the ranked list shows it; strings live for the call. */
+struct store_account_brief {
+    int64_t id;
+    const char *external_id;
+    const char *name, *segment, *owner; /* owner: csm_email; NULL when unknown */
+    bool has_mrr;
+    double mrr;
+    bool has_score; /* a score row for the day (overall may still be unknown) */
+    bool has_overall;
+    double overall;
+    const char *band; /* "red", "yellow", "green", "none" */
+    int64_t live_ctas;
+};
+/* Calls fn for every account with its score of day and its live CTAs. */
+enum tend_err store_account_briefs(struct store *s, int32_t day,
+                                   void (*fn)(void *arg, const struct store_account_brief *b),
+                                   void *arg);
+/* The latest day with stored scores; *found false when none. */
+enum tend_err store_scores_latest_day(struct store *s, int32_t *day, bool *found);
+/* Calls fn for the account's latest limit facts (meaningful events and group
+ * calls), newest first; the fact's user is labelled (email, else id) in
+ * user, NULL when none. */
+enum tend_err store_account_facts_recent(struct store *s, int64_t account_id, int limit,
+                                         void (*fn)(void *arg, const struct store_fact *f,
+                                                    const char *user),
+                                         void *arg);
+/* CTAs per rule: opened in all, opened on or after since_day, open, snoozed,
+ * closed, closed as auto_resolved, and the latest opened day. */
+struct store_rule_counts {
+    const char *rule;
+    int64_t total, since, open, snoozed, closed, auto_resolved;
+    int32_t last_opened_day;
+};
+enum tend_err store_rule_counts_each(struct store *s, int32_t since_day,
+                                     void (*fn)(void *arg, const struct store_rule_counts *c),
+                                     void *arg);
+/* The creation time of the oldest pending outbox row; *found false when none. */
+enum tend_err store_outbox_oldest_pending(struct store *s, int64_t *created_ms, bool *found);
 
 #endif

@@ -1,0 +1,127 @@
+/* act.c: a person's action on a CTA (see act.h). */
+#include "eval/act.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/ctas.h"
+#include "util/datetime.h"
+#include "util/mem.h"
+
+static const char *const verb_names[] = {"snooze", "close", "assign"};
+
+const char *cta_verb_name(enum cta_verb v) {
+    return verb_names[v];
+}
+
+enum tend_err eval_action_day(struct store *s, int32_t *day) {
+    int64_t latest;
+    bool found;
+    enum tend_err err = store_eval_run_before(s, INT64_MAX, &latest, &found);
+    if (!err)
+        *day = found ? dt_day_of_ms(latest - 1) : dt_day_of_ms(dt_now_ms());
+    return err;
+}
+
+struct held {
+    struct store_cta c;
+    bool found;
+};
+
+static void on_held(void *arg, const struct store_cta *c) {
+    struct held *h = arg;
+    eval_cta_copy(&h->c, c);
+    h->found = true;
+}
+
+/* Changes x as a asks, or says in msg why not (TEND_ERR_INVALID/USAGE). */
+static enum tend_err apply(struct store_cta *x, const struct cta_act *a, int32_t day, char *msg,
+                           size_t size) {
+    const char *sep = a->note ? ": " : "", *note = a->note ? a->note : "";
+    if (x->status == CTA_CLOSED && a->verb != CTA_ACT_ASSIGN) {
+        snprintf(msg, size, "CTA %lld is closed already", (long long)x->id);
+        return TEND_ERR_INVALID;
+    }
+    switch (a->verb) {
+    case CTA_ACT_SNOOZE: {
+        char d[16], u[16];
+        dt_format_date(day, d);
+        dt_format_date(a->until, u);
+        if (a->until <= day) {
+            snprintf(msg, size, "until must be after %s (the current day)", d);
+            return TEND_ERR_USAGE;
+        }
+        x->status = CTA_SNOOZED;
+        x->snoozed_until = a->until;
+        snprintf(msg, size, "snoozed until %s%s%s", u, sep, note);
+        return TEND_OK;
+    }
+    case CTA_ACT_CLOSE:
+        if (a->reason != CTA_RESOLVED && a->reason != CTA_NOT_RELEVANT) {
+            snprintf(msg, size,
+                     "reason must be resolved or not_relevant (auto_resolved and "
+                     "churned are tend's own)");
+            return TEND_ERR_USAGE;
+        }
+        x->status = CTA_CLOSED;
+        x->has_closed = true;
+        x->closed_reason = a->reason;
+        x->closed_day = day;
+        x->cleared = false; /* the cooldown watches it */
+        snprintf(msg, size, "closed as %s%s%s", cta_close_reason_name(a->reason), sep, note);
+        return TEND_OK;
+    case CTA_ACT_ASSIGN:
+        if (!a->owner || !a->owner[0]) {
+            snprintf(msg, size, "owner must not be empty");
+            return TEND_ERR_USAGE;
+        }
+        snprintf(msg, size, "%s -> %s%s%s", x->owner, a->owner, sep, note);
+        free((char *)x->owner);
+        x->owner = xstrdup(a->owner);
+        return TEND_OK;
+    }
+    return TEND_ERR_USAGE;
+}
+
+enum tend_err eval_cta_act(struct store *s, int64_t id, const struct cta_act *a, char *msg,
+                           size_t size) {
+    struct held h = {0};
+    int32_t day = a->on;
+    msg[0] = '\0';
+    enum tend_err err = store_begin(s, NULL);
+    if (!err)
+        err = store_cta_get(s, id, on_held, &h);
+    if (!err && !a->has_on)
+        err = eval_action_day(s, &day);
+    if (err == TEND_ERR_NOTFOUND)
+        snprintf(msg, size, "no CTA %lld", (long long)id);
+    if (!err)
+        err = apply(&h.c, a, day, msg, size);
+    if (!err) {
+        h.c.updated_ms = dt_now_ms();
+        err = store_cta_update(s, &h.c);
+    }
+    if (!err) {
+        struct store_cta_change ch = {
+            .day = day,
+            .at_ms = h.c.updated_ms,
+            .action = cta_verb_name(a->verb),
+            .actor = a->by && a->by[0] ? a->by : "unknown",
+            .status = h.c.status,
+            .priority = h.c.priority,
+            .note = msg,
+        };
+        err = store_cta_history_add(s, h.c.id, &ch);
+    }
+    if (!err)
+        err = store_commit(s);
+    if (err) {
+        store_rollback(s);
+        if (!msg[0] || err == TEND_ERR_DB)
+            snprintf(msg, size, "%s", store_last_error(s));
+    }
+    if (h.found)
+        eval_cta_release(&h.c);
+    return err;
+}

@@ -1,0 +1,266 @@
+/* config.c: the serve section of tend.yaml (see config.h). */
+#include "server/config.h"
+
+#include <glib.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+#include "util/yaml.h"
+
+#define MAX_USERS  1000
+#define MAX_TOKENS 100
+#define MAX_KEYS   64
+
+void serve_config_default(struct serve_config *c) {
+    memset(c, 0, sizeof *c);
+    c->daily_minute = 6 * 60;
+    c->session_hours = 12;
+}
+
+void serve_config_add_key(struct serve_config *c, const char *key) {
+    c->write_keys = xrealloc(c->write_keys, (c->n_write_keys + 1) * sizeof *c->write_keys);
+    c->write_keys[c->n_write_keys++] = xstrdup(key);
+}
+
+void serve_config_release(struct serve_config *c) {
+    free(c->listen);
+    free(c->timezone);
+    for (size_t i = 0; i < c->n_write_keys; i++)
+        free(c->write_keys[i]);
+    free(c->write_keys);
+    for (size_t i = 0; i < c->n_users; i++) {
+        free(c->users[i].email);
+        free(c->users[i].name);
+        free(c->users[i].hash);
+    }
+    free(c->users);
+    for (size_t i = 0; i < c->n_tokens; i++)
+        free(c->tokens[i].name);
+    free(c->tokens);
+    if (c->session_key)
+        sodium_memzero(c->session_key, strlen(c->session_key));
+    free(c->session_key);
+    serve_config_default(c);
+}
+
+static enum tend_err known_keys(const cJSON *o, const char *path, const char *const *known,
+                                char *err) {
+    const cJSON *kv;
+    cJSON_ArrayForEach(kv, o) {
+        size_t i;
+        for (i = 0; known[i]; i++)
+            if (strcmp(kv->string, known[i]) == 0)
+                break;
+        if (!known[i])
+            return yaml_error(err, SERVE_ERR_BYTES, path, "unknown setting \"%s\"", kv->string);
+    }
+    return TEND_OK;
+}
+
+/* A non-empty text setting, or NULL when absent. */
+static enum tend_err text(const cJSON *o, const char *key, const char *path, const char **out,
+                          char *err) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    *out = NULL;
+    if (!v)
+        return TEND_OK;
+    if (!cJSON_IsString(v) || !v->valuestring[0])
+        return yaml_error(err, SERVE_ERR_BYTES, path, "%s: must be text", key);
+    *out = v->valuestring;
+    return TEND_OK;
+}
+
+/* A secret given as KEY or as KEY_env (the name of an environment
+ * variable); exactly one, unless optional and neither. */
+static enum tend_err secret(const cJSON *o, const char *key, const char *path, bool optional,
+                            const char **out, char *err) {
+    char env_key[64];
+    snprintf(env_key, sizeof env_key, "%s_env", key);
+    const char *direct, *env;
+    enum tend_err e;
+    if ((e = text(o, key, path, &direct, err)) || (e = text(o, env_key, path, &env, err)))
+        return e;
+    if (direct && env)
+        return yaml_error(err, SERVE_ERR_BYTES, path, "give %s or %s, not both", key, env_key);
+    if (env) {
+        direct = getenv(env);
+        if (!direct || !direct[0])
+            return yaml_error(err, SERVE_ERR_BYTES, path,
+                              "%s: the environment variable %s is not set", env_key, env);
+    }
+    if (!direct && !optional)
+        return yaml_error(err, SERVE_ERR_BYTES, path, "needs %s (or %s)", key, env_key);
+    *out = direct;
+    return TEND_OK;
+}
+
+static enum tend_err load_user(const cJSON *o, size_t i, struct serve_config *c, char *err) {
+    char path[64];
+    snprintf(path, sizeof path, "serve.users[%zu]", i);
+    static const char *const keys[] = {"email", "name", "password_hash", "password_hash_env", NULL};
+    enum tend_err e;
+    if (!cJSON_IsObject(o))
+        return yaml_error(err, SERVE_ERR_BYTES, path,
+                          "must be a mapping with email and password_hash");
+    if ((e = known_keys(o, path, keys, err)))
+        return e;
+    const char *email, *name, *hash;
+    if ((e = text(o, "email", path, &email, err)) || (e = text(o, "name", path, &name, err)) ||
+        (e = secret(o, "password_hash", path, false, &hash, err)))
+        return e;
+    if (!email || !strchr(email, '@'))
+        return yaml_error(err, SERVE_ERR_BYTES, path, "email: must be an email address");
+    if (strncmp(hash, "$argon2id$", 10) != 0 || strlen(hash) >= crypto_pwhash_STRBYTES)
+        return yaml_error(err, SERVE_ERR_BYTES, path,
+                          "password_hash: must be an argon2id hash (make one with tend passwd)");
+    for (size_t k = 0; k < c->n_users; k++)
+        if (g_ascii_strcasecmp(c->users[k].email, email) == 0)
+            return yaml_error(err, SERVE_ERR_BYTES, path, "email: %s is listed twice", email);
+    struct serve_user *u = &c->users[c->n_users++];
+    u->email = xstrdup(email);
+    u->name = xstrdup(name ? name : email);
+    u->hash = xstrdup(hash);
+    return TEND_OK;
+}
+
+static enum tend_err load_token(const cJSON *o, size_t i, struct serve_config *c, char *err) {
+    char path[64];
+    snprintf(path, sizeof path, "serve.tokens[%zu]", i);
+    static const char *const keys[] = {"name", "sha256", "sha256_env", NULL};
+    enum tend_err e;
+    if (!cJSON_IsObject(o))
+        return yaml_error(err, SERVE_ERR_BYTES, path, "must be a mapping with name and sha256");
+    if ((e = known_keys(o, path, keys, err)))
+        return e;
+    const char *name, *hex;
+    if ((e = text(o, "name", path, &name, err)) ||
+        (e = secret(o, "sha256", path, false, &hex, err)))
+        return e;
+    if (!name)
+        return yaml_error(err, SERVE_ERR_BYTES, path, "needs a name (shown as the actor)");
+    struct serve_token *t = &c->tokens[c->n_tokens];
+    size_t len = 0;
+    if (strlen(hex) != 2 * SERVE_HASH_BYTES ||
+        sodium_hex2bin(t->sha256, sizeof t->sha256, hex, strlen(hex), NULL, &len, NULL) ||
+        len != SERVE_HASH_BYTES)
+        return yaml_error(err, SERVE_ERR_BYTES, path,
+                          "sha256: must be 64 hex digits (make a token with tend token)");
+    t->name = xstrdup(name);
+    c->n_tokens++;
+    return TEND_OK;
+}
+
+/* "HH:MM" -> minutes after midnight. */
+static bool parse_hhmm(const char *s, int *out) {
+    int h, m;
+    char end;
+    if (sscanf(s, "%2d:%2d%c", &h, &m, &end) != 2 || strlen(s) != 5 || h < 0 || h > 23 || m < 0 ||
+        m > 59)
+        return false;
+    *out = h * 60 + m;
+    return true;
+}
+
+static enum tend_err load(const cJSON *o, struct serve_config *c, char *err) {
+    static const char *const keys[] = {"listen",          "timezone", "daily_at", "write_keys",
+                                       "write_keys_env",  "users",    "tokens",   "session_hours",
+                                       "session_key_env", NULL};
+    enum tend_err e;
+    if (!cJSON_IsObject(o))
+        return yaml_error(err, SERVE_ERR_BYTES, "serve", "must be a mapping of settings");
+    if ((e = known_keys(o, "serve", keys, err)))
+        return e;
+    const char *s;
+    if ((e = text(o, "listen", "serve", &s, err)))
+        return e;
+    c->listen = s ? xstrdup(s) : NULL;
+    if ((e = text(o, "timezone", "serve", &s, err)))
+        return e;
+    if (s) {
+        GTimeZone *z = g_time_zone_new_identifier(s);
+        if (!z)
+            return yaml_error(err, SERVE_ERR_BYTES, "serve.timezone",
+                              "\"%s\" is not a time zone (an IANA name such as Europe/Berlin)", s);
+        g_time_zone_unref(z);
+        c->timezone = xstrdup(s);
+    }
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "daily_at");
+    if (at && (!cJSON_IsString(at) || !parse_hhmm(at->valuestring, &c->daily_minute)))
+        return yaml_error(err, SERVE_ERR_BYTES, "serve.daily_at",
+                          "must be a time \"HH:MM\" (quoted), e.g. \"06:00\"");
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "session_hours");
+    if (h) {
+        double v;
+        if ((e = yaml_number(h, "serve.session_hours", 1, 24 * 90, &v, err, SERVE_ERR_BYTES)))
+            return e;
+        c->session_hours = (int)v;
+    }
+    const cJSON *sk = cJSON_GetObjectItemCaseSensitive(o, "session_key_env");
+    if (sk) {
+        const char *v = cJSON_IsString(sk) ? getenv(sk->valuestring) : NULL;
+        if (!v || strlen(v) < 32)
+            return yaml_error(err, SERVE_ERR_BYTES, "serve.session_key_env",
+                              "must name an environment variable holding at least 32 characters");
+        c->session_key = xstrdup(v);
+    }
+    const char *lists[] = {"write_keys", "write_keys_env"};
+    for (int k = 0; k < 2; k++) {
+        const cJSON *l = cJSON_GetObjectItemCaseSensitive(o, lists[k]), *v;
+        char path[64];
+        snprintf(path, sizeof path, "serve.%s", lists[k]);
+        if (l && !cJSON_IsArray(l))
+            return yaml_error(err, SERVE_ERR_BYTES, path, "must be a list");
+        cJSON_ArrayForEach(v, l) {
+            if (!cJSON_IsString(v) || !v->valuestring[0])
+                return yaml_error(err, SERVE_ERR_BYTES, path, "must list text");
+            const char *key = k == 0 ? v->valuestring : getenv(v->valuestring);
+            if (!key || !key[0])
+                return yaml_error(err, SERVE_ERR_BYTES, path,
+                                  "the environment variable %s is not set", v->valuestring);
+            if (c->n_write_keys == MAX_KEYS)
+                return yaml_error(err, SERVE_ERR_BYTES, path, "at most %d write keys", MAX_KEYS);
+            serve_config_add_key(c, key);
+        }
+    }
+    const cJSON *users = cJSON_GetObjectItemCaseSensitive(o, "users");
+    if (users) {
+        if (!cJSON_IsArray(users) || cJSON_GetArraySize(users) > MAX_USERS)
+            return yaml_error(err, SERVE_ERR_BYTES, "serve.users",
+                              "must be a list of up to %d users", MAX_USERS);
+        c->users = xcalloc((size_t)cJSON_GetArraySize(users) + 1, sizeof *c->users);
+        const cJSON *u;
+        size_t i = 0;
+        cJSON_ArrayForEach(u, users) {
+            if ((e = load_user(u, i++, c, err)))
+                return e;
+        }
+    }
+    const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(o, "tokens");
+    if (tokens) {
+        if (!cJSON_IsArray(tokens) || cJSON_GetArraySize(tokens) > MAX_TOKENS)
+            return yaml_error(err, SERVE_ERR_BYTES, "serve.tokens",
+                              "must be a list of up to %d tokens", MAX_TOKENS);
+        c->tokens = xcalloc((size_t)cJSON_GetArraySize(tokens) + 1, sizeof *c->tokens);
+        const cJSON *t;
+        size_t i = 0;
+        cJSON_ArrayForEach(t, tokens) {
+            if ((e = load_token(t, i++, c, err)))
+                return e;
+        }
+    }
+    return TEND_OK;
+}
+
+enum tend_err serve_config_load(const cJSON *section, struct serve_config *c, char *err) {
+    serve_config_default(c);
+    if (!section)
+        return TEND_OK;
+    enum tend_err e = load(section, c, err);
+    if (e)
+        serve_config_release(c);
+    return e;
+}

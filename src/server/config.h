@@ -1,0 +1,56 @@
+/* config.h: tend.yaml's serve section: where tend serve listens, its clock,
+ * who may sign in and which tokens and write keys it accepts.
+ *
+ * Loaded and checked as a whole (docs/dashboard.md): a mistake is named by
+ * its path ("serve.users[1].password_hash: ..."). Secrets can come from the
+ * environment (*_env); an unset variable is an error here, since tend serve
+ * cannot run without what it names. */
+#ifndef TEND_SERVER_CONFIG_H
+#define TEND_SERVER_CONFIG_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "util/err.h"
+
+#define SERVE_ERR_BYTES      320
+#define SERVE_DEFAULT_LISTEN "127.0.0.1:8088"
+#define SERVE_HASH_BYTES     32 /* SHA-256 of a token */
+
+struct serve_user {
+    char *email;
+    char *name; /* display name; the email when not given */
+    char *hash; /* argon2id, crypto_pwhash_str format */
+};
+
+struct serve_token {
+    char *name;
+    unsigned char sha256[SERVE_HASH_BYTES];
+};
+
+struct serve_config {
+    char *listen;      /* NULL: SERVE_DEFAULT_LISTEN */
+    char *timezone;    /* IANA name; "UTC" by default */
+    int daily_minute;  /* minutes after local midnight of the daily evaluation */
+    char **write_keys; /* from write_keys and write_keys_env */
+    size_t n_write_keys;
+    struct serve_user *users;
+    size_t n_users;
+    struct serve_token *tokens;
+    size_t n_tokens;
+    int session_hours;
+    char *session_key; /* from session_key_env, or NULL: the key file */
+};
+
+/* The defaults: UTC, 06:00, sessions of 12 hours, no users, tokens or keys. */
+void serve_config_default(struct serve_config *c);
+/* Loads the serve section (NULL: defaults). On a mistake returns
+ * TEND_ERR_INVALID with "serve.PATH: problem" in err (SERVE_ERR_BYTES); c is
+ * then released. */
+enum tend_err serve_config_load(const cJSON *section, struct serve_config *c, char *err);
+void serve_config_release(struct serve_config *c);
+
+/* Adds a write key (a --write-key flag, TEND_WRITE_KEY). */
+void serve_config_add_key(struct serve_config *c, const char *key);
+
+#endif

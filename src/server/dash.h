@@ -1,0 +1,52 @@
+/* dash.h: the dashboard's HTML pages, rendered on the server.
+ *
+ * Every page is rendered from the same JSON views the REST API answers with
+ * (docs/api.md has their shapes), so the dashboard shows nothing the API does
+ * not, and each renderer is a pure function of (view, context): no store, no
+ * clock. HTML and CSS only, charts as inline SVG, no JavaScript. Every string
+ * that came from outside (account names, traits, reasons, owners, rule names)
+ * is escaped on output (html.h). docs/dashboard.md describes the pages. */
+#ifndef TEND_SERVER_DASH_H
+#define TEND_SERVER_DASH_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+/* What every page needs besides its view. */
+struct dash_ctx {
+    const char *user;      /* the signed-in user's email ("" for an API token) */
+    const char *user_name; /* display name, or NULL */
+    const char *csrf;      /* the token every form posts back as "csrf" */
+    const char *tz;        /* the configured time zone's name, e.g. "Europe/Berlin" */
+    const char *flash; /* a one-line notice after an action ("CTA 12 snoozed until ..."), or NULL */
+    bool flash_error;  /* the notice reports a failure */
+    const char *path;  /* the request's path and query, for the forms' "back" field */
+};
+
+/* Each appends a complete HTML document to out. */
+
+/* GET /accounts: view = GET /api/accounts's answer. */
+void dash_accounts(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* GET /accounts/{id}: view = GET /api/accounts/{id}'s answer. */
+void dash_account(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* GET /ctas (the cockpit): view = GET /api/ctas's answer. */
+void dash_ctas(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* GET /ctas/{id}: view = GET /api/ctas/{id}'s answer. */
+void dash_cta(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* GET /rules: view = GET /api/rules's answer. */
+void dash_rules(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* GET /delivery: view = GET /api/outbox's answer. */
+void dash_delivery(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* GET /login: the form; error (NULL: none) says why the last attempt failed;
+ * next is where to go after signing in (a local path). */
+void dash_login(struct buf *out, const char *error, const char *next);
+/* An error page (404, 400) with a link back. */
+void dash_error(struct buf *out, const struct dash_ctx *ctx, int status, const char *message);
+
+/* The stylesheet served at /static/tend.css. */
+extern const char dash_css[];
+
+#endif

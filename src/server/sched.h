@@ -1,0 +1,54 @@
+/* sched.h: tend serve's evaluation scheduler (docs/dashboard.md).
+ *
+ * A thread with its own connection that evaluates every account once a
+ * day at a configured local time, catches up on start with the days it
+ * missed, and evaluates the accounts an ingested event touched within a
+ * second of its commit. Evaluations run one at a time. */
+#ifndef TEND_SERVER_SCHED_H
+#define TEND_SERVER_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/health.h"
+#include "core/rules.h"
+#include "notify/config.h"
+#include "util/err.h"
+
+#define SCHED_ERR_BYTES 320
+
+struct sched_options {
+    const char *db;
+    const struct health_config *hc;
+    const struct rules_config *rc;
+    const struct notify_config *nc; /* NULL: nothing to notify */
+    const char *timezone;           /* IANA name; NULL: UTC */
+    int daily_minute;               /* minutes after local midnight */
+};
+
+/* What the scheduler did, for /metrics. */
+struct sched_stats {
+    int64_t daily_runs, event_runs, failures;
+    double last_daily_s, last_event_s; /* durations */
+    int64_t last_daily_ok_ms;          /* when the last daily run finished (0: none) */
+    int64_t events_pending;            /* accounts waiting for an event evaluation */
+};
+
+struct sched;
+
+/* Starts the thread (o and what it points to must outlive it). */
+enum tend_err sched_start(const struct sched_options *o, struct sched **out, char *err);
+/* Asks for the accounts (internal ids) to be evaluated now. Thread-safe;
+ * fits writer_touched_fn (server/writer.h). */
+void sched_touch(void *sched, const int64_t *accounts, size_t n);
+void sched_stats(struct sched *s, struct sched_stats *out);
+/* Finishes the evaluation in progress, then stops the thread and frees. */
+void sched_stop(struct sched *s);
+
+/* The instant (ms) of the latest daily time at or before now_ms, and of the
+ * next one after it, in time zone tz (NULL: UTC), across DST changes. A
+ * local time that a DST change skips runs at the first instant after it. */
+int64_t sched_last_due(int64_t now_ms, const char *tz, int daily_minute);
+int64_t sched_next_due(int64_t now_ms, const char *tz, int daily_minute);
+
+#endif

@@ -1,0 +1,46 @@
+/* views.h: what the REST API answers and the dashboard shows, as JSON.
+ *
+ * Each view reads the store once and builds one cJSON tree whose shape
+ * docs/api.md documents; the REST API prints it, the dashboard renders it
+ * (dash.h). Parameters come from the query string; a bad one is refused
+ * with TEND_ERR_USAGE and a message naming it ("per_page: must be a number
+ * from 1 to 500"), an unknown id with TEND_ERR_NOTFOUND. */
+#ifndef TEND_SERVER_VIEWS_H
+#define TEND_SERVER_VIEWS_H
+
+#include <cjson/cJSON.h>
+
+#include "core/health.h"
+#include "core/rules.h"
+#include "store/store.h"
+
+#define VIEW_ERR_BYTES  256
+#define VIEW_MAX_PARAMS 32
+
+/* A request's query parameters (borrowed strings), in order. */
+struct view_params {
+    const char *keys[VIEW_MAX_PARAMS];
+    const char *values[VIEW_MAX_PARAMS];
+    int n;
+};
+/* The first value of key, or NULL. */
+const char *view_param(const struct view_params *p, const char *key);
+
+/* What views need from the configuration. */
+struct view_env {
+    const struct health_config *hc;
+    const struct rules_config *rc;
+};
+
+enum tend_err view_accounts(struct store *s, const struct view_env *env,
+                            const struct view_params *p, cJSON **out, char *err);
+enum tend_err view_account(struct store *s, const struct view_env *env, const char *account,
+                           const struct view_params *p, cJSON **out, char *err);
+/* me: the signed-in user's email, for owner=me (NULL: a token, which has none). */
+enum tend_err view_ctas(struct store *s, const struct view_params *p, const char *me, cJSON **out,
+                        char *err);
+enum tend_err view_cta(struct store *s, int64_t id, cJSON **out, char *err);
+enum tend_err view_rules(struct store *s, const struct view_env *env, cJSON **out, char *err);
+enum tend_err view_outbox(struct store *s, const struct view_params *p, cJSON **out, char *err);
+
+#endif

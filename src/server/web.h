@@ -1,0 +1,43 @@
+/* web.h: the dashboard, the REST API and /metrics of tend serve.
+ *
+ * http.c hands every request that is not ingest (/v1/) or /healthz to
+ * web_answer(), on the connection's thread. This layer decides who is
+ * asking (auth.h), reads through a pool of store connections (views.h),
+ * answers JSON or renders HTML (dash.h), and applies a person's actions to
+ * CTAs (eval/act.h). docs/dashboard.md and docs/api.md describe it. */
+#ifndef TEND_SERVER_WEB_H
+#define TEND_SERVER_WEB_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "server/auth.h"
+#include "server/sched.h"
+#include "server/views.h"
+#include "util/err.h"
+
+#define WEB_ERR_BYTES 256
+
+struct web_options {
+    const char *db;
+    struct auth *auth;          /* borrowed */
+    const struct view_env *env; /* borrowed */
+    const char *timezone;       /* NULL: UTC */
+    bool secure_cookies;        /* the dashboard is served over https */
+    struct sched *sched;        /* for /metrics; may be NULL */
+};
+
+struct web;
+
+struct web *web_new(const struct web_options *o);
+void web_free(struct web *w);
+
+/* Counts a delivery attempt's outcome ("sent", "pending", "dead") for /metrics. */
+void web_count_delivery(struct web *w, const char *channel, const char *status);
+
+/* Answers a complete request; body is the request body (len bytes). */
+enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *url,
+                           const char *method, const char *body, size_t len);
+
+#endif
