@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "server/html.h"
+#include "util/datetime.h"
 
 #define CAP_NAME   120 /* an account name or id, a title */
 #define CAP_SHORT  80  /* an owner, a rule, a segment, a status */
@@ -951,10 +952,14 @@ void dash_account(struct buf *out, const struct dash_ctx *ctx, const cJSON *view
     account_facts(out, ctx, view);
 
     const cJSON *history = get(view, "history");
-    int days = cJSON_IsArray(history) ? cJSON_GetArraySize(history) : 0;
+    int32_t first_day, last_day;
+    int entries = cJSON_IsArray(history) ? cJSON_GetArraySize(history) : 0;
+    const char *from = entries ? get_str(cJSON_GetArrayItem(history, 0), "date") : NULL;
+    const char *to = entries ? get_str(cJSON_GetArrayItem(history, entries - 1), "date") : NULL;
     buf_puts(out, "<div class=\"cols wide-left\"><section class=\"card\"><h2>Health");
-    if (days > 0)
-        buf_printf(out, ", last %d days", days);
+    if (from && to && dt_parse_date(from, strlen(from), &first_day) &&
+        dt_parse_date(to, strlen(to), &last_day) && last_day > first_day)
+        buf_printf(out, ", last %d days", (int)(last_day - first_day + 1));
     buf_puts(out, "</h2>");
     html_chart(out, history, true);
     buf_puts(out, "</section>\n");
@@ -1285,7 +1290,8 @@ const char dash_css[] =
     ".grid tbody tr:last-child td { border-bottom: 0; }\n"
     ".grid tbody tr:hover { background: #fafbfc; }\n"
     ".num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }\n"
-    ".grid th.num { text-align: right; }\n"
+    ".grid .num { text-align: right; }\n"
+    "time { white-space: nowrap; }\n"
     ".rank { color: var(--muted); width: 1%; }\n"
     ".name a { font-weight: 600; }\n"
     ".name .sub { display: block; font-size: 12px; margin: 0; overflow-wrap: anywhere; }\n"
@@ -1380,13 +1386,13 @@ const char dash_css[] =
     "}\n"
     ".due.overdue, td.due.overdue { color: var(--red); }\n"
     ".reason { margin: 6px 0 0; overflow-wrap: anywhere; }\n"
-    ".actions { display: flex; flex-wrap: wrap; gap: 8px 20px; margin-top: 10px; padding-top: "
+    ".actions { display: flex; flex-wrap: wrap; gap: 8px 16px; margin-top: 10px; padding-top: "
     "10px;\n"
     "  border-top: 1px solid #f2f4f7; }\n"
     ".act { display: flex; align-items: center; gap: 6px; margin: 0; font-size: 13px; color: "
     "var(--none); }\n"
     ".act label { display: flex; align-items: center; gap: 6px; }\n"
-    ".act input[type=text] { width: 150px; }\n"
+    ".act input[type=text] { width: 130px; }\n"
     "\n"
     "/* delivery */\n"
     ".tiles { list-style: none; display: flex; flex-wrap: wrap; gap: 10px; padding: 0; margin: 0 0 "

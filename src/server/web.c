@@ -389,16 +389,17 @@ struct prom {
     struct buf *b;
 };
 
+static const char *const ingest_outcomes[][2] = {{"messages.accepted", "accepted"},
+                                                 {"messages.duplicates", "duplicate"},
+                                                 {"messages.quarantined", "quarantined"},
+                                                 {"messages.rejected", "rejected"}};
+#define N_OUTCOMES (sizeof ingest_outcomes / sizeof ingest_outcomes[0])
+
 static void on_counter(void *arg, const char *name, int64_t value) {
-    struct buf *b = arg;
-    static const char *const outcomes[][2] = {{"messages.accepted", "accepted"},
-                                              {"messages.duplicates", "duplicate"},
-                                              {"messages.quarantined", "quarantined"},
-                                              {"messages.rejected", "rejected"}};
-    for (size_t i = 0; i < sizeof outcomes / sizeof outcomes[0]; i++)
-        if (strcmp(name, outcomes[i][0]) == 0)
-            buf_printf(b, "tend_ingest_messages_total{outcome=\"%s\"} %lld\n", outcomes[i][1],
-                       (long long)value);
+    int64_t *v = arg;
+    for (size_t i = 0; i < N_OUTCOMES; i++)
+        if (strcmp(name, ingest_outcomes[i][0]) == 0)
+            v[i] = value;
 }
 
 static void on_rule_totals(void *arg, const struct store_rule_counts *c) {
@@ -416,8 +417,12 @@ static enum tend_err metrics_text(struct web *w, struct store *s, struct buf *b)
     enum tend_err e;
     buf_puts(b, "# HELP tend_ingest_messages_total Messages ingested, by outcome (lifetime).\n"
                 "# TYPE tend_ingest_messages_total counter\n");
-    if ((e = store_counters_each(s, on_counter, b)))
+    int64_t outcomes[N_OUTCOMES] = {0};
+    if ((e = store_counters_each(s, on_counter, outcomes)))
         return e;
+    for (size_t i = 0; i < N_OUTCOMES; i++)
+        buf_printf(b, "tend_ingest_messages_total{outcome=\"%s\"} %lld\n", ingest_outcomes[i][1],
+                   (long long)outcomes[i]);
     struct store_status st;
     if ((e = store_status_get(s, &st)))
         return e;
@@ -757,7 +762,9 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
                   : page_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
         goto done;
     }
-    if (strcmp(url, "/metrics") == 0) {
+    if (strcmp(url, "/metrics") == 0 && strcmp(method, "GET") != 0) {
+        ret = json_error(w, c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET /metrics");
+    } else if (strcmp(url, "/metrics") == 0) {
         struct buf b;
         buf_init(&b, 0);
         if (metrics_text(w, s, &b)) {

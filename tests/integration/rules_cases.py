@@ -472,7 +472,7 @@ case("snooze: stays snoozed until its day, wakes once on it",
       ev(d(3)), want("a no_login - medium open #a", why="woken on its day"),
       ev(d(4)), ev(d(5)), want("a no_login - medium open #a"),
       hist("#a", "open snooze wake"),
-      cta("snooze", "#a", "--until", d(5), rc=2, err="--until must be after " + d(5))],
+      cta("snooze", "#a", "--until", d(5), rc=2, err="until must be after " + d(5))],
      rules=["no_login"])
 
 case("cooldown: closed by hand while it holds: quiet for 14 days, a new CTA after",
