@@ -155,9 +155,6 @@ static void briefs_free(struct briefs *l) {
 enum sort_key { SORT_SCORE, SORT_SCORE_DESC, SORT_CHANGE, SORT_MRR, SORT_NAME, SORT_CTAS };
 static const char *const sort_names[] = {"score", "-score", "change", "mrr", "name", "ctas"};
 
-static enum sort_key g_sort; /* qsort has no argument; set under sort_lock */
-static GMutex sort_lock;
-
 static const char *label(const struct brief *b) {
     return b->name ? b->name : b->external_id;
 }
@@ -171,10 +168,10 @@ static int cmp_known(bool ha, double a, bool hb, double b, bool ascending) {
     return (a < b) == ascending ? -1 : 1;
 }
 
-static int by_sort(const void *pa, const void *pb) {
+static int by_sort(const void *pa, const void *pb, void *key) {
     const struct brief *a = pa, *b = pb;
     int c = 0;
-    switch (g_sort) {
+    switch (*(const enum sort_key *)key) {
     case SORT_SCORE:
         c = cmp_known(a->has_overall, a->overall, b->has_overall, b->overall, true);
         break;
@@ -371,10 +368,7 @@ enum tend_err view_accounts(struct store *s, const struct view_env *env,
             *b = tmp;
         }
     }
-    g_mutex_lock(&sort_lock);
-    g_sort = key;
-    qsort(l.v, kept, sizeof *l.v, by_sort);
-    g_mutex_unlock(&sort_lock);
+    qsort_r(l.v, kept, sizeof *l.v, by_sort, &key);
     cJSON_AddNumberToObject(o, "total", (double)kept);
     cJSON_AddNumberToObject(o, "page", (double)page);
     cJSON_AddNumberToObject(o, "per_page", (double)per_page);
