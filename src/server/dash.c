@@ -552,7 +552,7 @@ static void cta_card(struct buf *b, const struct dash_ctx *ctx, const cJSON *c, 
     long long id = get_int(c, "id");
     const char *priority = get_str(c, "priority");
     bool overdue = cJSON_IsTrue(get(c, "overdue"));
-    buf_printf(b, "<article class=\"cta prio-");
+    buf_puts(b, "<article class=\"cta prio-");
     put_class_word(b, priority);
     buf_printf(b, "%s\" id=\"cta-%lld\"><div class=\"cta-top\"><span class=\"prio ",
                overdue ? " overdue" : "", id);
@@ -1392,7 +1392,8 @@ const char dash_css[] =
     ".act { display: flex; align-items: center; gap: 6px; margin: 0; font-size: 13px; color: "
     "var(--none); }\n"
     ".act label { display: flex; align-items: center; gap: 6px; }\n"
-    ".act input[type=text] { width: 130px; }\n"
+    ".act input[type=text] { width: 120px; }\n"
+    ".act.assign input[type=text] { width: 180px; }\n"
     "\n"
     "/* delivery */\n"
     ".tiles { list-style: none; display: flex; flex-wrap: wrap; gap: 10px; padding: 0; margin: 0 0 "
