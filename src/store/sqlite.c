@@ -114,6 +114,7 @@ enum stmt_id {
     Q_CTA_FORGET,
     Q_CTA_GET,
     Q_CTAS_EACH,
+    Q_CTAS_OF_ACCOUNT,
     Q_CTA_HISTORY_ADD,
     Q_CTA_HISTORY,
     Q_EVAL_RUN_PUT,
@@ -337,6 +338,14 @@ static const char *const stmt_sql[Q_COUNT] = {
                     "AND (?2 IS NULL OR c.owner = ?2) AND (?3 IS NULL OR a.external_id = ?3) "
                     "AND (?4 IS NULL OR c.rule = ?4) "
                     "ORDER BY c.status = 'closed', c.priority DESC, c.due_day, c.id",
+    /* The same for one account: its few CTAs through ctas_account, where the
+     * general form above reads and sorts every CTA. */
+    [Q_CTAS_OF_ACCOUNT] =
+        "SELECT " CTA_COLUMNS " FROM accounts a JOIN ctas c ON c.account_id = a.id "
+        "WHERE a.external_id = ?3 "
+        "AND (?1 IS NULL OR c.status = ?1 OR (?1 = 'live' AND c.status <> 'closed')) "
+        "AND (?2 IS NULL OR c.owner = ?2) AND (?4 IS NULL OR c.rule = ?4) "
+        "ORDER BY c.status = 'closed', c.priority DESC, c.due_day, c.id",
     [Q_CTA_HISTORY_ADD] = "INSERT INTO cta_history (cta_id, seq, day, at_ms, action, actor, "
                           "status, priority, note) SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, "
                           "?4, ?5, ?6, ?7, ?8 FROM cta_history WHERE cta_id = ?1",
@@ -2085,7 +2094,7 @@ enum tend_err store_cta_get(struct store *s, int64_t id,
 
 enum tend_err store_ctas_each(struct store *s, const struct store_cta_filter *f,
                               int (*fn)(void *arg, const struct store_cta *c), void *arg) {
-    sqlite3_stmt *st = stmt(s, Q_CTAS_EACH);
+    sqlite3_stmt *st = stmt(s, f->account ? Q_CTAS_OF_ACCOUNT : Q_CTAS_EACH);
     bind_text(st, 1, f->status);
     bind_text(st, 2, f->owner);
     bind_text(st, 3, f->account);
