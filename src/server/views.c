@@ -428,7 +428,8 @@ static cJSON *cta_json(const struct store_cta *c, int32_t today) {
     add_str(o, "closed_reason",
             closed ? cta_close_reason_name((enum cta_close_reason)c->closed_reason) : NULL);
     add_date(o, "closed_date", closed, c->closed_day);
-    cJSON_AddBoolToObject(o, "overdue", c->status != CTA_CLOSED && c->due_day < today);
+    /* A snoozed CTA sleeps: it is not overdue until it wakes. */
+    cJSON_AddBoolToObject(o, "overdue", c->status == CTA_OPEN && c->due_day < today);
     return o;
 }
 
@@ -658,9 +659,15 @@ static void on_cta_change(void *arg, const struct store_cta_change *ch) {
     char detail[512];
     snprintf(detail, sizeof detail, "%s%s%s", x->title, ch->note && ch->note[0] ? ": " : "",
              ch->note ? ch->note : "");
-    cJSON *o = entry(ch->at_ms, "cta", ch->action, ch->actor, detail);
+    /* A change made by a replay (tend eval --from) was recorded when the
+     * replay ran: place it on its day (at noon UTC, which is that date in
+     * every time zone within 12 hours of UTC). */
+    int64_t at = dt_day_of_ms(ch->at_ms) == ch->day
+                     ? ch->at_ms
+                     : (int64_t)ch->day * DT_MS_PER_DAY + DT_MS_PER_DAY / 2;
+    cJSON *o = entry(at, "cta", ch->action, ch->actor, detail);
     cJSON_AddNumberToObject(o, "cta", (double)x->cta_id);
-    timeline_add(x->t, ch->at_ms, o);
+    timeline_add(x->t, at, o);
 }
 
 static int by_time_desc(const void *a, const void *b) {
