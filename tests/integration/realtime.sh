@@ -1,0 +1,491 @@
+#!/usr/bin/env bash
+# tend serve's scheduler (docs/dashboard.md "The scheduler"):
+#   A. an NPS detractor posted to /v1/track becomes a CTA and a Slack message
+#      at a local receiver (receiver.py playing Slack) within 1 s of the 200;
+#      logins and feature events evaluate nothing; a batch touching two
+#      accounts evaluates both (Slack paced at one message a second);
+#   B. SIGTERM stops serve with status 0, finishing the Slack message under
+#      way (and starting no other); a restart sends what was left pending,
+#      neither re-runs today's evaluation nor duplicates CTAs or messages;
+#   C. a database evaluated up to 4 days ago is caught up to today on start,
+#      day by day, notifying only of the days within max_age_days (and once:
+#      a restart does not run it again).
+. "$(dirname "$0")/lib.sh"
+
+export TEND T
+TODAY=$(date -u +%F)
+TOMORROW=$(date -u -d "$TODAY + 1 day" +%F)
+YESTERDAY=$(date -u -d "$TODAY - 1 day" +%F)
+FROM=$(date -u -d "$TODAY - 100 days" +%F)
+RECEIVER="$ROOT/tests/integration/receiver.py"
+RPID=
+stop_receiver() {
+    [ -n "$RPID" ] || return 0
+    kill -TERM "$RPID" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$RPID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$RPID" 2>/dev/null
+    wait "$RPID" 2>/dev/null
+    RPID=
+}
+save_artifacts() {
+    [ -n "${TEND_TEST_ARTIFACTS:-}" ] || return 0
+    local dir="$TEND_TEST_ARTIFACTS/realtime"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$T"/*.jsonl "$T"/*.yaml "$T"/*.log "$T"/*.err "$dir/" 2>/dev/null
+    rm -f "$dir/gen.jsonl"
+}
+trap 'stop_receiver; save_artifacts; cleanup' EXIT
+
+# stop_serve NAME: SIGTERM, then the exit status must be 0 (waits at most 35 s).
+stop_serve() {
+    kill -TERM "$SERVE_PID"
+    wait_serve "$1"
+}
+# wait_serve NAME: waits for serve (SIGTERMed already) to end with status 0.
+wait_serve() {
+    local rc
+    for _ in $(seq 350); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done
+    wait "$SERVE_PID"
+    rc=$?
+    expect_eq "$1" 0 "$rc"
+}
+
+# The token for /metrics and /api.
+TOKEN="rt-token-$RANDOM$RANDOM$RANDOM$RANDOM"
+TOKEN_SHA=$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
+export TOKEN
+USER_HASH=$(printf '%s\n' 'rt password 1' | "$TEND" passwd 2>/dev/null | grep -o '\$argon2id\$[^[:space:]"]*' | head -1)
+USERS="  users:
+    - email: rt.csm@example.com
+      name: RT CSM
+      password_hash: \"$USER_HASH\""
+
+# ---- data: the generated SaaS plus rt-acme, evaluated up to today ----------------
+"$TEND" generate --accounts 60 --days 120 --end "$TOMORROW" --out "$T/gen.jsonl" 2>"$T/gen.err" || {
+    not_ok "tend generate" "$(cat "$T/gen.err")"
+    exit 1
+}
+cat >"$T/extra.jsonl" <<EOF
+{"type":"group","userId":"rt-u1","groupId":"rt-acme","timestamp":"${FROM}T09:00:00Z","messageId":"rt1","traits":{"name":"Realtime Acme","csm_email":"rt.csm@example.com","csm_slack":"U0RTCSM","segment":"smb","plan":"starter","mrr":300,"seats":5}}
+{"type":"identify","userId":"rt-u1","timestamp":"${FROM}T09:00:01Z","messageId":"rt2","traits":{"email":"pat@rt.example","name":"Pat Quinn","company_id":"rt-acme"}}
+{"type":"track","userId":"rt-u1","event":"Signed In","timestamp":"${YESTERDAY}T08:00:00Z","messageId":"rt3","context":{"groupId":"rt-acme"}}
+{"type":"group","userId":"rt-u2","groupId":"rt-beta","timestamp":"${FROM}T09:00:00Z","messageId":"rt4","traits":{"name":"Realtime Beta","csm_email":"rt.csm@example.com","segment":"smb","mrr":200,"seats":5}}
+{"type":"identify","userId":"rt-u2","timestamp":"${FROM}T09:00:01Z","messageId":"rt5","traits":{"email":"sam@beta.example","company_id":"rt-beta"}}
+{"type":"group","userId":"rt-u3","groupId":"rt-gamma","timestamp":"${FROM}T09:00:00Z","messageId":"rt6","traits":{"name":"Realtime Gamma","csm_email":"rt.csm@example.com","segment":"smb","mrr":200,"seats":5}}
+{"type":"identify","userId":"rt-u3","timestamp":"${FROM}T09:00:01Z","messageId":"rt7","traits":{"email":"kim@gamma.example","company_id":"rt-gamma"}}
+{"type":"group","userId":"rt-u4","groupId":"rt-delta","timestamp":"${FROM}T09:00:00Z","messageId":"rt8","traits":{"name":"Realtime Delta","csm_email":"rt.csm@example.com","segment":"smb","mrr":200,"seats":5}}
+{"type":"identify","userId":"rt-u4","timestamp":"${FROM}T09:00:01Z","messageId":"rt9","traits":{"email":"lee@delta.example","company_id":"rt-delta"}}
+EOF
+for db in a c; do
+    out=$("$TEND" import --db "$T/$db.db" "$T/gen.jsonl" "$T/extra.jsonl" 2>&1) || {
+        not_ok "tend import ($db)" "$out"
+        exit 1
+    }
+done
+# A/B: evaluated through today, without channels (no message waits in the outbox).
+out=$("$TEND" eval --db "$T/a.db" --from "$FROM" --to "$TODAY" --quiet 2>&1) || {
+    not_ok "tend eval through today" "$out"
+    exit 1
+}
+# C: evaluated through 4 days ago only.
+LAST_C=$(date -u -d "$TODAY - 4 days" +%F)
+out=$("$TEND" eval --db "$T/c.db" --from "$FROM" --to "$LAST_C" --quiet 2>&1) || {
+    not_ok "tend eval through 4 days ago" "$out"
+    exit 1
+}
+
+# ---- the Slack stand-in -----------------------------------------------------------
+echo '{}' >"$T/slack.script.json"
+$PY "$RECEIVER" http --port-file "$T/slack.port" --log "$T/slack.jsonl" --script "$T/slack.script.json" \
+    2>>"$T/slack.err" &
+RPID=$!
+for _ in $(seq 100); do [ -s "$T/slack.port" ] && break; sleep 0.1; done
+SLACK_PORT=$(cat "$T/slack.port" 2>/dev/null)
+[ -n "$SLACK_PORT" ] || {
+    not_ok "the Slack receiver starts" "$(cat "$T/slack.err")"
+    exit 1
+}
+: >>"$T/slack.jsonl"
+
+PORT=$(free_port)
+# daily_at 00:01 UTC: the last scheduled time is always today's (but in the
+# first minute of a UTC day), so a database evaluated through today needs no
+# daily run on start, and one evaluated through yesterday needs exactly one.
+cat >"$T/a.yaml" <<EOF
+serve:
+  timezone: UTC
+  daily_at: "00:01"
+$USERS
+  tokens:
+    - name: rt
+      sha256: "$TOKEN_SHA"
+delivery:
+  base_url: http://127.0.0.1:$PORT
+channels:
+  cs-alerts:
+    type: slack
+    url: http://127.0.0.1:$SLACK_PORT/slack/T000/B000/RT
+EOF
+export PORT TODAY
+
+cat >"$T/rt.py" <<'PY'
+"""Helpers of realtime.sh: rt.py COMMAND ARGS; prints ok/not ok lines."""
+import base64
+import datetime as dt
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+
+T, TEND, TOKEN = os.environ["T"], os.environ["TEND"], os.environ["TOKEN"]
+PORT = int(os.environ["PORT"])
+
+
+def report(name, good, *details):
+    print(("ok - " if good else "not ok - ") + name)
+    if not good:
+        for d in details:
+            print("    " + str(d)[:3000].replace("\n", "\n    "))
+    sys.stdout.flush()
+
+
+def slack():
+    try:
+        with open(os.path.join(T, "slack.jsonl"), encoding="utf-8") as f:
+            return [json.loads(l) for l in f if l.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def get(path):
+    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    c.request("GET", path, headers={"Authorization": "Bearer " + TOKEN})
+    r = c.getresponse()
+    body = r.read().decode("utf-8", "replace")
+    c.close()
+    return r.status, body
+
+
+def metric(name, **labels):
+    """A sample of /metrics (0 when absent)."""
+    st, body = get("/metrics")
+    if st != 200:
+        raise RuntimeError(f"/metrics: {st} {body[:300]}")
+    for line in body.splitlines():
+        if not line.startswith(name) or line.startswith("#"):
+            continue
+        head, _, value = line.rpartition(" ")
+        if head.split("{")[0] != name:
+            continue
+        if all(f'{k}="{v}"' in head for k, v in labels.items()):
+            return float(value)
+    return 0.0
+
+
+def tend(db, *args):
+    r = subprocess.run([TEND, *args, "--db", db], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError(f"tend {' '.join(args)}: {r.stderr}")
+    return r.stdout
+
+
+def ctas(db, *args):
+    return json.loads(tend(db, "ctas", "--status", "all", "--format", "json", "--limit", "1000000", *args))
+
+
+def outbox(db):
+    d = json.loads(tend(db, "outbox", "--format", "json", "--limit", "1000000"))
+    return d.get("rows") if isinstance(d, dict) else d
+
+
+def texts(doc):
+    """Every string in a JSON document."""
+    if isinstance(doc, str):
+        yield doc
+    elif isinstance(doc, dict):
+        for v in doc.values():
+            yield from texts(v)
+    elif isinstance(doc, list):
+        for v in doc:
+            yield from texts(v)
+
+
+def detractor(db):
+    before = slack()
+    report("nothing reached Slack before the event (today's evaluation was done without channels)",
+           before == [], before[:2])
+    body = json.dumps({"userId": "rt-u1", "event": "NPS Survey Responded",
+                       "properties": {"score": 3, "comment": "Exports keep failing"},
+                       "context": {"groupId": "rt-acme"}, "messageId": "rt-nps-1"})
+    auth = "Basic " + base64.b64encode(b"testkey:").decode()
+    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    c.request("POST", "/v1/track", body=body, headers={"Authorization": auth, "Content-Type": "application/json"})
+    r = c.getresponse()
+    answer = r.read().decode()
+    t0 = time.time()
+    c.close()
+    report("the detractor's answer is stored: 200", r.status == 200 and json.loads(answer).get("accepted") == 1,
+           r.status, answer)
+    got = []
+    while time.time() < t0 + 3:
+        got = slack()
+        if got:
+            break
+        time.sleep(0.005)
+    latency = got[0]["t"] - t0 if got else None
+    print(f"# event-to-Slack latency: {latency:.3f} s" if latency is not None else "# no Slack message within 3 s")
+    report("the Slack message arrives within 1.0 s of ingest's 200"
+           + (f" ({latency:.3f} s)" if latency is not None else ""),
+           latency is not None and latency <= 1.0, f"latency: {latency}")
+    time.sleep(2.5)  # anything else that would come
+    msgs = slack()
+    report("exactly one Slack message arrived", len(msgs) == 1, f"{len(msgs)} messages",
+           *[m.get("body", "")[:400] for m in msgs[:5]])
+    if msgs:
+        m = msgs[0]
+        try:
+            doc = json.loads(m.get("body") or "")
+        except ValueError:
+            doc = None
+        alltext = " ".join(texts(doc)) if doc is not None else ""
+        report("it was a POST of JSON to the channel's webhook path",
+               m.get("method") == "POST" and m.get("path") == "/slack/T000/B000/RT" and doc is not None, m)
+        report("it is about the account (Realtime Acme) and the detractor's answer (3)",
+               "Realtime Acme" in alltext and "3" in alltext, alltext[:1500])
+        report("it mentions the account's CSM by Slack id (<@U0RTCSM>)", "<@U0RTCSM>" in alltext, alltext[:1500])
+    cs = [c for c in ctas(db, "--account", "rt-acme") if c["rule"] == "nps_response"]
+    report("tend ctas shows the nps_response CTA: open, high priority, risk",
+           len(cs) == 1 and (cs[0]["status"], cs[0]["priority"], cs[0]["type"]) == ("open", "high", "risk"), cs)
+    rows = outbox(db)
+    report("its outbox row is sent (one row, one attempt)",
+           len(rows) == 1 and rows[0].get("status") == "sent" and rows[0].get("attempts") == 1, rows)
+    report("an event evaluation ran, and no daily one (today was evaluated already)",
+           metric("tend_eval_runs_total", kind="event") >= 1 and metric("tend_eval_runs_total", kind="daily") == 0,
+           get("/metrics")[1][:3000])
+
+
+def post(path, doc):
+    c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    c.request("POST", path, body=json.dumps(doc), headers={
+        "Authorization": "Basic " + base64.b64encode(b"testkey:").decode(), "Content-Type": "application/json"})
+    r = c.getresponse()
+    answer = r.read().decode()
+    c.close()
+    return r.status, answer
+
+
+def nps(user, account, score, mid):
+    return {"type": "track", "userId": user, "event": "NPS Survey Responded", "properties": {"score": score},
+            "context": {"groupId": account}, "messageId": mid}
+
+
+def by_key(db):
+    """{outbox key: number of Slack arrivals carrying it} for every row."""
+    msgs = [m.get("body") or "" for m in slack()]
+    return {r["key"]: sum(1 for b in msgs if r["key"] in b) for r in outbox(db)}
+
+
+def drain(db, timeout):
+    """Waits until no outbox row is pending or sending."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if all(r.get("status") not in ("pending", "sending") for r in outbox(db)):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def others(db):
+    """Logins and feature events wait for the daily run; a batch touching
+    two accounts evaluates both."""
+    runs = metric("tend_eval_runs_total", kind="event")
+    st, _ = post("/v1/batch", {"batch": [
+        {"type": "track", "userId": "rt-u1", "event": "Signed In", "context": {"groupId": "rt-acme"}, "messageId": "rt-l1"},
+        {"type": "track", "userId": "rt-u1", "event": "Report Exported", "context": {"groupId": "rt-acme"},
+         "messageId": "rt-f1"},
+        {"type": "page", "userId": "rt-u1", "name": "Pricing", "context": {"groupId": "rt-acme"}, "messageId": "rt-p1"},
+        {"type": "identify", "userId": "rt-u1", "traits": {"title": "CTO"}, "messageId": "rt-i1"}]})
+    time.sleep(1.5)
+    report("a login, a feature event, a page and an identify trigger no evaluation",
+           st == 200 and metric("tend_eval_runs_total", kind="event") == runs,
+           st, f"event evaluations before {runs}, after {metric('tend_eval_runs_total', kind='event')}")
+    n0 = len(slack())
+    st, answer = post("/v1/batch", {"batch": [nps("rt-u2", "rt-beta", 1, "rt-nps-2"), nps("rt-u3", "rt-gamma", 2, "rt-nps-3")]})
+    t0 = time.time()
+    report("a batch with two detractors of two accounts is stored", st == 200 and '"accepted":2' in answer, answer)
+    while True:
+        got = {a: [c for c in ctas(db, "--account", a) if c["rule"] == "nps_response" and c["status"] == "open"]
+               for a in ("rt-beta", "rt-gamma")}
+        if all(len(v) == 1 for v in got.values()) or time.time() > t0 + 1:
+            break
+        time.sleep(0.05)
+    report("each account has its open nps_response CTA within a second", all(len(v) == 1 for v in got.values()), got)
+    drained = drain(db, 8)
+    new = slack()[n0:]
+    report("every message of the batch's evaluations is sent (one a second per webhook)", drained,
+           [(r["id"], r["status"]) for r in outbox(db)])
+    texts_ = [" ".join(texts(json.loads(m["body"]))) for m in new]
+    first = [m["t"] - t0 for m, x in zip(new, texts_) if "Detractor" in x or "NPS" in x]
+    report("both detractors reach Slack", any("Realtime Beta" in x for x in texts_)
+           and any("Realtime Gamma" in x for x in texts_), [x[:200] for x in texts_])
+    if new:
+        print(f"# batch: {len(new)} messages, at " + ", ".join(f"{m['t'] - t0:.3f}" for m in new) + " s")
+        gaps = [b["t"] - a["t"] for a, b in zip(new, new[1:])]
+        report("the first within 1 s of the 200", new[0]["t"] - t0 <= 1.0, new[0]["t"] - t0)
+        report("messages to one webhook at least ~1 s apart (slack_interval_seconds 1) and not much more",
+               all(0.9 <= g <= 2.0 for g in gaps), gaps)
+    keys = by_key(db)
+    report("each outbox row reached Slack exactly once (by its key)", all(v == 1 for v in keys.values()), keys)
+
+
+def inflight(db, pid):
+    """A message under way when SIGTERM comes is finished and recorded."""
+    time.sleep(1.1)  # Slack pacing after the batch
+    with open(os.path.join(T, "slack.script.json.new"), "w") as f:
+        f.write('{"default_delay_ms": 1500}')
+    os.replace(os.path.join(T, "slack.script.json.new"), os.path.join(T, "slack.script.json"))
+    st, _ = post("/v1/track", nps("rt-u4", "rt-delta", 0, "rt-nps-4"))
+    report("the last detractor is stored", st == 200)
+    sending, deadline = [], time.time() + 3
+    while not sending and time.time() < deadline:
+        sending = [r["id"] for r in outbox(db) if r["status"] == "sending"]
+        time.sleep(0.02)
+    report("its message is under way (outbox row sending, the receiver holding it 1.5 s)", len(sending) == 1,
+           outbox(db))
+    os.kill(int(pid), 15)
+    json.dump(sending, open(os.path.join(T, "sending.json"), "w"))
+
+
+def after_stop(db):
+    with open(os.path.join(T, "slack.script.json.new"), "w") as f:
+        f.write("{}")
+    os.replace(os.path.join(T, "slack.script.json.new"), os.path.join(T, "slack.script.json"))
+    sending = json.load(open(os.path.join(T, "sending.json")))
+    rows = {r["id"]: r for r in outbox(db)}
+    keys = by_key(db)
+    for i in sending:
+        r = rows[i]
+        report("the message under way at SIGTERM was finished, delivered once and recorded sent in one attempt",
+               r["status"] == "sent" and r["attempts"] == 1 and keys[r["key"]] == 1, r, keys)
+    report("no row is left sending", all(r["status"] != "sending" for r in rows.values()), rows)
+    report("no new attempt was started after SIGTERM (rows still due are pending, attempts 0)",
+           all(r["attempts"] == 0 and keys[r["key"]] == 0 for r in rows.values() if r["status"] == "pending"),
+           [r for r in rows.values() if r["status"] == "pending"])
+    json.dump({"ctas": ctas(db), "rows": sorted(rows)}, open(os.path.join(T, "state.json"), "w"))
+
+
+def after_restart(db):
+    time.sleep(1)  # the scheduler's start-up
+    drained = drain(db, 6)
+    before = json.load(open(os.path.join(T, "state.json")))
+    report("after a restart: no daily evaluation ran again today",
+           metric("tend_eval_runs_total", kind="daily") == 0, get("/metrics")[1][:3000])
+    report("after a restart: the rows left pending are sent", drained, outbox(db))
+    report("after a restart: no CTA and no outbox row more", before == {"ctas": ctas(db), "rows": sorted(
+        r["id"] for r in outbox(db))}, before["rows"], [r["id"] for r in outbox(db)])
+    keys = by_key(db)
+    report("after a restart: every row reached Slack exactly once, none twice",
+           all(v == 1 for v in keys.values()) and len(slack()) == len(keys), keys, len(slack()))
+    n = len(slack())
+    st, answer = post("/v1/track", nps("rt-u1", "rt-acme", 3, "rt-nps-1"))
+    report("the first answer sent again is a duplicate", st == 200 and json.loads(answer).get("duplicates") == 1, answer)
+    time.sleep(2)
+    report("and makes no second CTA or message", (before["ctas"], n) == (ctas(db), len(slack())))
+    cs = [x for x in ctas(db, "--account", "rt-acme") if x["rule"] == "nps_response"]
+    report("still one nps_response CTA for rt-acme, open", len(cs) == 1 and cs[0]["status"] == "open", cs)
+
+
+def catch_up(db, today):
+    deadline = time.time() + 12
+    date = None
+    while time.time() < deadline:
+        st, body = get("/api/accounts?per_page=1")
+        if st == 200:
+            date = json.loads(body).get("date")
+            if date == today:
+                break
+        time.sleep(0.2)
+    report("a database evaluated through 4 days ago is evaluated as of today on start", date == today,
+           f"/api/accounts date: {date}")
+    time.sleep(1)
+    import sqlite3
+    t = (dt.date.fromisoformat(today) - dt.date(1970, 1, 1)).days
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as c:
+        per_day = dict(c.execute("SELECT day, count(*) FROM scores WHERE day > ? GROUP BY day", (t - 5,)).fetchall())
+        hist = c.execute("SELECT day, action FROM cta_history WHERE actor = 'tend' AND day > ? AND action IN "
+                         "('open', 'raise', 'resolve')", (t - 4,)).fetchall()
+        notes = c.execute("SELECT day, event FROM notifications").fetchall()
+    want = {d: per_day.get(t - 4) for d in range(t - 3, t + 1)}
+    report("the days missed are evaluated, each (scores stored for each of the 3 days missed and today)",
+           {d: per_day.get(d) for d in range(t - 3, t + 1)} == want and per_day.get(t - 4), per_day)
+    report("by the daily scheduler", metric("tend_eval_runs_total", kind="daily") >= 1, get("/metrics")[1][:3000])
+    old = [h for h in hist if h[0] < t - 1]
+    report("the catch-up changed CTAs on the older days too (test data)", len(old) > 0, hist)
+    report("only the days within delivery.max_age_days (1) notify: a notification per open, raise and resolve "
+           "of today and yesterday, none for the older days",
+           sorted(notes) == sorted(h for h in hist if h[0] >= t - 1), sorted(notes), sorted(hist))
+    report("which records when it finished", metric("tend_eval_last_success_timestamp_seconds") > time.time() - 60)
+    json.dump({"ctas": ctas(db)}, open(os.path.join(T, "c_state.json"), "w"))
+
+
+def catch_up_restart(db):
+    time.sleep(3)
+    before = json.load(open(os.path.join(T, "c_state.json")))
+    report("after a restart the daily evaluation does not run again",
+           metric("tend_eval_runs_total", kind="daily") == 0, get("/metrics")[1][:3000])
+    report("and the CTAs are unchanged", ctas(db) == before["ctas"])
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    try:
+        {"detractor": detractor, "others": others, "inflight": inflight, "after_stop": after_stop,
+         "after_restart": after_restart, "catch_up": catch_up,
+         "catch_up_restart": catch_up_restart}[cmd](*args)
+    except Exception as e:
+        import traceback
+        report(f"rt.py {cmd} ran to the end", False, traceback.format_exc())
+PY
+
+# ---- A and B -------------------------------------------------------------------------
+start_serve "$T/a.db" "$PORT" --config "$T/a.yaml" || exit 1
+sleep 1 # the scheduler's start-up: nothing to do, nothing to send
+timeout 60 $PY "$T/rt.py" detractor "$T/a.db"
+timeout 60 $PY "$T/rt.py" others "$T/a.db"
+timeout 60 $PY "$T/rt.py" inflight "$T/a.db" "$SERVE_PID"
+t_stop=$(date +%s.%N)
+wait_serve "SIGTERM, with a Slack message under way, stops tend serve with status 0"
+echo "# tend serve stopped $(awk -v a="$t_stop" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s after SIGTERM"
+timeout 60 $PY "$T/rt.py" after_stop "$T/a.db"
+expect_contains "and it says so" "tend serve: stopped" "$(cat "$T/serve.log")"
+start_serve "$T/a.db" "$PORT" --config "$T/a.yaml" || exit 1
+timeout 60 $PY "$T/rt.py" after_restart "$T/a.db"
+stop_serve "the restarted tend serve stops with status 0"
+
+# ---- C ---------------------------------------------------------------------------------
+PORT=$(free_port)
+export PORT
+cat >"$T/c.yaml" <<EOF
+serve:
+  timezone: UTC
+  daily_at: "00:01"
+$USERS
+  tokens:
+    - name: rt
+      sha256: "$TOKEN_SHA"
+delivery:
+  max_age_days: 1
+channels:
+  audit:
+    type: log
+    path: $T/c-notifications.log
+EOF
+start_serve "$T/c.db" "$PORT" --config "$T/c.yaml" || exit 1
+timeout 60 $PY "$T/rt.py" catch_up "$T/c.db" "$TODAY"
+stop_serve "SIGTERM after the catch-up: status 0"
+start_serve "$T/c.db" "$PORT" --config "$T/c.yaml" || exit 1
+timeout 60 $PY "$T/rt.py" catch_up_restart "$T/c.db"
+stop_serve "and after the restart: status 0"
