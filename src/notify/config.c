@@ -115,20 +115,6 @@ static enum tend_err secret(const cJSON *o, const char *key, const char *path, c
 }
 
 /* Refuses keys of o not in known (NULL-terminated). */
-static enum tend_err known_keys(const cJSON *o, const char *path, const char *const *known,
-                                char *err) {
-    const cJSON *kv;
-    cJSON_ArrayForEach(kv, o) {
-        size_t i;
-        for (i = 0; known[i]; i++)
-            if (strcmp(kv->string, known[i]) == 0)
-                break;
-        if (!known[i])
-            return yaml_error(err, NOTIFY_ERR_BYTES, path, "unknown setting \"%s\"", kv->string);
-    }
-    return TEND_OK;
-}
-
 static bool has_prefix(const char *s, const char *prefix) {
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
@@ -203,7 +189,7 @@ static enum tend_err load_channel(const cJSON *o, const char *name, struct notif
                                                "secret", "secret_env", NULL};
     static const char *const log_keys[] = {"type", "path", NULL};
     static const char *const *const keys[] = {slack_keys, email_keys, webhook_keys, log_keys};
-    enum tend_err e = known_keys(o, path, keys[ch->kind], err);
+    enum tend_err e = yaml_known_keys(o, path, keys[ch->kind], err, NOTIFY_ERR_BYTES);
     if (e)
         return e;
     if (ch->kind != NOTIFY_LOG && (e = secret(o, "url", path, &ch->url, ch, err)))
@@ -343,7 +329,7 @@ static enum tend_err load_route(const cJSON *o, int index, struct notify_config 
         return yaml_error(err, NOTIFY_ERR_BYTES, path,
                           "must be a mapping with match (optional), to and digest (optional)");
     static const char *const keys[] = {"match", "to", "digest", "name", NULL};
-    enum tend_err e = known_keys(o, path, keys, err);
+    enum tend_err e = yaml_known_keys(o, path, keys, err, NOTIFY_ERR_BYTES);
     if (e)
         return e;
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "match");
@@ -381,7 +367,7 @@ static enum tend_err load_delivery(const cJSON *d, struct notify_config *c, char
                                        "slack_users", "max_age_days",    "digest",
                                        "retry",       "timeout_seconds", "slack_interval_seconds",
                                        NULL};
-    enum tend_err e = known_keys(d, "delivery", keys, err);
+    enum tend_err e = yaml_known_keys(d, "delivery", keys, err, NOTIFY_ERR_BYTES);
     if (e)
         return e;
     const cJSON *v;
@@ -429,7 +415,7 @@ static enum tend_err load_delivery(const cJSON *d, struct notify_config *c, char
         if (!cJSON_IsObject(v))
             return yaml_error(err, NOTIFY_ERR_BYTES, "delivery.digest",
                               "must be a mapping: hour, timezone");
-        if ((e = known_keys(v, "delivery.digest", dkeys, err)))
+        if ((e = yaml_known_keys(v, "delivery.digest", dkeys, err, NOTIFY_ERR_BYTES)))
             return e;
         const cJSON *h = cJSON_GetObjectItemCaseSensitive(v, "hour");
         if (h) {
@@ -455,7 +441,7 @@ static enum tend_err load_delivery(const cJSON *d, struct notify_config *c, char
             return yaml_error(err, NOTIFY_ERR_BYTES, "delivery.retry",
                               "must be a mapping: max_attempts, base_seconds, "
                               "max_seconds");
-        if ((e = known_keys(v, "delivery.retry", rkeys, err)))
+        if ((e = yaml_known_keys(v, "delivery.retry", rkeys, err, NOTIFY_ERR_BYTES)))
             return e;
         const cJSON *y;
         if ((y = cJSON_GetObjectItemCaseSensitive(v, "max_attempts"))) {

@@ -47,20 +47,6 @@ void serve_config_release(struct serve_config *c) {
     serve_config_default(c);
 }
 
-static enum tend_err known_keys(const cJSON *o, const char *path, const char *const *known,
-                                char *err) {
-    const cJSON *kv;
-    cJSON_ArrayForEach(kv, o) {
-        size_t i;
-        for (i = 0; known[i]; i++)
-            if (strcmp(kv->string, known[i]) == 0)
-                break;
-        if (!known[i])
-            return yaml_error(err, SERVE_ERR_BYTES, path, "unknown setting \"%s\"", kv->string);
-    }
-    return TEND_OK;
-}
-
 /* A non-empty text setting, or NULL when absent. */
 static enum tend_err text(const cJSON *o, const char *key, const char *path, const char **out,
                           char *err) {
@@ -106,7 +92,7 @@ static enum tend_err load_user(const cJSON *o, size_t i, struct serve_config *c,
     if (!cJSON_IsObject(o))
         return yaml_error(err, SERVE_ERR_BYTES, path,
                           "must be a mapping with email and password_hash");
-    if ((e = known_keys(o, path, keys, err)))
+    if ((e = yaml_known_keys(o, path, keys, err, SERVE_ERR_BYTES)))
         return e;
     const char *email, *name, *hash;
     if ((e = text(o, "email", path, &email, err)) || (e = text(o, "name", path, &name, err)) ||
@@ -134,7 +120,7 @@ static enum tend_err load_token(const cJSON *o, size_t i, struct serve_config *c
     enum tend_err e;
     if (!cJSON_IsObject(o))
         return yaml_error(err, SERVE_ERR_BYTES, path, "must be a mapping with name and sha256");
-    if ((e = known_keys(o, path, keys, err)))
+    if ((e = yaml_known_keys(o, path, keys, err, SERVE_ERR_BYTES)))
         return e;
     const char *name, *hex;
     if ((e = text(o, "name", path, &name, err)) ||
@@ -172,7 +158,7 @@ static enum tend_err load(const cJSON *o, struct serve_config *c, char *err) {
     enum tend_err e;
     if (!cJSON_IsObject(o))
         return yaml_error(err, SERVE_ERR_BYTES, "serve", "must be a mapping of settings");
-    if ((e = known_keys(o, "serve", keys, err)))
+    if ((e = yaml_known_keys(o, "serve", keys, err, SERVE_ERR_BYTES)))
         return e;
     const char *s;
     if ((e = text(o, "listen", "serve", &s, err)))

@@ -129,6 +129,20 @@ enum tend_err yaml_error(char *err, size_t size, const char *path, const char *f
     return TEND_ERR_INVALID;
 }
 
+enum tend_err yaml_known_keys(const cJSON *o, const char *path, const char *const *known, char *err,
+                              size_t size) {
+    const cJSON *kv;
+    cJSON_ArrayForEach(kv, o) {
+        size_t i;
+        for (i = 0; known[i]; i++)
+            if (strcmp(kv->string, known[i]) == 0)
+                break;
+        if (!known[i])
+            return yaml_error(err, size, path, "unknown setting \"%s\"", kv->string);
+    }
+    return TEND_OK;
+}
+
 enum tend_err yaml_number(const cJSON *v, const char *path, double lo, double hi, double *out,
                           char *err, size_t size) {
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||

@@ -28,6 +28,10 @@ enum tend_err yaml_load_string(const char *text, size_t len, const char *name, c
  * and returns TEND_ERR_INVALID. */
 enum tend_err yaml_error(char *err, size_t size, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The error above, "PATH: unknown setting \"KEY\"", for the first key of
+ * mapping o not in known (NULL-terminated); TEND_OK when all are known. */
+enum tend_err yaml_known_keys(const cJSON *o, const char *path, const char *const *known, char *err,
+                              size_t size);
 /* Reads a finite number from lo to hi into *out; otherwise the error above,
  * "PATH: must be a number from LO to HI". */
 enum tend_err yaml_number(const cJSON *v, const char *path, double lo, double hi, double *out,
