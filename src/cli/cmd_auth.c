@@ -39,11 +39,12 @@ static bool read_secret(const char *prompt, char *buf, size_t size) {
 
 int cmd_passwd(int argc, char **argv) {
     if (argc > 1) {
-        fprintf(argc > 1 && strcmp(argv[1], "--help") == 0 ? stdout : stderr,
+        bool help = strcmp(argv[1], "--help") == 0;
+        fprintf(help ? stdout : stderr,
                 "Usage: tend passwd < password\n\n"
                 "Reads a password (from the terminal without echo, twice, or one line of\n"
                 "stdin) and prints its argon2id hash for serve.users[].password_hash.\n");
-        return argc > 1 && strcmp(argv[1], "--help") == 0 ? 0 : EXIT_USAGE;
+        return help ? 0 : EXIT_USAGE;
     }
     if (sodium_init() < 0)
         return cli_usage_error("passwd", "libsodium cannot start");

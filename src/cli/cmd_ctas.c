@@ -144,12 +144,7 @@ int cmd_ctas(int argc, char **argv) {
             db = optarg;
             break;
         case 's': {
-            enum cta_status st;
-            if (strcmp(optarg, "all") == 0)
-                filter.status = NULL;
-            else if (strcmp(optarg, "live") == 0 || cta_status_parse(optarg, &st))
-                filter.status = optarg;
-            else
+            if (!cta_status_filter_parse(optarg, &filter.status))
                 return cli_usage_error("ctas",
                                        "--status must be open, snoozed, closed, live or all, "
                                        "not \"%s\"",
@@ -205,22 +200,6 @@ int cmd_ctas(int argc, char **argv) {
 
 /* ---- tend cta ---------------------------------------------------------------------- */
 
-/* A CTA read for an action, strings copied. */
-struct held {
-    struct store_cta c;
-    bool found;
-};
-
-static void on_held(void *arg, const struct store_cta *c) {
-    struct held *h = arg;
-    eval_cta_copy(&h->c, c);
-    h->found = true;
-}
-
-static void held_free(struct held *h) {
-    eval_cta_release(&h->c);
-}
-
 struct history_print {
     cJSON *json; /* array, or NULL for text */
 };
@@ -250,8 +229,7 @@ static void on_history(void *arg, const struct store_cta_change *ch) {
            ch->note ? ch->note : "");
 }
 
-static int show(struct store *st, const struct held *h, enum out_format format) {
-    const struct store_cta *c = &h->c;
+static int show(struct store *st, const struct store_cta *c, enum out_format format) {
     if (format == OUT_JSON) {
         struct out_table *t = out_new(list_cols, sizeof list_cols / sizeof list_cols[0]);
         cta_row(t, c);
@@ -384,15 +362,15 @@ int cmd_cta(int argc, char **argv) {
     if (rc)
         return rc;
     if (strcmp(verb, "show") == 0) {
-        struct held h = {0};
-        enum tend_err err = store_cta_get(st, id, on_held, &h);
+        struct store_cta cta;
+        enum tend_err err = eval_cta_get(st, id, &cta);
         if (err == TEND_ERR_NOTFOUND)
             fprintf(stderr, "tend cta: no CTA %lld\n", id);
         else if (err)
             fprintf(stderr, "tend cta: %s\n", store_last_error(st));
-        rc = err ? EXIT_USAGE : show(st, &h, format);
-        if (h.found)
-            held_free(&h);
+        rc = err ? EXIT_USAGE : show(st, &cta, format);
+        if (!err)
+            eval_cta_release(&cta);
         store_close(st);
         return rc;
     }

@@ -232,8 +232,7 @@ int cmd_serve(int argc, char **argv) {
         cfg.touched = sched_touch;
         cfg.touched_arg = sched;
     }
-    static struct view_env env;
-    env = (struct view_env){.hc = &tc.health, .rc = &tc.rules};
+    struct view_env env = {.hc = &tc.health, .rc = &tc.rules};
     struct web_options wo = {
         .db = db,
         .auth = auth,

@@ -113,6 +113,17 @@ bool cta_status_parse(const char *name, enum cta_status *out) {
     return i >= 0;
 }
 
+bool cta_status_filter_parse(const char *name, const char **filter) {
+    enum cta_status st;
+    if (strcmp(name, "all") == 0)
+        *filter = NULL;
+    else if (strcmp(name, "live") == 0 || cta_status_parse(name, &st))
+        *filter = name;
+    else
+        return false;
+    return true;
+}
+
 bool cta_close_reason_parse(const char *name, enum cta_close_reason *out) {
     int i = parse_name(name, 4, reason_at);
     if (i >= 0)

@@ -86,6 +86,9 @@ const char *cta_type_name(enum cta_type t);
 bool cta_priority_parse(const char *name, enum cta_priority *out);
 bool cta_type_parse(const char *name, enum cta_type *out);
 bool cta_status_parse(const char *name, enum cta_status *out);
+/* A listing's status filter (store_cta_filter.status): "all" gives NULL,
+ * "live" and a status name give themselves; false for anything else. */
+bool cta_status_filter_parse(const char *name, const char **filter);
 bool cta_close_reason_parse(const char *name, enum cta_close_reason *out);
 
 #endif

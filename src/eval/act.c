@@ -24,17 +24,6 @@ enum tend_err eval_action_day(struct store *s, int32_t *day) {
     return err;
 }
 
-struct held {
-    struct store_cta c;
-    bool found;
-};
-
-static void on_held(void *arg, const struct store_cta *c) {
-    struct held *h = arg;
-    eval_cta_copy(&h->c, c);
-    h->found = true;
-}
-
 /* Changes x as a asks, or says in msg why not (TEND_ERR_INVALID/USAGE). */
 static enum tend_err apply(struct store_cta *x, const struct cta_act *a, int32_t day, char *msg,
                            size_t size) {
@@ -86,33 +75,34 @@ static enum tend_err apply(struct store_cta *x, const struct cta_act *a, int32_t
 
 enum tend_err eval_cta_act(struct store *s, int64_t id, const struct cta_act *a, char *msg,
                            size_t size) {
-    struct held h = {0};
+    struct store_cta c;
+    bool found = false;
     int32_t day = a->on;
     msg[0] = '\0';
     enum tend_err err = store_begin(s, NULL);
     if (!err)
-        err = store_cta_get(s, id, on_held, &h);
+        found = !(err = eval_cta_get(s, id, &c));
     if (!err && !a->has_on)
         err = eval_action_day(s, &day);
     if (err == TEND_ERR_NOTFOUND)
         snprintf(msg, size, "no CTA %lld", (long long)id);
     if (!err)
-        err = apply(&h.c, a, day, msg, size);
+        err = apply(&c, a, day, msg, size);
     if (!err) {
-        h.c.updated_ms = dt_now_ms();
-        err = store_cta_update(s, &h.c);
+        c.updated_ms = dt_now_ms();
+        err = store_cta_update(s, &c);
     }
     if (!err) {
         struct store_cta_change ch = {
             .day = day,
-            .at_ms = h.c.updated_ms,
+            .at_ms = c.updated_ms,
             .action = cta_verb_name(a->verb),
             .actor = a->by && a->by[0] ? a->by : "unknown",
-            .status = h.c.status,
-            .priority = h.c.priority,
+            .status = c.status,
+            .priority = c.priority,
             .note = msg,
         };
-        err = store_cta_history_add(s, h.c.id, &ch);
+        err = store_cta_history_add(s, c.id, &ch);
     }
     if (!err)
         err = store_commit(s);
@@ -121,7 +111,7 @@ enum tend_err eval_cta_act(struct store *s, int64_t id, const struct cta_act *a,
         if (!msg[0] || err == TEND_ERR_DB)
             snprintf(msg, size, "%s", store_last_error(s));
     }
-    if (h.found)
-        eval_cta_release(&h.c);
+    if (found)
+        eval_cta_release(&c);
     return err;
 }

@@ -93,6 +93,14 @@ void eval_cta_release(struct store_cta *c) {
         free((char *)s[i]);
 }
 
+static void on_got(void *arg, const struct store_cta *c) {
+    eval_cta_copy(arg, c);
+}
+
+enum tend_err eval_cta_get(struct store *s, int64_t id, struct store_cta *out) {
+    return store_cta_get(s, id, on_got, out);
+}
+
 static void on_watched(void *arg, const struct store_cta *c) {
     struct engine *e = arg;
     if (e->n_w == e->cap_w) {

@@ -48,6 +48,8 @@ typedef void (*eval_change_fn)(void *arg, const struct eval_change *change, cons
  * to keep it past the read's callback; eval_cta_release() frees them. */
 void eval_cta_copy(struct store_cta *dst, const struct store_cta *src);
 void eval_cta_release(struct store_cta *c);
+/* Reads CTA id into *out, copied as above; TEND_ERR_NOTFOUND when none. */
+enum tend_err eval_cta_get(struct store *s, int64_t id, struct store_cta *out);
 
 /* Evaluates every account as of the end of day (T = day + 1 at 00:00Z).
  * fn (may be NULL) hears of each change. nc (may be NULL) routes the

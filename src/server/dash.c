@@ -1117,8 +1117,7 @@ void dash_delivery(struct buf *out, const struct dash_ctx *ctx, const cJSON *vie
 /* ---- sign-in and errors --------------------------------------------------- */
 
 void dash_login(struct buf *out, const char *error, const char *next) {
-    /* Only a local path is a place to go back to: "//host" or "/\host" would leave. */
-    bool local = next && next[0] == '/' && next[1] != '/' && next[1] != '\\';
+    bool local = html_local_path(next);
     page_open(out, NULL, "Sign in", NAV_NONE);
     buf_puts(out, "<form class=\"card login\" method=\"post\" action=\"/login\">"
                   "<h1><span class=\"brand\">tend</span> Sign in</h1>");

@@ -386,6 +386,10 @@ void html_duration(struct buf *b, double seconds) {
         buf_printf(b, "%lld d %lld h", s / 86400, s % 86400 / 3600);
 }
 
+bool html_local_path(const char *p) {
+    return p && p[0] == '/' && p[1] != '/' && p[1] != '\\' && !strpbrk(p, "\r\n");
+}
+
 /* ---- bands and graphics --------------------------------------------------- */
 
 const char *html_band_of(double score) {

@@ -26,6 +26,10 @@
 /* Appends s with & < > " ' escaped as entities; safe in text and in quoted
  * attribute values. NULL appends nothing. */
 void html_esc(struct buf *b, const char *s);
+/* Whether p is a path on this site to send someone to ("/..."): not
+ * "//host" or "/\host", which browsers read as another site, and without
+ * CR or LF (a header split). */
+bool html_local_path(const char *p);
 /* As html_esc, at most max_chars characters (code points) of s; a longer s is
  * cut at a character boundary and ends in "…". */
 void html_esc_cut(struct buf *b, const char *s, size_t max_chars);

@@ -9,6 +9,7 @@
 
 #include "core/cta.h"
 #include "core/vocab.h"
+#include "eval/act.h"
 #include "eval/eval.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -393,7 +394,6 @@ enum tend_err view_accounts(struct store *s, const struct view_env *env,
             cJSON_AddItemToObject(a, "trend", cJSON_CreateArray());
         cJSON_AddItemToArray(arr, a);
     }
-    (void)env;
     eval_day_scores_free(&before);
     briefs_free(&l);
     if (e) {
@@ -446,13 +446,11 @@ static int on_cta(void *arg, const struct store_cta *c) {
     return 0;
 }
 
-/* The current day of tend's timeline (eval/act.h's), for "overdue". */
+/* The current day of tend's timeline (eval/act.h), for "overdue"; today
+ * when the store cannot tell. */
 static int32_t timeline_day(struct store *s) {
-    int64_t latest;
-    bool found;
-    if (store_eval_run_before(s, INT64_MAX, &latest, &found) || !found)
-        return dt_day_of_ms(dt_now_ms());
-    return dt_day_of_ms(latest - 1);
+    int32_t day;
+    return eval_action_day(s, &day) ? dt_day_of_ms(dt_now_ms()) : day;
 }
 
 enum tend_err view_ctas(struct store *s, const struct view_params *p, const char *me, cJSON **out,
@@ -463,15 +461,8 @@ enum tend_err view_ctas(struct store *s, const struct view_params *p, const char
         return e;
     struct store_cta_filter f = {.status = "live"};
     const char *status = view_param(p, "status");
-    if (status && status[0]) {
-        enum cta_status st;
-        if (strcmp(status, "all") == 0)
-            f.status = NULL;
-        else if (strcmp(status, "live") == 0 || cta_status_parse(status, &st))
-            f.status = status;
-        else
-            return bad(err, "status: must be live, open, snoozed, closed or all", status);
-    }
+    if (status && status[0] && !cta_status_filter_parse(status, &f.status))
+        return bad(err, "status: must be live, open, snoozed, closed or all", status);
     const char *owner = view_param(p, "owner");
     if (owner && strcmp(owner, "me") == 0) {
         if (!me || !me[0])
@@ -540,15 +531,8 @@ enum tend_err view_cta(struct store *s, int64_t id, cJSON **out, char *err) {
 
 /* ---- GET /api/accounts/{id} -------------------------------------------------------- */
 
-struct account_read {
-    cJSON *o;
-    const struct view_env *env;
-    int64_t first_seen_ms;
-};
-
 static int on_account_row(void *arg, const struct store_account_row *r) {
-    struct account_read *x = arg;
-    cJSON *o = x->o;
+    cJSON *o = arg;
     cJSON_AddStringToObject(o, "id", r->external_id);
     add_str(o, "name", r->f.name);
     add_str(o, "segment", r->f.segment);
@@ -565,7 +549,6 @@ static int on_account_row(void *arg, const struct store_account_row *r) {
     cJSON_AddNumberToObject(o, "users", (double)r->members);
     cJSON *traits = r->traits_json ? cJSON_Parse(r->traits_json) : NULL;
     cJSON_AddItemToObject(o, "traits", traits ? traits : cJSON_CreateObject());
-    x->first_seen_ms = r->first_seen_ms;
     return 0;
 }
 
@@ -711,11 +694,10 @@ enum tend_err view_account(struct store *s, const struct view_env *env, const ch
     bool scored;
     if ((e = latest_day(s, &day, &scored, err)))
         return e;
-    struct account_read x = {.o = cJSON_CreateObject(), .env = env};
-    cJSON *o = x.o;
+    cJSON *o = cJSON_CreateObject();
     struct timeline t = {0};
     struct account_ctas ac = {.today = timeline_day(s)};
-    if ((e = store_account_get(s, id, on_account_row, &x)))
+    if ((e = store_account_get(s, id, on_account_row, o)))
         goto fail;
     /* The score of the latest evaluation, and its history. */
     struct store_score sc;

@@ -11,6 +11,7 @@
 
 #include "eval/act.h"
 #include "server/dash.h"
+#include "server/html.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/datetime.h"
@@ -189,11 +190,9 @@ static enum MHD_Result redirect(struct web *w, struct MHD_Connection *c, enum ro
     return send_body(w, c, route, MHD_HTTP_SEE_OTHER, "text/plain", xstrdup(""), 0, h, k);
 }
 
-/* A local path to go back to: "/..." but not "//..." (another site). */
+/* p when it is a path on this site, else fallback. */
 static const char *local_path(const char *p, const char *fallback) {
-    if (!p || p[0] != '/' || p[1] == '/' || p[1] == '\\' || strpbrk(p, "\r\n"))
-        return fallback;
-    return p;
+    return html_local_path(p) ? p : fallback;
 }
 
 static unsigned status_of(enum tend_err e) {
@@ -384,10 +383,6 @@ static bool cta_path(const char *rest, int64_t *id, const char **verb) {
 }
 
 /* ---- /metrics -------------------------------------------------------------------------------- */
-
-struct prom {
-    struct buf *b;
-};
 
 static const char *const ingest_outcomes[][2] = {{"messages.accepted", "accepted"},
                                                  {"messages.duplicates", "duplicate"},

@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "store/schema.h"
 #include "store/sqlite_int.h"
 
 static const char q_briefs[] =
