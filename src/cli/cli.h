@@ -31,6 +31,17 @@ int cmd_ctas(int argc, char **argv);
 int cmd_cta(int argc, char **argv);
 int cmd_deliver(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
+int cmd_backtest(int argc, char **argv);
+/* tend analyze --table FILE.csv --outcome COLUMN ... (cmd_analyze_table.c);
+ * cmd_analyze() hands its arguments over when --table is among them. */
+int cmd_analyze_table(int argc, char **argv);
+/* Keeps a report of tend analyze or tend backtest in the store (kind
+ * "analyze" or "backtest"; body an HTML fragment, analysis/report.h) and, when
+ * html_path is set, writes it there as a standalone page; says where on
+ * stderr. Returns 0 or EXIT_USAGE after printing why. */
+int cli_save_report(struct store *st, const char *cmd, const char *kind, const char *title,
+                    const char *summary, const char *body, const char *html_path);
 
 /* Opens the store at path, printing the reason on failure; returns 0 or
  * EXIT_USAGE. */

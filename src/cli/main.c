@@ -26,6 +26,8 @@ static const struct command commands[] = {
     {"cta", cmd_cta, "show, snooze, close or reassign one CTA"},
     {"deliver", cmd_deliver, "send the outbox's due messages (Slack, email, webhooks, logs)"},
     {"outbox", cmd_outbox, "list queued, sent and dead messages; show one; retry dead ones"},
+    {"analyze", cmd_analyze, "does the health score predict churn? regression, AUC, weights"},
+    {"backtest", cmd_backtest, "replay evaluation: each rule's precision, recall, lead time"},
     {"generate", cmd_generate, "write a fictional SaaS's Segment history (JSONL)"},
 };
 

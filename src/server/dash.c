@@ -158,7 +158,7 @@ static void put_csrf(struct buf *b, const struct dash_ctx *ctx) {
 
 /* ---- the frame of every page ---------------------------------------------- */
 
-enum nav { NAV_NONE, NAV_ACCOUNTS, NAV_CTAS, NAV_RULES, NAV_DELIVERY };
+enum nav { NAV_NONE, NAV_ACCOUNTS, NAV_CTAS, NAV_RULES, NAV_DELIVERY, NAV_REPORTS };
 
 static void nav_link(struct buf *b, const char *href, const char *label, bool current) {
     buf_printf(b, "<a href=\"%s\"%s>%s</a>", href, current ? " aria-current=\"page\"" : "", label);
@@ -180,6 +180,7 @@ static void page_open(struct buf *b, const struct dash_ctx *ctx, const char *tit
         nav_link(b, "/ctas", "My CTAs", at == NAV_CTAS);
         nav_link(b, "/rules", "Rules", at == NAV_RULES);
         nav_link(b, "/delivery", "Delivery", at == NAV_DELIVERY);
+        nav_link(b, "/reports", "Reports", at == NAV_REPORTS);
         buf_puts(b, "<span class=\"spacer\"></span><span class=\"who\"");
         if (ctx->user && *ctx->user) {
             buf_puts(b, " title=\"");
@@ -1114,6 +1115,78 @@ void dash_delivery(struct buf *out, const struct dash_ctx *ctx, const cJSON *vie
     page_close(out, ctx);
 }
 
+/* ---- reports -------------------------------------------------------------- */
+
+/* Appends the kind of a report as a tag: analyze, backtest or other. */
+static void put_report_kind(struct buf *b, const char *kind) {
+    buf_puts(b, "<span class=\"tag kind-");
+    put_class_word(b, kind);
+    buf_puts(b, "\">");
+    html_esc_cut(b, kind && *kind ? kind : "report", CAP_SHORT);
+    buf_puts(b, "</span>");
+}
+
+void dash_reports(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
+    page_open(out, ctx, "Reports", NAV_REPORTS);
+    buf_puts(out, "<div class=\"head\"><h1>Reports</h1><p class=\"sub\">What "
+                  "<code>tend analyze</code> and <code>tend backtest</code> found, newest "
+                  "first (the latest 100 are kept).</p></div>\n");
+    const cJSON *rows = get(view, "reports");
+    if (!cJSON_IsArray(rows) || cJSON_GetArraySize(rows) == 0) {
+        put_empty(out, "No reports yet",
+                  "Run <code>tend analyze</code> (which health components predict churn) or "
+                  "<code>tend backtest</code> (how early each rule warned) and the report "
+                  "appears here.");
+        page_close(out, ctx);
+        return;
+    }
+    buf_puts(out, "<div class=\"table-wrap\"><table class=\"grid reports\"><thead><tr>"
+                  "<th>Report</th><th>Kind</th><th>Created</th><th>Summary</th>"
+                  "</tr></thead>\n<tbody>\n");
+    const cJSON *r;
+    cJSON_ArrayForEach(r, rows) {
+        long long id = get_int(r, "id");
+        const char *title = get_str(r, "title");
+        buf_puts(out, "<tr><td class=\"name\">");
+        if (id > 0)
+            buf_printf(out, "<a href=\"/reports/%lld\">", id);
+        html_esc_cut(out, title && *title ? title : "(untitled)", CAP_NAME);
+        if (id > 0)
+            buf_puts(out, "</a>");
+        buf_puts(out, "</td><td>");
+        put_report_kind(out, get_str(r, "kind"));
+        buf_puts(out, "</td><td>");
+        html_time(out, get_str(r, "created"), ctx ? ctx->tz : NULL);
+        buf_puts(out, "</td><td class=\"summary\">");
+        html_esc_cut(out, get_str(r, "summary"), CAP_REASON);
+        buf_puts(out, "</td></tr>\n");
+    }
+    buf_puts(out, "</tbody></table></div>\n");
+    page_close(out, ctx);
+}
+
+void dash_report(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
+    const char *title = get_str(view, "title");
+    page_open(out, ctx, title && *title ? title : "Report", NAV_REPORTS);
+    buf_puts(out, "<div class=\"head\"><p class=\"crumbs\"><a href=\"/reports\">Reports</a>"
+                  "</p><h1>");
+    html_esc_cut(out, title && *title ? title : "(untitled)", CAP_NAME);
+    buf_puts(out, "</h1><p class=\"sub\">");
+    put_report_kind(out, get_str(view, "kind"));
+    buf_puts(out, MIDDOT);
+    html_time(out, get_str(view, "created"), ctx ? ctx->tz : NULL);
+    const char *summary = get_str(view, "summary");
+    if (summary && *summary) {
+        buf_puts(out, MIDDOT);
+        html_esc_cut(out, summary, CAP_REASON);
+    }
+    buf_puts(out, "</p></div>\n<div class=\"report\">\n");
+    const char *html = get_str(view, "html");
+    buf_puts(out, html ? html : "");
+    buf_puts(out, "\n</div>\n<p><a href=\"/reports\">All reports</a></p>\n");
+    page_close(out, ctx);
+}
+
 /* ---- sign-in and errors --------------------------------------------------- */
 
 void dash_login(struct buf *out, const char *error, const char *next) {
@@ -1403,6 +1476,30 @@ const char dash_css[] =
     ".tile.zero .n { color: #98a2b3; }\n"
     ".tile.st-dead .n { color: var(--red); }\n"
     ".tile.st-dead.zero .n { color: #98a2b3; }\n"
+    "\n"
+    "/* reports (also embedded in the standalone file of tend analyze --html) */\n"
+    ".report-page { max-width: 1000px; }\n"
+    ".report-page h1 { margin-bottom: 12px; }\n"
+    ".report { max-width: 1000px; }\n"
+    ".report h2.report-h { margin: 24px 0 8px; }\n"
+    ".report .report-text { margin: 0 0 12px; max-width: 760px; }\n"
+    ".report-fig { margin: 0 0 16px; background: var(--surface); border: 1px solid "
+    "var(--line);\n"
+    "  border-radius: 10px; padding: 12px 16px; }\n"
+    ".report-fig figcaption { font-weight: 600; margin-bottom: 8px; }\n"
+    ".report-chart { display: block; width: 100%; max-width: 760px; height: auto; }\n"
+    ".report-note { color: var(--muted); margin: 4px 0; }\n"
+    ".report .table-wrap { margin-bottom: 16px; }\n"
+    "table.data th, table.data td { padding: 6px 12px; border-bottom: 1px solid var(--line);\n"
+    "  text-align: left; vertical-align: top; }\n"
+    "table.data thead th { font-size: 12px; font-weight: 600; color: var(--muted);\n"
+    "  background: #fcfcfd; white-space: nowrap; }\n"
+    "table.data tbody tr:last-child td { border-bottom: 0; }\n"
+    "table.data td.num { text-align: right; font-variant-numeric: tabular-nums; }\n"
+    ".reports .summary { color: var(--none); max-width: 520px; overflow-wrap: anywhere; }\n"
+    ".tag.kind-analyze { color: #175cd3; background: #eff4ff; }\n"
+    ".tag.kind-backtest { color: #6927da; background: #f4f3ff; }\n"
+    "@media print { .top, .foot { display: none; } .report-fig { break-inside: avoid; } }\n"
     "\n"
     "/* sign-in */\n"
     ".login { max-width: 360px; margin: 10vh auto 0; display: flex; flex-direction: column; gap: "

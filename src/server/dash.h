@@ -40,6 +40,13 @@ void dash_cta(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
 void dash_rules(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
 /* GET /delivery: view = GET /api/outbox's answer. */
 void dash_delivery(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* GET /reports: view = GET /api/reports's answer. */
+void dash_reports(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* GET /reports/{id}: view = GET /api/reports/{id}'s answer. Its "html", the
+ * fragment tend analyze or tend backtest stored, is trusted markup written
+ * by tend itself and is put in the page as it is (the CSP still forbids
+ * scripts and inline styles in it); every other member is escaped. */
+void dash_report(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
 /* GET /login: the form; error (NULL: none) says why the last attempt failed;
  * next is where to go after signing in (a local path). */
 void dash_login(struct buf *out, const char *error, const char *next);

@@ -24,6 +24,7 @@
 #define OUTBOX_LIMIT      100
 #define OUTBOX_LIMIT_MAX  1000
 #define FIRED_RECENT_DAYS 30
+#define REPORTS_LIMIT     STORE_REPORTS_KEPT
 
 const char *view_param(const struct view_params *p, const char *key) {
     for (int i = 0; p && i < p->n; i++)
@@ -895,6 +896,60 @@ enum tend_err view_outbox(struct store *s, const struct view_params *p, cJSON **
         cJSON_Delete(o);
         return store_err(s, e, err);
     }
+    *out = o;
+    return TEND_OK;
+}
+
+/* ---- GET /api/reports ------------------------------------------------------------------ */
+
+/* A report's members but its HTML; url is its dashboard page. */
+static cJSON *report_json(const struct store_report *r) {
+    cJSON *o = cJSON_CreateObject();
+    char url[48];
+    cJSON_AddNumberToObject(o, "id", (double)r->id);
+    add_str(o, "kind", r->kind);
+    add_str(o, "title", r->title);
+    add_instant(o, "created", r->created_ms);
+    add_str(o, "summary", r->summary);
+    snprintf(url, sizeof url, "/reports/%lld", (long long)r->id);
+    cJSON_AddStringToObject(o, "url", url);
+    return o;
+}
+
+static void on_report_row(void *arg, const struct store_report *r) {
+    cJSON_AddItemToArray(arg, report_json(r));
+}
+
+enum tend_err view_reports(struct store *s, const struct view_params *p, cJSON **out, char *err) {
+    long limit;
+    enum tend_err e;
+    if ((e = int_param(p, "limit", 1, REPORTS_LIMIT, REPORTS_LIMIT, &limit, err)))
+        return e;
+    cJSON *o = cJSON_CreateObject();
+    if ((e = store_reports_each(s, (int)limit, on_report_row,
+                                cJSON_AddArrayToObject(o, "reports")))) {
+        cJSON_Delete(o);
+        return store_err(s, e, err);
+    }
+    *out = o;
+    return TEND_OK;
+}
+
+static void on_report(void *arg, const struct store_report *r) {
+    cJSON *o = report_json(r);
+    add_str(o, "html", r->body);
+    *(cJSON **)arg = o;
+}
+
+enum tend_err view_report(struct store *s, int64_t id, cJSON **out, char *err) {
+    cJSON *o = NULL;
+    enum tend_err e = store_report_get(s, id, on_report, &o);
+    if (e == TEND_ERR_NOTFOUND) {
+        snprintf(err, VIEW_ERR_BYTES, "no report %lld", (long long)id);
+        return e;
+    }
+    if (e)
+        return store_err(s, e, err);
     *out = o;
     return TEND_OK;
 }

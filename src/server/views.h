@@ -42,5 +42,10 @@ enum tend_err view_ctas(struct store *s, const struct view_params *p, const char
 enum tend_err view_cta(struct store *s, int64_t id, cJSON **out, char *err);
 enum tend_err view_rules(struct store *s, const struct view_env *env, cJSON **out, char *err);
 enum tend_err view_outbox(struct store *s, const struct view_params *p, cJSON **out, char *err);
+/* GET /api/reports: the stored reports, newest first, without their HTML;
+ * limit (1-100, default 100). */
+enum tend_err view_reports(struct store *s, const struct view_params *p, cJSON **out, char *err);
+/* GET /api/reports/{id}: one report with its HTML fragment ("html"). */
+enum tend_err view_report(struct store *s, int64_t id, cJSON **out, char *err);
 
 #endif

@@ -382,6 +382,18 @@ static bool cta_path(const char *rest, int64_t *id, const char **verb) {
     return *end != '/' || end[1];
 }
 
+/* "12" after "/reports/": a report id, digits only (no sign, no spaces). */
+static bool report_id(const char *rest, int64_t *id) {
+    size_t n = strspn(rest, "0123456789");
+    if (n == 0 || n > 15 || rest[n])
+        return false;
+    long long v = strtoll(rest, NULL, 10);
+    if (v <= 0)
+        return false;
+    *id = v;
+    return true;
+}
+
 /* ---- /metrics -------------------------------------------------------------------------------- */
 
 static const char *const ingest_outcomes[][2] = {{"messages.accepted", "accepted"},
@@ -630,6 +642,20 @@ static enum MHD_Result route(struct req *r, struct store *s) {
     if (strcmp(path, "/rules") == 0) {
         e = view_rules(s, r->w->o.env, &view, err);
         return answer_view(r, api, e, view, err, dash_rules);
+    }
+    if (strcmp(path, "/reports") == 0) {
+        e = view_reports(s, &r->query, &view, err);
+        return answer_view(r, api, e, view, err, dash_reports);
+    }
+    if (strncmp(path, "/reports/", 9) == 0) {
+        int64_t id;
+        if (!report_id(path + 9, &id))
+            return api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST,
+                                    "the report id must be a positive number")
+                       : page_error(r, MHD_HTTP_BAD_REQUEST,
+                                    "The report id must be a positive number.");
+        e = view_report(s, id, &view, err);
+        return answer_view(r, api, e, view, err, dash_report);
     }
     if ((api && strcmp(path, "/outbox") == 0) || (!api && strcmp(path, "/delivery") == 0)) {
         e = view_outbox(s, &r->query, &view, err);

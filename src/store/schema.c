@@ -358,6 +358,18 @@ static const char migration_9[] =
     "CREATE INDEX outbox_digest ON outbox (digest_id) WHERE digest_id IS NOT NULL;"
     "CREATE INDEX outbox_status ON outbox (status, id);";
 
+/* The HTML reports of tend analyze and tend backtest (docs/store.md): the
+ * fragment as written, a one-line summary for lists. Only the newest 100 are
+ * kept (store_report_put prunes), so no index: a list reads at most 100 rows. */
+static const char migration_10[] = "CREATE TABLE reports ("
+                                   "  id INTEGER PRIMARY KEY,"
+                                   "  kind TEXT NOT NULL CHECK (kind IN ('analyze', 'backtest')),"
+                                   "  title TEXT NOT NULL,"
+                                   "  created_ms INTEGER NOT NULL,"
+                                   "  summary TEXT NOT NULL DEFAULT '',"
+                                   "  body TEXT NOT NULL"
+                                   ");";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -368,6 +380,7 @@ const struct migration schema_migrations[] = {
     {7, "scores day first", migration_7},
     {8, "rules and CTAs, product use, goals met", migration_8},
     {9, "notifications and the delivery outbox", migration_9},
+    {10, "stored analyze and backtest reports", migration_10},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

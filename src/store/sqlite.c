@@ -379,7 +379,7 @@ struct store {
     struct {
         const char *sql;
         sqlite3_stmt *st;
-    } extra[24];
+    } extra[64];
     int n_extra;
     int schema_version;
     char err[STORE_ERR_BYTES];

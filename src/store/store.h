@@ -625,4 +625,61 @@ enum tend_err store_rule_counts_each(struct store *s, int32_t since_day,
 /* The creation time of the oldest pending outbox row; *found false when none. */
 enum tend_err store_outbox_oldest_pending(struct store *s, int64_t *created_ms, bool *found);
 
+/* ---- analysis (sqlite_analysis.c) ----------------------------------------- */
+
+/* An account outcome: Account Renewed or Account Churned, as stored. */
+struct store_outcome {
+    int64_t account_id;
+    const char *external_id;
+    const char *owner; /* the account's csm_email now; NULL when unknown */
+    bool churned;
+    int64_t ts_ms;
+    bool has_arr;
+    double arr;
+    const char *reason; /* NULL when none */
+    bool has_mrr;       /* the account's mrr now */
+    double mrr;
+    int64_t first_seen_ms; /* the account's */
+};
+/* Calls fn for every outcome with from_ms <= ts_ms < to_ms, in time order
+ * (ties by account). */
+enum tend_err store_outcomes_each(struct store *s, int64_t from_ms, int64_t to_ms,
+                                  void (*fn)(void *arg, const struct store_outcome *o), void *arg);
+/* Writes a consistent copy of the whole database to path (VACUUM INTO),
+ * which must not exist; outside a transaction. */
+enum tend_err store_copy_to(struct store *s, const char *path);
+
+/* ---- reports (sqlite_report.c) --------------------------------------------------- */
+
+/* A stored report of tend analyze or tend backtest (docs/store.md): the HTML
+ * fragment of report.h and a one-line summary for lists. Strings live for the
+ * call they are passed to. */
+struct store_report {
+    int64_t id;
+    const char *kind;    /* "analyze" or "backtest" */
+    const char *title;   /* shown as the report's heading; plain text */
+    const char *summary; /* one line, plain text; NULL stores "" */
+    const char *body;    /* the HTML fragment; NULL in lists */
+    int64_t created_ms;
+};
+
+#define STORE_REPORTS_KEPT      100                /* older reports are deleted */
+#define STORE_REPORT_MAX_BYTES  (16 * 1024 * 1024) /* of a body */
+#define STORE_REPORT_TEXT_BYTES 4096               /* of a title or summary */
+
+/* Stores r (its id is ignored) and deletes all but the newest
+ * STORE_REPORTS_KEPT reports (by created_ms, then id), both or neither (a
+ * savepoint, so it works inside a caller's transaction or alone). *id gets the
+ * new report's id. TEND_ERR_INVALID for a kind other than analyze or backtest
+ * or a NULL title or body, TEND_ERR_LIMIT for a body or text over the caps. */
+enum tend_err store_report_put(struct store *s, const struct store_report *r, int64_t *id);
+/* Calls fn for the newest limit reports (limit <= 0: all), newest first, with
+ * body NULL. */
+enum tend_err store_reports_each(struct store *s, int limit,
+                                 void (*fn)(void *arg, const struct store_report *r), void *arg);
+/* Calls fn once with report id, body included; TEND_ERR_NOTFOUND (fn not
+ * called) when there is none. */
+enum tend_err store_report_get(struct store *s, int64_t id,
+                               void (*fn)(void *arg, const struct store_report *r), void *arg);
+
 #endif

@@ -124,6 +124,18 @@ $RULES
 $CHANNELS
 EOF
 }
+# Two stored reports, as tend analyze and tend backtest store them (migration 10),
+# the newer with a hostile title; the sqlite3 CLI writes them, so the test does
+# not depend on those commands.
+sqlite3 "$DB" "INSERT INTO reports (kind, title, created_ms, summary, body) VALUES
+  ('analyze', 'Churn drivers', 1793432400000, 'AUC 0.81 on 60 accounts',
+   '<figure class=\"report-fig\"><figcaption>Coefficients</figcaption><p id=\"report-body-1\">BODY ONE</p></figure>'),
+  ('backtest', '<script>alert(1)</script> rules', 1793436000000, 'precision & recall <b>',
+   '<p id=\"report-body-2\">BODY TWO</p>');" 2>"$T/reports.err" || {
+    not_ok "sqlite3 inserts two reports into the test database" "$(cat "$T/reports.err")"
+    exit 1
+}
+
 write_config "$CY_HASH"
 start_serve "$DB" "$PORT" --config "$T/tend.yaml" || {
     not_ok "tend serve --config starts" "$(cat "$T/serve.log")"
@@ -468,7 +480,7 @@ def public_and_unauthenticated():
     r = req("GET", "/healthz")
     eq("GET /healthz answers 200 {\"ok\":true} without signing in", (200, {"ok": True}), (r.status, r.json()))
     for path in ["/api/accounts", "/api/accounts/acc_00001", "/api/ctas", "/api/ctas/1", "/api/rules",
-                 "/api/outbox", "/metrics"]:
+                 "/api/outbox", "/api/reports", "/api/reports/1", "/metrics"]:
         r = req("GET", path)
         eq(f"GET {path} without a session or token: 401 {{\"error\":\"sign in or send an API token\"}}",
            (401, {"error": "sign in or send an API token"}), (r.status, r.json()), r)
@@ -477,7 +489,8 @@ def public_and_unauthenticated():
            (r.h("Content-Type") or "").startswith("application/json"), r)
     r = req("POST", "/api/ctas/1/close", body={"reason": "resolved"})
     eq("POST /api/ctas/1/close without auth: 401", 401, r.status, r)
-    for path in ["/accounts", "/accounts/acc_00001", "/ctas", "/ctas/1", "/rules", "/delivery"]:
+    for path in ["/accounts", "/accounts/acc_00001", "/ctas", "/ctas/1", "/rules", "/delivery", "/reports",
+                 "/reports/1"]:
         r = req("GET", path)
         report(f"GET {path} without a session redirects 303 to /login",
                r.status == 303 and location_path(r) == "/login", r)
@@ -1240,6 +1253,84 @@ def pages():
     report("/accounts shows a page of 50 accounts", 50 <= rows <= 52, rows)
 
 
+# ---- stored reports: /reports, /reports/{id}, /api/reports -------------------------
+
+def reports():
+    with db() as c:
+        rows = c.execute("SELECT id, kind, title, created_ms, summary, body FROM reports"
+                         " ORDER BY created_ms DESC, id DESC").fetchall()
+    eq("the test database holds the two reports", 2, len(rows))
+    (new_id, _, new_title, _, _, new_body), (old_id, _, _, old_ms, old_summary, old_body) = rows[:2]
+    r = req("GET", "/reports", cookie=SESSION)
+    page = Page(r.text)
+    report("GET /reports with the session: 200 HTML with the security headers",
+           r.status == 200 and (r.h("Content-Type") or "").startswith("text/html")
+           and csp_ok(r.h("Content-Security-Policy")), r)
+    eq("/reports has no <script> element", 0, page.scripts)
+    report("the top navigation links Reports, marked current on /reports",
+           re.search(r'<a href="/reports" aria-current="page">Reports</a>', r.text) is not None, r.text[:1500])
+    report("/reports shows the title <script>alert(1)</script> escaped",
+           "&lt;script&gt;alert(1)&lt;/script&gt; rules" in r.text and "<script>alert(1)" not in r.text
+           and "<script>alert(1)</script> rules" in page.text, r.text[:3000])
+    report("the summary is escaped too", "precision &amp; recall &lt;b&gt;" in r.text, r.text[:3000])
+    links = [l for l in page.links if re.fullmatch(r"/reports/\d+", l)]
+    eq("/reports links each report, newest first", [f"/reports/{new_id}", f"/reports/{old_id}"], links)
+    report("/reports shows the creation time in serve.timezone (Europe/Berlin)",
+           "31 Oct 2026 08:40" in page.text and "AUC 0.81 on 60 accounts" in page.text, page.text[-1500:])
+    r = req("GET", f"/reports/{old_id}", cookie=SESSION)
+    page = Page(r.text)
+    report(f"GET /reports/{old_id}: 200 HTML, the stored body inside the layout",
+           r.status == 200 and "report-body-1" in page.ids and '<header class="top">' in r.text
+           and '<div class="report">' in r.text and r.text.index('<div class="report">') < r.text.index("BODY ONE")
+           and csp_ok(r.h("Content-Security-Policy")), r)
+    report("the report page links back to the list and shows its title and summary",
+           "/reports" in page.links and "Churn drivers" in page.text and "AUC 0.81 on 60 accounts" in page.text,
+           page.links)
+    r = req("GET", f"/reports/{new_id}", cookie=SESSION)
+    report("the hostile title is escaped on its report page (no <script> element)",
+           r.status == 200 and Page(r.text).scripts == 0 and "<h1>&lt;script&gt;alert(1)&lt;/script&gt; rules</h1>"
+           in r.text, r)
+    r = req("GET", f"/reports/{new_id}", token=TOKEN)
+    eq("a report page opens with the API token alone", 200, r.status, r)
+    r = req("GET", "/reports/999999", cookie=SESSION)
+    report("an unknown report's page: 404 HTML", r.status == 404 and "<html" in r.text, r)
+    for bad in ["abc", "-1", "0", "1x", "%201"]:
+        r = req("GET", f"/reports/{bad}", cookie=SESSION)
+        eq(f"/reports/{bad}: 400", 400, r.status, r)
+
+    r = api("/api/reports")
+    j = r.json() or {}
+    eq("GET /api/reports: 200 JSON", (200, True), (r.status, (r.h("Content-Type") or "").startswith("application/json")), r)
+    got = j.get("reports") or []
+    eq("/api/reports lists both, newest first", [new_id, old_id], [x.get("id") for x in got])
+    eq("each has id, kind, title, created, summary, url (no html)",
+       [sorted(["id", "kind", "title", "created", "summary", "url"])] * 2, [sorted(x) for x in got])
+    if len(got) == 2:
+        eq("the older report as stored, created as ISO-8601 UTC",
+           {"id": old_id, "kind": "analyze", "title": "Churn drivers", "summary": old_summary,
+            "url": f"/reports/{old_id}",
+            "created": dt.datetime.fromtimestamp(old_ms / 1000, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")},
+           got[1])
+        eq("the title is JSON, not HTML", new_title, got[0].get("title"))
+    r = api("/api/reports?limit=1")
+    eq("/api/reports?limit=1 gives the newest only", [new_id], [x.get("id") for x in (r.json() or {}).get("reports") or []], r)
+    r = api("/api/reports?limit=0")
+    report("/api/reports?limit=0: 400 naming limit", r.status == 400 and err_names(r, "limit"), r)
+    r = api(f"/api/reports/{old_id}")
+    j = r.json() or {}
+    eq(f"GET /api/reports/{old_id}: the report and its html", (200, old_body, "analyze"),
+       (r.status, j.get("html"), j.get("kind")), r)
+    r = req("GET", f"/api/reports/{new_id}", cookie=SESSION)
+    eq("the session opens /api/reports/{id} too", (200, new_body), (r.status, (r.json() or {}).get("html")), r)
+    r = api("/api/reports/999999")
+    eq("an unknown report: 404 {\"error\": \"no report 999999\"}", (404, {"error": "no report 999999"}),
+       (r.status, r.json()), r)
+    r = api("/api/reports/abc")
+    report("a non-numeric report id: 400 JSON error", r.status == 400 and isinstance((r.json() or {}).get("error"), str), r)
+    r = req("POST", "/api/reports", body={}, token=TOKEN)
+    eq("POST /api/reports: 405", 405, r.status, r)
+
+
 # ---- /v1 ingest keeps its write key ------------------------------------------------
 
 def ingest_keys():
@@ -1447,6 +1538,7 @@ if STAGE == "main":
     section(methods)
     if SESSION:
         section(pages)
+        section(reports)
     section(ingest_keys)
     section(metrics)
     if SESSION:

@@ -1,0 +1,119 @@
+/* analyze.h: does the health score predict churn? (SPEC 8, docs/analysis.md)
+ *
+ * For every account outcome (Account Renewed / Account Churned) in a period,
+ * the account's features as of the end of the day lead_days before it: the
+ * five health components, or the metrics the score is made of. A logistic
+ * regression of churn on them (stats/logit.h) on standardised features says
+ * which covary with churn; a fit on the earliest 70% of the outcomes, scored
+ * on the latest 30%, says how well the model, the current weights and the
+ * suggested weights would have ranked the accounts that went on to churn.
+ *
+ * A feature unknown as of the lead day (no NPS answer, no card on file) is
+ * filled with the mean of the rows fitted, and counted; a row with no known
+ * feature at all, an account seen for less than ANALYSIS_MIN_HISTORY_DAYS or
+ * not a customer on the lead day is left out, and counted. Churn reasons as a Pareto by lost ARR
+ * come from the same outcomes. */
+#ifndef TEND_ANALYSIS_ANALYZE_H
+#define TEND_ANALYSIS_ANALYZE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/health.h"
+#include "stats/logit.h"
+#include "store/store.h"
+#include "util/buf.h"
+
+#define ANALYSIS_MAX_FEATURES 16
+#define ANALYSIS_TRAIN_SHARE  0.7
+/* The metrics compare the last 7 days with the 28 before: an account seen for
+ * less than this on the lead day has no history to speak of yet. */
+#define ANALYSIS_MIN_HISTORY_DAYS 35
+
+enum analysis_features { AF_COMPONENTS, AF_METRICS };
+
+struct analysis_options {
+    int lead_days;
+    int32_t from, to; /* outcome days, inclusive */
+    enum analysis_features features;
+    const struct health_config *hc;
+};
+
+/* One outcome with its features as of the lead day. */
+struct analysis_row {
+    char *account_id;
+    int32_t outcome_day;
+    bool churned;
+    double x[ANALYSIS_MAX_FEATURES]; /* unknown ones filled with the mean */
+    bool known[ANALYSIS_MAX_FEATURES];
+    double comp[HC_COUNT]; /* the health components, to score with other weights */
+    bool comp_known[HC_COUNT];
+};
+
+struct analysis_holdout {
+    bool done;           /* false: too few outcomes, or a part lacks a class */
+    char why[160];       /* when not done */
+    int32_t split_day;   /* the first outcome day of the test part */
+    size_t train, test;  /* rows */
+    size_t test_churned; /* churned rows in the test part */
+    double auc_model, auc_current, auc_suggested; /* on the test part; NaN if none */
+};
+
+struct analysis_result {
+    struct analysis_options o;
+    size_t n_features;
+    const char *names[ANALYSIS_MAX_FEATURES];
+    size_t missing[ANALYSIS_MAX_FEATURES]; /* rows where the feature was filled */
+    /* Outcomes in the period and why some were left out. */
+    size_t outcomes, churned, short_history, not_customer, no_data;
+    struct analysis_row *rows; /* in outcome order */
+    size_t n_rows;
+    struct stats_fit fit; /* on every row, per standard deviation */
+    double auc;           /* in-sample, of the fit */
+    double *fpr, *tpr;    /* its ROC curve */
+    size_t roc_len;
+    struct analysis_holdout holdout;
+    double *hold_fpr[3], *hold_tpr[3]; /* model, current, suggested on the test part */
+    size_t hold_len[3];
+    bool has_suggested;
+    double suggested[HC_COUNT]; /* components only; sum to 1 */
+};
+
+/* Runs the analysis. Errors: TEND_ERR_INVALID with a message in err
+ * (STATS_ERR_BYTES) when there are too few outcomes or the regression cannot
+ * be fitted (separation, no churn in the period); store errors as they are. */
+enum tend_err analysis_run(struct store *s, const struct analysis_options *o,
+                           struct analysis_result *out, char *err);
+void analysis_result_free(struct analysis_result *r);
+
+/* The factors with p >= 0.05 (they do not covary with churn), into names
+ * (at most ANALYSIS_MAX_FEATURES); returns how many. */
+size_t analysis_not_covarying(const struct analysis_result *r, const char **names);
+
+/* Writes the rows as a CSV (account_id, outcome_date, churned, the features
+ * as fitted) to path. */
+enum tend_err analysis_export(const struct analysis_result *r, const char *path, char *err);
+
+/* Churn reasons by lost ARR, largest first. */
+struct analysis_reason {
+    char *reason; /* "(none given)" for a churn without one */
+    int64_t churned;
+    double lost_arr;
+};
+struct analysis_reasons {
+    struct analysis_reason *v;
+    size_t n;
+    int64_t churned;
+    double lost_arr;
+    int64_t arr_from_mrr; /* churns without arr, counted at 12 x the account's mrr */
+};
+enum tend_err analysis_reasons(struct store *s, int32_t from, int32_t to,
+                               struct analysis_reasons *out);
+void analysis_reasons_free(struct analysis_reasons *r);
+
+/* The HTML report fragments (analysis/report.h). */
+void analysis_report(struct buf *b, const struct analysis_result *r);
+void analysis_reasons_report(struct buf *b, const struct analysis_reasons *r, int32_t from,
+                             int32_t to);
+
+#endif
