@@ -377,6 +377,11 @@ size_t analysis_not_covarying(const struct analysis_result *r, const char **name
     return n;
 }
 
+bool analysis_suggestion_worse(const struct analysis_result *r) {
+    const struct analysis_holdout *h = &r->holdout;
+    return h->done && isfinite(h->auc_suggested) && h->auc_suggested < h->auc_current;
+}
+
 enum tend_err analysis_export(const struct analysis_result *r, const char *path, char *err) {
     FILE *f = fopen(path, "w");
     if (!f) {

@@ -22,7 +22,6 @@
 #include "core/health.h"
 #include "stats/logit.h"
 #include "store/store.h"
-#include "util/buf.h"
 
 #define ANALYSIS_MAX_FEATURES 16
 #define ANALYSIS_TRAIN_SHARE  0.7
@@ -90,6 +89,11 @@ void analysis_result_free(struct analysis_result *r);
  * (at most ANALYSIS_MAX_FEATURES); returns how many. */
 size_t analysis_not_covarying(const struct analysis_result *r, const char **names);
 
+/* True when the weights suggested by the training part ranked the held-out
+ * outcomes worse than the current weights did: a warning not to adopt them
+ * yet. */
+bool analysis_suggestion_worse(const struct analysis_result *r);
+
 /* Writes the rows as a CSV (account_id, outcome_date, churned, the features
  * as fitted) to path. */
 enum tend_err analysis_export(const struct analysis_result *r, const char *path, char *err);
@@ -110,10 +114,5 @@ struct analysis_reasons {
 enum tend_err analysis_reasons(struct store *s, int32_t from, int32_t to,
                                struct analysis_reasons *out);
 void analysis_reasons_free(struct analysis_reasons *r);
-
-/* The HTML report fragments (analysis/report.h). */
-void analysis_report(struct buf *b, const struct analysis_result *r);
-void analysis_reasons_report(struct buf *b, const struct analysis_reasons *r, int32_t from,
-                             int32_t to);
 
 #endif

@@ -27,7 +27,6 @@
 #include "core/health.h"
 #include "core/rules.h"
 #include "store/store.h"
-#include "util/buf.h"
 
 #define BACKTEST_WARMUP_DAYS 30
 #define BACKTEST_ERR_BYTES   512
@@ -76,8 +75,5 @@ struct backtest_result {
 enum tend_err backtest_run(struct store *s, const struct backtest_options *o,
                            struct backtest_result *out, char *err);
 void backtest_result_free(struct backtest_result *r);
-
-/* The HTML report fragment (analysis/report.h). */
-void backtest_report(struct buf *b, const struct backtest_result *r);
 
 #endif

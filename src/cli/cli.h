@@ -37,7 +37,7 @@ int cmd_backtest(int argc, char **argv);
  * cmd_analyze() hands its arguments over when --table is among them. */
 int cmd_analyze_table(int argc, char **argv);
 /* Keeps a report of tend analyze or tend backtest in the store (kind
- * "analyze" or "backtest"; body an HTML fragment, analysis/report.h) and, when
+ * "analyze" or "backtest"; body an HTML fragment, server/report.h) and, when
  * html_path is set, writes it there as a standalone page; says where on
  * stderr. Returns 0 or EXIT_USAGE after printing why. */
 int cli_save_report(struct store *st, const char *cmd, const char *kind, const char *title,

@@ -14,10 +14,10 @@
 #include <string.h>
 
 #include "analysis/analyze.h"
-#include "analysis/report.h"
 #include "cli/cli.h"
 #include "cli/config.h"
 #include "cli/output.h"
+#include "server/report.h"
 #include "util/datetime.h"
 
 static void usage(FILE *f) {
@@ -57,6 +57,7 @@ int cli_save_report(struct store *st, const char *cmd, const char *kind, const c
     struct store_report r = {
         .kind = kind, .title = title, .summary = summary, .body = body, .created_ms = dt_now_ms()};
     int64_t id;
+    fflush(stdout); /* the result first, then where its report is */
     if (store_report_put(st, &r, &id)) {
         fprintf(stderr, "tend %s: keeping the report: %s\n", cmd, store_last_error(st));
         return EXIT_USAGE;
@@ -219,6 +220,10 @@ static void print_result(const struct analysis_result *r) {
         if (isfinite(h->auc_suggested))
             printf(", suggested weights %.3f", h->auc_suggested);
         printf("\n");
+        if (analysis_suggestion_worse(r))
+            printf("  Caution: the weights suggested by the first part ranked the held-out "
+                   "outcomes worse than the current ones; keep the current weights, or gather "
+                   "more outcomes.\n");
     } else {
         printf("Held out: not done: %s\n", h->why);
     }

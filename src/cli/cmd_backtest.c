@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/config.h"
 #include "cli/output.h"
+#include "server/report.h"
 #include "util/datetime.h"
 
 static void usage(FILE *f) {

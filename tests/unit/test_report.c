@@ -22,8 +22,8 @@
 #include <math.h>
 #include <unistd.h>
 
-#include "analysis/report.h"
 #include "server/dash.h"
+#include "server/report.h"
 #include "server/views.h"
 #include "store/store.h"
 

@@ -9,7 +9,7 @@
 
 #include "analysis/analyze.h"
 #include "analysis/backtest.h"
-#include "analysis/report.h"
+#include "server/report.h"
 #include "util/datetime.h"
 #include "util/mem.h"
 
@@ -161,6 +161,11 @@ void analysis_report(struct buf *b, const struct analysis_result *r) {
                    "Each component that covaries with churn the right way weighs in proportion "
                    "to how much one point of it lowers the odds of churn; the others weigh 0. "
                    "Put them under health.weights in tend.yaml (docs/health.md).");
+    if (analysis_suggestion_worse(r))
+        report_section(b, NULL,
+                       "Caution: the weights suggested by the first 70% of the outcomes ranked "
+                       "the held-out outcomes worse than the current weights. Keep the current "
+                       "weights, or gather more outcomes before changing them.");
     static const char *const head[] = {"component", "current weight", "suggested weight"};
     struct cells c = {0};
     double sum = 0;

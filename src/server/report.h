@@ -17,12 +17,14 @@
  * page and report_document() show the report's title as its heading. The
  * classes are styled in dash_css (server/dash.c). Every function appends and
  * cannot fail (allocation failure aborts). */
-#ifndef TEND_ANALYSIS_REPORT_H
-#define TEND_ANALYSIS_REPORT_H
+#ifndef TEND_SERVER_REPORT_H
+#define TEND_SERVER_REPORT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analysis/analyze.h"
+#include "analysis/backtest.h"
 #include "util/buf.h"
 
 /* A coefficient with its 95% interval (forest plot: one row per coefficient,
@@ -88,5 +90,12 @@ void report_section(struct buf *b, const char *title, const char *text);
  * the title as <h1> (escaped) and the fragment body (trusted markup, as
  * built with the functions above). */
 void report_document(struct buf *out, const char *title, const char *body);
+
+/* The reports themselves (reports.c): tend analyze --lead, --reasons, and
+ * tend backtest, each a fragment for store_report_put(). */
+void analysis_report(struct buf *b, const struct analysis_result *r);
+void analysis_reasons_report(struct buf *b, const struct analysis_reasons *r, int32_t from,
+                             int32_t to);
+void backtest_report(struct buf *b, const struct backtest_result *r);
 
 #endif

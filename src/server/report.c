@@ -15,7 +15,7 @@
  * Outside text goes through html.h's escaper, cut to a length that fits its
  * place, with the full text in the element's <title> tooltip. A chart with
  * nothing finite to draw is a caption and a sentence, never an empty axis. */
-#include "analysis/report.h"
+#include "server/report.h"
 
 #include <math.h>
 #include <stdbool.h>
