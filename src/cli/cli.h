@@ -36,9 +36,9 @@ int cmd_backtest(int argc, char **argv);
 /* tend analyze --table FILE.csv --outcome COLUMN ... (cmd_analyze_table.c);
  * cmd_analyze() hands its arguments over when --table is among them. */
 int cmd_analyze_table(int argc, char **argv);
-/* Keeps a report of tend analyze or tend backtest in the store (kind
- * "analyze" or "backtest"; body an HTML fragment, server/report.h) and, when
- * html_path is set, writes it there as a standalone page; says where on
+/* Keeps a report of tend analyze or tend backtest in the store st (kind
+ * "analyze" or "backtest"; body an HTML fragment, server/report.h; st NULL:
+ * not kept) and, when html_path is set, writes it there as a standalone page; says where on
  * stderr. Returns 0 or EXIT_USAGE after printing why. */
 int cli_save_report(struct store *st, const char *cmd, const char *kind, const char *title,
                     const char *summary, const char *body, const char *html_path);

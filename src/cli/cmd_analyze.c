@@ -58,12 +58,13 @@ int cli_save_report(struct store *st, const char *cmd, const char *kind, const c
         .kind = kind, .title = title, .summary = summary, .body = body, .created_ms = dt_now_ms()};
     int64_t id;
     fflush(stdout); /* the result first, then where its report is */
-    if (store_report_put(st, &r, &id)) {
+    if (st && store_report_put(st, &r, &id)) {
         fprintf(stderr, "tend %s: keeping the report: %s\n", cmd, store_last_error(st));
         return EXIT_USAGE;
     }
-    fprintf(stderr, "tend %s: report %lld kept: /reports/%lld under tend serve\n", cmd,
-            (long long)id, (long long)id);
+    if (st)
+        fprintf(stderr, "tend %s: report %lld kept: /reports/%lld under tend serve\n", cmd,
+                (long long)id, (long long)id);
     if (!html_path)
         return 0;
     struct buf doc;

@@ -20,8 +20,10 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "server/report.h"
 #include "stats/logit.h"
 #include "stats/table.h"
+#include "util/buf.h"
 #include "util/mem.h"
 
 #define CMD "analyze"
@@ -29,7 +31,7 @@
 static void usage(FILE *f) {
     fprintf(f,
             "Usage: tend analyze --table FILE.csv --outcome COLUMN [--columns A,B,...]\n"
-            "                    [--format table|csv|json]\n"
+            "                    [--format table|csv|json] [--html FILE] [--db PATH]\n"
             "\n"
             "Fits a logistic regression of the outcome on the table's other columns and\n"
             "prints each factor's coefficient (log odds per unit), standard error, z,\n"
@@ -41,7 +43,10 @@ static void usage(FILE *f) {
             "                    with a blank in a used column are dropped\n"
             "  --outcome COLUMN  1/0, yes/no, true/false or churned/renewed\n"
             "  --columns A,B     only these factors, in this order (default: all)\n"
-            "  --format FORMAT   table (default), csv or json\n",
+            "  --format FORMAT   table (default), csv or json\n"
+            "  --html FILE       also write a report (coefficient plot, ROC curve) there\n"
+            "  --db PATH         also keep the report in this database (tend serve's\n"
+            "                    /reports)\n",
             STATS_TABLE_MAX_LEVELS);
 }
 
@@ -192,8 +197,43 @@ static void print_table(const struct stats_table *t, const struct stats_fit *f, 
 /* ---- the command ---------------------------------------------------------- */
 
 /* Loads, fits and prints; 0 or EXIT_USAGE after printing why. */
+/* The report: the same fit per standard deviation, so that the factors'
+ * bars compare, and the ROC curve of the fit. */
+static int keep_report(const char *path, const char *outcome, const struct stats_table *t,
+                       const double *score, double auc, const char *html, const char *db) {
+    struct stats_data d;
+    stats_table_data(t, &d);
+    struct stats_fit sd;
+    char err[STATS_ERR_BYTES];
+    if (stats_logit_fit(&d, STATS_PER_STD_DEV, &sd, err)) {
+        fprintf(stderr, "tend " CMD ": %s: %s\n", path, err);
+        return EXIT_USAGE;
+    }
+    double *fpr = NULL, *tpr = NULL;
+    size_t len = 0;
+    if (!stats_roc(score, t->y, t->n, &fpr, &tpr, &len))
+        len = 0;
+    struct buf body;
+    buf_init(&body, 0);
+    table_report(&body, path, outcome, t, &sd, auc, fpr, tpr, len);
+    char title[300], summary[300];
+    snprintf(title, sizeof title, "What covaries with %s: %s", outcome, path);
+    snprintf(summary, sizeof summary, "%zu rows, %zu factors, AUC %.3f in sample", t->n,
+             sd.n_coefs - 1, auc);
+    struct store *st = NULL;
+    int rc = db ? cli_open_store(db, &st) : 0;
+    if (!rc)
+        rc = cli_save_report(st, CMD, "analyze", title, summary, buf_str(&body), html);
+    store_close(st);
+    buf_free(&body);
+    free(fpr);
+    free(tpr);
+    stats_fit_free(&sd);
+    return rc;
+}
+
 static int analyze(const char *path, const char *outcome, char **columns, size_t n_columns,
-                   enum out_format format) {
+                   enum out_format format, const char *html, const char *db) {
     char err[STATS_ERR_BYTES];
     struct stats_table t;
     if (stats_table_load(path, outcome, (const char *const *)columns, n_columns, &t, err)) {
@@ -216,25 +256,27 @@ static int analyze(const char *path, const char *outcome, char **columns, size_t
     for (size_t i = 0; i < t.n; i++)
         score[i] = stats_logit_predict(&f, t.x + i * t.k);
     double auc = stats_auc(score, t.y, t.n);
-    free(score);
     if (format == OUT_JSON)
         print_json(&t, &f, auc, outcome);
     else if (format == OUT_CSV)
         print_csv(&f);
     else
         print_table(&t, &f, auc, outcome);
+    int rc = html || db ? keep_report(path, outcome, &t, score, auc, html, db) : 0;
+    free(score);
     stats_fit_free(&f);
     stats_table_free(&t);
-    return 0;
+    return rc;
 }
 
 int cmd_analyze_table(int argc, char **argv) {
     static const struct option opts[] = {
         {"table", required_argument, NULL, 't'},   {"outcome", required_argument, NULL, 'o'},
         {"columns", required_argument, NULL, 'c'}, {"format", required_argument, NULL, 'f'},
+        {"html", required_argument, NULL, 'H'},    {"db", required_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    const char *table = NULL, *outcome = NULL, *columns = NULL;
+    const char *table = NULL, *outcome = NULL, *columns = NULL, *html = NULL, *db = NULL;
     enum out_format format = OUT_TABLE;
     int c;
     optind = 0; /* glibc: start afresh, whoever parsed argv before */
@@ -252,6 +294,12 @@ int cmd_analyze_table(int argc, char **argv) {
         case 'f':
             if (cli_parse_format(CMD, optarg, &format))
                 return EXIT_USAGE;
+            break;
+        case 'H':
+            html = optarg;
+            break;
+        case 'd':
+            db = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -271,7 +319,7 @@ int cmd_analyze_table(int argc, char **argv) {
     size_t n_names = 0;
     if (columns && split_columns(columns, &names, &n_names))
         return EXIT_USAGE;
-    int rc = analyze(table, outcome, names, n_names, format);
+    int rc = analyze(table, outcome, names, n_names, format, html, db);
     for (size_t i = 0; i < n_names; i++)
         free(names[i]);
     free(names);

@@ -25,6 +25,7 @@
 
 #include "analysis/analyze.h"
 #include "analysis/backtest.h"
+#include "stats/table.h"
 #include "util/buf.h"
 
 /* A coefficient with its 95% interval (forest plot: one row per coefficient,
@@ -97,5 +98,10 @@ void analysis_report(struct buf *b, const struct analysis_result *r);
 void analysis_reasons_report(struct buf *b, const struct analysis_reasons *r, int32_t from,
                              int32_t to);
 void backtest_report(struct buf *b, const struct backtest_result *r);
+/* tend analyze --table: fit_per_sd is the fit per standard deviation (the
+ * plot compares factors), the ROC curve that of the fitted model. */
+void table_report(struct buf *b, const char *path, const char *outcome, const struct stats_table *t,
+                  const struct stats_fit *fit_per_sd, double auc, const double *fpr,
+                  const double *tpr, size_t roc_len);
 
 #endif

@@ -50,8 +50,9 @@ static void cells_table(struct buf *b, const char *const *header, size_t cols, s
 
 /* ---- tend analyze --lead ------------------------------------------------------ */
 
-static void coefficients(struct buf *b, const struct analysis_result *r) {
-    const struct stats_fit *f = &r->fit;
+/* The coefficient plot and table of a fit per standard deviation; missing:
+ * the fills per data column, or NULL. */
+static void coefficients(struct buf *b, const struct stats_fit *f, const size_t *missing) {
     struct report_coef *rc = xcalloc(f->n_coefs, sizeof *rc);
     size_t n = 0;
     for (size_t i = 1; i < f->n_coefs; i++)
@@ -63,6 +64,7 @@ static void coefficients(struct buf *b, const struct analysis_result *r) {
     free(rc);
     static const char *const head[] = {"factor", "coef per SD",  "std. error", "z",
                                        "p",      "95% interval", "odds ratio", "filled (no data)"};
+    size_t cols = sizeof head / sizeof *head - (missing ? 0 : 1);
     struct cells c = {0};
     for (size_t i = 0; i < f->n_coefs; i++) {
         const struct stats_coef *k = &f->coefs[i];
@@ -73,12 +75,12 @@ static void coefficients(struct buf *b, const struct analysis_result *r) {
         cell_num(&c, k->p, 4);
         cell(&c, "%.3f to %.3f", k->ci_low, k->ci_high);
         cell_num(&c, k->odds_ratio, 3);
-        if (i == 0)
+        if (missing && i == 0)
             cell(&c, "%s", "");
-        else
-            cell(&c, "%zu", r->missing[f->column[i]]);
+        else if (missing)
+            cell(&c, "%zu", missing[f->column[i]]);
     }
-    cells_table(b, head, sizeof head / sizeof *head, &c);
+    cells_table(b, head, cols, &c);
 }
 
 void analysis_report(struct buf *b, const struct analysis_result *r) {
@@ -101,7 +103,7 @@ void analysis_report(struct buf *b, const struct analysis_result *r) {
                    "coefficient means a higher value goes with less churn; an interval that "
                    "does not cross 0 (p < 0.05, marked *) is a factor that covaries with churn. "
                    "Odds ratio: how the odds of churn change with one standard deviation more.");
-    coefficients(b, r);
+    coefficients(b, &r->fit, r->missing);
     for (size_t i = 0; i < r->fit.n_dropped; i++) {
         snprintf(text, sizeof text, "Dropped %s: %s.", r->fit.dropped[i].name,
                  r->fit.dropped[i].why);
@@ -177,6 +179,37 @@ void analysis_report(struct buf *b, const struct analysis_result *r) {
         cell(&c, "%.2f", r->suggested[k]);
     }
     cells_table(b, head, sizeof head / sizeof *head, &c);
+}
+
+/* ---- tend analyze --table ------------------------------------------------------ */
+
+void table_report(struct buf *b, const char *path, const char *outcome, const struct stats_table *t,
+                  const struct stats_fit *fit_per_sd, double auc, const double *fpr,
+                  const double *tpr, size_t roc_len) {
+    char text[1024];
+    snprintf(text, sizeof text,
+             "%zu rows of %s (%zu read, %zu dropped for a blank), %zu with %s = 1. A logistic "
+             "regression of %s on the other columns, standardised so that the factors compare "
+             "(tend analyze --table prints the coefficients on the columns' own scale). "
+             "Text columns are one-hot against their most frequent value.",
+             t->n, path, t->rows_read, t->rows_dropped, fit_per_sd->n_events, outcome, outcome);
+    report_section(b, "The table", text);
+    for (size_t i = 0; i < t->n_notes; i++)
+        report_section(b, NULL, t->notes[i]);
+    report_section(b, "Which factors covary with the outcome",
+                   "A negative coefficient means a higher value goes with the outcome less "
+                   "often; an interval that does not cross 0 (p < 0.05, marked *) is a factor "
+                   "that covaries with it.");
+    coefficients(b, fit_per_sd, NULL);
+    for (size_t i = 0; i < fit_per_sd->n_dropped; i++) {
+        snprintf(text, sizeof text, "Dropped %s: %s.", fit_per_sd->dropped[i].name,
+                 fit_per_sd->dropped[i].why);
+        report_section(b, NULL, text);
+    }
+    snprintf(text, sizeof text, "AUC in sample: %.3f (0.5 is a coin toss).", auc);
+    report_section(b, "How well it ranks", text);
+    struct report_curve curve = {"model (in sample)", fpr, tpr, roc_len, auc};
+    report_roc(b, "ROC curve", &curve, roc_len ? 1 : 0);
 }
 
 /* ---- tend analyze --reasons --------------------------------------------------- */

@@ -680,9 +680,6 @@ void stats_table_free(struct stats_table *t) {
 }
 
 void stats_table_data(const struct stats_table *t, struct stats_data *d) {
-    d->n = t->n;
-    d->k = t->k;
-    d->x = t->x;
-    d->y = t->y;
-    d->names = (const char *const *)t->names;
+    *d = (struct stats_data){
+        .n = t->n, .k = t->k, .x = t->x, .y = t->y, .names = (const char *const *)t->names};
 }

@@ -76,7 +76,8 @@ PY
 
 # The exported rows through --table give the same fit on the columns' own scale.
 "$TEND" analyze --table "$T/rows.csv" --outcome churned \
-    --columns logins,adoption,sentiment,support,financial --format json >"$T/table.json" 2>/dev/null
+    --columns logins,adoption,sentiment,support,financial --format json \
+    --html "$T/table.html" --db "$DB" >"$T/table.json" 2>/dev/null
 check "analyze --table on the exported rows agrees with --lead (per SD = own scale x SD)" \
     $PY - "$T/lead.json" "$T/table.json" <<'PY'
 import json, sys
@@ -87,6 +88,8 @@ for k in table["coefficients"][1:]:
     assert abs(k["coef"] * l["std_dev"] - l["coef"]) <= 1e-6 * abs(l["coef"]), (k, l)
     assert abs(k["p"] - l["p"]) <= 1e-9, (k, l)
 PY
+check "analyze --table --html writes a report with the coefficient plot and the ROC curve" \
+    grep -q 'ROC curve' "$T/table.html"
 
 "$TEND" analyze --db "$DB" --lead 21 --features metrics --format json >"$T/metrics.json" 2>"$T/metrics.err"
 check "analyze --features metrics fits the metrics, names them and suggests no weights" \
@@ -220,7 +223,7 @@ PY
 check "the backtest report has the lead-time histograms" grep -q '<svg' "$T/backtest.html"
 
 kept=$(sqlite3 "$DB" "SELECT group_concat(kind, ',') FROM (SELECT kind FROM reports ORDER BY id)")
-expect_eq "each run kept its report in the database" "analyze,analyze,analyze,analyze,backtest" "$kept"
+expect_eq "each run kept its report in the database" "analyze,analyze,analyze,analyze,analyze,backtest" "$kept"
 
 out=$("$TEND" backtest --db "$DB" --from 2026-01-01 2>&1)
 rc=$?
