@@ -442,7 +442,7 @@ static void on_churn(void *arg, const struct store_outcome *o) {
             a->cap = a->cap ? a->cap * 2 : 16;
             r->v = xrealloc(r->v, a->cap * sizeof *r->v);
         }
-        r->v[r->n++] = (struct analysis_reason){xstrdup(reason), 0, 0};
+        r->v[r->n++] = (struct analysis_reason){.reason = xstrdup(reason)};
     }
     r->v[i].churned++;
     r->v[i].lost_arr += arr;
@@ -467,6 +467,12 @@ enum tend_err analysis_reasons(struct store *s, int32_t from, int32_t to,
                                             (int64_t)(to + 1) * DT_MS_PER_DAY, on_churn, &a);
     if (out->n > 1)
         qsort(out->v, out->n, sizeof *out->v, by_lost_arr);
+    double cumulative = 0;
+    for (size_t i = 0; i < out->n; i++) {
+        out->v[i].share = out->lost_arr > 0 ? out->v[i].lost_arr / out->lost_arr : 0;
+        cumulative += out->v[i].share;
+        out->v[i].cumulative = cumulative;
+    }
     return err;
 }
 

@@ -103,6 +103,7 @@ struct analysis_reason {
     char *reason; /* "(none given)" for a churn without one */
     int64_t churned;
     double lost_arr;
+    double share, cumulative; /* of the lost ARR, 0-1 (0 when none was lost) */
 };
 struct analysis_reasons {
     struct analysis_reason *v;

@@ -2,6 +2,8 @@
  * churns (see backtest.h). */
 #include "analysis/backtest.h"
 
+#include <glib.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,13 +183,15 @@ static enum tend_err replay(struct store *copy, struct replay *p, int64_t *accou
 /* Copies the database to a fresh directory under $TMPDIR and replays there. */
 static enum tend_err replay_in_copy(struct store *s, struct replay *p, int64_t *accounts,
                                     char *err) {
-    const char *tmp = getenv("TMPDIR");
-    char dir[512], path[600];
-    snprintf(dir, sizeof dir, "%s/tend-backtest-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) {
-        snprintf(err, BACKTEST_ERR_BYTES, "%s: cannot make a directory for the copy: %m", dir);
+    GError *gerr = NULL;
+    char *dir = g_dir_make_tmp("tend-backtest-XXXXXX", &gerr); /* in $TMPDIR, else /tmp */
+    if (!dir) {
+        snprintf(err, BACKTEST_ERR_BYTES, "cannot make a directory for the copy: %s",
+                 gerr->message);
+        g_error_free(gerr);
         return TEND_ERR_IO;
     }
+    char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/copy.db", dir);
     enum tend_err e = store_copy_to(s, path);
     if (e)
@@ -199,11 +203,12 @@ static enum tend_err replay_in_copy(struct store *s, struct replay *p, int64_t *
     store_close(copy);
     static const char *const files[] = {"", "-wal", "-shm", "-journal"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        char f[640];
+        char f[PATH_MAX + 16];
         snprintf(f, sizeof f, "%s%s", path, files[i]);
         unlink(f);
     }
     rmdir(dir);
+    g_free(dir);
     return e;
 }
 

@@ -55,6 +55,10 @@ bool cli_parse_at(const char *s, int64_t *t_ms);
  * error and returns EXIT_USAGE, else 0. */
 int cli_parse_format(const char *cmd, const char *arg, enum out_format *format);
 
+/* Parses a number of days from 1 to 730 given to --NAME (--lead, --horizon);
+ * on a bad value prints the usage error and returns EXIT_USAGE, else 0. */
+int cli_parse_days_count(const char *cmd, const char *name, const char *arg, int *days);
+
 /* The days a command evaluates: --at DATE (default today, UTC), or every day
  * of --from DATE --to DATE. */
 struct cli_days {

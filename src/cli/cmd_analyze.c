@@ -84,10 +84,6 @@ int cli_save_report(struct store *st, const char *cmd, const char *kind, const c
 
 /* ---- printing ------------------------------------------------------------- */
 
-static cJSON *num_or_null(double v) {
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-}
-
 static cJSON *weights_json(const double w[HC_COUNT], bool normalise) {
     double sum = 0;
     for (int c = 0; c < HC_COUNT; c++)
@@ -125,13 +121,13 @@ static cJSON *result_json(const struct analysis_result *r) {
         const struct stats_coef *c = &r->fit.coefs[i];
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "name", c->name);
-        cJSON_AddItemToObject(e, "coef", num_or_null(c->coef));
-        cJSON_AddItemToObject(e, "se", num_or_null(c->se));
-        cJSON_AddItemToObject(e, "z", num_or_null(c->z));
-        cJSON_AddItemToObject(e, "p", num_or_null(c->p));
-        cJSON_AddItemToObject(e, "ci_low", num_or_null(c->ci_low));
-        cJSON_AddItemToObject(e, "ci_high", num_or_null(c->ci_high));
-        cJSON_AddItemToObject(e, "odds_ratio", num_or_null(c->odds_ratio));
+        cJSON_AddItemToObject(e, "coef", out_json_number(c->coef));
+        cJSON_AddItemToObject(e, "se", out_json_number(c->se));
+        cJSON_AddItemToObject(e, "z", out_json_number(c->z));
+        cJSON_AddItemToObject(e, "p", out_json_number(c->p));
+        cJSON_AddItemToObject(e, "ci_low", out_json_number(c->ci_low));
+        cJSON_AddItemToObject(e, "ci_high", out_json_number(c->ci_high));
+        cJSON_AddItemToObject(e, "odds_ratio", out_json_number(c->odds_ratio));
         if (i > 0) {
             cJSON_AddNumberToObject(e, "mean", c->mean);
             cJSON_AddNumberToObject(e, "std_dev", c->std_dev);
@@ -139,7 +135,7 @@ static cJSON *result_json(const struct analysis_result *r) {
         }
         cJSON_AddItemToArray(coefs, e);
     }
-    cJSON_AddItemToObject(o, "auc", num_or_null(r->auc));
+    cJSON_AddItemToObject(o, "auc", out_json_number(r->auc));
     const struct analysis_holdout *h = &r->holdout;
     cJSON *ho = cJSON_AddObjectToObject(o, "holdout");
     if (h->done) {
@@ -148,9 +144,9 @@ static cJSON *result_json(const struct analysis_result *r) {
         cJSON_AddNumberToObject(ho, "train", (double)h->train);
         cJSON_AddNumberToObject(ho, "test", (double)h->test);
         cJSON_AddNumberToObject(ho, "test_churned", (double)h->test_churned);
-        cJSON_AddItemToObject(ho, "auc_model", num_or_null(h->auc_model));
-        cJSON_AddItemToObject(ho, "auc_current_weights", num_or_null(h->auc_current));
-        cJSON_AddItemToObject(ho, "auc_suggested_weights", num_or_null(h->auc_suggested));
+        cJSON_AddItemToObject(ho, "auc_model", out_json_number(h->auc_model));
+        cJSON_AddItemToObject(ho, "auc_current_weights", out_json_number(h->auc_current));
+        cJSON_AddItemToObject(ho, "auc_suggested_weights", out_json_number(h->auc_suggested));
     } else {
         cJSON_AddStringToObject(ho, "not_done", h->why);
     }
@@ -255,16 +251,13 @@ static void print_result(const struct analysis_result *r) {
 static void print_reasons(const struct analysis_reasons *r, enum out_format format) {
     static const char *const cols[] = {"reason", "churned", "lost_arr", "share", "cumulative"};
     struct out_table *t = out_new(cols, sizeof cols / sizeof *cols);
-    double cum = 0;
     for (size_t i = 0; i < r->n; i++) {
-        double share = r->lost_arr > 0 ? r->v[i].lost_arr / r->lost_arr : 0;
-        cum += share;
         out_row(t);
         out_str(t, r->v[i].reason);
         out_int(t, r->v[i].churned);
         out_num(t, r->v[i].lost_arr, true);
-        out_num(t, round(share * 1000) / 1000, true);
-        out_num(t, round(cum * 1000) / 1000, true);
+        out_num(t, round(r->v[i].share * 1000) / 1000, true);
+        out_num(t, round(r->v[i].cumulative * 1000) / 1000, true);
     }
     out_print(t, format, stdout);
     out_free(t);
@@ -312,17 +305,10 @@ int cmd_analyze(int argc, char **argv) {
         case 'c':
             config = optarg;
             break;
-        case 'l': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 730)
-                return cli_usage_error("analyze",
-                                       "--lead must be a number of days from 1 to "
-                                       "730, not \"%s\"",
-                                       optarg);
-            o.lead_days = (int)v;
+        case 'l':
+            if (cli_parse_days_count("analyze", "lead", optarg, &o.lead_days))
+                return EXIT_USAGE;
             break;
-        }
         case 'F':
         case 'T':
             if (cli_days_option("analyze", c == 'F' ? "from" : "to", optarg, &days))

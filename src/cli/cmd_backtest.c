@@ -73,10 +73,6 @@ static void print_owners(const struct backtest_result *r, enum out_format format
     out_free(t);
 }
 
-static cJSON *num_or_null(double v) {
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-}
-
 static void print_json(const struct backtest_result *r) {
     char d[16];
     cJSON *o = cJSON_CreateObject();
@@ -88,7 +84,7 @@ static void print_json(const struct backtest_result *r) {
     cJSON_AddNumberToObject(o, "warmup_days", BACKTEST_WARMUP_DAYS);
     cJSON_AddNumberToObject(o, "accounts", (double)r->accounts);
     cJSON_AddNumberToObject(o, "churners", (double)r->churners);
-    cJSON_AddItemToObject(o, "base_rate", num_or_null(r->base_rate));
+    cJSON_AddItemToObject(o, "base_rate", out_json_number(r->base_rate));
     cJSON_AddNumberToObject(o, "weeks", r->weeks);
     cJSON *rows = cJSON_AddArrayToObject(o, "alerts");
     for (size_t i = 0; i < r->n_rows; i++) {
@@ -97,11 +93,11 @@ static void print_json(const struct backtest_result *r) {
         cJSON_AddStringToObject(e, "name", w->name);
         cJSON_AddNumberToObject(e, "raised", (double)w->raised);
         cJSON_AddNumberToObject(e, "raised_churned", (double)w->raised_churned);
-        cJSON_AddItemToObject(e, "precision", num_or_null(w->precision));
+        cJSON_AddItemToObject(e, "precision", out_json_number(w->precision));
         cJSON_AddNumberToObject(e, "churners", (double)w->churners);
         cJSON_AddNumberToObject(e, "warned", (double)w->warned);
-        cJSON_AddItemToObject(e, "recall", num_or_null(w->recall));
-        cJSON_AddItemToObject(e, "median_lead_days", num_or_null(w->median_lead));
+        cJSON_AddItemToObject(e, "recall", out_json_number(w->recall));
+        cJSON_AddItemToObject(e, "median_lead_days", out_json_number(w->median_lead));
         cJSON *leads = cJSON_AddArrayToObject(e, "lead_days");
         for (size_t k = 0; k < w->n_leads; k++)
             cJSON_AddItemToArray(leads, cJSON_CreateNumber(w->leads[k]));
@@ -152,16 +148,10 @@ int cmd_backtest(int argc, char **argv) {
             if (cli_days_option("backtest", c == 'F' ? "from" : "to", optarg, &days))
                 return EXIT_USAGE;
             break;
-        case 'z': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 730)
-                return cli_usage_error(
-                    "backtest", "--horizon must be a number of days from 1 to 730, not \"%s\"",
-                    optarg);
-            horizon = (int)v;
+        case 'z':
+            if (cli_parse_days_count("backtest", "horizon", optarg, &horizon))
+                return EXIT_USAGE;
             break;
-        }
         case 'H':
             html = optarg;
             break;

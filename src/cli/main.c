@@ -1,6 +1,7 @@
 /* main.c: the tend binary: dispatches to a subcommand (see cli.h). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -56,6 +57,16 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 int cli_parse_format(const char *cmd, const char *arg, enum out_format *format) {
     if (!out_parse_format(arg, format))
         return cli_usage_error(cmd, "--format must be table, csv or json, not \"%s\"", arg);
+    return 0;
+}
+
+int cli_parse_days_count(const char *cmd, const char *name, const char *arg, int *days) {
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*arg == '\0' || *end != '\0' || v < 1 || v > 730)
+        return cli_usage_error(cmd, "--%s must be a number of days from 1 to 730, not \"%s\"", name,
+                               arg);
+    *days = (int)v;
     return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "cli/output.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <string.h>
 
 #include "util/mem.h"
@@ -224,4 +225,8 @@ void out_print(const struct out_table *t, enum out_format format, FILE *f) {
         fputc('\n', f);
     }
     free(w);
+}
+
+cJSON *out_json_number(double v) {
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
 }

@@ -7,6 +7,7 @@
 #ifndef TEND_CLI_OUTPUT_H
 #define TEND_CLI_OUTPUT_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,8 @@ void out_int(struct out_table *t, int64_t v);
 void out_num(struct out_table *t, double v, bool known);  /* plain decimal */
 void out_raw_json(struct out_table *t, const char *json); /* JSON value; text as is */
 /* Prints the table to f in the format. */
+/* A JSON number, or null when v is not finite (NaN: "not computed"). */
+cJSON *out_json_number(double v);
 void out_print(const struct out_table *t, enum out_format format, FILE *f);
 
 #endif

@@ -232,15 +232,12 @@ void analysis_reasons_report(struct buf *b, const struct analysis_reasons *r, in
     free(bars);
     static const char *const head[] = {"reason", "churned", "lost ARR", "share", "cumulative"};
     struct cells c = {0};
-    double cum = 0;
     for (size_t i = 0; i < r->n; i++) {
-        double share = r->lost_arr > 0 ? r->v[i].lost_arr / r->lost_arr : 0;
-        cum += share;
         cell(&c, "%s", r->v[i].reason);
         cell(&c, "%lld", (long long)r->v[i].churned);
         cell(&c, "%.0f", r->v[i].lost_arr);
-        cell(&c, "%.1f%%", share * 100);
-        cell(&c, "%.1f%%", cum * 100);
+        cell(&c, "%.1f%%", r->v[i].share * 100);
+        cell(&c, "%.1f%%", r->v[i].cumulative * 100);
     }
     cells_table(b, head, sizeof head / sizeof *head, &c);
 }

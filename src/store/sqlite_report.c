@@ -94,20 +94,26 @@ enum tend_err store_report_put(struct store *s, const struct store_report *r, in
     return TEND_OK;
 }
 
+/* A row of q_each or q_get (their first five columns agree); body is column
+ * 5 of q_get. */
+static struct store_report report_row(sqlite3_stmt *st, bool with_body) {
+    return (struct store_report){
+        .id = sqlite3_column_int64(st, 0),
+        .kind = sqlite_col_text(st, 1),
+        .title = sqlite_col_text(st, 2),
+        .created_ms = sqlite3_column_int64(st, 3),
+        .summary = sqlite_col_text(st, 4),
+        .body = with_body ? sqlite_col_text(st, 5) : NULL,
+    };
+}
+
 enum tend_err store_reports_each(struct store *s, int limit,
                                  void (*fn)(void *arg, const struct store_report *r), void *arg) {
     sqlite3_stmt *st = sqlite_stmt(s, q_each);
     sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_report r = {
-            .id = sqlite3_column_int64(st, 0),
-            .kind = sqlite_col_text(st, 1),
-            .title = sqlite_col_text(st, 2),
-            .created_ms = sqlite3_column_int64(st, 3),
-            .summary = sqlite_col_text(st, 4),
-            .body = NULL,
-        };
+        struct store_report r = report_row(st, false);
         fn(arg, &r);
     }
     sqlite3_reset(st);
@@ -122,14 +128,7 @@ enum tend_err store_report_get(struct store *s, int64_t id,
     int rc = sqlite3_step(st);
     enum tend_err e = TEND_OK;
     if (rc == SQLITE_ROW) {
-        struct store_report r = {
-            .id = sqlite3_column_int64(st, 0),
-            .kind = sqlite_col_text(st, 1),
-            .title = sqlite_col_text(st, 2),
-            .created_ms = sqlite3_column_int64(st, 3),
-            .summary = sqlite_col_text(st, 4),
-            .body = sqlite_col_text(st, 5),
-        };
+        struct store_report r = report_row(st, true);
         fn(arg, &r);
     } else if (rc == SQLITE_DONE) {
         char msg[64];
