@@ -22,6 +22,7 @@
 #include "eval/eval.h"
 #include "ingest/ingest.h"
 #include "ingest/segment.h"
+#include "ingest/text.h"
 #include "util/datetime.h"
 #include "util/lines.h"
 #include "util/mem.h"
@@ -208,7 +209,7 @@ static void parse_line(struct chunk *c, const char *s, size_t len, int64_t now, 
     /* The line is NUL-terminated: requiring the NUL right after the value
      * (and whitespace) refuses trailing data, e.g. two messages on one line. */
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(s, len + 1, &end, true);
+    cJSON *root = text_parse_json(s, len, &end);
     if (!root) {
         size_t at = end && end >= s ? (size_t)(end - s) : 0;
         note_reject(c, line, "invalid JSON at byte %zu", at + 1);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "ingest/text.h"
 #include "util/datetime.h"
 #include "util/mem.h"
 
@@ -517,7 +518,15 @@ static enum tend_err account_update(struct ingest *ig, int64_t id, const cJSON *
 
 enum tend_err ingest_account_traits(struct ingest *ig, const char *external_id, cJSON *traits,
                                     int64_t ts_ms, char *err) {
-    enum tend_err e = segment_check_account_traits(traits, "", err);
+    /* The same rules as a group call's (text.h, segment.h), the row's as_of
+     * in the place of its timestamp, now in the place of the receive time. */
+    int64_t now = dt_now_ms();
+    if (!text_check_id(external_id, "account_id", err, SEG_ERR_BYTES) ||
+        !text_check_tree(traits, "", err, SEG_ERR_BYTES))
+        return TEND_ERR_INVALID;
+    enum tend_err e = segment_check_time(ts_ms, "as_of", now, err);
+    if (!e)
+        e = segment_check_account_traits(traits, "", ts_ms, now, err);
     if (e)
         return e;
     int64_t id;

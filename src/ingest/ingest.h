@@ -60,8 +60,10 @@ int64_t ingest_last_account(const struct ingest *ig);
 
 /* Applies account traits that do not come from a group call (the accounts CSV
  * of `tend import --accounts`): like a group call for external_id without a
- * user, traits at ts_ms. traits is a cJSON object; it is validated like a group
- * call's (err, SEG_ERR_BYTES, gets the reason for TEND_ERR_INVALID). */
+ * user, traits at ts_ms (the row's as_of). traits is a cJSON object; it is
+ * validated like a group call's, external_id like a groupId and ts_ms like a
+ * timestamp received now (err, SEG_ERR_BYTES, gets the reason, naming
+ * account_id, as_of or the column, for TEND_ERR_INVALID). */
 enum tend_err ingest_account_traits(struct ingest *ig, const char *external_id, cJSON *traits,
                                     int64_t ts_ms, char *err);
 

@@ -12,7 +12,11 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "ingest/text.h"
 #include "util/datetime.h"
+
+/* Room for describe(): 40 bytes of text, each escaped to at most 6. */
+#define DESCRIBE_BYTES 256
 
 static enum tend_err fail(char *err, enum tend_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -25,16 +29,14 @@ static enum tend_err fail(char *err, enum tend_err code, const char *fmt, ...) {
     return code;
 }
 
-/* Describes a JSON value for an error message: "\"abc\"", "12", "an object". */
+/* Describes a JSON value for an error message: "\"abc\"", "12", "an object".
+ * Strings are cut at 40 bytes on a character boundary, control characters
+ * escaped (text_quote), so an error is always valid UTF-8 on one line. */
 static const char *describe(const cJSON *v, char *out, size_t n) {
     if (!v)
         return "nothing";
-    if (cJSON_IsString(v)) {
-        const char *s = v->valuestring;
-        size_t len = strlen(s);
-        snprintf(out, n, "\"%.*s%s\"", len > 40 ? 40 : (int)len, s, len > 40 ? "..." : "");
-        return out;
-    }
+    if (cJSON_IsString(v))
+        return text_quote(v->valuestring, 40, out, n);
     if (cJSON_IsNumber(v)) {
         snprintf(out, n, "%.17g", v->valuedouble);
         return out;
@@ -53,7 +55,7 @@ static const char *describe(const cJSON *v, char *out, size_t n) {
 static enum tend_err get_id(cJSON *obj, const char *key, const char *path, bool required,
                             const char **out, char *err) {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char d[64];
+    char d[DESCRIBE_BYTES];
     if (!v || cJSON_IsNull(v)) {
         if (required)
             return fail(err, TEND_ERR_INVALID, "%s: is required", path);
@@ -84,6 +86,8 @@ static enum tend_err get_id(cJSON *obj, const char *key, const char *path, bool 
     if (len > SEG_MAX_ID_BYTES)
         return fail(err, TEND_ERR_INVALID, "%s: is %zu bytes, over the limit of %d", path, len,
                     SEG_MAX_ID_BYTES);
+    if (!text_check_id(v->valuestring, path, err, SEG_ERR_BYTES))
+        return TEND_ERR_INVALID;
     *out = v->valuestring;
     return TEND_OK;
 }
@@ -92,7 +96,7 @@ static enum tend_err get_id(cJSON *obj, const char *key, const char *path, bool 
 static enum tend_err get_string(cJSON *obj, const char *key, const char *path, bool required,
                                 const char **out, char *err) {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char d[64];
+    char d[DESCRIBE_BYTES];
     if (!v || cJSON_IsNull(v)) {
         if (required)
             return fail(err, TEND_ERR_INVALID, "%s: is required", path);
@@ -108,10 +112,21 @@ static enum tend_err get_string(cJSON *obj, const char *key, const char *path, b
     return TEND_OK;
 }
 
+/* Reads an optional string that names something tend groups or matches by
+ * (a product, a plan, a channel): like get_string, without control
+ * characters (text.h). */
+static enum tend_err get_name(cJSON *obj, const char *key, const char *path, bool required,
+                              const char **out, char *err) {
+    enum tend_err e = get_string(obj, key, path, required, out, err);
+    if (!e && *out && !text_check_id(*out, path, err, SEG_ERR_BYTES))
+        return TEND_ERR_INVALID;
+    return e;
+}
+
 /* Reads an optional object field; NULL when absent or null. */
 static enum tend_err get_object(cJSON *obj, const char *key, cJSON **out, char *err) {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char d[64];
+    char d[DESCRIBE_BYTES];
     if (!v || cJSON_IsNull(v)) {
         *out = NULL;
         return TEND_OK;
@@ -128,7 +143,7 @@ static enum tend_err get_number(cJSON *obj, const char *key, const char *path, b
                                 double lo, double hi, bool integral, double *out, bool *has,
                                 char *err) {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char d[64];
+    char d[DESCRIBE_BYTES];
     if (!v || cJSON_IsNull(v)) {
         if (required)
             return fail(err, TEND_ERR_INVALID, "%s: is required", path);
@@ -160,11 +175,37 @@ bad:
                 describe(v, d, sizeof d));
 }
 
-/* Reads a YYYY-MM-DD date field (a full ISO instant is accepted: its UTC date). */
+/* The day n years after (or before, n < 0) day; Feb 29 becomes Feb 28 in a
+ * common year. */
+static int32_t add_years(int32_t day, int n) {
+    int y, m, d;
+    dt_civil_from_days(day, &y, &m, &d);
+    y += n;
+    if (d > dt_days_in_month(y, m))
+        d = dt_days_in_month(y, m);
+    return dt_days_from_civil(y, m, d);
+}
+
+/* A window of days a date must fall in, and why, for the error. */
+struct day_window {
+    int32_t lo, hi;
+    const char *why;
+};
+
+/* The window of a due date stated by a message at ts_ms. */
+static struct day_window due_window(int64_t ts_ms) {
+    int32_t day = dt_day_of_ms(ts_ms);
+    return (struct day_window){add_years(day, -SEG_DUE_YEARS_BEFORE),
+                               add_years(day, SEG_DUE_YEARS_AFTER),
+                               "1 year before to 10 years after the message's timestamp"};
+}
+
+/* Reads a YYYY-MM-DD date field (a full ISO instant is accepted: its UTC date)
+ * that must fall within w. */
 static enum tend_err get_date(cJSON *obj, const char *key, const char *path, bool required,
-                              int32_t *out, bool *has, char *err) {
+                              struct day_window w, int32_t *out, bool *has, char *err) {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    char d[64];
+    char d[DESCRIBE_BYTES];
     if (!v || cJSON_IsNull(v)) {
         if (required)
             return fail(err, TEND_ERR_INVALID, "%s: is required", path);
@@ -175,9 +216,31 @@ static enum tend_err get_date(cJSON *obj, const char *key, const char *path, boo
     if (!cJSON_IsString(v) || !dt_parse_instant(v->valuestring, strlen(v->valuestring), &ms))
         return fail(err, TEND_ERR_INVALID, "%s: must be a date YYYY-MM-DD, got %s", path,
                     describe(v, d, sizeof d));
-    *out = dt_day_of_ms(ms);
+    int32_t day = dt_day_of_ms(ms);
+    if (day < w.lo || day > w.hi) {
+        char lo[16], hi[16];
+        dt_format_date(w.lo, lo);
+        dt_format_date(w.hi, hi);
+        return fail(err, TEND_ERR_INVALID, "%s: %s is outside the accepted window %s to %s (%s)",
+                    path, describe(v, d, sizeof d), lo, hi, w.why);
+    }
+    *out = day;
     *has = true;
     return TEND_OK;
+}
+
+enum tend_err segment_check_time(int64_t ms, const char *path, int64_t received_ms, char *err) {
+    int64_t hi = received_ms + SEG_MAX_AHEAD_MS;
+    if (ms >= SEG_MIN_TIME_MS && ms <= hi)
+        return TEND_OK;
+    char at[32], lo_s[32], hi_s[32];
+    dt_format_instant(ms, at);
+    dt_format_instant(SEG_MIN_TIME_MS, lo_s);
+    dt_format_instant(hi, hi_s);
+    return fail(err, TEND_ERR_INVALID,
+                "%s: %s is outside the accepted window %s to %s (from 2000 to 1 day after "
+                "tend received the message)",
+                path, at, lo_s, hi_s);
 }
 
 /* Extracts and checks the facts of a meaningful track event (docs/events.md).
@@ -192,7 +255,7 @@ static enum tend_err parse_facts(cJSON *item, struct seg_msg *m, char *err) {
     enum tend_err e = TEND_OK;
     switch (m->kind) {
     case EV_FEATURE:
-        e = get_string(p, "product", "properties.product", false, &m->subject, err);
+        e = get_name(p, "product", "properties.product", false, &m->subject, err);
         break;
     case EV_NPS:
         e = get_number(p, "score", "properties.score", true, 0, 10, true, &m->num, &m->has_num,
@@ -210,7 +273,8 @@ static enum tend_err parse_facts(cJSON *item, struct seg_msg *m, char *err) {
             e = get_number(p, "amount", "properties.amount", true, 0, 1e15, false, &m->num,
                            &m->has_num, err);
         if (!e)
-            e = get_date(p, "due_date", "properties.due_date", true, &m->day, &m->has_day, err);
+            e = get_date(p, "due_date", "properties.due_date", true, due_window(m->ts_ms), &m->day,
+                         &m->has_day, err);
         break;
     case EV_INVOICE_PAID:
     case EV_PAYMENT_FAILED:
@@ -228,9 +292,14 @@ static enum tend_err parse_facts(cJSON *item, struct seg_msg *m, char *err) {
             break;
         if (year < 100) /* two-digit years, as printed on cards */
             year += 2000;
-        if (year < 1970)
+        int ts_year, ts_month, ts_day;
+        dt_civil_from_days(dt_day_of_ms(m->ts_ms), &ts_year, &ts_month, &ts_day);
+        int lo = ts_year - SEG_CARD_YEARS_BEFORE, hi = ts_year + SEG_CARD_YEARS_AFTER;
+        if (year < lo || year > hi)
             return fail(err, TEND_ERR_INVALID,
-                        "properties.card_exp_year: must be a year like 2027, got %.0f", year);
+                        "properties.card_exp_year: %.0f is outside the accepted years %d to %d "
+                        "(the year before the message's timestamp to 20 years after)",
+                        year, lo, hi);
         int y = (int)year, mo = (int)mon;
         m->day = dt_days_from_civil(y, mo, dt_days_in_month(y, mo));
         m->has_day = true;
@@ -245,19 +314,21 @@ static enum tend_err parse_facts(cJSON *item, struct seg_msg *m, char *err) {
     }
     case EV_OUTREACH_SENT:
     case EV_OUTREACH_REPLIED:
-        e = get_string(p, "channel", "properties.channel", false, &m->subject, err);
+        e = get_name(p, "channel", "properties.channel", false, &m->subject, err);
         break;
     case EV_GOAL_SET:
         e = get_id(p, "goal_id", "properties.goal_id", true, &m->subject, err);
         if (!e)
-            e = get_string(p, "feature", "properties.feature", true, &m->detail, err);
+            e = get_name(p, "feature", "properties.feature", true, &m->detail, err);
         if (!e)
-            e = get_date(p, "due_date", "properties.due_date", true, &m->day, &m->has_day, err);
+            e = get_date(p, "due_date", "properties.due_date", true, due_window(m->ts_ms), &m->day,
+                         &m->has_day, err);
         break;
     case EV_MILESTONE_DUE:
         e = get_id(p, "milestone", "properties.milestone", true, &m->subject, err);
         if (!e)
-            e = get_date(p, "due_date", "properties.due_date", true, &m->day, &m->has_day, err);
+            e = get_date(p, "due_date", "properties.due_date", true, due_window(m->ts_ms), &m->day,
+                         &m->has_day, err);
         break;
     case EV_MILESTONE_DONE:
         e = get_id(p, "milestone", "properties.milestone", true, &m->subject, err);
@@ -275,18 +346,22 @@ static enum tend_err parse_facts(cJSON *item, struct seg_msg *m, char *err) {
     return e;
 }
 
-enum tend_err segment_check_account_traits(cJSON *traits, const char *prefix, char *err) {
-    static const char *const strings[] = {"name",      "plan",    "csm_email",
-                                          "csm_slack", "segment", "created_at"};
-    char path[96], d[64];
+enum tend_err segment_check_account_traits(cJSON *traits, const char *prefix, int64_t ts_ms,
+                                           int64_t received_ms, char *err) {
+    /* name is free text; the others name what tend groups and routes by. */
+    static const char *const names[] = {"plan", "csm_email", "csm_slack", "segment"};
+    char path[96], d[DESCRIBE_BYTES];
     const char *str;
     double x;
     bool has;
     int32_t day;
     enum tend_err e;
-    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
-        snprintf(path, sizeof path, "%s%s", prefix, strings[i]);
-        if ((e = get_string(traits, strings[i], path, false, &str, err)))
+    snprintf(path, sizeof path, "%sname", prefix);
+    if ((e = get_string(traits, "name", path, false, &str, err)))
+        return e;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s%s", prefix, names[i]);
+        if ((e = get_name(traits, names[i], path, false, &str, err)))
             return e;
     }
     snprintf(path, sizeof path, "%smrr", prefix);
@@ -295,9 +370,22 @@ enum tend_err segment_check_account_traits(cJSON *traits, const char *prefix, ch
     snprintf(path, sizeof path, "%sseats", prefix);
     if ((e = get_number(traits, "seats", path, false, 0, 1e9, true, &x, &has, err)))
         return e;
+    int32_t ts_day = dt_day_of_ms(ts_ms);
+    struct day_window renewal = {add_years(ts_day, -SEG_RENEWAL_YEARS),
+                                 add_years(ts_day, SEG_RENEWAL_YEARS),
+                                 "10 years either side of the message's timestamp"};
     snprintf(path, sizeof path, "%srenewal_date", prefix);
-    if ((e = get_date(traits, "renewal_date", path, false, &day, &has, err)))
+    if ((e = get_date(traits, "renewal_date", path, false, renewal, &day, &has, err)))
         return e;
+    /* An empty created_at stays what it always was: unknown. */
+    const cJSON *created = cJSON_GetObjectItemCaseSensitive(traits, "created_at");
+    if (!(cJSON_IsString(created) && !created->valuestring[0])) {
+        struct day_window since = {0, dt_day_of_ms(received_ms + SEG_MAX_AHEAD_MS),
+                                   "from 1970 to 1 day after tend received the message"};
+        snprintf(path, sizeof path, "%screated_at", prefix);
+        if ((e = get_date(traits, "created_at", path, false, since, &day, &has, err)))
+            return e;
+    }
     cJSON *pp = cJSON_GetObjectItemCaseSensitive(traits, "premium_products");
     if (pp && !cJSON_IsNull(pp)) {
         bool ok = cJSON_IsArray(pp);
@@ -310,6 +398,12 @@ enum tend_err segment_check_account_traits(cJSON *traits, const char *prefix, ch
             return fail(err, TEND_ERR_INVALID,
                         "%spremium_products: must be an array of product keys (strings), got %s",
                         prefix, describe(pp, d, sizeof d));
+        int i = 0;
+        cJSON_ArrayForEach(it, pp) {
+            snprintf(path, sizeof path, "%spremium_products[%d]", prefix, i++);
+            if (!text_check_id(it->valuestring, path, err, SEG_ERR_BYTES))
+                return TEND_ERR_INVALID;
+        }
     }
     return TEND_OK;
 }
@@ -323,15 +417,6 @@ void segment_serialize_body(struct seg_msg *m) {
 
 const char *segment_type_name(enum seg_type type) {
     return type_names[type];
-}
-
-/* Adds to dst every member of src whose key dst does not have. */
-static void merge_missing(cJSON *dst, const cJSON *src) {
-    const cJSON *kv;
-    cJSON_ArrayForEach(kv, src) {
-        if (kv->string && !cJSON_GetObjectItemCaseSensitive(dst, kv->string))
-            cJSON_AddItemToObject(dst, kv->string, cJSON_Duplicate(kv, true));
-    }
 }
 
 /* The company id an identify's traits carry: company.id, company_id or
@@ -359,7 +444,7 @@ enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t
     struct seg_msg m;
     memset(&m, 0, sizeof m);
     enum tend_err e;
-    char d[64];
+    char d[DESCRIBE_BYTES];
 
     if (!cJSON_IsObject(item))
         return fail(err, TEND_ERR_INVALID, "message: must be a JSON object, got %s",
@@ -378,6 +463,9 @@ enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t
     if (raw_len > SEG_MAX_MESSAGE_BYTES)
         return fail(err, TEND_ERR_LIMIT, "message: is %zu bytes, over the limit of %d", raw_len,
                     SEG_MAX_MESSAGE_BYTES);
+    /* Every string it carries, keys included, stored today or not. */
+    if (!text_check_tree(item, "", err, SEG_ERR_BYTES))
+        return TEND_ERR_INVALID;
 
     const char *type;
     e = get_string(item, "type", "type", false, &type, err);
@@ -394,7 +482,8 @@ enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t
     }
     if (t == sizeof type_names / sizeof type_names[0]) {
         e = fail(err, TEND_ERR_INVALID,
-                 "type: \"%.40s\" is not one of track, identify, group, page, screen, alias", type);
+                 "type: %s is not one of track, identify, group, page, screen, alias",
+                 text_quote(type, 40, d, sizeof d));
         goto done;
     }
     m.type = (enum seg_type)t;
@@ -413,9 +502,12 @@ enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t
         goto done;
     if (ts) {
         if (!dt_parse_instant(ts, strlen(ts), &m.ts_ms)) {
-            e = fail(err, TEND_ERR_INVALID, "timestamp: not an ISO-8601 date-time: \"%.40s\"", ts);
+            e = fail(err, TEND_ERR_INVALID, "timestamp: not an ISO-8601 date-time: %s",
+                     text_quote(ts, 40, d, sizeof d));
             goto done;
         }
+        if ((e = segment_check_time(m.ts_ms, "timestamp", received_ms, err)))
+            goto done;
         m.has_timestamp = true;
         m.key_ts_ms = m.ts_ms;
     } else {
@@ -423,24 +515,25 @@ enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t
         m.key_ts_ms = 0;
     }
 
+    /* The batch's context counts as merged into the item's (the item's own
+     * keys win). Only context.groupId is read, so it is looked up, never
+     * copied: a copy of a 400 KB context into each of 2,500 items held a
+     * gigabyte. */
     cJSON *context = NULL;
     if ((e = get_object(item, "context", &context, err)))
         goto done;
-    if (batch_context && cJSON_IsObject(batch_context)) {
-        if (!context) {
-            context = cJSON_Duplicate(batch_context, true);
-            cJSON_AddItemToObject(item, "context", context);
-        } else {
-            merge_missing(context, batch_context);
-        }
-    }
-    if (context && (e = get_id(context, "groupId", "context.groupId", false, &m.group_id, err)))
+    cJSON *group_from = context;
+    if (!(context && cJSON_GetObjectItemCaseSensitive(context, "groupId")) &&
+        cJSON_IsObject(batch_context))
+        group_from = (cJSON *)batch_context;
+    if (group_from &&
+        (e = get_id(group_from, "groupId", "context.groupId", false, &m.group_id, err)))
         goto done;
 
     switch (m.type) {
     case SEG_TRACK:
         m.kind = EV_FEATURE;
-        if ((e = get_string(item, "event", "event", true, &m.event, err)))
+        if ((e = get_name(item, "event", "event", true, &m.event, err)))
             goto done;
         if (strlen(m.event) > SEG_MAX_ID_BYTES) {
             e = fail(err, TEND_ERR_INVALID, "event: name over the limit of %d bytes",
@@ -452,8 +545,12 @@ enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t
     case SEG_PAGE:
     case SEG_SCREEN:
         m.kind = m.type == SEG_PAGE ? EV_PAGE : EV_SCREEN;
-        if ((e = get_string(item, "name", "name", false, &m.event, err)))
+        if ((e = get_name(item, "name", "name", false, &m.event, err)))
             goto done;
+        if (m.event && strlen(m.event) > SEG_MAX_ID_BYTES) {
+            e = fail(err, TEND_ERR_INVALID, "name: over the limit of %d bytes", SEG_MAX_ID_BYTES);
+            goto done;
+        }
         break;
     case SEG_IDENTIFY:
         m.kind = EV_IDENTIFY;
@@ -483,7 +580,7 @@ enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t
         if (m.type == SEG_IDENTIFY && (e = parse_company(&m, err)))
             goto done;
         if (m.type == SEG_GROUP && m.traits &&
-            (e = segment_check_account_traits(m.traits, "traits.", err)))
+            (e = segment_check_account_traits(m.traits, "traits.", m.ts_ms, received_ms, err)))
             goto done;
     }
     if (m.type == SEG_TRACK && (e = parse_facts(item, &m, err)))

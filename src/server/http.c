@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ingest/segment.h"
+#include "ingest/text.h"
 #include "server/writer.h"
 #include "util/buf.h"
 #include "util/datetime.h"
@@ -261,7 +262,7 @@ static enum MHD_Result answer(struct http_server *h, struct MHD_Connection *c, c
         return send_error(c, TEND_ERR_LIMIT, msg);
     }
     const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(buf_str(&rq->body), rq->body.len + 1, &end, true);
+    cJSON *root = text_parse_json(buf_str(&rq->body), rq->body.len, &end);
     if (!root || !cJSON_IsObject(root)) {
         char msg[96];
         if (root)

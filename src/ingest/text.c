@@ -1,0 +1,360 @@
+/* text.c: what text ingest accepts (see text.h).
+ *
+ * UTF-8 is checked with glib's g_utf8_validate (RFC 3629), the control
+ * characters of ids by a byte scan (in valid UTF-8, U+0080-U+009F are exactly
+ * the pairs C2 80-C2 9F).
+ *
+ * NUL needs the JSON text: cJSON decodes "a\u0000b" (and a raw NUL byte inside
+ * a string) into the C string "a", so the tree alone cannot tell "a" from
+ * "a\u0000b". text_parse_json() scans the text for strings holding a NUL
+ * (only when the text holds a NUL byte or the six bytes \u0000 at all, so the
+ * common case costs two memchr-speed passes), numbers them in document order
+ * (keys and values, as cJSON keeps them), and appends the invalid pair C0 80
+ * to the same strings of the tree: a cut string then fails the UTF-8 check
+ * with its path and the byte where it was cut, in the one walk that checks
+ * everything else. */
+#include "ingest/text.h"
+
+#include <glib.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/mem.h"
+
+#define TEXT_PATH_BYTES  128
+#define TEXT_QUOTE_BYTES 40
+
+enum text_problem { TEXT_OK, TEXT_BAD_UTF8, TEXT_NUL, TEXT_CONTROL };
+
+/* The first problem of s, at byte *at (0-based); for a control character
+ * its code point in *cp. Controls count only when id is set. */
+static enum text_problem problem_of(const char *s, bool id, size_t *at, unsigned *cp) {
+    size_t n = strlen(s);
+    const char *end;
+    if (!g_utf8_validate(s, (gssize)n, &end)) {
+        *at = (size_t)(end - s);
+        /* end[0] is not the terminator here, so end[1] is readable. */
+        if ((unsigned char)end[0] == 0xC0 && (unsigned char)end[1] == 0x80)
+            return TEXT_NUL;
+        return TEXT_BAD_UTF8;
+    }
+    if (!id)
+        return TEXT_OK;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7F) {
+            *at = i;
+            *cp = c;
+            return TEXT_CONTROL;
+        }
+        if (c == 0xC2 && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9F) {
+            *at = i;
+            *cp = (unsigned char)s[i + 1];
+            return TEXT_CONTROL;
+        }
+    }
+    return TEXT_OK;
+}
+
+/* Writes the reason for problem p at byte at (0-based) after prefix. */
+static void explain(char *err, size_t errlen, const char *prefix, enum text_problem p, size_t at,
+                    unsigned cp) {
+    switch (p) {
+    case TEXT_BAD_UTF8:
+        snprintf(err, errlen, "%s: invalid UTF-8 at byte %zu", prefix, at + 1);
+        break;
+    case TEXT_NUL:
+        snprintf(err, errlen, "%s: a NUL character (\\u0000) at byte %zu; no text may contain one",
+                 prefix, at + 1);
+        break;
+    case TEXT_CONTROL:
+        snprintf(err, errlen,
+                 "%s: a control character (U+%04X) at byte %zu; ids and keys may not contain "
+                 "one",
+                 prefix, cp, at + 1);
+        break;
+    case TEXT_OK:
+        break;
+    }
+}
+
+bool text_check_id(const char *s, const char *path, char *err, size_t errlen) {
+    size_t at = 0;
+    unsigned cp = 0;
+    enum text_problem p = problem_of(s, true, &at, &cp);
+    if (p == TEXT_OK)
+        return true;
+    explain(err, errlen, path, p, at, cp);
+    return false;
+}
+
+/* Length of the valid UTF-8 character at s (n bytes left), 0 when there is
+ * none. */
+static size_t char_len(const char *s, size_t n) {
+    gunichar c = g_utf8_get_char_validated(s, (gssize)n);
+    if (c == (gunichar)-1 || c == (gunichar)-2)
+        return 0;
+    return (size_t)g_utf8_skip[(unsigned char)s[0]];
+}
+
+const char *text_quote(const char *s, size_t max_bytes, char *out, size_t n) {
+    size_t o = 0, i = 0, len = strlen(s);
+    bool cut = false;
+    if (n < 8) {
+        if (n)
+            out[0] = '\0';
+        return out;
+    }
+    out[o++] = '"';
+    while (i < len) {
+        char piece[16];
+        size_t used = 1;
+        unsigned char c = (unsigned char)s[i];
+        size_t cl = c < 0x80 ? 1 : char_len(s + i, len - i);
+        if (c == '"' || c == '\\') {
+            snprintf(piece, sizeof piece, "\\%c", c);
+        } else if (c == '\n') {
+            snprintf(piece, sizeof piece, "\\n");
+        } else if (c == '\t') {
+            snprintf(piece, sizeof piece, "\\t");
+        } else if (c < 0x20 || c == 0x7F) {
+            snprintf(piece, sizeof piece, "\\u%04X", c);
+        } else if (c < 0x80) {
+            piece[0] = (char)c;
+            piece[1] = '\0';
+        } else if (cl == 0) {
+            snprintf(piece, sizeof piece, "\\x%02X", c);
+        } else if (c == 0xC2 && (unsigned char)s[i + 1] <= 0x9F) {
+            snprintf(piece, sizeof piece, "\\u%04X", (unsigned char)s[i + 1]);
+            used = 2;
+        } else {
+            memcpy(piece, s + i, cl);
+            piece[cl] = '\0';
+            used = cl;
+        }
+        size_t pl = strlen(piece);
+        /* Room for the piece, then "...", the quote and the NUL. */
+        if (i + used > max_bytes || o + pl + 5 > n) {
+            cut = true;
+            break;
+        }
+        memcpy(out + o, piece, pl);
+        o += pl;
+        i += used;
+    }
+    if (cut) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return out;
+}
+
+/* ---- the walk ------------------------------------------------------------- */
+
+struct walk {
+    char path[TEXT_PATH_BYTES];
+    size_t len;
+    bool full; /* the path was cut: deeper parts are not added */
+    char *err;
+    size_t errlen;
+};
+
+/* Appends s to the path, cut at a character boundary with "..." when the
+ * path would not fit. s is valid UTF-8 (keys are checked before). */
+static void path_add(struct walk *w, const char *s) {
+    if (w->full)
+        return;
+    size_t n = strlen(s), room = sizeof w->path - w->len - 1;
+    if (n > room) {
+        n = room > 3 ? room - 3 : 0;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+        w->full = true;
+    }
+    memcpy(w->path + w->len, s, n);
+    w->len += n;
+    if (w->full) {
+        memcpy(w->path + w->len, "...", 3);
+        w->len += 3;
+    }
+    w->path[w->len] = '\0';
+}
+
+static const char *path_or_message(const struct walk *w) {
+    return w->len ? w->path : "message";
+}
+
+/* Checks the key of a member of the object at w's path. */
+static bool check_key(struct walk *w, const char *key) {
+    size_t at = 0;
+    unsigned cp = 0;
+    enum text_problem p = problem_of(key, true, &at, &cp);
+    if (p == TEXT_OK)
+        return true;
+    /* Only the part before the problem is shown: it is valid. */
+    char head[TEXT_QUOTE_BYTES + 1], quoted[TEXT_QUOTE_BYTES * 6 + 8],
+        prefix[TEXT_PATH_BYTES + 400];
+    size_t hn = at < TEXT_QUOTE_BYTES ? at : TEXT_QUOTE_BYTES;
+    memcpy(head, key, hn);
+    head[hn] = '\0';
+    if (hn)
+        snprintf(prefix, sizeof prefix, "%s: the key starting %s", path_or_message(w),
+                 text_quote(head, TEXT_QUOTE_BYTES, quoted, sizeof quoted));
+    else
+        snprintf(prefix, sizeof prefix, "%s: a key", path_or_message(w));
+    explain(w->err, w->errlen, prefix, p, at, cp);
+    return false;
+}
+
+static bool walk(struct walk *w, const cJSON *v) {
+    if (cJSON_IsString(v)) {
+        size_t at = 0;
+        unsigned cp = 0;
+        enum text_problem p = problem_of(v->valuestring, false, &at, &cp);
+        if (p == TEXT_OK)
+            return true;
+        explain(w->err, w->errlen, path_or_message(w), p, at, cp);
+        return false;
+    }
+    if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
+        return true;
+    size_t i = 0;
+    for (const cJSON *c = v->child; c; c = c->next, i++) {
+        size_t saved_len = w->len;
+        bool saved_full = w->full;
+        if (c->string) {
+            if (!check_key(w, c->string))
+                return false;
+            if (w->len)
+                path_add(w, ".");
+            path_add(w, c->string);
+        } else {
+            char index[24];
+            snprintf(index, sizeof index, "[%zu]", i);
+            path_add(w, index);
+        }
+        bool ok = walk(w, c);
+        if (!ok)
+            return false;
+        w->len = saved_len;
+        w->full = saved_full;
+        w->path[w->len] = '\0';
+    }
+    return true;
+}
+
+bool text_check_tree(const cJSON *v, const char *path, char *err, size_t errlen) {
+    struct walk w = {.len = 0, .err = err, .errlen = errlen};
+    w.path[0] = '\0';
+    path_add(&w, path);
+    return walk(&w, v);
+}
+
+/* ---- NUL ------------------------------------------------------------------ */
+
+/* Ordinals (in document order, keys and values alike) of the strings of
+ * the JSON text that hold a NUL, raw or as \u0000. The text is valid JSON
+ * (cJSON parsed it), so outside strings there are no backslashes and every
+ * double quote opens a string. */
+struct nul_marks {
+    size_t *ord;
+    size_t n, cap;
+};
+
+static void find_nul_strings(const char *t, size_t len, struct nul_marks *m) {
+    size_t ord = 0;
+    bool in = false, has = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = t[i];
+        if (!in) {
+            if (c == '"') {
+                in = true;
+                has = false;
+            }
+            continue;
+        }
+        if (c == '\\') {
+            if (i + 5 < len && t[i + 1] == 'u' && memcmp(t + i + 2, "0000", 4) == 0)
+                has = true;
+            i++; /* the escaped character; hex digits need no skipping */
+        } else if (c == '\0') {
+            has = true;
+        } else if (c == '"') {
+            if (has) {
+                if (m->n == m->cap) {
+                    m->cap = m->cap ? m->cap * 2 : 8;
+                    m->ord = xrealloc(m->ord, m->cap * sizeof *m->ord);
+                }
+                m->ord[m->n++] = ord;
+            }
+            ord++;
+            in = false;
+        }
+    }
+}
+
+/* Appends C0 80 to the cJSON-allocated string *s. */
+static void append_marker(char **s) {
+    size_t n = strlen(*s);
+    char *p = cJSON_malloc(n + 3);
+    if (!p)
+        abort();
+    memcpy(p, *s, n);
+    p[n] = (char)0xC0;
+    p[n + 1] = (char)0x80;
+    p[n + 2] = '\0';
+    cJSON_free(*s);
+    *s = p;
+}
+
+struct marking {
+    const struct nul_marks *m;
+    size_t next; /* the next mark to place */
+    size_t ord;  /* the ordinal of the next string of the tree */
+};
+
+static bool take(struct marking *k) {
+    bool hit = k->next < k->m->n && k->m->ord[k->next] == k->ord;
+    if (hit)
+        k->next++;
+    k->ord++;
+    return hit;
+}
+
+static void mark_tree(cJSON *v, struct marking *k) {
+    for (cJSON *c = v->child; c && k->next < k->m->n; c = c->next) {
+        if (c->string && take(k) && !(c->type & cJSON_StringIsConst))
+            append_marker(&c->string);
+        if (cJSON_IsString(c)) {
+            if (take(k))
+                append_marker(&c->valuestring);
+        } else if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+            mark_tree(c, k);
+        }
+    }
+}
+
+cJSON *text_parse_json(const char *text, size_t len, const char **end) {
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, end, true);
+    if (!root)
+        return NULL;
+    if (!memchr(text, '\0', len) && !memmem(text, len, "\\u0000", 6))
+        return root;
+    struct nul_marks m = {0};
+    find_nul_strings(text, len, &m);
+    if (m.n) {
+        struct marking k = {.m = &m};
+        if (cJSON_IsString(root)) {
+            if (take(&k))
+                append_marker(&root->valuestring);
+        } else {
+            mark_tree(root, &k);
+        }
+    }
+    free(m.ord);
+    return root;
+}
