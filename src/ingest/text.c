@@ -163,14 +163,16 @@ struct walk {
     size_t errlen;
 };
 
-/* Appends s to the path, cut at a character boundary with "..." when the
- * path would not fit. s is valid UTF-8 (keys are checked before). */
+/* Appends s to the path; when it would not fit, as much of it as fits, cut
+ * at a character boundary, then "..." and nothing more. s is valid UTF-8
+ * (keys are checked before they join the path). */
 static void path_add(struct walk *w, const char *s) {
     if (w->full)
         return;
-    size_t n = strlen(s), room = sizeof w->path - w->len - 1;
-    if (n > room) {
-        n = room > 3 ? room - 3 : 0;
+    const size_t limit = sizeof w->path - 4; /* room for "..." and the NUL */
+    size_t n = strlen(s);
+    if (w->len + n > limit) {
+        n = limit - w->len;
         while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
             n--;
         w->full = true;

@@ -737,6 +737,56 @@ static void account_traits_attach_the_events_waiting_for_the_account(void **stat
     assert_int_equal(counter("messages.attached"), 1);
 }
 
+/* The accounts CSV path (tend import --accounts) has the rules of a group call:
+ * its account_id is an id, its header names are keys, its cells are text, its
+ * as_of is a timestamp received now. Nothing of a refused row is stored. */
+static void account_traits_refuse_bad_text_and_far_dates(void **state) {
+    static const struct {
+        const char *id, *traits, *as_of, *error;
+    } cases[] = {
+        {"ac\xffme", "{\"name\":\"Acme\"}", T1, "account_id: invalid UTF-8 at byte 3"},
+        {"acme\nFAKE", "{\"name\":\"Acme\"}", T1, "account_id: a control character (U+000A)"},
+        {"acme", "{\"name\":\"Ac\xc3\"}", T1, "name: invalid UTF-8 at byte 3"},
+        {"acme", "{\"reg\\nion\":\"eu\"}", T1,
+         "the key starting \"reg\": a control character (U+000A) at byte 4"},
+        {"acme", "{\"plan\":\"pro\\t\"}", T1, "plan: a control character (U+0009)"},
+        {"acme", "{\"name\":\"Acme\"}", "1999-12-31T23:59:59Z",
+         "as_of: 1999-12-31T23:59:59.000Z is outside the accepted window"},
+        {"acme", "{\"renewal_date\":\"2150-01-01\"}", T1,
+         "renewal_date: \"2150-01-01\" is outside"},
+        {"acme", "{\"created_at\":\"0001-01-01\"}", T1, "created_at: \"0001-01-01\" is outside"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[SEG_ERR_BYTES] = "";
+        cJSON *t = cJSON_Parse(cases[i].traits);
+        assert_non_null(t);
+        begin();
+        enum tend_err e = ingest_account_traits(fx.ig, cases[i].id, t, ms(cases[i].as_of), err);
+        commit();
+        cJSON_Delete(t);
+        if (e != TEND_ERR_INVALID || !strstr(err, cases[i].error))
+            fail_msg("case %zu: got %d \"%s\", want \"%s\"", i, (int)e, err, cases[i].error);
+    }
+    /* An as_of more than a day ahead of now. */
+    char err[SEG_ERR_BYTES] = "";
+    cJSON *t = cJSON_Parse("{\"name\":\"Acme\"}");
+    begin();
+    assert_int_equal(ingest_account_traits(fx.ig, "acme", t, dt_now_ms() + 2 * DT_MS_PER_DAY, err),
+                     TEND_ERR_INVALID);
+    commit();
+    assert_non_null(strstr(err, "as_of"));
+    assert_int_equal(status().accounts, 0);
+    /* Free text keeps its newline; the row is stored. */
+    cJSON_Delete(t);
+    t = cJSON_Parse("{\"name\":\"Acme\\nCorp\",\"note\":\"a\\tb\"}");
+    begin();
+    assert_int_equal(ingest_account_traits(fx.ig, "acme", t, ms(T1), err), TEND_OK);
+    commit();
+    cJSON_Delete(t);
+    assert_int_equal(status().accounts, 1);
+    assert_string_equal(account("acme").name, "Acme\nCorp");
+}
+
 /* ---- transactions ------------------------------------------------------------------------- */
 
 static void rollback_drops_everything_of_the_transaction(void **state) {
@@ -873,6 +923,7 @@ int main(void) {
         T(numeric_strings_fill_the_typed_columns),
         T(account_traits_are_validated),
         T(account_traits_attach_the_events_waiting_for_the_account),
+        T(account_traits_refuse_bad_text_and_far_dates),
         T(rollback_drops_everything_of_the_transaction),
         T(rejected_messages_are_counted_with_the_transaction),
         T(another_writers_commit_is_seen),

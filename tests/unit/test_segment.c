@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <glib.h>
 
 #include "ingest/segment.h"
+#include "ingest/text.h"
 #include "util/datetime.h"
 
-#define RECEIVED_MS 1700000000000LL /* 2023-11-14T22:13:20Z */
+#define RECEIVED_MS 1717200000000LL /* 2024-06-01T00:00:00Z, after TS */
 #define TS          "2024-05-06T07:08:09Z"
 #define TS_MS       1714979289000LL
 
@@ -339,16 +341,14 @@ static void context_group_id_is_the_account_hint_of_a_track(void **state) {
 
 /* ---- batches ------------------------------------------------------------------- */
 
-static void batch_context_is_merged_into_an_item_without_context(void **state) {
+static void batch_context_counts_for_an_item_without_context(void **state) {
     cJSON *batch = cJSON_Parse("{\"groupId\":\"acme\",\"library\":{\"name\":\"x\"}}");
     assert_int_equal(parse_with("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\"}", batch),
                      TEND_OK);
     assert_str(msg.group_id, "acme");
-    cJSON *ctx = cJSON_GetObjectItem(tree, "context");
-    assert_non_null(ctx);
-    assert_non_null(cJSON_GetObjectItem(ctx, "library"));
-    /* the item got a copy: the batch context is not shared with it */
-    assert_ptr_not_equal(ctx, batch);
+    /* Looked up, not copied: a copy of a large context into each of many
+     * items multiplied it (a 494 KB batch held 980 MB). */
+    assert_null(cJSON_GetObjectItem(tree, "context"));
     cJSON_Delete(tree);
     tree = NULL;
     assert_string_equal(cJSON_GetObjectItem(batch, "groupId")->valuestring, "acme");
@@ -363,7 +363,6 @@ static void item_context_keys_win_over_the_batch_context(void **state) {
                      TEND_OK);
     assert_str(msg.group_id, "beta");
     cJSON *ctx = cJSON_GetObjectItem(tree, "context");
-    assert_string_equal(cJSON_GetObjectItem(ctx, "ip")->valuestring, "1.2.3.4");
     assert_string_equal(cJSON_GetObjectItem(ctx, "groupId")->valuestring, "beta");
 
     /* an item context without groupId gets the batch's */
@@ -374,6 +373,13 @@ static void item_context_keys_win_over_the_batch_context(void **state) {
     assert_str(msg.group_id, "acme");
     ctx = cJSON_GetObjectItem(tree, "context");
     assert_string_equal(cJSON_GetObjectItem(ctx, "ip")->valuestring, "9.9.9.9");
+
+    /* an item's groupId of null wins too: no account named */
+    assert_int_equal(parse_with("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                                "\"context\":{\"groupId\":null}}",
+                                batch),
+                     TEND_OK);
+    assert_null(msg.group_id);
     cJSON_Delete(batch);
 }
 
@@ -566,8 +572,12 @@ static void two_digit_card_year_is_in_the_2000s(void **state) {
              "\"properties\":{\"card_exp_month\":12,\"card_exp_year\":27}}");
     assert_int_equal(msg.day, day_of("2027-12-31"));
     parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
-             "\"properties\":{\"card_exp_month\":1,\"card_exp_year\":0}}");
-    assert_int_equal(msg.day, day_of("2000-01-31"));
+             "\"properties\":{\"card_exp_month\":1,\"card_exp_year\":23}}");
+    assert_int_equal(msg.day, day_of("2023-01-31"));
+    /* 00 is 2000, outside the window of a card updated in 2024 */
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+                  "\"properties\":{\"card_exp_month\":1,\"card_exp_year\":0}}",
+                  "properties.card_exp_year: 2000 is outside the accepted years 2023 to 2044");
 }
 
 static void bad_card_expiry_is_rejected(void **state) {
@@ -761,12 +771,12 @@ static void group_traits_may_be_unset_with_null_and_unknown_traits_are_free(void
 static void account_traits_check_uses_the_given_prefix(void **state) {
     char e[SEG_ERR_BYTES];
     cJSON *t = cJSON_Parse("{\"seats\":\"many\"}");
-    assert_int_equal(segment_check_account_traits(t, "", e), TEND_ERR_INVALID);
+    assert_int_equal(segment_check_account_traits(t, "", TS_MS, RECEIVED_MS, e), TEND_ERR_INVALID);
     assert_true(strncmp(e, "seats", 5) == 0);
     cJSON_Delete(t);
     t = cJSON_Parse("{\"name\":\"Acme\",\"mrr\":99,\"seats\":\"12\","
                     "\"renewal_date\":\"2025-03-01\",\"premium_products\":[\"sso\"]}");
-    assert_int_equal(segment_check_account_traits(t, "", e), TEND_OK);
+    assert_int_equal(segment_check_account_traits(t, "", TS_MS, RECEIVED_MS, e), TEND_OK);
     cJSON_Delete(t);
 }
 
@@ -828,6 +838,338 @@ static void failed_parse_leaves_the_output_untouched(void **state) {
     assert_memory_equal(&out, &before, sizeof out);
 }
 
+/* ---- text: UTF-8, NUL, control characters (text.h) ------------------------------ */
+
+/* Parses len bytes of text (NUL inside allowed) as tend import and tend serve
+ * do (text_parse_json) and validates the message; msg and err get the
+ * results. */
+static enum tend_err parse_bytes(const char *text, size_t len) {
+    char *copy = malloc(len + 1);
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    cJSON_Delete(tree);
+    tree = text_parse_json(copy, len, NULL);
+    if (!tree)
+        fail_msg("test JSON does not parse: %s", copy);
+    memset(&msg, 0, sizeof msg);
+    err[0] = '\0';
+    enum tend_err e = segment_parse_msg(tree, NULL, RECEIVED_MS, copy, len, &msg, err);
+    free(copy);
+    return e;
+}
+
+/* The error, or the acceptance, of a message given as len bytes. */
+static void bytes_invalid(const char *text, size_t len, const char *needle) {
+    enum tend_err e = parse_bytes(text, len);
+    if (e != TEND_ERR_INVALID)
+        fail_msg("expected TEND_ERR_INVALID, got %d (err \"%s\") for %s", (int)e, err, text);
+    if (!strstr(err, needle))
+        fail_msg("error \"%s\" does not mention \"%s\"", err, needle);
+    if (!g_utf8_validate(err, -1, NULL))
+        fail_msg("error is not valid UTF-8 for %s", text);
+}
+
+#define BYTES_INVALID(lit, needle) bytes_invalid(lit, sizeof(lit) - 1, needle)
+
+static void invalid_utf8_anywhere_is_rejected_naming_the_path_and_byte(void **state) {
+    /* A bare continuation byte, in ids, known and free traits, deep properties. */
+    BYTES_INVALID("{\"type\":\"identify\",\"userId\":\"u\xff"
+                  "1\"}",
+                  "userId: invalid UTF-8 at byte 2");
+    BYTES_INVALID("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"name\":\"ab\xff"
+                  "c\"}}",
+                  "traits.name: invalid UTF-8 at byte 3");
+    BYTES_INVALID("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                  "\"properties\":{\"a\":{\"list\":[1,\"ok\",\"\xc3\"]}}}",
+                  "properties.a.list[2]: invalid UTF-8 at byte 1");
+    BYTES_INVALID("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                  "\"context\":{\"userAgent\":\"Mozilla \x80\"}}",
+                  "context.userAgent: invalid UTF-8 at byte 9");
+    /* Keys, which become trait names and JSON keys on output. */
+    BYTES_INVALID("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"caf\xc3\xa9\xff\":1}}",
+                  "traits: the key starting \"caf\xc3\xa9\": invalid UTF-8 at byte 6");
+    BYTES_INVALID("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\",\"\xfe\":1}",
+                  "message: a key: invalid UTF-8 at byte 1");
+    /* What g_utf8_validate refuses and a byte-range check might not:
+     * overlong forms, surrogates, above U+10FFFF, a cut sequence. */
+    BYTES_INVALID("{\"type\":\"track\",\"userId\":\"\xc0\xaf\",\"event\":\"x\"}",
+                  "userId: invalid UTF-8 at byte 1");
+    BYTES_INVALID("{\"type\":\"track\",\"userId\":\"a\xed\xa0\x80\",\"event\":\"x\"}",
+                  "userId: invalid UTF-8 at byte 2");
+    BYTES_INVALID("{\"type\":\"track\",\"userId\":\"\xf4\x90\x80\x80\",\"event\":\"x\"}",
+                  "userId: invalid UTF-8 at byte 1");
+    BYTES_INVALID("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"\xe2\x82\"}",
+                  "event: invalid UTF-8 at byte 1");
+    /* Valid UTF-8 of every length is accepted and kept as it is. */
+    static const char ok[] = "{\"type\":\"group\",\"userId\":\"\xc3\xbcser\",\"groupId\":"
+                             "\"\xe6\x9d\xb1\xe4\xba\xac\",\"traits\":{\"name\":"
+                             "\"Caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80\"}}";
+    assert_int_equal(parse_bytes(ok, sizeof ok - 1), TEND_OK);
+    assert_str(msg.user_id, "\xc3\xbcser");
+    assert_str(msg.group_id, "\xe6\x9d\xb1\xe4\xba\xac");
+}
+
+static void nul_is_rejected_in_any_string_also_where_cjson_cuts_it(void **state) {
+    /* cJSON alone would store "ac" for "ac\u0000me". */
+    BYTES_INVALID("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"ac\\u0000me\"}",
+                  "groupId: a NUL character (\\u0000) at byte 3");
+    BYTES_INVALID("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                  "\"properties\":{\"comment\":\"fine\\u0000\"}}",
+                  "properties.comment: a NUL character (\\u0000) at byte 5");
+    BYTES_INVALID("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"pl\\u0000an\":\"x\"}}",
+                  "traits: the key starting \"pl\": a NUL character (\\u0000) at byte 3");
+    /* A raw NUL byte inside a string, as a JSONL line or a body may hold. */
+    BYTES_INVALID("{\"type\":\"identify\",\"userId\":\"u\0"
+                  "1\"}",
+                  "userId: a NUL character (\\u0000) at byte 2");
+    /* Marks land on the right strings: only the one holding the NUL. */
+    BYTES_INVALID("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\",\"properties\":"
+                  "{\"a\":\"\\\"q\\\\\",\"b\":[\"\\\\u0000 is text\",\"n\\u0000\"],\"c\":\"z\"}}",
+                  "properties.b[1]: a NUL character (\\u0000) at byte 2");
+    /* The text \u0000 after an escaped backslash is six characters, no NUL. */
+    static const char text[] = "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                               "\"properties\":{\"path\":\"C:\\\\u0000\"}}";
+    assert_int_equal(parse_bytes(text, sizeof text - 1), TEND_OK);
+    assert_string_equal(cJSON_GetObjectItem(msg.properties, "path")->valuestring, "C:\\u0000");
+}
+
+static void control_characters_are_refused_in_ids_and_keys(void **state) {
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\\nFAKE LOG LINE\"}",
+                  "groupId: a control character (U+000A) at byte 5");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u\\t1\",\"event\":\"x\"}",
+                  "userId: a control character (U+0009) at byte 2");
+    parse_invalid("{\"type\":\"track\",\"anonymousId\":\"a\\u0007\",\"event\":\"x\"}",
+                  "anonymousId: a control character (U+0007)");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"messageId\":\"m\\r\",\"event\":\"x\"}",
+                  "messageId: a control character (U+000D)");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Signed\\u007fIn\"}",
+                  "event: a control character (U+007F) at byte 7");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Signed\\u0085In\"}",
+                  "event: a control character (U+0085) at byte 7");
+    parse_invalid("{\"type\":\"page\",\"userId\":\"u1\",\"name\":\"Home\\n\"}", "name: a control");
+    parse_invalid("{\"type\":\"alias\",\"userId\":\"u1\",\"previousId\":\"\\u001b[31m\"}",
+                  "previousId: a control character (U+001B) at byte 1");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                  "\"context\":{\"groupId\":\"a\\nb\"}}",
+                  "context.groupId: a control character");
+    parse_invalid("{\"type\":\"identify\",\"userId\":\"u1\",\"traits\":{\"company_id\":\"a\\tb\"}}",
+                  "traits.company_id: a control character");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"line\\none\":1}}",
+                  "traits: the key starting \"line\": a control character (U+000A) at byte 5");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                  "\"properties\":{\"deep\":{\"\\tk\":1}}}",
+                  "properties.deep: a key: a control character (U+0009) at byte 1");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"plan\":\"pro\\n\"}}",
+                  "traits.plan: a control character");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"premium_products\":[\"sso\",\"a\\nb\"]}}",
+                  "traits.premium_products[1]: a control character");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Ticket Opened\","
+                  "\"properties\":{\"ticket_id\":\"T\\n1\"}}",
+                  "properties.ticket_id: a control character");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                  "\"properties\":{\"product\":\"api\\n\"}}",
+                  "properties.product: a control character");
+    /* The batch's context is checked where it is read. */
+    static const char newline[] = "{\"groupId\":\"a\\nc\"}", nul[] = "{\"groupId\":\"a\\u0000b\"}";
+    cJSON *batch = text_parse_json(newline, sizeof newline - 1, NULL);
+    assert_int_equal(parse_with("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\"}", batch),
+                     TEND_ERR_INVALID);
+    assert_non_null(strstr(err, "context.groupId: a control character (U+000A)"));
+    cJSON_Delete(batch);
+    batch = text_parse_json(nul, sizeof nul - 1, NULL);
+    assert_int_equal(parse_with("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\"}", batch),
+                     TEND_ERR_INVALID);
+    assert_non_null(strstr(err, "context.groupId: a NUL character"));
+    cJSON_Delete(batch);
+}
+
+static void control_characters_are_kept_in_free_text(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"NPS Survey Responded\","
+             "\"properties\":{\"score\":3,\"comment\":\"slow\\n\\tand \\u0007buggy\\r\\n\"}}");
+    assert_string_equal(cJSON_GetObjectItem(msg.properties, "comment")->valuestring,
+                        "slow\n\tand \abuggy\r\n");
+    parse_ok("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+             "\"traits\":{\"name\":\"Acme\\nCorp\",\"notes\":\"a\\tb\"}}");
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Account Churned\","
+             "\"properties\":{\"reason\":\"price\\nand support\"}}");
+}
+
+static void errors_are_valid_utf8_on_one_line_whatever_was_sent(void **state) {
+    /* 30 two-byte characters: the 40-byte cut falls inside none of them. */
+    parse_invalid("{\"type\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                  "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9x\",\"userId\":\"u1\"}",
+                  "...\" is not one of");
+    assert_true(g_utf8_validate(err, -1, NULL));
+    parse_invalid("{\"type\":\"a\\nb\",\"userId\":\"u1\"}", "type: \"a\\nb\" is not one of");
+    assert_null(strchr(err, '\n'));
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                  "\"timestamp\":\"\\u001b[2J\"}",
+                  "timestamp: not an ISO-8601 date-time: \"\\u001B[2J\"");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"NPS Survey Responded\","
+                  "\"properties\":{\"score\":\"t\\u00e9n\\n\"}}",
+                  "got \"t\xc3\xa9n\\n\"");
+}
+
+static void text_quote_cuts_on_a_character_and_escapes(void **state) {
+    char out[64];
+    assert_string_equal(text_quote("plain", 40, out, sizeof out), "\"plain\"");
+    assert_string_equal(text_quote("\xe2\x9c\x93\xe2\x9c\x93", 4, out, sizeof out),
+                        "\"\xe2\x9c\x93...\"");
+    assert_string_equal(text_quote("a\"b\\c\td", 40, out, sizeof out), "\"a\\\"b\\\\c\\td\"");
+    assert_string_equal(text_quote("x\xffy\xc2\x85", 40, out, sizeof out), "\"x\\xFFy\\u0085\"");
+    /* A small buffer still ends in a closed quote. */
+    char small[12];
+    text_quote("abcdefghijklmnop", 40, small, sizeof small);
+    assert_string_equal(small, "\"abcdef...\"");
+}
+
+static void deep_nesting_and_long_paths_are_bounded(void **state) {
+    /* cJSON stops at 1000 levels; 900 arrays in properties are walked, and an
+     * error deep inside has a path cut to fit. */
+    enum { DEPTH = 900 };
+    char *text = malloc(DEPTH * 2 + 256);
+    char *p = text;
+    p += sprintf(p, "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\",\"properties\":{\"a\":");
+    for (int i = 0; i < DEPTH; i++)
+        *p++ = '[';
+    p += sprintf(p, "\"\xff\"");
+    for (int i = 0; i < DEPTH; i++)
+        *p++ = ']';
+    p += sprintf(p, "}}");
+    bytes_invalid(text, (size_t)(p - text), "...: invalid UTF-8 at byte 1");
+    assert_true(strncmp(err, "properties.a[0][0][0]", 21) == 0);
+    assert_true(strlen(err) < SEG_ERR_BYTES);
+    /* The same depth with valid text is accepted. */
+    text[strstr(text, "\xff") - text] = 'x';
+    assert_int_equal(parse_bytes(text, (size_t)(p - text)), TEND_OK);
+    free(text);
+}
+
+static void huge_and_non_finite_numbers_are_refused_where_they_count(void **state) {
+    parse_invalid(
+        "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Invoice Issued\","
+        "\"properties\":{\"invoice_id\":\"I\",\"amount\":1e999,\"due_date\":\"2024-07-01\"}}",
+        "properties.amount");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"mrr\":\"NaN\"}}",
+                  "traits.mrr");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"mrr\":\"-inf\"}}",
+                  "traits.mrr");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"seats\":1e300}}",
+                  "traits.seats");
+    parse_invalid("{\"type\":\"track\",\"userId\":1e300,\"event\":\"x\"}", "userId");
+    /* A free property may be any JSON number; cJSON writes infinity as null. */
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\",\"properties\":{\"n\":1e999}}");
+    segment_serialize_body(&msg);
+    assert_string_equal(msg.body_json, "{\"n\":null}");
+    cJSON_free(msg.body_json);
+}
+
+/* ---- time windows ------------------------------------------------------------------- */
+
+static void timestamps_outside_the_window_are_rejected_naming_it(void **state) {
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Signed In\","
+                  "\"timestamp\":\"0001-01-01T00:00:00Z\"}",
+                  "timestamp: 0001-01-01T00:00:00.000Z is outside the accepted window "
+                  "2000-01-01T00:00:00.000Z to 2024-06-02T00:00:00.000Z");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Signed In\","
+                  "\"timestamp\":\"9999-12-31T23:59:59Z\"}",
+                  "timestamp: 9999-12-31T23:59:59.000Z is outside the accepted window");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                  "\"timestamp\":\"1999-12-31T23:59:59.999Z\"}",
+                  "from 2000 to 1 day after tend received the message");
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+             "\"timestamp\":\"2000-01-01T00:00:00Z\"}");
+    /* Up to exactly a day after the receive time (clocks run ahead). */
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+             "\"timestamp\":\"2024-06-02T00:00:00Z\"}");
+    assert_int_equal(msg.ts_ms, RECEIVED_MS + DT_MS_PER_DAY);
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
+                  "\"timestamp\":\"2024-06-02T00:00:00.001Z\"}",
+                  "timestamp");
+    parse_invalid("{\"type\":\"identify\",\"userId\":\"u1\",\"timestamp\":\"2024-06-03\"}",
+                  "timestamp");
+    char e[SEG_ERR_BYTES];
+    assert_int_equal(segment_check_time(RECEIVED_MS, "as_of", RECEIVED_MS, e), TEND_OK);
+    assert_int_equal(segment_check_time(0, "as_of", RECEIVED_MS, e), TEND_ERR_INVALID);
+    assert_true(strncmp(e, "as_of: 1970-01-01T00:00:00.000Z is outside", 42) == 0);
+}
+
+static void due_dates_must_be_near_the_message_time(void **state) {
+    /* The message's time is the receive time, 2024-06-01. */
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Invoice Issued\","
+                  "\"properties\":{\"invoice_id\":\"I\",\"amount\":1,\"due_date\":\"2150-01-01\"}}",
+                  "properties.due_date: \"2150-01-01\" is outside the accepted window 2023-06-01 "
+                  "to 2034-06-01 (1 year before to 10 years after the message's timestamp)");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Invoice Issued\","
+                  "\"properties\":{\"invoice_id\":\"I\",\"amount\":1,\"due_date\":\"2023-05-31\"}}",
+                  "properties.due_date");
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Invoice Issued\","
+             "\"properties\":{\"invoice_id\":\"I\",\"amount\":1,\"due_date\":\"2023-06-01\"}}");
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Goal Set\",\"properties\":"
+             "{\"goal_id\":\"g\",\"feature\":\"f\",\"due_date\":\"2034-06-01\"}}");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Goal Set\",\"properties\":"
+                  "{\"goal_id\":\"g\",\"feature\":\"f\",\"due_date\":\"2034-06-02\"}}",
+                  "properties.due_date");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Onboarding Milestone Due\","
+                  "\"properties\":{\"milestone\":\"m\",\"due_date\":\"0001-01-01\"}}",
+                  "properties.due_date");
+    /* Relative to the timestamp sent, not the receive time. */
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Onboarding Milestone Due\","
+             "\"timestamp\":\"2010-03-01T00:00:00Z\","
+             "\"properties\":{\"milestone\":\"m\",\"due_date\":\"2010-04-01\"}}");
+}
+
+static void renewal_and_created_dates_are_windowed(void **state) {
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"renewal_date\":\"2150-01-01\"}}",
+                  "traits.renewal_date: \"2150-01-01\" is outside the accepted window 2014-06-01 "
+                  "to 2034-06-01");
+    parse_ok("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+             "\"traits\":{\"renewal_date\":\"2034-06-01\"}}");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"renewal_date\":\"2014-05-31\"}}",
+                  "traits.renewal_date");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"created_at\":\"yesterday\"}}",
+                  "traits.created_at: must be a date YYYY-MM-DD");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"created_at\":\"0001-01-01\"}}",
+                  "traits.created_at: \"0001-01-01\" is outside the accepted window 1970-01-01 "
+                  "to 2024-06-02");
+    parse_invalid("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+                  "\"traits\":{\"created_at\":\"2024-06-03T00:00:00Z\"}}",
+                  "traits.created_at");
+    parse_ok("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+             "\"traits\":{\"created_at\":\"1998-04-01T09:00:00Z\"}}");
+    parse_ok("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+             "\"traits\":{\"created_at\":\"\"}}");
+    parse_ok("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\","
+             "\"traits\":{\"created_at\":null}}");
+}
+
+static void card_expiry_years_are_windowed(void **state) {
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+                  "\"properties\":{\"card_exp_month\":5,\"card_exp_year\":1970}}",
+                  "properties.card_exp_year: 1970 is outside the accepted years 2023 to 2044");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+                  "\"properties\":{\"card_exp_month\":5,\"card_exp_year\":2045}}",
+                  "properties.card_exp_year");
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+             "\"properties\":{\"card_exp_month\":5,\"card_exp_year\":2044}}");
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Payment Method Updated\","
+             "\"properties\":{\"card_exp_month\":1,\"card_exp_year\":2023}}");
+}
+
 #define T(name) cmocka_unit_test_teardown(name, teardown)
 
 int main(void) {
@@ -860,7 +1202,7 @@ int main(void) {
         T(timestamp_with_offset_is_stored_in_utc),
         T(absent_timestamp_means_the_receive_time),
         T(context_group_id_is_the_account_hint_of_a_track),
-        T(batch_context_is_merged_into_an_item_without_context),
+        T(batch_context_counts_for_an_item_without_context),
         T(item_context_keys_win_over_the_batch_context),
         T(message_over_32_kib_is_over_the_limit),
         T(message_of_exactly_32_kib_is_accepted),
@@ -900,6 +1242,18 @@ int main(void) {
         T(without_message_id_the_same_text_gives_the_same_key),
         T(without_raw_text_the_same_content_gives_the_same_key),
         T(failed_parse_leaves_the_output_untouched),
+        T(invalid_utf8_anywhere_is_rejected_naming_the_path_and_byte),
+        T(nul_is_rejected_in_any_string_also_where_cjson_cuts_it),
+        T(control_characters_are_refused_in_ids_and_keys),
+        T(control_characters_are_kept_in_free_text),
+        T(errors_are_valid_utf8_on_one_line_whatever_was_sent),
+        T(text_quote_cuts_on_a_character_and_escapes),
+        T(deep_nesting_and_long_paths_are_bounded),
+        T(huge_and_non_finite_numbers_are_refused_where_they_count),
+        T(timestamps_outside_the_window_are_rejected_naming_it),
+        T(due_dates_must_be_near_the_message_time),
+        T(renewal_and_created_dates_are_windowed),
+        T(card_expiry_years_are_windowed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
