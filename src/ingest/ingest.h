@@ -23,6 +23,10 @@
 
 struct ingest;
 
+/* Most trait keys an account or a user keeps besides the known traits
+ * (name, plan, mrr, ...; email, title); see merge_traits in ingest.c. */
+#define INGEST_MAX_TRAIT_KEYS 1000
+
 enum ingest_outcome {
     INGEST_ACCEPTED,    /* stored and attached to its account (or needs none) */
     INGEST_DUPLICATE,   /* a message with this key was stored before: ignored */

@@ -787,6 +787,46 @@ static void account_traits_refuse_bad_text_and_far_dates(void **state) {
     assert_string_equal(account("acme").name, "Acme\nCorp");
 }
 
+static void count_trait(void *arg, const char *key, const char *value_json) {
+    struct named_value *nv = arg;
+    nv->value++;
+    if (strcmp(key, nv->name) == 0)
+        nv->value += 1000000; /* found: marks the count */
+}
+
+/* An account keeps at most INGEST_MAX_TRAIT_KEYS free trait keys: without a cap
+ * every group call re-read and re-wrote all of them, so a sender adding new
+ * keys call after call made each call slower without bound. Known traits and
+ * keys it has already are still merged; the rest is counted. */
+static void trait_keys_per_account_are_capped_known_traits_still_merge(void **state) {
+    char *json = malloc(64 * INGEST_MAX_TRAIT_KEYS + 256);
+    char *p = json;
+    p += sprintf(p, "{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\",\"timestamp\":\"" T1
+                    "\",\"messageId\":\"full\",\"traits\":{");
+    for (int i = 0; i < INGEST_MAX_TRAIT_KEYS; i++)
+        p += sprintf(p, "%s\"k%04d\":%d", i ? "," : "", i, i);
+    sprintf(p, "}}");
+    assert_int_equal(send(json), INGEST_ACCEPTED);
+    free(json);
+    assert_int_equal(counter("traits.over_limit"), 0);
+
+    assert_int_equal(
+        send("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\",\"timestamp\":"
+             "\"" T2 "\",\"messageId\":\"more\",\"traits\":{\"k0005\":\"new\","
+             "\"extra\":1,\"extra2\":2,\"renewal_date\":\"2024-09-01\"}}"),
+        INGEST_ACCEPTED);
+    assert_int_equal(counter("traits.over_limit"), 2);
+    struct named_value nv = {"extra", 0};
+    assert_int_equal(store_traits_each(fx.s, STORE_ACCOUNT, account_id("acme"), count_trait, &nv),
+                     TEND_OK);
+    assert_int_equal(nv.value, INGEST_MAX_TRAIT_KEYS + 1); /* + renewal_date, no extra */
+    nv = (struct named_value){"k0005", 0};
+    assert_int_equal(store_traits_each(fx.s, STORE_ACCOUNT, account_id("acme"), count_trait, &nv),
+                     TEND_OK);
+    assert_true(nv.value > 1000000);
+    assert_string_equal(account("acme").renewal_date, "2024-09-01");
+}
+
 /* ---- transactions ------------------------------------------------------------------------- */
 
 static void rollback_drops_everything_of_the_transaction(void **state) {
@@ -924,6 +964,7 @@ int main(void) {
         T(account_traits_are_validated),
         T(account_traits_attach_the_events_waiting_for_the_account),
         T(account_traits_refuse_bad_text_and_far_dates),
+        T(trait_keys_per_account_are_capped_known_traits_still_merge),
         T(rollback_drops_everything_of_the_transaction),
         T(rejected_messages_are_counted_with_the_transaction),
         T(another_writers_commit_is_seen),
