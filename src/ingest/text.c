@@ -26,14 +26,46 @@
 #define TEXT_PATH_BYTES  128
 #define TEXT_QUOTE_BYTES 40
 
-enum text_problem { TEXT_OK, TEXT_BAD_UTF8, TEXT_NUL, TEXT_CONTROL };
+enum text_problem { TEXT_OK, TEXT_BAD_UTF8, TEXT_NUL, TEXT_CONTROL, TEXT_DEEP };
 
 /* The first problem of s, at byte *at (0-based); for a control character
- * its code point in *cp. Controls count only when id is set. */
+ * its code point in *cp. Controls count only when id is set. ASCII, the
+ * common case, is checked byte by byte; glib validates from the first byte
+ * above 0x7F. */
 static enum text_problem problem_of(const char *s, bool id, size_t *at, unsigned *cp) {
-    size_t n = strlen(s);
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, n;
+    if (id) {
+        for (;; i++) {
+            unsigned char c = u[i];
+            if (c == 0)
+                return TEXT_OK;
+            if (c >= 0x80)
+                break;
+            if (c < 0x20 || c == 0x7F) {
+                *at = i;
+                *cp = c;
+                return TEXT_CONTROL;
+            }
+        }
+        n = i + strlen(s + i);
+    } else {
+        /* Free text can be long: eight bytes at a time up to the first one
+         * with the high bit set. */
+        n = strlen(s);
+        for (; i + 8 <= n; i += 8) {
+            uint64_t x;
+            memcpy(&x, u + i, 8);
+            if (x & 0x8080808080808080ULL)
+                break;
+        }
+        while (i < n && u[i] < 0x80)
+            i++;
+        if (i == n)
+            return TEXT_OK;
+    }
     const char *end;
-    if (!g_utf8_validate(s, (gssize)n, &end)) {
+    if (!g_utf8_validate(s + i, (gssize)(n - i), &end)) {
         *at = (size_t)(end - s);
         /* end[0] is not the terminator here, so end[1] is readable. */
         if ((unsigned char)end[0] == 0xC0 && (unsigned char)end[1] == 0x80)
@@ -42,16 +74,16 @@ static enum text_problem problem_of(const char *s, bool id, size_t *at, unsigned
     }
     if (!id)
         return TEXT_OK;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    for (; i < n; i++) {
+        unsigned char c = u[i];
         if (c < 0x20 || c == 0x7F) {
             *at = i;
             *cp = c;
             return TEXT_CONTROL;
         }
-        if (c == 0xC2 && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9F) {
+        if (c == 0xC2 && u[i + 1] >= 0x80 && u[i + 1] <= 0x9F) {
             *at = i;
-            *cp = (unsigned char)s[i + 1];
+            *cp = u[i + 1];
             return TEXT_CONTROL;
         }
     }
@@ -76,6 +108,7 @@ static void explain(char *err, size_t errlen, const char *prefix, enum text_prob
                  prefix, cp, at + 1);
         break;
     case TEXT_OK:
+    case TEXT_DEEP:
         break;
     }
 }
@@ -153,107 +186,135 @@ const char *text_quote(const char *s, size_t max_bytes, char *out, size_t n) {
     return out;
 }
 
-/* ---- the walk ------------------------------------------------------------- */
+/* ---- the walk -------------------------------------------------------------
+ *
+ * The walk finds the first problem without building any path: it keeps the
+ * chain of nodes from the top down (cJSON parses at most 1,000 levels, so a
+ * fixed stack holds it) and writes the path only for the error. */
+
+#define TEXT_MAX_DEPTH 1024
 
 struct walk {
-    char path[TEXT_PATH_BYTES];
-    size_t len;
-    bool full; /* the path was cut: deeper parts are not added */
-    char *err;
-    size_t errlen;
+    const cJSON *chain[TEXT_MAX_DEPTH]; /* chain[0] the top; chain[depth] the node */
+    size_t depth;
+    bool in_key; /* the problem is in chain[depth]'s key, not its value */
+    enum text_problem problem;
+    size_t at;
+    unsigned cp;
 };
 
-/* Appends s to the path; when it would not fit, as much of it as fits, cut
- * at a character boundary, then "..." and nothing more. s is valid UTF-8
- * (keys are checked before they join the path). */
-static void path_add(struct walk *w, const char *s) {
-    if (w->full)
-        return;
-    const size_t limit = sizeof w->path - 4; /* room for "..." and the NUL */
-    size_t n = strlen(s);
-    if (w->len + n > limit) {
-        n = limit - w->len;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-        w->full = true;
-    }
-    memcpy(w->path + w->len, s, n);
-    w->len += n;
-    if (w->full) {
-        memcpy(w->path + w->len, "...", 3);
-        w->len += 3;
-    }
-    w->path[w->len] = '\0';
-}
-
-static const char *path_or_message(const struct walk *w) {
-    return w->len ? w->path : "message";
-}
-
-/* Checks the key of a member of the object at w's path. */
-static bool check_key(struct walk *w, const char *key) {
-    size_t at = 0;
-    unsigned cp = 0;
-    enum text_problem p = problem_of(key, true, &at, &cp);
-    if (p == TEXT_OK)
-        return true;
-    /* Only the part before the problem is shown: it is valid. */
-    char head[TEXT_QUOTE_BYTES + 1], quoted[TEXT_QUOTE_BYTES * 6 + 8],
-        prefix[TEXT_PATH_BYTES + 400];
-    size_t hn = at < TEXT_QUOTE_BYTES ? at : TEXT_QUOTE_BYTES;
-    memcpy(head, key, hn);
-    head[hn] = '\0';
-    if (hn)
-        snprintf(prefix, sizeof prefix, "%s: the key starting %s", path_or_message(w),
-                 text_quote(head, TEXT_QUOTE_BYTES, quoted, sizeof quoted));
-    else
-        snprintf(prefix, sizeof prefix, "%s: a key", path_or_message(w));
-    explain(w->err, w->errlen, prefix, p, at, cp);
-    return false;
-}
-
+/* Finds the first problem at or under v (chain[w->depth]); false when found,
+ * the chain then ending at the node that has it. */
 static bool walk(struct walk *w, const cJSON *v) {
     if (cJSON_IsString(v)) {
-        size_t at = 0;
-        unsigned cp = 0;
-        enum text_problem p = problem_of(v->valuestring, false, &at, &cp);
-        if (p == TEXT_OK)
-            return true;
-        explain(w->err, w->errlen, path_or_message(w), p, at, cp);
-        return false;
+        w->problem = problem_of(v->valuestring, false, &w->at, &w->cp);
+        return w->problem == TEXT_OK;
     }
     if (!cJSON_IsObject(v) && !cJSON_IsArray(v))
         return true;
-    size_t i = 0;
-    for (const cJSON *c = v->child; c; c = c->next, i++) {
-        size_t saved_len = w->len;
-        bool saved_full = w->full;
-        if (c->string) {
-            if (!check_key(w, c->string))
-                return false;
-            if (w->len)
-                path_add(w, ".");
-            path_add(w, c->string);
-        } else {
-            char index[24];
-            snprintf(index, sizeof index, "[%zu]", i);
-            path_add(w, index);
-        }
-        bool ok = walk(w, c);
-        if (!ok)
-            return false;
-        w->len = saved_len;
-        w->full = saved_full;
-        w->path[w->len] = '\0';
+    if (w->depth + 1 >= TEXT_MAX_DEPTH) {
+        w->problem = TEXT_DEEP;
+        return false;
     }
+    w->depth++;
+    for (const cJSON *c = v->child; c; c = c->next) {
+        w->chain[w->depth] = c;
+        if (c->string) {
+            w->problem = problem_of(c->string, true, &w->at, &w->cp);
+            if (w->problem != TEXT_OK) {
+                w->in_key = true;
+                return false;
+            }
+        }
+        if (!walk(w, c))
+            return false;
+    }
+    w->depth--;
     return true;
 }
 
+/* Appends s to path (len bytes used of TEXT_PATH_BYTES); when it would not
+ * fit, as much as fits, cut at a character boundary, then "..." and nothing
+ * more. s is valid UTF-8 (a key on the way to a problem is a good one). */
+static void path_add(char *path, size_t *len, bool *full, const char *s) {
+    if (*full)
+        return;
+    const size_t limit = TEXT_PATH_BYTES - 4; /* room for "..." and the NUL */
+    size_t n = strlen(s);
+    if (*len + n > limit) {
+        n = limit - *len;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+        *full = true;
+    }
+    memcpy(path + *len, s, n);
+    *len += n;
+    if (*full) {
+        memcpy(path + *len, "...", 3);
+        *len += 3;
+    }
+    path[*len] = '\0';
+}
+
+/* Writes the error of the problem w found, its path starting with top. */
+static void explain_walk(const struct walk *w, const char *top, char *err, size_t errlen) {
+    char path[TEXT_PATH_BYTES];
+    size_t len = 0;
+    bool full = false;
+    path[0] = '\0';
+    path_add(path, &len, &full, top);
+    /* A key's problem is shown at the object that holds it. */
+    size_t last = w->in_key ? w->depth - 1 : w->depth;
+    for (size_t k = 1; k <= last; k++) {
+        const cJSON *c = w->chain[k];
+        if (c->string) {
+            if (len)
+                path_add(path, &len, &full, ".");
+            path_add(path, &len, &full, c->string);
+        } else {
+            size_t i = 0;
+            for (const cJSON *x = w->chain[k - 1]->child; x && x != c; x = x->next)
+                i++;
+            char index[24];
+            snprintf(index, sizeof index, "[%zu]", i);
+            path_add(path, &len, &full, index);
+        }
+    }
+    const char *where = len ? path : "message";
+    if (w->problem == TEXT_DEEP) {
+        snprintf(err, errlen, "%s: nested more than %d levels deep", where, TEXT_MAX_DEPTH);
+        return;
+    }
+    if (!w->in_key) {
+        explain(err, errlen, where, w->problem, w->at, w->cp);
+        return;
+    }
+    /* Only the part of the key before the problem is shown: it is valid. */
+    const char *key = w->chain[w->depth]->string;
+    char head[TEXT_QUOTE_BYTES + 1], quoted[TEXT_QUOTE_BYTES * 6 + 8],
+        prefix[TEXT_PATH_BYTES + 400];
+    size_t hn = w->at < TEXT_QUOTE_BYTES ? w->at : TEXT_QUOTE_BYTES;
+    memcpy(head, key, hn);
+    head[hn] = '\0';
+    if (hn)
+        snprintf(prefix, sizeof prefix, "%s: the key starting %s", where,
+                 text_quote(head, TEXT_QUOTE_BYTES, quoted, sizeof quoted));
+    else
+        snprintf(prefix, sizeof prefix, "%s: a key", where);
+    explain(err, errlen, prefix, w->problem, w->at, w->cp);
+}
+
 bool text_check_tree(const cJSON *v, const char *path, char *err, size_t errlen) {
-    struct walk w = {.len = 0, .err = err, .errlen = errlen};
-    w.path[0] = '\0';
-    path_add(&w, path);
-    return walk(&w, v);
+    /* 8 KiB on the stack, not zeroed: only chain[0..depth] is ever read. */
+    struct walk w;
+    w.depth = 0;
+    w.in_key = false;
+    w.problem = TEXT_OK;
+    w.chain[0] = v;
+    if (walk(&w, v))
+        return true;
+    explain_walk(&w, path, err, errlen);
+    return false;
 }
 
 /* ---- NUL ------------------------------------------------------------------ */
@@ -344,7 +405,8 @@ cJSON *text_parse_json(const char *text, size_t len, const char **end) {
     cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, end, true);
     if (!root)
         return NULL;
-    if (!memchr(text, '\0', len) && !memmem(text, len, "\\u0000", 6))
+    /* Most texts hold no backslash at all, which rules out \u0000 cheaply. */
+    if (!memchr(text, '\0', len) && !(memchr(text, '\\', len) && memmem(text, len, "\\u0000", 6)))
         return root;
     struct nul_marks m = {0};
     find_nul_strings(text, len, &m);
