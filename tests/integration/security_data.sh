@@ -207,6 +207,40 @@ for path, body, want in cases:
     check(f"{want.split(':')[0]} far off: 400 naming it and its window",
           st == 400 and r.get("error", "").startswith(want), f"{st} {r}")
 
+# ---- hostile but valid: deep nesting, many trait keys ------------------------------------
+deep = b'{"userId":"u-utf","event":"Deep","messageId":"deep-1","context":{"groupId":"utf-co"},' \
+       b'"properties":{"a":' + b"[" * 990 + b'"x"' + b"]" * 990 + b"}}"
+st, r = post("/v1/track", deep)
+check("properties nested 990 deep (cJSON's limit is 1,000) are accepted",
+      st == 200 and r.get("accepted") == 1, f"{st} {str(r)[:200]}")
+st, r = post("/v1/track", deep.replace(b'"x"', b'"\xff"'))
+check("an invalid byte 990 levels deep is found; the path in the error is cut to fit",
+      st == 400 and r.get("error", "").startswith("properties.a[0][0]")
+      and r["error"].endswith("...: invalid UTF-8 at byte 1") and len(r["error"]) < 320,
+      f"{st} {str(r)[:200]}")
+times = []
+for k in range(3):
+    traits = {f"t{k}_{i:04d}": 1 for i in range(2600)}
+    traits["plan"] = f"plan-{k}"
+    body = json.dumps({"userId": "u-keys", "groupId": "keys-co", "messageId": f"keys-{k}",
+                       "timestamp": ago(hours=5 - k), "traits": traits},
+                      separators=(",", ":")).encode()
+    t0 = time.monotonic()
+    st, r = post("/v1/group", body)
+    times.append(time.monotonic() - t0)
+    if st != 200:
+        not_ok(f"a group call of {len(body) // 1024} KB with 2,600 new trait keys is accepted",
+               f"{st} {str(r)[:200]}")
+st, raw = api("/api/accounts/keys-co")
+try:
+    t = strict(raw)["traits"]
+    check(f"3 group calls of 2,600 new trait keys each: the account keeps 1,000 free keys and "
+          f"the known ones ({len(t)} in all; calls took "
+          + ", ".join(f"{x * 1000:.0f}" for x in times) + " ms)",
+          st == 200 and len(t) == 1001 and t.get("plan") == "plan-2", f"{st} {len(t)}")
+except (UnicodeDecodeError, ValueError, KeyError) as e:
+    not_ok("the account with many trait keys reads back", f"{st} {e}", repr(raw[:200]))
+
 # ---- a large batch context is not copied into each item ----------------------------------
 def hwm_kib():
     with open(f"/proc/{SERVE_PID}/status") as f:
@@ -244,6 +278,8 @@ metrics=$("$TEND" metrics --db "$DB" --at "$TODAY" --format csv 2>&1)
 col=$(printf '%s\n' "$metrics" | head -1 | tr ',' '\n' | grep -n '^days_since_login$' | cut -d: -f1)
 old_days=$(printf '%s\n' "$metrics" | awk -F, -v c="$col" '$1 == "far-old" { print $c }')
 expect_eq "far-old has no login (days_since_login empty, not 739,000)" "" "$old_days"
+
+expect_eq "tend status counts the trait keys not merged" 6800 "$(status_count "$DB" traits.over_limit)"
 
 # ---- tend import: FILE:LINE, the field, the valid lines kept -----------------------------------
 IDB="$T/import.db"
