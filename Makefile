@@ -80,12 +80,14 @@ bench: all
 
 # libFuzzer harnesses (clang): build/fuzz/fuzz_*; `make fuzz` runs each for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
-FUZZ_SRC := src/ingest/segment.c src/util/datetime.c src/core/vocab.c
+FUZZ_SRC := src/ingest/segment.c src/ingest/text.c src/util/datetime.c src/util/mem.c \
+            src/core/vocab.c
 build/fuzz/fuzz_segment: tests/fuzz/fuzz_segment.c $(FUZZ_SRC)
 	@mkdir -p $(dir $@)
 	@echo "  FUZZ  $@"
 	@clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-	    $(shell pkg-config --cflags libcjson) $^ $(shell pkg-config --libs libcjson libxxhash) -o $@
+	    $(shell pkg-config --cflags libcjson glib-2.0) $^ \
+	    $(shell pkg-config --libs libcjson libxxhash glib-2.0) -o $@
 
 fuzz: deps build/fuzz/fuzz_segment
 	@mkdir -p build/fuzz/corpus && cp -n tests/fuzz/corpus/* build/fuzz/corpus/
