@@ -421,7 +421,8 @@ static void csv_field(void *s, size_t len, void *data) {
         cs->cap_fields = cs->cap_fields ? cs->cap_fields * 2 : 16;
         cs->fields = xrealloc(cs->fields, cs->cap_fields * sizeof *cs->fields);
     }
-    cs->fields[cs->n_fields++] = xstrndup(s ? s : "", s ? len : 0);
+    /* A NUL would cut the cell silently; marked, the ingest text checks name it. */
+    cs->fields[cs->n_fields++] = text_copy_marking_nul(s ? s : "", s ? len : 0);
 }
 
 /* The JSON value of a CSV cell for a trait: numbers for mrr and seats when

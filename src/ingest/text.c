@@ -401,6 +401,19 @@ static void mark_tree(cJSON *v, struct marking *k) {
     }
 }
 
+char *text_copy_marking_nul(const char *s, size_t len) {
+    const char *nul = memchr(s, '\0', len);
+    if (!nul)
+        return xstrndup(s, len);
+    size_t n = (size_t)(nul - s);
+    char *p = xmalloc(n + 3);
+    memcpy(p, s, n);
+    p[n] = (char)0xC0;
+    p[n + 1] = (char)0x80;
+    p[n + 2] = '\0';
+    return p;
+}
+
 cJSON *text_parse_json(const char *text, size_t len, const char **end) {
     cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, end, true);
     if (!root)

@@ -29,6 +29,12 @@
  * at the error. */
 cJSON *text_parse_json(const char *text, size_t len, const char **end);
 
+/* Returns a malloced, NUL-terminated copy of the len bytes at s (a CSV cell).
+ * When they hold a NUL, the copy ends there with the same marker
+ * text_parse_json() puts, so the checks below refuse it instead of keeping
+ * the part before the NUL. */
+char *text_copy_marking_nul(const char *s, size_t len);
+
 /* Checks every key and string value under v, recursively (v itself too when
  * it is a string): valid UTF-8 and no NUL everywhere, and no control
  * character in keys. path is v's JSON path ("traits"; "" for a whole

@@ -321,6 +321,7 @@ CSV="$T/accounts.csv"
     printf 'csv-far,Far,pro,2150-01-01,\n'
     printf 'csv-asof,Old,pro,,1999-12-31\n'
     printf 'csv-ok2,"Two\nLines",pro,,\n'
+    printf 'csv\0nul,Nul,pro,,\n'
 } >"$CSV"
 out=$("$TEND" import --db "$IDB" --accounts "$CSV" 2>"$T/csv.err")
 rc=$?
@@ -332,7 +333,8 @@ expect_contains "a name cell of invalid UTF-8" "$CSV:4: name: invalid UTF-8 at b
 expect_contains "a newline in account_id" "account_id: a control character (U+000A) at byte 4" "$err"
 expect_contains "a renewal_date in 2150" "$CSV:7: renewal_date: \"2150-01-01\" is outside the accepted window" "$err"
 expect_contains "an as_of before 2000" "$CSV:8: as_of: 1999-12-31T00:00:00.000Z is outside the accepted window" "$err"
-expect_contains "and keeps the valid rows (a name on two lines is free text)" "2 accounts, 5 rejected" "$out"
+expect_contains "a NUL byte in account_id (not an account cut to \"csv\")" "$CSV:11: account_id: a NUL character (\\u0000) at byte 4" "$err"
+expect_contains "and keeps the valid rows (a name on two lines is free text)" "2 accounts, 6 rejected" "$out"
 json=$("$TEND" accounts --db "$IDB" --format json)
 got=$(printf '%s' "$json" | $PY -c '
 import json, sys
