@@ -1030,6 +1030,19 @@ static void text_quote_cuts_on_a_character_and_escapes(void **state) {
     assert_string_equal(small, "\"abcdef...\"");
 }
 
+static void a_csv_cell_with_a_nul_is_marked_for_the_checks(void **state) {
+    char *plain = text_copy_marking_nul("acme,x", 4);
+    assert_string_equal(plain, "acme");
+    free(plain);
+    char *cut = text_copy_marking_nul("ac\0me", 5);
+    assert_string_equal(cut, "ac\xc0\x80");
+    char e[SEG_ERR_BYTES];
+    assert_false(text_check_id(cut, "account_id", e, sizeof e));
+    assert_string_equal(e,
+                        "account_id: a NUL character (\\u0000) at byte 3; no text may contain one");
+    free(cut);
+}
+
 static void deep_nesting_and_long_paths_are_bounded(void **state) {
     /* cJSON stops at 1000 levels; 900 arrays in properties are walked, and an
      * error deep inside has a path cut to fit. */
@@ -1248,6 +1261,7 @@ int main(void) {
         T(control_characters_are_kept_in_free_text),
         T(errors_are_valid_utf8_on_one_line_whatever_was_sent),
         T(text_quote_cuts_on_a_character_and_escapes),
+        T(a_csv_cell_with_a_nul_is_marked_for_the_checks),
         T(deep_nesting_and_long_paths_are_bounded),
         T(huge_and_non_finite_numbers_are_refused_where_they_count),
         T(timestamps_outside_the_window_are_rejected_naming_it),
