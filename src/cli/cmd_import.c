@@ -486,8 +486,10 @@ static void csv_account(struct csv_state *cs) {
         const char *cell = cs->fields[i];
         if (strcmp(cs->header[i], "as_of") == 0) {
             if (cell[0] && !dt_parse_instant(cell, strlen(cell), &as_of)) {
+                char quoted[256];
                 reject(cs->im, cs->path, cs->start_line,
-                       "as_of: not an ISO-8601 date or date-time: \"%.40s\"", cell);
+                       "as_of: not an ISO-8601 date or date-time: %s",
+                       text_quote(cell, 40, quoted, sizeof quoted));
                 cJSON_Delete(traits);
                 return;
             }
