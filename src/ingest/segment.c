@@ -524,8 +524,18 @@ enum tend_err segment_parse_msg(cJSON *item, const cJSON *batch_context, int64_t
         goto done;
     cJSON *group_from = context;
     if (!(context && cJSON_GetObjectItemCaseSensitive(context, "groupId")) &&
-        cJSON_IsObject(batch_context))
-        group_from = (cJSON *)batch_context;
+        cJSON_IsObject(batch_context)) {
+        /* get_id rewrites a numeric id in place; the batch's, shared by its
+         * items, is left alone: a number (a few bytes) is copied into the
+         * item, anything else is only read. */
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(batch_context, "groupId");
+        if (cJSON_IsNumber(g)) {
+            group_from = cJSON_AddObjectToObject(item, "tend:batch_context");
+            cJSON_AddItemToObject(group_from, "groupId", cJSON_Duplicate(g, false));
+        } else {
+            group_from = (cJSON *)batch_context;
+        }
+    }
     if (group_from &&
         (e = get_id(group_from, "groupId", "context.groupId", false, &m.group_id, err)))
         goto done;

@@ -52,8 +52,8 @@
 enum seg_type { SEG_TRACK, SEG_IDENTIFY, SEG_GROUP, SEG_PAGE, SEG_SCREEN, SEG_ALIAS };
 
 /* A validated message. Every pointer points into the cJSON tree it was parsed
- * from (numeric ids are rewritten in that tree as strings), so it lives exactly
- * as long as that tree. */
+ * from (numeric ids are rewritten in that tree as strings; group_id may point
+ * into the batch's context), so it lives exactly as long as that tree. */
 struct seg_msg {
     enum seg_type type;
     enum event_kind kind;     /* what the message means (EV_* of vocab.h) */

@@ -374,6 +374,14 @@ static void item_context_keys_win_over_the_batch_context(void **state) {
     ctx = cJSON_GetObjectItem(tree, "context");
     assert_string_equal(cJSON_GetObjectItem(ctx, "ip")->valuestring, "9.9.9.9");
 
+    /* a numeric groupId of the batch is read as a string, the batch untouched */
+    cJSON *numeric = cJSON_Parse("{\"groupId\":42}");
+    assert_int_equal(parse_with("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\"}", numeric),
+                     TEND_OK);
+    assert_str(msg.group_id, "42");
+    assert_true(cJSON_IsNumber(cJSON_GetObjectItem(numeric, "groupId")));
+    cJSON_Delete(numeric);
+
     /* an item's groupId of null wins too: no account named */
     assert_int_equal(parse_with("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"x\","
                                 "\"context\":{\"groupId\":null}}",
