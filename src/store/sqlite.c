@@ -8,11 +8,13 @@
  *
  * SQLite result codes never leave this file: they become TEND_ERR_DB with the
  * message kept for store_last_error(). */
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/vocab.h"
 #include "store/schema.h"
@@ -575,6 +577,10 @@ static void configure_sqlite(void) {
 }
 
 enum tend_err store_open(const char *path, struct store **out, char *err) {
+    return store_open_with(path, 0, out, err);
+}
+
+enum tend_err store_open_with(const char *path, unsigned flags, struct store **out, char *err) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, configure_sqlite);
     struct store *s = xcalloc(1, sizeof *s);
@@ -582,12 +588,19 @@ enum tend_err store_open(const char *path, struct store **out, char *err) {
     enum tend_err e;
     /* NOMUTEX: a struct store is used by one thread at a time (the writer),
      * so SQLite's per-call connection mutex is pure cost. */
-    if (sqlite3_open_v2(path, &s->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        snprintf(err, STORE_ERR_BYTES, "cannot open database %s: %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        e = TEND_ERR_IO;
+    /* Without SQLITE_OPEN_CREATE, SQLite itself refuses a missing file: no
+     * window between a check and the open in which a file could appear. */
+    int create = flags & STORE_OPEN_EXISTING ? 0 : SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | create | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        if (!create && access(path, F_OK) != 0 && errno == ENOENT) {
+            snprintf(err, STORE_ERR_BYTES, "%s: no such database", path);
+            e = TEND_ERR_NOTFOUND;
+        } else {
+            snprintf(err, STORE_ERR_BYTES, "cannot open database %s: %s", path,
+                     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+            e = TEND_ERR_IO;
+        }
         goto fail;
     }
     sqlite3_busy_timeout(s->db, STORE_BUSY_MS);

@@ -45,6 +45,17 @@ struct store;
  * date with the numbered migrations. On failure writes why into err
  * (STORE_ERR_BYTES) and returns TEND_ERR_DB or TEND_ERR_IO. */
 enum tend_err store_open(const char *path, struct store **out, char *err);
+
+/* store_open_with() flags. */
+enum store_open_flags {
+    /* Open an existing database only: where path names no file, nothing is
+     * created and the open fails with TEND_ERR_NOTFOUND and "PATH: no such
+     * database" (a mistyped --db of a command that only reads). */
+    STORE_OPEN_EXISTING = 1,
+};
+/* store_open() with flags (a bitwise or of enum store_open_flags; 0: as
+ * store_open). */
+enum tend_err store_open_with(const char *path, unsigned flags, struct store **out, char *err);
 /* Opens another, read-only connection to the database of s, for reading in
  * another thread (each struct store is used by one thread at a time). It sees
  * what is committed, not what s has written in a transaction still open.
