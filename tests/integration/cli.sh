@@ -101,3 +101,39 @@ rc=$?
 expect_eq "a word far from every command exits 2" 2 "$rc"
 [[ "$out" == *"did you mean"* ]] && not_ok "and suggests nothing" "$out" || ok "and suggests nothing"
 expect_contains "but lists the commands" "Commands:" "$out"
+
+# ---- unknown keys in tend.yaml ------------------------------------------------------
+# Every section, every level: an unknown key stops the command (exit 2) with
+# the file, the path and the key, never a silent default. health: was the
+# one section that ignored them.
+unknown_key_cases=(
+    'health:\n  wieghts: {logins: 1}\n|health.wieghts: unknown setting'
+    'health:\n  bands: {red_blow: 50}\n|health.bands.red_blow: unknown setting'
+    'health:\n  foo: 1\n|health.foo: unknown setting'
+    'health:\n  components:\n    support:\n      - {input: tickets_open, wieght: 1, curve: [[0, 100]]}\n|health.components.support[0].wieght: unknown setting'
+    'rules:\n  no_login: {min_dayz: 3}\n|rules.no_login.min_dayz: unknown setting'
+    'rules:\n  custom:\n    - {name: x, when: "true", titel: y}\n|rules.custom.x.titel: unknown setting'
+    'ctas:\n  cooldown: 3\n|ctas.cooldown: unknown setting'
+    'delivery:\n  basee_url: x\n|delivery: unknown setting "basee_url"'
+    'delivery:\n  digest: {hours: 3}\n|delivery.digest: unknown setting "hours"'
+    'delivery:\n  retry: {max: 3}\n|delivery.retry: unknown setting "max"'
+    'channels:\n  l: {type: log, path: x.log, pth: 1}\n|channels.l: unknown setting "pth"'
+    'channels:\n  l: {type: log, path: x.log}\nroutes:\n  - {to: l, mach: {}}\n|routes[0]: unknown setting "mach"'
+    'channels:\n  l: {type: log, path: x.log}\nroutes:\n  - {to: l, match: {priorty: high}}\n|routes[0].match: unknown condition "priorty"'
+    'serve:\n  listn: x\n|serve: unknown setting "listn"'
+    'serve:\n  users:\n    - {email: a@b.example, password_hash: x, nmae: y}\n|serve.users[0]: unknown setting "nmae"'
+    'serve:\n  tokens:\n    - {name: a, sha256: x, scope: y}\n|serve.tokens[0]: unknown setting "scope"'
+    'helth:\n  weights: {logins: 1}\n|unknown section "helth"'
+)
+for c in "${unknown_key_cases[@]}"; do
+    yaml=${c%|*}
+    want=${c##*|}
+    printf "$yaml" >typo.yaml
+    out=$("$TEND" eval --db new.db --at 2026-01-02 --config typo.yaml 2>&1)
+    rc=$?
+    if [ "$rc" -eq 2 ] && [[ "$out" == *"typo.yaml: $want"* ]]; then
+        ok "tend.yaml: $want"
+    else
+        not_ok "tend.yaml: $want" "exit $rc" "$out"
+    fi
+done

@@ -245,6 +245,17 @@ static void config_mistakes_name_the_path(void **state) {
         {"health:\n  components:\n    support:\n      - input: tickets_open\n        curve: [[0, "
          "101]]\n",
          "health.components.support[0].curve[0]: must be a number from 0 to 100"},
+        /* Unknown keys are mistakes at every level, as in every other section. */
+        {"health:\n  wieghts: {logins: 1}\n",
+         "health.wieghts: unknown setting (known: weights, bands, components)"},
+        {"health:\n  bands: {red_blow: 50}\n",
+         "health.bands.red_blow: unknown setting (known: red_below, green_from)"},
+        {"health:\n  foo: 1\n", "health.foo: unknown setting"},
+        {"health:\n  components:\n    support:\n      - input: tickets_open\n        weigth: 2\n"
+         "        curve: [[0, 1]]\n",
+         "health.components.support[0].weigth: unknown setting (known: input, weight, curve)"},
+        {"health:\n  bands: 50\n", "health.bands: must be a mapping"},
+        {"health:\n  components: [1]\n", "health.components: must be a mapping"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cJSON *root;
