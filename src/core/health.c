@@ -380,13 +380,19 @@ void health_compute(const struct health_config *c, const struct metrics *m,
             fr->input = f->input;
             fr->weight = f->weight;
             fr->known = health_input(m, f->input, &fr->value);
-            if (!fr->known || f->weight <= 0)
+            if (!fr->known)
                 continue;
+            /* Scored even at weight 0, so the explanation shows it. */
             fr->score = curve_at(f, fr->value);
+            if (f->weight <= 0)
+                continue;
             wsum += f->weight;
             ssum += f->weight * fr->score;
         }
-        if (wsum > 0 && c->weights[i] > 0) {
+        /* A component's weight decides its share of the overall score, never
+         * whether it is computed: at weight 0 it is still scored, stored and
+         * explained, so that tend analyze can test it again. */
+        if (wsum > 0) {
             r->has_data = true;
             r->score = ssum / wsum;
             total_weight += c->weights[i];
@@ -412,7 +418,7 @@ enum health_component health_weakest(const struct health_score *s) {
     for (int i = 0; i < HC_COUNT; i++) {
         const struct health_component_result *r = &s->components[i];
         double loss = r->effective_weight * (100 - r->score);
-        if (r->has_data && loss > worst_loss) {
+        if (r->has_data && r->effective_weight > 0 && loss > worst_loss) {
             worst_loss = loss;
             worst = (enum health_component)i;
         }
