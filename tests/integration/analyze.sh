@@ -161,6 +161,18 @@ assert arrs == sorted(arrs, reverse=True), arrs
 assert abs(got[-1]["cumulative"] - 1) < 0.001, got[-1]
 PY
 check "the reasons report is a page with a Pareto chart" grep -q '<svg' "$T/reasons.html"
+first_churn=$($PY -c 'import json,sys; print(min(m["timestamp"][:10] for m in map(json.loads, open(sys.argv[1])) if m.get("event") == "Account Churned"))' "$T/saas.jsonl")
+period=$(grep -o 'accounts churned [^,]*' "$T/reasons.html" | head -1)
+expect_contains "without --from the reasons report covers all churns, from the first one's date" \
+    "accounts churned up to $(date -u +%F) (all churns; the first on $first_churn)" "$period"
+[[ "$period" == *1970* ]] && not_ok "and never says 1970-01-01" "$period" || ok "and never says 1970-01-01"
+# (on the copy made above: the reports kept in $DB are counted below)
+"$TEND" analyze --db "$T/w0.db" --reasons --from 2026-01-01 --to 2026-03-01 --html "$T/reasons2.html" \
+    >/dev/null 2>&1
+expect_contains "with --from and --to it names that period" "accounts churned from 2026-01-01 to 2026-03-01" \
+    "$(cat "$T/reasons2.html")"
+out=$("$TEND" analyze --db "$T/w0.db" --reasons 2>/dev/null)
+expect_contains "the table says when the churns were" "churned accounts (churns from $first_churn to" "$out"
 
 # ---- tend backtest ------------------------------------------------------------
 
