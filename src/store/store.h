@@ -344,10 +344,11 @@ enum tend_err store_scores_of_day(struct store *s, int32_t day,
 
 /* ---- rule inputs beyond metrics -------------------------------------------- */
 
-/* Calls fn for every (feature name id, product) pair seen on feature events. */
-enum tend_err
-store_feature_products_each(struct store *s,
-                            void (*fn)(void *arg, int64_t name_id, const char *product), void *arg);
+/* Whether the account had a feature event with that `product` on a day
+ * from first_day to last_day (product_days: recorded as events are stored
+ * or attached to the account). */
+enum tend_err store_product_used(struct store *s, int64_t account_id, const char *product,
+                                 int32_t first_day, int32_t last_day, bool *used);
 /* The time of the account's latest Ticket Opened before before_ms (*found
  * false when none): one seek. */
 enum tend_err store_last_ticket_before(struct store *s, int64_t account_id, int64_t before_ms,
