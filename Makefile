@@ -7,6 +7,11 @@
 #   make bench           run the benchmarks (writes docs/benchmarks.md data)
 MODE ?= release
 BUILD := build/$(MODE)
+# The release; `tend --version` adds what git describe says of the tree it
+# was built from, when there is one.
+VERSION := 0.1.0
+GIT_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null)
+VERSION_STRING := $(VERSION)$(if $(GIT_DESCRIBE), ($(GIT_DESCRIBE)))
 PKGS := sqlite3 libcjson libmicrohttpd libxxhash glib-2.0 yaml-0.1 lua5.4 libcurl libsodium
 
 CC ?= cc
@@ -40,7 +45,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEND := $(BUILD)/tend
 
-.PHONY: all deps test unit integration demo bench fuzz format format-check clean
+.PHONY: all deps test unit integration demo bench fuzz format format-check clean FORCE
 all: deps $(TEND)
 ifeq ($(MODE),release)
 	@ln -sf $(TEND) tend
@@ -52,7 +57,15 @@ deps:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC    $<"
-	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	@$(CC) $(ALL_CFLAGS) $(VERSION_CFLAGS) -MMD -MP -c $< -o $@
+
+# main.o alone carries the version; it is rebuilt when the string changes
+# (a commit, a dirty tree), which $(BUILD)/version records.
+$(BUILD)/version: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(VERSION_STRING)' | cmp -s - $@ || echo '$(VERSION_STRING)' >$@
+$(BUILD)/src/cli/main.o: $(BUILD)/version
+$(BUILD)/src/cli/main.o: VERSION_CFLAGS = -DTEND_VERSION='"$(VERSION_STRING)"'
 
 $(BUILD)/libtend.a: $(LIB_OBJ)
 	@rm -f $@

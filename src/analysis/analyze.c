@@ -446,6 +446,11 @@ static void on_churn(void *arg, const struct store_outcome *o) {
     }
     r->v[i].churned++;
     r->v[i].lost_arr += arr;
+    int32_t day = dt_day_of_ms(o->ts_ms);
+    if (!r->churned || day < r->first_day)
+        r->first_day = day;
+    if (!r->churned || day > r->last_day)
+        r->last_day = day;
     r->churned++;
     r->lost_arr += arr;
 }

@@ -109,9 +109,11 @@ struct analysis_reasons {
     struct analysis_reason *v;
     size_t n;
     int64_t churned;
+    int32_t first_day, last_day; /* of the churns counted, when churned > 0 */
     double lost_arr;
     int64_t arr_from_mrr; /* churns without arr, counted at 12 x the account's mrr */
 };
+/* The churns of days from..to (from 0: every churn up to to). */
 enum tend_err analysis_reasons(struct store *s, int32_t from, int32_t to,
                                struct analysis_reasons *out);
 void analysis_reasons_free(struct analysis_reasons *r);

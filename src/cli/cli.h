@@ -44,7 +44,9 @@ int cli_save_report(struct store *st, const char *cmd, const char *kind, const c
                     const char *summary, const char *body, const char *html_path);
 
 /* Opens the store at path, printing the reason on failure; returns 0 or
- * EXIT_USAGE. */
+ * EXIT_USAGE. Only the commands main.c marks as bringing data in (import,
+ * serve) create a missing database; for every other one it is an error,
+ * "PATH: no such database (create one with tend import)" (docs/cli.md). */
 int cli_open_store(const char *path, struct store **out);
 
 /* Parses --at: a date D means the instant T = D+1 00:00:00Z (SPEC 2: "as of

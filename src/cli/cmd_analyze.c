@@ -262,7 +262,14 @@ static void print_reasons(const struct analysis_reasons *r, enum out_format form
     out_print(t, format, stdout);
     out_free(t);
     if (format == OUT_TABLE) {
-        printf("\n%lld churned accounts, %.2f ARR lost", (long long)r->churned, r->lost_arr);
+        printf("\n%lld churned accounts", (long long)r->churned);
+        if (r->churned > 0) {
+            char first[16], last[16];
+            dt_format_date(r->first_day, first);
+            dt_format_date(r->last_day, last);
+            printf(" (churns from %s to %s)", first, last);
+        }
+        printf(", %.2f ARR lost", r->lost_arr);
         if (r->arr_from_mrr)
             printf(" (%lld without an arr on the churn event, counted at 12 x mrr)",
                    (long long)r->arr_from_mrr);

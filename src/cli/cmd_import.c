@@ -142,6 +142,8 @@ struct chunk {
 
 struct parser {
     struct line_reader *r;
+    int64_t skipped_lines; /* blank lines read before r started (starts_as_array) */
+    uint64_t skipped_bytes;
     struct chunk slots[CHUNK_SLOTS];
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -251,6 +253,7 @@ static void fill_chunk(struct parser *p, struct chunk *c) {
             c->io_error = err == TEND_ERR_IO;
             break;
         }
+        lineno += p->skipped_lines;
         c->last_line = lineno;
         if (too_long)
             note_reject(c, lineno, "line is %zu bytes, over the limit of %d", len,
@@ -258,7 +261,7 @@ static void fill_chunk(struct parser *p, struct chunk *c) {
         else if (!blank(line, len))
             parse_line(c, line, len, now, lineno);
     }
-    c->offset = lines_offset(p->r);
+    c->offset = p->skipped_bytes + lines_offset(p->r);
 }
 
 static void *parser_main(void *arg) {
@@ -315,11 +318,50 @@ static void print_summary(const char *file, struct ingest_totals a, struct inges
     printf("\n");
 }
 
-/* Imports one JSONL file; returns 0, or EXIT_USAGE on an I/O or store error. */
+/* Reads the blank bytes at the start of f (spaces, tabs, line ends) and says
+ * whether the first other byte is '[': a JSON array, which is not JSON Lines
+ * (every line of it would be rejected on its own, or the whole file at once
+ * as one line over the size limit). The byte is pushed back, so nothing but
+ * blanks is consumed; *lines and *bytes count what was, so that line numbers
+ * and progress stay the file's. Works on pipes: no seeking. */
+static bool starts_as_array(FILE *f, int64_t *lines, uint64_t *bytes) {
+    int ch;
+    *lines = 0;
+    *bytes = 0;
+    while ((ch = getc(f)) == ' ' || ch == '\t' || ch == '\r' || ch == '\n') {
+        *lines += ch == '\n';
+        (*bytes)++;
+    }
+    if (ch == EOF)
+        return false;
+    ungetc(ch, f);
+    return ch == '[';
+}
+
+/* Imports one JSONL file; returns 0, or EXIT_USAGE on an I/O or store error,
+ * or for a JSON array (refused whole, once, with how to convert it). */
 static int import_jsonl(struct import *im, const char *path) {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "tend import: cannot open %s: %m\n", path);
+        return EXIT_USAGE;
+    }
+    int64_t skipped_lines;
+    uint64_t skipped_bytes;
+    if (starts_as_array(f, &skipped_lines, &skipped_bytes)) {
+        /* The converted file's name: x.json -> x.jsonl, else x -> x.jsonl. */
+        bool in = f == stdin;
+        const char *src = in ? "in.json" : path;
+        size_t n = strlen(src);
+        int stem = n > 5 && strcmp(src + n - 5, ".json") == 0 ? (int)(n - 5) : (int)n;
+        fprintf(stderr,
+                "tend import: %s is a JSON array, but tend reads JSON Lines: one message (or "
+                "one batch object) per line. Nothing of it was imported. Convert it with\n"
+                "  jq -c '.[]' %s > %.*s.jsonl\n"
+                "and import that (docs/ingest.md).\n",
+                in ? "stdin" : path, src, stem, src);
+        if (!in)
+            fclose(f);
         return EXIT_USAGE;
     }
     struct stat st;
@@ -337,7 +379,9 @@ static int import_jsonl(struct import *im, const char *path) {
         return EXIT_USAGE;
     }
 
-    struct parser p = {.r = lines_new(f, SEG_MAX_REQUEST_BYTES)};
+    struct parser p = {.r = lines_new(f, SEG_MAX_REQUEST_BYTES),
+                       .skipped_lines = skipped_lines,
+                       .skipped_bytes = skipped_bytes};
     pthread_mutex_init(&p.lock, NULL);
     pthread_cond_init(&p.changed, NULL);
     pthread_t thread;

@@ -237,37 +237,45 @@ static void explain_text(const char *account, int32_t day, const struct health_c
                          const struct health_score *h30) {
     char date[16];
     dt_format_date(day, date);
+    bool any = false;
+    for (int i = 0; i < HC_COUNT; i++)
+        any |= h->components[i].has_data;
     if (!h->has_score) {
-        printf(
-            "%s as of %s: no score (not known yet, churned, or no component has data)  config %s\n",
-            account, date, c->version);
-        return;
+        printf("%s as of %s: no score (%s)  config %s\n", account, date,
+               any ? "no component with a weight above 0 has data"
+                   : "not known yet, churned, or no component has data",
+               c->version);
+        if (!any)
+            return;
+    } else {
+        printf("%s as of %s: %.1f (%s)  config %s\n", account, date, h->overall,
+               health_band_name(h->band), c->version);
+        print_trend("7 days earlier", h, h7);
+        print_trend("30 days earlier", h, h30);
     }
-    printf("%s as of %s: %.1f (%s)  config %s\n", account, date, h->overall,
-           health_band_name(h->band), c->version);
-    print_trend("7 days earlier", h, h7);
-    print_trend("30 days earlier", h, h30);
     printf("\n%-10s %7s %7s %10s %13s\n", "component", "score", "weight", "effective",
            "contribution");
     for (int i = 0; i < HC_COUNT; i++) {
         const struct health_component_result *r = &h->components[i];
         const char *name = health_component_name((enum health_component)i);
         if (r->has_data)
-            printf("%-10s %7.1f %7.2f %10.3f %13.2f\n", name, r->score, r->weight,
-                   r->effective_weight, r->contribution);
+            printf("%-10s %7.1f %7.2f %10.3f %13.2f%s\n", name, r->score, r->weight,
+                   r->effective_weight, r->contribution,
+                   r->weight > 0 ? "" : "  weight 0: scored, not counted");
         else
             printf("%-10s %7s %7.2f %10s %13s  no data: drops out, its weight goes to the rest\n",
                    name, "-", r->weight, "-", "-");
         for (int k = 0; k < r->n_factors; k++) {
             const struct health_factor_result *fr = &r->factors[k];
             if (fr->known)
-                printf("    %-22s %12.4g -> %5.1f  x %.2f\n", fr->input, fr->value, fr->score,
-                       fr->weight);
+                printf("    %-22s %12.4g -> %5.1f  x %.2f%s\n", fr->input, fr->value, fr->score,
+                       fr->weight, fr->weight > 0 ? "" : "  (weight 0: not counted)");
             else
                 printf("    %-22s %12s    (unknown: left out)\n", fr->input, "-");
         }
     }
-    printf("%-10s %7.1f %7s %10s %13.2f\n", "overall", h->overall, "", "", h->overall);
+    if (h->has_score)
+        printf("%-10s %7.1f %7s %10s %13.2f\n", "overall", h->overall, "", "", h->overall);
 }
 
 static int explain(struct store *st, const struct health_config *c, const char *account,

@@ -1,5 +1,8 @@
-/* main.c: the tend binary: dispatches to a subcommand (see cli.h). */
+/* main.c: the tend binary: dispatches to a subcommand (see cli.h), says
+ * which commands may create a database, prints the version, and suggests the
+ * nearest command for a mistyped one. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,35 +10,69 @@
 #include "cli/cli.h"
 #include "util/datetime.h"
 
+#ifndef TEND_VERSION
+#define TEND_VERSION "unknown" /* the Makefile passes VERSION and git describe */
+#endif
+
+/* db: what a command does with the database --db names when there is none.
+ * Only the commands that bring data in from outside (import, serve) create
+ * it; every other one reads or derives from data that must already be there,
+ * so a missing database is a mistake, most often a typo in --db, and is
+ * refused instead of being created empty (docs/cli.md). */
+enum db_use { DB_NONE, DB_EXISTING, DB_CREATE };
+
+/* tend version, tend --version: the release (VERSION in the Makefile) and,
+ * when built from a git tree, what git describe said at build time. */
+static int cmd_version(int argc, char **argv) {
+    if (argc > 1) {
+        bool help = strcmp(argv[1], "--help") == 0;
+        fprintf(help ? stdout : stderr, "Usage: tend version (or tend --version)\n");
+        return help ? 0 : EXIT_USAGE;
+    }
+    printf("tend %s\n", TEND_VERSION);
+    return 0;
+}
+
 struct command {
     const char *name;
     int (*run)(int argc, char **argv);
+    enum db_use db;
     const char *summary;
 };
 
 static const struct command commands[] = {
-    {"import", cmd_import, "import Segment JSONL files and an accounts CSV"},
-    {"accounts", cmd_accounts, "list accounts with their traits, members and events"},
-    {"status", cmd_status, "count everything in the database, quarantine included"},
-    {"serve", cmd_serve, "run the service: ingest API, scheduler, dashboard, REST API"},
-    {"passwd", cmd_passwd, "hash a dashboard password for serve.users"},
-    {"token", cmd_token, "make an API token for serve.tokens"},
-    {"metrics", cmd_metrics, "print every account's metrics as of a day (SPEC 3)"},
-    {"score", cmd_score, "compute, store and explain health scores (SPEC 4)"},
-    {"eval", cmd_eval, "run the rules as of a day, or replay days: open and resolve CTAs"},
-    {"ctas", cmd_ctas, "list CTAs by status, owner, account or rule"},
-    {"cta", cmd_cta, "show, snooze, close or reassign one CTA"},
-    {"deliver", cmd_deliver, "send the outbox's due messages (Slack, email, webhooks, logs)"},
-    {"outbox", cmd_outbox, "list queued, sent and dead messages; show one; retry dead ones"},
-    {"analyze", cmd_analyze, "does the health score predict churn? regression, AUC, weights"},
-    {"backtest", cmd_backtest, "replay evaluation: each rule's precision, recall, lead time"},
-    {"generate", cmd_generate, "write a fictional SaaS's Segment history (JSONL)"},
+    {"import", cmd_import, DB_CREATE, "import Segment JSONL files and an accounts CSV"},
+    {"accounts", cmd_accounts, DB_EXISTING, "list accounts with their traits, members and events"},
+    {"status", cmd_status, DB_EXISTING, "count everything in the database, quarantine included"},
+    {"serve", cmd_serve, DB_CREATE, "run the service: ingest API, scheduler, dashboard, REST API"},
+    {"passwd", cmd_passwd, DB_NONE, "hash a dashboard password for serve.users"},
+    {"token", cmd_token, DB_NONE, "make an API token for serve.tokens"},
+    {"metrics", cmd_metrics, DB_EXISTING, "print every account's metrics as of a day (SPEC 3)"},
+    {"score", cmd_score, DB_EXISTING, "compute, store and explain health scores (SPEC 4)"},
+    {"eval", cmd_eval, DB_EXISTING,
+     "run the rules as of a day, or replay days: open and resolve CTAs"},
+    {"ctas", cmd_ctas, DB_EXISTING, "list CTAs by status, owner, account or rule"},
+    {"cta", cmd_cta, DB_EXISTING, "show, snooze, close or reassign one CTA"},
+    {"deliver", cmd_deliver, DB_EXISTING,
+     "send the outbox's due messages (Slack, email, webhooks, logs)"},
+    {"outbox", cmd_outbox, DB_EXISTING,
+     "list queued, sent and dead messages; show one; retry dead ones"},
+    {"analyze", cmd_analyze, DB_EXISTING,
+     "does the health score predict churn? regression, AUC, weights"},
+    {"backtest", cmd_backtest, DB_EXISTING,
+     "replay evaluation: each rule's precision, recall, lead time"},
+    {"generate", cmd_generate, DB_NONE, "write a fictional SaaS's Segment history (JSONL)"},
+    {"version", cmd_version, DB_NONE, "print tend's version (also tend --version)"},
 };
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+/* The running command's use of the database (cli_open_store). */
+static enum db_use running_db_use = DB_EXISTING;
 
 static void usage(FILE *f) {
     fprintf(f, "tend: early warning for customer success teams\n\n"
                "Usage: tend COMMAND [OPTIONS]\n\nCommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
             "\nEvery command takes --db PATH (default ./%s) and --help.\n"
@@ -106,11 +143,64 @@ bool cli_parse_at(const char *s, int64_t *t_ms) {
 
 int cli_open_store(const char *path, struct store **out) {
     char err[STORE_ERR_BYTES];
-    if (store_open(path, out, err)) {
+    unsigned flags = running_db_use == DB_CREATE ? 0 : STORE_OPEN_EXISTING;
+    enum tend_err e = store_open_with(path, flags, out, err);
+    if (e == TEND_ERR_NOTFOUND) {
+        fprintf(stderr, "tend: %s (create one with tend import)\n", err);
+        return EXIT_USAGE;
+    }
+    if (e) {
         fprintf(stderr, "tend: %s\n", err);
         return EXIT_USAGE;
     }
     return 0;
+}
+
+/* The optimal string alignment distance of a and b (edits: insert, delete,
+ * substitute, swap two neighbours), for names of at most 31 bytes; longer
+ * ones count as far from everything. */
+static size_t edit_distance(const char *a, const char *b) {
+    enum { MAX = 32 };
+    size_t n = strlen(a), m = strlen(b);
+    if (n >= MAX || m >= MAX)
+        return SIZE_MAX;
+    size_t d[MAX][MAX];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[n][m];
+}
+
+/* The command (or --help, --version) nearest to name, when it is near enough
+ * to be a typo of it: at most 2 edits, and fewer than name has letters (so
+ * that "x" suggests nothing); NULL otherwise. */
+static const char *nearest_command(const char *name) {
+    static const char *const options[] = {"--help", "--version"};
+    const char *best = NULL;
+    size_t best_d = SIZE_MAX;
+    for (size_t i = 0; i < N_COMMANDS + 2; i++) {
+        const char *c = i < N_COMMANDS ? commands[i].name : options[i - N_COMMANDS];
+        size_t dist = edit_distance(name, c);
+        if (dist < best_d) {
+            best_d = dist;
+            best = c;
+        }
+    }
+    return best_d <= 2 && best_d < strlen(name) ? best : NULL;
 }
 
 int main(int argc, char **argv) {
@@ -123,16 +213,24 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(cmd, "--version") == 0)
+        cmd = "version";
+    for (size_t i = 0; i < N_COMMANDS; i++) {
         if (strcmp(cmd, commands[i].name) == 0) {
             /* getopt names the program by argv[0] in its messages. */
             char prog[64];
             snprintf(prog, sizeof prog, "tend %s", commands[i].name);
             argv[1] = prog;
+            running_db_use = commands[i].db;
             return commands[i].run(argc - 1, argv + 1);
         }
     }
-    fprintf(stderr, "tend: unknown command \"%s\"\n\n", cmd);
+    const char *near = nearest_command(cmd);
+    if (near) {
+        fprintf(stderr, "tend: no command \"%s\"; did you mean \"%s\"?\n", cmd, near);
+        return EXIT_USAGE;
+    }
+    fprintf(stderr, "tend: no command \"%s\"\n\n", cmd);
     usage(stderr);
     return EXIT_USAGE;
 }

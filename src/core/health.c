@@ -165,13 +165,38 @@ void health_config_default(struct health_config *c) {
     set_version(c);
 }
 
+/* Refuses the first key of mapping o that is not in known (NULL-terminated):
+ * "PATH.KEY: unknown setting (known: A, B, C)". A typo must not fall back to
+ * a default in silence. */
+static enum tend_err known_keys(const cJSON *o, const char *path, const char *const *known,
+                                char *err) {
+    const cJSON *kv;
+    cJSON_ArrayForEach(kv, o) {
+        size_t i;
+        for (i = 0; known[i] && strcmp(kv->string, known[i]) != 0; i++)
+            ;
+        if (known[i])
+            continue;
+        char list[128] = "", p[192];
+        for (i = 0; known[i]; i++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
+                     known[i]);
+        snprintf(p, sizeof p, "%s.%s", path, kv->string);
+        return yaml_error(err, HEALTH_ERR_BYTES, p, "unknown setting (known: %s)", list);
+    }
+    return TEND_OK;
+}
+
 /* Reads one factor: {input: NAME, weight: W, curve: [[x, score], ...]}. */
 static enum tend_err load_factor(const cJSON *j, const char *path, struct health_factor *f,
                                  char *err) {
+    static const char *const keys[] = {"input", "weight", "curve", NULL};
     char p[160];
     if (!cJSON_IsObject(j))
         return yaml_error(err, HEALTH_ERR_BYTES, path,
                           "must be a mapping with input, weight and curve");
+    if (known_keys(j, path, keys, err))
+        return TEND_ERR_INVALID;
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(j, "input");
     snprintf(p, sizeof p, "%s.input", path);
     if (!cJSON_IsString(input) || !health_input_known(input->valuestring) ||
@@ -214,8 +239,12 @@ enum tend_err health_config_load(const cJSON *section, struct health_config *c, 
         *c = n;
         return TEND_OK;
     }
+    static const char *const keys[] = {"weights", "bands", "components", NULL};
+    static const char *const band_keys[] = {"red_below", "green_from", NULL};
     if (!cJSON_IsObject(section))
         return yaml_error(err, HEALTH_ERR_BYTES, "health", "must be a mapping");
+    if (known_keys(section, "health", keys, err))
+        return TEND_ERR_INVALID;
     char path[160];
     const cJSON *weights = cJSON_GetObjectItemCaseSensitive(section, "weights");
     if (weights && !cJSON_IsObject(weights))
@@ -235,6 +264,11 @@ enum tend_err health_config_load(const cJSON *section, struct health_config *c, 
     }
     const cJSON *bands = cJSON_GetObjectItemCaseSensitive(section, "bands");
     if (bands) {
+        if (!cJSON_IsObject(bands))
+            return yaml_error(err, HEALTH_ERR_BYTES, "health.bands",
+                              "must be a mapping with red_below and green_from");
+        if (known_keys(bands, "health.bands", band_keys, err))
+            return TEND_ERR_INVALID;
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(bands, "red_below");
         const cJSON *g = cJSON_GetObjectItemCaseSensitive(bands, "green_from");
         if ((r && yaml_number(r, "health.bands.red_below", 0, 100, &n.red_below, err,
@@ -247,6 +281,9 @@ enum tend_err health_config_load(const cJSON *section, struct health_config *c, 
                               "red_below must not be above green_from");
     }
     const cJSON *components = cJSON_GetObjectItemCaseSensitive(section, "components");
+    if (components && !cJSON_IsObject(components))
+        return yaml_error(err, HEALTH_ERR_BYTES, "health.components",
+                          "must be a mapping of component: list of factors");
     cJSON_ArrayForEach(kv, components) {
         int i;
         for (i = 0; i < HC_COUNT && strcmp(kv->string, component_names[i]) != 0; i++)
@@ -343,13 +380,19 @@ void health_compute(const struct health_config *c, const struct metrics *m,
             fr->input = f->input;
             fr->weight = f->weight;
             fr->known = health_input(m, f->input, &fr->value);
-            if (!fr->known || f->weight <= 0)
+            if (!fr->known)
                 continue;
+            /* Scored even at weight 0, so the explanation shows it. */
             fr->score = curve_at(f, fr->value);
+            if (f->weight <= 0)
+                continue;
             wsum += f->weight;
             ssum += f->weight * fr->score;
         }
-        if (wsum > 0 && c->weights[i] > 0) {
+        /* A component's weight decides its share of the overall score, never
+         * whether it is computed: at weight 0 it is still scored, stored and
+         * explained, so that tend analyze can test it again. */
+        if (wsum > 0) {
             r->has_data = true;
             r->score = ssum / wsum;
             total_weight += c->weights[i];
@@ -375,7 +418,7 @@ enum health_component health_weakest(const struct health_score *s) {
     for (int i = 0; i < HC_COUNT; i++) {
         const struct health_component_result *r = &s->components[i];
         double loss = r->effective_weight * (100 - r->score);
-        if (r->has_data && loss > worst_loss) {
+        if (r->has_data && r->effective_weight > 0 && loss > worst_loss) {
             worst_loss = loss;
             worst = (enum health_component)i;
         }

@@ -7,7 +7,10 @@
  * component whose factors are all unknown has no data and drops out, and the
  * weights of what remains are renormalised: missing data never scores as zero.
  * The overall score is the weighted mean of the components with data, so the
- * components' contributions add up to it exactly. Bands: red below
+ * components' contributions add up to it exactly. A weight decides only a
+ * share of the overall score: a component (or factor) of weight 0 is still
+ * computed and reported, with no effective weight and no contribution, so a
+ * factor set aside can be tested again (tend analyze). Bands: red below
  * red_below, green from green_from, yellow between.
  *
  * The configuration (weights, factors, curves, bands) comes from tend.yaml's
@@ -78,7 +81,7 @@ struct health_factor_result {
 };
 
 struct health_component_result {
-    bool has_data;
+    bool has_data;           /* a known input with a factor weight above 0 */
     double score;            /* 0-100 when has_data */
     double weight;           /* as configured */
     double effective_weight; /* renormalised over the components with data */
@@ -88,7 +91,7 @@ struct health_component_result {
 };
 
 struct health_score {
-    bool has_score; /* false when no component has data */
+    bool has_score; /* false when no component of weight above 0 has data */
     double overall;
     enum health_band band;
     struct health_component_result components[HC_COUNT];
@@ -104,7 +107,8 @@ enum health_band health_band_of(const struct health_config *c, double overall);
 const char *health_component_name(enum health_component hc);
 const char *health_band_name(enum health_band b);
 /* The component whose shortfall costs the most points: the largest
- * effective_weight x (100 - score); HC_COUNT when none has data. */
+ * effective_weight x (100 - score) among those that count (data and a
+ * weight above 0); HC_COUNT when none does. */
 enum health_component health_weakest(const struct health_score *s);
 
 #endif

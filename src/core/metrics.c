@@ -130,8 +130,6 @@ struct metrics_slider {
     } ring[METRICS_ACTIVITY_DAYS];
     struct seen users, names;
     int32_t last_login_day, last_active_day;
-    int64_t *out_names; /* the last window's names */
-    size_t out_cap;
 };
 
 struct metrics_slider *metrics_slider_new(void) {
@@ -147,7 +145,6 @@ void metrics_slider_free(struct metrics_slider *s) {
         return;
     seen_free(&s->users);
     seen_free(&s->names);
-    free(s->out_names);
     free(s);
 }
 
@@ -195,15 +192,6 @@ bool metrics_slider_window(struct metrics_slider *s, int32_t last, struct metric
     }
     out->users_30d = seen_count(&s->users, last - 29);
     out->features_30d = seen_count(&s->names, last - 29);
-    if ((size_t)out->features_30d > s->out_cap) {
-        s->out_cap = (size_t)out->features_30d * 2;
-        s->out_names = xrealloc(s->out_names, s->out_cap * sizeof *s->out_names);
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < s->names.cap; i++)
-        if (s->names.ids[i] != SEEN_EMPTY && s->names.days[i] >= last - 29)
-            s->out_names[n++] = s->names.ids[i];
-    out->names = s->out_names;
     out->has_last_login = s->last_login_day >= first;
     out->last_login_day = out->has_last_login ? s->last_login_day : 0;
     return true;
@@ -450,16 +438,7 @@ void metrics_set_window(struct metrics_acc *a, const struct metrics_window *w) {
     a->features_prev_28d = w->features_prev_28d;
     a->users_30d_n = w->users_30d;
     a->features_30d_n = w->features_30d;
-    for (int64_t i = 0; w->names && i < w->features_30d; i++)
-        seen_put(&a->features_30d, w->names[i], 0);
     a->last_login_day = w->has_last_login ? w->last_login_day : INT32_MIN;
-}
-
-void metrics_features_30d_each(const struct metrics_acc *a, void (*fn)(void *arg, int64_t name_id),
-                               void *arg) {
-    for (size_t i = 0; i < a->features_30d.cap; i++)
-        if (a->features_30d.ids[i] != SEEN_EMPTY)
-            fn(arg, a->features_30d.ids[i]);
 }
 
 bool metrics_window_has_login(const struct metrics_acc *a) {

@@ -131,9 +131,6 @@ struct metrics_window {
     int64_t users_30d, features_30d; /* distinct */
     bool has_last_login;             /* a login in the 35 days */
     int32_t last_login_day;
-    /* The distinct feature names of the last 30 days (features_30d of them),
-     * in no order; the array belongs to whoever filled the window. */
-    const int64_t *names;
 };
 /* Gives the whole activity window at once, instead of events and days; an
  * account without one had no activity in the 35 days. */
@@ -146,13 +143,8 @@ struct metrics_slider *metrics_slider_new(void);
 void metrics_slider_free(struct metrics_slider *s);
 void metrics_slider_add(struct metrics_slider *s, const struct metrics_day *day);
 /* The window as of the midnight ending day last; false (and *out zero) when
- * the account had no activity in days last-34..last. Forgets older days.
- * out->names lives until the slider's next call. */
+ * the account had no activity in days last-34..last. Forgets older days. */
 bool metrics_slider_window(struct metrics_slider *s, int32_t last, struct metrics_window *out);
-/* Calls fn with each distinct feature name (name id) used in the last 30
- * days, in no order: what rules ask of product use. */
-void metrics_features_30d_each(const struct metrics_acc *a, void (*fn)(void *arg, int64_t name_id),
-                               void *arg);
 /* True when a login in the activity window was added (then the earlier login
  * day is not needed). */
 bool metrics_window_has_login(const struct metrics_acc *a);

@@ -841,7 +841,8 @@ static void premium_unused(struct emitter *e) {
         ev_str(e, "product", p->name);
         ev_num(e, "account_age_days", (double)in->age_days);
         finding(e, subject, settings(e)->type, settings(e)->priority, false, false, title,
-                "paid for %s, but no feature event of it in the last 30 days", p->name);
+                "paid for %s, but no feature event with product %s in the last 30 days", p->name,
+                p->name);
     }
 }
 

@@ -131,7 +131,7 @@ struct rule_milestone {
 
 struct rule_product {
     const char *name;
-    bool used_30d; /* a feature event of the product in the last 30 days */
+    bool used_30d; /* a feature event with this `product` in the last 30 days */
 };
 
 struct rule_input {

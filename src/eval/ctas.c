@@ -61,12 +61,6 @@ struct engine {
     size_t live_len;
     int64_t live_total;
     struct eval_day_scores before; /* health_drop's earlier day */
-    /* Feature name -> product pairs. */
-    struct {
-        int64_t name_id;
-        char *product;
-    } * products;
-    size_t n_products, cap_products;
     /* Today's findings of the account at hand. */
     struct found *found;
     size_t n_found, cap_found;
@@ -162,17 +156,6 @@ static enum tend_err load_scores_before(struct engine *e) {
     struct backfill b = {.s = e->s, .hc = e->hc, .day = day, .d = &e->before};
     err = eval_metrics(e->s, (int64_t)(day + 1) * DT_MS_PER_DAY, NULL, on_backfill, &b);
     return err ? err : b.err;
-}
-
-static void on_product(void *arg, int64_t name_id, const char *product) {
-    struct engine *e = arg;
-    if (e->n_products == e->cap_products) {
-        e->cap_products = e->cap_products ? e->cap_products * 2 : 32;
-        e->products = xrealloc(e->products, e->cap_products * sizeof *e->products);
-    }
-    e->products[e->n_products].name_id = name_id;
-    e->products[e->n_products].product = xstrdup(product);
-    e->n_products++;
 }
 
 /* ---- applying decisions ------------------------------------------------------ */
@@ -564,15 +547,6 @@ static const char *user_label(void *arg, int64_t user_id) {
     return e->label;
 }
 
-static bool has_product(const struct engine *e, const struct eval_account *a, const char *product) {
-    for (size_t i = 0; i < a->n_names_30d; i++)
-        for (size_t k = 0; k < e->n_products; k++)
-            if (e->products[k].name_id == a->names_30d[i] &&
-                strcmp(e->products[k].product, product) == 0)
-                return true;
-    return false;
-}
-
 /* The account's age in days as of D: from its created_at trait, else from
  * when tend first saw it. */
 static bool account_age(const struct eval_account *a, int32_t day, int64_t *out) {
@@ -679,11 +653,18 @@ static int on_account(void *arg, const struct eval_account *a) {
     size_t n_prods = 0;
     const cJSON *p;
     cJSON_ArrayForEach(p, products) {
-        if (n_prods < 16 && cJSON_IsString(p)) {
+        if (n_prods < 16 && cJSON_IsString(p) && !e->err) {
+            /* Used: a feature event with that product in days D-29..D
+             * (docs/rules.md), not merely a feature name once seen with it. */
             prods[n_prods].name = p->valuestring;
-            prods[n_prods].used_30d = has_product(e, a, p->valuestring);
+            e->err = store_product_used(e->s, a->id, p->valuestring, e->day - 29, e->day,
+                                        &prods[n_prods].used_30d);
             n_prods++;
         }
+    }
+    if (e->err) {
+        cJSON_Delete(products);
+        return 1;
     }
     in.products = prods;
     in.n_products = n_prods;
@@ -713,9 +694,6 @@ static void engine_free(struct engine *e) {
     free(e->w);
     free(e->live);
     eval_day_scores_free(&e->before);
-    for (size_t i = 0; i < e->n_products; i++)
-        free(e->products[i].product);
-    free(e->products);
     free_found(e);
     free(e->found);
     for (size_t i = 0; i < e->n_opens; i++) {
@@ -749,8 +727,6 @@ static enum tend_err run(struct engine *e) {
         }
     }
     if ((err = load_scores_before(e)))
-        return err;
-    if ((err = store_feature_products_each(e->s, on_product, e)))
         return err;
     struct eval_options o = {0};
     const struct rule_settings *tickets = &rc->rules[RULE_SUPPORT_TICKETS];

@@ -31,8 +31,6 @@ struct account {
     char *traits_json;
     int64_t first_seen_ms;
     struct rules_facts *facts;
-    int64_t *names;
-    size_t n_names, cap_names;
     bool has_last_ticket;
     int64_t last_ticket_ms;
 };
@@ -122,7 +120,6 @@ static void free_account_fields(struct account *x) {
         free((char *)fields[k]);
     free(x->traits_json);
     rules_facts_free(x->facts);
-    free(x->names);
 }
 
 static void free_accounts(struct accounts *a) {
@@ -312,20 +309,10 @@ static enum tend_err gather_earlier_login(struct store *s, struct account *a, in
     return err;
 }
 
-static void on_name(void *arg, int64_t name_id) {
-    struct account *x = arg;
-    if (x->n_names == x->cap_names) {
-        x->cap_names = x->cap_names ? x->cap_names * 2 : 16;
-        x->names = xrealloc(x->names, x->cap_names * sizeof *x->names);
-    }
-    x->names[x->n_names++] = name_id;
-}
-
-/* What rules need beyond the metrics: the feature names of the last 30 days
- * and, for accounts large enough to be too quiet, the latest ticket. */
+/* What rules need beyond the metrics: for accounts large enough to be too
+ * quiet, the latest ticket. (Product use is read by eval/ctas.c.) */
 static enum tend_err gather_rule_inputs(struct part *p, struct account *x) {
     const struct eval_options *o = p->a->rules;
-    metrics_features_30d_each(x->acc, on_name, x);
     if (o->last_ticket_min_users <= 0 || x->m.users < o->last_ticket_min_users)
         return TEND_OK;
     return store_last_ticket_before(p->s, x->id, p->a->t_ms, &x->last_ticket_ms,
@@ -474,8 +461,6 @@ static enum tend_err evaluate(struct store *s, int64_t t_ms, const char *account
             .first_seen_ms = x->first_seen_ms,
             .m = &x->m,
             .facts = x->facts,
-            .names_30d = x->names,
-            .n_names_30d = x->n_names,
             .has_last_ticket = x->has_last_ticket,
             .last_ticket_ms = x->last_ticket_ms,
         };

@@ -29,8 +29,7 @@ enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, e
                            void *arg);
 
 /* What evaluation needs of an account beyond its metrics: its fields as
- * stored (current values), the facts rules read, the feature names used in
- * the last 30 days, the latest ticket. */
+ * stored (current values), the facts rules read, the latest ticket. */
 struct eval_account {
     int64_t id;
     const char *account_id; /* external */
@@ -39,8 +38,6 @@ struct eval_account {
     int64_t first_seen_ms;
     const struct metrics *m;
     struct rules_facts *facts; /* feed to rules_facts_finish() */
-    const int64_t *names_30d;
-    size_t n_names_30d;
     bool has_last_ticket;
     int64_t last_ticket_ms;
 };

@@ -95,6 +95,7 @@ void report_document(struct buf *out, const char *title, const char *body);
 /* The reports themselves (reports.c): tend analyze --lead, --reasons, and
  * tend backtest, each a fragment for store_report_put(). */
 void analysis_report(struct buf *b, const struct analysis_result *r);
+/* from 0: no start was given (every churn up to to). */
 void analysis_reasons_report(struct buf *b, const struct analysis_reasons *r, int32_t from,
                              int32_t to);
 void backtest_report(struct buf *b, const struct backtest_result *r);

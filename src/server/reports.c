@@ -216,14 +216,22 @@ void table_report(struct buf *b, const char *path, const char *outcome, const st
 
 void analysis_reasons_report(struct buf *b, const struct analysis_reasons *r, int32_t from,
                              int32_t to) {
-    char f[16], t[16], text[512];
-    dt_format_date(from, f);
+    char f[16], t[16], period[96], text[640];
     dt_format_date(to, t);
+    if (from > 0) {
+        dt_format_date(from, f);
+        snprintf(period, sizeof period, "from %s to %s", f, t);
+    } else if (r->churned > 0) { /* no start given: say where the churns start */
+        dt_format_date(r->first_day, f);
+        snprintf(period, sizeof period, "up to %s (all churns; the first on %s)", t, f);
+    } else {
+        snprintf(period, sizeof period, "up to %s (all churns)", t);
+    }
     snprintf(text, sizeof text,
-             "%lld accounts churned from %s to %s, %.0f ARR lost. Reasons as given on Account "
+             "%lld accounts churned %s, %.0f ARR lost. Reasons as given on Account "
              "Churned, largest loss first; %lld churns without an arr are counted at 12 x "
              "the account's mrr.",
-             (long long)r->churned, f, t, r->lost_arr, (long long)r->arr_from_mrr);
+             (long long)r->churned, period, r->lost_arr, (long long)r->arr_from_mrr);
     report_section(b, "Churn reasons by lost ARR", text);
     struct report_bar *bars = xcalloc(r->n ? r->n : 1, sizeof *bars);
     for (size_t i = 0; i < r->n; i++)

@@ -370,6 +370,28 @@ static const char migration_10[] = "CREATE TABLE reports ("
                                    "  body TEXT NOT NULL"
                                    ");";
 
+/* Product use (premium_unused, docs/rules.md): one row per account, product
+ * and day with a feature event carrying that `product`, written as events
+ * are stored or attached (sqlite.c, note_product_day), so "was product P
+ * used in the last 30 days" is one seek of the primary key. It replaces
+ * feature_products (migration 8), which paired feature names with the
+ * products they were ever sent with: any later use of such a name, tagged or
+ * not, counted as the product's use. Filled from the events already stored.
+ * The activity windows' feature names (activity_windows.names, migration 8)
+ * served only that pairing, and go. */
+static const char migration_13[] =
+    "CREATE TABLE product_days ("
+    "  account_id INTEGER NOT NULL,"
+    "  product TEXT NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, product, day)"
+    ") WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO product_days (account_id, product, day)"
+    "  SELECT account_id, subject, ts_ms / 86400000 FROM events"
+    "  WHERE kind = 0 AND account_id IS NOT NULL AND subject IS NOT NULL;"
+    "DROP TABLE feature_products;"
+    "ALTER TABLE activity_windows DROP COLUMN names;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -381,6 +403,7 @@ const struct migration schema_migrations[] = {
     {8, "rules and CTAs, product use, goals met", migration_8},
     {9, "notifications and the delivery outbox", migration_9},
     {10, "stored analyze and backtest reports", migration_10},
+    {13, "product use by account and day", migration_13},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -8,11 +8,13 @@
  *
  * SQLite result codes never leave this file: they become TEND_ERR_DB with the
  * message kept for store_last_error(). */
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/vocab.h"
 #include "store/schema.h"
@@ -27,6 +29,16 @@
  * 10,000 accounts 105 -> 70 ms). */
 #define STORE_READER_CACHE_KIB 8192
 #define STORE_BUSY_MS          10000
+/* Slots of the cache of product_days rows written (note_product_day): 8,192
+ * of 32 bytes, 256 KiB per connection that stores events, enough for a
+ * day's (account, product) pairs of 8,000 accounts without eviction. */
+#define PRODUCTS_SEEN 8192
+
+struct product_seen {
+    int64_t account_id; /* 0: empty */
+    int32_t day;
+    char product[20];
+};
 
 enum stmt_id {
     Q_ACCOUNT_FIND,
@@ -101,8 +113,9 @@ enum stmt_id {
     Q_SCORE_HISTORY,
     Q_SCORES_OF_DAY,
     Q_SCORES_OF_DAY_VERSION,
-    Q_FEATURE_PRODUCT,
-    Q_FEATURE_PRODUCTS,
+    Q_PRODUCT_DAY,
+    Q_PRODUCT_DAY_ATTACHED,
+    Q_PRODUCT_USED,
     Q_GOAL_STALE,
     Q_GOALS,
     Q_GOAL_MET,
@@ -264,10 +277,10 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_COUNTED_GET] = "SELECT done FROM activity_counted WHERE day = ?",
     [Q_COUNTED_DONE] = "UPDATE activity_counted SET done = 1 WHERE day = ?",
     [Q_COUNTS_PUT] = "INSERT OR REPLACE INTO activity_windows (day, account_id, logins_7d, "
-                     "logins_28d, features_7d, features_28d, users_30d, names_30d, last_login, "
-                     "names) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     "logins_28d, features_7d, features_28d, users_30d, names_30d, last_login) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [Q_WINDOWS] = "SELECT account_id, logins_7d, logins_28d, features_7d, features_28d, "
-                  "users_30d, names_30d, last_login, names FROM activity_windows "
+                  "users_30d, names_30d, last_login FROM activity_windows "
                   "WHERE day = ?1 AND account_id BETWEEN ?2 AND ?3",
     /* One day of the day-first index, in account order; a login without a
      * user counts as user 0, as metrics do. */
@@ -301,9 +314,15 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_SCORES_OF_DAY] = "SELECT account_id, overall FROM scores WHERE day = ?",
     [Q_SCORES_OF_DAY_VERSION] = "SELECT account_id, overall FROM scores WHERE day = ? "
                                 "AND config_version = ?",
-    [Q_FEATURE_PRODUCT] = "INSERT INTO feature_products (name_id, product) VALUES (?, ?) "
-                          "ON CONFLICT DO NOTHING",
-    [Q_FEATURE_PRODUCTS] = "SELECT name_id, product FROM feature_products",
+    [Q_PRODUCT_DAY] = "INSERT INTO product_days (account_id, product, day) VALUES (?, ?, ?) "
+                      "ON CONFLICT DO NOTHING",
+    /* An attached event's product, from its own row. */
+    [Q_PRODUCT_DAY_ATTACHED] = "INSERT INTO product_days (account_id, product, day) "
+                               "SELECT ?1, subject, ts_ms / 86400000 FROM events "
+                               "WHERE key_ts_ms = ?2 AND key_hash = ?3 AND kind = 0 "
+                               "AND subject IS NOT NULL ON CONFLICT DO NOTHING",
+    [Q_PRODUCT_USED] = "SELECT 1 FROM product_days WHERE account_id = ? AND product = ? "
+                       "AND day BETWEEN ? AND ? LIMIT 1",
     /* A goal that arrives after its days were rolled up: rebuild them, which
      * marks it met (refresh_day). */
     [Q_GOAL_STALE] = "INSERT INTO activity_stale (day) SELECT day FROM activity_counted "
@@ -369,12 +388,10 @@ struct store {
     int32_t stale_day;     /* the day last marked stale in this transaction */
     int64_t *ids;          /* parsed id lists of a rollup row */
     size_t ids_cap;
-    char *text; /* an id list being written */
-    size_t text_cap;
-    /* The (feature name, product) pairs this connection has recorded, as
-     * hashes, so that storing an event records its pair once. */
-    uint64_t *products_seen;
-    size_t n_products_seen;
+    /* The (account, product, day) rows of product_days this connection has
+     * written, so that storing a day's events writes each row once
+     * (note_product_day); PRODUCTS_SEEN slots, NULL until the first. */
+    struct product_seen *products_seen;
     /* Statements of the other sqlite_*.c files, by their SQL's address. */
     struct {
         const char *sql;
@@ -575,6 +592,10 @@ static void configure_sqlite(void) {
 }
 
 enum tend_err store_open(const char *path, struct store **out, char *err) {
+    return store_open_with(path, 0, out, err);
+}
+
+enum tend_err store_open_with(const char *path, unsigned flags, struct store **out, char *err) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, configure_sqlite);
     struct store *s = xcalloc(1, sizeof *s);
@@ -582,12 +603,19 @@ enum tend_err store_open(const char *path, struct store **out, char *err) {
     enum tend_err e;
     /* NOMUTEX: a struct store is used by one thread at a time (the writer),
      * so SQLite's per-call connection mutex is pure cost. */
-    if (sqlite3_open_v2(path, &s->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        snprintf(err, STORE_ERR_BYTES, "cannot open database %s: %s", path,
-                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        e = TEND_ERR_IO;
+    /* Without SQLITE_OPEN_CREATE, SQLite itself refuses a missing file: no
+     * window between a check and the open in which a file could appear. */
+    int create = flags & STORE_OPEN_EXISTING ? 0 : SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | create | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        if (!create && access(path, F_OK) != 0 && errno == ENOENT) {
+            snprintf(err, STORE_ERR_BYTES, "%s: no such database", path);
+            e = TEND_ERR_NOTFOUND;
+        } else {
+            snprintf(err, STORE_ERR_BYTES, "cannot open database %s: %s", path,
+                     s->db ? sqlite3_errmsg(s->db) : "out of memory");
+            e = TEND_ERR_IO;
+        }
         goto fail;
     }
     sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
@@ -659,7 +687,6 @@ void store_close(struct store *s) {
         sqlite3_finalize(s->extra[i].st);
     sqlite3_close(s->db);
     free(s->ids);
-    free(s->text);
     free(s->products_seen);
     free(s);
 }
@@ -702,7 +729,8 @@ enum tend_err store_commit(struct store *s) {
 
 void store_rollback(struct store *s) {
     s->stale_day = INT32_MIN;
-    s->n_products_seen = 0;
+    if (s->products_seen) /* what was written is gone */
+        memset(s->products_seen, 0, PRODUCTS_SEEN * sizeof *s->products_seen);
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -1044,25 +1072,36 @@ static enum tend_err put_fact(struct store *s, const struct store_event *ev) {
     return err;
 }
 
-/* Records that feature name_id was sent with product (feature_products),
- * once per connection. The pairs are few: a linear list of hashes serves, and
- * past a bound every event just asks the database. */
-static enum tend_err note_product(struct store *s, int64_t name_id, const char *product) {
-    enum { MAX_SEEN = 1024 };
-    uint64_t h = (uint64_t)name_id * UINT64_C(0x9E3779B97F4A7C15);
-    for (const char *p = product; *p; p++)
-        h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
-    for (size_t i = 0; i < s->n_products_seen; i++)
-        if (s->products_seen[i] == h)
-            return TEND_OK;
-    sqlite3_stmt *st = stmt(s, Q_FEATURE_PRODUCT);
-    sqlite3_bind_int64(st, 1, name_id);
-    bind_text(st, 2, product);
-    enum tend_err err = step_done(s, st, "recording a feature's product");
-    if (!err && s->n_products_seen < MAX_SEEN) {
+/* Records that the account used product on day (product_days: a feature
+ * event with that `product`). A day's events of one account and product are
+ * many and the row is one: a direct-mapped cache of the rows this connection
+ * wrote skips the repeats, and a miss (an evicted slot, a product name too
+ * long to cache) only costs an INSERT that changes nothing. The cache holds
+ * exact keys, so it never skips a row that is not there. */
+static enum tend_err note_product_day(struct store *s, int64_t account_id, const char *product,
+                                      int32_t day) {
+    size_t len = strlen(product);
+    uint64_t h = (uint64_t)account_id * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)(uint32_t)day;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)product[i]) * UINT64_C(1099511628211);
+    struct product_seen *slot = NULL;
+    if (len < sizeof slot->product) {
         if (!s->products_seen)
-            s->products_seen = xmalloc(MAX_SEEN * sizeof *s->products_seen);
-        s->products_seen[s->n_products_seen++] = h;
+            s->products_seen = xcalloc(PRODUCTS_SEEN, sizeof *s->products_seen);
+        slot = &s->products_seen[(h ^ h >> 29) & (PRODUCTS_SEEN - 1)];
+        if (slot->account_id == account_id && slot->day == day &&
+            strcmp(slot->product, product) == 0)
+            return TEND_OK;
+    }
+    sqlite3_stmt *st = stmt(s, Q_PRODUCT_DAY);
+    sqlite3_bind_int64(st, 1, account_id);
+    bind_text(st, 2, product);
+    sqlite3_bind_int(st, 3, day);
+    enum tend_err err = step_done(s, st, "recording a product's use");
+    if (!err && slot) {
+        slot->account_id = account_id;
+        slot->day = day;
+        memcpy(slot->product, product, len + 1);
     }
     return err;
 }
@@ -1090,8 +1129,8 @@ enum tend_err store_event_put(struct store *s, const struct store_event *ev, boo
     if (!*inserted)
         return TEND_OK;
     err = mark_stale(s, ev->kind, ev->account_id, ev->ts_ms);
-    if (!err && ev->kind == EV_FEATURE && ev->subject && ev->name_id)
-        err = note_product(s, ev->name_id, ev->subject);
+    if (!err && ev->kind == EV_FEATURE && ev->subject && ev->account_id)
+        err = note_product_day(s, ev->account_id, ev->subject, dt_day_of_ms(ev->ts_ms));
     if (!err && ev->account_id && is_fact(ev->kind))
         err = put_fact(s, ev);
     return err;
@@ -1162,6 +1201,13 @@ enum tend_err store_quarantine_attach(struct store *s, const struct store_pendin
     enum tend_err err = step_done(s, st, "attaching an event");
     if (!err)
         err = mark_stale(s, p->kind, account_id, p->ts_ms);
+    if (!err && p->kind == EV_FEATURE) {
+        st = stmt(s, Q_PRODUCT_DAY_ATTACHED);
+        sqlite3_bind_int64(st, 1, account_id);
+        sqlite3_bind_int64(st, 2, p->key_ts_ms);
+        sqlite3_bind_int64(st, 3, (int64_t)p->key_hash);
+        err = step_done(s, st, "recording an attached event's product");
+    }
     if (!err && is_fact(p->kind)) {
         /* Now an account's fact: stored as one, from the event's columns. */
         st = stmt(s, Q_EVENT_FACT);
@@ -1685,14 +1731,6 @@ enum tend_err store_activity_window_put(struct store *s, int32_t day, int64_t ac
         sqlite3_bind_int(st, 9, w->last_login_day);
     else
         sqlite3_bind_null(st, 9);
-    size_t n = (size_t)w->features_30d;
-    if (n > s->ids_cap) {
-        s->ids_cap = n * 2;
-        s->ids = xrealloc(s->ids, s->ids_cap * sizeof *s->ids);
-    }
-    if (n && w->names)
-        memcpy(s->ids, w->names, n * sizeof *s->ids);
-    bind_text(st, 10, w->names ? id_list(s->ids, n, &s->text, &s->text_cap) : NULL);
     return step_done(s, st, "storing activity windows");
 }
 
@@ -1716,10 +1754,6 @@ enum tend_err store_activity_windows_each(struct store *s, int64_t first, int64_
             .has_last_login = sqlite3_column_type(st, 7) != SQLITE_NULL,
             .last_login_day = sqlite3_column_int(st, 7),
         };
-        size_t n = parse_ids(s, col_text(st, 8), 0);
-        w.names = s->ids;
-        if ((int64_t)n < w.features_30d)
-            w.features_30d = (int64_t)n; /* never more names than listed */
         fn(arg, sqlite3_column_int64(st, 0), &w);
     }
     sqlite3_reset(st);
@@ -1877,14 +1911,20 @@ enum tend_err store_scores_of_day(struct store *s, int32_t day,
 
 /* ---- rule inputs beyond metrics -------------------------------------------- */
 
-enum tend_err store_feature_products_each(
-    struct store *s, void (*fn)(void *arg, int64_t name_id, const char *product), void *arg) {
-    sqlite3_stmt *st = stmt(s, Q_FEATURE_PRODUCTS);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        fn(arg, sqlite3_column_int64(st, 0), col_text(st, 1));
+enum tend_err store_product_used(struct store *s, int64_t account_id, const char *product,
+                                 int32_t first_day, int32_t last_day, bool *used) {
+    sqlite3_stmt *st = stmt(s, Q_PRODUCT_USED);
+    sqlite3_bind_int64(st, 1, account_id);
+    bind_text(st, 2, product);
+    sqlite3_bind_int(st, 3, first_day);
+    sqlite3_bind_int(st, 4, last_day);
+    int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading feature products");
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(s, "reading product use");
+    *used = rc == SQLITE_ROW;
+    return TEND_OK;
 }
 
 enum tend_err store_last_ticket_before(struct store *s, int64_t account_id, int64_t before_ms,

@@ -45,6 +45,17 @@ struct store;
  * date with the numbered migrations. On failure writes why into err
  * (STORE_ERR_BYTES) and returns TEND_ERR_DB or TEND_ERR_IO. */
 enum tend_err store_open(const char *path, struct store **out, char *err);
+
+/* store_open_with() flags. */
+enum store_open_flags {
+    /* Open an existing database only: where path names no file, nothing is
+     * created and the open fails with TEND_ERR_NOTFOUND and "PATH: no such
+     * database" (a mistyped --db of a command that only reads). */
+    STORE_OPEN_EXISTING = 1,
+};
+/* store_open() with flags (a bitwise or of enum store_open_flags; 0: as
+ * store_open). */
+enum tend_err store_open_with(const char *path, unsigned flags, struct store **out, char *err);
 /* Opens another, read-only connection to the database of s, for reading in
  * another thread (each struct store is used by one thread at a time). It sees
  * what is committed, not what s has written in a transaction still open.
@@ -333,10 +344,11 @@ enum tend_err store_scores_of_day(struct store *s, int32_t day,
 
 /* ---- rule inputs beyond metrics -------------------------------------------- */
 
-/* Calls fn for every (feature name id, product) pair seen on feature events. */
-enum tend_err
-store_feature_products_each(struct store *s,
-                            void (*fn)(void *arg, int64_t name_id, const char *product), void *arg);
+/* Whether the account had a feature event with that `product` on a day
+ * from first_day to last_day (product_days: recorded as events are stored
+ * or attached to the account). */
+enum tend_err store_product_used(struct store *s, int64_t account_id, const char *product,
+                                 int32_t first_day, int32_t last_day, bool *used);
 /* The time of the account's latest Ticket Opened before before_ms (*found
  * false when none): one seek. */
 enum tend_err store_last_ticket_before(struct store *s, int64_t account_id, int64_t before_ms,

@@ -105,6 +105,24 @@ out=$("$TEND" analyze --db "$DB" --lead 21 2>&1)
 expect_contains "the table names the factors and the held-out AUCs" "current weights" "$out"
 expect_contains "and prints the weights as tend.yaml wants them" "weights: {logins:" "$out"
 
+# Weights of 0 (as the suggestion gives) leave the components in the fit:
+# they are computed whatever their weight, so each can be tested again.
+printf 'health:\n  weights: {logins: 1, adoption: 0, sentiment: 0, support: 0, financial: 0}\n' \
+    >"$T/w0.yaml"
+sqlite3 "$DB" ".backup '$T/w0.db'" # a copy: the reports kept below are counted
+"$TEND" analyze --db "$T/w0.db" --lead 21 --config "$T/w0.yaml" --format json >"$T/w0.json" 2>/dev/null
+check "analyze with weights of 0 fits every component, with the same coefficients" \
+    $PY - "$T/lead.json" "$T/w0.json" <<'PY'
+import json, sys
+lead, w0 = (json.load(open(p)) for p in sys.argv[1:3])
+assert w0["dropped"] == lead["dropped"] == [], (w0["dropped"], lead["dropped"])
+a = {k["name"]: k["coef"] for k in lead["coefficients"]}
+b = {k["name"]: k["coef"] for k in w0["coefficients"]}
+assert a.keys() == b.keys() and len(a) == 6, (a, b)
+for n in a:
+    assert abs(a[n] - b[n]) <= 1e-12 * max(1, abs(a[n])), (n, a[n], b[n])
+PY
+
 # ---- bad input --------------------------------------------------------------
 
 out=$("$TEND" analyze --db "$DB" --lead 0 2>&1)
@@ -143,6 +161,18 @@ assert arrs == sorted(arrs, reverse=True), arrs
 assert abs(got[-1]["cumulative"] - 1) < 0.001, got[-1]
 PY
 check "the reasons report is a page with a Pareto chart" grep -q '<svg' "$T/reasons.html"
+first_churn=$($PY -c 'import json,sys; print(min(m["timestamp"][:10] for m in map(json.loads, open(sys.argv[1])) if m.get("event") == "Account Churned"))' "$T/saas.jsonl")
+period=$(grep -o 'accounts churned [^,]*' "$T/reasons.html" | head -1)
+expect_contains "without --from the reasons report covers all churns, from the first one's date" \
+    "accounts churned up to $(date -u +%F) (all churns; the first on $first_churn)" "$period"
+[[ "$period" == *1970* ]] && not_ok "and never says 1970-01-01" "$period" || ok "and never says 1970-01-01"
+# (on the copy made above: the reports kept in $DB are counted below)
+"$TEND" analyze --db "$T/w0.db" --reasons --from 2026-01-01 --to 2026-03-01 --html "$T/reasons2.html" \
+    >/dev/null 2>&1
+expect_contains "with --from and --to it names that period" "accounts churned from 2026-01-01 to 2026-03-01" \
+    "$(cat "$T/reasons2.html")"
+out=$("$TEND" analyze --db "$T/w0.db" --reasons 2>/dev/null)
+expect_contains "the table says when the churns were" "churned accounts (churns from $first_churn to" "$out"
 
 # ---- tend backtest ------------------------------------------------------------
 

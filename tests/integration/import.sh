@@ -309,7 +309,7 @@ expect_contains "unknown option: named" "unrecognized option '--bogus'" "$ERR"
 expect_contains "unknown option: usage follows" "Usage: tend import" "$ERR"
 run frobnicate
 expect_eq "unknown command: exit 2 and message" "2" "$RC"
-expect_contains "unknown command: named" 'tend: unknown command "frobnicate"' "$ERR"
+expect_contains "unknown command: named" 'tend: no command "frobnicate"' "$ERR"
 run accounts --db "$db" --format xml
 expect_eq "accounts --format xml: exit 2 and message" \
     "2|tend accounts: --format must be table, csv or json, not \"xml\"
@@ -376,3 +376,40 @@ if command -v script >/dev/null; then
 else
     not_ok "script(1) is installed (util-linux) to test the progress display"
 fi
+
+# ---- a JSON array instead of JSON Lines (issue 15) ------------------------------
+# Refused once, whole, with how to convert it; not a rejection per line, and
+# nothing of it imported. Self-contained: its own files and database.
+arr=$T/array.json
+{
+    printf '\n  \n[\n'
+    for i in 1 2 3; do
+        printf '  {"type":"group","userId":"u%d","groupId":"arr-%d","timestamp":"2026-01-0%dT00:00:00Z","messageId":"arr-%d"}' "$i" "$i" "$i" "$i"
+        [ "$i" -lt 3 ] && printf ',\n' || printf '\n'
+    done
+    printf ']\n'
+} >"$arr"
+run import --db "$T/array.db" "$arr"
+expect_eq "JSON array: exit 2" 2 "$RC"
+expect_eq "JSON array: said once, no per-line rejections" 0 "$(grep -c "$arr:[0-9]" "$T/err")"
+expect_contains "JSON array: tend reads JSON Lines" "$arr is a JSON array, but tend reads JSON Lines" "$ERR"
+expect_contains "JSON array: and how to convert it" "jq -c '.[]' $arr > $T/array.jsonl" "$ERR"
+expect_eq "JSON array: nothing imported" 0 "$(status_count "$T/array.db" messages.accepted)"
+# A one-line array over the 500 KB line limit is the same mistake, said the same way.
+$PY -c 'import json,sys; json.dump([{"type":"track","userId":"u","event":"e%d" % i,"properties":{"pad":"x"*200}} for i in range(3000)], open(sys.argv[1],"w"))' "$T/one-line.json"
+run import --db "$T/array.db" "$T/one-line.json"
+expect_eq "a one-line JSON array of $(stat -c %s "$T/one-line.json") bytes: exit 2" 2 "$RC"
+expect_contains "and the same message, not a line over the limit" "is a JSON array" "$ERR"
+run import --db "$T/array.db" - <"$arr"
+expect_eq "a JSON array on stdin: exit 2" 2 "$RC"
+expect_contains "and the same message" "stdin is a JSON array" "$ERR"
+if command -v jq >/dev/null; then
+    jq -c '.[]' "$arr" >"$T/array.jsonl"
+    run import --db "$T/array.db" "$T/array.jsonl"
+    expect_eq "converted as told, it imports" "$T/array.jsonl: 3 accepted, 0 duplicates, 0 quarantined, 0 rejected" "$OUT"
+fi
+# Blank lines before the first message are skipped to find the first byte;
+# line numbers stay the file's.
+printf '\n\n{"type":"track","userId":"u","event":"e","messageId":"bl-1"}\n\nnot json\n' >"$T/blank-first.jsonl"
+run import --db "$T/array.db" "$T/blank-first.jsonl"
+expect_eq "leading blank lines: the bad line keeps its number" "$T/blank-first.jsonl:5: invalid JSON at byte 1" "$ERR"

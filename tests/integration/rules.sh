@@ -32,3 +32,40 @@ expect_eq "--rule and --account filter" 1 "$n"
 "$TEND" cta show 99999 --db "$DB" >/dev/null 2>"$T/err"
 expect_eq "an unknown CTA id exits 2" 2 "$?"
 expect_contains "and names it" "no CTA 99999" "$(cat "$T/err")"
+
+# premium_unused and product use (issue 15): a feature event with the
+# product counts also when it waited in quarantine for its account; and a
+# database from before migration 13 (product use by feature name) gets its
+# product use rebuilt from the events when it is opened.
+P="$T/products.db"
+pu() { # pu ACCOUNT DAY [PRODUCT]: a "Chart Built" feature event
+    printf '{"type":"track","userId":"u-%s","event":"Chart Built","timestamp":"%sT12:00:00Z","messageId":"pu-%s-%s-%s","context":{"groupId":"%s"},"properties":{%s}}\n' \
+        "$1" "$2" "$1" "$2" "${3:-none}" "$1" "${3:+\"product\":\"$3\"}"
+}
+pg() { # pg ACCOUNT: the group call, premium analytics
+    printf '{"type":"group","userId":"u-%s","groupId":"%s","timestamp":"2026-04-01T00:00:00Z","messageId":"pg-%s","traits":{"premium_products":["analytics"]}}\n' "$1" "$1" "$1"
+}
+{ pu q 2026-06-10 analytics; pg a; pu a 2026-05-01 analytics; pu a 2026-06-10; pg b; pu b 2026-06-10 analytics; } >"$T/p1.jsonl"
+pg q >"$T/p2.jsonl"
+"$TEND" import --db "$P" "$T/p1.jsonl" >/dev/null
+out=$("$TEND" import --db "$P" "$T/p2.jsonl")
+expect_contains "q's product event waited for its account, then was attached" "1 earlier quarantined events attached" "$out"
+premium() { "$TEND" ctas --db "$1" --status all --rule premium_unused --format csv | tail -n +2 | cut -d, -f2 | sort | paste -sd' '; }
+"$TEND" eval --db "$P" --at 2026-06-15 >/dev/null
+expect_eq "premium_unused: a's product untagged for 45 days fires; b's and q's (attached) tagged use counts" "a" "$(premium "$P")"
+# The same history as a database of schema 10: product use was feature_products.
+O="$T/old.db"
+"$TEND" import --db "$O" "$T/p1.jsonl" "$T/p2.jsonl" >/dev/null
+sqlite3 "$O" "DROP TABLE product_days;
+    CREATE TABLE feature_products (name_id INTEGER NOT NULL, product TEXT NOT NULL,
+      PRIMARY KEY (name_id, product)) WITHOUT ROWID;
+    INSERT INTO feature_products SELECT DISTINCT name_id, subject FROM events
+      WHERE kind = 0 AND name_id IS NOT NULL AND subject IS NOT NULL;
+    ALTER TABLE activity_windows ADD COLUMN names TEXT;
+    DELETE FROM schema_migrations WHERE version > 10;"
+"$TEND" eval --db "$O" --at 2026-06-15 >/dev/null
+expect_eq "an older database is migrated: product_days rebuilt from its events" \
+    "$(sqlite3 "$P" 'SELECT group_concat(account_id || product || day) FROM product_days')" \
+    "$(sqlite3 "$O" 'SELECT group_concat(account_id || product || day) FROM product_days')"
+expect_eq "and its CTAs follow the documented meaning" "a" "$(premium "$O")"
+expect_eq "and feature_products is gone" 0 "$(sqlite3 "$O" "SELECT COUNT(*) FROM sqlite_master WHERE name = 'feature_products'")"

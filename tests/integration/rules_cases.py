@@ -422,6 +422,24 @@ case("premium_unused: 30 days old fires, 29 does not; a product event at D-29 00
            "g premium_unused product:analytics medium open #g",
            why="b and g are 30 days old; c's last analytics event is now 30 days back")])
 
+# premium_unused counts feature events WITH the product (docs/rules.md), not a
+# feature name that was once sent with it: a's "Chart Built" carried
+# product=analytics 40 days ago and has been used untagged since.
+case("premium_unused: only events with the product count, not a feature name once tagged with it",
+     [grp("a", d(-60), premium_products=["analytics"]),
+      feat("a", d(-40), name="Chart Built", product="analytics"),
+      feat("a", d(-5), n=3, name="Chart Built"),
+      grp("b", d(-60), premium_products=["analytics"]),
+      feat("b", d(-5), name="Chart Built", product="analytics")],
+     [ev(d(0)),
+      want("a premium_unused product:analytics medium open #a"
+           " | reason~no feature event with product analytics in the last 30 days",
+           why="b used it tagged"),
+      imp(feat("a", d(1), name="Chart Built", product="analytics")),
+      ev(d(1)),
+      want("a premium_unused product:analytics medium closed:auto_resolved #a",
+           why="a tagged event resolves it")])
+
 case("support_tickets: 5 tickets in 30 days fires, 4 does not; too_quiet: 20 users, none in 180 days (low), 19 users or a ticket at D-179 00:00 do not; resolves",
      [grp("a", d(-400)), [trk("a", "Ticket Opened", d(n), ticket_id=f"A{n}") for n in (-29, -5, -4, -3, -2)],
       grp("b", d(-400)), [trk("b", "Ticket Opened", d(-2), ticket_id=f"B{i}") for i in range(4)],

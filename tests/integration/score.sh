@@ -96,3 +96,33 @@ printf 'health:\n  weights: {logins: lots}\n' >"$T/bad2.yaml"
 expect_contains "a bad value names its path" "health.weights.logins: must be a number" "$(cat "$T/err")"
 "$TEND" score --db "$DB" --account nope --explain --at 2026-09-30 >/dev/null 2>"$T/err"
 expect_eq "explaining an unknown account exits 2" 2 "$?"
+
+# Weight 0 takes a component out of the overall score, not out of the
+# computation: it is still scored, stored and explained (issue 15).
+W0="$T/w0.db"
+"$TEND" import --db "$W0" --accounts "$ROOT/examples/accounts.csv" "$ROOT/examples/saas.jsonl" >/dev/null
+"$TEND" score --db "$W0" --at 2026-09-30 >/dev/null
+default_components=$(sqlite3 "$W0" "SELECT group_concat(printf('%s:%s,%s,%s,%s,%s', account_id, logins, adoption, sentiment, support, financial), ' ') FROM scores WHERE day = 20726")
+printf 'health:\n  weights: {logins: 0.5, adoption: 0, sentiment: 0.5, support: 0, financial: 0}\n' >"$T/w0.yaml"
+"$TEND" score --db "$W0" --config "$T/w0.yaml" --at 2026-09-30 >/dev/null
+zero_components=$(sqlite3 "$W0" "SELECT group_concat(printf('%s:%s,%s,%s,%s,%s', account_id, logins, adoption, sentiment, support, financial), ' ') FROM scores WHERE day = 20726")
+expect_eq "components of weight 0 are stored, the same as under the default weights" \
+    "$default_components" "$zero_components"
+"$TEND" score --db "$W0" --config "$T/w0.yaml" --account acme --explain --at 2026-09-30 \
+    --format json >"$T/w0.json"
+check "explain: weight-0 components have data and a score, no share; the rest add up" \
+    $PY - "$T/w0.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+c = {k["name"]: k for k in e["components"]}
+for name in ("adoption", "support", "financial"):
+    k = c[name]
+    assert k["weight"] == 0 and k["has_data"] and k["score"] is not None, k
+    assert k["effective_weight"] == 0 and k["contribution"] == 0, k
+want = (c["logins"]["score"] + c["sentiment"]["score"]) / 2
+assert abs(e["score"] - want) < 1e-9, (e["score"], want)
+PY
+text=$("$TEND" score --db "$W0" --config "$T/w0.yaml" --account acme --explain --at 2026-09-30)
+expect_contains "the text explanation says weight 0, not no data" "weight 0: scored, not counted" "$text"
+[[ "$text" == *"no data"* ]] && not_ok "and no component is called no data" "$text" ||
+    ok "and no component is called no data"

@@ -130,6 +130,91 @@ static void component_without_data_drops_out_and_spreads_its_weight(void **state
     assert_true(h.overall > hl.overall);
 }
 
+/* Loads a health: section given as YAML over the defaults. */
+static void load_health(const char *yaml, struct health_config *c) {
+    cJSON *root;
+    char err[256];
+    assert_int_equal(yaml_load_string(yaml, strlen(yaml), "t.yaml", &root, err), TEND_OK);
+    if (health_config_load(cJSON_GetObjectItem(root, "health"), c, err) != TEND_OK)
+        fail_msg("%s", err);
+    cJSON_Delete(root);
+}
+
+/* A weight of 0 (which tend analyze may suggest) takes a component out of
+ * the overall score, not out of the computation: it is still scored from its
+ * inputs, so it can be stored, explained and tested again. */
+static void weight_zero_component_is_scored_but_not_counted(void **state) {
+    struct health_config d, c;
+    health_config_default(&d);
+    load_health("health:\n  weights: {logins: 0.25, adoption: 0, sentiment: 0.2, support: 0,"
+                " financial: 0.15}\n",
+                &c);
+    struct metrics m = typical();
+    struct health_score hd, h;
+    health_compute(&d, &m, &hd);
+    health_compute(&c, &m, &h);
+    assert_true(h.has_score);
+    double sum = 0, weights = 0;
+    for (int i = 0; i < HC_COUNT; i++) {
+        const struct health_component_result *r = &h.components[i];
+        assert_true(r->has_data); /* every input of typical() is known */
+        /* The component's score does not depend on its weight. */
+        assert_true(fabs(r->score - hd.components[i].score) < 1e-12);
+        sum += r->contribution;
+        weights += r->effective_weight;
+    }
+    for (int i = HC_ADOPTION; i <= HC_SUPPORT; i += HC_SUPPORT - HC_ADOPTION) {
+        assert_true(h.components[i].weight == 0);
+        assert_true(h.components[i].effective_weight == 0);
+        assert_true(h.components[i].contribution == 0);
+        for (int k = 0; k < h.components[i].n_factors; k++)
+            assert_true(h.components[i].factors[k].known);
+    }
+    assert_true(fabs(sum - h.overall) < 1e-9);
+    assert_true(fabs(weights - 1) < 1e-12);
+    /* The overall score is the mean of the weighted components alone. */
+    double want = (0.25 * h.components[HC_LOGINS].score + 0.2 * h.components[HC_SENTIMENT].score +
+                   0.15 * h.components[HC_FINANCIAL].score) /
+                  0.6;
+    assert_true(fabs(h.overall - want) < 1e-9);
+    /* The weakest component is one that counts, even when a weight-0 one is lower. */
+    m.features_used_30d = 0;
+    m.feature_events_7d = 0;
+    health_compute(&c, &m, &h);
+    assert_true(h.components[HC_ADOPTION].has_data);
+    enum health_component weakest = health_weakest(&h);
+    assert_true(weakest != HC_ADOPTION && weakest != HC_SUPPORT);
+    /* Only weight-0 components with data: they are scored, the account is not. */
+    load_health("health:\n  weights: {logins: 0, adoption: 0, sentiment: 1, support: 0,"
+                " financial: 0}\n",
+                &c);
+    m = typical();
+    m.has_nps = false;
+    health_compute(&c, &m, &h);
+    assert_false(h.has_score);
+    assert_true(h.components[HC_LOGINS].has_data);
+    assert_int_equal(health_weakest(&h), HC_COUNT);
+}
+
+/* A factor of weight 0 is scored and shown too, without a share of its
+ * component. */
+static void weight_zero_factor_is_scored_but_not_counted(void **state) {
+    struct health_config c;
+    load_health("health:\n  components:\n    support:\n"
+                "      - {input: tickets_open, weight: 1, curve: [[0, 100], [10, 0]]}\n"
+                "      - {input: tickets_30d, weight: 0, curve: [[0, 100], [10, 0]]}\n",
+                &c);
+    struct metrics m = typical();
+    m.tickets_open = 2;
+    m.tickets_30d = 5;
+    struct health_score h;
+    health_compute(&c, &m, &h);
+    const struct health_component_result *r = &h.components[HC_SUPPORT];
+    assert_true(r->factors[1].known);
+    assert_true(fabs(r->factors[1].score - 50) < 1e-9);
+    assert_true(fabs(r->score - 80) < 1e-9);
+}
+
 /* No product data at all (no login ever, no activity): logins and adoption
  * drop out; with product data but no activity they score 0. */
 static void missing_product_data_is_not_zero_usage(void **state) {
@@ -245,6 +330,17 @@ static void config_mistakes_name_the_path(void **state) {
         {"health:\n  components:\n    support:\n      - input: tickets_open\n        curve: [[0, "
          "101]]\n",
          "health.components.support[0].curve[0]: must be a number from 0 to 100"},
+        /* Unknown keys are mistakes at every level, as in every other section. */
+        {"health:\n  wieghts: {logins: 1}\n",
+         "health.wieghts: unknown setting (known: weights, bands, components)"},
+        {"health:\n  bands: {red_blow: 50}\n",
+         "health.bands.red_blow: unknown setting (known: red_below, green_from)"},
+        {"health:\n  foo: 1\n", "health.foo: unknown setting"},
+        {"health:\n  components:\n    support:\n      - input: tickets_open\n        weigth: 2\n"
+         "        curve: [[0, 1]]\n",
+         "health.components.support[0].weigth: unknown setting (known: input, weight, curve)"},
+        {"health:\n  bands: 50\n", "health.bands: must be a mapping"},
+        {"health:\n  components: [1]\n", "health.components: must be a mapping"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cJSON *root;
@@ -289,6 +385,8 @@ int main(void) {
         cmocka_unit_test(scores_stay_in_range_and_bands_follow_thresholds),
         cmocka_unit_test(band_edges_are_red_below_40_and_green_from_70),
         cmocka_unit_test(component_without_data_drops_out_and_spreads_its_weight),
+        cmocka_unit_test(weight_zero_component_is_scored_but_not_counted),
+        cmocka_unit_test(weight_zero_factor_is_scored_but_not_counted),
         cmocka_unit_test(missing_product_data_is_not_zero_usage),
         cmocka_unit_test(no_component_with_data_gives_no_score),
         cmocka_unit_test(churned_account_gets_no_score),
