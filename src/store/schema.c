@@ -370,6 +370,16 @@ static const char migration_10[] = "CREATE TABLE reports ("
                                    "  body TEXT NOT NULL"
                                    ");";
 
+/* Session epochs (docs/dashboard.md, Security): a user's sessions are valid
+ * only for the epoch they were made in, and signing out bumps it, so one
+ * row per user who ever signed out, keyed by the lowercased email. Number 12:
+ * 11 belongs to another change of the same release. */
+static const char migration_12[] = "CREATE TABLE session_epochs ("
+                                   "  email TEXT PRIMARY KEY,"
+                                   "  epoch INTEGER NOT NULL,"
+                                   "  changed_ms INTEGER NOT NULL"
+                                   ") WITHOUT ROWID;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -381,6 +391,7 @@ const struct migration schema_migrations[] = {
     {8, "rules and CTAs, product use, goals met", migration_8},
     {9, "notifications and the delivery outbox", migration_9},
     {10, "stored analyze and backtest reports", migration_10},
+    {12, "session epochs: signing out ends every session of the user", migration_12},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];
