@@ -166,15 +166,48 @@ try {
   check('no dialog opened (no script ran)', dialogs.length === 0, dialogs);
 
   // ---- sign out --------------------------------------------------------------------------
+  // A copy of the session cookie (another tab of a thief, a second browser):
+  // signing out must end it too, not only clear this browser's cookie.
+  const copy = (await context.cookies()).find((c) => c.name === 'tend_session');
   const logout = page.locator('form[action$="/logout"] [type=submit], form[action$="/logout"] button').first();
   if ((await logout.count()) === 1) {
     await logout.click();
     await page.waitForLoadState('load');
     check('signing out leads back to the login page', new URL(page.url()).pathname === '/login', page.url());
+    check('which says the sign-out holds in every browser', /signed out in every browser/i.test(
+      await page.locator('body').innerText()), await page.locator('body').innerText());
     await page.goto(BASE + '/ctas');
     check('and the pages ask for a session again', new URL(page.url()).pathname === '/login', page.url());
+    const other = await browser.newContext();
+    if (copy) await other.addCookies([copy]);
+    const p2 = await other.newPage();
+    await p2.goto(BASE + '/ctas');
+    check('a copy of the old session cookie in another browser is refused too (sent to /login)',
+      copy && new URL(p2.url()).pathname === '/login', { copy: !!copy, url: p2.url() });
+    await other.close();
   } else {
     check('pages have a sign-out button', false, await page.content());
+  }
+
+  // ---- open redirect after sign-in ---------------------------------------------------------
+  // A next= with a tab or a backslash: Chromium drops tabs from URLs and reads
+  // "\" as "/", so "/<TAB>/host" would become "//host", another site.
+  const home = new URL(BASE).host;
+  const offsite = [];
+  await context.route((u) => u.host !== home, (route) => {
+    offsite.push(route.request().url());
+    return route.abort();
+  });
+  for (const [label, next] of [['/<TAB>/evil.example/', '/\t/evil.example/'],
+    ['/<TAB><BACKSLASH>evil.example/', '/\t\\evil.example/']]) {
+    await page.goto(BASE + '/login?next=' + encodeURIComponent(next));
+    await page.locator('form input[type=email], form input[name=email]').first().fill(EMAIL);
+    await page.locator('form input[type=password]').first().fill(PASSWORD);
+    await page.locator('form:has(input[type=password]) [type=submit], form:has(input[type=password]) button').first().click();
+    await page.waitForLoadState('load').catch(() => {});
+    const url = page.url();
+    check(`signing in with next=${label} stays on this site`,
+      url.startsWith(BASE + '/') && new URL(url).host === home && offsite.length === 0, { url, offsite });
   }
   check('no errors in the browser console (CSP violations included)', consoleErrors.length === 0, consoleErrors);
 } catch (e) {
