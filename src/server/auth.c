@@ -99,21 +99,24 @@ static void dummy_params(const struct serve_config *c, unsigned long long *ops,
                          unsigned long long *mem) {
     *ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
     *mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
-    size_t best = 0;
+    size_t n = c->n_users ? c->n_users : 1, best = 0;
+    unsigned long long(*p)[2] = xcalloc(n, sizeof *p); /* t, m of each; 0, 0: unusable */
+    for (size_t i = 0; i < c->n_users; i++)
+        if (!hash_params(c->users[i].hash, &p[i][0], &p[i][1]) ||
+            p[i][0] < crypto_pwhash_OPSLIMIT_MIN || p[i][1] * 1024 < crypto_pwhash_MEMLIMIT_MIN ||
+            p[i][1] * 1024 > crypto_pwhash_MEMLIMIT_MAX)
+            p[i][0] = p[i][1] = 0;
     for (size_t i = 0; i < c->n_users; i++) {
-        unsigned long long o, m, o2, m2;
-        if (!hash_params(c->users[i].hash, &o, &m))
-            continue;
         size_t same = 0;
-        for (size_t j = 0; j < c->n_users; j++)
-            same += hash_params(c->users[j].hash, &o2, &m2) && o2 == o && m2 == m;
-        if (same > best && o >= crypto_pwhash_OPSLIMIT_MIN &&
-            m * 1024 >= crypto_pwhash_MEMLIMIT_MIN && m * 1024 <= crypto_pwhash_MEMLIMIT_MAX) {
+        for (size_t j = 0; j < c->n_users && p[i][0]; j++)
+            same += p[j][0] == p[i][0] && p[j][1] == p[i][1];
+        if (same > best) {
             best = same;
-            *ops = o;
-            *mem = m * 1024;
+            *ops = p[i][0];
+            *mem = p[i][1] * 1024;
         }
     }
+    free(p);
 }
 
 enum tend_err auth_new(const struct serve_config *c, const char *key_path, struct auth **out,
