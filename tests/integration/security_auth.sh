@@ -217,15 +217,24 @@ def burst():
     threads = [threading.Thread(target=attacker, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
+    # /healthz is probed every 0.2 s, each probe on its own thread, so a server
+    # that answers slowly gets many slow probes, not a few.
+    probes, probers, rss = [], [], []
+
+    def probe():
+        r = req(D, "GET", "/healthz", timeout=30)
+        with lock:
+            probes.append(r.seconds if r.status == 200 else 30.0)
+
     barrier.wait()
     t0 = time.monotonic()
-    probes, rss = [], []
-    while any(t.is_alive() for t in threads) or len(probes) < 5:
-        r = req(D, "GET", "/healthz", timeout=30)
-        probes.append(r.seconds if r.status == 200 else 30.0)
+    while (any(t.is_alive() for t in threads) or len(probers) < 10) and len(probers) < 1500:
+        p = threading.Thread(target=probe)
+        p.start()
+        probers.append(p)
         rss.append(vm(pid, "VmRSS"))
-        time.sleep(0.1)
-    for t in threads:
+        time.sleep(0.2)
+    for t in threads + probers:
         t.join()
     took = time.monotonic() - t0
     hwm = vm(pid, "VmHWM")
