@@ -1,8 +1,14 @@
 /* auth.c: sign-in, sessions, CSRF and API tokens (see auth.h).
  *
  * A session cookie is "B64(email).EXPIRY.MAC": EXPIRY in Unix seconds, MAC
- * the hex HMAC-SHA-256 of "email\nEXPIRY\npassword hash" under the session
- * key. */
+ * the hex HMAC-SHA-256 of "email\nEXPIRY\nEPOCH\npassword hash" under the
+ * session key, EPOCH the user's session epoch (not in the cookie: the caller
+ * reads it from the store, so a cookie of an older epoch simply fails).
+ *
+ * Sign-in runs in this order, cheapest first: the address's and the overall
+ * rate (ratelimit.h), the email's lock (lockout.h), a hash slot, the
+ * argon2id check, the bookkeeping. Known and unknown emails take the same
+ * steps; only the hash checked differs, and it has the same parameters. */
 #include "server/auth.h"
 
 #include <errno.h>
@@ -14,27 +20,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "server/ratelimit.h"
 #include "util/mem.h"
 
 #define KEY_BYTES       crypto_auth_hmacsha256_KEYBYTES
 #define MAC_BYTES       crypto_auth_hmacsha256_BYTES
-#define FAILURE_SLOTS   1024
 #define MAX_EMAIL_BYTES 320
 
-struct failure {
-    char email[MAX_EMAIL_BYTES]; /* lowercased; "" unused */
-    int count;
-    int64_t first_ms;
-};
+/* The lockout's table of unknown emails must outlast what the overall rate
+ * lets through in one lock period, so that it never has to evict a live
+ * entry (lockout.h). The bucket starts full: one more second's worth. */
+_Static_assert(AUTH_UNKNOWN_EMAILS > (long long)AUTH_HASHES_PER_SECOND * (AUTH_LOCK_MS / 1000 + 1),
+               "the unknown-email table must hold every failure of a lock period");
 
 struct auth {
     const struct serve_config *c;
     unsigned char key[KEY_BYTES];
-    char dummy_hash[crypto_pwhash_STRBYTES]; /* verified for unknown emails */
-    pthread_mutex_t lock;
-    struct failure failures[FAILURE_SLOTS];
+    unsigned char email_key[crypto_generichash_KEYBYTES]; /* digests of unknown emails */
+    char dummy_hash[crypto_pwhash_STRBYTES];              /* checked for unknown emails */
+    pthread_mutex_t lock;                                 /* limit and lockout */
+    struct ratelimit *limit;
+    struct lockout *lockout;
+    /* The hash slots: in_use of AUTH_HASH_SLOTS, waiting of AUTH_HASH_WAITERS. */
+    pthread_mutex_t gate;
+    pthread_cond_t freed;
+    int in_use, waiting;
 };
 
 /* ---- the session key ------------------------------------------------------- */
@@ -73,6 +86,39 @@ static enum tend_err key_from_file(struct auth *a, const char *path, char *err) 
     return TEND_OK;
 }
 
+/* The argon2id parameters of a user's hash ("$argon2id$v=19$m=65536,t=2,p=1$..."). */
+static bool hash_params(const char *hash, unsigned long long *ops, unsigned long long *mem_kib) {
+    const char *m = hash ? strstr(hash, "$m=") : NULL;
+    unsigned p;
+    return m && sscanf(m, "$m=%llu,t=%llu,p=%u$", mem_kib, ops, &p) == 3;
+}
+
+/* The parameters of the dummy hash: those most of the users' hashes have
+ * (tend passwd makes them all alike), else tend passwd's. */
+static void dummy_params(const struct serve_config *c, unsigned long long *ops,
+                         unsigned long long *mem) {
+    *ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+    *mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+    size_t n = c->n_users ? c->n_users : 1, best = 0;
+    unsigned long long(*p)[2] = xcalloc(n, sizeof *p); /* t, m of each; 0, 0: unusable */
+    for (size_t i = 0; i < c->n_users; i++)
+        if (!hash_params(c->users[i].hash, &p[i][0], &p[i][1]) ||
+            p[i][0] < crypto_pwhash_OPSLIMIT_MIN || p[i][1] * 1024 < crypto_pwhash_MEMLIMIT_MIN ||
+            p[i][1] * 1024 > crypto_pwhash_MEMLIMIT_MAX)
+            p[i][0] = p[i][1] = 0;
+    for (size_t i = 0; i < c->n_users; i++) {
+        size_t same = 0;
+        for (size_t j = 0; j < c->n_users && p[i][0]; j++)
+            same += p[j][0] == p[i][0] && p[j][1] == p[i][1];
+        if (same > best) {
+            best = same;
+            *ops = p[i][0];
+            *mem = p[i][1] * 1024;
+        }
+    }
+    free(p);
+}
+
 enum tend_err auth_new(const struct serve_config *c, const char *key_path, struct auth **out,
                        char *err) {
     if (sodium_init() < 0) {
@@ -82,6 +128,15 @@ enum tend_err auth_new(const struct serve_config *c, const char *key_path, struc
     struct auth *a = xcalloc(1, sizeof *a);
     a->c = c;
     pthread_mutex_init(&a->lock, NULL);
+    pthread_mutex_init(&a->gate, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&a->freed, &ca);
+    pthread_condattr_destroy(&ca);
+    a->limit = ratelimit_new(c->sign_in_per_minute, AUTH_ADDRESSES, AUTH_HASHES_PER_SECOND);
+    a->lockout = lockout_new(c->n_users, AUTH_UNKNOWN_EMAILS);
+    randombytes_buf(a->email_key, sizeof a->email_key);
     if (c->session_key) {
         crypto_generichash(a->key, sizeof a->key, (const unsigned char *)c->session_key,
                            strlen(c->session_key), NULL, 0);
@@ -92,16 +147,18 @@ enum tend_err auth_new(const struct serve_config *c, const char *key_path, struc
             return e;
         }
     }
-    if (c->n_users) {
-        char pw[32];
-        randombytes_buf(pw, sizeof pw - 1);
-        pw[sizeof pw - 1] = 0;
-        if (crypto_pwhash_str(a->dummy_hash, pw, sizeof pw - 1, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                              crypto_pwhash_MEMLIMIT_INTERACTIVE)) {
-            snprintf(err, SERVE_ERR_BYTES, "out of memory hashing a password");
-            auth_free(a);
-            return TEND_ERR_IO;
-        }
+    /* Even without users: an attempt then costs what it would with them. */
+    unsigned long long ops, mem;
+    dummy_params(c, &ops, &mem);
+    unsigned char pw[32];
+    randombytes_buf(pw, sizeof pw);
+    if (crypto_pwhash_str_alg(a->dummy_hash, (const char *)pw, sizeof pw, ops, (size_t)mem,
+                              crypto_pwhash_ALG_ARGON2ID13)) {
+        snprintf(err, SERVE_ERR_BYTES,
+                 "cannot make an argon2id hash with t=%llu, m=%llu KiB (out of memory?)", ops,
+                 mem / 1024);
+        auth_free(a);
+        return TEND_ERR_IO;
     }
     *out = a;
     return TEND_OK;
@@ -111,7 +168,11 @@ void auth_free(struct auth *a) {
     if (!a)
         return;
     sodium_memzero(a->key, sizeof a->key);
+    ratelimit_free(a->limit);
+    lockout_free(a->lockout);
     pthread_mutex_destroy(&a->lock);
+    pthread_mutex_destroy(&a->gate);
+    pthread_cond_destroy(&a->freed);
     free(a);
 }
 
@@ -128,50 +189,93 @@ static const struct serve_user *user_by_email(const struct auth *a, const char *
     return NULL;
 }
 
-/* The failure slot of email (lowercased in key), or a free or the oldest
- * one when create; NULL otherwise. Under the lock. */
-static struct failure *failure_of(struct auth *a, const char *key, int64_t now_ms, bool create) {
-    struct failure *oldest = &a->failures[0];
-    for (size_t i = 0; i < FAILURE_SLOTS; i++) {
-        struct failure *f = &a->failures[i];
-        if (f->email[0] && now_ms - f->first_ms >= AUTH_LOCK_MS)
-            f->email[0] = '\0'; /* expired */
-        if (f->email[0] && strcmp(f->email, key) == 0)
-            return f;
-        if (!f->email[0] || f->first_ms < oldest->first_ms)
-            oldest = f;
-    }
-    if (!create)
-        return NULL;
-    memset(oldest, 0, sizeof *oldest);
-    snprintf(oldest->email, sizeof oldest->email, "%s", key);
-    oldest->first_ms = now_ms;
-    return oldest;
+/* The lockout's key of an attempt: the user's slot, or the keyed digest of
+ * the lowercased email. */
+static void lockout_key_of(const struct auth *a, const char *email, const struct serve_user *u,
+                           struct lockout_key *k) {
+    memset(k, 0, sizeof *k);
+    k->user = u ? (long)(u - a->c->users) : -1;
+    if (u)
+        return;
+    char *low = g_ascii_strdown(email ? email : "", -1);
+    crypto_generichash(k->digest, sizeof k->digest, (const unsigned char *)low, strlen(low),
+                       a->email_key, sizeof a->email_key);
+    g_free(low);
 }
 
-enum auth_result auth_login(struct auth *a, const char *email, const char *password, int64_t now_ms,
-                            const struct serve_user **user) {
-    char key[MAX_EMAIL_BYTES];
-    snprintf(key, sizeof key, "%s", email ? email : "");
-    for (char *p = key; *p; p++)
-        *p = g_ascii_tolower(*p);
-    pthread_mutex_lock(&a->lock);
-    struct failure *f = failure_of(a, key, now_ms, false);
-    bool locked = f && f->count >= AUTH_MAX_FAILURES;
-    pthread_mutex_unlock(&a->lock);
-    if (locked)
-        return AUTH_LOCKED;
-    const struct serve_user *u = email ? user_by_email(a, email) : NULL;
-    const char *hash = u ? u->hash : a->dummy_hash;
-    bool ok =
-        hash[0] && password && crypto_pwhash_str_verify(hash, password, strlen(password)) == 0 && u;
-    pthread_mutex_lock(&a->lock);
-    if (ok) {
-        if ((f = failure_of(a, key, now_ms, false)))
-            f->email[0] = '\0';
-    } else {
-        failure_of(a, key, now_ms, true)->count++;
+/* Takes a hash slot, waiting at most AUTH_HASH_WAIT_MS when all are taken
+ * and fewer than AUTH_HASH_WAITERS wait already; false when none came. */
+static bool gate_enter(struct auth *a) {
+    pthread_mutex_lock(&a->gate);
+    bool ok = a->in_use < AUTH_HASH_SLOTS;
+    if (!ok && a->waiting < AUTH_HASH_WAITERS) {
+        struct timespec deadline;
+        clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_nsec += (long)(AUTH_HASH_WAIT_MS % 1000) * 1000000L;
+        deadline.tv_sec += AUTH_HASH_WAIT_MS / 1000 + deadline.tv_nsec / 1000000000L;
+        deadline.tv_nsec %= 1000000000L;
+        a->waiting++;
+        int rc = 0;
+        while (a->in_use >= AUTH_HASH_SLOTS && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&a->freed, &a->gate, &deadline);
+        a->waiting--;
+        ok = a->in_use < AUTH_HASH_SLOTS;
     }
+    if (ok)
+        a->in_use++;
+    pthread_mutex_unlock(&a->gate);
+    return ok;
+}
+
+static void gate_leave(struct auth *a) {
+    pthread_mutex_lock(&a->gate);
+    a->in_use--;
+    pthread_cond_signal(&a->freed);
+    pthread_mutex_unlock(&a->gate);
+}
+
+static int seconds_up(int64_t ms) {
+    int64_t s = (ms + 999) / 1000;
+    return s < 1 ? 1 : s > 86400 ? 86400 : (int)s;
+}
+
+enum auth_result auth_login(struct auth *a, const struct auth_attempt *t,
+                            const struct serve_user **user, int *retry_s) {
+    unsigned char from[RATELIMIT_KEY_BYTES];
+    ratelimit_key(t->from, from);
+    const struct serve_user *u = t->email ? user_by_email(a, t->email) : NULL;
+    struct lockout_key k;
+    lockout_key_of(a, t->email, u, &k);
+
+    int64_t wait_ms = 0, until_ms = 0;
+    pthread_mutex_lock(&a->lock);
+    bool allowed = ratelimit_take(a->limit, from, t->now_ms, &wait_ms);
+    bool locked = allowed && lockout_locked(a->lockout, &k, t->now_ms, &until_ms);
+    pthread_mutex_unlock(&a->lock);
+    if (!allowed) {
+        *retry_s = seconds_up(wait_ms);
+        return AUTH_LIMITED;
+    }
+    if (locked) {
+        *retry_s = seconds_up(until_ms - t->now_ms);
+        return AUTH_LOCKED;
+    }
+    if (!gate_enter(a)) {
+        pthread_mutex_lock(&a->lock);
+        ratelimit_give_back(a->limit, from); /* not used: ask again in a second */
+        pthread_mutex_unlock(&a->lock);
+        *retry_s = 1;
+        return AUTH_BUSY;
+    }
+    const char *pw = t->password ? t->password : "";
+    bool match = crypto_pwhash_str_verify(u ? u->hash : a->dummy_hash, pw, strlen(pw)) == 0;
+    gate_leave(a);
+    bool ok = match && u && t->password;
+    pthread_mutex_lock(&a->lock);
+    if (ok)
+        lockout_clear(a->lockout, &k);
+    else
+        lockout_fail(a->lockout, &k, t->now_ms);
     pthread_mutex_unlock(&a->lock);
     if (!ok)
         return AUTH_BAD;
@@ -181,12 +285,12 @@ enum auth_result auth_login(struct auth *a, const char *email, const char *passw
 
 /* ---- sessions ---------------------------------------------------------------- */
 
-static void session_mac(const struct auth *a, const char *email, long long expiry, const char *hash,
-                        char hex[2 * MAC_BYTES + 1]) {
+static void session_mac(const struct auth *a, const char *email, long long expiry, int64_t epoch,
+                        const char *hash, char hex[2 * MAC_BYTES + 1]) {
     crypto_auth_hmacsha256_state st;
     unsigned char mac[MAC_BYTES];
-    char num[32];
-    snprintf(num, sizeof num, "\n%lld\n", expiry);
+    char num[64];
+    snprintf(num, sizeof num, "\n%lld\n%lld\n", expiry, (long long)epoch);
     crypto_auth_hmacsha256_init(&st, a->key, sizeof a->key);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)email, strlen(email));
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)num, strlen(num));
@@ -195,7 +299,8 @@ static void session_mac(const struct auth *a, const char *email, long long expir
     sodium_bin2hex(hex, 2 * MAC_BYTES + 1, mac, sizeof mac);
 }
 
-char *auth_session_new(struct auth *a, const struct serve_user *user, int64_t now_ms) {
+char *auth_session_new(struct auth *a, const struct serve_user *user, int64_t epoch,
+                       int64_t now_ms) {
     long long expiry = (long long)(now_ms / 1000 + auth_session_seconds(a));
     size_t elen = strlen(user->email);
     size_t b64len = sodium_base64_encoded_len(elen, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -203,7 +308,7 @@ char *auth_session_new(struct auth *a, const struct serve_user *user, int64_t no
     sodium_bin2base64(b64, b64len, (const unsigned char *)user->email, elen,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     char mac[2 * MAC_BYTES + 1];
-    session_mac(a, user->email, expiry, user->hash, mac);
+    session_mac(a, user->email, expiry, epoch, user->hash, mac);
     size_t size = strlen(b64) + 64 + sizeof mac;
     char *out = xmalloc(size);
     snprintf(out, size, "%s.%lld.%s", b64, expiry, mac);
@@ -211,48 +316,102 @@ char *auth_session_new(struct auth *a, const struct serve_user *user, int64_t no
     return out;
 }
 
-const struct serve_user *auth_session_user(struct auth *a, const char *cookie, int64_t now_ms) {
+/* Splits a cookie value: its user (configured, named exactly), expiry (not
+ * passed) and MAC (2 * MAC_BYTES hex digits, not checked); false otherwise. */
+static bool session_parts(struct auth *a, const char *cookie, int64_t now_ms,
+                          const struct serve_user **u, long long *expiry, const char **mac) {
     if (!cookie || strlen(cookie) > 1024)
-        return NULL;
+        return false;
     const char *dot1 = strchr(cookie, '.');
     const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
     if (!dot2 || strlen(dot2 + 1) != 2 * MAC_BYTES)
-        return NULL;
+        return false;
     char email[MAX_EMAIL_BYTES];
     size_t elen = 0;
     if (sodium_base642bin((unsigned char *)email, sizeof email - 1, cookie, (size_t)(dot1 - cookie),
                           NULL, &elen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING))
-        return NULL;
+        return false;
     email[elen] = '\0';
     char *end;
-    long long expiry = strtoll(dot1 + 1, &end, 10);
-    if (end != dot2 || expiry < now_ms / 1000)
-        return NULL;
-    const struct serve_user *u = user_by_email(a, email);
-    if (!u || strcmp(u->email, email) != 0)
-        return NULL;
-    char mac[2 * MAC_BYTES + 1];
-    session_mac(a, u->email, expiry, u->hash, mac);
-    return sodium_memcmp(mac, dot2 + 1, 2 * MAC_BYTES) == 0 ? u : NULL;
+    *expiry = strtoll(dot1 + 1, &end, 10);
+    if (end != dot2 || *expiry < now_ms / 1000)
+        return false;
+    *u = user_by_email(a, email);
+    *mac = dot2 + 1;
+    return *u && strcmp((*u)->email, email) == 0;
 }
 
-void auth_csrf(struct auth *a, const char *cookie, char out[AUTH_CSRF_BYTES]) {
+const struct serve_user *auth_session_claim(struct auth *a, const char *cookie, int64_t now_ms) {
+    const struct serve_user *u;
+    long long expiry;
+    const char *mac;
+    return session_parts(a, cookie, now_ms, &u, &expiry, &mac) ? u : NULL;
+}
+
+const struct serve_user *auth_session_user(struct auth *a, const char *cookie, int64_t epoch,
+                                           int64_t now_ms) {
+    const struct serve_user *u;
+    long long expiry;
+    const char *got;
+    if (!session_parts(a, cookie, now_ms, &u, &expiry, &got))
+        return NULL;
+    char mac[2 * MAC_BYTES + 1];
+    session_mac(a, u->email, expiry, epoch, u->hash, mac);
+    return sodium_memcmp(mac, got, 2 * MAC_BYTES) == 0 ? u : NULL;
+}
+
+/* The hex HMAC (AUTH_CSRF_BYTES - 1 digits) of "purpose\nvalue". */
+static void token_of(const struct auth *a, const char *purpose, const char *value,
+                     char out[AUTH_CSRF_BYTES]) {
     unsigned char mac[MAC_BYTES];
     crypto_auth_hmacsha256_state st;
     crypto_auth_hmacsha256_init(&st, a->key, sizeof a->key);
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)"csrf\n", 5);
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)cookie, strlen(cookie));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)purpose, strlen(purpose));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)"\n", 1);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)value, strlen(value));
     crypto_auth_hmacsha256_final(&st, mac);
     sodium_bin2hex(out, AUTH_CSRF_BYTES, mac, (AUTH_CSRF_BYTES - 1) / 2);
 }
 
-bool auth_csrf_ok(struct auth *a, const char *cookie, const char *token) {
-    if (!cookie || !token || strlen(token) != AUTH_CSRF_BYTES - 1)
+static bool token_ok(const struct auth *a, const char *purpose, const char *value,
+                     const char *token) {
+    if (!value || !token || strlen(token) != AUTH_CSRF_BYTES - 1)
         return false;
     char want[AUTH_CSRF_BYTES];
-    auth_csrf(a, cookie, want);
+    token_of(a, purpose, value, want);
     return sodium_memcmp(want, token, AUTH_CSRF_BYTES - 1) == 0;
 }
+
+void auth_csrf(struct auth *a, const char *cookie, char out[AUTH_CSRF_BYTES]) {
+    token_of(a, "csrf", cookie, out);
+}
+
+bool auth_csrf_ok(struct auth *a, const char *cookie, const char *token) {
+    return token_ok(a, "csrf", cookie, token);
+}
+
+/* ---- the sign-in form's CSRF token ------------------------------------------ */
+
+void auth_login_cookie_new(char out[AUTH_LOGIN_COOKIE_BYTES]) {
+    unsigned char r[(AUTH_LOGIN_COOKIE_BYTES - 1) / 2];
+    randombytes_buf(r, sizeof r);
+    sodium_bin2hex(out, AUTH_LOGIN_COOKIE_BYTES, r, sizeof r);
+}
+
+bool auth_login_cookie_ok(const char *cookie) {
+    return cookie && strlen(cookie) == AUTH_LOGIN_COOKIE_BYTES - 1 &&
+           strspn(cookie, "0123456789abcdef") == AUTH_LOGIN_COOKIE_BYTES - 1;
+}
+
+void auth_login_csrf(struct auth *a, const char *cookie, char out[AUTH_CSRF_BYTES]) {
+    token_of(a, "login", cookie, out);
+}
+
+bool auth_login_csrf_ok(struct auth *a, const char *cookie, const char *token) {
+    return auth_login_cookie_ok(cookie) && token_ok(a, "login", cookie, token);
+}
+
+/* ---- API tokens ------------------------------------------------------------ */
 
 const struct serve_token *auth_token(struct auth *a, const char *token) {
     if (!token || !token[0])

@@ -1,25 +1,49 @@
 /* auth.h: who is asking: sign-in, sessions, CSRF tokens and API tokens.
  *
  * Passwords are checked against the users' argon2id hashes (libsodium's
- * crypto_pwhash_str_verify). A session is a cookie that carries the user,
- * its expiry and an HMAC-SHA-256 under the server's session key over both
- * and the user's password hash, so the server keeps no session table, a
- * restart keeps everyone signed in, and a changed password ends the user's
- * sessions. The CSRF token of a session is an HMAC of its cookie. API tokens
- * are compared by their SHA-256. Repeated failed sign-ins lock the email out
- * for a while. docs/dashboard.md has the rules. Thread-safe. */
+ * crypto_pwhash_str_verify). Each check needs the hash's memory (64 MiB with
+ * tend passwd's parameters), so sign-in is bounded three ways: at most
+ * AUTH_HASH_SLOTS checks run at once (a few more attempts wait up to
+ * AUTH_HASH_WAIT_MS for one, the rest are told to retry: AUTH_BUSY), at most
+ * serve.sign_in_per_minute attempts a minute come from one client address
+ * and AUTH_HASHES_PER_SECOND from all together (AUTH_LIMITED), and
+ * LOCKOUT_MAX_FAILURES failures lock an email (lockout.h). An unknown email
+ * costs the same check as a known one (a dummy hash made with the users'
+ * parameters), takes the same path through the limits and gets the same
+ * answer, so neither the time nor the answer tells whether an account exists.
+ *
+ * A session is a cookie that carries the user and its expiry, with an
+ * HMAC-SHA-256 under the server's session key over both, the user's password
+ * hash and the user's session epoch. The server keeps no session table; the
+ * epoch is kept in the store (store_session_epoch) and read on every request,
+ * so signing out (which bumps it) ends every session of that user, in every
+ * process and across restarts, and so does a changed password hash.
+ *
+ * CSRF: the token of a session is an HMAC of its cookie; before a session,
+ * the sign-in form carries an HMAC of a random pre-session cookie
+ * (AUTH_LOGIN_COOKIE), and POST /login needs both. API tokens are compared
+ * by their SHA-256. docs/dashboard.md has the rules. Thread-safe. */
 #ifndef TEND_SERVER_AUTH_H
 #define TEND_SERVER_AUTH_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "server/config.h"
+#include "server/lockout.h"
 #include "util/err.h"
 
-#define AUTH_CSRF_BYTES   33 /* 32 hex digits and a NUL */
-#define AUTH_MAX_FAILURES 5
-#define AUTH_LOCK_MS      (15 * 60 * 1000)
+#define AUTH_CSRF_BYTES         33 /* 32 hex digits and a NUL */
+#define AUTH_LOGIN_COOKIE_BYTES 33 /* the pre-session cookie: 32 hex digits and a NUL */
+#define AUTH_MAX_FAILURES       LOCKOUT_MAX_FAILURES
+#define AUTH_LOCK_MS            LOCKOUT_MS
+#define AUTH_HASH_SLOTS         2     /* argon2id checks at once */
+#define AUTH_HASH_WAITERS       4     /* attempts that may wait for a free slot */
+#define AUTH_HASH_WAIT_MS       500   /* how long they wait */
+#define AUTH_HASHES_PER_SECOND  50    /* sign-in attempts a second, all addresses together */
+#define AUTH_ADDRESSES          16384 /* client addresses the limiter remembers */
+#define AUTH_UNKNOWN_EMAILS     65536 /* unknown emails the lockout remembers */
 
 struct auth;
 
@@ -31,23 +55,58 @@ enum tend_err auth_new(const struct serve_config *c, const char *key_path, struc
                        char *err);
 void auth_free(struct auth *a);
 
-enum auth_result { AUTH_OK, AUTH_BAD, AUTH_LOCKED };
-/* Checks a sign-in; AUTH_OK sets *user. An unknown email and a wrong
- * password take the same time and give the same answer; after
- * AUTH_MAX_FAILURES failures of one email in AUTH_LOCK_MS it is AUTH_LOCKED
- * until that time has passed since the first, whatever the password. */
-enum auth_result auth_login(struct auth *a, const char *email, const char *password, int64_t now_ms,
-                            const struct serve_user **user);
+enum auth_result {
+    AUTH_OK,      /* signed in */
+    AUTH_BAD,     /* wrong email or password */
+    AUTH_LOCKED,  /* too many failures for this email */
+    AUTH_LIMITED, /* too many attempts from this address (or from all) */
+    AUTH_BUSY     /* every hash slot is taken: try again shortly */
+};
 
-/* A new session cookie value for user (malloced). */
-char *auth_session_new(struct auth *a, const struct serve_user *user, int64_t now_ms);
-/* The user of a session cookie value, or NULL when it is malformed, forged,
- * expired or its user's password changed. */
-const struct serve_user *auth_session_user(struct auth *a, const char *cookie, int64_t now_ms);
+/* One sign-in attempt. */
+struct auth_attempt {
+    const char *email, *password; /* as typed; NULL: missing */
+    const struct sockaddr *from;  /* the client's address; NULL: unknown */
+    int64_t now_ms;
+};
+
+/* Checks a sign-in; AUTH_OK sets *user. An unknown email and a wrong
+ * password take the same time and give the same answer. After
+ * AUTH_MAX_FAILURES failures of one email in AUTH_LOCK_MS it is AUTH_LOCKED
+ * until that time has passed since the first, whatever the password. Every
+ * answer but AUTH_OK and AUTH_BAD sets *retry_s to the seconds after which a
+ * new attempt may succeed (>= 1). Blocks for one password check (and at most
+ * AUTH_HASH_WAIT_MS waiting for a slot). */
+enum auth_result auth_login(struct auth *a, const struct auth_attempt *t,
+                            const struct serve_user **user, int *retry_s);
+
+/* A new session cookie value for user at its session epoch (malloced). */
+char *auth_session_new(struct auth *a, const struct serve_user *user, int64_t epoch,
+                       int64_t now_ms);
+/* The user a session cookie value names, when it is well formed, unexpired
+ * and names a configured user: not yet checked (auth_session_user does,
+ * given that user's epoch); NULL otherwise. */
+const struct serve_user *auth_session_claim(struct auth *a, const char *cookie, int64_t now_ms);
+/* The user of a session cookie value made at epoch, or NULL when it is
+ * malformed, forged, expired, of another epoch (signed out) or its user's
+ * password changed. */
+const struct serve_user *auth_session_user(struct auth *a, const char *cookie, int64_t epoch,
+                                           int64_t now_ms);
 /* The CSRF token of a session cookie value. */
 void auth_csrf(struct auth *a, const char *cookie, char out[AUTH_CSRF_BYTES]);
 /* Whether token is the CSRF token of cookie (constant time). */
 bool auth_csrf_ok(struct auth *a, const char *cookie, const char *token);
+
+/* A new random pre-session cookie value (32 hex digits). */
+void auth_login_cookie_new(char out[AUTH_LOGIN_COOKIE_BYTES]);
+/* Whether cookie is a well-formed pre-session cookie value. */
+bool auth_login_cookie_ok(const char *cookie);
+/* The sign-in form's CSRF token for a pre-session cookie value. */
+void auth_login_csrf(struct auth *a, const char *cookie, char out[AUTH_CSRF_BYTES]);
+/* Whether token is the sign-in form's token of cookie (constant time); false
+ * when either is missing or cookie is malformed. */
+bool auth_login_csrf_ok(struct auth *a, const char *cookie, const char *token);
+
 /* The API token whose SHA-256 matches token, or NULL. */
 const struct serve_token *auth_token(struct auth *a, const char *token);
 

@@ -19,6 +19,7 @@ void serve_config_default(struct serve_config *c) {
     memset(c, 0, sizeof *c);
     c->daily_minute = 6 * 60;
     c->session_hours = 12;
+    c->sign_in_per_minute = SERVE_SIGN_IN_PER_MINUTE;
 }
 
 void serve_config_add_key(struct serve_config *c, const char *key) {
@@ -152,9 +153,10 @@ static bool parse_hhmm(const char *s, int *out) {
 }
 
 static enum tend_err load(const cJSON *o, struct serve_config *c, char *err) {
-    static const char *const keys[] = {"listen",          "timezone", "daily_at", "write_keys",
-                                       "write_keys_env",  "users",    "tokens",   "session_hours",
-                                       "session_key_env", NULL};
+    static const char *const keys[] = {
+        "listen", "timezone", "daily_at",      "write_keys",      "write_keys_env",
+        "users",  "tokens",   "session_hours", "session_key_env", "sign_in_per_minute",
+        NULL};
     enum tend_err e;
     if (!cJSON_IsObject(o))
         return yaml_error(err, SERVE_ERR_BYTES, "serve", "must be a mapping of settings");
@@ -184,6 +186,14 @@ static enum tend_err load(const cJSON *o, struct serve_config *c, char *err) {
         if ((e = yaml_number(h, "serve.session_hours", 1, 24 * 90, &v, err, SERVE_ERR_BYTES)))
             return e;
         c->session_hours = (int)v;
+    }
+    const cJSON *rate = cJSON_GetObjectItemCaseSensitive(o, "sign_in_per_minute");
+    if (rate) {
+        double v;
+        if ((e = yaml_number(rate, "serve.sign_in_per_minute", 0, 100000, &v, err,
+                             SERVE_ERR_BYTES)))
+            return e;
+        c->sign_in_per_minute = (int)v;
     }
     const cJSON *sk = cJSON_GetObjectItemCaseSensitive(o, "session_key_env");
     if (sk) {

@@ -13,9 +13,10 @@
 
 #include "util/err.h"
 
-#define SERVE_ERR_BYTES      320
-#define SERVE_DEFAULT_LISTEN "127.0.0.1:8088"
-#define SERVE_HASH_BYTES     32 /* SHA-256 of a token */
+#define SERVE_ERR_BYTES          320
+#define SERVE_DEFAULT_LISTEN     "127.0.0.1:8088"
+#define SERVE_HASH_BYTES         32 /* SHA-256 of a token */
+#define SERVE_SIGN_IN_PER_MINUTE 30 /* the default of serve.sign_in_per_minute */
 
 struct serve_user {
     char *email;
@@ -39,10 +40,12 @@ struct serve_config {
     struct serve_token *tokens;
     size_t n_tokens;
     int session_hours;
-    char *session_key; /* from session_key_env, or NULL: the key file */
+    char *session_key;      /* from session_key_env, or NULL: the key file */
+    int sign_in_per_minute; /* sign-in attempts a minute per client address; 0: no limit */
 };
 
-/* The defaults: UTC, 06:00, sessions of 12 hours, no users, tokens or keys. */
+/* The defaults: UTC, 06:00, sessions of 12 hours, SERVE_SIGN_IN_PER_MINUTE
+ * sign-in attempts a minute per address, no users, tokens or keys. */
 void serve_config_default(struct serve_config *c);
 /* Loads the serve section (NULL: defaults). On a mistake returns
  * TEND_ERR_INVALID with "serve.PATH: problem" in err (SERVE_ERR_BYTES); c is

@@ -192,7 +192,8 @@ static void page_open(struct buf *b, const struct dash_ctx *ctx, const char *tit
         html_esc_cut(b, who && *who ? who : "API token", CAP_SHORT);
         buf_puts(b, "</span><form class=\"signout\" method=\"post\" action=\"/logout\">");
         put_csrf(b, ctx);
-        buf_puts(b, "<button type=\"submit\" class=\"link\">Sign out</button></form>"
+        buf_puts(b, "<button type=\"submit\" class=\"link\" title=\"Ends your sessions in every "
+                    "browser and device\">Sign out</button></form>"
                     "</nav></header>\n");
     }
     buf_puts(b, "<main>\n");
@@ -1189,7 +1190,8 @@ void dash_report(struct buf *out, const struct dash_ctx *ctx, const cJSON *view)
 
 /* ---- sign-in and errors --------------------------------------------------- */
 
-void dash_login(struct buf *out, const char *error, const char *next) {
+void dash_login(struct buf *out, const char *error, const char *notice, const char *next,
+                const char *csrf) {
     bool local = html_local_path(next);
     page_open(out, NULL, "Sign in", NAV_NONE);
     buf_puts(out, "<form class=\"card login\" method=\"post\" action=\"/login\">"
@@ -1198,8 +1200,14 @@ void dash_login(struct buf *out, const char *error, const char *next) {
         buf_puts(out, "<p class=\"flash error\" role=\"alert\">");
         html_esc_cut(out, error, CAP_REASON);
         buf_puts(out, "</p>");
+    } else if (notice && *notice) {
+        buf_puts(out, "<p class=\"flash\" role=\"status\">");
+        html_esc_cut(out, notice, CAP_REASON);
+        buf_puts(out, "</p>");
     }
-    buf_puts(out, "<input type=\"hidden\" name=\"next\" value=\"");
+    buf_puts(out, "<input type=\"hidden\" name=\"csrf\" value=\"");
+    html_esc(out, csrf ? csrf : "");
+    buf_puts(out, "\"><input type=\"hidden\" name=\"next\" value=\"");
     html_esc(out, local ? next : "/accounts");
     buf_puts(out, "\"><label>Email <input type=\"email\" name=\"email\" autocomplete=\"username\" "
                   "required autofocus></label><label>Password <input type=\"password\" "

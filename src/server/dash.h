@@ -47,9 +47,12 @@ void dash_reports(struct buf *out, const struct dash_ctx *ctx, const cJSON *view
  * by tend itself and is put in the page as it is (the CSP still forbids
  * scripts and inline styles in it); every other member is escaped. */
 void dash_report(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
-/* GET /login: the form; error (NULL: none) says why the last attempt failed;
- * next is where to go after signing in (a local path). */
-void dash_login(struct buf *out, const char *error, const char *next);
+/* GET /login: the form; error (NULL: none) says why the last attempt failed,
+ * notice (NULL: none) is news such as "signed out"; next is where to go
+ * after signing in (a local path, else /accounts); csrf is the form's token
+ * (auth_login_csrf of the pre-session cookie), posted as "csrf". */
+void dash_login(struct buf *out, const char *error, const char *notice, const char *next,
+                const char *csrf);
 /* An error page (404, 400) with a link back. */
 void dash_error(struct buf *out, const struct dash_ctx *ctx, int status, const char *message);
 

@@ -386,8 +386,29 @@ void html_duration(struct buf *b, double seconds) {
         buf_printf(b, "%lld d %lld h", s / 86400, s % 86400 / 3600);
 }
 
+static bool is_hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
 bool html_local_path(const char *p) {
-    return p && p[0] == '/' && p[1] != '/' && p[1] != '\\' && !strpbrk(p, "\r\n");
+    if (!p || p[0] != '/')
+        return false;
+    size_t i;
+    for (i = 0; p[i] && i < HTML_LOCAL_PATH_MAX; i++) {
+        char c = p[i];
+        if (c == '/' && p[i + 1] == '/')
+            return false;
+        if (c == '%') {
+            if (!is_hex(p[i + 1]) || !is_hex(p[i + 2]))
+                return false;
+            i += 2;
+            continue;
+        }
+        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum && !strchr("-._~!$&'()*+,;=:@/?", c))
+            return false;
+    }
+    return p[i] == '\0' && i <= HTML_LOCAL_PATH_MAX;
 }
 
 /* ---- bands and graphics --------------------------------------------------- */

@@ -26,9 +26,13 @@
 /* Appends s with & < > " ' escaped as entities; safe in text and in quoted
  * attribute values. NULL appends nothing. */
 void html_esc(struct buf *b, const char *s);
-/* Whether p is a path on this site to send someone to ("/..."): not
- * "//host" or "/\host", which browsers read as another site, and without
- * CR or LF (a header split). */
+/* Whether p is a path on this site to send someone to: a strict grammar,
+ * not a blacklist. One "/" first, then only RFC 3986 path and query
+ * characters (A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @ / ?) and %XX
+ * escapes, no "//" anywhere, at most HTML_LOCAL_PATH_MAX bytes. So no
+ * backslash, space, control character (a browser drops a tab or newline
+ * and "/<TAB>/host" becomes "//host", another site), "#" or non-ASCII byte. */
+#define HTML_LOCAL_PATH_MAX 2048
 bool html_local_path(const char *p);
 /* As html_esc, at most max_chars characters (code points) of s; a longer s is
  * cut at a character boundary and ends in "…". */

@@ -370,7 +370,8 @@ enum tend_err view_accounts(struct store *s, const struct view_env *env,
             *b = tmp;
         }
     }
-    qsort_r(l.v, kept, sizeof *l.v, by_sort, &key);
+    if (kept) /* l.v is NULL without accounts, and qsort's array must not be */
+        qsort_r(l.v, kept, sizeof *l.v, by_sort, &key);
     cJSON_AddNumberToObject(o, "total", (double)kept);
     cJSON_AddNumberToObject(o, "page", (double)page);
     cJSON_AddNumberToObject(o, "per_page", (double)per_page);
@@ -745,7 +746,8 @@ enum tend_err view_account(struct store *s, const struct view_env *env, const ch
     }
     if (e)
         goto fail;
-    qsort(t.v, t.n, sizeof *t.v, by_time_desc);
+    if (t.n)
+        qsort(t.v, t.n, sizeof *t.v, by_time_desc);
     cJSON *tl = cJSON_AddArrayToObject(o, "timeline");
     for (size_t i = 0; i < t.n; i++)
         cJSON_AddItemToArray(tl, t.v[i].o);

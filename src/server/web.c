@@ -17,10 +17,12 @@
 #include "util/datetime.h"
 #include "util/mem.h"
 
-#define POOL_MAX       16 /* store connections for requests */
-#define SESSION_COOKIE "tend_session"
-#define FLASH_COOKIE   "tend_flash"
-#define MAX_FORM       32
+#define POOL_MAX             16 /* store connections for requests */
+#define SESSION_COOKIE       "tend_session"
+#define LOGIN_COOKIE         "tend_login" /* the sign-in form's pre-session cookie (login CSRF) */
+#define LOGIN_COOKIE_SECONDS 3600
+#define FLASH_COOKIE         "tend_flash"
+#define MAX_FORM             32
 #define SECURITY_CSP                                                                               \
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "             \
     "frame-ancestors 'none'; base-uri 'none'"
@@ -512,36 +514,148 @@ static enum tend_err metrics_text(struct web *w, struct store *s, struct buf *b)
 
 /* ---- sign-in --------------------------------------------------------------------------------- */
 
-static enum MHD_Result login(struct req *r) {
-    struct web *w = r->w;
-    const char *next = local_path(
-        view_param(strcmp(r->method, "POST") == 0 ? &r->form : &r->query, "next"), "/accounts");
+/* The sign-in form (status, with error or notice), with a fresh pre-session
+ * cookie when fresh is true. extra: one more header pair, or NULL. */
+static enum MHD_Result login_form(struct req *r, unsigned status, const char *error,
+                                  const char *notice, const char *next, const char *pre, bool fresh,
+                                  const char *extra_name, const char *extra_value) {
+    char token[AUTH_CSRF_BYTES];
+    auth_login_csrf(r->w->o.auth, pre, token);
     struct buf b;
     buf_init(&b, 0);
-    if (strcmp(r->method, "POST") != 0) {
-        dash_login(&b, NULL, next);
-        return send_html(w, r->c, MHD_HTTP_OK, &b, NULL, 0);
+    dash_login(&b, error, notice, next, token);
+    char cookie[200];
+    snprintf(cookie, sizeof cookie,
+             LOGIN_COOKIE "=%s; Path=/login; Max-Age=%d; HttpOnly; SameSite=Strict%s", pre,
+             LOGIN_COOKIE_SECONDS, r->w->o.secure_cookies ? "; Secure" : "");
+    const char *h[4];
+    size_t n = 0;
+    if (fresh) {
+        h[n++] = MHD_HTTP_HEADER_SET_COOKIE;
+        h[n++] = cookie;
     }
+    if (extra_name) {
+        h[n++] = extra_name;
+        h[n++] = extra_value;
+    }
+    return send_html(r->w, r->c, status, &b, h, n);
+}
+
+/* GET /login shows the form; POST /login signs in. The form carries the
+ * HMAC of a random pre-session cookie (SameSite=Strict), and a POST needs
+ * both: a form on another site can neither read the token nor send the
+ * cookie, so it cannot sign a victim in as the attacker (login CSRF). */
+static enum MHD_Result login(struct req *r) {
+    struct web *w = r->w;
+    bool post = strcmp(r->method, "POST") == 0;
+    const char *next = local_path(view_param(post ? &r->form : &r->query, "next"), "/accounts");
+    const char *pre = MHD_lookup_connection_value(r->c, MHD_COOKIE_KIND, LOGIN_COOKIE);
+    char fresh[AUTH_LOGIN_COOKIE_BYTES];
+    bool made = !auth_login_cookie_ok(pre);
+    if (made) {
+        auth_login_cookie_new(fresh);
+        pre = fresh;
+    }
+    if (!post) {
+        const char *out = view_param(&r->query, "signed_out");
+        return login_form(r, MHD_HTTP_OK, NULL,
+                          out ? "You are signed out in every browser and on every device." : NULL,
+                          next, pre, made, NULL, NULL);
+    }
+    if (made || !auth_login_csrf_ok(w->o.auth, pre, view_param(&r->form, "csrf")))
+        return login_form(r, MHD_HTTP_FORBIDDEN,
+                          "This sign-in form has expired or did not come from tend: "
+                          "sign in again with this one.",
+                          NULL, next, pre, made, NULL, NULL);
+
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    struct auth_attempt t = {
+        .email = view_param(&r->form, "email"),
+        .password = view_param(&r->form, "password"),
+        .from = ci ? ci->client_addr : NULL,
+        .now_ms = dt_now_ms(),
+    };
     const struct serve_user *u = NULL;
-    enum auth_result res = auth_login(w->o.auth, view_param(&r->form, "email"),
-                                      view_param(&r->form, "password"), dt_now_ms(), &u);
+    int retry_s = 0;
+    enum auth_result res = auth_login(w->o.auth, &t, &u, &retry_s);
     if (res != AUTH_OK) {
-        bool locked = res == AUTH_LOCKED;
-        dash_login(&b,
-                   locked ? "Too many failed sign-ins for this email: try again in 15 minutes."
-                          : "Wrong email or password.",
-                   next);
-        return send_html(w, r->c, locked ? 429 : MHD_HTTP_UNAUTHORIZED, &b, NULL, 0);
+        char msg[200], after[16];
+        unsigned status = MHD_HTTP_TOO_MANY_REQUESTS;
+        snprintf(after, sizeof after, "%d", retry_s);
+        if (res == AUTH_BAD) {
+            status = MHD_HTTP_UNAUTHORIZED;
+            snprintf(msg, sizeof msg, "Wrong email or password.");
+        } else if (res == AUTH_LOCKED) {
+            snprintf(msg, sizeof msg,
+                     "Too many failed sign-ins for this email: try again in %d minutes.",
+                     (retry_s + 59) / 60);
+        } else if (res == AUTH_LIMITED) {
+            snprintf(msg, sizeof msg,
+                     "Too many sign-in attempts from your address: try again in %d seconds.",
+                     retry_s);
+        } else {
+            status = MHD_HTTP_SERVICE_UNAVAILABLE;
+            snprintf(msg, sizeof msg, "Sign-in is busy: try again in a moment.");
+        }
+        return login_form(r, status, msg, NULL, next, pre, made,
+                          res == AUTH_BAD ? NULL : MHD_HTTP_HEADER_RETRY_AFTER, after);
     }
-    buf_free(&b);
-    char *session = auth_session_new(w->o.auth, u, dt_now_ms());
+    char err[STORE_ERR_BYTES];
+    struct store *s = pool_get(w, err);
+    int64_t epoch = 0;
+    enum tend_err e = s ? store_session_epoch(s, u->email, &epoch) : TEND_ERR_DB;
+    if (e && s)
+        snprintf(err, sizeof err, "%s", store_last_error(s));
+    if (s)
+        pool_put(w, s);
+    if (e)
+        return login_form(r, MHD_HTTP_SERVICE_UNAVAILABLE, err, NULL, next, pre, made,
+                          MHD_HTTP_HEADER_RETRY_AFTER, "5");
+    char *session = auth_session_new(w->o.auth, u, epoch, dt_now_ms());
     char cookie[1400];
     snprintf(cookie, sizeof cookie,
              SESSION_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Strict%s", session,
              (long long)auth_session_seconds(w->o.auth), w->o.secure_cookies ? "; Secure" : "");
     free(session);
-    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, cookie};
-    return redirect(w, r->c, R_LOGIN, next, h, 2);
+    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, cookie, MHD_HTTP_HEADER_SET_COOKIE,
+                       LOGIN_COOKIE "=; Path=/login; Max-Age=0; HttpOnly; SameSite=Strict"};
+    return redirect(w, r->c, R_LOGIN, next, h, 4);
+}
+
+/* POST /logout: ends every session of the user (a new session epoch in the
+ * store, so in every process and browser), then clears the cookie. */
+static enum MHD_Result logout(struct req *r, struct store *s) {
+    if (strcmp(r->method, "POST") != 0)
+        return page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Sign out with the button.");
+    if (r->user) {
+        int64_t epoch;
+        if (store_session_epoch_bump(s, r->user->email, dt_now_ms(), &epoch))
+            return page_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, store_last_error(s));
+    }
+    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE,
+                       SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"};
+    return redirect(r->w, r->c, R_LOGIN, "/login?signed_out=1", h, 2);
+}
+
+/* The user of the request's session cookie (r->cookie), checked against the
+ * user's session epoch in the store: NULL when there is none or it is not
+ * valid. Takes a store connection into *s when needed (and none is there
+ * yet); false when the store cannot be read (err set). */
+static bool session_of(struct req *r, struct store **s, int64_t now, char *err) {
+    r->user = NULL;
+    const struct serve_user *u = auth_session_claim(r->w->o.auth, r->cookie, now);
+    if (!u)
+        return true;
+    if (!*s && !(*s = pool_get(r->w, err)))
+        return false;
+    int64_t epoch;
+    if (store_session_epoch(*s, u->email, &epoch)) {
+        snprintf(err, STORE_ERR_BYTES, "%s", store_last_error(*s));
+        return false;
+    }
+    r->user = auth_session_user(r->w->o.auth, r->cookie, epoch, now);
+    return true;
 }
 
 /* ---- routing ----------------------------------------------------------------------------------
@@ -686,6 +800,7 @@ static void path_of(struct req *r) {
 enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *url,
                            const char *method, const char *body, size_t len) {
     struct req r = {.w = w, .c = c, .url = url, .method = method};
+    struct store *s = NULL; /* a pooled connection, taken when first needed */
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, &r.query);
     path_of(&r);
     enum MHD_Result ret;
@@ -716,15 +831,19 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
     /* Who is asking: a session cookie, or an API token. */
     const char *authz = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
     int64_t now = dt_now_ms();
+    char err[STORE_ERR_BYTES];
     r.cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
-    r.user = auth_session_user(w->o.auth, r.cookie, now);
     if (authz && g_ascii_strncasecmp(authz, "Bearer ", 7) == 0) {
+        /* A token speaks for itself, whatever the cookie: no CSRF, no "me". */
         r.token = auth_token(w->o.auth, authz + 7);
         if (!r.token) {
             ret = json_error(w, c, MHD_HTTP_UNAUTHORIZED, "unknown API token");
             goto done;
         }
-        r.user = NULL; /* a token speaks for itself: no CSRF, no "me" */
+    } else if (!session_of(&r, &s, now, err)) {
+        ret = is_api(url) ? json_error(w, c, MHD_HTTP_SERVICE_UNAVAILABLE, err)
+                          : page_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
+        goto done;
     }
     bool api = is_api(url) || strcmp(url, "/metrics") == 0;
     if (!r.user && !r.token) {
@@ -754,14 +873,13 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
             goto done;
         }
     }
+    if (!s && !(s = pool_get(w, err))) {
+        ret = api ? json_error(w, c, MHD_HTTP_SERVICE_UNAVAILABLE, err)
+                  : page_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
+        goto done;
+    }
     if (strcmp(url, "/logout") == 0) {
-        if (!post) {
-            ret = page_error(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "Sign out with the button.");
-            goto done;
-        }
-        const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE,
-                           SESSION_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"};
-        ret = redirect(w, c, R_LOGIN, "/login", h, 2);
+        ret = logout(&r, s);
         goto done;
     }
     if (strcmp(url, "/") == 0) {
@@ -775,13 +893,6 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
             snprintf(r.flash, sizeof r.flash, "%s", text);
         r.flash_error = flash[0] == 'E';
         g_free(text);
-    }
-    char err[STORE_ERR_BYTES];
-    struct store *s = pool_get(w, err);
-    if (!s) {
-        ret = api ? json_error(w, c, MHD_HTTP_SERVICE_UNAVAILABLE, err)
-                  : page_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
-        goto done;
     }
     if (strcmp(url, "/metrics") == 0 && strcmp(method, "GET") != 0) {
         ret = json_error(w, c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET /metrics");
@@ -800,8 +911,9 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
     } else {
         ret = route(&r, s);
     }
-    pool_put(w, s);
 done:
+    if (s)
+        pool_put(w, s);
     req_free(&r);
     return ret;
 }

@@ -370,6 +370,15 @@ static const char migration_10[] = "CREATE TABLE reports ("
                                    "  body TEXT NOT NULL"
                                    ");";
 
+/* Session epochs (docs/dashboard.md, Security): a user's sessions are valid
+ * only for the epoch they were made in, and signing out bumps it, so one
+ * row per user who ever signed out, keyed by the lowercased email. Number 12:
+ * 11 belongs to another change of the same release. */
+static const char migration_12[] = "CREATE TABLE session_epochs ("
+                                   "  email TEXT PRIMARY KEY,"
+                                   "  epoch INTEGER NOT NULL,"
+                                   "  changed_ms INTEGER NOT NULL"
+                                   ") WITHOUT ROWID;";
 /* Product use (premium_unused, docs/rules.md): one row per account, product
  * and day with a feature event carrying that `product`, written as events
  * are stored or attached (sqlite.c, note_product_day), so "was product P
@@ -403,6 +412,7 @@ const struct migration schema_migrations[] = {
     {8, "rules and CTAs, product use, goals met", migration_8},
     {9, "notifications and the delivery outbox", migration_9},
     {10, "stored analyze and backtest reports", migration_10},
+    {12, "session epochs: signing out ends every session of the user", migration_12},
     {13, "product use by account and day", migration_13},
 };
 

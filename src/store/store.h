@@ -694,4 +694,20 @@ enum tend_err store_reports_each(struct store *s, int limit,
 enum tend_err store_report_get(struct store *s, int64_t id,
                                void (*fn)(void *arg, const struct store_report *r), void *arg);
 
+/* ---- session epochs (sqlite_session.c) -------------------------------------------- */
+
+/* A dashboard user's session epoch (server/auth.h): a session cookie is valid
+ * only for the epoch it was made in. Users are named by email, without
+ * regard to ASCII case. */
+#define STORE_EMAIL_MAX_BYTES 320
+
+/* The session epoch of email in *epoch: 0 when it was never bumped.
+ * TEND_ERR_LIMIT for an email over STORE_EMAIL_MAX_BYTES. */
+enum tend_err store_session_epoch(struct store *s, const char *email, int64_t *epoch);
+/* Adds one to the session epoch of email (ending every session made before)
+ * and puts the new epoch in *epoch; now_ms is recorded as when. Its own
+ * transaction, or part of the caller's. */
+enum tend_err store_session_epoch_bump(struct store *s, const char *email, int64_t now_ms,
+                                       int64_t *epoch);
+
 #endif

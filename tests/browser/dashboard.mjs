@@ -166,16 +166,92 @@ try {
   check('no dialog opened (no script ran)', dialogs.length === 0, dialogs);
 
   // ---- sign out --------------------------------------------------------------------------
+  // A copy of the session cookie (another tab of a thief, a second browser):
+  // signing out must end it too, not only clear this browser's cookie.
+  const copy = (await context.cookies()).find((c) => c.name === 'tend_session');
   const logout = page.locator('form[action$="/logout"] [type=submit], form[action$="/logout"] button').first();
   if ((await logout.count()) === 1) {
     await logout.click();
     await page.waitForLoadState('load');
     check('signing out leads back to the login page', new URL(page.url()).pathname === '/login', page.url());
+    check('which says the sign-out holds in every browser', /signed out in every browser/i.test(
+      await page.locator('body').innerText()), await page.locator('body').innerText());
     await page.goto(BASE + '/ctas');
     check('and the pages ask for a session again', new URL(page.url()).pathname === '/login', page.url());
+    const other = await browser.newContext();
+    if (copy) await other.addCookies([copy]);
+    const p2 = await other.newPage();
+    await p2.goto(BASE + '/ctas');
+    check('a copy of the old session cookie in another browser is refused too (sent to /login)',
+      copy && new URL(p2.url()).pathname === '/login', { copy: !!copy, url: p2.url() });
+    await other.close();
   } else {
     check('pages have a sign-out button', false, await page.content());
   }
+
+  // ---- open redirect after sign-in ---------------------------------------------------------
+  // A next= with a tab or a backslash: Chromium drops tabs from URLs and reads
+  // "\" as "/", so "/<TAB>/host" would become "//host", another site. tend's
+  // CSP (form-action 'self') would block that redirect of its own form, so
+  // the grammar is checked with the CSP bypassed: it must hold on its own.
+  const home = new URL(BASE).host;
+  const payloads = [['/<TAB>/evil.example/', '/\t/evil.example/'],
+    ['/<TAB><BACKSLASH>evil.example/', '/\t\\evil.example/']];
+  const noCsp = await browser.newContext({ bypassCSP: true });
+  const offsite = [];
+  await noCsp.route((u) => u.host !== home, (route) => {
+    offsite.push(route.request().url());
+    return route.abort();
+  });
+  const p3 = await noCsp.newPage();
+  for (const [label, next] of payloads) {
+    await p3.goto(BASE + '/login?next=' + encodeURIComponent(next));
+    await p3.locator('form input[type=email], form input[name=email]').first().fill(EMAIL);
+    await p3.locator('form input[type=password]').first().fill(PASSWORD);
+    await p3.locator('form:has(input[type=password]) [type=submit], form:has(input[type=password]) button').first().click();
+    await p3.waitForLoadState('load').catch(() => {});
+    const url = p3.url();
+    check(`signing in with next=${label} stays on this site (even without the CSP)`,
+      url.startsWith(BASE + '/') && offsite.length === 0, { url, offsite });
+  }
+  await noCsp.close();
+
+  // The attack as reported: a form on another site posts the attacker's
+  // credentials and such a next= to /login. It must sign no one in (login
+  // CSRF: 403) and lead nowhere else.
+  const cross = await browser.newContext();
+  const away = [];
+  await cross.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    if (u.host === 'attacker.test') {
+      const [, next] = payloads[0];
+      const esc = (v) => v.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
+      return route.fulfill({
+        contentType: 'text/html',
+        body: `<form method="post" action="${BASE}/login"><input name="email" value="${esc(EMAIL)}">` +
+          `<input name="password" value="${esc(PASSWORD)}"><input name="next" value="${esc(next)}">` +
+          '<button type="submit">go</button></form>',
+      });
+    }
+    if (u.host !== home) {
+      away.push(u.href);
+      return route.abort();
+    }
+    return route.continue();
+  });
+  const p4 = await cross.newPage();
+  await p4.goto('http://attacker.test/');
+  const [answer] = await Promise.all([
+    p4.waitForResponse((r) => r.url().startsWith(BASE + '/login')).catch(() => null),
+    p4.locator('button').click(),
+  ]);
+  await p4.waitForLoadState('load').catch(() => {});
+  const crossSession = (await cross.cookies()).find((c) => c.name === 'tend_session');
+  check('a form on another site posting credentials to /login is refused (403) and signs no one in',
+    answer && answer.status() === 403 && !crossSession && away.length === 0,
+    { status: answer && answer.status(), session: !!crossSession, away, url: p4.url() });
+  await cross.close();
+
   check('no errors in the browser console (CSP violations included)', consoleErrors.length === 0, consoleErrors);
 } catch (e) {
   check('dashboard.mjs ran to the end', false, String(e && e.stack || e));

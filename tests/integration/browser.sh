@@ -81,7 +81,7 @@ expect_eq "setup: CTA $SNOOZE_ID assigned to $EMAIL through the API" 200 "$code"
 mkdir -p "$SHOTS"
 (cd "$BROWSER_DIR" && BASE="http://127.0.0.1:$PORT" EMAIL="$EMAIL" PASSWORD="$PASSWORD" TOKEN="$TOKEN" \
     SNOOZE_ID="$SNOOZE_ID" UNTIL=$(date -u -d "$TODAY + 7 days" +%F) XSS_ID=xss-co SHOTS="$SHOTS" \
-    timeout 45 node dashboard.mjs >"$T/results.jsonl" 2>"$T/node.err")
+    timeout 90 node dashboard.mjs >"$T/results.jsonl" 2>"$T/node.err")
 rc=$?
 $PY - "$T/results.jsonl" <<'PY'
 import json, sys

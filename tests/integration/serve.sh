@@ -1502,6 +1502,8 @@ def logout():
                   ("expires=" in a.lower() and "1970" in a) for a in attrs)
     report("signing out redirects 303 to /login and clears the cookie",
            r.status == 303 and location_path(r) == "/login" and val is not None and (val == "" or expired), r)
+    a = req("GET", "/api/accounts", cookie=SESSION)
+    eq("the signed-out session cookie no longer opens /api/accounts (sign-out ends the session)", 401, a.status, a)
 
 
 def after_restart():

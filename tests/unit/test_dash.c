@@ -822,7 +822,8 @@ static void delivery_page_shows_counts_oldest_and_errors(void **state) {
 static void login_page_posts_credentials_and_a_local_next(void **state) {
     struct buf b;
     buf_init(&b, 0);
-    dash_login(&b, "Wrong email or <password>", "/ctas?owner=all&status=closed");
+    dash_login(&b, "Wrong email or <password>", NULL, "/ctas?owner=all&status=closed",
+               "0123456789abcdef0123456789abcdef");
     const char *page = buf_str(&b);
     check_page(page);
     save_sample("login", page);
@@ -831,14 +832,22 @@ static void login_page_posts_credentials_and_a_local_next(void **state) {
     assert_contains(page, "<input type=\"password\" name=\"password\"");
     assert_contains(page, "<input type=\"hidden\" name=\"next\" "
                           "value=\"/ctas?owner=all&amp;status=closed\">");
+    assert_contains(page, "<input type=\"hidden\" name=\"csrf\" "
+                          "value=\"0123456789abcdef0123456789abcdef\">");
     assert_contains(page,
                     "<p class=\"flash error\" role=\"alert\">Wrong email or &lt;password&gt;");
     assert_lacks(page, "Sign out");
     buf_reset(&b);
-    dash_login(&b, NULL, "//evil.example/");
+    dash_login(&b, NULL, NULL, "//evil.example/", "t");
     assert_contains(buf_str(&b), "name=\"next\" value=\"/accounts\"");
     assert_lacks(buf_str(&b), "evil");
     assert_lacks(buf_str(&b), "flash");
+    buf_reset(&b);
+    dash_login(&b, NULL, "Signed out <everywhere>.", "/\t/evil.example/", "t");
+    assert_contains(buf_str(&b), "name=\"next\" value=\"/accounts\"");
+    assert_contains(buf_str(&b),
+                    "<p class=\"flash\" role=\"status\">Signed out &lt;everywhere&gt;.");
+    assert_lacks(buf_str(&b), "evil");
     buf_free(&b);
 }
 
