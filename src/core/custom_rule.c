@@ -42,10 +42,11 @@
  * the limit is refused outright, and Lua reports that as a memory error without
  * a line (Lua calls no message handler for those).
  *
- * The clock is injected (custom_rule_set_clock): core reads no clock of its
- * own but the default one here, the watchdog, which changes no result a
- * legitimate rule gets: those take microseconds, and spending the whole
- * instruction budget, a C call per loop, took 14 ms here.
+ * The clock is injected (custom_rule_set_clock; the tests pass fake ones). Its
+ * default, CLOCK_MONOTONIC, is the one clock core reads (STYLE.md keeps core
+ * clock-free so that results are reproducible): a watchdog that changes no
+ * result a legitimate rule gets, since those take microseconds (spending the
+ * whole instruction budget, a C call per loop, takes 7-35 ms).
  *
  * Library choices follow docs/research/rules-and-ctas.md section 3: whitelists
  * applied to the real library tables (the string metatable's __index is the
