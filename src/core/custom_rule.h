@@ -14,15 +14,24 @@
  * (not move) and utf8. Library tables are read-only. Nothing else exists: no
  * io, os, package, require, debug, coroutine, load, dofile, pcall, print,
  * setmetatable, rawget, collectgarbage, string.dump, and no pattern matching
- * (find, match, gmatch, gsub), since C functions run without the instruction
- * limit and a pattern can backtrack for hours (docs/research/rules-and-ctas.md
- * section 3). Chunks load as text only.
+ * (find, match, gmatch, gsub): a pattern can backtrack for hours inside one C
+ * call (docs/research/rules-and-ctas.md section 3). Chunks load as text only.
  *
  * Limits per evaluation (each ends it with an error, never a crash or hang):
  * CUSTOM_RULE_MAX_INSTRUCTIONS Lua instructions; CUSTOM_RULE_MEM_BYTES of
  * memory in the rule's state (one allocation may go past it up to twice that,
- * and then fails at once); CUSTOM_RULE_TIME_MS of wall time, a watchdog for
- * C functions fed huge strings, which the instruction count does not see.
+ * and then fails at once); strings of at most CUSTOM_RULE_MAX_STRING_BYTES
+ * (the variables' own values excepted); CUSTOM_RULE_TIME_MS of wall time,
+ * whatever the rule calls. The time limit is read from the rule's clock
+ * (custom_rule_set_clock) before every library call of string, table and utf8,
+ * in table.sort's comparisons, every CUSTOM_RULE_HOOK_STEP instructions and
+ * every few allocations; a C function still running at the deadline fails at
+ * its next allocation. Measured overrun past the limit: docs/rules.md.
+ *
+ * Variables in a table: a variable with a table (custom_var.table) is not a
+ * global but the field table[key] of a read-only table, so that any text can
+ * be a key (traits["a-b"]); a missing key reads as nil; pairs(table) lists the
+ * fields. Reading a field marks that variable read, as for a global.
  *
  * Names: reading a name that is neither a variable, nor a library, nor
  * assigned earlier in the same evaluation is an error ("unknown name 'foo'"),
@@ -49,28 +58,42 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/err.h"
 
 #define CUSTOM_RULE_ERR_BYTES        256
-#define CUSTOM_RULE_MAX_VARS         64
-#define CUSTOM_RULE_MAX_NAME_BYTES   128       /* a rule's name */
-#define CUSTOM_RULE_MAX_SOURCE_BYTES 16384     /* a condition or reason text */
-#define CUSTOM_RULE_MAX_REASON_BYTES 1024      /* the string a reason gives */
-#define CUSTOM_RULE_MAX_INSTRUCTIONS 1000000   /* per evaluation */
-#define CUSTOM_RULE_MEM_BYTES        (8 << 20) /* per rule state */
-#define CUSTOM_RULE_TIME_MS          250       /* per evaluation */
+#define CUSTOM_RULE_MAX_VARS         256
+#define CUSTOM_RULE_MAX_NAME_BYTES   128        /* a rule's name */
+#define CUSTOM_RULE_MAX_SOURCE_BYTES 16384      /* a condition or reason text */
+#define CUSTOM_RULE_MAX_REASON_BYTES 1024       /* the string a reason gives */
+#define CUSTOM_RULE_MAX_INSTRUCTIONS 1000000    /* per evaluation */
+#define CUSTOM_RULE_MEM_BYTES        (8 << 20)  /* per rule state */
+#define CUSTOM_RULE_TIME_MS          250        /* per evaluation */
+#define CUSTOM_RULE_MAX_STRING_BYTES (64 << 10) /* a string a rule makes */
+#define CUSTOM_RULE_HOOK_STEP        100        /* instructions between two clock reads */
 
-/* One variable a condition can read: a number, a string, or nil (unknown). */
+/* One variable a condition can read: a number, a string, or nil (unknown).
+ * Fields not set must be zero (NULL, false). */
 struct custom_var {
-    const char *name; /* a Lua identifier, not a keyword; unique in the array */
-    bool known;       /* false: the variable is nil */
-    bool is_string;   /* true: str, else number */
+    /* Without table: the global's name, a Lua name (not a keyword), unique in
+     * the array. With table: only a label for the caller (e.g. evidence). */
+    const char *name;
+    /* NULL, or the Lua name of a read-only table the variable is a field of:
+     * it is read as table[key] (key any text, unique in that table), and is
+     * no global of its own. A table's name must not be a global's. */
+    const char *table;
+    const char *key;
+    bool known;     /* false: the variable is nil */
+    bool is_string; /* true: str, else number */
     double number;
     const char *str; /* not NULL when known and is_string */
 };
 
 struct custom_rule; /* opaque: one compiled rule with its own lua_State */
+
+/* The clock the time limit reads: monotonic nanoseconds; arg is passed back. */
+typedef int64_t (*custom_clock_fn)(void *arg);
 
 /* Compiles a rule once. condition is a Lua expression (e.g.
  * "seat_utilization < 0.3 and renewal_days_left < 90") or, if it does not parse
@@ -100,6 +123,12 @@ enum tend_err custom_rule_compile(const char *name, const char *condition, const
  * the call. */
 enum tend_err custom_rule_eval(struct custom_rule *r, const struct custom_var *vars, size_t n,
                                bool *holds, char **reason_out, bool *read, char *err);
+
+/* Sets the clock rule r's time limit reads (tests pass a fake one). A rule
+ * starts with the process's monotonic clock: the one clock core reads, a
+ * watchdog that changes no result a legitimate rule gets (those take
+ * microseconds). now_ns must not be NULL. */
+void custom_rule_set_clock(struct custom_rule *r, custom_clock_fn now_ns, void *arg);
 
 /* Frees the rule and its lua_State; accepts NULL. */
 void custom_rule_free(struct custom_rule *r);

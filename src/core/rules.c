@@ -875,31 +875,25 @@ static void support_tickets(struct emitter *e) {
 /* ---- custom rules ------------------------------------------------------------- */
 
 /* The variables a custom rule reads: the SPEC 3 metrics, the health scores,
- * segment, plan, the account's age, and its scalar traits as trait_<key>. */
+ * segment, plan, the account's age, and its scalar traits: each as
+ * traits[key], and as trait_<key> too when that is a Lua name. */
 struct vars {
     struct custom_var v[CUSTOM_RULE_MAX_VARS];
-    char names[CUSTOM_RULE_MAX_VARS][72];
+    char names[CUSTOM_RULE_MAX_VARS][80];
     size_t n;
 };
 
 static void var_num(struct vars *vs, const char *name, bool known, double value) {
     if (vs->n == CUSTOM_RULE_MAX_VARS)
         return;
-    struct custom_var *v = &vs->v[vs->n++];
-    v->name = name;
-    v->known = known;
-    v->is_string = false;
-    v->number = value;
+    vs->v[vs->n++] = (struct custom_var){.name = name, .known = known, .number = value};
 }
 
 static void var_str(struct vars *vs, const char *name, const char *value) {
     if (vs->n == CUSTOM_RULE_MAX_VARS)
         return;
-    struct custom_var *v = &vs->v[vs->n++];
-    v->name = name;
-    v->known = value != NULL;
-    v->is_string = true;
-    v->str = value;
+    vs->v[vs->n++] =
+        (struct custom_var){.name = name, .known = value != NULL, .is_string = true, .str = value};
 }
 
 static bool identifier(const char *s) {
@@ -932,18 +926,36 @@ static void custom_vars(const struct rule_input *in, struct vars *vs) {
     var_str(vs, "segment", in->segment);
     var_str(vs, "plan", in->plan);
     var_num(vs, "account_age_days", in->has_age, (double)in->age_days);
+    /* Each scalar trait, whatever its key: a key that is no Lua name (a-b) is
+     * skipped as trait_<key> only, never ends the loop. A repeated key counts
+     * once (the first, as cJSON_GetObjectItem reads); lists, objects and null
+     * are no variables; past CUSTOM_RULE_MAX_VARS the rest are left out. */
     const cJSON *t;
     cJSON_ArrayForEach(t, in->traits) {
-        if (vs->n == CUSTOM_RULE_MAX_VARS || !identifier(t->string) || strlen(t->string) > 60)
+        bool num = cJSON_IsNumber(t) || cJSON_IsBool(t);
+        if (!t->string || (!num && !cJSON_IsString(t)))
+            continue;
+        bool repeated = false;
+        for (size_t k = 0; k < vs->n && !repeated; k++)
+            repeated = vs->v[k].table && strcmp(vs->v[k].key, t->string) == 0;
+        if (repeated)
+            continue;
+        bool global = identifier(t->string) && strlen(t->string) <= 60;
+        if (vs->n + (global ? 2 : 1) > CUSTOM_RULE_MAX_VARS)
             break;
-        char *name = vs->names[vs->n];
-        snprintf(name, sizeof vs->names[0], "trait_%s", t->string);
-        if (cJSON_IsNumber(t))
-            var_num(vs, name, true, t->valuedouble);
-        else if (cJSON_IsString(t))
-            var_str(vs, name, t->valuestring);
-        else if (cJSON_IsBool(t))
-            var_num(vs, name, true, cJSON_IsTrue(t) ? 1 : 0);
+        double x = cJSON_IsNumber(t) ? t->valuedouble : cJSON_IsTrue(t) ? 1 : 0;
+        for (int as_global = 0; as_global <= (int)global; as_global++) {
+            char *name = vs->names[vs->n];
+            snprintf(name, sizeof vs->names[0], as_global ? "trait_%s" : "traits.%s", t->string);
+            if (num)
+                var_num(vs, name, true, x);
+            else
+                var_str(vs, name, t->valuestring);
+            if (!as_global) {
+                vs->v[vs->n - 1].table = "traits";
+                vs->v[vs->n - 1].key = t->string;
+            }
+        }
     }
 }
 

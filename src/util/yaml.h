@@ -4,8 +4,10 @@
  * become objects, sequences arrays; plain scalars that read as numbers,
  * true/false or null become those, everything else and every quoted scalar a
  * string), so each part of tend validates its section of the configuration
- * the same way it validates JSON input. Anchors and aliases are resolved by
- * libyaml. */
+ * the same way it validates JSON input. Aliases (*name) are refused, as is
+ * nesting deeper than YAML_MAX_DEPTH and a file over YAML_MAX_FILE_BYTES:
+ * tend.yaml has no use for them, and each let a small file take gigabytes or
+ * minutes (yaml.c). Only the first document of a stream is read. */
 #ifndef TEND_UTIL_YAML_H
 #define TEND_UTIL_YAML_H
 
@@ -14,11 +16,16 @@
 
 #include "util/err.h"
 
-#define YAML_ERR_BYTES 256
+#define YAML_ERR_BYTES      256
+#define YAML_MAX_DEPTH      64        /* nested lists and mappings */
+#define YAML_MAX_FILE_BYTES (1 << 20) /* 1 MiB */
 
 /* Parses the YAML file at path into *out (a cJSON tree the caller deletes;
  * an empty file gives an empty object). On failure returns TEND_ERR_IO (cannot
- * read) or TEND_ERR_INVALID with "PATH:LINE:COLUMN: problem" in err. */
+ * read) or TEND_ERR_INVALID with "PATH:LINE:COLUMN: problem" in err (a
+ * syntax error, an alias, nesting past YAML_MAX_DEPTH, a collection as a
+ * mapping key), or "PATH: larger than the limit of 1024 KiB". Memory and time
+ * are linear in the file's size. */
 enum tend_err yaml_load_file(const char *path, cJSON **out, char *err);
 /* The same for YAML text in memory; name is used in error messages. */
 enum tend_err yaml_load_string(const char *text, size_t len, const char *name, cJSON **out,
