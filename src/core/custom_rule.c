@@ -984,6 +984,10 @@ void custom_rule_free(struct custom_rule *r) {
     free(r);
 }
 
+bool custom_rule_timed_out(const struct custom_rule *r) {
+    return r->timed_out;
+}
+
 void custom_rule_set_clock(struct custom_rule *r, custom_clock_fn now_ns, void *arg) {
     r->now_ns = now_ns;
     r->clock_arg = arg;

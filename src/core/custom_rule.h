@@ -130,6 +130,10 @@ enum tend_err custom_rule_eval(struct custom_rule *r, const struct custom_var *v
  * microseconds). now_ns must not be NULL. */
 void custom_rule_set_clock(struct custom_rule *r, custom_clock_fn now_ns, void *arg);
 
+/* Whether r's latest evaluation ended at the time limit (false before the
+ * first). The caller may stop asking a rule that keeps running out of time. */
+bool custom_rule_timed_out(const struct custom_rule *r);
+
 /* Frees the rule and its lua_State; accepts NULL. */
 void custom_rule_free(struct custom_rule *r);
 

@@ -969,7 +969,7 @@ static void custom(struct emitter *e, struct vars *vs, bool *vars_ready) {
     char *reason = NULL, err[CUSTOM_RULE_ERR_BYTES];
     if (custom_rule_eval(r->compiled, vs->v, vs->n, &holds, &reason, read, err)) {
         if (e->error)
-            e->error(e->arg, e->rule, err);
+            e->error(e->arg, e->rule, err, custom_rule_timed_out(r->compiled));
         return;
     }
     if (!holds) {
@@ -1029,7 +1029,7 @@ void rules_evaluate(const struct rules_config *c, const struct rule_input *in, r
     bool vars_ready = false;
     for (int i = 0; i < c->n_rules; i++) {
         const struct rule_settings *r = &c->rules[i];
-        if (!rules_applies(r, in->segment, in->plan))
+        if (!rules_applies(r, in->segment, in->plan) || (in->suspended && in->suspended[i]))
             continue;
         e.rule = i;
         if (r->kind == RULE_CUSTOM)

@@ -145,6 +145,9 @@ struct rule_input {
     bool has_age;
     int64_t age_days;    /* D minus the day the account was created (or first seen) */
     const cJSON *traits; /* every account trait, for custom rules; may be NULL */
+    /* Rules not to evaluate for this account (index into rules_config.rules;
+     * NULL: none): the caller treats them as failed, keeping their CTAs. */
+    const bool *suspended;
     /* Event rules fire for what arrived in [since_ms, T). */
     int64_t since_ms;
     const struct rule_nps *nps;
@@ -184,8 +187,9 @@ struct rule_finding {
  * call. */
 typedef void (*rules_emit_fn)(void *arg, const struct rule_finding *f);
 /* Called when a custom rule fails on an account: message names the rule and
- * line. The other rules go on. */
-typedef void (*rules_error_fn)(void *arg, int rule, const char *message);
+ * line; timed_out when it ran out of time (a rule that does so on every
+ * account costs the limit per account). The other rules go on. */
+typedef void (*rules_error_fn)(void *arg, int rule, const char *message, bool timed_out);
 
 /* Evaluates every rule that applies to the account; emits a finding for each
  * key whose condition holds. A key of an applying rule with no finding does

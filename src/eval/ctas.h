@@ -26,6 +26,10 @@ struct eval_change {
     const struct store_cta *cta; /* as it is after the change */
 };
 
+/* A custom rule that runs out of time on this many accounts of one run is
+ * not asked again in that run (docs/rules.md, Custom rules). */
+#define RULE_TIMEOUTS_SUSPEND 3
+
 /* What a day's evaluation did. */
 struct eval_summary {
     int32_t day;
@@ -33,6 +37,7 @@ struct eval_summary {
     int64_t opened, raised, woken, resolved, closed_churned;
     int64_t held_back; /* opens the caps refused */
     int64_t rule_errors;
+    int64_t rules_suspended;      /* custom rules stopped after RULE_TIMEOUTS_SUSPEND time-outs */
     int64_t notifications;        /* outbox rows written */
     int64_t live_total;           /* open and snoozed CTAs after it */
     int64_t busiest_account_live; /* the most live CTAs of one account */

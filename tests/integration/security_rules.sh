@@ -3,8 +3,10 @@
 # (issue 15, sections 2 and 4):
 #   - a custom rule looping over C library calls (table.sort of 200,000
 #     numbers, the report's case: 12.5 s per account, 50 accounts past 120 s)
-#     under tend eval: it ends within 50 accounts x the 250 ms limit plus
-#     slack and names the rule, the limit and the accounts; the same rule
+#     under tend eval: it names the rule, the limit and the account of each of
+#     its first 3 time-outs, then stops asking it for the rest of the run
+#     (RULE_TIMEOUTS_SUSPEND), so the run ends within 3 x the 250 ms limit plus
+#     slack instead of 50 x; the same rule
 #     under tend serve while /healthz answers (median of the probes under 1 s)
 #     and the RSS stays under 300 MiB;
 #   - a trait key that is no Lua name (a-b) first among an account's traits:
@@ -76,25 +78,32 @@ RULES='rules:
 printf '%s\n' "$RULES" >"$T/eval.yaml"
 
 # ---- tend eval with the hostile rule --------------------------------------------------
-bound=$((N * LIMIT_MS * 2 / 1000 + 15))
+SUSPEND=3 # RULE_TIMEOUTS_SUSPEND
+bound=$((SUSPEND * LIMIT_MS * 2 / 1000 + 15))
 run_measured "$T/eval.out" "$T/eval.rc" "$TEND" eval --db "$DB" --config "$T/eval.yaml" --at "$TODAY"
 read -r rc secs kib <"$T/eval.rc"
 if [ "$rc" = 0 ] && awk -v s="$secs" -v b="$bound" 'BEGIN { exit !(s < b) }'; then
-    ok "tend eval with a table.sort loop over $N accounts ended in $secs s (bound $bound s = $N x $LIMIT_MS ms x 2 + 15 s; peak RSS $((kib / 1024)) MiB)"
+    ok "tend eval with a table.sort loop over $N accounts ended in $secs s (bound $bound s = $SUSPEND x $LIMIT_MS ms x 2 + 15 s; peak RSS $((kib / 1024)) MiB)"
 else
     not_ok "tend eval with a table.sort loop over $N accounts ends within $bound s" \
         "exit $rc after $secs s" "$(tail -5 "$T/eval.out")"
 fi
 msgs=$(grep -c "rule hostile_sort: line 3: time limit of 250 ms exceeded (account acc" "$T/eval.out")
-expect_eq "it names the rule, its line and the limit, with the account, for the first 20" 20 "$msgs"
+expect_eq "it names the rule, its line and the limit, with the account, for its $SUSPEND time-outs" "$SUSPEND" "$msgs"
 # has NAME TEXT FILE: passes when FILE contains TEXT.
 has() {
     if grep -qF -- "$2" "$3"; then ok "$1"; else not_ok "$1" "no \"$2\" in:" "$(head -4 "$3")"; fi
 }
-has "and counts all $N accounts" "$N custom rule errors" "$T/eval.out"
-for a in acc01 acc02 acc20; do
+has "and counts them" "$SUSPEND custom rule errors" "$T/eval.out"
+for a in acc01 acc02 acc03; do
     has "the time-out of $a is named" "time limit of 250 ms exceeded (account $a)" "$T/eval.out"
 done
+has "then it says the rule is not asked again in this run" \
+    "rule hostile_sort: ran out of time on $SUSPEND accounts; not evaluated for the rest of this run" "$T/eval.out"
+# The next run asks it again (a fix in tend.yaml, or a passing slowness, is picked up).
+"$TEND" eval --db "$DB" --config "$T/eval.yaml" --at "$TODAY" >"$T/eval2.out" 2>&1
+msgs=$(grep -c "rule hostile_sort: line 3: time limit of 250 ms exceeded (account acc" "$T/eval2.out")
+expect_eq "the next run tries the rule afresh ($SUSPEND time-outs again)" "$SUSPEND" "$msgs"
 
 # ---- traits whatever their keys -------------------------------------------------------
 emea=$("$TEND" ctas --db "$DB" --format json | $PY -c '
@@ -161,7 +170,12 @@ EOF
         not_ok "tend serve's RSS stays under 300 MiB" "peak $hwm MiB"
     fi
     n=$(grep -c "tend serve: rule hostile_sort: line 3: time limit of 250 ms exceeded (account acc" "$T/serve.log")
-    expect_eq "serve logs the time-out of each account, with the rule and line" "$N" "$n"
+    expect_eq "serve logs the rule's first $SUSPEND time-outs, with the rule and line" "$SUSPEND" "$n"
+    if grep -q "rule hostile_sort: ran out of time on $SUSPEND accounts" "$T/serve.log"; then
+        ok "serve logs that the rule is not asked again in that run"
+    else
+        not_ok "serve logs that the rule is not asked again in that run" "$(tail -3 "$T/serve.log")"
+    fi
     # Stop it: SIGTERM, and SIGKILL if an evaluation still holds it after 30 s.
     kill "$SERVE_PID"
     for _ in $(seq 300); do kill -0 "$SERVE_PID" 2>/dev/null || break; sleep 0.1; done

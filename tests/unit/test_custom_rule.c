@@ -758,7 +758,7 @@ static void on_finding(void *arg, const struct rule_finding *f) {
         x->fired++;
 }
 
-static void on_rule_error(void *arg, int rule, const char *message) {
+static void on_rule_error(void *arg, int rule, const char *message, bool timed_out) {
     struct found *x = arg;
     (void)rule;
     x->errors++;
