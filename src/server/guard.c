@@ -6,7 +6,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "util/log.h"
 #include "util/mem.h"
+
+/* How often the reaper says how many connections it closed. */
+#define GUARD_REPORT_MS 60000
 
 struct guard_conn {
     struct guard_conn *prev, *next;
@@ -21,6 +25,8 @@ struct guard {
     struct guard_conn *head;
     bool stopping;
     long long open, expired;
+    long long reported; /* expired when last logged */
+    int64_t reported_ms;
     pthread_t thread;
 };
 
@@ -53,7 +59,18 @@ static void *reaper_main(void *arg) {
         ts.tv_sec += ts.tv_nsec / 1000000000L;
         ts.tv_nsec %= 1000000000L;
         pthread_cond_timedwait(&g->wake, &g->lock, &ts);
-        reap(g, guard_now_ms());
+        int64_t now = guard_now_ms();
+        reap(g, now);
+        if (now - g->reported_ms >= GUARD_REPORT_MS) {
+            long long n = g->expired - g->reported;
+            g->reported = g->expired;
+            g->reported_ms = now;
+            if (n) /* one line a minute at most, however many */
+                log_printf(
+                    "tend serve: http: %lld connections closed at their deadline in the last "
+                    "minute (clients too slow to send a request or read its answer)",
+                    n);
+        }
     }
     pthread_mutex_unlock(&g->lock);
     return NULL;
@@ -67,6 +84,7 @@ struct guard *guard_start(void) {
     pthread_cond_init(&g->wake, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&g->lock, NULL);
+    g->reported_ms = guard_now_ms();
     if (pthread_create(&g->thread, NULL, reaper_main, g) != 0)
         abort(); /* like an allocation failure: no thread, no service */
     return g;

@@ -62,6 +62,9 @@
 #define HTTP_FD_RESERVE     256 /* descriptors kept for the database, logs, delivery */
 #define HTTP_LOG_PER_MIN    20  /* libmicrohttpd's own messages shown per minute */
 #define HTTP_LISTEN_BACKLOG 1024
+/* The deadline of an idle connection: a second after MHD's own idle timeout
+ * (HTTP_IDLE_S), which closes a silent one; this closes one that trickles. */
+#define HTTP_IDLE_DEADLINE_MS (HTTP_IDLE_S * 1000 + 1000)
 
 #define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
@@ -599,7 +602,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!rq)
         return;
     /* Keep-alive: the next request line is due within the idle time. */
-    guard_set_deadline(rq->gc, guard_now_ms() + HTTP_IDLE_S * 1000);
+    guard_set_deadline(rq->gc, guard_now_ms() + HTTP_IDLE_DEADLINE_MS);
     body_release(rq);
     if (rq->response)
         MHD_destroy_response(rq->response);
@@ -616,7 +619,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         if (ci)
             *socket_context =
-                guard_open(h->guard, ci->connect_fd, guard_now_ms() + HTTP_IDLE_S * 1000);
+                guard_open(h->guard, ci->connect_fd, guard_now_ms() + HTTP_IDLE_DEADLINE_MS);
     } else {
         /* Before MHD closes the socket: the reaper must not touch it after. */
         guard_close(h->guard, *socket_context);
