@@ -319,8 +319,8 @@ static enum tend_err prepare(struct request *rq, char *msg, size_t size) {
     const char *body = rq->body ? rq->body : "";
     struct prescan ps;
     prescan_body(body, rq->len, &ps);
-    enum tend_err e;
-    if (!rq->keyed && (e = scanned_key(h->cfg, &ps, msg, size)))
+    enum tend_err e = rq->keyed ? TEND_OK : scanned_key(h->cfg, &ps, msg, size);
+    if (e)
         return e;
     if (!rq->type && ps.batch_array && ps.batch_items > HTTP_MAX_BATCH_MESSAGES) {
         snprintf(msg, size, "batch: %zu messages, over the limit of %d a request", ps.batch_items,

@@ -32,9 +32,11 @@
  * limit, e.g. behind a reverse proxy that has its own). */
 #define HTTP_DEFAULT_MAX_CONNECTIONS 4096
 #define HTTP_DEFAULT_MAX_PER_ADDRESS 64
-/* Memory of one connection's buffers (request line, headers, a body chunk):
- * headers beyond ~12 KiB are refused (431). */
-#define HTTP_CONNECTION_MEMORY (16 * 1024)
+/* Memory of one connection's buffers (request line, headers, a body chunk),
+ * libmicrohttpd's default made explicit: ~14 KiB of headers (cookies count
+ * twice: raw and parsed); more is refused with 431. 4,096 connections hold
+ * at most 128 MiB of it; an idle one touches a page or two. */
+#define HTTP_CONNECTION_MEMORY (32 * 1024)
 /* Absolute deadlines, whatever the client sends: the request line within
  * HTTP_IDLE_S of the connection (or of the previous answer, keep-alive), the
  * headers within HTTP_HEADERS_S of the request line, the whole request (with

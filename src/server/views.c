@@ -370,7 +370,8 @@ enum tend_err view_accounts(struct store *s, const struct view_env *env,
             *b = tmp;
         }
     }
-    qsort_r(l.v, kept, sizeof *l.v, by_sort, &key);
+    if (kept) /* no accounts: l.v is NULL, which qsort_r must not get */
+        qsort_r(l.v, kept, sizeof *l.v, by_sort, &key);
     cJSON_AddNumberToObject(o, "total", (double)kept);
     cJSON_AddNumberToObject(o, "page", (double)page);
     cJSON_AddNumberToObject(o, "per_page", (double)per_page);
