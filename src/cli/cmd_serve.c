@@ -48,8 +48,8 @@ static void usage(FILE *f) {
             "  --write-key KEY    a write key clients must present (repeat for several; these\n"
             "                     replace serve.write_keys; TEND_WRITE_KEY adds one)\n"
             "  --no-eval          no scheduler: ingest, dashboard and delivery only\n"
-            "  --max-connections N  connections open at once (default %d)\n"
-            "  --max-per-address N  connections from one client address (default %d; 0: no\n"
+            "  --max-connections N connections open at once (default %d)\n"
+            "  --max-per-address N connections from one client address (default %d; 0: no\n"
             "                     limit, behind a reverse proxy that has its own)\n"
             "  --help             this help\n\n"
             "SIGTERM or SIGINT stop it gracefully: requests in flight finish first.\n",
