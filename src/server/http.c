@@ -70,7 +70,6 @@
 
 struct http_server {
     struct MHD_Daemon *daemon;
-    int listen_fd;
     struct writer *writer;
     const struct http_config *cfg;
     struct guard *guard;
@@ -564,7 +563,8 @@ static enum MHD_Result on_complete(struct http_server *h, struct request *rq) {
     guard_set_deadline(rq->gc, 0); /* our own work: bounded by our code */
     rq->work.run = rq->web ? run_web : run_ingest;
     MHD_suspend_connection(c);
-    /* From here a worker may resume c and the loop end rq: touch neither. */
+    /* Once queued, a worker may resume c and the loop end rq: touch neither
+     * (refused: still ours). */
     if (!workers_submit(rq->web ? h->web_workers : h->ingest_workers, &rq->work)) {
         send_error(rq, TEND_ERR_BUSY, "the server is stopping");
         MHD_resume_connection(c);
@@ -771,7 +771,6 @@ enum tend_err http_start(struct store *s, const struct http_config *cfg, int fd,
                          struct http_server **out, char *err) {
     struct http_server *h = xcalloc(1, sizeof *h);
     h->cfg = cfg;
-    h->listen_fd = fd;
     pthread_mutex_init(&h->log_lock, NULL);
     h->log_window_ms = guard_now_ms();
     h->guard = guard_start();
