@@ -4,10 +4,15 @@
  * (server/http.h, server/web.h), the evaluation scheduler (server/sched.h)
  * and, when tend.yaml configures channels, the delivery dispatcher
  * (notify/dispatch.h), each in threads of their own with their own
- * connections. Stops gracefully on SIGTERM or SIGINT: no new
+ * connections. The listening socket is bound first, before the database is
+ * opened: a port in use stops tend serve before it evaluates or queues
+ * anything. Stops gracefully on SIGTERM or SIGINT: no new
  * connections, requests in flight finish and are committed, transfers in
- * flight finish and their outcome is recorded, then the database is closed. */
+ * flight finish and their outcome is recorded, then the database is closed.
+ * Every line it logs goes through log_printf (util/log.h): data in a line
+ * (an account id, a webhook's error) can never forge another line. */
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -22,6 +27,7 @@
 #include "server/http.h"
 #include "server/sched.h"
 #include "server/web.h"
+#include "util/log.h"
 #include "util/mem.h"
 
 #define SERVE_MAX_KEYS 64
@@ -30,7 +36,8 @@
 static void usage(FILE *f) {
     fprintf(f,
             "Usage: tend serve [--db PATH] [--config tend.yaml] [--listen HOST:PORT]\n"
-            "                  [--write-key KEY...] [--no-eval]\n\n"
+            "                  [--write-key KEY...] [--no-eval]\n"
+            "                  [--max-connections N] [--max-per-address N]\n\n"
             "Runs tend as a service (docs/dashboard.md): the Segment-compatible ingest API\n"
             "(POST /v1/..., by write key), the evaluation scheduler (daily at serve.daily_at,\n"
             "and at once for accounts with new events), the outbox's dispatcher (with\n"
@@ -41,9 +48,13 @@ static void usage(FILE *f) {
             "  --write-key KEY    a write key clients must present (repeat for several; these\n"
             "                     replace serve.write_keys; TEND_WRITE_KEY adds one)\n"
             "  --no-eval          no scheduler: ingest, dashboard and delivery only\n"
+            "  --max-connections N connections open at once (default %d)\n"
+            "  --max-per-address N connections from one client address (default %d; 0: no\n"
+            "                     limit, behind a reverse proxy that has its own)\n"
             "  --help             this help\n\n"
             "SIGTERM or SIGINT stop it gracefully: requests in flight finish first.\n",
-            DEFAULT_DB, SERVE_DEFAULT_LISTEN);
+            DEFAULT_DB, SERVE_DEFAULT_LISTEN, HTTP_DEFAULT_MAX_CONNECTIONS,
+            HTTP_DEFAULT_MAX_PER_ADDRESS);
 }
 
 #define DELIVERY_RETRY_MS 5000 /* after a store error, or while another dispatcher runs */
@@ -67,8 +78,8 @@ static bool pause_unless_stopped(struct delivery *d, int ms) {
 static void on_outcome(void *arg, const struct store_outbox *r, const char *status,
                        const char *error) {
     if (error)
-        fprintf(stderr, "tend serve: delivery #%lld %s %s: %s: %s\n", (long long)r->id, r->channel,
-                r->target[0] ? r->target : r->owner, status, error);
+        log_printf("tend serve: delivery #%lld %s %s: %s: %s", (long long)r->id, r->channel,
+                   r->target[0] ? r->target : r->owner, status, error);
 }
 
 static void on_outcome_counted(void *arg, const struct store_outbox *r, const char *status,
@@ -88,7 +99,7 @@ static void *deliver_main(void *arg) {
     bool told = false;
     while (dispatch_lock(d->db, &lock, err)) {
         if (!told)
-            fprintf(stderr, "tend serve: delivery waits: %s\n", err);
+            log_printf("tend serve: delivery waits: %s", err);
         told = true;
         if (pause_unless_stopped(d, DELIVERY_RETRY_MS))
             return NULL;
@@ -96,15 +107,14 @@ static void *deliver_main(void *arg) {
     while (!atomic_load(&d->stop)) {
         struct store *s;
         if (store_open(d->db, &s, err)) {
-            fprintf(stderr, "tend serve: delivery: %s; again in %d s\n", err,
-                    DELIVERY_RETRY_MS / 1000);
+            log_printf("tend serve: delivery: %s; again in %d s", err, DELIVERY_RETRY_MS / 1000);
         } else {
             struct dispatch_options o = {
                 .stop = &d->stop, .outcome = on_outcome_counted, .arg = d->web};
             struct dispatch_summary sum;
             if (dispatch_run(s, d->c, &o, &sum))
-                fprintf(stderr, "tend serve: delivery: %s; again in %d s\n", store_last_error(s),
-                        DELIVERY_RETRY_MS / 1000);
+                log_printf("tend serve: delivery: %s; again in %d s", store_last_error(s),
+                           DELIVERY_RETRY_MS / 1000);
             store_close(s);
         }
         pause_unless_stopped(d, DELIVERY_RETRY_MS);
@@ -120,6 +130,8 @@ int cmd_serve(int argc, char **argv) {
         {"listen", required_argument, NULL, 'l'},
         {"write-key", required_argument, NULL, 'k'},
         {"no-eval", no_argument, NULL, 'n'},
+        {"max-connections", required_argument, NULL, 'm'},
+        {"max-per-address", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -127,6 +139,7 @@ int cmd_serve(int argc, char **argv) {
     const char *keys[SERVE_MAX_KEYS];
     size_t n_keys = 0;
     bool evaluate = true;
+    unsigned max_connections = 0, max_per_address = 0;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -149,6 +162,21 @@ int cmd_serve(int argc, char **argv) {
         case 'n':
             evaluate = false;
             break;
+        case 'm':
+        case 'p': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            long lo = c == 'm' ? 1 : 0;
+            if (end == optarg || *end || v < lo || v > 1000000)
+                return cli_usage_error(
+                    "serve", "--%s must be a number from %ld to 1000000, not \"%s\"",
+                    c == 'm' ? "max-connections" : "max-per-address", lo, optarg);
+            if (c == 'm')
+                max_connections = (unsigned)v;
+            else
+                max_per_address = v ? (unsigned)v : UINT_MAX;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;
@@ -194,24 +222,33 @@ int cmd_serve(int argc, char **argv) {
                                : SERVE_DEFAULT_LISTEN,
         .write_keys = (const char *const *)sc->write_keys,
         .n_write_keys = sc->n_write_keys,
+        .max_connections = max_connections,
+        .max_per_address = max_per_address,
     };
     struct store *s = NULL;
     struct auth *auth = NULL;
     struct sched *sched = NULL;
     struct web *web = NULL;
     struct http_server *h = NULL;
+    int listen_fd = -1;
     char derr[NOTIFY_ERR_BYTES];
+    char key_path[4096], err[SERVE_ERR_BYTES > HTTP_ERR_BYTES ? SERVE_ERR_BYTES : HTTP_ERR_BYTES];
     if (tc.notify.n_channels && notify_config_ready(&tc.notify, derr)) {
-        fprintf(stderr, "tend serve: %s: %s\n", config, derr);
+        log_printf("tend serve: %s: %s", config, derr);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    /* The port first: when it is taken, nothing is evaluated or queued. */
+    if (http_listen(cfg.listen, &listen_fd, err)) {
+        log_printf("tend serve: %s", err);
         rc = EXIT_USAGE;
         goto out;
     }
     if ((rc = cli_open_store(db, &s)))
         goto out;
-    char key_path[4096], err[SERVE_ERR_BYTES > HTTP_ERR_BYTES ? SERVE_ERR_BYTES : HTTP_ERR_BYTES];
     snprintf(key_path, sizeof key_path, "%s.session-key", db);
     if (auth_new(sc, key_path, &auth, err)) {
-        fprintf(stderr, "tend serve: %s\n", err);
+        log_printf("tend serve: %s", err);
         rc = EXIT_USAGE;
         goto out;
     }
@@ -225,7 +262,7 @@ int cmd_serve(int argc, char **argv) {
             .daily_minute = sc->daily_minute,
         };
         if (sched_start(&so, &sched, err)) {
-            fprintf(stderr, "tend serve: %s\n", err);
+            log_printf("tend serve: %s", err);
             rc = EXIT_USAGE;
             goto out;
         }
@@ -243,8 +280,10 @@ int cmd_serve(int argc, char **argv) {
     };
     web = web_new(&wo);
     cfg.web = web;
-    if (http_start(s, &cfg, &h, err)) {
-        fprintf(stderr, "tend serve: %s\n", err);
+    int fd = listen_fd;
+    listen_fd = -1; /* the server's now, even when it fails to start */
+    if (http_start(s, &cfg, fd, &h, err)) {
+        log_printf("tend serve: %s", err);
         rc = EXIT_USAGE;
         goto out;
     }
@@ -253,17 +292,17 @@ int cmd_serve(int argc, char **argv) {
         tc.notify.n_channels && pthread_create(&d.thread, NULL, deliver_main, &d) == 0;
     char daily[8];
     snprintf(daily, sizeof daily, "%02d:%02d", sc->daily_minute / 60, sc->daily_minute % 60);
-    fprintf(stderr, "tend serve: listening on http://%s (database %s)%s%s%s%s%s\n", cfg.listen, db,
-            evaluate ? "; evaluating daily at " : "", evaluate ? daily : "", evaluate ? " " : "",
-            evaluate ? (sc->timezone ? sc->timezone : "UTC") : "",
-            delivering ? "; delivering the outbox" : "");
+    log_printf("tend serve: listening on http://%s (database %s)%s%s%s%s%s", cfg.listen, db,
+               evaluate ? "; evaluating daily at " : "", evaluate ? daily : "", evaluate ? " " : "",
+               evaluate ? (sc->timezone ? sc->timezone : "UTC") : "",
+               delivering ? "; delivering the outbox" : "");
     if (!sc->n_users && !sc->n_tokens)
-        fprintf(stderr, "tend serve: no users or tokens in serve: (tend.yaml): the dashboard and "
-                        "REST API are closed; docs/dashboard.md\n");
+        log_printf("tend serve: no users or tokens in serve: (tend.yaml): the dashboard and "
+                   "REST API are closed; docs/dashboard.md");
     int sig = 0;
     sigwait(&stop, &sig);
-    fprintf(stderr, "tend serve: %s received, finishing requests in flight\n",
-            sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    log_printf("tend serve: %s received, finishing requests in flight",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT");
     atomic_store(&d.stop, 1); /* no new attempt from now on */
     http_stop(h, SERVE_STOP_MS);
     h = NULL;
@@ -271,9 +310,11 @@ int cmd_serve(int argc, char **argv) {
     sched = NULL;
     if (delivering)
         pthread_join(d.thread, NULL);
-    fprintf(stderr, "tend serve: stopped\n");
+    log_printf("tend serve: stopped");
     rc = 0;
 out:
+    if (listen_fd >= 0)
+        close(listen_fd);
     http_stop(h, SERVE_STOP_MS);
     sched_stop(sched);
     web_free(web);

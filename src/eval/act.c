@@ -24,13 +24,14 @@ enum tend_err eval_action_day(struct store *s, int32_t *day) {
     return err;
 }
 
-/* Changes x as a asks, or says in msg why not (TEND_ERR_INVALID/USAGE). */
+/* Changes x as a asks, or says in msg why not: TEND_ERR_CONFLICT when x's
+ * state refuses the action (a closed CTA), TEND_ERR_USAGE for a bad value. */
 static enum tend_err apply(struct store_cta *x, const struct cta_act *a, int32_t day, char *msg,
                            size_t size) {
     const char *sep = a->note ? ": " : "", *note = a->note ? a->note : "";
     if (x->status == CTA_CLOSED && a->verb != CTA_ACT_ASSIGN) {
         snprintf(msg, size, "CTA %lld is closed already", (long long)x->id);
-        return TEND_ERR_INVALID;
+        return TEND_ERR_CONFLICT;
     }
     switch (a->verb) {
     case CTA_ACT_SNOOZE: {

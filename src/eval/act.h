@@ -38,7 +38,7 @@ const char *cta_verb_name(enum cta_verb v);
 
 /* Applies a to CTA id and records it. Returns TEND_OK with the history note
  * ("snoozed until 2026-11-07: ...") in msg; TEND_ERR_NOTFOUND when no such
- * CTA; TEND_ERR_INVALID when its state refuses the action (it is closed);
+ * CTA; TEND_ERR_CONFLICT when its state refuses the action (it is closed);
  * TEND_ERR_USAGE when a value is wrong (until not after the current day, an
  * empty owner, a close reason that is tend's own); msg then says why. msg
  * has size bytes. On a store error nothing is changed. */

@@ -18,6 +18,7 @@
 #include "eval/eval.h"
 #include "store/store.h"
 #include "util/datetime.h"
+#include "util/log.h"
 #include "util/mem.h"
 
 #define RETRY_MS        60000 /* after a failed daily evaluation */
@@ -75,7 +76,7 @@ int64_t sched_next_due(int64_t now_ms, const char *tz, int daily_minute) {
 static void on_change(void *arg, const struct eval_change *c, const char *error,
                       const char *account) {
     if (error)
-        fprintf(stderr, "tend serve: %s (account %s)\n", error, account ? account : "?");
+        log_printf("tend serve: %s (account %s)", error, account ? account : "?");
 }
 
 static void record(struct sched *s, bool daily, bool ok, int64_t ms) {
@@ -106,16 +107,15 @@ static bool run_day(struct sched *s, struct store *st, int32_t day) {
     int64_t ms = dt_now_ms() - started;
     record(s, true, !e, ms);
     if (e) {
-        fprintf(stderr, "tend serve: evaluating %s failed: %s; again in %d s\n", d,
-                store_last_error(st), RETRY_MS / 1000);
+        log_printf("tend serve: evaluating %s failed: %s; again in %d s", d, store_last_error(st),
+                   RETRY_MS / 1000);
         return false;
     }
-    fprintf(stderr,
-            "tend serve: evaluated %s: %lld accounts, %lld opened, %lld raised, %lld woken, "
-            "%lld resolved, %lld notifications, in %lld ms\n",
-            d, (long long)sum.accounts, (long long)sum.opened, (long long)sum.raised,
-            (long long)sum.woken, (long long)(sum.resolved + sum.closed_churned),
-            (long long)sum.notifications, (long long)ms);
+    log_printf("tend serve: evaluated %s: %lld accounts, %lld opened, %lld raised, %lld woken, "
+               "%lld resolved, %lld notifications, in %lld ms",
+               d, (long long)sum.accounts, (long long)sum.opened, (long long)sum.raised,
+               (long long)sum.woken, (long long)(sum.resolved + sum.closed_churned),
+               (long long)sum.notifications, (long long)ms);
     return true;
 }
 
@@ -137,14 +137,13 @@ static void run_events(struct sched *s, struct store *st, int64_t *ids, size_t n
     int64_t ms = dt_now_ms() - started;
     record(s, false, !e, ms);
     if (e)
-        fprintf(stderr, "tend serve: evaluating %zu accounts after their events failed: %s\n", k,
-                store_last_error(st));
+        log_printf("tend serve: evaluating %zu accounts after their events failed: %s", k,
+                   store_last_error(st));
     else if (sum.opened || sum.raised || sum.woken || sum.resolved)
-        fprintf(stderr,
-                "tend serve: events of %zu accounts: %lld opened, %lld raised, %lld woken, "
-                "%lld resolved, %lld notifications, in %lld ms\n",
-                k, (long long)sum.opened, (long long)sum.raised, (long long)sum.woken,
-                (long long)sum.resolved, (long long)sum.notifications, (long long)ms);
+        log_printf("tend serve: events of %zu accounts: %lld opened, %lld raised, %lld woken, "
+                   "%lld resolved, %lld notifications, in %lld ms",
+                   k, (long long)sum.opened, (long long)sum.raised, (long long)sum.woken,
+                   (long long)sum.resolved, (long long)sum.notifications, (long long)ms);
 }
 
 /* The first day the daily schedule still owes: the day after the latest
@@ -179,7 +178,7 @@ static void *sched_main(void *arg) {
     char err[STORE_ERR_BYTES];
     struct store *st = NULL;
     while (store_open(s->o.db, &st, err)) {
-        fprintf(stderr, "tend serve: scheduler: %s; again in %d s\n", err, RETRY_MS / 1000);
+        log_printf("tend serve: scheduler: %s; again in %d s", err, RETRY_MS / 1000);
         pthread_mutex_lock(&s->lock);
         wait_until(s, dt_now_ms() + RETRY_MS);
         bool stop = s->stopping;
@@ -194,7 +193,7 @@ static void *sched_main(void *arg) {
     int32_t today = dt_day_of_ms(now), first;
     int64_t daily_at = sched_next_due(now, s->o.timezone, s->o.daily_minute);
     if (first_owed(st, today, &first)) {
-        fprintf(stderr, "tend serve: scheduler: %s\n", store_last_error(st));
+        log_printf("tend serve: scheduler: %s", store_last_error(st));
         daily_at = now; /* try the daily run at once, and again after failures */
     } else if (first <= dt_day_of_ms(last_due)) {
         for (int32_t d = first; d <= today; d++) {

@@ -12,6 +12,8 @@
 #include "eval/act.h"
 #include "server/dash.h"
 #include "server/html.h"
+#include "server/http.h"
+#include "server/status.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/datetime.h"
@@ -150,8 +152,7 @@ static enum MHD_Result send_body(struct web *w, struct MHD_Connection *c, enum r
     security_headers(r);
     for (size_t i = 0; i + 1 < n_headers; i += 2)
         MHD_add_response_header(r, headers[i], headers[i + 1]);
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
+    enum MHD_Result ret = http_reply(c, status, r); /* takes r */
     count(w, route, status);
     return ret;
 }
@@ -195,26 +196,6 @@ static enum MHD_Result redirect(struct web *w, struct MHD_Connection *c, enum ro
 /* p when it is a path on this site, else fallback. */
 static const char *local_path(const char *p, const char *fallback) {
     return html_local_path(p) ? p : fallback;
-}
-
-static unsigned status_of(enum tend_err e) {
-    switch (e) {
-    case TEND_OK:
-        return MHD_HTTP_OK;
-    case TEND_ERR_USAGE:
-    case TEND_ERR_LIMIT:
-        return MHD_HTTP_BAD_REQUEST;
-    case TEND_ERR_INVALID:
-        return MHD_HTTP_CONFLICT;
-    case TEND_ERR_NOTFOUND:
-        return MHD_HTTP_NOT_FOUND;
-    case TEND_ERR_AUTH:
-        return MHD_HTTP_UNAUTHORIZED;
-    case TEND_ERR_IO:
-    case TEND_ERR_DB:
-        return MHD_HTTP_SERVICE_UNAVAILABLE;
-    }
-    return MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 /* ---- requests ----------------------------------------------------------------------------- */
@@ -483,32 +464,33 @@ static enum tend_err metrics_text(struct web *w, struct store *s, struct buf *b)
                            route_names[r], k < N_CODES ? "" : "other",
                            k < N_CODES ? code_list[k] : 0, v);
         }
-    if (w->o.sched) {
-        struct sched_stats ss;
+    /* Under --no-eval the series are there with zeros: a dashboard or an
+     * alert on them must not see them vanish. */
+    struct sched_stats ss = {0};
+    if (w->o.sched)
         sched_stats(w->o.sched, &ss);
-        buf_printf(b,
-                   "# HELP tend_eval_runs_total Evaluations by this process.\n"
-                   "# TYPE tend_eval_runs_total counter\n"
-                   "tend_eval_runs_total{kind=\"daily\"} %lld\n"
-                   "tend_eval_runs_total{kind=\"event\"} %lld\n"
-                   "# HELP tend_eval_failures_total Evaluations that failed.\n"
-                   "# TYPE tend_eval_failures_total counter\n"
-                   "tend_eval_failures_total %lld\n"
-                   "# HELP tend_eval_duration_seconds The last evaluation's duration.\n"
-                   "# TYPE tend_eval_duration_seconds gauge\n"
-                   "tend_eval_duration_seconds{kind=\"daily\"} %.3f\n"
-                   "tend_eval_duration_seconds{kind=\"event\"} %.3f\n"
-                   "# HELP tend_eval_last_success_timestamp_seconds When the last daily "
-                   "evaluation finished.\n"
-                   "# TYPE tend_eval_last_success_timestamp_seconds gauge\n"
-                   "tend_eval_last_success_timestamp_seconds %.3f\n"
-                   "# HELP tend_eval_events_pending Accounts waiting for an event evaluation.\n"
-                   "# TYPE tend_eval_events_pending gauge\n"
-                   "tend_eval_events_pending %lld\n",
-                   (long long)ss.daily_runs, (long long)ss.event_runs, (long long)ss.failures,
-                   ss.last_daily_s, ss.last_event_s, (double)ss.last_daily_ok_ms / 1000.0,
-                   (long long)ss.events_pending);
-    }
+    buf_printf(b,
+               "# HELP tend_eval_runs_total Evaluations by this process.\n"
+               "# TYPE tend_eval_runs_total counter\n"
+               "tend_eval_runs_total{kind=\"daily\"} %lld\n"
+               "tend_eval_runs_total{kind=\"event\"} %lld\n"
+               "# HELP tend_eval_failures_total Evaluations that failed.\n"
+               "# TYPE tend_eval_failures_total counter\n"
+               "tend_eval_failures_total %lld\n"
+               "# HELP tend_eval_duration_seconds The last evaluation's duration.\n"
+               "# TYPE tend_eval_duration_seconds gauge\n"
+               "tend_eval_duration_seconds{kind=\"daily\"} %.3f\n"
+               "tend_eval_duration_seconds{kind=\"event\"} %.3f\n"
+               "# HELP tend_eval_last_success_timestamp_seconds When the last daily "
+               "evaluation finished.\n"
+               "# TYPE tend_eval_last_success_timestamp_seconds gauge\n"
+               "tend_eval_last_success_timestamp_seconds %.3f\n"
+               "# HELP tend_eval_events_pending Accounts waiting for an event evaluation.\n"
+               "# TYPE tend_eval_events_pending gauge\n"
+               "tend_eval_events_pending %lld\n",
+               (long long)ss.daily_runs, (long long)ss.event_runs, (long long)ss.failures,
+               ss.last_daily_s, ss.last_event_s, (double)ss.last_daily_ok_ms / 1000.0,
+               (long long)ss.events_pending);
     return TEND_OK;
 }
 
@@ -671,7 +653,8 @@ typedef void (*render_fn)(struct buf *out, const struct dash_ctx *ctx, const cJS
 static enum MHD_Result answer_view(struct req *r, bool api, enum tend_err e, cJSON *view,
                                    const char *err, render_fn render) {
     if (e)
-        return api ? json_error(r->w, r->c, status_of(e), err) : page_error(r, status_of(e), err);
+        return api ? json_error(r->w, r->c, http_status_of(e), err)
+                   : page_error(r, http_status_of(e), err);
     if (api)
         return send_json(r->w, r->c, R_API, MHD_HTTP_OK, view);
     struct dash_ctx ctx;
@@ -714,7 +697,7 @@ static enum MHD_Result route(struct req *r, struct store *s) {
             e = cta_action(r, s, id, verb, msg, sizeof msg);
             if (api) {
                 if (e)
-                    return json_error(r->w, r->c, status_of(e), msg);
+                    return json_error(r->w, r->c, http_status_of(e), msg);
                 e = view_cta(s, id, &view, err);
                 return answer_view(r, true, e, view, err, NULL);
             }

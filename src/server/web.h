@@ -1,7 +1,10 @@
 /* web.h: the dashboard, the REST API and /metrics of tend serve.
  *
  * http.c hands every request that is not ingest (/v1/) or /healthz to
- * web_answer(), on the connection's thread. This layer decides who is
+ * web_answer(), on one of its web worker threads, with the connection
+ * suspended; answers go through http_reply() (server/http.h), never
+ * MHD_queue_response. Errors map to statuses by the one table of
+ * server/status.h. This layer decides who is
  * asking (auth.h), reads through a pool of store connections (views.h),
  * answers JSON or renders HTML (dash.h), and applies a person's actions to
  * CTAs (eval/act.h). docs/dashboard.md and docs/api.md describe it. */

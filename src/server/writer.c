@@ -5,20 +5,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "util/log.h"
 #include "util/mem.h"
 
 /* Most messages applied in one transaction: bounds a commit's latency. */
 #define WRITER_MAX_TX_MESSAGES 20000
-
-struct job {
-    const struct seg_msg *msgs;
-    size_t n;
-    size_t rejected;
-    enum ingest_outcome *outcomes;
-    enum tend_err result;
-    bool done;
-    struct job *next;
-};
 
 struct writer {
     struct store *store;
@@ -26,8 +17,7 @@ struct writer {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t work; /* a job was queued, or stopping */
-    pthread_cond_t done; /* some job finished */
-    struct job *head, *tail;
+    struct writer_job *head, *tail;
     bool stopping;
     writer_touched_fn touched;
     void *touched_arg;
@@ -41,9 +31,9 @@ static bool meaningful(enum event_kind k) {
 }
 
 /* Applies a chain of jobs in one transaction and records each result. */
-static void apply(struct writer *w, struct job *jobs) {
+static void apply(struct writer *w, struct writer_job *jobs) {
     enum tend_err err = ingest_begin(w->ig);
-    for (struct job *j = jobs; !err && j; j = j->next) {
+    for (struct writer_job *j = jobs; !err && j; j = j->next) {
         for (size_t i = 0; !err && i < j->n; i++) {
             err = ingest_message(w->ig, &j->msgs[i], &j->outcomes[i]);
             int64_t account = ingest_last_account(w->ig);
@@ -62,17 +52,14 @@ static void apply(struct writer *w, struct job *jobs) {
     else
         ingest_rollback(w->ig);
     if (err)
-        fprintf(stderr, "tend serve: storing failed: %s\n", store_last_error(w->store));
+        log_printf("tend serve: storing failed: %s", store_last_error(w->store));
     else if (w->n_accounts)
         w->touched(w->touched_arg, w->accounts, w->n_accounts);
     w->n_accounts = 0;
-    pthread_mutex_lock(&w->lock);
-    for (struct job *j = jobs; j; j = j->next) {
-        j->result = err;
-        j->done = true;
+    for (struct writer_job *j = jobs, *next; j; j = next) {
+        next = j->next; /* j is the caller's again once done runs */
+        j->done(j, err);
     }
-    pthread_cond_broadcast(&w->done);
-    pthread_mutex_unlock(&w->lock);
 }
 
 static void *writer_main(void *arg) {
@@ -84,7 +71,7 @@ static void *writer_main(void *arg) {
         if (!w->head && w->stopping)
             break;
         /* Take the queued jobs, up to WRITER_MAX_TX_MESSAGES (at least one). */
-        struct job *first = w->head, *last = first;
+        struct writer_job *first = w->head, *last = first;
         size_t total = first->n;
         while (last->next && total + last->next->n <= WRITER_MAX_TX_MESSAGES) {
             last = last->next;
@@ -110,9 +97,8 @@ struct writer *writer_start(struct store *s, writer_touched_fn touched, void *ar
     w->ig = ingest_new(s);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->work, NULL);
-    pthread_cond_init(&w->done, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-        fprintf(stderr, "tend serve: cannot start the writer thread\n");
+        log_printf("tend serve: cannot start the writer thread");
         abort();
     }
     return w;
@@ -130,22 +116,17 @@ void writer_stop(struct writer *w) {
     free(w->accounts);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->work);
-    pthread_cond_destroy(&w->done);
     free(w);
 }
 
-enum tend_err writer_submit(struct writer *w, const struct seg_msg *msgs, size_t n, size_t rejected,
-                            enum ingest_outcome *outcomes) {
-    struct job j = {.msgs = msgs, .n = n, .rejected = rejected, .outcomes = outcomes};
+void writer_submit(struct writer *w, struct writer_job *job) {
+    job->next = NULL;
     pthread_mutex_lock(&w->lock);
     if (w->tail)
-        w->tail->next = &j;
+        w->tail->next = job;
     else
-        w->head = &j;
-    w->tail = &j;
+        w->head = job;
+    w->tail = job;
     pthread_cond_signal(&w->work);
-    while (!j.done)
-        pthread_cond_wait(&w->done, &w->lock);
     pthread_mutex_unlock(&w->lock);
-    return j.result;
 }

@@ -19,6 +19,10 @@ const char *tend_strerror(enum tend_err err) {
         return "usage error";
     case TEND_ERR_AUTH:
         return "not authorised";
+    case TEND_ERR_CONFLICT:
+        return "refused by the current state";
+    case TEND_ERR_BUSY:
+        return "busy, try again later";
     }
     return "unknown error";
 }
