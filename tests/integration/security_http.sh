@@ -8,7 +8,10 @@
 #      valid key, RSS of tend serve (/proc/PID/status) and answer sizes bounded;
 #      a wrong Basic key refused before the body is sent (Expect: 100-continue);
 #   C. a port in use: exit code, message, the database untouched;
-#   D. log injection through a groupId; one status table (400, 409, 413).
+#   D. log injection: ids with control characters are refused at ingest
+#      (docs/ingest.md), so the attack goes through free text that reaches a
+#      log line (a trait a custom rule's error quotes); one status table (400,
+#      409, 413).
 . "$(dirname "$0")/lib.sh"
 
 # Peak resident memory allowed to tend serve under each attack. AddressSanitizer
@@ -348,21 +351,29 @@ rules:
       when: trait_nothing > 1
       title: Broken
       type: risk
+    - name: quoting
+      when: error(trait_note)
+      title: Quoting
+      type: risk
 EOF
 start_serve "$DB_D" "$PORT_D" --config "$T/d.yaml" || exit 1
 forged='evil\ntend serve: FORGED by a client\r\u001b[2J'
+r=$(curl -s -w ' %{http_code}' -u testkey: -X POST "$URL_D/v1/group" -H 'Content-Type: application/json' \
+    --data-binary "{\"userId\":\"li-u\",\"groupId\":\"$forged\",\"traits\":{\"name\":\"Injected\"},\"messageId\":\"li-0\"}")
+expect_contains "a groupId with a newline is refused, naming the field" 'groupId' "$r"
+expect_contains "with 400" ' 400' "$r"
 r=$(curl -s -u testkey: -X POST "$URL_D/v1/group" -H 'Content-Type: application/json' \
-    --data-binary "{\"userId\":\"li-u\",\"groupId\":\"$forged\",\"traits\":{\"name\":\"Injected\"},\"messageId\":\"li-1\"}")
-expect_contains "a groupId with a newline is accepted" '"accepted":1' "$r"
+    --data-binary "{\"userId\":\"li-u\",\"groupId\":\"li-acct\",\"traits\":{\"name\":\"Injected\",\"note\":\"$forged\"},\"messageId\":\"li-1\"}")
+expect_contains "a free-text trait with a newline is accepted" '"accepted":1' "$r"
 seen=0
 for _ in $(seq 300); do
     grep -qF 'evil\ntend serve: FORGED by a client\r\x1b[2J' "$T/serve.log" && seen=1 && break
     sleep 0.1
 done
 if [ "$seen" = 1 ]; then
-    ok "the log shows the groupId escaped on its line: $(grep -F 'FORGED' "$T/serve.log" | head -1 | cut -c1-160)"
+    ok "the log shows the trait, quoted by a rule's error, escaped on its line: $(grep -F 'FORGED' "$T/serve.log" | head -1 | cut -c1-160)"
 else
-    not_ok "the log shows the groupId escaped on its line" "$(tail -5 "$T/serve.log")"
+    not_ok "the log shows the trait, quoted by a rule's error, escaped on its line" "$(tail -5 "$T/serve.log")"
 fi
 if grep -q '^tend serve: FORGED' "$T/serve.log" || grep -q $'\x1b' "$T/serve.log"; then
     not_ok "no forged line and no control character in the log" "$(grep -n 'FORGED' "$T/serve.log")"
