@@ -143,8 +143,14 @@ int cmd_deliver(int argc, char **argv) {
         rc = EXIT_USAGE;
     }
     if (!rc) {
-        printf("sent %lld, retrying %lld, dead %lld, held %lld", (long long)sum.sent,
-               (long long)sum.retrying, (long long)sum.dead, (long long)sum.held);
+        /* Every count is of messages (outbox rows); failed attempts are
+         * counted apart, since one message can fail several times a run. */
+        printf("sent %lld, retrying %lld message%s", (long long)sum.sent, (long long)sum.retrying,
+               sum.retrying == 1 ? "" : "s");
+        if (sum.failed_attempts)
+            printf(" (%lld failed attempt%s)", (long long)sum.failed_attempts,
+                   sum.failed_attempts == 1 ? "" : "s");
+        printf(", dead %lld, held %lld", (long long)sum.dead, (long long)sum.held);
         if (sum.digests)
             printf(", digests made %lld", (long long)sum.digests);
         printf(", resent after a crash %lld", (long long)sum.recovered);

@@ -370,6 +370,27 @@ static const char migration_10[] = "CREATE TABLE reports ("
                                    "  body TEXT NOT NULL"
                                    ");";
 
+/* Delivery holds and urgency (docs/delivery.md): a row's rank orders the due
+ * rows of a target (0 most urgent: high, medium, low, then digests, then
+ * replays of past days), and the due index leads with it so a target's most
+ * urgent row is one seek whatever its backlog. delivery_holds keeps the
+ * earliest instant each destination may be sent to again (a Slack webhook's
+ * pacing, a 429's Retry-After), so every dispatcher process honours it: one
+ * run after another, after a kill -9, tend serve after tend deliver. A gate
+ * is "slack SHA-256-of-the-url" (the url itself is a secret) or "CHANNEL
+ * TARGET"; label says which, for tend outbox. */
+static const char migration_11[] =
+    "ALTER TABLE outbox ADD COLUMN rank INTEGER NOT NULL DEFAULT 1;"
+    "DROP INDEX outbox_due;"
+    "CREATE INDEX outbox_due ON outbox (channel, target, rank, next_at_ms) WHERE status = "
+    "'pending';"
+    "CREATE TABLE delivery_holds ("
+    "  gate TEXT PRIMARY KEY,"
+    "  not_before_ms INTEGER NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  label TEXT NOT NULL"
+    ") WITHOUT ROWID;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -381,6 +402,7 @@ const struct migration schema_migrations[] = {
     {8, "rules and CTAs, product use, goals met", migration_8},
     {9, "notifications and the delivery outbox", migration_9},
     {10, "stored analyze and backtest reports", migration_10},
+    {11, "delivery holds per destination and urgency of outbox rows", migration_11},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];
