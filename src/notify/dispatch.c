@@ -85,6 +85,7 @@ struct gate {
     char *key;   /* delivery_holds.gate */
     char *label; /* for tend outbox */
     int in_flight;
+    int chosen;            /* candidates taken in the current pass (channels can share a gate) */
     int64_t not_before_ms; /* pacing and Retry-After, as stored */
 };
 
@@ -194,9 +195,10 @@ static int gate_room(struct dispatcher *d, const struct notify_channel *ch, stru
             d->wake_ms = g->not_before_ms;
         return 0;
     }
+    int busy = g->in_flight + g->chosen;
     if (ch->kind == NOTIFY_SLACK)
-        return g->in_flight ? 0 : 1;
-    return g->in_flight < TARGET_PARALLEL ? TARGET_PARALLEL - g->in_flight : 0;
+        return busy ? 0 : 1;
+    return busy < TARGET_PARALLEL ? TARGET_PARALLEL - busy : 0;
 }
 
 /* ---- rendering ----------------------------------------------------------------- */
@@ -512,6 +514,8 @@ static bool ready(struct dispatcher *d, struct send_job *j, int64_t now, const c
  * gate with due rows opens. */
 static void start_due(struct dispatcher *d, int64_t now, int64_t cutoff) {
     d->wake_ms = 0;
+    for (size_t i = 0; i < d->n_gates; i++)
+        d->gates[i]->chosen = 0;
     struct pass p = {.d = d, .cands = g_ptr_array_new()};
     int busy[NOTIFY_MAX_CHANNELS] = {0}; /* in flight per channel */
     for (size_t i = 0; i < d->n_jobs; i++)
@@ -545,6 +549,7 @@ static void start_due(struct dispatcher *d, int64_t now, int64_t cutoff) {
         guint before = p.cands->len;
         if ((d->err = store_outbox_due(d->s, cutoff, channel, target, room, on_due, &p)))
             break;
+        g->chosen += (int)(p.cands->len - before);
         for (guint i = before; i < p.cands->len; i++) {
             struct send_job *j = g_ptr_array_index(p.cands, i);
             p.n_of[k]++;
