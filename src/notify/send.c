@@ -71,6 +71,11 @@ void send_http_prepare(struct send_job *j, const char *url, const struct notify_
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "tend-deliver/1");
+    /* A connection per request: libcurl silently sends a request again on a
+     * new connection when a reused one closed without answering, and the
+     * server may have acted on the first: a duplicate that no resends count
+     * would show. One handshake per message is cheap at these rates. */
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);

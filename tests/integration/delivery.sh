@@ -859,9 +859,10 @@ def cmd_slow(params):
            len(rows) == 2 * n and all(r["status"] == "sent" and r["attempts"] == 1 and r["resends"] == 0
                                       for r in rows),
            rows_brief(r for r in rows if r["status"] != "sent" or r["attempts"] != 1 or r["resends"]))
-    report(f"H: mail goes out in parallel within the limits (8 per channel, 4 per address): "
+    report(f"H: mail goes out in parallel (at least 4 at once, in less than half the serial time) "
+           f"within the limits (8 per channel, 4 per address): "
            f"{overlap(spans)} at once, {overlap(busy)} to {a['busy']}",
-           2 <= overlap(spans) <= 8 and 1 <= overlap(busy) <= 4, fig)
+           4 <= overlap(spans) <= 8 and 1 <= overlap(busy) <= 4 and done - t0 < 1.5 * n, fig)
 
 
 def cmd_copies(params):
@@ -920,6 +921,24 @@ def cmd_urgent(params):
     report(f"J: a detractor queued behind {a['backlog']} low-priority rows goes out first",
            len(rows) == a["backlog"] + 1 and pos == 1, f"arrival order (row ids): {order[:10]}",
            rows_brief(rows[-2:]))
+
+
+# ---- K: no copy behind tend's back ------------------------------------------------
+
+def cmd_nocopy(params):
+    """{"db", "http_log", "rows": N} (one Slack channel): every request that arrived whole,
+    answered or not, counts; none may arrive more often than 1 + its row's resends."""
+    a = json.loads(params)
+    rows = outbox(a["db"])
+    by_key, stray = arrivals(rows, {"slack": "slack"}, a["http_log"])
+    copies = {r["key"]: (len(by_key[r["key"]]), r["resends"]) for r in rows}
+    print(f"# K: (arrivals, resends) per row: {list(copies.values())}")
+    report("K: a request dropped on a connection is retried by tend, counted in resends, and "
+           "never re-sent behind its back (arrivals <= 1 + resends)",
+           len(rows) == a["rows"] and all(r["status"] == "sent" for r in rows) and not stray
+           and all(n <= 1 + res for n, res in copies.values())
+           and any(res == 1 for _, res in copies.values()),
+           f"(arrivals, resends) per key: {copies}", rows_brief(rows))
 
 
 def main():
@@ -984,7 +1003,7 @@ B_HTTP=$RPORT
 start_receiver smtp b_smtp || exit 1
 B_SMTP=$RPORT
 set_script b_http '{"/hook/500": [{"status": 500}], "/hook/429": [{"status": 429, "headers": {"Retry-After": "3"}}],
-                    "/hook/400": [{"status": 400, "body": "invalid_payload"}]}'
+                    "/hook/400": [{"status": 400, "body": "invalid_payload"}], "/hook/drop": [{"drop": true}]}'
 set_script b_smtp '{"rcpt": {"busy@b.test": ["450 4.2.0 mailbox busy"]},
                     "data": {"later@b.test": ["451 4.3.0 try later"], "reject@b.test": ["550 5.7.1 rejected"]}}'
 MAILB="smtp://127.0.0.1:$B_SMTP?tls=off"
@@ -995,6 +1014,7 @@ cat >"$T/b.yaml" <<EOF
    "hook500": {"type": "webhook", "url": "http://127.0.0.1:$B_HTTP/hook/500", "secret": "k"},
    "hook429": {"type": "webhook", "url": "http://127.0.0.1:$B_HTTP/hook/429", "secret": "k"},
    "hook400": {"type": "webhook", "url": "http://127.0.0.1:$B_HTTP/hook/400", "secret": "k"},
+   "hookdrop": {"type": "webhook", "url": "http://127.0.0.1:$B_HTTP/hook/drop", "secret": "k"},
    "mail450": {"type": "email", "url": "$MAILB", "from": "tend@tend.test", "to": "busy@b.test"},
    "mail451": {"type": "email", "url": "$MAILB", "from": "tend@tend.test", "to": "later@b.test"},
    "mail550": {"type": "email", "url": "$MAILB", "from": "tend@tend.test", "to": "reject@b.test"}},
@@ -1014,6 +1034,8 @@ if setup b '[{"id": "bee", "name": "Bee Co", "owner": "owner@b.test", "kind": "n
                   "status": "sent", "attempts": 2, "http": "/hook/429", "codes": [429, 200], "gap": 3.0},
       "hook400": {"why": "400 invalid_payload: dead after one attempt", "status": "dead", "attempts": 1,
                   "http": "/hook/400", "codes": [400], "error": "400"},
+      "hookdrop": {"why": "the connection closed after the whole request, no answer: retried, and counted in resends (it may have arrived)",
+                   "status": "sent", "attempts": 2, "resends": 1, "http": "/hook/drop", "codes": ["dropped", 200]},
       "mail450": {"why": "SMTP 450 at RCPT, then delivered", "status": "sent", "attempts": 2,
                   "rcpt": "busy@b.test", "rcpt_codes": [450], "data_codes": [250]},
       "mail451": {"why": "SMTP 451 at DATA, then delivered", "status": "sent", "attempts": 2,
@@ -1068,8 +1090,13 @@ cat >"$T/down.yaml" <<EOF
 EOF
 DOWN_PARAMS='"db": "'"$T/down.db"'", "http_log": "'"$T/down_http.jsonl"'", "smtp_log": "'"$T/b_smtp.jsonl"'"'
 if setup down '[{"id": "dn", "name": "Down Co", "owner": "csm@down.test", "kind": "no_login"}]' "$T/down.yaml"; then
+    # The mail takes 2.5 s to be answered, longer than the Slack row's first
+    # backoff (1 to 2 s): a run without --wait must still not retry it (a
+    # loaded machine made CI fail this way: "attempts is 2, expected 1").
+    set_script b_smtp '{"default_delay_ms": 2500}'
     start=$($PY -c 'import time; print(time.time())')
     deliver "$T/down.db" "$T/down.yaml"
+    set_script b_smtp '{}'
     expect_eq "B, Slack down: tend deliver exits 0 (a transient failure is no dead row)" 0 "$DRC"
     expect_contains "B, Slack down: it says one message is retrying after one failed attempt" \
         "retrying 1 message (1 failed attempt)" "$DOUT"
@@ -1524,3 +1551,25 @@ if setup j "$J_SPEC" "$T/j.yaml"; then
     dc urgent '{"db": "'"$T/j.db"'", "http_log": "'"$T/j_http.jsonl"'", "backlog": 200}'
 fi
 stop_receiver j_http
+
+# ---- K: no copy behind tend's back -----------------------------------------------
+# A Slack webhook (unpaced here) takes the first message, then closes the
+# connection after reading the second without answering. libcurl would send a
+# request again by itself on a new connection when a reused one closes like
+# that, a copy no resends count shows; tend uses a connection per request, so
+# the second message is an ambiguous attempt, retried and counted.
+start_receiver http k_http || exit 1
+K_HTTP=$RPORT
+set_script k_http '{"/slack/k": [{}, {"drop": true}]}'
+cat >"$T/k.yaml" <<EOF2
+{"delivery": {"max_age_days": 100000, "timeout_seconds": 30, "slack_interval_seconds": 0,
+              "retry": {"base_seconds": 1, "max_seconds": 1}},
+ "channels": {"slack": {"type": "slack", "url": "http://127.0.0.1:$K_HTTP/slack/k"}},
+ $RULES_OFF}
+EOF2
+if setup k '[{"id": "k1", "name": "K 1", "owner": "o@k.test", "kind": "no_login"},
+             {"id": "k2", "name": "K 2", "owner": "o@k.test", "kind": "no_login"}]' "$T/k.yaml"; then
+    deliver "$T/k.db" "$T/k.yaml" --wait 60
+    dc nocopy '{"db": "'"$T/k.db"'", "http_log": "'"$T/k_http.jsonl"'", "rows": 2}'
+fi
+stop_receiver k_http
