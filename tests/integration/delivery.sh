@@ -1078,32 +1078,35 @@ fi
 stop_receiver b_http
 
 # Slack down (connection refused) while email works, then back on its port.
+# A third channel, a webhook answering after 2.5 s, keeps the first run busy
+# longer than the Slack row's first backoff (1 to 2 s): a run without --wait
+# must still not retry it (a loaded machine made CI fail this way: "attempts
+# is 2, expected 1").
 start_receiver http down_http || exit 1
 DOWN_PORT=$RPORT
 stop_receiver down_http
+start_receiver http slow_http || exit 1
+set_script slow_http '{"default_delay_ms": 2500}'
 cat >"$T/down.yaml" <<EOF
 {"delivery": {"max_age_days": 100000, "timeout_seconds": 5, "retry": {"base_seconds": 2, "max_seconds": 4}},
  "channels": {
    "slack": {"type": "slack", "url": "http://127.0.0.1:$DOWN_PORT/slack/down"},
-   "mail": {"type": "email", "url": "$MAILB", "from": "tend@tend.test"}},
+   "mail": {"type": "email", "url": "$MAILB", "from": "tend@tend.test"},
+   "slow": {"type": "webhook", "url": "http://127.0.0.1:$RPORT/hook/slow"}},
  $RULES_OFF}
 EOF
 DOWN_PARAMS='"db": "'"$T/down.db"'", "http_log": "'"$T/down_http.jsonl"'", "smtp_log": "'"$T/b_smtp.jsonl"'"'
 if setup down '[{"id": "dn", "name": "Down Co", "owner": "csm@down.test", "kind": "no_login"}]' "$T/down.yaml"; then
-    # The mail takes 2.5 s to be answered, longer than the Slack row's first
-    # backoff (1 to 2 s): a run without --wait must still not retry it (a
-    # loaded machine made CI fail this way: "attempts is 2, expected 1").
-    set_script b_smtp '{"default_delay_ms": 2500}'
     start=$($PY -c 'import time; print(time.time())')
     deliver "$T/down.db" "$T/down.yaml"
-    set_script b_smtp '{}'
     expect_eq "B, Slack down: tend deliver exits 0 (a transient failure is no dead row)" 0 "$DRC"
     expect_contains "B, Slack down: it says one message is retrying after one failed attempt" \
         "retrying 1 message (1 failed attempt)" "$DOUT"
     dc expect '{"label": "B, Slack down", '"$DOWN_PARAMS"', "expect": {
       "mail": {"why": "the email is sent", "status": "sent", "attempts": 1, "rcpt": "csm@down.test", "data_codes": [250]},
-      "slack": {"why": "the Slack row is pending with a later next attempt", "status": "pending", "attempts": 1,
-                "next_after": '"$start"'}}}'
+      "slow": {"why": "the slow webhook is sent", "status": "sent", "attempts": 1},
+      "slack": {"why": "the Slack row is pending with a later next attempt, not retried within the run",
+                "status": "pending", "attempts": 1, "next_after": '"$start"'}}}'
     start_receiver http down_http "$DOWN_PORT" || exit 1
     # The retry is due within base_seconds (2) of the failure: --wait covers it.
     deliver "$T/down.db" "$T/down.yaml" --wait 30
@@ -1113,6 +1116,7 @@ if setup down '[{"id": "dn", "name": "Down Co", "owner": "csm@down.test", "kind"
       "mail": {"why": "the email is not sent again", "status": "sent", "rcpt": "csm@down.test", "data_codes": [250]}}}'
     stop_receiver down_http
 fi
+stop_receiver slow_http
 
 # The default email channel requires STARTTLS: against a server without it,
 # the row is dead with a clear error and nothing is sent in clear.
