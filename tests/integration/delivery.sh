@@ -1330,6 +1330,40 @@ if start_serve "$T/e.db" "$E_PORT" --config "$T/e.yaml" --no-eval; then
 fi
 stop_receiver e_http
 
+# An email waiting for the server's answer when SIGTERM comes: tend serve
+# gives it timeout_seconds (2), then stops it; the attempt is ambiguous (the
+# server has the message): pending, counted in resends, not lost.
+start_receiver smtp e2_smtp || exit 1
+set_script e2_smtp '{"default_delay_ms": 60000}'
+cat >"$T/e2.yaml" <<EOF2
+{"delivery": {"max_age_days": 100000, "timeout_seconds": 2},
+ "channels": {"mail": {"type": "email", "url": "smtp://127.0.0.1:$RPORT?tls=off", "from": "tend@tend.test"}},
+ $RULES_OFF}
+EOF2
+$PY "$T/dc.py" events "$T/e2.jsonl.in" "$D" '[{"id": "e3", "name": "Elder", "owner": "o@e2.test", "kind": "no_login"}]'
+timeout 60 "$TEND" import --db "$T/e2.db" "$T/e2.jsonl.in" >/dev/null 2>&1
+timeout 60 "$TEND" eval --db "$T/e2.db" --config "$T/e2.yaml" --at "$D" >/dev/null 2>&1
+E2_PORT=$(free_port)
+if start_serve "$T/e2.db" "$E2_PORT" --config "$T/e2.yaml" --no-eval; then
+    for _ in $(seq 600); do
+        grep -q '"stage": "data"' "$T/e2_smtp.jsonl" 2>/dev/null && break
+        sleep 0.1
+    done
+    kill -TERM "$SERVE_PID"
+    stopped=0
+    for _ in $(seq 600); do
+        kill -0 "$SERVE_PID" 2>/dev/null || { stopped=1; break; }
+        sleep 0.1
+    done
+    expect_eq "E: SIGTERM with an email waiting for its answer stops tend serve (within 60 s)" 1 "$stopped"
+    wait "$SERVE_PID" 2>/dev/null
+    st=$(timeout 30 "$TEND" outbox --db "$T/e2.db" --format json 2>/dev/null |
+        $PY -c 'import json,sys; print(" ".join(r["status"] + "/" + str(r["resends"]) + "/" + (r["last_error"] or "")[:40].strip() for r in json.load(sys.stdin)))')
+    expect_eq "E: ... and records it as ambiguous: pending, counted in resends" \
+        "pending/1/stopped while waiting for the answer to" "$st"
+fi
+stop_receiver e2_smtp
+
 # ---- F: answers that come back together -------------------------------------------
 # A target's transfers (4 at once) answered in the same instant: the one-shot
 # run must go on with the rest, not take "nothing started" for "done".
