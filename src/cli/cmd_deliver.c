@@ -143,8 +143,14 @@ int cmd_deliver(int argc, char **argv) {
         rc = EXIT_USAGE;
     }
     if (!rc) {
-        printf("sent %lld, retrying %lld, dead %lld, held %lld", (long long)sum.sent,
-               (long long)sum.retrying, (long long)sum.dead, (long long)sum.held);
+        /* Every count is of messages (outbox rows); failed attempts are
+         * counted apart, since one message can fail several times a run. */
+        printf("sent %lld, retrying %lld message%s", (long long)sum.sent, (long long)sum.retrying,
+               sum.retrying == 1 ? "" : "s");
+        if (sum.failed_attempts)
+            printf(" (%lld failed attempt%s)", (long long)sum.failed_attempts,
+                   sum.failed_attempts == 1 ? "" : "s");
+        printf(", dead %lld, held %lld", (long long)sum.dead, (long long)sum.held);
         if (sum.digests)
             printf(", digests made %lld", (long long)sum.digests);
         printf(", resent after a crash %lld", (long long)sum.recovered);
@@ -205,6 +211,13 @@ static void on_count(void *arg, const char *status, int64_t rows, int64_t resend
     total[1] += resends;
 }
 
+/* A destination held back (pacing, a 429's Retry-After), on stderr. */
+static void on_hold(void *arg, const struct store_hold *h) {
+    char until[32];
+    when(until, h->not_before_ms);
+    fprintf(stderr, "outbox: %s held back until %s (%s)\n", h->label, until, h->reason);
+}
+
 static int outbox_list(struct store *st, const struct store_outbox_filter *f,
                        enum out_format format) {
     struct out_table *t = out_new(cols, sizeof cols / sizeof cols[0]);
@@ -212,13 +225,15 @@ static int outbox_list(struct store *st, const struct store_outbox_filter *f,
     int64_t totals[2] = {0, 0};
     if (!err)
         err = store_outbox_counts(st, on_count, totals);
-    if (err) {
-        fprintf(stderr, "tend outbox: %s\n", store_last_error(st));
-    } else {
+    if (!err)
         fprintf(stderr, "%s; resent after a crash %lld\n", totals[0] ? "" : "outbox: empty",
                 (long long)totals[1]);
+    if (!err)
+        err = store_outbox_holds_each(st, dt_now_ms(), on_hold, NULL);
+    if (err)
+        fprintf(stderr, "tend outbox: %s\n", store_last_error(st));
+    else
         out_print(t, format, stdout);
-    }
     out_free(t);
     return err ? EXIT_USAGE : 0;
 }

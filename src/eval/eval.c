@@ -79,12 +79,15 @@ static int collect_account(void *arg, const struct store_account_row *r) {
     x->external_id = xstrdup(r->external_id);
     x->first_seen_ms = r->first_seen_ms;
     if (a->rules) {
-        const char *const *from[] = {&r->f.name,      &r->f.plan,    &r->f.csm_email,
-                                     &r->f.csm_slack, &r->f.segment, &r->f.premium_products,
-                                     &r->f.created_at};
-        const char **to[] = {&x->f.name,      &x->f.plan,    &x->f.csm_email,
-                             &x->f.csm_slack, &x->f.segment, &x->f.premium_products,
-                             &x->f.created_at};
+        /* Every typed column: the numbers too (a CTA's message shows the
+         * account's mrr and renewal date, copied from here). */
+        x->f = r->f;
+        const char *const *from[] = {&r->f.name,       &r->f.plan,        &r->f.csm_email,
+                                     &r->f.csm_slack,  &r->f.segment,     &r->f.premium_products,
+                                     &r->f.created_at, &r->f.renewal_date};
+        const char **to[] = {&x->f.name,       &x->f.plan,        &x->f.csm_email,
+                             &x->f.csm_slack,  &x->f.segment,     &x->f.premium_products,
+                             &x->f.created_at, &x->f.renewal_date};
         for (size_t i = 0; i < sizeof from / sizeof from[0]; i++)
             *to[i] = *from[i] ? xstrdup(*from[i]) : NULL;
         x->traits_json = r->traits_json ? xstrdup(r->traits_json) : NULL;
@@ -113,9 +116,9 @@ static void index_accounts(struct accounts *a) {
 static void free_account_fields(struct account *x) {
     free(x->external_id);
     metrics_free(x->acc);
-    const char *fields[] = {x->f.name,      x->f.plan,    x->f.csm_email,
-                            x->f.csm_slack, x->f.segment, x->f.premium_products,
-                            x->f.created_at};
+    const char *fields[] = {x->f.name,       x->f.plan,        x->f.csm_email,
+                            x->f.csm_slack,  x->f.segment,     x->f.premium_products,
+                            x->f.created_at, x->f.renewal_date};
     for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
         free((char *)fields[k]);
     free(x->traits_json);

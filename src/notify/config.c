@@ -33,6 +33,7 @@ void notify_config_default(struct notify_config *c) {
     c->retry_base_ms = 30 * 1000;
     c->retry_max_ms = 3600 * 1000;
     c->timeout_ms = 20 * 1000;
+    c->data_timeout_ms = 600 * 1000;
     c->slack_interval_ms = 1000;
 }
 
@@ -363,9 +364,16 @@ static enum tend_err load_route(const cJSON *o, int index, struct notify_config 
 static enum tend_err load_delivery(const cJSON *d, struct notify_config *c, char *err) {
     if (!cJSON_IsObject(d))
         return yaml_error(err, NOTIFY_ERR_BYTES, "delivery", "must be a mapping of settings");
-    static const char *const keys[] = {"base_url",    "events",          "fallback_owner",
-                                       "slack_users", "max_age_days",    "digest",
-                                       "retry",       "timeout_seconds", "slack_interval_seconds",
+    static const char *const keys[] = {"base_url",
+                                       "events",
+                                       "fallback_owner",
+                                       "slack_users",
+                                       "max_age_days",
+                                       "digest",
+                                       "retry",
+                                       "timeout_seconds",
+                                       "slack_interval_seconds",
+                                       "smtp_data_timeout_seconds",
                                        NULL};
     enum tend_err e = yaml_known_keys(d, "delivery", keys, err, NOTIFY_ERR_BYTES);
     if (e)
@@ -470,6 +478,12 @@ static enum tend_err load_delivery(const cJSON *d, struct notify_config *c, char
         if ((e = yaml_number(v, "delivery.timeout_seconds", 1, 600, &x, err, NOTIFY_ERR_BYTES)))
             return e;
         c->timeout_ms = (int64_t)(x * 1000);
+    }
+    if ((v = cJSON_GetObjectItemCaseSensitive(d, "smtp_data_timeout_seconds"))) {
+        if ((e = yaml_number(v, "delivery.smtp_data_timeout_seconds", 1, 3600, &x, err,
+                             NOTIFY_ERR_BYTES)))
+            return e;
+        c->data_timeout_ms = (int64_t)(x * 1000);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(d, "slack_interval_seconds"))) {
         if ((e = yaml_number(v, "delivery.slack_interval_seconds", 0, 60, &x, err,
@@ -645,6 +659,15 @@ int64_t notify_backoff_ms(const struct notify_config *c, int failures, double ra
     if (cap > (double)c->retry_max_ms)
         cap = (double)c->retry_max_ms;
     return (int64_t)(cap / 2 + cap / 2 * random01);
+}
+
+int notify_rank(const char *priority, bool backfill) {
+    int p = 1;
+    if (priority && strcmp(priority, "high") == 0)
+        p = 0;
+    else if (priority && strcmp(priority, "low") == 0)
+        p = 2;
+    return backfill ? NOTIFY_RANK_DIGEST + 1 + p : p;
 }
 
 int64_t notify_digest_cutoff_ms(const struct notify_config *c, int64_t now_ms) {

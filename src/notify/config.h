@@ -84,8 +84,9 @@ struct notify_config {
     char *digest_timezone; /* IANA name */
     int max_attempts;
     int64_t retry_base_ms, retry_max_ms;
-    int64_t timeout_ms;
-    int64_t slack_interval_ms;
+    int64_t timeout_ms;        /* an attempt, up to the end of an email's text */
+    int64_t data_timeout_ms;   /* the mail server's answer to a whole message (RFC 5321: 10 min) */
+    int64_t slack_interval_ms; /* from one Slack answer to the next message, per webhook */
 };
 
 /* The defaults: no channels (nothing is written to the outbox). */
@@ -149,6 +150,14 @@ const char *notify_slack_url(const struct notify_channel *ch, const char *target
 /* The delay before the attempt after `failures` failed ones: equal jitter
  * over min(max, base * 2^(failures-1)); random01 in [0, 1). */
 int64_t notify_backoff_ms(const struct notify_config *c, int failures, double random01);
+
+/* Urgency of an outbox row: due rows go out lowest rank first, within each
+ * destination's limits. A CTA event sent at once ranks by its priority
+ * (high 0, medium 1, low 2); a digest is NOTIFY_RANK_DIGEST; the event of an
+ * evaluation of a past day (backfill: a replay, a catch-up after downtime)
+ * comes after both, again by priority. */
+#define NOTIFY_RANK_DIGEST 3
+int notify_rank(const char *priority, bool backfill);
 
 /* The latest digest instant (digest_hour:00 local time in the configured
  * time zone) at or before now_ms. */

@@ -1,12 +1,28 @@
 /* dispatch.c: sending the outbox (see dispatch.h).
  *
- * The loop: make the digests that are due; for each (channel, target) with
- * due rows, start what its gate allows (a Slack webhook: one transfer at a
- * time, one per interval, none before a 429's Retry-After; other targets:
- * up to TARGET_PARALLEL at once), marking the rows `sending` in one
- * transaction; then let libcurl's multi handle run every transfer until one
- * ends or the next row falls due, and commit each answer as it comes. A
- * log channel is a local file: appended and fsynced in place. */
+ * The loop: make the digests that are due; collect, for each destination
+ * (a gate) with due rows, the most urgent rows its gate lets through now
+ * (a Slack webhook: one transfer at a time, none before its hold, which is
+ * the answer to the previous message plus the pacing interval, or a 429's
+ * Retry-After; other destinations: up to TARGET_PARALLEL at once); admit
+ * them most urgent first within the per-channel and overall limits; mark the
+ * admitted rows `sending` in one transaction and start them: HTTP in
+ * libcurl's multi handle, mail on threads of their own (send.h says why), a
+ * log line at once. Then wait until a transfer ends, a row or a gate falls
+ * due, and commit each answer as it comes.
+ *
+ * Holds are kept in the store (delivery_holds), written in the transaction
+ * of the answer that set them, and read when a dispatcher starts: pacing and
+ * Retry-After hold across `tend deliver` runs, kill -9 and tend serve. A
+ * dispatcher that finds rows left `sending` by one that died holds their
+ * Slack webhooks for one interval from now: the lost transfer may have just
+ * arrived.
+ *
+ * Pacing counts from the answer, not from the start: the next message to a
+ * webhook starts at least slack_interval after the previous one's answer
+ * came back, so two messages arrive at least an interval apart however long
+ * each took on the way (counted from the start, a request that took 960 ms
+ * to arrive was followed 40 ms later by the next). */
 #include "notify/dispatch.h"
 
 #include <cjson/cJSON.h>
@@ -22,17 +38,17 @@
 #include <unistd.h>
 
 #include "notify/message.h"
+#include "notify/send.h"
 #include "util/datetime.h"
 #include "util/mem.h"
 
-#define TARGET_PARALLEL  4  /* transfers at once to one email address or webhook */
-#define CHANNEL_PARALLEL 8  /* ... to one channel (one mail server, one endpoint) */
-#define MAX_IN_FLIGHT    64 /* transfers at once in all */
+#define TARGET_PARALLEL  4         /* transfers at once to one email address or webhook */
+#define CHANNEL_PARALLEL SEND_POOL /* ... to one channel (one mail server, one endpoint) */
+#define MAX_IN_FLIGHT    64        /* transfers at once in all */
 #define IDLE_POLL_MS                                                                               \
     100 /* tend serve: how often an idle dispatcher looks (a new CTA is sent within this) */
-#define RESPONSE_KEEP      300 /* bytes of an answer kept for last_error */
-#define RETRY_AFTER_ABSENT (60 * 1000)
-#define RETRY_AFTER_MAX    (3600 * 1000)
+#define DEAD_BATCH 100 /* rows of an unsendable target failed per pass */
+#define CLOCK_ENV  "TEND_DELIVER_CLOCK_OFFSET_SECONDS"
 
 /* ---- the lock ---------------------------------------------------------------- */
 
@@ -63,27 +79,14 @@ enum tend_err dispatch_lock(const char *db_path, int *fd, char *err) {
     return TEND_OK;
 }
 
-/* ---- gates: pacing per Slack webhook, parallelism per target ------------------ */
+/* ---- gates: holds and parallelism per destination ------------------------------ */
 
 struct gate {
-    char *channel, *target;
+    char *key;   /* delivery_holds.gate */
+    char *label; /* for tend outbox */
     int in_flight;
-    int64_t not_before_ms; /* pacing and Retry-After */
-};
-
-struct job {
-    int64_t id, attempts, resends;
-    char *event, *channel, *target, *owner, *key;
-    const struct notify_channel *ch;
-    struct gate *gate;
-    const char *dead; /* set: fails at once with this, nothing sent */
-    char *body;
-    size_t body_len, read_at;
-    CURL *easy;
-    struct curl_slist *headers, *rcpt;
-    char response[RESPONSE_KEEP + 1];
-    size_t response_len;
-    char curl_err[CURL_ERROR_SIZE];
+    int chosen;            /* candidates taken in the current pass (channels can share a gate) */
+    int64_t not_before_ms; /* pacing and Retry-After, as stored */
 };
 
 struct dispatcher {
@@ -91,52 +94,97 @@ struct dispatcher {
     const struct notify_config *c;
     const struct dispatch_options *o;
     struct dispatch_summary *sum;
+    int64_t skew_ms; /* the clock's offset (a test hook, CLOCK_ENV) */
     CURLM *multi;
+    struct send_smtp smtp;
     struct gate **gates; /* each malloced: jobs keep pointers to them */
     size_t n_gates;
-    struct job **jobs; /* in flight */
+    struct send_job **jobs; /* in flight */
     size_t n_jobs;
-    char (*targets)[2][320]; /* (channel, target) pairs with due rows */
-    size_t n_targets, cap_targets;
-    int64_t wake_ms; /* the earliest a gated target may start again */
-    int64_t started; /* attempts started by the latest start_due() */
+    GHashTable *retrying; /* ids of rows whose latest attempt here failed, to be retried */
+    int64_t wake_ms;      /* the earliest a held gate with due rows opens */
+    int64_t started;      /* attempts started (or rows settled at once) by the latest pass */
     enum tend_err err;
 };
 
-static struct gate *gate_of(struct dispatcher *d, const char *channel, const char *target) {
+/* The dispatcher's now: the wall clock, shifted by CLOCK_ENV when set (tests
+ * of holds and retries read a later time instead of sleeping). */
+static int64_t now_of(const struct dispatcher *d) {
+    return dt_now_ms() + d->skew_ms;
+}
+
+static int64_t clock_skew_ms(void) {
+    const char *v = getenv(CLOCK_ENV);
+    if (!v || !*v)
+        return 0;
+    char *end;
+    double s = strtod(v, &end);
+    return *end ? 0 : (int64_t)(s * 1000);
+}
+
+static struct gate *gate_get(struct dispatcher *d, const char *key, const char *label) {
     for (size_t i = 0; i < d->n_gates; i++)
-        if (strcmp(d->gates[i]->channel, channel) == 0 && strcmp(d->gates[i]->target, target) == 0)
+        if (strcmp(d->gates[i]->key, key) == 0)
             return d->gates[i];
     d->gates = xrealloc(d->gates, (d->n_gates + 1) * sizeof *d->gates);
     struct gate *g = xmalloc(sizeof *g);
-    *g = (struct gate){.channel = xstrdup(channel), .target = xstrdup(target)};
+    *g = (struct gate){.key = xstrdup(key), .label = xstrdup(label)};
     d->gates[d->n_gates++] = g;
     return g;
 }
 
+/* The gate of target in channel ch: a Slack webhook by the SHA-256 of its
+ * url (the url is a secret; several channels and owners may share one), any
+ * other destination by channel and target. NULL for a Slack target without
+ * a webhook. */
+static struct gate *gate_for(struct dispatcher *d, const struct notify_channel *ch,
+                             const char *target) {
+    char label[NOTIFY_NAME_BYTES + 400];
+    snprintf(label, sizeof label, "%s %s%s%s", notify_kind_name(ch->kind), ch->name,
+             target[0] ? " " : "", target);
+    if (ch->kind != NOTIFY_SLACK) {
+        char *key = g_strdup_printf("%s %s", ch->name, target);
+        struct gate *g = gate_get(d, key, label);
+        g_free(key);
+        return g;
+    }
+    const char *url = notify_slack_url(ch, target);
+    if (!url)
+        return NULL;
+    gchar *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, url, -1);
+    char key[80];
+    snprintf(key, sizeof key, "slack %s", hash);
+    g_free(hash);
+    return gate_get(d, key, label);
+}
+
+/* Holds g until until_ms (never shortens a hold), recorded in the store: call
+ * inside a transaction. */
+static enum tend_err hold(struct dispatcher *d, struct gate *g, int64_t until_ms,
+                          const char *reason) {
+    if (until_ms <= g->not_before_ms)
+        return TEND_OK;
+    g->not_before_ms = until_ms;
+    struct store_hold h = {
+        .gate = g->key, .not_before_ms = until_ms, .reason = reason, .label = g->label};
+    return store_outbox_hold_set(d->s, &h);
+}
+
 /* Forgets the gates with nothing in flight and nothing to wait for, so a
- * long-running dispatcher keeps only the targets of the moment. */
+ * long-running dispatcher keeps only the destinations of the moment. */
 static void prune_gates(struct dispatcher *d, int64_t now) {
     size_t keep = 0;
     for (size_t i = 0; i < d->n_gates; i++) {
         struct gate *g = d->gates[i];
         if (g->in_flight == 0 && g->not_before_ms <= now) {
-            free(g->channel);
-            free(g->target);
+            free(g->key);
+            free(g->label);
             free(g);
         } else {
             d->gates[keep++] = g;
         }
     }
     d->n_gates = keep;
-}
-
-/* Transfers in flight to channel ch. */
-static int channel_in_flight(const struct dispatcher *d, const struct notify_channel *ch) {
-    int n = 0;
-    for (size_t i = 0; i < d->n_jobs; i++)
-        n += d->jobs[i]->ch == ch;
-    return n;
 }
 
 /* How many more transfers the gate lets start now (0: wait until wake_ms). */
@@ -147,9 +195,10 @@ static int gate_room(struct dispatcher *d, const struct notify_channel *ch, stru
             d->wake_ms = g->not_before_ms;
         return 0;
     }
+    int busy = g->in_flight + g->chosen;
     if (ch->kind == NOTIFY_SLACK)
-        return g->in_flight ? 0 : 1;
-    return g->in_flight < TARGET_PARALLEL ? TARGET_PARALLEL - g->in_flight : 0;
+        return busy ? 0 : 1;
+    return busy < TARGET_PARALLEL ? TARGET_PARALLEL - busy : 0;
 }
 
 /* ---- rendering ----------------------------------------------------------------- */
@@ -210,15 +259,28 @@ enum tend_err dispatch_render(struct store *s, const struct notify_config *c,
 
 /* ---- outcomes --------------------------------------------------------------------- */
 
-/* Records an attempt's end and tells the caller. status: sent, pending or dead. */
-static void finish(struct dispatcher *d, struct job *j, const char *status, const char *error,
-                   int64_t retry_at_ms) {
-    int64_t now = dt_now_ms();
-    char why[DISPATCH_ERR_BYTES + 64];
-    if (!strcmp(status, "pending") && j->attempts >= d->c->max_attempts) {
-        snprintf(why, sizeof why, "gave up after %lld attempts: %s", (long long)j->attempts, error);
-        status = "dead";
-        error = why;
+/* Records an attempt's end (or, attempted false, a row that fails without
+ * one), with the holds it sets on its destination, in one transaction; and
+ * tells the caller. */
+static void finish(struct dispatcher *d, struct send_job *j, const struct send_outcome *out,
+                   bool attempted) {
+    int64_t now = now_of(d);
+    const char *status = out->verdict == SEND_SENT   ? "sent"
+                         : out->verdict == SEND_DEAD ? "dead"
+                                                     : "pending";
+    const char *error = out->verdict == SEND_SENT ? NULL : out->why;
+    char why[SEND_ERR_BYTES + 64];
+    int64_t next = now;
+    if (out->verdict == SEND_RETRY) {
+        next = out->retry_after_ms >= 0
+                   ? now + out->retry_after_ms
+                   : now + notify_backoff_ms(d->c, (int)j->attempts, g_random_double());
+        if (j->attempts >= d->c->max_attempts) {
+            snprintf(why, sizeof why, "gave up after %lld attempts: %s", (long long)j->attempts,
+                     out->why);
+            status = "dead";
+            error = why;
+        }
     }
     struct store_outbox r = {
         .id = j->id,
@@ -228,290 +290,50 @@ static void finish(struct dispatcher *d, struct job *j, const char *status, cons
         .owner = j->owner,
         .key = j->key,
         .status = status,
+        .rank = j->rank,
         .attempts = j->attempts,
-        .resends = j->resends,
-        .next_at_ms = !strcmp(status, "pending") ? retry_at_ms : now,
-        .sent_ms = !strcmp(status, "sent") ? now : 0,
+        .resends = j->resends + (out->ambiguous ? 1 : 0),
+        .next_at_ms = next,
+        .sent_ms = out->verdict == SEND_SENT ? now : 0,
         .last_error = error,
     };
     enum tend_err err = store_begin(d->s, NULL);
     if (!err)
         err = store_outbox_set(d->s, &r);
+    if (!err && attempted && j->gate && j->ch->kind == NOTIFY_SLACK && d->c->slack_interval_ms > 0)
+        err = hold(d, j->gate, now + d->c->slack_interval_ms, "pacing");
+    if (!err && attempted && j->gate && out->retry_after_ms >= 0) {
+        char reason[64];
+        snprintf(reason, sizeof reason, "HTTP 429, Retry-After %lld s",
+                 (long long)(out->retry_after_ms / 1000));
+        err = hold(d, j->gate, now + out->retry_after_ms, reason); /* the whole webhook waits */
+    }
     if (!err)
         err = store_commit(d->s);
     else
         store_rollback(d->s);
     if (err && !d->err)
         d->err = err;
-    if (!strcmp(status, "sent"))
-        d->sum->sent++;
-    else if (!strcmp(status, "dead"))
-        d->sum->dead++;
-    else
-        d->sum->retrying++;
+    gpointer key = (gpointer)(intptr_t)j->id;
+    if (!strcmp(status, "pending")) {
+        d->sum->failed_attempts++;
+        g_hash_table_add(d->retrying, key);
+    } else {
+        g_hash_table_remove(d->retrying, key);
+        if (!strcmp(status, "sent"))
+            d->sum->sent++;
+        else
+            d->sum->dead++;
+        if (out->verdict != SEND_SENT && attempted)
+            d->sum->failed_attempts++;
+    }
     if (d->o->outcome)
         d->o->outcome(d->o->arg, &r, status, error);
 }
 
-static int64_t backoff_at(struct dispatcher *d, const struct job *j) {
-    return dt_now_ms() + notify_backoff_ms(d->c, (int)j->attempts, g_random_double());
-}
-
-static void job_free(struct job *j) {
-    if (!j)
-        return;
-    if (j->easy)
-        curl_easy_cleanup(j->easy);
-    curl_slist_free_all(j->headers);
-    curl_slist_free_all(j->rcpt);
-    free(j->body);
-    free(j->event);
-    free(j->channel);
-    free(j->target);
-    free(j->owner);
-    free(j->key);
-    free(j);
-}
-
-/* The answer kept for last_error: printable, one line. */
-static const char *answer(struct job *j) {
-    for (size_t i = 0; i < j->response_len; i++)
-        if ((unsigned char)j->response[i] < 0x20)
-            j->response[i] = ' ';
-    return j->response;
-}
-
-/* Classifies a finished HTTP transfer (docs/delivery.md's table). */
-static void http_done(struct dispatcher *d, struct job *j, CURLcode rc) {
-    char why[DISPATCH_ERR_BYTES];
-    long code = 0;
-    curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
-    if (rc != CURLE_OK) {
-        snprintf(why, sizeof why, "%s", j->curl_err[0] ? j->curl_err : curl_easy_strerror(rc));
-        finish(d, j, "pending", why, backoff_at(d, j));
-    } else if (code >= 200 && code < 300) {
-        finish(d, j, "sent", NULL, 0);
-    } else if (code == 429) {
-        curl_off_t after = -1;
-        curl_easy_getinfo(j->easy, CURLINFO_RETRY_AFTER, &after);
-        /* Absent: a minute; a date in the past: now; never beyond an hour
-         * (or max_seconds if longer): a hostile answer cannot park a row. */
-        int64_t cap = d->c->retry_max_ms > RETRY_AFTER_MAX ? d->c->retry_max_ms : RETRY_AFTER_MAX;
-        int64_t wait_ms = after >= 0 ? (int64_t)after * 1000 : RETRY_AFTER_ABSENT;
-        if (wait_ms > cap)
-            wait_ms = cap;
-        int64_t at = dt_now_ms() + wait_ms;
-        if (at > j->gate->not_before_ms)
-            j->gate->not_before_ms = at; /* the whole webhook waits */
-        snprintf(why, sizeof why, "HTTP 429 (retry after %lld s): %s", (long long)(wait_ms / 1000),
-                 answer(j));
-        finish(d, j, "pending", why, at);
-    } else if (code >= 500 || code == 408) {
-        snprintf(why, sizeof why, "HTTP %ld: %s", code, answer(j));
-        finish(d, j, "pending", why, backoff_at(d, j));
-    } else if (code >= 300 && code < 400) {
-        snprintf(why, sizeof why, "HTTP %ld (a redirect: tend does not follow them; fix the url)",
-                 code);
-        finish(d, j, "dead", why, 0);
-    } else {
-        snprintf(why, sizeof why, "HTTP %ld (permanent): %s", code, answer(j));
-        finish(d, j, "dead", why, 0);
-    }
-}
-
-/* Classifies a finished SMTP transfer: 5xx and TLS/login refusals are
- * permanent; 4xx and network trouble transient. */
-static void smtp_done(struct dispatcher *d, struct job *j, CURLcode rc) {
-    char why[DISPATCH_ERR_BYTES];
-    long code = 0;
-    curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &code);
-    const char *detail = j->curl_err[0] ? j->curl_err : curl_easy_strerror(rc);
-    if (rc == CURLE_OK) {
-        finish(d, j, "sent", NULL, 0);
-    } else if (code >= 400 && code < 500) {
-        snprintf(why, sizeof why, "SMTP %ld: %s", code, detail);
-        finish(d, j, "pending", why, backoff_at(d, j));
-    } else if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
-        snprintf(why, sizeof why, "the channel's url: %s", detail);
-        finish(d, j, "dead", why, 0);
-    } else if (rc == CURLE_USE_SSL_FAILED) {
-        snprintf(why, sizeof why,
-                 "the server does not offer STARTTLS, which this channel requires (%s); "
-                 "add ?tls=off to the url only for a trusted local relay",
-                 detail);
-        finish(d, j, "dead", why, 0);
-    } else if (rc == CURLE_LOGIN_DENIED) {
-        snprintf(why, sizeof why, "login refused (SMTP %ld): %s", code, detail);
-        finish(d, j, "dead", why, 0);
-    } else if (code >= 500 && code < 600) {
-        snprintf(why, sizeof why, "SMTP %ld (permanent): %s", code, detail);
-        finish(d, j, "dead", why, 0);
-    } else {
-        snprintf(why, sizeof why, "%s", detail);
-        finish(d, j, "pending", why, backoff_at(d, j));
-    }
-}
-
-/* ---- starting transfers ----------------------------------------------------------- */
-
-static size_t on_response(char *p, size_t size, size_t n, void *arg) {
-    struct job *j = arg;
-    size_t len = size * n, room = RESPONSE_KEEP - j->response_len;
-    size_t take = len < room ? len : room;
-    memcpy(j->response + j->response_len, p, take);
-    j->response_len += take;
-    j->response[j->response_len] = '\0';
-    return len;
-}
-
-static size_t on_read(char *p, size_t size, size_t n, void *arg) {
-    struct job *j = arg;
-    size_t room = size * n, left = j->body_len - j->read_at;
-    size_t take = left < room ? left : room;
-    memcpy(p, j->body + j->read_at, take);
-    j->read_at += take;
-    return take;
-}
-
-/* The address of a From header value: "Name <a@b>" -> "<a@b>". */
-static void mail_from(const char *from, char *out, size_t size) {
-    const char *lt = strrchr(from, '<');
-    if (lt)
-        snprintf(out, size, "%s", lt);
-    else
-        snprintf(out, size, "<%s>", from);
-}
-
-static void start_http(struct job *j, const char *url) {
-    CURL *e = j->easy;
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_response);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
-    j->headers = curl_slist_append(j->headers, "Content-Type: application/json; charset=utf-8");
-    if (j->ch->kind == NOTIFY_WEBHOOK) {
-        char h[512];
-        snprintf(h, sizeof h, "Idempotency-Key: %s", j->key);
-        j->headers = curl_slist_append(j->headers, h);
-        snprintf(h, sizeof h, "X-Tend-Key: %s", j->key);
-        j->headers = curl_slist_append(j->headers, h);
-        snprintf(h, sizeof h, "X-Tend-Event: %s", j->event);
-        j->headers = curl_slist_append(j->headers, h);
-        char ts[24];
-        snprintf(ts, sizeof ts, "%lld", (long long)(dt_now_ms() / 1000));
-        snprintf(h, sizeof h, "X-Tend-Timestamp: %s", ts);
-        j->headers = curl_slist_append(j->headers, h);
-        if (j->ch->secret) {
-            GString *signed_text = g_string_new(ts);
-            g_string_append_c(signed_text, '.');
-            g_string_append_len(signed_text, j->body, (gssize)j->body_len);
-            gchar *mac = g_compute_hmac_for_data(
-                G_CHECKSUM_SHA256, (const guchar *)j->ch->secret, strlen(j->ch->secret),
-                (const guchar *)signed_text->str, signed_text->len);
-            snprintf(h, sizeof h, "X-Tend-Signature: sha256=%s", mac);
-            j->headers = curl_slist_append(j->headers, h);
-            g_free(mac);
-            g_string_free(signed_text, TRUE);
-        }
-    }
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
-}
-
-static void start_smtp(struct job *j) {
-    CURL *e = j->easy;
-    const struct notify_channel *ch = j->ch;
-    char from[400];
-    mail_from(ch->from, from, sizeof from);
-    curl_easy_setopt(e, CURLOPT_URL, ch->url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(e, CURLOPT_MAIL_FROM, from);
-    j->rcpt = curl_slist_append(NULL, j->target);
-    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, j->rcpt);
-    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(e, CURLOPT_READDATA, j);
-    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)j->body_len);
-    long tls = ch->tls == NOTIFY_TLS_OFF   ? CURLUSESSL_NONE
-               : ch->tls == NOTIFY_TLS_TRY ? CURLUSESSL_TRY
-                                           : CURLUSESSL_ALL;
-    curl_easy_setopt(e, CURLOPT_USE_SSL, tls);
-    if (ch->username)
-        curl_easy_setopt(e, CURLOPT_USERNAME, ch->username);
-    if (ch->password)
-        curl_easy_setopt(e, CURLOPT_PASSWORD, ch->password);
-}
-
-/* Appends the log line and syncs it; the outcome is final at once. */
-static void send_log(struct dispatcher *d, struct job *j) {
-    char why[DISPATCH_ERR_BYTES];
-    int f = open(j->ch->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    bool ok = f >= 0;
-    if (ok) {
-        size_t off = 0;
-        while (ok && off < j->body_len) {
-            ssize_t n = write(f, j->body + off, j->body_len - off);
-            ok = n > 0;
-            off += ok ? (size_t)n : 0;
-        }
-        ok = ok && write(f, "\n", 1) == 1 && fsync(f) == 0;
-    }
-    snprintf(why, sizeof why, "%s: %s", j->ch->path, strerror(errno));
-    if (f >= 0)
-        close(f);
-    if (ok)
-        finish(d, j, "sent", NULL, 0);
-    else
-        finish(d, j, "pending", why, backoff_at(d, j));
-}
-
-/* Starts a job whose row is marked sending: a log line at once, else a
- * transfer in the multi handle. */
-static void start(struct dispatcher *d, struct job *j) {
-    d->started++;
-    j->gate->in_flight++;
-    if (j->ch->kind == NOTIFY_SLACK)
-        j->gate->not_before_ms = dt_now_ms() + d->c->slack_interval_ms;
-    if (j->ch->kind == NOTIFY_LOG) {
-        send_log(d, j);
-        j->gate->in_flight--;
-        job_free(j);
-        return;
-    }
-    j->easy = curl_easy_init();
-    if (!j->easy) {
-        finish(d, j, "pending", "libcurl could not make a handle", backoff_at(d, j));
-        j->gate->in_flight--;
-        job_free(j);
-        return;
-    }
-    CURL *e = j->easy;
-    curl_easy_setopt(e, CURLOPT_PRIVATE, j);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->curl_err);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)d->c->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)d->c->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "tend-deliver/1");
-    if (j->ch->kind == NOTIFY_EMAIL)
-        start_smtp(j);
-    else
-        start_http(j,
-                   j->ch->kind == NOTIFY_SLACK ? notify_slack_url(j->ch, j->target) : j->ch->url);
-    curl_multi_add_handle(d->multi, e);
-    d->jobs = xrealloc(d->jobs, (d->n_jobs + 1) * sizeof *d->jobs);
-    d->jobs[d->n_jobs++] = j;
-}
-
-/* A transfer ended: classify it, release its gate. */
-static void ended(struct dispatcher *d, CURL *e, CURLcode rc) {
-    struct job *j = NULL;
-    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&j);
-    curl_multi_remove_handle(d->multi, e);
-    if (j->ch->kind == NOTIFY_EMAIL)
-        smtp_done(d, j, rc);
-    else
-        http_done(d, j, rc);
+/* A job in flight ended with out: record it, release its gate, free it. */
+static void ended(struct dispatcher *d, struct send_job *j, const struct send_outcome *out) {
+    finish(d, j, out, true);
     j->gate->in_flight--;
     for (size_t i = 0; i < d->n_jobs; i++) {
         if (d->jobs[i] == j) {
@@ -519,26 +341,107 @@ static void ended(struct dispatcher *d, CURL *e, CURLcode rc) {
             break;
         }
     }
-    job_free(j);
+    send_job_free(j);
+}
+
+/* Starts a job whose row is marked sending: a log line at once, mail on a
+ * thread, HTTP in the multi handle. */
+static void start(struct dispatcher *d, struct send_job *j) {
+    d->started++;
+    j->gate->in_flight++;
+    d->jobs = xrealloc(d->jobs, (d->n_jobs + 1) * sizeof *d->jobs);
+    d->jobs[d->n_jobs++] = j;
+    struct send_outcome out = {.verdict = SEND_RETRY, .retry_after_ms = -1};
+    if (j->ch->kind == NOTIFY_LOG) {
+        send_log(j, &out);
+        ended(d, j, &out);
+        return;
+    }
+    if (j->ch->kind == NOTIFY_EMAIL) {
+        if (!send_smtp_start(&d->smtp, j)) {
+            snprintf(out.why, sizeof out.why, "could not start a thread for the transfer");
+            ended(d, j, &out);
+        }
+        return;
+    }
+    j->easy = curl_easy_init();
+    if (!j->easy) {
+        snprintf(out.why, sizeof out.why, "libcurl could not make a handle");
+        ended(d, j, &out);
+        return;
+    }
+    send_http_prepare(j,
+                      j->ch->kind == NOTIFY_SLACK ? notify_slack_url(j->ch, j->target) : j->ch->url,
+                      d->c, dt_now_ms() / 1000);
+    curl_multi_add_handle(d->multi, j->easy);
+}
+
+/* Collects the transfers that ended: HTTP from the multi handle, mail from
+ * its threads. Returns how many. */
+static size_t collect(struct dispatcher *d) {
+    size_t ended_here = 0;
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(d->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        struct send_job *j = NULL;
+        CURL *e = m->easy_handle;
+        CURLcode rc = m->data.result;
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&j);
+        curl_multi_remove_handle(d->multi, e);
+        struct send_outcome out;
+        send_http_outcome(j, rc, d->c, &out);
+        ended(d, j, &out);
+        ended_here++;
+    }
+    size_t n = 0;
+    struct send_job **done = send_smtp_collect(&d->smtp, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct send_outcome out;
+        send_smtp_outcome(done[i], d->c, &out);
+        send_smtp_release(&d->smtp, done[i], &out);
+        ended(d, done[i], &out);
+    }
+    free(done);
+    return ended_here + n;
 }
 
 /* ---- choosing what to send ------------------------------------------------------- */
 
-/* The rows of one target that start now, collected from the store. */
-struct batch {
+/* The candidates of one pass: rows copied out of the store, not yet rendered. */
+struct pass {
     struct dispatcher *d;
-    const struct notify_channel *ch; /* NULL: not configured */
+    const struct notify_channel *ch; /* of the target being read */
     struct gate *gate;
-    struct job **jobs;
-    size_t n;
-    const char *dead; /* every row of the target fails with this */
+    GPtrArray *cands;                   /* struct send_job * */
+    int n_of[NOTIFY_MAX_CHANNELS];      /* candidates per channel */
+    int64_t worst[NOTIFY_MAX_CHANNELS]; /* their highest rank */
+    char (*targets)[2][320];            /* (channel, target) with due rows, most urgent first */
+    int64_t *ranks;
+    size_t n_targets, cap_targets;
 };
 
+static void on_target(void *arg, const char *channel, const char *target, int64_t rank) {
+    struct pass *p = arg;
+    if (p->n_targets == p->cap_targets) {
+        p->cap_targets = p->cap_targets ? p->cap_targets * 2 : 16;
+        p->targets = xrealloc(p->targets, p->cap_targets * sizeof *p->targets);
+        p->ranks = xrealloc(p->ranks, p->cap_targets * sizeof *p->ranks);
+    }
+    snprintf(p->targets[p->n_targets][0], sizeof p->targets[0][0], "%s", channel);
+    snprintf(p->targets[p->n_targets][1], sizeof p->targets[0][1], "%s", target);
+    p->ranks[p->n_targets] = rank;
+    p->n_targets++;
+}
+
 static void on_due(void *arg, const struct store_outbox *r) {
-    struct batch *b = arg;
-    struct dispatcher *d = b->d;
-    struct job *j = xcalloc(1, sizeof *j);
+    struct pass *p = arg;
+    struct send_job *j = xcalloc(1, sizeof *j);
     j->id = r->id;
+    j->notification_id = r->notification_id;
+    j->rank = r->rank;
+    j->next_at_ms = r->next_at_ms;
     j->attempts = r->attempts + 1;
     j->resends = r->resends;
     j->event = xstrdup(r->event);
@@ -546,111 +449,172 @@ static void on_due(void *arg, const struct store_outbox *r) {
     j->target = xstrdup(r->target);
     j->owner = xstrdup(r->owner);
     j->key = xstrdup(r->key);
-    j->ch = b->ch;
-    j->gate = b->gate;
-    if (!b->dead && b->ch->kind == NOTIFY_EMAIL && !j->target[0]) {
-        /* written dead for want of an address, retried since: route again */
-        const char *to = notify_email_to(d->c, b->ch, j->owner);
+    j->snapshot = r->snapshot ? xstrdup(r->snapshot) : NULL;
+    j->ch = p->ch;
+    j->gate = p->gate;
+    g_ptr_array_add(p->cands, j);
+}
+
+/* Most urgent first: rank, then how long due, then oldest. */
+static gint by_urgency(gconstpointer a, gconstpointer b) {
+    const struct send_job *x = *(struct send_job *const *)a, *y = *(struct send_job *const *)b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    if (x->next_at_ms != y->next_at_ms)
+        return x->next_at_ms < y->next_at_ms ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Fails up to DEAD_BATCH due rows of a target that cannot be sent to at all. */
+static void fail_target(struct dispatcher *d, int64_t cutoff, const char *channel,
+                        const char *target, const char *why) {
+    struct pass p = {.d = d, .cands = g_ptr_array_new()};
+    d->err = store_outbox_due(d->s, cutoff, channel, target, DEAD_BATCH, on_due, &p);
+    struct send_outcome out = {.verdict = SEND_DEAD, .retry_after_ms = -1};
+    snprintf(out.why, sizeof out.why, "%s", why);
+    for (guint i = 0; i < p.cands->len; i++) {
+        struct send_job *j = g_ptr_array_index(p.cands, i);
+        j->attempts--; /* nothing was tried */
+        if (!d->err)
+            finish(d, j, &out, false);
+        d->started++;
+        send_job_free(j);
+    }
+    g_ptr_array_free(p.cands, TRUE);
+}
+
+/* Makes j ready to start: its address (a row written dead for want of one
+ * and retried since is routed again) and its body. false: it fails at once
+ * (*dead says why) or the store failed (d->err). */
+static bool ready(struct dispatcher *d, struct send_job *j, int64_t now, const char **dead) {
+    if (j->ch->kind == NOTIFY_EMAIL && !j->target[0]) {
+        const char *to = notify_email_to(d->c, j->ch, j->owner);
         free(j->target);
         j->target = xstrdup(to ? to : "");
-        if (!to)
-            j->dead = "no email address for the owner and no delivery.fallback_owner";
-    }
-    if (!b->dead && !j->dead) {
-        enum tend_err err = dispatch_render(d->s, d->c, r, dt_now_ms(), &j->body);
-        if (err) {
-            d->err = err;
-            job_free(j);
-            return;
+        if (!to) {
+            *dead = "no email address for the owner and no delivery.fallback_owner";
+            return false;
         }
-        j->body_len = strlen(j->body);
     }
-    b->jobs = xrealloc(b->jobs, (b->n + 1) * sizeof *b->jobs);
-    b->jobs[b->n++] = j;
+    struct store_outbox r = {.id = j->id,
+                             .notification_id = j->notification_id,
+                             .channel = j->channel,
+                             .target = j->target,
+                             .owner = j->owner,
+                             .key = j->key,
+                             .snapshot = j->snapshot};
+    if ((d->err = dispatch_render(d->s, d->c, &r, now, &j->body)))
+        return false;
+    j->body_len = strlen(j->body);
+    return true;
 }
 
-static void on_target(void *arg, const char *channel, const char *target) {
-    struct dispatcher *d = arg;
-    if (d->n_targets == d->cap_targets) {
-        d->cap_targets = d->cap_targets ? d->cap_targets * 2 : 16;
-        d->targets = xrealloc(d->targets, d->cap_targets * sizeof *d->targets);
-    }
-    snprintf(d->targets[d->n_targets][0], sizeof d->targets[0][0], "%s", channel);
-    snprintf(d->targets[d->n_targets][1], sizeof d->targets[0][1], "%s", target);
-    d->n_targets++;
-}
-
-/* Starts what each due target's gate lets through. */
-static void start_due(struct dispatcher *d, int64_t now) {
-    d->n_targets = 0;
+/* One pass: starts the most urgent due rows (next_at by cutoff) that the
+ * gates and limits let through now; sets d->wake_ms to when the first held
+ * gate with due rows opens. */
+static void start_due(struct dispatcher *d, int64_t now, int64_t cutoff) {
     d->wake_ms = 0;
-    if ((d->err = store_outbox_due_targets(d->s, now, on_target, d)))
-        return;
-    for (size_t t = 0; !d->err && t < d->n_targets; t++) {
-        const char *channel = d->targets[t][0], *target = d->targets[t][1];
-        struct batch b = {.d = d, .ch = notify_channel_find(d->c, channel)};
-        int64_t room = 100;
-        if (!b.ch) {
-            b.dead = "the channel is not in the configuration (tend outbox retry once it is)";
-        } else if (b.ch->kind == NOTIFY_SLACK && !notify_slack_url(b.ch, target)) {
-            b.dead = "the Slack channel has no webhook for this owner and no url";
-        } else {
-            /* Slack paces per webhook URL, whichever channels share it. */
-            b.gate = b.ch->kind == NOTIFY_SLACK ? gate_of(d, "", notify_slack_url(b.ch, target))
-                                                : gate_of(d, channel, target);
-            room = gate_room(d, b.ch, b.gate, now);
-            int64_t left = MAX_IN_FLIGHT - (int64_t)d->n_jobs;
-            room = room < left ? room : left;
-        }
-        if (b.ch && !b.dead) {
-            int channel_room = CHANNEL_PARALLEL - channel_in_flight(d, b.ch);
-            room = room < channel_room ? room : channel_room;
-        }
-        if (room <= 0)
+    for (size_t i = 0; i < d->n_gates; i++)
+        d->gates[i]->chosen = 0;
+    struct pass p = {.d = d, .cands = g_ptr_array_new()};
+    int busy[NOTIFY_MAX_CHANNELS] = {0}; /* in flight per channel */
+    for (size_t i = 0; i < d->n_jobs; i++)
+        busy[d->jobs[i]->ch - d->c->channels]++;
+    if ((d->err = store_outbox_due_targets(d->s, cutoff, on_target, &p)))
+        goto cleanup;
+    for (size_t t = 0; !d->err && t < p.n_targets; t++) {
+        const char *channel = p.targets[t][0], *target = p.targets[t][1];
+        const struct notify_channel *ch = notify_channel_find(d->c, channel);
+        if (!ch) {
+            fail_target(d, cutoff, channel, target,
+                        "the channel is not in the configuration (tend outbox retry once it is)");
             continue;
-        if ((d->err = store_outbox_due(d->s, now, channel, target, room, on_due, &b)))
+        }
+        struct gate *g = gate_for(d, ch, target);
+        if (!g) {
+            fail_target(d, cutoff, channel, target,
+                        "the Slack channel has no webhook for this owner and no url");
+            continue;
+        }
+        int k = (int)(ch - d->c->channels);
+        int room = gate_room(d, ch, g, now);
+        int channel_room = CHANNEL_PARALLEL - busy[k];
+        /* Enough candidates for the channel already, none less urgent than
+         * this target's best: it cannot win a place in this pass. */
+        if (room <= 0 || channel_room <= 0 ||
+            (p.n_of[k] >= channel_room && p.worst[k] <= p.ranks[t]))
+            continue;
+        p.ch = ch;
+        p.gate = g;
+        guint before = p.cands->len;
+        if ((d->err = store_outbox_due(d->s, cutoff, channel, target, room, on_due, &p)))
             break;
-        /* Rows that cannot be sent fail at once; that is progress too. */
-        size_t keep = 0;
-        for (size_t i = 0; i < b.n; i++) {
-            struct job *j = b.jobs[i];
-            if (b.dead || j->dead) {
-                j->attempts--; /* nothing was tried */
-                finish(d, j, "dead", b.dead ? b.dead : j->dead, 0);
-                job_free(j);
-                d->started++;
-            } else {
-                b.jobs[keep++] = j;
-            }
+        g->chosen += (int)(p.cands->len - before);
+        for (guint i = before; i < p.cands->len; i++) {
+            struct send_job *j = g_ptr_array_index(p.cands, i);
+            p.n_of[k]++;
+            if (j->rank > p.worst[k])
+                p.worst[k] = j->rank;
         }
-        b.n = keep;
-        if (b.n == 0) {
-            free(b.jobs);
+    }
+    if (d->err)
+        goto cleanup;
+    g_ptr_array_sort(p.cands, by_urgency);
+    /* Admit the most urgent first, within each channel's and the overall limit. */
+    GPtrArray *go = g_ptr_array_new();
+    size_t in_flight = d->n_jobs;
+    for (guint i = 0; i < p.cands->len; i++) {
+        struct send_job *j = g_ptr_array_index(p.cands, i);
+        int k = (int)(j->ch - d->c->channels);
+        if (in_flight >= MAX_IN_FLIGHT || busy[k] >= CHANNEL_PARALLEL)
+            continue;
+        const char *dead = NULL;
+        if (!ready(d, j, now, &dead)) {
+            if (d->err)
+                break;
+            struct send_outcome out = {.verdict = SEND_DEAD, .retry_after_ms = -1};
+            snprintf(out.why, sizeof out.why, "%s", dead);
+            j->attempts--;
+            finish(d, j, &out, false);
+            d->started++;
             continue;
         }
-        /* Mark the batch sending, committed, before any byte goes out. */
-        enum tend_err err = store_begin(d->s, NULL);
-        for (size_t i = 0; !err && i < b.n; i++) {
-            struct store_outbox r = {.id = b.jobs[i]->id,
-                                     .status = "sending",
-                                     .attempts = b.jobs[i]->attempts,
-                                     .next_at_ms = now};
-            err = store_outbox_set(d->s, &r);
-        }
+        busy[k]++;
+        in_flight++;
+        g_ptr_array_add(go, j);
+        p.cands->pdata[i] = NULL; /* go owns it now */
+    }
+    /* Mark them sending, committed, before any byte goes out. */
+    enum tend_err err = d->err ? d->err : store_begin(d->s, NULL);
+    for (guint i = 0; !err && i < go->len; i++) {
+        struct send_job *j = g_ptr_array_index(go, i);
+        struct store_outbox r = {.id = j->id,
+                                 .status = "sending",
+                                 .attempts = j->attempts,
+                                 .resends = j->resends,
+                                 .next_at_ms = now};
+        err = store_outbox_set(d->s, &r);
+    }
+    if (!d->err) {
         if (!err)
             err = store_commit(d->s);
         else
             store_rollback(d->s);
-        for (size_t i = 0; i < b.n; i++) {
-            if (err || d->err)
-                job_free(b.jobs[i]);
-            else
-                start(d, b.jobs[i]);
-        }
-        free(b.jobs);
-        if (err)
-            d->err = err;
+        d->err = err;
     }
+    for (guint i = 0; i < go->len; i++) {
+        if (d->err)
+            send_job_free(g_ptr_array_index(go, i));
+        else
+            start(d, g_ptr_array_index(go, i));
+    }
+    g_ptr_array_free(go, TRUE);
+cleanup:
+    for (guint i = 0; i < p.cands->len; i++)
+        send_job_free(g_ptr_array_index(p.cands, i));
+    g_ptr_array_free(p.cands, TRUE);
+    free(p.targets);
+    free(p.ranks);
 }
 
 /* ---- digests ------------------------------------------------------------------------ */
@@ -669,8 +633,9 @@ static void on_group(void *arg, const char *channel, const char *target, const c
 }
 
 /* Makes the digest of every group with events held before the latest
- * digest hour (or before now, with digest_now): each in one transaction. */
-static void make_digests(struct dispatcher *d, int64_t now) {
+ * digest hour (or before now, with digest_now): each in one transaction,
+ * due at due_ms (a one-time run's cutoff: the run that made it sends it). */
+static void make_digests(struct dispatcher *d, int64_t now, int64_t due_ms) {
     int64_t cutoff = d->o->digest_now ? now + 1 : notify_digest_cutoff_ms(d->c, now);
     GArray *groups = g_array_new(FALSE, FALSE, sizeof(struct group));
     d->err = store_outbox_held_groups(d->s, cutoff, on_group, groups);
@@ -679,8 +644,8 @@ static void make_digests(struct dispatcher *d, int64_t now) {
         int64_t id = 0, items = 0;
         enum tend_err err = store_begin(d->s, NULL);
         if (!err)
-            err = store_outbox_digest_make(d->s, g->channel, g->target, g->owner, cutoff, now, &id,
-                                           &items);
+            err = store_outbox_digest_make(d->s, g->channel, g->target, g->owner, cutoff, due_ms,
+                                           NOTIFY_RANK_DIGEST, &id, &items);
         if (!err)
             err = store_commit(d->s);
         else
@@ -690,6 +655,56 @@ static void make_digests(struct dispatcher *d, int64_t now) {
             d->sum->digests++;
     }
     g_array_free(groups, TRUE);
+}
+
+/* ---- starting: what a dispatcher that died left, and the holds -------------------- */
+
+static void on_sending(void *arg, const struct store_outbox *r) {
+    GPtrArray *pairs = arg;
+    g_ptr_array_add(pairs, g_strdup(r->channel));
+    g_ptr_array_add(pairs, g_strdup(r->target));
+}
+
+static void on_hold(void *arg, const struct store_hold *h) {
+    struct dispatcher *d = arg;
+    struct gate *g = gate_get(d, h->gate, h->label);
+    if (h->not_before_ms > g->not_before_ms)
+        g->not_before_ms = h->not_before_ms;
+}
+
+/* Puts the rows left `sending` back to pending (counted in resends), holding
+ * their Slack webhooks for an interval from now (the lost request may have
+ * arrived just now); forgets the holds that are over and loads the others. */
+static enum tend_err recover(struct dispatcher *d, int64_t now) {
+    GPtrArray *pairs = g_ptr_array_new_with_free_func(g_free);
+    struct store_outbox_filter f = {.status = "sending"};
+    enum tend_err err = store_outbox_each(d->s, &f, on_sending, pairs);
+    if (!err)
+        err = store_begin(d->s, NULL);
+    if (err) {
+        g_ptr_array_free(pairs, TRUE);
+        return err;
+    }
+    for (guint i = 0; !err && i + 1 < pairs->len; i += 2) {
+        const struct notify_channel *ch = notify_channel_find(d->c, pairs->pdata[i]);
+        struct gate *g =
+            ch && ch->kind == NOTIFY_SLACK ? gate_for(d, ch, pairs->pdata[i + 1]) : NULL;
+        if (g && d->c->slack_interval_ms > 0)
+            err = hold(d, g, now + d->c->slack_interval_ms,
+                       "pacing (a dispatcher stopped during a transfer)");
+    }
+    g_ptr_array_free(pairs, TRUE);
+    if (!err)
+        err = store_outbox_recover(d->s, &d->sum->recovered);
+    if (!err)
+        err = store_outbox_holds_prune(d->s, now);
+    if (!err)
+        err = store_commit(d->s);
+    else
+        store_rollback(d->s);
+    if (!err)
+        err = store_outbox_holds_each(d->s, now, on_hold, d);
+    return err;
 }
 
 /* ---- the loop ---------------------------------------------------------------------- */
@@ -707,69 +722,91 @@ static bool stopping(const struct dispatch_options *o) {
     return o->stop && atomic_load(o->stop);
 }
 
+static int64_t min_known(int64_t a, int64_t b) {
+    return !a ? b : !b ? a : a < b ? a : b;
+}
+
+/* How long the loop may sleep, or -1 when a one-time run is over: nothing
+ * in flight, and neither a due row waiting for a gate that opens soon nor a
+ * row falling due before the run's deadline. */
+static int64_t idle_wait(struct dispatcher *d, int64_t now, int64_t cutoff, int64_t deadline) {
+    int64_t next = 0;
+    bool found = false;
+    if ((d->err = store_outbox_next_due(d->s, cutoff, &next, &found)))
+        return -1;
+    if (d->o->stop) {
+        int64_t wake = min_known(d->wake_ms, found ? next : 0);
+        return wake && wake - now < IDLE_POLL_MS ? wake - now : IDLE_POLL_MS;
+    }
+    /* One run: it waits out pacing (a gate opening within an interval, or
+     * before the deadline), and rows that fall due before the deadline;
+     * nothing that falls due later, however soon. */
+    int64_t pace_until = now_of(d) + d->c->slack_interval_ms;
+    if (pace_until < deadline)
+        pace_until = deadline;
+    int64_t wake = 0;
+    if (d->wake_ms && d->wake_ms <= pace_until)
+        wake = d->wake_ms;
+    if (found && next <= deadline)
+        wake = min_known(wake, next);
+    if (!wake)
+        return -1;
+    return wake - now < IDLE_POLL_MS ? wake - now : IDLE_POLL_MS;
+}
+
 enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
                            const struct dispatch_options *o, struct dispatch_summary *out) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, curl_init);
     struct dispatch_summary sum = {0};
-    struct dispatcher d = {.s = s, .c = c, .o = o, .sum = &sum, .multi = curl_multi_init()};
-    int64_t deadline = dt_now_ms() + o->wait_ms;
-    enum tend_err err = store_begin(s, NULL);
-    if (!err)
-        err = store_outbox_recover(s, &sum.recovered);
-    if (!err)
-        err = store_commit(s);
-    else
-        store_rollback(s);
-    d.err = err;
+    struct dispatcher d = {.s = s,
+                           .c = c,
+                           .o = o,
+                           .sum = &sum,
+                           .skew_ms = clock_skew_ms(),
+                           .multi = curl_multi_init(),
+                           .retrying = g_hash_table_new(g_direct_hash, g_direct_equal)};
+    send_smtp_init(&d.smtp, c, d.multi);
+    int64_t deadline = now_of(&d) + o->wait_ms;
+    d.err = recover(&d, now_of(&d));
     int64_t last_digest_ms = 0;
+    bool stop_seen = false;
     while (!d.err) {
-        int64_t now = dt_now_ms();
+        int64_t now = now_of(&d);
+        /* A one-time run sends what is due by its deadline: a retry that
+         * falls due later waits for the next run, however long this one
+         * takes for other rows. */
+        int64_t cutoff = o->stop || now < deadline ? now : deadline;
         d.started = 0;
-        if (!stopping(o)) {
+        bool stop = stopping(o);
+        if (stop && !stop_seen) { /* mail still in flight then gets timeout_seconds */
+            stop_seen = true;
+            send_smtp_stop_at(&d.smtp, send_mono_ms() + c->timeout_ms);
+        }
+        if (!stop) {
             if (now - last_digest_ms >= 1000) {
-                make_digests(&d, now);
+                make_digests(&d, now, cutoff);
                 last_digest_ms = now;
             }
             prune_gates(&d, now);
             if (!d.err)
-                start_due(&d, now);
+                start_due(&d, now, cutoff);
             if (d.err)
                 break;
         }
-        /* Drive the transfers: start what was just added, collect what ended. */
         int running = 0;
         curl_multi_perform(d.multi, &running);
-        CURLMsg *m;
-        int left;
-        while ((m = curl_multi_info_read(d.multi, &left)))
-            if (m->msg == CURLMSG_DONE)
-                ended(&d, m->easy_handle, m->data.result);
+        size_t ended_now = collect(&d);
         if (d.err)
             break;
         int64_t timeout = IDLE_POLL_MS;
-        if (d.n_jobs == 0 && d.started > 0)
-            continue; /* some ended at once (log lines): there may be more due */
         if (d.n_jobs == 0) {
-            if (stopping(o))
+            if (stop)
                 break;
-            int64_t next = 0;
-            bool found = false;
-            if ((d.err = store_outbox_next_due(s, &next, &found)))
+            if (d.started > 0 || ended_now > 0)
+                continue; /* something ended: look again before deciding to wait or end */
+            if ((timeout = idle_wait(&d, now, cutoff, deadline)) < 0)
                 break;
-            if (found && next <= now && !d.wake_ms)
-                continue; /* transfers ended together after this pass's starts */
-            int64_t wake = d.wake_ms;
-            if (found && next > now && (!wake || next < wake))
-                wake = next;
-            if (!o->stop) {
-                int64_t until =
-                    deadline > now + c->slack_interval_ms ? deadline : now + c->slack_interval_ms;
-                if (!wake || wake > until)
-                    break;
-            }
-            if (wake && wake - now < timeout)
-                timeout = wake - now;
         } else if (d.wake_ms && d.wake_ms - now < timeout) {
             timeout = d.wake_ms - now;
         }
@@ -780,22 +817,35 @@ enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
         curl_multi_poll(d.multi, NULL, 0, (int)(timeout > 0 ? timeout : 0), NULL);
     }
     /* Abandoned transfers (a store failure) stay `sending`: the next run
-     * re-sends them, counted. */
+     * re-sends them, counted. Mail threads are stopped and joined. */
     for (size_t i = 0; i < d.n_jobs; i++) {
+        if (d.jobs[i]->ch->kind == NOTIFY_EMAIL)
+            continue; /* send_smtp_shutdown frees them */
         curl_multi_remove_handle(d.multi, d.jobs[i]->easy);
-        job_free(d.jobs[i]);
+        send_job_free(d.jobs[i]);
     }
+    send_smtp_shutdown(&d.smtp);
     free(d.jobs);
     curl_multi_cleanup(d.multi);
+    int64_t wake = d.wake_ms;
     for (size_t i = 0; i < d.n_gates; i++) {
-        free(d.gates[i]->channel);
-        free(d.gates[i]->target);
+        free(d.gates[i]->key);
+        free(d.gates[i]->label);
         free(d.gates[i]);
     }
     free(d.gates);
-    free(d.targets);
+    sum.retrying = g_hash_table_size(d.retrying);
+    g_hash_table_destroy(d.retrying);
+    /* The next attempt: a held gate's opening, or the first row not due by
+     * the run's horizon (later rows are not this run's). */
+    int64_t next = 0;
+    bool found = false;
     if (!d.err)
-        d.err = store_outbox_next_due(s, &sum.next_at_ms, &sum.has_next);
+        d.err = store_outbox_next_due(s, o->stop ? now_of(&d) : deadline, &next, &found);
+    if (!d.err) {
+        sum.next_at_ms = min_known(wake, found ? next : 0);
+        sum.has_next = sum.next_at_ms != 0;
+    }
     if (!d.err)
         d.err = store_outbox_counts(s, on_count, &sum.held);
     if (!d.err)

@@ -113,6 +113,9 @@ enum tend_err notify_enqueue(struct store *s, const struct notify_config *c,
     if (n == 0)
         return TEND_OK;
     char *snap = snapshot(s, e, notify_slack_user(c, cta->owner, owns ? a->csm_slack : NULL));
+    /* An evaluation of a day before today (a replay, a catch-up) is backfill:
+     * it waits behind today's news. */
+    int rank = notify_rank(subj.priority, e->day < dt_day_of_ms(e->now_ms));
     int64_t nid;
     enum tend_err err = store_notification_add(s, cta->id, notify_event_name(e->event), e->day,
                                                e->now_ms, snap, &nid);
@@ -126,6 +129,7 @@ enum tend_err notify_enqueue(struct store *s, const struct notify_config *c,
             .status = t[i].error    ? "dead"
                       : t[i].digest ? "held"
                                     : "pending",
+            .rank = rank,
             .next_at_ms = e->now_ms,
             .created_ms = e->now_ms,
             .last_error = t[i].error,

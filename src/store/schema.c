@@ -370,15 +370,36 @@ static const char migration_10[] = "CREATE TABLE reports ("
                                    "  body TEXT NOT NULL"
                                    ");";
 
+/* Delivery holds and urgency (docs/delivery.md): a row's rank orders the due
+ * rows of a target (0 most urgent: high, medium, low, then digests, then
+ * replays of past days), and the due index leads with it so a target's most
+ * urgent row is one seek whatever its backlog. delivery_holds keeps the
+ * earliest instant each destination may be sent to again (a Slack webhook's
+ * pacing, a 429's Retry-After), so every dispatcher process honours it: one
+ * run after another, after a kill -9, tend serve after tend deliver. A gate
+ * is "slack SHA-256-of-the-url" (the url itself is a secret) or "CHANNEL
+ * TARGET"; label says which, for tend outbox. */
+static const char migration_11[] =
+    "ALTER TABLE outbox ADD COLUMN rank INTEGER NOT NULL DEFAULT 1;"
+    "DROP INDEX outbox_due;"
+    "CREATE INDEX outbox_due ON outbox (channel, target, rank, next_at_ms) WHERE status = "
+    "'pending';"
+    "CREATE TABLE delivery_holds ("
+    "  gate TEXT PRIMARY KEY,"
+    "  not_before_ms INTEGER NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  label TEXT NOT NULL"
+    ") WITHOUT ROWID;";
+
 /* Session epochs (docs/dashboard.md, Security): a user's sessions are valid
  * only for the epoch they were made in, and signing out bumps it, so one
- * row per user who ever signed out, keyed by the lowercased email. Number 12:
- * 11 belongs to another change of the same release. */
+ * row per user who ever signed out, keyed by the lowercased email. */
 static const char migration_12[] = "CREATE TABLE session_epochs ("
                                    "  email TEXT PRIMARY KEY,"
                                    "  epoch INTEGER NOT NULL,"
                                    "  changed_ms INTEGER NOT NULL"
                                    ") WITHOUT ROWID;";
+
 /* Product use (premium_unused, docs/rules.md): one row per account, product
  * and day with a feature event carrying that `product`, written as events
  * are stored or attached (sqlite.c, note_product_day), so "was product P
@@ -412,6 +433,7 @@ const struct migration schema_migrations[] = {
     {8, "rules and CTAs, product use, goals met", migration_8},
     {9, "notifications and the delivery outbox", migration_9},
     {10, "stored analyze and backtest reports", migration_10},
+    {11, "delivery holds per destination and urgency of outbox rows", migration_11},
     {12, "session epochs: signing out ends every session of the user", migration_12},
     {13, "product use by account and day", migration_13},
 };

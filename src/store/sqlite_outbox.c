@@ -4,7 +4,12 @@
  * A row's key is "tend-" + its id + "-" + its random nonce, the same on
  * every read, so a resend carries the key of the first send, and unique even
  * when a restored backup hands out ids already used. Status changes are single UPDATEs; the digest
- * is an INSERT and an UPDATE the caller brackets in one transaction. */
+ * is an INSERT and an UPDATE the caller brackets in one transaction. Due rows
+ * come out most urgent first (rank, then how long they have been due), read
+ * through the index outbox_due (channel, target, rank, next_at_ms), so a
+ * target's next row is one seek however long its backlog. delivery_holds
+ * keeps, per destination, when it may be sent to again (pacing, Retry-After):
+ * an upsert that never shortens a hold. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,24 +18,34 @@
 #define ROW_COLUMNS                                                                                \
     "o.id, o.notification_id, o.digest_id, n.cta_id, COALESCE(n.event, 'digest'), o.channel, "     \
     "o.target, o.owner, o.status, o.attempts, o.resends, o.next_at_ms, o.created_ms, o.sent_ms, "  \
-    "o.last_error, 'tend-' || o.id || '-' || o.nonce, n.snapshot FROM outbox o "                   \
+    "o.last_error, 'tend-' || o.id || '-' || o.nonce, n.snapshot, o.rank FROM outbox o "           \
     "LEFT JOIN notifications n ON n.id = o.notification_id "
 
 static const char q_notification_add[] = "INSERT INTO notifications (cta_id, event, day, "
                                          "created_ms, snapshot) VALUES (?, ?, ?, ?, ?)";
 static const char q_add[] =
     "INSERT INTO outbox (notification_id, digest_id, channel, target, owner, status, next_at_ms, "
-    "created_ms, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "created_ms, last_error, rank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char q_recover[] = "UPDATE outbox SET status = 'pending', resends = resends + 1, "
                                 "attempts = max(attempts - 1, 0) WHERE status = 'sending'";
-static const char q_due_targets[] = "SELECT DISTINCT channel, target FROM outbox "
-                                    "WHERE status = 'pending' AND next_at_ms <= ?1";
+static const char q_due_targets[] =
+    "SELECT channel, target, min(rank) FROM outbox WHERE status = 'pending' AND next_at_ms <= ?1 "
+    "GROUP BY channel, target ORDER BY min(rank), min(next_at_ms), channel, target";
 static const char q_due[] = "SELECT " ROW_COLUMNS "WHERE o.status = 'pending' AND "
                             "o.next_at_ms <= ?1 AND o.channel = ?3 AND o.target = ?4 "
-                            "ORDER BY o.next_at_ms, o.id LIMIT ?2";
-static const char q_next_due[] = "SELECT min(next_at_ms) FROM outbox WHERE status = 'pending'";
+                            "ORDER BY o.rank, o.next_at_ms, o.id LIMIT ?2";
+static const char q_next_due[] =
+    "SELECT min(next_at_ms) FROM outbox WHERE status = 'pending' AND next_at_ms > ?1";
 static const char q_set[] = "UPDATE outbox SET status = ?2, attempts = ?3, next_at_ms = ?4, "
-                            "sent_ms = ?5, last_error = ?6 WHERE id = ?1";
+                            "sent_ms = ?5, last_error = ?6, resends = ?7 WHERE id = ?1";
+static const char q_hold_set[] =
+    "INSERT INTO delivery_holds (gate, not_before_ms, reason, label) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (gate) DO UPDATE SET not_before_ms = excluded.not_before_ms, "
+    "reason = excluded.reason, label = excluded.label "
+    "WHERE excluded.not_before_ms > delivery_holds.not_before_ms";
+static const char q_holds[] = "SELECT gate, not_before_ms, reason, label FROM delivery_holds "
+                              "WHERE not_before_ms > ?1 ORDER BY not_before_ms, gate";
+static const char q_holds_prune[] = "DELETE FROM delivery_holds WHERE not_before_ms <= ?1";
 static const char q_each[] = "SELECT " ROW_COLUMNS "WHERE (?1 IS NULL OR o.status = ?1) AND "
                              "(?2 IS NULL OR o.channel = ?2) AND (?3 IS NULL OR n.cta_id = ?3) "
                              "ORDER BY o.id DESC LIMIT ?4";
@@ -76,6 +91,7 @@ enum tend_err store_outbox_add(struct store *s, const struct store_outbox *row, 
     sqlite3_bind_int64(st, 7, row->next_at_ms);
     sqlite3_bind_int64(st, 8, row->created_ms);
     sqlite_bind_text(st, 9, row->last_error);
+    sqlite3_bind_int64(st, 10, row->rank);
     enum tend_err err = sqlite_done(s, st, "writing to the outbox");
     if (!err)
         *id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
@@ -113,6 +129,7 @@ static enum tend_err rows(struct store *s, sqlite3_stmt *st,
             .last_error = sqlite_col_text(st, 14),
             .key = sqlite_col_text(st, 15),
             .snapshot = sqlite_col_text(st, 16),
+            .rank = sqlite3_column_int64(st, 17),
         };
         if (any)
             *any = true;
@@ -125,13 +142,13 @@ static enum tend_err rows(struct store *s, sqlite3_stmt *st,
 
 enum tend_err store_outbox_due_targets(struct store *s, int64_t now_ms,
                                        void (*fn)(void *arg, const char *channel,
-                                                  const char *target),
+                                                  const char *target, int64_t rank),
                                        void *arg) {
     sqlite3_stmt *st = sqlite_stmt(s, q_due_targets);
     sqlite3_bind_int64(st, 1, now_ms);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        fn(arg, sqlite_col_text(st, 0), sqlite_col_text(st, 1));
+        fn(arg, sqlite_col_text(st, 0), sqlite_col_text(st, 1), sqlite3_column_int64(st, 2));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the outbox");
@@ -148,13 +165,16 @@ enum tend_err store_outbox_due(struct store *s, int64_t now_ms, const char *chan
     return rows(s, st, fn, arg, NULL);
 }
 
-enum tend_err store_outbox_next_due(struct store *s, int64_t *at_ms, bool *found) {
+enum tend_err store_outbox_next_due(struct store *s, int64_t after_ms, int64_t *at_ms,
+                                    bool *found) {
     sqlite3_stmt *st = sqlite_stmt(s, q_next_due);
+    sqlite3_bind_int64(st, 1, after_ms);
     int rc = sqlite3_step(st);
     *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
     if (*found)
         *at_ms = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return rc == SQLITE_ROW ? TEND_OK : sqlite_fail(s, "reading the outbox");
 }
 
@@ -166,7 +186,41 @@ enum tend_err store_outbox_set(struct store *s, const struct store_outbox *row) 
     sqlite3_bind_int64(st, 4, row->next_at_ms);
     sqlite_bind_id(st, 5, row->sent_ms);
     sqlite_bind_text(st, 6, row->last_error);
+    sqlite3_bind_int64(st, 7, row->resends);
     return sqlite_done(s, st, "updating the outbox");
+}
+
+enum tend_err store_outbox_hold_set(struct store *s, const struct store_hold *h) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_hold_set);
+    sqlite_bind_text(st, 1, h->gate);
+    sqlite3_bind_int64(st, 2, h->not_before_ms);
+    sqlite_bind_text(st, 3, h->reason ? h->reason : "");
+    sqlite_bind_text(st, 4, h->label ? h->label : "");
+    return sqlite_done(s, st, "recording a delivery hold");
+}
+
+enum tend_err store_outbox_holds_each(struct store *s, int64_t after_ms,
+                                      void (*fn)(void *arg, const struct store_hold *h),
+                                      void *arg) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_holds);
+    sqlite3_bind_int64(st, 1, after_ms);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_hold h = {.gate = sqlite_col_text(st, 0),
+                               .not_before_ms = sqlite3_column_int64(st, 1),
+                               .reason = sqlite_col_text(st, 2),
+                               .label = sqlite_col_text(st, 3)};
+        fn(arg, &h);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading delivery holds");
+}
+
+enum tend_err store_outbox_holds_prune(struct store *s, int64_t before_ms) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_holds_prune);
+    sqlite3_bind_int64(st, 1, before_ms);
+    return sqlite_done(s, st, "forgetting delivery holds");
 }
 
 enum tend_err store_outbox_each(struct store *s, const struct store_outbox_filter *f,
@@ -235,11 +289,12 @@ enum tend_err store_outbox_held_groups(struct store *s, int64_t before_ms,
 
 enum tend_err store_outbox_digest_make(struct store *s, const char *channel, const char *target,
                                        const char *owner, int64_t before_ms, int64_t now_ms,
-                                       int64_t *digest_id, int64_t *items) {
+                                       int64_t rank, int64_t *digest_id, int64_t *items) {
     struct store_outbox row = {.channel = channel,
                                .target = target,
                                .owner = owner,
                                .status = "pending",
+                               .rank = rank,
                                .next_at_ms = now_ms,
                                .created_ms = now_ms};
     int64_t id;

@@ -473,6 +473,7 @@ struct store_outbox {
     const char *target; /* an email address, a Slack owner with their own webhook, or "" */
     const char *owner;
     const char *status; /* held, digested, pending, sending, sent, dead */
+    int64_t rank;       /* urgency: lower goes first (notify_rank) */
     int64_t attempts, resends;
     int64_t next_at_ms, created_ms;
     int64_t sent_ms; /* 0: not sent */
@@ -481,26 +482,47 @@ struct store_outbox {
     const char *snapshot; /* read only: the notification's; NULL for a digest */
 };
 
-/* Writes a row (notification_id, channel, target, owner, status, next_at_ms,
- * created_ms, last_error); *id gets its id. */
+/* Writes a row (notification_id, channel, target, owner, status, rank,
+ * next_at_ms, created_ms, last_error); *id gets its id. */
 enum tend_err store_outbox_add(struct store *s, const struct store_outbox *row, int64_t *id);
 /* Puts rows left `sending` by a dispatcher that died back to pending, due
  * now, each counted in its resends; the interrupted attempt, whose outcome
  * is unknown, does not count against max_attempts. *n gets how many. */
 enum tend_err store_outbox_recover(struct store *s, int64_t *n);
-/* Calls fn for each (channel, target) with pending rows due by now_ms. */
-enum tend_err
-store_outbox_due_targets(struct store *s, int64_t now_ms,
-                         void (*fn)(void *arg, const char *channel, const char *target), void *arg);
+/* Calls fn for each (channel, target) with pending rows due by now_ms, with
+ * the rank of its most urgent one: the most urgent target first (lowest rank,
+ * then longest due). */
+enum tend_err store_outbox_due_targets(struct store *s, int64_t now_ms,
+                                       void (*fn)(void *arg, const char *channel,
+                                                  const char *target, int64_t rank),
+                                       void *arg);
 /* Calls fn for up to limit pending rows of (channel, target) due by now_ms,
- * the longest due first. */
+ * the most urgent first: lowest rank, then longest due, then oldest. */
 enum tend_err store_outbox_due(struct store *s, int64_t now_ms, const char *channel,
                                const char *target, int64_t limit,
                                void (*fn)(void *arg, const struct store_outbox *row), void *arg);
-/* The earliest next_at_ms of a pending row; *found false when none. */
-enum tend_err store_outbox_next_due(struct store *s, int64_t *at_ms, bool *found);
-/* Sets a row's status, attempts, next_at_ms, sent_ms and last_error. */
+/* The earliest next_at_ms after after_ms of a pending row; *found false when
+ * none. */
+enum tend_err store_outbox_next_due(struct store *s, int64_t after_ms, int64_t *at_ms, bool *found);
+/* Sets a row's status, attempts, resends, next_at_ms, sent_ms and last_error. */
 enum tend_err store_outbox_set(struct store *s, const struct store_outbox *row);
+
+/* Holds: the earliest instant a destination (a gate: a Slack webhook, a
+ * webhook, an address) may be sent to again, kept across processes. */
+struct store_hold {
+    const char *gate; /* the dispatcher's key of the destination */
+    int64_t not_before_ms;
+    const char *reason; /* "pacing", "HTTP 429 ..." */
+    const char *label;  /* for people: "slack cs-alerts", "webhook crm" */
+};
+/* Sets gate's hold to h->not_before_ms unless it already holds longer. */
+enum tend_err store_outbox_hold_set(struct store *s, const struct store_hold *h);
+/* Calls fn for each hold still in force after after_ms, the latest last; fn's
+ * strings live for the call only. */
+enum tend_err store_outbox_holds_each(struct store *s, int64_t after_ms,
+                                      void (*fn)(void *arg, const struct store_hold *h), void *arg);
+/* Forgets the holds that ended at or before before_ms. */
+enum tend_err store_outbox_holds_prune(struct store *s, int64_t before_ms);
 
 /* Which rows store_outbox_each lists; zero/NULL fields do not filter. */
 struct store_outbox_filter {
@@ -532,12 +554,12 @@ enum tend_err store_outbox_held_groups(struct store *s, int64_t before_ms,
                                        void (*fn)(void *arg, const char *channel,
                                                   const char *target, const char *owner),
                                        void *arg);
-/* Writes the digest of a group: a pending row due at now_ms, and its items
- * (held before before_ms) marked digested with its id. Call inside a
- * transaction. *items gets how many (0: no row written). */
+/* Writes the digest of a group: a pending row of rank rank due at now_ms,
+ * and its items (held before before_ms) marked digested with its id. Call
+ * inside a transaction. *items gets how many (0: no row written). */
 enum tend_err store_outbox_digest_make(struct store *s, const char *channel, const char *target,
                                        const char *owner, int64_t before_ms, int64_t now_ms,
-                                       int64_t *digest_id, int64_t *items);
+                                       int64_t rank, int64_t *digest_id, int64_t *items);
 /* Calls fn with the snapshot of each item of digest digest_id, oldest first. */
 enum tend_err store_outbox_items_each(struct store *s, int64_t digest_id,
                                       void (*fn)(void *arg, const char *snapshot), void *arg);

@@ -21,8 +21,14 @@ Script: {"/path": [ANSWER, ...], "default_delay_ms": N, "batch": N}; with
 path's answers are
 used in order, then (and for paths not in the script) 200 "ok". An ANSWER is
 {"status": 500, "headers": {"Retry-After": "3"}, "body": "invalid_payload",
- "delay_ms": 50, "drop": true (close the connection without answering)};
-every member is optional (status 200, body "ok" for 2xx, else "error").
+ "delay_ms": 50, "drop": true (close the connection without answering),
+ "arrival_delay_ms": 900 (wait before reading the body and taking "t": a
+ request that is slow on its way), "until_file": PATH (answer only once PATH
+ exists, at most 120 s: an answer the test releases; PATH.waiting is created
+ once the request has been read whole)};
+every member is optional (status 200, body "ok" for 2xx, else "error"). A
+last answer with "repeat": true is used for every request after it.
+"default_arrival_delay_ms" applies to answers without their own.
 The path matched is the request's path without its query string. A delay is
 in milliseconds, or [MIN, MAX] for a random one each time.
 
@@ -35,7 +41,7 @@ also be {"status": "451 ...", "delay_ms": N}), then "250 OK". Every message
 reaching DATA is logged, accepted or not, before the delay (a message
 received whole counts even when the client leaves before the answer):
   {"t", "stage": "data", "mail_from", "rcpt_tos", "data": the raw message as
-   text, "status"}
+   text, "status", "delay_s": how long the answer is held after t}
 and every rejected RCPT as {"t", "stage": "rcpt", "mail_from", "rcpt_tos":
 [address], "status"}. The delay applies before answering DATA (and RCPT when
 the answer says so)."""
@@ -138,7 +144,8 @@ class Script:
                 return None
             i = self.used.get((section, name), 0)
             if i >= len(answers):
-                return None
+                last = answers[-1] if answers else None
+                return last if isinstance(last, dict) and last.get("repeat") else None
             self.used[(section, name)] = i + 1
             return answers[i]
 
@@ -221,8 +228,14 @@ def run_http(args):
             return data, len(data) == n
 
         def _handle(self):
-            t = time.time()
             path = self.path.split("?", 1)[0]
+            ans = script.next(None, path)
+            if not isinstance(ans, dict):
+                ans = {}
+            arrival = delay_s(ans.get("arrival_delay_ms", script.get("default_arrival_delay_ms", 0)))
+            if arrival:
+                time.sleep(arrival)
+            t = time.time()
             try:
                 body, whole = self._body()
             except (OSError, ValueError):
@@ -240,12 +253,16 @@ def run_http(args):
                 log.write(rec)
                 self.close_connection = True
                 return
-            ans = script.next(None, path)
-            if not isinstance(ans, dict):
-                ans = {}
             delay = delay_s(ans.get("delay_ms", script.get("default_delay_ms", 0)))
             if delay:
                 time.sleep(delay)
+            release = ans.get("until_file")
+            if release:
+                with open(release + ".waiting", "w"):
+                    pass
+                end = time.time() + 120
+                while not os.path.exists(release) and time.time() < end:
+                    time.sleep(0.02)
             batch_wait(script.get("batch", 0))
             if ans.get("drop"):
                 rec["status"] = "dropped"
@@ -349,10 +366,10 @@ def run_smtp(args):
             # Logged before the delay: aiosmtpd cancels this coroutine when
             # the client goes away, and a message received whole counts as
             # arrived (as it may for a real server) even if the answer is lost.
+            wait = delay_s(delay)
             log.write({"t": t, "stage": "data", "mail_from": envelope.mail_from,
                        "rcpt_tos": list(envelope.rcpt_tos), "data": content, "status": status,
-                       "mail_options": list(envelope.mail_options or [])})
-            wait = delay_s(delay)
+                       "mail_options": list(envelope.mail_options or []), "delay_s": wait})
             if wait:
                 await asyncio.sleep(wait)
             return status

@@ -1,17 +1,22 @@
 /* test_notify.c: delivery configuration and routing (notify/config.h):
  * which channels and targets an event reaches, immediate beating digest,
  * owners without an address, mistakes named by their path, the backoff's
- * bounds and the digest hour in a time zone with daylight saving. */
+ * bounds and the digest hour in a time zone with daylight saving; the
+ * urgency of rows and the outbox's side of it in a real store (most urgent
+ * due first, holds that never shorten, kept across connections). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "notify/config.h"
+#include "store/store.h"
 #include "util/datetime.h"
 #include "util/yaml.h"
 
@@ -289,6 +294,146 @@ static void test_digest_hour_in_a_time_zone(void **state) {
                      at("2026-11-22T08:00:00Z"));
 }
 
+static void test_urgency_is_priority_then_digest_then_backfill(void **state) {
+    int order[] = {notify_rank("high", false), notify_rank("medium", false),
+                   notify_rank("low", false),  NOTIFY_RANK_DIGEST,
+                   notify_rank("high", true),  notify_rank("medium", true),
+                   notify_rank("low", true)};
+    for (size_t i = 1; i < sizeof order / sizeof order[0]; i++)
+        assert_true(order[i - 1] < order[i]);
+    assert_int_equal(notify_rank(NULL, false), notify_rank("medium", false));
+}
+
+static void test_smtp_data_timeout_setting(void **state) {
+    struct notify_config c;
+    char err[NOTIFY_ERR_BYTES];
+    notify_config_default(&c);
+    assert_int_equal(c.data_timeout_ms, 600 * 1000); /* RFC 5321 4.5.3.2.6 */
+    assert_int_equal(load("delivery: {smtp_data_timeout_seconds: 30}\n", &c, err), TEND_OK);
+    assert_int_equal(c.data_timeout_ms, 30 * 1000);
+    notify_config_release(&c);
+    assert_int_equal(load("delivery: {smtp_data_timeout_seconds: 0}\n", &c, err), TEND_ERR_INVALID);
+    assert_non_null(strstr(err, "delivery.smtp_data_timeout_seconds"));
+}
+
+/* ---- the outbox's side, in a store -------------------------------------------- */
+
+static char dir[256];
+
+static struct store *open_db(void) {
+    char path[320], err[STORE_ERR_BYTES];
+    snprintf(path, sizeof path, "%s/notify.db", dir);
+    struct store *s;
+    if (store_open(path, &s, err) != TEND_OK)
+        fail_msg("store_open: %s", err);
+    return s;
+}
+
+static void add_row(struct store *s, const char *target, int rank, int64_t next_at) {
+    struct store_outbox r = {.channel = "slack",
+                             .target = target,
+                             .owner = "o@x",
+                             .status = "pending",
+                             .rank = rank,
+                             .next_at_ms = next_at,
+                             .created_ms = next_at};
+    int64_t id;
+    assert_int_equal(store_outbox_add(s, &r, &id), TEND_OK);
+}
+
+struct seen {
+    int64_t ids[16], ranks[16];
+    int n;
+    char targets[4][32];
+    int n_targets;
+};
+
+static void on_row(void *arg, const struct store_outbox *r) {
+    struct seen *v = arg;
+    v->ids[v->n] = r->id;
+    v->ranks[v->n++] = r->rank;
+}
+
+static void on_target(void *arg, const char *channel, const char *target, int64_t rank) {
+    struct seen *v = arg;
+    snprintf(v->targets[v->n_targets++], sizeof v->targets[0], "%s", target);
+}
+
+static void test_due_rows_most_urgent_first(void **state) {
+    struct store *s = open_db();
+    assert_int_equal(store_begin(s, NULL), TEND_OK);
+    for (int i = 0; i < 5; i++) /* a backlog of low rows, due long ago */
+        add_row(s, "", notify_rank("low", false), 1000 + i);
+    add_row(s, "", notify_rank("high", false), 9000);      /* urgent, written last */
+    add_row(s, "", notify_rank("high", false), 50000);     /* urgent, not due yet */
+    add_row(s, "bob", notify_rank("medium", false), 2000); /* another target */
+    assert_int_equal(store_commit(s), TEND_OK);
+    struct seen v = {0};
+    assert_int_equal(store_outbox_due(s, 10000, "slack", "", 3, on_row, &v), TEND_OK);
+    assert_int_equal(v.n, 3);
+    assert_int_equal(v.ids[0], 6); /* the high row first, then the low ones by due time */
+    assert_int_equal(v.ids[1], 1);
+    assert_int_equal(v.ids[2], 2);
+    assert_int_equal(store_outbox_due_targets(s, 10000, on_target, &v), TEND_OK);
+    assert_int_equal(v.n_targets, 2);
+    assert_string_equal(v.targets[0], ""); /* its best row is high */
+    assert_string_equal(v.targets[1], "bob");
+    int64_t next = 0;
+    bool found = false;
+    assert_int_equal(store_outbox_next_due(s, 10000, &next, &found), TEND_OK);
+    assert_true(found);
+    assert_int_equal(next, 50000);
+    store_close(s);
+}
+
+static int64_t hold_of;
+static char hold_reason[64];
+
+static void on_hold(void *arg, const struct store_hold *h) {
+    if (strcmp(h->gate, arg) == 0) {
+        hold_of = h->not_before_ms;
+        snprintf(hold_reason, sizeof hold_reason, "%s", h->reason);
+    }
+}
+
+static void test_holds_never_shorten_and_outlive_the_connection(void **state) {
+    struct store *s = open_db();
+    struct store_hold h = {
+        .gate = "slack abc", .not_before_ms = 60000, .reason = "HTTP 429", .label = "slack alerts"};
+    assert_int_equal(store_outbox_hold_set(s, &h), TEND_OK);
+    h.not_before_ms = 20000; /* pacing after it: shorter, ignored */
+    h.reason = "pacing";
+    assert_int_equal(store_outbox_hold_set(s, &h), TEND_OK);
+    store_close(s);
+    s = open_db(); /* another process, in effect */
+    hold_of = 0;
+    assert_int_equal(store_outbox_holds_each(s, 10000, on_hold, "slack abc"), TEND_OK);
+    assert_int_equal(hold_of, 60000);
+    assert_string_equal(hold_reason, "HTTP 429");
+    h.not_before_ms = 90000;
+    assert_int_equal(store_outbox_hold_set(s, &h), TEND_OK);
+    hold_of = 0;
+    assert_int_equal(store_outbox_holds_each(s, 10000, on_hold, "slack abc"), TEND_OK);
+    assert_int_equal(hold_of, 90000);
+    assert_int_equal(store_outbox_holds_prune(s, 90000), TEND_OK); /* over at 90000 */
+    hold_of = 0;
+    assert_int_equal(store_outbox_holds_each(s, 0, on_hold, "slack abc"), TEND_OK);
+    assert_int_equal(hold_of, 0);
+    store_close(s);
+}
+
+static int setup(void **state) {
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/tend-test-notify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_matching_route_applies),
@@ -302,6 +447,10 @@ int main(void) {
         cmocka_unit_test(test_smtp_tls_policy),
         cmocka_unit_test(test_backoff_is_jittered_and_capped),
         cmocka_unit_test(test_digest_hour_in_a_time_zone),
+        cmocka_unit_test(test_urgency_is_priority_then_digest_then_backfill),
+        cmocka_unit_test(test_smtp_data_timeout_setting),
+        cmocka_unit_test(test_due_rows_most_urgent_first),
+        cmocka_unit_test(test_holds_never_shorten_and_outlive_the_connection),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }
