@@ -132,6 +132,30 @@ static void pad(size_t n, FILE *f) {
     fwrite(spaces, 1, n, f);
 }
 
+/* A cell as a terminal shows it: C0 control characters and DEL, which data
+ * may hold in free text (an NPS comment, a name), are written as \n, \t or
+ * \xNN, so a value can neither break the table's lines nor send the terminal
+ * an escape sequence. Malloced. CSV and JSON keep the value as it is. */
+static char *shown(const char *s) {
+    size_t n = 0;
+    for (const char *p = s; *p; p++)
+        n += ((unsigned char)*p < 0x20 || *p == 0x7f) ? 4 : 1;
+    char *out = xmalloc(n + 1), *o = out;
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\n' || c == '\t' || c == '\r') {
+            *o++ = '\\';
+            *o++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+        } else if (c < 0x20 || c == 0x7f) {
+            o += sprintf(o, "\\x%02x", c);
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 /* Display width in columns of UTF-8 text (code points; good enough for names). */
 static size_t width(const char *s) {
     size_t w = 0;
@@ -195,11 +219,13 @@ void out_print(const struct out_table *t, enum out_format format, FILE *f) {
         return;
     }
     size_t *w = xcalloc(t->n_cols, sizeof *w);
+    char **text = xcalloc(t->rows * t->n_cols + 1, sizeof *text);
     for (size_t c = 0; c < t->n_cols; c++)
         w[c] = width(t->cols[c]);
     for (size_t i = 0; i < t->rows * t->n_cols; i++) {
         size_t c = i % t->n_cols;
-        size_t x = cells[i].text ? width(cells[i].text) : 0;
+        text[i] = shown(cells[i].text ? cells[i].text : "");
+        size_t x = width(text[i]);
         if (x > w[c])
             w[c] = x;
     }
@@ -209,7 +235,7 @@ void out_print(const struct out_table *t, enum out_format format, FILE *f) {
     for (size_t r = 0; r < t->rows; r++) {
         for (size_t c = 0; c < t->n_cols; c++) {
             const struct cell *x = &cells[r * t->n_cols + c];
-            const char *s = x->text ? x->text : "";
+            const char *s = text[r * t->n_cols + c];
             size_t n = w[c] - width(s);
             if (c)
                 fputs("  ", f);
@@ -224,6 +250,9 @@ void out_print(const struct out_table *t, enum out_format format, FILE *f) {
         }
         fputc('\n', f);
     }
+    for (size_t i = 0; i < t->rows * t->n_cols; i++)
+        free(text[i]);
+    free(text);
     free(w);
 }
 

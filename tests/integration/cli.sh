@@ -137,3 +137,19 @@ for c in "${unknown_key_cases[@]}"; do
         not_ok "tend.yaml: $want" "exit $rc" "$out"
     fi
 done
+
+# ---- a terminal never gets data's control characters -----------------------------------
+# Free text may hold them (docs/ingest.md): an account name with an ESC sequence and a
+# newline is shown escaped in a table, and kept as it is in CSV and JSON.
+printf '%s\n' '{"type":"group","userId":"cc-u","groupId":"cc-acct","messageId":"cc-1","timestamp":"2026-01-01T00:00:00Z","traits":{"name":"Evil\u001b[2J\nCorp"}}' >cc.jsonl
+"$TEND" import --db cc.db cc.jsonl >/dev/null 2>&1
+out=$("$TEND" accounts --db cc.db)
+if printf '%s' "$out" | grep -q $'\x1b'; then
+    not_ok "tend accounts (table) never writes an ESC byte to the terminal" "$(printf '%s' "$out" | od -c | head -5)"
+else
+    ok "tend accounts (table) never writes an ESC byte to the terminal"
+fi
+expect_eq "the name is shown escaped on the account's one line" 2 "$(printf '%s\n' "$out" | wc -l)"
+expect_contains "as Evil\\x1b[2J\\nCorp" 'Evil\x1b[2J\nCorp' "$out"
+name=$("$TEND" accounts --db cc.db --format json | $PY -c 'import json,sys; print(repr(json.load(sys.stdin)[0]["name"]))')
+expect_eq "JSON keeps the name as it is" "'Evil\\x1b[2J\\nCorp'" "$name"
