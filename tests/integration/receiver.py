@@ -24,7 +24,10 @@ used in order, then (and for paths not in the script) 200 "ok". An ANSWER is
  "delay_ms": 50, "drop": true (close the connection without answering)};
 every member is optional (status 200, body "ok" for 2xx, else "error").
 The path matched is the request's path without its query string. A delay is
-in milliseconds, or [MIN, MAX] for a random one each time.
+in milliseconds, or [MIN, MAX] for a random one each time. With "hold": PATH
+every request waits, before it is logged and answered, until the file PATH
+exists (at most 300 s): a test keeps a transfer under way for as long as it
+needs, whatever the machine's speed, and ends it by creating the file.
 
 smtp: an aiosmtpd server without STARTTLS or AUTH. Script:
   {"rcpt": {"addr@x": ["450 4.2.0 mailbox busy", "250 OK"]},
@@ -158,6 +161,15 @@ def delay_s(v):
         return 0.0
 
 
+def hold_until(path, limit_s=300.0):
+    """Waits until the file path exists (script "hold"), at most limit_s."""
+    if not isinstance(path, str) or not path:
+        return
+    deadline = time.monotonic() + limit_s
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def write_port(path, port):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
@@ -247,6 +259,7 @@ def run_http(args):
             if delay:
                 time.sleep(delay)
             batch_wait(script.get("batch", 0))
+            hold_until(script.get("hold"))
             if ans.get("drop"):
                 rec["status"] = "dropped"
                 log.write(rec)
