@@ -24,6 +24,9 @@
 
 pin_clock_at_noon
 export TEND T SERVE_LOG_AT=0
+out=$(TEND_TEST_CLOCK_OFFSET_S=1e3 "$TEND" generate --accounts 1 --days 2 --out /dev/null 2>&1)
+expect_contains "the test clock ignores an offset that is not whole seconds, and says so" \
+    'TEND_TEST_CLOCK_OFFSET_S="1e3" is not a whole number of seconds' "$out"
 TODAY=$(date -u +%F)
 TOMORROW=$(date -u -d "$TODAY + 1 day" +%F)
 YESTERDAY=$(date -u -d "$TODAY - 1 day" +%F)
