@@ -430,7 +430,7 @@ def cli_outbox():
 
 
 def db():
-    return sqlite3.connect(f"file:{DB}?mode=ro", uri=True, timeout=10)
+    return sqlite3.connect(f"file:{DB}?mode=ro", uri=True, timeout=60)
 
 
 def day_num(s):
