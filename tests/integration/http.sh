@@ -108,7 +108,12 @@ if command -v node >/dev/null && (cd "$NODE_DIR" && { [ -d node_modules/@segment
     start_serve "$DB2" "$PORT2" || exit 1
     out=$(cd "$NODE_DIR" && timeout 300 node send.js "http://127.0.0.1:$PORT2" testkey 2>&1)
     expect_eq "Segment's Node library delivers without errors" flushed "$(echo "$out" | tail -1)"
-    expect_eq "every message it sent is stored" 20 "$(status_count "$DB2" messages.accepted)"
+    # The library sends its batches side by side: a track may commit before the
+    # group call that makes its user a member, wait in quarantine, and be attached
+    # when the group call comes. Stored is accepted or quarantined, none left waiting.
+    stored=$(($(status_count "$DB2" messages.accepted) + $(status_count "$DB2" messages.quarantined)))
+    expect_eq "every message it sent is stored (accepted, or attached after its group call)" \
+        "20 0" "$stored $(status_count "$DB2" quarantine)"
     row=$("$TEND" accounts --db "$DB2" --format csv | grep '^sdk-acme,')
     expect_eq "its group call made the account" "sdk-acme,SDK Acme,growth,990,10,,,,,,,1,19" "$row"
     r=$(cd "$NODE_DIR" && timeout 300 node send.js "http://127.0.0.1:$PORT2" wrongkey 2>&1 | tail -1)
