@@ -136,21 +136,10 @@ static bool is_blank(const char *s) {
     return true;
 }
 
-static int64_t monotonic_ns(void) {
+static int64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* The watchdog's clock; unit tests may replace it (custom_rule_set_clock). */
-static int64_t (*watchdog_clock)(void) = monotonic_ns;
-
-void custom_rule_set_clock(int64_t (*clock_ns)(void)) {
-    watchdog_clock = clock_ns ? clock_ns : monotonic_ns;
-}
-
-static int64_t now_ns(void) {
-    return watchdog_clock();
 }
 
 /* ---- limits ---------------------------------------------------------------- */

@@ -49,7 +49,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "util/err.h"
 
@@ -104,12 +103,5 @@ enum tend_err custom_rule_eval(struct custom_rule *r, const struct custom_var *v
 
 /* Frees the rule and its lua_State; accepts NULL. */
 void custom_rule_free(struct custom_rule *r);
-
-/* For unit tests only: replaces the clock of the time limit's watchdog
- * (nanoseconds; CLOCK_MONOTONIC by default, NULL puts it back), so that a test
- * of the instruction or memory limit sees that limit whatever the machine's
- * speed (a frozen clock), and one of the time limit can drive it. Process-wide:
- * set it while no evaluation runs. */
-void custom_rule_set_clock(int64_t (*clock_ns)(void));
 
 #endif

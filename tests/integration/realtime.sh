@@ -7,8 +7,8 @@
 #      touching two accounts evaluates both in one run (Slack paced at one
 #      message a second);
 #   B. SIGTERM stops serve with status 0, finishing the Slack message under
-#      way (the receiver holds it until the SIGTERM is seen, and starting no
-#      other); a restart sends what was left pending, neither re-runs today's
+#      way (the receiver holds it until the SIGTERM is seen), and starting no
+#      other; a restart sends what was left pending, neither re-runs today's
 #      evaluation nor duplicates CTAs or messages;
 #   C. a database evaluated up to 4 days ago is caught up to today on start,
 #      day by day, notifying only of the days within max_age_days (and once:
@@ -422,21 +422,22 @@ def others(db):
 
 def inflight(db, pid):
     """A message under way when SIGTERM comes is finished and recorded. The
-    receiver holds it (script "hold") until the server has logged the
-    SIGTERM, however long that takes."""
+    receiver holds it (an answer with "until_file") until the server has
+    logged the SIGTERM, however long that takes."""
     release = os.path.join(T, "slack.release")
-    set_script({"hold": release})
+    set_script({"/slack/T000/B000/RT": [{"until_file": release}]})
     st, _ = post("/v1/track", nps("rt-u4", "rt-delta", 0, "rt-nps-4"))
     report("the last detractor is stored", st == 200)
-    sending = wait_until(lambda: [r["id"] for r in outbox(db) if r["status"] == "sending"], every=0.1)
-    report("its message is under way (outbox row sending, the receiver holding it)", len(sending or []) == 1,
-           outbox(db))
+    held = wait_until(lambda: os.path.exists(release + ".waiting"))
+    sending = [r["id"] for r in outbox(db) if r["status"] == "sending"]
+    report("its message is under way (at the receiver, which holds it; the outbox row sending)",
+           bool(held) and len(sending) == 1, outbox(db))
     at = log_size()
     os.kill(int(pid), 15)
     seen = wait_until(lambda: "SIGTERM received" in serve_log(at))
     report("tend serve logs the SIGTERM while the message is held", bool(seen), serve_log(at))
     open(release, "w").close()
-    json.dump(sending or [], open(os.path.join(T, "sending.json"), "w"))
+    json.dump(sending, open(os.path.join(T, "sending.json"), "w"))
 
 
 def after_stop(db):

@@ -21,13 +21,12 @@ Script: {"/path": [ANSWER, ...], "default_delay_ms": N, "batch": N}; with
 path's answers are
 used in order, then (and for paths not in the script) 200 "ok". An ANSWER is
 {"status": 500, "headers": {"Retry-After": "3"}, "body": "invalid_payload",
- "delay_ms": 50, "drop": true (close the connection without answering)};
+ "delay_ms": 50, "drop": true (close the connection without answering),
+ "until_file": PATH (answer only once PATH exists, at most 120 s: an answer the
+ test releases; PATH.waiting is created once the request has been read whole)};
 every member is optional (status 200, body "ok" for 2xx, else "error").
 The path matched is the request's path without its query string. A delay is
-in milliseconds, or [MIN, MAX] for a random one each time. With "hold": PATH
-every request waits, before it is logged and answered, until the file PATH
-exists (at most 300 s): a test keeps a transfer under way for as long as it
-needs, whatever the machine's speed, and ends it by creating the file.
+in milliseconds, or [MIN, MAX] for a random one each time.
 
 smtp: an aiosmtpd server without STARTTLS or AUTH. Script:
   {"rcpt": {"addr@x": ["450 4.2.0 mailbox busy", "250 OK"]},
@@ -161,15 +160,6 @@ def delay_s(v):
         return 0.0
 
 
-def hold_until(path, limit_s=300.0):
-    """Waits until the file path exists (script "hold"), at most limit_s."""
-    if not isinstance(path, str) or not path:
-        return
-    deadline = time.monotonic() + limit_s
-    while not os.path.exists(path) and time.monotonic() < deadline:
-        time.sleep(0.01)
-
-
 def write_port(path, port):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
@@ -258,8 +248,14 @@ def run_http(args):
             delay = delay_s(ans.get("delay_ms", script.get("default_delay_ms", 0)))
             if delay:
                 time.sleep(delay)
+            release = ans.get("until_file")
+            if release:
+                with open(release + ".waiting", "w"):
+                    pass
+                end = time.time() + 120
+                while not os.path.exists(release) and time.time() < end:
+                    time.sleep(0.02)
             batch_wait(script.get("batch", 0))
-            hold_until(script.get("hold"))
             if ans.get("drop"):
                 rec["status"] = "dropped"
                 log.write(rec)

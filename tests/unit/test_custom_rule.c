@@ -88,31 +88,6 @@ static double seconds_since(const struct timespec *t0) {
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* The watchdog's clock in the tests of the other limits: frozen, so the time
- * limit never fires first on a slow or loaded machine (under ASan, 8 MiB of
- * small allocations took longer than 250 ms beside two busy processes). */
-static int64_t frozen_ns(void) {
-    return 1000000000;
-}
-
-static int freeze_watchdog(void **state) {
-    (void)state;
-    custom_rule_set_clock(frozen_ns);
-    return 0;
-}
-
-static int real_watchdog(void **state) {
-    (void)state;
-    custom_rule_set_clock(NULL);
-    return 0;
-}
-
-/* A clock that advances 1 ms each time the watchdog reads it. */
-static int64_t stepped;
-static int64_t stepping_ns(void) {
-    return stepped += 1000000;
-}
-
 static void test_condition_holds_or_not(void **state) {
     (void)state;
     struct custom_rule *r = compile_ok("seat_utilization < 0.3 and renewal_days_left < 90", NULL);
@@ -374,7 +349,6 @@ static void test_forbidden_names_are_absent(void **state) {
                   "rule r: attempt to load a binary chunk (mode is 't')");
 }
 
-/* Runs with the watchdog's clock frozen (freeze_watchdog). */
 static void test_infinite_loop_is_stopped(void **state) {
     (void)state;
     struct timespec t0;
@@ -383,23 +357,9 @@ static void test_infinite_loop_is_stopped(void **state) {
                 "rule r: line 1: instruction limit of 1000000 exceeded");
     fails_alone("local function spin()\n  while true do end\nend\nspin()\nreturn true",
                 "rule r: line 2: instruction limit of 1000000 exceeded");
-    print_message("two loops stopped by the instruction limit in %.3f s\n", seconds_since(&t0));
+    assert_true(seconds_since(&t0) < 5);
 }
 
-/* The time limit is kept by the watchdog's clock, whatever the rule runs: a
- * clock advancing 1 ms a reading (one every 1,000 instructions) stops a loop
- * at 250 ms by that clock, long before its instruction budget. */
-static void test_time_limit_follows_the_watchdog_clock(void **state) {
-    (void)state;
-    stepped = 0;
-    custom_rule_set_clock(stepping_ns);
-    fails_alone("while true do end return true", "rule r: line 1: time limit of 250 ms exceeded");
-    int64_t reads = stepped / 1000000;
-    custom_rule_set_clock(NULL);
-    assert_in_range(reads, 251, 260); /* the first reading starts the watchdog */
-}
-
-/* Runs with the watchdog's clock frozen (freeze_watchdog). */
 static void test_memory_bomb_is_stopped(void **state) {
     (void)state;
     fails_alone("string.rep('x', 1e9)", "rule r: line 1: memory limit of 8 MiB exceeded");
@@ -430,8 +390,6 @@ static void test_memory_bomb_is_stopped(void **state) {
                             "return n > 40000000"));
 }
 
-/* With the real clock. The budget would let this loop run for minutes (250,000
- * comparisons of 3 MB): that the time limit is what stops it is the proof. */
 static void test_time_limit_stops_huge_string_work(void **state) {
     (void)state;
     /* Each == compares 3 MB, work the instruction count does not see. */
@@ -441,12 +399,9 @@ static void test_time_limit_stops_huge_string_work(void **state) {
                 "while true do local same = a == b end\n"
                 "return true",
                 "rule r: line 2: time limit of 250 ms exceeded");
-    print_message("stopped by the time limit after %.3f s\n", seconds_since(&t0));
+    assert_true(seconds_since(&t0) < 5);
 }
 
-/* Runs with the watchdog's clock frozen (freeze_watchdog): Lua's own
- * string.rep would loop 10^15 times in C, where no limit can stop it, and this
- * test would not end (tests/run bounds every test binary's time). */
 static void test_string_rep_of_nothing_is_quick(void **state) {
     (void)state;
     struct timespec t0;
@@ -454,7 +409,7 @@ static void test_string_rep_of_nothing_is_quick(void **state) {
     assert_true(holds_alone("string.rep('', 1e15) == '' and ('x'):rep(0) == '' "
                             "and (''):rep(1e15, '') == '' and ('ab'):rep(3, ',') == 'ab,ab,ab' "
                             "and ('ab'):rep(1) == 'ab'"));
-    print_message("string.rep of nothing in %.6f s\n", seconds_since(&t0));
+    assert_true(seconds_since(&t0) < 1);
 }
 
 static void test_state_is_not_carried_between_evaluations(void **state) {
@@ -495,7 +450,6 @@ static void test_state_is_not_carried_between_evaluations(void **state) {
     custom_rule_free(r);
 }
 
-/* Runs with the watchdog's clock frozen (freeze_watchdog). */
 static void test_rule_is_usable_after_an_error(void **state) {
     (void)state;
     struct custom_rule *r =
@@ -616,18 +570,12 @@ int main(void) {
         cmocka_unit_test(test_runtime_error_names_line_in_chunk),
         cmocka_unit_test(test_unknown_name_is_an_error),
         cmocka_unit_test(test_forbidden_names_are_absent),
-        cmocka_unit_test_setup_teardown(test_infinite_loop_is_stopped, freeze_watchdog,
-                                        real_watchdog),
-        cmocka_unit_test_setup_teardown(test_memory_bomb_is_stopped, freeze_watchdog,
-                                        real_watchdog),
-        cmocka_unit_test_setup_teardown(test_time_limit_follows_the_watchdog_clock, NULL,
-                                        real_watchdog),
+        cmocka_unit_test(test_infinite_loop_is_stopped),
+        cmocka_unit_test(test_memory_bomb_is_stopped),
         cmocka_unit_test(test_time_limit_stops_huge_string_work),
-        cmocka_unit_test_setup_teardown(test_string_rep_of_nothing_is_quick, freeze_watchdog,
-                                        real_watchdog),
+        cmocka_unit_test(test_string_rep_of_nothing_is_quick),
         cmocka_unit_test(test_state_is_not_carried_between_evaluations),
-        cmocka_unit_test_setup_teardown(test_rule_is_usable_after_an_error, freeze_watchdog,
-                                        real_watchdog),
+        cmocka_unit_test(test_rule_is_usable_after_an_error),
         cmocka_unit_test(test_variables_are_checked_and_remapped),
         cmocka_unit_test(test_compile_checks_its_input),
     };
