@@ -48,7 +48,6 @@
 #define IDLE_POLL_MS                                                                               \
     100 /* tend serve: how often an idle dispatcher looks (a new CTA is sent within this) */
 #define DEAD_BATCH 100 /* rows of an unsendable target failed per pass */
-#define CLOCK_ENV  "TEND_DELIVER_CLOCK_OFFSET_SECONDS"
 
 /* ---- the lock ---------------------------------------------------------------- */
 
@@ -94,7 +93,6 @@ struct dispatcher {
     const struct notify_config *c;
     const struct dispatch_options *o;
     struct dispatch_summary *sum;
-    int64_t skew_ms; /* the clock's offset (a test hook, CLOCK_ENV) */
     CURLM *multi;
     struct send_smtp smtp;
     struct gate **gates; /* each malloced: jobs keep pointers to them */
@@ -107,19 +105,10 @@ struct dispatcher {
     enum tend_err err;
 };
 
-/* The dispatcher's now: the wall clock, shifted by CLOCK_ENV when set (tests
- * of holds and retries read a later time instead of sleeping). */
+/* The dispatcher's now: tend's clock (dt_now_ms), which tests of holds and
+ * retries shift with TEND_TEST_CLOCK_OFFSET_S instead of sleeping. */
 static int64_t now_of(const struct dispatcher *d) {
-    return dt_now_ms() + d->skew_ms;
-}
-
-static int64_t clock_skew_ms(void) {
-    const char *v = getenv(CLOCK_ENV);
-    if (!v || !*v)
-        return 0;
-    char *end;
-    double s = strtod(v, &end);
-    return *end ? 0 : (int64_t)(s * 1000);
+    return dt_now_ms();
 }
 
 static struct gate *gate_get(struct dispatcher *d, const char *key, const char *label) {
@@ -763,7 +752,6 @@ enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
                            .c = c,
                            .o = o,
                            .sum = &sum,
-                           .skew_ms = clock_skew_ms(),
                            .multi = curl_multi_init(),
                            .retrying = g_hash_table_new(g_direct_hash, g_direct_equal)};
     send_smtp_init(&d.smtp, c, d.multi);

@@ -17,9 +17,8 @@
  * One dispatcher per database: dispatch_lock() takes an flock on
  * DB.deliver.lock, which the kernel releases when the process dies.
  *
- * Tests shift the dispatcher's clock with the environment variable
- * TEND_DELIVER_CLOCK_OFFSET_SECONDS (a number, may be negative), to see a
- * hold or a retry fall due without sleeping for it. */
+ * Tests shift tend's clock with TEND_TEST_CLOCK_OFFSET_S (util/datetime.h),
+ * to see a hold or a retry fall due without sleeping for it. */
 #ifndef TEND_NOTIFY_DISPATCH_H
 #define TEND_NOTIFY_DISPATCH_H
 

@@ -173,6 +173,32 @@ static void wait_until(struct sched *s, int64_t deadline_ms) {
     pthread_cond_timedwait(&s->wake, &s->lock, &ts);
 }
 
+/* Says when the next daily evaluation is due, once the start-up catch-up is
+ * done (operators see the schedule; tests wait for this line), and names a
+ * test clock (util/datetime.h) so that it is never mistaken for the real one. */
+static void announce(const struct sched *s, int64_t daily_at) {
+    GTimeZone *tz = s->o.timezone ? g_time_zone_new_identifier(s->o.timezone) : NULL;
+    if (!tz)
+        tz = g_time_zone_new_utc();
+    GDateTime *utc = g_date_time_new_from_unix_utc(daily_at / 1000);
+    GDateTime *local = g_date_time_to_timezone(utc, tz);
+    char *when = g_date_time_format(local, "%Y-%m-%d %H:%M");
+    char instant[32];
+    dt_format_instant(daily_at, instant);
+    int64_t offset_ms = dt_clock_offset_ms();
+    char test_clock[96] = "";
+    if (offset_ms)
+        snprintf(test_clock, sizeof test_clock,
+                 "; test clock: shifted by %+lld s (TEND_TEST_CLOCK_OFFSET_S)",
+                 (long long)(offset_ms / 1000));
+    log_printf("tend serve: scheduler: next daily evaluation at %s %s (%s)%s", when,
+               s->o.timezone ? s->o.timezone : "UTC", instant, test_clock);
+    g_free(when);
+    g_date_time_unref(local);
+    g_date_time_unref(utc);
+    g_time_zone_unref(tz);
+}
+
 static void *sched_main(void *arg) {
     struct sched *s = arg;
     char err[STORE_ERR_BYTES];
@@ -206,6 +232,7 @@ static void *sched_main(void *arg) {
             }
         }
     }
+    announce(s, daily_at);
     int64_t *batch = NULL;
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {

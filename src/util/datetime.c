@@ -4,7 +4,10 @@
  * formulation (400-year eras of 146097 days), exact for every Gregorian date. */
 #include "util/datetime.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 int32_t dt_days_from_civil(int y, int m, int d) {
@@ -166,8 +169,36 @@ void dt_format_instant(int64_t ms, char out[32]) {
              (int)(rem / 60000 % 60), (int)(rem / 1000 % 60), (int)(rem % 1000));
 }
 
+#define CLOCK_OFFSET_MAX_S (100LL * 366 * 86400)
+
+static int64_t clock_offset_ms;
+static pthread_once_t clock_once = PTHREAD_ONCE_INIT;
+
+/* Reads TEND_TEST_CLOCK_OFFSET_S once (the test clock, datetime.h). */
+static void clock_init(void) {
+    const char *v = getenv("TEND_TEST_CLOCK_OFFSET_S");
+    if (!v || !v[0])
+        return;
+    char *end;
+    errno = 0;
+    long long s = strtoll(v, &end, 10);
+    if (errno || *end || s < -CLOCK_OFFSET_MAX_S || s > CLOCK_OFFSET_MAX_S) {
+        fprintf(stderr,
+                "tend: TEND_TEST_CLOCK_OFFSET_S=\"%s\" is not a whole number of seconds "
+                "within 100 years; ignored\n",
+                v);
+        return;
+    }
+    clock_offset_ms = (int64_t)s * 1000;
+}
+
+int64_t dt_clock_offset_ms(void) {
+    pthread_once(&clock_once, clock_init);
+    return clock_offset_ms;
+}
+
 int64_t dt_now_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000 + dt_clock_offset_ms();
 }

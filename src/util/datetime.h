@@ -40,7 +40,19 @@ void dt_format_instant(int64_t ms, char out[32]);
 /* Writes "YYYY-MM-DD" into out. */
 void dt_format_date(int32_t day, char out[16]);
 
-/* The wall clock, ms since the epoch. The only clock read in tend's libraries. */
+/* The wall clock, ms since the epoch. The only clock read in tend's libraries.
+ *
+ * For tests only: when the environment variable TEND_TEST_CLOCK_OFFSET_S holds a
+ * whole number of seconds (read once, at the first call), every reading is
+ * shifted by it, so that a test can run tend as of a chosen date and time of day
+ * (the daily run at serve.daily_at, a day that does not end while the test runs)
+ * while time still advances at its real pace. Every process of a test gets the
+ * same offset, so the clock never goes back across a restart. A value that is
+ * not a whole number of seconds within 100 years is reported on stderr and
+ * ignored. docs/development.md, "Testing". */
 int64_t dt_now_ms(void);
+/* The shift TEND_TEST_CLOCK_OFFSET_S applies to dt_now_ms(), in ms (0 without
+ * it); tend serve names it when it is not 0. */
+int64_t dt_clock_offset_ms(void);
 
 #endif

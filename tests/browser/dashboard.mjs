@@ -67,7 +67,11 @@ const browser = await chromium.launch({
 try {
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await context.newPage();
-  page.setDefaultTimeout(10000);
+  // A deadline for a broken page, not a speed: the machine may be loaded. (A
+  // click that submits a form or follows a link returns once the navigation
+  // it started has committed, so waitForLoadState('load') after it waits for
+  // the new page.)
+  page.setDefaultTimeout(60000);
   page.on('dialog', async (d) => {
     dialogs.push(d.message());
     await d.dismiss().catch(() => {});

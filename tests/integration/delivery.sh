@@ -1044,7 +1044,7 @@ if setup b '[{"id": "bee", "name": "Bee Co", "owner": "owner@b.test", "kind": "n
                   "rcpt": "reject@b.test", "data_codes": [550], "error": "550"}}}'
     # A day later by the dispatcher's clock: anything still pending would be
     # due (and sent); nothing may be.
-    DOUT=$(TEND_DELIVER_CLOCK_OFFSET_SECONDS=86400 timeout 30 "$TEND" deliver --db "$T/b.db" --config "$T/b.yaml" 2>&1)
+    DOUT=$(TEND_TEST_CLOCK_OFFSET_S=86400 timeout 30 "$TEND" deliver --db "$T/b.db" --config "$T/b.yaml" 2>&1)
     DRC=$?
     expect_eq "B: a later tend deliver with nothing due exits 0" 0 "$DRC"
     dc expect '{"label": "B, after waiting and running deliver again", '"$B_PARAMS"', "expect": {
@@ -1452,7 +1452,7 @@ if setup g "$G_SPEC" "$T/g.yaml"; then
         fi
     fi
     since=$($PY -c 'import time; print(time.time())')
-    DOUT=$(TEND_DELIVER_CLOCK_OFFSET_SECONDS=601 timeout 60 "$TEND" deliver --db "$T/g.db" --config "$T/g.yaml" 2>&1)
+    DOUT=$(TEND_TEST_CLOCK_OFFSET_S=601 timeout 60 "$TEND" deliver --db "$T/g.db" --config "$T/g.yaml" 2>&1)
     dc after_hold '{'"$G_PARAMS"', "hold": 600, "since": '"$since"', "rows": 6}'
 fi
 stop_receiver g_http

@@ -106,12 +106,17 @@ if command -v node >/dev/null && (cd "$NODE_DIR" && { [ -d node_modules/@segment
     DB2="$T/sdk.db"
     PORT2=$(free_port)
     start_serve "$DB2" "$PORT2" || exit 1
-    out=$(cd "$NODE_DIR" && timeout 60 node send.js "http://127.0.0.1:$PORT2" testkey 2>&1)
+    out=$(cd "$NODE_DIR" && timeout 300 node send.js "http://127.0.0.1:$PORT2" testkey 2>&1)
     expect_eq "Segment's Node library delivers without errors" flushed "$(echo "$out" | tail -1)"
-    expect_eq "every message it sent is stored" 20 "$(status_count "$DB2" messages.accepted)"
+    # The library sends its batches side by side: a track may commit before the
+    # group call that makes its user a member, wait in quarantine, and be attached
+    # when the group call comes. Stored is accepted or quarantined, none left waiting.
+    stored=$(($(status_count "$DB2" messages.accepted) + $(status_count "$DB2" messages.quarantined)))
+    expect_eq "every message it sent is stored (accepted, or attached after its group call)" \
+        "20 0" "$stored $(status_count "$DB2" quarantine)"
     row=$("$TEND" accounts --db "$DB2" --format csv | grep '^sdk-acme,')
     expect_eq "its group call made the account" "sdk-acme,SDK Acme,growth,990,10,,,,,,,1,19" "$row"
-    r=$(cd "$NODE_DIR" && timeout 60 node send.js "http://127.0.0.1:$PORT2" wrongkey 2>&1 | tail -1)
+    r=$(cd "$NODE_DIR" && timeout 300 node send.js "http://127.0.0.1:$PORT2" wrongkey 2>&1 | tail -1)
     expect_eq "with a wrong write key the library reports failure" failed "$r"
     kill -TERM "$SERVE_PID"
     wait "$SERVE_PID"
@@ -119,27 +124,39 @@ else
     not_ok "Segment's Node library could be installed from npm" "$(cat "$T/npm.log" 2>/dev/null)"
 fi
 
-# kill -9 under a stream of requests: nothing that got a 200 is lost.
+# kill -9 under a stream of requests: nothing that got a 200 is lost. Each
+# round kills the server once the client has had a chosen number of messages
+# answered 200 in it (300 to 1,100, at random), so every kill lands in the
+# middle of the stream, whatever the machine's speed.
 DB3="$T/kill.db"
 : >"$T/acked"
-lost_total=0
+# stream_reached N CLIENT: the acked file has N lines, or the client ended.
+stream_reached() {
+    [ "$(wc -l <"$T/acked")" -ge "$1" ] || ! kill -0 "$2" 2>/dev/null
+}
+rounds_ok=0
 for round in 1 2 3 4 5; do
     PORT3=$(free_port)
     start_serve "$DB3" "$PORT3" || exit 1
-    $PY "$ROOT/tests/integration/stream_client.py" "$PORT3" testkey "$T/acked" 30 "r$round" &
+    want=$(($(wc -l <"$T/acked") + 300 + RANDOM % 801))
+    $PY "$ROOT/tests/integration/stream_client.py" "$PORT3" testkey "$T/acked" 600 "r$round" &
     client=$!
-    sleep "0.$((RANDOM % 9 + 1))"
-    sleep 1
+    wait_for 120 stream_reached "$want" "$client"
+    alive=0
+    kill -0 "$client" 2>/dev/null && alive=1
     kill -9 "$SERVE_PID" 2>/dev/null
     wait "$client"
     wait "$SERVE_PID" 2>/dev/null || true
+    got=$(wc -l <"$T/acked")
+    echo "# round $round: kill -9 with the stream running after $got messages acked in all (wanted $want)"
+    [ "$alive" = 1 ] && [ "$got" -ge "$want" ] && rounds_ok=$((rounds_ok + 1))
 done
+expect_eq "each kill -9 came while the stream was running, after its round's 200s" 5 "$rounds_ok"
 sqlite3 "$DB3" "SELECT json_extract(props, '$.seq') FROM events WHERE kind = 0" | sort >"$T/stored"
 sort -u "$T/acked" >"$T/acked.sorted"
 acked_n=$(wc -l <"$T/acked.sorted")
 lost=$(comm -23 "$T/acked.sorted" "$T/stored" | wc -l)
-if [ "$acked_n" -gt 1000 ]; then ok "the kill -9 stream got many 200s ($acked_n messages)"; else not_ok "the kill -9 stream got many 200s" "only $acked_n"; fi
-expect_eq "kill -9 of tend serve loses no message that got a 200 (5 rounds)" 0 "$lost"
+expect_eq "kill -9 of tend serve loses none of the $acked_n messages that got a 200 (5 rounds)" 0 "$lost"
 dups=$(sort "$T/stored" | uniq -d | wc -l)
 expect_eq "and stores none twice" 0 "$dups"
 check "the database is intact after kill -9" test "$(sqlite3 "$DB3" 'PRAGMA integrity_check')" = ok

@@ -364,14 +364,32 @@ expect_eq "offsets again: every line is a duplicate, exit 0" \
 expect_eq "offsets again: status unchanged" "$status_offsets" \
     "$(status_csv "$db" | grep -v '^messages\.duplicates,')"
 
-# Progress: shown on a terminal for a large file, never in a pipe or a file.
+# Progress: shown on a terminal while an import of unknown size (a pipe) or a
+# large file runs, never when the output is a pipe or a file. The display
+# refreshes every 500 ms of an import, so the import reads from a FIFO fed
+# in two halves with a pause of 0.6 s between them: time has passed when the
+# second half is stored, however fast the machine imports.
 if command -v script >/dev/null; then
-    "$TEND" generate --accounts 300 --days 365 --out "$T/big.jsonl" 2>/dev/null
-    script -qec "\"$TEND\" import --db \"$T/progress-tty.db\" \"$T/big.jsonl\"" /dev/null \
+    "$TEND" generate --accounts 20 --days 60 --out "$T/progress.jsonl" 2>/dev/null
+    half=$(($(wc -l <"$T/progress.jsonl") / 2))
+    head -n "$half" "$T/progress.jsonl" >"$T/progress-1.jsonl"
+    tail -n +$((half + 1)) "$T/progress.jsonl" >"$T/progress-2.jsonl"
+    # feed FIFO: writes the first half, pauses past the display interval, then the rest.
+    feed() {
+        rm -f "$1"
+        mkfifo "$1"
+        { cat "$T/progress-1.jsonl"; sleep 0.6; cat "$T/progress-2.jsonl"; } >"$1" &
+    }
+    feed "$T/progress.fifo"
+    script -qec "\"$TEND\" import --db \"$T/progress-tty.db\" \"$T/progress.fifo\"" /dev/null \
         >"$T/tty.out" 2>&1
-    expect_contains "a large import shows its progress on a terminal" "lines/s" \
-        "$(tr '\r' '\n' <"$T/tty.out" | grep -a '%' | head -1)"
-    "$TEND" import --db "$T/progress-pipe.db" "$T/big.jsonl" >"$T/pipe.out" 2>&1
+    wait
+    line=$(tr '\r' '\n' <"$T/tty.out" | grep -a '%' | grep -a 'lines/s' | head -1)
+    expect_contains "an import from a pipe shows its progress on a terminal (${line//$'\033[K'/})" "lines/s" "$line"
+    expect_contains "and ends with its summary" "$(wc -l <"$T/progress.jsonl" | tr -d ' ') accepted" "$(cat "$T/tty.out")"
+    feed "$T/progress.fifo"
+    "$TEND" import --db "$T/progress-pipe.db" "$T/progress.fifo" >"$T/pipe.out" 2>&1
+    wait
     expect_eq "and none when its output is not a terminal" 0 "$(grep -c 'lines/s' "$T/pipe.out")"
 else
     not_ok "script(1) is installed (util-linux) to test the progress display"

@@ -7,7 +7,7 @@
 # runs them and then replays the examples as a smoke test.
 . "$(dirname "$0")/lib.sh"
 
-timeout 120 $PY "$ROOT/tests/integration/rules_cases.py" "$TEND" "$T" || not_ok "rules_cases.py ran to the end" "exit $?"
+timeout 900 $PY "$ROOT/tests/integration/rules_cases.py" "$TEND" "$T" || not_ok "rules_cases.py ran to the end" "exit $?"
 
 # The examples replayed day by day: at most one live CTA per key, the same
 # CTAs from a replay from scratch, and the listing's filters agree.

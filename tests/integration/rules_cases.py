@@ -624,7 +624,7 @@ case("health_drop: compares with the score of 30 days before under the same conf
 # ---- the runner ------------------------------------------------------------------------
 
 def run(args, **kw):
-    return subprocess.run([TEND] + args, capture_output=True, text=True, timeout=30, **kw)
+    return subprocess.run([TEND] + args, capture_output=True, text=True, timeout=300, **kw)
 
 
 def report(name, good, *details):

@@ -1,5 +1,7 @@
-"""Streams Segment batches to tend serve from several threads until killed or
-told to stop, and records every message whose request got a 200.
+"""Streams Segment batches to tend serve from several threads until the
+server goes away (its connection fails) or SECONDS pass (a bound for a broken
+case, not a duration to measure), and records every message whose request got
+a 200.
 
 usage: stream_client.py PORT KEY ACKED_FILE SECONDS RUN_ID
 
@@ -24,7 +26,7 @@ stop_at = time.time() + seconds
 
 def worker(tid):
     n = 0
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     while time.time() < stop_at:
         seqs = []
         batch = []

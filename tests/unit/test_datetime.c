@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -414,6 +416,25 @@ static void clock_reads_a_plausible_time(void **state) {
     assert_true(now < 4102444800000LL); /* before 2100-01-01 */
 }
 
+static int64_t real_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* main sets TEND_TEST_CLOCK_OFFSET_S to two days back before any reading: the
+ * test clock is the real one shifted by it, read once. */
+static void test_clock_is_the_real_one_shifted(void **state) {
+    const int64_t offset = -2 * DT_MS_PER_DAY;
+    assert_int_equal(dt_clock_offset_ms(), offset);
+    int64_t before = real_ms();
+    int64_t now = dt_now_ms();
+    int64_t after = real_ms();
+    assert_in_range(now, before + offset, after + offset);
+    setenv("TEND_TEST_CLOCK_OFFSET_S", "0", 1); /* read once: no effect now */
+    assert_int_equal(dt_clock_offset_ms(), offset);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utc_z_timestamp_is_parsed),
@@ -460,6 +481,8 @@ int main(void) {
         cmocka_unit_test(date_is_formatted_as_yyyy_mm_dd),
         cmocka_unit_test(formatted_instants_parse_back_to_the_same_ms),
         cmocka_unit_test(clock_reads_a_plausible_time),
+        cmocka_unit_test(test_clock_is_the_real_one_shifted),
     };
+    setenv("TEND_TEST_CLOCK_OFFSET_S", "-172800", 1);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
