@@ -4,7 +4,8 @@
  * The input is a path with its query, as a request or a "next"/"back" field
  * gives it. Invariants besides no sanitizer report:
  * - html_local_path accepts only what every browser reads as a path on this
- *   site: it starts with '/', has no CR or LF (a header would split), and
+ *   site, in a Location header: it starts with '/', has no control
+ *   character (a header cannot carry one; CR and LF would split it), and
  *   once tabs are dropped and backslashes read as slashes (as browsers do,
  *   WHATWG URL) it does not start with "//" (another host);
  * - html_query_keep writes only URL-safe characters, "=" and "&amp;", so its
@@ -21,8 +22,11 @@ static void check_local_path(const char *p) {
         return;
     if (p[0] != '/')
         fuzz_fail("html_local_path accepted \"%s\", which does not start with /", p);
-    if (strpbrk(p, "\r\n"))
-        fuzz_fail("html_local_path accepted a CR or LF (a split header): \"%s\"", p);
+    for (const unsigned char *c = (const unsigned char *)p; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            fuzz_fail("html_local_path accepted the control character 0x%02x, which a Location "
+                      "header cannot carry (CR, LF: a split header): \"%s\"",
+                      *c, p);
     /* What a browser makes of it (WHATWG URL): tab, CR and LF removed, and
      * a backslash read as a slash. */
     char seen[3] = "";
