@@ -21,22 +21,10 @@
 #include "fuzz.h"
 #include "server/dash.h"
 
-#define HOSTILE " " FUZZ_MARKER "&amp;\"'<"
+#define HOSTILE      " " FUZZ_MARKER "&amp;\"'<"
 #define TRUSTED_HTML "<h2 class=\"report-h\">Trusted</h2>"
 
-enum page {
-    ACCOUNTS,
-    ACCOUNT,
-    CTAS,
-    CTA,
-    RULES,
-    DELIVERY,
-    REPORTS,
-    REPORT,
-    LOGIN,
-    ERROR,
-    N_PAGES
-};
+enum page { ACCOUNTS, ACCOUNT, CTAS, CTA, RULES, DELIVERY, REPORTS, REPORT, LOGIN, ERROR, N_PAGES };
 
 static bool tree_utf8(const cJSON *j) {
     for (; j; j = j->next) {

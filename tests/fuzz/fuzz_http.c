@@ -99,8 +99,8 @@ static int free_port(void) {
 
 static void write_config(const char *path) {
     char hash[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(hash, USER_PASSWORD, strlen(USER_PASSWORD),
-                          crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN))
+    if (crypto_pwhash_str(hash, USER_PASSWORD, strlen(USER_PASSWORD), crypto_pwhash_OPSLIMIT_MIN,
+                          crypto_pwhash_MEMLIMIT_MIN))
         abort();
     unsigned char sum[crypto_hash_sha256_BYTES];
     crypto_hash_sha256(sum, (const unsigned char *)API_TOKEN, strlen(API_TOKEN));
@@ -155,8 +155,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     if (store_open(db, &store, err) || auth_new(&tc.serve, key, &auth, err))
         fuzz_fail("setting up: %s", err);
     env = (struct view_env){.hc = &tc.health, .rc = &tc.rules};
-    struct web_options wo = {
-        .db = db, .auth = auth, .env = &env, .timezone = tc.serve.timezone};
+    struct web_options wo = {.db = db, .auth = auth, .env = &env, .timezone = tc.serve.timezone};
     web = web_new(&wo);
     for (int attempt = 0; !server; attempt++) {
         int port = free_port();
@@ -272,8 +271,8 @@ static void check_answer(const char *a, size_t len, bool cut, bool may_head, con
             BAD("a status line cut short: %.200s (request: %.300s)", p, req);
         size_t n = (size_t)(eol - p);
         if (n < 13 || strncmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') ||
-            p[8] != ' ' || p[9] < '1' || p[9] > '5' || p[10] < '0' || p[10] > '9' ||
-            p[11] < '0' || p[11] > '9' || p[12] != ' ')
+            p[8] != ' ' || p[9] < '1' || p[9] > '5' || p[10] < '0' || p[10] > '9' || p[11] < '0' ||
+            p[11] > '9' || p[12] != ' ')
             fuzz_fail("not an HTTP status line: %.*s (request: %.300s)", (int)n, p, req);
         int status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
         for (size_t i = 13; i < n; i++)
@@ -356,8 +355,8 @@ static void check_answer(const char *a, size_t len, bool cut, bool may_head, con
             body_len = (size_t)(p - body);
         } else if (length >= 0) {
             if ((size_t)(end - p) < (size_t)length)
-                BAD("a body of %zu bytes, Content-Length %lld (request: %.300s)",
-                    (size_t)(end - p), length, req);
+                BAD("a body of %zu bytes, Content-Length %lld (request: %.300s)", (size_t)(end - p),
+                    length, req);
             body_len = (size_t)length;
             p += length;
         } else {
@@ -365,8 +364,7 @@ static void check_answer(const char *a, size_t len, bool cut, bool may_head, con
             p = end;
         }
         if (html && memmem(body, body_len, FUZZ_MARKER, strlen(FUZZ_MARKER)))
-            fuzz_fail("an HTML answer shows \"" FUZZ_MARKER "\" unescaped (request: %.500s)",
-                      req);
+            fuzz_fail("an HTML answer shows \"" FUZZ_MARKER "\" unescaped (request: %.500s)", req);
     }
 #undef BAD
 }

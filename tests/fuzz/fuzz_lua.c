@@ -40,8 +40,7 @@ static int64_t now_ms(void) {
 }
 
 /* One timed evaluation, and checks of what it gave. */
-static void eval_once(struct custom_rule *r, const char *cond, bool with_reason,
-                               bool *holds) {
+static void eval_once(struct custom_rule *r, const char *cond, bool with_reason, bool *holds) {
     char *reason = NULL;
     bool read[N_VARS];
     char err[CUSTOM_RULE_ERR_BYTES] = "";
@@ -50,10 +49,10 @@ static void eval_once(struct custom_rule *r, const char *cond, bool with_reason,
                                        with_reason ? read : NULL, err);
     int64_t took = now_ms() - start;
     if (took > CUSTOM_RULE_TIME_MS + FUZZ_SLACK_MS)
-        fuzz_fail("evaluating the rule took %lld ms, over the limit of %d ms (+%d ms slack): %.200s "
-                  "(%s)",
-                  (long long)took, CUSTOM_RULE_TIME_MS, FUZZ_SLACK_MS, cond,
-                  e ? err : "no error");
+        fuzz_fail(
+            "evaluating the rule took %lld ms, over the limit of %d ms (+%d ms slack): %.200s "
+            "(%s)",
+            (long long)took, CUSTOM_RULE_TIME_MS, FUZZ_SLACK_MS, cond, e ? err : "no error");
     if (e && strncmp(err, "rule fuzz", 9) != 0)
         fuzz_fail("an evaluation error does not name the rule: \"%s\"", err);
     if (reason && strlen(reason) > CUSTOM_RULE_MAX_REASON_BYTES)

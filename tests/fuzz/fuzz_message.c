@@ -51,7 +51,7 @@ static bool tree_utf8(const cJSON *j) {
 /* Members whose value is a word the renderers match on: left alone by the
  * hostile pass so that it reaches the same branches. */
 static bool is_word(const char *key) {
-    static const char *const words[] = {"event", "type", "priority", "previous_priority",
+    static const char *const words[] = {"event",  "type", "priority", "previous_priority",
                                         "status", "band", "base_url"};
     for (size_t i = 0; key && i < sizeof words / sizeof words[0]; i++)
         if (strcmp(key, words[i]) == 0)
@@ -199,9 +199,8 @@ static void check_slack(const char *out, bool utf8_in) {
     cJSON_Delete(root);
 }
 
-static const char *const email_headers[] = {"From",       "To",         "Subject",     "Date",
-                                            "Message-ID", "X-Tend-Key", "MIME-Version",
-                                            "Content-Type"};
+static const char *const email_headers[] = {
+    "From", "To", "Subject", "Date", "Message-ID", "X-Tend-Key", "MIME-Version", "Content-Type"};
 #define N_EMAIL_HEADERS (sizeof email_headers / sizeof email_headers[0])
 
 /* The decoded body of the MIME part of type (malloced), or NULL. */
@@ -238,8 +237,8 @@ static void check_email(const char *mail, bool utf8_in) {
         for (size_t i = 0; i < len; i++) {
             unsigned char c = (unsigned char)line[i];
             if ((c < 0x20 && c != '\t') || c == 0x7f)
-                fuzz_fail("email header line with the control character 0x%02x: %.*s", c,
-                          (int)len, line);
+                fuzz_fail("email header line with the control character 0x%02x: %.*s", c, (int)len,
+                          line);
         }
         if (line[0] != ' ' && line[0] != '\t') {
             size_t i;
