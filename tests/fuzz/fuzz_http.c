@@ -371,7 +371,38 @@ static void check_answer(const char *a, size_t len, bool cut, bool may_head, con
 
 /* ---- the harness ---------------------------------------------------------------------------- */
 
+/* That the set-up works as the seeds assume: the server answers a
+ * half-closed request, the API token and the session cookie sign in. If
+ * the server's insides change so that one of these no longer holds, the
+ * harness says so instead of fuzzing a server that refuses everything. */
+static void check_setup(void) {
+    static const char *const probes[][2] = {
+        {"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", "/healthz"},
+        {"GET /api/rules HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " API_TOKEN "\r\n\r\n",
+         "/api/rules with the API token"},
+        {"GET /accounts HTTP/1.1\r\nHost: x\r\nCookie: tend_session=@SESSION@\r\n\r\n",
+         "/accounts with the session cookie"},
+    };
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        char *req = fuzz_replace(probes[i][0], "@SESSION@", session);
+        char *answer;
+        bool clean;
+        exchange(req, strlen(req), &answer, &clean);
+        if (strncmp(answer, "HTTP/1.1 200 ", 13) != 0)
+            fuzz_fail("setting up: GET %s does not answer 200 to a half-closed connection: "
+                      "%.200s",
+                      probes[i][1], answer);
+        free(answer);
+        free(req);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    static bool checked;
+    if (!checked) {
+        check_setup();
+        checked = true;
+    }
     if (size > 64 * 1024)
         return 0;
     char *raw = fuzz_strndup(data, size);
