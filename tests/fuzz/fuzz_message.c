@@ -203,11 +203,12 @@ static const char *const email_headers[] = {
     "From", "To", "Subject", "Date", "Message-ID", "X-Tend-Key", "MIME-Version", "Content-Type"};
 #define N_EMAIL_HEADERS (sizeof email_headers / sizeof email_headers[0])
 
-/* The decoded body of the MIME part of type (malloced), or NULL. */
+/* The decoded body of the MIME part of type (malloced), or NULL. Looked
+ * for after the message's header block (where data may say anything). */
 static char *email_part(const char *mail, const char *type) {
     char want[64];
-    snprintf(want, sizeof want, "Content-Type: %s; charset=utf-8\r\n", type);
-    const char *p = strstr(mail, want);
+    snprintf(want, sizeof want, "\r\nContent-Type: %s; charset=utf-8\r\n", type);
+    const char *p = strstr(strstr(mail, "\r\n\r\n"), want);
     const char *body = p ? strstr(p, "\r\n\r\n") : NULL;
     if (!body)
         return NULL;
