@@ -149,8 +149,13 @@ bool dt_parse_instant(const char *s, size_t len, int64_t *ms) {
     }
     if (i != len)
         return false;
-    *ms = day * DT_MS_PER_DAY + ((int64_t)hh * 3600 + mm * 60 + ss) * 1000 + frac_ms -
-          (int64_t)offset_min * 60000;
+    int64_t t = day * DT_MS_PER_DAY + ((int64_t)hh * 3600 + mm * 60 + ss) * 1000 + frac_ms -
+                (int64_t)offset_min * 60000;
+    /* Years 0001-9999 hold for the instant in UTC too: an offset must not carry
+     * it into year 0 or 10000, which would format as text that does not parse. */
+    if (t < DT_MIN_MS || t > DT_MAX_MS)
+        return false;
+    *ms = t;
     return true;
 }
 

@@ -7,7 +7,8 @@
  *
  * Accepted ISO-8601 forms (the ones Segment libraries and hand-written
  * scripts send): YYYY-MM-DD, and YYYY-MM-DD[T ]HH:MM[:SS[.fraction]] followed by
- * Z, z, +HH:MM, +HHMM, +HH (or -) or nothing, which means UTC. Years 0001-9999.
+ * Z, z, +HH:MM, +HHMM, +HH (or -) or nothing, which means UTC. Years 0001-9999,
+ * also once the offset is applied (DT_MIN_MS to DT_MAX_MS).
  * Every field is range-checked against the real calendar (leap years included);
  * a leap second (:60) is read as :59.999. This is the one clock-free module that
  * knows the calendar; dt_now_ms() is the only clock read and core/ never calls it. */
@@ -19,6 +20,8 @@
 #include <stdint.h>
 
 #define DT_MS_PER_DAY 86400000LL
+#define DT_MIN_MS     (-62135596800000LL) /* 0001-01-01T00:00:00.000Z */
+#define DT_MAX_MS     253402300799999LL   /* 9999-12-31T23:59:59.999Z */
 
 /* Day number of a proleptic Gregorian date; m 1-12, d 1-31, not validated. */
 int32_t dt_days_from_civil(int y, int m, int d);

@@ -1,19 +1,32 @@
 #!/usr/bin/env bash
-# A short libFuzzer run of the Segment validator (tests/fuzz/fuzz_segment.c)
-# under ASan+UBSan: no input may crash it. `make fuzz` runs it longer.
+# A smoke run of every libFuzzer harness of tests/fuzz/ (one per parser:
+# docs/development.md, "Fuzzing"), in the asan run only (MODE=asan): each
+# harness runs FUZZ_SMOKE_SECONDS (10) on its committed seeds and past
+# findings (tests/fuzz/crashes/NAME, run first as regression inputs), under
+# ASan and UBSan. No input may crash it or break its invariants. `make fuzz`
+# runs them longer.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-if ! make -s build/fuzz/fuzz_segment >"$T/build.log" 2>&1; then
-    not_ok "the Segment fuzz harness builds" "$(tail -5 "$T/build.log")"
+if [ "${MODE:-release}" != asan ]; then
+    ok "the fuzz harnesses run in the asan run only (MODE=asan), skipped in MODE=$MODE"
     exit 0
 fi
-ok "the Segment fuzz harness builds"
-mkdir -p "$T/corpus"
-cp tests/fuzz/corpus/* "$T/corpus/"
-if build/fuzz/fuzz_segment -max_total_time=15 -max_len=4096 -artifact_prefix="$T/" \
-    "$T/corpus" >"$T/fuzz.log" 2>&1; then
-    ok "15 s of fuzzing finds no crash ($(grep -o 'Done [0-9]* runs' "$T/fuzz.log"))"
-else
-    cp "$T"/crash-* "$TEND_TEST_ARTIFACTS/" 2>/dev/null
-    not_ok "15 s of fuzzing finds no crash" "$(grep -A5 ERROR "$T/fuzz.log" | head -20)"
+seconds=${FUZZ_SMOKE_SECONDS:-10}
+start=$(date +%s)
+if ! make -s -j2 fuzz-build >"$T/build.log" 2>&1; then
+    not_ok "the fuzz harnesses build (clang, -fsanitize=fuzzer)" "$(grep -v '^  ' "$T/build.log" | tail -10)"
+    exit 0
 fi
+ok "the fuzz harnesses build (clang, -fsanitize=fuzzer) in $(($(date +%s) - start)) s"
+for src in tests/fuzz/fuzz_*.c; do
+    name=$(basename "$src" .c)
+    name=${name#fuzz_}
+    out=$(tests/fuzz/run "$name" "$seconds" 2>&1)
+    if [ $? -eq 0 ]; then
+        ok "fuzz_$name: $seconds s find nothing (${out#*clean: })"
+    else
+        mkdir -p "$TEND_TEST_ARTIFACTS/fuzz"
+        cp "build/fuzz/findings/$name"/* "build/fuzz/$name.log" "$TEND_TEST_ARTIFACTS/fuzz/" 2>/dev/null
+        not_ok "fuzz_$name: $seconds s find nothing" "$(echo "$out" | grep -v '^    #' | head -25)"
+    fi
+done

@@ -186,6 +186,19 @@ static void year_zero_is_rejected(void **state) {
     assert_instant_rejected("0000-06-01");
 }
 
+/* Found by tests/fuzz/fuzz_datetime.c: an offset could carry a local year
+ * 9999 (or 0001) instant into UTC year 10000 (or 0), which formats as text
+ * that no longer parses. The window applies to the instant in UTC. */
+static void offset_cannot_carry_an_instant_out_of_years_1_to_9999(void **state) {
+    assert_instant_rejected("9999-12-31T23:59:59.2024-04");
+    assert_instant_rejected("9999-12-31T23:00-01:00");
+    assert_instant_rejected("0001-01-01T00:00+00:01");
+    assert_int_equal(instant("9999-12-31T23:59:59.999Z"), 253402300799999LL);
+    assert_int_equal(instant("9999-12-31T23:59:59.999+01:00"), 253402300799999LL - 3600000);
+    assert_int_equal(instant("0001-01-01T00:00:00Z"), -62135596800000LL);
+    assert_int_equal(instant("0001-01-01T00:59-01:00"), -62135596800000LL + 7140000);
+}
+
 /* ---- malformed input ---------------------------------------------------------------- */
 
 static void trailing_garbage_is_rejected(void **state) {
@@ -438,6 +451,7 @@ static void test_clock_is_the_real_one_shifted(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utc_z_timestamp_is_parsed),
+        cmocka_unit_test(offset_cannot_carry_an_instant_out_of_years_1_to_9999),
         cmocka_unit_test(lowercase_z_and_t_are_accepted),
         cmocka_unit_test(offset_with_colon_is_converted_to_utc),
         cmocka_unit_test(negative_offset_without_colon_is_converted_to_utc),
