@@ -6,7 +6,9 @@
  * "@CSRF@" for its CSRF token, so the fuzzer mutates around valid ones.
  * Invariants besides no sanitizer report:
  * - a cookie is accepted only for the user it was issued to, with the MAC it
- *   was issued with (no forgery, no other user), and not once it expired;
+ *   was issued with (no forgery, no other user), and not once it expired or
+ *   its user signed out (a later session epoch);
+ * - the sign-in form's token is accepted only for its pre-session cookie;
  * - a CSRF token is accepted only when it is exactly the session's token;
  * - an API token is accepted only when it is exactly the configured one. */
 #include <sodium.h>
@@ -20,6 +22,7 @@
 
 #define NOW_MS    1767225600000LL /* 2026-01-01T00:00:00Z */
 #define API_TOKEN "fuzz-api-token-0123456789"
+#define EPOCH     1 /* the session epoch the cookie is issued at */
 
 static struct serve_config conf;
 static struct auth *auth;
@@ -54,7 +57,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         serve_config_load(root, &conf, err) || auth_new(&conf, fuzz_path("key"), &auth, err))
         fuzz_fail("setting up: %s", err);
     cJSON_Delete(root);
-    session = auth_session_new(auth, &conf.users[0], NOW_MS);
+    session = auth_session_new(auth, &conf.users[0], EPOCH, NOW_MS);
     auth_csrf(auth, session, csrf);
     return 0;
 }
@@ -73,13 +76,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *a1 = fuzz_replace(a, "@SESSION@", session), *b1 = fuzz_replace(b, "@SESSION@", session);
     char *cookie = fuzz_replace(a1, "@CSRF@", csrf), *token = fuzz_replace(b1, "@CSRF@", csrf);
 
-    const struct serve_user *u = auth_session_user(auth, cookie, NOW_MS);
+    const struct serve_user *claimed = auth_session_claim(auth, cookie, NOW_MS);
+    const struct serve_user *u = auth_session_user(auth, cookie, EPOCH, NOW_MS);
     if (u) {
         if (u != &conf.users[0] || strcmp(mac_of(cookie), mac_of(session)) != 0)
             fuzz_fail("a cookie not issued was accepted for %s: \"%s\"", u->email, cookie);
+        if (claimed != u)
+            fuzz_fail("an accepted cookie claims another user: \"%s\"", cookie);
         int64_t later = NOW_MS + (auth_session_seconds(auth) + 1) * 1000;
-        if (auth_session_user(auth, cookie, later))
+        if (auth_session_user(auth, cookie, EPOCH, later))
             fuzz_fail("an expired cookie was accepted: \"%s\"", cookie);
+        if (auth_session_user(auth, cookie, EPOCH + 1, NOW_MS))
+            fuzz_fail("a cookie of a signed-out epoch was accepted: \"%s\"", cookie);
+    }
+    char login_want[AUTH_CSRF_BYTES];
+    if (auth_login_cookie_ok(cookie)) {
+        auth_login_csrf(auth, cookie, login_want);
+        if (auth_login_csrf_ok(auth, cookie, token) && strcmp(token, login_want) != 0)
+            fuzz_fail("the sign-in token \"%s\" was accepted for \"%s\"", token, cookie);
+    } else if (auth_login_csrf_ok(auth, cookie, token)) {
+        fuzz_fail("a sign-in token was accepted for a malformed cookie \"%s\"", cookie);
     }
     char want[AUTH_CSRF_BYTES];
     auth_csrf(auth, cookie, want);

@@ -131,7 +131,8 @@ static void render(enum page page, const cJSON *view, bool utf8_in) {
         dash_report(&b, &ctx, view);
         break;
     case LOGIN:
-        dash_login(&b, str(view, "error", NULL), str(view, "next", "/accounts"));
+        dash_login(&b, str(view, "error", NULL), str(view, "notice", NULL),
+                   str(view, "next", "/accounts"), str(view, "csrf", ""));
         break;
     case ERROR: {
         const cJSON *status = cJSON_GetObjectItemCaseSensitive(view, "status");

@@ -164,13 +164,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
                                   .write_keys = (const char *const *)tc.serve.write_keys,
                                   .n_write_keys = tc.serve.n_write_keys,
                                   .web = web};
-        if (http_start(store, &hc, &server, err) && attempt == 20)
+        int fd = -1;
+        if ((http_listen(listen_addr, &fd, err) || http_start(store, &hc, fd, &server, err)) &&
+            attempt == 20)
             fuzz_fail("setting up: %s", err);
         addr = (struct sockaddr_in){.sin_family = AF_INET,
                                     .sin_port = htons((uint16_t)port),
                                     .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     }
-    session = auth_session_new(auth, &tc.serve.users[0], dt_now_ms());
+    int64_t epoch;
+    if (store_session_epoch(store, tc.serve.users[0].email, &epoch))
+        fuzz_fail("setting up: the session epoch: %s", store_last_error(store));
+    session = auth_session_new(auth, &tc.serve.users[0], epoch, dt_now_ms());
     auth_csrf(auth, session, csrf);
     return 0;
 }
