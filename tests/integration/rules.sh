@@ -53,7 +53,7 @@ expect_contains "q's product event waited for its account, then was attached" "1
 premium() { "$TEND" ctas --db "$1" --status all --rule premium_unused --format csv | tail -n +2 | cut -d, -f2 | sort | paste -sd' '; }
 "$TEND" eval --db "$P" --at 2026-06-15 >/dev/null
 expect_eq "premium_unused: a's product untagged for 45 days fires; b's and q's (attached) tagged use counts" "a" "$(premium "$P")"
-# The same history as a database of schema 10: product use was feature_products.
+# The same history as a database from before migration 13: product use was feature_products.
 O="$T/old.db"
 "$TEND" import --db "$O" "$T/p1.jsonl" "$T/p2.jsonl" >/dev/null
 sqlite3 "$O" "DROP TABLE product_days;
@@ -62,7 +62,7 @@ sqlite3 "$O" "DROP TABLE product_days;
     INSERT INTO feature_products SELECT DISTINCT name_id, subject FROM events
       WHERE kind = 0 AND name_id IS NOT NULL AND subject IS NOT NULL;
     ALTER TABLE activity_windows ADD COLUMN names TEXT;
-    DELETE FROM schema_migrations WHERE version > 10;"
+    DELETE FROM schema_migrations WHERE version = 13;"
 "$TEND" eval --db "$O" --at 2026-06-15 >/dev/null
 expect_eq "an older database is migrated: product_days rebuilt from its events" \
     "$(sqlite3 "$P" 'SELECT group_concat(account_id || product || day) FROM product_days')" \
