@@ -1,30 +1,66 @@
-/* guard.c: connection deadlines and memory budgets (see guard.h). */
+/* guard.c: connection deadlines, peers' ends and memory budgets (see guard.h).
+ *
+ * One reaper thread does both connection jobs: it sleeps in epoll_wait on its
+ * own epoll set (each connection's EPOLLRDHUP, and an eventfd that stops it)
+ * for at most the time to its next tick, answers the ends it is given, and at
+ * each tick shuts down the connections past their deadline.
+ *
+ * The wake-up for an end must come after MHD has read every byte before it:
+ * given while MHD's own event for those bytes is still pending, it merges
+ * into that event, and MHD's short read of the bytes clears it again. So the
+ * reaper first peeks (recv MSG_PEEK): end of file there means MHD has read
+ * the rest (and so has taken its event); bytes still there mean MHD has not
+ * read them yet, and the reaper looks again 1, 2, 4 ... ms later (at most at
+ * each tick: a suspended connection reads nothing for a while).
+ *
+ * An entry that guard_close unregisters may still be named by an event that
+ * epoll_wait returned before the removal: it is marked closed and put on a
+ * list the reaper frees at the top of its next pass, when every event of the
+ * previous epoll_wait has been looked at and no later epoll_wait can name it
+ * (it left the epoll set before it joined the list). */
 #include "server/guard.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "util/mem.h"
 
 /* How often the reaper says how many connections it closed. */
 #define GUARD_REPORT_MS 60000
+/* Events taken from epoll_wait at once. */
+#define GUARD_EVENTS 64
+/* The first look again at an end with bytes still unread (doubled each time). */
+#define GUARD_END_RETRY_MS 1
 
 struct guard_conn {
-    struct guard_conn *prev, *next;
+    struct guard_conn *prev, *next; /* the open list; next: the closed list */
     int fd;
     atomic_llong deadline_ms; /* 0: none */
     bool shut;                /* shut down by the reaper already */
+    bool closed;              /* unregistered: waits on the closed list */
+    /* An end not yet passed on (bytes before it unread): on g->ends. */
+    bool end_waits;
+    struct guard_conn *next_end;
+    int64_t end_retry_ms;
+    int end_backoff_ms;
 };
 
 struct guard {
     pthread_mutex_t lock;
-    pthread_cond_t wake; /* stop */
-    struct guard_conn *head;
+    struct guard_conn *head;   /* open */
+    struct guard_conn *closed; /* unregistered, freed by the reaper's next pass */
+    struct guard_conn *ends;   /* ends waiting for MHD to read what precedes them */
+    int epfd;                  /* the peers' ends; wake_fd */
+    int wake_fd;               /* an eventfd: guard_stop */
     bool stopping;
-    long long open, expired;
+    long long open, expired, ended;
     long long reported; /* expired when last logged */
     int64_t reported_ms;
     pthread_t thread;
@@ -49,44 +85,118 @@ static void reap(struct guard *g, int64_t now) {
     }
 }
 
+/* Passes the end of c's peer on to MHD if MHD has read everything before it
+ * (see the file's comment); true when done, false when bytes are still
+ * unread. Under the lock. */
+static bool pass_end(struct guard *g, struct guard_conn *c) {
+    if (c->closed || c->shut)
+        return true; /* MHD has it, or the reaper shut it down already */
+    char byte;
+    ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+        return false;
+    if (n == 0) { /* an error (a reset) reaches MHD's loop by itself */
+        shutdown(c->fd, SHUT_RD);
+        g->ended++;
+    }
+    return true;
+}
+
+/* The peer of c ended its side (EPOLLRDHUP, or an error). Under the lock. */
+static void peer_ended(struct guard *g, struct guard_conn *c, int64_t now) {
+    if (c->end_waits || pass_end(g, c))
+        return;
+    c->end_waits = true;
+    c->end_backoff_ms = GUARD_END_RETRY_MS;
+    c->end_retry_ms = now + c->end_backoff_ms;
+    c->next_end = g->ends;
+    g->ends = c;
+}
+
+/* Looks again at the ends whose time has come; returns the next time one is
+ * due (INT64_MAX: none). Under the lock. */
+static int64_t retry_ends(struct guard *g, int64_t now) {
+    int64_t next = INT64_MAX;
+    for (struct guard_conn **p = &g->ends; *p;) {
+        struct guard_conn *c = *p;
+        if (c->end_retry_ms <= now) {
+            if (pass_end(g, c)) {
+                c->end_waits = false;
+                *p = c->next_end;
+                continue;
+            }
+            c->end_backoff_ms =
+                c->end_backoff_ms * 2 > GUARD_TICK_MS ? GUARD_TICK_MS : c->end_backoff_ms * 2;
+            c->end_retry_ms = now + c->end_backoff_ms;
+        }
+        if (c->end_retry_ms < next)
+            next = c->end_retry_ms;
+        p = &c->next_end;
+    }
+    return next;
+}
+
+/* One line a minute at most, however many connections expired; under the lock. */
+static void report(struct guard *g, int64_t now) {
+    if (now - g->reported_ms < GUARD_REPORT_MS)
+        return;
+    long long n = g->expired - g->reported;
+    g->reported = g->expired;
+    g->reported_ms = now;
+    if (n)
+        log_printf("tend serve: http: %lld connections closed at their deadline in the last "
+                   "minute (clients too slow to send a request or read its answer)",
+                   n);
+}
+
 static void *reaper_main(void *arg) {
     struct guard *g = arg;
-    pthread_mutex_lock(&g->lock);
-    while (!g->stopping) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += GUARD_TICK_MS * 1000000L;
-        ts.tv_sec += ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&g->wake, &g->lock, &ts);
-        int64_t now = guard_now_ms();
-        reap(g, now);
-        if (now - g->reported_ms >= GUARD_REPORT_MS) {
-            long long n = g->expired - g->reported;
-            g->reported = g->expired;
-            g->reported_ms = now;
-            if (n) /* one line a minute at most, however many */
-                log_printf(
-                    "tend serve: http: %lld connections closed at their deadline in the last "
-                    "minute (clients too slow to send a request or read its answer)",
-                    n);
+    struct epoll_event ev[GUARD_EVENTS];
+    int64_t next_tick = guard_now_ms() + GUARD_TICK_MS, next_end = INT64_MAX;
+    for (;;) {
+        pthread_mutex_lock(&g->lock);
+        struct guard_conn *dead = g->closed;
+        g->closed = NULL;
+        bool stopping = g->stopping;
+        pthread_mutex_unlock(&g->lock);
+        while (dead) { /* no event can name these any more (see the file's comment) */
+            struct guard_conn *next = dead->next;
+            free(dead);
+            dead = next;
         }
+        if (stopping)
+            break;
+        int64_t now = guard_now_ms();
+        int64_t until = next_end < next_tick ? next_end : next_tick;
+        int n = epoll_wait(g->epfd, ev, GUARD_EVENTS, until > now ? (int)(until - now) : 0);
+        pthread_mutex_lock(&g->lock);
+        now = guard_now_ms();
+        for (int i = 0; i < n; i++)
+            if (ev[i].data.ptr) /* NULL: wake_fd */
+                peer_ended(g, ev[i].data.ptr, now);
+        next_end = retry_ends(g, now);
+        if (now >= next_tick) {
+            reap(g, now);
+            report(g, now);
+            next_tick = now + GUARD_TICK_MS;
+        }
+        pthread_mutex_unlock(&g->lock);
     }
-    pthread_mutex_unlock(&g->lock);
     return NULL;
 }
 
 struct guard *guard_start(void) {
     struct guard *g = xcalloc(1, sizeof *g);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&g->wake, &ca);
-    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&g->lock, NULL);
     g->reported_ms = guard_now_ms();
+    g->epfd = epoll_create1(EPOLL_CLOEXEC);
+    g->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    struct epoll_event wake = {.events = EPOLLIN, .data.ptr = NULL};
+    /* Like an allocation failure: without them, no service. */
+    if (g->epfd < 0 || g->wake_fd < 0 || epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->wake_fd, &wake))
+        abort();
     if (pthread_create(&g->thread, NULL, reaper_main, g) != 0)
-        abort(); /* like an allocation failure: no thread, no service */
+        abort();
     return g;
 }
 
@@ -95,11 +205,15 @@ void guard_stop(struct guard *g) {
         return;
     pthread_mutex_lock(&g->lock);
     g->stopping = true;
-    pthread_cond_signal(&g->wake);
     pthread_mutex_unlock(&g->lock);
+    uint64_t one = 1;
+    if (write(g->wake_fd, &one, sizeof one) < 0) {
+        /* cannot fail (a counter far from its limit); the tick wakes it anyway */
+    }
     pthread_join(g->thread, NULL);
+    close(g->wake_fd);
+    close(g->epfd);
     pthread_mutex_destroy(&g->lock);
-    pthread_cond_destroy(&g->wake);
     free(g);
 }
 
@@ -114,12 +228,19 @@ struct guard_conn *guard_open(struct guard *g, int fd, int64_t deadline_ms) {
     g->head = c;
     g->open++;
     pthread_mutex_unlock(&g->lock);
+    /* Once; at once if the peer has ended already. If the kernel refuses
+     * (out of memory), the connection still has its deadlines. */
+    struct epoll_event ev = {.events = EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
+    epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &ev);
     return c;
 }
 
 void guard_close(struct guard *g, struct guard_conn *c) {
     if (!c)
         return;
+    /* Out of the epoll set before it joins the closed list (see the file's
+     * comment); fails harmlessly when the registration failed. */
+    epoll_ctl(g->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     pthread_mutex_lock(&g->lock);
     if (c->prev)
         c->prev->next = c->next;
@@ -128,8 +249,17 @@ void guard_close(struct guard *g, struct guard_conn *c) {
     if (c->next)
         c->next->prev = c->prev;
     g->open--;
+    if (c->end_waits) /* a short list: ends not yet passed on */
+        for (struct guard_conn **p = &g->ends; *p; p = &(*p)->next_end)
+            if (*p == c) {
+                *p = c->next_end;
+                break;
+            }
+    c->closed = true;
+    c->prev = NULL;
+    c->next = g->closed;
+    g->closed = c;
     pthread_mutex_unlock(&g->lock);
-    free(c);
 }
 
 void guard_set_deadline(struct guard_conn *c, int64_t deadline_ms) {
@@ -141,6 +271,7 @@ void guard_stats(struct guard *g, struct guard_stats *out) {
     pthread_mutex_lock(&g->lock);
     out->open = g->open;
     out->expired = g->expired;
+    out->ended = g->ended;
     pthread_mutex_unlock(&g->lock);
 }
 
