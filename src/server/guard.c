@@ -211,6 +211,11 @@ void guard_stop(struct guard *g) {
         /* cannot fail (a counter far from its limit); the tick wakes it anyway */
     }
     pthread_join(g->thread, NULL);
+    while (g->closed) { /* closed after the reaper's last pass */
+        struct guard_conn *next = g->closed->next;
+        free(g->closed);
+        g->closed = next;
+    }
     close(g->wake_fd);
     close(g->epfd);
     pthread_mutex_destroy(&g->lock);
