@@ -11,7 +11,11 @@
 #   D. log injection: ids with control characters are refused at ingest
 #      (docs/ingest.md), so the attack goes through free text that reaches a
 #      log line (a trait a custom rule's error quotes); one status table (400,
-#      409, 413).
+#      409, 413);
+#   E. clients that stop sending: incomplete requests half-closed or closed are
+#      closed at once (not at a deadline), complete ones half-closed are
+#      answered, slow open clients are kept; a request libmicrohttpd drops
+#      without its end does not stay in flight.
 . "$(dirname "$0")/lib.sh"
 
 # Peak resident memory allowed to tend serve under each attack. AddressSanitizer
