@@ -95,10 +95,10 @@ static bool pass_end(struct guard *g, struct guard_conn *c) {
     ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
         return false;
-    if (n == 0) { /* an error (a reset) reaches MHD's loop by itself */
-        shutdown(c->fd, SHUT_RD);
-        g->ended++;
-    }
+    if (n < 0)
+        return true;          /* an error (a reset) reaches MHD's loop by itself */
+    shutdown(c->fd, SHUT_RD); /* end of file: MHD has read the rest */
+    g->ended++;
     return true;
 }
 
