@@ -13,16 +13,18 @@
  * read them yet, and the reaper looks again 1, 2, 4 ... ms later (at most at
  * each tick: a suspended connection reads nothing for a while).
  *
- * An entry that guard_close unregisters may still be named by an event that
- * epoll_wait returned before the removal: it is marked closed and put on a
- * list the reaper frees at the top of its next pass, when every event of the
- * previous epoll_wait has been looked at and no later epoll_wait can name it
- * (it left the epoll set before it joined the list). */
+ * An event names its connection by descriptor and generation, not by
+ * pointer: epoll_wait may return an event for a connection that guard_close
+ * unregisters (and frees, at once) before the reaper takes the lock. The
+ * reaper finds the entry in a table indexed by descriptor, under the lock,
+ * and ignores the event unless the entry is there with the same generation
+ * (the descriptor may have been reused by a newer connection). */
 #include "server/guard.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -40,11 +42,11 @@
 #define GUARD_END_RETRY_MS 1
 
 struct guard_conn {
-    struct guard_conn *prev, *next; /* the open list; next: the closed list */
+    struct guard_conn *prev, *next; /* the open list */
     int fd;
+    uint32_t gen;             /* its events' generation (0: the wake-up's) */
     atomic_llong deadline_ms; /* 0: none */
     bool shut;                /* shut down by the reaper already */
-    bool closed;              /* unregistered: waits on the closed list */
     /* An end not yet passed on (bytes before it unread): on g->ends. */
     bool end_waits;
     struct guard_conn *next_end;
@@ -55,10 +57,12 @@ struct guard_conn {
 struct guard {
     pthread_mutex_t lock;
     struct guard_conn *head;   /* open */
-    struct guard_conn *closed; /* unregistered, freed by the reaper's next pass */
-    struct guard_conn *ends;   /* ends waiting for MHD to read what precedes them */
-    int epfd;                  /* the peers' ends; wake_fd */
-    int wake_fd;               /* an eventfd: guard_stop */
+    struct guard_conn **by_fd; /* open, by descriptor (n_fd of them) */
+    size_t n_fd;
+    uint32_t gen;            /* the last generation given */
+    struct guard_conn *ends; /* ends waiting for MHD to read what precedes them */
+    int epfd;                /* the peers' ends; wake_fd */
+    int wake_fd;             /* an eventfd: guard_stop */
     bool stopping;
     long long open, expired, ended;
     long long reported; /* expired when last logged */
@@ -89,8 +93,8 @@ static void reap(struct guard *g, int64_t now) {
  * (see the file's comment); true when done, false when bytes are still
  * unread. Under the lock. */
 static bool pass_end(struct guard *g, struct guard_conn *c) {
-    if (c->closed || c->shut)
-        return true; /* MHD has it, or the reaper shut it down already */
+    if (c->shut)
+        return true; /* the reaper shut it down already */
     char byte;
     ssize_t n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
@@ -102,8 +106,13 @@ static bool pass_end(struct guard *g, struct guard_conn *c) {
     return true;
 }
 
-/* The peer of c ended its side (EPOLLRDHUP, or an error). Under the lock. */
-static void peer_ended(struct guard *g, struct guard_conn *c, int64_t now) {
+/* The peer of a connection ended its side (EPOLLRDHUP, or an error): the
+ * event's data, its descriptor and generation. Under the lock. */
+static void peer_ended(struct guard *g, uint64_t data, int64_t now) {
+    uint32_t fd = (uint32_t)data, gen = (uint32_t)(data >> 32);
+    struct guard_conn *c = fd < g->n_fd ? g->by_fd[fd] : NULL;
+    if (!c || c->gen != gen)
+        return; /* closed since (the descriptor may serve another one now) */
     if (c->end_waits || pass_end(g, c))
         return;
     c->end_waits = true;
@@ -155,15 +164,8 @@ static void *reaper_main(void *arg) {
     int64_t next_tick = guard_now_ms() + GUARD_TICK_MS, next_end = INT64_MAX;
     for (;;) {
         pthread_mutex_lock(&g->lock);
-        struct guard_conn *dead = g->closed;
-        g->closed = NULL;
         bool stopping = g->stopping;
         pthread_mutex_unlock(&g->lock);
-        while (dead) { /* no event can name these any more (see the file's comment) */
-            struct guard_conn *next = dead->next;
-            free(dead);
-            dead = next;
-        }
         if (stopping)
             break;
         int64_t now = guard_now_ms();
@@ -172,8 +174,8 @@ static void *reaper_main(void *arg) {
         pthread_mutex_lock(&g->lock);
         now = guard_now_ms();
         for (int i = 0; i < n; i++)
-            if (ev[i].data.ptr) /* NULL: wake_fd */
-                peer_ended(g, ev[i].data.ptr, now);
+            if (ev[i].data.u64 >> 32) /* generation 0: wake_fd */
+                peer_ended(g, ev[i].data.u64, now);
         next_end = retry_ends(g, now);
         if (now >= next_tick) {
             reap(g, now);
@@ -191,7 +193,7 @@ struct guard *guard_start(void) {
     g->reported_ms = guard_now_ms();
     g->epfd = epoll_create1(EPOLL_CLOEXEC);
     g->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    struct epoll_event wake = {.events = EPOLLIN, .data.ptr = NULL};
+    struct epoll_event wake = {.events = EPOLLIN, .data.u64 = 0};
     /* Like an allocation failure: without them, no service. */
     if (g->epfd < 0 || g->wake_fd < 0 || epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->wake_fd, &wake))
         abort();
@@ -211,14 +213,10 @@ void guard_stop(struct guard *g) {
         /* cannot fail (a counter far from its limit); the tick wakes it anyway */
     }
     pthread_join(g->thread, NULL);
-    while (g->closed) { /* closed after the reaper's last pass */
-        struct guard_conn *next = g->closed->next;
-        free(g->closed);
-        g->closed = next;
-    }
     close(g->wake_fd);
     close(g->epfd);
     pthread_mutex_destroy(&g->lock);
+    free(g->by_fd);
     free(g);
 }
 
@@ -227,6 +225,19 @@ struct guard_conn *guard_open(struct guard *g, int fd, int64_t deadline_ms) {
     c->fd = fd;
     atomic_store(&c->deadline_ms, deadline_ms);
     pthread_mutex_lock(&g->lock);
+    if ((size_t)fd >= g->n_fd) { /* as many as the highest descriptor: a few KiB */
+        size_t n = g->n_fd ? g->n_fd : 256;
+        while (n <= (size_t)fd)
+            n *= 2;
+        g->by_fd = xrealloc(g->by_fd, n * sizeof *g->by_fd);
+        memset(g->by_fd + g->n_fd, 0, (n - g->n_fd) * sizeof *g->by_fd);
+        g->n_fd = n;
+    }
+    g->by_fd[fd] = c;
+    g->gen++;
+    if (!g->gen) /* 0 names the wake-up */
+        g->gen = 1;
+    c->gen = g->gen;
     c->next = g->head;
     if (g->head)
         g->head->prev = c;
@@ -235,7 +246,8 @@ struct guard_conn *guard_open(struct guard *g, int fd, int64_t deadline_ms) {
     pthread_mutex_unlock(&g->lock);
     /* Once; at once if the peer has ended already. If the kernel refuses
      * (out of memory), the connection still has its deadlines. */
-    struct epoll_event ev = {.events = EPOLLRDHUP | EPOLLONESHOT, .data.ptr = c};
+    struct epoll_event ev = {.events = EPOLLRDHUP | EPOLLONESHOT,
+                             .data.u64 = (uint64_t)c->gen << 32 | (uint32_t)fd};
     epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &ev);
     return c;
 }
@@ -243,8 +255,7 @@ struct guard_conn *guard_open(struct guard *g, int fd, int64_t deadline_ms) {
 void guard_close(struct guard *g, struct guard_conn *c) {
     if (!c)
         return;
-    /* Out of the epoll set before it joins the closed list (see the file's
-     * comment); fails harmlessly when the registration failed. */
+    /* Fails harmlessly when the registration failed. */
     epoll_ctl(g->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     pthread_mutex_lock(&g->lock);
     if (c->prev)
@@ -254,17 +265,16 @@ void guard_close(struct guard *g, struct guard_conn *c) {
     if (c->next)
         c->next->prev = c->prev;
     g->open--;
+    if ((size_t)c->fd < g->n_fd && g->by_fd[c->fd] == c)
+        g->by_fd[c->fd] = NULL;
     if (c->end_waits) /* a short list: ends not yet passed on */
         for (struct guard_conn **p = &g->ends; *p; p = &(*p)->next_end)
             if (*p == c) {
                 *p = c->next_end;
                 break;
             }
-    c->closed = true;
-    c->prev = NULL;
-    c->next = g->closed;
-    g->closed = c;
     pthread_mutex_unlock(&g->lock);
+    free(c);
 }
 
 void guard_set_deadline(struct guard_conn *c, int64_t deadline_ms) {

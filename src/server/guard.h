@@ -60,9 +60,8 @@ void guard_stop(struct guard *g);
  * ms, 0: none), and watches for its peer's end. The entry is the guard's;
  * guard_close frees it. */
 struct guard_conn *guard_open(struct guard *g, int fd, int64_t deadline_ms);
-/* Unregisters c (freed by the reaper later); after this the reaper no
- * longer touches the socket, so call it before the socket is closed. Accepts
- * NULL. */
+/* Unregisters c and frees it; after this the reaper no longer touches the
+ * socket, so call it before the socket is closed. Accepts NULL. */
 void guard_close(struct guard *g, struct guard_conn *c);
 /* Replaces c's deadline (monotonic ms; 0: none). Any thread. */
 void guard_set_deadline(struct guard_conn *c, int64_t deadline_ms);
