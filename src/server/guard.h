@@ -1,6 +1,6 @@
 /* guard.h: what keeps tend serve answering under slow and heavy clients.
  *
- * Two things libmicrohttpd 0.9.75 does not give, used by server/http.c:
+ * Three things libmicrohttpd 0.9.75 does not give, used by server/http.c:
  *
  * Deadlines. MHD's connection timeout is an idle timeout: any byte resets it,
  * so a client sending one header line every few seconds holds its connection
@@ -14,6 +14,21 @@
  * MHD closes the socket, so the reaper never touches a closed (or reused)
  * descriptor. A deadline of 0 means none (the server is working on the
  * request: its own code is bounded).
+ *
+ * Ends. MHD's epoll loop is edge-triggered and takes a short read to mean
+ * "nothing more to read" (recv_param_adapter clears its read-ready flag), so
+ * when a client's last bytes and its end of stream (FIN: it half-closed or
+ * closed) arrive in one wake-up, MHD reads the bytes and never the end: a
+ * client that sent part of a request and went away kept its connection until
+ * a deadline (10-15 s), where the thread-per-connection mode, level-triggered,
+ * closed it at once. The reaper also waits, in an epoll set of its own, for
+ * each connection's EPOLLRDHUP (the peer will send nothing more) and answers
+ * it with shutdown(fd, SHUT_RD): that changes nothing a client can see (the
+ * peer has ended its side; bytes already received stay readable; nothing is
+ * sent) but wakes MHD's loop with a new edge, so MHD reads the end of file
+ * and decides as it always did: an incomplete request is closed, a complete
+ * one is answered first. A client that is only slow never ends its side and is
+ * never touched. One registration per connection (EPOLLONESHOT), no polling.
  *
  * Budgets. A budget is a count of bytes that requests may hold at once (bodies
  * being received, parsed JSON waiting for its commit). A request takes what it
@@ -42,7 +57,8 @@ struct guard *guard_start(void);
 void guard_stop(struct guard *g);
 
 /* Registers the connection on socket fd, with a first deadline (monotonic
- * ms, 0: none). The entry is the guard's; guard_close frees it. */
+ * ms, 0: none), and watches for its peer's end. The entry is the guard's;
+ * guard_close frees it. */
 struct guard_conn *guard_open(struct guard *g, int fd, int64_t deadline_ms);
 /* Unregisters c and frees it; after this the reaper no longer touches the
  * socket, so call it before the socket is closed. Accepts NULL. */
@@ -53,6 +69,7 @@ void guard_set_deadline(struct guard_conn *c, int64_t deadline_ms);
 struct guard_stats {
     long long open;    /* connections registered now */
     long long expired; /* connections shut down at their deadline, in all */
+    long long ended;   /* connections whose peer ended its side, in all */
 };
 void guard_stats(struct guard *g, struct guard_stats *out);
 

@@ -11,7 +11,11 @@
 #   D. log injection: ids with control characters are refused at ingest
 #      (docs/ingest.md), so the attack goes through free text that reaches a
 #      log line (a trait a custom rule's error quotes); one status table (400,
-#      409, 413).
+#      409, 413);
+#   E. clients that stop sending: incomplete requests half-closed or closed are
+#      closed at once (not at a deadline), complete ones half-closed are
+#      answered, slow open clients are kept; a request libmicrohttpd drops
+#      without its end does not stay in flight.
 . "$(dirname "$0")/lib.sh"
 
 # Peak resident memory allowed to tend serve under each attack. AddressSanitizer
@@ -405,3 +409,232 @@ r=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" -X 
 expect_eq "API: a body over 64 KiB (LIMIT) is 413, as on ingest" 413 "$r"
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID"
+
+# ---- E. clients that stop sending ------------------------------------------------------
+# A client that sends part of a request and then half-closes (shutdown(SHUT_WR))
+# or closes can never finish it: the server closes such a connection at once,
+# as it notices the end of the client's stream, not at the request's deadline
+# (10-30 s later), so a peer that goes away does not hold a connection slot.
+# Each case is sent twice: written and then half-closed (two TCP segments), and
+# corked so that the last bytes and the FIN arrive in one segment (the case the
+# HTTP library's edge-triggered event loop misses on its own). A client that is
+# only slow keeps its connection, and is answered when it finishes.
+DB_E="$T/e.db"
+PORT_E=$(free_port)
+start_serve "$DB_E" "$PORT_E" --no-eval || exit 1
+cat >"$T/halfclose.py" <<'PY'
+"""Half-closed and closed requests against tend serve: prints one line per
+case, "KIND|CASE|MODE|OUTCOME|SECONDS|ANSWER". KIND incomplete: OUTCOME is
+"ended" when the server closed within LIMIT_S, else "open"; complete:
+"answered N" (N 200 answers) when it closed within LIMIT_S, else "open"; slow
+(clients that stay open): "open, then answered" when still open after LIMIT_S
++ 1 s and answered once they finish (MODE: the age then)."""
+import socket, sys, threading, time
+
+port, LIMIT_S = int(sys.argv[1]), float(sys.argv[2])
+INCOMPLETE = [
+    ("request line", b"GET /heal"),
+    ("headers of a sign-in", b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: app"),
+    ("headers of /healthz", b"GET /healthz HTTP/1.1\r\nHost: x"),
+    ("ingest body, 1 of 100 bytes", b"POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"),
+    ("ingest body, none of 100 bytes", b"POST /v1/track HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"),
+    ("chunked body, cut in a chunk", b"POST /v1/track HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n{\"type\""),
+]
+COMPLETE = [
+    ("GET /healthz", b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
+    ("an ingest POST", b"POST /v1/track HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dGVzdGtleTo=\r\n"
+     b"Content-Type: application/json\r\nContent-Length: 55\r\n\r\n"
+     b'{"userId":"hc-u","event":"HalfClosed","messageId":"hc"}'),
+]
+
+
+def connect():
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def send_and_end(s, data, mode):
+    if mode == "corked":  # the data and the FIN leave in one segment
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+    s.sendall(data)
+    if mode == "client-closed":
+        s.close()
+    else:
+        s.shutdown(socket.SHUT_WR)
+
+
+def read_to_close(s, limit):
+    """(closed by the server?, bytes answered) within limit seconds."""
+    s.settimeout(0.05)
+    got, until = b"", time.monotonic() + limit
+    while time.monotonic() < until:
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            continue
+        except ConnectionResetError:
+            return True, got
+        if not d:
+            return True, got
+        got += d
+    return False, got
+
+
+def server_side_open(client_port):
+    """Whether the server still holds its end of the connection from client_port
+    (/proc/net/tcp: local PORT, remote client_port, any state but TIME_WAIT)."""
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(path).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if (int(f[1].split(":")[1], 16) == port and int(f[2].split(":")[1], 16) == client_port
+                    and f[3] != "06"):
+                return True
+    return False
+
+
+# Slow clients that stay open, started first; a thread judges them LIMIT_S + 1
+# seconds later, while the cases below come and go beside them.
+slow = []
+for name, first, rest in [
+        ("request line", b"GET /heal", b"thz HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("ingest body", b"POST /v1/track HTTP/1.1\r\nHost: x\r\nAuthorization: Basic dGVzdGtleTo=\r\n"
+         b"Content-Type: application/json\r\nContent-Length: 51\r\n\r\n{\"userId\":\"hc-s\",",
+         b'"event":"Slow","messageId":"hc-s"}')]:
+    s = connect()
+    s.sendall(first)
+    slow.append((name, s, rest, time.monotonic()))
+slow_results = []
+
+
+def judge_slow():
+    for name, s, rest, t0 in slow:
+        while time.monotonic() - t0 < LIMIT_S + 1:
+            time.sleep(0.05)
+        s.setblocking(False)
+        try:
+            s.recv(1, socket.MSG_PEEK)  # data or end of file: the server acted
+            still = False
+        except BlockingIOError:
+            still = True
+        except OSError:
+            still = False
+        age = time.monotonic() - t0
+        got = b""
+        if still:
+            s.setblocking(True)
+            s.settimeout(30)
+            s.sendall(rest)
+            try:
+                got = s.recv(65536)
+            except OSError:
+                pass
+            outcome = "open, then answered" if got.startswith(b"HTTP/1.1 200 ") else "open, no answer"
+        else:
+            outcome = "closed early"
+        s.close()
+        slow_results.append(f"slow|{name}|{age:.3f}|{outcome}|{age:.3f}|{got[:60]!r}")
+
+
+judge = threading.Thread(target=judge_slow)
+judge.start()
+
+for name, data in INCOMPLETE:
+    for mode in ("written", "corked", "client-closed"):
+        s = connect()
+        client_port = s.getsockname()[1]
+        t0 = time.monotonic()
+        send_and_end(s, data, mode)
+        if mode == "client-closed":
+            closed = False
+            while time.monotonic() - t0 < LIMIT_S:
+                if not server_side_open(client_port):
+                    closed = True
+                    break
+                time.sleep(0.02)
+            got = b""
+        else:
+            closed, got = read_to_close(s, LIMIT_S)
+            s.close()
+        print(f"incomplete|{name}|{mode}|{'ended' if closed else 'open'}|{time.monotonic() - t0:.3f}|"
+              f"{got[:60]!r}", flush=True)
+
+for name, data in COMPLETE:
+    for mode in ("written", "corked"):
+        s = connect()
+        t0 = time.monotonic()
+        send_and_end(s, data, mode)
+        closed, got = read_to_close(s, LIMIT_S)
+        s.close()
+        outcome = f"answered {got.count(b'HTTP/1.1 200 ')}" if closed else "open"
+        print(f"complete|{name}|{mode}|{outcome}|{time.monotonic() - t0:.3f}|{got[:60]!r}", flush=True)
+
+judge.join()
+for line in slow_results:
+    print(line, flush=True)
+PY
+LIMIT_E=3
+$PY "$T/halfclose.py" "$PORT_E" "$LIMIT_E" >"$T/halfclose.out" 2>&1
+# field LINES N: the Nth |-separated field of each line, on one line.
+fields() { cut -d'|' -f"$1" | tr '\n' ' '; }
+closed=$(grep -c '^incomplete|.*|ended|' "$T/halfclose.out")
+times=$(grep '^incomplete|.*|ended|' "$T/halfclose.out" | fields 5)
+slowest=$(printf '%s\n' $times | sort -g | tail -1)
+if [ "$closed" = 18 ]; then
+    ok "6 incomplete requests x (half-closed, half-closed in one segment, closed): each connection closed within $LIMIT_E s (slowest ${slowest:-?} s; seconds: $times)"
+else
+    not_ok "6 incomplete requests x (half-closed, half-closed in one segment, closed): each connection closed within $LIMIT_E s" \
+        "$closed of 18 closed; open after $LIMIT_E s:" "$(grep '^incomplete|.*|open|' "$T/halfclose.out")"
+fi
+answered=$(grep -c '^complete|.*|answered 1|' "$T/halfclose.out")
+if [ "$answered" = 4 ]; then
+    ok "a complete request (GET /healthz, an ingest POST), then half-closed: answered 200 and closed (seconds: $(grep '^complete|' "$T/halfclose.out" | fields 5))"
+else
+    not_ok "a complete request (GET /healthz, an ingest POST), then half-closed: answered 200 and closed" \
+        "$answered of 4:" "$(grep '^complete|' "$T/halfclose.out")"
+fi
+slow_ok=$(grep -c '^slow|.*|open, then answered|' "$T/halfclose.out")
+if [ "$slow_ok" = 2 ]; then
+    ok "slow clients that stay open (request line, ingest body) are not closed early: open after $(grep '^slow|' "$T/halfclose.out" | fields 3)s, then answered 200"
+else
+    not_ok "slow clients that stay open (request line, ingest body) are not closed early" \
+        "$(grep '^slow|' "$T/halfclose.out")" "all: $(cat "$T/halfclose.out")"
+fi
+# A request line with 3,000 query arguments: more than a connection's 32 KiB of
+# buffers hold. libmicrohttpd queues a 431, fails again on the next header, and
+# closes the connection without telling tend that the request ended; the
+# request (and its count of requests in flight) must end anyway, or it stays
+# in memory and tend serve waits for it at shutdown (30 s).
+flood=$($PY - "$PORT_E" <<'PY'
+import socket, sys
+for i in range(3):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(b"GET /healthz?" + b"a&" * 3000 + b" HTTP/1.1\r\nHost: x\r\nX-A: b\r\n\r\n")
+    s.shutdown(socket.SHUT_WR)
+    s.settimeout(30)
+    try:
+        while s.recv(65536):
+            pass
+        print("closed", end=" ")
+    except OSError as e:
+        print(repr(e), end=" ")
+PY
+)
+expect_eq "3 request lines with 3,000 query arguments: closed" "closed closed closed " "$flood"
+stop_start=$(date +%s.%N)
+kill -TERM "$SERVE_PID"
+wait "$SERVE_PID"
+rc=$?
+stop_s=$(awk -v a="$stop_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+expect_eq "tend serve stops with status 0 after the half-closed clients" 0 "$rc"
+# Nothing is in flight any more: the stop does not wait for requests that
+# ended unannounced (it would wait its 30 s for them).
+if awk -v s="$stop_s" 'BEGIN { exit !(s < 15) }'; then
+    ok "and at once, no request left in flight ($stop_s s)"
+else
+    not_ok "and at once, no request left in flight" "it took $stop_s s" "$(tail -5 "$T/serve.log")"
+fi
