@@ -153,3 +153,51 @@ char *fuzz_replace(const char *s, const char *from, const char *to) {
     }
     return out;
 }
+
+bool fuzz_json_utf8(const cJSON *j) {
+    for (; j; j = j->next) {
+        if (j->string && !fuzz_utf8_valid(j->string, strlen(j->string)))
+            return false;
+        if (cJSON_IsString(j) && !fuzz_utf8_valid(j->valuestring, strlen(j->valuestring)))
+            return false;
+        if (j->child && !fuzz_json_utf8(j->child))
+            return false;
+    }
+    return true;
+}
+
+static bool listed(const char *key, const char *const *list, size_t n) {
+    for (size_t i = 0; key && i < n; i++)
+        if (strcmp(key, list[i]) == 0)
+            return true;
+    return false;
+}
+
+char *fuzz_concat(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    char *t = malloc(a + b + 1);
+    if (!t)
+        abort();
+    memcpy(t, s, a);
+    memcpy(t + a, suffix, b + 1);
+    return t;
+}
+
+void fuzz_json_hostile(cJSON *j, const struct fuzz_hostile *h, bool names) {
+    for (; j; j = j->next) {
+        if (names && j->string) {
+            char *t = fuzz_concat(j->string, h->suffix);
+            if (!(j->type & cJSON_StringIsConst))
+                cJSON_free(j->string);
+            j->string = t;
+            j->type &= ~cJSON_StringIsConst;
+        }
+        if (cJSON_IsString(j) && !listed(j->string, h->words, h->n_words)) {
+            char *t = fuzz_concat(j->valuestring, h->suffix);
+            cJSON_SetValuestring(j, t);
+            free(t);
+        }
+        if (j->child)
+            fuzz_json_hostile(j->child, h, listed(j->string, h->maps, h->n_maps));
+    }
+}

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 /* The marker the output checks look for: data carrying it must never come
  * out of an HTML or Slack renderer unescaped. No renderer writes it itself. */
 #define FUZZ_MARKER "<x>"
@@ -51,5 +53,28 @@ size_t fuzz_utf8_chars(const char *s);
 
 /* s with each occurrence of from replaced by to (malloced). */
 char *fuzz_replace(const char *s, const char *from, const char *to);
+
+/* s followed by suffix (malloced). */
+char *fuzz_concat(const char *s, const char *suffix);
+
+/* Whether every string and member name of the tree j (and its siblings)
+ * is valid UTF-8. */
+bool fuzz_json_utf8(const cJSON *j);
+
+/* How a renderer harness makes a view hostile: suffix is appended to every
+ * string value but those of the members named in words (values the
+ * renderers branch on, left alone so the same branches are reached), and to
+ * the member names inside the objects named in maps (maps of data such as
+ * traits or evidence, whose names are shown). */
+struct fuzz_hostile {
+    const char *suffix;
+    const char *const *words;
+    size_t n_words;
+    const char *const *maps;
+    size_t n_maps;
+};
+/* Applies h to j and its siblings, recursively; names: whether j's own
+ * member names get the suffix (true inside a map). */
+void fuzz_json_hostile(cJSON *j, const struct fuzz_hostile *h, bool names);
 
 #endif

@@ -26,58 +26,13 @@
 
 enum page { ACCOUNTS, ACCOUNT, CTAS, CTA, RULES, DELIVERY, REPORTS, REPORT, LOGIN, ERROR, N_PAGES };
 
-static bool tree_utf8(const cJSON *j) {
-    for (; j; j = j->next) {
-        if (j->string && !fuzz_utf8_valid(j->string, strlen(j->string)))
-            return false;
-        if (cJSON_IsString(j) && !fuzz_utf8_valid(j->valuestring, strlen(j->valuestring)))
-            return false;
-        if (j->child && !tree_utf8(j->child))
-            return false;
-    }
-    return true;
-}
-
-static bool is_word(const char *key) {
-    static const char *const words[] = {"band", "status", "priority", "type", "kind", "event"};
-    for (size_t i = 0; key && i < sizeof words / sizeof words[0]; i++)
-        if (strcmp(key, words[i]) == 0)
-            return true;
-    return false;
-}
-
-static char *hostile(const char *s) {
-    char *t = malloc(strlen(s) + sizeof HOSTILE);
-    strcpy(t, s);
-    strcat(t, HOSTILE);
-    return t;
-}
-
-/* Appends HOSTILE to every string and member name under j (not to the
- * names of objects whose members the pages look up by name: only to the
- * names inside maps of data, such as traits, metrics and evidence). */
-static void make_hostile(cJSON *j, bool names) {
-    static const char *const maps[] = {"traits", "metrics", "evidence", "params", "counts"};
-    for (; j; j = j->next) {
-        if (names && j->string) {
-            char *t = hostile(j->string);
-            if (!(j->type & cJSON_StringIsConst))
-                cJSON_free(j->string);
-            j->string = t;
-            j->type &= ~cJSON_StringIsConst;
-        }
-        if (cJSON_IsString(j) && !is_word(j->string)) {
-            char *t = hostile(j->valuestring);
-            cJSON_SetValuestring(j, t);
-            free(t);
-        }
-        bool map = false;
-        for (size_t i = 0; j->string && i < sizeof maps / sizeof maps[0]; i++)
-            map |= strcmp(j->string, maps[i]) == 0;
-        if (j->child)
-            make_hostile(j->child, map);
-    }
-}
+/* Every string but the words the pages branch on; the names inside maps of
+ * data (traits, metrics, evidence) too, not those of objects whose members
+ * the pages look up by name. */
+static const char *const words[] = {"band", "status", "priority", "type", "kind", "event"};
+static const char *const maps[] = {"traits", "metrics", "evidence", "params", "counts"};
+static const struct fuzz_hostile hostile = {HOSTILE, words, sizeof words / sizeof words[0], maps,
+                                            sizeof maps / sizeof maps[0]};
 
 static const char *str(const cJSON *o, const char *name, const char *def) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -164,11 +119,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     if (cJSON_GetObjectItemCaseSensitive(view, "html"))
         cJSON_ReplaceItemInObjectCaseSensitive(view, "html", cJSON_CreateString(TRUSTED_HTML));
-    render(page, view, tree_utf8(view));
-    make_hostile(view, false);
+    render(page, view, fuzz_json_utf8(view));
+    fuzz_json_hostile(view, &hostile, false);
     if (cJSON_GetObjectItemCaseSensitive(view, "html"))
         cJSON_ReplaceItemInObjectCaseSensitive(view, "html", cJSON_CreateString(TRUSTED_HTML));
-    render(page, view, tree_utf8(view));
+    render(page, view, fuzz_json_utf8(view));
     cJSON_Delete(view);
     return 0;
 }

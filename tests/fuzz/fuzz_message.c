@@ -35,56 +35,14 @@
 
 /* ---- the input ------------------------------------------------------------------------------ */
 
-/* Whether every string and key under j is valid UTF-8. */
-static bool tree_utf8(const cJSON *j) {
-    for (; j; j = j->next) {
-        if (j->string && !fuzz_utf8_valid(j->string, strlen(j->string)))
-            return false;
-        if (cJSON_IsString(j) && !fuzz_utf8_valid(j->valuestring, strlen(j->valuestring)))
-            return false;
-        if (j->child && !tree_utf8(j->child))
-            return false;
-    }
-    return true;
-}
-
-/* Members whose value is a word the renderers match on: left alone by the
- * hostile pass so that it reaches the same branches. */
-static bool is_word(const char *key) {
-    static const char *const words[] = {"event",  "type", "priority", "previous_priority",
-                                        "status", "band", "base_url"};
-    for (size_t i = 0; key && i < sizeof words / sizeof words[0]; i++)
-        if (strcmp(key, words[i]) == 0)
-            return true;
-    return false;
-}
-
-static char *hostile(const char *s) {
-    char *t = malloc(strlen(s) + sizeof HOSTILE);
-    strcpy(t, s);
-    strcat(t, HOSTILE);
-    return t;
-}
-
-/* Appends HOSTILE to every string under j and to the names of evidence. */
-static void make_hostile(cJSON *j, bool names) {
-    for (; j; j = j->next) {
-        if (names && j->string) {
-            char *t = hostile(j->string);
-            if (!(j->type & cJSON_StringIsConst))
-                cJSON_free(j->string);
-            j->string = t;
-            j->type &= ~cJSON_StringIsConst;
-        }
-        if (cJSON_IsString(j) && !is_word(j->string)) {
-            char *t = hostile(j->valuestring);
-            cJSON_SetValuestring(j, t);
-            free(t);
-        }
-        if (j->child)
-            make_hostile(j->child, j->string && strcmp(j->string, "evidence") == 0);
-    }
-}
+/* Members whose value is a word the renderers match on are left alone by the
+ * hostile pass so that it reaches the same branches; the names of evidence
+ * get the suffix too. */
+static const char *const words[] = {"event",  "type", "priority", "previous_priority",
+                                    "status", "band", "base_url"};
+static const char *const maps[] = {"evidence"};
+static const struct fuzz_hostile hostile = {HOSTILE, words, sizeof words / sizeof words[0], maps,
+                                            sizeof maps / sizeof maps[0]};
 
 struct ctx_strings {
     char *key, *base_url, *owner, *owner_slack, *from, *to;
@@ -115,7 +73,7 @@ static void ctx_hostile(struct ctx_strings *s) {
     char **all[] = {&s->key, &s->owner, &s->owner_slack, &s->from, &s->to};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) {
-            char *t = hostile(*all[i]);
+            char *t = fuzz_concat(*all[i], HOSTILE);
             free(*all[i]);
             *all[i] = t;
         }
@@ -329,10 +287,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         snap = inner;
         digest = true;
     }
-    render(snap, digest, &cs, tree_utf8(root) && ctx_utf8(&cs));
-    make_hostile(root->child, false);
+    render(snap, digest, &cs, fuzz_json_utf8(root) && ctx_utf8(&cs));
+    fuzz_json_hostile(root->child, &hostile, false);
     ctx_hostile(&cs);
-    render(snap, digest, &cs, tree_utf8(root) && ctx_utf8(&cs));
+    render(snap, digest, &cs, fuzz_json_utf8(root) && ctx_utf8(&cs));
     ctx_free(&cs);
     cJSON_Delete(root);
     return 0;
