@@ -111,20 +111,28 @@ def ridge(path, outcome, c, tend_json, columns):
     if t.get("l2") != c or t.get("scale") != "per_sd":
         problems.append("l2/scale: tend %s/%s" % (t.get("l2"), t.get("scale")))
     got = np.array([k["coef"] for k in t["coefficients"]])
-    worst = 0.0
+    xd = np.hstack([np.ones((len(y), 1)), z])
+
+    def gradient(b):
+        """The max-norm of the gradient of C sum logloss + ||b[1:]||^2 / 2."""
+        g = c * xd.T @ (1 / (1 + np.exp(-(xd @ b))) - y)
+        g[1:] += b[1:]
+        return np.abs(g).max()
+
+    worst = {}
     for solver in ("newton-cg", "lbfgs"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # newton-cg's line search at tol 1e-12
             m = LogisticRegression(C=c, penalty="l2", solver=solver, tol=1e-12,
                                    max_iter=10000).fit(z, y)
         ref = np.concatenate([m.intercept_, m.coef_[0]])
+        worst[solver] = (max(abs(got[i] - ref[i]) / max(1.0, abs(ref[i]))
+                             for i in range(len(ref))), gradient(ref))
         for i, name in enumerate(["(intercept)"] + names):
-            worst = max(worst, abs(got[i] - ref[i]) / max(1.0, abs(ref[i])))
             if not close(got[i], ref[i], 1e-4):
                 problems.append("%s coef (C=%g, %s): tend %r, sklearn %r"
                                 % (name, c, solver, got[i], ref[i]))
         if solver == "newton-cg":
-            xd = np.hstack([np.ones((len(y), 1)), z])
             mu = 1 / (1 + np.exp(-(xd @ ref)))
             h = xd.T @ (xd * (mu * (1 - mu))[:, None])
             h[np.arange(1, len(ref)), np.arange(1, len(ref))] += 1 / c
@@ -134,8 +142,10 @@ def ridge(path, outcome, c, tend_json, columns):
                 if abs(s_got - se[i]) > 1e-4 * se[i]:
                     problems.append("%s se (C=%g): tend %r, numpy %r" % (name, c, s_got, se[i]))
     if not problems:
-        print("C=%g n=%d k=%d: largest coefficient difference %.1e (vs newton-cg and lbfgs)"
-              % (c, len(y), len(names), worst))
+        print("C=%g n=%d k=%d: largest coefficient difference %.1e vs newton-cg, %.1e vs "
+              "lbfgs; gradient max-norm tend %.0e, newton-cg %.0e, lbfgs %.0e"
+              % (c, len(y), len(names), worst["newton-cg"][0], worst["lbfgs"][0],
+                 gradient(got), worst["newton-cg"][1], worst["lbfgs"][1]))
     return problems
 
 
