@@ -34,6 +34,7 @@
 #define MAX_ITERATIONS 100
 #define GRAD_REL_TOL   1e-10
 #define MAX_HALVINGS   60
+#define ISOTONIC_TIE   1e-15 /* numpy.finfo(float64).resolution */
 
 /* Writes the formatted message into err (STATS_ERR_BYTES); returns
  * TEND_ERR_INVALID. */
@@ -429,13 +430,15 @@ enum tend_err stats_isotonic_fit(const double *s, const double *y, size_t n,
     for (size_t i = 0; i < n; i++)
         r[i] = (struct pair){s[i], y[i]};
     qsort(r, n, sizeof *r, by_score);
-    /* Distinct scores with the mean y and the count of their rows. */
+    /* Distinct scores with the mean y and the count of their rows. As
+     * scikit-learn's _make_unique, a score less than ISOTONIC_TIE (absolute)
+     * above the first of a group joins that group, at the first's score. */
     double *x = xmalloc(n * sizeof *x), *v = xmalloc(n * sizeof *v), *w = xmalloc(n * sizeof *w);
     size_t u = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
         double sum = 0;
-        for (; j < n && r[j].s == r[i].s; j++)
+        for (; j < n && r[j].s - r[i].s < ISOTONIC_TIE; j++)
             sum += r[j].y;
         x[u] = r[i].s;
         w[u] = (double)(j - i);
