@@ -4,8 +4,8 @@
 # - --l2 C: the L2-penalised fit on the columns standardised by
 #   stats/transform.c must equal sklearn's LogisticRegression(C, l2) on the
 #   same columns standardised by pandas on its own, to 1e-4 on every
-#   coefficient (newton-cg, tol 1e-12; lbfgs, which stops early on scipy's
-#   objective tolerance, must not reach a lower objective), with the standard errors
+#   coefficient (newton-cg, tol 1e-12; lbfgs, which stops early, must not
+#   reach a lower objective), with the standard errors
 #   equal to numpy's inverse penalised Hessian; on a generated table with a
 #   known model (money in the thousands next to 0/1 columns, and a constant
 #   column) and on IBM's telco table's numeric columns, each for three C, and
