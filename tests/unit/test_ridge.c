@@ -6,9 +6,9 @@
  * Expected values come from closed forms worked out in the comments, from
  * conditions the optimum must satisfy (checked here, not copied from tend),
  * or from the unpenalised fit of stats/logit.c, itself held to statsmodels.
- * The two isotonic cases were also run through scikit-learn 1.2.1
- * (IsotonicRegression(out_of_bounds="clip").fit(s, y).predict(t)), which
- * gave the same values as the hand computation in their comments.
+ * The isotonic cases were also run through scikit-learn 1.2.1
+ * (IsotonicRegression(out_of_bounds="clip").fit(s, y), then predict(t) and
+ * X_thresholds_/y_thresholds_), which gave the values in their comments.
  * scikit-learn itself is the oracle of tests/integration/ridge_oracle.sh. */
 #include <math.h>
 #include <setjmp.h>
