@@ -84,7 +84,7 @@ void causes_draw(struct gen *g, struct account *a, bool first_term) {
         z->strength[c] = 0;
         if (rng_chance(r, cause_defs[c].share)) {
             z->live |= (uint8_t)(1u << c);
-            z->strength[c] = 0.3 + 0.7 * rng_unit(r);
+            z->strength[c] = 0.4 + 0.6 * rng_unit(r);
         }
     }
     int32_t days = g->end - g->start;
@@ -117,7 +117,8 @@ void causes_draw(struct gen *g, struct account *a, bool first_term) {
 }
 
 /* The pressure of cause c today: 0 before its onset, rising to 1 at the
- * renewal; after it starts to fade, back to 0 over three weeks. */
+ * renewal (1 - (1 - t)^2 of the way t: fast at first); after it starts to
+ * fade, back to 0 over three weeks. */
 static double progress(const struct account *a, int c, int32_t today) {
     const struct causes *z = &a->cz;
     int32_t on = z->onset[c];
@@ -125,9 +126,10 @@ static double progress(const struct account *a, int c, int32_t today) {
         return 0.0;
     double len = (double)(a->renewal_day - on + 1);
     int32_t until = today < z->fade[c] ? today : z->fade[c];
-    double p = (double)(until - on + 1) / len;
-    if (p > 1.0)
-        p = 1.0;
+    double t = (double)(until - on + 1) / len;
+    if (t > 1.0)
+        t = 1.0;
+    double p = 1.0 - (1.0 - t) * (1.0 - t); /* fast at first, still growing at the end */
     if (today >= z->fade[c]) {
         double k = 1.0 - (double)(today - z->fade[c]) / 21.0;
         p = k > 0 ? p * k : 0.0;
@@ -218,7 +220,7 @@ void causes_day(struct gen *g, uint32_t ai, struct pressure *pr) {
     double x;
     if (z->live & (1u << CAUSE_DISENGAGE) &&
         (x = z->strength[CAUSE_DISENGAGE] * progress(a, CAUSE_DISENGAGE, today)) > 0) {
-        pr->activity *= 1.0 - 0.8 * x;
+        pr->activity *= 1.0 - 0.85 * x;
         pr->feats *= 1.0 - 0.5 * x;
         pr->leave *= 1.0 + 4.0 * x;
         pr->join *= x < 0.8 ? 1.0 - 1.25 * x : 0.0;
