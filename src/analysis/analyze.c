@@ -303,6 +303,100 @@ static void holdout(struct analysis_result *r) {
     stats_fit_free(&f);
 }
 
+/* ---- bands from outcomes ------------------------------------------------------ */
+
+void analysis_band_rates(const double *score, const bool *has_score, const bool *churned, size_t n,
+                         double red_below, double green_from, struct analysis_bands *out) {
+    memset(out, 0, sizeof *out);
+    out->red_below = red_below;
+    out->green_from = green_from;
+    for (size_t i = 0; i < n; i++) {
+        int b = BAND_NONE;
+        if (has_score[i]) {
+            b = score[i] < red_below ? BAND_RED : score[i] < green_from ? BAND_YELLOW : BAND_GREEN;
+            out->n++;
+            out->churned += churned[i];
+        }
+        out->band[b].n++;
+        out->band[b].churned += churned[i];
+    }
+    for (int b = 0; b < 4; b++)
+        out->band[b].rate =
+            out->band[b].n ? (double)out->band[b].churned / (double)out->band[b].n : NAN;
+    out->base_rate = out->n ? (double)out->churned / (double)out->n : NAN;
+}
+
+/* Rows with a score in [lo, hi) and how many of them churned. */
+static void count_range(const double *score, const bool *has_score, const bool *churned, size_t n,
+                        double lo, double hi, size_t *rows, size_t *events) {
+    *rows = *events = 0;
+    for (size_t i = 0; i < n; i++)
+        if (has_score[i] && score[i] >= lo && score[i] < hi) {
+            (*rows)++;
+            *events += churned[i];
+        }
+}
+
+void analysis_suggest_bands(const double *score, const bool *has_score, const bool *churned,
+                            size_t n, struct analysis_bands *out) {
+    analysis_band_rates(score, has_score, churned, n, 0, 0, out);
+    double base = out->base_rate;
+    int red = 0, green;
+    size_t rows, events;
+    for (int t = 100; t >= 1 && isfinite(base) && !red; t--) {
+        count_range(score, has_score, churned, n, -INFINITY, t, &rows, &events);
+        if (rows >= ANALYSIS_BAND_MIN_ROWS && (double)events >= ANALYSIS_RED_LIFT * base * rows)
+            red = t;
+    }
+    green = red;
+    for (int t = 100; t > red && isfinite(base); t--) {
+        count_range(score, has_score, churned, n, red, t, &rows, &events);
+        if (rows >= ANALYSIS_BAND_MIN_ROWS && (double)events > base * rows) {
+            green = t;
+            break;
+        }
+    }
+    analysis_band_rates(score, has_score, churned, n, red, green, out);
+}
+
+/* The weights as the snippet prints them ("%.2f"), read back. */
+static double two_decimals(double w) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.2f", w);
+    return strtod(buf, NULL);
+}
+
+/* Fills the snippet's weights, their held-out AUC and the bands. */
+static void bands(struct analysis_result *r) {
+    const struct health_config *hc = r->o.hc;
+    for (int c = 0; c < HC_COUNT; c++)
+        r->snippet_weights[c] = r->has_suggested ? two_decimals(r->suggested[c]) : hc->weights[c];
+    r->auc_snippet = NAN;
+    const struct analysis_holdout *h = &r->holdout;
+    if (h->done) {
+        double *fpr = NULL, *tpr = NULL;
+        size_t len = 0;
+        r->auc_snippet =
+            weights_auc(r->rows, h->train, r->n_rows, r->snippet_weights, &fpr, &tpr, &len);
+        free(fpr);
+        free(tpr);
+    }
+    size_t n = r->n_rows;
+    double *score = xmalloc((n ? n : 1) * sizeof *score);
+    bool *has = xmalloc((n ? n : 1) * sizeof *has), *y = xmalloc((n ? n : 1) * sizeof *y);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = r->rows[i].churned;
+        has[i] = weighted(&r->rows[i], hc->weights, &score[i]);
+    }
+    analysis_band_rates(score, has, y, n, hc->red_below, hc->green_from, &r->bands_current);
+    for (size_t i = 0; i < n; i++)
+        has[i] = weighted(&r->rows[i], r->snippet_weights, &score[i]);
+    analysis_suggest_bands(score, has, y, n, &r->bands_suggested);
+    free(score);
+    free(has);
+    free(y);
+}
+
 /* ---- the analysis ------------------------------------------------------------ */
 
 enum tend_err analysis_run(struct store *s, const struct analysis_options *o,
@@ -347,8 +441,10 @@ enum tend_err analysis_run(struct store *s, const struct analysis_options *o,
         if (!stats_roc(lp, ds.y, r->n_rows, &r->fpr, &r->tpr, &r->roc_len))
             r->roc_len = 0;
         free(lp);
-        if (o->features == AF_COMPONENTS)
+        if (o->features == AF_COMPONENTS) {
             r->has_suggested = suggest(&r->fit, r->suggested);
+            bands(r);
+        }
     }
     design_free(&ds);
     return e;

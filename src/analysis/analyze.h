@@ -58,6 +58,39 @@ struct analysis_holdout {
     double auc_model, auc_current, auc_suggested; /* on the test part; NaN if none */
 };
 
+/* Band thresholds from outcomes (docs/analysis.md, "Bands from outcomes").
+ * Over the rows with a score, the base rate is the share that churned at
+ * the outcome, lead_days after the score. red_below is the highest whole
+ * score t at which the accounts scoring below t churned at least
+ * ANALYSIS_RED_LIFT times the base rate (at least ANALYSIS_BAND_MIN_ROWS of
+ * them); green_from the highest t above it at which those from red_below up
+ * to t churned above the base rate (as many rows at least). No red band
+ * (red_below 0) when no score range churns at twice the base rate; no
+ * yellow band (green_from = red_below) when none above red churns above it. */
+#define ANALYSIS_RED_LIFT      2.0
+#define ANALYSIS_BAND_MIN_ROWS 10
+
+struct analysis_band_count {
+    size_t n, churned;
+    double rate; /* churned / n; NaN when n is 0 */
+};
+
+struct analysis_bands {
+    double red_below, green_from;
+    struct analysis_band_count
+        band[4];       /* by enum health_band: none (no score), red, yellow, green */
+    size_t n, churned; /* rows with a score */
+    double base_rate;  /* churned / n */
+};
+
+/* Suggests thresholds from scores and outcomes (n rows; has_score false
+ * where a row has none) into out, with each band's churn rate. Pure. */
+void analysis_suggest_bands(const double *score, const bool *has_score, const bool *churned,
+                            size_t n, struct analysis_bands *out);
+/* Counts each band's rows and churns under thresholds red_below, green_from. */
+void analysis_band_rates(const double *score, const bool *has_score, const bool *churned, size_t n,
+                         double red_below, double green_from, struct analysis_bands *out);
+
 struct analysis_result {
     struct analysis_options o;
     size_t n_features;
@@ -76,6 +109,16 @@ struct analysis_result {
     size_t hold_len[3];
     bool has_suggested;
     double suggested[HC_COUNT]; /* components only; sum to 1 */
+    /* The tend.yaml snippet (components only): the suggested weights as
+     * printed (two decimals), else the current ones; the held-out AUC of
+     * exactly those weights on the test part (what a re-run with them
+     * reports as "current weights"; fitted on every outcome, so not an
+     * independent estimate: auc_suggested is), and bands suggested on the
+     * scores they give every row. bands_current: the current weights and
+     * thresholds, with each band's churn rate. */
+    double snippet_weights[HC_COUNT];
+    double auc_snippet; /* NaN when the held-out check was not done */
+    struct analysis_bands bands_current, bands_suggested;
 };
 
 /* Runs the analysis. Errors: TEND_ERR_INVALID with a message in err

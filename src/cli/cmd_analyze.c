@@ -84,6 +84,19 @@ int cli_save_report(struct store *st, const char *cmd, const char *kind, const c
 
 /* ---- printing ------------------------------------------------------------- */
 
+static cJSON *bands_json(const struct analysis_bands *b) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "red_below", b->red_below);
+    cJSON_AddNumberToObject(o, "green_from", b->green_from);
+    for (int i = BAND_RED; i <= BAND_NONE + 3; i++) {
+        cJSON *e = cJSON_AddObjectToObject(o, health_band_name((enum health_band)i));
+        cJSON_AddNumberToObject(e, "n", (double)b->band[i].n);
+        cJSON_AddNumberToObject(e, "churned", (double)b->band[i].churned);
+        cJSON_AddItemToObject(e, "churn_rate", out_json_number(b->band[i].rate));
+    }
+    return o;
+}
+
 static cJSON *weights_json(const double w[HC_COUNT], bool normalise) {
     double sum = 0;
     for (int c = 0; c < HC_COUNT; c++)
@@ -147,6 +160,8 @@ static cJSON *result_json(const struct analysis_result *r) {
         cJSON_AddItemToObject(ho, "auc_model", out_json_number(h->auc_model));
         cJSON_AddItemToObject(ho, "auc_current_weights", out_json_number(h->auc_current));
         cJSON_AddItemToObject(ho, "auc_suggested_weights", out_json_number(h->auc_suggested));
+        if (r->o.features == AF_COMPONENTS)
+            cJSON_AddItemToObject(ho, "auc_snippet_weights", out_json_number(r->auc_snippet));
     } else {
         cJSON_AddStringToObject(ho, "not_done", h->why);
     }
@@ -160,6 +175,17 @@ static cJSON *result_json(const struct analysis_result *r) {
         cJSON_AddItemToObject(o, "suggested_weights", weights_json(r->suggested, false));
     else
         cJSON_AddNullToObject(o, "suggested_weights");
+    if (r->o.features == AF_COMPONENTS) {
+        cJSON *b = cJSON_AddObjectToObject(o, "bands");
+        cJSON_AddNumberToObject(b, "n", (double)r->bands_current.n);
+        cJSON_AddNumberToObject(b, "churned", (double)r->bands_current.churned);
+        cJSON_AddItemToObject(b, "base_rate", out_json_number(r->bands_current.base_rate));
+        cJSON_AddNumberToObject(b, "red_lift", ANALYSIS_RED_LIFT);
+        cJSON_AddNumberToObject(b, "min_rows", ANALYSIS_BAND_MIN_ROWS);
+        cJSON_AddItemToObject(b, "current", bands_json(&r->bands_current));
+        cJSON_AddItemToObject(b, "suggested", bands_json(&r->bands_suggested));
+        cJSON_AddItemToObject(b, "snippet_weights", weights_json(r->snippet_weights, false));
+    }
     return o;
 }
 
@@ -167,6 +193,21 @@ static void print_json(cJSON *o) {
     char *s = cJSON_Print(o);
     puts(s);
     free(s);
+}
+
+/* One line per band: its thresholds, rows, churns and churn rate. */
+static void print_bands(const char *title, const struct analysis_bands *b) {
+    printf("%s (red below %g, green from %g), churned at the outcome of %zu scored: %zu "
+           "(base rate %.1f%%)\n",
+           title, b->red_below, b->green_from, b->n, b->churned, 100 * b->base_rate);
+    for (int i = BAND_RED; i <= BAND_GREEN; i++) {
+        const struct analysis_band_count *c = &b->band[i];
+        printf("  %-6s %5zu accounts, %4zu churned", health_band_name((enum health_band)i), c->n,
+               c->churned);
+        if (c->n)
+            printf(" (%.1f%%, %.2fx the base rate)", 100 * c->rate, c->rate / b->base_rate);
+        printf("\n");
+    }
 }
 
 static void print_result(const struct analysis_result *r) {
@@ -234,18 +275,27 @@ static void print_result(const struct analysis_result *r) {
     }
     if (r->o.features != AF_COMPONENTS)
         return;
-    if (!r->has_suggested) {
+    print_bands("\nBands now", &r->bands_current);
+    if (!r->has_suggested)
         printf("\nNo suggested weights: no component covaries with churn the right way at the "
-               "5%% level.\n");
-        return;
-    }
-    printf("\nSuggested weights (from the fit on all %zu), for tend.yaml:\n\nhealth:\n  "
-           "weights: {",
-           r->fit.n);
+               "5%% level; the bands below are for the current weights.\n");
+    else
+        printf("\nSuggested weights (from the fit on all %zu outcomes)", r->fit.n);
+    if (r->has_suggested && isfinite(r->auc_snippet))
+        printf("; on the held-out outcomes they score AUC %.3f (fitted on all outcomes, so "
+               "not an independent estimate: the suggested-weights figure above is; a re-run "
+               "with them reports %.3f as current weights)",
+               r->auc_snippet, r->auc_snippet);
+    if (r->has_suggested)
+        printf(".\n");
+    print_bands("Suggested bands (red: churn at least twice the base rate; yellow: above it)",
+                &r->bands_suggested);
+    printf("\nFor tend.yaml:\n\nhealth:\n  weights: {");
     for (int c = 0; c < HC_COUNT; c++)
         printf("%s%s: %.2f", c ? ", " : "", health_component_name((enum health_component)c),
-               r->suggested[c]);
-    printf("}\n");
+               r->snippet_weights[c]);
+    printf("}\n  bands: {red_below: %g, green_from: %g}\n", r->bands_suggested.red_below,
+           r->bands_suggested.green_from);
 }
 
 static void print_reasons(const struct analysis_reasons *r, enum out_format format) {

@@ -3,9 +3,10 @@
  * Writes, day by day, the group, identify, alias, page, screen and track
  * messages of N customer accounts over D days: logins, feature use, NPS
  * answers, tickets, invoices and payments, cards, CSM outreach, onboarding,
- * renewals and churns, with a share of accounts deteriorating before they
- * churn. The same options give byte-identical output. The model and its
- * design are described in generate.c and docs/generate.md. Uses util/ only. */
+ * renewals and churns; churn comes from latent causes (causes.c). The same
+ * options give byte-identical output. The model and its design are
+ * described in generate.c, causes.c, emit.c and docs/generate.md. Uses
+ * util/ only. */
 #ifndef TEND_GEN_GENERATE_H
 #define TEND_GEN_GENERATE_H
 
