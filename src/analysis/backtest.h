@@ -130,4 +130,22 @@ void backtest_embed(struct buf *b, const cJSON *json);
  * newest was stored before reports carried it. */
 enum tend_err backtest_latest(struct store *s, cJSON **out, int64_t *id, int64_t *created_ms);
 
+/* A rule as `tend rules` and the rules page show it: its settings, and its
+ * quality from a backtest's JSON. */
+struct backtest_rule_view {
+    const char *name; /* borrowed from the rules_config */
+    bool enabled;
+    const char *type, *priority;
+    char thresholds[256]; /* "days=14", "min_baseline=20 dip_ratio=0.6"; "" for none */
+    char scope[280];      /* "every account", "segments: a, b; plans: c" */
+    bool measured;        /* the backtest has a row for it */
+    double raised, precision, lift, recall, median_lead, closed_fast; /* NaN: unknown */
+    bool noisy;
+};
+
+/* Fills views (RULES_MAX of them) with every rule of rc, in rc's order, and
+ * their quality from json (a backtest's, may be NULL); returns how many. */
+size_t backtest_rule_views(const struct rules_config *rc, const cJSON *json,
+                           struct backtest_rule_view *views);
+
 #endif

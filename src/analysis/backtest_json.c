@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "analysis/backtest.h"
+#include "core/cta.h"
 #include "util/buf.h"
 #include "util/datetime.h"
 
@@ -155,4 +156,71 @@ enum tend_err backtest_latest(struct store *s, cJSON **out, int64_t *id, int64_t
     *id = l.id;
     *created_ms = l.created_ms;
     return TEND_OK;
+}
+
+/* A number of obj, NaN when absent or null. */
+static double get_number(const cJSON *obj, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static void join_list(char *out, size_t cap, const char *label, char list[][RULES_NAME_BYTES],
+                      int n) {
+    size_t len = strlen(out);
+    len += (size_t)snprintf(out + len, cap - len, "%s%s: ", len ? "; " : "", label);
+    for (int i = 0; i < n && len < cap; i++)
+        len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? ", " : "", list[i]);
+}
+
+size_t backtest_rule_views(const struct rules_config *rc, const cJSON *json,
+                           struct backtest_rule_view *views) {
+    const cJSON *alerts = cJSON_GetObjectItemCaseSensitive(json, "alerts");
+    for (int i = 0; i < rc->n_rules; i++) {
+        const struct rule_settings *r = &rc->rules[i];
+        struct backtest_rule_view *v = &views[i];
+        memset(v, 0, sizeof *v);
+        v->name = r->name;
+        v->enabled = r->enabled;
+        v->type = cta_type_name(r->type);
+        v->priority = cta_priority_name(r->priority);
+        if (r->kind != RULE_CUSTOM) {
+            const char *const *names = rules_param_names(r->kind);
+            size_t len = 0;
+            for (int k = 0; k < RULES_MAX_PARAMS && names[k]; k++)
+                len += (size_t)snprintf(v->thresholds + len, sizeof v->thresholds - len, "%s%s=%g",
+                                        k ? " " : "", names[k], r->params[k]);
+        }
+        if (r->n_segments)
+            join_list(v->scope, sizeof v->scope, "segments", (char(*)[RULES_NAME_BYTES])r->segments,
+                      r->n_segments);
+        if (r->n_plans)
+            join_list(v->scope, sizeof v->scope, "plans", (char(*)[RULES_NAME_BYTES])r->plans,
+                      r->n_plans);
+        if (!*v->scope)
+            snprintf(v->scope, sizeof v->scope, "every account");
+        v->raised = v->precision = v->lift = v->recall = v->median_lead = v->closed_fast = NAN;
+        const cJSON *row = NULL;
+        cJSON_ArrayForEach(row, alerts) {
+            const cJSON *name = cJSON_GetObjectItemCaseSensitive(row, "name");
+            if (cJSON_IsString(name) && strcmp(name->valuestring, r->name) == 0)
+                break;
+        }
+        if (json && !row) { /* in the backtest, but it raised nothing */
+            v->measured = true;
+            v->raised = 0;
+            v->closed_fast = 0;
+            continue;
+        }
+        if (!row)
+            continue;
+        v->measured = true;
+        v->raised = get_number(row, "raised");
+        v->precision = get_number(row, "precision");
+        v->lift = get_number(row, "lift");
+        v->recall = get_number(row, "recall");
+        v->median_lead = get_number(row, "median_lead_days");
+        v->closed_fast = get_number(row, "closed_within_3_days");
+        v->noisy = quality_noisy(v->lift);
+    }
+    return (size_t)rc->n_rules;
 }
