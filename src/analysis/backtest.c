@@ -269,6 +269,7 @@ static void score_row(const struct replay *p, const struct churns *l, enum row_k
         if (!row_matches(&p->v[i], kind, key))
             continue;
         a[n++] = (struct quality_alert){p->v[i].account, p->v[i].day};
+        row->risk |= p->v[i].risk;
         if (!p->v[i].band)
             c[n_ctas++] = p->v[i].cta;
     }
@@ -284,6 +285,9 @@ static void score_row(const struct replay *p, const struct churns *l, enum row_k
     row->leads = q.leads;
     row->n_leads = q.n_leads;
     row->lift = quality_lift(q.precision, base_rate);
+    /* Lift measures warning of churn: an expansion or lifecycle rule is not
+     * meant to, so it is never called noisy for it. */
+    row->noisy = row->risk && quality_noisy(row->lift);
     quality_flapping(c, n_ctas, p->o->from, p->o->to, &row->flaps);
     free(a);
     free(c);

@@ -70,6 +70,8 @@ struct backtest_row {
     double *leads;      /* days, one per warned churner */
     size_t n_leads;
     double lift;                /* precision / base rate; NaN when either is unknown */
+    bool risk;                  /* a rule whose CTAs are (some of them) of type risk */
+    bool noisy;                 /* risk, and lift under QUALITY_NOISY_LIFT */
     struct quality_flaps flaps; /* of a rule's CTAs (zero for the bands) */
 };
 

@@ -41,7 +41,8 @@ static cJSON *row_json(const struct backtest_row *w, bool with_leads) {
     cJSON_AddNumberToObject(e, "raised_churned", (double)w->raised_churned);
     cJSON_AddItemToObject(e, "precision", number(w->precision));
     cJSON_AddItemToObject(e, "lift", number(w->lift));
-    cJSON_AddBoolToObject(e, "noisy", quality_noisy(w->lift));
+    cJSON_AddBoolToObject(e, "risk", w->risk);
+    cJSON_AddBoolToObject(e, "noisy", w->noisy);
     cJSON_AddNumberToObject(e, "churners", (double)w->churners);
     cJSON_AddNumberToObject(e, "warned", (double)w->warned);
     cJSON_AddItemToObject(e, "recall", number(w->recall));
@@ -220,7 +221,7 @@ size_t backtest_rule_views(const struct rules_config *rc, const cJSON *json,
         v->recall = get_number(row, "recall");
         v->median_lead = get_number(row, "median_lead_days");
         v->closed_fast = get_number(row, "closed_within_3_days");
-        v->noisy = quality_noisy(v->lift);
+        v->noisy = r->type == CTA_RISK && quality_noisy(v->lift);
     }
     return (size_t)rc->n_rules;
 }

@@ -141,9 +141,10 @@ static int add_candidates(struct search *s, const struct rules_config *rc,
                 sh->params[p->param] = v;
             }
         }
-        /* A noisy rule (lift under 1.2 in the backtest) may be switched off. */
+        /* A noisy risk rule (lift under 1.2 in the backtest) may be switched
+         * off; expansion and lifecycle rules are not there to warn of churn. */
         const struct backtest_row *row = backtest_row_named(before, r->name);
-        if (row && quality_noisy(row->lift))
+        if (row && row->noisy && r->type == CTA_RISK)
             sl->opt[sl->n_opt++] = (struct option){.off = true};
         if (sl->n_opt > 1)
             s->n_slots++;

@@ -50,7 +50,7 @@ static void print_row(struct out_table *t, const struct backtest_row *w) {
     out_num(t, round(w->recall * 1000) / 1000, isfinite(w->recall));
     out_num(t, w->median_lead, isfinite(w->median_lead));
     out_int(t, w->flaps.closed_fast);
-    out_str(t, quality_noisy(w->lift) ? "noisy" : "");
+    out_str(t, w->noisy ? "noisy" : "");
 }
 
 static void print_rows(const struct backtest_result *r, enum out_format format) {
