@@ -34,8 +34,15 @@ static void usage(FILE *f) {
             QUALITY_NOISY_LIFT, DEFAULT_DB);
 }
 
-/* A figure: rounded in a table, as measured in csv and json. */
+/* A figure: rounded in a table, to 4 decimals in csv, as measured (every
+ * digit, equal to the backtest's JSON) in json. */
 static void figure(struct out_table *t, enum out_format format, double v, double scale) {
+    if (format == OUT_JSON && isfinite(v)) {
+        char b[32];
+        snprintf(b, sizeof b, "%.17g", v);
+        out_raw_json(t, b);
+        return;
+    }
     out_num(t, format == OUT_TABLE ? round(v * scale) / scale : v, isfinite(v));
 }
 
