@@ -108,6 +108,53 @@ noisy=$($PY -c 'import json,sys; print(next(r["rule"] for r in json.load(open(sy
 line=$("$TEND" rules --db "$DB" | grep "^$noisy ")
 expect_contains "the table marks the noisy rule $noisy" "noisy" "$line"
 
+# ---- the rules page and /api/rules show the same ---------------------------------
+TOKEN_OUT=$("$TEND" token ci 2>&1)
+read -r TOKEN TOKEN_SHA < <($PY - "$TOKEN_OUT" <<'PY'
+import hashlib, re, sys
+out = sys.argv[1]
+words = set(re.split(r"[\s\"':,=]+", out)) | set(out.split())
+for h in re.findall(r"(?<![0-9a-fA-F])[0-9a-f]{64}(?![0-9a-fA-F])", out):
+    for w in words:
+        if w and w != h and hashlib.sha256(w.encode()).hexdigest() == h:
+            print(w, h)
+            sys.exit(0)
+print("- -")
+PY
+)
+cat >"$T/serve.yaml" <<YAML
+serve:
+  tokens:
+    - name: ci
+      sha256: "$TOKEN_SHA"
+YAML
+PORT=$(free_port)
+if start_serve "$DB" "$PORT" --config "$T/serve.yaml"; then
+    curl -s --max-time 60 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/rules" >"$T/api_rules.json"
+    curl -s --max-time 60 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/rules" >"$T/rules.html"
+    check "/api/rules and the rules page carry each rule's quality from the latest backtest, noisy tagged" \
+        $PY - "$T/rules.json" "$T/api_rules.json" "$T/rules.html" <<'PY'
+import json, sys
+cli = {r["rule"]: r for r in json.load(open(sys.argv[1]))}
+api = json.load(open(sys.argv[2]))
+page = open(sys.argv[3]).read()
+assert api["backtest"]["from"] == "2026-05-01" and api["backtest"]["to"] == "2026-10-31", api["backtest"]
+for r in api["rules"]:
+    c, q = cli[r["name"]], r["quality"]
+    assert r["thresholds"] == c["thresholds"] and r["scope"] == c["scope"] and r["priority"] == c["priority"], (r, c)
+    assert q["raised"] == c["raised"] and q["lift"] == c["lift"] and q["recall"] == c["recall"], (q, c)
+    assert q["noisy"] == (c["quality"] == "noisy"), (q, c)
+    row = page[page.index(">" + r["name"] + "</a>"):]
+    row = row[:row.index("</tr>")]
+    assert ("tag noisy" in row) == q["noisy"], (r["name"], row)
+assert "Quality from the latest backtest, 2026-05-01 to 2026-10-31" in page
+PY
+    kill "$SERVE_PID"
+    wait "$SERVE_PID" 2>/dev/null
+else
+    not_ok "tend serve starts" "$(cat "$T/serve.log")"
+fi
+
 # ---- tend tune --------------------------------------------------------------------
 if "$TEND" tune --db "$DB" --from $FROM --to $TO --budget 3 --format yaml >"$T/tune.yaml" 2>"$T/tune.err" &&
     "$TEND" tune --db "$DB" --from $FROM --to $TO --budget 3 --format json >"$T/tune.json" 2>>"$T/tune.err"; then
