@@ -7,6 +7,14 @@
 # before and after figures are those of backtests re-run without and with it.
 . "$(dirname "$0")/lib.sh"
 
+# check_fig NAME COMMAND...: check, with the last line COMMAND prints (the
+# measured figures) in the ok line.
+check_fig() {
+    local name=$1 out
+    shift
+    if out=$("$@" 2>&1); then ok "$name ($(tail -1 <<<"$out"))"; else not_ok "$name" "$out"; fi
+}
+
 DB="$T/q.db"
 FROM=2026-05-01
 TO=2026-10-31
@@ -30,7 +38,7 @@ fi
 # The same figures, counted independently over a real replay in a copy.
 cp "$DB" "$T/replay.db"
 "$TEND" eval --db "$T/replay.db" --from 2026-04-01 --to $TO --rebuild --quiet >/dev/null 2>&1
-check "flapping, CTAs per owner per ISO week and recall by any risk CTA equal a count over a real replay" \
+check_fig "flapping, CTAs per owner per ISO week and recall by any risk CTA equal a count over a real replay" \
     $PY - "$T/bt.json" "$T/replay.db" <<'PY'
 import json, sys, sqlite3, statistics, datetime, math
 r = json.load(open(sys.argv[1]))
@@ -169,7 +177,7 @@ else
     not_ok "the snippet loads as tend.yaml as it is" "$(cat "$T/rules_after.err")" "$(cat "$T/tune.yaml")"
 fi
 "$TEND" backtest --db "$DB" --config "$T/tune.yaml" --from $FROM --to $TO --format json >"$T/bt_after.json" 2>/dev/null
-check "tune's before and after figures equal backtests without and with the snippet" \
+check_fig "tune's before and after figures equal backtests without and with the snippet" \
     $PY - "$T/tune.json" "$T/bt.json" "$T/bt_after.json" "$T/rules_after.txt" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))
