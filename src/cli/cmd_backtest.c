@@ -4,7 +4,8 @@
  *   tend backtest --from D1 --to D2 [--horizon DAYS]
  *
  * The replay is analysis/backtest.c's; this file reads the options, prints
- * the rows and the alert volume per CSM, and keeps the HTML report. */
+ * the rows, the alert volume per CSM and the quality summary, and keeps the
+ * HTML report with the result's JSON in it (read back by tend rules). */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
@@ -29,7 +30,10 @@ static void usage(FILE *f) {
             "reports per rule and for the health bands: the alerts raised, the share of\n"
             "them after which the account churned within the horizon (precision), the share\n"
             "of the period's churners warned within the horizon before (recall), the median\n"
-            "lead time in days, and the alerts per CSM per week.\n\n"
+            "lead time in days, the CTAs closed within 3 days of opening (flapping), and the\n"
+            "alerts per CSM per week; the same for every risk CTA together, and the CTAs\n"
+            "per CSM per ISO week (median, p90, max) and held back. A risk rule whose lift\n"
+            "is under 1.2 is marked noisy; `tend rules` shows these figures later.\n\n"
             "  --from, --to     the period, inclusive\n"
             "  --horizon DAYS   how far ahead a warning counts (default 90, 1-730)\n"
             "  --html FILE      also write the report as a standalone HTML page\n"
