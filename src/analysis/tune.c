@@ -153,7 +153,7 @@ static int add_candidates(struct search *s, const struct rules_config *rc,
 }
 
 /* The greedy search of tune.h, step 3. */
-static void search_greedy(struct search *s, double floor) {
+static struct eval search_greedy(struct search *s, double floor) {
     struct eval cur = evaluate(s);
     while (cur.p90 > s->o->budget) {
         int best_slot = -1, best_opt = -1;
@@ -183,6 +183,7 @@ static void search_greedy(struct search *s, double floor) {
         s->slots[best_slot].chosen = best_opt;
         cur = best_e;
     }
+    return cur;
 }
 
 static void figures_of(const struct backtest_result *r, struct tune_figures *f) {
@@ -242,7 +243,9 @@ enum tend_err tune_run(struct store *st, const struct tune_options *o, struct tu
     size_t n = found.n_alerts ? found.n_alerts : 1;
     s.risk = xmalloc(n * sizeof *s.risk);
     s.opens = xmalloc(n * sizeof *s.opens);
-    search_greedy(&s, out->recall_floor);
+    struct eval est = search_greedy(&s, out->recall_floor);
+    out->estimated_raised = est.raised;
+    out->estimated_recall = est.recall;
 
     /* The suggestion, and its own backtest. */
     *after_rc = *o->bt.rc;

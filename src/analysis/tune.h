@@ -59,6 +59,10 @@ struct tune_result {
     size_t n_changes;
     struct tune_figures before, after;
     double recall_floor;
+    /* What the search replay predicted for the suggestion: equal to the
+     * after figures unless the caps (lifted in the search) bind. */
+    int64_t estimated_raised;
+    double estimated_recall;
     bool budget_met; /* after.per_week_p90 <= budget */
     int candidates;  /* shadow rules replayed */
     int skipped;     /* grid candidates left out for want of rule slots */

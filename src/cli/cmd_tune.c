@@ -127,6 +127,9 @@ static void print_json(const struct tune_result *t, const struct rules_config *r
     cJSON_AddNumberToObject(o, "recall_floor", t->recall_floor);
     cJSON_AddNumberToObject(o, "candidates", t->candidates);
     cJSON_AddNumberToObject(o, "skipped", t->skipped);
+    cJSON *est = cJSON_AddObjectToObject(o, "estimated_after");
+    cJSON_AddNumberToObject(est, "ctas_opened", (double)t->estimated_raised);
+    cJSON_AddNumberToObject(est, "recall_any_risk_cta", t->estimated_recall);
     double b[N_FIGURES], a[N_FIGURES];
     figure_values(&t->before, b);
     figure_values(&t->after, a);

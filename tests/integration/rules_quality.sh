@@ -197,6 +197,11 @@ for side, path in (("before", sys.argv[2]), ("after", sys.argv[3])):
         got = t[side][k]
         assert got == v or abs(got - v) < 1e-9, (side, k, got, v)
 assert t["changes"], "tune changed nothing at a budget of 3"
+# The search replay (shadow rules beside the current ones) predicted the
+# suggestion's figures exactly: the method is sound when the caps do not bind.
+assert t["before"]["held_back"] == 0, t["before"]
+assert t["estimated_after"]["ctas_opened"] == t["after"]["ctas_opened"], (t["estimated_after"], t["after"])
+assert abs(t["estimated_after"]["recall_any_risk_cta"] - t["after"]["recall_any_risk_cta"]) < 1e-12, t
 # Fewer CTAs, recall kept within 5 points of today's.
 assert t["after"]["ctas_opened"] < t["before"]["ctas_opened"], t
 assert t["after"]["recall_any_risk_cta"] >= t["before"]["recall_any_risk_cta"] - 0.05 - 1e-12, t
