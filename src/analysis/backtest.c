@@ -12,7 +12,6 @@
 
 #include "eval/ctas.h"
 #include "eval/eval.h"
-#include "util/buf.h"
 #include "util/datetime.h"
 #include "util/mem.h"
 
