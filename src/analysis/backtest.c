@@ -42,13 +42,8 @@ static void names_free(struct names *l) {
     free(l->v);
 }
 
-struct churn {
-    int64_t account;
-    int32_t day;
-};
-
 struct churns {
-    struct churn *v;
+    struct quality_churn *v;
     size_t n, cap;
 };
 
@@ -60,28 +55,14 @@ static void on_outcome(void *arg, const struct store_outcome *o) {
         l->cap = l->cap ? l->cap * 2 : 64;
         l->v = xrealloc(l->v, l->cap * sizeof *l->v);
     }
-    l->v[l->n++] = (struct churn){o->account_id, dt_day_of_ms(o->ts_ms)};
+    l->v[l->n++] = (struct quality_churn){o->account_id, dt_day_of_ms(o->ts_ms)};
 }
 
 static int by_account_day(const void *x, const void *y) {
-    const struct churn *a = x, *b = y;
+    const struct quality_churn *a = x, *b = y;
     if (a->account != b->account)
         return a->account < b->account ? -1 : 1;
     return (a->day > b->day) - (a->day < b->day);
-}
-
-/* Whether account churned on a day in (day, day + horizon]. */
-static bool churned_within(const struct churns *l, int64_t account, int32_t day, int horizon) {
-    struct churn key = {account, day + 1};
-    size_t lo = 0, hi = l->n;
-    while (lo < hi) { /* the first churn at or after (account, day + 1) */
-        size_t mid = (lo + hi) / 2;
-        if (by_account_day(&l->v[mid], &key) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < l->n && l->v[lo].account == account && l->v[lo].day <= day + horizon;
 }
 
 struct alert {
@@ -90,6 +71,8 @@ struct alert {
     int64_t account;
     int32_t day;
     size_t owner; /* a band's: none */
+    bool risk;    /* a CTA of type risk */
+    struct quality_cta cta;
 };
 
 struct replay {
@@ -105,6 +88,9 @@ struct replay {
      * them churned within the horizon. */
     const struct churns *churns;
     int64_t scored_days, scored_days_churned;
+    /* A CTA's id -> 1 + its alert's index in v, to record how it ended. */
+    GHashTable *by_cta;
+    int64_t held_back;
 };
 
 static void add_alert(struct replay *p, struct alert a) {
@@ -118,12 +104,40 @@ static void add_alert(struct replay *p, struct alert a) {
 static void on_change(void *arg, const struct eval_change *c, const char *error,
                       const char *account) {
     struct replay *p = arg;
-    if (!c || strcmp(c->action, "open") != 0)
+    (void)error;
+    (void)account;
+    if (!c)
         return;
-    add_alert(p, (struct alert){.key = intern(&p->rules, c->cta->rule),
-                                .account = c->cta->account_id,
-                                .day = p->day,
-                                .owner = intern(&p->owners, c->cta->owner ? c->cta->owner : "")});
+    if (strcmp(c->action, "open") == 0) {
+        add_alert(p, (struct alert){
+                         .key = intern(&p->rules, c->cta->rule),
+                         .account = c->cta->account_id,
+                         .day = p->day,
+                         .owner = intern(&p->owners, c->cta->owner ? c->cta->owner : ""),
+                         .risk = c->cta->type && strcmp(c->cta->type, "risk") == 0,
+                         .cta = {.opened_day = p->day},
+                     });
+        g_hash_table_insert(p->by_cta, g_memdup2(&c->cta_id, sizeof c->cta_id),
+                            GSIZE_TO_POINTER(p->n));
+        return;
+    }
+    if (strcmp(c->action, "resolve") != 0 && strcmp(c->action, "close") != 0)
+        return;
+    size_t at = GPOINTER_TO_SIZE(g_hash_table_lookup(p->by_cta, &c->cta_id));
+    if (at == 0 || p->v[at - 1].cta.closed)
+        return;
+    struct quality_cta *q = &p->v[at - 1].cta;
+    q->closed = true;
+    q->closed_day = c->cta->has_closed ? c->cta->closed_day : p->day;
+    q->auto_resolved = c->cta->has_closed && c->cta->closed_reason == CTA_AUTO_RESOLVED;
+}
+
+/* How many of a day's opens were held back (by the caps of ctas:, and by
+ * the noise budget once it exists): the one place that reads it. */
+static int64_t backtest_held_back(const struct eval_summary *sum) {
+    /* TODO(issue 16, merge with c-plan): add the CTAs the budget held back
+     * (rules.budget, migration 15) when eval_summary reports them. */
+    return sum->held_back;
 }
 
 /* Band entries of the day just evaluated, from its stored scores. */
@@ -142,12 +156,18 @@ static void bands_of_day(struct replay *p, const struct eval_day_scores *d) {
         enum health_band before = p->band[id];
         if (now != BAND_NONE && p->day >= p->o->from) {
             p->scored_days++;
-            p->scored_days_churned += churned_within(p->churns, (int64_t)id, p->day, p->o->horizon);
+            p->scored_days_churned += quality_churned_within(p->churns->v, p->churns->n,
+                                                             (int64_t)id, p->day, p->o->horizon);
         }
         if (now == BAND_RED && before != BAND_RED)
-            add_alert(p, (struct alert){BAND_KEY_RED, true, (int64_t)id, p->day, 0});
+            add_alert(
+                p, (struct alert){
+                       .key = BAND_KEY_RED, .band = true, .account = (int64_t)id, .day = p->day});
         if ((now == BAND_RED || now == BAND_YELLOW) && before != BAND_RED && before != BAND_YELLOW)
-            add_alert(p, (struct alert){BAND_KEY_YELLOW, true, (int64_t)id, p->day, 0});
+            add_alert(p, (struct alert){.key = BAND_KEY_YELLOW,
+                                        .band = true,
+                                        .account = (int64_t)id,
+                                        .day = p->day});
         p->band[id] = now;
     }
 }
@@ -174,6 +194,8 @@ static enum tend_err replay(struct store *copy, struct replay *p, int64_t *accou
         }
         if (!e)
             *accounts = sum.accounts;
+        if (!e && day >= p->o->from)
+            p->held_back += backtest_held_back(&sum);
     }
     if (e)
         snprintf(err, BACKTEST_ERR_BYTES, "replaying: %s", store_last_error(copy));
@@ -214,18 +236,6 @@ static enum tend_err replay_in_copy(struct store *s, struct replay *p, int64_t *
 
 /* ---- scoring the alerts ------------------------------------------------------- */
 
-static int by_double(const void *x, const void *y) {
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
-static double median(double *v, size_t n) {
-    if (n == 0)
-        return NAN;
-    qsort(v, n, sizeof *v, by_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static int by_account_then_day(const void *x, const void *y) {
     const struct alert *a = x, *b = y;
     if (a->account != b->account)
@@ -233,59 +243,53 @@ static int by_account_then_day(const void *x, const void *y) {
     return (a->day > b->day) - (a->day < b->day);
 }
 
-/* The first alert of account in p->v, sorted by account and day. */
-static size_t first_alert(const struct replay *p, int64_t account) {
-    size_t lo = 0, hi = p->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (p->v[mid].account < account)
-            lo = mid + 1;
-        else
-            hi = mid;
+/* Which alerts a row counts. */
+enum row_kind { ROW_KEY, ROW_ANY_RULE, ROW_ANY_RISK };
+
+static bool row_matches(const struct alert *a, enum row_kind kind, size_t key) {
+    switch (kind) {
+    case ROW_ANY_RULE:
+        return !a->band;
+    case ROW_ANY_RISK:
+        return !a->band && a->risk;
+    default:
+        return a->key == key;
     }
-    return lo;
 }
 
-/* Whether alert a counts for row key (any: every rule's alerts). */
-static bool key_matches(const struct alert *a, size_t key, size_t any) {
-    return key == any ? !a->band : a->key == key;
-}
-
-/* One row: the alerts of key. p->v is sorted by account and day. */
-static void score_key(const struct replay *p, const struct churns *l, size_t key, size_t any,
-                      struct backtest_row *row) {
-    const struct backtest_options *o = p->o;
+/* One row: the alerts that match it, scored by quality_score(), and the
+ * flapping of its CTAs. p->v is sorted by account and day. */
+static void score_row(const struct replay *p, const struct churns *l, enum row_kind kind,
+                      size_t key, double base_rate, struct backtest_row *row) {
+    struct quality_alert *a = xmalloc((p->n ? p->n : 1) * sizeof *a);
+    struct quality_cta *c = xmalloc((p->n ? p->n : 1) * sizeof *c);
+    size_t n = 0, n_ctas = 0;
     for (size_t i = 0; i < p->n; i++) {
-        const struct alert *a = &p->v[i];
-        if (!key_matches(a, key, any) || a->day < o->from)
+        if (!row_matches(&p->v[i], kind, key))
             continue;
-        row->raised++;
-        row->raised_churned += churned_within(l, a->account, a->day, o->horizon);
+        a[n++] = (struct quality_alert){p->v[i].account, p->v[i].day};
+        row->risk |= p->v[i].risk;
+        if (!p->v[i].band)
+            c[n_ctas++] = p->v[i].cta;
     }
-    row->precision = row->raised ? (double)row->raised_churned / (double)row->raised : NAN;
-    row->leads = xmalloc((l->n ? l->n : 1) * sizeof *row->leads);
-    for (size_t c = 0; c < l->n; c++) {
-        const struct churn *ch = &l->v[c];
-        if (ch->day <= o->from || ch->day > o->to + 1)
-            continue;
-        row->churners++;
-        /* The account's alerts in day order: the first in the horizon before
-         * the churn is the earliest warning. */
-        for (size_t i = first_alert(p, ch->account);
-             i < p->n && p->v[i].account == ch->account && p->v[i].day < ch->day; i++) {
-            const struct alert *a = &p->v[i];
-            if (key_matches(a, key, any) && a->day >= ch->day - o->horizon) {
-                row->warned++;
-                row->leads[row->n_leads++] = ch->day - a->day;
-                break;
-            }
-        }
-    }
-    row->recall = row->churners ? (double)row->warned / (double)row->churners : NAN;
-    double *sorted = xmalloc((row->n_leads ? row->n_leads : 1) * sizeof *sorted);
-    memcpy(sorted, row->leads, row->n_leads * sizeof *sorted);
-    row->median_lead = median(sorted, row->n_leads);
-    free(sorted);
+    struct quality_score q;
+    quality_score(a, n, l->v, l->n, p->o->from, p->o->to, p->o->horizon, &q);
+    row->raised = q.raised;
+    row->raised_churned = q.raised_churned;
+    row->precision = q.precision;
+    row->churners = q.churners;
+    row->warned = q.warned;
+    row->recall = q.recall;
+    row->median_lead = q.median_lead;
+    row->leads = q.leads;
+    row->n_leads = q.n_leads;
+    row->lift = quality_lift(q.precision, base_rate);
+    /* Lift measures warning of churn: an expansion or lifecycle rule is not
+     * meant to, so it is never called noisy for it. */
+    row->noisy = row->risk && quality_noisy(row->lift);
+    quality_flapping(c, n_ctas, p->o->from, p->o->to, &row->flaps);
+    free(a);
+    free(c);
 }
 
 static int by_name(const void *x, const void *y) {
@@ -298,6 +302,26 @@ static int by_raised(const void *x, const void *y) {
     if (a->raised != b->raised)
         return a->raised > b->raised ? -1 : 1;
     return strcmp(a->owner, b->owner);
+}
+
+/* Keeps the CTAs for tend tune: rows are renumbered after sorting by name. */
+static void keep_alerts(struct replay *p, const size_t *row_of_key, struct backtest_result *r) {
+    r->alerts = xmalloc((p->n ? p->n : 1) * sizeof *r->alerts);
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->v[i].band)
+            continue;
+        r->alerts[r->n_alerts++] = (struct backtest_alert){
+            .row = row_of_key[p->v[i].key],
+            .owner = p->v[i].owner,
+            .account = p->v[i].account,
+            .risk = p->v[i].risk,
+            .cta = p->v[i].cta,
+        };
+    }
+    r->n_owner_names = p->owners.n;
+    r->owner_names = xcalloc(p->owners.n ? p->owners.n : 1, sizeof *r->owner_names);
+    for (size_t k = 0; k < p->owners.n; k++)
+        r->owner_names[k] = xstrdup(p->owners.v[k]);
 }
 
 static void score_all(struct replay *p, const struct churns *l, struct backtest_result *r) {
@@ -315,20 +339,49 @@ static void score_all(struct replay *p, const struct churns *l, struct backtest_
         r->rows[k].name = xstrdup(k < n_rules ? p->rules.v[k]
                                   : k < any   ? band_keys[k - n_rules]
                                               : "any rule");
-        score_key(p, l, k, any, &r->rows[k]);
+        score_row(p, l, k < any ? ROW_KEY : ROW_ANY_RULE, k, r->base_rate, &r->rows[k]);
     }
+    r->risk.name = xstrdup("any risk CTA");
+    score_row(p, l, ROW_ANY_RISK, 0, r->base_rate, &r->risk);
+    /* Sort the rules by name, remembering where each went. */
+    size_t *row_of_key = xmalloc((r->n_rows ? r->n_rows : 1) * sizeof *row_of_key);
+    for (size_t k = 0; k < r->n_rows; k++)
+        row_of_key[k] = k;
     qsort(r->rows, n_rules, sizeof *r->rows, by_name);
+    for (size_t k = 0; k < n_rules; k++)
+        for (size_t j = 0; j < n_rules; j++)
+            if (strcmp(r->rows[j].name, p->rules.v[k]) == 0)
+                row_of_key[k] = j;
+    if (p->o->keep_alerts)
+        keep_alerts(p, row_of_key, r);
+    free(row_of_key);
     r->churners = r->rows[any].churners;
     r->n_owners = p->owners.n;
     r->owners = xcalloc(r->n_owners ? r->n_owners : 1, sizeof *r->owners);
     for (size_t k = 0; k < p->owners.n; k++)
         r->owners[k].owner = xstrdup(*p->owners.v[k] ? p->owners.v[k] : "(none)");
-    for (size_t i = 0; i < p->n; i++)
-        if (!p->v[i].band && p->v[i].day >= p->o->from)
-            r->owners[p->v[i].owner].raised++;
+    struct quality_open *opens = xmalloc((p->n ? p->n : 1) * sizeof *opens);
+    size_t n_opens = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->v[i].band || p->v[i].day < p->o->from)
+            continue;
+        r->owners[p->v[i].owner].raised++;
+        opens[n_opens++] = (struct quality_open){p->v[i].owner, p->v[i].day};
+    }
+    quality_owner_weeks(opens, n_opens, p->owners.n, p->o->from, p->o->to, &r->per_owner_week);
+    free(opens);
     for (size_t k = 0; k < r->n_owners; k++)
         r->owners[k].per_week = (double)r->owners[k].raised / r->weeks;
     qsort(r->owners, r->n_owners, sizeof *r->owners, by_raised);
+}
+
+static guint id_hash(gconstpointer k) {
+    int64_t v = *(const int64_t *)k;
+    return (guint)(v ^ (v >> 32));
+}
+
+static gboolean id_equal(gconstpointer a, gconstpointer b) {
+    return *(const int64_t *)a == *(const int64_t *)b;
 }
 
 enum tend_err backtest_run(struct store *s, const struct backtest_options *o,
@@ -339,6 +392,7 @@ enum tend_err backtest_run(struct store *s, const struct backtest_options *o,
     int64_t start = dt_now_ms();
     struct churns l = {0};
     struct replay p = {.o = o, .churns = &l};
+    p.by_cta = g_hash_table_new_full(id_hash, id_equal, g_free, NULL);
     /* Churns that alerts in the period may precede, and that the period's
      * churners are. */
     enum tend_err e =
@@ -353,9 +407,16 @@ enum tend_err backtest_run(struct store *s, const struct backtest_options *o,
     if (!e) {
         out->base_rate =
             p.scored_days ? (double)p.scored_days_churned / (double)p.scored_days : NAN;
+        out->held_back = p.held_back;
         score_all(&p, &l, out);
+        if (o->keep_alerts) {
+            out->churns = l.v;
+            out->n_churns = l.n;
+            l.v = NULL;
+        }
     }
     out->run_ms = dt_now_ms() - start;
+    g_hash_table_destroy(p.by_cta);
     free(l.v);
     free(p.v);
     free(p.band);
@@ -370,8 +431,15 @@ void backtest_result_free(struct backtest_result *r) {
         free(r->rows[i].leads);
     }
     free(r->rows);
+    free(r->risk.name);
+    free(r->risk.leads);
     for (size_t i = 0; i < r->n_owners; i++)
         free(r->owners[i].owner);
     free(r->owners);
+    free(r->alerts);
+    for (size_t i = 0; i < r->n_owner_names; i++)
+        free(r->owner_names[i]);
+    free(r->owner_names);
+    free(r->churns);
     memset(r, 0, sizeof *r);
 }

@@ -4,7 +4,8 @@
  *   tend backtest --from D1 --to D2 [--horizon DAYS]
  *
  * The replay is analysis/backtest.c's; this file reads the options, prints
- * the rows and the alert volume per CSM, and keeps the HTML report. */
+ * the rows, the alert volume per CSM and the quality summary, and keeps the
+ * HTML report with the result's JSON in it (read back by tend rules). */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
@@ -29,7 +30,10 @@ static void usage(FILE *f) {
             "reports per rule and for the health bands: the alerts raised, the share of\n"
             "them after which the account churned within the horizon (precision), the share\n"
             "of the period's churners warned within the horizon before (recall), the median\n"
-            "lead time in days, and the alerts per CSM per week.\n\n"
+            "lead time in days, the CTAs closed within 3 days of opening (flapping), and the\n"
+            "alerts per CSM per week; the same for every risk CTA together, and the CTAs\n"
+            "per CSM per ISO week (median, p90, max) and held back. A risk rule whose lift\n"
+            "is under 1.2 is marked noisy; `tend rules` shows these figures later.\n\n"
             "  --from, --to     the period, inclusive\n"
             "  --horizon DAYS   how far ahead a warning counts (default 90, 1-730)\n"
             "  --html FILE      also write the report as a standalone HTML page\n"
@@ -39,23 +43,28 @@ static void usage(FILE *f) {
             BACKTEST_WARMUP_DAYS, DEFAULT_DB);
 }
 
+static void print_row(struct out_table *t, const struct backtest_row *w) {
+    out_row(t);
+    out_str(t, w->name);
+    out_int(t, w->raised);
+    out_num(t, round(w->precision * 1000) / 1000, isfinite(w->precision));
+    out_num(t, round(w->lift * 100) / 100, isfinite(w->lift));
+    out_int(t, w->churners);
+    out_int(t, w->warned);
+    out_num(t, round(w->recall * 1000) / 1000, isfinite(w->recall));
+    out_num(t, w->median_lead, isfinite(w->median_lead));
+    out_int(t, w->flaps.closed_fast);
+    out_str(t, w->noisy ? "noisy" : "");
+}
+
 static void print_rows(const struct backtest_result *r, enum out_format format) {
-    static const char *const cols[] = {"alert",    "raised", "precision", "lift",
-                                       "churners", "warned", "recall",    "median_lead_days"};
+    static const char *const cols[] = {
+        "alert",  "raised",           "precision",        "lift", "churners", "warned",
+        "recall", "median_lead_days", "closed_within_3d", "noisy"};
     struct out_table *t = out_new(cols, sizeof cols / sizeof *cols);
-    for (size_t i = 0; i < r->n_rows; i++) {
-        const struct backtest_row *w = &r->rows[i];
-        out_row(t);
-        out_str(t, w->name);
-        out_int(t, w->raised);
-        out_num(t, round(w->precision * 1000) / 1000, isfinite(w->precision));
-        double lift = w->precision / r->base_rate;
-        out_num(t, round(lift * 100) / 100, isfinite(lift));
-        out_int(t, w->churners);
-        out_int(t, w->warned);
-        out_num(t, round(w->recall * 1000) / 1000, isfinite(w->recall));
-        out_num(t, w->median_lead, isfinite(w->median_lead));
-    }
+    for (size_t i = 0; i < r->n_rows; i++)
+        print_row(t, &r->rows[i]);
+    print_row(t, &r->risk);
     out_print(t, format, stdout);
     out_free(t);
 }
@@ -74,47 +83,33 @@ static void print_owners(const struct backtest_result *r, enum out_format format
 }
 
 static void print_json(const struct backtest_result *r) {
-    char d[16];
-    cJSON *o = cJSON_CreateObject();
-    dt_format_date(r->o.from, d);
-    cJSON_AddStringToObject(o, "from", d);
-    dt_format_date(r->o.to, d);
-    cJSON_AddStringToObject(o, "to", d);
-    cJSON_AddNumberToObject(o, "horizon_days", r->o.horizon);
-    cJSON_AddNumberToObject(o, "warmup_days", BACKTEST_WARMUP_DAYS);
-    cJSON_AddNumberToObject(o, "accounts", (double)r->accounts);
-    cJSON_AddNumberToObject(o, "churners", (double)r->churners);
-    cJSON_AddItemToObject(o, "base_rate", out_json_number(r->base_rate));
-    cJSON_AddNumberToObject(o, "weeks", r->weeks);
-    cJSON *rows = cJSON_AddArrayToObject(o, "alerts");
-    for (size_t i = 0; i < r->n_rows; i++) {
-        const struct backtest_row *w = &r->rows[i];
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "name", w->name);
-        cJSON_AddNumberToObject(e, "raised", (double)w->raised);
-        cJSON_AddNumberToObject(e, "raised_churned", (double)w->raised_churned);
-        cJSON_AddItemToObject(e, "precision", out_json_number(w->precision));
-        cJSON_AddNumberToObject(e, "churners", (double)w->churners);
-        cJSON_AddNumberToObject(e, "warned", (double)w->warned);
-        cJSON_AddItemToObject(e, "recall", out_json_number(w->recall));
-        cJSON_AddItemToObject(e, "median_lead_days", out_json_number(w->median_lead));
-        cJSON *leads = cJSON_AddArrayToObject(e, "lead_days");
-        for (size_t k = 0; k < w->n_leads; k++)
-            cJSON_AddItemToArray(leads, cJSON_CreateNumber(w->leads[k]));
-        cJSON_AddItemToArray(rows, e);
-    }
-    cJSON *owners = cJSON_AddArrayToObject(o, "owners");
-    for (size_t i = 0; i < r->n_owners; i++) {
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "owner", r->owners[i].owner);
-        cJSON_AddNumberToObject(e, "ctas", (double)r->owners[i].raised);
-        cJSON_AddNumberToObject(e, "per_week", r->owners[i].per_week);
-        cJSON_AddItemToArray(owners, e);
-    }
+    cJSON *o = backtest_json(r, true);
     char *s = cJSON_Print(o);
     puts(s);
     free(s);
     cJSON_Delete(o);
+}
+
+/* The table's closing lines: the volume, flapping and hold-back figures. */
+static void print_summary(const struct backtest_result *r, int horizon) {
+    const struct backtest_row *any = backtest_row_named(r, "any rule");
+    const struct quality_weeks *w = &r->per_owner_week;
+    printf("\nCTAs per CSM per ISO week (%lld CSMs x %lld whole weeks): median %.1f, p90 %.1f, "
+           "max %.0f. Held back: %lld.\n",
+           (long long)w->owners, (long long)w->weeks, w->median, w->p90, w->max,
+           (long long)r->held_back);
+    if (any)
+        printf("Flapping: of %lld CTAs opened, %lld closed, %lld (%.1f%%) within %d days of "
+               "opening (%lld by auto-resolve); %.1f%% of the closed ones ended by "
+               "auto-resolve.\n",
+               (long long)any->flaps.opened, (long long)any->flaps.closed,
+               (long long)any->flaps.closed_fast, any->flaps.fast_share * 100, QUALITY_FLAP_DAYS,
+               (long long)any->flaps.auto_resolved_fast, any->flaps.auto_share * 100);
+    printf("\n%lld accounts, %lld churned in the period; horizon %d days. Base "
+           "rate %.3f: the precision of an alert raised at random (lift = precision "
+           "/ base rate; under %.1f: noisy). Replayed in %lld ms.\n",
+           (long long)r->accounts, (long long)r->churners, horizon, r->base_rate,
+           QUALITY_NOISY_LIFT, (long long)r->run_ms);
 }
 
 int cmd_backtest(int argc, char **argv) {
@@ -200,20 +195,19 @@ int cmd_backtest(int argc, char **argv) {
                 printf("\nAlerts per CSM over %.1f weeks:\n", r.weeks);
             print_owners(&r, format);
             if (format == OUT_TABLE)
-                printf("\n%lld accounts, %lld churned in the period; horizon %d days. Base "
-                       "rate %.3f: the precision of an alert raised at random (lift = precision "
-                       "/ base rate). Replayed in %lld ms.\n",
-                       (long long)r.accounts, (long long)r.churners, horizon, r.base_rate,
-                       (long long)r.run_ms);
+                print_summary(&r, horizon);
         }
         struct buf body;
         buf_init(&body, 0);
         backtest_report(&body, &r);
+        cJSON *json = backtest_json(&r, false);
+        backtest_embed(&body, json);
+        cJSON_Delete(json);
         char from[16], to[16], title[160], summary[256];
         dt_format_date(first, from);
         dt_format_date(last, to);
         snprintf(title, sizeof title, "Backtest %s to %s, horizon %d days", from, to, horizon);
-        const struct backtest_row *any = &r.rows[r.n_rows - 1];
+        const struct backtest_row *any = backtest_row_named(&r, "any rule");
         snprintf(summary, sizeof summary,
                  "%lld churners; any rule warned %lld of them, %lld alerts raised",
                  (long long)r.churners, (long long)any->warned, (long long)any->raised);

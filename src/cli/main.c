@@ -61,6 +61,8 @@ static const struct command commands[] = {
      "does the health score predict churn? regression, AUC, weights"},
     {"backtest", cmd_backtest, DB_EXISTING,
      "replay evaluation: each rule's precision, recall, lead time"},
+    {"rules", cmd_rules, DB_EXISTING, "list the rules, their settings and measured quality"},
+    {"tune", cmd_tune, DB_EXISTING, "suggest rule thresholds that keep recall within a budget"},
     {"generate", cmd_generate, DB_NONE, "write a fictional SaaS's Segment history (JSONL)"},
     {"version", cmd_version, DB_NONE, "print tend's version (also tend --version)"},
 };

@@ -979,6 +979,26 @@ void dash_account(struct buf *out, const struct dash_ctx *ctx, const cJSON *view
 
 /* ---- rules and delivery --------------------------------------------------- */
 
+/* A rule's settings and its quality from the latest backtest (docs/rules.md,
+ * "Quality"): the columns of `tend rules`, noisy marked. */
+static void rule_quality_cells(struct buf *out, const cJSON *r) {
+    static const char *const settings[] = {"priority", "thresholds", "scope"};
+    for (size_t i = 0; i < 3; i++) {
+        buf_puts(out, "</td><td>");
+        html_esc_cut(out, get_str(r, settings[i]), CAP_SHORT);
+    }
+    const cJSON *q = get(r, "quality");
+    static const char *const keys[] = {"raised", "precision",        "lift",
+                                       "recall", "median_lead_days", "closed_within_3_days"};
+    static const int decimals[] = {0, 3, 2, 3, 1, 0};
+    for (size_t i = 0; i < 6; i++) {
+        buf_puts(out, "</td><td class=\"num\">");
+        html_json_number(out, get(q, keys[i]), decimals[i]);
+        if (i == 2 && cJSON_IsTrue(get(q, "noisy")))
+            buf_puts(out, " <span class=\"tag noisy\">noisy</span>");
+    }
+}
+
 void dash_rules(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
     page_open(out, ctx, "Rules", NAV_RULES);
     const cJSON *rules = get(view, "rules");
@@ -988,6 +1008,18 @@ void dash_rules(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) 
                "configuration order. Auto-resolved: the share of closed CTAs whose "
                "condition cleared by itself.</p></div>\n",
                n, n == 1 ? "" : "s");
+    const cJSON *bt = get(view, "backtest");
+    if (cJSON_IsObject(bt)) {
+        buf_puts(out, "<p class=\"sub\">Quality from the latest backtest, ");
+        html_esc_cut(out, get_str(bt, "from"), CAP_SHORT);
+        buf_puts(out, " to ");
+        html_esc_cut(out, get_str(bt, "to"), CAP_SHORT);
+        buf_printf(out, " (report %lld): a rule whose lift is under %.1f is marked noisy.</p>\n",
+                   get_int(bt, "report"), get_num(bt, "noisy_below_lift"));
+    } else {
+        buf_puts(out, "<p class=\"sub\">No backtest yet: run tend backtest to measure each "
+                      "rule's precision, lift, recall and lead time.</p>\n");
+    }
     if (n == 0) {
         put_empty(out, "No rules", "No rule is configured.");
         page_close(out, ctx);
@@ -997,7 +1029,12 @@ void dash_rules(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) 
                   "<th>Rule</th><th>Type</th><th class=\"num\">Fired</th>"
                   "<th class=\"num\">Last 30 days</th><th class=\"num\">Open</th>"
                   "<th class=\"num\">Snoozed</th><th class=\"num\">Closed</th>"
-                  "<th>Auto-resolved</th><th>Last fired</th></tr></thead>\n<tbody>\n");
+                  "<th>Auto-resolved</th><th>Last fired</th>"
+                  "<th>Priority</th><th>Thresholds</th><th>Scope</th>"
+                  "<th class=\"num\">Backtest CTAs</th><th class=\"num\">Precision</th>"
+                  "<th class=\"num\">Lift</th><th class=\"num\">Recall</th>"
+                  "<th class=\"num\">Lead (days)</th><th class=\"num\">Closed in 3 days</th>"
+                  "</tr></thead>\n<tbody>\n");
     const cJSON *r;
     cJSON_ArrayForEach(r, rules) {
         const char *name = get_str(r, "name");
@@ -1032,6 +1069,7 @@ void dash_rules(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) 
         }
         buf_puts(out, "</td><td>");
         html_date(out, get_str(r, "last_fired"));
+        rule_quality_cells(out, r);
         buf_puts(out, "</td></tr>\n");
     }
     buf_puts(out, "</tbody></table></div>\n");
@@ -1321,6 +1359,7 @@ const char dash_css[] =
     ".tag { display: inline-block; padding: 0 6px; border-radius: 4px; font-size: 11.5px;\n"
     "  color: var(--none); background: var(--none-bg); }\n"
     ".tag.off { color: var(--red); background: var(--red-bg); }\n"
+    ".tag.noisy { color: var(--red); background: var(--red-bg); }\n"
     ".bands { list-style: none; display: flex; flex-wrap: wrap; gap: 8px; padding: 0; margin: 0 0 "
     "14px; }\n"
     ".band-count { display: inline-flex; align-items: baseline; gap: 6px; padding: 6px 12px;\n"

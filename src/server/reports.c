@@ -270,12 +270,14 @@ void backtest_report(struct buf *b, const struct backtest_result *r) {
     static const char *const head[] = {"alert",    "raised", "precision %", "lift",
                                        "churners", "warned", "recall %",    "median lead (days)"};
     struct cells c = {0};
-    for (size_t i = 0; i < r->n_rows; i++) {
-        const struct backtest_row *w = &r->rows[i];
+    for (size_t i = 0; i <= r->n_rows; i++) {
+        const struct backtest_row *w = i < r->n_rows ? &r->rows[i] : &r->risk;
+        if (!w->name)
+            continue;
         cell(&c, "%s", w->name);
         cell(&c, "%lld", (long long)w->raised);
         cell_num(&c, w->precision * 100, 1);
-        cell_num(&c, w->precision / r->base_rate, 2);
+        cell_num(&c, w->lift, 2);
         cell(&c, "%lld", (long long)w->churners);
         cell(&c, "%lld", (long long)w->warned);
         cell_num(&c, w->recall * 100, 1);

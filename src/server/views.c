@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/backtest.h"
 #include "core/cta.h"
 #include "core/vocab.h"
 #include "eval/act.h"
@@ -784,16 +785,60 @@ static void on_rule_counts(void *arg, const struct store_rule_counts *c) {
     r->names[r->n++] = xstrdup(c->rule);
 }
 
+/* A rule's quality from the latest backtest (docs/rules.md, "Quality"), or
+ * null when there is none. */
+static void add_quality(cJSON *x, const struct backtest_rule_view *v, bool have) {
+    cJSON_AddStringToObject(x, "priority", v->priority);
+    cJSON_AddStringToObject(x, "thresholds", v->thresholds);
+    cJSON_AddStringToObject(x, "scope", v->scope);
+    if (!have || !v->measured) {
+        cJSON_AddNullToObject(x, "quality");
+        return;
+    }
+    cJSON *q = cJSON_AddObjectToObject(x, "quality");
+    const double f[] = {v->raised, v->precision,   v->lift,
+                        v->recall, v->median_lead, v->closed_fast};
+    static const char *const k[] = {"raised", "precision",        "lift",
+                                    "recall", "median_lead_days", "closed_within_3_days"};
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        cJSON_AddItemToObject(q, k[i],
+                              isfinite(f[i]) ? cJSON_CreateNumber(f[i]) : cJSON_CreateNull());
+    cJSON_AddBoolToObject(q, "noisy", v->noisy);
+}
+
+/* The latest backtest's period, or null. */
+static void add_backtest(cJSON *o, const cJSON *json, int64_t id) {
+    if (!json) {
+        cJSON_AddNullToObject(o, "backtest");
+        return;
+    }
+    cJSON *b = cJSON_AddObjectToObject(o, "backtest");
+    cJSON_AddNumberToObject(b, "report", (double)id);
+    static const char *const keys[] = {"from", "to", "horizon_days", "base_rate",
+                                       "noisy_below_lift"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(json, keys[i]);
+        cJSON_AddItemToObject(b, keys[i], v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
+    }
+}
+
 enum tend_err view_rules(struct store *s, const struct view_env *env, cJSON **out, char *err) {
     struct rule_counts r = {0};
     int32_t today = timeline_day(s);
     enum tend_err e = store_rule_counts_each(s, today - FIRED_RECENT_DAYS + 1, on_rule_counts, &r);
+    cJSON *latest = NULL;
+    int64_t latest_id = 0, latest_ms = 0;
+    if (!e)
+        e = backtest_latest(s, &latest, &latest_id, &latest_ms);
     if (e) {
         free(r.v);
         free(r.names);
         return store_err(s, e, err);
     }
     cJSON *o = cJSON_CreateObject();
+    add_backtest(o, latest, latest_id);
+    static _Thread_local struct backtest_rule_view views[RULES_MAX];
+    backtest_rule_views(env->rc, latest, views);
     cJSON *arr = cJSON_AddArrayToObject(o, "rules");
     for (int i = 0; i < env->rc->n_rules; i++) {
         const struct rule_settings *rs = &env->rc->rules[i];
@@ -816,8 +861,10 @@ enum tend_err view_rules(struct store *s, const struct view_env *env, cJSON **ou
         cJSON_AddNumberToObject(x, "closed", (double)c->closed);
         cJSON_AddNumberToObject(x, "auto_resolved", (double)c->auto_resolved);
         add_date(x, "last_fired", c->total > 0, c->last_opened_day);
+        add_quality(x, &views[i], latest != NULL);
         cJSON_AddItemToArray(arr, x);
     }
+    cJSON_Delete(latest);
     for (size_t k = 0; k < r.n; k++)
         free(r.names[k]);
     free(r.names);

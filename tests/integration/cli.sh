@@ -29,6 +29,8 @@ read_commands=(
     "analyze --reasons"
     "analyze --table table.csv --outcome churned"
     "backtest --from 2026-01-01 --to 2026-01-31"
+    "rules"
+    "tune --from 2026-01-01 --to 2026-01-31"
 )
 for c in "${read_commands[@]}"; do
     # shellcheck disable=SC2086

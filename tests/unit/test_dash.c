@@ -801,6 +801,44 @@ static void rules_page_lists_counts_and_auto_resolved_share(void **state) {
     cJSON_Delete(v);
 }
 
+/* The quality of the latest backtest beside each rule: the columns of tend
+ * rules, a noisy rule tagged, and a page without a backtest says so. */
+static void rules_page_shows_backtest_quality_and_marks_noisy(void **state) {
+    cJSON *v =
+        json("{'backtest': {'report': 7, 'from': '2026-01-01', 'to': '2026-10-31',"
+             "  'horizon_days': 90, 'base_rate': 0.03, 'noisy_below_lift': 1.2},"
+             " 'rules': ["
+             " {'name': 'no_login', 'builtin': true, 'enabled': true, 'type': 'risk',"
+             "  'priority': 'medium', 'thresholds': 'days=14', 'scope': 'every account',"
+             "  'quality': {'raised': 52, 'precision': 0.231, 'lift': 7.56, 'recall': 0.097,"
+             "   'median_lead_days': 9, 'closed_within_3_days': 31, 'noisy': false}},"
+             " {'name': 'nps_response', 'builtin': true, 'enabled': true, 'type': 'risk',"
+             "  'priority': 'high', 'thresholds': 'detractor_max=6', 'scope': 'every account',"
+             "  'quality': {'raised': 7192, 'precision': 0.032, 'lift': 1.04, 'recall': 0.513,"
+             "   'median_lead_days': 47, 'closed_within_3_days': 3, 'noisy': true}}]}");
+    struct dash_ctx ctx = CTX;
+    ctx.path = "/rules";
+    char *page = render(dash_rules, &ctx, v);
+    assert_contains(page, "Quality from the latest backtest, 2026-01-01 to 2026-10-31 (report 7)");
+    char *row = slice(page, ">no_login</a>", "</tr>");
+    assert_contains(row, "<td>medium</td><td>days=14</td><td>every account</td>"
+                         "<td class=\"num\">52</td><td class=\"num\">0.231</td>"
+                         "<td class=\"num\">7.56</td><td class=\"num\">0.097</td>"
+                         "<td class=\"num\">9</td><td class=\"num\">31</td>");
+    assert_null(strstr(row, "noisy"));
+    g_free(row);
+    row = slice(page, ">nps_response</a>", "</tr>");
+    assert_contains(row, "1.04 <span class=\"tag noisy\">noisy</span>");
+    g_free(row);
+    free(page);
+    cJSON_Delete(v);
+    v = rules_view();
+    page = render(dash_rules, &ctx, v);
+    assert_contains(page, "No backtest yet: run tend backtest");
+    free(page);
+    cJSON_Delete(v);
+}
+
 static void delivery_page_shows_counts_oldest_and_errors(void **state) {
     cJSON *v = outbox_view();
     struct dash_ctx ctx = CTX;
@@ -948,6 +986,7 @@ int main(void) {
         cmocka_unit_test(cta_page_shows_evidence_history_and_actions),
         cmocka_unit_test(account_page_has_header_components_chart_and_newest_first_timeline),
         cmocka_unit_test(rules_page_lists_counts_and_auto_resolved_share),
+        cmocka_unit_test(rules_page_shows_backtest_quality_and_marks_noisy),
         cmocka_unit_test(delivery_page_shows_counts_oldest_and_errors),
         cmocka_unit_test(login_page_posts_credentials_and_a_local_next),
         cmocka_unit_test(error_page_escapes_its_message_with_or_without_a_session),

@@ -22,6 +22,7 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "analysis/backtest.h"
 #include "server/dash.h"
 #include "server/report.h"
 #include "server/views.h"
@@ -556,6 +557,48 @@ static void seen_free(struct seen *x) {
     memset(x, 0, sizeof *x);
 }
 
+/* The backtest's JSON travels in its report's body and comes back equal,
+ * even with markup in its strings (an owner's name is data): nothing in it
+ * can end the data block early. The newest backtest report is the one read;
+ * an older body without the block reads as none. */
+static void backtest_json_rides_in_the_report_and_reads_back(void **state) {
+    cJSON *none = NULL;
+    int64_t id = -1, ms = -1;
+    assert_int_equal(backtest_latest(fx.s, &none, &id, &ms), TEND_OK);
+    assert_null(none);
+    assert_int_equal(id, 0);
+    cJSON *j = cJSON_Parse("{\"from\": \"2026-01-01\", \"owners\": [{\"owner\": "
+                           "\"</script><script>alert(1)</script> & co\"}], \"lift\": 1.25}");
+    struct buf b;
+    buf_init(&b, 0);
+    buf_puts(&b, "<p>table</p>");
+    backtest_embed(&b, j);
+    assert_null(strstr(buf_str(&b), "</script><script>"));
+    assert_null(strstr(buf_str(&b), "& co"));
+    int64_t a, c;
+    struct store_report r = {
+        .kind = "backtest", .title = "t", .body = buf_str(&b), .created_ms = 1000};
+    assert_int_equal(store_report_put(fx.s, &r, &a), TEND_OK);
+    struct store_report other = {
+        .kind = "analyze", .title = "t", .body = "<p>x</p>", .created_ms = 2000};
+    assert_int_equal(store_report_put(fx.s, &other, &c), TEND_OK);
+    cJSON *back = NULL;
+    assert_int_equal(backtest_latest(fx.s, &back, &id, &ms), TEND_OK);
+    assert_int_equal(id, a);
+    assert_int_equal(ms, 1000);
+    assert_true(cJSON_Compare(j, back, true));
+    cJSON_Delete(back);
+    /* A newer backtest report from before the block: none. */
+    struct store_report old = {
+        .kind = "backtest", .title = "t", .body = "<p>old</p>", .created_ms = 3000};
+    assert_int_equal(store_report_put(fx.s, &old, &c), TEND_OK);
+    assert_int_equal(backtest_latest(fx.s, &back, &id, &ms), TEND_OK);
+    assert_null(back);
+    assert_int_equal(id, c);
+    buf_free(&b);
+    cJSON_Delete(j);
+}
+
 static void reports_round_trip_newest_first(void **state) {
     int64_t a, b;
     struct store_report r1 = {.kind = "analyze",
@@ -752,6 +795,8 @@ int main(void) {
         cmocka_unit_test(outside_text_is_escaped_everywhere),
         cmocka_unit_test(table_aligns_numbers_and_a_section_title_is_optional),
         cmocka_unit_test(document_is_a_full_page_with_the_dashboard_css),
+        cmocka_unit_test_setup_teardown(backtest_json_rides_in_the_report_and_reads_back,
+                                        store_setup, store_teardown),
         cmocka_unit_test_setup_teardown(reports_round_trip_newest_first, store_setup,
                                         store_teardown),
         cmocka_unit_test_setup_teardown(only_the_newest_100_reports_are_kept, store_setup,
