@@ -107,12 +107,12 @@ void stats_isotonic_free(struct stats_isotonic *m);
 
 /* One bin of a calibration table. */
 struct stats_calib_bin {
-    int bin;             /* 1 .. bins, lowest predictions first */
-    double p_lo, p_hi;   /* the smallest and largest p in the bin */
-    double predicted;    /* mean p */
-    double observed;     /* mean y (the event rate) */
-    double ci_low;       /* the 95% interval of the observed rate if predicted */
-    double ci_high;      /*   were true: predicted +- 1.96 sqrt(pred (1 - pred) / n), in [0, 1] */
+    int bin;           /* 1 .. bins, lowest predictions first */
+    double p_lo, p_hi; /* the smallest and largest p in the bin */
+    double predicted;  /* mean p */
+    double observed;   /* mean y (the event rate) */
+    double ci_low;     /* the 95% interval of the observed rate if predicted */
+    double ci_high;    /*   were true: predicted +- 1.96 sqrt(pred (1 - pred) / n), in [0, 1] */
     size_t n, events;
 };
 

@@ -53,10 +53,10 @@ struct stats_recipe_col {
     char name[STATS_RECIPE_NAME_BYTES];
     enum stats_xform xform;
     bool missing_allowed;
-    double mean, sd;     /* of the transformed training values present */
-    bool constant;       /* sd taken as 1 (constant or fewer than 2 values) */
-    bool has_indicator;  /* some training value was missing */
-    size_t n_missing;    /* training rows missing it */
+    double mean, sd;    /* of the transformed training values present */
+    bool constant;      /* sd taken as 1 (constant or fewer than 2 values) */
+    bool has_indicator; /* some training value was missing */
+    size_t n_missing;   /* training rows missing it */
 };
 
 struct stats_recipe {
