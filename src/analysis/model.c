@@ -239,8 +239,8 @@ static enum tend_err gather(struct store *s, struct model_result *r, char *err) 
     for (size_t i = 0; i < g.first_len; i++)
         if (g.first_seen[i] < earliest)
             earliest = g.first_seen[i];
-    int32_t first = earliest == INT64_MAX ? last + 1
-                                          : dt_day_of_ms(earliest) + ANALYSIS_MIN_HISTORY_DAYS;
+    int32_t first =
+        earliest == INT64_MAX ? last + 1 : dt_day_of_ms(earliest) + ANALYSIS_MIN_HISTORY_DAYS;
     r->step_days = MODEL_STEP_DAYS;
     while (g.accounts > 0 && last >= first &&
            (int64_t)((last - first) / r->step_days + 1) * g.accounts > MODEL_MAX_ROWS)
@@ -301,9 +301,9 @@ static size_t pick(const struct model_result *r, const struct risk_model *mo, en
 static enum tend_err fit_recipe(struct risk_model *mo, const double *x, size_t n, char *err) {
     struct stats_xform_col cols[RISK_MAX_COLUMNS];
     for (size_t j = 0; j < mo->recipe.n_in; j++)
-        cols[j] = (struct stats_xform_col){risk_input_name((enum risk_input)mo->input_of[j]),
-                                           risk_input_xform((enum risk_input)mo->input_of[j]),
-                                           true};
+        cols[j] =
+            (struct stats_xform_col){risk_input_name((enum risk_input)mo->input_of[j]),
+                                     risk_input_xform((enum risk_input)mo->input_of[j]), true};
     size_t n_in = mo->recipe.n_in;
     enum tend_err e = stats_recipe_fit(cols, n_in, x, n, &mo->recipe, err);
     mo->recipe.n_in = n_in;
@@ -548,8 +548,8 @@ enum tend_err model_fit(struct store *s, const struct model_options *o, struct m
         e = gather(s, out, err);
     if (e)
         return e;
-    out->cut_day = model_split(out->rows, out->n_all, o->horizon_days, MODEL_TEST_SHARE,
-                               MODEL_FOLDS);
+    out->cut_day =
+        model_split(out->rows, out->n_all, o->horizon_days, MODEL_TEST_SHARE, MODEL_FOLDS);
     out->first_day = INT32_MAX;
     for (size_t i = 0; i < out->n_all; i++) {
         const struct model_row *r = &out->rows[i];

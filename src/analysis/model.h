@@ -76,9 +76,9 @@ struct model_row {
     int32_t day;
     int64_t account_id; /* internal */
     enum model_role role;
-    bool churned;    /* an Account Churned in (day, day + horizon] */
+    bool churned;      /* an Account Churned in (day, day + horizon] */
     int32_t churn_day; /* that churn's day, when churned */
-    int fold;        /* training rows: 0..MODEL_FOLDS-1, oldest first */
+    int fold;          /* training rows: 0..MODEL_FOLDS-1, oldest first */
     bool has_health;
     double health; /* overall, when has_health */
     double raw[RI_COUNT];
@@ -100,11 +100,11 @@ struct model_result {
     struct model_options o;
     int32_t data_end, first_day, last_day, cut_day; /* snapshot days */
     int step_days;
-    size_t n_rows; /* labelled */
+    size_t n_rows;     /* labelled */
     size_t n_censored; /* snapshot days whose horizon passes the data's end */
     size_t n_train, n_test, n_gap;
-    size_t n_churns;     /* distinct churns that label a row */
-    size_t n_positive;   /* churned rows */
+    size_t n_churns;   /* distinct churns that label a row */
+    size_t n_positive; /* churned rows */
     size_t train_pos, test_pos;
     double c;
     double cs[16], cv_loss[16];

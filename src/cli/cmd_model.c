@@ -61,8 +61,8 @@ static void print_card(const cJSON *c) {
     printf("Snapshots every %.0f days from %s to %s (data to %s): %.0f rows, %.0f churns "
            "(%.0f churned rows); %.0f later snapshot days censored\n",
            jnum(c, "step_days"), jstr(c, "trained_from"), jstr(c, "trained_to"),
-           jstr(c, "data_end"), jnum(c, "n_rows"), jnum(c, "n_churns"),
-           jnum(c, "n_churned_rows"), jnum(c, "censored_days"));
+           jstr(c, "data_end"), jnum(c, "n_rows"), jnum(c, "n_churns"), jnum(c, "n_churned_rows"),
+           jnum(c, "censored_days"));
     printf("Held out by time: trained on %.0f rows (%.0f churned) whose horizon ends before %s, "
            "tested on %.0f rows (%.0f churned) from %s\n",
            jnum(c, "n_train"), jnum(c, "n_train_churned"), jstr(c, "cut_day"), jnum(c, "n_test"),
@@ -84,7 +84,8 @@ static void print_card(const cJSON *c) {
     const cJSON *b;
     cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(c, "calibration")) {
         double pr = jnum(b, "predicted"), ob = jnum(b, "observed");
-        bool within = (ob >= jnum(b, "ci_low") && ob <= jnum(b, "ci_high")) || fabs(ob - pr) <= 0.05;
+        bool within =
+            (ob >= jnum(b, "ci_low") && ob <= jnum(b, "ci_high")) || fabs(ob - pr) <= 0.05;
         out_row(t);
         out_int(t, (int64_t)jnum(b, "bin"));
         out_num(t, round(pr * 10000) / 10000, true);

@@ -77,8 +77,7 @@ int cmd_risk(int argc, char **argv) {
             char *end;
             long long v = strtoll(optarg, &end, 10);
             if (*end || !*optarg || v < 0)
-                return cli_usage_error("risk", "--limit must be a number >= 0, not \"%s\"",
-                                       optarg);
+                return cli_usage_error("risk", "--limit must be a number >= 0, not \"%s\"", optarg);
             limit = v;
             break;
         }

@@ -7,8 +7,8 @@
 #include "cli/cli.h"
 #include "util/yaml.h"
 
-static const char *const known_sections[] = {"health",   "rules",  "ctas", "delivery",
-                                             "channels", "routes", "serve",  "model"};
+static const char *const known_sections[] = {"health",   "rules",  "ctas",  "delivery",
+                                             "channels", "routes", "serve", "model"};
 
 int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     health_config_default(&c->health);
