@@ -439,18 +439,6 @@ static enum tend_err validate(struct model_result *r, char *err) {
         const char *names[RISK_MAX_COLUMNS];
         out_names(&mo->recipe, buf, names);
         struct stats_data d = {.n = n, .k = k, .x = z, .y = y, .names = names};
-        if (getenv("TEND_MODEL_DEBUG")) { /* DEBUG */
-            FILE *df = fopen(getenv("TEND_MODEL_DEBUG"), "w");
-            for (size_t j = 0; j < k; j++)
-                fprintf(df, "%s%s", j ? "," : "", names[j]);
-            fprintf(df, ",y,fold\n");
-            for (size_t i = 0; i < n; i++) {
-                for (size_t j = 0; j < k; j++)
-                    fprintf(df, "%.17g,", z[i * k + j]);
-                fprintf(df, "%g,%d\n", y[i], fold[i]);
-            }
-            fclose(df);
-        }
         r->n_cs = sizeof model_cs / sizeof model_cs[0];
         memcpy(r->cs, model_cs, sizeof model_cs);
         e = stats_ridge_cv(&d, fold, max_fold + 1, r->cs, r->n_cs, &r->c, r->cv_loss, err);
