@@ -352,7 +352,7 @@ static void *run_part(void *arg) {
             double raw[RI_COUNT];
             health_compute(a->rules->hc, &x->m, &h);
             risk_inputs(&x->m, &h, x->first_seen_ms, a->t_ms, raw);
-            risk_score_raw(a->rules->risk, raw, true, &x->risk);
+            risk_score_raw(a->rules->risk, raw, false, &x->risk);
             x->scored = true;
         }
     }

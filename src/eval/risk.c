@@ -314,52 +314,123 @@ void risk_score_raw(const struct risk_model *mo, const double *raw, bool words,
         struct risk_driver *d = &out->drivers[out->n_drivers++];
         d->input = (enum risk_input)mo->input_of[best];
         d->contribution = contrib[best];
+        d->value = row[best];
         if (words)
             words_of(d->input, row[best], d->words, sizeof d->words);
         else
             d->words[0] = 0;
     }
+    risk_drivers_json(out, out->stored, sizeof out->stored);
 }
 
-/* Writes s as a JSON string body (no quotes); words hold no control
- * characters, but quotes and backslashes are escaped all the same. */
-static size_t json_text(char *buf, size_t size, const char *s) {
-    size_t n = 0;
-    for (; *s && n + 2 < size; s++) {
-        if (*s == '"' || *s == '\\')
-            buf[n++] = '\\';
-        buf[n++] = (unsigned char)*s < 0x20 ? ' ' : *s;
+/* Appends v with at most 4 decimals (trailing zeros dropped) to buf at *n:
+ * what printf's %.4f says, without its cost (every evaluation formats three
+ * per account). |v| must be below 1e14; larger or non-finite: null. */
+static void put_fixed(char *buf, size_t size, size_t *n, double v) {
+    char tmp[40];
+    size_t k = 0;
+    if (!isfinite(v) || fabs(v) >= 1e14) {
+        memcpy(tmp, "null", 4);
+        k = 4;
+    } else {
+        long long q = llround(v * 1e4);
+        if (q < 0) {
+            tmp[k++] = '-';
+            q = -q;
+        }
+        char digits[24];
+        int d = 0;
+        long long int_part = q / 10000, frac = q % 10000;
+        do {
+            digits[d++] = (char)('0' + int_part % 10);
+            int_part /= 10;
+        } while (int_part);
+        while (d)
+            tmp[k++] = digits[--d];
+        if (frac) {
+            tmp[k++] = '.';
+            char f[4];
+            for (int i = 3; i >= 0; i--) {
+                f[i] = (char)('0' + frac % 10);
+                frac /= 10;
+            }
+            int last = 3;
+            while (f[last] == '0')
+                last--;
+            for (int i = 0; i <= last; i++)
+                tmp[k++] = f[i];
+        }
     }
-    buf[n] = 0;
-    return n;
+    if (*n + k < size) {
+        memcpy(buf + *n, tmp, k);
+        *n += k;
+        buf[*n] = 0;
+    }
+}
+
+static void put_text(char *buf, size_t size, size_t *n, const char *s) {
+    size_t k = strlen(s);
+    if (*n + k < size) {
+        memcpy(buf + *n, s, k);
+        *n += k;
+        buf[*n] = 0;
+    }
 }
 
 void risk_drivers_json(const struct risk_score *sc, char *buf, size_t size) {
-    size_t n = (size_t)snprintf(buf, size, "[");
-    for (int k = 0; k < sc->n_drivers && n < size; k++) {
+    size_t n = 0;
+    buf[0] = 0;
+    put_text(buf, size, &n, "[");
+    for (int k = 0; k < sc->n_drivers; k++) {
         const struct risk_driver *d = &sc->drivers[k];
-        char words[2 * RISK_WORDS_BYTES];
-        json_text(words, sizeof words, d->words);
-        n += (size_t)snprintf(buf + n, size - n,
-                              "%s{\"feature\":\"%s\",\"contribution\":%.4f,\"words\":\"%s\"}",
-                              k ? "," : "", inputs[d->input].name, d->contribution, words);
+        put_text(buf, size, &n, k ? ",[\"" : "[\"");
+        put_text(buf, size, &n, inputs[d->input].name);
+        put_text(buf, size, &n, "\",");
+        put_fixed(buf, size, &n, d->contribution);
+        put_text(buf, size, &n, ",");
+        put_fixed(buf, size, &n, d->value);
+        put_text(buf, size, &n, "]");
     }
-    if (n + 2 <= size)
-        snprintf(buf + n, size - n, "]");
-    else
-        snprintf(buf, size, "[]"); /* cannot happen with RISK_DRIVERS_JSON */
+    put_text(buf, size, &n, "]");
+    /* The longest possible: 3 x (2 + 24 + 2 + 20 + 1 + 20 + 1) + 2 bytes. */
+}
+
+cJSON *risk_drivers_words(const char *stored) {
+    cJSON *out = cJSON_CreateArray();
+    cJSON *a = stored ? cJSON_Parse(stored) : NULL;
+    const cJSON *d;
+    cJSON_ArrayForEach(d, a) {
+        const cJSON *f = cJSON_GetArrayItem(d, 0), *c = cJSON_GetArrayItem(d, 1),
+                    *v = cJSON_GetArrayItem(d, 2);
+        if (!cJSON_IsString(f) || !cJSON_IsNumber(c))
+            continue;
+        int input = -1;
+        for (int i = 0; i < RI_COUNT; i++)
+            if (strcmp(inputs[i].name, f->valuestring) == 0)
+                input = i;
+        if (input < 0)
+            continue;
+        char words[RISK_WORDS_BYTES];
+        words_of((enum risk_input)input, cJSON_IsNumber(v) ? v->valuedouble : NAN, words,
+                 sizeof words);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "feature", f->valuestring);
+        cJSON_AddNumberToObject(o, "contribution", c->valuedouble);
+        cJSON_AddStringToObject(o, "words", words);
+        cJSON_AddItemToArray(out, o);
+    }
+    cJSON_Delete(a);
+    return out;
 }
 
 enum tend_err risk_store(struct store *s, int32_t day, int64_t account_id, int64_t version,
                          const struct risk_score *sc) {
-    char drivers[RISK_DRIVERS_JSON];
-    risk_drivers_json(sc, drivers, sizeof drivers);
     struct store_risk r = {
         .day = day,
         .account_id = account_id,
         .p_churn = sc->p_churn,
         .model_version = version,
-        .drivers = drivers,
+        .drivers = sc->stored,
     };
     return store_risk_put(s, &r);
 }
@@ -586,10 +657,7 @@ enum tend_err risk_rows_json(struct store *s, int32_t day, int64_t limit, cJSON 
                               r->has_arr ? cJSON_CreateNumber(r->p * r->arr) : cJSON_CreateNull());
         cJSON_AddItemToObject(o, "band", str_or_null(r->band));
         cJSON_AddNumberToObject(o, "model_version", (double)r->version);
-        cJSON *d = r->drivers ? cJSON_Parse(r->drivers) : NULL;
-        cJSON_AddItemToObject(o, "drivers", cJSON_IsArray(d) ? d : cJSON_CreateArray());
-        if (d && !cJSON_IsArray(d))
-            cJSON_Delete(d);
+        cJSON_AddItemToObject(o, "drivers", risk_drivers_words(r->drivers));
         cJSON_AddItemToArray(a, o);
     }
     for (size_t i = 0; i < l.n; i++) {

@@ -74,7 +74,7 @@ enum risk_input {
 #define RISK_MAX_COLUMNS  STATS_RECIPE_MAX_COLUMNS
 #define RISK_DRIVERS      3
 #define RISK_WORDS_BYTES  96
-#define RISK_DRIVERS_JSON 640 /* the stored drivers of one score, at most */
+#define RISK_DRIVERS_JSON 256 /* the stored drivers of one score, at most */
 
 /* The input's name (the recipe's column name); its transform. */
 const char *risk_input_name(enum risk_input i);
@@ -110,6 +110,7 @@ void risk_model_row(const struct risk_model *mo, const double *raw, double *row)
 struct risk_driver {
     enum risk_input input;
     double contribution; /* log odds */
+    double value;        /* the input's raw value (NaN: unknown) */
     char words[RISK_WORDS_BYTES];
 };
 
@@ -118,17 +119,27 @@ struct risk_score {
     double p_churn; /* calibrated */
     struct risk_driver drivers[RISK_DRIVERS];
     int n_drivers;
+    char stored[RISK_DRIVERS_JSON]; /* the drivers as stored (risk_drivers_json) */
 };
 
-/* Scores raw inputs (RI_COUNT values) with mo. words: also write the drivers'
- * words (false: contributions only). */
+/* Scores raw inputs (RI_COUNT values) with mo, the drivers' stored form
+ * included. words: also write the drivers' words (false: contributions and
+ * values only; risk_drivers_words makes them when the rows are read). */
 void risk_score_raw(const struct risk_model *mo, const double *raw, bool words,
                     struct risk_score *out);
-/* The drivers as stored: a JSON array of {feature, contribution, words} into
- * buf (RISK_DRIVERS_JSON bytes). */
+/* The drivers as stored (risk_by_day.drivers): a JSON array of up to three
+ * [feature, contribution, value] (value null when unknown) into buf
+ * (RISK_DRIVERS_JSON bytes). The words are made from feature and value
+ * when the rows are read (risk_rows_json): a third of the bytes a day's rows
+ * would take with them, and the wording can improve without a migration. */
 void risk_drivers_json(const struct risk_score *sc, char *buf, size_t size);
+/* The stored drivers (text as above) as the JSON array the CLI and the API
+ * show: [{feature, contribution, words}] (an empty array for text it cannot
+ * read). */
+cJSON *risk_drivers_words(const char *stored);
 
-/* Stores an account's score of day (risk_by_day) with its drivers. */
+/* Stores an account's score of day (risk_by_day) with its drivers
+ * (sc->stored). */
 enum tend_err risk_store(struct store *s, int32_t day, int64_t account_id, int64_t version,
                          const struct risk_score *sc);
 

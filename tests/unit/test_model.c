@@ -233,11 +233,22 @@ static void test_score_and_drivers(void **state) {
         if (sc.drivers[k].input == RI_NPS)
             assert_string_equal(sc.drivers[k].words, "no NPS answer in a year");
     }
+    /* Stored as [feature, contribution, value]; read back with the same words. */
     char json[RISK_DRIVERS_JSON];
     risk_drivers_json(&sc, json, sizeof json);
-    cJSON *a = cJSON_Parse(json);
-    assert_non_null(a);
+    cJSON *a = risk_drivers_words(json);
     assert_int_equal(cJSON_GetArraySize(a), 3);
+    for (int k = 0; k < 3; k++) {
+        const cJSON *d = cJSON_GetArrayItem(a, k);
+        assert_string_equal(cJSON_GetObjectItem(d, "feature")->valuestring,
+                            risk_input_name(sc.drivers[k].input));
+        assert_string_equal(cJSON_GetObjectItem(d, "words")->valuestring, sc.drivers[k].words);
+        assert_true(fabs(cJSON_GetObjectItem(d, "contribution")->valuedouble -
+                         sc.drivers[k].contribution) < 1e-4);
+    }
+    cJSON_Delete(a);
+    a = risk_drivers_words("not json");
+    assert_int_equal(cJSON_GetArraySize(a), 0);
     cJSON_Delete(a);
 }
 
