@@ -73,8 +73,9 @@ struct engine {
      * this run: not asked again until the next run, which tries them afresh. */
     int timeouts[RULES_MAX];
     bool suspended[RULES_MAX];
-    char label[160];         /* the user_label() answer */
-    struct risk_model *risk; /* the adopted churn-risk model, NULL when none */
+    char label[160];             /* the user_label() answer */
+    struct risk_model *risk;     /* the adopted churn-risk model, NULL when none */
+    struct risk_batch risk_rows; /* its scores, stored after the accounts */
 };
 
 void eval_cta_copy(struct store_cta *dst, const struct store_cta *src) {
@@ -646,8 +647,8 @@ static int on_account(void *arg, const struct eval_account *a) {
     struct store_score sc;
     eval_score_row(e->hc, e->day, &h, &sc);
     e->err = store_score_put(e->s, a->id, &sc);
-    if (!e->err && a->risk) /* p_churn, in the evaluation's transaction */
-        e->err = risk_store(e->s, e->day, a->id, a->model_version, a->risk);
+    if (a->risk) /* p_churn, stored in the evaluation's transaction (run) */
+        risk_batch_add(&e->risk_rows, e->day, a->id, a->model_version, a->risk);
     if (e->err)
         return 1;
 
@@ -727,6 +728,7 @@ static void engine_free(struct engine *e) {
     }
     free(e->opens);
     free(e->risk);
+    risk_batch_free(&e->risk_rows);
 }
 
 static enum tend_err run(struct engine *e) {
@@ -766,6 +768,8 @@ static enum tend_err run(struct engine *e) {
     }
     if (!err)
         err = e->err;
+    if (!err)
+        err = risk_batch_flush(e->s, &e->risk_rows);
     if (!err)
         err = apply_opens(e);
     return err;

@@ -423,16 +423,36 @@ cJSON *risk_drivers_words(const char *stored) {
     return out;
 }
 
-enum tend_err risk_store(struct store *s, int32_t day, int64_t account_id, int64_t version,
-                         const struct risk_score *sc) {
-    struct store_risk r = {
+void risk_batch_add(struct risk_batch *b, int32_t day, int64_t account_id, int64_t version,
+                    const struct risk_score *sc) {
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 1024;
+        b->rows = xrealloc(b->rows, b->cap * sizeof *b->rows);
+        b->drivers = xrealloc(b->drivers, b->cap * sizeof *b->drivers);
+    }
+    memcpy(b->drivers[b->n], sc->stored, sizeof sc->stored);
+    b->rows[b->n] = (struct store_risk){
         .day = day,
         .account_id = account_id,
         .p_churn = sc->p_churn,
         .model_version = version,
-        .drivers = sc->stored,
     };
-    return store_risk_put(s, &r);
+    b->n++;
+}
+
+enum tend_err risk_batch_flush(struct store *s, struct risk_batch *b) {
+    /* The text pointers are set now: the arrays may have moved while growing. */
+    for (size_t i = 0; i < b->n; i++)
+        b->rows[i].drivers = b->drivers[i];
+    enum tend_err e = store_risk_put_many(s, b->rows, b->n);
+    b->n = 0;
+    return e;
+}
+
+void risk_batch_free(struct risk_batch *b) {
+    free(b->rows);
+    free(b->drivers);
+    memset(b, 0, sizeof *b);
 }
 
 /* ---- the card ------------------------------------------------------------------- */

@@ -138,10 +138,18 @@ void risk_drivers_json(const struct risk_score *sc, char *buf, size_t size);
  * read). */
 cJSON *risk_drivers_words(const char *stored);
 
-/* Stores an account's score of day (risk_by_day) with its drivers
- * (sc->stored). */
-enum tend_err risk_store(struct store *s, int32_t day, int64_t account_id, int64_t version,
-                         const struct risk_score *sc);
+/* An evaluation's risk rows, kept until it stores them all at once
+ * (store_risk_put_many): the drivers' text is copied in. */
+struct risk_batch {
+    struct store_risk *rows;
+    char (*drivers)[RISK_DRIVERS_JSON];
+    size_t n, cap;
+};
+void risk_batch_add(struct risk_batch *b, int32_t day, int64_t account_id, int64_t version,
+                    const struct risk_score *sc);
+/* Stores the rows and empties b (its memory kept for reuse). */
+enum tend_err risk_batch_flush(struct store *s, struct risk_batch *b);
+void risk_batch_free(struct risk_batch *b);
 
 /* The model's parameters as the card keeps them ("features", "recipe",
  * "coefficients", "platt", "horizon_days") added to card; and read back

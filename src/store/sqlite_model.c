@@ -32,6 +32,13 @@ static const char q_each[] = "SELECT " MODEL_COLS ", NULL FROM models ORDER BY v
 static const char q_risk_put[] = "INSERT OR REPLACE INTO risk_by_day "
                                  "(day, account_id, p_churn, model_version, drivers) "
                                  "VALUES (?1, ?2, ?3, ?4, ?5)";
+#define RISK_ROW    "(?, ?, ?, ?, ?)"
+#define RISK_ROWS4  RISK_ROW ", " RISK_ROW ", " RISK_ROW ", " RISK_ROW
+#define RISK_ROWS16 RISK_ROWS4 ", " RISK_ROWS4 ", " RISK_ROWS4 ", " RISK_ROWS4
+static const char q_risk_put_many[] = "INSERT OR REPLACE INTO risk_by_day "
+                                      "(day, account_id, p_churn, model_version, drivers) "
+                                      "VALUES " RISK_ROWS16 ", " RISK_ROWS16;
+_Static_assert(STORE_RISK_BATCH == 32, "q_risk_put_many has 32 rows");
 static const char q_risk_latest[] = "SELECT MAX(day) FROM risk_by_day WHERE day <= ?1";
 static const char q_risk_day[] =
     "SELECT r.day, r.account_id, r.p_churn, r.model_version, r.drivers, a.external_id, a.name, "
@@ -162,15 +169,34 @@ enum tend_err store_models_each(struct store *s, void (*fn)(void *arg, const str
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the models");
 }
 
+static void bind_risk(sqlite3_stmt *st, int i, const struct store_risk *r) {
+    sqlite3_bind_int(st, i + 1, r->day);
+    sqlite3_bind_int64(st, i + 2, r->account_id);
+    sqlite3_bind_double(st, i + 3, r->p_churn);
+    sqlite3_bind_int64(st, i + 4, r->model_version);
+    sqlite3_bind_text(st, i + 5, r->drivers ? r->drivers : "[]", -1, SQLITE_STATIC);
+}
+
 enum tend_err store_risk_put(struct store *s, const struct store_risk *r) {
     sqlite3_stmt *st = sqlite_stmt(s, q_risk_put);
-    sqlite3_bind_int(st, 1, r->day);
-    sqlite3_bind_int64(st, 2, r->account_id);
-    sqlite3_bind_double(st, 3, r->p_churn);
-    sqlite3_bind_int64(st, 4, r->model_version);
-    sqlite3_bind_text(st, 5, r->drivers ? r->drivers : "[]", -1, SQLITE_STATIC);
+    bind_risk(st, 0, r);
     enum tend_err e = sqlite_done(s, st, "storing a risk score");
     sqlite3_clear_bindings(st);
+    return e;
+}
+
+enum tend_err store_risk_put_many(struct store *s, const struct store_risk *r, size_t n) {
+    enum tend_err e = TEND_OK;
+    size_t i = 0;
+    for (; !e && i + STORE_RISK_BATCH <= n; i += STORE_RISK_BATCH) {
+        sqlite3_stmt *st = sqlite_stmt(s, q_risk_put_many);
+        for (int k = 0; k < STORE_RISK_BATCH; k++)
+            bind_risk(st, 5 * k, &r[i + (size_t)k]);
+        e = sqlite_done(s, st, "storing risk scores");
+        sqlite3_clear_bindings(st);
+    }
+    for (; !e && i < n; i++)
+        e = store_risk_put(s, &r[i]);
     return e;
 }
 

@@ -760,6 +760,10 @@ struct store_risk {
 };
 /* Stores (replaces) r. */
 enum tend_err store_risk_put(struct store *s, const struct store_risk *r);
+/* Stores (replaces) n rows, STORE_RISK_BATCH to a statement: a day's rows of
+ * an evaluation go in at a fraction of the per-row statements' cost. */
+#define STORE_RISK_BATCH 32
+enum tend_err store_risk_put_many(struct store *s, const struct store_risk *r, size_t n);
 /* The latest day on or before max_day with risk rows; *found false when none. */
 enum tend_err store_risk_latest_day(struct store *s, int32_t max_day, int32_t *day, bool *found);
 /* A risk row of a day with what tend risk shows of the account (its fields
