@@ -57,7 +57,12 @@ expect_contains "the first model is adopted" "model v1 adopted" "$(cat "$T/fit.e
 echo "# the card:"
 "$TEND" model show --db "$DB" | sed 's/^/#   /'
 
-check "held-out AUC >= 0.80 and >= the health score's on the same rows" \
+figures=$($PY -c 'import json, sys
+c = json.load(open(sys.argv[1]))
+print("AUC %.3f, health score %.3f, Brier %.4f (base rate %.4f), C %g, %d rows, %d churns" % (
+    c["auc_holdout"], c["auc_health_holdout"], c["brier_holdout"], c["brier_base_rate"], c["c"],
+    c["n_rows"], c["n_churns"]))' "$T/card.json" 2>/dev/null)
+check "held-out AUC >= 0.80 and >= the health score's on the same rows: $figures" \
     $PY - "$T/card.json" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
