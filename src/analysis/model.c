@@ -232,28 +232,35 @@ static enum tend_err gather(struct store *s, struct model_result *r, char *err) 
     if (!e && g.n_churns)
         qsort(g.churns, g.n_churns, sizeof *g.churns, by_account_day);
     g.churn_days = xmalloc((g.n_churns ? g.n_churns : 1) * sizeof *g.churn_days);
-    /* Snapshot days: every step back from the last day whose horizon ends
-     * within the data; wider steps when accounts x days would pass the cap. */
-    int32_t last = r->data_end - r->o.horizon_days;
+    /* Snapshot days: data_end - k x step (k = 0, 1, ...), the labelled ones
+     * those whose horizon ends within the data (k x step >= horizon); a wider
+     * step when accounts x days would pass the cap. */
     int64_t earliest = INT64_MAX;
     for (size_t i = 0; i < g.first_len; i++)
         if (g.first_seen[i] < earliest)
             earliest = g.first_seen[i];
     int32_t first =
-        earliest == INT64_MAX ? last + 1 : dt_day_of_ms(earliest) + ANALYSIS_MIN_HISTORY_DAYS;
+        earliest == INT64_MAX ? INT32_MAX : dt_day_of_ms(earliest) + ANALYSIS_MIN_HISTORY_DAYS;
+    int32_t last;
     r->step_days = MODEL_STEP_DAYS;
-    while (g.accounts > 0 && last >= first &&
-           (int64_t)((last - first) / r->step_days + 1) * g.accounts > MODEL_MAX_ROWS)
+    for (;;) {
+        int k = (r->o.horizon_days + r->step_days - 1) / r->step_days;
+        last = r->data_end - k * r->step_days;
+        if (g.accounts == 0 || last < first ||
+            (int64_t)((last - first) / r->step_days + 1) * g.accounts <= MODEL_MAX_ROWS)
+            break;
         r->step_days += MODEL_STEP_DAYS;
+    }
     if (!e && last < first) {
+        char end[16];
+        dt_format_date(r->data_end, end);
         snprintf(err, STATS_ERR_BYTES,
-                 "too little data: no snapshot day has a %d-day horizon inside the data (last day "
-                 "%d days after the first account's %d days of history)",
-                 r->o.horizon_days, last + r->o.horizon_days - first + ANALYSIS_MIN_HISTORY_DAYS,
-                 ANALYSIS_MIN_HISTORY_DAYS);
+                 "too little data: no snapshot day has both %d days of an account's history "
+                 "and a %d-day horizon inside the data (up to %s)",
+                 ANALYSIS_MIN_HISTORY_DAYS, r->o.horizon_days, end);
         e = TEND_ERR_INVALID;
     }
-    int32_t start = last - (last - first) / r->step_days * r->step_days;
+    int32_t start = e ? last + 1 : last - (last - first) / r->step_days * r->step_days;
     for (int32_t day = start; !e && day <= last; day += r->step_days) {
         g.day = day;
         g.t_ms = (int64_t)(day + 1) * DT_MS_PER_DAY;
