@@ -34,6 +34,7 @@
 #define MAX_ITERATIONS 100
 #define GRAD_REL_TOL   1e-10
 #define MAX_HALVINGS   60
+#define ISOTONIC_TIE   1e-15 /* numpy.finfo(float64).resolution */
 
 /* Writes the formatted message into err (STATS_ERR_BYTES); returns
  * TEND_ERR_INVALID. */
@@ -72,11 +73,6 @@ static enum tend_err check_data(const struct stats_data *d, size_t *events, char
     return TEND_OK;
 }
 
-/* Row i's value of coefficient m (0: the intercept's 1). */
-static double design(const struct stats_data *d, size_t i, size_t m) {
-    return m == 0 ? 1.0 : d->x[i * d->k + m - 1];
-}
-
 /* The penalised objective F at b (p = k + 1), filling eta; *ll the
  * unpenalised log-likelihood. */
 static double objective(const struct stats_data *d, double inv_c, const double *b, double *eta,
@@ -98,22 +94,25 @@ static double objective(const struct stats_data *d, double inv_c, const double *
     return nll + 0.5 * inv_c * pen;
 }
 
-/* The gradient of F and its Hessian (lower triangle) at eta and b. */
+/* The gradient of F and its Hessian (lower triangle) at eta and b. The
+ * rank-one updates are the cost: O(n p^2 / 2) per iteration, on a row copied
+ * with its leading 1 so the inner loop is a plain multiply-add. */
 static void gradient_and_hessian(const struct stats_data *d, double inv_c, const double *b,
-                                 const double *eta, double *grad, double *hess) {
+                                 const double *eta, double *grad, double *hess, double *row) {
     size_t p = d->k + 1;
     memset(grad, 0, p * sizeof *grad);
     memset(hess, 0, p * p * sizeof *hess);
+    row[0] = 1;
     for (size_t i = 0; i < d->n; i++) {
+        memcpy(row + 1, d->x + i * d->k, d->k * sizeof *row);
         double mu = stats_logistic(eta[i]);
         double wt = mu * (1 - mu), res = mu - d->y[i];
         for (size_t a = 0; a < p; a++) {
-            double xa = design(d, i, a);
-            grad[a] += xa * res;
-            double wa = wt * xa;
+            grad[a] += row[a] * res;
+            double wa = wt * row[a];
             double *h = hess + a * p;
             for (size_t c = 0; c <= a; c++)
-                h[c] += wa * design(d, i, c);
+                h[c] += wa * row[c];
         }
     }
     for (size_t m = 1; m < p; m++) {
@@ -185,19 +184,24 @@ enum tend_err stats_ridge_fit(const struct stats_data *d, double c, struct stats
     double *eta = xmalloc(n * sizeof *eta), *trial_eta = xmalloc(n * sizeof *trial_eta);
     double *grad = xmalloc(p * sizeof *grad), *hess = xmalloc(p * p * sizeof *hess);
     double *step = xmalloc(p * sizeof *step), *scale = xmalloc(p * sizeof *scale);
+    double *row = xmalloc(p * sizeof *row);
     double *cov = NULL;
-    for (size_t m = 0; m < p; m++) {
-        double s = 0;
-        for (size_t i = 0; i < n; i++)
-            s += fabs(design(d, i, m));
-        scale[m] = s > 1 ? s : 1;
+    /* Each gradient component's scale: the sum of |x| over its column. */
+    scale[0] = (double)n;
+    for (size_t m = 1; m < p; m++)
+        scale[m] = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < d->k; j++)
+            scale[j + 1] += fabs(d->x[i * d->k + j]);
     }
+    for (size_t m = 0; m < p; m++)
+        scale[m] = scale[m] > 1 ? scale[m] : 1;
     b[0] = log((double)events / (double)(n - events));
     double ll, f = objective(d, inv_c, b, eta, &ll);
     int iterations = 0;
     bool converged = false;
     for (;;) {
-        gradient_and_hessian(d, inv_c, b, eta, grad, hess);
+        gradient_and_hessian(d, inv_c, b, eta, grad, hess, row);
         double worst = 0;
         for (size_t m = 0; m < p; m++)
             worst = fmax(worst, fabs(grad[m]) / scale[m]);
@@ -253,7 +257,7 @@ enum tend_err stats_ridge_fit(const struct stats_data *d, double c, struct stats
                  iterations, c);
         goto cleanup;
     }
-    gradient_and_hessian(d, inv_c, b, eta, grad, hess);
+    gradient_and_hessian(d, inv_c, b, eta, grad, hess, row);
     if (!stats_cholesky(hess, p)) {
         e = fail(err, "the penalised Hessian is singular at the optimum (C = %g)", c);
         goto cleanup;
@@ -271,6 +275,7 @@ cleanup:
     free(hess);
     free(step);
     free(scale);
+    free(row);
     free(cov);
     return e;
 }
@@ -425,13 +430,15 @@ enum tend_err stats_isotonic_fit(const double *s, const double *y, size_t n,
     for (size_t i = 0; i < n; i++)
         r[i] = (struct pair){s[i], y[i]};
     qsort(r, n, sizeof *r, by_score);
-    /* Distinct scores with the mean y and the count of their rows. */
+    /* Distinct scores with the mean y and the count of their rows. As
+     * scikit-learn's _make_unique, a score less than ISOTONIC_TIE (absolute)
+     * above the first of a group joins that group, at the first's score. */
     double *x = xmalloc(n * sizeof *x), *v = xmalloc(n * sizeof *v), *w = xmalloc(n * sizeof *w);
     size_t u = 0;
     for (size_t i = 0; i < n;) {
         size_t j = i;
         double sum = 0;
-        for (; j < n && r[j].s == r[i].s; j++)
+        for (; j < n && r[j].s - r[i].s < ISOTONIC_TIE; j++)
             sum += r[j].y;
         x[u] = r[i].s;
         w[u] = (double)(j - i);

@@ -89,8 +89,10 @@ struct stats_isotonic {
 };
 
 /* Fits scikit-learn's IsotonicRegression(increasing=True,
- * out_of_bounds="clip") to n pairs (s, y): rows with equal s are merged into
- * one point (their mean y, weighted by their count), then pool adjacent
+ * out_of_bounds="clip") to n pairs (s, y): rows with equal s (as
+ * scikit-learn: within 1e-15, absolute, of the smallest of the group) are
+ * merged into one point at that smallest s (their mean y, weighted by their
+ * count), then pool adjacent
  * violators (weighted least squares, non-decreasing). y may be any finite
  * value (0/1 for a calibration). On success *out owns malloced arrays
  * (stats_isotonic_free). Errors (TEND_ERR_INVALID, err): n = 0, a non-finite

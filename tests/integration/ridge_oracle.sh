@@ -4,10 +4,12 @@
 # - --l2 C: the L2-penalised fit on the columns standardised by
 #   stats/transform.c must equal sklearn's LogisticRegression(C, l2) on the
 #   same columns standardised by pandas on its own, to 1e-4 on every
-#   coefficient (newton-cg and lbfgs, tol 1e-12), with the standard errors
+#   coefficient (newton-cg, tol 1e-12; lbfgs, which stops early, must not
+#   reach a lower objective), with the standard errors
 #   equal to numpy's inverse penalised Hessian; on a generated table with a
 #   known model (money in the thousands next to 0/1 columns, and a constant
-#   column) and on IBM's telco table's numeric columns, each for three C;
+#   column) and on IBM's telco table's numeric columns, each for three C, and
+#   on the whole telco table (one-hot columns, collinear ones included);
 # - --calibrate platt: statsmodels' Logit of the outcome on the score;
 # - --calibrate isotonic: sklearn's IsotonicRegression(out_of_bounds="clip"),
 #   fitted on the first 2,000 rows and applied to all 3,000, so that tied
@@ -58,6 +60,14 @@ for c in 0.001 0.05 1; do
     measure "telco numeric columns, C=$c: coefficients equal scikit-learn's to 1e-4" \
         $PY "$CHECK" ridge "$TELCO" Churn "$c" "$T/telco-$c.out" "$cols"
 done
+
+# The whole telco table: 23 one-hot columns next to the numeric ones,
+# including the collinear "No internet service" levels (which the penalty
+# keeps, sharing their weight, where the unpenalised fit must drop them).
+run telco-all "$TELCO" --outcome Churn --l2 0.05 --format json
+expect_eq "telco, every column, C=0.05: exit 0" 0 "$RC"
+measure "telco, every column, C=0.05: coefficients equal scikit-learn's to 1e-4" \
+    $PY "$CHECK" ridge "$TELCO" Churn 0.05 "$T/telco-all.out"
 
 # A stronger penalty shrinks every coefficient towards 0.
 shrunk=$($PY -c '

@@ -6,9 +6,9 @@
  * Expected values come from closed forms worked out in the comments, from
  * conditions the optimum must satisfy (checked here, not copied from tend),
  * or from the unpenalised fit of stats/logit.c, itself held to statsmodels.
- * The two isotonic cases were also run through scikit-learn 1.2.1
- * (IsotonicRegression(out_of_bounds="clip").fit(s, y).predict(t)), which
- * gave the same values as the hand computation in their comments.
+ * The isotonic cases were also run through scikit-learn 1.2.1
+ * (IsotonicRegression(out_of_bounds="clip").fit(s, y), then predict(t) and
+ * X_thresholds_/y_thresholds_), which gave the values in their comments.
  * scikit-learn itself is the oracle of tests/integration/ridge_oracle.sh. */
 #include <math.h>
 #include <setjmp.h>
@@ -453,6 +453,15 @@ static void isotonic_merges_ties_and_pools_a_decreasing_run(void **state) {
     double one = 3, yes = 1;
     assert_int_equal(stats_isotonic_fit(&one, &yes, 1, &m, err), TEND_OK);
     assert_near(stats_isotonic_apply(&m, -7), 1, 0);
+    stats_isotonic_free(&m);
+    /* Scores within 1e-15 of the first of a group are one point, at the
+     * first's score, as scikit-learn's _make_unique (1.2.1 gives
+     * X_thresholds_ [0, 2], y_thresholds_ [2/3, 1] here). */
+    double s3[4] = {0, 5e-16, 9e-16, 2}, y3[4] = {0, 1, 1, 1};
+    assert_int_equal(stats_isotonic_fit(s3, y3, 4, &m, err), TEND_OK);
+    assert_int_equal(m.n, 2);
+    assert_near(m.x[0], 0, 0);
+    assert_near(m.y[0], 2.0 / 3, 1e-15);
     stats_isotonic_free(&m);
     double bad = NAN;
     assert_int_equal(stats_isotonic_fit(&bad, &yes, 1, &m, err), TEND_ERR_INVALID);
