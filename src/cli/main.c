@@ -63,6 +63,9 @@ static const struct command commands[] = {
      "replay evaluation: each rule's precision, recall, lead time"},
     {"rules", cmd_rules, DB_EXISTING, "list the rules, their settings and measured quality"},
     {"tune", cmd_tune, DB_EXISTING, "suggest rule thresholds that keep recall within a budget"},
+    {"model", cmd_model, DB_EXISTING,
+     "fit the churn-risk model from outcomes; show its card (AUC, calibration)"},
+    {"risk", cmd_risk, DB_EXISTING, "accounts by revenue at risk: p_churn x ARR, with drivers"},
     {"generate", cmd_generate, DB_NONE, "write a fictional SaaS's Segment history (JSONL)"},
     {"version", cmd_version, DB_NONE, "print tend's version (also tend --version)"},
 };

@@ -9,6 +9,7 @@
 #include "eval/eval.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,9 @@ struct account {
     struct rules_facts *facts;
     bool has_last_ticket;
     int64_t last_ticket_ms;
+    /* With a churn-risk model only: its score of a customer. */
+    bool scored;
+    struct risk_score risk;
 };
 
 struct accounts {
@@ -340,6 +344,17 @@ static void *run_part(void *arg) {
             metrics_finish(x->acc, &x->m);
         if (!err && a->rules)
             err = gather_rule_inputs(p, x);
+        if (!err && a->rules && a->rules->risk && a->rules->hc && !x->m.churned) {
+            /* Scored here, in the part's thread: the model's inputs need the
+             * health components, computed once more (ctas.c computes its
+             * own), and the parts run in parallel. */
+            struct health_score h;
+            double raw[RI_COUNT];
+            health_compute(a->rules->hc, &x->m, &h);
+            risk_inputs(&x->m, &h, x->first_seen_ms, a->t_ms, raw);
+            risk_score_raw(a->rules->risk, raw, false, &x->risk);
+            x->scored = true;
+        }
     }
     p->err = err;
     if (err)
@@ -466,7 +481,13 @@ static enum tend_err evaluate(struct store *s, int64_t t_ms, const char *account
             .facts = x->facts,
             .has_last_ticket = x->has_last_ticket,
             .last_ticket_ms = x->last_ticket_ms,
+            .p_churn = NAN,
         };
+        if (x->scored) {
+            ea.p_churn = x->risk.p_churn;
+            ea.model_version = o->risk->version;
+            ea.risk = &x->risk;
+        }
         if (afn && afn(arg, &ea))
             break;
     }

@@ -754,6 +754,18 @@ static enum MHD_Result route(struct req *r, struct store *s) {
         e = view_report(s, id, &view, err);
         return answer_view(r, api, e, view, err, dash_report);
     }
+    if (api && strcmp(path, "/model") == 0) { /* the churn-risk model (views_model.c) */
+        e = view_model(s, &r->query, &view, err);
+        return answer_view(r, true, e, view, err, NULL);
+    }
+    if (api && strcmp(path, "/models") == 0) {
+        e = view_models(s, &view, err);
+        return answer_view(r, true, e, view, err, NULL);
+    }
+    if (api && strcmp(path, "/risk") == 0) {
+        e = view_risk(s, &r->query, &view, err);
+        return answer_view(r, true, e, view, err, NULL);
+    }
     if ((api && strcmp(path, "/outbox") == 0) || (!api && strcmp(path, "/delivery") == 0)) {
         e = view_outbox(s, &r->query, &view, err);
         return answer_view(r, api, e, view, err, dash_delivery);
