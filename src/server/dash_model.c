@@ -98,17 +98,27 @@ void dash_percent(struct buf *b, double p) {
         buf_puts(b, HTML_DASH);
         return;
     }
+    /* round() (halves away from zero) before printing, not printf's own
+     * rounding of the binary value, so the rule is one a reader (and the
+     * browser test) can apply: 2.25% shows as 2.3%. */
     double v = 100 * p;
     if (v == 0)
         buf_puts(b, "0%");
     else if (v < 0.05)
         buf_puts(b, "&lt;0.1%");
     else if (v < 9.95)
-        buf_printf(b, "%.1f%%", v);
+        buf_printf(b, "%.1f%%", round(v * 10) / 10);
     else if (v >= 99.5 && p < 1)
         buf_puts(b, "&gt;99%");
     else
-        buf_printf(b, "%.0f%%", v);
+        buf_printf(b, "%.0f%%", round(v));
+}
+
+/* Appends v with decimals, rounded half away from zero first (see dash_percent). */
+static void put_fixed(struct buf *b, double v, int decimals) {
+    double scale = pow(10, decimals);
+    double r = round(v * scale) / scale;
+    buf_printf(b, "%.*f", decimals, r == 0 ? 0.0 : r); /* never "-0.000" */
 }
 
 void dash_money(struct buf *b, double v, const char *currency) {
@@ -133,7 +143,7 @@ static void put_auc(struct buf *b, double auc) {
     if (isnan(auc))
         buf_puts(b, HTML_DASH);
     else
-        buf_printf(b, "%.2f", auc);
+        put_fixed(b, auc, 2);
 }
 
 /* A p-value: "<0.001" or three decimals. */
@@ -143,7 +153,7 @@ static void put_p(struct buf *b, double p) {
     else if (p < 0.001)
         buf_puts(b, "&lt;0.001");
     else
-        buf_printf(b, "%.3f", p);
+        put_fixed(b, p, 3);
 }
 
 /* A date member ("YYYY-MM-DD") as <time>, or a dash. */
@@ -399,6 +409,9 @@ void dash_risk(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
 
 /* The verdict of the two held-out AUCs, in words (trusted markup). */
 static void put_verdict(struct buf *b, double model, double health) {
+    /* the AUCs as the page shows them (two decimals, rounded half up) */
+    model = round(model * 100) / 100;
+    health = round(health * 100) / 100;
     buf_puts(b, "<p class=\"verdict\">");
     if (isnan(model)) {
         buf_puts(b, "This model has no held-out AUC: it was not tested on accounts it did not "
@@ -409,12 +422,12 @@ static void put_verdict(struct buf *b, double model, double health) {
         buf_printf(b, "On accounts it did not learn from, the model ranks a churner above a "
                       "customer who stays %.0f%% of the time (AUC %.2f; 50%% is chance). ",
                    100 * model, model);
-    } else if (model - health >= AUC_SAME) {
+    } else if (model - health >= AUC_SAME - 1e-9) {
         buf_printf(b, "<strong>Trust the risk model first.</strong> On the same held-out "
                       "accounts it ranks churners better than the health score (AUC %.2f "
                       "against %.2f). ",
                    model, health);
-    } else if (health - model >= AUC_SAME) {
+    } else if (health - model >= AUC_SAME - 1e-9) {
         buf_printf(b, "<strong>Trust the health score first.</strong> On the same held-out "
                       "accounts it ranks churners better than this model (AUC %.2f against "
                       "%.2f); a refit with more history may change that. ",
@@ -443,7 +456,7 @@ static void card_facts(struct buf *b, const struct dash_ctx *ctx, const cJSON *v
     if (isnan(brier))
         buf_puts(b, HTML_DASH);
     else
-        buf_printf(b, "%.3f", brier);
+        put_fixed(b, brier, 3);
     buf_puts(b, "</dd></div><div><dt>Training rows</dt><dd class=\"n-rows\">");
     html_json_number(b, get(v, "n_rows"), 0);
     buf_puts(b, "</dd></div><div><dt>Churns among them</dt><dd class=\"n-churns\">");
@@ -571,15 +584,18 @@ static void card_coefficients(struct buf *b, const cJSON *coefs) {
         buf_puts(b, "<tr><td class=\"name\">");
         html_esc_cut(b, get_str(c, "name"), CAP_SHORT);
         buf_puts(b, "</td><td class=\"num\">");
-        if (isnan(coef))
+        if (isnan(coef)) {
             buf_puts(b, HTML_DASH);
-        else
-            buf_printf(b, "%+.3f", coef);
+        } else {
+            if (round(coef * 1000) > 0)
+                buf_putc(b, '+');
+            put_fixed(b, coef, 3);
+        }
         buf_puts(b, "</td><td class=\"num\">");
         if (isnan(se))
             buf_puts(b, HTML_DASH);
         else
-            buf_printf(b, "%.3f", se);
+            put_fixed(b, se, 3);
         buf_puts(b, "</td><td class=\"num\">");
         put_p(b, p);
         buf_puts(b, "</td><td>");
@@ -735,7 +751,7 @@ void dash_models(struct buf *out, const struct dash_ctx *ctx, const cJSON *view)
         if (isnan(brier))
             buf_puts(out, HTML_DASH);
         else
-            buf_printf(out, "%.3f", brier);
+            put_fixed(out, brier, 3);
         buf_puts(out, "</td><td>");
         if (cJSON_IsTrue(get(m, "current")))
             buf_puts(out, "<span class=\"pill green\">current</span>");
