@@ -23,8 +23,7 @@ enum dash_nav {
 
 /* Appends the document's head, the top navigation (when ctx is set) and the
  * flash notice, up to the open <main>. title is outside text (escaped). */
-void dash_page_open(struct buf *b, const struct dash_ctx *ctx, const char *title,
-                    enum dash_nav at);
+void dash_page_open(struct buf *b, const struct dash_ctx *ctx, const char *title, enum dash_nav at);
 /* Closes <main>, appends the footer (when ctx is set) and ends the document. */
 void dash_page_close(struct buf *b, const struct dash_ctx *ctx);
 /* Appends an empty state: a title and a sentence, both trusted markup. */

@@ -34,7 +34,7 @@
 #define MAX_BINS    100 /* calibration bins drawn and listed */
 #define MAX_ROWS    500 /* risk rows or models listed */
 
-#define MIDDOT     " \xc2\xb7 " /* · */
+#define MIDDOT     " \xc2\xb7 "   /* · */
 #define ARROW_UP   "\xe2\x96\xb2" /* ▲ */
 #define ARROW_DOWN "\xe2\x96\xbc" /* ▼ */
 
@@ -239,8 +239,8 @@ static void put_drivers(struct buf *b, const cJSON *drivers) {
 /* ---- the risk ranking --------------------------------------------------------- */
 
 /* "Previous / N-M of T / Next", keeping the other parameters. */
-static void risk_pages(struct buf *b, const struct dash_ctx *ctx, long long total,
-                       long long page, long long per_page, long long shown) {
+static void risk_pages(struct buf *b, const struct dash_ctx *ctx, long long total, long long page,
+                       long long per_page, long long shown) {
     static const char *const drop[] = {"page", NULL};
     long long pages = per_page > 0 ? (total + per_page - 1) / per_page : 1;
     long long from = (page - 1) * per_page + 1;
@@ -378,8 +378,7 @@ void dash_risk(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
                            "None of the accounts you own has a risk score. <a "
                            "href=\"/risk\">See every account</a>.");
         else
-            dash_put_empty(out, "No account scored",
-                           "The model scored no account on this day.");
+            dash_put_empty(out, "No account scored", "The model scored no account on this day.");
         dash_page_close(out, ctx);
         return;
     }
@@ -419,23 +418,27 @@ static void put_verdict(struct buf *b, double model, double health) {
         return;
     }
     if (isnan(health)) {
-        buf_printf(b, "On accounts it did not learn from, the model ranks a churner above a "
-                      "customer who stays %.0f%% of the time (AUC %.2f; 50%% is chance). ",
+        buf_printf(b,
+                   "On accounts it did not learn from, the model ranks a churner above a "
+                   "customer who stays %.0f%% of the time (AUC %.2f; 50%% is chance). ",
                    100 * model, model);
     } else if (model - health >= AUC_SAME - 1e-9) {
-        buf_printf(b, "<strong>Trust the risk model first.</strong> On the same held-out "
-                      "accounts it ranks churners better than the health score (AUC %.2f "
-                      "against %.2f). ",
+        buf_printf(b,
+                   "<strong>Trust the risk model first.</strong> On the same held-out "
+                   "accounts it ranks churners better than the health score (AUC %.2f "
+                   "against %.2f). ",
                    model, health);
     } else if (health - model >= AUC_SAME - 1e-9) {
-        buf_printf(b, "<strong>Trust the health score first.</strong> On the same held-out "
-                      "accounts it ranks churners better than this model (AUC %.2f against "
-                      "%.2f); a refit with more history may change that. ",
+        buf_printf(b,
+                   "<strong>Trust the health score first.</strong> On the same held-out "
+                   "accounts it ranks churners better than this model (AUC %.2f against "
+                   "%.2f); a refit with more history may change that. ",
                    health, model);
     } else {
-        buf_printf(b, "<strong>The two rank churners about as well</strong> on the same "
-                      "held-out accounts (model AUC %.2f, health score %.2f); the model adds "
-                      "a calibrated probability and revenue at risk. ",
+        buf_printf(b,
+                   "<strong>The two rank churners about as well</strong> on the same "
+                   "held-out accounts (model AUC %.2f, health score %.2f); the model adds "
+                   "a calibrated probability and revenue at risk. ",
                    model, health);
     }
     if (model < AUC_WEAK)
@@ -448,7 +451,8 @@ static void card_facts(struct buf *b, const struct dash_ctx *ctx, const cJSON *v
     long long rows = get_int(v, "n_rows"), churns = get_int(v, "n_churns");
     buf_puts(b, "<dl class=\"facts card-facts\"><div><dt>Held-out AUC</dt><dd class=\"auc\">");
     put_auc(b, get_num(v, "auc_holdout"));
-    buf_puts(b, "</dd></div><div><dt>Health score&#39;s AUC, same rows</dt><dd class=\"auc-health\">");
+    buf_puts(b,
+             "</dd></div><div><dt>Health score&#39;s AUC, same rows</dt><dd class=\"auc-health\">");
     put_auc(b, get_num2(v, "auc_health_holdout", "auc_health"));
     buf_puts(b, "</dd></div><div><dt>Brier score (held out; lower is better)</dt>"
                 "<dd class=\"brier\">");

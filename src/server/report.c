@@ -705,10 +705,11 @@ void report_calibration(struct buf *b, const char *title, const struct report_ca
                "<text x=\"%.1f\" y=\"%.1f\">observed, inside the interval</text>",
                lx + 12, ly - 4, lx + 30, ly);
     ly += CAL_LEG_H;
-    buf_printf(b,
-               "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"#fff\" stroke=\"" COLOR_MARK
-               "\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\">observed, outside it</text>",
-               lx + 7.5, ly - 8.5, lx + 30, ly);
+    buf_printf(
+        b,
+        "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"#fff\" stroke=\"" COLOR_MARK
+        "\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\">observed, outside it</text>",
+        lx + 7.5, ly - 8.5, lx + 30, ly);
     ly += CAL_LEG_H;
     line(b, lx + 12, ly - 10, lx + 12, ly + 2, COLOR_LIGHT, "stroke-width=\"1.5\"");
     buf_printf(b,

@@ -104,10 +104,9 @@ static cJSON *drivers_of(const char *text) {
 /* The columns of a model row as the card's top-level members (those the
  * card itself does not have), plus adopted, current and fitted_at. */
 static void model_columns(cJSON *o, const struct store_model_row *m, int64_t current) {
-    static const char *const keys[] = {"version",      "horizon_days",  "trained_from",
-                                       "trained_to",   "n_rows",        "n_churns",
-                                       "auc_holdout",  "brier_holdout", "auc_health_holdout",
-                                       "adopted",      "current",       "fitted_at"};
+    static const char *const keys[] = {
+        "version",     "horizon_days",  "trained_from",       "trained_to", "n_rows",  "n_churns",
+        "auc_holdout", "brier_holdout", "auc_health_holdout", "adopted",    "current", "fitted_at"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         cJSON_DeleteItemFromObjectCaseSensitive(o, keys[i]);
     cJSON_AddNumberToObject(o, "version", (double)m->version);

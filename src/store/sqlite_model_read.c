@@ -14,7 +14,8 @@
 #include "store/sqlite_int.h"
 #include "util/datetime.h"
 
-static const char q_table[] = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1";
+static const char q_table[] =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1";
 static const char q_models[] =
     "SELECT version, fitted_ms, horizon_days, trained_from, trained_to, n_rows, n_churns, "
     "auc_holdout, brier_holdout, auc_health, adopted, card FROM models "
