@@ -391,7 +391,8 @@ void dash_risk(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
                   "<th class=\"num\">#</th><th>Account</th>"
                   "<th class=\"num\" colspan=\"2\">Churn risk</th><th class=\"num\">ARR</th>"
                   "<th class=\"num\">ARR at risk</th><th>Band</th><th>Owner</th>"
-                  "<th>Why</th><th class=\"num\">Model</th></tr></thead>\n<tbody>\n");
+                  "<th>Why <span class=\"legend\">(" ARROW_UP " raises the risk, " ARROW_DOWN
+                  " lowers it)</span></th><th class=\"num\">Model</th></tr></thead>\n<tbody>\n");
     long long rank = (page - 1) * per_page + 1, i = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, rows) {
@@ -528,8 +529,9 @@ static void card_calibration(struct buf *b, const cJSON *calibration) {
                 "interval: of the accounts given 20%, about one in five churns.</p>");
     struct report_calib bins[MAX_BINS];
     size_t n = card_bins(calibration, bins);
+    buf_puts(b, "<div class=\"cols calibration-cols\"><div>");
     report_calibration(b, "Predicted against observed churn rate", bins, n);
-    buf_puts(b, "<div class=\"table-wrap\"><table class=\"grid calibration\"><thead><tr>"
+    buf_puts(b, "</div><div class=\"table-wrap\"><table class=\"grid calibration\"><thead><tr>"
                 "<th class=\"num\">Bin</th><th class=\"num\">Rows</th>"
                 "<th class=\"num\">Predicted</th><th class=\"num\">Observed</th>"
                 "<th class=\"num\">95% interval</th><th>Inside</th></tr></thead><tbody>");
@@ -558,7 +560,7 @@ static void card_calibration(struct buf *b, const cJSON *calibration) {
             buf_puts(b, "<strong class=\"off\">no</strong>");
         buf_puts(b, "</td></tr>");
     }
-    buf_puts(b, "</tbody></table></div>");
+    buf_puts(b, "</tbody></table></div></div>");
     if (total > (int)n)
         buf_printf(b, "<p class=\"muted\">and %d more bins</p>", total - (int)n);
     buf_puts(b, "</section>\n");
@@ -585,7 +587,7 @@ static void card_coefficients(struct buf *b, const cJSON *coefs) {
         if (i++ == MAX_COEFS)
             break;
         double coef = get_num(c, "coef"), se = get_num(c, "se"), p = get_num(c, "p");
-        buf_puts(b, "<tr><td class=\"name\">");
+        buf_puts(b, "<tr><td class=\"feature\">");
         html_esc_cut(b, get_str(c, "name"), CAP_SHORT);
         buf_puts(b, "</td><td class=\"num\">");
         if (isnan(coef)) {
@@ -687,10 +689,8 @@ void dash_model(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) 
                   "perfect). Brier score: the mean squared error of the probabilities.</p>"
                   "</section>\n");
     card_facts(out, ctx, view);
-    buf_puts(out, "<div class=\"cols\">");
     card_calibration(out, get(view, "calibration"));
     card_coefficients(out, get(view, "coefficients"));
-    buf_puts(out, "</div>\n");
     card_bands(out, get(view, "bands"));
     buf_puts(out, "<p><a href=\"/models\">All models</a>" MIDDOT
                   "<a href=\"/risk\">Accounts by revenue at risk</a></p>\n");
@@ -825,6 +825,11 @@ const char dash_model_css[] =
     ".card-facts dd.auc { font-size: 20px; font-weight: 650; }\n"
     ".card-facts dd.auc-health { font-size: 20px; font-weight: 650; color: var(--muted); }\n"
     "strong.off { color: var(--red); }\n"
+    "td.feature { white-space: nowrap; font: 12.5px ui-monospace, SFMono-Regular, Menlo, Consolas, "
+    "monospace; }\n"
+    "th .legend { font-weight: 400; }\n"
+    ".calibration-cols { align-items: start; }\n"
+    ".calibration-cols .report-fig { margin: 0; border: 0; padding: 0; }\n"
     ".account-risk .risk-top { display: flex; flex-wrap: wrap; gap: 8px 40px; }\n"
     ".account-risk .risk-figure { margin: 0; color: var(--muted); }\n"
     ".account-risk .risk-figure .n { font-size: 24px; font-weight: 700; color: var(--text); }\n"
