@@ -73,7 +73,8 @@ struct engine {
      * this run: not asked again until the next run, which tries them afresh. */
     int timeouts[RULES_MAX];
     bool suspended[RULES_MAX];
-    char label[160]; /* the user_label() answer */
+    char label[160];         /* the user_label() answer */
+    struct risk_model *risk; /* the adopted churn-risk model, NULL when none */
 };
 
 void eval_cta_copy(struct store_cta *dst, const struct store_cta *src) {
@@ -645,6 +646,8 @@ static int on_account(void *arg, const struct eval_account *a) {
     struct store_score sc;
     eval_score_row(e->hc, e->day, &h, &sc);
     e->err = store_score_put(e->s, a->id, &sc);
+    if (!e->err && a->risk) /* p_churn, in the evaluation's transaction */
+        e->err = risk_store(e->s, e->day, a->id, a->model_version, a->risk);
     if (e->err)
         return 1;
 
@@ -723,6 +726,7 @@ static void engine_free(struct engine *e) {
         free_acct(&e->opens[i].acct);
     }
     free(e->opens);
+    free(e->risk);
 }
 
 static enum tend_err run(struct engine *e) {
@@ -752,6 +756,8 @@ static enum tend_err run(struct engine *e) {
     const struct rule_settings *tickets = &rc->rules[RULE_SUPPORT_TICKETS];
     if (tickets->enabled)
         o.last_ticket_min_users = (int64_t)tickets->params[2];
+    o.risk = e->risk;
+    o.hc = e->hc;
     if (!e->only)
         err = eval_accounts(e->s, e->t_ms, NULL, &o, on_account, e);
     for (size_t i = 0; e->only && !err && !e->err && i < e->n_only; i++) {
@@ -786,6 +792,8 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
         .sum = &sum,
     };
     enum tend_err err = store_begin(s, NULL);
+    if (!err) /* read once per run: every account is scored by the same model */
+        err = risk_model_load_adopted(s, &e.risk);
     if (!err)
         err = run(&e);
     if (!err) {

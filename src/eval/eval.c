@@ -9,6 +9,7 @@
 #include "eval/eval.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -466,7 +467,19 @@ static enum tend_err evaluate(struct store *s, int64_t t_ms, const char *account
             .facts = x->facts,
             .has_last_ticket = x->has_last_ticket,
             .last_ticket_ms = x->last_ticket_ms,
+            .p_churn = NAN,
         };
+        struct risk_score risk;
+        if (afn && o->risk && o->hc && !x->m.churned) {
+            struct health_score h;
+            double raw[RI_COUNT];
+            health_compute(o->hc, &x->m, &h);
+            risk_inputs(&x->m, &h, x->first_seen_ms, t_ms, raw);
+            risk_score_raw(o->risk, raw, true, &risk);
+            ea.p_churn = risk.p_churn;
+            ea.model_version = o->risk->version;
+            ea.risk = &risk;
+        }
         if (afn && afn(arg, &ea))
             break;
     }

@@ -14,6 +14,7 @@
 
 #include "core/metrics.h"
 #include "core/rules.h"
+#include "eval/risk.h"
 #include "store/store.h"
 
 /* Called once per account, in external id order; returns nonzero to stop.
@@ -40,6 +41,13 @@ struct eval_account {
     struct rules_facts *facts; /* feed to rules_facts_finish() */
     bool has_last_ticket;
     int64_t last_ticket_ms;
+    /* The adopted churn-risk model's calibrated probability that the account
+     * churns within its horizon (NaN: no adopted model, or a former
+     * customer), the model's version (0: none), and the score with its
+     * drivers (NULL when NaN). */
+    double p_churn;
+    int64_t model_version;
+    const struct risk_score *risk;
 };
 
 struct eval_options {
@@ -48,6 +56,10 @@ struct eval_options {
     int64_t last_ticket_min_users;
     /* Nonzero: evaluate this account (internal id) only, as if named. */
     int64_t only_id;
+    /* Non-NULL: score every customer with this churn-risk model (its health
+     * components computed with hc) into eval_account.p_churn. */
+    const struct risk_model *risk;
+    const struct health_config *hc;
 };
 
 typedef int (*eval_account_fn)(void *arg, const struct eval_account *a);

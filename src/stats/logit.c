@@ -44,15 +44,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stats/dense.h"
 #include "util/mem.h"
 
-#define MAX_ITERATIONS   100
-#define LL_REL_TOL       1e-13
-#define STEP_TOL         1e-10
-#define COLLINEAR_TOL    1e-9  /* 1 - R^2 below this: collinear */
-#define EXTREME_ETA      23.03 /* |log odds| beyond this: probability within 1e-10 of 0 or 1 */
-#define MAX_HALVINGS     40
-#define CHOLESKY_REL_TOL 1e-13
+#define MAX_ITERATIONS 100
+#define LL_REL_TOL     1e-13
+#define STEP_TOL       1e-10
+#define COLLINEAR_TOL  1e-9  /* 1 - R^2 below this: collinear */
+#define EXTREME_ETA    23.03 /* |log odds| beyond this: probability within 1e-10 of 0 or 1 */
+#define MAX_HALVINGS   40
 
 /* Writes the formatted message into err (STATS_ERR_BYTES); returns
  * TEND_ERR_INVALID, so callers can return it directly. */
@@ -67,81 +67,6 @@ static enum tend_err fail(char *err, const char *fmt, ...) {
 
 double stats_p_two_sided(double z) {
     return erfc(fabs(z) / sqrt(2.0));
-}
-
-/* log(1 + exp(t)) without overflow or loss of digits. */
-static double log1pexp(double t) {
-    return t > 0 ? t + log1p(exp(-t)) : log1p(exp(t));
-}
-
-/* The logistic function 1 / (1 + exp(-t)), for either sign of t. */
-static double logistic(double t) {
-    if (t >= 0)
-        return 1.0 / (1.0 + exp(-t));
-    double e = exp(t);
-    return e / (1.0 + e);
-}
-
-/* ---- dense symmetric algebra ---------------------------------------------- */
-
-/* Factors the symmetric positive definite p x p matrix a (row-major; only the
- * lower triangle is read) into L L' in place (L in the lower triangle). False
- * when a pivot falls below CHOLESKY_REL_TOL of its diagonal entry: the matrix
- * is singular as far as double precision can tell. */
-static bool cholesky(double *a, size_t p) {
-    for (size_t j = 0; j < p; j++) {
-        double diag = a[j * p + j];
-        double s = diag;
-        for (size_t k = 0; k < j; k++)
-            s -= a[j * p + k] * a[j * p + k];
-        if (!(diag > 0) || !(s > CHOLESKY_REL_TOL * diag))
-            return false;
-        double l = sqrt(s);
-        a[j * p + j] = l;
-        for (size_t i = j + 1; i < p; i++) {
-            double t = a[i * p + j];
-            for (size_t k = 0; k < j; k++)
-                t -= a[i * p + k] * a[j * p + k];
-            a[i * p + j] = t / l;
-        }
-    }
-    return true;
-}
-
-/* Solves L L' x = b in place (b becomes x), L from cholesky(). */
-static void cholesky_solve(const double *l, size_t p, double *b) {
-    for (size_t i = 0; i < p; i++) {
-        double t = b[i];
-        for (size_t k = 0; k < i; k++)
-            t -= l[i * p + k] * b[k];
-        b[i] = t / l[i * p + i];
-    }
-    for (size_t i = p; i-- > 0;) {
-        double t = b[i];
-        for (size_t k = i + 1; k < p; k++)
-            t -= l[k * p + i] * b[k];
-        b[i] = t / l[i * p + i];
-    }
-}
-
-/* The inverse of L L' into inv (p x p, full, symmetric), column by column. */
-static void cholesky_inverse(const double *l, size_t p, double *inv) {
-    double *col = xmalloc(p * sizeof *col);
-    for (size_t j = 0; j < p; j++) {
-        memset(col, 0, p * sizeof *col);
-        col[j] = 1;
-        cholesky_solve(l, p, col);
-        for (size_t i = 0; i < p; i++)
-            inv[i * p + j] = col[i];
-    }
-    /* Symmetrise away rounding, so variances and covariances agree exactly. */
-    for (size_t i = 0; i < p; i++) {
-        for (size_t j = 0; j < i; j++) {
-            double m = 0.5 * (inv[i * p + j] + inv[j * p + i]);
-            inv[i * p + j] = inv[j * p + i] = m;
-        }
-    }
-    free(col);
 }
 
 /* ---- the fit's working state ---------------------------------------------- */
@@ -419,7 +344,7 @@ static double log_likelihood(struct work *w, const double *b, double *eta) {
         for (size_t m = 0; m < w->p; m++)
             e += row[m] * b[m];
         eta[i] = e;
-        ll += d->y[i] * e - log1pexp(e);
+        ll += d->y[i] * e - stats_log1pexp(e);
     }
     return ll;
 }
@@ -432,7 +357,7 @@ static void gradient_and_information(struct work *w) {
     memset(w->hess, 0, p * p * sizeof *w->hess);
     for (size_t i = 0; i < d->n; i++) {
         const double *row = w->z + i * p;
-        double mu = logistic(w->eta[i]);
+        double mu = stats_logistic(w->eta[i]);
         double wt = mu * (1 - mu), res = d->y[i] - mu;
         for (size_t a = 0; a < p; a++) {
             w->grad[a] += row[a] * res;
@@ -513,12 +438,12 @@ static enum tend_err newton(struct work *w, size_t events, char *err) {
     bool converged = false, singular = false;
     while (!converged && w->iterations < MAX_ITERATIONS) {
         gradient_and_information(w);
-        if (!cholesky(w->hess, p)) {
+        if (!stats_cholesky(w->hess, p)) {
             singular = true;
             break;
         }
         memcpy(w->step, w->grad, p * sizeof *w->step);
-        cholesky_solve(w->hess, p, w->step);
+        stats_cholesky_solve(w->hess, p, w->step);
         w->iterations++;
         /* Newton's step maximises the quadratic model; on the concave
          * log-likelihood it rarely overshoots, but far from the optimum it
@@ -544,10 +469,10 @@ static enum tend_err newton(struct work *w, size_t events, char *err) {
     if (!converged)
         return runaway(w, singular, err);
     gradient_and_information(w);
-    if (!cholesky(w->hess, p))
+    if (!stats_cholesky(w->hess, p))
         return runaway(w, true, err);
     w->cov = xmalloc(p * p * sizeof *w->cov);
-    cholesky_inverse(w->hess, p, w->cov);
+    stats_cholesky_inverse(w->hess, p, w->cov);
     return TEND_OK;
 }
 

@@ -422,6 +422,37 @@ static const char migration_13[] =
     "DROP TABLE feature_products;"
     "ALTER TABLE activity_windows DROP COLUMN names;";
 
+/* Churn-risk models and scores (docs/analysis.md, docs/store.md). models:
+ * every fitted model with its card (the JSON of `tend model show`); at most
+ * one adopted (a unique partial index says so whatever a caller does).
+ * risk_by_day: each account's p_churn of a day with the model that scored it
+ * and its drivers, day first as scores are (a day's rows are appended
+ * together and read as one range). */
+static const char migration_14[] =
+    "CREATE TABLE models ("
+    "  version INTEGER PRIMARY KEY,"
+    "  fitted_ms INTEGER NOT NULL,"
+    "  horizon_days INTEGER NOT NULL,"
+    "  trained_from INTEGER NOT NULL,"
+    "  trained_to INTEGER NOT NULL,"
+    "  n_rows INTEGER NOT NULL,"
+    "  n_churns INTEGER NOT NULL,"
+    "  auc_holdout REAL,"
+    "  brier_holdout REAL,"
+    "  auc_health REAL,"
+    "  adopted INTEGER NOT NULL DEFAULT 0 CHECK (adopted IN (0, 1)),"
+    "  card TEXT NOT NULL"
+    ");"
+    "CREATE UNIQUE INDEX models_adopted ON models (adopted) WHERE adopted = 1;"
+    "CREATE TABLE risk_by_day ("
+    "  day INTEGER NOT NULL,"
+    "  account_id INTEGER NOT NULL,"
+    "  p_churn REAL NOT NULL,"
+    "  model_version INTEGER NOT NULL,"
+    "  drivers TEXT NOT NULL,"
+    "  PRIMARY KEY (day, account_id)"
+    ") WITHOUT ROWID;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -436,6 +467,7 @@ const struct migration schema_migrations[] = {
     {11, "delivery holds per destination and urgency of outbox rows", migration_11},
     {12, "session epochs: signing out ends every session of the user", migration_12},
     {13, "product use by account and day", migration_13},
+    {14, "churn-risk models and scores by day", migration_14},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

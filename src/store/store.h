@@ -716,6 +716,61 @@ enum tend_err store_reports_each(struct store *s, int limit,
 enum tend_err store_report_get(struct store *s, int64_t id,
                                void (*fn)(void *arg, const struct store_report *r), void *arg);
 
+/* ---- churn-risk models and scores (sqlite_model.c) -------------------------------- */
+
+/* A fitted churn-risk model as stored (docs/store.md, migration 14). Every
+ * model stays in the history; at most one is adopted (scores new days). */
+struct store_model {
+    int64_t version; /* assigned by store_model_put */
+    int64_t fitted_ms;
+    int horizon_days;
+    int32_t trained_from, trained_to; /* days of the labelled snapshots */
+    int64_t n_rows, n_churns;
+    double auc_holdout, brier_holdout, auc_health; /* NaN stored as NULL */
+    bool adopted;
+    const char *card; /* JSON text; NULL in lists */
+};
+
+#define STORE_MODEL_CARD_MAX_BYTES (4 * 1024 * 1024)
+
+/* Stores m as a new version (*version gets it); adopt: it becomes the adopted
+ * one (and no other). Its own savepoint: inside a caller's transaction or
+ * alone. TEND_ERR_LIMIT for a card over STORE_MODEL_CARD_MAX_BYTES. */
+enum tend_err store_model_put(struct store *s, const struct store_model *m, bool adopt,
+                              int64_t *version);
+/* Calls fn once with model version (0: the adopted one), card included;
+ * TEND_ERR_NOTFOUND (fn not called) when there is none. */
+enum tend_err store_model_get(struct store *s, int64_t version,
+                              void (*fn)(void *arg, const struct store_model *m), void *arg);
+/* Calls fn for every model, newest first, card NULL. */
+enum tend_err store_models_each(struct store *s, void (*fn)(void *arg, const struct store_model *m),
+                                void *arg);
+
+/* One account's churn risk on one day. */
+struct store_risk {
+    int32_t day;
+    int64_t account_id;
+    double p_churn;
+    int64_t model_version;
+    const char *drivers; /* JSON array text */
+};
+/* Stores (replaces) r. */
+enum tend_err store_risk_put(struct store *s, const struct store_risk *r);
+/* The latest day on or before max_day with risk rows; *found false when none. */
+enum tend_err store_risk_latest_day(struct store *s, int32_t max_day, int32_t *day, bool *found);
+/* A risk row of a day with what tend risk shows of the account (its fields
+ * now; band from the score of the same day, NULL when none). */
+struct store_risk_row {
+    struct store_risk r;
+    const char *external_id, *name, *owner, *band;
+    bool has_mrr;
+    double mrr;
+};
+/* Calls fn for every risk row of day, in account order; strings live for the
+ * call. */
+enum tend_err store_risk_of_day(struct store *s, int32_t day,
+                                void (*fn)(void *arg, const struct store_risk_row *r), void *arg);
+
 /* ---- session epochs (sqlite_session.c) -------------------------------------------- */
 
 /* A dashboard user's session epoch (server/auth.h): a session cookie is valid

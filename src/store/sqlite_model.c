@@ -1,0 +1,201 @@
+/* sqlite_model.c: churn-risk models and the daily risk scores in SQLite (see
+ * store.h, "churn-risk models", and docs/store.md, migration 14).
+ *
+ * What it is not: no model logic; a card is JSON text written once by tend
+ * model fit (or the serve refit) and handed back as it is.
+ *
+ * The design: a model is never changed after it is written but for its
+ * adopted flag, and adopting one un-adopts the rest under one savepoint, so
+ * inside a caller's transaction or alone there is always at most one adopted
+ * model (the unique partial index models_adopted would refuse a second). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/sqlite_int.h"
+
+static const char q_savepoint[] = "SAVEPOINT store_model_put";
+static const char q_release[] = "RELEASE store_model_put";
+static const char q_rollback[] = "ROLLBACK TO store_model_put";
+static const char q_unadopt[] = "UPDATE models SET adopted = 0 WHERE adopted = 1";
+static const char q_put[] =
+    "INSERT INTO models (fitted_ms, horizon_days, trained_from, trained_to, n_rows, n_churns, "
+    "auc_holdout, brier_holdout, auc_health, adopted, card) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING version";
+#define MODEL_COLS                                                                                 \
+    "version, fitted_ms, horizon_days, trained_from, trained_to, n_rows, n_churns, auc_holdout, "  \
+    "brier_holdout, auc_health, adopted"
+static const char q_get[] = "SELECT " MODEL_COLS ", card FROM models WHERE version = ?1";
+static const char q_get_adopted[] = "SELECT " MODEL_COLS ", card FROM models WHERE adopted = 1";
+static const char q_each[] = "SELECT " MODEL_COLS ", NULL FROM models ORDER BY version DESC";
+
+static const char q_risk_put[] = "INSERT OR REPLACE INTO risk_by_day "
+                                 "(day, account_id, p_churn, model_version, drivers) "
+                                 "VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char q_risk_latest[] = "SELECT MAX(day) FROM risk_by_day WHERE day <= ?1";
+static const char q_risk_day[] =
+    "SELECT r.day, r.account_id, r.p_churn, r.model_version, r.drivers, a.external_id, a.name, "
+    "a.csm_email, a.mrr, s.band FROM risk_by_day r JOIN accounts a ON a.id = r.account_id "
+    "LEFT JOIN scores s ON s.day = r.day AND s.account_id = r.account_id "
+    "WHERE r.day = ?1 ORDER BY r.account_id";
+
+static void bind_real(sqlite3_stmt *st, int i, double v) {
+    if (isfinite(v))
+        sqlite3_bind_double(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static double col_real(sqlite3_stmt *st, int i) {
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+enum tend_err store_model_put(struct store *s, const struct store_model *m, bool adopt,
+                              int64_t *version) {
+    if (!m->card || strlen(m->card) > STORE_MODEL_CARD_MAX_BYTES) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "model card: %s", m->card ? "over 4 MiB" : "missing");
+        store_set_error(s, msg);
+        return m->card ? TEND_ERR_LIMIT : TEND_ERR_INVALID;
+    }
+    enum tend_err e = sqlite_done(s, sqlite_stmt(s, q_savepoint), "storing a model");
+    if (e)
+        return e;
+    if (adopt)
+        e = sqlite_done(s, sqlite_stmt(s, q_unadopt), "adopting a model");
+    if (!e) {
+        sqlite3_stmt *st = sqlite_stmt(s, q_put);
+        sqlite3_bind_int64(st, 1, m->fitted_ms);
+        sqlite3_bind_int(st, 2, m->horizon_days);
+        sqlite3_bind_int(st, 3, m->trained_from);
+        sqlite3_bind_int(st, 4, m->trained_to);
+        sqlite3_bind_int64(st, 5, m->n_rows);
+        sqlite3_bind_int64(st, 6, m->n_churns);
+        bind_real(st, 7, m->auc_holdout);
+        bind_real(st, 8, m->brier_holdout);
+        bind_real(st, 9, m->auc_health);
+        sqlite3_bind_int(st, 10, adopt ? 1 : 0);
+        sqlite3_bind_text(st, 11, m->card, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *version = sqlite3_column_int64(st, 0);
+            rc = sqlite3_step(st);
+        }
+        if (rc != SQLITE_DONE)
+            e = sqlite_fail(s, "storing a model");
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+    if (!e)
+        return sqlite_done(s, sqlite_stmt(s, q_release), "storing a model");
+    /* Keep the first error's message: the rollback's own cannot be more useful. */
+    char msg[STORE_ERR_BYTES];
+    snprintf(msg, sizeof msg, "%s", store_last_error(s));
+    sqlite_done(s, sqlite_stmt(s, q_rollback), "undoing a model");
+    sqlite_done(s, sqlite_stmt(s, q_release), "undoing a model");
+    store_set_error(s, msg);
+    return e;
+}
+
+static void read_model(sqlite3_stmt *st, struct store_model *m) {
+    *m = (struct store_model){
+        .version = sqlite3_column_int64(st, 0),
+        .fitted_ms = sqlite3_column_int64(st, 1),
+        .horizon_days = sqlite3_column_int(st, 2),
+        .trained_from = sqlite3_column_int(st, 3),
+        .trained_to = sqlite3_column_int(st, 4),
+        .n_rows = sqlite3_column_int64(st, 5),
+        .n_churns = sqlite3_column_int64(st, 6),
+        .auc_holdout = col_real(st, 7),
+        .brier_holdout = col_real(st, 8),
+        .auc_health = col_real(st, 9),
+        .adopted = sqlite3_column_int(st, 10) != 0,
+        .card = sqlite_col_text(st, 11),
+    };
+}
+
+enum tend_err store_model_get(struct store *s, int64_t version,
+                              void (*fn)(void *arg, const struct store_model *m), void *arg) {
+    sqlite3_stmt *st = sqlite_stmt(s, version ? q_get : q_get_adopted);
+    if (version)
+        sqlite3_bind_int64(st, 1, version);
+    int rc = sqlite3_step(st);
+    enum tend_err e = TEND_OK;
+    if (rc == SQLITE_ROW) {
+        struct store_model m;
+        read_model(st, &m);
+        fn(arg, &m);
+    } else if (rc == SQLITE_DONE) {
+        e = TEND_ERR_NOTFOUND;
+    } else {
+        e = sqlite_fail(s, "reading a model");
+    }
+    sqlite3_reset(st);
+    return e;
+}
+
+enum tend_err store_models_each(struct store *s, void (*fn)(void *arg, const struct store_model *m),
+                                void *arg) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_each);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_model m;
+        read_model(st, &m);
+        m.card = NULL;
+        fn(arg, &m);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the models");
+}
+
+enum tend_err store_risk_put(struct store *s, const struct store_risk *r) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_risk_put);
+    sqlite3_bind_int(st, 1, r->day);
+    sqlite3_bind_int64(st, 2, r->account_id);
+    sqlite3_bind_double(st, 3, r->p_churn);
+    sqlite3_bind_int64(st, 4, r->model_version);
+    sqlite3_bind_text(st, 5, r->drivers ? r->drivers : "[]", -1, SQLITE_STATIC);
+    enum tend_err e = sqlite_done(s, st, "storing a risk score");
+    sqlite3_clear_bindings(st);
+    return e;
+}
+
+enum tend_err store_risk_latest_day(struct store *s, int32_t max_day, int32_t *day, bool *found) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_risk_latest);
+    sqlite3_bind_int(st, 1, max_day);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+    if (*found)
+        *day = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? TEND_OK
+                                                 : sqlite_fail(s, "reading the risk days");
+}
+
+enum tend_err store_risk_of_day(struct store *s, int32_t day,
+                                void (*fn)(void *arg, const struct store_risk_row *r), void *arg) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_risk_day);
+    sqlite3_bind_int(st, 1, day);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_risk_row r = {
+            .r =
+                {
+                    .day = sqlite3_column_int(st, 0),
+                    .account_id = sqlite3_column_int64(st, 1),
+                    .p_churn = sqlite3_column_double(st, 2),
+                    .model_version = sqlite3_column_int64(st, 3),
+                    .drivers = sqlite_col_text(st, 4),
+                },
+            .external_id = sqlite_col_text(st, 5),
+            .name = sqlite_col_text(st, 6),
+            .owner = sqlite_col_text(st, 7),
+            .has_mrr = sqlite3_column_type(st, 8) != SQLITE_NULL,
+            .mrr = sqlite3_column_double(st, 8),
+            .band = sqlite_col_text(st, 9),
+        };
+        fn(arg, &r);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the risk scores");
+}
