@@ -1,8 +1,8 @@
 /* views_model.c: the JSON views of the churn-risk model (see views_model.h).
  *
- * INTERIM: the store calls are marked "STORE (model_read.h)"; they read the
- * tables of migration 14 as the issue's contract declares them, until
- * m-model's store functions replace them at the merge.
+ * The store is m-model's (store.h, "churn-risk models and scores",
+ * migration 14): the models with their cards, and the risk rows of a day with
+ * the account's name, owner, MRR and band.
  *
  * The design: the numbers are the store's, with ARR = 12 x MRR of the
  * account and ARR at risk = p_churn x ARR computed here once, so the ranking,
@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/model_read.h"
 #include "util/datetime.h"
 #include "util/mem.h"
 
@@ -103,7 +102,7 @@ static cJSON *drivers_of(const char *text) {
 
 /* The columns of a model row as the card's top-level members (those the
  * card itself does not have), plus adopted, current and fitted_at. */
-static void model_columns(cJSON *o, const struct store_model_row *m, int64_t current) {
+static void model_columns(cJSON *o, const struct store_model *m, int64_t current) {
     static const char *const keys[] = {
         "version",     "horizon_days",  "trained_from",       "trained_to", "n_rows",  "n_churns",
         "auc_holdout", "brier_holdout", "auc_health_holdout", "adopted",    "current", "fitted_at"};
@@ -111,8 +110,8 @@ static void model_columns(cJSON *o, const struct store_model_row *m, int64_t cur
         cJSON_DeleteItemFromObjectCaseSensitive(o, keys[i]);
     cJSON_AddNumberToObject(o, "version", (double)m->version);
     cJSON_AddNumberToObject(o, "horizon_days", m->horizon_days);
-    add_day(o, "trained_from", m->has_from, m->trained_from);
-    add_day(o, "trained_to", m->has_to, m->trained_to);
+    add_day(o, "trained_from", true, m->trained_from);
+    add_day(o, "trained_to", true, m->trained_to);
     cJSON_AddNumberToObject(o, "n_rows", (double)m->n_rows);
     cJSON_AddNumberToObject(o, "n_churns", (double)m->n_churns);
     add_num_or_null(o, "auc_holdout", m->auc_holdout, 1e-4);
@@ -135,7 +134,7 @@ struct model_read {
     bool full; /* with the card's tables */
 };
 
-static void on_model(void *arg, const struct store_model_row *m) {
+static void on_model(void *arg, const struct store_model *m) {
     struct model_read *x = arg;
     cJSON *o = NULL;
     if (x->full && m->card) {
@@ -157,14 +156,22 @@ static void on_model(void *arg, const struct store_model_row *m) {
         cJSON_Delete(o);
 }
 
-/* The version of the current model: adopted, else the newest; 0 when none. */
-static enum tend_err current_version(struct store *s, int64_t *v) {
-    bool found;
-    enum tend_err e = store_model_current(s, v, &found); /* STORE (model_read.h) */
-    if (e || found)
-        return e;
-    *v = 0;
-    return TEND_OK;
+static void on_newest(void *arg, const struct store_model *m) {
+    int64_t *v = arg;
+    if (*v == 0)
+        *v = m->version;
+}
+
+/* The version of the adopted model (*adopted), and the one to show when no
+ * version is asked for: the adopted one, else the newest; 0 when none. */
+static enum tend_err current_version(struct store *s, int64_t *adopted, int64_t *shown) {
+    *adopted = *shown = 0;
+    enum tend_err e = store_model_get(s, 0, on_newest, adopted);
+    if (e == TEND_ERR_NOTFOUND)
+        e = store_models_each(s, on_newest, shown);
+    else if (!e)
+        *shown = *adopted;
+    return e;
 }
 
 enum tend_err view_model(struct store *s, const struct view_params *p, cJSON **out, char *err) {
@@ -173,25 +180,15 @@ enum tend_err view_model(struct store *s, const struct view_params *p, cJSON **o
     if ((e = int_param(p, "version", 1, VERSION_MAX, 0, &version, err)))
         return e;
     struct model_read x = {.full = true};
-    if ((e = current_version(s, &x.current)))
+    int64_t shown;
+    if ((e = current_version(s, &x.current, &shown)))
         return store_err(s, e, err);
-    int64_t want = version ? version : x.current;
-    if (want == 0) {
-        /* none adopted: the newest, if there is one */
-        struct model_read list = {.out = cJSON_CreateArray()};
-        e = store_models_read(s, 0, on_model, &list); /* STORE (model_read.h) */
-        const cJSON *first = cJSON_GetArrayItem(list.out, 0);
-        const cJSON *v = first ? cJSON_GetObjectItemCaseSensitive(first, "version") : NULL;
-        want = cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
-        cJSON_Delete(list.out);
-        if (e)
-            return store_err(s, e, err);
-    }
+    int64_t want = version ? version : shown;
     if (want == 0) {
         snprintf(err, VIEW_ERR_BYTES, "no model yet: fit one with tend model fit");
         return TEND_ERR_NOTFOUND;
     }
-    e = store_models_read(s, want, on_model, &x); /* STORE (model_read.h) */
+    e = store_model_get(s, want, on_model, &x);
     if (e == TEND_ERR_NOTFOUND) {
         snprintf(err, VIEW_ERR_BYTES, "no model version %lld", (long long)want);
         return e;
@@ -206,9 +203,10 @@ enum tend_err view_model(struct store *s, const struct view_params *p, cJSON **o
 
 enum tend_err view_models(struct store *s, cJSON **out, char *err) {
     struct model_read x = {.out = cJSON_CreateArray()};
-    enum tend_err e = current_version(s, &x.current);
+    int64_t shown;
+    enum tend_err e = current_version(s, &x.current, &shown);
     if (!e)
-        e = store_models_read(s, 0, on_model, &x); /* STORE (model_read.h) */
+        e = store_models_each(s, on_model, &x);
     if (e) {
         cJSON_Delete(x.out);
         return store_err(s, e, err);
@@ -232,47 +230,39 @@ struct risk {
 struct risks {
     struct risk *v;
     size_t n, cap;
-    GHashTable *by_id; /* account id -> index + 1, during on_brief */
+    int64_t only; /* one account's id; 0: every account */
 };
+
+static char *dup_or_null(const char *s) {
+    return s ? xstrdup(s) : NULL;
+}
 
 static void on_risk(void *arg, const struct store_risk_row *r) {
     struct risks *l = arg;
+    if (l->only && r->r.account_id != l->only)
+        return;
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 256;
         l->v = xrealloc(l->v, l->cap * sizeof *l->v);
     }
-    l->v[l->n] = (struct risk){
-        .account_id = r->account_id,
+    double p = r->r.p_churn;
+    struct risk *x = &l->v[l->n++];
+    *x = (struct risk){
+        .account_id = r->r.account_id,
         .external_id = xstrdup(r->external_id ? r->external_id : ""),
-        .drivers = r->drivers ? xstrdup(r->drivers) : NULL,
-        .p_churn = isfinite(r->p_churn) && r->p_churn >= 0 && r->p_churn <= 1 ? r->p_churn : NAN,
+        .name = dup_or_null(r->name),
+        .owner = dup_or_null(r->owner),
+        .band = xstrdup(r->band ? r->band : "none"),
+        .drivers = dup_or_null(r->r.drivers),
+        .p_churn = isfinite(p) && p >= 0 && p <= 1 ? p : NAN,
         .arr = NAN,
         .at_risk = NAN,
-        .model_version = r->model_version,
+        .model_version = r->r.model_version,
     };
-    l->n++;
-}
-
-/* Indexes the rows by account id, once they are all read (l->v moves no more). */
-static void risks_index(struct risks *l) {
-    l->by_id = g_hash_table_new(g_int64_hash, g_int64_equal);
-    for (size_t i = 0; i < l->n; i++)
-        g_hash_table_insert(l->by_id, &l->v[i].account_id, GSIZE_TO_POINTER(i + 1));
-}
-
-static void on_brief(void *arg, const struct store_account_brief *b) {
-    struct risks *l = arg;
-    size_t at = GPOINTER_TO_SIZE(g_hash_table_lookup(l->by_id, &b->id));
-    if (at) {
-        struct risk *r = &l->v[at - 1];
-        r->name = b->name ? xstrdup(b->name) : NULL;
-        r->owner = b->owner ? xstrdup(b->owner) : NULL;
-        r->band = xstrdup(b->band ? b->band : "none");
-        if (b->has_mrr && isfinite(b->mrr)) {
-            r->arr = round(12 * b->mrr * 100) / 100;
-            if (!isnan(r->p_churn))
-                r->at_risk = round(r->p_churn * r->arr * 100) / 100;
-        }
+    if (r->has_mrr && isfinite(r->mrr)) {
+        x->arr = round(12 * r->mrr * 100) / 100;
+        if (!isnan(x->p_churn))
+            x->at_risk = round(x->p_churn * x->arr * 100) / 100;
     }
 }
 
@@ -285,8 +275,16 @@ static void risks_free(struct risks *l) {
         free(l->v[i].drivers);
     }
     free(l->v);
-    if (l->by_id)
-        g_hash_table_destroy(l->by_id);
+}
+
+/* The latest day with risk scores and its rows (of account only, when not 0). */
+static enum tend_err risks_read(struct store *s, int64_t account, struct risks *l, int32_t *day,
+                                bool *found) {
+    l->only = account;
+    enum tend_err e = store_risk_latest_day(s, INT32_MAX, day, found);
+    if (!e && *found)
+        e = store_risk_of_day(s, *day, on_risk, l);
+    return e;
 }
 
 /* Known before unknown; larger first. */
@@ -331,7 +329,7 @@ static enum tend_err risk_model(struct store *s, int64_t version, cJSON *o) {
         return TEND_OK;
     }
     struct model_read x = {0};
-    enum tend_err e = store_models_read(s, version, on_model, &x); /* STORE (model_read.h) */
+    enum tend_err e = store_model_get(s, version, on_model, &x);
     if (e == TEND_ERR_NOTFOUND) {
         cJSON *m = cJSON_AddObjectToObject(o, "model");
         cJSON_AddNumberToObject(m, "version", (double)version);
@@ -370,15 +368,8 @@ enum tend_err view_risk(struct store *s, const struct view_params *p, const char
 
     int32_t day = 0;
     bool found;
-    if ((e = store_risk_latest_day(s, &day, &found))) /* STORE (model_read.h) */
-        return store_err(s, e, err);
     struct risks l = {0};
-    if (found && (e = store_risk_read(s, day, 0, on_risk, &l))) { /* STORE (model_read.h) */
-        risks_free(&l);
-        return store_err(s, e, err);
-    }
-    risks_index(&l);
-    if (l.n && (e = store_account_briefs(s, day, on_brief, &l))) {
+    if ((e = risks_read(s, 0, &l, &day, &found))) {
         risks_free(&l);
         return store_err(s, e, err);
     }
@@ -430,12 +421,6 @@ enum tend_err view_risk(struct store *s, const struct view_params *p, const char
     return TEND_OK;
 }
 
-static int on_account(void *arg, const struct store_account_row *r) {
-    double *mrr = arg;
-    *mrr = r->f.has_mrr && isfinite(r->f.mrr) ? r->f.mrr : NAN;
-    return 0;
-}
-
 enum tend_err view_account_risk(struct store *s, const char *external_id, cJSON *account,
                                 char *err) {
     int64_t id;
@@ -446,14 +431,9 @@ enum tend_err view_account_risk(struct store *s, const char *external_id, cJSON 
     }
     int32_t day = 0;
     bool found = false;
-    if (!e)
-        e = store_risk_latest_day(s, &day, &found); /* STORE (model_read.h) */
     struct risks l = {0};
-    if (!e && found)
-        e = store_risk_read(s, day, id, on_risk, &l); /* STORE (model_read.h) */
-    double mrr = NAN;
-    if (!e && l.n)
-        e = store_account_get(s, id, on_account, &mrr);
+    if (!e)
+        e = risks_read(s, id, &l, &day, &found);
     if (e) {
         risks_free(&l);
         return store_err(s, e, err);
@@ -463,11 +443,7 @@ enum tend_err view_account_risk(struct store *s, const char *external_id, cJSON 
         cJSON_AddNullToObject(account, "risk");
         return TEND_OK;
     }
-    struct risk *r = &l.v[0];
-    if (!isnan(mrr)) {
-        r->arr = round(12 * mrr * 100) / 100;
-        r->at_risk = round(r->p_churn * r->arr * 100) / 100;
-    }
+    const struct risk *r = &l.v[0];
     cJSON *o = cJSON_AddObjectToObject(account, "risk");
     add_day(o, "date", true, day);
     add_num_or_null(o, "p_churn", r->p_churn, 1e-4);
@@ -475,7 +451,8 @@ enum tend_err view_account_risk(struct store *s, const char *external_id, cJSON 
     add_num_or_null(o, "arr_at_risk", r->at_risk, 0.01);
     cJSON_AddNumberToObject(o, "model_version", (double)r->model_version);
     struct model_read x = {0};
-    e = store_models_read(s, r->model_version, on_model, &x); /* STORE (model_read.h) */
+    e = r->model_version > 0 ? store_model_get(s, r->model_version, on_model, &x)
+                             : TEND_ERR_NOTFOUND;
     const cJSON *h = x.out ? cJSON_GetObjectItemCaseSensitive(x.out, "horizon_days") : NULL;
     if (cJSON_IsNumber(h))
         cJSON_AddNumberToObject(o, "horizon_days", h->valuedouble);

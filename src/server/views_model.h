@@ -2,14 +2,14 @@
  * /api/model, /api/models, and the "risk" member of GET /api/accounts/{id}.
  * The dashboard renders the same views (dash_model.h).
  *
- * INTERIM (issue 16, d-dash): m-model owns these views' final shape
- * (docs/api.md in its branch); these are written against the issue's
- * contract (the card: version, horizon_days, trained_to, n_rows, n_churns,
- * auc_holdout, brier_holdout, auc_health_holdout, calibration, coefficients;
- * risk rows: account_id, name, owner, p_churn, arr, arr_at_risk, band,
- * drivers) and read the store through store/model_read.h until m-model's
- * store functions land. As views.h: a bad parameter is TEND_ERR_USAGE with a
- * message naming it, an unknown version TEND_ERR_NOTFOUND. */
+ * The shapes follow issue 16's contract (the card: version, horizon_days,
+ * trained_to, n_rows, n_churns, auc_holdout, brier_holdout,
+ * auc_health_holdout, calibration, coefficients; risk rows: account_id, name,
+ * owner, p_churn, arr, arr_at_risk, band, drivers), the same names as
+ * `tend model show` and `tend risk --format json` (eval/risk.c). The store is
+ * m-model's (store.h, migration 14). As views.h: a bad parameter is
+ * TEND_ERR_USAGE with a message naming it, an unknown version
+ * TEND_ERR_NOTFOUND. */
 #ifndef TEND_SERVER_VIEWS_MODEL_H
 #define TEND_SERVER_VIEWS_MODEL_H
 
