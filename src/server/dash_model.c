@@ -462,6 +462,12 @@ static void card_facts(struct buf *b, const struct dash_ctx *ctx, const cJSON *v
         buf_puts(b, HTML_DASH);
     else
         put_fixed(b, brier, 3);
+    double base = get_num(v, "brier_base_rate");
+    if (!isnan(base)) {
+        buf_puts(b, " <span class=\"muted\">(the base rate alone: ");
+        put_fixed(b, base, 3);
+        buf_puts(b, ")</span>");
+    }
     buf_puts(b, "</dd></div><div><dt>Training rows</dt><dd class=\"n-rows\">");
     html_json_number(b, get(v, "n_rows"), 0);
     buf_puts(b, "</dd></div><div><dt>Churns among them</dt><dd class=\"n-churns\">");
@@ -470,6 +476,16 @@ static void card_facts(struct buf *b, const struct dash_ctx *ctx, const cJSON *v
         buf_puts(b, " <span class=\"muted\">(");
         dash_percent(b, (double)churns / (double)rows);
         buf_puts(b, " of rows)</span>");
+    }
+    long long n_test = get_int(v, "n_test"), test_churned = get_int(v, "n_test_churned");
+    if (n_test >= 0) {
+        buf_puts(b, "</dd></div><div><dt>Held-out rows (tested on)</dt><dd class=\"n-test\">");
+        html_number(b, (double)n_test, 0);
+        if (test_churned >= 0) {
+            buf_puts(b, " <span class=\"muted\">(");
+            html_number(b, (double)test_churned, 0);
+            buf_puts(b, " churned)</span>");
+        }
     }
     buf_puts(b, "</dd></div><div><dt>Horizon</dt><dd>");
     double horizon = get_num(v, "horizon_days");

@@ -192,7 +192,8 @@ static cJSON *risk_view(void) {
 static cJSON *card_view(double auc, double auc_health) {
     cJSON *v = json("{'version':3,'horizon_days':90,'trained_from':'2025-09-01',"
                     "'trained_to':'2026-09-01','n_rows':12002,'n_churns':212,"
-                    "'brier_holdout':0.0655,'adopted':true,'current':true,"
+                    "'brier_holdout':0.0655,'brier_base_rate':0.0714,'n_test':3000,"
+                    "'n_test_churned':61,'adopted':true,'current':true,"
                     "'fitted_at':'2026-12-01T05:00:00Z','calibration':[],'coefficients':["
                     "{'name':'logins_28d_log1p','coef':-0.612,'se':0.081,'p':0.0000001},"
                     "{'name':'tickets_open','coef':0.3314,'se':0.0775,'p':0.0004},"
@@ -375,7 +376,9 @@ static void model_card_shows_numbers_with_labels_and_units(void **state) {
     assert_contains(page, "<span class=\"pill green\">current</span>");
     assert_contains(page, "<dd class=\"auc\">0.83</dd>");
     assert_contains(page, "<dd class=\"auc-health\">0.70</dd>");
-    assert_contains(page, "<dd class=\"brier\">0.066</dd>"); /* 0.0655 half up */
+    assert_contains(page, "<dd class=\"brier\">0.066 <span class=\"muted\">(the base rate "
+                          "alone: 0.071)</span></dd>"); /* 0.0655 half up */
+    assert_contains(page, "<dd class=\"n-test\">3,000 <span class=\"muted\">(61 churned)");
     assert_contains(page, "<dd class=\"n-rows\">12,002");
     assert_contains(page, "<dd class=\"n-churns\">212 <span class=\"muted\">(1.8% of rows)");
     assert_contains(page, "churn within 90 days");
