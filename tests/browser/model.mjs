@@ -131,6 +131,13 @@ try {
     { shown: rows.map((r) => r.id).slice(0, 10), api: risk.accounts.map((a) => a.account_id).slice(0, 10) });
   const atRisk = risk.accounts.map((a) => a.arr_at_risk).filter((v) => typeof v === 'number');
   check('the API ranks by ARR at risk, largest first', atRisk.every((v, i) => i === 0 || atRisk[i - 1] >= v), atRisk.slice(0, 10));
+  const all = await api('/api/risk?per_page=500');
+  const sum = all.accounts.reduce((t, a) => t + (typeof a.arr_at_risk === 'number' ? a.arr_at_risk : 0), 0);
+  const off = all.accounts.filter((a) => typeof a.arr === 'number' &&
+    Math.abs(a.arr_at_risk - a.p_churn * a.arr) > 0.0001 * a.arr + 0.01);
+  check('the API\'s ARR at risk is p_churn x ARR for every account, and the total their sum',
+    off.length === 0 && (all.total > 500 || Math.abs(sum - all.arr_at_risk_total) < 0.01 * all.accounts.length + 0.01),
+    { off: off.slice(0, 3), sum, total: all.arr_at_risk_total });
   const bad = [];
   rows.forEach((r, i) => {
     const a = risk.accounts[i];
@@ -227,6 +234,12 @@ try {
   const cards = await page.locator('article.cta').count();
   check('the cockpit shows the signed-in user\'s live CTAs, as many as the API', cards === ctas.ctas.length && cards > 0,
     { cards, api: ctas.ctas.length, total: ctas.total });
+  // A CTA's value (issue 16, c-plan: value and value_text), once the API has it.
+  const cardTexts = await page.$$eval('article.cta', (as) => as.map((a) => a.textContent.replace(/\s+/g, ' ')));
+  const valued = ctas.ctas.map((c, i) => [c, cardTexts[i]]).filter(([c]) => typeof c.value_text === 'string');
+  if (valued.length)
+    check(`the cockpit shows each CTA's value as the API (${valued.length} with a value)`,
+      valued.every(([c, t]) => t && t.includes(text(c.value_text))), valued.slice(0, 3).map(([c, t]) => [c.value_text, t && t.slice(0, 200)]));
 
   // ---- hostile names and the nav --------------------------------------------------------------
   await page.goto(BASE + '/risk?per_page=500');
