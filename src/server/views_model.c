@@ -24,7 +24,7 @@
 #define RISK_PER_PAGE     50
 #define RISK_PER_PAGE_MAX 500
 #define MAX_DRIVERS       3
-#define VERSION_MAX       1000000000000000LL
+#define VERSION_MAX       1000000000LL
 
 /* ---- small pieces ---------------------------------------------------------- */
 
