@@ -33,6 +33,8 @@ int cmd_deliver(int argc, char **argv);
 int cmd_outbox(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+int cmd_risk(int argc, char **argv);
 /* tend analyze --table FILE.csv --outcome COLUMN ... (cmd_analyze_table.c);
  * cmd_analyze() hands its arguments over when --table is among them. */
 int cmd_analyze_table(int argc, char **argv);

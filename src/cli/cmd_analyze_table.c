@@ -2,11 +2,21 @@
  * covary with churn, by logistic regression.
  *
  *   tend analyze --table FILE.csv --outcome COLUMN [--columns A,B,...]
- *                [--format table|csv|json]
+ *                [--l2 C] [--format table|csv|json]
+ *   tend analyze --table FILE.csv --outcome COLUMN --calibrate platt|isotonic
+ *                --score COLUMN [--calibrate-on N]
  *
  * The table is read by stats/table.c (numeric columns as they are, text
  * columns one-hot against their most frequent value, rows with blanks
- * dropped) and fitted by stats/logit.c on the columns' own scale. What was
+ * dropped) and fitted by stats/logit.c on the columns' own scale. With --l2
+ * the columns are first standardised (stats/transform.c: training mean and
+ * sample sd) and fitted by stats/ridge.c with scikit-learn's penalty C, the
+ * coefficients then per standard deviation: this is the path the
+ * scikit-learn oracle (tests/integration/ridge_oracle.sh) holds the risk
+ * model's fit to. --calibrate fits Platt scaling or isotonic regression of
+ * the outcome on one score column (on the first N rows with --calibrate-on)
+ * and prints every row's calibrated value as CSV: the oracle's path to
+ * statsmodels and scikit-learn for the calibrations. What was
  * skipped, dropped or used as a reference goes to stderr as "tend analyze:"
  * lines, so stdout holds only the result. This is an analysis of a table a
  * user hands over; it never touches the store (cmd_analyze.c analyses the
@@ -22,7 +32,9 @@
 #include "cli/output.h"
 #include "server/report.h"
 #include "stats/logit.h"
+#include "stats/ridge.h"
 #include "stats/table.h"
+#include "stats/transform.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -31,7 +43,9 @@
 static void usage(FILE *f) {
     fprintf(f,
             "Usage: tend analyze --table FILE.csv --outcome COLUMN [--columns A,B,...]\n"
-            "                    [--format table|csv|json] [--html FILE] [--db PATH]\n"
+            "                    [--l2 C] [--format table|csv|json] [--html FILE] [--db PATH]\n"
+            "       tend analyze --table FILE.csv --outcome COLUMN --calibrate platt|isotonic\n"
+            "                    --score COLUMN [--calibrate-on N]\n"
             "\n"
             "Fits a logistic regression of the outcome on the table's other columns and\n"
             "prints each factor's coefficient (log odds per unit), standard error, z,\n"
@@ -43,6 +57,12 @@ static void usage(FILE *f) {
             "                    with a blank in a used column are dropped\n"
             "  --outcome COLUMN  1/0, yes/no, true/false or churned/renewed\n"
             "  --columns A,B     only these factors, in this order (default: all)\n"
+            "  --l2 C            an L2-penalised fit (scikit-learn's C: the smaller, the\n"
+            "                    stronger the penalty) on the columns standardised to mean\n"
+            "                    0 and sd 1; coefficients per standard deviation\n"
+            "  --calibrate KIND  platt or isotonic: calibrate the --score column against\n"
+            "                    the outcome and print score,outcome,calibrated per row\n"
+            "  --calibrate-on N  fit the calibration on the first N rows only (default all)\n"
             "  --format FORMAT   table (default), csv or json\n"
             "  --html FILE       also write a report (coefficient plot, ROC curve) there\n"
             "  --db PATH         also keep the report in this database (tend serve's\n"
@@ -82,10 +102,15 @@ static int split_columns(const char *s, char ***names, size_t *n) {
 
 /* ---- printing ------------------------------------------------------------- */
 
+/* l2: the penalty C of a penalised fit (coefficients per sd), NaN for none. */
 static void print_json(const struct stats_table *t, const struct stats_fit *f, double auc,
-                       const char *outcome) {
+                       const char *outcome, double l2) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "outcome", outcome);
+    if (!isnan(l2)) {
+        cJSON_AddNumberToObject(o, "l2", l2);
+        cJSON_AddStringToObject(o, "scale", "per_sd");
+    }
     cJSON_AddNumberToObject(o, "n", (double)f->n);
     cJSON_AddNumberToObject(o, "n_events", (double)f->n_events);
     cJSON_AddNumberToObject(o, "rows_read", (double)t->rows_read);
@@ -196,7 +221,6 @@ static void print_table(const struct stats_table *t, const struct stats_fit *f, 
 
 /* ---- the command ---------------------------------------------------------- */
 
-/* Loads, fits and prints; 0 or EXIT_USAGE after printing why. */
 /* The report: the same fit per standard deviation, so that the factors'
  * bars compare, and the ROC curve of the fit. */
 static int keep_report(const char *path, const char *outcome, const struct stats_table *t,
@@ -232,8 +256,42 @@ static int keep_report(const char *path, const char *outcome, const struct stats
     return rc;
 }
 
+/* The table's columns standardised by a recipe fitted on all its rows (no
+ * blanks are left, so no indicator columns): *xs is malloced n * k. A
+ * constant column becomes 0 on every row (noted). 0 or EXIT_USAGE. */
+static int standardise(const char *path, const struct stats_table *t, double **xs) {
+    char err[STATS_ERR_BYTES];
+    if (t->k > STATS_RECIPE_MAX_COLUMNS) {
+        fprintf(stderr, "tend " CMD ": %s: %zu columns: --l2 fits at most %d\n", path, t->k,
+                STATS_RECIPE_MAX_COLUMNS);
+        return EXIT_USAGE;
+    }
+    struct stats_xform_col *cols = xcalloc(t->k ? t->k : 1, sizeof *cols);
+    for (size_t j = 0; j < t->k; j++)
+        cols[j] = (struct stats_xform_col){t->names[j], STATS_X_IDENTITY, false};
+    struct stats_recipe *r = xmalloc(sizeof *r);
+    enum tend_err e = stats_recipe_fit(cols, t->k, t->x, t->n, r, err);
+    free(cols);
+    if (e) {
+        fprintf(stderr, "tend " CMD ": %s: %s\n", path, err);
+        free(r);
+        return EXIT_USAGE;
+    }
+    for (size_t j = 0; j < t->k; j++) {
+        if (r->col[j].constant)
+            fprintf(stderr, "tend " CMD ": %s is constant: 0 after standardising\n", t->names[j]);
+    }
+    size_t cells = t->n * t->k;
+    *xs = xmalloc((cells ? cells : 1) * sizeof **xs);
+    stats_recipe_apply_rows(r, t->x, t->n, *xs);
+    free(r);
+    return 0;
+}
+
+/* Loads, fits (by maximum likelihood, or penalised with l2 = C when l2 is
+ * not NaN) and prints; 0 or EXIT_USAGE after printing why. */
 static int analyze(const char *path, const char *outcome, char **columns, size_t n_columns,
-                   enum out_format format, const char *html, const char *db) {
+                   double l2, enum out_format format, const char *html, const char *db) {
     char err[STATS_ERR_BYTES];
     struct stats_table t;
     if (stats_table_load(path, outcome, (const char *const *)columns, n_columns, &t, err)) {
@@ -244,9 +302,19 @@ static int analyze(const char *path, const char *outcome, char **columns, size_t
         fprintf(stderr, "tend " CMD ": %s\n", t.notes[i]);
     struct stats_data d;
     stats_table_data(&t, &d);
+    double *xs = NULL;
+    if (!isnan(l2)) {
+        if (standardise(path, &t, &xs)) {
+            stats_table_free(&t);
+            return EXIT_USAGE;
+        }
+        d.x = xs;
+    }
     struct stats_fit f;
-    if (stats_logit_fit(&d, STATS_OWN_SCALE, &f, err)) {
+    if (isnan(l2) ? stats_logit_fit(&d, STATS_OWN_SCALE, &f, err)
+                  : stats_ridge_fit(&d, l2, &f, err)) {
         fprintf(stderr, "tend " CMD ": %s: %s\n", path, err);
+        free(xs);
         stats_table_free(&t);
         return EXIT_USAGE;
     }
@@ -254,17 +322,67 @@ static int analyze(const char *path, const char *outcome, char **columns, size_t
         fprintf(stderr, "tend " CMD ": dropped %s: %s\n", f.dropped[i].name, f.dropped[i].why);
     double *score = xmalloc((t.n ? t.n : 1) * sizeof *score);
     for (size_t i = 0; i < t.n; i++)
-        score[i] = stats_logit_predict(&f, t.x + i * t.k);
+        score[i] = stats_logit_predict(&f, d.x + i * t.k);
     double auc = stats_auc(score, t.y, t.n);
     if (format == OUT_JSON)
-        print_json(&t, &f, auc, outcome);
+        print_json(&t, &f, auc, outcome, l2);
     else if (format == OUT_CSV)
         print_csv(&f);
     else
         print_table(&t, &f, auc, outcome);
     int rc = html || db ? keep_report(path, outcome, &t, score, auc, html, db) : 0;
     free(score);
+    free(xs);
     stats_fit_free(&f);
+    stats_table_free(&t);
+    return rc;
+}
+
+/* --calibrate: fits Platt scaling (kind 'p') or isotonic regression ('i') of
+ * the outcome on the numeric column score_col over the first fit_rows rows
+ * (0: all), and prints score,outcome,calibrated for every row as CSV (17
+ * significant digits). 0 or EXIT_USAGE after printing why. */
+static int calibrate(const char *path, const char *outcome, const char *score_col, char kind,
+                     size_t fit_rows) {
+    char err[STATS_ERR_BYTES];
+    struct stats_table t;
+    const char *cols[] = {score_col};
+    if (stats_table_load(path, outcome, cols, 1, &t, err)) {
+        fprintf(stderr, "tend " CMD ": %s\n", err);
+        return EXIT_USAGE;
+    }
+    int rc = 0;
+    if (t.k != 1 || strcmp(t.names[0], score_col) != 0) {
+        rc = cli_usage_error(CMD, "--score %s: a numeric column is needed", score_col);
+        goto cleanup;
+    }
+    if (fit_rows > t.n) {
+        rc = cli_usage_error(CMD, "--calibrate-on %zu: the table has %zu rows", fit_rows, t.n);
+        goto cleanup;
+    }
+    size_t n_fit = fit_rows ? fit_rows : t.n;
+    struct stats_platt platt = {0, 0};
+    struct stats_isotonic iso = {0, NULL, NULL};
+    enum tend_err e = kind == 'p' ? stats_platt_fit(t.x, t.y, n_fit, &platt, err)
+                                  : stats_isotonic_fit(t.x, t.y, n_fit, &iso, err);
+    if (e) {
+        fprintf(stderr, "tend " CMD ": %s: %s\n", path, err);
+        rc = EXIT_USAGE;
+        goto cleanup;
+    }
+    if (kind == 'p')
+        fprintf(stderr, "tend " CMD ": platt: a = %.17g, b = %.17g (on %zu rows)\n", platt.a,
+                platt.b, n_fit);
+    else
+        fprintf(stderr, "tend " CMD ": isotonic: %zu points (on %zu rows)\n", iso.n, n_fit);
+    printf("%s,%s,calibrated\n", score_col, outcome);
+    for (size_t i = 0; i < t.n; i++) {
+        double v =
+            kind == 'p' ? stats_platt_apply(&platt, t.x[i]) : stats_isotonic_apply(&iso, t.x[i]);
+        printf("%.17g,%g,%.17g\n", t.x[i], t.y[i], v);
+    }
+    stats_isotonic_free(&iso);
+cleanup:
     stats_table_free(&t);
     return rc;
 }
@@ -274,9 +392,15 @@ int cmd_analyze_table(int argc, char **argv) {
         {"table", required_argument, NULL, 't'},   {"outcome", required_argument, NULL, 'o'},
         {"columns", required_argument, NULL, 'c'}, {"format", required_argument, NULL, 'f'},
         {"html", required_argument, NULL, 'H'},    {"db", required_argument, NULL, 'd'},
+        {"l2", required_argument, NULL, 'l'},      {"calibrate", required_argument, NULL, 'C'},
+        {"score", required_argument, NULL, 's'},   {"calibrate-on", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *table = NULL, *outcome = NULL, *columns = NULL, *html = NULL, *db = NULL;
+    const char *calib = NULL, *score = NULL;
+    double l2 = NAN;
+    size_t fit_rows = 0;
+    char *end;
     enum out_format format = OUT_TABLE;
     int c;
     optind = 0; /* glibc: start afresh, whoever parsed argv before */
@@ -301,6 +425,26 @@ int cmd_analyze_table(int argc, char **argv) {
         case 'd':
             db = optarg;
             break;
+        case 'l':
+            l2 = strtod(optarg, &end);
+            if (end == optarg || *end || !(l2 > 0) || !isfinite(l2))
+                return cli_usage_error(CMD, "--l2 \"%s\": give a positive number (C)", optarg);
+            break;
+        case 'C':
+            if (strcmp(optarg, "platt") != 0 && strcmp(optarg, "isotonic") != 0)
+                return cli_usage_error(CMD, "--calibrate \"%s\": give platt or isotonic", optarg);
+            calib = optarg;
+            break;
+        case 's':
+            score = optarg;
+            break;
+        case 'n': {
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (end == optarg || *end || optarg[0] == '-' || v == 0)
+                return cli_usage_error(CMD, "--calibrate-on \"%s\": give a number of rows", optarg);
+            fit_rows = (size_t)v;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;
@@ -315,11 +459,20 @@ int cmd_analyze_table(int argc, char **argv) {
         return cli_usage_error(CMD, "--table FILE.csv is required here");
     if (!outcome)
         return cli_usage_error(CMD, "--outcome COLUMN is required with --table");
+    if (calib || score || fit_rows) {
+        if (!calib || !score)
+            return cli_usage_error(CMD, "--calibrate KIND and --score COLUMN go together");
+        if (columns || !isnan(l2) || html || db)
+            return cli_usage_error(CMD, "--calibrate takes no --columns, --l2, --html or --db");
+        return calibrate(table, outcome, score, calib[0], fit_rows);
+    }
+    if (!isnan(l2) && (html || db))
+        return cli_usage_error(CMD, "--l2 has no report: leave out --html and --db");
     char **names = NULL;
     size_t n_names = 0;
     if (columns && split_columns(columns, &names, &n_names))
         return EXIT_USAGE;
-    int rc = analyze(table, outcome, names, n_names, format, html, db);
+    int rc = analyze(table, outcome, names, n_names, l2, format, html, db);
     for (size_t i = 0; i < n_names; i++)
         free(names[i]);
     free(names);

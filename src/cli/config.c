@@ -7,14 +7,15 @@
 #include "cli/cli.h"
 #include "util/yaml.h"
 
-static const char *const known_sections[] = {"health",   "rules",  "ctas", "delivery",
-                                             "channels", "routes", "serve"};
+static const char *const known_sections[] = {"health",   "rules",  "ctas",  "delivery",
+                                             "channels", "routes", "serve", "model"};
 
 int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     health_config_default(&c->health);
     rules_config_default(&c->rules);
     notify_config_default(&c->notify);
     serve_config_default(&c->serve);
+    model_config_default(&c->model);
     if (!path)
         return 0;
     cJSON *root;
@@ -39,7 +40,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         if (i == sizeof known_sections / sizeof known_sections[0]) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: health, rules, ctas, delivery, "
-                    "channels, routes, serve)\n",
+                    "channels, routes, serve, model)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -72,6 +73,14 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, serr);
         rules_config_release(&c->rules);
         notify_config_release(&c->notify);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    char merr[256];
+    if (model_config_load(cJSON_GetObjectItemCaseSensitive(root, "model"), &c->model, merr,
+                          sizeof merr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, merr);
+        cli_free_config(c);
         rc = EXIT_USAGE;
     }
 done:

@@ -7,6 +7,7 @@
 #ifndef TEND_CLI_CONFIG_H
 #define TEND_CLI_CONFIG_H
 
+#include "analysis/model.h"
 #include "core/health.h"
 #include "core/rules.h"
 #include "notify/config.h"
@@ -17,6 +18,7 @@ struct tend_config {
     struct rules_config rules;   /* rules: and ctas: */
     struct notify_config notify; /* delivery:, channels: and routes: */
     struct serve_config serve;   /* serve: */
+    struct model_config model;   /* model: */
 };
 
 /* Loads path (NULL: defaults) into *c, printing "tend CMD: reason" and

@@ -61,6 +61,9 @@ static const struct command commands[] = {
      "does the health score predict churn? regression, AUC, weights"},
     {"backtest", cmd_backtest, DB_EXISTING,
      "replay evaluation: each rule's precision, recall, lead time"},
+    {"model", cmd_model, DB_EXISTING,
+     "fit the churn-risk model from outcomes; show its card (AUC, calibration)"},
+    {"risk", cmd_risk, DB_EXISTING, "accounts by revenue at risk: p_churn x ARR, with drivers"},
     {"generate", cmd_generate, DB_NONE, "write a fictional SaaS's Segment history (JSONL)"},
     {"version", cmd_version, DB_NONE, "print tend's version (also tend --version)"},
 };

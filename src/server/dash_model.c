@@ -25,6 +25,7 @@
 #include "server/dash_int.h"
 #include "server/html.h"
 #include "server/report.h"
+#include "util/datetime.h"
 
 #define CAP_NAME    120 /* an account name or id */
 #define CAP_SHORT   80  /* an owner, a feature's name */
@@ -154,6 +155,25 @@ static void put_p(struct buf *b, double p) {
         buf_puts(b, "&lt;0.001");
     else
         put_fixed(b, p, 3);
+}
+
+/* When the model was fitted: fitted_at (ISO-8601), else fitted_ms, as
+ * <time> in the configured zone; a dash when neither. */
+static void put_fitted(struct buf *b, const struct dash_ctx *ctx, const cJSON *m) {
+    const char *iso = get_str(m, "fitted_at");
+    char t[32];
+    double ms = get_num(m, "fitted_ms");
+    if (!iso && !isnan(ms) && ms > 0 && ms < 9e15) {
+        dt_format_instant((int64_t)ms, t);
+        iso = t;
+    }
+    html_time(b, iso, ctx ? ctx->tz : NULL);
+}
+
+/* Whether m is the current model: "current", else "adopted" (one at a time). */
+static bool is_current(const cJSON *m) {
+    const cJSON *c = get(m, "current");
+    return cJSON_IsBool(c) ? cJSON_IsTrue(c) : cJSON_IsTrue(get(m, "adopted"));
 }
 
 /* A date member ("YYYY-MM-DD") as <time>, or a dash. */
@@ -309,7 +329,8 @@ void dash_risk(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
     char *owner = query_value(ctx, "owner");
     bool mine = owner && !strcmp(owner, "me");
     free(owner);
-    const cJSON *rows = cJSON_IsArray(view) ? view : get_array(view, "accounts", "risks");
+    const cJSON *rows = cJSON_IsArray(view) ? view : get_array(view, "rows", "accounts");
+    const char *day = get_str(view, "day") ? get_str(view, "day") : get_str(view, "date");
     const cJSON *model = get(view, "model");
     const char *currency = get_str(view, "currency");
     long long version = get_int(model, "version");
@@ -325,9 +346,9 @@ void dash_risk(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
 
     dash_page_open(out, ctx, "Churn risk", NAV_RISK);
     buf_puts(out, "<div class=\"head\"><h1>Churn risk</h1><p class=\"sub\">");
-    if (get_str(view, "date")) {
+    if (day) {
         buf_puts(out, "Scored on ");
-        put_date(out, view, "date");
+        html_date(out, day);
         if (version > 0) {
             buf_puts(out, " by model ");
             put_version(out, version);
@@ -341,7 +362,7 @@ void dash_risk(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
         buf_printf(out, "%.0f days", horizon);
     buf_puts(out, "; accounts ranked by ARR at risk (probability &#215; ARR).</p></div>\n");
 
-    if (!get_str(view, "date") && shown == 0) {
+    if (!day && shown == 0) {
         dash_put_empty(out, "No risk scores yet",
                        "No churn-risk model has scored the accounts. Fit one on your history "
                        "with <code>tend model fit</code>; the next evaluation (the daily run, "
@@ -502,10 +523,9 @@ static void card_facts(struct buf *b, const struct dash_ctx *ctx, const cJSON *v
     }
     put_date(b, v, "trained_to");
     buf_puts(b, "</dd></div>");
-    const char *fitted = get_str(v, "fitted_at");
-    if (fitted) {
+    if (get_str(v, "fitted_at") || !isnan(get_num(v, "fitted_ms"))) {
         buf_puts(b, "<div><dt>Fitted</dt><dd>");
-        html_time(b, fitted, ctx ? ctx->tz : NULL);
+        put_fitted(b, ctx, v);
         buf_puts(b, "</dd></div>");
     }
     buf_puts(b, "</dl>\n");
@@ -671,7 +691,7 @@ void dash_model(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) 
     if (!cJSON_IsObject(view)) {
         buf_puts(out, "<div class=\"head\"><h1>Churn model</h1></div>\n");
         dash_put_empty(out, "No model yet",
-                       "tend has not fitted a churn-risk model on this database. Run "
+                       "No churn-risk model is adopted on this database. Run "
                        "<code>tend model fit</code>: it learns from your accounts&#39; history "
                        "which of them churned (it needs about ten churns), tests itself on "
                        "later accounts it did not learn from, and stores its card here. "
@@ -682,13 +702,12 @@ void dash_model(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) 
     buf_puts(out, "<p class=\"crumbs\"><a href=\"/models\">Models</a> / ");
     buf_puts(out, title + 6);
     buf_printf(out, "</p>\n<div class=\"head\"><h1>%s</h1> ", title);
-    const cJSON *adopted = get(view, "adopted"), *current = get(view, "current");
-    if (cJSON_IsTrue(current))
+    const cJSON *adopted = get(view, "adopted");
+    if (is_current(view))
         buf_puts(out, "<span class=\"pill green\">current</span>");
-    else if (cJSON_IsTrue(adopted))
-        buf_puts(out, "<span class=\"pill none\">adopted earlier</span>");
-    else if (cJSON_IsFalse(adopted))
-        buf_puts(out, "<span class=\"pill yellow\">not adopted</span>");
+    else if (cJSON_IsBool(adopted))
+        buf_puts(out, "<span class=\"pill yellow\" title=\"Evaluations score with the adopted "
+                      "model, not with this one\">not current</span>");
     buf_puts(out, "<p class=\"sub\">The probability that an account churns within ");
     double horizon = get_num(view, "horizon_days");
     if (isnan(horizon))
@@ -745,7 +764,7 @@ void dash_models(struct buf *out, const struct dash_ctx *ctx, const cJSON *view)
         buf_puts(out, "<tr><td>");
         put_version(out, get_int(m, "version"));
         buf_puts(out, "</td><td>");
-        html_time(out, get_str(m, "fitted_at"), ctx ? ctx->tz : NULL);
+        put_fitted(out, ctx, m);
         buf_puts(out, "</td><td>");
         if (get_str(m, "trained_from")) {
             put_date(out, m, "trained_from");
@@ -773,12 +792,10 @@ void dash_models(struct buf *out, const struct dash_ctx *ctx, const cJSON *view)
         else
             put_fixed(out, brier, 3);
         buf_puts(out, "</td><td>");
-        if (cJSON_IsTrue(get(m, "current")))
+        if (is_current(m))
             buf_puts(out, "<span class=\"pill green\">current</span>");
-        else if (cJSON_IsTrue(get(m, "adopted")))
-            buf_puts(out, "<span class=\"pill none\">adopted earlier</span>");
         else
-            buf_puts(out, "<span class=\"pill yellow\">not adopted</span>");
+            buf_puts(out, "<span class=\"pill none\">not current</span>");
         buf_puts(out, "</td></tr>\n");
     }
     buf_puts(out, "</tbody></table></div>\n");

@@ -730,8 +730,15 @@ static enum MHD_Result route(struct req *r, struct store *s) {
             cJSON_Delete(view);
         return answer_view(r, api, e, view, err, dash_account);
     }
-    if (strcmp(path, "/risk") == 0) {
-        e = view_risk(s, &r->query, me, &view, err);
+    if (strcmp(path, "/risk") == 0) { /* the churn-risk model (views_model.c) */
+        struct view_params q = r->query;
+        /* The page: 50 rows a page unless said otherwise (the API: every row). */
+        if (!api && !view_param(&q, "per_page") && !view_param(&q, "limit") &&
+            q.n < VIEW_MAX_PARAMS) {
+            q.keys[q.n] = "per_page";
+            q.values[q.n++] = "50";
+        }
+        e = view_risk(s, &q, me, &view, err);
         return answer_view(r, api, e, view, err, dash_risk);
     }
     if (strcmp(path, "/model") == 0) {

@@ -39,6 +39,20 @@ static const char q_risk_day[] =
     "LEFT JOIN scores s ON s.day = r.day AND s.account_id = r.account_id "
     "WHERE r.day = ?1 ORDER BY r.account_id";
 
+/* The events index leads with the day (events_account), so this is one seek. */
+static const char q_last_event_day[] = "SELECT MAX(ts_ms / 86400000) FROM events";
+
+enum tend_err store_last_event_day(struct store *s, int32_t *day, bool *found) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_last_event_day);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+    if (*found)
+        *day = sqlite3_column_int(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? TEND_OK
+                                                 : sqlite_fail(s, "reading the last event day");
+}
+
 static void bind_real(sqlite3_stmt *st, int i, double v) {
     if (isfinite(v))
         sqlite3_bind_double(st, i, v);

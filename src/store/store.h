@@ -746,6 +746,10 @@ enum tend_err store_model_get(struct store *s, int64_t version,
 enum tend_err store_models_each(struct store *s, void (*fn)(void *arg, const struct store_model *m),
                                 void *arg);
 
+/* The day of the latest stored event (tend model fit's default --to);
+ * *found false when there is none. */
+enum tend_err store_last_event_day(struct store *s, int32_t *day, bool *found);
+
 /* One account's churn risk on one day. */
 struct store_risk {
     int32_t day;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """model_seed.py DB: a stand-in for `tend model fit` + `tend eval` in the
-browser test of the model pages (browser_model.sh), used only while the
-tend binary has no `model fit` (issue 16: m-model's part, not merged yet).
+tests of the model views (http_model.sh: a small database on which a fit
+would be refused; browser_model.sh when the tend binary has no `model fit`).
 
 It writes the tables of migration 14 as the issue's contract declares them
 (models; risk_by_day) when they are missing, two models (v1 not adopted, v2
@@ -9,6 +9,7 @@ adopted, each with its card) and a risk score for every account scored on
 the latest day: p_churn from the health score (lower score, higher risk),
 deterministic, with three drivers in words. The numbers are not a model's;
 they exercise the pages and the API with the contract's shapes."""
+import datetime
 import json
 import math
 import sqlite3
@@ -30,6 +31,10 @@ if day is None:
 coefs = [("logins_28d_log1p", -0.612, 0.081, 1e-6), ("logins_trend", -0.405, 0.092, 2e-5),
          ("tickets_open", 0.331, 0.077, 3e-4), ("nps_last", -0.214, 0.101, 0.034),
          ("payments_failed_90d", 0.52, 0.12, 1e-5), ("seats_used_share", -0.05, 0.09, 0.58)]
+def day_text(d):
+    return (datetime.date(1970, 1, 1) + datetime.timedelta(days=d)).isoformat()
+
+
 calib = []
 for b in range(1, 11):
     pred = 0.01 * b * b / 2 + 0.005
@@ -41,7 +46,10 @@ for b in range(1, 11):
                   "ci_high": round(min(1, pred + 1.96 * se), 4)})
 calib[9]["observed"] = round(calib[9]["ci_high"] + 0.03, 4)  # one bin outside its interval
 for version, adopted, auc, brier, auc_h in ((1, 0, 0.781, 0.0712, 0.702), (2, 1, 0.834, 0.0655, 0.701)):
-    card = {"version": version, "horizon_days": 90, "trained_to": None, "n_rows": 12000 + version,
+    card = {"version": 0, "adopted": False, "horizon_days": 90, "n_rows": 12000 + version,
+            "fitted_ms": 1_700_000_000_000 + version * 86_400_000,
+            "trained_from": day_text(day - 365), "trained_to": day_text(day - 91 + version),
+            "n_test": 3000, "n_test_churned": 61, "brier_base_rate": 0.0714,
             "n_churns": 210 + version, "auc_holdout": auc, "brier_holdout": brier,
             "auc_health_holdout": auc_h, "calibration": calib,
             "coefficients": [{"name": n, "coef": c, "se": s, "p": p} for n, c, s, p in coefs]}

@@ -163,10 +163,10 @@ static char *money_of(double v, const char *currency) {
 
 static cJSON *risk_view(void) {
     cJSON *v = json(
-        "{'date':'2026-12-06','model':{'version':3,'horizon_days':90,'trained_to':'2026-09-01',"
+        "{'day':'2026-12-06','model':{'version':3,'horizon_days':90,'trained_to':'2026-09-01',"
         "'auc_holdout':0.8349,'auc_health_holdout':0.7012,'brier_holdout':0.0655},"
         "'accounts_scored':1002,'arr_at_risk_total':1234567.49,'arr_total':9000000,"
-        "'total':1002,'page':2,'per_page':3,'accounts':["
+        "'total':1002,'page':2,'per_page':3,'rows':["
         "{'account_id':'acc_1','name':'Acme Inc','owner':'ana@example.com','p_churn':0.42,"
         "'arr':100000,'arr_at_risk':42000,'band':'red','model_version':3,'drivers':["
         "{'feature':'logins_trend','contribution':0.81,'words':'logins down 60% vs the previous "
@@ -178,12 +178,12 @@ static cJSON *risk_view(void) {
         "{'account_id':'x','name':'N','owner':'o','p_churn':0.0004,'arr':null,"
         "'arr_at_risk':null,'band':'green','model_version':3}]}");
     /* hostile strings where outside text goes */
-    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(v, "accounts"), 0);
+    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(v, "rows"), 0);
     cJSON_ReplaceItemInObject(first, "name", cJSON_CreateString(XSS_NAME));
     cJSON *d = cJSON_GetArrayItem(cJSON_GetObjectItem(first, "drivers"), 1);
     cJSON_ReplaceItemInObject(d, "words", cJSON_CreateString("<img src=x onerror=alert(2)>"));
     cJSON_ReplaceItemInObject(d, "feature", cJSON_CreateString("f\"eat<ure>"));
-    cJSON *third = cJSON_GetArrayItem(cJSON_GetObjectItem(v, "accounts"), 2);
+    cJSON *third = cJSON_GetArrayItem(cJSON_GetObjectItem(v, "rows"), 2);
     cJSON_ReplaceItemInObject(third, "owner", cJSON_CreateString("<b>eve</b>@x.example"));
     return v;
 }
@@ -328,8 +328,8 @@ static void risk_page_mine_keeps_the_filter_and_says_when_empty(void **state) {
     free(page);
     cJSON_Delete(v);
 
-    v = json("{'date':'2026-12-06','model':{'version':3,'auc_holdout':0.8},'accounts_scored':0,"
-             "'arr_at_risk_total':0,'total':0,'page':1,'per_page':50,'accounts':[]}");
+    v = json("{'day':'2026-12-06','model':{'version':3,'auc_holdout':0.8},'accounts_scored':0,"
+             "'arr_at_risk_total':0,'total':0,'page':1,'per_page':50,'rows':[]}");
     page = render(dash_risk, "/risk?owner=me", v);
     assert_contains(page, "No scored account in your book");
     assert_contains(page, "$0</span>ARR at risk in my book");
@@ -338,8 +338,8 @@ static void risk_page_mine_keeps_the_filter_and_says_when_empty(void **state) {
 }
 
 static void risk_page_without_scores_says_how_to_get_them(void **state) {
-    cJSON *v = json("{'date':null,'model':null,'accounts_scored':0,'arr_at_risk_total':0,"
-                    "'total':0,'page':1,'per_page':50,'accounts':[]}");
+    cJSON *v = json("{'day':null,'rows':[],'model':null,'accounts_scored':0,"
+                    "'arr_at_risk_total':0,'arr_total':0,'total':0}");
     char *page = render(dash_risk, "/risk", v);
     save_sample("risk-empty", page);
     assert_contains(page, "No risk scores yet");
@@ -356,7 +356,7 @@ static void risk_page_without_scores_says_how_to_get_them(void **state) {
 }
 
 static void risk_rows_of_the_wrong_types_show_dashes(void **state) {
-    cJSON *v = json("{'date':'2026-12-06','accounts':[{'account_id':7,'name':['x'],"
+    cJSON *v = json("{'day':'2026-12-06','rows':[{'account_id':7,'name':['x'],"
                     "'p_churn':'0.5','arr':'lots','arr_at_risk':{},'band':3,"
                     "'drivers':'none','model_version':-2},{'p_churn':1e308}]}");
     char *page = render(dash_risk, "/risk", v);
@@ -459,7 +459,7 @@ static void model_card_survives_hostile_and_missing_members(void **state) {
     cJSON *coefs = cJSON_GetObjectItem(v, "coefficients");
     cJSON_ReplaceItemInObject(cJSON_GetArrayItem(coefs, 0), "name", cJSON_CreateString(XSS_NAME));
     char *page = render(dash_model, "/model?version=%3Cx%3E", v);
-    assert_contains(page, "<span class=\"pill yellow\">not adopted</span>");
+    assert_contains(page, ">not current</span>");
     assert_contains(page, XSS_ESC);
     assert_lacks(page, XSS_NAME);
     assert_contains(page, "no held-out AUC");
@@ -481,9 +481,23 @@ static void models_page_lists_versions_newest_first(void **state) {
     assert_contains(page, "<a href=\"/model?version=2\">v2</a>");
     assert_contains(page, "<a href=\"/model?version=1\">v1</a>");
     assert_int_equal(count(page, "<span class=\"pill green\">current</span>"), 1);
-    assert_contains(page, "<span class=\"pill yellow\">not adopted</span>");
+    assert_contains(page, "<span class=\"pill none\">not current</span>");
     assert_contains(page, "<td class=\"num\">0.83</td>");
     assert_contains(page, "<td class=\"num\">12,002</td>");
+    free(page);
+    cJSON_Delete(v);
+    /* m-model's own shape: adopted and fitted_ms, no current or fitted_at */
+    v = json("{'models':[{'version':5,'adopted':true,'fitted_ms':1764565200000,"
+             "'horizon_days':90,'trained_from':'2025-12-07','trained_to':'2026-08-02',"
+             "'n_rows':31754,'n_churns':103,'auc_holdout':0.896,'brier_holdout':0.0295,"
+             "'auc_health_holdout':0.609},{'version':4,'adopted':false,'fitted_ms':1}]}");
+    page = render(dash_models, "/models", v);
+    save_sample("models-mmodel", page);
+    assert_int_equal(count(page, "<span class=\"pill green\">current</span>"), 1);
+    assert_contains(page, "datetime=\"2025-12-01T05:00:00.000Z\" "
+                          "title=\"2025-12-01T05:00:00.000Z\">1 Dec 2025 06:00</time>");
+    assert_contains(page, "<td class=\"num\">0.90</td>");
+    assert_contains(page, "<td class=\"num\">31,754</td>");
     free(page);
     cJSON_Delete(v);
     v = json("{'current':0,'models':[]}");

@@ -1,0 +1,779 @@
+/* model.c: the snapshots, their labels, the time split, the fits and the card
+ * of tend model fit (see model.h). */
+#include "analysis/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analyze.h"
+#include "eval/eval.h"
+#include "stats/logit.h"
+#include "util/datetime.h"
+#include "util/mem.h"
+#include "util/yaml.h"
+
+/* The penalties tried by cross-validation (scikit-learn's C: smaller is a
+ * stronger penalty), on standardised columns. */
+static const double model_cs[] = {0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0};
+
+/* ---- the model: section --------------------------------------------------------------- */
+
+void model_config_default(struct model_config *c) {
+    c->refit_days = 7;
+    c->horizon_days = MODEL_HORIZON_DAYS;
+}
+
+enum tend_err model_config_load(const cJSON *section, struct model_config *c, char *err,
+                                size_t size) {
+    model_config_default(c);
+    if (!section)
+        return TEND_OK;
+    if (!cJSON_IsObject(section))
+        return yaml_error(err, size, "model", "must be a mapping (refit_days, horizon_days)");
+    static const char *const keys[] = {"refit_days", "horizon_days", NULL};
+    enum tend_err e = yaml_known_keys(section, "model", keys, err, size);
+    if (e)
+        return e;
+    static const struct {
+        const char *key;
+        int max;
+    } limits[] = {{"refit_days", 365}, {"horizon_days", 730}};
+    int *dst[] = {&c->refit_days, &c->horizon_days};
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(section, limits[i].key);
+        if (!v)
+            continue;
+        char path[32];
+        snprintf(path, sizeof path, "model.%s", limits[i].key);
+        if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 1 ||
+            v->valuedouble > limits[i].max)
+            return yaml_error(err, size, path, "must be a whole number of days from 1 to %d",
+                              limits[i].max);
+        *dst[i] = (int)v->valuedouble;
+    }
+    return TEND_OK;
+}
+
+/* ---- labels and the split (pure) ------------------------------------------------ */
+
+void model_label_row(struct model_row *r, const int32_t *churn_days, size_t n, int horizon,
+                     int32_t end) {
+    r->churned = false;
+    r->churn_day = 0;
+    if (r->day + horizon > end) {
+        r->role = MR_UNLABELLED;
+        return;
+    }
+    r->role = MR_GAP; /* labelled; model_split decides */
+    for (size_t i = 0; i < n; i++) {
+        if (churn_days[i] > r->day && churn_days[i] <= r->day + horizon) {
+            r->churned = true;
+            r->churn_day = churn_days[i];
+            return;
+        }
+    }
+}
+
+static int cmp_day(const void *x, const void *y) {
+    int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+    return (a > b) - (a < b);
+}
+
+int32_t model_split(struct model_row *rows, size_t n, int horizon, double test_share, int n_folds) {
+    int32_t *days = xmalloc((n ? n : 1) * sizeof *days);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].role != MR_UNLABELLED)
+            days[k++] = rows[i].day;
+    qsort(days, k, sizeof *days, cmp_day);
+    size_t d = 0; /* distinct */
+    for (size_t i = 0; i < k; i++)
+        if (d == 0 || days[i] != days[d - 1])
+            days[d++] = days[i];
+    if (d == 0) {
+        free(days);
+        return 0;
+    }
+    size_t n_test = (size_t)ceil((double)d * test_share);
+    if (n_test < 1)
+        n_test = 1;
+    if (n_test > d)
+        n_test = d;
+    int32_t cut = days[d - n_test];
+    /* The training days, for the folds. */
+    size_t n_train_days = 0;
+    for (size_t i = 0; i < d; i++)
+        if (days[i] + horizon < cut)
+            n_train_days++;
+    for (size_t i = 0; i < n; i++) {
+        struct model_row *r = &rows[i];
+        if (r->role == MR_UNLABELLED)
+            continue;
+        if (r->day >= cut) {
+            r->role = MR_TEST;
+        } else if (r->day + horizon < cut) {
+            r->role = MR_TRAIN;
+            /* The rank of its day among the training days, into n_folds
+             * groups of consecutive days. */
+            size_t rank = 0;
+            while (days[rank] != r->day)
+                rank++;
+            r->fold = (int)(rank * (size_t)n_folds / (n_train_days ? n_train_days : 1));
+        } else {
+            r->role = MR_GAP;
+        }
+    }
+    free(days);
+    return cut;
+}
+
+/* ---- gathering the snapshots ------------------------------------------------------ */
+
+struct churn {
+    int64_t account_id;
+    int32_t day;
+};
+
+struct gather {
+    struct model_result *r;
+    /* first seen by internal id */
+    int64_t *first_seen;
+    size_t first_len;
+    struct churn *churns; /* by account, then day */
+    size_t n_churns, cap_churns;
+    int32_t *churn_days; /* scratch */
+    int32_t day;
+    int64_t t_ms;
+    size_t cap_rows;
+    int64_t accounts;
+};
+
+static int on_brief(void *arg, const struct store_account_row *row) {
+    struct gather *g = arg;
+    if ((size_t)row->id >= g->first_len) {
+        size_t len = g->first_len ? g->first_len : 1024;
+        while (len <= (size_t)row->id)
+            len *= 2;
+        g->first_seen = xrealloc(g->first_seen, len * sizeof *g->first_seen);
+        for (size_t i = g->first_len; i < len; i++)
+            g->first_seen[i] = INT64_MAX;
+        g->first_len = len;
+    }
+    g->first_seen[row->id] = row->first_seen_ms;
+    g->accounts++;
+    return 0;
+}
+
+static void on_outcome(void *arg, const struct store_outcome *o) {
+    struct gather *g = arg;
+    if (!o->churned)
+        return;
+    if (g->n_churns == g->cap_churns) {
+        g->cap_churns = g->cap_churns ? g->cap_churns * 2 : 256;
+        g->churns = xrealloc(g->churns, g->cap_churns * sizeof *g->churns);
+    }
+    g->churns[g->n_churns++] = (struct churn){o->account_id, dt_day_of_ms(o->ts_ms)};
+}
+
+static int by_account_day(const void *x, const void *y) {
+    const struct churn *a = x, *b = y;
+    if (a->account_id != b->account_id)
+        return a->account_id < b->account_id ? -1 : 1;
+    return (a->day > b->day) - (a->day < b->day);
+}
+
+static int on_snapshot(void *arg, int64_t id, const char *account_id, const struct metrics *m) {
+    struct gather *g = arg;
+    struct model_result *r = g->r;
+    if (m->churned || id < 0 || (size_t)id >= g->first_len)
+        return 0; /* not a customer on the day */
+    int64_t first = g->first_seen[id];
+    if (g->t_ms - first < (int64_t)ANALYSIS_MIN_HISTORY_DAYS * DT_MS_PER_DAY)
+        return 0;
+    if (r->n_all == MODEL_MAX_ROWS)
+        return 1; /* cannot happen: the step was chosen to fit */
+    if (r->n_all == g->cap_rows) {
+        g->cap_rows = g->cap_rows ? g->cap_rows * 2 : 4096;
+        r->rows = xrealloc(r->rows, g->cap_rows * sizeof *r->rows);
+    }
+    struct model_row *row = &r->rows[r->n_all++];
+    memset(row, 0, sizeof *row);
+    row->day = g->day;
+    row->account_id = id;
+    struct health_score h;
+    health_compute(r->o.hc, m, &h);
+    row->has_health = h.has_score;
+    row->health = h.overall;
+    risk_inputs(m, &h, first, g->t_ms, row->raw);
+    /* The account's churn days. */
+    struct churn key = {id, INT32_MIN};
+    size_t lo = 0, hi = g->n_churns;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (by_account_day(&g->churns[mid], &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t n = 0;
+    for (size_t i = lo; i < g->n_churns && g->churns[i].account_id == id; i++)
+        g->churn_days[n++] = g->churns[i].day;
+    model_label_row(row, g->churn_days, n, r->o.horizon_days, r->data_end);
+    return 0;
+}
+
+static enum tend_err gather(struct store *s, struct model_result *r, char *err) {
+    struct gather g = {.r = r};
+    enum tend_err e = store_accounts_brief_each(s, on_brief, &g);
+    if (!e)
+        e = store_outcomes_each(s, 0, (int64_t)(r->data_end + 1) * DT_MS_PER_DAY, on_outcome, &g);
+    if (!e && g.n_churns)
+        qsort(g.churns, g.n_churns, sizeof *g.churns, by_account_day);
+    g.churn_days = xmalloc((g.n_churns ? g.n_churns : 1) * sizeof *g.churn_days);
+    /* Snapshot days: every step back from the last day whose horizon ends
+     * within the data; wider steps when accounts x days would pass the cap. */
+    int32_t last = r->data_end - r->o.horizon_days;
+    int64_t earliest = INT64_MAX;
+    for (size_t i = 0; i < g.first_len; i++)
+        if (g.first_seen[i] < earliest)
+            earliest = g.first_seen[i];
+    int32_t first =
+        earliest == INT64_MAX ? last + 1 : dt_day_of_ms(earliest) + ANALYSIS_MIN_HISTORY_DAYS;
+    r->step_days = MODEL_STEP_DAYS;
+    while (g.accounts > 0 && last >= first &&
+           (int64_t)((last - first) / r->step_days + 1) * g.accounts > MODEL_MAX_ROWS)
+        r->step_days += MODEL_STEP_DAYS;
+    if (!e && last < first) {
+        snprintf(err, STATS_ERR_BYTES,
+                 "too little data: no snapshot day has a %d-day horizon inside the data (last day "
+                 "%d days after the first account's %d days of history)",
+                 r->o.horizon_days, last + r->o.horizon_days - first + ANALYSIS_MIN_HISTORY_DAYS,
+                 ANALYSIS_MIN_HISTORY_DAYS);
+        e = TEND_ERR_INVALID;
+    }
+    int32_t start = last - (last - first) / r->step_days * r->step_days;
+    for (int32_t day = start; !e && day <= last; day += r->step_days) {
+        g.day = day;
+        g.t_ms = (int64_t)(day + 1) * DT_MS_PER_DAY;
+        e = eval_metrics(s, g.t_ms, NULL, on_snapshot, &g);
+    }
+    /* Censored: the snapshot days after last, which would have no full horizon. */
+    for (int32_t day = last + r->step_days; day <= r->data_end; day += r->step_days)
+        r->n_censored++;
+    free(g.first_seen);
+    free(g.churns);
+    free(g.churn_days);
+    return e;
+}
+
+/* ---- fitting ------------------------------------------------------------------------ */
+
+/* The rows of r with role (or every labelled row when role is MR_UNLABELLED)
+ * as model inputs (n x n_in) and labels, into x and y (malloced). */
+static size_t pick(const struct model_result *r, const struct risk_model *mo, enum model_role role,
+                   int fold_lt, int fold_eq, double **x, double **y, size_t **index) {
+    size_t n = 0, k = mo->recipe.n_in;
+    *x = xmalloc((r->n_all ? r->n_all : 1) * k * sizeof **x);
+    *y = xmalloc((r->n_all ? r->n_all : 1) * sizeof **y);
+    if (index)
+        *index = xmalloc((r->n_all ? r->n_all : 1) * sizeof **index);
+    for (size_t i = 0; i < r->n_all; i++) {
+        const struct model_row *row = &r->rows[i];
+        bool take = role == MR_UNLABELLED ? row->role != MR_UNLABELLED : row->role == role;
+        if (take && fold_lt >= 0)
+            take = row->fold < fold_lt;
+        if (take && fold_eq >= 0)
+            take = row->fold == fold_eq;
+        if (!take)
+            continue;
+        risk_model_row(mo, row->raw, *x + n * k);
+        (*y)[n] = row->churned;
+        if (index)
+            (*index)[n] = i;
+        n++;
+    }
+    return n;
+}
+
+/* The recipe of model mo (its inputs set) fitted on n rows x. */
+static enum tend_err fit_recipe(struct risk_model *mo, const double *x, size_t n, char *err) {
+    struct stats_xform_col cols[RISK_MAX_COLUMNS];
+    for (size_t j = 0; j < mo->recipe.n_in; j++)
+        cols[j] =
+            (struct stats_xform_col){risk_input_name((enum risk_input)mo->input_of[j]),
+                                     risk_input_xform((enum risk_input)mo->input_of[j]), true};
+    size_t n_in = mo->recipe.n_in;
+    enum tend_err e = stats_recipe_fit(cols, n_in, x, n, &mo->recipe, err);
+    mo->recipe.n_in = n_in;
+    return e;
+}
+
+/* Column names of the recipe's output, for stats_data (static buffer per
+ * call site: names[j] points into buf). */
+static void out_names(const struct stats_recipe *rc, char (*buf)[STATS_RECIPE_NAME_BYTES + 16],
+                      const char **names) {
+    for (size_t j = 0; j < rc->n_out; j++)
+        names[j] = stats_recipe_name(rc, j, buf[j]);
+}
+
+/* Fits mo's coefficients (recipe already fitted) on n rows x (raw inputs)
+ * with labels y and penalty c; the fit into *fit when not NULL. */
+static enum tend_err fit_coefs(struct risk_model *mo, const double *x, const double *y, size_t n,
+                               double c, struct stats_fit *fit_out, char *err) {
+    size_t k = mo->recipe.n_out;
+    double *z = xmalloc((n ? n : 1) * k * sizeof *z);
+    stats_recipe_apply_rows(&mo->recipe, x, n, z);
+    char buf[RISK_MAX_COLUMNS][STATS_RECIPE_NAME_BYTES + 16];
+    const char *names[RISK_MAX_COLUMNS];
+    out_names(&mo->recipe, buf, names);
+    struct stats_data d = {.n = n, .k = k, .x = z, .y = y, .names = names};
+    struct stats_fit fit = {0};
+    enum tend_err e = stats_ridge_fit(&d, c, &fit, err);
+    if (!e) {
+        mo->intercept = fit.coefs[0].coef;
+        for (size_t j = 0; j < k; j++)
+            mo->coef[j] = fit.coefs[j + 1].coef;
+    }
+    if (!e && fit_out)
+        *fit_out = fit;
+    else
+        stats_fit_free(&fit);
+    free(z);
+    return e;
+}
+
+static double log_odds(const struct risk_model *mo, const double *row_raw_inputs) {
+    double z[2 * RISK_MAX_COLUMNS];
+    stats_recipe_apply(&mo->recipe, row_raw_inputs, z);
+    double lo = mo->intercept;
+    for (size_t j = 0; j < mo->recipe.n_out; j++)
+        lo += mo->coef[j] * z[j];
+    return lo;
+}
+
+/* Platt calibration of mo: a model with mo's recipe and penalty fitted on
+ * the rows of role with fold < last, scored on fold == last (out of fold). */
+static enum tend_err calibrate(const struct model_result *r, struct risk_model *mo,
+                               enum model_role role, int last, char *err) {
+    struct risk_model early = *mo;
+    double *x, *y, *xc, *yc;
+    size_t n = pick(r, mo, role, last, -1, &x, &y, NULL);
+    size_t nc = pick(r, mo, role, -1, last, &xc, &yc, NULL);
+    enum tend_err e = TEND_OK;
+    size_t ev = 0, evc = 0;
+    for (size_t i = 0; i < n; i++)
+        ev += y[i] != 0;
+    for (size_t i = 0; i < nc; i++)
+        evc += yc[i] != 0;
+    if (ev == 0 || ev == n || evc == 0 || evc == nc) {
+        snprintf(err, STATS_ERR_BYTES,
+                 "too little data to calibrate: the latest fold has %zu rows (%zu churned), "
+                 "the folds before it %zu (%zu churned); both need churned and retained rows",
+                 nc, evc, n, ev);
+        e = TEND_ERR_INVALID;
+    }
+    if (!e)
+        e = fit_coefs(&early, x, y, n, r->c, NULL, err);
+    if (!e) {
+        size_t k = mo->recipe.n_in;
+        double *s = xmalloc(nc * sizeof *s);
+        for (size_t i = 0; i < nc; i++)
+            s[i] = log_odds(&early, xc + i * k);
+        e = stats_platt_fit(s, yc, nc, &mo->platt, err);
+        free(s);
+    }
+    free(x);
+    free(y);
+    free(xc);
+    free(yc);
+    return e;
+}
+
+static void model_inputs(struct risk_model *mo, const struct model_options *o) {
+    memset(mo, 0, sizeof *mo);
+    mo->horizon_days = o->horizon_days;
+    mo->features = o->features;
+    for (int i = 0; i < RI_COUNT; i++)
+        if (risk_input_used(o->features, (enum risk_input)i))
+            mo->input_of[mo->recipe.n_in++] = i;
+}
+
+static size_t distinct_churns(const struct model_result *r) {
+    /* (account, churn day) pairs of churned labelled rows; rows are in day
+     * order, so sort a copy. */
+    struct churn *c = xmalloc((r->n_all ? r->n_all : 1) * sizeof *c);
+    size_t n = 0, d = 0;
+    for (size_t i = 0; i < r->n_all; i++)
+        if (r->rows[i].role != MR_UNLABELLED && r->rows[i].churned)
+            c[n++] = (struct churn){r->rows[i].account_id, r->rows[i].churn_day};
+    qsort(c, n, sizeof *c, by_account_day);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || by_account_day(&c[i], &c[i - 1]) != 0)
+            d++;
+    free(c);
+    return d;
+}
+
+static enum tend_err validate(struct model_result *r, char *err) {
+    struct risk_model *mo = &r->eval_model;
+    model_inputs(mo, &r->o);
+    double *x, *y;
+    size_t n = pick(r, mo, MR_TRAIN, -1, -1, &x, &y, NULL);
+    enum tend_err e = fit_recipe(mo, x, n, err);
+    int *fold = xmalloc((n ? n : 1) * sizeof *fold);
+    double *z = NULL;
+    int max_fold = 0;
+    for (size_t i = 0, j = 0; i < r->n_all; i++)
+        if (r->rows[i].role == MR_TRAIN) {
+            fold[j++] = r->rows[i].fold;
+            if (r->rows[i].fold > max_fold)
+                max_fold = r->rows[i].fold;
+        }
+    if (!e) {
+        size_t k = mo->recipe.n_out;
+        z = xmalloc((n ? n : 1) * k * sizeof *z);
+        stats_recipe_apply_rows(&mo->recipe, x, n, z);
+        char buf[RISK_MAX_COLUMNS][STATS_RECIPE_NAME_BYTES + 16];
+        const char *names[RISK_MAX_COLUMNS];
+        out_names(&mo->recipe, buf, names);
+        struct stats_data d = {.n = n, .k = k, .x = z, .y = y, .names = names};
+        r->n_cs = sizeof model_cs / sizeof model_cs[0];
+        memcpy(r->cs, model_cs, sizeof model_cs);
+        e = stats_ridge_cv(&d, fold, max_fold + 1, r->cs, r->n_cs, &r->c, r->cv_loss, err);
+    }
+    if (!e)
+        e = fit_coefs(mo, x, y, n, r->c, NULL, err);
+    if (!e)
+        e = calibrate(r, mo, MR_TRAIN, max_fold, err);
+    free(x);
+    free(y);
+    free(z);
+    free(fold);
+    if (e)
+        return e;
+    /* The test rows. */
+    size_t *idx;
+    size_t nt = pick(r, mo, MR_TEST, -1, -1, &x, &y, &idx);
+    double *p = xmalloc((nt ? nt : 1) * sizeof *p), *hr = xmalloc((nt ? nt : 1) * sizeof *hr);
+    double base = 0;
+    for (size_t i = 0; i < nt; i++) {
+        p[i] = stats_platt_apply(&mo->platt, log_odds(mo, x + i * mo->recipe.n_in));
+        const struct model_row *row = &r->rows[idx[i]];
+        /* The health score's risk; an account without a score ranks in the middle. */
+        hr[i] = row->has_health ? 100 - row->health : 50;
+        base += y[i];
+    }
+    r->auc_holdout = stats_auc(p, y, nt);
+    r->brier_holdout = stats_brier(p, y, nt);
+    r->auc_health = stats_auc(hr, y, nt);
+    base = nt ? base / (double)nt : NAN;
+    for (size_t i = 0; i < nt; i++)
+        hr[i] = base;
+    r->brier_base = stats_brier(hr, y, nt);
+    r->n_bins = stats_calibration(p, y, nt, MODEL_BINS, r->calib);
+    free(p);
+    free(hr);
+    free(x);
+    free(y);
+    free(idx);
+    return TEND_OK;
+}
+
+static enum tend_err produce(struct model_result *r, char *err) {
+    struct risk_model *mo = &r->model;
+    model_inputs(mo, &r->o);
+    /* Folds over every labelled row, by day, for the calibration. */
+    int32_t *days = xmalloc((r->n_all ? r->n_all : 1) * sizeof *days);
+    size_t d = 0;
+    for (size_t i = 0; i < r->n_all; i++)
+        if (r->rows[i].role != MR_UNLABELLED && (d == 0 || days[d - 1] != r->rows[i].day))
+            days[d++] = r->rows[i].day;
+    int *saved = xmalloc((r->n_all ? r->n_all : 1) * sizeof *saved);
+    for (size_t i = 0, k = 0; i < r->n_all; i++) {
+        saved[i] = r->rows[i].fold;
+        if (r->rows[i].role == MR_UNLABELLED)
+            continue;
+        while (days[k] != r->rows[i].day)
+            k++;
+        r->rows[i].fold = (int)(k * MODEL_FOLDS / d);
+    }
+    double *x, *y;
+    size_t n = pick(r, mo, MR_UNLABELLED, -1, -1, &x, &y, NULL);
+    enum tend_err e = fit_recipe(mo, x, n, err);
+    if (!e)
+        e = fit_coefs(mo, x, y, n, r->c, &r->fit, err);
+    if (!e)
+        e = calibrate(r, mo, MR_UNLABELLED, MODEL_FOLDS - 1, err);
+    for (size_t i = 0; i < r->n_all; i++)
+        r->rows[i].fold = saved[i];
+    free(saved);
+    free(days);
+    free(x);
+    free(y);
+    return e;
+}
+
+enum tend_err model_fit(struct store *s, const struct model_options *o, struct model_result *out,
+                        char *err) {
+    memset(out, 0, sizeof *out);
+    out->o = *o;
+    out->auc_current = NAN;
+    snprintf(out->health_version, sizeof out->health_version, "%s", o->hc->version);
+    enum tend_err e = TEND_OK;
+    if (o->to) {
+        out->data_end = o->to;
+    } else {
+        bool found;
+        e = store_last_event_day(s, &out->data_end, &found);
+        if (!e && !found) {
+            snprintf(err, STATS_ERR_BYTES, "too little data: no events stored");
+            return TEND_ERR_INVALID;
+        }
+    }
+    if (!e)
+        e = gather(s, out, err);
+    if (e)
+        return e;
+    out->cut_day =
+        model_split(out->rows, out->n_all, o->horizon_days, MODEL_TEST_SHARE, MODEL_FOLDS);
+    out->first_day = INT32_MAX;
+    for (size_t i = 0; i < out->n_all; i++) {
+        const struct model_row *r = &out->rows[i];
+        if (r->role == MR_UNLABELLED)
+            continue;
+        out->n_rows++;
+        out->n_positive += r->churned;
+        if (r->day < out->first_day)
+            out->first_day = r->day;
+        if (r->day > out->last_day)
+            out->last_day = r->day;
+        if (r->role == MR_TRAIN) {
+            out->n_train++;
+            out->train_pos += r->churned;
+        } else if (r->role == MR_TEST) {
+            out->n_test++;
+            out->test_pos += r->churned;
+        } else {
+            out->n_gap++;
+        }
+    }
+    out->n_churns = distinct_churns(out);
+    char from[16] = "-", to[16] = "-";
+    if (out->n_rows) {
+        dt_format_date(out->first_day, from);
+        dt_format_date(out->last_day, to);
+    }
+    if (out->n_churns < MODEL_MIN_CHURNS) {
+        snprintf(err, STATS_ERR_BYTES,
+                 "too little data: %zu churns (Account Churned) within %d days of the %zu "
+                 "labelled snapshots from %s to %s; the model needs at least %d (more history, "
+                 "or a shorter --horizon)",
+                 out->n_churns, o->horizon_days, out->n_rows, from, to, MODEL_MIN_CHURNS);
+        return TEND_ERR_INVALID;
+    }
+    if (out->train_pos == 0 || out->train_pos == out->n_train || out->test_pos == 0 ||
+        out->test_pos == out->n_test) {
+        char cut[16];
+        dt_format_date(out->cut_day, cut);
+        snprintf(err, STATS_ERR_BYTES,
+                 "too little data: the training rows (horizon ending before %s) have %zu rows, "
+                 "%zu churned; the test rows (from %s) %zu rows, %zu churned; each part needs "
+                 "churned and retained rows (more history, or a shorter --horizon)",
+                 cut, out->n_train, out->train_pos, cut, out->n_test, out->test_pos);
+        return TEND_ERR_INVALID;
+    }
+    if ((e = validate(out, err)))
+        return e;
+    if ((e = produce(out, err)))
+        return e;
+    /* The adopted model, if any, on the same test rows. */
+    struct risk_model *cur = NULL;
+    if ((e = risk_model_load_adopted(s, &cur)))
+        return e;
+    if (cur) {
+        out->has_current = true;
+        out->current_version = cur->version;
+        out->auc_current = model_auc_on_test(out, cur);
+        free(cur);
+    }
+    return TEND_OK;
+}
+
+void model_result_free(struct model_result *r) {
+    free(r->rows);
+    stats_fit_free(&r->fit);
+    memset(r, 0, sizeof *r);
+}
+
+double model_auc_on_test(const struct model_result *r, const struct risk_model *mo) {
+    size_t n = 0;
+    double *p = xmalloc((r->n_test ? r->n_test : 1) * sizeof *p);
+    double *y = xmalloc((r->n_test ? r->n_test : 1) * sizeof *y);
+    double row[RISK_MAX_COLUMNS];
+    for (size_t i = 0; i < r->n_all && n < r->n_test; i++) {
+        if (r->rows[i].role != MR_TEST)
+            continue;
+        risk_model_row(mo, r->rows[i].raw, row);
+        p[n] = log_odds(mo, row);
+        y[n++] = r->rows[i].churned;
+    }
+    double auc = stats_auc(p, y, n);
+    free(p);
+    free(y);
+    return auc;
+}
+
+/* ---- the card ------------------------------------------------------------------------ */
+
+static cJSON *num(double v) {
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+static void add_date(cJSON *o, const char *key, int32_t day) {
+    char d[16];
+    dt_format_date(day, d);
+    cJSON_AddStringToObject(o, key, d);
+}
+
+cJSON *model_card(const struct model_result *r, int64_t fitted_ms) {
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddNumberToObject(c, "version", 0);
+    cJSON_AddBoolToObject(c, "adopted", false);
+    cJSON_AddNumberToObject(c, "fitted_ms", (double)fitted_ms);
+    cJSON_AddNumberToObject(c, "horizon_days", r->o.horizon_days);
+    add_date(c, "trained_from", r->first_day);
+    add_date(c, "trained_to", r->last_day);
+    add_date(c, "data_end", r->data_end);
+    add_date(c, "cut_day", r->cut_day);
+    cJSON_AddNumberToObject(c, "step_days", r->step_days);
+    cJSON_AddNumberToObject(c, "n_rows", (double)r->n_rows);
+    cJSON_AddNumberToObject(c, "n_churns", (double)r->n_churns);
+    cJSON_AddNumberToObject(c, "n_churned_rows", (double)r->n_positive);
+    cJSON_AddNumberToObject(c, "censored_days", (double)r->n_censored);
+    cJSON_AddNumberToObject(c, "n_train", (double)r->n_train);
+    cJSON_AddNumberToObject(c, "n_train_churned", (double)r->train_pos);
+    cJSON_AddNumberToObject(c, "n_test", (double)r->n_test);
+    cJSON_AddNumberToObject(c, "n_test_churned", (double)r->test_pos);
+    cJSON_AddNumberToObject(c, "n_gap", (double)r->n_gap);
+    cJSON_AddItemToObject(c, "auc_holdout", num(r->auc_holdout));
+    cJSON_AddItemToObject(c, "brier_holdout", num(r->brier_holdout));
+    cJSON_AddItemToObject(c, "brier_base_rate", num(r->brier_base));
+    cJSON_AddItemToObject(c, "auc_health_holdout", num(r->auc_health));
+    cJSON_AddItemToObject(c, "auc_previous_holdout", num(r->auc_current));
+    if (r->has_current)
+        cJSON_AddNumberToObject(c, "previous_version", (double)r->current_version);
+    else
+        cJSON_AddNullToObject(c, "previous_version");
+    cJSON_AddStringToObject(c, "health_config_version", r->health_version);
+    cJSON_AddNumberToObject(c, "c", r->c);
+    cJSON_AddStringToObject(c, "calibration_method", "platt");
+    cJSON *cv = cJSON_AddArrayToObject(c, "cv");
+    for (size_t j = 0; j < r->n_cs; j++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "c", r->cs[j]);
+        cJSON_AddItemToObject(o, "log_loss", num(r->cv_loss[j]));
+        cJSON_AddItemToArray(cv, o);
+    }
+    cJSON *cal = cJSON_AddArrayToObject(c, "calibration");
+    for (size_t b = 0; b < r->n_bins; b++) {
+        const struct stats_calib_bin *k = &r->calib[b];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "bin", k->bin);
+        cJSON_AddNumberToObject(o, "predicted", k->predicted);
+        cJSON_AddNumberToObject(o, "observed", k->observed);
+        cJSON_AddNumberToObject(o, "n", (double)k->n);
+        cJSON_AddNumberToObject(o, "events", (double)k->events);
+        cJSON_AddNumberToObject(o, "ci_low", k->ci_low);
+        cJSON_AddNumberToObject(o, "ci_high", k->ci_high);
+        cJSON_AddNumberToObject(o, "p_lo", k->p_lo);
+        cJSON_AddNumberToObject(o, "p_hi", k->p_hi);
+        cJSON_AddItemToArray(cal, o);
+    }
+    /* The health bands' churn rates on the test rows. */
+    cJSON *bands = cJSON_AddArrayToObject(c, "bands");
+    size_t bn[4] = {0}, be[4] = {0};
+    for (size_t i = 0; i < r->n_all; i++) {
+        const struct model_row *row = &r->rows[i];
+        if (row->role != MR_TEST)
+            continue;
+        int b = row->has_health ? (int)health_band_of(r->o.hc, row->health) : BAND_NONE;
+        bn[b]++;
+        be[b] += row->churned;
+    }
+    for (int b = BAND_RED; b <= BAND_GREEN; b++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "band", health_band_name((enum health_band)b));
+        cJSON_AddNumberToObject(o, "n", (double)bn[b]);
+        cJSON_AddItemToObject(o, "churn_rate", num(bn[b] ? (double)be[b] / (double)bn[b] : NAN));
+        cJSON_AddItemToArray(bands, o);
+    }
+    risk_model_to_card(&r->model, &r->fit, c);
+    return c;
+}
+
+cJSON *model_card_of(const struct store_model *m) {
+    cJSON *c = m->card ? cJSON_Parse(m->card) : NULL;
+    if (!c)
+        return NULL;
+    cJSON_ReplaceItemInObject(c, "version", cJSON_CreateNumber((double)m->version));
+    cJSON_ReplaceItemInObject(c, "adopted", cJSON_CreateBool(m->adopted));
+    return c;
+}
+
+enum tend_err model_store(struct store *s, const struct model_result *r, int64_t fitted_ms,
+                          int64_t *version, bool *adopted) {
+    *adopted = !r->has_current || !(r->auc_holdout < r->auc_current);
+    cJSON *card = model_card(r, fitted_ms);
+    char *text = cJSON_PrintUnformatted(card);
+    cJSON_Delete(card);
+    struct store_model m = {
+        .fitted_ms = fitted_ms,
+        .horizon_days = r->o.horizon_days,
+        .trained_from = r->first_day,
+        .trained_to = r->last_day,
+        .n_rows = (int64_t)r->n_rows,
+        .n_churns = (int64_t)r->n_churns,
+        .auc_holdout = r->auc_holdout,
+        .brier_holdout = r->brier_holdout,
+        .auc_health = r->auc_health,
+        .card = text,
+    };
+    enum tend_err e = store_model_put(s, &m, *adopted, version);
+    free(text);
+    return e;
+}
+
+enum tend_err model_export(const struct model_result *r, const char *path, char *err) {
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, STATS_ERR_BYTES, "%s: cannot write", path);
+        return TEND_ERR_IO;
+    }
+    const struct risk_model *mo = &r->model;
+    char buf[STATS_RECIPE_NAME_BYTES + 16];
+    fprintf(f, "day,account_id,churned");
+    for (size_t j = 0; j < mo->recipe.n_out; j++)
+        fprintf(f, ",%s", stats_recipe_name(&mo->recipe, j, buf));
+    fprintf(f, "\n");
+    double row[RISK_MAX_COLUMNS], z[2 * RISK_MAX_COLUMNS];
+    for (size_t i = 0; i < r->n_all; i++) {
+        const struct model_row *w = &r->rows[i];
+        if (w->role == MR_UNLABELLED)
+            continue;
+        risk_model_row(mo, w->raw, row);
+        stats_recipe_apply(&mo->recipe, row, z);
+        char d[16];
+        dt_format_date(w->day, d);
+        fprintf(f, "%s,%lld,%d", d, (long long)w->account_id, w->churned ? 1 : 0);
+        for (size_t j = 0; j < mo->recipe.n_out; j++)
+            fprintf(f, ",%.17g", z[j]);
+        fprintf(f, "\n");
+    }
+    if (fclose(f) != 0) {
+        snprintf(err, STATS_ERR_BYTES, "%s: cannot write", path);
+        return TEND_ERR_IO;
+    }
+    return TEND_OK;
+}
