@@ -493,10 +493,14 @@ static void card_facts(struct buf *b, const struct dash_ctx *ctx, const cJSON *v
     html_json_number(b, get(v, "n_rows"), 0);
     buf_puts(b, "</dd></div><div><dt>Churns among them</dt><dd class=\"n-churns\">");
     html_json_number(b, get(v, "n_churns"), 0);
-    if (rows > 0 && churns >= 0) {
+    /* n_churns counts churns (accounts); a churn labels every snapshot of its
+     * account within the horizon before it: the share of rows labelled
+     * churned is n_churned_rows / n_rows, not n_churns / n_rows. */
+    long long labelled = get_int(v, "n_churned_rows");
+    if (rows > 0 && churns >= 0 && labelled >= 0) {
         buf_puts(b, " <span class=\"muted\">(");
-        dash_percent(b, (double)churns / (double)rows);
-        buf_puts(b, " of rows)</span>");
+        dash_percent(b, (double)labelled / (double)rows);
+        buf_puts(b, " of rows labelled churned)</span>");
     }
     long long n_test = get_int(v, "n_test"), test_churned = get_int(v, "n_test_churned");
     if (n_test >= 0) {
@@ -641,12 +645,15 @@ static void card_coefficients(struct buf *b, const cJSON *coefs) {
         buf_puts(b, "</td><td class=\"num\">");
         put_p(b, p);
         buf_puts(b, "</td><td>");
-        if (isnan(coef) || coef == 0)
+        const char *name = get_str(c, "name");
+        if (name && !strcmp(name, "(intercept)"))
+            buf_puts(b, "<span class=\"muted\">the baseline log odds</span>");
+        else if (isnan(coef) || coef == 0)
             buf_puts(b, "<span class=\"muted\">none</span>");
         else
             buf_printf(b, "<span class=\"driver %s\">%s %s</span>", coef > 0 ? "up" : "down",
                        coef > 0 ? ARROW_UP : ARROW_DOWN, coef > 0 ? "raises risk" : "lowers risk");
-        if (!isnan(p) && p >= 0.05)
+        if (!isnan(p) && p >= 0.05 && !(name && !strcmp(name, "(intercept)")))
             buf_puts(b, " <span class=\"muted\">(not significant)</span>");
         buf_puts(b, "</td></tr>");
     }

@@ -193,8 +193,10 @@ static cJSON *card_view(double auc, double auc_health) {
     cJSON *v = json("{'version':3,'horizon_days':90,'trained_from':'2025-09-01',"
                     "'trained_to':'2026-09-01','n_rows':12002,'n_churns':212,"
                     "'brier_holdout':0.0655,'brier_base_rate':0.0714,'n_test':3000,"
+                    "'n_churned_rows':1490,"
                     "'n_test_churned':61,'adopted':true,'current':true,"
                     "'fitted_at':'2026-12-01T05:00:00Z','calibration':[],'coefficients':["
+                    "{'name':'(intercept)','coef':-5.054,'se':0.155,'p':0.0},"
                     "{'name':'logins_28d_log1p','coef':-0.612,'se':0.081,'p':0.0000001},"
                     "{'name':'tickets_open','coef':0.3314,'se':0.0775,'p':0.0004},"
                     "{'name':'tiny','coef':-0.0004,'se':0.09,'p':0.58}]}");
@@ -380,7 +382,8 @@ static void model_card_shows_numbers_with_labels_and_units(void **state) {
                           "alone: 0.071)</span></dd>"); /* 0.0655 half up */
     assert_contains(page, "<dd class=\"n-test\">3,000 <span class=\"muted\">(61 churned)");
     assert_contains(page, "<dd class=\"n-rows\">12,002");
-    assert_contains(page, "<dd class=\"n-churns\">212 <span class=\"muted\">(1.8% of rows)");
+    assert_contains(page, "<dd class=\"n-churns\">212 <span class=\"muted\">(12% of rows labelled "
+                          "churned)");
     assert_contains(page, "churn within 90 days");
     assert_contains(page, "datetime=\"2025-09-01\"");
     assert_contains(page, "datetime=\"2026-09-01\"");
@@ -394,6 +397,7 @@ static void model_card_shows_numbers_with_labels_and_units(void **state) {
     assert_lacks(page, "-0.000");
     assert_contains(page, "&lt;0.001");
     assert_contains(page, "raises risk");
+    assert_contains(page, "the baseline log odds");
     assert_contains(page, "(not significant)");
     /* the calibration plot: a bin each, the diagonal, the interval bars */
     assert_contains(page, "<svg class=\"report-chart\"");
