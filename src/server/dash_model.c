@@ -852,6 +852,7 @@ const char dash_model_css[] =
     ".risk-summary .tile.money .n { color: var(--red); }\n"
     ".risk-summary .tile.muted-n .n { color: var(--muted); }\n"
     ".grid.risk td.why { max-width: 360px; }\n"
+    ".grid.risk td.name { min-width: 180px; }\n"
     ".grid.risk td.risk-bar { width: 1%; padding-left: 0; }\n"
     ".drivers { list-style: none; margin: 0; padding: 0; font-size: 12.5px; }\n"
     ".drivers li + li { margin-top: 2px; }\n"
