@@ -777,3 +777,50 @@ enum tend_err model_export(const struct model_result *r, const char *path, char 
     }
     return TEND_OK;
 }
+
+/* ---- the scheduled refit ------------------------------------------------------------ */
+
+static void on_latest(void *arg, const struct store_model *m) {
+    int64_t *latest = arg;
+    if (m->fitted_ms > *latest)
+        *latest = m->fitted_ms;
+}
+
+enum tend_err model_refit(struct store *s, const struct model_config *mc,
+                          const struct health_config *hc, int64_t now_ms, bool *ran, char *msg,
+                          size_t size) {
+    *ran = false;
+    int64_t latest = INT64_MIN;
+    enum tend_err e = store_models_each(s, on_latest, &latest);
+    if (e)
+        return e;
+    if (latest != INT64_MIN && now_ms - latest < (int64_t)mc->refit_days * DT_MS_PER_DAY)
+        return TEND_OK;
+    *ran = true;
+    struct model_options o = {.horizon_days = mc->horizon_days, .features = RISK_F_BOTH, .hc = hc};
+    struct model_result r;
+    char err[STATS_ERR_BYTES];
+    e = model_fit(s, &o, &r, err);
+    if (e == TEND_ERR_INVALID) {
+        snprintf(msg, size, "model refit: not fitted: %s", err);
+        model_result_free(&r);
+        return TEND_OK;
+    }
+    int64_t version = 0;
+    bool adopted = false;
+    if (!e)
+        e = model_store(s, &r, now_ms, &version, &adopted);
+    if (!e && adopted)
+        snprintf(msg, size,
+                 "model refit: v%lld fitted and adopted: held-out AUC %.3f (health score %.3f, "
+                 "previous model %.3f), %zu rows, %zu churns",
+                 (long long)version, r.auc_holdout, r.auc_health, r.auc_current, r.n_rows,
+                 r.n_churns);
+    else if (!e)
+        snprintf(msg, size,
+                 "model refit: v%lld fitted, not adopted: held-out AUC %.3f below the adopted "
+                 "v%lld's %.3f on the same rows",
+                 (long long)version, r.auc_holdout, (long long)r.current_version, r.auc_current);
+    model_result_free(&r);
+    return e;
+}

@@ -148,6 +148,17 @@ cJSON *model_card_of(const struct store_model *m);
 enum tend_err model_store(struct store *s, const struct model_result *r, int64_t fitted_ms,
                           int64_t *version, bool *adopted);
 
+/* tend serve's scheduled refit: when no model was fitted in the last
+ * mc->refit_days days (by fitted_ms), fits one with mc->horizon_days and
+ * every input, stores it and adopts it as model_store() says. *ran: a fit
+ * was due and tried; msg (size bytes) then says what happened in one line:
+ * the new version, its AUC against the adopted model's and whether it was
+ * adopted, or why the data was refused (that is not an error: it is tried
+ * again on a later day). Store errors are returned. */
+enum tend_err model_refit(struct store *s, const struct model_config *mc,
+                          const struct health_config *hc, int64_t now_ms, bool *ran, char *msg,
+                          size_t size);
+
 /* Writes the production design (every labelled row after the recipe: day,
  * account_id, churned, then the columns) as CSV to path. */
 enum tend_err model_export(const struct model_result *r, const char *path, char *err);

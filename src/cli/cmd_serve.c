@@ -260,6 +260,7 @@ int cmd_serve(int argc, char **argv) {
             .nc = tc.notify.n_channels ? &tc.notify : NULL,
             .timezone = sc->timezone,
             .daily_minute = sc->daily_minute,
+            .model = &tc.model,
         };
         if (sched_start(&so, &sched, err)) {
             log_printf("tend serve: %s", err);

@@ -34,6 +34,9 @@ struct account {
     struct rules_facts *facts;
     bool has_last_ticket;
     int64_t last_ticket_ms;
+    /* With a churn-risk model only: its score of a customer. */
+    bool scored;
+    struct risk_score risk;
 };
 
 struct accounts {
@@ -341,6 +344,17 @@ static void *run_part(void *arg) {
             metrics_finish(x->acc, &x->m);
         if (!err && a->rules)
             err = gather_rule_inputs(p, x);
+        if (!err && a->rules && a->rules->risk && a->rules->hc && !x->m.churned) {
+            /* Scored here, in the part's thread: the model's inputs need the
+             * health components, computed once more (ctas.c computes its
+             * own), and the parts run in parallel. */
+            struct health_score h;
+            double raw[RI_COUNT];
+            health_compute(a->rules->hc, &x->m, &h);
+            risk_inputs(&x->m, &h, x->first_seen_ms, a->t_ms, raw);
+            risk_score_raw(a->rules->risk, raw, true, &x->risk);
+            x->scored = true;
+        }
     }
     p->err = err;
     if (err)
@@ -469,16 +483,10 @@ static enum tend_err evaluate(struct store *s, int64_t t_ms, const char *account
             .last_ticket_ms = x->last_ticket_ms,
             .p_churn = NAN,
         };
-        struct risk_score risk;
-        if (afn && o->risk && o->hc && !x->m.churned) {
-            struct health_score h;
-            double raw[RI_COUNT];
-            health_compute(o->hc, &x->m, &h);
-            risk_inputs(&x->m, &h, x->first_seen_ms, t_ms, raw);
-            risk_score_raw(o->risk, raw, true, &risk);
-            ea.p_churn = risk.p_churn;
+        if (x->scored) {
+            ea.p_churn = x->risk.p_churn;
             ea.model_version = o->risk->version;
-            ea.risk = &risk;
+            ea.risk = &x->risk;
         }
         if (afn && afn(arg, &ea))
             break;

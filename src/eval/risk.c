@@ -143,16 +143,21 @@ void risk_model_row(const struct risk_model *mo, const double *raw, double *row)
 
 /* ---- scoring -------------------------------------------------------------------- */
 
+/* "s" unless n is 1 or -1. */
+static const char *plural(long n) {
+    return n == 1 || n == -1 ? "" : "s";
+}
+
 /* What an input's value says, for a CSM. */
 static void words_of(enum risk_input in, double v, char *buf, size_t size) {
     bool known = !isnan(v);
     long n = known ? lround(v) : 0;
     switch (in) {
     case RI_LOGINS_7D:
-        snprintf(buf, size, "%ld logins in the last 7 days", n);
+        snprintf(buf, size, "%ld login%s in the last 7 days", n, plural(n));
         return;
     case RI_LOGINS_PREV_28D:
-        snprintf(buf, size, "%ld logins in the 4 weeks before", n);
+        snprintf(buf, size, "%ld login%s in the 4 weeks before", n, plural(n));
         return;
     case RI_LOGIN_TREND:
     case RI_USAGE_TREND: {
@@ -168,7 +173,7 @@ static void words_of(enum risk_input in, double v, char *buf, size_t size) {
     }
     case RI_DAYS_SINCE_LOGIN:
         if (known)
-            snprintf(buf, size, "last login %ld days ago", n);
+            snprintf(buf, size, "last login %ld day%s ago", n, plural(n));
         else
             snprintf(buf, size, "no login on record");
         return;
@@ -179,7 +184,7 @@ static void words_of(enum risk_input in, double v, char *buf, size_t size) {
             snprintf(buf, size, "no active users known");
         return;
     case RI_USERS:
-        snprintf(buf, size, "%ld users", n);
+        snprintf(buf, size, "%ld user%s", n, plural(n));
         return;
     case RI_FEATURE_EVENTS_7D:
         snprintf(buf, size, "%ld feature events in the last 7 days", n);
@@ -200,17 +205,17 @@ static void words_of(enum risk_input in, double v, char *buf, size_t size) {
         snprintf(buf, size, "%ld NPS answers in 90 days", n);
         return;
     case RI_TICKETS_OPEN:
-        snprintf(buf, size, "%ld open tickets", n);
+        snprintf(buf, size, "%ld open ticket%s", n, plural(n));
         return;
     case RI_TICKETS_30D:
-        snprintf(buf, size, "%ld tickets in 30 days", n);
+        snprintf(buf, size, "%ld ticket%s in 30 days", n, plural(n));
         return;
     case RI_OVERDUE_INVOICES:
-        snprintf(buf, size, "%ld overdue invoices", n);
+        snprintf(buf, size, "%ld overdue invoice%s", n, plural(n));
         return;
     case RI_MAX_DAYS_OVERDUE:
         if (n > 0)
-            snprintf(buf, size, "an invoice %ld days overdue", n);
+            snprintf(buf, size, "an invoice %ld day%s overdue", n, plural(n));
         else
             snprintf(buf, size, "no overdue invoice");
         return;
@@ -221,17 +226,17 @@ static void words_of(enum risk_input in, double v, char *buf, size_t size) {
         if (!known)
             snprintf(buf, size, "no card on file");
         else if (n < 0)
-            snprintf(buf, size, "card expired %ld days ago", -n);
+            snprintf(buf, size, "card expired %ld day%s ago", -n, plural(n));
         else
-            snprintf(buf, size, "card expires in %ld days", n);
+            snprintf(buf, size, "card expires in %ld day%s", n, plural(n));
         return;
     case RI_RENEWAL_DAYS_LEFT:
         if (!known)
             snprintf(buf, size, "no renewal date");
         else if (n < 0)
-            snprintf(buf, size, "renewal date passed %ld days ago", -n);
+            snprintf(buf, size, "renewal date passed %ld day%s ago", -n, plural(n));
         else
-            snprintf(buf, size, "renewal in %ld days", n);
+            snprintf(buf, size, "renewal in %ld day%s", n, plural(n));
         return;
     case RI_SEAT_UTILIZATION:
         if (known)
@@ -244,7 +249,7 @@ static void words_of(enum risk_input in, double v, char *buf, size_t size) {
         return;
     case RI_DAYS_SINCE_REPLY:
         if (known)
-            snprintf(buf, size, "last reply %ld days ago", n);
+            snprintf(buf, size, "last reply %ld day%s ago", n, plural(n));
         else
             snprintf(buf, size, "no reply on record");
         return;
@@ -255,7 +260,7 @@ static void words_of(enum risk_input in, double v, char *buf, size_t size) {
             snprintf(buf, size, "MRR unknown");
         return;
     case RI_AGE_DAYS:
-        snprintf(buf, size, "a customer for %ld days", n);
+        snprintf(buf, size, "a customer for %ld day%s", n, plural(n));
         return;
     case RI_C_LOGINS:
     case RI_C_ADOPTION:

@@ -34,6 +34,7 @@ struct sched {
     int64_t *touched; /* waiting for an event evaluation */
     size_t n_touched, cap_touched;
     struct sched_stats stats;
+    int32_t refit_tried_day; /* the wall-clock day of the last refit tried */
 };
 
 /* ---- the daily time ------------------------------------------------------------- */
@@ -100,6 +101,21 @@ static bool run_day(struct sched *s, struct store *st, int32_t day) {
     int refreshed = 0;
     struct eval_summary sum;
     enum tend_err e = eval_refresh_rollups(st, &refreshed);
+    int32_t today = dt_day_of_ms(started);
+    if (!e && s->o.model && s->refit_tried_day != today) {
+        /* The churn-risk model first, so that this evaluation scores with
+         * the model it adopts; tried at most once a day. */
+        bool ran;
+        char msg[STATS_ERR_BYTES + 80];
+        e = model_refit(st, s->o.model, s->o.hc, started, &ran, msg, sizeof msg);
+        s->refit_tried_day = today;
+        if (!e && ran) {
+            log_printf("tend serve: %s", msg);
+            pthread_mutex_lock(&s->lock);
+            s->stats.refits++;
+            pthread_mutex_unlock(&s->lock);
+        }
+    }
     if (!e)
         e = eval_ctas_day(st, s->o.hc, s->o.rc, s->o.nc, day, on_change, NULL, &sum);
     char d[16];

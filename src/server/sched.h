@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analysis/model.h"
 #include "core/health.h"
 #include "core/rules.h"
 #include "notify/config.h"
@@ -24,6 +25,9 @@ struct sched_options {
     const struct notify_config *nc; /* NULL: nothing to notify */
     const char *timezone;           /* IANA name; NULL: UTC */
     int daily_minute;               /* minutes after local midnight */
+    /* NULL: no refits; else the churn-risk model is refitted before a daily
+     * evaluation when the latest is model->refit_days old (analysis/model.h). */
+    const struct model_config *model;
 };
 
 /* What the scheduler did, for /metrics. */
@@ -32,6 +36,7 @@ struct sched_stats {
     double last_daily_s, last_event_s; /* durations */
     int64_t last_daily_ok_ms;          /* when the last daily run finished (0: none) */
     int64_t events_pending;            /* accounts waiting for an event evaluation */
+    int64_t refits;                    /* churn-risk model fits tried */
 };
 
 struct sched;

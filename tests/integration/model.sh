@@ -197,3 +197,62 @@ case $(cat "$T/fit2.err") in
 *"not adopted"*) expect_eq "the second model, worse on the same rows, is kept but not adopted" "1 True None" "$adopted" ;;
 *) not_ok "the second fit says whether it was adopted" "$(cat "$T/fit2.err")" ;;
 esac
+
+# ---- tend serve: the scheduled refit and the REST views --------------------------------
+
+cp "$DB" "$T/serve.db"
+sqlite3 "$T/serve.db" "DELETE FROM models; DELETE FROM risk_by_day;"
+TOKEN="tok-model-$RANDOM$RANDOM$RANDOM"
+SHA=$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
+cat >"$T/serve.yaml" <<YAML
+serve:
+  tokens:
+    - name: ci
+      sha256: "$SHA"
+model:
+  refit_days: 7
+  horizon_days: 90
+YAML
+port=$(free_port)
+if start_serve "$T/serve.db" "$port" --config "$T/serve.yaml"; then
+    if wait_serve_log "model refit: v1 fitted and adopted" 180; then
+        ok "tend serve refits when no model is younger than refit_days, and adopts the first"
+    else
+        not_ok "tend serve refits when no model is younger than refit_days" \
+            "$(tail -c +$((SERVE_LOG_AT + 1)) "$T/serve.log" | tail -5)"
+    fi
+    wait_serve_log "tend serve: evaluated" 180 ||
+        not_ok "tend serve evaluates after the refit" "$(tail -5 "$T/serve.log")"
+    api() { curl -s --max-time 60 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$port/api/$1"; }
+    api model >"$T/api_model.json"
+    api "model?version=1" >"$T/api_model1.json"
+    api models >"$T/api_models.json"
+    api risk >"$T/api_risk.json"
+    api "model?version=99" >"$T/api_model99.json"
+    "$TEND" model show --db "$T/serve.db" --format json >"$T/show.json"
+    day=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["day"])' "$T/api_risk.json")
+    "$TEND" risk --db "$T/serve.db" --at "$day" --format json >"$T/risk_cli.json"
+    check "GET /api/model, /api/models and /api/risk answer what tend model show and tend risk print" \
+        $PY - "$T" <<'PY'
+import json, sys
+t = sys.argv[1]
+load = lambda n: json.load(open(f"{t}/{n}"))
+card, show = load("api_model.json"), load("show.json")
+assert card == show, "the card differs from tend model show's"
+assert card == load("api_model1.json")
+assert card["version"] == 1 and card["adopted"] is True
+models = load("api_models.json")["models"]
+assert [m["version"] for m in models] == [1] and models[0]["adopted"] is True, models
+for k in ("auc_holdout", "brier_holdout", "auc_health_holdout", "n_rows", "n_churns", "horizon_days"):
+    assert models[0][k] == card[k], k
+risk = load("api_risk.json")
+cli = load("risk_cli.json")
+diff = [(a, b) for a, b in zip(risk["rows"], cli) if a != b]
+assert risk["day"] and len(risk["rows"]) == len(cli) and not diff, ("the risk rows differ", len(risk["rows"]), len(cli), diff[:1])
+assert len(risk["rows"]) > 0 and all(r["model_version"] == 1 for r in risk["rows"])
+assert load("api_model99.json")["error"] == "no model version 99"
+print(f"{len(risk['rows'])} risk rows on {risk['day']}")
+PY
+    kill "$SERVE_PID" 2>/dev/null
+    wait "$SERVE_PID" 2>/dev/null
+fi
