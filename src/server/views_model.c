@@ -6,9 +6,9 @@
  * The field names are those of the CLI's JSON, because both come from the
  * same code: the stored card (analysis/model.c) and risk_rows_json()
  * (eval/risk.c). What the dashboard needs besides is added around them, never
- * instead of them: which model is current and when it was fitted as an
- * instant; for the ranking an owner filter, pages, the totals over the
- * filtered accounts and a summary of the model that scored the day. The
+ * instead of them (the card stays exactly tend model show's): in the history
+ * which model is current and when it was fitted as an instant; for the ranking an owner filter,
+ * pages, the totals over the filtered accounts and a summary of the model that scored the day. The
  * numbers are not rounded here (the pages round them for reading, the same
  * way for every number of a kind: server/dash_model.c). */
 #include "server/views_model.h"
@@ -75,14 +75,10 @@ static const char *str_of(const cJSON *o, const char *key) {
 
 /* ---- models ---------------------------------------------------------------------- */
 
+/* The card exactly as tend model show prints it (the dashboard reads
+ * "adopted" as current and "fitted_ms" as the time it was fitted). */
 static void on_card(void *arg, const struct store_model *m) {
-    cJSON *card = model_card_of(m);
-    if (card) {
-        /* At most one model is adopted: the one evaluations score with. */
-        cJSON_AddBoolToObject(card, "current", m->adopted);
-        add_instant(card, "fitted_at", m->fitted_ms);
-    }
-    *(cJSON **)arg = card;
+    *(cJSON **)arg = model_card_of(m);
 }
 
 enum tend_err view_model(struct store *s, const struct view_params *p, cJSON **out, char *err) {

@@ -25,12 +25,12 @@
  * day (the highest version among the rows), null when none. */
 enum tend_err view_risk(struct store *s, const struct view_params *p, const char *me, cJSON **out,
                         char *err);
-/* GET /api/model: the adopted model's card as `tend model show --format
- * json` prints it, or version=N's, plus current (it is the adopted one) and
- * fitted_at (ISO-8601). TEND_ERR_NOTFOUND when there is none, err saying how
- * to fit one. */
+/* GET /api/model: the adopted model's card exactly as `tend model show
+ * --format json` prints it, or version=N's. TEND_ERR_NOTFOUND when there is
+ * none, err saying how to fit one. */
 enum tend_err view_model(struct store *s, const struct view_params *p, cJSON **out, char *err);
-/* GET /api/models: {models: [...]}, newest first, without the card's tables. */
+/* GET /api/models: {models: [...]}, newest first, without the card's tables,
+ * each with current (it is the adopted one) and fitted_at (ISO-8601). */
 enum tend_err view_models(struct store *s, cJSON **out, char *err);
 /* Adds "risk" to account (GET /api/accounts/{id}'s view of the account with
  * external id): its row of the latest scored day (p_churn, arr, arr_at_risk,
