@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/dash_int.h"
+#include "server/dash_model.h"
 #include "server/html.h"
 #include "util/datetime.h"
 
@@ -158,15 +160,14 @@ static void put_csrf(struct buf *b, const struct dash_ctx *ctx) {
 
 /* ---- the frame of every page ---------------------------------------------- */
 
-enum nav { NAV_NONE, NAV_ACCOUNTS, NAV_CTAS, NAV_RULES, NAV_DELIVERY, NAV_REPORTS };
-
 static void nav_link(struct buf *b, const char *href, const char *label, bool current) {
     buf_printf(b, "<a href=\"%s\"%s>%s</a>", href, current ? " aria-current=\"page\"" : "", label);
 }
 
 /* Appends the document's head, the top navigation (when ctx is set) and the
  * flash notice, up to the open <main>. title is outside text. */
-static void page_open(struct buf *b, const struct dash_ctx *ctx, const char *title, enum nav at) {
+static void page_open(struct buf *b, const struct dash_ctx *ctx, const char *title,
+                      enum dash_nav at) {
     buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                 "<title>");
@@ -177,8 +178,10 @@ static void page_open(struct buf *b, const struct dash_ctx *ctx, const char *tit
         buf_puts(b, "<header class=\"top\"><nav class=\"nav\" aria-label=\"Main\">"
                     "<a class=\"brand\" href=\"/accounts\">tend</a>");
         nav_link(b, "/accounts", "Accounts", at == NAV_ACCOUNTS);
+        nav_link(b, "/risk", "Risk", at == NAV_RISK);
         nav_link(b, "/ctas", "My CTAs", at == NAV_CTAS);
         nav_link(b, "/rules", "Rules", at == NAV_RULES);
+        nav_link(b, "/model", "Model", at == NAV_MODEL);
         nav_link(b, "/delivery", "Delivery", at == NAV_DELIVERY);
         nav_link(b, "/reports", "Reports", at == NAV_REPORTS);
         buf_puts(b, "<span class=\"spacer\"></span><span class=\"who\"");
@@ -218,6 +221,19 @@ static void page_close(struct buf *b, const struct dash_ctx *ctx) {
 /* Appends an empty state: a title and a sentence (both trusted markup). */
 static void put_empty(struct buf *b, const char *title, const char *html) {
     buf_printf(b, "<div class=\"empty\"><h2>%s</h2><p>%s</p></div>\n", title, html);
+}
+
+void dash_page_open(struct buf *b, const struct dash_ctx *ctx, const char *title,
+                    enum dash_nav at) {
+    page_open(b, ctx, title, at);
+}
+
+void dash_page_close(struct buf *b, const struct dash_ctx *ctx) {
+    page_close(b, ctx);
+}
+
+void dash_put_empty(struct buf *b, const char *title, const char *html) {
+    put_empty(b, title, html);
 }
 
 /* ---- accounts ------------------------------------------------------------- */
@@ -952,6 +968,7 @@ void dash_account(struct buf *out, const struct dash_ctx *ctx, const cJSON *view
     }
     buf_puts(out, "</span></div></div>\n");
     account_facts(out, ctx, view);
+    dash_account_risk(out, get(view, "risk")); /* dash_model.c */
 
     const cJSON *history = get(view, "history");
     int32_t first_day, last_day;

@@ -580,6 +580,151 @@ void report_histogram(struct buf *b, const char *title, const char *x_label, con
     free(v);
 }
 
+/* ---- the calibration plot ------------------------------------------------- */
+
+#define CAL_W     640.0
+#define CAL_LEFT  64.0
+#define CAL_TOP   12.0
+#define CAL_SIZE  320.0
+#define CAL_FOOT  48.0
+#define CAL_LEG_X (CAL_LEFT + CAL_SIZE + 28.0)
+#define CAL_LEG_H 20.0
+#define CAL_MAX   100 /* bins drawn; the rest are counted */
+
+/* v clamped to [0, 1]: a rate. */
+static double unit(double v) {
+    return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+/* Appends a rate as a percentage with decimals ("4.2%"). */
+static void put_rate(struct buf *b, double v, int decimals) {
+    html_number(b, 100 * v, decimals);
+    buf_putc(b, '%');
+}
+
+static bool calib_inside(const struct report_calib *c) {
+    return isfinite(c->ci_low) && isfinite(c->ci_high) && c->observed >= c->ci_low - 1e-12 &&
+           c->observed <= c->ci_high + 1e-12;
+}
+
+void report_calibration(struct buf *b, const char *title, const struct report_calib *c, size_t n) {
+    size_t shown = n > CAL_MAX ? CAL_MAX : n, drawn = 0;
+    double hi = 0;
+    for (size_t i = 0; i < shown; i++) {
+        if (!isfinite(c[i].predicted))
+            continue;
+        drawn++;
+        double v[4] = {c[i].predicted, c[i].observed, c[i].ci_low, c[i].ci_high};
+        for (size_t k = 0; k < 4; k++)
+            if (isfinite(v[k]))
+                hi = fmax(hi, unit(v[k]));
+    }
+    if (drawn == 0) {
+        fig_note(b, title, "No calibration bin to draw.");
+        return;
+    }
+    /* One range for both axes, so the diagonal is at 45 degrees; churn rates
+     * are small, and a 0-100% square would crowd every point into a corner. */
+    struct axis x, y;
+    axis_fit(&x, 0, fmax(hi, 0.01), 5, CAL_LEFT, CAL_LEFT + CAL_SIZE);
+    if (x.hi > 1)
+        x.hi = 1;
+    y = x;
+    y.px_lo = CAL_TOP + CAL_SIZE;
+    y.px_hi = CAL_TOP;
+    double legend_h = CAL_TOP + CAL_LEG_H * 6;
+    double h = fmax(CAL_TOP + CAL_SIZE + CAL_FOOT, legend_h);
+    fig_open(b, title, CAL_W, h);
+    double ticks[64];
+    size_t nt = axis_ticks(&x, ticks);
+    int decimals = x.decimals > 2 ? x.decimals - 2 : 0;
+    for (size_t i = 0; i < nt; i++) {
+        double px = axis_px(&x, ticks[i]);
+        line(b, px, CAL_TOP, px, CAL_TOP + CAL_SIZE, COLOR_GRID, NULL);
+        text_number(b, px, CAL_TOP + CAL_SIZE + 15, "middle", ticks[i] * 100, decimals, "%");
+    }
+    line(b, CAL_LEFT, CAL_TOP + CAL_SIZE, CAL_LEFT + CAL_SIZE, CAL_TOP + CAL_SIZE, COLOR_AXIS,
+         NULL);
+    y_axis(b, &y, CAL_LEFT, true, CAL_LEFT, CAL_LEFT + CAL_SIZE, "%", 100);
+    line(b, axis_px(&x, 0), axis_px(&y, 0), axis_px(&x, x.hi), axis_px(&y, x.hi), COLOR_AXIS,
+         "stroke-dasharray=\"4 4\" class=\"diagonal\"");
+    axis_label(b, CAL_LEFT + CAL_SIZE / 2, CAL_TOP + CAL_SIZE + 38, 0, "Predicted churn rate");
+    axis_label(b, 16, CAL_TOP + CAL_SIZE / 2, -90, "Observed churn rate");
+    size_t outside = 0;
+    for (size_t i = 0; i < shown; i++) {
+        if (!isfinite(c[i].predicted))
+            continue;
+        bool inside = calib_inside(&c[i]);
+        bool has_obs = isfinite(c[i].observed);
+        if (has_obs && !inside && isfinite(c[i].ci_low) && isfinite(c[i].ci_high))
+            outside++;
+        double px = axis_px(&x, unit(c[i].predicted));
+        buf_printf(b, "<g class=\"bin%s\"><title>bin %d: predicted ", inside ? "" : " outside",
+                   c[i].bin);
+        put_rate(b, c[i].predicted, 1);
+        buf_puts(b, ", observed ");
+        if (has_obs)
+            put_rate(b, c[i].observed, 1);
+        else
+            buf_puts(b, "unknown");
+        if (isfinite(c[i].ci_low) && isfinite(c[i].ci_high)) {
+            buf_puts(b, " (95% interval ");
+            put_rate(b, c[i].ci_low, 1);
+            buf_puts(b, " to ");
+            put_rate(b, c[i].ci_high, 1);
+            buf_putc(b, ')');
+        }
+        buf_printf(b, ", %lld rows</title>", (long long)c[i].n);
+        if (isfinite(c[i].ci_low) && isfinite(c[i].ci_high)) {
+            double y1 = axis_px(&y, unit(c[i].ci_low)), y2 = axis_px(&y, unit(c[i].ci_high));
+            line(b, px, y1, px, y2, COLOR_LIGHT, "stroke-width=\"1.5\" class=\"ci\"");
+            line(b, px - 4, y1, px + 4, y1, COLOR_LIGHT, "stroke-width=\"1.5\"");
+            line(b, px - 4, y2, px + 4, y2, COLOR_LIGHT, "stroke-width=\"1.5\"");
+        }
+        if (has_obs) {
+            double py = axis_px(&y, unit(c[i].observed));
+            if (inside)
+                buf_printf(b,
+                           "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"" COLOR_MAIN
+                           "\" class=\"observed\"/>",
+                           px, py);
+            else
+                buf_printf(b,
+                           "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"#fff\" "
+                           "stroke=\"" COLOR_MARK "\" stroke-width=\"2\" class=\"observed\"/>",
+                           px - 4.5, py - 4.5);
+        }
+        buf_puts(b, "</g>");
+    }
+    double lx = CAL_LEG_X, ly = CAL_TOP + 10;
+    line(b, lx, ly - 4, lx + 24, ly - 4, COLOR_AXIS, "stroke-dasharray=\"4 4\"");
+    buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">perfect calibration</text>", lx + 30, ly);
+    ly += CAL_LEG_H;
+    buf_printf(b,
+               "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"" COLOR_MAIN "\"/>"
+               "<text x=\"%.1f\" y=\"%.1f\">observed, inside the interval</text>",
+               lx + 12, ly - 4, lx + 30, ly);
+    ly += CAL_LEG_H;
+    buf_printf(
+        b,
+        "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"#fff\" stroke=\"" COLOR_MARK
+        "\" stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\">observed, outside it</text>",
+        lx + 7.5, ly - 8.5, lx + 30, ly);
+    ly += CAL_LEG_H;
+    line(b, lx + 12, ly - 10, lx + 12, ly + 2, COLOR_LIGHT, "stroke-width=\"1.5\"");
+    buf_printf(b,
+               "<text x=\"%.1f\" y=\"%.1f\">bars: 95%% interval of the rate</text>"
+               "<text x=\"%.1f\" y=\"%.1f\">if the prediction were true</text>",
+               lx + 30, ly, lx + 30, ly + 14);
+    ly += CAL_LEG_H + 14;
+    buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"600\">%zu of %zu bins inside</text>",
+               lx, ly, drawn - outside, drawn);
+    if (n > shown)
+        buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">and %zu more not drawn</text>", lx,
+                   ly + CAL_LEG_H, n - shown);
+    fig_close(b);
+}
+
 /* ---- tables, sections, the page -------------------------------------------- */
 
 /* Whether a formatted cell is a number ("1,204", "-3.5", "42%"), to align right. */

@@ -76,6 +76,22 @@ void report_pareto(struct buf *b, const char *title, const char *value_label,
 void report_histogram(struct buf *b, const char *title, const char *x_label, const double *values,
                       size_t n, double bin_width);
 
+/* A calibration plot: per bin (e.g. a decile of the predicted probability)
+ * the observed rate against the predicted one, on one percentage range for
+ * both axes with the diagonal of perfect calibration; a vertical bar shows
+ * [ci_low, ci_high], the 95% interval of the observed rate if the prediction
+ * were true. A point inside its interval is a filled circle, one outside a
+ * hollow red square, so it reads without colour; the legend counts the bins
+ * inside. Rates are clamped to [0, 1]; a bin whose predicted rate is not
+ * finite is left out, one without an observed rate or interval keeps what it
+ * has. At most 100 bins are drawn. The array is borrowed. */
+struct report_calib {
+    int bin;
+    double predicted, observed, ci_low, ci_high;
+    int64_t n;
+};
+void report_calibration(struct buf *b, const char *title, const struct report_calib *c, size_t n);
+
 /* A <table class="data"> from a header and rows of already formatted cells
  * (escaped here), rows * cols of them, row by row. header may be NULL (no
  * <thead>), a NULL cell shows as a dash; a cell that reads as a number

@@ -48,12 +48,4 @@ enum tend_err view_reports(struct store *s, const struct view_params *p, cJSON *
 /* GET /api/reports/{id}: one report with its HTML fragment ("html"). */
 enum tend_err view_report(struct store *s, int64_t id, cJSON **out, char *err);
 
-/* views_model.c. GET /api/model: the adopted model's card, or ?version=N's
- * (TEND_ERR_NOTFOUND when none). GET /api/models: {"models": [...]} newest
- * first. GET /api/risk: {"day", "rows"} as tend risk --format json, ?at=DATE
- * (the latest scored day on or before it) and ?limit=N (0: all). */
-enum tend_err view_model(struct store *s, const struct view_params *p, cJSON **out, char *err);
-enum tend_err view_models(struct store *s, cJSON **out, char *err);
-enum tend_err view_risk(struct store *s, const struct view_params *p, cJSON **out, char *err);
-
 #endif

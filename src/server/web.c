@@ -11,9 +11,11 @@
 
 #include "eval/act.h"
 #include "server/dash.h"
+#include "server/dash_model.h"
 #include "server/html.h"
 #include "server/http.h"
 #include "server/status.h"
+#include "server/views_model.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/datetime.h"
@@ -724,7 +726,30 @@ static enum MHD_Result route(struct req *r, struct store *s) {
     }
     if (strncmp(path, "/accounts/", 10) == 0 && path[10]) {
         e = view_account(s, r->w->o.env, path + 10, &r->query, &view, err);
+        if (!e && (e = view_account_risk(s, path + 10, view, err)))
+            cJSON_Delete(view);
         return answer_view(r, api, e, view, err, dash_account);
+    }
+    if (strcmp(path, "/risk") == 0) { /* the churn-risk model (views_model.c) */
+        struct view_params q = r->query;
+        /* The page: 50 rows a page unless said otherwise (the API: every row). */
+        if (!api && !view_param(&q, "per_page") && !view_param(&q, "limit") &&
+            q.n < VIEW_MAX_PARAMS) {
+            q.keys[q.n] = "per_page";
+            q.values[q.n++] = "50";
+        }
+        e = view_risk(s, &q, me, &view, err);
+        return answer_view(r, api, e, view, err, dash_risk);
+    }
+    if (strcmp(path, "/model") == 0) {
+        e = view_model(s, &r->query, &view, err);
+        if (!api && e == TEND_ERR_NOTFOUND && !view_param(&r->query, "version"))
+            return answer_view(r, false, TEND_OK, NULL, err, dash_model); /* how to fit one */
+        return answer_view(r, api, e, view, err, dash_model);
+    }
+    if (strcmp(path, "/models") == 0) {
+        e = view_models(s, &view, err);
+        return answer_view(r, api, e, view, err, dash_models);
     }
     if (strcmp(path, "/ctas") == 0) {
         struct view_params q = r->query;
@@ -753,18 +778,6 @@ static enum MHD_Result route(struct req *r, struct store *s) {
                                     "The report id must be a positive number.");
         e = view_report(s, id, &view, err);
         return answer_view(r, api, e, view, err, dash_report);
-    }
-    if (api && strcmp(path, "/model") == 0) { /* the churn-risk model (views_model.c) */
-        e = view_model(s, &r->query, &view, err);
-        return answer_view(r, true, e, view, err, NULL);
-    }
-    if (api && strcmp(path, "/models") == 0) {
-        e = view_models(s, &view, err);
-        return answer_view(r, true, e, view, err, NULL);
-    }
-    if (api && strcmp(path, "/risk") == 0) {
-        e = view_risk(s, &r->query, &view, err);
-        return answer_view(r, true, e, view, err, NULL);
     }
     if ((api && strcmp(path, "/outbox") == 0) || (!api && strcmp(path, "/delivery") == 0)) {
         e = view_outbox(s, &r->query, &view, err);
@@ -814,8 +827,11 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
 
     if (strcmp(url, "/static/tend.css") == 0) {
         const char *h[] = {MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600"};
-        ret = send_body(w, c, R_STATIC, MHD_HTTP_OK, "text/css; charset=utf-8", xstrdup(dash_css),
-                        strlen(dash_css), h, 2);
+        char *css = g_strconcat(dash_css, dash_model_css, NULL);
+        size_t css_len = strlen(css);
+        ret = send_body(w, c, R_STATIC, MHD_HTTP_OK, "text/css; charset=utf-8", xstrdup(css),
+                        css_len, h, 2);
+        g_free(css);
         goto done;
     }
     if (strcmp(url, "/login") == 0) {
