@@ -364,7 +364,7 @@ int32_t plan_week_start(int32_t day) {
 
 const char *plan_action_name(enum plan_action a) {
     static const char *const names[PLAN_ACTION_COUNT] = {
-        "open",        "raise",     "wake",    "evidence",  "resolve",     "replace",    "churned",
+        "open",        "raise",     "wake",    "evidence",  "resolve",     "replace", "churned",
         "clear_start", "clear_end", "cleared", "cool_down", "hold_budget", "hold_cap"};
     return (size_t)a < PLAN_ACTION_COUNT ? names[a] : "?";
 }

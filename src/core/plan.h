@@ -48,9 +48,9 @@
 struct plan_value_input {
     enum rule_builtin kind; /* RULE_CUSTOM for a custom rule */
     enum cta_type type;
-    double arr;     /* a year of revenue: the arr trait, else 12 x mrr */
-    double p_churn; /* the model's probability; NaN: fall back on the band */
-    const char *band; /* "red", "yellow", "green"; NULL unknown */
+    double arr;               /* a year of revenue: the arr trait, else 12 x mrr */
+    double p_churn;           /* the model's probability; NaN: fall back on the band */
+    const char *band;         /* "red", "yellow", "green"; NULL unknown */
     double users, seats, mrr; /* seat_limit's price of the seats needed */
 };
 
@@ -108,19 +108,19 @@ struct plan_account {
 };
 
 enum plan_action {
-    PLAN_OPEN,          /* (candidate) open a CTA for finding */
-    PLAN_RAISE,         /* raise cta to priority (wakes it), new due day */
-    PLAN_WAKE,          /* a snoozed cta's day came */
-    PLAN_EVIDENCE,      /* a fresh event on a live cta: its reason and evidence now */
-    PLAN_RESOLVE,       /* close cta auto_resolved: clear for resolve_after_days */
-    PLAN_REPLACE,       /* close cta auto_resolved: the type changed (a new one opens) */
-    PLAN_CHURNED,       /* close cta as churned */
-    PLAN_CLEAR_START,   /* record clear_since on a live cta */
-    PLAN_CLEAR_END,     /* it holds (or is in between) again: forget clear_since */
-    PLAN_CLEARED,       /* a closed cta's condition cleared: forget it */
-    PLAN_COOL_DOWN,     /* holds, quiet after a manual close */
-    PLAN_HOLD_BUDGET,   /* an open held back by the owner's weekly budget */
-    PLAN_HOLD_CAP,      /* an open held back by a cap */
+    PLAN_OPEN,        /* (candidate) open a CTA for finding */
+    PLAN_RAISE,       /* raise cta to priority (wakes it), new due day */
+    PLAN_WAKE,        /* a snoozed cta's day came */
+    PLAN_EVIDENCE,    /* a fresh event on a live cta: its reason and evidence now */
+    PLAN_RESOLVE,     /* close cta auto_resolved: clear for resolve_after_days */
+    PLAN_REPLACE,     /* close cta auto_resolved: the type changed (a new one opens) */
+    PLAN_CHURNED,     /* close cta as churned */
+    PLAN_CLEAR_START, /* record clear_since on a live cta */
+    PLAN_CLEAR_END,   /* it holds (or is in between) again: forget clear_since */
+    PLAN_CLEARED,     /* a closed cta's condition cleared: forget it */
+    PLAN_COOL_DOWN,   /* holds, quiet after a manual close */
+    PLAN_HOLD_BUDGET, /* an open held back by the owner's weekly budget */
+    PLAN_HOLD_CAP,    /* an open held back by a cap */
     PLAN_ACTION_COUNT,
 };
 

@@ -95,22 +95,24 @@ static const struct builtin builtins[RULE_BUILTIN_COUNT] = {
         {"intended_adoption", 1, CTA_RISK, CTA_MEDIUM, {NULL}, {0}, {0}, {0}},
     [RULE_ONBOARDING_STALLED] =
         {"onboarding_stalled", 1, CTA_LIFECYCLE, CTA_MEDIUM, {NULL}, {0}, {0}, {0}},
-    [RULE_OUTREACH_UNRESPONSIVE] = {"outreach_unresponsive",
-                                    1,
-                                    CTA_RISK,
-                                    CTA_MEDIUM,
-                                    {"min_unanswered", "days"},
-                                    {3, 14},
-                                    {1, 0},
-                                    {1000, 3650}},
-    [RULE_SEAT_LIMIT] = {"seat_limit",
-                         3,
-                         CTA_EXPANSION,
-                         CTA_MEDIUM,
-                         {"medium_at", "high_at", "clear_margin"},
-                         {0.9, 1.0, 0.05},
-                         {0, 0, 0},
-                         {100, 100, 1}},
+    [RULE_OUTREACH_UNRESPONSIVE] =
+        {"outreach_unresponsive",
+         1,
+         CTA_RISK,
+         CTA_MEDIUM,
+         {"min_unanswered", "days"},
+         {3, 14},
+         {1, 0},
+         {1000, 3650}},
+    [RULE_SEAT_LIMIT] =
+        {"seat_limit",
+         3,
+         CTA_EXPANSION,
+         CTA_MEDIUM,
+         {"medium_at", "high_at", "clear_margin"},
+         {0.9, 1.0, 0.05},
+         {0, 0, 0},
+         {100, 100, 1}},
     [RULE_PREMIUM_UNUSED] =
         {"premium_unused", 1, CTA_RISK, CTA_MEDIUM, {"min_age_days"}, {30}, {0}, {3650}},
     [RULE_SUPPORT_TICKETS] =
@@ -716,9 +718,8 @@ static void nps_response(struct emitter *e) {
     double drop = rules_param(r, RP_NPS_DROP_POINTS);
     int64_t window_ms = (int64_t)rules_param(r, RP_NPS_WINDOW_DAYS) * DT_MS_PER_DAY;
     int64_t watch_ms = (int64_t)rules_param(r, RP_NPS_WATCH_DAYS) * DT_MS_PER_DAY;
-    struct nps_group g[3] = {{.subject = "nps"},
-                             {.subject = "nps:passives"},
-                             {.subject = "nps:promoters"}};
+    struct nps_group g[3] = {
+        {.subject = "nps"}, {.subject = "nps:passives"}, {.subject = "nps:promoters"}};
     for (size_t i = 0; i < in->n_nps; i++) {
         const struct rule_nps *a = &in->nps[i];
         if (a->ts_ms >= in->t_ms || a->ts_ms < in->t_ms - window_ms)

@@ -55,7 +55,7 @@ enum rule_builtin {
 /* A built-in rule's parameter by name: RULE_P(kind, i) is the i-th of
  * rules_param_names(kind). Read them with rules_param(), which checks that
  * the parameter is the rule's. */
-#define RULE_P(kind, i) ((kind) * RULES_MAX_PARAMS + (i))
+#define RULE_P(kind, i) ((kind)*RULES_MAX_PARAMS + (i))
 enum rule_param {
     RP_HEALTH_DROP_DROP_POINTS = RULE_P(RULE_HEALTH_DROP, 0),
     RP_HEALTH_DROP_DAYS = RULE_P(RULE_HEALTH_DROP, 1),

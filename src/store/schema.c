@@ -425,25 +425,24 @@ static const char migration_13[] =
 /* A CTA's value (currency per year, docs/rules.md) and the CTAs the weekly
  * budget held back: one row per key and ISO week, never silently dropped.
  * ctas_opened counts each owner's opens of a week for the budget. */
-static const char migration_15[] =
-    "ALTER TABLE ctas ADD COLUMN value REAL;"
-    "CREATE INDEX ctas_opened ON ctas (opened_day, owner);"
-    "CREATE TABLE cta_held ("
-    "  week INTEGER NOT NULL,"
-    "  account_id INTEGER NOT NULL,"
-    "  rule TEXT NOT NULL,"
-    "  subject TEXT NOT NULL,"
-    "  first_day INTEGER NOT NULL,"
-    "  day INTEGER NOT NULL,"
-    "  type TEXT NOT NULL,"
-    "  priority INTEGER NOT NULL,"
-    "  owner TEXT NOT NULL,"
-    "  value REAL,"
-    "  title TEXT NOT NULL,"
-    "  reason TEXT NOT NULL,"
-    "  PRIMARY KEY (week, account_id, rule, subject)"
-    ") WITHOUT ROWID;"
-    "CREATE INDEX cta_held_owner ON cta_held (owner, week);";
+static const char migration_15[] = "ALTER TABLE ctas ADD COLUMN value REAL;"
+                                   "CREATE INDEX ctas_opened ON ctas (opened_day, owner);"
+                                   "CREATE TABLE cta_held ("
+                                   "  week INTEGER NOT NULL,"
+                                   "  account_id INTEGER NOT NULL,"
+                                   "  rule TEXT NOT NULL,"
+                                   "  subject TEXT NOT NULL,"
+                                   "  first_day INTEGER NOT NULL,"
+                                   "  day INTEGER NOT NULL,"
+                                   "  type TEXT NOT NULL,"
+                                   "  priority INTEGER NOT NULL,"
+                                   "  owner TEXT NOT NULL,"
+                                   "  value REAL,"
+                                   "  title TEXT NOT NULL,"
+                                   "  reason TEXT NOT NULL,"
+                                   "  PRIMARY KEY (week, account_id, rule, subject)"
+                                   ") WITHOUT ROWID;"
+                                   "CREATE INDEX cta_held_owner ON cta_held (owner, week);";
 
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},

@@ -340,10 +340,11 @@ static const char *const stmt_sql[Q_COUNT] = {
         "SELECT " CTA_COLUMNS_WITH("NULL") " FROM ctas c "
                                            "WHERE (c.status <> 'closed' OR c.cleared = 0) "
                                            "AND c.account_id BETWEEN ? AND ?",
-    [Q_CTA_INSERT] = "INSERT INTO ctas (account_id, rule, subject, type, priority, status, "
-                     "snoozed_until, closed_reason, closed_day, cleared, owner, title, reason, "
-                     "evidence, opened_day, due_day, updated_ms, value) VALUES (?, ?, ?, ?, ?, ?, ?, "
-                     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    [Q_CTA_INSERT] =
+        "INSERT INTO ctas (account_id, rule, subject, type, priority, status, "
+        "snoozed_until, closed_reason, closed_day, cleared, owner, title, reason, "
+        "evidence, opened_day, due_day, updated_ms, value) VALUES (?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     [Q_CTA_UPDATE] = "UPDATE ctas SET type = ?2, priority = ?3, status = ?4, snoozed_until = ?5, "
                      "closed_reason = ?6, closed_day = ?7, cleared = ?8, owner = ?9, title = ?10, "
                      "reason = ?11, evidence = ?12, due_day = ?13, updated_ms = ?14, "
@@ -357,7 +358,7 @@ static const char *const stmt_sql[Q_COUNT] = {
                     "AND (?2 IS NULL OR c.owner = ?2) AND (?3 IS NULL OR a.external_id = ?3) "
                     "AND (?4 IS NULL OR c.rule = ?4) "
                     "ORDER BY c.status = 'closed', c.priority DESC, coalesce(c.value, 0) DESC, "
-        "c.due_day, c.id",
+                    "c.due_day, c.id",
     /* The same for one account: its few CTAs through ctas_account, where the
      * general form above reads and sorts every CTA. */
     [Q_CTAS_OF_ACCOUNT] =
@@ -2227,7 +2228,8 @@ enum tend_err store_eval_run_before(struct store *s, int64_t t_ms, int64_t *prev
 }
 
 enum tend_err store_ctas_reset(struct store *s) {
-    if (sqlite3_exec(s->db, "DELETE FROM cta_history; DELETE FROM ctas; DELETE FROM eval_runs; "
+    if (sqlite3_exec(s->db,
+                     "DELETE FROM cta_history; DELETE FROM ctas; DELETE FROM eval_runs; "
                      "DELETE FROM cta_held;",
                      NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(s, "forgetting CTAs");

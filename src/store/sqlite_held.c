@@ -80,8 +80,7 @@ enum tend_err store_ctas_held_each(struct store *s, int32_t week, const char *ow
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "listing held-back CTAs");
 }
 
-enum tend_err store_ctas_held_count(struct store *s, int32_t week, const char *owner,
-                                    int64_t *n) {
+enum tend_err store_ctas_held_count(struct store *s, int32_t week, const char *owner, int64_t *n) {
     sqlite3_stmt *st = sqlite_stmt(s, q_held_count);
     sqlite3_bind_int(st, 1, week);
     sqlite_bind_text(st, 2, owner);

@@ -445,11 +445,9 @@ enum tend_err store_cta_held_put(struct store *s, const struct store_cta_held *h
  * first, then by value (highest first); owner NULL: every owner. fn returns
  * nonzero to stop. */
 enum tend_err store_ctas_held_each(struct store *s, int32_t week, const char *owner,
-                                   int (*fn)(void *arg, const struct store_cta_held *h),
-                                   void *arg);
+                                   int (*fn)(void *arg, const struct store_cta_held *h), void *arg);
 /* The number of held-back keys of week (owner NULL: every owner). */
-enum tend_err store_ctas_held_count(struct store *s, int32_t week, const char *owner,
-                                    int64_t *n);
+enum tend_err store_ctas_held_count(struct store *s, int32_t week, const char *owner, int64_t *n);
 /* Calls fn with each owner's count of CTAs opened on days from..to. */
 enum tend_err store_ctas_opened_by_owner(struct store *s, int32_t from, int32_t to,
                                          void (*fn)(void *arg, const char *owner, int64_t n),
