@@ -127,6 +127,10 @@ static void plan_finding(const struct rules_config *rc, int32_t day, const struc
         const struct plan_cta *c = &a->c[i];
         if (strcmp(c->rule, r->name) != 0 || strcmp(c->subject, f->subject) != 0)
             continue;
+        /* The margin of another kind of trouble (a spike's, for a drop's
+         * CTA) says nothing of this CTA's condition. */
+        if (f->in_between && c->type != f->type)
+            continue;
         matched[i] = true;
         if (c->status != CTA_CLOSED)
             live = (int)i;
