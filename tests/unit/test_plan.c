@@ -424,9 +424,13 @@ static int by_name(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The cases' directory: TEND_PLAN_CASES, else tests/data/plan of the tree
+ * the binary was built in (BUILD/tests/test_plan), else of the cwd. */
+static char cases_dir[4096] = "tests/data/plan";
+
 static void test_cases(void **state) {
     (void)state;
-    const char *dir = "tests/data/plan";
+    const char *dir = cases_dir;
     DIR *d = opendir(dir);
     assert_non_null(d);
     char *names[64];
@@ -478,7 +482,23 @@ static void test_rule_params_by_name(void **state) {
     }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    (void)argc;
+    const char *env = getenv("TEND_PLAN_CASES");
+    const char *slash = strrchr(argv[0], '/');
+    if (env)
+        snprintf(cases_dir, sizeof cases_dir, "%s", env);
+    else if (slash && slash - argv[0] < 4000) {
+        /* argv[0] is .../build/MODE/tests/test_plan: three levels up. */
+        char root[4096];
+        snprintf(root, sizeof root, "%.*s/../../../tests/data/plan", (int)(slash - argv[0]),
+                 argv[0]);
+        DIR *d = opendir(root);
+        if (d) {
+            closedir(d);
+            snprintf(cases_dir, sizeof cases_dir, "%s", root);
+        }
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_week_start),
