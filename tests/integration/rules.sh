@@ -62,7 +62,8 @@ sqlite3 "$O" "DROP TABLE product_days;
     INSERT INTO feature_products SELECT DISTINCT name_id, subject FROM events
       WHERE kind = 0 AND name_id IS NOT NULL AND subject IS NOT NULL;
     ALTER TABLE activity_windows ADD COLUMN names TEXT;
-    DELETE FROM schema_migrations WHERE version = 13;"
+    DROP TABLE cta_held; DROP INDEX ctas_opened; ALTER TABLE ctas DROP COLUMN value;
+    DELETE FROM schema_migrations WHERE version >= 13;"
 "$TEND" eval --db "$O" --at 2026-06-15 >/dev/null
 expect_eq "an older database is migrated: product_days rebuilt from its events" \
     "$(sqlite3 "$P" 'SELECT group_concat(account_id || product || day) FROM product_days')" \
