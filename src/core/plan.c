@@ -2,6 +2,7 @@
 #include "core/plan.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,29 @@ enum cta_priority plan_priority(enum cta_priority rule_priority, double value,
     if (rc->value_lower_below > 0 && value < rc->value_lower_below && rule_priority > CTA_LOW)
         return (enum cta_priority)(rule_priority - 1);
     return rule_priority;
+}
+
+void plan_value_text(double value, enum cta_type type, const char *currency, char *out,
+                     size_t size) {
+    if (!size)
+        return;
+    out[0] = '\0';
+    if (isnan(value) || value < 0 || value > 1e15)
+        return;
+    /* Whole units with thousands separators: 42000 -> "42,000". */
+    char digits[32], grouped[48];
+    snprintf(digits, sizeof digits, "%.0f", value);
+    size_t n = strlen(digits), k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0)
+            grouped[k++] = ',';
+        grouped[k++] = digits[i];
+    }
+    grouped[k] = '\0';
+    const char *what = type == CTA_RISK        ? "ARR at risk"
+                       : type == CTA_LIFECYCLE ? "ARR in play"
+                                               : "a year of expansion";
+    snprintf(out, size, "%s%s %s", currency ? currency : "", grouped, what);
 }
 
 /* ---- steps ------------------------------------------------------------------ */

@@ -65,6 +65,12 @@ double plan_value(const struct plan_value_input *in, double *p_used);
 enum cta_priority plan_priority(enum cta_priority rule_priority, double value,
                                 const struct rules_config *rc);
 
+/* A value as a CSM reads it: "$42,000 ARR at risk" (risk), "$2,400 a year
+ * of expansion" (expansion, opportunity), "$20,000 ARR in play"
+ * (lifecycle); "" when NaN. currency is printed before the number. */
+void plan_value_text(double value, enum cta_type type, const char *currency, char *out,
+                     size_t size);
+
 /* ---- one account ------------------------------------------------------------- */
 
 /* What a rule said of a key today (the caller's rule_finding, reduced). */
