@@ -184,6 +184,7 @@ static enum tend_err notify(struct engine *e, enum notify_event ev, const struct
                                  .cta = c,
                                  .previous_priority = previous,
                                  .note = note,
+                                 .currency = e->rc->currency,
                                  .account = a};
     int64_t rows = 0;
     enum tend_err err = notify_enqueue(e->s, e->nc, &x, &rows);
@@ -419,7 +420,28 @@ static enum tend_err hold(struct engine *e, const struct pending_open *o) {
         .has_value = !isnan(o->value),
         .value = isnan(o->value) ? 0 : o->value,
     };
-    return store_cta_held_put(e->s, &h);
+    enum tend_err err = store_cta_held_put(e->s, &h);
+    /* The owner's digest lists it (a CTA that is not one: no id). */
+    struct store_cta c = {
+        .account_id = o->account_id,
+        .account = o->account,
+        .rule = o->rule,
+        .subject = o->f.subject,
+        .type = cta_type_name(o->f.type),
+        .priority = o->priority,
+        .status = CTA_OPEN,
+        .owner = o->owner,
+        .title = o->f.title,
+        .reason = o->f.reason,
+        .evidence = o->f.evidence,
+        .opened_day = e->day,
+        .due_day = o->due_day,
+        .updated_ms = e->now_ms,
+    };
+    set_value(&c, o->value);
+    if (!err)
+        err = notify(e, NOTIFY_HELD, &c, &o->acct, NULL, NULL);
+    return err;
 }
 
 static enum tend_err open_one(struct engine *e, struct pending_open *o) {

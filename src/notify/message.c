@@ -64,7 +64,7 @@
 
 /* ---- Reading a snapshot ---- */
 
-enum event { EV_OTHER, EV_OPEN, EV_RAISE, EV_RESOLVE, EV_WAKE };
+enum event { EV_OTHER, EV_OPEN, EV_RAISE, EV_RESOLVE, EV_WAKE, EV_HELD };
 
 /* A snapshot's members, each NULL (or has_* false) when missing or of the wrong
  * type. Strings are borrowed from the snapshot; the URLs are owned. */
@@ -72,7 +72,7 @@ struct view {
     const cJSON *cta, *account, *health, *evidence; /* objects */
     enum event event;
     const char *event_name, *rule, *priority, *previous, *title, *reason, *owner, *opened, *due,
-        *note;
+        *note, *value_text;
     const char *account_id, *account_name, *segment, *plan, *renewal, *band;
     bool has_id, has_mrr, has_score, has_7d, has_30d;
     int64_t id;
@@ -136,12 +136,12 @@ static char *make_url(const char *base, const char *path, const char *arg) {
 }
 
 static void view_init(struct view *v, const cJSON *snap, const struct message_ctx *ctx) {
-    static const char *const events[] = {"", "open", "raise", "resolve", "wake"};
+    static const char *const events[] = {"", "open", "raise", "resolve", "wake", "held"};
     memset(v, 0, sizeof *v);
     if (!cJSON_IsObject(snap))
         snap = NULL;
     v->event_name = str_member(snap, "event");
-    for (int e = EV_OPEN; v->event_name && e <= EV_WAKE; e++)
+    for (int e = EV_OPEN; v->event_name && e <= EV_HELD; e++)
         if (strcmp(v->event_name, events[e]) == 0)
             v->event = (enum event)e;
 
@@ -156,8 +156,10 @@ static void view_init(struct view *v, const cJSON *snap, const struct message_ct
     v->opened = str_member(c, "opened");
     v->due = str_member(c, "due");
     v->note = str_member(c, "note");
+    v->value_text = str_member(c, "value_text");
     double id;
-    if (num_member(c, "id", &id) && id == floor(id) && fabs(id) < 9e15) {
+    /* A held-back CTA (no id) has no page of its own. */
+    if (num_member(c, "id", &id) && id == floor(id) && id > 0 && id < 9e15) {
         v->has_id = true;
         v->id = (int64_t)id;
     }
@@ -439,6 +441,9 @@ static void put_headline(struct out *o, const struct view *v, bool links) {
     case EV_RESOLVE:
         put_raw(o, "Resolved by itself: ");
         break;
+    case EV_HELD:
+        put_raw(o, "Held back by the weekly budget: ");
+        break;
     case EV_WAKE:
         put_raw(o, "Snooze ended");
         if (v->priority) {
@@ -499,6 +504,10 @@ static void put_summary(struct out *o, const struct view *v) {
     if (account_label(v)) {
         put_line(o, "Account");
         put_link(o, v->account_url, account_label(v), CAP_NAME);
+    }
+    if (v->value_text) {
+        put_line(o, "Value");
+        put_text(o, v->value_text, CAP_SHORT);
     }
     if (has_health(v)) {
         put_line(o, "Health");
@@ -657,6 +666,13 @@ static void put_item(struct out *o, const struct view *v) {
             put_line(o, NULL);
         put_raw(o, "due ");
         put_text(o, v->due, CAP_SHORT);
+    }
+    if (v->value_text) {
+        if (has_health(v) || v->due)
+            put_raw(o, DOT);
+        else
+            put_line(o, NULL);
+        put_text(o, v->value_text, CAP_SHORT);
     }
     if (v->reason) {
         put_line(o, NULL);
