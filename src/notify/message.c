@@ -158,8 +158,7 @@ static void view_init(struct view *v, const cJSON *snap, const struct message_ct
     v->note = str_member(c, "note");
     v->value_text = str_member(c, "value_text");
     double id;
-    /* A held-back CTA (no id) has no page of its own. */
-    if (num_member(c, "id", &id) && id == floor(id) && id > 0 && id < 9e15) {
+    if (num_member(c, "id", &id) && id == floor(id) && fabs(id) < 9e15) {
         v->has_id = true;
         v->id = (int64_t)id;
     }

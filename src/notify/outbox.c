@@ -48,7 +48,8 @@ static char *snapshot(struct store *s, const struct notify_cta_event *e, const c
     add_day(root, "day", e->day);
 
     cJSON *cta = cJSON_AddObjectToObject(root, "cta");
-    cJSON_AddNumberToObject(cta, "id", (double)c->id);
+    if (c->id > 0) /* a held-back CTA has no id, and no page of its own */
+        cJSON_AddNumberToObject(cta, "id", (double)c->id);
     add_text(cta, "rule", c->rule);
     add_text(cta, "subject", c->subject ? c->subject : "");
     add_text(cta, "type", c->type);
