@@ -315,21 +315,16 @@ static int64_t opened_this_week(const struct plan_opens_input *in, const char *o
     return 0;
 }
 
-/* Live counts per account, added to as opens go in. */
-struct added {
-    int64_t account_id, n;
+/* A candidate's account, for a dense slot per account (the opens each
+ * account gets today, against the per-account cap). */
+struct acct_of {
+    int64_t account_id;
+    size_t i;
 };
 
-static int64_t *added_slot(struct added **v, size_t *n, size_t *cap, int64_t account_id) {
-    for (size_t i = 0; i < *n; i++)
-        if ((*v)[i].account_id == account_id)
-            return &(*v)[i].n;
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 16;
-        *v = xrealloc(*v, *cap * sizeof **v);
-    }
-    (*v)[*n] = (struct added){.account_id = account_id};
-    return &(*v)[(*n)++].n;
+static int by_account_id(const void *a, const void *b) {
+    const struct acct_of *x = a, *y = b;
+    return x->account_id < y->account_id ? -1 : x->account_id > y->account_id;
 }
 
 void plan_opens(const struct rules_config *rc, int32_t day, const struct plan_opens_input *in,
@@ -355,9 +350,19 @@ void plan_opens(const struct rules_config *rc, int32_t day, const struct plan_op
                 held[o[i].i] = true;
         }
     }
+    /* slot[i]: candidate i's account's index among the distinct accounts. */
+    struct acct_of *idx = xcalloc(in->n_c, sizeof *idx);
+    size_t *slot = xcalloc(in->n_c, sizeof *slot);
+    int64_t *added = xcalloc(in->n_c, sizeof *added);
+    for (size_t i = 0; i < in->n_c; i++)
+        idx[i] = (struct acct_of){.account_id = in->c[i].account_id, .i = i};
+    qsort(idx, in->n_c, sizeof *idx, by_account_id);
+    for (size_t i = 0, k = 0; i < in->n_c; i++) {
+        if (i && idx[i].account_id != idx[i - 1].account_id)
+            k++;
+        slot[idx[i].i] = k;
+    }
     qsort(o, in->n_c, sizeof *o, by_urgency);
-    struct added *add = NULL;
-    size_t n_add = 0, cap_add = 0;
     int64_t total = in->live_total;
     for (size_t i = 0; i < in->n_c; i++) {
         const struct plan_candidate *c = o[i].c;
@@ -365,7 +370,7 @@ void plan_opens(const struct rules_config *rc, int32_t day, const struct plan_op
             push(out, PLAN_HOLD_BUDGET, (int)o[i].i, -1)->value = c->value;
             continue;
         }
-        int64_t *n = added_slot(&add, &n_add, &cap_add, c->account_id);
+        int64_t *n = &added[slot[o[i].i]];
         int64_t live = (in->live_of ? in->live_of(in->live_arg, c->account_id) : 0) + *n;
         if (live >= rc->max_open_per_account || total >= rc->max_open_total) {
             push(out, PLAN_HOLD_CAP, (int)o[i].i, -1)->value = c->value;
@@ -377,7 +382,9 @@ void plan_opens(const struct rules_config *rc, int32_t day, const struct plan_op
         (*n)++;
         total++;
     }
-    free(add);
+    free(added);
+    free(slot);
+    free(idx);
     free(held);
     free(o);
 }
