@@ -194,9 +194,12 @@ static void plan_finding(const struct rules_config *rc, int32_t day, const struc
     case CTA_DO_RAISE: {
         s = push(out, PLAN_RAISE, fi, live);
         s->priority = prio;
-        /* Earlier if the new priority's is; never later than it was. */
-        int32_t due = cta_due_day(day, rc->due_days[prio]);
-        s->due_day = due < a->c[live].due_day ? due : a->c[live].due_day;
+        /* The new stage's due day, from today; a pending due day that is
+         * earlier stays (a raise never gives more time), a past one does not
+         * (the new stage is new work: an overdue CTA is not overdue forever
+         * for its first stage's date). */
+        int32_t due = cta_due_day(day, rc->due_days[prio]), old = a->c[live].due_day;
+        s->due_day = old >= day && old < due ? old : due;
         s->value = f->value;
         break;
     }
