@@ -140,6 +140,15 @@ static int rule_index(const struct rules_config *rc, const char *name) {
     return -1;
 }
 
+/* Whether a stored value is to be brought up to date with today's. */
+static bool revalue(double stored, double now) {
+    if (isnan(now))
+        return false;
+    if (isnan(stored))
+        return true;
+    return fabs(now - stored) > PLAN_REVALUE_SHARE * fabs(stored);
+}
+
 /* Plans what one (reduced) finding means for its key; matched marks the
  * account's CTAs of the key. */
 static void plan_finding(const struct rules_config *rc, int32_t day, const struct plan_account *a,
@@ -212,6 +221,8 @@ static void plan_finding(const struct rules_config *rc, int32_t day, const struc
     case CTA_NOTHING:
         if (live >= 0 && f->event && f->fresh)
             push(out, PLAN_EVIDENCE, fi, live)->value = f->value;
+        else if (live >= 0 && revalue(a->c[live].value, f->value))
+            push(out, PLAN_REVALUE, fi, live)->value = f->value;
         break;
     case CTA_DO_RESOLVE:
     case CTA_DO_CLEARED:
@@ -402,7 +413,7 @@ int32_t plan_week_start(int32_t day) {
 
 const char *plan_action_name(enum plan_action a) {
     static const char *const names[PLAN_ACTION_COUNT] = {
-        "open",        "raise",     "wake",    "evidence",  "resolve",     "replace", "churned",
-        "clear_start", "clear_end", "cleared", "cool_down", "hold_budget", "hold_cap"};
+        "open",    "raise",       "wake",      "evidence", "revalue",   "resolve",     "replace",
+        "churned", "clear_start", "clear_end", "cleared",  "cool_down", "hold_budget", "hold_cap"};
     return (size_t)a < PLAN_ACTION_COUNT ? names[a] : "?";
 }

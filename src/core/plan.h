@@ -99,7 +99,13 @@ struct plan_cta {
     bool has_clear_since;
     int32_t clear_since;
     int32_t due_day;
+    double value; /* as stored; NaN unknown */
 };
+
+/* A live CTA's stored value is brought up to date when today's differs by
+ * more than this share (ARR and p_churn move a little every day; a write a
+ * day per CTA would cost more than the order it keeps). */
+#define PLAN_REVALUE_SHARE 0.1
 
 /* The account and what is known of its rules today. */
 struct plan_account {
@@ -118,6 +124,7 @@ enum plan_action {
     PLAN_RAISE,       /* raise cta to priority (wakes it), new due day */
     PLAN_WAKE,        /* a snoozed cta's day came */
     PLAN_EVIDENCE,    /* a fresh event on a live cta: its reason and evidence now */
+    PLAN_REVALUE,     /* a live cta's value moved by more than PLAN_REVALUE_SHARE */
     PLAN_RESOLVE,     /* close cta auto_resolved: clear for resolve_after_days */
     PLAN_REPLACE,     /* close cta auto_resolved: the type changed (a new one opens) */
     PLAN_CHURNED,     /* close cta as churned */

@@ -420,7 +420,10 @@ static enum tend_err hold(struct engine *e, const struct pending_open *o) {
         .has_value = !isnan(o->value),
         .value = isnan(o->value) ? 0 : o->value,
     };
-    enum tend_err err = store_cta_held_put(e->s, &h);
+    bool is_new = false;
+    enum tend_err err = store_cta_held_put(e->s, &h, &is_new);
+    if (err || !is_new)
+        return err; /* held again on a later day of the week: in the digest once */
     /* The owner's digest lists it (a CTA that is not one: no id). */
     struct store_cta c = {
         .account_id = o->account_id,
@@ -598,7 +601,8 @@ static struct plan_cta plan_cta_of(const struct store_cta *c) {
                              .cleared = c->cleared,
                              .has_clear_since = c->has_clear_since,
                              .clear_since = c->clear_since,
-                             .due_day = c->due_day};
+                             .due_day = c->due_day,
+                             .value = c->has_value ? c->value : NAN};
 }
 
 /* Applies one step of an account's plan. */
@@ -613,6 +617,9 @@ static enum tend_err apply_step(struct engine *e, const struct eval_account *a,
         return raise_or_wake(e, w, f, p);
     case PLAN_EVIDENCE:
         return new_evidence(e, w, f);
+    case PLAN_REVALUE:
+        set_value(&w->c, f->value);
+        return store_cta_update(e->s, &w->c);
     case PLAN_RESOLVE:
     case PLAN_REPLACE:
         return resolve(e, w, CTA_AUTO_RESOLVED, a->m);

@@ -12,6 +12,9 @@ static const char q_held_put[] =
     "owner = excluded.owner, value = excluded.value, title = excluded.title, "
     "reason = excluded.reason";
 
+static const char q_held_exists[] =
+    "SELECT 1 FROM cta_held WHERE week = ?1 AND account_id = ?2 AND rule = ?3 AND subject = ?4";
+
 static const char q_held_each[] =
     "SELECT h.week, h.first_day, h.day, h.account_id, a.external_id, a.name, h.rule, h.subject, "
     "h.type, h.owner, h.title, h.reason, h.priority, h.value "
@@ -26,8 +29,20 @@ static const char q_held_count[] =
 static const char q_opened_by_owner[] =
     "SELECT owner, count(*) FROM ctas WHERE opened_day BETWEEN ?1 AND ?2 GROUP BY owner";
 
-enum tend_err store_cta_held_put(struct store *s, const struct store_cta_held *h) {
-    sqlite3_stmt *st = sqlite_stmt(s, q_held_put);
+enum tend_err store_cta_held_put(struct store *s, const struct store_cta_held *h, bool *is_new) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_held_exists);
+    sqlite3_bind_int(st, 1, h->week);
+    sqlite3_bind_int64(st, 2, h->account_id);
+    sqlite_bind_text(st, 3, h->rule);
+    sqlite_bind_text(st, 4, h->subject ? h->subject : "");
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sqlite_fail(s, "reading held-back CTAs");
+    if (is_new)
+        *is_new = rc == SQLITE_DONE;
+    st = sqlite_stmt(s, q_held_put);
     sqlite3_bind_int(st, 1, h->week);
     sqlite3_bind_int64(st, 2, h->account_id);
     sqlite_bind_text(st, 3, h->rule);

@@ -439,8 +439,9 @@ struct store_cta_held {
     double value;
 };
 /* Records a held-back CTA (the key's row of the week takes the latest day's
- * value, title and reason). */
-enum tend_err store_cta_held_put(struct store *s, const struct store_cta_held *h);
+ * value, title and reason); *is_new (may be NULL): the key had no row for
+ * the week before. */
+enum tend_err store_cta_held_put(struct store *s, const struct store_cta_held *h, bool *is_new);
 /* Calls fn for the held-back CTAs of week (0: every week), newest week
  * first, then by value (highest first); owner NULL: every owner. fn returns
  * nonzero to stop. */

@@ -24,8 +24,18 @@ with open(sys.argv[1], "w") as f:
                             "context": {"groupId": acct}}) + "\n")
 PY
 "$TEND" import --db "$DB" "$T/events.jsonl" >/dev/null || not_ok "import"
-# One rule fires per account: health_drop (the scores fall too) is off.
-printf 'rules:\n  health_drop: false\n' >"$T/tend.yaml"
+# One rule fires per account: health_drop (the scores fall too) is off. A
+# log channel: what was held back goes to the owner's digest.
+cat >"$T/tend.yaml" <<EOF0
+rules:
+  health_drop: false
+delivery:
+  max_age_days: 100000
+channels:
+  log:
+    type: log
+    path: $T/notifications.log
+EOF0
 CFG=(--config "$T/tend.yaml")
 
 # 2026-06-03 is a Wednesday: its ISO week starts on Monday 2026-06-01.
@@ -70,6 +80,14 @@ expect_contains "the next day of the week opens nothing" "opened 0," "$out"
 expect_contains "and holds the two back again" "2 held back by the budget" "$out"
 n=$("$TEND" ctas --db "$DB" --held --format csv | tail -n +2 | wc -l)
 expect_eq "still two held-back rows for the week (not one a day)" 2 "$n"
+got=$("$TEND" outbox --db "$DB" --format json --limit 1000 | $PY -c '
+import json, sys
+d = json.load(sys.stdin)
+rows = d.get("rows") if isinstance(d, dict) else d
+held = [r for r in rows if r["event"] == "held"]
+print(len(held), sorted(set(r["status"] for r in held)))')
+expect_eq "each held-back CTA is in the owner's digest once a week (outbox rows held for the digest)" \
+    "2 ['held']" "$got"
 
 # The REST API and the count for the cockpit.
 PORT=$(free_port)

@@ -10,7 +10,7 @@
  *                                     cap_total, cooldown, resolve_after.RULE
  *   cta ID acct=A rule=R [subject=S] [type=T] [status=open|snoozed|closed]
  *       [priority=P] [due=D] [snoozed_until=D] [closed=D] [reason=resolved|...]
- *       [cleared] [clear_since=D]
+ *       [cleared] [clear_since=D] [value=V]
  *   finding acct=A rule=R [subject=S] [type=T] [priority=P] [value=V]
  *       [owner=O] [between] [event] [fresh]
  *   owner O opened=N                  opens O had this week already
@@ -164,6 +164,7 @@ static void parse_line(struct tcase *t, char **w, int n) {
         if ((v = opt(w, n, "reason")))
             assert_true(cta_close_reason_parse(v, &c->c.closed_reason));
         c->c.cleared = opt(w, n, "cleared") != NULL;
+        c->c.value = num(opt(w, n, "value"));
         if ((v = opt(w, n, "clear_since"))) {
             c->c.has_clear_since = true;
             c->c.clear_since = day_of(v);
