@@ -207,7 +207,8 @@ PY
 
 # The same numbers, counted independently over a real replay in a copy.
 cp "$DB" "$T/replay.db"
-"$TEND" eval --db "$T/replay.db" --from 2025-12-02 --to 2026-10-31 --rebuild --quiet >/dev/null 2>&1
+"$TEND" eval --db "$T/replay.db" --config "$T/bt.yaml" --from 2025-12-02 --to 2026-10-31 --rebuild --quiet \
+    >/dev/null 2>&1
 check "precision, recall and lead times equal a count over the CTAs of a real replay" \
     $PY - "$T/bt.json" "$T/replay.db" <<'PY'
 import json, sys, sqlite3, statistics, datetime
