@@ -17,7 +17,10 @@
  * an entity or a link and always ends in "…". The pieces of one Slack block
  * add up to less than its limit; when a list (evidence) still passes it, the
  * block is cut at a line break (cap_lines). Digests show at most what fits in
- * 50 blocks and then "…and K more". */
+ * 50 blocks and then "…and K more". A digest for people (email, Slack, the
+ * log's text) lists its items most urgent first, priority then value (as
+ * the cockpit does), what the budget held back last; a webhook's keeps the
+ * order they happened in. */
 #include "notify/message.h"
 
 #include <glib.h>
@@ -25,6 +28,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
@@ -219,6 +223,55 @@ static int digest_count(const cJSON *snaps) {
         n++;
     }
     return n;
+}
+
+/* A digest item's place: most urgent first, as the cockpit orders CTAs
+ * (priority, then value), then what the budget held back, each group in
+ * the order it happened. */
+struct ranked {
+    const cJSON *s;
+    int held, priority, i;
+    double value;
+};
+
+static int by_rank(const void *a, const void *b) {
+    const struct ranked *x = a, *y = b;
+    if (x->held != y->held)
+        return x->held - y->held;
+    if (x->priority != y->priority)
+        return x->priority - y->priority;
+    if (x->value != y->value)
+        return x->value > y->value ? -1 : 1;
+    return x->i - y->i;
+}
+
+/* The digest's items in the order a person reads them (by_rank); *n gets
+ * how many. Returns a malloced array (NULL when none). */
+static const cJSON **digest_order(const cJSON *snaps, int *n) {
+    static const char *const prios[] = {"high", "medium", "low"};
+    *n = digest_count(snaps);
+    if (*n == 0)
+        return NULL;
+    struct ranked *r = xcalloc((size_t)*n, sizeof *r);
+    int k = 0;
+    FOR_EACH_ITEM(s, snaps) {
+        const cJSON *c = obj_member(s, "cta");
+        const char *ev = str_member(s, "event"), *p = str_member(c, "priority");
+        double v = 0;
+        r[k] =
+            (struct ranked){.s = s, .held = ev && strcmp(ev, "held") == 0, .priority = 3, .i = k};
+        for (int j = 0; p && j < 3; j++)
+            if (strcmp(p, prios[j]) == 0)
+                r[k].priority = j;
+        r[k].value = num_member(c, "value", &v) && isfinite(v) ? v : 0;
+        k++;
+    }
+    qsort(r, (size_t)k, sizeof *r, by_rank);
+    const cJSON **out = xcalloc((size_t)k, sizeof *out);
+    for (int j = 0; j < k; j++)
+        out[j] = r[j].s;
+    free(r);
+    return out;
 }
 
 /* Writes x with at most two decimals and no trailing zeros ("42", "-15.2"),
@@ -705,15 +758,16 @@ static void put_more(struct out *o, int more, const struct message_ctx *ctx) {
  * max_items of them. */
 static void put_digest(struct out *o, const cJSON *snaps, const struct message_ctx *ctx,
                        int max_items) {
-    int n = digest_count(snaps), shown = 0;
+    int n, shown = 0;
+    const cJSON **items = digest_order(snaps, &n);
     put_bold(o, true);
     put_digest_title(o, n, ctx->owner);
     put_bold(o, false);
-    FOR_EACH_ITEM(s, snaps) {
+    for (int i = 0; i < n; i++) {
         if (shown == max_items)
             break;
         struct view v;
-        view_init(&v, s, ctx);
+        view_init(&v, items[i], ctx);
         put_raw(o, o->nl);
         put_item(o, &v);
         view_free(&v);
@@ -726,6 +780,7 @@ static void put_digest(struct out *o, const cJSON *snaps, const struct message_c
     put_raw(o, o->nl);
     put_line(o, NULL);
     put_footer(o, NULL, ctx);
+    free(items);
 }
 
 /* ---- Slack ---- */
@@ -881,17 +936,19 @@ char *message_slack_digest(const cJSON *snapshots, const struct message_ctx *ctx
     buf_free(&o.b);
 
     out_init(&o, ESC_MRKDWN, "\n");
-    int shown = 0;
-    FOR_EACH_ITEM(s, snapshots) {
+    int shown = 0, n_items;
+    const cJSON **items = digest_order(snapshots, &n_items);
+    for (int i = 0; i < n_items; i++) {
         if (shown == max_items)
             break;
         struct view v;
-        view_init(&v, s, ctx);
+        view_init(&v, items[i], ctx);
         put_item(&o, &v);
         add_section(blocks, &o);
         view_free(&v);
         shown++;
     }
+    free(items);
     if (shown < n) {
         put_more(&o, n - shown, ctx);
         add_section(blocks, &o);

@@ -876,6 +876,33 @@ static void value_shown_and_held_back_items_say_so(void **state) {
     g_free(text);
     free(msg);
     cJSON_Delete(d);
+
+    /* A digest lists by priority, then value, what was held back last. */
+    d = cJSON_CreateArray();
+    const char *const order[][4] = {{"open", "low", "Low one", "100"},
+                                    {"held", "high", "Held one", "90000"},
+                                    {"open", "high", "Small high", "500"},
+                                    {"open", "high", "Big high", "9000"}};
+    for (int i = 0; i < 4; i++) {
+        cJSON *x = cJSON_Duplicate(snap, true);
+        set_str(x, NULL, "event", order[i][0]);
+        set_str(x, "cta", "priority", order[i][1]);
+        set_str(x, "cta", "title", order[i][2]);
+        set(x, "cta", "value", cJSON_CreateNumber(atof(order[i][3])));
+        cJSON_AddItemToArray(d, x);
+    }
+    msg = message_email_digest(d, &c);
+    text = part(msg, "text/plain");
+    const char *big = strstr(text, "Big high"), *small = strstr(text, "Small high"),
+               *low = strstr(text, "Low one"), *held_one = strstr(text, "Held one");
+    assert_true(big && small && low && held_one);
+    assert_true(big < small && small < low && low < held_one);
+    g_free(text);
+    free(msg);
+    char *sl = message_slack_digest(d, &c);
+    assert_true(strstr(sl, "Big high") < strstr(sl, "Small high"));
+    free(sl);
+    cJSON_Delete(d);
     cJSON_Delete(snap);
 }
 
