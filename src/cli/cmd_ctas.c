@@ -19,7 +19,11 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include <math.h>
+
+#include "cli/config.h"
 #include "core/cta.h"
+#include "core/plan.h"
 #include "eval/act.h"
 #include "eval/ctas.h"
 #include "util/datetime.h"
@@ -28,14 +32,20 @@
 static void usage_ctas(FILE *f) {
     fprintf(f, "Usage: tend ctas [--db PATH] [--status STATUS] [--owner EMAIL] [--account ID]\n"
                "                 [--rule NAME] [--limit N] [--format table|csv|json]\n"
+               "       tend ctas --held [--week DATE] [--owner EMAIL] [--limit N] [--format F]\n"
                "\n"
-               "Lists CTAs, open and snoozed first, then by priority and due date.\n\n"
+               "Lists CTAs, open and snoozed first, then by priority, value (the most first)\n"
+               "and due date. With --held, the CTAs the weekly budget held back instead of\n"
+               "opening (rules.budget), newest week first, then by value.\n\n"
                "  --status STATUS  open, snoozed, closed, live (open or snoozed; the default)\n"
                "                   or all\n"
                "  --owner EMAIL    only this owner's\n"
                "  --account ID     only this account's\n"
                "  --rule NAME      only this rule's\n"
-               "  --limit N        print only the first N\n");
+               "  --limit N        print only the first N\n"
+               "  --held           the held-back CTAs instead\n"
+               "  --week DATE      with --held: only the ISO week of DATE\n"
+               "  --config PATH    tend.yaml, for the currency of values (rules.value)\n");
 }
 
 static void usage_cta(FILE *f) {
@@ -63,19 +73,29 @@ static const char *const list_cols[] = {
     "id",       "account_id",  "rule",          "subject",       "type",
     "priority", "status",      "owner",         "title",         "reason",
     "due_date", "opened_date", "snoozed_until", "closed_reason", "closed_date",
-    "evidence"};
+    "evidence", "value",       "value_text"};
 
 /* A text table shows what fits on a screen; CSV and JSON carry everything. */
 static const char *const brief_cols[] = {"id",     "account_id", "rule",     "subject", "priority",
-                                         "status", "owner",      "due_date", "title"};
+                                         "status", "owner",      "due_date", "value",   "title"};
 
 struct listing {
     struct out_table *t;
     bool brief;
     long limit, n;
+    const char *currency;
 };
 
-static void brief_row(struct out_table *t, const struct store_cta *c) {
+static void value_cell(struct out_table *t, bool known, double value, const char *type,
+                       const char *currency) {
+    enum cta_type ty = CTA_RISK;
+    cta_type_parse(type, &ty);
+    char text[64];
+    plan_value_text(known ? value : NAN, ty, currency, text, sizeof text);
+    out_str(t, text[0] ? text : NULL);
+}
+
+static void brief_row(struct out_table *t, const struct store_cta *c, const char *currency) {
     out_row(t);
     out_int(t, c->id);
     out_str(t, c->account);
@@ -87,10 +107,11 @@ static void brief_row(struct out_table *t, const struct store_cta *c) {
                    : cta_status_name((enum cta_status)c->status));
     out_str(t, c->owner);
     date_or_null(t, true, c->due_day);
+    value_cell(t, c->has_value, c->value, c->type, currency);
     out_str(t, c->title);
 }
 
-static void cta_row(struct out_table *t, const struct store_cta *c) {
+static void cta_row(struct out_table *t, const struct store_cta *c, const char *currency) {
     out_row(t);
     out_int(t, c->id);
     out_str(t, c->account);
@@ -110,30 +131,71 @@ static void cta_row(struct out_table *t, const struct store_cta *c) {
                    : NULL);
     date_or_null(t, c->has_closed && c->status == CTA_CLOSED, c->closed_day);
     out_raw_json(t, c->evidence ? c->evidence : "{}");
+    out_num(t, c->value, c->has_value);
+    value_cell(t, c->has_value, c->value, c->type, currency);
 }
 
 static int on_listed(void *arg, const struct store_cta *c) {
     struct listing *l = arg;
     if (l->brief)
-        brief_row(l->t, c);
+        brief_row(l->t, c, l->currency);
     else
-        cta_row(l->t, c);
+        cta_row(l->t, c, l->currency);
     return l->limit > 0 && ++l->n >= l->limit;
+}
+
+/* ---- tend ctas --held ---------------------------------------------------------- */
+
+static const char *const held_cols[] = {
+    "week",     "day",   "account_id", "account_name", "rule",  "subject", "type",
+    "priority", "owner", "value",      "value_text",   "title", "reason"};
+
+static int on_held(void *arg, const struct store_cta_held *h) {
+    struct listing *l = arg;
+    out_row(l->t);
+    date_or_null(l->t, true, h->week);
+    date_or_null(l->t, true, h->day);
+    out_str(l->t, h->account);
+    out_str(l->t, h->account_name);
+    out_str(l->t, h->rule);
+    out_str(l->t, h->subject);
+    out_str(l->t, h->type);
+    out_str(l->t, cta_priority_name((enum cta_priority)h->priority));
+    out_str(l->t, h->owner);
+    out_num(l->t, h->value, h->has_value);
+    value_cell(l->t, h->has_value, h->value, h->type, l->currency);
+    out_str(l->t, h->title);
+    out_str(l->t, h->reason);
+    return l->limit > 0 && ++l->n >= l->limit;
+}
+
+/* Lists what the weekly budget held back (docs/rules.md, Budget). */
+static int list_held(struct store *st, const char *owner, int32_t week, long limit,
+                     enum out_format format, const char *currency) {
+    struct listing l = {.t = out_new(held_cols, sizeof held_cols / sizeof held_cols[0]),
+                        .limit = limit,
+                        .currency = currency};
+    enum tend_err err = store_ctas_held_each(st, week, owner, on_held, &l);
+    if (err)
+        fprintf(stderr, "tend ctas: %s\n", store_last_error(st));
+    else
+        out_print(l.t, format, stdout);
+    out_free(l.t);
+    return err ? EXIT_USAGE : 0;
 }
 
 int cmd_ctas(int argc, char **argv) {
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"status", required_argument, NULL, 's'},
-        {"owner", required_argument, NULL, 'o'},
-        {"account", required_argument, NULL, 'a'},
-        {"rule", required_argument, NULL, 'r'},
-        {"limit", required_argument, NULL, 'l'},
-        {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},     {"status", required_argument, NULL, 's'},
+        {"owner", required_argument, NULL, 'o'},  {"account", required_argument, NULL, 'a'},
+        {"rule", required_argument, NULL, 'r'},   {"limit", required_argument, NULL, 'l'},
+        {"format", required_argument, NULL, 'f'}, {"held", no_argument, NULL, 'H'},
+        {"week", required_argument, NULL, 'w'},   {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB;
+    const char *db = DEFAULT_DB, *config = NULL;
+    bool held = false;
+    int32_t week = 0;
     struct store_cta_filter filter = {.status = "live"};
     enum out_format format = OUT_TABLE;
     long limit = 0;
@@ -169,6 +231,18 @@ int cmd_ctas(int argc, char **argv) {
             if (cli_parse_format("ctas", optarg, &format))
                 return EXIT_USAGE;
             break;
+        case 'H':
+            held = true;
+            break;
+        case 'w':
+            if (!dt_parse_date(optarg, strlen(optarg), &week))
+                return cli_usage_error("ctas", "--week must be a date (YYYY-MM-DD), not \"%s\"",
+                                       optarg);
+            week = plan_week_start(week);
+            break;
+        case 'c':
+            config = optarg;
+            break;
         case 'h':
             usage_ctas(stdout);
             return 0;
@@ -179,15 +253,33 @@ int cmd_ctas(int argc, char **argv) {
     }
     if (optind < argc)
         return cli_usage_error("ctas", "unexpected argument \"%s\"", argv[optind]);
-    struct store *st;
-    int rc = cli_open_store(db, &st);
+    if (week && !held)
+        return cli_usage_error("ctas", "--week goes with --held");
+    /* The configuration only for the currency values are printed in. */
+    struct tend_config *cfg = xcalloc(1, sizeof *cfg);
+    int rc = cli_load_config("ctas", config, cfg);
+    char currency[sizeof cfg->rules.currency];
+    snprintf(currency, sizeof currency, "%s", cfg->rules.currency);
+    if (!rc)
+        cli_free_config(cfg);
+    free(cfg);
     if (rc)
         return rc;
+    struct store *st;
+    rc = cli_open_store(db, &st);
+    if (rc)
+        return rc;
+    if (held) {
+        rc = list_held(st, filter.owner, week, limit, format, currency);
+        store_close(st);
+        return rc;
+    }
     bool brief = format == OUT_TABLE;
     struct listing l = {.t = brief ? out_new(brief_cols, sizeof brief_cols / sizeof brief_cols[0])
                                    : out_new(list_cols, sizeof list_cols / sizeof list_cols[0]),
                         .brief = brief,
-                        .limit = limit};
+                        .limit = limit,
+                        .currency = currency};
     enum tend_err err = store_ctas_each(st, &filter, on_listed, &l);
     if (err)
         fprintf(stderr, "tend ctas: %s\n", store_last_error(st));
@@ -232,7 +324,7 @@ static void on_history(void *arg, const struct store_cta_change *ch) {
 static int show(struct store *st, const struct store_cta *c, enum out_format format) {
     if (format == OUT_JSON) {
         struct out_table *t = out_new(list_cols, sizeof list_cols / sizeof list_cols[0]);
-        cta_row(t, c);
+        cta_row(t, c, "$");
         /* One object, with the history: the table's row, then the changes. */
         char *buf = NULL;
         size_t len = 0;

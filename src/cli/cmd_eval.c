@@ -89,6 +89,8 @@ static void print_summary(const struct eval_summary *s, const struct rules_confi
            (long long)s->resolved);
     if (s->closed_churned)
         printf(", closed %lld (churned)", (long long)s->closed_churned);
+    if (s->held_budget)
+        printf("; %lld held back by the budget (tend ctas --held)", (long long)s->held_budget);
     printf("; %lld open or snoozed", (long long)s->live_total);
     if (s->notifications)
         printf("; %lld messages queued (tend deliver sends them)", (long long)s->notifications);
@@ -221,6 +223,7 @@ int cmd_eval(int argc, char **argv) {
             sum.busiest_account_live > worst.busiest_account_live)
             worst = sum;
         total.held_back += sum.held_back;
+        total.held_budget += sum.held_budget;
         total.opened += sum.opened;
         total.raised += sum.raised;
         total.woken += sum.woken;
@@ -230,11 +233,13 @@ int cmd_eval(int argc, char **argv) {
         total.live_total = sum.live_total;
     }
     if (!err && has_from)
-        printf("replayed %d days: opened %lld, raised %lld, woke %lld, resolved %lld; %lld open "
-               "or snoozed at the end; %lld messages queued; %lld ms\n",
+        printf("replayed %d days: opened %lld, raised %lld, woke %lld, resolved %lld; %lld held "
+               "back by the budget; %lld open or snoozed at the end; %lld messages queued; %lld "
+               "ms\n",
                last - first + 1, (long long)total.opened, (long long)total.raised,
-               (long long)total.woken, (long long)total.resolved, (long long)total.live_total,
-               (long long)total.notifications, (long long)total.run_ms);
+               (long long)total.woken, (long long)total.resolved, (long long)total.held_budget,
+               (long long)total.live_total, (long long)total.notifications,
+               (long long)total.run_ms);
     if (!err && has_from) {
         worst.held_back = total.held_back;
         print_summary(&worst, &cfg.rules, false, true);

@@ -45,6 +45,14 @@ int32_t cta_due_day(int32_t day, int days_to_due) {
     return d;
 }
 
+int32_t cta_due_after_snooze(int32_t due, int32_t day, int32_t until) {
+    int32_t left = due > day ? due - day : 1;
+    int32_t d = until + left;
+    while (weekday(d) >= 5)
+        d++;
+    return d > due ? d : due;
+}
+
 const char *cta_status_name(enum cta_status s) {
     static const char *const names[] = {"open", "snoozed", "closed"};
     return (size_t)s < sizeof names / sizeof names[0] ? names[s] : "?";

@@ -76,6 +76,12 @@ enum cta_action cta_decide(const struct cta_state *st, const struct cta_conditio
  * later, skipping Saturdays and Sundays; a due day never falls on a weekend. */
 int32_t cta_due_day(int32_t day, int days_to_due);
 
+/* The due day of a CTA snoozed on day until a later day: the time it had
+ * left (calendar days to due, at least 1) counts from the day it wakes, on
+ * a weekday; a snooze never brings a due day forward. A snoozed CTA is not
+ * overdue, and waking does not make it overdue at once. */
+int32_t cta_due_after_snooze(int32_t due, int32_t day, int32_t until);
+
 /* Names as stored and printed: "open", "high", "auto_resolved", "raise" ... */
 const char *cta_status_name(enum cta_status s);
 const char *cta_priority_name(enum cta_priority p);

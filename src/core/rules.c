@@ -37,10 +37,10 @@ static const struct builtin builtins[RULE_BUILTIN_COUNT] = {
                           3,
                           CTA_RISK,
                           CTA_MEDIUM,
-                          {"drop_points", "days"},
-                          {15, 30},
-                          {0.1, 1},
-                          {100, 365}},
+                          {"drop_points", "days", "clear_margin"},
+                          {15, 30, 5},
+                          {0.1, 1, 0},
+                          {100, 365, 100}},
     [RULE_NPS_RESPONSE] = {"nps_response",
                            1,
                            CTA_RISK,
@@ -79,38 +79,40 @@ static const struct builtin builtins[RULE_BUILTIN_COUNT] = {
                            3,
                            CTA_RISK,
                            CTA_MEDIUM,
-                           {"min_baseline", "drop_ratio", "spike_ratio"},
-                           {10, 0.5, 2},
-                           {0, 0, 1},
-                           {1e6, 1, 100}},
+                           {"min_baseline", "drop_ratio", "spike_ratio", "clear_margin"},
+                           {10, 0.5, 2, 0.1},
+                           {0, 0, 1, 0},
+                           {1e6, 1, 100, 1}},
     [RULE_USAGE_DIP] = {"usage_dip",
                         3,
                         CTA_RISK,
                         CTA_MEDIUM,
-                        {"min_baseline", "dip_ratio"},
-                        {20, 0.6},
-                        {0, 0},
-                        {1e6, 1}},
+                        {"min_baseline", "dip_ratio", "clear_margin"},
+                        {20, 0.6, 0.1},
+                        {0, 0, 0},
+                        {1e6, 1, 1}},
     [RULE_INTENDED_ADOPTION] =
         {"intended_adoption", 1, CTA_RISK, CTA_MEDIUM, {NULL}, {0}, {0}, {0}},
     [RULE_ONBOARDING_STALLED] =
         {"onboarding_stalled", 1, CTA_LIFECYCLE, CTA_MEDIUM, {NULL}, {0}, {0}, {0}},
-    [RULE_OUTREACH_UNRESPONSIVE] = {"outreach_unresponsive",
-                                    1,
-                                    CTA_RISK,
-                                    CTA_MEDIUM,
-                                    {"min_unanswered", "days"},
-                                    {3, 14},
-                                    {1, 0},
-                                    {1000, 3650}},
-    [RULE_SEAT_LIMIT] = {"seat_limit",
-                         3,
-                         CTA_EXPANSION,
-                         CTA_MEDIUM,
-                         {"medium_at", "high_at"},
-                         {0.9, 1.0},
-                         {0, 0},
-                         {100, 100}},
+    [RULE_OUTREACH_UNRESPONSIVE] =
+        {"outreach_unresponsive",
+         1,
+         CTA_RISK,
+         CTA_MEDIUM,
+         {"min_unanswered", "days"},
+         {3, 14},
+         {1, 0},
+         {1000, 3650}},
+    [RULE_SEAT_LIMIT] =
+        {"seat_limit",
+         3,
+         CTA_EXPANSION,
+         CTA_MEDIUM,
+         {"medium_at", "high_at", "clear_margin"},
+         {0.9, 1.0, 0.05},
+         {0, 0, 0},
+         {100, 100, 1}},
     [RULE_PREMIUM_UNUSED] =
         {"premium_unused", 1, CTA_RISK, CTA_MEDIUM, {"min_age_days"}, {30}, {0}, {3650}},
     [RULE_SUPPORT_TICKETS] =
@@ -118,16 +120,28 @@ static const struct builtin builtins[RULE_BUILTIN_COUNT] = {
          3,
          CTA_RISK,
          CTA_MEDIUM,
-         {"too_many", "quiet_days", "quiet_min_users"},
-         {5, 180, 20},
-         {1, 1, 1},
-         {1e6, 3650, 1e6}},
+         {"too_many", "quiet_days", "quiet_min_users", "clear_margin"},
+         {5, 180, 20, 2},
+         {1, 1, 1, 0},
+         {1e6, 3650, 1e6, 1e6}},
 };
 
 enum { DEFAULT_COOLDOWN_DAYS = 14 };
 
 const char *const *rules_param_names(enum rule_builtin kind) {
-    return kind < RULE_BUILTIN_COUNT ? builtins[kind].params : builtins[0].params + 2;
+    static const char *const none[] = {NULL};
+    return kind < RULE_BUILTIN_COUNT ? builtins[kind].params : none;
+}
+
+double rules_param(const struct rule_settings *r, enum rule_param p) {
+    int kind = (int)p / RULES_MAX_PARAMS, i = (int)p % RULES_MAX_PARAMS;
+    if ((int)r->kind != kind || !builtins[kind].params[i])
+        return NAN;
+    return r->params[i];
+}
+
+bool rules_owns_subject(const struct rule_settings *r, const char *subject) {
+    return r->kind != RULE_NPS_RESPONSE || strncmp(subject, "user:", 5) != 0;
 }
 
 void rules_config_default(struct rules_config *c) {
@@ -144,11 +158,15 @@ void rules_config_default(struct rules_config *c) {
         memcpy(r->params, builtins[i].defaults, sizeof r->params);
     }
     c->n_rules = RULE_BUILTIN_COUNT;
-    c->due_days[CTA_HIGH] = 2;
-    c->due_days[CTA_MEDIUM] = 5;
-    c->due_days[CTA_LOW] = 10;
+    c->due_days[CTA_HIGH] = 3;
+    c->due_days[CTA_MEDIUM] = 10;
+    c->due_days[CTA_LOW] = 20;
     c->max_open_per_account = 25;
     c->max_open_total = 20000;
+    c->budget_per_owner_week = 10;
+    c->value_raise_at = 50000;
+    c->value_lower_below = 1000;
+    snprintf(c->currency, sizeof c->currency, "$");
 }
 
 void rules_config_release(struct rules_config *c) {
@@ -391,6 +409,47 @@ static enum tend_err load_ctas(const cJSON *ctas, struct rules_config *c, char *
     return TEND_OK;
 }
 
+/* rules.budget: {per_owner_per_week: N} and rules.value: {raise_at,
+ * lower_below, currency}. */
+static enum tend_err load_policy(const cJSON *section, struct rules_config *c, char *err) {
+    bool budget = strcmp(section->string, "budget") == 0;
+    char path[192];
+    snprintf(path, sizeof path, "rules.%s", section->string);
+    if (!cJSON_IsObject(section))
+        return yaml_error(err, RULES_ERR_BYTES, path, "must be a mapping (known: %s)",
+                          budget ? "per_owner_per_week" : "raise_at, lower_below, currency");
+    const cJSON *kv;
+    cJSON_ArrayForEach(kv, section) {
+        snprintf(path, sizeof path, "rules.%s.%s", section->string, kv->string);
+        double d = 0;
+        if (budget && strcmp(kv->string, "per_owner_per_week") == 0) {
+            if (yaml_number(kv, path, 0, 10000, &d, err, RULES_ERR_BYTES))
+                return TEND_ERR_INVALID;
+            c->budget_per_owner_week = (int)d;
+        } else if (!budget && strcmp(kv->string, "raise_at") == 0) {
+            if (yaml_number(kv, path, 0, 1e12, &c->value_raise_at, err, RULES_ERR_BYTES))
+                return TEND_ERR_INVALID;
+        } else if (!budget && strcmp(kv->string, "lower_below") == 0) {
+            if (yaml_number(kv, path, 0, 1e12, &c->value_lower_below, err, RULES_ERR_BYTES))
+                return TEND_ERR_INVALID;
+        } else if (!budget && strcmp(kv->string, "currency") == 0) {
+            if (!cJSON_IsString(kv) || strlen(kv->valuestring) >= sizeof c->currency)
+                return yaml_error(err, RULES_ERR_BYTES, path,
+                                  "must be text of at most %zu bytes (e.g. \"$\", \"EUR \")",
+                                  sizeof c->currency - 1);
+            snprintf(c->currency, sizeof c->currency, "%s", kv->valuestring);
+        } else {
+            return yaml_error(err, RULES_ERR_BYTES, path, "unknown setting (known: %s)",
+                              budget ? "per_owner_per_week" : "raise_at, lower_below, currency");
+        }
+    }
+    if (!budget && c->value_lower_below > 0 && c->value_raise_at > 0 &&
+        c->value_lower_below > c->value_raise_at)
+        return yaml_error(err, RULES_ERR_BYTES, "rules.value.lower_below",
+                          "must not be above raise_at (%g)", c->value_raise_at);
+    return TEND_OK;
+}
+
 enum tend_err rules_config_load(const cJSON *rules, const cJSON *ctas, struct rules_config *c,
                                 char *err) {
     rules_config_default(c);
@@ -403,6 +462,11 @@ enum tend_err rules_config_load(const cJSON *rules, const cJSON *ctas, struct ru
         cJSON_ArrayForEach(kv, rules) {
             if (strcmp(kv->string, "custom") == 0)
                 continue;
+            if (strcmp(kv->string, "budget") == 0 || strcmp(kv->string, "value") == 0) {
+                if ((e = load_policy(kv, c, err)))
+                    return e;
+                continue;
+            }
             int i;
             for (i = 0; i < RULE_BUILTIN_COUNT && strcmp(kv->string, builtins[i].name) != 0; i++)
                 ;
@@ -410,7 +474,8 @@ enum tend_err rules_config_load(const cJSON *rules, const cJSON *ctas, struct ru
             snprintf(path, sizeof path, "rules.%s", kv->string);
             if (i == RULE_BUILTIN_COUNT)
                 return yaml_error(err, RULES_ERR_BYTES, path,
-                                  "not a built-in rule (custom rules go under rules.custom)");
+                                  "not a built-in rule (custom rules go under rules.custom; "
+                                  "budget and value set the CTA policy)");
             if ((e = load_builtin(kv, i, &c->rules[i], err)))
                 return e;
         }
@@ -543,6 +608,17 @@ static void finding(struct emitter *e, const char *subject, enum cta_type type,
     e->emit(e->arg, &f);
 }
 
+/* Says that a key's condition does not hold but has not cleared by the
+ * rule's margin (hysteresis, docs/rules.md): its CTA, if live, stays. */
+static void between(struct emitter *e, const char *subject, enum cta_type type) {
+    struct rule_finding f = {.rule = e->rule, .type = type, .in_between = true};
+    snprintf(f.subject, sizeof f.subject, "%s", subject);
+    f.evidence = "{}";
+    e->ev_len = 0;
+    e->ev[0] = '\0';
+    e->emit(e->arg, &f);
+}
+
 static void date_of(int32_t day, char out[16]) {
     dt_format_date(day, out);
 }
@@ -556,8 +632,12 @@ static void health_drop(struct emitter *e) {
     double now = in->h->overall, drop_points = param(e, 0);
     bool red = in->h->band == BAND_RED;
     bool dropped = in->has_score_before && in->score_before - now >= drop_points;
-    if (!red && !dropped)
+    if (!red && !dropped) {
+        double margin = rules_param(settings(e), RP_HEALTH_DROP_CLEAR_MARGIN);
+        if (margin > 0 && in->has_score_before && in->score_before - now >= drop_points - margin)
+            between(e, "", settings(e)->type);
         return;
+    }
     ev_num(e, "score", round(now * 10) / 10);
     if (in->has_score_before)
         ev_num(e, "score_before", round(in->score_before * 10) / 10);
@@ -573,59 +653,113 @@ static void health_drop(struct emitter *e) {
             red ? "Health is red" : "Health dropped", "%s", reason);
 }
 
+/* One account-level NPS key: the answers that make it, as evidence. */
+struct nps_group {
+    const char *subject;
+    int n, n_main;  /* answers; detractors (risk) or all */
+    bool fresh;     /* an answer arrived since the previous evaluation */
+    char list[400]; /* "jane@x answered 3 on 2026-03-01; ..." */
+    size_t list_len;
+    char answers[700]; /* JSON array members */
+    size_t answers_len;
+};
+
+static void nps_add(struct nps_group *g, const char *who, const struct rule_nps *a, bool fresh,
+                    bool main) {
+    g->n++;
+    g->n_main += main;
+    g->fresh = g->fresh || fresh;
+    char when[16], one[200];
+    dt_format_date(dt_day_of_ms(a->ts_ms), when);
+    int n = a->has_prev ? snprintf(one, sizeof one, "%s%s answered %.0f on %s (before: %.0f)",
+                                   g->list_len ? "; " : "", who, a->score, when, a->prev_score)
+                        : snprintf(one, sizeof one, "%s%s answered %.0f on %s",
+                                   g->list_len ? "; " : "", who, a->score, when);
+    if (n > 0 && g->list_len + (size_t)n < sizeof g->list - 8) {
+        memcpy(g->list + g->list_len, one, (size_t)n + 1);
+        g->list_len += (size_t)n;
+    } else if (g->list_len + 6 < sizeof g->list && !strstr(g->list, "; ...")) {
+        memcpy(g->list + g->list_len, "; ...", 6);
+        g->list_len += 5;
+    }
+    /* The evidence: each answer as {"user","score","answered"[,"previous_score"]},
+     * as many as fit whole. */
+    char esc[160];
+    size_t k = 0;
+    for (const char *c = who; *c && k < sizeof esc - 8; c++) {
+        unsigned char ch = (unsigned char)*c;
+        if (ch == '"' || ch == '\\')
+            esc[k++] = '\\', esc[k++] = (char)ch;
+        else if (ch >= 0x20)
+            esc[k++] = (char)ch;
+    }
+    esc[k] = '\0';
+    n = a->has_prev
+            ? snprintf(one, sizeof one,
+                       "%s{\"user\":\"%s\",\"score\":%g,\"answered\":\"%s\",\"previous_score\":%g}",
+                       g->answers_len ? "," : "", esc, a->score, when, a->prev_score)
+            : snprintf(one, sizeof one, "%s{\"user\":\"%s\",\"score\":%g,\"answered\":\"%s\"}",
+                       g->answers_len ? "," : "", esc, a->score, when);
+    if (n > 0 && g->answers_len + (size_t)n < sizeof g->answers) {
+        memcpy(g->answers + g->answers_len, one, (size_t)n + 1);
+        g->answers_len += (size_t)n;
+    }
+}
+
+/* NPS: one CTA per account and kind (docs/rules.md): "nps" for detractors
+ * and falls (risk), "nps:passives" (risk, watch) and "nps:promoters"
+ * (opportunity). Every answer that makes a key is evidence on its CTA; a new
+ * one on a live CTA updates its reason. */
 static void nps_response(struct emitter *e) {
     const struct rule_input *in = e->in;
-    double detractor_max = param(e, 0), promoter_min = param(e, 1), drop = param(e, 2);
-    int64_t window_ms = (int64_t)param(e, 3) * DT_MS_PER_DAY;
-    int64_t watch_ms = (int64_t)param(e, 5) * DT_MS_PER_DAY;
+    const struct rule_settings *r = settings(e);
+    double detractor_max = rules_param(r, RP_NPS_DETRACTOR_MAX);
+    double promoter_min = rules_param(r, RP_NPS_PROMOTER_MIN);
+    double drop = rules_param(r, RP_NPS_DROP_POINTS);
+    int64_t window_ms = (int64_t)rules_param(r, RP_NPS_WINDOW_DAYS) * DT_MS_PER_DAY;
+    int64_t watch_ms = (int64_t)rules_param(r, RP_NPS_WATCH_DAYS) * DT_MS_PER_DAY;
+    struct nps_group g[3] = {
+        {.subject = "nps"}, {.subject = "nps:passives"}, {.subject = "nps:promoters"}};
     for (size_t i = 0; i < in->n_nps; i++) {
         const struct rule_nps *a = &in->nps[i];
         if (a->ts_ms >= in->t_ms || a->ts_ms < in->t_ms - window_ms)
             continue;
+        bool detractor = a->score <= detractor_max;
         bool fell = a->has_prev && a->prev_score - a->score >= drop;
-        if (a->score > detractor_max && !fell && a->ts_ms < in->t_ms - watch_ms)
+        if (!detractor && !fell && a->ts_ms < in->t_ms - watch_ms)
             continue; /* a passive's or promoter's CTA is a quick one (watch_days) */
-        /* Who, asked only now that it fires (a look-up in the store). */
+        /* Who, asked only now that it counts (a look-up in the store). */
         const char *label = in->user_label ? in->user_label(in->label_arg, a->user_id) : NULL;
-        char anon[40], subject[128], title[200], reason[256];
-        snprintf(anon, sizeof anon, "user #%lld", (long long)a->user_id);
-        const char *who = label && label[0] ? label : anon;
-        snprintf(subject, sizeof subject, "user:%s", who);
-        enum cta_type type;
-        enum cta_priority prio;
-        if (a->score <= detractor_max) {
-            type = settings(e)->type;
-            prio = settings(e)->priority;
-            snprintf(title, sizeof title, "Detractor: %s answered NPS %.0f", who, a->score);
-        } else if (fell) {
-            type = CTA_RISK;
-            prio = CTA_MEDIUM;
-            snprintf(title, sizeof title, "NPS fell: %s answered %.0f after %.0f", who, a->score,
-                     a->prev_score);
-        } else if (a->score >= promoter_min) {
-            type = CTA_OPPORTUNITY;
-            prio = CTA_LOW;
-            snprintf(title, sizeof title, "Promoter: %s answered NPS %.0f (ask for advocacy)", who,
-                     a->score);
-        } else {
-            type = CTA_RISK;
-            prio = CTA_LOW;
-            snprintf(title, sizeof title, "Passive: %s answered NPS %.0f (watch)", who, a->score);
-        }
-        char when[16];
-        date_of(dt_day_of_ms(a->ts_ms), when);
-        if (a->has_prev)
-            snprintf(reason, sizeof reason,
-                     "%s answered %.0f on %s; their previous answer was %.0f", who, a->score, when,
-                     a->prev_score);
+        char who[128];
+        if (label && label[0])
+            snprintf(who, sizeof who, "%s", label);
         else
-            snprintf(reason, sizeof reason, "%s answered %.0f on %s", who, a->score, when);
-        ev_num(e, "score", a->score);
-        if (a->has_prev)
-            ev_num(e, "previous_score", a->prev_score);
-        ev_str(e, "answered", when);
-        ev_str(e, "user", who);
-        finding(e, subject, type, prio, true, a->ts_ms >= in->since_ms, title, "%s", reason);
+            snprintf(who, sizeof who, "user #%lld", (long long)a->user_id);
+        int k = detractor || fell ? 0 : a->score >= promoter_min ? 2 : 1;
+        nps_add(&g[k], who, a, a->ts_ms >= in->since_ms, detractor);
+    }
+    for (int k = 0; k < 3; k++) {
+        if (!g[k].n)
+            continue;
+        enum cta_type type = k == 2 ? CTA_OPPORTUNITY : k == 0 ? r->type : CTA_RISK;
+        enum cta_priority prio = k == 0 ? (g[k].n_main ? r->priority : CTA_MEDIUM) : CTA_LOW;
+        char title[200];
+        if (k == 0 && g[k].n_main)
+            snprintf(title, sizeof title, "NPS detractor%s: %d answer%s of %.0f or less%s",
+                     g[k].n_main == 1 ? "" : "s", g[k].n_main, g[k].n_main == 1 ? "" : "s",
+                     detractor_max, g[k].n > g[k].n_main ? ", and a fall" : "");
+        else if (k == 0)
+            snprintf(title, sizeof title, "NPS fell: %d answer%s %.0f+ points below the last",
+                     g[k].n, g[k].n == 1 ? "" : "s", drop);
+        else if (k == 1)
+            snprintf(title, sizeof title, "NPS passive%s (watch)", g[k].n == 1 ? "" : "s");
+        else
+            snprintf(title, sizeof title, "NPS promoter%s (ask for advocacy)",
+                     g[k].n == 1 ? "" : "s");
+        ev_num(e, "answers_count", g[k].n);
+        ev_name(e, "answers");
+        ev_put(e, "[%s]", g[k].answers);
+        finding(e, g[k].subject, type, prio, true, g[k].fresh, title, "%s", g[k].list);
     }
 }
 
@@ -721,8 +855,14 @@ static void login_change(struct emitter *e) {
         return;
     bool drop = (double)m->logins_7d <= param(e, 1) * baseline;
     bool spike = (double)m->logins_7d >= param(e, 2) * baseline;
-    if (!drop && !spike)
+    if (!drop && !spike) {
+        double margin = rules_param(settings(e), RP_LOGIN_CLEAR_MARGIN);
+        if ((double)m->logins_7d <= (param(e, 1) + margin) * baseline)
+            between(e, "", settings(e)->type);
+        else if ((double)m->logins_7d >= (param(e, 2) - margin) * baseline)
+            between(e, "", CTA_OPPORTUNITY);
         return;
+    }
     ev_num(e, "logins_7d", (double)m->logins_7d);
     ev_num(e, "logins_prev_28d", (double)m->logins_prev_28d);
     ev_num(e, "baseline_per_week", baseline);
@@ -739,8 +879,14 @@ static void login_change(struct emitter *e) {
 static void usage_dip(struct emitter *e) {
     const struct metrics *m = e->in->m;
     double baseline = (double)m->feature_events_prev_28d / 4.0;
-    if (baseline < param(e, 0) || (double)m->feature_events_7d > param(e, 1) * baseline)
+    if (baseline < param(e, 0))
         return;
+    if ((double)m->feature_events_7d > param(e, 1) * baseline) {
+        double margin = rules_param(settings(e), RP_USAGE_CLEAR_MARGIN);
+        if ((double)m->feature_events_7d <= (param(e, 1) + margin) * baseline)
+            between(e, "", settings(e)->type);
+        return;
+    }
     ev_num(e, "feature_events_7d", (double)m->feature_events_7d);
     ev_num(e, "feature_events_prev_28d", (double)m->feature_events_prev_28d);
     ev_num(e, "baseline_per_week", baseline);
@@ -815,8 +961,13 @@ static void outreach_unresponsive(struct emitter *e) {
 
 static void seat_limit(struct emitter *e) {
     const struct metrics *m = e->in->m;
-    if (!m->has_seat_utilization || m->seat_utilization < param(e, 0))
+    if (!m->has_seat_utilization)
         return;
+    if (m->seat_utilization < param(e, 0)) {
+        if (m->seat_utilization >= param(e, 0) - rules_param(settings(e), RP_SEAT_CLEAR_MARGIN))
+            between(e, "", settings(e)->type);
+        return;
+    }
     bool high = m->seat_utilization >= param(e, 1);
     ev_num(e, "users", (double)m->users);
     ev_num(e, "seats", (double)m->seats);
@@ -849,6 +1000,10 @@ static void premium_unused(struct emitter *e) {
 static void support_tickets(struct emitter *e) {
     const struct rule_input *in = e->in;
     const struct metrics *m = in->m;
+    if (m->tickets_30d < param(e, 0) &&
+        m->tickets_30d >= param(e, 0) - rules_param(settings(e), RP_TICKETS_CLEAR_MARGIN) &&
+        rules_param(settings(e), RP_TICKETS_CLEAR_MARGIN) > 0)
+        between(e, "too_many", settings(e)->type);
     if (m->tickets_30d >= param(e, 0)) {
         ev_num(e, "tickets_30d", (double)m->tickets_30d);
         ev_num(e, "tickets_open", (double)m->tickets_open);

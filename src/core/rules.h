@@ -52,6 +52,48 @@ enum rule_builtin {
 #define RULES_NAME_BYTES 64
 #define RULES_ERR_BYTES  320
 
+/* A built-in rule's parameter by name: RULE_P(kind, i) is the i-th of
+ * rules_param_names(kind). Read them with rules_param(), which checks that
+ * the parameter is the rule's. */
+#define RULE_P(kind, i) ((kind)*RULES_MAX_PARAMS + (i))
+enum rule_param {
+    RP_HEALTH_DROP_DROP_POINTS = RULE_P(RULE_HEALTH_DROP, 0),
+    RP_HEALTH_DROP_DAYS = RULE_P(RULE_HEALTH_DROP, 1),
+    RP_HEALTH_DROP_CLEAR_MARGIN = RULE_P(RULE_HEALTH_DROP, 2),
+    RP_NPS_DETRACTOR_MAX = RULE_P(RULE_NPS_RESPONSE, 0),
+    RP_NPS_PROMOTER_MIN = RULE_P(RULE_NPS_RESPONSE, 1),
+    RP_NPS_DROP_POINTS = RULE_P(RULE_NPS_RESPONSE, 2),
+    RP_NPS_WINDOW_DAYS = RULE_P(RULE_NPS_RESPONSE, 3),
+    RP_NPS_FIRST_LOOKBACK_DAYS = RULE_P(RULE_NPS_RESPONSE, 4),
+    RP_NPS_WATCH_DAYS = RULE_P(RULE_NPS_RESPONSE, 5),
+    RP_CARD_LOW_DAYS = RULE_P(RULE_CARD_EXPIRING, 0),
+    RP_CARD_MEDIUM_DAYS = RULE_P(RULE_CARD_EXPIRING, 1),
+    RP_CARD_HIGH_DAYS = RULE_P(RULE_CARD_EXPIRING, 2),
+    RP_RENEWAL_LOW_DAYS = RULE_P(RULE_RENEWAL_UPCOMING, 0),
+    RP_RENEWAL_MEDIUM_DAYS = RULE_P(RULE_RENEWAL_UPCOMING, 1),
+    RP_RENEWAL_HIGH_DAYS = RULE_P(RULE_RENEWAL_UPCOMING, 2),
+    RP_PAYMENT_MIN_INVOICES = RULE_P(RULE_PAYMENT_OVERDUE, 0),
+    RP_PAYMENT_HIGH_DAYS_OVERDUE = RULE_P(RULE_PAYMENT_OVERDUE, 1),
+    RP_NO_LOGIN_DAYS = RULE_P(RULE_NO_LOGIN, 0),
+    RP_LOGIN_MIN_BASELINE = RULE_P(RULE_LOGIN_CHANGE, 0),
+    RP_LOGIN_DROP_RATIO = RULE_P(RULE_LOGIN_CHANGE, 1),
+    RP_LOGIN_SPIKE_RATIO = RULE_P(RULE_LOGIN_CHANGE, 2),
+    RP_LOGIN_CLEAR_MARGIN = RULE_P(RULE_LOGIN_CHANGE, 3),
+    RP_USAGE_MIN_BASELINE = RULE_P(RULE_USAGE_DIP, 0),
+    RP_USAGE_DIP_RATIO = RULE_P(RULE_USAGE_DIP, 1),
+    RP_USAGE_CLEAR_MARGIN = RULE_P(RULE_USAGE_DIP, 2),
+    RP_OUTREACH_MIN_UNANSWERED = RULE_P(RULE_OUTREACH_UNRESPONSIVE, 0),
+    RP_OUTREACH_DAYS = RULE_P(RULE_OUTREACH_UNRESPONSIVE, 1),
+    RP_SEAT_MEDIUM_AT = RULE_P(RULE_SEAT_LIMIT, 0),
+    RP_SEAT_HIGH_AT = RULE_P(RULE_SEAT_LIMIT, 1),
+    RP_SEAT_CLEAR_MARGIN = RULE_P(RULE_SEAT_LIMIT, 2),
+    RP_PREMIUM_MIN_AGE_DAYS = RULE_P(RULE_PREMIUM_UNUSED, 0),
+    RP_TICKETS_TOO_MANY = RULE_P(RULE_SUPPORT_TICKETS, 0),
+    RP_TICKETS_QUIET_DAYS = RULE_P(RULE_SUPPORT_TICKETS, 1),
+    RP_TICKETS_QUIET_MIN_USERS = RULE_P(RULE_SUPPORT_TICKETS, 2),
+    RP_TICKETS_CLEAR_MARGIN = RULE_P(RULE_SUPPORT_TICKETS, 3),
+};
+
 struct custom_rule;
 
 struct rule_settings {
@@ -84,6 +126,13 @@ struct rules_config {
     char default_owner[160];  /* when an account has no csm_email */
     int max_open_per_account; /* published caps (docs/rules.md) */
     int max_open_total;
+    /* rules.budget.per_owner_per_week: new CTAs per owner per ISO week
+     * (0: no budget); the lowest-value ones beyond it are held back. */
+    int budget_per_owner_week;
+    /* rules.value: a rule's priority goes one step up for a CTA worth
+     * raise_at or more a year, one down under lower_below (0: never). */
+    double value_raise_at, value_lower_below;
+    char currency[8]; /* rules.value.currency: how values are printed ("$") */
 };
 
 /* The documented defaults: every built-in rule on, no custom rule. */
@@ -98,6 +147,13 @@ enum tend_err rules_config_load(const cJSON *rules, const cJSON *ctas, struct ru
 void rules_config_release(struct rules_config *c);
 /* The names of a built-in rule's parameters (NULL-terminated). */
 const char *const *rules_param_names(enum rule_builtin kind);
+/* A built-in rule's parameter; r must be the settings of p's rule (checked:
+ * NaN otherwise). */
+double rules_param(const struct rule_settings *r, enum rule_param p);
+/* False for a subject the rule no longer keeps CTAs under (nps_response's
+ * per-user "user:..." subjects of before one CTA per account): such CTAs
+ * are left to people, never resolved by the rule. */
+bool rules_owns_subject(const struct rule_settings *r, const char *subject);
 /* True when the rule is on and its scope takes an account of this segment
  * and plan (NULL: none). */
 bool rules_applies(const struct rule_settings *r, const char *segment, const char *plan);
@@ -178,13 +234,17 @@ struct rule_finding {
      * since the previous evaluation); otherwise it only keeps one alive. */
     bool event;
     bool fresh;
+    /* Not a finding of the condition but of its margin (hysteresis): the
+     * condition no longer holds, but has not cleared by the rule's
+     * clear_margin; it keeps a live CTA alive and opens nothing. */
+    bool in_between;
     char title[200];
     char reason[480];
     const char *evidence; /* JSON object text, for the call */
 };
 
-/* Called for each finding (its condition holds); the finding lives for the
- * call. */
+/* Called for each finding (its condition holds, or is in between); the
+ * finding lives for the call. */
 typedef void (*rules_emit_fn)(void *arg, const struct rule_finding *f);
 /* Called when a custom rule fails on an account: message names the rule and
  * line; timed_out when it ran out of time (a rule that does so on every

@@ -44,6 +44,7 @@ static enum tend_err apply(struct store_cta *x, const struct cta_act *a, int32_t
         }
         x->status = CTA_SNOOZED;
         x->snoozed_until = a->until;
+        x->due_day = cta_due_after_snooze(x->due_day, day, a->until);
         snprintf(msg, size, "snoozed until %s%s%s", u, sep, note);
         return TEND_OK;
     }

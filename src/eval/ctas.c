@@ -1,11 +1,13 @@
 /* ctas.c: a day's evaluation, from metrics to CTAs (see ctas.h).
  *
  * The order within a day: every account's metrics (eval_accounts, in
- * parallel), then, on this thread, its score (stored), its rules and the
- * decision for each key. Resolves, raises and wakes apply as they are
- * decided; opens wait until every account is done and then go in by priority
- * (high first), so that when a published cap bites it holds back the least
- * urgent work, and says so. */
+ * parallel), then, on this thread, its score (stored), its rules, and the
+ * planner's (core/plan.h) account plan. This file only reads what the
+ * planner needs (plan inputs: findings with their value, watched CTAs) and
+ * writes what it decided: resolves, raises, wakes and new evidence apply as
+ * they are planned; opens wait until every account is done, when
+ * plan_opens() applies the owners' weekly budget and the published caps and
+ * the rest are held back (stored, counted and listed, never dropped). */
 #include "eval/ctas.h"
 
 #include <cjson/cJSON.h>
@@ -13,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
 #include "core/cta.h"
+#include "core/plan.h"
 #include "eval/eval.h"
 #include "notify/outbox.h"
 #include "util/datetime.h"
@@ -22,21 +27,24 @@
 /* A CTA an evaluation watches (store_ctas_watched_each), owned here. */
 struct watched {
     struct store_cta c; /* strings malloced */
-    bool matched;       /* a finding of today has its key */
 };
 
 /* A finding kept until the account's decisions are made. */
 struct found {
     struct rule_finding f; /* evidence malloced */
+    double value;          /* NaN: unknown */
 };
 
-/* An open waiting for the caps. */
+/* An open waiting for the budget and the caps. */
 struct pending_open {
     int64_t account_id;
     char *account;
     char *owner;
     struct rule_finding f;      /* evidence malloced */
     const char *rule;           /* borrowed from the configuration */
+    enum cta_priority priority; /* after value */
+    int32_t due_day;
+    double value;
     struct notify_account acct; /* strings malloced; when notifying */
 };
 
@@ -109,7 +117,6 @@ static void on_watched(void *arg, const struct store_cta *c) {
     }
     struct watched *x = &e->w[e->n_w++];
     eval_cta_copy(&x->c, c);
-    x->matched = false;
 }
 
 static int by_account(const void *a, const void *b) {
@@ -155,7 +162,8 @@ static int on_backfill(void *arg, int64_t id, const char *account_id, const stru
  * the same health configuration, or computed (and stored) when that day has
  * none: a score under other weights is not comparable. */
 static enum tend_err load_scores_before(struct engine *e) {
-    int32_t day = e->day - (int32_t)e->rc->rules[RULE_HEALTH_DROP].params[1];
+    int32_t day =
+        e->day - (int32_t)rules_param(&e->rc->rules[RULE_HEALTH_DROP], RP_HEALTH_DROP_DAYS);
     enum tend_err err = eval_day_scores_load(e->s, day, e->hc->version, &e->before);
     if (err || e->before.rows > 0)
         return err;
@@ -178,6 +186,7 @@ static enum tend_err notify(struct engine *e, enum notify_event ev, const struct
                                  .cta = c,
                                  .previous_priority = previous,
                                  .note = note,
+                                 .currency = e->rc->currency,
                                  .account = a};
     int64_t rows = 0;
     enum tend_err err = notify_enqueue(e->s, e->nc, &x, &rows);
@@ -265,20 +274,26 @@ static enum tend_err resolve(struct engine *e, struct watched *w, enum cta_close
     return err;
 }
 
-/* Raises (and wakes) or wakes a live CTA with today's finding. */
+static void set_value(struct store_cta *c, double value) {
+    c->has_value = !isnan(value);
+    c->value = c->has_value ? value : 0;
+}
+
+/* Raises (and wakes) or wakes a live CTA with today's finding, as the plan
+ * step says (its priority and due day). */
 static enum tend_err raise_or_wake(struct engine *e, struct watched *w, const struct found *f,
-                                   bool raise) {
+                                   const struct plan_step *p) {
     struct store_cta *c = &w->c;
     char note[600];
+    bool raise = p->action == PLAN_RAISE;
     const char *action = raise ? "raise" : "wake";
     enum cta_priority before = (enum cta_priority)c->priority;
+    set_value(c, f->value);
     if (raise) {
         snprintf(note, sizeof note, "%s -> %s: %s", cta_priority_name(c->priority),
-                 cta_priority_name(f->f.priority), f->f.reason);
-        c->priority = f->f.priority;
-        int32_t due = cta_due_day(e->day, e->rc->due_days[c->priority]);
-        if (due < c->due_day)
-            c->due_day = due;
+                 cta_priority_name(p->priority), f->f.reason);
+        c->priority = p->priority;
+        c->due_day = p->due_day;
         free((char *)c->title);
         free((char *)c->reason);
         free((char *)c->evidence);
@@ -307,7 +322,30 @@ static enum tend_err raise_or_wake(struct engine *e, struct watched *w, const st
     return err;
 }
 
-static void queue_open(struct engine *e, const struct eval_account *a, const struct found *f) {
+/* A fresh event on a live CTA (another NPS answer): its reason and
+ * evidence now say it, and its history records it. */
+static enum tend_err new_evidence(struct engine *e, struct watched *w, const struct found *f) {
+    struct store_cta *c = &w->c;
+    if (c->reason && strcmp(c->reason, f->f.reason) == 0)
+        return TEND_OK;
+    free((char *)c->title);
+    free((char *)c->reason);
+    free((char *)c->evidence);
+    c->title = xstrdup(f->f.title);
+    c->reason = xstrdup(f->f.reason);
+    c->evidence = xstrdup(f->f.evidence ? f->f.evidence : "{}");
+    set_value(c, f->value);
+    c->updated_ms = e->now_ms;
+    enum tend_err err = store_cta_update(e->s, c);
+    if (!err)
+        err = history(e, c, "evidence", f->f.reason);
+    if (!err)
+        tell(e, "evidence", c);
+    return err;
+}
+
+static void queue_open(struct engine *e, const struct eval_account *a, const struct found *f,
+                       const struct plan_step *p) {
     if (e->n_opens == e->cap_opens) {
         e->cap_opens = e->cap_opens ? e->cap_opens * 2 : 256;
         e->opens = xrealloc(e->opens, e->cap_opens * sizeof *e->opens);
@@ -322,6 +360,9 @@ static void queue_open(struct engine *e, const struct eval_account *a, const str
     o->f = f->f;
     o->f.evidence = xstrdup(f->f.evidence ? f->f.evidence : "{}");
     o->rule = e->rc->rules[f->f.rule].name;
+    o->priority = p->priority;
+    o->due_day = p->due_day;
+    o->value = f->value;
     memset(&o->acct, 0, sizeof o->acct);
     if (e->nc) { /* the account as of now, for the open's message later */
         o->acct = e->acct;
@@ -340,58 +381,156 @@ static void free_acct(struct notify_account *a) {
         free((char *)str[i]);
 }
 
-static int by_priority(const void *a, const void *b) {
-    const struct pending_open *x = a, *y = b;
-    if (x->f.priority != y->f.priority)
-        return x->f.priority > y->f.priority ? -1 : 1;
-    int c = strcmp(x->account, y->account);
-    if (c)
-        return c;
-    c = strcmp(x->rule, y->rule);
-    return c ? c : strcmp(x->f.subject, y->f.subject);
+static int64_t live_of(void *arg, int64_t account_id) {
+    return *live_slot(arg, account_id);
 }
 
+struct owners {
+    struct plan_owner_week *v;
+    size_t n, cap;
+};
+
+static void on_owner(void *arg, const char *owner, int64_t n) {
+    struct owners *o = arg;
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 16;
+        o->v = xrealloc(o->v, o->cap * sizeof *o->v);
+    }
+    o->v[o->n++] = (struct plan_owner_week){.owner = xstrdup(owner ? owner : ""), .opened = n};
+}
+
+static void owners_free(struct owners *o) {
+    for (size_t i = 0; i < o->n; i++)
+        free((char *)o->v[i].owner);
+    free(o->v);
+}
+
+/* Stores a candidate the budget held back: it goes to the owner's digest
+ * and the held-back list instead of opening. */
+static enum tend_err hold(struct engine *e, const struct pending_open *o) {
+    struct store_cta_held h = {
+        .week = plan_week_start(e->day),
+        .day = e->day,
+        .account_id = o->account_id,
+        .rule = o->rule,
+        .subject = o->f.subject,
+        .type = cta_type_name(o->f.type),
+        .owner = o->owner,
+        .title = o->f.title,
+        .reason = o->f.reason,
+        .priority = o->priority,
+        .has_value = !isnan(o->value),
+        .value = isnan(o->value) ? 0 : o->value,
+    };
+    bool is_new = false;
+    enum tend_err err = store_cta_held_put(e->s, &h, &is_new);
+    if (err || !is_new)
+        return err; /* held again on a later day of the week: in the digest once */
+    /* The owner's digest lists it (a CTA that is not one: no id). */
+    struct store_cta c = {
+        .account_id = o->account_id,
+        .account = o->account,
+        .rule = o->rule,
+        .subject = o->f.subject,
+        .type = cta_type_name(o->f.type),
+        .priority = o->priority,
+        .status = CTA_OPEN,
+        .owner = o->owner,
+        .title = o->f.title,
+        .reason = o->f.reason,
+        .evidence = o->f.evidence,
+        .opened_day = e->day,
+        .due_day = o->due_day,
+        .updated_ms = e->now_ms,
+    };
+    set_value(&c, o->value);
+    if (!err)
+        err = notify(e, NOTIFY_HELD, &c, &o->acct, NULL, NULL);
+    return err;
+}
+
+static enum tend_err open_one(struct engine *e, struct pending_open *o) {
+    struct store_cta c = {
+        .account_id = o->account_id,
+        .account = o->account,
+        .rule = o->rule,
+        .subject = o->f.subject,
+        .type = cta_type_name(o->f.type),
+        .priority = o->priority,
+        .status = CTA_OPEN,
+        .owner = o->owner,
+        .title = o->f.title,
+        .reason = o->f.reason,
+        .evidence = o->f.evidence,
+        .opened_day = e->day,
+        .due_day = o->due_day,
+        .updated_ms = e->now_ms,
+    };
+    set_value(&c, o->value);
+    enum tend_err err = store_cta_forget_closed(e->s, c.rule, c.account_id, c.subject);
+    if (!err)
+        err = store_cta_insert(e->s, &c, &c.id);
+    if (!err)
+        err = history(e, &c, "open", c.reason);
+    if (!err)
+        err = notify(e, NOTIFY_OPEN, &c, &o->acct, NULL, NULL);
+    if (!err) {
+        (*live_slot(e, o->account_id))++;
+        e->live_total++;
+        e->sum->opened++;
+        tell(e, "open", &c);
+    }
+    return err;
+}
+
+/* The day's opens: plan_opens() decides (budget, caps, order); this writes. */
 static enum tend_err apply_opens(struct engine *e) {
-    if (e->n_opens)
-        qsort(e->opens, e->n_opens, sizeof *e->opens, by_priority);
+    if (!e->n_opens)
+        return TEND_OK;
+    struct plan_candidate *cand = xcalloc(e->n_opens, sizeof *cand);
+    for (size_t i = 0; i < e->n_opens; i++) {
+        const struct pending_open *o = &e->opens[i];
+        cand[i] = (struct plan_candidate){.account_id = o->account_id,
+                                          .account = o->account,
+                                          .rule = o->rule,
+                                          .subject = o->f.subject,
+                                          .owner = o->owner,
+                                          .priority = o->priority,
+                                          .value = o->value};
+    }
+    struct owners owners = {0};
+    int32_t week = plan_week_start(e->day);
     enum tend_err err = TEND_OK;
-    for (size_t i = 0; !err && i < e->n_opens; i++) {
-        struct pending_open *o = &e->opens[i];
-        int64_t *live = live_slot(e, o->account_id);
-        if (*live >= e->rc->max_open_per_account || e->live_total >= e->rc->max_open_total) {
+    if (e->rc->budget_per_owner_week > 0)
+        err = store_ctas_opened_by_owner(e->s, week, week + 6, on_owner, &owners);
+    struct plan_opens_input in = {.c = cand,
+                                  .n_c = e->n_opens,
+                                  .owners = owners.v,
+                                  .n_owners = owners.n,
+                                  .live_of = live_of,
+                                  .live_arg = e,
+                                  .live_total = e->live_total};
+    struct plan_steps steps = {0};
+    if (!err)
+        plan_opens(e->rc, e->day, &in, &steps);
+    for (size_t i = 0; !err && i < steps.n; i++) {
+        struct pending_open *o = &e->opens[steps.v[i].finding];
+        switch (steps.v[i].action) {
+        case PLAN_OPEN:
+            err = open_one(e, o);
+            break;
+        case PLAN_HOLD_BUDGET:
+            err = hold(e, o);
+            e->sum->held_budget++;
+            break;
+        default: /* PLAN_HOLD_CAP: opens on a later day once there is room */
             e->sum->held_back++;
-            continue;
-        }
-        struct store_cta c = {
-            .account_id = o->account_id,
-            .account = o->account,
-            .rule = o->rule,
-            .subject = o->f.subject,
-            .type = cta_type_name(o->f.type),
-            .priority = o->f.priority,
-            .status = CTA_OPEN,
-            .owner = o->owner,
-            .title = o->f.title,
-            .reason = o->f.reason,
-            .evidence = o->f.evidence,
-            .opened_day = e->day,
-            .due_day = cta_due_day(e->day, e->rc->due_days[o->f.priority]),
-            .updated_ms = e->now_ms,
-        };
-        err = store_cta_forget_closed(e->s, c.rule, c.account_id, c.subject);
-        if (!err)
-            err = store_cta_insert(e->s, &c, &c.id);
-        if (!err)
-            err = history(e, &c, "open", c.reason);
-        if (!err)
-            err = notify(e, NOTIFY_OPEN, &c, &o->acct, NULL, NULL);
-        if (!err) {
-            (*live)++;
-            e->live_total++;
-            e->sum->opened++;
-            tell(e, "open", &c);
+            break;
         }
     }
+    plan_steps_free(&steps);
+    owners_free(&owners);
+    free(cand);
     return err;
 }
 
@@ -448,116 +587,102 @@ static void watched_of(const struct engine *e, int64_t account_id, size_t *first
     *end = lo;
 }
 
-static int rule_index(const struct rules_config *rc, const char *name) {
-    for (int i = 0; i < rc->n_rules; i++)
-        if (strcmp(rc->rules[i].name, name) == 0)
-            return i;
-    return -1;
+/* The planner's view of a watched CTA. */
+static struct plan_cta plan_cta_of(const struct store_cta *c) {
+    enum cta_type type = CTA_RISK;
+    cta_type_parse(c->type, &type);
+    return (struct plan_cta){.id = c->id,
+                             .rule = c->rule,
+                             .subject = c->subject,
+                             .type = type,
+                             .status = (enum cta_status)c->status,
+                             .priority = (enum cta_priority)c->priority,
+                             .snoozed_until = c->snoozed_until,
+                             .closed_reason = (enum cta_close_reason)c->closed_reason,
+                             .closed_day = c->closed_day,
+                             .cleared = c->cleared,
+                             .has_clear_since = c->has_clear_since,
+                             .clear_since = c->clear_since,
+                             .due_day = c->due_day,
+                             .value = c->has_value ? c->value : NAN};
 }
 
-static struct cta_state state_of(const struct watched *w) {
-    struct cta_state st = {0};
-    if (!w)
-        return st;
-    if (w->c.status != CTA_CLOSED) {
-        st.live = true;
-        st.status = (enum cta_status)w->c.status;
-        st.priority = (enum cta_priority)w->c.priority;
-        st.snoozed_until = w->c.snoozed_until;
-    } else {
-        st.has_closed = true;
-        st.closed_reason = (enum cta_close_reason)w->c.closed_reason;
-        st.closed_day = w->c.closed_day;
-        st.cleared_since_close = w->c.cleared;
+/* Applies one step of an account's plan. */
+static enum tend_err apply_step(struct engine *e, const struct eval_account *a,
+                                const struct plan_step *p, struct watched *w, struct found *f) {
+    switch (p->action) {
+    case PLAN_OPEN:
+        queue_open(e, a, f, p);
+        return TEND_OK;
+    case PLAN_RAISE:
+    case PLAN_WAKE:
+        return raise_or_wake(e, w, f, p);
+    case PLAN_EVIDENCE:
+        return new_evidence(e, w, f);
+    case PLAN_REVALUE:
+        set_value(&w->c, f->value);
+        return store_cta_update(e->s, &w->c);
+    case PLAN_RESOLVE:
+    case PLAN_REPLACE:
+        return resolve(e, w, CTA_AUTO_RESOLVED, a->m);
+    case PLAN_CHURNED:
+        return resolve(e, w, CTA_CHURNED, NULL);
+    case PLAN_CLEAR_START:
+        w->c.has_clear_since = true;
+        w->c.clear_since = p->clear_since;
+        return store_cta_update(e->s, &w->c);
+    case PLAN_CLEAR_END:
+        w->c.has_clear_since = false;
+        return store_cta_update(e->s, &w->c);
+    case PLAN_CLEARED:
+        w->c.cleared = true;
+        return store_cta_forget_closed(e->s, w->c.rule, w->c.account_id, w->c.subject);
+    case PLAN_COOL_DOWN:
+    case PLAN_HOLD_BUDGET:
+    case PLAN_HOLD_CAP:
+    case PLAN_ACTION_COUNT:
+        break;
     }
-    return st;
+    return TEND_OK;
 }
 
-/* Decides and applies what one finding means for its key. */
-static enum tend_err decide_found(struct engine *e, const struct eval_account *a, struct found *f,
-                                  size_t first, size_t end) {
-    const struct rule_settings *r = &e->rc->rules[f->f.rule];
-    struct watched *live = NULL, *closed = NULL;
-    for (size_t i = first; i < end; i++) {
-        struct watched *w = &e->w[i];
-        if (strcmp(w->c.rule, r->name) != 0 || strcmp(w->c.subject, f->f.subject) != 0)
-            continue;
-        w->matched = true;
-        if (w->c.status != CTA_CLOSED)
-            live = w;
-        else if (!closed || w->c.id > closed->c.id)
-            closed = w;
+/* Plans the account's day (core/plan.h) from its findings and watched CTAs
+ * [first, end), and applies the plan; opens are queued. */
+static enum tend_err plan_and_apply(struct engine *e, const struct eval_account *a, bool churned,
+                                    size_t first, size_t end) {
+    size_t n_c = end - first;
+    struct plan_cta *pc = xcalloc(n_c ? n_c : 1, sizeof *pc);
+    struct plan_finding *pf = xcalloc(e->n_found ? e->n_found : 1, sizeof *pf);
+    bool looked[RULES_MAX];
+    for (size_t i = 0; i < n_c; i++)
+        pc[i] = plan_cta_of(&e->w[first + i].c);
+    for (size_t i = 0; i < e->n_found; i++) {
+        const struct rule_finding *f = &e->found[i].f;
+        pf[i] = (struct plan_finding){.rule = f->rule,
+                                      .subject = f->subject,
+                                      .type = f->type,
+                                      .priority = f->priority,
+                                      .in_between = f->in_between,
+                                      .event = f->event,
+                                      .fresh = f->fresh,
+                                      .value = e->found[i].value};
     }
+    for (int r = 0; r < e->rc->n_rules; r++)
+        looked[r] =
+            !churned && rules_applies(&e->rc->rules[r], a->f->segment, a->f->plan) && !e->failed[r];
+    struct plan_account pa = {
+        .churned = churned, .looked = looked, .f = pf, .n_f = e->n_found, .c = pc, .n_c = n_c};
+    struct plan_steps steps = {0};
+    plan_account(e->rc, e->day, &pa, &steps);
     enum tend_err err = TEND_OK;
-    /* A different kind of trouble on the same key (a login drop turned
-     * spike, a detractor's next answer a promoter's): the old CTA is done,
-     * and the new condition is a new CTA. */
-    if (live && strcmp(live->c.type, cta_type_name(f->f.type)) != 0) {
-        if ((err = resolve(e, live, CTA_AUTO_RESOLVED, a->m)))
-            return err;
-        live = NULL;
-        closed = NULL;
+    for (size_t i = 0; !err && i < steps.n; i++) {
+        const struct plan_step *p = &steps.v[i];
+        err = apply_step(e, a, p, p->cta >= 0 ? &e->w[first + (size_t)p->cta] : NULL,
+                         p->finding >= 0 ? &e->found[p->finding] : NULL);
     }
-    if (live && live->c.has_clear_since) {
-        /* It holds again: the run of clear days is over. */
-        live->c.has_clear_since = false;
-        if ((err = store_cta_update(e->s, &live->c)))
-            return err;
-    }
-    struct cta_state st = state_of(live ? live : closed);
-    struct cta_condition cond = {.holds = true, .priority = f->f.priority};
-    enum cta_action act = cta_decide(&st, &cond, e->day, r->cooldown_days);
-    switch (act) {
-    case CTA_DO_OPEN:
-        if (!f->f.event || f->f.fresh)
-            queue_open(e, a, f);
-        break;
-    case CTA_DO_RAISE:
-        err = raise_or_wake(e, live, f, true);
-        break;
-    case CTA_DO_WAKE:
-        err = raise_or_wake(e, live, f, false);
-        break;
-    default:
-        break;
-    }
-    return err;
-}
-
-/* The account's watched CTAs that no finding of today matched: resolved if
- * their rule looked at the account, and closed ones marked cleared. */
-static enum tend_err decide_unmatched(struct engine *e, const struct eval_account *a, size_t first,
-                                      size_t end) {
-    enum tend_err err = TEND_OK;
-    for (size_t i = first; !err && i < end; i++) {
-        struct watched *w = &e->w[i];
-        if (w->matched)
-            continue;
-        int ri = rule_index(e->rc, w->c.rule);
-        if (ri < 0 || !rules_applies(&e->rc->rules[ri], a->f->segment, a->f->plan))
-            continue; /* a rule now off or out of scope leaves its CTAs to people */
-        if (e->failed[ri])
-            continue; /* a rule that failed said nothing: unknown is not clear */
-        struct cta_state st = state_of(w);
-        struct cta_condition cond = {.holds = false};
-        enum cta_action act = cta_decide(&st, &cond, e->day, e->rc->rules[ri].cooldown_days);
-        if (act == CTA_DO_RESOLVE) {
-            /* Resolved once the condition has not held for resolve_after_days
-             * days in a row; until then the first such day is kept. */
-            bool first_clear = !w->c.has_clear_since;
-            if (first_clear) {
-                w->c.has_clear_since = true;
-                w->c.clear_since = e->day;
-            }
-            if (e->day - w->c.clear_since + 1 >= e->rc->rules[ri].resolve_after_days)
-                err = resolve(e, w, CTA_AUTO_RESOLVED, a->m);
-            else if (first_clear)
-                err = store_cta_update(e->s, &w->c);
-        } else if (act == CTA_DO_CLEARED) {
-            err = store_cta_forget_closed(e->s, w->c.rule, w->c.account_id, w->c.subject);
-            w->c.cleared = true;
-        }
-    }
+    plan_steps_free(&steps);
+    free(pf);
+    free(pc);
     return err;
 }
 
@@ -579,35 +704,54 @@ static bool account_age(const struct eval_account *a, int32_t day, int64_t *out)
     return true;
 }
 
-/* Keeps one finding per key (rule, subject), the most urgent: the data can
- * say the same thing twice (a goal set again, a product listed twice), and a
- * key has one CTA. */
-static void dedupe_found(struct engine *e) {
-    size_t keep = 0;
-    for (size_t i = 0; i < e->n_found; i++) {
-        struct found *f = &e->found[i];
-        size_t k;
-        for (k = 0; k < keep; k++)
-            if (e->found[k].f.rule == f->f.rule && strcmp(e->found[k].f.subject, f->f.subject) == 0)
-                break;
-        if (k == keep) {
-            e->found[keep++] = *f;
-        } else {
-            if (f->f.priority > e->found[k].f.priority) {
-                free((char *)e->found[k].f.evidence);
-                e->found[k] = *f;
-            } else {
-                free((char *)f->f.evidence);
-            }
-        }
-    }
-    e->n_found = keep;
-}
-
 static void free_found(struct engine *e) {
     for (size_t i = 0; i < e->n_found; i++)
         free((char *)e->found[i].f.evidence);
     e->n_found = 0;
+}
+
+double cta_risk_probability(const struct eval_account *a) {
+    return a->p_churn; /* NaN without an adopted model (eval/risk.h) */
+}
+
+/* The account's ARR: its arr trait, else 12 x its MRR as of the day, else
+ * as stored; NaN when none is known. */
+static double account_arr(const struct eval_account *a, const cJSON *traits) {
+    cJSON *parsed = NULL;
+    if (!traits && a->traits_json && strstr(a->traits_json, "\"arr\""))
+        traits = parsed = cJSON_Parse(a->traits_json);
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(traits, "arr");
+    double v = cJSON_IsNumber(arr) && arr->valuedouble >= 0 ? arr->valuedouble : NAN;
+    cJSON_Delete(parsed);
+    if (!isnan(v))
+        return v;
+    if (a->m->has_mrr)
+        return 12 * a->m->mrr;
+    return a->f->has_mrr ? 12 * a->f->mrr : NAN;
+}
+
+/* Gives each of today's findings its value (core/plan.h, docs/rules.md). */
+static void value_findings(struct engine *e, const struct eval_account *a,
+                           const struct health_score *h, const cJSON *traits) {
+    if (!e->n_found)
+        return;
+    const struct metrics *m = a->m;
+    struct plan_value_input in = {
+        .arr = account_arr(a, traits),
+        .p_churn = cta_risk_probability(a),
+        .band = h->has_score ? health_band_name(h->band) : NULL,
+        .users = (double)m->users,
+        .seats = m->seats > 0 ? (double)m->seats : NAN,
+        .mrr = m->has_mrr      ? m->mrr
+               : a->f->has_mrr ? a->f->mrr
+                               : NAN,
+    };
+    for (size_t i = 0; i < e->n_found; i++) {
+        const struct rule_finding *f = &e->found[i].f;
+        in.kind = e->rc->rules[f->rule].kind;
+        in.type = f->type;
+        e->found[i].value = plan_value(&in, NULL);
+    }
 }
 
 static int on_account(void *arg, const struct eval_account *a) {
@@ -618,13 +762,7 @@ static int on_account(void *arg, const struct eval_account *a) {
     e->account = a->account_id;
     if (a->m->churned) {
         /* A former customer: no score, no rules; what was open is over. */
-        for (size_t i = first; !e->err && i < end; i++) {
-            struct watched *w = &e->w[i];
-            if (w->c.status != CTA_CLOSED)
-                e->err = resolve(e, w, CTA_CHURNED, NULL);
-            else /* a cooldown no longer matters */
-                e->err = store_cta_forget_closed(e->s, w->c.rule, w->c.account_id, w->c.subject);
-        }
+        e->err = plan_and_apply(e, a, true, first, end);
         return e->err != TEND_OK;
     }
     struct health_score h;
@@ -699,11 +837,9 @@ static int on_account(void *arg, const struct eval_account *a) {
     memcpy(e->failed, e->suspended, sizeof e->failed); /* a suspended rule keeps its CTAs */
     in.suspended = e->suspended;
     rules_evaluate(e->rc, &in, on_finding, on_rule_error, e);
-    dedupe_found(e);
-    for (size_t i = 0; !e->err && i < e->n_found; i++)
-        e->err = decide_found(e, a, &e->found[i], first, end);
+    value_findings(e, a, &h, traits);
     if (!e->err)
-        e->err = decide_unmatched(e, a, first, end);
+        e->err = plan_and_apply(e, a, false, first, end);
     free_found(e);
     cJSON_Delete(products);
     cJSON_Delete(traits);
@@ -740,8 +876,10 @@ static enum tend_err run(struct engine *e) {
         return err;
     /* Event rules fire for what arrived since the previous evaluation; on
      * the first, for the last days of first_lookback_days. */
-    e->since_ms =
-        found ? prev : e->t_ms - (int64_t)rc->rules[RULE_NPS_RESPONSE].params[4] * DT_MS_PER_DAY;
+    e->since_ms = found ? prev
+                        : e->t_ms - (int64_t)rules_param(&rc->rules[RULE_NPS_RESPONSE],
+                                                         RP_NPS_FIRST_LOOKBACK_DAYS) *
+                                        DT_MS_PER_DAY;
     if ((err = store_ctas_watched_each(e->s, 1, STORE_LAST_ID, on_watched, e)))
         return err;
     if (e->n_w)
@@ -757,7 +895,7 @@ static enum tend_err run(struct engine *e) {
     struct eval_options o = {0};
     const struct rule_settings *tickets = &rc->rules[RULE_SUPPORT_TICKETS];
     if (tickets->enabled)
-        o.last_ticket_min_users = (int64_t)tickets->params[2];
+        o.last_ticket_min_users = (int64_t)rules_param(tickets, RP_TICKETS_QUIET_MIN_USERS);
     o.risk = e->risk;
     o.hc = e->hc;
     if (!e->only)

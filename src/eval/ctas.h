@@ -35,7 +35,8 @@ struct eval_summary {
     int32_t day;
     int64_t accounts;
     int64_t opened, raised, woken, resolved, closed_churned;
-    int64_t held_back; /* opens the caps refused */
+    int64_t held_back;   /* opens the caps refused (they open once there is room) */
+    int64_t held_budget; /* opens the owners' weekly budget held back (stored, listed) */
     int64_t rule_errors;
     int64_t rules_suspended;      /* custom rules stopped after RULE_TIMEOUTS_SUSPEND time-outs */
     int64_t notifications;        /* outbox rows written */
@@ -48,6 +49,12 @@ struct eval_summary {
  * error set: "rule NAME: line N: ..." and the account). */
 typedef void (*eval_change_fn)(void *arg, const struct eval_change *change, const char *error,
                                const char *account);
+
+struct eval_account;
+/* The probability that the account churns, from the risk model (NaN until
+ * it is wired in, or when the account has no score): risk CTAs are worth
+ * p_churn x ARR; NaN falls back on the health band (docs/rules.md, Value). */
+double cta_risk_probability(const struct eval_account *a);
 
 /* Copies a CTA read from the store, its strings malloced (NULL stays NULL),
  * to keep it past the read's callback; eval_cta_release() frees them. */

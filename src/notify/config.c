@@ -12,7 +12,8 @@
 #include "util/mem.h"
 #include "util/yaml.h"
 
-static const char *const event_names[NOTIFY_EVENT_COUNT] = {"open", "raise", "resolve", "wake"};
+static const char *const event_names[NOTIFY_EVENT_COUNT] = {"open", "raise", "resolve", "wake",
+                                                            "held"};
 static const char *const kind_names[] = {"slack", "email", "webhook", "log"};
 static const char *const match_keys[MATCH_KEYS] = {"priority", "type", "rule", "segment", "event"};
 
@@ -27,6 +28,7 @@ const char *notify_kind_name(enum notify_kind k) {
 void notify_config_default(struct notify_config *c) {
     memset(c, 0, sizeof *c);
     c->events[NOTIFY_OPEN] = c->events[NOTIFY_RAISE] = c->events[NOTIFY_RESOLVE] = true;
+    c->events[NOTIFY_HELD] = true;
     c->max_age_days = 2;
     c->digest_hour = 8;
     c->max_attempts = 10;
@@ -309,13 +311,13 @@ static enum tend_err load_match(const cJSON *m, const char *path, struct notify_
                               NOTIFY_MAX_MATCH);
         for (x = list ? kv->child : one; x; x = list ? x->next : NULL) {
             if (!cJSON_IsString(x) || !match_value_ok(key, x->valuestring))
-                return yaml_error(err, NOTIFY_ERR_BYTES, p,
-                                  key == MATCH_PRIORITY ? "values are high, medium or low"
-                                  : key == MATCH_TYPE
-                                      ? "values are risk, opportunity, lifecycle or "
-                                        "expansion"
-                                  : key == MATCH_EVENT ? "values are open, raise, resolve or wake"
-                                                       : "values are names (text)");
+                return yaml_error(
+                    err, NOTIFY_ERR_BYTES, p,
+                    key == MATCH_PRIORITY ? "values are high, medium or low"
+                    : key == MATCH_TYPE   ? "values are risk, opportunity, lifecycle or "
+                                            "expansion"
+                    : key == MATCH_EVENT  ? "values are open, raise, resolve, wake or held"
+                                          : "values are names (text)");
             r->match[key][r->n_match[key]++] = xstrdup(x->valuestring);
         }
     }
@@ -399,7 +401,7 @@ static enum tend_err load_delivery(const cJSON *d, struct notify_config *c, char
                         break;
             if (k == NOTIFY_EVENT_COUNT)
                 return yaml_error(err, NOTIFY_ERR_BYTES, "delivery.events",
-                                  "values are open, raise, resolve or wake");
+                                  "values are open, raise, resolve, wake or held");
             c->events[k] = true;
         }
     }

@@ -26,7 +26,16 @@
 enum notify_kind { NOTIFY_SLACK, NOTIFY_EMAIL, NOTIFY_WEBHOOK, NOTIFY_LOG };
 
 /* The CTA events that can notify (SPEC 6). */
-enum notify_event { NOTIFY_OPEN, NOTIFY_RAISE, NOTIFY_RESOLVE, NOTIFY_WAKE, NOTIFY_EVENT_COUNT };
+/* NOTIFY_HELD: the weekly budget held a CTA back instead of opening it
+ * (docs/rules.md, Budget); it goes to its owner's digest, never alone. */
+enum notify_event {
+    NOTIFY_OPEN,
+    NOTIFY_RAISE,
+    NOTIFY_RESOLVE,
+    NOTIFY_WAKE,
+    NOTIFY_HELD,
+    NOTIFY_EVENT_COUNT
+};
 
 /* STARTTLS policy of an smtp:// channel (?tls=...). */
 enum notify_tls { NOTIFY_TLS_REQUIRED, NOTIFY_TLS_TRY, NOTIFY_TLS_OFF };

@@ -17,7 +17,10 @@
  * an entity or a link and always ends in "…". The pieces of one Slack block
  * add up to less than its limit; when a list (evidence) still passes it, the
  * block is cut at a line break (cap_lines). Digests show at most what fits in
- * 50 blocks and then "…and K more". */
+ * 50 blocks and then "…and K more". A digest for people (email, Slack, the
+ * log's text) lists its items most urgent first, priority then value (as
+ * the cockpit does), what the budget held back last; a webhook's keeps the
+ * order they happened in. */
 #include "notify/message.h"
 
 #include <glib.h>
@@ -25,6 +28,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
@@ -64,7 +68,7 @@
 
 /* ---- Reading a snapshot ---- */
 
-enum event { EV_OTHER, EV_OPEN, EV_RAISE, EV_RESOLVE, EV_WAKE };
+enum event { EV_OTHER, EV_OPEN, EV_RAISE, EV_RESOLVE, EV_WAKE, EV_HELD };
 
 /* A snapshot's members, each NULL (or has_* false) when missing or of the wrong
  * type. Strings are borrowed from the snapshot; the URLs are owned. */
@@ -72,7 +76,7 @@ struct view {
     const cJSON *cta, *account, *health, *evidence; /* objects */
     enum event event;
     const char *event_name, *rule, *priority, *previous, *title, *reason, *owner, *opened, *due,
-        *note;
+        *note, *value_text;
     const char *account_id, *account_name, *segment, *plan, *renewal, *band;
     bool has_id, has_mrr, has_score, has_7d, has_30d;
     int64_t id;
@@ -136,12 +140,12 @@ static char *make_url(const char *base, const char *path, const char *arg) {
 }
 
 static void view_init(struct view *v, const cJSON *snap, const struct message_ctx *ctx) {
-    static const char *const events[] = {"", "open", "raise", "resolve", "wake"};
+    static const char *const events[] = {"", "open", "raise", "resolve", "wake", "held"};
     memset(v, 0, sizeof *v);
     if (!cJSON_IsObject(snap))
         snap = NULL;
     v->event_name = str_member(snap, "event");
-    for (int e = EV_OPEN; v->event_name && e <= EV_WAKE; e++)
+    for (int e = EV_OPEN; v->event_name && e <= EV_HELD; e++)
         if (strcmp(v->event_name, events[e]) == 0)
             v->event = (enum event)e;
 
@@ -156,6 +160,7 @@ static void view_init(struct view *v, const cJSON *snap, const struct message_ct
     v->opened = str_member(c, "opened");
     v->due = str_member(c, "due");
     v->note = str_member(c, "note");
+    v->value_text = str_member(c, "value_text");
     double id;
     if (num_member(c, "id", &id) && id == floor(id) && fabs(id) < 9e15) {
         v->has_id = true;
@@ -218,6 +223,55 @@ static int digest_count(const cJSON *snaps) {
         n++;
     }
     return n;
+}
+
+/* A digest item's place: most urgent first, as the cockpit orders CTAs
+ * (priority, then value), then what the budget held back, each group in
+ * the order it happened. */
+struct ranked {
+    const cJSON *s;
+    int held, priority, i;
+    double value;
+};
+
+static int by_rank(const void *a, const void *b) {
+    const struct ranked *x = a, *y = b;
+    if (x->held != y->held)
+        return x->held - y->held;
+    if (x->priority != y->priority)
+        return x->priority - y->priority;
+    if (x->value != y->value)
+        return x->value > y->value ? -1 : 1;
+    return x->i - y->i;
+}
+
+/* The digest's items in the order a person reads them (by_rank); *n gets
+ * how many. Returns a malloced array (NULL when none). */
+static const cJSON **digest_order(const cJSON *snaps, int *n) {
+    static const char *const prios[] = {"high", "medium", "low"};
+    *n = digest_count(snaps);
+    if (*n == 0)
+        return NULL;
+    struct ranked *r = xcalloc((size_t)*n, sizeof *r);
+    int k = 0;
+    FOR_EACH_ITEM(s, snaps) {
+        const cJSON *c = obj_member(s, "cta");
+        const char *ev = str_member(s, "event"), *p = str_member(c, "priority");
+        double v = 0;
+        r[k] =
+            (struct ranked){.s = s, .held = ev && strcmp(ev, "held") == 0, .priority = 3, .i = k};
+        for (int j = 0; p && j < 3; j++)
+            if (strcmp(p, prios[j]) == 0)
+                r[k].priority = j;
+        r[k].value = num_member(c, "value", &v) && isfinite(v) ? v : 0;
+        k++;
+    }
+    qsort(r, (size_t)k, sizeof *r, by_rank);
+    const cJSON **out = xcalloc((size_t)k, sizeof *out);
+    for (int j = 0; j < k; j++)
+        out[j] = r[j].s;
+    free(r);
+    return out;
 }
 
 /* Writes x with at most two decimals and no trailing zeros ("42", "-15.2"),
@@ -439,6 +493,9 @@ static void put_headline(struct out *o, const struct view *v, bool links) {
     case EV_RESOLVE:
         put_raw(o, "Resolved by itself: ");
         break;
+    case EV_HELD:
+        put_raw(o, "Held back by the weekly budget: ");
+        break;
     case EV_WAKE:
         put_raw(o, "Snooze ended");
         if (v->priority) {
@@ -499,6 +556,10 @@ static void put_summary(struct out *o, const struct view *v) {
     if (account_label(v)) {
         put_line(o, "Account");
         put_link(o, v->account_url, account_label(v), CAP_NAME);
+    }
+    if (v->value_text) {
+        put_line(o, "Value");
+        put_text(o, v->value_text, CAP_SHORT);
     }
     if (has_health(v)) {
         put_line(o, "Health");
@@ -658,6 +719,13 @@ static void put_item(struct out *o, const struct view *v) {
         put_raw(o, "due ");
         put_text(o, v->due, CAP_SHORT);
     }
+    if (v->value_text) {
+        if (has_health(v) || v->due)
+            put_raw(o, DOT);
+        else
+            put_line(o, NULL);
+        put_text(o, v->value_text, CAP_SHORT);
+    }
     if (v->reason) {
         put_line(o, NULL);
         put_text(o, v->reason, CAP_BRIEF);
@@ -690,15 +758,16 @@ static void put_more(struct out *o, int more, const struct message_ctx *ctx) {
  * max_items of them. */
 static void put_digest(struct out *o, const cJSON *snaps, const struct message_ctx *ctx,
                        int max_items) {
-    int n = digest_count(snaps), shown = 0;
+    int n, shown = 0;
+    const cJSON **items = digest_order(snaps, &n);
     put_bold(o, true);
     put_digest_title(o, n, ctx->owner);
     put_bold(o, false);
-    FOR_EACH_ITEM(s, snaps) {
+    for (int i = 0; i < n; i++) {
         if (shown == max_items)
             break;
         struct view v;
-        view_init(&v, s, ctx);
+        view_init(&v, items[i], ctx);
         put_raw(o, o->nl);
         put_item(o, &v);
         view_free(&v);
@@ -711,6 +780,7 @@ static void put_digest(struct out *o, const cJSON *snaps, const struct message_c
     put_raw(o, o->nl);
     put_line(o, NULL);
     put_footer(o, NULL, ctx);
+    free(items);
 }
 
 /* ---- Slack ---- */
@@ -866,17 +936,19 @@ char *message_slack_digest(const cJSON *snapshots, const struct message_ctx *ctx
     buf_free(&o.b);
 
     out_init(&o, ESC_MRKDWN, "\n");
-    int shown = 0;
-    FOR_EACH_ITEM(s, snapshots) {
+    int shown = 0, n_items;
+    const cJSON **items = digest_order(snapshots, &n_items);
+    for (int i = 0; i < n_items; i++) {
         if (shown == max_items)
             break;
         struct view v;
-        view_init(&v, s, ctx);
+        view_init(&v, items[i], ctx);
         put_item(&o, &v);
         add_section(blocks, &o);
         view_free(&v);
         shown++;
     }
+    free(items);
     if (shown < n) {
         put_more(&o, n - shown, ctx);
         add_section(blocks, &o);

@@ -2,10 +2,12 @@
 #include "notify/outbox.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cta.h"
+#include "core/plan.h"
 #include "util/datetime.h"
 
 bool notify_wanted(const struct notify_config *c, int32_t day, int32_t today) {
@@ -46,7 +48,8 @@ static char *snapshot(struct store *s, const struct notify_cta_event *e, const c
     add_day(root, "day", e->day);
 
     cJSON *cta = cJSON_AddObjectToObject(root, "cta");
-    cJSON_AddNumberToObject(cta, "id", (double)c->id);
+    if (c->id > 0) /* a held-back CTA has no id, and no page of its own */
+        cJSON_AddNumberToObject(cta, "id", (double)c->id);
     add_text(cta, "rule", c->rule);
     add_text(cta, "subject", c->subject ? c->subject : "");
     add_text(cta, "type", c->type);
@@ -54,6 +57,14 @@ static char *snapshot(struct store *s, const struct notify_cta_event *e, const c
     if (e->previous_priority)
         cJSON_AddStringToObject(cta, "previous_priority", e->previous_priority);
     cJSON_AddStringToObject(cta, "status", cta_status_name((enum cta_status)c->status));
+    if (c->has_value) {
+        cJSON_AddNumberToObject(cta, "value", round(c->value * 100) / 100);
+        enum cta_type ty = CTA_RISK;
+        cta_type_parse(c->type, &ty);
+        char text[64];
+        plan_value_text(c->value, ty, e->currency ? e->currency : "$", text, sizeof text);
+        cJSON_AddStringToObject(cta, "value_text", text);
+    }
     add_text(cta, "title", c->title);
     add_text(cta, "reason", c->reason);
     cJSON *ev = c->evidence ? cJSON_Parse(c->evidence) : NULL;
@@ -61,8 +72,10 @@ static char *snapshot(struct store *s, const struct notify_cta_event *e, const c
     add_text(cta, "owner", c->owner);
     if (owner_slack)
         cJSON_AddStringToObject(cta, "owner_slack", owner_slack);
-    add_day(cta, "opened", c->opened_day);
-    add_day(cta, "due", c->due_day);
+    if (e->event != NOTIFY_HELD) { /* a held-back CTA was not opened: no dates */
+        add_day(cta, "opened", c->opened_day);
+        add_day(cta, "due", c->due_day);
+    }
     if (e->note)
         cJSON_AddStringToObject(cta, "note", e->note);
 
@@ -121,6 +134,8 @@ enum tend_err notify_enqueue(struct store *s, const struct notify_config *c,
                                                e->now_ms, snap, &nid);
     free(snap);
     for (int i = 0; !err && i < n; i++) {
+        if (e->event == NOTIFY_HELD)
+            t[i].digest = true; /* held back: the owner's digest, not a message of its own */
         struct store_outbox row = {
             .notification_id = nid,
             .channel = c->channels[t[i].channel].name,

@@ -37,6 +37,7 @@ struct notify_cta_event {
     const struct store_cta *cta;   /* as after the change */
     const char *previous_priority; /* raise */
     const char *note;              /* resolve: why */
+    const char *currency;          /* values are printed in (rules.value.currency); NULL: "$" */
     const struct notify_account *account;
 };
 

@@ -609,6 +609,11 @@ static void cta_card(struct buf *b, const struct dash_ctx *ctx, const cJSON *c, 
             buf_puts(b, " <strong>overdue</strong>");
         buf_puts(b, "</span>");
     }
+    if (get_str(c, "value_text")) {
+        buf_puts(b, MIDDOT "<span class=\"value\">");
+        html_esc_cut(b, get_str(c, "value_text"), CAP_SHORT);
+        buf_puts(b, "</span>");
+    }
     buf_puts(b, "</p>\n");
     const char *reason = get_str(c, "reason");
     if (reason && *reason) {
@@ -634,11 +639,9 @@ static void ctas_tabs(struct buf *b, const struct dash_ctx *ctx, const char *own
     put_href_query(b, "/ctas", ctx, drop_owner, "owner=all");
     buf_printf(b, "\"%s>All owners</a></nav>", all ? " aria-current=\"page\"" : "");
 
-    static const char *const statuses[][2] = {{"live", "Live"},
-                                              {"open", "Open"},
-                                              {"snoozed", "Snoozed"},
-                                              {"closed", "Closed"},
-                                              {"all", "All"}};
+    static const char *const statuses[][2] = {{"live", "Live"},       {"open", "Open"},
+                                              {"snoozed", "Snoozed"}, {"closed", "Closed"},
+                                              {"all", "All"},         {"held", "Held back"}};
     const char *current = status && *status ? status : "live";
     buf_puts(b, "<nav class=\"tabs\" aria-label=\"Status\">");
     for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
@@ -651,6 +654,48 @@ static void ctas_tabs(struct buf *b, const struct dash_ctx *ctx, const char *own
                    statuses[i][1]);
     }
     buf_puts(b, "</nav></div>\n");
+}
+
+/* The CTAs the weekly budget held back (status=held): each as a card
+ * without actions, most valuable first. */
+static void held_list(struct buf *out, const cJSON *view) {
+    const cJSON *held = get(view, "held");
+    long long n = cJSON_IsArray(held) ? cJSON_GetArraySize(held) : 0;
+    buf_printf(out,
+               "<p class=\"sub\">%lld held back by the budget (at most %lld new CTAs per owner "
+               "a week); they are in the owner&#39;s digest and open on a later day once there "
+               "is room, most valuable first.</p>\n",
+               (long long)get_int(view, "total"),
+               (long long)get_int(view, "budget_per_owner_per_week"));
+    if (!n) {
+        put_empty(out, "Nothing held back", "The budget held back no CTA here.");
+        return;
+    }
+    buf_puts(out, "<div class=\"ctas\">\n");
+    const cJSON *h;
+    cJSON_ArrayForEach(h, held) {
+        buf_puts(out, "<article class=\"cta held\"><div class=\"cta-top\"><span class=\"prio ");
+        put_class_word(out, get_str(h, "priority"));
+        buf_puts(out, "\">");
+        html_esc_cut(out, get_str(h, "priority") ? get_str(h, "priority") : "?", CAP_SHORT);
+        buf_puts(out, "</span><h2>");
+        html_esc_cut(out, get_str(h, "title") ? get_str(h, "title") : "", CAP_NAME * 2);
+        buf_puts(out, "</h2></div>\n<p class=\"cta-meta\">");
+        put_account_link(out, get_str(h, "account_id"), get_str(h, "account_name"));
+        buf_puts(out, MIDDOT);
+        html_esc_cut(out, get_str(h, "owner") ? get_str(h, "owner") : "", CAP_SHORT);
+        buf_puts(out, MIDDOT "held back on ");
+        html_date(out, get_str(h, "day"));
+        if (get_str(h, "value_text")) {
+            buf_puts(out, MIDDOT "<span class=\"value\">");
+            html_esc_cut(out, get_str(h, "value_text"), CAP_SHORT);
+            buf_puts(out, "</span>");
+        }
+        buf_puts(out, "</p>\n<p class=\"reason\">");
+        html_esc_cut(out, get_str(h, "reason") ? get_str(h, "reason") : "", CAP_REASON);
+        buf_puts(out, "</p></article>\n");
+    }
+    buf_puts(out, "</div>\n");
 }
 
 void dash_ctas(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
@@ -670,7 +715,14 @@ void dash_ctas(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
         buf_puts(out, "CTAs of ");
         html_esc_cut(out, owner, CAP_SHORT);
     }
-    buf_puts(out, "</h1><p class=\"sub\">");
+    buf_puts(out, "</h1>");
+    if (status && !strcmp(status, "held")) {
+        buf_puts(out, "</div>\n");
+        ctas_tabs(out, ctx, owner, status);
+        held_list(out, view);
+        goto done;
+    }
+    buf_puts(out, "<p class=\"sub\">");
     const cJSON *ctas = get(view, "ctas");
     long long shown = cJSON_IsArray(ctas) ? cJSON_GetArraySize(ctas) : 0;
     long long total = get_int(view, "total");
@@ -692,9 +744,19 @@ void dash_ctas(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
         buf_puts(out, " from rule ");
         html_esc_cut(out, rule, CAP_SHORT);
     }
-    buf_puts(out, ", most urgent first");
+    buf_puts(out, ", most urgent first (priority, then value)");
     if (total > shown)
         buf_printf(out, "; showing the first %lld", shown);
+    long long held = get_int(view, "held_this_week");
+    if (held > 0) {
+        static const char *const drop_status[] = {"status", NULL};
+        buf_puts(out, ". <a class=\"held-count\" href=\"");
+        char extra[48];
+        snprintf(extra, sizeof extra, "status=held&amp;week=%.10s",
+                 get_str(view, "week") ? get_str(view, "week") : "all");
+        put_href_query(out, "/ctas", ctx, drop_status, extra);
+        buf_printf(out, "\">%lld held back by the budget this week</a>", held);
+    }
     buf_puts(out, "</p></div>\n");
     ctas_tabs(out, ctx, owner, status);
     if (shown == 0) {
@@ -712,6 +774,7 @@ void dash_ctas(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
         }
         buf_puts(out, "</div>\n");
     }
+done:
     page_close(out, ctx);
     free(owner);
     free(status);

@@ -128,10 +128,10 @@ static bool run_day(struct sched *s, struct store *st, int32_t day) {
         return false;
     }
     log_printf("tend serve: evaluated %s: %lld accounts, %lld opened, %lld raised, %lld woken, "
-               "%lld resolved, %lld notifications, in %lld ms",
+               "%lld resolved, %lld held back by the budget, %lld notifications, in %lld ms",
                d, (long long)sum.accounts, (long long)sum.opened, (long long)sum.raised,
                (long long)sum.woken, (long long)(sum.resolved + sum.closed_churned),
-               (long long)sum.notifications, (long long)ms);
+               (long long)sum.held_budget, (long long)sum.notifications, (long long)ms);
     return true;
 }
 

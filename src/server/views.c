@@ -9,6 +9,7 @@
 
 #include "analysis/backtest.h"
 #include "core/cta.h"
+#include "core/plan.h"
 #include "core/vocab.h"
 #include "eval/act.h"
 #include "eval/eval.h"
@@ -409,7 +410,20 @@ enum tend_err view_accounts(struct store *s, const struct view_env *env,
 
 /* ---- CTAs ---------------------------------------------------------------------- */
 
-static cJSON *cta_json(const struct store_cta *c, int32_t today) {
+/* A value as a number (null: unknown) and as words ("$42,000 ARR at risk"). */
+static void add_value(cJSON *o, bool has, double value, const char *type, const char *currency) {
+    if (has)
+        cJSON_AddNumberToObject(o, "value", round(value * 100) / 100);
+    else
+        cJSON_AddNullToObject(o, "value");
+    enum cta_type ty = CTA_RISK;
+    cta_type_parse(type, &ty);
+    char text[64];
+    plan_value_text(has ? value : NAN, ty, currency, text, sizeof text);
+    add_str(o, "value_text", text[0] ? text : NULL);
+}
+
+static cJSON *cta_json(const struct store_cta *c, int32_t today, const char *currency) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)c->id);
     add_str(o, "account_id", c->account);
@@ -433,6 +447,7 @@ static cJSON *cta_json(const struct store_cta *c, int32_t today) {
     add_date(o, "closed_date", closed, c->closed_day);
     /* A snoozed CTA sleeps: it is not overdue until it wakes. */
     cJSON_AddBoolToObject(o, "overdue", c->status == CTA_OPEN && c->due_day < today);
+    add_value(o, c->has_value, c->value, c->type, currency);
     return o;
 }
 
@@ -440,12 +455,13 @@ struct cta_list {
     cJSON *arr;
     int32_t today;
     long limit, n;
+    const char *currency;
 };
 
 static int on_cta(void *arg, const struct store_cta *c) {
     struct cta_list *l = arg;
     if (l->n++ < l->limit)
-        cJSON_AddItemToArray(l->arr, cta_json(c, l->today));
+        cJSON_AddItemToArray(l->arr, cta_json(c, l->today, l->currency));
     return 0;
 }
 
@@ -456,16 +472,66 @@ static int32_t timeline_day(struct store *s) {
     return eval_action_day(s, &day) ? dt_day_of_ms(dt_now_ms()) : day;
 }
 
-enum tend_err view_ctas(struct store *s, const struct view_params *p, const char *me, cJSON **out,
-                        char *err) {
+static int on_held(void *arg, const struct store_cta_held *h) {
+    struct cta_list *l = arg;
+    if (l->n++ >= l->limit)
+        return 0;
+    cJSON *o = cJSON_CreateObject();
+    add_date(o, "week", true, h->week);
+    add_date(o, "first_day", true, h->first_day);
+    add_date(o, "day", true, h->day);
+    add_str(o, "account_id", h->account);
+    add_str(o, "account_name", h->account_name);
+    add_str(o, "rule", h->rule);
+    add_str(o, "subject", h->subject);
+    add_str(o, "type", h->type);
+    cJSON_AddStringToObject(o, "priority", cta_priority_name((enum cta_priority)h->priority));
+    add_str(o, "owner", h->owner);
+    add_str(o, "title", h->title);
+    add_str(o, "reason", h->reason);
+    add_value(o, h->has_value, h->value, h->type, l->currency);
+    cJSON_AddItemToArray(l->arr, o);
+    return 0;
+}
+
+/* GET /api/ctas?status=held: what the weekly budget held back, newest week
+ * first, then by value; week=DATE (its ISO week) or all (the default). */
+static enum tend_err view_held(struct store *s, const struct view_env *env, const char *owner,
+                               const struct view_params *p, long limit, cJSON **out, char *err) {
+    const char *week = view_param(p, "week");
+    int32_t w = 0;
+    if (week && week[0] && strcmp(week, "all") != 0) {
+        if (!dt_parse_date(week, strlen(week), &w))
+            return bad(err, "week: must be a date (YYYY-MM-DD) or all", week);
+        w = plan_week_start(w);
+    }
+    struct cta_list l = {.today = timeline_day(s), .limit = limit, .currency = env->rc->currency};
+    l.arr = cJSON_CreateArray();
+    enum tend_err e = store_ctas_held_each(s, w, owner, on_held, &l);
+    if (e) {
+        cJSON_Delete(l.arr);
+        return store_err(s, e, err);
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "total", (double)l.n);
+    add_date(o, "week", w != 0, w);
+    cJSON_AddNumberToObject(o, "budget_per_owner_per_week", env->rc->budget_per_owner_week);
+    cJSON_AddItemToObject(o, "held", l.arr);
+    *out = o;
+    return TEND_OK;
+}
+
+enum tend_err view_ctas(struct store *s, const struct view_env *env, const struct view_params *p,
+                        const char *me, cJSON **out, char *err) {
     long limit;
     enum tend_err e;
     if ((e = int_param(p, "limit", 1, CTAS_LIMIT_MAX, CTAS_LIMIT, &limit, err)))
         return e;
     struct store_cta_filter f = {.status = "live"};
     const char *status = view_param(p, "status");
-    if (status && status[0] && !cta_status_filter_parse(status, &f.status))
-        return bad(err, "status: must be live, open, snoozed, closed or all", status);
+    bool held = status && strcmp(status, "held") == 0;
+    if (status && status[0] && !held && !cta_status_filter_parse(status, &f.status))
+        return bad(err, "status: must be live, open, snoozed, closed, all or held", status);
     const char *owner = view_param(p, "owner");
     if (owner && strcmp(owner, "me") == 0) {
         if (!me || !me[0])
@@ -473,11 +539,13 @@ enum tend_err view_ctas(struct store *s, const struct view_params *p, const char
         owner = me;
     }
     f.owner = owner && owner[0] && strcmp(owner, "all") != 0 ? owner : NULL;
+    if (held)
+        return view_held(s, env, f.owner, p, limit, out, err);
     const char *account = view_param(p, "account"), *rule = view_param(p, "rule");
     f.account = account && account[0] ? account : NULL;
     f.rule = rule && rule[0] ? rule : NULL;
     cJSON *o = cJSON_CreateObject();
-    struct cta_list l = {.today = timeline_day(s), .limit = limit};
+    struct cta_list l = {.today = timeline_day(s), .limit = limit, .currency = env->rc->currency};
     cJSON *arr = cJSON_CreateArray();
     l.arr = arr;
     if ((e = store_ctas_each(s, &f, on_cta, &l))) {
@@ -487,6 +555,16 @@ enum tend_err view_ctas(struct store *s, const struct view_params *p, const char
     }
     cJSON_AddNumberToObject(o, "total", (double)l.n);
     add_date(o, "today", true, l.today);
+    /* What the budget held back this week, for the cockpit's count. */
+    int64_t n_held = 0;
+    int32_t week = plan_week_start(l.today);
+    if ((e = store_ctas_held_count(s, week, f.owner, &n_held))) {
+        cJSON_Delete(o);
+        cJSON_Delete(arr);
+        return store_err(s, e, err);
+    }
+    cJSON_AddNumberToObject(o, "held_this_week", (double)n_held);
+    add_date(o, "week", true, week);
     cJSON_AddItemToObject(o, "ctas", arr);
     *out = o;
     return TEND_OK;
@@ -508,15 +586,17 @@ static void on_history(void *arg, const struct store_cta_change *ch) {
 struct one_cta {
     cJSON *o;
     int32_t today;
+    const char *currency;
 };
 
 static void on_one_cta(void *arg, const struct store_cta *c) {
     struct one_cta *x = arg;
-    x->o = cta_json(c, x->today);
+    x->o = cta_json(c, x->today, x->currency);
 }
 
-enum tend_err view_cta(struct store *s, int64_t id, cJSON **out, char *err) {
-    struct one_cta x = {.today = timeline_day(s)};
+enum tend_err view_cta(struct store *s, const struct view_env *env, int64_t id, cJSON **out,
+                       char *err) {
+    struct one_cta x = {.today = timeline_day(s), .currency = env->rc->currency};
     enum tend_err e = store_cta_get(s, id, on_one_cta, &x);
     if (e == TEND_ERR_NOTFOUND) {
         snprintf(err, VIEW_ERR_BYTES, "no CTA %lld", (long long)id);
@@ -664,6 +744,7 @@ static int by_time_desc(const void *a, const void *b) {
 struct account_ctas {
     cJSON *arr;
     int32_t today;
+    const char *currency;
     int64_t *ids;
     char **titles;
     size_t n;
@@ -671,7 +752,7 @@ struct account_ctas {
 
 static int on_account_cta(void *arg, const struct store_cta *c) {
     struct account_ctas *x = arg;
-    cJSON_AddItemToArray(x->arr, cta_json(c, x->today));
+    cJSON_AddItemToArray(x->arr, cta_json(c, x->today, x->currency));
     x->ids = xrealloc(x->ids, (x->n + 1) * sizeof *x->ids);
     x->titles = xrealloc(x->titles, (x->n + 1) * sizeof *x->titles);
     x->ids[x->n] = c->id;
@@ -699,7 +780,7 @@ enum tend_err view_account(struct store *s, const struct view_env *env, const ch
         return e;
     cJSON *o = cJSON_CreateObject();
     struct timeline t = {0};
-    struct account_ctas ac = {.today = timeline_day(s)};
+    struct account_ctas ac = {.today = timeline_day(s), .currency = env->rc->currency};
     if ((e = store_account_get(s, id, on_account_row, o)))
         goto fail;
     /* The score of the latest evaluation, and its history. */

@@ -37,9 +37,13 @@ enum tend_err view_accounts(struct store *s, const struct view_env *env,
 enum tend_err view_account(struct store *s, const struct view_env *env, const char *account,
                            const struct view_params *p, cJSON **out, char *err);
 /* me: the signed-in user's email, for owner=me (NULL: a token, which has none). */
-enum tend_err view_ctas(struct store *s, const struct view_params *p, const char *me, cJSON **out,
-                        char *err);
-enum tend_err view_cta(struct store *s, int64_t id, cJSON **out, char *err);
+/* status=held: the CTAs the weekly budget held back (week=DATE or all). The
+ * listing carries held_this_week, the count of the owner's (or everyone's)
+ * held-back CTAs of the current ISO week. */
+enum tend_err view_ctas(struct store *s, const struct view_env *env, const struct view_params *p,
+                        const char *me, cJSON **out, char *err);
+enum tend_err view_cta(struct store *s, const struct view_env *env, int64_t id, cJSON **out,
+                       char *err);
 enum tend_err view_rules(struct store *s, const struct view_env *env, cJSON **out, char *err);
 enum tend_err view_outbox(struct store *s, const struct view_params *p, cJSON **out, char *err);
 /* GET /api/reports: the stored reports, newest first, without their HTML;

@@ -700,7 +700,7 @@ static enum MHD_Result route(struct req *r, struct store *s) {
             if (api) {
                 if (e)
                     return json_error(r->w, r->c, http_status_of(e), msg);
-                e = view_cta(s, id, &view, err);
+                e = view_cta(s, r->w->o.env, id, &view, err);
                 return answer_view(r, true, e, view, err, NULL);
             }
             char flash[600], text[500];
@@ -715,7 +715,7 @@ static enum MHD_Result route(struct req *r, struct store *s) {
         }
         if (post)
             goto method;
-        e = view_cta(s, id, &view, err);
+        e = view_cta(s, r->w->o.env, id, &view, err);
         return answer_view(r, api, e, view, err, dash_cta);
     }
     if (post)
@@ -758,7 +758,7 @@ static enum MHD_Result route(struct req *r, struct store *s) {
             q.keys[q.n] = "owner";
             q.values[q.n++] = "me";
         }
-        e = view_ctas(s, &q, me, &view, err);
+        e = view_ctas(s, r->w->o.env, &q, me, &view, err);
         return answer_view(r, api, e, view, err, dash_ctas);
     }
     if (strcmp(path, "/rules") == 0) {

@@ -453,6 +453,28 @@ static const char migration_14[] =
     "  PRIMARY KEY (day, account_id)"
     ") WITHOUT ROWID;";
 
+/* A CTA's value (currency per year, docs/rules.md) and the CTAs the weekly
+ * budget held back: one row per key and ISO week, never silently dropped.
+ * ctas_opened counts each owner's opens of a week for the budget. */
+static const char migration_15[] = "ALTER TABLE ctas ADD COLUMN value REAL;"
+                                   "CREATE INDEX ctas_opened ON ctas (opened_day, owner);"
+                                   "CREATE TABLE cta_held ("
+                                   "  week INTEGER NOT NULL,"
+                                   "  account_id INTEGER NOT NULL,"
+                                   "  rule TEXT NOT NULL,"
+                                   "  subject TEXT NOT NULL,"
+                                   "  first_day INTEGER NOT NULL,"
+                                   "  day INTEGER NOT NULL,"
+                                   "  type TEXT NOT NULL,"
+                                   "  priority INTEGER NOT NULL,"
+                                   "  owner TEXT NOT NULL,"
+                                   "  value REAL,"
+                                   "  title TEXT NOT NULL,"
+                                   "  reason TEXT NOT NULL,"
+                                   "  PRIMARY KEY (week, account_id, rule, subject)"
+                                   ") WITHOUT ROWID;"
+                                   "CREATE INDEX cta_held_owner ON cta_held (owner, week);";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -468,6 +490,7 @@ const struct migration schema_migrations[] = {
     {12, "session epochs: signing out ends every session of the user", migration_12},
     {13, "product use by account and day", migration_13},
     {14, "churn-risk models and scores by day", migration_14},
+    {15, "CTA value and CTAs held back by the budget", migration_15},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

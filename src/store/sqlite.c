@@ -141,7 +141,7 @@ enum stmt_id {
 #define CTA_COLUMNS_WITH(ACCOUNT)                                                                  \
     "c.id, c.account_id, " ACCOUNT ", c.rule, c.subject, c.type, c.priority, c.status, "           \
     "c.snoozed_until, c.closed_reason, c.closed_day, c.cleared, c.owner, c.title, c.reason, "      \
-    "c.evidence, c.opened_day, c.due_day, c.updated_ms, c.clear_since"
+    "c.evidence, c.opened_day, c.due_day, c.updated_ms, c.clear_since, c.value"
 
 /* Storing a fact, with its lifetime (schema.h) worked out as it is stored:
  * one statement per kind, so only its own look-up runs (?1 account_id,
@@ -340,14 +340,15 @@ static const char *const stmt_sql[Q_COUNT] = {
         "SELECT " CTA_COLUMNS_WITH("NULL") " FROM ctas c "
                                            "WHERE (c.status <> 'closed' OR c.cleared = 0) "
                                            "AND c.account_id BETWEEN ? AND ?",
-    [Q_CTA_INSERT] = "INSERT INTO ctas (account_id, rule, subject, type, priority, status, "
-                     "snoozed_until, closed_reason, closed_day, cleared, owner, title, reason, "
-                     "evidence, opened_day, due_day, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-                     "?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    [Q_CTA_INSERT] =
+        "INSERT INTO ctas (account_id, rule, subject, type, priority, status, "
+        "snoozed_until, closed_reason, closed_day, cleared, owner, title, reason, "
+        "evidence, opened_day, due_day, updated_ms, value) VALUES (?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     [Q_CTA_UPDATE] = "UPDATE ctas SET type = ?2, priority = ?3, status = ?4, snoozed_until = ?5, "
                      "closed_reason = ?6, closed_day = ?7, cleared = ?8, owner = ?9, title = ?10, "
                      "reason = ?11, evidence = ?12, due_day = ?13, updated_ms = ?14, "
-                     "clear_since = ?15 WHERE id = ?1",
+                     "clear_since = ?15, value = ?16 WHERE id = ?1",
     [Q_CTA_FORGET] = "UPDATE ctas SET cleared = 1 WHERE rule = ?1 AND account_id = ?2 "
                      "AND subject = ?3 AND status = 'closed' AND cleared = 0",
     [Q_CTA_GET] = "SELECT " CTA_COLUMNS " FROM ctas c JOIN accounts a ON a.id = c.account_id "
@@ -356,7 +357,8 @@ static const char *const stmt_sql[Q_COUNT] = {
                     "WHERE (?1 IS NULL OR c.status = ?1 OR (?1 = 'live' AND c.status <> 'closed')) "
                     "AND (?2 IS NULL OR c.owner = ?2) AND (?3 IS NULL OR a.external_id = ?3) "
                     "AND (?4 IS NULL OR c.rule = ?4) "
-                    "ORDER BY c.status = 'closed', c.priority DESC, c.due_day, c.id",
+                    "ORDER BY c.status = 'closed', c.priority DESC, coalesce(c.value, 0) DESC, "
+                    "c.due_day, c.id",
     /* The same for one account: its few CTAs through ctas_account, where the
      * general form above reads and sorts every CTA. */
     [Q_CTAS_OF_ACCOUNT] =
@@ -364,7 +366,8 @@ static const char *const stmt_sql[Q_COUNT] = {
         "WHERE a.external_id = ?3 "
         "AND (?1 IS NULL OR c.status = ?1 OR (?1 = 'live' AND c.status <> 'closed')) "
         "AND (?2 IS NULL OR c.owner = ?2) AND (?4 IS NULL OR c.rule = ?4) "
-        "ORDER BY c.status = 'closed', c.priority DESC, c.due_day, c.id",
+        "ORDER BY c.status = 'closed', c.priority DESC, coalesce(c.value, 0) DESC, "
+        "c.due_day, c.id",
     [Q_CTA_HISTORY_ADD] = "INSERT INTO cta_history (cta_id, seq, day, at_ms, action, actor, "
                           "status, priority, note) SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, "
                           "?4, ?5, ?6, ?7, ?8 FROM cta_history WHERE cta_id = ?1",
@@ -1996,7 +1999,9 @@ static void read_cta(sqlite3_stmt *st, struct store_cta *c) {
     c->updated_ms = sqlite3_column_int64(st, 18);
     c->has_clear_since = sqlite3_column_type(st, 19) != SQLITE_NULL;
     c->clear_since = sqlite3_column_int(st, 19);
-    c->account_name = sqlite3_column_count(st) > 20 ? col_text(st, 20) : NULL;
+    c->has_value = sqlite3_column_type(st, 20) != SQLITE_NULL;
+    c->value = sqlite3_column_double(st, 20);
+    c->account_name = sqlite3_column_count(st) > 21 ? col_text(st, 21) : NULL;
 }
 
 enum tend_err store_ctas_watched_each(struct store *s, int64_t first, int64_t last,
@@ -2037,6 +2042,8 @@ static void bind_cta_fields(sqlite3_stmt *st, int at, const struct store_cta *c)
     sqlite3_bind_int64(st, at + 12, c->updated_ms);
     if (c->has_clear_since && c->status != 2)
         sqlite3_bind_int(st, at + 13, c->clear_since);
+    if (c->has_value)
+        sqlite3_bind_double(st, at + 14, c->value);
 }
 
 /* A step that may break the one-live-CTA-per-key index. */
@@ -2078,6 +2085,8 @@ enum tend_err store_cta_insert(struct store *s, const struct store_cta *c, int64
     sqlite3_bind_int(st, 15, c->opened_day);
     sqlite3_bind_int(st, 16, c->due_day);
     sqlite3_bind_int64(st, 17, c->updated_ms);
+    if (c->has_value)
+        sqlite3_bind_double(st, 18, c->value);
     int rc;
     enum tend_err err = step_cta(s, st, &rc);
     if (err)
@@ -2219,7 +2228,9 @@ enum tend_err store_eval_run_before(struct store *s, int64_t t_ms, int64_t *prev
 }
 
 enum tend_err store_ctas_reset(struct store *s) {
-    if (sqlite3_exec(s->db, "DELETE FROM cta_history; DELETE FROM ctas; DELETE FROM eval_runs;",
+    if (sqlite3_exec(s->db,
+                     "DELETE FROM cta_history; DELETE FROM ctas; DELETE FROM eval_runs; "
+                     "DELETE FROM cta_held;",
                      NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(s, "forgetting CTAs");
     return TEND_OK;

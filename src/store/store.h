@@ -384,6 +384,8 @@ struct store_cta {
     int32_t opened_day;
     int32_t due_day;
     int64_t updated_ms;
+    bool has_value; /* value: currency per year (docs/rules.md, Value) */
+    double value;
     const char *account_name; /* the account's name, or NULL; filled on reads only */
 };
 
@@ -415,9 +417,42 @@ struct store_cta_filter {
     const char *rule;
 };
 /* Calls fn for the CTAs the filter lets through, live first, then by
- * priority (high first), due day and id; fn returns nonzero to stop. */
+ * priority (high first), value (highest first), due day and id; fn returns
+ * nonzero to stop. */
 enum tend_err store_ctas_each(struct store *s, const struct store_cta_filter *f,
                               int (*fn)(void *arg, const struct store_cta *c), void *arg);
+
+/* ---- the budget (sqlite_held.c) ------------------------------------------ */
+
+/* A CTA the weekly budget held back instead of opening (docs/rules.md,
+ * Budget): one row per key and ISO week, the latest day's. Strings live for
+ * the call they are passed to. */
+struct store_cta_held {
+    int32_t week; /* the Monday of the ISO week */
+    int32_t first_day, day;
+    int64_t account_id;
+    const char *account; /* external id; filled on reads */
+    const char *account_name;
+    const char *rule, *subject, *type, *owner, *title, *reason;
+    int priority;
+    bool has_value;
+    double value;
+};
+/* Records a held-back CTA (the key's row of the week takes the latest day's
+ * value, title and reason); *is_new (may be NULL): the key had no row for
+ * the week before. */
+enum tend_err store_cta_held_put(struct store *s, const struct store_cta_held *h, bool *is_new);
+/* Calls fn for the held-back CTAs of week (0: every week), newest week
+ * first, then by value (highest first); owner NULL: every owner. fn returns
+ * nonzero to stop. */
+enum tend_err store_ctas_held_each(struct store *s, int32_t week, const char *owner,
+                                   int (*fn)(void *arg, const struct store_cta_held *h), void *arg);
+/* The number of held-back keys of week (owner NULL: every owner). */
+enum tend_err store_ctas_held_count(struct store *s, int32_t week, const char *owner, int64_t *n);
+/* Calls fn with each owner's count of CTAs opened on days from..to. */
+enum tend_err store_ctas_opened_by_owner(struct store *s, int32_t from, int32_t to,
+                                         void (*fn)(void *arg, const char *owner, int64_t n),
+                                         void *arg);
 
 /* One change of a CTA. */
 struct store_cta_change {

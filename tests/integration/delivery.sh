@@ -23,10 +23,12 @@ D1=2026-06-11
 export TEND T
 export TEND_TEST_HOOK_SECRET='s3cret-ключ'
 RECEIVER="$ROOT/tests/integration/receiver.py"
+# Delivery is about the messages of the CTAs that open: no weekly budget
+# (docs/rules.md, Budget), so that every account's CTA opens.
 RULES_OFF='"rules": {"health_drop": false, "nps_response": false, "renewal_upcoming": false,
   "payment_overdue": false, "login_change": false, "usage_dip": false, "intended_adoption": false,
   "onboarding_stalled": false, "outreach_unresponsive": false, "seat_limit": false,
-  "premium_unused": false, "support_tickets": false}'
+  "premium_unused": false, "support_tickets": false, "budget": {"per_owner_per_week": 0}}'
 
 # ---- receivers -------------------------------------------------------------------
 # start_receiver KIND NAME [PORT]: receiver.py KIND with $T/NAME.{port,jsonl,

@@ -290,9 +290,12 @@ def nps(user, account, score, mid):
 
 
 def by_key(db):
-    """{outbox key: number of Slack arrivals carrying it} for every row."""
+    """{outbox key: number of Slack arrivals carrying it} for every row sent
+    on its own: rows held for a digest (a CTA the weekly budget held back
+    goes to its owner's digest, docs/rules.md) are not."""
     msgs = [m.get("body") or "" for m in slack()]
-    return {r["key"]: sum(1 for b in msgs if r["key"] in b) for r in outbox(db)}
+    return {r["key"]: sum(1 for b in msgs if r["key"] in b) for r in outbox(db)
+            if r.get("status") not in ("held", "digested")}
 
 
 def drain(db, timeout=WAIT_S):
@@ -356,8 +359,14 @@ def detractor(db):
                "Realtime Acme" in alltext and "3" in alltext, alltext[:1500])
         report("it mentions the account's CSM by Slack id (<@U0RTCSM>)", "<@U0RTCSM>" in alltext, alltext[:1500])
     cs = [c for c in ctas(db, "--account", "rt-acme") if c["rule"] == "nps_response"]
-    report("tend ctas shows the nps_response CTA: open, high priority, risk",
-           len(cs) == 1 and (cs[0]["status"], cs[0]["priority"], cs[0]["type"]) == ("open", "high", "risk"), cs)
+    # A detractor is high, one step lower when the CTA is worth under
+    # rules.value.lower_below (1,000 a year; docs/rules.md, Value).
+    want_prio = "high" if cs and (cs[0].get("value") or 0) >= 1000 else "medium"
+    report(f"tend ctas shows the account's nps_response CTA: open, {want_prio} priority (value "
+           f"{cs[0].get('value_text') if cs else None}), risk, subject nps",
+           len(cs) == 1 and cs[0].get("value") is not None and
+           (cs[0]["status"], cs[0]["priority"], cs[0]["type"], cs[0]["subject"]) ==
+           ("open", want_prio, "risk", "nps"), cs)
     # The run is counted just after its commit: wait for the count.
     runs = wait_until(event_runs)
     report("an event evaluation ran, and no daily one (today was evaluated already)",

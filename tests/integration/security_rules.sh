@@ -65,7 +65,9 @@ EOF
 out=$("$TEND" import --db "$DB" "$T/events.jsonl" 2>&1)
 expect_contains "import of $N accounts" "$N accepted" "$out"
 
+# No weekly budget: every EMEA account's CTA must open (the budget has its own test).
 RULES='rules:
+  budget: {per_owner_per_week: 0}
   custom:
     - name: hostile_sort
       when: |

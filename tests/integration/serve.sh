@@ -934,11 +934,13 @@ def ctas_api():
     report("overdue is true exactly for live CTAs due before today", not bad, bad[:5])
 
     def order_key(c):
-        return (0 if c["status"] in ("open", "snoozed") else 1, PRI[c["priority"]], c["due_date"] or "9999", c["id"])
+        return (0 if c["status"] in ("open", "snoozed") else 1, PRI[c["priority"]], -(c.get("value") or 0),
+                c["due_date"] or "9999", c["id"])
     all_ = api("/api/ctas?status=all&limit=1000").json() or {}
     lst = all_.get("ctas") or []
     eq("status=all: every CTA", len(cli), all_.get("total"))
-    eq("order: live first, then priority (high first), due date, id", sorted(lst, key=order_key), lst)
+    eq("order: live first, then priority (high first), value (highest first), due date, id",
+       sorted(lst, key=order_key), lst)
     for status in ("open", "snoozed", "closed"):
         want = sorted(c["id"] for c in cli if c["status"] == status)
         got = api(f"/api/ctas?status={status}&limit=1000").json() or {}
@@ -955,8 +957,11 @@ def ctas_api():
     eq("rule=nps_response: that rule's CTAs", sorted(c["id"] for c in cli if c["rule"] == "nps_response"),
        sorted(c["id"] for c in got.get("ctas") or []))
     got = api("/api/ctas?status=all&rule=nps_response&account=xss-co").json() or {}
-    eq("filters combine: the detractor CTA of xss-co", [(c["id"], "high") for c in cli
-                                                       if c["rule"] == "nps_response" and c["account_id"] == "xss-co"],
+    # A detractor is high, one step lower for a CTA worth under 1,000 a year
+    # (docs/rules.md, Value).
+    eq("filters combine: the detractor CTA of xss-co",
+       [(c["id"], "high" if (c.get("value") or 0) >= 1000 else "medium") for c in cli
+        if c["rule"] == "nps_response" and c["account_id"] == "xss-co"],
        [(c["id"], c["priority"]) for c in got.get("ctas") or []])
     got = api("/api/ctas?status=all&limit=5").json() or {}
     eq("limit=5: 5 CTAs, total still counts every match", (5, len(cli)), (len(got.get("ctas") or []), got.get("total")))

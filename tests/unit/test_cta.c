@@ -166,6 +166,27 @@ static void test_due_days_skip_weekends(void **state) {
     assert_int_equal(cta_due_day(date("1969-12-31"), 1), date("1970-01-01")); /* before day 0 */
 }
 
+/* A snooze moves the due day: the days left count from the wake day, on a
+ * weekday, never earlier than before. */
+static void test_snooze_moves_the_due_day(void **state) {
+    (void)state;
+    /* Due 2026-11-25 (Wednesday), snoozed on Wednesday 11-18 until 12-01
+     * (Tuesday): 7 days left -> 12-08 (Tuesday). */
+    assert_int_equal(
+        cta_due_after_snooze(date("2026-11-25"), date("2026-11-18"), date("2026-12-01")),
+        date("2026-12-08"));
+    /* Overdue when snoozed: one day after waking, not overdue on waking. */
+    assert_int_equal(
+        cta_due_after_snooze(date("2026-11-10"), date("2026-11-18"), date("2026-11-20")),
+        date("2026-11-23")); /* Friday + 1 = Saturday -> Monday */
+    /* A short snooze before the due day leaves it later, never earlier. */
+    assert_int_equal(
+        cta_due_after_snooze(date("2026-12-31"), date("2026-11-18"), date("2026-11-19")),
+        date("2027-01-01")); /* 43 days from 11-19: a Friday */
+    assert_true(cta_due_after_snooze(date("2026-12-31"), date("2026-11-18"), date("2026-11-19")) >=
+                date("2026-12-31"));
+}
+
 static void test_names(void **state) {
     (void)state;
     assert_string_equal(cta_status_name(CTA_SNOOZED), "snoozed");
@@ -183,6 +204,7 @@ int main(void) {
         cmocka_unit_test(test_reopen_after_clear_and_return),
         cmocka_unit_test(test_priority_raised_on_the_same_cta),
         cmocka_unit_test(test_due_days_skip_weekends),
+        cmocka_unit_test(test_snooze_moves_the_due_day),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests_name("cta", tests, NULL, NULL);

@@ -649,6 +649,45 @@ static void hostile_strings_are_escaped_in_text_attributes_and_urls(void **state
     cJSON_Delete(v);
 }
 
+/* Issue 16: the cockpit shows each CTA's value and how many CTAs the weekly
+ * budget held back, linking to them; the held-back list shows each one. */
+static void cockpit_shows_value_and_what_the_budget_held_back(void **state) {
+    (void)state;
+    cJSON *v = ctas_view();
+    cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(v, "ctas"), 0);
+    set_str(first, "value_text", "$42,000 ARR at risk");
+    cJSON_AddNumberToObject(v, "held_this_week", 4);
+    cJSON_AddStringToObject(v, "week", "2026-10-26");
+    struct dash_ctx ctx = CTX;
+    ctx.path = "/ctas";
+    char *page = render(dash_ctas, &ctx, v);
+    char *card = slice(page, "id=\"cta-12\"", "</article>");
+    assert_contains(card, "<span class=\"value\">$42,000 ARR at risk</span>");
+    g_free(card);
+    assert_contains(page, "<a class=\"held-count\" href=\"/ctas?status=held&amp;week=2026-10-26\">"
+                          "4 held back by the budget this week</a>");
+    assert_contains(page, "<a href=\"/ctas?status=held\">Held back</a>");
+    free(page);
+    cJSON_Delete(v);
+
+    v = json("{'total': 1, 'week': null, 'budget_per_owner_per_week': 10, 'held': ["
+             "{'week': '2026-10-26', 'day': '2026-10-28', 'account_id': 'acme', "
+             "'account_name': 'Acme <Inc>', 'rule': 'no_login', 'subject': '', 'type': 'risk', "
+             "'priority': 'low', 'owner': 'ana@example.com', 'title': 'No logins', "
+             "'reason': 'no one has logged in for 20 days', 'value': 480, "
+             "'value_text': '$480 ARR at risk'}]}");
+    ctx.path = "/ctas?status=held";
+    page = render(dash_ctas, &ctx, v);
+    assert_contains(page, "1 held back by the budget (at most 10 new CTAs per owner a week)");
+    assert_contains(page, "<a href=\"/accounts/acme\">Acme &lt;Inc&gt;</a>");
+    assert_contains(page, "<span class=\"value\">$480 ARR at risk</span>");
+    assert_contains(page, "no one has logged in for 20 days");
+    assert_contains(page, "aria-current=\"page\">Held back</a>");
+    assert_lacks(page, "<form class=\"act"); /* held back: nothing to snooze or close */
+    free(page);
+    cJSON_Delete(v);
+}
+
 static void cockpit_has_snooze_close_and_assign_forms_for_live_ctas(void **state) {
     cJSON *v = ctas_view();
     struct dash_ctx ctx = CTX;
@@ -983,6 +1022,7 @@ int main(void) {
         cmocka_unit_test(accounts_filters_are_kept_in_controls_and_page_links),
         cmocka_unit_test(hostile_strings_are_escaped_in_text_attributes_and_urls),
         cmocka_unit_test(cockpit_has_snooze_close_and_assign_forms_for_live_ctas),
+        cmocka_unit_test(cockpit_shows_value_and_what_the_budget_held_back),
         cmocka_unit_test(cta_page_shows_evidence_history_and_actions),
         cmocka_unit_test(account_page_has_header_components_chart_and_newest_first_timeline),
         cmocka_unit_test(rules_page_lists_counts_and_auto_resolved_share),

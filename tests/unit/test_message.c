@@ -846,6 +846,66 @@ static void email_html_escapes_script(void **state) {
     cJSON_Delete(snap);
 }
 
+/* Issue 16: a message shows what the CTA is worth; a CTA the weekly budget
+ * held back is a digest item that says so, with its value, and no link to a
+ * CTA page it does not have. */
+static void value_shown_and_held_back_items_say_so(void **state) {
+    (void)state;
+    cJSON *snap = fixture();
+    struct message_ctx c = ctx();
+    set_str(snap, "cta", "value_text", "$42,000 ARR at risk");
+    cJSON *j = slack(snap, &c);
+    char *all = slack_texts(j);
+    assert_contains(all, "*Value:* $42,000 ARR at risk");
+    free(all);
+    cJSON_Delete(j);
+
+    cJSON *d = cJSON_CreateArray();
+    cJSON *held = cJSON_Duplicate(snap, true);
+    set_str(held, NULL, "event", "held");
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItem(held, "cta"), "id");
+    cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItem(held, "cta"), "due");
+    cJSON_AddItemToArray(d, cJSON_Duplicate(snap, true));
+    cJSON_AddItemToArray(d, held);
+    char *msg = message_email_digest(d, &c);
+    char *text = part(msg, "text/plain");
+    assert_contains(text, "High: Card expires in 7 days <" BASE "/ctas/12>");
+    assert_contains(text, "Held back by the weekly budget: Card expires in 7 days \xe2\x80\x94");
+    assert_contains(text, "$42,000 ARR at risk");
+    assert_null(strstr(text, "/ctas/0"));
+    g_free(text);
+    free(msg);
+    cJSON_Delete(d);
+
+    /* A digest lists by priority, then value, what was held back last. */
+    d = cJSON_CreateArray();
+    const char *const order[][4] = {{"open", "low", "Low one", "100"},
+                                    {"held", "high", "Held one", "90000"},
+                                    {"open", "high", "Small high", "500"},
+                                    {"open", "high", "Big high", "9000"}};
+    for (int i = 0; i < 4; i++) {
+        cJSON *x = cJSON_Duplicate(snap, true);
+        set_str(x, NULL, "event", order[i][0]);
+        set_str(x, "cta", "priority", order[i][1]);
+        set_str(x, "cta", "title", order[i][2]);
+        set(x, "cta", "value", cJSON_CreateNumber(atof(order[i][3])));
+        cJSON_AddItemToArray(d, x);
+    }
+    msg = message_email_digest(d, &c);
+    text = part(msg, "text/plain");
+    const char *big = strstr(text, "Big high"), *small = strstr(text, "Small high"),
+               *low = strstr(text, "Low one"), *held_one = strstr(text, "Held one");
+    assert_true(big && small && low && held_one);
+    assert_true(big < small && small < low && low < held_one);
+    g_free(text);
+    free(msg);
+    char *sl = message_slack_digest(d, &c);
+    assert_true(strstr(sl, "Big high") < strstr(sl, "Small high"));
+    free(sl);
+    cJSON_Delete(d);
+    cJSON_Delete(snap);
+}
+
 static void email_digest_lists_every_item(void **state) {
     cJSON *d = digest_of(1200);
     struct message_ctx c = ctx();
@@ -983,6 +1043,7 @@ int main(void) {
         cmocka_unit_test(slack_cuts_on_character_boundaries_with_an_ellipsis),
         cmocka_unit_test(slack_mentions_owner_slack_id_and_rejects_a_crafted_one),
         cmocka_unit_test(slack_says_what_the_event_changed),
+        cmocka_unit_test(value_shown_and_held_back_items_say_so),
         cmocka_unit_test(slack_without_base_url_has_no_links_or_buttons),
         cmocka_unit_test(health_line_leaves_out_what_is_null),
         cmocka_unit_test(missing_members_leave_lines_out_and_never_crash),
