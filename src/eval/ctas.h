@@ -51,8 +51,8 @@ typedef void (*eval_change_fn)(void *arg, const struct eval_change *change, cons
                                const char *account);
 
 struct eval_account;
-/* The probability that the account churns, from the risk model (NaN until
- * it is wired in, or when the account has no score): risk CTAs are worth
+/* The probability that the account churns, from the adopted risk model
+ * (NaN when there is none, or the account has no score): risk CTAs are worth
  * p_churn x ARR; NaN falls back on the health band (docs/rules.md, Value). */
 double cta_risk_probability(const struct eval_account *a);
 
