@@ -132,12 +132,10 @@ static void on_change(void *arg, const struct eval_change *c, const char *error,
     q->auto_resolved = c->cta->has_closed && c->cta->closed_reason == CTA_AUTO_RESOLVED;
 }
 
-/* How many of a day's opens were held back (by the caps of ctas:, and by
- * the noise budget once it exists): the one place that reads it. */
+/* How many of a day's opens were held back, by the caps of ctas: and by
+ * the owners' weekly budget (rules.budget): the one place that reads it. */
 static int64_t backtest_held_back(const struct eval_summary *sum) {
-    /* TODO(issue 16, merge with c-plan): add the CTAs the budget held back
-     * (rules.budget, migration 15) when eval_summary reports them. */
-    return sum->held_back;
+    return sum->held_back + sum->held_budget;
 }
 
 /* Band entries of the day just evaluated, from its stored scores. */

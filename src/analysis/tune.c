@@ -219,7 +219,7 @@ enum tend_err tune_run(struct store *st, const struct tune_options *o, struct tu
     *search_rc = *o->bt.rc;
     search_rc->max_open_per_account = INT_MAX; /* shadows would fill the caps */
     search_rc->max_open_total = INT_MAX;
-    /* TODO(issue 16, merge with c-plan): lift rules.budget here too. */
+    search_rc->budget_per_owner_week = 0; /* the caller lifted it for every replay */
     out->skipped = add_candidates(&s, o->bt.rc, search_rc, &before);
     out->candidates = search_rc->n_rules - o->bt.rc->n_rules;
     struct backtest_options so = o->bt;

@@ -34,7 +34,7 @@ static void usage(FILE *f) {
             "rule whose lift is under %.1f may be switched off. Prints a tend.yaml `rules:`\n"
             "snippet with the figures before and after (both measured by a backtest).\n\n"
             "  --from, --to     the period, inclusive\n"
-            "  --budget N       CTAs per CSM per week (default %d)\n"
+            "  --budget N       CTAs per CSM per week (default: rules.budget, else %d)\n"
             "  --horizon DAYS   how far ahead a warning counts (default 90, 1-730)\n"
             "  --format FORMAT  table (default: figures and snippet), yaml (the snippet,\n"
             "                   figures as comments) or json\n"
@@ -175,7 +175,7 @@ int cmd_tune(int argc, char **argv) {
     const char *db = DEFAULT_DB, *config = NULL;
     struct cli_days days;
     cli_days_init(&days);
-    int horizon = 90, budget = TUNE_DEFAULT_BUDGET;
+    int horizon = 90, budget = 0; /* 0: rules.budget, else TUNE_DEFAULT_BUDGET */
     enum tune_format format = TUNE_TABLE;
     int c;
     char *end;
@@ -236,6 +236,13 @@ int cmd_tune(int argc, char **argv) {
     int rc = cli_load_config("tune", config, &cfg);
     if (rc)
         return rc;
+    /* The target is rules.budget unless --budget says otherwise; every replay
+     * of tune runs without the budget, so that it measures what the rules
+     * themselves would open (docs/rules.md, Tuning). */
+    if (budget == 0)
+        budget = cfg.rules.budget_per_owner_week > 0 ? cfg.rules.budget_per_owner_week
+                                                     : TUNE_DEFAULT_BUDGET;
+    cfg.rules.budget_per_owner_week = 0;
     struct store *st;
     if ((rc = cli_open_store(db, &st))) {
         cli_free_config(&cfg);
