@@ -197,7 +197,7 @@ static void words_of(enum risk_input in, double v, char *buf, size_t size) {
         return;
     case RI_NPS:
         if (known)
-            snprintf(buf, size, "NPS answer %ld", n);
+            snprintf(buf, size, "account NPS %ld (-100 to 100)", n);
         else
             snprintf(buf, size, "no NPS answer in a year");
         return;
