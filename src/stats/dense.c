@@ -5,6 +5,8 @@
 #include "stats/dense.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,4 +85,36 @@ void stats_cholesky_inverse(const double *l, size_t p, double *inv) {
         }
     }
     free(col);
+}
+
+enum tend_err stats_fail(char *err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, STATS_ERR_BYTES, fmt, ap);
+    va_end(ap);
+    return TEND_ERR_INVALID;
+}
+
+enum tend_err stats_check_data(const struct stats_data *d, size_t *events, char *err) {
+    if (d->n == 0)
+        return stats_fail(err, "no rows to fit");
+    if (d->k > 0 && (!d->x || !d->names))
+        return stats_fail(err, "columns without values or names");
+    size_t ev = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->y[i] != 0 && d->y[i] != 1)
+            return stats_fail(err, "row %zu: the outcome is %g, not 0 or 1", i + 1, d->y[i]);
+        ev += d->y[i] == 1;
+        for (size_t j = 0; j < d->k; j++) {
+            if (!isfinite(d->x[i * d->k + j]))
+                return stats_fail(err, "row %zu, column %s: the value is not a finite number",
+                                  i + 1, d->names[j]);
+        }
+    }
+    if (ev == 0 || ev == d->n)
+        return stats_fail(err, "the outcome is %d on every row (%zu rows): both classes are needed",
+                          ev ? 1 : 0, d->n);
+    if (events)
+        *events = ev;
+    return TEND_OK;
 }

@@ -54,17 +54,6 @@
 #define EXTREME_ETA    23.03 /* |log odds| beyond this: probability within 1e-10 of 0 or 1 */
 #define MAX_HALVINGS   40
 
-/* Writes the formatted message into err (STATS_ERR_BYTES); returns
- * TEND_ERR_INVALID, so callers can return it directly. */
-static enum tend_err fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static enum tend_err fail(char *err, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, STATS_ERR_BYTES, fmt, ap);
-    va_end(ap);
-    return TEND_ERR_INVALID;
-}
-
 double stats_p_two_sided(double z) {
     return erfc(fabs(z) / sqrt(2.0));
 }
@@ -118,30 +107,6 @@ static void add_dropped(struct work *w, const char *name, const char *why) {
     w->dropped[w->n_dropped].name = xstrdup(name);
     w->dropped[w->n_dropped].why = xstrdup(why);
     w->n_dropped++;
-}
-
-/* The outcome and the values: y in {0, 1} with both classes, x finite, and
- * the column names present. */
-static enum tend_err check_data(const struct stats_data *d, char *err) {
-    if (d->n == 0)
-        return fail(err, "no rows to fit");
-    if (d->k > 0 && (!d->x || !d->names))
-        return fail(err, "columns without values or names");
-    size_t events = 0;
-    for (size_t i = 0; i < d->n; i++) {
-        if (d->y[i] != 0 && d->y[i] != 1)
-            return fail(err, "row %zu: the outcome is %g, not 0 or 1", i + 1, d->y[i]);
-        events += d->y[i] == 1;
-        for (size_t j = 0; j < d->k; j++) {
-            if (!isfinite(d->x[i * d->k + j]))
-                return fail(err, "row %zu, column %s: the value is not a finite number", i + 1,
-                            d->names[j]);
-        }
-    }
-    if (events == 0 || events == d->n)
-        return fail(err, "the outcome is %d on every row (%zu rows): both classes are needed",
-                    events ? 1 : 0, d->n);
-    return TEND_OK;
 }
 
 /* Mean, sample standard deviation (n - 1), min and max of every column, the
@@ -317,17 +282,19 @@ static enum tend_err check_single_separation(struct work *w, char *err) {
             continue;
         }
         if (hi[0] <= lo[1])
-            return fail(err,
-                        "perfect separation: column %s alone predicts the outcome (every row "
-                        "with %s > %.15g has outcome 1, every row with %s < %.15g has outcome "
-                        "0); the model has no maximum likelihood estimate, leave the column out",
-                        x, x, hi[0], x, lo[1]);
+            return stats_fail(
+                err,
+                "perfect separation: column %s alone predicts the outcome (every row "
+                "with %s > %.15g has outcome 1, every row with %s < %.15g has outcome "
+                "0); the model has no maximum likelihood estimate, leave the column out",
+                x, x, hi[0], x, lo[1]);
         if (hi[1] <= lo[0])
-            return fail(err,
-                        "perfect separation: column %s alone predicts the outcome (every row "
-                        "with %s < %.15g has outcome 1, every row with %s > %.15g has outcome "
-                        "0); the model has no maximum likelihood estimate, leave the column out",
-                        x, x, lo[0], x, hi[1]);
+            return stats_fail(
+                err,
+                "perfect separation: column %s alone predicts the outcome (every row "
+                "with %s < %.15g has outcome 1, every row with %s > %.15g has outcome "
+                "0); the model has no maximum likelihood estimate, leave the column out",
+                x, x, lo[0], x, hi[1]);
     }
     if (dropped)
         fill_design(w);
@@ -388,11 +355,11 @@ static enum tend_err runaway(const struct work *w, bool singular, char *err) {
     size_t exact = extreme_rows(w);
     if (exact == 0) {
         if (singular)
-            return fail(err,
-                        "the information matrix is singular after %d iterations; the "
-                        "columns are too nearly collinear to fit",
-                        w->iterations);
-        return fail(err, "the fit did not converge in %d iterations", MAX_ITERATIONS);
+            return stats_fail(err,
+                              "the information matrix is singular after %d iterations; the "
+                              "columns are too nearly collinear to fit",
+                              w->iterations);
+        return stats_fail(err, "the fit did not converge in %d iterations", MAX_ITERATIONS);
     }
     size_t top[3] = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
     for (size_t m = 1; m < w->p; m++) {
@@ -414,11 +381,11 @@ static enum tend_err runaway(const struct work *w, bool singular, char *err) {
             len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", t ? ", " : "",
                                     w->d->names[w->kept[top[t] - 1]]);
     }
-    return fail(err,
-                "perfect separation: a combination of the columns predicts the outcome "
-                "exactly for %zu of %zu rows (the coefficients diverge; the largest are on "
-                "%s); the model has no maximum likelihood estimate, leave columns out",
-                exact, w->d->n, len ? names : "the intercept");
+    return stats_fail(err,
+                      "perfect separation: a combination of the columns predicts the outcome "
+                      "exactly for %zu of %zu rows (the coefficients diverge; the largest are on "
+                      "%s); the model has no maximum likelihood estimate, leave columns out",
+                      exact, w->d->n, len ? names : "the intercept");
 }
 
 /* Step 4 and 5: Newton-Raphson from the intercept-only model, then the
@@ -564,7 +531,7 @@ static void fill_fit(struct work *w, enum stats_scale scale, size_t events, stru
 
 enum tend_err stats_logit_fit(const struct stats_data *d, enum stats_scale scale,
                               struct stats_fit *out, char *err) {
-    enum tend_err e = check_data(d, err);
+    enum tend_err e = stats_check_data(d, NULL, err);
     if (e)
         return e;
     struct work w;
@@ -577,8 +544,9 @@ enum tend_err stats_logit_fit(const struct stats_data *d, enum stats_scale scale
         events += d->y[i] == 1;
     screen_columns(&w);
     if (d->n <= w.p) {
-        e = fail(err, "%zu rows for %zu coefficients: a fit needs more rows than coefficients",
-                 d->n, w.p);
+        e = stats_fail(err,
+                       "%zu rows for %zu coefficients: a fit needs more rows than coefficients",
+                       d->n, w.p);
         goto cleanup;
     }
     if ((e = check_single_separation(&w, err)))

@@ -36,42 +36,7 @@
 #define MAX_HALVINGS   60
 #define ISOTONIC_TIE   1e-15 /* numpy.finfo(float64).resolution */
 
-/* Writes the formatted message into err (STATS_ERR_BYTES); returns
- * TEND_ERR_INVALID. */
-static enum tend_err fail(char *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static enum tend_err fail(char *err, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, STATS_ERR_BYTES, fmt, ap);
-    va_end(ap);
-    return TEND_ERR_INVALID;
-}
-
 /* ---- the penalised fit ---------------------------------------------------- */
-
-/* The 0/1 outcome with both classes and finite values; *events the count of 1. */
-static enum tend_err check_data(const struct stats_data *d, size_t *events, char *err) {
-    if (d->n == 0)
-        return fail(err, "no rows to fit");
-    if (d->k > 0 && (!d->x || !d->names))
-        return fail(err, "columns without values or names");
-    size_t ev = 0;
-    for (size_t i = 0; i < d->n; i++) {
-        if (d->y[i] != 0 && d->y[i] != 1)
-            return fail(err, "row %zu: the outcome is %g, not 0 or 1", i + 1, d->y[i]);
-        ev += d->y[i] == 1;
-        for (size_t j = 0; j < d->k; j++) {
-            if (!isfinite(d->x[i * d->k + j]))
-                return fail(err, "row %zu, column %s: the value is not a finite number", i + 1,
-                            d->names[j]);
-        }
-    }
-    if (ev == 0 || ev == d->n)
-        return fail(err, "the outcome is %d on every row (%zu rows): both classes are needed",
-                    ev ? 1 : 0, d->n);
-    *events = ev;
-    return TEND_OK;
-}
 
 /* The penalised objective F at b (p = k + 1), filling eta; *ll the
  * unpenalised log-likelihood. */
@@ -173,9 +138,9 @@ static void fill_fit(const struct stats_data *d, size_t events, const double *b,
 enum tend_err stats_ridge_fit(const struct stats_data *d, double c, struct stats_fit *out,
                               char *err) {
     if (!(c > 0) || !isfinite(c))
-        return fail(err, "the penalty C is %g: it must be a finite positive number", c);
+        return stats_fail(err, "the penalty C is %g: it must be a finite positive number", c);
     size_t events = 0;
-    enum tend_err e = check_data(d, &events, err);
+    enum tend_err e = stats_check_data(d, &events, err);
     if (e)
         return e;
     size_t p = d->k + 1, n = d->n;
@@ -251,15 +216,15 @@ enum tend_err stats_ridge_fit(const struct stats_data *d, double c, struct stats
         }
     }
     if (!converged) {
-        e = fail(err,
-                 "the penalised fit did not converge in %d iterations (C = %g); the columns "
-                 "may be on wildly different scales: standardise them",
-                 iterations, c);
+        e = stats_fail(err,
+                       "the penalised fit did not converge in %d iterations (C = %g); the columns "
+                       "may be on wildly different scales: standardise them",
+                       iterations, c);
         goto cleanup;
     }
     gradient_and_hessian(d, inv_c, b, eta, grad, hess, row);
     if (!stats_cholesky(hess, p)) {
-        e = fail(err, "the penalised Hessian is singular at the optimum (C = %g)", c);
+        e = stats_fail(err, "the penalised Hessian is singular at the optimum (C = %g)", c);
         goto cleanup;
     }
     cov = xmalloc(p * p * sizeof *cov);
@@ -302,17 +267,19 @@ enum tend_err stats_ridge_cv(const struct stats_data *d, const int *fold, int n_
                              const double *cs, size_t n_cs, double *best_c, double *cv_loss,
                              char *err) {
     if (n_folds < 2)
-        return fail(err, "%d folds: forward-chaining validation needs at least 2", n_folds);
+        return stats_fail(err, "%d folds: forward-chaining validation needs at least 2", n_folds);
     if (n_cs == 0)
-        return fail(err, "no penalty values to compare");
+        return stats_fail(err, "no penalty values to compare");
     for (size_t j = 0; j < n_cs; j++) {
         if (!(cs[j] > 0) || !isfinite(cs[j]))
-            return fail(err, "penalty C number %zu is %g: it must be a finite positive number",
-                        j + 1, cs[j]);
+            return stats_fail(err,
+                              "penalty C number %zu is %g: it must be a finite positive number",
+                              j + 1, cs[j]);
     }
     for (size_t i = 0; i < d->n; i++) {
         if (fold[i] < 0 || fold[i] >= n_folds)
-            return fail(err, "row %zu: fold %d is outside 0..%d", i + 1, fold[i], n_folds - 1);
+            return stats_fail(err, "row %zu: fold %d is outside 0..%d", i + 1, fold[i],
+                              n_folds - 1);
     }
     /* Per fold: rows and events, to know which splits are usable. */
     size_t *rows = xcalloc((size_t)n_folds, sizeof *rows);
@@ -346,7 +313,7 @@ enum tend_err stats_ridge_cv(const struct stats_data *d, const int *fold, int n_
                 char why[STATS_ERR_BYTES];
                 e = stats_ridge_fit(&train, cs[j], &fit, why);
                 if (e) {
-                    fail(err, "fold %d, C = %g: %s", f, cs[j], why);
+                    stats_fail(err, "fold %d, C = %g: %s", f, cs[j], why);
                     goto cleanup;
                 }
                 sum[j] += fold_loss(&fit, d, fold, f);
@@ -358,10 +325,11 @@ enum tend_err stats_ridge_cv(const struct stats_data *d, const int *fold, int n_
         train_events += events[f];
     }
     if (splits == 0) {
-        e = fail(err,
-                 "no usable split among %d folds: each needs training rows (the earlier folds) "
-                 "with both outcomes and a non-empty test fold",
-                 n_folds);
+        e = stats_fail(
+            err,
+            "no usable split among %d folds: each needs training rows (the earlier folds) "
+            "with both outcomes and a non-empty test fold",
+            n_folds);
         goto cleanup;
     }
     size_t best = 0;
@@ -420,11 +388,11 @@ static int by_score(const void *a, const void *b) {
 enum tend_err stats_isotonic_fit(const double *s, const double *y, size_t n,
                                  struct stats_isotonic *out, char *err) {
     if (n == 0)
-        return fail(err, "no rows to fit");
+        return stats_fail(err, "no rows to fit");
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(s[i]) || !isfinite(y[i]))
-            return fail(err, "row %zu: the %s is not a finite number", i + 1,
-                        isfinite(s[i]) ? "outcome" : "score");
+            return stats_fail(err, "row %zu: the %s is not a finite number", i + 1,
+                              isfinite(s[i]) ? "outcome" : "score");
     }
     struct pair *r = xmalloc(n * sizeof *r);
     for (size_t i = 0; i < n; i++)
