@@ -405,6 +405,29 @@ static void owners_free(struct owners *o) {
     free(o->v);
 }
 
+/* The CTA a pending open would be, as of the evaluation (no id yet); its
+ * strings are the pending open's. */
+static struct store_cta cta_of_open(const struct engine *e, const struct pending_open *o) {
+    struct store_cta c = {
+        .account_id = o->account_id,
+        .account = o->account,
+        .rule = o->rule,
+        .subject = o->f.subject,
+        .type = cta_type_name(o->f.type),
+        .priority = o->priority,
+        .status = CTA_OPEN,
+        .owner = o->owner,
+        .title = o->f.title,
+        .reason = o->f.reason,
+        .evidence = o->f.evidence,
+        .opened_day = e->day,
+        .due_day = o->due_day,
+        .updated_ms = e->now_ms,
+    };
+    set_value(&c, o->value);
+    return c;
+}
+
 /* Stores a candidate the budget held back: it goes to the owner's digest
  * and the held-back list instead of opening. */
 static enum tend_err hold(struct engine *e, const struct pending_open *o) {
@@ -427,46 +450,14 @@ static enum tend_err hold(struct engine *e, const struct pending_open *o) {
     if (err || !is_new)
         return err; /* held again on a later day of the week: in the digest once */
     /* The owner's digest lists it (a CTA that is not one: no id). */
-    struct store_cta c = {
-        .account_id = o->account_id,
-        .account = o->account,
-        .rule = o->rule,
-        .subject = o->f.subject,
-        .type = cta_type_name(o->f.type),
-        .priority = o->priority,
-        .status = CTA_OPEN,
-        .owner = o->owner,
-        .title = o->f.title,
-        .reason = o->f.reason,
-        .evidence = o->f.evidence,
-        .opened_day = e->day,
-        .due_day = o->due_day,
-        .updated_ms = e->now_ms,
-    };
-    set_value(&c, o->value);
+    struct store_cta c = cta_of_open(e, o);
     if (!err)
         err = notify(e, NOTIFY_HELD, &c, &o->acct, NULL, NULL);
     return err;
 }
 
 static enum tend_err open_one(struct engine *e, struct pending_open *o) {
-    struct store_cta c = {
-        .account_id = o->account_id,
-        .account = o->account,
-        .rule = o->rule,
-        .subject = o->f.subject,
-        .type = cta_type_name(o->f.type),
-        .priority = o->priority,
-        .status = CTA_OPEN,
-        .owner = o->owner,
-        .title = o->f.title,
-        .reason = o->f.reason,
-        .evidence = o->f.evidence,
-        .opened_day = e->day,
-        .due_day = o->due_day,
-        .updated_ms = e->now_ms,
-    };
-    set_value(&c, o->value);
+    struct store_cta c = cta_of_open(e, o);
     enum tend_err err = store_cta_forget_closed(e->s, c.rule, c.account_id, c.subject);
     if (!err)
         err = store_cta_insert(e->s, &c, &c.id);
