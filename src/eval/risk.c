@@ -280,6 +280,51 @@ static void words_of(enum risk_input in, double v, char *buf, size_t size) {
     snprintf(buf, size, "%s", "?");
 }
 
+int risk_group_of(enum risk_input in) {
+    switch (in) {
+    case RI_LOGINS_7D:
+    case RI_LOGINS_PREV_28D:
+    case RI_LOGIN_TREND:
+    case RI_DAYS_SINCE_LOGIN:
+    case RI_ACTIVE_USER_RATIO:
+    case RI_C_LOGINS:
+        return RISK_G_LOGINS;
+    case RI_FEATURE_EVENTS_7D:
+    case RI_FEATURE_EVENTS_PREV_28D:
+    case RI_USAGE_TREND:
+    case RI_FEATURES_USED_30D:
+    case RI_C_ADOPTION:
+        return RISK_G_USAGE;
+    case RI_NPS:
+    case RI_NPS_RESPONSES_90D:
+    case RI_C_SENTIMENT:
+        return RISK_G_SENTIMENT;
+    case RI_TICKETS_OPEN:
+    case RI_TICKETS_30D:
+    case RI_C_SUPPORT:
+        return RISK_G_SUPPORT;
+    case RI_OVERDUE_INVOICES:
+    case RI_MAX_DAYS_OVERDUE:
+    case RI_OVERDUE_AMOUNT:
+    case RI_CARD_DAYS_LEFT:
+    case RI_C_FINANCIAL:
+        return RISK_G_BILLING;
+    case RI_OUTREACH_UNANSWERED:
+    case RI_DAYS_SINCE_REPLY:
+        return RISK_G_OUTREACH;
+    case RI_USERS:
+    case RI_SEAT_UTILIZATION:
+        return RISK_G_SEATS;
+    case RI_RENEWAL_DAYS_LEFT:
+        return RISK_G_RENEWAL;
+    case RI_MRR:
+    case RI_AGE_DAYS:
+    case RI_COUNT:
+        break;
+    }
+    return RISK_G_ACCOUNT;
+}
+
 void risk_score_raw(const struct risk_model *mo, const double *raw, bool words,
                     struct risk_score *out) {
     const struct stats_recipe *r = &mo->recipe;
@@ -299,24 +344,42 @@ void risk_score_raw(const struct risk_model *mo, const double *raw, bool words,
     }
     out->log_odds = lo;
     out->p_churn = stats_platt_apply(&mo->platt, lo);
-    /* The three largest in absolute value, by selection (n_in is small). */
-    bool taken[RISK_MAX_COLUMNS] = {false};
+    /* Drivers by concept: inputs that measure the same thing (the NPS and
+     * the sentiment component, logins and their trend) share a group, and a
+     * group counts with the sum of its members' contributions, so that two
+     * correlated inputs pulling apart do not show as two drivers that
+     * contradict each other. The three groups largest in absolute value,
+     * each shown by its member that pulls hardest the group's way. */
+    double gsum[RISK_GROUP_COUNT] = {0};
+    size_t rep[RISK_GROUP_COUNT];
+    for (int g = 0; g < RISK_GROUP_COUNT; g++)
+        rep[g] = SIZE_MAX;
+    for (size_t j = 0; j < r->n_in; j++)
+        gsum[risk_group_of((enum risk_input)mo->input_of[j])] += contrib[j];
+    for (size_t j = 0; j < r->n_in; j++) {
+        int g = risk_group_of((enum risk_input)mo->input_of[j]);
+        double way = gsum[g] < 0 ? -1 : 1;
+        if (rep[g] == SIZE_MAX || contrib[j] * way > contrib[rep[g]] * way)
+            rep[g] = j;
+    }
+    bool taken[RISK_GROUP_COUNT] = {false};
     out->n_drivers = 0;
     for (int k = 0; k < RISK_DRIVERS; k++) {
-        size_t best = SIZE_MAX;
-        for (size_t j = 0; j < r->n_in; j++)
-            if (!taken[j] && contrib[j] != 0 &&
-                (best == SIZE_MAX || fabs(contrib[j]) > fabs(contrib[best])))
-                best = j;
-        if (best == SIZE_MAX)
+        int best = -1;
+        for (int g = 0; g < RISK_GROUP_COUNT; g++)
+            if (!taken[g] && rep[g] != SIZE_MAX && gsum[g] != 0 &&
+                (best < 0 || fabs(gsum[g]) > fabs(gsum[best])))
+                best = g;
+        if (best < 0)
             break;
         taken[best] = true;
+        size_t j = rep[best];
         struct risk_driver *d = &out->drivers[out->n_drivers++];
-        d->input = (enum risk_input)mo->input_of[best];
-        d->contribution = contrib[best];
-        d->value = row[best];
+        d->input = (enum risk_input)mo->input_of[j];
+        d->contribution = gsum[best];
+        d->value = row[j];
         if (words)
-            words_of(d->input, row[best], d->words, sizeof d->words);
+            words_of(d->input, row[j], d->words, sizeof d->words);
         else
             d->words[0] = 0;
     }

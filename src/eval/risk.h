@@ -18,8 +18,11 @@
  *
  * The drivers of a score are the columns' signed contributions coef x value
  * (log odds, relative to an account at the training means), summed per
- * input (a value and its missing indicator), the three largest in absolute
- * value, each in words a CSM reads ("logins down 60% vs the previous 4
+ * input (a value and its missing indicator) and then per concept (enum
+ * risk_group: the NPS and the sentiment component are one driver, so that
+ * correlated inputs pulling apart do not read as contradictions), the three
+ * largest in absolute value, each shown by the member pulling hardest the
+ * group's way, in words a CSM reads ("logins down 60% vs the previous 4
  * weeks"). */
 #ifndef TEND_EVAL_RISK_H
 #define TEND_EVAL_RISK_H
@@ -106,6 +109,22 @@ struct risk_model {
 /* The inputs of model mo from all the raw inputs (raw: RI_COUNT values) into
  * row (mo->recipe.n_in values). */
 void risk_model_row(const struct risk_model *mo, const double *raw, double *row);
+
+/* What a driver is about: inputs that measure the same thing form a group
+ * (risk_score_raw sums a group's contributions). */
+enum risk_group {
+    RISK_G_LOGINS,
+    RISK_G_USAGE,
+    RISK_G_SENTIMENT,
+    RISK_G_SUPPORT,
+    RISK_G_BILLING,
+    RISK_G_OUTREACH,
+    RISK_G_SEATS,
+    RISK_G_RENEWAL,
+    RISK_G_ACCOUNT, /* size and age */
+    RISK_GROUP_COUNT
+};
+int risk_group_of(enum risk_input in);
 
 struct risk_driver {
     enum risk_input input;

@@ -198,6 +198,44 @@ static void raw_of(double trend, double tickets, double nps, double *raw) {
     raw[RI_NPS] = nps;
 }
 
+/* Correlated inputs of one concept pulling apart make one driver: the NPS
+ * and the sentiment component are summed, shown by the one that pulls the
+ * sum's way; an input of another concept stands alone. */
+static void test_drivers_grouped(void **state) {
+    (void)state;
+    struct risk_model mo;
+    memset(&mo, 0, sizeof mo);
+    mo.horizon_days = 90;
+    mo.features = RISK_F_BOTH;
+    enum risk_input in[] = {RI_NPS, RI_C_SENTIMENT, RI_TICKETS_OPEN};
+    struct stats_xform_col cols[3];
+    for (int j = 0; j < 3; j++) {
+        mo.input_of[j] = in[j];
+        cols[j] = (struct stats_xform_col){risk_input_name(in[j]), STATS_X_IDENTITY, false};
+    }
+    /* Means 0, 50, 1; sample sds 50, 25, 1 (three rows). */
+    double x[] = {-50, 25, 0, 0, 50, 1, 50, 75, 2};
+    char err[STATS_ERR_BYTES];
+    assert_int_equal(stats_recipe_fit(cols, 3, x, 3, &mo.recipe, err), TEND_OK);
+    mo.intercept = -3;
+    double coef[] = {-1.0, 0.4, 0.1}; /* the component pulls against the NPS */
+    memcpy(mo.coef, coef, sizeof coef);
+    mo.platt = (struct stats_platt){1, 0};
+    double raw[RI_COUNT];
+    for (int i = 0; i < RI_COUNT; i++)
+        raw[i] = NAN;
+    raw[RI_NPS] = -50;        /* z -1: contributes +1.0 */
+    raw[RI_C_SENTIMENT] = 25; /* z -1: contributes -0.4 */
+    raw[RI_TICKETS_OPEN] = 2; /* z +1: contributes +0.1 */
+    struct risk_score sc;
+    risk_score_raw(&mo, raw, true, &sc);
+    assert_int_equal(sc.n_drivers, 2);
+    assert_int_equal(sc.drivers[0].input, RI_NPS);
+    assert_true(fabs(sc.drivers[0].contribution - 0.6) < 1e-12);
+    assert_int_equal(sc.drivers[1].input, RI_TICKETS_OPEN);
+    assert_true(fabs(sc.drivers[1].contribution - 0.1) < 1e-12);
+}
+
 static void test_score_and_drivers(void **state) {
     (void)state;
     struct risk_model mo;
@@ -340,6 +378,7 @@ int main(void) {
         cmocka_unit_test(test_split_test_share_and_folds),
         cmocka_unit_test(test_split_nothing_labelled),
         cmocka_unit_test(test_score_and_drivers),
+        cmocka_unit_test(test_drivers_grouped),
         cmocka_unit_test(test_card_round_trip),
         cmocka_unit_test(test_features),
         cmocka_unit_test(test_model_config),
