@@ -132,10 +132,12 @@ static void on_change(void *arg, const struct eval_change *c, const char *error,
     q->auto_resolved = c->cta->has_closed && c->cta->closed_reason == CTA_AUTO_RESOLVED;
 }
 
-/* How many of a day's opens were held back, by the caps of ctas: and by
- * the owners' weekly budget (rules.budget): the one place that reads it. */
+/* How many of a day's opens were held back: by the caps of ctas: (each
+ * day a cap refuses an open), and by the owners' weekly budget (rules.budget),
+ * each CTA once in its ISO week, as `tend ctas --held` lists them. The one
+ * place that reads it. */
 static int64_t backtest_held_back(const struct eval_summary *sum) {
-    return sum->held_back + sum->held_budget;
+    return sum->held_back + sum->held_budget_new;
 }
 
 /* Band entries of the day just evaluated, from its stored scores. */

@@ -449,6 +449,7 @@ static enum tend_err hold(struct engine *e, const struct pending_open *o) {
     enum tend_err err = store_cta_held_put(e->s, &h, &is_new);
     if (err || !is_new)
         return err; /* held again on a later day of the week: in the digest once */
+    e->sum->held_budget_new++;
     /* The owner's digest lists it (a CTA that is not one: no id). */
     struct store_cta c = cta_of_open(e, o);
     if (!err)

@@ -35,8 +35,9 @@ struct eval_summary {
     int32_t day;
     int64_t accounts;
     int64_t opened, raised, woken, resolved, closed_churned;
-    int64_t held_back;   /* opens the caps refused (they open once there is room) */
-    int64_t held_budget; /* opens the owners' weekly budget held back (stored, listed) */
+    int64_t held_back;       /* opens the caps refused (they open once there is room) */
+    int64_t held_budget;     /* opens the owners' weekly budget held back (stored, listed) */
+    int64_t held_budget_new; /* of those, held for the first time in their ISO week */
     int64_t rule_errors;
     int64_t rules_suspended;      /* custom rules stopped after RULE_TIMEOUTS_SUSPEND time-outs */
     int64_t notifications;        /* outbox rows written */

@@ -84,7 +84,12 @@ for a, d in churners:
 k = r["any_risk_cta"]
 assert k["churners"] == len(churners) and k["warned"] == len(leads), (k, len(leads))
 assert k["median_lead_days"] == statistics.median(leads), k
-print(f"flapping {rows['any rule']['closed_within_3_days']} of {rows['any rule']['opened']}, "
+# What the budget held back: each CTA once in its ISO week, as tend ctas
+# --held lists them (the caps do not bind on this data).
+held = db.execute("SELECT count(*) FROM cta_held WHERE first_day BETWEEN ? AND ?", (D1, D2)).fetchone()[0]
+assert held > 0 and r["held_back"] == held, (r["held_back"], held)
+print(f"held back {held}, "
+      f"flapping {rows['any rule']['closed_within_3_days']} of {rows['any rule']['opened']}, "
       f"per owner week median {w['median']} p90 {w['p90']} max {w['max']}, risk recall {k['recall']:.3f}")
 PY
 
