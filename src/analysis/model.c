@@ -597,7 +597,10 @@ enum tend_err model_fit(struct store *s, const struct model_options *o, struct m
         return e;
     /* The adopted model, if any, on the same test rows. */
     struct risk_model *cur = NULL;
-    if ((e = risk_model_load_adopted(s, &cur)))
+    e = risk_model_load_adopted(s, &cur);
+    if (e == TEND_ERR_INVALID) /* unreadable: this fit replaces it */
+        e = TEND_OK;
+    if (e)
         return e;
     if (cur) {
         out->has_current = true;

@@ -926,8 +926,20 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
         .sum = &sum,
     };
     enum tend_err err = store_begin(s, NULL);
-    if (!err) /* read once per run: every account is scored by the same model */
+    if (!err) { /* read once per run: every account is scored by the same model */
         err = risk_model_load_adopted(s, &e.risk);
+        if (err == TEND_ERR_INVALID) {
+            /* A card this tend cannot read (a newer tend's, a damaged row):
+             * the evaluation goes on without p_churn, and says so; it never
+             * stops the scores and CTAs. A new fit replaces the model. */
+            char msg[STORE_ERR_BYTES + 64];
+            snprintf(msg, sizeof msg, "%s; scoring without a risk model (tend model fit)",
+                     store_last_error(s));
+            if (fn)
+                fn(arg, NULL, msg, "(every account)");
+            err = TEND_OK;
+        }
+    }
     if (!err)
         err = run(&e);
     if (!err) {

@@ -203,6 +203,22 @@ case $(cat "$T/fit2.err") in
 *) not_ok "the second fit says whether it was adopted" "$(cat "$T/fit2.err")" ;;
 esac
 
+# ---- an adopted model this tend cannot read never stops an evaluation ------------------
+
+cp "$DB" "$T/bad.db"
+sqlite3 "$T/bad.db" "UPDATE models SET card = '{\"recipe\": 1}' WHERE adopted = 1;"
+out=$("$TEND" eval --db "$T/bad.db" --at 2026-10-31 2>&1)
+expect_eq "an unreadable adopted model: tend eval still scores and runs the rules (exit 0)" 0 "$?"
+expect_contains "and says it scores without a risk model" "scoring without a risk model" "$out"
+"$TEND" model fit --db "$T/bad.db" >/dev/null 2>"$T/fit3.err"
+expect_eq "a new fit is stored and adopted in its place (exit 0)" 0 "$?"
+expect_contains "it says so" "adopted: evaluations score with it" "$(cat "$T/fit3.err")"
+out=$("$TEND" eval --db "$T/bad.db" --at 2026-10-31 2>&1)
+case $out in
+*"scoring without a risk model"*) not_ok "the next evaluation scores with the new model" "$out" ;;
+*) ok "the next evaluation scores with the new model" ;;
+esac
+
 # ---- tend serve: the scheduled refit and the REST views --------------------------------
 
 cp "$DB" "$T/serve.db"
