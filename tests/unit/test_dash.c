@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <glib.h>
 
+#include "html_check.h"
 #include "server/dash.h"
 #include "server/html.h"
 
@@ -57,13 +58,6 @@ static void assert_lacks(const char *haystack, const char *needle) {
         fail_msg("\"%s\" found at: %.200s", needle, at);
 }
 
-static size_t count(const char *haystack, const char *needle) {
-    size_t n = 0;
-    for (const char *p = strstr(haystack, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
 /* The part of page from the first start to the next end (end included), malloced. */
 static char *slice(const char *page, const char *start, const char *end) {
     const char *a = strstr(page, start);
@@ -73,43 +67,6 @@ static char *slice(const char *page, const char *start, const char *end) {
     if (!b)
         fail_msg("\"%s\" not found after \"%s\"", end, start);
     return g_strndup(a, (size_t)(b - a) + strlen(end));
-}
-
-static bool is_void_element(const char *name, size_t n) {
-    static const char *const names[] = {"meta", "link", "input", "br", "hr", "img", "col"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i]) == n && !strncmp(name, names[i], n))
-            return true;
-    return false;
-}
-
-/* Checks the tags of page nest properly; fails with where they do not. */
-static void check_tags(const char *page) {
-    const char *stack[256];
-    size_t lens[256], depth = 0;
-    for (const char *p = strchr(page, '<'); p; p = strchr(p + 1, '<')) {
-        if (!strncmp(p, "<!DOCTYPE", 9))
-            continue;
-        const char *end = strchr(p, '>');
-        assert_non_null(end);
-        bool closing = p[1] == '/';
-        const char *name = p + (closing ? 2 : 1);
-        size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789");
-        if (n == 0)
-            fail_msg("not a tag at: %.80s", p);
-        if (closing) {
-            if (depth == 0 || lens[depth - 1] != n || strncmp(stack[depth - 1], name, n))
-                fail_msg("</%.*s> does not close <%.*s> at: %.120s", (int)n, name,
-                         depth ? (int)lens[depth - 1] : 0, depth ? stack[depth - 1] : "", p);
-            depth--;
-        } else if (end[-1] != '/' && !is_void_element(name, n)) {
-            assert_true(depth < 256);
-            stack[depth] = name;
-            lens[depth++] = n;
-        }
-    }
-    if (depth != 0)
-        fail_msg("<%.*s> never closed", (int)lens[depth - 1], stack[depth - 1]);
 }
 
 /* Checks what every page must be (see the file's header). */

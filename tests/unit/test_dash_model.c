@@ -25,6 +25,7 @@
 #include <glib.h>
 #include <math.h>
 
+#include "html_check.h"
 #include "server/dash.h"
 #include "server/dash_model.h"
 #include "server/report.h"
@@ -56,50 +57,6 @@ static void assert_lacks(const char *haystack, const char *needle) {
     const char *at = strstr(haystack, needle);
     if (at)
         fail_msg("\"%s\" found at: %.200s", needle, at);
-}
-
-static size_t count(const char *haystack, const char *needle) {
-    size_t n = 0;
-    for (const char *p = strstr(haystack, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
-}
-
-static bool is_void_element(const char *name, size_t n) {
-    static const char *const names[] = {"meta", "link", "input", "br", "hr", "img", "col"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strlen(names[i]) == n && !strncmp(name, names[i], n))
-            return true;
-    return false;
-}
-
-/* Fails unless the tags of html nest (so no outside text opened one). */
-static void check_tags(const char *html) {
-    const char *stack[256];
-    size_t lens[256], depth = 0;
-    for (const char *p = strchr(html, '<'); p; p = strchr(p + 1, '<')) {
-        if (!strncmp(p, "<!DOCTYPE", 9))
-            continue;
-        const char *end = strchr(p, '>');
-        assert_non_null(end);
-        bool closing = p[1] == '/';
-        const char *name = p + (closing ? 2 : 1);
-        size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789");
-        if (n == 0)
-            fail_msg("not a tag at: %.80s", p);
-        if (closing) {
-            if (depth == 0 || lens[depth - 1] != n || strncmp(stack[depth - 1], name, n))
-                fail_msg("</%.*s> does not close <%.*s> at: %.120s", (int)n, name,
-                         depth ? (int)lens[depth - 1] : 0, depth ? stack[depth - 1] : "", p);
-            depth--;
-        } else if (end[-1] != '/' && !is_void_element(name, n)) {
-            assert_true(depth < 256);
-            stack[depth] = name;
-            lens[depth++] = n;
-        }
-    }
-    if (depth != 0)
-        fail_msg("<%.*s> never closed", (int)lens[depth - 1], stack[depth - 1]);
 }
 
 static void check_page(const char *page) {
