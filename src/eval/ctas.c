@@ -702,10 +702,6 @@ static void free_found(struct engine *e) {
     e->n_found = 0;
 }
 
-double cta_risk_probability(const struct eval_account *a) {
-    return a->p_churn; /* NaN without an adopted model (eval/risk.h) */
-}
-
 /* The account's ARR: its arr trait, else 12 x its MRR as of the day, else
  * as stored; NaN when none is known. */
 static double account_arr(const struct eval_account *a, const cJSON *traits) {
@@ -730,7 +726,8 @@ static void value_findings(struct engine *e, const struct eval_account *a,
     const struct metrics *m = a->m;
     struct plan_value_input in = {
         .arr = account_arr(a, traits),
-        .p_churn = cta_risk_probability(a),
+        /* NaN without an adopted model: the band fallback (docs/rules.md, Value) */
+        .p_churn = a->p_churn,
         .band = h->has_score ? health_band_name(h->band) : NULL,
         .users = (double)m->users,
         .seats = m->seats > 0 ? (double)m->seats : NAN,

@@ -47,15 +47,10 @@ struct eval_summary {
 };
 
 /* Called for each change, and for each custom rule error (change NULL,
- * error set: "rule NAME: line N: ..." and the account). */
+ * error set: "rule NAME: line N: ..." and the account), and once when the
+ * adopted risk model cannot be read (account "(every account)"). */
 typedef void (*eval_change_fn)(void *arg, const struct eval_change *change, const char *error,
                                const char *account);
-
-struct eval_account;
-/* The probability that the account churns, from the adopted risk model
- * (NaN when there is none, or the account has no score): risk CTAs are worth
- * p_churn x ARR; NaN falls back on the health band (docs/rules.md, Value). */
-double cta_risk_probability(const struct eval_account *a);
 
 /* Copies a CTA read from the store, its strings malloced (NULL stays NULL),
  * to keep it past the read's callback; eval_cta_release() frees them. */
