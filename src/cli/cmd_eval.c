@@ -89,6 +89,8 @@ static void print_summary(const struct eval_summary *s, const struct rules_confi
            (long long)s->resolved);
     if (s->closed_churned)
         printf(", closed %lld (churned)", (long long)s->closed_churned);
+    if (s->expired)
+        printf(", expired %lld (no one acted on them)", (long long)s->expired);
     if (s->held_budget)
         printf("; %lld held back by the budget (tend ctas --held)", (long long)s->held_budget);
     printf("; %lld open or snoozed", (long long)s->live_total);
@@ -214,8 +216,9 @@ int cmd_eval(int argc, char **argv) {
         err = eval_ctas_day(st, &cfg.health, &cfg.rules, &cfg.notify, day, on_change, &p, &sum);
         if (err)
             break;
-        if (p.t && (format != OUT_TABLE ||
-                    sum.opened + sum.raised + sum.woken + sum.resolved + sum.closed_churned > 0))
+        if (p.t && (format != OUT_TABLE || sum.opened + sum.raised + sum.woken + sum.resolved +
+                                                   sum.closed_churned + sum.expired >
+                                               0))
             out_print(p.t, format, stdout);
         if (format == OUT_TABLE || has_from)
             print_summary(&sum, &cfg.rules, !quiet || !has_from, !has_from);

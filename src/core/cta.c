@@ -4,8 +4,11 @@
 #include <stddef.h>
 #include <string.h>
 
-static bool manual(enum cta_close_reason r) {
-    return r == CTA_RESOLVED || r == CTA_NOT_RELEVANT;
+/* Closes after which the key stays quiet for the cooldown while the
+ * condition holds: a person's, and an expiry (tend does not nag about work
+ * nobody took up every day; it asks again after the cooldown). */
+static bool quiets(enum cta_close_reason r) {
+    return r == CTA_RESOLVED || r == CTA_NOT_RELEVANT || r == CTA_EXPIRED;
 }
 
 enum cta_action cta_decide(const struct cta_state *st, const struct cta_condition *c, int32_t day,
@@ -21,7 +24,7 @@ enum cta_action cta_decide(const struct cta_state *st, const struct cta_conditio
     }
     if (!c->holds)
         return st->has_closed && !st->cleared_since_close ? CTA_DO_CLEARED : CTA_NOTHING;
-    if (st->has_closed && manual(st->closed_reason) && !st->cleared_since_close &&
+    if (st->has_closed && quiets(st->closed_reason) && !st->cleared_since_close &&
         day - st->closed_day < cooldown_days)
         return CTA_DO_COOL_DOWN;
     return CTA_DO_OPEN;
@@ -64,7 +67,8 @@ const char *cta_priority_name(enum cta_priority p) {
 }
 
 const char *cta_close_reason_name(enum cta_close_reason r) {
-    static const char *const names[] = {"resolved", "auto_resolved", "not_relevant", "churned"};
+    static const char *const names[] = {"resolved", "auto_resolved", "not_relevant", "churned",
+                                        "expired"};
     return (size_t)r < sizeof names / sizeof names[0] ? names[r] : "?";
 }
 
@@ -133,7 +137,7 @@ bool cta_status_filter_parse(const char *name, const char **filter) {
 }
 
 bool cta_close_reason_parse(const char *name, enum cta_close_reason *out) {
-    int i = parse_name(name, 4, reason_at);
+    int i = parse_name(name, 5, reason_at);
     if (i >= 0)
         *out = (enum cta_close_reason)i;
     return i >= 0;

@@ -149,6 +149,14 @@ static bool revalue(double stored, double now) {
     return fabs(now - stored) > PLAN_REVALUE_SHARE * fabs(stored);
 }
 
+/* Whether a live CTA nobody acted on is past its due day and the grace
+ * after it: tend closes it as expired rather than leave it overdue for
+ * good (docs/rules.md, Due dates). A snoozed CTA was acted on. */
+static bool expired(const struct rules_config *rc, int32_t day, const struct plan_cta *c) {
+    return rc->expire_after_days > 0 && c->status == CTA_OPEN && !c->acted &&
+           day > cta_due_day(c->due_day, rc->expire_after_days);
+}
+
 /* Plans what one (reduced) finding means for its key; matched marks the
  * account's CTAs of the key. */
 static void plan_finding(const struct rules_config *rc, int32_t day, const struct plan_account *a,
@@ -173,15 +181,19 @@ static void plan_finding(const struct rules_config *rc, int32_t day, const struc
     if (f->in_between) {
         /* Not clear by the margin: a live CTA stays, its clear days stop;
          * nothing opens, and a cooldown is not ended. */
-        if (live >= 0 && a->c[live].has_clear_since)
+        if (live >= 0 && expired(rc, day, &a->c[live]))
+            push(out, PLAN_EXPIRE, fi, live);
+        else if (live >= 0 && a->c[live].has_clear_since)
             push(out, PLAN_CLEAR_END, fi, live);
         return;
     }
     /* A different kind of trouble on the same key (a login drop turned
      * spike): the old CTA is done, and the new condition is a new CTA. */
+    bool replaced = false;
     if (live >= 0 && a->c[live].type != f->type) {
         push(out, PLAN_REPLACE, fi, live);
         live = closed = -1;
+        replaced = true;
     }
     if (live >= 0 && a->c[live].has_clear_since)
         push(out, PLAN_CLEAR_END, fi, live);
@@ -189,7 +201,13 @@ static void plan_finding(const struct rules_config *rc, int32_t day, const struc
     struct cta_state st = state_of(live >= 0 ? &a->c[live] : closed >= 0 ? &a->c[closed] : NULL);
     struct cta_condition cond = {.holds = true, .priority = prio};
     struct plan_step *s;
-    switch (cta_decide(&st, &cond, day, r->cooldown_days)) {
+    enum cta_action act = cta_decide(&st, &cond, day, r->cooldown_days);
+    if (live >= 0 && act != CTA_DO_RAISE && expired(rc, day, &a->c[live])) {
+        /* A raise is a new stage with a due day of its own. */
+        push(out, PLAN_EXPIRE, fi, live);
+        return;
+    }
+    switch (act) {
     case CTA_DO_OPEN:
         /* An event's finding opens only when its event is new; an old one
          * only keeps a CTA alive. */
@@ -198,6 +216,7 @@ static void plan_finding(const struct rules_config *rc, int32_t day, const struc
             s->priority = prio;
             s->due_day = cta_due_day(day, rc->due_days[prio]);
             s->value = f->value;
+            s->replaces = replaced;
         }
         break;
     case CTA_DO_RAISE: {
@@ -246,6 +265,8 @@ static void plan_unmatched(const struct rules_config *rc, int32_t day, const str
         int32_t since = c->has_clear_since ? c->clear_since : day;
         if (day - since + 1 >= rc->rules[ri].resolve_after_days)
             push(out, PLAN_RESOLVE, -1, ci)->clear_since = since;
+        else if (expired(rc, day, c))
+            push(out, PLAN_EXPIRE, -1, ci);
         else if (!c->has_clear_since)
             push(out, PLAN_CLEAR_START, -1, ci)->clear_since = day;
         break;
@@ -346,60 +367,106 @@ void plan_opens(const struct rules_config *rc, int32_t day, const struct plan_op
     (void)day;
     if (!in->n_c)
         return;
-    struct order *o = xcalloc(in->n_c, sizeof *o);
-    bool *held = xcalloc(in->n_c, sizeof *held);
-    for (size_t i = 0; i < in->n_c; i++)
+    size_t n = in->n_c;
+    struct order *o = xcalloc(n, sizeof *o);
+    enum plan_action *fate = xcalloc(n, sizeof *fate);
+    for (size_t i = 0; i < n; i++) {
         o[i] = (struct order){.c = &in->c[i], .i = i};
-    int64_t budget = rc->budget_per_owner_week;
-    if (budget > 0) {
-        /* Per owner, the highest values take what is left of the week. */
-        qsort(o, in->n_c, sizeof *o, by_owner_value);
-        int64_t left = 0;
-        for (size_t i = 0; i < in->n_c; i++) {
-            if (i == 0 || strcmp(o[i].c->owner, o[i - 1].c->owner) != 0)
-                left = budget - opened_this_week(in, o[i].c->owner);
-            if (left > 0)
-                left--;
-            else
-                held[o[i].i] = true;
-        }
+        fate[i] = PLAN_OPEN;
     }
     /* slot[i]: candidate i's account's index among the distinct accounts. */
-    struct acct_of *idx = xcalloc(in->n_c, sizeof *idx);
-    size_t *slot = xcalloc(in->n_c, sizeof *slot);
-    int64_t *added = xcalloc(in->n_c, sizeof *added);
-    for (size_t i = 0; i < in->n_c; i++)
+    struct acct_of *idx = xcalloc(n, sizeof *idx);
+    size_t *slot = xcalloc(n, sizeof *slot);
+    int64_t *added = xcalloc(n, sizeof *added);
+    for (size_t i = 0; i < n; i++)
         idx[i] = (struct acct_of){.account_id = in->c[i].account_id, .i = i};
-    qsort(idx, in->n_c, sizeof *idx, by_account_id);
-    for (size_t i = 0, k = 0; i < in->n_c; i++) {
+    qsort(idx, n, sizeof *idx, by_account_id);
+    for (size_t i = 0, k = 0; i < n; i++) {
         if (i && idx[i].account_id != idx[i - 1].account_id)
             k++;
         slot[idx[i].i] = k;
     }
-    qsort(o, in->n_c, sizeof *o, by_urgency);
+    /* 1. The caps, most urgent first. A replacement takes no room: the CTA
+     * it replaces closes as it opens. */
+    qsort(o, n, sizeof *o, by_urgency);
     int64_t total = in->live_total;
-    for (size_t i = 0; i < in->n_c; i++) {
+    for (size_t i = 0; i < n; i++) {
         const struct plan_candidate *c = o[i].c;
-        if (held[o[i].i]) {
-            push(out, PLAN_HOLD_BUDGET, (int)o[i].i, -1)->value = c->value;
+        if (c->replaces)
             continue;
-        }
-        int64_t *n = &added[slot[o[i].i]];
-        int64_t live = (in->live_of ? in->live_of(in->live_arg, c->account_id) : 0) + *n;
+        int64_t *k = &added[slot[o[i].i]];
+        int64_t live = (in->live_of ? in->live_of(in->live_arg, c->account_id) : 0) + *k;
         if (live >= rc->max_open_per_account || total >= rc->max_open_total) {
-            push(out, PLAN_HOLD_CAP, (int)o[i].i, -1)->value = c->value;
+            fate[o[i].i] = PLAN_HOLD_CAP;
             continue;
         }
-        struct plan_step *s = push(out, PLAN_OPEN, (int)o[i].i, -1);
-        s->priority = c->priority;
-        s->value = c->value;
-        (*n)++;
+        (*k)++;
         total++;
+    }
+    /* 2. The budget, among what the caps let through: per owner, the
+     * highest values take what is left of the week. A candidate the caps
+     * hold back costs no budget; a replacement costs budget but is never
+     * held (its key had a CTA: closing it without a new one would drop
+     * the work). */
+    int64_t budget = rc->budget_per_owner_week;
+    /* left[group[i]]: what candidate i's owner has left of the week. */
+    size_t *group = xcalloc(n, sizeof *group);
+    int64_t *left = xcalloc(n, sizeof *left);
+    if (budget > 0) {
+        qsort(o, n, sizeof *o, by_owner_value);
+        size_t g = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (i && strcmp(o[i].c->owner, o[i - 1].c->owner) != 0)
+                g++;
+            if (i == 0 || g != group[o[i - 1].i])
+                left[g] = budget - opened_this_week(in, o[i].c->owner);
+            group[o[i].i] = g;
+            if (fate[o[i].i] == PLAN_HOLD_CAP)
+                continue;
+            if (left[g] > 0)
+                left[g]--;
+            else if (!o[i].c->replaces)
+                fate[o[i].i] = PLAN_HOLD_BUDGET;
+        }
+        qsort(o, n, sizeof *o, by_urgency);
+    }
+    /* 3. What the budget held back took room in step 1: counted again
+     * without it, a candidate the caps held opens where there is room now
+     * and its owner has budget left. (Room only grows: no open of step 1
+     * loses its place.) */
+    memset(added, 0, n * sizeof *added);
+    total = in->live_total;
+    for (size_t i = 0; i < n; i++) {
+        const struct plan_candidate *c = o[i].c;
+        size_t k = o[i].i;
+        if (fate[k] == PLAN_HOLD_BUDGET || c->replaces)
+            continue;
+        int64_t *a = &added[slot[k]];
+        if (fate[k] == PLAN_HOLD_CAP) {
+            int64_t live = (in->live_of ? in->live_of(in->live_arg, c->account_id) : 0) + *a;
+            if (live >= rc->max_open_per_account || total >= rc->max_open_total ||
+                (budget > 0 && left[group[k]] <= 0))
+                continue;
+            fate[k] = PLAN_OPEN;
+            if (budget > 0)
+                left[group[k]]--;
+        }
+        (*a)++;
+        total++;
+    }
+    free(left);
+    free(group);
+    for (size_t i = 0; i < n; i++) {
+        const struct plan_candidate *c = o[i].c;
+        struct plan_step *s = push(out, fate[o[i].i], (int)o[i].i, -1);
+        s->value = c->value;
+        if (fate[o[i].i] == PLAN_OPEN)
+            s->priority = c->priority;
     }
     free(added);
     free(slot);
     free(idx);
-    free(held);
+    free(fate);
     free(o);
 }
 
@@ -413,7 +480,8 @@ int32_t plan_week_start(int32_t day) {
 
 const char *plan_action_name(enum plan_action a) {
     static const char *const names[PLAN_ACTION_COUNT] = {
-        "open",    "raise",       "wake",      "evidence", "revalue",   "resolve",     "replace",
-        "churned", "clear_start", "clear_end", "cleared",  "cool_down", "hold_budget", "hold_cap"};
+        "open",      "raise",   "wake",      "evidence",    "revalue",
+        "resolve",   "replace", "churned",   "expire",      "clear_start",
+        "clear_end", "cleared", "cool_down", "hold_budget", "hold_cap"};
     return (size_t)a < PLAN_ACTION_COUNT ? names[a] : "?";
 }

@@ -8,8 +8,9 @@
  * 1. plan_account(): one account's findings (what each rule says of each key
  *    it looked at) and its watched CTAs -> resolve, close-and-replace on a
  *    type change, raise, wake, new evidence, the start and end of a run of
- *    clear days, cleared, cool down, close as churned, and candidates to
- *    open (each with its value, its priority after value, its owner).
+ *    clear days, cleared, cool down, close as churned, expire what nobody
+ *    acted on in time, and candidates to open (each with its value, its
+ *    priority after value, its due day, its owner).
  * 2. plan_opens(): every account's candidates, the live counts, the opens
  *    each owner already had this (ISO) week -> open, or hold back by the
  *    budget (the lowest-value first) or by a cap (the least urgent first).
@@ -100,6 +101,7 @@ struct plan_cta {
     int32_t clear_since;
     int32_t due_day;
     double value; /* as stored; NaN unknown */
+    bool acted;   /* a person acted on it (snooze, assign, note...) */
 };
 
 /* A live CTA's stored value is brought up to date when today's differs by
@@ -128,6 +130,8 @@ enum plan_action {
     PLAN_RESOLVE,     /* close cta auto_resolved: clear for resolve_after_days */
     PLAN_REPLACE,     /* close cta auto_resolved: the type changed (a new one opens) */
     PLAN_CHURNED,     /* close cta as churned */
+    PLAN_EXPIRE,      /* close cta expired: nobody acted on it by its due day and
+                       * the grace after (ctas.expire_after_days) */
     PLAN_CLEAR_START, /* record clear_since on a live cta */
     PLAN_CLEAR_END,   /* it holds (or is in between) again: forget clear_since */
     PLAN_CLEARED,     /* a closed cta's condition cleared: forget it */
@@ -146,6 +150,7 @@ struct plan_step {
     int32_t due_day;            /* OPEN, RAISE */
     int32_t clear_since;        /* CLEAR_START, RESOLVE */
     double value;               /* OPEN, HOLD_*: the finding's */
+    bool replaces;              /* OPEN: follows a PLAN_REPLACE of the same key */
 };
 
 /* A growing list of steps; plan_steps_free() frees it. */
@@ -174,6 +179,7 @@ struct plan_candidate {
     const char *owner;
     enum cta_priority priority; /* after value */
     double value;
+    bool replaces; /* the open of a PLAN_REPLACE: never held back */
 };
 
 /* The opens an owner had so far in the ISO week of the day. */
@@ -194,11 +200,15 @@ struct plan_opens_input {
 };
 
 /* Decides each candidate: steps with finding = the candidate's index and
- * action OPEN, HOLD_BUDGET or HOLD_CAP, in the order to apply them. The
+ * action OPEN, HOLD_BUDGET or HOLD_CAP, in the order to apply them: by
+ * priority (high first), then value, then account, rule, subject. The caps
+ * (max_open_per_account, max_open_total) take candidates in that order; the
  * budget (rules.budget.per_owner_per_week; 0: none) keeps each owner's
- * highest-value candidates within what is left of the week; then the caps
- * take the rest by priority (high first), then value, then account, rule,
- * subject. */
+ * highest-value candidates among those the caps let through within what
+ * is left of the week (one the caps hold back costs no budget); room the
+ * budget freed goes to candidates the caps held, in order, while their
+ * owner has budget. A replacement (PLAN_REPLACE's open) takes no room and
+ * is never held, though it counts against the budget. */
 void plan_opens(const struct rules_config *rc, int32_t day, const struct plan_opens_input *in,
                 struct plan_steps *out);
 

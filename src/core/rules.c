@@ -161,6 +161,7 @@ void rules_config_default(struct rules_config *c) {
     c->due_days[CTA_HIGH] = 3;
     c->due_days[CTA_MEDIUM] = 10;
     c->due_days[CTA_LOW] = 20;
+    c->expire_after_days = 5;
     c->max_open_per_account = 25;
     c->max_open_total = 20000;
     c->budget_per_owner_week = 10;
@@ -384,6 +385,10 @@ static enum tend_err load_ctas(const cJSON *ctas, struct rules_config *c, char *
             if (yaml_number(kv, path, 1, 1e9, &d, err, RULES_ERR_BYTES))
                 return TEND_ERR_INVALID;
             c->max_open_total = (int)d;
+        } else if (strcmp(kv->string, "expire_after_days") == 0) {
+            if (yaml_number(kv, path, 0, 365, &d, err, RULES_ERR_BYTES))
+                return TEND_ERR_INVALID;
+            c->expire_after_days = (int)d;
         } else if (strcmp(kv->string, "due_days") == 0) {
             if (!cJSON_IsObject(kv))
                 return yaml_error(err, RULES_ERR_BYTES, path,
@@ -402,8 +407,8 @@ static enum tend_err load_ctas(const cJSON *ctas, struct rules_config *c, char *
             }
         } else {
             return yaml_error(err, RULES_ERR_BYTES, path,
-                              "unknown setting (known: cooldown_days, due_days, default_owner, "
-                              "max_open_per_account, max_open_total)");
+                              "unknown setting (known: cooldown_days, due_days, expire_after_days, "
+                              "default_owner, max_open_per_account, max_open_total)");
         }
     }
     return TEND_OK;

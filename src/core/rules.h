@@ -121,8 +121,11 @@ struct rule_settings {
 
 struct rules_config {
     struct rule_settings rules[RULES_MAX];
-    int n_rules;              /* the built-ins first, in enum order, then the custom ones */
-    int due_days[3];          /* working days to the due date, by priority */
+    int n_rules;     /* the built-ins first, in enum order, then the custom ones */
+    int due_days[3]; /* working days to the due date, by priority */
+    /* ctas.expire_after_days: working days after its due day that a CTA no
+     * person acted on stays open before it expires (0: never). */
+    int expire_after_days;
     char default_owner[160];  /* when an account has no csm_email */
     int max_open_per_account; /* published caps (docs/rules.md) */
     int max_open_total;

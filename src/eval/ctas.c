@@ -45,6 +45,7 @@ struct pending_open {
     enum cta_priority priority; /* after value */
     int32_t due_day;
     double value;
+    bool replaces;              /* follows the close of its key's CTA of another type */
     struct notify_account acct; /* strings malloced; when notifying */
 };
 
@@ -213,7 +214,7 @@ static enum tend_err history(struct engine *e, const struct store_cta *c, const 
         .day = e->day,
         .at_ms = e->now_ms,
         .action = action,
-        .actor = "tend",
+        .actor = STORE_ACTOR_TEND,
         .status = c->status,
         .priority = c->priority,
         .note = note,
@@ -250,26 +251,44 @@ static enum tend_err resolve(struct engine *e, struct watched *w, enum cta_close
     c->has_closed = true;
     c->closed_reason = why;
     c->closed_day = e->day;
-    c->cleared = true; /* cleared (or churned): nothing to cool down */
+    /* Cleared (or churned): nothing to cool down. An expired CTA's
+     * condition may still hold: the cooldown keeps the key quiet. */
+    c->cleared = why != CTA_EXPIRED;
     c->updated_ms = e->now_ms;
     char note[480];
-    if (why == CTA_CHURNED)
+    if (why == CTA_CHURNED) {
         snprintf(note, sizeof note, "the account churned");
-    else
+    } else if (why == CTA_EXPIRED) {
+        char due[16];
+        dt_format_date(c->due_day, due);
+        int cooldown = 0;
+        for (int r = 0; r < e->rc->n_rules; r++)
+            if (strcmp(e->rc->rules[r].name, c->rule) == 0)
+                cooldown = e->rc->rules[r].cooldown_days;
+        snprintf(note, sizeof note,
+                 "no one acted on it within %d working days of its due date (%s); if the "
+                 "condition still holds, a new CTA opens in %d days",
+                 e->rc->expire_after_days, due, cooldown);
+    } else {
         clearing_note(c, m, e->day, note, sizeof note);
+    }
+    const char *action = why == CTA_CHURNED ? "close" : why == CTA_EXPIRED ? "expire" : "resolve";
     enum tend_err err = store_cta_update(e->s, c);
     if (!err)
-        err = history(e, c, why == CTA_CHURNED ? "close" : "resolve", note);
+        err = history(e, c, action, note);
     if (!err && why != CTA_CHURNED)
-        err = notify(e, NOTIFY_RESOLVE, c, &e->acct, NULL, note);
+        err =
+            notify(e, why == CTA_EXPIRED ? NOTIFY_EXPIRE : NOTIFY_RESOLVE, c, &e->acct, NULL, note);
     if (!err) {
         (*live_slot(e, c->account_id))--;
         e->live_total--;
         if (why == CTA_CHURNED)
             e->sum->closed_churned++;
+        else if (why == CTA_EXPIRED)
+            e->sum->expired++;
         else
             e->sum->resolved++;
-        tell(e, why == CTA_CHURNED ? "close" : "resolve", c);
+        tell(e, action, c);
     }
     return err;
 }
@@ -363,6 +382,7 @@ static void queue_open(struct engine *e, const struct eval_account *a, const str
     o->priority = p->priority;
     o->due_day = p->due_day;
     o->value = f->value;
+    o->replaces = p->replaces;
     memset(&o->acct, 0, sizeof o->acct);
     if (e->nc) { /* the account as of now, for the open's message later */
         o->acct = e->acct;
@@ -488,7 +508,8 @@ static enum tend_err apply_opens(struct engine *e) {
                                           .subject = o->f.subject,
                                           .owner = o->owner,
                                           .priority = o->priority,
-                                          .value = o->value};
+                                          .value = o->value,
+                                          .replaces = o->replaces};
     }
     struct owners owners = {0};
     int32_t week = plan_week_start(e->day);
@@ -596,7 +617,8 @@ static struct plan_cta plan_cta_of(const struct store_cta *c) {
                              .has_clear_since = c->has_clear_since,
                              .clear_since = c->clear_since,
                              .due_day = c->due_day,
-                             .value = c->has_value ? c->value : NAN};
+                             .value = c->has_value ? c->value : NAN,
+                             .acted = c->acted};
 }
 
 /* Applies one step of an account's plan. */
@@ -619,6 +641,8 @@ static enum tend_err apply_step(struct engine *e, const struct eval_account *a,
         return resolve(e, w, CTA_AUTO_RESOLVED, a->m);
     case PLAN_CHURNED:
         return resolve(e, w, CTA_CHURNED, NULL);
+    case PLAN_EXPIRE:
+        return resolve(e, w, CTA_EXPIRED, NULL);
     case PLAN_CLEAR_START:
         w->c.has_clear_since = true;
         w->c.clear_since = p->clear_since;
@@ -949,7 +973,8 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
          * few accounts must not hide the others' events from the next. */
         if (!only)
             err = store_eval_run_put(s, e.t_ms, sum.run_ms, sum.opened, sum.raised + sum.woken,
-                                     sum.resolved + sum.closed_churned, sum.rule_errors);
+                                     sum.resolved + sum.closed_churned + sum.expired,
+                                     sum.rule_errors);
     }
     if (!err)
         err = store_commit(s);

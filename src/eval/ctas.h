@@ -35,6 +35,7 @@ struct eval_summary {
     int32_t day;
     int64_t accounts;
     int64_t opened, raised, woken, resolved, closed_churned;
+    int64_t expired;         /* closed: no one acted on them in time (ctas.expire_after_days) */
     int64_t held_back;       /* opens the caps refused (they open once there is room) */
     int64_t held_budget;     /* opens the owners' weekly budget held back (stored, listed) */
     int64_t held_budget_new; /* of those, held for the first time in their ISO week */

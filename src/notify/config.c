@@ -12,8 +12,8 @@
 #include "util/mem.h"
 #include "util/yaml.h"
 
-static const char *const event_names[NOTIFY_EVENT_COUNT] = {"open", "raise", "resolve", "wake",
-                                                            "held"};
+static const char *const event_names[NOTIFY_EVENT_COUNT] = {"open", "raise", "resolve",
+                                                            "wake", "held",  "expire"};
 static const char *const kind_names[] = {"slack", "email", "webhook", "log"};
 static const char *const match_keys[MATCH_KEYS] = {"priority", "type", "rule", "segment", "event"};
 
@@ -28,7 +28,7 @@ const char *notify_kind_name(enum notify_kind k) {
 void notify_config_default(struct notify_config *c) {
     memset(c, 0, sizeof *c);
     c->events[NOTIFY_OPEN] = c->events[NOTIFY_RAISE] = c->events[NOTIFY_RESOLVE] = true;
-    c->events[NOTIFY_HELD] = true;
+    c->events[NOTIFY_HELD] = c->events[NOTIFY_EXPIRE] = true;
     c->max_age_days = 2;
     c->digest_hour = 8;
     c->max_attempts = 10;

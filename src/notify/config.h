@@ -34,6 +34,7 @@ enum notify_event {
     NOTIFY_RESOLVE,
     NOTIFY_WAKE,
     NOTIFY_HELD,
+    NOTIFY_EXPIRE, /* closed: nobody acted on it by its due day and the grace */
     NOTIFY_EVENT_COUNT
 };
 

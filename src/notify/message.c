@@ -68,7 +68,7 @@
 
 /* ---- Reading a snapshot ---- */
 
-enum event { EV_OTHER, EV_OPEN, EV_RAISE, EV_RESOLVE, EV_WAKE, EV_HELD };
+enum event { EV_OTHER, EV_OPEN, EV_RAISE, EV_RESOLVE, EV_WAKE, EV_HELD, EV_EXPIRE };
 
 /* A snapshot's members, each NULL (or has_* false) when missing or of the wrong
  * type. Strings are borrowed from the snapshot; the URLs are owned. */
@@ -140,12 +140,12 @@ static char *make_url(const char *base, const char *path, const char *arg) {
 }
 
 static void view_init(struct view *v, const cJSON *snap, const struct message_ctx *ctx) {
-    static const char *const events[] = {"", "open", "raise", "resolve", "wake", "held"};
+    static const char *const events[] = {"", "open", "raise", "resolve", "wake", "held", "expire"};
     memset(v, 0, sizeof *v);
     if (!cJSON_IsObject(snap))
         snap = NULL;
     v->event_name = str_member(snap, "event");
-    for (int e = EV_OPEN; v->event_name && e <= EV_HELD; e++)
+    for (int e = EV_OPEN; v->event_name && e <= EV_EXPIRE; e++)
         if (strcmp(v->event_name, events[e]) == 0)
             v->event = (enum event)e;
 
@@ -496,6 +496,9 @@ static void put_headline(struct out *o, const struct view *v, bool links) {
     case EV_HELD:
         put_raw(o, "Held back by the weekly budget: ");
         break;
+    case EV_EXPIRE:
+        put_raw(o, "Expired, no one acted on it: ");
+        break;
     case EV_WAKE:
         put_raw(o, "Snooze ended");
         if (v->priority) {
@@ -549,8 +552,8 @@ static void put_health(struct out *o, const struct view *v) {
 
 /* The resolve note, the account, its health and the reason, a line each. */
 static void put_summary(struct out *o, const struct view *v) {
-    if (v->event == EV_RESOLVE && v->note) {
-        put_line(o, "Why it resolved");
+    if ((v->event == EV_RESOLVE || v->event == EV_EXPIRE) && v->note) {
+        put_line(o, v->event == EV_RESOLVE ? "Why it resolved" : "Why it closed");
         put_text(o, v->note, CAP_REASON);
     }
     if (account_label(v)) {
@@ -566,7 +569,7 @@ static void put_summary(struct out *o, const struct view *v) {
         put_health(o, v);
     }
     if (v->reason) {
-        put_line(o, v->event == EV_RESOLVE ? "Opened because" : "Why");
+        put_line(o, v->event == EV_RESOLVE || v->event == EV_EXPIRE ? "Opened because" : "Why");
         put_text(o, v->reason, CAP_REASON);
     }
 }

@@ -127,11 +127,13 @@ static bool run_day(struct sched *s, struct store *st, int32_t day) {
                    RETRY_MS / 1000);
         return false;
     }
-    log_printf("tend serve: evaluated %s: %lld accounts, %lld opened, %lld raised, %lld woken, "
-               "%lld resolved, %lld held back by the budget, %lld notifications, in %lld ms",
-               d, (long long)sum.accounts, (long long)sum.opened, (long long)sum.raised,
-               (long long)sum.woken, (long long)(sum.resolved + sum.closed_churned),
-               (long long)sum.held_budget, (long long)sum.notifications, (long long)ms);
+    log_printf(
+        "tend serve: evaluated %s: %lld accounts, %lld opened, %lld raised, %lld woken, "
+        "%lld resolved, %lld expired, %lld held back by the budget, %lld notifications, in %lld ms",
+        d, (long long)sum.accounts, (long long)sum.opened, (long long)sum.raised,
+        (long long)sum.woken, (long long)(sum.resolved + sum.closed_churned),
+        (long long)sum.expired, (long long)sum.held_budget, (long long)sum.notifications,
+        (long long)ms);
     return true;
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/cta.h"
 #include "core/vocab.h"
 #include "store/schema.h"
 #include "store/sqlite_int.h"
@@ -337,7 +338,9 @@ static const char *const stmt_sql[Q_COUNT] = {
     [Q_USER_LABEL] = "SELECT coalesce(email, external_id) FROM users WHERE id = ?",
     /* Without the account's external id (NULL): evaluation has it. */
     [Q_CTAS_WATCHED] =
-        "SELECT " CTA_COLUMNS_WITH("NULL") " FROM ctas c "
+        "SELECT " CTA_COLUMNS_WITH("NULL") ", NULL, EXISTS (SELECT 1 FROM cta_history h "
+                                           "WHERE h.cta_id = c.id AND h.actor <> '" STORE_ACTOR_TEND
+                                           "') FROM ctas c "
                                            "WHERE (c.status <> 'closed' OR c.cleared = 0) "
                                            "AND c.account_id BETWEEN ? AND ?",
     [Q_CTA_INSERT] =
@@ -1964,14 +1967,16 @@ enum tend_err store_user_label(struct store *s, int64_t user_id, char *buf, size
 
 /* ---- CTAs ----------------------------------------------------------------- */
 
-static const char *const cta_statuses[] = {"open", "snoozed", "closed"};
-static const char *const cta_reasons[] = {"resolved", "auto_resolved", "not_relevant", "churned"};
+/* Statuses and close reasons are stored by core's names (core/cta.h); a
+ * name this tend does not know reads as the first of its kind. */
+static int status_of(const char *name) {
+    enum cta_status v = CTA_OPEN;
+    return name && cta_status_parse(name, &v) ? (int)v : CTA_OPEN;
+}
 
-static int name_index(const char *const *names, int n, const char *name) {
-    for (int i = 0; name && i < n; i++)
-        if (strcmp(names[i], name) == 0)
-            return i;
-    return 0;
+static int reason_of(const char *name) {
+    enum cta_close_reason v = CTA_RESOLVED;
+    return name && cta_close_reason_parse(name, &v) ? (int)v : CTA_RESOLVED;
 }
 
 /* Reads a row of CTA_COLUMNS. */
@@ -1984,10 +1989,10 @@ static void read_cta(sqlite3_stmt *st, struct store_cta *c) {
     c->subject = col_text(st, 4);
     c->type = col_text(st, 5);
     c->priority = sqlite3_column_int(st, 6);
-    c->status = name_index(cta_statuses, 3, col_text(st, 7));
+    c->status = status_of(col_text(st, 7));
     c->snoozed_until = sqlite3_column_int(st, 8);
     c->has_closed = sqlite3_column_type(st, 9) != SQLITE_NULL;
-    c->closed_reason = name_index(cta_reasons, 4, col_text(st, 9));
+    c->closed_reason = reason_of(col_text(st, 9));
     c->closed_day = sqlite3_column_int(st, 10);
     c->cleared = sqlite3_column_int(st, 11) != 0;
     c->owner = col_text(st, 12);
@@ -2013,6 +2018,7 @@ enum tend_err store_ctas_watched_each(struct store *s, int64_t first, int64_t la
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_cta c;
         read_cta(st, &c);
+        c.acted = sqlite3_column_int(st, 22) != 0;
         fn(arg, &c);
     }
     sqlite3_reset(st);
@@ -2026,11 +2032,13 @@ enum tend_err store_ctas_watched_each(struct store *s, int64_t first, int64_t la
 static void bind_cta_fields(sqlite3_stmt *st, int at, const struct store_cta *c) {
     bind_text(st, at, c->type);
     sqlite3_bind_int(st, at + 1, c->priority);
-    sqlite3_bind_text(st, at + 2, cta_statuses[c->status], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, at + 2, cta_status_name((enum cta_status)c->status), -1, SQLITE_STATIC);
     if (c->status == 1)
         sqlite3_bind_int(st, at + 3, c->snoozed_until);
     if (c->has_closed) {
-        sqlite3_bind_text(st, at + 4, cta_reasons[c->closed_reason], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, at + 4,
+                          cta_close_reason_name((enum cta_close_reason)c->closed_reason), -1,
+                          SQLITE_STATIC);
         sqlite3_bind_int(st, at + 5, c->closed_day);
     }
     sqlite3_bind_int(st, at + 6, c->cleared);
@@ -2070,11 +2078,12 @@ enum tend_err store_cta_insert(struct store *s, const struct store_cta *c, int64
      * then opened_day, due_day, updated_ms. */
     bind_text(st, 4, c->type);
     sqlite3_bind_int(st, 5, c->priority);
-    sqlite3_bind_text(st, 6, cta_statuses[c->status], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, cta_status_name((enum cta_status)c->status), -1, SQLITE_STATIC);
     if (c->status == 1)
         sqlite3_bind_int(st, 7, c->snoozed_until);
     if (c->has_closed) {
-        sqlite3_bind_text(st, 8, cta_reasons[c->closed_reason], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 8, cta_close_reason_name((enum cta_close_reason)c->closed_reason), -1,
+                          SQLITE_STATIC);
         sqlite3_bind_int(st, 9, c->closed_day);
     }
     sqlite3_bind_int(st, 10, c->cleared);
@@ -2170,7 +2179,7 @@ enum tend_err store_cta_history_add(struct store *s, int64_t cta_id,
     sqlite3_bind_int64(st, 3, ch->at_ms);
     bind_text(st, 4, ch->action);
     bind_text(st, 5, ch->actor);
-    sqlite3_bind_text(st, 6, cta_statuses[ch->status], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, cta_status_name((enum cta_status)ch->status), -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 7, ch->priority);
     bind_text(st, 8, ch->note);
     return step_done(s, st, "recording a CTA's history");
@@ -2189,7 +2198,7 @@ enum tend_err store_cta_history_each(struct store *s, int64_t cta_id,
             .at_ms = sqlite3_column_int64(st, 2),
             .action = col_text(st, 3),
             .actor = col_text(st, 4),
-            .status = name_index(cta_statuses, 3, col_text(st, 5)),
+            .status = status_of(col_text(st, 5)),
             .priority = sqlite3_column_int(st, 6),
             .note = col_text(st, 7),
         };

@@ -387,7 +387,12 @@ struct store_cta {
     bool has_value; /* value: currency per year (docs/rules.md, Value) */
     double value;
     const char *account_name; /* the account's name, or NULL; filled on reads only */
+    bool acted;               /* a person acted on it (history by another actor than tend);
+                               * store_ctas_watched_each only */
 };
+
+/* The actor of tend's own entries in a CTA's history. */
+#define STORE_ACTOR_TEND "tend"
 
 /* Calls fn for each CTA of the accounts first..last that an evaluation must
  * know: open and snoozed ones, and closed ones not yet cleared. Their

@@ -128,6 +128,8 @@ static void parse_line(struct tcase *t, char **w, int n) {
                 rc->max_open_per_account = (int)v;
             else if (strcmp(w[i], "cap_total") == 0)
                 rc->max_open_total = (int)v;
+            else if (strcmp(w[i], "expire") == 0)
+                rc->expire_after_days = (int)v;
             else if (strcmp(w[i], "cooldown") == 0)
                 for (int r = 0; r < rc->n_rules; r++)
                     rc->rules[r].cooldown_days = (int)v;
@@ -164,6 +166,7 @@ static void parse_line(struct tcase *t, char **w, int n) {
         if ((v = opt(w, n, "reason")))
             assert_true(cta_close_reason_parse(v, &c->c.closed_reason));
         c->c.cleared = opt(w, n, "cleared") != NULL;
+        c->c.acted = opt(w, n, "acted") != NULL;
         c->c.value = num(opt(w, n, "value"));
         if ((v = opt(w, n, "clear_since"))) {
             c->c.has_clear_since = true;
@@ -266,6 +269,7 @@ static void run_case(struct tcase *t) {
     }
     struct plan_candidate cand[MAX_ITEMS];
     const struct tfinding *cand_f[MAX_ITEMS];
+    int32_t cand_due[MAX_ITEMS]; /* the due day plan_account() gave the open */
     int n_cand = 0;
     int64_t live_total = 0;
     for (int i = 0; i < t->n_c; i++)
@@ -295,13 +299,15 @@ static void run_case(struct tcase *t) {
             if (s->action == PLAN_OPEN) {
                 const struct tfinding *f = tf[s->finding];
                 cand_f[n_cand] = f;
+                cand_due[n_cand] = s->due_day;
                 cand[n_cand++] = (struct plan_candidate){.account_id = f->acct,
                                                          .account = "",
                                                          .rule = t->rc.rules[f->f.rule].name,
                                                          .subject = f->subject,
                                                          .owner = f->owner,
                                                          .priority = s->priority,
-                                                         .value = s->value};
+                                                         .value = s->value,
+                                                         .replaces = s->replaces};
                 continue;
             }
             const char *name = plan_action_name(s->action);
@@ -334,8 +340,7 @@ static void run_case(struct tcase *t) {
         if (s->action == PLAN_OPEN)
             put(&o, "open acct=%lld rule=%s subject=%s priority=%s due=%s value=%s",
                 (long long)f->acct, c->rule, c->subject[0] ? c->subject : "-",
-                cta_priority_name(c->priority),
-                date(cta_due_day(t->day, t->rc.due_days[c->priority]), d), v);
+                cta_priority_name(c->priority), date(cand_due[s->finding], d), v);
         else
             put(&o, "%s acct=%lld rule=%s subject=%s value=%s", plan_action_name(s->action),
                 (long long)f->acct, c->rule, c->subject[0] ? c->subject : "-", v);
