@@ -215,6 +215,8 @@ assert abs(t["estimated_after"]["recall_any_risk_cta"] - t["after"]["recall_any_
 # Fewer CTAs, recall kept within 5 points of today's.
 assert t["after"]["ctas_opened"] < t["before"]["ctas_opened"], t
 assert t["after"]["recall_any_risk_cta"] >= t["before"]["recall_any_risk_cta"] - 0.05 - 1e-12, t
+# budget_met says what the figures say: the after p90 within the budget.
+assert t["budget_met"] == (t["after"]["ctas_per_owner_week_p90"] <= t["budget"]), t
 assert abs(t["recall_floor"] - (t["before"]["recall_any_risk_cta"] - 0.05)) < 1e-12, t
 # The settings took: each change shows in tend rules --config.
 table = open(sys.argv[4]).read()
