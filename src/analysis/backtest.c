@@ -121,7 +121,8 @@ static void on_change(void *arg, const struct eval_change *c, const char *error,
                             GSIZE_TO_POINTER(p->n));
         return;
     }
-    if (strcmp(c->action, "resolve") != 0 && strcmp(c->action, "close") != 0)
+    if (strcmp(c->action, "resolve") != 0 && strcmp(c->action, "close") != 0 &&
+        strcmp(c->action, "expire") != 0)
         return;
     size_t at = GPOINTER_TO_SIZE(g_hash_table_lookup(p->by_cta, &c->cta_id));
     if (at == 0 || p->v[at - 1].cta.closed)

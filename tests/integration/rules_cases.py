@@ -137,7 +137,7 @@ BUILTIN = ("health_drop nps_response card_expiring renewal_upcoming payment_over
 
 
 # The CTA policy that is not a rule's own (value moves priority, the weekly
-# budget holds back opens; docs/rules.md) is off in the cases about a rule's
+# budget holds back opens; docs/rules.md), and expiry, are off in the cases about a rule's
 # conditions, so that each checks the rule's priority and every CTA; the
 # cases about value and the budget (policy=True) keep the defaults.
 NEUTRAL = {"value": {"raise_at": 0, "lower_below": 0}, "budget": {"per_owner_per_week": 0}}
@@ -154,6 +154,10 @@ def case(name, events, steps, config=None, rules=None, policy=False):
         config["rules"] = dict(config.get("rules") or {})
         for k, v in NEUTRAL.items():
             config["rules"].setdefault(k, v)
+        # No one acts on a CTA in these cases: expiry (tests/integration/expire.sh)
+        # would close the long-lived ones the cases follow.
+        config["ctas"] = dict(config.get("ctas") or {})
+        config["ctas"].setdefault("expire_after_days", 0)
     CASES.append(dict(name=name, events=list(flat(events)), steps=steps, config=config,
                       rules=rules))
 
