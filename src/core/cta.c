@@ -4,11 +4,8 @@
 #include <stddef.h>
 #include <string.h>
 
-/* Closes after which the key stays quiet for the cooldown while the
- * condition holds: a person's, and an expiry (tend does not nag about work
- * nobody took up every day; it asks again after the cooldown). */
-static bool quiets(enum cta_close_reason r) {
-    return r == CTA_RESOLVED || r == CTA_NOT_RELEVANT || r == CTA_EXPIRED;
+static bool manual(enum cta_close_reason r) {
+    return r == CTA_RESOLVED || r == CTA_NOT_RELEVANT;
 }
 
 enum cta_action cta_decide(const struct cta_state *st, const struct cta_condition *c, int32_t day,
@@ -24,8 +21,12 @@ enum cta_action cta_decide(const struct cta_state *st, const struct cta_conditio
     }
     if (!c->holds)
         return st->has_closed && !st->cleared_since_close ? CTA_DO_CLEARED : CTA_NOTHING;
-    if (st->has_closed && quiets(st->closed_reason) && !st->cleared_since_close &&
-        day - st->closed_day < cooldown_days)
+    /* After an expiry the key is quiet for as long as the condition holds:
+     * its owner was told twice (at the open and the expiry); asking again
+     * every cooldown would spend the weekly budget on work no one takes up. */
+    if (st->has_closed && !st->cleared_since_close &&
+        (st->closed_reason == CTA_EXPIRED ||
+         (manual(st->closed_reason) && day - st->closed_day < cooldown_days)))
         return CTA_DO_COOL_DOWN;
     return CTA_DO_OPEN;
 }

@@ -15,10 +15,11 @@
  *   priority of the same CTA; a raise wakes a snoozed CTA, since it is more
  *   urgent than when it was put off.
  * - A snoozed CTA whose day has come wakes once, if the condition still holds.
- * - After a manual close (resolved, not_relevant), or an expiry (nobody
- *   acted on it in time: core/plan.h), the key stays quiet while the
- *   condition holds, for the cooldown; after it, a CTA opens again. A
- *   condition that clears and returns opens a new CTA at once. */
+ * - After a manual close (resolved, not_relevant) the key stays quiet while
+ *   the condition holds, for the cooldown; after it, a CTA opens again.
+ *   After an expiry (no one acted on it in time: core/plan.h) it stays quiet
+ *   while the condition holds. A condition that clears and returns opens a
+ *   new CTA at once. */
 #ifndef TEND_CORE_CTA_H
 #define TEND_CORE_CTA_H
 
@@ -38,7 +39,7 @@ enum cta_close_reason {
     CTA_NOT_RELEVANT,  /* closed by a person: not worth doing */
     CTA_CHURNED,       /* the account churned */
     CTA_EXPIRED,       /* nobody acted on it by its due day and the grace after
-                        * (ctas.expire_after_days); quiet for the cooldown */
+                        * (ctas.expire_after_days); quiet while it holds */
 };
 
 /* What is stored for one key. */

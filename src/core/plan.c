@@ -203,8 +203,7 @@ static void plan_finding(const struct rules_config *rc, int32_t day, const struc
     struct plan_step *s;
     enum cta_action act = cta_decide(&st, &cond, day, r->cooldown_days);
     /* No one took up the expired CTA; a more urgent stage of its condition
-     * (a card at 7 days, not 30) is news, and does not wait out the
-     * cooldown. */
+     * (a card at 7 days, not 30) is news, and opens. */
     if (act == CTA_DO_COOL_DOWN && a->c[closed].closed_reason == CTA_EXPIRED &&
         prio > a->c[closed].priority)
         act = CTA_DO_OPEN;

@@ -261,14 +261,10 @@ static enum tend_err resolve(struct engine *e, struct watched *w, enum cta_close
     } else if (why == CTA_EXPIRED) {
         char due[16];
         dt_format_date(c->due_day, due);
-        int cooldown = 0;
-        for (int r = 0; r < e->rc->n_rules; r++)
-            if (strcmp(e->rc->rules[r].name, c->rule) == 0)
-                cooldown = e->rc->rules[r].cooldown_days;
         snprintf(note, sizeof note,
-                 "no one acted on it within %d working days of its due date (%s); if the "
-                 "condition still holds, a new CTA opens in %d days",
-                 e->rc->expire_after_days, due, cooldown);
+                 "no one acted on it within %d working days of its due date (%s); tend does "
+                 "not open it again while the condition holds, unless it becomes more urgent",
+                 e->rc->expire_after_days, due);
     } else {
         clearing_note(c, m, e->day, note, sizeof note);
     }
