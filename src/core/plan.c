@@ -202,10 +202,12 @@ static void plan_finding(const struct rules_config *rc, int32_t day, const struc
     struct cta_condition cond = {.holds = true, .priority = prio};
     struct plan_step *s;
     enum cta_action act = cta_decide(&st, &cond, day, r->cooldown_days);
-    /* No one took up the expired CTA; a more urgent stage of its condition
-     * (a card at 7 days, not 30) is news, and opens. */
+    /* No one took up the expired CTA; a more urgent stage of a risk (a card
+     * at 7 days, not 30) is news, and opens. A renewal drawing nearer is
+     * not: reopening lifecycle stages spent the weekly budget that risk
+     * CTAs needed (docs/rules.md, Expiry). */
     if (act == CTA_DO_COOL_DOWN && a->c[closed].closed_reason == CTA_EXPIRED &&
-        prio > a->c[closed].priority)
+        f->type == CTA_RISK && prio > a->c[closed].priority)
         act = CTA_DO_OPEN;
     if (live >= 0 && act != CTA_DO_RAISE && expired(rc, day, &a->c[live])) {
         /* A raise is a new stage with a due day of its own. */
