@@ -1,37 +1,29 @@
 /* cmd_serve.c: tend serve: the long-running service.
  *
- * The Segment-compatible ingest API, the dashboard and REST API
- * (server/http.h, server/web.h), the evaluation scheduler (server/sched.h)
- * and, when tend.yaml configures channels, the delivery dispatcher
- * (notify/dispatch.h), each in threads of their own with their own
- * connections. The listening socket is bound first, before the database is
- * opened: a port in use stops tend serve before it evaluates or queues
- * anything. Stops gracefully on SIGTERM or SIGINT: no new
- * connections, requests in flight finish and are committed, transfers in
- * flight finish and their outcome is recorded, then the database is closed.
- * Every line it logs goes through log_printf (util/log.h): data in a line
- * (an account id, a webhook's error) can never forge another line. */
+ * Reads the options and tend.yaml, starts one node (server/node.h: the
+ * Segment-compatible ingest API, the dashboard and REST API, the evaluation
+ * scheduler and, with channels, the delivery dispatcher, started and
+ * stopped together) and waits for SIGTERM or SIGINT, which stop it
+ * gracefully: no new connections, requests in flight finish and are
+ * committed, transfers in flight finish and their outcome is recorded, then
+ * the database is closed. Every line it logs goes through log_printf
+ * (util/log.h): data in a line (an account id, a webhook's error) can never
+ * forge another line. */
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/config.h"
-#include "notify/dispatch.h"
-#include "server/auth.h"
 #include "server/http.h"
-#include "server/sched.h"
-#include "server/web.h"
+#include "server/node.h"
 #include "util/log.h"
-#include "util/mem.h"
 
 #define SERVE_MAX_KEYS 64
-#define SERVE_STOP_MS  30000
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -55,72 +47,6 @@ static void usage(FILE *f) {
             "SIGTERM or SIGINT stop it gracefully: requests in flight finish first.\n",
             DEFAULT_DB, SERVE_DEFAULT_LISTEN, HTTP_DEFAULT_MAX_CONNECTIONS,
             HTTP_DEFAULT_MAX_PER_ADDRESS);
-}
-
-#define DELIVERY_RETRY_MS 5000 /* after a store error, or while another dispatcher runs */
-
-/* The dispatcher thread: its own connection, until stop. */
-struct delivery {
-    const char *db;
-    const struct notify_config *c;
-    struct web *web; /* counts the outcomes for /metrics */
-    atomic_int stop;
-    pthread_t thread;
-};
-
-/* Sleeps ms unless stop comes first; true when stopping. */
-static bool pause_unless_stopped(struct delivery *d, int ms) {
-    for (int waited = 0; waited < ms && !atomic_load(&d->stop); waited += 100)
-        usleep(100 * 1000);
-    return atomic_load(&d->stop);
-}
-
-static void on_outcome(void *arg, const struct store_outbox *r, const char *status,
-                       const char *error) {
-    if (error)
-        log_printf("tend serve: delivery #%lld %s %s: %s: %s", (long long)r->id, r->channel,
-                   r->target[0] ? r->target : r->owner, status, error);
-}
-
-static void on_outcome_counted(void *arg, const struct store_outbox *r, const char *status,
-                               const char *error) {
-    web_count_delivery(arg, r->channel, status);
-    on_outcome(NULL, r, status, error);
-}
-
-/* Holds the dispatcher lock (waiting while a tend deliver has it) and runs
- * the dispatcher; a store error (the database busy for longer than the busy
- * timeout, a full disk) is logged and the dispatcher starts again after a
- * pause, recovering the rows it left `sending`. */
-static void *deliver_main(void *arg) {
-    struct delivery *d = arg;
-    char err[STORE_ERR_BYTES > DISPATCH_ERR_BYTES ? STORE_ERR_BYTES : DISPATCH_ERR_BYTES];
-    int lock = -1;
-    bool told = false;
-    while (dispatch_lock(d->db, &lock, err)) {
-        if (!told)
-            log_printf("tend serve: delivery waits: %s", err);
-        told = true;
-        if (pause_unless_stopped(d, DELIVERY_RETRY_MS))
-            return NULL;
-    }
-    while (!atomic_load(&d->stop)) {
-        struct store *s;
-        if (store_open(d->db, &s, err)) {
-            log_printf("tend serve: delivery: %s; again in %d s", err, DELIVERY_RETRY_MS / 1000);
-        } else {
-            struct dispatch_options o = {
-                .stop = &d->stop, .outcome = on_outcome_counted, .arg = d->web};
-            struct dispatch_summary sum;
-            if (dispatch_run(s, d->c, &o, &sum))
-                log_printf("tend serve: delivery: %s; again in %d s", store_last_error(s),
-                           DELIVERY_RETRY_MS / 1000);
-            store_close(s);
-        }
-        pause_unless_stopped(d, DELIVERY_RETRY_MS);
-    }
-    close(lock);
-    return NULL;
 }
 
 int cmd_serve(int argc, char **argv) {
@@ -216,7 +142,9 @@ int cmd_serve(int argc, char **argv) {
         return cli_usage_error("serve", "give at least one --write-key (or serve.write_keys in "
                                         "tend.yaml): ingest needs one");
     }
-    struct http_config cfg = {
+    struct node_options no = {
+        .db = db,
+        .store_flags = 0, /* tend serve creates the database (main.c: DB_CREATE) */
         .listen = listen       ? listen
                   : sc->listen ? sc->listen
                                : SERVE_DEFAULT_LISTEN,
@@ -224,79 +152,34 @@ int cmd_serve(int argc, char **argv) {
         .n_write_keys = sc->n_write_keys,
         .max_connections = max_connections,
         .max_per_address = max_per_address,
+        .evaluate = evaluate,
+        .serve = sc,
+        .hc = &tc.health,
+        .rc = &tc.rules,
+        .nc = &tc.notify,
+        .model = &tc.model,
     };
-    struct store *s = NULL;
-    struct auth *auth = NULL;
-    struct sched *sched = NULL;
-    struct web *web = NULL;
-    struct http_server *h = NULL;
-    int listen_fd = -1;
+    struct node *node = NULL;
+    struct node_info info;
+    char err[NODE_ERR_BYTES];
     char derr[NOTIFY_ERR_BYTES];
-    char key_path[4096], err[SERVE_ERR_BYTES > HTTP_ERR_BYTES ? SERVE_ERR_BYTES : HTTP_ERR_BYTES];
     if (tc.notify.n_channels && notify_config_ready(&tc.notify, derr)) {
         log_printf("tend serve: %s: %s", config, derr);
         rc = EXIT_USAGE;
         goto out;
     }
-    /* The port first: when it is taken, nothing is evaluated or queued. */
-    if (http_listen(cfg.listen, &listen_fd, err)) {
+    if (node_start(&no, &node, &info, err)) {
         log_printf("tend serve: %s", err);
         rc = EXIT_USAGE;
         goto out;
     }
-    if ((rc = cli_open_store(db, &s)))
-        goto out;
-    snprintf(key_path, sizeof key_path, "%s.session-key", db);
-    if (auth_new(sc, key_path, &auth, err)) {
-        log_printf("tend serve: %s", err);
-        rc = EXIT_USAGE;
-        goto out;
-    }
-    if (evaluate) {
-        struct sched_options so = {
-            .db = db,
-            .hc = &tc.health,
-            .rc = &tc.rules,
-            .nc = tc.notify.n_channels ? &tc.notify : NULL,
-            .timezone = sc->timezone,
-            .daily_minute = sc->daily_minute,
-            .model = &tc.model,
-        };
-        if (sched_start(&so, &sched, err)) {
-            log_printf("tend serve: %s", err);
-            rc = EXIT_USAGE;
-            goto out;
-        }
-        cfg.touched = sched_touch;
-        cfg.touched_arg = sched;
-    }
-    struct view_env env = {.hc = &tc.health, .rc = &tc.rules};
-    struct web_options wo = {
-        .db = db,
-        .auth = auth,
-        .env = &env,
-        .timezone = sc->timezone,
-        .secure_cookies = tc.notify.base_url && strncmp(tc.notify.base_url, "https:", 6) == 0,
-        .sched = sched,
-    };
-    web = web_new(&wo);
-    cfg.web = web;
-    int fd = listen_fd;
-    listen_fd = -1; /* the server's now, even when it fails to start */
-    if (http_start(s, &cfg, fd, &h, err)) {
-        log_printf("tend serve: %s", err);
-        rc = EXIT_USAGE;
-        goto out;
-    }
-    struct delivery d = {.db = db, .c = &tc.notify, .web = web};
-    bool delivering =
-        tc.notify.n_channels && pthread_create(&d.thread, NULL, deliver_main, &d) == 0;
     char daily[8];
     snprintf(daily, sizeof daily, "%02d:%02d", sc->daily_minute / 60, sc->daily_minute % 60);
-    log_printf("tend serve: listening on http://%s (database %s)%s%s%s%s%s", cfg.listen, db,
-               evaluate ? "; evaluating daily at " : "", evaluate ? daily : "", evaluate ? " " : "",
-               evaluate ? (sc->timezone ? sc->timezone : "UTC") : "",
-               delivering ? "; delivering the outbox" : "");
+    log_printf("tend serve: listening on http://%s (database %s)%s%s%s%s%s", no.listen, db,
+               info.evaluating ? "; evaluating daily at " : "", info.evaluating ? daily : "",
+               info.evaluating ? " " : "",
+               info.evaluating ? (sc->timezone ? sc->timezone : "UTC") : "",
+               info.delivering ? "; delivering the outbox" : "");
     if (!sc->n_users && !sc->n_tokens)
         log_printf("tend serve: no users or tokens in serve: (tend.yaml): the dashboard and "
                    "REST API are closed; docs/dashboard.md");
@@ -304,24 +187,10 @@ int cmd_serve(int argc, char **argv) {
     sigwait(&stop, &sig);
     log_printf("tend serve: %s received, finishing requests in flight",
                sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    atomic_store(&d.stop, 1); /* no new attempt from now on */
-    http_stop(h, SERVE_STOP_MS);
-    h = NULL;
-    sched_stop(sched); /* after the writer: no more events to hear of */
-    sched = NULL;
-    if (delivering)
-        pthread_join(d.thread, NULL);
+    node_stop(node);
     log_printf("tend serve: stopped");
     rc = 0;
 out:
-    if (listen_fd >= 0)
-        close(listen_fd);
-    http_stop(h, SERVE_STOP_MS);
-    sched_stop(sched);
-    web_free(web);
-    auth_free(auth);
-    if (s)
-        store_close(s);
     cli_free_config(&tc);
     return rc;
 }

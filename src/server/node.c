@@ -1,0 +1,182 @@
+/* node.c: one tend serve node (see node.h). */
+#include "server/node.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "notify/dispatch.h"
+#include "server/auth.h"
+#include "server/http.h"
+#include "server/sched.h"
+#include "server/web.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/mem.h"
+
+#define DELIVERY_RETRY_MS 5000 /* after a store error, or while another dispatcher runs */
+
+/* The dispatcher thread: its own connection, until stop. */
+struct delivery {
+    const char *db;
+    const struct notify_config *c;
+    struct web *web; /* counts the outcomes for /metrics */
+    atomic_int stop;
+    pthread_t thread;
+    bool running;
+};
+
+struct node {
+    struct store *s;
+    struct auth *auth;
+    struct sched *sched;
+    struct web *web;
+    struct http_server *http;
+    struct view_env env;
+    struct delivery d;
+};
+
+/* Sleeps ms unless stop comes first; true when stopping. */
+static bool pause_unless_stopped(struct delivery *d, int ms) {
+    for (int waited = 0; waited < ms && !atomic_load(&d->stop); waited += 100)
+        usleep(100 * 1000);
+    return atomic_load(&d->stop);
+}
+
+static void on_outcome(void *arg, const struct store_outbox *r, const char *status,
+                       const char *error) {
+    web_count_delivery(arg, r->channel, status);
+    if (error)
+        log_printf("tend serve: delivery #%lld %s %s: %s: %s", (long long)r->id, r->channel,
+                   r->target[0] ? r->target : r->owner, status, error);
+}
+
+/* Holds the dispatcher lock (waiting while a tend deliver has it) and runs
+ * the dispatcher; a store error (the database busy for longer than the busy
+ * timeout, a full disk) is logged and the dispatcher starts again after a
+ * pause, recovering the rows it left `sending`. */
+static void *deliver_main(void *arg) {
+    struct delivery *d = arg;
+    char err[STORE_ERR_BYTES > DISPATCH_ERR_BYTES ? STORE_ERR_BYTES : DISPATCH_ERR_BYTES];
+    int lock = -1;
+    bool told = false;
+    while (dispatch_lock(d->db, &lock, err)) {
+        if (!told)
+            log_printf("tend serve: delivery waits: %s", err);
+        told = true;
+        if (pause_unless_stopped(d, DELIVERY_RETRY_MS))
+            return NULL;
+    }
+    while (!atomic_load(&d->stop)) {
+        struct store *s;
+        if (store_open(d->db, &s, err)) {
+            log_printf("tend serve: delivery: %s; again in %d s", err, DELIVERY_RETRY_MS / 1000);
+        } else {
+            struct dispatch_options o = {.stop = &d->stop, .outcome = on_outcome, .arg = d->web};
+            struct dispatch_summary sum;
+            if (dispatch_run(s, d->c, &o, &sum))
+                log_printf("tend serve: delivery: %s; again in %d s", store_last_error(s),
+                           DELIVERY_RETRY_MS / 1000);
+            store_close(s);
+        }
+        pause_unless_stopped(d, DELIVERY_RETRY_MS);
+    }
+    close(lock);
+    return NULL;
+}
+
+void node_stop(struct node *n) {
+    if (!n)
+        return;
+    atomic_store(&n->d.stop, 1); /* no new attempt at delivery from now on */
+    http_stop(n->http, NODE_STOP_MS);
+    sched_stop(n->sched); /* after the writer: no more events to hear of */
+    if (n->d.running)
+        pthread_join(n->d.thread, NULL);
+    web_free(n->web);
+    auth_free(n->auth);
+    if (n->s)
+        store_close(n->s);
+    free(n);
+}
+
+enum tend_err node_start(const struct node_options *o, struct node **out, struct node_info *info,
+                         char *err) {
+    *out = NULL;
+    memset(info, 0, sizeof *info);
+    char e[SERVE_ERR_BYTES > HTTP_ERR_BYTES ? SERVE_ERR_BYTES : HTTP_ERR_BYTES];
+    /* The port first: when it is taken, nothing is evaluated or queued. */
+    int fd = -1;
+    if (http_listen(o->listen, &fd, e)) {
+        snprintf(err, NODE_ERR_BYTES, "%s", e);
+        return TEND_ERR_INVALID;
+    }
+    struct node *n = xcalloc(1, sizeof *n);
+    char serr[STORE_ERR_BYTES];
+    enum tend_err rc = store_open_with(o->db, o->store_flags, &n->s, serr);
+    if (rc) {
+        snprintf(err, NODE_ERR_BYTES, "%s", serr);
+        goto fail;
+    }
+    char key_path[4096];
+    snprintf(key_path, sizeof key_path, "%s.session-key", o->db);
+    if ((rc = auth_new(o->serve, key_path, &n->auth, e))) {
+        snprintf(err, NODE_ERR_BYTES, "%s", e);
+        goto fail;
+    }
+    struct http_config cfg = {
+        .listen = o->listen,
+        .write_keys = o->write_keys,
+        .n_write_keys = o->n_write_keys,
+        .max_connections = o->max_connections,
+        .max_per_address = o->max_per_address,
+    };
+    if (o->evaluate) {
+        struct sched_options so = {
+            .db = o->db,
+            .hc = o->hc,
+            .rc = o->rc,
+            .nc = o->nc->n_channels ? o->nc : NULL,
+            .timezone = o->serve->timezone,
+            .daily_minute = o->serve->daily_minute,
+            .model = o->model,
+        };
+        if ((rc = sched_start(&so, &n->sched, e))) {
+            snprintf(err, NODE_ERR_BYTES, "%s", e);
+            goto fail;
+        }
+        cfg.touched = sched_touch;
+        cfg.touched_arg = n->sched;
+    }
+    n->env = (struct view_env){.hc = o->hc, .rc = o->rc};
+    struct web_options wo = {
+        .db = o->db,
+        .auth = n->auth,
+        .env = &n->env,
+        .timezone = o->serve->timezone,
+        .secure_cookies = o->nc->base_url && strncmp(o->nc->base_url, "https:", 6) == 0,
+        .sched = n->sched,
+    };
+    n->web = web_new(&wo);
+    cfg.web = n->web;
+    int listen_fd = fd;
+    fd = -1; /* the server's now, even when it fails to start */
+    if ((rc = http_start(n->s, &cfg, listen_fd, &n->http, e))) {
+        snprintf(err, NODE_ERR_BYTES, "%s", e);
+        goto fail;
+    }
+    n->d = (struct delivery){.db = o->db, .c = o->nc, .web = n->web};
+    n->d.running =
+        o->nc->n_channels && pthread_create(&n->d.thread, NULL, deliver_main, &n->d) == 0;
+    info->evaluating = n->sched != NULL;
+    info->delivering = n->d.running;
+    *out = n;
+    return TEND_OK;
+fail:
+    if (fd >= 0)
+        close(fd);
+    node_stop(n);
+    return rc ? rc : TEND_ERR_INVALID;
+}
