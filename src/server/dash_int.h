@@ -1,13 +1,29 @@
 /* dash_int.h: what the dashboard's page files share, and nobody else.
  *
  * dash.c holds the frame of every page (head, navigation, flash notice,
- * footer); dash_model.c (the risk ranking and the model card) draws its pages
- * inside the same frame through these calls. */
+ * footer) and the small pieces several pages write (links, pills, tables of
+ * members, the CSRF field); the page files (dash_accounts.c, dash_ctas.c,
+ * dash_admin.c, dash_model.c) draw their pages inside the same frame through
+ * these calls, and read their views with the same defensive readers. */
 #ifndef TEND_SERVER_DASH_INT_H
 #define TEND_SERVER_DASH_INT_H
 
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "server/dash.h"
 #include "util/buf.h"
+
+/* Display caps, in characters, so a hostile 30 KB trait cannot stretch a page. */
+#define CAP_NAME   120 /* an account name or id, a title */
+#define CAP_SHORT  80  /* an owner, a rule, a segment, a status */
+#define CAP_REASON 600 /* a reason, a detail, a note, an error */
+
+#define ARROW_DOWN "\xe2\x96\xbc" /* ▼ */
+#define ARROW_UP   "\xe2\x96\xb2" /* ▲ */
+#define MIDDOT     " \xc2\xb7 "   /* · */
 
 /* The navigation entry a page is under (aria-current in the top bar). */
 enum dash_nav {
@@ -28,5 +44,56 @@ void dash_page_open(struct buf *b, const struct dash_ctx *ctx, const char *title
 void dash_page_close(struct buf *b, const struct dash_ctx *ctx);
 /* Appends an empty state: a title and a sentence, both trusted markup. */
 void dash_put_empty(struct buf *b, const char *title, const char *html);
+
+/* ---- reading a view: any member may be missing, null or of the wrong type -- */
+
+/* The member key of o when o is an object, or NULL. */
+static inline const cJSON *get(const cJSON *o, const char *key) {
+    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+}
+
+/* The string member key of o, or NULL. */
+static inline const char *get_str(const cJSON *o, const char *key) {
+    const cJSON *v = get(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The number member key of o, or NAN. */
+static inline double get_num(const cJSON *o, const char *key) {
+    const cJSON *v = get(o, key);
+    return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : NAN;
+}
+
+/* The integral member key of o (an id or a count), or -1. */
+static inline long long get_int(const cJSON *o, const char *key) {
+    double v = get_num(o, key);
+    return isnan(v) || v < 0 || v > 9e15 ? -1 : (long long)v;
+}
+
+/* The nth value of key in the request's query (ctx->path), as a malloced
+ * string the caller frees, or NULL. */
+char *dash_query_value(const struct dash_ctx *ctx, const char *key, size_t nth);
+
+/* ---- pieces several pages write --------------------------------------------- */
+
+/* Appends word if it is a short [a-z0-9_-] word (safe as a class), else "other". */
+void dash_put_class_word(struct buf *b, const char *word);
+/* Appends a pill naming band ("no score" for none or an unknown band). */
+void dash_put_band_pill(struct buf *b, const char *band);
+/* Appends a link to the account: its name, or its id when it has none ("—"
+ * without an id). */
+void dash_put_account_link(struct buf *b, const char *id, const char *name);
+/* Appends an href value: base, then ctx->path's query without the keys in
+ * drop (NULL-terminated) and with extra (already encoded, "k=v"; NULL: none). */
+void dash_put_href_query(struct buf *b, const char *base, const struct dash_ctx *ctx,
+                         const char *const *drop, const char *extra);
+/* Appends the hidden CSRF field every POST form carries. */
+void dash_put_csrf(struct buf *b, const struct dash_ctx *ctx);
+/* Appends a two-column table of an object's members (traits, evidence,
+ * metrics), at most 200 rows; empty (trusted markup) when there are none. */
+void dash_put_kv_table(struct buf *b, const cJSON *obj, const char *empty);
+/* Appends the status of a CTA: "open", "snoozed until ...", "closed
+ * (resolved) on ..." (dash_ctas.c; the account page lists CTAs too). */
+void dash_cta_status(struct buf *b, const cJSON *c);
 
 #endif

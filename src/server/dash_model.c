@@ -27,17 +27,11 @@
 #include "server/report.h"
 #include "util/datetime.h"
 
-#define CAP_NAME    120 /* an account name or id */
-#define CAP_SHORT   80  /* an owner, a feature's name */
 #define CAP_WORDS   200 /* a driver in words */
 #define MAX_DRIVERS 3   /* drivers shown per account */
 #define MAX_COEFS   200 /* coefficients listed */
 #define MAX_BINS    100 /* calibration bins drawn and listed */
 #define MAX_ROWS    500 /* risk rows or models listed */
-
-#define MIDDOT     " \xc2\xb7 "   /* · */
-#define ARROW_UP   "\xe2\x96\xb2" /* ▲ */
-#define ARROW_DOWN "\xe2\x96\xbc" /* ▼ */
 
 /* Two AUCs closer than this are "about the same" (the held-out AUC's own
  * sampling error on a few hundred rows is of this order). */
@@ -47,30 +41,10 @@
 
 /* ---- reading the view ----------------------------------------------------- */
 
-static const cJSON *get(const cJSON *o, const char *key) {
-    return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-}
-
-static const char *get_str(const cJSON *o, const char *key) {
-    const cJSON *v = get(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double get_num(const cJSON *o, const char *key) {
-    const cJSON *v = get(o, key);
-    return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : NAN;
-}
-
 /* The first of two names a member may have (the contract's and an older one). */
 static double get_num2(const cJSON *o, const char *key, const char *alt) {
     double v = get_num(o, key);
     return isnan(v) ? get_num(o, alt) : v;
-}
-
-/* An integral member (a version, a count), or -1. */
-static long long get_int(const cJSON *o, const char *key) {
-    double v = get_num(o, key);
-    return isnan(v) || v < 0 || v > 9e15 ? -1 : (long long)v;
 }
 
 /* The array member key of o, or the first of alt that is one, or NULL. */
@@ -79,17 +53,6 @@ static const cJSON *get_array(const cJSON *o, const char *key, const char *alt) 
     if (!cJSON_IsArray(v) && alt)
         v = get(o, alt);
     return cJSON_IsArray(v) ? v : NULL;
-}
-
-/* The nth value of key in the request's query, malloced (free()), or NULL. */
-static char *query_value(const struct dash_ctx *ctx, const char *key) {
-    struct buf v;
-    buf_init(&v, 0);
-    if (!ctx || !html_query_get(ctx->path, key, 0, &v)) {
-        buf_free(&v);
-        return NULL;
-    }
-    return buf_steal(&v);
 }
 
 /* ---- numbers with their units ---------------------------------------------- */
@@ -179,11 +142,6 @@ static bool is_current(const cJSON *m) {
 /* A date member ("YYYY-MM-DD") as <time>, or a dash. */
 static void put_date(struct buf *b, const cJSON *o, const char *key) {
     html_date(b, get_str(o, key));
-}
-
-static void put_band_pill(struct buf *b, const char *band) {
-    const char *cls = html_band_class(band);
-    buf_printf(b, "<span class=\"pill %s\">%s</span>", cls, strcmp(cls, "none") ? cls : "no score");
 }
 
 static void put_account_link(struct buf *b, const char *id, const char *name) {
@@ -302,7 +260,7 @@ static void risk_row(struct buf *b, const cJSON *r, long long rank, const char *
     buf_puts(b, "</td><td class=\"num arr-at-risk\"><strong>");
     dash_money(b, get_num(r, "arr_at_risk"), currency);
     buf_puts(b, "</strong></td><td>");
-    put_band_pill(b, get_str(r, "band"));
+    dash_put_band_pill(b, get_str(r, "band"));
     buf_puts(b, "</td><td class=\"owner\">");
     const char *owner = get_str(r, "owner");
     if (owner && *owner)
@@ -326,7 +284,7 @@ static void risk_tabs(struct buf *b, bool mine) {
 }
 
 void dash_risk(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
-    char *owner = query_value(ctx, "owner");
+    char *owner = dash_query_value(ctx, "owner", 0);
     bool mine = owner && !strcmp(owner, "me");
     free(owner);
     const cJSON *rows = cJSON_IsArray(view) ? view : get_array(view, "rows", "accounts");
@@ -677,7 +635,7 @@ static void card_bands(struct buf *b, const cJSON *bands) {
         if (i++ == 8)
             break;
         buf_puts(b, "<tr><td>");
-        put_band_pill(b, get_str(x, "band"));
+        dash_put_band_pill(b, get_str(x, "band"));
         buf_puts(b, "</td><td class=\"num\">");
         html_json_number(b, get(x, "n"), 0);
         buf_puts(b, "</td><td class=\"num\">");

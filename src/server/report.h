@@ -15,7 +15,7 @@
  * with nothing finite to draw it is the caption and a <p class="report-note">
  * instead of an empty axis. The fragment carries no <h1>: the dashboard's
  * page and report_document() show the report's title as its heading. The
- * classes are styled in dash_css (server/dash.c). Every function appends and
+ * classes are styled in dash_css (server/dash_css.c). Every function appends and
  * cannot fail (allocation failure aborts). */
 #ifndef TEND_SERVER_REPORT_H
 #define TEND_SERVER_REPORT_H

@@ -1,0 +1,37 @@
+/* views_int.h: what the views' files share, and nobody else.
+ *
+ * views.c holds these helpers (and the accounts' views); views_ctas.c and
+ * views_admin.c build their JSON with them, so every view writes a missing
+ * value as null, a day as "YYYY-MM-DD", an instant in ISO-8601 and a bad
+ * parameter as the same kind of error. */
+#ifndef TEND_SERVER_VIEWS_INT_H
+#define TEND_SERVER_VIEWS_INT_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server/views.h"
+
+/* Writes "WHAT, not "VALUE"" into err (VIEW_ERR_BYTES); returns TEND_ERR_USAGE. */
+enum tend_err view_bad(char *err, const char *what, const char *value);
+/* Reads the integer parameter key, from lo to hi, into *out (def when absent);
+ * TEND_ERR_USAGE with err filled when it is not one. */
+enum tend_err view_int_param(const struct view_params *p, const char *key, long lo, long hi,
+                             long def, long *out, char *err);
+/* Adds the string v (copied) to o as key, or null when v is NULL. */
+void view_add_str(cJSON *o, const char *key, const char *v);
+/* Adds day as "YYYY-MM-DD" to o as key, or null when !has. */
+void view_add_date(cJSON *o, const char *key, bool has, int32_t day);
+/* Adds ms as an ISO-8601 instant to o as key, or null when ms <= 0. */
+void view_add_instant(cJSON *o, const char *key, int64_t ms);
+/* Copies the store's last error into err; returns e. */
+enum tend_err view_store_err(struct store *s, enum tend_err e, char *err);
+/* The current day of tend's timeline (eval/act.h), for "overdue"; today
+ * when the store cannot tell. */
+int32_t view_timeline_day(struct store *s);
+/* The JSON of one CTA as GET /api/ctas lists it (docs/api.md); the caller
+ * owns the object. today decides "overdue"; currency words its value. */
+cJSON *view_cta_json(const struct store_cta *c, int32_t today, const char *currency);
+
+#endif
