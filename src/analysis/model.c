@@ -129,6 +129,47 @@ int32_t model_split(struct model_row *rows, size_t n, int horizon, double test_s
     return cut;
 }
 
+/* ---- sampling accounts (pure) ------------------------------------------------------ */
+
+uint64_t model_account_hash(const char *external_id) {
+    uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *)external_id; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+struct hashed {
+    uint64_t hash;
+    int64_t id;
+    size_t at;
+};
+
+static int by_hash(const void *x, const void *y) {
+    const struct hashed *a = x, *b = y;
+    if (a->hash != b->hash)
+        return a->hash < b->hash ? -1 : 1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+size_t model_sample(const uint64_t *hash, const int64_t *id, size_t n, size_t days, size_t max_rows,
+                    bool *keep) {
+    size_t k = days == 0 || n * days <= max_rows ? n : max_rows / days;
+    if (k < 1)
+        k = 1;
+    if (k > n)
+        k = n;
+    struct hashed *h = xmalloc((n ? n : 1) * sizeof *h);
+    for (size_t i = 0; i < n; i++)
+        h[i] = (struct hashed){hash[i], id[i], i};
+    qsort(h, n, sizeof *h, by_hash);
+    for (size_t i = 0; i < n; i++)
+        keep[h[i].at] = i < k;
+    free(h);
+    return k;
+}
+
 /* ---- gathering the snapshots ------------------------------------------------------ */
 
 struct churn {
@@ -146,8 +187,12 @@ struct gather {
     int32_t *churn_days; /* scratch */
     int32_t day;
     int64_t t_ms;
-    size_t cap_rows;
+    size_t cap_rows, max_rows;
     int64_t accounts;
+    /* Every account's hash and id, for the sample. */
+    uint64_t *hash;
+    int64_t *ids;
+    size_t n_ids, cap_ids;
 };
 
 static int on_brief(void *arg, const struct store_account_row *row) {
@@ -163,6 +208,13 @@ static int on_brief(void *arg, const struct store_account_row *row) {
     }
     g->first_seen[row->id] = row->first_seen_ms;
     g->accounts++;
+    if (g->n_ids == g->cap_ids) {
+        g->cap_ids = g->cap_ids ? g->cap_ids * 2 : 1024;
+        g->hash = xrealloc(g->hash, g->cap_ids * sizeof *g->hash);
+        g->ids = xrealloc(g->ids, g->cap_ids * sizeof *g->ids);
+    }
+    g->hash[g->n_ids] = model_account_hash(row->external_id);
+    g->ids[g->n_ids++] = row->id;
     return 0;
 }
 
@@ -190,10 +242,10 @@ static int on_snapshot(void *arg, int64_t id, const char *account_id, const stru
     if (m->churned || id < 0 || (size_t)id >= g->first_len)
         return 0; /* not a customer on the day */
     int64_t first = g->first_seen[id];
-    if (g->t_ms - first < (int64_t)ANALYSIS_MIN_HISTORY_DAYS * DT_MS_PER_DAY)
-        return 0;
-    if (r->n_all == MODEL_MAX_ROWS)
-        return 1; /* cannot happen: the step was chosen to fit */
+    if (first == INT64_MAX || g->t_ms - first < (int64_t)ANALYSIS_MIN_HISTORY_DAYS * DT_MS_PER_DAY)
+        return 0; /* not sampled, or too new */
+    if (r->n_all == g->max_rows)
+        return 1; /* cannot happen: the sample was chosen to fit */
     if (r->n_all == g->cap_rows) {
         g->cap_rows = g->cap_rows ? g->cap_rows * 2 : 4096;
         r->rows = xrealloc(r->rows, g->cap_rows * sizeof *r->rows);
@@ -225,7 +277,7 @@ static int on_snapshot(void *arg, int64_t id, const char *account_id, const stru
 }
 
 static enum tend_err gather(struct store *s, struct model_result *r, char *err) {
-    struct gather g = {.r = r};
+    struct gather g = {.r = r, .max_rows = r->o.max_rows ? r->o.max_rows : MODEL_MAX_ROWS};
     enum tend_err e = store_accounts_brief_each(s, on_brief, &g);
     if (!e)
         e = store_outcomes_each(s, 0, (int64_t)(r->data_end + 1) * DT_MS_PER_DAY, on_outcome, &g);
@@ -241,16 +293,19 @@ static enum tend_err gather(struct store *s, struct model_result *r, char *err) 
             earliest = g.first_seen[i];
     int32_t first =
         earliest == INT64_MAX ? INT32_MAX : dt_day_of_ms(earliest) + ANALYSIS_MIN_HISTORY_DAYS;
-    int32_t last;
     r->step_days = MODEL_STEP_DAYS;
-    for (;;) {
-        int k = (r->o.horizon_days + r->step_days - 1) / r->step_days;
-        last = r->data_end - k * r->step_days;
-        if (g.accounts == 0 || last < first ||
-            (int64_t)((last - first) / r->step_days + 1) * g.accounts <= MODEL_MAX_ROWS)
-            break;
-        r->step_days += MODEL_STEP_DAYS;
-    }
+    int k_steps = (r->o.horizon_days + r->step_days - 1) / r->step_days;
+    int32_t last = r->data_end - k_steps * r->step_days;
+    /* Too many accounts x days: every snapshot day stays (the folds need
+     * them) and a sample of the accounts is taken. */
+    size_t n_days = last < first ? 0 : (size_t)((last - first) / r->step_days + 1);
+    bool *keep = xmalloc((g.n_ids ? g.n_ids : 1) * sizeof *keep);
+    r->n_accounts = g.n_ids;
+    r->n_sampled = model_sample(g.hash, g.ids, g.n_ids, n_days, g.max_rows, keep);
+    for (size_t i = 0; i < g.n_ids; i++)
+        if (!keep[i])
+            g.first_seen[g.ids[i]] = INT64_MAX;
+    free(keep);
     if (!e && last < first) {
         char end[16];
         dt_format_date(r->data_end, end);
@@ -272,15 +327,20 @@ static enum tend_err gather(struct store *s, struct model_result *r, char *err) 
     free(g.first_seen);
     free(g.churns);
     free(g.churn_days);
+    free(g.hash);
+    free(g.ids);
     return e;
 }
 
 /* ---- fitting ------------------------------------------------------------------------ */
 
-/* The rows of r with role (or every labelled row when role is MR_UNLABELLED)
- * as model inputs (n x n_in) and labels, into x and y (malloced). */
+/* The rows of r with role (or every labelled row when role is MR_UNLABELLED),
+ * fold < fold_lt and fold == fold_eq (each when >= 0) and day + horizon <
+ * label_before (the gap: a row whose label window reaches label_before is
+ * left out) as model inputs (n x n_in) and labels, into x and y (malloced). */
 static size_t pick(const struct model_result *r, const struct risk_model *mo, enum model_role role,
-                   int fold_lt, int fold_eq, double **x, double **y, size_t **index) {
+                   int fold_lt, int fold_eq, int32_t label_before, double **x, double **y,
+                   size_t **index) {
     size_t n = 0, k = mo->recipe.n_in;
     *x = xmalloc((r->n_all ? r->n_all : 1) * k * sizeof **x);
     *y = xmalloc((r->n_all ? r->n_all : 1) * sizeof **y);
@@ -293,6 +353,8 @@ static size_t pick(const struct model_result *r, const struct risk_model *mo, en
             take = row->fold < fold_lt;
         if (take && fold_eq >= 0)
             take = row->fold == fold_eq;
+        if (take && label_before != INT32_MAX)
+            take = (int64_t)row->day + r->o.horizon_days < label_before;
         if (!take)
             continue;
         risk_model_row(mo, row->raw, *x + n * k);
@@ -360,14 +422,36 @@ static double log_odds(const struct risk_model *mo, const double *row_raw_inputs
     return lo;
 }
 
+enum tend_err model_platt(const double *s, const double *y, size_t n, struct stats_platt *out,
+                          char *why, size_t size) {
+    char err[STATS_ERR_BYTES];
+    why[0] = 0;
+    if (stats_platt_fit(s, y, n, out, err) == TEND_OK)
+        return TEND_OK;
+    /* No maximum (the scores separate the outcomes) or a degenerate fold:
+     * the model's own probabilities, which its penalised fit already keeps
+     * from the extremes. */
+    *out = (struct stats_platt){.a = 1, .b = 0};
+    snprintf(why, size, "identity: the calibration rows could not be fitted (%s)", err);
+    return TEND_OK;
+}
+
 /* Platt calibration of mo: a model with mo's recipe and penalty fitted on
- * the rows of role with fold < last, scored on fold == last (out of fold). */
-static enum tend_err calibrate(const struct model_result *r, struct risk_model *mo,
-                               enum model_role role, int last, char *err) {
+ * the rows of role with fold < last whose label window ends before fold last
+ * starts (the same gap as the split's), scored on fold == last (out of
+ * fold). r->calibration says how it ended (model_platt). */
+static enum tend_err calibrate(struct model_result *r, struct risk_model *mo, enum model_role role,
+                               int last, char *err) {
     struct risk_model early = *mo;
     double *x, *y, *xc, *yc;
-    size_t n = pick(r, mo, role, last, -1, &x, &y, NULL);
-    size_t nc = pick(r, mo, role, -1, last, &xc, &yc, NULL);
+    size_t *idx;
+    size_t nc = pick(r, mo, role, -1, last, INT32_MAX, &xc, &yc, &idx);
+    int32_t first = INT32_MAX;
+    for (size_t i = 0; i < nc; i++)
+        if (r->rows[idx[i]].day < first)
+            first = r->rows[idx[i]].day;
+    free(idx);
+    size_t n = pick(r, mo, role, last, -1, first, &x, &y, NULL);
     enum tend_err e = TEND_OK;
     size_t ev = 0, evc = 0;
     for (size_t i = 0; i < n; i++)
@@ -377,7 +461,8 @@ static enum tend_err calibrate(const struct model_result *r, struct risk_model *
     if (ev == 0 || ev == n || evc == 0 || evc == nc) {
         snprintf(err, STATS_ERR_BYTES,
                  "too little data to calibrate: the latest fold has %zu rows (%zu churned), "
-                 "the folds before it %zu (%zu churned); both need churned and retained rows",
+                 "the folds before it %zu whose horizon ends before it (%zu churned); both need "
+                 "churned and retained rows",
                  nc, evc, n, ev);
         e = TEND_ERR_INVALID;
     }
@@ -388,7 +473,7 @@ static enum tend_err calibrate(const struct model_result *r, struct risk_model *
         double *s = xmalloc(nc * sizeof *s);
         for (size_t i = 0; i < nc; i++)
             s[i] = log_odds(&early, xc + i * k);
-        e = stats_platt_fit(s, yc, nc, &mo->platt, err);
+        e = model_platt(s, yc, nc, &mo->platt, r->calibration_why, sizeof r->calibration_why);
         free(s);
     }
     free(x);
@@ -427,13 +512,15 @@ static enum tend_err validate(struct model_result *r, char *err) {
     struct risk_model *mo = &r->eval_model;
     model_inputs(mo, &r->o);
     double *x, *y;
-    size_t n = pick(r, mo, MR_TRAIN, -1, -1, &x, &y, NULL);
+    size_t n = pick(r, mo, MR_TRAIN, -1, -1, INT32_MAX, &x, &y, NULL);
     enum tend_err e = fit_recipe(mo, x, n, err);
     int *fold = xmalloc((n ? n : 1) * sizeof *fold);
+    double *t = xmalloc((n ? n : 1) * sizeof *t);
     double *z = NULL;
     int max_fold = 0;
     for (size_t i = 0, j = 0; i < r->n_all; i++)
         if (r->rows[i].role == MR_TRAIN) {
+            t[j] = r->rows[i].day;
             fold[j++] = r->rows[i].fold;
             if (r->rows[i].fold > max_fold)
                 max_fold = r->rows[i].fold;
@@ -448,7 +535,11 @@ static enum tend_err validate(struct model_result *r, char *err) {
         struct stats_data d = {.n = n, .k = k, .x = z, .y = y, .names = names};
         r->n_cs = sizeof model_cs / sizeof model_cs[0];
         memcpy(r->cs, model_cs, sizeof model_cs);
-        e = stats_ridge_cv(&d, fold, max_fold + 1, r->cs, r->n_cs, &r->c, r->cv_loss, err);
+        /* The gap: a training row's label window must end before the
+         * validation fold's first day, as the split's training rows end
+         * before the cut. */
+        e = stats_ridge_cv_gap(&d, fold, max_fold + 1, t, r->o.horizon_days, r->cs, r->n_cs, &r->c,
+                               r->cv_loss, err);
     }
     if (!e)
         e = fit_coefs(mo, x, y, n, r->c, NULL, err);
@@ -458,11 +549,12 @@ static enum tend_err validate(struct model_result *r, char *err) {
     free(y);
     free(z);
     free(fold);
+    free(t);
     if (e)
         return e;
     /* The test rows. */
     size_t *idx;
-    size_t nt = pick(r, mo, MR_TEST, -1, -1, &x, &y, &idx);
+    size_t nt = pick(r, mo, MR_TEST, -1, -1, INT32_MAX, &x, &y, &idx);
     double *p = xmalloc((nt ? nt : 1) * sizeof *p), *hr = xmalloc((nt ? nt : 1) * sizeof *hr);
     double base = 0;
     for (size_t i = 0; i < nt; i++) {
@@ -507,7 +599,7 @@ static enum tend_err produce(struct model_result *r, char *err) {
         r->rows[i].fold = (int)(k * MODEL_FOLDS / d);
     }
     double *x, *y;
-    size_t n = pick(r, mo, MR_UNLABELLED, -1, -1, &x, &y, NULL);
+    size_t n = pick(r, mo, MR_UNLABELLED, -1, -1, INT32_MAX, &x, &y, NULL);
     enum tend_err e = fit_recipe(mo, x, n, err);
     if (!e)
         e = fit_coefs(mo, x, y, n, r->c, &r->fit, err);
@@ -526,7 +618,7 @@ enum tend_err model_fit(struct store *s, const struct model_options *o, struct m
                         char *err) {
     memset(out, 0, sizeof *out);
     out->o = *o;
-    out->auc_current = NAN;
+    out->auc_current = out->auc_new = NAN;
     snprintf(out->health_version, sizeof out->health_version, "%s", o->hc->version);
     enum tend_err e = TEND_OK;
     if (o->to) {
@@ -595,17 +687,18 @@ enum tend_err model_fit(struct store *s, const struct model_options *o, struct m
         return e;
     if ((e = produce(out, err)))
         return e;
-    /* The adopted model, if any, on the same test rows. */
+    /* The adopted model, if any, on the test rows it never saw. */
     struct risk_model *cur = NULL;
     e = risk_model_load_adopted(s, &cur);
-    if (e == TEND_ERR_INVALID) /* unreadable: this fit replaces it */
+    if (e == TEND_ERR_INVALID) { /* unreadable: this fit replaces it */
+        out->has_current = true;
+        out->basis = MB_UNREADABLE;
         e = TEND_OK;
+    }
     if (e)
         return e;
     if (cur) {
-        out->has_current = true;
-        out->current_version = cur->version;
-        out->auc_current = model_auc_on_test(out, cur);
+        model_compare(out, cur);
         free(cur);
     }
     return TEND_OK;
@@ -617,22 +710,82 @@ void model_result_free(struct model_result *r) {
     memset(r, 0, sizeof *r);
 }
 
-double model_auc_on_test(const struct model_result *r, const struct risk_model *mo) {
-    size_t n = 0;
-    double *p = xmalloc((r->n_test ? r->n_test : 1) * sizeof *p);
+void model_compare(struct model_result *r, const struct risk_model *cur) {
+    r->has_current = true;
+    r->current_version = cur->version;
+    r->current_horizon = cur->horizon_days;
+    r->current_data_end = cur->data_end;
+    r->cmp_rows = r->cmp_churned = 0;
+    r->auc_new = r->auc_current = NAN;
+    if (cur->horizon_days != r->o.horizon_days) {
+        r->basis = MB_HORIZON;
+        return;
+    }
+    double *pn = xmalloc((r->n_test ? r->n_test : 1) * sizeof *pn);
+    double *pc = xmalloc((r->n_test ? r->n_test : 1) * sizeof *pc);
     double *y = xmalloc((r->n_test ? r->n_test : 1) * sizeof *y);
     double row[RISK_MAX_COLUMNS];
+    size_t n = 0;
     for (size_t i = 0; i < r->n_all && n < r->n_test; i++) {
-        if (r->rows[i].role != MR_TEST)
+        const struct model_row *w = &r->rows[i];
+        /* A row whose label window ends within the adopted model's data may
+         * have been one of its training rows: scoring it there is in-sample. */
+        if (w->role != MR_TEST || (int64_t)w->day + r->o.horizon_days <= cur->data_end)
             continue;
-        risk_model_row(mo, r->rows[i].raw, row);
-        p[n] = log_odds(mo, row);
-        y[n++] = r->rows[i].churned;
+        risk_model_row(&r->eval_model, w->raw, row);
+        pn[n] = log_odds(&r->eval_model, row);
+        risk_model_row(cur, w->raw, row);
+        pc[n] = log_odds(cur, row);
+        y[n] = w->churned;
+        r->cmp_churned += w->churned;
+        n++;
     }
-    double auc = stats_auc(p, y, n);
-    free(p);
+    r->cmp_rows = n;
+    if (r->cmp_churned < MODEL_MIN_CHURNS || r->cmp_churned == n) {
+        r->basis = MB_TOO_FEW;
+    } else {
+        r->basis = MB_ROWS;
+        r->auc_new = stats_auc(pn, y, n);
+        r->auc_current = stats_auc(pc, y, n);
+    }
+    free(pn);
+    free(pc);
     free(y);
-    return auc;
+}
+
+bool model_adopt(const struct model_result *r, bool explicit_fit, const char **why) {
+    if (!r->has_current) {
+        *why = "the first model";
+        return true;
+    }
+    switch (r->basis) {
+    case MB_NONE:
+    case MB_UNREADABLE:
+        *why = "the adopted model's card cannot be read: this one replaces it";
+        return true;
+    case MB_HORIZON:
+        *why = explicit_fit ? "another horizon than the adopted model's: not compared; adopted "
+                              "because tend model fit asked for it"
+                            : "another horizon than the adopted model's: not compared; a "
+                              "scheduled refit does not replace it (tend model fit does)";
+        return explicit_fit;
+    case MB_ROWS:
+        if (r->auc_new < r->auc_current) {
+            *why = "its AUC is below the adopted model's on the rows the adopted model never saw";
+            return false;
+        }
+        *why = "its AUC is not below the adopted model's on the rows the adopted model never saw";
+        return true;
+    case MB_TOO_FEW:
+        if (r->data_end > r->current_data_end) {
+            *why = "too few rows the adopted model never saw to compare on: the newer data win";
+            return true;
+        }
+        *why = "too few rows the adopted model never saw to compare on, and its data are not "
+               "newer than the adopted model's";
+        return false;
+    }
+    return false;
 }
 
 /* ---- the card ------------------------------------------------------------------------ */
@@ -645,6 +798,37 @@ static void add_date(cJSON *o, const char *key, int32_t day) {
     char d[16];
     dt_format_date(day, d);
     cJSON_AddStringToObject(o, key, d);
+}
+
+static const char *basis_name(enum model_basis b) {
+    static const char *const names[] = {
+        [MB_NONE] = "none",
+        [MB_ROWS] = "rows_unseen_by_previous",
+        [MB_TOO_FEW] = "too_few_rows",
+        [MB_HORIZON] = "other_horizon",
+        [MB_UNREADABLE] = "previous_unreadable",
+    };
+    return names[b];
+}
+
+/* The comparison with the adopted model and the rule applied, as the card
+ * keeps it ("comparison"). */
+static cJSON *comparison(const struct model_result *r, bool adopted, const char *why) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "basis", basis_name(r->has_current ? r->basis : MB_NONE));
+    if (r->has_current && r->basis != MB_UNREADABLE) {
+        cJSON_AddNumberToObject(o, "previous_version", (double)r->current_version);
+        cJSON_AddNumberToObject(o, "previous_horizon_days", r->current_horizon);
+        if (r->current_data_end != INT32_MAX)
+            add_date(o, "previous_data_end", r->current_data_end);
+    }
+    cJSON_AddNumberToObject(o, "rows", (double)r->cmp_rows);
+    cJSON_AddNumberToObject(o, "churned_rows", (double)r->cmp_churned);
+    cJSON_AddItemToObject(o, "auc_new", num(r->auc_new));
+    cJSON_AddItemToObject(o, "auc_previous", num(r->auc_current));
+    cJSON_AddBoolToObject(o, "adopted", adopted);
+    cJSON_AddStringToObject(o, "rule", why);
+    return o;
 }
 
 cJSON *model_card(const struct model_result *r, int64_t fitted_ms) {
@@ -672,13 +856,17 @@ cJSON *model_card(const struct model_result *r, int64_t fitted_ms) {
     cJSON_AddItemToObject(c, "brier_base_rate", num(r->brier_base));
     cJSON_AddItemToObject(c, "auc_health_holdout", num(r->auc_health));
     cJSON_AddItemToObject(c, "auc_previous_holdout", num(r->auc_current));
-    if (r->has_current)
+    if (r->has_current && r->basis != MB_UNREADABLE)
         cJSON_AddNumberToObject(c, "previous_version", (double)r->current_version);
     else
         cJSON_AddNullToObject(c, "previous_version");
+    cJSON_AddNumberToObject(c, "accounts", (double)r->n_accounts);
+    cJSON_AddNumberToObject(c, "accounts_sampled", (double)r->n_sampled);
     cJSON_AddStringToObject(c, "health_config_version", r->health_version);
     cJSON_AddNumberToObject(c, "c", r->c);
-    cJSON_AddStringToObject(c, "calibration_method", "platt");
+    cJSON_AddStringToObject(c, "calibration_method", r->calibration_why[0] ? "identity" : "platt");
+    if (r->calibration_why[0])
+        cJSON_AddStringToObject(c, "calibration_note", r->calibration_why);
     cJSON *cv = cJSON_AddArrayToObject(c, "cv");
     for (size_t j = 0; j < r->n_cs; j++) {
         cJSON *o = cJSON_CreateObject();
@@ -733,9 +921,11 @@ cJSON *model_card_of(const struct store_model *m) {
 }
 
 enum tend_err model_store(struct store *s, const struct model_result *r, int64_t fitted_ms,
-                          int64_t *version, bool *adopted) {
-    *adopted = !r->has_current || !(r->auc_holdout < r->auc_current);
+                          bool explicit_fit, int64_t *version, bool *adopted) {
+    const char *why;
+    *adopted = model_adopt(r, explicit_fit, &why);
     cJSON *card = model_card(r, fitted_ms);
+    cJSON_AddItemToObject(card, "comparison", comparison(r, *adopted, why));
     char *text = cJSON_PrintUnformatted(card);
     cJSON_Delete(card);
     struct store_model m = {
@@ -743,6 +933,7 @@ enum tend_err model_store(struct store *s, const struct model_result *r, int64_t
         .horizon_days = r->o.horizon_days,
         .trained_from = r->first_day,
         .trained_to = r->last_day,
+        .data_end = r->data_end,
         .n_rows = (int64_t)r->n_rows,
         .n_churns = (int64_t)r->n_churns,
         .auc_holdout = r->auc_holdout,
@@ -763,7 +954,7 @@ enum tend_err model_export(const struct model_result *r, const char *path, char 
     }
     const struct risk_model *mo = &r->model;
     char buf[STATS_RECIPE_NAME_BYTES + 16];
-    fprintf(f, "day,account_id,churned");
+    fprintf(f, "day,account_id,role,churned");
     for (size_t j = 0; j < mo->recipe.n_out; j++)
         fprintf(f, ",%s", stats_recipe_name(&mo->recipe, j, buf));
     fprintf(f, "\n");
@@ -776,7 +967,12 @@ enum tend_err model_export(const struct model_result *r, const char *path, char 
         stats_recipe_apply(&mo->recipe, row, z);
         char d[16];
         dt_format_date(w->day, d);
-        fprintf(f, "%s,%lld,%d", d, (long long)w->account_id, w->churned ? 1 : 0);
+        static const char *const roles[] = {[MR_UNLABELLED] = "unlabelled",
+                                            [MR_GAP] = "gap",
+                                            [MR_TRAIN] = "train",
+                                            [MR_TEST] = "test"};
+        fprintf(f, "%s,%lld,%s,%d", d, (long long)w->account_id, roles[w->role],
+                w->churned ? 1 : 0);
         for (size_t j = 0; j < mo->recipe.n_out; j++)
             fprintf(f, ",%.17g", z[j]);
         fprintf(f, "\n");
@@ -819,18 +1015,18 @@ enum tend_err model_refit(struct store *s, const struct model_config *mc,
     int64_t version = 0;
     bool adopted = false;
     if (!e)
-        e = model_store(s, &r, now_ms, &version, &adopted);
-    if (!e && adopted)
+        e = model_store(s, &r, now_ms, false, &version, &adopted);
+    const char *why = "";
+    if (!e)
+        model_adopt(&r, false, &why);
+    if (!e)
         snprintf(msg, size,
-                 "model refit: v%lld fitted and adopted: held-out AUC %.3f (health score %.3f, "
-                 "previous model %.3f), %zu rows, %zu churns",
-                 (long long)version, r.auc_holdout, r.auc_health, r.auc_current, r.n_rows,
-                 r.n_churns);
-    else if (!e)
-        snprintf(msg, size,
-                 "model refit: v%lld fitted, not adopted: held-out AUC %.3f below the adopted "
-                 "v%lld's %.3f on the same rows",
-                 (long long)version, r.auc_holdout, (long long)r.current_version, r.auc_current);
+                 "model refit: v%lld fitted and %s: %s; held-out AUC %.3f (health score %.3f), "
+                 "%zu rows, %zu churns; compared with v%lld on %zu rows (%zu churned): AUC %.3f "
+                 "vs %.3f",
+                 (long long)version, adopted ? "adopted" : "not adopted", why, r.auc_holdout,
+                 r.auc_health, r.n_rows, r.n_churns, (long long)r.current_version, r.cmp_rows,
+                 r.cmp_churned, r.auc_new, r.auc_current);
     model_result_free(&r);
     return e;
 }

@@ -6,8 +6,10 @@
  *   tend model show [--version N] [--format table|json]
  *
  * fit learns the model from the stored outcomes (analysis/model.h), stores it
- * with its card as a new version and adopts it when its held-out AUC is not
- * below the adopted model's on the same rows; show prints a stored card. */
+ * with its card as a new version and adopts it as analysis/model.h says
+ * (compared with the adopted model on the rows that model never saw; a new
+ * horizon is adopted because the user asked for it); show prints a stored
+ * card. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -29,8 +31,9 @@ static void usage(FILE *f) {
             "\n"
             "fit learns the probability that an account churns within --horizon days from\n"
             "weekly account snapshots and their outcomes, checks it on the latest snapshots\n"
-            "held out by time, stores it with its card and adopts it unless its held-out AUC\n"
-            "is below the adopted model's on the same rows. show prints a stored card.\n\n"
+            "held out by time, stores it with its card and adopts it unless its AUC is below\n"
+            "the adopted model's on the test rows that model never saw (docs/analysis.md).\n"
+            "show prints a stored card.\n\n"
             "  --horizon DAYS   churn within this many days of a snapshot (default %d)\n"
             "  --to DATE        the data's last day (default: the last day with events)\n"
             "  --features SET   metrics, components or both (default both)\n"
@@ -267,19 +270,28 @@ int cmd_model(int argc, char **argv) {
             rc = EXIT_USAGE;
         } else {
             bool adopted;
-            if (model_store(st, &r, dt_now_ms(), &version, &adopted)) {
+            const char *why;
+            if (model_store(st, &r, dt_now_ms(), true, &version, &adopted)) {
                 fprintf(stderr, "tend model: %s\n", store_last_error(st));
                 rc = EXIT_USAGE;
             } else {
                 rc = show(st, version, format);
+                model_adopt(&r, true, &why);
+                char end[16];
+                dt_format_date(r.data_end, end);
                 if (adopted)
-                    fprintf(stderr, "tend model: model v%lld adopted: evaluations score with it\n",
-                            (long long)version);
-                else
                     fprintf(stderr,
-                            "tend model: model v%lld kept but not adopted: its held-out AUC %.3f "
-                            "is below the adopted v%lld's %.3f on the same rows\n",
-                            (long long)version, r.auc_holdout, (long long)r.current_version,
+                            "tend model: model v%lld adopted: evaluations score with it from %s "
+                            "(the end of its data; earlier days never use it) (%s)\n",
+                            (long long)version, end, why);
+                else
+                    fprintf(stderr, "tend model: model v%lld kept but not adopted: %s\n",
+                            (long long)version, why);
+                if (r.basis == MB_ROWS)
+                    fprintf(stderr,
+                            "tend model: compared with v%lld on %zu rows (%zu churned) it never "
+                            "saw: AUC %.3f vs %.3f\n",
+                            (long long)r.current_version, r.cmp_rows, r.cmp_churned, r.auc_new,
                             r.auc_current);
             }
         }

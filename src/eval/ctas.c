@@ -923,8 +923,9 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
         .sum = &sum,
     };
     enum tend_err err = store_begin(s, NULL);
-    if (!err) { /* read once per run: every account is scored by the same model */
-        err = risk_model_load_adopted(s, &e.risk);
+    if (!err) { /* read once per run: every account is scored by the same model,
+                 * one whose data end on or before the day (no look-ahead) */
+        err = risk_model_load_for_day(s, day, &e.risk);
         if (err == TEND_ERR_INVALID) {
             /* A card this tend cannot read (a newer tend's, a damaged row):
              * the evaluation goes on without p_churn, and says so; it never

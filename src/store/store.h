@@ -760,10 +760,12 @@ struct store_model {
     int64_t fitted_ms;
     int horizon_days;
     int32_t trained_from, trained_to; /* days of the labelled snapshots */
+    int32_t data_end;                 /* the last day of data its labels saw */
     int64_t n_rows, n_churns;
     double auc_holdout, brier_holdout, auc_health; /* NaN stored as NULL */
     bool adopted;
-    const char *card; /* JSON text; NULL in lists */
+    int64_t adopted_ms; /* when last adopted; 0: never (set by store_model_put) */
+    const char *card;   /* JSON text; NULL in lists */
 };
 
 #define STORE_MODEL_CARD_MAX_BYTES (4 * 1024 * 1024)
@@ -777,6 +779,13 @@ enum tend_err store_model_put(struct store *s, const struct store_model *m, bool
  * TEND_ERR_NOTFOUND (fn not called) when there is none. */
 enum tend_err store_model_get(struct store *s, int64_t version,
                               void (*fn)(void *arg, const struct store_model *m), void *arg);
+/* Calls fn once with the model that scores day: the most recently adopted
+ * one (the adopted one, or one adopted before it) whose data end on or before
+ * day (data_end <= day), card included, so that no evaluation of a past day
+ * uses a model that saw that day's future; TEND_ERR_NOTFOUND (fn not called)
+ * when there is none. */
+enum tend_err store_model_for_day(struct store *s, int32_t day,
+                                  void (*fn)(void *arg, const struct store_model *m), void *arg);
 /* Calls fn for every model, newest first, card NULL. */
 enum tend_err store_models_each(struct store *s, void (*fn)(void *arg, const struct store_model *m),
                                 void *arg);
@@ -799,7 +808,10 @@ enum tend_err store_risk_put(struct store *s, const struct store_risk *r);
  * an evaluation go in at a fraction of the per-row statements' cost. */
 #define STORE_RISK_BATCH 32
 enum tend_err store_risk_put_many(struct store *s, const struct store_risk *r, size_t n);
-/* The latest day on or before max_day with risk rows; *found false when none. */
+/* The latest complete day on or before max_day with risk rows: one that a
+ * full evaluation recorded (eval_runs), so that the rows of an evaluation of
+ * a few accounts after their events, on a day the daily run has not reached
+ * yet, are never shown as that day's ranking; *found false when none. */
 enum tend_err store_risk_latest_day(struct store *s, int32_t max_day, int32_t *day, bool *found);
 /* A risk row of a day with what tend risk shows of the account (its fields
  * now; band from the score of the same day, NULL when none). */
@@ -813,6 +825,10 @@ struct store_risk_row {
  * call. */
 enum tend_err store_risk_of_day(struct store *s, int32_t day,
                                 void (*fn)(void *arg, const struct store_risk_row *r), void *arg);
+/* Calls fn for the risk row of the account external_id on day, if any. */
+enum tend_err store_risk_of_account(struct store *s, int32_t day, const char *external_id,
+                                    void (*fn)(void *arg, const struct store_risk_row *r),
+                                    void *arg);
 
 /* ---- session epochs (sqlite_session.c) -------------------------------------------- */
 
