@@ -137,6 +137,15 @@ uint64_t model_account_hash(const char *external_id) {
         h ^= *p;
         h *= 1099511628211ULL;
     }
+    /* FNV's high bits barely move between ids that differ in their last
+     * characters ("acct-0001", "acct-0002"): mix every bit into every other
+     * (MurmurHash3's 64-bit finaliser) so that the smallest hashes are a
+     * spread of the accounts, not a run of neighbours. */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
     return h;
 }
 
@@ -443,6 +452,7 @@ enum tend_err model_platt(const double *s, const double *y, size_t n, struct sta
 static enum tend_err calibrate(struct model_result *r, struct risk_model *mo, enum model_role role,
                                int last, char *err) {
     struct risk_model early = *mo;
+    r->calibration_why[0] = 0;
     double *x, *y, *xc, *yc;
     size_t *idx;
     size_t nc = pick(r, mo, role, -1, last, INT32_MAX, &xc, &yc, &idx);
@@ -459,16 +469,19 @@ static enum tend_err calibrate(struct model_result *r, struct risk_model *mo, en
     for (size_t i = 0; i < nc; i++)
         evc += yc[i] != 0;
     if (ev == 0 || ev == n || evc == 0 || evc == nc) {
-        snprintf(err, STATS_ERR_BYTES,
-                 "too little data to calibrate: the latest fold has %zu rows (%zu churned), "
-                 "the folds before it %zu whose horizon ends before it (%zu churned); both need "
+        /* Too little history for a calibration fold with the gap before it
+         * (a year of data and a 90-day horizon leave none for the
+         * validation model): the model's own probabilities, said. */
+        mo->platt = (struct stats_platt){.a = 1, .b = 0};
+        snprintf(r->calibration_why, sizeof r->calibration_why,
+                 "identity: no calibration fold: the latest fold has %zu rows (%zu churned), "
+                 "the rows before it whose horizon ends before it %zu (%zu churned); both need "
                  "churned and retained rows",
                  nc, evc, n, ev);
-        e = TEND_ERR_INVALID;
-    }
-    if (!e)
+    } else {
         e = fit_coefs(&early, x, y, n, r->c, NULL, err);
-    if (!e) {
+    }
+    if (!e && !r->calibration_why[0]) {
         size_t k = mo->recipe.n_in;
         double *s = xmalloc(nc * sizeof *s);
         for (size_t i = 0; i < nc; i++)
@@ -492,6 +505,14 @@ static void model_inputs(struct risk_model *mo, const struct model_options *o) {
             mo->input_of[mo->recipe.n_in++] = i;
 }
 
+static size_t distinct_days(const double *t, size_t n) {
+    size_t d = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || t[i] != t[i - 1])
+            d++;
+    return d;
+}
+
 static size_t distinct_churns(const struct model_result *r) {
     /* (account, churn day) pairs of churned labelled rows; rows are in day
      * order, so sort a copy. */
@@ -506,6 +527,28 @@ static size_t distinct_churns(const struct model_result *r) {
             d++;
     free(c);
     return d;
+}
+
+/* True when some split f of the n rows (fold, day t, label y) has training
+ * rows (fold < f, t + horizon < fold f's first day) with both outcomes: what
+ * stats_ridge_cv_gap needs. */
+static bool cv_feasible(const int *fold, const double *t, const double *y, size_t n, int n_folds,
+                        int horizon) {
+    for (int f = 1; f < n_folds; f++) {
+        double start = INFINITY;
+        for (size_t i = 0; i < n; i++)
+            if (fold[i] == f && t[i] < start)
+                start = t[i];
+        size_t m = 0, ev = 0;
+        for (size_t i = 0; i < n; i++)
+            if (fold[i] < f && t[i] + horizon < start) {
+                m++;
+                ev += y[i] != 0;
+            }
+        if (isfinite(start) && ev > 0 && ev < m)
+            return true;
+    }
+    return false;
 }
 
 static enum tend_err validate(struct model_result *r, char *err) {
@@ -537,14 +580,28 @@ static enum tend_err validate(struct model_result *r, char *err) {
         memcpy(r->cs, model_cs, sizeof model_cs);
         /* The gap: a training row's label window must end before the
          * validation fold's first day, as the split's training rows end
-         * before the cut. */
-        e = stats_ridge_cv_gap(&d, fold, max_fold + 1, t, r->o.horizon_days, r->cs, r->n_cs, &r->c,
-                               r->cv_loss, err);
+         * before the cut. Too short a history for any such split: the
+         * default penalty, said in the card. */
+        if (cv_feasible(fold, t, y, n, max_fold + 1, r->o.horizon_days)) {
+            e = stats_ridge_cv_gap(&d, fold, max_fold + 1, t, r->o.horizon_days, r->cs,
+                                   r->n_cs, &r->c, r->cv_loss, err);
+        } else {
+            r->c = MODEL_DEFAULT_C;
+            for (size_t j = 0; j < r->n_cs; j++)
+                r->cv_loss[j] = NAN;
+            snprintf(r->c_why, sizeof r->c_why,
+                     "default: no cross-validation split has training rows whose %d-day "
+                     "horizon ends before its validation fold (the training rows span %zu "
+                     "snapshot days; a longer history allows one)",
+                     r->o.horizon_days, distinct_days(t, n));
+        }
     }
     if (!e)
         e = fit_coefs(mo, x, y, n, r->c, NULL, err);
     if (!e)
         e = calibrate(r, mo, MR_TRAIN, max_fold, err);
+    snprintf(r->calibration_holdout_why, sizeof r->calibration_holdout_why, "%s",
+             r->calibration_why);
     free(x);
     free(y);
     free(z);
@@ -864,9 +921,17 @@ cJSON *model_card(const struct model_result *r, int64_t fitted_ms) {
     cJSON_AddNumberToObject(c, "accounts_sampled", (double)r->n_sampled);
     cJSON_AddStringToObject(c, "health_config_version", r->health_version);
     cJSON_AddNumberToObject(c, "c", r->c);
+    cJSON_AddStringToObject(c, "c_method", r->c_why[0] ? "default" : "cross-validation");
+    if (r->c_why[0])
+        cJSON_AddStringToObject(c, "c_note", r->c_why);
     cJSON_AddStringToObject(c, "calibration_method", r->calibration_why[0] ? "identity" : "platt");
     if (r->calibration_why[0])
         cJSON_AddStringToObject(c, "calibration_note", r->calibration_why);
+    /* The validation model's (the held-out figures are its). */
+    cJSON_AddStringToObject(c, "calibration_holdout_method",
+                            r->calibration_holdout_why[0] ? "identity" : "platt");
+    if (r->calibration_holdout_why[0])
+        cJSON_AddStringToObject(c, "calibration_holdout_note", r->calibration_holdout_why);
     cJSON *cv = cJSON_AddArrayToObject(c, "cv");
     for (size_t j = 0; j < r->n_cs; j++) {
         cJSON *o = cJSON_CreateObject();

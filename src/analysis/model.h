@@ -61,6 +61,7 @@
 #define MODEL_MIN_CHURNS   10
 #define MODEL_BINS         10
 #define MODEL_HORIZON_DAYS 90
+#define MODEL_DEFAULT_C    1.0 /* when no cross-validation split is possible */
 
 /* tend.yaml's model: section (docs/config.md): how often tend serve refits
  * (refit_days, default 7) and the horizon of a fit (horizon_days, default
@@ -113,7 +114,8 @@ void model_label_row(struct model_row *r, const int32_t *churn_days, size_t n, i
                      int32_t end);
 
 /* The hash by which a fit samples accounts (FNV-1a, 64 bits, of the external
- * id): the same accounts on every fit and after a re-import. Pure. */
+ * id, then mixed): the same accounts on every fit and after a re-import.
+ * Pure. */
 uint64_t model_account_hash(const char *external_id);
 /* Sampling: of n accounts (hash[i], and id[i] to break ties) keeps in keep[]
  * the max_rows / days ones (at least 1) with the smallest hash, or all when
@@ -144,6 +146,8 @@ struct model_result {
     double auc_holdout, brier_holdout, brier_base, auc_health;
     size_t n_accounts, n_sampled; /* accounts known; those the snapshots were taken of */
     char calibration_why[STATS_ERR_BYTES + 80]; /* empty: Platt */
+    char c_why[STATS_ERR_BYTES];                /* empty: C by cross-validation */
+    char calibration_holdout_why[STATS_ERR_BYTES + 80]; /* the validation model's */
     /* The comparison with the adopted model (model_compare). */
     bool has_current;
     int64_t current_version;

@@ -348,6 +348,165 @@ static void test_features(void **state) {
     assert_false(risk_input_used(RISK_F_METRICS, RI_C_SUPPORT));
 }
 
+#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
+
+/* ---- adoption: compared only on rows the adopted model never saw -------------------- */
+
+/* A new fit's test rows on days 200 (in the adopted model's training window:
+ * 200 + 30 <= its data_end 240) and 250 (after it). The adopted model ranks
+ * the day-200 rows perfectly (it was trained on them: their labels follow
+ * its scores) and the day-250 rows backwards; the new model the opposite. */
+enum { IN_SAMPLE = 60, UNSEEN = 40 };
+
+static void comparison_rows(struct model_result *r, struct risk_model *cur) {
+    memset(r, 0, sizeof *r);
+    r->o.horizon_days = 30;
+    r->data_end = 280;
+    small_model(&r->eval_model);
+    r->eval_model.horizon_days = 30;
+    *cur = r->eval_model;
+    cur->version = 3;
+    cur->data_end = 240;
+    for (size_t j = 0; j < cur->recipe.n_out; j++) /* the opposite ranking */
+        cur->coef[j] = -cur->coef[j];
+    r->n_all = r->n_test = IN_SAMPLE + UNSEEN;
+    r->rows = calloc(r->n_all, sizeof *r->rows);
+    for (size_t i = 0; i < r->n_all; i++) {
+        struct model_row *w = &r->rows[i];
+        bool seen = i < IN_SAMPLE;
+        w->day = seen ? 200 : 250;
+        w->role = MR_TEST;
+        w->account_id = (int64_t)i + 1;
+        double trend = (double)(i % 20) / 10; /* 0 .. 1.9 */
+        raw_of(trend, 0, 0, w->raw);
+        /* Low login trend: the new model's churn; high: the adopted one's. */
+        bool low = i % 20 < 10;
+        w->churned = seen ? !low : low;
+    }
+}
+
+static void test_compare_on_rows_the_adopted_model_never_saw(void **state) {
+    (void)state;
+    struct model_result r;
+    struct risk_model cur;
+    comparison_rows(&r, &cur);
+    model_compare(&r, &cur);
+    assert_int_equal(r.basis, MB_ROWS);
+    assert_int_equal(r.cmp_rows, UNSEEN);
+    assert_int_equal(r.cmp_churned, UNSEEN / 2);
+    assert_near(r.auc_new, 1, 1e-12);
+    assert_near(r.auc_current, 0, 1e-12);
+    const char *why;
+    assert_true(model_adopt(&r, false, &why));
+    assert_non_null(strstr(why, "never saw"));
+    /* What the review found: scored on every test row (as when the adopted
+     * model's data end is taken to be before them all), its in-sample rows
+     * win it the comparison and the refit is not adopted. */
+    cur.data_end = 0;
+    model_compare(&r, &cur);
+    assert_int_equal(r.cmp_rows, IN_SAMPLE + UNSEEN);
+    assert_true(r.auc_current > r.auc_new);
+    assert_false(model_adopt(&r, false, &why));
+    free(r.rows);
+}
+
+static void test_adopt_rules_too_few_rows_and_another_horizon(void **state) {
+    (void)state;
+    struct model_result r;
+    struct risk_model cur;
+    const char *why;
+    /* Every test row inside the adopted model's window: nothing to compare
+     * on; the newer data win. */
+    comparison_rows(&r, &cur);
+    cur.data_end = 280;
+    model_compare(&r, &cur);
+    assert_int_equal(r.basis, MB_TOO_FEW);
+    assert_int_equal(r.cmp_rows, 0);
+    assert_true(isnan(r.auc_new) && isnan(r.auc_current));
+    r.data_end = 281;
+    assert_true(model_adopt(&r, false, &why));
+    assert_non_null(strstr(why, "newer data"));
+    r.data_end = 280;
+    assert_false(model_adopt(&r, true, &why));
+    free(r.rows);
+    /* Another horizon: not compared; only an explicit fit adopts it. */
+    comparison_rows(&r, &cur);
+    cur.horizon_days = 90;
+    model_compare(&r, &cur);
+    assert_int_equal(r.basis, MB_HORIZON);
+    assert_int_equal(r.cmp_rows, 0);
+    assert_false(model_adopt(&r, false, &why));
+    assert_true(model_adopt(&r, true, &why));
+    assert_non_null(strstr(why, "another horizon"));
+    free(r.rows);
+    /* No adopted model: the first is adopted. */
+    memset(&r, 0, sizeof r);
+    assert_true(model_adopt(&r, false, &why));
+}
+
+/* ---- sampling accounts ------------------------------------------------------------ */
+
+static void test_sample_accounts_by_hash(void **state) {
+    (void)state;
+    enum { N = 1000 };
+    uint64_t hash[N], rev_hash[N];
+    int64_t id[N], rev_id[N];
+    bool keep[N], rev_keep[N];
+    char name[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "acct-%04d", i);
+        hash[i] = model_account_hash(name);
+        id[i] = i + 1;
+        rev_hash[N - 1 - i] = hash[i];
+        rev_id[N - 1 - i] = id[i];
+    }
+    /* Everything fits: all kept. */
+    assert_int_equal(model_sample(hash, id, N, 30, 30 * N, keep), N);
+    for (int i = 0; i < N; i++)
+        assert_true(keep[i]);
+    /* A cap of 3,000 rows over 30 snapshot days: 100 accounts, every day
+     * kept; the same ones whatever the order they come in. */
+    size_t k = model_sample(hash, id, N, 30, 3000, keep);
+    assert_int_equal(k, 100);
+    assert_int_equal(model_sample(rev_hash, rev_id, N, 30, 3000, rev_keep), 100);
+    size_t kept = 0, first_half = 0;
+    for (int i = 0; i < N; i++) {
+        kept += keep[i];
+        assert_int_equal(keep[i], rev_keep[N - 1 - i]);
+        if (keep[i] && i < N / 2)
+            first_half++;
+    }
+    assert_int_equal(kept, 100);
+    /* Spread over the accounts, not the first ones (a truncation would). */
+    print_message("sample: 100 of 1000 accounts, %zu from the first half\n", first_half);
+    assert_true(first_half > 25 && first_half < 75);
+    /* A cap below one account's days keeps one. */
+    assert_int_equal(model_sample(hash, id, N, 30, 10, keep), 1);
+}
+
+/* ---- calibration that cannot be fitted ---------------------------------------------- */
+
+static void test_platt_separable_falls_back_to_identity(void **state) {
+    (void)state;
+    double sc[] = {-3, -2, -1.5, -1, 1, 1.5, 2, 3};
+    double y[] = {0, 0, 0, 0, 1, 1, 1, 1};
+    struct stats_platt p;
+    char why[256];
+    /* stats_platt_fit has no maximum here; the fit goes on with the model's
+     * own probabilities, and says so. */
+    char err[STATS_ERR_BYTES];
+    assert_int_equal(stats_platt_fit(sc, y, 8, &p, err), TEND_ERR_INVALID);
+    assert_int_equal(model_platt(sc, y, 8, &p, why, sizeof why), TEND_OK);
+    assert_near(p.a, 1, 0);
+    assert_near(p.b, 0, 0);
+    assert_non_null(strstr(why, "identity"));
+    /* Overlapping scores: Platt as usual, no note. */
+    double y2[] = {0, 1, 0, 0, 1, 0, 1, 1};
+    assert_int_equal(model_platt(sc, y2, 8, &p, why, sizeof why), TEND_OK);
+    assert_string_equal(why, "");
+    assert_true(p.a > 0);
+}
+
 static void test_model_config(void **state) {
     (void)state;
     struct model_config c;
@@ -381,6 +540,10 @@ int main(void) {
         cmocka_unit_test(test_drivers_grouped),
         cmocka_unit_test(test_card_round_trip),
         cmocka_unit_test(test_features),
+        cmocka_unit_test(test_compare_on_rows_the_adopted_model_never_saw),
+        cmocka_unit_test(test_adopt_rules_too_few_rows_and_another_horizon),
+        cmocka_unit_test(test_sample_accounts_by_hash),
+        cmocka_unit_test(test_platt_separable_falls_back_to_identity),
         cmocka_unit_test(test_model_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
