@@ -583,8 +583,8 @@ static enum tend_err validate(struct model_result *r, char *err) {
          * before the cut. Too short a history for any such split: the
          * default penalty, said in the card. */
         if (cv_feasible(fold, t, y, n, max_fold + 1, r->o.horizon_days)) {
-            e = stats_ridge_cv_gap(&d, fold, max_fold + 1, t, r->o.horizon_days, r->cs,
-                                   r->n_cs, &r->c, r->cv_loss, err);
+            e = stats_ridge_cv_gap(&d, fold, max_fold + 1, t, r->o.horizon_days, r->cs, r->n_cs,
+                                   &r->c, r->cv_loss, err);
         } else {
             r->c = MODEL_DEFAULT_C;
             for (size_t j = 0; j < r->n_cs; j++)

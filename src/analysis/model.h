@@ -145,8 +145,8 @@ struct model_result {
     size_t n_cs;
     double auc_holdout, brier_holdout, brier_base, auc_health;
     size_t n_accounts, n_sampled; /* accounts known; those the snapshots were taken of */
-    char calibration_why[STATS_ERR_BYTES + 80]; /* empty: Platt */
-    char c_why[STATS_ERR_BYTES];                /* empty: C by cross-validation */
+    char calibration_why[STATS_ERR_BYTES + 80];         /* empty: Platt */
+    char c_why[STATS_ERR_BYTES];                        /* empty: C by cross-validation */
     char calibration_holdout_why[STATS_ERR_BYTES + 80]; /* the validation model's */
     /* The comparison with the adopted model (model_compare). */
     bool has_current;

@@ -937,6 +937,8 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
                 fn(arg, NULL, msg, "(every account)");
             err = TEND_OK;
         }
+        if (!err && !only) /* a full evaluation rewrites the day's scores */
+            err = store_risk_clear_day(s, day);
     }
     if (!err)
         err = run(&e);

@@ -59,6 +59,7 @@ static const char q_risk_day[] =
     "LEFT JOIN scores s ON s.day = r.day AND s.account_id = r.account_id "
     "WHERE r.day = ?1 ORDER BY r.account_id";
 
+static const char q_risk_clear[] = "DELETE FROM risk_by_day WHERE day = ?1";
 static const char q_risk_account[] =
     "SELECT r.day, r.account_id, r.p_churn, r.model_version, r.drivers, a.external_id, a.name, "
     "a.csm_email, a.mrr, s.band FROM accounts a JOIN risk_by_day r ON r.account_id = a.id "
@@ -229,6 +230,12 @@ enum tend_err store_risk_put(struct store *s, const struct store_risk *r) {
     enum tend_err e = sqlite_done(s, st, "storing a risk score");
     sqlite3_clear_bindings(st);
     return e;
+}
+
+enum tend_err store_risk_clear_day(struct store *s, int32_t day) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_risk_clear);
+    sqlite3_bind_int(st, 1, day);
+    return sqlite_done(s, st, "clearing a day's risk scores");
 }
 
 enum tend_err store_risk_put_many(struct store *s, const struct store_risk *r, size_t n) {

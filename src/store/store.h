@@ -804,6 +804,10 @@ struct store_risk {
 };
 /* Stores (replaces) r. */
 enum tend_err store_risk_put(struct store *s, const struct store_risk *r);
+/* Deletes every risk row of day: a full evaluation of the day rewrites them
+ * all, so that a replay leaves no score of a model it may not use (one
+ * fitted on the day's future) nor of an account it no longer scores. */
+enum tend_err store_risk_clear_day(struct store *s, int32_t day);
 /* Stores (replaces) n rows, STORE_RISK_BATCH to a statement: a day's rows of
  * an evaluation go in at a fraction of the per-row statements' cost. */
 #define STORE_RISK_BATCH 32

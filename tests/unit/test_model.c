@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -507,6 +508,101 @@ static void test_platt_separable_falls_back_to_identity(void **state) {
     assert_true(p.a > 0);
 }
 
+/* ---- the store: the model of a day, the latest complete day ------------------------ */
+
+static struct store *temp_store(char *dir, size_t size) {
+    snprintf(dir, size, "/tmp/tend-test-model.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char path[300], err[STORE_ERR_BYTES];
+    snprintf(path, sizeof path, "%s/m.db", dir);
+    struct store *s;
+    assert_int_equal(store_open(path, &s, err), TEND_OK);
+    return s;
+}
+
+static void temp_store_close(struct store *s, const char *dir) {
+    char path[300];
+    store_close(s);
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/m.db%s", dir, suffix[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+static void on_version(void *arg, const struct store_model *m) {
+    *(int64_t *)arg = m->version;
+}
+
+static int64_t model_of_day(struct store *s, int32_t day) {
+    int64_t v = 0;
+    enum tend_err e = store_model_for_day(s, day, on_version, &v);
+    assert_true(e == TEND_OK || e == TEND_ERR_NOTFOUND);
+    return e ? 0 : v;
+}
+
+/* A replay of day D scores with the most recently adopted model whose data
+ * end on or before D: never one fitted on D's future, never one that was
+ * not adopted. */
+static void test_model_of_a_day_has_no_look_ahead(void **state) {
+    (void)state;
+    char dir[64];
+    struct store *s = temp_store(dir, sizeof dir);
+    struct store_model m = {.horizon_days = 90, .card = "{}"};
+    int64_t v;
+    m.fitted_ms = 1000, m.data_end = 100;
+    assert_int_equal(store_model_put(s, &m, true, &v), TEND_OK); /* v1, adopted */
+    m.fitted_ms = 2000, m.data_end = 150;
+    assert_int_equal(store_model_put(s, &m, false, &v), TEND_OK); /* v2, kept */
+    m.fitted_ms = 3000, m.data_end = 200;
+    assert_int_equal(store_model_put(s, &m, true, &v), TEND_OK); /* v3, adopted */
+    assert_int_equal(model_of_day(s, 99), 0);                    /* before any model's data end */
+    assert_int_equal(model_of_day(s, 100), 1);                   /* v1's data end that day */
+    assert_int_equal(model_of_day(s, 160), 1);                   /* v2 was never adopted */
+    assert_int_equal(model_of_day(s, 199), 1);                   /* v3 saw day 200 */
+    assert_int_equal(model_of_day(s, 200), 3);
+    assert_int_equal(model_of_day(s, 10000), 3);
+    /* And the loader evaluations use: NULL (no p_churn) before day 100. */
+    struct risk_model *mo;
+    assert_int_equal(risk_model_load_for_day(s, 99, &mo), TEND_OK);
+    assert_null(mo);
+    temp_store_close(s, dir);
+}
+
+/* An evaluation of a few accounts after their events, on a day the daily
+ * run has not reached, writes those accounts' rows only: tend risk and /risk
+ * read the latest day a full evaluation recorded, not that partial day. */
+static void test_risk_reads_the_latest_complete_day(void **state) {
+    (void)state;
+    char dir[64];
+    struct store *s = temp_store(dir, sizeof dir);
+    int64_t day_ms = 86400000;
+    for (int64_t a = 1; a <= 5; a++) {
+        struct store_risk r = {.day = 100, .account_id = a, .p_churn = 0.1, .model_version = 1};
+        assert_int_equal(store_risk_put(s, &r), TEND_OK);
+    }
+    assert_int_equal(store_eval_run_put(s, 101 * day_ms, 5, 0, 0, 0, 0), TEND_OK);
+    /* Day 101: one account's event run (no eval_runs row: not a full one). */
+    struct store_risk r = {.day = 101, .account_id = 3, .p_churn = 0.4, .model_version = 1};
+    assert_int_equal(store_risk_put(s, &r), TEND_OK);
+    int32_t day;
+    bool found;
+    assert_int_equal(store_risk_latest_day(s, INT32_MAX, &day, &found), TEND_OK);
+    assert_true(found);
+    assert_int_equal(day, 100);
+    /* The daily run of day 101 completes it. */
+    assert_int_equal(store_eval_run_put(s, 102 * day_ms, 5, 0, 0, 0, 0), TEND_OK);
+    assert_int_equal(store_risk_latest_day(s, INT32_MAX, &day, &found), TEND_OK);
+    assert_int_equal(day, 101);
+    /* --at an earlier day: the latest complete one on or before it. */
+    assert_int_equal(store_risk_latest_day(s, 100, &day, &found), TEND_OK);
+    assert_int_equal(day, 100);
+    assert_int_equal(store_risk_latest_day(s, 99, &day, &found), TEND_OK);
+    assert_false(found);
+    temp_store_close(s, dir);
+}
+
 static void test_model_config(void **state) {
     (void)state;
     struct model_config c;
@@ -544,6 +640,8 @@ int main(void) {
         cmocka_unit_test(test_adopt_rules_too_few_rows_and_another_horizon),
         cmocka_unit_test(test_sample_accounts_by_hash),
         cmocka_unit_test(test_platt_separable_falls_back_to_identity),
+        cmocka_unit_test(test_model_of_a_day_has_no_look_ahead),
+        cmocka_unit_test(test_risk_reads_the_latest_complete_day),
         cmocka_unit_test(test_model_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -230,8 +230,8 @@ static void time_folds(int *fold, size_t n, int folds) {
 /* The mean log loss of C on the rows with fold == f, fitted on fold < f
  * (and, with times t, t[i] + gap < the first t of fold f), computed here
  * from stats_ridge_fit on a copy of those rows. */
-static double split_loss_gap(const double *x, const double *y, size_t n, size_t k,
-                             const int *fold, int f, double c, const double *t, double gap) {
+static double split_loss_gap(const double *x, const double *y, size_t n, size_t k, const int *fold,
+                             int f, double c, const double *t, double gap) {
     size_t m = 0;
     double start = INFINITY;
     for (size_t i = 0; t && i < n; i++)
