@@ -774,40 +774,60 @@ void model_compare(struct model_result *r, const struct risk_model *cur) {
     r->current_data_end = cur->data_end;
     r->cmp_rows = r->cmp_churned = 0;
     r->auc_new = r->auc_current = NAN;
+    r->basis = MB_TOO_FEW;
     if (cur->horizon_days != r->o.horizon_days) {
         r->basis = MB_HORIZON;
         return;
     }
-    double *pn = xmalloc((r->n_test ? r->n_test : 1) * sizeof *pn);
-    double *pc = xmalloc((r->n_test ? r->n_test : 1) * sizeof *pc);
-    double *y = xmalloc((r->n_test ? r->n_test : 1) * sizeof *y);
+    /* The challenger: this fit's inputs, transforms and penalty fitted on the
+     * rows whose label window ends within the adopted model's data (day +
+     * horizon <= its data_end), so that both sides know the same past and
+     * the comparison is of the models, not of how recent their data are
+     * (this fit's own model has seen the comparison rows; its validation
+     * model is months older than the adopted one). */
+    struct risk_model ch;
+    model_inputs(&ch, &r->o);
+    double *x, *y;
+    int32_t before = cur->data_end == INT32_MAX ? INT32_MAX : cur->data_end + 1;
+    size_t n = pick(r, &ch, MR_UNLABELLED, -1, -1, before, &x, &y, NULL);
+    size_t ev = 0;
+    for (size_t i = 0; i < n; i++)
+        ev += y[i] != 0;
+    char err[STATS_ERR_BYTES];
+    bool fitted = ev > 0 && ev < n && fit_recipe(&ch, x, n, err) == TEND_OK &&
+                  fit_coefs(&ch, x, y, n, r->c, NULL, err) == TEND_OK;
+    free(x);
+    free(y);
+    /* The rows neither saw as labels: day + horizon after the adopted
+     * model's data end. */
+    double *pn = xmalloc((r->n_all ? r->n_all : 1) * sizeof *pn);
+    double *pc = xmalloc((r->n_all ? r->n_all : 1) * sizeof *pc);
+    double *yy = xmalloc((r->n_all ? r->n_all : 1) * sizeof *yy);
     double row[RISK_MAX_COLUMNS];
-    size_t n = 0;
-    for (size_t i = 0; i < r->n_all && n < r->n_test; i++) {
+    size_t m = 0;
+    for (size_t i = 0; i < r->n_all; i++) {
         const struct model_row *w = &r->rows[i];
-        /* A row whose label window ends within the adopted model's data may
-         * have been one of its training rows: scoring it there is in-sample. */
-        if (w->role != MR_TEST || (int64_t)w->day + r->o.horizon_days <= cur->data_end)
+        if (w->role == MR_UNLABELLED || (int64_t)w->day + r->o.horizon_days <= cur->data_end)
             continue;
-        risk_model_row(&r->eval_model, w->raw, row);
-        pn[n] = log_odds(&r->eval_model, row);
+        if (fitted) {
+            risk_model_row(&ch, w->raw, row);
+            pn[m] = log_odds(&ch, row);
+        }
         risk_model_row(cur, w->raw, row);
-        pc[n] = log_odds(cur, row);
-        y[n] = w->churned;
+        pc[m] = log_odds(cur, row);
+        yy[m] = w->churned;
         r->cmp_churned += w->churned;
-        n++;
+        m++;
     }
-    r->cmp_rows = n;
-    if (r->cmp_churned < MODEL_MIN_CHURNS || r->cmp_churned == n) {
-        r->basis = MB_TOO_FEW;
-    } else {
+    r->cmp_rows = m;
+    if (fitted && r->cmp_churned >= MODEL_MIN_CHURNS && r->cmp_churned < m) {
         r->basis = MB_ROWS;
-        r->auc_new = stats_auc(pn, y, n);
-        r->auc_current = stats_auc(pc, y, n);
+        r->auc_new = stats_auc(pn, yy, m);
+        r->auc_current = stats_auc(pc, yy, m);
     }
     free(pn);
     free(pc);
-    free(y);
+    free(yy);
 }
 
 bool model_adopt(const struct model_result *r, bool explicit_fit, const char **why) {

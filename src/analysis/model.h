@@ -35,9 +35,10 @@
  * many of how many.
  *
  * Adoption (model_compare, model_adopt): a new model is compared with the
- * adopted one only on the new fit's test rows the adopted model never saw as
- * labels (day + horizon after the adopted model's data_end), both models'
- * AUC on those rows; with too few of them (fewer than MODEL_MIN_CHURNS
+ * adopted one only on the labelled rows the adopted model never saw as labels
+ * (day + horizon after the adopted model's data_end), the new fit's side
+ * fitted on the adopted model's window (model_compare), both AUCs on those
+ * rows; with too few of them (fewer than MODEL_MIN_CHURNS
  * churned rows, or no retained one) the newer data win: the new model is
  * adopted when its data end later than the adopted one's. A model of another
  * horizon is not compared: only an explicit tend model fit adopts it (the
@@ -182,10 +183,14 @@ void model_result_free(struct model_result *r);
 enum tend_err model_platt(const double *s, const double *y, size_t n, struct stats_platt *out,
                           char *why, size_t size);
 
-/* Compares r's validation model (r->eval_model, fitted before the cut) with
- * cur (the adopted model, its data_end and horizon set) on r's test rows with
- * day + horizon > cur->data_end, the rows cur never saw as labels: fills
- * r->has_current .. r->auc_current (see enum model_basis). Pure. */
+/* Compares this fit with cur (the adopted model, its data_end and horizon
+ * set) on r's labelled rows with day + horizon > cur->data_end, the rows cur
+ * never saw as labels. This fit's side is its challenger: its inputs,
+ * transforms and penalty (r->c) fitted on the rows cur could have seen (day +
+ * horizon <= cur->data_end), so that both know the same past and a refit that
+ * changes nothing ties. Fills r->has_current .. r->auc_current (see enum
+ * model_basis; MB_TOO_FEW also when the challenger's rows lack a class). No
+ * store, no I/O. */
 void model_compare(struct model_result *r, const struct risk_model *cur);
 /* Whether r's model is adopted (the rule above); explicit: a user's tend
  * model fit (adopts a model of another horizon), not the scheduled refit.

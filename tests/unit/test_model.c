@@ -353,36 +353,32 @@ static void test_features(void **state) {
 
 /* ---- adoption: compared only on rows the adopted model never saw -------------------- */
 
-/* A new fit's test rows on days 200 (in the adopted model's training window:
- * 200 + 30 <= its data_end 240) and 250 (after it). The adopted model ranks
- * the day-200 rows perfectly (it was trained on them: their labels follow
- * its scores) and the day-250 rows backwards; the new model the opposite. */
-enum { IN_SAMPLE = 60, UNSEEN = 40 };
+/* A new fit's labelled rows on days 200 (in the adopted model's window: 200 +
+ * 30 <= its data_end 240) and 250 (after it). Churn follows a low login
+ * trend on both days; the adopted model ranks the other way round. */
+enum { IN_WINDOW = 60, UNSEEN = 40 };
 
 static void comparison_rows(struct model_result *r, struct risk_model *cur) {
     memset(r, 0, sizeof *r);
     r->o.horizon_days = 30;
+    r->o.features = RISK_F_METRICS;
+    r->c = 1;
     r->data_end = 280;
-    small_model(&r->eval_model);
-    r->eval_model.horizon_days = 30;
-    *cur = r->eval_model;
+    small_model(cur);
+    cur->horizon_days = 30;
     cur->version = 3;
     cur->data_end = 240;
     for (size_t j = 0; j < cur->recipe.n_out; j++) /* the opposite ranking */
         cur->coef[j] = -cur->coef[j];
-    r->n_all = r->n_test = IN_SAMPLE + UNSEEN;
+    r->n_all = IN_WINDOW + UNSEEN;
     r->rows = calloc(r->n_all, sizeof *r->rows);
     for (size_t i = 0; i < r->n_all; i++) {
         struct model_row *w = &r->rows[i];
-        bool seen = i < IN_SAMPLE;
-        w->day = seen ? 200 : 250;
-        w->role = MR_TEST;
+        w->day = i < IN_WINDOW ? 200 : 250;
+        w->role = i < IN_WINDOW ? MR_TRAIN : MR_TEST;
         w->account_id = (int64_t)i + 1;
-        double trend = (double)(i % 20) / 10; /* 0 .. 1.9 */
-        raw_of(trend, 0, 0, w->raw);
-        /* Low login trend: the new model's churn; high: the adopted one's. */
-        bool low = i % 20 < 10;
-        w->churned = seen ? !low : low;
+        raw_of((double)(i % 20) / 10, 0, 0, w->raw);
+        w->churned = i % 20 < 10; /* trend below 1 */
     }
 }
 
@@ -393,20 +389,23 @@ static void test_compare_on_rows_the_adopted_model_never_saw(void **state) {
     comparison_rows(&r, &cur);
     model_compare(&r, &cur);
     assert_int_equal(r.basis, MB_ROWS);
+    /* Only the day-250 rows: the adopted model may have trained on the
+     * others (their windows end within its data). */
     assert_int_equal(r.cmp_rows, UNSEEN);
     assert_int_equal(r.cmp_churned, UNSEEN / 2);
+    /* The challenger learnt the trend from the day-200 rows alone. */
     assert_near(r.auc_new, 1, 1e-12);
     assert_near(r.auc_current, 0, 1e-12);
     const char *why;
     assert_true(model_adopt(&r, false, &why));
     assert_non_null(strstr(why, "never saw"));
-    /* What the review found: scored on every test row (as when the adopted
-     * model's data end is taken to be before them all), its in-sample rows
-     * win it the comparison and the refit is not adopted. */
-    cur.data_end = 0;
+    /* The challenger never saw the day-250 labels: reversed there, they
+     * reverse its AUC (a challenger fitted on them would not be at 0). */
+    for (size_t i = IN_WINDOW; i < r.n_all; i++)
+        r.rows[i].churned = !r.rows[i].churned;
     model_compare(&r, &cur);
-    assert_int_equal(r.cmp_rows, IN_SAMPLE + UNSEEN);
-    assert_true(r.auc_current > r.auc_new);
+    assert_near(r.auc_new, 0, 1e-12);
+    assert_near(r.auc_current, 1, 1e-12);
     assert_false(model_adopt(&r, false, &why));
     free(r.rows);
 }
@@ -424,6 +423,7 @@ static void test_adopt_rules_too_few_rows_and_another_horizon(void **state) {
     assert_int_equal(r.basis, MB_TOO_FEW);
     assert_int_equal(r.cmp_rows, 0);
     assert_true(isnan(r.auc_new) && isnan(r.auc_current));
+    assert_int_equal(r.current_data_end, 280);
     r.data_end = 281;
     assert_true(model_adopt(&r, false, &why));
     assert_non_null(strstr(why, "newer data"));
