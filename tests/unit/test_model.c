@@ -15,7 +15,12 @@
 #include <cmocka.h>
 
 #include "analysis/model.h"
+#include "eval/eval.h"
 #include "eval/risk.h"
+#include "gen/generate.h"
+#include "ingest/ingest.h"
+#include "ingest/segment.h"
+#include "util/datetime.h"
 
 /* ---- labels and censoring ---------------------------------------------------------- */
 
@@ -603,6 +608,98 @@ static void test_risk_reads_the_latest_complete_day(void **state) {
     temp_store_close(s, dir);
 }
 
+/* A generated SaaS (gen/generate.c) imported into s, as tend generate |
+ * tend import would. */
+static void import_generated(struct store *s, int64_t accounts, int32_t days, int32_t end_day) {
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    struct gen_options o = {.accounts = accounts, .days = days, .seed = 16, .end_day = end_day};
+    struct gen_totals totals;
+    assert_int_equal(gen_write(f, &o, &totals), TEND_OK);
+    rewind(f);
+    struct ingest *ig = ingest_new(s);
+    assert_int_equal(ingest_begin(ig), TEND_OK);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int64_t now = (int64_t)end_day * DT_MS_PER_DAY;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        cJSON *item = cJSON_ParseWithLength(line, (size_t)len);
+        struct seg_msg m;
+        char err[SEG_ERR_BYTES];
+        if (item && segment_parse_msg(item, NULL, now, line, (size_t)len, &m, err) == TEND_OK) {
+            segment_serialize_body(&m);
+            enum ingest_outcome out;
+            assert_int_equal(ingest_message(ig, &m, &out), TEND_OK);
+            cJSON_free(m.body_json);
+        }
+        cJSON_Delete(item);
+    }
+    assert_int_equal(ingest_commit(ig), TEND_OK);
+    ingest_free(ig);
+    free(line);
+    fclose(f);
+    int refreshed;
+    assert_int_equal(eval_refresh_rollups(s, &refreshed), TEND_OK);
+}
+
+/* At a small cap the fit keeps every weekly snapshot day and samples the
+ * accounts (it used to widen the step to 14, 21, ... days, leaving the
+ * cross-validation too few days). */
+static void test_fit_samples_accounts_not_days(void **state) {
+    (void)state;
+    char dir[64];
+    struct store *s = temp_store(dir, sizeof dir);
+    int32_t end = dt_day_of_ms(1793491200000LL); /* 2026-11-01 */
+    import_generated(s, 120, 365, end);
+    struct health_config hc;
+    health_config_default(&hc);
+    struct model_options o = {.horizon_days = 90, .features = RISK_F_BOTH, .hc = &hc};
+    struct model_result all, cap;
+    char err[STATS_ERR_BYTES];
+    model_fit(s, &o, &all, err); /* too little data is fine: the rows are counted first */
+    o.max_rows = 1500;
+    model_fit(s, &o, &cap, err);
+    size_t days_all = 0, days_cap = 0;
+    for (size_t i = 0; i < all.n_all; i++)
+        days_all += i == 0 || all.rows[i].day != all.rows[i - 1].day;
+    for (size_t i = 0; i < cap.n_all; i++)
+        days_cap += i == 0 || cap.rows[i].day != cap.rows[i - 1].day;
+    print_message("sample: uncapped %zu rows of %zu accounts over %zu days (step %d); capped at "
+                  "1500: %zu rows of %zu sampled accounts over %zu days (step %d)\n",
+                  all.n_all, all.n_sampled, days_all, all.step_days, cap.n_all, cap.n_sampled,
+                  days_cap, cap.step_days);
+    assert_true(all.n_all > 1500);
+    assert_int_equal(all.n_sampled, all.n_accounts);
+    assert_int_equal(cap.step_days, MODEL_STEP_DAYS);
+    assert_int_equal(days_cap, days_all);
+    assert_true(cap.n_all <= 1500 && cap.n_all > 0);
+    assert_int_equal(cap.n_accounts, all.n_accounts);
+    assert_true(cap.n_sampled < cap.n_accounts && cap.n_sampled * days_all <= 1500);
+    /* Each sampled account's rows are exactly its uncapped rows: every capped
+     * row is an uncapped one, and the uncapped rows of the sampled accounts
+     * are as many. */
+    size_t matched = 0, of_sampled = 0;
+    for (size_t i = 0; i < cap.n_all; i++)
+        for (size_t j = 0; j < all.n_all; j++)
+            if (all.rows[j].day == cap.rows[i].day &&
+                all.rows[j].account_id == cap.rows[i].account_id) {
+                matched++;
+                break;
+            }
+    for (size_t j = 0; j < all.n_all; j++)
+        for (size_t i = 0; i < cap.n_all; i++)
+            if (cap.rows[i].account_id == all.rows[j].account_id) {
+                of_sampled++;
+                break;
+            }
+    assert_int_equal(of_sampled, cap.n_all);
+    assert_int_equal(matched, cap.n_all);
+    model_result_free(&all);
+    model_result_free(&cap);
+    temp_store_close(s, dir);
+}
+
 static void test_model_config(void **state) {
     (void)state;
     struct model_config c;
@@ -640,6 +737,7 @@ int main(void) {
         cmocka_unit_test(test_adopt_rules_too_few_rows_and_another_horizon),
         cmocka_unit_test(test_sample_accounts_by_hash),
         cmocka_unit_test(test_platt_separable_falls_back_to_identity),
+        cmocka_unit_test(test_fit_samples_accounts_not_days),
         cmocka_unit_test(test_model_of_a_day_has_no_look_ahead),
         cmocka_unit_test(test_risk_reads_the_latest_complete_day),
         cmocka_unit_test(test_model_config),
