@@ -72,13 +72,33 @@ static void print_card(const cJSON *c) {
            jnum(c, "n_test_churned"), jstr(c, "cut_day"));
     printf("  AUC: model %.3f, health score %.3f", jnum(c, "auc_holdout"),
            jnum(c, "auc_health_holdout"));
-    double prev = jnum(c, "auc_previous_holdout");
-    if (!isnan(prev))
-        printf(", previous model v%.0f %.3f", jnum(c, "previous_version"), prev);
     printf("\n  Brier score: %.4f (the base rate alone: %.4f)\n", jnum(c, "brier_holdout"),
            jnum(c, "brier_base_rate"));
-    printf("  Penalty C = %g (time-ordered cross-validation), calibration: %s\n", jnum(c, "c"),
-           jstr(c, "calibration_method"));
+    const char *cm = jstr(c, "c_method");
+    printf("  Penalty C = %g (%s), calibration: %s (held-out figures: %s)\n", jnum(c, "c"),
+           strcmp(cm, "default") == 0 ? "the default: the history is too short for "
+                                        "cross-validation with the horizon gap"
+                                      : "time-ordered cross-validation",
+           jstr(c, "calibration_method"), jstr(c, "calibration_holdout_method"));
+    const char *notes[] = {"c_note", "calibration_note", "calibration_holdout_note"};
+    for (size_t i = 0; i < 3; i++)
+        if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c, notes[i])))
+            printf("  %s: %s\n", notes[i], jstr(c, notes[i]));
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "comparison");
+    if (cJSON_IsObject(k)) {
+        printf("  Adoption: %s", jstr(k, "rule"));
+        if (strcmp(jstr(k, "basis"), "rows_unseen_by_previous") == 0)
+            printf(" (v%.0f, data to %s; on the %.0f rows it never saw, %.0f churned: AUC %.3f "
+                   "for this fit's inputs and penalty fitted on its data, %.3f for v%.0f)",
+                   jnum(k, "previous_version"), jstr(k, "previous_data_end"), jnum(k, "rows"),
+                   jnum(k, "churned_rows"), jnum(k, "auc_new"), jnum(k, "auc_previous"),
+                   jnum(k, "previous_version"));
+        printf("\n");
+    }
+    if (jnum(c, "accounts_sampled") < jnum(c, "accounts"))
+        printf("  Accounts: a sample of %.0f of %.0f (by a hash of the account id), every weekly "
+               "snapshot day kept\n",
+               jnum(c, "accounts_sampled"), jnum(c, "accounts"));
 
     printf("\nCalibration on the held-out rows (deciles of the predicted probability):\n");
     static const char *const ccols[] = {"bin",    "predicted", "observed", "n",
