@@ -901,14 +901,19 @@ enum tend_err model_refit(struct store *s, const struct model_config *mc,
     const char *why = "";
     if (!e)
         model_adopt(&r, false, &why);
-    if (!e)
-        snprintf(msg, size,
-                 "model refit: v%lld fitted and %s: %s; held-out AUC %.3f (health score %.3f), "
-                 "%zu rows, %zu churns; compared with v%lld on %zu rows (%zu churned): AUC %.3f "
-                 "vs %.3f",
-                 (long long)version, adopted ? "adopted" : "not adopted", why, r.auc_holdout,
-                 r.auc_health, r.n_rows, r.n_churns, (long long)r.current_version, r.cmp_rows,
-                 r.cmp_churned, r.auc_new, r.auc_current);
+    if (!e) {
+        int n = snprintf(msg, size,
+                         "model refit: v%lld fitted and %s: %s; held-out AUC %.3f (health score "
+                         "%.3f), %zu rows, %zu churns",
+                         (long long)version, adopted ? "adopted" : "not adopted", why,
+                         r.auc_holdout, r.auc_health, r.n_rows, r.n_churns);
+        if (r.basis == MB_ROWS && n > 0 && (size_t)n < size)
+            snprintf(msg + n, size - (size_t)n,
+                     "; against v%lld on the %zu rows it never saw (%zu churned): AUC %.3f vs "
+                     "%.3f",
+                     (long long)r.current_version, r.cmp_rows, r.cmp_churned, r.auc_new,
+                     r.auc_current);
+    }
     model_result_free(&r);
     return e;
 }
