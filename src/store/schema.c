@@ -475,11 +475,11 @@ static const char migration_15[] = "ALTER TABLE ctas ADD COLUMN value REAL;"
                                    ") WITHOUT ROWID;"
                                    "CREATE INDEX cta_held_owner ON cta_held (owner, week);";
 
-/* Models from a replayed day's past (docs/analysis.md, "Replays"): data_end,
- * the last day of data a model's labels saw (the card's data_end, a day
- * number), and adopted_ms, when it was last adopted (NULL: never), so that an
- * evaluation of day D scores with the most recently adopted model whose data
- * end on or before D. Existing rows: data_end from the card, adopted_ms the
+/* Models from a replayed day's past (docs/analysis.md, "p_churn in every
+ * evaluation"): data_end, the last day of data a model's labels saw (the
+ * card's data_end, a day number), and adopted_ms, when it was adopted (NULL:
+ * never; kept when a later model replaces it), so that an evaluation of day D
+ * scores with the most recently adopted model whose data end on or before D. Existing rows: data_end from the card, adopted_ms the
  * fitted_ms of the adopted one (a model adopted and then replaced before this
  * migration counts as never adopted). MODEL-REVIEW (issue 16): the lead
  * renumbers at merge if another migration took this number. */
