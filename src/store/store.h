@@ -771,8 +771,9 @@ struct store_model {
 #define STORE_MODEL_CARD_MAX_BYTES (4 * 1024 * 1024)
 
 /* Stores m as a new version (*version gets it); adopt: it becomes the adopted
- * one (and no other), adopted_ms = m->fitted_ms. Its own savepoint: inside a caller's transaction or
- * alone. TEND_ERR_LIMIT for a card over STORE_MODEL_CARD_MAX_BYTES. */
+ * one (and no other), adopted_ms = m->fitted_ms. Its own savepoint: inside a
+ * caller's transaction or alone. TEND_ERR_LIMIT for a card over
+ * STORE_MODEL_CARD_MAX_BYTES. */
 enum tend_err store_model_put(struct store *s, const struct store_model *m, bool adopt,
                               int64_t *version);
 /* Calls fn once with model version (0: the adopted one), card included;
