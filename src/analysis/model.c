@@ -1,5 +1,6 @@
-/* model.c: the snapshots, their labels, the time split, the fits and the card
- * of tend model fit (see model.h). */
+/* model.c: the snapshots, their labels, the time split, the fits, the
+ * comparison with the adopted model and the scheduled refit of tend model fit
+ * (see model.h; the card, storing and the export are in model_card.c). */
 #include "analysis/model.h"
 
 #include <math.h>
@@ -129,6 +130,56 @@ int32_t model_split(struct model_row *rows, size_t n, int horizon, double test_s
     return cut;
 }
 
+/* ---- sampling accounts (pure) ------------------------------------------------------ */
+
+uint64_t model_account_hash(const char *external_id) {
+    uint64_t h = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *)external_id; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    /* FNV's high bits barely move between ids that differ in their last
+     * characters ("acct-0001", "acct-0002"): mix every bit into every other
+     * (MurmurHash3's 64-bit finaliser) so that the smallest hashes are a
+     * spread of the accounts, not a run of neighbours. */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+struct hashed {
+    uint64_t hash;
+    int64_t id;
+    size_t at;
+};
+
+static int by_hash(const void *x, const void *y) {
+    const struct hashed *a = x, *b = y;
+    if (a->hash != b->hash)
+        return a->hash < b->hash ? -1 : 1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+size_t model_sample(const uint64_t *hash, const int64_t *id, size_t n, size_t days, size_t max_rows,
+                    bool *keep) {
+    size_t k = days == 0 || n * days <= max_rows ? n : max_rows / days;
+    if (k < 1)
+        k = 1;
+    if (k > n)
+        k = n;
+    struct hashed *h = xmalloc((n ? n : 1) * sizeof *h);
+    for (size_t i = 0; i < n; i++)
+        h[i] = (struct hashed){hash[i], id[i], i};
+    qsort(h, n, sizeof *h, by_hash);
+    for (size_t i = 0; i < n; i++)
+        keep[h[i].at] = i < k;
+    free(h);
+    return k;
+}
+
 /* ---- gathering the snapshots ------------------------------------------------------ */
 
 struct churn {
@@ -146,8 +197,12 @@ struct gather {
     int32_t *churn_days; /* scratch */
     int32_t day;
     int64_t t_ms;
-    size_t cap_rows;
+    size_t cap_rows, max_rows;
     int64_t accounts;
+    /* Every account's hash and id, for the sample. */
+    uint64_t *hash;
+    int64_t *ids;
+    size_t n_ids, cap_ids;
 };
 
 static int on_brief(void *arg, const struct store_account_row *row) {
@@ -163,6 +218,13 @@ static int on_brief(void *arg, const struct store_account_row *row) {
     }
     g->first_seen[row->id] = row->first_seen_ms;
     g->accounts++;
+    if (g->n_ids == g->cap_ids) {
+        g->cap_ids = g->cap_ids ? g->cap_ids * 2 : 1024;
+        g->hash = xrealloc(g->hash, g->cap_ids * sizeof *g->hash);
+        g->ids = xrealloc(g->ids, g->cap_ids * sizeof *g->ids);
+    }
+    g->hash[g->n_ids] = model_account_hash(row->external_id);
+    g->ids[g->n_ids++] = row->id;
     return 0;
 }
 
@@ -190,10 +252,10 @@ static int on_snapshot(void *arg, int64_t id, const char *account_id, const stru
     if (m->churned || id < 0 || (size_t)id >= g->first_len)
         return 0; /* not a customer on the day */
     int64_t first = g->first_seen[id];
-    if (g->t_ms - first < (int64_t)ANALYSIS_MIN_HISTORY_DAYS * DT_MS_PER_DAY)
-        return 0;
-    if (r->n_all == MODEL_MAX_ROWS)
-        return 1; /* cannot happen: the step was chosen to fit */
+    if (first == INT64_MAX || g->t_ms - first < (int64_t)ANALYSIS_MIN_HISTORY_DAYS * DT_MS_PER_DAY)
+        return 0; /* not sampled, or too new */
+    if (r->n_all == g->max_rows)
+        return 1; /* cannot happen: the sample was chosen to fit */
     if (r->n_all == g->cap_rows) {
         g->cap_rows = g->cap_rows ? g->cap_rows * 2 : 4096;
         r->rows = xrealloc(r->rows, g->cap_rows * sizeof *r->rows);
@@ -225,7 +287,7 @@ static int on_snapshot(void *arg, int64_t id, const char *account_id, const stru
 }
 
 static enum tend_err gather(struct store *s, struct model_result *r, char *err) {
-    struct gather g = {.r = r};
+    struct gather g = {.r = r, .max_rows = r->o.max_rows ? r->o.max_rows : MODEL_MAX_ROWS};
     enum tend_err e = store_accounts_brief_each(s, on_brief, &g);
     if (!e)
         e = store_outcomes_each(s, 0, (int64_t)(r->data_end + 1) * DT_MS_PER_DAY, on_outcome, &g);
@@ -241,16 +303,19 @@ static enum tend_err gather(struct store *s, struct model_result *r, char *err) 
             earliest = g.first_seen[i];
     int32_t first =
         earliest == INT64_MAX ? INT32_MAX : dt_day_of_ms(earliest) + ANALYSIS_MIN_HISTORY_DAYS;
-    int32_t last;
     r->step_days = MODEL_STEP_DAYS;
-    for (;;) {
-        int k = (r->o.horizon_days + r->step_days - 1) / r->step_days;
-        last = r->data_end - k * r->step_days;
-        if (g.accounts == 0 || last < first ||
-            (int64_t)((last - first) / r->step_days + 1) * g.accounts <= MODEL_MAX_ROWS)
-            break;
-        r->step_days += MODEL_STEP_DAYS;
-    }
+    int k_steps = (r->o.horizon_days + r->step_days - 1) / r->step_days;
+    int32_t last = r->data_end - k_steps * r->step_days;
+    /* Too many accounts x days: every snapshot day stays (the folds need
+     * them) and a sample of the accounts is taken. */
+    size_t n_days = last < first ? 0 : (size_t)((last - first) / r->step_days + 1);
+    bool *keep = xmalloc((g.n_ids ? g.n_ids : 1) * sizeof *keep);
+    r->n_accounts = g.n_ids;
+    r->n_sampled = model_sample(g.hash, g.ids, g.n_ids, n_days, g.max_rows, keep);
+    for (size_t i = 0; i < g.n_ids; i++)
+        if (!keep[i])
+            g.first_seen[g.ids[i]] = INT64_MAX;
+    free(keep);
     if (!e && last < first) {
         char end[16];
         dt_format_date(r->data_end, end);
@@ -272,15 +337,20 @@ static enum tend_err gather(struct store *s, struct model_result *r, char *err) 
     free(g.first_seen);
     free(g.churns);
     free(g.churn_days);
+    free(g.hash);
+    free(g.ids);
     return e;
 }
 
 /* ---- fitting ------------------------------------------------------------------------ */
 
-/* The rows of r with role (or every labelled row when role is MR_UNLABELLED)
- * as model inputs (n x n_in) and labels, into x and y (malloced). */
+/* The rows of r with role (or every labelled row when role is MR_UNLABELLED),
+ * fold < fold_lt and fold == fold_eq (each when >= 0) and day + horizon <
+ * label_before (the gap: a row whose label window reaches label_before is
+ * left out) as model inputs (n x n_in) and labels, into x and y (malloced). */
 static size_t pick(const struct model_result *r, const struct risk_model *mo, enum model_role role,
-                   int fold_lt, int fold_eq, double **x, double **y, size_t **index) {
+                   int fold_lt, int fold_eq, int32_t label_before, double **x, double **y,
+                   size_t **index) {
     size_t n = 0, k = mo->recipe.n_in;
     *x = xmalloc((r->n_all ? r->n_all : 1) * k * sizeof **x);
     *y = xmalloc((r->n_all ? r->n_all : 1) * sizeof **y);
@@ -293,6 +363,8 @@ static size_t pick(const struct model_result *r, const struct risk_model *mo, en
             take = row->fold < fold_lt;
         if (take && fold_eq >= 0)
             take = row->fold == fold_eq;
+        if (take && label_before != INT32_MAX)
+            take = (int64_t)row->day + r->o.horizon_days < label_before;
         if (!take)
             continue;
         risk_model_row(mo, row->raw, *x + n * k);
@@ -360,14 +432,37 @@ static double log_odds(const struct risk_model *mo, const double *row_raw_inputs
     return lo;
 }
 
+enum tend_err model_platt(const double *s, const double *y, size_t n, struct stats_platt *out,
+                          char *why, size_t size) {
+    char err[STATS_ERR_BYTES];
+    why[0] = 0;
+    if (stats_platt_fit(s, y, n, out, err) == TEND_OK)
+        return TEND_OK;
+    /* No maximum (the scores separate the outcomes) or a degenerate fold:
+     * the model's own probabilities, which its penalised fit already keeps
+     * from the extremes. */
+    *out = (struct stats_platt){.a = 1, .b = 0};
+    snprintf(why, size, "identity: the calibration rows could not be fitted (%s)", err);
+    return TEND_OK;
+}
+
 /* Platt calibration of mo: a model with mo's recipe and penalty fitted on
- * the rows of role with fold < last, scored on fold == last (out of fold). */
-static enum tend_err calibrate(const struct model_result *r, struct risk_model *mo,
-                               enum model_role role, int last, char *err) {
+ * the rows of role with fold < last whose label window ends before fold last
+ * starts (the same gap as the split's), scored on fold == last (out of
+ * fold). r->calibration says how it ended (model_platt). */
+static enum tend_err calibrate(struct model_result *r, struct risk_model *mo, enum model_role role,
+                               int last, char *err) {
     struct risk_model early = *mo;
+    r->calibration_why[0] = 0;
     double *x, *y, *xc, *yc;
-    size_t n = pick(r, mo, role, last, -1, &x, &y, NULL);
-    size_t nc = pick(r, mo, role, -1, last, &xc, &yc, NULL);
+    size_t *idx;
+    size_t nc = pick(r, mo, role, -1, last, INT32_MAX, &xc, &yc, &idx);
+    int32_t first = INT32_MAX;
+    for (size_t i = 0; i < nc; i++)
+        if (r->rows[idx[i]].day < first)
+            first = r->rows[idx[i]].day;
+    free(idx);
+    size_t n = pick(r, mo, role, last, -1, first, &x, &y, NULL);
     enum tend_err e = TEND_OK;
     size_t ev = 0, evc = 0;
     for (size_t i = 0; i < n; i++)
@@ -375,20 +470,24 @@ static enum tend_err calibrate(const struct model_result *r, struct risk_model *
     for (size_t i = 0; i < nc; i++)
         evc += yc[i] != 0;
     if (ev == 0 || ev == n || evc == 0 || evc == nc) {
-        snprintf(err, STATS_ERR_BYTES,
-                 "too little data to calibrate: the latest fold has %zu rows (%zu churned), "
-                 "the folds before it %zu (%zu churned); both need churned and retained rows",
+        /* Too little history for a calibration fold with the gap before it
+         * (a year of data and a 90-day horizon leave none for the
+         * validation model): the model's own probabilities, said. */
+        mo->platt = (struct stats_platt){.a = 1, .b = 0};
+        snprintf(r->calibration_why, sizeof r->calibration_why,
+                 "identity: no calibration fold: the latest fold has %zu rows (%zu churned), "
+                 "the rows before it whose horizon ends before it %zu (%zu churned); both need "
+                 "churned and retained rows",
                  nc, evc, n, ev);
-        e = TEND_ERR_INVALID;
-    }
-    if (!e)
+    } else {
         e = fit_coefs(&early, x, y, n, r->c, NULL, err);
-    if (!e) {
+    }
+    if (!e && !r->calibration_why[0]) {
         size_t k = mo->recipe.n_in;
         double *s = xmalloc(nc * sizeof *s);
         for (size_t i = 0; i < nc; i++)
             s[i] = log_odds(&early, xc + i * k);
-        e = stats_platt_fit(s, yc, nc, &mo->platt, err);
+        e = model_platt(s, yc, nc, &mo->platt, r->calibration_why, sizeof r->calibration_why);
         free(s);
     }
     free(x);
@@ -407,6 +506,14 @@ static void model_inputs(struct risk_model *mo, const struct model_options *o) {
             mo->input_of[mo->recipe.n_in++] = i;
 }
 
+static size_t distinct_days(const double *t, size_t n) {
+    size_t d = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || t[i] != t[i - 1])
+            d++;
+    return d;
+}
+
 static size_t distinct_churns(const struct model_result *r) {
     /* (account, churn day) pairs of churned labelled rows; rows are in day
      * order, so sort a copy. */
@@ -423,17 +530,41 @@ static size_t distinct_churns(const struct model_result *r) {
     return d;
 }
 
+/* True when some split f of the n rows (fold, day t, label y) has training
+ * rows (fold < f, t + horizon < fold f's first day) with both outcomes: what
+ * stats_ridge_cv_gap needs. */
+static bool cv_feasible(const int *fold, const double *t, const double *y, size_t n, int n_folds,
+                        int horizon) {
+    for (int f = 1; f < n_folds; f++) {
+        double start = INFINITY;
+        for (size_t i = 0; i < n; i++)
+            if (fold[i] == f && t[i] < start)
+                start = t[i];
+        size_t m = 0, ev = 0;
+        for (size_t i = 0; i < n; i++)
+            if (fold[i] < f && t[i] + horizon < start) {
+                m++;
+                ev += y[i] != 0;
+            }
+        if (isfinite(start) && ev > 0 && ev < m)
+            return true;
+    }
+    return false;
+}
+
 static enum tend_err validate(struct model_result *r, char *err) {
     struct risk_model *mo = &r->eval_model;
     model_inputs(mo, &r->o);
     double *x, *y;
-    size_t n = pick(r, mo, MR_TRAIN, -1, -1, &x, &y, NULL);
+    size_t n = pick(r, mo, MR_TRAIN, -1, -1, INT32_MAX, &x, &y, NULL);
     enum tend_err e = fit_recipe(mo, x, n, err);
     int *fold = xmalloc((n ? n : 1) * sizeof *fold);
+    double *t = xmalloc((n ? n : 1) * sizeof *t);
     double *z = NULL;
     int max_fold = 0;
     for (size_t i = 0, j = 0; i < r->n_all; i++)
         if (r->rows[i].role == MR_TRAIN) {
+            t[j] = r->rows[i].day;
             fold[j++] = r->rows[i].fold;
             if (r->rows[i].fold > max_fold)
                 max_fold = r->rows[i].fold;
@@ -448,21 +579,40 @@ static enum tend_err validate(struct model_result *r, char *err) {
         struct stats_data d = {.n = n, .k = k, .x = z, .y = y, .names = names};
         r->n_cs = sizeof model_cs / sizeof model_cs[0];
         memcpy(r->cs, model_cs, sizeof model_cs);
-        e = stats_ridge_cv(&d, fold, max_fold + 1, r->cs, r->n_cs, &r->c, r->cv_loss, err);
+        /* The gap: a training row's label window must end before the
+         * validation fold's first day, as the split's training rows end
+         * before the cut. Too short a history for any such split: the
+         * default penalty, said in the card. */
+        if (cv_feasible(fold, t, y, n, max_fold + 1, r->o.horizon_days)) {
+            e = stats_ridge_cv_gap(&d, fold, max_fold + 1, t, r->o.horizon_days, r->cs, r->n_cs,
+                                   &r->c, r->cv_loss, err);
+        } else {
+            r->c = MODEL_DEFAULT_C;
+            for (size_t j = 0; j < r->n_cs; j++)
+                r->cv_loss[j] = NAN;
+            snprintf(r->c_why, sizeof r->c_why,
+                     "default: no cross-validation split has training rows whose %d-day "
+                     "horizon ends before its validation fold (the training rows span %zu "
+                     "snapshot days; a longer history allows one)",
+                     r->o.horizon_days, distinct_days(t, n));
+        }
     }
     if (!e)
         e = fit_coefs(mo, x, y, n, r->c, NULL, err);
     if (!e)
         e = calibrate(r, mo, MR_TRAIN, max_fold, err);
+    snprintf(r->calibration_holdout_why, sizeof r->calibration_holdout_why, "%s",
+             r->calibration_why);
     free(x);
     free(y);
     free(z);
     free(fold);
+    free(t);
     if (e)
         return e;
     /* The test rows. */
     size_t *idx;
-    size_t nt = pick(r, mo, MR_TEST, -1, -1, &x, &y, &idx);
+    size_t nt = pick(r, mo, MR_TEST, -1, -1, INT32_MAX, &x, &y, &idx);
     double *p = xmalloc((nt ? nt : 1) * sizeof *p), *hr = xmalloc((nt ? nt : 1) * sizeof *hr);
     double base = 0;
     for (size_t i = 0; i < nt; i++) {
@@ -507,7 +657,7 @@ static enum tend_err produce(struct model_result *r, char *err) {
         r->rows[i].fold = (int)(k * MODEL_FOLDS / d);
     }
     double *x, *y;
-    size_t n = pick(r, mo, MR_UNLABELLED, -1, -1, &x, &y, NULL);
+    size_t n = pick(r, mo, MR_UNLABELLED, -1, -1, INT32_MAX, &x, &y, NULL);
     enum tend_err e = fit_recipe(mo, x, n, err);
     if (!e)
         e = fit_coefs(mo, x, y, n, r->c, &r->fit, err);
@@ -526,7 +676,7 @@ enum tend_err model_fit(struct store *s, const struct model_options *o, struct m
                         char *err) {
     memset(out, 0, sizeof *out);
     out->o = *o;
-    out->auc_current = NAN;
+    out->auc_current = out->auc_new = NAN;
     snprintf(out->health_version, sizeof out->health_version, "%s", o->hc->version);
     enum tend_err e = TEND_OK;
     if (o->to) {
@@ -595,17 +745,18 @@ enum tend_err model_fit(struct store *s, const struct model_options *o, struct m
         return e;
     if ((e = produce(out, err)))
         return e;
-    /* The adopted model, if any, on the same test rows. */
+    /* The adopted model, if any, on the test rows it never saw. */
     struct risk_model *cur = NULL;
     e = risk_model_load_adopted(s, &cur);
-    if (e == TEND_ERR_INVALID) /* unreadable: this fit replaces it */
+    if (e == TEND_ERR_INVALID) { /* unreadable: this fit replaces it */
+        out->has_current = true;
+        out->basis = MB_UNREADABLE;
         e = TEND_OK;
+    }
     if (e)
         return e;
     if (cur) {
-        out->has_current = true;
-        out->current_version = cur->version;
-        out->auc_current = model_auc_on_test(out, cur);
+        model_compare(out, cur);
         free(cur);
     }
     return TEND_OK;
@@ -617,175 +768,102 @@ void model_result_free(struct model_result *r) {
     memset(r, 0, sizeof *r);
 }
 
-double model_auc_on_test(const struct model_result *r, const struct risk_model *mo) {
-    size_t n = 0;
-    double *p = xmalloc((r->n_test ? r->n_test : 1) * sizeof *p);
-    double *y = xmalloc((r->n_test ? r->n_test : 1) * sizeof *y);
-    double row[RISK_MAX_COLUMNS];
-    for (size_t i = 0; i < r->n_all && n < r->n_test; i++) {
-        if (r->rows[i].role != MR_TEST)
-            continue;
-        risk_model_row(mo, r->rows[i].raw, row);
-        p[n] = log_odds(mo, row);
-        y[n++] = r->rows[i].churned;
+void model_compare(struct model_result *r, const struct risk_model *cur) {
+    r->has_current = true;
+    r->current_version = cur->version;
+    r->current_horizon = cur->horizon_days;
+    r->current_data_end = cur->data_end;
+    r->cmp_rows = r->cmp_churned = 0;
+    r->auc_new = r->auc_current = NAN;
+    r->basis = MB_TOO_FEW;
+    if (cur->horizon_days != r->o.horizon_days) {
+        r->basis = MB_HORIZON;
+        return;
     }
-    double auc = stats_auc(p, y, n);
-    free(p);
+    /* The challenger: this fit's inputs, transforms and penalty fitted on the
+     * rows whose label window ends within the adopted model's data (day +
+     * horizon <= its data_end), so that both sides know the same past and
+     * the comparison is of the models, not of how recent their data are
+     * (this fit's own model has seen the comparison rows; its validation
+     * model is months older than the adopted one). */
+    struct risk_model ch;
+    model_inputs(&ch, &r->o);
+    double *x, *y;
+    int32_t before = cur->data_end == INT32_MAX ? INT32_MAX : cur->data_end + 1;
+    size_t n = pick(r, &ch, MR_UNLABELLED, -1, -1, before, &x, &y, NULL);
+    size_t ev = 0;
+    for (size_t i = 0; i < n; i++)
+        ev += y[i] != 0;
+    char err[STATS_ERR_BYTES];
+    bool fitted = ev > 0 && ev < n && fit_recipe(&ch, x, n, err) == TEND_OK &&
+                  fit_coefs(&ch, x, y, n, r->c, NULL, err) == TEND_OK;
+    free(x);
     free(y);
-    return auc;
-}
-
-/* ---- the card ------------------------------------------------------------------------ */
-
-static cJSON *num(double v) {
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
-}
-
-static void add_date(cJSON *o, const char *key, int32_t day) {
-    char d[16];
-    dt_format_date(day, d);
-    cJSON_AddStringToObject(o, key, d);
-}
-
-cJSON *model_card(const struct model_result *r, int64_t fitted_ms) {
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddNumberToObject(c, "version", 0);
-    cJSON_AddBoolToObject(c, "adopted", false);
-    cJSON_AddNumberToObject(c, "fitted_ms", (double)fitted_ms);
-    cJSON_AddNumberToObject(c, "horizon_days", r->o.horizon_days);
-    add_date(c, "trained_from", r->first_day);
-    add_date(c, "trained_to", r->last_day);
-    add_date(c, "data_end", r->data_end);
-    add_date(c, "cut_day", r->cut_day);
-    cJSON_AddNumberToObject(c, "step_days", r->step_days);
-    cJSON_AddNumberToObject(c, "n_rows", (double)r->n_rows);
-    cJSON_AddNumberToObject(c, "n_churns", (double)r->n_churns);
-    cJSON_AddNumberToObject(c, "n_churned_rows", (double)r->n_positive);
-    cJSON_AddNumberToObject(c, "censored_days", (double)r->n_censored);
-    cJSON_AddNumberToObject(c, "n_train", (double)r->n_train);
-    cJSON_AddNumberToObject(c, "n_train_churned", (double)r->train_pos);
-    cJSON_AddNumberToObject(c, "n_test", (double)r->n_test);
-    cJSON_AddNumberToObject(c, "n_test_churned", (double)r->test_pos);
-    cJSON_AddNumberToObject(c, "n_gap", (double)r->n_gap);
-    cJSON_AddItemToObject(c, "auc_holdout", num(r->auc_holdout));
-    cJSON_AddItemToObject(c, "brier_holdout", num(r->brier_holdout));
-    cJSON_AddItemToObject(c, "brier_base_rate", num(r->brier_base));
-    cJSON_AddItemToObject(c, "auc_health_holdout", num(r->auc_health));
-    cJSON_AddItemToObject(c, "auc_previous_holdout", num(r->auc_current));
-    if (r->has_current)
-        cJSON_AddNumberToObject(c, "previous_version", (double)r->current_version);
-    else
-        cJSON_AddNullToObject(c, "previous_version");
-    cJSON_AddStringToObject(c, "health_config_version", r->health_version);
-    cJSON_AddNumberToObject(c, "c", r->c);
-    cJSON_AddStringToObject(c, "calibration_method", "platt");
-    cJSON *cv = cJSON_AddArrayToObject(c, "cv");
-    for (size_t j = 0; j < r->n_cs; j++) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "c", r->cs[j]);
-        cJSON_AddItemToObject(o, "log_loss", num(r->cv_loss[j]));
-        cJSON_AddItemToArray(cv, o);
-    }
-    cJSON *cal = cJSON_AddArrayToObject(c, "calibration");
-    for (size_t b = 0; b < r->n_bins; b++) {
-        const struct stats_calib_bin *k = &r->calib[b];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "bin", k->bin);
-        cJSON_AddNumberToObject(o, "predicted", k->predicted);
-        cJSON_AddNumberToObject(o, "observed", k->observed);
-        cJSON_AddNumberToObject(o, "n", (double)k->n);
-        cJSON_AddNumberToObject(o, "events", (double)k->events);
-        cJSON_AddNumberToObject(o, "ci_low", k->ci_low);
-        cJSON_AddNumberToObject(o, "ci_high", k->ci_high);
-        cJSON_AddNumberToObject(o, "p_lo", k->p_lo);
-        cJSON_AddNumberToObject(o, "p_hi", k->p_hi);
-        cJSON_AddItemToArray(cal, o);
-    }
-    /* The health bands' churn rates on the test rows. */
-    cJSON *bands = cJSON_AddArrayToObject(c, "bands");
-    size_t bn[4] = {0}, be[4] = {0};
-    for (size_t i = 0; i < r->n_all; i++) {
-        const struct model_row *row = &r->rows[i];
-        if (row->role != MR_TEST)
-            continue;
-        int b = row->has_health ? (int)health_band_of(r->o.hc, row->health) : BAND_NONE;
-        bn[b]++;
-        be[b] += row->churned;
-    }
-    for (int b = BAND_RED; b <= BAND_GREEN; b++) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "band", health_band_name((enum health_band)b));
-        cJSON_AddNumberToObject(o, "n", (double)bn[b]);
-        cJSON_AddItemToObject(o, "churn_rate", num(bn[b] ? (double)be[b] / (double)bn[b] : NAN));
-        cJSON_AddItemToArray(bands, o);
-    }
-    risk_model_to_card(&r->model, &r->fit, c);
-    return c;
-}
-
-cJSON *model_card_of(const struct store_model *m) {
-    cJSON *c = m->card ? cJSON_Parse(m->card) : NULL;
-    if (!c)
-        return NULL;
-    cJSON_ReplaceItemInObject(c, "version", cJSON_CreateNumber((double)m->version));
-    cJSON_ReplaceItemInObject(c, "adopted", cJSON_CreateBool(m->adopted));
-    return c;
-}
-
-enum tend_err model_store(struct store *s, const struct model_result *r, int64_t fitted_ms,
-                          int64_t *version, bool *adopted) {
-    *adopted = !r->has_current || !(r->auc_holdout < r->auc_current);
-    cJSON *card = model_card(r, fitted_ms);
-    char *text = cJSON_PrintUnformatted(card);
-    cJSON_Delete(card);
-    struct store_model m = {
-        .fitted_ms = fitted_ms,
-        .horizon_days = r->o.horizon_days,
-        .trained_from = r->first_day,
-        .trained_to = r->last_day,
-        .n_rows = (int64_t)r->n_rows,
-        .n_churns = (int64_t)r->n_churns,
-        .auc_holdout = r->auc_holdout,
-        .brier_holdout = r->brier_holdout,
-        .auc_health = r->auc_health,
-        .card = text,
-    };
-    enum tend_err e = store_model_put(s, &m, *adopted, version);
-    free(text);
-    return e;
-}
-
-enum tend_err model_export(const struct model_result *r, const char *path, char *err) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, STATS_ERR_BYTES, "%s: cannot write", path);
-        return TEND_ERR_IO;
-    }
-    const struct risk_model *mo = &r->model;
-    char buf[STATS_RECIPE_NAME_BYTES + 16];
-    fprintf(f, "day,account_id,churned");
-    for (size_t j = 0; j < mo->recipe.n_out; j++)
-        fprintf(f, ",%s", stats_recipe_name(&mo->recipe, j, buf));
-    fprintf(f, "\n");
-    double row[RISK_MAX_COLUMNS], z[2 * RISK_MAX_COLUMNS];
+    /* The rows neither saw as labels: day + horizon after the adopted
+     * model's data end. */
+    double *pn = xmalloc((r->n_all ? r->n_all : 1) * sizeof *pn);
+    double *pc = xmalloc((r->n_all ? r->n_all : 1) * sizeof *pc);
+    double *yy = xmalloc((r->n_all ? r->n_all : 1) * sizeof *yy);
+    double row[RISK_MAX_COLUMNS];
+    size_t m = 0;
     for (size_t i = 0; i < r->n_all; i++) {
         const struct model_row *w = &r->rows[i];
-        if (w->role == MR_UNLABELLED)
+        if (w->role == MR_UNLABELLED || (int64_t)w->day + r->o.horizon_days <= cur->data_end)
             continue;
-        risk_model_row(mo, w->raw, row);
-        stats_recipe_apply(&mo->recipe, row, z);
-        char d[16];
-        dt_format_date(w->day, d);
-        fprintf(f, "%s,%lld,%d", d, (long long)w->account_id, w->churned ? 1 : 0);
-        for (size_t j = 0; j < mo->recipe.n_out; j++)
-            fprintf(f, ",%.17g", z[j]);
-        fprintf(f, "\n");
+        if (fitted) {
+            risk_model_row(&ch, w->raw, row);
+            pn[m] = log_odds(&ch, row);
+        }
+        risk_model_row(cur, w->raw, row);
+        pc[m] = log_odds(cur, row);
+        yy[m] = w->churned;
+        r->cmp_churned += w->churned;
+        m++;
     }
-    if (fclose(f) != 0) {
-        snprintf(err, STATS_ERR_BYTES, "%s: cannot write", path);
-        return TEND_ERR_IO;
+    r->cmp_rows = m;
+    if (fitted && r->cmp_churned >= MODEL_MIN_CHURNS && r->cmp_churned < m) {
+        r->basis = MB_ROWS;
+        r->auc_new = stats_auc(pn, yy, m);
+        r->auc_current = stats_auc(pc, yy, m);
     }
-    return TEND_OK;
+    free(pn);
+    free(pc);
+    free(yy);
+}
+
+bool model_adopt(const struct model_result *r, bool explicit_fit, const char **why) {
+    if (!r->has_current) {
+        *why = "the first model";
+        return true;
+    }
+    switch (r->basis) {
+    case MB_NONE:
+    case MB_UNREADABLE:
+        *why = "the adopted model's card cannot be read: this one replaces it";
+        return true;
+    case MB_HORIZON:
+        *why = explicit_fit ? "another horizon than the adopted model's: not compared; adopted "
+                              "because tend model fit asked for it"
+                            : "another horizon than the adopted model's: not compared; a "
+                              "scheduled refit does not replace it (tend model fit does)";
+        return explicit_fit;
+    case MB_ROWS:
+        if (r->auc_new < r->auc_current) {
+            *why = "its AUC is below the adopted model's on the rows the adopted model never saw";
+            return false;
+        }
+        *why = "its AUC is not below the adopted model's on the rows the adopted model never saw";
+        return true;
+    case MB_TOO_FEW:
+        if (r->data_end > r->current_data_end) {
+            *why = "too few rows the adopted model never saw to compare on: the newer data win";
+            return true;
+        }
+        *why = "too few rows the adopted model never saw to compare on, and its data are not "
+               "newer than the adopted model's";
+        return false;
+    }
+    return false;
 }
 
 /* ---- the scheduled refit ------------------------------------------------------------ */
@@ -819,18 +897,23 @@ enum tend_err model_refit(struct store *s, const struct model_config *mc,
     int64_t version = 0;
     bool adopted = false;
     if (!e)
-        e = model_store(s, &r, now_ms, &version, &adopted);
-    if (!e && adopted)
-        snprintf(msg, size,
-                 "model refit: v%lld fitted and adopted: held-out AUC %.3f (health score %.3f, "
-                 "previous model %.3f), %zu rows, %zu churns",
-                 (long long)version, r.auc_holdout, r.auc_health, r.auc_current, r.n_rows,
-                 r.n_churns);
-    else if (!e)
-        snprintf(msg, size,
-                 "model refit: v%lld fitted, not adopted: held-out AUC %.3f below the adopted "
-                 "v%lld's %.3f on the same rows",
-                 (long long)version, r.auc_holdout, (long long)r.current_version, r.auc_current);
+        e = model_store(s, &r, now_ms, false, &version, &adopted);
+    const char *why = "";
+    if (!e)
+        model_adopt(&r, false, &why);
+    if (!e) {
+        int n = snprintf(msg, size,
+                         "model refit: v%lld fitted and %s: %s; held-out AUC %.3f (health score "
+                         "%.3f), %zu rows, %zu churns",
+                         (long long)version, adopted ? "adopted" : "not adopted", why,
+                         r.auc_holdout, r.auc_health, r.n_rows, r.n_churns);
+        if (r.basis == MB_ROWS && n > 0 && (size_t)n < size)
+            snprintf(msg + n, size - (size_t)n,
+                     "; against v%lld on the %zu rows it never saw (%zu churned): AUC %.3f vs "
+                     "%.3f",
+                     (long long)r.current_version, r.cmp_rows, r.cmp_churned, r.auc_new,
+                     r.auc_current);
+    }
     model_result_free(&r);
     return e;
 }

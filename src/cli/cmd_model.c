@@ -6,8 +6,10 @@
  *   tend model show [--version N] [--format table|json]
  *
  * fit learns the model from the stored outcomes (analysis/model.h), stores it
- * with its card as a new version and adopts it when its held-out AUC is not
- * below the adopted model's on the same rows; show prints a stored card. */
+ * with its card as a new version and adopts it as analysis/model.h says
+ * (compared with the adopted model on the rows that model never saw; a new
+ * horizon is adopted because the user asked for it); show prints a stored
+ * card. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -29,8 +31,9 @@ static void usage(FILE *f) {
             "\n"
             "fit learns the probability that an account churns within --horizon days from\n"
             "weekly account snapshots and their outcomes, checks it on the latest snapshots\n"
-            "held out by time, stores it with its card and adopts it unless its held-out AUC\n"
-            "is below the adopted model's on the same rows. show prints a stored card.\n\n"
+            "held out by time, stores it with its card and adopts it unless its AUC is below\n"
+            "the adopted model's on the test rows that model never saw (docs/analysis.md).\n"
+            "show prints a stored card.\n\n"
             "  --horizon DAYS   churn within this many days of a snapshot (default %d)\n"
             "  --to DATE        the data's last day (default: the last day with events)\n"
             "  --features SET   metrics, components or both (default both)\n"
@@ -69,13 +72,33 @@ static void print_card(const cJSON *c) {
            jnum(c, "n_test_churned"), jstr(c, "cut_day"));
     printf("  AUC: model %.3f, health score %.3f", jnum(c, "auc_holdout"),
            jnum(c, "auc_health_holdout"));
-    double prev = jnum(c, "auc_previous_holdout");
-    if (!isnan(prev))
-        printf(", previous model v%.0f %.3f", jnum(c, "previous_version"), prev);
     printf("\n  Brier score: %.4f (the base rate alone: %.4f)\n", jnum(c, "brier_holdout"),
            jnum(c, "brier_base_rate"));
-    printf("  Penalty C = %g (time-ordered cross-validation), calibration: %s\n", jnum(c, "c"),
-           jstr(c, "calibration_method"));
+    const char *cm = jstr(c, "c_method");
+    printf("  Penalty C = %g (%s), calibration: %s (held-out figures: %s)\n", jnum(c, "c"),
+           strcmp(cm, "default") == 0 ? "the default: the history is too short for "
+                                        "cross-validation with the horizon gap"
+                                      : "time-ordered cross-validation",
+           jstr(c, "calibration_method"), jstr(c, "calibration_holdout_method"));
+    const char *notes[] = {"c_note", "calibration_note", "calibration_holdout_note"};
+    for (size_t i = 0; i < 3; i++)
+        if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(c, notes[i])))
+            printf("  %s: %s\n", notes[i], jstr(c, notes[i]));
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(c, "comparison");
+    if (cJSON_IsObject(k)) {
+        printf("  Adoption: %s", jstr(k, "rule"));
+        if (strcmp(jstr(k, "basis"), "rows_unseen_by_previous") == 0)
+            printf(" (v%.0f, data to %s; on the %.0f rows it never saw, %.0f churned: AUC %.3f "
+                   "for this fit's inputs and penalty fitted on its data, %.3f for v%.0f)",
+                   jnum(k, "previous_version"), jstr(k, "previous_data_end"), jnum(k, "rows"),
+                   jnum(k, "churned_rows"), jnum(k, "auc_new"), jnum(k, "auc_previous"),
+                   jnum(k, "previous_version"));
+        printf("\n");
+    }
+    if (jnum(c, "accounts_sampled") < jnum(c, "accounts"))
+        printf("  Accounts: a sample of %.0f of %.0f (by a hash of the account id), every weekly "
+               "snapshot day kept\n",
+               jnum(c, "accounts_sampled"), jnum(c, "accounts"));
 
     printf("\nCalibration on the held-out rows (deciles of the predicted probability):\n");
     static const char *const ccols[] = {"bin",    "predicted", "observed", "n",
@@ -267,19 +290,28 @@ int cmd_model(int argc, char **argv) {
             rc = EXIT_USAGE;
         } else {
             bool adopted;
-            if (model_store(st, &r, dt_now_ms(), &version, &adopted)) {
+            const char *why;
+            if (model_store(st, &r, dt_now_ms(), true, &version, &adopted)) {
                 fprintf(stderr, "tend model: %s\n", store_last_error(st));
                 rc = EXIT_USAGE;
             } else {
                 rc = show(st, version, format);
+                model_adopt(&r, true, &why);
+                char end[16];
+                dt_format_date(r.data_end, end);
                 if (adopted)
-                    fprintf(stderr, "tend model: model v%lld adopted: evaluations score with it\n",
-                            (long long)version);
-                else
                     fprintf(stderr,
-                            "tend model: model v%lld kept but not adopted: its held-out AUC %.3f "
-                            "is below the adopted v%lld's %.3f on the same rows\n",
-                            (long long)version, r.auc_holdout, (long long)r.current_version,
+                            "tend model: model v%lld adopted: evaluations score with it from %s "
+                            "(the end of its data; earlier days never use it) (%s)\n",
+                            (long long)version, end, why);
+                else
+                    fprintf(stderr, "tend model: model v%lld kept but not adopted: %s\n",
+                            (long long)version, why);
+                if (r.basis == MB_ROWS)
+                    fprintf(stderr,
+                            "tend model: compared with v%lld on %zu rows (%zu churned) it never "
+                            "saw: AUC %.3f vs %.3f\n",
+                            (long long)r.current_version, r.cmp_rows, r.cmp_churned, r.auc_new,
                             r.auc_current);
             }
         }

@@ -943,8 +943,9 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
         .sum = &sum,
     };
     enum tend_err err = store_begin(s, NULL);
-    if (!err) { /* read once per run: every account is scored by the same model */
-        err = risk_model_load_adopted(s, &e.risk);
+    if (!err) { /* read once per run: every account is scored by the same model,
+                 * one whose data end on or before the day (no look-ahead) */
+        err = risk_model_load_for_day(s, day, &e.risk);
         if (err == TEND_ERR_INVALID) {
             /* A card this tend cannot read (a newer tend's, a damaged row):
              * the evaluation goes on without p_churn, and says so; it never
@@ -956,6 +957,8 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
                 fn(arg, NULL, msg, "(every account)");
             err = TEND_OK;
         }
+        if (!err && !only) /* a full evaluation rewrites the day's scores */
+            err = store_risk_clear_day(s, day);
     }
     if (!err)
         err = run(&e);

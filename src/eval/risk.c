@@ -631,29 +631,33 @@ enum tend_err risk_model_from_card(const cJSON *card, struct risk_model *out, ch
 struct loaded {
     struct risk_model *mo;
     enum tend_err err;
+    int64_t version;
     char msg[STATS_ERR_BYTES];
 };
 
-static void on_adopted(void *arg, const struct store_model *m) {
+static void on_model(void *arg, const struct store_model *m) {
     struct loaded *l = arg;
     cJSON *card = cJSON_Parse(m->card);
     l->mo = xmalloc(sizeof *l->mo);
     l->err = card ? risk_model_from_card(card, l->mo, l->msg) : TEND_ERR_INVALID;
     if (!card)
         snprintf(l->msg, sizeof l->msg, "model card: not JSON");
-    l->mo->version = m->version;
+    l->mo->version = l->version = m->version;
+    l->mo->data_end = m->data_end;
     cJSON_Delete(card);
 }
 
-enum tend_err risk_model_load_adopted(struct store *s, struct risk_model **out) {
+/* day < 0: the adopted model; else the model of day. */
+static enum tend_err load(struct store *s, int32_t day, struct risk_model **out) {
     struct loaded l = {0};
     *out = NULL;
-    enum tend_err e = store_model_get(s, 0, on_adopted, &l);
+    enum tend_err e =
+        day < 0 ? store_model_get(s, 0, on_model, &l) : store_model_for_day(s, day, on_model, &l);
     if (e == TEND_ERR_NOTFOUND)
         return TEND_OK;
     if (!e && l.err) {
         char msg[STATS_ERR_BYTES + 40];
-        snprintf(msg, sizeof msg, "the adopted model: %s", l.msg);
+        snprintf(msg, sizeof msg, "model v%lld: %s", (long long)l.version, l.msg);
         store_set_error(s, msg);
         e = l.err;
     }
@@ -662,6 +666,14 @@ enum tend_err risk_model_load_adopted(struct store *s, struct risk_model **out) 
     else
         *out = l.mo;
     return e;
+}
+
+enum tend_err risk_model_load_adopted(struct store *s, struct risk_model **out) {
+    return load(s, -1, out);
+}
+
+enum tend_err risk_model_load_for_day(struct store *s, int32_t day, struct risk_model **out) {
+    return load(s, day < 0 ? 0 : day, out);
 }
 
 /* ---- the rows of tend risk ------------------------------------------------------- */
@@ -715,6 +727,32 @@ static cJSON *str_or_null(const char *s) {
     return s ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
+static cJSON *row_json(const struct risk_row *r) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "account_id", r->account_id);
+    cJSON_AddItemToObject(o, "name", str_or_null(r->name));
+    cJSON_AddItemToObject(o, "owner", str_or_null(r->owner));
+    cJSON_AddNumberToObject(o, "p_churn", r->p);
+    cJSON_AddItemToObject(o, "arr", r->has_arr ? cJSON_CreateNumber(r->arr) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "arr_at_risk",
+                          r->has_arr ? cJSON_CreateNumber(r->p * r->arr) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "band", str_or_null(r->band));
+    cJSON_AddNumberToObject(o, "model_version", (double)r->version);
+    cJSON_AddItemToObject(o, "drivers", risk_drivers_words(r->drivers));
+    return o;
+}
+
+static void rows_free(struct risk_rows *l) {
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].account_id);
+        free(l->v[i].name);
+        free(l->v[i].owner);
+        free(l->v[i].band);
+        free(l->v[i].drivers);
+    }
+    free(l->v);
+}
+
 enum tend_err risk_rows_json(struct store *s, int32_t day, int64_t limit, cJSON **out,
                              int32_t *day_out, bool *found) {
     *out = NULL;
@@ -727,33 +765,26 @@ enum tend_err risk_rows_json(struct store *s, int32_t day, int64_t limit, cJSON 
     if (!e && l.n)
         qsort(l.v, l.n, sizeof *l.v, by_arr_at_risk);
     cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; !e && i < l.n && (limit <= 0 || (int64_t)i < limit); i++) {
-        const struct risk_row *r = &l.v[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "account_id", r->account_id);
-        cJSON_AddItemToObject(o, "name", str_or_null(r->name));
-        cJSON_AddItemToObject(o, "owner", str_or_null(r->owner));
-        cJSON_AddNumberToObject(o, "p_churn", r->p);
-        cJSON_AddItemToObject(o, "arr",
-                              r->has_arr ? cJSON_CreateNumber(r->arr) : cJSON_CreateNull());
-        cJSON_AddItemToObject(o, "arr_at_risk",
-                              r->has_arr ? cJSON_CreateNumber(r->p * r->arr) : cJSON_CreateNull());
-        cJSON_AddItemToObject(o, "band", str_or_null(r->band));
-        cJSON_AddNumberToObject(o, "model_version", (double)r->version);
-        cJSON_AddItemToObject(o, "drivers", risk_drivers_words(r->drivers));
-        cJSON_AddItemToArray(a, o);
-    }
-    for (size_t i = 0; i < l.n; i++) {
-        free(l.v[i].account_id);
-        free(l.v[i].name);
-        free(l.v[i].owner);
-        free(l.v[i].band);
-        free(l.v[i].drivers);
-    }
-    free(l.v);
+    for (size_t i = 0; !e && i < l.n && (limit <= 0 || (int64_t)i < limit); i++)
+        cJSON_AddItemToArray(a, row_json(&l.v[i]));
+    rows_free(&l);
     if (e)
         cJSON_Delete(a);
     else
         *out = a;
+    return e;
+}
+
+enum tend_err risk_account_json(struct store *s, const char *external_id, cJSON **out,
+                                int32_t *day_out) {
+    *out = NULL;
+    bool found;
+    enum tend_err e = store_risk_latest_day(s, INT32_MAX, day_out, &found);
+    struct risk_rows l = {0};
+    if (!e && found)
+        e = store_risk_of_account(s, *day_out, external_id, on_risk_row, &l);
+    if (!e && l.n)
+        *out = row_json(&l.v[0]);
+    rows_free(&l);
     return e;
 }

@@ -96,7 +96,8 @@ void risk_inputs(const struct metrics *m, const struct health_score *h, int64_t 
 
 /* A fitted model, ready to score. */
 struct risk_model {
-    int64_t version; /* 0 until stored */
+    int64_t version;  /* 0 until stored */
+    int32_t data_end; /* the last day of data its labels saw (from the store) */
     int horizon_days;
     enum risk_features features;
     struct stats_recipe recipe;
@@ -178,8 +179,14 @@ void risk_model_to_card(const struct risk_model *mo, const struct stats_fit *fit
 enum tend_err risk_model_from_card(const cJSON *card, struct risk_model *out, char *err);
 
 /* The adopted model of store s into *out (malloced; the caller frees), NULL
- * when none is adopted. A stored card that cannot be read is an error. */
+ * when none is adopted. A stored card that cannot be read is an error
+ * (TEND_ERR_INVALID, the store's message says which model). */
 enum tend_err risk_model_load_adopted(struct store *s, struct risk_model **out);
+/* The model that scores day (store_model_for_day: the most recently adopted
+ * model whose data end on or before day, so that a replay of a past day never
+ * uses a model fitted on that day's future) into *out as above; NULL when
+ * there is none (the day is scored without p_churn). */
+enum tend_err risk_model_load_for_day(struct store *s, int32_t day, struct risk_model **out);
 
 /* ---- the rows of tend risk and GET /api/risk ------------------------------ */
 
@@ -191,5 +198,11 @@ enum tend_err risk_model_load_adopted(struct store *s, struct risk_model **out);
  * *found false (and an empty array) when no day has scores. */
 enum tend_err risk_rows_json(struct store *s, int32_t day, int64_t limit, cJSON **out,
                              int32_t *day_out, bool *found);
+
+/* The risk row of one account (its external id) on the latest complete day,
+ * as one element of risk_rows_json's array, into *out (NULL when the account
+ * has none that day); *day_out the day read. Reads that account's row only. */
+enum tend_err risk_account_json(struct store *s, const char *external_id, cJSON **out,
+                                int32_t *day_out);
 
 #endif

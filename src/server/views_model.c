@@ -255,22 +255,12 @@ enum tend_err view_risk(struct store *s, const struct view_params *p, const char
 
 enum tend_err view_account_risk(struct store *s, const char *external_id, cJSON *account,
                                 char *err) {
-    cJSON *all;
+    cJSON *mine;
     int32_t got;
-    bool found;
-    enum tend_err e = risk_rows_json(s, INT32_MAX, 0, &all, &got, &found);
+    enum tend_err e = risk_account_json(s, external_id, &mine, &got);
     if (e)
         return store_err(s, e, err);
-    cJSON *mine = NULL, *r;
-    cJSON_ArrayForEach(r, all) {
-        const char *id = str_of(r, "account_id");
-        if (id && strcmp(id, external_id) == 0) {
-            mine = r;
-            break;
-        }
-    }
     if (!mine) {
-        cJSON_Delete(all);
         cJSON_AddNullToObject(account, "risk");
         return TEND_OK;
     }
@@ -284,7 +274,7 @@ enum tend_err view_account_risk(struct store *s, const char *external_id, cJSON 
         cJSON_AddItemToObject(o, keys[i], v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
     }
     double version = num_of(mine, "model_version");
-    cJSON_Delete(all);
+    cJSON_Delete(mine);
     cJSON *card = NULL;
     e = isfinite(version) && version > 0 ? store_model_get(s, (int64_t)version, on_card, &card)
                                          : TEND_ERR_NOTFOUND;

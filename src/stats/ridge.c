@@ -266,6 +266,12 @@ static double fold_loss(const struct stats_fit *fit, const struct stats_data *d,
 enum tend_err stats_ridge_cv(const struct stats_data *d, const int *fold, int n_folds,
                              const double *cs, size_t n_cs, double *best_c, double *cv_loss,
                              char *err) {
+    return stats_ridge_cv_gap(d, fold, n_folds, NULL, 0, cs, n_cs, best_c, cv_loss, err);
+}
+
+enum tend_err stats_ridge_cv_gap(const struct stats_data *d, const int *fold, int n_folds,
+                                 const double *t, double gap, const double *cs, size_t n_cs,
+                                 double *best_c, double *cv_loss, char *err) {
     if (n_folds < 2)
         return stats_fail(err, "%d folds: forward-chaining validation needs at least 2", n_folds);
     if (n_cs == 0)
@@ -281,48 +287,51 @@ enum tend_err stats_ridge_cv(const struct stats_data *d, const int *fold, int n_
             return stats_fail(err, "row %zu: fold %d is outside 0..%d", i + 1, fold[i],
                               n_folds - 1);
     }
-    /* Per fold: rows and events, to know which splits are usable. */
+    /* Per fold: rows and the earliest time, to know which splits are usable. */
     size_t *rows = xcalloc((size_t)n_folds, sizeof *rows);
-    size_t *events = xcalloc((size_t)n_folds, sizeof *events);
+    double *start = xmalloc((size_t)n_folds * sizeof *start);
+    for (int f = 0; f < n_folds; f++)
+        start[f] = INFINITY;
     for (size_t i = 0; i < d->n; i++) {
         rows[fold[i]]++;
-        events[fold[i]] += d->y[i] == 1;
+        if (t && t[i] < start[fold[i]])
+            start[fold[i]] = t[i];
     }
     double *sum = xcalloc(n_cs, sizeof *sum);
     double *x = xmalloc((d->n ? d->n : 1) * (d->k ? d->k : 1) * sizeof *x);
     double *y = xmalloc((d->n ? d->n : 1) * sizeof *y);
     enum tend_err e = TEND_OK;
-    size_t splits = 0, train_rows = rows[0], train_events = events[0];
+    size_t splits = 0;
     for (int f = 1; f < n_folds; f++) {
-        bool usable = rows[f] > 0 && train_events > 0 && train_events < train_rows;
-        if (usable) {
-            /* The training rows: fold < f, in their order. */
-            size_t m = 0;
-            for (size_t i = 0; i < d->n; i++) {
-                if (fold[i] >= f)
-                    continue;
-                memcpy(x + m * d->k, d->x + i * d->k, d->k * sizeof *x);
-                y[m++] = d->y[i];
-            }
-            struct stats_data train = *d;
-            train.n = m;
-            train.x = x;
-            train.y = y;
-            for (size_t j = 0; j < n_cs; j++) {
-                struct stats_fit fit;
-                char why[STATS_ERR_BYTES];
-                e = stats_ridge_fit(&train, cs[j], &fit, why);
-                if (e) {
-                    stats_fail(err, "fold %d, C = %g: %s", f, cs[j], why);
-                    goto cleanup;
-                }
-                sum[j] += fold_loss(&fit, d, fold, f);
-                stats_fit_free(&fit);
-            }
-            splits++;
+        /* The training rows: fold < f (and, with times, outcome windows that
+         * end before fold f starts), in their order. */
+        size_t m = 0, events = 0;
+        for (size_t i = 0; rows[f] > 0 && i < d->n; i++) {
+            if (fold[i] >= f || (t && !(t[i] + gap < start[f])))
+                continue;
+            memcpy(x + m * d->k, d->x + i * d->k, d->k * sizeof *x);
+            y[m] = d->y[i];
+            events += y[m] == 1;
+            m++;
         }
-        train_rows += rows[f];
-        train_events += events[f];
+        if (rows[f] == 0 || events == 0 || events == m)
+            continue;
+        struct stats_data train = *d;
+        train.n = m;
+        train.x = x;
+        train.y = y;
+        for (size_t j = 0; j < n_cs; j++) {
+            struct stats_fit fit;
+            char why[STATS_ERR_BYTES];
+            e = stats_ridge_fit(&train, cs[j], &fit, why);
+            if (e) {
+                stats_fail(err, "fold %d, C = %g: %s", f, cs[j], why);
+                goto cleanup;
+            }
+            sum[j] += fold_loss(&fit, d, fold, f);
+            stats_fit_free(&fit);
+        }
+        splits++;
     }
     if (splits == 0) {
         e = stats_fail(
@@ -342,7 +351,7 @@ enum tend_err stats_ridge_cv(const struct stats_data *d, const int *fold, int n_
     *best_c = cs[best];
 cleanup:
     free(rows);
-    free(events);
+    free(start);
     free(sum);
     free(x);
     free(y);

@@ -62,6 +62,16 @@ enum tend_err stats_ridge_fit(const struct stats_data *d, double c, struct stats
 enum tend_err stats_ridge_cv(const struct stats_data *d, const int *fold, int n_folds,
                              const double *cs, size_t n_cs, double *best_c, double *cv_loss,
                              char *err);
+/* stats_ridge_cv with a gap in time between each split's training and test
+ * rows, for rows whose outcome is observed over a window: t[i] is row i's
+ * time (a snapshot day) and its outcome covers (t[i], t[i] + gap]. A split f
+ * trains only on the rows with fold < f and t[i] + gap < the earliest t of
+ * fold f, so that no training row's outcome window reaches the time of the
+ * rows it is scored on (it would have seen their future). t NULL: no gap, as
+ * stats_ridge_cv. A split left without both classes is skipped as above. */
+enum tend_err stats_ridge_cv_gap(const struct stats_data *d, const int *fold, int n_folds,
+                                 const double *t, double gap, const double *cs, size_t n_cs,
+                                 double *best_c, double *cv_loss, char *err);
 
 /* ---- calibration ---------------------------------------------------------- */
 

@@ -475,6 +475,22 @@ static const char migration_15[] = "ALTER TABLE ctas ADD COLUMN value REAL;"
                                    ") WITHOUT ROWID;"
                                    "CREATE INDEX cta_held_owner ON cta_held (owner, week);";
 
+/* Models from a replayed day's past (docs/analysis.md, "p_churn in every
+ * evaluation"): data_end, the last day of data a model's labels saw (the
+ * card's data_end, a day number), and adopted_ms, when it was adopted (NULL:
+ * never; kept when a later model replaces it), so that an evaluation of day D
+ * scores with the most recently adopted model whose data end on or before D.
+ * Existing rows: data_end from the card, adopted_ms the fitted_ms of the
+ * adopted one (a model adopted and then replaced before this migration
+ * counts as never adopted). MODEL-REVIEW (issue 16): the lead renumbers it
+ * at merge if another migration took this number. */
+static const char migration_16[] =
+    "ALTER TABLE models ADD COLUMN data_end INTEGER;"
+    "ALTER TABLE models ADD COLUMN adopted_ms INTEGER;"
+    "UPDATE models SET data_end = CAST(julianday(json_extract(card, '$.data_end')) - 2440587.5 "
+    "AS INTEGER) WHERE json_valid(card) AND json_type(card, '$.data_end') = 'text';"
+    "UPDATE models SET adopted_ms = fitted_ms WHERE adopted = 1;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -491,6 +507,8 @@ const struct migration schema_migrations[] = {
     {13, "product use by account and day", migration_13},
     {14, "churn-risk models and scores by day", migration_14},
     {15, "CTA value and CTAs held back by the budget", migration_15},
+    {16, "models: the end of their data and when adopted (replays use models of their past)",
+     migration_16},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

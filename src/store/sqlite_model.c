@@ -20,13 +20,18 @@ static const char q_rollback[] = "ROLLBACK TO store_model_put";
 static const char q_unadopt[] = "UPDATE models SET adopted = 0 WHERE adopted = 1";
 static const char q_put[] =
     "INSERT INTO models (fitted_ms, horizon_days, trained_from, trained_to, n_rows, n_churns, "
-    "auc_holdout, brier_holdout, auc_health, adopted, card) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING version";
+    "auc_holdout, brier_holdout, auc_health, adopted, card, data_end, adopted_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) RETURNING version";
 #define MODEL_COLS                                                                                 \
     "version, fitted_ms, horizon_days, trained_from, trained_to, n_rows, n_churns, auc_holdout, "  \
-    "brier_holdout, auc_health, adopted"
+    "brier_holdout, auc_health, adopted, data_end, adopted_ms"
 static const char q_get[] = "SELECT " MODEL_COLS ", card FROM models WHERE version = ?1";
 static const char q_get_adopted[] = "SELECT " MODEL_COLS ", card FROM models WHERE adopted = 1";
+/* A handful of models a year: no index needed. A model without a known
+ * data_end (NULL) is never used for a day. */
+static const char q_for_day[] = "SELECT " MODEL_COLS ", card FROM models "
+                                "WHERE adopted_ms IS NOT NULL AND data_end <= ?1 "
+                                "ORDER BY adopted_ms DESC, version DESC LIMIT 1";
 static const char q_each[] = "SELECT " MODEL_COLS ", NULL FROM models ORDER BY version DESC";
 
 static const char q_risk_put[] = "INSERT OR REPLACE INTO risk_by_day "
@@ -39,12 +44,27 @@ static const char q_risk_put_many[] = "INSERT OR REPLACE INTO risk_by_day "
                                       "(day, account_id, p_churn, model_version, drivers) "
                                       "VALUES " RISK_ROWS16 ", " RISK_ROWS16;
 _Static_assert(STORE_RISK_BATCH == 32, "q_risk_put_many has 32 rows");
-static const char q_risk_latest[] = "SELECT MAX(day) FROM risk_by_day WHERE day <= ?1";
+/* The latest COMPLETE day: one a full evaluation recorded (eval_runs.t_ms is
+ * the end of the day it evaluated; an evaluation of a few accounts after
+ * their events records none), newest first from eval_runs' primary key, each
+ * checked for risk rows by one seek. */
+static const char q_risk_latest[] =
+    "SELECT t_ms / 86400000 - 1 FROM eval_runs e "
+    "WHERE t_ms <= (?1 + 1) * 86400000 AND t_ms % 86400000 = 0 "
+    "AND EXISTS (SELECT 1 FROM risk_by_day r WHERE r.day = e.t_ms / 86400000 - 1) "
+    "ORDER BY t_ms DESC LIMIT 1";
 static const char q_risk_day[] =
     "SELECT r.day, r.account_id, r.p_churn, r.model_version, r.drivers, a.external_id, a.name, "
     "a.csm_email, a.mrr, s.band FROM risk_by_day r JOIN accounts a ON a.id = r.account_id "
     "LEFT JOIN scores s ON s.day = r.day AND s.account_id = r.account_id "
     "WHERE r.day = ?1 ORDER BY r.account_id";
+
+static const char q_risk_clear[] = "DELETE FROM risk_by_day WHERE day = ?1";
+static const char q_risk_account[] =
+    "SELECT r.day, r.account_id, r.p_churn, r.model_version, r.drivers, a.external_id, a.name, "
+    "a.csm_email, a.mrr, s.band FROM accounts a JOIN risk_by_day r ON r.account_id = a.id "
+    "AND r.day = ?1 LEFT JOIN scores s ON s.day = r.day AND s.account_id = r.account_id "
+    "WHERE a.external_id = ?2";
 
 /* The events index leads with the day (events_account), so this is one seek. */
 static const char q_last_event_day[] = "SELECT MAX(ts_ms / 86400000) FROM events";
@@ -97,6 +117,11 @@ enum tend_err store_model_put(struct store *s, const struct store_model *m, bool
         bind_real(st, 9, m->auc_health);
         sqlite3_bind_int(st, 10, adopt ? 1 : 0);
         sqlite3_bind_text(st, 11, m->card, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 12, m->data_end);
+        if (adopt)
+            sqlite3_bind_int64(st, 13, m->fitted_ms);
+        else
+            sqlite3_bind_null(st, 13);
         int rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             *version = sqlite3_column_int64(st, 0);
@@ -131,7 +156,10 @@ static void read_model(sqlite3_stmt *st, struct store_model *m) {
         .brier_holdout = col_real(st, 8),
         .auc_health = col_real(st, 9),
         .adopted = sqlite3_column_int(st, 10) != 0,
-        .card = sqlite_col_text(st, 11),
+        .data_end =
+            sqlite3_column_type(st, 11) == SQLITE_NULL ? INT32_MAX : sqlite3_column_int(st, 11),
+        .adopted_ms = sqlite3_column_int64(st, 12),
+        .card = sqlite_col_text(st, 13),
     };
 }
 
@@ -150,6 +178,25 @@ enum tend_err store_model_get(struct store *s, int64_t version,
         e = TEND_ERR_NOTFOUND;
     } else {
         e = sqlite_fail(s, "reading a model");
+    }
+    sqlite3_reset(st);
+    return e;
+}
+
+enum tend_err store_model_for_day(struct store *s, int32_t day,
+                                  void (*fn)(void *arg, const struct store_model *m), void *arg) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_for_day);
+    sqlite3_bind_int(st, 1, day);
+    int rc = sqlite3_step(st);
+    enum tend_err e = TEND_OK;
+    if (rc == SQLITE_ROW) {
+        struct store_model m;
+        read_model(st, &m);
+        fn(arg, &m);
+    } else if (rc == SQLITE_DONE) {
+        e = TEND_ERR_NOTFOUND;
+    } else {
+        e = sqlite_fail(s, "reading the model of a day");
     }
     sqlite3_reset(st);
     return e;
@@ -185,6 +232,12 @@ enum tend_err store_risk_put(struct store *s, const struct store_risk *r) {
     return e;
 }
 
+enum tend_err store_risk_clear_day(struct store *s, int32_t day) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_risk_clear);
+    sqlite3_bind_int(st, 1, day);
+    return sqlite_done(s, st, "clearing a day's risk scores");
+}
+
 enum tend_err store_risk_put_many(struct store *s, const struct store_risk *r, size_t n) {
     enum tend_err e = TEND_OK;
     size_t i = 0;
@@ -202,7 +255,7 @@ enum tend_err store_risk_put_many(struct store *s, const struct store_risk *r, s
 
 enum tend_err store_risk_latest_day(struct store *s, int32_t max_day, int32_t *day, bool *found) {
     sqlite3_stmt *st = sqlite_stmt(s, q_risk_latest);
-    sqlite3_bind_int(st, 1, max_day);
+    sqlite3_bind_int64(st, 1, max_day);
     int rc = sqlite3_step(st);
     *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
     if (*found)
@@ -212,30 +265,52 @@ enum tend_err store_risk_latest_day(struct store *s, int32_t max_day, int32_t *d
                                                  : sqlite_fail(s, "reading the risk days");
 }
 
+static void read_risk_row(sqlite3_stmt *st, struct store_risk_row *r) {
+    *r = (struct store_risk_row){
+        .r =
+            {
+                .day = sqlite3_column_int(st, 0),
+                .account_id = sqlite3_column_int64(st, 1),
+                .p_churn = sqlite3_column_double(st, 2),
+                .model_version = sqlite3_column_int64(st, 3),
+                .drivers = sqlite_col_text(st, 4),
+            },
+        .external_id = sqlite_col_text(st, 5),
+        .name = sqlite_col_text(st, 6),
+        .owner = sqlite_col_text(st, 7),
+        .has_mrr = sqlite3_column_type(st, 8) != SQLITE_NULL,
+        .mrr = sqlite3_column_double(st, 8),
+        .band = sqlite_col_text(st, 9),
+    };
+}
+
 enum tend_err store_risk_of_day(struct store *s, int32_t day,
                                 void (*fn)(void *arg, const struct store_risk_row *r), void *arg) {
     sqlite3_stmt *st = sqlite_stmt(s, q_risk_day);
     sqlite3_bind_int(st, 1, day);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_risk_row r = {
-            .r =
-                {
-                    .day = sqlite3_column_int(st, 0),
-                    .account_id = sqlite3_column_int64(st, 1),
-                    .p_churn = sqlite3_column_double(st, 2),
-                    .model_version = sqlite3_column_int64(st, 3),
-                    .drivers = sqlite_col_text(st, 4),
-                },
-            .external_id = sqlite_col_text(st, 5),
-            .name = sqlite_col_text(st, 6),
-            .owner = sqlite_col_text(st, 7),
-            .has_mrr = sqlite3_column_type(st, 8) != SQLITE_NULL,
-            .mrr = sqlite3_column_double(st, 8),
-            .band = sqlite_col_text(st, 9),
-        };
+        struct store_risk_row r;
+        read_risk_row(st, &r);
         fn(arg, &r);
     }
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the risk scores");
+}
+
+enum tend_err store_risk_of_account(struct store *s, int32_t day, const char *external_id,
+                                    void (*fn)(void *arg, const struct store_risk_row *r),
+                                    void *arg) {
+    sqlite3_stmt *st = sqlite_stmt(s, q_risk_account);
+    sqlite3_bind_int(st, 1, day);
+    sqlite3_bind_text(st, 2, external_id, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_risk_row r;
+        read_risk_row(st, &r);
+        fn(arg, &r);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading an account's risk score");
 }

@@ -765,23 +765,33 @@ struct store_model {
     int64_t fitted_ms;
     int horizon_days;
     int32_t trained_from, trained_to; /* days of the labelled snapshots */
+    int32_t data_end;                 /* the last day of data its labels saw */
     int64_t n_rows, n_churns;
     double auc_holdout, brier_holdout, auc_health; /* NaN stored as NULL */
     bool adopted;
-    const char *card; /* JSON text; NULL in lists */
+    int64_t adopted_ms; /* when last adopted; 0: never (set by store_model_put) */
+    const char *card;   /* JSON text; NULL in lists */
 };
 
 #define STORE_MODEL_CARD_MAX_BYTES (4 * 1024 * 1024)
 
 /* Stores m as a new version (*version gets it); adopt: it becomes the adopted
- * one (and no other). Its own savepoint: inside a caller's transaction or
- * alone. TEND_ERR_LIMIT for a card over STORE_MODEL_CARD_MAX_BYTES. */
+ * one (and no other), adopted_ms = m->fitted_ms. Its own savepoint: inside a
+ * caller's transaction or alone. TEND_ERR_LIMIT for a card over
+ * STORE_MODEL_CARD_MAX_BYTES. */
 enum tend_err store_model_put(struct store *s, const struct store_model *m, bool adopt,
                               int64_t *version);
 /* Calls fn once with model version (0: the adopted one), card included;
  * TEND_ERR_NOTFOUND (fn not called) when there is none. */
 enum tend_err store_model_get(struct store *s, int64_t version,
                               void (*fn)(void *arg, const struct store_model *m), void *arg);
+/* Calls fn once with the model that scores day: the most recently adopted
+ * one (the adopted one, or one adopted before it) whose data end on or before
+ * day (data_end <= day), card included, so that no evaluation of a past day
+ * uses a model that saw that day's future; TEND_ERR_NOTFOUND (fn not called)
+ * when there is none. */
+enum tend_err store_model_for_day(struct store *s, int32_t day,
+                                  void (*fn)(void *arg, const struct store_model *m), void *arg);
 /* Calls fn for every model, newest first, card NULL. */
 enum tend_err store_models_each(struct store *s, void (*fn)(void *arg, const struct store_model *m),
                                 void *arg);
@@ -800,11 +810,18 @@ struct store_risk {
 };
 /* Stores (replaces) r. */
 enum tend_err store_risk_put(struct store *s, const struct store_risk *r);
+/* Deletes every risk row of day: a full evaluation of the day rewrites them
+ * all, so that a replay leaves no score of a model it may not use (one
+ * fitted on the day's future) nor of an account it no longer scores. */
+enum tend_err store_risk_clear_day(struct store *s, int32_t day);
 /* Stores (replaces) n rows, STORE_RISK_BATCH to a statement: a day's rows of
  * an evaluation go in at a fraction of the per-row statements' cost. */
 #define STORE_RISK_BATCH 32
 enum tend_err store_risk_put_many(struct store *s, const struct store_risk *r, size_t n);
-/* The latest day on or before max_day with risk rows; *found false when none. */
+/* The latest complete day on or before max_day with risk rows: one that a
+ * full evaluation recorded (eval_runs), so that the rows of an evaluation of
+ * a few accounts after their events, on a day the daily run has not reached
+ * yet, are never shown as that day's ranking; *found false when none. */
 enum tend_err store_risk_latest_day(struct store *s, int32_t max_day, int32_t *day, bool *found);
 /* A risk row of a day with what tend risk shows of the account (its fields
  * now; band from the score of the same day, NULL when none). */
@@ -818,6 +835,10 @@ struct store_risk_row {
  * call. */
 enum tend_err store_risk_of_day(struct store *s, int32_t day,
                                 void (*fn)(void *arg, const struct store_risk_row *r), void *arg);
+/* Calls fn for the risk row of the account external_id on day, if any. */
+enum tend_err store_risk_of_account(struct store *s, int32_t day, const char *external_id,
+                                    void (*fn)(void *arg, const struct store_risk_row *r),
+                                    void *arg);
 
 /* ---- session epochs (sqlite_session.c) -------------------------------------------- */
 

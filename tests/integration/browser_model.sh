@@ -7,11 +7,8 @@
 # equals the REST API's (/api/risk, /api/model, /api/models, /api/ctas).
 #
 # The model: `tend model fit` on generated data, then `tend eval --at` today
-# scores every account. A tend without `tend model` (before m-model's part of
-# issue 16 is merged) gets a stand-in instead: model_seed.py writes the
-# contract's tables (models, risk_by_day) from the health scores, and the test
-# says so on its first line. The pages and the API are then the same code;
-# only the numbers are not a fitted model's.
+# scores every account; a tend without `tend model fit` fails the test (it
+# used to get a stand-in, model_seed.py, that hid a missing model).
 . "$(dirname "$0")/lib.sh"
 
 pin_clock_at_noon
@@ -69,30 +66,25 @@ out=$("$TEND" eval --db "$DB" --from "$FROM" --to "$YESTERDAY" --quiet 2>&1) || 
 }
 
 # ---- the model ------------------------------------------------------------------------------
-if "$TEND" --help 2>&1 | grep -q '^  model '; then
-    start=$(date +%s%N)
-    if out=$("$TEND" model fit --db "$DB" 2>&1); then
-        ok "tend model fit on $ACCOUNTS generated accounts x 365 days ($(((($(date +%s%N) - start) / 1000000))) ms)"
-    else
-        not_ok "tend model fit on $ACCOUNTS generated accounts x 365 days" "$out"
-        exit 1
-    fi
-    out=$("$TEND" eval --db "$DB" --at "$TODAY" 2>&1) || {
-        not_ok "tend eval --at $TODAY after the fit" "$out"
-        exit 1
-    }
+# A tend without `tend model` fails here: no stand-in data could show that the
+# pages render a fitted model's numbers.
+start=$(date +%s%N)
+if out=$("$TEND" model fit --db "$DB" 2>&1); then
+    ok "tend model fit on $ACCOUNTS generated accounts x 365 days ($(((($(date +%s%N) - start) / 1000000))) ms)"
 else
-    echo "# tend has no \"model\" command in this build (issue 16's m-model part is not merged):"
-    echo "# model_seed.py stands in for tend model fit (the contract's tables, numbers from the health scores)"
-    out=$("$TEND" eval --db "$DB" --at "$TODAY" 2>&1) || {
-        not_ok "tend eval --at $TODAY" "$out"
-        exit 1
-    }
-    out=$($PY "$ROOT/tests/integration/model_seed.py" "$DB" 2>&1) || {
-        not_ok "model_seed.py writes a model and a day of risk scores" "$out"
-        exit 1
-    }
-    ok "stand-in model: $out"
+    not_ok "tend model fit on $ACCOUNTS generated accounts x 365 days" "$out"
+    exit 1
+fi
+out=$("$TEND" eval --db "$DB" --at "$TODAY" 2>&1) || {
+    not_ok "tend eval --at $TODAY after the fit" "$out"
+    exit 1
+}
+n=$(sqlite3 "$DB" "SELECT COUNT(*) FROM risk_by_day WHERE day = CAST(julianday('$TODAY') - 2440587.5 AS INTEGER)")
+if [ "${n:-0}" -gt 0 ]; then
+    ok "tend eval --at $TODAY stores p_churn of $n accounts with the fitted model"
+else
+    not_ok "tend eval --at $TODAY stores p_churn with the fitted model" "$n rows"
+    exit 1
 fi
 
 cat >"$T/tend.yaml" <<EOT

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """model_seed.py DB: a stand-in for `tend model fit` + `tend eval` in the
 tests of the model views (http_model.sh: a small database on which a fit
-would be refused; browser_model.sh when the tend binary has no `model fit`).
+would be refused). browser_model.sh never uses it: it needs a fitted model.
 
 It writes the tables of migration 14 as the issue's contract declares them
 (models; risk_by_day) when they are missing, two models (v1 not adopted, v2
@@ -53,9 +53,12 @@ for version, adopted, auc, brier, auc_h in ((1, 0, 0.781, 0.0712, 0.702), (2, 1,
             "n_churns": 210 + version, "auc_holdout": auc, "brier_holdout": brier,
             "auc_health_holdout": auc_h, "calibration": calib,
             "coefficients": [{"name": n, "coef": c, "se": s, "p": p} for n, c, s, p in coefs]}
-    db.execute("INSERT OR REPLACE INTO models VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    db.execute("INSERT OR REPLACE INTO models (version, fitted_ms, horizon_days, trained_from, "
+               "trained_to, n_rows, n_churns, auc_holdout, brier_holdout, auc_health, adopted, card, "
+               "data_end, adopted_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                (version, 1_700_000_000_000 + version * 86_400_000, 90, day - 365, day - 91 + version,
-                12000 + version, 210 + version, auc, brier, auc_h, adopted, json.dumps(card)))
+                12000 + version, 210 + version, auc, brier, auc_h, adopted, json.dumps(card),
+                day - 1 + version, 1_700_000_000_000 + version * 86_400_000))
 rows = db.execute("SELECT account_id, overall FROM scores WHERE day = ?", (day,)).fetchall()
 for account, overall in rows:
     s = 50.0 if overall is None else overall

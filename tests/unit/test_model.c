@@ -10,11 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "analysis/model.h"
+#include "eval/eval.h"
 #include "eval/risk.h"
+#include "gen/generate.h"
+#include "ingest/ingest.h"
+#include "ingest/segment.h"
+#include "util/datetime.h"
 
 /* ---- labels and censoring ---------------------------------------------------------- */
 
@@ -348,6 +354,352 @@ static void test_features(void **state) {
     assert_false(risk_input_used(RISK_F_METRICS, RI_C_SUPPORT));
 }
 
+#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
+
+/* ---- adoption: compared only on rows the adopted model never saw -------------------- */
+
+/* A new fit's labelled rows on days 200 (in the adopted model's window: 200 +
+ * 30 <= its data_end 240) and 250 (after it). Churn follows a low login
+ * trend on both days; the adopted model ranks the other way round. */
+enum { IN_WINDOW = 60, UNSEEN = 40 };
+
+static void comparison_rows(struct model_result *r, struct risk_model *cur) {
+    memset(r, 0, sizeof *r);
+    r->o.horizon_days = 30;
+    r->o.features = RISK_F_METRICS;
+    r->c = 1;
+    r->data_end = 280;
+    small_model(cur);
+    cur->horizon_days = 30;
+    cur->version = 3;
+    cur->data_end = 240;
+    for (size_t j = 0; j < cur->recipe.n_out; j++) /* the opposite ranking */
+        cur->coef[j] = -cur->coef[j];
+    r->n_all = IN_WINDOW + UNSEEN;
+    r->rows = calloc(r->n_all, sizeof *r->rows);
+    for (size_t i = 0; i < r->n_all; i++) {
+        struct model_row *w = &r->rows[i];
+        w->day = i < IN_WINDOW ? 200 : 250;
+        w->role = i < IN_WINDOW ? MR_TRAIN : MR_TEST;
+        w->account_id = (int64_t)i + 1;
+        raw_of((double)(i % 20) / 10, 0, 0, w->raw);
+        w->churned = i % 20 < 10; /* trend below 1 */
+    }
+}
+
+static void test_compare_on_rows_the_adopted_model_never_saw(void **state) {
+    (void)state;
+    struct model_result r;
+    struct risk_model cur;
+    comparison_rows(&r, &cur);
+    model_compare(&r, &cur);
+    assert_int_equal(r.basis, MB_ROWS);
+    /* Only the day-250 rows: the adopted model may have trained on the
+     * others (their windows end within its data). */
+    assert_int_equal(r.cmp_rows, UNSEEN);
+    assert_int_equal(r.cmp_churned, UNSEEN / 2);
+    /* The challenger learnt the trend from the day-200 rows alone. */
+    assert_near(r.auc_new, 1, 1e-12);
+    assert_near(r.auc_current, 0, 1e-12);
+    const char *why;
+    assert_true(model_adopt(&r, false, &why));
+    assert_non_null(strstr(why, "never saw"));
+    /* The challenger never saw the day-250 labels: reversed there, they
+     * reverse its AUC (a challenger fitted on them would not be at 0). */
+    for (size_t i = IN_WINDOW; i < r.n_all; i++)
+        r.rows[i].churned = !r.rows[i].churned;
+    model_compare(&r, &cur);
+    assert_near(r.auc_new, 0, 1e-12);
+    assert_near(r.auc_current, 1, 1e-12);
+    assert_false(model_adopt(&r, false, &why));
+    free(r.rows);
+}
+
+static void test_adopt_rules_too_few_rows_and_another_horizon(void **state) {
+    (void)state;
+    struct model_result r;
+    struct risk_model cur;
+    const char *why;
+    /* Every test row inside the adopted model's window: nothing to compare
+     * on; the newer data win. */
+    comparison_rows(&r, &cur);
+    cur.data_end = 280;
+    model_compare(&r, &cur);
+    assert_int_equal(r.basis, MB_TOO_FEW);
+    assert_int_equal(r.cmp_rows, 0);
+    assert_true(isnan(r.auc_new) && isnan(r.auc_current));
+    assert_int_equal(r.current_data_end, 280);
+    r.data_end = 281;
+    assert_true(model_adopt(&r, false, &why));
+    assert_non_null(strstr(why, "newer data"));
+    r.data_end = 280;
+    assert_false(model_adopt(&r, true, &why));
+    free(r.rows);
+    /* Another horizon: not compared; only an explicit fit adopts it. */
+    comparison_rows(&r, &cur);
+    cur.horizon_days = 90;
+    model_compare(&r, &cur);
+    assert_int_equal(r.basis, MB_HORIZON);
+    assert_int_equal(r.cmp_rows, 0);
+    assert_false(model_adopt(&r, false, &why));
+    assert_true(model_adopt(&r, true, &why));
+    assert_non_null(strstr(why, "another horizon"));
+    free(r.rows);
+    /* No adopted model: the first is adopted. */
+    memset(&r, 0, sizeof r);
+    assert_true(model_adopt(&r, false, &why));
+}
+
+/* ---- sampling accounts ------------------------------------------------------------ */
+
+static void test_sample_accounts_by_hash(void **state) {
+    (void)state;
+    enum { N = 1000 };
+    uint64_t hash[N], rev_hash[N];
+    int64_t id[N], rev_id[N];
+    bool keep[N], rev_keep[N];
+    char name[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "acct-%04d", i);
+        hash[i] = model_account_hash(name);
+        id[i] = i + 1;
+        rev_hash[N - 1 - i] = hash[i];
+        rev_id[N - 1 - i] = id[i];
+    }
+    /* Everything fits: all kept. */
+    assert_int_equal(model_sample(hash, id, N, 30, 30 * N, keep), N);
+    for (int i = 0; i < N; i++)
+        assert_true(keep[i]);
+    /* A cap of 3,000 rows over 30 snapshot days: 100 accounts, every day
+     * kept; the same ones whatever the order they come in. */
+    size_t k = model_sample(hash, id, N, 30, 3000, keep);
+    assert_int_equal(k, 100);
+    assert_int_equal(model_sample(rev_hash, rev_id, N, 30, 3000, rev_keep), 100);
+    size_t kept = 0, first_half = 0;
+    for (int i = 0; i < N; i++) {
+        kept += keep[i];
+        assert_int_equal(keep[i], rev_keep[N - 1 - i]);
+        if (keep[i] && i < N / 2)
+            first_half++;
+    }
+    assert_int_equal(kept, 100);
+    /* Spread over the accounts, not the first ones (a truncation would). */
+    print_message("sample: 100 of 1000 accounts, %zu from the first half\n", first_half);
+    assert_true(first_half > 25 && first_half < 75);
+    /* A cap below one account's days keeps one. */
+    assert_int_equal(model_sample(hash, id, N, 30, 10, keep), 1);
+}
+
+/* ---- calibration that cannot be fitted ---------------------------------------------- */
+
+static void test_platt_separable_falls_back_to_identity(void **state) {
+    (void)state;
+    double sc[] = {-3, -2, -1.5, -1, 1, 1.5, 2, 3};
+    double y[] = {0, 0, 0, 0, 1, 1, 1, 1};
+    struct stats_platt p;
+    char why[256];
+    /* stats_platt_fit has no maximum here; the fit goes on with the model's
+     * own probabilities, and says so. */
+    char err[STATS_ERR_BYTES];
+    assert_int_equal(stats_platt_fit(sc, y, 8, &p, err), TEND_ERR_INVALID);
+    assert_int_equal(model_platt(sc, y, 8, &p, why, sizeof why), TEND_OK);
+    assert_near(p.a, 1, 0);
+    assert_near(p.b, 0, 0);
+    assert_non_null(strstr(why, "identity"));
+    /* Overlapping scores: Platt as usual, no note. */
+    double y2[] = {0, 1, 0, 0, 1, 0, 1, 1};
+    assert_int_equal(model_platt(sc, y2, 8, &p, why, sizeof why), TEND_OK);
+    assert_string_equal(why, "");
+    assert_true(p.a > 0);
+}
+
+/* ---- the store: the model of a day, the latest complete day ------------------------ */
+
+static struct store *temp_store(char *dir, size_t size) {
+    snprintf(dir, size, "/tmp/tend-test-model.XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char path[300], err[STORE_ERR_BYTES];
+    snprintf(path, sizeof path, "%s/m.db", dir);
+    struct store *s;
+    assert_int_equal(store_open(path, &s, err), TEND_OK);
+    return s;
+}
+
+static void temp_store_close(struct store *s, const char *dir) {
+    char path[300];
+    store_close(s);
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/m.db%s", dir, suffix[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+static void on_version(void *arg, const struct store_model *m) {
+    *(int64_t *)arg = m->version;
+}
+
+static int64_t model_of_day(struct store *s, int32_t day) {
+    int64_t v = 0;
+    enum tend_err e = store_model_for_day(s, day, on_version, &v);
+    assert_true(e == TEND_OK || e == TEND_ERR_NOTFOUND);
+    return e ? 0 : v;
+}
+
+/* A replay of day D scores with the most recently adopted model whose data
+ * end on or before D: never one fitted on D's future, never one that was
+ * not adopted. */
+static void test_model_of_a_day_has_no_look_ahead(void **state) {
+    (void)state;
+    char dir[64];
+    struct store *s = temp_store(dir, sizeof dir);
+    struct store_model m = {.horizon_days = 90, .card = "{}"};
+    int64_t v;
+    m.fitted_ms = 1000, m.data_end = 100;
+    assert_int_equal(store_model_put(s, &m, true, &v), TEND_OK); /* v1, adopted */
+    m.fitted_ms = 2000, m.data_end = 150;
+    assert_int_equal(store_model_put(s, &m, false, &v), TEND_OK); /* v2, kept */
+    m.fitted_ms = 3000, m.data_end = 200;
+    assert_int_equal(store_model_put(s, &m, true, &v), TEND_OK); /* v3, adopted */
+    assert_int_equal(model_of_day(s, 99), 0);                    /* before any model's data end */
+    assert_int_equal(model_of_day(s, 100), 1);                   /* v1's data end that day */
+    assert_int_equal(model_of_day(s, 160), 1);                   /* v2 was never adopted */
+    assert_int_equal(model_of_day(s, 199), 1);                   /* v3 saw day 200 */
+    assert_int_equal(model_of_day(s, 200), 3);
+    assert_int_equal(model_of_day(s, 10000), 3);
+    /* And the loader evaluations use: NULL (no p_churn) before day 100. */
+    struct risk_model *mo;
+    assert_int_equal(risk_model_load_for_day(s, 99, &mo), TEND_OK);
+    assert_null(mo);
+    temp_store_close(s, dir);
+}
+
+/* An evaluation of a few accounts after their events, on a day the daily
+ * run has not reached, writes those accounts' rows only: tend risk and /risk
+ * read the latest day a full evaluation recorded, not that partial day. */
+static void test_risk_reads_the_latest_complete_day(void **state) {
+    (void)state;
+    char dir[64];
+    struct store *s = temp_store(dir, sizeof dir);
+    int64_t day_ms = 86400000;
+    for (int64_t a = 1; a <= 5; a++) {
+        struct store_risk r = {.day = 100, .account_id = a, .p_churn = 0.1, .model_version = 1};
+        assert_int_equal(store_risk_put(s, &r), TEND_OK);
+    }
+    assert_int_equal(store_eval_run_put(s, 101 * day_ms, 5, 0, 0, 0, 0), TEND_OK);
+    /* Day 101: one account's event run (no eval_runs row: not a full one). */
+    struct store_risk r = {.day = 101, .account_id = 3, .p_churn = 0.4, .model_version = 1};
+    assert_int_equal(store_risk_put(s, &r), TEND_OK);
+    int32_t day;
+    bool found;
+    assert_int_equal(store_risk_latest_day(s, INT32_MAX, &day, &found), TEND_OK);
+    assert_true(found);
+    assert_int_equal(day, 100);
+    /* The daily run of day 101 completes it. */
+    assert_int_equal(store_eval_run_put(s, 102 * day_ms, 5, 0, 0, 0, 0), TEND_OK);
+    assert_int_equal(store_risk_latest_day(s, INT32_MAX, &day, &found), TEND_OK);
+    assert_int_equal(day, 101);
+    /* --at an earlier day: the latest complete one on or before it. */
+    assert_int_equal(store_risk_latest_day(s, 100, &day, &found), TEND_OK);
+    assert_int_equal(day, 100);
+    assert_int_equal(store_risk_latest_day(s, 99, &day, &found), TEND_OK);
+    assert_false(found);
+    temp_store_close(s, dir);
+}
+
+/* A generated SaaS (gen/generate.c) imported into s, as tend generate |
+ * tend import would. */
+static void import_generated(struct store *s, int64_t accounts, int32_t days, int32_t end_day) {
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    struct gen_options o = {.accounts = accounts, .days = days, .seed = 16, .end_day = end_day};
+    struct gen_totals totals;
+    assert_int_equal(gen_write(f, &o, &totals), TEND_OK);
+    rewind(f);
+    struct ingest *ig = ingest_new(s);
+    assert_int_equal(ingest_begin(ig), TEND_OK);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int64_t now = (int64_t)end_day * DT_MS_PER_DAY;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        cJSON *item = cJSON_ParseWithLength(line, (size_t)len);
+        struct seg_msg m;
+        char err[SEG_ERR_BYTES];
+        if (item && segment_parse_msg(item, NULL, now, line, (size_t)len, &m, err) == TEND_OK) {
+            segment_serialize_body(&m);
+            enum ingest_outcome out;
+            assert_int_equal(ingest_message(ig, &m, &out), TEND_OK);
+            cJSON_free(m.body_json);
+        }
+        cJSON_Delete(item);
+    }
+    assert_int_equal(ingest_commit(ig), TEND_OK);
+    ingest_free(ig);
+    free(line);
+    fclose(f);
+    int refreshed;
+    assert_int_equal(eval_refresh_rollups(s, &refreshed), TEND_OK);
+}
+
+/* At a small cap the fit keeps every weekly snapshot day and samples the
+ * accounts (it used to widen the step to 14, 21, ... days, leaving the
+ * cross-validation too few days). */
+static void test_fit_samples_accounts_not_days(void **state) {
+    (void)state;
+    char dir[64];
+    struct store *s = temp_store(dir, sizeof dir);
+    int32_t end = dt_day_of_ms(1793491200000LL); /* 2026-11-01 */
+    import_generated(s, 120, 365, end);
+    struct health_config hc;
+    health_config_default(&hc);
+    struct model_options o = {.horizon_days = 90, .features = RISK_F_BOTH, .hc = &hc};
+    struct model_result all, cap;
+    char err[STATS_ERR_BYTES];
+    model_fit(s, &o, &all, err); /* too little data is fine: the rows are counted first */
+    o.max_rows = 1500;
+    model_fit(s, &o, &cap, err);
+    size_t days_all = 0, days_cap = 0;
+    for (size_t i = 0; i < all.n_all; i++)
+        days_all += i == 0 || all.rows[i].day != all.rows[i - 1].day;
+    for (size_t i = 0; i < cap.n_all; i++)
+        days_cap += i == 0 || cap.rows[i].day != cap.rows[i - 1].day;
+    print_message("sample: uncapped %zu rows of %zu accounts over %zu days (step %d); capped at "
+                  "1500: %zu rows of %zu sampled accounts over %zu days (step %d)\n",
+                  all.n_all, all.n_sampled, days_all, all.step_days, cap.n_all, cap.n_sampled,
+                  days_cap, cap.step_days);
+    assert_true(all.n_all > 1500);
+    assert_int_equal(all.n_sampled, all.n_accounts);
+    assert_int_equal(cap.step_days, MODEL_STEP_DAYS);
+    assert_int_equal(days_cap, days_all);
+    assert_true(cap.n_all <= 1500 && cap.n_all > 0);
+    assert_int_equal(cap.n_accounts, all.n_accounts);
+    assert_true(cap.n_sampled < cap.n_accounts && cap.n_sampled * days_all <= 1500);
+    /* Each sampled account's rows are exactly its uncapped rows: every capped
+     * row is an uncapped one, and the uncapped rows of the sampled accounts
+     * are as many. */
+    size_t matched = 0, of_sampled = 0;
+    for (size_t i = 0; i < cap.n_all; i++)
+        for (size_t j = 0; j < all.n_all; j++)
+            if (all.rows[j].day == cap.rows[i].day &&
+                all.rows[j].account_id == cap.rows[i].account_id) {
+                matched++;
+                break;
+            }
+    for (size_t j = 0; j < all.n_all; j++)
+        for (size_t i = 0; i < cap.n_all; i++)
+            if (cap.rows[i].account_id == all.rows[j].account_id) {
+                of_sampled++;
+                break;
+            }
+    assert_int_equal(of_sampled, cap.n_all);
+    assert_int_equal(matched, cap.n_all);
+    model_result_free(&all);
+    model_result_free(&cap);
+    temp_store_close(s, dir);
+}
+
 static void test_model_config(void **state) {
     (void)state;
     struct model_config c;
@@ -381,6 +733,13 @@ int main(void) {
         cmocka_unit_test(test_drivers_grouped),
         cmocka_unit_test(test_card_round_trip),
         cmocka_unit_test(test_features),
+        cmocka_unit_test(test_compare_on_rows_the_adopted_model_never_saw),
+        cmocka_unit_test(test_adopt_rules_too_few_rows_and_another_horizon),
+        cmocka_unit_test(test_sample_accounts_by_hash),
+        cmocka_unit_test(test_platt_separable_falls_back_to_identity),
+        cmocka_unit_test(test_fit_samples_accounts_not_days),
+        cmocka_unit_test(test_model_of_a_day_has_no_look_ahead),
+        cmocka_unit_test(test_risk_reads_the_latest_complete_day),
         cmocka_unit_test(test_model_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

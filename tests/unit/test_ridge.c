@@ -227,14 +227,19 @@ static void time_folds(int *fold, size_t n, int folds) {
         fold[i] = (int)(i * (size_t)folds / n);
 }
 
-/* The mean log loss of C on the rows with fold == f, fitted on fold < f,
- * computed here from stats_ridge_fit on a copy of the earlier rows. */
-static double split_loss(const double *x, const double *y, size_t n, size_t k, const int *fold,
-                         int f, double c) {
+/* The mean log loss of C on the rows with fold == f, fitted on fold < f
+ * (and, with times t, t[i] + gap < the first t of fold f), computed here
+ * from stats_ridge_fit on a copy of those rows. */
+static double split_loss_gap(const double *x, const double *y, size_t n, size_t k, const int *fold,
+                             int f, double c, const double *t, double gap) {
     size_t m = 0;
+    double start = INFINITY;
+    for (size_t i = 0; t && i < n; i++)
+        if (fold[i] == f && t[i] < start)
+            start = t[i];
     double *tx = malloc(n * k * sizeof *tx), *ty = malloc(n * sizeof *ty);
     for (size_t i = 0; i < n; i++) {
-        if (fold[i] < f) {
+        if (fold[i] < f && (!t || t[i] + gap < start)) {
             memcpy(tx + m * k, x + i * k, k * sizeof *tx);
             ty[m++] = y[i];
         }
@@ -256,6 +261,54 @@ static double split_loss(const double *x, const double *y, size_t n, size_t k, c
     free(tx);
     free(ty);
     return loss / (double)count;
+}
+
+static double split_loss(const double *x, const double *y, size_t n, size_t k, const int *fold,
+                         int f, double c) {
+    return split_loss_gap(x, y, n, k, fold, f, c, NULL, 0);
+}
+
+/* The horizon gap (issue 16): rows are weekly snapshots whose outcome covers
+ * (t, t + 30]; a split trains only on rows whose window ends before its
+ * validation fold's first day. The losses equal those computed from the
+ * gapped training rows alone, and differ from the ungapped CV's, which
+ * trained on rows whose outcome windows overlap the validation days. */
+static void cv_gap_drops_training_rows_whose_window_reaches_the_fold(void **state) {
+    (void)state;
+    enum { N = 800, K = 2, FOLDS = 4 };
+    double *x = malloc(N * K * sizeof *x), y[N], t[N];
+    int fold[N];
+    uint64_t seed = 16;
+    for (int i = 0; i < N; i++) {
+        t[i] = 7.0 * (i / 20); /* 20 accounts a week, 40 weeks */
+        x[i * K] = normal(&seed);
+        x[i * K + 1] = normal(&seed);
+        y[i] = uniform(&seed) < logistic(-1 + 1.2 * x[i * K] - 0.4 * x[i * K + 1]);
+    }
+    time_folds(fold, N, FOLDS);
+    const char *names[] = {"a", "b"};
+    struct stats_data d = {N, K, x, y, names, false};
+    const double cs[] = {0.001, 0.1, 10};
+    double best = 0, loss[3], plain[3], best_plain;
+    char err[STATS_ERR_BYTES];
+    assert_int_equal(stats_ridge_cv_gap(&d, fold, FOLDS, t, 30, cs, 3, &best, loss, err), TEND_OK);
+    assert_int_equal(stats_ridge_cv(&d, fold, FOLDS, cs, 3, &best_plain, plain, err), TEND_OK);
+    double most = 0;
+    for (int j = 0; j < 3; j++) {
+        double want = 0;
+        for (int f = 1; f < FOLDS; f++)
+            want += split_loss_gap(x, y, N, K, fold, f, cs[j], t, 30) / (FOLDS - 1);
+        assert_near(loss[j], want, 1e-12);
+        if (fabs(loss[j] - plain[j]) > most)
+            most = fabs(loss[j] - plain[j]);
+    }
+    print_message("cv gap: largest loss difference against the ungapped CV %.2e\n", most);
+    assert_true(most > 1e-6);
+    /* A gap longer than the data leaves no split: an error, not a guess. */
+    assert_int_equal(stats_ridge_cv_gap(&d, fold, FOLDS, t, 1000, cs, 3, &best, loss, err),
+                     TEND_ERR_INVALID);
+    assert_non_null(strstr(err, "no usable split"));
+    free(x);
 }
 
 /* A real effect and plenty of rows: a tiny C shrinks it away and loses; the
@@ -702,6 +755,7 @@ int main(void) {
         cmocka_unit_test(separation_and_constant_columns_fit_under_a_penalty),
         cmocka_unit_test(ridge_errors_say_what_is_wrong),
         cmocka_unit_test(cv_picks_a_weak_penalty_for_a_real_effect_by_forward_chaining),
+        cmocka_unit_test(cv_gap_drops_training_rows_whose_window_reaches_the_fold),
         cmocka_unit_test(cv_picks_a_strong_penalty_for_noise),
         cmocka_unit_test(cv_breaks_a_tie_towards_the_smaller_c),
         cmocka_unit_test(cv_skips_a_split_without_both_classes_and_checks_folds),
