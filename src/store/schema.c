@@ -482,8 +482,7 @@ static const char migration_15[] = "ALTER TABLE ctas ADD COLUMN value REAL;"
  * scores with the most recently adopted model whose data end on or before D.
  * Existing rows: data_end from the card, adopted_ms the fitted_ms of the
  * adopted one (a model adopted and then replaced before this migration
- * counts as never adopted). MODEL-REVIEW (issue 16): the lead renumbers it
- * at merge if another migration took this number. */
+ * counts as never adopted). */
 static const char migration_16[] =
     "ALTER TABLE models ADD COLUMN data_end INTEGER;"
     "ALTER TABLE models ADD COLUMN adopted_ms INTEGER;"
