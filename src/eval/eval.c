@@ -21,6 +21,11 @@
 #include "util/mem.h"
 
 enum { MAX_PARTS = 4 };
+/* A listed evaluation (a few accounts, read by id) takes one part per this
+ * many accounts: each part is a fresh connection whose cache starts cold, and
+ * one seek per account costs too little to share (measured at 1,000 touched
+ * accounts of 10,000: one part 16-24 ms, two in parallel 23-39 ms). */
+enum { LISTED_PER_PART = 2048 };
 
 struct account {
     int64_t id;
@@ -371,12 +376,13 @@ static int cmp_id(const void *x, const void *y) {
 /* Splits the accounts into parts of about equal size by id; returns how
  * many. Every account: each part a range of ids, together 1..STORE_LAST_ID.
  * Listed (a few accounts): each part a slice of ids (sorted, owned by the
- * caller), read account by account. */
+ * caller), read account by account, LISTED_PER_PART or more to a part. */
 static int split(const struct accounts *a, bool listed, int64_t *ids, struct part *parts) {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int n = cores < 1 ? 1 : cores > MAX_PARTS ? MAX_PARTS : (int)cores;
-    if ((size_t)n > a->n)
-        n = a->n ? (int)a->n : 1;
+    size_t most = listed ? (a->n + LISTED_PER_PART - 1) / LISTED_PER_PART : a->n;
+    if ((size_t)n > most)
+        n = most ? (int)most : 1;
     for (size_t i = 0; i < a->n; i++)
         ids[i] = a->v[i].id;
     qsort(ids, a->n, sizeof *ids, cmp_id);
