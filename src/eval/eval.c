@@ -23,8 +23,9 @@
 enum { MAX_PARTS = 4 };
 /* A listed evaluation (a few accounts, read by id) takes one part per this
  * many accounts: each part is a fresh connection whose cache starts cold, and
- * one seek per account costs too little to share (measured at 1,000 touched
- * accounts of 10,000: one part 16-24 ms, two in parallel 23-39 ms). */
+ * a seek per account is too little work to share (1,000 touched accounts of
+ * 10,000 on 2 shared cores: one part read them in 16-24 ms, two in parallel
+ * in 23-39 ms; bench/event's evaluation no faster with two). */
 enum { LISTED_PER_PART = 2048 };
 
 struct account {
