@@ -56,7 +56,7 @@ struct engine {
     const struct notify_config *nc; /* NULL or nothing to notify: no outbox rows */
     int32_t day;
     int64_t t_ms, since_ms, now_ms;
-    const int64_t *only; /* NULL: every account */
+    const int64_t *only; /* NULL: every account; else ascending, distinct */
     size_t n_only;
     eval_change_fn fn;
     void *arg;
@@ -139,7 +139,7 @@ static int64_t *live_slot(struct engine *e, int64_t account_id) {
 
 /* Scores one account for the earlier day when none are stored for it. */
 struct backfill {
-    struct store *s;
+    struct store *s; /* NULL: keep the scores in memory only */
     const struct health_config *hc;
     int32_t day;
     struct eval_day_scores *d;
@@ -153,23 +153,45 @@ static int on_backfill(void *arg, int64_t id, const char *account_id, const stru
     if (m->churned)
         return 0;
     eval_day_scores_put(b->d, id, h.has_score, h.overall);
+    if (!b->s)
+        return 0;
     struct store_score sc;
     eval_score_row(b->hc, b->day, &h, &sc);
     b->err = store_score_put(b->s, id, &sc);
     return b->err != TEND_OK;
 }
 
+static void on_score_before(void *arg, int64_t account_id, bool has, double overall) {
+    eval_day_scores_put(arg, account_id, has, overall);
+}
+
 /* The overall scores as of the day health_drop compares with: stored with
  * the same health configuration, or computed (and stored) when that day has
- * none: a score under other weights is not comparable. */
+ * none: a score under other weights is not comparable. An evaluation of a
+ * few accounts reads theirs alone; when the day has none for any account,
+ * it computes theirs without storing them (stored for a few, they would
+ * keep the next full evaluation from computing the others'). */
 static enum tend_err load_scores_before(struct engine *e) {
     int32_t day =
         e->day - (int32_t)rules_param(&e->rc->rules[RULE_HEALTH_DROP], RP_HEALTH_DROP_DAYS);
-    enum tend_err err = eval_day_scores_load(e->s, day, e->hc->version, &e->before);
+    int64_t t_ms = (int64_t)(day + 1) * DT_MS_PER_DAY;
+    struct backfill b = {.s = e->s, .hc = e->hc, .day = day, .d = &e->before};
+    enum tend_err err;
+    if (e->only) {
+        bool any = false;
+        memset(&e->before, 0, sizeof e->before);
+        err = store_scores_of_day_ids(e->s, day, e->hc->version, e->only, e->n_only, &any,
+                                      on_score_before, &e->before);
+        if (err || any)
+            return err;
+        b.s = NULL;
+        err = eval_metrics_of(e->s, t_ms, e->only, e->n_only, on_backfill, &b);
+        return err ? err : b.err;
+    }
+    err = eval_day_scores_load(e->s, day, e->hc->version, &e->before);
     if (err || e->before.rows > 0)
         return err;
-    struct backfill b = {.s = e->s, .hc = e->hc, .day = day, .d = &e->before};
-    err = eval_metrics(e->s, (int64_t)(day + 1) * DT_MS_PER_DAY, NULL, on_backfill, &b);
+    err = eval_metrics(e->s, t_ms, NULL, on_backfill, &b);
     return err ? err : b.err;
 }
 
@@ -889,7 +911,10 @@ static enum tend_err run(struct engine *e) {
                         : e->t_ms - (int64_t)rules_param(&rc->rules[RULE_NPS_RESPONSE],
                                                          RP_NPS_FIRST_LOOKBACK_DAYS) *
                                         DT_MS_PER_DAY;
-    if ((err = store_ctas_watched_each(e->s, 1, STORE_LAST_ID, on_watched, e)))
+    /* Every account's watched CTAs, or the listed accounts' alone; the caps
+     * weigh opens against every account's live CTAs, counted in the store. */
+    struct store_span span = {.first = 1, .last = STORE_LAST_ID, .ids = e->only, .n = e->n_only};
+    if ((err = store_ctas_watched_each(e->s, &span, on_watched, e)))
         return err;
     if (e->n_w)
         qsort(e->w, e->n_w, sizeof *e->w, by_account);
@@ -899,6 +924,8 @@ static enum tend_err run(struct engine *e) {
             e->live_total++;
         }
     }
+    if (e->only && (err = store_ctas_live_count(e->s, &e->live_total)))
+        return err;
     if ((err = load_scores_before(e)))
         return err;
     struct eval_options o = {0};
@@ -907,12 +934,9 @@ static enum tend_err run(struct engine *e) {
         o.last_ticket_min_users = (int64_t)rules_param(tickets, RP_TICKETS_QUIET_MIN_USERS);
     o.risk = e->risk;
     o.hc = e->hc;
-    if (!e->only)
-        err = eval_accounts(e->s, e->t_ms, NULL, &o, on_account, e);
-    for (size_t i = 0; e->only && !err && !e->err && i < e->n_only; i++) {
-        o.only_id = e->only[i];
-        err = eval_accounts(e->s, e->t_ms, NULL, &o, on_account, e);
-    }
+    o.ids = e->only; /* NULL: every account */
+    o.n_ids = e->n_only;
+    err = eval_accounts(e->s, e->t_ms, NULL, &o, on_account, e);
     if (!err)
         err = e->err;
     if (!err)
@@ -991,10 +1015,24 @@ enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
     return evaluate(s, hc, rc, nc, day, NULL, 0, fn, arg, out);
 }
 
+static int cmp_id(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 enum tend_err eval_ctas_accounts(struct store *s, const struct health_config *hc,
                                  const struct rules_config *rc, const struct notify_config *nc,
                                  int32_t day, const int64_t *ids, size_t n, eval_change_fn fn,
                                  void *arg, struct eval_summary *out) {
-    static const int64_t none = 0;
-    return evaluate(s, hc, rc, nc, day, n ? ids : &none, n, fn, arg, out);
+    /* The store reads a listed span's ids ascending and distinct. */
+    int64_t *only = xmalloc((n ? n : 1) * sizeof *only);
+    memcpy(only, ids, n * sizeof *only);
+    qsort(only, n, sizeof *only, cmp_id);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (only[i] > 0 && (k == 0 || only[i] != only[k - 1]))
+            only[k++] = only[i];
+    enum tend_err err = evaluate(s, hc, rc, nc, day, only, k, fn, arg, out);
+    free(only);
+    return err;
 }

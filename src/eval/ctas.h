@@ -42,8 +42,8 @@ struct eval_summary {
     int64_t rule_errors;
     int64_t rules_suspended;      /* custom rules stopped after RULE_TIMEOUTS_SUSPEND time-outs */
     int64_t notifications;        /* outbox rows written */
-    int64_t live_total;           /* open and snoozed CTAs after it */
-    int64_t busiest_account_live; /* the most live CTAs of one account */
+    int64_t live_total;           /* open and snoozed CTAs after it (every account's) */
+    int64_t busiest_account_live; /* the most live CTAs of one account (evaluated) */
     int64_t run_ms;
 };
 
@@ -69,10 +69,15 @@ enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
                             const struct rules_config *rc, const struct notify_config *nc,
                             int32_t day, eval_change_fn fn, void *arg, struct eval_summary *out);
 
-/* The same for the accounts ids (internal ids) only: what an event that
- * arrived for them changes, now. Not recorded as an evaluation of the day
- * (store_eval_run_put), so the next full one still fires the event rules
- * for every account's events since the previous full one. */
+/* The same for the accounts ids (internal ids, any order, repeats allowed)
+ * only: what the events that arrived for them change, now. One run for the
+ * whole set: one transaction, one read of the risk model, and from the store
+ * only these accounts' rows (their data, watched CTAs and earlier scores),
+ * so its cost grows with n, not with the accounts stored; the caps weigh
+ * their opens against every account's live CTAs and the budget against
+ * every owner's opens of the week, as stored. Not recorded as an evaluation
+ * of the day (store_eval_run_put), so the next full one still fires the
+ * event rules for every account's events since the previous full one. */
 enum tend_err eval_ctas_accounts(struct store *s, const struct health_config *hc,
                                  const struct rules_config *rc, const struct notify_config *nc,
                                  int32_t day, const int64_t *ids, size_t n, eval_change_fn fn,

@@ -4,7 +4,8 @@
  * never touches the store; this module is the one that reads what core needs
  * for a day and feeds it in. For every account at once it makes one pass
  * over each of: the memberships, the facts that still matter at T, and the
- * activity window, which as of a midnight is one precomputed row per account
+ * activity window (for a few listed accounts, one index seek per account
+ * instead of a pass), which as of a midnight is one precomputed row per account
  * and otherwise comes from the daily rollups and, for stale or split days,
  * the day-first events index (docs/store.md). */
 #ifndef TEND_EVAL_EVAL_H
@@ -28,6 +29,11 @@ typedef int (*eval_metrics_fn)(void *arg, int64_t id, const char *account_id,
  * (TEND_ERR_NOTFOUND if unknown; no call of fn if not known yet at t_ms). */
 enum tend_err eval_metrics(struct store *s, int64_t t_ms, const char *account, eval_metrics_fn fn,
                            void *arg);
+
+/* The same for the accounts ids (internal ids, any order; n may be 0) only,
+ * reading their rows alone. */
+enum tend_err eval_metrics_of(struct store *s, int64_t t_ms, const int64_t *ids, size_t n,
+                              eval_metrics_fn fn, void *arg);
 
 /* What evaluation needs of an account beyond its metrics: its fields as
  * stored (current values), the facts rules read, the latest ticket. */
@@ -54,8 +60,11 @@ struct eval_options {
     /* Look up the latest ticket of accounts with at least this many users
      * (support_tickets' too_quiet; 0: of none). */
     int64_t last_ticket_min_users;
-    /* Nonzero: evaluate this account (internal id) only, as if named. */
-    int64_t only_id;
+    /* Non-NULL: evaluate these n_ids accounts (internal ids, any order,
+     * repeats allowed) only, reading from the store their rows alone: the
+     * cost grows with n_ids, not with the accounts stored. */
+    const int64_t *ids;
+    size_t n_ids;
     /* Non-NULL: score every customer with this churn-risk model (its health
      * components computed with hc) into eval_account.p_churn. */
     const struct risk_model *risk;

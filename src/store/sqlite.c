@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,11 +135,30 @@ enum stmt_id {
     Q_EVAL_RUN_PUT,
     Q_EVAL_RUN_BEFORE,
     Q_EVAL_RUN_LAST,
+    /* The same reads for a listed span (store_span.ids): the ids come as one
+     * JSON array (?ids) that json_each turns into rows, in array order, each
+     * joined by one index seek. */
+    Q_ACCOUNTS_BRIEF_IDS,
+    Q_ACTIVITY_IDS,
+    Q_FACTS_IDS,
+    Q_MEMBERSHIPS_IDS,
+    Q_WINDOWS_IDS,
+    Q_ROLLUP_IDS,
+    Q_SCORES_OF_DAY_IDS,
+    Q_SCORES_DAY_ANY,
+    Q_CTAS_WATCHED_IDS,
+    Q_CTAS_LIVE_COUNT,
     Q_COUNT
 };
 
 /* A CTA as read (read_cta). */
 #define CTA_COLUMNS CTA_COLUMNS_WITH("a.external_id") ", a.name"
+/* What an evaluation reads of a watched CTA: no account id or name (it has
+ * them), and whether a person acted on it (column 22: core/plan.h, expiry). */
+#define CTA_WATCHED_COLUMNS                                                                        \
+    CTA_COLUMNS_WITH("NULL")                                                                       \
+    ", NULL, EXISTS (SELECT 1 FROM cta_history h WHERE h.cta_id = c.id "                           \
+    "AND h.actor <> '" STORE_ACTOR_TEND "')"
 #define CTA_COLUMNS_WITH(ACCOUNT)                                                                  \
     "c.id, c.account_id, " ACCOUNT ", c.rule, c.subject, c.type, c.priority, c.status, "           \
     "c.snoozed_until, c.closed_reason, c.closed_day, c.cleared, c.owner, c.title, c.reason, "      \
@@ -296,6 +316,39 @@ static const char *const stmt_sql[Q_COUNT] = {
                  "SELECT r.account_id, r.day, r.logins, r.features, r.users, r.names "
                  "FROM days JOIN activity_days r ON r.day = days.d "
                  "AND r.account_id BETWEEN ?3 AND ?4",
+    /* The listed spans' reads (json_each yields the ids in array order; CROSS
+     * JOIN keeps it the outer loop, so each id is one seek). */
+    [Q_ACCOUNTS_BRIEF_IDS] = "SELECT a.id, a.external_id, a.name, a.plan, a.mrr, a.seats, "
+                             "a.renewal_date, a.csm_email, a.csm_slack, a.segment, "
+                             "a.premium_products, a.created_at, a.traits, -1, -1, a.first_seen_ms "
+                             "FROM json_each(?1) j CROSS JOIN accounts a ON a.id = j.value",
+    [Q_ACTIVITY_IDS] = "WITH RECURSIVE days (d) AS (SELECT ?1 UNION ALL SELECT d + 1 FROM days "
+                       "WHERE d < ?2) "
+                       "SELECT e.account_id, e.kind, e.ts_ms, e.user_id, e.name_id "
+                       "FROM days CROSS JOIN json_each(?5) j CROSS JOIN events e "
+                       "ON (e.ts_ms / 86400000) = days.d AND e.account_id = j.value "
+                       "AND e.account_id IS NOT NULL AND e.kind IN (0, 1) "
+                       "WHERE e.ts_ms >= ?3 AND e.ts_ms < ?4",
+    [Q_FACTS_IDS] = "SELECT e.account_id, e.kind, e.ts_ms, e.user_id, e.subject, e.detail, e.num, "
+                    "e.day, e.settled_ms, e.props FROM json_each(?1) j CROSS JOIN facts e "
+                    "ON e.account_id = j.value AND e.until_ms >= ?2 AND e.ts_ms < ?2",
+    [Q_MEMBERSHIPS_IDS] = "SELECT m.account_id, m.user_id, m.start_ms, m.end_ms "
+                          "FROM json_each(?1) j CROSS JOIN memberships m "
+                          "ON m.account_id = j.value",
+    [Q_WINDOWS_IDS] = "SELECT w.account_id, w.logins_7d, w.logins_28d, w.features_7d, "
+                      "w.features_28d, w.users_30d, w.names_30d, w.last_login "
+                      "FROM json_each(?2) j CROSS JOIN activity_windows w "
+                      "ON w.day = ?1 AND w.account_id = j.value",
+    [Q_ROLLUP_IDS] = "WITH RECURSIVE days (d) AS (SELECT ?1 UNION ALL SELECT d + 1 FROM days "
+                     "WHERE d < ?2) "
+                     "SELECT r.account_id, r.day, r.logins, r.features, r.users, r.names "
+                     "FROM days CROSS JOIN json_each(?3) j CROSS JOIN activity_days r "
+                     "ON r.day = days.d AND r.account_id = j.value",
+    [Q_SCORES_OF_DAY_IDS] = "SELECT s.account_id, s.overall FROM json_each(?3) j "
+                            "CROSS JOIN scores s ON s.account_id = j.value AND s.day = ?1 "
+                            "AND s.config_version = ?2",
+    [Q_SCORES_DAY_ANY] = "SELECT EXISTS (SELECT 1 FROM scores WHERE day = ?1 "
+                         "AND config_version = ?2)",
     [Q_SCORE_PUT] = "INSERT INTO scores (account_id, day, overall, band, logins, adoption, "
                     "sentiment, support, financial, config_version, computed_ms) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, day) DO "
@@ -337,12 +390,13 @@ static const char *const stmt_sql[Q_COUNT] = {
                       "AND ts_ms < ?",
     [Q_USER_LABEL] = "SELECT coalesce(email, external_id) FROM users WHERE id = ?",
     /* Without the account's external id (NULL): evaluation has it. */
-    [Q_CTAS_WATCHED] =
-        "SELECT " CTA_COLUMNS_WITH("NULL") ", NULL, EXISTS (SELECT 1 FROM cta_history h "
-                                           "WHERE h.cta_id = c.id AND h.actor <> '" STORE_ACTOR_TEND
-                                           "') FROM ctas c "
-                                           "WHERE (c.status <> 'closed' OR c.cleared = 0) "
-                                           "AND c.account_id BETWEEN ? AND ?",
+    [Q_CTAS_WATCHED] = "SELECT " CTA_WATCHED_COLUMNS " FROM ctas c "
+                       "WHERE (c.status <> 'closed' OR c.cleared = 0) "
+                       "AND c.account_id BETWEEN ? AND ?",
+    [Q_CTAS_WATCHED_IDS] = "SELECT " CTA_WATCHED_COLUMNS
+                           " FROM json_each(?1) j CROSS JOIN ctas c ON c.account_id = j.value "
+                           "WHERE (c.status <> 'closed' OR c.cleared = 0)",
+    [Q_CTAS_LIVE_COUNT] = "SELECT COUNT(*) FROM ctas WHERE status <> 'closed'",
     [Q_CTA_INSERT] =
         "INSERT INTO ctas (account_id, rule, subject, type, priority, status, "
         "snoozed_until, closed_reason, closed_day, cleared, owner, title, reason, "
@@ -415,6 +469,32 @@ static enum tend_err db_fail(struct store *s, const char *what) {
 }
 
 /* Returns the prepared statement id, reset and with no bindings. */
+/* Rows read (store_rows_read), of every connection: relaxed, a count only. */
+static _Atomic uint64_t rows_read;
+
+uint64_t store_rows_read(void) {
+    return atomic_load_explicit(&rows_read, memory_order_relaxed);
+}
+
+/* sqlite3_step(), counting each row it returns. */
+static int db_step(sqlite3_stmt *st) {
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        atomic_fetch_add_explicit(&rows_read, 1, memory_order_relaxed);
+    return rc;
+}
+
+/* Binds ids at parameter i as one JSON array, for json_each. */
+static void bind_ids(sqlite3_stmt *st, int i, const int64_t *ids, size_t n) {
+    size_t cap = n * 21 + 3, len = 0;
+    char *j = xmalloc(cap);
+    j[len++] = '[';
+    for (size_t k = 0; k < n; k++)
+        len += (size_t)snprintf(j + len, cap - len, k ? ",%lld" : "%lld", (long long)ids[k]);
+    j[len++] = ']';
+    sqlite3_bind_text(st, i, j, (int)len, free);
+}
+
 static sqlite3_stmt *stmt(struct store *s, enum stmt_id id) {
     if (!s->stmt[id]) {
         if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
@@ -426,6 +506,22 @@ static sqlite3_stmt *stmt(struct store *s, enum stmt_id id) {
         }
     }
     return s->stmt[id];
+}
+
+/* The statement of a span's read: q for a range (its ids bound at first_at and
+ * first_at + 1), q_ids for a listed span (the ids bound at ids_at). */
+static sqlite3_stmt *span_stmt(struct store *s, const struct store_span *sp, enum stmt_id q,
+                               int first_at, enum stmt_id q_ids, int ids_at) {
+    sqlite3_stmt *st;
+    if (sp->ids) {
+        st = stmt(s, q_ids);
+        bind_ids(st, ids_at, sp->ids, sp->n);
+    } else {
+        st = stmt(s, q);
+        sqlite3_bind_int64(st, first_at, sp->first);
+        sqlite3_bind_int64(st, first_at + 1, sp->last);
+    }
+    return st;
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *v) {
@@ -448,9 +544,9 @@ static const char *col_text(sqlite3_stmt *st, int i) {
 
 /* Runs a statement that returns no rows (or whose rows are not needed). */
 static enum tend_err step_done(struct store *s, sqlite3_stmt *st, const char *what) {
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
     while (rc == SQLITE_ROW)
-        rc = sqlite3_step(st);
+        rc = db_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, what);
@@ -458,7 +554,7 @@ static enum tend_err step_done(struct store *s, sqlite3_stmt *st, const char *wh
 
 /* Runs a statement expected to return at most one integer; NOTFOUND if none. */
 static enum tend_err step_int(struct store *s, sqlite3_stmt *st, int64_t *out, const char *what) {
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
     enum tend_err err;
     if (rc == SQLITE_ROW) {
         *out = sqlite3_column_int64(st, 0);
@@ -817,7 +913,7 @@ enum tend_err store_traits_each(struct store *s, enum store_entity entity, int64
     sqlite3_bind_int(st, 1, entity);
     sqlite3_bind_int64(st, 2, id);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = db_step(st)) == SQLITE_ROW)
         fn(arg, col_text(st, 0), col_text(st, 1));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -865,7 +961,7 @@ enum tend_err store_user_memberships(struct store *s, int64_t user_id,
     struct store_membership *v = NULL;
     size_t len = 0, cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == SQLITE_ROW) {
         if (len == cap) {
             cap = cap ? cap * 2 : 4;
             v = xrealloc(v, cap * sizeof *v);
@@ -941,7 +1037,7 @@ enum tend_err store_removal_after(struct store *s, int64_t account_id, int64_t u
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int64(st, 2, user_id);
     sqlite3_bind_int64(st, 3, ts_ms);
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
     enum tend_err err = TEND_OK;
     *found = false;
     if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
@@ -1161,7 +1257,7 @@ static enum tend_err read_pending(struct store *s, sqlite3_stmt *st, struct stor
     struct store_pending *v = NULL;
     size_t len = 0, cap = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == SQLITE_ROW) {
         if (len == cap) {
             cap = cap ? cap * 2 : 8;
             v = xrealloc(v, cap * sizeof *v);
@@ -1219,7 +1315,7 @@ enum tend_err store_quarantine_attach(struct store *s, const struct store_pendin
         st = stmt(s, Q_EVENT_FACT);
         sqlite3_bind_int64(st, 1, p->key_ts_ms);
         sqlite3_bind_int64(st, 2, (int64_t)p->key_hash);
-        int rc = sqlite3_step(st);
+        int rc = db_step(st);
         if (rc == SQLITE_ROW) {
             char *text[3];
             for (int i = 0; i < 3; i++) {
@@ -1287,7 +1383,7 @@ static enum tend_err accounts_each(struct store *s, enum stmt_id q, int64_t id, 
     if (id)
         sqlite3_bind_int64(st, 1, id);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == SQLITE_ROW) {
         struct store_account_row r;
         memset(&r, 0, sizeof r);
         r.id = sqlite3_column_int64(st, 0);
@@ -1329,6 +1425,17 @@ enum tend_err store_accounts_brief_each(struct store *s,
     return accounts_each(s, Q_ACCOUNTS_BRIEF, 0, NULL, fn, arg);
 }
 
+enum tend_err store_accounts_brief_of(struct store *s, const int64_t *ids, size_t n,
+                                      int (*fn)(void *arg, const struct store_account_row *row),
+                                      void *arg) {
+    if (!n)
+        return TEND_OK;
+    bind_ids(stmt(s, Q_ACCOUNTS_BRIEF_IDS), 1, ids, n);
+    enum tend_err err = accounts_each(s, Q_ACCOUNTS_BRIEF_IDS, 0, NULL, fn, arg);
+    sqlite3_clear_bindings(stmt(s, Q_ACCOUNTS_BRIEF_IDS));
+    return err;
+}
+
 enum tend_err store_account_get(struct store *s, int64_t id,
                                 int (*fn)(void *arg, const struct store_account_row *row),
                                 void *arg) {
@@ -1368,7 +1475,7 @@ enum tend_err store_counters_each(struct store *s,
                                   void *arg) {
     sqlite3_stmt *st = stmt(s, Q_COUNTERS_EACH);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = db_step(st)) == SQLITE_ROW)
         fn(arg, col_text(st, 0), sqlite3_column_int64(st, 1));
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading counters");
@@ -1379,7 +1486,7 @@ enum tend_err store_quarantine_reasons(struct store *s,
                                        void *arg) {
     sqlite3_stmt *st = stmt(s, Q_QUARANTINE_REASONS);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = db_step(st)) == SQLITE_ROW)
         fn(arg, col_text(st, 0), sqlite3_column_int64(st, 1));
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading the quarantine");
@@ -1399,7 +1506,7 @@ enum tend_err store_login_day_last(struct store *s, int64_t account_id, int32_t 
     sqlite3_stmt *st = stmt(s, Q_LOGIN_DAY_LAST);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int(st, 2, max_day);
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
     enum tend_err err = TEND_OK;
     if (rc == SQLITE_ROW) {
         *found = sqlite3_column_type(st, 0) != SQLITE_NULL;
@@ -1413,20 +1520,18 @@ enum tend_err store_login_day_last(struct store *s, int64_t account_id, int32_t 
     return err;
 }
 
-enum tend_err store_activity_each(struct store *s, int64_t first, int64_t last, int64_t from_ms,
+enum tend_err store_activity_each(struct store *s, const struct store_span *sp, int64_t from_ms,
                                   int64_t to_ms,
                                   void (*fn)(void *arg, const struct store_activity *a),
                                   void *arg) {
-    sqlite3_stmt *st = stmt(s, Q_ACTIVITY);
+    sqlite3_stmt *st = span_stmt(s, sp, Q_ACTIVITY, 5, Q_ACTIVITY_IDS, 5);
     /* Day numbers as the index computes them (integer division). */
     sqlite3_bind_int64(st, 1, from_ms / DT_MS_PER_DAY);
     sqlite3_bind_int64(st, 2, (to_ms - 1) / DT_MS_PER_DAY);
     sqlite3_bind_int64(st, 3, from_ms);
     sqlite3_bind_int64(st, 4, to_ms);
-    sqlite3_bind_int64(st, 5, first);
-    sqlite3_bind_int64(st, 6, last);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == SQLITE_ROW) {
         struct store_activity a = {
             .account_id = sqlite3_column_int64(st, 0),
             .kind = sqlite3_column_int(st, 1),
@@ -1500,7 +1605,7 @@ struct goals {
 static enum tend_err load_goals(struct store *s, struct goals *g) {
     sqlite3_stmt *st = stmt(s, Q_GOALS);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == SQLITE_ROW) {
         if (g->n == g->cap) {
             g->cap = g->cap ? g->cap * 2 : 64;
             g->v = xrealloc(g->v, g->cap * sizeof *g->v);
@@ -1585,7 +1690,7 @@ static enum tend_err refresh_day(struct store *s, int32_t day, struct goals *g) 
     st = stmt(s, Q_ROLLUP_SCAN);
     sqlite3_bind_int(st, 1, day);
     int rc = SQLITE_DONE;
-    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while (!err && (rc = db_step(st)) == SQLITE_ROW) {
         int64_t account = sqlite3_column_int64(st, 0);
         if (account != r.account_id) {
             err = put_rollup(s, day, &r, g);
@@ -1626,7 +1731,7 @@ enum tend_err store_activity_refresh(struct store *s, int max_days, int *done) {
     int n = 0, rc;
     sqlite3_stmt *st = stmt(s, Q_STALE_NEXT);
     sqlite3_bind_int(st, 1, max_days);
-    while (n < max_days && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    while (n < max_days && (rc = db_step(st)) == SQLITE_ROW)
         days[n++] = sqlite3_column_int(st, 0);
     enum tend_err err =
         rc == SQLITE_ROW || rc == SQLITE_DONE ? TEND_OK : db_fail(s, "listing stale days");
@@ -1650,7 +1755,7 @@ enum tend_err store_activity_stale_each(struct store *s, int32_t from, int32_t t
     sqlite3_bind_int(st, 1, from);
     sqlite3_bind_int(st, 2, to);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = db_step(st)) == SQLITE_ROW)
         fn(arg, sqlite3_column_int(st, 0));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -1679,17 +1784,15 @@ static size_t parse_ids(struct store *s, const char *text, size_t at) {
     return n;
 }
 
-enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t last, int32_t from,
+enum tend_err store_activity_days_each(struct store *s, const struct store_span *sp, int32_t from,
                                        int32_t to,
                                        void (*fn)(void *arg, const struct store_activity_day *d),
                                        void *arg) {
-    sqlite3_stmt *st = stmt(s, Q_ROLLUP);
+    sqlite3_stmt *st = span_stmt(s, sp, Q_ROLLUP, 3, Q_ROLLUP_IDS, 3);
     sqlite3_bind_int(st, 1, from);
     sqlite3_bind_int(st, 2, to);
-    sqlite3_bind_int64(st, 3, first);
-    sqlite3_bind_int64(st, 4, last);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == SQLITE_ROW) {
         size_t n_users = parse_ids(s, col_text(st, 4), 0);
         size_t n_names = parse_ids(s, col_text(st, 5), n_users);
         struct store_activity_day d = {
@@ -1716,7 +1819,7 @@ enum tend_err store_activity_windows_pending(struct store *s, void (*fn)(void *a
                                              void *arg) {
     sqlite3_stmt *st = stmt(s, Q_COUNTED_PENDING);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = db_step(st)) == SQLITE_ROW)
         fn(arg, sqlite3_column_int(st, 0));
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "listing activity windows to do");
@@ -1740,16 +1843,14 @@ enum tend_err store_activity_window_put(struct store *s, int32_t day, int64_t ac
     return step_done(s, st, "storing activity windows");
 }
 
-enum tend_err store_activity_windows_each(struct store *s, int64_t first, int64_t last, int32_t day,
+enum tend_err store_activity_windows_each(struct store *s, const struct store_span *sp, int32_t day,
                                           void (*fn)(void *arg, int64_t account_id,
                                                      const struct metrics_window *w),
                                           void *arg) {
-    sqlite3_stmt *st = stmt(s, Q_WINDOWS);
+    sqlite3_stmt *st = span_stmt(s, sp, Q_WINDOWS, 2, Q_WINDOWS_IDS, 2);
     sqlite3_bind_int(st, 1, day);
-    sqlite3_bind_int64(st, 2, first);
-    sqlite3_bind_int64(st, 3, last);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == SQLITE_ROW) {
         struct metrics_window w = {
             .logins_7d = sqlite3_column_int64(st, 1),
             .logins_prev_28d = sqlite3_column_int64(st, 2),
@@ -1776,7 +1877,7 @@ enum tend_err store_activity_windows_done(struct store *s, int32_t day) {
 enum tend_err store_activity_windows_ready(struct store *s, int32_t day, bool *done) {
     sqlite3_stmt *st = stmt(s, Q_COUNTED_GET);
     sqlite3_bind_int(st, 1, day);
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
     *done = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -1785,14 +1886,12 @@ enum tend_err store_activity_windows_ready(struct store *s, int32_t day, bool *d
 
 /* ---- facts and memberships ------------------------------------------------ */
 
-enum tend_err store_facts_each(struct store *s, int64_t first, int64_t last, int64_t before_ms,
+enum tend_err store_facts_each(struct store *s, const struct store_span *sp, int64_t before_ms,
                                void (*fn)(void *arg, const struct store_fact *f), void *arg) {
-    sqlite3_stmt *st = stmt(s, Q_FACTS);
-    sqlite3_bind_int64(st, 1, first);
-    sqlite3_bind_int64(st, 2, last);
-    sqlite3_bind_int64(st, 3, before_ms);
+    sqlite3_stmt *st = span_stmt(s, sp, Q_FACTS, 1, Q_FACTS_IDS, 1);
+    sqlite3_bind_int64(st, sp->ids ? 2 : 3, before_ms);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == SQLITE_ROW) {
         struct store_fact f = {
             .account_id = sqlite3_column_int64(st, 0),
             .kind = sqlite3_column_int(st, 1),
@@ -1815,14 +1914,12 @@ enum tend_err store_facts_each(struct store *s, int64_t first, int64_t last, int
     return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading facts");
 }
 
-enum tend_err store_memberships_each(struct store *s, int64_t first, int64_t last,
+enum tend_err store_memberships_each(struct store *s, const struct store_span *sp,
                                      void (*fn)(void *arg, const struct store_membership *m),
                                      void *arg) {
-    sqlite3_stmt *st = stmt(s, Q_MEMBERSHIPS);
-    sqlite3_bind_int64(st, 1, first);
-    sqlite3_bind_int64(st, 2, last);
+    sqlite3_stmt *st = span_stmt(s, sp, Q_MEMBERSHIPS, 1, Q_MEMBERSHIPS_IDS, 1);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == SQLITE_ROW) {
         struct store_membership m = {
             .account_id = sqlite3_column_int64(st, 0),
             .user_id = sqlite3_column_int64(st, 1),
@@ -1874,7 +1971,7 @@ enum tend_err store_score_get(struct store *s, int64_t account_id, int32_t day,
     sqlite3_stmt *st = stmt(s, Q_SCORE_GET);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int(st, 2, day);
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
     *found = rc == SQLITE_ROW;
     if (*found)
         read_score(st, out);
@@ -1890,7 +1987,7 @@ enum tend_err store_score_history(struct store *s, int64_t account_id, int32_t f
     sqlite3_bind_int(st, 2, from);
     sqlite3_bind_int(st, 3, to);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == SQLITE_ROW) {
         struct store_score sc;
         read_score(st, &sc);
         fn(arg, &sc);
@@ -1907,7 +2004,7 @@ enum tend_err store_scores_of_day(struct store *s, int32_t day,
     sqlite3_stmt *st = stmt(s, Q_SCORES_OF_DAY);
     sqlite3_bind_int(st, 1, day);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = db_step(st)) == SQLITE_ROW)
         fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_type(st, 1) != SQLITE_NULL,
            sqlite3_column_double(st, 1));
     sqlite3_reset(st);
@@ -1924,7 +2021,7 @@ enum tend_err store_product_used(struct store *s, int64_t account_id, const char
     bind_text(st, 2, product);
     sqlite3_bind_int(st, 3, first_day);
     sqlite3_bind_int(st, 4, last_day);
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -1938,7 +2035,7 @@ enum tend_err store_last_ticket_before(struct store *s, int64_t account_id, int6
     sqlite3_stmt *st = stmt(s, Q_LAST_TICKET);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int64(st, 2, before_ms);
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
     if (rc == SQLITE_ROW) {
         *found = sqlite3_column_type(st, 0) != SQLITE_NULL;
         if (*found)
@@ -1952,7 +2049,7 @@ enum tend_err store_last_ticket_before(struct store *s, int64_t account_id, int6
 enum tend_err store_user_label(struct store *s, int64_t user_id, char *buf, size_t size) {
     sqlite3_stmt *st = stmt(s, Q_USER_LABEL);
     sqlite3_bind_int64(st, 1, user_id);
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
     enum tend_err err = TEND_OK;
     if (rc == SQLITE_ROW)
         snprintf(buf, size, "%s", col_text(st, 0) ? col_text(st, 0) : "");
@@ -2009,13 +2106,16 @@ static void read_cta(sqlite3_stmt *st, struct store_cta *c) {
     c->account_name = sqlite3_column_count(st) > 21 ? col_text(st, 21) : NULL;
 }
 
-enum tend_err store_ctas_watched_each(struct store *s, int64_t first, int64_t last,
+enum tend_err store_ctas_live_count(struct store *s, int64_t *n) {
+    enum tend_err err = step_int(s, stmt(s, Q_CTAS_LIVE_COUNT), n, "counting live CTAs");
+    return err == TEND_ERR_NOTFOUND ? (*n = 0, TEND_OK) : err;
+}
+
+enum tend_err store_ctas_watched_each(struct store *s, const struct store_span *sp,
                                       void (*fn)(void *arg, const struct store_cta *c), void *arg) {
-    sqlite3_stmt *st = stmt(s, Q_CTAS_WATCHED);
-    sqlite3_bind_int64(st, 1, first);
-    sqlite3_bind_int64(st, 2, last);
+    sqlite3_stmt *st = span_stmt(s, sp, Q_CTAS_WATCHED, 1, Q_CTAS_WATCHED_IDS, 1);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == SQLITE_ROW) {
         struct store_cta c;
         read_cta(st, &c);
         c.acted = sqlite3_column_int(st, 22) != 0;
@@ -2056,7 +2156,7 @@ static void bind_cta_fields(sqlite3_stmt *st, int at, const struct store_cta *c)
 
 /* A step that may break the one-live-CTA-per-key index. */
 static enum tend_err step_cta(struct store *s, sqlite3_stmt *st, int *rc) {
-    *rc = sqlite3_step(st);
+    *rc = db_step(st);
     if (*rc == SQLITE_CONSTRAINT) {
         snprintf(s->err, sizeof s->err,
                  "an open or snoozed CTA exists for that rule, account "
@@ -2136,7 +2236,7 @@ enum tend_err store_cta_get(struct store *s, int64_t id,
                             void (*fn)(void *arg, const struct store_cta *c), void *arg) {
     sqlite3_stmt *st = stmt(s, Q_CTA_GET);
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
     enum tend_err err = TEND_OK;
     if (rc == SQLITE_ROW) {
         struct store_cta c;
@@ -2158,7 +2258,7 @@ enum tend_err store_ctas_each(struct store *s, const struct store_cta_filter *f,
     bind_text(st, 3, f->account);
     bind_text(st, 4, f->rule);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == SQLITE_ROW) {
         struct store_cta c;
         read_cta(st, &c);
         if (fn(arg, &c)) {
@@ -2191,7 +2291,7 @@ enum tend_err store_cta_history_each(struct store *s, int64_t cta_id,
     sqlite3_stmt *st = stmt(s, Q_CTA_HISTORY);
     sqlite3_bind_int64(st, 1, cta_id);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = db_step(st)) == SQLITE_ROW) {
         struct store_cta_change ch = {
             .seq = sqlite3_column_int64(st, 0),
             .day = sqlite3_column_int(st, 1),
@@ -2225,7 +2325,7 @@ enum tend_err store_eval_run_before(struct store *s, int64_t t_ms, int64_t *prev
     sqlite3_stmt *st = stmt(s, t_ms == INT64_MAX ? Q_EVAL_RUN_LAST : Q_EVAL_RUN_BEFORE);
     if (t_ms != INT64_MAX)
         sqlite3_bind_int64(st, 1, t_ms);
-    int rc = sqlite3_step(st);
+    int rc = db_step(st);
     if (rc == SQLITE_ROW) {
         *found = sqlite3_column_type(st, 0) != SQLITE_NULL;
         if (*found)
@@ -2253,7 +2353,33 @@ enum tend_err store_scores_of_day_version(struct store *s, int32_t day, const ch
     sqlite3_bind_int(st, 1, day);
     bind_text(st, 2, version);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = db_step(st)) == SQLITE_ROW)
+        fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_type(st, 1) != SQLITE_NULL,
+           sqlite3_column_double(st, 1));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : db_fail(s, "reading scores");
+}
+
+enum tend_err store_scores_of_day_ids(
+    struct store *s, int32_t day, const char *version, const int64_t *ids, size_t n, bool *any,
+    void (*fn)(void *arg, int64_t account_id, bool has_overall, double overall), void *arg) {
+    sqlite3_stmt *st = stmt(s, Q_SCORES_DAY_ANY);
+    sqlite3_bind_int(st, 1, day);
+    bind_text(st, 2, version);
+    int rc = db_step(st);
+    *any = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_ROW)
+        return db_fail(s, "reading scores");
+    if (!*any || !n)
+        return TEND_OK;
+    st = stmt(s, Q_SCORES_OF_DAY_IDS);
+    sqlite3_bind_int(st, 1, day);
+    bind_text(st, 2, version);
+    bind_ids(st, 3, ids, n);
+    while ((rc = db_step(st)) == SQLITE_ROW)
         fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_type(st, 1) != SQLITE_NULL,
            sqlite3_column_double(st, 1));
     sqlite3_reset(st);

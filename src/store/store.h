@@ -230,14 +230,27 @@ struct store_activity {
     int64_t user_id;
     int64_t name_id;
 };
-/* Evaluation reads the accounts whose ids lie in [first, last] (one account:
- * first == last; every account: 1 and STORE_LAST_ID), so that it can split
- * the accounts between connections working in parallel. */
+/* Evaluation reads the accounts of a span: those whose ids lie in [first,
+ * last] (every account: 1 and STORE_LAST_ID), so that it can split the
+ * accounts between connections working in parallel; or, with ids set, only
+ * the n listed (ascending, distinct, each within first..last), read by one
+ * index seek each: what a few accounts' evaluation costs grows with their
+ * number and their data, never with the number of accounts stored. */
 #define STORE_LAST_ID INT64_MAX
+struct store_span {
+    int64_t first, last;
+    const int64_t *ids; /* NULL: every account in first..last */
+    size_t n;
+};
+/* The rows the store has read so far in this process, over every connection
+ * (each row a query of the core tables returned to its caller): a count of
+ * work that tests and benchmarks compare, not a clock. */
+uint64_t store_rows_read(void);
 
 /* Calls fn for every login and feature event in [from_ms, to_ms) of the
- * accounts first..last: one seek per day of the day-first index. */
-enum tend_err store_activity_each(struct store *s, int64_t first, int64_t last, int64_t from_ms,
+ * span's accounts: one seek per day of the day-first index (per day and
+ * account of a listed span). */
+enum tend_err store_activity_each(struct store *s, const struct store_span *sp, int64_t from_ms,
                                   int64_t to_ms,
                                   void (*fn)(void *arg, const struct store_activity *a), void *arg);
 
@@ -256,10 +269,10 @@ enum tend_err store_activity_refresh(struct store *s, int max_days, int *done);
 /* Calls fn for every stale day from day from to day to. */
 enum tend_err store_activity_stale_each(struct store *s, int32_t from, int32_t to,
                                         void (*fn)(void *arg, int32_t day), void *arg);
-/* Calls fn for the rollup of the accounts first..last for each day from day
+/* Calls fn for the rollup of the span's accounts for each day from day
  * from to day to with a login or feature event. Stale days
  * are included: the caller skips them. The id lists live for the call. */
-enum tend_err store_activity_days_each(struct store *s, int64_t first, int64_t last, int32_t from,
+enum tend_err store_activity_days_each(struct store *s, const struct store_span *sp, int32_t from,
                                        int32_t to,
                                        void (*fn)(void *arg, const struct store_activity_day *d),
                                        void *arg);
@@ -270,8 +283,8 @@ enum tend_err store_activity_windows_pending(struct store *s, void (*fn)(void *a
 enum tend_err store_activity_window_put(struct store *s, int32_t day, int64_t account_id,
                                         const struct metrics_window *w);
 /* Calls fn with the stored window as of the midnight ending day of each of
- * the accounts first..last that has one. */
-enum tend_err store_activity_windows_each(struct store *s, int64_t first, int64_t last, int32_t day,
+ * the span's accounts that has one. */
+enum tend_err store_activity_windows_each(struct store *s, const struct store_span *sp, int32_t day,
                                           void (*fn)(void *arg, int64_t account_id,
                                                      const struct metrics_window *w),
                                           void *arg);
@@ -297,17 +310,17 @@ struct store_fact {
     int64_t settled_ms; /* INT64_MAX if none (see schema.h: fact lifetimes) */
     const char *props;
 };
-/* Calls fn for the facts before before_ms of the accounts first..last that
+/* Calls fn for the facts before before_ms of the span's accounts that
  * still matter as of before_ms (schema.h: fact lifetimes): NPS answers, the
  * openings of tickets, invoices and outreach with when they were settled,
  * cards, replies, goals, milestones, outcomes and group calls. Any order, but
  * an account's group calls come in time order. */
-enum tend_err store_facts_each(struct store *s, int64_t first, int64_t last, int64_t before_ms,
+enum tend_err store_facts_each(struct store *s, const struct store_span *sp, int64_t before_ms,
                                void (*fn)(void *arg, const struct store_fact *f), void *arg);
 
-/* Calls fn for every membership of the accounts first..last, in no
- * particular order. */
-enum tend_err store_memberships_each(struct store *s, int64_t first, int64_t last,
+/* Calls fn for every membership of the span's accounts, in no particular
+ * order. */
+enum tend_err store_memberships_each(struct store *s, const struct store_span *sp,
                                      void (*fn)(void *arg, const struct store_membership *m),
                                      void *arg);
 
@@ -394,11 +407,14 @@ struct store_cta {
 /* The actor of tend's own entries in a CTA's history. */
 #define STORE_ACTOR_TEND "tend"
 
-/* Calls fn for each CTA of the accounts first..last that an evaluation must
+/* Calls fn for each CTA of the span's accounts that an evaluation must
  * know: open and snoozed ones, and closed ones not yet cleared. Their
  * account (external id) is NULL. */
-enum tend_err store_ctas_watched_each(struct store *s, int64_t first, int64_t last,
+enum tend_err store_ctas_watched_each(struct store *s, const struct store_span *sp,
                                       void (*fn)(void *arg, const struct store_cta *c), void *arg);
+/* The live (open and snoozed) CTAs of every account, counted in the
+ * database (an evaluation of a few accounts weighs their opens against it). */
+enum tend_err store_ctas_live_count(struct store *s, int64_t *n);
 /* Stores a new CTA; *id gets its id. TEND_ERR_INVALID (a conflict) when an
  * open or snoozed CTA exists for its (rule, account, subject): the database
  * refuses a second one. */
@@ -494,6 +510,12 @@ enum tend_err store_scores_of_day_version(struct store *s, int32_t day, const ch
                                           void (*fn)(void *arg, int64_t account_id,
                                                      bool has_overall, double overall),
                                           void *arg);
+/* The same for the listed accounts only (ids ascending, distinct; one seek
+ * each); *any tells whether day has a score stored with version for any
+ * account at all, listed or not. */
+enum tend_err store_scores_of_day_ids(
+    struct store *s, int32_t day, const char *version, const int64_t *ids, size_t n, bool *any,
+    void (*fn)(void *arg, int64_t account_id, bool has_overall, double overall), void *arg);
 
 /* ---- notifications and the outbox (docs/delivery.md) ------------------------- */
 
@@ -637,6 +659,11 @@ enum tend_err store_account_get(struct store *s, int64_t id,
 enum tend_err store_accounts_brief_each(struct store *s,
                                         int (*fn)(void *arg, const struct store_account_row *row),
                                         void *arg);
+/* The same for the listed accounts only (ids ascending, distinct), in id
+ * order; an id with no account is skipped. */
+enum tend_err store_accounts_brief_of(struct store *s, const int64_t *ids, size_t n,
+                                      int (*fn)(void *arg, const struct store_account_row *row),
+                                      void *arg);
 
 struct store_status {
     int64_t accounts;
