@@ -22,6 +22,12 @@ static double band_probability(const char *band) {
     return PLAN_P_UNKNOWN;
 }
 
+double plan_arr(double arr_trait, double mrr) {
+    if (!isnan(arr_trait) && arr_trait >= 0)
+        return arr_trait;
+    return !isnan(mrr) && mrr >= 0 ? 12 * mrr : NAN;
+}
+
 double plan_value(const struct plan_value_input *in, double *p_used) {
     double p = isnan(in->p_churn) ? band_probability(in->band) : in->p_churn;
     if (p_used)

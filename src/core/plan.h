@@ -45,6 +45,11 @@
 /* seat_limit: the seats an account would need to grow by this share. */
 #define PLAN_SEAT_HEADROOM 0.2
 
+/* An account's year of revenue: its arr trait when it is a number >= 0,
+ * else 12 x its MRR; NaN when neither is known. The one rule for CTA values
+ * and tend risk's ARR at risk alike. */
+double plan_arr(double arr_trait, double mrr);
+
 /* What a CTA's value is computed from. Unknown numbers are NaN. */
 struct plan_value_input {
     enum rule_builtin kind; /* RULE_CUSTOM for a custom rule */

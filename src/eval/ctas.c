@@ -751,13 +751,10 @@ static double account_arr(const struct eval_account *a, const cJSON *traits) {
     if (!traits && a->traits_json && strstr(a->traits_json, "\"arr\""))
         traits = parsed = cJSON_Parse(a->traits_json);
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(traits, "arr");
-    double v = cJSON_IsNumber(arr) && arr->valuedouble >= 0 ? arr->valuedouble : NAN;
+    double v = cJSON_IsNumber(arr) ? arr->valuedouble : NAN;
     cJSON_Delete(parsed);
-    if (!isnan(v))
-        return v;
-    if (a->m->has_mrr)
-        return 12 * a->m->mrr;
-    return a->f->has_mrr ? 12 * a->f->mrr : NAN;
+    double mrr = a->m->has_mrr ? a->m->mrr : a->f->has_mrr ? a->f->mrr : NAN;
+    return plan_arr(v, mrr);
 }
 
 /* Gives each of today's findings its value (core/plan.h, docs/rules.md). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/plan.h"
 #include "util/datetime.h"
 #include "util/mem.h"
 
@@ -707,8 +708,8 @@ static void on_risk_row(void *arg, const struct store_risk_row *r) {
         .band = dup_or_null(r->band),
         .drivers = dup_or_null(r->r.drivers),
         .p = r->r.p_churn,
-        .has_arr = r->has_mrr,
-        .arr = 12 * r->mrr,
+        .has_arr = !isnan(plan_arr(r->arr_trait, r->has_mrr ? r->mrr : NAN)),
+        .arr = plan_arr(r->arr_trait, r->has_mrr ? r->mrr : NAN),
         .version = r->r.model_version,
     };
 }

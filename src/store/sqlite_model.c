@@ -53,16 +53,22 @@ static const char q_risk_latest[] =
     "WHERE t_ms <= (?1 + 1) * 86400000 AND t_ms % 86400000 = 0 "
     "AND EXISTS (SELECT 1 FROM risk_by_day r WHERE r.day = e.t_ms / 86400000 - 1) "
     "ORDER BY t_ms DESC LIMIT 1";
+/* The account's arr trait when it is a number (plan_arr() decides). */
+#define ARR_TRAIT                                                                                  \
+    "CASE WHEN json_type(a.traits, '$.arr') IN ('integer', 'real') "                               \
+    "THEN json_extract(a.traits, '$.arr') END"
 static const char q_risk_day[] =
     "SELECT r.day, r.account_id, r.p_churn, r.model_version, r.drivers, a.external_id, a.name, "
-    "a.csm_email, a.mrr, s.band FROM risk_by_day r JOIN accounts a ON a.id = r.account_id "
+    "a.csm_email, a.mrr, s.band, " ARR_TRAIT " FROM risk_by_day r "
+    "JOIN accounts a ON a.id = r.account_id "
     "LEFT JOIN scores s ON s.day = r.day AND s.account_id = r.account_id "
     "WHERE r.day = ?1 ORDER BY r.account_id";
 
 static const char q_risk_clear[] = "DELETE FROM risk_by_day WHERE day = ?1";
 static const char q_risk_account[] =
     "SELECT r.day, r.account_id, r.p_churn, r.model_version, r.drivers, a.external_id, a.name, "
-    "a.csm_email, a.mrr, s.band FROM accounts a JOIN risk_by_day r ON r.account_id = a.id "
+    "a.csm_email, a.mrr, s.band, " ARR_TRAIT " FROM accounts a "
+    "JOIN risk_by_day r ON r.account_id = a.id "
     "AND r.day = ?1 LEFT JOIN scores s ON s.day = r.day AND s.account_id = r.account_id "
     "WHERE a.external_id = ?2";
 
@@ -281,6 +287,8 @@ static void read_risk_row(sqlite3_stmt *st, struct store_risk_row *r) {
         .has_mrr = sqlite3_column_type(st, 8) != SQLITE_NULL,
         .mrr = sqlite3_column_double(st, 8),
         .band = sqlite_col_text(st, 9),
+        .arr_trait =
+            sqlite3_column_type(st, 10) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 10),
     };
 }
 

@@ -857,6 +857,7 @@ struct store_risk_row {
     const char *external_id, *name, *owner, *band;
     bool has_mrr;
     double mrr;
+    double arr_trait; /* the account's arr trait when a number; NaN: none */
 };
 /* Calls fn for every risk row of day, in account order; strings live for the
  * call. */

@@ -223,6 +223,24 @@ expect_eq "tend risk --format csv has no default row limit" "$scored" "$n_csv"
 n_lim=$("$TEND" risk --db "$DB" --format json --limit 5 | $PY -c 'import json,sys; print(len(json.load(sys.stdin)))')
 expect_eq "tend risk --limit 5" "5" "$n_lim"
 
+# One ARR rule for tend risk and CTA values (core/plan.c plan_arr): an arr
+# trait beats 12 x MRR in both.
+acct=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["account_id"])' "$T/risk.json")
+printf '{"type":"group","userId":"arr-setter","groupId":"%s","timestamp":"2026-10-31T00:00:00Z","messageId":"arr-1","traits":{"arr":123456}}\n' \
+    "$acct" >"$T/arr.jsonl"
+"$TEND" import --db "$DB" "$T/arr.jsonl" >/dev/null || not_ok "import the arr trait"
+"$TEND" eval --db "$DB" --at 2026-10-31 --quiet >/dev/null 2>&1
+got=$("$TEND" risk --db "$DB" --format json | $PY -c '
+import json, sys
+r = [x for x in json.load(sys.stdin) if x["account_id"] == sys.argv[1]][0]
+print(r["arr"], abs(r["arr_at_risk"] - r["p_churn"] * 123456) < 1e-6)' "$acct")
+vals=$("$TEND" ctas --db "$DB" --account "$acct" --format json | $PY -c '
+import json, sys
+rs = [c for c in json.load(sys.stdin) if c["type"] == "risk" and c.get("value") is not None]
+print(all(c["value"] <= 123456 + 1e-6 for c in rs), len(rs))')
+expect_eq "tend risk takes the arr trait over 12 x MRR, as CTA values do" "123456 True" "$got"
+expect_contains "and the account's risk CTAs are valued at most at that ARR" "True" "$vals"
+
 # ---- the history -------------------------------------------------------------------
 
 "$TEND" model fit --db "$DB" --horizon 60 >/dev/null 2>"$T/fit2.err" ||

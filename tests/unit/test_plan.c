@@ -200,6 +200,11 @@ static void parse_line(struct tcase *t, char **w, int n) {
         t->off[rule_of(rc, w[1])] = true;
     } else if (strcmp(w[0], "churned") == 0) {
         t->churned[t->n_churned++] = strtoll(opt(w, n, "acct"), NULL, 10);
+    } else if (strcmp(w[0], "arr") == 0) {
+        double want = num(opt(w, n, "expect")),
+               got = plan_arr(num(opt(w, n, "trait")), num(opt(w, n, "mrr")));
+        if (isnan(want) ? !isnan(got) : fabs(got - want) > 1e-9)
+            fail_msg("%s, line %d: arr %g, expected %g", t->name, t->line, got, want);
     } else if (strcmp(w[0], "value") == 0) {
         const char *v;
         struct plan_value_input in = {.kind = RULE_CUSTOM,
