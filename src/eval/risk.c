@@ -149,8 +149,54 @@ static const char *plural(long n) {
     return n == 1 || n == -1 ? "" : "s";
 }
 
+/* n with thousands separators ("12,300") into out (32 bytes). */
+static const char *grouped(long n, char out[32]) {
+    char digits[24];
+    int len = snprintf(digits, sizeof digits, "%ld", labs(n)), k = 0;
+    if (n < 0)
+        out[k++] = '-';
+    for (int i = 0; i < len; i++) {
+        if (i && (len - i) % 3 == 0)
+            out[k++] = ',';
+        out[k++] = digits[i];
+    }
+    out[k] = 0;
+    return out;
+}
+
+/* Appends ", typical T" to the words in buf: the typical value of the
+ * model's training rows, in the input's unit, so a CSM sees whether a value
+ * is high or low. Not for ratios against the account's own past (trends),
+ * nor for dates to come (renewal, card), whose typical value says nothing. */
+static void add_typical(enum risk_input in, double v, double typical, char *buf, size_t size) {
+    if (isnan(v) || isnan(typical))
+        return;
+    size_t n = strlen(buf);
+    char g[32];
+    switch (in) {
+    case RI_LOGIN_TREND:
+    case RI_USAGE_TREND:
+    case RI_RENEWAL_DAYS_LEFT:
+    case RI_CARD_DAYS_LEFT:
+    case RI_COUNT:
+        return;
+    case RI_ACTIVE_USER_RATIO:
+    case RI_SEAT_UTILIZATION:
+        snprintf(buf + n, size - n, ", typical %ld%%", lround(typical * 100));
+        return;
+    case RI_MAX_DAYS_OVERDUE:
+        if (lround(typical) == 0)
+            return; /* "no overdue invoice" already says it */
+        break;
+    default:
+        break;
+    }
+    snprintf(buf + n, size - n, ", typical %s", grouped(lround(typical), g));
+}
+
 /* What an input's value says, for a CSM. */
-static void words_of(enum risk_input in, double v, char *buf, size_t size) {
+static void base_words(enum risk_input in, double v, char *buf, size_t size) {
+    char g[32];
     bool known = !isnan(v);
     long n = known ? lround(v) : 0;
     switch (in) {
@@ -188,22 +234,22 @@ static void words_of(enum risk_input in, double v, char *buf, size_t size) {
         snprintf(buf, size, "%ld user%s", n, plural(n));
         return;
     case RI_FEATURE_EVENTS_7D:
-        snprintf(buf, size, "%ld feature events in the last 7 days", n);
+        snprintf(buf, size, "%ld feature event%s in the last 7 days", n, plural(n));
         return;
     case RI_FEATURE_EVENTS_PREV_28D:
-        snprintf(buf, size, "%ld feature events in the 4 weeks before", n);
+        snprintf(buf, size, "%ld feature event%s in the 4 weeks before", n, plural(n));
         return;
     case RI_FEATURES_USED_30D:
-        snprintf(buf, size, "%ld features used in 30 days", n);
+        snprintf(buf, size, "%ld feature%s used in 30 days", n, plural(n));
         return;
     case RI_NPS:
         if (known)
-            snprintf(buf, size, "account NPS %ld (-100 to 100)", n);
+            snprintf(buf, size, "account NPS %ld", n);
         else
             snprintf(buf, size, "no NPS answer in a year");
         return;
     case RI_NPS_RESPONSES_90D:
-        snprintf(buf, size, "%ld NPS answers in 90 days", n);
+        snprintf(buf, size, "%ld NPS answer%s in 90 days", n, plural(n));
         return;
     case RI_TICKETS_OPEN:
         snprintf(buf, size, "%ld open ticket%s", n, plural(n));
@@ -221,7 +267,7 @@ static void words_of(enum risk_input in, double v, char *buf, size_t size) {
             snprintf(buf, size, "no overdue invoice");
         return;
     case RI_OVERDUE_AMOUNT:
-        snprintf(buf, size, "%ld overdue", n);
+        snprintf(buf, size, "%s overdue", grouped(n, g));
         return;
     case RI_CARD_DAYS_LEFT:
         if (!known)
@@ -246,7 +292,7 @@ static void words_of(enum risk_input in, double v, char *buf, size_t size) {
             snprintf(buf, size, "seats unknown");
         return;
     case RI_OUTREACH_UNANSWERED:
-        snprintf(buf, size, "%ld outreach unanswered", n);
+        snprintf(buf, size, "%ld outreach%s unanswered", n, n == 1 ? "" : "es");
         return;
     case RI_DAYS_SINCE_REPLY:
         if (known)
@@ -256,7 +302,7 @@ static void words_of(enum risk_input in, double v, char *buf, size_t size) {
         return;
     case RI_MRR:
         if (known)
-            snprintf(buf, size, "MRR %ld", n);
+            snprintf(buf, size, "MRR %s a month", grouped(n, g));
         else
             snprintf(buf, size, "MRR unknown");
         return;
@@ -279,6 +325,12 @@ static void words_of(enum risk_input in, double v, char *buf, size_t size) {
         break;
     }
     snprintf(buf, size, "%s", "?");
+}
+
+/* The words and the typical value. */
+static void words_of(enum risk_input in, double v, double typical, char *buf, size_t size) {
+    base_words(in, v, buf, size);
+    add_typical(in, v, typical, buf, size);
 }
 
 int risk_group_of(enum risk_input in) {
@@ -379,8 +431,10 @@ void risk_score_raw(const struct risk_model *mo, const double *raw, bool words,
         d->input = (enum risk_input)mo->input_of[j];
         d->contribution = gsum[best];
         d->value = row[j];
+        const struct stats_recipe_col *col = &r->col[j];
+        d->typical = col->xform == STATS_X_LOG1P ? expm1(col->mean) : col->mean;
         if (words)
-            words_of(d->input, row[j], d->words, sizeof d->words);
+            words_of(d->input, row[j], d->typical, d->words, sizeof d->words);
         else
             d->words[0] = 0;
     }
@@ -453,10 +507,14 @@ void risk_drivers_json(const struct risk_score *sc, char *buf, size_t size) {
         put_fixed(buf, size, &n, d->contribution);
         put_text(buf, size, &n, ",");
         put_fixed(buf, size, &n, d->value);
+        put_text(buf, size, &n, ",");
+        put_fixed(buf, size, &n, d->typical);
         put_text(buf, size, &n, "]");
     }
     put_text(buf, size, &n, "]");
-    /* The longest possible: 3 x (2 + 24 + 2 + 20 + 1 + 20 + 1) + 2 bytes. */
+    /* The longest possible: 3 x (3 + 24 + 2 + 3 x 20 + 3) + 2 = 278 bytes (a name
+     * of at most 24 bytes, a number of at most 20: put_fixed), under
+     * RISK_DRIVERS_JSON. */
 }
 
 cJSON *risk_drivers_words(const char *stored) {
@@ -465,7 +523,7 @@ cJSON *risk_drivers_words(const char *stored) {
     const cJSON *d;
     cJSON_ArrayForEach(d, a) {
         const cJSON *f = cJSON_GetArrayItem(d, 0), *c = cJSON_GetArrayItem(d, 1),
-                    *v = cJSON_GetArrayItem(d, 2);
+                    *v = cJSON_GetArrayItem(d, 2), *t = cJSON_GetArrayItem(d, 3);
         if (!cJSON_IsString(f) || !cJSON_IsNumber(c))
             continue;
         int input = -1;
@@ -475,8 +533,8 @@ cJSON *risk_drivers_words(const char *stored) {
         if (input < 0)
             continue;
         char words[RISK_WORDS_BYTES];
-        words_of((enum risk_input)input, cJSON_IsNumber(v) ? v->valuedouble : NAN, words,
-                 sizeof words);
+        words_of((enum risk_input)input, cJSON_IsNumber(v) ? v->valuedouble : NAN,
+                 cJSON_IsNumber(t) ? t->valuedouble : NAN, words, sizeof words);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "feature", f->valuestring);
         cJSON_AddNumberToObject(o, "contribution", c->valuedouble);

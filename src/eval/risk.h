@@ -77,7 +77,7 @@ enum risk_input {
 #define RISK_MAX_COLUMNS  STATS_RECIPE_MAX_COLUMNS
 #define RISK_DRIVERS      3
 #define RISK_WORDS_BYTES  96
-#define RISK_DRIVERS_JSON 256 /* the stored drivers of one score, at most */
+#define RISK_DRIVERS_JSON 320 /* the stored drivers of one score, at most */
 
 /* The input's name (the recipe's column name); its transform. */
 const char *risk_input_name(enum risk_input i);
@@ -131,6 +131,7 @@ struct risk_driver {
     enum risk_input input;
     double contribution; /* log odds */
     double value;        /* the input's raw value (NaN: unknown) */
+    double typical;      /* the model's training rows' typical raw value (NaN: none) */
     char words[RISK_WORDS_BYTES];
 };
 
@@ -149,7 +150,10 @@ void risk_score_raw(const struct risk_model *mo, const double *raw, bool words,
                     struct risk_score *out);
 /* The drivers as stored (risk_by_day.drivers): a JSON array of up to three
  * [feature, contribution, value] (value null when unknown) into buf
- * (RISK_DRIVERS_JSON bytes). The words are made from feature and value
+ * (RISK_DRIVERS_JSON bytes), then the input's typical value in the
+ * model's training rows (the inverse transform of their mean; null: none;
+ * rows stored before it have three elements). The words are made from
+ * feature, value and typical value
  * when the rows are read (risk_rows_json): a third of the bytes a day's rows
  * would take with them, and the wording can improve without a migration. */
 void risk_drivers_json(const struct risk_score *sc, char *buf, size_t size);

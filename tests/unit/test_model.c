@@ -272,12 +272,20 @@ static void test_score_and_drivers(void **state) {
     for (int k = 0; k < 3; k++) {
         if (sc.drivers[k].input == RI_LOGIN_TREND)
             assert_string_equal(sc.drivers[k].words, "logins down 60% vs the previous 4 weeks");
-        if (sc.drivers[k].input == RI_TICKETS_OPEN)
-            assert_string_equal(sc.drivers[k].words, "3 open tickets");
+        if (sc.drivers[k].input == RI_TICKETS_OPEN) {
+            /* Typical: the inverse of the log1p mean of the training values
+             * 0, 2, 1, 5, 0: expm1(mean(log1p)) = 1.05. */
+            double t = expm1((log1p(0) + log1p(2) + log1p(1) + log1p(5) + log1p(0)) / 5);
+            assert_true(fabs(sc.drivers[k].typical - t) < 1e-12);
+            assert_string_equal(sc.drivers[k].words, "3 open tickets, typical 1");
+        }
+        if (sc.drivers[k].input == RI_LOGIN_TREND) /* a trend has no typical in words */
+            assert_null(strstr(sc.drivers[k].words, "typical"));
         if (sc.drivers[k].input == RI_NPS)
             assert_string_equal(sc.drivers[k].words, "no NPS answer in a year");
     }
-    /* Stored as [feature, contribution, value]; read back with the same words. */
+    /* Stored as [feature, contribution, value, typical]; read back with the
+     * same words; a row stored before typical (three elements) reads without. */
     char json[RISK_DRIVERS_JSON];
     risk_drivers_json(&sc, json, sizeof json);
     cJSON *a = risk_drivers_words(json);
@@ -290,6 +298,10 @@ static void test_score_and_drivers(void **state) {
         assert_true(fabs(cJSON_GetObjectItem(d, "contribution")->valuedouble -
                          sc.drivers[k].contribution) < 1e-4);
     }
+    cJSON_Delete(a);
+    a = risk_drivers_words("[[\"tickets_open\",0.5,3]]");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0), "words")->valuestring,
+                        "3 open tickets");
     cJSON_Delete(a);
     a = risk_drivers_words("not json");
     assert_int_equal(cJSON_GetArraySize(a), 0);
