@@ -198,6 +198,12 @@ static void print_table(const struct stats_table *t, const struct stats_fit *f, 
         char p[16], ci[64];
         format_p(c->p, p, sizeof p);
         snprintf(ci, sizeof ci, "[%.4g, %.4g]", c->ci_low, c->ci_high);
+        if (isnan(c->se)) { /* a constant column: no estimate (stats/ridge.c) */
+            printf("%s%*s  %11.4g  %10s  %8s  %8s  %-25s  %10.4g\n", c->name,
+                   nw - text_width(c->name), "", c->coef, "-", "-", "-", "(constant: not used)",
+                   c->odds_ratio);
+            continue;
+        }
         /* printf pads by bytes; pad the name by code points. */
         printf("%s%*s  %11.4g  %10.4g  %8.2f  %8s  %-25s  %10.4g%s\n", c->name,
                nw - text_width(c->name), "", c->coef, c->se, c->z, p, ci, c->odds_ratio,

@@ -122,12 +122,20 @@ static void fill_fit(const struct stats_data *d, size_t events, const double *b,
             out->column[m] = j;
         }
         c->coef = b[m];
+        c->odds_ratio = exp(c->coef);
+        if (m > 0 && c->std_dev == 0) {
+            /* A column constant in these rows says nothing: its coefficient is
+             * the penalty's doing (0 for a column of zeros, as a constant one
+             * is after standardising), and the "standard error" the inverse
+             * Hessian gives (sqrt(C) then) is the penalty's, not an estimate. */
+            c->se = c->z = c->p = c->ci_low = c->ci_high = NAN;
+            continue;
+        }
         c->se = sqrt(cov[m * p + m]);
         c->z = c->coef / c->se;
         c->p = stats_p_two_sided(c->z);
         c->ci_low = c->coef - STATS_Z975 * c->se;
         c->ci_high = c->coef + STATS_Z975 * c->se;
-        c->odds_ratio = exp(c->coef);
     }
 }
 

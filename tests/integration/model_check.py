@@ -156,8 +156,16 @@ def ridge(path, outcome, c, tend_json, columns):
             h = xd.T @ (xd * (mu * (1 - mu))[:, None])
             h[np.arange(1, len(ref)), np.arange(1, len(ref))] += 1 / c
             se = np.sqrt(np.diag(np.linalg.inv(h)))
+            constant = [False] + list(frame.std(ddof=1) == 0)
             for i, name in enumerate(["(intercept)"] + names):
                 s_got = t["coefficients"][i]["se"]
+                if constant[i]:
+                    # A constant column says nothing: its inverse-Hessian
+                    # "standard error" is sqrt(C), the penalty's alone; tend
+                    # reports none.
+                    if s_got is not None or t["coefficients"][i]["p"] is not None:
+                        problems.append("%s (constant): tend se %r, expected none" % (name, s_got))
+                    continue
                 if abs(s_got - se[i]) > 1e-4 * se[i]:
                     problems.append("%s se (C=%g): tend %r, numpy %r" % (name, c, s_got, se[i]))
     if not problems:

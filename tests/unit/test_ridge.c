@@ -747,9 +747,43 @@ static void recipe_errors_name_row_column_and_limit(void **state) {
     assert_int_equal(stats_recipe_fit(strict, 0, x, 1, &r, err), TEND_ERR_INVALID);
 }
 
+/* A column constant in the rows says nothing: its coefficient is the
+ * penalty's (0 for zeros, as after standardising), and no standard error, z, p or interval is
+ * reported (the inverse Hessian would say sqrt(C), the penalty's alone); the others are estimated
+ * as without it. */
+static void constant_column_has_no_standard_error(void **state) {
+    (void)state;
+    enum { N = 200 };
+    double x[N * 2], y[N], x1[N];
+    uint64_t seed = 7;
+    for (int i = 0; i < N; i++) {
+        double a = normal(&seed);
+        x[i * 2] = x1[i] = a;
+        x[i * 2 + 1] = 0.0; /* constant, as a constant column is after standardising */
+        y[i] = uniform(&seed) < logistic(0.8 * a) ? 1 : 0;
+    }
+    const char *names[] = {"a", "flat"}, *one[] = {"a"};
+    struct stats_data d = {.n = N, .k = 2, .x = x, .y = y, .names = names};
+    struct stats_data d1 = {.n = N, .k = 1, .x = x1, .y = y, .names = one};
+    struct stats_fit f, f1;
+    ridge_ok(&d, 0.5, &f);
+    ridge_ok(&d1, 0.5, &f1);
+    assert_int_equal(f.n_coefs, 3);
+    assert_near(f.coefs[2].coef, 0, 1e-12);
+    assert_true(isnan(f.coefs[2].se) && isnan(f.coefs[2].p) && isnan(f.coefs[2].z));
+    assert_true(isnan(f.coefs[2].ci_low) && isnan(f.coefs[2].ci_high));
+    for (int m = 0; m < 2; m++) {
+        assert_near(f.coefs[m].coef, f1.coefs[m].coef, 1e-9);
+        assert_near(f.coefs[m].se, f1.coefs[m].se, 1e-9);
+    }
+    stats_fit_free(&f);
+    stats_fit_free(&f1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(symmetric_case_matches_its_closed_form),
+        cmocka_unit_test(constant_column_has_no_standard_error),
         cmocka_unit_test(optimum_satisfies_the_penalised_score_equations),
         cmocka_unit_test(huge_c_gives_the_unpenalised_fit),
         cmocka_unit_test(separation_and_constant_columns_fit_under_a_penalty),
