@@ -435,7 +435,7 @@ static void concurrent_migrations_apply_once(void **state) {
     pthread_barrier_destroy(&start);
     for (int i = 0; i < 2; i++)
         if (r[i].result != TEND_OK)
-            fail_msg("migration %d of 2: %s", i + 1, r[i].err);
+            fail_msg("node %d of 2: %s", i + 1, r[i].err);
     assert_int_equal(sql_int(a, "SELECT count(*) FROM schema_migrations"),
                      pg_schema_migration_count);
     assert_int_equal(sql_int(a, "SELECT max(version) FROM schema_migrations"), pg_schema_latest());
