@@ -20,13 +20,20 @@ ok "a throwaway PostgreSQL $(pg_psql 'SHOW server_version') cluster starts as $(
 
 TEND_TEST_PG_URL=$PG_URL "$bin" >"$T/unit.log" 2>&1
 rc=$?
-passed=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$T/unit.log" | tail -1)
-skipped=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$T/unit.log" | tail -1)
+# One line per test of the binary, so the summary counts them.
+while read -r status name; do
+    case $status in
+    OK) ok "pg: $name" ;;
+    FAILED) not_ok "pg: $name" "$(grep -B1 -A12 "^\[ RUN      \] $name\$" "$T/unit.log" | head -30)" ;;
+    SKIPPED) not_ok "pg: $name ran (skipped with TEND_TEST_PG_URL set)" ;;
+    esac
+done < <(sed -n 's/^\[ *\(OK\|FAILED\|SKIPPED\) *\] \([a-z_0-9]*\)$/\1 \2/p' "$T/unit.log" | sort -u)
 figures=$(sed -n 's/^# //p' "$T/unit.log" | tr '\n' ';' | sed 's/;$//; s/;/; /g')
-if [ "$rc" -eq 0 ] && [ "${skipped:-0}" -eq 0 ] && [ "${passed:-0}" -gt 0 ]; then
-    ok "test_pg_schema on the cluster: ${passed} passed, none skipped ($figures)"
+n_ok=$(grep -c '^\[       OK \]' "$T/unit.log")
+if [ "$rc" -eq 0 ] && [ "$n_ok" -gt 1 ]; then
+    ok "test_pg_schema on the cluster exits 0 ($figures)"
 else
-    not_ok "test_pg_schema on the cluster: all pass, none skipped (exit $rc)" "$(tail -40 "$T/unit.log")"
+    not_ok "test_pg_schema on the cluster exits 0 (exit $rc)" "$(tail -40 "$T/unit.log")"
 fi
 
 # Without the URL the binary skips, and says so.
