@@ -48,7 +48,9 @@
  * by RANGE on a bigint column: as a table of its own, filled with that
  * month's rows taken out of the default partition, then attached (creating
  * it as PARTITION OF would fail while the default partition holds rows of
- * the month). */
+ * the month). The default partition is locked first, for the whole move:
+ * ATTACH needs that lock anyway, and taken only there, a row inserted into
+ * it after the DELETE would be left behind and fail the ATTACH. */
 #define PG_PARTITION_FUNCTIONS                                                                     \
     "CREATE FUNCTION tend_month_start(ms bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$"      \
     "  SELECT (extract(epoch FROM date_trunc('month', to_timestamp(ms / 1000.0) AT TIME ZONE "     \
@@ -59,7 +61,18 @@
     "CREATE FUNCTION tend_month_partition(parent text, col text, lo bigint, hi bigint, part text)" \
     "  RETURNS boolean LANGUAGE plpgsql AS $$"                                                     \
     "BEGIN"                                                                                        \
-    "  IF to_regclass(quote_ident(part)) IS NOT NULL THEN RETURN false; END IF;"                   \
+    "  IF to_regclass(quote_ident(part)) IS NOT NULL THEN RETURN false; END IF;" /* Before the     \
+                                                                                  * rows move: an  \
+                                                                                  * insert into    \
+                                                                                  * the default    \
+                                                                                  * partition      \
+                                                                                  * still open                                                                                              \
+                                                                                  * would leave a  \
+                                                                                  * row of the     \
+                                                                                  * month behind,  \
+                                                                                  * and the ATTACH \
+                                                                                  * fail. */       \
+    "  EXECUTE format('LOCK TABLE %I IN ACCESS EXCLUSIVE MODE', parent || '_default');"            \
     "  EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',"       \
     "    part, parent);"                                                                           \
     "  EXECUTE format('WITH moved AS (DELETE FROM %I WHERE %I >= %s AND %I < %s RETURNING *)"      \

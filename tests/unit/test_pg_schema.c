@@ -367,6 +367,55 @@ static void events_land_in_their_month_and_retention_drops_one(void **state) {
     PQfinish(a);
 }
 
+/* Making a month while another transaction stores an event of that month in
+ * the default partition: the month waits for it, then takes its row along
+ * (attaching the month with the row left behind would fail). */
+static void ensure_waits_for_an_insert_into_the_default_partition(void **state) {
+    (void)state;
+    NEED_SERVER();
+    PGconn *a;
+    struct pg_conn *c = fresh("t_move", &a);
+    migrate_ok(c);
+    PGconn *b = admin(), *m = admin();
+    exec_ok(b, "SET search_path = t_move");
+    exec_ok(m, "SET search_path = t_move");
+    exec_ok(b, "BEGIN");
+    char where[64];
+    put_event(b, MS_2019_12_31, 5, where, sizeof where);
+    assert_string_equal(where, "events_default");
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT tend_event_partitions_ensure(%lld, %lld)", MS_2019_12_01,
+             MS_2019_12_01);
+    assert_int_equal(PQsendQuery(m, sql), 1);
+    /* Until the month's maker waits for a lock (60 s: a deadline for a
+     * broken case, not a speed). */
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM pg_stat_activity WHERE pid = %d AND wait_event_type = 'Lock'",
+             PQbackendPID(m));
+    double deadline = now_ms() + 60000;
+    while (sql_int(a, sql) == 0) {
+        if (now_ms() > deadline)
+            fail_msg("tend_event_partitions_ensure did not wait for the open insert");
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    exec_ok(b, "COMMIT");
+    PGresult *r = PQgetResult(m);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("tend_event_partitions_ensure: %s", PQresultErrorMessage(r));
+    assert_string_equal(PQgetvalue(r, 0, 0), "1");
+    PQclear(r);
+    while ((r = PQgetResult(m)))
+        PQclear(r);
+    sql_text(a, "SELECT tableoid::regclass::text FROM events WHERE key_hash = 5", where,
+             sizeof where);
+    assert_string_equal(where, "events_p201912");
+    PQfinish(b);
+    PQfinish(m);
+    pg_close(c);
+    PQfinish(a);
+}
+
 /* Deduplication holds across partitions: the key (timestamp as sent, hash)
  * is event_keys' primary key; a key without a timestamp (0) has its place. */
 static void event_keys_deduplicate(void **state) {
@@ -497,6 +546,7 @@ int main(void) {
         cmocka_unit_test(tables_and_keys_follow_the_rules),
         cmocka_unit_test(one_open_cta_per_key),
         cmocka_unit_test(events_land_in_their_month_and_retention_drops_one),
+        cmocka_unit_test(ensure_waits_for_an_insert_into_the_default_partition),
         cmocka_unit_test(event_keys_deduplicate),
         cmocka_unit_test(concurrent_migrations_apply_once),
         cmocka_unit_test(failed_migration_rolls_back),
