@@ -61,17 +61,7 @@
     "CREATE FUNCTION tend_month_partition(parent text, col text, lo bigint, hi bigint, part text)" \
     "  RETURNS boolean LANGUAGE plpgsql AS $$"                                                     \
     "BEGIN"                                                                                        \
-    "  IF to_regclass(quote_ident(part)) IS NOT NULL THEN RETURN false; END IF;" /* Before the     \
-                                                                                  * rows move: an  \
-                                                                                  * insert into    \
-                                                                                  * the default    \
-                                                                                  * partition      \
-                                                                                  * still open                                                                                              \
-                                                                                  * would leave a  \
-                                                                                  * row of the     \
-                                                                                  * month behind,  \
-                                                                                  * and the ATTACH \
-                                                                                  * fail. */       \
+    "  IF to_regclass(quote_ident(part)) IS NOT NULL THEN RETURN false; END IF;"                   \
     "  EXECUTE format('LOCK TABLE %I IN ACCESS EXCLUSIVE MODE', parent || '_default');"            \
     "  EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',"       \
     "    part, parent);"                                                                           \
