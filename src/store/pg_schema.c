@@ -427,11 +427,26 @@ static const char migration_15[] =
     "SELECT tend_event_partitions_ensure((extract(epoch FROM now()) * 1000)::bigint,"
     "  (extract(epoch FROM now() + interval '2 months') * 1000)::bigint);";
 
+/* SQLite's migration 16: a model's data_end (the last day its labels saw, a
+ * day number, from the card) and adopted_ms (when it was adopted; NULL:
+ * never), so a replayed day scores with the model of its past. A card whose
+ * data_end is not a YYYY-MM-DD date leaves it NULL, as SQLite's julianday()
+ * does. */
+static const char migration_16[] =
+    "ALTER TABLE models ADD COLUMN data_end integer;"
+    "ALTER TABLE models ADD COLUMN adopted_ms bigint;"
+    "UPDATE models SET data_end = (card->>'data_end')::date - DATE '1970-01-01'"
+    "  WHERE jsonb_typeof(card->'data_end') = 'string'"
+    "  AND card->>'data_end' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';"
+    "UPDATE models SET adopted_ms = fitted_ms WHERE adopted;";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
      "delivery, reports, sessions, models",
      migration_15},
+    {16, "models: the end of their data and when adopted (replays use models of their past)",
+     migration_16},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

@@ -7,7 +7,8 @@
  * upgrade), and SQLite's migration N > 15 gets a PostgreSQL migration N with
  * the same meaning, in the same commit. So store_schema_version() answers the
  * same number for the same tables on either backend, and `tend migrate` can
- * compare them. Never edit a released migration: add the next one.
+ * compare them (migration 16: models.data_end and adopted_ms, as SQLite's
+ * 16). Never edit a released migration: add the next one.
  * docs/store.md has the table-by-table mapping. */
 #ifndef TEND_STORE_PG_SCHEMA_H
 #define TEND_STORE_PG_SCHEMA_H

@@ -184,6 +184,36 @@ static void migrates_once_and_again_idempotent(void **state) {
     PQfinish(a);
 }
 
+/* A database at version 15 with a model gets only migration 16, which fills
+ * the model's data_end (a day number) from its card and adopted_ms. */
+static void upgrade_applies_only_what_is_missing(void **state) {
+    (void)state;
+    NEED_SERVER();
+    PGconn *a;
+    struct pg_conn *c = fresh("t_upgrade", &a);
+    exec_ok(a, "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, "
+               "applied_at timestamptz NOT NULL DEFAULT now())");
+    exec_ok(a, pg_schema_migrations[0].sql);
+    exec_ok(a, "INSERT INTO schema_migrations (version, name) VALUES (15, 'baseline')");
+    exec_ok(a, "INSERT INTO models (version, fitted_ms, horizon_days, trained_from, trained_to, "
+               "n_rows, n_churns, adopted, card) VALUES (1, 1000, 90, 1, 2, 10, 1, true, "
+               "'{\"data_end\": \"2026-01-31\"}'), (2, 2000, 90, 1, 2, 10, 1, false, "
+               "'{\"data_end\": \"soon\"}')");
+    migrate_ok(c);
+    assert_int_equal(sql_int(a, "SELECT max(version) FROM schema_migrations"), pg_schema_latest());
+    assert_int_equal(sql_int(a, "SELECT count(*) FROM schema_migrations"),
+                     1 + (pg_schema_latest() - 15));
+    assert_int_equal(sql_int(a, "SELECT data_end FROM models WHERE version = 1"), 20484);
+    assert_int_equal(sql_int(a, "SELECT adopted_ms FROM models WHERE version = 1"), 1000);
+    char v[16];
+    sql_text(a, "SELECT data_end FROM models WHERE version = 2", v, sizeof v);
+    assert_string_equal(v, "NULL");
+    sql_text(a, "SELECT adopted_ms FROM models WHERE version = 2", v, sizeof v);
+    assert_string_equal(v, "NULL");
+    pg_close(c);
+    PQfinish(a);
+}
+
 /* Every table is there, every key of an account's table leads with the
  * account id, times are bigint milliseconds, SQLite's 0/1 are booleans and
  * its JSON text is jsonb. */
@@ -543,6 +573,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(urls_are_checked),
         cmocka_unit_test(migrates_once_and_again_idempotent),
+        cmocka_unit_test(upgrade_applies_only_what_is_missing),
         cmocka_unit_test(tables_and_keys_follow_the_rules),
         cmocka_unit_test(one_open_cta_per_key),
         cmocka_unit_test(events_land_in_their_month_and_retention_drops_one),
