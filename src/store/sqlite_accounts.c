@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/vocab.h"
+#include "store/codes.h"
 #include "store/sqlite_int.h"
 #include "store/store.h"
 #include "util/datetime.h"
@@ -55,7 +56,7 @@ static const char q_membership_covering[] =
     "ORDER BY start_ms DESC LIMIT 1";
 static const char q_membership_end[] = "UPDATE memberships SET end_ms = ? WHERE id = ?";
 static const char q_removal_after[] =
-    "SELECT MIN(ts_ms) FROM facts WHERE account_id = ? AND kind = 16 "
+    "SELECT MIN(ts_ms) FROM facts WHERE account_id = ? AND kind = " SQL_EV_USER_REMOVED " "
     "AND user_id = ? AND ts_ms > ?";
 static const char q_counter_add[] =
     "INSERT INTO counters (name, value) VALUES (?, ?) "

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/vocab.h"
+#include "store/codes.h"
 #include "store/sqlite_int.h"
 #include "store/store.h"
 #include "util/datetime.h"
@@ -29,7 +30,7 @@ static const char q_activity[] =
     "SELECT e.account_id, e.kind, e.ts_ms, e.user_id, e.name_id "
     "FROM days JOIN events e ON (e.ts_ms / 86400000) = days.d "
     "AND e.account_id BETWEEN ?5 AND ?6 AND e.account_id IS NOT NULL "
-    "AND e.kind IN (0, 1) WHERE e.ts_ms >= ?3 AND e.ts_ms < ?4";
+    "AND e.kind IN (" SQL_EV_FEATURE ", " SQL_EV_LOGIN ") WHERE e.ts_ms >= ?3 AND e.ts_ms < ?4";
 static const char q_stale_next[] = "SELECT day FROM activity_stale ORDER BY day LIMIT ?";
 static const char q_stale_range[] =
     "SELECT day FROM activity_stale WHERE day BETWEEN ? AND ? ORDER BY day";
@@ -56,7 +57,7 @@ static const char q_windows[] =
 static const char q_rollup_scan[] =
     "SELECT account_id, kind, coalesce(user_id, 0), coalesce(name_id, 0) "
     "FROM events WHERE (ts_ms / 86400000) = ?1 AND account_id IS NOT NULL "
-    "AND kind IN (0, 1)";
+    "AND kind IN (" SQL_EV_FEATURE ", " SQL_EV_LOGIN ")";
 static const char q_rollup_put[] =
     "INSERT INTO activity_days (day, account_id, logins, features, users, names) "
     "VALUES (?, ?, ?, ?, ?, ?)";
@@ -73,7 +74,7 @@ static const char q_activity_ids[] =
     "SELECT e.account_id, e.kind, e.ts_ms, e.user_id, e.name_id "
     "FROM days CROSS JOIN json_each(?5) j CROSS JOIN events e "
     "ON (e.ts_ms / 86400000) = days.d AND e.account_id = j.value "
-    "AND e.account_id IS NOT NULL AND e.kind IN (0, 1) "
+    "AND e.account_id IS NOT NULL AND e.kind IN (" SQL_EV_FEATURE ", " SQL_EV_LOGIN ") "
     "WHERE e.ts_ms >= ?3 AND e.ts_ms < ?4";
 static const char q_windows_ids[] =
     "SELECT w.account_id, w.logins_7d, w.logins_28d, w.features_7d, "
@@ -89,10 +90,10 @@ static const char q_rollup_ids[] =
 static const char q_goals[] =
     "SELECT f.account_id, f.ts_ms, f.key_ts_ms, f.key_hash, f.until_ms, "
     "coalesce(f.settled_ms, 9223372036854775807), n.id FROM facts f "
-    "JOIN names n ON n.name = f.detail WHERE f.kind = 11 ORDER BY f.account_id";
+    "JOIN names n ON n.name = f.detail WHERE f.kind = " SQL_EV_GOAL_SET " ORDER BY f.account_id";
 static const char q_goal_met[] =
     "UPDATE facts SET settled_ms = ?6 WHERE account_id = ?1 AND until_ms = ?2 "
-    "AND kind = 11 AND ts_ms = ?3 AND key_ts_ms = ?4 AND key_hash = ?5";
+    "AND kind = " SQL_EV_GOAL_SET " AND ts_ms = ?3 AND key_ts_ms = ?4 AND key_hash = ?5";
 
 enum tend_err store_login_day_add(struct store *s, int64_t account_id, int32_t day) {
     sqlite3_stmt *st = sqlite_stmt(s, q_login_day_add);

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "core/vocab.h"
+#include "store/codes.h"
 #include "store/sqlite_int.h"
 
 /* Outcomes are rare facts; the scan of facts by kind is cheap next to the
@@ -12,7 +13,8 @@ static const char q_outcomes[] =
     "SELECT f.account_id, a.external_id, a.csm_email, f.kind, f.ts_ms, f.num, f.detail, a.mrr, "
     "a.first_seen_ms "
     "FROM facts f JOIN accounts a ON a.id = f.account_id "
-    "WHERE f.kind IN (14, 15) AND f.ts_ms >= ?1 AND f.ts_ms < ?2 ORDER BY f.ts_ms, f.account_id";
+    "WHERE f.kind IN (" SQL_EV_RENEWED ", " SQL_EV_CHURNED
+    ") AND f.ts_ms >= ?1 AND f.ts_ms < ?2 ORDER BY f.ts_ms, f.account_id";
 _Static_assert(EV_RENEWED == 14 && EV_CHURNED == 15, "q_outcomes names the kinds");
 
 static const char q_copy[] = "VACUUM INTO ?1";

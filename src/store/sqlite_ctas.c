@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/cta.h"
+#include "store/codes.h"
 #include "store/sqlite_int.h"
 #include "store/store.h"
 #include "util/datetime.h"
@@ -31,13 +32,13 @@
 
 /* Without the account's external id (NULL): evaluation has it. */
 static const char q_ctas_watched[] = "SELECT " CTA_WATCHED_COLUMNS " FROM ctas c "
-                                     "WHERE (c.status <> 'closed' OR c.cleared = 0) "
+                                     "WHERE (c.status <> " SQL_CTA_CLOSED " OR c.cleared = 0) "
                                      "AND c.account_id BETWEEN ? AND ?";
 static const char q_ctas_watched_ids[] =
     "SELECT " CTA_WATCHED_COLUMNS
     " FROM json_each(?1) j CROSS JOIN ctas c ON c.account_id = j.value "
-    "WHERE (c.status <> 'closed' OR c.cleared = 0)";
-static const char q_ctas_live_count[] = "SELECT COUNT(*) FROM ctas WHERE status <> 'closed'";
+    "WHERE (c.status <> " SQL_CTA_CLOSED " OR c.cleared = 0)";
+static const char q_ctas_live_count[] = "SELECT COUNT(*) FROM ctas WHERE status <> " SQL_CTA_CLOSED;
 static const char q_cta_insert[] =
     "INSERT INTO ctas (account_id, rule, subject, type, priority, status, "
     "snoozed_until, closed_reason, closed_day, cleared, owner, title, reason, "
@@ -50,25 +51,25 @@ static const char q_cta_update[] =
     "clear_since = ?15, value = ?16 WHERE id = ?1";
 static const char q_cta_forget[] =
     "UPDATE ctas SET cleared = 1 WHERE rule = ?1 AND account_id = ?2 "
-    "AND subject = ?3 AND status = 'closed' AND cleared = 0";
+    "AND subject = ?3 AND status = " SQL_CTA_CLOSED " AND cleared = 0";
 static const char q_cta_get[] =
     "SELECT " CTA_COLUMNS " FROM ctas c JOIN accounts a ON a.id = c.account_id "
     "WHERE c.id = ?";
 static const char q_ctas_each[] =
     "SELECT " CTA_COLUMNS " FROM ctas c JOIN accounts a ON a.id = c.account_id "
-    "WHERE (?1 IS NULL OR c.status = ?1 OR (?1 = 'live' AND c.status <> 'closed')) "
+    "WHERE (?1 IS NULL OR c.status = ?1 OR (?1 = 'live' AND c.status <> " SQL_CTA_CLOSED ")) "
     "AND (?2 IS NULL OR c.owner = ?2) AND (?3 IS NULL OR a.external_id = ?3) "
     "AND (?4 IS NULL OR c.rule = ?4) "
-    "ORDER BY c.status = 'closed', c.priority DESC, coalesce(c.value, 0) DESC, "
+    "ORDER BY c.status = " SQL_CTA_CLOSED ", c.priority DESC, coalesce(c.value, 0) DESC, "
     "c.due_day, c.id";
 /* The same for one account: its few CTAs through ctas_account, where the
  * general form above reads and sorts every CTA. */
 static const char q_ctas_of_account[] =
     "SELECT " CTA_COLUMNS " FROM accounts a JOIN ctas c ON c.account_id = a.id "
     "WHERE a.external_id = ?3 "
-    "AND (?1 IS NULL OR c.status = ?1 OR (?1 = 'live' AND c.status <> 'closed')) "
+    "AND (?1 IS NULL OR c.status = ?1 OR (?1 = 'live' AND c.status <> " SQL_CTA_CLOSED ")) "
     "AND (?2 IS NULL OR c.owner = ?2) AND (?4 IS NULL OR c.rule = ?4) "
-    "ORDER BY c.status = 'closed', c.priority DESC, coalesce(c.value, 0) DESC, "
+    "ORDER BY c.status = " SQL_CTA_CLOSED ", c.priority DESC, coalesce(c.value, 0) DESC, "
     "c.due_day, c.id";
 static const char q_cta_history_add[] =
     "INSERT INTO cta_history (cta_id, seq, day, at_ms, action, actor, "

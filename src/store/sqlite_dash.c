@@ -5,20 +5,24 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "store/codes.h"
 #include "store/sqlite_int.h"
 
 static const char q_briefs[] =
     "SELECT a.id, a.external_id, a.name, a.segment, a.csm_email, a.mrr, s.day, s.overall, "
     "s.band, (SELECT count(*) FROM ctas c WHERE c.account_id = a.id AND c.status IN "
-    "('open', 'snoozed')) FROM accounts a LEFT JOIN scores s ON s.day = ?1 AND s.account_id = a.id";
+    "(" SQL_CTA_OPEN ", " SQL_CTA_SNOOZED
+    ")) FROM accounts a LEFT JOIN scores s ON s.day = ?1 AND s.account_id = a.id";
 static const char q_latest_day[] = "SELECT max(day) FROM scores";
 static const char q_facts_recent[] =
     "SELECT f.kind, f.ts_ms, f.user_id, f.subject, f.detail, f.num, f.day, f.props, "
     "coalesce(u.email, u.external_id) FROM facts f LEFT JOIN users u ON u.id = f.user_id "
     "WHERE f.account_id = ?1 ORDER BY f.ts_ms DESC LIMIT ?2";
 static const char q_rule_counts[] =
-    "SELECT rule, count(*), sum(opened_day >= ?1), sum(status = 'open'), sum(status = 'snoozed'), "
-    "sum(status = 'closed'), sum(closed_reason = 'auto_resolved'), max(opened_day) FROM ctas "
+    "SELECT rule, count(*), sum(opened_day >= ?1), sum(status = " SQL_CTA_OPEN
+    "), sum(status = " SQL_CTA_SNOOZED "), "
+    "sum(status = " SQL_CTA_CLOSED "), sum(closed_reason = " SQL_CTA_AUTO_RESOLVED
+    "), max(opened_day) FROM ctas "
     "GROUP BY rule";
 static const char q_oldest_pending[] =
     "SELECT min(created_ms) FROM outbox WHERE status = 'pending'";

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/vocab.h"
+#include "store/codes.h"
 #include "store/schema.h"
 #include "store/sqlite_int.h"
 #include "store/store.h"
@@ -66,22 +67,26 @@ static const char q_quarantine_delete[] =
  * the account's earlier facts. ?1 account, ?2 time, ?3 subject. */
 static const char q_life_close[] =
     "UPDATE facts SET settled_ms = ?2, until_ms = max(ts_ms + " SCHEMA_MS_30_DAYS
-    ", ?2) WHERE account_id = ?1 AND kind = 3 AND ts_ms <= ?2 AND subject = ?3 "
+    ", ?2) WHERE account_id = ?1 AND kind = " SQL_EV_TICKET_OPENED
+    " AND ts_ms <= ?2 AND subject = ?3 "
     "AND (settled_ms IS NULL OR settled_ms > ?2)";
 static const char q_life_paid[] =
     "UPDATE facts SET settled_ms = ?2, until_ms = ?2 WHERE account_id = ?1 "
-    "AND kind = 5 AND subject = ?3 AND (settled_ms IS NULL OR settled_ms > ?2)";
+    "AND kind = " SQL_EV_INVOICE_ISSUED
+    " AND subject = ?3 AND (settled_ms IS NULL OR settled_ms > ?2)";
 static const char q_life_card[] =
-    "UPDATE facts SET until_ms = ?2 WHERE account_id = ?1 AND kind = 8 "
+    "UPDATE facts SET until_ms = ?2 WHERE account_id = ?1 AND kind = " SQL_EV_CARD_UPDATED " "
     "AND ts_ms < ?2 AND until_ms > ?2";
 static const char q_life_reply[] =
-    "UPDATE facts SET until_ms = ?2 WHERE account_id = ?1 AND kind = 10 "
+    "UPDATE facts SET until_ms = ?2 WHERE account_id = ?1 AND kind = " SQL_EV_OUTREACH_REPLIED " "
     "AND ts_ms < ?2 AND until_ms > ?2";
 static const char q_life_answer[] =
     "UPDATE facts SET settled_ms = ?2, until_ms = ?2 WHERE account_id = ?1 "
-    "AND kind = 9 AND ts_ms <= ?2 AND (settled_ms IS NULL OR settled_ms > ?2)";
+    "AND kind = " SQL_EV_OUTREACH_SENT
+    " AND ts_ms <= ?2 AND (settled_ms IS NULL OR settled_ms > ?2)";
 static const char q_life_outcome[] =
-    "UPDATE facts SET until_ms = ?2 WHERE account_id = ?1 AND kind IN (14, 15) "
+    "UPDATE facts SET until_ms = ?2 WHERE account_id = ?1 AND kind IN (" SQL_EV_RENEWED
+    ", " SQL_EV_CHURNED ") "
     "AND ts_ms < ?2 AND until_ms > ?2";
 static const char q_stale_mark[] =
     "INSERT INTO activity_stale (day) VALUES (?) ON CONFLICT DO NOTHING";
@@ -89,10 +94,11 @@ static const char q_product_day[] =
     "INSERT INTO product_days (account_id, product, day) VALUES (?, ?, ?) "
     "ON CONFLICT DO NOTHING";
 /* An attached event's product, from its own row. */
-static const char q_product_day_attached[] = "INSERT INTO product_days (account_id, product, day) "
-                                             "SELECT ?1, subject, ts_ms / 86400000 FROM events "
-                                             "WHERE key_ts_ms = ?2 AND key_hash = ?3 AND kind = 0 "
-                                             "AND subject IS NOT NULL ON CONFLICT DO NOTHING";
+static const char q_product_day_attached[] =
+    "INSERT INTO product_days (account_id, product, day) "
+    "SELECT ?1, subject, ts_ms / 86400000 FROM events "
+    "WHERE key_ts_ms = ?2 AND key_hash = ?3 AND kind = " SQL_EV_FEATURE " "
+    "AND subject IS NOT NULL ON CONFLICT DO NOTHING";
 /* A goal that arrives after its days were rolled up: rebuild them, which
  * marks it met (refresh_day). */
 static const char q_goal_stale[] =

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/vocab.h"
+#include "store/codes.h"
 #include "store/sqlite_int.h"
 #include "store/store.h"
 #include "util/datetime.h"
@@ -36,7 +37,7 @@ static const char q_product_used[] =
     "SELECT 1 FROM product_days WHERE account_id = ? AND product = ? "
     "AND day BETWEEN ? AND ? LIMIT 1";
 static const char q_last_ticket[] =
-    "SELECT max(ts_ms) FROM facts WHERE account_id = ? AND kind = 3 "
+    "SELECT max(ts_ms) FROM facts WHERE account_id = ? AND kind = " SQL_EV_TICKET_OPENED " "
     "AND ts_ms < ?";
 
 enum tend_err store_facts_each(struct store *s, const struct store_span *sp, int64_t before_ms,
