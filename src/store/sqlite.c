@@ -19,6 +19,7 @@
 
 #include "core/cta.h"
 #include "core/vocab.h"
+#include "store/backend.h"
 #include "store/schema.h"
 #include "store/sqlite_int.h"
 #include "store/store.h"
@@ -33,22 +34,15 @@
 #define STORE_BUSY_MS          10000
 /* ---- errors, steps and bindings (sqlite_int.h) ---------------------------- */
 
-enum tend_err sqlite_fail(struct store *s, const char *what) {
+enum tend_err sqlite_fail(struct sqlite_store *s, const char *what) {
     snprintf(s->err, sizeof s->err, "%s: %s", what, sqlite3_errmsg(s->db));
     return TEND_ERR_DB;
-}
-
-/* Rows read (store_rows_read), of every connection: relaxed, a count only. */
-static _Atomic uint64_t rows_read;
-
-uint64_t store_rows_read(void) {
-    return atomic_load_explicit(&rows_read, memory_order_relaxed);
 }
 
 int sqlite_step(sqlite3_stmt *st) {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        atomic_fetch_add_explicit(&rows_read, 1, memory_order_relaxed);
+        store_rows_add(1);
     return rc;
 }
 
@@ -70,7 +64,7 @@ static size_t stmt_slot(const char *sql) {
     return (size_t)(h >> 32) & (SQLITE_STMT_SLOTS - 1);
 }
 
-sqlite3_stmt *sqlite_stmt(struct store *s, const char *sql) {
+sqlite3_stmt *sqlite_stmt(struct sqlite_store *s, const char *sql) {
     size_t i = stmt_slot(sql);
     while (s->stmts[i].sql) {
         if (s->stmts[i].sql == sql)
@@ -93,7 +87,7 @@ sqlite3_stmt *sqlite_stmt(struct store *s, const char *sql) {
     return st;
 }
 
-sqlite3_stmt *sqlite_span_stmt(struct store *s, const struct store_span *sp, const char *q,
+sqlite3_stmt *sqlite_span_stmt(struct sqlite_store *s, const struct store_span *sp, const char *q,
                                int first_at, const char *q_ids, int ids_at) {
     sqlite3_stmt *st;
     if (sp->ids) {
@@ -125,7 +119,7 @@ const char *sqlite_col_text(sqlite3_stmt *st, int i) {
     return (const char *)sqlite3_column_text(st, i);
 }
 
-enum tend_err sqlite_done(struct store *s, sqlite3_stmt *st, const char *what) {
+enum tend_err sqlite_done(struct sqlite_store *s, sqlite3_stmt *st, const char *what) {
     int rc = sqlite_step(st);
     while (rc == SQLITE_ROW)
         rc = sqlite_step(st);
@@ -134,7 +128,8 @@ enum tend_err sqlite_done(struct store *s, sqlite3_stmt *st, const char *what) {
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, what);
 }
 
-enum tend_err sqlite_step_int(struct store *s, sqlite3_stmt *st, int64_t *out, const char *what) {
+enum tend_err sqlite_step_int(struct sqlite_store *s, sqlite3_stmt *st, int64_t *out,
+                              const char *what) {
     int rc = sqlite_step(st);
     enum tend_err err;
     if (rc == SQLITE_ROW) {
@@ -150,13 +145,13 @@ enum tend_err sqlite_step_int(struct store *s, sqlite3_stmt *st, int64_t *out, c
     return err;
 }
 
-int64_t sqlite_changes(struct store *s) {
+int64_t sqlite_changes(struct sqlite_store *s) {
     return sqlite3_changes64(s->db);
 }
 
 /* ---- the connection and its transactions ---------------------------------- */
 
-static enum tend_err exec(struct store *s, const char *sql, const char *what) {
+static enum tend_err exec(struct sqlite_store *s, const char *sql, const char *what) {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         snprintf(s->err, sizeof s->err, "%s: %s", what, msg ? msg : sqlite3_errmsg(s->db));
@@ -166,14 +161,14 @@ static enum tend_err exec(struct store *s, const char *sql, const char *what) {
     return TEND_OK;
 }
 
-static unsigned data_version(struct store *s) {
+static unsigned data_version(struct sqlite_store *s) {
     unsigned v = 0;
     sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION, &v);
     return v;
 }
 
 /* Applies the migrations this database has not had, in one transaction. */
-static enum tend_err migrate(struct store *s) {
+static enum tend_err migrate(struct sqlite_store *s) {
     enum tend_err err = exec(s,
                              "BEGIN IMMEDIATE;"
                              "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -235,14 +230,18 @@ static void configure_sqlite(void) {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-enum tend_err store_open(const char *path, struct store **out, char *err) {
-    return store_open_with(path, 0, out, err);
+/* A new connection with no database yet, of this backend. */
+static struct sqlite_store *sqlite_new(void) {
+    struct sqlite_store *s = xcalloc(1, sizeof *s);
+    s->base.ops = &sqlite_ops;
+    s->stale_day = INT32_MIN;
+    return s;
 }
 
-enum tend_err store_open_with(const char *path, unsigned flags, struct store **out, char *err) {
+enum tend_err sqlite_open_with(const char *path, unsigned flags, struct store **out, char *err) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, configure_sqlite);
-    struct store *s = xcalloc(1, sizeof *s);
+    struct sqlite_store *s = sqlite_new();
     s->stale_day = INT32_MIN;
     enum tend_err e;
     /* NOMUTEX: a struct store is used by one thread at a time (the writer),
@@ -250,8 +249,11 @@ enum tend_err store_open_with(const char *path, unsigned flags, struct store **o
     /* Without SQLITE_OPEN_CREATE, SQLite itself refuses a missing file: no
      * window between a check and the open in which a file could appear. */
     int create = flags & STORE_OPEN_EXISTING ? 0 : SQLITE_OPEN_CREATE;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | create | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
+    /* A `file:` location is a URI (its query may set mode, cache, vfs); any
+     * other is a file name, whatever characters it holds. */
+    int uri = strncmp(path, "file:", 5) == 0 ? SQLITE_OPEN_URI : 0;
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | create | uri | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
         if (!create && access(path, F_OK) != 0 && errno == ENOENT) {
             snprintf(err, STORE_ERR_BYTES, "%s: no such database", path);
             e = TEND_ERR_NOTFOUND;
@@ -278,14 +280,15 @@ enum tend_err store_open_with(const char *path, unsigned flags, struct store **o
         goto fail;
     }
     s->data_version = data_version(s);
-    *out = s;
+    *out = &s->base;
     return TEND_OK;
 fail:
-    store_close(s);
+    sqlite_close(&s->base);
     return e;
 }
 
-enum tend_err store_open_again(struct store *s, struct store **out, char *err) {
+enum tend_err sqlite_open_again(struct store *base, struct store **out, char *err) {
+    struct sqlite_store *s = sqlite_of(base);
     const char *path = sqlite3_db_filename(s->db, "main");
     if (!path || !*path) {
         snprintf(err, STORE_ERR_BYTES, "the database has no file to open again");
@@ -293,8 +296,7 @@ enum tend_err store_open_again(struct store *s, struct store **out, char *err) {
     }
     /* Read-only, and no migrations: s has brought the schema up to date, and
      * s may hold the write lock while this connection reads. */
-    struct store *r = xcalloc(1, sizeof *r);
-    r->stale_day = INT32_MIN;
+    struct sqlite_store *r = sqlite_new();
     r->schema_version = s->schema_version;
     enum tend_err e = TEND_OK;
     char pragmas[128];
@@ -311,19 +313,21 @@ enum tend_err store_open_again(struct store *s, struct store **out, char *err) {
             snprintf(err, STORE_ERR_BYTES, "%s: %s", path, r->err);
     }
     if (e) {
-        store_close(r);
+        sqlite_close(&r->base);
         return e;
     }
-    *out = r;
+    *out = &r->base;
     return TEND_OK;
 }
 
-void store_set_error(struct store *s, const char *msg) {
+void sqlite_set_error(struct store *base, const char *msg) {
+    struct sqlite_store *s = sqlite_of(base);
     snprintf(s->err, sizeof s->err, "%s", msg);
 }
 
-void store_close(struct store *s) {
-    if (!s)
+void sqlite_close(struct store *base) {
+    struct sqlite_store *s = sqlite_of(base);
+    if (!s) /* store_close() passes none, sqlite_open_with() may */
         return;
     for (int i = 0; i < SQLITE_STMT_SLOTS; i++)
         sqlite3_finalize(s->stmts[i].st);
@@ -333,7 +337,8 @@ void store_close(struct store *s) {
     free(s);
 }
 
-int store_schema_version(struct store *s) {
+int sqlite_schema_version(struct store *base) {
+    struct sqlite_store *s = sqlite_of(base);
     return s->schema_version;
 }
 
@@ -341,11 +346,13 @@ int store_schema_latest(void) {
     return schema_migrations[schema_migration_count - 1].version;
 }
 
-const char *store_last_error(struct store *s) {
+const char *sqlite_last_error(struct store *base) {
+    struct sqlite_store *s = sqlite_of(base);
     return s->err;
 }
 
-enum tend_err store_begin(struct store *s, bool *changed_elsewhere) {
+enum tend_err sqlite_begin(struct store *base, bool *changed_elsewhere) {
+    struct sqlite_store *s = sqlite_of(base);
     /* IMMEDIATE takes the write lock now, so a busy database waits here (busy
      * timeout) instead of failing halfway through a batch. */
     enum tend_err err = exec(s, "BEGIN IMMEDIATE", "starting a transaction");
@@ -359,20 +366,143 @@ enum tend_err store_begin(struct store *s, bool *changed_elsewhere) {
     return TEND_OK;
 }
 
-enum tend_err store_commit(struct store *s) {
+enum tend_err sqlite_commit(struct store *base) {
+    struct sqlite_store *s = sqlite_of(base);
     enum tend_err err = exec(s, "COMMIT", "committing");
     if (err) {
-        store_rollback(s);
+        sqlite_rollback(base);
         return err;
     }
     s->data_version = data_version(s);
     return TEND_OK;
 }
 
-void store_rollback(struct store *s) {
+void sqlite_rollback(struct store *base) {
+    struct sqlite_store *s = sqlite_of(base);
     s->stale_day = INT32_MIN;
     if (s->products_seen) /* what was written is gone */
         memset(s->products_seen, 0, PRODUCTS_SEEN * sizeof *s->products_seen);
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
+
+/* ---- the operations table (backend.h) ------------------------------------- */
+
+const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .open_again = sqlite_open_again,
+    .set_error = sqlite_set_error,
+    .close = sqlite_close,
+    .schema_version = sqlite_schema_version,
+    .last_error = sqlite_last_error,
+    .begin = sqlite_begin,
+    .commit = sqlite_commit,
+    .rollback = sqlite_rollback,
+    .account_find = sqlite_account_find,
+    .account_ensure = sqlite_account_ensure,
+    .account_seen = sqlite_account_seen,
+    .user_ensure = sqlite_user_ensure,
+    .name_ensure = sqlite_name_ensure,
+    .trait_merge = sqlite_trait_merge,
+    .traits_each = sqlite_traits_each,
+    .account_set_fields = sqlite_account_set_fields,
+    .user_set_fields = sqlite_user_set_fields,
+    .user_memberships = sqlite_user_memberships,
+    .membership_start = sqlite_membership_start,
+    .membership_end = sqlite_membership_end,
+    .removal_after = sqlite_removal_after,
+    .event_exists = sqlite_event_exists,
+    .event_put = sqlite_event_put,
+    .quarantine_put = sqlite_quarantine_put,
+    .quarantine_by_account = sqlite_quarantine_by_account,
+    .quarantine_by_user = sqlite_quarantine_by_user,
+    .quarantine_attach = sqlite_quarantine_attach,
+    .login_day_add = sqlite_login_day_add,
+    .login_day_last = sqlite_login_day_last,
+    .activity_each = sqlite_activity_each,
+    .activity_refresh = sqlite_activity_refresh,
+    .activity_stale_each = sqlite_activity_stale_each,
+    .activity_days_each = sqlite_activity_days_each,
+    .activity_windows_pending = sqlite_activity_windows_pending,
+    .activity_window_put = sqlite_activity_window_put,
+    .activity_windows_each = sqlite_activity_windows_each,
+    .activity_windows_done = sqlite_activity_windows_done,
+    .activity_windows_ready = sqlite_activity_windows_ready,
+    .facts_each = sqlite_facts_each,
+    .memberships_each = sqlite_memberships_each,
+    .score_put = sqlite_score_put,
+    .score_get = sqlite_score_get,
+    .score_history = sqlite_score_history,
+    .scores_of_day = sqlite_scores_of_day,
+    .product_used = sqlite_product_used,
+    .last_ticket_before = sqlite_last_ticket_before,
+    .user_label = sqlite_user_label,
+    .ctas_watched_each = sqlite_ctas_watched_each,
+    .ctas_live_count = sqlite_ctas_live_count,
+    .cta_insert = sqlite_cta_insert,
+    .cta_update = sqlite_cta_update,
+    .cta_forget_closed = sqlite_cta_forget_closed,
+    .cta_get = sqlite_cta_get,
+    .ctas_each = sqlite_ctas_each,
+    .cta_held_put = sqlite_cta_held_put,
+    .ctas_held_each = sqlite_ctas_held_each,
+    .ctas_held_count = sqlite_ctas_held_count,
+    .ctas_opened_by_owner = sqlite_ctas_opened_by_owner,
+    .cta_history_add = sqlite_cta_history_add,
+    .cta_history_each = sqlite_cta_history_each,
+    .eval_run_put = sqlite_eval_run_put,
+    .ctas_reset = sqlite_ctas_reset,
+    .eval_run_before = sqlite_eval_run_before,
+    .scores_of_day_version = sqlite_scores_of_day_version,
+    .scores_of_day_ids = sqlite_scores_of_day_ids,
+    .notification_add = sqlite_notification_add,
+    .outbox_add = sqlite_outbox_add,
+    .outbox_recover = sqlite_outbox_recover,
+    .outbox_due_targets = sqlite_outbox_due_targets,
+    .outbox_due = sqlite_outbox_due,
+    .outbox_next_due = sqlite_outbox_next_due,
+    .outbox_set = sqlite_outbox_set,
+    .outbox_hold_set = sqlite_outbox_hold_set,
+    .outbox_holds_each = sqlite_outbox_holds_each,
+    .outbox_holds_prune = sqlite_outbox_holds_prune,
+    .outbox_each = sqlite_outbox_each,
+    .outbox_get = sqlite_outbox_get,
+    .outbox_counts = sqlite_outbox_counts,
+    .outbox_retry = sqlite_outbox_retry,
+    .outbox_retry_dead = sqlite_outbox_retry_dead,
+    .outbox_held_groups = sqlite_outbox_held_groups,
+    .outbox_digest_make = sqlite_outbox_digest_make,
+    .outbox_items_each = sqlite_outbox_items_each,
+    .counter_add = sqlite_counter_add,
+    .account_count_events = sqlite_account_count_events,
+    .accounts_each = sqlite_accounts_each,
+    .account_get = sqlite_account_get,
+    .accounts_brief_each = sqlite_accounts_brief_each,
+    .accounts_brief_of = sqlite_accounts_brief_of,
+    .status_get = sqlite_status_get,
+    .counters_each = sqlite_counters_each,
+    .quarantine_reasons = sqlite_quarantine_reasons,
+    .account_briefs = sqlite_account_briefs,
+    .scores_latest_day = sqlite_scores_latest_day,
+    .account_facts_recent = sqlite_account_facts_recent,
+    .rule_counts_each = sqlite_rule_counts_each,
+    .outbox_oldest_pending = sqlite_outbox_oldest_pending,
+    .outcomes_each = sqlite_outcomes_each,
+    .copy_to = sqlite_copy_to,
+    .report_put = sqlite_report_put,
+    .reports_each = sqlite_reports_each,
+    .report_get = sqlite_report_get,
+    .model_put = sqlite_model_put,
+    .model_get = sqlite_model_get,
+    .model_for_day = sqlite_model_for_day,
+    .models_each = sqlite_models_each,
+    .last_event_day = sqlite_last_event_day,
+    .risk_put = sqlite_risk_put,
+    .risk_clear_day = sqlite_risk_clear_day,
+    .risk_put_many = sqlite_risk_put_many,
+    .risk_latest_day = sqlite_risk_latest_day,
+    .risk_of_day = sqlite_risk_of_day,
+    .risk_of_account = sqlite_risk_of_account,
+    .session_epoch = sqlite_session_epoch,
+    .session_epoch_bump = sqlite_session_epoch_bump,
+};

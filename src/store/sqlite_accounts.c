@@ -87,15 +87,17 @@ static const char q_accounts_brief_ids[] =
     "FROM json_each(?1) j CROSS JOIN accounts a ON a.id = j.value";
 static const char q_user_label[] = "SELECT coalesce(email, external_id) FROM users WHERE id = ?";
 
-enum tend_err store_account_find(struct store *s, const char *external_id, int64_t *id) {
+enum tend_err sqlite_account_find(struct store *base, const char *external_id, int64_t *id) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_account_find);
     sqlite_bind_text(st, 1, external_id);
     return sqlite_step_int(s, st, id, "finding an account");
 }
 
-enum tend_err store_account_ensure(struct store *s, const char *external_id, int64_t ts_ms,
-                                   int64_t *id, bool *created) {
-    enum tend_err err = store_account_find(s, external_id, id);
+enum tend_err sqlite_account_ensure(struct store *base, const char *external_id, int64_t ts_ms,
+                                    int64_t *id, bool *created) {
+    struct sqlite_store *s = sqlite_of(base);
+    enum tend_err err = sqlite_account_find(base, external_id, id);
     if (err != TEND_ERR_NOTFOUND) {
         if (!err)
             *created = false;
@@ -110,15 +112,17 @@ enum tend_err store_account_ensure(struct store *s, const char *external_id, int
     return err;
 }
 
-enum tend_err store_account_seen(struct store *s, int64_t id, int64_t ts_ms) {
+enum tend_err sqlite_account_seen(struct store *base, int64_t id, int64_t ts_ms) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_account_seen);
     sqlite3_bind_int64(st, 1, ts_ms);
     sqlite3_bind_int64(st, 2, id);
     return sqlite_done(s, st, "dating an account");
 }
 
-enum tend_err store_user_ensure(struct store *s, const char *external_id, bool anonymous,
-                                int64_t ts_ms, int64_t *id) {
+enum tend_err sqlite_user_ensure(struct store *base, const char *external_id, bool anonymous,
+                                 int64_t ts_ms, int64_t *id) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_user_find);
     sqlite_bind_text(st, 1, external_id);
     sqlite3_bind_int(st, 2, anonymous);
@@ -132,7 +136,8 @@ enum tend_err store_user_ensure(struct store *s, const char *external_id, bool a
     return sqlite_step_int(s, st, id, "creating a user");
 }
 
-enum tend_err store_name_ensure(struct store *s, const char *name, int64_t *id) {
+enum tend_err sqlite_name_ensure(struct store *base, const char *name, int64_t *id) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_name_find);
     sqlite_bind_text(st, 1, name);
     enum tend_err err = sqlite_step_int(s, st, id, "finding a name");
@@ -143,8 +148,9 @@ enum tend_err store_name_ensure(struct store *s, const char *name, int64_t *id) 
     return sqlite_step_int(s, st, id, "adding a name");
 }
 
-enum tend_err store_trait_merge(struct store *s, enum store_entity entity, int64_t id,
-                                const char *key, const char *value_json, int64_t ts_ms) {
+enum tend_err sqlite_trait_merge(struct store *base, enum store_entity entity, int64_t id,
+                                 const char *key, const char *value_json, int64_t ts_ms) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_trait_merge);
     sqlite3_bind_int(st, 1, entity);
     sqlite3_bind_int64(st, 2, id);
@@ -154,9 +160,10 @@ enum tend_err store_trait_merge(struct store *s, enum store_entity entity, int64
     return sqlite_done(s, st, "merging a trait");
 }
 
-enum tend_err store_traits_each(struct store *s, enum store_entity entity, int64_t id,
-                                void (*fn)(void *arg, const char *key, const char *value_json),
-                                void *arg) {
+enum tend_err sqlite_traits_each(struct store *base, enum store_entity entity, int64_t id,
+                                 void (*fn)(void *arg, const char *key, const char *value_json),
+                                 void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_traits_each);
     sqlite3_bind_int(st, 1, entity);
     sqlite3_bind_int64(st, 2, id);
@@ -168,9 +175,10 @@ enum tend_err store_traits_each(struct store *s, enum store_entity entity, int64
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading traits");
 }
 
-enum tend_err store_account_set_fields(struct store *s, int64_t id,
-                                       const struct store_account_fields *f,
-                                       const char *traits_json) {
+enum tend_err sqlite_account_set_fields(struct store *base, int64_t id,
+                                        const struct store_account_fields *f,
+                                        const char *traits_json) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_account_set);
     sqlite_bind_text(st, 1, f->name);
     sqlite_bind_text(st, 2, f->plan);
@@ -189,8 +197,9 @@ enum tend_err store_account_set_fields(struct store *s, int64_t id,
     return sqlite_done(s, st, "updating an account");
 }
 
-enum tend_err store_user_set_fields(struct store *s, int64_t id, const char *email,
-                                    const char *name, const char *title, const char *traits_json) {
+enum tend_err sqlite_user_set_fields(struct store *base, int64_t id, const char *email,
+                                     const char *name, const char *title, const char *traits_json) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_user_set);
     sqlite_bind_text(st, 1, email);
     sqlite_bind_text(st, 2, name);
@@ -200,8 +209,9 @@ enum tend_err store_user_set_fields(struct store *s, int64_t id, const char *ema
     return sqlite_done(s, st, "updating a user");
 }
 
-enum tend_err store_user_memberships(struct store *s, int64_t user_id,
-                                     struct store_membership **out, size_t *n) {
+enum tend_err sqlite_user_memberships(struct store *base, int64_t user_id,
+                                      struct store_membership **out, size_t *n) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_memberships_of_user);
     sqlite3_bind_int64(st, 1, user_id);
     struct store_membership *v = NULL;
@@ -230,8 +240,9 @@ enum tend_err store_user_memberships(struct store *s, int64_t user_id,
     return TEND_OK;
 }
 
-enum tend_err store_membership_start(struct store *s, int64_t account_id, int64_t user_id,
-                                     int64_t ts_ms, bool *started) {
+enum tend_err sqlite_membership_start(struct store *base, int64_t account_id, int64_t user_id,
+                                      int64_t ts_ms, bool *started) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_membership_open_find);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int64(st, 2, user_id);
@@ -253,8 +264,9 @@ enum tend_err store_membership_start(struct store *s, int64_t account_id, int64_
     return err;
 }
 
-enum tend_err store_membership_end(struct store *s, int64_t account_id, int64_t user_id,
-                                   int64_t ts_ms, bool *ended) {
+enum tend_err sqlite_membership_end(struct store *base, int64_t account_id, int64_t user_id,
+                                    int64_t ts_ms, bool *ended) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_membership_covering);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int64(st, 2, user_id);
@@ -277,8 +289,9 @@ enum tend_err store_membership_end(struct store *s, int64_t account_id, int64_t 
     return err;
 }
 
-enum tend_err store_removal_after(struct store *s, int64_t account_id, int64_t user_id,
-                                  int64_t ts_ms, int64_t *removal_ms, bool *found) {
+enum tend_err sqlite_removal_after(struct store *base, int64_t account_id, int64_t user_id,
+                                   int64_t ts_ms, int64_t *removal_ms, bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_removal_after);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int64(st, 2, user_id);
@@ -297,14 +310,16 @@ enum tend_err store_removal_after(struct store *s, int64_t account_id, int64_t u
     return err;
 }
 
-enum tend_err store_counter_add(struct store *s, const char *name, int64_t delta) {
+enum tend_err sqlite_counter_add(struct store *base, const char *name, int64_t delta) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_counter_add);
     sqlite_bind_text(st, 1, name);
     sqlite3_bind_int64(st, 2, delta);
     return sqlite_done(s, st, "counting");
 }
 
-enum tend_err store_account_count_events(struct store *s, int64_t account_id, int64_t delta) {
+enum tend_err sqlite_account_count_events(struct store *base, int64_t account_id, int64_t delta) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_account_count_events);
     sqlite3_bind_int64(st, 1, delta);
     sqlite3_bind_int64(st, 2, account_id);
@@ -312,7 +327,7 @@ enum tend_err store_account_count_events(struct store *s, int64_t account_id, in
 }
 
 /* id 0: every row of q; otherwise q takes the id and *rows counts. */
-static enum tend_err accounts_each(struct store *s, const char *q, int64_t id, int *rows,
+static enum tend_err accounts_each(struct sqlite_store *s, const char *q, int64_t id, int *rows,
                                    int (*fn)(void *arg, const struct store_account_row *row),
                                    void *arg) {
     sqlite3_stmt *st = sqlite_stmt(s, q);
@@ -349,21 +364,24 @@ static enum tend_err accounts_each(struct store *s, const char *q, int64_t id, i
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? TEND_OK : sqlite_fail(s, "listing accounts");
 }
 
-enum tend_err store_accounts_each(struct store *s,
-                                  int (*fn)(void *arg, const struct store_account_row *row),
-                                  void *arg) {
+enum tend_err sqlite_accounts_each(struct store *base,
+                                   int (*fn)(void *arg, const struct store_account_row *row),
+                                   void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     return accounts_each(s, q_accounts_each, 0, NULL, fn, arg);
 }
 
-enum tend_err store_accounts_brief_each(struct store *s,
-                                        int (*fn)(void *arg, const struct store_account_row *row),
-                                        void *arg) {
+enum tend_err sqlite_accounts_brief_each(struct store *base,
+                                         int (*fn)(void *arg, const struct store_account_row *row),
+                                         void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     return accounts_each(s, q_accounts_brief, 0, NULL, fn, arg);
 }
 
-enum tend_err store_accounts_brief_of(struct store *s, const int64_t *ids, size_t n,
-                                      int (*fn)(void *arg, const struct store_account_row *row),
-                                      void *arg) {
+enum tend_err sqlite_accounts_brief_of(struct store *base, const int64_t *ids, size_t n,
+                                       int (*fn)(void *arg, const struct store_account_row *row),
+                                       void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     if (!n)
         return TEND_OK;
     sqlite_bind_ids(sqlite_stmt(s, q_accounts_brief_ids), 1, ids, n);
@@ -372,16 +390,17 @@ enum tend_err store_accounts_brief_of(struct store *s, const int64_t *ids, size_
     return err;
 }
 
-enum tend_err store_account_get(struct store *s, int64_t id,
-                                int (*fn)(void *arg, const struct store_account_row *row),
-                                void *arg) {
+enum tend_err sqlite_account_get(struct store *base, int64_t id,
+                                 int (*fn)(void *arg, const struct store_account_row *row),
+                                 void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     int rows = 0;
     enum tend_err err = accounts_each(s, q_account_get, id, &rows, fn, arg);
     sqlite3_clear_bindings(sqlite_stmt(s, q_account_get));
     return err ? err : rows ? TEND_OK : TEND_ERR_NOTFOUND;
 }
 
-static enum tend_err count(struct store *s, const char *sql, int64_t *out) {
+static enum tend_err count(struct sqlite_store *s, const char *sql, int64_t *out) {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return sqlite_fail(s, "counting");
@@ -390,7 +409,8 @@ static enum tend_err count(struct store *s, const char *sql, int64_t *out) {
     return err;
 }
 
-enum tend_err store_status_get(struct store *s, struct store_status *out) {
+enum tend_err sqlite_status_get(struct store *base, struct store_status *out) {
+    struct sqlite_store *s = sqlite_of(base);
     struct store_status r;
     memset(&r, 0, sizeof r);
     enum tend_err err;
@@ -406,9 +426,10 @@ enum tend_err store_status_get(struct store *s, struct store_status *out) {
     return TEND_OK;
 }
 
-enum tend_err store_counters_each(struct store *s,
-                                  void (*fn)(void *arg, const char *name, int64_t value),
-                                  void *arg) {
+enum tend_err sqlite_counters_each(struct store *base,
+                                   void (*fn)(void *arg, const char *name, int64_t value),
+                                   void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_counters_each);
     int rc;
     while ((rc = sqlite_step(st)) == SQLITE_ROW)
@@ -417,7 +438,8 @@ enum tend_err store_counters_each(struct store *s,
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading counters");
 }
 
-enum tend_err store_user_label(struct store *s, int64_t user_id, char *buf, size_t size) {
+enum tend_err sqlite_user_label(struct store *base, int64_t user_id, char *buf, size_t size) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_user_label);
     sqlite3_bind_int64(st, 1, user_id);
     int rc = sqlite_step(st);

@@ -95,15 +95,17 @@ static const char q_goal_met[] =
     "UPDATE facts SET settled_ms = ?6 WHERE account_id = ?1 AND until_ms = ?2 "
     "AND kind = " SQL_EV_GOAL_SET " AND ts_ms = ?3 AND key_ts_ms = ?4 AND key_hash = ?5";
 
-enum tend_err store_login_day_add(struct store *s, int64_t account_id, int32_t day) {
+enum tend_err sqlite_login_day_add(struct store *base, int64_t account_id, int32_t day) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_login_day_add);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int(st, 2, day);
     return sqlite_done(s, st, "recording a login day");
 }
 
-enum tend_err store_login_day_last(struct store *s, int64_t account_id, int32_t max_day,
-                                   int32_t *day, bool *found) {
+enum tend_err sqlite_login_day_last(struct store *base, int64_t account_id, int32_t max_day,
+                                    int32_t *day, bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_login_day_last);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int(st, 2, max_day);
@@ -121,10 +123,11 @@ enum tend_err store_login_day_last(struct store *s, int64_t account_id, int32_t 
     return err;
 }
 
-enum tend_err store_activity_each(struct store *s, const struct store_span *sp, int64_t from_ms,
-                                  int64_t to_ms,
-                                  void (*fn)(void *arg, const struct store_activity *a),
-                                  void *arg) {
+enum tend_err sqlite_activity_each(struct store *base, const struct store_span *sp, int64_t from_ms,
+                                   int64_t to_ms,
+                                   void (*fn)(void *arg, const struct store_activity *a),
+                                   void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_span_stmt(s, sp, q_activity, 5, q_activity_ids, 5);
     /* Day numbers as the index computes them (integer division). */
     sqlite3_bind_int64(st, 1, from_ms / DT_MS_PER_DAY);
@@ -201,7 +204,7 @@ struct goals {
     size_t n, cap;
 };
 
-static enum tend_err load_goals(struct store *s, struct goals *g) {
+static enum tend_err load_goals(struct sqlite_store *s, struct goals *g) {
     sqlite3_stmt *st = sqlite_stmt(s, q_goals);
     int rc;
     while ((rc = sqlite_step(st)) == SQLITE_ROW) {
@@ -225,7 +228,7 @@ static enum tend_err load_goals(struct store *s, struct goals *g) {
 /* Marks met the account's goals whose feature is among the day's names: the
  * first day on or after the goal's with a feature event of its feature
  * (never before the goal's own instant). */
-static enum tend_err meet_goals(struct store *s, struct goals *g, int32_t day,
+static enum tend_err meet_goals(struct sqlite_store *s, struct goals *g, int32_t day,
                                 const struct rollup *r) {
     size_t lo = 0, hi = g->n;
     while (lo < hi) {
@@ -260,7 +263,8 @@ static enum tend_err meet_goals(struct store *s, struct goals *g, int32_t day,
     return err;
 }
 
-static enum tend_err put_rollup(struct store *s, int32_t day, struct rollup *r, struct goals *g) {
+static enum tend_err put_rollup(struct sqlite_store *s, int32_t day, struct rollup *r,
+                                struct goals *g) {
     if (!r->account_id)
         return TEND_OK;
     enum tend_err gerr = g->n ? meet_goals(s, g, day, r) : TEND_OK;
@@ -281,7 +285,7 @@ static enum tend_err put_rollup(struct store *s, int32_t day, struct rollup *r, 
 
 /* Rebuilds one day's rollup rows from its slice of events_account (in
  * account order), then marks it fresh and its windows to be done again. */
-static enum tend_err refresh_day(struct store *s, int32_t day, struct goals *g) {
+static enum tend_err refresh_day(struct sqlite_store *s, int32_t day, struct goals *g) {
     sqlite3_stmt *st = sqlite_stmt(s, q_rollup_clear);
     sqlite3_bind_int(st, 1, day);
     enum tend_err err = sqlite_done(s, st, "rebuilding activity rollups");
@@ -322,7 +326,8 @@ static enum tend_err refresh_day(struct store *s, int32_t day, struct goals *g) 
     return err;
 }
 
-enum tend_err store_activity_refresh(struct store *s, int max_days, int *done) {
+enum tend_err sqlite_activity_refresh(struct store *base, int max_days, int *done) {
+    struct sqlite_store *s = sqlite_of(base);
     *done = 0;
     if (max_days <= 0)
         return TEND_OK;
@@ -348,8 +353,9 @@ enum tend_err store_activity_refresh(struct store *s, int max_days, int *done) {
     return err;
 }
 
-enum tend_err store_activity_stale_each(struct store *s, int32_t from, int32_t to,
-                                        void (*fn)(void *arg, int32_t day), void *arg) {
+enum tend_err sqlite_activity_stale_each(struct store *base, int32_t from, int32_t to,
+                                         void (*fn)(void *arg, int32_t day), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_stale_range);
     sqlite3_bind_int(st, 1, from);
     sqlite3_bind_int(st, 2, to);
@@ -363,7 +369,7 @@ enum tend_err store_activity_stale_each(struct store *s, int32_t from, int32_t t
 
 /* Parses a comma-separated id list (group_concat) into s->ids from index at;
  * returns how many. */
-static size_t parse_ids(struct store *s, const char *text, size_t at) {
+static size_t parse_ids(struct sqlite_store *s, const char *text, size_t at) {
     size_t n = 0;
     for (const char *p = text; p && *p;) {
         /* Non-negative decimal ids, as group_concat writes them. */
@@ -383,10 +389,11 @@ static size_t parse_ids(struct store *s, const char *text, size_t at) {
     return n;
 }
 
-enum tend_err store_activity_days_each(struct store *s, const struct store_span *sp, int32_t from,
-                                       int32_t to,
-                                       void (*fn)(void *arg, const struct store_activity_day *d),
-                                       void *arg) {
+enum tend_err sqlite_activity_days_each(struct store *base, const struct store_span *sp,
+                                        int32_t from, int32_t to,
+                                        void (*fn)(void *arg, const struct store_activity_day *d),
+                                        void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_span_stmt(s, sp, q_rollup, 3, q_rollup_ids, 3);
     sqlite3_bind_int(st, 1, from);
     sqlite3_bind_int(st, 2, to);
@@ -414,8 +421,9 @@ enum tend_err store_activity_days_each(struct store *s, const struct store_span 
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading activity rollups");
 }
 
-enum tend_err store_activity_windows_pending(struct store *s, void (*fn)(void *arg, int32_t day),
-                                             void *arg) {
+enum tend_err sqlite_activity_windows_pending(struct store *base,
+                                              void (*fn)(void *arg, int32_t day), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_counted_pending);
     int rc;
     while ((rc = sqlite_step(st)) == SQLITE_ROW)
@@ -424,8 +432,9 @@ enum tend_err store_activity_windows_pending(struct store *s, void (*fn)(void *a
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "listing activity windows to do");
 }
 
-enum tend_err store_activity_window_put(struct store *s, int32_t day, int64_t account_id,
-                                        const struct metrics_window *w) {
+enum tend_err sqlite_activity_window_put(struct store *base, int32_t day, int64_t account_id,
+                                         const struct metrics_window *w) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_counts_put);
     sqlite3_bind_int(st, 1, day);
     sqlite3_bind_int64(st, 2, account_id);
@@ -442,10 +451,10 @@ enum tend_err store_activity_window_put(struct store *s, int32_t day, int64_t ac
     return sqlite_done(s, st, "storing activity windows");
 }
 
-enum tend_err store_activity_windows_each(struct store *s, const struct store_span *sp, int32_t day,
-                                          void (*fn)(void *arg, int64_t account_id,
-                                                     const struct metrics_window *w),
-                                          void *arg) {
+enum tend_err sqlite_activity_windows_each(
+    struct store *base, const struct store_span *sp, int32_t day,
+    void (*fn)(void *arg, int64_t account_id, const struct metrics_window *w), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_span_stmt(s, sp, q_windows, 2, q_windows_ids, 2);
     sqlite3_bind_int(st, 1, day);
     int rc;
@@ -467,13 +476,15 @@ enum tend_err store_activity_windows_each(struct store *s, const struct store_sp
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading activity windows");
 }
 
-enum tend_err store_activity_windows_done(struct store *s, int32_t day) {
+enum tend_err sqlite_activity_windows_done(struct store *base, int32_t day) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_counted_done);
     sqlite3_bind_int(st, 1, day);
     return sqlite_done(s, st, "storing activity windows");
 }
 
-enum tend_err store_activity_windows_ready(struct store *s, int32_t day, bool *done) {
+enum tend_err sqlite_activity_windows_ready(struct store *base, int32_t day, bool *done) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_counted_get);
     sqlite3_bind_int(st, 1, day);
     int rc = sqlite_step(st);

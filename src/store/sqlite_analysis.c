@@ -19,8 +19,10 @@ _Static_assert(EV_RENEWED == 14 && EV_CHURNED == 15, "q_outcomes names the kinds
 
 static const char q_copy[] = "VACUUM INTO ?1";
 
-enum tend_err store_outcomes_each(struct store *s, int64_t from_ms, int64_t to_ms,
-                                  void (*fn)(void *arg, const struct store_outcome *o), void *arg) {
+enum tend_err sqlite_outcomes_each(struct store *base, int64_t from_ms, int64_t to_ms,
+                                   void (*fn)(void *arg, const struct store_outcome *o),
+                                   void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_outcomes);
     sqlite3_bind_int64(st, 1, from_ms);
     sqlite3_bind_int64(st, 2, to_ms);
@@ -45,7 +47,8 @@ enum tend_err store_outcomes_each(struct store *s, int64_t from_ms, int64_t to_m
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the outcomes");
 }
 
-enum tend_err store_copy_to(struct store *s, const char *path) {
+enum tend_err sqlite_copy_to(struct store *base, const char *path) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_copy);
     sqlite_bind_text(st, 1, path);
     return sqlite_done(s, st, "copying the database");

@@ -128,14 +128,17 @@ static void read_cta(sqlite3_stmt *st, struct store_cta *c) {
     c->account_name = sqlite3_column_count(st) > 21 ? sqlite_col_text(st, 21) : NULL;
 }
 
-enum tend_err store_ctas_live_count(struct store *s, int64_t *n) {
+enum tend_err sqlite_ctas_live_count(struct store *base, int64_t *n) {
+    struct sqlite_store *s = sqlite_of(base);
     enum tend_err err =
         sqlite_step_int(s, sqlite_stmt(s, q_ctas_live_count), n, "counting live CTAs");
     return err == TEND_ERR_NOTFOUND ? (*n = 0, TEND_OK) : err;
 }
 
-enum tend_err store_ctas_watched_each(struct store *s, const struct store_span *sp,
-                                      void (*fn)(void *arg, const struct store_cta *c), void *arg) {
+enum tend_err sqlite_ctas_watched_each(struct store *base, const struct store_span *sp,
+                                       void (*fn)(void *arg, const struct store_cta *c),
+                                       void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_span_stmt(s, sp, q_ctas_watched, 1, q_ctas_watched_ids, 1);
     int rc;
     while ((rc = sqlite_step(st)) == SQLITE_ROW) {
@@ -178,7 +181,7 @@ static void bind_cta_fields(sqlite3_stmt *st, int at, const struct store_cta *c)
 }
 
 /* A step that may break the one-live-CTA-per-key index. */
-static enum tend_err step_cta(struct store *s, sqlite3_stmt *st, int *rc) {
+static enum tend_err step_cta(struct sqlite_store *s, sqlite3_stmt *st, int *rc) {
     *rc = sqlite_step(st);
     if (*rc == SQLITE_CONSTRAINT) {
         snprintf(s->err, sizeof s->err,
@@ -191,7 +194,8 @@ static enum tend_err step_cta(struct store *s, sqlite3_stmt *st, int *rc) {
     return TEND_OK;
 }
 
-enum tend_err store_cta_insert(struct store *s, const struct store_cta *c, int64_t *id) {
+enum tend_err sqlite_cta_insert(struct store *base, const struct store_cta *c, int64_t *id) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_cta_insert);
     sqlite3_bind_int64(st, 1, c->account_id);
     sqlite_bind_text(st, 2, c->rule);
@@ -232,7 +236,8 @@ enum tend_err store_cta_insert(struct store *s, const struct store_cta *c, int64
     return err;
 }
 
-enum tend_err store_cta_update(struct store *s, const struct store_cta *c) {
+enum tend_err sqlite_cta_update(struct store *base, const struct store_cta *c) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_cta_update);
     sqlite3_bind_int64(st, 1, c->id);
     bind_cta_fields(st, 2, c);
@@ -246,8 +251,9 @@ enum tend_err store_cta_update(struct store *s, const struct store_cta *c) {
     return err;
 }
 
-enum tend_err store_cta_forget_closed(struct store *s, const char *rule, int64_t account_id,
-                                      const char *subject) {
+enum tend_err sqlite_cta_forget_closed(struct store *base, const char *rule, int64_t account_id,
+                                       const char *subject) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_cta_forget);
     sqlite_bind_text(st, 1, rule);
     sqlite3_bind_int64(st, 2, account_id);
@@ -255,8 +261,9 @@ enum tend_err store_cta_forget_closed(struct store *s, const char *rule, int64_t
     return sqlite_done(s, st, "updating CTAs");
 }
 
-enum tend_err store_cta_get(struct store *s, int64_t id,
-                            void (*fn)(void *arg, const struct store_cta *c), void *arg) {
+enum tend_err sqlite_cta_get(struct store *base, int64_t id,
+                             void (*fn)(void *arg, const struct store_cta *c), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_cta_get);
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite_step(st);
@@ -273,8 +280,9 @@ enum tend_err store_cta_get(struct store *s, int64_t id,
     return err;
 }
 
-enum tend_err store_ctas_each(struct store *s, const struct store_cta_filter *f,
-                              int (*fn)(void *arg, const struct store_cta *c), void *arg) {
+enum tend_err sqlite_ctas_each(struct store *base, const struct store_cta_filter *f,
+                               int (*fn)(void *arg, const struct store_cta *c), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, f->account ? q_ctas_of_account : q_ctas_each);
     sqlite_bind_text(st, 1, f->status);
     sqlite_bind_text(st, 2, f->owner);
@@ -294,8 +302,9 @@ enum tend_err store_ctas_each(struct store *s, const struct store_cta_filter *f,
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "listing CTAs");
 }
 
-enum tend_err store_cta_history_add(struct store *s, int64_t cta_id,
-                                    const struct store_cta_change *ch) {
+enum tend_err sqlite_cta_history_add(struct store *base, int64_t cta_id,
+                                     const struct store_cta_change *ch) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_cta_history_add);
     sqlite3_bind_int64(st, 1, cta_id);
     sqlite3_bind_int(st, 2, ch->day);
@@ -308,9 +317,10 @@ enum tend_err store_cta_history_add(struct store *s, int64_t cta_id,
     return sqlite_done(s, st, "recording a CTA's history");
 }
 
-enum tend_err store_cta_history_each(struct store *s, int64_t cta_id,
-                                     void (*fn)(void *arg, const struct store_cta_change *ch),
-                                     void *arg) {
+enum tend_err sqlite_cta_history_each(struct store *base, int64_t cta_id,
+                                      void (*fn)(void *arg, const struct store_cta_change *ch),
+                                      void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_cta_history);
     sqlite3_bind_int64(st, 1, cta_id);
     int rc;
@@ -332,8 +342,9 @@ enum tend_err store_cta_history_each(struct store *s, int64_t cta_id,
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading a CTA's history");
 }
 
-enum tend_err store_eval_run_put(struct store *s, int64_t t_ms, int64_t run_ms, int64_t opened,
-                                 int64_t updated, int64_t resolved, int64_t errors) {
+enum tend_err sqlite_eval_run_put(struct store *base, int64_t t_ms, int64_t run_ms, int64_t opened,
+                                  int64_t updated, int64_t resolved, int64_t errors) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_eval_run_put);
     sqlite3_bind_int64(st, 1, t_ms);
     sqlite3_bind_int64(st, 2, run_ms);
@@ -344,7 +355,9 @@ enum tend_err store_eval_run_put(struct store *s, int64_t t_ms, int64_t run_ms, 
     return sqlite_done(s, st, "recording an evaluation");
 }
 
-enum tend_err store_eval_run_before(struct store *s, int64_t t_ms, int64_t *prev_ms, bool *found) {
+enum tend_err sqlite_eval_run_before(struct store *base, int64_t t_ms, int64_t *prev_ms,
+                                     bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, t_ms == INT64_MAX ? q_eval_run_last : q_eval_run_before);
     if (t_ms != INT64_MAX)
         sqlite3_bind_int64(st, 1, t_ms);
@@ -359,7 +372,8 @@ enum tend_err store_eval_run_before(struct store *s, int64_t t_ms, int64_t *prev
     return rc == SQLITE_ROW ? TEND_OK : sqlite_fail(s, "reading evaluations");
 }
 
-enum tend_err store_ctas_reset(struct store *s) {
+enum tend_err sqlite_ctas_reset(struct store *base) {
+    struct sqlite_store *s = sqlite_of(base);
     if (sqlite3_exec(s->db,
                      "DELETE FROM cta_history; DELETE FROM ctas; DELETE FROM eval_runs; "
                      "DELETE FROM cta_held;",

@@ -27,9 +27,10 @@ static const char q_rule_counts[] =
 static const char q_oldest_pending[] =
     "SELECT min(created_ms) FROM outbox WHERE status = 'pending'";
 
-enum tend_err store_account_briefs(struct store *s, int32_t day,
-                                   void (*fn)(void *arg, const struct store_account_brief *b),
-                                   void *arg) {
+enum tend_err sqlite_account_briefs(struct store *base, int32_t day,
+                                    void (*fn)(void *arg, const struct store_account_brief *b),
+                                    void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_briefs);
     sqlite3_bind_int(st, 1, day);
     int rc;
@@ -54,7 +55,8 @@ enum tend_err store_account_briefs(struct store *s, int32_t day,
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "listing accounts with their scores");
 }
 
-enum tend_err store_scores_latest_day(struct store *s, int32_t *day, bool *found) {
+enum tend_err sqlite_scores_latest_day(struct store *base, int32_t *day, bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_latest_day);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -66,10 +68,11 @@ enum tend_err store_scores_latest_day(struct store *s, int32_t *day, bool *found
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the latest scores' day");
 }
 
-enum tend_err store_account_facts_recent(struct store *s, int64_t account_id, int limit,
-                                         void (*fn)(void *arg, const struct store_fact *f,
-                                                    const char *user),
-                                         void *arg) {
+enum tend_err sqlite_account_facts_recent(struct store *base, int64_t account_id, int limit,
+                                          void (*fn)(void *arg, const struct store_fact *f,
+                                                     const char *user),
+                                          void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_facts_recent);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int(st, 2, limit);
@@ -96,9 +99,10 @@ enum tend_err store_account_facts_recent(struct store *s, int64_t account_id, in
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading an account's events");
 }
 
-enum tend_err store_rule_counts_each(struct store *s, int32_t since_day,
-                                     void (*fn)(void *arg, const struct store_rule_counts *c),
-                                     void *arg) {
+enum tend_err sqlite_rule_counts_each(struct store *base, int32_t since_day,
+                                      void (*fn)(void *arg, const struct store_rule_counts *c),
+                                      void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_rule_counts);
     sqlite3_bind_int(st, 1, since_day);
     int rc;
@@ -119,7 +123,8 @@ enum tend_err store_rule_counts_each(struct store *s, int32_t since_day,
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "counting CTAs per rule");
 }
 
-enum tend_err store_outbox_oldest_pending(struct store *s, int64_t *created_ms, bool *found) {
+enum tend_err sqlite_outbox_oldest_pending(struct store *base, int64_t *created_ms, bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_oldest_pending);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {

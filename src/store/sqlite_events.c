@@ -111,7 +111,8 @@ static const char q_quarantine_reasons[] =
 /* Marks the day of a login or feature event of an account stale (see
  * store_activity_refresh). Events mostly arrive in time order, so one insert
  * per day and transaction does it. */
-static enum tend_err mark_stale(struct store *s, int kind, int64_t account_id, int64_t ts_ms) {
+static enum tend_err mark_stale(struct sqlite_store *s, int kind, int64_t account_id,
+                                int64_t ts_ms) {
     if ((kind != EV_LOGIN && kind != EV_FEATURE) || !account_id)
         return TEND_OK;
     int32_t day = (int32_t)(ts_ms / DT_MS_PER_DAY); /* as the index counts days */
@@ -125,8 +126,9 @@ static enum tend_err mark_stale(struct store *s, int kind, int64_t account_id, i
     return err;
 }
 
-enum tend_err store_event_exists(struct store *s, int64_t key_ts_ms, uint64_t key_hash,
-                                 bool *exists) {
+enum tend_err sqlite_event_exists(struct store *base, int64_t key_ts_ms, uint64_t key_hash,
+                                  bool *exists) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_event_exists);
     sqlite3_bind_int64(st, 1, key_ts_ms);
     sqlite3_bind_int64(st, 2, (int64_t)key_hash);
@@ -175,7 +177,7 @@ static const char *fact_insert_for(int kind) {
 
 /* Stores a fact of an account (ev->account_id set) with its lifetime, and
  * keeps the lifetimes (schema.h) of the earlier facts it settles or follows. */
-static enum tend_err put_fact(struct store *s, const struct store_event *ev) {
+static enum tend_err put_fact(struct sqlite_store *s, const struct store_event *ev) {
     sqlite3_stmt *st = sqlite_stmt(s, fact_insert_for(ev->kind));
     sqlite3_bind_int64(st, 1, ev->account_id);
     sqlite3_bind_int(st, 2, ev->kind);
@@ -235,8 +237,8 @@ static enum tend_err put_fact(struct store *s, const struct store_event *ev) {
  * wrote skips the repeats, and a miss (an evicted slot, a product name too
  * long to cache) only costs an INSERT that changes nothing. The cache holds
  * exact keys, so it never skips a row that is not there. */
-static enum tend_err note_product_day(struct store *s, int64_t account_id, const char *product,
-                                      int32_t day) {
+static enum tend_err note_product_day(struct sqlite_store *s, int64_t account_id,
+                                      const char *product, int32_t day) {
     size_t len = strlen(product);
     uint64_t h = (uint64_t)account_id * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)(uint32_t)day;
     for (size_t i = 0; i < len; i++)
@@ -263,7 +265,8 @@ static enum tend_err note_product_day(struct store *s, int64_t account_id, const
     return err;
 }
 
-enum tend_err store_event_put(struct store *s, const struct store_event *ev, bool *inserted) {
+enum tend_err sqlite_event_put(struct store *base, const struct store_event *ev, bool *inserted) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_event_insert);
     sqlite3_bind_int64(st, 1, ev->key_ts_ms);
     sqlite3_bind_int64(st, 2, (int64_t)ev->key_hash);
@@ -293,8 +296,9 @@ enum tend_err store_event_put(struct store *s, const struct store_event *ev, boo
     return err;
 }
 
-enum tend_err store_quarantine_put(struct store *s, const struct store_event *ev,
-                                   const char *account_external_id, const char *reason) {
+enum tend_err sqlite_quarantine_put(struct store *base, const struct store_event *ev,
+                                    const char *account_external_id, const char *reason) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_quarantine_insert);
     sqlite3_bind_int64(st, 1, ev->key_ts_ms);
     sqlite3_bind_int64(st, 2, (int64_t)ev->key_hash);
@@ -307,8 +311,8 @@ enum tend_err store_quarantine_put(struct store *s, const struct store_event *ev
     return sqlite_done(s, st, "quarantining an event");
 }
 
-static enum tend_err read_pending(struct store *s, sqlite3_stmt *st, struct store_pending **out,
-                                  size_t *n) {
+static enum tend_err read_pending(struct sqlite_store *s, sqlite3_stmt *st,
+                                  struct store_pending **out, size_t *n) {
     struct store_pending *v = NULL;
     size_t len = 0, cap = 0;
     int rc;
@@ -335,22 +339,25 @@ static enum tend_err read_pending(struct store *s, sqlite3_stmt *st, struct stor
     return TEND_OK;
 }
 
-enum tend_err store_quarantine_by_account(struct store *s, const char *external_id,
-                                          struct store_pending **out, size_t *n) {
+enum tend_err sqlite_quarantine_by_account(struct store *base, const char *external_id,
+                                           struct store_pending **out, size_t *n) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_quarantine_by_account);
     sqlite_bind_text(st, 1, external_id);
     return read_pending(s, st, out, n);
 }
 
-enum tend_err store_quarantine_by_user(struct store *s, int64_t user_id, struct store_pending **out,
-                                       size_t *n) {
+enum tend_err sqlite_quarantine_by_user(struct store *base, int64_t user_id,
+                                        struct store_pending **out, size_t *n) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_quarantine_by_user);
     sqlite3_bind_int64(st, 1, user_id);
     return read_pending(s, st, out, n);
 }
 
-enum tend_err store_quarantine_attach(struct store *s, const struct store_pending *p,
-                                      int64_t account_id) {
+enum tend_err sqlite_quarantine_attach(struct store *base, const struct store_pending *p,
+                                       int64_t account_id) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_event_attach);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int64(st, 2, p->key_ts_ms);
@@ -412,9 +419,10 @@ enum tend_err store_quarantine_attach(struct store *s, const struct store_pendin
     return sqlite_done(s, st, "leaving the quarantine");
 }
 
-enum tend_err store_quarantine_reasons(struct store *s,
-                                       void (*fn)(void *arg, const char *reason, int64_t n),
-                                       void *arg) {
+enum tend_err sqlite_quarantine_reasons(struct store *base,
+                                        void (*fn)(void *arg, const char *reason, int64_t n),
+                                        void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_quarantine_reasons);
     int rc;
     while ((rc = sqlite_step(st)) == SQLITE_ROW)

@@ -40,8 +40,9 @@ static const char q_last_ticket[] =
     "SELECT max(ts_ms) FROM facts WHERE account_id = ? AND kind = " SQL_EV_TICKET_OPENED " "
     "AND ts_ms < ?";
 
-enum tend_err store_facts_each(struct store *s, const struct store_span *sp, int64_t before_ms,
-                               void (*fn)(void *arg, const struct store_fact *f), void *arg) {
+enum tend_err sqlite_facts_each(struct store *base, const struct store_span *sp, int64_t before_ms,
+                                void (*fn)(void *arg, const struct store_fact *f), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_span_stmt(s, sp, q_facts, 1, q_facts_ids, 1);
     sqlite3_bind_int64(st, sp->ids ? 2 : 3, before_ms);
     int rc;
@@ -68,9 +69,10 @@ enum tend_err store_facts_each(struct store *s, const struct store_span *sp, int
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading facts");
 }
 
-enum tend_err store_memberships_each(struct store *s, const struct store_span *sp,
-                                     void (*fn)(void *arg, const struct store_membership *m),
-                                     void *arg) {
+enum tend_err sqlite_memberships_each(struct store *base, const struct store_span *sp,
+                                      void (*fn)(void *arg, const struct store_membership *m),
+                                      void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_span_stmt(s, sp, q_memberships, 1, q_memberships_ids, 1);
     int rc;
     while ((rc = sqlite_step(st)) == SQLITE_ROW) {
@@ -88,8 +90,9 @@ enum tend_err store_memberships_each(struct store *s, const struct store_span *s
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading memberships");
 }
 
-enum tend_err store_product_used(struct store *s, int64_t account_id, const char *product,
-                                 int32_t first_day, int32_t last_day, bool *used) {
+enum tend_err sqlite_product_used(struct store *base, int64_t account_id, const char *product,
+                                  int32_t first_day, int32_t last_day, bool *used) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_product_used);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite_bind_text(st, 2, product);
@@ -104,8 +107,9 @@ enum tend_err store_product_used(struct store *s, int64_t account_id, const char
     return TEND_OK;
 }
 
-enum tend_err store_last_ticket_before(struct store *s, int64_t account_id, int64_t before_ms,
-                                       int64_t *ts_ms, bool *found) {
+enum tend_err sqlite_last_ticket_before(struct store *base, int64_t account_id, int64_t before_ms,
+                                        int64_t *ts_ms, bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_last_ticket);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int64(st, 2, before_ms);

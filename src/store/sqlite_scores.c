@@ -44,7 +44,9 @@ static const char q_scores_of_day_version[] =
     "SELECT account_id, overall FROM scores WHERE day = ? "
     "AND config_version = ?";
 
-enum tend_err store_score_put(struct store *s, int64_t account_id, const struct store_score *sc) {
+enum tend_err sqlite_score_put(struct store *base, int64_t account_id,
+                               const struct store_score *sc) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_score_put);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int(st, 2, sc->day);
@@ -75,8 +77,9 @@ static void read_score(sqlite3_stmt *st, struct store_score *sc) {
              sqlite_col_text(st, 8) ? sqlite_col_text(st, 8) : "");
 }
 
-enum tend_err store_score_get(struct store *s, int64_t account_id, int32_t day,
-                              struct store_score *out, bool *found) {
+enum tend_err sqlite_score_get(struct store *base, int64_t account_id, int32_t day,
+                               struct store_score *out, bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_score_get);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int(st, 2, day);
@@ -89,8 +92,9 @@ enum tend_err store_score_get(struct store *s, int64_t account_id, int32_t day,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading a score");
 }
 
-enum tend_err store_score_history(struct store *s, int64_t account_id, int32_t from, int32_t to,
-                                  void (*fn)(void *arg, const struct store_score *sc), void *arg) {
+enum tend_err sqlite_score_history(struct store *base, int64_t account_id, int32_t from, int32_t to,
+                                   void (*fn)(void *arg, const struct store_score *sc), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_score_history);
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int(st, 2, from);
@@ -106,10 +110,11 @@ enum tend_err store_score_history(struct store *s, int64_t account_id, int32_t f
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading score history");
 }
 
-enum tend_err store_scores_of_day(struct store *s, int32_t day,
-                                  void (*fn)(void *arg, int64_t account_id, bool has_overall,
-                                             double overall),
-                                  void *arg) {
+enum tend_err sqlite_scores_of_day(struct store *base, int32_t day,
+                                   void (*fn)(void *arg, int64_t account_id, bool has_overall,
+                                              double overall),
+                                   void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_scores_of_day);
     sqlite3_bind_int(st, 1, day);
     int rc;
@@ -121,10 +126,11 @@ enum tend_err store_scores_of_day(struct store *s, int32_t day,
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading scores");
 }
 
-enum tend_err store_scores_of_day_version(struct store *s, int32_t day, const char *version,
-                                          void (*fn)(void *arg, int64_t account_id,
-                                                     bool has_overall, double overall),
-                                          void *arg) {
+enum tend_err sqlite_scores_of_day_version(struct store *base, int32_t day, const char *version,
+                                           void (*fn)(void *arg, int64_t account_id,
+                                                      bool has_overall, double overall),
+                                           void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_scores_of_day_version);
     sqlite3_bind_int(st, 1, day);
     sqlite_bind_text(st, 2, version);
@@ -137,9 +143,10 @@ enum tend_err store_scores_of_day_version(struct store *s, int32_t day, const ch
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading scores");
 }
 
-enum tend_err store_scores_of_day_ids(
-    struct store *s, int32_t day, const char *version, const int64_t *ids, size_t n, bool *any,
+enum tend_err sqlite_scores_of_day_ids(
+    struct store *base, int32_t day, const char *version, const int64_t *ids, size_t n, bool *any,
     void (*fn)(void *arg, int64_t account_id, bool has_overall, double overall), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_scores_day_any);
     sqlite3_bind_int(st, 1, day);
     sqlite_bind_text(st, 2, version);
