@@ -20,6 +20,7 @@
 #include "core/cta.h"
 #include "core/vocab.h"
 #include "store/backend.h"
+#include "store/codes.h"
 #include "store/schema.h"
 #include "store/sqlite_int.h"
 #include "store/store.h"
@@ -384,6 +385,17 @@ void sqlite_rollback(struct store *base) {
         memset(s->products_seen, 0, PRODUCTS_SEEN * sizeof *s->products_seen);
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- a copy of the whole database ---------------------------------------- */
+
+static const char q_copy[] = "VACUUM INTO ?1";
+
+enum tend_err sqlite_copy_to(struct store *base, const char *path) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_copy);
+    sqlite_bind_text(st, 1, path);
+    return sqlite_done(s, st, "copying the database");
 }
 
 /* ---- the operations table (backend.h) ------------------------------------- */

@@ -454,3 +454,39 @@ enum tend_err sqlite_user_label(struct store *base, int64_t user_id, char *buf, 
     sqlite3_clear_bindings(st);
     return err;
 }
+
+/* The dashboard's ranked list: every account with one seek into its day's
+ * scores and one into its live CTAs (ctas_account). */
+static const char q_briefs[] =
+    "SELECT a.id, a.external_id, a.name, a.segment, a.csm_email, a.mrr, s.day, s.overall, "
+    "s.band, (SELECT count(*) FROM ctas c WHERE c.account_id = a.id AND c.status IN "
+    "(" SQL_CTA_OPEN ", " SQL_CTA_SNOOZED
+    ")) FROM accounts a LEFT JOIN scores s ON s.day = ?1 AND s.account_id = a.id";
+
+enum tend_err sqlite_account_briefs(struct store *base, int32_t day,
+                                    void (*fn)(void *arg, const struct store_account_brief *b),
+                                    void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_briefs);
+    sqlite3_bind_int(st, 1, day);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_account_brief b = {
+            .id = sqlite3_column_int64(st, 0),
+            .external_id = sqlite_col_text(st, 1),
+            .name = sqlite_col_text(st, 2),
+            .segment = sqlite_col_text(st, 3),
+            .owner = sqlite_col_text(st, 4),
+            .has_mrr = sqlite3_column_type(st, 5) != SQLITE_NULL,
+            .mrr = sqlite3_column_double(st, 5),
+            .has_score = sqlite3_column_type(st, 6) != SQLITE_NULL,
+            .has_overall = sqlite3_column_type(st, 7) != SQLITE_NULL,
+            .overall = sqlite3_column_double(st, 7),
+            .band = sqlite3_column_type(st, 8) != SQLITE_NULL ? sqlite_col_text(st, 8) : "none",
+            .live_ctas = sqlite3_column_int64(st, 9),
+        };
+        fn(arg, &b);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "listing accounts with their scores");
+}

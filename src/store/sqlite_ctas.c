@@ -381,3 +381,34 @@ enum tend_err sqlite_ctas_reset(struct store *base) {
         return sqlite_fail(s, "forgetting CTAs");
     return TEND_OK;
 }
+
+static const char q_rule_counts[] =
+    "SELECT rule, count(*), sum(opened_day >= ?1), sum(status = " SQL_CTA_OPEN
+    "), sum(status = " SQL_CTA_SNOOZED "), "
+    "sum(status = " SQL_CTA_CLOSED "), sum(closed_reason = " SQL_CTA_AUTO_RESOLVED
+    "), max(opened_day) FROM ctas "
+    "GROUP BY rule";
+
+enum tend_err sqlite_rule_counts_each(struct store *base, int32_t since_day,
+                                      void (*fn)(void *arg, const struct store_rule_counts *c),
+                                      void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_rule_counts);
+    sqlite3_bind_int(st, 1, since_day);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_rule_counts c = {
+            .rule = sqlite_col_text(st, 0),
+            .total = sqlite3_column_int64(st, 1),
+            .since = sqlite3_column_int64(st, 2),
+            .open = sqlite3_column_int64(st, 3),
+            .snoozed = sqlite3_column_int64(st, 4),
+            .closed = sqlite3_column_int64(st, 5),
+            .auto_resolved = sqlite3_column_int64(st, 6),
+            .last_opened_day = sqlite3_column_int(st, 7),
+        };
+        fn(arg, &c);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "counting CTAs per rule");
+}

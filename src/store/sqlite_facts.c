@@ -123,3 +123,77 @@ enum tend_err sqlite_last_ticket_before(struct store *base, int64_t account_id, 
     sqlite3_clear_bindings(st);
     return rc == SQLITE_ROW ? TEND_OK : sqlite_fail(s, "reading facts");
 }
+
+static const char q_facts_recent[] =
+    "SELECT f.kind, f.ts_ms, f.user_id, f.subject, f.detail, f.num, f.day, f.props, "
+    "coalesce(u.email, u.external_id) FROM facts f LEFT JOIN users u ON u.id = f.user_id "
+    "WHERE f.account_id = ?1 ORDER BY f.ts_ms DESC LIMIT ?2";
+
+/* Outcomes are rare facts; the scan of facts by kind is cheap next to the
+ * evaluation that follows it. */
+static const char q_outcomes[] =
+    "SELECT f.account_id, a.external_id, a.csm_email, f.kind, f.ts_ms, f.num, f.detail, a.mrr, "
+    "a.first_seen_ms "
+    "FROM facts f JOIN accounts a ON a.id = f.account_id "
+    "WHERE f.kind IN (" SQL_EV_RENEWED ", " SQL_EV_CHURNED
+    ") AND f.ts_ms >= ?1 AND f.ts_ms < ?2 ORDER BY f.ts_ms, f.account_id";
+_Static_assert(EV_RENEWED == 14 && EV_CHURNED == 15, "q_outcomes names the kinds");
+
+enum tend_err sqlite_account_facts_recent(struct store *base, int64_t account_id, int limit,
+                                          void (*fn)(void *arg, const struct store_fact *f,
+                                                     const char *user),
+                                          void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_facts_recent);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int(st, 2, limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_fact f = {
+            .account_id = account_id,
+            .kind = sqlite3_column_int(st, 0),
+            .ts_ms = sqlite3_column_int64(st, 1),
+            .user_id = sqlite3_column_int64(st, 2),
+            .subject = sqlite_col_text(st, 3),
+            .detail = sqlite_col_text(st, 4),
+            .has_num = sqlite3_column_type(st, 5) != SQLITE_NULL,
+            .num = sqlite3_column_double(st, 5),
+            .has_day = sqlite3_column_type(st, 6) != SQLITE_NULL,
+            .day = sqlite3_column_int(st, 6),
+            .settled_ms = INT64_MAX,
+            .props = sqlite_col_text(st, 7),
+        };
+        fn(arg, &f, sqlite_col_text(st, 8));
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading an account's events");
+}
+
+enum tend_err sqlite_outcomes_each(struct store *base, int64_t from_ms, int64_t to_ms,
+                                   void (*fn)(void *arg, const struct store_outcome *o),
+                                   void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_outcomes);
+    sqlite3_bind_int64(st, 1, from_ms);
+    sqlite3_bind_int64(st, 2, to_ms);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_outcome o = {
+            .account_id = sqlite3_column_int64(st, 0),
+            .external_id = sqlite_col_text(st, 1),
+            .owner = sqlite_col_text(st, 2),
+            .churned = sqlite3_column_int(st, 3) == EV_CHURNED,
+            .ts_ms = sqlite3_column_int64(st, 4),
+            .has_arr = sqlite3_column_type(st, 5) != SQLITE_NULL,
+            .arr = sqlite3_column_double(st, 5),
+            .reason = sqlite_col_text(st, 6),
+            .has_mrr = sqlite3_column_type(st, 7) != SQLITE_NULL,
+            .mrr = sqlite3_column_double(st, 7),
+            .first_seen_ms = sqlite3_column_int64(st, 8),
+        };
+        fn(arg, &o);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the outcomes");
+}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/codes.h"
 #include "store/sqlite_int.h"
 
 #define ROW_COLUMNS                                                                                \
@@ -348,4 +349,20 @@ enum tend_err sqlite_outbox_items_each(struct store *base, int64_t digest_id,
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading a digest");
+}
+
+static const char q_oldest_pending[] =
+    "SELECT min(created_ms) FROM outbox WHERE status = 'pending'";
+
+enum tend_err sqlite_outbox_oldest_pending(struct store *base, int64_t *created_ms, bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_oldest_pending);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *found = sqlite3_column_type(st, 0) != SQLITE_NULL;
+        *created_ms = sqlite3_column_int64(st, 0);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the outbox");
 }

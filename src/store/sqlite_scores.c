@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/codes.h"
 #include "store/sqlite_int.h"
 #include "store/store.h"
 #include "util/datetime.h"
@@ -168,4 +169,19 @@ enum tend_err sqlite_scores_of_day_ids(
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading scores");
+}
+
+static const char q_latest_day[] = "SELECT max(day) FROM scores";
+
+enum tend_err sqlite_scores_latest_day(struct store *base, int32_t *day, bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_latest_day);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *found = sqlite3_column_type(st, 0) != SQLITE_NULL;
+        *day = sqlite3_column_int(st, 0);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the latest scores' day");
 }
