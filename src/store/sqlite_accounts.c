@@ -470,7 +470,7 @@ enum tend_err sqlite_account_briefs(struct store *base, int32_t day,
     sqlite3_stmt *st = sqlite_stmt(s, q_briefs);
     sqlite3_bind_int(st, 1, day);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_account_brief b = {
             .id = sqlite3_column_int64(st, 0),
             .external_id = sqlite_col_text(st, 1),

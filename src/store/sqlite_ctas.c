@@ -396,7 +396,7 @@ enum tend_err sqlite_rule_counts_each(struct store *base, int32_t since_day,
     sqlite3_stmt *st = sqlite_stmt(s, q_rule_counts);
     sqlite3_bind_int(st, 1, since_day);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_rule_counts c = {
             .rule = sqlite_col_text(st, 0),
             .total = sqlite3_column_int64(st, 1),

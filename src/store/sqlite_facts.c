@@ -148,7 +148,7 @@ enum tend_err sqlite_account_facts_recent(struct store *base, int64_t account_id
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int(st, 2, limit);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_fact f = {
             .account_id = account_id,
             .kind = sqlite3_column_int(st, 0),
@@ -178,7 +178,7 @@ enum tend_err sqlite_outcomes_each(struct store *base, int64_t from_ms, int64_t 
     sqlite3_bind_int64(st, 1, from_ms);
     sqlite3_bind_int64(st, 2, to_ms);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_outcome o = {
             .account_id = sqlite3_column_int64(st, 0),
             .external_id = sqlite_col_text(st, 1),

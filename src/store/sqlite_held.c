@@ -37,7 +37,7 @@ enum tend_err sqlite_cta_held_put(struct store *base, const struct store_cta_hel
     sqlite3_bind_int64(st, 2, h->account_id);
     sqlite_bind_text(st, 3, h->rule);
     sqlite_bind_text(st, 4, h->subject ? h->subject : "");
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -70,7 +70,7 @@ enum tend_err sqlite_ctas_held_each(struct store *base, int32_t week, const char
     sqlite3_bind_int(st, 1, week);
     sqlite_bind_text(st, 2, owner);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_cta_held h = {
             .week = sqlite3_column_int(st, 0),
             .first_day = sqlite3_column_int(st, 1),
@@ -104,7 +104,7 @@ enum tend_err sqlite_ctas_held_count(struct store *base, int32_t week, const cha
     sqlite3_stmt *st = sqlite_stmt(s, q_held_count);
     sqlite3_bind_int(st, 1, week);
     sqlite_bind_text(st, 2, owner);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     if (rc == SQLITE_ROW)
         *n = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
@@ -120,7 +120,7 @@ enum tend_err sqlite_ctas_opened_by_owner(struct store *base, int32_t from, int3
     sqlite3_bind_int(st, 1, from);
     sqlite3_bind_int(st, 2, to);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = sqlite_step(st)) == SQLITE_ROW)
         fn(arg, sqlite_col_text(st, 0), sqlite3_column_int64(st, 1));
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "counting opened CTAs");

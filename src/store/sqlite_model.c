@@ -72,7 +72,7 @@ static const char q_last_event_day[] = "SELECT MAX(ts_ms / 86400000) FROM events
 enum tend_err sqlite_last_event_day(struct store *base, int32_t *day, bool *found) {
     struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_last_event_day);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
     if (*found)
         *day = sqlite3_column_int(st, 0);
@@ -124,10 +124,10 @@ enum tend_err sqlite_model_put(struct store *base, const struct store_model *m, 
             sqlite3_bind_int64(st, 13, m->fitted_ms);
         else
             sqlite3_bind_null(st, 13);
-        int rc = sqlite3_step(st);
+        int rc = sqlite_step(st);
         if (rc == SQLITE_ROW) {
             *version = sqlite3_column_int64(st, 0);
-            rc = sqlite3_step(st);
+            rc = sqlite_step(st);
         }
         if (rc != SQLITE_DONE)
             e = sqlite_fail(s, "storing a model");
@@ -171,7 +171,7 @@ enum tend_err sqlite_model_get(struct store *base, int64_t version,
     sqlite3_stmt *st = sqlite_stmt(s, version ? q_get : q_get_adopted);
     if (version)
         sqlite3_bind_int64(st, 1, version);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     enum tend_err e = TEND_OK;
     if (rc == SQLITE_ROW) {
         struct store_model m;
@@ -191,7 +191,7 @@ enum tend_err sqlite_model_for_day(struct store *base, int32_t day,
     struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_for_day);
     sqlite3_bind_int(st, 1, day);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     enum tend_err e = TEND_OK;
     if (rc == SQLITE_ROW) {
         struct store_model m;
@@ -211,7 +211,7 @@ enum tend_err sqlite_models_each(struct store *base,
     struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_each);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_model m;
         read_model(st, &m);
         m.card = NULL;
@@ -266,7 +266,7 @@ enum tend_err sqlite_risk_latest_day(struct store *base, int32_t max_day, int32_
     struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_risk_latest);
     sqlite3_bind_int64(st, 1, max_day);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
     if (*found)
         *day = sqlite3_column_int(st, 0);
@@ -300,7 +300,7 @@ enum tend_err sqlite_risk_of_day(struct store *base, int32_t day,
     sqlite3_stmt *st = sqlite_stmt(s, q_risk_day);
     sqlite3_bind_int(st, 1, day);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_risk_row r;
         read_risk_row(st, &r);
         fn(arg, &r);
@@ -317,7 +317,7 @@ enum tend_err sqlite_risk_of_account(struct store *base, int32_t day, const char
     sqlite3_bind_int(st, 1, day);
     sqlite3_bind_text(st, 2, external_id, -1, SQLITE_STATIC);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_risk_row r;
         read_risk_row(st, &r);
         fn(arg, &r);

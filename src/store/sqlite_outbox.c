@@ -114,7 +114,7 @@ static enum tend_err rows(struct sqlite_store *s, sqlite3_stmt *st,
                           void (*fn)(void *arg, const struct store_outbox *row), void *arg,
                           bool *any) {
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_outbox r = {
             .id = sqlite3_column_int64(st, 0),
             .notification_id = sqlite3_column_int64(st, 1),
@@ -152,7 +152,7 @@ enum tend_err sqlite_outbox_due_targets(struct store *base, int64_t now_ms,
     sqlite3_stmt *st = sqlite_stmt(s, q_due_targets);
     sqlite3_bind_int64(st, 1, now_ms);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = sqlite_step(st)) == SQLITE_ROW)
         fn(arg, sqlite_col_text(st, 0), sqlite_col_text(st, 1), sqlite3_column_int64(st, 2));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -176,7 +176,7 @@ enum tend_err sqlite_outbox_next_due(struct store *base, int64_t after_ms, int64
     struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_next_due);
     sqlite3_bind_int64(st, 1, after_ms);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
     if (*found)
         *at_ms = sqlite3_column_int64(st, 0);
@@ -215,7 +215,7 @@ enum tend_err sqlite_outbox_holds_each(struct store *base, int64_t after_ms,
     sqlite3_stmt *st = sqlite_stmt(s, q_holds);
     sqlite3_bind_int64(st, 1, after_ms);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_hold h = {.gate = sqlite_col_text(st, 0),
                                .not_before_ms = sqlite3_column_int64(st, 1),
                                .reason = sqlite_col_text(st, 2),
@@ -262,7 +262,7 @@ enum tend_err sqlite_outbox_counts(struct store *base,
     struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_counts);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = sqlite_step(st)) == SQLITE_ROW)
         fn(arg, sqlite_col_text(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "counting the outbox");
@@ -297,7 +297,7 @@ enum tend_err sqlite_outbox_held_groups(struct store *base, int64_t before_ms,
     sqlite3_stmt *st = sqlite_stmt(s, q_held_groups);
     sqlite3_bind_int64(st, 1, before_ms);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = sqlite_step(st)) == SQLITE_ROW)
         fn(arg, sqlite_col_text(st, 0), sqlite_col_text(st, 1), sqlite_col_text(st, 2));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -344,7 +344,7 @@ enum tend_err sqlite_outbox_items_each(struct store *base, int64_t digest_id,
     sqlite3_stmt *st = sqlite_stmt(s, q_items);
     sqlite3_bind_int64(st, 1, digest_id);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = sqlite_step(st)) == SQLITE_ROW)
         fn(arg, sqlite_col_text(st, 0));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -357,7 +357,7 @@ static const char q_oldest_pending[] =
 enum tend_err sqlite_outbox_oldest_pending(struct store *base, int64_t *created_ms, bool *found) {
     struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_oldest_pending);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     if (rc == SQLITE_ROW) {
         *found = sqlite3_column_type(st, 0) != SQLITE_NULL;
         *created_ms = sqlite3_column_int64(st, 0);

@@ -69,10 +69,10 @@ enum tend_err sqlite_report_put(struct store *base, const struct store_report *r
     sqlite_bind_text(st, 4, r->summary ? r->summary : "");
     sqlite_bind_text(st, 5, r->body);
     int64_t new_id = 0;
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     if (rc == SQLITE_ROW) {
         new_id = sqlite3_column_int64(st, 0);
-        rc = sqlite3_step(st);
+        rc = sqlite_step(st);
     }
     if (rc != SQLITE_DONE)
         e = sqlite_fail(s, "storing a report");
@@ -114,7 +114,7 @@ enum tend_err sqlite_reports_each(struct store *base, int limit,
     sqlite3_stmt *st = sqlite_stmt(s, q_each);
     sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_report r = report_row(st, false);
         fn(arg, &r);
     }
@@ -128,7 +128,7 @@ enum tend_err sqlite_report_get(struct store *base, int64_t id,
     struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_get);
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     enum tend_err e = TEND_OK;
     if (rc == SQLITE_ROW) {
         struct store_report r = report_row(st, true);

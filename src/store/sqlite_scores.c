@@ -176,7 +176,7 @@ static const char q_latest_day[] = "SELECT max(day) FROM scores";
 enum tend_err sqlite_scores_latest_day(struct store *base, int32_t *day, bool *found) {
     struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_latest_day);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     if (rc == SQLITE_ROW) {
         *found = sqlite3_column_type(st, 0) != SQLITE_NULL;
         *day = sqlite3_column_int(st, 0);

@@ -31,7 +31,7 @@ enum tend_err sqlite_session_epoch(struct store *base, const char *email, int64_
         return TEND_ERR_LIMIT;
     sqlite3_stmt *st = sqlite_stmt(s, q_get);
     sqlite_bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     enum tend_err e = TEND_OK;
     if (rc == SQLITE_ROW)
         *epoch = sqlite3_column_int64(st, 0);
@@ -55,10 +55,10 @@ enum tend_err sqlite_session_epoch_bump(struct store *base, const char *email, i
     sqlite_bind_text(st, 1, key);
     sqlite3_bind_int64(st, 2, now_ms);
     int64_t v = 0;
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     if (rc == SQLITE_ROW) {
         v = sqlite3_column_int64(st, 0);
-        rc = sqlite3_step(st);
+        rc = sqlite_step(st);
     }
     enum tend_err e = rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "signing out (session epoch)");
     sqlite3_reset(st);
