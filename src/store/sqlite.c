@@ -1,26 +1,26 @@
-/* sqlite.c: the SQLite backend of store.h.
+/* sqlite.c: the SQLite backend of store.h: the connection, its
+ * transactions, the statement cache, errors, and the operations table.
  *
- * One connection per struct store, WAL journal, synchronous=FULL so that a
- * commit is on disk before store_commit() returns (an acknowledged message
- * survives kill -9 and power loss). Every statement is prepared once, on first
- * use, and kept for the life of the connection. The page cache is capped
- * (STORE_CACHE_KIB), so memory stays flat however large the database grows.
+ * One connection per struct sqlite_store, WAL journal, synchronous=FULL so
+ * that a commit is on disk before store_commit() returns (an acknowledged
+ * message survives kill -9 and power loss). Every statement is prepared once,
+ * on first use, and kept for the life of the connection (sqlite_stmt). The
+ * page cache is capped (STORE_CACHE_KIB), so memory stays flat however large
+ * the database grows. The tables' statements live in the sqlite_*.c file of
+ * their group (sqlite_int.h lists them); this file ties them into
+ * sqlite_ops, the table store.c dispatches through (backend.h).
  *
- * SQLite result codes never leave this file: they become TEND_ERR_DB with the
- * message kept for store_last_error(). */
+ * SQLite result codes never leave the backend: they become TEND_ERR_DB with
+ * the message kept for store_last_error(). */
 #include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "core/cta.h"
-#include "core/vocab.h"
 #include "store/backend.h"
-#include "store/codes.h"
 #include "store/schema.h"
 #include "store/sqlite_int.h"
 #include "store/store.h"
