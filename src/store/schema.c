@@ -13,6 +13,7 @@
  * time), which serves "every account over days D1..D2" as one range and "one
  * account over days D1..D2" as one seek per day. */
 #include "store/schema.h"
+#include "store/codes.h"
 
 static const char migration_1[] =
     "CREATE TABLE accounts ("
@@ -103,7 +104,7 @@ static const char migration_1[] =
  *   for "members at T". */
 static const char migration_2[] =
     "CREATE INDEX events_facts ON events (account_id, kind, ts_ms)"
-    "  WHERE kind BETWEEN 2 AND 16 OR kind = 65;"
+    "  WHERE kind BETWEEN " SQL_EV_NPS " AND " SQL_EV_USER_REMOVED " OR kind = " SQL_EV_GROUP ";"
     "CREATE TABLE login_days ("
     "  account_id INTEGER NOT NULL,"
     "  day INTEGER NOT NULL,"
@@ -111,7 +112,7 @@ static const char migration_2[] =
     ") WITHOUT ROWID;"
     "INSERT INTO login_days (account_id, day)"
     "  SELECT DISTINCT account_id, ts_ms / 86400000 FROM events"
-    "  WHERE kind = 1 AND account_id IS NOT NULL;"
+    "  WHERE kind = " SQL_EV_LOGIN " AND account_id IS NOT NULL;"
     "DROP INDEX memberships_account;"
     "CREATE INDEX memberships_by_account ON memberships (account_id);";
 
@@ -141,7 +142,8 @@ static const char migration_4[] =
     "  user_id, name_id) WHERE account_id IS NOT NULL;"
     "DROP INDEX events_facts;"
     "CREATE INDEX events_facts ON events (account_id, kind, ts_ms, user_id, subject, detail,"
-    "  num, day, props) WHERE kind BETWEEN 2 AND 16 OR kind = 65;";
+    "  num, day, props) WHERE kind BETWEEN " SQL_EV_NPS " AND " SQL_EV_USER_REMOVED
+    " OR kind = " SQL_EV_GROUP ";";
 
 /* Daily activity rollups (docs/store.md): per day and account, the logins,
  * the feature events, and the distinct users who logged in and feature names
@@ -187,7 +189,7 @@ static const char migration_5[] =
     "DROP INDEX memberships_by_account;"
     "CREATE INDEX memberships_by_account ON memberships (account_id, start_ms, end_ms, user_id);"
     "INSERT INTO activity_stale (day) SELECT DISTINCT (ts_ms / 86400000) FROM events"
-    "  WHERE account_id IS NOT NULL AND kind IN (0, 1);";
+    "  WHERE account_id IS NOT NULL AND kind IN (" SQL_EV_FEATURE ", " SQL_EV_LOGIN ");";
 
 /* Facts (docs/store.md): the meaningful events and group calls of each
  * account, clustered by account, kind and time, with their lifetimes: until
@@ -218,7 +220,8 @@ static const char migration_6[] =
     "  detail, num, day, props)"
     "  SELECT account_id, " SCHEMA_NEVER ", kind, ts_ms, key_ts_ms, key_hash, user_id, subject,"
     "  detail, num, day, props FROM events WHERE " SCHEMA_FACT_ROWS " AND account_id IS NOT NULL;"
-    "UPDATE facts SET settled_ms = " SCHEMA_ROW_SETTLED " WHERE kind IN (3, 5, 9);"
+    "UPDATE facts SET settled_ms = " SCHEMA_ROW_SETTLED " WHERE kind IN (" SQL_EV_TICKET_OPENED
+    ", " SQL_EV_INVOICE_ISSUED ", " SQL_EV_OUTREACH_SENT ");"
     "UPDATE facts SET until_ms = coalesce(" SCHEMA_ROW_UNTIL ", " SCHEMA_NEVER ");"
     "DROP INDEX events_facts;";
 
@@ -289,8 +292,9 @@ static const char migration_8[] =
     "  updated_ms INTEGER NOT NULL"
     ");"
     "CREATE UNIQUE INDEX ctas_live ON ctas (rule, account_id, subject)"
-    "  WHERE status IN ('open', 'snoozed');"
-    "CREATE INDEX ctas_watched ON ctas (account_id) WHERE status <> 'closed' OR cleared = 0;"
+    "  WHERE status IN (" SQL_CTA_OPEN ", " SQL_CTA_SNOOZED ");"
+    "CREATE INDEX ctas_watched ON ctas (account_id) WHERE status <> " SQL_CTA_CLOSED
+    " OR cleared = 0;"
     "CREATE INDEX ctas_account ON ctas (account_id, status);"
     "CREATE TABLE cta_history ("
     "  cta_id INTEGER NOT NULL,"
@@ -316,11 +320,11 @@ static const char migration_8[] =
     "  PRIMARY KEY (name_id, product)"
     ") WITHOUT ROWID;"
     "INSERT OR IGNORE INTO feature_products SELECT DISTINCT name_id, subject FROM events"
-    "  WHERE kind = 0 AND name_id IS NOT NULL AND subject IS NOT NULL;"
+    "  WHERE kind = " SQL_EV_FEATURE " AND name_id IS NOT NULL AND subject IS NOT NULL;"
     "ALTER TABLE activity_windows ADD COLUMN names TEXT;"
-    "CREATE INDEX facts_goals ON facts (kind, account_id) WHERE kind = 11;"
-    "CREATE INDEX facts_tickets ON facts (account_id, ts_ms) WHERE kind = 3;"
-    "UPDATE facts SET settled_ms = NULL WHERE kind = 11;"
+    "CREATE INDEX facts_goals ON facts (kind, account_id) WHERE kind = " SQL_EV_GOAL_SET ";"
+    "CREATE INDEX facts_tickets ON facts (account_id, ts_ms) WHERE kind = " SQL_EV_TICKET_OPENED ";"
+    "UPDATE facts SET settled_ms = NULL WHERE kind = " SQL_EV_GOAL_SET ";"
     "INSERT OR IGNORE INTO activity_stale (day) SELECT day FROM activity_counted;";
 
 /* Notifications and the outbox (docs/delivery.md): a snapshot per CTA event,
@@ -418,7 +422,7 @@ static const char migration_13[] =
     ") WITHOUT ROWID;"
     "INSERT OR IGNORE INTO product_days (account_id, product, day)"
     "  SELECT account_id, subject, ts_ms / 86400000 FROM events"
-    "  WHERE kind = 0 AND account_id IS NOT NULL AND subject IS NOT NULL;"
+    "  WHERE kind = " SQL_EV_FEATURE " AND account_id IS NOT NULL AND subject IS NOT NULL;"
     "DROP TABLE feature_products;"
     "ALTER TABLE activity_windows DROP COLUMN names;";
 

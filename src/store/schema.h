@@ -6,6 +6,8 @@
 #ifndef TEND_STORE_SCHEMA_H
 #define TEND_STORE_SCHEMA_H
 
+#include "store/codes.h"
+
 struct migration {
     int version;
     const char *name;
@@ -30,39 +32,39 @@ extern const int schema_migration_count;
 // clang-format off
 #define SCHEMA_MS_30_DAYS  "2592000000"
 #define SCHEMA_MS_365_DAYS "31536000000"
-#define SCHEMA_FACT_ROWS   "(kind BETWEEN 2 AND 16 OR kind = 65)"
+#define SCHEMA_FACT_ROWS   "(kind BETWEEN " SQL_EV_NPS " AND " SQL_EV_USER_REMOVED " OR kind = " SQL_EV_GROUP ")"
 #define SCHEMA_NEVER       "9223372036854775807" /* until_ms of a fact that never stops mattering */
 /* The first time of the account's facts meeting COND (alias c). */
 #define SCHEMA_FIRST(ACCOUNT, COND) \
     "(SELECT MIN(c.ts_ms) FROM facts c WHERE c.account_id = " ACCOUNT " AND " COND ")"
 /* Each kind's part, for a statement that knows the kind. */
 #define SCHEMA_SETTLED_TICKET(ACCOUNT, SUBJECT, TS) \
-    SCHEMA_FIRST(ACCOUNT, "c.kind = 4 AND c.subject = " SUBJECT " AND c.ts_ms >= " TS)
+    SCHEMA_FIRST(ACCOUNT, "c.kind = " SQL_EV_TICKET_CLOSED " AND c.subject = " SUBJECT " AND c.ts_ms >= " TS)
 #define SCHEMA_SETTLED_INVOICE(ACCOUNT, SUBJECT) \
-    SCHEMA_FIRST(ACCOUNT, "c.kind = 6 AND c.subject = " SUBJECT)
+    SCHEMA_FIRST(ACCOUNT, "c.kind = " SQL_EV_INVOICE_PAID " AND c.subject = " SUBJECT)
 #define SCHEMA_SETTLED_OUTREACH(ACCOUNT, TS) \
-    SCHEMA_FIRST(ACCOUNT, "c.kind = 10 AND c.ts_ms >= " TS)
+    SCHEMA_FIRST(ACCOUNT, "c.kind = " SQL_EV_OUTREACH_REPLIED " AND c.ts_ms >= " TS)
 #define SCHEMA_UNTIL_NPS(TS)              TS " + " SCHEMA_MS_365_DAYS
 #define SCHEMA_UNTIL_TICKET(TS, SETTLED)  "max(" TS " + " SCHEMA_MS_30_DAYS ", " SETTLED ")"
-#define SCHEMA_UNTIL_CARD(ACCOUNT, TS)    SCHEMA_FIRST(ACCOUNT, "c.kind = 8 AND c.ts_ms > " TS)
-#define SCHEMA_UNTIL_REPLY(ACCOUNT, TS)   SCHEMA_FIRST(ACCOUNT, "c.kind = 10 AND c.ts_ms > " TS)
+#define SCHEMA_UNTIL_CARD(ACCOUNT, TS)    SCHEMA_FIRST(ACCOUNT, "c.kind = " SQL_EV_CARD_UPDATED " AND c.ts_ms > " TS)
+#define SCHEMA_UNTIL_REPLY(ACCOUNT, TS)   SCHEMA_FIRST(ACCOUNT, "c.kind = " SQL_EV_OUTREACH_REPLIED " AND c.ts_ms > " TS)
 #define SCHEMA_UNTIL_OUTCOME(ACCOUNT, TS) \
-    SCHEMA_FIRST(ACCOUNT, "c.kind IN (14, 15) AND c.ts_ms > " TS)
+    SCHEMA_FIRST(ACCOUNT, "c.kind IN (" SQL_EV_RENEWED ", " SQL_EV_CHURNED ") AND c.ts_ms > " TS)
 /* Any kind. */
 #define SCHEMA_SETTLED(KIND, ACCOUNT, SUBJECT, TS) \
     "CASE " KIND \
-    " WHEN 3 THEN " SCHEMA_SETTLED_TICKET(ACCOUNT, SUBJECT, TS) \
-    " WHEN 5 THEN " SCHEMA_SETTLED_INVOICE(ACCOUNT, SUBJECT) \
-    " WHEN 9 THEN " SCHEMA_SETTLED_OUTREACH(ACCOUNT, TS) \
+    " WHEN " SQL_EV_TICKET_OPENED " THEN " SCHEMA_SETTLED_TICKET(ACCOUNT, SUBJECT, TS) \
+    " WHEN " SQL_EV_INVOICE_ISSUED " THEN " SCHEMA_SETTLED_INVOICE(ACCOUNT, SUBJECT) \
+    " WHEN " SQL_EV_OUTREACH_SENT " THEN " SCHEMA_SETTLED_OUTREACH(ACCOUNT, TS) \
     " END"
 #define SCHEMA_UNTIL(KIND, ACCOUNT, TS, SETTLED) \
-    "CASE WHEN " KIND " = 2 THEN " SCHEMA_UNTIL_NPS(TS) \
-    " WHEN " KIND " = 3 THEN " SCHEMA_UNTIL_TICKET(TS, SETTLED) \
-    " WHEN " KIND " IN (5, 9) THEN " SETTLED \
-    " WHEN " KIND " = 8 THEN " SCHEMA_UNTIL_CARD(ACCOUNT, TS) \
-    " WHEN " KIND " = 10 THEN " SCHEMA_UNTIL_REPLY(ACCOUNT, TS) \
-    " WHEN " KIND " IN (14, 15) THEN " SCHEMA_UNTIL_OUTCOME(ACCOUNT, TS) \
-    " WHEN " KIND " IN (4, 6, 7, 16) THEN " TS \
+    "CASE WHEN " KIND " = " SQL_EV_NPS " THEN " SCHEMA_UNTIL_NPS(TS) \
+    " WHEN " KIND " = " SQL_EV_TICKET_OPENED " THEN " SCHEMA_UNTIL_TICKET(TS, SETTLED) \
+    " WHEN " KIND " IN (" SQL_EV_INVOICE_ISSUED ", " SQL_EV_OUTREACH_SENT ") THEN " SETTLED \
+    " WHEN " KIND " = " SQL_EV_CARD_UPDATED " THEN " SCHEMA_UNTIL_CARD(ACCOUNT, TS) \
+    " WHEN " KIND " = " SQL_EV_OUTREACH_REPLIED " THEN " SCHEMA_UNTIL_REPLY(ACCOUNT, TS) \
+    " WHEN " KIND " IN (" SQL_EV_RENEWED ", " SQL_EV_CHURNED ") THEN " SCHEMA_UNTIL_OUTCOME(ACCOUNT, TS) \
+    " WHEN " KIND " IN (" SQL_EV_TICKET_CLOSED ", " SQL_EV_INVOICE_PAID ", " SQL_EV_PAYMENT_FAILED ", " SQL_EV_USER_REMOVED ") THEN " TS \
     " END"
 /* Of a stored facts row, in an UPDATE of facts. */
 #define SCHEMA_ROW_SETTLED \

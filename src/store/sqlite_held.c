@@ -29,13 +29,15 @@ static const char q_held_count[] =
 static const char q_opened_by_owner[] =
     "SELECT owner, count(*) FROM ctas WHERE opened_day BETWEEN ?1 AND ?2 GROUP BY owner";
 
-enum tend_err store_cta_held_put(struct store *s, const struct store_cta_held *h, bool *is_new) {
+enum tend_err sqlite_cta_held_put(struct store *base, const struct store_cta_held *h,
+                                  bool *is_new) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_held_exists);
     sqlite3_bind_int(st, 1, h->week);
     sqlite3_bind_int64(st, 2, h->account_id);
     sqlite_bind_text(st, 3, h->rule);
     sqlite_bind_text(st, 4, h->subject ? h->subject : "");
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -60,14 +62,15 @@ enum tend_err store_cta_held_put(struct store *s, const struct store_cta_held *h
     return sqlite_done(s, st, "storing a held-back CTA");
 }
 
-enum tend_err store_ctas_held_each(struct store *s, int32_t week, const char *owner,
-                                   int (*fn)(void *arg, const struct store_cta_held *h),
-                                   void *arg) {
+enum tend_err sqlite_ctas_held_each(struct store *base, int32_t week, const char *owner,
+                                    int (*fn)(void *arg, const struct store_cta_held *h),
+                                    void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_held_each);
     sqlite3_bind_int(st, 1, week);
     sqlite_bind_text(st, 2, owner);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_cta_held h = {
             .week = sqlite3_column_int(st, 0),
             .first_day = sqlite3_column_int(st, 1),
@@ -95,11 +98,13 @@ enum tend_err store_ctas_held_each(struct store *s, int32_t week, const char *ow
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "listing held-back CTAs");
 }
 
-enum tend_err store_ctas_held_count(struct store *s, int32_t week, const char *owner, int64_t *n) {
+enum tend_err sqlite_ctas_held_count(struct store *base, int32_t week, const char *owner,
+                                     int64_t *n) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_held_count);
     sqlite3_bind_int(st, 1, week);
     sqlite_bind_text(st, 2, owner);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     if (rc == SQLITE_ROW)
         *n = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
@@ -107,14 +112,15 @@ enum tend_err store_ctas_held_count(struct store *s, int32_t week, const char *o
     return rc == SQLITE_ROW ? TEND_OK : sqlite_fail(s, "counting held-back CTAs");
 }
 
-enum tend_err store_ctas_opened_by_owner(struct store *s, int32_t from, int32_t to,
-                                         void (*fn)(void *arg, const char *owner, int64_t n),
-                                         void *arg) {
+enum tend_err sqlite_ctas_opened_by_owner(struct store *base, int32_t from, int32_t to,
+                                          void (*fn)(void *arg, const char *owner, int64_t n),
+                                          void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_opened_by_owner);
     sqlite3_bind_int(st, 1, from);
     sqlite3_bind_int(st, 2, to);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = sqlite_step(st)) == SQLITE_ROW)
         fn(arg, sqlite_col_text(st, 0), sqlite3_column_int64(st, 1));
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "counting opened CTAs");

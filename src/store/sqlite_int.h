@@ -1,28 +1,214 @@
 /* sqlite_int.h: what the SQLite backend's files share, and nobody else.
  *
- * sqlite.c holds the connection and the statements of the core tables;
- * other sqlite_*.c files (the outbox) reach the connection through these
- * few calls, with statements of their own prepared once per connection. */
+ * The backend is one file per group of tables (docs/store.md, "The SQLite
+ * backend"): sqlite.c holds the connection, its transactions, the statement
+ * cache and the errors; sqlite_accounts.c, sqlite_events.c,
+ * sqlite_activity.c, sqlite_facts.c, sqlite_scores.c, sqlite_ctas.c and the
+ * other sqlite_*.c files hold the statements of their tables, each as a
+ * `static const char q_name[]` beside the functions that run it.
+ *
+ * One way of keeping prepared statements: sqlite_stmt(s, q_name) prepares a
+ * statement on first use and keeps it for the life of the connection, found
+ * again by the address of its SQL in a small hash table (an array index
+ * would need one central list of every statement of every file). */
 #ifndef TEND_STORE_SQLITE_INT_H
 #define TEND_STORE_SQLITE_INT_H
 
 #include <sqlite3.h>
 
+#include "store/backend.h"
 #include "store/store.h"
+
+/* Slots of the cache of product_days rows written (note_product_day): 8,192
+ * of 32 bytes, 256 KiB per connection that stores events, enough for a
+ * day's (account, product) pairs of 8,000 accounts without eviction. */
+#define PRODUCTS_SEEN 8192
+
+struct product_seen {
+    int64_t account_id; /* 0: empty */
+    int32_t day;
+    char product[20];
+};
+
+/* Slots of a connection's statement cache: a power of two, at most three
+ * quarters full (the backend has about 200 statements). */
+#define SQLITE_STMT_SLOTS 512
+
+/* A connection of the SQLite backend: a struct store (backend.h) first. */
+struct sqlite_store {
+    struct store base; /* ops: sqlite_ops */
+    sqlite3 *db;
+    /* The prepared statements, by the address of their SQL (sqlite_stmt):
+     * open addressing, linear probing, never deleted. */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } stmts[SQLITE_STMT_SLOTS];
+    int n_stmts;
+    unsigned data_version; /* as of the end of our last transaction */
+    int32_t stale_day;     /* the day last marked stale in this transaction */
+    int64_t *ids;          /* parsed id lists of a rollup row */
+    size_t ids_cap;
+    /* The (account, product, day) rows of product_days this connection has
+     * written, so that storing a day's events writes each row once
+     * (note_product_day); PRODUCTS_SEEN slots, NULL until the first. */
+    struct product_seen *products_seen;
+    int schema_version;
+    char err[STORE_ERR_BYTES];
+};
+
+/* The connection of a struct store opened by this backend. */
+static inline struct sqlite_store *sqlite_of(struct store *s) {
+    return (struct sqlite_store *)s;
+}
+
+/* The backend's operations (backend.h): store.h's functions, each with the
+ * contract written there, implemented by the sqlite_*.c file of its tables. */
+extern const struct store_ops sqlite_ops;
+// clang-format off
+enum tend_err sqlite_open_again(struct store *s, struct store **out, char *err);
+void sqlite_set_error(struct store *s, const char *msg);
+void sqlite_close(struct store *s);
+int sqlite_schema_version(struct store *s);
+const char *sqlite_last_error(struct store *s);
+enum tend_err sqlite_begin(struct store *s, bool *changed_elsewhere);
+enum tend_err sqlite_commit(struct store *s);
+void sqlite_rollback(struct store *s);
+enum tend_err sqlite_account_find(struct store *s, const char *external_id, int64_t *id);
+enum tend_err sqlite_account_ensure(struct store *s, const char *external_id, int64_t ts_ms, int64_t *id, bool *created);
+enum tend_err sqlite_account_seen(struct store *s, int64_t id, int64_t ts_ms);
+enum tend_err sqlite_user_ensure(struct store *s, const char *external_id, bool anonymous, int64_t ts_ms, int64_t *id);
+enum tend_err sqlite_name_ensure(struct store *s, const char *name, int64_t *id);
+enum tend_err sqlite_trait_merge(struct store *s, enum store_entity entity, int64_t id, const char *key, const char *value_json, int64_t ts_ms);
+enum tend_err sqlite_traits_each(struct store *s, enum store_entity entity, int64_t id, void (*fn)(void *arg, const char *key, const char *value_json), void *arg);
+enum tend_err sqlite_account_set_fields(struct store *s, int64_t id, const struct store_account_fields *f, const char *traits_json);
+enum tend_err sqlite_user_set_fields(struct store *s, int64_t id, const char *email, const char *name, const char *title, const char *traits_json);
+enum tend_err sqlite_user_memberships(struct store *s, int64_t user_id, struct store_membership **out, size_t *n);
+enum tend_err sqlite_membership_start(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms, bool *started);
+enum tend_err sqlite_membership_end(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms, bool *ended);
+enum tend_err sqlite_removal_after(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms, int64_t *removal_ms, bool *found);
+enum tend_err sqlite_event_exists(struct store *s, int64_t key_ts_ms, uint64_t key_hash, bool *exists);
+enum tend_err sqlite_event_put(struct store *s, const struct store_event *ev, bool *inserted);
+enum tend_err sqlite_quarantine_put(struct store *s, const struct store_event *ev, const char *account_external_id, const char *reason);
+enum tend_err sqlite_quarantine_by_account(struct store *s, const char *external_id, struct store_pending **out, size_t *n);
+enum tend_err sqlite_quarantine_by_user(struct store *s, int64_t user_id, struct store_pending **out, size_t *n);
+enum tend_err sqlite_quarantine_attach(struct store *s, const struct store_pending *p, int64_t account_id);
+enum tend_err sqlite_login_day_add(struct store *s, int64_t account_id, int32_t day);
+enum tend_err sqlite_login_day_last(struct store *s, int64_t account_id, int32_t max_day, int32_t *day, bool *found);
+enum tend_err sqlite_activity_each(struct store *s, const struct store_span *sp, int64_t from_ms, int64_t to_ms, void (*fn)(void *arg, const struct store_activity *a), void *arg);
+enum tend_err sqlite_activity_refresh(struct store *s, int max_days, int *done);
+enum tend_err sqlite_activity_stale_each(struct store *s, int32_t from, int32_t to, void (*fn)(void *arg, int32_t day), void *arg);
+enum tend_err sqlite_activity_days_each(struct store *s, const struct store_span *sp, int32_t from, int32_t to, void (*fn)(void *arg, const struct store_activity_day *d), void *arg);
+enum tend_err sqlite_activity_windows_pending(struct store *s, void (*fn)(void *arg, int32_t day), void *arg);
+enum tend_err sqlite_activity_window_put(struct store *s, int32_t day, int64_t account_id, const struct metrics_window *w);
+enum tend_err sqlite_activity_windows_each(struct store *s, const struct store_span *sp, int32_t day, void (*fn)(void *arg, int64_t account_id, const struct metrics_window *w), void *arg);
+enum tend_err sqlite_activity_windows_done(struct store *s, int32_t day);
+enum tend_err sqlite_activity_windows_ready(struct store *s, int32_t day, bool *done);
+enum tend_err sqlite_facts_each(struct store *s, const struct store_span *sp, int64_t before_ms, void (*fn)(void *arg, const struct store_fact *f), void *arg);
+enum tend_err sqlite_memberships_each(struct store *s, const struct store_span *sp, void (*fn)(void *arg, const struct store_membership *m), void *arg);
+enum tend_err sqlite_score_put(struct store *s, int64_t account_id, const struct store_score *sc);
+enum tend_err sqlite_score_get(struct store *s, int64_t account_id, int32_t day, struct store_score *out, bool *found);
+enum tend_err sqlite_score_history(struct store *s, int64_t account_id, int32_t from, int32_t to, void (*fn)(void *arg, const struct store_score *sc), void *arg);
+enum tend_err sqlite_scores_of_day(struct store *s, int32_t day, void (*fn)(void *arg, int64_t account_id, bool has_overall, double overall), void *arg);
+enum tend_err sqlite_product_used(struct store *s, int64_t account_id, const char *product, int32_t first_day, int32_t last_day, bool *used);
+enum tend_err sqlite_last_ticket_before(struct store *s, int64_t account_id, int64_t before_ms, int64_t *ts_ms, bool *found);
+enum tend_err sqlite_user_label(struct store *s, int64_t user_id, char *buf, size_t size);
+enum tend_err sqlite_ctas_watched_each(struct store *s, const struct store_span *sp, void (*fn)(void *arg, const struct store_cta *c), void *arg);
+enum tend_err sqlite_ctas_live_count(struct store *s, int64_t *n);
+enum tend_err sqlite_cta_insert(struct store *s, const struct store_cta *c, int64_t *id);
+enum tend_err sqlite_cta_update(struct store *s, const struct store_cta *c);
+enum tend_err sqlite_cta_forget_closed(struct store *s, const char *rule, int64_t account_id, const char *subject);
+enum tend_err sqlite_cta_get(struct store *s, int64_t id, void (*fn)(void *arg, const struct store_cta *c), void *arg);
+enum tend_err sqlite_ctas_each(struct store *s, const struct store_cta_filter *f, int (*fn)(void *arg, const struct store_cta *c), void *arg);
+enum tend_err sqlite_cta_held_put(struct store *s, const struct store_cta_held *h, bool *is_new);
+enum tend_err sqlite_ctas_held_each(struct store *s, int32_t week, const char *owner, int (*fn)(void *arg, const struct store_cta_held *h), void *arg);
+enum tend_err sqlite_ctas_held_count(struct store *s, int32_t week, const char *owner, int64_t *n);
+enum tend_err sqlite_ctas_opened_by_owner(struct store *s, int32_t from, int32_t to, void (*fn)(void *arg, const char *owner, int64_t n), void *arg);
+enum tend_err sqlite_cta_history_add(struct store *s, int64_t cta_id, const struct store_cta_change *ch);
+enum tend_err sqlite_cta_history_each(struct store *s, int64_t cta_id, void (*fn)(void *arg, const struct store_cta_change *ch), void *arg);
+enum tend_err sqlite_eval_run_put(struct store *s, int64_t t_ms, int64_t run_ms, int64_t opened, int64_t updated, int64_t resolved, int64_t errors);
+enum tend_err sqlite_ctas_reset(struct store *s);
+enum tend_err sqlite_eval_run_before(struct store *s, int64_t t_ms, int64_t *prev_ms, bool *found);
+enum tend_err sqlite_scores_of_day_version(struct store *s, int32_t day, const char *version, void (*fn)(void *arg, int64_t account_id, bool has_overall, double overall), void *arg);
+enum tend_err sqlite_scores_of_day_ids(struct store *s, int32_t day, const char *version, const int64_t *ids, size_t n, bool *any, void (*fn)(void *arg, int64_t account_id, bool has_overall, double overall), void *arg);
+enum tend_err sqlite_notification_add(struct store *s, int64_t cta_id, const char *event, int32_t day, int64_t created_ms, const char *snapshot, int64_t *id);
+enum tend_err sqlite_outbox_add(struct store *s, const struct store_outbox *row, int64_t *id);
+enum tend_err sqlite_outbox_recover(struct store *s, int64_t *n);
+enum tend_err sqlite_outbox_due_targets(struct store *s, int64_t now_ms, void (*fn)(void *arg, const char *channel, const char *target, int64_t rank), void *arg);
+enum tend_err sqlite_outbox_due(struct store *s, int64_t now_ms, const char *channel, const char *target, int64_t limit, void (*fn)(void *arg, const struct store_outbox *row), void *arg);
+enum tend_err sqlite_outbox_next_due(struct store *s, int64_t after_ms, int64_t *at_ms, bool *found);
+enum tend_err sqlite_outbox_set(struct store *s, const struct store_outbox *row);
+enum tend_err sqlite_outbox_hold_set(struct store *s, const struct store_hold *h);
+enum tend_err sqlite_outbox_holds_each(struct store *s, int64_t after_ms, void (*fn)(void *arg, const struct store_hold *h), void *arg);
+enum tend_err sqlite_outbox_holds_prune(struct store *s, int64_t before_ms);
+enum tend_err sqlite_outbox_each(struct store *s, const struct store_outbox_filter *f, void (*fn)(void *arg, const struct store_outbox *row), void *arg);
+enum tend_err sqlite_outbox_get(struct store *s, int64_t id, void (*fn)(void *arg, const struct store_outbox *row), void *arg);
+enum tend_err sqlite_outbox_counts(struct store *s, void (*fn)(void *arg, const char *status, int64_t rows, int64_t resends), void *arg);
+enum tend_err sqlite_outbox_retry(struct store *s, int64_t id, int64_t now_ms, bool *changed);
+enum tend_err sqlite_outbox_retry_dead(struct store *s, int64_t now_ms, int64_t *n);
+enum tend_err sqlite_outbox_held_groups(struct store *s, int64_t before_ms, void (*fn)(void *arg, const char *channel, const char *target, const char *owner), void *arg);
+enum tend_err sqlite_outbox_digest_make(struct store *s, const char *channel, const char *target, const char *owner, int64_t before_ms, int64_t now_ms, int64_t rank, int64_t *digest_id, int64_t *items);
+enum tend_err sqlite_outbox_items_each(struct store *s, int64_t digest_id, void (*fn)(void *arg, const char *snapshot), void *arg);
+enum tend_err sqlite_counter_add(struct store *s, const char *name, int64_t delta);
+enum tend_err sqlite_account_count_events(struct store *s, int64_t account_id, int64_t delta);
+enum tend_err sqlite_accounts_each(struct store *s, int (*fn)(void *arg, const struct store_account_row *row), void *arg);
+enum tend_err sqlite_account_get(struct store *s, int64_t id, int (*fn)(void *arg, const struct store_account_row *row), void *arg);
+enum tend_err sqlite_accounts_brief_each(struct store *s, int (*fn)(void *arg, const struct store_account_row *row), void *arg);
+enum tend_err sqlite_accounts_brief_of(struct store *s, const int64_t *ids, size_t n, int (*fn)(void *arg, const struct store_account_row *row), void *arg);
+enum tend_err sqlite_status_get(struct store *s, struct store_status *out);
+enum tend_err sqlite_counters_each(struct store *s, void (*fn)(void *arg, const char *name, int64_t value), void *arg);
+enum tend_err sqlite_quarantine_reasons(struct store *s, void (*fn)(void *arg, const char *reason, int64_t n), void *arg);
+enum tend_err sqlite_account_briefs(struct store *s, int32_t day, void (*fn)(void *arg, const struct store_account_brief *b), void *arg);
+enum tend_err sqlite_scores_latest_day(struct store *s, int32_t *day, bool *found);
+enum tend_err sqlite_account_facts_recent(struct store *s, int64_t account_id, int limit, void (*fn)(void *arg, const struct store_fact *f, const char *user), void *arg);
+enum tend_err sqlite_rule_counts_each(struct store *s, int32_t since_day, void (*fn)(void *arg, const struct store_rule_counts *c), void *arg);
+enum tend_err sqlite_outbox_oldest_pending(struct store *s, int64_t *created_ms, bool *found);
+enum tend_err sqlite_outcomes_each(struct store *s, int64_t from_ms, int64_t to_ms, void (*fn)(void *arg, const struct store_outcome *o), void *arg);
+enum tend_err sqlite_copy_to(struct store *s, const char *path);
+enum tend_err sqlite_report_put(struct store *s, const struct store_report *r, int64_t *id);
+enum tend_err sqlite_reports_each(struct store *s, int limit, void (*fn)(void *arg, const struct store_report *r), void *arg);
+enum tend_err sqlite_report_get(struct store *s, int64_t id, void (*fn)(void *arg, const struct store_report *r), void *arg);
+enum tend_err sqlite_model_put(struct store *s, const struct store_model *m, bool adopt, int64_t *version);
+enum tend_err sqlite_model_get(struct store *s, int64_t version, void (*fn)(void *arg, const struct store_model *m), void *arg);
+enum tend_err sqlite_model_for_day(struct store *s, int32_t day, void (*fn)(void *arg, const struct store_model *m), void *arg);
+enum tend_err sqlite_models_each(struct store *s, void (*fn)(void *arg, const struct store_model *m), void *arg);
+enum tend_err sqlite_last_event_day(struct store *s, int32_t *day, bool *found);
+enum tend_err sqlite_risk_put(struct store *s, const struct store_risk *r);
+enum tend_err sqlite_risk_clear_day(struct store *s, int32_t day);
+enum tend_err sqlite_risk_put_many(struct store *s, const struct store_risk *r, size_t n);
+enum tend_err sqlite_risk_latest_day(struct store *s, int32_t max_day, int32_t *day, bool *found);
+enum tend_err sqlite_risk_of_day(struct store *s, int32_t day, void (*fn)(void *arg, const struct store_risk_row *r), void *arg);
+enum tend_err sqlite_risk_of_account(struct store *s, int32_t day, const char *external_id, void (*fn)(void *arg, const struct store_risk_row *r), void *arg);
+enum tend_err sqlite_session_epoch(struct store *s, const char *email, int64_t *epoch);
+enum tend_err sqlite_session_epoch_bump(struct store *s, const char *email, int64_t now_ms, int64_t *epoch);
+// clang-format on
 
 /* The statement for sql, prepared on first use and kept for the life of the
  * connection, reset and without bindings. sql must be a string with static
- * storage: its address is the cache key. */
-sqlite3_stmt *sqlite_stmt(struct store *s, const char *sql);
+ * storage: its address is the cache key. A statement of ours that does not
+ * prepare is a bug or a corrupt schema: it aborts. */
+sqlite3_stmt *sqlite_stmt(struct sqlite_store *s, const char *sql);
+/* The statement of a span's read: q for a range (its ids bound at first_at and
+ * first_at + 1), q_ids for a listed span (the ids bound at ids_at). */
+sqlite3_stmt *sqlite_span_stmt(struct sqlite_store *s, const struct store_span *sp, const char *q,
+                               int first_at, const char *q_ids, int ids_at);
 /* Records the connection's error message with what; returns TEND_ERR_DB. */
-enum tend_err sqlite_fail(struct store *s, const char *what);
+enum tend_err sqlite_fail(struct sqlite_store *s, const char *what);
+/* sqlite3_step(), counting each row it returns (store_rows_read). */
+int sqlite_step(sqlite3_stmt *st);
 /* Steps a statement that returns no rows (or none needed), then resets it. */
-enum tend_err sqlite_done(struct store *s, sqlite3_stmt *st, const char *what);
-/* Binds text (NULL binds NULL), an id (0 binds NULL); reads a text column. */
+enum tend_err sqlite_done(struct sqlite_store *s, sqlite3_stmt *st, const char *what);
+/* Runs a statement expected to return at most one integer into *out;
+ * TEND_ERR_NOTFOUND if none. Resets it. */
+enum tend_err sqlite_step_int(struct sqlite_store *s, sqlite3_stmt *st, int64_t *out,
+                              const char *what);
+/* Binds text (NULL binds NULL), an id (0 binds NULL), ids as one JSON array
+ * (for json_each); reads a text column. */
 void sqlite_bind_text(sqlite3_stmt *st, int i, const char *v);
 void sqlite_bind_id(sqlite3_stmt *st, int i, int64_t id);
+void sqlite_bind_ids(sqlite3_stmt *st, int i, const int64_t *ids, size_t n);
 const char *sqlite_col_text(sqlite3_stmt *st, int i);
 /* Rows changed by the connection's last statement. */
-int64_t sqlite_changes(struct store *s);
+int64_t sqlite_changes(struct sqlite_store *s);
 
 #endif

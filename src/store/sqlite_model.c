@@ -75,9 +75,10 @@ static const char q_risk_account[] =
 /* The events index leads with the day (events_account), so this is one seek. */
 static const char q_last_event_day[] = "SELECT MAX(ts_ms / 86400000) FROM events";
 
-enum tend_err store_last_event_day(struct store *s, int32_t *day, bool *found) {
+enum tend_err sqlite_last_event_day(struct store *base, int32_t *day, bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_last_event_day);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
     if (*found)
         *day = sqlite3_column_int(st, 0);
@@ -97,12 +98,13 @@ static double col_real(sqlite3_stmt *st, int i) {
     return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
 }
 
-enum tend_err store_model_put(struct store *s, const struct store_model *m, bool adopt,
-                              int64_t *version) {
+enum tend_err sqlite_model_put(struct store *base, const struct store_model *m, bool adopt,
+                               int64_t *version) {
+    struct sqlite_store *s = sqlite_of(base);
     if (!m->card || strlen(m->card) > STORE_MODEL_CARD_MAX_BYTES) {
         char msg[96];
         snprintf(msg, sizeof msg, "model card: %s", m->card ? "over 4 MiB" : "missing");
-        store_set_error(s, msg);
+        store_set_error(&s->base, msg);
         return m->card ? TEND_ERR_LIMIT : TEND_ERR_INVALID;
     }
     enum tend_err e = sqlite_done(s, sqlite_stmt(s, q_savepoint), "storing a model");
@@ -128,10 +130,10 @@ enum tend_err store_model_put(struct store *s, const struct store_model *m, bool
             sqlite3_bind_int64(st, 13, m->fitted_ms);
         else
             sqlite3_bind_null(st, 13);
-        int rc = sqlite3_step(st);
+        int rc = sqlite_step(st);
         if (rc == SQLITE_ROW) {
             *version = sqlite3_column_int64(st, 0);
-            rc = sqlite3_step(st);
+            rc = sqlite_step(st);
         }
         if (rc != SQLITE_DONE)
             e = sqlite_fail(s, "storing a model");
@@ -142,10 +144,10 @@ enum tend_err store_model_put(struct store *s, const struct store_model *m, bool
         return sqlite_done(s, sqlite_stmt(s, q_release), "storing a model");
     /* Keep the first error's message: the rollback's own cannot be more useful. */
     char msg[STORE_ERR_BYTES];
-    snprintf(msg, sizeof msg, "%s", store_last_error(s));
+    snprintf(msg, sizeof msg, "%s", store_last_error(&s->base));
     sqlite_done(s, sqlite_stmt(s, q_rollback), "undoing a model");
     sqlite_done(s, sqlite_stmt(s, q_release), "undoing a model");
-    store_set_error(s, msg);
+    store_set_error(&s->base, msg);
     return e;
 }
 
@@ -169,12 +171,13 @@ static void read_model(sqlite3_stmt *st, struct store_model *m) {
     };
 }
 
-enum tend_err store_model_get(struct store *s, int64_t version,
-                              void (*fn)(void *arg, const struct store_model *m), void *arg) {
+enum tend_err sqlite_model_get(struct store *base, int64_t version,
+                               void (*fn)(void *arg, const struct store_model *m), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, version ? q_get : q_get_adopted);
     if (version)
         sqlite3_bind_int64(st, 1, version);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     enum tend_err e = TEND_OK;
     if (rc == SQLITE_ROW) {
         struct store_model m;
@@ -189,11 +192,12 @@ enum tend_err store_model_get(struct store *s, int64_t version,
     return e;
 }
 
-enum tend_err store_model_for_day(struct store *s, int32_t day,
-                                  void (*fn)(void *arg, const struct store_model *m), void *arg) {
+enum tend_err sqlite_model_for_day(struct store *base, int32_t day,
+                                   void (*fn)(void *arg, const struct store_model *m), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_for_day);
     sqlite3_bind_int(st, 1, day);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     enum tend_err e = TEND_OK;
     if (rc == SQLITE_ROW) {
         struct store_model m;
@@ -208,11 +212,12 @@ enum tend_err store_model_for_day(struct store *s, int32_t day,
     return e;
 }
 
-enum tend_err store_models_each(struct store *s, void (*fn)(void *arg, const struct store_model *m),
-                                void *arg) {
+enum tend_err sqlite_models_each(struct store *base,
+                                 void (*fn)(void *arg, const struct store_model *m), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_each);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_model m;
         read_model(st, &m);
         m.card = NULL;
@@ -230,7 +235,8 @@ static void bind_risk(sqlite3_stmt *st, int i, const struct store_risk *r) {
     sqlite3_bind_text(st, i + 5, r->drivers ? r->drivers : "[]", -1, SQLITE_STATIC);
 }
 
-enum tend_err store_risk_put(struct store *s, const struct store_risk *r) {
+enum tend_err sqlite_risk_put(struct store *base, const struct store_risk *r) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_risk_put);
     bind_risk(st, 0, r);
     enum tend_err e = sqlite_done(s, st, "storing a risk score");
@@ -238,13 +244,15 @@ enum tend_err store_risk_put(struct store *s, const struct store_risk *r) {
     return e;
 }
 
-enum tend_err store_risk_clear_day(struct store *s, int32_t day) {
+enum tend_err sqlite_risk_clear_day(struct store *base, int32_t day) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_risk_clear);
     sqlite3_bind_int(st, 1, day);
     return sqlite_done(s, st, "clearing a day's risk scores");
 }
 
-enum tend_err store_risk_put_many(struct store *s, const struct store_risk *r, size_t n) {
+enum tend_err sqlite_risk_put_many(struct store *base, const struct store_risk *r, size_t n) {
+    struct sqlite_store *s = sqlite_of(base);
     enum tend_err e = TEND_OK;
     size_t i = 0;
     for (; !e && i + STORE_RISK_BATCH <= n; i += STORE_RISK_BATCH) {
@@ -255,14 +263,16 @@ enum tend_err store_risk_put_many(struct store *s, const struct store_risk *r, s
         sqlite3_clear_bindings(st);
     }
     for (; !e && i < n; i++)
-        e = store_risk_put(s, &r[i]);
+        e = sqlite_risk_put(base, &r[i]);
     return e;
 }
 
-enum tend_err store_risk_latest_day(struct store *s, int32_t max_day, int32_t *day, bool *found) {
+enum tend_err sqlite_risk_latest_day(struct store *base, int32_t max_day, int32_t *day,
+                                     bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_risk_latest);
     sqlite3_bind_int64(st, 1, max_day);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
     if (*found)
         *day = sqlite3_column_int(st, 0);
@@ -292,12 +302,13 @@ static void read_risk_row(sqlite3_stmt *st, struct store_risk_row *r) {
     };
 }
 
-enum tend_err store_risk_of_day(struct store *s, int32_t day,
-                                void (*fn)(void *arg, const struct store_risk_row *r), void *arg) {
+enum tend_err sqlite_risk_of_day(struct store *base, int32_t day,
+                                 void (*fn)(void *arg, const struct store_risk_row *r), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_risk_day);
     sqlite3_bind_int(st, 1, day);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_risk_row r;
         read_risk_row(st, &r);
         fn(arg, &r);
@@ -306,14 +317,15 @@ enum tend_err store_risk_of_day(struct store *s, int32_t day,
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the risk scores");
 }
 
-enum tend_err store_risk_of_account(struct store *s, int32_t day, const char *external_id,
-                                    void (*fn)(void *arg, const struct store_risk_row *r),
-                                    void *arg) {
+enum tend_err sqlite_risk_of_account(struct store *base, int32_t day, const char *external_id,
+                                     void (*fn)(void *arg, const struct store_risk_row *r),
+                                     void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_risk_account);
     sqlite3_bind_int(st, 1, day);
     sqlite3_bind_text(st, 2, external_id, -1, SQLITE_STATIC);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_risk_row r;
         read_risk_row(st, &r);
         fn(arg, &r);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/codes.h"
 #include "store/sqlite_int.h"
 
 #define ROW_COLUMNS                                                                                \
@@ -65,9 +66,10 @@ static const char q_items[] = "SELECT n.snapshot FROM outbox o JOIN notification
                               "ON n.id = o.notification_id WHERE o.digest_id = ?1 ORDER BY o.id";
 static const char q_delete[] = "DELETE FROM outbox WHERE id = ?1";
 
-enum tend_err store_notification_add(struct store *s, int64_t cta_id, const char *event,
-                                     int32_t day, int64_t created_ms, const char *snapshot,
-                                     int64_t *id) {
+enum tend_err sqlite_notification_add(struct store *base, int64_t cta_id, const char *event,
+                                      int32_t day, int64_t created_ms, const char *snapshot,
+                                      int64_t *id) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_notification_add);
     sqlite3_bind_int64(st, 1, cta_id);
     sqlite_bind_text(st, 2, event);
@@ -80,7 +82,8 @@ enum tend_err store_notification_add(struct store *s, int64_t cta_id, const char
     return err;
 }
 
-enum tend_err store_outbox_add(struct store *s, const struct store_outbox *row, int64_t *id) {
+enum tend_err sqlite_outbox_add(struct store *base, const struct store_outbox *row, int64_t *id) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_add);
     sqlite_bind_id(st, 1, row->notification_id);
     sqlite_bind_id(st, 2, row->digest_id);
@@ -98,7 +101,8 @@ enum tend_err store_outbox_add(struct store *s, const struct store_outbox *row, 
     return err;
 }
 
-enum tend_err store_outbox_recover(struct store *s, int64_t *n) {
+enum tend_err sqlite_outbox_recover(struct store *base, int64_t *n) {
+    struct sqlite_store *s = sqlite_of(base);
     enum tend_err err = sqlite_done(s, sqlite_stmt(s, q_recover), "recovering the outbox");
     if (!err)
         *n = sqlite_changes(s);
@@ -106,11 +110,11 @@ enum tend_err store_outbox_recover(struct store *s, int64_t *n) {
 }
 
 /* Steps st, calling fn with each row; resets it. */
-static enum tend_err rows(struct store *s, sqlite3_stmt *st,
+static enum tend_err rows(struct sqlite_store *s, sqlite3_stmt *st,
                           void (*fn)(void *arg, const struct store_outbox *row), void *arg,
                           bool *any) {
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_outbox r = {
             .id = sqlite3_column_int64(st, 0),
             .notification_id = sqlite3_column_int64(st, 1),
@@ -140,23 +144,25 @@ static enum tend_err rows(struct store *s, sqlite3_stmt *st,
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the outbox");
 }
 
-enum tend_err store_outbox_due_targets(struct store *s, int64_t now_ms,
-                                       void (*fn)(void *arg, const char *channel,
-                                                  const char *target, int64_t rank),
-                                       void *arg) {
+enum tend_err sqlite_outbox_due_targets(struct store *base, int64_t now_ms,
+                                        void (*fn)(void *arg, const char *channel,
+                                                   const char *target, int64_t rank),
+                                        void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_due_targets);
     sqlite3_bind_int64(st, 1, now_ms);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = sqlite_step(st)) == SQLITE_ROW)
         fn(arg, sqlite_col_text(st, 0), sqlite_col_text(st, 1), sqlite3_column_int64(st, 2));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the outbox");
 }
 
-enum tend_err store_outbox_due(struct store *s, int64_t now_ms, const char *channel,
-                               const char *target, int64_t limit,
-                               void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
+enum tend_err sqlite_outbox_due(struct store *base, int64_t now_ms, const char *channel,
+                                const char *target, int64_t limit,
+                                void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_due);
     sqlite3_bind_int64(st, 1, now_ms);
     sqlite3_bind_int64(st, 2, limit);
@@ -165,11 +171,12 @@ enum tend_err store_outbox_due(struct store *s, int64_t now_ms, const char *chan
     return rows(s, st, fn, arg, NULL);
 }
 
-enum tend_err store_outbox_next_due(struct store *s, int64_t after_ms, int64_t *at_ms,
-                                    bool *found) {
+enum tend_err sqlite_outbox_next_due(struct store *base, int64_t after_ms, int64_t *at_ms,
+                                     bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_next_due);
     sqlite3_bind_int64(st, 1, after_ms);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     *found = rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
     if (*found)
         *at_ms = sqlite3_column_int64(st, 0);
@@ -178,7 +185,8 @@ enum tend_err store_outbox_next_due(struct store *s, int64_t after_ms, int64_t *
     return rc == SQLITE_ROW ? TEND_OK : sqlite_fail(s, "reading the outbox");
 }
 
-enum tend_err store_outbox_set(struct store *s, const struct store_outbox *row) {
+enum tend_err sqlite_outbox_set(struct store *base, const struct store_outbox *row) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_set);
     sqlite3_bind_int64(st, 1, row->id);
     sqlite_bind_text(st, 2, row->status);
@@ -190,7 +198,8 @@ enum tend_err store_outbox_set(struct store *s, const struct store_outbox *row) 
     return sqlite_done(s, st, "updating the outbox");
 }
 
-enum tend_err store_outbox_hold_set(struct store *s, const struct store_hold *h) {
+enum tend_err sqlite_outbox_hold_set(struct store *base, const struct store_hold *h) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_hold_set);
     sqlite_bind_text(st, 1, h->gate);
     sqlite3_bind_int64(st, 2, h->not_before_ms);
@@ -199,13 +208,14 @@ enum tend_err store_outbox_hold_set(struct store *s, const struct store_hold *h)
     return sqlite_done(s, st, "recording a delivery hold");
 }
 
-enum tend_err store_outbox_holds_each(struct store *s, int64_t after_ms,
-                                      void (*fn)(void *arg, const struct store_hold *h),
-                                      void *arg) {
+enum tend_err sqlite_outbox_holds_each(struct store *base, int64_t after_ms,
+                                       void (*fn)(void *arg, const struct store_hold *h),
+                                       void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_holds);
     sqlite3_bind_int64(st, 1, after_ms);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_hold h = {.gate = sqlite_col_text(st, 0),
                                .not_before_ms = sqlite3_column_int64(st, 1),
                                .reason = sqlite_col_text(st, 2),
@@ -217,14 +227,16 @@ enum tend_err store_outbox_holds_each(struct store *s, int64_t after_ms,
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading delivery holds");
 }
 
-enum tend_err store_outbox_holds_prune(struct store *s, int64_t before_ms) {
+enum tend_err sqlite_outbox_holds_prune(struct store *base, int64_t before_ms) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_holds_prune);
     sqlite3_bind_int64(st, 1, before_ms);
     return sqlite_done(s, st, "forgetting delivery holds");
 }
 
-enum tend_err store_outbox_each(struct store *s, const struct store_outbox_filter *f,
-                                void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
+enum tend_err sqlite_outbox_each(struct store *base, const struct store_outbox_filter *f,
+                                 void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_each);
     sqlite_bind_text(st, 1, f->status);
     sqlite_bind_text(st, 2, f->channel);
@@ -233,8 +245,9 @@ enum tend_err store_outbox_each(struct store *s, const struct store_outbox_filte
     return rows(s, st, fn, arg, NULL);
 }
 
-enum tend_err store_outbox_get(struct store *s, int64_t id,
-                               void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
+enum tend_err sqlite_outbox_get(struct store *base, int64_t id,
+                                void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_get);
     sqlite3_bind_int64(st, 1, id);
     bool any = false;
@@ -242,19 +255,21 @@ enum tend_err store_outbox_get(struct store *s, int64_t id,
     return err ? err : any ? TEND_OK : TEND_ERR_NOTFOUND;
 }
 
-enum tend_err store_outbox_counts(struct store *s,
-                                  void (*fn)(void *arg, const char *status, int64_t rows,
-                                             int64_t resends),
-                                  void *arg) {
+enum tend_err sqlite_outbox_counts(struct store *base,
+                                   void (*fn)(void *arg, const char *status, int64_t rows,
+                                              int64_t resends),
+                                   void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_counts);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = sqlite_step(st)) == SQLITE_ROW)
         fn(arg, sqlite_col_text(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "counting the outbox");
 }
 
-enum tend_err store_outbox_retry(struct store *s, int64_t id, int64_t now_ms, bool *changed) {
+enum tend_err sqlite_outbox_retry(struct store *base, int64_t id, int64_t now_ms, bool *changed) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_retry);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, now_ms);
@@ -264,7 +279,8 @@ enum tend_err store_outbox_retry(struct store *s, int64_t id, int64_t now_ms, bo
     return err;
 }
 
-enum tend_err store_outbox_retry_dead(struct store *s, int64_t now_ms, int64_t *n) {
+enum tend_err sqlite_outbox_retry_dead(struct store *base, int64_t now_ms, int64_t *n) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_retry_dead);
     sqlite3_bind_int64(st, 1, now_ms);
     enum tend_err err = sqlite_done(s, st, "re-queueing dead messages");
@@ -273,23 +289,25 @@ enum tend_err store_outbox_retry_dead(struct store *s, int64_t now_ms, int64_t *
     return err;
 }
 
-enum tend_err store_outbox_held_groups(struct store *s, int64_t before_ms,
-                                       void (*fn)(void *arg, const char *channel,
-                                                  const char *target, const char *owner),
-                                       void *arg) {
+enum tend_err sqlite_outbox_held_groups(struct store *base, int64_t before_ms,
+                                        void (*fn)(void *arg, const char *channel,
+                                                   const char *target, const char *owner),
+                                        void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_held_groups);
     sqlite3_bind_int64(st, 1, before_ms);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = sqlite_step(st)) == SQLITE_ROW)
         fn(arg, sqlite_col_text(st, 0), sqlite_col_text(st, 1), sqlite_col_text(st, 2));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading held messages");
 }
 
-enum tend_err store_outbox_digest_make(struct store *s, const char *channel, const char *target,
-                                       const char *owner, int64_t before_ms, int64_t now_ms,
-                                       int64_t rank, int64_t *digest_id, int64_t *items) {
+enum tend_err sqlite_outbox_digest_make(struct store *base, const char *channel, const char *target,
+                                        const char *owner, int64_t before_ms, int64_t now_ms,
+                                        int64_t rank, int64_t *digest_id, int64_t *items) {
+    struct sqlite_store *s = sqlite_of(base);
     struct store_outbox row = {.channel = channel,
                                .target = target,
                                .owner = owner,
@@ -298,7 +316,7 @@ enum tend_err store_outbox_digest_make(struct store *s, const char *channel, con
                                .next_at_ms = now_ms,
                                .created_ms = now_ms};
     int64_t id;
-    enum tend_err err = store_outbox_add(s, &row, &id);
+    enum tend_err err = sqlite_outbox_add(base, &row, &id);
     if (err)
         return err;
     sqlite3_stmt *st = sqlite_stmt(s, q_digest_items);
@@ -320,14 +338,31 @@ enum tend_err store_outbox_digest_make(struct store *s, const char *channel, con
     return TEND_OK;
 }
 
-enum tend_err store_outbox_items_each(struct store *s, int64_t digest_id,
-                                      void (*fn)(void *arg, const char *snapshot), void *arg) {
+enum tend_err sqlite_outbox_items_each(struct store *base, int64_t digest_id,
+                                       void (*fn)(void *arg, const char *snapshot), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_items);
     sqlite3_bind_int64(st, 1, digest_id);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = sqlite_step(st)) == SQLITE_ROW)
         fn(arg, sqlite_col_text(st, 0));
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading a digest");
+}
+
+static const char q_oldest_pending[] =
+    "SELECT min(created_ms) FROM outbox WHERE status = 'pending'";
+
+enum tend_err sqlite_outbox_oldest_pending(struct store *base, int64_t *created_ms, bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_oldest_pending);
+    int rc = sqlite_step(st);
+    if (rc == SQLITE_ROW) {
+        *found = sqlite3_column_type(st, 0) != SQLITE_NULL;
+        *created_ms = sqlite3_column_int64(st, 0);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the outbox");
 }

@@ -31,7 +31,7 @@ static const char q_get[] =
     "SELECT id, kind, title, created_ms, summary, body FROM reports WHERE id = ?1";
 
 /* Refuses what the table would refuse, with a message naming it. */
-static enum tend_err report_check(struct store *s, const struct store_report *r) {
+static enum tend_err report_check(struct sqlite_store *s, const struct store_report *r) {
     char msg[160];
     enum tend_err e = TEND_OK;
     if (!r->kind || (strcmp(r->kind, "analyze") != 0 && strcmp(r->kind, "backtest") != 0)) {
@@ -51,11 +51,12 @@ static enum tend_err report_check(struct store *s, const struct store_report *r)
         e = TEND_ERR_LIMIT;
     }
     if (e)
-        store_set_error(s, msg);
+        store_set_error(&s->base, msg);
     return e;
 }
 
-enum tend_err store_report_put(struct store *s, const struct store_report *r, int64_t *id) {
+enum tend_err sqlite_report_put(struct store *base, const struct store_report *r, int64_t *id) {
+    struct sqlite_store *s = sqlite_of(base);
     enum tend_err e = report_check(s, r);
     if (e)
         return e;
@@ -68,10 +69,10 @@ enum tend_err store_report_put(struct store *s, const struct store_report *r, in
     sqlite_bind_text(st, 4, r->summary ? r->summary : "");
     sqlite_bind_text(st, 5, r->body);
     int64_t new_id = 0;
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     if (rc == SQLITE_ROW) {
         new_id = sqlite3_column_int64(st, 0);
-        rc = sqlite3_step(st);
+        rc = sqlite_step(st);
     }
     if (rc != SQLITE_DONE)
         e = sqlite_fail(s, "storing a report");
@@ -82,10 +83,10 @@ enum tend_err store_report_put(struct store *s, const struct store_report *r, in
     if (e) {
         /* Keep the first error's message: the rollback's own cannot be more useful. */
         char msg[STORE_ERR_BYTES];
-        snprintf(msg, sizeof msg, "%s", store_last_error(s));
+        snprintf(msg, sizeof msg, "%s", store_last_error(&s->base));
         sqlite_done(s, sqlite_stmt(s, q_rollback), "undoing a report");
         sqlite_done(s, sqlite_stmt(s, q_release), "undoing a report");
-        store_set_error(s, msg);
+        store_set_error(&s->base, msg);
         return e;
     }
     if ((e = sqlite_done(s, sqlite_stmt(s, q_release), "storing a report")))
@@ -107,12 +108,13 @@ static struct store_report report_row(sqlite3_stmt *st, bool with_body) {
     };
 }
 
-enum tend_err store_reports_each(struct store *s, int limit,
-                                 void (*fn)(void *arg, const struct store_report *r), void *arg) {
+enum tend_err sqlite_reports_each(struct store *base, int limit,
+                                  void (*fn)(void *arg, const struct store_report *r), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_each);
     sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_report r = report_row(st, false);
         fn(arg, &r);
     }
@@ -121,11 +123,12 @@ enum tend_err store_reports_each(struct store *s, int limit,
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "listing reports");
 }
 
-enum tend_err store_report_get(struct store *s, int64_t id,
-                               void (*fn)(void *arg, const struct store_report *r), void *arg) {
+enum tend_err sqlite_report_get(struct store *base, int64_t id,
+                                void (*fn)(void *arg, const struct store_report *r), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_get);
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     enum tend_err e = TEND_OK;
     if (rc == SQLITE_ROW) {
         struct store_report r = report_row(st, true);
@@ -133,7 +136,7 @@ enum tend_err store_report_get(struct store *s, int64_t id,
     } else if (rc == SQLITE_DONE) {
         char msg[64];
         snprintf(msg, sizeof msg, "no report %lld", (long long)id);
-        store_set_error(s, msg);
+        store_set_error(&s->base, msg);
         e = TEND_ERR_NOTFOUND;
     } else {
         e = sqlite_fail(s, "reading a report");

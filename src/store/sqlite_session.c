@@ -16,21 +16,22 @@ static const char q_bump[] =
     "ON CONFLICT (email) DO UPDATE SET epoch = epoch + 1, changed_ms = ?2 RETURNING epoch";
 
 /* email lowercased (g_free it), or NULL with the error recorded. */
-static char *email_key(struct store *s, const char *email) {
+static char *email_key(struct sqlite_store *s, const char *email) {
     if (!email || strlen(email) > STORE_EMAIL_MAX_BYTES) {
-        store_set_error(s, "session epoch: the email is missing or over 320 bytes");
+        store_set_error(&s->base, "session epoch: the email is missing or over 320 bytes");
         return NULL;
     }
     return g_ascii_strdown(email, -1);
 }
 
-enum tend_err store_session_epoch(struct store *s, const char *email, int64_t *epoch) {
+enum tend_err sqlite_session_epoch(struct store *base, const char *email, int64_t *epoch) {
+    struct sqlite_store *s = sqlite_of(base);
     char *key = email_key(s, email);
     if (!key)
         return TEND_ERR_LIMIT;
     sqlite3_stmt *st = sqlite_stmt(s, q_get);
     sqlite_bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     enum tend_err e = TEND_OK;
     if (rc == SQLITE_ROW)
         *epoch = sqlite3_column_int64(st, 0);
@@ -44,8 +45,9 @@ enum tend_err store_session_epoch(struct store *s, const char *email, int64_t *e
     return e;
 }
 
-enum tend_err store_session_epoch_bump(struct store *s, const char *email, int64_t now_ms,
-                                       int64_t *epoch) {
+enum tend_err sqlite_session_epoch_bump(struct store *base, const char *email, int64_t now_ms,
+                                        int64_t *epoch) {
+    struct sqlite_store *s = sqlite_of(base);
     char *key = email_key(s, email);
     if (!key)
         return TEND_ERR_LIMIT;
@@ -53,10 +55,10 @@ enum tend_err store_session_epoch_bump(struct store *s, const char *email, int64
     sqlite_bind_text(st, 1, key);
     sqlite3_bind_int64(st, 2, now_ms);
     int64_t v = 0;
-    int rc = sqlite3_step(st);
+    int rc = sqlite_step(st);
     if (rc == SQLITE_ROW) {
         v = sqlite3_column_int64(st, 0);
-        rc = sqlite3_step(st);
+        rc = sqlite_step(st);
     }
     enum tend_err e = rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "signing out (session epoch)");
     sqlite3_reset(st);

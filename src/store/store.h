@@ -2,7 +2,9 @@
  *
  * Every read and write of tend's data goes through these functions; callers
  * never see SQL, a statement or a database error code. The embedded backend is
- * SQLite (sqlite.c); a PostgreSQL backend implements the same functions later.
+ * SQLite (sqlite*.c); a PostgreSQL backend implements the same operations
+ * later. Each function dispatches to the backend that opened the store
+ * (store.c, through the operations table of backend.h).
  *
  * Model (docs/store.md has the tables):
  * - accounts and users, each with an internal integer id, the external id the
@@ -42,8 +44,11 @@
 struct store;
 
 /* Opens (creating if needed) the database at path and brings its schema up to
- * date with the numbered migrations. On failure writes why into err
- * (STORE_ERR_BYTES) and returns TEND_ERR_DB or TEND_ERR_IO. */
+ * date with the numbered migrations. path is a file name or a `file:` URI
+ * (SQLite); a `postgresql://` or `postgres://` URL is refused with
+ * TEND_ERR_INVALID until the PostgreSQL backend is built. On failure writes
+ * why into err (STORE_ERR_BYTES) and returns TEND_ERR_DB, TEND_ERR_IO or
+ * TEND_ERR_INVALID. */
 enum tend_err store_open(const char *path, struct store **out, char *err);
 
 /* store_open_with() flags. */
@@ -685,7 +690,7 @@ enum tend_err store_quarantine_reasons(struct store *s,
                                        void (*fn)(void *arg, const char *reason, int64_t n),
                                        void *arg);
 
-/* ---- the dashboard's reads (sqlite_dash.c) ------------------------------------ */
+/* ---- the dashboard's reads ------------------------------------------------ */
 
 /* An account as the ranked list shows it; strings live for the call. */
 struct store_account_brief {
@@ -726,7 +731,7 @@ enum tend_err store_rule_counts_each(struct store *s, int32_t since_day,
 /* The creation time of the oldest pending outbox row; *found false when none. */
 enum tend_err store_outbox_oldest_pending(struct store *s, int64_t *created_ms, bool *found);
 
-/* ---- analysis (sqlite_analysis.c) ----------------------------------------- */
+/* ---- analysis -------------------------------------------------------------- */
 
 /* An account outcome: Account Renewed or Account Churned, as stored. */
 struct store_outcome {

@@ -1,0 +1,258 @@
+/* backend.h: what a storage backend implements behind store.h (private to
+ * store/; callers include store.h only).
+ *
+ * A struct store is a backend's connection whose first member is this base:
+ * the operations of its backend. store.c's functions (the ones store.h
+ * declares) each call the operation of the same name through s->ops, so a
+ * caller never knows which backend runs. A backend embeds the base first
+ * (`struct sqlite_store { struct store base; ... }`) and converts back with a
+ * cast of the pointer, which C allows for a struct's first member.
+ *
+ * One field per operation, in store.h's order, with store.h's parameters:
+ * explicit rather than generated from an X-macro list, so that each
+ * operation, its wrapper and its implementation can be found by name
+ * (docs/store.md, "The operations table"). Every field is set: a backend
+ * without an operation fails it with TEND_ERR_INVALID and a message, it does
+ * not leave a NULL. */
+#ifndef TEND_STORE_BACKEND_H
+#define TEND_STORE_BACKEND_H
+
+#include "store/store.h"
+
+struct store_ops {
+    const char *name; /* "sqlite" */
+    enum tend_err (*open_again)(struct store *s, struct store **out, char *err);
+    void (*set_error)(struct store *s, const char *msg);
+    void (*close)(struct store *s);
+    int (*schema_version)(struct store *s);
+    const char *(*last_error)(struct store *s);
+    enum tend_err (*begin)(struct store *s, bool *changed_elsewhere);
+    enum tend_err (*commit)(struct store *s);
+    void (*rollback)(struct store *s);
+    enum tend_err (*account_find)(struct store *s, const char *external_id, int64_t *id);
+    enum tend_err (*account_ensure)(struct store *s, const char *external_id, int64_t ts_ms,
+                                    int64_t *id, bool *created);
+    enum tend_err (*account_seen)(struct store *s, int64_t id, int64_t ts_ms);
+    enum tend_err (*user_ensure)(struct store *s, const char *external_id, bool anonymous,
+                                 int64_t ts_ms, int64_t *id);
+    enum tend_err (*name_ensure)(struct store *s, const char *name, int64_t *id);
+    enum tend_err (*trait_merge)(struct store *s, enum store_entity entity, int64_t id,
+                                 const char *key, const char *value_json, int64_t ts_ms);
+    enum tend_err (*traits_each)(struct store *s, enum store_entity entity, int64_t id,
+                                 void (*fn)(void *arg, const char *key, const char *value_json),
+                                 void *arg);
+    enum tend_err (*account_set_fields)(struct store *s, int64_t id,
+                                        const struct store_account_fields *f,
+                                        const char *traits_json);
+    enum tend_err (*user_set_fields)(struct store *s, int64_t id, const char *email,
+                                     const char *name, const char *title, const char *traits_json);
+    enum tend_err (*user_memberships)(struct store *s, int64_t user_id,
+                                      struct store_membership **out, size_t *n);
+    enum tend_err (*membership_start)(struct store *s, int64_t account_id, int64_t user_id,
+                                      int64_t ts_ms, bool *started);
+    enum tend_err (*membership_end)(struct store *s, int64_t account_id, int64_t user_id,
+                                    int64_t ts_ms, bool *ended);
+    enum tend_err (*removal_after)(struct store *s, int64_t account_id, int64_t user_id,
+                                   int64_t ts_ms, int64_t *removal_ms, bool *found);
+    enum tend_err (*event_exists)(struct store *s, int64_t key_ts_ms, uint64_t key_hash,
+                                  bool *exists);
+    enum tend_err (*event_put)(struct store *s, const struct store_event *ev, bool *inserted);
+    enum tend_err (*quarantine_put)(struct store *s, const struct store_event *ev,
+                                    const char *account_external_id, const char *reason);
+    enum tend_err (*quarantine_by_account)(struct store *s, const char *external_id,
+                                           struct store_pending **out, size_t *n);
+    enum tend_err (*quarantine_by_user)(struct store *s, int64_t user_id,
+                                        struct store_pending **out, size_t *n);
+    enum tend_err (*quarantine_attach)(struct store *s, const struct store_pending *p,
+                                       int64_t account_id);
+    enum tend_err (*login_day_add)(struct store *s, int64_t account_id, int32_t day);
+    enum tend_err (*login_day_last)(struct store *s, int64_t account_id, int32_t max_day,
+                                    int32_t *day, bool *found);
+    enum tend_err (*activity_each)(struct store *s, const struct store_span *sp, int64_t from_ms,
+                                   int64_t to_ms,
+                                   void (*fn)(void *arg, const struct store_activity *a),
+                                   void *arg);
+    enum tend_err (*activity_refresh)(struct store *s, int max_days, int *done);
+    enum tend_err (*activity_stale_each)(struct store *s, int32_t from, int32_t to,
+                                         void (*fn)(void *arg, int32_t day), void *arg);
+    enum tend_err (*activity_days_each)(struct store *s, const struct store_span *sp, int32_t from,
+                                        int32_t to,
+                                        void (*fn)(void *arg, const struct store_activity_day *d),
+                                        void *arg);
+    enum tend_err (*activity_windows_pending)(struct store *s, void (*fn)(void *arg, int32_t day),
+                                              void *arg);
+    enum tend_err (*activity_window_put)(struct store *s, int32_t day, int64_t account_id,
+                                         const struct metrics_window *w);
+    enum tend_err (*activity_windows_each)(
+        struct store *s, const struct store_span *sp, int32_t day,
+        void (*fn)(void *arg, int64_t account_id, const struct metrics_window *w), void *arg);
+    enum tend_err (*activity_windows_done)(struct store *s, int32_t day);
+    enum tend_err (*activity_windows_ready)(struct store *s, int32_t day, bool *done);
+    enum tend_err (*facts_each)(struct store *s, const struct store_span *sp, int64_t before_ms,
+                                void (*fn)(void *arg, const struct store_fact *f), void *arg);
+    enum tend_err (*memberships_each)(struct store *s, const struct store_span *sp,
+                                      void (*fn)(void *arg, const struct store_membership *m),
+                                      void *arg);
+    enum tend_err (*score_put)(struct store *s, int64_t account_id, const struct store_score *sc);
+    enum tend_err (*score_get)(struct store *s, int64_t account_id, int32_t day,
+                               struct store_score *out, bool *found);
+    enum tend_err (*score_history)(struct store *s, int64_t account_id, int32_t from, int32_t to,
+                                   void (*fn)(void *arg, const struct store_score *sc), void *arg);
+    enum tend_err (*scores_of_day)(struct store *s, int32_t day,
+                                   void (*fn)(void *arg, int64_t account_id, bool has_overall,
+                                              double overall),
+                                   void *arg);
+    enum tend_err (*product_used)(struct store *s, int64_t account_id, const char *product,
+                                  int32_t first_day, int32_t last_day, bool *used);
+    enum tend_err (*last_ticket_before)(struct store *s, int64_t account_id, int64_t before_ms,
+                                        int64_t *ts_ms, bool *found);
+    enum tend_err (*user_label)(struct store *s, int64_t user_id, char *buf, size_t size);
+    enum tend_err (*ctas_watched_each)(struct store *s, const struct store_span *sp,
+                                       void (*fn)(void *arg, const struct store_cta *c), void *arg);
+    enum tend_err (*ctas_live_count)(struct store *s, int64_t *n);
+    enum tend_err (*cta_insert)(struct store *s, const struct store_cta *c, int64_t *id);
+    enum tend_err (*cta_update)(struct store *s, const struct store_cta *c);
+    enum tend_err (*cta_forget_closed)(struct store *s, const char *rule, int64_t account_id,
+                                       const char *subject);
+    enum tend_err (*cta_get)(struct store *s, int64_t id,
+                             void (*fn)(void *arg, const struct store_cta *c), void *arg);
+    enum tend_err (*ctas_each)(struct store *s, const struct store_cta_filter *f,
+                               int (*fn)(void *arg, const struct store_cta *c), void *arg);
+    enum tend_err (*cta_held_put)(struct store *s, const struct store_cta_held *h, bool *is_new);
+    enum tend_err (*ctas_held_each)(struct store *s, int32_t week, const char *owner,
+                                    int (*fn)(void *arg, const struct store_cta_held *h),
+                                    void *arg);
+    enum tend_err (*ctas_held_count)(struct store *s, int32_t week, const char *owner, int64_t *n);
+    enum tend_err (*ctas_opened_by_owner)(struct store *s, int32_t from, int32_t to,
+                                          void (*fn)(void *arg, const char *owner, int64_t n),
+                                          void *arg);
+    enum tend_err (*cta_history_add)(struct store *s, int64_t cta_id,
+                                     const struct store_cta_change *ch);
+    enum tend_err (*cta_history_each)(struct store *s, int64_t cta_id,
+                                      void (*fn)(void *arg, const struct store_cta_change *ch),
+                                      void *arg);
+    enum tend_err (*eval_run_put)(struct store *s, int64_t t_ms, int64_t run_ms, int64_t opened,
+                                  int64_t updated, int64_t resolved, int64_t errors);
+    enum tend_err (*ctas_reset)(struct store *s);
+    enum tend_err (*eval_run_before)(struct store *s, int64_t t_ms, int64_t *prev_ms, bool *found);
+    enum tend_err (*scores_of_day_version)(struct store *s, int32_t day, const char *version,
+                                           void (*fn)(void *arg, int64_t account_id,
+                                                      bool has_overall, double overall),
+                                           void *arg);
+    enum tend_err (*scores_of_day_ids)(
+        struct store *s, int32_t day, const char *version, const int64_t *ids, size_t n, bool *any,
+        void (*fn)(void *arg, int64_t account_id, bool has_overall, double overall), void *arg);
+    enum tend_err (*notification_add)(struct store *s, int64_t cta_id, const char *event,
+                                      int32_t day, int64_t created_ms, const char *snapshot,
+                                      int64_t *id);
+    enum tend_err (*outbox_add)(struct store *s, const struct store_outbox *row, int64_t *id);
+    enum tend_err (*outbox_recover)(struct store *s, int64_t *n);
+    enum tend_err (*outbox_due_targets)(struct store *s, int64_t now_ms,
+                                        void (*fn)(void *arg, const char *channel,
+                                                   const char *target, int64_t rank),
+                                        void *arg);
+    enum tend_err (*outbox_due)(struct store *s, int64_t now_ms, const char *channel,
+                                const char *target, int64_t limit,
+                                void (*fn)(void *arg, const struct store_outbox *row), void *arg);
+    enum tend_err (*outbox_next_due)(struct store *s, int64_t after_ms, int64_t *at_ms,
+                                     bool *found);
+    enum tend_err (*outbox_set)(struct store *s, const struct store_outbox *row);
+    enum tend_err (*outbox_hold_set)(struct store *s, const struct store_hold *h);
+    enum tend_err (*outbox_holds_each)(struct store *s, int64_t after_ms,
+                                       void (*fn)(void *arg, const struct store_hold *h),
+                                       void *arg);
+    enum tend_err (*outbox_holds_prune)(struct store *s, int64_t before_ms);
+    enum tend_err (*outbox_each)(struct store *s, const struct store_outbox_filter *f,
+                                 void (*fn)(void *arg, const struct store_outbox *row), void *arg);
+    enum tend_err (*outbox_get)(struct store *s, int64_t id,
+                                void (*fn)(void *arg, const struct store_outbox *row), void *arg);
+    enum tend_err (*outbox_counts)(struct store *s,
+                                   void (*fn)(void *arg, const char *status, int64_t rows,
+                                              int64_t resends),
+                                   void *arg);
+    enum tend_err (*outbox_retry)(struct store *s, int64_t id, int64_t now_ms, bool *changed);
+    enum tend_err (*outbox_retry_dead)(struct store *s, int64_t now_ms, int64_t *n);
+    enum tend_err (*outbox_held_groups)(struct store *s, int64_t before_ms,
+                                        void (*fn)(void *arg, const char *channel,
+                                                   const char *target, const char *owner),
+                                        void *arg);
+    enum tend_err (*outbox_digest_make)(struct store *s, const char *channel, const char *target,
+                                        const char *owner, int64_t before_ms, int64_t now_ms,
+                                        int64_t rank, int64_t *digest_id, int64_t *items);
+    enum tend_err (*outbox_items_each)(struct store *s, int64_t digest_id,
+                                       void (*fn)(void *arg, const char *snapshot), void *arg);
+    enum tend_err (*counter_add)(struct store *s, const char *name, int64_t delta);
+    enum tend_err (*account_count_events)(struct store *s, int64_t account_id, int64_t delta);
+    enum tend_err (*accounts_each)(struct store *s,
+                                   int (*fn)(void *arg, const struct store_account_row *row),
+                                   void *arg);
+    enum tend_err (*account_get)(struct store *s, int64_t id,
+                                 int (*fn)(void *arg, const struct store_account_row *row),
+                                 void *arg);
+    enum tend_err (*accounts_brief_each)(struct store *s,
+                                         int (*fn)(void *arg, const struct store_account_row *row),
+                                         void *arg);
+    enum tend_err (*accounts_brief_of)(struct store *s, const int64_t *ids, size_t n,
+                                       int (*fn)(void *arg, const struct store_account_row *row),
+                                       void *arg);
+    enum tend_err (*status_get)(struct store *s, struct store_status *out);
+    enum tend_err (*counters_each)(struct store *s,
+                                   void (*fn)(void *arg, const char *name, int64_t value),
+                                   void *arg);
+    enum tend_err (*quarantine_reasons)(struct store *s,
+                                        void (*fn)(void *arg, const char *reason, int64_t n),
+                                        void *arg);
+    enum tend_err (*account_briefs)(struct store *s, int32_t day,
+                                    void (*fn)(void *arg, const struct store_account_brief *b),
+                                    void *arg);
+    enum tend_err (*scores_latest_day)(struct store *s, int32_t *day, bool *found);
+    enum tend_err (*account_facts_recent)(struct store *s, int64_t account_id, int limit,
+                                          void (*fn)(void *arg, const struct store_fact *f,
+                                                     const char *user),
+                                          void *arg);
+    enum tend_err (*rule_counts_each)(struct store *s, int32_t since_day,
+                                      void (*fn)(void *arg, const struct store_rule_counts *c),
+                                      void *arg);
+    enum tend_err (*outbox_oldest_pending)(struct store *s, int64_t *created_ms, bool *found);
+    enum tend_err (*outcomes_each)(struct store *s, int64_t from_ms, int64_t to_ms,
+                                   void (*fn)(void *arg, const struct store_outcome *o), void *arg);
+    enum tend_err (*copy_to)(struct store *s, const char *path);
+    enum tend_err (*report_put)(struct store *s, const struct store_report *r, int64_t *id);
+    enum tend_err (*reports_each)(struct store *s, int limit,
+                                  void (*fn)(void *arg, const struct store_report *r), void *arg);
+    enum tend_err (*report_get)(struct store *s, int64_t id,
+                                void (*fn)(void *arg, const struct store_report *r), void *arg);
+    enum tend_err (*model_put)(struct store *s, const struct store_model *m, bool adopt,
+                               int64_t *version);
+    enum tend_err (*model_get)(struct store *s, int64_t version,
+                               void (*fn)(void *arg, const struct store_model *m), void *arg);
+    enum tend_err (*model_for_day)(struct store *s, int32_t day,
+                                   void (*fn)(void *arg, const struct store_model *m), void *arg);
+    enum tend_err (*models_each)(struct store *s,
+                                 void (*fn)(void *arg, const struct store_model *m), void *arg);
+    enum tend_err (*last_event_day)(struct store *s, int32_t *day, bool *found);
+    enum tend_err (*risk_put)(struct store *s, const struct store_risk *r);
+    enum tend_err (*risk_clear_day)(struct store *s, int32_t day);
+    enum tend_err (*risk_put_many)(struct store *s, const struct store_risk *r, size_t n);
+    enum tend_err (*risk_latest_day)(struct store *s, int32_t max_day, int32_t *day, bool *found);
+    enum tend_err (*risk_of_day)(struct store *s, int32_t day,
+                                 void (*fn)(void *arg, const struct store_risk_row *r), void *arg);
+    enum tend_err (*risk_of_account)(struct store *s, int32_t day, const char *external_id,
+                                     void (*fn)(void *arg, const struct store_risk_row *r),
+                                     void *arg);
+    enum tend_err (*session_epoch)(struct store *s, const char *email, int64_t *epoch);
+    enum tend_err (*session_epoch_bump)(struct store *s, const char *email, int64_t now_ms,
+                                        int64_t *epoch);
+};
+
+struct store {
+    const struct store_ops *ops;
+};
+
+/* Counts n rows returned by a backend's query, for store_rows_read(). */
+void store_rows_add(uint64_t n);
+
+/* The SQLite backend (sqlite.c): opens path, a file name or a `file:` URI. */
+enum tend_err sqlite_open_with(const char *path, unsigned flags, struct store **out, char *err);
+
+#endif
