@@ -17,6 +17,10 @@
 
 #define DEFAULT_DB "tend.db"
 
+/* The database when --db is not given: the TEND_DB environment variable
+ * when set and not empty, else DEFAULT_DB (docs/cli.md). */
+const char *cli_db_default(void);
+
 int cmd_import(int argc, char **argv);
 int cmd_accounts(int argc, char **argv);
 int cmd_status(int argc, char **argv);

@@ -81,7 +81,7 @@ static int add_account(void *arg, const struct store_account_row *r) {
 }
 
 int cmd_accounts(int argc, char **argv) {
-    const char *db = DEFAULT_DB;
+    const char *db = cli_db_default();
     enum out_format format = OUT_TABLE;
     int rc = parse_read_opts("accounts", argc, argv, &db, &format, accounts_usage);
     if (rc >= 0)
@@ -128,7 +128,7 @@ static void add_reason(void *arg, const char *reason, int64_t n) {
 }
 
 int cmd_status(int argc, char **argv) {
-    const char *db = DEFAULT_DB;
+    const char *db = cli_db_default();
     enum out_format format = OUT_TABLE;
     int rc = parse_read_opts("status", argc, argv, &db, &format, status_usage);
     if (rc >= 0)

@@ -193,7 +193,7 @@ int cmd_ctas(int argc, char **argv) {
         {"week", required_argument, NULL, 'w'},   {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB, *config = NULL;
+    const char *db = cli_db_default(), *config = NULL;
     bool held = false;
     int32_t week = 0;
     struct store_cta_filter filter = {.status = "live"};
@@ -380,7 +380,7 @@ int cmd_cta(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB, *reason = NULL, *note = NULL;
+    const char *db = cli_db_default(), *reason = NULL, *note = NULL;
     const char *by = getenv("USER");
     int32_t until = 0, on = 0;
     bool has_until = false, has_on = false;

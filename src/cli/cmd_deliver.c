@@ -78,7 +78,7 @@ int cmd_deliver(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB, *config = NULL;
+    const char *db = cli_db_default(), *config = NULL;
     struct dispatch_options o = {0};
     bool quiet = false;
     int c;
@@ -326,7 +326,7 @@ int cmd_outbox(int argc, char **argv) {
     };
     static const char *const statuses[] = {"held",    "digested", "pending",
                                            "sending", "sent",     "dead"};
-    const char *db = DEFAULT_DB, *config = NULL;
+    const char *db = cli_db_default(), *config = NULL;
     struct store_outbox_filter f = {0};
     enum out_format format = OUT_TABLE;
     bool dead = false;

@@ -127,7 +127,7 @@ int cmd_eval(int argc, char **argv) {
         {"quiet", no_argument, NULL, 'q'},    {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB, *config = NULL;
+    const char *db = cli_db_default(), *config = NULL;
     struct cli_days days;
     cli_days_init(&days);
     bool rebuild = false, quiet = false;

@@ -639,7 +639,7 @@ int cmd_import(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB, *errors = NULL, *accounts = NULL;
+    const char *db = cli_db_default(), *errors = NULL, *accounts = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {

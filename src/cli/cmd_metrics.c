@@ -69,7 +69,7 @@ int cmd_metrics(int argc, char **argv) {
         {"account", required_argument, NULL, 'a'}, {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB, *account = NULL;
+    const char *db = cli_db_default(), *account = NULL;
     int64_t t_ms = dt_now_ms();
     enum out_format format = OUT_TABLE;
     int c;

@@ -54,7 +54,7 @@ int cmd_risk(int argc, char **argv) {
         {"format", required_argument, NULL, 'f'}, {"limit", required_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB;
+    const char *db = cli_db_default();
     int32_t day = INT32_MAX;
     int64_t limit = -1;
     enum out_format format = OUT_TABLE;

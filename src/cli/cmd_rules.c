@@ -84,7 +84,7 @@ int cmd_rules(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB, *config = NULL;
+    const char *db = cli_db_default(), *config = NULL;
     enum out_format format = OUT_TABLE;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {

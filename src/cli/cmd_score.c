@@ -322,7 +322,7 @@ int cmd_score(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB, *config = NULL, *account = NULL;
+    const char *db = cli_db_default(), *config = NULL, *account = NULL;
     struct cli_days days;
     cli_days_init(&days);
     bool do_explain = false;

@@ -61,7 +61,7 @@ int cmd_serve(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB, *config = NULL, *listen = NULL;
+    const char *db = cli_db_default(), *config = NULL, *listen = NULL;
     const char *keys[SERVE_MAX_KEYS];
     size_t n_keys = 0;
     bool evaluate = true;

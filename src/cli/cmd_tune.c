@@ -172,7 +172,7 @@ int cmd_tune(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = DEFAULT_DB, *config = NULL;
+    const char *db = cli_db_default(), *config = NULL;
     struct cli_days days;
     cli_days_init(&days);
     int horizon = 90, budget = 0; /* 0: rules.budget, else TUNE_DEFAULT_BUDGET */

@@ -80,10 +80,15 @@ static void usage(FILE *f) {
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
-            "\nEvery command takes --db PATH (default ./%s) and --help.\n"
+            "\nEvery command takes --db PATH (default: $TEND_DB, else ./%s) and --help.\n"
             "Run `tend COMMAND --help` for its options. Documentation: docs/ in the "
             "source tree.\n",
             DEFAULT_DB);
+}
+
+const char *cli_db_default(void) {
+    const char *env = getenv("TEND_DB");
+    return env && env[0] ? env : DEFAULT_DB;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {

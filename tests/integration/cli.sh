@@ -59,6 +59,14 @@ n=$("$TEND" accounts --db new.db --format csv 2>&1 | tail -n +2 | wc -l)
 expect_eq "and tend accounts reads it" 1 "$n"
 check "an empty database made by import is a database: tend eval runs on it" \
     "$TEND" eval --db new.db --at 2026-01-02 --quiet
+# TEND_DB names the database when --db is not given; --db still wins.
+n=$(TEND_DB=new.db "$TEND" accounts --format csv 2>&1 | tail -n +2 | wc -l)
+expect_eq "TEND_DB=new.db: tend accounts reads it without --db" 1 "$n"
+out=$(TEND_DB=new.db "$TEND" accounts --db missing.db 2>&1)
+expect_contains "--db wins over TEND_DB" "missing.db: no such database" "$out"
+out=$(TEND_DB=postgresql://tend@127.0.0.1/tend "$TEND" accounts 2>&1)
+expect_contains "a postgresql:// location is refused, said plainly (issue 17: not built yet)" \
+    "PostgreSQL: the backend is not built yet" "$out"
 # A path that exists but cannot be opened is an I/O error, not "no such database".
 mkdir adir.db
 out=$("$TEND" accounts --db adir.db 2>&1)
