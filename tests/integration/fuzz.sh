@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A smoke run of every libFuzzer harness of tests/fuzz/ (one per parser:
 # docs/development.md, "Fuzzing"), in the asan run only (MODE=asan): each
-# harness runs FUZZ_SMOKE_SECONDS (10) on its committed seeds and past
+# harness runs FUZZ_SMOKE_SECONDS (5) on its committed seeds and past
 # findings (tests/fuzz/crashes/NAME, run first as regression inputs), under
 # ASan and UBSan. No input may crash it or break its invariants. `make fuzz`
 # runs them longer.
@@ -11,7 +11,7 @@ if [ "${MODE:-release}" != asan ]; then
     ok "the fuzz harnesses run in the asan run only (MODE=asan), skipped in MODE=$MODE"
     exit 0
 fi
-seconds=${FUZZ_SMOKE_SECONDS:-10}
+seconds=${FUZZ_SMOKE_SECONDS:-5}
 start=$(date +%s)
 if ! make -s -j2 fuzz-build >"$T/build.log" 2>&1; then
     not_ok "the fuzz harnesses build (clang, -fsanitize=fuzzer)" "$(grep -v '^  ' "$T/build.log" | tail -10)"
