@@ -171,12 +171,11 @@ static void read_model(sqlite3_stmt *st, struct store_model *m) {
     };
 }
 
-enum tend_err sqlite_model_get(struct store *base, int64_t version,
-                               void (*fn)(void *arg, const struct store_model *m), void *arg) {
-    struct sqlite_store *s = sqlite_of(base);
-    sqlite3_stmt *st = sqlite_stmt(s, version ? q_get : q_get_adopted);
-    if (version)
-        sqlite3_bind_int64(st, 1, version);
+/* Steps st (bound) once: calls fn with the model it reads, or
+ * TEND_ERR_NOTFOUND when none; what names the read in an error. */
+static enum tend_err one_model(struct sqlite_store *s, sqlite3_stmt *st,
+                               void (*fn)(void *arg, const struct store_model *m), void *arg,
+                               const char *what) {
     int rc = sqlite_step(st);
     enum tend_err e = TEND_OK;
     if (rc == SQLITE_ROW) {
@@ -186,10 +185,19 @@ enum tend_err sqlite_model_get(struct store *base, int64_t version,
     } else if (rc == SQLITE_DONE) {
         e = TEND_ERR_NOTFOUND;
     } else {
-        e = sqlite_fail(s, "reading a model");
+        e = sqlite_fail(s, what);
     }
     sqlite3_reset(st);
     return e;
+}
+
+enum tend_err sqlite_model_get(struct store *base, int64_t version,
+                               void (*fn)(void *arg, const struct store_model *m), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, version ? q_get : q_get_adopted);
+    if (version)
+        sqlite3_bind_int64(st, 1, version);
+    return one_model(s, st, fn, arg, "reading a model");
 }
 
 enum tend_err sqlite_model_for_day(struct store *base, int32_t day,
@@ -197,19 +205,7 @@ enum tend_err sqlite_model_for_day(struct store *base, int32_t day,
     struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_for_day);
     sqlite3_bind_int(st, 1, day);
-    int rc = sqlite_step(st);
-    enum tend_err e = TEND_OK;
-    if (rc == SQLITE_ROW) {
-        struct store_model m;
-        read_model(st, &m);
-        fn(arg, &m);
-    } else if (rc == SQLITE_DONE) {
-        e = TEND_ERR_NOTFOUND;
-    } else {
-        e = sqlite_fail(s, "reading the model of a day");
-    }
-    sqlite3_reset(st);
-    return e;
+    return one_model(s, st, fn, arg, "reading the model of a day");
 }
 
 enum tend_err sqlite_models_each(struct store *base,

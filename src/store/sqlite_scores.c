@@ -111,13 +111,11 @@ enum tend_err sqlite_score_history(struct store *base, int64_t account_id, int32
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading score history");
 }
 
-enum tend_err sqlite_scores_of_day(struct store *base, int32_t day,
-                                   void (*fn)(void *arg, int64_t account_id, bool has_overall,
-                                              double overall),
-                                   void *arg) {
-    struct sqlite_store *s = sqlite_of(base);
-    sqlite3_stmt *st = sqlite_stmt(s, q_scores_of_day);
-    sqlite3_bind_int(st, 1, day);
+/* Steps st (bound) to its end, calling fn with each row's account id and
+ * overall score (NULL: none), then resets it. */
+static enum tend_err
+each_score(struct sqlite_store *s, sqlite3_stmt *st,
+           void (*fn)(void *arg, int64_t account_id, bool has_overall, double overall), void *arg) {
     int rc;
     while ((rc = sqlite_step(st)) == SQLITE_ROW)
         fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_type(st, 1) != SQLITE_NULL,
@@ -125,6 +123,16 @@ enum tend_err sqlite_scores_of_day(struct store *base, int32_t day,
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading scores");
+}
+
+enum tend_err sqlite_scores_of_day(struct store *base, int32_t day,
+                                   void (*fn)(void *arg, int64_t account_id, bool has_overall,
+                                              double overall),
+                                   void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_scores_of_day);
+    sqlite3_bind_int(st, 1, day);
+    return each_score(s, st, fn, arg);
 }
 
 enum tend_err sqlite_scores_of_day_version(struct store *base, int32_t day, const char *version,
@@ -135,13 +143,7 @@ enum tend_err sqlite_scores_of_day_version(struct store *base, int32_t day, cons
     sqlite3_stmt *st = sqlite_stmt(s, q_scores_of_day_version);
     sqlite3_bind_int(st, 1, day);
     sqlite_bind_text(st, 2, version);
-    int rc;
-    while ((rc = sqlite_step(st)) == SQLITE_ROW)
-        fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_type(st, 1) != SQLITE_NULL,
-           sqlite3_column_double(st, 1));
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading scores");
+    return each_score(s, st, fn, arg);
 }
 
 enum tend_err sqlite_scores_of_day_ids(
@@ -163,12 +165,7 @@ enum tend_err sqlite_scores_of_day_ids(
     sqlite3_bind_int(st, 1, day);
     sqlite_bind_text(st, 2, version);
     sqlite_bind_ids(st, 3, ids, n);
-    while ((rc = sqlite_step(st)) == SQLITE_ROW)
-        fn(arg, sqlite3_column_int64(st, 0), sqlite3_column_type(st, 1) != SQLITE_NULL,
-           sqlite3_column_double(st, 1));
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading scores");
+    return each_score(s, st, fn, arg);
 }
 
 static const char q_latest_day[] = "SELECT max(day) FROM scores";
