@@ -119,7 +119,7 @@ enum tend_err pg_connect(const char *url, struct pg_conn **conn, char *err) {
     return TEND_OK;
 }
 
-void pg_close(struct pg_conn *conn) {
+void pg_disconnect(struct pg_conn *conn) {
     if (conn)
         PQfinish(conn);
 }
@@ -128,7 +128,7 @@ int pg_schema_latest(void) {
     return pg_schema_migrations[pg_schema_migration_count - 1].version;
 }
 
-enum tend_err pg_schema_version(struct pg_conn *conn, int *version, char *err) {
+enum tend_err pg_read_schema_version(struct pg_conn *conn, int *version, char *err) {
     long long have = 0;
     enum tend_err e = query_int(conn, "SELECT (to_regclass('schema_migrations') IS NOT NULL)::int",
                                 "reading the schema version", &have, err);
@@ -184,7 +184,7 @@ enum tend_err pg_migrate(struct pg_conn *conn, char *err) {
                  "  name text NOT NULL,"
                  "  applied_at timestamptz NOT NULL DEFAULT now())",
                  "creating schema_migrations", err)) ||
-        (e = pg_schema_version(conn, &have, err)))
+        (e = pg_read_schema_version(conn, &have, err)))
         goto cleanup;
     if (have > latest) {
         snprintf(err, PG_ERR_BYTES,

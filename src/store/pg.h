@@ -27,7 +27,7 @@ bool pg_is_url(const char *s);
 
 /* Connects to url (postgresql://[user[:password]@]host[:port]/db[?param=...],
  * libpq's URI form) and stores the connection, which the caller closes with
- * pg_close(), in *conn. A connect_timeout of 10 s applies unless the URL
+ * pg_disconnect(), in *conn. A connect_timeout of 10 s applies unless the URL
  * sets one. Refuses servers older than PostgreSQL 13 (the schema uses
  * gen_random_uuid()). On failure *conn is untouched and err says why:
  * TEND_ERR_USAGE for a URL that is not postgresql://, TEND_ERR_IO when the
@@ -47,13 +47,13 @@ enum tend_err pg_connect(const char *url, struct pg_conn **conn, char *err);
 enum tend_err pg_migrate(struct pg_conn *conn, char *err);
 
 /* The schema version of the database (0: none yet, no schema_migrations). */
-enum tend_err pg_schema_version(struct pg_conn *conn, int *version, char *err);
+enum tend_err pg_read_schema_version(struct pg_conn *conn, int *version, char *err);
 
 /* The newest schema version this build knows (the same numbers as SQLite's,
  * pg_schema.h). */
 int pg_schema_latest(void);
 
 /* Closes the connection; accepts NULL. */
-void pg_close(struct pg_conn *conn);
+void pg_disconnect(struct pg_conn *conn);
 
 #endif

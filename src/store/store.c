@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "store/backend.h"
+#include "store/pg_int.h"
 #include "store/store.h"
 
 /* Rows read (store_rows_read), of every connection: relaxed, a count only. */
@@ -34,11 +35,8 @@ enum tend_err store_open(const char *path, struct store **out, char *err) {
 }
 
 enum tend_err store_open_with(const char *path, unsigned flags, struct store **out, char *err) {
-    if (is_postgres(path)) {
-        snprintf(err, STORE_ERR_BYTES,
-                 "PostgreSQL: the backend is not built yet (docs/operations.md)");
-        return TEND_ERR_INVALID;
-    }
+    if (is_postgres(path))
+        return pg_open_with(path, flags, out, err);
     return sqlite_open_with(path, flags, out, err);
 }
 

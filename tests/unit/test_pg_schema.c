@@ -147,7 +147,7 @@ static void urls_are_checked(void **state) {
     assert_non_null(strstr(err, "cannot connect to PostgreSQL"));
     assert_null(strstr(err, "secret"));
     assert_null(c);
-    pg_close(NULL);
+    pg_disconnect(NULL);
 }
 
 static void migrates_once_and_again_idempotent(void **state) {
@@ -157,12 +157,12 @@ static void migrates_once_and_again_idempotent(void **state) {
     struct pg_conn *c = fresh("t_idem", &a);
     char err[PG_ERR_BYTES];
     int v = -1;
-    assert_int_equal(pg_schema_version(c, &v, err), TEND_OK);
+    assert_int_equal(pg_read_schema_version(c, &v, err), TEND_OK);
     assert_int_equal(v, 0);
     double t0 = now_ms();
     migrate_ok(c);
     double t1 = now_ms();
-    assert_int_equal(pg_schema_version(c, &v, err), TEND_OK);
+    assert_int_equal(pg_read_schema_version(c, &v, err), TEND_OK);
     assert_int_equal(v, pg_schema_latest());
     /* The same numbers as SQLite's: the baseline is SQLite's migration 15. */
     assert_int_equal(pg_schema_migrations[0].version, 15);
@@ -176,11 +176,11 @@ static void migrates_once_and_again_idempotent(void **state) {
     assert_int_equal(sql_int(a, "SELECT count(*) FROM schema_migrations"),
                      pg_schema_migration_count);
     assert_int_equal(sql_int(a, objects), n_objects);
-    assert_int_equal(pg_schema_version(c, &v, err), TEND_OK);
+    assert_int_equal(pg_read_schema_version(c, &v, err), TEND_OK);
     assert_int_equal(v, pg_schema_latest());
     printf("# migrated to version %d in %.0f ms (%lld relations), again in %.1f ms\n", v, t1 - t0,
            n_objects, t2 - t1);
-    pg_close(c);
+    pg_disconnect(c);
     PQfinish(a);
 }
 
@@ -210,7 +210,7 @@ static void upgrade_applies_only_what_is_missing(void **state) {
     assert_string_equal(v, "NULL");
     sql_text(a, "SELECT adopted_ms FROM models WHERE version = 2", v, sizeof v);
     assert_string_equal(v, "NULL");
-    pg_close(c);
+    pg_disconnect(c);
     PQfinish(a);
 }
 
@@ -302,7 +302,7 @@ static void tables_and_keys_follow_the_rules(void **state) {
              "'ctas', 'cta_held') AND data_type <> 'jsonb'))",
              bad, sizeof bad);
     assert_string_equal(bad, "");
-    pg_close(c);
+    pg_disconnect(c);
     PQfinish(a);
 }
 
@@ -337,7 +337,7 @@ static void one_open_cta_per_key(void **state) {
     assert_string_equal(put_cta(a, 7, "", "open"), "");
     assert_int_equal(sql_int(a, "SELECT count(*) FROM ctas WHERE status IN ('open', 'snoozed')"),
                      3);
-    pg_close(c);
+    pg_disconnect(c);
     PQfinish(a);
 }
 
@@ -393,7 +393,7 @@ static void events_land_in_their_month_and_retention_drops_one(void **state) {
     sql_text(a, "SELECT tableoid::regclass::text FROM events WHERE key_hash = 3", where,
              sizeof where);
     assert_string_equal(where, "events_p202002");
-    pg_close(c);
+    pg_disconnect(c);
     PQfinish(a);
 }
 
@@ -442,7 +442,7 @@ static void ensure_waits_for_an_insert_into_the_default_partition(void **state) 
     assert_string_equal(where, "events_p201912");
     PQfinish(b);
     PQfinish(m);
-    pg_close(c);
+    pg_disconnect(c);
     PQfinish(a);
 }
 
@@ -465,7 +465,7 @@ static void event_keys_deduplicate(void **state) {
     sql_text(a, "SELECT tableoid::regclass::text FROM event_keys WHERE key_ts_ms = 0", where,
              sizeof where);
     assert_string_equal(where, "event_keys_default");
-    pg_close(c);
+    pg_disconnect(c);
     PQfinish(a);
 }
 
@@ -487,7 +487,7 @@ static void *race(void *arg) {
         r->result = pg_migrate(c, r->err);
         r->ms = now_ms() - t0;
     }
-    pg_close(c);
+    pg_disconnect(c);
     return NULL;
 }
 
@@ -498,7 +498,7 @@ static void concurrent_migrations_apply_once(void **state) {
     NEED_SERVER();
     PGconn *a;
     struct pg_conn *c = fresh("t_race", &a);
-    pg_close(c);
+    pg_disconnect(c);
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, 2);
     struct racer r[2];
@@ -542,7 +542,7 @@ static void failed_migration_rolls_back(void **state) {
     /* The connection is usable and unlocked: once out of the way, it works. */
     exec_ok(a, "DROP TABLE t_fail.ctas");
     migrate_ok(c);
-    pg_close(c);
+    pg_disconnect(c);
     PQfinish(a);
 }
 
@@ -559,7 +559,7 @@ static void newer_database_is_refused(void **state) {
     char err[PG_ERR_BYTES];
     assert_int_equal(pg_migrate(c, err), TEND_ERR_DB);
     assert_non_null(strstr(err, "upgrade tend"));
-    pg_close(c);
+    pg_disconnect(c);
     PQfinish(a);
 }
 

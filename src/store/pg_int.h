@@ -1,0 +1,263 @@
+/* pg_int.h: what the PostgreSQL backend's files share, and nobody else.
+ *
+ * The backend mirrors the SQLite one file for file (docs/store.md): pg_store.c
+ * holds the connection, its transactions, the statement cache, parameters,
+ * results and errors, and the operations table; pg_accounts.c, pg_events.c,
+ * pg_activity.c, pg_facts.c, pg_scores.c, pg_ctas.c, pg_held.c,
+ * pg_outbox.c, pg_report.c, pg_model.c and pg_session.c hold the statements
+ * of their tables, each a `static const char q_name[]` beside the functions
+ * that run it, with the contract store.h states for the operation.
+ *
+ * Statements: pg_query(s, q_name, &p, ...) prepares q_name on first use
+ * (PQprepare, named after its slot) and keeps it for the life of the
+ * connection, found again by the address of its SQL, as sqlite_stmt() does.
+ * Parameters travel as text ($1, $2, ...), so a statement casts where the
+ * type is not plain from the SQL ($1::bigint, $2::jsonb).
+ *
+ * Events are staged, not inserted one by one (pg_events.c): store_event_put()
+ * appends to the connection's staging buffer, and the buffer is written
+ * with one COPY and one INSERT ... ON CONFLICT DO NOTHING before any other
+ * statement of the connection runs (pg_query calls pg_events_flush) and at
+ * commit, so every read sees every event written before it. */
+#ifndef TEND_STORE_PG_INT_H
+#define TEND_STORE_PG_INT_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/backend.h"
+#include "store/store.h"
+
+/* Slots of a connection's statement cache: a power of two, at most three
+ * quarters full (the backend has about 200 statements). */
+#define PG_STMT_SLOTS 512
+/* Parameters of one statement, at most. */
+#define PG_MAX_PARAMS 32
+
+struct pg_staged; /* pg_events.c: events written, not yet flushed */
+
+/* A connection of the PostgreSQL backend: a struct store (backend.h) first. */
+struct pg_store {
+    struct store base; /* ops: pg_ops */
+    PGconn *conn;
+    char *url; /* for store_open_again() */
+    bool read_only;
+    bool in_tx;
+    /* pg_snapshot_xmax() after our last commit: a higher one at begin means
+     * another connection committed a write since (store_begin's
+     * changed_elsewhere). */
+    uint64_t xmax;
+    struct {
+        const char *sql;
+    } stmts[PG_STMT_SLOTS];
+    int n_stmts;
+    int64_t changes;           /* rows of the last command (PQcmdTuples) */
+    struct pg_staged *staged;  /* NULL until the first event_put */
+    bool flushing;             /* inside pg_events_flush: no recursion */
+    int schema_version;
+    char err[STORE_ERR_BYTES];
+};
+
+static inline struct pg_store *pg_of(struct store *s) {
+    return (struct pg_store *)s;
+}
+
+/* The parameters of one statement, as text: each pg_p_* appends one. Numbers
+ * are formatted into the struct itself; texts are borrowed (they must live
+ * until the statement has run); arrays (pg_p_ids) are allocated and freed by
+ * the pg_query/pg_run/pg_int/pg_stream call that consumes the parameters. */
+struct pg_params {
+    int n;
+    const char *v[PG_MAX_PARAMS];
+    char num[PG_MAX_PARAMS][32];
+    char *owned[PG_MAX_PARAMS];
+    int n_owned;
+};
+
+void pg_p_i64(struct pg_params *p, int64_t v);
+void pg_p_int(struct pg_params *p, int v);
+/* An id: 0 is NULL, as sqlite_bind_id. */
+void pg_p_id(struct pg_params *p, int64_t id);
+/* A double with every bit kept (%.17g); NaN and infinities as PostgreSQL
+ * spells them. */
+void pg_p_f64(struct pg_params *p, double v);
+/* A double, or NULL when !has. */
+void pg_p_f64_or_null(struct pg_params *p, bool has, double v);
+void pg_p_bool(struct pg_params *p, bool v);
+/* Text (NULL is NULL), borrowed. */
+void pg_p_text(struct pg_params *p, const char *v);
+void pg_p_null(struct pg_params *p);
+/* ids as a bigint[] literal ('{1,2,3}'): cast it in SQL ($3::bigint[]) and
+ * read it with unnest() or = ANY(). */
+void pg_p_ids(struct pg_params *p, const int64_t *ids, size_t n);
+
+/* Runs sql (a static string: its address is the statement's cache key) with
+ * p (NULL: none), first flushing staged events. On success *out is the
+ * result (rows counted for store_rows_read), which the caller PQclear()s; on
+ * failure the error is recorded (store_last_error) as "what: message
+ * (SQLSTATE)" and the return is TEND_ERR_DB, or TEND_ERR_CONFLICT for a
+ * unique violation (23505), or TEND_ERR_BUSY for a serialization failure or
+ * deadlock (40001, 40P01) that the caller may retry. */
+enum tend_err pg_query(struct pg_store *s, const char *sql, struct pg_params *p, const char *what,
+                       PGresult **out);
+/* pg_query for a statement whose rows are not needed; s->changes is the
+ * count of rows it changed. */
+enum tend_err pg_run(struct pg_store *s, const char *sql, struct pg_params *p, const char *what);
+/* pg_query of at most one integer into *out (NULL reads 0);
+ * TEND_ERR_NOTFOUND if no row. */
+enum tend_err pg_int(struct pg_store *s, const char *sql, struct pg_params *p, const char *what,
+                     int64_t *out);
+/* Runs sql in single-row mode, calling row(arg, r, 0) for each row as it
+ * arrives, so that a scan of millions of rows holds one in memory. row must
+ * not use the store (the connection is busy until the scan ends); a caller
+ * whose callback does reads a whole result with pg_query instead. */
+enum tend_err pg_stream(struct pg_store *s, const char *sql, struct pg_params *p, const char *what,
+                        void (*row)(void *arg, PGresult *r, int i), void *arg);
+/* Runs sql as written (no parameters, not prepared; several statements
+ * allowed). */
+enum tend_err pg_exec(struct pg_store *s, const char *sql, const char *what);
+/* Records "what: message (SQLSTATE)" of r (or the connection's message) and
+ * returns the error for its SQLSTATE, as pg_query does. */
+enum tend_err pg_fail(struct pg_store *s, const char *what, const PGresult *r);
+
+/* Columns of row i: NULL reads 0, NULL text reads NULL. */
+int64_t pg_i64(const PGresult *r, int i, int col);
+double pg_f64(const PGresult *r, int i, int col);
+bool pg_bool(const PGresult *r, int i, int col);
+const char *pg_text(const PGresult *r, int i, int col);
+bool pg_null(const PGresult *r, int i, int col);
+
+/* pg_events.c: writes the staged events (COPY into a staging table, then
+ * INSERT ... ON CONFLICT DO NOTHING, and what an inserted event updates);
+ * TEND_OK with nothing staged. pg_events_discard() forgets them (rollback). */
+enum tend_err pg_events_flush(struct pg_store *s);
+void pg_events_discard(struct pg_store *s);
+void pg_events_free(struct pg_store *s);
+
+/* Fails an operation this backend does not have, naming it. */
+enum tend_err pg_unbuilt(struct store *s, const char *op);
+
+/* The PostgreSQL backend (pg_store.c): opens url, migrating its schema. */
+enum tend_err pg_open_with(const char *url, unsigned flags, struct store **out, char *err);
+
+extern const struct store_ops pg_ops;
+// clang-format off
+enum tend_err pg_open_again(struct store *s, struct store **out, char *err);
+void pg_set_error(struct store *s, const char *msg);
+void pg_close(struct store *s);
+int pg_schema_version(struct store *s);
+const char *pg_last_error(struct store *s);
+enum tend_err pg_begin(struct store *s, bool *changed_elsewhere);
+enum tend_err pg_commit(struct store *s);
+void pg_rollback(struct store *s);
+enum tend_err pg_account_find(struct store *s, const char *external_id, int64_t *id);
+enum tend_err pg_account_ensure(struct store *s, const char *external_id, int64_t ts_ms, int64_t *id, bool *created);
+enum tend_err pg_account_seen(struct store *s, int64_t id, int64_t ts_ms);
+enum tend_err pg_user_ensure(struct store *s, const char *external_id, bool anonymous, int64_t ts_ms, int64_t *id);
+enum tend_err pg_name_ensure(struct store *s, const char *name, int64_t *id);
+enum tend_err pg_trait_merge(struct store *s, enum store_entity entity, int64_t id, const char *key, const char *value_json, int64_t ts_ms);
+enum tend_err pg_traits_each(struct store *s, enum store_entity entity, int64_t id, void (*fn)(void *arg, const char *key, const char *value_json), void *arg);
+enum tend_err pg_account_set_fields(struct store *s, int64_t id, const struct store_account_fields *f, const char *traits_json);
+enum tend_err pg_user_set_fields(struct store *s, int64_t id, const char *email, const char *name, const char *title, const char *traits_json);
+enum tend_err pg_user_memberships(struct store *s, int64_t user_id, struct store_membership **out, size_t *n);
+enum tend_err pg_membership_start(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms, bool *started);
+enum tend_err pg_membership_end(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms, bool *ended);
+enum tend_err pg_removal_after(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms, int64_t *removal_ms, bool *found);
+enum tend_err pg_event_exists(struct store *s, int64_t key_ts_ms, uint64_t key_hash, bool *exists);
+enum tend_err pg_event_put(struct store *s, const struct store_event *ev, bool *inserted);
+enum tend_err pg_quarantine_put(struct store *s, const struct store_event *ev, const char *account_external_id, const char *reason);
+enum tend_err pg_quarantine_by_account(struct store *s, const char *external_id, struct store_pending **out, size_t *n);
+enum tend_err pg_quarantine_by_user(struct store *s, int64_t user_id, struct store_pending **out, size_t *n);
+enum tend_err pg_quarantine_attach(struct store *s, const struct store_pending *p, int64_t account_id);
+enum tend_err pg_login_day_add(struct store *s, int64_t account_id, int32_t day);
+enum tend_err pg_login_day_last(struct store *s, int64_t account_id, int32_t max_day, int32_t *day, bool *found);
+enum tend_err pg_activity_each(struct store *s, const struct store_span *sp, int64_t from_ms, int64_t to_ms, void (*fn)(void *arg, const struct store_activity *a), void *arg);
+enum tend_err pg_activity_refresh(struct store *s, int max_days, int *done);
+enum tend_err pg_activity_stale_each(struct store *s, int32_t from, int32_t to, void (*fn)(void *arg, int32_t day), void *arg);
+enum tend_err pg_activity_days_each(struct store *s, const struct store_span *sp, int32_t from, int32_t to, void (*fn)(void *arg, const struct store_activity_day *d), void *arg);
+enum tend_err pg_activity_windows_pending(struct store *s, void (*fn)(void *arg, int32_t day), void *arg);
+enum tend_err pg_activity_window_put(struct store *s, int32_t day, int64_t account_id, const struct metrics_window *w);
+enum tend_err pg_activity_windows_each(struct store *s, const struct store_span *sp, int32_t day, void (*fn)(void *arg, int64_t account_id, const struct metrics_window *w), void *arg);
+enum tend_err pg_activity_windows_done(struct store *s, int32_t day);
+enum tend_err pg_activity_windows_ready(struct store *s, int32_t day, bool *done);
+enum tend_err pg_facts_each(struct store *s, const struct store_span *sp, int64_t before_ms, void (*fn)(void *arg, const struct store_fact *f), void *arg);
+enum tend_err pg_memberships_each(struct store *s, const struct store_span *sp, void (*fn)(void *arg, const struct store_membership *m), void *arg);
+enum tend_err pg_score_put(struct store *s, int64_t account_id, const struct store_score *sc);
+enum tend_err pg_score_get(struct store *s, int64_t account_id, int32_t day, struct store_score *out, bool *found);
+enum tend_err pg_score_history(struct store *s, int64_t account_id, int32_t from, int32_t to, void (*fn)(void *arg, const struct store_score *sc), void *arg);
+enum tend_err pg_scores_of_day(struct store *s, int32_t day, void (*fn)(void *arg, int64_t account_id, bool has_overall, double overall), void *arg);
+enum tend_err pg_product_used(struct store *s, int64_t account_id, const char *product, int32_t first_day, int32_t last_day, bool *used);
+enum tend_err pg_last_ticket_before(struct store *s, int64_t account_id, int64_t before_ms, int64_t *ts_ms, bool *found);
+enum tend_err pg_user_label(struct store *s, int64_t user_id, char *buf, size_t size);
+enum tend_err pg_ctas_watched_each(struct store *s, const struct store_span *sp, void (*fn)(void *arg, const struct store_cta *c), void *arg);
+enum tend_err pg_ctas_live_count(struct store *s, int64_t *n);
+enum tend_err pg_cta_insert(struct store *s, const struct store_cta *c, int64_t *id);
+enum tend_err pg_cta_update(struct store *s, const struct store_cta *c);
+enum tend_err pg_cta_forget_closed(struct store *s, const char *rule, int64_t account_id, const char *subject);
+enum tend_err pg_cta_get(struct store *s, int64_t id, void (*fn)(void *arg, const struct store_cta *c), void *arg);
+enum tend_err pg_ctas_each(struct store *s, const struct store_cta_filter *f, int (*fn)(void *arg, const struct store_cta *c), void *arg);
+enum tend_err pg_cta_held_put(struct store *s, const struct store_cta_held *h, bool *is_new);
+enum tend_err pg_ctas_held_each(struct store *s, int32_t week, const char *owner, int (*fn)(void *arg, const struct store_cta_held *h), void *arg);
+enum tend_err pg_ctas_held_count(struct store *s, int32_t week, const char *owner, int64_t *n);
+enum tend_err pg_ctas_opened_by_owner(struct store *s, int32_t from, int32_t to, void (*fn)(void *arg, const char *owner, int64_t n), void *arg);
+enum tend_err pg_cta_history_add(struct store *s, int64_t cta_id, const struct store_cta_change *ch);
+enum tend_err pg_cta_history_each(struct store *s, int64_t cta_id, void (*fn)(void *arg, const struct store_cta_change *ch), void *arg);
+enum tend_err pg_eval_run_put(struct store *s, int64_t t_ms, int64_t run_ms, int64_t opened, int64_t updated, int64_t resolved, int64_t errors);
+enum tend_err pg_ctas_reset(struct store *s);
+enum tend_err pg_eval_run_before(struct store *s, int64_t t_ms, int64_t *prev_ms, bool *found);
+enum tend_err pg_scores_of_day_version(struct store *s, int32_t day, const char *version, void (*fn)(void *arg, int64_t account_id, bool has_overall, double overall), void *arg);
+enum tend_err pg_scores_of_day_ids(struct store *s, int32_t day, const char *version, const int64_t *ids, size_t n, bool *any, void (*fn)(void *arg, int64_t account_id, bool has_overall, double overall), void *arg);
+enum tend_err pg_notification_add(struct store *s, int64_t cta_id, const char *event, int32_t day, int64_t created_ms, const char *snapshot, int64_t *id);
+enum tend_err pg_outbox_add(struct store *s, const struct store_outbox *row, int64_t *id);
+enum tend_err pg_outbox_recover(struct store *s, int64_t *n);
+enum tend_err pg_outbox_due_targets(struct store *s, int64_t now_ms, void (*fn)(void *arg, const char *channel, const char *target, int64_t rank), void *arg);
+enum tend_err pg_outbox_due(struct store *s, int64_t now_ms, const char *channel, const char *target, int64_t limit, void (*fn)(void *arg, const struct store_outbox *row), void *arg);
+enum tend_err pg_outbox_next_due(struct store *s, int64_t after_ms, int64_t *at_ms, bool *found);
+enum tend_err pg_outbox_set(struct store *s, const struct store_outbox *row);
+enum tend_err pg_outbox_hold_set(struct store *s, const struct store_hold *h);
+enum tend_err pg_outbox_holds_each(struct store *s, int64_t after_ms, void (*fn)(void *arg, const struct store_hold *h), void *arg);
+enum tend_err pg_outbox_holds_prune(struct store *s, int64_t before_ms);
+enum tend_err pg_outbox_each(struct store *s, const struct store_outbox_filter *f, void (*fn)(void *arg, const struct store_outbox *row), void *arg);
+enum tend_err pg_outbox_get(struct store *s, int64_t id, void (*fn)(void *arg, const struct store_outbox *row), void *arg);
+enum tend_err pg_outbox_counts(struct store *s, void (*fn)(void *arg, const char *status, int64_t rows, int64_t resends), void *arg);
+enum tend_err pg_outbox_retry(struct store *s, int64_t id, int64_t now_ms, bool *changed);
+enum tend_err pg_outbox_retry_dead(struct store *s, int64_t now_ms, int64_t *n);
+enum tend_err pg_outbox_held_groups(struct store *s, int64_t before_ms, void (*fn)(void *arg, const char *channel, const char *target, const char *owner), void *arg);
+enum tend_err pg_outbox_digest_make(struct store *s, const char *channel, const char *target, const char *owner, int64_t before_ms, int64_t now_ms, int64_t rank, int64_t *digest_id, int64_t *items);
+enum tend_err pg_outbox_items_each(struct store *s, int64_t digest_id, void (*fn)(void *arg, const char *snapshot), void *arg);
+enum tend_err pg_counter_add(struct store *s, const char *name, int64_t delta);
+enum tend_err pg_account_count_events(struct store *s, int64_t account_id, int64_t delta);
+enum tend_err pg_accounts_each(struct store *s, int (*fn)(void *arg, const struct store_account_row *row), void *arg);
+enum tend_err pg_account_get(struct store *s, int64_t id, int (*fn)(void *arg, const struct store_account_row *row), void *arg);
+enum tend_err pg_accounts_brief_each(struct store *s, int (*fn)(void *arg, const struct store_account_row *row), void *arg);
+enum tend_err pg_accounts_brief_of(struct store *s, const int64_t *ids, size_t n, int (*fn)(void *arg, const struct store_account_row *row), void *arg);
+enum tend_err pg_status_get(struct store *s, struct store_status *out);
+enum tend_err pg_counters_each(struct store *s, void (*fn)(void *arg, const char *name, int64_t value), void *arg);
+enum tend_err pg_quarantine_reasons(struct store *s, void (*fn)(void *arg, const char *reason, int64_t n), void *arg);
+enum tend_err pg_account_briefs(struct store *s, int32_t day, void (*fn)(void *arg, const struct store_account_brief *b), void *arg);
+enum tend_err pg_scores_latest_day(struct store *s, int32_t *day, bool *found);
+enum tend_err pg_account_facts_recent(struct store *s, int64_t account_id, int limit, void (*fn)(void *arg, const struct store_fact *f, const char *user), void *arg);
+enum tend_err pg_rule_counts_each(struct store *s, int32_t since_day, void (*fn)(void *arg, const struct store_rule_counts *c), void *arg);
+enum tend_err pg_outbox_oldest_pending(struct store *s, int64_t *created_ms, bool *found);
+enum tend_err pg_outcomes_each(struct store *s, int64_t from_ms, int64_t to_ms, void (*fn)(void *arg, const struct store_outcome *o), void *arg);
+enum tend_err pg_copy_to(struct store *s, const char *path);
+enum tend_err pg_report_put(struct store *s, const struct store_report *r, int64_t *id);
+enum tend_err pg_reports_each(struct store *s, int limit, void (*fn)(void *arg, const struct store_report *r), void *arg);
+enum tend_err pg_report_get(struct store *s, int64_t id, void (*fn)(void *arg, const struct store_report *r), void *arg);
+enum tend_err pg_model_put(struct store *s, const struct store_model *m, bool adopt, int64_t *version);
+enum tend_err pg_model_get(struct store *s, int64_t version, void (*fn)(void *arg, const struct store_model *m), void *arg);
+enum tend_err pg_model_for_day(struct store *s, int32_t day, void (*fn)(void *arg, const struct store_model *m), void *arg);
+enum tend_err pg_models_each(struct store *s, void (*fn)(void *arg, const struct store_model *m), void *arg);
+enum tend_err pg_last_event_day(struct store *s, int32_t *day, bool *found);
+enum tend_err pg_risk_put(struct store *s, const struct store_risk *r);
+enum tend_err pg_risk_clear_day(struct store *s, int32_t day);
+enum tend_err pg_risk_put_many(struct store *s, const struct store_risk *r, size_t n);
+enum tend_err pg_risk_latest_day(struct store *s, int32_t max_day, int32_t *day, bool *found);
+enum tend_err pg_risk_of_day(struct store *s, int32_t day, void (*fn)(void *arg, const struct store_risk_row *r), void *arg);
+enum tend_err pg_risk_of_account(struct store *s, int32_t day, const char *external_id, void (*fn)(void *arg, const struct store_risk_row *r), void *arg);
+enum tend_err pg_session_epoch(struct store *s, const char *email, int64_t *epoch);
+enum tend_err pg_session_epoch_bump(struct store *s, const char *email, int64_t now_ms, int64_t *epoch);
+// clang-format on
+
+#endif
