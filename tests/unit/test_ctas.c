@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "test_db.h"
 #include "core/health.h"
 #include "core/plan.h"
 #include "core/rules.h"
@@ -198,7 +199,7 @@ static struct store *open_db(const char *name) {
     snprintf(path, sizeof path, "%s/%s.db", dir, name);
     unlink(path);
     struct store *s;
-    if (store_open(path, &s, err) != TEND_OK)
+    if (test_db_open(path, &s, err) != TEND_OK)
         fail_msg("store_open: %s", err);
     return s;
 }

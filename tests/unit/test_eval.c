@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "test_db.h"
 #include "eval/eval.h"
 #include "ingest/ingest.h"
 #include "ingest/segment.h"
@@ -145,7 +146,7 @@ static struct store *open_db(const char *name) {
     char path[320], err[STORE_ERR_BYTES];
     snprintf(path, sizeof path, "%s/%s.db", dir, name);
     struct store *s;
-    if (store_open(path, &s, err) != TEND_OK)
+    if (test_db_open(path, &s, err) != TEND_OK)
         fail_msg("store_open: %s", err);
     return s;
 }

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "test_db.h"
 #include "ingest/ingest.h"
 #include "ingest/segment.h"
 #include "store/store.h"
@@ -37,7 +38,7 @@ static struct {
 
 static void open_store(void) {
     char err[STORE_ERR_BYTES];
-    if (store_open(fx.path, &fx.s, err) != TEND_OK)
+    if (test_db_open(fx.path, &fx.s, err) != TEND_OK)
         fail_msg("store_open: %s", err);
     fx.ig = ingest_new(fx.s);
 }
@@ -902,7 +903,7 @@ static void another_writers_commit_is_seen(void **state) {
     send("{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\",\"timestamp\":\"" T1 "\"}");
     struct store *other;
     char err[STORE_ERR_BYTES];
-    assert_int_equal(store_open(fx.path, &other, err), TEND_OK);
+    assert_int_equal(test_db_open(fx.path, &other, err), TEND_OK);
     struct ingest *ig2 = ingest_new(other);
     assert_int_equal(ingest_begin(ig2), TEND_OK);
     const char *json = "{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"beta\","

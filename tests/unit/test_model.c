@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "test_db.h"
 #include "analysis/model.h"
 #include "eval/eval.h"
 #include "eval/risk.h"
@@ -533,7 +534,7 @@ static struct store *temp_store(char *dir, size_t size) {
     char path[300], err[STORE_ERR_BYTES];
     snprintf(path, sizeof path, "%s/m.db", dir);
     struct store *s;
-    assert_int_equal(store_open(path, &s, err), TEND_OK);
+    assert_int_equal(test_db_open(path, &s, err), TEND_OK);
     return s;
 }
 

@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "test_db.h"
 #include "notify/config.h"
 #include "store/store.h"
 #include "util/datetime.h"
@@ -324,7 +325,7 @@ static struct store *open_db(void) {
     char path[320], err[STORE_ERR_BYTES];
     snprintf(path, sizeof path, "%s/notify.db", dir);
     struct store *s;
-    if (store_open(path, &s, err) != TEND_OK)
+    if (test_db_open(path, &s, err) != TEND_OK)
         fail_msg("store_open: %s", err);
     return s;
 }

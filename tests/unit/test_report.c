@@ -22,6 +22,7 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "test_db.h"
 #include "analysis/backtest.h"
 #include "html_check.h"
 #include "server/dash.h"
@@ -464,7 +465,7 @@ static int store_setup(void **state) {
         return -1;
     snprintf(fx.path, sizeof fx.path, "%s/tend.db", fx.dir);
     char err[STORE_ERR_BYTES];
-    if (store_open(fx.path, &fx.s, err) != TEND_OK) {
+    if (test_db_open(fx.path, &fx.s, err) != TEND_OK) {
         fprintf(stderr, "store_open: %s\n", err);
         return -1;
     }

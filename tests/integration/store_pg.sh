@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The store conformance suite on PostgreSQL: the unit binaries that exercise
+# the store (their stores opened through tests/unit/test_db.h) run again on a
+# throwaway cluster of this test's own (pg_lib.sh), each test in a schema of
+# its own. The plain unit pass of tests/run has run them on SQLite; the
+# lines here are prefixed "pg:" so the summary counts each backend.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pg_lib.sh"
+bins="test_store test_ingest test_eval test_ctas test_notify test_report test_model"
+dir="${BUILD:-$ROOT/build/${MODE:-release}}/tests"
+if ! pg_start 2>"$T/pg_start.err"; then
+    not_ok "a throwaway PostgreSQL cluster starts" "$(cat "$T/pg_start.err")"
+    exit 0
+fi
+ok "a throwaway PostgreSQL cluster starts on 127.0.0.1:$PG_PORT"
+for b in $bins; do
+    bin="$dir/$b"
+    if [ ! -x "$bin" ]; then
+        not_ok "pg: $b is built"
+        continue
+    fi
+    log="$T/$b.log"
+    (cd "$T" && TEND_TEST_PG_URL=$PG_URL timeout 900 "$bin") >"$log" 2>&1
+    rc=$?
+    while read -r status name; do
+        case $status in
+        OK) ok "pg: $b: $name" ;;
+        FAILED) not_ok "pg: $b: $name" "$(grep -B2 -A12 "^\[ RUN      \] $name\$" "$log" | head -30)" ;;
+        esac
+    done < <(sed -n 's/^\[ *\(OK\|FAILED\) *\] \([A-Za-z_0-9]*\)$/\1 \2/p' "$log" | sort -u)
+    if [ "$rc" -ne 0 ] && ! grep -q '^\[  FAILED  \]' "$log"; then
+        not_ok "pg: $b exits cleanly (exit $rc)" "$(tail -20 "$log")"
+    fi
+done
+pg_stop
