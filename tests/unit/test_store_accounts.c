@@ -678,6 +678,73 @@ static void account_briefs_join_scores_and_live_ctas(void **state) {
     assert_int_equal(later.v[0].live, 2);
 }
 
+/* Runs sql on the test server's database (PostgreSQL only); false, with
+ * the message printed, when it fails. */
+static bool server_exec(const char *sql) {
+    PGconn *c = PQconnectdb(test_db_pg_url());
+    PGresult *r = PQexec(c, sql);
+    bool done = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!done)
+        print_message("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return done;
+}
+
+/* The orders SQLite takes from its binary collation (accounts by external
+ * id, traits by key, counters by name) do not change with the server's
+ * collation: a database whose default is ICU's English (where "a" sorts
+ * before "B") lists them in byte order too. PostgreSQL only. */
+static void orders_do_not_depend_on_the_server_collation(void **state) {
+    (void)state;
+    if (!test_db_pg_url())
+        skip();
+    char db[64], sql[256], url[1024];
+    snprintf(db, sizeof db, "tend_icu_%d", (int)getpid());
+    snprintf(sql, sizeof sql,
+             "CREATE DATABASE %s TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' "
+             "LOCALE 'C.UTF-8'",
+             db);
+    if (!server_exec(sql))
+        fail_msg("cannot make a database with an ICU collation");
+    /* The test server's URL with the database replaced. */
+    const char *base = test_db_pg_url(), *q = strchr(base, '?');
+    size_t host = (size_t)((q ? q : base + strlen(base)) - base);
+    while (host > 0 && base[host - 1] != '/')
+        host--;
+    snprintf(url, sizeof url, "%.*s%s%s", (int)host, base, db, q ? q : "");
+    struct store *s;
+    char err[STORE_ERR_BYTES];
+    if (store_open(url, &s, err) != TEND_OK)
+        fail_msg("store_open(%s): %s", url, err);
+    const char *names[] = {"b-corp", "a-corp", "B-corp", "_corp"};
+    int64_t id;
+    bool created;
+    for (int i = 0; i < 4; i++) {
+        if (store_account_ensure(s, names[i], 1, &id, &created) != TEND_OK ||
+            store_trait_merge(s, STORE_ACCOUNT, id, names[i], "1", 1) != TEND_OK ||
+            store_counter_add(s, names[i], 1) != TEND_OK)
+            fail_msg("writing: %s", store_last_error(s));
+    }
+    struct accts l = {0};
+    char traits[512];
+    struct counters c = {0};
+    if (store_accounts_each(s, on_acct, &l) != TEND_OK || store_counters_each(s, on_counter, &c))
+        fail_msg("reading: %s", store_last_error(s));
+    traits_of(s, STORE_ACCOUNT, id, traits);
+    store_close(s);
+    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", db);
+    server_exec(sql);
+    const char *want[] = {"B-corp", "_corp", "a-corp", "b-corp"};
+    assert_int_equal(l.n, 4);
+    assert_int_equal(c.n, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(l.v[i].external_id, want[i]);
+        assert_string_equal(c.v[i].name, want[i]);
+    }
+    assert_string_equal(traits, "_corp=1;");
+}
+
 /* ---- several connections at once ---------------------------------------------- */
 
 static double seconds(void) {
@@ -1171,6 +1238,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(counters_add_up_and_list_in_name_order, setup, teardown),
         cmocka_unit_test_setup_teardown(session_epochs_count_sign_outs, setup, teardown),
         cmocka_unit_test_setup_teardown(account_briefs_join_scores_and_live_ctas, setup, teardown),
+        cmocka_unit_test_setup_teardown(orders_do_not_depend_on_the_server_collation, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(two_connections_ensure_one_row_each, setup, teardown),
         cmocka_unit_test_setup_teardown(two_connections_ensure_the_same_keys_together, setup,
                                         teardown),
