@@ -27,9 +27,10 @@
  *   merge waits for the first's commit and reads its keys.
  *
  * - Memberships: "start unless one is open at ts" and "end the one covering
- *   ts" read, then write. A transaction-scoped advisory lock on the (account,
- *   user) pair, taken before the read, makes a second node wait for the
- *   first's commit and then see its row (membership_lock_key).
+ *   ts" read, then write. The account's row is locked first (FOR NO KEY
+ *   UPDATE, a statement of its own, so that the read after it is a new
+ *   snapshot): a second node waits for the first's commit and then sees its
+ *   row (membership_lock).
  *
  * Text as SQLite gives it: traits and premium_products are jsonb, which
  * keeps neither the key order nor the spacing of the JSON written. Reads
@@ -103,7 +104,7 @@ static const char q_user_set[] =
 static const char q_memberships_of_user[] =
     "SELECT account_id, start_ms, end_ms FROM memberships WHERE user_id = $1 "
     "ORDER BY start_ms, account_id, id";
-static const char q_membership_lock[] = "SELECT pg_advisory_xact_lock($1::bigint)";
+static const char q_membership_lock[] = "SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE";
 static const char q_membership_open_find[] =
     "SELECT id FROM memberships WHERE account_id = $1 AND user_id = $2 "
     "AND (end_ms IS NULL OR end_ms > $3) LIMIT 1";
@@ -397,26 +398,17 @@ enum tend_err pg_user_memberships(struct store *base, int64_t user_id,
     return TEND_OK;
 }
 
-/* The advisory lock of the (account, user) pair: a 64-bit mix of the two
- * ids, the same on every node. Kept out of the range of tend's named locks
- * (pg_schema.h: 0x74656e64 in the high half); two pairs that share a key
- * only wait for each other. */
-static int64_t membership_lock_key(int64_t account_id, int64_t user_id) {
-    uint64_t h = (uint64_t)account_id * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)user_id;
-    h ^= h >> 31;
-    h *= UINT64_C(0xBF58476D1CE4E5B9);
-    h ^= h >> 29;
-    if (h >> 32 == UINT64_C(0x74656e64))
-        h ^= UINT64_C(1) << 63;
-    return (int64_t)h;
-}
-
-/* Takes the pair's lock until the end of the transaction (a no-op outside
- * one, where each statement commits alone). */
-static enum tend_err membership_lock(struct pg_store *s, int64_t account_id, int64_t user_id) {
+/* Locks the account's row until the end of the transaction (a no-op
+ * outside one, where each statement commits alone): a second connection
+ * changing the same account's memberships waits for our commit, then reads
+ * what we wrote. The row, not a lock of its own: the transactions that
+ * change memberships (ingest's) lock it anyway, for its traits and its
+ * event count, so this adds no lock that two nodes could take in opposite
+ * orders. */
+static enum tend_err membership_lock(struct pg_store *s, int64_t account_id) {
     struct pg_params p = {0};
-    pg_p_i64(&p, membership_lock_key(account_id, user_id));
-    return pg_run(s, q_membership_lock, &p, "locking a membership");
+    pg_p_i64(&p, account_id);
+    return pg_run(s, q_membership_lock, &p, "locking an account's memberships");
 }
 
 /* $1 account, $2 user, $3 time. */
@@ -429,7 +421,7 @@ static void pair_params(struct pg_params *p, int64_t account_id, int64_t user_id
 enum tend_err pg_membership_start(struct store *base, int64_t account_id, int64_t user_id,
                                   int64_t ts_ms, bool *started) {
     struct pg_store *s = pg_of(base);
-    enum tend_err err = membership_lock(s, account_id, user_id);
+    enum tend_err err = membership_lock(s, account_id);
     if (err)
         return err;
     struct pg_params p = {0}, ins = {0};
@@ -451,7 +443,7 @@ enum tend_err pg_membership_start(struct store *base, int64_t account_id, int64_
 enum tend_err pg_membership_end(struct store *base, int64_t account_id, int64_t user_id,
                                 int64_t ts_ms, bool *ended) {
     struct pg_store *s = pg_of(base);
-    enum tend_err err = membership_lock(s, account_id, user_id);
+    enum tend_err err = membership_lock(s, account_id);
     if (err)
         return err;
     struct pg_params p = {0};

@@ -1125,6 +1125,85 @@ static void two_connections_start_one_membership(void **state) {
                   r.waited ? "waited for the first" : "went first");
 }
 
+/* Two connections changing one account in opposite orders: the first a
+ * membership then a trait, the second a trait then a membership (two
+ * messages of a batch, on two nodes), of one user. Both finish, neither
+ * deadlocked: the membership's lock is the account row the trait merge
+ * locks too (a lock of its own, taken in the other order by the other
+ * connection, would make a cycle). */
+struct order_race {
+    struct store *s[2];
+    int64_t account, user;
+    bool waited;
+    atomic_int first, second; /* 1: first step done */
+    struct outcome out[2];
+};
+
+static void *order_first(void *arg) {
+    struct order_race *r = arg;
+    struct outcome *o = &r->out[0];
+    struct store *s = r->s[0];
+    bool started;
+    if (!failed(o, s, "begin", store_begin(s, NULL)) &&
+        !failed(o, s, "membership_start",
+                store_membership_start(s, r->account, r->user, 1000, &started))) {
+        atomic_store(&r->first, 1);
+        r->waited = wait_for_waiter(&r->second, 1);
+        failed(o, s, "trait_merge", store_trait_merge(s, STORE_ACCOUNT, r->account, "a", "1", 5));
+    }
+    if (o->err == TEND_OK)
+        failed(o, s, "commit", store_commit(s));
+    else
+        store_rollback(s);
+    return NULL;
+}
+
+static void *order_second(void *arg) {
+    struct order_race *r = arg;
+    struct outcome *o = &r->out[1];
+    struct store *s = r->s[1];
+    bool started;
+    if (!wait_flag(&r->first, 1))
+        return NULL;
+    if (!failed(o, s, "begin", store_begin(s, NULL)) &&
+        !failed(o, s, "trait_merge",
+                store_trait_merge(s, STORE_ACCOUNT, r->account, "b", "2", 5))) {
+        atomic_store(&r->second, 1);
+        failed(o, s, "membership_start",
+               store_membership_start(s, r->account, r->user, 2000, &started));
+    }
+    if (o->err == TEND_OK)
+        failed(o, s, "commit", store_commit(s));
+    else
+        store_rollback(s);
+    return NULL;
+}
+
+static void two_connections_change_one_account_in_opposite_orders(void **state) {
+    (void)state;
+    struct order_race r = {0};
+    bool created;
+    ok(store_account_ensure(fx.s, "acme", 1, &r.account, &created));
+    ok(store_user_ensure(fx.s, "u1", false, 1, &r.user));
+    r.s[0] = open_other();
+    r.s[1] = open_other();
+    pthread_t t[2];
+    pthread_create(&t[0], NULL, order_first, &r);
+    pthread_create(&t[1], NULL, order_second, &r);
+    pthread_join(t[0], NULL);
+    pthread_join(t[1], NULL);
+    check(&r.out[0], "first connection");
+    check(&r.out[1], "second connection");
+    store_close(r.s[0]);
+    store_close(r.s[1]);
+    char got[512];
+    traits_of(fx.s, STORE_ACCOUNT, r.account, got);
+    assert_string_equal(got, "a=1;b=2;");
+    struct store_status st;
+    ok(store_status_get(fx.s, &st));
+    assert_int_equal(st.memberships_open, 1);
+}
+
 /* Two connections merging different traits of one account, each then
  * writing the merged object (as ingest does): the second's merge reads
  * the first's key. */
@@ -1247,6 +1326,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(two_connections_start_one_membership, setup, teardown),
         cmocka_unit_test_setup_teardown(two_connections_merge_traits_without_losing_one, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(two_connections_change_one_account_in_opposite_orders,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
