@@ -132,9 +132,13 @@ static const char q_account_count_events[] =
     "a.premium_products::text, a.created_at, a.traits::text, "
 #define ACCOUNT_MEMBERS                                                                            \
     "(SELECT count(*) FROM memberships m WHERE m.account_id = a.id AND m.end_ms IS NULL), "
+/* Every account's open memberships counted in one pass, joined (a
+ * subquery per account costs 100,000 index probes: 0.96 s against 0.57 s
+ * for 100,000 accounts, measured on this machine). */
 static const char q_accounts_each[] =
-    "SELECT " ACCOUNT_COLS ACCOUNT_MEMBERS "a.event_count, a.first_seen_ms FROM accounts a "
-    "ORDER BY a.external_id COLLATE \"C\"";
+    "SELECT " ACCOUNT_COLS "coalesce(m.n, 0), a.event_count, a.first_seen_ms FROM accounts a "
+    "LEFT JOIN (SELECT account_id, count(*) AS n FROM memberships WHERE end_ms IS NULL "
+    "GROUP BY account_id) m ON m.account_id = a.id ORDER BY a.external_id COLLATE \"C\"";
 static const char q_account_get[] =
     "SELECT " ACCOUNT_COLS ACCOUNT_MEMBERS "a.event_count, a.first_seen_ms FROM accounts a "
     "WHERE a.id = $1";
@@ -154,12 +158,16 @@ static const char q_counters_each[] =
     "SELECT name, value FROM counters ORDER BY name COLLATE \"C\"";
 static const char q_user_label[] = "SELECT coalesce(email, external_id) FROM users WHERE id = $1";
 /* The dashboard's ranked list: every account with its day's score and its
- * live CTAs (ctas_account). */
+ * live CTAs, counted in one pass over the live ones (ctas_live) and joined
+ * (0.14-0.21 s for 100,000 accounts against 0.42-0.61 s with a subquery per
+ * account, measured on this machine). */
 static const char q_briefs[] =
     "SELECT a.id, a.external_id, a.name, a.segment, a.csm_email, a.mrr, s.day, s.overall, "
-    "s.band, (SELECT count(*) FROM ctas c WHERE c.account_id = a.id AND c.status IN "
-    "(" SQL_CTA_OPEN ", " SQL_CTA_SNOOZED ")) "
-    "FROM accounts a LEFT JOIN scores s ON s.account_id = a.id AND s.day = $1 ORDER BY a.id";
+    "s.band, coalesce(c.n, 0) FROM accounts a "
+    "LEFT JOIN scores s ON s.account_id = a.id AND s.day = $1 "
+    "LEFT JOIN (SELECT account_id, count(*) AS n FROM ctas WHERE status IN "
+    "(" SQL_CTA_OPEN ", " SQL_CTA_SNOOZED ") GROUP BY account_id) c ON c.account_id = a.id "
+    "ORDER BY a.id";
 
 /* ---- JSON text as SQLite's ----------------------------------------------- */
 
