@@ -56,6 +56,8 @@ struct store_ops {
                                    int64_t ts_ms, int64_t *removal_ms, bool *found);
     enum tend_err (*event_exists)(struct store *s, int64_t key_ts_ms, uint64_t key_hash,
                                   bool *exists);
+    enum tend_err (*event_keys_prefetch)(struct store *s, const struct store_event_key *keys,
+                                         size_t n);
     enum tend_err (*event_put)(struct store *s, const struct store_event *ev, bool *inserted);
     enum tend_err (*quarantine_put)(struct store *s, const struct store_event *ev,
                                     const char *account_external_id, const char *reason);

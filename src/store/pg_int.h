@@ -165,6 +165,7 @@ enum tend_err pg_membership_start(struct store *s, int64_t account_id, int64_t u
 enum tend_err pg_membership_end(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms, bool *ended);
 enum tend_err pg_removal_after(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms, int64_t *removal_ms, bool *found);
 enum tend_err pg_event_exists(struct store *s, int64_t key_ts_ms, uint64_t key_hash, bool *exists);
+enum tend_err pg_event_keys_prefetch(struct store *s, const struct store_event_key *keys, size_t n);
 enum tend_err pg_event_put(struct store *s, const struct store_event *ev, bool *inserted);
 enum tend_err pg_quarantine_put(struct store *s, const struct store_event *ev, const char *account_external_id, const char *reason);
 enum tend_err pg_quarantine_by_account(struct store *s, const char *external_id, struct store_pending **out, size_t *n);

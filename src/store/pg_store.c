@@ -456,6 +456,7 @@ const struct store_ops pg_ops = {
     .membership_end = pg_membership_end,
     .removal_after = pg_removal_after,
     .event_exists = pg_event_exists,
+    .event_keys_prefetch = pg_event_keys_prefetch,
     .event_put = pg_event_put,
     .quarantine_put = pg_quarantine_put,
     .quarantine_by_account = pg_quarantine_by_account,

@@ -424,6 +424,7 @@ const struct store_ops sqlite_ops = {
     .membership_end = sqlite_membership_end,
     .removal_after = sqlite_removal_after,
     .event_exists = sqlite_event_exists,
+    .event_keys_prefetch = sqlite_event_keys_prefetch,
     .event_put = sqlite_event_put,
     .quarantine_put = sqlite_quarantine_put,
     .quarantine_by_account = sqlite_quarantine_by_account,

@@ -142,6 +142,11 @@ enum tend_err store_event_exists(struct store *s, int64_t key_ts_ms, uint64_t ke
     return s->ops->event_exists(s, key_ts_ms, key_hash, exists);
 }
 
+enum tend_err store_event_keys_prefetch(struct store *s, const struct store_event_key *keys,
+                                        size_t n) {
+    return s->ops->event_keys_prefetch(s, keys, n);
+}
+
 enum tend_err store_event_put(struct store *s, const struct store_event *ev, bool *inserted) {
     return s->ops->event_put(s, ev, inserted);
 }

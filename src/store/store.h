@@ -190,7 +190,30 @@ struct store_event {
 enum tend_err store_event_exists(struct store *s, int64_t key_ts_ms, uint64_t key_hash,
                                  bool *exists);
 
-/* Stores ev unless an event with the same key exists: *inserted tells which. */
+/* A message's deduplication key. */
+struct store_event_key {
+    int64_t key_ts_ms;
+    uint64_t key_hash;
+};
+
+/* Tells the store the keys of the messages a batch is about to store
+ * (store_event_exists, store_event_put), before its first: a backend that
+ * would look each key up on its own (PostgreSQL: a round trip per message)
+ * looks the n of them up at once, and the store_event_exists and
+ * store_event_put calls for them that follow need no look-up of their own.
+ * A hint only: every result is the same with or without it, and a key not
+ * named is looked up when it comes. Call it inside the transaction that
+ * stores the batch (or outside one); keys is borrowed for the call. SQLite:
+ * does nothing. */
+enum tend_err store_event_keys_prefetch(struct store *s, const struct store_event_key *keys,
+                                        size_t n);
+
+/* Stores ev unless an event with the same key exists: *inserted tells which.
+ * On PostgreSQL the event is staged and written with the transaction's
+ * other events at its next statement or commit; a commit that then finds
+ * the key stored by another connection meanwhile fails with TEND_ERR_BUSY
+ * (nothing of the transaction is kept; retry it), so *inserted is never
+ * wrong in a transaction that commits. */
 enum tend_err store_event_put(struct store *s, const struct store_event *ev, bool *inserted);
 
 /* Records that the stored event with ev's key waits for its account: either
