@@ -373,9 +373,28 @@ static void pg_rollups_are_rebuilt_from_the_events(void **state) {
     open_store(&fx);
     PGconn *c = pg_connect_raw(&fx);
     put_acts_sql(c);
-    PQfinish(c);
+    /* Goals of feature 101 (used by account 3 on D0 at 5000 and 6000 ms):
+     * one set that day at 500 ms, met then (not before its own time); one
+     * set the next day, not met by D0's use; one already met earlier, kept;
+     * one of account 5, which never used it. */
+    pg_sql(c, "INSERT INTO names (id, name) OVERRIDING SYSTEM VALUE VALUES (101, 'export')");
+    pg_sql(c, "INSERT INTO facts (account_id, until_ms, kind, ts_ms, key_ts_ms, key_hash, "
+              "detail, settled_ms) VALUES "
+              "(3, 9223372036854775807, 11, 20000 * 86400000::bigint + 500, 1, 1, 'export', NULL),"
+              "(3, 9223372036854775807, 11, 20001 * 86400000::bigint, 1, 2, 'export', NULL),"
+              "(3, 9223372036854775807, 11, 19990 * 86400000::bigint, 1, 3, 'export', 7),"
+              "(5, 9223372036854775807, 11, 19990 * 86400000::bigint, 1, 4, 'export', NULL)");
     check_activity(fx.s);
     check_refresh(fx.s);
+    PGresult *r = PQexec(c, "SELECT coalesce(settled_ms, -1) FROM facts ORDER BY key_hash");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_int_equal(PQntuples(r), 4);
+    assert_string_equal(PQgetvalue(r, 0, 0), "1728000000500"); /* 20000 days + 500 ms */
+    assert_string_equal(PQgetvalue(r, 1, 0), "-1");
+    assert_string_equal(PQgetvalue(r, 2, 0), "7");
+    assert_string_equal(PQgetvalue(r, 3, 0), "-1");
+    PQclear(r);
+    PQfinish(c);
     int32_t day = 0;
     bool found = false;
     assert_int_equal(store_last_event_day(fx.s, &day, &found), TEND_OK);
