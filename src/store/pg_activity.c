@@ -49,12 +49,15 @@ static const char q_activity_ids[] = ACTIVITY_COLS
     "WHERE account_id = ANY ($1::bigint[]) AND account_id <> 0 "
     "AND kind IN " SQL_EV_ACTIVITY_KINDS " AND ts_ms >= $2::bigint AND ts_ms < $3::bigint";
 
-/* The events of day $1 as SQLite counts days (ts_ms / 86400000, truncated
- * towards zero: day 0 holds a day on each side of the epoch), through a
- * range of ts_ms. */
-#define EVENTS_OF_DAY(D)                                                                           \
-    "ts_ms > (" D "::bigint - 1) * " PG_DAY_MS " AND ts_ms < (" D "::bigint + 1) * " PG_DAY_MS     \
-    " AND ts_ms / " PG_DAY_MS " = " D "::bigint"
+/* The events of day D (column C: their ts_ms) as SQLite counts days (ts_ms /
+ * 86400000, truncated towards zero: day 0 holds a day on each side of the
+ * epoch, a day before it ends on its midnight), through the range of ts_ms
+ * that is exactly that day, so that the BRIN index and the partitions keep
+ * the scan to it. */
+#define EVENTS_OF_DAY(C, D)                                                                        \
+    C " >= CASE WHEN " D " > 0 THEN " D " * " PG_DAY_MS " ELSE (" D " - 1) * " PG_DAY_MS           \
+      " + 1 END AND " C " < CASE WHEN " D " >= 0 THEN (" D " + 1) * " PG_DAY_MS " ELSE " D         \
+      " * " PG_DAY_MS " + 1 END AND " C " / " PG_DAY_MS " = " D
 
 /* Takes up to $1 stale days, skipping those another refresh holds. */
 static const char q_stale_take[] =
@@ -71,7 +74,7 @@ static const char q_rollup_build[] =
     "array_to_string(array_agg(DISTINCT coalesce(name_id, 0) ORDER BY coalesce(name_id, 0)) "
     "FILTER (WHERE kind = " SQL_EV_FEATURE "), ',') "
     "FROM events WHERE account_id <> 0 AND kind IN " SQL_EV_ACTIVITY_KINDS
-    " AND " EVENTS_OF_DAY("$1") " GROUP BY account_id";
+    " AND " EVENTS_OF_DAY("ts_ms", "$1::bigint") " GROUP BY account_id";
 /* Goals met on day $1 (sqlite_activity.c, meet_goals): a goal set before the
  * day ends whose feature the account used that day is met at the later of
  * the day's start and the goal's own time, unless it was met no later. */
@@ -82,7 +85,8 @@ static const char q_goals_meet[] =
     "AND greatest($1::bigint * " PG_DAY_MS ", f.ts_ms) < "
     "coalesce(f.settled_ms, 9223372036854775807) "
     "AND EXISTS (SELECT 1 FROM events e WHERE e.account_id = f.account_id "
-    "AND e.kind = " SQL_EV_FEATURE " AND e.name_id = n.id AND e." EVENTS_OF_DAY("$1") ")";
+    "AND e.kind = " SQL_EV_FEATURE
+    " AND e.name_id = n.id AND " EVENTS_OF_DAY("e.ts_ms", "$1::bigint") ")";
 static const char q_counted_undo[] = "UPDATE activity_counted SET done = false "
                                      "WHERE day BETWEEN $1::integer AND $1::integer + 34";
 static const char q_counted_reset[] = "INSERT INTO activity_counted (day, done) "

@@ -112,6 +112,12 @@ static const struct act acts[] = {
     {9, EV_LOGIN, D0 + 1, DAY_MS - 1, 14, 0},
     {5, EV_LOGIN, D0 + 2, 0, 13, 0},
     {1000000, EV_FEATURE, D0 + 2, 50, 0, 104}, /* a large id, a feature without user */
+    /* Days as the store counts them (ts_ms / 86400000, truncated): day 0
+     * holds the day before the epoch too; day -1 ends on its midnight. */
+    {20, EV_LOGIN, 0, -5000, 21, 0},
+    {20, EV_LOGIN, 0, 5000, 22, 0},
+    {20, EV_FEATURE, -1, -1, 0, 105},
+    {20, EV_FEATURE, -1, 0, 0, 106},
 };
 #define N_ACTS (sizeof acts / sizeof acts[0])
 
@@ -127,6 +133,7 @@ struct want_day {
 };
 
 static const struct want_day want_days[] = {
+    {-1, 20, 0, 2, {0}, 0, {105, 106}, 2},    {0, 20, 2, 0, {21, 22}, 2, {0}, 0},
     {D0, 3, 3, 3, {0, 11}, 2, {101, 102}, 2}, {D0, 5, 0, 1, {0}, 0, {103}, 1},
     {D0 + 1, 3, 1, 0, {12}, 1, {0}, 0},       {D0 + 1, 9, 1, 0, {14}, 1, {0}, 0},
     {D0 + 2, 5, 1, 0, {13}, 1, {0}, 0},       {D0 + 2, 1000000, 0, 1, {0}, 0, {104}, 1},
@@ -243,25 +250,32 @@ static void check_refresh(struct store *s) {
     assert_int_equal(stale[0], 3);
     assert_int_equal(stale[1], D0);
     assert_int_equal(stale[3], D0 + 2);
-    /* Two rebuilt in one call, oldest first; then the last. */
-    int done = -1;
-    assert_int_equal(store_begin(s, NULL), TEND_OK);
-    assert_int_equal(store_activity_refresh(s, 2, &done), TEND_OK);
-    assert_int_equal(store_commit(s), TEND_OK);
-    assert_int_equal(done, 2);
     stale[0] = 0;
-    assert_int_equal(store_activity_stale_each(s, D0 - 10, D0 + 10, on_day_list, stale), TEND_OK);
+    assert_int_equal(store_activity_stale_each(s, -1, 0, on_day_list, stale), TEND_OK);
+    assert_int_equal(stale[0], 2);
+    /* Oldest first: days -1 and 0 in one call, then two, then the last. */
+    int done = -1;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(store_begin(s, NULL), TEND_OK);
+        assert_int_equal(store_activity_refresh(s, 2, &done), TEND_OK);
+        assert_int_equal(store_commit(s), TEND_OK);
+        assert_int_equal(done, 2);
+    }
+    stale[0] = 0;
+    assert_int_equal(store_activity_stale_each(s, -10, D0 + 10, on_day_list, stale), TEND_OK);
     assert_int_equal(stale[0], 1);
     assert_int_equal(stale[1], D0 + 2);
     assert_int_equal(store_begin(s, NULL), TEND_OK);
     assert_int_equal(store_activity_refresh(s, 16, &done), TEND_OK);
+    assert_int_equal(done, 1);
     assert_int_equal(store_activity_refresh(s, 16, &done), TEND_OK);
     assert_int_equal(store_commit(s), TEND_OK);
     assert_int_equal(done, 0);
 
     struct store_span every = {.first = 1, .last = STORE_LAST_ID};
-    check_days(s, &every, D0 - 40, D0 + 40);
+    check_days(s, &every, -40, D0 + 40);
     check_days(s, &every, D0 + 1, D0 + 1);
+    check_days(s, &every, -1, 0);
     struct store_span some = {.first = 4, .last = 9};
     check_days(s, &some, D0, D0 + 2);
     static const int64_t ids[] = {3, 1000000};
@@ -271,10 +285,12 @@ static void check_refresh(struct store *s) {
     /* Every rebuilt day's windows are to be done; none is ready. */
     int32_t pending[8] = {0};
     assert_int_equal(store_activity_windows_pending(s, on_day_list, pending), TEND_OK);
-    assert_int_equal(pending[0], 3);
-    assert_int_equal(pending[1], D0);
-    assert_int_equal(pending[2], D0 + 1);
-    assert_int_equal(pending[3], D0 + 2);
+    assert_int_equal(pending[0], 5);
+    assert_int_equal(pending[1], -1);
+    assert_int_equal(pending[2], 0);
+    assert_int_equal(pending[3], D0);
+    assert_int_equal(pending[4], D0 + 1);
+    assert_int_equal(pending[5], D0 + 2);
     bool ready = true;
     assert_int_equal(store_activity_windows_ready(s, D0 + 2, &ready), TEND_OK);
     assert_false(ready);
@@ -341,6 +357,8 @@ static void check_activity(struct store *s) {
     check_activity_each(s, &every, (int64_t)D0 * DAY_MS + 2000, (int64_t)(D0 + 1) * DAY_MS + 10);
     struct store_span some = {.first = 5, .last = 9};
     check_activity_each(s, &some, (int64_t)D0 * DAY_MS, (int64_t)(D0 + 3) * DAY_MS);
+    check_activity_each(s, &every, -2 * DAY_MS, DAY_MS);
+    check_activity_each(s, &every, -DAY_MS, 0);
     static const int64_t ids[] = {3, 9};
     struct store_span listed = {.first = 1, .last = STORE_LAST_ID, .ids = ids, .n = 2};
     check_activity_each(s, &listed, (int64_t)D0 * DAY_MS, (int64_t)(D0 + 2) * DAY_MS);
@@ -878,12 +896,11 @@ static void pg_two_refreshes_take_different_days(void **state) {
     assert_int_equal(store_commit(other), TEND_OK);
     assert_int_equal(store_commit(fx.s), TEND_OK);
     assert_int_equal(a, 1);
-    assert_int_equal(b, 2);
+    assert_int_equal(b, 4);
     struct store_span every = {.first = 1, .last = STORE_LAST_ID};
-    check_days(fx.s, &every, D0 - 40, D0 + 40);
+    check_days(fx.s, &every, -40, D0 + 40);
     int32_t stale[8] = {0};
-    assert_int_equal(store_activity_stale_each(fx.s, D0 - 10, D0 + 10, on_day_list, stale),
-                     TEND_OK);
+    assert_int_equal(store_activity_stale_each(fx.s, -10, D0 + 10, on_day_list, stale), TEND_OK);
     assert_int_equal(stale[0], 0);
     store_close(other);
     close_store(&fx);
