@@ -906,6 +906,48 @@ static void pg_two_refreshes_take_different_days(void **state) {
     close_store(&fx);
 }
 
+/* An event stored while another node refreshes its day is never lost from
+ * the rollups: either the refresh sees it, or its day is stale again after
+ * both commit. The node storing it has sent it (a read flushes what is
+ * staged) but not committed when the refresh takes the day. */
+static void pg_an_event_stored_during_a_refresh_is_not_lost(void **state) {
+    (void)state;
+    if (!on_pg())
+        skip();
+    struct fixture fx;
+    open_store(&fx);
+    put_acts_api(fx.s);
+    struct store *node = open_again(&fx);
+    assert_int_equal(store_begin(node, NULL), TEND_OK);
+    struct store_event ev = {.key_ts_ms = 77,
+                             .key_hash = 77,
+                             .ts_ms = (int64_t)D0 * DAY_MS + 9000,
+                             .kind = EV_LOGIN,
+                             .account_id = 9,
+                             .user_id = 15};
+    bool inserted = false, exists = false;
+    assert_int_equal(store_event_put(node, &ev, &inserted), TEND_OK);
+    assert_int_equal(store_event_exists(node, 1, 1, &exists), TEND_OK); /* sends it */
+    int done = 0;
+    assert_int_equal(store_begin(fx.s, NULL), TEND_OK);
+    assert_int_equal(store_activity_refresh(fx.s, 16, &done), TEND_OK);
+    assert_int_equal(store_commit(fx.s), TEND_OK);
+    assert_int_equal(store_commit(node), TEND_OK);
+    /* Whatever the refresh took, a second one leaves D0 with the login. */
+    assert_int_equal(store_begin(fx.s, NULL), TEND_OK);
+    assert_int_equal(store_activity_refresh(fx.s, 16, &done), TEND_OK);
+    assert_int_equal(store_commit(fx.s), TEND_OK);
+    struct got_days g = {0};
+    static const int64_t nine[] = {9};
+    struct store_span only = {.first = 1, .last = STORE_LAST_ID, .ids = nine, .n = 1};
+    assert_int_equal(store_activity_days_each(fx.s, &only, D0, D0, on_got_day, &g), TEND_OK);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.v[0].logins, 1);
+    assert_int_equal(g.v[0].users[0], 15);
+    store_close(node);
+    close_store(&fx);
+}
+
 /* ---- risk scores ------------------------------------------------------------------ */
 
 struct got_risk {
@@ -1074,6 +1116,7 @@ int main(void) {
         cmocka_unit_test(models_keep_one_adopted_and_their_fields),
         cmocka_unit_test(pg_two_nodes_adopting_leave_one_adopted),
         cmocka_unit_test(pg_two_refreshes_take_different_days),
+        cmocka_unit_test(pg_an_event_stored_during_a_refresh_is_not_lost),
         cmocka_unit_test(risk_rows_carry_their_accounts),
         cmocka_unit_test(pg_risk_rows_carry_their_accounts),
         cmocka_unit_test(reports_roll_back_with_their_transaction),
