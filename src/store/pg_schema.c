@@ -440,6 +440,13 @@ static const char migration_16[] =
     "  AND card->>'data_end' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';"
     "UPDATE models SET adopted_ms = fitted_ms WHERE adopted;";
 
+/* SQLite's migration 17: a claimed row's lease and gate (schema.c says
+ * why). */
+static const char migration_17[] =
+    "ALTER TABLE outbox ADD COLUMN locked_until_ms bigint;"
+    "ALTER TABLE outbox ADD COLUMN gate text;"
+    "CREATE INDEX outbox_sending ON outbox (gate, locked_until_ms) WHERE status = 'sending';";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -447,6 +454,8 @@ const struct pg_migration pg_schema_migrations[] = {
      migration_15},
     {16, "models: the end of their data and when adopted (replays use models of their past)",
      migration_16},
+    {17, "outbox leases and gates: several dispatchers claim rows and share pacing",
+     migration_17},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];
