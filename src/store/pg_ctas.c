@@ -48,8 +48,7 @@
     "c.due_day, c.id"
 
 static const char q_lock_all[] = "SELECT pg_advisory_xact_lock(" PG_LOCK_EVAL_ALL ")";
-static const char q_lock_all_shared[] =
-    "SELECT pg_advisory_xact_lock_shared(" PG_LOCK_EVAL_ALL ")";
+static const char q_lock_all_shared[] = "SELECT pg_advisory_xact_lock_shared(" PG_LOCK_EVAL_ALL ")";
 /* In ascending order of key (the subquery's order is the calls' order), so
  * two evaluations never wait for each other in a circle. */
 static const char q_lock_ids[] =

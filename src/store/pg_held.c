@@ -28,8 +28,9 @@ static const char q_held_each[] =
 static const char q_held_count[] =
     "SELECT count(*) FROM cta_held WHERE week = $1 AND ($2::text IS NULL OR owner = $2)";
 
-static const char q_opened_by_owner[] = "SELECT owner, count(*) FROM ctas WHERE opened_day "
-                                        "BETWEEN $1 AND $2 GROUP BY owner ORDER BY owner COLLATE \"C\"";
+static const char q_opened_by_owner[] =
+    "SELECT owner, count(*) FROM ctas WHERE opened_day "
+    "BETWEEN $1 AND $2 GROUP BY owner ORDER BY owner COLLATE \"C\"";
 
 enum tend_err pg_cta_held_put(struct store *base, const struct store_cta_held *h, bool *is_new) {
     struct pg_store *s = pg_of(base);

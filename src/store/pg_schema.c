@@ -454,8 +454,7 @@ const struct pg_migration pg_schema_migrations[] = {
      migration_15},
     {16, "models: the end of their data and when adopted (replays use models of their past)",
      migration_16},
-    {17, "outbox leases and gates: several dispatchers claim rows and share pacing",
-     migration_17},
+    {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

@@ -524,8 +524,7 @@ const struct migration schema_migrations[] = {
     {15, "CTA value and CTAs held back by the budget", migration_15},
     {16, "models: the end of their data and when adopted (replays use models of their past)",
      migration_16},
-    {17, "outbox leases and gates: several dispatchers claim rows and share pacing",
-     migration_17},
+    {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

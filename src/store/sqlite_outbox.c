@@ -27,10 +27,9 @@ static const char q_notification_add[] = "INSERT INTO notifications (cta_id, eve
 static const char q_add[] =
     "INSERT INTO outbox (notification_id, digest_id, channel, target, owner, status, next_at_ms, "
     "created_ms, last_error, rank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-static const char q_recover[] =
-    "UPDATE outbox SET status = 'pending', resends = resends + 1, "
-    "attempts = max(attempts - 1, 0) WHERE status = 'sending' "
-    "AND coalesce(locked_until_ms, 0) <= ?1 RETURNING channel, target";
+static const char q_recover[] = "UPDATE outbox SET status = 'pending', resends = resends + 1, "
+                                "attempts = max(attempts - 1, 0) WHERE status = 'sending' "
+                                "AND coalesce(locked_until_ms, 0) <= ?1 RETURNING channel, target";
 /* A claim (sqlite_outbox_claim): one writer at a time (BEGIN IMMEDIATE), so
  * the checks and the update cannot interleave with another dispatcher's. */
 static const char q_gate_hold[] = "SELECT not_before_ms FROM delivery_holds WHERE gate = ?1";
