@@ -90,8 +90,8 @@ static const char q_retry[] = "UPDATE outbox SET status = 'pending', next_at_ms 
 static const char q_retry_dead[] = "UPDATE outbox SET status = 'pending', next_at_ms = $1, "
                                    "attempts = 0 WHERE status = 'dead'";
 static const char q_held_groups[] =
-    "SELECT DISTINCT channel, target, owner FROM outbox WHERE status = 'held' AND created_ms < $1 "
-    "ORDER BY channel COLLATE \"C\", target COLLATE \"C\", owner COLLATE \"C\"";
+    "SELECT DISTINCT channel COLLATE \"C\", target COLLATE \"C\", owner COLLATE \"C\" "
+    "FROM outbox WHERE status = 'held' AND created_ms < $1 ORDER BY 1, 2, 3";
 static const char q_digest_items[] =
     "UPDATE outbox SET status = 'digested', digest_id = $5 WHERE status = 'held' AND "
     "channel = $1 AND target = $2 AND owner = $3 AND created_ms < $4";
