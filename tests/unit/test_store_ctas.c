@@ -5,6 +5,8 @@
  *
  * - two evaluations of one account at once (store_ctas_lock, then read,
  *   then open if nothing is live) end with one live CTA and neither fails;
+ *   a person's action (eval_cta_act) during an evaluation of its account
+ *   waits for it instead of being overwritten;
  * - two dispatchers claiming the same due rows at once get disjoint sets
  *   that cover them all;
  * - a claim's lease: recovered once it ended, never before; renewed;
@@ -26,8 +28,10 @@
 
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "core/cta.h"
+#include "eval/act.h"
 #include "store/store.h"
 #include "test_db.h"
 #include "util/datetime.h"
@@ -468,6 +472,87 @@ static void test_two_nodes_evaluating_one_account_open_one_cta(void **state) {
     int64_t live = 0;
     assert_int_equal(store_ctas_live_count(s, &live), TEND_OK);
     assert_int_equal(live, RACE_KEYS); /* one per key, not two */
+    store_close(s);
+}
+
+/* ---- a person's action while an evaluation runs ------------------------------------ */
+
+struct actor {
+    const char *path;
+    int64_t cta_id;
+    int32_t until;
+    enum tend_err err;
+    atomic_int done;
+    char msg[STORE_ERR_BYTES];
+};
+
+static void *snooze_it(void *arg) {
+    struct actor *a = arg;
+    struct store *s = again(a->path);
+    struct cta_act act = {
+        .verb = CTA_ACT_SNOOZE, .until = a->until, .by = "ann@x", .has_on = true, .on = 100};
+    a->err = eval_cta_act(s, a->cta_id, &act, a->msg, sizeof a->msg);
+    store_close(s);
+    atomic_store(&a->done, 1);
+    return NULL;
+}
+
+/* Whether a connection of the PostgreSQL server under test waits for an
+ * advisory lock. */
+static bool someone_waits_for_a_lock(void) {
+    PGconn *c = PQconnectdb(test_db_pg_url());
+    PGresult *r = PQexec(c, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                            "AND NOT granted");
+    bool waits = PQresultStatus(r) == PGRES_TUPLES_OK && atoi(PQgetvalue(r, 0, 0)) > 0;
+    PQclear(r);
+    PQfinish(c);
+    return waits;
+}
+
+/* An evaluation holds the account (read its CTA, about to write it) when a
+ * person snoozes the CTA on another node: the snooze waits for the
+ * evaluation's commit and applies to what it wrote, instead of being
+ * overwritten by the evaluation's older copy (a lost update). */
+static void test_an_action_during_an_evaluation_is_not_lost(void **state) {
+    char path[320];
+    struct store *s = fresh(path, sizeof path);
+    assert_int_equal(store_begin(s, NULL), TEND_OK);
+    int64_t a = account(s, "acme");
+    struct store_cta c = cta(a, "nps", "", 1);
+    assert_int_equal(store_cta_insert(s, &c, &c.id), TEND_OK);
+    assert_int_equal(store_commit(s), TEND_OK);
+
+    /* The evaluation: lock, read. */
+    struct store *ev = again(path);
+    int64_t ids[] = {a};
+    struct store_span span = {.ids = ids, .n = 1};
+    assert_int_equal(store_begin(ev, NULL), TEND_OK);
+    assert_int_equal(store_ctas_lock(ev, &span), TEND_OK);
+    struct listed l = {0};
+    assert_int_equal(store_ctas_watched_each(ev, &span, on_watched, &l), TEND_OK);
+    assert_int_equal(l.n, 1);
+
+    struct actor act = {.path = path, .cta_id = c.id, .until = 130};
+    pthread_t t;
+    pthread_create(&t, NULL, snooze_it, &act);
+    if (test_db_pg_url()) { /* SQLite: the action waits at its BEGIN; nothing to see */
+        int64_t deadline = dt_now_ms() + 60000;
+        while (!atomic_load(&act.done) && !someone_waits_for_a_lock() && dt_now_ms() < deadline)
+            usleep(5000);
+    }
+    /* The evaluation writes its copy: raised, still open. */
+    c.priority = 2;
+    c.updated_ms = 7000;
+    assert_int_equal(store_cta_update(ev, &c), TEND_OK);
+    assert_int_equal(store_commit(ev), TEND_OK);
+    store_close(ev);
+    pthread_join(t, NULL);
+    if (act.err)
+        fail_msg("the snooze failed: %s", act.msg);
+    assert_int_equal(store_cta_get(s, c.id, on_got, NULL), TEND_OK);
+    assert_int_equal(got.status, CTA_SNOOZED); /* the person's snooze stands */
+    assert_int_equal(got.snoozed_until, 130);
+    assert_int_equal(got.priority, 2); /* on top of the evaluation's raise */
     store_close(s);
 }
 
@@ -942,6 +1027,7 @@ int main(void) {
         cmocka_unit_test(test_history_runs_and_counts),
         cmocka_unit_test(test_held_back_keys_once_per_week),
         cmocka_unit_test(test_two_nodes_evaluating_one_account_open_one_cta),
+        cmocka_unit_test(test_an_action_during_an_evaluation_is_not_lost),
         cmocka_unit_test(test_outbox_rows_digests_and_retries),
         cmocka_unit_test(test_leases_are_recovered_only_once_ended),
         cmocka_unit_test(test_two_dispatchers_claim_disjoint_rows),
