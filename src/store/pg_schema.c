@@ -441,8 +441,13 @@ static const char migration_16[] =
     "UPDATE models SET adopted_ms = fitted_ms WHERE adopted;";
 
 /* SQLite's migration 17: a claimed row's lease and gate (schema.c says
- * why). */
+ * why). And a CTA's evidence and a notification's snapshot become json, not
+ * jsonb: jsonb keeps an object's keys sorted (by length, then bytes), so a
+ * message listed the evidence in another order than on SQLite (and its cap
+ * of lines kept other ones); json keeps the text as written, validated. */
 static const char migration_17[] =
+    "ALTER TABLE ctas ALTER COLUMN evidence TYPE json USING evidence::json;"
+    "ALTER TABLE notifications ALTER COLUMN snapshot TYPE json USING snapshot::json;"
     "ALTER TABLE outbox ADD COLUMN locked_until_ms bigint;"
     "ALTER TABLE outbox ADD COLUMN gate text;"
     "CREATE INDEX outbox_sending ON outbox (gate, locked_until_ms) WHERE status = 'sending';";

@@ -66,6 +66,10 @@ static int64_t account(struct store *s, const char *ext) {
     return id;
 }
 
+/* Evidence as a rule writes it: its keys in the rule's order (not sorted),
+ * which messages list in that order, so it must read back byte for byte. */
+#define EVIDENCE "{\"logins_7d\":3,\"baseline\":12.5,\"a\":null}"
+
 static struct store_cta cta(int64_t account_id, const char *rule, const char *subject,
                             int priority) {
     return (struct store_cta){.account_id = account_id,
@@ -77,7 +81,7 @@ static struct store_cta cta(int64_t account_id, const char *rule, const char *su
                               .owner = "csm@x",
                               .title = "Title",
                               .reason = "Reason",
-                              .evidence = "{\"a\": 1}",
+                              .evidence = EVIDENCE,
                               .opened_day = 100,
                               .due_day = 107,
                               .updated_ms = 5000};
@@ -107,11 +111,12 @@ static void on_watched(void *arg, const struct store_cta *c) {
 }
 
 static struct store_cta got;
-static char got_subject[32], got_reason[32];
+static char got_subject[32], got_reason[32], got_evidence[128];
 
 static void on_got(void *arg, const struct store_cta *c) {
     got = *c;
     snprintf(got_subject, sizeof got_subject, "%s", c->subject);
+    snprintf(got_evidence, sizeof got_evidence, "%s", c->evidence);
     snprintf(got_reason, sizeof got_reason, "%s", c->reason);
     got.subject = got.reason = got.rule = got.account = got.type = got.owner = got.title = NULL;
     got.evidence = got.account_name = NULL;
@@ -187,6 +192,7 @@ static void test_cta_life_cycle_reads_as_written(void **state) {
     assert_true(got.has_value);
     assert_true(got.value == 1234.5);
     assert_string_equal(got_subject, "T-1");
+    assert_string_equal(got_evidence, EVIDENCE);
     assert_int_equal(store_cta_get(s, 999, on_got, NULL), TEND_ERR_NOTFOUND);
 
     /* Watched: live ones and closed ones not cleared; acted when a person
@@ -595,6 +601,17 @@ static void on_row(void *arg, const struct store_outbox *r) {
     v->snapshot[v->n++] = r->snapshot != NULL;
 }
 
+/* A snapshot as notify/outbox.c writes it: keys in its order. */
+#define SNAPSHOT "{\"cta\":{\"title\":\"t\",\"evidence\":{\"zz\":1,\"a\":2}},\"account\":\"acme\"}"
+
+static const char *snapshot_of;
+static char snapshot_text[256];
+
+static void on_snapshot_row(void *arg, const struct store_outbox *r) {
+    snapshot_of = r->snapshot;
+    snprintf(snapshot_text, sizeof snapshot_text, "%s", r->snapshot ? r->snapshot : "(null)");
+}
+
 static void on_snapshot(void *arg, const char *snapshot) {
     (*(int *)arg)++;
     assert_non_null(strstr(snapshot, "acme"));
@@ -612,8 +629,7 @@ static void test_outbox_rows_digests_and_retries(void **state) {
     struct store *s = fresh(path, sizeof path);
     assert_int_equal(store_begin(s, NULL), TEND_OK);
     int64_t n1, n2;
-    assert_int_equal(
-        store_notification_add(s, 7, "open", 100, 1000, "{\"account\": \"acme\"}", &n1), TEND_OK);
+    assert_int_equal(store_notification_add(s, 7, "open", 100, 1000, SNAPSHOT, &n1), TEND_OK);
     assert_int_equal(
         store_notification_add(s, 8, "raise", 100, 1000, "{\"account\": \"acme\"}", &n2), TEND_OK);
     struct store_outbox held = {.notification_id = n1,
@@ -646,6 +662,9 @@ static void test_outbox_rows_digests_and_retries(void **state) {
     int count = 0;
     assert_int_equal(store_outbox_items_each(s, digest, on_snapshot, &count), TEND_OK);
     assert_int_equal(count, 1);
+    snapshot_of = NULL;
+    assert_int_equal(store_outbox_get(s, h1, on_snapshot_row, NULL), TEND_OK);
+    assert_string_equal(snapshot_text, SNAPSHOT);
     struct rows_seen v = {0};
     assert_int_equal(store_outbox_get(s, digest, on_row, &v), TEND_OK);
     assert_string_equal(v.event[0], "digest");
