@@ -459,9 +459,7 @@ static void *evaluate_like_the_engine(void *arg) {
 static void test_two_nodes_evaluating_one_account_open_one_cta(void **state) {
     char path[320];
     struct store *s = fresh(path, sizeof path);
-    assert_int_equal(store_begin(s, NULL), TEND_OK);
-    int64_t a = account(s, "acme");
-    assert_int_equal(store_commit(s), TEND_OK);
+    int64_t a = 42; /* the CTAs' reads here need no accounts row */
     pthread_barrier_t start;
     pthread_barrier_init(&start, NULL, 2);
     struct evaluator e[2] = {{.path = path, .account_id = a, .start = &start},
