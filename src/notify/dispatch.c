@@ -705,6 +705,11 @@ static void on_hold(void *arg, const struct store_hold *h) {
         g->not_before_ms = h->not_before_ms;
 }
 
+static gint by_key(gconstpointer a, gconstpointer b) {
+    const struct gate *x = *(struct gate *const *)a, *y = *(struct gate *const *)b;
+    return strcmp(x->key, y->key);
+}
+
 /* Puts the rows left `sending` back to pending (counted in resends): every
  * one when the dispatcher is alone and starting (before_ms INT64_MAX), those
  * whose lease ended by before_ms otherwise; holds their Slack webhooks for
@@ -716,14 +721,22 @@ static enum tend_err recover(struct dispatcher *d, int64_t now, int64_t before_m
     enum tend_err err = store_begin(d->s, NULL);
     if (!err)
         err = store_outbox_recover(d->s, before_ms, on_recovered, pairs, &n);
+    /* Their Slack webhooks, held in the order of their keys (as claims lock
+     * them: dispatchers on several nodes never wait for each other in a
+     * circle). */
+    GPtrArray *held = g_ptr_array_new();
     for (guint i = 0; !err && i + 1 < pairs->len; i += 2) {
         const struct notify_channel *ch = notify_channel_find(d->c, pairs->pdata[i]);
         struct gate *g =
             ch && ch->kind == NOTIFY_SLACK ? gate_for(d, ch, pairs->pdata[i + 1]) : NULL;
         if (g && d->c->slack_interval_ms > 0)
-            err = hold(d, g, now + d->c->slack_interval_ms,
-                       "pacing (a dispatcher stopped during a transfer)");
+            g_ptr_array_add(held, g);
     }
+    g_ptr_array_sort(held, by_key);
+    for (guint i = 0; !err && i < held->len; i++)
+        err = hold(d, g_ptr_array_index(held, i), now + d->c->slack_interval_ms,
+                   "pacing (a dispatcher stopped during a transfer)");
+    g_ptr_array_free(held, TRUE);
     g_ptr_array_free(pairs, TRUE);
     if (!err)
         d->sum->recovered += n;

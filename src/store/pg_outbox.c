@@ -22,10 +22,12 @@
  *
  * Texts sort by bytes (COLLATE "C"), as SQLite's BINARY does. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/codes.h"
 #include "store/pg_int.h"
+#include "util/mem.h"
 
 #define ROW_COLUMNS                                                                                \
     "o.id, o.notification_id, o.digest_id, n.cta_id, COALESCE(n.event, 'digest'), o.channel, "     \
@@ -77,7 +79,11 @@ static const char q_hold_set[] =
     "WHERE excluded.not_before_ms > delivery_holds.not_before_ms";
 static const char q_holds[] = "SELECT gate, not_before_ms, reason, label FROM delivery_holds "
                               "WHERE not_before_ms > $1 ORDER BY not_before_ms, gate COLLATE \"C\"";
-static const char q_holds_prune[] = "DELETE FROM delivery_holds WHERE not_before_ms <= $1";
+/* A gate a claim has locked is skipped, not waited for (a wait here and
+ * the claim's wait for another gate could make a circle). */
+static const char q_holds_prune[] =
+    "DELETE FROM delivery_holds WHERE gate IN (SELECT gate FROM delivery_holds "
+    "WHERE not_before_ms <= $1 FOR UPDATE SKIP LOCKED)";
 static const char q_each[] = "SELECT " ROW_COLUMNS "WHERE ($1::text IS NULL OR o.status = $1) AND "
                              "($2::text IS NULL OR o.channel = $2) AND "
                              "($3::bigint IS NULL OR n.cta_id = $3) "
@@ -173,38 +179,86 @@ static enum tend_err gate_open(struct pg_store *s, const char *gate, int64_t now
     return TEND_OK;
 }
 
+/* A row's place in the order exclusive gates are locked in. */
+struct gate_ref {
+    const char *gate;
+    size_t row;
+};
+
+static int by_gate(const void *a, const void *b) {
+    const struct gate_ref *x = a, *y = b;
+    int c = strcmp(x->gate, y->gate);
+    return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+static bool exclusive(const struct store_claim *c) {
+    return c->gate && c->exclusive;
+}
+
+/* Whether rows i and j share an exclusive gate. */
+static bool same_gate(const struct store_claim *rows, size_t i, size_t j) {
+    return exclusive(&rows[i]) && exclusive(&rows[j]) && strcmp(rows[i].gate, rows[j].gate) == 0;
+}
+
 enum tend_err pg_outbox_claim(struct store *base, struct store_claim *rows, size_t n,
                               int64_t now_ms, int64_t lease_until_ms) {
     struct pg_store *s = pg_of(base);
+    /* The exclusive gates first, each once, locked in the order of their
+     * keys: two claims that want the same gates never wait for each other
+     * in a circle. open[i]: row i's gate lets it through. */
+    bool *open = xcalloc(n ? n : 1, sizeof *open);
+    struct gate_ref *order = xmalloc((n ? n : 1) * sizeof *order);
+    size_t n_order = 0;
     for (size_t i = 0; i < n; i++) {
-        struct store_claim *c = &rows[i];
-        c->claimed = false;
-        c->wait_until_ms = 0;
-        if (c->gate && c->exclusive) {
-            bool open = false;
-            enum tend_err err = gate_open(s, c->gate, now_ms, &open, &c->wait_until_ms);
-            if (err)
-                return err;
-            if (!open)
-                continue;
+        rows[i].claimed = false;
+        rows[i].wait_until_ms = 0;
+        open[i] = !exclusive(&rows[i]);
+        if (exclusive(&rows[i]))
+            order[n_order++] = (struct gate_ref){rows[i].gate, i};
+    }
+    qsort(order, n_order, sizeof *order, by_gate);
+    enum tend_err err = TEND_OK;
+    for (size_t k = 0; !err && k < n_order; k++) {
+        size_t i = order[k].row;
+        if (k > 0 && same_gate(rows, i, order[k - 1].row))
+            continue;
+        err = gate_open(s, rows[i].gate, now_ms, &open[i], &rows[i].wait_until_ms);
+        for (size_t j = 0; !err && j < n; j++) {
+            if (j != i && same_gate(rows, i, j)) {
+                open[j] = open[i];
+                rows[j].wait_until_ms = rows[i].wait_until_ms;
+            }
         }
+    }
+    for (size_t i = 0; !err && i < n; i++) {
+        struct store_claim *c = &rows[i];
+        if (!open[i])
+            continue;
         struct pg_params p = {0};
         pg_p_i64(&p, c->id);
         pg_p_i64(&p, now_ms);
         pg_p_i64(&p, lease_until_ms);
         pg_p_text(&p, c->gate);
         PGresult *r;
-        enum tend_err err = pg_query(s, q_claim, &p, "claiming a message", &r);
-        if (err)
-            return err;
+        if ((err = pg_query(s, q_claim, &p, "claiming a message", &r)))
+            break;
         if (PQntuples(r) > 0) {
             c->claimed = true;
             c->attempts = pg_i64(r, 0, 0);
             c->resends = pg_i64(r, 0, 1);
+            /* Its gate is busy now: the other rows of it wait for this one. */
+            for (size_t j = i + 1; j < n; j++) {
+                if (same_gate(rows, i, j)) {
+                    open[j] = false;
+                    rows[j].wait_until_ms = lease_until_ms;
+                }
+            }
         }
         PQclear(r);
     }
-    return TEND_OK;
+    free(open);
+    free(order);
+    return err;
 }
 
 enum tend_err pg_outbox_lease_renew(struct store *base, const int64_t *ids, size_t n,

@@ -1026,6 +1026,89 @@ static void test_an_exclusive_gate_takes_one_row_per_claim(void **state) {
     store_close(s);
 }
 
+/* ---- two webhooks claimed in opposite orders ---------------------------------------- */
+
+#define CROSS_ROUNDS 40
+
+struct crosser {
+    const char *path;
+    pthread_barrier_t *start;
+    const char *first, *second; /* the gates, in this dispatcher's order */
+    int64_t (*ids)[4];          /* per round: rows of gate X, X, Y, Y */
+    bool x_first;
+    int failures;
+    char why[STORE_ERR_BYTES];
+};
+
+static void *claim_crossed(void *arg) {
+    struct crosser *c = arg;
+    struct store *s = again(c->path);
+    for (int r = 0; r < CROSS_ROUNDS; r++) {
+        pthread_barrier_wait(c->start);
+        int k = c->x_first ? 0 : 1; /* each takes its own row of each gate */
+        struct store_claim want[2] = {
+            {.id = c->ids[r][c->x_first ? k : 2 + k], .gate = c->first, .exclusive = true},
+            {.id = c->ids[r][c->x_first ? 2 + k : k], .gate = c->second, .exclusive = true},
+        };
+        int64_t now = 1000000 + r * 100000;
+        enum tend_err err = store_begin(s, NULL);
+        if (!err)
+            err = store_outbox_claim(s, want, 2, now, now + 50);
+        if (!err)
+            err = store_commit(s);
+        else
+            store_rollback(s);
+        if (err) {
+            c->failures++;
+            snprintf(c->why, sizeof c->why, "%s", store_last_error(s));
+        }
+        pthread_barrier_wait(c->start); /* both done before the next round's rows are due */
+    }
+    store_close(s);
+    return NULL;
+}
+
+/* Two dispatchers claim rows of the same two Slack webhooks, listed in
+ * opposite orders, at the same moment: neither waits for the other in a
+ * circle (a deadlock would fail one's claim). Leases of 50 ms in the tests'
+ * own time let the next round's rows through. */
+static void test_claims_of_two_webhooks_in_opposite_orders_never_deadlock(void **state) {
+    char path[320];
+    struct store *s = fresh(path, sizeof path);
+    static int64_t ids[CROSS_ROUNDS][4];
+    assert_int_equal(store_begin(s, NULL), TEND_OK);
+    for (int r = 0; r < CROSS_ROUNDS; r++)
+        for (int k = 0; k < 4; k++)
+            ids[r][k] = add_row(s, "slack", k < 2 ? "x" : "y", 1, 1000000 + r * 100000);
+    assert_int_equal(store_commit(s), TEND_OK);
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, 2);
+    struct crosser c[2] = {
+        {.path = path,
+         .start = &start,
+         .first = "slack x",
+         .second = "slack y",
+         .ids = ids,
+         .x_first = true},
+        {.path = path,
+         .start = &start,
+         .first = "slack y",
+         .second = "slack x",
+         .ids = ids,
+         .x_first = false},
+    };
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, claim_crossed, &c[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&start);
+    if (c[0].failures || c[1].failures)
+        fail_msg("failed claims: %d and %d (%s%s)", c[0].failures, c[1].failures, c[0].why,
+                 c[1].why);
+    store_close(s);
+}
+
 static int setup(void **state) {
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, sizeof dir, "%s/tend-test-store-ctas-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -1050,6 +1133,7 @@ int main(void) {
         cmocka_unit_test(test_two_dispatchers_claim_disjoint_rows),
         cmocka_unit_test(test_one_webhook_paced_across_dispatchers),
         cmocka_unit_test(test_an_exclusive_gate_takes_one_row_per_claim),
+        cmocka_unit_test(test_claims_of_two_webhooks_in_opposite_orders_never_deadlock),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
