@@ -405,7 +405,12 @@ struct racer {
  * does: prefetch, put, commit. */
 static void *race(void *arg) {
     struct racer *r = arg;
-    for (int first = 0; first < RACE_KEYS && !r->err; first += RACE_TX) {
+    for (int first = 0; first < RACE_KEYS; first += RACE_TX) {
+        if (r->err) { /* failed: still meet the other at each barrier */
+            if (r->both)
+                pthread_barrier_wait(r->both);
+            continue;
+        }
         for (int attempt = 0;; attempt++) {
             struct store_event_key keys[RACE_TX];
             for (int i = 0; i < RACE_TX; i++) {
