@@ -66,8 +66,9 @@
 #define PG_STAGE_BYTES (16u << 20)
 /* The fewest rows a flush sends with COPY (fewer go as arrays). */
 #define PG_COPY_ROWS 500
-/* Most keys the set keeps before it is forgotten (a flush first). */
-#define PG_KEYS_MAX 262144
+/* Most keys the set keeps before it is forgotten (a flush first): with a
+ * batch of up to 62,144 more, its table stays within 2^19 slots (9 MB). */
+#define PG_KEYS_MAX 200000
 /* Most keys one look-up query names. */
 #define PG_LOOKUP_KEYS 10000
 
