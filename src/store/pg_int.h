@@ -16,9 +16,10 @@
  *
  * Events are staged, not inserted one by one (pg_events.c): store_event_put()
  * appends to the connection's staging buffer, and the buffer is written
- * with one COPY and one INSERT ... ON CONFLICT DO NOTHING before any other
- * statement of the connection runs (pg_query calls pg_events_flush) and at
- * commit, so every read sees every event written before it. */
+ * with one COPY and one INSERT ... ON CONFLICT DO NOTHING before any
+ * statement of the connection that reads or writes the tables it goes to
+ * (pg_query calls pg_events_flush_before) and at commit, so every read sees
+ * every event written before it. */
 #ifndef TEND_STORE_PG_INT_H
 #define TEND_STORE_PG_INT_H
 
@@ -132,6 +133,12 @@ bool pg_null(const PGresult *r, int i, int col);
  * INSERT ... ON CONFLICT DO NOTHING, and what an inserted event updates);
  * TEND_OK with nothing staged. pg_events_discard() forgets them (rollback). */
 enum tend_err pg_events_flush(struct pg_store *s);
+/* pg_events_flush() if sql (a statement of pg_query or pg_stream, static;
+ * NULL: any other) may read or write a table the staged events go to: a
+ * statement of other tables runs with the events still staged, so that the
+ * ingest's own statements (users, login days, counters) do not cut its
+ * batches into single rows. */
+enum tend_err pg_events_flush_before(struct pg_store *s, const char *sql);
 void pg_events_discard(struct pg_store *s);
 void pg_events_free(struct pg_store *s);
 

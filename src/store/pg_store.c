@@ -180,16 +180,16 @@ static bool prepared(struct pg_store *s, const char *sql, int n_params, char nam
     return ok;
 }
 
-/* Flushes staged events before another statement runs (pg_int.h). */
-static enum tend_err flush_first(struct pg_store *s) {
+/* Flushes staged events before a statement that needs them (pg_int.h). */
+static enum tend_err flush_first(struct pg_store *s, const char *sql) {
     if (!s->staged || s->flushing)
         return TEND_OK;
-    return pg_events_flush(s);
+    return pg_events_flush_before(s, sql);
 }
 
 enum tend_err pg_query(struct pg_store *s, const char *sql, struct pg_params *p, const char *what,
                        PGresult **out) {
-    enum tend_err err = flush_first(s);
+    enum tend_err err = flush_first(s, sql);
     char name[16];
     if (err || !prepared(s, sql, p ? p->n : 0, name)) {
         params_free(p);
@@ -235,7 +235,7 @@ enum tend_err pg_int(struct pg_store *s, const char *sql, struct pg_params *p, c
 
 enum tend_err pg_stream(struct pg_store *s, const char *sql, struct pg_params *p, const char *what,
                         void (*row)(void *arg, PGresult *r, int i), void *arg) {
-    enum tend_err err = flush_first(s);
+    enum tend_err err = flush_first(s, sql);
     char name[16];
     if (err || !prepared(s, sql, p ? p->n : 0, name)) {
         params_free(p);
@@ -261,7 +261,7 @@ enum tend_err pg_stream(struct pg_store *s, const char *sql, struct pg_params *p
 }
 
 enum tend_err pg_exec(struct pg_store *s, const char *sql, const char *what) {
-    enum tend_err err = flush_first(s);
+    enum tend_err err = flush_first(s, NULL);
     if (err)
         return err;
     PGresult *r = PQexec(s->conn, sql);
@@ -404,7 +404,7 @@ enum tend_err pg_begin(struct store *base, bool *changed_elsewhere) {
 
 enum tend_err pg_commit(struct store *base) {
     struct pg_store *s = pg_of(base);
-    enum tend_err err = flush_first(s);
+    enum tend_err err = flush_first(s, NULL);
     if (!err)
         err = pg_exec(s, "COMMIT", "committing");
     if (err) {
