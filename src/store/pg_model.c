@@ -92,25 +92,38 @@ static const char q_risk_account[] = RISK_ROW_COLS
 /* max(ts_ms / 86400000) is max(ts_ms) / 86400000 (truncation keeps order);
  * every event counts, with an account or without (0), as SQLite's. events
  * has no b-tree on ts_ms alone (its key leads with the account), so the
- * recent events ($1: 35 days before now) are asked first, a few pages of the
- * newest partitions through the BRIN index; only a database without any
- * reads the whole table. */
-static const char q_last_event_day[] =
-    "SELECT coalesce((SELECT max(ts_ms) FROM events WHERE ts_ms >= $1::bigint), "
-    "(SELECT max(ts_ms) FROM events)) / 86400000";
+ * newest events are asked first, through the BRIN index and the partitions
+ * of the last day, week, two months, year and a half: the maximum of the
+ * events from some instant on is the maximum of all when there is one. Only
+ * a database whose events are all older reads them all. */
+static const char q_last_event_since[] = "SELECT max(ts_ms) FROM events WHERE ts_ms >= $1::bigint";
+static const char q_last_event[] = "SELECT max(ts_ms) FROM events";
 
 enum tend_err pg_last_event_day(struct store *base, int32_t *day, bool *found) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, dt_now_ms() - 35 * DT_MS_PER_DAY);
-    PGresult *r;
-    enum tend_err err =
-        pg_query(pg_of(base), q_last_event_day, &p, "reading the last event day", &r);
+    static const int64_t back_days[] = {1, 8, 64, 512, -1};
+    struct pg_store *s = pg_of(base);
+    int64_t now = dt_now_ms();
+    enum tend_err err = TEND_OK;
+    bool any = false;
+    int64_t last = 0;
+    for (size_t i = 0; !err && !any && i < sizeof back_days / sizeof back_days[0]; i++) {
+        struct pg_params p = {0};
+        pg_p_i64(&p, now - back_days[i] * DT_MS_PER_DAY);
+        PGresult *r;
+        err = back_days[i] < 0
+                  ? pg_query(s, q_last_event, NULL, "reading the last event day", &r)
+                  : pg_query(s, q_last_event_since, &p, "reading the last event day", &r);
+        if (err)
+            break;
+        any = PQntuples(r) == 1 && !pg_null(r, 0, 0);
+        last = any ? pg_i64(r, 0, 0) : 0;
+        PQclear(r);
+    }
     if (err)
         return err;
-    *found = PQntuples(r) == 1 && !pg_null(r, 0, 0);
-    if (*found)
-        *day = (int32_t)pg_i64(r, 0, 0);
-    PQclear(r);
+    *found = any;
+    if (any)
+        *day = (int32_t)(last / DT_MS_PER_DAY);
     return TEND_OK;
 }
 
