@@ -735,6 +735,35 @@ static void no_scores_no_latest_day(void **state) {
     close_store(&fx);
 }
 
+/* The last event's day on PostgreSQL, found among the recent events or,
+ * when every event is older, among all; an event without an account counts. */
+static void pg_last_event_day_is_the_newest_events(void **state) {
+    (void)state;
+    if (!on_pg())
+        skip();
+    struct fixture fx;
+    open_store(&fx);
+    PGconn *c = pg_connect_raw(&fx);
+    pg_sql(c, "INSERT INTO events (account_id, ts_ms, key_ts_ms, key_hash, kind) VALUES "
+              "(4, 19000 * 86400000::bigint, 1, 1, 1)");
+    int32_t day = 0;
+    bool found = false;
+    assert_int_equal(store_last_event_day(fx.s, &day, &found), TEND_OK);
+    assert_true(found);
+    assert_int_equal(day, 19000);
+    int64_t recent = dt_now_ms() - 3 * DAY_MS, older = recent - 20 * DAY_MS;
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO events (account_id, ts_ms, key_ts_ms, key_hash, kind) VALUES "
+             "(0, %lld, 2, 2, 2), (5, %lld, 3, 3, 1)",
+             (long long)recent, (long long)older);
+    pg_sql(c, sql);
+    PQfinish(c);
+    assert_int_equal(store_last_event_day(fx.s, &day, &found), TEND_OK);
+    assert_int_equal(day, (int32_t)(recent / DAY_MS));
+    close_store(&fx);
+}
+
 /* ---- models ----------------------------------------------------------------------- */
 
 struct got_models {
@@ -1114,6 +1143,7 @@ int main(void) {
         cmocka_unit_test(login_days_give_the_latest_on_or_before),
         cmocka_unit_test(scores_are_replaced_and_read_by_day_and_account),
         cmocka_unit_test(no_scores_no_latest_day),
+        cmocka_unit_test(pg_last_event_day_is_the_newest_events),
         cmocka_unit_test(models_keep_one_adopted_and_their_fields),
         cmocka_unit_test(pg_two_nodes_adopting_leave_one_adopted),
         cmocka_unit_test(pg_two_refreshes_take_different_days),
