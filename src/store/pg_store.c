@@ -180,10 +180,12 @@ static bool prepared(struct pg_store *s, const char *sql, int n_params, char nam
     return ok;
 }
 
-/* Flushes staged events before a statement that needs them (pg_int.h). */
+/* Writes the deferred rows, and the staged events when sql needs them,
+ * before a statement runs (pg_int.h). */
 static enum tend_err flush_first(struct pg_store *s, const char *sql) {
-    if (!s->staged || s->flushing)
-        return TEND_OK;
+    enum tend_err err = pg_deferred_flush(s);
+    if (err || !s->staged || s->flushing)
+        return err;
     return pg_events_flush_before(s, sql);
 }
 
@@ -355,6 +357,7 @@ void pg_close(struct store *base) {
     if (!s)
         return;
     pg_events_free(s);
+    pg_deferred_free(s);
     pg_disconnect(s->conn);
     free(s->url);
     free(s);
@@ -420,6 +423,7 @@ enum tend_err pg_commit(struct store *base) {
 void pg_rollback(struct store *base) {
     struct pg_store *s = pg_of(base);
     pg_events_discard(s);
+    pg_deferred_discard(s);
     if (s->in_tx || PQtransactionStatus(s->conn) != PQTRANS_IDLE)
         PQclear(PQexec(s->conn, "ROLLBACK"));
     s->in_tx = false;
