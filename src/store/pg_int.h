@@ -54,9 +54,9 @@ struct pg_store {
         const char *sql;
     } stmts[PG_STMT_SLOTS];
     int n_stmts;
-    int64_t changes;           /* rows of the last command (PQcmdTuples) */
-    struct pg_staged *staged;  /* NULL until the first event_put */
-    bool flushing;             /* inside pg_events_flush: no recursion */
+    int64_t changes;          /* rows of the last command (PQcmdTuples) */
+    struct pg_staged *staged; /* NULL until the first event_put */
+    bool flushing;            /* inside pg_events_flush: no recursion */
     /* pg_batch.h: scores and activity windows written before the next
      * statement (NULL until the first); deferred_flushing while they are. */
     struct pg_deferred *deferred;

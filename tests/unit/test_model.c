@@ -14,13 +14,13 @@
 
 #include <cmocka.h>
 
-#include "test_db.h"
 #include "analysis/model.h"
 #include "eval/eval.h"
 #include "eval/risk.h"
 #include "gen/generate.h"
 #include "ingest/ingest.h"
 #include "ingest/segment.h"
+#include "test_db.h"
 #include "util/datetime.h"
 
 /* ---- labels and censoring ---------------------------------------------------------- */
@@ -632,25 +632,44 @@ static void import_generated(struct store *s, int64_t accounts, int32_t days, in
     rewind(f);
     struct ingest *ig = ingest_new(s);
     assert_int_equal(ingest_begin(ig), TEND_OK);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
     int64_t now = (int64_t)end_day * DT_MS_PER_DAY;
-    while ((len = getline(&line, &cap, f)) > 0) {
-        cJSON *item = cJSON_ParseWithLength(line, (size_t)len);
-        struct seg_msg m;
-        char err[SEG_ERR_BYTES];
-        if (item && segment_parse_msg(item, NULL, now, line, (size_t)len, &m, err) == TEND_OK) {
-            segment_serialize_body(&m);
-            enum ingest_outcome out;
-            assert_int_equal(ingest_message(ig, &m, &out), TEND_OK);
-            cJSON_free(m.body_json);
+    /* In chunks, each prefetched as tend import does (on PostgreSQL one
+     * query for the chunk's keys instead of one per message). */
+    enum { CHUNK = 2048 };
+    static struct seg_msg msgs[CHUNK];
+    static cJSON *items[CHUNK];
+    static char *lines[CHUNK];
+    bool more = true;
+    while (more) {
+        size_t n = 0;
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t len;
+        while (n < CHUNK && (more = (len = getline(&line, &cap, f)) > 0)) {
+            char err[SEG_ERR_BYTES];
+            items[n] = cJSON_ParseWithLength(line, (size_t)len);
+            if (items[n] && segment_parse_msg(items[n], NULL, now, line, (size_t)len, &msgs[n],
+                                              err) == TEND_OK) {
+                segment_serialize_body(&msgs[n]);
+                lines[n++] = line;
+                line = NULL;
+                cap = 0;
+            } else {
+                cJSON_Delete(items[n]);
+            }
         }
-        cJSON_Delete(item);
+        free(line);
+        assert_int_equal(ingest_prefetch(ig, msgs, n), TEND_OK);
+        for (size_t i = 0; i < n; i++) {
+            enum ingest_outcome out;
+            assert_int_equal(ingest_message(ig, &msgs[i], &out), TEND_OK);
+            cJSON_free(msgs[i].body_json);
+            cJSON_Delete(items[i]);
+            free(lines[i]);
+        }
     }
     assert_int_equal(ingest_commit(ig), TEND_OK);
     ingest_free(ig);
-    free(line);
     fclose(f);
     int refreshed;
     assert_int_equal(eval_refresh_rollups(s, &refreshed), TEND_OK);
