@@ -8,7 +8,8 @@ enum tend_err pg_account_find(struct store *s, const char *external_id, int64_t 
     return pg_unbuilt(s, "account_find");
 }
 
-enum tend_err pg_account_ensure(struct store *s, const char *external_id, int64_t ts_ms, int64_t *id, bool *created) {
+enum tend_err pg_account_ensure(struct store *s, const char *external_id, int64_t ts_ms,
+                                int64_t *id, bool *created) {
     (void)external_id;
     (void)ts_ms;
     (void)id;
@@ -22,7 +23,8 @@ enum tend_err pg_account_seen(struct store *s, int64_t id, int64_t ts_ms) {
     return pg_unbuilt(s, "account_seen");
 }
 
-enum tend_err pg_user_ensure(struct store *s, const char *external_id, bool anonymous, int64_t ts_ms, int64_t *id) {
+enum tend_err pg_user_ensure(struct store *s, const char *external_id, bool anonymous,
+                             int64_t ts_ms, int64_t *id) {
     (void)external_id;
     (void)anonymous;
     (void)ts_ms;
@@ -36,7 +38,8 @@ enum tend_err pg_name_ensure(struct store *s, const char *name, int64_t *id) {
     return pg_unbuilt(s, "name_ensure");
 }
 
-enum tend_err pg_trait_merge(struct store *s, enum store_entity entity, int64_t id, const char *key, const char *value_json, int64_t ts_ms) {
+enum tend_err pg_trait_merge(struct store *s, enum store_entity entity, int64_t id, const char *key,
+                             const char *value_json, int64_t ts_ms) {
     (void)entity;
     (void)id;
     (void)key;
@@ -45,7 +48,9 @@ enum tend_err pg_trait_merge(struct store *s, enum store_entity entity, int64_t 
     return pg_unbuilt(s, "trait_merge");
 }
 
-enum tend_err pg_traits_each(struct store *s, enum store_entity entity, int64_t id, void (*fn)(void *arg, const char *key, const char *value_json), void *arg) {
+enum tend_err pg_traits_each(struct store *s, enum store_entity entity, int64_t id,
+                             void (*fn)(void *arg, const char *key, const char *value_json),
+                             void *arg) {
     (void)entity;
     (void)id;
     (void)fn;
@@ -53,14 +58,16 @@ enum tend_err pg_traits_each(struct store *s, enum store_entity entity, int64_t 
     return pg_unbuilt(s, "traits_each");
 }
 
-enum tend_err pg_account_set_fields(struct store *s, int64_t id, const struct store_account_fields *f, const char *traits_json) {
+enum tend_err pg_account_set_fields(struct store *s, int64_t id,
+                                    const struct store_account_fields *f, const char *traits_json) {
     (void)id;
     (void)f;
     (void)traits_json;
     return pg_unbuilt(s, "account_set_fields");
 }
 
-enum tend_err pg_user_set_fields(struct store *s, int64_t id, const char *email, const char *name, const char *title, const char *traits_json) {
+enum tend_err pg_user_set_fields(struct store *s, int64_t id, const char *email, const char *name,
+                                 const char *title, const char *traits_json) {
     (void)id;
     (void)email;
     (void)name;
@@ -69,14 +76,16 @@ enum tend_err pg_user_set_fields(struct store *s, int64_t id, const char *email,
     return pg_unbuilt(s, "user_set_fields");
 }
 
-enum tend_err pg_user_memberships(struct store *s, int64_t user_id, struct store_membership **out, size_t *n) {
+enum tend_err pg_user_memberships(struct store *s, int64_t user_id, struct store_membership **out,
+                                  size_t *n) {
     (void)user_id;
     (void)out;
     (void)n;
     return pg_unbuilt(s, "user_memberships");
 }
 
-enum tend_err pg_membership_start(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms, bool *started) {
+enum tend_err pg_membership_start(struct store *s, int64_t account_id, int64_t user_id,
+                                  int64_t ts_ms, bool *started) {
     (void)account_id;
     (void)user_id;
     (void)ts_ms;
@@ -84,7 +93,8 @@ enum tend_err pg_membership_start(struct store *s, int64_t account_id, int64_t u
     return pg_unbuilt(s, "membership_start");
 }
 
-enum tend_err pg_membership_end(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms, bool *ended) {
+enum tend_err pg_membership_end(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms,
+                                bool *ended) {
     (void)account_id;
     (void)user_id;
     (void)ts_ms;
@@ -92,7 +102,8 @@ enum tend_err pg_membership_end(struct store *s, int64_t account_id, int64_t use
     return pg_unbuilt(s, "membership_end");
 }
 
-enum tend_err pg_removal_after(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms, int64_t *removal_ms, bool *found) {
+enum tend_err pg_removal_after(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms,
+                               int64_t *removal_ms, bool *found) {
     (void)account_id;
     (void)user_id;
     (void)ts_ms;
@@ -113,19 +124,25 @@ enum tend_err pg_account_count_events(struct store *s, int64_t account_id, int64
     return pg_unbuilt(s, "account_count_events");
 }
 
-enum tend_err pg_accounts_each(struct store *s, int (*fn)(void *arg, const struct store_account_row *row), void *arg) {
+enum tend_err pg_accounts_each(struct store *s,
+                               int (*fn)(void *arg, const struct store_account_row *row),
+                               void *arg) {
     (void)fn;
     (void)arg;
     return pg_unbuilt(s, "accounts_each");
 }
 
-enum tend_err pg_accounts_brief_each(struct store *s, int (*fn)(void *arg, const struct store_account_row *row), void *arg) {
+enum tend_err pg_accounts_brief_each(struct store *s,
+                                     int (*fn)(void *arg, const struct store_account_row *row),
+                                     void *arg) {
     (void)fn;
     (void)arg;
     return pg_unbuilt(s, "accounts_brief_each");
 }
 
-enum tend_err pg_accounts_brief_of(struct store *s, const int64_t *ids, size_t n, int (*fn)(void *arg, const struct store_account_row *row), void *arg) {
+enum tend_err pg_accounts_brief_of(struct store *s, const int64_t *ids, size_t n,
+                                   int (*fn)(void *arg, const struct store_account_row *row),
+                                   void *arg) {
     (void)ids;
     (void)n;
     (void)fn;
@@ -133,7 +150,8 @@ enum tend_err pg_accounts_brief_of(struct store *s, const int64_t *ids, size_t n
     return pg_unbuilt(s, "accounts_brief_of");
 }
 
-enum tend_err pg_account_get(struct store *s, int64_t id, int (*fn)(void *arg, const struct store_account_row *row), void *arg) {
+enum tend_err pg_account_get(struct store *s, int64_t id,
+                             int (*fn)(void *arg, const struct store_account_row *row), void *arg) {
     (void)id;
     (void)fn;
     (void)arg;
@@ -145,7 +163,8 @@ enum tend_err pg_status_get(struct store *s, struct store_status *out) {
     return pg_unbuilt(s, "status_get");
 }
 
-enum tend_err pg_counters_each(struct store *s, void (*fn)(void *arg, const char *name, int64_t value), void *arg) {
+enum tend_err pg_counters_each(struct store *s,
+                               void (*fn)(void *arg, const char *name, int64_t value), void *arg) {
     (void)fn;
     (void)arg;
     return pg_unbuilt(s, "counters_each");
@@ -158,7 +177,9 @@ enum tend_err pg_user_label(struct store *s, int64_t user_id, char *buf, size_t 
     return pg_unbuilt(s, "user_label");
 }
 
-enum tend_err pg_account_briefs(struct store *s, int32_t day, void (*fn)(void *arg, const struct store_account_brief *b), void *arg) {
+enum tend_err pg_account_briefs(struct store *s, int32_t day,
+                                void (*fn)(void *arg, const struct store_account_brief *b),
+                                void *arg) {
     (void)day;
     (void)fn;
     (void)arg;

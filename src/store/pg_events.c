@@ -15,34 +15,40 @@ enum tend_err pg_event_put(struct store *s, const struct store_event *ev, bool *
     return pg_unbuilt(s, "event_put");
 }
 
-enum tend_err pg_quarantine_put(struct store *s, const struct store_event *ev, const char *account_external_id, const char *reason) {
+enum tend_err pg_quarantine_put(struct store *s, const struct store_event *ev,
+                                const char *account_external_id, const char *reason) {
     (void)ev;
     (void)account_external_id;
     (void)reason;
     return pg_unbuilt(s, "quarantine_put");
 }
 
-enum tend_err pg_quarantine_by_account(struct store *s, const char *external_id, struct store_pending **out, size_t *n) {
+enum tend_err pg_quarantine_by_account(struct store *s, const char *external_id,
+                                       struct store_pending **out, size_t *n) {
     (void)external_id;
     (void)out;
     (void)n;
     return pg_unbuilt(s, "quarantine_by_account");
 }
 
-enum tend_err pg_quarantine_by_user(struct store *s, int64_t user_id, struct store_pending **out, size_t *n) {
+enum tend_err pg_quarantine_by_user(struct store *s, int64_t user_id, struct store_pending **out,
+                                    size_t *n) {
     (void)user_id;
     (void)out;
     (void)n;
     return pg_unbuilt(s, "quarantine_by_user");
 }
 
-enum tend_err pg_quarantine_attach(struct store *s, const struct store_pending *p, int64_t account_id) {
+enum tend_err pg_quarantine_attach(struct store *s, const struct store_pending *p,
+                                   int64_t account_id) {
     (void)p;
     (void)account_id;
     return pg_unbuilt(s, "quarantine_attach");
 }
 
-enum tend_err pg_quarantine_reasons(struct store *s, void (*fn)(void *arg, const char *reason, int64_t n), void *arg) {
+enum tend_err pg_quarantine_reasons(struct store *s,
+                                    void (*fn)(void *arg, const char *reason, int64_t n),
+                                    void *arg) {
     (void)fn;
     (void)arg;
     return pg_unbuilt(s, "quarantine_reasons");

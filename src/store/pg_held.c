@@ -8,7 +8,8 @@ enum tend_err pg_cta_held_put(struct store *s, const struct store_cta_held *h, b
     return pg_unbuilt(s, "cta_held_put");
 }
 
-enum tend_err pg_ctas_held_each(struct store *s, int32_t week, const char *owner, int (*fn)(void *arg, const struct store_cta_held *h), void *arg) {
+enum tend_err pg_ctas_held_each(struct store *s, int32_t week, const char *owner,
+                                int (*fn)(void *arg, const struct store_cta_held *h), void *arg) {
     (void)week;
     (void)owner;
     (void)fn;
@@ -23,7 +24,9 @@ enum tend_err pg_ctas_held_count(struct store *s, int32_t week, const char *owne
     return pg_unbuilt(s, "ctas_held_count");
 }
 
-enum tend_err pg_ctas_opened_by_owner(struct store *s, int32_t from, int32_t to, void (*fn)(void *arg, const char *owner, int64_t n), void *arg) {
+enum tend_err pg_ctas_opened_by_owner(struct store *s, int32_t from, int32_t to,
+                                      void (*fn)(void *arg, const char *owner, int64_t n),
+                                      void *arg) {
     (void)from;
     (void)to;
     (void)fn;

@@ -52,9 +52,9 @@ struct pg_store {
         const char *sql;
     } stmts[PG_STMT_SLOTS];
     int n_stmts;
-    int64_t changes;           /* rows of the last command (PQcmdTuples) */
-    struct pg_staged *staged;  /* NULL until the first event_put */
-    bool flushing;             /* inside pg_events_flush: no recursion */
+    int64_t changes;          /* rows of the last command (PQcmdTuples) */
+    struct pg_staged *staged; /* NULL until the first event_put */
+    bool flushing;            /* inside pg_events_flush: no recursion */
     int schema_version;
     char err[STORE_ERR_BYTES];
 };

@@ -2,7 +2,8 @@
  * contracts are store.h's. */
 #include "store/pg_int.h"
 
-enum tend_err pg_notification_add(struct store *s, int64_t cta_id, const char *event, int32_t day, int64_t created_ms, const char *snapshot, int64_t *id) {
+enum tend_err pg_notification_add(struct store *s, int64_t cta_id, const char *event, int32_t day,
+                                  int64_t created_ms, const char *snapshot, int64_t *id) {
     (void)cta_id;
     (void)event;
     (void)day;
@@ -23,14 +24,19 @@ enum tend_err pg_outbox_recover(struct store *s, int64_t *n) {
     return pg_unbuilt(s, "outbox_recover");
 }
 
-enum tend_err pg_outbox_due_targets(struct store *s, int64_t now_ms, void (*fn)(void *arg, const char *channel, const char *target, int64_t rank), void *arg) {
+enum tend_err pg_outbox_due_targets(struct store *s, int64_t now_ms,
+                                    void (*fn)(void *arg, const char *channel, const char *target,
+                                               int64_t rank),
+                                    void *arg) {
     (void)now_ms;
     (void)fn;
     (void)arg;
     return pg_unbuilt(s, "outbox_due_targets");
 }
 
-enum tend_err pg_outbox_due(struct store *s, int64_t now_ms, const char *channel, const char *target, int64_t limit, void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
+enum tend_err pg_outbox_due(struct store *s, int64_t now_ms, const char *channel,
+                            const char *target, int64_t limit,
+                            void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
     (void)now_ms;
     (void)channel;
     (void)target;
@@ -57,7 +63,8 @@ enum tend_err pg_outbox_hold_set(struct store *s, const struct store_hold *h) {
     return pg_unbuilt(s, "outbox_hold_set");
 }
 
-enum tend_err pg_outbox_holds_each(struct store *s, int64_t after_ms, void (*fn)(void *arg, const struct store_hold *h), void *arg) {
+enum tend_err pg_outbox_holds_each(struct store *s, int64_t after_ms,
+                                   void (*fn)(void *arg, const struct store_hold *h), void *arg) {
     (void)after_ms;
     (void)fn;
     (void)arg;
@@ -69,21 +76,26 @@ enum tend_err pg_outbox_holds_prune(struct store *s, int64_t before_ms) {
     return pg_unbuilt(s, "outbox_holds_prune");
 }
 
-enum tend_err pg_outbox_each(struct store *s, const struct store_outbox_filter *f, void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
+enum tend_err pg_outbox_each(struct store *s, const struct store_outbox_filter *f,
+                             void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
     (void)f;
     (void)fn;
     (void)arg;
     return pg_unbuilt(s, "outbox_each");
 }
 
-enum tend_err pg_outbox_get(struct store *s, int64_t id, void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
+enum tend_err pg_outbox_get(struct store *s, int64_t id,
+                            void (*fn)(void *arg, const struct store_outbox *row), void *arg) {
     (void)id;
     (void)fn;
     (void)arg;
     return pg_unbuilt(s, "outbox_get");
 }
 
-enum tend_err pg_outbox_counts(struct store *s, void (*fn)(void *arg, const char *status, int64_t rows, int64_t resends), void *arg) {
+enum tend_err pg_outbox_counts(struct store *s,
+                               void (*fn)(void *arg, const char *status, int64_t rows,
+                                          int64_t resends),
+                               void *arg) {
     (void)fn;
     (void)arg;
     return pg_unbuilt(s, "outbox_counts");
@@ -102,14 +114,19 @@ enum tend_err pg_outbox_retry_dead(struct store *s, int64_t now_ms, int64_t *n) 
     return pg_unbuilt(s, "outbox_retry_dead");
 }
 
-enum tend_err pg_outbox_held_groups(struct store *s, int64_t before_ms, void (*fn)(void *arg, const char *channel, const char *target, const char *owner), void *arg) {
+enum tend_err pg_outbox_held_groups(struct store *s, int64_t before_ms,
+                                    void (*fn)(void *arg, const char *channel, const char *target,
+                                               const char *owner),
+                                    void *arg) {
     (void)before_ms;
     (void)fn;
     (void)arg;
     return pg_unbuilt(s, "outbox_held_groups");
 }
 
-enum tend_err pg_outbox_digest_make(struct store *s, const char *channel, const char *target, const char *owner, int64_t before_ms, int64_t now_ms, int64_t rank, int64_t *digest_id, int64_t *items) {
+enum tend_err pg_outbox_digest_make(struct store *s, const char *channel, const char *target,
+                                    const char *owner, int64_t before_ms, int64_t now_ms,
+                                    int64_t rank, int64_t *digest_id, int64_t *items) {
     (void)channel;
     (void)target;
     (void)owner;
@@ -121,7 +138,8 @@ enum tend_err pg_outbox_digest_make(struct store *s, const char *channel, const 
     return pg_unbuilt(s, "outbox_digest_make");
 }
 
-enum tend_err pg_outbox_items_each(struct store *s, int64_t digest_id, void (*fn)(void *arg, const char *snapshot), void *arg) {
+enum tend_err pg_outbox_items_each(struct store *s, int64_t digest_id,
+                                   void (*fn)(void *arg, const char *snapshot), void *arg) {
     (void)digest_id;
     (void)fn;
     (void)arg;

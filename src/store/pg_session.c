@@ -8,7 +8,8 @@ enum tend_err pg_session_epoch(struct store *s, const char *email, int64_t *epoc
     return pg_unbuilt(s, "session_epoch");
 }
 
-enum tend_err pg_session_epoch_bump(struct store *s, const char *email, int64_t now_ms, int64_t *epoch) {
+enum tend_err pg_session_epoch_bump(struct store *s, const char *email, int64_t now_ms,
+                                    int64_t *epoch) {
     (void)email;
     (void)now_ms;
     (void)epoch;

@@ -25,7 +25,6 @@
 
 #include <cmocka.h>
 
-#include "test_db.h"
 #include "core/health.h"
 #include "core/plan.h"
 #include "core/rules.h"
@@ -35,6 +34,7 @@
 #include "ingest/segment.h"
 #include "notify/config.h"
 #include "store/store.h"
+#include "test_db.h"
 #include "util/datetime.h"
 #include "util/yaml.h"
 
