@@ -82,7 +82,8 @@ static void usage(FILE *f) {
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
-            "\nEvery command takes --db PATH (default: $TEND_DB, else ./%s) and --help.\n"
+            "\nEvery command takes --db PATH (default: $TEND_DB, else db: of the tend.yaml\n"
+            "given with --config, else ./%s) and --help.\n"
             "Run `tend COMMAND --help` for its options. Documentation: docs/ in the "
             "source tree.\n",
             DEFAULT_DB);
