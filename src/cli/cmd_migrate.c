@@ -384,8 +384,8 @@ int cmd_migrate(int argc, char **argv) {
         return EXIT_USAGE;
     }
     fprintf(stderr,
-            "tend migrate: %" PRId64 " rows of %d tables copied in %.1f s (schema version %d)%s; "
-            "row counts equal\n",
+            "tend migrate: %" PRId64 " rows of %d tables copied in %.1f s (schema version %d); "
+            "row counts equal%s\n",
             r.rows, r.n_counts, r.seconds, r.schema_version,
             r.replaced ? ", replacing what the target held (--force)" : "");
     int rc = verify(o.from, o.to, shown);
