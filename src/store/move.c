@@ -281,21 +281,30 @@ static enum tend_err pg_count(PGconn *c, const char *sql, const char *what, int6
     return TEND_OK;
 }
 
-/* A count from the source: the first column of sql's one row. */
-static enum tend_err lite_count(sqlite3 *db, const char *sql, const char *what, int64_t *n,
-                                char *err) {
+/* Two integers from the source: the first columns of sql's one row (NULL
+ * reads 0); second may be NULL. */
+static enum tend_err lite_two(sqlite3 *db, const char *sql, const char *what, int64_t *first,
+                              int64_t *second, char *err) {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         say(err, "%s: %s", what, sqlite3_errmsg(db));
         return TEND_ERR_DB;
     }
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
-    else if (rc != SQLITE_DONE)
+    if (rc == SQLITE_ROW) {
+        *first = sqlite3_column_int64(st, 0);
+        if (second)
+            *second = sqlite3_column_int64(st, 1);
+    } else if (rc != SQLITE_DONE)
         say(err, "%s: %s", what, sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? TEND_OK : TEND_ERR_DB;
+}
+
+/* A count from the source: the first column of sql's one row. */
+static enum tend_err lite_count(sqlite3 *db, const char *sql, const char *what, int64_t *n,
+                                char *err) {
+    return lite_two(db, sql, what, n, NULL, err);
 }
 
 /* Whether name occurs in text as a whole identifier. */
@@ -401,7 +410,7 @@ static int list_len(const char *list) {
 static enum tend_err check_target(PGconn *c, char *err) {
     PGresult *r;
     enum tend_err e = pg_do(c,
-                            "SELECT t.relname, a.attname FROM pg_class t"
+                            "SELECT t.relname, a.attname, a.attidentity <> '' FROM pg_class t"
                             " JOIN pg_namespace n ON n.oid = t.relnamespace"
                             " JOIN pg_attribute a ON a.attrelid = t.oid"
                             " WHERE n.nspname = current_schema() AND t.relkind IN ('r', 'p')"
@@ -424,6 +433,13 @@ static enum tend_err check_target(PGconn *c, char *err) {
             say(err,
                 "PostgreSQL's column %s.%s is not in tend migrate's table list "
                 "(src/store/move.c): this build cannot fill it",
+                table, column);
+            e = TEND_ERR_INVALID;
+        } else if (PQgetvalue(r, i, 2)[0] == 't' &&
+                   (!t->identity || strcmp(t->identity, column) != 0)) {
+            say(err,
+                "PostgreSQL's identity column %s.%s is not an identity of tend migrate's table "
+                "list (src/store/move.c): its sequence would not be set past the copied ids",
                 table, column);
             e = TEND_ERR_INVALID;
         } else {
@@ -700,19 +716,23 @@ cleanup:
  * latest MAX_PARTITION_MONTHS of them; earlier ones, if any, go to the
  * default partition). */
 static enum tend_err make_partitions(sqlite3 *db, PGconn *c, char *err) {
-    int64_t lo = 0, hi = 0;
-    enum tend_err e =
-        lite_count(db,
-                   "SELECT min(lo) FROM (SELECT min(ts_ms) AS lo FROM events UNION ALL "
-                   "SELECT min(key_ts_ms) FROM events WHERE key_ts_ms > 0)",
-                   "reading the events' first time", &lo, err);
+    int64_t lo = 0, hi = 0, key_lo = 0, key_hi = 0;
+    /* One scan for the times; the keys' range from the primary key. */
+    enum tend_err e = lite_two(db, "SELECT min(ts_ms), max(ts_ms) FROM events",
+                               "reading the events' times", &lo, &hi, err);
     if (!e)
-        e = lite_count(db,
-                       "SELECT max(hi) FROM (SELECT max(ts_ms) AS hi FROM events UNION ALL "
-                       "SELECT max(key_ts_ms) FROM events)",
-                       "reading the events' last time", &hi, err);
-    if (e || hi <= 0)
+        e = lite_two(db,
+                     "SELECT (SELECT min(key_ts_ms) FROM events WHERE key_ts_ms > 0), "
+                     "(SELECT max(key_ts_ms) FROM events)",
+                     "reading the events' keys", &key_lo, &key_hi, err);
+    if (e)
         return e;
+    if (key_lo > 0 && key_lo < lo)
+        lo = key_lo;
+    if (key_hi > hi)
+        hi = key_hi;
+    if (hi <= 0)
+        return TEND_OK;
     if (lo < 0)
         lo = 0;
     int64_t span = (int64_t)MAX_PARTITION_MONTHS / 12 * 365 * MS_PER_DAY;
