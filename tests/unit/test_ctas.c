@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "test_db.h"
 #include "core/health.h"
 #include "core/plan.h"
 #include "core/rules.h"
@@ -34,7 +35,6 @@
 #include "ingest/segment.h"
 #include "notify/config.h"
 #include "store/store.h"
-#include "test_db.h"
 #include "util/datetime.h"
 #include "util/yaml.h"
 

@@ -21,11 +21,11 @@
 
 #include <cmocka.h>
 
+#include "test_db.h"
 #include "eval/eval.h"
 #include "ingest/ingest.h"
 #include "ingest/segment.h"
 #include "store/store.h"
-#include "test_db.h"
 #include "util/datetime.h"
 
 #define ACCOUNTS    12

@@ -14,10 +14,10 @@
 
 #include <cmocka.h>
 
+#include "test_db.h"
 #include "ingest/ingest.h"
 #include "ingest/segment.h"
 #include "store/store.h"
-#include "test_db.h"
 #include "util/datetime.h"
 
 #define RECEIVED_MS 1717200000000LL /* 2024-06-01T00:00:00Z */

@@ -14,13 +14,13 @@
 
 #include <cmocka.h>
 
+#include "test_db.h"
 #include "analysis/model.h"
 #include "eval/eval.h"
 #include "eval/risk.h"
 #include "gen/generate.h"
 #include "ingest/ingest.h"
 #include "ingest/segment.h"
-#include "test_db.h"
 #include "util/datetime.h"
 
 /* ---- labels and censoring ---------------------------------------------------------- */

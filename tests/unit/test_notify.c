@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
+#include "test_db.h"
 #include "notify/config.h"
 #include "store/store.h"
-#include "test_db.h"
 #include "util/datetime.h"
 #include "util/yaml.h"
 

@@ -22,13 +22,13 @@
 #include <math.h>
 #include <unistd.h>
 
+#include "test_db.h"
 #include "analysis/backtest.h"
 #include "html_check.h"
 #include "server/dash.h"
 #include "server/report.h"
 #include "server/views.h"
 #include "store/store.h"
-#include "test_db.h"
 
 #define XSS         "<script>alert(1)</script>"
 #define XSS_ESCAPED "&lt;script&gt;alert(1)&lt;/script&gt;"
