@@ -159,10 +159,11 @@ static const struct move_table tables[] = {
      "SELECT id, cta_id, event, day, created_ms, snapshot FROM notifications", "id"},
     {"outbox",
      "id, notification_id, digest_id, channel, target, owner, status, attempts, resends, "
-     "next_at_ms, created_ms, sent_ms, last_error, nonce, rank",
+     "next_at_ms, created_ms, sent_ms, last_error, nonce, rank, locked_until_ms, gate",
      "outbox",
      "SELECT id, notification_id, digest_id, channel, target, owner, status, attempts, resends, "
-     "next_at_ms, created_ms, sent_ms, last_error, nonce, rank FROM outbox",
+     "next_at_ms, created_ms, sent_ms, last_error, nonce, rank, locked_until_ms, gate "
+     "FROM outbox",
      "id"},
     {"delivery_holds", "gate, not_before_ms, reason, label", "delivery_holds",
      "SELECT gate, not_before_ms, reason, label FROM delivery_holds", NULL},

@@ -74,9 +74,9 @@ static void a_column_or_table_the_list_lacks_is_named(void **state) {
     (void)state;
     char path[300], err[MOVE_ERR_BYTES] = "";
     new_database("column.db", path, sizeof path);
-    run_sql(path, "ALTER TABLE outbox ADD COLUMN locked_until INTEGER");
+    run_sql(path, "ALTER TABLE outbox ADD COLUMN not_in_the_list INTEGER");
     assert_int_equal(move_check_sqlite(path, err), TEND_ERR_INVALID);
-    assert_non_null(strstr(err, "SQLite's column outbox.locked_until is not in tend migrate's "
+    assert_non_null(strstr(err, "SQLite's column outbox.not_in_the_list is not in tend migrate's "
                                 "table list (src/store/move.c)"));
 
     new_database("table.db", path, sizeof path);
