@@ -30,7 +30,8 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "Usage: tend migrate --from PATH --to postgresql://... [--force] [--format FORMAT]\n\n"
+            "Usage: tend migrate --from PATH --to postgresql://... [--force] [--format FORMAT]\n"
+            "       tend migrate --from PATH --to postgresql://... --verify [--format FORMAT]\n\n"
             "Copies every table of the SQLite database PATH into the PostgreSQL database the\n"
             "URL names, in one transaction, then verifies: the rows of every table (printed\n"
             "side by side), and the metrics of every account as of the latest day with\n"
@@ -41,6 +42,7 @@ static void usage(FILE *f) {
             "                   schema is created or brought up to date\n"
             "  --force          replace what the target holds (without it, a target with\n"
             "                   any rows is refused, naming them)\n"
+            "  --verify         copy nothing: check an earlier copy (counts and metrics)\n"
             "  --format FORMAT  the counts as table (default), csv or json\n\n"
             "Progress goes to stderr. Exit 0: copied and verified; 2: refused, failed\n"
             "(nothing committed) or a verification found a difference (named).\n");
@@ -336,9 +338,13 @@ static void print_counts(const struct move_report *r, enum out_format format) {
 
 int cmd_migrate(int argc, char **argv) {
     static const struct option opts[] = {
-        {"from", required_argument, NULL, 'f'}, {"to", required_argument, NULL, 't'},
-        {"force", no_argument, NULL, 'F'},      {"format", required_argument, NULL, 'o'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"force", no_argument, NULL, 'F'},
+        {"format", required_argument, NULL, 'o'},
+        {"verify", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct move_options o = {.progress = stderr};
     enum out_format format = OUT_TABLE;
@@ -354,6 +360,9 @@ int cmd_migrate(int argc, char **argv) {
         case 'F':
             o.force = true;
             break;
+        case 'v':
+            o.verify_only = true;
+            break;
         case 'o':
             if (cli_parse_format(CMD, optarg, &format))
                 return EXIT_USAGE;
@@ -368,6 +377,8 @@ int cmd_migrate(int argc, char **argv) {
     }
     if (optind < argc)
         return cli_usage_error(CMD, "unexpected argument \"%s\"", argv[optind]);
+    if (o.force && o.verify_only)
+        return cli_usage_error(CMD, "--verify copies nothing: leave out --force");
     if (!o.from || !o.to)
         return cli_usage_error(CMD, "--from (the SQLite database) and --to (the PostgreSQL URL) "
                                     "are both required");
@@ -375,7 +386,8 @@ int cmd_migrate(int argc, char **argv) {
     move_url_redacted(o.to, shown, sizeof shown);
     struct move_report r;
     char err[MOVE_ERR_BYTES];
-    fprintf(stderr, "tend migrate: copying %s into %s\n", o.from, shown);
+    fprintf(stderr, "tend migrate: %s %s %s %s\n", o.verify_only ? "comparing" : "copying", o.from,
+            o.verify_only ? "with" : "into", shown);
     enum tend_err e = move_copy(&o, &r, err);
     if (r.n_counts && (!e || r.counts[0].target >= 0))
         print_counts(&r, format);
@@ -383,13 +395,17 @@ int cmd_migrate(int argc, char **argv) {
         fprintf(stderr, "tend migrate: %s\n", err);
         return EXIT_USAGE;
     }
-    fprintf(stderr,
-            "tend migrate: %" PRId64 " rows of %d tables copied in %.1f s (schema version %d); "
-            "row counts equal%s\n",
-            r.rows, r.n_counts, r.seconds, r.schema_version,
-            r.replaced ? ", replacing what the target held (--force)" : "");
+    if (o.verify_only)
+        fprintf(stderr, "tend migrate: %d tables counted (schema version %d); row counts equal\n",
+                r.n_counts, r.schema_version);
+    else
+        fprintf(stderr,
+                "tend migrate: %" PRId64 " rows of %d tables copied in %.1f s (schema version "
+                "%d); row counts equal%s\n",
+                r.rows, r.n_counts, r.seconds, r.schema_version,
+                r.replaced ? ", replacing what the target held (--force)" : "");
     int rc = verify(o.from, o.to, shown);
-    if (!rc)
+    if (!rc && !o.verify_only)
         fprintf(stderr, "tend migrate: done: start tend with --db %s\n", shown);
     return rc;
 }

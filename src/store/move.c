@@ -764,10 +764,8 @@ static enum tend_err set_identities(PGconn *c, char *err) {
     return TEND_OK;
 }
 
-/* The copy proper, inside the target's transaction and the source's read
- * transaction. */
-static enum tend_err copy_all(sqlite3 *db, PGconn *c, const struct move_options *o,
-                              struct move_report *r, char *err) {
+/* The source's rows of every table into r. */
+static enum tend_err count_source(sqlite3 *db, struct move_report *r, char *err) {
     enum tend_err e = TEND_OK;
     char sql[8192];
     for (int i = 0; !e && i < N_TABLES; i++) {
@@ -776,18 +774,15 @@ static enum tend_err copy_all(sqlite3 *db, PGconn *c, const struct move_options 
         e = lite_count(db, sql, "counting the source's rows", &r->counts[i].source, err);
     }
     r->n_counts = N_TABLES;
-    if (e || (e = empty_target(c, o->force, &r->replaced, err)) ||
-        (e = make_partitions(db, c, err)))
-        return e;
-    struct progress p = {.f = o->progress, .tty = o->progress && isatty(fileno(o->progress))};
-    for (int i = 0; !e && i < N_TABLES; i++) {
-        int64_t rows = 0;
-        progress_start(&p, tables[i].name, r->counts[i].source);
-        e = copy_table(db, c, &tables[i], &p, &rows, err);
-        r->rows += rows;
-    }
-    if (e || (e = set_identities(c, err)))
-        return e;
+    return e;
+}
+
+/* The target's rows of every table into r, compared with the source's:
+ * TEND_ERR_DB naming each table that differs, after "the row counts
+ * differ" and then, when set, then. */
+static enum tend_err count_target(PGconn *c, struct move_report *r, const char *then, char *err) {
+    enum tend_err e = TEND_OK;
+    char sql[256];
     struct buf diff;
     buf_init(&diff, 0);
     for (int i = 0; !e && i < N_TABLES; i++) {
@@ -799,21 +794,40 @@ static enum tend_err copy_all(sqlite3 *db, PGconn *c, const struct move_options 
                        r->counts[i].target);
     }
     if (!e && diff.len) {
-        say(err, "the row counts differ (%s): nothing was committed", buf_str(&diff));
+        say(err, "the row counts differ (%s)%s", buf_str(&diff), then ? then : "");
         e = TEND_ERR_DB;
     }
     buf_free(&diff);
+    return e;
+}
+
+/* The copy proper, inside the target's transaction and the source's read
+ * transaction. */
+static enum tend_err copy_all(sqlite3 *db, PGconn *c, const struct move_options *o,
+                              struct move_report *r, char *err) {
+    enum tend_err e = count_source(db, r, err);
+    if (e || (e = empty_target(c, o->force, &r->replaced, err)) ||
+        (e = make_partitions(db, c, err)))
+        return e;
+    struct progress p = {.f = o->progress, .tty = o->progress && isatty(fileno(o->progress))};
+    for (int i = 0; !e && i < N_TABLES; i++) {
+        int64_t rows = 0;
+        progress_start(&p, tables[i].name, r->counts[i].source);
+        e = copy_table(db, c, &tables[i], &p, &rows, err);
+        r->rows += rows;
+    }
+    if (e || (e = set_identities(c, err)) ||
+        (e = count_target(c, r, ": nothing was committed", err)))
+        return e;
     /* Statistics for the planner now, not when autovacuum gets to it: the
      * first evaluation on the new database reads every table. */
-    if (!e) {
-        struct buf names;
-        buf_init(&names, 0);
-        table_names(&names);
-        snprintf(sql, sizeof sql, "ANALYZE %s", buf_str(&names));
-        buf_free(&names);
-        e = pg_do(c, sql, "analyzing the copied tables", NULL, err);
-    }
-    return e;
+    struct buf names;
+    buf_init(&names, 0);
+    table_names(&names);
+    char sql[2048];
+    snprintf(sql, sizeof sql, "ANALYZE %s", buf_str(&names));
+    buf_free(&names);
+    return pg_do(c, sql, "analyzing the copied tables", NULL, err);
 }
 
 enum tend_err move_copy(const struct move_options *o, struct move_report *r, char *err) {
@@ -856,6 +870,14 @@ enum tend_err move_copy(const struct move_options *o, struct move_report *r, cha
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
         say(err, "reading %s: %s", o->from, sqlite3_errmsg(db));
         e = TEND_ERR_DB;
+        goto cleanup;
+    }
+    if (o->verify_only) {
+        /* Both sides as of one snapshot each: a read transaction on each. */
+        if (!(e = pg_do(c, "BEGIN READ ONLY", "starting the target's transaction", NULL, err)) &&
+            !(e = count_source(db, r, err)))
+            e = count_target(c, r, NULL, err);
+        PQclear(PQexec(c, "ROLLBACK"));
         goto cleanup;
     }
     if ((e = pg_do(c, "BEGIN", "starting the target's transaction", NULL, err)))

@@ -44,6 +44,10 @@ struct move_options {
     /* Replace what the target holds; without it a target with any row in
      * any of tend's tables is refused (TEND_ERR_CONFLICT). */
     bool force;
+    /* Copy nothing: count both sides, and fail (TEND_ERR_DB) naming the
+     * tables whose rows differ. The target must have tend's schema (it is
+     * brought up to date, as for a copy). */
+    bool verify_only;
     /* Progress lines (NULL: none): one per table, and while a large table
      * is copied, its rows so far, every 5 s (on a terminal, one line kept
      * up to date instead). */

@@ -224,6 +224,37 @@ out=$("$TEND" migrate --from demo.db --to "$LATE" 2>&1)
 expect_eq "the same target then takes a good copy without --force" "row counts equal 40" \
     "$(grep -o 'row counts equal' <<<"$out") $("$(pg_bindir)/psql" -X -q -A -t -d "$LATE" -c 'SELECT count(*) FROM accounts')"
 
+# ---- --verify: an earlier copy checked again, and a difference named ----------
+lpsql() { "$(pg_bindir)/psql" -X -q -A -t -d "$LATE" -c "$1"; }
+"$TEND" migrate --from demo.db --to "$LATE" --verify >verify.out 2>verify.err
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q "row counts equal" verify.err && grep -q "40 accounts x 23 columns equal" verify.err; then
+    ok "--verify checks an earlier copy: counts and metrics equal, exit 0"
+else
+    not_ok "--verify checks an earlier copy: counts and metrics equal, exit 0" "exit $rc" "$(cat verify.err)"
+fi
+# A value that changed after the copy: the metrics read from it differ.
+lpsql "UPDATE activity_windows SET logins_7d = logins_7d + 1 WHERE day = (SELECT max(day) FROM activity_windows)"
+out=$("$TEND" migrate --from demo.db --to "$LATE" --verify 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -eq 2 ] && [[ "$out" =~ account\ acc_[0-9]+,\ logins_7d:\ ([0-9]+)\ in\ SQLite,\ ([0-9]+)\ in\ PostgreSQL ]] &&
+    [ "${BASH_REMATCH[2]}" -eq $((BASH_REMATCH[1] + 1)) ] && [[ "$out" == *"the metrics as of 2026-10-31 differ"* ]]; then
+    ok "a metric that differs is named (account, column, both values), exit 2: ${BASH_REMATCH[0]}"
+else
+    not_ok "a metric that differs is named (account, column, both values), exit 2" "exit $rc" "$out"
+fi
+# A row missing: the counts differ, the table is named.
+n=$(sqlite3 demo.db "SELECT count(*) FROM ctas")
+lpsql "DELETE FROM ctas WHERE id = (SELECT max(id) FROM ctas)"
+out=$("$TEND" migrate --from demo.db --to "$LATE" --verify --format csv 2>&1)
+rc=$?
+if [ "$rc" -eq 2 ] && [[ "$out" == *"the row counts differ (ctas: $n in SQLite, $((n - 1)) in PostgreSQL)"* ]] &&
+    [[ "$out" == *"ctas,$n,$((n - 1)),NO"* ]]; then
+    ok "a table whose rows differ is named in the counts and the message, exit 2"
+else
+    not_ok "a table whose rows differ is named in the counts and the message, exit 2" "exit $rc" "$out"
+fi
+
 # ---- a column the copy does not know is refused ---------------------------------
 cp demo.db newer.db
 sqlite3 newer.db "ALTER TABLE outbox ADD COLUMN not_in_the_list INTEGER"
