@@ -226,12 +226,19 @@ static size_t compare_scores(struct score_set *a, struct score_set *b) {
         const struct score_row *x = &a->v[i], *y = &b->v[i];
         bool same = x->account_id == y->account_id && x->has_overall == y->has_overall &&
                     (!x->has_overall || x->overall == y->overall);
-        if (!same && ++diffs <= MAX_SHOWN)
+        if (same || ++diffs > MAX_SHOWN)
+            continue;
+        if (x->account_id != y->account_id)
+            fprintf(stderr,
+                    "tend migrate: stored scores: account id %" PRId64 " in SQLite where "
+                    "PostgreSQL has %" PRId64 "\n",
+                    x->account_id, y->account_id);
+        else
             fprintf(stderr,
                     "tend migrate: stored score of account id %" PRId64 ": %.17g in SQLite, "
-                    "%.17g in PostgreSQL (account id %" PRId64 ")\n",
+                    "%.17g in PostgreSQL (nan: none)\n",
                     x->account_id, x->has_overall ? x->overall : NAN,
-                    y->has_overall ? y->overall : NAN, y->account_id);
+                    y->has_overall ? y->overall : NAN);
     }
     return diffs;
 }

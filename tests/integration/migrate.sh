@@ -243,6 +243,18 @@ if [ "$rc" -eq 2 ] && [[ "$out" =~ account\ acc_[0-9]+,\ logins_7d:\ ([0-9]+)\ i
 else
     not_ok "a metric that differs is named (account, column, both values), exit 2" "exit $rc" "$out"
 fi
+# A stored score that changed after the copy.
+lpsql "UPDATE activity_windows SET logins_7d = logins_7d - 1 WHERE day = (SELECT max(day) FROM activity_windows)"
+acc=$(lpsql "SELECT account_id FROM scores WHERE day = (SELECT max(day) FROM scores) AND overall IS NOT NULL ORDER BY account_id LIMIT 1")
+lpsql "UPDATE scores SET overall = overall + 1 WHERE account_id = $acc AND day = (SELECT max(day) FROM scores)"
+out=$("$TEND" migrate --from demo.db --to "$LATE" --verify 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" -eq 2 ] && [[ "$out" == *"stored score of account id $acc: "*" in SQLite, "*" in PostgreSQL"* ]] &&
+    [[ "$out" == *"the stored scores of 2026-10-31 differ"* ]] && [[ "$out" == *"40 accounts x 23 columns equal"* ]]; then
+    ok "a stored score that differs is named (account id, both values), exit 2"
+else
+    not_ok "a stored score that differs is named (account id, both values), exit 2" "exit $rc" "$out"
+fi
 # A row missing: the counts differ, the table is named.
 n=$(sqlite3 demo.db "SELECT count(*) FROM ctas")
 lpsql "DELETE FROM ctas WHERE id = (SELECT max(id) FROM ctas)"
