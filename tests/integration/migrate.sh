@@ -65,13 +65,18 @@ URL=$PG_URL
 
 # ---- the copy --------------------------------------------------------------------
 start=$(date +%s%N)
-"$TEND" migrate --from demo.db --to "$URL" --format csv >counts.csv 2>migrate.err
+# The peak RSS of the command, from the kernel's accounting of children.
+$PY -c 'import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write("%d\n" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(rc)' migrate.rss "$TEND" migrate --from demo.db --to "$URL" --format csv >counts.csv 2>migrate.err
 rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
+rss_mb=$(($(tail -1 migrate.rss) / 1024))
 copied=$(grep -o 'tend migrate: [0-9]* rows of [0-9]* tables copied' migrate.err)
 if grep -q "row counts equal" migrate.err && [ "$(grep -c ',yes$' counts.csv)" -ge 29 ] &&
     ! grep -q ',NO$' counts.csv; then
-    ok "tend migrate copies every table, counts equal ($copied; $ms ms in all)"
+    ok "tend migrate copies every table, counts equal ($copied; $ms ms in all, verification included; max RSS $rss_mb MB)"
 else
     not_ok "tend migrate copies every table, counts equal" "exit $rc" "$(cat counts.csv migrate.err)"
 fi
