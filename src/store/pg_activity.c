@@ -30,6 +30,7 @@
 
 #include "core/vocab.h"
 #include "store/codes.h"
+#include "store/pg_batch.h"
 #include "store/pg_int.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -112,6 +113,19 @@ static const char q_window_put[] =
     "INSERT INTO activity_windows (account_id, day, logins_7d, logins_28d, features_7d, "
     "features_28d, users_30d, names_30d, last_login) VALUES ($1::bigint, $2::integer, "
     "$3::integer, $4::integer, $5::integer, $6::integer, $7::integer, $8::integer, $9::integer) "
+    "ON CONFLICT (account_id, day) DO UPDATE SET logins_7d = excluded.logins_7d, "
+    "logins_28d = excluded.logins_28d, features_7d = excluded.features_7d, "
+    "features_28d = excluded.features_28d, users_30d = excluded.users_30d, "
+    "names_30d = excluded.names_30d, last_login = excluded.last_login";
+/* A batch of deferred windows (pg_batch.h): the later of two for one account
+ * and day wins. */
+static const char q_windows_put_many[] =
+    "INSERT INTO activity_windows (account_id, day, logins_7d, logins_28d, features_7d, "
+    "features_28d, users_30d, names_30d, last_login) "
+    "SELECT DISTINCT ON (a, d) a, d, l7, l28, f7, f28, u30, n30, ll FROM unnest($1::bigint[], "
+    "$2::integer[], $3::integer[], $4::integer[], $5::integer[], $6::integer[], $7::integer[], "
+    "$8::integer[], $9::integer[]) WITH ORDINALITY AS u (a, d, l7, l28, f7, f28, u30, n30, ll, n) "
+    "ORDER BY a, d, n DESC "
     "ON CONFLICT (account_id, day) DO UPDATE SET logins_7d = excluded.logins_7d, "
     "logins_28d = excluded.logins_28d, features_7d = excluded.features_7d, "
     "features_28d = excluded.features_28d, users_30d = excluded.users_30d, "
@@ -336,8 +350,29 @@ enum tend_err pg_activity_windows_pending(struct store *base, void (*fn)(void *a
                     arg);
 }
 
+enum tend_err pg_windows_flush(struct pg_store *s, struct pg_batch *b) {
+    return pg_batch_write(s, b, q_windows_put_many, "storing activity windows");
+}
+
+/* Inside a transaction the window waits in the connection's batch
+ * (pg_batch.h); outside one it is written at once. */
 enum tend_err pg_activity_window_put(struct store *base, int32_t day, int64_t account_id,
                                      const struct metrics_window *w) {
+    struct pg_store *s = pg_of(base);
+    if (pg_deferred_may_wait(s)) {
+        struct pg_batch *b = &pg_deferred_of(s)->windows;
+        const int64_t v[] = {
+            account_id,           day,          w->logins_7d,   w->logins_prev_28d, w->features_7d,
+            w->features_prev_28d, w->users_30d, w->features_30d};
+        for (int i = 0; i < 8; i++)
+            pg_batch_i64(b, i, v[i]);
+        if (w->has_last_login)
+            pg_batch_i64(b, 8, w->last_login_day);
+        else
+            pg_batch_null(b, 8);
+        pg_batch_row_end(b);
+        return b->rows >= PG_BATCH_ROWS ? pg_deferred_flush(s) : TEND_OK;
+    }
     struct pg_params p = {0};
     pg_p_i64(&p, account_id);
     pg_p_int(&p, day);
@@ -351,7 +386,7 @@ enum tend_err pg_activity_window_put(struct store *base, int32_t day, int64_t ac
         pg_p_int(&p, w->last_login_day);
     else
         pg_p_null(&p);
-    return pg_run(pg_of(base), q_window_put, &p, "storing activity windows");
+    return pg_run(s, q_window_put, &p, "storing activity windows");
 }
 
 struct window_scan {

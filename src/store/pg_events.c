@@ -64,10 +64,16 @@
  * four round trips are small next to its rows. */
 #define PG_STAGE_ROWS  20000
 #define PG_STAGE_BYTES (16u << 20)
-/* Most keys the set keeps before it is forgotten (a flush first). */
-#define PG_KEYS_MAX 262144
+/* The fewest rows a flush sends with COPY (fewer go as arrays). */
+#define PG_COPY_ROWS 500
+/* Most keys the set keeps before it is forgotten (a flush first): with a
+ * batch of up to 62,144 more, its table stays within 2^19 slots (9 MB). */
+#define PG_KEYS_MAX 200000
 /* Most keys one look-up query names. */
 #define PG_LOOKUP_KEYS 10000
+
+/* Slots of the memo of which statements need a flush first. */
+#define PG_NEEDS_SLOTS 256
 
 enum key_state { KEY_EMPTY = 0, KEY_ABSENT = 1, KEY_PRESENT = 2 };
 
@@ -95,6 +101,12 @@ struct pg_staged {
     unsigned char *state;
     size_t cap_keys, n_keys;
     bool table_ready; /* pg_temp.tend_staged exists in this session */
+    /* Whether a statement needs the staged rows written first
+     * (pg_events_flush_before), by the address of its SQL: direct-mapped. */
+    struct {
+        const char *sql;
+        bool needs;
+    } needs[PG_NEEDS_SLOTS];
 };
 
 /* ---- the key set ---------------------------------------------------------- */
@@ -533,43 +545,54 @@ static const char q_stage_table[] =
     "  goal_day integer,"    /* a goal's day: the rolled-up days from it are stale */
     "  q_account text, q_reason text, q_since bigint" /* quarantined: why, since when */
     ")";
+#define STAGED_COLUMNS                                                                             \
+    "key_ts_ms, key_hash, ts_ms, kind, account_id, user_id, name_id, subject, detail, num, day, "  \
+    "props, stale_day, product_day, fact_until, goal_day, q_account, q_reason, q_since"
+enum { STAGED_N_COLUMNS = 19 };
 static const char q_stage_copy[] = "COPY pg_temp.tend_staged FROM STDIN";
 static const char q_stage_truncate[] = "TRUNCATE pg_temp.tend_staged";
-/* The staged rows, stored: the keys first (in key order, so that two
+/* The staged rows of SRC, stored: the keys first (in key order, so that two
  * flushes sharing keys wait for each other rather than deadlock); k counts
- * the keys that were new. */
-static const char q_stage_store[] =
-    "WITH k AS ("
-    "  INSERT INTO event_keys (key_ts_ms, key_hash)"
-    "  SELECT key_ts_ms, key_hash FROM pg_temp.tend_staged ORDER BY key_ts_ms, key_hash"
-    "  ON CONFLICT DO NOTHING RETURNING 1),"
-    " e AS ("
-    "  INSERT INTO events (account_id, ts_ms, key_ts_ms, key_hash, kind, user_id, name_id,"
-    "    subject, detail, num, day, props)"
-    "  SELECT account_id, ts_ms, key_ts_ms, key_hash, kind, user_id, name_id, subject, detail,"
-    "    num, day, props FROM pg_temp.tend_staged),"
-    " q AS ("
-    "  INSERT INTO quarantine (key_ts_ms, key_hash, ts_ms, kind, user_id, account_external_id,"
-    "    reason, since_ms)"
-    "  SELECT key_ts_ms, key_hash, ts_ms, kind, user_id, q_account, q_reason, q_since"
-    "  FROM pg_temp.tend_staged WHERE q_reason IS NOT NULL ON CONFLICT DO NOTHING),"
-    " d AS ("
-    "  INSERT INTO activity_stale (day)"
-    "  SELECT stale_day FROM pg_temp.tend_staged WHERE stale_day IS NOT NULL"
-    "  UNION SELECT day FROM activity_counted"
-    "  WHERE day >= (SELECT min(goal_day) FROM pg_temp.tend_staged)"
-    "  ON CONFLICT DO NOTHING),"
-    " p AS ("
-    "  INSERT INTO product_days (account_id, product, day)"
-    "  SELECT DISTINCT account_id, subject, product_day FROM pg_temp.tend_staged"
-    "  WHERE product_day IS NOT NULL ON CONFLICT DO NOTHING),"
-    " f AS ("
-    "  INSERT INTO facts (account_id, until_ms, kind, ts_ms, key_ts_ms, key_hash, user_id,"
-    "    subject, detail, num, day, props)"
-    "  SELECT account_id, fact_until, kind, ts_ms, key_ts_ms, key_hash, user_id, subject,"
-    "    detail, num, day, props FROM pg_temp.tend_staged WHERE fact_until IS NOT NULL"
-    "  ON CONFLICT DO NOTHING)"
-    " SELECT count(*) FROM k";
+ * the keys that were new. WITH is a first CTE (ending in a comma) or "". */
+#define STORE_STAGED(WITH, SRC)                                                                    \
+    "WITH " WITH " k AS ("                                                                         \
+    "  INSERT INTO event_keys (key_ts_ms, key_hash)"                                               \
+    "  SELECT key_ts_ms, key_hash FROM " SRC " ORDER BY key_ts_ms, key_hash"                       \
+    "  ON CONFLICT DO NOTHING RETURNING 1),"                                                       \
+    " e AS ("                                                                                      \
+    "  INSERT INTO events (account_id, ts_ms, key_ts_ms, key_hash, kind, user_id, name_id,"        \
+    "    subject, detail, num, day, props)"                                                        \
+    "  SELECT account_id, ts_ms, key_ts_ms, key_hash, kind, user_id, name_id, subject, detail,"    \
+    "    num, day, props FROM " SRC "),"                                                           \
+    " q AS ("                                                                                      \
+    "  INSERT INTO quarantine (key_ts_ms, key_hash, ts_ms, kind, user_id, account_external_id,"    \
+    "    reason, since_ms)"                                                                        \
+    "  SELECT key_ts_ms, key_hash, ts_ms, kind, user_id, q_account, q_reason, q_since"             \
+    "  FROM " SRC " WHERE q_reason IS NOT NULL ON CONFLICT DO NOTHING),"                           \
+    " d AS ("                                                                                      \
+    "  INSERT INTO activity_stale (day)"                                                           \
+    "  SELECT stale_day FROM " SRC " WHERE stale_day IS NOT NULL"                                  \
+    "  UNION SELECT day FROM activity_counted"                                                     \
+    "  WHERE day >= (SELECT min(goal_day) FROM " SRC ")"                                           \
+    "  ON CONFLICT DO NOTHING),"                                                                   \
+    " p AS ("                                                                                      \
+    "  INSERT INTO product_days (account_id, product, day)"                                        \
+    "  SELECT DISTINCT account_id, subject, product_day FROM " SRC                                 \
+    "  WHERE product_day IS NOT NULL ON CONFLICT DO NOTHING),"                                     \
+    " f AS ("                                                                                      \
+    "  INSERT INTO facts (account_id, until_ms, kind, ts_ms, key_ts_ms, key_hash, user_id,"        \
+    "    subject, detail, num, day, props)"                                                        \
+    "  SELECT account_id, fact_until, kind, ts_ms, key_ts_ms, key_hash, user_id, subject,"         \
+    "    detail, num, day, props FROM " SRC " WHERE fact_until IS NOT NULL"                        \
+    "  ON CONFLICT DO NOTHING)"                                                                    \
+    " SELECT count(*) FROM k"
+static const char q_store_copied[] = STORE_STAGED("", "pg_temp.tend_staged");
+static const char q_store_arrays[] = STORE_STAGED(
+    "s AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::integer[], "
+    "$5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::float8[], "
+    "$11::integer[], $12::jsonb[], $13::integer[], $14::integer[], $15::bigint[], "
+    "$16::integer[], $17::text[], $18::text[], $19::bigint[]) AS u(" STAGED_COLUMNS ")),",
+    "s");
 
 /* Sends the buffer with COPY. */
 static enum tend_err copy_rows(struct pg_store *s) {
@@ -595,10 +618,10 @@ static enum tend_err copy_rows(struct pg_store *s) {
     return err;
 }
 
-/* The flush's work (see the header), in the open transaction. */
-static enum tend_err flush_rows(struct pg_store *s) {
+/* The rows staged (COPY text), copied, then emptied. */
+static enum tend_err store_copied(struct pg_store *s, int64_t *stored) {
     struct pg_staged *st = s->staged;
-    enum tend_err err = TEND_OK;
+    enum tend_err err;
     if (!st->table_ready) {
         if ((err = pg_exec(s, q_stage_table, "making the staging table")))
             return err;
@@ -606,8 +629,74 @@ static enum tend_err flush_rows(struct pg_store *s) {
     }
     if ((err = copy_rows(s)))
         return err;
+    if ((err = pg_int(s, q_store_copied, NULL, "storing events", stored)))
+        return err;
+    return pg_exec(s, q_stage_truncate, "emptying the staging table");
+}
+
+/* Appends one COPY field (from, n bytes, escaped for COPY) to an array
+ * literal a as an element: "\N" is NULL, anything else a quoted string. */
+static void array_element(struct pg_staged *a, const char *from, size_t n) {
+    buf_need(a, 2 * n + 8);
+    char *o = a->buf + a->len;
+    if (a->len > 1)
+        *o++ = ',';
+    if (n == 2 && from[0] == '\\' && from[1] == 'N') {
+        memcpy(o, "NULL", 4);
+        a->len = (size_t)(o + 4 - a->buf);
+        return;
+    }
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        char c = from[i];
+        if (c == '\\' && i + 1 < n) {
+            c = from[++i];
+            c = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+        }
+        if (c == '"' || c == '\\')
+            *o++ = '\\';
+        *o++ = c;
+    }
+    *o++ = '"';
+    a->len = (size_t)(o - a->buf);
+}
+
+/* The rows staged, as one array per column, in one statement: for a few
+ * rows, where a COPY's round trips and the staging table's TRUNCATE (whose
+ * cost grows with each one in a transaction) would cost more than the rows. */
+static enum tend_err store_arrays(struct pg_store *s, int64_t *stored) {
+    struct pg_staged *st = s->staged;
+    struct pg_staged col[STAGED_N_COLUMNS];
+    memset(col, 0, sizeof col);
+    for (int c = 0; c < STAGED_N_COLUMNS; c++)
+        put_raw(&col[c], "{", 1);
+    const char *p = st->buf, *end = st->buf + st->len;
+    while (p < end) {
+        for (int c = 0; c < STAGED_N_COLUMNS; c++) {
+            const char *f = p;
+            while (p < end && *p != '\t' && *p != '\n')
+                p++;
+            array_element(&col[c], f, (size_t)(p - f));
+            p++; /* the tab or the newline */
+        }
+    }
+    struct pg_params prm = {0};
+    for (int c = 0; c < STAGED_N_COLUMNS; c++) {
+        put_raw(&col[c], "}", 2); /* and the terminating NUL */
+        pg_p_text(&prm, col[c].buf);
+    }
+    enum tend_err err = pg_int(s, q_store_arrays, &prm, "storing events", stored);
+    for (int c = 0; c < STAGED_N_COLUMNS; c++)
+        free(col[c].buf);
+    return err;
+}
+
+/* The flush's work (see the header), in the open transaction. */
+static enum tend_err flush_rows(struct pg_store *s) {
+    struct pg_staged *st = s->staged;
     int64_t stored = 0;
-    err = pg_int(s, q_stage_store, NULL, "storing events", &stored);
+    enum tend_err err =
+        st->rows >= PG_COPY_ROWS ? store_copied(s, &stored) : store_arrays(s, &stored);
     if (err == TEND_ERR_CONFLICT)
         stored = -1; /* an event row of a key stored meanwhile */
     else if (err)
@@ -621,8 +710,6 @@ static enum tend_err flush_rows(struct pg_store *s) {
     }
     for (size_t i = 0; !err && i < st->n_facts; i++)
         err = put_fact(s, &st->facts[i].ev);
-    if (!err)
-        err = pg_exec(s, q_stage_truncate, "emptying the staging table");
     return err;
 }
 
@@ -657,6 +744,37 @@ enum tend_err pg_events_flush(struct pg_store *s) {
             st->table_ready = false;
     }
     return err;
+}
+
+/* The tables a flush writes or reads, and the functions that move events
+ * between partitions: a statement that names none of them neither sees
+ * nor changes what the staged rows will, so it may run before them. */
+static const char *const flush_tables[] = {
+    "events",           "event_keys",   "quarantine", "activity_stale",
+    "activity_counted", "product_days", "facts",      "tend_event",
+};
+
+static bool names_flushed_table(const char *sql) {
+    for (size_t i = 0; i < sizeof flush_tables / sizeof flush_tables[0]; i++)
+        if (strcasestr(sql, flush_tables[i]))
+            return true;
+    return false;
+}
+
+enum tend_err pg_events_flush_before(struct pg_store *s, const char *sql) {
+    struct pg_staged *st = s->staged;
+    if (!st || s->flushing)
+        return TEND_OK;
+    if (sql) {
+        size_t i = ((uintptr_t)sql >> 3) & (PG_NEEDS_SLOTS - 1);
+        if (st->needs[i].sql != sql) {
+            st->needs[i].sql = sql;
+            st->needs[i].needs = names_flushed_table(sql);
+        }
+        if (!st->needs[i].needs)
+            return TEND_OK;
+    }
+    return pg_events_flush(s);
 }
 
 void pg_events_discard(struct pg_store *s) {

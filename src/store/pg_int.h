@@ -16,9 +16,10 @@
  *
  * Events are staged, not inserted one by one (pg_events.c): store_event_put()
  * appends to the connection's staging buffer, and the buffer is written
- * with one COPY and one INSERT ... ON CONFLICT DO NOTHING before any other
- * statement of the connection runs (pg_query calls pg_events_flush) and at
- * commit, so every read sees every event written before it. */
+ * with one COPY and one INSERT ... ON CONFLICT DO NOTHING before any
+ * statement of the connection that reads or writes the tables it goes to
+ * (pg_query calls pg_events_flush_before) and at commit, so every read sees
+ * every event written before it. */
 #ifndef TEND_STORE_PG_INT_H
 #define TEND_STORE_PG_INT_H
 
@@ -35,7 +36,8 @@
 /* Parameters of one statement, at most. */
 #define PG_MAX_PARAMS 32
 
-struct pg_staged; /* pg_events.c: events written, not yet flushed */
+struct pg_staged;   /* pg_events.c: events written, not yet flushed */
+struct pg_deferred; /* pg_batch.c: scores and activity windows not yet written */
 
 /* A connection of the PostgreSQL backend: a struct store (backend.h) first. */
 struct pg_store {
@@ -55,6 +57,10 @@ struct pg_store {
     int64_t changes;           /* rows of the last command (PQcmdTuples) */
     struct pg_staged *staged;  /* NULL until the first event_put */
     bool flushing;             /* inside pg_events_flush: no recursion */
+    /* pg_batch.h: scores and activity windows written before the next
+     * statement (NULL until the first); deferred_flushing while they are. */
+    struct pg_deferred *deferred;
+    bool deferred_flushing;
     int schema_version;
     char err[STORE_ERR_BYTES];
 };
@@ -132,8 +138,22 @@ bool pg_null(const PGresult *r, int i, int col);
  * INSERT ... ON CONFLICT DO NOTHING, and what an inserted event updates);
  * TEND_OK with nothing staged. pg_events_discard() forgets them (rollback). */
 enum tend_err pg_events_flush(struct pg_store *s);
+/* pg_events_flush() if sql (a statement of pg_query or pg_stream, static;
+ * NULL: any other) may read or write a table the staged events go to: a
+ * statement of other tables runs with the events still staged, so that the
+ * ingest's own statements (users, login days, counters) do not cut its
+ * batches into single rows. */
+enum tend_err pg_events_flush_before(struct pg_store *s, const char *sql);
 void pg_events_discard(struct pg_store *s);
 void pg_events_free(struct pg_store *s);
+
+/* pg_batch.c: writes the deferred rows (pg_batch.h) before another
+ * statement of the connection and at commit; TEND_OK with none.
+ * pg_deferred_discard() forgets them (rollback); pg_deferred_free() also
+ * frees their memory (close). */
+enum tend_err pg_deferred_flush(struct pg_store *s);
+void pg_deferred_discard(struct pg_store *s);
+void pg_deferred_free(struct pg_store *s);
 
 /* Fails an operation this backend does not have, naming it. */
 enum tend_err pg_unbuilt(struct store *s, const char *op);

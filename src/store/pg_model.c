@@ -21,18 +21,18 @@
  * the later of two rows for one account and day winning, as SQLite's INSERT
  * OR REPLACE; rows go in key order, so two nodes writing the same day lock
  * them in the same order. */
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/pg_batch.h"
 #include "store/pg_int.h"
 #include "util/datetime.h"
 #include "util/mem.h"
 
 /* Rows of one store_risk_put_many statement, at most. */
-#define PG_RISK_ROWS 1000
+#define PG_RISK_ROWS PG_BATCH_ROWS
 
 static const char q_lock[] = "LOCK TABLE models IN SHARE ROW EXCLUSIVE MODE";
 static const char q_unadopt[] = "UPDATE models SET adopted = false WHERE adopted";
@@ -92,25 +92,38 @@ static const char q_risk_account[] = RISK_ROW_COLS
 /* max(ts_ms / 86400000) is max(ts_ms) / 86400000 (truncation keeps order);
  * every event counts, with an account or without (0), as SQLite's. events
  * has no b-tree on ts_ms alone (its key leads with the account), so the
- * recent events ($1: 35 days before now) are asked first, a few pages of the
- * newest partitions through the BRIN index; only a database without any
- * reads the whole table. */
-static const char q_last_event_day[] =
-    "SELECT coalesce((SELECT max(ts_ms) FROM events WHERE ts_ms >= $1::bigint), "
-    "(SELECT max(ts_ms) FROM events)) / 86400000";
+ * newest events are asked first, through the BRIN index and the partitions
+ * of the last day, week, two months, year and a half: the maximum of the
+ * events from some instant on is the maximum of all when there is one. Only
+ * a database whose events are all older reads them all. */
+static const char q_last_event_since[] = "SELECT max(ts_ms) FROM events WHERE ts_ms >= $1::bigint";
+static const char q_last_event[] = "SELECT max(ts_ms) FROM events";
 
 enum tend_err pg_last_event_day(struct store *base, int32_t *day, bool *found) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, dt_now_ms() - 35 * DT_MS_PER_DAY);
-    PGresult *r;
-    enum tend_err err =
-        pg_query(pg_of(base), q_last_event_day, &p, "reading the last event day", &r);
+    static const int64_t back_days[] = {1, 8, 64, 512, -1};
+    struct pg_store *s = pg_of(base);
+    int64_t now = dt_now_ms();
+    enum tend_err err = TEND_OK;
+    bool any = false;
+    int64_t last = 0;
+    for (size_t i = 0; !err && !any && i < sizeof back_days / sizeof back_days[0]; i++) {
+        struct pg_params p = {0};
+        pg_p_i64(&p, now - back_days[i] * DT_MS_PER_DAY);
+        PGresult *r;
+        err = back_days[i] < 0
+                  ? pg_query(s, q_last_event, NULL, "reading the last event day", &r)
+                  : pg_query(s, q_last_event_since, &p, "reading the last event day", &r);
+        if (err)
+            break;
+        any = PQntuples(r) == 1 && !pg_null(r, 0, 0);
+        last = any ? pg_i64(r, 0, 0) : 0;
+        PQclear(r);
+    }
     if (err)
         return err;
-    *found = PQntuples(r) == 1 && !pg_null(r, 0, 0);
-    if (*found)
-        *day = (int32_t)pg_i64(r, 0, 0);
-    PQclear(r);
+    *found = any;
+    if (any)
+        *day = (int32_t)(last / DT_MS_PER_DAY);
     return TEND_OK;
 }
 
@@ -281,84 +294,18 @@ enum tend_err pg_risk_clear_day(struct store *base, int32_t day) {
     return pg_run(pg_of(base), q_risk_clear, &p, "clearing a day's risk scores");
 }
 
-/* A growing text: an array literal being written. */
-struct lit {
-    char *v;
-    size_t len, cap;
-};
-
-static void lit_put(struct lit *b, const char *text, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->v = xrealloc(b->v, b->cap);
-    }
-    memcpy(b->v + b->len, text, n);
-    b->len += n;
-    b->v[b->len] = '\0';
-}
-
-static void lit_str(struct lit *b, const char *text) {
-    lit_put(b, text, strlen(text));
-}
-
-/* Appends text as a quoted element of an array literal ("..." with " and \
- * escaped). */
-static void lit_quoted(struct lit *b, const char *text) {
-    lit_put(b, "\"", 1);
-    for (const char *c = text; *c;) {
-        size_t run = strcspn(c, "\"\\");
-        lit_put(b, c, run);
-        c += run;
-        if (*c) {
-            lit_put(b, "\\", 1);
-            lit_put(b, c++, 1);
-        }
-    }
-    lit_put(b, "\"", 1);
-}
-
-/* Hands b's text to p as its next parameter; p frees it after the
- * statement (pg_int.h). */
-static void p_owned(struct pg_params *p, struct lit *b) {
-    if (p->n >= PG_MAX_PARAMS) {
-        fprintf(stderr, "tend: store: more than %d parameters\n", PG_MAX_PARAMS);
-        abort();
-    }
-    p->owned[p->n_owned++] = b->v;
-    p->v[p->n++] = b->v;
-    *b = (struct lit){0};
-}
-
 /* Stores rows r[0..n), n <= PG_RISK_ROWS, with one statement. */
 static enum tend_err risk_put_rows(struct pg_store *s, const struct store_risk *r, size_t n) {
-    struct lit a[5] = {0};
-    for (int k = 0; k < 5; k++)
-        lit_str(&a[k], "{");
-    char num[40];
+    struct pg_batch b = {0};
     for (size_t i = 0; i < n; i++) {
-        const char *sep = i ? "," : "";
-        snprintf(num, sizeof num, "%s%" PRId64, sep, r[i].account_id);
-        lit_str(&a[0], num);
-        snprintf(num, sizeof num, "%s%" PRId32, sep, r[i].day);
-        lit_str(&a[1], num);
-        if (isnan(r[i].p_churn))
-            snprintf(num, sizeof num, "%sNaN", sep);
-        else if (isinf(r[i].p_churn))
-            snprintf(num, sizeof num, "%s%sInfinity", sep, r[i].p_churn > 0 ? "" : "-");
-        else
-            snprintf(num, sizeof num, "%s%.17g", sep, r[i].p_churn);
-        lit_str(&a[2], num);
-        snprintf(num, sizeof num, "%s%" PRId64, sep, r[i].model_version);
-        lit_str(&a[3], num);
-        lit_str(&a[4], sep);
-        lit_quoted(&a[4], r[i].drivers ? r[i].drivers : "[]");
+        pg_batch_i64(&b, 0, r[i].account_id);
+        pg_batch_i64(&b, 1, r[i].day);
+        pg_batch_f64(&b, 2, r[i].p_churn);
+        pg_batch_i64(&b, 3, r[i].model_version);
+        pg_batch_text(&b, 4, r[i].drivers ? r[i].drivers : "[]");
+        pg_batch_row_end(&b);
     }
-    struct pg_params p = {0};
-    for (int k = 0; k < 5; k++) {
-        lit_str(&a[k], "}");
-        p_owned(&p, &a[k]);
-    }
-    return pg_run(s, q_risk_put_many, &p, "storing risk scores");
+    return pg_batch_write(s, &b, q_risk_put_many, "storing risk scores");
 }
 
 enum tend_err pg_risk_put_many(struct store *base, const struct store_risk *r, size_t n) {

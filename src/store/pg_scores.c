@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "store/pg_batch.h"
 #include "store/pg_int.h"
 #include "util/datetime.h"
 
@@ -22,6 +23,21 @@ static const char q_score_put[] =
     "sentiment = excluded.sentiment, support = excluded.support, "
     "financial = excluded.financial, config_version = excluded.config_version, "
     "computed_ms = excluded.computed_ms";
+/* A batch of deferred scores (pg_batch.h): the later of two for one account
+ * and day wins, as the later statement would. */
+static const char q_scores_put_many[] =
+    "INSERT INTO scores (account_id, day, overall, band, logins, adoption, sentiment, support, "
+    "financial, config_version, computed_ms) "
+    "SELECT DISTINCT ON (a, d) a, d, o, b, c1, c2, c3, c4, c5, v, t FROM unnest($1::bigint[], "
+    "$2::integer[], $3::float8[], $4::text[], $5::float8[], $6::float8[], $7::float8[], "
+    "$8::float8[], $9::float8[], $10::text[], $11::bigint[]) "
+    "WITH ORDINALITY AS u (a, d, o, b, c1, c2, c3, c4, c5, v, t, n) ORDER BY a, d, n DESC "
+    "ON CONFLICT (account_id, day) DO UPDATE SET overall = excluded.overall, "
+    "band = excluded.band, logins = excluded.logins, adoption = excluded.adoption, "
+    "sentiment = excluded.sentiment, support = excluded.support, "
+    "financial = excluded.financial, config_version = excluded.config_version, "
+    "computed_ms = excluded.computed_ms";
+_Static_assert(STORE_COMPONENTS == 5, "q_scores_put_many has five components");
 #define SCORE_COLS                                                                                 \
     "SELECT day, overall, band, logins, adoption, sentiment, support, financial, "                 \
     "config_version FROM scores "
@@ -41,7 +57,34 @@ static const char q_scores_of_day_ids[] =
     "AND account_id = ANY ($3::bigint[]) ORDER BY account_id";
 static const char q_latest_day[] = "SELECT max(day) FROM scores";
 
+enum tend_err pg_scores_flush(struct pg_store *s, struct pg_batch *b) {
+    return pg_batch_write(s, b, q_scores_put_many, "storing scores");
+}
+
+/* Inside a transaction the score waits in the connection's batch
+ * (pg_batch.h); outside one it is written at once. */
 enum tend_err pg_score_put(struct store *base, int64_t account_id, const struct store_score *sc) {
+    struct pg_store *s = pg_of(base);
+    if (pg_deferred_may_wait(s)) {
+        struct pg_batch *b = &pg_deferred_of(s)->scores;
+        pg_batch_i64(b, 0, account_id);
+        pg_batch_i64(b, 1, sc->day);
+        if (sc->has_overall)
+            pg_batch_f64(b, 2, sc->overall);
+        else
+            pg_batch_null(b, 2);
+        pg_batch_text(b, 3, sc->band);
+        for (int i = 0; i < STORE_COMPONENTS; i++) {
+            if (sc->has[i])
+                pg_batch_f64(b, 4 + i, sc->components[i]);
+            else
+                pg_batch_null(b, 4 + i);
+        }
+        pg_batch_text(b, 9, sc->config_version);
+        pg_batch_i64(b, 10, dt_now_ms());
+        pg_batch_row_end(b);
+        return b->rows >= PG_BATCH_ROWS ? pg_deferred_flush(s) : TEND_OK;
+    }
     struct pg_params p = {0};
     pg_p_i64(&p, account_id);
     pg_p_int(&p, sc->day);
@@ -51,7 +94,7 @@ enum tend_err pg_score_put(struct store *base, int64_t account_id, const struct 
         pg_p_f64_or_null(&p, sc->has[i], sc->components[i]);
     pg_p_text(&p, sc->config_version);
     pg_p_i64(&p, dt_now_ms());
-    return pg_run(pg_of(base), q_score_put, &p, "storing a score");
+    return pg_run(s, q_score_put, &p, "storing a score");
 }
 
 static void read_score(const PGresult *r, int i, struct store_score *sc) {

@@ -180,16 +180,18 @@ static bool prepared(struct pg_store *s, const char *sql, int n_params, char nam
     return ok;
 }
 
-/* Flushes staged events before another statement runs (pg_int.h). */
-static enum tend_err flush_first(struct pg_store *s) {
-    if (!s->staged || s->flushing)
-        return TEND_OK;
-    return pg_events_flush(s);
+/* Writes the deferred rows, and the staged events when sql needs them,
+ * before a statement runs (pg_int.h). */
+static enum tend_err flush_first(struct pg_store *s, const char *sql) {
+    enum tend_err err = pg_deferred_flush(s);
+    if (err || !s->staged || s->flushing)
+        return err;
+    return pg_events_flush_before(s, sql);
 }
 
 enum tend_err pg_query(struct pg_store *s, const char *sql, struct pg_params *p, const char *what,
                        PGresult **out) {
-    enum tend_err err = flush_first(s);
+    enum tend_err err = flush_first(s, sql);
     char name[16];
     if (err || !prepared(s, sql, p ? p->n : 0, name)) {
         params_free(p);
@@ -235,7 +237,7 @@ enum tend_err pg_int(struct pg_store *s, const char *sql, struct pg_params *p, c
 
 enum tend_err pg_stream(struct pg_store *s, const char *sql, struct pg_params *p, const char *what,
                         void (*row)(void *arg, PGresult *r, int i), void *arg) {
-    enum tend_err err = flush_first(s);
+    enum tend_err err = flush_first(s, sql);
     char name[16];
     if (err || !prepared(s, sql, p ? p->n : 0, name)) {
         params_free(p);
@@ -261,7 +263,7 @@ enum tend_err pg_stream(struct pg_store *s, const char *sql, struct pg_params *p
 }
 
 enum tend_err pg_exec(struct pg_store *s, const char *sql, const char *what) {
-    enum tend_err err = flush_first(s);
+    enum tend_err err = flush_first(s, NULL);
     if (err)
         return err;
     PGresult *r = PQexec(s->conn, sql);
@@ -355,6 +357,7 @@ void pg_close(struct store *base) {
     if (!s)
         return;
     pg_events_free(s);
+    pg_deferred_free(s);
     pg_disconnect(s->conn);
     free(s->url);
     free(s);
@@ -404,7 +407,7 @@ enum tend_err pg_begin(struct store *base, bool *changed_elsewhere) {
 
 enum tend_err pg_commit(struct store *base) {
     struct pg_store *s = pg_of(base);
-    enum tend_err err = flush_first(s);
+    enum tend_err err = flush_first(s, NULL);
     if (!err)
         err = pg_exec(s, "COMMIT", "committing");
     if (err) {
@@ -420,6 +423,7 @@ enum tend_err pg_commit(struct store *base) {
 void pg_rollback(struct store *base) {
     struct pg_store *s = pg_of(base);
     pg_events_discard(s);
+    pg_deferred_discard(s);
     if (s->in_tx || PQtransactionStatus(s->conn) != PQTRANS_IDLE)
         PQclear(PQexec(s->conn, "ROLLBACK"));
     s->in_tx = false;

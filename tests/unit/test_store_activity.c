@@ -722,6 +722,113 @@ static void scores_are_replaced_and_read_by_day_and_account(void **state) {
     close_store(&fx);
 }
 
+static void on_count_score(void *arg, int64_t id, bool has, double overall) {
+    (void)id, (void)has, (void)overall;
+    ++*(int64_t *)arg;
+}
+
+static void on_count_window(void *arg, int64_t id, const struct metrics_window *w) {
+    (void)id, (void)w;
+    ++*(int64_t *)arg;
+}
+
+/* Scores and windows written in a transaction (PostgreSQL: many rows to a
+ * statement) read back in it, go with its rollback and stay with its
+ * commit; the later of two for one key wins, over several batches; one
+ * written outside a transaction is at once seen by another connection. */
+static void scores_and_windows_read_back_roll_back_and_commit(void **state) {
+    (void)state;
+    enum { N = 4500 };
+    struct fixture fx;
+    open_store(&fx);
+    struct store_score sc = score_of(D0, 50, true, "v1");
+    struct metrics_window w = {1, 2, 3, 4, 5, 6, true, D0};
+    assert_int_equal(store_begin(fx.s, NULL), TEND_OK);
+    for (int64_t id = 1; id <= N; id++) {
+        sc.overall = (double)id;
+        assert_int_equal(store_score_put(fx.s, id, &sc), TEND_OK);
+        w.logins_7d = id;
+        assert_int_equal(store_activity_window_put(fx.s, D0, id, &w), TEND_OK);
+    }
+    /* Account 7 again, after a batch or two: the later row. */
+    sc.overall = 0.5;
+    assert_int_equal(store_score_put(fx.s, 7, &sc), TEND_OK);
+    w.logins_7d = 77;
+    assert_int_equal(store_activity_window_put(fx.s, D0, 7, &w), TEND_OK);
+    struct store_score got;
+    bool found = false;
+    assert_int_equal(store_score_get(fx.s, 7, D0, &got, &found), TEND_OK);
+    assert_true(found);
+    assert_true(got.overall == 0.5);
+    /* Written after that read, waiting for the next statement: gone with
+     * the rollback too. */
+    assert_int_equal(store_score_put(fx.s, N + 1, &sc), TEND_OK);
+    assert_int_equal(store_activity_window_put(fx.s, D0, N + 1, &w), TEND_OK);
+    store_rollback(fx.s);
+    assert_int_equal(store_score_get(fx.s, 7, D0, &got, &found), TEND_OK);
+    assert_false(found);
+    assert_int_equal(store_score_get(fx.s, N + 1, D0, &got, &found), TEND_OK);
+    assert_false(found);
+    int64_t n = 0;
+    struct store_span every = {.first = 1, .last = STORE_LAST_ID};
+    assert_int_equal(store_activity_windows_each(fx.s, &every, D0, on_count_window, &n), TEND_OK);
+    assert_int_equal(n, 0);
+
+    /* Nothing of the rolled-back transaction comes back with the next. */
+    assert_int_equal(store_begin(fx.s, NULL), TEND_OK);
+    assert_int_equal(store_login_day_add(fx.s, 1, D0), TEND_OK);
+    assert_int_equal(store_commit(fx.s), TEND_OK);
+    n = 0;
+    assert_int_equal(store_scores_of_day(fx.s, D0, on_count_score, &n), TEND_OK);
+    assert_int_equal(n, 0);
+
+    assert_int_equal(store_begin(fx.s, NULL), TEND_OK);
+    for (int64_t id = 1; id <= N; id++) {
+        sc.overall = (double)id;
+        assert_int_equal(store_score_put(fx.s, id, &sc), TEND_OK);
+        w.logins_7d = id;
+        assert_int_equal(store_activity_window_put(fx.s, D0, id, &w), TEND_OK);
+    }
+    sc.overall = 0.5;
+    assert_int_equal(store_score_put(fx.s, 7, &sc), TEND_OK);
+    w.logins_7d = 77;
+    assert_int_equal(store_activity_window_put(fx.s, D0, 7, &w), TEND_OK);
+    assert_int_equal(store_commit(fx.s), TEND_OK);
+    struct store *other = open_again(&fx);
+    n = 0;
+    assert_int_equal(store_scores_of_day(other, D0, on_count_score, &n), TEND_OK);
+    assert_int_equal(n, N);
+    assert_int_equal(store_score_get(other, 7, D0, &got, &found), TEND_OK);
+    assert_true(got.overall == 0.5);
+    assert_int_equal(store_score_get(other, N, D0, &got, &found), TEND_OK);
+    assert_true(got.overall == (double)N);
+    struct got_windows g = {0};
+    static const int64_t seven[] = {7};
+    struct store_span only = {.first = 1, .last = STORE_LAST_ID, .ids = seven, .n = 1};
+    assert_int_equal(store_activity_windows_each(other, &only, D0, on_got_window, &g), TEND_OK);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.w[0].logins_7d, 77);
+    n = 0;
+    assert_int_equal(store_activity_windows_each(other, &every, D0, on_count_window, &n), TEND_OK);
+    assert_int_equal(n, N);
+
+    /* Outside a transaction: stored at once. */
+    sc.overall = 1.25;
+    assert_int_equal(store_score_put(fx.s, 9, &sc), TEND_OK);
+    w.logins_7d = 99;
+    assert_int_equal(store_activity_window_put(fx.s, D0, 9, &w), TEND_OK);
+    assert_int_equal(store_score_get(other, 9, D0, &got, &found), TEND_OK);
+    assert_true(got.overall == 1.25);
+    static const int64_t nine[] = {9};
+    struct store_span nine_only = {.first = 1, .last = STORE_LAST_ID, .ids = nine, .n = 1};
+    g.n = 0;
+    assert_int_equal(store_activity_windows_each(other, &nine_only, D0, on_got_window, &g),
+                     TEND_OK);
+    assert_int_equal(g.w[0].logins_7d, 99);
+    store_close(other);
+    close_store(&fx);
+}
+
 static void no_scores_no_latest_day(void **state) {
     (void)state;
     struct fixture fx;
@@ -732,6 +839,35 @@ static void no_scores_no_latest_day(void **state) {
     assert_false(found);
     assert_int_equal(store_last_event_day(fx.s, &day, &found), TEND_OK);
     assert_false(found);
+    close_store(&fx);
+}
+
+/* The last event's day on PostgreSQL, found among the recent events or,
+ * when every event is older, among all; an event without an account counts. */
+static void pg_last_event_day_is_the_newest_events(void **state) {
+    (void)state;
+    if (!on_pg())
+        skip();
+    struct fixture fx;
+    open_store(&fx);
+    PGconn *c = pg_connect_raw(&fx);
+    pg_sql(c, "INSERT INTO events (account_id, ts_ms, key_ts_ms, key_hash, kind) VALUES "
+              "(4, 19000 * 86400000::bigint, 1, 1, 1)");
+    int32_t day = 0;
+    bool found = false;
+    assert_int_equal(store_last_event_day(fx.s, &day, &found), TEND_OK);
+    assert_true(found);
+    assert_int_equal(day, 19000);
+    int64_t recent = dt_now_ms() - 3 * DAY_MS, older = recent - 20 * DAY_MS;
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO events (account_id, ts_ms, key_ts_ms, key_hash, kind) VALUES "
+             "(0, %lld, 2, 2, 2), (5, %lld, 3, 3, 1)",
+             (long long)recent, (long long)older);
+    pg_sql(c, sql);
+    PQfinish(c);
+    assert_int_equal(store_last_event_day(fx.s, &day, &found), TEND_OK);
+    assert_int_equal(day, (int32_t)(recent / DAY_MS));
     close_store(&fx);
 }
 
@@ -1113,7 +1249,9 @@ int main(void) {
         cmocka_unit_test(windows_are_replaced_and_read_by_day),
         cmocka_unit_test(login_days_give_the_latest_on_or_before),
         cmocka_unit_test(scores_are_replaced_and_read_by_day_and_account),
+        cmocka_unit_test(scores_and_windows_read_back_roll_back_and_commit),
         cmocka_unit_test(no_scores_no_latest_day),
+        cmocka_unit_test(pg_last_event_day_is_the_newest_events),
         cmocka_unit_test(models_keep_one_adopted_and_their_fields),
         cmocka_unit_test(pg_two_nodes_adopting_leave_one_adopted),
         cmocka_unit_test(pg_two_refreshes_take_different_days),
