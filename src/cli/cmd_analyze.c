@@ -347,7 +347,7 @@ int cmd_analyze(int argc, char **argv) {
         {"html", required_argument, NULL, 'H'}, {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
-    const char *db = cli_db_default(), *config = NULL, *export = NULL, *html = NULL;
+    const char *db = NULL, *config = NULL, *export = NULL, *html = NULL;
     struct cli_days days;
     cli_days_init(&days);
     struct analysis_options o = {.lead_days = -1, .features = AF_COMPONENTS};
@@ -419,6 +419,7 @@ int cmd_analyze(int argc, char **argv) {
 
     static struct tend_config cfg;
     int rc = cli_load_config("analyze", config, &cfg);
+    db = cli_db_pick(db, &cfg);
     if (rc)
         return rc;
     struct store *st;

@@ -124,7 +124,7 @@ int cmd_backtest(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = cli_db_default(), *config = NULL, *html = NULL;
+    const char *db = NULL, *config = NULL, *html = NULL;
     struct cli_days days;
     cli_days_init(&days);
     int horizon = 90;
@@ -172,6 +172,7 @@ int cmd_backtest(int argc, char **argv) {
 
     static struct tend_config cfg;
     int rc = cli_load_config("backtest", config, &cfg);
+    db = cli_db_pick(db, &cfg);
     if (rc)
         return rc;
     struct store *st;

@@ -193,7 +193,7 @@ int cmd_ctas(int argc, char **argv) {
         {"week", required_argument, NULL, 'w'},   {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    const char *db = cli_db_default(), *config = NULL;
+    const char *db = NULL, *config = NULL;
     bool held = false;
     int32_t week = 0;
     struct store_cta_filter filter = {.status = "live"};
@@ -260,6 +260,9 @@ int cmd_ctas(int argc, char **argv) {
     int rc = cli_load_config("ctas", config, cfg);
     char currency[sizeof cfg->rules.currency];
     snprintf(currency, sizeof currency, "%s", cfg->rules.currency);
+    char db_buf[CLI_DB_BYTES];
+    snprintf(db_buf, sizeof db_buf, "%s", cli_db_pick(db, cfg));
+    db = db_buf;
     if (!rc)
         cli_free_config(cfg);
     free(cfg);

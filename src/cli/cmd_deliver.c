@@ -78,7 +78,7 @@ int cmd_deliver(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = cli_db_default(), *config = NULL;
+    const char *db = NULL, *config = NULL;
     struct dispatch_options o = {0};
     bool quiet = false;
     int c;
@@ -116,6 +116,7 @@ int cmd_deliver(int argc, char **argv) {
         return cli_usage_error("deliver", "unexpected argument \"%s\"", argv[optind]);
     static struct tend_config cfg;
     int rc = cli_load_config("deliver", config, &cfg);
+    db = cli_db_pick(db, &cfg);
     if (rc)
         return rc;
     if (cfg.notify.n_channels == 0) {

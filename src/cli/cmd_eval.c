@@ -127,7 +127,7 @@ int cmd_eval(int argc, char **argv) {
         {"quiet", no_argument, NULL, 'q'},    {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
     };
-    const char *db = cli_db_default(), *config = NULL;
+    const char *db = NULL, *config = NULL;
     struct cli_days days;
     cli_days_init(&days);
     bool rebuild = false, quiet = false;
@@ -174,6 +174,7 @@ int cmd_eval(int argc, char **argv) {
 
     static struct tend_config cfg; /* large: the rules' settings */
     int rc = cli_load_config("eval", config, &cfg);
+    db = cli_db_pick(db, &cfg);
     if (rc)
         return rc;
     struct store *st;

@@ -202,7 +202,7 @@ int cmd_model(int argc, char **argv) {
         {"export", required_argument, NULL, 'x'},   {"version", required_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
-    const char *db = cli_db_default(), *config = NULL, *export = NULL;
+    const char *db = NULL, *config = NULL, *export = NULL;
     struct model_options o = {.horizon_days = 0, .features = RISK_F_BOTH};
     int64_t version = 0;
     enum out_format format = OUT_TABLE;
@@ -265,6 +265,7 @@ int cmd_model(int argc, char **argv) {
 
     static struct tend_config cfg;
     int rc = cli_load_config("model", config, &cfg);
+    db = cli_db_pick(db, &cfg);
     if (rc)
         return rc;
     if (!o.horizon_days)

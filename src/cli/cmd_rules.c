@@ -84,7 +84,7 @@ int cmd_rules(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = cli_db_default(), *config = NULL;
+    const char *db = NULL, *config = NULL;
     enum out_format format = OUT_TABLE;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -111,6 +111,7 @@ int cmd_rules(int argc, char **argv) {
         return cli_usage_error("rules", "unexpected argument \"%s\"", argv[optind]);
     static struct tend_config cfg;
     int rc = cli_load_config("rules", config, &cfg);
+    db = cli_db_pick(db, &cfg);
     if (rc)
         return rc;
     struct store *st;

@@ -322,7 +322,7 @@ int cmd_score(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = cli_db_default(), *config = NULL, *account = NULL;
+    const char *db = NULL, *config = NULL, *account = NULL;
     struct cli_days days;
     cli_days_init(&days);
     bool do_explain = false;
@@ -377,6 +377,7 @@ int cmd_score(int argc, char **argv) {
 
     static struct tend_config cfg; /* large: the rules' settings */
     int rc = cli_load_config("score", config, &cfg);
+    db = cli_db_pick(db, &cfg);
     if (rc)
         return rc;
     struct store *st;

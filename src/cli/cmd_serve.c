@@ -61,7 +61,7 @@ int cmd_serve(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = cli_db_default(), *config = NULL, *listen = NULL;
+    const char *db = NULL, *config = NULL, *listen = NULL;
     const char *keys[SERVE_MAX_KEYS];
     size_t n_keys = 0;
     bool evaluate = true;
@@ -124,6 +124,7 @@ int cmd_serve(int argc, char **argv) {
 
     static struct tend_config tc;
     int rc = cli_load_config("serve", config, &tc);
+    db = cli_db_pick(db, &tc);
     if (rc)
         return rc;
     struct serve_config *sc = &tc.serve;

@@ -172,7 +172,7 @@ int cmd_tune(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *db = cli_db_default(), *config = NULL;
+    const char *db = NULL, *config = NULL;
     struct cli_days days;
     cli_days_init(&days);
     int horizon = 90, budget = 0; /* 0: rules.budget, else TUNE_DEFAULT_BUDGET */
@@ -234,6 +234,7 @@ int cmd_tune(int argc, char **argv) {
         return EXIT_USAGE;
     static struct tend_config cfg;
     int rc = cli_load_config("tune", config, &cfg);
+    db = cli_db_pick(db, &cfg);
     if (rc)
         return rc;
     /* The target is rules.budget unless --budget says otherwise; every replay

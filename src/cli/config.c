@@ -2,15 +2,46 @@
 #include "cli/config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "util/yaml.h"
 
-static const char *const known_sections[] = {"health",   "rules",  "ctas",  "delivery",
+static const char *const known_sections[] = {"db",       "health", "rules", "ctas", "delivery",
                                              "channels", "routes", "serve", "model"};
 
+const char *cli_db_pick(const char *given, const struct tend_config *c) {
+    if (given)
+        return given;
+    const char *env = getenv("TEND_DB");
+    if (env && env[0])
+        return env;
+    return c && c->db[0] ? c->db : DEFAULT_DB;
+}
+
+/* db: (config.h), into c->db; prints the mistake and returns EXIT_USAGE. */
+static int load_db(const char *cmd, const char *path, const cJSON *v, struct tend_config *c) {
+    if (!v)
+        return 0;
+    if (!cJSON_IsString(v) || !v->valuestring[0]) {
+        fprintf(stderr,
+                "tend %s: %s: db: must be text: a SQLite path or file: URI, or a "
+                "postgresql:// URL (quote a name YAML would read as a number)\n",
+                cmd, path);
+        return EXIT_USAGE;
+    }
+    if (strlen(v->valuestring) >= sizeof c->db) {
+        fprintf(stderr, "tend %s: %s: db: longer than the limit of %d bytes\n", cmd, path,
+                CLI_DB_BYTES - 1);
+        return EXIT_USAGE;
+    }
+    snprintf(c->db, sizeof c->db, "%s", v->valuestring);
+    return 0;
+}
+
 int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
+    c->db[0] = '\0';
     health_config_default(&c->health);
     rules_config_default(&c->rules);
     notify_config_default(&c->notify);
@@ -39,13 +70,15 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         }
         if (i == sizeof known_sections / sizeof known_sections[0]) {
             fprintf(stderr,
-                    "tend %s: %s: unknown section \"%s\" (known: health, rules, ctas, delivery, "
-                    "channels, routes, serve, model)\n",
+                    "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
+                    "delivery, channels, routes, serve, model)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
         }
     }
+    if ((rc = load_db(cmd, path, cJSON_GetObjectItemCaseSensitive(root, "db"), c)))
+        goto done;
     char herr[HEALTH_ERR_BYTES];
     if (health_config_load(cJSON_GetObjectItemCaseSensitive(root, "health"), &c->health, herr)) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, herr);

@@ -66,6 +66,8 @@ static const struct command commands[] = {
     {"model", cmd_model, DB_EXISTING,
      "fit the churn-risk model from outcomes; show its card (AUC, calibration)"},
     {"risk", cmd_risk, DB_EXISTING, "accounts by revenue at risk: p_churn x ARR, with drivers"},
+    {"migrate", cmd_migrate, DB_NONE,
+     "move an installation from SQLite to PostgreSQL, verified by counts and metrics"},
     {"generate", cmd_generate, DB_NONE, "write a fictional SaaS's Segment history (JSONL)"},
     {"version", cmd_version, DB_NONE, "print tend's version (also tend --version)"},
 };
@@ -80,7 +82,8 @@ static void usage(FILE *f) {
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
-            "\nEvery command takes --db PATH (default: $TEND_DB, else ./%s) and --help.\n"
+            "\nEvery command takes --db PATH (default: $TEND_DB, else db: of the tend.yaml\n"
+            "given with --config, else ./%s) and --help.\n"
             "Run `tend COMMAND --help` for its options. Documentation: docs/ in the "
             "source tree.\n",
             DEFAULT_DB);
