@@ -414,7 +414,7 @@ static const char q_life_outcome[] =
 /* A goal that arrives after its days were rolled up: rebuild them. */
 static const char q_goal_stale[] =
     "INSERT INTO activity_stale (day) SELECT day FROM activity_counted "
-    "WHERE day >= $1 ON CONFLICT DO NOTHING";
+    "WHERE day >= $1 ON CONFLICT (day) DO UPDATE SET day = excluded.day";
 
 /* The statement that stores a fact of this kind (sqlite_events.c). */
 static const char *fact_insert_for(int kind) {
@@ -574,7 +574,7 @@ static const char q_stage_truncate[] = "TRUNCATE pg_temp.tend_staged";
     "  SELECT stale_day FROM " SRC " WHERE stale_day IS NOT NULL"                                  \
     "  UNION SELECT day FROM activity_counted"                                                     \
     "  WHERE day >= (SELECT min(goal_day) FROM " SRC ")"                                           \
-    "  ON CONFLICT DO NOTHING),"                                                                   \
+    "  ON CONFLICT (day) DO UPDATE SET day = excluded.day),"                                                                   \
     " p AS ("                                                                                      \
     "  INSERT INTO product_days (account_id, product, day)"                                        \
     "  SELECT DISTINCT account_id, subject, product_day FROM " SRC                                 \
@@ -889,8 +889,14 @@ static const char q_event_attach[] =
     "RETURNING user_id, subject, detail, num, day, props";
 static const char q_quarantine_delete[] =
     "DELETE FROM quarantine WHERE key_ts_ms = $1 AND key_hash = $2";
+/* DO UPDATE, not DO NOTHING, in every stale mark: a refresh on another node
+ * claims its days by deleting their rows (pg_activity.c, FOR UPDATE SKIP
+ * LOCKED); DO NOTHING would see the row it is deleting and skip the mark,
+ * and the event would miss the rebuilt day. DO UPDATE waits for that
+ * delete and then inserts the mark again. */
 static const char q_stale_mark[] =
-    "INSERT INTO activity_stale (day) VALUES ($1) ON CONFLICT DO NOTHING";
+    "INSERT INTO activity_stale (day) VALUES ($1) "
+    "ON CONFLICT (day) DO UPDATE SET day = excluded.day";
 static const char q_product_day[] =
     "INSERT INTO product_days (account_id, product, day) VALUES ($1, $2, $3) "
     "ON CONFLICT DO NOTHING";
