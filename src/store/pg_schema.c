@@ -440,6 +440,46 @@ static const char migration_16[] =
     "  AND card->>'data_end' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';"
     "UPDATE models SET adopted_ms = fitted_ms WHERE adopted;";
 
+/* SQLite's migration 18: several nodes on one database (docs/operations.md,
+ * "Several nodes"): leases, sched_runs, sched_buckets. Not account data:
+ * under Citus they are reference tables (their keys do not start with an
+ * account id). */
+static const char migration_18[] =
+    "CREATE TABLE leases ("
+    "  name text PRIMARY KEY,"
+    "  holder text NOT NULL,"
+    "  term bigint NOT NULL,"
+    "  expires_ms bigint NOT NULL"
+    ");"
+    "CREATE TABLE sched_runs ("
+    "  due_ms bigint PRIMARY KEY,"
+    "  day integer NOT NULL,"
+    "  n_buckets integer NOT NULL,"
+    "  term bigint NOT NULL,"
+    "  holder text NOT NULL,"
+    "  created_ms bigint NOT NULL,"
+    "  done_ms bigint,"
+    "  accounts bigint NOT NULL DEFAULT 0, opened bigint NOT NULL DEFAULT 0,"
+    "  updated bigint NOT NULL DEFAULT 0, resolved bigint NOT NULL DEFAULT 0,"
+    "  errors bigint NOT NULL DEFAULT 0, notifications bigint NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE sched_buckets ("
+    "  due_ms bigint NOT NULL,"
+    "  bucket integer NOT NULL,"
+    "  day integer NOT NULL,"
+    "  first_id bigint NOT NULL,"
+    "  last_id bigint NOT NULL,"
+    "  claimed_by text,"
+    "  claimed_until bigint,"
+    "  attempts integer NOT NULL DEFAULT 0,"
+    "  done_ms bigint,"
+    "  accounts bigint NOT NULL DEFAULT 0, opened bigint NOT NULL DEFAULT 0,"
+    "  updated bigint NOT NULL DEFAULT 0, resolved bigint NOT NULL DEFAULT 0,"
+    "  errors bigint NOT NULL DEFAULT 0, notifications bigint NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (due_ms, bucket)"
+    ");"
+    "CREATE INDEX sched_buckets_open ON sched_buckets (due_ms, bucket) WHERE done_ms IS NULL;";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -447,6 +487,8 @@ const struct pg_migration pg_schema_migrations[] = {
      migration_15},
     {16, "models: the end of their data and when adopted (replays use models of their past)",
      migration_16},
+    {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
+     migration_18},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

@@ -6,7 +6,7 @@
 # lines here are prefixed "pg:" so the summary counts each backend.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
-bins="test_store test_ingest test_eval test_ctas test_notify test_report test_model"
+bins="test_store test_ingest test_eval test_ctas test_notify test_report test_model test_store_node"
 dir="${BUILD:-$ROOT/build/${MODE:-release}}/tests"
 if ! pg_start 2>"$T/pg_start.err"; then
     not_ok "a throwaway PostgreSQL cluster starts" "$(cat "$T/pg_start.err")"
