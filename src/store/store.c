@@ -613,6 +613,10 @@ enum tend_err store_session_epoch_bump(struct store *s, const char *email, int64
 
 /* ---- several nodes ---------------------------------------------------------------- */
 
+const char *store_backend_name(struct store *s) {
+    return s->ops->name;
+}
+
 enum tend_err store_lease_acquire(struct store *s, const char *name, const char *holder,
                                   int64_t now_ms, int64_t ttl_ms, struct store_lease *out) {
     return s->ops->lease_acquire(s, name, holder, now_ms, ttl_ms, out);

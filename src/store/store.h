@@ -900,6 +900,9 @@ enum tend_err store_session_epoch_bump(struct store *s, const char *email, int64
  * wants, a claim that is a plain update in a write transaction, a lock that
  * the single writer already has, a wake-up that never arrives). */
 
+/* The backend of s: "sqlite" or "pg" (one node, or several). */
+const char *store_backend_name(struct store *s);
+
 #define STORE_NODE_ID_BYTES  96   /* a node's name in a lease or a claim */
 #define STORE_BUCKET_IDS     1024 /* account ids per bucket and per lock, by default */
 #define STORE_LEASE_SCHED    "scheduler"
