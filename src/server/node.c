@@ -24,6 +24,9 @@
 /* The dispatcher thread: its own connection, until stop. */
 struct delivery {
     const char *db;
+    /* Several nodes may share the database (PostgreSQL): their dispatchers
+     * share the outbox through its claims, not a lock file of one machine. */
+    bool shared;
     const struct notify_config *c;
     struct web *web; /* counts the outcomes for /metrics */
     atomic_int stop;
@@ -67,7 +70,7 @@ static void *deliver_main(void *arg) {
     char err[STORE_ERR_BYTES > DISPATCH_ERR_BYTES ? STORE_ERR_BYTES : DISPATCH_ERR_BYTES];
     int lock = -1;
     bool told = false;
-    while (dispatch_lock(d->db, &lock, err)) {
+    while (!d->shared && dispatch_lock(d->db, &lock, err)) {
         if (!told)
             log_printf("tend serve: delivery waits: %s", err);
         told = true;
@@ -88,7 +91,8 @@ static void *deliver_main(void *arg) {
         }
         pause_unless_stopped(d, DELIVERY_RETRY_MS);
     }
-    close(lock);
+    if (lock >= 0)
+        close(lock);
     return NULL;
 }
 
@@ -151,6 +155,16 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         snprintf(err, NODE_ERR_BYTES, "%s", serr);
         goto fail;
     }
+    /* On PostgreSQL several nodes serve one dashboard behind a load
+     * balancer: a session signed by one must hold on every other, so the
+     * key is the configuration's, never a file of one node's. */
+    if (strcmp(store_backend_name(n->s), "sqlite") != 0 && !o->serve->session_key) {
+        snprintf(err, NODE_ERR_BYTES,
+                 "on PostgreSQL every node signs sessions with the same key: set "
+                 "serve.session_key_env in tend.yaml (docs/operations.md, \"Several nodes\")");
+        rc = TEND_ERR_USAGE;
+        goto fail;
+    }
     char key_path[4096];
     snprintf(key_path, sizeof key_path, "%s.session-key", o->db);
     if ((rc = auth_new(o->serve, key_path, &n->auth, e))) {
@@ -208,7 +222,10 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         snprintf(err, NODE_ERR_BYTES, "%s", e);
         goto fail;
     }
-    n->d = (struct delivery){.db = o->db, .c = o->nc, .web = n->web};
+    n->d = (struct delivery){.db = o->db,
+                             .shared = strcmp(store_backend_name(n->s), "sqlite") != 0,
+                             .c = o->nc,
+                             .web = n->web};
     n->d.running =
         o->nc->n_channels && pthread_create(&n->d.thread, NULL, deliver_main, &n->d) == 0;
     info->evaluating = atomic_load(&n->sched) != NULL;

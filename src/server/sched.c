@@ -219,11 +219,13 @@ static void log_run(const struct store_run *run, const struct eval_summary *one,
                    (long long)one->notifications, (long long)ms);
         return;
     }
+    char due[32];
+    dt_format_instant(run->due_ms, due);
     log_printf("tend serve: evaluated %s: %lld accounts in %d buckets, %lld opened, %lld raised "
-               "or woken, %lld resolved or expired, %lld notifications, in %lld ms",
+               "or woken, %lld resolved or expired, %lld notifications, in %lld ms (run %s)",
                d, (long long)run->c.accounts, run->n_buckets, (long long)run->c.opened,
                (long long)run->c.updated, (long long)run->c.resolved,
-               (long long)run->c.notifications, (long long)ms);
+               (long long)run->c.notifications, (long long)ms, due);
 }
 
 /* Evaluates a claimed bucket and marks it done (with the run when it was
@@ -438,6 +440,7 @@ static void *sched_main(void *arg) {
     s->bucket_ids = s->shared ? store_bucket_ids() : 0;
     s->period_ms = test_period_ms();
     int64_t planned_term = 0, announced_term = 0, daily_at = INT64_MAX, next_look = 0;
+    int64_t retry_at = 0; /* when to try planning again after a failure */
     int64_t *batch = NULL;
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
@@ -456,13 +459,13 @@ static void *sched_main(void *arg) {
         int64_t now = dt_now_ms(), term = 0;
         bool held = lease_held(s->o.lease, &term);
         int planned = 0;
-        if (held && term != planned_term) {
+        if (held && term != planned_term && now >= retry_at) {
             /* This node has just become the holder: what is owed first. */
             if (prepare(s, st) && plan_catch_up(s, st, term, now, &planned, &daily_at))
                 planned_term = term;
             else
-                daily_at = now + RETRY_MS;
-        } else if (held && now >= daily_at) {
+                retry_at = now + RETRY_MS;
+        } else if (held && term == planned_term && now >= daily_at) {
             if (!(prepare(s, st) && plan_due(s, st, term, now, &planned, &daily_at)))
                 daily_at = now + RETRY_MS;
         } else if (!held) {
@@ -483,8 +486,10 @@ static void *sched_main(void *arg) {
         pthread_mutex_lock(&s->lock);
         if (!s->n_touched && !s->look && !s->stopping) {
             int64_t until = next_look;
-            if (held && daily_at < until)
+            if (held && planned_term == term && daily_at < until)
                 until = daily_at;
+            if (held && planned_term != term && retry_at < until)
+                until = retry_at;
             wait_until(s, until);
         }
     }
