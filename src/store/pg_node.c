@@ -16,10 +16,11 @@
  * - A bucket is marked done after its run's row is locked FOR UPDATE, so
  *   the nodes finishing a run's last buckets count the buckets left one
  *   after the other, and exactly one completes the run.
- * - Evaluation locks are transaction-level advisory locks (released at
- *   commit or rollback, and with the session if a node dies): class
- *   LOCK_ACCOUNTS keyed by bucket number, class LOCK_OPENS for opening
- *   CTAs. They work through PgBouncer in transaction mode.
+ * - The lock of opening CTAs is a transaction-level advisory lock
+ *   (released at commit or rollback, and with the session if a node dies;
+ *   it works through PgBouncer in transaction mode), in a class of its own
+ *   (two int4 keys), apart from the accounts' locks (store_ctas_lock,
+ *   pg_ctas.c), which an evaluation takes before it.
  * - Wake-ups are NOTIFY (pg_notify) and LISTEN on a connection of their
  *   own; PostgreSQL folds identical notifications of one transaction into
  *   one, delivered at commit. */
@@ -32,9 +33,8 @@
 #include "store/pg_int.h"
 #include "util/mem.h"
 
-/* Advisory lock classes (the first of the two int4 keys): 'tend' and one more. */
-#define LOCK_ACCOUNTS 1952804452
-#define LOCK_OPENS    1952804453
+/* The advisory lock class of opening CTAs (the first of two int4 keys). */
+#define LOCK_OPENS 1952804453
 
 static const char q_lease_take[] =
     "INSERT INTO leases AS l (name, holder, term, expires_ms) VALUES ($1, $2, 1, $3::bigint + $4) "
@@ -90,8 +90,6 @@ static const char q_run_complete[] =
     "WHERE r.due_ms = $1 AND r.done_ms IS NULL";
 static const char q_ids_between[] =
     "SELECT id FROM accounts WHERE id BETWEEN $1 AND $2 ORDER BY id";
-static const char q_lock_accounts[] =
-    "SELECT count(pg_advisory_xact_lock($1::integer, k::integer)) FROM unnest($2::bigint[]) k";
 static const char q_lock_opens[] = "SELECT pg_advisory_xact_lock($1::integer, 0)";
 static const char q_notify[] = "SELECT pg_notify($1, '')";
 
@@ -341,34 +339,6 @@ enum tend_err pg_account_ids_between(struct store *base, int64_t first, int64_t 
     }
     PQclear(r);
     return TEND_OK;
-}
-
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-enum tend_err pg_eval_lock(struct store *base, const int64_t *ids, size_t n) {
-    struct pg_store *s = pg_of(base);
-    if (!n)
-        return TEND_OK;
-    int64_t width = store_bucket_ids();
-    int64_t *keys = xmalloc(n * sizeof *keys);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (ids[i] > 0)
-            keys[k++] = (ids[i] - 1) / width;
-    qsort(keys, k, sizeof *keys, cmp_i64);
-    size_t m = 0;
-    for (size_t i = 0; i < k; i++)
-        if (m == 0 || keys[i] != keys[m - 1])
-            keys[m++] = keys[i];
-    struct pg_params p = {0};
-    pg_p_int(&p, LOCK_ACCOUNTS);
-    pg_p_ids(&p, keys, m); /* ascending: unnest yields them in order */
-    free(keys);
-    int64_t got;
-    return pg_int(s, q_lock_accounts, &p, "waiting for the accounts' evaluation lock", &got);
 }
 
 enum tend_err pg_eval_lock_opens(struct store *base) {

@@ -314,13 +314,6 @@ enum tend_err sqlite_account_ids_between(struct store *base, int64_t first, int6
 }
 
 /* One writer at a time: the evaluation's write transaction is its lock. */
-enum tend_err sqlite_eval_lock(struct store *base, const int64_t *ids, size_t n) {
-    (void)base;
-    (void)ids;
-    (void)n;
-    return TEND_OK;
-}
-
 enum tend_err sqlite_eval_lock_opens(struct store *base) {
     (void)base;
     return TEND_OK;

@@ -6,8 +6,8 @@
  * one holder per term however they race, a run is planned once per
  * scheduled time and only under the lease, buckets are claimed disjointly,
  * a claim that ran out is claimed again and the late node's work is not
- * counted, exactly one node completes a run, the evaluation locks make a
- * second node wait, and a transaction's wake-ups arrive as one. */
+ * counted, exactly one node completes a run, opening CTAs takes turns,
+ * and a transaction's wake-ups arrive as one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -444,54 +444,49 @@ static void of_two_finishing_at_once_one_completes_the_run(void **state) {
     close_nodes(s, 2);
 }
 
-/* The evaluation lock of a bucket: a second node evaluating an account of
- * the same bucket waits until the first commits; one of another bucket
- * does not wait. (SQLite: one writer at a time already.) */
+/* The lock of opening CTAs: a second node's evaluation that opens waits
+ * until the first commits (then counts the caps and the budget with the
+ * first's opens). (SQLite: one writer at a time already.) */
 struct locker {
     struct store *s;
-    int64_t id;
     atomic_int locked;
     enum tend_err err;
 };
 
-static void *lock_one(void *arg) {
+static void *lock_opens(void *arg) {
     struct locker *k = arg;
     k->err = store_begin(k->s, NULL);
     if (!k->err)
-        k->err = store_eval_lock(k->s, &k->id, 1);
+        k->err = store_eval_lock_opens(k->s);
     atomic_store(&k->locked, 1);
     if (!k->err)
         k->err = store_commit(k->s);
     return NULL;
 }
 
-static void the_evaluation_lock_makes_a_second_node_wait(void **state) {
+static void opening_ctas_takes_turns_across_nodes(void **state) {
     (void)state;
     if (strcmp(test_db_backend(), "postgresql") != 0)
         skip();
     char path[300];
-    struct store *s[3];
-    open_nodes(path, sizeof path, s, 3);
-    int64_t width = store_bucket_ids();
-    int64_t mine[] = {3, 1, 2 * width + 1}; /* buckets 0 and 2, any order */
+    struct store *s[2];
+    open_nodes(path, sizeof path, s, 2);
     assert_int_equal(store_begin(s[0], NULL), TEND_OK);
-    assert_int_equal(store_eval_lock(s[0], mine, 3), TEND_OK);
     assert_int_equal(store_eval_lock_opens(s[0]), TEND_OK);
-    /* another bucket: no wait */
-    struct locker other = {.s = s[2], .id = width + 1};
-    lock_one(&other);
-    assert_int_equal(other.err, TEND_OK);
-    /* the same bucket: waits for our commit */
-    struct locker same = {.s = s[1], .id = 2};
+    struct locker second = {.s = s[1]};
     pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, lock_one, &same), 0);
+    assert_int_equal(pthread_create(&t, NULL, lock_opens, &second), 0);
     usleep(300 * 1000); /* it cannot have the lock however long we wait */
-    assert_int_equal(atomic_load(&same.locked), 0);
+    assert_int_equal(atomic_load(&second.locked), 0);
     assert_int_equal(store_commit(s[0]), TEND_OK);
     pthread_join(t, NULL);
-    assert_int_equal(same.err, TEND_OK);
-    assert_int_equal(atomic_load(&same.locked), 1);
-    close_nodes(s, 3);
+    assert_int_equal(second.err, TEND_OK);
+    assert_int_equal(atomic_load(&second.locked), 1);
+    /* released at commit: taken again at once */
+    assert_int_equal(store_begin(s[0], NULL), TEND_OK);
+    assert_int_equal(store_eval_lock_opens(s[0]), TEND_OK);
+    store_rollback(s[0]);
+    close_nodes(s, 2);
 }
 
 /* Wake-ups: one per committed transaction however many calls, none for a
@@ -538,7 +533,7 @@ int main(void) {
         cmocka_unit_test(buckets_are_claimed_disjointly_and_reclaimed_after_their_lease),
         cmocka_unit_test(a_claim_in_progress_is_skipped_not_waited_for),
         cmocka_unit_test(of_two_finishing_at_once_one_completes_the_run),
-        cmocka_unit_test(the_evaluation_lock_makes_a_second_node_wait),
+        cmocka_unit_test(opening_ctas_takes_turns_across_nodes),
         cmocka_unit_test(wake_ups_arrive_once_per_committed_transaction),
     };
     return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
