@@ -161,7 +161,8 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
     if (strcmp(store_backend_name(n->s), "sqlite") != 0 && !o->serve->session_key) {
         snprintf(err, NODE_ERR_BYTES,
                  "on PostgreSQL every node signs sessions with the same key: set "
-                 "serve.session_key_env in tend.yaml (docs/operations.md, \"Several nodes\")");
+                 "serve.session_key_env in tend.yaml (docs/operations.md, \"Several nodes behind a "
+                 "load balancer\")");
         rc = TEND_ERR_USAGE;
         goto fail;
     }

@@ -66,6 +66,16 @@ routes:
 EOF
 
 # ---- the nodes -------------------------------------------------------------------------
+# Every node must sign sessions with the same key: without serve.session_key_env a
+# node on PostgreSQL refuses to start (a key file of its own would sign sessions the
+# others reject).
+sed '/session_key_env/d' "$T/tend.yaml" >"$T/nokey.yaml"
+out=$(timeout 60 "$TEND" serve --db "$DB" --listen "127.0.0.1:$(free_port)" --write-key testkey \
+    --config "$T/nokey.yaml" 2>&1)
+rc=$?
+expect_eq "a node on PostgreSQL without serve.session_key_env refuses to start, saying why" \
+    "2 yes" "$rc $([[ "$out" == *"set serve.session_key_env"* ]] && echo yes || echo "no: $out")"
+
 PORTS=()
 NODE_PID=()
 for i in 0 1 2; do PORTS[$i]=$(free_port); done
