@@ -531,8 +531,12 @@ static enum tend_err apply_opens(struct engine *e) {
     }
     struct owners owners = {0};
     int32_t week = plan_week_start(e->day);
-    enum tend_err err = TEND_OK;
-    if (e->rc->budget_per_owner_week > 0)
+    /* Opens take turns across nodes (store_eval_lock_opens): the caps and
+     * the budget count every account's CTAs, read again under the lock. */
+    enum tend_err err = store_eval_lock_opens(e->s);
+    if (!err && e->only)
+        err = store_ctas_live_count(e->s, &e->live_total);
+    if (!err && e->rc->budget_per_owner_week > 0)
         err = store_ctas_opened_by_owner(e->s, week, week + 6, on_owner, &owners);
     struct plan_opens_input in = {.c = cand,
                                   .n_c = e->n_opens,

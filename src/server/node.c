@@ -5,14 +5,17 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "notify/dispatch.h"
 #include "server/auth.h"
 #include "server/http.h"
+#include "server/lease.h"
 #include "server/sched.h"
 #include "server/web.h"
 #include "store/store.h"
+#include "util/datetime.h"
 #include "util/log.h"
 #include "util/mem.h"
 
@@ -21,6 +24,9 @@
 /* The dispatcher thread: its own connection, until stop. */
 struct delivery {
     const char *db;
+    /* Several nodes may share the database (PostgreSQL): their dispatchers
+     * share the outbox through its claims, not a lock file of one machine. */
+    bool shared;
     const struct notify_config *c;
     struct web *web; /* counts the outcomes for /metrics */
     atomic_int stop;
@@ -31,7 +37,9 @@ struct delivery {
 struct node {
     struct store *s;
     struct auth *auth;
-    struct sched *sched;
+    char id[STORE_NODE_ID_BYTES]; /* host:pid:random, in leases and claims */
+    struct lease *lease;
+    struct sched *_Atomic sched; /* set once started: the keeper wakes it */
     struct web *web;
     struct http_server *http;
     struct view_env env;
@@ -62,7 +70,7 @@ static void *deliver_main(void *arg) {
     char err[STORE_ERR_BYTES > DISPATCH_ERR_BYTES ? STORE_ERR_BYTES : DISPATCH_ERR_BYTES];
     int lock = -1;
     bool told = false;
-    while (dispatch_lock(d->db, &lock, err)) {
+    while (!d->shared && dispatch_lock(d->db, &lock, err)) {
         if (!told)
             log_printf("tend serve: delivery waits: %s", err);
         told = true;
@@ -83,8 +91,33 @@ static void *deliver_main(void *arg) {
         }
         pause_unless_stopped(d, DELIVERY_RETRY_MS);
     }
-    close(lock);
+    if (lock >= 0)
+        close(lock);
     return NULL;
+}
+
+/* The lease keeper heard a wake-up, or the lease changed hands: the
+ * scheduler looks for work (a dispatcher polls the outbox on its own). */
+static void on_woken(void *arg, const char *channel) {
+    struct node *n = arg;
+    struct sched *s = atomic_load(&n->sched);
+    if (s && (!channel || strcmp(channel, STORE_CHANNEL_RUN) == 0))
+        sched_wake(s);
+}
+
+/* A name no other node has, now or later: host, process, random. */
+static void make_id(char *id, size_t size) {
+    char host[64] = "";
+    if (gethostname(host, sizeof host - 1) != 0)
+        snprintf(host, sizeof host, "host");
+    unsigned r = (unsigned)(dt_now_ms() ^ (int64_t)getpid() << 16);
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (f) {
+        if (fread(&r, sizeof r, 1, f) != 1)
+            r ^= (unsigned)clock();
+        fclose(f);
+    }
+    snprintf(id, size, "%.60s:%d:%08x", host, (int)getpid(), r);
 }
 
 void node_stop(struct node *n) {
@@ -92,7 +125,9 @@ void node_stop(struct node *n) {
         return;
     atomic_store(&n->d.stop, 1); /* no new attempt at delivery from now on */
     http_stop(n->http, NODE_STOP_MS);
-    sched_stop(n->sched); /* after the writer: no more events to hear of */
+    struct sched *s = atomic_exchange(&n->sched, NULL);
+    sched_stop(s);        /* after the writer: no more events to hear of */
+    lease_stop(n->lease); /* after the scheduler: gives the lease up */
     if (n->d.running)
         pthread_join(n->d.thread, NULL);
     web_free(n->web);
@@ -120,6 +155,17 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         snprintf(err, NODE_ERR_BYTES, "%s", serr);
         goto fail;
     }
+    /* On PostgreSQL several nodes serve one dashboard behind a load
+     * balancer: a session signed by one must hold on every other, so the
+     * key is the configuration's, never a file of one node's. */
+    if (strcmp(store_backend_name(n->s), "sqlite") != 0 && !o->serve->session_key) {
+        snprintf(err, NODE_ERR_BYTES,
+                 "on PostgreSQL every node signs sessions with the same key: set "
+                 "serve.session_key_env in tend.yaml (docs/operations.md, \"Several nodes behind a "
+                 "load balancer\")");
+        rc = TEND_ERR_USAGE;
+        goto fail;
+    }
     char key_path[4096];
     snprintf(key_path, sizeof key_path, "%s.session-key", o->db);
     if ((rc = auth_new(o->serve, key_path, &n->auth, e))) {
@@ -134,6 +180,13 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         .max_per_address = o->max_per_address,
     };
     if (o->evaluate) {
+        make_id(n->id, sizeof n->id);
+        struct lease_options lo = {.db = o->db, .node_id = n->id, .woken = on_woken, .arg = n};
+        if ((rc = lease_start(&lo, &n->lease, e))) {
+            snprintf(err, NODE_ERR_BYTES, "%s", e);
+            goto fail;
+        }
+        struct sched *sched;
         struct sched_options so = {
             .db = o->db,
             .hc = o->hc,
@@ -142,13 +195,16 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
             .timezone = o->serve->timezone,
             .daily_minute = o->serve->daily_minute,
             .model = o->model,
+            .lease = n->lease,
+            .node_id = n->id,
         };
-        if ((rc = sched_start(&so, &n->sched, e))) {
+        if ((rc = sched_start(&so, &sched, e))) {
             snprintf(err, NODE_ERR_BYTES, "%s", e);
             goto fail;
         }
+        atomic_store(&n->sched, sched);
         cfg.touched = sched_touch;
-        cfg.touched_arg = n->sched;
+        cfg.touched_arg = sched;
     }
     n->env = (struct view_env){.hc = o->hc, .rc = o->rc};
     struct web_options wo = {
@@ -157,7 +213,7 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         .env = &n->env,
         .timezone = o->serve->timezone,
         .secure_cookies = o->nc->base_url && strncmp(o->nc->base_url, "https:", 6) == 0,
-        .sched = n->sched,
+        .sched = atomic_load(&n->sched),
     };
     n->web = web_new(&wo);
     cfg.web = n->web;
@@ -167,10 +223,13 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         snprintf(err, NODE_ERR_BYTES, "%s", e);
         goto fail;
     }
-    n->d = (struct delivery){.db = o->db, .c = o->nc, .web = n->web};
+    n->d = (struct delivery){.db = o->db,
+                             .shared = strcmp(store_backend_name(n->s), "sqlite") != 0,
+                             .c = o->nc,
+                             .web = n->web};
     n->d.running =
         o->nc->n_channels && pthread_create(&n->d.thread, NULL, deliver_main, &n->d) == 0;
-    info->evaluating = n->sched != NULL;
+    info->evaluating = atomic_load(&n->sched) != NULL;
     info->delivering = n->d.running;
     *out = n;
     return TEND_OK;

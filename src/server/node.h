@@ -2,14 +2,16 @@
  *
  * A node is the listening socket and the HTTP server (ingest, dashboard,
  * REST API; server/http.h, server/web.h) with its group-commit writer, the
- * evaluation scheduler (server/sched.h) and, when tend.yaml configures
+ * lease keeper (server/lease.h: the scheduler lease and wake-ups from other
+ * nodes), the evaluation scheduler (server/sched.h) and, when tend.yaml configures
  * channels, the outbox's dispatcher (notify/dispatch.h): each in threads of
  * its own with its own database connections. node_start() binds the port
  * first, before the database is opened, so that a port in use stops tend
  * serve before it evaluates or queues anything; node_stop() stops them in
  * the order that loses nothing: no new attempt at delivery, the HTTP server
  * finishes the requests in flight and commits them, the scheduler finishes
- * its evaluation (after the writer: no more events to hear of), the
+ * its evaluation (after the writer: no more events to hear of), the lease
+ * keeper gives the lease up (the next node takes over at once), the
  * dispatcher finishes its transfers and records their outcome. The threads
  * of a node live here, in one place; the command only reads options and
  * waits for a signal (cli/cmd_serve.c). */

@@ -16,6 +16,7 @@
 
 #include "eval/ctas.h"
 #include "eval/eval.h"
+#include "server/lease.h"
 #include "store/store.h"
 #include "util/datetime.h"
 #include "util/log.h"
@@ -24,6 +25,7 @@
 #define RETRY_MS        60000 /* after a failed daily evaluation */
 #define CATCH_UP_DAYS   366   /* at most this many missed days are replayed */
 #define EVENT_BATCH_MAX 4096  /* accounts in one event evaluation */
+#define POLL_MS         5000  /* how often a node looks for buckets unwoken */
 
 struct sched {
     struct sched_options o;
@@ -35,6 +37,10 @@ struct sched {
     size_t n_touched, cap_touched;
     struct sched_stats stats;
     int32_t refit_tried_day; /* the wall-clock day of the last refit tried */
+    bool look;               /* woken: look for buckets now */
+    bool shared;             /* several nodes may share the database (not SQLite) */
+    int64_t bucket_ids;      /* account ids per bucket of a run planned here (0: one) */
+    int64_t period_ms;       /* TEND_TEST_SCHEDULE_EVERY_S: the test schedule (0: daily) */
 };
 
 /* ---- the daily time ------------------------------------------------------------- */
@@ -74,6 +80,8 @@ int64_t sched_next_due(int64_t now_ms, const char *tz, int daily_minute) {
 
 /* ---- evaluations ------------------------------------------------------------------- */
 
+static enum tend_err first_owed(struct store *st, int32_t today, int32_t *first);
+
 static void on_change(void *arg, const struct eval_change *c, const char *error,
                       const char *account) {
     if (error)
@@ -95,16 +103,15 @@ static void record(struct sched *s, bool daily, bool ok, int64_t ms) {
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Evaluates every account as of day; false on failure (logged). */
-static bool run_day(struct sched *s, struct store *st, int32_t day) {
-    int64_t started = dt_now_ms();
+/* Before planning a daily evaluation: the stale rollups rebuilt, and the
+ * churn-risk model refitted when due (tried at most once a day), so that
+ * the run scores with the model it adopts; false on failure (logged). */
+static bool prepare(struct sched *s, struct store *st) {
     int refreshed = 0;
-    struct eval_summary sum;
+    int64_t started = dt_now_ms();
     enum tend_err e = eval_refresh_rollups(st, &refreshed);
     int32_t today = dt_day_of_ms(started);
     if (!e && s->o.model && s->refit_tried_day != today) {
-        /* The churn-risk model first, so that this evaluation scores with
-         * the model it adopts; tried at most once a day. */
         bool ran;
         char msg[STATS_ERR_BYTES + 80];
         e = model_refit(st, s->o.model, s->o.hc, started, &ran, msg, sizeof msg);
@@ -116,25 +123,205 @@ static bool run_day(struct sched *s, struct store *st, int32_t day) {
             pthread_mutex_unlock(&s->lock);
         }
     }
-    if (!e)
-        e = eval_ctas_day(st, s->o.hc, s->o.rc, s->o.nc, day, on_change, NULL, &sum);
-    char d[16];
-    dt_format_date(day, d);
-    int64_t ms = dt_now_ms() - started;
-    record(s, true, !e, ms);
     if (e) {
-        log_printf("tend serve: evaluating %s failed: %s; again in %d s", d, store_last_error(st),
-                   RETRY_MS / 1000);
+        record(s, true, false, 0);
+        log_printf("tend serve: preparing the daily evaluation failed: %s; again in %d s",
+                   store_last_error(st), RETRY_MS / 1000);
+    }
+    return !e;
+}
+
+/* Plans run due_ms of day under the lease's term; false on failure. */
+static bool plan(struct sched *s, struct store *st, int64_t term, int64_t due_ms, int32_t day,
+                 int *planned) {
+    bool created;
+    enum tend_err e = store_run_create(st, STORE_LEASE_SCHED, s->o.node_id, term, due_ms, day,
+                                       s->bucket_ids, dt_now_ms(), &created);
+    if (e) {
+        log_printf("tend serve: scheduler: planning an evaluation failed: %s",
+                   store_last_error(st));
         return false;
     }
-    log_printf(
-        "tend serve: evaluated %s: %lld accounts, %lld opened, %lld raised, %lld woken, "
-        "%lld resolved, %lld expired, %lld held back by the budget, %lld notifications, in %lld ms",
-        d, (long long)sum.accounts, (long long)sum.opened, (long long)sum.raised,
-        (long long)sum.woken, (long long)(sum.resolved + sum.closed_churned),
-        (long long)sum.expired, (long long)sum.held_budget, (long long)sum.notifications,
-        (long long)ms);
+    *planned += created;
     return true;
+}
+
+/* The test schedule (TEND_TEST_SCHEDULE_EVERY_S): a scheduled time every
+ * period, each evaluating today; the times since the latest run (at most
+ * CATCH_UP_DAYS of them) are each planned once. */
+static bool plan_periodic(struct sched *s, struct store *st, int64_t term, int64_t now,
+                          int *planned, int64_t *next_at) {
+    int64_t x = now / s->period_ms * s->period_ms, from = x;
+    struct store_run latest;
+    bool found;
+    if (store_run_latest(st, &latest, &found)) {
+        log_printf("tend serve: scheduler: %s", store_last_error(st));
+        return false;
+    }
+    if (found && latest.due_ms < x)
+        from = latest.due_ms + s->period_ms;
+    if (from < x - (int64_t)(CATCH_UP_DAYS - 1) * s->period_ms)
+        from = x - (int64_t)(CATCH_UP_DAYS - 1) * s->period_ms;
+    bool ok = true;
+    for (int64_t at = from; ok && at <= x; at += s->period_ms)
+        ok = plan(s, st, term, at, dt_day_of_ms(now), planned);
+    *next_at = x + s->period_ms;
+    return ok;
+}
+
+/* Plans what the schedule owes as the lease's new holder: the days since
+ * the latest full evaluation or planned run, when a scheduled time has
+ * passed them (each day a run keyed by its last millisecond: a catch-up,
+ * not a scheduled time); *next_at gets the next scheduled time. */
+static bool plan_catch_up(struct sched *s, struct store *st, int64_t term, int64_t now,
+                          int *planned, int64_t *next_at) {
+    if (s->period_ms)
+        return plan_periodic(s, st, term, now, planned, next_at);
+    int64_t last_due = sched_last_due(now, s->o.timezone, s->o.daily_minute);
+    int32_t today = dt_day_of_ms(now), first;
+    struct store_run latest;
+    bool found;
+    *next_at = sched_next_due(now, s->o.timezone, s->o.daily_minute);
+    if (first_owed(st, today, &first) || store_run_latest(st, &latest, &found)) {
+        log_printf("tend serve: scheduler: %s", store_last_error(st));
+        return false;
+    }
+    if (found && latest.day + 1 > first)
+        first = latest.day + 1;
+    bool ok = true;
+    if (first <= dt_day_of_ms(last_due))
+        for (int32_t d = first; ok && d <= today; d++)
+            ok = plan(s, st, term, (int64_t)(d + 1) * DT_MS_PER_DAY - 1, d, planned);
+    return ok;
+}
+
+/* Plans the scheduled time that has come; *next_at gets the next. */
+static bool plan_due(struct sched *s, struct store *st, int64_t term, int64_t now, int *planned,
+                     int64_t *next_at) {
+    if (s->period_ms)
+        return plan_periodic(s, st, term, now, planned, next_at);
+    *next_at = sched_next_due(now, s->o.timezone, s->o.daily_minute);
+    return plan(s, st, term, sched_last_due(now, s->o.timezone, s->o.daily_minute),
+                dt_day_of_ms(now), planned);
+}
+
+/* Logs a completed run (the node that completed it does). */
+static void log_run(const struct store_run *run, const struct eval_summary *one, int64_t ms) {
+    char d[16];
+    dt_format_date(run->day, d);
+    if (one) { /* one bucket, the whole evaluation's summary */
+        log_printf("tend serve: evaluated %s: %lld accounts, %lld opened, %lld raised, %lld woken, "
+                   "%lld resolved, %lld expired, %lld held back by the budget, %lld "
+                   "notifications, in %lld ms",
+                   d, (long long)one->accounts, (long long)one->opened, (long long)one->raised,
+                   (long long)one->woken, (long long)(one->resolved + one->closed_churned),
+                   (long long)one->expired, (long long)one->held_budget,
+                   (long long)one->notifications, (long long)ms);
+        return;
+    }
+    char due[32];
+    dt_format_instant(run->due_ms, due);
+    log_printf("tend serve: evaluated %s: %lld accounts in %d buckets, %lld opened, %lld raised "
+               "or woken, %lld resolved or expired, %lld notifications, in %lld ms (run %s)",
+               d, (long long)run->c.accounts, run->n_buckets, (long long)run->c.opened,
+               (long long)run->c.updated, (long long)run->c.resolved,
+               (long long)run->c.notifications, (long long)ms, due);
+}
+
+/* Evaluates a claimed bucket and marks it done (with the run when it was
+ * the last); false on failure (logged; the claim runs out and the bucket
+ * is claimed again). One node (SQLite): the bucket is every account and
+ * the evaluation the full one (eval_ctas_day, which records itself).
+ * Several: the bucket's accounts, listed, under their evaluation locks,
+ * and the run's completion records the full evaluation. */
+static bool run_bucket(struct sched *s, struct store *st, const struct store_bucket *b) {
+    int64_t started = dt_now_ms();
+    struct eval_summary sum;
+    memset(&sum, 0, sizeof sum);
+    enum tend_err e = TEND_OK;
+    if (!s->shared) {
+        e = eval_ctas_day(st, s->o.hc, s->o.rc, s->o.nc, b->day, on_change, NULL, &sum);
+    } else {
+        int64_t *ids;
+        size_t n;
+        e = store_account_ids_between(st, b->first_id, b->last_id, &ids, &n);
+        if (!e && n)
+            e = eval_ctas_accounts(st, s->o.hc, s->o.rc, s->o.nc, b->day, ids, n, on_change, NULL,
+                                   &sum);
+        free(ids);
+    }
+    char d[16];
+    dt_format_date(b->day, d);
+    if (e) {
+        record(s, true, false, 0);
+        log_printf("tend serve: evaluating %s (bucket %d of %d) failed: %s; again in %d s", d,
+                   b->bucket + 1, b->n_buckets, store_last_error(st), RETRY_MS / 1000);
+        return false;
+    }
+    struct store_run_counts c = {
+        .accounts = sum.accounts,
+        .opened = sum.opened,
+        .updated = sum.raised + sum.woken,
+        .resolved = sum.resolved + sum.closed_churned + sum.expired,
+        .errors = sum.rule_errors,
+        .notifications = sum.notifications,
+    };
+    bool ours = false, run_done = false;
+    struct store_run run;
+    int64_t now = dt_now_ms();
+    e = store_begin(st, NULL);
+    if (!e)
+        e = store_bucket_done(st, s->o.node_id, b->due_ms, b->bucket, now, &c, &ours, &run_done,
+                              &run);
+    if (!e && run_done && s->shared)
+        e = store_eval_run_put(st, (int64_t)(b->day + 1) * DT_MS_PER_DAY, now - run.created_ms,
+                               run.c.opened, run.c.updated, run.c.resolved, run.c.errors);
+    if (!e && sum.notifications)
+        e = store_notify(st, STORE_CHANNEL_OUTBOX); /* one per commit, at the commit */
+    if (!e)
+        e = store_commit(st);
+    else
+        store_rollback(st);
+    if (e) {
+        record(s, true, false, 0);
+        log_printf("tend serve: recording the evaluation of %s failed: %s", d,
+                   store_last_error(st));
+        return false;
+    }
+    if (run_done) {
+        int64_t ms = s->shared ? now - run.created_ms : now - started;
+        record(s, true, true, ms);
+        log_run(&run, s->shared ? NULL : &sum, ms);
+    }
+    return true;
+}
+
+static bool is_stopping(struct sched *s) {
+    pthread_mutex_lock(&s->lock);
+    bool stop = s->stopping;
+    pthread_mutex_unlock(&s->lock);
+    return stop;
+}
+
+/* Claims and evaluates buckets until none is free (or stop, or a
+ * failure); true when it did any. */
+static bool claim_buckets(struct sched *s, struct store *st) {
+    bool any = false;
+    /* One node: nobody else can hold a claim, so a claim is a mark that
+     * lasts no time (a restart after a crash takes its bucket at once). */
+    int64_t claim_ms = s->shared ? 2 * lease_ttl_ms() : 0;
+    while (!is_stopping(s)) {
+        struct store_bucket b;
+        bool found;
+        if (store_bucket_claim(st, s->o.node_id, dt_now_ms(), claim_ms, &b, &found)) {
+            log_printf("tend serve: scheduler: claiming a bucket: %s", store_last_error(st));
+            break;
+        }
+        if (!found || !run_bucket(s, st, &b))
+            break;
+        any = true;
+    }
+    return any;
 }
 
 static int cmp_id(const void *a, const void *b) {
@@ -162,6 +349,8 @@ static void run_events(struct sched *s, struct store *st, int64_t *ids, size_t n
                    "%lld resolved, %lld notifications, in %lld ms",
                    k, (long long)sum.opened, (long long)sum.raised, (long long)sum.woken,
                    (long long)sum.resolved, (long long)sum.notifications, (long long)ms);
+    if (!e && sum.notifications && store_notify(st, STORE_CHANNEL_OUTBOX))
+        log_printf("tend serve: waking the dispatchers: %s", store_last_error(st));
 }
 
 /* The first day the daily schedule still owes: the day after the latest
@@ -204,11 +393,16 @@ static void announce(const struct sched *s, int64_t daily_at) {
     char instant[32];
     dt_format_instant(daily_at, instant);
     int64_t offset_ms = dt_clock_offset_ms();
-    char test_clock[96] = "";
+    char test_clock[160] = "";
+    int n = 0;
     if (offset_ms)
-        snprintf(test_clock, sizeof test_clock,
-                 "; test clock: shifted by %+lld s (TEND_TEST_CLOCK_OFFSET_S)",
-                 (long long)(offset_ms / 1000));
+        n = snprintf(test_clock, sizeof test_clock,
+                     "; test clock: shifted by %+lld s (TEND_TEST_CLOCK_OFFSET_S)",
+                     (long long)(offset_ms / 1000));
+    if (s->period_ms && n >= 0 && (size_t)n < sizeof test_clock)
+        snprintf(test_clock + n, sizeof test_clock - (size_t)n,
+                 "; test schedule: every %lld s (TEND_TEST_SCHEDULE_EVERY_S)",
+                 (long long)(s->period_ms / 1000));
     log_printf("tend serve: scheduler: next daily evaluation at %s %s (%s)%s", when,
                s->o.timezone ? s->o.timezone : "UTC", instant, test_clock);
     g_free(when);
@@ -217,6 +411,18 @@ static void announce(const struct sched *s, int64_t daily_at) {
     g_time_zone_unref(tz);
 }
 
+/* TEND_TEST_SCHEDULE_EVERY_S: a whole number of seconds > 0, else 0. */
+static int64_t test_period_ms(void) {
+    const char *e = getenv("TEND_TEST_SCHEDULE_EVERY_S");
+    char *end;
+    long long v = e && *e ? strtoll(e, &end, 10) : 0;
+    return e && *e && !*end && v > 0 ? (int64_t)v * 1000 : 0;
+}
+
+/* The lease's holder plans; every node claims buckets and evaluates the
+ * accounts its own ingest touched. Wakes on a touch, a wake-up from
+ * another node or the lease's keeper, the next scheduled time, and every
+ * POLL_MS to look for buckets (the fallback when a wake-up is lost). */
 static void *sched_main(void *arg) {
     struct sched *s = arg;
     char err[STORE_ERR_BYTES];
@@ -230,34 +436,14 @@ static void *sched_main(void *arg) {
         if (stop)
             return NULL;
     }
-    /* Catch up: the days owed since the latest full evaluation, when the
-     * last scheduled time has passed them. */
-    int64_t now = dt_now_ms();
-    int64_t last_due = sched_last_due(now, s->o.timezone, s->o.daily_minute);
-    int32_t today = dt_day_of_ms(now), first;
-    int64_t daily_at = sched_next_due(now, s->o.timezone, s->o.daily_minute);
-    if (first_owed(st, today, &first)) {
-        log_printf("tend serve: scheduler: %s", store_last_error(st));
-        daily_at = now; /* try the daily run at once, and again after failures */
-    } else if (first <= dt_day_of_ms(last_due)) {
-        for (int32_t d = first; d <= today; d++) {
-            pthread_mutex_lock(&s->lock);
-            bool stop = s->stopping;
-            pthread_mutex_unlock(&s->lock);
-            if (stop || !run_day(s, st, d)) {
-                daily_at = now + RETRY_MS;
-                break;
-            }
-        }
-    }
-    announce(s, daily_at);
+    s->shared = strcmp(store_backend_name(st), "sqlite") != 0;
+    s->bucket_ids = s->shared ? store_bucket_ids() : 0;
+    s->period_ms = test_period_ms();
+    int64_t planned_term = 0, announced_term = 0, daily_at = INT64_MAX, next_look = 0;
+    int64_t retry_at = 0; /* when to try planning again after a failure */
     int64_t *batch = NULL;
     pthread_mutex_lock(&s->lock);
     while (!s->stopping) {
-        if (!s->n_touched && dt_now_ms() < daily_at) {
-            wait_until(s, daily_at);
-            continue;
-        }
         size_t n = s->n_touched < EVENT_BATCH_MAX ? s->n_touched : EVENT_BATCH_MAX;
         if (n) {
             batch = xrealloc(batch, n * sizeof *batch);
@@ -266,16 +452,46 @@ static void *sched_main(void *arg) {
             s->n_touched -= n;
         }
         s->stats.events_pending = (int64_t)s->n_touched;
+        bool look = s->look;
+        s->look = false;
         pthread_mutex_unlock(&s->lock);
-        if (n) {
+
+        int64_t now = dt_now_ms(), term = 0;
+        bool held = lease_held(s->o.lease, &term);
+        int planned = 0;
+        if (held && term != planned_term && now >= retry_at) {
+            /* This node has just become the holder: what is owed first. */
+            if (prepare(s, st) && plan_catch_up(s, st, term, now, &planned, &daily_at))
+                planned_term = term;
+            else
+                retry_at = now + RETRY_MS;
+        } else if (held && term == planned_term && now >= daily_at) {
+            if (!(prepare(s, st) && plan_due(s, st, term, now, &planned, &daily_at)))
+                daily_at = now + RETRY_MS;
+        } else if (!held) {
+            planned_term = 0;
+        }
+        if (planned && store_notify(st, STORE_CHANNEL_RUN))
+            log_printf("tend serve: scheduler: waking the other nodes: %s", store_last_error(st));
+        if (n)
             run_events(s, st, batch, n);
-        } else {
-            now = dt_now_ms();
-            daily_at = run_day(s, st, dt_day_of_ms(now))
-                           ? sched_next_due(now, s->o.timezone, s->o.daily_minute)
-                           : now + RETRY_MS;
+        if (planned || look || dt_now_ms() >= next_look) {
+            claim_buckets(s, st);
+            next_look = dt_now_ms() + POLL_MS;
+        }
+        if (held && planned_term == term && announced_term != term) {
+            announce(s, daily_at);
+            announced_term = term;
         }
         pthread_mutex_lock(&s->lock);
+        if (!s->n_touched && !s->look && !s->stopping) {
+            int64_t until = next_look;
+            if (held && planned_term == term && daily_at < until)
+                until = daily_at;
+            if (held && planned_term != term && retry_at < until)
+                until = retry_at;
+            wait_until(s, until);
+        }
     }
     pthread_mutex_unlock(&s->lock);
     free(batch);
@@ -297,6 +513,14 @@ enum tend_err sched_start(const struct sched_options *o, struct sched **out, cha
     }
     *out = s;
     return TEND_OK;
+}
+
+void sched_wake(void *arg) {
+    struct sched *s = arg;
+    pthread_mutex_lock(&s->lock);
+    s->look = true;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
 }
 
 void sched_touch(void *arg, const int64_t *accounts, size_t n) {

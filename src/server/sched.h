@@ -1,9 +1,16 @@
-/* sched.h: tend serve's evaluation scheduler (docs/dashboard.md).
+/* sched.h: tend serve's evaluation scheduler (docs/dashboard.md,
+ * docs/operations.md "Several nodes").
  *
- * A thread with its own connection that evaluates every account once a
- * day at a configured local time, catches up on start with the days it
- * missed, and evaluates the accounts an ingested event touched within a
- * second of its commit. Evaluations run one at a time. */
+ * A thread with its own connection. On the node that holds the scheduler's
+ * lease (server/lease.h) it plans an evaluation of every account once a
+ * day at a configured local time, and on taking the lease the days it
+ * missed, each as a run of account buckets in the store (store.h, "several
+ * nodes"): one run per scheduled time, ever. On every node it claims the
+ * buckets of planned runs and evaluates them, and evaluates the accounts
+ * the node's ingest touched within a second of their commit. Evaluations
+ * of one node run one at a time; those of several nodes take turns on the
+ * accounts they share (store_eval_lock). One node (SQLite): one bucket of
+ * every account, the full evaluation as before. */
 #ifndef TEND_SERVER_SCHED_H
 #define TEND_SERVER_SCHED_H
 
@@ -18,6 +25,8 @@
 
 #define SCHED_ERR_BYTES 320
 
+struct lease;
+
 struct sched_options {
     const char *db;
     const struct health_config *hc;
@@ -28,6 +37,10 @@ struct sched_options {
     /* NULL: no refits; else the churn-risk model is refitted before a daily
      * evaluation when the latest is model->refit_days old (analysis/model.h). */
     const struct model_config *model;
+    /* The node's lease keeper (server/lease.h): its holder plans the daily
+     * evaluations; every node evaluates their buckets. */
+    struct lease *lease;
+    const char *node_id; /* the node's name in claims (the keeper's) */
 };
 
 /* What the scheduler did, for /metrics. */
@@ -47,6 +60,9 @@ enum tend_err sched_start(const struct sched_options *o, struct sched **out, cha
  * fits writer_touched_fn (server/writer.h). */
 void sched_touch(void *sched, const int64_t *accounts, size_t n);
 void sched_stats(struct sched *s, struct sched_stats *out);
+/* Asks the scheduler to look for work now: a run was planned (a wake-up
+ * from another node) or the lease changed hands. Thread-safe. */
+void sched_wake(void *sched);
 /* Finishes the evaluation in progress, then stops the thread and frees. */
 void sched_stop(struct sched *s);
 

@@ -282,6 +282,18 @@ enum tend_err pg_risk_of_day(struct store *s, int32_t day, void (*fn)(void *arg,
 enum tend_err pg_risk_of_account(struct store *s, int32_t day, const char *external_id, void (*fn)(void *arg, const struct store_risk_row *r), void *arg);
 enum tend_err pg_session_epoch(struct store *s, const char *email, int64_t *epoch);
 enum tend_err pg_session_epoch_bump(struct store *s, const char *email, int64_t now_ms, int64_t *epoch);
+enum tend_err pg_lease_acquire(struct store *s, const char *name, const char *holder, int64_t now_ms, int64_t ttl_ms, struct store_lease *out);
+enum tend_err pg_lease_release(struct store *s, const char *name, const char *holder);
+enum tend_err pg_run_create(struct store *s, const char *lease, const char *holder, int64_t term, int64_t due_ms, int32_t day, int64_t bucket_ids, int64_t now_ms, bool *created);
+enum tend_err pg_run_latest(struct store *s, struct store_run *out, bool *found);
+enum tend_err pg_run_get(struct store *s, int64_t due_ms, struct store_run *out);
+enum tend_err pg_bucket_claim(struct store *s, const char *holder, int64_t now_ms, int64_t claim_ms, struct store_bucket *out, bool *found);
+enum tend_err pg_bucket_done(struct store *s, const char *holder, int64_t due_ms, int b, int64_t now_ms, const struct store_run_counts *c, bool *ours, bool *run_done, struct store_run *run);
+enum tend_err pg_account_ids_between(struct store *s, int64_t first, int64_t last, int64_t **ids, size_t *n);
+enum tend_err pg_eval_lock_opens(struct store *s);
+enum tend_err pg_notify(struct store *s, const char *channel);
+enum tend_err pg_listen(struct store *s, const char *channel);
+enum tend_err pg_notify_wait(struct store *s, int timeout_ms, char *channel, size_t size, bool *got);
 // clang-format on
 
 #endif

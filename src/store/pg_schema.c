@@ -452,6 +452,46 @@ static const char migration_17[] =
     "ALTER TABLE outbox ADD COLUMN gate text;"
     "CREATE INDEX outbox_sending ON outbox (gate, locked_until_ms) WHERE status = 'sending';";
 
+/* SQLite's migration 18: several nodes on one database (docs/operations.md,
+ * "Several nodes"): leases, sched_runs, sched_buckets. Not account data:
+ * under Citus they are reference tables (their keys do not start with an
+ * account id). */
+static const char migration_18[] =
+    "CREATE TABLE leases ("
+    "  name text PRIMARY KEY,"
+    "  holder text NOT NULL,"
+    "  term bigint NOT NULL,"
+    "  expires_ms bigint NOT NULL"
+    ");"
+    "CREATE TABLE sched_runs ("
+    "  due_ms bigint PRIMARY KEY,"
+    "  day integer NOT NULL,"
+    "  n_buckets integer NOT NULL,"
+    "  term bigint NOT NULL,"
+    "  holder text NOT NULL,"
+    "  created_ms bigint NOT NULL,"
+    "  done_ms bigint,"
+    "  accounts bigint NOT NULL DEFAULT 0, opened bigint NOT NULL DEFAULT 0,"
+    "  updated bigint NOT NULL DEFAULT 0, resolved bigint NOT NULL DEFAULT 0,"
+    "  errors bigint NOT NULL DEFAULT 0, notifications bigint NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE sched_buckets ("
+    "  due_ms bigint NOT NULL,"
+    "  bucket integer NOT NULL,"
+    "  day integer NOT NULL,"
+    "  first_id bigint NOT NULL,"
+    "  last_id bigint NOT NULL,"
+    "  claimed_by text,"
+    "  claimed_until bigint,"
+    "  attempts integer NOT NULL DEFAULT 0,"
+    "  done_ms bigint,"
+    "  accounts bigint NOT NULL DEFAULT 0, opened bigint NOT NULL DEFAULT 0,"
+    "  updated bigint NOT NULL DEFAULT 0, resolved bigint NOT NULL DEFAULT 0,"
+    "  errors bigint NOT NULL DEFAULT 0, notifications bigint NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (due_ms, bucket)"
+    ");"
+    "CREATE INDEX sched_buckets_open ON sched_buckets (due_ms, bucket) WHERE done_ms IS NULL;";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -460,6 +500,8 @@ const struct pg_migration pg_schema_migrations[] = {
     {16, "models: the end of their data and when adopted (replays use models of their past)",
      migration_16},
     {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
+    {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
+     migration_18},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

@@ -506,6 +506,48 @@ static const char migration_17[] =
     "ALTER TABLE outbox ADD COLUMN gate TEXT;"
     "CREATE INDEX outbox_sending ON outbox (gate, locked_until_ms) WHERE status = 'sending';";
 
+/* Several nodes on one database (docs/operations.md, "Several nodes"; on
+ * SQLite one node uses them alone): leases (the scheduler's: who plans the
+ * daily evaluations, with a term that grows at each change of hands),
+ * sched_runs (one row per scheduled time ever planned: a takeover never
+ * plans a time again) and sched_buckets (a run's account id ranges, each
+ * claimed by a node until claimed_until, then done with its counts). */
+static const char migration_18[] =
+    "CREATE TABLE leases ("
+    "  name TEXT PRIMARY KEY,"
+    "  holder TEXT NOT NULL,"
+    "  term INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE sched_runs ("
+    "  due_ms INTEGER PRIMARY KEY,"
+    "  day INTEGER NOT NULL,"
+    "  n_buckets INTEGER NOT NULL,"
+    "  term INTEGER NOT NULL,"
+    "  holder TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  done_ms INTEGER,"
+    "  accounts INTEGER NOT NULL DEFAULT 0, opened INTEGER NOT NULL DEFAULT 0,"
+    "  updated INTEGER NOT NULL DEFAULT 0, resolved INTEGER NOT NULL DEFAULT 0,"
+    "  errors INTEGER NOT NULL DEFAULT 0, notifications INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE TABLE sched_buckets ("
+    "  due_ms INTEGER NOT NULL,"
+    "  bucket INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  first_id INTEGER NOT NULL,"
+    "  last_id INTEGER NOT NULL,"
+    "  claimed_by TEXT,"
+    "  claimed_until INTEGER,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  done_ms INTEGER,"
+    "  accounts INTEGER NOT NULL DEFAULT 0, opened INTEGER NOT NULL DEFAULT 0,"
+    "  updated INTEGER NOT NULL DEFAULT 0, resolved INTEGER NOT NULL DEFAULT 0,"
+    "  errors INTEGER NOT NULL DEFAULT 0, notifications INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (due_ms, bucket)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX sched_buckets_open ON sched_buckets (due_ms, bucket) WHERE done_ms IS NULL;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -525,6 +567,8 @@ const struct migration schema_migrations[] = {
     {16, "models: the end of their data and when adopted (replays use models of their past)",
      migration_16},
     {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
+    {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
+     migration_18},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -8,6 +8,7 @@
  * operations table is the only place a backend is named. */
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/backend.h"
@@ -633,4 +634,79 @@ enum tend_err store_session_epoch(struct store *s, const char *email, int64_t *e
 enum tend_err store_session_epoch_bump(struct store *s, const char *email, int64_t now_ms,
                                        int64_t *epoch) {
     return s->ops->session_epoch_bump(s, email, now_ms, epoch);
+}
+
+/* ---- several nodes ---------------------------------------------------------------- */
+
+const char *store_backend_name(struct store *s) {
+    return s->ops->name;
+}
+
+enum tend_err store_lease_acquire(struct store *s, const char *name, const char *holder,
+                                  int64_t now_ms, int64_t ttl_ms, struct store_lease *out) {
+    return s->ops->lease_acquire(s, name, holder, now_ms, ttl_ms, out);
+}
+
+enum tend_err store_lease_release(struct store *s, const char *name, const char *holder) {
+    return s->ops->lease_release(s, name, holder);
+}
+
+enum tend_err store_run_create(struct store *s, const char *lease, const char *holder, int64_t term,
+                               int64_t due_ms, int32_t day, int64_t bucket_ids, int64_t now_ms,
+                               bool *created) {
+    return s->ops->run_create(s, lease, holder, term, due_ms, day, bucket_ids, now_ms, created);
+}
+
+enum tend_err store_run_latest(struct store *s, struct store_run *out, bool *found) {
+    return s->ops->run_latest(s, out, found);
+}
+
+enum tend_err store_run_get(struct store *s, int64_t due_ms, struct store_run *out) {
+    return s->ops->run_get(s, due_ms, out);
+}
+
+enum tend_err store_bucket_claim(struct store *s, const char *holder, int64_t now_ms,
+                                 int64_t claim_ms, struct store_bucket *out, bool *found) {
+    return s->ops->bucket_claim(s, holder, now_ms, claim_ms, out, found);
+}
+
+enum tend_err store_bucket_done(struct store *s, const char *holder, int64_t due_ms, int b,
+                                int64_t now_ms, const struct store_run_counts *c, bool *ours,
+                                bool *run_done, struct store_run *run) {
+    return s->ops->bucket_done(s, holder, due_ms, b, now_ms, c, ours, run_done, run);
+}
+
+enum tend_err store_account_ids_between(struct store *s, int64_t first, int64_t last, int64_t **ids,
+                                        size_t *n) {
+    return s->ops->account_ids_between(s, first, last, ids, n);
+}
+
+int64_t store_bucket_ids(void) {
+    static _Atomic int64_t ids; /* 0: not read yet */
+    int64_t v = ids;
+    if (v)
+        return v;
+    const char *e = getenv("TEND_TEST_BUCKET_IDS");
+    char *end;
+    long long x = e && *e ? strtoll(e, &end, 10) : 0;
+    v = e && *e && !*end && x > 0 ? (int64_t)x : STORE_BUCKET_IDS;
+    ids = v;
+    return v;
+}
+
+enum tend_err store_eval_lock_opens(struct store *s) {
+    return s->ops->eval_lock_opens(s);
+}
+
+enum tend_err store_notify(struct store *s, const char *channel) {
+    return s->ops->notify(s, channel);
+}
+
+enum tend_err store_listen(struct store *s, const char *channel) {
+    return s->ops->listen(s, channel);
+}
+
+enum tend_err store_notify_wait(struct store *s, int timeout_ms, char *channel, size_t size,
+                                bool *got) {
+    return s->ops->notify_wait(s, timeout_ms, channel, size, got);
 }

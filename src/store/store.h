@@ -957,4 +957,125 @@ enum tend_err store_session_epoch(struct store *s, const char *email, int64_t *e
 enum tend_err store_session_epoch_bump(struct store *s, const char *email, int64_t now_ms,
                                        int64_t *epoch);
 
+/* ---- several nodes on one database (sqlite_node.c, pg_node.c) ----------------------- */
+
+/* What lets several `tend serve` nodes share one database
+ * (docs/operations.md, "Several nodes"): a lease that names the one node
+ * whose scheduler plans the daily evaluations, the evaluations as runs
+ * split into buckets of account ids that any node claims, a lock that keeps
+ * two nodes from evaluating the same accounts at once, and wake-ups.
+ * SQLite has one node: the same calls work there (a lease nobody else
+ * wants, a claim that is a plain update in a write transaction, a lock that
+ * the single writer already has, a wake-up that never arrives). */
+
+/* The backend of s: "sqlite" or "pg" (one node, or several). */
+const char *store_backend_name(struct store *s);
+
+#define STORE_NODE_ID_BYTES  96   /* a node's name in a lease or a claim */
+#define STORE_BUCKET_IDS     1024 /* account ids per bucket of a run, by default */
+#define STORE_LEASE_SCHED    "scheduler"
+#define STORE_CHANNEL_RUN    "tend_run"    /* a run was planned: claim its buckets */
+#define STORE_CHANNEL_OUTBOX "tend_outbox" /* an evaluation queued notifications */
+
+/* A lease as it is after store_lease_acquire(). */
+struct store_lease {
+    bool held;    /* the caller holds it, until expires_ms */
+    int64_t term; /* one more each time the lease changes hands (1: the first) */
+    int64_t expires_ms;
+    char holder[STORE_NODE_ID_BYTES]; /* its holder now */
+};
+/* Takes or renews the lease name for holder until now_ms + ttl_ms, in one
+ * statement (its own transaction unless the caller has one open): taken
+ * when nobody holds it, its holder's time ran out, or holder holds it
+ * already (a renewal: the term stays; a takeover adds one to it). *out
+ * says who holds it afterwards. Clocks: now_ms is the caller's; nodes must
+ * agree on the time within a small part of ttl_ms. */
+enum tend_err store_lease_acquire(struct store *s, const char *name, const char *holder,
+                                  int64_t now_ms, int64_t ttl_ms, struct store_lease *out);
+/* Gives the lease up when holder holds it (it expires at once), so that a
+ * node that stops lets the next take over without waiting out its time. */
+enum tend_err store_lease_release(struct store *s, const char *name, const char *holder);
+
+/* One account bucket of a run: the accounts with ids in [first_id,
+ * last_id], evaluated as of day. */
+struct store_bucket {
+    int64_t due_ms; /* the run: its scheduled time */
+    int32_t day;
+    int bucket, n_buckets;
+    int64_t first_id, last_id;
+    int attempts; /* claims of it so far, this one included */
+};
+/* What the buckets of a run did, summed when the last is done. */
+struct store_run_counts {
+    int64_t accounts, opened, updated, resolved, errors, notifications;
+};
+/* A planned evaluation (a run): due_ms is the scheduled time it stands
+ * for, its key. */
+struct store_run {
+    int64_t due_ms;
+    int32_t day;
+    int n_buckets, done_buckets;
+    int64_t term;                /* of the lease that planned it */
+    int64_t created_ms, done_ms; /* done_ms 0: not complete */
+    struct store_run_counts c;   /* when complete */
+};
+
+/* Plans run due_ms, the evaluation of every account as of day, split into
+ * buckets of bucket_ids account ids (0: one bucket of every id; the last
+ * bucket is open-ended, so an account created later is in it), when holder
+ * holds lease with term: the check and the insert are one statement, so a
+ * holder whose lease ran out plans nothing (*created false). *created false
+ * too when run due_ms exists already: a scheduled time gets one run, ever.
+ * Its own transaction unless the caller has one open. */
+enum tend_err store_run_create(struct store *s, const char *lease, const char *holder, int64_t term,
+                               int64_t due_ms, int32_t day, int64_t bucket_ids, int64_t now_ms,
+                               bool *created);
+/* The latest run by due_ms; *found false when none. */
+enum tend_err store_run_latest(struct store *s, struct store_run *out, bool *found);
+/* Run due_ms; TEND_ERR_NOTFOUND when none. */
+enum tend_err store_run_get(struct store *s, int64_t due_ms, struct store_run *out);
+/* Claims for holder, until now_ms + claim_ms, the first bucket (oldest run
+ * first) not done whose claim is free or has run out, skipping the rows
+ * another connection is claiming at this moment (FOR UPDATE SKIP LOCKED):
+ * claimers never wait on each other and never get the same bucket while a
+ * claim lasts. *found false when none is free. Its own transaction unless
+ * the caller has one open. */
+enum tend_err store_bucket_claim(struct store *s, const char *holder, int64_t now_ms,
+                                 int64_t claim_ms, struct store_bucket *out, bool *found);
+/* Marks bucket b of run due_ms done with its counts c, when holder still
+ * has its claim (*ours false otherwise: the claim ran out and another
+ * node claimed it; nothing changes). When it was the run's last bucket,
+ * the run is complete: *run_done true, with its summed counts in *run
+ * (may be NULL). Call it in a transaction: the run's row is locked first,
+ * so that of two nodes finishing its last buckets at once exactly one
+ * completes it. */
+enum tend_err store_bucket_done(struct store *s, const char *holder, int64_t due_ms, int b,
+                                int64_t now_ms, const struct store_run_counts *c, bool *ours,
+                                bool *run_done, struct store_run *run);
+
+/* The account ids in [first, last] (a bucket's), ascending, into *ids
+ * (malloced, free() it; NULL when none). */
+enum tend_err store_account_ids_between(struct store *s, int64_t first, int64_t last, int64_t **ids,
+                                        size_t *n);
+/* The account ids per bucket of a run: STORE_BUCKET_IDS, or
+ * TEND_TEST_BUCKET_IDS from the environment (tests make small buckets). */
+int64_t store_bucket_ids(void);
+/* Holds, until the transaction ends, the lock of opening CTAs: the caps and
+ * the owners' budget count every account's CTAs, so evaluations of
+ * different accounts that open take turns (after their accounts'
+ * store_ctas_lock: no deadlock). SQLite: nothing to do. */
+enum tend_err store_eval_lock_opens(struct store *s);
+
+/* Sends a wake-up on channel to every listening node: at commit when the
+ * caller has a transaction open (one per transaction, however many calls),
+ * at once otherwise. No-op on SQLite. */
+enum tend_err store_notify(struct store *s, const char *channel);
+/* Listens on channel on this connection (for store_notify_wait). */
+enum tend_err store_listen(struct store *s, const char *channel);
+/* Waits up to timeout_ms for a wake-up on a channel listened to; *got true
+ * with its channel in channel (size bytes) when one came. Outside a
+ * transaction. SQLite: none ever comes; it waits the time out. */
+enum tend_err store_notify_wait(struct store *s, int timeout_ms, char *channel, size_t size,
+                                bool *got);
+
 #endif

@@ -201,8 +201,9 @@ static void upgrade_applies_only_what_is_missing(void **state) {
                "'{\"data_end\": \"soon\"}')");
     migrate_ok(c);
     assert_int_equal(sql_int(a, "SELECT max(version) FROM schema_migrations"), pg_schema_latest());
+    /* the baseline's row and one per migration after it (numbers may skip) */
     assert_int_equal(sql_int(a, "SELECT count(*) FROM schema_migrations"),
-                     1 + (pg_schema_latest() - 15));
+                     pg_schema_migration_count);
     assert_int_equal(sql_int(a, "SELECT data_end FROM models WHERE version = 1"), 20484);
     assert_int_equal(sql_int(a, "SELECT adopted_ms FROM models WHERE version = 1"), 1000);
     char v[16];
