@@ -180,6 +180,25 @@ static const struct move_table tables[] = {
      NULL},
     {"risk_by_day", "account_id, day, p_churn, model_version, drivers", "risk_by_day",
      "SELECT account_id, day, p_churn, model_version, drivers FROM risk_by_day", NULL},
+    /* Several nodes (migration 18): the lease keeps its term, so terms only
+     * grow; the scheduled runs and their buckets say which scheduled times
+     * were evaluated, so the nodes on the copy do not evaluate them again. */
+    {"leases", "name, holder, term, expires_ms", "leases",
+     "SELECT name, holder, term, expires_ms FROM leases", NULL},
+    {"sched_runs",
+     "due_ms, day, n_buckets, term, holder, created_ms, done_ms, accounts, opened, updated, "
+     "resolved, errors, notifications",
+     "sched_runs",
+     "SELECT due_ms, day, n_buckets, term, holder, created_ms, done_ms, accounts, opened, "
+     "updated, resolved, errors, notifications FROM sched_runs",
+     NULL},
+    {"sched_buckets",
+     "due_ms, bucket, day, first_id, last_id, claimed_by, claimed_until, attempts, done_ms, "
+     "accounts, opened, updated, resolved, errors, notifications",
+     "sched_buckets",
+     "SELECT due_ms, bucket, day, first_id, last_id, claimed_by, claimed_until, attempts, "
+     "done_ms, accounts, opened, updated, resolved, errors, notifications FROM sched_buckets",
+     NULL},
 };
 // clang-format on
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))
