@@ -90,6 +90,11 @@ static const char q_run_complete[] =
     "WHERE r.due_ms = $1 AND r.done_ms IS NULL";
 static const char q_ids_between[] =
     "SELECT id FROM accounts WHERE id BETWEEN $1 AND $2 ORDER BY id";
+/* The months of events ahead: this one and the next three, made when a run
+ * is planned (once a day, by the lease holder), so events land in their
+ * month's partition and not in the default one (docs/operations.md). */
+static const char q_partitions_ahead[] =
+    "SELECT tend_event_partitions_ensure($1::bigint, $1::bigint + 92 * 86400000::bigint)";
 static const char q_lock_opens[] = "SELECT pg_advisory_xact_lock($1::integer, 0)";
 static const char q_notify[] = "SELECT pg_notify($1, '')";
 
@@ -197,6 +202,11 @@ enum tend_err pg_run_create(struct store *base, const char *lease, const char *h
         pg_p_i64(&b, bucket_ids > 0 ? bucket_ids : 1);
         pg_p_int(&b, n);
         err = pg_run(s, q_buckets_insert, &b, "planning a run's buckets");
+    }
+    if (!err && *created) {
+        struct pg_params m = {0};
+        pg_p_i64(&m, now_ms);
+        err = pg_run(s, q_partitions_ahead, &m, "making the months of events ahead");
     }
     if (err)
         *created = false;

@@ -375,6 +375,39 @@ static void a_claim_in_progress_is_skipped_not_waited_for(void **state) {
     close_nodes(s, 2);
 }
 
+/* Planning a run makes the months of events ahead (PostgreSQL: monthly
+ * partitions), so events land in their month's partition, not the default
+ * one: from the planning time's month to three months on. */
+static void planning_a_run_makes_the_months_of_events_ahead(void **state) {
+    (void)state;
+    if (strcmp(test_db_backend(), "postgresql") != 0)
+        skip();
+    char path[300], url[1024];
+    struct store *s[1];
+    open_nodes(path, sizeof path, s, 1);
+    add_accounts(s[0], 2);
+    struct store_lease l;
+    bool created;
+    const int64_t nov_2026 = 1793491200000LL; /* 2026-11-01 */
+    assert_int_equal(store_lease_acquire(s[0], STORE_LEASE_SCHED, "a", nov_2026, 60000, &l), 0);
+    assert_int_equal(
+        store_run_create(s[0], STORE_LEASE_SCHED, "a", 1, nov_2026, 3, 4, nov_2026, &created), 0);
+    assert_true(created);
+    assert_int_equal(test_db_pg_schema(path, url, sizeof url), 0);
+    PGconn *c = PQconnectdb(url);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, "SELECT to_regclass('events_p202611') IS NOT NULL,"
+                            " to_regclass('events_p202702') IS NOT NULL,"
+                            " to_regclass('event_keys_p202702') IS NOT NULL,"
+                            " to_regclass('events_p202704') IS NULL");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    for (int i = 0; i < 4; i++)
+        assert_string_equal(PQgetvalue(r, 0, i), "t");
+    PQclear(r);
+    PQfinish(c);
+    close_nodes(s, 1);
+}
+
 /* Two nodes finishing a run's last two buckets at once: exactly one of
  * them completes the run. Node a marks its bucket done in a transaction it
  * keeps open while node b marks the other: were the run's row not locked
@@ -534,6 +567,7 @@ int main(void) {
         cmocka_unit_test(a_claim_in_progress_is_skipped_not_waited_for),
         cmocka_unit_test(of_two_finishing_at_once_one_completes_the_run),
         cmocka_unit_test(opening_ctas_takes_turns_across_nodes),
+        cmocka_unit_test(planning_a_run_makes_the_months_of_events_ahead),
         cmocka_unit_test(wake_ups_arrive_once_per_committed_transaction),
     };
     return cmocka_run_group_tests(tests, dir_setup, dir_teardown);
