@@ -46,6 +46,7 @@ struct pg_store {
     char *url; /* for store_open_again() */
     bool read_only;
     bool in_tx;
+    bool unnamed; /* TEND_PG_POOL=transaction: statements not prepared */
     /* pg_snapshot_xmax() after our last commit: a higher one at begin means
      * another connection committed a write since (store_begin's
      * changed_elsewhere). */

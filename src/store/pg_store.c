@@ -193,11 +193,14 @@ enum tend_err pg_query(struct pg_store *s, const char *sql, struct pg_params *p,
                        PGresult **out) {
     enum tend_err err = flush_first(s, sql);
     char name[16];
-    if (err || !prepared(s, sql, p ? p->n : 0, name)) {
+    if (err || (!s->unnamed && !prepared(s, sql, p ? p->n : 0, name))) {
         params_free(p);
         return err ? err : TEND_ERR_DB;
     }
-    PGresult *r = PQexecPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+    int n = p ? p->n : 0;
+    const char *const *v = p ? p->v : NULL;
+    PGresult *r = s->unnamed ? PQexecParams(s->conn, sql, n, NULL, v, NULL, NULL, 0)
+                             : PQexecPrepared(s->conn, name, n, v, NULL, NULL, 0);
     params_free(p);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
@@ -239,11 +242,14 @@ enum tend_err pg_stream(struct pg_store *s, const char *sql, struct pg_params *p
                         void (*row)(void *arg, PGresult *r, int i), void *arg) {
     enum tend_err err = flush_first(s, sql);
     char name[16];
-    if (err || !prepared(s, sql, p ? p->n : 0, name)) {
+    if (err || (!s->unnamed && !prepared(s, sql, p ? p->n : 0, name))) {
         params_free(p);
         return err ? err : TEND_ERR_DB;
     }
-    int sent = PQsendQueryPrepared(s->conn, name, p ? p->n : 0, p ? p->v : NULL, NULL, NULL, 0);
+    int n = p ? p->n : 0;
+    const char *const *v = p ? p->v : NULL;
+    int sent = s->unnamed ? PQsendQueryParams(s->conn, sql, n, NULL, v, NULL, NULL, 0)
+                          : PQsendQueryPrepared(s->conn, name, n, v, NULL, NULL, 0);
     params_free(p);
     if (!sent)
         return pg_fail(s, what, NULL);
@@ -297,6 +303,12 @@ static struct pg_store *pg_new(const char *url) {
     struct pg_store *s = xcalloc(1, sizeof *s);
     s->base.ops = &pg_ops;
     s->url = xstrdup(url);
+    /* Behind a pooler in transaction mode (PgBouncer before 1.21) a named
+     * statement prepared on one server connection is not there on the next:
+     * TEND_PG_POOL=transaction sends every statement unnamed
+     * (docs/operations.md, "Connection pooling"). */
+    const char *pool = getenv("TEND_PG_POOL");
+    s->unnamed = pool && strcmp(pool, "transaction") == 0;
     return s;
 }
 

@@ -36,4 +36,18 @@ for b in $bins; do
         not_ok "pg: $b exits cleanly (exit $rc)" "$(tail -20 "$log")"
     fi
 done
+# Behind a pooler in transaction mode (TEND_PG_POOL=transaction) statements
+# go unnamed, never prepared: the ingest and CTA tests again that way.
+for b in test_ingest test_store_ctas; do
+    log="$T/$b.unnamed.log"
+    (cd "$T" && TEND_PG_POOL=transaction TEND_TEST_PG_URL=$PG_URL timeout 900 "$dir/$b") >"$log" 2>&1
+    rc=$?
+    n=$(grep -c '^\[       OK \]' "$log")
+    if [ "$rc" -eq 0 ] && [ "$n" -gt 5 ]; then
+        ok "pg (TEND_PG_POOL=transaction, unnamed statements): $b: $n tests pass"
+    else
+        not_ok "pg (TEND_PG_POOL=transaction, unnamed statements): $b passes (exit $rc)" \
+            "$(grep -A8 FAILED "$log" | head -30)"
+    fi
+done
 pg_stop
