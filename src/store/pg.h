@@ -2,8 +2,8 @@
  *
  * The foundation of the PostgreSQL backend of store.h: it connects with libpq
  * to a postgresql:// URL and brings the schema up to date
- * (pg_schema.c, docs/store.md). The store operations themselves are not here
- * yet (docs/operations.md, "PostgreSQL (in progress)").
+ * (pg_schema.c, docs/store.md). The store operations are pg_store.c's and
+ * the pg_*.c files' (pg_int.h).
  *
  * A struct pg_conn is libpq's PGconn (libpq-fe.h declares
  * `typedef struct pg_conn PGconn`), so callers that run SQL include

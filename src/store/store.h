@@ -45,10 +45,10 @@ struct store;
 
 /* Opens (creating if needed) the database at path and brings its schema up to
  * date with the numbered migrations. path is a file name or a `file:` URI
- * (SQLite); a `postgresql://` or `postgres://` URL is refused with
- * TEND_ERR_INVALID until the PostgreSQL backend is built. On failure writes
- * why into err (STORE_ERR_BYTES) and returns TEND_ERR_DB, TEND_ERR_IO or
- * TEND_ERR_INVALID. */
+ * (SQLite); a `postgresql://` or `postgres://` URL is PostgreSQL (libpq's
+ * URI form). On failure writes why into err (STORE_ERR_BYTES; a URL's
+ * password never appears) and returns TEND_ERR_DB, TEND_ERR_IO (a server
+ * that cannot be reached) or TEND_ERR_INVALID. */
 enum tend_err store_open(const char *path, struct store **out, char *err);
 
 /* store_open_with() flags. */
