@@ -101,8 +101,9 @@ expect_contains "and it says so" "tend serve: stopped" "$(cat "$T/serve.log")"
 
 # Segment's official Node library, unchanged, with its host pointed at tend.
 NODE_DIR="$ROOT/tests/integration/segment-node"
-if command -v node >/dev/null && (cd "$NODE_DIR" && { [ -d node_modules/@segment/analytics-node ] ||
-    npm ci --no-audit --no-fund --loglevel=error >"$T/npm.log" 2>&1; }); then
+# One install at a time: tests/run runs this script on both backends at once.
+if command -v node >/dev/null && (cd "$NODE_DIR" && flock . sh -c '[ -d node_modules/@segment/analytics-node ] ||
+    npm ci --no-audit --no-fund --loglevel=error' >"$T/npm.log" 2>&1); then
     DB2="$(db sdk)"
     PORT2=$(free_port)
     start_serve "$DB2" "$PORT2" || exit 1
