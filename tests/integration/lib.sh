@@ -19,6 +19,7 @@ export T # for testdb.py
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    [ "${BACKEND:-}" = pg ] && [ -n "${PG_DIR:-}" ] && pg_checks
     # After the servers: a tend process still connected would hold the
     # cluster's stop (immediate, so it would not wait long) for nothing.
     [ -n "${PG_DIR:-}" ] && pg_stop
@@ -224,8 +225,24 @@ dbq() {
     esac
 }
 
+# pg_checks: at the end of a script's PostgreSQL run, that it ran there: it
+# made its databases with db (none is a SQLite file in $T, which would mean
+# a path of its own, run on SQLite twice), and made at least one.
+pg_checks() {
+    local stray made
+    stray=$(find "$T" \( -name '*.db' -o -name '*.db-wal' \) -printf '%P\n' 2>/dev/null | head -5)
+    made=$(db_names | wc -l)
+    if [ -z "$stray" ] && [ "$made" -gt 0 ]; then
+        ok "its databases ($made) were on PostgreSQL ($(pg_bindir | sed 's|.*/postgresql/\([0-9]*\)/bin|PostgreSQL \1|') on 127.0.0.1:$PG_PORT), none a SQLite file"
+    else
+        not_ok "its databases were on PostgreSQL, none a SQLite file (lib.sh's db NAME)" \
+            "made on PostgreSQL: $made" "SQLite files in \$T: ${stray:-none}"
+    fi
+}
+
 if [ "$BACKEND" = pg ]; then
     . "$ROOT/tests/integration/pg_lib.sh"
+    trap cleanup EXIT # pg_lib.sh's would stop the cluster before pg_checks
     if ! pg_start 2>"$T/pg_start.err"; then
         not_ok "a throwaway PostgreSQL cluster starts for this test" "$(cat "$T/pg_start.err")"
         exit 0
