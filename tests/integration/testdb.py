@@ -154,7 +154,8 @@ def db(name, fresh=False, tmp=None):
                 if os.path.exists(path + suffix):
                     os.remove(path + suffix)
         return path
-    marker = os.path.join(t, "pg-db." + name)
+    # The markers of lib.sh's db, in $T where there is one (db_names lists them).
+    marker = os.path.join(os.environ.get("T") or t, "pg-db." + name)
     if fresh and os.path.exists(marker):
         _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
         os.remove(marker)
