@@ -117,6 +117,8 @@ print(r["held_this_week"], r["week"], [c["account_id"] for c in r["ctas"]], r["c
     expect_eq "a bad week is a 400" 400 "$code"
     kill "$SERVE_PID" 2>/dev/null
     wait "$SERVE_PID" 2>/dev/null
+else
+    not_ok "tend serve starts for the REST checks" "$(tail -c +$((SERVE_LOG_AT + 1)) "$T/serve.log" | tail -5)"
 fi
 
 # A new ISO week: the budget starts again, and the held ones open.

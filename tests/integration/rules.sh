@@ -14,7 +14,7 @@ timeout 900 $PY "$ROOT/tests/integration/rules_cases.py" "$TEND" "$T" || not_ok 
 DB="$(db ex)"
 "$TEND" import --db "$DB" --accounts "$ROOT/examples/accounts.csv" "$ROOT/examples/saas.jsonl" >/dev/null
 check "the examples replay over 50 days" "$TEND" eval --db "$DB" --from 2026-09-01 --to 2026-10-20 --quiet
-dups=$(dbq "$DB" "SELECT COUNT(*) FROM (SELECT 1 FROM ctas WHERE status <> 'closed' GROUP BY rule, account_id, subject HAVING COUNT(*) > 1)")
+dups=$(dbq "$DB" "SELECT COUNT(*) FROM (SELECT 1 FROM ctas WHERE status <> 'closed' GROUP BY rule, account_id, subject HAVING COUNT(*) > 1) AS k")
 expect_eq "no key has two open or snoozed CTAs" 0 "$dups"
 listing() { "$TEND" ctas --db "$DB" --status all --format csv "$@" | tail -n +2 | cut -d, -f2-8 | sort; }
 before=$(listing)
