@@ -97,11 +97,35 @@ wait_for() {
 # answers (at most 60 s; at once an error if it exits). Sets SERVE_PID and
 # SERVE_LOG_AT, the size of $T/serve.log before this server wrote to it (see
 # serve_logged).
+#
+# On PostgreSQL every node signs sessions with the key its configuration
+# names (serve.session_key_env; there is no key file beside a database
+# there, docs/operations.md): start_serve gives tend serve a copy of the
+# --config file (or, without one, a file) that sets it, naming
+# TEND_TEST_SESSION_KEY, a key of this script's (testdb.py with-session-key:
+# the rest of the file as written), as the operator of several nodes would.
 start_serve() {
     local db=$1 port=$2
     shift 2
     touch "$T/serve.log"
     SERVE_LOG_AT=$(stat -c %s "$T/serve.log")
+    if [[ "$db" == postgresql://* ]]; then
+        local args=() src="" next=0 a cfg
+        for a in "$@"; do
+            if [ "$next" = 1 ]; then
+                src=$a
+                next=0
+            elif [ "$a" = --config ]; then
+                next=1
+            else
+                args+=("$a")
+            fi
+        done
+        cfg=$(mktemp "$T/serve-pg.XXXXXX.yaml")
+        $PY "$ROOT/tests/integration/testdb.py" with-session-key "$src" "$cfg" TEND_TEST_SESSION_KEY ||
+            return 1
+        set -- "${args[@]}" --config "$cfg"
+    fi
     "$TEND" serve --db "$db" --listen "127.0.0.1:$port" --write-key testkey "$@" \
         >>"$T/serve.log" 2>&1 &
     SERVE_PID=$!
@@ -258,6 +282,8 @@ if [ "$BACKEND" = pg ]; then
         not_ok "a throwaway PostgreSQL cluster starts for this test" "$(cat "$T/pg_start.err")"
         exit 0
     fi
+    TEND_TEST_SESSION_KEY=$(head -c 32 /dev/urandom | base64)
+    export TEND_TEST_SESSION_KEY
     if ! pg_admin "CREATE DATABASE $PG_TEMPLATE" 2>"$T/pg_start.err" ||
         ! "$TEND" status --db "postgresql://tend@127.0.0.1:$PG_PORT/$PG_TEMPLATE" >/dev/null 2>>"$T/pg_start.err"; then
         not_ok "tend migrates a new PostgreSQL database (the template of this test's)" "$(cat "$T/pg_start.err")"

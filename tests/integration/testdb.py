@@ -28,7 +28,7 @@ import re
 import sqlite3
 import subprocess
 
-__all__ = ["connect", "db", "is_pg"]
+__all__ = ["connect", "db", "is_pg", "with_session_key"]
 
 
 def is_pg(location):
@@ -170,3 +170,47 @@ def connect(location, timeout=60):
     if is_pg(location):
         return _Pg(location)
     return sqlite3.connect(f"file:{location}?mode=ro", uri=True, timeout=timeout)
+
+
+def with_session_key(src, dst, env):
+    """Writes to dst the tend.yaml src (None: an empty one) with
+    serve.session_key_env set to env, unless src sets it already: what a
+    node on PostgreSQL needs (every node signs sessions with one key,
+    docs/operations.md). The rest is the file as written: its node graph
+    (yaml.compose) is emitted again with every scalar's style, so that tend
+    reads each value as before (06:00 stays a plain scalar, "100" a string)."""
+    import yaml
+    from yaml.nodes import MappingNode, ScalarNode
+
+    root = None
+    if src:
+        with open(src, encoding="utf-8") as f:
+            root = yaml.compose(f)
+    if root is None or (isinstance(root, ScalarNode) and root.value == ""):
+        root = MappingNode("tag:yaml.org,2002:map", [])
+    if not isinstance(root, MappingNode):
+        raise ValueError(f"testdb: {src} is not a mapping")
+    str_tag = "tag:yaml.org,2002:str"
+    entry = (ScalarNode(str_tag, "session_key_env"), ScalarNode(str_tag, env))
+    for i, (k, v) in enumerate(root.value):
+        if k.value != "serve":
+            continue
+        if isinstance(v, MappingNode):
+            if not any(kk.value == "session_key_env" for kk, _ in v.value):
+                v.value.append(entry)
+        else:  # "serve:" with nothing under it
+            root.value[i] = (k, MappingNode("tag:yaml.org,2002:map", [entry]))
+        break
+    else:
+        root.value.append((ScalarNode(str_tag, "serve"), MappingNode("tag:yaml.org,2002:map", [entry])))
+    with open(dst, "w", encoding="utf-8") as f:
+        yaml.serialize(root, f, allow_unicode=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 5 and sys.argv[1] == "with-session-key":
+        with_session_key(sys.argv[2] or None, sys.argv[3], sys.argv[4])
+    else:
+        sys.exit("usage: testdb.py with-session-key SRC|'' DST ENV")
