@@ -64,9 +64,17 @@ n=$(TEND_DB=new.db "$TEND" accounts --format csv 2>&1 | tail -n +2 | wc -l)
 expect_eq "TEND_DB=new.db: tend accounts reads it without --db" 1 "$n"
 out=$(TEND_DB=new.db "$TEND" accounts --db missing.db 2>&1)
 expect_contains "--db wins over TEND_DB" "missing.db: no such database" "$out"
-out=$(TEND_DB=postgresql://tend@127.0.0.1/tend "$TEND" accounts 2>&1)
-expect_contains "a postgresql:// location is refused, said plainly (issue 17: not built yet)" \
-    "PostgreSQL: the backend is not built yet" "$out"
+# A postgresql:// location is PostgreSQL: a server that is not there is named
+# (host and port, never the password), and the exit is not 0.
+out=$(TEND_DB=postgresql://tend:s3cret@127.0.0.1:1/tend "$TEND" accounts 2>&1)
+rc=$?
+expect_contains "TEND_DB=postgresql://...: an unreachable server is named" \
+    'cannot connect to PostgreSQL: connection to server at "127.0.0.1", port 1 failed' "$out"
+if [[ $rc -ne 0 && "$out" != *s3cret* ]]; then
+    ok "an unreachable PostgreSQL fails the command (exit $rc) and the password is not shown"
+else
+    not_ok "an unreachable PostgreSQL fails the command and the password is not shown" "rc=$rc $out"
+fi
 # A path that exists but cannot be opened is an I/O error, not "no such database".
 mkdir adir.db
 out=$("$TEND" accounts --db adir.db 2>&1)

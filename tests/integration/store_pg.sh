@@ -22,6 +22,7 @@ for b in $bins; do
         continue
     fi
     log="$T/$b.log"
+    t0=$(date +%s)
     (cd "$T" && TEND_TEST_PG_URL=$PG_URL timeout 900 "$bin") >"$log" 2>&1
     rc=$?
     while read -r status name; do
@@ -30,6 +31,7 @@ for b in $bins; do
         FAILED) not_ok "pg: $b: $name" "$(grep -B2 -A12 "^\[ RUN      \] $name\$" "$log" | head -30)" ;;
         esac
     done < <(sed -n 's/^\[ *\(OK\|FAILED\) *\] \([A-Za-z_0-9]*\)$/\1 \2/p' "$log" | sort -u)
+    echo "# pg: $b took $(($(date +%s) - t0)) s"
     if [ "$rc" -ne 0 ] && ! grep -q '^\[  FAILED  \]' "$log"; then
         not_ok "pg: $b exits cleanly (exit $rc)" "$(tail -20 "$log")"
     fi
