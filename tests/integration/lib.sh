@@ -275,6 +275,7 @@ pg_admin() {
 # again (about 0.6 s each; import.sh makes 17, rules.sh 40). The migrations
 # themselves are pg_schema's and store_pg's subject.
 PG_TEMPLATE=tend_template
+export PG_TEMPLATE # for testdb.py
 if [ "$BACKEND" = pg ]; then
     . "$ROOT/tests/integration/pg_lib.sh"
     trap cleanup EXIT # pg_lib.sh's would stop the cluster before pg_checks

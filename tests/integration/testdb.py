@@ -160,7 +160,9 @@ def db(name, fresh=False, tmp=None):
         _admin(f'DROP DATABASE "{name}" WITH (FORCE)')
         os.remove(marker)
     if not os.path.exists(marker):
-        _admin(f'CREATE DATABASE "{name}"')
+        # A copy of the template lib.sh made (tend migrated it), as db NAME.
+        template = os.environ.get("PG_TEMPLATE")
+        _admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         open(marker, "w").close()
     return os.environ["TEND_TEST_PG_URL"].rsplit("/", 1)[0] + "/" + name
 
