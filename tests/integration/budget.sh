@@ -9,7 +9,7 @@
 # priority, then value, and every CTA carries its value in words.
 . "$(dirname "$0")/lib.sh"
 
-DB="$T/b.db"
+DB="$(db b)"
 $PY - "$T/events.jsonl" <<'PY'
 import json, sys
 with open(sys.argv[1], "w") as f:
@@ -117,6 +117,8 @@ print(r["held_this_week"], r["week"], [c["account_id"] for c in r["ctas"]], r["c
     expect_eq "a bad week is a 400" 400 "$code"
     kill "$SERVE_PID" 2>/dev/null
     wait "$SERVE_PID" 2>/dev/null
+else
+    not_ok "tend serve starts for the REST checks" "$(tail -c +$((SERVE_LOG_AT + 1)) "$T/serve.log" | tail -5)"
 fi
 
 # A new ISO week: the budget starts again, and the held ones open.
@@ -126,7 +128,7 @@ n=$("$TEND" ctas --db "$DB" --held --week 2026-06-08 --format csv | tail -n +2 |
 expect_eq "and holds nothing back that week" 0 "$n"
 
 # budget 0: no budget; a mistake names its path.
-D2="$T/b2.db"
+D2="$(db b2)"
 "$TEND" import --db "$D2" "$T/events.jsonl" >/dev/null
 printf 'rules:\n  health_drop: false\n  budget: {per_owner_per_week: 0}\n' >"$T/nobudget.yaml"
 out=$("$TEND" eval --db "$D2" --config "$T/nobudget.yaml" --at 2026-06-03 2>&1)

@@ -90,8 +90,9 @@ save_artifacts() {
     rm -rf "$dir"
     mkdir -p "$dir"
     cp "$T"/*.jsonl "$T"/*.yaml "$T"/*.log "$T"/*.err "$dir/" 2>/dev/null
-    for db in "$T"/*.db; do
-        [ -f "$db" ] && timeout 30 "$TEND" outbox --db "$db" >"$dir/$(basename "$db" .db).outbox.txt" 2>&1
+    local name
+    for name in $(db_names); do
+        timeout 30 "$TEND" outbox --db "$(db "$name")" >"$dir/$name.outbox.txt" 2>&1
     done
 }
 trap 'stop_all; save_artifacts; cleanup' EXIT
@@ -114,20 +115,34 @@ deliver() {
     return 0
 }
 # setup NAME SPEC CONFIG: imports the accounts of SPEC (JSON, see dc.py
-# events) into $T/NAME.db and evaluates day D with CONFIG.
+# events) into the database NAME (lib.sh's db) and evaluates day D with CONFIG.
 setup() {
     local name=$1 spec=$2 cfg=$3 out
     $PY "$T/dc.py" events "$T/$name.jsonl.in" "$D" "$spec" || return 1
-    out=$(timeout 60 "$TEND" import --db "$T/$name.db" "$T/$name.jsonl.in" 2>&1) || {
+    out=$(timeout 60 "$TEND" import --db "$(db "$name")" "$T/$name.jsonl.in" 2>&1) || {
         not_ok "$name: import" "$out"
         return 1
     }
-    out=$(timeout 60 "$TEND" eval --db "$T/$name.db" --config "$cfg" --at "$D" 2>&1) || {
+    out=$(timeout 60 "$TEND" eval --db "$(db "$name")" --config "$cfg" --at "$D" 2>&1) || {
         not_ok "$name: eval --at $D" "$out"
         return 1
     }
 }
 dc() { timeout 120 $PY "$T/dc.py" "$@" || not_ok "dc.py $1 ran to the end" "exit $?"; }
+# after_kill COMMAND...: COMMAND as the run after a kill -9 of tend deliver.
+# On SQLite that run takes the dispatcher's lock and puts back at once what
+# the dead one left `sending`. On PostgreSQL there is no lock: a dead
+# dispatcher's rows are taken back once their lease (dispatch.c's LEASE_MS,
+# 60 s) has ended (docs/delivery.md, "Several nodes on one PostgreSQL
+# database"), so the run goes on a clock past the lease instead of waiting
+# a minute. A run without it, right after the kill, leaves them alone.
+after_kill() {
+    if [ "$BACKEND" = pg ]; then
+        TEND_TEST_CLOCK_OFFSET_S=61 "$@"
+    else
+        "$@"
+    fi
+}
 
 cat >"$T/dc.py" <<'PY'
 """The checks of delivery.sh; each prints "ok - ..." or "not ok - ..."."""
@@ -959,7 +974,7 @@ cat >"$T/age.yaml" <<EOF
 {"channels": {"audit": {"type": "log", "path": "$T/age.log"}}, $RULES_OFF}
 EOF
 if setup age '[{"id": "old", "name": "Old Co", "owner": "old@age.test", "kind": "no_login"}]' "$T/age.yaml"; then
-    n=$(timeout 30 "$TEND" outbox --db "$T/age.db" --format json 2>/dev/null | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d.get("rows", d) if isinstance(d, dict) else d; print(len(d))' 2>&1)
+    n=$(timeout 30 "$TEND" outbox --db "$(db age)" --format json 2>/dev/null | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d.get("rows", d) if isinstance(d, dict) else d; print(len(d))' 2>&1)
     expect_eq "max_age_days: evaluating a day long past (default max_age_days 2) writes no outbox rows" 0 "$n"
 fi
 
@@ -984,15 +999,15 @@ A_SPEC='[{"id": "evil", "name": '"$HOSTILE"', "owner": "owner-a@a.test", "slack"
           "mrr": 2000, "renewal_date": "2027-02-01"},
          {"id": "ünï", "name": "Zoë & Söhne <GmbH>", "owner": "owner-c@a.test", "kind": "no_login"}]'
 if setup a "$A_SPEC" "$T/a.yaml"; then
-    deliver "$T/a.db" "$T/a.yaml" --wait 10
+    deliver "$(db a)" "$T/a.yaml" --wait 10
     expect_eq "A: tend deliver exits 0 when everything is sent" 0 "$DRC"
     expect_contains "A: and says what it did" "sent 12," "$DOUT"
-    dc formed '{"db": "'"$T/a.db"'", "http_log": "'"$T/a_http.jsonl"'", "smtp_log": "'"$T/a_smtp.jsonl"'",
+    dc formed '{"db": "'"$(db a)"'", "http_log": "'"$T/a_http.jsonl"'", "smtp_log": "'"$T/a_smtp.jsonl"'",
         "kinds": {"slack": "slack", "mail": "email", "hook": "webhook", "audit": "log"}, "accounts": 3,
         "hostile_owner": "owner-a@a.test", "from": "tend@tend.test", "audit": "'"$T/a_audit.log"'",
         "account": {"owner-b@a.test": {"mrr": 2000, "renewal_date": "2027-02-01"}}}'
     before=$(cat "$T/a_http.jsonl" "$T/a_smtp.jsonl" | wc -l)
-    deliver "$T/a.db" "$T/a.yaml" --wait 2
+    deliver "$(db a)" "$T/a.yaml" --wait 2
     after=$(cat "$T/a_http.jsonl" "$T/a_smtp.jsonl" | wc -l)
     expect_eq "A: a second tend deliver sends nothing again" "$before" "$after"
 fi
@@ -1022,11 +1037,11 @@ cat >"$T/b.yaml" <<EOF
    "mail550": {"type": "email", "url": "$MAILB", "from": "tend@tend.test", "to": "reject@b.test"}},
  $RULES_OFF}
 EOF
-B_PARAMS='"db": "'"$T/b.db"'", "http_log": "'"$T/b_http.jsonl"'", "smtp_log": "'"$T/b_smtp.jsonl"'"'
+B_PARAMS='"db": "'"$(db b)"'", "http_log": "'"$T/b_http.jsonl"'", "smtp_log": "'"$T/b_smtp.jsonl"'"'
 if setup b '[{"id": "bee", "name": "Bee Co", "owner": "owner@b.test", "kind": "no_login"}]' "$T/b.yaml"; then
     # --wait covers every retry here (backoff <= 2 s, Retry-After 3 s) however
     # slow the machine: the run ends as soon as nothing is left to retry.
-    deliver "$T/b.db" "$T/b.yaml" --wait 60
+    deliver "$(db b)" "$T/b.yaml" --wait 60
     expect_eq "B: tend deliver exits 1 when a row went dead" 1 "$DRC"
     expect_contains "B: and counts them" "dead 2" "$DOUT"
     dc expect '{"label": "B", '"$B_PARAMS"', "expect": {
@@ -1046,7 +1061,7 @@ if setup b '[{"id": "bee", "name": "Bee Co", "owner": "owner@b.test", "kind": "n
                   "rcpt": "reject@b.test", "data_codes": [550], "error": "550"}}}'
     # A day later by the dispatcher's clock: anything still pending would be
     # due (and sent); nothing may be.
-    DOUT=$(TEND_TEST_CLOCK_OFFSET_S=86400 timeout 30 "$TEND" deliver --db "$T/b.db" --config "$T/b.yaml" 2>&1)
+    DOUT=$(TEND_TEST_CLOCK_OFFSET_S=86400 timeout 30 "$TEND" deliver --db "$(db b)" --config "$T/b.yaml" 2>&1)
     DRC=$?
     expect_eq "B: a later tend deliver with nothing due exits 0" 0 "$DRC"
     dc expect '{"label": "B, after waiting and running deliver again", '"$B_PARAMS"', "expect": {
@@ -1058,13 +1073,13 @@ if setup b '[{"id": "bee", "name": "Bee Co", "owner": "owner@b.test", "kind": "n
     # The receivers fixed (a new script: no more failures), retry --dead.
     set_script b_http '{}'
     set_script b_smtp '{}'
-    out=$(timeout 30 "$TEND" outbox retry --dead --db "$T/b.db" 2>&1)
+    out=$(timeout 30 "$TEND" outbox retry --dead --db "$(db b)" 2>&1)
     expect_eq "B: tend outbox retry --dead exits 0" 0 "$?"
     dc expect '{"label": "B, after retry --dead", '"$B_PARAMS"', "expect": {
       "hook400": {"why": "back to pending, attempts reset", "status": "pending", "attempts": 0},
       "mail550": {"why": "back to pending, attempts reset", "status": "pending", "attempts": 0},
       "hook500": {"why": "a sent row stays sent", "status": "sent", "attempts": 2}}}'
-    deliver "$T/b.db" "$T/b.yaml" --wait 5
+    deliver "$(db b)" "$T/b.yaml" --wait 5
     expect_eq "B: tend deliver after retry --dead exits 0" 0 "$DRC"
     dc expect '{"label": "B, retried and delivered", '"$B_PARAMS"', "expect": {
       "hook400": {"why": "delivered once the receiver is fixed", "status": "sent", "attempts": 1,
@@ -1072,8 +1087,8 @@ if setup b '[{"id": "bee", "name": "Bee Co", "owner": "owner@b.test", "kind": "n
       "mail550": {"why": "delivered once the server is fixed", "status": "sent", "attempts": 1,
                   "rcpt": "reject@b.test", "data_codes": [550, 250]},
       "hook429": {"why": "untouched", "status": "sent", "http": "/hook/429", "codes": [429, 200]}}}'
-    sent_id=$(timeout 30 "$TEND" outbox --db "$T/b.db" --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d.get("rows", d) if isinstance(d, dict) else d; print([r["id"] for r in d if r["channel"] == "hook500"][0])')
-    timeout 30 "$TEND" outbox retry "$sent_id" --db "$T/b.db" >"$T/out" 2>&1
+    sent_id=$(timeout 30 "$TEND" outbox --db "$(db b)" --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d.get("rows", d) if isinstance(d, dict) else d; print([r["id"] for r in d if r["channel"] == "hook500"][0])')
+    timeout 30 "$TEND" outbox retry "$sent_id" --db "$(db b)" >"$T/out" 2>&1
     rc=$?
     check "B: tend outbox retry of a sent row is refused" test "$rc" -ne 0
 fi
@@ -1097,10 +1112,10 @@ cat >"$T/down.yaml" <<EOF
    "slow": {"type": "webhook", "url": "http://127.0.0.1:$RPORT/hook/slow"}},
  $RULES_OFF}
 EOF
-DOWN_PARAMS='"db": "'"$T/down.db"'", "http_log": "'"$T/down_http.jsonl"'", "smtp_log": "'"$T/b_smtp.jsonl"'"'
+DOWN_PARAMS='"db": "'"$(db down)"'", "http_log": "'"$T/down_http.jsonl"'", "smtp_log": "'"$T/b_smtp.jsonl"'"'
 if setup down '[{"id": "dn", "name": "Down Co", "owner": "csm@down.test", "kind": "no_login"}]' "$T/down.yaml"; then
     start=$($PY -c 'import time; print(time.time())')
-    deliver "$T/down.db" "$T/down.yaml"
+    deliver "$(db down)" "$T/down.yaml"
     expect_eq "B, Slack down: tend deliver exits 0 (a transient failure is no dead row)" 0 "$DRC"
     expect_contains "B, Slack down: it says one message is retrying after one failed attempt" \
         "retrying 1 message (1 failed attempt)" "$DOUT"
@@ -1111,7 +1126,7 @@ if setup down '[{"id": "dn", "name": "Down Co", "owner": "csm@down.test", "kind"
                 "status": "pending", "attempts": 1, "next_after": '"$start"'}}}'
     start_receiver http down_http "$DOWN_PORT" || exit 1
     # The retry is due within base_seconds (2) of the failure: --wait covers it.
-    deliver "$T/down.db" "$T/down.yaml" --wait 30
+    deliver "$(db down)" "$T/down.yaml" --wait 30
     expect_eq "B, Slack back: tend deliver exits 0" 0 "$DRC"
     dc expect '{"label": "B, Slack back", '"$DOWN_PARAMS"', "expect": {
       "slack": {"why": "a later tend deliver sends it, once", "status": "sent", "attempts": 2, "http": "/slack/down", "codes": [200]},
@@ -1128,9 +1143,9 @@ cat >"$T/tls.yaml" <<EOF
  $RULES_OFF}
 EOF
 if setup tls '[{"id": "tl", "name": "TLS Co", "owner": "csm@tls.test", "kind": "no_login"}]' "$T/tls.yaml"; then
-    deliver "$T/tls.db" "$T/tls.yaml" --wait 3
+    deliver "$(db tls)" "$T/tls.yaml" --wait 3
     expect_eq "B, STARTTLS: tend deliver exits 1 (dead)" 1 "$DRC"
-    dc expect '{"label": "B, STARTTLS required by default", "db": "'"$T/tls.db"'", "smtp_log": "'"$T/b_smtp.jsonl"'", "expect": {
+    dc expect '{"label": "B, STARTTLS required by default", "db": "'"$(db tls)"'", "smtp_log": "'"$T/b_smtp.jsonl"'", "expect": {
       "mail": {"why": "dead at once with a STARTTLS error, nothing sent in clear", "status": "dead", "attempts": 1,
                "error": "STARTTLS", "rcpt": "tls@b.test", "data_codes": []}}}'
 fi
@@ -1159,7 +1174,7 @@ C_SPEC=$($PY -c 'import json; print(json.dumps([{"id": "c%02d" % i, "name": "Cra
     "kind": "no_login"} for i in range(20)]))')
 C_ROWS=60 # 20 events x (slack, mail, hook)
 if setup c "$C_SPEC" "$T/c.yaml"; then
-    "$TEND" deliver --db "$T/c.db" --config "$T/c.yaml" --wait 5 >>"$T/c_runs.log" 2>&1 &
+    "$TEND" deliver --db "$(db c)" --config "$T/c.yaml" --wait 5 >>"$T/c_runs.log" 2>&1 &
     pid=$!
     BG_PID=$pid
     for _ in $(seq 600); do
@@ -1183,7 +1198,7 @@ if setup c "$C_SPEC" "$T/c.yaml"; then
     for i in $(seq "$RUNS"); do
         want=$(($(arrivals) + 1 + RANDOM % 4))
         # Not under timeout(1): kill -9 must hit tend itself.
-        "$TEND" deliver --db "$T/c.db" --config "$T/c.yaml" --wait 5 >>"$T/c_runs.log" 2>&1 &
+        "$TEND" deliver --db "$(db c)" --config "$T/c.yaml" --wait 5 >>"$T/c_runs.log" 2>&1 &
         pid=$!
         BG_PID=$pid
         hit=0
@@ -1199,10 +1214,10 @@ if setup c "$C_SPEC" "$T/c.yaml"; then
         killed=$((killed + 1))
     done
     echo "# crash test: $killed runs killed by kill -9 right after an arrival"
-    deliver "$T/c.db" "$T/c.yaml" --wait 10
+    after_kill deliver "$(db c)" "$T/c.yaml" --wait 10
     echo "# final run: $DOUT"
     expect_eq "C: the final uninterrupted tend deliver exits 0" 0 "$DRC"
-    dc crash '{"db": "'"$T/c.db"'", "http_log": "'"$T/c_http.jsonl"'", "smtp_log": "'"$T/c_smtp.jsonl"'",
+    dc crash '{"db": "'"$(db c)"'", "http_log": "'"$T/c_http.jsonl"'", "smtp_log": "'"$T/c_smtp.jsonl"'",
         "kinds": {"slack": "slack", "mail": "email", "hook": "webhook"}, "rows": '"$C_ROWS"'}'
 fi
 stop_receiver c_http
@@ -1226,28 +1241,32 @@ D_SPEC='[{"id": "d1", "name": "Alder Ltd", "owner": "o1@d.test", "kind": "card"}
          {"id": "d4", "name": "Dogwood Ltd", "owner": "o2@d.test", "kind": "card"},
          {"id": "d5", "name": "Elm Ltd", "owner": "o2@d.test", "kind": "card"},
          {"id": "d6", "name": "Fir Ltd", "owner": "o1@d.test", "kind": "no_login"}]'
-D_PARAMS='"db": "'"$T/d.db"'", "smtp_log": "'"$T/d_smtp.jsonl"'", "rows0": "'"$T/d_rows0.json"'"'
+D_PARAMS='"db": "'"$(db d)"'", "smtp_log": "'"$T/d_smtp.jsonl"'", "rows0": "'"$T/d_rows0.json"'"'
 mails() { $PY -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["stage"] == "data"))' "$T/d_smtp.jsonl" 2>/dev/null || echo 0; }
 if setup d "$D_SPEC" "$T/d.yaml"; then
-    timeout 30 "$TEND" outbox --db "$T/d.db" --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d.get("rows", d) if isinstance(d, dict) else d; json.dump(d, open(sys.argv[1], "w"))' "$T/d_rows0.json"
+    timeout 30 "$TEND" outbox --db "$(db d)" --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d.get("rows", d) if isinstance(d, dict) else d; json.dump(d, open(sys.argv[1], "w"))' "$T/d_rows0.json"
     n=$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sorted((r["status"], r["owner"]) for r in d))' "$T/d_rows0.json")
     expect_eq "D: the low events are held, the medium one pending" \
         "[('held', 'o1@d.test'), ('held', 'o1@d.test'), ('held', 'o1@d.test'), ('held', 'o2@d.test'), ('held', 'o2@d.test'), ('pending', 'o1@d.test')]" "$n"
-    deliver "$T/d.db" "$T/d.yaml" --wait 3
+    deliver "$(db d)" "$T/d.yaml" --wait 3
     expect_eq "D: tend deliver before the digest hour exits 0" 0 "$DRC"
     dc digest '{"label": "D, before the hour", '"$D_PARAMS"', "held": 5, "new_mails": 1, "mails_before": 0, "no_digest": true}'
     # --digest-now, killed while the digests are being sent, then again.
     set_script d_smtp '{"default_delay_ms": 60000}' # answered long after the kill
     m0=$(mails)
-    "$TEND" deliver --db "$T/d.db" --config "$T/d.yaml" --digest-now >"$T/d_kill.log" 2>&1 &
+    "$TEND" deliver --db "$(db d)" --config "$T/d.yaml" --digest-now >"$T/d_kill.log" 2>&1 &
     pid=$!
     BG_PID=$pid
     for _ in $(seq 600); do [ "$(mails)" -gt "$m0" ] && break; sleep 0.1; done
     # While it runs (a digest in flight), a second dispatcher says who holds
-    # the lock and exits.
-    out=$(timeout 10 "$TEND" deliver --db "$T/d.db" --config "$T/d.yaml" --digest-now 2>&1)
+    # the lock and exits; on PostgreSQL, with no lock, it shares the outbox:
+    # it leaves the digests under way alone (no second copy, checked below)
+    # and ends.
+    out=$(timeout 10 "$TEND" deliver --db "$(db d)" --config "$T/d.yaml" --digest-now 2>&1)
     rc=$?
-    if kill -0 "$pid" 2>/dev/null; then
+    if kill -0 "$pid" 2>/dev/null && [ "$BACKEND" = pg ]; then
+        expect_eq "D: a second tend deliver while one runs ends by itself, exit 0 ($out)" 0 "$rc"
+    elif kill -0 "$pid" 2>/dev/null; then
         check "D: a second tend deliver while one runs exits at once" test "$rc" -ne 124
         expect_contains "D: ... and says who holds the lock (pid $pid)" "$pid" "$out"
     else
@@ -1257,24 +1276,24 @@ if setup d "$D_SPEC" "$T/d.yaml"; then
     wait "$pid" 2>/dev/null
     BG_PID=
     set_script d_smtp '{}'
-    deliver "$T/d.db" "$T/d.yaml" --digest-now --wait 5
+    after_kill deliver "$(db d)" "$T/d.yaml" --digest-now --wait 5
     expect_eq "D: tend deliver --digest-now after a kill -9 exits 0" 0 "$DRC"
     dc digest '{"label": "D, --digest-now (once killed, then run again)", '"$D_PARAMS"', "held": 0, "mails_before": 1,
         "names": {"o1@d.test": ["Alder Ltd", "Birch Ltd", "Cedar Ltd"], "o2@d.test": ["Dogwood Ltd", "Elm Ltd"]},
         "absent": {"o1@d.test": ["Dogwood Ltd", "Elm Ltd", "Fir Ltd"], "o2@d.test": ["Alder Ltd", "Birch Ltd", "Cedar Ltd", "Fir Ltd"]}}'
     m1=$(mails)
-    r1=$(timeout 30 "$TEND" outbox --db "$T/d.db" --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d.get("rows", d) if isinstance(d, dict) else d; print(len(d))')
-    deliver "$T/d.db" "$T/d.yaml" --digest-now --wait 2
-    deliver "$T/d.db" "$T/d.yaml" --digest-now --wait 2
-    r2=$(timeout 30 "$TEND" outbox --db "$T/d.db" --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d.get("rows", d) if isinstance(d, dict) else d; print(len(d))')
+    r1=$(timeout 30 "$TEND" outbox --db "$(db d)" --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d.get("rows", d) if isinstance(d, dict) else d; print(len(d))')
+    deliver "$(db d)" "$T/d.yaml" --digest-now --wait 2
+    deliver "$(db d)" "$T/d.yaml" --digest-now --wait 2
+    r2=$(timeout 30 "$TEND" outbox --db "$(db d)" --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d.get("rows", d) if isinstance(d, dict) else d; print(len(d))')
     expect_eq "D: --digest-now twice more sends no second digest" "$m1" "$(mails)"
     expect_eq "D: ... and writes no digest row" "$r1" "$r2"
     # A new low event the next day: the next digest has it and nothing else.
     $PY "$T/dc.py" events "$T/d2.jsonl.in" "$D" '[{"id": "d7", "name": "Ginkgo Ltd", "owner": "o1@d.test", "kind": "card"}]'
-    timeout 60 "$TEND" import --db "$T/d.db" "$T/d2.jsonl.in" >/dev/null 2>&1
-    out=$(timeout 60 "$TEND" eval --db "$T/d.db" --config "$T/d.yaml" --at "$D1" 2>&1) || not_ok "D: eval --at $D1" "$out"
-    timeout 30 "$TEND" outbox --db "$T/d.db" --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d.get("rows", d) if isinstance(d, dict) else d; json.dump(d, open(sys.argv[1], "w"))' "$T/d_rows0.json"
-    deliver "$T/d.db" "$T/d.yaml" --digest-now --wait 5
+    timeout 60 "$TEND" import --db "$(db d)" "$T/d2.jsonl.in" >/dev/null 2>&1
+    out=$(timeout 60 "$TEND" eval --db "$(db d)" --config "$T/d.yaml" --at "$D1" 2>&1) || not_ok "D: eval --at $D1" "$out"
+    timeout 30 "$TEND" outbox --db "$(db d)" --format json | $PY -c 'import json,sys; d=json.load(sys.stdin); d=d.get("rows", d) if isinstance(d, dict) else d; json.dump(d, open(sys.argv[1], "w"))' "$T/d_rows0.json"
+    deliver "$(db d)" "$T/d.yaml" --digest-now --wait 5
     dc digest '{"label": "D, the next day", '"$D_PARAMS"', "held": 0, "new_mails": 1, "mails_before": '"$m1"',
         "names": {"o1@d.test": ["Ginkgo Ltd"]},
         "absent": {"o1@d.test": ["Alder Ltd", "Birch Ltd", "Cedar Ltd", "Dogwood Ltd", "Elm Ltd", "Fir Ltd"]}}'
@@ -1296,16 +1315,16 @@ cat >"$T/e.yaml" <<EOF2
 EOF2
 $PY "$T/dc.py" events "$T/e.jsonl.in" "$D" '[{"id": "e1", "name": "Eucalyptus", "owner": "o@e.test", "kind": "no_login"},
                                             {"id": "e2", "name": "Fig", "owner": "o@e.test", "kind": "no_login"}]'
-timeout 60 "$TEND" import --db "$T/e.db" "$T/e.jsonl.in" >/dev/null 2>&1
+timeout 60 "$TEND" import --db "$(db e)" "$T/e.jsonl.in" >/dev/null 2>&1
 E_PORT=$(free_port)
 # --no-eval: this evaluation is the test's own (tend eval --at, in the past).
-if start_serve "$T/e.db" "$E_PORT" --config "$T/e.yaml" --no-eval; then
-    out=$(timeout 60 "$TEND" eval --db "$T/e.db" --config "$T/e.yaml" --at "$D" 2>&1) || not_ok "E: eval --at $D" "$out"
+if start_serve "$(db e)" "$E_PORT" --config "$T/e.yaml" --no-eval; then
+    out=$(timeout 60 "$TEND" eval --db "$(db e)" --config "$T/e.yaml" --at "$D" 2>&1) || not_ok "E: eval --at $D" "$out"
     # The receiver logs a request when it answers (4 s later): watch the
     # outbox for the attempt under way instead.
     sending=0
     for _ in $(seq 600); do
-        n=$("$TEND" outbox --db "$T/e.db" --status sending --format json 2>/dev/null |
+        n=$("$TEND" outbox --db "$(db e)" --status sending --format json 2>/dev/null |
             $PY -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null)
         [ "${n:-0}" -ge 1 ] && sending=1 && break
         sleep 0.1
@@ -1324,11 +1343,13 @@ if start_serve "$T/e.db" "$E_PORT" --config "$T/e.yaml" --no-eval; then
     done
     expect_eq "E: SIGTERM stops tend serve with a transfer in flight (within 60 s)" 1 "$stopped"
     wait "$SERVE_PID" 2>/dev/null
-    st=$(timeout 30 "$TEND" outbox --db "$T/e.db" --format json 2>/dev/null |
+    st=$(timeout 30 "$TEND" outbox --db "$(db e)" --format json 2>/dev/null |
         $PY -c 'import json,sys; print(" ".join(sorted(r["status"] + "/" + str(r["resends"]) for r in json.load(sys.stdin))))')
     expect_eq "E: the transfer in flight at SIGTERM is recorded sent; the other waits, nothing re-sent" "pending/0 sent/0" "$st"
     got=$($PY -c 'import sys; print(sum(1 for _ in open(sys.argv[1])))' "$T/e_http.jsonl")
     expect_eq "E: no attempt started after SIGTERM" 1 "$got"
+else
+    not_ok "E: tend serve starts on e" "$(tail -c +$((SERVE_LOG_AT + 1)) "$T/serve.log" | tail -5)"
 fi
 stop_receiver e_http
 
@@ -1343,10 +1364,10 @@ cat >"$T/e2.yaml" <<EOF2
  $RULES_OFF}
 EOF2
 $PY "$T/dc.py" events "$T/e2.jsonl.in" "$D" '[{"id": "e3", "name": "Elder", "owner": "o@e2.test", "kind": "no_login"}]'
-timeout 60 "$TEND" import --db "$T/e2.db" "$T/e2.jsonl.in" >/dev/null 2>&1
-timeout 60 "$TEND" eval --db "$T/e2.db" --config "$T/e2.yaml" --at "$D" >/dev/null 2>&1
+timeout 60 "$TEND" import --db "$(db e2)" "$T/e2.jsonl.in" >/dev/null 2>&1
+timeout 60 "$TEND" eval --db "$(db e2)" --config "$T/e2.yaml" --at "$D" >/dev/null 2>&1
 E2_PORT=$(free_port)
-if start_serve "$T/e2.db" "$E2_PORT" --config "$T/e2.yaml" --no-eval; then
+if start_serve "$(db e2)" "$E2_PORT" --config "$T/e2.yaml" --no-eval; then
     for _ in $(seq 600); do
         grep -q '"stage": "data"' "$T/e2_smtp.jsonl" 2>/dev/null && break
         sleep 0.1
@@ -1359,10 +1380,12 @@ if start_serve "$T/e2.db" "$E2_PORT" --config "$T/e2.yaml" --no-eval; then
     done
     expect_eq "E: SIGTERM with an email waiting for its answer stops tend serve (within 60 s)" 1 "$stopped"
     wait "$SERVE_PID" 2>/dev/null
-    st=$(timeout 30 "$TEND" outbox --db "$T/e2.db" --format json 2>/dev/null |
+    st=$(timeout 30 "$TEND" outbox --db "$(db e2)" --format json 2>/dev/null |
         $PY -c 'import json,sys; print(" ".join(r["status"] + "/" + str(r["resends"]) + "/" + (r["last_error"] or "")[:40].strip() for r in json.load(sys.stdin)))')
     expect_eq "E: ... and records it as ambiguous: pending, counted in resends" \
         "pending/1/stopped while waiting for the answer to" "$st"
+else
+    not_ok "E: tend serve starts on e2" "$(tail -c +$((SERVE_LOG_AT + 1)) "$T/serve.log" | tail -5)"
 fi
 stop_receiver e2_smtp
 
@@ -1380,7 +1403,7 @@ EOF2
 F_SPEC=$($PY -c 'import json; print(json.dumps([{"id": "f%02d" % i, "name": "F %d" % i, "owner": "o@f.test",
     "kind": "no_login"} for i in range(12)]))')
 if setup f "$F_SPEC" "$T/f.yaml"; then
-    deliver "$T/f.db" "$T/f.yaml"
+    deliver "$(db f)" "$T/f.yaml"
     expect_contains "F: tend deliver (no --wait) sends all 12 rows of one target answered in batches" "sent 12," "$DOUT"
     got=$($PY -c 'import sys; print(sum(1 for _ in open(sys.argv[1])))' "$T/f_http.jsonl")
     expect_eq "F: ... each once" 12 "$got"
@@ -1410,8 +1433,8 @@ cat >"$T/g.yaml" <<EOF2
 EOF2
 G_SPEC=$($PY -c 'import json; print(json.dumps([{"id": "g%d" % i, "name": "G %d" % i, "owner": "o@g.test",
     "kind": "no_login"} for i in range(6)]))')
-G_PARAMS='"db": "'"$T/g.db"'", "http_log": "'"$T/g_http.jsonl"'", "path": "/hook/ra", "channel": "ra"'
-ra429() { timeout 30 "$TEND" outbox --db "$T/g.db" --channel ra --format json 2>/dev/null |
+G_PARAMS='"db": "'"$(db g)"'", "http_log": "'"$T/g_http.jsonl"'", "path": "/hook/ra", "channel": "ra"'
+ra429() { timeout 30 "$TEND" outbox --db "$(db g)" --channel ra --format json 2>/dev/null |
     $PY -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if "429" in (r["last_error"] or "") and r["status"] == "pending"))' 2>/dev/null || echo 0; }
 canaries() { $PY "$T/dc.py" count "$T/g_http.jsonl" /hook/canary; }
 # wait_canaries N: until N more canary requests arrived (at most 60 s).
@@ -1424,7 +1447,7 @@ wait_canaries() {
     return 1
 }
 if setup g "$G_SPEC" "$T/g.yaml"; then
-    "$TEND" deliver --db "$T/g.db" --config "$T/g.yaml" --wait 5 >"$T/g_run1.log" 2>&1 &
+    "$TEND" deliver --db "$(db g)" --config "$T/g.yaml" --wait 5 >"$T/g_run1.log" 2>&1 &
     pid=$!
     BG_PID=$pid
     for _ in $(seq 600); do
@@ -1435,26 +1458,30 @@ if setup g "$G_SPEC" "$T/g.yaml"; then
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     BG_PID=
-    deliver "$T/g.db" "$T/g.yaml"
+    deliver "$(db g)" "$T/g.yaml"
     echo "# G, tend deliver after the kill: $DOUT"
     dc held '{"label": "G, a tend deliver after kill -9 (cron mode)", '"$G_PARAMS"', "arrivals": 4}'
-    out=$(timeout 30 "$TEND" outbox --db "$T/g.db" 2>&1 >/dev/null)
+    out=$(timeout 30 "$TEND" outbox --db "$(db g)" 2>&1 >/dev/null)
     expect_contains "G: tend outbox says the webhook is held back, and why" "Retry-After 600 s" "$out"
     G_PORT=$(free_port)
-    if start_serve "$T/g.db" "$G_PORT" --config "$T/g.yaml" --no-eval; then
+    if start_serve "$(db g)" "$G_PORT" --config "$T/g.yaml" --no-eval; then
         check "G: tend serve's dispatcher makes passes (3 canary retries)" wait_canaries 3
         dc held '{"label": "G, tend serve", '"$G_PARAMS"', "arrivals": 4}'
         kill -9 "$SERVE_PID"
         wait "$SERVE_PID" 2>/dev/null
-        if start_serve "$T/g.db" "$G_PORT" --config "$T/g.yaml" --no-eval; then
+        if start_serve "$(db g)" "$G_PORT" --config "$T/g.yaml" --no-eval; then
             check "G: tend serve restarted after kill -9 makes passes (3 canary retries)" wait_canaries 3
             dc held '{"label": "G, tend serve after kill -9", '"$G_PARAMS"', "arrivals": 4}'
             kill -TERM "$SERVE_PID"
             wait "$SERVE_PID" 2>/dev/null
+        else
+            not_ok "G: tend serve starts again on g after kill -9" "$(tail -c +$((SERVE_LOG_AT + 1)) "$T/serve.log" | tail -5)"
         fi
+    else
+        not_ok "G: tend serve starts on g" "$(tail -c +$((SERVE_LOG_AT + 1)) "$T/serve.log" | tail -5)"
     fi
     since=$($PY -c 'import time; print(time.time())')
-    DOUT=$(TEND_TEST_CLOCK_OFFSET_S=601 timeout 60 "$TEND" deliver --db "$T/g.db" --config "$T/g.yaml" 2>&1)
+    DOUT=$(TEND_TEST_CLOCK_OFFSET_S=601 timeout 60 "$TEND" deliver --db "$(db g)" --config "$T/g.yaml" 2>&1)
     dc after_hold '{'"$G_PARAMS"', "hold": 600, "since": '"$since"', "rows": 6}'
 fi
 stop_receiver g_http
@@ -1479,9 +1506,9 @@ H_SPEC=$($PY -c 'import json; print(json.dumps([{"id": "h%02d" % i, "name": "H %
     "owner": "busy@h.test" if i < 6 else "csm%d@h.test" % i, "kind": "no_login"} for i in range(27)]))')
 if setup h "$H_SPEC" "$T/h.yaml"; then
     start=$($PY -c 'import time; print(time.time())')
-    deliver "$T/h.db" "$T/h.yaml" --wait 120
+    deliver "$(db h)" "$T/h.yaml" --wait 120
     echo "# H: $DOUT"
-    dc slow '{"db": "'"$T/h.db"'", "http_log": "'"$T/h_http.jsonl"'", "smtp_log": "'"$T/h_smtp.jsonl"'",
+    dc slow '{"db": "'"$(db h)"'", "http_log": "'"$T/h_http.jsonl"'", "smtp_log": "'"$T/h_smtp.jsonl"'",
         "start": '"$start"', "rows": 27, "busy": "busy@h.test"}'
 fi
 # No answer to the end of a message within smtp_data_timeout_seconds (1 s; the
@@ -1500,10 +1527,10 @@ H2_SPEC='[{"id": "s1", "name": "Slow", "owner": "slow@h2.test", "kind": "no_logi
           {"id": "s3", "name": "Quick 2", "owner": "q2@h2.test", "kind": "no_login"},
           {"id": "s4", "name": "Quick 3", "owner": "q3@h2.test", "kind": "no_login"}]'
 if setup h2 "$H2_SPEC" "$T/h2.yaml"; then
-    deliver "$T/h2.db" "$T/h2.yaml" --wait 60
+    deliver "$(db h2)" "$T/h2.yaml" --wait 60
     expect_contains "H: a timeout at the end of DATA is reported as such" "no answer to the end of the message within 1 s" "$DOUT"
     expect_eq "H: ... and no reply was read out of step (no \"DATA failed\")" "" "$(grep -o 'DATA failed[^;]*' <<<"$DOUT")"
-    dc copies '{"label": "H, SMTP data timeout", "db": "'"$T/h2.db"'", "smtp_log": "'"$T/h_smtp.jsonl"'",
+    dc copies '{"label": "H, SMTP data timeout", "db": "'"$(db h2)"'", "smtp_log": "'"$T/h_smtp.jsonl"'",
         "rcpt": "slow@h2.test", "copies": 2, "attempts": 2, "resends": 1}'
 fi
 stop_receiver h_http
@@ -1527,20 +1554,20 @@ cat >"$T/i.yaml" <<EOF2
 EOF2
 if setup i '[{"id": "i1", "name": "I 1", "owner": "o@i.test", "kind": "no_login"},
              {"id": "i2", "name": "I 2", "owner": "o@i.test", "kind": "no_login"}]' "$T/i.yaml"; then
-    "$TEND" deliver --db "$T/i.db" --config "$T/i.yaml" >"$T/i_run1.log" 2>&1 &
+    "$TEND" deliver --db "$(db i)" --config "$T/i.yaml" >"$T/i_run1.log" 2>&1 &
     pid=$!
     BG_PID=$pid
     $PY "$T/dc.py" events "$T/i2.jsonl.in" "$D" '[{"id": "i3", "name": "I 3", "owner": "o@i.test", "kind": "no_login"}]'
-    timeout 60 "$TEND" import --db "$T/i.db" "$T/i2.jsonl.in" >/dev/null 2>&1
-    timeout 60 "$TEND" eval --db "$T/i.db" --config "$T/i.yaml" --at "$D" >/dev/null 2>&1
+    timeout 60 "$TEND" import --db "$(db i)" "$T/i2.jsonl.in" >/dev/null 2>&1
+    timeout 60 "$TEND" eval --db "$(db i)" --config "$T/i.yaml" --at "$D" >/dev/null 2>&1
     wait "$pid"
     BG_PID=
-    deliver "$T/i.db" "$T/i.yaml" # run 2, right after run 1
+    deliver "$(db i)" "$T/i.yaml" # run 2, right after run 1
     $PY "$T/dc.py" events "$T/i3.jsonl.in" "$D" '[{"id": "i4", "name": "I 4", "owner": "o@i.test", "kind": "no_login"}]'
-    timeout 60 "$TEND" import --db "$T/i.db" "$T/i3.jsonl.in" >/dev/null 2>&1
-    timeout 60 "$TEND" eval --db "$T/i.db" --config "$T/i.yaml" --at "$D" >/dev/null 2>&1
+    timeout 60 "$TEND" import --db "$(db i)" "$T/i3.jsonl.in" >/dev/null 2>&1
+    timeout 60 "$TEND" eval --db "$(db i)" --config "$T/i.yaml" --at "$D" >/dev/null 2>&1
     set_script i_http '{"/slack/pace": [{"until_file": "'"$T/i.release"'", "arrival_delay_ms": 0}], "default_arrival_delay_ms": [0, 900]}'
-    "$TEND" deliver --db "$T/i.db" --config "$T/i.yaml" >"$T/i_run3.log" 2>&1 &
+    "$TEND" deliver --db "$(db i)" --config "$T/i.yaml" >"$T/i_run3.log" 2>&1 &
     pid=$!
     BG_PID=$pid
     # Once the receiver has read run 3's first request whole (its answer
@@ -1553,7 +1580,7 @@ if setup i '[{"id": "i1", "name": "I 1", "owner": "o@i.test", "kind": "no_login"
     wait "$pid" 2>/dev/null
     BG_PID=
     touch "$T/i.release"
-    deliver "$T/i.db" "$T/i.yaml" # run 4, at once after the kill
+    after_kill deliver "$(db i)" "$T/i.yaml" # run 4, at once after the kill
     dc pace '{"http_log": "'"$T/i_http.jsonl"'", "path": "/slack/pace", "arrivals": 9, "interval": 1.0}'
 fi
 stop_receiver i_http
@@ -1575,10 +1602,10 @@ J_SPEC=$($PY -c 'import json; print(json.dumps([{"id": "j%03d" % i, "name": "J %
     "kind": "card"} for i in range(200)]))')
 if setup j "$J_SPEC" "$T/j.yaml"; then
     $PY "$T/dc.py" events "$T/j2.jsonl.in" "$D1" '[{"id": "jz", "name": "Unhappy Co", "owner": "o@j.test", "kind": "detractor"}]'
-    timeout 60 "$TEND" import --db "$T/j.db" "$T/j2.jsonl.in" >/dev/null 2>&1
-    out=$(timeout 60 "$TEND" eval --db "$T/j.db" --config "$T/j.yaml" --at "$D1" 2>&1)
+    timeout 60 "$TEND" import --db "$(db j)" "$T/j2.jsonl.in" >/dev/null 2>&1
+    out=$(timeout 60 "$TEND" eval --db "$(db j)" --config "$T/j.yaml" --at "$D1" 2>&1)
     expect_contains "J: the detractor's CTA is high priority, opened the day after the backlog" "nps_response" "$out"
-    "$TEND" deliver --db "$T/j.db" --config "$T/j.yaml" >"$T/j_run.log" 2>&1 &
+    "$TEND" deliver --db "$(db j)" --config "$T/j.yaml" >"$T/j_run.log" 2>&1 &
     pid=$!
     BG_PID=$pid
     for _ in $(seq 600); do
@@ -1588,7 +1615,7 @@ if setup j "$J_SPEC" "$T/j.yaml"; then
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     BG_PID=
-    dc urgent '{"db": "'"$T/j.db"'", "http_log": "'"$T/j_http.jsonl"'", "backlog": 200}'
+    dc urgent '{"db": "'"$(db j)"'", "http_log": "'"$T/j_http.jsonl"'", "backlog": 200}'
 fi
 stop_receiver j_http
 
@@ -1609,7 +1636,7 @@ cat >"$T/k.yaml" <<EOF2
 EOF2
 if setup k '[{"id": "k1", "name": "K 1", "owner": "o@k.test", "kind": "no_login"},
              {"id": "k2", "name": "K 2", "owner": "o@k.test", "kind": "no_login"}]' "$T/k.yaml"; then
-    deliver "$T/k.db" "$T/k.yaml" --wait 60
-    dc nocopy '{"db": "'"$T/k.db"'", "http_log": "'"$T/k_http.jsonl"'", "rows": 2}'
+    deliver "$(db k)" "$T/k.yaml" --wait 60
+    dc nocopy '{"db": "'"$(db k)"'", "http_log": "'"$T/k_http.jsonl"'", "rows": 2}'
 fi
 stop_receiver k_http

@@ -12,7 +12,7 @@
 # ctas.expire_after_days 0 nothing expires.
 . "$(dirname "$0")/lib.sh"
 
-DB="$T/e.db"
+DB="$(db e)"
 $PY - "$T/events.jsonl" <<'PY'
 import json, sys
 with open(sys.argv[1], "w") as f:
@@ -27,7 +27,7 @@ with open(sys.argv[1], "w") as f:
                             "context": {"groupId": acct}}) + "\n")
 PY
 "$TEND" import --db "$DB" "$T/events.jsonl" >/dev/null || not_ok "import"
-cp "$DB" "$T/never.db"
+db_copy e never
 cat >"$T/tend.yaml" <<EOF0
 rules:
   health_drop: false
@@ -120,12 +120,12 @@ expect_eq "after a login and 14 days without one, a new CTA opens for acc1 (a ne
     "2 open 2026-07-15 True" "$got"
 
 printf 'rules:\n  health_drop: false\n  budget: {per_owner_per_week: 0}\nctas:\n  expire_after_days: 0\n' >"$T/never.yaml"
-out=$("$TEND" eval --db "$T/never.db" --config "$T/never.yaml" --from 2026-04-24 --to 2026-06-30 --quiet 2>&1)
-n=$("$TEND" ctas --db "$T/never.db" --status all --format json | $PY -c '
+out=$("$TEND" eval --db "$(db never)" --config "$T/never.yaml" --from 2026-04-24 --to 2026-06-30 --quiet 2>&1)
+n=$("$TEND" ctas --db "$(db never)" --status all --format json | $PY -c '
 import json, sys
 r = json.load(sys.stdin)
 print(sum(c.get("closed_reason") == "expired" for c in r), sum(c["status"] == "open" for c in r))')
 expect_eq "ctas.expire_after_days 0: nothing expires, the three stay open" "0 3" "$n"
 printf 'ctas:\n  expire_after_days: -2\n' >"$T/bad.yaml"
-out=$("$TEND" eval --db "$T/never.db" --config "$T/bad.yaml" --at 2026-06-30 2>&1)
+out=$("$TEND" eval --db "$(db never)" --config "$T/bad.yaml" --at 2026-06-30 2>&1)
 expect_contains "a bad expire_after_days is refused with its path" "ctas.expire_after_days" "$out"

@@ -31,7 +31,7 @@ status_csv() { "$TEND" status --db "$1" --format csv | grep -v '^schema\.version
 HEADER=account_id,name,plan,mrr,seats,renewal_date,csm_email,csm_slack,segment,premium_products,created_at,members,events
 
 # ---- 1. every message type and every event of SPEC 1 ------------------------
-db=$T/all.db
+db=$(db all)
 f=$D/all.jsonl
 run import --db "$db" "$f"
 expect_eq "all: exit 0" 0 "$RC"
@@ -112,13 +112,13 @@ expect_eq "all again: status unchanged but for messages.duplicates" "$status_all
 expect_eq "all again: messages.duplicates 30" 30 "$(status_count "$db" messages.duplicates)"
 
 # stdin (-) reads the same way.
-run import --db "$T/stdin.db" - <"$f"
+run import --db "$(db stdin)" - <"$f"
 expect_eq "stdin: - imports the same file" \
     "0 -: 30 accepted, 0 duplicates, 0 quarantined, 0 rejected" "$RC $OUT"
 
 # "Goal Set" is in SPEC 1's vocabulary: its properties are checked.
 f=$D/goal-bad.jsonl
-run import --db "$T/goal.db" "$f"
+run import --db "$(db goal)" "$f"
 expect_eq "Goal Set with due_date \"soon\" is rejected naming the field" \
     "1|$f:1: properties.due_date: must be a date YYYY-MM-DD, got \"soon\"" "$RC|$ERR"
 
@@ -140,7 +140,7 @@ for line in open(sys.argv[1]).read().split('\n'):
     out.append(line)
 open(sys.argv[2], 'w').write('\n'.join(out).rstrip('\n'))
 EOF
-db=$T/broken.db
+db=$(db broken)
 run import --db "$db" --errors "$T/broken.errors" "$f"
 expect_eq "broken: exit 1" 1 "$RC"
 expect_eq "broken: summary keeps the valid lines" \
@@ -172,7 +172,7 @@ expect_eq "broken: status counts" \
 
 # More than 20 rejections: 20 on stderr and a note; all in --errors.
 f=$D/many-bad.jsonl
-run import --db "$T/many.db" --errors "$T/many.errors" "$f"
+run import --db "$(db many)" --errors "$T/many.errors" "$f"
 want_all=$(for i in $(seq 1 25); do
     printf '%s:%d: timestamp: not an ISO-8601 date-time: "not-a-time-%02d"\n' "$f" "$i" "$i"
 done)
@@ -182,7 +182,7 @@ expect_eq "many: stderr shows the first 20 and a note" \
     "$(head -20 <<<"$want_all")
 (more rejected lines in the --errors file)" "$ERR"
 expect_eq "many: --errors file has all 25" "$want_all" "$(cat "$T/many.errors")"
-run import --db "$T/many2.db" "$f"
+run import --db "$(db many2)" "$f"
 expect_eq "many without --errors: the note says how to see the rest" \
     "(more rejected lines not shown: use --errors OUT)" "$(tail -1 <<<"$ERR")"
 expect_eq "many without --errors: 21 lines on stderr" 21 "$(wc -l <"$T/err")"
@@ -190,13 +190,13 @@ expect_eq "many without --errors: 21 lines on stderr" 21 "$(wc -l <"$T/err")"
 # Two messages run together on one line is not one JSON value: rejected, not
 # half-imported.
 f=$D/concatenated.jsonl
-run import --db "$T/cat.db" "$f"
+run import --db "$(db cat)" "$f"
 expect_eq "two objects on one line: exit 1" 1 "$RC"
 expect_eq "two objects on one line: reported as invalid JSON" \
     "$f:1: invalid JSON at byte N" "$(norm <<<"$ERR")"
 
 # ---- 3. quarantine -------------------------------------------------------------
-db=$T/q.db
+db=$(db q)
 f=$D/q-unknown-user.jsonl
 run import --db "$db" "$f"
 expect_eq "quarantine: events of unknown users are quarantined (exit 0)" \
@@ -245,7 +245,7 @@ expect_eq "quarantine: counters" "accepted=4 quarantined=4 attached=3 duplicates
     "accepted=$(status_count "$db" messages.accepted) quarantined=$(status_count "$db" messages.quarantined) attached=$(status_count "$db" messages.attached) duplicates=$(status_count "$db" messages.duplicates)"
 
 # ---- 4. accounts CSV -----------------------------------------------------------
-db=$T/csv.db
+db=$(db csv)
 f=$D/accounts.csv
 run import --db "$db" --accounts "$f"
 expect_eq "csv: all rows accepted, exit 0" "0 $f: 3 accounts, 0 rejected" "$RC $OUT"
@@ -255,7 +255,7 @@ acme,\"Acme, Inc.\",enterprise,12500.5,50,2027-03-31,dana@tend.example,U024BE7LH
 globex,\"Globex \"\"Intl\"\"\",growth,2400,20,2027-01-15,sam@tend.example,,mid-market,,,0,0
 initech,Initech,starter,,,,,,,\"[\"\"reports\"\",\"\"api\"\"]\",,0,0" "$(accounts_csv "$db")"
 
-db=$T/csv-bad.db
+db=$(db csv-bad)
 f=$D/accounts-bad.csv
 run import --db "$db" --accounts "$f"
 expect_eq "csv bad rows: exit 1 and summary" "1 $f: 2 accounts, 5 rejected" "$RC $OUT"
@@ -270,7 +270,7 @@ expect_eq "csv bad rows: the good rows are kept" \
 good1,\"Good, One\",pro,100,5,2027-01-01,,,,,,0,0
 good2,Good Two,basic,0,0,,,,,,,0,0" "$(accounts_csv "$db")"
 
-db=$T/csv-header.db
+db=$(db csv-header)
 f=$D/accounts-header.csv
 run import --db "$db" --accounts "$f"
 expect_eq "csv header not starting with account_id: rejected, exit 1" \
@@ -283,13 +283,13 @@ expect_eq "csv header not starting with account_id: summary counts no account" \
 # LINE is the line in the file, even after a quoted field spanning two lines
 # and a blank line.
 f=$D/accounts-multiline.csv
-run import --db "$T/csv-ml.db" --accounts "$f"
+run import --db "$(db csv-ml)" --accounts "$f"
 expect_eq "csv: FILE:LINE counts physical lines" \
     "1|$f:4: has 2 fields, the header has 3
 $f:6: has 2 fields, the header has 3" "$RC|$ERR"
 
 # ---- 5. usage and I/O errors ---------------------------------------------------
-db=$T/usage.db
+db=$(db usage)
 run import --db "$db" "$T/missing.jsonl"
 expect_eq "missing file: exit 2 and message" \
     "2|tend import: cannot open $T/missing.jsonl: No such file or directory" "$RC|$ERR"
@@ -342,7 +342,7 @@ expect_eq "tend accounts --help: exit 0, mentions --db and --format" "0 yes" \
     "$RC $([[ "$OUT" == *--db* && "$OUT" == *"--format"* ]] && echo yes)"
 
 # ---- 6. timestamps with offsets, messageId-less dedup -------------------------
-db=$T/offsets.db
+db=$(db offsets)
 f=$D/offsets.jsonl
 run import --db "$db" "$f"
 # Line 10 repeats line 9 byte for byte (no messageId): a duplicate. Line 8 is at
@@ -381,14 +381,14 @@ if command -v script >/dev/null; then
         { cat "$T/progress-1.jsonl"; sleep 0.6; cat "$T/progress-2.jsonl"; } >"$1" &
     }
     feed "$T/progress.fifo"
-    script -qec "\"$TEND\" import --db \"$T/progress-tty.db\" \"$T/progress.fifo\"" /dev/null \
+    script -qec "\"$TEND\" import --db \"$(db progress-tty)\" \"$T/progress.fifo\"" /dev/null \
         >"$T/tty.out" 2>&1
     wait
     line=$(tr '\r' '\n' <"$T/tty.out" | grep -a '%' | grep -a 'lines/s' | head -1)
     expect_contains "an import from a pipe shows its progress on a terminal (${line//$'\033[K'/})" "lines/s" "$line"
     expect_contains "and ends with its summary" "$(wc -l <"$T/progress.jsonl" | tr -d ' ') accepted" "$(cat "$T/tty.out")"
     feed "$T/progress.fifo"
-    "$TEND" import --db "$T/progress-pipe.db" "$T/progress.fifo" >"$T/pipe.out" 2>&1
+    "$TEND" import --db "$(db progress-pipe)" "$T/progress.fifo" >"$T/pipe.out" 2>&1
     wait
     expect_eq "and none when its output is not a terminal" 0 "$(grep -c 'lines/s' "$T/pipe.out")"
 else
@@ -407,27 +407,27 @@ arr=$T/array.json
     done
     printf ']\n'
 } >"$arr"
-run import --db "$T/array.db" "$arr"
+run import --db "$(db array)" "$arr"
 expect_eq "JSON array: exit 2" 2 "$RC"
 expect_eq "JSON array: said once, no per-line rejections" 0 "$(grep -c "$arr:[0-9]" "$T/err")"
 expect_contains "JSON array: tend reads JSON Lines" "$arr is a JSON array, but tend reads JSON Lines" "$ERR"
 expect_contains "JSON array: and how to convert it" "jq -c '.[]' $arr > $T/array.jsonl" "$ERR"
-expect_eq "JSON array: nothing imported" 0 "$(status_count "$T/array.db" messages.accepted)"
+expect_eq "JSON array: nothing imported" 0 "$(status_count "$(db array)" messages.accepted)"
 # A one-line array over the 500 KB line limit is the same mistake, said the same way.
 $PY -c 'import json,sys; json.dump([{"type":"track","userId":"u","event":"e%d" % i,"properties":{"pad":"x"*200}} for i in range(3000)], open(sys.argv[1],"w"))' "$T/one-line.json"
-run import --db "$T/array.db" "$T/one-line.json"
+run import --db "$(db array)" "$T/one-line.json"
 expect_eq "a one-line JSON array of $(stat -c %s "$T/one-line.json") bytes: exit 2" 2 "$RC"
 expect_contains "and the same message, not a line over the limit" "is a JSON array" "$ERR"
-run import --db "$T/array.db" - <"$arr"
+run import --db "$(db array)" - <"$arr"
 expect_eq "a JSON array on stdin: exit 2" 2 "$RC"
 expect_contains "and the same message" "stdin is a JSON array" "$ERR"
 if command -v jq >/dev/null; then
     jq -c '.[]' "$arr" >"$T/array.jsonl"
-    run import --db "$T/array.db" "$T/array.jsonl"
+    run import --db "$(db array)" "$T/array.jsonl"
     expect_eq "converted as told, it imports" "$T/array.jsonl: 3 accepted, 0 duplicates, 0 quarantined, 0 rejected" "$OUT"
 fi
 # Blank lines before the first message are skipped to find the first byte;
 # line numbers stay the file's.
 printf '\n\n{"type":"track","userId":"u","event":"e","messageId":"bl-1"}\n\nnot json\n' >"$T/blank-first.jsonl"
-run import --db "$T/array.db" "$T/blank-first.jsonl"
+run import --db "$(db array)" "$T/blank-first.jsonl"
 expect_eq "leading blank lines: the bad line keeps its number" "$T/blank-first.jsonl:5: invalid JSON at byte 1" "$ERR"

@@ -27,6 +27,8 @@ import os
 import subprocess
 import sys
 
+import testdb
+
 args = sys.argv[1:]
 peer = None
 if args[:1] == ["--peer"]:
@@ -65,10 +67,7 @@ def parse(path):
 
 def run_case(path):
     name = os.path.basename(path)
-    db = os.path.join(tmp, name + ".db")
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
+    db = testdb.db(name, fresh=True, tmp=tmp)
     sections = parse(path)
     events = [l for s in sections if s[0] == "events" for l in s[2]]
     accounts = [l for s in sections if s[0] == "accounts" for l in s[2]]

@@ -13,11 +13,11 @@ if ! $PY -c 'import pandas' 2>/dev/null; then
 fi
 
 "$TEND" generate --accounts 40 --days 120 --seed 7 --end 2026-11-01 --out "$T/g.jsonl" 2>/dev/null
-out=$("$TEND" import --db "$T/g.db" "$T/g.jsonl" 2>&1)
+out=$("$TEND" import --db "$(db g)" "$T/g.jsonl" 2>&1)
 expect_contains "the generated history imports whole" " 0 rejected" "$out"
 
 for at in 2026-10-31 2026-09-16; do
-    "$TEND" metrics --db "$T/g.db" --at "$at" --format csv >"$T/tend-$at.csv"
+    "$TEND" metrics --db "$(db g)" --at "$at" --format csv >"$T/tend-$at.csv"
     if ! $PY "$ROOT/bench/metrics_pandas.py" --at "$at" --out "$T/pandas-$at.csv" "$T/g.jsonl" \
         2>"$T/pandas-$at.err"; then
         not_ok "metrics_pandas.py runs at $at" "$(tail -5 "$T/pandas-$at.err")"

@@ -86,22 +86,22 @@ cat >"$T/extra.jsonl" <<EOF
 {"type":"identify","userId":"rt-u4","timestamp":"${FROM}T09:00:01Z","messageId":"rt9","traits":{"email":"lee@delta.example","company_id":"rt-delta"}}
 EOF
 for db in a c; do
-    out=$("$TEND" import --db "$T/$db.db" "$T/gen.jsonl" "$T/extra.jsonl" 2>&1) || {
+    out=$("$TEND" import --db "$(db "$db")" "$T/gen.jsonl" "$T/extra.jsonl" 2>&1) || {
         not_ok "tend import ($db)" "$out"
         exit 1
     }
 done
 # A/B: evaluated through today, without channels (no message waits in the outbox).
-out=$("$TEND" eval --db "$T/a.db" --from "$FROM" --to "$TODAY" --quiet 2>&1) || {
+out=$("$TEND" eval --db "$(db a)" --from "$FROM" --to "$TODAY" --quiet 2>&1) || {
     not_ok "tend eval through today" "$out"
     exit 1
 }
-out=$(TEND_TEST_CLOCK_OFFSET_S=1e3 "$TEND" metrics --db "$T/a.db" --account rt-acme --format csv 2>&1)
+out=$(TEND_TEST_CLOCK_OFFSET_S=1e3 "$TEND" metrics --db "$(db a)" --account rt-acme --format csv 2>&1)
 expect_contains "the test clock ignores an offset that is not whole seconds, and says so" \
     'TEND_TEST_CLOCK_OFFSET_S="1e3" is not a whole number of seconds' "$out"
 # C: evaluated through 4 days ago only.
 LAST_C=$(date -u -d "$TODAY - 4 days" +%F)
-out=$("$TEND" eval --db "$T/c.db" --from "$FROM" --to "$LAST_C" --quiet 2>&1) || {
+out=$("$TEND" eval --db "$(db c)" --from "$FROM" --to "$LAST_C" --quiet 2>&1) || {
     not_ok "tend eval through 4 days ago" "$out"
     exit 1
 }
@@ -505,9 +505,9 @@ def catch_up(db, today, started):
     date = json.loads(body).get("date") if st == 200 else None
     report("a database evaluated through 4 days ago is evaluated as of today on start", date == today,
            f"/api/accounts date: {date}")
-    import sqlite3
+    import testdb
     t = (dt.date.fromisoformat(today) - dt.date(1970, 1, 1)).days
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30) as c:
+    with testdb.connect(db, timeout=30) as c:
         per_day = dict(c.execute("SELECT day, count(*) FROM scores WHERE day > ? GROUP BY day", (t - 5,)).fetchall())
         hist = c.execute("SELECT day, action FROM cta_history WHERE actor = 'tend' AND day > ? AND action IN "
                          "('open', 'raise', 'resolve')", (t - 4,)).fetchall()
@@ -564,23 +564,23 @@ if __name__ == "__main__":
 PY
 
 # ---- A and B -------------------------------------------------------------------------
-start_serve "$T/a.db" "$PORT" --config "$T/a.yaml" || exit 1
-timeout 300 $PY "$T/rt.py" detractor "$T/a.db"
-timeout 300 $PY "$T/rt.py" others "$T/a.db"
-timeout 300 $PY "$T/rt.py" inflight "$T/a.db" "$SERVE_PID"
+start_serve "$(db a)" "$PORT" --config "$T/a.yaml" || exit 1
+timeout 300 $PY "$T/rt.py" detractor "$(db a)"
+timeout 300 $PY "$T/rt.py" others "$(db a)"
+timeout 300 $PY "$T/rt.py" inflight "$(db a)" "$SERVE_PID"
 t_stop=$(date +%s.%N)
 wait_serve "SIGTERM, with a Slack message under way, stops tend serve with status 0"
 echo "# tend serve stopped $(awk -v a="$t_stop" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s after SIGTERM"
-timeout 300 $PY "$T/rt.py" after_stop "$T/a.db"
+timeout 300 $PY "$T/rt.py" after_stop "$(db a)"
 expect_contains "and it says so" "tend serve: stopped" "$(cat "$T/serve.log")"
-start_serve "$T/a.db" "$PORT" --config "$T/a.yaml" || exit 1
-timeout 300 $PY "$T/rt.py" after_restart "$T/a.db"
+start_serve "$(db a)" "$PORT" --config "$T/a.yaml" || exit 1
+timeout 300 $PY "$T/rt.py" after_restart "$(db a)"
 stop_serve "the restarted tend serve stops with status 0"
 
 # ---- C ---------------------------------------------------------------------------------
 # D's database: c.db evaluated through yesterday (copied before C catches it up).
-cp "$T/c.db" "$T/d.db"
-out=$("$TEND" eval --db "$T/d.db" --from "$(date -u -d "$LAST_C + 1 day" +%F)" --to "$YESTERDAY" --quiet 2>&1) ||
+db_copy c d
+out=$("$TEND" eval --db "$(db d)" --from "$(date -u -d "$LAST_C + 1 day" +%F)" --to "$YESTERDAY" --quiet 2>&1) ||
     not_ok "tend eval of d.db through yesterday" "$out"
 PORT=$(free_port)
 export PORT
@@ -600,11 +600,11 @@ channels:
     path: $T/c-notifications.log
 EOF
 started=$(date +%s)
-start_serve "$T/c.db" "$PORT" --config "$T/c.yaml" || exit 1
-timeout 300 $PY "$T/rt.py" catch_up "$T/c.db" "$TODAY" "$started"
+start_serve "$(db c)" "$PORT" --config "$T/c.yaml" || exit 1
+timeout 300 $PY "$T/rt.py" catch_up "$(db c)" "$TODAY" "$started"
 stop_serve "SIGTERM after the catch-up: status 0"
-start_serve "$T/c.db" "$PORT" --config "$T/c.yaml" || exit 1
-timeout 300 $PY "$T/rt.py" catch_up_restart "$T/c.db" "$TODAY"
+start_serve "$(db c)" "$PORT" --config "$T/c.yaml" || exit 1
+timeout 300 $PY "$T/rt.py" catch_up_restart "$(db c)" "$TODAY"
 stop_serve "and after the restart: status 0"
 
 # ---- D ---------------------------------------------------------------------------------
@@ -617,6 +617,6 @@ TEND_TEST_CLOCK_OFFSET_S=$((DUE - DAILY_LEAD_S - $(date -u +%s)))
 export TEND_TEST_CLOCK_OFFSET_S
 PORT=$(free_port)
 export PORT
-start_serve "$T/d.db" "$PORT" --config "$T/c.yaml" || exit 1
-timeout 300 $PY "$T/rt.py" daily "$T/d.db" "$TODAY" "$DUE"
+start_serve "$(db d)" "$PORT" --config "$T/c.yaml" || exit 1
+timeout 300 $PY "$T/rt.py" daily "$(db d)" "$TODAY" "$DUE"
 stop_serve "SIGTERM after the daily evaluation: status 0"

@@ -11,10 +11,10 @@ timeout 900 $PY "$ROOT/tests/integration/rules_cases.py" "$TEND" "$T" || not_ok 
 
 # The examples replayed day by day: at most one live CTA per key, the same
 # CTAs from a replay from scratch, and the listing's filters agree.
-DB="$T/ex.db"
+DB="$(db ex)"
 "$TEND" import --db "$DB" --accounts "$ROOT/examples/accounts.csv" "$ROOT/examples/saas.jsonl" >/dev/null
 check "the examples replay over 50 days" "$TEND" eval --db "$DB" --from 2026-09-01 --to 2026-10-20 --quiet
-dups=$(sqlite3 "$DB" "SELECT COUNT(*) FROM (SELECT 1 FROM ctas WHERE status <> 'closed' GROUP BY rule, account_id, subject HAVING COUNT(*) > 1)")
+dups=$(dbq "$DB" "SELECT COUNT(*) FROM (SELECT 1 FROM ctas WHERE status <> 'closed' GROUP BY rule, account_id, subject HAVING COUNT(*) > 1) AS k")
 expect_eq "no key has two open or snoozed CTAs" 0 "$dups"
 listing() { "$TEND" ctas --db "$DB" --status all --format csv "$@" | tail -n +2 | cut -d, -f2-8 | sort; }
 before=$(listing)
@@ -37,7 +37,7 @@ expect_contains "and names it" "no CTA 99999" "$(cat "$T/err")"
 # product counts also when it waited in quarantine for its account; and a
 # database from before migration 13 (product use by feature name) gets its
 # product use rebuilt from the events when it is opened.
-P="$T/products.db"
+P="$(db products)"
 pu() { # pu ACCOUNT DAY [PRODUCT]: a "Chart Built" feature event
     printf '{"type":"track","userId":"u-%s","event":"Chart Built","timestamp":"%sT12:00:00Z","messageId":"pu-%s-%s-%s","context":{"groupId":"%s"},"properties":{%s}}\n' \
         "$1" "$2" "$1" "$2" "${3:-none}" "$1" "${3:+\"product\":\"$3\"}"
@@ -53,24 +53,28 @@ expect_contains "q's product event waited for its account, then was attached" "1
 premium() { "$TEND" ctas --db "$1" --status all --rule premium_unused --format csv | tail -n +2 | cut -d, -f2 | sort | paste -sd' '; }
 "$TEND" eval --db "$P" --at 2026-06-15 >/dev/null
 expect_eq "premium_unused: a's product untagged for 45 days fires; b's and q's (attached) tagged use counts" "a" "$(premium "$P")"
-# The same history as a database from before migration 13: product use was feature_products.
-O="$T/old.db"
-"$TEND" import --db "$O" "$T/p1.jsonl" "$T/p2.jsonl" >/dev/null
-sqlite3 "$O" "DROP TABLE product_days;
-    CREATE TABLE feature_products (name_id INTEGER NOT NULL, product TEXT NOT NULL,
-      PRIMARY KEY (name_id, product)) WITHOUT ROWID;
-    INSERT INTO feature_products SELECT DISTINCT name_id, subject FROM events
-      WHERE kind = 0 AND name_id IS NOT NULL AND subject IS NOT NULL;
-    ALTER TABLE activity_windows ADD COLUMN names TEXT;
-    DROP TABLE models; DROP TABLE risk_by_day;
-    DROP TABLE cta_held; DROP INDEX ctas_opened; ALTER TABLE ctas DROP COLUMN value;
-    DROP INDEX outbox_sending; ALTER TABLE outbox DROP COLUMN locked_until_ms;
-    ALTER TABLE outbox DROP COLUMN gate;
-    DROP TABLE leases; DROP TABLE sched_runs; DROP TABLE sched_buckets;
-    DELETE FROM schema_migrations WHERE version >= 13;"
-"$TEND" eval --db "$O" --at 2026-06-15 >/dev/null
-expect_eq "an older database is migrated: product_days rebuilt from its events" \
-    "$(sqlite3 "$P" 'SELECT group_concat(account_id || product || day) FROM product_days')" \
-    "$(sqlite3 "$O" 'SELECT group_concat(account_id || product || day) FROM product_days')"
-expect_eq "and its CTAs follow the documented meaning" "a" "$(premium "$O")"
-expect_eq "and feature_products is gone" 0 "$(sqlite3 "$O" "SELECT COUNT(*) FROM sqlite_master WHERE name = 'feature_products'")"
+# The same history as a database from before migration 13: product use was
+# feature_products. SQLite's history only: PostgreSQL's schema began at
+# migration 15 (src/store/pg_schema.c), with product_days.
+if [ "$BACKEND" = sqlite ]; then
+    O="$(db old)"
+    "$TEND" import --db "$O" "$T/p1.jsonl" "$T/p2.jsonl" >/dev/null
+    sqlite3 "$O" "DROP TABLE product_days;
+        CREATE TABLE feature_products (name_id INTEGER NOT NULL, product TEXT NOT NULL,
+          PRIMARY KEY (name_id, product)) WITHOUT ROWID;
+        INSERT INTO feature_products SELECT DISTINCT name_id, subject FROM events
+          WHERE kind = 0 AND name_id IS NOT NULL AND subject IS NOT NULL;
+        ALTER TABLE activity_windows ADD COLUMN names TEXT;
+        DROP TABLE models; DROP TABLE risk_by_day;
+        DROP TABLE cta_held; DROP INDEX ctas_opened; ALTER TABLE ctas DROP COLUMN value;
+        DROP INDEX outbox_sending; ALTER TABLE outbox DROP COLUMN locked_until_ms;
+        ALTER TABLE outbox DROP COLUMN gate;
+        DROP TABLE leases; DROP TABLE sched_runs; DROP TABLE sched_buckets;
+        DELETE FROM schema_migrations WHERE version >= 13;"
+    "$TEND" eval --db "$O" --at 2026-06-15 >/dev/null
+    expect_eq "an older database is migrated: product_days rebuilt from its events" \
+        "$(sqlite3 "$P" 'SELECT group_concat(account_id || product || day) FROM product_days')" \
+        "$(sqlite3 "$O" 'SELECT group_concat(account_id || product || day) FROM product_days')"
+    expect_eq "and its CTAs follow the documented meaning" "a" "$(premium "$O")"
+    expect_eq "and feature_products is gone" 0 "$(sqlite3 "$O" "SELECT COUNT(*) FROM sqlite_master WHERE name = 'feature_products'")"
+fi

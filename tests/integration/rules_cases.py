@@ -34,6 +34,8 @@ import os
 import subprocess
 import sys
 
+import testdb
+
 TEND, TMP = sys.argv[1], sys.argv[2]
 ONLY = sys.argv[3] if len(sys.argv) > 3 else None
 BASE = dt.date(2026, 6, 15)
@@ -690,7 +692,7 @@ class Case:
         self.name = c["name"]
         self.dir = os.path.join(TMP, f"case{CASES.index(c)}")
         os.makedirs(self.dir)
-        self.db = os.path.join(self.dir, "t.db")
+        self.db = testdb.db(f"case{CASES.index(c)}", tmp=self.dir)
         self.labels = {}  # label -> id
         self.shown = {}  # id -> cta show json
         self.day = None
@@ -838,7 +840,7 @@ class Case:
         self.imp(a["events"], self.db)
 
     def step_replay(self, a):
-        db = os.path.join(self.dir, "replay.db")
+        db = testdb.db(f"case{CASES.index(self.c)}-replay", tmp=self.dir)
         for path in self.files:
             r = run(["import", "--db", db, path])
         args = ["eval", "--db", db, "--from", a["first"], "--to", a["last"], "--quiet"]

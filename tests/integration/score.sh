@@ -3,7 +3,7 @@
 # that add up, configuration (SPEC 4; issue 3 must show 2).
 . "$(dirname "$0")/lib.sh"
 
-DB="$T/s.db"
+DB="$(db s)"
 "$TEND" import --db "$DB" --accounts "$ROOT/examples/accounts.csv" "$ROOT/examples/saas.jsonl" >/dev/null
 
 out=$("$TEND" score --db "$DB" --at 2026-09-30 --format csv)
@@ -13,9 +13,9 @@ expect_eq "score --at prints one row per account, riskiest first" \
 expect_eq "three accounts scored" 3 "$(echo "$out" | tail -n +2 | wc -l)"
 sorted=$(echo "$out" | tail -n +2 | cut -d, -f2 | sort -g | paste -sd,)
 expect_eq "rows are ordered by score, lowest first" "$sorted" "$(echo "$out" | tail -n +2 | cut -d, -f2 | paste -sd,)"
-stored=$(sqlite3 "$DB" "SELECT COUNT(*) FROM scores WHERE day = (julianday('2026-09-30') - 2440587.5)")
+stored=$(dbq "$DB" "SELECT COUNT(*) FROM scores WHERE day = $(day_num 2026-09-30)")
 expect_eq "and stored per account for the day" 3 "$stored"
-inrange=$(sqlite3 "$DB" "SELECT COUNT(*) FROM scores WHERE overall < 0 OR overall > 100 OR band NOT IN ('red','yellow','green')")
+inrange=$(dbq "$DB" "SELECT COUNT(*) FROM scores WHERE overall < 0 OR overall > 100 OR band NOT IN ('red','yellow','green')")
 expect_eq "stored scores are within 0-100 with a band" 0 "$inrange"
 
 # The explanation adds up, and names what it used.
@@ -37,7 +37,7 @@ for c in e["components"]:
 PY
 dropped=$($PY -c 'import json,sys; e=json.load(open(sys.argv[1])); print(",".join(c["name"] for c in e["components"] if not c["has_data"]))' "$T/explain.json")
 expect_eq "components without data drop out (globex sends no product data)" "logins,adoption" "$dropped"
-stored_score=$(sqlite3 "$DB" "SELECT printf('%.6f', overall) FROM scores s JOIN accounts a ON a.id = s.account_id WHERE a.external_id = 'globex'")
+stored_score=$(printf '%.6f' "$(dbq "$DB" "SELECT overall FROM scores s JOIN accounts a ON a.id = s.account_id WHERE a.external_id = 'globex'")")
 explained=$($PY -c 'import json,sys; print("%.6f" % json.load(open(sys.argv[1]))["score"])' "$T/explain.json")
 expect_eq "the explained score is the stored one" "$stored_score" "$explained"
 text=$("$TEND" score --db "$DB" --account globex --explain --at 2026-09-30)
@@ -45,7 +45,9 @@ expect_contains "the text explanation shows the trend against 7 days earlier" "7
 expect_contains "and each input with its value and curve score" "max_days_overdue" "$text"
 
 # Purity: a past day recomputes to the same value, whatever arrived later.
-before=$(sqlite3 "$DB" "SELECT group_concat(printf('%.9f', overall)) FROM (SELECT overall FROM scores ORDER BY account_id)")
+# every stored score (of 2026-09-30), to 9 decimals, by account
+scores_9() { dbq "$DB" "SELECT overall FROM scores ORDER BY account_id, day" | awk '{ printf "%.9f\n", $1 }' | paste -sd,; }
+before=$(scores_9)
 cat >"$T/later.jsonl" <<'JSONL'
 {"type":"track","userId":"u-cy","event":"NPS Survey Responded","timestamp":"2026-10-05T00:00:00Z","messageId":"later-1","properties":{"score":10}}
 {"type":"group","userId":"u-cy","groupId":"globex","timestamp":"2026-10-06T00:00:00Z","messageId":"later-2","traits":{"mrr":99999,"seats":1}}
@@ -53,20 +55,20 @@ cat >"$T/later.jsonl" <<'JSONL'
 JSONL
 "$TEND" import --db "$DB" "$T/later.jsonl" >/dev/null
 "$TEND" score --db "$DB" --at 2026-09-30 >/dev/null
-after=$(sqlite3 "$DB" "SELECT group_concat(printf('%.9f', overall)) FROM (SELECT overall FROM scores ORDER BY account_id)")
+after=$(scores_9)
 expect_eq "rescoring a past day after later events gives the same scores" "$before" "$after"
 
 # History: --from/--to stores every day; the 7-day trend then comes from it.
 out=$("$TEND" score --db "$DB" --from 2026-09-01 --to 2026-09-30)
 expect_contains "--from/--to reports what it did" "scored 3 accounts for 30 days" "$out"
 # initech first appears on 09-10: no score before it exists (30 + 30 + 21 days).
-expect_eq "it stores a score per account per day it exists" 81 "$(sqlite3 "$DB" 'SELECT COUNT(*) FROM scores')"
+expect_eq "it stores a score per account per day it exists" 81 "$(dbq "$DB" 'SELECT COUNT(*) FROM scores')"
 expect_eq "and none for an account before it was known" 0 \
-    "$(sqlite3 "$DB" "SELECT COUNT(*) FROM scores s JOIN accounts a ON a.id = s.account_id WHERE a.external_id = 'initech' AND s.day < (julianday('2026-09-10') - 2440587.5)")"
+    "$(dbq "$DB" "SELECT COUNT(*) FROM scores s JOIN accounts a ON a.id = s.account_id WHERE a.external_id = 'initech' AND s.day < $(day_num 2026-09-10)")"
 trend=$("$TEND" score --db "$DB" --at 2026-09-30 --format csv | grep '^globex,' | cut -d, -f9)
-want=$(sqlite3 "$DB" "SELECT printf('%.4f', a.overall - b.overall) FROM scores a JOIN scores b ON a.account_id = b.account_id AND b.day = a.day - 7 JOIN accounts x ON x.id = a.account_id WHERE x.external_id = 'globex' AND a.day = (julianday('2026-09-30') - 2440587.5)")
+want=$(printf '%.4f' "$(dbq "$DB" "SELECT a.overall - b.overall FROM scores a JOIN scores b ON a.account_id = b.account_id AND b.day = a.day - 7 JOIN accounts x ON x.id = a.account_id WHERE x.external_id = 'globex' AND a.day = $(day_num 2026-09-30)")")
 expect_eq "trend_7d is the score minus the stored score 7 days earlier" "$(printf '%g' "$want")" "$(printf '%g' "$trend")"
-versions=$(sqlite3 "$DB" "SELECT COUNT(DISTINCT config_version) FROM scores")
+versions=$(dbq "$DB" "SELECT COUNT(DISTINCT config_version) FROM scores")
 expect_eq "every stored score names its configuration" 1 "$versions"
 
 # globex churns on 2026-10-15 (examples/saas.jsonl): scored the day before, not after.
@@ -86,7 +88,7 @@ health:
 YAML
 "$TEND" score --db "$DB" --config "$T/tend.yaml" --at 2026-09-30 --account acme --format csv >"$T/one.csv"
 expect_eq "a configured weight changes the score (support only)" "100" "$(tail -1 "$T/one.csv" | cut -d, -f2)"
-expect_eq "and the stored version" 2 "$(sqlite3 "$DB" 'SELECT COUNT(DISTINCT config_version) FROM scores')"
+expect_eq "and the stored version" 2 "$(dbq "$DB" 'SELECT COUNT(DISTINCT config_version) FROM scores')"
 printf 'helth:\n  weights: {logins: 1}\n' >"$T/bad.yaml"
 "$TEND" score --db "$DB" --config "$T/bad.yaml" --at 2026-09-30 >/dev/null 2>"$T/err"
 expect_eq "an unknown section exits 2" 2 "$?"
@@ -99,13 +101,15 @@ expect_eq "explaining an unknown account exits 2" 2 "$?"
 
 # Weight 0 takes a component out of the overall score, not out of the
 # computation: it is still scored, stored and explained (issue 15).
-W0="$T/w0.db"
+W0="$(db w0)"
 "$TEND" import --db "$W0" --accounts "$ROOT/examples/accounts.csv" "$ROOT/examples/saas.jsonl" >/dev/null
 "$TEND" score --db "$W0" --at 2026-09-30 >/dev/null
-default_components=$(sqlite3 "$W0" "SELECT group_concat(printf('%s:%s,%s,%s,%s,%s', account_id, logins, adoption, sentiment, support, financial), ' ') FROM scores WHERE day = 20726")
+# every account's five stored components of 2026-09-30
+components() { dbq "$W0" "SELECT account_id, logins, adoption, sentiment, support, financial FROM scores WHERE day = $(day_num 2026-09-30) ORDER BY account_id" | paste -sd' '; }
+default_components=$(components)
 printf 'health:\n  weights: {logins: 0.5, adoption: 0, sentiment: 0.5, support: 0, financial: 0}\n' >"$T/w0.yaml"
 "$TEND" score --db "$W0" --config "$T/w0.yaml" --at 2026-09-30 >/dev/null
-zero_components=$(sqlite3 "$W0" "SELECT group_concat(printf('%s:%s,%s,%s,%s,%s', account_id, logins, adoption, sentiment, support, financial), ' ') FROM scores WHERE day = 20726")
+zero_components=$(components)
 expect_eq "components of weight 0 are stored, the same as under the default weights" \
     "$default_components" "$zero_components"
 "$TEND" score --db "$W0" --config "$T/w0.yaml" --account acme --explain --at 2026-09-30 \

@@ -14,7 +14,7 @@
 
 export TEND T
 TODAY=$(date -u +%F)
-DB="$T/data.db"
+DB="$(db data)"
 PORT=$(free_port)
 export DB PORT TODAY
 
@@ -282,7 +282,7 @@ expect_eq "far-old has no login (days_since_login empty, not 739,000)" "" "$old_
 expect_eq "tend status counts the trait keys not merged" 6800 "$(status_count "$DB" traits.over_limit)"
 
 # ---- tend import: FILE:LINE, the field, the valid lines kept -----------------------------------
-IDB="$T/import.db"
+IDB="$(db import)"
 F="$T/bad.jsonl"
 TS=$(date -u -d "$TODAY - 2 days" +%FT09:00:00Z)
 FAR=$(date -u -d "$TODAY + 3 days" +%FT09:00:00Z)
