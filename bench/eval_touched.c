@@ -5,13 +5,14 @@
  * thread among tend serve's, on a machine other work shares; this measures
  * eval_ctas_day and eval_ctas_accounts alone, with the process's CPU time
  * (every thread) beside the wall time, and the rows the store read
- * (store_rows_read). Between runs another connection writes, so that each
- * starts with a cold page cache, as in tend serve where the ingest commits
- * between evaluations. Default configuration (no tend.yaml), no outbox.
+ * (store_rows_read). On SQLite, another connection writes between runs, so
+ * that each starts with a cold page cache, as in tend serve where the
+ * ingest commits between evaluations (PostgreSQL's cache is the server's,
+ * shared). Default configuration (no tend.yaml), no outbox.
  *
  *   eval_touched DB DAY K FULL REPS
  *
- * DB a database (a copy: it is written), DAY the day as tend counts it
+ * DB a database file or postgresql:// URL (a copy: it is written), DAY the day as tend counts it
  * (days since 1970-01-01), K touched accounts a run, FULL 1 to run the full
  * evaluation of DAY first, REPS runs of K accounts each (different ones:
  * every account id shuffled with a fixed seed, REPS x K <= accounts).
@@ -99,13 +100,14 @@ int main(int argc, char **argv) {
         ids.v[j] = x;
     }
     sqlite3 *other = NULL;
-    if (sqlite3_open(db, &other) != SQLITE_OK)
+    if (strncmp(db, "postgres", 8) != 0 && sqlite3_open(db, &other) != SQLITE_OK)
         return 2;
     for (int r = 0; r < reps; r++) {
-        sqlite3_exec(other,
-                     "CREATE TABLE IF NOT EXISTS bench_poke (a); INSERT INTO bench_poke "
-                     "VALUES (1)",
-                     NULL, NULL, NULL);
+        if (other)
+            sqlite3_exec(other,
+                         "CREATE TABLE IF NOT EXISTS bench_poke (a); INSERT INTO bench_poke "
+                         "VALUES (1)",
+                         NULL, NULL, NULL);
         double t = ms_of(CLOCK_MONOTONIC), c = ms_of(CLOCK_PROCESS_CPUTIME_ID);
         uint64_t r0 = store_rows_read();
         if (eval_ctas_accounts(s, &cfg.health, &cfg.rules, NULL, day, ids.v + (size_t)r * k, k,
