@@ -291,6 +291,8 @@ static void *parser_main(void *arg) {
 static int store_chunk(struct import *im, const char *path, const struct chunk *c) {
     for (size_t i = 0; i < c->n_rejects; i++)
         reject(im, path, c->rejects[i].line, "%s", c->rejects[i].msg);
+    if (ingest_prefetch(im->ig, c->msgs, c->n_msgs))
+        return -1;
     for (size_t i = 0; i < c->n_msgs; i++) {
         enum ingest_outcome outcome;
         if (ingest_message(im->ig, &c->msgs[i], &outcome) || maybe_commit(im))

@@ -84,6 +84,18 @@ enum tend_err eval_cta_act(struct store *s, int64_t id, const struct cta_act *a,
     enum tend_err err = store_begin(s, NULL);
     if (!err)
         found = !(err = eval_cta_get(s, id, &c));
+    if (!err) {
+        /* Its account's lock (store_ctas_lock), then a fresh read: an
+         * evaluation of the account on another node commits first, and this
+         * action applies to what it wrote instead of being overwritten. */
+        int64_t ids[] = {c.account_id};
+        struct store_span span = {.ids = ids, .n = 1};
+        err = store_ctas_lock(s, &span);
+        if (!err && store_shared(s)) {
+            eval_cta_release(&c);
+            found = !(err = eval_cta_get(s, id, &c));
+        }
+    }
     if (!err && !a->has_on)
         err = eval_action_day(s, &day);
     if (err == TEND_ERR_NOTFOUND)

@@ -1017,6 +1017,11 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
         .sum = &sum,
     };
     enum tend_err err = store_begin(s, NULL);
+    /* First, before any write: another node's evaluation of these accounts
+     * waits for this one's commit and then reads its CTAs (store.h). */
+    struct store_span span = {.first = 1, .last = STORE_LAST_ID, .ids = only, .n = n_only};
+    if (!err)
+        err = store_ctas_lock(s, &span);
     if (!err) { /* read once per run: every account is scored by the same model,
                  * one whose data end on or before the day (no look-ahead) */
         err = risk_model_load_for_day(s, day, &e.risk);

@@ -785,6 +785,19 @@ enum tend_err ingest_message(struct ingest *ig, const struct seg_msg *m,
     return err;
 }
 
+enum tend_err ingest_prefetch(struct ingest *ig, const struct seg_msg *msgs, size_t n) {
+    if (n == 0)
+        return TEND_OK;
+    struct store_event_key *keys = xmalloc(n * sizeof *keys);
+    for (size_t i = 0; i < n; i++) {
+        keys[i].key_ts_ms = msgs[i].key_ts_ms;
+        keys[i].key_hash = msgs[i].key_hash;
+    }
+    enum tend_err err = store_event_keys_prefetch(ig->store, keys, n);
+    free(keys);
+    return err;
+}
+
 int64_t ingest_last_account(const struct ingest *ig) {
     return ig->last_account;
 }

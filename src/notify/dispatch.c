@@ -22,7 +22,20 @@
  * webhook starts at least slack_interval after the previous one's answer
  * came back, so two messages arrive at least an interval apart however long
  * each took on the way (counted from the start, a request that took 960 ms
- * to arrive was followed 40 ms later by the next). */
+ * to arrive was followed 40 ms later by the next).
+ *
+ * Several dispatchers (one per node) on one database (store_shared): rows
+ * are claimed, not just marked (store_outbox_claim: a row another node took
+ * is skipped), each under a lease of LEASE_MS renewed while its transfer
+ * runs; a row whose lease ran out (its node died) is put back to pending by
+ * whichever dispatcher looks next (every second), never one still in
+ * flight. A Slack webhook's claim also checks, in the database, its hold
+ * and whether another node has a message in flight to it, so all nodes
+ * together send one message at a time per webhook, paced from each answer
+ * as above. Holds set on other nodes (a 429's Retry-After) are read every
+ * second. Alone on its database (SQLite: the lock file), a dispatcher puts
+ * back every row left `sending` when it starts, lease or not: whoever left
+ * it died. */
 #include "notify/dispatch.h"
 
 #include <cjson/cJSON.h>
@@ -48,10 +61,24 @@
 #define IDLE_POLL_MS                                                                               \
     100 /* tend serve: how often an idle dispatcher looks (a new CTA is sent within this) */
 #define DEAD_BATCH 100 /* rows of an unsendable target failed per pass */
+/* A claimed row's lease: renewed every third of it while its transfer runs;
+ * a node that dies leaves its rows to the others after at most this. */
+#define LEASE_MS 60000
+/* How often a gate busy on another node is asked again (its answer ends the
+ * busy time sooner than the lease does). */
+#define GATE_POLL_MS 250
 
 /* ---- the lock ---------------------------------------------------------------- */
 
+static bool is_server_url(const char *db) {
+    return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
+}
+
 enum tend_err dispatch_lock(const char *db_path, int *fd, char *err) {
+    if (is_server_url(db_path)) { /* several dispatchers share it through the database */
+        *fd = -1;
+        return TEND_OK;
+    }
     char path[4096];
     snprintf(path, sizeof path, "%s.deliver.lock", db_path);
     int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -86,6 +113,7 @@ struct gate {
     int in_flight;
     int chosen;            /* candidates taken in the current pass (channels can share a gate) */
     int64_t not_before_ms; /* pacing and Retry-After, as stored */
+    int64_t busy_until_ms; /* sending from another node: ask again then */
 };
 
 struct dispatcher {
@@ -102,6 +130,8 @@ struct dispatcher {
     GHashTable *retrying; /* ids of rows whose latest attempt here failed, to be retried */
     int64_t wake_ms;      /* the earliest a held gate with due rows opens */
     int64_t started;      /* attempts started (or rows settled at once) by the latest pass */
+    bool shared;          /* other dispatchers may run on the database (store_shared) */
+    int64_t renewed_ms;   /* when the leases of the transfers in flight were last renewed */
     enum tend_err err;
 };
 
@@ -165,7 +195,7 @@ static void prune_gates(struct dispatcher *d, int64_t now) {
     size_t keep = 0;
     for (size_t i = 0; i < d->n_gates; i++) {
         struct gate *g = d->gates[i];
-        if (g->in_flight == 0 && g->not_before_ms <= now) {
+        if (g->in_flight == 0 && g->not_before_ms <= now && g->busy_until_ms <= now) {
             free(g->key);
             free(g->label);
             free(g);
@@ -179,9 +209,10 @@ static void prune_gates(struct dispatcher *d, int64_t now) {
 /* How many more transfers the gate lets start now (0: wait until wake_ms). */
 static int gate_room(struct dispatcher *d, const struct notify_channel *ch, struct gate *g,
                      int64_t now) {
-    if (g->not_before_ms > now) {
-        if (!d->wake_ms || g->not_before_ms < d->wake_ms)
-            d->wake_ms = g->not_before_ms;
+    int64_t open_at = g->not_before_ms > g->busy_until_ms ? g->not_before_ms : g->busy_until_ms;
+    if (open_at > now) {
+        if (!d->wake_ms || open_at < d->wake_ms)
+            d->wake_ms = open_at;
         return 0;
     }
     int busy = g->in_flight + g->chosen;
@@ -573,18 +604,19 @@ static void start_due(struct dispatcher *d, int64_t now, int64_t cutoff) {
         g_ptr_array_add(go, j);
         p.cands->pdata[i] = NULL; /* go owns it now */
     }
-    /* Mark them sending, committed, before any byte goes out. */
-    enum tend_err err = d->err ? d->err : store_begin(d->s, NULL);
-    for (guint i = 0; !err && i < go->len; i++) {
+    /* Claim them (`sending`, leased), committed, before any byte goes out. A
+     * row another dispatcher took meanwhile is left to it; one whose Slack
+     * webhook is held or busy elsewhere waits for the gate. */
+    struct store_claim *claims = xcalloc(go->len ? go->len : 1, sizeof *claims);
+    for (guint i = 0; i < go->len; i++) {
         struct send_job *j = g_ptr_array_index(go, i);
-        struct store_outbox r = {.id = j->id,
-                                 .status = "sending",
-                                 .attempts = j->attempts,
-                                 .resends = j->resends,
-                                 .next_at_ms = now};
-        err = store_outbox_set(d->s, &r);
+        claims[i] = (struct store_claim){
+            .id = j->id, .gate = j->gate->key, .exclusive = j->ch->kind == NOTIFY_SLACK};
     }
-    if (!d->err) {
+    if (!d->err && go->len) {
+        enum tend_err err = store_begin(d->s, NULL);
+        if (!err)
+            err = store_outbox_claim(d->s, claims, go->len, now, now + LEASE_MS);
         if (!err)
             err = store_commit(d->s);
         else
@@ -592,11 +624,23 @@ static void start_due(struct dispatcher *d, int64_t now, int64_t cutoff) {
         d->err = err;
     }
     for (guint i = 0; i < go->len; i++) {
-        if (d->err)
-            send_job_free(g_ptr_array_index(go, i));
-        else
-            start(d, g_ptr_array_index(go, i));
+        struct send_job *j = g_ptr_array_index(go, i);
+        if (!d->err && claims[i].claimed) {
+            j->attempts = claims[i].attempts;
+            j->resends = claims[i].resends;
+            start(d, j);
+            continue;
+        }
+        if (!d->err && claims[i].wait_until_ms > now) {
+            int64_t until = claims[i].wait_until_ms;
+            if (until > now + GATE_POLL_MS)
+                until = now + GATE_POLL_MS;
+            if (until > j->gate->busy_until_ms)
+                j->gate->busy_until_ms = until;
+        }
+        send_job_free(j);
     }
+    free(claims);
     g_ptr_array_free(go, TRUE);
 cleanup:
     for (guint i = 0; i < p.cands->len; i++)
@@ -648,10 +692,10 @@ static void make_digests(struct dispatcher *d, int64_t now, int64_t due_ms) {
 
 /* ---- starting: what a dispatcher that died left, and the holds -------------------- */
 
-static void on_sending(void *arg, const struct store_outbox *r) {
+static void on_recovered(void *arg, const char *channel, const char *target) {
     GPtrArray *pairs = arg;
-    g_ptr_array_add(pairs, g_strdup(r->channel));
-    g_ptr_array_add(pairs, g_strdup(r->target));
+    g_ptr_array_add(pairs, g_strdup(channel));
+    g_ptr_array_add(pairs, g_strdup(target));
 }
 
 static void on_hold(void *arg, const struct store_hold *h) {
@@ -661,30 +705,41 @@ static void on_hold(void *arg, const struct store_hold *h) {
         g->not_before_ms = h->not_before_ms;
 }
 
-/* Puts the rows left `sending` back to pending (counted in resends), holding
- * their Slack webhooks for an interval from now (the lost request may have
- * arrived just now); forgets the holds that are over and loads the others. */
-static enum tend_err recover(struct dispatcher *d, int64_t now) {
+static gint by_key(gconstpointer a, gconstpointer b) {
+    const struct gate *x = *(struct gate *const *)a, *y = *(struct gate *const *)b;
+    return strcmp(x->key, y->key);
+}
+
+/* Puts the rows left `sending` back to pending (counted in resends): every
+ * one when the dispatcher is alone and starting (before_ms INT64_MAX), those
+ * whose lease ended by before_ms otherwise; holds their Slack webhooks for
+ * an interval from now (the lost request may have arrived just now); forgets
+ * the holds that are over and loads the others. */
+static enum tend_err recover(struct dispatcher *d, int64_t now, int64_t before_ms) {
     GPtrArray *pairs = g_ptr_array_new_with_free_func(g_free);
-    struct store_outbox_filter f = {.status = "sending"};
-    enum tend_err err = store_outbox_each(d->s, &f, on_sending, pairs);
+    int64_t n = 0;
+    enum tend_err err = store_begin(d->s, NULL);
     if (!err)
-        err = store_begin(d->s, NULL);
-    if (err) {
-        g_ptr_array_free(pairs, TRUE);
-        return err;
-    }
+        err = store_outbox_recover(d->s, before_ms, on_recovered, pairs, &n);
+    /* Their Slack webhooks, held in the order of their keys (as claims lock
+     * them: dispatchers on several nodes never wait for each other in a
+     * circle). */
+    GPtrArray *held = g_ptr_array_new();
     for (guint i = 0; !err && i + 1 < pairs->len; i += 2) {
         const struct notify_channel *ch = notify_channel_find(d->c, pairs->pdata[i]);
         struct gate *g =
             ch && ch->kind == NOTIFY_SLACK ? gate_for(d, ch, pairs->pdata[i + 1]) : NULL;
         if (g && d->c->slack_interval_ms > 0)
-            err = hold(d, g, now + d->c->slack_interval_ms,
-                       "pacing (a dispatcher stopped during a transfer)");
+            g_ptr_array_add(held, g);
     }
+    g_ptr_array_sort(held, by_key);
+    for (guint i = 0; !err && i < held->len; i++)
+        err = hold(d, g_ptr_array_index(held, i), now + d->c->slack_interval_ms,
+                   "pacing (a dispatcher stopped during a transfer)");
+    g_ptr_array_free(held, TRUE);
     g_ptr_array_free(pairs, TRUE);
     if (!err)
-        err = store_outbox_recover(d->s, &d->sum->recovered);
+        d->sum->recovered += n;
     if (!err)
         err = store_outbox_holds_prune(d->s, now);
     if (!err)
@@ -694,6 +749,26 @@ static enum tend_err recover(struct dispatcher *d, int64_t now) {
     if (!err)
         err = store_outbox_holds_each(d->s, now, on_hold, d);
     return err;
+}
+
+/* Extends the leases of the transfers in flight (a third of a lease after
+ * the last renewal), so that no other dispatcher takes them back. */
+static void renew_leases(struct dispatcher *d, int64_t now) {
+    if (!d->n_jobs || now - d->renewed_ms < LEASE_MS / 3)
+        return;
+    int64_t *ids = xmalloc(d->n_jobs * sizeof *ids);
+    for (size_t i = 0; i < d->n_jobs; i++)
+        ids[i] = d->jobs[i]->id;
+    enum tend_err err = store_begin(d->s, NULL);
+    if (!err)
+        err = store_outbox_lease_renew(d->s, ids, d->n_jobs, now + LEASE_MS, NULL);
+    if (!err)
+        err = store_commit(d->s);
+    else
+        store_rollback(d->s);
+    free(ids);
+    d->err = err;
+    d->renewed_ms = now;
 }
 
 /* ---- the loop ---------------------------------------------------------------------- */
@@ -756,7 +831,9 @@ enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
                            .retrying = g_hash_table_new(g_direct_hash, g_direct_equal)};
     send_smtp_init(&d.smtp, c, d.multi);
     int64_t deadline = now_of(&d) + o->wait_ms;
-    d.err = recover(&d, now_of(&d));
+    d.shared = store_shared(s);
+    d.renewed_ms = now_of(&d);
+    d.err = recover(&d, now_of(&d), d.shared ? now_of(&d) : INT64_MAX);
     int64_t last_digest_ms = 0;
     bool stop_seen = false;
     while (!d.err) {
@@ -774,6 +851,9 @@ enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
         if (!stop) {
             if (now - last_digest_ms >= 1000) {
                 make_digests(&d, now, cutoff);
+                /* Shared: the rows of a node that died, the others' holds. */
+                if (!d.err && d.shared)
+                    d.err = recover(&d, now, now);
                 last_digest_ms = now;
             }
             prune_gates(&d, now);
@@ -782,6 +862,10 @@ enum tend_err dispatch_run(struct store *s, const struct notify_config *c,
             if (d.err)
                 break;
         }
+        if (!d.err)
+            renew_leases(&d, now);
+        if (d.err)
+            break;
         int running = 0;
         curl_multi_perform(d.multi, &running);
         size_t ended_now = collect(&d);

@@ -14,8 +14,10 @@
  * transient (retried with backoff and jitter) or permanent (dead at once).
  * Digests are made here, at the configured hour.
  *
- * One dispatcher per database: dispatch_lock() takes an flock on
- * DB.deliver.lock, which the kernel releases when the process dies.
+ * One dispatcher per SQLite database: dispatch_lock() takes an flock on
+ * DB.deliver.lock, which the kernel releases when the process dies. On
+ * PostgreSQL every node runs one; they share the outbox through the database
+ * (claims under leases, shared holds: dispatch.c) and need no lock.
  *
  * Tests shift tend's clock with TEND_TEST_CLOCK_OFFSET_S (util/datetime.h),
  * to see a hold or a retry fall due without sleeping for it. */
@@ -53,7 +55,8 @@ struct dispatch_summary {
 };
 
 /* Takes the dispatcher lock of the database at db_path; *fd gets the lock's
- * file descriptor (closing it releases the lock). TEND_ERR_USAGE with who
+ * file descriptor (closing it releases the lock; -1 for a postgresql:// URL,
+ * which needs none). TEND_ERR_USAGE with who
  * holds it in err when another dispatcher runs; TEND_ERR_IO when the lock
  * file cannot be made. */
 enum tend_err dispatch_lock(const char *db_path, int *fd, char *err);

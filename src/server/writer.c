@@ -30,9 +30,17 @@ static bool meaningful(enum event_kind k) {
     return (k >= EV_NPS && k <= EV_USER_REMOVED) || k == EV_GROUP;
 }
 
-/* Applies a chain of jobs in one transaction and records each result. */
-static void apply(struct writer *w, struct writer_job *jobs) {
+/* Attempts at a chain whose transaction failed busy (TEND_ERR_BUSY: on
+ * PostgreSQL, another node stored one of its messages at the same moment,
+ * store.h's store_event_put); the next attempt finds that message stored. */
+#define WRITER_BUSY_ATTEMPTS 3
+
+/* Applies a chain of jobs in one transaction; rolled back on failure. */
+static enum tend_err apply_once(struct writer *w, struct writer_job *jobs) {
+    w->n_accounts = 0;
     enum tend_err err = ingest_begin(w->ig);
+    for (struct writer_job *j = jobs; !err && j; j = j->next)
+        err = ingest_prefetch(w->ig, j->msgs, j->n);
     for (struct writer_job *j = jobs; !err && j; j = j->next) {
         for (size_t i = 0; !err && i < j->n; i++) {
             err = ingest_message(w->ig, &j->msgs[i], &j->outcomes[i]);
@@ -51,6 +59,16 @@ static void apply(struct writer *w, struct writer_job *jobs) {
         err = ingest_commit(w->ig);
     else
         ingest_rollback(w->ig);
+    return err;
+}
+
+/* Applies a chain of jobs in one transaction and records each result. */
+static void apply(struct writer *w, struct writer_job *jobs) {
+    enum tend_err err;
+    int attempt = 0;
+    do
+        err = apply_once(w, jobs);
+    while (err == TEND_ERR_BUSY && ++attempt < WRITER_BUSY_ATTEMPTS);
     if (err)
         log_printf("tend serve: storing failed: %s", store_last_error(w->store));
     else if (w->n_accounts)

@@ -56,6 +56,8 @@ struct store_ops {
                                    int64_t ts_ms, int64_t *removal_ms, bool *found);
     enum tend_err (*event_exists)(struct store *s, int64_t key_ts_ms, uint64_t key_hash,
                                   bool *exists);
+    enum tend_err (*event_keys_prefetch)(struct store *s, const struct store_event_key *keys,
+                                         size_t n);
     enum tend_err (*event_put)(struct store *s, const struct store_event *ev, bool *inserted);
     enum tend_err (*quarantine_put)(struct store *s, const struct store_event *ev,
                                     const char *account_external_id, const char *reason);
@@ -107,6 +109,7 @@ struct store_ops {
     enum tend_err (*last_ticket_before)(struct store *s, int64_t account_id, int64_t before_ms,
                                         int64_t *ts_ms, bool *found);
     enum tend_err (*user_label)(struct store *s, int64_t user_id, char *buf, size_t size);
+    enum tend_err (*ctas_lock)(struct store *s, const struct store_span *sp);
     enum tend_err (*ctas_watched_each)(struct store *s, const struct store_span *sp,
                                        void (*fn)(void *arg, const struct store_cta *c), void *arg);
     enum tend_err (*ctas_live_count)(struct store *s, int64_t *n);
@@ -146,7 +149,13 @@ struct store_ops {
                                       int32_t day, int64_t created_ms, const char *snapshot,
                                       int64_t *id);
     enum tend_err (*outbox_add)(struct store *s, const struct store_outbox *row, int64_t *id);
-    enum tend_err (*outbox_recover)(struct store *s, int64_t *n);
+    enum tend_err (*outbox_recover)(struct store *s, int64_t before_ms,
+                                    void (*fn)(void *arg, const char *channel, const char *target),
+                                    void *arg, int64_t *n);
+    enum tend_err (*outbox_claim)(struct store *s, struct store_claim *rows, size_t n,
+                                  int64_t now_ms, int64_t lease_until_ms);
+    enum tend_err (*outbox_lease_renew)(struct store *s, const int64_t *ids, size_t n,
+                                        int64_t until_ms, int64_t *renewed);
     enum tend_err (*outbox_due_targets)(struct store *s, int64_t now_ms,
                                         void (*fn)(void *arg, const char *channel,
                                                    const char *target, int64_t rank),

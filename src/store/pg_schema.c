@@ -440,6 +440,18 @@ static const char migration_16[] =
     "  AND card->>'data_end' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';"
     "UPDATE models SET adopted_ms = fitted_ms WHERE adopted;";
 
+/* SQLite's migration 17: a claimed row's lease and gate (schema.c says
+ * why). And a CTA's evidence and a notification's snapshot become json, not
+ * jsonb: jsonb keeps an object's keys sorted (by length, then bytes), so a
+ * message listed the evidence in another order than on SQLite (and its cap
+ * of lines kept other ones); json keeps the text as written, validated. */
+static const char migration_17[] =
+    "ALTER TABLE ctas ALTER COLUMN evidence TYPE json USING evidence::json;"
+    "ALTER TABLE notifications ALTER COLUMN snapshot TYPE json USING snapshot::json;"
+    "ALTER TABLE outbox ADD COLUMN locked_until_ms bigint;"
+    "ALTER TABLE outbox ADD COLUMN gate text;"
+    "CREATE INDEX outbox_sending ON outbox (gate, locked_until_ms) WHERE status = 'sending';";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -447,6 +459,7 @@ const struct pg_migration pg_schema_migrations[] = {
      migration_15},
     {16, "models: the end of their data and when adopted (replays use models of their past)",
      migration_16},
+    {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

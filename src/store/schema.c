@@ -494,6 +494,18 @@ static const char migration_16[] =
     "AS INTEGER) WHERE json_valid(card) AND json_type(card, '$.data_end') = 'text';"
     "UPDATE models SET adopted_ms = fitted_ms WHERE adopted = 1;";
 
+/* Delivery by several dispatchers at once (docs/delivery.md, "Several
+ * nodes"): a row a dispatcher claims for sending carries its lease
+ * (locked_until_ms: renewed while the transfer runs; past it, any dispatcher
+ * may put the row back to pending) and its destination's gate, so that a
+ * claim can see that a Slack webhook has a message in flight on another
+ * node (outbox_sending). Rows left `sending` from before have no lease:
+ * expired. */
+static const char migration_17[] =
+    "ALTER TABLE outbox ADD COLUMN locked_until_ms INTEGER;"
+    "ALTER TABLE outbox ADD COLUMN gate TEXT;"
+    "CREATE INDEX outbox_sending ON outbox (gate, locked_until_ms) WHERE status = 'sending';";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -512,6 +524,7 @@ const struct migration schema_migrations[] = {
     {15, "CTA value and CTAs held back by the budget", migration_15},
     {16, "models: the end of their data and when adopted (replays use models of their past)",
      migration_16},
+    {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -88,6 +88,7 @@ enum tend_err sqlite_membership_start(struct store *s, int64_t account_id, int64
 enum tend_err sqlite_membership_end(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms, bool *ended);
 enum tend_err sqlite_removal_after(struct store *s, int64_t account_id, int64_t user_id, int64_t ts_ms, int64_t *removal_ms, bool *found);
 enum tend_err sqlite_event_exists(struct store *s, int64_t key_ts_ms, uint64_t key_hash, bool *exists);
+enum tend_err sqlite_event_keys_prefetch(struct store *s, const struct store_event_key *keys, size_t n);
 enum tend_err sqlite_event_put(struct store *s, const struct store_event *ev, bool *inserted);
 enum tend_err sqlite_quarantine_put(struct store *s, const struct store_event *ev, const char *account_external_id, const char *reason);
 enum tend_err sqlite_quarantine_by_account(struct store *s, const char *external_id, struct store_pending **out, size_t *n);
@@ -113,6 +114,7 @@ enum tend_err sqlite_scores_of_day(struct store *s, int32_t day, void (*fn)(void
 enum tend_err sqlite_product_used(struct store *s, int64_t account_id, const char *product, int32_t first_day, int32_t last_day, bool *used);
 enum tend_err sqlite_last_ticket_before(struct store *s, int64_t account_id, int64_t before_ms, int64_t *ts_ms, bool *found);
 enum tend_err sqlite_user_label(struct store *s, int64_t user_id, char *buf, size_t size);
+enum tend_err sqlite_ctas_lock(struct store *s, const struct store_span *sp);
 enum tend_err sqlite_ctas_watched_each(struct store *s, const struct store_span *sp, void (*fn)(void *arg, const struct store_cta *c), void *arg);
 enum tend_err sqlite_ctas_live_count(struct store *s, int64_t *n);
 enum tend_err sqlite_cta_insert(struct store *s, const struct store_cta *c, int64_t *id);
@@ -133,7 +135,9 @@ enum tend_err sqlite_scores_of_day_version(struct store *s, int32_t day, const c
 enum tend_err sqlite_scores_of_day_ids(struct store *s, int32_t day, const char *version, const int64_t *ids, size_t n, bool *any, void (*fn)(void *arg, int64_t account_id, bool has_overall, double overall), void *arg);
 enum tend_err sqlite_notification_add(struct store *s, int64_t cta_id, const char *event, int32_t day, int64_t created_ms, const char *snapshot, int64_t *id);
 enum tend_err sqlite_outbox_add(struct store *s, const struct store_outbox *row, int64_t *id);
-enum tend_err sqlite_outbox_recover(struct store *s, int64_t *n);
+enum tend_err sqlite_outbox_recover(struct store *s, int64_t before_ms, void (*fn)(void *arg, const char *channel, const char *target), void *arg, int64_t *n);
+enum tend_err sqlite_outbox_claim(struct store *s, struct store_claim *rows, size_t n, int64_t now_ms, int64_t lease_until_ms);
+enum tend_err sqlite_outbox_lease_renew(struct store *s, const int64_t *ids, size_t n, int64_t until_ms, int64_t *renewed);
 enum tend_err sqlite_outbox_due_targets(struct store *s, int64_t now_ms, void (*fn)(void *arg, const char *channel, const char *target, int64_t rank), void *arg);
 enum tend_err sqlite_outbox_due(struct store *s, int64_t now_ms, const char *channel, const char *target, int64_t limit, void (*fn)(void *arg, const struct store_outbox *row), void *arg);
 enum tend_err sqlite_outbox_next_due(struct store *s, int64_t after_ms, int64_t *at_ms, bool *found);

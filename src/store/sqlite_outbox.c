@@ -28,7 +28,19 @@ static const char q_add[] =
     "INSERT INTO outbox (notification_id, digest_id, channel, target, owner, status, next_at_ms, "
     "created_ms, last_error, rank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char q_recover[] = "UPDATE outbox SET status = 'pending', resends = resends + 1, "
-                                "attempts = max(attempts - 1, 0) WHERE status = 'sending'";
+                                "attempts = max(attempts - 1, 0) WHERE status = 'sending' "
+                                "AND coalesce(locked_until_ms, 0) <= ?1 RETURNING channel, target";
+/* A claim (sqlite_outbox_claim): one writer at a time (BEGIN IMMEDIATE), so
+ * the checks and the update cannot interleave with another dispatcher's. */
+static const char q_gate_hold[] = "SELECT not_before_ms FROM delivery_holds WHERE gate = ?1";
+static const char q_gate_busy[] = "SELECT max(locked_until_ms) FROM outbox WHERE gate = ?1 "
+                                  "AND status = 'sending' AND locked_until_ms > ?2";
+static const char q_claim[] =
+    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, next_at_ms = ?2, "
+    "locked_until_ms = ?3, gate = ?4 WHERE id = ?1 AND status = 'pending' AND next_at_ms <= ?2 "
+    "RETURNING attempts, resends";
+static const char q_renew[] = "UPDATE outbox SET locked_until_ms = ?2 WHERE status = 'sending' "
+                              "AND id IN (SELECT value FROM json_each(?1))";
 static const char q_due_targets[] =
     "SELECT channel, target, min(rank) FROM outbox WHERE status = 'pending' AND next_at_ms <= ?1 "
     "GROUP BY channel, target ORDER BY min(rank), min(next_at_ms), channel, target";
@@ -101,11 +113,98 @@ enum tend_err sqlite_outbox_add(struct store *base, const struct store_outbox *r
     return err;
 }
 
-enum tend_err sqlite_outbox_recover(struct store *base, int64_t *n) {
+enum tend_err sqlite_outbox_recover(struct store *base, int64_t before_ms,
+                                    void (*fn)(void *arg, const char *channel, const char *target),
+                                    void *arg, int64_t *n) {
     struct sqlite_store *s = sqlite_of(base);
-    enum tend_err err = sqlite_done(s, sqlite_stmt(s, q_recover), "recovering the outbox");
-    if (!err)
-        *n = sqlite_changes(s);
+    sqlite3_stmt *st = sqlite_stmt(s, q_recover);
+    sqlite3_bind_int64(st, 1, before_ms);
+    int rc;
+    int64_t count = 0;
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
+        count++;
+        if (fn)
+            fn(arg, sqlite_col_text(st, 0), sqlite_col_text(st, 1));
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE)
+        return sqlite_fail(s, "recovering the outbox");
+    *n = count;
+    return TEND_OK;
+}
+
+/* Whether an exclusive gate lets a row through at now_ms; when not,
+ * *wait_until_ms says until when it holds. */
+static enum tend_err gate_open(struct sqlite_store *s, const char *gate, int64_t now_ms, bool *open,
+                               int64_t *wait_until_ms) {
+    int64_t until = 0;
+    sqlite3_stmt *st = sqlite_stmt(s, q_gate_hold);
+    sqlite_bind_text(st, 1, gate);
+    enum tend_err err = sqlite_step_int(s, st, &until, "reading a delivery hold");
+    if (err && err != TEND_ERR_NOTFOUND)
+        return err;
+    if (!err && until > now_ms) {
+        *open = false;
+        *wait_until_ms = until;
+        return TEND_OK;
+    }
+    st = sqlite_stmt(s, q_gate_busy);
+    sqlite_bind_text(st, 1, gate);
+    sqlite3_bind_int64(st, 2, now_ms);
+    until = 0;
+    err = sqlite_step_int(s, st, &until, "reading the outbox");
+    if (err && err != TEND_ERR_NOTFOUND)
+        return err;
+    *open = until == 0; /* max() of no row reads NULL, 0 */
+    *wait_until_ms = until;
+    return TEND_OK;
+}
+
+enum tend_err sqlite_outbox_claim(struct store *base, struct store_claim *rows, size_t n,
+                                  int64_t now_ms, int64_t lease_until_ms) {
+    struct sqlite_store *s = sqlite_of(base);
+    for (size_t i = 0; i < n; i++) {
+        struct store_claim *c = &rows[i];
+        c->claimed = false;
+        c->wait_until_ms = 0;
+        if (c->gate && c->exclusive) {
+            bool open = false;
+            enum tend_err err = gate_open(s, c->gate, now_ms, &open, &c->wait_until_ms);
+            if (err)
+                return err;
+            if (!open)
+                continue;
+        }
+        sqlite3_stmt *st = sqlite_stmt(s, q_claim);
+        sqlite3_bind_int64(st, 1, c->id);
+        sqlite3_bind_int64(st, 2, now_ms);
+        sqlite3_bind_int64(st, 3, lease_until_ms);
+        sqlite_bind_text(st, 4, c->gate);
+        int rc = sqlite_step(st);
+        if (rc == SQLITE_ROW) {
+            c->claimed = true;
+            c->attempts = sqlite3_column_int64(st, 0);
+            c->resends = sqlite3_column_int64(st, 1);
+            rc = sqlite_step(st);
+        }
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (rc != SQLITE_DONE)
+            return sqlite_fail(s, "claiming a message");
+    }
+    return TEND_OK;
+}
+
+enum tend_err sqlite_outbox_lease_renew(struct store *base, const int64_t *ids, size_t n,
+                                        int64_t until_ms, int64_t *renewed) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_renew);
+    sqlite_bind_ids(st, 1, ids, n);
+    sqlite3_bind_int64(st, 2, until_ms);
+    enum tend_err err = sqlite_done(s, st, "renewing leases");
+    if (!err && renewed)
+        *renewed = sqlite_changes(s);
     return err;
 }
 

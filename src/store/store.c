@@ -57,6 +57,10 @@ int store_schema_version(struct store *s) {
     return s->ops->schema_version(s);
 }
 
+bool store_shared(struct store *s) {
+    return strcmp(s->ops->name, "pg") == 0;
+}
+
 const char *store_last_error(struct store *s) {
     return s->ops->last_error(s);
 }
@@ -140,6 +144,11 @@ enum tend_err store_removal_after(struct store *s, int64_t account_id, int64_t u
 enum tend_err store_event_exists(struct store *s, int64_t key_ts_ms, uint64_t key_hash,
                                  bool *exists) {
     return s->ops->event_exists(s, key_ts_ms, key_hash, exists);
+}
+
+enum tend_err store_event_keys_prefetch(struct store *s, const struct store_event_key *keys,
+                                        size_t n) {
+    return s->ops->event_keys_prefetch(s, keys, n);
 }
 
 enum tend_err store_event_put(struct store *s, const struct store_event *ev, bool *inserted) {
@@ -269,6 +278,10 @@ enum tend_err store_user_label(struct store *s, int64_t user_id, char *buf, size
     return s->ops->user_label(s, user_id, buf, size);
 }
 
+enum tend_err store_ctas_lock(struct store *s, const struct store_span *sp) {
+    return s->ops->ctas_lock(s, sp);
+}
+
 enum tend_err store_ctas_watched_each(struct store *s, const struct store_span *sp,
                                       void (*fn)(void *arg, const struct store_cta *c), void *arg) {
     return s->ops->ctas_watched_each(s, sp, fn, arg);
@@ -368,8 +381,20 @@ enum tend_err store_outbox_add(struct store *s, const struct store_outbox *row, 
     return s->ops->outbox_add(s, row, id);
 }
 
-enum tend_err store_outbox_recover(struct store *s, int64_t *n) {
-    return s->ops->outbox_recover(s, n);
+enum tend_err store_outbox_recover(struct store *s, int64_t before_ms,
+                                   void (*fn)(void *arg, const char *channel, const char *target),
+                                   void *arg, int64_t *n) {
+    return s->ops->outbox_recover(s, before_ms, fn, arg, n);
+}
+
+enum tend_err store_outbox_claim(struct store *s, struct store_claim *rows, size_t n,
+                                 int64_t now_ms, int64_t lease_until_ms) {
+    return s->ops->outbox_claim(s, rows, n, now_ms, lease_until_ms);
+}
+
+enum tend_err store_outbox_lease_renew(struct store *s, const int64_t *ids, size_t n,
+                                       int64_t until_ms, int64_t *renewed) {
+    return s->ops->outbox_lease_renew(s, ids, n, until_ms, renewed);
 }
 
 enum tend_err store_outbox_due_targets(struct store *s, int64_t now_ms,

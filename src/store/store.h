@@ -74,6 +74,10 @@ void store_close(struct store *s);
 /* Schema version of the open database and the newest this build knows. */
 int store_schema_version(struct store *s);
 int store_schema_latest(void);
+/* Whether other processes on other machines may write the database at the
+ * same time (PostgreSQL), so that their work is shared through it (leases,
+ * claims); false for SQLite, where one process writes at a time. */
+bool store_shared(struct store *s);
 /* The last database error message, for logs. */
 const char *store_last_error(struct store *s);
 
@@ -190,7 +194,30 @@ struct store_event {
 enum tend_err store_event_exists(struct store *s, int64_t key_ts_ms, uint64_t key_hash,
                                  bool *exists);
 
-/* Stores ev unless an event with the same key exists: *inserted tells which. */
+/* A message's deduplication key. */
+struct store_event_key {
+    int64_t key_ts_ms;
+    uint64_t key_hash;
+};
+
+/* Tells the store the keys of the messages a batch is about to store
+ * (store_event_exists, store_event_put), before its first: a backend that
+ * would look each key up on its own (PostgreSQL: a round trip per message)
+ * looks the n of them up at once, and the store_event_exists and
+ * store_event_put calls for them that follow need no look-up of their own.
+ * A hint only: every result is the same with or without it, and a key not
+ * named is looked up when it comes. Call it inside the transaction that
+ * stores the batch (or outside one); keys is borrowed for the call. SQLite:
+ * does nothing. */
+enum tend_err store_event_keys_prefetch(struct store *s, const struct store_event_key *keys,
+                                        size_t n);
+
+/* Stores ev unless an event with the same key exists: *inserted tells which.
+ * On PostgreSQL the event is staged and written with the transaction's
+ * other events at its next statement or commit; a commit that then finds
+ * the key stored by another connection meanwhile fails with TEND_ERR_BUSY
+ * (nothing of the transaction is kept; retry it), so *inserted is never
+ * wrong in a transaction that commits. */
 enum tend_err store_event_put(struct store *s, const struct store_event *ev, bool *inserted);
 
 /* Records that the stored event with ev's key waits for its account: either
@@ -412,6 +439,14 @@ struct store_cta {
 /* The actor of tend's own entries in a CTA's history. */
 #define STORE_ACTOR_TEND "tend"
 
+/* Locks the span's accounts' CTAs for the caller's transaction (which it
+ * takes first, before writing): an evaluation of them on another node waits
+ * until this one commits, then reads its CTAs, so two nodes evaluating one
+ * account at once end with one live CTA per key and neither fails.
+ * PostgreSQL: transaction advisory locks by blocks of account ids (every
+ * account: one lock); SQLite: nothing to do, a write transaction excludes
+ * every other writer already. */
+enum tend_err store_ctas_lock(struct store *s, const struct store_span *sp);
 /* Calls fn for each CTA of the span's accounts that an evaluation must
  * know: open and snoozed ones, and closed ones not yet cleared. Their
  * account (external id) is NULL. */
@@ -552,10 +587,43 @@ struct store_outbox {
 /* Writes a row (notification_id, channel, target, owner, status, rank,
  * next_at_ms, created_ms, last_error); *id gets its id. */
 enum tend_err store_outbox_add(struct store *s, const struct store_outbox *row, int64_t *id);
-/* Puts rows left `sending` by a dispatcher that died back to pending, due
- * now, each counted in its resends; the interrupted attempt, whose outcome
- * is unknown, does not count against max_attempts. *n gets how many. */
-enum tend_err store_outbox_recover(struct store *s, int64_t *n);
+/* Puts rows left `sending` whose lease ended at or before before_ms back
+ * to pending, due now, each counted in its resends; the interrupted attempt,
+ * whose outcome is unknown, does not count against max_attempts. Calls fn
+ * (may be NULL) with each one's channel and target (strings live for the
+ * call); *n gets how many. A dispatcher alone on its database (SQLite, the
+ * lock file) recovers every row at its start (INT64_MAX: whoever left them
+ * died); dispatchers that share one (store_shared) recover expired leases
+ * only, now and then, since the others' rows are in flight. */
+enum tend_err store_outbox_recover(struct store *s, int64_t before_ms,
+                                   void (*fn)(void *arg, const char *channel, const char *target),
+                                   void *arg, int64_t *n);
+/* One due row a dispatcher wants to send (store_outbox_claim). */
+struct store_claim {
+    int64_t id;
+    const char *gate; /* its destination's gate (store_hold), NULL: none */
+    bool exclusive;   /* one message in flight at a time to the gate (a Slack webhook) */
+    bool claimed;     /* out: the row is this dispatcher's to send */
+    int64_t attempts; /* out, when claimed: the row's attempts, this one counted */
+    int64_t resends;  /* out, when claimed */
+    /* out, when its exclusive gate refused it: when to ask again (the end
+     * of the gate's hold, or of the lease of the message in flight) */
+    int64_t wait_until_ms;
+};
+/* Claims rows for sending, each only if it is still pending and due by
+ * now_ms, no other transaction is claiming it (PostgreSQL: FOR UPDATE SKIP
+ * LOCKED), and, for an exclusive gate, the gate is neither held past now_ms
+ * nor sending another row under a lease that has not ended. A claimed row
+ * becomes `sending` with its attempts counted, next_at_ms now_ms, leased
+ * until lease_until_ms, its gate recorded. Call inside a transaction and
+ * commit before any byte goes out: dispatchers claiming at once on several
+ * nodes get disjoint rows, and one exclusive gate one row at a time. */
+enum tend_err store_outbox_claim(struct store *s, struct store_claim *rows, size_t n,
+                                 int64_t now_ms, int64_t lease_until_ms);
+/* Extends to until_ms the leases of the listed rows still `sending` (a
+ * dispatcher's transfers in flight); *n (may be NULL) gets how many. */
+enum tend_err store_outbox_lease_renew(struct store *s, const int64_t *ids, size_t n,
+                                       int64_t until_ms, int64_t *renewed);
 /* Calls fn for each (channel, target) with pending rows due by now_ms, with
  * the rank of its most urgent one: the most urgent target first (lowest rank,
  * then longest due). */

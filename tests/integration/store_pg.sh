@@ -6,8 +6,10 @@
 # lines here are prefixed "pg:" so the summary counts each backend.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
-bins="test_store test_ingest test_eval test_ctas test_notify test_report test_model"
+bins="test_ingest test_eval test_ctas test_notify test_report test_model"
 dir="${BUILD:-$ROOT/build/${MODE:-release}}/tests"
+# Every tests/unit/test_store*.c is a conformance test of the store.
+bins="$bins $(cd "$dir" && ls test_store* 2>/dev/null | tr '\n' ' ')"
 if ! pg_start 2>"$T/pg_start.err"; then
     not_ok "a throwaway PostgreSQL cluster starts" "$(cat "$T/pg_start.err")"
     exit 0
@@ -20,6 +22,7 @@ for b in $bins; do
         continue
     fi
     log="$T/$b.log"
+    t0=$(date +%s)
     (cd "$T" && TEND_TEST_PG_URL=$PG_URL timeout 900 "$bin") >"$log" 2>&1
     rc=$?
     while read -r status name; do
@@ -28,6 +31,7 @@ for b in $bins; do
         FAILED) not_ok "pg: $b: $name" "$(grep -B2 -A12 "^\[ RUN      \] $name\$" "$log" | head -30)" ;;
         esac
     done < <(sed -n 's/^\[ *\(OK\|FAILED\) *\] \([A-Za-z_0-9]*\)$/\1 \2/p' "$log" | sort -u)
+    echo "# pg: $b took $(($(date +%s) - t0)) s"
     if [ "$rc" -ne 0 ] && ! grep -q '^\[  FAILED  \]' "$log"; then
         not_ok "pg: $b exits cleanly (exit $rc)" "$(tail -20 "$log")"
     fi

@@ -2,12 +2,14 @@
  * (store/store.c, store/backend.h, store/codes.h).
  *
  * What the other unit tests do not see: how store_open() chooses a backend
- * from the location, that the SQLite backend's operations table leaves no
- * operation unset (a designated initializer would silently leave a new one
- * NULL), that the names CTA statuses are stored by in SQL are core's names,
- * and that store_rows_read() still counts the rows read through the table.
- * The tables' own behaviour is tested where it is used (test_ingest,
- * test_eval, test_ctas, test_notify, test_model, test_report, ...). */
+ * from the location (a postgresql:// URL whose server cannot be reached
+ * fails plainly, without needing a server), that neither backend's
+ * operations table leaves an operation unset (a designated initializer
+ * would silently leave a new one NULL), that the names CTA statuses are
+ * stored by in SQL are core's names, and that store_rows_read() still
+ * counts the rows read through the table. The tables' own behaviour is
+ * tested where it is used (test_store_accounts, test_ingest, test_eval,
+ * test_ctas, test_notify, test_model, test_report, ...). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,6 +25,7 @@
 
 #include "core/cta.h"
 #include "store/codes.h"
+#include "store/pg_int.h"
 #include "store/sqlite_int.h"
 #include "store/store.h"
 
@@ -44,20 +47,28 @@ static int dir_teardown(void **state) {
     return system(cmd) == 0 ? 0 : -1;
 }
 
-/* A postgresql:// or postgres:// location is not a file name: it is refused
- * with the message the brief promises, and nothing is created. */
-static void postgres_urls_are_refused_until_the_backend_is_built(void **state) {
+/* A postgresql:// or postgres:// location is not a file name: it opens
+ * the PostgreSQL backend, and a server that cannot be reached is a clear
+ * error naming it (host and port, never a password), with nothing created
+ * on disk. No server needed: port 1 on the loopback refuses at once. */
+static void an_unreachable_postgres_server_is_named_in_the_error(void **state) {
     (void)state;
-    const char *urls[] = {"postgresql://tend@localhost/tend", "postgres://localhost:5432/tend"};
+    const char *urls[] = {"postgresql://tend:secret@127.0.0.1:1/x",
+                          "postgres://127.0.0.1:1/tend?connect_timeout=5"};
     if (chdir(dir) != 0)
         fail_msg("chdir %s", dir);
     for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
         struct store *s = NULL;
         char err[STORE_ERR_BYTES] = "";
-        assert_int_equal(store_open(urls[i], &s, err), TEND_ERR_INVALID);
+        assert_int_equal(store_open(urls[i], &s, err), TEND_ERR_IO);
         assert_null(s);
-        assert_string_equal(err, "PostgreSQL: the backend is not built yet (docs/operations.md)");
-        assert_int_equal(store_open_with(urls[i], STORE_OPEN_EXISTING, &s, err), TEND_ERR_INVALID);
+        print_message("ok: %s: %s\n", urls[i], err);
+        assert_non_null(strstr(err, "PostgreSQL"));
+        assert_non_null(strstr(err, "127.0.0.1"));
+        assert_non_null(strstr(err, "port 1"));
+        assert_null(strstr(err, "secret"));
+        assert_int_equal(store_open_with(urls[i], STORE_OPEN_EXISTING, &s, err), TEND_ERR_IO);
+        assert_null(s);
     }
     struct stat st;
     assert_int_not_equal(stat("postgresql:", &st), 0);
@@ -117,6 +128,23 @@ static void the_sqlite_backend_sets_every_operation(void **state) {
     print_message("ok: %zu operations, all set\n", n);
 }
 
+/* The same of the PostgreSQL operations table. */
+static void the_postgres_backend_sets_every_operation(void **state) {
+    (void)state;
+    assert_string_equal(pg_ops.name, "pg");
+    typedef void (*any_fn)(void);
+    assert_int_equal(sizeof pg_ops, sizeof sqlite_ops);
+    size_t n = (sizeof pg_ops - sizeof pg_ops.name) / sizeof(any_fn);
+    const unsigned char *p = (const unsigned char *)&pg_ops + sizeof pg_ops.name;
+    for (size_t i = 0; i < n; i++) {
+        any_fn f;
+        memcpy(&f, p + i * sizeof f, sizeof f);
+        if (!f)
+            fail_msg("operation %zu of %zu of the PostgreSQL table is not set", i, n);
+    }
+    print_message("ok: %zu operations, all set\n", n);
+}
+
 /* The SQL literals of CTA statuses and close reasons are core's names. */
 static void stored_cta_names_are_cores_names(void **state) {
     (void)state;
@@ -163,9 +191,10 @@ static void rows_read_counts_through_the_table(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(postgres_urls_are_refused_until_the_backend_is_built),
+        cmocka_unit_test(an_unreachable_postgres_server_is_named_in_the_error),
         cmocka_unit_test(a_file_uri_opens_the_sqlite_database_it_names),
         cmocka_unit_test(the_sqlite_backend_sets_every_operation),
+        cmocka_unit_test(the_postgres_backend_sets_every_operation),
         cmocka_unit_test(stored_cta_names_are_cores_names),
         cmocka_unit_test(rows_read_counts_through_the_table),
     };
