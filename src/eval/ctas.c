@@ -65,11 +65,17 @@ struct engine {
     /* Watched CTAs by account (sorted by account id). */
     struct watched *w;
     size_t n_w, cap_w;
-    /* Live CTAs per account id, and in all. */
+    /* Live CTAs per account (by id; with only, by position in only, so
+     * that memory follows the accounts evaluated, not the largest id), and
+     * in all. */
     int64_t *live;
     size_t live_len;
     int64_t live_total;
-    struct eval_day_scores before; /* health_drop's earlier day */
+    /* health_drop's earlier day: every account's by id, or with only, the
+     * listed accounts' by position (known[i]: a score is stored). */
+    struct eval_day_scores before;
+    double *before_only;
+    bool *before_known;
     /* Today's findings of the account at hand. */
     struct found *found;
     size_t n_found, cap_found;
@@ -127,7 +133,25 @@ static int by_account(const void *a, const void *b) {
     return x->c.id < y->c.id ? -1 : x->c.id > y->c.id;
 }
 
+static int cmp_id(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The position of a listed account in only, or n_only when not listed. */
+static size_t only_pos(const struct engine *e, int64_t account_id) {
+    const int64_t *hit = bsearch(&account_id, e->only, e->n_only, sizeof *hit, cmp_id);
+    return hit ? (size_t)(hit - e->only) : e->n_only;
+}
+
 static int64_t *live_slot(struct engine *e, int64_t account_id) {
+    if (e->only) { /* one slot per listed account, and one for any other */
+        if (!e->live) {
+            e->live_len = e->n_only + 1;
+            e->live = xcalloc(e->live_len, sizeof *e->live);
+        }
+        return &e->live[only_pos(e, account_id)];
+    }
     if ((size_t)account_id >= e->live_len) {
         size_t len = (size_t)account_id * 2 + 16;
         e->live = xrealloc(e->live, len * sizeof *e->live);
@@ -137,12 +161,37 @@ static int64_t *live_slot(struct engine *e, int64_t account_id) {
     return &e->live[account_id];
 }
 
+/* Records an account's score of the earlier day (has false: none). */
+static void before_put(struct engine *e, int64_t account_id, bool has, double overall) {
+    if (!e->only) {
+        eval_day_scores_put(&e->before, account_id, has, overall);
+        return;
+    }
+    e->before.rows++;
+    size_t i = only_pos(e, account_id);
+    if (has && i < e->n_only) {
+        e->before_only[i] = overall;
+        e->before_known[i] = true;
+    }
+}
+
+/* The account's score of the earlier day, false when none. */
+static bool before_get(const struct engine *e, int64_t account_id, double *overall) {
+    if (!e->only)
+        return eval_day_score(&e->before, account_id, overall);
+    size_t i = only_pos(e, account_id);
+    if (i == e->n_only || !e->before_known[i])
+        return false;
+    *overall = e->before_only[i];
+    return true;
+}
+
 /* Scores one account for the earlier day when none are stored for it. */
 struct backfill {
     struct store *s; /* NULL: keep the scores in memory only */
     const struct health_config *hc;
     int32_t day;
-    struct eval_day_scores *d;
+    struct engine *e;
     enum tend_err err;
 };
 
@@ -152,7 +201,7 @@ static int on_backfill(void *arg, int64_t id, const char *account_id, const stru
     health_compute(b->hc, m, &h);
     if (m->churned)
         return 0;
-    eval_day_scores_put(b->d, id, h.has_score, h.overall);
+    before_put(b->e, id, h.has_score, h.overall);
     if (!b->s)
         return 0;
     struct store_score sc;
@@ -162,7 +211,7 @@ static int on_backfill(void *arg, int64_t id, const char *account_id, const stru
 }
 
 static void on_score_before(void *arg, int64_t account_id, bool has, double overall) {
-    eval_day_scores_put(arg, account_id, has, overall);
+    before_put(arg, account_id, has, overall);
 }
 
 /* The overall scores as of the day health_drop compares with: stored with
@@ -175,13 +224,15 @@ static enum tend_err load_scores_before(struct engine *e) {
     int32_t day =
         e->day - (int32_t)rules_param(&e->rc->rules[RULE_HEALTH_DROP], RP_HEALTH_DROP_DAYS);
     int64_t t_ms = (int64_t)(day + 1) * DT_MS_PER_DAY;
-    struct backfill b = {.s = e->s, .hc = e->hc, .day = day, .d = &e->before};
+    struct backfill b = {.s = e->s, .hc = e->hc, .day = day, .e = e};
     enum tend_err err;
     if (e->only) {
         bool any = false;
         memset(&e->before, 0, sizeof e->before);
+        e->before_only = xcalloc(e->n_only ? e->n_only : 1, sizeof *e->before_only);
+        e->before_known = xcalloc(e->n_only ? e->n_only : 1, sizeof *e->before_known);
         err = store_scores_of_day_ids(e->s, day, e->hc->version, e->only, e->n_only, &any,
-                                      on_score_before, &e->before);
+                                      on_score_before, e);
         if (err || any)
             return err;
         b.s = NULL;
@@ -833,7 +884,7 @@ static int on_account(void *arg, const struct eval_account *a) {
         .has_last_ticket = a->has_last_ticket,
         .last_ticket_ms = a->last_ticket_ms,
     };
-    in.has_score_before = eval_day_score(&e->before, a->id, &in.score_before);
+    in.has_score_before = before_get(e, a->id, &in.score_before);
     in.has_age = account_age(a, e->day, &in.age_days);
     rules_facts_finish(a->facts, &in);
     in.user_label = user_label;
@@ -886,6 +937,8 @@ static void engine_free(struct engine *e) {
     free(e->w);
     free(e->live);
     eval_day_scores_free(&e->before);
+    free(e->before_only);
+    free(e->before_known);
     free_found(e);
     free(e->found);
     for (size_t i = 0; i < e->n_opens; i++) {
@@ -1019,11 +1072,6 @@ enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
                             const struct rules_config *rc, const struct notify_config *nc,
                             int32_t day, eval_change_fn fn, void *arg, struct eval_summary *out) {
     return evaluate(s, hc, rc, nc, day, NULL, 0, fn, arg, out);
-}
-
-static int cmp_id(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
 }
 
 enum tend_err eval_ctas_accounts(struct store *s, const struct health_config *hc,

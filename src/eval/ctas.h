@@ -73,7 +73,8 @@ enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
  * only: what the events that arrived for them change, now. One run for the
  * whole set: one transaction, one read of the risk model, and from the store
  * only these accounts' rows (their data, watched CTAs and earlier scores),
- * so its cost grows with n, not with the accounts stored; the caps weigh
+ * so its cost, reads and memory, grows with n, not with the accounts stored
+ * nor with the largest account id; the caps weigh
  * their opens against every account's live CTAs and the budget against
  * every owner's opens of the week, as stored. Not recorded as an evaluation
  * of the day (store_eval_run_put), so the next full one still fires the

@@ -50,8 +50,15 @@ struct accounts {
     const struct eval_options *rules; /* NULL: metrics only */
     struct account *v;
     size_t n, cap;
-    size_t *by_id; /* account id -> index + 1 (0: not listed) */
+    /* Account id -> index in v: dense (by_id[id] = index + 1, 0: not
+     * listed) when the ids are about 1..n, as every account's are;
+     * otherwise (a few listed accounts among many, or ids with gaps) the
+     * ids sorted, with their indexes, searched: memory by the accounts
+     * held, never by the largest id. */
+    size_t *by_id;
     size_t by_id_len;
+    int64_t *sorted_ids; /* when not dense */
+    size_t *sorted_at;
 };
 
 /* The activity window [T - 35 days, T) as whole days: those whose rollups
@@ -72,6 +79,10 @@ struct part {
     struct accounts *a;
     const struct window *w;
     struct store_span span;
+    /* The latest account looked up (rows come account by account), for the
+     * sorted index; its own per part, since parts run in parallel. */
+    int64_t last_id;
+    struct account *last;
     enum tend_err err;
     char msg[STORE_ERR_BYTES];
 };
@@ -111,16 +122,42 @@ static int by_external_id(const void *x, const void *y) {
                   ((const struct account *)y)->external_id);
 }
 
+static int cmp_id(const void *x, const void *y) {
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* Ids this far above the accounts' count are indexed sorted, not densely:
+ * the dense table costs a word per id up to the largest. */
+enum { DENSE_SLACK = 4, DENSE_MIN = 1024 };
+
 /* Puts the accounts in external id order and indexes them by id. */
 static void index_accounts(struct accounts *a) {
     qsort(a->v, a->n, sizeof *a->v, by_external_id);
     int64_t max = 0;
     for (size_t i = 0; i < a->n; i++)
         max = a->v[i].id > max ? a->v[i].id : max;
-    a->by_id_len = (size_t)max + 1;
-    a->by_id = xcalloc(a->by_id_len, sizeof *a->by_id);
-    for (size_t i = 0; i < a->n; i++)
-        a->by_id[a->v[i].id] = i + 1;
+    if ((uint64_t)max <= (uint64_t)a->n * DENSE_SLACK + DENSE_MIN) {
+        a->by_id_len = (size_t)max + 1;
+        a->by_id = xcalloc(a->by_id_len, sizeof *a->by_id);
+        for (size_t i = 0; i < a->n; i++)
+            a->by_id[a->v[i].id] = i + 1;
+        return;
+    }
+    /* Sorted by id: pairs of (id, index) sort as the ids do. */
+    int64_t(*pairs)[2] = xmalloc(a->n * sizeof *pairs);
+    for (size_t i = 0; i < a->n; i++) {
+        pairs[i][0] = a->v[i].id;
+        pairs[i][1] = (int64_t)i;
+    }
+    qsort(pairs, a->n, sizeof *pairs, cmp_id);
+    a->sorted_ids = xmalloc(a->n * sizeof *a->sorted_ids);
+    a->sorted_at = xmalloc(a->n * sizeof *a->sorted_at);
+    for (size_t i = 0; i < a->n; i++) {
+        a->sorted_ids[i] = pairs[i][0];
+        a->sorted_at[i] = (size_t)pairs[i][1];
+    }
+    free(pairs);
 }
 
 /* Frees what one account holds. */
@@ -141,20 +178,33 @@ static void free_accounts(struct accounts *a) {
         free_account_fields(&a->v[i]);
     free(a->v);
     free(a->by_id);
+    free(a->sorted_ids);
+    free(a->sorted_at);
 }
 
 /* The part's account of an id, or NULL for one not in the part. */
-static struct account *account_of(const struct part *p, int64_t account_id) {
+static struct account *account_of(struct part *p, int64_t account_id) {
     const struct accounts *a = p->a;
-    if (account_id < p->span.first || account_id > p->span.last ||
-        (size_t)account_id >= a->by_id_len)
+    if (account_id < p->span.first || account_id > p->span.last)
         return NULL;
-    size_t i = a->by_id[account_id];
-    return i ? &a->v[i - 1] : NULL;
+    if (a->by_id) {
+        if ((size_t)account_id >= a->by_id_len)
+            return NULL;
+        size_t i = a->by_id[account_id];
+        return i ? &a->v[i - 1] : NULL;
+    }
+    if (p->last && p->last_id == account_id)
+        return p->last;
+    const int64_t *hit = bsearch(&account_id, a->sorted_ids, a->n, sizeof *hit, cmp_id);
+    if (!hit)
+        return NULL;
+    p->last_id = account_id;
+    p->last = &a->v[a->sorted_at[hit - a->sorted_ids]];
+    return p->last;
 }
 
 /* The part's accumulator of an account, or NULL for one not in the part. */
-static struct metrics_acc *acc_of(const struct part *p, int64_t account_id) {
+static struct metrics_acc *acc_of(struct part *p, int64_t account_id) {
     struct account *x = account_of(p, account_id);
     return x ? x->acc : NULL;
 }
@@ -367,11 +417,6 @@ static void *run_part(void *arg) {
     if (err)
         snprintf(p->msg, sizeof p->msg, "%s", store_last_error(p->s));
     return NULL;
-}
-
-static int cmp_id(const void *x, const void *y) {
-    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-    return (a > b) - (a < b);
 }
 
 /* Splits the accounts into parts of about equal size by id; returns how

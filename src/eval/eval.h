@@ -62,7 +62,8 @@ struct eval_options {
     int64_t last_ticket_min_users;
     /* Non-NULL: evaluate these n_ids accounts (internal ids, any order,
      * repeats allowed) only, reading from the store their rows alone: the
-     * cost grows with n_ids, not with the accounts stored. */
+     * cost, reads and memory, grows with n_ids, not with the accounts
+     * stored nor with the largest account id. */
     const int64_t *ids;
     size_t n_ids;
     /* Non-NULL: score every customer with this churn-risk model (its health

@@ -5,12 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What this thread asked of the allocators (mem_thread_allocated). */
+static _Thread_local unsigned long long thread_allocated;
+
+unsigned long long mem_thread_allocated(void) {
+    return thread_allocated;
+}
+
 static void out_of_memory(size_t n) {
     fprintf(stderr, "tend: out of memory allocating %zu bytes\n", n);
     abort();
 }
 
 void *xmalloc(size_t n) {
+    thread_allocated += n;
     void *p = malloc(n ? n : 1);
     if (!p)
         out_of_memory(n);
@@ -18,6 +26,7 @@ void *xmalloc(size_t n) {
 }
 
 void *xcalloc(size_t count, size_t size) {
+    thread_allocated += (unsigned long long)count * size;
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (!p)
         out_of_memory(count * size);
@@ -25,6 +34,7 @@ void *xcalloc(size_t count, size_t size) {
 }
 
 void *xrealloc(void *p, size_t n) {
+    thread_allocated += n;
     void *q = realloc(p, n ? n : 1);
     if (!q)
         out_of_memory(n);

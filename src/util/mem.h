@@ -17,5 +17,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 /* Returns a malloced, NUL-terminated copy of the n bytes at s. */
 char *xstrndup(const char *s, size_t n);
+/* Bytes the calling thread has asked of the functions above since it
+ * started (xrealloc counts the new size): what an operation allocates, for
+ * tests that check memory follows the work, not the data stored. */
+unsigned long long mem_thread_allocated(void);
 
 #endif

@@ -13,7 +13,10 @@
  * - one run of the whole touched set gives the same CTAs, scores and outbox
  *   rows as evaluating each touched account on its own;
  * - the caps and the owners' weekly budget weigh the touched accounts'
- *   opens against what is stored for every account. */
+ *   opens against what is stored for every account;
+ * - its memory follows the touched accounts too, not the largest account
+ *   id: accounts numbered from 1,000,001 evaluate as those numbered from 1,
+ *   with the same allocations. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "core/health.h"
 #include "core/plan.h"
@@ -36,6 +40,7 @@
 #include "store/store.h"
 #include "test_db.h"
 #include "util/datetime.h"
+#include "util/mem.h"
 #include "util/yaml.h"
 
 #define DAYS        50
@@ -417,6 +422,92 @@ static void test_reads_grow_with_touched_not_stored(void **state) {
     assert_true(reads[0] * 4 < reads_full);
 }
 
+/* Numbers the accounts of store name (opened, still empty) from first on,
+ * as a PostgreSQL identity is after values that conflicts, rollbacks and
+ * other nodes' caches burned: ids far above the count of accounts. On
+ * SQLite, a placeholder account holds id first - 1 (a new row takes the
+ * largest id + 1). */
+static void ids_from(const char *name, int64_t first) {
+    char path[320], sql[160];
+    snprintf(path, sizeof path, "%s/%s.db", dir, name);
+    if (test_db_pg_url()) {
+        char url[512];
+        assert_int_equal(test_db_pg_schema(path, url, sizeof url), 0);
+        snprintf(sql, sizeof sql, "ALTER TABLE accounts ALTER COLUMN id RESTART WITH %lld",
+                 (long long)first);
+        PGconn *c = PQconnectdb(url);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+        PQclear(r);
+        PQfinish(c);
+        return;
+    }
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    snprintf(
+        sql, sizeof sql,
+        "INSERT INTO accounts (id, external_id, first_seen_ms) VALUES (%lld, 'placeholder', 0)",
+        (long long)first - 1);
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s: %s", sql, err);
+    sqlite3_close(db);
+}
+
+/* A touched run's memory follows the accounts it evaluates, not the largest
+ * account id: the same 3 touched accounts numbered from 1 and from
+ * 1,000,001 are evaluated alike, from the same rows, with about the same
+ * allocations (before: its tables were indexed by account id, some 40
+ * bytes per id up to the largest, 40 MB here and 4 MB for each run among
+ * 100,000 accounts, however few it evaluates). No earlier full evaluation:
+ * the scores health_drop compares with are computed for these accounts. */
+static void test_memory_follows_touched_not_ids(void **state) {
+    (void)state;
+    enum { N = 40 };
+    const int64_t far = 1000001;
+    uint64_t reads[2];
+    unsigned long long bytes[2];
+    struct eval_summary sum[2];
+    int64_t ids[2][N_TOUCHED];
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "ids_far" : "ids_near";
+        struct store *s = open_db(name);
+        if (i)
+            ids_from(name, far);
+        struct msgs m = {0};
+        for (int a = 0; a < N; a++)
+            history(&m, a);
+        ingest_all(s, &m);
+        free(m.v);
+        touch_accounts(s, touched, N_TOUCHED, ids[i]);
+        uint64_t before = store_rows_read();
+        unsigned long long allocated = mem_thread_allocated();
+        eval_touched(s, &rc, ids[i], N_TOUCHED, &sum[i]);
+        bytes[i] = mem_thread_allocated() - allocated;
+        reads[i] = store_rows_read() - before;
+        store_close(s);
+    }
+    print_message("3 touched accounts numbered from %lld and from %lld: %llu and %llu bytes "
+                  "allocated, %llu and %llu rows read; %lld opened, %lld held by the budget\n",
+                  (long long)ids[0][0], (long long)ids[1][0], bytes[0], bytes[1],
+                  (unsigned long long)reads[0], (unsigned long long)reads[1],
+                  (long long)sum[1].opened, (long long)sum[1].held_budget);
+    for (size_t k = 0; k < N_TOUCHED; k++)
+        assert_true(ids[0][k] <= N && ids[1][k] >= far);
+    assert_int_equal(sum[1].accounts, N_TOUCHED);
+    assert_int_equal(sum[0].accounts, sum[1].accounts);
+    assert_true(sum[1].opened + sum[1].held_budget + sum[1].held_back > 0);
+    assert_int_equal(sum[0].opened, sum[1].opened);
+    assert_int_equal(sum[0].raised, sum[1].raised);
+    assert_int_equal(sum[0].held_budget, sum[1].held_budget);
+    assert_int_equal(sum[0].held_back, sum[1].held_back);
+    assert_int_equal(reads[0], reads[1]);
+    /* The same work: the same allocations but for the ids' digits. */
+    assert_true(bytes[1] <= bytes[0] + bytes[0] / 10 + 4096);
+}
+
 /* One run of the touched set gives what evaluating each touched account on
  * its own gives: CTAs, their outbox rows, and scores. No limit binds here
  * (the budget is off and the caps are far): with one binding, a batch ranks
@@ -622,6 +713,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reads_grow_with_touched_not_stored),
         cmocka_unit_test(test_batch_equals_one_at_a_time),
+        cmocka_unit_test(test_memory_follows_touched_not_ids),
         cmocka_unit_test(test_limits_count_the_stored_totals),
         cmocka_unit_test(test_missing_scores_before_stay_missing),
     };
