@@ -574,7 +574,7 @@ static const char q_stage_truncate[] = "TRUNCATE pg_temp.tend_staged";
     "  SELECT stale_day FROM " SRC " WHERE stale_day IS NOT NULL"                                  \
     "  UNION SELECT day FROM activity_counted"                                                     \
     "  WHERE day >= (SELECT min(goal_day) FROM " SRC ")"                                           \
-    "  ON CONFLICT (day) DO UPDATE SET day = excluded.day),"                                                                   \
+    "  ON CONFLICT (day) DO UPDATE SET day = excluded.day),"                                       \
     " p AS ("                                                                                      \
     "  INSERT INTO product_days (account_id, product, day)"                                        \
     "  SELECT DISTINCT account_id, subject, product_day FROM " SRC                                 \
@@ -894,9 +894,8 @@ static const char q_quarantine_delete[] =
  * LOCKED); DO NOTHING would see the row it is deleting and skip the mark,
  * and the event would miss the rebuilt day. DO UPDATE waits for that
  * delete and then inserts the mark again. */
-static const char q_stale_mark[] =
-    "INSERT INTO activity_stale (day) VALUES ($1) "
-    "ON CONFLICT (day) DO UPDATE SET day = excluded.day";
+static const char q_stale_mark[] = "INSERT INTO activity_stale (day) VALUES ($1) "
+                                   "ON CONFLICT (day) DO UPDATE SET day = excluded.day";
 static const char q_product_day[] =
     "INSERT INTO product_days (account_id, product, day) VALUES ($1, $2, $3) "
     "ON CONFLICT DO NOTHING";
