@@ -21,6 +21,7 @@
 #include "cli/config.h"
 #include "server/http.h"
 #include "server/node.h"
+#include "store/move.h"
 #include "util/log.h"
 
 #define SERVE_MAX_KEYS 64
@@ -174,9 +175,10 @@ int cmd_serve(int argc, char **argv) {
         rc = EXIT_USAGE;
         goto out;
     }
-    char daily[8];
+    char daily[8], shown[1024];
+    move_url_redacted(db, shown, sizeof shown); /* a URL's password stays out of the log */
     snprintf(daily, sizeof daily, "%02d:%02d", sc->daily_minute / 60, sc->daily_minute % 60);
-    log_printf("tend serve: listening on http://%s (database %s)%s%s%s%s%s", no.listen, db,
+    log_printf("tend serve: listening on http://%s (database %s)%s%s%s%s%s", no.listen, shown,
                info.evaluating ? "; evaluating daily at " : "", info.evaluating ? daily : "",
                info.evaluating ? " " : "",
                info.evaluating ? (sc->timezone ? sc->timezone : "UTC") : "",

@@ -234,11 +234,26 @@ static void say(char *err, const char *fmt, ...) {
     va_end(ap);
 }
 
+/* The value of a `password=` query parameter of buf, if any, replaced by
+ * "***". */
+static void redact_query_password(char *buf, size_t size) {
+    char *q = strchr(buf, '?');
+    for (char *p = q; p && (p = strstr(p, "password=")); p += 9) {
+        if (p[-1] != '?' && p[-1] != '&')
+            continue;
+        char *end = p + 9 + strcspn(p + 9, "&");
+        char rest[1024];
+        snprintf(rest, sizeof rest, "%s", end);
+        snprintf(p + 9, size - (size_t)(p + 9 - buf), "***%s", rest);
+    }
+}
+
 void move_url_redacted(const char *url, char *buf, size_t size) {
     snprintf(buf, size, "%s", url ? url : "");
     char *scheme = strstr(buf, "://");
     if (!scheme)
         return;
+    redact_query_password(buf, size);
     char *user = scheme + 3;
     char *at = strchr(user, '@');
     char *slash = strchr(user, '/');

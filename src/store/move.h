@@ -81,8 +81,9 @@ enum tend_err move_copy(const struct move_options *o, struct move_report *r, cha
  * tests: a new migration that adds one must extend the list. */
 enum tend_err move_check_sqlite(const char *path, char *err);
 
-/* url with the password of its user part, if any, replaced by "***", into
- * buf (size bytes), for messages. */
+/* url with the password of its user part and of a `password=` query
+ * parameter, if any, replaced by "***", into buf (size bytes), for messages
+ * and logs. A path (no "://") is copied as it is. */
 void move_url_redacted(const char *url, char *buf, size_t size);
 
 #endif

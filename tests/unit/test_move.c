@@ -99,6 +99,13 @@ static void passwords_are_redacted(void **state) {
     assert_string_equal(buf, "postgres://h/db?user=a@b");
     move_url_redacted("tend.db", buf, sizeof buf);
     assert_string_equal(buf, "tend.db");
+    /* libpq also takes the password as a query parameter. */
+    move_url_redacted("postgresql://h/db?sslmode=require&password=s3cret&user=t", buf, sizeof buf);
+    assert_string_equal(buf, "postgresql://h/db?sslmode=require&password=***&user=t");
+    move_url_redacted("postgresql://u:p@h/db?password=s3cret", buf, sizeof buf);
+    assert_string_equal(buf, "postgresql://u:***@h/db?password=***");
+    move_url_redacted("postgresql://h/db?xpassword=keep", buf, sizeof buf);
+    assert_string_equal(buf, "postgresql://h/db?xpassword=keep");
 }
 
 /* The locations are checked before anything is opened: --from must be
