@@ -117,9 +117,17 @@ enum tend_err ingest_begin(struct ingest *ig) {
     return err;
 }
 
-/* Writes this transaction's counts into the store. */
+static int cmp_id(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Writes this transaction's counts into the store, the accounts' in id
+ * order: two nodes' transactions that touched the same accounts then lock
+ * their rows in one order and wait for each other instead of deadlocking. */
 static enum tend_err flush_counts(struct ingest *ig) {
     enum tend_err err;
+    qsort(ig->touched, ig->n_touched, sizeof *ig->touched, cmp_id);
     for (size_t i = 0; i < ig->n_touched; i++) {
         int64_t id = ig->touched[i];
         if ((err = store_account_count_events(ig->store, id, ig->account_events[id])))
