@@ -127,7 +127,8 @@ static int cmp_id(const void *a, const void *b) {
  * their rows in one order and wait for each other instead of deadlocking. */
 static enum tend_err flush_counts(struct ingest *ig) {
     enum tend_err err;
-    qsort(ig->touched, ig->n_touched, sizeof *ig->touched, cmp_id);
+    if (ig->n_touched > 1)
+        qsort(ig->touched, ig->n_touched, sizeof *ig->touched, cmp_id);
     for (size_t i = 0; i < ig->n_touched; i++) {
         int64_t id = ig->touched[i];
         if ((err = store_account_count_events(ig->store, id, ig->account_events[id])))

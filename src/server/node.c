@@ -42,6 +42,7 @@ struct node {
     struct sched *_Atomic sched; /* set once started: the keeper wakes it */
     struct web *web;
     struct http_server *http;
+    struct http_config cfg; /* the HTTP server keeps a pointer to it */
     struct view_env env;
     struct delivery d;
 };
@@ -172,7 +173,7 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         snprintf(err, NODE_ERR_BYTES, "%s", e);
         goto fail;
     }
-    struct http_config cfg = {
+    n->cfg = (struct http_config){
         .listen = o->listen,
         .write_keys = o->write_keys,
         .n_write_keys = o->n_write_keys,
@@ -203,8 +204,8 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
             goto fail;
         }
         atomic_store(&n->sched, sched);
-        cfg.touched = sched_touch;
-        cfg.touched_arg = sched;
+        n->cfg.touched = sched_touch;
+        n->cfg.touched_arg = sched;
     }
     n->env = (struct view_env){.hc = o->hc, .rc = o->rc};
     struct web_options wo = {
@@ -216,10 +217,10 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         .sched = atomic_load(&n->sched),
     };
     n->web = web_new(&wo);
-    cfg.web = n->web;
+    n->cfg.web = n->web;
     int listen_fd = fd;
     fd = -1; /* the server's now, even when it fails to start */
-    if ((rc = http_start(n->s, &cfg, listen_fd, &n->http, e))) {
+    if ((rc = http_start(n->s, &n->cfg, listen_fd, &n->http, e))) {
         snprintf(err, NODE_ERR_BYTES, "%s", e);
         goto fail;
     }
