@@ -54,6 +54,7 @@
 
 #include "core/vocab.h"
 #include "store/codes.h"
+#include "store/fact_life.h"
 #include "store/pg_int.h"
 #include "store/schema.h"
 #include "util/datetime.h"
@@ -471,36 +472,20 @@ static enum tend_err put_fact(struct pg_store *s, const struct store_event *ev) 
         pg_p_int(&g, (int32_t)(ev->ts_ms / DT_MS_PER_DAY));
         err = pg_run(s, q_goal_stale, &g, "marking a goal's days stale");
     }
-    const char *effects[2];
-    int n = 0;
-    switch (ev->kind) {
-    case EV_TICKET_CLOSED:
-        effects[n++] = q_life_close;
-        break;
-    case EV_INVOICE_PAID:
-        effects[n++] = q_life_paid;
-        break;
-    case EV_CARD_UPDATED:
-        effects[n++] = q_life_card;
-        break;
-    case EV_OUTREACH_REPLIED:
-        effects[n++] = q_life_reply;
-        effects[n++] = q_life_answer;
-        break;
-    case EV_RENEWED:
-    case EV_CHURNED:
-        effects[n++] = q_life_outcome;
-        break;
-    default:
-        break;
-    }
+    static const char *const life_q[FACT_LIFE_COUNT] = {
+        [FACT_LIFE_CLOSE] = q_life_close,   [FACT_LIFE_PAID] = q_life_paid,
+        [FACT_LIFE_CARD] = q_life_card,     [FACT_LIFE_REPLY] = q_life_reply,
+        [FACT_LIFE_ANSWER] = q_life_answer, [FACT_LIFE_OUTCOME] = q_life_outcome,
+    };
+    enum fact_life effects[2];
+    int n = fact_life_effects((enum event_kind)ev->kind, effects);
     for (int i = 0; !err && i < n; i++) {
         struct pg_params l = {0};
         pg_p_i64(&l, ev->account_id);
         pg_p_i64(&l, ev->ts_ms);
-        if (effects[i] == q_life_close || effects[i] == q_life_paid)
+        if (effects[i] == FACT_LIFE_CLOSE || effects[i] == FACT_LIFE_PAID)
             pg_p_text(&l, ev->subject);
-        err = pg_run(s, effects[i], &l, "keeping fact lifetimes");
+        err = pg_run(s, life_q[effects[i]], &l, "keeping fact lifetimes");
     }
     return err;
 }

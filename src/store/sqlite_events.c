@@ -14,6 +14,7 @@
 
 #include "core/vocab.h"
 #include "store/codes.h"
+#include "store/fact_life.h"
 #include "store/schema.h"
 #include "store/sqlite_int.h"
 #include "store/store.h"
@@ -207,31 +208,15 @@ static enum tend_err put_fact(struct sqlite_store *s, const struct store_event *
         sqlite3_bind_int(st, 1, (int32_t)(ev->ts_ms / DT_MS_PER_DAY));
         err = sqlite_done(s, st, "marking a goal's days stale");
     }
-    const char *effects[2];
-    int n = 0;
-    switch (ev->kind) {
-    case EV_TICKET_CLOSED:
-        effects[n++] = q_life_close;
-        break;
-    case EV_INVOICE_PAID:
-        effects[n++] = q_life_paid;
-        break;
-    case EV_CARD_UPDATED:
-        effects[n++] = q_life_card;
-        break;
-    case EV_OUTREACH_REPLIED:
-        effects[n++] = q_life_reply;
-        effects[n++] = q_life_answer;
-        break;
-    case EV_RENEWED:
-    case EV_CHURNED:
-        effects[n++] = q_life_outcome;
-        break;
-    default:
-        break;
-    }
+    static const char *const life_q[FACT_LIFE_COUNT] = {
+        [FACT_LIFE_CLOSE] = q_life_close,   [FACT_LIFE_PAID] = q_life_paid,
+        [FACT_LIFE_CARD] = q_life_card,     [FACT_LIFE_REPLY] = q_life_reply,
+        [FACT_LIFE_ANSWER] = q_life_answer, [FACT_LIFE_OUTCOME] = q_life_outcome,
+    };
+    enum fact_life effects[2];
+    int n = fact_life_effects((enum event_kind)ev->kind, effects);
     for (int i = 0; !err && i < n; i++) {
-        st = sqlite_stmt(s, effects[i]);
+        st = sqlite_stmt(s, life_q[effects[i]]);
         sqlite3_bind_int64(st, 1, ev->account_id);
         sqlite3_bind_int64(st, 2, ev->ts_ms);
         sqlite_bind_text(st, 3, ev->subject);
