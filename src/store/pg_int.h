@@ -295,6 +295,12 @@ enum tend_err pg_eval_lock_opens(struct store *s);
 enum tend_err pg_notify(struct store *s, const char *channel);
 enum tend_err pg_listen(struct store *s, const char *channel);
 enum tend_err pg_notify_wait(struct store *s, int timeout_ms, char *channel, size_t size, bool *got);
+enum tend_err pg_customer_message_claim(struct store *s, const struct store_customer_message *m, bool *claimed);
+enum tend_err pg_customer_message_link(struct store *s, const struct store_customer_message *m, int64_t notification_id);
+enum tend_err pg_customer_messages_each(struct store *s, int64_t account_id, int limit, void (*fn)(void *arg, const struct store_customer_message *m), void *arg);
+enum tend_err pg_customer_unsubscribe(struct store *s, int64_t account_id, const char *kind, const char *contact, int64_t now_ms);
+enum tend_err pg_customer_unsubscribes_each(struct store *s, int64_t account_id, void (*fn)(void *arg, const char *kind, const char *contact, int64_t ms), void *arg);
+enum tend_err pg_customer_contacts_each(struct store *s, int64_t account_id, void (*fn)(void *arg, const char *email, const char *traits), void *arg);
 // clang-format on
 
 #endif

@@ -492,6 +492,31 @@ static const char migration_18[] =
     ");"
     "CREATE INDEX sched_buckets_open ON sched_buckets (due_ms, bucket) WHERE done_ms IS NULL;";
 
+/* SQLite's migration 19: messages to customers and their unsubscribes,
+ * keys leading with the account. */
+static const char migration_19[] =
+    "CREATE TABLE customer_messages ("
+    "  account_id bigint NOT NULL,"
+    "  kind text NOT NULL,"
+    "  ref text NOT NULL,"
+    "  step bigint NOT NULL,"
+    "  day integer NOT NULL,"
+    "  created_ms bigint NOT NULL,"
+    "  recipient text,"
+    "  rule text NOT NULL,"
+    "  status text NOT NULL CHECK (status IN ('queued', 'no_recipient', 'unsubscribed')),"
+    "  subject text NOT NULL,"
+    "  notification_id bigint,"
+    "  PRIMARY KEY (account_id, kind, ref, step)"
+    ");"
+    "CREATE TABLE customer_unsubscribes ("
+    "  account_id bigint NOT NULL,"
+    "  kind text NOT NULL,"
+    "  contact text NOT NULL,"
+    "  created_ms bigint NOT NULL,"
+    "  PRIMARY KEY (account_id, kind, contact)"
+    ");";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -502,6 +527,7 @@ const struct pg_migration pg_schema_migrations[] = {
     {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
     {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
      migration_18},
+    {19, "messages to customers and their unsubscribes", migration_19},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

@@ -581,4 +581,10 @@ const struct store_ops pg_ops = {
     .notify = pg_notify,
     .listen = pg_listen,
     .notify_wait = pg_notify_wait,
+    .customer_message_claim = pg_customer_message_claim,
+    .customer_message_link = pg_customer_message_link,
+    .customer_messages_each = pg_customer_messages_each,
+    .customer_unsubscribe = pg_customer_unsubscribe,
+    .customer_unsubscribes_each = pg_customer_unsubscribes_each,
+    .customer_contacts_each = pg_customer_contacts_each,
 };

@@ -548,6 +548,33 @@ static const char migration_18[] =
     ") WITHOUT ROWID;"
     "CREATE INDEX sched_buckets_open ON sched_buckets (due_ms, bucket) WHERE done_ms IS NULL;";
 
+/* Messages to customers (docs/delivery.md, "Messages to the customer"): each
+ * decided message once per key (account, kind, ref, step), claimed with
+ * INSERT OR IGNORE in the transaction that queues it, so restarts and
+ * several nodes decide it once; and who asked for no more of a kind. */
+static const char migration_19[] =
+    "CREATE TABLE customer_messages ("
+    "  account_id INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  ref TEXT NOT NULL,"
+    "  step INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  recipient TEXT,"
+    "  rule TEXT NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('queued', 'no_recipient', 'unsubscribed')),"
+    "  subject TEXT NOT NULL,"
+    "  notification_id INTEGER,"
+    "  PRIMARY KEY (account_id, kind, ref, step)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE customer_unsubscribes ("
+    "  account_id INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  contact TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, kind, contact)"
+    ") WITHOUT ROWID;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -569,6 +596,7 @@ const struct migration schema_migrations[] = {
     {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
     {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
      migration_18},
+    {19, "messages to customers and their unsubscribes", migration_19},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -533,4 +533,10 @@ const struct store_ops sqlite_ops = {
     .notify = sqlite_notify,
     .listen = sqlite_listen,
     .notify_wait = sqlite_notify_wait,
+    .customer_message_claim = sqlite_customer_message_claim,
+    .customer_message_link = sqlite_customer_message_link,
+    .customer_messages_each = sqlite_customer_messages_each,
+    .customer_unsubscribe = sqlite_customer_unsubscribe,
+    .customer_unsubscribes_each = sqlite_customer_unsubscribes_each,
+    .customer_contacts_each = sqlite_customer_contacts_each,
 };

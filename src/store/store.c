@@ -710,3 +710,39 @@ enum tend_err store_notify_wait(struct store *s, int timeout_ms, char *channel, 
                                 bool *got) {
     return s->ops->notify_wait(s, timeout_ms, channel, size, got);
 }
+
+enum tend_err store_customer_message_claim(struct store *s, const struct store_customer_message *m,
+                                           bool *claimed) {
+    return s->ops->customer_message_claim(s, m, claimed);
+}
+
+enum tend_err store_customer_message_link(struct store *s, const struct store_customer_message *m,
+                                          int64_t notification_id) {
+    return s->ops->customer_message_link(s, m, notification_id);
+}
+
+enum tend_err store_customer_messages_each(struct store *s, int64_t account_id, int limit,
+                                           void (*fn)(void *arg,
+                                                      const struct store_customer_message *m),
+                                           void *arg) {
+    return s->ops->customer_messages_each(s, account_id, limit, fn, arg);
+}
+
+enum tend_err store_customer_unsubscribe(struct store *s, int64_t account_id, const char *kind,
+                                         const char *contact, int64_t now_ms) {
+    return s->ops->customer_unsubscribe(s, account_id, kind, contact, now_ms);
+}
+
+enum tend_err store_customer_unsubscribes_each(struct store *s, int64_t account_id,
+                                               void (*fn)(void *arg, const char *kind,
+                                                          const char *contact, int64_t ms),
+                                               void *arg) {
+    return s->ops->customer_unsubscribes_each(s, account_id, fn, arg);
+}
+
+enum tend_err store_customer_contacts_each(struct store *s, int64_t account_id,
+                                           void (*fn)(void *arg, const char *email,
+                                                      const char *traits),
+                                           void *arg) {
+    return s->ops->customer_contacts_each(s, account_id, fn, arg);
+}

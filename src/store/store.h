@@ -1078,4 +1078,52 @@ enum tend_err store_listen(struct store *s, const char *channel);
 enum tend_err store_notify_wait(struct store *s, int timeout_ms, char *channel, size_t size,
                                 bool *got);
 
+/* ---- customer messages (docs/delivery.md, "Messages to the customer") ----- */
+
+/* One message tend decided to write to a customer, or to record as not sent:
+ * its key (account, kind, ref, step) is claimed once, so each is decided
+ * once however many evaluations and nodes run. Strings borrowed. */
+struct store_customer_message {
+    int64_t account_id;
+    const char *kind; /* card_expiry, renewal, payment_failed */
+    const char *ref;  /* the card ("2027-03 4242"), the renewal date, the invoice id */
+    int64_t step;     /* days before (card_expiry, renewal); 0 for payment_failed */
+    int32_t day;      /* the evaluated day */
+    int64_t created_ms;
+    const char *recipient; /* an address; NULL: none */
+    const char *rule;      /* how it was chosen: billing_email, billing_user, admin_user, none */
+    const char *status;    /* queued, no_recipient, unsubscribed */
+    const char *subject;
+    int64_t notification_id; /* 0: nothing queued */
+    /* read only: the outbox row's status and when it was sent (0: not) */
+    const char *delivery;
+    int64_t sent_ms;
+};
+/* Claims m's key: *claimed false when it was claimed before (nothing written). */
+enum tend_err store_customer_message_claim(struct store *s, const struct store_customer_message *m,
+                                           bool *claimed);
+/* Links a claimed message to the notification that carries it. */
+enum tend_err store_customer_message_link(struct store *s, const struct store_customer_message *m,
+                                          int64_t notification_id);
+/* Calls fn for the account's messages, newest first, at most limit. */
+enum tend_err store_customer_messages_each(struct store *s, int64_t account_id, int limit,
+                                           void (*fn)(void *arg,
+                                                      const struct store_customer_message *m),
+                                           void *arg);
+/* Records that contact wants no more messages of kind from the account
+ * (again: nothing changes). */
+enum tend_err store_customer_unsubscribe(struct store *s, int64_t account_id, const char *kind,
+                                         const char *contact, int64_t now_ms);
+/* Calls fn for the account's unsubscribes. */
+enum tend_err store_customer_unsubscribes_each(struct store *s, int64_t account_id,
+                                               void (*fn)(void *arg, const char *kind,
+                                                          const char *contact, int64_t ms),
+                                               void *arg);
+/* Calls fn for the account's current members with an email: the address and
+ * the user's traits (JSON text), in the order they joined. */
+enum tend_err store_customer_contacts_each(struct store *s, int64_t account_id,
+                                           void (*fn)(void *arg, const char *email,
+                                                      const char *traits),
+                                           void *arg);
+
 #endif
