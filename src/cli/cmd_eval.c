@@ -17,7 +17,9 @@
 #include "cli/config.h"
 #include "cli/output.h"
 #include "eval/ctas.h"
+#include "eval/customer.h"
 #include "eval/eval.h"
+#include "notify/unsub.h"
 #include "util/datetime.h"
 
 static void usage(FILE *f) {
@@ -212,11 +214,32 @@ int cmd_eval(int argc, char **argv) {
     if (!p.quiet)
         p.t = out_new(cols, sizeof cols / sizeof cols[0]);
     struct eval_summary total = {0}, worst = {0};
+    /* Messages to customers: their unsubscribe links are signed with the
+     * key tend serve checks them with (notify/unsub.h). */
+    unsigned char unsub_key[UNSUB_KEY_BYTES];
+    if (!err && cfg.customer.enabled) {
+        char uerr[UNSUB_ERR_BYTES];
+        if (unsub_key_load(cfg.serve.session_key, db, unsub_key, uerr)) {
+            fprintf(stderr, "tend eval: %s\n", uerr);
+            store_close(st);
+            cli_free_config(&cfg);
+            return EXIT_USAGE;
+        }
+    }
     for (int32_t day = first; !err && day <= last; day++) {
         struct eval_summary sum;
         err = eval_ctas_day(st, &cfg.health, &cfg.rules, &cfg.notify, day, on_change, &p, &sum);
+        struct customer_summary cs = {0};
+        if (!err && cfg.customer.enabled)
+            err = customer_eval(st, &cfg.customer, &cfg.notify, unsub_key, day, dt_now_ms(), NULL,
+                                0, &cs);
         if (err)
             break;
+        if (cs.queued || cs.unsubscribed || cs.no_recipient)
+            fprintf(stderr,
+                    "tend eval: customer messages: %lld queued, %lld withheld (unsubscribed), "
+                    "%lld without a recipient\n",
+                    (long long)cs.queued, (long long)cs.unsubscribed, (long long)cs.no_recipient);
         if (p.t && (format != OUT_TABLE || sum.opened + sum.raised + sum.woken + sum.resolved +
                                                    sum.closed_churned + sum.expired >
                                                0))

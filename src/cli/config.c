@@ -9,7 +9,8 @@
 #include "util/yaml.h"
 
 static const char *const known_sections[] = {"db",       "health", "rules", "ctas", "delivery",
-                                             "channels", "routes", "serve", "model"};
+                                             "channels", "routes", "serve", "model",
+                                             "customer_messages"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)
@@ -45,6 +46,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     health_config_default(&c->health);
     rules_config_default(&c->rules);
     notify_config_default(&c->notify);
+    customer_config_default(&c->customer);
     serve_config_default(&c->serve);
     model_config_default(&c->model);
     if (!path)
@@ -71,7 +73,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         if (i == sizeof known_sections / sizeof known_sections[0]) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
-                    "delivery, channels, routes, serve, model)\n",
+                    "delivery, channels, routes, serve, model, customer_messages)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -101,11 +103,20 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         rc = EXIT_USAGE;
         goto done;
     }
+    if (customer_config_load(cJSON_GetObjectItemCaseSensitive(root, "customer_messages"),
+                             &c->notify, &c->customer, nerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, nerr);
+        rules_config_release(&c->rules);
+        notify_config_release(&c->notify);
+        rc = EXIT_USAGE;
+        goto done;
+    }
     char serr[SERVE_ERR_BYTES];
     if (serve_config_load(cJSON_GetObjectItemCaseSensitive(root, "serve"), &c->serve, serr)) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, serr);
         rules_config_release(&c->rules);
         notify_config_release(&c->notify);
+        customer_config_release(&c->customer);
         rc = EXIT_USAGE;
         goto done;
     }
@@ -124,5 +135,6 @@ done:
 void cli_free_config(struct tend_config *c) {
     rules_config_release(&c->rules);
     notify_config_release(&c->notify);
+    customer_config_release(&c->customer);
     serve_config_release(&c->serve);
 }

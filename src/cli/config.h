@@ -13,6 +13,7 @@
 #include "core/health.h"
 #include "core/rules.h"
 #include "notify/config.h"
+#include "notify/customer_config.h"
 #include "server/config.h"
 
 /* The longest db: value, in bytes with its NUL. */
@@ -25,6 +26,7 @@ struct tend_config {
     struct notify_config notify; /* delivery:, channels: and routes: */
     struct serve_config serve;   /* serve: */
     struct model_config model;   /* model: */
+    struct customer_config customer; /* customer_messages: */
 };
 
 /* Loads path (NULL: defaults) into *c, printing "tend CMD: reason" and

@@ -259,6 +259,13 @@ enum tend_err dispatch_render(struct store *s, const struct notify_config *c,
         .to = row->target,
         .now_ms = now_ms,
     };
+    /* A message to a customer (eval/customer.c): rendered when it was decided. */
+    if (!digest && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "customer"))) {
+        *out = ch->kind == NOTIFY_EMAIL ? message_email_customer(doc, &ctx)
+                                        : message_log_customer(doc, &ctx);
+        cJSON_Delete(doc);
+        return TEND_OK;
+    }
     switch (ch->kind) {
     case NOTIFY_SLACK:
         *out = digest ? message_slack_digest(doc, &ctx) : message_slack(doc, &ctx);

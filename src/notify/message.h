@@ -66,6 +66,15 @@ char *message_slack_digest(const cJSON *snapshots, const struct message_ctx *ctx
  * lines within 998 bytes. */
 char *message_email(const cJSON *snapshot, const struct message_ctx *ctx);
 char *message_email_digest(const cJSON *snapshots, const struct message_ctx *ctx);
+/* A message to a customer (eval/customer.c writes the snapshot: {"event":
+ * "customer", "customer": {"kind", "subject", "text", "html",
+ * "unsubscribe_url", "from" (optional), "to", "account": {"id", "name"}}}):
+ * the rendered subject and bodies as they are, with List-Unsubscribe and
+ * List-Unsubscribe-Post (RFC 8058) headers. */
+char *message_email_customer(const cJSON *snapshot, const struct message_ctx *ctx);
+/* The log line of a customer message: {"key", "event": "customer", "kind",
+ * "to", "account", "subject", "text"}. */
+char *message_log_customer(const cJSON *snapshot, const struct message_ctx *ctx);
 
 /* Generic webhook body: {"key", "type": "cta.opened" | "cta.raised" |
  * "cta.resolved" | "cta.woken" | null (no known event), "cta", "account",

@@ -171,10 +171,11 @@ static void put_part(struct buf *b, const char *type, const char *body) {
     g_free(enc);
 }
 
-/* The whole message around a plain subject and the two rendered bodies (text
- * with CRLF, an HTML fragment); frees both bodies' buffers. */
-static char *email_build(const struct message_ctx *ctx, const char *subject, struct out *text,
-                         struct out *html) {
+/* The whole message around a plain subject, a text body (CRLF) and a whole
+ * HTML page; unsubscribe (NULL: none) adds List-Unsubscribe and its RFC 8058
+ * one-click List-Unsubscribe-Post. */
+static char *email_assemble(const struct message_ctx *ctx, const char *subject, const char *text,
+                            const char *page, const char *unsubscribe) {
     char domain[256];
     from_domain(ctx->from, domain);
     struct buf b;
@@ -192,19 +193,68 @@ static char *email_build(const struct message_ctx *ctx, const char *subject, str
     put_message_id(&b, ctx, domain);
     if (ctx->key)
         put_header(&b, "X-Tend-Key", ctx->key);
+    if (unsubscribe) {
+        buf_printf(&b, "List-Unsubscribe: <%s>\r\n", unsubscribe);
+        buf_puts(&b, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
+    }
     buf_puts(&b, "MIME-Version: 1.0\r\n"
                  "Content-Type: multipart/alternative; boundary=\"" EMAIL_BOUNDARY "\"\r\n"
                  "\r\n");
-    put_part(&b, "text/plain", buf_str(&text->b));
+    put_part(&b, "text/plain", text);
+    put_part(&b, "text/html", page);
+    buf_puts(&b, "--" EMAIL_BOUNDARY "--\r\n");
+    return buf_steal(&b);
+}
+
+/* The whole message around a plain subject and the two rendered bodies (text
+ * with CRLF, an HTML fragment); frees both bodies' buffers. */
+static char *email_build(const struct message_ctx *ctx, const char *subject, struct out *text,
+                         struct out *html) {
     char *page = g_strdup_printf("<!DOCTYPE html>\r\n<html><head><meta charset=\"utf-8\"></head>"
                                  "\r\n<body><p>%s</p></body></html>\r\n",
                                  buf_str(&html->b));
-    put_part(&b, "text/html", page);
+    char *msg = email_assemble(ctx, subject, buf_str(&text->b), page, NULL);
     g_free(page);
-    buf_puts(&b, "--" EMAIL_BOUNDARY "--\r\n");
     buf_free(&text->b);
     buf_free(&html->b);
+    return msg;
+}
+
+/* A text with bare LF line ends made CRLF. */
+static char *crlf(const char *s) {
+    struct buf b;
+    buf_init(&b, 0);
+    for (; *s; s++) {
+        if (*s == '\n' && (b.len == 0 || buf_str(&b)[b.len - 1] != '\r'))
+            buf_putc(&b, '\r');
+        buf_putc(&b, *s);
+    }
     return buf_steal(&b);
+}
+
+static const char *member_text(const cJSON *o, const char *name) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+char *message_email_customer(const cJSON *snapshot, const struct message_ctx *ctx) {
+    ctx = msg_ctx_or_none(ctx);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(snapshot, "customer");
+    const char *subject = member_text(c, "subject"), *text = member_text(c, "text"),
+               *html = member_text(c, "html"), *unsub = member_text(c, "unsubscribe_url");
+    struct message_ctx x = *ctx;
+    if (member_text(c, "from"))
+        x.from = member_text(c, "from");
+    char *body = crlf(text ? text : "");
+    char *page = g_strdup_printf("<!DOCTYPE html>\r\n<html><head><meta charset=\"utf-8\"></head>"
+                                 "\r\n<body>%s</body></html>\r\n",
+                                 html ? html : "");
+    /* the url is tend's own (base_url, a base64url token): no spaces or brackets */
+    bool ok = unsub && !strpbrk(unsub, " <>\r\n\t");
+    char *msg = email_assemble(&x, subject ? subject : "", body, page, ok ? unsub : NULL);
+    g_free(page);
+    free(body);
+    return msg;
 }
 
 char *message_email(const cJSON *snapshot, const struct message_ctx *ctx) {

@@ -95,3 +95,24 @@ char *message_log_digest(const cJSON *snapshots, const struct message_ctx *ctx) 
     msg_put_digest(&text, snapshots, ctx, EMAIL_MAX_ITEMS);
     return log_line(ctx, NULL, "digest", &text, NULL);
 }
+
+char *message_log_customer(const cJSON *snapshot, const struct message_ctx *ctx) {
+    ctx = msg_ctx_or_none(ctx);
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(snapshot, "customer");
+    cJSON *o = cJSON_CreateObject();
+    if (ctx->key)
+        cJSON_AddStringToObject(o, "key", ctx->key);
+    cJSON_AddStringToObject(o, "event", "customer");
+    static const char *const names[] = {"kind", "to", "subject", "text", "unsubscribe_url"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, names[i]);
+        if (cJSON_IsString(v))
+            cJSON_AddStringToObject(o, names[i], v->valuestring);
+    }
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(c, "account");
+    if (cJSON_IsObject(a))
+        cJSON_AddItemToObject(o, "account", cJSON_Duplicate(a, true));
+    char *line = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return line;
+}

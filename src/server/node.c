@@ -17,6 +17,7 @@
 #include "store/store.h"
 #include "util/datetime.h"
 #include "util/log.h"
+#include "notify/unsub.h"
 #include "util/mem.h"
 
 #define DELIVERY_RETRY_MS 5000 /* after a store error, or while another dispatcher runs */
@@ -45,6 +46,7 @@ struct node {
     struct http_config cfg; /* the HTTP server keeps a pointer to it */
     struct view_env env;
     struct delivery d;
+    unsigned char unsub_key[UNSUB_KEY_BYTES]; /* customer messages' unsubscribe links */
 };
 
 /* Sleeps ms unless stop comes first; true when stopping. */
@@ -173,6 +175,11 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         snprintf(err, NODE_ERR_BYTES, "%s", e);
         goto fail;
     }
+    char uerr[UNSUB_ERR_BYTES];
+    if ((rc = unsub_key_load(o->serve->session_key, o->db, n->unsub_key, uerr))) {
+        snprintf(err, NODE_ERR_BYTES, "%s", uerr);
+        goto fail;
+    }
     n->cfg = (struct http_config){
         .listen = o->listen,
         .write_keys = o->write_keys,
@@ -198,6 +205,8 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
             .model = o->model,
             .lease = n->lease,
             .node_id = n->id,
+            .cc = o->cc && o->cc->enabled ? o->cc : NULL,
+            .unsub_key = n->unsub_key,
         };
         if ((rc = sched_start(&so, &sched, e))) {
             snprintf(err, NODE_ERR_BYTES, "%s", e);
@@ -215,6 +224,7 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         .timezone = o->serve->timezone,
         .secure_cookies = o->nc->base_url && strncmp(o->nc->base_url, "https:", 6) == 0,
         .sched = atomic_load(&n->sched),
+        .unsub_key = n->unsub_key,
     };
     n->web = web_new(&wo);
     n->cfg.web = n->web;

@@ -25,6 +25,7 @@
 #include "core/health.h"
 #include "core/rules.h"
 #include "notify/config.h"
+#include "notify/customer_config.h"
 #include "server/config.h"
 #include "util/err.h"
 
@@ -44,6 +45,7 @@ struct node_options {
     const struct rules_config *rc;
     const struct notify_config *nc; /* no channels: no dispatcher */
     const struct model_config *model;
+    const struct customer_config *cc; /* messages to customers; NULL or off: none */
 };
 
 /* What a running node does, for its start-up line. */

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "eval/ctas.h"
+#include "eval/customer.h"
 #include "eval/eval.h"
 #include "server/lease.h"
 #include "store/store.h"
@@ -234,6 +235,22 @@ static void log_run(const struct store_run *run, const struct eval_summary *one,
  * the evaluation the full one (eval_ctas_day, which records itself).
  * Several: the bucket's accounts, listed, under their evaluation locks,
  * and the run's completion records the full evaluation. */
+/* Decides the messages to customers of the accounts just evaluated (ids
+ * NULL: all) on day; a failure is logged, never the evaluation's: the next
+ * run decides what this one could not (each key is claimed once). */
+static void customers(struct sched *s, struct store *st, int32_t day, const int64_t *ids,
+                      size_t n) {
+    if (!s->o.cc || !s->o.nc)
+        return;
+    struct customer_summary cs;
+    if (customer_eval(st, s->o.cc, s->o.nc, s->o.unsub_key, day, dt_now_ms(), ids, n, &cs))
+        log_printf("tend serve: customer messages failed: %s", store_last_error(st));
+    else if (cs.queued || cs.unsubscribed || cs.no_recipient)
+        log_printf("tend serve: customer messages: %lld queued, %lld withheld (unsubscribed), "
+                   "%lld without a recipient",
+                   (long long)cs.queued, (long long)cs.unsubscribed, (long long)cs.no_recipient);
+}
+
 static bool run_bucket(struct sched *s, struct store *st, const struct store_bucket *b) {
     int64_t started = dt_now_ms();
     struct eval_summary sum;
@@ -241,6 +258,8 @@ static bool run_bucket(struct sched *s, struct store *st, const struct store_buc
     enum tend_err e = TEND_OK;
     if (!s->shared) {
         e = eval_ctas_day(st, s->o.hc, s->o.rc, s->o.nc, b->day, on_change, NULL, &sum);
+        if (!e)
+            customers(s, st, b->day, NULL, 0);
     } else {
         int64_t *ids;
         size_t n;
@@ -248,6 +267,8 @@ static bool run_bucket(struct sched *s, struct store *st, const struct store_buc
         if (!e && n)
             e = eval_ctas_accounts(st, s->o.hc, s->o.rc, s->o.nc, b->day, ids, n, on_change, NULL,
                                    &sum);
+        if (!e && n)
+            customers(s, st, b->day, ids, n);
         free(ids);
     }
     char d[16];
@@ -339,6 +360,8 @@ static void run_events(struct sched *s, struct store *st, int64_t *ids, size_t n
     struct eval_summary sum;
     enum tend_err e = eval_ctas_accounts(st, s->o.hc, s->o.rc, s->o.nc, dt_day_of_ms(started), ids,
                                          k, on_change, NULL, &sum);
+    if (!e) /* a card updated, a payment failed: decided now, not tomorrow */
+        customers(s, st, dt_day_of_ms(started), ids, k);
     int64_t ms = dt_now_ms() - started;
     record(s, false, !e, ms);
     if (e)

@@ -21,6 +21,7 @@
 #include "core/health.h"
 #include "core/rules.h"
 #include "notify/config.h"
+#include "notify/customer_config.h"
 #include "util/err.h"
 
 #define SCHED_ERR_BYTES 320
@@ -41,6 +42,10 @@ struct sched_options {
      * evaluations; every node evaluates their buckets. */
     struct lease *lease;
     const char *node_id; /* the node's name in claims (the keeper's) */
+    /* Messages to customers (eval/customer.h), decided after each
+     * evaluation; NULL: none. unsub_key signs their unsubscribe links. */
+    const struct customer_config *cc;
+    const unsigned char *unsub_key;
 };
 
 /* What the scheduler did, for /metrics. */

@@ -15,6 +15,7 @@
 #include "server/html.h"
 #include "server/http.h"
 #include "server/status.h"
+#include "server/unsubscribe.h"
 #include "server/views_model.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -836,6 +837,19 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
     }
     if (strcmp(url, "/login") == 0) {
         ret = login(&r);
+        goto done;
+    }
+    if (strncmp(url, "/unsubscribe/", 13) == 0) { /* a customer's link: no sign-in */
+        char uerr[STORE_ERR_BYTES];
+        if (!(s = pool_get(w, uerr))) {
+            ret = page_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, uerr);
+            goto done;
+        }
+        struct buf b;
+        buf_init(&b, 0);
+        unsigned status;
+        unsubscribe_answer(s, w->o.unsub_key, url + 13, dt_now_ms(), &b, &status);
+        ret = send_html(w, c, status, &b, NULL, 0);
         goto done;
     }
 

@@ -29,6 +29,7 @@ struct web_options {
     const char *timezone;       /* NULL: UTC */
     bool secure_cookies;        /* the dashboard is served over https */
     struct sched *sched;        /* for /metrics; may be NULL */
+    const unsigned char *unsub_key; /* customer messages' unsubscribe links (notify/unsub.h) */
 };
 
 struct web;

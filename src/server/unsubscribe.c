@@ -1,0 +1,74 @@
+/* unsubscribe.c: the unsubscribe page (see unsubscribe.h). */
+#include "server/unsubscribe.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "notify/unsub.h"
+#include "server/html.h"
+#include "util/mem.h"
+
+static const char *const kind_text[CUST_KIND_COUNT] = {
+    "card expiry reminders", "renewal reminders", "failed payment notices"};
+
+static void page_start(struct buf *b, const char *title) {
+    buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                "<title>");
+    html_esc(b, title);
+    buf_puts(b, "</title><style>body{font-family:system-ui,sans-serif;max-width:36em;"
+                "margin:4em auto;padding:0 1em;line-height:1.5;color:#222}</style></head><body>");
+}
+
+static int on_account(void *arg, const struct store_account_row *r) {
+    char **name = arg;
+    *name = xstrdup(r->f.name ? r->f.name : r->external_id);
+    return 1;
+}
+
+void unsubscribe_answer(struct store *s, const unsigned char *key, const char *token,
+                        int64_t now_ms, struct buf *page, unsigned *status) {
+    int64_t account_id;
+    enum cust_kind kind;
+    char contact[256];
+    if (!key || !unsub_parse(key, token, &account_id, &kind, contact)) {
+        *status = 404;
+        page_start(page, "Link not valid");
+        buf_puts(page, "<h1>This unsubscribe link is not valid</h1><p>It may have been cut "
+                       "short by your mail program. Open the link from the message again, "
+                       "or reply to the message and ask to be taken off the list.</p>"
+                       "</body></html>\n");
+        return;
+    }
+    char *name = NULL;
+    enum tend_err err = store_begin(s, NULL);
+    if (!err)
+        err = store_customer_unsubscribe(s, account_id, cust_kind_name(kind), contact, now_ms);
+    if (!err)
+        err = store_commit(s);
+    else
+        store_rollback(s);
+    if (err) {
+        *status = 503;
+        page_start(page, "Try again");
+        buf_puts(page, "<h1>Please try again in a minute</h1><p>We could not record your "
+                       "request just now. Nothing was changed.</p></body></html>\n");
+        return;
+    }
+    enum tend_err ge = store_account_get(s, account_id, on_account, &name);
+    (void)ge; /* the name is a courtesy: the unsubscribe is recorded either way */
+    *status = 200;
+    page_start(page, "Unsubscribed");
+    buf_puts(page, "<h1>You are unsubscribed</h1><p id=\"unsubscribed\"><b>");
+    html_esc(page, contact);
+    buf_puts(page, "</b> will receive no more ");
+    buf_puts(page, kind_text[kind]);
+    if (name) {
+        buf_puts(page, " for <b>");
+        html_esc(page, name);
+        buf_puts(page, "</b>");
+    }
+    buf_puts(page, ".</p><p>This took effect at once. Other messages you asked for are not "
+                   "affected.</p></body></html>\n");
+    free(name);
+}
