@@ -96,4 +96,7 @@ void dash_put_kv_table(struct buf *b, const cJSON *obj, const char *empty);
  * (resolved) on ..." (dash_ctas.c; the account page lists CTAs too). */
 void dash_cta_status(struct buf *b, const cJSON *c);
 
+/* dash_customer.c: the account's customer messages and unsubscribes. */
+void dash_account_customer(struct buf *b, const struct dash_ctx *ctx, const cJSON *view);
+
 #endif

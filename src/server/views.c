@@ -485,6 +485,10 @@ static void timeline_add(struct timeline *t, int64_t at_ms, cJSON *o) {
     t->v[t->n++] = (struct entry){at_ms, o};
 }
 
+static void timeline_put(void *arg, int64_t at_ms, cJSON *o) {
+    timeline_add(arg, at_ms, o);
+}
+
 static cJSON *entry(int64_t at_ms, const char *kind, const char *what, const char *user,
                     const char *detail) {
     cJSON *o = cJSON_CreateObject();
@@ -624,6 +628,8 @@ enum tend_err view_account(struct store *s, const struct view_env *env, const ch
     if ((e = store_ctas_each(s, &f, on_account_cta, &ac)))
         goto fail;
     if ((e = store_account_facts_recent(s, id, TIMELINE_EVENTS, on_fact, &t)))
+        goto fail;
+    if ((e = view_account_customer(s, id, o, timeline_put, &t))) /* views_customer.c */
         goto fail;
     for (size_t i = 0; !e && i < ac.n; i++) {
         struct cta_changes cc = {.t = &t, .cta_id = ac.ids[i], .title = ac.titles[i]};
