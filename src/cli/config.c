@@ -8,9 +8,9 @@
 #include "cli/cli.h"
 #include "util/yaml.h"
 
-static const char *const known_sections[] = {"db",       "health", "rules", "ctas", "delivery",
-                                             "channels", "routes", "serve", "model",
-                                             "customer_messages"};
+static const char *const known_sections[] = {"db",       "health",           "rules",  "ctas",
+                                             "delivery", "channels",         "routes", "serve",
+                                             "model",    "customer_messages"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)

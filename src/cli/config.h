@@ -22,10 +22,10 @@
 struct tend_config {
     char db[CLI_DB_BYTES]; /* db:; "" when not given */
     struct health_config health;
-    struct rules_config rules;   /* rules: and ctas: */
-    struct notify_config notify; /* delivery:, channels: and routes: */
-    struct serve_config serve;   /* serve: */
-    struct model_config model;   /* model: */
+    struct rules_config rules;       /* rules: and ctas: */
+    struct notify_config notify;     /* delivery:, channels: and routes: */
+    struct serve_config serve;       /* serve: */
+    struct model_config model;       /* model: */
     struct customer_config customer; /* customer_messages: */
 };
 

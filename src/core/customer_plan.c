@@ -4,8 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const kind_names[CUST_KIND_COUNT] = {"card_expiry", "renewal",
-                                                        "payment_failed"};
+static const char *const kind_names[CUST_KIND_COUNT] = {"card_expiry", "renewal", "payment_failed"};
 
 const char *cust_kind_name(enum cust_kind k) {
     return k >= 0 && k < CUST_KIND_COUNT ? kind_names[k] : "unknown";

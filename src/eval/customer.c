@@ -104,9 +104,8 @@ static void on_fact(void *arg, const struct store_fact *f, const char *user) {
     case EV_PAYMENT_FAILED:
         if (f->subject && x->n_failures < MAX_FAILURES) {
             x->invoices[x->n_failures] = xstrdup(f->subject);
-            x->failures[x->n_failures++] =
-                (struct cust_failure){.invoice = x->invoices[x->n_failures - 1],
-                                      .day = dt_day_of_ms(f->ts_ms)};
+            x->failures[x->n_failures++] = (struct cust_failure){
+                .invoice = x->invoices[x->n_failures - 1], .day = dt_day_of_ms(f->ts_ms)};
         }
         break;
     case EV_INVOICE_PAID:
@@ -387,8 +386,8 @@ enum tend_err customer_eval(struct store *s, const struct customer_config *cc,
         qsort(sorted, n_only, sizeof *sorted, cmp_id);
     }
     struct accts a = {.only = sorted, .n_only = n_only};
-    struct run r = {.s = s, .cc = cc, .nc = nc, .key = key, .day = day, .now_ms = now_ms,
-                    .sum = out};
+    struct run r = {
+        .s = s, .cc = cc, .nc = nc, .key = key, .day = day, .now_ms = now_ms, .sum = out};
     enum tend_err err = store_begin(s, NULL);
     if (!err)
         err = store_accounts_brief_each(s, on_account, &a);

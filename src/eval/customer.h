@@ -19,7 +19,7 @@
 #include "notify/customer_config.h"
 #include "store/store.h"
 
-#define CUSTOMER_FACTS_READ 1000 /* an account's newest facts read for its card and payments */
+#define CUSTOMER_FACTS_READ   1000 /* an account's newest facts read for its card and payments */
 #define CUSTOMER_DECIDED_READ 1000
 
 struct customer_summary {

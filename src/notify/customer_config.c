@@ -9,10 +9,9 @@
 #include "util/mem.h"
 #include "util/yaml.h"
 
-static const char *const var_names[] = {"account_name", "account_id",   "card_last4",
-                                        "expiry_date",  "expiry_month", "renewal_date",
-                                        "invoice_id",   "days_left",    "update_payment_url",
-                                        "unsubscribe_url"};
+static const char *const var_names[] = {
+    "account_name", "account_id", "card_last4", "expiry_date",        "expiry_month",
+    "renewal_date", "invoice_id", "days_left",  "update_payment_url", "unsubscribe_url"};
 enum { N_VARS = sizeof var_names / sizeof var_names[0] };
 
 static const char *const defaults[CUST_KIND_COUNT][CUST_PART_COUNT] = {
@@ -64,16 +63,27 @@ void customer_config_release(struct customer_config *c) {
 
 static const char *var_value(const struct cust_vars *v, int i, char num[24]) {
     switch (i) {
-    case 0: return v->account_name;
-    case 1: return v->account_id;
-    case 2: return v->card_last4;
-    case 3: return v->expiry_date;
-    case 4: return v->expiry_month;
-    case 5: return v->renewal_date;
-    case 6: return v->invoice_id;
-    case 7: snprintf(num, 24, "%d", v->days_left); return num;
-    case 8: return v->update_payment_url;
-    default: return v->unsubscribe_url;
+    case 0:
+        return v->account_name;
+    case 1:
+        return v->account_id;
+    case 2:
+        return v->card_last4;
+    case 3:
+        return v->expiry_date;
+    case 4:
+        return v->expiry_month;
+    case 5:
+        return v->renewal_date;
+    case 6:
+        return v->invoice_id;
+    case 7:
+        snprintf(num, 24, "%d", v->days_left);
+        return num;
+    case 8:
+        return v->update_payment_url;
+    default:
+        return v->unsubscribe_url;
     }
 }
 
@@ -84,12 +94,23 @@ static void put_escaped(struct buf *out, const char *s, bool html) {
             continue;
         }
         switch (*s) {
-        case '&': buf_puts(out, "&amp;"); break;
-        case '<': buf_puts(out, "&lt;"); break;
-        case '>': buf_puts(out, "&gt;"); break;
-        case '"': buf_puts(out, "&quot;"); break;
-        case '\'': buf_puts(out, "&#39;"); break;
-        default: buf_putc(out, *s);
+        case '&':
+            buf_puts(out, "&amp;");
+            break;
+        case '<':
+            buf_puts(out, "&lt;");
+            break;
+        case '>':
+            buf_puts(out, "&gt;");
+            break;
+        case '"':
+            buf_puts(out, "&quot;");
+            break;
+        case '\'':
+            buf_puts(out, "&#39;");
+            break;
+        default:
+            buf_putc(out, *s);
         }
     }
 }
@@ -152,8 +173,7 @@ static enum tend_err check_template(const cJSON *v, const char *path, char **out
 }
 
 static enum tend_err load_steps(const cJSON *v, const char *path, int *steps, int *n, char *err) {
-    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1 ||
-        cJSON_GetArraySize(v) > CUST_MAX_STEPS)
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1 || cJSON_GetArraySize(v) > CUST_MAX_STEPS)
         return yaml_error(err, NOTIFY_ERR_BYTES, path, "must be a list of 1 to %d days",
                           CUST_MAX_STEPS);
     int k = 0;
@@ -191,8 +211,8 @@ static enum tend_err load_kind(const cJSON *o, enum cust_kind k, struct customer
     if (!cJSON_IsObject(o))
         return yaml_error(err, NOTIFY_ERR_BYTES, path, "must be a mapping");
     static const char *const dated[] = {"enabled", "days", "subject", "text", "html", NULL};
-    static const char *const failed[] = {"enabled", "max_age_days", "subject", "text", "html",
-                                         NULL};
+    static const char *const failed[] = {"enabled", "max_age_days", "subject",
+                                         "text",    "html",         NULL};
     enum tend_err e =
         yaml_known_keys(o, path, k == CUST_PAYMENT_FAILED ? failed : dated, err, NOTIFY_ERR_BYTES);
     if (e)
@@ -228,14 +248,14 @@ static enum tend_err load_kind(const cJSON *o, enum cust_kind k, struct customer
     return TEND_OK;
 }
 
-static enum tend_err load(const cJSON *o, const struct notify_config *nc,
-                          struct customer_config *c, char *err) {
+static enum tend_err load(const cJSON *o, const struct notify_config *nc, struct customer_config *c,
+                          char *err) {
     const char *path = "customer_messages";
     if (!cJSON_IsObject(o))
         return yaml_error(err, NOTIFY_ERR_BYTES, path, "must be a mapping");
-    static const char *const keys[] = {"enabled",     "channel",        "from",
-                                       "update_payment_url", "card_expiry", "renewal",
-                                       "payment_failed",     NULL};
+    static const char *const keys[] = {
+        "enabled",     "channel", "from",           "update_payment_url",
+        "card_expiry", "renewal", "payment_failed", NULL};
     enum tend_err e = yaml_known_keys(o, path, keys, err, NOTIFY_ERR_BYTES);
     if (e)
         return e;
@@ -272,8 +292,9 @@ static enum tend_err load(const cJSON *o, const struct notify_config *nc,
         snprintf(p, sizeof p, "customer_messages.%s", texts[i]);
         if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) > 1000 ||
             strpbrk(v->valuestring, "\r\n"))
-            return yaml_error(err, NOTIFY_ERR_BYTES, p, "must be one line of text (1000 bytes "
-                                                        "at most)");
+            return yaml_error(err, NOTIFY_ERR_BYTES, p,
+                              "must be one line of text (1000 bytes "
+                              "at most)");
         *dst[i] = xstrdup(v->valuestring);
     }
     for (int k = 0; k < CUST_KIND_COUNT; k++) {

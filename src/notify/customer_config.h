@@ -43,8 +43,8 @@ struct customer_config {
 
 /* The values of one message's variables; NULL reads as "". */
 struct cust_vars {
-    const char *account_name, *account_id, *card_last4, *expiry_date, *expiry_month,
-        *renewal_date, *invoice_id, *update_payment_url, *unsubscribe_url;
+    const char *account_name, *account_id, *card_last4, *expiry_date, *expiry_month, *renewal_date,
+        *invoice_id, *update_payment_url, *unsubscribe_url;
     int days_left;
 };
 

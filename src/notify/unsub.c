@@ -107,8 +107,8 @@ bool unsub_parse(const unsigned char *key, const char *token, int64_t *account_i
         return false;
     unsigned char payload[400], mac[crypto_auth_BYTES + 8];
     size_t n, m;
-    if (sodium_base642bin(payload, sizeof payload - 1, token, (size_t)(dot - token), NULL, &n,
-                          NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+    if (sodium_base642bin(payload, sizeof payload - 1, token, (size_t)(dot - token), NULL, &n, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         sodium_base642bin(mac, sizeof mac, dot + 1, strlen(dot + 1), NULL, &m, NULL,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         m != crypto_auth_BYTES || crypto_auth_verify(mac, payload, n, key) != 0)

@@ -20,8 +20,7 @@ void dash_account_customer(struct buf *b, const struct dash_ctx *ctx, const cJSO
         const cJSON *m;
         cJSON_ArrayForEach(m, msgs) {
             buf_puts(b, "<tr><td>");
-            const char *at = get_str(m, "sent_at");
-            html_time(b, at ? at : get_str(m, "decided_at"), ctx ? ctx->tz : NULL);
+            html_time(b, get_str(m, "at"), ctx ? ctx->tz : NULL);
             buf_puts(b, "</td><td>");
             html_esc_cut(b, get_str(m, "kind"), CAP_SHORT);
             const char *kind = get_str(m, "kind");

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "notify/dispatch.h"
+#include "notify/unsub.h"
 #include "server/auth.h"
 #include "server/http.h"
 #include "server/lease.h"
@@ -17,7 +18,6 @@
 #include "store/store.h"
 #include "util/datetime.h"
 #include "util/log.h"
-#include "notify/unsub.h"
 #include "util/mem.h"
 
 #define DELIVERY_RETRY_MS 5000 /* after a store error, or while another dispatcher runs */

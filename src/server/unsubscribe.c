@@ -8,16 +8,16 @@
 #include "server/html.h"
 #include "util/mem.h"
 
-static const char *const kind_text[CUST_KIND_COUNT] = {
-    "card expiry reminders", "renewal reminders", "failed payment notices"};
+static const char *const kind_text[CUST_KIND_COUNT] = {"card expiry reminders", "renewal reminders",
+                                                       "failed payment notices"};
 
 static void page_start(struct buf *b, const char *title) {
     buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                 "<title>");
     html_esc(b, title);
-    buf_puts(b, "</title><style>body{font-family:system-ui,sans-serif;max-width:36em;"
-                "margin:4em auto;padding:0 1em;line-height:1.5;color:#222}</style></head><body>");
+    buf_puts(b, "</title><link rel=\"stylesheet\" href=\"/static/tend.css\"></head><body>"
+                "<main><section class=\"card\">");
 }
 
 static int on_account(void *arg, const struct store_account_row *r) {
@@ -37,7 +37,7 @@ void unsubscribe_answer(struct store *s, const unsigned char *key, const char *t
         buf_puts(page, "<h1>This unsubscribe link is not valid</h1><p>It may have been cut "
                        "short by your mail program. Open the link from the message again, "
                        "or reply to the message and ask to be taken off the list.</p>"
-                       "</body></html>\n");
+                       "</section></main></body></html>\n");
         return;
     }
     char *name = NULL;
@@ -51,8 +51,9 @@ void unsubscribe_answer(struct store *s, const unsigned char *key, const char *t
     if (err) {
         *status = 503;
         page_start(page, "Try again");
-        buf_puts(page, "<h1>Please try again in a minute</h1><p>We could not record your "
-                       "request just now. Nothing was changed.</p></body></html>\n");
+        buf_puts(page,
+                 "<h1>Please try again in a minute</h1><p>We could not record your "
+                 "request just now. Nothing was changed.</p></section></main></body></html>\n");
         return;
     }
     enum tend_err ge = store_account_get(s, account_id, on_account, &name);
@@ -69,6 +70,6 @@ void unsubscribe_answer(struct store *s, const unsigned char *key, const char *t
         buf_puts(page, "</b>");
     }
     buf_puts(page, ".</p><p>This took effect at once. Other messages you asked for are not "
-                   "affected.</p></body></html>\n");
+                   "affected.</p></section></main></body></html>\n");
     free(name);
 }

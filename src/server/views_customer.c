@@ -19,7 +19,7 @@ struct cm {
 };
 
 static const char *kind_title(const char *kind) {
-    return !kind                                ? "Message"
+    return !kind                                 ? "Message"
            : strcmp(kind, "card_expiry") == 0    ? "Card expiry reminder"
            : strcmp(kind, "renewal") == 0        ? "Renewal reminder"
            : strcmp(kind, "payment_failed") == 0 ? "Failed payment notice"
@@ -41,9 +41,20 @@ static const char *state_of(const struct store_customer_message *m) {
     return "queued";
 }
 
+/* When a message belongs on the timeline: when it was sent (else decided);
+ * one decided by a replay (tend eval --from, its day not the day it ran)
+ * on its day, at noon UTC, as CTA changes of a replay are (views.c). */
+static int64_t placed_at(const struct store_customer_message *m) {
+    if (dt_day_of_ms(m->created_ms) != m->day)
+        return (int64_t)m->day * DT_MS_PER_DAY + DT_MS_PER_DAY / 2;
+    return m->sent_ms ? m->sent_ms : m->created_ms;
+}
+
 static void on_message(void *arg, const struct store_customer_message *m) {
     struct cm *x = arg;
+    int64_t at = placed_at(m);
     cJSON *o = cJSON_CreateObject();
+    view_add_instant(o, "at", at);
     view_add_str(o, "kind", m->kind);
     view_add_str(o, "ref", m->ref);
     cJSON_AddNumberToObject(o, "step", (double)m->step);
@@ -67,13 +78,13 @@ static void on_message(void *arg, const struct store_customer_message *m) {
     else
         snprintf(what, sizeof what, "Customer told: %s (%lld days before)", kind_title(m->kind),
                  (long long)m->step);
-    snprintf(detail, sizeof detail, "\"%s\": %s", m->subject ? m->subject : "", state_of(m));
+    snprintf(detail, sizeof detail, "to %s: \"%s\": %s", m->recipient ? m->recipient : "nobody",
+             m->subject ? m->subject : "", state_of(m));
     cJSON *e = cJSON_CreateObject();
-    int64_t at = m->sent_ms ? m->sent_ms : m->created_ms;
     view_add_instant(e, "at", at);
     cJSON_AddStringToObject(e, "kind", "customer");
     cJSON_AddStringToObject(e, "what", what);
-    view_add_str(e, "user", m->recipient);
+    cJSON_AddNullToObject(e, "user");
     cJSON_AddStringToObject(e, "detail", detail);
     x->add(x->arg, at, e);
 }

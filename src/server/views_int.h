@@ -37,7 +37,6 @@ cJSON *view_cta_json(const struct store_cta *c, int32_t today, const char *curre
 /* views_customer.c: the account's customer_messages and unsubscribes into
  * o, and each as a timeline entry through add (which takes the entry). */
 enum tend_err view_account_customer(struct store *s, int64_t account_id, cJSON *o,
-                                    void (*add)(void *arg, int64_t at_ms, cJSON *entry),
-                                    void *arg);
+                                    void (*add)(void *arg, int64_t at_ms, cJSON *entry), void *arg);
 
 #endif

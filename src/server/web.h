@@ -24,11 +24,11 @@
 
 struct web_options {
     const char *db;
-    struct auth *auth;          /* borrowed */
-    const struct view_env *env; /* borrowed */
-    const char *timezone;       /* NULL: UTC */
-    bool secure_cookies;        /* the dashboard is served over https */
-    struct sched *sched;        /* for /metrics; may be NULL */
+    struct auth *auth;              /* borrowed */
+    const struct view_env *env;     /* borrowed */
+    const char *timezone;           /* NULL: UTC */
+    bool secure_cookies;            /* the dashboard is served over https */
+    struct sched *sched;            /* for /metrics; may be NULL */
     const unsigned char *unsub_key; /* customer messages' unsubscribe links (notify/unsub.h) */
 };
 

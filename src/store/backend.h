@@ -272,8 +272,8 @@ struct store_ops {
     enum tend_err (*listen)(struct store *s, const char *channel);
     enum tend_err (*notify_wait)(struct store *s, int timeout_ms, char *channel, size_t size,
                                  bool *got);
-    enum tend_err (*customer_message_claim)(struct store *s,
-                                            const struct store_customer_message *m, bool *claimed);
+    enum tend_err (*customer_message_claim)(struct store *s, const struct store_customer_message *m,
+                                            bool *claimed);
     enum tend_err (*customer_message_link)(struct store *s, const struct store_customer_message *m,
                                            int64_t notification_id);
     enum tend_err (*customer_messages_each)(struct store *s, int64_t account_id, int limit,

@@ -123,10 +123,9 @@ enum tend_err pg_customer_unsubscribes_each(struct store *base, int64_t account_
     return TEND_OK;
 }
 
-enum tend_err pg_customer_contacts_each(struct store *base, int64_t account_id,
-                                        void (*fn)(void *arg, const char *email,
-                                                   const char *traits),
-                                        void *arg) {
+enum tend_err
+pg_customer_contacts_each(struct store *base, int64_t account_id,
+                          void (*fn)(void *arg, const char *email, const char *traits), void *arg) {
     struct pg_store *s = pg_of(base);
     struct pg_params p = {0};
     pg_p_i64(&p, account_id);

@@ -27,8 +27,7 @@ static const char q_contacts[] =
     "ORDER BY m.start_ms, u.id";
 
 enum tend_err sqlite_customer_message_claim(struct store *base,
-                                            const struct store_customer_message *m,
-                                            bool *claimed) {
+                                            const struct store_customer_message *m, bool *claimed) {
     struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_claim);
     sqlite3_bind_int64(st, 1, m->account_id);
