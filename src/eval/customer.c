@@ -103,9 +103,10 @@ static void on_fact(void *arg, const struct store_fact *f, const char *user) {
         break;
     case EV_PAYMENT_FAILED:
         if (f->subject && x->n_failures < MAX_FAILURES) {
-            x->invoices[x->n_failures] = xstrdup(f->subject);
-            x->failures[x->n_failures++] = (struct cust_failure){
-                .invoice = x->invoices[x->n_failures - 1], .day = dt_day_of_ms(f->ts_ms)};
+            size_t i = x->n_failures++;
+            x->invoices[i] = xstrdup(f->subject);
+            x->failures[i] =
+                (struct cust_failure){.invoice = x->invoices[i], .day = dt_day_of_ms(f->ts_ms)};
         }
         break;
     case EV_INVOICE_PAID:

@@ -302,6 +302,37 @@ expect_eq "each decided on exactly its day (30: 2027-03-01, 14: 2027-03-17, 7: 2
 out=$(deliver)
 expect_eq "a further tend deliver sends nothing again" 3 "$(mails pay@acme.test)"
 
+# ---- a failed payment: one notice per invoice, another kind than the one unsubscribed ------------
+sed 's/^  update_payment_url:/  payment_failed: {max_age_days: 7}\n&/' "$T/tend.yaml" >"$T/pay.yaml"
+track() { # ACCOUNT USER EVENT ID TS PROPS
+    echo "{\"type\":\"track\",\"userId\":\"$2\",\"event\":\"$3\",\"timestamp\":\"$5\",\"messageId\":\"$4\",\"context\":{\"groupId\":\"$1\"},\"properties\":$6}"
+}
+{
+    track delta u-d "Invoice Issued" i1 2027-03-20T10:00:00Z '{"invoice_id":"inv-1","amount":500,"due_date":"2027-03-25"}'
+    track delta u-d "Payment Failed" f1 2027-03-25T10:00:00Z '{"invoice_id":"inv-1"}'
+    track delta u-d "Payment Failed" f2 2027-03-28T10:00:00Z '{"invoice_id":"inv-1"}'
+    track acme u-pay "Invoice Issued" i2 2027-03-20T10:00:00Z '{"invoice_id":"inv-2","amount":900,"due_date":"2027-03-25"}'
+    track acme u-pay "Payment Failed" f3 2027-03-25T10:00:00Z '{"invoice_id":"inv-2"}'
+    track acme u-pay "Invoice Paid" p3 2027-03-26T10:00:00Z '{"invoice_id":"inv-2"}'
+} >"$T/pay.jsonl"
+out=$(TEND_TEST_CLOCK_OFFSET_S=$(($(date -u -d 2027-04-01T12:00:00Z +%s) - $(date -u +%s))) \
+    "$TEND" import --db "$DB" "$T/pay.jsonl" 2>&1) || not_ok "import the invoices" "$out"
+out=$("$TEND" eval --db "$DB" --config "$T/pay.yaml" --quiet --from 2027-04-01 --to 2027-04-02 2>&1)
+expect_contains "payment_failed: one notice (delta's unpaid inv-1, failed twice; acme's inv-2 was paid)" \
+    "customer messages: 1 queued, 0 withheld (unsubscribed), 0 without a recipient" "$out"
+out=$(deliver)
+got=$($PY -c '
+import email, json, sys
+from email import policy
+s = []
+for line in open(sys.argv[1], encoding="utf-8"):
+    e = json.loads(line)
+    if e.get("stage") == "data" and e["rcpt_tos"] == ["pay@delta.test"]:
+        s.append(str(email.message_from_string(e["data"], policy=policy.default)["Subject"]))
+print(" | ".join(s))' "$T/smtp.jsonl")
+expect_eq "delta (unsubscribed from card reminders only) gets the failed-payment notice, once" \
+    "Your card ending 2222 expires on 2027-03-31 | We could not take the payment for invoice inv-1" "$got"
+
 # ---- what the CSM sees -----------------------------------------------------------------------------
 start_serve "$DB" "$PORT" --config "$T/tend.yaml" --no-eval || exit 1
 curl -s -H "Authorization: Bearer $TOKEN" "$BASE/api/accounts/acme" >"$T/acme.json"
