@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/datetime.h"
+
 static const char *const kind_names[CUST_KIND_COUNT] = {"card_expiry", "renewal", "payment_failed"};
 
 const char *cust_kind_name(enum cust_kind k) {
@@ -71,9 +73,8 @@ size_t cust_plan(const struct cust_plan_config *c, const struct cust_plan_input 
     }
     if (c->enabled[CUST_RENEWAL] && in->has_renewal) {
         char ref[CUST_REF_BYTES];
-        int32_t d = in->renewal_day;
-        snprintf(ref, sizeof ref, "renewal %d", (int)d);
-        n += dated(c, in, CUST_RENEWAL, d, ref, out + n, max - n);
+        dt_format_date(in->renewal_day, ref); /* the renewal date: a new date, new steps */
+        n += dated(c, in, CUST_RENEWAL, in->renewal_day, ref, out + n, max - n);
     }
     if (c->enabled[CUST_PAYMENT_FAILED]) {
         for (size_t i = 0; i < in->n_failures && n < max; i++) {

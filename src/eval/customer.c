@@ -390,7 +390,15 @@ enum tend_err customer_eval(struct store *s, const struct customer_config *cc,
     struct run r = {
         .s = s, .cc = cc, .nc = nc, .key = key, .day = day, .now_ms = now_ms, .sum = out};
     enum tend_err err = store_begin(s, NULL);
-    if (!err)
+    /* The listed accounts (an event's, a bucket's) one by one: the cost
+     * follows them, not every account. */
+    for (size_t i = 0; !err && sorted && i < n_only; i++)
+        if (i == 0 || sorted[i] != sorted[i - 1]) {
+            err = store_account_get(s, sorted[i], on_account, &a);
+            if (err == TEND_ERR_NOTFOUND)
+                err = TEND_OK;
+        }
+    if (!err && !sorted)
         err = store_accounts_brief_each(s, on_account, &a);
     for (size_t i = 0; !err && i < a.n; i++)
         err = one_account(&r, &a.v[i]);

@@ -199,6 +199,16 @@ static const struct move_table tables[] = {
      "SELECT due_ms, bucket, day, first_id, last_id, claimed_by, claimed_until, attempts, "
      "done_ms, accounts, opened, updated, resolved, errors, notifications FROM sched_buckets",
      NULL},
+    /* Messages to customers (migration 19): what was decided stays decided. */
+    {"customer_messages",
+     "account_id, kind, ref, step, day, created_ms, recipient, rule, status, subject, "
+     "notification_id",
+     "customer_messages",
+     "SELECT account_id, kind, ref, step, day, created_ms, recipient, rule, status, subject, "
+     "notification_id FROM customer_messages",
+     NULL},
+    {"customer_unsubscribes", "account_id, kind, contact, created_ms", "customer_unsubscribes",
+     "SELECT account_id, kind, contact, created_ms FROM customer_unsubscribes", NULL},
 };
 // clang-format on
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))

@@ -187,6 +187,32 @@ static void test_failed_payment_once_per_invoice(void **state) {
     assert_string_equal(out[0].ref, "inv-4");
 }
 
+static void test_renewal_steps(void **state) {
+    (void)state;
+    struct cust_plan_config c = cfg();
+    c.enabled[CUST_CARD_EXPIRY] = false;
+    c.enabled[CUST_RENEWAL] = true;
+    c.steps[CUST_RENEWAL][0] = 30;
+    c.n_steps[CUST_RENEWAL] = 1;
+    int32_t renewal = dt_days_from_civil(2027, 6, 30);
+    struct cust_plan_input in = {
+        .today = renewal - 31, .has_renewal = true, .renewal_day = renewal};
+    struct cust_due out[4];
+    assert_int_equal(cust_plan(&c, &in, out, 4), 0);
+    in.today++;
+    assert_int_equal(cust_plan(&c, &in, out, 4), 1);
+    assert_int_equal(out[0].kind, CUST_RENEWAL);
+    assert_string_equal(out[0].ref, "2027-06-30");
+    assert_int_equal(out[0].days_left, 30);
+    struct cust_decided d[] = {{CUST_RENEWAL, "2027-06-30", 30}};
+    in.decided = d;
+    in.n_decided = 1;
+    assert_int_equal(cust_plan(&c, &in, out, 4), 0);
+    in.renewal_day = dt_days_from_civil(2028, 6, 30); /* renewed: next year's date, new steps */
+    in.today = in.renewal_day - 30;
+    assert_int_equal(cust_plan(&c, &in, out, 4), 1);
+}
+
 static void test_recipient_rule(void **state) {
     (void)state;
     const char *emails[] = {"u@x.com", "admin@x.com", "pay@x.com"};
@@ -212,6 +238,7 @@ int main(void) {
         cmocka_unit_test(test_card_updated_cancels_steps_ahead),
         cmocka_unit_test(test_unsubscribed_is_marked),
         cmocka_unit_test(test_failed_payment_once_per_invoice),
+        cmocka_unit_test(test_renewal_steps),
         cmocka_unit_test(test_recipient_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
