@@ -353,5 +353,8 @@ expect_eq "gamma's unsubscribe and its withheld reminders are on its account" \
     browser account EMAIL="$EMAIL" PASSWORD="$PASSWORD" ACCOUNT=acme CONTACT=pay@acme.test
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID" 2>/dev/null
-cp "$T/smtp.jsonl" "$SHOTS/" 2>/dev/null
+cp "$T/smtp.jsonl" "$T/serve.log" "$SHOTS/" 2>/dev/null
+if grep -q "Sanitizer\|runtime error" "$T/serve.log"; then
+    not_ok "tend serve ran clean (no sanitizer report)" "$(grep -m5 "Sanitizer\|runtime error" "$T/serve.log")"
+fi
 true
