@@ -272,6 +272,9 @@ struct store_ops {
     enum tend_err (*listen)(struct store *s, const char *channel);
     enum tend_err (*notify_wait)(struct store *s, int timeout_ms, char *channel, size_t size,
                                  bool *got);
+    enum tend_err (*members_each)(struct store *s, const struct store_span *sp,
+                                  const char *role_key, bool with_role_only, int64_t before_ms,
+                                  void (*fn)(void *arg, const struct store_member *m), void *arg);
 };
 
 struct store {

@@ -492,6 +492,10 @@ static const char migration_18[] =
     ");"
     "CREATE INDEX sched_buckets_open ON sched_buckets (due_ms, bucket) WHERE done_ms IS NULL;";
 
+/* The users that have a trait, by its key (users with a role, for
+ * champion_risk: docs/rules.md), without a pass over every user's traits. */
+static const char migration_20[] = "CREATE INDEX user_traits_by_key ON user_traits (key, user_id);";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -502,6 +506,7 @@ const struct pg_migration pg_schema_migrations[] = {
     {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
     {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
      migration_18},
+    {20, "users by trait key (roles, for champion_risk)", migration_20},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

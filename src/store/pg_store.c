@@ -581,4 +581,5 @@ const struct store_ops pg_ops = {
     .notify = pg_notify,
     .listen = pg_listen,
     .notify_wait = pg_notify_wait,
+    .members_each = pg_members_each,
 };

@@ -548,6 +548,10 @@ static const char migration_18[] =
     ") WITHOUT ROWID;"
     "CREATE INDEX sched_buckets_open ON sched_buckets (due_ms, bucket) WHERE done_ms IS NULL;";
 
+/* The users that have a trait, by its key (users with a role, for
+ * champion_risk: docs/rules.md), without a pass over every user's traits. */
+static const char migration_20[] = "CREATE INDEX traits_by_key ON traits (entity, key, entity_id);";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -569,6 +573,7 @@ const struct migration schema_migrations[] = {
     {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
     {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
      migration_18},
+    {20, "users by trait key (roles, for champion_risk)", migration_20},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -533,4 +533,5 @@ const struct store_ops sqlite_ops = {
     .notify = sqlite_notify,
     .listen = sqlite_listen,
     .notify_wait = sqlite_notify_wait,
+    .members_each = sqlite_members_each,
 };

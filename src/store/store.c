@@ -710,3 +710,9 @@ enum tend_err store_notify_wait(struct store *s, int timeout_ms, char *channel, 
                                 bool *got) {
     return s->ops->notify_wait(s, timeout_ms, channel, size, got);
 }
+
+enum tend_err store_members_each(struct store *s, const struct store_span *sp, const char *role_key,
+                                 bool with_role_only, int64_t before_ms,
+                                 void (*fn)(void *arg, const struct store_member *m), void *arg) {
+    return s->ops->members_each(s, sp, role_key, with_role_only, before_ms, fn, arg);
+}

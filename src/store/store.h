@@ -1078,4 +1078,28 @@ enum tend_err store_listen(struct store *s, const char *channel);
 enum tend_err store_notify_wait(struct store *s, int timeout_ms, char *channel, size_t size,
                                 bool *got);
 
+/* ---- an account's users (sqlite_accounts.c, pg_accounts.c) ------------------------ */
+
+/* A membership with what the user list and champion_risk read of its user.
+ * Strings live for the call. */
+struct store_member {
+    int64_t account_id;
+    int64_t user_id;
+    int64_t start_ms;
+    int64_t end_ms; /* STORE_OPEN_END while a member */
+    const char *external_id, *email, *name;
+    const char *role_json; /* the role trait's value as JSON text; NULL: none */
+    /* The latest start before before_ms of a membership of the user in
+     * another account (0: none): a group call that moved them away. */
+    int64_t elsewhere_ms;
+};
+/* Calls fn for every membership of the span's accounts (ended or not), in
+ * account, user and start order, with the user's trait role_key as its
+ * role; with_role_only: only of users who have that trait, found through
+ * the traits' key index (an evaluation of every account reads the few
+ * users with a role, not every membership). */
+enum tend_err store_members_each(struct store *s, const struct store_span *sp, const char *role_key,
+                                 bool with_role_only, int64_t before_ms,
+                                 void (*fn)(void *arg, const struct store_member *m), void *arg);
+
 #endif

@@ -1,0 +1,150 @@
+/* users.c: an account's users from the store (see users.h).
+ *
+ * The member rows are copied (their strings are the users' labels and
+ * names, borrowed by core/users.h's accumulator) and kept in account order,
+ * as the store returns them, so an account's rows are found by binary
+ * search. */
+#include "eval/users.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/vocab.h"
+#include "util/datetime.h"
+#include "util/mem.h"
+
+struct role_row {
+    int64_t account_id, user_id, start_ms, end_ms, elsewhere_ms;
+    char *label, *name;
+    enum user_role role;
+};
+
+struct eval_roles {
+    int64_t t_ms;
+    struct role_row *v;
+    size_t n, cap;
+};
+
+static void on_member(void *arg, const struct store_member *m) {
+    struct eval_roles *r = arg;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->v = xrealloc(r->v, r->cap * sizeof *r->v);
+    }
+    const char *label = m->email && m->email[0] ? m->email : m->external_id;
+    r->v[r->n++] = (struct role_row){
+        .account_id = m->account_id,
+        .user_id = m->user_id,
+        .start_ms = m->start_ms,
+        .end_ms = m->end_ms,
+        .elsewhere_ms = m->elsewhere_ms,
+        .label = xstrdup(label ? label : ""),
+        .name = m->name ? xstrdup(m->name) : NULL,
+        .role = user_role_of_json(m->role_json),
+    };
+}
+
+static enum tend_err load(struct store *s, const struct store_span *sp, const char *role_key,
+                          bool with_role_only, int64_t t_ms, struct eval_roles **out) {
+    struct eval_roles *r = xcalloc(1, sizeof *r);
+    r->t_ms = t_ms;
+    enum tend_err err = store_members_each(s, sp, role_key, with_role_only, t_ms, on_member, r);
+    if (err) {
+        eval_roles_free(r);
+        return err;
+    }
+    *out = r;
+    return TEND_OK;
+}
+
+enum tend_err eval_roles_load(struct store *s, const struct store_span *sp, const char *role_key,
+                              int64_t t_ms, struct eval_roles **out) {
+    return load(s, sp, role_key, true, t_ms, out);
+}
+
+void eval_roles_free(struct eval_roles *r) {
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].label);
+        free(r->v[i].name);
+    }
+    free(r->v);
+    free(r);
+}
+
+static void on_activity(void *arg, const struct store_activity *x) {
+    users_add_activity(arg, x->kind, x->user_id, x->ts_ms, x->name_id);
+}
+
+/* Adds the account's rows to a, then its activity of the 12 weeks. */
+static enum tend_err fill(struct store *s, const struct eval_roles *r, int64_t account_id,
+                          struct users_acc *a, bool *any) {
+    users_init(a, r->t_ms);
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->v[mid].account_id < account_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < r->n && r->v[i].account_id == account_id; i++) {
+        const struct role_row *x = &r->v[i];
+        users_add_member(a, x->user_id, x->label, x->name, x->role, x->start_ms, x->end_ms,
+                         x->elsewhere_ms);
+    }
+    *any = a->n > 0;
+    if (!*any)
+        return TEND_OK;
+    struct store_span one = {.first = account_id, .last = account_id, .ids = &account_id, .n = 1};
+    return store_activity_each(s, &one, r->t_ms - (int64_t)USERS_WEEKS * 7 * DT_MS_PER_DAY, r->t_ms,
+                               on_activity, a);
+}
+
+enum tend_err eval_roles_account(struct store *s, struct eval_roles *r, int64_t account_id,
+                                 struct users_acc *out, bool *any) {
+    enum tend_err err = fill(s, r, account_id, out, any);
+    if (!err)
+        users_finish(out);
+    return err;
+}
+
+static void on_fact(void *arg, const struct store_fact *f) {
+    if (f->kind == EV_NPS && f->has_num)
+        users_add_fact(arg, f->kind, f->user_id, f->ts_ms, f->num);
+}
+
+static void on_recent(void *arg, const struct store_fact *f, const char *user) {
+    (void)user;
+    if (f->kind == EV_OUTREACH_REPLIED)
+        users_add_fact(arg, f->kind, f->user_id, f->ts_ms, 0);
+}
+
+enum tend_err eval_users_read(struct store *s, int64_t account_id, const char *role_key,
+                              int64_t t_ms, struct eval_users *out) {
+    memset(out, 0, sizeof *out);
+    struct store_span one = {.first = account_id, .last = account_id, .ids = &account_id, .n = 1};
+    enum tend_err err = load(s, &one, role_key, false, t_ms, &out->rows_);
+    bool any = false;
+    if (!err)
+        err = fill(s, out->rows_, account_id, &out->acc, &any);
+    /* Each user's latest NPS answer within the year (the facts that still
+     * matter as of T), and replies among the account's latest facts. */
+    if (!err && any)
+        err = store_facts_each(s, &one, t_ms, on_fact, &out->acc);
+    if (!err && any)
+        err = store_account_facts_recent(s, account_id, EVAL_USERS_FACTS, on_recent, &out->acc);
+    if (err) {
+        eval_users_free(out);
+        return err;
+    }
+    users_finish(&out->acc);
+    return TEND_OK;
+}
+
+void eval_users_free(struct eval_users *u) {
+    users_free(&u->acc);
+    eval_roles_free(u->rows_);
+    memset(u, 0, sizeof *u);
+}
