@@ -148,3 +148,60 @@ void eval_users_free(struct eval_users *u) {
     eval_roles_free(u->rows_);
     memset(u, 0, sizeof *u);
 }
+
+static void add_date(cJSON *o, const char *key, bool has, int32_t day) {
+    if (!has) {
+        cJSON_AddNullToObject(o, key);
+        return;
+    }
+    char d[16];
+    dt_format_date(day, d);
+    cJSON_AddStringToObject(o, key, d);
+}
+
+cJSON *eval_users_json(const struct users_acc *a) {
+    cJSON *arr = cJSON_CreateArray();
+    int32_t day = dt_day_of_ms(a->t_ms - 1);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct user_engagement *u = &a->v[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "user", u->label ? u->label : "");
+        if (u->name)
+            cJSON_AddStringToObject(o, "name", u->name);
+        else
+            cJSON_AddNullToObject(o, "name");
+        if (u->role == ROLE_NONE)
+            cJSON_AddNullToObject(o, "role");
+        else
+            cJSON_AddStringToObject(o, "role", user_role_name(u->role));
+        cJSON_AddBoolToObject(o, "member", u->member);
+        add_date(o, "joined", true, dt_day_of_ms(u->joined_ms));
+        add_date(o, "left", !u->member && u->left_ms > INT64_MIN, dt_day_of_ms(u->left_ms));
+        add_date(o, "last_login", u->has_last_login, u->last_login_day);
+        if (u->has_last_login)
+            cJSON_AddNumberToObject(o, "days_since_login", day - u->last_login_day);
+        else
+            cJSON_AddNullToObject(o, "days_since_login");
+        cJSON_AddNumberToObject(o, "logins_30d", (double)u->logins_30d);
+        cJSON_AddNumberToObject(o, "logins_4w", (double)u->logins_4w);
+        cJSON_AddNumberToObject(o, "logins_prev_4w", (double)u->logins_prev_4w);
+        if (u->logins_prev_4w > 0)
+            cJSON_AddNumberToObject(
+                o, "trend",
+                (double)((u->logins_4w - u->logins_prev_4w) * 1000 / u->logins_prev_4w) / 1000.0);
+        else
+            cJSON_AddNullToObject(o, "trend");
+        cJSON *w = cJSON_AddArrayToObject(o, "weeks");
+        for (int k = USERS_WEEKS - 1; k >= 0; k--)
+            cJSON_AddItemToArray(w, cJSON_CreateNumber((double)u->weeks[k]));
+        cJSON_AddNumberToObject(o, "features_30d", (double)u->features_30d);
+        if (u->has_nps)
+            cJSON_AddNumberToObject(o, "nps", u->nps);
+        else
+            cJSON_AddNullToObject(o, "nps");
+        add_date(o, "nps_date", u->has_nps, dt_day_of_ms(u->nps_ms));
+        cJSON_AddNumberToObject(o, "replies_90d", (double)u->replies_90d);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}

@@ -12,6 +12,7 @@
 #ifndef TEND_EVAL_USERS_H
 #define TEND_EVAL_USERS_H
 
+#include <cjson/cJSON.h>
 #include <stdint.h>
 
 #include "core/users.h"
@@ -43,6 +44,13 @@ struct eval_users {
 enum tend_err eval_users_read(struct store *s, int64_t account_id, const char *role_key,
                               int64_t t_ms, struct eval_users *out);
 void eval_users_free(struct eval_users *u);
+
+/* The users as JSON (docs/api.md): an array of objects, each user's
+ * user, name, role, member, joined, left, last_login, days_since_login,
+ * logins_30d, logins_4w, logins_prev_4w, trend (logins_4w / logins_prev_4w
+ * - 1; null without logins before), weeks (12 login counts, the oldest
+ * first), features_30d, nps, nps_date, replies_90d. Caller owns it. */
+cJSON *eval_users_json(const struct users_acc *a);
 
 /* The facts of an account the user list reads for replies (newest first). */
 #define EVAL_USERS_FACTS 2000

@@ -494,7 +494,8 @@ static const char migration_18[] =
 
 /* The users that have a trait, by its key (users with a role, for
  * champion_risk: docs/rules.md), without a pass over every user's traits. */
-static const char migration_20[] = "CREATE INDEX IF NOT EXISTS user_traits_by_key ON user_traits (key, user_id);";
+static const char migration_20[] =
+    "CREATE INDEX IF NOT EXISTS user_traits_by_key ON user_traits (key, user_id);";
 
 const struct pg_migration pg_schema_migrations[] = {
     {15,

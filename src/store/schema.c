@@ -550,7 +550,8 @@ static const char migration_18[] =
 
 /* The users that have a trait, by its key (users with a role, for
  * champion_risk: docs/rules.md), without a pass over every user's traits. */
-static const char migration_20[] = "CREATE INDEX IF NOT EXISTS traits_by_key ON traits (entity, key, entity_id);";
+static const char migration_20[] =
+    "CREATE INDEX IF NOT EXISTS traits_by_key ON traits (entity, key, entity_id);";
 
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},

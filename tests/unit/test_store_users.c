@@ -90,12 +90,12 @@ struct rows {
 
 static void on_member(void *arg, const struct store_member *m) {
     struct rows *r = arg;
-    int n = snprintf(r->text + r->len, sizeof r->text - r->len, "%lld %lld %lld %lld %s %s %s %lld\n",
-                     (long long)m->account_id, (long long)m->user_id, (long long)m->start_ms,
-                     m->end_ms == STORE_OPEN_END ? -1LL : (long long)m->end_ms,
-                     m->email ? m->email : m->external_id,
-                     user_role_name(user_role_of_json(m->role_json)),
-                     m->role_json ? "has-trait" : "no-trait", (long long)m->elsewhere_ms);
+    int n = snprintf(
+        r->text + r->len, sizeof r->text - r->len, "%lld %lld %lld %lld %s %s %s %lld\n",
+        (long long)m->account_id, (long long)m->user_id, (long long)m->start_ms,
+        m->end_ms == STORE_OPEN_END ? -1LL : (long long)m->end_ms,
+        m->email ? m->email : m->external_id, user_role_name(user_role_of_json(m->role_json)),
+        m->role_json ? "has-trait" : "no-trait", (long long)m->elsewhere_ms);
     if (n > 0)
         r->len += (size_t)n;
 }
