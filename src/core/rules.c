@@ -620,7 +620,10 @@ static void champion_risk(struct emitter *e) {
         snprintf(also, sizeof also, "; no admin or champion has signed in within %d days",
                  p.quiet_days);
     bool gone = v.state == CHAMPION_REMOVED || v.state == CHAMPION_MOVED;
-    finding(e, "champion", r->type, v.engaged_admins == 0 ? CTA_HIGH : r->priority, false, false,
+    /* Two keys: a champion gone (left, moved) is other news than one going
+     * quiet, and a quiet champion who then leaves gets the new title. */
+    finding(e, gone ? "champion:left" : "champion:quiet", r->type,
+            v.engaged_admins == 0 ? CTA_HIGH : r->priority, false, false,
             gone ? "New champion needed" : "Champion going quiet", "%s %s %s%s", as, who, what,
             also);
 }

@@ -34,12 +34,12 @@ def add(g):
           who("a-new", d(1), email="new@a.io", role="champion"), grp("a", d(1), user="a-new"),
           logins("a", "a-new", [1])],
          [ev(d(0)),
-          want("a champion_risk champion medium open #a | type=risk | title=New champion needed"
+          want("a champion_risk champion:left medium open #a | type=risk | title=New champion needed"
                " | reason~champion champ@a.io left the account on " + d(-2) +
                " | ev.champion=champ@a.io | ev.removed_on=" + d(-2) + " | ev.engaged_admins=1",
                why="a's champion was removed; b's champion signs in every day"),
           ev(d(1)),
-          want("a champion_risk champion medium closed:auto_resolved #a",
+          want("a champion_risk champion:left medium closed:auto_resolved #a",
                why="a member is marked champion again and signs in")],
          rules=["champion_risk"])
 
@@ -48,18 +48,18 @@ def add(g):
           team("b"), logins("b", "b-adm", every_day), logins("b", "b-champ", range(-30, -19)),
           logins("a", "a-champ", [2])],
          [ev(d(0)),
-          want("a champion_risk champion medium open #a | title=Champion going quiet"
+          want("a champion_risk champion:quiet medium open #a | title=Champion going quiet"
                " | reason~champion champ@a.io has not signed in for 26 days (last login: " + d(-26) + ")"
                " | ev.days_since_login=26",
                why="a's champion: 26 days without a login; b's: 20, under quiet_days (21); a login every"
                    " 4 days before (under min_baseline 8 in 4 weeks) and b's 3 are no baseline for a drop"),
           ev(d(1)),
-          want("a champion_risk champion medium open #a",
-               "b champion_risk champion medium open #b | ev.days_since_login=21",
+          want("a champion_risk champion:quiet medium open #a",
+               "b champion_risk champion:quiet medium open #b | ev.days_since_login=21",
                why="b's champion reaches 21 days"),
           ev(d(2)),
-          want("a champion_risk champion medium closed:auto_resolved #a",
-               "b champion_risk champion medium open #b", why="a's champion signed in on D+2")],
+          want("a champion_risk champion:quiet medium closed:auto_resolved #a",
+               "b champion_risk champion:quiet medium open #b", why="a's champion signed in on D+2")],
          rules=["champion_risk"])
 
     # A login every day for the 4 weeks before, then one every 4 days: 7 in
@@ -70,12 +70,12 @@ def add(g):
           team("b"), logins("b", "b-adm", every_day), logins("b", "b-champ", range(-55, 1)),
           logins("a", "a-champ", range(1, 8))],
          [ev(d(0)),
-          want("a champion_risk champion medium open #a | title=Champion going quiet"
+          want("a champion_risk champion:quiet medium open #a | title=Champion going quiet"
                " | reason~signed in 7 times in the last 4 weeks, against 28 in the 4 weeks before"
                " | ev.logins_4w=7 | ev.logins_prev_4w=28",
                why="a's champion fell to a quarter; b's signs in every day"),
           ev(d(3)),
-          want("a champion_risk champion medium closed:auto_resolved #a",
+          want("a champion_risk champion:quiet medium closed:auto_resolved #a",
                why="3 more logins: 9 in the last 4 weeks, over 0.3 x 28")],
          rules=["champion_risk"])
 
@@ -88,15 +88,15 @@ def add(g):
           grp("n", d(-100), user="n-plain"), logins("n", "n-plain", range(-60, -30)),
           logins("c", "c-adm2", [1])],
          [ev(d(0)),
-          want("a champion_risk champion high open #a | title=Champion going quiet"
+          want("a champion_risk champion:quiet high open #a | title=Champion going quiet"
                " | reason~no admin or champion has signed in within 21 days | ev.engaged_admins=0",
-               "c champion_risk champion high open #c"
+               "c champion_risk champion:quiet high open #c"
                " | reason~the most engaged admin (no member is marked champion) two@c.io has not signed in"
                " | ev.role=admin (most engaged)",
                why="a: champion and admin quiet; c: no champion, both admins quiet, two@ the more engaged;"
                    " n: no user has a role, nothing to watch"),
           ev(d(1)),
-          want("a champion_risk champion high open #a", "c champion_risk champion high closed:auto_resolved #c",
+          want("a champion_risk champion:quiet high open #a", "c champion_risk champion:quiet high closed:auto_resolved #c",
                why="c's admin signed in")],
          rules=["champion_risk"])
 
@@ -106,10 +106,22 @@ def add(g):
           team("b"), logins("b", "b-adm", every_day), logins("b", "b-champ", range(-60, 1)),
           grp("y", d(-3), user="b-champ")],
          [ev(d(0)),
-          want("a champion_risk champion medium open #a | title=New champion needed"
+          want("a champion_risk champion:left medium open #a | title=New champion needed"
                " | reason~joined another account on " + d(-3) + " and has not signed in here since"
                " | ev.joined_elsewhere_on=" + d(-3),
                why="b's champion joined y too but still signs in at b")],
+         rules=["champion_risk"])
+
+    case("champion_risk: a quiet champion who then leaves: the quiet CTA resolves, a new one says a new champion is needed",
+         [team("a"), logins("a", "a-adm", every_day), logins("a", "a-champ", range(-62, -25, 4)),
+          trk("a", "Account Removed User", d(1), user="a-champ")],
+         [ev(d(0)),
+          want("a champion_risk champion:quiet medium open #q | title=Champion going quiet"),
+          ev(d(1)),
+          want("a champion_risk champion:quiet medium closed:auto_resolved #q",
+               "a champion_risk champion:left medium open #l | title=New champion needed"
+               " | reason~left the account on " + d(1),
+               why="a champion gone is other news than one going quiet")],
          rules=["champion_risk"])
 
     # ---- nps_change ---------------------------------------------------------------

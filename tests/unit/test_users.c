@@ -217,7 +217,7 @@ static void champion_risk_is_high_when_no_admin_is_engaged(void **state) {
     struct rule_input in = {.t_ms = T, .day = 20000, .m = &m, .h = &h, .users = &a};
     struct got g;
     assert_int_equal(run_only(RULE_CHAMPION_RISK, &in, &g), 1);
-    assert_string_equal(g.f.subject, "champion");
+    assert_string_equal(g.f.subject, "champion:quiet");
     assert_int_equal(g.f.priority, CTA_MEDIUM);
     assert_string_equal(g.f.title, "Champion going quiet");
     assert_non_null(strstr(g.f.reason, "champion c@a has not signed in for 30 days"));
