@@ -55,6 +55,6 @@ enum tend_err view_account_users_add(struct store *s, const struct view_env *env
     int32_t day;
     enum tend_err e = users_of(s, env, account, &users, &day, err);
     if (!e)
-        cJSON_AddItemToObject(view, "users", users);
+        cJSON_AddItemToObject(view, "user_engagement", users);
     return e;
 }

@@ -14,7 +14,8 @@
  * now. TEND_ERR_NOTFOUND for an unknown account. */
 enum tend_err view_account_users(struct store *s, const struct view_env *env, const char *account,
                                  cJSON **out, char *err);
-/* Adds "users" (the same array) to an account's view. */
+/* Adds "user_engagement" (the same array) to an account's view (its
+ * "users" is the count of members). */
 enum tend_err view_account_users_add(struct store *s, const struct view_env *env,
                                      const char *account, cJSON *view, char *err);
 
