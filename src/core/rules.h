@@ -6,7 +6,7 @@
  * values, as a JSON object). What to do about it (open, raise, resolve ...)
  * is cta_decide()'s business; reading the store is eval/'s.
  *
- * Fourteen built-in rules, under SPEC 5's names, each on by default with its
+ * Sixteen built-in rules (SPEC 5's and champion_risk, nps_change), each on by default with its
  * documented thresholds (docs/rules.md), and custom rules: a condition in
  * sandboxed Lua over the metrics, component scores, the score 30 days earlier
  * and the account's traits (core/custom_rule.h). Every rule can be switched
