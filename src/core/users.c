@@ -144,6 +144,32 @@ static void add_name(struct user_engagement *u, int64_t name_id) {
     u->names_[u->n_names_++] = name_id;
 }
 
+/* n logins of u at ts_ms, age (T - ts_ms) within the 12 weeks. */
+static void add_login(struct user_engagement *u, int64_t age, int64_t ts_ms, int64_t n) {
+    int k = (int)((age - 1) / (7 * DT_MS_PER_DAY));
+    u->weeks[k] += n;
+    if (k < 4)
+        u->logins_4w += n;
+    else if (k < 8)
+        u->logins_prev_4w += n;
+    if (age <= 30 * DT_MS_PER_DAY)
+        u->logins_30d += n;
+    int32_t day = dt_day_of_ms(ts_ms);
+    if (!u->has_last_login || day > u->last_login_day)
+        u->last_login_day = day;
+    u->has_last_login = true;
+}
+
+void users_add_logins(struct users_acc *a, int64_t user_id, int32_t day, int64_t n) {
+    int64_t ts_ms = (int64_t)day * DT_MS_PER_DAY + DT_MS_PER_DAY / 2;
+    int64_t age = a->t_ms - ts_ms;
+    if (n <= 0 || age <= 0 || age > (int64_t)USERS_WEEKS * 7 * DT_MS_PER_DAY)
+        return;
+    struct user_engagement *u = find(a, user_id);
+    if (u)
+        add_login(u, age, ts_ms, n);
+}
+
 void users_add_activity(struct users_acc *a, int kind, int64_t user_id, int64_t ts_ms,
                         int64_t name_id) {
     int64_t age = a->t_ms - ts_ms;
@@ -154,17 +180,7 @@ void users_add_activity(struct users_acc *a, int kind, int64_t user_id, int64_t 
         return;
     bool in_30d = age <= 30 * DT_MS_PER_DAY;
     if (kind == EV_LOGIN) {
-        int k = (int)((age - 1) / (7 * DT_MS_PER_DAY));
-        u->weeks[k]++;
-        if (k < 4)
-            u->logins_4w++;
-        else if (k < 8)
-            u->logins_prev_4w++;
-        u->logins_30d += in_30d;
-        int32_t day = dt_day_of_ms(ts_ms);
-        if (!u->has_last_login || day > u->last_login_day)
-            u->last_login_day = day;
-        u->has_last_login = true;
+        add_login(u, age, ts_ms, 1);
     } else if (kind == EV_FEATURE && in_30d) {
         add_name(u, name_id);
         u->features_30d = (int64_t)u->n_names_;

@@ -78,6 +78,10 @@ void users_add_member(struct users_acc *a, int64_t user_id, const char *label, c
  * weeks before T, are ignored. */
 void users_add_activity(struct users_acc *a, int kind, int64_t user_id, int64_t ts_ms,
                         int64_t name_id);
+/* n logins of user_id on day (a day's count, as the store keeps them per
+ * user: user_login_days), counted as at the day's noon; for a T that is a
+ * midnight, the same as adding each login. */
+void users_add_logins(struct users_acc *a, int64_t user_id, int32_t day, int64_t n);
 /* An NPS answer or an outreach reply (EV_NPS with its score, EV_OUTREACH_REPLIED)
  * of user_id; others are ignored. */
 void users_add_fact(struct users_acc *a, int kind, int64_t user_id, int64_t ts_ms, double num);

@@ -23,6 +23,10 @@ struct eval_roles {
     int64_t t_ms;
     struct role_row *v;
     size_t n, cap;
+    /* The 12 weeks' days (first..last) and which are read from the events:
+     * stale ones (their user_login_days not rebuilt yet) and one split by T. */
+    int32_t first, last;
+    bool raw[USERS_WEEKS * 7 + 1];
 };
 
 static void on_member(void *arg, const struct store_member *m) {
@@ -57,9 +61,31 @@ static enum tend_err load(struct store *s, const struct store_span *sp, const ch
     return TEND_OK;
 }
 
+static void on_stale(void *arg, int32_t day) {
+    struct eval_roles *r = arg;
+    if (day >= r->first && day <= r->last)
+        r->raw[day - r->first] = true;
+}
+
 enum tend_err eval_roles_load(struct store *s, const struct store_span *sp, const char *role_key,
                               int64_t t_ms, struct eval_roles **out) {
-    return load(s, sp, role_key, true, t_ms, out);
+    enum tend_err err = load(s, sp, role_key, true, t_ms, out);
+    if (err)
+        return err;
+    struct eval_roles *r = *out;
+    r->first = dt_day_of_ms(t_ms - (int64_t)USERS_WEEKS * 7 * DT_MS_PER_DAY);
+    r->last = dt_day_of_ms(t_ms - 1);
+    if (t_ms % DT_MS_PER_DAY != 0) { /* the first and last days are split by the weeks */
+        on_stale(r, r->first);
+        on_stale(r, r->last);
+    }
+    for (int32_t d = r->first; d <= r->last && d <= 0; d++)
+        on_stale(r, d); /* days the store counts by truncation around the epoch */
+    if (r->n && (err = store_activity_stale_each(s, r->first, r->last, on_stale, r))) {
+        eval_roles_free(r);
+        *out = NULL;
+    }
+    return err;
 }
 
 void eval_roles_free(struct eval_roles *r) {
@@ -98,13 +124,64 @@ static enum tend_err fill(struct store *s, const struct eval_roles *r, int64_t a
     if (!*any)
         return TEND_OK;
     struct store_span one = {.first = account_id, .last = account_id, .ids = &account_id, .n = 1};
-    return store_activity_each(s, &one, r->t_ms - (int64_t)USERS_WEEKS * 7 * DT_MS_PER_DAY, r->t_ms,
-                               on_activity, a);
+    return store_activity_each(s, &one, r->t_ms - (int64_t)USERS_WEEKS * 7 * DT_MS_PER_DAY,
+                               r->t_ms, on_activity, a);
 }
 
+struct day_logins {
+    struct users_acc *a;
+    const struct eval_roles *r;
+    int64_t user_id;
+};
+
+static void on_user_day(void *arg, int32_t day, int64_t logins) {
+    struct day_logins *x = arg;
+    if (day >= x->r->first && day <= x->r->last && !x->r->raw[day - x->r->first])
+        users_add_logins(x->a, x->user_id, day, logins);
+}
+
+static void on_raw_login(void *arg, const struct store_activity *x) {
+    if (x->kind == EV_LOGIN)
+        users_add_activity(arg, EV_LOGIN, x->user_id, x->ts_ms, 0);
+}
+
+/* The members' logins of the 12 weeks: each user's days from
+ * user_login_days (one range a user), the raw days from the events. */
 enum tend_err eval_roles_account(struct store *s, struct eval_roles *r, int64_t account_id,
                                  struct users_acc *out, bool *any) {
-    enum tend_err err = fill(s, r, account_id, out, any);
+    users_init(out, r->t_ms);
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->v[mid].account_id < account_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < r->n && r->v[i].account_id == account_id; i++) {
+        const struct role_row *x = &r->v[i];
+        users_add_member(out, x->user_id, x->label, x->name, x->role, x->start_ms, x->end_ms,
+                         x->elsewhere_ms);
+    }
+    *any = out->n > 0;
+    enum tend_err err = TEND_OK;
+    for (size_t i = 0; !err && i < out->n; i++) {
+        struct day_logins x = {.a = out, .r = r, .user_id = out->v[i].user_id};
+        err = store_user_logins_each(s, account_id, x.user_id, r->first, r->last, on_user_day, &x);
+    }
+    struct store_span one = {.first = account_id, .last = account_id, .ids = &account_id, .n = 1};
+    for (int32_t d = r->first; !err && *any && d <= r->last; d++) {
+        if (!r->raw[d - r->first])
+            continue;
+        int32_t end = d;
+        while (end < r->last && r->raw[end + 1 - r->first])
+            end++;
+        int64_t from = (int64_t)d * DT_MS_PER_DAY, to = (int64_t)(end + 1) * DT_MS_PER_DAY;
+        int64_t start = r->t_ms - (int64_t)USERS_WEEKS * 7 * DT_MS_PER_DAY;
+        err = store_activity_each(s, &one, from > start ? from : start, to < r->t_ms ? to : r->t_ms,
+                                  on_raw_login, out);
+        d = end;
+    }
     if (!err)
         users_finish(out);
     return err;

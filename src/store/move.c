@@ -199,6 +199,9 @@ static const struct move_table tables[] = {
      "SELECT due_ms, bucket, day, first_id, last_id, claimed_by, claimed_until, attempts, "
      "done_ms, accounts, opened, updated, resolved, errors, notifications FROM sched_buckets",
      NULL},
+    /* Each user's logins per day (migration 20: champion_risk). */
+    {"user_login_days", "account_id, user_id, day, logins", "user_login_days",
+     "SELECT account_id, user_id, day, logins FROM user_login_days", NULL},
 };
 // clang-format on
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))

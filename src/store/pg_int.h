@@ -295,6 +295,7 @@ enum tend_err pg_eval_lock_opens(struct store *s);
 enum tend_err pg_notify(struct store *s, const char *channel);
 enum tend_err pg_listen(struct store *s, const char *channel);
 enum tend_err pg_notify_wait(struct store *s, int timeout_ms, char *channel, size_t size, bool *got);
+enum tend_err pg_user_logins_each(struct store *s, int64_t account_id, int64_t user_id, int32_t first_day, int32_t last_day, void (*fn)(void *arg, int32_t day, int64_t logins), void *arg);
 enum tend_err pg_members_each(struct store *s, const struct store_span *sp, const char *role_key, bool with_role_only, int64_t before_ms, void (*fn)(void *arg, const struct store_member *m), void *arg);
 // clang-format on
 

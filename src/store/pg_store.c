@@ -582,4 +582,5 @@ const struct store_ops pg_ops = {
     .listen = pg_listen,
     .notify_wait = pg_notify_wait,
     .members_each = pg_members_each,
+    .user_logins_each = pg_user_logins_each,
 };

@@ -534,4 +534,5 @@ const struct store_ops sqlite_ops = {
     .listen = sqlite_listen,
     .notify_wait = sqlite_notify_wait,
     .members_each = sqlite_members_each,
+    .user_logins_each = sqlite_user_logins_each,
 };

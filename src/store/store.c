@@ -716,3 +716,10 @@ enum tend_err store_members_each(struct store *s, const struct store_span *sp, c
                                  void (*fn)(void *arg, const struct store_member *m), void *arg) {
     return s->ops->members_each(s, sp, role_key, with_role_only, before_ms, fn, arg);
 }
+
+enum tend_err store_user_logins_each(struct store *s, int64_t account_id, int64_t user_id,
+                                     int32_t first_day, int32_t last_day,
+                                     void (*fn)(void *arg, int32_t day, int64_t logins),
+                                     void *arg) {
+    return s->ops->user_logins_each(s, account_id, user_id, first_day, last_day, fn, arg);
+}

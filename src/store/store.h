@@ -1101,5 +1101,12 @@ struct store_member {
 enum tend_err store_members_each(struct store *s, const struct store_span *sp, const char *role_key,
                                  bool with_role_only, int64_t before_ms,
                                  void (*fn)(void *arg, const struct store_member *m), void *arg);
+/* Calls fn with the user's logins in the account on each day from first_day
+ * to last_day that has any, in day order (user_login_days: written when a
+ * stale day's rollups are rebuilt, store_activity_refresh; a day still
+ * stale may lack logins, and is to be read from the events). One range. */
+enum tend_err store_user_logins_each(struct store *s, int64_t account_id, int64_t user_id,
+                                     int32_t first_day, int32_t last_day,
+                                     void (*fn)(void *arg, int32_t day, int64_t logins), void *arg);
 
 #endif

@@ -1,5 +1,6 @@
 /* test_store_users.c: store_members_each (store.h), the members of the
- * span's accounts with their user and role trait, on whichever backend
+ * span's accounts with their user and role trait, and store_user_logins_each
+ * (each user's logins per day, counted as stale days are rebuilt), on whichever backend
  * test_db.h opens: SQLite in the plain unit pass, PostgreSQL under
  * tests/integration/store_pg.sh. The same calls must give the same rows,
  * in the same order, on both. */
@@ -14,7 +15,10 @@
 #include <cmocka.h>
 
 #include "core/users.h"
+#include "core/vocab.h"
+#include "eval/users.h"
 #include "store/store.h"
+#include "util/datetime.h"
 #include "test_db.h"
 
 static struct {
@@ -178,6 +182,119 @@ static void an_account_without_members_reads_nothing(void **state) {
     assert_int_equal(r.len, 0);
 }
 
+/* ---- users' login days -------------------------------------------------------------- */
+
+#define DAY DT_MS_PER_DAY
+static const int32_t D = 20400; /* evaluated as of the end of day D */
+
+static void login(int64_t account, int64_t user, int32_t day, int hour, uint64_t key) {
+    struct store_event ev = {.key_ts_ms = (int64_t)day * DAY + hour * 3600000LL,
+                             .key_hash = key,
+                             .ts_ms = (int64_t)day * DAY + hour * 3600000LL,
+                             .kind = EV_LOGIN,
+                             .account_id = account,
+                             .user_id = user};
+    bool inserted;
+    ok(store_event_put(fx.s, &ev, &inserted));
+    assert_true(inserted);
+}
+
+/* ann's logins (two on some days) in a and b, bob's in a, and one day
+ * outside the 12 weeks. */
+static void some_logins(void) {
+    ok(store_begin(fx.s, NULL));
+    uint64_t key = 1;
+    for (int k = 0; k < 90; k += 3)
+        login(fx.a, fx.ann, D - k, 9, key++);
+    login(fx.a, fx.ann, D - 9, 17, key++);
+    login(fx.a, fx.ann, D - 10, 23, key++);
+    login(fx.a, fx.bob, D - 1, 8, key++);
+    login(fx.b, fx.ann, D - 2, 8, key++);
+    ok(store_commit(fx.s));
+}
+
+struct day_rows {
+    char text[2048];
+    size_t len;
+};
+
+static void on_day(void *arg, int32_t day, int64_t logins) {
+    struct day_rows *r = arg;
+    int n = snprintf(r->text + r->len, sizeof r->text - r->len, "%d:%lld ", (int)(D - day),
+                     (long long)logins);
+    if (n > 0)
+        r->len += (size_t)n;
+}
+
+static void login_days_are_counted_when_a_stale_day_is_rebuilt(void **state) {
+    (void)state;
+    some_logins();
+    struct day_rows r = {0};
+    ok(store_user_logins_each(fx.s, fx.a, fx.ann, D - 30, D, on_day, &r));
+    assert_int_equal(r.len, 0); /* stale: not counted yet */
+    int done = 0;
+    ok(store_begin(fx.s, NULL));
+    ok(store_activity_refresh(fx.s, 1000, &done));
+    ok(store_commit(fx.s));
+    assert_true(done > 0);
+    ok(store_user_logins_each(fx.s, fx.a, fx.ann, D - 12, D, on_day, &r));
+    assert_string_equal(r.text, "12:1 10:1 9:2 6:1 3:1 0:1 ");
+    memset(&r, 0, sizeof r);
+    ok(store_user_logins_each(fx.s, fx.b, fx.ann, D - 12, D, on_day, &r));
+    assert_string_equal(r.text, "2:1 ");
+    /* A later login of a rebuilt day: the day is stale again, then counted anew. */
+    ok(store_begin(fx.s, NULL));
+    login(fx.a, fx.ann, D, 20, 999);
+    ok(store_activity_refresh(fx.s, 1000, &done));
+    ok(store_commit(fx.s));
+    memset(&r, 0, sizeof r);
+    ok(store_user_logins_each(fx.s, fx.a, fx.ann, D, D, on_day, &r));
+    assert_string_equal(r.text, "0:2 ");
+}
+
+/* The evaluation's reading of the members' 12 weeks (login days, stale days
+ * from the events) gives what the user list counts from the events alone,
+ * before and after the rollups are rebuilt. */
+static void the_evaluation_counts_as_the_events_do_stale_or_not(void **state) {
+    (void)state;
+    some_logins();
+    int64_t t_ms = (int64_t)(D + 1) * DAY;
+    struct eval_users want;
+    ok(eval_users_read(fx.s, fx.a, "role", t_ms, &want));
+    const struct user_engagement *w = NULL;
+    for (size_t i = 0; i < want.acc.n; i++)
+        if (want.acc.v[i].user_id == fx.ann)
+            w = &want.acc.v[i];
+    assert_non_null(w);
+    assert_int_equal(w->logins_4w, 12);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            int done;
+            ok(store_begin(fx.s, NULL));
+            ok(store_activity_refresh(fx.s, 1000, &done));
+            ok(store_commit(fx.s));
+        }
+        struct store_span every = {.first = 1, .last = STORE_LAST_ID};
+        struct eval_roles *r;
+        ok(eval_roles_load(fx.s, &every, "role", t_ms, &r));
+        struct users_acc got;
+        bool any;
+        ok(eval_roles_account(fx.s, r, fx.a, &got, &any));
+        assert_true(any);
+        assert_int_equal(got.n, 1); /* ann: the one with a role */
+        const struct user_engagement *g = &got.v[0];
+        assert_int_equal(g->user_id, fx.ann);
+        assert_memory_equal(g->weeks, w->weeks, sizeof g->weeks);
+        assert_int_equal(g->logins_30d, w->logins_30d);
+        assert_int_equal(g->logins_4w, w->logins_4w);
+        assert_int_equal(g->logins_prev_4w, w->logins_prev_4w);
+        assert_int_equal(g->last_login_day, w->last_login_day);
+        users_free(&got);
+        eval_roles_free(r);
+    }
+    eval_users_free(&want);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(every_member_with_user_role_and_elsewhere, setup, teardown),
@@ -187,6 +304,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(listed_accounts_read_the_same_rows_as_a_range, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(an_account_without_members_reads_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(login_days_are_counted_when_a_stale_day_is_rebuilt, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(the_evaluation_counts_as_the_events_do_stale_or_not, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
