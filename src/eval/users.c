@@ -124,8 +124,8 @@ static enum tend_err fill(struct store *s, const struct eval_roles *r, int64_t a
     if (!*any)
         return TEND_OK;
     struct store_span one = {.first = account_id, .last = account_id, .ids = &account_id, .n = 1};
-    return store_activity_each(s, &one, r->t_ms - (int64_t)USERS_WEEKS * 7 * DT_MS_PER_DAY,
-                               r->t_ms, on_activity, a);
+    return store_activity_each(s, &one, r->t_ms - (int64_t)USERS_WEEKS * 7 * DT_MS_PER_DAY, r->t_ms,
+                               on_activity, a);
 }
 
 struct day_logins {

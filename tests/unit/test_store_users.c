@@ -18,8 +18,8 @@
 #include "core/vocab.h"
 #include "eval/users.h"
 #include "store/store.h"
-#include "util/datetime.h"
 #include "test_db.h"
+#include "util/datetime.h"
 
 static struct {
     char dir[256];
