@@ -68,6 +68,7 @@ static const struct command commands[] = {
     {"risk", cmd_risk, DB_EXISTING, "accounts by revenue at risk: p_churn x ARR, with drivers"},
     {"migrate", cmd_migrate, DB_NONE,
      "move an installation from SQLite to PostgreSQL, verified by counts and metrics"},
+    {"users", cmd_users, DB_EXISTING, "list an account's users: role, engagement, 12-week logins"},
     {"generate", cmd_generate, DB_NONE, "write a fictional SaaS's Segment history (JSONL)"},
     {"version", cmd_version, DB_NONE, "print tend's version (also tend --version)"},
 };

@@ -147,7 +147,7 @@ static void date_of(int32_t day, char out[16]) {
     dt_format_date(day, out);
 }
 
-/* ---- the fourteen built-in rules ------------------------------------------------- */
+/* ---- the built-in rules -------------------------------------------------------- */
 
 static void health_drop(struct emitter *e) {
     const struct rule_input *in = e->in;
@@ -551,6 +551,113 @@ static void support_tickets(struct emitter *e) {
     }
 }
 
+/* champion_risk (core/users.h): the account's champion left, moved away,
+ * went quiet or fell off against their own 4 weeks before; high when no
+ * member marked admin or champion has signed in within quiet_days. */
+static void champion_risk(struct emitter *e) {
+    const struct rule_input *in = e->in;
+    if (!in->users)
+        return;
+    const struct rule_settings *r = settings(e);
+    struct champion_params p = {
+        .quiet_days = (int)rules_param(r, RP_CHAMPION_QUIET_DAYS),
+        .drop_ratio = rules_param(r, RP_CHAMPION_DROP_RATIO),
+        .min_baseline = rules_param(r, RP_CHAMPION_MIN_BASELINE),
+    };
+    struct champion_verdict v;
+    champion_assess(in->users, &p, &v);
+    if (v.state == CHAMPION_UNKNOWN || v.state == CHAMPION_OK)
+        return;
+    const struct user_engagement *u = v.who;
+    const char *who = u->label && u->label[0] ? u->label : "a user";
+    char last[16] = "none in 12 weeks", what[200], also[96] = "";
+    if (u->has_last_login)
+        date_of(u->last_login_day, last);
+    const char *as = v.state == CHAMPION_REMOVED ? "champion"
+                     : v.fallback                ? "the most engaged admin (no member is marked "
+                                                   "champion)"
+                                                 : "champion";
+    ev_str(e, "champion", who);
+    ev_str(e, "role", v.fallback ? "admin (most engaged)" : "champion");
+    ev_str(e, "last_login", last);
+    if (v.days_quiet >= 0)
+        ev_num(e, "days_since_login", v.days_quiet);
+    ev_num(e, "logins_4w", (double)u->logins_4w);
+    ev_num(e, "logins_prev_4w", (double)u->logins_prev_4w);
+    ev_num(e, "engaged_admins", v.engaged_admins);
+    char when[16];
+    switch (v.state) {
+    case CHAMPION_REMOVED:
+        date_of(dt_day_of_ms(u->left_ms), when);
+        ev_str(e, "removed_on", when);
+        snprintf(what, sizeof what,
+                 "left the account on %s (last login: %s); no member is marked %s", when, last,
+                 "champion");
+        break;
+    case CHAMPION_MOVED:
+        date_of(dt_day_of_ms(u->elsewhere_ms), when);
+        ev_str(e, "joined_elsewhere_on", when);
+        snprintf(what, sizeof what,
+                 "joined another account on %s and has not signed in here since (last login: %s)",
+                 when, last);
+        break;
+    case CHAMPION_QUIET:
+        if (v.days_quiet >= 0)
+            snprintf(what, sizeof what, "has not signed in for %d days (last login: %s)",
+                     v.days_quiet, last);
+        else
+            snprintf(what, sizeof what, "has not signed in within the last 12 weeks");
+        break;
+    default: /* CHAMPION_DROP */
+        ev_num(e, "drop_ratio", p.drop_ratio);
+        snprintf(what, sizeof what,
+                 "signed in %lld times in the last 4 weeks, against %lld in the 4 weeks before "
+                 "(last login: %s)",
+                 (long long)u->logins_4w, (long long)u->logins_prev_4w, last);
+        break;
+    }
+    if (v.engaged_admins == 0)
+        snprintf(also, sizeof also, "; no admin or champion has signed in within %d days",
+                 p.quiet_days);
+    bool gone = v.state == CHAMPION_REMOVED || v.state == CHAMPION_MOVED;
+    /* Two keys: a champion gone (left, moved) is other news than one going
+     * quiet, and a quiet champion who then leaves gets the new title. */
+    finding(e, gone ? "champion:left" : "champion:quiet", r->type,
+            v.engaged_admins == 0 ? CTA_HIGH : r->priority, false, false,
+            gone ? "New champion needed" : "Champion going quiet", "%s %s %s%s", as, who, what,
+            also);
+}
+
+/* nps_change: the account's NPS (SPEC 3) moved by points or more against
+ * its value RULES_NPS_CHANGE_DAYS earlier, with min_answers in each of the
+ * two windows: a fall is a risk, a rise an opportunity. */
+static void nps_change(struct emitter *e) {
+    const struct rule_input *in = e->in;
+    const struct metrics *m = in->m;
+    const struct rule_settings *r = settings(e);
+    double points = rules_param(r, RP_NPS_CHANGE_POINTS);
+    double min_answers = rules_param(r, RP_NPS_CHANGE_MIN_ANSWERS);
+    if (!m->has_nps || !in->has_nps_before || (double)m->nps_responses_90d < min_answers ||
+        (double)in->nps_answers_before < min_answers)
+        return;
+    double moved = m->nps - in->nps_before;
+    if (fabs(moved) < points)
+        return;
+    ev_num(e, "nps", round(m->nps * 10) / 10);
+    ev_num(e, "nps_before", round(in->nps_before * 10) / 10);
+    ev_num(e, "days", RULES_NPS_CHANGE_DAYS);
+    ev_num(e, "answers_90d", (double)m->nps_responses_90d);
+    ev_num(e, "answers_before", (double)in->nps_answers_before);
+    bool fell = moved < 0;
+    finding(e, "", fell ? r->type : CTA_OPPORTUNITY, fell ? r->priority : CTA_LOW, false, false,
+            fell ? "Account NPS fell" : "Account NPS rose",
+            "NPS %s from %.0f to %.0f in %d days (%lld answers in the last %d days, %lld in the %d "
+            "before)",
+            fell ? "fell" : "rose", in->nps_before, m->nps, RULES_NPS_CHANGE_DAYS,
+            (long long)m->nps_responses_90d, RULES_NPS_CHANGE_DAYS,
+            (long long)in->nps_answers_before, RULES_NPS_CHANGE_DAYS);
+}
+
 /* ---- custom rules ------------------------------------------------------------- */
 
 /* The variables a custom rule reads: the SPEC 3 metrics, the health scores,
@@ -702,6 +809,8 @@ void rules_evaluate(const struct rules_config *c, const struct rule_input *in, r
         [RULE_SEAT_LIMIT] = seat_limit,
         [RULE_PREMIUM_UNUSED] = premium_unused,
         [RULE_SUPPORT_TICKETS] = support_tickets,
+        [RULE_CHAMPION_RISK] = champion_risk,
+        [RULE_NPS_CHANGE] = nps_change,
     };
     struct emitter e = {.c = c, .in = in, .emit = emit, .error = error, .arg = arg};
     struct vars vs;

@@ -6,7 +6,7 @@
  * values, as a JSON object). What to do about it (open, raise, resolve ...)
  * is cta_decide()'s business; reading the store is eval/'s.
  *
- * Fourteen built-in rules, under SPEC 5's names, each on by default with its
+ * Sixteen built-in rules (SPEC 5's and champion_risk, nps_change), each on by default with its
  * documented thresholds (docs/rules.md), and custom rules: a condition in
  * sandboxed Lua over the metrics, component scores, the score 30 days earlier
  * and the account's traits (core/custom_rule.h). Every rule can be switched
@@ -24,6 +24,7 @@
 #include "core/cta.h"
 #include "core/health.h"
 #include "core/metrics.h"
+#include "core/users.h"
 #include "util/err.h"
 
 enum rule_builtin {
@@ -41,6 +42,8 @@ enum rule_builtin {
     RULE_SEAT_LIMIT,
     RULE_PREMIUM_UNUSED,
     RULE_SUPPORT_TICKETS,
+    RULE_CHAMPION_RISK,
+    RULE_NPS_CHANGE,
     RULE_BUILTIN_COUNT,
     RULE_CUSTOM = RULE_BUILTIN_COUNT,
 };
@@ -92,7 +95,18 @@ enum rule_param {
     RP_TICKETS_QUIET_DAYS = RULE_P(RULE_SUPPORT_TICKETS, 1),
     RP_TICKETS_QUIET_MIN_USERS = RULE_P(RULE_SUPPORT_TICKETS, 2),
     RP_TICKETS_CLEAR_MARGIN = RULE_P(RULE_SUPPORT_TICKETS, 3),
+    RP_CHAMPION_QUIET_DAYS = RULE_P(RULE_CHAMPION_RISK, 0),
+    RP_CHAMPION_DROP_RATIO = RULE_P(RULE_CHAMPION_RISK, 1),
+    RP_CHAMPION_MIN_BASELINE = RULE_P(RULE_CHAMPION_RISK, 2),
+    RP_NPS_CHANGE_POINTS = RULE_P(RULE_NPS_CHANGE, 0),
+    RP_NPS_CHANGE_MIN_ANSWERS = RULE_P(RULE_NPS_CHANGE, 1),
 };
+
+/* nps_change compares the account's NPS with its value this many days
+ * earlier (docs/rules.md). */
+#define RULES_NPS_CHANGE_DAYS 90
+/* The user trait that holds a user's role, by default. */
+#define RULES_ROLE_TRAIT "role"
 
 struct custom_rule;
 
@@ -136,6 +150,9 @@ struct rules_config {
      * raise_at or more a year, one down under lower_below (0: never). */
     double value_raise_at, value_lower_below;
     char currency[8]; /* rules.value.currency: how values are printed ("$") */
+    /* rules.champion_risk.role_trait: the user trait that holds a user's
+     * role (champion, admin, billing, user); the user list reads it too. */
+    char role_trait[64];
 };
 
 /* The documented defaults: every built-in rule on, no custom rule. */
@@ -225,6 +242,16 @@ struct rule_input {
     int64_t oldest_unanswered_ms;
     bool has_last_ticket; /* the latest ticket opened before T */
     int64_t last_ticket_ms;
+    /* champion_risk: the account's users with their roles and engagement
+     * as of T (core/users.h); NULL: not read, the rule says nothing. */
+    const struct users_acc *users;
+    /* nps_change: the NPS RULES_NPS_CHANGE_DAYS earlier, over each user's
+     * latest answer before then that is still within the year before T
+     * (has false: none), and the answers of the RULES_NPS_CHANGE_DAYS days
+     * before then. */
+    bool has_nps_before;
+    double nps_before;
+    int64_t nps_answers_before;
 };
 
 /* What a rule says of one key. */

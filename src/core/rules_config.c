@@ -1,5 +1,5 @@
 /* rules_config.c: the rules' configuration (see rules.h, docs/rules.md,
- * docs/config.md): the table of the fourteen built-in rules with their
+ * docs/config.md): the table of the sixteen built-in rules with their
  * parameters, defaults and bounds (SPEC 5), the settings every rule carries,
  * and the loading of tend.yaml's rules: and ctas: sections into a struct
  * rules_config.
@@ -123,6 +123,25 @@ static const struct builtin builtins[RULE_BUILTIN_COUNT] = {
          {5, 180, 20, 2},
          {1, 1, 1, 0},
          {1e6, 3650, 1e6, 1e6}},
+    /* quiet_days stays within the 12 weeks of logins read per user. */
+    [RULE_CHAMPION_RISK] =
+        {"champion_risk",
+         1,
+         CTA_RISK,
+         CTA_MEDIUM,
+         {"quiet_days", "drop_ratio", "min_baseline"},
+         {21, 0.3, 8},
+         {1, 0, 0},
+         {83, 1, 1e6}},
+    [RULE_NPS_CHANGE] =
+        {"nps_change",
+         1,
+         CTA_RISK,
+         CTA_MEDIUM,
+         {"points", "min_answers"},
+         {20, 5},
+         {1, 1},
+         {200, 1e6}},
 };
 
 enum { DEFAULT_COOLDOWN_DAYS = 14 };
@@ -167,6 +186,7 @@ void rules_config_default(struct rules_config *c) {
     c->value_raise_at = 50000;
     c->value_lower_below = 1000;
     snprintf(c->currency, sizeof c->currency, "$");
+    snprintf(c->role_trait, sizeof c->role_trait, "%s", RULES_ROLE_TRAIT);
 }
 
 void rules_config_release(struct rules_config *c) {
@@ -260,7 +280,8 @@ static int load_common(const cJSON *kv, const char *path, struct rule_settings *
     return 1;
 }
 
-static enum tend_err load_builtin(const cJSON *section, int i, struct rule_settings *r, char *err) {
+static enum tend_err load_builtin(const cJSON *section, int i, struct rules_config *c, char *err) {
+    struct rule_settings *r = &c->rules[i];
     char path[192];
     if (cJSON_IsBool(section)) { /* no_login: false */
         r->enabled = cJSON_IsTrue(section);
@@ -277,6 +298,15 @@ static enum tend_err load_builtin(const cJSON *section, int i, struct rule_setti
             return TEND_ERR_INVALID;
         if (common)
             continue;
+        if (i == RULE_CHAMPION_RISK && strcmp(kv->string, "role_trait") == 0) {
+            if (!cJSON_IsString(kv) || !kv->valuestring[0] ||
+                strlen(kv->valuestring) >= sizeof c->role_trait)
+                return yaml_error(err, RULES_ERR_BYTES, path,
+                                  "must be a trait name (text, under %zu bytes)",
+                                  sizeof c->role_trait);
+            snprintf(c->role_trait, sizeof c->role_trait, "%s", kv->valuestring);
+            continue;
+        }
         int p;
         for (p = 0; builtins[i].params[p] && strcmp(builtins[i].params[p], kv->string) != 0; p++)
             ;
@@ -287,6 +317,8 @@ static enum tend_err load_builtin(const cJSON *section, int i, struct rule_setti
                 strncat(known, ", ", sizeof known - strlen(known) - 1);
                 strncat(known, builtins[i].params[k], sizeof known - strlen(known) - 1);
             }
+            if (i == RULE_CHAMPION_RISK)
+                strncat(known, ", role_trait", sizeof known - strlen(known) - 1);
             return yaml_error(err, RULES_ERR_BYTES, path, "unknown setting (known: %s)", known);
         }
         if (yaml_number(kv, path, builtins[i].min[p], builtins[i].max[p], &r->params[p], err,
@@ -480,7 +512,7 @@ enum tend_err rules_config_load(const cJSON *rules, const cJSON *ctas, struct ru
                 return yaml_error(err, RULES_ERR_BYTES, path,
                                   "not a built-in rule (custom rules go under rules.custom; "
                                   "budget and value set the CTA policy)");
-            if ((e = load_builtin(kv, i, &c->rules[i], err)))
+            if ((e = load_builtin(kv, i, c, err)))
                 return e;
         }
         const cJSON *custom = cJSON_GetObjectItemCaseSensitive(rules, "custom");

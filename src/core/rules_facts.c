@@ -12,12 +12,16 @@
 #include <string.h>
 
 #include "core/vocab.h"
+#include "util/datetime.h"
 #include "util/mem.h"
 
 struct nps_seen {
     int64_t user_id;
     int64_t ts[2]; /* latest, previous; INT64_MIN none */
     double score[2];
+    /* nps_change: the latest answer before T - RULES_NPS_CHANGE_DAYS. */
+    int64_t ts_before;
+    double score_before;
 };
 
 struct milestone_seen {
@@ -41,6 +45,7 @@ struct rules_facts {
     int64_t last_reply_ms; /* INT64_MIN none */
     int64_t *sent;         /* Outreach Sent times */
     size_t n_sent, cap_sent;
+    int64_t nps_window_before; /* answers in the RULES_NPS_CHANGE_DAYS before T - that */
 };
 
 struct rules_facts *rules_facts_new(int64_t t_ms) {
@@ -87,7 +92,15 @@ static void add_nps(struct rules_facts *f, const struct metric_fact *x) {
         GROW(f->nps, f->n_nps, f->cap_nps);
         u = &f->nps[f->n_nps++];
         u->user_id = x->user_id;
-        u->ts[0] = u->ts[1] = INT64_MIN;
+        u->ts[0] = u->ts[1] = u->ts_before = INT64_MIN;
+    }
+    int64_t then = f->t_ms - (int64_t)RULES_NPS_CHANGE_DAYS * DT_MS_PER_DAY;
+    if (x->ts_ms < then) {
+        f->nps_window_before += x->ts_ms >= then - (int64_t)RULES_NPS_CHANGE_DAYS * DT_MS_PER_DAY;
+        if (x->ts_ms > u->ts_before) {
+            u->ts_before = x->ts_ms;
+            u->score_before = x->num;
+        }
     }
     if (x->ts_ms > u->ts[0]) {
         u->ts[1] = u->ts[0];
@@ -186,6 +199,19 @@ void rules_facts_finish(struct rules_facts *f, struct rule_input *in) {
     }
     in->nps = f->nps_out;
     in->n_nps = f->n_nps;
+    /* The NPS as of RULES_NPS_CHANGE_DAYS earlier (SPEC 3's definition over
+     * the answers still held as of T, docs/rules.md). */
+    int64_t answered = 0, promoters = 0, detractors = 0;
+    for (size_t i = 0; i < f->n_nps; i++) {
+        if (f->nps[i].ts_before == INT64_MIN)
+            continue;
+        answered++;
+        promoters += f->nps[i].score_before >= 9;
+        detractors += f->nps[i].score_before <= 6;
+    }
+    in->has_nps_before = answered > 0;
+    in->nps_before = answered ? 100.0 * (double)(promoters - detractors) / (double)answered : 0;
+    in->nps_answers_before = f->nps_window_before;
     in->goals = f->goals;
     in->n_goals = f->n_goals;
     free(f->ms_out);

@@ -20,6 +20,7 @@
 #include "core/cta.h"
 #include "core/plan.h"
 #include "eval/eval.h"
+#include "eval/users.h"
 #include "notify/outbox.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -91,6 +92,7 @@ struct engine {
     char label[160];             /* the user_label() answer */
     struct risk_model *risk;     /* the adopted churn-risk model, NULL when none */
     struct risk_batch risk_rows; /* its scores, stored after the accounts */
+    struct eval_roles *roles;    /* members with a role (champion_risk), NULL: not read */
 };
 
 void eval_cta_copy(struct store_cta *dst, const struct store_cta *src) {
@@ -919,7 +921,14 @@ static int on_account(void *arg, const struct eval_account *a) {
 
     memcpy(e->failed, e->suspended, sizeof e->failed); /* a suspended rule keeps its CTAs */
     in.suspended = e->suspended;
-    rules_evaluate(e->rc, &in, on_finding, on_rule_error, e);
+    struct users_acc users = {0};
+    bool any_users = false;
+    if (e->roles && !e->err)
+        e->err = eval_roles_account(e->s, e->roles, a->id, &users, &any_users);
+    in.users = any_users ? &users : NULL;
+    if (!e->err)
+        rules_evaluate(e->rc, &in, on_finding, on_rule_error, e);
+    users_free(&users);
     value_findings(e, a, &h, traits);
     if (!e->err)
         e->err = plan_and_apply(e, a, false, first, end);
@@ -950,6 +959,7 @@ static void engine_free(struct engine *e) {
     free(e->opens);
     free(e->risk);
     risk_batch_free(&e->risk_rows);
+    eval_roles_free(e->roles);
 }
 
 static enum tend_err run(struct engine *e) {
@@ -986,6 +996,9 @@ static enum tend_err run(struct engine *e) {
     const struct rule_settings *tickets = &rc->rules[RULE_SUPPORT_TICKETS];
     if (tickets->enabled)
         o.last_ticket_min_users = (int64_t)rules_param(tickets, RP_TICKETS_QUIET_MIN_USERS);
+    if (rc->rules[RULE_CHAMPION_RISK].enabled &&
+        (err = eval_roles_load(e->s, &span, rc->role_trait, e->t_ms, &e->roles)))
+        return err;
     o.risk = e->risk;
     o.hc = e->hc;
     o.ids = e->only; /* NULL: every account */

@@ -11,6 +11,7 @@
 
 #include "server/dash_int.h"
 #include "server/dash_model.h"
+#include "server/dash_users.h"
 #include "server/html.h"
 #include "util/datetime.h"
 
@@ -468,6 +469,7 @@ void dash_account(struct buf *out, const struct dash_ctx *ctx, const cJSON *view
     account_components(out, score, get(view, "weights"));
     buf_puts(out, "</div>\n");
     account_ctas(out, get(view, "ctas"));
+    dash_account_users(out, get(view, "user_engagement")); /* dash_users.c */
     buf_puts(out, "<div class=\"cols\"><section class=\"card\"><h2>Metrics</h2>");
     dash_put_kv_table(out, get(view, "metrics"), "No metrics yet.");
     buf_puts(out, "</section><section class=\"card\"><h2>Traits</h2>");

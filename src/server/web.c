@@ -17,6 +17,7 @@
 #include "server/status.h"
 #include "server/unsubscribe.h"
 #include "server/views_model.h"
+#include "server/views_users.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/datetime.h"
@@ -725,9 +726,19 @@ static enum MHD_Result route(struct req *r, struct store *s) {
         e = view_accounts(s, r->w->o.env, &r->query, &view, err);
         return answer_view(r, api, e, view, err, dash_accounts);
     }
+    size_t plen = strlen(path);
+    if (api && plen > 16 && strncmp(path, "/accounts/", 10) == 0 &&
+        strcmp(path + plen - 6, "/users") == 0) { /* an account's users (views_users.c) */
+        char *account = g_strndup(path + 10, plen - 16);
+        e = view_account_users(s, r->w->o.env, account, &view, err);
+        g_free(account);
+        return answer_view(r, true, e, view, err, NULL);
+    }
     if (strncmp(path, "/accounts/", 10) == 0 && path[10]) {
         e = view_account(s, r->w->o.env, path + 10, &r->query, &view, err);
         if (!e && (e = view_account_risk(s, path + 10, view, err)))
+            cJSON_Delete(view);
+        else if (!e && (e = view_account_users_add(s, r->w->o.env, path + 10, view, err)))
             cJSON_Delete(view);
         return answer_view(r, api, e, view, err, dash_account);
     }

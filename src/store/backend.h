@@ -290,6 +290,14 @@ struct store_ops {
                                             void (*fn)(void *arg, const char *email,
                                                        const char *traits),
                                             void *arg);
+
+    enum tend_err (*members_each)(struct store *s, const struct store_span *sp,
+                                  const char *role_key, bool with_role_only, int64_t before_ms,
+                                  void (*fn)(void *arg, const struct store_member *m), void *arg);
+    enum tend_err (*user_logins_each)(struct store *s, int64_t account_id, int64_t user_id,
+                                      int32_t first_day, int32_t last_day,
+                                      void (*fn)(void *arg, int32_t day, int64_t logins),
+                                      void *arg);
 };
 
 struct store {

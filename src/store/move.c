@@ -209,6 +209,10 @@ static const struct move_table tables[] = {
      NULL},
     {"customer_unsubscribes", "account_id, kind, contact, created_ms", "customer_unsubscribes",
      "SELECT account_id, kind, contact, created_ms FROM customer_unsubscribes", NULL},
+
+    /* Each user's logins per day (migration 20: champion_risk). */
+    {"user_login_days", "account_id, user_id, day, logins", "user_login_days",
+     "SELECT account_id, user_id, day, logins FROM user_login_days", NULL},
 };
 // clang-format on
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))

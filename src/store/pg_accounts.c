@@ -693,3 +693,69 @@ enum tend_err pg_account_briefs(struct store *base, int32_t day,
     return pg_stream(pg_of(base), q_briefs, &p, "listing accounts with their scores", brief_row,
                      &sc);
 }
+
+/* ---- an account's users ---------------------------------------------------------- */
+
+/* The rows and order of sqlite_accounts.c's. Ranges: $1 $2 the ids, $3
+ * before_ms, $4 the role key; listed: $1 the ids, $2, $3. With a role only:
+ * from user_traits_by_key (migration 20). */
+#define MEMBER_COLUMNS(BEFORE)                                                                     \
+    "SELECT m.account_id, m.user_id, m.start_ms, m.end_ms, u.external_id, u.email, u.name, "       \
+    "t.value::text, (SELECT max(o.start_ms) FROM memberships o WHERE o.user_id = m.user_id "       \
+    "AND o.account_id <> m.account_id AND o.start_ms < " BEFORE ") "
+#define MEMBER_ORDER " ORDER BY m.account_id, m.user_id, m.start_ms, m.end_ms"
+static const char q_members[] =
+    MEMBER_COLUMNS("$3::bigint") "FROM memberships m JOIN users u ON u.id = m.user_id "
+                                 "LEFT JOIN user_traits t ON t.user_id = m.user_id AND t.key = $4 "
+                                 "WHERE m.account_id BETWEEN $1 AND $2" MEMBER_ORDER;
+static const char q_members_ids[] =
+    MEMBER_COLUMNS("$2::bigint") "FROM memberships m JOIN users u ON u.id = m.user_id "
+                                 "LEFT JOIN user_traits t ON t.user_id = m.user_id AND t.key = $3 "
+                                 "WHERE m.account_id = ANY($1::bigint[])" MEMBER_ORDER;
+static const char q_role_members[] =
+    MEMBER_COLUMNS("$3::bigint") "FROM user_traits t JOIN memberships m ON m.user_id = t.user_id "
+                                 "JOIN users u ON u.id = m.user_id "
+                                 "WHERE t.key = $4 AND m.account_id BETWEEN $1 AND $2" MEMBER_ORDER;
+static const char q_role_members_ids[] =
+    MEMBER_COLUMNS("$2::bigint") "FROM memberships m JOIN user_traits t ON t.user_id = m.user_id "
+                                 "AND t.key = $3 JOIN users u ON u.id = m.user_id "
+                                 "WHERE m.account_id = ANY($1::bigint[])" MEMBER_ORDER;
+
+struct members_scan {
+    void (*fn)(void *arg, const struct store_member *m);
+    void *arg;
+};
+
+static void member_row(void *arg, PGresult *r, int i) {
+    struct members_scan *sc = arg;
+    struct store_member m = {
+        .account_id = pg_i64(r, i, 0),
+        .user_id = pg_i64(r, i, 1),
+        .start_ms = pg_i64(r, i, 2),
+        .end_ms = pg_null(r, i, 3) ? STORE_OPEN_END : pg_i64(r, i, 3),
+        .external_id = pg_text(r, i, 4),
+        .email = pg_text(r, i, 5),
+        .name = pg_text(r, i, 6),
+        .role_json = pg_text(r, i, 7),
+        .elsewhere_ms = pg_null(r, i, 8) ? 0 : pg_i64(r, i, 8),
+    };
+    sc->fn(sc->arg, &m);
+}
+
+enum tend_err pg_members_each(struct store *base, const struct store_span *sp, const char *role_key,
+                              bool with_role_only, int64_t before_ms,
+                              void (*fn)(void *arg, const struct store_member *m), void *arg) {
+    struct pg_params p = {0};
+    if (sp->ids) {
+        pg_p_ids(&p, sp->ids, sp->n);
+    } else {
+        pg_p_i64(&p, sp->first);
+        pg_p_i64(&p, sp->last);
+    }
+    pg_p_i64(&p, before_ms);
+    pg_p_text(&p, role_key);
+    const char *q = with_role_only ? (sp->ids ? q_role_members_ids : q_role_members)
+                                   : (sp->ids ? q_members_ids : q_members);
+    struct members_scan sc = {fn, arg};
+    return pg_stream(pg_of(base), q, &p, "reading an account's users", member_row, &sc);
+}

@@ -210,9 +210,19 @@ static int cmp_day(const void *x, const void *y) {
 /* Rebuilds day's rollups (taken from activity_stale by the caller), marks the
  * goals its feature events meet, and sets its windows and the 34 days' after
  * it to be done again. */
+/* Each user's logins of day $1 (user_login_days, migration 20). A day's
+ * events only ever grow, so its rows are replaced, never deleted. */
+static const char q_user_logins_build[] =
+    "INSERT INTO user_login_days (account_id, user_id, day, logins) "
+    "SELECT account_id, user_id, $1::integer, count(*) FROM events "
+    "WHERE account_id <> 0 AND kind = " SQL_EV_LOGIN " AND user_id IS NOT NULL AND " EVENTS_OF_DAY(
+        "ts_ms", "$1::bigint") " GROUP BY account_id, user_id "
+                               "ON CONFLICT (account_id, user_id, day) DO UPDATE SET logins = "
+                               "excluded.logins";
+
 static enum tend_err refresh_day(struct pg_store *s, int32_t day) {
-    static const char *const steps[] = {q_rollup_clear, q_rollup_build, q_goals_meet,
-                                        q_counted_undo, q_counted_reset};
+    static const char *const steps[] = {q_rollup_clear, q_rollup_build,      q_goals_meet,
+                                        q_counted_undo, q_user_logins_build, q_counted_reset};
     enum tend_err err = TEND_OK;
     for (size_t i = 0; !err && i < sizeof steps / sizeof steps[0]; i++) {
         struct pg_params p = {0};
@@ -435,6 +445,30 @@ enum tend_err pg_activity_windows_ready(struct store *base, int32_t day, bool *d
     if (err)
         return err;
     *done = PQntuples(r) == 1 && pg_bool(r, 0, 0);
+    PQclear(r);
+    return TEND_OK;
+}
+
+/* ---- users' login days (migration 20) ------------------------------------------------ */
+
+static const char q_user_logins[] =
+    "SELECT day, logins FROM user_login_days WHERE account_id = $1::bigint AND user_id = "
+    "$2::bigint AND day BETWEEN $3::integer AND $4::integer ORDER BY day";
+
+enum tend_err pg_user_logins_each(struct store *base, int64_t account_id, int64_t user_id,
+                                  int32_t first_day, int32_t last_day,
+                                  void (*fn)(void *arg, int32_t day, int64_t logins), void *arg) {
+    struct pg_params p = {0};
+    pg_p_i64(&p, account_id);
+    pg_p_i64(&p, user_id);
+    pg_p_int(&p, first_day);
+    pg_p_int(&p, last_day);
+    PGresult *r;
+    enum tend_err err = pg_query(pg_of(base), q_user_logins, &p, "reading a user's login days", &r);
+    if (err)
+        return err;
+    for (int i = 0; i < PQntuples(r); i++)
+        fn(arg, (int32_t)pg_i64(r, i, 0), pg_i64(r, i, 1));
     PQclear(r);
     return TEND_OK;
 }

@@ -301,6 +301,9 @@ enum tend_err pg_customer_messages_each(struct store *s, int64_t account_id, int
 enum tend_err pg_customer_unsubscribe(struct store *s, int64_t account_id, const char *kind, const char *contact, int64_t now_ms);
 enum tend_err pg_customer_unsubscribes_each(struct store *s, int64_t account_id, void (*fn)(void *arg, const char *kind, const char *contact, int64_t ms), void *arg);
 enum tend_err pg_customer_contacts_each(struct store *s, int64_t account_id, void (*fn)(void *arg, const char *email, const char *traits), void *arg);
+
+enum tend_err pg_user_logins_each(struct store *s, int64_t account_id, int64_t user_id, int32_t first_day, int32_t last_day, void (*fn)(void *arg, int32_t day, int64_t logins), void *arg);
+enum tend_err pg_members_each(struct store *s, const struct store_span *sp, const char *role_key, bool with_role_only, int64_t before_ms, void (*fn)(void *arg, const struct store_member *m), void *arg);
 // clang-format on
 
 #endif

@@ -42,6 +42,7 @@
  * Foreign keys: none, as on SQLite (which declares two but does not enforce
  * them: foreign_keys is off); the store keeps references right. */
 #include "store/pg_schema.h"
+#include "store/codes.h"
 
 /* Month arithmetic in UTC on millisecond times, and the partition helpers.
  * tend_month_partition makes one month's partition of a table partitioned
@@ -517,6 +518,24 @@ static const char migration_19[] =
     "  PRIMARY KEY (account_id, kind, contact)"
     ");";
 
+/* Users and the champion (schema.c's migration 20): the users by trait key,
+ * and each user's logins in an account per day (derived: written when a
+ * stale day's rollups are rebuilt). */
+static const char migration_20[] =
+    "CREATE INDEX IF NOT EXISTS user_traits_by_key ON user_traits (key, user_id);"
+    "CREATE TABLE IF NOT EXISTS user_login_days ("
+    "  account_id bigint NOT NULL,"
+    "  user_id bigint NOT NULL,"
+    "  day integer NOT NULL,"
+    "  logins bigint NOT NULL,"
+    "  PRIMARY KEY (account_id, user_id, day)"
+    ");"
+    "INSERT INTO user_login_days (account_id, user_id, day, logins)"
+    "  SELECT account_id, user_id, (ts_ms / 86400000)::integer, count(*) FROM events"
+    "  WHERE kind = " SQL_EV_LOGIN " AND account_id <> 0 AND user_id IS NOT NULL"
+    "  GROUP BY account_id, user_id, ts_ms / 86400000"
+    "  ON CONFLICT (account_id, user_id, day) DO UPDATE SET logins = excluded.logins;";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -528,6 +547,8 @@ const struct pg_migration pg_schema_migrations[] = {
     {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
      migration_18},
     {19, "messages to customers and their unsubscribes", migration_19},
+
+    {20, "users by trait key and their login days (champion_risk)", migration_20},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

@@ -587,4 +587,7 @@ const struct store_ops pg_ops = {
     .customer_unsubscribe = pg_customer_unsubscribe,
     .customer_unsubscribes_each = pg_customer_unsubscribes_each,
     .customer_contacts_each = pg_customer_contacts_each,
+
+    .members_each = pg_members_each,
+    .user_logins_each = pg_user_logins_each,
 };

@@ -575,6 +575,29 @@ static const char migration_19[] =
     "  PRIMARY KEY (account_id, kind, contact)"
     ") WITHOUT ROWID;";
 
+/* Users and the champion (docs/rules.md, champion_risk):
+ * - traits_by_key: the users that have a trait, by its key (users with a
+ *   role), without a pass over every user's traits;
+ * - user_login_days: each user's logins in an account per day, so that a
+ *   user's 12 weeks are one range of their rows instead of a seek per day
+ *   of the day-first events index (2,000 accounts with a role: 1.2 s more
+ *   per evaluation that way). Derived like the activity rollups: written
+ *   when a stale day is rebuilt (store_activity_refresh); a stale day is
+ *   read from the events. */
+static const char migration_20[] =
+    "CREATE INDEX IF NOT EXISTS traits_by_key ON traits (entity, key, entity_id);"
+    "CREATE TABLE IF NOT EXISTS user_login_days ("
+    "  account_id INTEGER NOT NULL,"
+    "  user_id INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  logins INTEGER NOT NULL,"
+    "  PRIMARY KEY (account_id, user_id, day)"
+    ") WITHOUT ROWID;"
+    "INSERT OR REPLACE INTO user_login_days (account_id, user_id, day, logins)"
+    "  SELECT account_id, user_id, ts_ms / 86400000, count(*) FROM events"
+    "  WHERE kind = " SQL_EV_LOGIN " AND account_id IS NOT NULL AND user_id IS NOT NULL"
+    "  GROUP BY account_id, user_id, ts_ms / 86400000;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -597,6 +620,8 @@ const struct migration schema_migrations[] = {
     {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
      migration_18},
     {19, "messages to customers and their unsubscribes", migration_19},
+
+    {20, "users by trait key and their login days (champion_risk)", migration_20},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

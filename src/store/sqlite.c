@@ -539,4 +539,7 @@ const struct store_ops sqlite_ops = {
     .customer_unsubscribe = sqlite_customer_unsubscribe,
     .customer_unsubscribes_each = sqlite_customer_unsubscribes_each,
     .customer_contacts_each = sqlite_customer_contacts_each,
+
+    .members_each = sqlite_members_each,
+    .user_logins_each = sqlite_user_logins_each,
 };

@@ -490,3 +490,63 @@ enum tend_err sqlite_account_briefs(struct store *base, int32_t day,
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "listing accounts with their scores");
 }
+
+/* ---- an account's users ---------------------------------------------------------- */
+
+/* Members with their user, role trait and latest start elsewhere. Ranges:
+ * ?1 ?2 the ids, ?3 before_ms, ?4 the role key; listed: ?1 the ids, ?2, ?3.
+ * With a role only, every account: from the traits' key index, so that an
+ * evaluation reads the users with a role, not every membership. */
+#define MEMBER_COLUMNS(BEFORE)                                                                     \
+    "SELECT m.account_id, m.user_id, m.start_ms, m.end_ms, u.external_id, u.email, u.name, "       \
+    "t.value, (SELECT max(o.start_ms) FROM memberships o WHERE o.user_id = m.user_id "             \
+    "AND o.account_id <> m.account_id AND o.start_ms < " BEFORE ") "
+#define MEMBER_ORDER " ORDER BY m.account_id, m.user_id, m.start_ms, m.end_ms"
+static const char q_members[] = MEMBER_COLUMNS(
+    "?3") "FROM memberships m JOIN users u ON u.id = m.user_id "
+          "LEFT JOIN traits t ON t.entity = 1 AND t.entity_id = m.user_id AND t.key = ?4 "
+          "WHERE m.account_id BETWEEN ?1 AND ?2" MEMBER_ORDER;
+static const char q_members_ids[] =
+    MEMBER_COLUMNS("?2") "FROM json_each(?1) j CROSS JOIN memberships m ON m.account_id = j.value "
+                         "JOIN users u ON u.id = m.user_id "
+                         "LEFT JOIN traits t ON t.entity = 1 AND t.entity_id = m.user_id AND t.key "
+                         "= ?3" MEMBER_ORDER;
+static const char q_role_members[] = MEMBER_COLUMNS(
+    "?3") "FROM traits t CROSS JOIN memberships m ON m.user_id = t.entity_id "
+          "JOIN users u ON u.id = m.user_id "
+          "WHERE t.entity = 1 AND t.key = ?4 AND m.account_id BETWEEN ?1 AND ?2" MEMBER_ORDER;
+static const char q_role_members_ids[] =
+    MEMBER_COLUMNS("?2") "FROM json_each(?1) j CROSS JOIN memberships m ON m.account_id = j.value "
+                         "JOIN traits t ON t.entity = 1 AND t.entity_id = m.user_id AND t.key = ?3 "
+                         "JOIN users u ON u.id = m.user_id" MEMBER_ORDER;
+
+enum tend_err sqlite_members_each(struct store *base, const struct store_span *sp,
+                                  const char *role_key, bool with_role_only, int64_t before_ms,
+                                  void (*fn)(void *arg, const struct store_member *m), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = with_role_only
+                           ? sqlite_span_stmt(s, sp, q_role_members, 1, q_role_members_ids, 1)
+                           : sqlite_span_stmt(s, sp, q_members, 1, q_members_ids, 1);
+    int at = sp->ids ? 2 : 3;
+    sqlite3_bind_int64(st, at, before_ms);
+    sqlite_bind_text(st, at + 1, role_key);
+    int rc;
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
+        struct store_member m = {
+            .account_id = sqlite3_column_int64(st, 0),
+            .user_id = sqlite3_column_int64(st, 1),
+            .start_ms = sqlite3_column_int64(st, 2),
+            .end_ms = sqlite3_column_type(st, 3) == SQLITE_NULL ? STORE_OPEN_END
+                                                                : sqlite3_column_int64(st, 3),
+            .external_id = sqlite_col_text(st, 4),
+            .email = sqlite_col_text(st, 5),
+            .name = sqlite_col_text(st, 6),
+            .role_json = sqlite_col_text(st, 7),
+            .elsewhere_ms = sqlite3_column_int64(st, 8),
+        };
+        fn(arg, &m);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading an account's users");
+}

@@ -285,10 +285,22 @@ static enum tend_err put_rollup(struct sqlite_store *s, int32_t day, struct roll
 
 /* Rebuilds one day's rollup rows from its slice of events_account (in
  * account order), then marks it fresh and its windows to be done again. */
+/* Each user's logins of day ?1 (user_login_days, migration 20). A day's
+ * events only ever grow, so its rows are replaced, never deleted. */
+static const char q_user_logins_build[] =
+    "INSERT OR REPLACE INTO user_login_days (account_id, user_id, day, logins) "
+    "SELECT account_id, user_id, ?1, count(*) FROM events WHERE (ts_ms / 86400000) = ?1 "
+    "AND account_id IS NOT NULL AND kind = " SQL_EV_LOGIN " AND user_id IS NOT NULL "
+    "GROUP BY account_id, user_id";
+
 static enum tend_err refresh_day(struct sqlite_store *s, int32_t day, struct goals *g) {
-    sqlite3_stmt *st = sqlite_stmt(s, q_rollup_clear);
+    sqlite3_stmt *st = sqlite_stmt(s, q_user_logins_build);
     sqlite3_bind_int(st, 1, day);
-    enum tend_err err = sqlite_done(s, st, "rebuilding activity rollups");
+    enum tend_err err = sqlite_done(s, st, "rebuilding users' login days");
+    st = sqlite_stmt(s, q_rollup_clear);
+    sqlite3_bind_int(st, 1, day);
+    if (!err)
+        err = sqlite_done(s, st, "rebuilding activity rollups");
     struct rollup r = {0};
     st = sqlite_stmt(s, q_rollup_scan);
     sqlite3_bind_int(st, 1, day);
@@ -492,4 +504,28 @@ enum tend_err sqlite_activity_windows_ready(struct store *base, int32_t day, boo
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading counted days");
+}
+
+/* ---- users' login days (migration 20) ------------------------------------------------ */
+
+static const char q_user_logins[] =
+    "SELECT day, logins FROM user_login_days WHERE account_id = ? AND user_id = ? "
+    "AND day BETWEEN ? AND ? ORDER BY day";
+
+enum tend_err sqlite_user_logins_each(struct store *base, int64_t account_id, int64_t user_id,
+                                      int32_t first_day, int32_t last_day,
+                                      void (*fn)(void *arg, int32_t day, int64_t logins),
+                                      void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_user_logins);
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int64(st, 2, user_id);
+    sqlite3_bind_int(st, 3, first_day);
+    sqlite3_bind_int(st, 4, last_day);
+    int rc;
+    while ((rc = sqlite_step(st)) == SQLITE_ROW)
+        fn(arg, sqlite3_column_int(st, 0), sqlite3_column_int64(st, 1));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading a user's login days");
 }

@@ -745,4 +745,16 @@ enum tend_err store_customer_contacts_each(struct store *s, int64_t account_id,
                                                       const char *traits),
                                            void *arg) {
     return s->ops->customer_contacts_each(s, account_id, fn, arg);
+
+enum tend_err store_members_each(struct store *s, const struct store_span *sp, const char *role_key,
+                                 bool with_role_only, int64_t before_ms,
+                                 void (*fn)(void *arg, const struct store_member *m), void *arg) {
+    return s->ops->members_each(s, sp, role_key, with_role_only, before_ms, fn, arg);
+}
+
+enum tend_err store_user_logins_each(struct store *s, int64_t account_id, int64_t user_id,
+                                     int32_t first_day, int32_t last_day,
+                                     void (*fn)(void *arg, int32_t day, int64_t logins),
+                                     void *arg) {
+    return s->ops->user_logins_each(s, account_id, user_id, first_day, last_day, fn, arg);
 }

@@ -1126,4 +1126,35 @@ enum tend_err store_customer_contacts_each(struct store *s, int64_t account_id,
                                                       const char *traits),
                                            void *arg);
 
+/* ---- an account's users (sqlite_accounts.c, pg_accounts.c) ------------------------ */
+
+/* A membership with what the user list and champion_risk read of its user.
+ * Strings live for the call. */
+struct store_member {
+    int64_t account_id;
+    int64_t user_id;
+    int64_t start_ms;
+    int64_t end_ms; /* STORE_OPEN_END while a member */
+    const char *external_id, *email, *name;
+    const char *role_json; /* the role trait's value as JSON text; NULL: none */
+    /* The latest start before before_ms of a membership of the user in
+     * another account (0: none): a group call that moved them away. */
+    int64_t elsewhere_ms;
+};
+/* Calls fn for every membership of the span's accounts (ended or not), in
+ * account, user and start order, with the user's trait role_key as its
+ * role; with_role_only: only of users who have that trait, found through
+ * the traits' key index (an evaluation of every account reads the few
+ * users with a role, not every membership). */
+enum tend_err store_members_each(struct store *s, const struct store_span *sp, const char *role_key,
+                                 bool with_role_only, int64_t before_ms,
+                                 void (*fn)(void *arg, const struct store_member *m), void *arg);
+/* Calls fn with the user's logins in the account on each day from first_day
+ * to last_day that has any, in day order (user_login_days: written when a
+ * stale day's rollups are rebuilt, store_activity_refresh; a day still
+ * stale may lack logins, and is to be read from the events). One range. */
+enum tend_err store_user_logins_each(struct store *s, int64_t account_id, int64_t user_id,
+                                     int32_t first_day, int32_t last_day,
+                                     void (*fn)(void *arg, int32_t day, int64_t logins), void *arg);
+
 #endif

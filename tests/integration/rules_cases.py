@@ -653,6 +653,8 @@ case("health_drop: compares with the score of 30 days before under the same conf
       ev(d(0)), want(why="score 40 now and 40 under this configuration then (tend score stored 100 with the defaults)")],
      config=MRR_SCORE)
 
+__import__("rules_cases_champion").add(globals())  # champion_risk, nps_change
+
 
 # ---- the runner ------------------------------------------------------------------------
 
