@@ -24,6 +24,7 @@
 #include "core/cta.h"
 #include "core/health.h"
 #include "core/metrics.h"
+#include "core/segments.h"
 #include "util/err.h"
 
 enum rule_builtin {
@@ -41,6 +42,7 @@ enum rule_builtin {
     RULE_SEAT_LIMIT,
     RULE_PREMIUM_UNUSED,
     RULE_SUPPORT_TICKETS,
+    RULE_SEGMENT_SHIFT, /* of a segment, not an account: eval/segments.c */
     RULE_BUILTIN_COUNT,
     RULE_CUSTOM = RULE_BUILTIN_COUNT,
 };
@@ -92,6 +94,12 @@ enum rule_param {
     RP_TICKETS_QUIET_DAYS = RULE_P(RULE_SUPPORT_TICKETS, 1),
     RP_TICKETS_QUIET_MIN_USERS = RULE_P(RULE_SUPPORT_TICKETS, 2),
     RP_TICKETS_CLEAR_MARGIN = RULE_P(RULE_SUPPORT_TICKETS, 3),
+    RP_SEGMENT_CHANGE = RULE_P(RULE_SEGMENT_SHIFT, 0),
+    RP_SEGMENT_MIN_ACCOUNTS = RULE_P(RULE_SEGMENT_SHIFT, 1),
+    RP_SEGMENT_RECENT_DAYS = RULE_P(RULE_SEGMENT_SHIFT, 2),
+    RP_SEGMENT_BASELINE_DAYS = RULE_P(RULE_SEGMENT_SHIFT, 3),
+    RP_SEGMENT_NPS_POINTS = RULE_P(RULE_SEGMENT_SHIFT, 4),
+    RP_SEGMENT_CLEAR_MARGIN = RULE_P(RULE_SEGMENT_SHIFT, 5),
 };
 
 struct custom_rule;
@@ -136,6 +144,8 @@ struct rules_config {
      * raise_at or more a year, one down under lower_below (0: never). */
     double value_raise_at, value_lower_below;
     char currency[8]; /* rules.value.currency: how values are printed ("$") */
+    /* segments: (segment owners) and ctas.cs_lead, for segment_shift. */
+    struct seg_config segments;
 };
 
 /* The documented defaults: every built-in rule on, no custom rule. */

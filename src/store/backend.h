@@ -272,6 +272,18 @@ struct store_ops {
     enum tend_err (*listen)(struct store *s, const char *channel);
     enum tend_err (*notify_wait)(struct store *s, int timeout_ms, char *channel, size_t size,
                                  bool *got);
+    enum tend_err (*segment_days_put)(struct store *s, int32_t day,
+                                      const struct store_segment_row *rows, size_t n);
+    enum tend_err (*segment_part_put)(struct store *s, int64_t due_ms, int part,
+                                      const struct store_segment_row *rows, size_t n);
+    enum tend_err (*segment_parts_take)(struct store *s, int64_t due_ms, bool forget,
+                                        void (*fn)(void *arg, const struct store_segment_row *r),
+                                        void *arg);
+    enum tend_err (*segment_days_each)(struct store *s, int kind, const char *name, int32_t from,
+                                       int32_t to,
+                                       int (*fn)(void *arg, const struct store_segment_row *r),
+                                       void *arg);
+    enum tend_err (*segment_latest_day)(struct store *s, int32_t at, int32_t *day, bool *found);
 };
 
 struct store {

@@ -295,6 +295,11 @@ enum tend_err pg_eval_lock_opens(struct store *s);
 enum tend_err pg_notify(struct store *s, const char *channel);
 enum tend_err pg_listen(struct store *s, const char *channel);
 enum tend_err pg_notify_wait(struct store *s, int timeout_ms, char *channel, size_t size, bool *got);
+enum tend_err pg_segment_days_put(struct store *s, int32_t day, const struct store_segment_row *rows, size_t n);
+enum tend_err pg_segment_part_put(struct store *s, int64_t due_ms, int part, const struct store_segment_row *rows, size_t n);
+enum tend_err pg_segment_parts_take(struct store *s, int64_t due_ms, bool forget, void (*fn)(void *arg, const struct store_segment_row *r), void *arg);
+enum tend_err pg_segment_days_each(struct store *s, int kind, const char *name, int32_t from, int32_t to, int (*fn)(void *arg, const struct store_segment_row *r), void *arg);
+enum tend_err pg_segment_latest_day(struct store *s, int32_t at, int32_t *day, bool *found);
 // clang-format on
 
 #endif

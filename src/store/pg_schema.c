@@ -492,6 +492,45 @@ static const char migration_18[] =
     ");"
     "CREATE INDEX sched_buckets_open ON sched_buckets (due_ms, bucket) WHERE done_ms IS NULL;";
 
+/* SQLite's migration 21: segments (segment_days, segment_parts). Not
+ * account data: a row is a group's (segment, plan or owner), so its key
+ * leads with the group (kind, name), not an account id: the reads are a
+ * group's days (a trend chart, segment_shift's 63 days: one range of the
+ * key) and a day's groups (segment_days_day); under Citus they would be
+ * distributed by the group, or kept as reference tables (a few hundred
+ * rows a day). */
+static const char migration_21[] =
+    "CREATE TABLE segment_days ("
+    "  kind integer NOT NULL,"
+    "  name text NOT NULL,"
+    "  day integer NOT NULL,"
+    "  accounts bigint NOT NULL, arr_accounts bigint NOT NULL, arr double precision NOT NULL,"
+    "  scored bigint NOT NULL, health_sum double precision NOT NULL,"
+    "  red bigint NOT NULL, yellow bigint NOT NULL, green bigint NOT NULL,"
+    "  active_users bigint NOT NULL, logins_7d bigint NOT NULL,"
+    "  feature_events_7d bigint NOT NULL, nps_accounts bigint NOT NULL,"
+    "  nps_sum double precision NOT NULL, tickets_30d bigint NOT NULL, tickets_open bigint NOT "
+    "NULL,"
+    "  open_ctas bigint NOT NULL,"
+    "  PRIMARY KEY (kind, name, day)"
+    ");"
+    "CREATE INDEX segment_days_day ON segment_days (day);"
+    "CREATE TABLE segment_parts ("
+    "  due_ms bigint NOT NULL,"
+    "  part integer NOT NULL,"
+    "  kind integer NOT NULL,"
+    "  name text NOT NULL,"
+    "  accounts bigint NOT NULL, arr_accounts bigint NOT NULL, arr double precision NOT NULL,"
+    "  scored bigint NOT NULL, health_sum double precision NOT NULL,"
+    "  red bigint NOT NULL, yellow bigint NOT NULL, green bigint NOT NULL,"
+    "  active_users bigint NOT NULL, logins_7d bigint NOT NULL,"
+    "  feature_events_7d bigint NOT NULL, nps_accounts bigint NOT NULL,"
+    "  nps_sum double precision NOT NULL, tickets_30d bigint NOT NULL, tickets_open bigint NOT "
+    "NULL,"
+    "  open_ctas bigint NOT NULL,"
+    "  PRIMARY KEY (due_ms, part, kind, name)"
+    ");";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -502,6 +541,7 @@ const struct pg_migration pg_schema_migrations[] = {
     {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
     {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
      migration_18},
+    {21, "segments: daily sums per segment, plan and owner, and a run's parts", migration_21},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

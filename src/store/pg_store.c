@@ -581,4 +581,9 @@ const struct store_ops pg_ops = {
     .notify = pg_notify,
     .listen = pg_listen,
     .notify_wait = pg_notify_wait,
+    .segment_days_put = pg_segment_days_put,
+    .segment_part_put = pg_segment_part_put,
+    .segment_parts_take = pg_segment_parts_take,
+    .segment_days_each = pg_segment_days_each,
+    .segment_latest_day = pg_segment_latest_day,
 };

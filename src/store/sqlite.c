@@ -533,4 +533,9 @@ const struct store_ops sqlite_ops = {
     .notify = sqlite_notify,
     .listen = sqlite_listen,
     .notify_wait = sqlite_notify_wait,
+    .segment_days_put = sqlite_segment_days_put,
+    .segment_part_put = sqlite_segment_part_put,
+    .segment_parts_take = sqlite_segment_parts_take,
+    .segment_days_each = sqlite_segment_days_each,
+    .segment_latest_day = sqlite_segment_latest_day,
 };

@@ -710,3 +710,30 @@ enum tend_err store_notify_wait(struct store *s, int timeout_ms, char *channel, 
                                 bool *got) {
     return s->ops->notify_wait(s, timeout_ms, channel, size, got);
 }
+
+enum tend_err store_segment_days_put(struct store *s, int32_t day,
+                                     const struct store_segment_row *rows, size_t n) {
+    return s->ops->segment_days_put(s, day, rows, n);
+}
+
+enum tend_err store_segment_part_put(struct store *s, int64_t due_ms, int part,
+                                     const struct store_segment_row *rows, size_t n) {
+    return s->ops->segment_part_put(s, due_ms, part, rows, n);
+}
+
+enum tend_err store_segment_parts_take(struct store *s, int64_t due_ms, bool forget,
+                                       void (*fn)(void *arg, const struct store_segment_row *r),
+                                       void *arg) {
+    return s->ops->segment_parts_take(s, due_ms, forget, fn, arg);
+}
+
+enum tend_err store_segment_days_each(struct store *s, int kind, const char *name, int32_t from,
+                                      int32_t to,
+                                      int (*fn)(void *arg, const struct store_segment_row *r),
+                                      void *arg) {
+    return s->ops->segment_days_each(s, kind, name, from, to, fn, arg);
+}
+
+enum tend_err store_segment_latest_day(struct store *s, int32_t at, int32_t *day, bool *found) {
+    return s->ops->segment_latest_day(s, at, day, found);
+}
