@@ -20,6 +20,7 @@
 #include "core/cta.h"
 #include "core/plan.h"
 #include "eval/eval.h"
+#include "eval/segments.h"
 #include "notify/outbox.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -91,6 +92,7 @@ struct engine {
     char label[160];             /* the user_label() answer */
     struct risk_model *risk;     /* the adopted churn-risk model, NULL when none */
     struct risk_batch risk_rows; /* its scores, stored after the accounts */
+    struct seg_agg *agg;         /* the day's groups (eval/segments.h); NULL: none */
 };
 
 void eval_cta_copy(struct store_cta *dst, const struct store_cta *src) {
@@ -923,6 +925,8 @@ static int on_account(void *arg, const struct eval_account *a) {
     value_findings(e, a, &h, traits);
     if (!e->err)
         e->err = plan_and_apply(e, a, false, first, end);
+    if (!e->err && e->agg)
+        eval_segments_add(e->agg, a, &h, account_arr(a, traits), *live_slot(e, a->id));
     free_found(e);
     cJSON_Delete(products);
     cJSON_Delete(traits);
@@ -950,6 +954,7 @@ static void engine_free(struct engine *e) {
     free(e->opens);
     free(e->risk);
     risk_batch_free(&e->risk_rows);
+    seg_agg_free(e->agg);
 }
 
 static enum tend_err run(struct engine *e) {
@@ -1000,10 +1005,18 @@ static enum tend_err run(struct engine *e) {
     return err;
 }
 
+/* A bucket of a scheduled run: its groups are the run's part (NULL: not a
+ * bucket). */
+struct eval_part {
+    int64_t due_ms;
+    int part;
+};
+
 static enum tend_err evaluate(struct store *s, const struct health_config *hc,
                               const struct rules_config *rc, const struct notify_config *nc,
-                              int32_t day, const int64_t *only, size_t n_only, eval_change_fn fn,
-                              void *arg, struct eval_summary *out) {
+                              int32_t day, const int64_t *only, size_t n_only,
+                              const struct eval_part *part, eval_change_fn fn, void *arg,
+                              struct eval_summary *out) {
     struct eval_summary sum = {.day = day};
     int64_t started = dt_now_ms();
     struct engine e = {
@@ -1019,6 +1032,7 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
         .fn = fn,
         .arg = arg,
         .sum = &sum,
+        .agg = !only || part ? seg_agg_new() : NULL,
     };
     enum tend_err err = store_begin(s, NULL);
     /* First, before any write: another node's evaluation of these accounts
@@ -1045,6 +1059,10 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
     }
     if (!err)
         err = run(&e);
+    if (!err && !only) /* the day's groups, and segment_shift */
+        err = eval_segments_day(s, rc, e.nc, day, e.now_ms, e.agg, fn, arg, &sum);
+    else if (!err && part)
+        err = eval_segments_part(s, part->due_ms, part->part, e.agg);
     if (!err) {
         sum.live_total = e.live_total;
         for (size_t i = 0; i < e.live_len; i++)
@@ -1071,13 +1089,15 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
 enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
                             const struct rules_config *rc, const struct notify_config *nc,
                             int32_t day, eval_change_fn fn, void *arg, struct eval_summary *out) {
-    return evaluate(s, hc, rc, nc, day, NULL, 0, fn, arg, out);
+    return evaluate(s, hc, rc, nc, day, NULL, 0, NULL, fn, arg, out);
 }
 
-enum tend_err eval_ctas_accounts(struct store *s, const struct health_config *hc,
-                                 const struct rules_config *rc, const struct notify_config *nc,
-                                 int32_t day, const int64_t *ids, size_t n, eval_change_fn fn,
-                                 void *arg, struct eval_summary *out) {
+/* eval_ctas_accounts and eval_ctas_bucket (part: NULL or the bucket's). */
+static enum tend_err evaluate_ids(struct store *s, const struct health_config *hc,
+                                  const struct rules_config *rc, const struct notify_config *nc,
+                                  int32_t day, const int64_t *ids, size_t n,
+                                  const struct eval_part *part, eval_change_fn fn, void *arg,
+                                  struct eval_summary *out) {
     /* The store reads a listed span's ids ascending and distinct. */
     int64_t *only = xmalloc((n ? n : 1) * sizeof *only);
     memcpy(only, ids, n * sizeof *only);
@@ -1086,7 +1106,22 @@ enum tend_err eval_ctas_accounts(struct store *s, const struct health_config *hc
     for (size_t i = 0; i < n; i++)
         if (only[i] > 0 && (k == 0 || only[i] != only[k - 1]))
             only[k++] = only[i];
-    enum tend_err err = evaluate(s, hc, rc, nc, day, only, k, fn, arg, out);
+    enum tend_err err = evaluate(s, hc, rc, nc, day, only, k, part, fn, arg, out);
     free(only);
     return err;
+}
+
+enum tend_err eval_ctas_accounts(struct store *s, const struct health_config *hc,
+                                 const struct rules_config *rc, const struct notify_config *nc,
+                                 int32_t day, const int64_t *ids, size_t n, eval_change_fn fn,
+                                 void *arg, struct eval_summary *out) {
+    return evaluate_ids(s, hc, rc, nc, day, ids, n, NULL, fn, arg, out);
+}
+
+enum tend_err eval_ctas_bucket(struct store *s, const struct health_config *hc,
+                               const struct rules_config *rc, const struct notify_config *nc,
+                               int32_t day, const int64_t *ids, size_t n, int64_t due_ms,
+                               int bucket, eval_change_fn fn, void *arg, struct eval_summary *out) {
+    struct eval_part part = {.due_ms = due_ms, .part = bucket};
+    return evaluate_ids(s, hc, rc, nc, day, ids, n, &part, fn, arg, out);
 }
