@@ -130,8 +130,9 @@ static void line_chart(struct buf *b, const cJSON *trend, const char *key, const
                SVG_W, SVG_H);
     html_esc(b, label);
     if (isinf(lo)) {
-        buf_printf(b, ": no values\"><text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">No values "
-                      "yet</text></svg>",
+        buf_printf(b,
+                   ": no values\"><text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">No values "
+                   "yet</text></svg>",
                    SVG_W / 2, SVG_H / 2);
         return;
     }
@@ -170,8 +171,7 @@ static void line_chart(struct buf *b, const cJSON *trend, const char *key, const
     const char *to = get_str(cJSON_GetArrayItem(trend, n - 1), "day");
     buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\">", PAD_L, SVG_H - 6);
     html_esc(b, from ? from : "");
-    buf_printf(b, "</text><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", PAD_L + pw,
-               SVG_H - 6);
+    buf_printf(b, "</text><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", PAD_L + pw, SVG_H - 6);
     html_esc(b, to ? to : "");
     buf_puts(b, "</text></svg>");
 }

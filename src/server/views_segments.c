@@ -67,8 +67,7 @@ static int on_spark_row(void *arg, const struct store_segment_row *r) {
     return 0;
 }
 
-enum tend_err view_segments(struct store *s, const struct view_params *p, cJSON **out,
-                            char *err) {
+enum tend_err view_segments(struct store *s, const struct view_params *p, cJSON **out, char *err) {
     enum seg_kind kind;
     int32_t at, day;
     bool found;

@@ -135,9 +135,9 @@ static void test_days_put_replace_read(void **state) {
     assert_true(strstr(seg.text, "0|enterprise|19783") < strstr(seg.text, "0|enterprise|19784"));
     assert_true(strstr(seg.text, "0|enterprise|19784") < strstr(seg.text, "0|smb|19783"));
     static struct seen one;
-    assert_int_equal(store_segment_days_each(s, SEG_BY_PLAN, "pro", FIRST_DAY + 1, FIRST_DAY + 1,
-                                             on_row, &one),
-                     TEND_OK);
+    assert_int_equal(
+        store_segment_days_each(s, SEG_BY_PLAN, "pro", FIRST_DAY + 1, FIRST_DAY + 1, on_row, &one),
+        TEND_OK);
     assert_int_equal(one.n, 1);
     int32_t day;
     bool found;
@@ -304,9 +304,9 @@ static void test_buckets_equal_one_full_evaluation(void **state) {
         for (int b = 2; b >= 0; b--) {
             assert_int_equal(store_account_ids_between(nodes, 1 + b * per, (b + 1) * per, &ids, &n),
                              TEND_OK);
-            assert_int_equal(eval_ctas_bucket(nodes, &hc, &rc, NULL, d, ids, n, due, b, NULL, NULL,
-                                              &sum),
-                             TEND_OK);
+            assert_int_equal(
+                eval_ctas_bucket(nodes, &hc, &rc, NULL, d, ids, n, due, b, NULL, NULL, &sum),
+                TEND_OK);
             free(ids);
         }
         /* The node whose bucket completes the run, in its transaction. */
@@ -335,8 +335,8 @@ static void test_buckets_equal_one_full_evaluation(void **state) {
     print_message("    %d group-days equal, summed from 3 buckets a day\n", a.n);
     /* The parts are gone once summed. */
     struct seg_agg *agg = seg_agg_new();
-    assert_int_equal(store_segment_parts_take(nodes, (int64_t)(FIRST_DAY + 15) * DAY_MS - 1,
-                                              false, on_part, agg),
+    assert_int_equal(store_segment_parts_take(nodes, (int64_t)(FIRST_DAY + 15) * DAY_MS - 1, false,
+                                              on_part, agg),
                      TEND_OK);
     seg_agg_groups(agg, &n);
     assert_int_equal(n, 0);
