@@ -839,6 +839,16 @@ static void value_findings(struct engine *e, const struct eval_account *a,
     }
 }
 
+/* The account's CTAs [first, end) live after its plan and opened before
+ * the day: its open CTAs for the day's groups (a second evaluation of the
+ * day counts the same, its own opens of the day aside). */
+static int64_t live_before(const struct engine *e, size_t first, size_t end) {
+    int64_t n = 0;
+    for (size_t i = first; i < end; i++)
+        n += e->w[i].c.status != CTA_CLOSED && e->w[i].c.opened_day < e->day;
+    return n;
+}
+
 static int on_account(void *arg, const struct eval_account *a) {
     struct engine *e = arg;
     size_t first, end;
@@ -926,7 +936,7 @@ static int on_account(void *arg, const struct eval_account *a) {
     if (!e->err)
         e->err = plan_and_apply(e, a, false, first, end);
     if (!e->err && e->agg)
-        eval_segments_add(e->agg, a, &h, account_arr(a, traits), *live_slot(e, a->id));
+        eval_segments_add(e->agg, a, &h, account_arr(a, traits), live_before(e, first, end));
     free_found(e);
     cJSON_Delete(products);
     cJSON_Delete(traits);
