@@ -243,7 +243,7 @@ static enum tend_err apply(struct shift *x, const struct plan_step *p, struct st
         err = store_cta_update(x->s, w);
         if (!err)
             err = changed(x, w, raise ? "raise" : "wake", raise ? NOTIFY_RAISE : NOTIFY_WAKE,
-                          raise ? before : NULL, NULL);
+                          raise ? before : NULL, note);
         if (!err && raise)
             x->sum->raised++;
         else if (!err)

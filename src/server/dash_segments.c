@@ -76,9 +76,9 @@ void dash_segments(struct buf *out, const struct dash_ctx *ctx, const cJSON *vie
                   "<th>Name</th><th>Health, 30 days</th><th class=\"num\">Accounts</th>"
                   "<th class=\"num\">ARR</th><th class=\"num\">Health</th>"
                   "<th class=\"num\">Red</th><th class=\"num\">Yellow</th>"
-                  "<th class=\"num\">Green</th><th class=\"num\">Logins / active user</th>"
-                  "<th class=\"num\">Features / active user</th><th class=\"num\">NPS</th>"
-                  "<th class=\"num\">Tickets 30d</th><th class=\"num\">Open CTAs</th>"
+                  "<th class=\"num\">Green</th><th class=\"num\">Logins / user</th>"
+                  "<th class=\"num\">Features / user</th><th class=\"num\">NPS</th>"
+                  "<th class=\"num\">Tickets 30d</th><th class=\"num\">CTAs</th>"
                   "</tr></thead>\n<tbody>\n");
     const cJSON *g;
     cJSON_ArrayForEach(g, groups) {
