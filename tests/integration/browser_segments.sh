@@ -70,6 +70,9 @@ out=$("$TEND" import --db "$DB" "$T/gen.jsonl" "$T/retail.jsonl" 2>&1) || {
 cat >"$T/tend.yaml" <<EOF
 segments:
   retail: {owner: $EMAIL}
+delivery: {base_url: "http://tend.test", max_age_days: 100000}
+channels:
+  audit: {type: log, path: "$T/notify.log"}
 serve:
   timezone: Europe/Berlin
   daily_at: "06:00"
@@ -89,6 +92,11 @@ alert=$("$TEND" ctas --db "$DB" --rule segment_shift --format json | $PY -c '
 import json, sys
 print(" ".join(c["account_id"] + ":" + c["owner"] for c in json.load(sys.stdin) if c["subject"] == "retail"))')
 expect_eq "setup: segment_shift opened retail's CTA for the segment's owner" "segment:retail:$EMAIL" "$alert"
+# Its message names the segment's owner and links to the segment's page.
+"$TEND" deliver --db "$DB" --config "$T/tend.yaml" >"$T/deliver.out" 2>&1
+line=$(grep -F 'Segment retail' "$T/notify.log" | grep -F '"event":"open"' | head -1)
+expect_contains "the segment CTA's message links to its segment's page" "http://tend.test/segments/retail" "$line"
+expect_contains "and goes to the segment's owner" "$EMAIL" "$line"
 start_serve "$DB" "$PORT" --config "$T/tend.yaml" || exit 1
 
 code=$(curl -s -o "$T/api.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/segments")

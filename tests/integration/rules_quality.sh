@@ -100,7 +100,7 @@ check "tend rules --format json shows each rule's figures equal to the backtest'
 import json, sys
 bt = {a["name"]: a for a in json.load(open(sys.argv[1]))["alerts"]}
 rules = json.load(open(sys.argv[2]))
-assert len(rules) == 14, len(rules)
+assert len(rules) == 15, len(rules)  # the 14 account rules and segment_shift
 pairs = {"raised": "raised", "precision": "precision", "lift": "lift", "recall": "recall",
          "median_lead_days": "median_lead_days", "closed_within_3d": "closed_within_3_days"}
 seen = 0
