@@ -993,7 +993,7 @@ def ctas_api():
 
 BUILTIN = ["health_drop", "nps_response", "card_expiring", "renewal_upcoming", "payment_overdue", "no_login",
            "login_change", "usage_dip", "intended_adoption", "onboarding_stalled", "outreach_unresponsive",
-           "seat_limit", "premium_unused", "support_tickets"]
+           "seat_limit", "premium_unused", "support_tickets", "segment_shift"]
 
 
 def rules_api():
@@ -1003,7 +1003,7 @@ def rules_api():
     rules = d.get("rules") or []
     eq("GET /api/rules: 200", 200, r.status, r)
     names = [x.get("name") for x in rules]
-    eq("every configured rule: the 14 built-in ones, then the custom one", BUILTIN + ["never_fires"], names)
+    eq("every configured rule: the 15 built-in ones, then the custom one", BUILTIN + ["never_fires"], names)
     by = {x.get("name"): x for x in rules}
     eq("built-in flags", [True] * 14 + [False], [by.get(n, {}).get("builtin") for n in BUILTIN + ["never_fires"]])
     eq("card_expiring is shown disabled, the others enabled",
