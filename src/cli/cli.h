@@ -41,6 +41,7 @@ int cmd_rules(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_risk(int argc, char **argv);
+int cmd_segments(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_users(int argc, char **argv);
 /* tend analyze --table FILE.csv --outcome COLUMN ... (cmd_analyze_table.c);

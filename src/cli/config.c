@@ -8,9 +8,9 @@
 #include "cli/cli.h"
 #include "util/yaml.h"
 
-static const char *const known_sections[] = {"db",       "health",           "rules",  "ctas",
-                                             "delivery", "channels",         "routes", "serve",
-                                             "model",    "customer_messages"};
+static const char *const known_sections[] = {
+    "db",     "health", "rules", "ctas", "delivery", "channels", "routes",
+    "serve",  "model",  "customer_messages", "segments"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)
@@ -73,7 +73,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         if (i == sizeof known_sections / sizeof known_sections[0]) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
-                    "delivery, channels, routes, serve, model, customer_messages)\n",
+                    "delivery, channels, routes, serve, model, customer_messages, segments)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -91,6 +91,14 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     if (rules_config_load(cJSON_GetObjectItemCaseSensitive(root, "rules"),
                           cJSON_GetObjectItemCaseSensitive(root, "ctas"), &c->rules, rerr)) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, rerr);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    char gerr[SEG_ERR_BYTES];
+    if (seg_config_load(cJSON_GetObjectItemCaseSensitive(root, "segments"), &c->rules.segments,
+                        gerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, gerr);
+        rules_config_release(&c->rules);
         rc = EXIT_USAGE;
         goto done;
     }

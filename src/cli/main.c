@@ -66,6 +66,8 @@ static const struct command commands[] = {
     {"model", cmd_model, DB_EXISTING,
      "fit the churn-risk model from outcomes; show its card (AUC, calibration)"},
     {"risk", cmd_risk, DB_EXISTING, "accounts by revenue at risk: p_churn x ARR, with drivers"},
+    {"segments", cmd_segments, DB_EXISTING,
+     "segments, plans and owners by day: accounts, ARR, health, usage, NPS, tickets"},
     {"migrate", cmd_migrate, DB_NONE,
      "move an installation from SQLite to PostgreSQL, verified by counts and metrics"},
     {"users", cmd_users, DB_EXISTING, "list an account's users: role, engagement, 12-week logins"},

@@ -792,6 +792,12 @@ static void custom(struct emitter *e, struct vars *vs, bool *vars_ready) {
     free(reason);
 }
 
+/* segment_shift watches segments, not accounts (eval/segments.c): nothing
+ * of an account's. */
+static void segment_shift(struct emitter *e) {
+    (void)e;
+}
+
 void rules_evaluate(const struct rules_config *c, const struct rule_input *in, rules_emit_fn emit,
                     rules_error_fn error, void *arg) {
     static void (*const fns[RULE_BUILTIN_COUNT])(struct emitter *) = {
@@ -811,6 +817,8 @@ void rules_evaluate(const struct rules_config *c, const struct rule_input *in, r
         [RULE_SUPPORT_TICKETS] = support_tickets,
         [RULE_CHAMPION_RISK] = champion_risk,
         [RULE_NPS_CHANGE] = nps_change,
+
+        [RULE_SEGMENT_SHIFT] = segment_shift,
     };
     struct emitter e = {.c = c, .in = in, .emit = emit, .error = error, .arg = arg};
     struct vars vs;

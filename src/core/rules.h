@@ -25,6 +25,8 @@
 #include "core/health.h"
 #include "core/metrics.h"
 #include "core/users.h"
+
+#include "core/segments.h"
 #include "util/err.h"
 
 enum rule_builtin {
@@ -44,6 +46,8 @@ enum rule_builtin {
     RULE_SUPPORT_TICKETS,
     RULE_CHAMPION_RISK,
     RULE_NPS_CHANGE,
+
+    RULE_SEGMENT_SHIFT, /* of a segment, not an account: eval/segments.c */
     RULE_BUILTIN_COUNT,
     RULE_CUSTOM = RULE_BUILTIN_COUNT,
 };
@@ -100,6 +104,13 @@ enum rule_param {
     RP_CHAMPION_MIN_BASELINE = RULE_P(RULE_CHAMPION_RISK, 2),
     RP_NPS_CHANGE_POINTS = RULE_P(RULE_NPS_CHANGE, 0),
     RP_NPS_CHANGE_MIN_ANSWERS = RULE_P(RULE_NPS_CHANGE, 1),
+
+    RP_SEGMENT_CHANGE = RULE_P(RULE_SEGMENT_SHIFT, 0),
+    RP_SEGMENT_MIN_ACCOUNTS = RULE_P(RULE_SEGMENT_SHIFT, 1),
+    RP_SEGMENT_RECENT_DAYS = RULE_P(RULE_SEGMENT_SHIFT, 2),
+    RP_SEGMENT_BASELINE_DAYS = RULE_P(RULE_SEGMENT_SHIFT, 3),
+    RP_SEGMENT_NPS_POINTS = RULE_P(RULE_SEGMENT_SHIFT, 4),
+    RP_SEGMENT_CLEAR_MARGIN = RULE_P(RULE_SEGMENT_SHIFT, 5),
 };
 
 /* nps_change compares the account's NPS with its value this many days
@@ -153,6 +164,9 @@ struct rules_config {
     /* rules.champion_risk.role_trait: the user trait that holds a user's
      * role (champion, admin, billing, user); the user list reads it too. */
     char role_trait[64];
+
+    /* segments: (segment owners) and ctas.cs_lead, for segment_shift. */
+    struct seg_config segments;
 };
 
 /* The documented defaults: every built-in rule on, no custom rule. */

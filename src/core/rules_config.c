@@ -142,6 +142,16 @@ static const struct builtin builtins[RULE_BUILTIN_COUNT] = {
          {20, 5},
          {1, 1},
          {200, 1e6}},
+
+    [RULE_SEGMENT_SHIFT] =
+        {"segment_shift",
+         1,
+         CTA_RISK,
+         CTA_MEDIUM,
+         {"change", "min_accounts", "recent_days", "baseline_days", "nps_points", "clear_margin"},
+         {0.2, 10, 7, 56, 15, 0.05},
+         {0.01, 1, 1, 7, 1, 0},
+         {10, 1e6, 28, 365, 200, 1}},
 };
 
 enum { DEFAULT_COOLDOWN_DAYS = 14 };
@@ -408,6 +418,10 @@ static enum tend_err load_ctas(const cJSON *ctas, struct rules_config *c, char *
             if (!cJSON_IsString(kv) || strlen(kv->valuestring) >= sizeof c->default_owner)
                 return yaml_error(err, RULES_ERR_BYTES, path, "must be text (an email address)");
             snprintf(c->default_owner, sizeof c->default_owner, "%s", kv->valuestring);
+        } else if (strcmp(kv->string, "cs_lead") == 0) { /* segment_shift's fallback owner */
+            if (!cJSON_IsString(kv) || strlen(kv->valuestring) >= sizeof c->segments.cs_lead)
+                return yaml_error(err, RULES_ERR_BYTES, path, "must be text (an email address)");
+            snprintf(c->segments.cs_lead, sizeof c->segments.cs_lead, "%s", kv->valuestring);
         } else if (strcmp(kv->string, "max_open_per_account") == 0) {
             if (yaml_number(kv, path, 1, 1e6, &d, err, RULES_ERR_BYTES))
                 return TEND_ERR_INVALID;
@@ -439,7 +453,7 @@ static enum tend_err load_ctas(const cJSON *ctas, struct rules_config *c, char *
         } else {
             return yaml_error(err, RULES_ERR_BYTES, path,
                               "unknown setting (known: cooldown_days, due_days, expire_after_days, "
-                              "default_owner, max_open_per_account, max_open_total)");
+                              "default_owner, max_open_per_account, max_open_total, cs_lead)");
         }
     }
     return TEND_OK;

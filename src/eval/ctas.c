@@ -21,6 +21,8 @@
 #include "core/plan.h"
 #include "eval/eval.h"
 #include "eval/users.h"
+
+#include "eval/segments.h"
 #include "notify/outbox.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -93,6 +95,8 @@ struct engine {
     struct risk_model *risk;     /* the adopted churn-risk model, NULL when none */
     struct risk_batch risk_rows; /* its scores, stored after the accounts */
     struct eval_roles *roles;    /* members with a role (champion_risk), NULL: not read */
+
+    struct seg_agg *agg;         /* the day's groups (eval/segments.h); NULL: none */
 };
 
 void eval_cta_copy(struct store_cta *dst, const struct store_cta *src) {
@@ -839,6 +843,16 @@ static void value_findings(struct engine *e, const struct eval_account *a,
     }
 }
 
+/* The account's CTAs [first, end) live after its plan and opened before
+ * the day: its open CTAs for the day's groups (a second evaluation of the
+ * day counts the same, its own opens of the day aside). */
+static int64_t live_before(const struct engine *e, size_t first, size_t end) {
+    int64_t n = 0;
+    for (size_t i = first; i < end; i++)
+        n += e->w[i].c.status != CTA_CLOSED && e->w[i].c.opened_day < e->day;
+    return n;
+}
+
 static int on_account(void *arg, const struct eval_account *a) {
     struct engine *e = arg;
     size_t first, end;
@@ -932,6 +946,8 @@ static int on_account(void *arg, const struct eval_account *a) {
     value_findings(e, a, &h, traits);
     if (!e->err)
         e->err = plan_and_apply(e, a, false, first, end);
+    if (!e->err && e->agg)
+        eval_segments_add(e->agg, a, &h, account_arr(a, traits), live_before(e, first, end));
     free_found(e);
     cJSON_Delete(products);
     cJSON_Delete(traits);
@@ -960,6 +976,8 @@ static void engine_free(struct engine *e) {
     free(e->risk);
     risk_batch_free(&e->risk_rows);
     eval_roles_free(e->roles);
+
+    seg_agg_free(e->agg);
 }
 
 static enum tend_err run(struct engine *e) {
@@ -1013,10 +1031,18 @@ static enum tend_err run(struct engine *e) {
     return err;
 }
 
+/* A bucket of a scheduled run: its groups are the run's part (NULL: not a
+ * bucket). */
+struct eval_part {
+    int64_t due_ms;
+    int part;
+};
+
 static enum tend_err evaluate(struct store *s, const struct health_config *hc,
                               const struct rules_config *rc, const struct notify_config *nc,
-                              int32_t day, const int64_t *only, size_t n_only, eval_change_fn fn,
-                              void *arg, struct eval_summary *out) {
+                              int32_t day, const int64_t *only, size_t n_only,
+                              const struct eval_part *part, eval_change_fn fn, void *arg,
+                              struct eval_summary *out) {
     struct eval_summary sum = {.day = day};
     int64_t started = dt_now_ms();
     struct engine e = {
@@ -1032,6 +1058,7 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
         .fn = fn,
         .arg = arg,
         .sum = &sum,
+        .agg = !only || part ? seg_agg_new() : NULL,
     };
     enum tend_err err = store_begin(s, NULL);
     /* First, before any write: another node's evaluation of these accounts
@@ -1058,6 +1085,10 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
     }
     if (!err)
         err = run(&e);
+    if (!err && !only) /* the day's groups, and segment_shift */
+        err = eval_segments_day(s, rc, e.nc, day, e.now_ms, e.agg, fn, arg, &sum);
+    else if (!err && part)
+        err = eval_segments_part(s, part->due_ms, part->part, e.agg);
     if (!err) {
         sum.live_total = e.live_total;
         for (size_t i = 0; i < e.live_len; i++)
@@ -1084,13 +1115,15 @@ static enum tend_err evaluate(struct store *s, const struct health_config *hc,
 enum tend_err eval_ctas_day(struct store *s, const struct health_config *hc,
                             const struct rules_config *rc, const struct notify_config *nc,
                             int32_t day, eval_change_fn fn, void *arg, struct eval_summary *out) {
-    return evaluate(s, hc, rc, nc, day, NULL, 0, fn, arg, out);
+    return evaluate(s, hc, rc, nc, day, NULL, 0, NULL, fn, arg, out);
 }
 
-enum tend_err eval_ctas_accounts(struct store *s, const struct health_config *hc,
-                                 const struct rules_config *rc, const struct notify_config *nc,
-                                 int32_t day, const int64_t *ids, size_t n, eval_change_fn fn,
-                                 void *arg, struct eval_summary *out) {
+/* eval_ctas_accounts and eval_ctas_bucket (part: NULL or the bucket's). */
+static enum tend_err evaluate_ids(struct store *s, const struct health_config *hc,
+                                  const struct rules_config *rc, const struct notify_config *nc,
+                                  int32_t day, const int64_t *ids, size_t n,
+                                  const struct eval_part *part, eval_change_fn fn, void *arg,
+                                  struct eval_summary *out) {
     /* The store reads a listed span's ids ascending and distinct. */
     int64_t *only = xmalloc((n ? n : 1) * sizeof *only);
     memcpy(only, ids, n * sizeof *only);
@@ -1099,7 +1132,22 @@ enum tend_err eval_ctas_accounts(struct store *s, const struct health_config *hc
     for (size_t i = 0; i < n; i++)
         if (only[i] > 0 && (k == 0 || only[i] != only[k - 1]))
             only[k++] = only[i];
-    enum tend_err err = evaluate(s, hc, rc, nc, day, only, k, fn, arg, out);
+    enum tend_err err = evaluate(s, hc, rc, nc, day, only, k, part, fn, arg, out);
     free(only);
     return err;
+}
+
+enum tend_err eval_ctas_accounts(struct store *s, const struct health_config *hc,
+                                 const struct rules_config *rc, const struct notify_config *nc,
+                                 int32_t day, const int64_t *ids, size_t n, eval_change_fn fn,
+                                 void *arg, struct eval_summary *out) {
+    return evaluate_ids(s, hc, rc, nc, day, ids, n, NULL, fn, arg, out);
+}
+
+enum tend_err eval_ctas_bucket(struct store *s, const struct health_config *hc,
+                               const struct rules_config *rc, const struct notify_config *nc,
+                               int32_t day, const int64_t *ids, size_t n, int64_t due_ms,
+                               int bucket, eval_change_fn fn, void *arg, struct eval_summary *out) {
+    struct eval_part part = {.due_ms = due_ms, .part = bucket};
+    return evaluate_ids(s, hc, rc, nc, day, ids, n, &part, fn, arg, out);
 }

@@ -83,5 +83,12 @@ enum tend_err eval_ctas_accounts(struct store *s, const struct health_config *hc
                                  const struct rules_config *rc, const struct notify_config *nc,
                                  int32_t day, const int64_t *ids, size_t n, eval_change_fn fn,
                                  void *arg, struct eval_summary *out);
+/* eval_ctas_accounts for bucket `bucket` of the scheduled run due_ms: the
+ * accounts' segment, plan and owner sums are stored as the run's part, for
+ * the node that completes the run (eval/segments.h). */
+enum tend_err eval_ctas_bucket(struct store *s, const struct health_config *hc,
+                               const struct rules_config *rc, const struct notify_config *nc,
+                               int32_t day, const int64_t *ids, size_t n, int64_t due_ms,
+                               int bucket, eval_change_fn fn, void *arg, struct eval_summary *out);
 
 #endif

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/segments.h"
 #include "notify/message_int.h"
 #include "util/mem.h"
 
@@ -150,7 +151,11 @@ void msg_view_init(struct view *v, const cJSON *snap, const struct message_ctx *
         snprintf(num, sizeof num, "%" PRId64, v->id);
         v->cta_url = make_url(base, "/ctas/", num);
     }
-    if (v->account_id)
+    /* A segment's CTA (core/segments.h) links to the segment's page. */
+    size_t seg = strlen(SEG_CTA_PREFIX);
+    if (v->account_id && strncmp(v->account_id, SEG_CTA_PREFIX, seg) == 0)
+        v->account_url = make_url(base, "/segments/", v->account_id + seg);
+    else if (v->account_id)
         v->account_url = make_url(base, "/accounts/", v->account_id);
 }
 

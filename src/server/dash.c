@@ -25,6 +25,7 @@
 
 #include <string.h>
 
+#include "core/segments.h"
 #include "server/dash_int.h"
 #include "server/html.h"
 
@@ -59,8 +60,14 @@ void dash_put_band_pill(struct buf *b, const char *band) {
     buf_printf(b, "<span class=\"pill %s\">%s</span>", cls, strcmp(cls, "none") ? cls : "no score");
 }
 
-/* Appends "/accounts/ID" (ID percent-encoded). */
+/* Appends "/accounts/ID" (ID percent-encoded); a segment's CTA's account
+ * ("segment:NAME", store.h) is its segment's page. */
 static void put_account_href(struct buf *b, const char *id) {
+    if (strncmp(id, SEG_CTA_PREFIX, strlen(SEG_CTA_PREFIX)) == 0) {
+        buf_puts(b, "/segments/");
+        html_url_part(b, id + strlen(SEG_CTA_PREFIX));
+        return;
+    }
     buf_puts(b, "/accounts/");
     html_url_part(b, id);
 }
@@ -123,6 +130,7 @@ void dash_page_open(struct buf *b, const struct dash_ctx *ctx, const char *title
                     "<a class=\"brand\" href=\"/accounts\">tend</a>");
         nav_link(b, "/accounts", "Accounts", at == NAV_ACCOUNTS);
         nav_link(b, "/risk", "Risk", at == NAV_RISK);
+        nav_link(b, "/segments", "Segments", at == NAV_SEGMENTS);
         nav_link(b, "/ctas", "My CTAs", at == NAV_CTAS);
         nav_link(b, "/rules", "Rules", at == NAV_RULES);
         nav_link(b, "/model", "Model", at == NAV_MODEL);

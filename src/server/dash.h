@@ -53,6 +53,10 @@ void dash_report(struct buf *out, const struct dash_ctx *ctx, const cJSON *view)
  * (auth_login_csrf of the pre-session cookie), posted as "csrf". */
 void dash_login(struct buf *out, const char *error, const char *notice, const char *next,
                 const char *csrf);
+/* GET /segments: view = GET /api/segments's answer (dash_segments.c). */
+void dash_segments(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* GET /segments/{name}: view = GET /api/segments/{name}'s answer. */
+void dash_segment(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
 /* An error page (404, 400) with a link back. */
 void dash_error(struct buf *out, const struct dash_ctx *ctx, int status, const char *message);
 

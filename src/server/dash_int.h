@@ -34,7 +34,8 @@ enum dash_nav {
     NAV_RULES,
     NAV_MODEL,
     NAV_DELIVERY,
-    NAV_REPORTS
+    NAV_REPORTS,
+    NAV_SEGMENTS
 };
 
 /* Appends the document's head, the top navigation (when ctx is set) and the

@@ -17,6 +17,7 @@
 #include "eval/ctas.h"
 #include "eval/customer.h"
 #include "eval/eval.h"
+#include "eval/segments.h"
 #include "server/lease.h"
 #include "store/store.h"
 #include "util/datetime.h"
@@ -269,6 +270,9 @@ static bool run_bucket(struct sched *s, struct store *st, const struct store_buc
                                    &sum);
         if (!e && n)
             customers(s, st, b->day, ids, n);
+
+            e = eval_ctas_bucket(st, s->o.hc, s->o.rc, s->o.nc, b->day, ids, n, b->due_ms,
+                                 b->bucket, on_change, NULL, &sum);
         free(ids);
     }
     char d[16];
@@ -294,10 +298,17 @@ static bool run_bucket(struct sched *s, struct store *st, const struct store_buc
     if (!e)
         e = store_bucket_done(st, s->o.node_id, b->due_ms, b->bucket, now, &c, &ours, &run_done,
                               &run);
+    /* The run's last bucket: its node sums the buckets' segment parts into
+     * the day's groups and runs segment_shift, once (eval/segments.h). */
+    struct eval_summary seg = {.day = b->day};
+    if (!e && run_done && s->shared)
+        e = eval_segments_finish(st, s->o.rc, s->o.nc, b->day, b->due_ms, now, on_change, NULL,
+                                 &seg);
     if (!e && run_done && s->shared)
         e = store_eval_run_put(st, (int64_t)(b->day + 1) * DT_MS_PER_DAY, now - run.created_ms,
-                               run.c.opened, run.c.updated, run.c.resolved, run.c.errors);
-    if (!e && sum.notifications)
+                               run.c.opened + seg.opened, run.c.updated + seg.raised + seg.woken,
+                               run.c.resolved + seg.resolved + seg.expired, run.c.errors);
+    if (!e && (sum.notifications || seg.notifications))
         e = store_notify(st, STORE_CHANNEL_OUTBOX); /* one per commit, at the commit */
     if (!e)
         e = store_commit(st);
@@ -313,6 +324,11 @@ static bool run_bucket(struct sched *s, struct store *st, const struct store_buc
         int64_t ms = s->shared ? now - run.created_ms : now - started;
         record(s, true, true, ms);
         log_run(&run, s->shared ? NULL : &sum, ms);
+        if (seg.opened || seg.raised || seg.woken || seg.resolved || seg.expired)
+            log_printf("tend serve: segments of %s: %lld opened, %lld raised or woken, %lld "
+                       "resolved or expired",
+                       d, (long long)seg.opened, (long long)(seg.raised + seg.woken),
+                       (long long)(seg.resolved + seg.expired));
     }
     return true;
 }

@@ -51,5 +51,13 @@ enum tend_err view_outbox(struct store *s, const struct view_params *p, cJSON **
 enum tend_err view_reports(struct store *s, const struct view_params *p, cJSON **out, char *err);
 /* GET /api/reports/{id}: one report with its HTML fragment ("html"). */
 enum tend_err view_report(struct store *s, int64_t id, cJSON **out, char *err);
+/* GET /api/segments: the groups (by=segment|plan|owner) of the latest
+ * evaluated day on or before at=, each with its 30 days of health means
+ * (views_segments.c). */
+enum tend_err view_segments(struct store *s, const struct view_params *p, cJSON **out, char *err);
+/* GET /api/segments/{name}: one group's days (days=, default 90), its
+ * accounts and its segment_shift CTAs. */
+enum tend_err view_segment(struct store *s, const char *name, const struct view_params *p,
+                           cJSON **out, char *err);
 
 #endif

@@ -791,6 +791,14 @@ static enum MHD_Result route(struct req *r, struct store *s) {
         e = view_report(s, id, &view, err);
         return answer_view(r, api, e, view, err, dash_report);
     }
+    if (strcmp(path, "/segments") == 0) { /* views_segments.c */
+        e = view_segments(s, &r->query, &view, err);
+        return answer_view(r, api, e, view, err, dash_segments);
+    }
+    if (strncmp(path, "/segments/", 10) == 0 && path[10]) {
+        e = view_segment(s, path + 10, &r->query, &view, err);
+        return answer_view(r, api, e, view, err, dash_segment);
+    }
     if ((api && strcmp(path, "/outbox") == 0) || (!api && strcmp(path, "/delivery") == 0)) {
         e = view_outbox(s, &r->query, &view, err);
         return answer_view(r, api, e, view, err, dash_delivery);

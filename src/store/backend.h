@@ -298,6 +298,19 @@ struct store_ops {
                                       int32_t first_day, int32_t last_day,
                                       void (*fn)(void *arg, int32_t day, int64_t logins),
                                       void *arg);
+
+    enum tend_err (*segment_days_put)(struct store *s, int32_t day,
+                                      const struct store_segment_row *rows, size_t n);
+    enum tend_err (*segment_part_put)(struct store *s, int64_t due_ms, int part,
+                                      const struct store_segment_row *rows, size_t n);
+    enum tend_err (*segment_parts_take)(struct store *s, int64_t due_ms, bool forget,
+                                        void (*fn)(void *arg, const struct store_segment_row *r),
+                                        void *arg);
+    enum tend_err (*segment_days_each)(struct store *s, int kind, const char *name, int32_t from,
+                                       int32_t to,
+                                       int (*fn)(void *arg, const struct store_segment_row *r),
+                                       void *arg);
+    enum tend_err (*segment_latest_day)(struct store *s, int32_t at, int32_t *day, bool *found);
 };
 
 struct store {

@@ -213,6 +213,27 @@ static const struct move_table tables[] = {
     /* Each user's logins per day (migration 20: champion_risk). */
     {"user_login_days", "account_id, user_id, day, logins", "user_login_days",
      "SELECT account_id, user_id, day, logins FROM user_login_days", NULL},
+
+    /* Segments (migration 21): the days charted and segment_shift's baseline;
+     * a run's parts not yet summed go along with their run. */
+    {"segment_days",
+     "kind, name, day, accounts, arr_accounts, arr, scored, health_sum, red, yellow, green, "
+     "active_users, logins_7d, feature_events_7d, nps_accounts, nps_sum, tickets_30d, "
+     "tickets_open, open_ctas",
+     "segment_days",
+     "SELECT kind, name, day, accounts, arr_accounts, arr, scored, health_sum, red, yellow, "
+     "green, active_users, logins_7d, feature_events_7d, nps_accounts, nps_sum, tickets_30d, "
+     "tickets_open, open_ctas FROM segment_days",
+     NULL},
+    {"segment_parts",
+     "due_ms, part, kind, name, accounts, arr_accounts, arr, scored, health_sum, red, yellow, "
+     "green, active_users, logins_7d, feature_events_7d, nps_accounts, nps_sum, tickets_30d, "
+     "tickets_open, open_ctas",
+     "segment_parts",
+     "SELECT due_ms, part, kind, name, accounts, arr_accounts, arr, scored, health_sum, red, "
+     "yellow, green, active_users, logins_7d, feature_events_7d, nps_accounts, nps_sum, "
+     "tickets_30d, tickets_open, open_ctas FROM segment_parts",
+     NULL},
 };
 // clang-format on
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))

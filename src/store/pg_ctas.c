@@ -34,7 +34,11 @@
  * server's lock table is shared: 64 per connection by default). */
 #define PG_EVAL_BLOCKS_MAX 256
 
-#define CTA_COLUMNS CTA_COLUMNS_WITH("a.external_id") ", a.name"
+/* A segment's CTA has no account row (store.h, STORE_SEGMENTS_ACCOUNT):
+ * its account reads "segment:NAME", its name "Segment NAME". */
+#define CTA_COLUMNS                                                                                \
+    CTA_COLUMNS_WITH("coalesce(a.external_id, '" SEG_CTA_PREFIX "' || c.subject)")                 \
+    ", coalesce(a.name, 'Segment ' || c.subject)"
 #define CTA_WATCHED_COLUMNS                                                                        \
     CTA_COLUMNS_WITH("NULL")                                                                       \
     ", NULL, EXISTS (SELECT 1 FROM cta_history h WHERE h.account_id = c.account_id "               \
@@ -88,9 +92,9 @@ static const char q_cta_forget[] =
     "UPDATE ctas SET cleared = true WHERE account_id = $2 AND rule = $1 AND subject = $3 "
     "AND status = " SQL_CTA_CLOSED " AND NOT cleared";
 static const char q_cta_get[] = "SELECT " CTA_COLUMNS " FROM ctas c "
-                                "JOIN accounts a ON a.id = c.account_id WHERE c.id = $1";
+                                "LEFT JOIN accounts a ON a.id = c.account_id WHERE c.id = $1";
 static const char q_ctas_each[] =
-    "SELECT " CTA_COLUMNS " FROM ctas c JOIN accounts a ON a.id = c.account_id "
+    "SELECT " CTA_COLUMNS " FROM ctas c LEFT JOIN accounts a ON a.id = c.account_id "
     "WHERE ($1::text IS NULL OR c.status = $1 OR ($1 = 'live' AND c.status <> " SQL_CTA_CLOSED "))"
     " AND ($2::text IS NULL OR c.owner = $2) AND ($3::text IS NULL OR a.external_id = $3) "
     "AND ($4::text IS NULL OR c.rule = $4) " CTA_ORDER;

@@ -304,6 +304,12 @@ enum tend_err pg_customer_contacts_each(struct store *s, int64_t account_id, voi
 
 enum tend_err pg_user_logins_each(struct store *s, int64_t account_id, int64_t user_id, int32_t first_day, int32_t last_day, void (*fn)(void *arg, int32_t day, int64_t logins), void *arg);
 enum tend_err pg_members_each(struct store *s, const struct store_span *sp, const char *role_key, bool with_role_only, int64_t before_ms, void (*fn)(void *arg, const struct store_member *m), void *arg);
+
+enum tend_err pg_segment_days_put(struct store *s, int32_t day, const struct store_segment_row *rows, size_t n);
+enum tend_err pg_segment_part_put(struct store *s, int64_t due_ms, int part, const struct store_segment_row *rows, size_t n);
+enum tend_err pg_segment_parts_take(struct store *s, int64_t due_ms, bool forget, void (*fn)(void *arg, const struct store_segment_row *r), void *arg);
+enum tend_err pg_segment_days_each(struct store *s, int kind, const char *name, int32_t from, int32_t to, int (*fn)(void *arg, const struct store_segment_row *r), void *arg);
+enum tend_err pg_segment_latest_day(struct store *s, int32_t at, int32_t *day, bool *found);
 // clang-format on
 
 #endif

@@ -536,6 +536,46 @@ static const char migration_20[] =
     "  GROUP BY account_id, user_id, ts_ms / 86400000"
     "  ON CONFLICT (account_id, user_id, day) DO UPDATE SET logins = excluded.logins;";
 
+
+/* SQLite's migration 21: segments (segment_days, segment_parts). Not
+ * account data: a row is a group's (segment, plan or owner), so its key
+ * leads with the group (kind, name), not an account id: the reads are a
+ * group's days (a trend chart, segment_shift's 63 days: one range of the
+ * key) and a day's groups (segment_days_day); under Citus they would be
+ * distributed by the group, or kept as reference tables (a few hundred
+ * rows a day). */
+static const char migration_21[] =
+    "CREATE TABLE segment_days ("
+    "  kind integer NOT NULL,"
+    "  name text NOT NULL,"
+    "  day integer NOT NULL,"
+    "  accounts bigint NOT NULL, arr_accounts bigint NOT NULL, arr double precision NOT NULL,"
+    "  scored bigint NOT NULL, health_sum double precision NOT NULL,"
+    "  red bigint NOT NULL, yellow bigint NOT NULL, green bigint NOT NULL,"
+    "  active_users bigint NOT NULL, logins_7d bigint NOT NULL,"
+    "  feature_events_7d bigint NOT NULL, nps_accounts bigint NOT NULL,"
+    "  nps_sum double precision NOT NULL, tickets_30d bigint NOT NULL, tickets_open bigint NOT "
+    "NULL,"
+    "  open_ctas bigint NOT NULL,"
+    "  PRIMARY KEY (kind, name, day)"
+    ");"
+    "CREATE INDEX segment_days_day ON segment_days (day);"
+    "CREATE TABLE segment_parts ("
+    "  due_ms bigint NOT NULL,"
+    "  part integer NOT NULL,"
+    "  kind integer NOT NULL,"
+    "  name text NOT NULL,"
+    "  accounts bigint NOT NULL, arr_accounts bigint NOT NULL, arr double precision NOT NULL,"
+    "  scored bigint NOT NULL, health_sum double precision NOT NULL,"
+    "  red bigint NOT NULL, yellow bigint NOT NULL, green bigint NOT NULL,"
+    "  active_users bigint NOT NULL, logins_7d bigint NOT NULL,"
+    "  feature_events_7d bigint NOT NULL, nps_accounts bigint NOT NULL,"
+    "  nps_sum double precision NOT NULL, tickets_30d bigint NOT NULL, tickets_open bigint NOT "
+    "NULL,"
+    "  open_ctas bigint NOT NULL,"
+    "  PRIMARY KEY (due_ms, part, kind, name)"
+    ");";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -549,6 +589,8 @@ const struct pg_migration pg_schema_migrations[] = {
     {19, "messages to customers and their unsubscribes", migration_19},
 
     {20, "users by trait key and their login days (champion_risk)", migration_20},
+
+    {21, "segments: daily sums per segment, plan and owner, and a run's parts", migration_21},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

@@ -590,4 +590,10 @@ const struct store_ops pg_ops = {
 
     .members_each = pg_members_each,
     .user_logins_each = pg_user_logins_each,
+
+    .segment_days_put = pg_segment_days_put,
+    .segment_part_put = pg_segment_part_put,
+    .segment_parts_take = pg_segment_parts_take,
+    .segment_days_each = pg_segment_days_each,
+    .segment_latest_day = pg_segment_latest_day,
 };

@@ -598,6 +598,44 @@ static const char migration_20[] =
     "  WHERE kind = " SQL_EV_LOGIN " AND account_id IS NOT NULL AND user_id IS NOT NULL"
     "  GROUP BY account_id, user_id, ts_ms / 86400000;";
 
+
+/* Segments (docs/dashboard.md "Segments", docs/rules.md segment_shift):
+ * segment_days, one row per group (kind 0 segment, 1 plan, 2 owner; its
+ * name) and day, of sums over the group's accounts (core/segments.h), so
+ * that a window of days is a sum and the parts of a day add up.
+ * segment_parts: a scheduled run's parts (one per bucket of accounts,
+ * evaluated by any node), summed into segment_days by the node that
+ * completes the run, then deleted. */
+static const char migration_21[] =
+    "CREATE TABLE segment_days ("
+    "  kind INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  accounts INTEGER NOT NULL, arr_accounts INTEGER NOT NULL, arr REAL NOT NULL,"
+    "  scored INTEGER NOT NULL, health_sum REAL NOT NULL,"
+    "  red INTEGER NOT NULL, yellow INTEGER NOT NULL, green INTEGER NOT NULL,"
+    "  active_users INTEGER NOT NULL, logins_7d INTEGER NOT NULL,"
+    "  feature_events_7d INTEGER NOT NULL, nps_accounts INTEGER NOT NULL,"
+    "  nps_sum REAL NOT NULL, tickets_30d INTEGER NOT NULL, tickets_open INTEGER NOT NULL,"
+    "  open_ctas INTEGER NOT NULL,"
+    "  PRIMARY KEY (kind, name, day)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX segment_days_day ON segment_days (day);"
+    "CREATE TABLE segment_parts ("
+    "  due_ms INTEGER NOT NULL,"
+    "  part INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  accounts INTEGER NOT NULL, arr_accounts INTEGER NOT NULL, arr REAL NOT NULL,"
+    "  scored INTEGER NOT NULL, health_sum REAL NOT NULL,"
+    "  red INTEGER NOT NULL, yellow INTEGER NOT NULL, green INTEGER NOT NULL,"
+    "  active_users INTEGER NOT NULL, logins_7d INTEGER NOT NULL,"
+    "  feature_events_7d INTEGER NOT NULL, nps_accounts INTEGER NOT NULL,"
+    "  nps_sum REAL NOT NULL, tickets_30d INTEGER NOT NULL, tickets_open INTEGER NOT NULL,"
+    "  open_ctas INTEGER NOT NULL,"
+    "  PRIMARY KEY (due_ms, part, kind, name)"
+    ") WITHOUT ROWID;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -622,6 +660,8 @@ const struct migration schema_migrations[] = {
     {19, "messages to customers and their unsubscribes", migration_19},
 
     {20, "users by trait key and their login days (champion_risk)", migration_20},
+
+    {21, "segments: daily sums per segment, plan and owner, and a run's parts", migration_21},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -542,4 +542,10 @@ const struct store_ops sqlite_ops = {
 
     .members_each = sqlite_members_each,
     .user_logins_each = sqlite_user_logins_each,
+
+    .segment_days_put = sqlite_segment_days_put,
+    .segment_part_put = sqlite_segment_part_put,
+    .segment_parts_take = sqlite_segment_parts_take,
+    .segment_days_each = sqlite_segment_days_each,
+    .segment_latest_day = sqlite_segment_latest_day,
 };

@@ -18,7 +18,11 @@
 #include "util/mem.h"
 
 /* A CTA as read (read_cta). */
-#define CTA_COLUMNS CTA_COLUMNS_WITH("a.external_id") ", a.name"
+/* A segment's CTA has no account row (store.h, STORE_SEGMENTS_ACCOUNT):
+ * its account reads "segment:NAME", its name "Segment NAME". */
+#define CTA_COLUMNS                                                                                \
+    CTA_COLUMNS_WITH("coalesce(a.external_id, '" SEG_CTA_PREFIX "' || c.subject)")                 \
+    ", coalesce(a.name, 'Segment ' || c.subject)"
 /* What an evaluation reads of a watched CTA: no account id or name (it has
  * them), and whether a person acted on it (column 22: core/plan.h, expiry). */
 #define CTA_WATCHED_COLUMNS                                                                        \
@@ -53,10 +57,10 @@ static const char q_cta_forget[] =
     "UPDATE ctas SET cleared = 1 WHERE rule = ?1 AND account_id = ?2 "
     "AND subject = ?3 AND status = " SQL_CTA_CLOSED " AND cleared = 0";
 static const char q_cta_get[] =
-    "SELECT " CTA_COLUMNS " FROM ctas c JOIN accounts a ON a.id = c.account_id "
+    "SELECT " CTA_COLUMNS " FROM ctas c LEFT JOIN accounts a ON a.id = c.account_id "
     "WHERE c.id = ?";
 static const char q_ctas_each[] =
-    "SELECT " CTA_COLUMNS " FROM ctas c JOIN accounts a ON a.id = c.account_id "
+    "SELECT " CTA_COLUMNS " FROM ctas c LEFT JOIN accounts a ON a.id = c.account_id "
     "WHERE (?1 IS NULL OR c.status = ?1 OR (?1 = 'live' AND c.status <> " SQL_CTA_CLOSED ")) "
     "AND (?2 IS NULL OR c.owner = ?2) AND (?3 IS NULL OR a.external_id = ?3) "
     "AND (?4 IS NULL OR c.rule = ?4) "

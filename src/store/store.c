@@ -757,4 +757,30 @@ enum tend_err store_user_logins_each(struct store *s, int64_t account_id, int64_
                                      void (*fn)(void *arg, int32_t day, int64_t logins),
                                      void *arg) {
     return s->ops->user_logins_each(s, account_id, user_id, first_day, last_day, fn, arg);
+
+enum tend_err store_segment_days_put(struct store *s, int32_t day,
+                                     const struct store_segment_row *rows, size_t n) {
+    return s->ops->segment_days_put(s, day, rows, n);
+}
+
+enum tend_err store_segment_part_put(struct store *s, int64_t due_ms, int part,
+                                     const struct store_segment_row *rows, size_t n) {
+    return s->ops->segment_part_put(s, due_ms, part, rows, n);
+}
+
+enum tend_err store_segment_parts_take(struct store *s, int64_t due_ms, bool forget,
+                                       void (*fn)(void *arg, const struct store_segment_row *r),
+                                       void *arg) {
+    return s->ops->segment_parts_take(s, due_ms, forget, fn, arg);
+}
+
+enum tend_err store_segment_days_each(struct store *s, int kind, const char *name, int32_t from,
+                                      int32_t to,
+                                      int (*fn)(void *arg, const struct store_segment_row *r),
+                                      void *arg) {
+    return s->ops->segment_days_each(s, kind, name, from, to, fn, arg);
+}
+
+enum tend_err store_segment_latest_day(struct store *s, int32_t at, int32_t *day, bool *found) {
+    return s->ops->segment_latest_day(s, at, day, found);
 }

@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "core/metrics.h"
+#include "core/segments.h"
 #include "util/err.h"
 
 #define STORE_ERR_BYTES 512
@@ -1156,5 +1157,44 @@ enum tend_err store_members_each(struct store *s, const struct store_span *sp, c
 enum tend_err store_user_logins_each(struct store *s, int64_t account_id, int64_t user_id,
                                      int32_t first_day, int32_t last_day,
                                      void (*fn)(void *arg, int32_t day, int64_t logins), void *arg);
+
+/* ---- segments (docs/dashboard.md "Segments"; sqlite_segments.c) ------------- */
+
+/* A group's day as stored: kind (enum seg_kind), name, day, sums. The name
+ * is borrowed as for CTAs. */
+struct store_segment_row {
+    int kind;
+    const char *name;
+    int32_t day;
+    struct seg_sums s;
+};
+/* The account id segment CTAs are stored under (no account has it): their
+ * subject is the segment's name; read back, their account is
+ * "segment:NAME" and their account name "Segment NAME". */
+#define STORE_SEGMENTS_ACCOUNT SEG_CTA_ACCOUNT
+
+/* Makes rows the day's groups: the day's rows not among them go (the
+ * caller's transaction; rows' day is ignored). Several writers at once
+ * end with one row per group (an upsert). */
+enum tend_err store_segment_days_put(struct store *s, int32_t day,
+                                     const struct store_segment_row *rows, size_t n);
+/* Stores part `part` of scheduled run due_ms (a bucket's sums), replacing
+ * what the part had (a bucket evaluated again). */
+enum tend_err store_segment_part_put(struct store *s, int64_t due_ms, int part,
+                                     const struct store_segment_row *rows, size_t n);
+/* Calls fn for every row of the run's parts (day 0), and forgets them
+ * when forget is true (after fn has seen them all). */
+enum tend_err store_segment_parts_take(struct store *s, int64_t due_ms, bool forget,
+                                       void (*fn)(void *arg, const struct store_segment_row *r),
+                                       void *arg);
+/* Calls fn for the stored days of kind's groups (kind < 0: every kind),
+ * of the group name only when name is not NULL, in days from..to, by
+ * kind, name (bytewise) and day; fn returns nonzero to stop. */
+enum tend_err store_segment_days_each(struct store *s, int kind, const char *name, int32_t from,
+                                      int32_t to,
+                                      int (*fn)(void *arg, const struct store_segment_row *r),
+                                      void *arg);
+/* The latest day on or before at with stored groups; found false when none. */
+enum tend_err store_segment_latest_day(struct store *s, int32_t at, int32_t *day, bool *found);
 
 #endif

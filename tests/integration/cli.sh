@@ -31,6 +31,7 @@ read_commands=(
     "backtest --from 2026-01-01 --to 2026-01-31"
     "rules"
     "tune --from 2026-01-01 --to 2026-01-31"
+    "segments"
 )
 for c in "${read_commands[@]}"; do
     # shellcheck disable=SC2086

@@ -866,6 +866,8 @@ class Case:
                 self.check(f"{kind} step", False, repr(x))
 
 
+import rules_cases_segment  # noqa: E402,F401 (segment_shift's cases: they add to CASES)
+
 for c in CASES:
     if ONLY and ONLY not in c["name"]:
         continue

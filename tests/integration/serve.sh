@@ -993,7 +993,8 @@ def ctas_api():
 
 BUILTIN = ["health_drop", "nps_response", "card_expiring", "renewal_upcoming", "payment_overdue", "no_login",
            "login_change", "usage_dip", "intended_adoption", "onboarding_stalled", "outreach_unresponsive",
-           "seat_limit", "premium_unused", "support_tickets", "champion_risk", "nps_change"]
+           "seat_limit", "premium_unused", "support_tickets", "champion_risk", "nps_change",
+           "segment_shift"]
 
 
 def rules_api():
@@ -1003,9 +1004,9 @@ def rules_api():
     rules = d.get("rules") or []
     eq("GET /api/rules: 200", 200, r.status, r)
     names = [x.get("name") for x in rules]
-    eq("every configured rule: the 16 built-in ones, then the custom one", BUILTIN + ["never_fires"], names)
+    eq("every configured rule: the 17 built-in ones, then the custom one", BUILTIN + ["never_fires"], names)
     by = {x.get("name"): x for x in rules}
-    eq("built-in flags", [True] * 14 + [False], [by.get(n, {}).get("builtin") for n in BUILTIN + ["never_fires"]])
+    eq("built-in flags", [True] * len(BUILTIN) + [False], [by.get(n, {}).get("builtin") for n in BUILTIN + ["never_fires"]])
     eq("card_expiring is shown disabled, the others enabled",
        [n != "card_expiring" for n in BUILTIN + ["never_fires"]],
        [by.get(n, {}).get("enabled") for n in BUILTIN + ["never_fires"]])
