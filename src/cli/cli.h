@@ -42,6 +42,7 @@ int cmd_tune(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_risk(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
+int cmd_escalate(int argc, char **argv);
 /* tend analyze --table FILE.csv --outcome COLUMN ... (cmd_analyze_table.c);
  * cmd_analyze() hands its arguments over when --table is among them. */
 int cmd_analyze_table(int argc, char **argv);

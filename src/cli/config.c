@@ -8,8 +8,8 @@
 #include "cli/cli.h"
 #include "util/yaml.h"
 
-static const char *const known_sections[] = {"db",       "health", "rules", "ctas", "delivery",
-                                             "channels", "routes", "serve", "model"};
+static const char *const known_sections[] = {"db",       "health", "rules", "ctas",  "delivery",
+                                             "channels", "routes", "serve", "model", "escalation"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)
@@ -47,6 +47,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     notify_config_default(&c->notify);
     serve_config_default(&c->serve);
     model_config_default(&c->model);
+    esc_config_default(&c->escalation);
     if (!path)
         return 0;
     cJSON *root;
@@ -71,7 +72,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         if (i == sizeof known_sections / sizeof known_sections[0]) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
-                    "delivery, channels, routes, serve, model)\n",
+                    "delivery, channels, routes, serve, model, escalation)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -115,6 +116,14 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, merr);
         cli_free_config(c);
         rc = EXIT_USAGE;
+        goto done;
+    }
+    char eerr[ESC_ERR_BYTES];
+    if (esc_config_load(cJSON_GetObjectItemCaseSensitive(root, "escalation"), &c->escalation,
+                        eerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, eerr);
+        cli_free_config(c);
+        rc = EXIT_USAGE;
     }
 done:
     cJSON_Delete(root);
@@ -125,4 +134,5 @@ void cli_free_config(struct tend_config *c) {
     rules_config_release(&c->rules);
     notify_config_release(&c->notify);
     serve_config_release(&c->serve);
+    esc_config_release(&c->escalation);
 }

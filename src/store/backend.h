@@ -272,6 +272,10 @@ struct store_ops {
     enum tend_err (*listen)(struct store *s, const char *channel);
     enum tend_err (*notify_wait)(struct store *s, int timeout_ms, char *channel, size_t size,
                                  bool *got);
+    enum tend_err (*escalation_candidates)(
+        struct store *s, void (*fn)(void *arg, const struct store_esc_candidate *c), void *arg);
+    enum tend_err (*escalation_put)(struct store *s, int64_t cta_id, int level, int64_t at_ms,
+                                    const char *manager, bool *is_new);
 };
 
 struct store {

@@ -199,6 +199,11 @@ static const struct move_table tables[] = {
      "SELECT due_ms, bucket, day, first_id, last_id, claimed_by, claimed_until, attempts, "
      "done_ms, accounts, opened, updated, resolved, errors, notifications FROM sched_buckets",
      NULL},
+    /* Escalations (migration 22): the record that each happened once. */
+    {"cta_escalations", "account_id, cta_id, level, at_ms, manager", "cta_escalations",
+     "SELECT coalesce(c.account_id, 0), e.cta_id, e.level, e.at_ms, e.manager "
+     "FROM cta_escalations e LEFT JOIN ctas c ON c.id = e.cta_id",
+     NULL},
 };
 // clang-format on
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))

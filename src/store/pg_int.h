@@ -295,6 +295,8 @@ enum tend_err pg_eval_lock_opens(struct store *s);
 enum tend_err pg_notify(struct store *s, const char *channel);
 enum tend_err pg_listen(struct store *s, const char *channel);
 enum tend_err pg_notify_wait(struct store *s, int timeout_ms, char *channel, size_t size, bool *got);
+enum tend_err pg_escalation_candidates(struct store *s, void (*fn)(void *arg, const struct store_esc_candidate *c), void *arg);
+enum tend_err pg_escalation_put(struct store *s, int64_t cta_id, int level, int64_t at_ms, const char *manager, bool *is_new);
 // clang-format on
 
 #endif

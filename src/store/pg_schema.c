@@ -492,6 +492,16 @@ static const char migration_18[] =
     ");"
     "CREATE INDEX sched_buckets_open ON sched_buckets (due_ms, bucket) WHERE done_ms IS NULL;";
 
+/* Escalations: as SQLite's migration 22, keyed by account first. */
+static const char migration_22[] = "CREATE TABLE cta_escalations ("
+                                   "  account_id bigint NOT NULL,"
+                                   "  cta_id bigint NOT NULL,"
+                                   "  level integer NOT NULL,"
+                                   "  at_ms bigint NOT NULL,"
+                                   "  manager text,"
+                                   "  PRIMARY KEY (account_id, cta_id, level)"
+                                   ");";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -502,6 +512,7 @@ const struct pg_migration pg_schema_migrations[] = {
     {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
     {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
      migration_18},
+    {22, "escalations of CTAs, once per CTA and level", migration_22},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

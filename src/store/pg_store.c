@@ -581,4 +581,6 @@ const struct store_ops pg_ops = {
     .notify = pg_notify,
     .listen = pg_listen,
     .notify_wait = pg_notify_wait,
+    .escalation_candidates = pg_escalation_candidates,
+    .escalation_put = pg_escalation_put,
 };

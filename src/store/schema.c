@@ -548,6 +548,16 @@ static const char migration_18[] =
     ") WITHOUT ROWID;"
     "CREATE INDEX sched_buckets_open ON sched_buckets (due_ms, bucket) WHERE done_ms IS NULL;";
 
+/* Escalations (core/escalate.h): one row per CTA and level, ever; the key
+ * is what makes an escalation happen once across restarts and processes. */
+static const char migration_22[] = "CREATE TABLE cta_escalations ("
+                                   "  cta_id INTEGER NOT NULL,"
+                                   "  level INTEGER NOT NULL,"
+                                   "  at_ms INTEGER NOT NULL,"
+                                   "  manager TEXT,"
+                                   "  PRIMARY KEY (cta_id, level)"
+                                   ") WITHOUT ROWID;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -569,6 +579,7 @@ const struct migration schema_migrations[] = {
     {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
     {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
      migration_18},
+    {22, "escalations of CTAs, once per CTA and level", migration_22},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -533,4 +533,6 @@ const struct store_ops sqlite_ops = {
     .notify = sqlite_notify,
     .listen = sqlite_listen,
     .notify_wait = sqlite_notify_wait,
+    .escalation_candidates = sqlite_escalation_candidates,
+    .escalation_put = sqlite_escalation_put,
 };

@@ -710,3 +710,14 @@ enum tend_err store_notify_wait(struct store *s, int timeout_ms, char *channel, 
                                 bool *got) {
     return s->ops->notify_wait(s, timeout_ms, channel, size, got);
 }
+
+enum tend_err
+store_escalation_candidates(struct store *s,
+                            void (*fn)(void *arg, const struct store_esc_candidate *c), void *arg) {
+    return s->ops->escalation_candidates(s, fn, arg);
+}
+
+enum tend_err store_escalation_put(struct store *s, int64_t cta_id, int level, int64_t at_ms,
+                                   const char *manager, bool *is_new) {
+    return s->ops->escalation_put(s, cta_id, level, at_ms, manager, is_new);
+}
