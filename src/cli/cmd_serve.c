@@ -160,6 +160,7 @@ int cmd_serve(int argc, char **argv) {
         .rc = &tc.rules,
         .nc = &tc.notify,
         .model = &tc.model,
+        .escalation = &tc.escalation,
     };
     struct node *node = NULL;
     struct node_info info;

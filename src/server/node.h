@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "analysis/model.h"
+#include "core/escalate.h"
 #include "core/health.h"
 #include "core/rules.h"
 #include "notify/config.h"
@@ -44,6 +45,7 @@ struct node_options {
     const struct rules_config *rc;
     const struct notify_config *nc; /* no channels: no dispatcher */
     const struct model_config *model;
+    const struct esc_config *escalation; /* NULL or off: no escalation */
 };
 
 /* What a running node does, for its start-up line. */

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "analysis/model.h"
+#include "core/escalate.h"
 #include "core/health.h"
 #include "core/rules.h"
 #include "notify/config.h"
@@ -41,6 +42,9 @@ struct sched_options {
      * evaluations; every node evaluates their buckets. */
     struct lease *lease;
     const char *node_id; /* the node's name in claims (the keeper's) */
+    /* NULL or off: no escalation; else the lease's holder escalates every
+     * SCHED_ESCALATE_EVERY_MS (eval/escalate.h), nc routing the messages. */
+    const struct esc_config *escalation;
 };
 
 /* What the scheduler did, for /metrics. */
