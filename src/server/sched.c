@@ -420,8 +420,8 @@ static void announce(const struct sched *s, int64_t daily_at) {
 static void escalate(struct sched *s, struct store *st) {
     struct eval_esc_summary sum;
     int64_t started = dt_now_ms();
-    enum tend_err e = eval_escalate(st, s->o.escalation, s->o.nc, s->o.timezone, started, NULL,
-                                    NULL, &sum);
+    enum tend_err e =
+        eval_escalate(st, s->o.escalation, s->o.nc, s->o.timezone, started, NULL, NULL, &sum);
     if (e)
         log_printf("tend serve: escalating: %s; again in %lld s", store_last_error(st),
                    (long long)(s->escalate_ms / 1000));
