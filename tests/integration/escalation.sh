@@ -166,6 +166,13 @@ expect_eq_ok "three escalations, three outbox rows (the route sends escalate to 
 
 # ---- B: tend serve, kill -9, a real SMTP server ---------------------------------------
 SDB="$(db served)"
+# An API token, to read the CTA's page and document from tend serve.
+TOKEN=$("$TEND" token ci 2>/dev/null | sed -n 's/^token: //p')
+TOKEN_SHA=$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
+sed "s/^  timezone: Europe\/Berlin$/  timezone: Europe\/Berlin\n  tokens: [{name: ci, sha256: \"$TOKEN_SHA\"}]/" \
+    "$T/tend.yaml" >"$T/serve.yaml"
+grep -q "tokens: \[{name: ci, sha256: \"$TOKEN_SHA\"}\]" "$T/serve.yaml" || not_ok "serve.yaml has the token"
+CFG=(--config "$T/serve.yaml")
 PORT=$(free_port)
 export TEND_TEST_ESCALATE_EVERY_S=1
 export TEND_TEST_CLOCK_OFFSET_S=$(($(date -u -d 2026-04-28T15:00:05Z +%s) - $(date -u +%s)))
@@ -195,6 +202,21 @@ start_serve "$SDB" "$PORT" "${CFG[@]}" || not_ok "tend serve starts a third time
 wait_serve_log "scheduler: next daily evaluation" 60 || not_ok "the scheduler runs" "$(tail -20 "$T/serve.log")"
 drained() { [ "$(dbq "$SDB" "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')")" = 0 ]; }
 wait_for 60 drained || not_ok "the outbox drains"
+api=$(curl -s --max-time 30 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/ctas/$id1")
+page=$(curl -s --max-time 30 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/ctas/$id1")
+got=$($PY -c '
+import json, sys
+c = json.loads(sys.argv[1])
+e = [h for h in c["history"] if h["action"] == "escalate"]
+assert len(e) == 1 and e[0]["note"].startswith("level 1 (unacted): not acted on for 16 business hours"), c["history"]
+assert c["priority"] == "high", c["priority"]
+print("ok")' "$api" 2>&1)
+if [ "$got" = ok ] && grep -q ">escalate<" <<<"$page" &&
+    grep -qF "level 1 (unacted): not acted on for 16 business hours since it opened; medium -&gt; high; told boss@esc.test" <<<"$page"; then
+    ok "the escalation shows in the CTA's history on its page (/ctas/$id1) and in the API (/api/ctas/$id1)"
+else
+    not_ok "the escalation shows on the CTA's page and in the API" "$got" "$(grep -n escalat <<<"$page" | head -5)"
+fi
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID" 2>/dev/null
 got=$($PY - "$T/smtp.jsonl" "$id1" <<PY
