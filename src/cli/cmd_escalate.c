@@ -95,8 +95,10 @@ int cmd_escalate(int argc, char **argv) {
         rc = EXIT_USAGE;
     }
     if (!rc)
-        printf("%lld open CTAs, %lld escalated, %lld messages queued\n", (long long)sum.open,
-               (long long)sum.escalated, (long long)sum.notifications);
+        printf("%lld open CTAs, %lld escalated, %lld messages queued, %lld left for the next "
+               "pass (max_per_pass)\n",
+               (long long)sum.open, (long long)sum.escalated, (long long)sum.notifications,
+               (long long)sum.deferred);
     store_close(st);
     cli_free_config(&cfg);
     return rc;

@@ -27,6 +27,7 @@ void esc_config_default(struct esc_config *c) {
         (struct esc_priority){.unacted_hours = 4, .overdue_days = 1, .wall_clock = true};
     c->prio[CTA_MEDIUM] = (struct esc_priority){.unacted_hours = 16, .overdue_days = 2};
     c->prio[CTA_LOW] = (struct esc_priority){.unacted_hours = -1, .overdue_days = 5};
+    c->max_per_pass = ESC_PER_PASS;
     c->start_minute = 9 * 60;
     c->end_minute = 17 * 60;
     for (int i = 0; i < 5; i++)
@@ -224,8 +225,9 @@ enum tend_err esc_config_load(const cJSON *section, struct esc_config *c, char *
                        "contact)");
         goto done;
     }
-    static const char *const keys[] = {"enabled",        "high",     "medium",  "low",
-                                       "business_hours", "managers", "contact", NULL};
+    static const char *const keys[] = {"enabled", "high",           "medium",
+                                       "low",     "business_hours", "managers",
+                                       "contact", "max_per_pass",   NULL};
     if ((e = yaml_known_keys(section, "escalation", keys, err, ESC_ERR_BYTES)))
         goto done;
     c->enabled = true;
@@ -251,6 +253,16 @@ enum tend_err esc_config_load(const cJSON *section, struct esc_config *c, char *
     if ((v = cJSON_GetObjectItemCaseSensitive(section, "contact")) &&
         (e = name_text(v, "escalation.contact", &c->contact, err)))
         goto done;
+    if ((v = cJSON_GetObjectItemCaseSensitive(section, "max_per_pass"))) {
+        double n;
+        if ((e = yaml_number(v, "escalation.max_per_pass", 1, 100000, &n, err, ESC_ERR_BYTES)))
+            goto done;
+        if (n != floor(n)) {
+            e = yaml_error(err, ESC_ERR_BYTES, "escalation.max_per_pass", "must be a whole number");
+            goto done;
+        }
+        c->max_per_pass = (int)n;
+    }
 done:
     if (e)
         esc_config_release(c);

@@ -34,6 +34,7 @@
 #define ESC_MAX_HOLIDAYS 400  /* dates of escalation.business_hours.holidays */
 #define ESC_MAX_HOURS    8760 /* a year: the largest unacted_hours */
 #define ESC_MAX_DAYS     365  /* the largest overdue_days */
+#define ESC_PER_PASS     200  /* the default max_per_pass */
 
 enum esc_level { ESC_UNACTED = 1, ESC_OVERDUE = 2 };
 
@@ -57,7 +58,8 @@ struct esc_config {
     size_t n_holidays;
     struct esc_manager *managers; /* malloced */
     size_t n_managers;
-    char *contact; /* the default escalation contact; NULL: none */
+    char *contact;    /* the default escalation contact; NULL: none */
+    int max_per_pass; /* CTAs escalated by one pass at most; the rest wait for the next */
 };
 
 /* The defaults (docs/config.md): off; when on, high 4 wall-clock hours and

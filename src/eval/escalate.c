@@ -40,6 +40,21 @@ static void on_candidate(void *arg, const struct store_esc_candidate *c) {
     l->c[l->n++] = *c;
 }
 
+struct due {
+    const struct store_esc_candidate *c;
+    int64_t deadline_ms;
+};
+
+/* Higher priority first, then the earliest deadline, then the oldest id. */
+static int by_urgency(const void *a, const void *b) {
+    const struct due *x = a, *y = b;
+    if (x->c->priority != y->c->priority)
+        return y->c->priority - x->c->priority;
+    if (x->deadline_ms != y->deadline_ms)
+        return x->deadline_ms < y->deadline_ms ? -1 : 1;
+    return (x->c->cta_id > y->c->cta_id) - (x->c->cta_id < y->c->cta_id);
+}
+
 static struct esc_cta planned_of(const struct store_esc_candidate *c) {
     return (struct esc_cta){.id = c->cta_id,
                             .priority = (enum cta_priority)c->priority,
@@ -209,18 +224,31 @@ enum tend_err eval_escalate(struct store *s, const struct esc_config *ec,
     struct run r = {
         .s = s, .ec = ec, .nc = nc, .z = &z, .now_ms = now_ms, .fn = fn, .arg = arg, .sum = &sum};
     enum tend_err first = err;
+    /* The due ones, most urgent first, max_per_pass of them: a pass stays
+     * short (each is a transaction of its own) however many fell due at
+     * once (escalation just turned on, tend serve down for a week). */
+    struct due *due = xmalloc((l.n ? l.n : 1) * sizeof *due);
+    size_t n_due = 0;
     for (size_t i = 0; !err && i < l.n; i++) {
         sum.open++;
         struct esc_due d[2];
         struct esc_cta x = planned_of(&l.c[i]);
-        if (esc_plan(ec, &z, &x, now_ms, d) == 0)
-            continue;
-        enum tend_err e = escalate_cta(&r, &l.c[i]);
+        if (esc_plan(ec, &z, &x, now_ms, d) > 0)
+            due[n_due++] = (struct due){.c = &l.c[i], .deadline_ms = d[0].deadline_ms};
+    }
+    qsort(due, n_due, sizeof *due, by_urgency);
+    for (size_t i = 0; i < n_due; i++) {
+        if ((int64_t)i >= ec->max_per_pass) {
+            sum.deferred = (int64_t)(n_due - i);
+            break;
+        }
+        enum tend_err e = escalate_cta(&r, due[i].c);
         if (e && !first)
             first = e;
         if (e == TEND_ERR_DB && store_shared(s) == false)
             break; /* SQLite: a failing database fails the rest too */
     }
+    free(due);
     free(l.c);
     g_time_zone_unref(tz);
     *out = sum;

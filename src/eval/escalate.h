@@ -35,9 +35,12 @@ struct eval_esc_summary {
     int64_t open;          /* open CTAs looked at */
     int64_t escalated;     /* escalations recorded by this run */
     int64_t notifications; /* outbox rows written */
+    int64_t deferred;      /* CTAs due past max_per_pass: the next pass's */
 };
 
-/* Escalates what is due at now_ms, timezone (an IANA name; NULL: UTC)
+/* Escalates what is due at now_ms (at most ec->max_per_pass CTAs, most
+ * urgent first: priority, then the earliest deadline; the rest count as
+ * deferred and wait for the next pass), timezone (an IANA name; NULL: UTC)
  * giving the business hours' local time. nc (may be NULL) routes the
  * messages. fn (may be NULL) hears of each escalation. A CTA whose
  * transaction fails is left for the next run (the error is returned after

@@ -426,9 +426,10 @@ static void escalate(struct sched *s, struct store *st) {
         log_printf("tend serve: escalating: %s; again in %lld s", store_last_error(st),
                    (long long)(s->escalate_ms / 1000));
     else if (sum.escalated)
-        log_printf("tend serve: escalated %lld of %lld open CTAs, %lld messages queued, in %lld ms",
+        log_printf("tend serve: escalated %lld of %lld open CTAs, %lld messages queued, %lld left "
+                   "for the next pass, in %lld ms",
                    (long long)sum.escalated, (long long)sum.open, (long long)sum.notifications,
-                   (long long)(dt_now_ms() - started));
+                   (long long)sum.deferred, (long long)(dt_now_ms() - started));
 }
 
 /* TEND_TEST_SCHEDULE_EVERY_S: a whole number of seconds > 0, else 0. */

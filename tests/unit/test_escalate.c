@@ -343,6 +343,7 @@ static void loader(void **state) {
         {"escalation: {contact: 3}\n", "escalation.contact: must be text"},
         {"escalation: {enabled: yes please}\n", "escalation.enabled: must be true or false"},
         {"escalation: [1]\n", "escalation: must be a mapping"},
+        {"escalation: {max_per_pass: 0}\n", "escalation.max_per_pass: must be a number from 1"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';

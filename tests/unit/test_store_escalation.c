@@ -240,6 +240,52 @@ static void two_passes_at_once_escalate_each_level_once(void **state) {
     store_close(s);
 }
 
+/* A pass escalates at most max_per_pass CTAs, the most urgent first; the
+ * next pass takes the rest. */
+static void a_pass_is_bounded_most_urgent_first(void **state) {
+    (void)state;
+    char path[320];
+    struct store *s = fresh(path, sizeof path);
+    int64_t ids[5];
+    for (int i = 0; i < 5; i++) {
+        char ext[16];
+        snprintf(ext, sizeof ext, "acc%d", i);
+        ids[i] = cta(s, account(s, ext), "no_login", CTA_OPEN);
+    }
+    /* The last one is low: it goes last. */
+    assert_int_equal(store_cta_get(s, ids[4], on_got, NULL), TEND_OK);
+    assert_int_equal(store_begin(s, NULL), TEND_OK);
+    struct store_cta c = got;
+    c.rule = "no_login";
+    c.subject = "";
+    c.type = "risk";
+    c.owner = "ann@x";
+    c.title = c.reason = "x";
+    c.evidence = "{}";
+    c.priority = CTA_LOW;
+    assert_int_equal(store_cta_update(s, &c), TEND_OK);
+    assert_int_equal(store_commit(s), TEND_OK);
+    struct esc_config ec;
+    esc_config_default(&ec);
+    ec.enabled = true;
+    ec.prio[CTA_LOW].unacted_hours = 1;
+    ec.max_per_pass = 4;
+    struct eval_esc_summary sum;
+    int64_t now = (int64_t)(DAY0 + 60) * DT_MS_PER_DAY;
+    assert_int_equal(eval_escalate(s, &ec, NULL, NULL, now, NULL, NULL, &sum), TEND_OK);
+    assert_int_equal(sum.deferred, 1);
+    assert_int_equal(sum.escalated, 8); /* 4 CTAs, 2 levels each */
+    struct history h = {0};
+    assert_int_equal(store_cta_history_each(s, ids[4], on_change, &h), TEND_OK);
+    assert_int_equal(h.escalations, 0);
+    assert_int_equal(eval_escalate(s, &ec, NULL, NULL, now, NULL, NULL, &sum), TEND_OK);
+    assert_int_equal(sum.deferred, 0);
+    assert_int_equal(sum.escalated, 2);
+    assert_int_equal(store_cta_history_each(s, ids[4], on_change, &h), TEND_OK);
+    assert_int_equal(h.escalations, 2);
+    store_close(s);
+}
+
 static int setup(void **state) {
     (void)state;
     const char *tmp = getenv("TMPDIR");
@@ -258,6 +304,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(candidates_and_records),
         cmocka_unit_test(two_passes_at_once_escalate_each_level_once),
+        cmocka_unit_test(a_pass_is_bounded_most_urgent_first),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
