@@ -98,32 +98,11 @@ static enum tend_err escalate_one(struct run *r, struct store_cta *c, const stru
     enum tend_err err = store_escalation_put(r->s, c->id, d->level, r->now_ms, manager, &is_new);
     if (err || !is_new)
         return err; /* escalated already, by another run or node */
-    char note[480], change[64];
-    if (d->to != d->from)
-        snprintf(change, sizeof change, "%s -> %s", cta_priority_name(d->from),
-                 cta_priority_name(d->to));
-    else
-        snprintf(change, sizeof change, "stays %s", cta_priority_name(d->to));
-    snprintf(note, sizeof note, "level %d (%s): %s; %s; %s%s", (int)d->level,
-             esc_level_name(d->level), d->reason, change, manager ? "told " : "nobody told",
-             manager ? manager
-                     : " (no escalation.managers entry for the owner and no escalation.contact)");
     c->priority = d->to;
     c->updated_ms = r->now_ms;
     err = store_cta_update(r->s, c);
     int32_t day = dt_day_of_ms(r->now_ms);
-    if (!err) {
-        struct store_cta_change ch = {
-            .day = day,
-            .at_ms = r->now_ms,
-            .action = "escalate",
-            .actor = STORE_ACTOR_TEND,
-            .status = c->status,
-            .priority = c->priority,
-            .note = note,
-        };
-        err = store_cta_history_add(r->s, c->id, &ch);
-    }
+    int64_t rows = 0;
     if (!err && manager && r->nc && r->nc->n_channels > 0) {
         struct notify_account a = {
             .id = c->account_id, .external_id = c->account, .name = c->account_name};
@@ -139,9 +118,39 @@ static enum tend_err escalate_one(struct run *r, struct store_cta *c, const stru
                                      .account = &a,
                                      .recipient = manager,
                                      .level = (int)d->level};
-        int64_t rows = 0;
         err = notify_enqueue(r->s, r->nc, &x, &rows);
         r->sum->notifications += rows;
+    }
+    /* The history says who was told, or why nobody was. */
+    char note[600], change[64], told[400];
+    if (d->to != d->from)
+        snprintf(change, sizeof change, "%s -> %s", cta_priority_name(d->from),
+                 cta_priority_name(d->to));
+    else
+        snprintf(change, sizeof change, "stays %s", cta_priority_name(d->to));
+    if (!manager)
+        snprintf(told, sizeof told,
+                 "nobody told (no escalation.managers entry for the owner and "
+                 "no escalation.contact)");
+    else if (rows > 0)
+        snprintf(told, sizeof told, "told %s", manager);
+    else
+        snprintf(told, sizeof told, "%s not told: %s", manager,
+                 r->nc && r->nc->n_channels > 0 ? "no route sends escalate to a channel"
+                                                : "no channels configured");
+    snprintf(note, sizeof note, "level %d (%s): %s; %s; %s", (int)d->level,
+             esc_level_name(d->level), d->reason, change, told);
+    if (!err) {
+        struct store_cta_change ch = {
+            .day = day,
+            .at_ms = r->now_ms,
+            .action = "escalate",
+            .actor = STORE_ACTOR_TEND,
+            .status = c->status,
+            .priority = c->priority,
+            .note = note,
+        };
+        err = store_cta_history_add(r->s, c->id, &ch);
     }
     if (!err) {
         *done = true;

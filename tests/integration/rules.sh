@@ -70,6 +70,7 @@ if [ "$BACKEND" = sqlite ]; then
         DROP INDEX outbox_sending; ALTER TABLE outbox DROP COLUMN locked_until_ms;
         ALTER TABLE outbox DROP COLUMN gate;
         DROP TABLE leases; DROP TABLE sched_runs; DROP TABLE sched_buckets;
+        DROP TABLE cta_escalations;
         DELETE FROM schema_migrations WHERE version >= 13;"
     "$TEND" eval --db "$O" --at 2026-06-15 >/dev/null
     expect_eq "an older database is migrated: product_days rebuilt from its events" \

@@ -177,12 +177,15 @@ static void *run_pass(void *arg) {
 struct history {
     int escalations;
     int last_priority;
+    char last_note[600];
 };
 
 static void on_change(void *arg, const struct store_cta_change *ch) {
     struct history *h = arg;
-    if (strcmp(ch->action, "escalate") == 0)
+    if (strcmp(ch->action, "escalate") == 0) {
         h->escalations++;
+        snprintf(h->last_note, sizeof h->last_note, "%s", ch->note ? ch->note : "");
+    }
     h->last_priority = ch->priority;
 }
 
@@ -283,6 +286,18 @@ static void a_pass_is_bounded_most_urgent_first(void **state) {
     assert_int_equal(sum.escalated, 2);
     assert_int_equal(store_cta_history_each(s, ids[4], on_change, &h), TEND_OK);
     assert_int_equal(h.escalations, 2);
+    /* No manager, no contact: the history says nobody was told; with a
+     * contact but no channels, that the contact was not told, and why. */
+    assert_non_null(strstr(h.last_note, "level 2 (overdue): overdue by"));
+    assert_non_null(strstr(h.last_note, "; nobody told (no escalation.managers entry"));
+    int64_t more = cta(s, account(s, "acc9"), "no_login", CTA_OPEN);
+    char contact[] = "lead@x";
+    ec.contact = contact;
+    assert_int_equal(eval_escalate(s, &ec, NULL, NULL, now, NULL, NULL, &sum), TEND_OK);
+    ec.contact = NULL;
+    struct history m = {0};
+    assert_int_equal(store_cta_history_each(s, more, on_change, &m), TEND_OK);
+    assert_non_null(strstr(m.last_note, "; lead@x not told: no channels configured"));
     store_close(s);
 }
 
