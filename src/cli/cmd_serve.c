@@ -161,6 +161,8 @@ int cmd_serve(int argc, char **argv) {
         .nc = &tc.notify,
         .model = &tc.model,
         .cc = &tc.customer,
+
+        .escalation = &tc.escalation,
     };
     struct node *node = NULL;
     struct node_info info;

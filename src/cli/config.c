@@ -10,7 +10,7 @@
 
 static const char *const known_sections[] = {
     "db",     "health", "rules", "ctas", "delivery", "channels", "routes",
-    "serve",  "model",  "customer_messages", "segments"};
+    "serve",  "model",  "customer_messages", "segments", "escalation"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)
@@ -49,6 +49,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     customer_config_default(&c->customer);
     serve_config_default(&c->serve);
     model_config_default(&c->model);
+    esc_config_default(&c->escalation);
     if (!path)
         return 0;
     cJSON *root;
@@ -73,7 +74,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         if (i == sizeof known_sections / sizeof known_sections[0]) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
-                    "delivery, channels, routes, serve, model, customer_messages, segments)\n",
+                    "delivery, channels, routes, serve, model, customer_messages, segments, escalation)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -134,6 +135,14 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, merr);
         cli_free_config(c);
         rc = EXIT_USAGE;
+        goto done;
+    }
+    char eerr[ESC_ERR_BYTES];
+    if (esc_config_load(cJSON_GetObjectItemCaseSensitive(root, "escalation"), &c->escalation,
+                        eerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, eerr);
+        cli_free_config(c);
+        rc = EXIT_USAGE;
     }
 done:
     cJSON_Delete(root);
@@ -145,4 +154,5 @@ void cli_free_config(struct tend_config *c) {
     notify_config_release(&c->notify);
     customer_config_release(&c->customer);
     serve_config_release(&c->serve);
+    esc_config_release(&c->escalation);
 }

@@ -10,6 +10,7 @@
 #define TEND_CLI_CONFIG_H
 
 #include "analysis/model.h"
+#include "core/escalate.h"
 #include "core/health.h"
 #include "core/rules.h"
 #include "notify/config.h"
@@ -27,6 +28,12 @@ struct tend_config {
     struct serve_config serve;       /* serve: */
     struct model_config model;       /* model: */
     struct customer_config customer; /* customer_messages: */
+
+    struct rules_config rules;    /* rules: and ctas: */
+    struct notify_config notify;  /* delivery:, channels: and routes: */
+    struct serve_config serve;    /* serve: */
+    struct model_config model;    /* model: */
+    struct esc_config escalation; /* escalation: */
 };
 
 /* Loads path (NULL: defaults) into *c, printing "tend CMD: reason" and

@@ -57,6 +57,8 @@ static const struct command commands[] = {
      "send the outbox's due messages (Slack, email, webhooks, logs)"},
     {"outbox", cmd_outbox, DB_EXISTING,
      "list queued, sent and dead messages; show one; retry dead ones"},
+    {"escalate", cmd_escalate, DB_EXISTING,
+     "escalate the CTAs nobody acted on in time (tend serve does it every minute)"},
     {"analyze", cmd_analyze, DB_EXISTING,
      "does the health score predict churn? regression, AUC, weights"},
     {"backtest", cmd_backtest, DB_EXISTING,

@@ -12,8 +12,8 @@
 #include "util/mem.h"
 #include "util/yaml.h"
 
-static const char *const event_names[NOTIFY_EVENT_COUNT] = {"open", "raise", "resolve",
-                                                            "wake", "held",  "expire"};
+static const char *const event_names[NOTIFY_EVENT_COUNT] = {"open", "raise",  "resolve", "wake",
+                                                            "held", "expire", "escalate"};
 static const char *const kind_names[] = {"slack", "email", "webhook", "log"};
 static const char *const match_keys[MATCH_KEYS] = {"priority", "type", "rule", "segment", "event"};
 
@@ -621,7 +621,7 @@ static void target_of(const struct notify_config *c, const struct notify_channel
 
 int notify_route(const struct notify_config *c, const struct notify_subject *s,
                  struct notify_target *out) {
-    if (!c->events[s->event])
+    if (s->event != NOTIFY_ESCALATE && !c->events[s->event])
         return 0;
     /* mode per channel: 0 not reached, 1 digest, 2 at once */
     int mode[NOTIFY_MAX_CHANNELS] = {0};

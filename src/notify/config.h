@@ -35,6 +35,10 @@ enum notify_event {
     NOTIFY_WAKE,
     NOTIFY_HELD,
     NOTIFY_EXPIRE, /* closed: nobody acted on it by its due day and the grace */
+    /* Escalated to the owner's manager (core/escalate.h): sent at once,
+     * never in a digest, whatever delivery.events lists (the escalation
+     * section turns it on and off). */
+    NOTIFY_ESCALATE,
     NOTIFY_EVENT_COUNT
 };
 

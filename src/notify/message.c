@@ -104,14 +104,20 @@ static char *make_url(const char *base, const char *path, const char *arg) {
 }
 
 void msg_view_init(struct view *v, const cJSON *snap, const struct message_ctx *ctx) {
-    static const char *const events[] = {"", "open", "raise", "resolve", "wake", "held", "expire"};
+    static const char *const events[] = {"",     "open", "raise",  "resolve",
+                                         "wake", "held", "expire", "escalate"};
     memset(v, 0, sizeof *v);
     if (!cJSON_IsObject(snap))
         snap = NULL;
     v->event_name = str_member(snap, "event");
-    for (int e = EV_OPEN; v->event_name && e <= EV_EXPIRE; e++)
+    for (int e = EV_OPEN; v->event_name && e <= EV_ESCALATE; e++)
         if (strcmp(v->event_name, events[e]) == 0)
             v->event = (enum event)e;
+
+    const cJSON *esc = obj_member(snap, "escalation");
+    if (!num_member(esc, "level", &v->esc_level))
+        v->esc_level = 0;
+    v->esc_to = str_member(esc, "to");
 
     const cJSON *c = v->cta = obj_member(snap, "cta");
     v->rule = str_member(c, "rule");
@@ -283,6 +289,17 @@ void msg_put_headline(struct out *o, const struct view *v, bool links) {
     case EV_EXPIRE:
         msg_put_raw(o, "Expired, no one acted on it: ");
         break;
+    case EV_ESCALATE:
+        msg_put_raw(o, v->esc_level == 2   ? "Escalated, overdue"
+                       : v->esc_level == 1 ? "Escalated, not acted on"
+                                           : "Escalated");
+        if (v->priority) {
+            msg_put_raw(o, " (");
+            msg_put_capitalized(o, v->priority, CAP_WORD);
+            msg_put_raw(o, ")");
+        }
+        msg_put_raw(o, ": ");
+        break;
     case EV_WAKE:
         msg_put_raw(o, "Snooze ended");
         if (v->priority) {
@@ -336,6 +353,14 @@ static void put_health(struct out *o, const struct view *v) {
 
 /* The resolve note, the account, its health and the reason, a line each. */
 void msg_put_summary(struct out *o, const struct view *v) {
+    if (v->event == EV_ESCALATE && v->note) {
+        msg_put_line(o, "Why it was escalated");
+        msg_put_text(o, v->note, CAP_REASON);
+    }
+    if (v->event == EV_ESCALATE && v->esc_to) {
+        msg_put_line(o, "Escalated to");
+        msg_put_text(o, v->esc_to, CAP_NAME);
+    }
     if ((v->event == EV_RESOLVE || v->event == EV_EXPIRE) && v->note) {
         msg_put_line(o, v->event == EV_RESOLVE ? "Why it resolved" : "Why it closed");
         msg_put_text(o, v->note, CAP_REASON);

@@ -33,7 +33,7 @@
 
 /* ---- a snapshot, read (message.c) ------------------------------------------ */
 
-enum event { EV_OTHER, EV_OPEN, EV_RAISE, EV_RESOLVE, EV_WAKE, EV_HELD, EV_EXPIRE };
+enum event { EV_OTHER, EV_OPEN, EV_RAISE, EV_RESOLVE, EV_WAKE, EV_HELD, EV_EXPIRE, EV_ESCALATE };
 
 /* A snapshot's members, each NULL (or has_* false) when missing or of the wrong
  * type. Strings are borrowed from the snapshot; the URLs are owned. */
@@ -43,6 +43,8 @@ struct view {
     const char *event_name, *rule, *priority, *previous, *title, *reason, *owner, *opened, *due,
         *note, *value_text;
     const char *account_id, *account_name, *segment, *plan, *renewal, *band;
+    double esc_level;   /* escalate: the level (1 unacted, 2 overdue); 0 when missing */
+    const char *esc_to; /* escalate: who was told */
     bool has_id, has_mrr, has_score, has_7d, has_30d;
     int64_t id;
     double mrr, score, change_7d, change_30d;

@@ -20,8 +20,11 @@ static void add_copy_or_null(cJSON *o, const char *name, const cJSON *member) {
 /* Adds "type", "cta", "account", "health" and "links" of one snapshot; an
  * unknown event's type is null. */
 static void add_webhook_members(cJSON *o, const struct view *v) {
-    static const char *const types[] = {NULL, "cta.opened", "cta.raised", "cta.resolved",
-                                        "cta.woken"};
+    /* By enum event, every one named: an index past the end read memory
+     * that was not the array's (held and expire had no entry). */
+    static const char *const types[] = {NULL,        "cta.opened", "cta.raised",  "cta.resolved",
+                                        "cta.woken", "cta.held",   "cta.expired", "cta.escalated"};
+    _Static_assert(sizeof types / sizeof types[0] == EV_ESCALATE + 1, "a type per event");
     add_string_or_null(o, "type", types[v->event]);
     add_copy_or_null(o, "cta", v->cta);
     add_copy_or_null(o, "account", v->account);

@@ -78,6 +78,11 @@ static char *snapshot(struct store *s, const struct notify_cta_event *e, const c
     }
     if (e->note)
         cJSON_AddStringToObject(cta, "note", e->note);
+    if (e->event == NOTIFY_ESCALATE) {
+        cJSON *esc = cJSON_AddObjectToObject(root, "escalation");
+        cJSON_AddNumberToObject(esc, "level", e->level);
+        add_text(esc, "to", e->recipient);
+    }
 
     cJSON *acc = cJSON_AddObjectToObject(root, "account");
     add_text(acc, "id", a->external_id);
@@ -110,6 +115,7 @@ enum tend_err notify_enqueue(struct store *s, const struct notify_config *c,
                              const struct notify_cta_event *e, int64_t *rows) {
     const struct store_cta *cta = e->cta;
     const struct notify_account *a = e->account;
+    const char *to = e->recipient ? e->recipient : cta->owner;
     bool owns = a->csm_email && cta->owner && strcmp(a->csm_email, cta->owner) == 0;
     struct notify_subject subj = {
         .event = e->event,
@@ -117,7 +123,7 @@ enum tend_err notify_enqueue(struct store *s, const struct notify_config *c,
         .type = cta->type,
         .rule = cta->rule,
         .segment = a->segment,
-        .owner = cta->owner,
+        .owner = to,
     };
     struct notify_target t[NOTIFY_TARGETS_MAX];
     int n = notify_route(c, &subj, t);
@@ -136,11 +142,13 @@ enum tend_err notify_enqueue(struct store *s, const struct notify_config *c,
     for (int i = 0; !err && i < n; i++) {
         if (e->event == NOTIFY_HELD)
             t[i].digest = true; /* held back: the owner's digest, not a message of its own */
+        if (e->event == NOTIFY_ESCALATE)
+            t[i].digest = false; /* a manager is told at once */
         struct store_outbox row = {
             .notification_id = nid,
             .channel = c->channels[t[i].channel].name,
             .target = t[i].target,
-            .owner = cta->owner,
+            .owner = to,
             .status = t[i].error    ? "dead"
                       : t[i].digest ? "held"
                                     : "pending",

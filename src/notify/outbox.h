@@ -39,6 +39,10 @@ struct notify_cta_event {
     const char *note;              /* resolve: why */
     const char *currency;          /* values are printed in (rules.value.currency); NULL: "$" */
     const struct notify_account *account;
+    /* NOTIFY_ESCALATE: who is told (the owner's manager) instead of the
+     * owner, and the level escalated; NULL/0 otherwise. */
+    const char *recipient;
+    int level;
 };
 
 /* Whether an evaluation of day, run on today, notifies at all: channels are

@@ -203,6 +203,7 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
             .timezone = o->serve->timezone,
             .daily_minute = o->serve->daily_minute,
             .model = o->model,
+            .escalation = o->escalation,
             .lease = n->lease,
             .node_id = n->id,
             .cc = o->cc && o->cc->enabled ? o->cc : NULL,

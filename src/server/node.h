@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "analysis/model.h"
+#include "core/escalate.h"
 #include "core/health.h"
 #include "core/rules.h"
 #include "notify/config.h"
@@ -46,6 +47,8 @@ struct node_options {
     const struct notify_config *nc; /* no channels: no dispatcher */
     const struct model_config *model;
     const struct customer_config *cc; /* messages to customers; NULL or off: none */
+
+    const struct esc_config *escalation; /* NULL or off: no escalation */
 };
 
 /* What a running node does, for its start-up line. */

@@ -16,6 +16,8 @@
 
 #include "eval/ctas.h"
 #include "eval/customer.h"
+
+#include "eval/escalate.h"
 #include "eval/eval.h"
 #include "eval/segments.h"
 #include "server/lease.h"
@@ -28,6 +30,7 @@
 #define CATCH_UP_DAYS   366   /* at most this many missed days are replayed */
 #define EVENT_BATCH_MAX 4096  /* accounts in one event evaluation */
 #define POLL_MS         5000  /* how often a node looks for buckets unwoken */
+#define ESCALATE_MS     60000 /* how often the lease's holder escalates (eval/escalate.h) */
 
 struct sched {
     struct sched_options o;
@@ -43,6 +46,7 @@ struct sched {
     bool shared;             /* several nodes may share the database (not SQLite) */
     int64_t bucket_ids;      /* account ids per bucket of a run planned here (0: one) */
     int64_t period_ms;       /* TEND_TEST_SCHEDULE_EVERY_S: the test schedule (0: daily) */
+    int64_t escalate_ms;     /* between escalation passes; 0: escalation is off */
 };
 
 /* ---- the daily time ------------------------------------------------------------- */
@@ -450,6 +454,24 @@ static void announce(const struct sched *s, int64_t daily_at) {
     g_time_zone_unref(tz);
 }
 
+/* One escalation pass as of now (the lease's holder only: one node
+ * escalates at a time, and the store's record keeps each level to once
+ * even if two ever overlap); logged when it escalated anything. */
+static void escalate(struct sched *s, struct store *st) {
+    struct eval_esc_summary sum;
+    int64_t started = dt_now_ms();
+    enum tend_err e =
+        eval_escalate(st, s->o.escalation, s->o.nc, s->o.timezone, started, NULL, NULL, &sum);
+    if (e)
+        log_printf("tend serve: escalating: %s; again in %lld s", store_last_error(st),
+                   (long long)(s->escalate_ms / 1000));
+    else if (sum.escalated)
+        log_printf("tend serve: escalated %lld of %lld open CTAs, %lld messages queued, %lld left "
+                   "for the next pass, in %lld ms",
+                   (long long)sum.escalated, (long long)sum.open, (long long)sum.notifications,
+                   (long long)sum.deferred, (long long)(dt_now_ms() - started));
+}
+
 /* TEND_TEST_SCHEDULE_EVERY_S: a whole number of seconds > 0, else 0. */
 static int64_t test_period_ms(void) {
     const char *e = getenv("TEND_TEST_SCHEDULE_EVERY_S");
@@ -478,6 +500,13 @@ static void *sched_main(void *arg) {
     s->shared = strcmp(store_backend_name(st), "sqlite") != 0;
     s->bucket_ids = s->shared ? store_bucket_ids() : 0;
     s->period_ms = test_period_ms();
+    if (s->o.escalation && s->o.escalation->enabled) {
+        /* TEND_TEST_ESCALATE_EVERY_S: tests pass a shorter period. */
+        const char *ev = getenv("TEND_TEST_ESCALATE_EVERY_S");
+        long long v = ev && *ev ? atoll(ev) : 0;
+        s->escalate_ms = v > 0 && v <= 3600 ? v * 1000 : ESCALATE_MS;
+    }
+    int64_t next_escalate = 0;
     int64_t planned_term = 0, announced_term = 0, daily_at = INT64_MAX, next_look = 0;
     int64_t retry_at = 0; /* when to try planning again after a failure */
     int64_t *batch = NULL;
@@ -514,6 +543,10 @@ static void *sched_main(void *arg) {
             log_printf("tend serve: scheduler: waking the other nodes: %s", store_last_error(st));
         if (n)
             run_events(s, st, batch, n);
+        if (held && s->escalate_ms && dt_now_ms() >= next_escalate) {
+            escalate(s, st);
+            next_escalate = dt_now_ms() + s->escalate_ms;
+        }
         if (planned || look || dt_now_ms() >= next_look) {
             claim_buckets(s, st);
             next_look = dt_now_ms() + POLL_MS;
@@ -529,6 +562,8 @@ static void *sched_main(void *arg) {
                 until = daily_at;
             if (held && planned_term != term && retry_at < until)
                 until = retry_at;
+            if (held && s->escalate_ms && next_escalate < until)
+                until = next_escalate;
             wait_until(s, until);
         }
     }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "analysis/model.h"
+#include "core/escalate.h"
 #include "core/health.h"
 #include "core/rules.h"
 #include "notify/config.h"
@@ -46,6 +47,10 @@ struct sched_options {
      * evaluation; NULL: none. unsub_key signs their unsubscribe links. */
     const struct customer_config *cc;
     const unsigned char *unsub_key;
+
+    /* NULL or off: no escalation; else the lease's holder escalates every
+     * SCHED_ESCALATE_EVERY_MS (eval/escalate.h), nc routing the messages. */
+    const struct esc_config *escalation;
 };
 
 /* What the scheduler did, for /metrics. */

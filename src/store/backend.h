@@ -311,6 +311,11 @@ struct store_ops {
                                        int (*fn)(void *arg, const struct store_segment_row *r),
                                        void *arg);
     enum tend_err (*segment_latest_day)(struct store *s, int32_t at, int32_t *day, bool *found);
+
+    enum tend_err (*escalation_candidates)(
+        struct store *s, void (*fn)(void *arg, const struct store_esc_candidate *c), void *arg);
+    enum tend_err (*escalation_put)(struct store *s, int64_t cta_id, int level, int64_t at_ms,
+                                    const char *manager, bool *is_new);
 };
 
 struct store {

@@ -233,6 +233,11 @@ static const struct move_table tables[] = {
      "SELECT due_ms, part, kind, name, accounts, arr_accounts, arr, scored, health_sum, red, "
      "yellow, green, active_users, logins_7d, feature_events_7d, nps_accounts, nps_sum, "
      "tickets_30d, tickets_open, open_ctas FROM segment_parts",
+
+    /* Escalations (migration 22): the record that each happened once. */
+    {"cta_escalations", "account_id, cta_id, level, at_ms, manager", "cta_escalations",
+     "SELECT coalesce(c.account_id, 0), e.cta_id, e.level, e.at_ms, e.manager "
+     "FROM cta_escalations e LEFT JOIN ctas c ON c.id = e.cta_id",
      NULL},
 };
 // clang-format on

@@ -576,6 +576,16 @@ static const char migration_21[] =
     "  PRIMARY KEY (due_ms, part, kind, name)"
     ");";
 
+/* Escalations: as SQLite's migration 22, keyed by account first. */
+static const char migration_22[] = "CREATE TABLE cta_escalations ("
+                                   "  account_id bigint NOT NULL,"
+                                   "  cta_id bigint NOT NULL,"
+                                   "  level integer NOT NULL,"
+                                   "  at_ms bigint NOT NULL,"
+                                   "  manager text,"
+                                   "  PRIMARY KEY (account_id, cta_id, level)"
+                                   ");";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -591,6 +601,8 @@ const struct pg_migration pg_schema_migrations[] = {
     {20, "users by trait key and their login days (champion_risk)", migration_20},
 
     {21, "segments: daily sums per segment, plan and owner, and a run's parts", migration_21},
+
+    {22, "escalations of CTAs, once per CTA and level", migration_22},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

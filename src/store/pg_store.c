@@ -596,4 +596,7 @@ const struct store_ops pg_ops = {
     .segment_parts_take = pg_segment_parts_take,
     .segment_days_each = pg_segment_days_each,
     .segment_latest_day = pg_segment_latest_day,
+
+    .escalation_candidates = pg_escalation_candidates,
+    .escalation_put = pg_escalation_put,
 };

@@ -636,6 +636,16 @@ static const char migration_21[] =
     "  PRIMARY KEY (due_ms, part, kind, name)"
     ") WITHOUT ROWID;";
 
+/* Escalations (core/escalate.h): one row per CTA and level, ever; the key
+ * is what makes an escalation happen once across restarts and processes. */
+static const char migration_22[] = "CREATE TABLE cta_escalations ("
+                                   "  cta_id INTEGER NOT NULL,"
+                                   "  level INTEGER NOT NULL,"
+                                   "  at_ms INTEGER NOT NULL,"
+                                   "  manager TEXT,"
+                                   "  PRIMARY KEY (cta_id, level)"
+                                   ") WITHOUT ROWID;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -662,6 +672,8 @@ const struct migration schema_migrations[] = {
     {20, "users by trait key and their login days (champion_risk)", migration_20},
 
     {21, "segments: daily sums per segment, plan and owner, and a run's parts", migration_21},
+
+    {22, "escalations of CTAs, once per CTA and level", migration_22},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

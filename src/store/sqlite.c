@@ -548,4 +548,7 @@ const struct store_ops sqlite_ops = {
     .segment_parts_take = sqlite_segment_parts_take,
     .segment_days_each = sqlite_segment_days_each,
     .segment_latest_day = sqlite_segment_latest_day,
+
+    .escalation_candidates = sqlite_escalation_candidates,
+    .escalation_put = sqlite_escalation_put,
 };

@@ -212,6 +212,9 @@ enum tend_err sqlite_segment_part_put(struct store *s, int64_t due_ms, int part,
 enum tend_err sqlite_segment_parts_take(struct store *s, int64_t due_ms, bool forget, void (*fn)(void *arg, const struct store_segment_row *r), void *arg);
 enum tend_err sqlite_segment_days_each(struct store *s, int kind, const char *name, int32_t from, int32_t to, int (*fn)(void *arg, const struct store_segment_row *r), void *arg);
 enum tend_err sqlite_segment_latest_day(struct store *s, int32_t at, int32_t *day, bool *found);
+
+enum tend_err sqlite_escalation_candidates(struct store *s, void (*fn)(void *arg, const struct store_esc_candidate *c), void *arg);
+enum tend_err sqlite_escalation_put(struct store *s, int64_t cta_id, int level, int64_t at_ms, const char *manager, bool *is_new);
 // clang-format on
 
 /* The statement for sql, prepared on first use and kept for the life of the

@@ -783,4 +783,14 @@ enum tend_err store_segment_days_each(struct store *s, int kind, const char *nam
 
 enum tend_err store_segment_latest_day(struct store *s, int32_t at, int32_t *day, bool *found) {
     return s->ops->segment_latest_day(s, at, day, found);
+
+enum tend_err
+store_escalation_candidates(struct store *s,
+                            void (*fn)(void *arg, const struct store_esc_candidate *c), void *arg) {
+    return s->ops->escalation_candidates(s, fn, arg);
+}
+
+enum tend_err store_escalation_put(struct store *s, int64_t cta_id, int level, int64_t at_ms,
+                                   const char *manager, bool *is_new) {
+    return s->ops->escalation_put(s, cta_id, level, at_ms, manager, is_new);
 }

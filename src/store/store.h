@@ -1197,4 +1197,26 @@ enum tend_err store_segment_days_each(struct store *s, int kind, const char *nam
 /* The latest day on or before at with stored groups; found false when none. */
 enum tend_err store_segment_latest_day(struct store *s, int32_t at, int32_t *day, bool *found);
 
+/* ---- escalation (docs/delivery.md, Escalation; sqlite_escalate.c) --------- */
+
+/* An open CTA as the escalation planner (core/escalate.h) sees it. */
+struct store_esc_candidate {
+    int64_t cta_id, account_id;
+    int priority; /* enum cta_priority */
+    int32_t opened_day, due_day;
+    int64_t open_ms;      /* its history's first "open" entry (0: none) */
+    int64_t first_act_ms; /* its history's first entry by someone other than tend (0: none) */
+    unsigned levels;      /* bit 1 << level of each escalation recorded for it */
+};
+/* Calls fn for every open CTA (not snoozed, not closed), by id. */
+enum tend_err
+store_escalation_candidates(struct store *s,
+                            void (*fn)(void *arg, const struct store_esc_candidate *c), void *arg);
+/* Records that CTA cta_id escalated at level, once: *is_new is true for
+ * the call that recorded it, false when the level was recorded already (by
+ * anyone, on any node: the database's key decides; on PostgreSQL a second
+ * transaction waits for the first's commit) or the CTA does not exist. */
+enum tend_err store_escalation_put(struct store *s, int64_t cta_id, int level, int64_t at_ms,
+                                   const char *manager, bool *is_new);
+
 #endif

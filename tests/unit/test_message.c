@@ -986,6 +986,51 @@ static void webhook_is_deterministic_with_links(void **state) {
     cJSON_Delete(snap);
 }
 
+/* Every event has a webhook type: held and expire read past the end of
+ * the type table before (AddressSanitizer: global-buffer-overflow). */
+static void webhook_types_of_every_event(void **state) {
+    static const char *const events[][2] = {
+        {"held", "cta.held"}, {"expire", "cta.expired"}, {"escalate", "cta.escalated"}};
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
+        cJSON *snap = fixture();
+        struct message_ctx c = ctx();
+        set_str(snap, NULL, "event", events[i][0]);
+        char *a = message_webhook(snap, &c);
+        cJSON *j = cJSON_Parse(a);
+        assert_string_equal(cJSON_GetObjectItem(j, "type")->valuestring, events[i][1]);
+        cJSON_Delete(j);
+        free(a);
+        cJSON_Delete(snap);
+    }
+}
+
+/* An escalation says so, why and to whom, in every medium's text. */
+static void escalation_says_why_and_to_whom(void **state) {
+    cJSON *snap = fixture();
+    struct message_ctx c = ctx();
+    set_str(snap, NULL, "event", "escalate");
+    set_str(snap, "cta", "note", "not acted on for 16 business hours since it opened");
+    set(snap, NULL, "escalation", json("{'level': 1, 'to': 'boss@example.com'}"));
+    char *log = message_log(snap, &c);
+    cJSON *j = cJSON_Parse(log);
+    const char *text = cJSON_GetObjectItem(j, "text")->valuestring;
+    assert_true(g_str_has_prefix(text, "Escalated, not acted on (High): "));
+    assert_non_null(strstr(text, "Why it was escalated: not acted on for 16 business hours"));
+    assert_non_null(strstr(text, "Escalated to: boss@example.com"));
+    cJSON_Delete(j);
+    free(log);
+    set(snap, NULL, "escalation", json("{'level': 2}"));
+    log = message_log(snap, &c);
+    j = cJSON_Parse(log);
+    assert_true(g_str_has_prefix(cJSON_GetObjectItem(j, "text")->valuestring,
+                                 "Escalated, overdue (High): "));
+    cJSON_Delete(j);
+    free(log);
+    cJSON *body = slack(snap, &c);
+    cJSON_Delete(body);
+    cJSON_Delete(snap);
+}
+
 static void webhook_digest_lists_items(void **state) {
     cJSON *d = digest_of(3);
     struct message_ctx c = ctx();
@@ -1059,6 +1104,8 @@ int main(void) {
         cmocka_unit_test(email_lines_stay_short_with_huge_input),
         cmocka_unit_test(webhook_is_deterministic_with_links),
         cmocka_unit_test(webhook_digest_lists_items),
+        cmocka_unit_test(webhook_types_of_every_event),
+        cmocka_unit_test(escalation_says_why_and_to_whom),
         cmocka_unit_test(log_is_one_line_of_json_with_the_text),
     };
     return cmocka_run_group_tests_name("message", tests, NULL, NULL);
