@@ -492,6 +492,19 @@ static const char migration_18[] =
     ");"
     "CREATE INDEX sched_buckets_open ON sched_buckets (due_ms, bucket) WHERE done_ms IS NULL;";
 
+/* SQLite migration 23: the dashboard's account list from indexes
+ * (pg_account_list.c). The label index's expression is the statements'
+ * ORDER BY, word for word: A-Z folded, compared byte by byte. */
+static const char migration_23[] =
+    "CREATE INDEX scores_rank ON scores (day, overall);"
+    "CREATE INDEX accounts_label ON accounts ((translate(coalesce(name, external_id),"
+    "  'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE \"C\"),"
+    "  (external_id COLLATE \"C\"));"
+    "CREATE INDEX accounts_mrr ON accounts (mrr);"
+    "CREATE INDEX accounts_owner ON accounts (csm_email);"
+    "CREATE INDEX accounts_segment ON accounts (segment);"
+    "CREATE INDEX ctas_live_account ON ctas (account_id) WHERE status IN ('open', 'snoozed');";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -502,6 +515,7 @@ const struct pg_migration pg_schema_migrations[] = {
     {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
     {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
      migration_18},
+    {23, "the dashboard's account list from indexes, a page at a time", migration_23},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

@@ -581,4 +581,8 @@ const struct store_ops pg_ops = {
     .notify = pg_notify,
     .listen = pg_listen,
     .notify_wait = pg_notify_wait,
+    .data_version = pg_data_version,
+    .account_summary = pg_account_summary,
+    .account_count = pg_account_count,
+    .account_rows = pg_account_rows,
 };

@@ -548,6 +548,21 @@ static const char migration_18[] =
     ") WITHOUT ROWID;"
     "CREATE INDEX sched_buckets_open ON sched_buckets (due_ms, bucket) WHERE done_ms IS NULL;";
 
+/* The dashboard's account list a page at a time (account_list.c): each
+ * sort walks an index in its order instead of sorting every account. The
+ * label index's expression is the statements' ORDER BY, word for word. The
+ * day's scores by overall cost the evaluation one more entry per score, in
+ * the day's range of the index. */
+static const char migration_23[] =
+    "CREATE INDEX scores_rank ON scores (day, overall);"
+    "CREATE INDEX accounts_label ON accounts (coalesce(name, external_id) COLLATE NOCASE,"
+    "  external_id);"
+    "CREATE INDEX accounts_mrr ON accounts (mrr);"
+    "CREATE INDEX accounts_owner ON accounts (csm_email);"
+    "CREATE INDEX accounts_segment ON accounts (segment);"
+    "CREATE INDEX ctas_live_account ON ctas (account_id) WHERE status IN (" SQL_CTA_OPEN
+    ", " SQL_CTA_SNOOZED ");";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -569,6 +584,7 @@ const struct migration schema_migrations[] = {
     {17, "outbox leases and gates: several dispatchers claim rows and share pacing", migration_17},
     {18, "several nodes: the scheduler lease, scheduled runs and their account buckets",
      migration_18},
+    {23, "the dashboard's account list from indexes, a page at a time", migration_23},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

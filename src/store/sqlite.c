@@ -533,4 +533,8 @@ const struct store_ops sqlite_ops = {
     .notify = sqlite_notify,
     .listen = sqlite_listen,
     .notify_wait = sqlite_notify_wait,
+    .data_version = sqlite_data_version,
+    .account_summary = sqlite_account_summary,
+    .account_count = sqlite_account_count,
+    .account_rows = sqlite_account_rows,
 };
