@@ -187,25 +187,20 @@ static cJSON *trend_of(struct store *s, int64_t id, int32_t day, enum tend_err *
     return a;
 }
 
-/* The page's rows as the store lists them: all of them (q NULL), or those
- * matching q from the from-th match on (a search reads the whole list). */
+/* A search's match: q in the external id or the name, case folded. */
+static bool matches(void *arg, const char *external_id, const char *name) {
+    return contains_ci(external_id, arg) || contains_ci(name, arg);
+}
+
+/* The page's rows as the store lists them, and their ids for the trends. */
 struct page_rows {
     cJSON *arr;
-    const char *q;
-    int64_t from, per_page, matched;
     int64_t ids[PER_PAGE_MAX];
     int n;
 };
 
 static void on_row(void *arg, const struct store_account_brief *b) {
     struct page_rows *pr = arg;
-    if (pr->q) {
-        if (!contains_ci(b->external_id, pr->q) && !contains_ci(b->name, pr->q))
-            return;
-        int64_t nth = pr->matched++;
-        if (nth < pr->from || nth >= pr->from + pr->per_page)
-            return;
-    }
     if (pr->n >= PER_PAGE_MAX)
         return;
     pr->ids[pr->n++] = b->id;
@@ -225,8 +220,8 @@ static void on_row(void *arg, const struct store_account_brief *b) {
 
 /* The list from the store a page at a time (store_account_list: the
  * sort's index, the counts and facets kept per data version); a search (q)
- * walks the filtered list in order and matches names here, where the
- * case folding is glib's. */
+ * has the store walk the filtered list's ids and names in order and match
+ * them here, where the case folding is glib's. */
 enum tend_err view_accounts(struct store *s, const struct view_env *env,
                             const struct view_params *p, cJSON **out, char *err) {
     (void)env;
@@ -269,12 +264,13 @@ enum tend_err view_accounts(struct store *s, const struct view_env *env,
         .segment = segment,
         .bands = bands,
         .sort = key,
-        .offset = q ? 0 : from,
-        .limit = q ? -1 : per_page,
+        .offset = from,
+        .limit = per_page,
+        .match = q ? matches : NULL,
+        .match_arg = (void *)q,
     };
     struct page_rows *pr = xcalloc(1, sizeof *pr);
-    *pr =
-        (struct page_rows){.arr = cJSON_CreateArray(), .q = q, .from = from, .per_page = per_page};
+    pr->arr = cJSON_CreateArray();
     struct store_account_summary sum;
     if ((e = store_account_list(s, &sq, &sum, on_row, pr))) {
         cJSON_Delete(pr->arr);
@@ -288,7 +284,7 @@ enum tend_err view_accounts(struct store *s, const struct view_env *env,
     cJSON *bc = cJSON_AddObjectToObject(o, "bands");
     for (int k = 0; k < 4; k++)
         cJSON_AddNumberToObject(bc, band_names[k], (double)sum.bands[k]);
-    cJSON_AddNumberToObject(o, "total", (double)(q ? pr->matched : sum.total));
+    cJSON_AddNumberToObject(o, "total", (double)sum.total);
     cJSON_AddNumberToObject(o, "page", (double)page);
     cJSON_AddNumberToObject(o, "per_page", (double)per_page);
     cJSON_AddItemToObject(o, "accounts", pr->arr);

@@ -143,16 +143,46 @@ static enum tend_err count_of(struct store *s, const struct store_account_query 
     return TEND_OK;
 }
 
-struct page_walk {
-    void (*fn)(void *arg, const struct store_account_brief *b);
-    void *arg;
-    int64_t rows;
+/* The ids of the page, from the walk of the sort's parts (ids and names). */
+struct id_walk {
+    const struct store_account_query *q;
+    int64_t from, limit; /* of the matches when q->match; limit < 0: all */
+    int64_t rows;        /* rows the walk met */
+    int64_t matched;
+    int64_t *ids;
+    size_t n, cap;
 };
 
-static void on_row(void *arg, const struct store_account_brief *b) {
-    struct page_walk *w = arg;
+static void on_id(void *arg, int64_t id, const char *external_id, const char *name) {
+    struct id_walk *w = arg;
     w->rows++;
-    w->fn(w->arg, b);
+    if (w->q->match) {
+        if (!w->q->match(w->q->match_arg, external_id, name))
+            return;
+        int64_t nth = w->matched++;
+        if (nth < w->from || (w->limit >= 0 && nth >= w->from + w->limit))
+            return;
+    }
+    if (w->n == w->cap) {
+        w->cap = w->cap ? w->cap * 2 : 64;
+        w->ids = xrealloc(w->ids, w->cap * sizeof *w->ids);
+    }
+    w->ids[w->n++] = id;
+}
+
+/* The ids of the page without a search: the head from offset, then the
+ * tail when the head ends before the page does. */
+static enum tend_err page_ids(struct store *s, const struct store_account_query *q, int64_t offset,
+                              bool has_tail, struct id_walk *w) {
+    enum tend_err e = s->ops->account_rows(s, q, 1, offset, q->limit, on_id, w);
+    if (e || !has_tail || (q->limit >= 0 && w->rows >= q->limit))
+        return e;
+    /* The head ended on this page (its size is offset + rows) or before it. */
+    int64_t head = offset + w->rows;
+    if (w->rows == 0 && offset > 0 && (e = count_of(s, q, 1, &head)))
+        return e;
+    return s->ops->account_rows(s, q, 2, offset > head ? offset - head : 0,
+                                q->limit < 0 ? -1 : q->limit - w->rows, on_id, w);
 }
 
 enum tend_err store_account_list(struct store *s, const struct store_account_query *q,
@@ -170,31 +200,19 @@ enum tend_err store_account_list(struct store *s, const struct store_account_que
     sum->n_owners = c->n_facets[0];
     sum->segments = (const char *const *)c->facets[1];
     sum->n_segments = c->n_facets[1];
-    if ((e = count_of(s, q, 0, &sum->total)))
-        return e;
     int64_t offset = q->offset < 0 ? 0 : q->offset;
     bool has_tail = q->sort != STORE_SORT_NAME; /* by name, every account is known */
-    struct page_walk w = {.fn = fn, .arg = arg};
-    if (q->limit < 0) {
-        if ((e = s->ops->account_rows(s, q, 1, offset, -1, on_row, &w)))
-            return e;
-        int64_t head = offset + w.rows;
-        if (has_tail && w.rows == 0 && offset > 0 && (e = count_of(s, q, 1, &head)))
-            return e;
-        return has_tail ? s->ops->account_rows(s, q, 2, offset > head ? offset - head : 0, -1,
-                                               on_row, &w)
-                        : TEND_OK;
+    struct id_walk w = {.q = q, .from = offset, .limit = q->limit};
+    if (q->match) { /* the whole list, matched here */
+        e = s->ops->account_rows(s, q, 1, 0, -1, on_id, &w);
+        if (!e && has_tail)
+            e = s->ops->account_rows(s, q, 2, 0, -1, on_id, &w);
+        sum->total = w.matched;
+    } else if (!(e = count_of(s, q, 0, &sum->total)) && q->limit != 0 && offset < sum->total) {
+        e = page_ids(s, q, offset, has_tail, &w);
     }
-    if (q->limit == 0 || offset >= sum->total)
-        return TEND_OK;
-    if ((e = s->ops->account_rows(s, q, 1, offset, q->limit, on_row, &w)))
-        return e;
-    if (!has_tail || w.rows >= q->limit)
-        return TEND_OK;
-    /* The head ended on this page (its size is offset + rows) or before it. */
-    int64_t head = offset + w.rows;
-    if (w.rows == 0 && offset > 0 && (e = count_of(s, q, 1, &head)))
-        return e;
-    return s->ops->account_rows(s, q, 2, offset > head ? offset - head : 0, q->limit - w.rows,
-                                on_row, &w);
+    if (!e && w.n)
+        e = s->ops->account_rows_of(s, q->day, w.ids, w.n, fn, arg);
+    free(w.ids);
+    return e;
 }

@@ -277,9 +277,10 @@ struct store_ops {
      * account_summary: the account count, the day's band counts, and the
      * distinct owners (which 0) then segments (1) in byte order.
      * account_count: the rows of part (0: all; 1: the sort's head, its
-     * known values) the filters keep. account_rows: part 1 (head) or 2
-     * (tail, unknown values) in the sort's order, offset and limit (< 0:
-     * every row). */
+     * known values) the filters keep. account_rows: the id, external id and
+     * name of part 1 (head) or 2 (tail, unknown values) in the sort's
+     * order, offset and limit (< 0: every row). account_rows_of: the rows
+     * of the n ids, in their order. */
     enum tend_err (*data_version)(struct store *s, char *buf, size_t size);
     enum tend_err (*account_summary)(struct store *s, int32_t day, int64_t *accounts,
                                      int64_t bands[4],
@@ -288,8 +289,12 @@ struct store_ops {
                                    int64_t *n);
     enum tend_err (*account_rows)(struct store *s, const struct store_account_query *q, int part,
                                   int64_t offset, int64_t limit,
-                                  void (*fn)(void *arg, const struct store_account_brief *b),
+                                  void (*fn)(void *arg, int64_t id, const char *external_id,
+                                             const char *name),
                                   void *arg);
+    enum tend_err (*account_rows_of)(struct store *s, int32_t day, const int64_t *ids, size_t n,
+                                     void (*fn)(void *arg, const struct store_account_brief *b),
+                                     void *arg);
 };
 
 struct store_list_cache; /* account_list.c */

@@ -1,6 +1,6 @@
 /* pg_account_list.c: the dashboard's account list in the PostgreSQL
  * backend (backend.h's data_version, account_summary, account_count,
- * account_rows; account_list.c pages and keeps them); the statements and
+ * account_rows, account_rows_of; account_list.c pages and keeps them); the statements and
  * results are sqlite_account_list.c's, in PostgreSQL's words.
  *
  * Each sort's head (known values) and tail (unknown, by label) is a static
@@ -35,44 +35,43 @@
 #define LABEL LABEL_KEY ", a.external_id COLLATE \"C\""
 #define BAND_BIT                                                                                   \
     "(CASE s.band WHEN 'red' THEN 1 WHEN 'yellow' THEN 2 WHEN 'green' THEN 4 ELSE 8 END)"
+/* $2 appears in every statement, so that each binds the same parameters. */
 #define FILTERS                                                                                    \
-    " ($3::text IS NULL OR a.csm_email = $3::text) AND ($4::integer = 0 OR a.csm_email IS NULL)"   \
+    " ($2::integer IS NULL OR true)"                                                               \
+    " AND ($3::text IS NULL OR a.csm_email = $3::text) AND ($4::integer = 0 OR a.csm_email IS "    \
+    "NULL)"                                                                                        \
     " AND ($5::text IS NULL OR a.segment = $5::text)"                                              \
     " AND ($6::integer = 0 OR $6::integer & " BAND_BIT " <> 0) "
-#define JOIN_S " LEFT JOIN scores s ON s.account_id = a.id AND s.day = $1::integer "
-#define JOIN_B " LEFT JOIN scores b ON b.account_id = a.id AND b.day = $2::integer "
-#define COLUMNS                                                                                    \
-    "SELECT a.id, a.external_id, a.name, a.segment, a.csm_email, a.mrr, s.account_id, s.overall,"  \
-    " s.band, (SELECT count(*) FROM ctas c WHERE c.account_id = a.id AND c." LIVE "), b.overall "
-#define PAGE " LIMIT $7::bigint OFFSET $8::bigint"
-/* $2 appears in every statement, so that each binds the same parameters. */
-#define USES_2 " ($2::integer IS NULL OR true) AND "
+#define JOIN_S  " LEFT JOIN scores s ON s.account_id = a.id AND s.day = $1::integer "
+#define JOIN_B  " LEFT JOIN scores b ON b.account_id = a.id AND b.day = $2::integer "
+#define COLUMNS "SELECT a.id, a.external_id, a.name "
+#define PAGE    " LIMIT $7::bigint OFFSET $8::bigint"
 
 /* FROM ... WHERE of each sort's head (known values) and of the tails. */
 #define HEAD_SCORE                                                                                 \
-    " FROM scores s JOIN accounts a ON a.id = s.account_id " JOIN_B                                \
-    "WHERE s.day = $1::integer AND s.overall IS NOT NULL AND " FILTERS
+    " FROM scores s JOIN accounts a ON a.id = s.account_id"                                        \
+    " WHERE s.day = $1::integer AND s.overall IS NOT NULL AND " FILTERS
 #define HEAD_CHANGE                                                                                \
     " FROM scores s JOIN scores b ON b.account_id = s.account_id AND b.day = $2::integer"          \
     " JOIN accounts a ON a.id = s.account_id"                                                      \
     " WHERE s.day = $1::integer AND s.overall IS NOT NULL AND b.overall IS NOT NULL AND " FILTERS
-#define HEAD_MRR " FROM accounts a " JOIN_S JOIN_B "WHERE a.mrr IS NOT NULL AND " FILTERS
-#define HEAD_ALL " FROM accounts a " JOIN_S JOIN_B "WHERE " FILTERS
+#define HEAD_MRR " FROM accounts a " JOIN_S "WHERE a.mrr IS NOT NULL AND " FILTERS
+#define HEAD_ALL " FROM accounts a " JOIN_S "WHERE " FILTERS
 #define HEAD_CTAS                                                                                  \
     " FROM (SELECT account_id AS id, count(*) AS n FROM ctas WHERE " LIVE                          \
     " GROUP BY account_id) l"                                                                      \
-    " JOIN accounts a ON a.id = l.id " JOIN_S JOIN_B "WHERE " FILTERS
-#define TAIL_SCORE " FROM accounts a " JOIN_S JOIN_B "WHERE s.overall IS NULL AND " FILTERS
+    " JOIN accounts a ON a.id = l.id " JOIN_S "WHERE " FILTERS
+#define TAIL_SCORE " FROM accounts a " JOIN_S "WHERE s.overall IS NULL AND " FILTERS
 #define TAIL_CHANGE                                                                                \
     " FROM accounts a " JOIN_S JOIN_B "WHERE (s.overall IS NULL OR b.overall IS NULL) "            \
-                                      "AND " FILTERS
-#define TAIL_MRR " FROM accounts a " JOIN_S JOIN_B "WHERE a.mrr IS NULL AND " FILTERS
+    "AND " FILTERS
+#define TAIL_MRR " FROM accounts a " JOIN_S "WHERE a.mrr IS NULL AND " FILTERS
 #define TAIL_CTAS                                                                                  \
-    " FROM accounts a " JOIN_S JOIN_B                                                              \
+    " FROM accounts a " JOIN_S                                                                     \
     "WHERE NOT EXISTS (SELECT 1 FROM ctas c WHERE c.account_id = a.id AND c." LIVE                 \
     ") AND " FILTERS
 
-/* [sort][part - 1]: the rows of head and tail; NULL: no tail. */
+/* [sort][part - 1]: the ids of head and tail in order; NULL: no tail. */
 static const char *const q_rows[6][2] = {
     [STORE_SORT_SCORE] = {COLUMNS HEAD_SCORE "ORDER BY s.overall, " LABEL PAGE,
                           COLUMNS TAIL_SCORE "ORDER BY " LABEL PAGE},
@@ -95,7 +94,13 @@ static const char *const q_count_head[6] = {
     [STORE_SORT_NAME] = "SELECT count(*) " HEAD_ALL,
     [STORE_SORT_CTAS] = "SELECT count(*) " HEAD_CTAS,
 };
-static const char q_count_all[] = "SELECT count(*) FROM accounts a " JOIN_S "WHERE " USES_2 FILTERS;
+/* The page's rows, in the order of the ids ($3). */
+static const char q_rows_of[] =
+    "SELECT a.id, a.external_id, a.name, a.segment, a.csm_email, a.mrr, s.account_id, s.overall,"
+    " s.band, (SELECT count(*) FROM ctas c WHERE c.account_id = a.id AND c." LIVE "), b.overall"
+    " FROM unnest($3::bigint[]) WITH ORDINALITY AS l(id, n) JOIN accounts a ON a.id = l.id " JOIN_S
+        JOIN_B "ORDER BY l.n";
+static const char q_count_all[] = "SELECT count(*) FROM accounts a " JOIN_S "WHERE " FILTERS;
 static const char q_accounts[] = "SELECT count(*) FROM accounts";
 static const char q_bands[] = "SELECT s.band, count(*) FROM scores s JOIN accounts a "
                               "ON a.id = s.account_id WHERE s.day = $1 GROUP BY s.band";
@@ -190,6 +195,30 @@ enum tend_err pg_account_count(struct store *base, const struct store_account_qu
                   "counting accounts", n);
 }
 
+struct id_scan {
+    void (*fn)(void *arg, int64_t id, const char *external_id, const char *name);
+    void *arg;
+};
+
+static void id_row(void *arg, PGresult *r, int i) {
+    struct id_scan *sc = arg;
+    sc->fn(sc->arg, pg_i64(r, i, 0), pg_text(r, i, 1), pg_text(r, i, 2));
+}
+
+enum tend_err pg_account_rows(struct store *base, const struct store_account_query *q, int part,
+                              int64_t offset, int64_t limit,
+                              void (*fn)(void *arg, int64_t id, const char *external_id,
+                                         const char *name),
+                              void *arg) {
+    const char *sql = part == 1 || part == 2 ? q_rows[(int)q->sort % 6][part - 1] : NULL;
+    if (!sql)
+        return TEND_OK;
+    struct pg_params p = {0};
+    params_of(&p, q, true, limit, offset);
+    struct id_scan sc = {.fn = fn, .arg = arg};
+    return pg_stream(pg_of(base), sql, &p, "listing accounts", id_row, &sc);
+}
+
 struct row_scan {
     void (*fn)(void *arg, const struct store_account_brief *b);
     void *arg;
@@ -216,15 +245,13 @@ static void list_row(void *arg, PGresult *r, int i) {
     sc->fn(sc->arg, &b);
 }
 
-enum tend_err pg_account_rows(struct store *base, const struct store_account_query *q, int part,
-                              int64_t offset, int64_t limit,
-                              void (*fn)(void *arg, const struct store_account_brief *b),
-                              void *arg) {
-    const char *sql = part == 1 || part == 2 ? q_rows[(int)q->sort % 6][part - 1] : NULL;
-    if (!sql)
-        return TEND_OK;
+enum tend_err pg_account_rows_of(struct store *base, int32_t day, const int64_t *ids, size_t n,
+                                 void (*fn)(void *arg, const struct store_account_brief *b),
+                                 void *arg) {
     struct pg_params p = {0};
-    params_of(&p, q, true, limit, offset);
+    pg_p_int(&p, day);
+    pg_p_int(&p, day == INT32_MIN ? INT32_MIN : day - 30);
+    pg_p_ids(&p, ids, n);
     struct row_scan sc = {.fn = fn, .arg = arg};
-    return pg_stream(pg_of(base), sql, &p, "listing accounts", list_row, &sc);
+    return pg_stream(pg_of(base), q_rows_of, &p, "reading the listed accounts", list_row, &sc);
 }

@@ -585,4 +585,5 @@ const struct store_ops pg_ops = {
     .account_summary = pg_account_summary,
     .account_count = pg_account_count,
     .account_rows = pg_account_rows,
+    .account_rows_of = pg_account_rows_of,
 };

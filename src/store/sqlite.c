@@ -537,4 +537,5 @@ const struct store_ops sqlite_ops = {
     .account_summary = sqlite_account_summary,
     .account_count = sqlite_account_count,
     .account_rows = sqlite_account_rows,
+    .account_rows_of = sqlite_account_rows_of,
 };

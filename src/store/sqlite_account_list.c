@@ -4,7 +4,9 @@
  * PostgreSQL).
  *
  * Each sort's head (known values) and tail (unknown, by label) is a static
- * statement walking an index in the sort's order (migration 23): the day's
+ * statement of ids (and names, for a search) walking an index in the sort's
+ * order (migration 23), so that skipping to a deep page reads no more than
+ * the walk; the page's rows are then read by id (q_rows_of). The day's
  * scores by overall (scores_rank), accounts by label (accounts_label) or by
  * MRR (accounts_mrr), the live CTAs (ctas_live_account). Ties break on the
  * label with ASCII case folded (COLLATE NOCASE: g_ascii_strcasecmp's order)
@@ -27,43 +29,40 @@
 #define LABEL "coalesce(a.name, a.external_id) COLLATE NOCASE, a.external_id"
 #define BAND_BIT                                                                                   \
     "(CASE s.band WHEN 'red' THEN 1 WHEN 'yellow' THEN 2 WHEN 'green' THEN 4 ELSE 8 END)"
+/* ?2 appears in every statement, so that each binds the same parameters. */
 #define FILTERS                                                                                    \
-    " (?3 IS NULL OR a.csm_email = ?3) AND (?4 = 0 OR a.csm_email IS NULL)"                        \
+    " (?2 IS NULL OR 1) AND (?3 IS NULL OR a.csm_email = ?3) AND (?4 = 0 OR a.csm_email IS NULL)"  \
     " AND (?5 IS NULL OR a.segment = ?5) AND (?6 = 0 OR ?6 & " BAND_BIT " <> 0) "
-#define JOIN_S " LEFT JOIN scores s ON s.day = ?1 AND s.account_id = a.id "
-#define JOIN_B " LEFT JOIN scores b ON b.day = ?2 AND b.account_id = a.id "
-#define COLUMNS                                                                                    \
-    "SELECT a.id, a.external_id, a.name, a.segment, a.csm_email, a.mrr, s.account_id, s.overall,"  \
-    " s.band, (SELECT count(*) FROM ctas c WHERE c.account_id = a.id AND c." LIVE "), b.overall "
-#define PAGE " LIMIT ?7 OFFSET ?8"
-/* ?2 appears in every statement, so that each binds the same eight. */
-#define USES_2 " (?2 IS NULL OR 1) AND "
+#define JOIN_S  " LEFT JOIN scores s ON s.day = ?1 AND s.account_id = a.id "
+#define JOIN_B  " LEFT JOIN scores b ON b.day = ?2 AND b.account_id = a.id "
+#define COLUMNS "SELECT a.id, a.external_id, a.name "
+#define PAGE    " LIMIT ?7 OFFSET ?8"
 
 /* FROM ... WHERE of each sort's head (known values) and of the tails. */
 #define HEAD_SCORE                                                                                 \
-    " FROM scores s CROSS JOIN accounts a ON a.id = s.account_id " JOIN_B                          \
-    "WHERE s.day = ?1 AND s.overall IS NOT NULL AND " FILTERS
+    " FROM scores s CROSS JOIN accounts a ON a.id = s.account_id"                                  \
+    " WHERE s.day = ?1 AND s.overall IS NOT NULL AND " FILTERS
 #define HEAD_CHANGE                                                                                \
     " FROM scores s CROSS JOIN scores b ON b.day = ?2 AND b.account_id = s.account_id"             \
     " CROSS JOIN accounts a ON a.id = s.account_id"                                                \
     " WHERE s.day = ?1 AND s.overall IS NOT NULL AND b.overall IS NOT NULL AND " FILTERS
-#define HEAD_MRR " FROM accounts a " JOIN_S JOIN_B "WHERE a.mrr IS NOT NULL AND " FILTERS
-#define HEAD_ALL " FROM accounts a " JOIN_S JOIN_B "WHERE " FILTERS
+#define HEAD_MRR " FROM accounts a " JOIN_S "WHERE a.mrr IS NOT NULL AND " FILTERS
+#define HEAD_ALL " FROM accounts a " JOIN_S "WHERE " FILTERS
 #define HEAD_CTAS                                                                                  \
     " FROM (SELECT account_id AS id, count(*) AS n FROM ctas WHERE " LIVE                          \
     " GROUP BY account_id) l"                                                                      \
-    " CROSS JOIN accounts a ON a.id = l.id " JOIN_S JOIN_B "WHERE " FILTERS
-#define TAIL_SCORE " FROM accounts a " JOIN_S JOIN_B "WHERE s.overall IS NULL AND " FILTERS
+    " CROSS JOIN accounts a ON a.id = l.id " JOIN_S "WHERE " FILTERS
+#define TAIL_SCORE " FROM accounts a " JOIN_S "WHERE s.overall IS NULL AND " FILTERS
 #define TAIL_CHANGE                                                                                \
     " FROM accounts a " JOIN_S JOIN_B "WHERE (s.overall IS NULL OR b.overall IS NULL) "            \
-                                      "AND " FILTERS
-#define TAIL_MRR " FROM accounts a " JOIN_S JOIN_B "WHERE a.mrr IS NULL AND " FILTERS
+    "AND " FILTERS
+#define TAIL_MRR " FROM accounts a " JOIN_S "WHERE a.mrr IS NULL AND " FILTERS
 #define TAIL_CTAS                                                                                  \
-    " FROM accounts a " JOIN_S JOIN_B                                                              \
+    " FROM accounts a " JOIN_S                                                                     \
     "WHERE NOT EXISTS (SELECT 1 FROM ctas c WHERE c.account_id = a.id AND c." LIVE                 \
     ") AND " FILTERS
 
-/* [sort][part - 1]: the rows of head and tail; NULL: no tail. */
+/* [sort][part - 1]: the ids of head and tail in order; NULL: no tail. */
 static const char *const q_rows[6][2] = {
     [STORE_SORT_SCORE] = {COLUMNS HEAD_SCORE "ORDER BY s.overall, " LABEL PAGE,
                           COLUMNS TAIL_SCORE "ORDER BY " LABEL PAGE},
@@ -86,7 +85,12 @@ static const char *const q_count_head[6] = {
     [STORE_SORT_NAME] = "SELECT count(*) " HEAD_ALL,
     [STORE_SORT_CTAS] = "SELECT count(*) " HEAD_CTAS,
 };
-static const char q_count_all[] = "SELECT count(*) FROM accounts a " JOIN_S "WHERE " USES_2 FILTERS;
+/* The page's rows, in the order of the ids (?3, a JSON array). */
+static const char q_rows_of[] =
+    "SELECT a.id, a.external_id, a.name, a.segment, a.csm_email, a.mrr, s.account_id, s.overall,"
+    " s.band, (SELECT count(*) FROM ctas c WHERE c.account_id = a.id AND c." LIVE "), b.overall"
+    " FROM json_each(?3) j CROSS JOIN accounts a ON a.id = j.value " JOIN_S JOIN_B "ORDER BY j.key";
+static const char q_count_all[] = "SELECT count(*) FROM accounts a " JOIN_S "WHERE " FILTERS;
 static const char q_accounts[] = "SELECT count(*) FROM accounts";
 static const char q_bands[] = "SELECT s.band, count(*) FROM scores s CROSS JOIN accounts a "
                               "ON a.id = s.account_id WHERE s.day = ? GROUP BY s.band";
@@ -199,7 +203,8 @@ enum tend_err sqlite_account_count(struct store *base, const struct store_accoun
 
 enum tend_err sqlite_account_rows(struct store *base, const struct store_account_query *q, int part,
                                   int64_t offset, int64_t limit,
-                                  void (*fn)(void *arg, const struct store_account_brief *b),
+                                  void (*fn)(void *arg, int64_t id, const char *external_id,
+                                             const char *name),
                                   void *arg) {
     struct sqlite_store *s = sqlite_of(base);
     const char *sql = part == 1 || part == 2 ? q_rows[(int)q->sort % 6][part - 1] : NULL;
@@ -207,6 +212,22 @@ enum tend_err sqlite_account_rows(struct store *base, const struct store_account
         return TEND_OK;
     sqlite3_stmt *st = sqlite_stmt(s, sql);
     bind_query(st, q, limit, offset);
+    int rc;
+    while ((rc = sqlite_step(st)) == SQLITE_ROW)
+        fn(arg, sqlite3_column_int64(st, 0), sqlite_col_text(st, 1), sqlite_col_text(st, 2));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "listing accounts");
+}
+
+enum tend_err sqlite_account_rows_of(struct store *base, int32_t day, const int64_t *ids, size_t n,
+                                     void (*fn)(void *arg, const struct store_account_brief *b),
+                                     void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_rows_of);
+    sqlite3_bind_int(st, 1, day);
+    sqlite3_bind_int(st, 2, day == INT32_MIN ? INT32_MIN : day - 30);
+    sqlite_bind_ids(st, 3, ids, n);
     int rc;
     while ((rc = sqlite_step(st)) == SQLITE_ROW) {
         struct store_account_brief b = {
@@ -229,5 +250,5 @@ enum tend_err sqlite_account_rows(struct store *base, const struct store_account
     }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "listing accounts");
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading the listed accounts");
 }

@@ -201,7 +201,8 @@ enum tend_err sqlite_notify_wait(struct store *s, int timeout_ms, char *channel,
 enum tend_err sqlite_data_version(struct store *s, char *buf, size_t size);
 enum tend_err sqlite_account_summary(struct store *s, int32_t day, int64_t *accounts, int64_t bands[4], void (*facet)(void *arg, int which, const char *v), void *arg);
 enum tend_err sqlite_account_count(struct store *s, const struct store_account_query *q, int part, int64_t *n);
-enum tend_err sqlite_account_rows(struct store *s, const struct store_account_query *q, int part, int64_t offset, int64_t limit, void (*fn)(void *arg, const struct store_account_brief *b), void *arg);
+enum tend_err sqlite_account_rows(struct store *s, const struct store_account_query *q, int part, int64_t offset, int64_t limit, void (*fn)(void *arg, int64_t id, const char *external_id, const char *name), void *arg);
+enum tend_err sqlite_account_rows_of(struct store *s, int32_t day, const int64_t *ids, size_t n, void (*fn)(void *arg, const struct store_account_brief *b), void *arg);
 // clang-format on
 
 /* The statement for sql, prepared on first use and kept for the life of the

@@ -804,6 +804,10 @@ struct store_account_query {
     unsigned bands;      /* STORE_BAND_* of the bands kept; 0: any */
     enum store_account_sort sort;
     int64_t offset, limit; /* the rows listed; limit < 0: every row from offset */
+    /* A search (NULL: none): the rows kept must also match; offset and
+     * limit count matches. The list is walked whole (ids and names only). */
+    bool (*match)(void *arg, const char *external_id, const char *name);
+    void *match_arg;
 };
 /* What the list's page shows besides its rows, kept per data version (a
  * commit of any connection or node makes the next call read it again).
@@ -816,9 +820,10 @@ struct store_account_summary {
     size_t n_owners, n_segments;
 };
 /* Calls fn for the query's rows, in its sort order, and fills *sum. The
- * cost is that of the rows listed (an index walk in the sort's order), not
- * of every account, except for sort change and the first call after a
- * commit (the counts and facets). b->has_before/before are set. */
+ * cost is that of the rows up to the page (an index walk in the sort's
+ * order, ids only, then the page's rows), not of every account, except for
+ * sort change, a search, and the first call after a commit (the counts and
+ * facets). b->has_before/before are set. */
 enum tend_err store_account_list(struct store *s, const struct store_account_query *q,
                                  struct store_account_summary *sum,
                                  void (*fn)(void *arg, const struct store_account_brief *b),
