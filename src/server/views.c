@@ -116,16 +116,6 @@ int32_t view_timeline_day(struct store *s) {
 static const char *const sort_names[] = {"score", "-score", "change", "mrr", "name", "ctas"};
 static const char *const band_names[] = {"red", "yellow", "green", "none"};
 
-static bool contains_ci(const char *hay, const char *needle) {
-    if (!hay)
-        return false;
-    char *h = g_utf8_casefold(hay, -1), *n = g_utf8_casefold(needle, -1);
-    bool found = strstr(h, n) != NULL;
-    g_free(h);
-    g_free(n);
-    return found;
-}
-
 /* The band filter: every band value, repeated or comma-separated, as
  * STORE_BAND_* bits (0: any). */
 static enum tend_err band_filter(const struct view_params *p, unsigned *bands, char *err) {
@@ -187,9 +177,41 @@ static cJSON *trend_of(struct store *s, int64_t id, int32_t day, enum tend_err *
     return a;
 }
 
+/* A search: q case folded once (g_utf8_casefold), and whether that is
+ * ASCII, when an ASCII text folds by ASCII lowering without an allocation
+ * (g_utf8_casefold of ASCII is exactly that); other texts fold as
+ * the dashboard has always folded them. */
+struct search {
+    char *folded;
+    bool ascii;
+};
+
+static bool is_ascii(const char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+static bool folded_contains(const struct search *q, const char *hay) {
+    if (!hay)
+        return false;
+    if (q->ascii && is_ascii(hay)) {
+        size_t n = strlen(q->folded);
+        for (const char *h = hay; *h; h++)
+            if (g_ascii_strncasecmp(h, q->folded, n) == 0)
+                return true;
+        return n == 0;
+    }
+    char *h = g_utf8_casefold(hay, -1);
+    bool found = strstr(h, q->folded) != NULL;
+    g_free(h);
+    return found;
+}
+
 /* A search's match: q in the external id or the name, case folded. */
 static bool matches(void *arg, const char *external_id, const char *name) {
-    return contains_ci(external_id, arg) || contains_ci(name, arg);
+    return folded_contains(arg, external_id) || folded_contains(arg, name);
 }
 
 /* The page's rows as the store lists them, and their ids for the trends. */
@@ -258,6 +280,7 @@ enum tend_err view_accounts(struct store *s, const struct view_env *env,
     if ((e = latest_day(s, &day, &scored, err)))
         return e;
     int64_t from = (int64_t)(page - 1) * per_page;
+    struct search search = {0};
     struct store_account_query sq = {
         .day = scored ? day : INT32_MIN,
         .owner = owner,
@@ -267,12 +290,18 @@ enum tend_err view_accounts(struct store *s, const struct view_env *env,
         .offset = from,
         .limit = per_page,
         .match = q ? matches : NULL,
-        .match_arg = (void *)q,
+        .match_arg = &search,
     };
+    if (q) {
+        search.folded = g_utf8_casefold(q, -1);
+        search.ascii = is_ascii(search.folded);
+    }
     struct page_rows *pr = xcalloc(1, sizeof *pr);
     pr->arr = cJSON_CreateArray();
     struct store_account_summary sum;
-    if ((e = store_account_list(s, &sq, &sum, on_row, pr))) {
+    e = store_account_list(s, &sq, &sum, on_row, pr);
+    g_free(search.folded);
+    if (e) {
         cJSON_Delete(pr->arr);
         free(pr);
         return view_store_err(s, e, err);
