@@ -191,8 +191,28 @@ enum tend_err pg_account_count(struct store *base, const struct store_account_qu
                                int64_t *n) {
     struct pg_params p = {0};
     params_of(&p, q, false, -1, 0);
-    return pg_int(pg_of(base), part == 0 ? q_count_all : q_count_head[(int)q->sort % 6], &p,
-                  "counting accounts", n);
+    struct pg_store *s = pg_of(base);
+    bool unnamed = s->unnamed; /* planned with its parameters, as stream_planned */
+    s->unnamed = true;
+    enum tend_err e = pg_int(s, part == 0 ? q_count_all : q_count_head[(int)q->sort % 6], &p,
+                             "counting accounts", n);
+    s->unnamed = unnamed;
+    return e;
+}
+
+/* pg_stream of a statement sent unprepared, so that each run is planned
+ * with its parameters: a prepared statement's generic plan, after five
+ * runs, estimates the optional filters ("$3 IS NULL OR ...") as a few rows
+ * and sorts every account where the first page walks 50 rows of an index
+ * (measured: 66 ms against 0.2 ms at 10,000 accounts). */
+static enum tend_err stream_planned(struct pg_store *s, const char *sql, struct pg_params *p,
+                                    const char *what, void (*row)(void *arg, PGresult *r, int i),
+                                    void *arg) {
+    bool unnamed = s->unnamed;
+    s->unnamed = true;
+    enum tend_err e = pg_stream(s, sql, p, what, row, arg);
+    s->unnamed = unnamed;
+    return e;
 }
 
 struct id_scan {
@@ -216,7 +236,7 @@ enum tend_err pg_account_rows(struct store *base, const struct store_account_que
     struct pg_params p = {0};
     params_of(&p, q, true, limit, offset);
     struct id_scan sc = {.fn = fn, .arg = arg};
-    return pg_stream(pg_of(base), sql, &p, "listing accounts", id_row, &sc);
+    return stream_planned(pg_of(base), sql, &p, "listing accounts", id_row, &sc);
 }
 
 struct row_scan {
