@@ -102,8 +102,8 @@ static const char q_rows_of[] =
         JOIN_B "ORDER BY l.n";
 static const char q_count_all[] = "SELECT count(*) FROM accounts a " JOIN_S "WHERE " FILTERS;
 static const char q_accounts[] = "SELECT count(*) FROM accounts";
-static const char q_bands[] = "SELECT s.band, count(*) FROM scores s JOIN accounts a "
-                              "ON a.id = s.account_id WHERE s.day = $1 GROUP BY s.band";
+/* Every score is of an account (accounts are never deleted). */
+static const char q_bands[] = "SELECT band, count(*) FROM scores WHERE day = $1 GROUP BY band";
 static const char q_owners[] = "SELECT DISTINCT csm_email COLLATE \"C\" FROM accounts "
                                "WHERE csm_email IS NOT NULL ORDER BY 1";
 static const char q_segments[] = "SELECT DISTINCT segment COLLATE \"C\" FROM accounts "

@@ -92,8 +92,8 @@ static const char q_rows_of[] =
     " FROM json_each(?3) j CROSS JOIN accounts a ON a.id = j.value " JOIN_S JOIN_B "ORDER BY j.key";
 static const char q_count_all[] = "SELECT count(*) FROM accounts a " JOIN_S "WHERE " FILTERS;
 static const char q_accounts[] = "SELECT count(*) FROM accounts";
-static const char q_bands[] = "SELECT s.band, count(*) FROM scores s CROSS JOIN accounts a "
-                              "ON a.id = s.account_id WHERE s.day = ? GROUP BY s.band";
+/* Every score is of an account (accounts are never deleted). */
+static const char q_bands[] = "SELECT band, count(*) FROM scores WHERE day = ? GROUP BY band";
 static const char q_owners[] =
     "SELECT DISTINCT csm_email FROM accounts WHERE csm_email IS NOT NULL ORDER BY csm_email";
 static const char q_segments[] =
