@@ -496,14 +496,15 @@ static const char migration_18[] =
  * (pg_account_list.c). The label index's expression is the statements'
  * ORDER BY, word for word: A-Z folded, compared byte by byte. */
 static const char migration_23[] =
-    "CREATE INDEX scores_rank ON scores (day, overall);"
-    "CREATE INDEX accounts_label ON accounts ((translate(coalesce(name, external_id),"
+    "CREATE INDEX IF NOT EXISTS scores_rank ON scores (day, overall);"
+    "CREATE INDEX IF NOT EXISTS accounts_label ON accounts ((translate(coalesce(name, external_id),"
     "  'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE \"C\"),"
     "  (external_id COLLATE \"C\"));"
-    "CREATE INDEX accounts_mrr ON accounts (mrr);"
-    "CREATE INDEX accounts_owner ON accounts (csm_email);"
-    "CREATE INDEX accounts_segment ON accounts (segment);"
-    "CREATE INDEX ctas_live_account ON ctas (account_id) WHERE status IN ('open', 'snoozed');";
+    "CREATE INDEX IF NOT EXISTS accounts_mrr ON accounts (mrr);"
+    "CREATE INDEX IF NOT EXISTS accounts_owner ON accounts (csm_email);"
+    "CREATE INDEX IF NOT EXISTS accounts_segment ON accounts (segment);"
+    "CREATE INDEX IF NOT EXISTS ctas_live_account ON ctas (account_id) WHERE status IN ('open', "
+    "'snoozed');";
 
 const struct pg_migration pg_schema_migrations[] = {
     {15,

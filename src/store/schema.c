@@ -554,14 +554,15 @@ static const char migration_18[] =
  * day's scores by overall cost the evaluation one more entry per score, in
  * the day's range of the index. */
 static const char migration_23[] =
-    "CREATE INDEX scores_rank ON scores (day, overall);"
-    "CREATE INDEX accounts_label ON accounts (coalesce(name, external_id) COLLATE NOCASE,"
+    "CREATE INDEX IF NOT EXISTS scores_rank ON scores (day, overall);"
+    "CREATE INDEX IF NOT EXISTS accounts_label ON accounts (coalesce(name, external_id) COLLATE "
+    "NOCASE,"
     "  external_id);"
-    "CREATE INDEX accounts_mrr ON accounts (mrr);"
-    "CREATE INDEX accounts_owner ON accounts (csm_email);"
-    "CREATE INDEX accounts_segment ON accounts (segment);"
-    "CREATE INDEX ctas_live_account ON ctas (account_id) WHERE status IN (" SQL_CTA_OPEN
-    ", " SQL_CTA_SNOOZED ");";
+    "CREATE INDEX IF NOT EXISTS accounts_mrr ON accounts (mrr);"
+    "CREATE INDEX IF NOT EXISTS accounts_owner ON accounts (csm_email);"
+    "CREATE INDEX IF NOT EXISTS accounts_segment ON accounts (segment);"
+    "CREATE INDEX IF NOT EXISTS ctas_live_account ON ctas (account_id) WHERE status IN "
+    "(" SQL_CTA_OPEN ", " SQL_CTA_SNOOZED ");";
 
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
