@@ -113,122 +113,13 @@ int32_t view_timeline_day(struct store *s) {
 
 /* ---- GET /api/accounts ---------------------------------------------------------- */
 
-struct brief {
-    int64_t id;
-    char *external_id, *name, *segment, *owner;
-    bool has_mrr, has_overall, has_before;
-    double mrr, overall, before;
-    char band[8];
-    int64_t live;
-};
-
-struct briefs {
-    struct brief *v;
-    size_t n, cap;
-};
-
-static char *dup_or_null(const char *s) {
-    return s ? xstrdup(s) : NULL;
-}
-
-static void on_brief(void *arg, const struct store_account_brief *b) {
-    struct briefs *l = arg;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 256;
-        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
-    }
-    struct brief *x = &l->v[l->n++];
-    *x = (struct brief){
-        .id = b->id,
-        .external_id = xstrdup(b->external_id),
-        .name = dup_or_null(b->name),
-        .segment = dup_or_null(b->segment),
-        .owner = dup_or_null(b->owner),
-        .has_mrr = b->has_mrr,
-        .mrr = b->mrr,
-        .has_overall = b->has_overall,
-        .overall = b->overall,
-        .live = b->live_ctas,
-    };
-    snprintf(x->band, sizeof x->band, "%s", b->band);
-}
-
-static void briefs_free(struct briefs *l) {
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->v[i].external_id);
-        free(l->v[i].name);
-        free(l->v[i].segment);
-        free(l->v[i].owner);
-    }
-    free(l->v);
-}
-
-enum sort_key { SORT_SCORE, SORT_SCORE_DESC, SORT_CHANGE, SORT_MRR, SORT_NAME, SORT_CTAS };
 static const char *const sort_names[] = {"score", "-score", "change", "mrr", "name", "ctas"};
-
-static const char *label(const struct brief *b) {
-    return b->name ? b->name : b->external_id;
-}
-
-/* Known values first; then a, b by the key; ties by name. */
-static int cmp_known(bool ha, double a, bool hb, double b, bool ascending) {
-    if (ha != hb)
-        return ha ? -1 : 1;
-    if (!ha || a == b)
-        return 0;
-    return (a < b) == ascending ? -1 : 1;
-}
-
-static int by_sort(const void *pa, const void *pb, void *key) {
-    const struct brief *a = pa, *b = pb;
-    int c = 0;
-    switch (*(const enum sort_key *)key) {
-    case SORT_SCORE:
-        c = cmp_known(a->has_overall, a->overall, b->has_overall, b->overall, true);
-        break;
-    case SORT_SCORE_DESC:
-        c = cmp_known(a->has_overall, a->overall, b->has_overall, b->overall, false);
-        break;
-    case SORT_CHANGE:
-        c = cmp_known(a->has_overall && a->has_before, a->overall - a->before,
-                      b->has_overall && b->has_before, b->overall - b->before, true);
-        break;
-    case SORT_MRR:
-        c = cmp_known(a->has_mrr, a->mrr, b->has_mrr, b->mrr, false);
-        break;
-    case SORT_CTAS:
-        c = cmp_known(true, (double)a->live, true, (double)b->live, false);
-        break;
-    case SORT_NAME:
-        break;
-    }
-    if (!c)
-        c = g_ascii_strcasecmp(label(a), label(b));
-    return c ? c : strcmp(a->external_id, b->external_id);
-}
-
-static bool contains_ci(const char *hay, const char *needle) {
-    if (!hay)
-        return false;
-    char *h = g_utf8_casefold(hay, -1), *n = g_utf8_casefold(needle, -1);
-    bool found = strstr(h, n) != NULL;
-    g_free(h);
-    g_free(n);
-    return found;
-}
-
 static const char *const band_names[] = {"red", "yellow", "green", "none"};
 
-static int band_index(const char *b) {
-    for (int i = 0; i < 4; i++)
-        if (strcmp(b, band_names[i]) == 0)
-            return i;
-    return 3;
-}
-
-/* The band filter: every band value, repeated or comma-separated. */
-static enum tend_err band_filter(const struct view_params *p, bool want[4], bool *any, char *err) {
-    *any = false;
+/* The band filter: every band value, repeated or comma-separated, as
+ * STORE_BAND_* bits (0: any). */
+static enum tend_err band_filter(const struct view_params *p, unsigned *bands, char *err) {
+    *bands = 0;
     for (int i = 0; i < p->n; i++) {
         if (strcmp(p->keys[i], "band") != 0 || !p->values[i][0])
             continue;
@@ -244,33 +135,17 @@ static enum tend_err band_filter(const struct view_params *p, bool want[4], bool
                 g_strfreev(parts);
                 return TEND_ERR_USAGE;
             }
-            want[k] = true;
-            *any = true;
+            *bands |= 1u << k; /* STORE_BAND_RED << k */
         }
         g_strfreev(parts);
     }
     return TEND_OK;
 }
 
-static int cmp_str(const void *a, const void *b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The distinct non-NULL values of a field, sorted, as a JSON array. */
-static cJSON *facet(const struct briefs *l, size_t field_offset) {
-    char **v = xcalloc(l->n + 1, sizeof *v);
-    size_t n = 0;
-    for (size_t i = 0; i < l->n; i++) {
-        char *s = *(char **)((char *)&l->v[i] + field_offset);
-        if (s)
-            v[n++] = s;
-    }
-    qsort(v, n, sizeof *v, cmp_str);
+static cJSON *string_array(const char *const *v, size_t n) {
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++)
-        if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
-            cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
-    free(v);
+        cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
     return a;
 }
 
@@ -302,18 +177,86 @@ static cJSON *trend_of(struct store *s, int64_t id, int32_t day, enum tend_err *
     return a;
 }
 
+/* A search: q case folded once (g_utf8_casefold), and whether that is
+ * ASCII, when an ASCII text folds by ASCII lowering without an allocation
+ * (g_utf8_casefold of ASCII is exactly that); other texts fold as
+ * the dashboard has always folded them. */
+struct search {
+    char *folded;
+    bool ascii;
+};
+
+static bool is_ascii(const char *s) {
+    for (; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+static bool folded_contains(const struct search *q, const char *hay) {
+    if (!hay)
+        return false;
+    if (q->ascii && is_ascii(hay)) {
+        size_t n = strlen(q->folded);
+        for (const char *h = hay; *h; h++)
+            if (g_ascii_strncasecmp(h, q->folded, n) == 0)
+                return true;
+        return n == 0;
+    }
+    char *h = g_utf8_casefold(hay, -1);
+    bool found = strstr(h, q->folded) != NULL;
+    g_free(h);
+    return found;
+}
+
+/* A search's match: q in the external id or the name, case folded. */
+static bool matches(void *arg, const char *external_id, const char *name) {
+    return folded_contains(arg, external_id) || folded_contains(arg, name);
+}
+
+/* The page's rows as the store lists them, and their ids for the trends. */
+struct page_rows {
+    cJSON *arr;
+    int64_t ids[PER_PAGE_MAX];
+    int n;
+};
+
+static void on_row(void *arg, const struct store_account_brief *b) {
+    struct page_rows *pr = arg;
+    if (pr->n >= PER_PAGE_MAX)
+        return;
+    pr->ids[pr->n++] = b->id;
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "id", b->external_id);
+    view_add_str(a, "name", b->name);
+    view_add_str(a, "segment", b->segment);
+    view_add_str(a, "owner", b->owner);
+    add_num(a, "mrr", b->has_mrr, b->mrr);
+    add_num(a, "score", b->has_overall, b->overall);
+    cJSON_AddStringToObject(a, "band", b->band);
+    add_num(a, "score_30d_ago", b->has_before, b->before);
+    add_num(a, "change_30d", b->has_overall && b->has_before, b->overall - b->before);
+    cJSON_AddNumberToObject(a, "open_ctas", (double)b->live_ctas);
+    cJSON_AddItemToArray(pr->arr, a);
+}
+
+/* The list from the store a page at a time (store_account_list: the
+ * sort's index, the counts and facets kept per data version); a search (q)
+ * has the store walk the filtered list's ids and names in order and match
+ * them here, where the case folding is glib's. */
 enum tend_err view_accounts(struct store *s, const struct view_env *env,
                             const struct view_params *p, cJSON **out, char *err) {
+    (void)env;
     long page, per_page;
     enum tend_err e;
     if ((e = view_int_param(p, "page", 1, 1000000, 1, &page, err)) ||
         (e = view_int_param(p, "per_page", 1, PER_PAGE_MAX, PER_PAGE_DEFAULT, &per_page, err)))
         return e;
-    bool bands[4] = {false}, any_band;
-    if ((e = band_filter(p, bands, &any_band, err)))
+    unsigned bands;
+    if ((e = band_filter(p, &bands, err)))
         return e;
     const char *sort = view_param(p, "sort");
-    enum sort_key key = SORT_SCORE;
+    enum store_account_sort key = STORE_SORT_SCORE;
     if (sort && sort[0]) {
         size_t k;
         for (k = 0; k < sizeof sort_names / sizeof sort_names[0]; k++)
@@ -321,7 +264,7 @@ enum tend_err view_accounts(struct store *s, const struct view_env *env,
                 break;
         if (k == sizeof sort_names / sizeof sort_names[0])
             return view_bad(err, "sort: must be score, -score, change, mrr, name or ctas", sort);
-        key = (enum sort_key)k;
+        key = (enum store_account_sort)k;
     }
     const char *owner = view_param(p, "owner"), *segment = view_param(p, "segment"),
                *q = view_param(p, "q");
@@ -336,77 +279,50 @@ enum tend_err view_accounts(struct store *s, const struct view_env *env,
     bool scored;
     if ((e = latest_day(s, &day, &scored, err)))
         return e;
-    struct briefs l = {0};
-    if ((e = store_account_briefs(s, scored ? day : INT32_MIN, on_brief, &l))) {
-        briefs_free(&l);
-        return view_store_err(s, e, err);
+    int64_t from = (int64_t)(page - 1) * per_page;
+    struct search search = {0};
+    struct store_account_query sq = {
+        .day = scored ? day : INT32_MIN,
+        .owner = owner,
+        .segment = segment,
+        .bands = bands,
+        .sort = key,
+        .offset = from,
+        .limit = per_page,
+        .match = q ? matches : NULL,
+        .match_arg = &search,
+    };
+    if (q) {
+        search.folded = g_utf8_casefold(q, -1);
+        search.ascii = is_ascii(search.folded);
     }
-    struct eval_day_scores before = {0};
-    if (scored && (e = eval_day_scores_load(s, day - 30, NULL, &before))) {
-        briefs_free(&l);
+    struct page_rows *pr = xcalloc(1, sizeof *pr);
+    pr->arr = cJSON_CreateArray();
+    struct store_account_summary sum;
+    e = store_account_list(s, &sq, &sum, on_row, pr);
+    g_free(search.folded);
+    if (e) {
+        cJSON_Delete(pr->arr);
+        free(pr);
         return view_store_err(s, e, err);
-    }
-    int64_t band_counts[4] = {0};
-    size_t kept = 0;
-    for (size_t i = 0; i < l.n; i++) {
-        struct brief *b = &l.v[i];
-        b->has_before = eval_day_score(&before, b->id, &b->before);
-        band_counts[band_index(b->band)]++;
     }
     cJSON *o = cJSON_CreateObject();
     view_add_date(o, "date", scored, day);
-    cJSON_AddItemToObject(o, "owners", facet(&l, offsetof(struct brief, owner)));
-    cJSON_AddItemToObject(o, "segments", facet(&l, offsetof(struct brief, segment)));
+    cJSON_AddItemToObject(o, "owners", string_array(sum.owners, sum.n_owners));
+    cJSON_AddItemToObject(o, "segments", string_array(sum.segments, sum.n_segments));
     cJSON *bc = cJSON_AddObjectToObject(o, "bands");
     for (int k = 0; k < 4; k++)
-        cJSON_AddNumberToObject(bc, band_names[k], (double)band_counts[k]);
-    /* Filter in place: matching rows to the front, the rest freed later. */
-    for (size_t i = 0; i < l.n; i++) {
-        struct brief *b = &l.v[i];
-        bool keep = true;
-        if (owner)
-            keep =
-                strcmp(owner, "none") == 0 ? !b->owner : b->owner && strcmp(b->owner, owner) == 0;
-        if (keep && segment)
-            keep = b->segment && strcmp(b->segment, segment) == 0;
-        if (keep && any_band)
-            keep = bands[band_index(b->band)];
-        if (keep && q)
-            keep = contains_ci(b->external_id, q) || contains_ci(b->name, q);
-        if (keep) {
-            struct brief tmp = l.v[kept];
-            l.v[kept++] = *b;
-            *b = tmp;
-        }
-    }
-    if (kept) /* l.v is NULL without accounts, and qsort's array must not be */
-        qsort_r(l.v, kept, sizeof *l.v, by_sort, &key);
-    cJSON_AddNumberToObject(o, "total", (double)kept);
+        cJSON_AddNumberToObject(bc, band_names[k], (double)sum.bands[k]);
+    cJSON_AddNumberToObject(o, "total", (double)sum.total);
     cJSON_AddNumberToObject(o, "page", (double)page);
     cJSON_AddNumberToObject(o, "per_page", (double)per_page);
-    cJSON *arr = cJSON_AddArrayToObject(o, "accounts");
-    size_t from = (size_t)((page - 1) * per_page);
-    for (size_t i = from; !e && i < kept && i < from + (size_t)per_page; i++) {
-        const struct brief *b = &l.v[i];
-        cJSON *a = cJSON_CreateObject();
-        cJSON_AddStringToObject(a, "id", b->external_id);
-        view_add_str(a, "name", b->name);
-        view_add_str(a, "segment", b->segment);
-        view_add_str(a, "owner", b->owner);
-        add_num(a, "mrr", b->has_mrr, b->mrr);
-        add_num(a, "score", b->has_overall, b->overall);
-        cJSON_AddStringToObject(a, "band", b->band);
-        add_num(a, "score_30d_ago", b->has_before, b->before);
-        add_num(a, "change_30d", b->has_overall && b->has_before, b->overall - b->before);
-        cJSON_AddNumberToObject(a, "open_ctas", (double)b->live);
-        if (scored)
-            cJSON_AddItemToObject(a, "trend", trend_of(s, b->id, day, &e));
-        else
-            cJSON_AddItemToObject(a, "trend", cJSON_CreateArray());
-        cJSON_AddItemToArray(arr, a);
-    }
-    eval_day_scores_free(&before);
-    briefs_free(&l);
+    cJSON_AddItemToObject(o, "accounts", pr->arr);
+    /* The trends after the list: a backend may not be read during its scan. */
+    cJSON *a = pr->arr->child;
+    for (int i = 0; !e && a && i < pr->n; i++, a = a->next)
+        cJSON_AddItemToObject(a, "trend",
+                              scored ? trend_of(s, pr->ids[i], day, &e) : cJSON_CreateArray());
+    free(pr);
     if (e) {
         cJSON_Delete(o);
         return view_store_err(s, e, err);

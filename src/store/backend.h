@@ -316,11 +316,40 @@ struct store_ops {
         struct store *s, void (*fn)(void *arg, const struct store_esc_candidate *c), void *arg);
     enum tend_err (*escalation_put)(struct store *s, int64_t cta_id, int level, int64_t at_ms,
                                     const char *manager, bool *is_new);
+
+    /* The account list (account_list.c). data_version: a text that changes
+     * whenever any connection commits (truncated: never cached).
+     * account_summary: the account count, the day's band counts, and the
+     * distinct owners (which 0) then segments (1) in byte order.
+     * account_count: the rows of part (0: all; 1: the sort's head, its
+     * known values) the filters keep. account_rows: the id, external id and
+     * name of part 1 (head) or 2 (tail, unknown values) in the sort's
+     * order, offset and limit (< 0: every row). account_rows_of: the rows
+     * of the n ids, in their order. */
+    enum tend_err (*data_version)(struct store *s, char *buf, size_t size);
+    enum tend_err (*account_summary)(struct store *s, int32_t day, int64_t *accounts,
+                                     int64_t bands[4],
+                                     void (*facet)(void *arg, int which, const char *v), void *arg);
+    enum tend_err (*account_count)(struct store *s, const struct store_account_query *q, int part,
+                                   int64_t *n);
+    enum tend_err (*account_rows)(struct store *s, const struct store_account_query *q, int part,
+                                  int64_t offset, int64_t limit,
+                                  void (*fn)(void *arg, int64_t id, const char *external_id,
+                                             const char *name),
+                                  void *arg);
+    enum tend_err (*account_rows_of)(struct store *s, int32_t day, const int64_t *ids, size_t n,
+                                     void (*fn)(void *arg, const struct store_account_brief *b),
+                                     void *arg);
 };
 
+struct store_list_cache; /* account_list.c */
 struct store {
     const struct store_ops *ops;
+    struct store_list_cache *list_cache; /* NULL until store_account_list */
 };
+
+/* Frees the account list's cache of a connection (NULL: nothing). */
+void store_list_cache_free(struct store_list_cache *c);
 
 /* Counts n rows returned by a backend's query, for store_rows_read(). */
 void store_rows_add(uint64_t n);

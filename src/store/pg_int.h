@@ -313,6 +313,13 @@ enum tend_err pg_segment_latest_day(struct store *s, int32_t at, int32_t *day, b
 
 enum tend_err pg_escalation_candidates(struct store *s, void (*fn)(void *arg, const struct store_esc_candidate *c), void *arg);
 enum tend_err pg_escalation_put(struct store *s, int64_t cta_id, int level, int64_t at_ms, const char *manager, bool *is_new);
+
+/* pg_account_list.c: the dashboard's account list (backend.h). */
+enum tend_err pg_data_version(struct store *s, char *buf, size_t size);
+enum tend_err pg_account_summary(struct store *s, int32_t day, int64_t *accounts, int64_t bands[4], void (*facet)(void *arg, int which, const char *v), void *arg);
+enum tend_err pg_account_count(struct store *s, const struct store_account_query *q, int part, int64_t *n);
+enum tend_err pg_account_rows(struct store *s, const struct store_account_query *q, int part, int64_t offset, int64_t limit, void (*fn)(void *arg, int64_t id, const char *external_id, const char *name), void *arg);
+enum tend_err pg_account_rows_of(struct store *s, int32_t day, const int64_t *ids, size_t n, void (*fn)(void *arg, const struct store_account_brief *b), void *arg);
 // clang-format on
 
 #endif

@@ -586,6 +586,20 @@ static const char migration_22[] = "CREATE TABLE cta_escalations ("
                                    "  PRIMARY KEY (account_id, cta_id, level)"
                                    ");";
 
+/* SQLite migration 23: the dashboard's account list from indexes
+ * (pg_account_list.c). The label index's expression is the statements'
+ * ORDER BY, word for word: A-Z folded, compared byte by byte. */
+static const char migration_23[] =
+    "CREATE INDEX IF NOT EXISTS scores_rank ON scores (day, overall);"
+    "CREATE INDEX IF NOT EXISTS accounts_label ON accounts ((translate(coalesce(name, external_id),"
+    "  'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') COLLATE \"C\"),"
+    "  (external_id COLLATE \"C\"));"
+    "CREATE INDEX IF NOT EXISTS accounts_mrr ON accounts (mrr);"
+    "CREATE INDEX IF NOT EXISTS accounts_owner ON accounts (csm_email);"
+    "CREATE INDEX IF NOT EXISTS accounts_segment ON accounts (segment);"
+    "CREATE INDEX IF NOT EXISTS ctas_live_account ON ctas (account_id) WHERE status IN ('open', "
+    "'snoozed');";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -603,6 +617,8 @@ const struct pg_migration pg_schema_migrations[] = {
     {21, "segments: daily sums per segment, plan and owner, and a run's parts", migration_21},
 
     {22, "escalations of CTAs, once per CTA and level", migration_22},
+
+    {23, "the dashboard's account list from indexes, a page at a time", migration_23},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

@@ -599,4 +599,10 @@ const struct store_ops pg_ops = {
 
     .escalation_candidates = pg_escalation_candidates,
     .escalation_put = pg_escalation_put,
+
+    .data_version = pg_data_version,
+    .account_summary = pg_account_summary,
+    .account_count = pg_account_count,
+    .account_rows = pg_account_rows,
+    .account_rows_of = pg_account_rows_of,
 };

@@ -646,6 +646,22 @@ static const char migration_22[] = "CREATE TABLE cta_escalations ("
                                    "  PRIMARY KEY (cta_id, level)"
                                    ") WITHOUT ROWID;";
 
+/* The dashboard's account list a page at a time (account_list.c): each
+ * sort walks an index in its order instead of sorting every account. The
+ * label index's expression is the statements' ORDER BY, word for word. The
+ * day's scores by overall cost the evaluation one more entry per score, in
+ * the day's range of the index. */
+static const char migration_23[] =
+    "CREATE INDEX IF NOT EXISTS scores_rank ON scores (day, overall);"
+    "CREATE INDEX IF NOT EXISTS accounts_label ON accounts (coalesce(name, external_id) COLLATE "
+    "NOCASE,"
+    "  external_id);"
+    "CREATE INDEX IF NOT EXISTS accounts_mrr ON accounts (mrr);"
+    "CREATE INDEX IF NOT EXISTS accounts_owner ON accounts (csm_email);"
+    "CREATE INDEX IF NOT EXISTS accounts_segment ON accounts (segment);"
+    "CREATE INDEX IF NOT EXISTS ctas_live_account ON ctas (account_id) WHERE status IN "
+    "(" SQL_CTA_OPEN ", " SQL_CTA_SNOOZED ");";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -674,6 +690,8 @@ const struct migration schema_migrations[] = {
     {21, "segments: daily sums per segment, plan and owner, and a run's parts", migration_21},
 
     {22, "escalations of CTAs, once per CTA and level", migration_22},
+
+    {23, "the dashboard's account list from indexes, a page at a time", migration_23},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -551,4 +551,10 @@ const struct store_ops sqlite_ops = {
 
     .escalation_candidates = sqlite_escalation_candidates,
     .escalation_put = sqlite_escalation_put,
+
+    .data_version = sqlite_data_version,
+    .account_summary = sqlite_account_summary,
+    .account_count = sqlite_account_count,
+    .account_rows = sqlite_account_rows,
+    .account_rows_of = sqlite_account_rows_of,
 };

@@ -42,8 +42,10 @@ enum tend_err store_open_with(const char *path, unsigned flags, struct store **o
 }
 
 void store_close(struct store *s) {
-    if (s)
+    if (s) {
+        store_list_cache_free(s->list_cache); /* account_list.c */
         s->ops->close(s);
+    }
 }
 
 enum tend_err store_open_again(struct store *s, struct store **out, char *err) {

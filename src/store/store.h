@@ -773,11 +773,62 @@ struct store_account_brief {
     double overall;
     const char *band; /* "red", "yellow", "green", "none" */
     int64_t live_ctas;
+    bool has_before; /* store_account_list: an overall score 30 days before */
+    double before;
 };
 /* Calls fn for every account with its score of day and its live CTAs. */
 enum tend_err store_account_briefs(struct store *s, int32_t day,
                                    void (*fn)(void *arg, const struct store_account_brief *b),
                                    void *arg);
+/* The dashboard's account list, a page at a time (store/account_list.c,
+ * docs/dashboard.md "The accounts list at scale"). Sorts, each with its
+ * unknown values last and ties by label (name, else external id; ASCII
+ * case folded) then external id: score (ascending), -score, change (score
+ * minus the score 30 days before, ascending), mrr (descending), name, ctas
+ * (live CTAs, descending). */
+enum store_account_sort {
+    STORE_SORT_SCORE,
+    STORE_SORT_SCORE_DESC,
+    STORE_SORT_CHANGE,
+    STORE_SORT_MRR,
+    STORE_SORT_NAME,
+    STORE_SORT_CTAS
+};
+#define STORE_BAND_RED    1u
+#define STORE_BAND_YELLOW 2u
+#define STORE_BAND_GREEN  4u
+#define STORE_BAND_NONE   8u /* no score, or a band other than the three */
+struct store_account_query {
+    int32_t day;         /* the scores' day; INT32_MIN: none (every band "none") */
+    const char *owner;   /* csm_email; "none": accounts without one; NULL: any */
+    const char *segment; /* NULL: any */
+    unsigned bands;      /* STORE_BAND_* of the bands kept; 0: any */
+    enum store_account_sort sort;
+    int64_t offset, limit; /* the rows listed; limit < 0: every row from offset */
+    /* A search (NULL: none): the rows kept must also match; offset and
+     * limit count matches. The list is walked whole (ids and names only). */
+    bool (*match)(void *arg, const char *external_id, const char *name);
+    void *match_arg;
+};
+/* What the list's page shows besides its rows, kept per data version (a
+ * commit of any connection or node makes the next call read it again).
+ * Strings and arrays are the store's, valid until the next call on s. */
+struct store_account_summary {
+    int64_t accounts;                            /* every account */
+    int64_t bands[4];                            /* red, yellow, green, none of the day */
+    int64_t total;                               /* the accounts the query's filters keep */
+    const char *const *owners, *const *segments; /* distinct, byte order */
+    size_t n_owners, n_segments;
+};
+/* Calls fn for the query's rows, in its sort order, and fills *sum. The
+ * cost is that of the rows up to the page (an index walk in the sort's
+ * order, ids only, then the page's rows), not of every account, except for
+ * sort change, a search, and the first call after a commit (the counts and
+ * facets). b->has_before/before are set. */
+enum tend_err store_account_list(struct store *s, const struct store_account_query *q,
+                                 struct store_account_summary *sum,
+                                 void (*fn)(void *arg, const struct store_account_brief *b),
+                                 void *arg);
 /* The latest day with stored scores; *found false when none. */
 enum tend_err store_scores_latest_day(struct store *s, int32_t *day, bool *found);
 /* Calls fn for the account's latest limit facts (meaningful events and group

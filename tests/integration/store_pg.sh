@@ -6,7 +6,7 @@
 # lines here are prefixed "pg:" so the summary counts each backend.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pg_lib.sh"
-bins="test_ingest test_eval test_ctas test_notify test_report test_model"
+bins="test_ingest test_eval test_ctas test_notify test_report test_model test_views_accounts"
 dir="${BUILD:-$ROOT/build/${MODE:-release}}/tests"
 # Every tests/unit/test_store*.c is a conformance test of the store.
 bins="$bins $(cd "$dir" && ls test_store* 2>/dev/null | tr '\n' ' ')"
