@@ -9,8 +9,9 @@
 #include "util/yaml.h"
 
 static const char *const known_sections[] = {
-    "db",     "health", "rules", "ctas", "delivery", "channels", "routes",
-    "serve",  "model",  "customer_messages", "segments", "escalation"};
+    "db",       "health",    "rules", "ctas",  "delivery",
+    "channels", "routes",    "serve", "model", "customer_messages",
+    "segments", "escalation"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)
@@ -74,7 +75,8 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         if (i == sizeof known_sections / sizeof known_sections[0]) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
-                    "delivery, channels, routes, serve, model, customer_messages, segments, escalation)\n",
+                    "delivery, channels, routes, serve, model, customer_messages, segments, "
+                    "escalation)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;

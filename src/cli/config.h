@@ -28,12 +28,7 @@ struct tend_config {
     struct serve_config serve;       /* serve: */
     struct model_config model;       /* model: */
     struct customer_config customer; /* customer_messages: */
-
-    struct rules_config rules;    /* rules: and ctas: */
-    struct notify_config notify;  /* delivery:, channels: and routes: */
-    struct serve_config serve;    /* serve: */
-    struct model_config model;    /* model: */
-    struct esc_config escalation; /* escalation: */
+    struct esc_config escalation;    /* escalation: */
 };
 
 /* Loads path (NULL: defaults) into *c, printing "tend CMD: reason" and

@@ -96,7 +96,7 @@ struct engine {
     struct risk_batch risk_rows; /* its scores, stored after the accounts */
     struct eval_roles *roles;    /* members with a role (champion_risk), NULL: not read */
 
-    struct seg_agg *agg;         /* the day's groups (eval/segments.h); NULL: none */
+    struct seg_agg *agg; /* the day's groups (eval/segments.h); NULL: none */
 };
 
 void eval_cta_copy(struct store_cta *dst, const struct store_cta *src) {

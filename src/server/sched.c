@@ -270,13 +270,10 @@ static bool run_bucket(struct sched *s, struct store *st, const struct store_buc
         size_t n;
         e = store_account_ids_between(st, b->first_id, b->last_id, &ids, &n);
         if (!e && n)
-            e = eval_ctas_accounts(st, s->o.hc, s->o.rc, s->o.nc, b->day, ids, n, on_change, NULL,
-                                   &sum);
-        if (!e && n)
-            customers(s, st, b->day, ids, n);
-
             e = eval_ctas_bucket(st, s->o.hc, s->o.rc, s->o.nc, b->day, ids, n, b->due_ms,
                                  b->bucket, on_change, NULL, &sum);
+        if (!e && n)
+            customers(s, st, b->day, ids, n);
         free(ids);
     }
     char d[16];

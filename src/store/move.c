@@ -209,11 +209,9 @@ static const struct move_table tables[] = {
      NULL},
     {"customer_unsubscribes", "account_id, kind, contact, created_ms", "customer_unsubscribes",
      "SELECT account_id, kind, contact, created_ms FROM customer_unsubscribes", NULL},
-
     /* Each user's logins per day (migration 20: champion_risk). */
     {"user_login_days", "account_id, user_id, day, logins", "user_login_days",
      "SELECT account_id, user_id, day, logins FROM user_login_days", NULL},
-
     /* Segments (migration 21): the days charted and segment_shift's baseline;
      * a run's parts not yet summed go along with their run. */
     {"segment_days",
@@ -233,7 +231,7 @@ static const struct move_table tables[] = {
      "SELECT due_ms, part, kind, name, accounts, arr_accounts, arr, scored, health_sum, red, "
      "yellow, green, active_users, logins_7d, feature_events_7d, nps_accounts, nps_sum, "
      "tickets_30d, tickets_open, open_ctas FROM segment_parts",
-
+     NULL},
     /* Escalations (migration 22): the record that each happened once. */
     {"cta_escalations", "account_id, cta_id, level, at_ms, manager", "cta_escalations",
      "SELECT coalesce(c.account_id, 0), e.cta_id, e.level, e.at_ms, e.manager "

@@ -536,7 +536,6 @@ static const char migration_20[] =
     "  GROUP BY account_id, user_id, ts_ms / 86400000"
     "  ON CONFLICT (account_id, user_id, day) DO UPDATE SET logins = excluded.logins;";
 
-
 /* SQLite's migration 21: segments (segment_days, segment_parts). Not
  * account data: a row is a group's (segment, plan or owner), so its key
  * leads with the group (kind, name), not an account id: the reads are a

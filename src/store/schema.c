@@ -598,7 +598,6 @@ static const char migration_20[] =
     "  WHERE kind = " SQL_EV_LOGIN " AND account_id IS NOT NULL AND user_id IS NOT NULL"
     "  GROUP BY account_id, user_id, ts_ms / 86400000;";
 
-
 /* Segments (docs/dashboard.md "Segments", docs/rules.md segment_shift):
  * segment_days, one row per group (kind 0 segment, 1 plan, 2 owner; its
  * name) and day, of sums over the group's accounts (core/segments.h), so

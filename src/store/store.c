@@ -747,6 +747,7 @@ enum tend_err store_customer_contacts_each(struct store *s, int64_t account_id,
                                                       const char *traits),
                                            void *arg) {
     return s->ops->customer_contacts_each(s, account_id, fn, arg);
+}
 
 enum tend_err store_members_each(struct store *s, const struct store_span *sp, const char *role_key,
                                  bool with_role_only, int64_t before_ms,
@@ -759,6 +760,7 @@ enum tend_err store_user_logins_each(struct store *s, int64_t account_id, int64_
                                      void (*fn)(void *arg, int32_t day, int64_t logins),
                                      void *arg) {
     return s->ops->user_logins_each(s, account_id, user_id, first_day, last_day, fn, arg);
+}
 
 enum tend_err store_segment_days_put(struct store *s, int32_t day,
                                      const struct store_segment_row *rows, size_t n) {
@@ -785,6 +787,7 @@ enum tend_err store_segment_days_each(struct store *s, int kind, const char *nam
 
 enum tend_err store_segment_latest_day(struct store *s, int32_t at, int32_t *day, bool *found) {
     return s->ops->segment_latest_day(s, at, day, found);
+}
 
 enum tend_err
 store_escalation_candidates(struct store *s,
