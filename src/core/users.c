@@ -94,6 +94,8 @@ static int by_user_id(const void *x, const void *y) {
 }
 
 static struct user_engagement *find(const struct users_acc *a, int64_t user_id) {
+    if (a->n == 0) /* no array yet: bsearch takes no NULL */
+        return NULL;
     struct user_engagement key = {.user_id = user_id};
     return bsearch(&key, a->v, a->n, sizeof *a->v, by_user_id);
 }
@@ -215,7 +217,8 @@ static int by_standing(const void *x, const void *y) {
 }
 
 void users_finish(struct users_acc *a) {
-    qsort(a->v, a->n, sizeof *a->v, by_standing);
+    if (a->n > 1) /* an account without users has no array (qsort takes no NULL) */
+        qsort(a->v, a->n, sizeof *a->v, by_standing);
 }
 
 /* ---- the champion ------------------------------------------------------------ */

@@ -81,6 +81,20 @@ static void engagement_counts_weeks_trend_features_nps_and_replies(void **state)
     users_free(&a);
 }
 
+/* An account whose users have no role reaches users_finish with no array
+ * (UBSan under MODE=asan: qsort and bsearch take no NULL). */
+static void an_account_without_users_is_empty(void **state) {
+    (void)state;
+    struct users_acc a;
+    users_init(&a, T);
+    users_add_activity(&a, EV_LOGIN, 7, at(1), 0);
+    users_add_logins(&a, 7, 19999, 2);
+    users_add_fact(&a, EV_NPS, 7, at(1), 3);
+    users_finish(&a);
+    assert_int_equal(a.n, 0);
+    users_free(&a);
+}
+
 static const struct champion_params P = {.quiet_days = 21, .drop_ratio = 0.3, .min_baseline = 8};
 
 /* Logins of user every step days from days_before back to until_before. */
@@ -301,6 +315,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(roles_from_text_lists_and_anything_else),
         cmocka_unit_test(engagement_counts_weeks_trend_features_nps_and_replies),
+        cmocka_unit_test(an_account_without_users_is_empty),
         cmocka_unit_test(the_champion_left_moved_went_quiet_or_dropped),
         cmocka_unit_test(without_a_marked_champion_the_most_engaged_admin_stands_in),
         cmocka_unit_test(champion_risk_is_high_when_no_admin_is_engaged),
