@@ -1005,7 +1005,7 @@ def rules_api():
     names = [x.get("name") for x in rules]
     eq("every configured rule: the 15 built-in ones, then the custom one", BUILTIN + ["never_fires"], names)
     by = {x.get("name"): x for x in rules}
-    eq("built-in flags", [True] * 14 + [False], [by.get(n, {}).get("builtin") for n in BUILTIN + ["never_fires"]])
+    eq("built-in flags", [True] * len(BUILTIN) + [False], [by.get(n, {}).get("builtin") for n in BUILTIN + ["never_fires"]])
     eq("card_expiring is shown disabled, the others enabled",
        [n != "card_expiring" for n in BUILTIN + ["never_fires"]],
        [by.get(n, {}).get("enabled") for n in BUILTIN + ["never_fires"]])
