@@ -13,8 +13,8 @@
 # Then tend serve (its scheduler's pass every second here) escalates acc1 on
 # a copy of the database, killed with -9 right after the escalation and
 # again after the email reached a real SMTP server on 127.0.0.1
-# (receiver.py): the manager gets exactly one email (a resend after a crash
-# counted by the outbox), naming the CTA, the account, why, with its link,
+# (receiver.py): the manager gets one email (a copy only for a send a kill
+# interrupted, counted in the outbox's resends, with the same Message-ID), naming the CTA, the account, why, with its link,
 # and the store holds one escalation, one history entry, one outbox row.
 . "$(dirname "$0")/lib.sh"
 
@@ -246,8 +246,8 @@ entries=$(escalate_entries)
 rows=$(dbq "$SDB" "SELECT count(*) FROM outbox o JOIN notifications n ON n.id = o.notification_id WHERE n.event = 'escalate'")
 n_mails=${got%% *}
 if [ "${got#* }" = ok ] && [ "$levels" = 1 ] && [ "$entries" = 1 ] && [ "$rows" = 1 ] &&
-    [ "$n_mails" -eq $((1 + resends)) ]; then
-    ok "tend serve escalated acc1 once across two kill -9s: 1 record, 1 history entry, 1 outbox row, $n_mails email(s) to the manager ($resends resent after a crash), naming the CTA, the account (escaped), why, with its link"
+    [ "$n_mails" -ge 1 ] && [ "$n_mails" -le $((1 + resends)) ]; then
+    ok "tend serve escalated acc1 once across two kill -9s: 1 record, 1 history entry, 1 outbox row, $n_mails email(s) to the manager, one Message-ID ($resends resent after a crash), naming the CTA, the account (escaped), why, with its link"
 else
     not_ok "tend serve escalated acc1 once across two kill -9s" "mails: $got, resends $resends, records $levels, history $entries, rows $rows" "$(tail -20 "$T/serve.log")"
 fi
