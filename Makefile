@@ -45,7 +45,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TEND := $(BUILD)/tend
 
-.PHONY: all deps test unit integration demo bench fuzz fuzz-build format format-check clean FORCE
+.PHONY: all deps test test-build unit integration demo bench fuzz fuzz-build format format-check clean FORCE
 all: deps $(TEND)
 ifeq ($(MODE),release)
 	@ln -sf $(TEND) tend
@@ -81,7 +81,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libtend.a
 	@$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka) -o $@ $< $(BUILD)/libtend.a \
 	    $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
-test: all $(UNIT_BIN)
+# test-build: what make test runs, built (.ci/run builds the asan run's
+# beside the release run's tests). tests/run runs the tests TEST_JOBS at a
+# time (docs/development.md, "Build and test").
+test-build: all $(UNIT_BIN)
+
+test: test-build
 	@TEND=$(CURDIR)/$(TEND) BUILD=$(CURDIR)/$(BUILD) MODE=$(MODE) tests/run
 
 demo: all

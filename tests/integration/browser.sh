@@ -27,8 +27,9 @@ if ! command -v node >/dev/null || [ ! -x /usr/bin/chromium ]; then
     not_ok "node and /usr/bin/chromium are installed" "node: $(command -v node), chromium: $(ls /usr/bin/chromium 2>&1)"
     exit 1
 fi
-if ! (cd "$BROWSER_DIR" && { [ -d node_modules/playwright-core ] ||
-    npm ci --no-audit --no-fund --loglevel=error >"$T/npm.log" 2>&1; }); then
+# One install at a time: tests/run runs the browser scripts side by side.
+if ! (cd "$BROWSER_DIR" && flock . sh -c '[ -d node_modules/playwright-core ] ||
+    npm ci --no-audit --no-fund --loglevel=error' >"$T/npm.log" 2>&1); then
     not_ok "playwright-core could be installed from npm (npm ci in tests/browser)" "$(cat "$T/npm.log" 2>/dev/null)"
     exit 1
 fi

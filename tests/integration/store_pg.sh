@@ -15,11 +15,14 @@ if ! pg_start 2>"$T/pg_start.err"; then
     exit 0
 fi
 ok "a throwaway PostgreSQL cluster starts on 127.0.0.1:$PG_PORT"
-for b in $bins; do
-    bin="$dir/$b"
+# conform BIN: one binary's tests on the cluster, its lines into $T/BIN.out.
+# Two binaries run at once (STORE_PG_JOBS): each test has a schema of its
+# own, and most of their time is the server's; the lines come in bins order.
+conform() {
+    local b=$1 bin="$dir/$1" log t0 rc status name
     if [ ! -x "$bin" ]; then
         not_ok "pg: $b is built"
-        continue
+        return
     fi
     log="$T/$b.log"
     t0=$(date +%s)
@@ -35,7 +38,14 @@ for b in $bins; do
     if [ "$rc" -ne 0 ] && ! grep -q '^\[  FAILED  \]' "$log"; then
         not_ok "pg: $b exits cleanly (exit $rc)" "$(tail -20 "$log")"
     fi
+}
+store_pg_jobs=${STORE_PG_JOBS:-2}
+for b in $bins; do
+    while [ "$(jobs -rp | wc -l)" -ge "$store_pg_jobs" ]; do wait -n; done
+    conform "$b" >"$T/$b.out" 2>&1 &
 done
+wait
+for b in $bins; do cat "$T/$b.out"; done
 # Behind a pooler in transaction mode (TEND_PG_POOL=transaction) statements
 # go unnamed, never prepared: the ingest and CTA tests again that way.
 for b in test_ingest test_store_ctas; do
