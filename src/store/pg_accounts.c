@@ -289,7 +289,7 @@ enum tend_err pg_account_seen(struct store *base, int64_t id, int64_t ts_ms) {
     struct pg_params p = {0};
     pg_p_i64(&p, ts_ms);
     pg_p_i64(&p, id);
-    return pg_run(pg_of(base), q_account_seen, &p, "dating an account");
+    return pg_run_later(pg_of(base), q_account_seen, &p, "dating an account");
 }
 
 enum tend_err pg_user_ensure(struct store *base, const char *external_id, bool anonymous,
@@ -326,8 +326,9 @@ enum tend_err pg_trait_merge(struct store *base, enum store_entity entity, int64
     pg_p_text(&p, key);
     pg_p_text(&p, value_json);
     pg_p_i64(&p, ts_ms);
-    return pg_run(pg_of(base), entity == STORE_USER ? q_user_trait_merge : q_account_trait_merge,
-                  &p, "merging a trait");
+    return pg_run_later(pg_of(base),
+                        entity == STORE_USER ? q_user_trait_merge : q_account_trait_merge, &p,
+                        "merging a trait");
 }
 
 enum tend_err pg_traits_each(struct store *base, enum store_entity entity, int64_t id,
@@ -368,7 +369,7 @@ enum tend_err pg_account_set_fields(struct store *base, int64_t id,
     pg_p_text(&p, f->created_at);
     pg_p_text(&p, traits_json);
     pg_p_i64(&p, id);
-    return pg_run(pg_of(base), q_account_set, &p, "updating an account");
+    return pg_run_later(pg_of(base), q_account_set, &p, "updating an account");
 }
 
 enum tend_err pg_user_set_fields(struct store *base, int64_t id, const char *email,
@@ -379,7 +380,7 @@ enum tend_err pg_user_set_fields(struct store *base, int64_t id, const char *ema
     pg_p_text(&p, title);
     pg_p_text(&p, traits_json);
     pg_p_i64(&p, id);
-    return pg_run(pg_of(base), q_user_set, &p, "updating a user");
+    return pg_run_later(pg_of(base), q_user_set, &p, "updating a user");
 }
 
 /* ---- memberships ---------------------------------------------------------- */
@@ -416,7 +417,7 @@ enum tend_err pg_user_memberships(struct store *base, int64_t user_id,
 static enum tend_err membership_lock(struct pg_store *s, int64_t account_id) {
     struct pg_params p = {0};
     pg_p_i64(&p, account_id);
-    return pg_run(s, q_membership_lock, &p, "locking an account's memberships");
+    return pg_run_later(s, q_membership_lock, &p, "locking an account's memberships");
 }
 
 /* $1 account, $2 user, $3 time. */
@@ -442,7 +443,7 @@ enum tend_err pg_membership_start(struct store *base, int64_t account_id, int64_
             *started = false;
         return err;
     }
-    err = pg_run(s, q_membership_insert, &ins, "adding a membership");
+    err = pg_run_later(s, q_membership_insert, &ins, "adding a membership");
     if (!err)
         *started = true;
     return err;
@@ -468,7 +469,7 @@ enum tend_err pg_membership_end(struct store *base, int64_t account_id, int64_t 
     pg_p_i64(&u, ts_ms);
     pg_p_i64(&u, account_id);
     pg_p_i64(&u, id);
-    err = pg_run(s, q_membership_end, &u, "ending a membership");
+    err = pg_run_later(s, q_membership_end, &u, "ending a membership");
     if (!err)
         *ended = true;
     return err;
@@ -497,14 +498,14 @@ enum tend_err pg_counter_add(struct store *base, const char *name, int64_t delta
     struct pg_params p = {0};
     pg_p_text(&p, name);
     pg_p_i64(&p, delta);
-    return pg_run(pg_of(base), q_counter_add, &p, "counting");
+    return pg_run_later(pg_of(base), q_counter_add, &p, "counting");
 }
 
 enum tend_err pg_account_count_events(struct store *base, int64_t account_id, int64_t delta) {
     struct pg_params p = {0};
     pg_p_i64(&p, delta);
     pg_p_i64(&p, account_id);
-    return pg_run(pg_of(base), q_account_count_events, &p, "counting events");
+    return pg_run_later(pg_of(base), q_account_count_events, &p, "counting events");
 }
 
 /* ---- reading accounts ----------------------------------------------------- */

@@ -106,7 +106,8 @@ struct pg_deferred *pg_deferred_of(struct pg_store *s) {
 }
 
 bool pg_deferred_may_wait(struct pg_store *s) {
-    return !s->deferred_flushing && PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
+    return !s->deferred_flushing &&
+           (PQtransactionStatus(s->conn) == PQTRANS_INTRANS || (s->in_tx && s->pipe_n));
 }
 
 enum tend_err pg_deferred_flush(struct pg_store *s) {

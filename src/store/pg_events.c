@@ -466,11 +466,11 @@ static enum tend_err put_fact(struct pg_store *s, const struct store_event *ev) 
     else
         pg_p_null(&p);
     pg_p_text(&p, ev->props);
-    enum tend_err err = pg_run(s, fact_insert_for(ev->kind), &p, "storing a fact");
+    enum tend_err err = pg_run_later(s, fact_insert_for(ev->kind), &p, "storing a fact");
     if (!err && ev->kind == EV_GOAL_SET) {
         struct pg_params g = {0};
         pg_p_int(&g, (int32_t)(ev->ts_ms / DT_MS_PER_DAY));
-        err = pg_run(s, q_goal_stale, &g, "marking a goal's days stale");
+        err = pg_run_later(s, q_goal_stale, &g, "marking a goal's days stale");
     }
     static const char *const life_q[FACT_LIFE_COUNT] = {
         [FACT_LIFE_CLOSE] = q_life_close,   [FACT_LIFE_PAID] = q_life_paid,
@@ -485,7 +485,7 @@ static enum tend_err put_fact(struct pg_store *s, const struct store_event *ev) 
         pg_p_i64(&l, ev->ts_ms);
         if (effects[i] == FACT_LIFE_CLOSE || effects[i] == FACT_LIFE_PAID)
             pg_p_text(&l, ev->subject);
-        err = pg_run(s, life_q[effects[i]], &l, "keeping fact lifetimes");
+        err = pg_run_later(s, life_q[effects[i]], &l, "keeping fact lifetimes");
     }
     return err;
 }
@@ -582,6 +582,9 @@ static const char q_store_arrays[] = STORE_STAGED(
 /* Sends the buffer with COPY. */
 static enum tend_err copy_rows(struct pg_store *s) {
     struct pg_staged *st = s->staged;
+    enum tend_err drained = pg_pipeline_drain(s); /* COPY is not pipelined */
+    if (drained)
+        return drained;
     PGresult *r = PQexec(s->conn, q_stage_copy);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         enum tend_err err = pg_fail(s, "staging events", r);
@@ -910,7 +913,7 @@ enum tend_err pg_quarantine_put(struct store *base, const struct store_event *ev
     pg_p_text(&p, account_external_id);
     pg_p_text(&p, reason);
     pg_p_i64(&p, dt_now_ms());
-    return pg_run(s, q_quarantine_insert, &p, "quarantining an event");
+    return pg_run_later(s, q_quarantine_insert, &p, "quarantining an event");
 }
 
 static enum tend_err read_pending(struct pg_store *s, const char *sql, struct pg_params *p,
@@ -957,7 +960,7 @@ static enum tend_err attach_derived(struct pg_store *s, const struct store_pendi
     if (p->kind == EV_LOGIN || p->kind == EV_FEATURE) {
         struct pg_params d = {0};
         pg_p_int(&d, (int32_t)(p->ts_ms / DT_MS_PER_DAY));
-        err = pg_run(s, q_stale_mark, &d, "marking a day's activity rollups stale");
+        err = pg_run_later(s, q_stale_mark, &d, "marking a day's activity rollups stale");
     }
     if (!r || PQntuples(r) == 0)
         return err;
@@ -966,7 +969,7 @@ static enum tend_err attach_derived(struct pg_store *s, const struct store_pendi
         pg_p_i64(&d, account_id);
         pg_p_text(&d, pg_text(r, 0, 1));
         pg_p_int(&d, (int32_t)(p->ts_ms / DT_MS_PER_DAY)); /* as SQLite's attach */
-        err = pg_run(s, q_product_day, &d, "recording an attached event's product");
+        err = pg_run_later(s, q_product_day, &d, "recording an attached event's product");
     }
     if (!err && is_fact(p->kind)) {
         struct store_event ev = {
@@ -1008,7 +1011,7 @@ enum tend_err pg_quarantine_attach(struct store *base, const struct store_pendin
     struct pg_params d = {0};
     pg_p_i64(&d, p->key_ts_ms);
     pg_p_i64(&d, (int64_t)p->key_hash);
-    return pg_run(s, q_quarantine_delete, &d, "leaving the quarantine");
+    return pg_run_later(s, q_quarantine_delete, &d, "leaving the quarantine");
 }
 
 enum tend_err pg_quarantine_reasons(struct store *base,

@@ -35,6 +35,8 @@
 #define PG_STMT_SLOTS 512
 /* Parameters of one statement, at most. */
 #define PG_MAX_PARAMS 32
+/* Statements queued in a pipeline (pg_run_later), at most. */
+#define PG_PIPE_MAX 256
 
 struct pg_staged;   /* pg_events.c: events written, not yet flushed */
 struct pg_deferred; /* pg_batch.c: scores and activity windows not yet written */
@@ -63,6 +65,10 @@ struct pg_store {
     struct pg_deferred *deferred;
     bool deferred_flushing;
     int schema_version;
+    /* pg_pipeline.c: statements sent and not read back (pg_run_later), and
+     * what each was doing, for its error message. */
+    int pipe_n;
+    const char *pipe_what[PG_PIPE_MAX];
     char err[STORE_ERR_BYTES];
 };
 
@@ -111,6 +117,31 @@ enum tend_err pg_query(struct pg_store *s, const char *sql, struct pg_params *p,
 /* pg_query for a statement whose rows are not needed; s->changes is the
  * count of rows it changed. */
 enum tend_err pg_run(struct pg_store *s, const char *sql, struct pg_params *p, const char *what);
+/* pg_run for a statement whose failure its caller need not see at once: in a
+ * transaction it is queued in the connection's pipeline (pg_pipeline.c) and
+ * sent without waiting; its error, if any, is the next waiting statement's
+ * (and the transaction's). Outside a transaction, pg_run. s->changes is not
+ * set. */
+enum tend_err pg_run_later(struct pg_store *s, const char *sql, struct pg_params *p,
+                           const char *what);
+/* pg_pipeline.c: reads the queued statements' results and leaves pipeline
+ * mode (TEND_OK, or the first one's error); before a statement that cannot
+ * be pipelined (COPY, PQexec). */
+enum tend_err pg_pipeline_drain(struct pg_store *s);
+/* Forgets the queued statements (rollback, a failed send), leaving pipeline
+ * mode; s->err is kept. */
+void pg_pipeline_discard(struct pg_store *s);
+/* Queues one statement (name: prepared; NULL: sql unnamed), entering
+ * pipeline mode; pg_pipeline_queued() then records it. */
+enum tend_err pg_pipeline_send(struct pg_store *s, const char *sql, const char *name, int n,
+                               const char *const *v);
+void pg_pipeline_queued(struct pg_store *s, const char *what);
+/* Sends one statement after the queued ones, syncs, and reads every result:
+ * *out is its result (the caller PQclear()s) or the first error. */
+enum tend_err pg_pipeline_query(struct pg_store *s, const char *sql, const char *name, int n,
+                                const char *const *v, const char *what, PGresult **out);
+/* Whether a statement may be queued now: inside a transaction. */
+bool pg_pipeline_may_queue(struct pg_store *s);
 /* pg_query of at most one integer into *out (NULL reads 0);
  * TEND_ERR_NOTFOUND if no row. */
 enum tend_err pg_int(struct pg_store *s, const char *sql, struct pg_params *p, const char *what,
