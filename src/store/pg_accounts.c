@@ -91,10 +91,13 @@ static const char q_user_trait_merge[] =
     "SELECT $1::bigint, $2::text, $3::jsonb, $4::bigint FROM (SELECT count(*) FROM owner) o "
     "ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, ts_ms = excluded.ts_ms "
     "WHERE excluded.ts_ms >= user_traits.ts_ms";
-static const char q_account_traits[] = "SELECT key, value::text FROM account_traits "
+static const char q_account_traits[] = "SELECT key, value::text, ts_ms FROM account_traits "
                                        "WHERE account_id = $1 ORDER BY key COLLATE \"C\"";
-static const char q_user_traits[] = "SELECT key, value::text FROM user_traits "
+static const char q_user_traits[] = "SELECT key, value::text, ts_ms FROM user_traits "
                                     "WHERE user_id = $1 ORDER BY key COLLATE \"C\"";
+/* The owner's row locked before its traits are read (pg_ingest.c). */
+static const char q_account_lock[] = "SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE";
+static const char q_user_lock[] = "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE";
 static const char q_account_set[] =
     "UPDATE accounts SET name = $1, plan = $2, mrr = $3, seats = $4, renewal_date = $5, "
     "csm_email = $6, csm_slack = $7, segment = $8, premium_products = $9, created_at = $10, "
@@ -303,8 +306,11 @@ enum tend_err pg_user_ensure(struct store *base, const char *external_id, bool a
     pg_p_text(&again, external_id);
     pg_p_bool(&again, anonymous);
     bool created;
-    return ensure(pg_of(base), q_user_find, &f, q_user_insert, &ins, q_user_find, &again, "a user",
-                  id, &created);
+    enum tend_err err = ensure(pg_of(base), q_user_find, &f, q_user_insert, &ins, q_user_find,
+                               &again, "a user", id, &created);
+    if (!err && created)
+        pg_ingest_user_created(pg_of(base), *id);
+    return err;
 }
 
 enum tend_err pg_name_ensure(struct store *base, const char *name, int64_t *id) {
@@ -321,30 +327,57 @@ enum tend_err pg_name_ensure(struct store *base, const char *name, int64_t *id) 
 
 enum tend_err pg_trait_merge(struct store *base, enum store_entity entity, int64_t id,
                              const char *key, const char *value_json, int64_t ts_ms) {
+    struct pg_store *s = pg_of(base);
     struct pg_params p = {0};
     pg_p_i64(&p, id);
     pg_p_text(&p, key);
     pg_p_text(&p, value_json);
     pg_p_i64(&p, ts_ms);
-    return pg_run_later(pg_of(base),
-                        entity == STORE_USER ? q_user_trait_merge : q_account_trait_merge, &p,
-                        "merging a trait");
+    const char *sql = entity == STORE_USER ? q_user_trait_merge : q_account_trait_merge;
+    if (!pg_ingest_locked(s, entity, id)) {
+        /* The first merge of the entity here takes its lock, now. */
+        enum tend_err err = pg_run(s, sql, &p, "merging a trait");
+        if (!err)
+            pg_ingest_lock_taken(s, entity, id);
+        return err;
+    }
+    enum tend_err err = pg_run_later(s, sql, &p, "merging a trait");
+    if (!err)
+        pg_ingest_trait_merged(s, entity, id, key, value_json, ts_ms);
+    return err;
 }
 
 enum tend_err pg_traits_each(struct store *base, enum store_entity entity, int64_t id,
                              void (*fn)(void *arg, const char *key, const char *value_json),
                              void *arg) {
+    struct pg_store *s = pg_of(base);
+    if (pg_ingest_traits_each(s, entity, id, fn, arg))
+        return TEND_OK;
+    enum tend_err err;
+    if (s->in_tx && !pg_ingest_locked(s, entity, id)) {
+        /* Locked before the read, in its pipeline: what is read stays
+         * true until commit, and is kept (pg_ingest.c). */
+        struct pg_params l = {0};
+        pg_p_i64(&l, id);
+        if ((err = pg_run_later(s, entity == STORE_USER ? q_user_lock : q_account_lock, &l,
+                                "locking an owner of traits")))
+            return err;
+        pg_ingest_lock_taken(s, entity, id);
+    }
     struct pg_params p = {0};
     pg_p_i64(&p, id);
     PGresult *r;
-    enum tend_err err =
-        pg_query(pg_of(base), entity == STORE_USER ? q_user_traits : q_account_traits, &p,
-                 "reading traits", &r);
+    err = pg_query(s, entity == STORE_USER ? q_user_traits : q_account_traits, &p, "reading traits",
+                   &r);
     if (err)
         return err;
     struct scratch sc = {0};
-    for (int i = 0; i < PQntuples(r); i++)
-        fn(arg, pg_text(r, i, 0), json_compact(&sc, pg_text(r, i, 1)));
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *value = json_compact(&sc, pg_text(r, i, 1));
+        pg_ingest_trait_read(s, entity, id, pg_text(r, i, 0), value, pg_i64(r, i, 2));
+        fn(arg, pg_text(r, i, 0), value);
+    }
+    pg_ingest_traits_filled(s, entity, id);
     free(sc.v);
     PQclear(r);
     return TEND_OK;
@@ -477,6 +510,11 @@ enum tend_err pg_membership_end(struct store *base, int64_t account_id, int64_t 
 
 enum tend_err pg_removal_after(struct store *base, int64_t account_id, int64_t user_id,
                                int64_t ts_ms, int64_t *removal_ms, bool *found) {
+    if (pg_ingest_user_fresh(pg_of(base), user_id)) {
+        /* Inserted by this transaction, removed by none of its events. */
+        *found = false;
+        return TEND_OK;
+    }
     struct pg_params p = {0};
     pg_p_i64(&p, account_id);
     pg_p_i64(&p, user_id);

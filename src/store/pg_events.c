@@ -799,6 +799,8 @@ enum tend_err pg_event_put(struct store *base, const struct store_event *ev, boo
     *inserted = !present;
     if (present)
         return TEND_OK;
+    if (ev->kind == EV_USER_REMOVED)
+        pg_ingest_user_named(s, ev->user_id); /* a removal of the user is stored now */
     struct pg_staged *st = s->staged;
     close_row(st);
     key_set(st, ev->key_ts_ms, ev->key_hash, KEY_PRESENT);
@@ -895,6 +897,7 @@ enum tend_err pg_quarantine_put(struct store *base, const struct store_event *ev
                                 const char *account_external_id, const char *reason) {
     struct pg_store *s = pg_of(base);
     struct pg_staged *st = s->staged;
+    pg_ingest_user_named(s, ev->user_id); /* its quarantine is not empty now */
     if (st && st->open && st->open_ts == ev->key_ts_ms && st->open_hash == ev->key_hash) {
         /* The event just staged: its row takes the quarantine's columns. */
         put_text(st, account_external_id);
@@ -946,6 +949,12 @@ enum tend_err pg_quarantine_by_account(struct store *base, const char *external_
 
 enum tend_err pg_quarantine_by_user(struct store *base, int64_t user_id, struct store_pending **out,
                                     size_t *n) {
+    if (pg_ingest_user_fresh(pg_of(base), user_id)) {
+        /* Inserted by this transaction, quarantined nothing (pg_ingest.c). */
+        *out = NULL;
+        *n = 0;
+        return TEND_OK;
+    }
     struct pg_params p = {0};
     pg_p_i64(&p, user_id);
     return read_pending(pg_of(base), q_quarantine_by_user, &p, out, n);

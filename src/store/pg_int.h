@@ -40,6 +40,7 @@
 
 struct pg_staged;   /* pg_events.c: events written, not yet flushed */
 struct pg_deferred; /* pg_batch.c: scores and activity windows not yet written */
+struct pg_ingest;   /* pg_ingest.c: what this transaction knows of its own rows */
 
 /* A connection of the PostgreSQL backend: a struct store (backend.h) first. */
 struct pg_store {
@@ -69,6 +70,7 @@ struct pg_store {
      * what each was doing, for its error message. */
     int pipe_n;
     const char *pipe_what[PG_PIPE_MAX];
+    struct pg_ingest *ingest; /* NULL until ingest's first use */
     char err[STORE_ERR_BYTES];
 };
 
@@ -186,6 +188,34 @@ void pg_events_free(struct pg_store *s);
 enum tend_err pg_deferred_flush(struct pg_store *s);
 void pg_deferred_discard(struct pg_store *s);
 void pg_deferred_free(struct pg_store *s);
+
+/* pg_ingest.c: the traits of the entities this transaction locked, and
+ * the users it inserted (see its header). Forgotten at commit and rollback
+ * (pg_ingest_forget), freed at close. */
+void pg_ingest_forget(struct pg_store *s);
+void pg_ingest_free(struct pg_store *s);
+/* Whether the entity's row is locked by this transaction. */
+bool pg_ingest_locked(struct pg_store *s, enum store_entity entity, int64_t id);
+/* The entity's row is locked (by a statement sent or queued); no-op outside
+ * a transaction. */
+void pg_ingest_lock_taken(struct pg_store *s, enum store_entity entity, int64_t id);
+/* A row of a read of a locked entity's traits, then the read's end. */
+void pg_ingest_trait_read(struct pg_store *s, enum store_entity entity, int64_t id, const char *key,
+                          const char *value_json, int64_t ts_ms);
+void pg_ingest_traits_filled(struct pg_store *s, enum store_entity entity, int64_t id);
+/* A merge queued for a locked entity: the kept traits follow it. */
+void pg_ingest_trait_merged(struct pg_store *s, enum store_entity entity, int64_t id,
+                            const char *key, const char *value_json, int64_t ts_ms);
+/* Calls fn with the kept traits in key order and returns true, or false
+ * when they are not kept (the caller reads them). */
+bool pg_ingest_traits_each(struct pg_store *s, enum store_entity entity, int64_t id,
+                           void (*fn)(void *arg, const char *key, const char *value_json),
+                           void *arg);
+/* A user this transaction inserted; whether it still has none of this
+ * transaction's removals or quarantined events; one of them names it. */
+void pg_ingest_user_created(struct pg_store *s, int64_t user_id);
+bool pg_ingest_user_fresh(struct pg_store *s, int64_t user_id);
+void pg_ingest_user_named(struct pg_store *s, int64_t user_id);
 
 /* Fails an operation this backend does not have, naming it. */
 enum tend_err pg_unbuilt(struct store *s, const char *op);

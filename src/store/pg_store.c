@@ -419,6 +419,7 @@ void pg_close(struct store *base) {
         return;
     pg_events_free(s);
     pg_deferred_free(s);
+    pg_ingest_free(s);
     pg_disconnect(s->conn);
     free(s->url);
     free(s);
@@ -476,6 +477,7 @@ enum tend_err pg_commit(struct store *base) {
         return err;
     }
     s->in_tx = false;
+    pg_ingest_forget(s);
     /* Our own commit advanced xmax; what it is now is the mark. */
     read_xmax(s, &s->xmax);
     return TEND_OK;
@@ -484,6 +486,7 @@ enum tend_err pg_commit(struct store *base) {
 void pg_rollback(struct store *base) {
     struct pg_store *s = pg_of(base);
     pg_pipeline_discard(s);
+    pg_ingest_forget(s);
     pg_events_discard(s);
     pg_deferred_discard(s);
     if (s->in_tx || PQtransactionStatus(s->conn) != PQTRANS_IDLE)

@@ -1,0 +1,213 @@
+/* pg_ingest.c: what one transaction of the PostgreSQL backend knows of the
+ * rows it wrote itself, so that ingest's reads of them need no round trip
+ * (pg_int.h, pg_ingest_*).
+ *
+ * Each identify or group call reads the entity's traits, merges the call's
+ * keys and reads them all back to write the merged object, and, when it
+ * starts a membership, asks for a later removal of the user and for the
+ * user's quarantined events (ingest.c). On SQLite these are function calls;
+ * here each was a round trip. Two things make most of them unnecessary, and
+ * both hold only inside one transaction, so everything here is forgotten at
+ * commit and rollback (pg_ingest_forget):
+ *
+ * - Traits of a locked owner. The first read of an entity's traits in a
+ *   transaction first locks its row (accounts or users, FOR NO KEY UPDATE,
+ *   queued in the same pipeline as the read: one round trip); the rows read
+ *   are kept, and each later trait_merge of the entity updates the copy with
+ *   the statement's own rule (a value replaces one of an earlier or equal
+ *   time) besides queueing the upsert. Every writer of an entity's traits
+ *   takes that lock first (pg_accounts.c's header), so until our commit no
+ *   other node changes them, and the copy is exactly what a read would
+ *   return. A merge of an entity not locked yet runs at once (it takes the
+ *   lock: store.h's contract), and its traits are read at the next
+ *   traits_each.
+ *
+ * - Users created here. A user that user_ensure inserted in this
+ *   transaction is invisible to every other connection until we commit, so
+ *   its only facts and quarantined events are the ones this transaction
+ *   put. Until one of ours names it (a removal event, a quarantined event),
+ *   removal_after and quarantine_by_user answer "none" for it without a
+ *   statement.
+ *
+ * Bounded: past PG_INGEST_MAX_ENTITIES entities (or users) in one
+ * transaction the copies are dropped and rebuilt as needed: a read then costs
+ * its round trip again, and a lock taken again is one already held. */
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/pg_int.h"
+#include "util/mem.h"
+
+#define PG_INGEST_MAX_ENTITIES 100000
+
+struct trait {
+    char *key, *value;
+    int64_t ts_ms;
+};
+
+/* An entity whose row this transaction locked; its traits when read. */
+struct owner {
+    int64_t ekey; /* id * 2 + (entity == STORE_USER): the table's key */
+    bool filled;  /* traits below are every stored one */
+    struct trait *v;
+    size_t n, cap; /* sorted by key, byte order (as COLLATE "C") */
+};
+
+struct pg_ingest {
+    GHashTable *owners; /* &owner->ekey -> struct owner */
+    GHashTable *fresh;  /* users inserted here: id (int64, owned) */
+};
+
+static int64_t ekey_of(enum store_entity entity, int64_t id) {
+    return id * 2 + (entity == STORE_USER);
+}
+
+static void owner_free(void *p) {
+    struct owner *o = p;
+    for (size_t i = 0; i < o->n; i++) {
+        free(o->v[i].key);
+        free(o->v[i].value);
+    }
+    free(o->v);
+    free(o);
+}
+
+static struct pg_ingest *ingest_of(struct pg_store *s) {
+    if (!s->ingest) {
+        s->ingest = xcalloc(1, sizeof *s->ingest);
+        s->ingest->owners = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, owner_free);
+        s->ingest->fresh = g_hash_table_new_full(g_int64_hash, g_int64_equal, free, NULL);
+    }
+    return s->ingest;
+}
+
+void pg_ingest_forget(struct pg_store *s) {
+    if (!s->ingest)
+        return;
+    g_hash_table_remove_all(s->ingest->owners);
+    g_hash_table_remove_all(s->ingest->fresh);
+}
+
+void pg_ingest_free(struct pg_store *s) {
+    if (!s->ingest)
+        return;
+    g_hash_table_destroy(s->ingest->owners);
+    g_hash_table_destroy(s->ingest->fresh);
+    free(s->ingest);
+    s->ingest = NULL;
+}
+
+static struct owner *owner_get(struct pg_store *s, enum store_entity entity, int64_t id) {
+    if (!s->ingest)
+        return NULL;
+    int64_t k = ekey_of(entity, id);
+    return g_hash_table_lookup(s->ingest->owners, &k);
+}
+
+bool pg_ingest_locked(struct pg_store *s, enum store_entity entity, int64_t id) {
+    return owner_get(s, entity, id) != NULL;
+}
+
+void pg_ingest_lock_taken(struct pg_store *s, enum store_entity entity, int64_t id) {
+    if (!s->in_tx || owner_get(s, entity, id))
+        return;
+    struct pg_ingest *g = ingest_of(s);
+    if (g_hash_table_size(g->owners) >= PG_INGEST_MAX_ENTITIES)
+        g_hash_table_remove_all(g->owners);
+    struct owner *o = xcalloc(1, sizeof *o);
+    o->ekey = ekey_of(entity, id);
+    g_hash_table_insert(g->owners, &o->ekey, o);
+}
+
+/* The index of key in o (or where it goes), *found telling which. */
+static size_t find_key(const struct owner *o, const char *key, bool *found) {
+    size_t lo = 0, hi = o->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(o->v[mid].key, key);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+/* Sets key to value at ts_ms under the merge's rule (a later or equal time
+ * replaces). */
+static void owner_put(struct owner *o, const char *key, const char *value, int64_t ts_ms) {
+    bool found;
+    size_t i = find_key(o, key, &found);
+    if (found) {
+        if (ts_ms < o->v[i].ts_ms)
+            return;
+        free(o->v[i].value);
+        o->v[i].value = xstrdup(value);
+        o->v[i].ts_ms = ts_ms;
+        return;
+    }
+    if (o->n == o->cap) {
+        o->cap = o->cap ? o->cap * 2 : 16;
+        o->v = xrealloc(o->v, o->cap * sizeof *o->v);
+    }
+    memmove(o->v + i + 1, o->v + i, (o->n - i) * sizeof *o->v);
+    o->v[i] = (struct trait){.key = xstrdup(key), .value = xstrdup(value), .ts_ms = ts_ms};
+    o->n++;
+}
+
+void pg_ingest_traits_filled(struct pg_store *s, enum store_entity entity, int64_t id) {
+    struct owner *o = owner_get(s, entity, id);
+    if (o)
+        o->filled = true;
+}
+
+void pg_ingest_trait_read(struct pg_store *s, enum store_entity entity, int64_t id, const char *key,
+                          const char *value_json, int64_t ts_ms) {
+    struct owner *o = owner_get(s, entity, id);
+    if (o && !o->filled)
+        owner_put(o, key, value_json, ts_ms);
+}
+
+void pg_ingest_trait_merged(struct pg_store *s, enum store_entity entity, int64_t id,
+                            const char *key, const char *value_json, int64_t ts_ms) {
+    struct owner *o = owner_get(s, entity, id);
+    if (o && o->filled)
+        owner_put(o, key, value_json, ts_ms);
+}
+
+bool pg_ingest_traits_each(struct pg_store *s, enum store_entity entity, int64_t id,
+                           void (*fn)(void *arg, const char *key, const char *value_json),
+                           void *arg) {
+    struct owner *o = owner_get(s, entity, id);
+    if (!o || !o->filled)
+        return false;
+    for (size_t i = 0; i < o->n; i++)
+        fn(arg, o->v[i].key, o->v[i].value);
+    return true;
+}
+
+void pg_ingest_user_created(struct pg_store *s, int64_t user_id) {
+    if (!s->in_tx)
+        return;
+    struct pg_ingest *g = ingest_of(s);
+    if (g_hash_table_size(g->fresh) >= PG_INGEST_MAX_ENTITIES)
+        g_hash_table_remove_all(g->fresh);
+    int64_t *k = xmalloc(sizeof *k);
+    *k = user_id;
+    g_hash_table_add(g->fresh, k);
+}
+
+bool pg_ingest_user_fresh(struct pg_store *s, int64_t user_id) {
+    return s->in_tx && s->ingest && g_hash_table_contains(s->ingest->fresh, &user_id);
+}
+
+void pg_ingest_user_named(struct pg_store *s, int64_t user_id) {
+    if (s->ingest && user_id)
+        g_hash_table_remove(s->ingest->fresh, &user_id);
+}
