@@ -70,9 +70,17 @@ static const char q_account_raced[] =
 static const char q_account_seen[] =
     "UPDATE accounts SET first_seen_ms = $1 WHERE id = $2 AND first_seen_ms > $1";
 static const char q_user_find[] = "SELECT id FROM users WHERE external_id = $1 AND anonymous = $2";
-static const char q_user_insert[] =
-    "INSERT INTO users (external_id, anonymous, first_seen_ms) VALUES ($1, $2, $3) "
-    "ON CONFLICT (external_id, anonymous) DO NOTHING RETURNING id";
+/* Find or insert in one statement: the insert runs only when the SELECT of
+ * its snapshot finds no row (so no id is drawn for a user that exists); no
+ * row back means another connection inserted it meanwhile (see ensure). */
+static const char q_user_ensure[] =
+    "WITH ins AS (INSERT INTO users (external_id, anonymous, first_seen_ms) "
+    "SELECT $1::text, $2::boolean, $3::bigint WHERE NOT EXISTS "
+    "(SELECT 1 FROM users WHERE external_id = $1::text AND anonymous = $2::boolean) "
+    "ON CONFLICT (external_id, anonymous) DO NOTHING RETURNING id) "
+    "SELECT id, true FROM ins "
+    "UNION ALL SELECT id, false FROM users WHERE external_id = $1::text AND anonymous = "
+    "$2::boolean";
 static const char q_name_find[] = "SELECT id FROM names WHERE name = $1";
 static const char q_name_insert[] =
     "INSERT INTO names (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id";
@@ -297,19 +305,34 @@ enum tend_err pg_account_seen(struct store *base, int64_t id, int64_t ts_ms) {
 
 enum tend_err pg_user_ensure(struct store *base, const char *external_id, bool anonymous,
                              int64_t ts_ms, int64_t *id) {
-    struct pg_params f = {0}, ins = {0}, again = {0};
-    pg_p_text(&f, external_id);
-    pg_p_bool(&f, anonymous);
-    pg_p_text(&ins, external_id);
-    pg_p_bool(&ins, anonymous);
-    pg_p_i64(&ins, ts_ms);
-    pg_p_text(&again, external_id);
-    pg_p_bool(&again, anonymous);
-    bool created;
-    enum tend_err err = ensure(pg_of(base), q_user_find, &f, q_user_insert, &ins, q_user_find,
-                               &again, "a user", id, &created);
+    struct pg_store *s = pg_of(base);
+    struct pg_params p = {0};
+    pg_p_text(&p, external_id);
+    pg_p_bool(&p, anonymous);
+    pg_p_i64(&p, ts_ms);
+    PGresult *r;
+    enum tend_err err = pg_query(s, q_user_ensure, &p, "adding a user", &r);
+    if (err)
+        return err;
+    bool found = PQntuples(r) > 0, created = found && pg_bool(r, 0, 1);
+    if (found)
+        *id = pg_i64(r, 0, 0);
+    PQclear(r);
+    if (!found) {
+        /* Inserted by another connection since our snapshot: ON CONFLICT
+         * waited for its commit, so a new statement reads its row. */
+        struct pg_params again = {0};
+        pg_p_text(&again, external_id);
+        pg_p_bool(&again, anonymous);
+        err = pg_int(s, q_user_find, &again, "adding a user", id);
+        if (err == TEND_ERR_NOTFOUND) {
+            snprintf(s->err, sizeof s->err,
+                     "adding a user: the row another connection added is gone");
+            err = TEND_ERR_DB;
+        }
+    }
     if (!err && created)
-        pg_ingest_user_created(pg_of(base), *id);
+        pg_ingest_user_created(s, *id);
     return err;
 }
 
@@ -469,6 +492,15 @@ enum tend_err pg_membership_start(struct store *base, int64_t account_id, int64_
     struct pg_params p = {0}, ins = {0};
     pair_params(&p, account_id, user_id, ts_ms);
     pair_params(&ins, account_id, user_id, ts_ms);
+    if (pg_ingest_user_unjoined(s, user_id)) {
+        /* A user inserted here with no membership yet (pg_ingest.c). */
+        err = pg_run_later(s, q_membership_insert, &ins, "adding a membership");
+        if (!err) {
+            pg_ingest_user_joined(s, user_id);
+            *started = true;
+        }
+        return err;
+    }
     int64_t found;
     err = pg_int(s, q_membership_open_find, &p, "finding a membership", &found);
     if (err != TEND_ERR_NOTFOUND) {
@@ -477,8 +509,10 @@ enum tend_err pg_membership_start(struct store *base, int64_t account_id, int64_
         return err;
     }
     err = pg_run_later(s, q_membership_insert, &ins, "adding a membership");
-    if (!err)
+    if (!err) {
+        pg_ingest_user_joined(s, user_id);
         *started = true;
+    }
     return err;
 }
 

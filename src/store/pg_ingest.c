@@ -24,9 +24,12 @@
  *
  * - Users created here. A user that user_ensure inserted in this
  *   transaction is invisible to every other connection until we commit, so
- *   its only facts and quarantined events are the ones this transaction
- *   put. Until one of ours names it (a removal event, a quarantined event),
- *   removal_after and quarantine_by_user answer "none" for it without a
+ *   its only traits, memberships, facts and quarantined events are the ones
+ *   this transaction wrote. Its traits start kept and empty (no lock needed:
+ *   no other connection can name the row); until this transaction starts a
+ *   membership of it, membership_start finds none open without a
+ *   statement; until one of our events names it (a removal, a quarantined
+ *   event), removal_after and quarantine_by_user answer "none" without a
  *   statement.
  *
  * Bounded: past PG_INGEST_MAX_ENTITIES entities (or users) in one
@@ -40,6 +43,10 @@
 #include "util/mem.h"
 
 #define PG_INGEST_MAX_ENTITIES 100000
+
+/* What a user inserted here has had since (the value in fresh, plus 1 so
+ * that it is never NULL). */
+enum { FRESH_NEW = 1, FRESH_JOINED = 2 };
 
 struct trait {
     char *key, *value;
@@ -56,7 +63,7 @@ struct owner {
 
 struct pg_ingest {
     GHashTable *owners; /* &owner->ekey -> struct owner */
-    GHashTable *fresh;  /* users inserted here: id (int64, owned) */
+    GHashTable *fresh;  /* users inserted here: id (int64, owned) -> FRESH_* */
 };
 
 static int64_t ekey_of(enum store_entity entity, int64_t id) {
@@ -78,6 +85,7 @@ static struct pg_ingest *ingest_of(struct pg_store *s) {
         s->ingest = xcalloc(1, sizeof *s->ingest);
         s->ingest->owners = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, owner_free);
         s->ingest->fresh = g_hash_table_new_full(g_int64_hash, g_int64_equal, free, NULL);
+        /* the values are FRESH_* flags, not pointers */
     }
     return s->ingest;
 }
@@ -200,11 +208,34 @@ void pg_ingest_user_created(struct pg_store *s, int64_t user_id) {
         g_hash_table_remove_all(g->fresh);
     int64_t *k = xmalloc(sizeof *k);
     *k = user_id;
-    g_hash_table_add(g->fresh, k);
+    g_hash_table_insert(g->fresh, k, GINT_TO_POINTER(FRESH_NEW));
+    /* No traits yet, and nobody else can add one. */
+    pg_ingest_lock_taken(s, STORE_USER, user_id);
+    pg_ingest_traits_filled(s, STORE_USER, user_id);
+}
+
+static int fresh_flags(struct pg_store *s, int64_t user_id) {
+    if (!s->in_tx || !s->ingest)
+        return 0;
+    return GPOINTER_TO_INT(g_hash_table_lookup(s->ingest->fresh, &user_id));
 }
 
 bool pg_ingest_user_fresh(struct pg_store *s, int64_t user_id) {
-    return s->in_tx && s->ingest && g_hash_table_contains(s->ingest->fresh, &user_id);
+    return fresh_flags(s, user_id) != 0;
+}
+
+bool pg_ingest_user_unjoined(struct pg_store *s, int64_t user_id) {
+    int f = fresh_flags(s, user_id);
+    return f && !(f & FRESH_JOINED);
+}
+
+void pg_ingest_user_joined(struct pg_store *s, int64_t user_id) {
+    int f = fresh_flags(s, user_id);
+    if (f) {
+        int64_t *k = xmalloc(sizeof *k);
+        *k = user_id;
+        g_hash_table_insert(s->ingest->fresh, k, GINT_TO_POINTER(f | FRESH_JOINED));
+    }
 }
 
 void pg_ingest_user_named(struct pg_store *s, int64_t user_id) {

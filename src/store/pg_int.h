@@ -216,6 +216,10 @@ bool pg_ingest_traits_each(struct pg_store *s, enum store_entity entity, int64_t
 void pg_ingest_user_created(struct pg_store *s, int64_t user_id);
 bool pg_ingest_user_fresh(struct pg_store *s, int64_t user_id);
 void pg_ingest_user_named(struct pg_store *s, int64_t user_id);
+/* Whether a user inserted here has no membership started here yet; one
+ * was started. */
+bool pg_ingest_user_unjoined(struct pg_store *s, int64_t user_id);
+void pg_ingest_user_joined(struct pg_store *s, int64_t user_id);
 
 /* Fails an operation this backend does not have, naming it. */
 enum tend_err pg_unbuilt(struct store *s, const char *op);
