@@ -221,6 +221,13 @@ void pg_ingest_user_named(struct pg_store *s, int64_t user_id);
 bool pg_ingest_user_unjoined(struct pg_store *s, int64_t user_id);
 void pg_ingest_user_joined(struct pg_store *s, int64_t user_id);
 
+/* pg_ingest_facts.c: whether events of kind are facts; the until_ms of a
+ * fact whose lifetime depends on no other fact (false for the kinds stored
+ * one by one); storing one of those, with the lifetimes it changes. */
+bool pg_fact_is(int kind);
+bool pg_fact_until_alone(const struct store_event *ev, int64_t *until);
+enum tend_err pg_fact_put(struct pg_store *s, const struct store_event *ev);
+
 /* Fails an operation this backend does not have, naming it. */
 enum tend_err pg_unbuilt(struct store *s, const char *op);
 
