@@ -351,22 +351,25 @@ enum tend_err pg_name_ensure(struct store *base, const char *name, int64_t *id) 
 enum tend_err pg_trait_merge(struct store *base, enum store_entity entity, int64_t id,
                              const char *key, const char *value_json, int64_t ts_ms) {
     struct pg_store *s = pg_of(base);
+    if (pg_ingest_trait_merged(s, entity, id, key, value_json, ts_ms))
+        return pg_ingest_flush_if_full(s); /* written with the others (pg_ingest.c) */
     struct pg_params p = {0};
     pg_p_i64(&p, id);
     pg_p_text(&p, key);
     pg_p_text(&p, value_json);
     pg_p_i64(&p, ts_ms);
     const char *sql = entity == STORE_USER ? q_user_trait_merge : q_account_trait_merge;
+    enum tend_err err;
+    s->ingest_own = true; /* another entity's merged traits need not go first */
     if (!pg_ingest_locked(s, entity, id)) {
         /* The first merge of the entity here takes its lock, now. */
-        enum tend_err err = pg_run(s, sql, &p, "merging a trait");
+        err = pg_run(s, sql, &p, "merging a trait");
         if (!err)
             pg_ingest_lock_taken(s, entity, id);
-        return err;
+    } else {
+        err = pg_run_later(s, sql, &p, "merging a trait");
     }
-    enum tend_err err = pg_run_later(s, sql, &p, "merging a trait");
-    if (!err)
-        pg_ingest_trait_merged(s, entity, id, key, value_json, ts_ms);
+    s->ingest_own = false;
     return err;
 }
 
@@ -390,8 +393,12 @@ enum tend_err pg_traits_each(struct store *base, enum store_entity entity, int64
     struct pg_params p = {0};
     pg_p_i64(&p, id);
     PGresult *r;
+    /* Only this entity's rows are read: the merged traits of others that
+     * wait (pg_ingest.c) need not be written first. */
+    s->ingest_own = true;
     err = pg_query(s, entity == STORE_USER ? q_user_traits : q_account_traits, &p, "reading traits",
                    &r);
+    s->ingest_own = false;
     if (err)
         return err;
     struct scratch sc = {0};

@@ -71,6 +71,8 @@ struct pg_store {
     int pipe_n;
     const char *pipe_what[PG_PIPE_MAX];
     struct pg_ingest *ingest; /* NULL until ingest's first use */
+    bool ingest_flushing;     /* inside pg_ingest_flush */
+    bool ingest_own;          /* a statement of ingest's own traits: no flush first */
     char err[STORE_ERR_BYTES];
 };
 
@@ -203,9 +205,18 @@ void pg_ingest_lock_taken(struct pg_store *s, enum store_entity entity, int64_t 
 void pg_ingest_trait_read(struct pg_store *s, enum store_entity entity, int64_t id, const char *key,
                           const char *value_json, int64_t ts_ms);
 void pg_ingest_traits_filled(struct pg_store *s, enum store_entity entity, int64_t id);
-/* A merge queued for a locked entity: the kept traits follow it. */
-void pg_ingest_trait_merged(struct pg_store *s, enum store_entity entity, int64_t id,
+/* A merge of an entity whose traits are kept: the copy follows it and the
+ * trait waits to be written (pg_ingest_flush); true. False when they are not
+ * kept: the caller sends the merge. */
+bool pg_ingest_trait_merged(struct pg_store *s, enum store_entity entity, int64_t id,
                             const char *key, const char *value_json, int64_t ts_ms);
+/* Writes the merged traits that wait (one statement per table and 2,000
+ * rows, queued: pg_run_later); before a statement that names a traits
+ * table other than ingest's own (sql NULL: any, as at commit); and when
+ * 20,000 wait (pg_ingest_flush_if_full). */
+enum tend_err pg_ingest_flush(struct pg_store *s);
+enum tend_err pg_ingest_flush_before(struct pg_store *s, const char *sql);
+enum tend_err pg_ingest_flush_if_full(struct pg_store *s);
 /* Calls fn with the kept traits in key order and returns true, or false
  * when they are not kept (the caller reads them). */
 bool pg_ingest_traits_each(struct pg_store *s, enum store_entity entity, int64_t id,

@@ -192,6 +192,8 @@ static bool prepared(struct pg_store *s, const char *sql, int n_params, char nam
  * before a statement runs (pg_int.h). */
 static enum tend_err flush_first(struct pg_store *s, const char *sql) {
     enum tend_err err = pg_deferred_flush(s);
+    if (!err)
+        err = pg_ingest_flush_before(s, sql);
     if (err || !s->staged || s->flushing)
         return err;
     return pg_events_flush_before(s, sql);
