@@ -6,20 +6,23 @@
  * then writes what it read without a lock or a key to stop another node in
  * between:
  *
- * - Creating (account_ensure, user_ensure, name_ensure): a SELECT first
- *   (the usual case, no write), then INSERT ... ON CONFLICT DO NOTHING
- *   RETURNING id on the unique key. When another node inserted the same key
- *   first, the INSERT waits for its transaction, inserts nothing, and a
- *   second SELECT (a new snapshot under READ COMMITTED) reads the winner's
- *   id: both nodes get the one row. An account created by two nodes at once
- *   keeps the earlier of their first-seen times, as serial ingest would (the
- *   one that finds the account moves its first-seen time back).
+ * - Creating (account_ensure, name_ensure): a SELECT first (the usual
+ *   case, no write), then INSERT ... ON CONFLICT DO NOTHING RETURNING id on
+ *   the unique key (user_ensure: both in one statement, q_user_ensure). When another node inserted
+ * the same key first, the INSERT waits for its transaction, inserts nothing, and a second SELECT (a
+ * new snapshot under READ COMMITTED) reads the winner's id: both nodes get the one row. An account
+ * created by two nodes at once keeps the earlier of their first-seen times, as serial ingest would
+ * (the one that finds the account moves its first-seen time back).
  *
  * - Counting (counter_add, account_count_events): one UPDATE (or upsert)
  *   adding to the stored value, so two nodes' additions both count.
  *
  * - Traits: trait_merge is one upsert whose WHERE keeps the later message's
  *   value; it also locks the owner's row (FOR NO KEY UPDATE) until commit.
+ *   Inside a transaction the first read of an entity's traits takes that lock
+ *   first, and from then on the transaction keeps the entity's traits and
+ *   writes its merges together at commit (pg_ingest.c); a first merge of an
+ *   entity not read yet runs at once, taking the lock.
  *   The caller then reads every trait back and writes the merged object and
  *   the typed columns (ingest.c, account_update): without the lock, two nodes
  *   merging different keys of one account would each write an object missing

@@ -16,7 +16,9 @@
  *   the facts that must be stored one by one, in the order they came
  *   TRUNCATE pg_temp.tend_staged
  *
- * so a flush costs four round trips and three statements whatever its size.
+ * so a flush costs four round trips and three statements whatever its size
+ * (the facts stored one by one after it are queued in the connection's
+ * pipeline: pg_pipeline.c).
  * What SQLite's event_put derives from an event is worked out in C as the
  * line is written (the day marked stale, the product_days row, a fact's
  * lifetime where it depends on nothing stored), so the one statement only
