@@ -6,20 +6,23 @@
  * then writes what it read without a lock or a key to stop another node in
  * between:
  *
- * - Creating (account_ensure, user_ensure, name_ensure): a SELECT first
- *   (the usual case, no write), then INSERT ... ON CONFLICT DO NOTHING
- *   RETURNING id on the unique key. When another node inserted the same key
- *   first, the INSERT waits for its transaction, inserts nothing, and a
- *   second SELECT (a new snapshot under READ COMMITTED) reads the winner's
- *   id: both nodes get the one row. An account created by two nodes at once
- *   keeps the earlier of their first-seen times, as serial ingest would (the
- *   one that finds the account moves its first-seen time back).
+ * - Creating (account_ensure, name_ensure): a SELECT first (the usual
+ *   case, no write), then INSERT ... ON CONFLICT DO NOTHING RETURNING id on
+ *   the unique key (user_ensure: both in one statement, q_user_ensure). When another node inserted
+ * the same key first, the INSERT waits for its transaction, inserts nothing, and a second SELECT (a
+ * new snapshot under READ COMMITTED) reads the winner's id: both nodes get the one row. An account
+ * created by two nodes at once keeps the earlier of their first-seen times, as serial ingest would
+ * (the one that finds the account moves its first-seen time back).
  *
  * - Counting (counter_add, account_count_events): one UPDATE (or upsert)
  *   adding to the stored value, so two nodes' additions both count.
  *
  * - Traits: trait_merge is one upsert whose WHERE keeps the later message's
  *   value; it also locks the owner's row (FOR NO KEY UPDATE) until commit.
+ *   Inside a transaction the first read of an entity's traits takes that lock
+ *   first, and from then on the transaction keeps the entity's traits and
+ *   writes its merges together at commit (pg_ingest.c); a first merge of an
+ *   entity not read yet runs at once, taking the lock.
  *   The caller then reads every trait back and writes the merged object and
  *   the typed columns (ingest.c, account_update): without the lock, two nodes
  *   merging different keys of one account would each write an object missing
@@ -70,9 +73,17 @@ static const char q_account_raced[] =
 static const char q_account_seen[] =
     "UPDATE accounts SET first_seen_ms = $1 WHERE id = $2 AND first_seen_ms > $1";
 static const char q_user_find[] = "SELECT id FROM users WHERE external_id = $1 AND anonymous = $2";
-static const char q_user_insert[] =
-    "INSERT INTO users (external_id, anonymous, first_seen_ms) VALUES ($1, $2, $3) "
-    "ON CONFLICT (external_id, anonymous) DO NOTHING RETURNING id";
+/* Find or insert in one statement: the insert runs only when the SELECT of
+ * its snapshot finds no row (so no id is drawn for a user that exists); no
+ * row back means another connection inserted it meanwhile (see ensure). */
+static const char q_user_ensure[] =
+    "WITH ins AS (INSERT INTO users (external_id, anonymous, first_seen_ms) "
+    "SELECT $1::text, $2::boolean, $3::bigint WHERE NOT EXISTS "
+    "(SELECT 1 FROM users WHERE external_id = $1::text AND anonymous = $2::boolean) "
+    "ON CONFLICT (external_id, anonymous) DO NOTHING RETURNING id) "
+    "SELECT id, true FROM ins "
+    "UNION ALL SELECT id, false FROM users WHERE external_id = $1::text AND anonymous = "
+    "$2::boolean";
 static const char q_name_find[] = "SELECT id FROM names WHERE name = $1";
 static const char q_name_insert[] =
     "INSERT INTO names (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id";
@@ -91,10 +102,13 @@ static const char q_user_trait_merge[] =
     "SELECT $1::bigint, $2::text, $3::jsonb, $4::bigint FROM (SELECT count(*) FROM owner) o "
     "ON CONFLICT (user_id, key) DO UPDATE SET value = excluded.value, ts_ms = excluded.ts_ms "
     "WHERE excluded.ts_ms >= user_traits.ts_ms";
-static const char q_account_traits[] = "SELECT key, value::text FROM account_traits "
+static const char q_account_traits[] = "SELECT key, value::text, ts_ms FROM account_traits "
                                        "WHERE account_id = $1 ORDER BY key COLLATE \"C\"";
-static const char q_user_traits[] = "SELECT key, value::text FROM user_traits "
+static const char q_user_traits[] = "SELECT key, value::text, ts_ms FROM user_traits "
                                     "WHERE user_id = $1 ORDER BY key COLLATE \"C\"";
+/* The owner's row locked before its traits are read (pg_ingest.c). */
+static const char q_account_lock[] = "SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE";
+static const char q_user_lock[] = "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE";
 static const char q_account_set[] =
     "UPDATE accounts SET name = $1, plan = $2, mrr = $3, seats = $4, renewal_date = $5, "
     "csm_email = $6, csm_slack = $7, segment = $8, premium_products = $9, created_at = $10, "
@@ -289,22 +303,40 @@ enum tend_err pg_account_seen(struct store *base, int64_t id, int64_t ts_ms) {
     struct pg_params p = {0};
     pg_p_i64(&p, ts_ms);
     pg_p_i64(&p, id);
-    return pg_run(pg_of(base), q_account_seen, &p, "dating an account");
+    return pg_run_later(pg_of(base), q_account_seen, &p, "dating an account");
 }
 
 enum tend_err pg_user_ensure(struct store *base, const char *external_id, bool anonymous,
                              int64_t ts_ms, int64_t *id) {
-    struct pg_params f = {0}, ins = {0}, again = {0};
-    pg_p_text(&f, external_id);
-    pg_p_bool(&f, anonymous);
-    pg_p_text(&ins, external_id);
-    pg_p_bool(&ins, anonymous);
-    pg_p_i64(&ins, ts_ms);
-    pg_p_text(&again, external_id);
-    pg_p_bool(&again, anonymous);
-    bool created;
-    return ensure(pg_of(base), q_user_find, &f, q_user_insert, &ins, q_user_find, &again, "a user",
-                  id, &created);
+    struct pg_store *s = pg_of(base);
+    struct pg_params p = {0};
+    pg_p_text(&p, external_id);
+    pg_p_bool(&p, anonymous);
+    pg_p_i64(&p, ts_ms);
+    PGresult *r;
+    enum tend_err err = pg_query(s, q_user_ensure, &p, "adding a user", &r);
+    if (err)
+        return err;
+    bool found = PQntuples(r) > 0, created = found && pg_bool(r, 0, 1);
+    if (found)
+        *id = pg_i64(r, 0, 0);
+    PQclear(r);
+    if (!found) {
+        /* Inserted by another connection since our snapshot: ON CONFLICT
+         * waited for its commit, so a new statement reads its row. */
+        struct pg_params again = {0};
+        pg_p_text(&again, external_id);
+        pg_p_bool(&again, anonymous);
+        err = pg_int(s, q_user_find, &again, "adding a user", id);
+        if (err == TEND_ERR_NOTFOUND) {
+            snprintf(s->err, sizeof s->err,
+                     "adding a user: the row another connection added is gone");
+            err = TEND_ERR_DB;
+        }
+    }
+    if (!err && created)
+        pg_ingest_user_created(s, *id);
+    return err;
 }
 
 enum tend_err pg_name_ensure(struct store *base, const char *name, int64_t *id) {
@@ -321,29 +353,64 @@ enum tend_err pg_name_ensure(struct store *base, const char *name, int64_t *id) 
 
 enum tend_err pg_trait_merge(struct store *base, enum store_entity entity, int64_t id,
                              const char *key, const char *value_json, int64_t ts_ms) {
+    struct pg_store *s = pg_of(base);
+    if (pg_ingest_trait_merged(s, entity, id, key, value_json, ts_ms))
+        return pg_ingest_flush_if_full(s); /* written with the others (pg_ingest.c) */
     struct pg_params p = {0};
     pg_p_i64(&p, id);
     pg_p_text(&p, key);
     pg_p_text(&p, value_json);
     pg_p_i64(&p, ts_ms);
-    return pg_run(pg_of(base), entity == STORE_USER ? q_user_trait_merge : q_account_trait_merge,
-                  &p, "merging a trait");
+    const char *sql = entity == STORE_USER ? q_user_trait_merge : q_account_trait_merge;
+    enum tend_err err;
+    s->ingest_own = true; /* another entity's merged traits need not go first */
+    if (!pg_ingest_locked(s, entity, id)) {
+        /* The first merge of the entity here takes its lock, now. */
+        err = pg_run(s, sql, &p, "merging a trait");
+        if (!err)
+            pg_ingest_lock_taken(s, entity, id);
+    } else {
+        err = pg_run_later(s, sql, &p, "merging a trait");
+    }
+    s->ingest_own = false;
+    return err;
 }
 
 enum tend_err pg_traits_each(struct store *base, enum store_entity entity, int64_t id,
                              void (*fn)(void *arg, const char *key, const char *value_json),
                              void *arg) {
+    struct pg_store *s = pg_of(base);
+    if (pg_ingest_traits_each(s, entity, id, fn, arg))
+        return TEND_OK;
+    enum tend_err err;
+    if (s->in_tx && !pg_ingest_locked(s, entity, id)) {
+        /* Locked before the read, in its pipeline: what is read stays
+         * true until commit, and is kept (pg_ingest.c). */
+        struct pg_params l = {0};
+        pg_p_i64(&l, id);
+        if ((err = pg_run_later(s, entity == STORE_USER ? q_user_lock : q_account_lock, &l,
+                                "locking an owner of traits")))
+            return err;
+        pg_ingest_lock_taken(s, entity, id);
+    }
     struct pg_params p = {0};
     pg_p_i64(&p, id);
     PGresult *r;
-    enum tend_err err =
-        pg_query(pg_of(base), entity == STORE_USER ? q_user_traits : q_account_traits, &p,
-                 "reading traits", &r);
+    /* Only this entity's rows are read: the merged traits of others that
+     * wait (pg_ingest.c) need not be written first. */
+    s->ingest_own = true;
+    err = pg_query(s, entity == STORE_USER ? q_user_traits : q_account_traits, &p, "reading traits",
+                   &r);
+    s->ingest_own = false;
     if (err)
         return err;
     struct scratch sc = {0};
-    for (int i = 0; i < PQntuples(r); i++)
-        fn(arg, pg_text(r, i, 0), json_compact(&sc, pg_text(r, i, 1)));
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *value = json_compact(&sc, pg_text(r, i, 1));
+        pg_ingest_trait_read(s, entity, id, pg_text(r, i, 0), value, pg_i64(r, i, 2));
+        fn(arg, pg_text(r, i, 0), value);
+    }
+    pg_ingest_traits_filled(s, entity, id);
     free(sc.v);
     PQclear(r);
     return TEND_OK;
@@ -368,7 +435,7 @@ enum tend_err pg_account_set_fields(struct store *base, int64_t id,
     pg_p_text(&p, f->created_at);
     pg_p_text(&p, traits_json);
     pg_p_i64(&p, id);
-    return pg_run(pg_of(base), q_account_set, &p, "updating an account");
+    return pg_run_later(pg_of(base), q_account_set, &p, "updating an account");
 }
 
 enum tend_err pg_user_set_fields(struct store *base, int64_t id, const char *email,
@@ -379,7 +446,7 @@ enum tend_err pg_user_set_fields(struct store *base, int64_t id, const char *ema
     pg_p_text(&p, title);
     pg_p_text(&p, traits_json);
     pg_p_i64(&p, id);
-    return pg_run(pg_of(base), q_user_set, &p, "updating a user");
+    return pg_run_later(pg_of(base), q_user_set, &p, "updating a user");
 }
 
 /* ---- memberships ---------------------------------------------------------- */
@@ -416,7 +483,7 @@ enum tend_err pg_user_memberships(struct store *base, int64_t user_id,
 static enum tend_err membership_lock(struct pg_store *s, int64_t account_id) {
     struct pg_params p = {0};
     pg_p_i64(&p, account_id);
-    return pg_run(s, q_membership_lock, &p, "locking an account's memberships");
+    return pg_run_later(s, q_membership_lock, &p, "locking an account's memberships");
 }
 
 /* $1 account, $2 user, $3 time. */
@@ -435,6 +502,15 @@ enum tend_err pg_membership_start(struct store *base, int64_t account_id, int64_
     struct pg_params p = {0}, ins = {0};
     pair_params(&p, account_id, user_id, ts_ms);
     pair_params(&ins, account_id, user_id, ts_ms);
+    if (pg_ingest_user_unjoined(s, user_id)) {
+        /* A user inserted here with no membership yet (pg_ingest.c). */
+        err = pg_run_later(s, q_membership_insert, &ins, "adding a membership");
+        if (!err) {
+            pg_ingest_user_joined(s, user_id);
+            *started = true;
+        }
+        return err;
+    }
     int64_t found;
     err = pg_int(s, q_membership_open_find, &p, "finding a membership", &found);
     if (err != TEND_ERR_NOTFOUND) {
@@ -442,9 +518,11 @@ enum tend_err pg_membership_start(struct store *base, int64_t account_id, int64_
             *started = false;
         return err;
     }
-    err = pg_run(s, q_membership_insert, &ins, "adding a membership");
-    if (!err)
+    err = pg_run_later(s, q_membership_insert, &ins, "adding a membership");
+    if (!err) {
+        pg_ingest_user_joined(s, user_id);
         *started = true;
+    }
     return err;
 }
 
@@ -468,7 +546,7 @@ enum tend_err pg_membership_end(struct store *base, int64_t account_id, int64_t 
     pg_p_i64(&u, ts_ms);
     pg_p_i64(&u, account_id);
     pg_p_i64(&u, id);
-    err = pg_run(s, q_membership_end, &u, "ending a membership");
+    err = pg_run_later(s, q_membership_end, &u, "ending a membership");
     if (!err)
         *ended = true;
     return err;
@@ -476,6 +554,11 @@ enum tend_err pg_membership_end(struct store *base, int64_t account_id, int64_t 
 
 enum tend_err pg_removal_after(struct store *base, int64_t account_id, int64_t user_id,
                                int64_t ts_ms, int64_t *removal_ms, bool *found) {
+    if (pg_ingest_user_fresh(pg_of(base), user_id)) {
+        /* Inserted by this transaction, removed by none of its events. */
+        *found = false;
+        return TEND_OK;
+    }
     struct pg_params p = {0};
     pg_p_i64(&p, account_id);
     pg_p_i64(&p, user_id);
@@ -497,14 +580,14 @@ enum tend_err pg_counter_add(struct store *base, const char *name, int64_t delta
     struct pg_params p = {0};
     pg_p_text(&p, name);
     pg_p_i64(&p, delta);
-    return pg_run(pg_of(base), q_counter_add, &p, "counting");
+    return pg_run_later(pg_of(base), q_counter_add, &p, "counting");
 }
 
 enum tend_err pg_account_count_events(struct store *base, int64_t account_id, int64_t delta) {
     struct pg_params p = {0};
     pg_p_i64(&p, delta);
     pg_p_i64(&p, account_id);
-    return pg_run(pg_of(base), q_account_count_events, &p, "counting events");
+    return pg_run_later(pg_of(base), q_account_count_events, &p, "counting events");
 }
 
 /* ---- reading accounts ----------------------------------------------------- */

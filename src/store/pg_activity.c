@@ -154,7 +154,7 @@ enum tend_err pg_login_day_add(struct store *base, int64_t account_id, int32_t d
     struct pg_params p = {0};
     pg_p_i64(&p, account_id);
     pg_p_int(&p, day);
-    return pg_run(pg_of(base), q_login_day_add, &p, "recording a login day");
+    return pg_run_later(pg_of(base), q_login_day_add, &p, "recording a login day");
 }
 
 enum tend_err pg_login_day_last(struct store *base, int64_t account_id, int32_t max_day,

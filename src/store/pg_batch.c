@@ -74,8 +74,8 @@ void pg_batch_row_end(struct pg_batch *b) {
     b->rows++;
 }
 
-enum tend_err pg_batch_write(struct pg_store *s, struct pg_batch *b, const char *sql,
-                             const char *what) {
+static enum tend_err batch_write(struct pg_store *s, struct pg_batch *b, const char *sql,
+                                 const char *what, bool later) {
     if (!b->rows)
         return TEND_OK;
     /* The literals go to the parameters, which free them after the
@@ -88,7 +88,17 @@ enum tend_err pg_batch_write(struct pg_store *s, struct pg_batch *b, const char 
         b->col[c] = (struct pg_lit){0};
     }
     b->rows = 0;
-    return pg_run(s, sql, &p, what);
+    return later ? pg_run_later(s, sql, &p, what) : pg_run(s, sql, &p, what);
+}
+
+enum tend_err pg_batch_write(struct pg_store *s, struct pg_batch *b, const char *sql,
+                             const char *what) {
+    return batch_write(s, b, sql, what, false);
+}
+
+enum tend_err pg_batch_write_later(struct pg_store *s, struct pg_batch *b, const char *sql,
+                                   const char *what) {
+    return batch_write(s, b, sql, what, true);
 }
 
 void pg_batch_free(struct pg_batch *b) {
@@ -106,7 +116,8 @@ struct pg_deferred *pg_deferred_of(struct pg_store *s) {
 }
 
 bool pg_deferred_may_wait(struct pg_store *s) {
-    return !s->deferred_flushing && PQtransactionStatus(s->conn) == PQTRANS_INTRANS;
+    return !s->deferred_flushing &&
+           (PQtransactionStatus(s->conn) == PQTRANS_INTRANS || (s->in_tx && s->pipe_n));
 }
 
 enum tend_err pg_deferred_flush(struct pg_store *s) {

@@ -58,6 +58,9 @@ void pg_batch_row_end(struct pg_batch *b);
  * b (rows 0), whether or not it succeeds; TEND_OK when b is empty. */
 enum tend_err pg_batch_write(struct pg_store *s, struct pg_batch *b, const char *sql,
                              const char *what);
+/* pg_batch_write with pg_run_later (pg_int.h): queued in a transaction. */
+enum tend_err pg_batch_write_later(struct pg_store *s, struct pg_batch *b, const char *sql,
+                                   const char *what);
 /* Frees b's memory and empties it. */
 void pg_batch_free(struct pg_batch *b);
 

@@ -16,12 +16,14 @@
  *   the facts that must be stored one by one, in the order they came
  *   TRUNCATE pg_temp.tend_staged
  *
- * so a flush costs four round trips and three statements whatever its size.
+ * so a flush costs four round trips and three statements whatever its size
+ * (the facts stored one by one after it are queued in the connection's
+ * pipeline: pg_pipeline.c).
  * What SQLite's event_put derives from an event is worked out in C as the
  * line is written (the day marked stale, the product_days row, a fact's
  * lifetime where it depends on nothing stored), so the one statement only
  * inserts columns. Facts whose lifetime depends on earlier facts (tickets,
- * invoices, outreach, cards, replies, outcomes: fact_insert_for) are kept
+ * invoices, outreach, cards, replies, outcomes: pg_ingest_facts.c) are kept
  * in memory and stored one by one after it, in arrival order, by the same
  * statements SQLite runs; no other kind reads or changes them, so storing
  * the rest first gives SQLite's rows.
@@ -332,163 +334,7 @@ static void close_row(struct pg_staged *st) {
     st->open = false;
 }
 
-/* ---- facts ---------------------------------------------------------------- */
-
-static bool is_fact(int kind) {
-    return (kind >= EV_NPS && kind <= EV_USER_REMOVED) || kind == EV_GROUP;
-}
-
-/* The until_ms of a fact whose lifetime depends on no other fact (schema.h:
- * fact lifetimes), stored with the flush's one statement; false for the
- * kinds stored one by one (put_fact). */
-static bool until_alone(const struct store_event *ev, int64_t *until) {
-    switch (ev->kind) {
-    case EV_NPS:
-        *until = ev->ts_ms + INT64_C(31536000000); /* SCHEMA_UNTIL_NPS */
-        return true;
-    case EV_PAYMENT_FAILED:
-    case EV_USER_REMOVED:
-        *until = ev->ts_ms; /* spent at once */
-        return true;
-    case EV_GOAL_SET:
-    case EV_MILESTONE_DUE:
-    case EV_MILESTONE_DONE:
-    case EV_GROUP:
-        *until = INT64_MAX; /* SCHEMA_NEVER */
-        return true;
-    default:
-        return false;
-    }
-}
-_Static_assert(EV_MILESTONE_DUE == 12 && EV_MILESTONE_DONE == 13, "until_alone names every kind");
-
-/* The statements of a fact stored one by one: SQLite's (sqlite_events.c),
- * with PostgreSQL's greatest() for SQLite's scalar max(), which, unlike
- * max(), skips a NULL: a ticket not settled has no until_ms here either. */
-#define PG_A "$1::bigint"
-#define PG_T "$3::bigint"
-#define PG_S "$7::text"
-#define INSERT_FACT(SETTLED, UNTIL)                                                                \
-    "INSERT INTO facts (account_id, kind, ts_ms, key_ts_ms, key_hash, user_id, subject, detail, "  \
-    "num, day, props, settled_ms, until_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "     \
-    "$11::jsonb, " SETTLED ", coalesce(" UNTIL ", " SCHEMA_NEVER ")) ON CONFLICT DO NOTHING"
-#define PG_UNTIL_TICKET(TS, SETTLED)                                                               \
-    "CASE WHEN " SETTLED " IS NULL THEN NULL ELSE greatest(" TS " + " SCHEMA_MS_30_DAYS            \
-    ", " SETTLED ") END"
-
-static const char q_fact_insert[] = INSERT_FACT("NULL::bigint", "NULL::bigint");
-static const char q_fact_nps[] = INSERT_FACT("NULL::bigint", SCHEMA_UNTIL_NPS(PG_T));
-static const char q_fact_ticket[] =
-    INSERT_FACT(SCHEMA_SETTLED_TICKET(PG_A, PG_S, PG_T),
-                PG_UNTIL_TICKET(PG_T, SCHEMA_SETTLED_TICKET(PG_A, PG_S, PG_T)));
-static const char q_fact_invoice[] =
-    INSERT_FACT(SCHEMA_SETTLED_INVOICE(PG_A, PG_S), SCHEMA_SETTLED_INVOICE(PG_A, PG_S));
-static const char q_fact_outreach[] =
-    INSERT_FACT(SCHEMA_SETTLED_OUTREACH(PG_A, PG_T), SCHEMA_SETTLED_OUTREACH(PG_A, PG_T));
-static const char q_fact_card[] = INSERT_FACT("NULL::bigint", SCHEMA_UNTIL_CARD(PG_A, PG_T));
-static const char q_fact_reply[] = INSERT_FACT("NULL::bigint", SCHEMA_UNTIL_REPLY(PG_A, PG_T));
-static const char q_fact_outcome[] = INSERT_FACT("NULL::bigint", SCHEMA_UNTIL_OUTCOME(PG_A, PG_T));
-static const char q_fact_spent[] = INSERT_FACT("NULL::bigint", PG_T);
-/* Fact lifetimes (schema.h): what a new fact settles or follows among the
- * account's earlier facts. $1 account, $2 time, $3 subject (close, paid). */
-static const char q_life_close[] =
-    "UPDATE facts SET settled_ms = $2, until_ms = greatest(ts_ms + " SCHEMA_MS_30_DAYS
-    ", $2) WHERE account_id = $1 AND kind = " SQL_EV_TICKET_OPENED
-    " AND ts_ms <= $2 AND subject = $3 AND (settled_ms IS NULL OR settled_ms > $2)";
-static const char q_life_paid[] =
-    "UPDATE facts SET settled_ms = $2, until_ms = $2 WHERE account_id = $1 "
-    "AND kind = " SQL_EV_INVOICE_ISSUED
-    " AND subject = $3 AND (settled_ms IS NULL OR settled_ms > $2)";
-static const char q_life_card[] =
-    "UPDATE facts SET until_ms = $2 WHERE account_id = $1 AND kind = " SQL_EV_CARD_UPDATED " "
-    "AND ts_ms < $2 AND until_ms > $2";
-static const char q_life_reply[] =
-    "UPDATE facts SET until_ms = $2 WHERE account_id = $1 AND kind = " SQL_EV_OUTREACH_REPLIED " "
-    "AND ts_ms < $2 AND until_ms > $2";
-static const char q_life_answer[] =
-    "UPDATE facts SET settled_ms = $2, until_ms = $2 WHERE account_id = $1 "
-    "AND kind = " SQL_EV_OUTREACH_SENT
-    " AND ts_ms <= $2 AND (settled_ms IS NULL OR settled_ms > $2)";
-static const char q_life_outcome[] =
-    "UPDATE facts SET until_ms = $2 WHERE account_id = $1 AND kind IN " SQL_EV_OUTCOME_KINDS " "
-    "AND ts_ms < $2 AND until_ms > $2";
-/* A goal that arrives after its days were rolled up: rebuild them. */
-static const char q_goal_stale[] =
-    "INSERT INTO activity_stale (day) SELECT day FROM activity_counted "
-    "WHERE day >= $1 ON CONFLICT (day) DO UPDATE SET day = excluded.day";
-
-/* The statement that stores a fact of this kind (sqlite_events.c). */
-static const char *fact_insert_for(int kind) {
-    switch (kind) {
-    case EV_NPS:
-        return q_fact_nps;
-    case EV_TICKET_OPENED:
-        return q_fact_ticket;
-    case EV_INVOICE_ISSUED:
-        return q_fact_invoice;
-    case EV_OUTREACH_SENT:
-        return q_fact_outreach;
-    case EV_CARD_UPDATED:
-        return q_fact_card;
-    case EV_OUTREACH_REPLIED:
-        return q_fact_reply;
-    case EV_RENEWED:
-    case EV_CHURNED:
-        return q_fact_outcome;
-    case EV_TICKET_CLOSED:
-    case EV_INVOICE_PAID:
-    case EV_PAYMENT_FAILED:
-    case EV_USER_REMOVED:
-        return q_fact_spent;
-    default:
-        return q_fact_insert;
-    }
-}
-
-/* Stores a fact of an account (ev->account_id set) with its lifetime, and
- * keeps the lifetimes of the earlier facts it settles or follows. */
-static enum tend_err put_fact(struct pg_store *s, const struct store_event *ev) {
-    struct pg_params p = {0};
-    pg_p_i64(&p, ev->account_id);
-    pg_p_int(&p, ev->kind);
-    pg_p_i64(&p, ev->ts_ms);
-    pg_p_i64(&p, ev->key_ts_ms);
-    pg_p_i64(&p, (int64_t)ev->key_hash);
-    pg_p_id(&p, ev->user_id);
-    pg_p_text(&p, ev->subject);
-    pg_p_text(&p, ev->detail);
-    if (ev->has_num)
-        pg_p_f64(&p, ev->num);
-    else
-        pg_p_null(&p);
-    if (ev->has_day)
-        pg_p_int(&p, ev->day);
-    else
-        pg_p_null(&p);
-    pg_p_text(&p, ev->props);
-    enum tend_err err = pg_run(s, fact_insert_for(ev->kind), &p, "storing a fact");
-    if (!err && ev->kind == EV_GOAL_SET) {
-        struct pg_params g = {0};
-        pg_p_int(&g, (int32_t)(ev->ts_ms / DT_MS_PER_DAY));
-        err = pg_run(s, q_goal_stale, &g, "marking a goal's days stale");
-    }
-    static const char *const life_q[FACT_LIFE_COUNT] = {
-        [FACT_LIFE_CLOSE] = q_life_close,   [FACT_LIFE_PAID] = q_life_paid,
-        [FACT_LIFE_CARD] = q_life_card,     [FACT_LIFE_REPLY] = q_life_reply,
-        [FACT_LIFE_ANSWER] = q_life_answer, [FACT_LIFE_OUTCOME] = q_life_outcome,
-    };
-    enum fact_life effects[2];
-    int n = fact_life_effects((enum event_kind)ev->kind, effects);
-    for (int i = 0; !err && i < n; i++) {
-        struct pg_params l = {0};
-        pg_p_i64(&l, ev->account_id);
-        pg_p_i64(&l, ev->ts_ms);
-        if (effects[i] == FACT_LIFE_CLOSE || effects[i] == FACT_LIFE_PAID)
-            pg_p_text(&l, ev->subject);
-        err = pg_run(s, life_q[effects[i]], &l, "keeping fact lifetimes");
-    }
-    return err;
-}
+/* ---- facts kept for the flush ------------------------------------------- */
 
 static char *dup_or_null(const char *s) {
     return s ? xstrdup(s) : NULL;
@@ -526,7 +372,7 @@ static const char q_stage_table[] =
     "  day integer, props jsonb,"
     "  stale_day integer,"   /* the day marked stale (login or feature of an account) */
     "  product_day integer," /* product_days' day (feature with a product, of an account) */
-    "  fact_until bigint,"   /* until_ms of a fact stored here (until_alone) */
+    "  fact_until bigint,"   /* until_ms of a fact stored here (pg_fact_until_alone) */
     "  goal_day integer,"    /* a goal's day: the rolled-up days from it are stale */
     "  q_account text, q_reason text, q_since bigint" /* quarantined: why, since when */
     ")";
@@ -582,6 +428,9 @@ static const char q_store_arrays[] = STORE_STAGED(
 /* Sends the buffer with COPY. */
 static enum tend_err copy_rows(struct pg_store *s) {
     struct pg_staged *st = s->staged;
+    enum tend_err drained = pg_pipeline_drain(s); /* COPY is not pipelined */
+    if (drained)
+        return drained;
     PGresult *r = PQexec(s->conn, q_stage_copy);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         enum tend_err err = pg_fail(s, "staging events", r);
@@ -694,7 +543,7 @@ static enum tend_err flush_rows(struct pg_store *s) {
         return TEND_ERR_BUSY;
     }
     for (size_t i = 0; !err && i < st->n_facts; i++)
-        err = put_fact(s, &st->facts[i].ev);
+        err = pg_fact_put(s, &st->facts[i].ev);
     return err;
 }
 
@@ -796,6 +645,8 @@ enum tend_err pg_event_put(struct store *base, const struct store_event *ev, boo
     *inserted = !present;
     if (present)
         return TEND_OK;
+    if (ev->kind == EV_USER_REMOVED)
+        pg_ingest_user_named(s, ev->user_id); /* a removal of the user is stored now */
     struct pg_staged *st = s->staged;
     close_row(st);
     key_set(st, ev->key_ts_ms, ev->key_hash, KEY_PRESENT);
@@ -834,8 +685,8 @@ enum tend_err pg_event_put(struct store *base, const struct store_event *ev, boo
     else
         put_null(st);
     int64_t until;
-    bool fact = account && is_fact(ev->kind);
-    if (fact && until_alone(ev, &until))
+    bool fact = account && pg_fact_is(ev->kind);
+    if (fact && pg_fact_until_alone(ev, &until))
         put_i64(st, false, until);
     else
         put_null(st);
@@ -843,7 +694,7 @@ enum tend_err pg_event_put(struct store *base, const struct store_event *ev, boo
         put_i64(st, false, (int32_t)(ev->ts_ms / DT_MS_PER_DAY));
     else
         put_null(st);
-    if (fact && !until_alone(ev, &until))
+    if (fact && !pg_fact_until_alone(ev, &until))
         keep_fact(st, ev);
     st->open = true;
     st->open_ts = ev->key_ts_ms;
@@ -892,6 +743,7 @@ enum tend_err pg_quarantine_put(struct store *base, const struct store_event *ev
                                 const char *account_external_id, const char *reason) {
     struct pg_store *s = pg_of(base);
     struct pg_staged *st = s->staged;
+    pg_ingest_user_named(s, ev->user_id); /* its quarantine is not empty now */
     if (st && st->open && st->open_ts == ev->key_ts_ms && st->open_hash == ev->key_hash) {
         /* The event just staged: its row takes the quarantine's columns. */
         put_text(st, account_external_id);
@@ -910,7 +762,7 @@ enum tend_err pg_quarantine_put(struct store *base, const struct store_event *ev
     pg_p_text(&p, account_external_id);
     pg_p_text(&p, reason);
     pg_p_i64(&p, dt_now_ms());
-    return pg_run(s, q_quarantine_insert, &p, "quarantining an event");
+    return pg_run_later(s, q_quarantine_insert, &p, "quarantining an event");
 }
 
 static enum tend_err read_pending(struct pg_store *s, const char *sql, struct pg_params *p,
@@ -943,6 +795,12 @@ enum tend_err pg_quarantine_by_account(struct store *base, const char *external_
 
 enum tend_err pg_quarantine_by_user(struct store *base, int64_t user_id, struct store_pending **out,
                                     size_t *n) {
+    if (pg_ingest_user_fresh(pg_of(base), user_id)) {
+        /* Inserted by this transaction, quarantined nothing (pg_ingest.c). */
+        *out = NULL;
+        *n = 0;
+        return TEND_OK;
+    }
     struct pg_params p = {0};
     pg_p_i64(&p, user_id);
     return read_pending(pg_of(base), q_quarantine_by_user, &p, out, n);
@@ -957,7 +815,7 @@ static enum tend_err attach_derived(struct pg_store *s, const struct store_pendi
     if (p->kind == EV_LOGIN || p->kind == EV_FEATURE) {
         struct pg_params d = {0};
         pg_p_int(&d, (int32_t)(p->ts_ms / DT_MS_PER_DAY));
-        err = pg_run(s, q_stale_mark, &d, "marking a day's activity rollups stale");
+        err = pg_run_later(s, q_stale_mark, &d, "marking a day's activity rollups stale");
     }
     if (!r || PQntuples(r) == 0)
         return err;
@@ -966,9 +824,9 @@ static enum tend_err attach_derived(struct pg_store *s, const struct store_pendi
         pg_p_i64(&d, account_id);
         pg_p_text(&d, pg_text(r, 0, 1));
         pg_p_int(&d, (int32_t)(p->ts_ms / DT_MS_PER_DAY)); /* as SQLite's attach */
-        err = pg_run(s, q_product_day, &d, "recording an attached event's product");
+        err = pg_run_later(s, q_product_day, &d, "recording an attached event's product");
     }
-    if (!err && is_fact(p->kind)) {
+    if (!err && pg_fact_is(p->kind)) {
         struct store_event ev = {
             .key_ts_ms = p->key_ts_ms,
             .key_hash = p->key_hash,
@@ -984,7 +842,7 @@ static enum tend_err attach_derived(struct pg_store *s, const struct store_pendi
             .day = (int32_t)pg_i64(r, 0, 4),
             .props = pg_text(r, 0, 5),
         };
-        err = put_fact(s, &ev);
+        err = pg_fact_put(s, &ev);
     }
     return err;
 }
@@ -1008,7 +866,7 @@ enum tend_err pg_quarantine_attach(struct store *base, const struct store_pendin
     struct pg_params d = {0};
     pg_p_i64(&d, p->key_ts_ms);
     pg_p_i64(&d, (int64_t)p->key_hash);
-    return pg_run(s, q_quarantine_delete, &d, "leaving the quarantine");
+    return pg_run_later(s, q_quarantine_delete, &d, "leaving the quarantine");
 }
 
 enum tend_err pg_quarantine_reasons(struct store *base,

@@ -35,9 +35,12 @@
 #define PG_STMT_SLOTS 512
 /* Parameters of one statement, at most. */
 #define PG_MAX_PARAMS 32
+/* Statements queued in a pipeline (pg_run_later), at most. */
+#define PG_PIPE_MAX 256
 
 struct pg_staged;   /* pg_events.c: events written, not yet flushed */
 struct pg_deferred; /* pg_batch.c: scores and activity windows not yet written */
+struct pg_ingest;   /* pg_ingest.c: what this transaction knows of its own rows */
 
 /* A connection of the PostgreSQL backend: a struct store (backend.h) first. */
 struct pg_store {
@@ -63,6 +66,13 @@ struct pg_store {
     struct pg_deferred *deferred;
     bool deferred_flushing;
     int schema_version;
+    /* pg_pipeline.c: statements sent and not read back (pg_run_later), and
+     * what each was doing, for its error message. */
+    int pipe_n;
+    const char *pipe_what[PG_PIPE_MAX];
+    struct pg_ingest *ingest; /* NULL until ingest's first use */
+    bool ingest_flushing;     /* inside pg_ingest_flush */
+    bool ingest_own;          /* a statement of ingest's own traits: no flush first */
     char err[STORE_ERR_BYTES];
 };
 
@@ -111,6 +121,31 @@ enum tend_err pg_query(struct pg_store *s, const char *sql, struct pg_params *p,
 /* pg_query for a statement whose rows are not needed; s->changes is the
  * count of rows it changed. */
 enum tend_err pg_run(struct pg_store *s, const char *sql, struct pg_params *p, const char *what);
+/* pg_run for a statement whose failure its caller need not see at once: in a
+ * transaction it is queued in the connection's pipeline (pg_pipeline.c) and
+ * sent without waiting; its error, if any, is the next waiting statement's
+ * (and the transaction's). Outside a transaction, pg_run. s->changes is not
+ * set. */
+enum tend_err pg_run_later(struct pg_store *s, const char *sql, struct pg_params *p,
+                           const char *what);
+/* pg_pipeline.c: reads the queued statements' results and leaves pipeline
+ * mode (TEND_OK, or the first one's error); before a statement that cannot
+ * be pipelined (COPY, PQexec). */
+enum tend_err pg_pipeline_drain(struct pg_store *s);
+/* Forgets the queued statements (rollback, a failed send), leaving pipeline
+ * mode; s->err is kept. */
+void pg_pipeline_discard(struct pg_store *s);
+/* Queues one statement (name: prepared; NULL: sql unnamed), entering
+ * pipeline mode; pg_pipeline_queued() then records it. */
+enum tend_err pg_pipeline_send(struct pg_store *s, const char *sql, const char *name, int n,
+                               const char *const *v);
+void pg_pipeline_queued(struct pg_store *s, const char *what);
+/* Sends one statement after the queued ones, syncs, and reads every result:
+ * *out is its result (the caller PQclear()s) or the first error. */
+enum tend_err pg_pipeline_query(struct pg_store *s, const char *sql, const char *name, int n,
+                                const char *const *v, const char *what, PGresult **out);
+/* Whether a statement may be queued now: inside a transaction. */
+bool pg_pipeline_may_queue(struct pg_store *s);
 /* pg_query of at most one integer into *out (NULL reads 0);
  * TEND_ERR_NOTFOUND if no row. */
 enum tend_err pg_int(struct pg_store *s, const char *sql, struct pg_params *p, const char *what,
@@ -155,6 +190,54 @@ void pg_events_free(struct pg_store *s);
 enum tend_err pg_deferred_flush(struct pg_store *s);
 void pg_deferred_discard(struct pg_store *s);
 void pg_deferred_free(struct pg_store *s);
+
+/* pg_ingest.c: the traits of the entities this transaction locked, and
+ * the users it inserted (see its header). Forgotten at commit and rollback
+ * (pg_ingest_forget), freed at close. */
+void pg_ingest_forget(struct pg_store *s);
+void pg_ingest_free(struct pg_store *s);
+/* Whether the entity's row is locked by this transaction. */
+bool pg_ingest_locked(struct pg_store *s, enum store_entity entity, int64_t id);
+/* The entity's row is locked (by a statement sent or queued); no-op outside
+ * a transaction. */
+void pg_ingest_lock_taken(struct pg_store *s, enum store_entity entity, int64_t id);
+/* A row of a read of a locked entity's traits, then the read's end. */
+void pg_ingest_trait_read(struct pg_store *s, enum store_entity entity, int64_t id, const char *key,
+                          const char *value_json, int64_t ts_ms);
+void pg_ingest_traits_filled(struct pg_store *s, enum store_entity entity, int64_t id);
+/* A merge of an entity whose traits are kept: the copy follows it and the
+ * trait waits to be written (pg_ingest_flush); true. False when they are not
+ * kept: the caller sends the merge. */
+bool pg_ingest_trait_merged(struct pg_store *s, enum store_entity entity, int64_t id,
+                            const char *key, const char *value_json, int64_t ts_ms);
+/* Writes the merged traits that wait (one statement per table and 2,000
+ * rows, queued: pg_run_later); before a statement that names a traits
+ * table other than ingest's own (sql NULL: any, as at commit); and when
+ * 20,000 wait (pg_ingest_flush_if_full). */
+enum tend_err pg_ingest_flush(struct pg_store *s);
+enum tend_err pg_ingest_flush_before(struct pg_store *s, const char *sql);
+enum tend_err pg_ingest_flush_if_full(struct pg_store *s);
+/* Calls fn with the kept traits in key order and returns true, or false
+ * when they are not kept (the caller reads them). */
+bool pg_ingest_traits_each(struct pg_store *s, enum store_entity entity, int64_t id,
+                           void (*fn)(void *arg, const char *key, const char *value_json),
+                           void *arg);
+/* A user this transaction inserted; whether it still has none of this
+ * transaction's removals or quarantined events; one of them names it. */
+void pg_ingest_user_created(struct pg_store *s, int64_t user_id);
+bool pg_ingest_user_fresh(struct pg_store *s, int64_t user_id);
+void pg_ingest_user_named(struct pg_store *s, int64_t user_id);
+/* Whether a user inserted here has no membership started here yet; one
+ * was started. */
+bool pg_ingest_user_unjoined(struct pg_store *s, int64_t user_id);
+void pg_ingest_user_joined(struct pg_store *s, int64_t user_id);
+
+/* pg_ingest_facts.c: whether events of kind are facts; the until_ms of a
+ * fact whose lifetime depends on no other fact (false for the kinds stored
+ * one by one); storing one of those, with the lifetimes it changes. */
+bool pg_fact_is(int kind);
+bool pg_fact_until_alone(const struct store_event *ev, int64_t *until);
+enum tend_err pg_fact_put(struct pg_store *s, const struct store_event *ev);
 
 /* Fails an operation this backend does not have, naming it. */
 enum tend_err pg_unbuilt(struct store *s, const char *op);

@@ -157,6 +157,14 @@ static size_t stmt_slot(const char *sql) {
 /* The name sql is prepared under on this connection ("t" and its slot),
  * preparing it first if need be; false (error recorded) if it does not
  * prepare. */
+/* Whether sql is prepared on this connection already. */
+static bool stmt_known(const struct pg_store *s, const char *sql) {
+    size_t i = stmt_slot(sql);
+    while (s->stmts[i].sql && s->stmts[i].sql != sql)
+        i = (i + 1) & (PG_STMT_SLOTS - 1);
+    return s->stmts[i].sql != NULL;
+}
+
 static bool prepared(struct pg_store *s, const char *sql, int n_params, char name[16]) {
     size_t i = stmt_slot(sql);
     while (s->stmts[i].sql && s->stmts[i].sql != sql)
@@ -184,14 +192,26 @@ static bool prepared(struct pg_store *s, const char *sql, int n_params, char nam
  * before a statement runs (pg_int.h). */
 static enum tend_err flush_first(struct pg_store *s, const char *sql) {
     enum tend_err err = pg_deferred_flush(s);
+    if (!err)
+        err = pg_ingest_flush_before(s, sql);
     if (err || !s->staged || s->flushing)
         return err;
     return pg_events_flush_before(s, sql);
 }
 
+/* flush_first(), then, with statements queued (pg_pipeline.c), drains them
+ * unless sql may join their pipeline: prepared already (PQprepare waits) and
+ * not a stream or a PQexec (sql NULL). */
+static enum tend_err flush_and_pipe(struct pg_store *s, const char *sql) {
+    enum tend_err err = flush_first(s, sql);
+    if (!err && s->pipe_n && (!sql || (!s->unnamed && !stmt_known(s, sql))))
+        err = pg_pipeline_drain(s);
+    return err;
+}
+
 enum tend_err pg_query(struct pg_store *s, const char *sql, struct pg_params *p, const char *what,
                        PGresult **out) {
-    enum tend_err err = flush_first(s, sql);
+    enum tend_err err = flush_and_pipe(s, sql);
     char name[16];
     if (err || (!s->unnamed && !prepared(s, sql, p ? p->n : 0, name))) {
         params_free(p);
@@ -199,6 +219,12 @@ enum tend_err pg_query(struct pg_store *s, const char *sql, struct pg_params *p,
     }
     int n = p ? p->n : 0;
     const char *const *v = p ? p->v : NULL;
+    if (s->pipe_n) {
+        /* After the queued writes, in their pipeline: one round trip. */
+        err = pg_pipeline_query(s, sql, s->unnamed ? NULL : name, n, v, what, out);
+        params_free(p);
+        return err;
+    }
     PGresult *r = s->unnamed ? PQexecParams(s->conn, sql, n, NULL, v, NULL, NULL, 0)
                              : PQexecPrepared(s->conn, name, n, v, NULL, NULL, 0);
     params_free(p);
@@ -224,6 +250,29 @@ enum tend_err pg_run(struct pg_store *s, const char *sql, struct pg_params *p, c
     return err;
 }
 
+enum tend_err pg_run_later(struct pg_store *s, const char *sql, struct pg_params *p,
+                           const char *what) {
+    if (!pg_pipeline_may_queue(s))
+        return pg_run(s, sql, p, what);
+    enum tend_err err = flush_first(s, sql);
+    if (!err && (s->pipe_n >= PG_PIPE_MAX || (!s->unnamed && !stmt_known(s, sql))))
+        err = pg_pipeline_drain(s);
+    char name[16];
+    if (err || (!s->unnamed && !prepared(s, sql, p ? p->n : 0, name))) {
+        params_free(p);
+        return err ? err : TEND_ERR_DB;
+    }
+    /* libpq copies the parameters into its buffer as it queues them. */
+    err = pg_pipeline_send(s, sql, s->unnamed ? NULL : name, p ? p->n : 0, p ? p->v : NULL);
+    params_free(p);
+    if (err) {
+        pg_pipeline_discard(s);
+        return err;
+    }
+    pg_pipeline_queued(s, what);
+    return TEND_OK;
+}
+
 enum tend_err pg_int(struct pg_store *s, const char *sql, struct pg_params *p, const char *what,
                      int64_t *out) {
     PGresult *r;
@@ -241,6 +290,8 @@ enum tend_err pg_int(struct pg_store *s, const char *sql, struct pg_params *p, c
 enum tend_err pg_stream(struct pg_store *s, const char *sql, struct pg_params *p, const char *what,
                         void (*row)(void *arg, PGresult *r, int i), void *arg) {
     enum tend_err err = flush_first(s, sql);
+    if (!err)
+        err = pg_pipeline_drain(s); /* single-row mode is not pipelined */
     char name[16];
     if (err || (!s->unnamed && !prepared(s, sql, p ? p->n : 0, name))) {
         params_free(p);
@@ -269,7 +320,7 @@ enum tend_err pg_stream(struct pg_store *s, const char *sql, struct pg_params *p
 }
 
 enum tend_err pg_exec(struct pg_store *s, const char *sql, const char *what) {
-    enum tend_err err = flush_first(s, NULL);
+    enum tend_err err = flush_and_pipe(s, NULL);
     if (err)
         return err;
     PGresult *r = PQexec(s->conn, sql);
@@ -370,6 +421,7 @@ void pg_close(struct store *base) {
         return;
     pg_events_free(s);
     pg_deferred_free(s);
+    pg_ingest_free(s);
     pg_disconnect(s->conn);
     free(s->url);
     free(s);
@@ -427,6 +479,7 @@ enum tend_err pg_commit(struct store *base) {
         return err;
     }
     s->in_tx = false;
+    pg_ingest_forget(s);
     /* Our own commit advanced xmax; what it is now is the mark. */
     read_xmax(s, &s->xmax);
     return TEND_OK;
@@ -434,6 +487,8 @@ enum tend_err pg_commit(struct store *base) {
 
 void pg_rollback(struct store *base) {
     struct pg_store *s = pg_of(base);
+    pg_pipeline_discard(s);
+    pg_ingest_forget(s);
     pg_events_discard(s);
     pg_deferred_discard(s);
     if (s->in_tx || PQtransactionStatus(s->conn) != PQTRANS_IDLE)
