@@ -15,14 +15,15 @@ void dash_account_customer(struct buf *b, const struct dash_ctx *ctx, const cJSO
         return; /* customer messages off, or none yet: no card */
     buf_puts(b, "<section class=\"card\" id=\"customer-messages\"><h2>Customer messages</h2>");
     if (n) {
-        buf_puts(b, "<div class=\"scroll\"><table><thead><tr><th>When</th><th>Message</th>"
+        buf_puts(b, "<div class=\"table-wrap\"><table "
+                    "class=\"grid\"><thead><tr><th>When</th><th>Message</th>"
                     "<th>To</th><th>Subject</th><th>State</th></tr></thead><tbody>");
         const cJSON *m;
         cJSON_ArrayForEach(m, msgs) {
             buf_puts(b, "<tr><td>");
             html_time(b, get_str(m, "at"), ctx ? ctx->tz : NULL);
             buf_puts(b, "</td><td>");
-            html_esc_cut(b, get_str(m, "kind"), CAP_SHORT);
+            html_esc_cut(b, get_str(m, "title"), CAP_SHORT);
             const char *kind = get_str(m, "kind");
             if (kind && strcmp(kind, "payment_failed") != 0)
                 buf_printf(b, ", %lld days before", get_int(m, "step"));
@@ -47,7 +48,7 @@ void dash_account_customer(struct buf *b, const struct dash_ctx *ctx, const cJSO
             buf_puts(b, "<li>");
             html_esc_cut(b, get_str(x, "contact"), CAP_SHORT);
             buf_puts(b, " from ");
-            html_esc_cut(b, get_str(x, "kind"), CAP_SHORT);
+            html_esc_cut(b, get_str(x, "title"), CAP_SHORT);
             buf_puts(b, " since ");
             html_time(b, get_str(x, "at"), ctx ? ctx->tz : NULL);
             buf_puts(b, "</li>");

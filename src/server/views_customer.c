@@ -56,6 +56,7 @@ static void on_message(void *arg, const struct store_customer_message *m) {
     cJSON *o = cJSON_CreateObject();
     view_add_instant(o, "at", at);
     view_add_str(o, "kind", m->kind);
+    view_add_str(o, "title", kind_title(m->kind)); /* the kind in words */
     view_add_str(o, "ref", m->ref);
     cJSON_AddNumberToObject(o, "step", (double)m->step);
     view_add_date(o, "day", true, m->day);
@@ -93,6 +94,7 @@ static void on_unsub(void *arg, const char *kind, const char *contact, int64_t m
     struct cm *x = arg;
     cJSON *o = cJSON_CreateObject();
     view_add_str(o, "kind", kind);
+    view_add_str(o, "title", kind_title(kind));
     view_add_str(o, "contact", contact);
     view_add_instant(o, "at", ms);
     cJSON_AddItemToArray(x->arr, o);
