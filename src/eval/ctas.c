@@ -9,6 +9,7 @@
  * plan_opens() applies the owners' weekly budget and the published caps and
  * the rest are held back (stored, counted and listed, never dropped). */
 #include "eval/ctas.h"
+#include "eval/ctas_int.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -26,78 +27,6 @@
 #include "notify/outbox.h"
 #include "util/datetime.h"
 #include "util/mem.h"
-
-/* A CTA an evaluation watches (store_ctas_watched_each), owned here. */
-struct watched {
-    struct store_cta c; /* strings malloced */
-};
-
-/* A finding kept until the account's decisions are made. */
-struct found {
-    struct rule_finding f; /* evidence malloced */
-    double value;          /* NaN: unknown */
-};
-
-/* An open waiting for the budget and the caps. */
-struct pending_open {
-    int64_t account_id;
-    char *account;
-    char *owner;
-    struct rule_finding f;      /* evidence malloced */
-    const char *rule;           /* borrowed from the configuration */
-    enum cta_priority priority; /* after value */
-    int32_t due_day;
-    double value;
-    bool replaces;              /* follows the close of its key's CTA of another type */
-    struct notify_account acct; /* strings malloced; when notifying */
-};
-
-struct engine {
-    struct store *s;
-    const struct health_config *hc;
-    const struct rules_config *rc;
-    const struct notify_config *nc; /* NULL or nothing to notify: no outbox rows */
-    int32_t day;
-    int64_t t_ms, since_ms, now_ms;
-    const int64_t *only; /* NULL: every account; else ascending, distinct */
-    size_t n_only;
-    eval_change_fn fn;
-    void *arg;
-    struct eval_summary *sum;
-    enum tend_err err;
-    /* Watched CTAs by account (sorted by account id). */
-    struct watched *w;
-    size_t n_w, cap_w;
-    /* Live CTAs per account (by id; with only, by position in only, so
-     * that memory follows the accounts evaluated, not the largest id), and
-     * in all. */
-    int64_t *live;
-    size_t live_len;
-    int64_t live_total;
-    /* health_drop's earlier day: every account's by id, or with only, the
-     * listed accounts' by position (known[i]: a score is stored). */
-    struct eval_day_scores before;
-    double *before_only;
-    bool *before_known;
-    /* Today's findings of the account at hand. */
-    struct found *found;
-    size_t n_found, cap_found;
-    struct pending_open *opens;
-    size_t n_opens, cap_opens;
-    const char *account;        /* the account at hand (external id) */
-    struct notify_account acct; /* the account at hand, for its messages */
-    bool failed[RULES_MAX];     /* the account at hand's rules that failed today */
-    /* Custom rules that ran out of time on RULE_TIMEOUTS_SUSPEND accounts of
-     * this run: not asked again until the next run, which tries them afresh. */
-    int timeouts[RULES_MAX];
-    bool suspended[RULES_MAX];
-    char label[160];             /* the user_label() answer */
-    struct risk_model *risk;     /* the adopted churn-risk model, NULL when none */
-    struct risk_batch risk_rows; /* its scores, stored after the accounts */
-    struct eval_roles *roles;    /* members with a role (champion_risk), NULL: not read */
-
-    struct seg_agg *agg; /* the day's groups (eval/segments.h); NULL: none */
-};
 
 void eval_cta_copy(struct store_cta *dst, const struct store_cta *src) {
     *dst = *src;
@@ -150,7 +79,7 @@ static size_t only_pos(const struct engine *e, int64_t account_id) {
     return hit ? (size_t)(hit - e->only) : e->n_only;
 }
 
-static int64_t *live_slot(struct engine *e, int64_t account_id) {
+int64_t *ctas_live_slot(struct engine *e, int64_t account_id) {
     if (e->only) { /* one slot per listed account, and one for any other */
         if (!e->live) {
             e->live_len = e->n_only + 1;
@@ -255,9 +184,8 @@ static enum tend_err load_scores_before(struct engine *e) {
 /* ---- applying decisions ------------------------------------------------------ */
 
 /* Writes the outbox rows of a change (notify/outbox.h), in this transaction. */
-static enum tend_err notify(struct engine *e, enum notify_event ev, const struct store_cta *c,
-                            const struct notify_account *a, const char *previous,
-                            const char *note) {
+enum tend_err ctas_notify(struct engine *e, enum notify_event ev, const struct store_cta *c,
+                          const struct notify_account *a, const char *previous, const char *note) {
     if (!e->nc)
         return TEND_OK;
     struct notify_cta_event x = {.event = ev,
@@ -274,7 +202,7 @@ static enum tend_err notify(struct engine *e, enum notify_event ev, const struct
     return err;
 }
 
-static void tell(struct engine *e, const char *action, const struct store_cta *c) {
+void ctas_tell(struct engine *e, const char *action, const struct store_cta *c) {
     if (!e->fn)
         return;
     /* Watched CTAs are read without their account's external id: it is the
@@ -287,8 +215,8 @@ static void tell(struct engine *e, const char *action, const struct store_cta *c
     e->fn(e->arg, &ch, NULL, NULL);
 }
 
-static enum tend_err history(struct engine *e, const struct store_cta *c, const char *action,
-                             const char *note) {
+enum tend_err ctas_history(struct engine *e, const struct store_cta *c, const char *action,
+                           const char *note) {
     struct store_cta_change ch = {
         .day = e->day,
         .at_ms = e->now_ms,
@@ -350,12 +278,12 @@ static enum tend_err resolve(struct engine *e, struct watched *w, enum cta_close
     const char *action = why == CTA_CHURNED ? "close" : why == CTA_EXPIRED ? "expire" : "resolve";
     enum tend_err err = store_cta_update(e->s, c);
     if (!err)
-        err = history(e, c, action, note);
+        err = ctas_history(e, c, action, note);
     if (!err && why != CTA_CHURNED)
-        err =
-            notify(e, why == CTA_EXPIRED ? NOTIFY_EXPIRE : NOTIFY_RESOLVE, c, &e->acct, NULL, note);
+        err = ctas_notify(e, why == CTA_EXPIRED ? NOTIFY_EXPIRE : NOTIFY_RESOLVE, c, &e->acct, NULL,
+                          note);
     if (!err) {
-        (*live_slot(e, c->account_id))--;
+        (*ctas_live_slot(e, c->account_id))--;
         e->live_total--;
         if (why == CTA_CHURNED)
             e->sum->closed_churned++;
@@ -363,12 +291,12 @@ static enum tend_err resolve(struct engine *e, struct watched *w, enum cta_close
             e->sum->expired++;
         else
             e->sum->resolved++;
-        tell(e, action, c);
+        ctas_tell(e, action, c);
     }
     return err;
 }
 
-static void set_value(struct store_cta *c, double value) {
+void ctas_set_value(struct store_cta *c, double value) {
     c->has_value = !isnan(value);
     c->value = c->has_value ? value : 0;
 }
@@ -382,7 +310,7 @@ static enum tend_err raise_or_wake(struct engine *e, struct watched *w, const st
     bool raise = p->action == PLAN_RAISE;
     const char *action = raise ? "raise" : "wake";
     enum cta_priority before = (enum cta_priority)c->priority;
-    set_value(c, f->value);
+    ctas_set_value(c, f->value);
     if (raise) {
         snprintf(note, sizeof note, "%s -> %s: %s", cta_priority_name(c->priority),
                  cta_priority_name(p->priority), f->f.reason);
@@ -402,16 +330,16 @@ static enum tend_err raise_or_wake(struct engine *e, struct watched *w, const st
     c->updated_ms = e->now_ms;
     enum tend_err err = store_cta_update(e->s, c);
     if (!err)
-        err = history(e, c, action, note);
+        err = ctas_history(e, c, action, note);
     if (!err)
-        err = notify(e, raise ? NOTIFY_RAISE : NOTIFY_WAKE, c, &e->acct,
-                     raise ? cta_priority_name(before) : NULL, NULL);
+        err = ctas_notify(e, raise ? NOTIFY_RAISE : NOTIFY_WAKE, c, &e->acct,
+                          raise ? cta_priority_name(before) : NULL, NULL);
     if (!err) {
         if (raise)
             e->sum->raised++;
         else
             e->sum->woken++;
-        tell(e, action, c);
+        ctas_tell(e, action, c);
     }
     return err;
 }
@@ -428,201 +356,13 @@ static enum tend_err new_evidence(struct engine *e, struct watched *w, const str
     c->title = xstrdup(f->f.title);
     c->reason = xstrdup(f->f.reason);
     c->evidence = xstrdup(f->f.evidence ? f->f.evidence : "{}");
-    set_value(c, f->value);
+    ctas_set_value(c, f->value);
     c->updated_ms = e->now_ms;
     enum tend_err err = store_cta_update(e->s, c);
     if (!err)
-        err = history(e, c, "evidence", f->f.reason);
+        err = ctas_history(e, c, "evidence", f->f.reason);
     if (!err)
-        tell(e, "evidence", c);
-    return err;
-}
-
-static void queue_open(struct engine *e, const struct eval_account *a, const struct found *f,
-                       const struct plan_step *p) {
-    if (e->n_opens == e->cap_opens) {
-        e->cap_opens = e->cap_opens ? e->cap_opens * 2 : 256;
-        e->opens = xrealloc(e->opens, e->cap_opens * sizeof *e->opens);
-    }
-    struct pending_open *o = &e->opens[e->n_opens++];
-    o->account_id = a->id;
-    o->account = xstrdup(a->account_id);
-    const char *owner = a->f->csm_email && a->f->csm_email[0] ? a->f->csm_email
-                        : e->rc->default_owner[0]             ? e->rc->default_owner
-                                                              : "unassigned";
-    o->owner = xstrdup(owner);
-    o->f = f->f;
-    o->f.evidence = xstrdup(f->f.evidence ? f->f.evidence : "{}");
-    o->rule = e->rc->rules[f->f.rule].name;
-    o->priority = p->priority;
-    o->due_day = p->due_day;
-    o->value = f->value;
-    o->replaces = p->replaces;
-    memset(&o->acct, 0, sizeof o->acct);
-    if (e->nc) { /* the account as of now, for the open's message later */
-        o->acct = e->acct;
-        const char **str[] = {&o->acct.external_id, &o->acct.name,         &o->acct.segment,
-                              &o->acct.plan,        &o->acct.renewal_date, &o->acct.csm_email,
-                              &o->acct.csm_slack};
-        for (size_t i = 0; i < sizeof str / sizeof str[0]; i++)
-            *str[i] = *str[i] ? xstrdup(*str[i]) : NULL;
-    }
-}
-
-static void free_acct(struct notify_account *a) {
-    const char *str[] = {a->external_id,  a->name,      a->segment,  a->plan,
-                         a->renewal_date, a->csm_email, a->csm_slack};
-    for (size_t i = 0; i < sizeof str / sizeof str[0]; i++)
-        free((char *)str[i]);
-}
-
-static int64_t live_of(void *arg, int64_t account_id) {
-    return *live_slot(arg, account_id);
-}
-
-struct owners {
-    struct plan_owner_week *v;
-    size_t n, cap;
-};
-
-static void on_owner(void *arg, const char *owner, int64_t n) {
-    struct owners *o = arg;
-    if (o->n == o->cap) {
-        o->cap = o->cap ? o->cap * 2 : 16;
-        o->v = xrealloc(o->v, o->cap * sizeof *o->v);
-    }
-    o->v[o->n++] = (struct plan_owner_week){.owner = xstrdup(owner ? owner : ""), .opened = n};
-}
-
-static void owners_free(struct owners *o) {
-    for (size_t i = 0; i < o->n; i++)
-        free((char *)o->v[i].owner);
-    free(o->v);
-}
-
-/* The CTA a pending open would be, as of the evaluation (no id yet); its
- * strings are the pending open's. */
-static struct store_cta cta_of_open(const struct engine *e, const struct pending_open *o) {
-    struct store_cta c = {
-        .account_id = o->account_id,
-        .account = o->account,
-        .rule = o->rule,
-        .subject = o->f.subject,
-        .type = cta_type_name(o->f.type),
-        .priority = o->priority,
-        .status = CTA_OPEN,
-        .owner = o->owner,
-        .title = o->f.title,
-        .reason = o->f.reason,
-        .evidence = o->f.evidence,
-        .opened_day = e->day,
-        .due_day = o->due_day,
-        .updated_ms = e->now_ms,
-    };
-    set_value(&c, o->value);
-    return c;
-}
-
-/* Stores a candidate the budget held back: it goes to the owner's digest
- * and the held-back list instead of opening. */
-static enum tend_err hold(struct engine *e, const struct pending_open *o) {
-    struct store_cta_held h = {
-        .week = plan_week_start(e->day),
-        .day = e->day,
-        .account_id = o->account_id,
-        .rule = o->rule,
-        .subject = o->f.subject,
-        .type = cta_type_name(o->f.type),
-        .owner = o->owner,
-        .title = o->f.title,
-        .reason = o->f.reason,
-        .priority = o->priority,
-        .has_value = !isnan(o->value),
-        .value = isnan(o->value) ? 0 : o->value,
-    };
-    bool is_new = false;
-    enum tend_err err = store_cta_held_put(e->s, &h, &is_new);
-    if (err || !is_new)
-        return err; /* held again on a later day of the week: in the digest once */
-    e->sum->held_budget_new++;
-    /* The owner's digest lists it (a CTA that is not one: no id). */
-    struct store_cta c = cta_of_open(e, o);
-    if (!err)
-        err = notify(e, NOTIFY_HELD, &c, &o->acct, NULL, NULL);
-    return err;
-}
-
-static enum tend_err open_one(struct engine *e, struct pending_open *o) {
-    struct store_cta c = cta_of_open(e, o);
-    enum tend_err err = store_cta_forget_closed(e->s, c.rule, c.account_id, c.subject);
-    if (!err)
-        err = store_cta_insert(e->s, &c, &c.id);
-    if (!err)
-        err = history(e, &c, "open", c.reason);
-    if (!err)
-        err = notify(e, NOTIFY_OPEN, &c, &o->acct, NULL, NULL);
-    if (!err) {
-        (*live_slot(e, o->account_id))++;
-        e->live_total++;
-        e->sum->opened++;
-        tell(e, "open", &c);
-    }
-    return err;
-}
-
-/* The day's opens: plan_opens() decides (budget, caps, order); this writes. */
-static enum tend_err apply_opens(struct engine *e) {
-    if (!e->n_opens)
-        return TEND_OK;
-    struct plan_candidate *cand = xcalloc(e->n_opens, sizeof *cand);
-    for (size_t i = 0; i < e->n_opens; i++) {
-        const struct pending_open *o = &e->opens[i];
-        cand[i] = (struct plan_candidate){.account_id = o->account_id,
-                                          .account = o->account,
-                                          .rule = o->rule,
-                                          .subject = o->f.subject,
-                                          .owner = o->owner,
-                                          .priority = o->priority,
-                                          .value = o->value,
-                                          .replaces = o->replaces};
-    }
-    struct owners owners = {0};
-    int32_t week = plan_week_start(e->day);
-    /* Opens take turns across nodes (store_eval_lock_opens): the caps and
-     * the budget count every account's CTAs, read again under the lock. */
-    enum tend_err err = store_eval_lock_opens(e->s);
-    if (!err && e->only)
-        err = store_ctas_live_count(e->s, &e->live_total);
-    if (!err && e->rc->budget_per_owner_week > 0)
-        err = store_ctas_opened_by_owner(e->s, week, week + 6, on_owner, &owners);
-    struct plan_opens_input in = {.c = cand,
-                                  .n_c = e->n_opens,
-                                  .owners = owners.v,
-                                  .n_owners = owners.n,
-                                  .live_of = live_of,
-                                  .live_arg = e,
-                                  .live_total = e->live_total};
-    struct plan_steps steps = {0};
-    if (!err)
-        plan_opens(e->rc, e->day, &in, &steps);
-    for (size_t i = 0; !err && i < steps.n; i++) {
-        struct pending_open *o = &e->opens[steps.v[i].finding];
-        switch (steps.v[i].action) {
-        case PLAN_OPEN:
-            err = open_one(e, o);
-            break;
-        case PLAN_HOLD_BUDGET:
-            err = hold(e, o);
-            e->sum->held_budget++;
-            break;
-        default: /* PLAN_HOLD_CAP: opens on a later day once there is room */
-            e->sum->held_back++;
-            break;
-        }
-    }
-    plan_steps_free(&steps);
-    owners_free(&owners);
-    free(cand);
+        ctas_tell(e, "evidence", c);
     return err;
 }
 
@@ -705,7 +445,7 @@ static enum tend_err apply_step(struct engine *e, const struct eval_account *a,
                                 const struct plan_step *p, struct watched *w, struct found *f) {
     switch (p->action) {
     case PLAN_OPEN:
-        queue_open(e, a, f, p);
+        ctas_queue_open(e, a, f, p);
         return TEND_OK;
     case PLAN_RAISE:
     case PLAN_WAKE:
@@ -713,7 +453,7 @@ static enum tend_err apply_step(struct engine *e, const struct eval_account *a,
     case PLAN_EVIDENCE:
         return new_evidence(e, w, f);
     case PLAN_REVALUE:
-        set_value(&w->c, f->value);
+        ctas_set_value(&w->c, f->value);
         return store_cta_update(e->s, &w->c);
     case PLAN_RESOLVE:
     case PLAN_REPLACE:
@@ -970,7 +710,7 @@ static void engine_free(struct engine *e) {
         free(e->opens[i].account);
         free(e->opens[i].owner);
         free((char *)e->opens[i].f.evidence);
-        free_acct(&e->opens[i].acct);
+        ctas_free_acct(&e->opens[i].acct);
     }
     free(e->opens);
     free(e->risk);
@@ -1002,7 +742,7 @@ static enum tend_err run(struct engine *e) {
         qsort(e->w, e->n_w, sizeof *e->w, by_account);
     for (size_t i = 0; i < e->n_w; i++) {
         if (e->w[i].c.status != CTA_CLOSED) {
-            (*live_slot(e, e->w[i].c.account_id))++;
+            (*ctas_live_slot(e, e->w[i].c.account_id))++;
             e->live_total++;
         }
     }
@@ -1027,7 +767,7 @@ static enum tend_err run(struct engine *e) {
     if (!err)
         err = risk_batch_flush(e->s, &e->risk_rows);
     if (!err)
-        err = apply_opens(e);
+        err = ctas_apply_opens(e);
     return err;
 }
 
