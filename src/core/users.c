@@ -215,7 +215,8 @@ static int by_standing(const void *x, const void *y) {
 }
 
 void users_finish(struct users_acc *a) {
-    qsort(a->v, a->n, sizeof *a->v, by_standing);
+    if (a->n > 1) /* qsort(NULL, 0, ...) is undefined (UBSan stops tend eval) */
+        qsort(a->v, a->n, sizeof *a->v, by_standing);
 }
 
 /* ---- the champion ------------------------------------------------------------ */

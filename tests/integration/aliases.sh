@@ -96,7 +96,8 @@ wait "$SERVE_PID" 2>/dev/null
 # ---- the same metrics and CTAs -------------------------------------------------
 for d in names team http; do
     "$TEND" metrics --db "$(db $d)" --at $AT --format csv >"$T/metrics.$d"
-    "$TEND" eval --db "$(db $d)" --at $AT >/dev/null
+    "$TEND" eval --db "$(db $d)" --at $AT >/dev/null 2>"$T/eval.$d" ||
+        not_ok "tend eval of $d" "$(cat "$T/eval.$d")"
     "$TEND" ctas --db "$(db $d)" --status all --format csv >"$T/ctas.$d"
 done
 check "the metrics are not trivial (logins, NPS, tickets)" \
