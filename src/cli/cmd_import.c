@@ -19,8 +19,10 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/config.h"
 #include "eval/eval.h"
 #include "ingest/ingest.h"
+#include "ingest/mapping.h"
 #include "ingest/segment.h"
 #include "ingest/text.h"
 #include "util/datetime.h"
@@ -34,16 +36,18 @@
 struct import {
     struct store *store;
     struct ingest *ig;
-    FILE *errors;     /* --errors file, or NULL */
-    int64_t shown;    /* rejections printed on stderr */
-    int64_t in_tx;    /* messages in the open transaction */
-    int64_t rejected; /* rejections in all files */
-    bool progress;    /* a progress line is on the terminal */
+    FILE *errors;                /* --errors file, or NULL */
+    int64_t shown;               /* rejections printed on stderr */
+    int64_t in_tx;               /* messages in the open transaction */
+    int64_t rejected;            /* rejections in all files */
+    bool progress;               /* a progress line is on the terminal */
+    const struct event_map *map; /* events: of --config's tend.yaml */
 };
 
 static void usage(FILE *f) {
     fprintf(f,
-            "Usage: tend import [--db PATH] [--errors OUT] [--accounts FILE.csv] [FILE...]\n\n"
+            "Usage: tend import [--db PATH] [--config tend.yaml] [--errors OUT]\n"
+            "                   [--accounts FILE.csv] [FILE...]\n\n"
             "Imports Segment messages from JSON Lines files (one message, or one Segment\n"
             "batch object {\"batch\":[...],\"context\":{...}}, per line; - reads stdin) and\n"
             "account traits from a CSV file whose header row starts with account_id.\n\n"
@@ -51,9 +55,12 @@ static void usage(FILE *f) {
             "  --accounts FILE    CSV of accounts: account_id,name,plan,mrr,seats,...\n"
             "                     (premium_products: keys separated by ';'; an as_of\n"
             "                     column dates the row's traits, default: now)\n"
+            "  --config FILE      tend.yaml: its events: section maps your event names\n"
+            "                     to tend's (aliases, property renames, ignore)\n"
             "  --errors OUT       write every rejected line to OUT (the screen shows %d)\n"
             "  --help             this help\n\n"
-            "Prints accepted, duplicates, quarantined and rejected counts per file.\n"
+            "Prints accepted, duplicates, quarantined and rejected counts per file (and\n"
+            "ignored, aliased and renamed ones when events: maps any).\n"
             "Exit status: 0 all accepted, 1 some lines rejected (the valid ones are kept),\n"
             "2 usage or I/O error.\n",
             DEFAULT_DB, IMPORT_SHOWN);
@@ -138,10 +145,13 @@ struct chunk {
     size_t n_msgs, cap_msgs;
     struct reject_note *rejects;
     size_t n_rejects, cap_rejects;
+    const struct event_map *map;       /* events: of tend.yaml (read-only) */
+    int64_t ignored, aliased, renamed; /* what map did to the chunk's messages */
 };
 
 struct parser {
     struct line_reader *r;
+    const struct event_map *map;
     int64_t skipped_lines; /* blank lines read before r started (starts_as_array) */
     uint64_t skipped_bytes;
     struct chunk slots[CHUNK_SLOTS];
@@ -158,6 +168,7 @@ static void chunk_clear(struct chunk *c) {
     for (size_t i = 0; i < c->n_rejects; i++)
         free(c->rejects[i].msg);
     c->n_msgs = c->n_roots = c->n_rejects = 0;
+    c->ignored = c->aliased = c->renamed = 0;
     c->last = c->io_error = false;
 }
 
@@ -195,7 +206,16 @@ static void parse_msg(struct chunk *c, cJSON *item, const cJSON *context, const 
     }
     struct seg_msg *m = &c->msgs[c->n_msgs];
     char err[SEG_ERR_BYTES];
-    if (segment_parse_msg(item, context, now, raw, raw_len, m, err)) {
+    /* events: of tend.yaml first, so that validation sees tend's names. The
+     * dedup key of a message without messageId stays the hash of the line as
+     * written (raw), so a re-import is still recognised. */
+    struct map_result mr;
+    enum tend_err me = event_map_apply(c->map, item, &mr, err);
+    if (!me && mr.action == MAP_IGNORED) {
+        c->ignored++;
+        return;
+    }
+    if (me || segment_parse_msg(item, context, now, raw, raw_len, m, err)) {
         if (index >= 0)
             note_reject(c, line, "batch[%d]: %s", index, err);
         else
@@ -203,6 +223,8 @@ static void parse_msg(struct chunk *c, cJSON *item, const cJSON *context, const 
         return;
     }
     segment_serialize_body(m);
+    c->aliased += mr.aliased;
+    c->renamed += mr.renamed > 0;
     c->n_msgs++;
 }
 
@@ -276,6 +298,7 @@ static void *parser_main(void *arg) {
         if (stop)
             break;
         chunk_clear(c);
+        c->map = p->map;
         fill_chunk(p, c);
         pthread_mutex_lock(&p->lock);
         c->full = true;
@@ -291,6 +314,7 @@ static void *parser_main(void *arg) {
 static int store_chunk(struct import *im, const char *path, const struct chunk *c) {
     for (size_t i = 0; i < c->n_rejects; i++)
         reject(im, path, c->rejects[i].line, "%s", c->rejects[i].msg);
+    ingest_count_mapped(im->ig, c->ignored, c->aliased, c->renamed);
     if (ingest_prefetch(im->ig, c->msgs, c->n_msgs))
         return -1;
     for (size_t i = 0; i < c->n_msgs; i++) {
@@ -315,8 +339,13 @@ static void print_summary(const char *file, struct ingest_totals a, struct inges
     printf("%s: %lld accepted, %lld duplicates, %lld quarantined, %lld rejected", file,
            (long long)(b.accepted - a.accepted), (long long)(b.duplicates - a.duplicates),
            (long long)(b.quarantined - a.quarantined), (long long)rejected);
+    if (b.ignored > a.ignored)
+        printf(", %lld ignored", (long long)(b.ignored - a.ignored));
     if (b.attached > a.attached)
         printf(" (%lld earlier quarantined events attached)", (long long)(b.attached - a.attached));
+    if (b.aliased > a.aliased || b.renamed > a.renamed)
+        printf(" (events: %lld aliased, %lld with properties renamed)",
+               (long long)(b.aliased - a.aliased), (long long)(b.renamed - a.renamed));
     printf("\n");
 }
 
@@ -382,6 +411,7 @@ static int import_jsonl(struct import *im, const char *path) {
     }
 
     struct parser p = {.r = lines_new(f, SEG_MAX_REQUEST_BYTES),
+                       .map = im->map,
                        .skipped_lines = skipped_lines,
                        .skipped_bytes = skipped_bytes};
     pthread_mutex_init(&p.lock, NULL);
@@ -635,13 +665,11 @@ static int import_accounts(struct import *im, const char *path) {
 
 int cmd_import(int argc, char **argv) {
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"errors", required_argument, NULL, 'e'},
-        {"accounts", required_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},       {"errors", required_argument, NULL, 'e'},
+        {"accounts", required_argument, NULL, 'a'}, {"config", required_argument, NULL, 'g'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
-    const char *db = cli_db_default(), *errors = NULL, *accounts = NULL;
+    const char *db = NULL, *errors = NULL, *accounts = NULL, *config = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -654,6 +682,9 @@ int cmd_import(int argc, char **argv) {
         case 'a':
             accounts = optarg;
             break;
+        case 'g':
+            config = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -665,16 +696,23 @@ int cmd_import(int argc, char **argv) {
     if (optind >= argc && !accounts)
         return cli_usage_error("import", "nothing to import: give FILE... or --accounts FILE");
 
-    struct import im = {0};
+    static struct tend_config tc;
+    int rc = cli_load_config("import", config, &tc);
+    if (rc)
+        return rc;
+    db = cli_db_pick(db, &tc);
+    struct import im = {.map = &tc.events};
     if (errors && !(im.errors = fopen(errors, "w"))) {
         fprintf(stderr, "tend import: cannot write %s: %m\n", errors);
+        cli_free_config(&tc);
         return EXIT_USAGE;
     }
     struct store *store;
-    int rc = cli_open_store(db, &store);
+    rc = cli_open_store(db, &store);
     if (rc) {
         if (im.errors)
             fclose(im.errors);
+        cli_free_config(&tc);
         return rc;
     }
     im.store = store;
@@ -691,6 +729,7 @@ int cmd_import(int argc, char **argv) {
     }
     ingest_free(im.ig);
     store_close(store);
+    cli_free_config(&tc);
     if (im.errors && fclose(im.errors)) {
         fprintf(stderr, "tend import: writing %s: %m\n", errors);
         rc = EXIT_USAGE;

@@ -163,6 +163,7 @@ int cmd_serve(int argc, char **argv) {
         .cc = &tc.customer,
 
         .escalation = &tc.escalation,
+        .events = &tc.events,
     };
     struct node *node = NULL;
     struct node_info info;

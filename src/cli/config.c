@@ -9,9 +9,9 @@
 #include "util/yaml.h"
 
 static const char *const known_sections[] = {
-    "db",       "health",    "rules", "ctas",  "delivery",
-    "channels", "routes",    "serve", "model", "customer_messages",
-    "segments", "escalation"};
+    "db",       "health",     "rules", "ctas",  "delivery",
+    "channels", "routes",     "serve", "model", "customer_messages",
+    "segments", "escalation", "events"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)
@@ -51,6 +51,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     serve_config_default(&c->serve);
     model_config_default(&c->model);
     esc_config_default(&c->escalation);
+    event_map_default(&c->events);
     if (!path)
         return 0;
     cJSON *root;
@@ -76,7 +77,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
                     "delivery, channels, routes, serve, model, customer_messages, segments, "
-                    "escalation)\n",
+                    "escalation, events)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -145,6 +146,13 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, eerr);
         cli_free_config(c);
         rc = EXIT_USAGE;
+        goto done;
+    }
+    char verr[MAP_ERR_BYTES];
+    if (event_map_load(cJSON_GetObjectItemCaseSensitive(root, "events"), &c->events, verr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, verr);
+        cli_free_config(c);
+        rc = EXIT_USAGE;
     }
 done:
     cJSON_Delete(root);
@@ -157,4 +165,5 @@ void cli_free_config(struct tend_config *c) {
     customer_config_release(&c->customer);
     serve_config_release(&c->serve);
     esc_config_release(&c->escalation);
+    event_map_release(&c->events);
 }

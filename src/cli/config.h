@@ -13,6 +13,7 @@
 #include "core/escalate.h"
 #include "core/health.h"
 #include "core/rules.h"
+#include "ingest/mapping.h"
 #include "notify/config.h"
 #include "notify/customer_config.h"
 #include "server/config.h"
@@ -29,6 +30,7 @@ struct tend_config {
     struct model_config model;       /* model: */
     struct customer_config customer; /* customer_messages: */
     struct esc_config escalation;    /* escalation: */
+    struct event_map events;         /* events: */
 };
 
 /* Loads path (NULL: defaults) into *c, printing "tend CMD: reason" and

@@ -149,6 +149,8 @@ static enum tend_err flush_counts(struct ingest *ig) {
         {"messages.accepted", ig->tx.accepted},       {"messages.duplicates", ig->tx.duplicates},
         {"messages.quarantined", ig->tx.quarantined}, {"messages.attached", ig->tx.attached},
         {"messages.rejected", ig->tx.rejected},       {"traits.over_limit", ig->traits_over_limit},
+        {"messages.ignored", ig->tx.ignored},         {"mapping.aliased", ig->tx.aliased},
+        {"mapping.renamed", ig->tx.renamed},
     };
     for (size_t i = 0; i < sizeof totals / sizeof totals[0]; i++) {
         if (totals[i].n && (err = store_counter_add(ig->store, totals[i].name, totals[i].n)))
@@ -170,6 +172,9 @@ enum tend_err ingest_commit(struct ingest *ig) {
     ig->total.quarantined += ig->tx.quarantined;
     ig->total.attached += ig->tx.attached;
     ig->total.rejected += ig->tx.rejected;
+    ig->total.ignored += ig->tx.ignored;
+    ig->total.aliased += ig->tx.aliased;
+    ig->total.renamed += ig->tx.renamed;
     forget_tx(ig);
     return TEND_OK;
 }
@@ -182,6 +187,12 @@ void ingest_rollback(struct ingest *ig) {
 
 void ingest_count_rejected(struct ingest *ig, int64_t n) {
     ig->tx.rejected += n;
+}
+
+void ingest_count_mapped(struct ingest *ig, int64_t ignored, int64_t aliased, int64_t renamed) {
+    ig->tx.ignored += ignored;
+    ig->tx.aliased += aliased;
+    ig->tx.renamed += renamed;
 }
 
 struct ingest_totals ingest_totals(const struct ingest *ig) {

@@ -40,6 +40,12 @@ struct ingest_totals {
     int64_t quarantined;
     int64_t attached; /* earlier quarantined events attached */
     int64_t rejected;
+    /* events: of tend.yaml (ingest/mapping.h): messages on the ignore list
+     * (acknowledged, not stored), and messages aliased or with properties
+     * renamed (stored, counted as accepted too). */
+    int64_t ignored;
+    int64_t aliased;
+    int64_t renamed;
 };
 
 /* Creates an ingest writer on s (borrowed: s must outlive it). */
@@ -79,6 +85,11 @@ enum tend_err ingest_account_traits(struct ingest *ig, const char *external_id, 
 
 /* Counts n rejected messages in the open transaction. */
 void ingest_count_rejected(struct ingest *ig, int64_t n);
+
+/* Counts, in the open transaction, messages the events: map ignored,
+ * aliased and renamed (counters messages.ignored, mapping.aliased and
+ * mapping.renamed; /metrics shows them). */
+void ingest_count_mapped(struct ingest *ig, int64_t ignored, int64_t aliased, int64_t renamed);
 
 /* Totals of committed work since ingest_new(). */
 struct ingest_totals ingest_totals(const struct ingest *ig);

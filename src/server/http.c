@@ -397,7 +397,14 @@ static enum tend_err prepare(struct request *rq, char *msg, size_t size) {
     char err[SEG_ERR_BYTES];
     size_t valid = 0, i = 0;
     for (cJSON *item = first; item && i < n; item = batch ? item->next : NULL, i++) {
-        if (segment_parse_msg(item, context, now, NULL, 0, &rq->msgs[valid], err)) {
+        /* events: of tend.yaml first, so that validation sees tend's names. */
+        struct map_result mr;
+        enum tend_err me = event_map_apply(rq->h->cfg->events, item, &mr, err);
+        if (!me && mr.action == MAP_IGNORED) {
+            rq->job.ignored++;
+            continue;
+        }
+        if (me || segment_parse_msg(item, context, now, NULL, 0, &rq->msgs[valid], err)) {
             if (rq->n_rejected++ < HTTP_MAX_REJECTED_LISTED) {
                 cJSON *r = cJSON_CreateObject();
                 cJSON_AddNumberToObject(r, "index", (double)i);
@@ -406,6 +413,8 @@ static enum tend_err prepare(struct request *rq, char *msg, size_t size) {
             }
             continue;
         }
+        rq->job.aliased += mr.aliased;
+        rq->job.renamed += mr.renamed > 0;
         segment_serialize_body(&rq->msgs[valid]); /* here, in parallel, not in the writer */
         rq->job.n = ++valid;
     }
@@ -433,7 +442,7 @@ static void on_committed(struct writer_job *job, enum tend_err result) {
     struct request *rq = container_of(job, struct request, job);
     if (result) {
         send_error(rq, result, "the database failed; nothing of this request was stored");
-    } else if (rq->n_rejected && !job->n) {
+    } else if (rq->n_rejected && !job->n && !job->ignored) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddBoolToObject(o, "success", false);
         cJSON_AddStringToObject(o, "error", "no message of the batch is valid");
@@ -448,6 +457,8 @@ static void on_committed(struct writer_job *job, enum tend_err result) {
         cJSON_AddNumberToObject(o, "accepted", (double)counts[INGEST_ACCEPTED]);
         cJSON_AddNumberToObject(o, "duplicates", (double)counts[INGEST_DUPLICATE]);
         cJSON_AddNumberToObject(o, "quarantined", (double)counts[INGEST_QUARANTINED]);
+        if (job->ignored)
+            cJSON_AddNumberToObject(o, "ignored", (double)job->ignored);
         add_rejected(rq, o);
         send_json(rq, MHD_HTTP_OK, o);
     }
@@ -461,7 +472,7 @@ static void run_ingest(struct work *w) {
     if (e) {
         send_error(rq, e, msg);
         finish_work(rq);
-    } else if (!rq->job.n && !rq->job.rejected) {
+    } else if (!rq->job.n && !rq->job.rejected && !rq->job.ignored) {
         on_committed(&rq->job, TEND_OK); /* an empty batch: nothing to store */
     } else {
         rq->job.done = on_committed;

@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 #include <stddef.h>
 
+#include "ingest/mapping.h"
 #include "server/web.h"
 #include "server/writer.h"
 #include "store/store.h"
@@ -81,6 +82,7 @@ struct http_config {
     struct web *web;           /* the dashboard and REST API, or NULL: ingest only */
     writer_touched_fn touched; /* hears of accounts with new events; may be NULL */
     void *touched_arg;
+    const struct event_map *events; /* events: of tend.yaml; NULL: none */
 };
 
 struct http_server;

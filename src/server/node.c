@@ -186,6 +186,7 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         .n_write_keys = o->n_write_keys,
         .max_connections = o->max_connections,
         .max_per_address = o->max_per_address,
+        .events = o->events,
     };
     if (o->evaluate) {
         make_id(n->id, sizeof n->id);

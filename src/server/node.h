@@ -25,6 +25,7 @@
 #include "core/escalate.h"
 #include "core/health.h"
 #include "core/rules.h"
+#include "ingest/mapping.h"
 #include "notify/config.h"
 #include "notify/customer_config.h"
 #include "server/config.h"
@@ -49,6 +50,7 @@ struct node_options {
     const struct customer_config *cc; /* messages to customers; NULL or off: none */
 
     const struct esc_config *escalation; /* NULL or off: no escalation */
+    const struct event_map *events;      /* events: of tend.yaml; NULL: none */
 };
 
 /* What a running node does, for its start-up line. */

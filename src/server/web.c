@@ -386,7 +386,8 @@ static bool report_id(const char *rest, int64_t *id) {
 static const char *const ingest_outcomes[][2] = {{"messages.accepted", "accepted"},
                                                  {"messages.duplicates", "duplicate"},
                                                  {"messages.quarantined", "quarantined"},
-                                                 {"messages.rejected", "rejected"}};
+                                                 {"messages.rejected", "rejected"},
+                                                 {"messages.ignored", "ignored"}};
 #define N_OUTCOMES (sizeof ingest_outcomes / sizeof ingest_outcomes[0])
 
 static void on_counter(void *arg, const char *name, int64_t value) {
@@ -394,6 +395,15 @@ static void on_counter(void *arg, const char *name, int64_t value) {
     for (size_t i = 0; i < N_OUTCOMES; i++)
         if (strcmp(name, ingest_outcomes[i][0]) == 0)
             v[i] = value;
+}
+
+/* mapping.aliased and mapping.renamed into v[0] and v[1]. */
+static void on_mapping_counter(void *arg, const char *name, int64_t value) {
+    int64_t *v = arg;
+    if (strcmp(name, "mapping.aliased") == 0)
+        v[0] = value;
+    else if (strcmp(name, "mapping.renamed") == 0)
+        v[1] = value;
 }
 
 static void on_rule_totals(void *arg, const struct store_rule_counts *c) {
@@ -417,6 +427,16 @@ static enum tend_err metrics_text(struct web *w, struct store *s, struct buf *b)
     for (size_t i = 0; i < N_OUTCOMES; i++)
         buf_printf(b, "tend_ingest_messages_total{outcome=\"%s\"} %lld\n", ingest_outcomes[i][1],
                    (long long)outcomes[i]);
+    int64_t mapped[2] = {0};
+    if ((e = store_counters_each(s, on_mapping_counter, mapped)))
+        return e;
+    buf_printf(b,
+               "# HELP tend_ingest_mapped_total Track events mapped by events: in tend.yaml "
+               "(lifetime).\n"
+               "# TYPE tend_ingest_mapped_total counter\n"
+               "tend_ingest_mapped_total{mapping=\"aliased\"} %lld\n"
+               "tend_ingest_mapped_total{mapping=\"renamed\"} %lld\n",
+               (long long)mapped[0], (long long)mapped[1]);
     struct store_status st;
     if ((e = store_status_get(s, &st)))
         return e;

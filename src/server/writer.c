@@ -54,6 +54,7 @@ static enum tend_err apply_once(struct writer *w, struct writer_job *jobs) {
             }
         }
         ingest_count_rejected(w->ig, (int64_t)j->rejected);
+        ingest_count_mapped(w->ig, (int64_t)j->ignored, (int64_t)j->aliased, (int64_t)j->renamed);
     }
     if (!err)
         err = ingest_commit(w->ig);

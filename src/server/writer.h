@@ -41,7 +41,8 @@ struct writer_job {
     const struct seg_msg *msgs;
     size_t n;
     size_t rejected;
-    enum ingest_outcome *outcomes; /* outcomes[i]: what became of msgs[i] */
+    size_t ignored, aliased, renamed; /* by events: (ingest/mapping.h), for the counters */
+    enum ingest_outcome *outcomes;    /* outcomes[i]: what became of msgs[i] */
     /* Called once on the writer thread after the commit, with TEND_OK (then
      * durable) or TEND_ERR_DB (the transaction failed: nothing of it was
      * stored). Keep it short: the next commit waits for it. */
