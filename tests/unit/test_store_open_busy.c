@@ -105,9 +105,37 @@ static void opening_an_up_to_date_database_needs_no_write_lock(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* The version read without a lock still refuses a database newer than
+ * this tend knows, naming both versions. */
+static void a_newer_database_is_still_refused(void **state) {
+    (void)state;
+    char dir[256], path[300], sql[200], err[STORE_ERR_BYTES];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/tend-test-open-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    struct store *s;
+    assert_int_equal(store_open(path, &s, err), TEND_OK);
+    store_close(s);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (%d, 'x', 'y')",
+             store_schema_latest() + 1);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(path, &s, err), TEND_ERR_DB);
+    assert_non_null(strstr(err, "newer than this tend knows"));
+    assert_non_null(strstr(err, "upgrade tend"));
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(opening_an_up_to_date_database_needs_no_write_lock),
+        cmocka_unit_test(a_newer_database_is_still_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
