@@ -168,8 +168,43 @@ static unsigned data_version(struct sqlite_store *s) {
     return v;
 }
 
-/* Applies the migrations this database has not had, in one transaction. */
+/* The schema version the database has, read without a write lock; false
+ * when it cannot tell (no schema_migrations yet: a new database). */
+static bool schema_version_read(struct sqlite_store *s, int64_t *have) {
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1,
+                           &st, NULL) != SQLITE_OK)
+        return false;
+    bool ok = sqlite3_step(st) == SQLITE_ROW;
+    if (ok)
+        *have = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* Applies the migrations this database has not had, in one transaction.
+ *
+ * A database already up to date (every connection but the first after an
+ * upgrade) is only read: the write lock is taken only when a migration is
+ * owed. Taking it on every open made each new connection wait behind the
+ * writers: during back-to-back write transactions (tend serve's catch-up
+ * evaluations) SQLite's busy handler polls and can miss every gap, so a
+ * new connection of the web pool or a read-only CLI command (tend model
+ * show) failed after STORE_BUSY_MS with "database is locked". */
 static enum tend_err migrate(struct sqlite_store *s) {
+    int64_t known = 0;
+    int latest_known = store_schema_latest();
+    if (schema_version_read(s, &known) && known >= latest_known) {
+        if (known > latest_known) {
+            snprintf(s->err, sizeof s->err,
+                     "the database has schema version %lld, newer than this tend knows (%d): "
+                     "upgrade tend",
+                     (long long)known, latest_known);
+            return TEND_ERR_DB;
+        }
+        s->schema_version = latest_known;
+        return TEND_OK;
+    }
     enum tend_err err = exec(s,
                              "BEGIN IMMEDIATE;"
                              "CREATE TABLE IF NOT EXISTS schema_migrations ("
