@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -259,10 +260,31 @@ void send_smtp_init(struct send_smtp *m, const struct notify_config *c, CURLM *w
     atomic_store(&m->stop_at_mono_ms, 0);
 }
 
+/* Makes the closing of j's connection (curl_easy_cleanup, later, on the
+ * dispatcher's thread) unable to wait for the server. libcurl closes an SMTP
+ * connection with QUIT and waits for its reply, up to
+ * CURLOPT_SERVER_RESPONSE_TIMEOUT (minutes here); and when on_progress stops
+ * a transfer waiting for the answer to the end of the text, libcurl keeps the
+ * connection, so that QUIT queues behind the held answer: tend serve's stop
+ * then lasted as long as the server held it. A connection after a failure is
+ * out of step and is never reused: its socket is shut down here, so QUIT fails
+ * at once. After an accepted message QUIT is still sent, and its reply
+ * awaited at most a second. Called on the transfer's own thread. */
+static void after_perform(struct send_job *j) {
+    if (j->rc == CURLE_OK) {
+        curl_easy_setopt(j->easy, CURLOPT_SERVER_RESPONSE_TIMEOUT, 1L);
+        return;
+    }
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    if (curl_easy_getinfo(j->easy, CURLINFO_ACTIVESOCKET, &fd) == CURLE_OK && fd != CURL_SOCKET_BAD)
+        shutdown(fd, SHUT_RDWR);
+}
+
 static void *smtp_main(void *arg) {
     struct send_job *j = arg;
     struct send_smtp *m = j->smtp;
     j->rc = curl_easy_perform(j->easy);
+    after_perform(j);
     pthread_mutex_lock(&m->lock);
     if (m->n_done == m->cap_done) {
         m->cap_done = m->cap_done ? m->cap_done * 2 : 16;

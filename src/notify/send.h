@@ -14,7 +14,9 @@
  *
  * A mail connection is reused only after a clean answer: the handle of a
  * transfer that failed, timed out or was stopped is closed, so no later
- * message can read an answer meant for an earlier one.
+ * message can read an answer meant for an earlier one. Its socket is shut
+ * down on the transfer's thread first (send.c, after_perform), so closing it
+ * never waits for a server that still holds an answer.
  *
  * SMTP timeouts follow RFC 5321 4.5.3.2: timeout_seconds covers everything up
  * to the end of the text; the answer to the end of the text ("250 queued")
