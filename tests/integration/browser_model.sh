@@ -111,25 +111,7 @@ mkdir -p "$SHOTS"
 (cd "$BROWSER_DIR" && BASE="http://127.0.0.1:$PORT" EMAIL="$EMAIL" PASSWORD="$PASSWORD" TOKEN="$TOKEN" \
     XSS_ID=xss-co SHOTS="$SHOTS" timeout 300 node model.mjs >"$T/results.jsonl" 2>"$T/node.err")
 rc=$?
-$PY - "$T/results.jsonl" <<'PY'
-import json, sys
-n = 0
-for line in open(sys.argv[1], encoding="utf-8"):
-    try:
-        r = json.loads(line)
-    except ValueError:
-        print("not ok - model.mjs printed JSON lines", "    " + line.rstrip()[:500], sep="\n")
-        continue
-    n += 1
-    print(("ok - " if r.get("ok") else "not ok - ") + "browser: " + r.get("name", "?"))
-    if not r.get("ok") and r.get("detail") is not None:
-        d = r["detail"] if isinstance(r["detail"], str) else json.dumps(r["detail"])
-        print("    " + d[:3000].replace("\n", "\n    "))
-if n == 0:
-    print("not ok - model.mjs reported its checks")
-PY
-expect_eq "node model.mjs exits 0" 0 "$rc"
-[ "$rc" -ne 0 ] && sed 's/^/    /' "$T/node.err" | tail -20
+browser_report model.mjs "$rc"
 
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID"

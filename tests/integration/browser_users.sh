@@ -62,25 +62,7 @@ mkdir -p "$SHOTS"
 (cd "$BROWSER_DIR" && BASE="http://127.0.0.1:$PORT" EMAIL="$EMAIL" PASSWORD="$PASSWORD" TOKEN="$TOKEN" \
     ACCOUNT=acme SHOTS="$SHOTS" timeout 300 node users.mjs >"$T/results.jsonl" 2>"$T/node.err")
 rc=$?
-$PY - "$T/results.jsonl" <<'PY'
-import json, sys
-n = 0
-for line in open(sys.argv[1], encoding="utf-8"):
-    try:
-        r = json.loads(line)
-    except ValueError:
-        print("not ok - users.mjs printed JSON lines", "    " + line.rstrip()[:500], sep="\n")
-        continue
-    n += 1
-    print(("ok - " if r.get("ok") else "not ok - ") + "browser: " + r.get("name", "?"))
-    if not r.get("ok") and r.get("detail") is not None:
-        d = r["detail"] if isinstance(r["detail"], str) else json.dumps(r["detail"])
-        print("    " + d[:3000].replace("\n", "\n    "))
-if n == 0:
-    print("not ok - users.mjs reported its checks")
-PY
-expect_eq "node users.mjs exits 0" 0 "$rc"
-[ "$rc" -ne 0 ] && sed 's/^/    /' "$T/node.err" | tail -20
+browser_report users.mjs "$rc"
 check "the screenshot of the users section was taken" test -s "$SHOTS/users-section.png"
 
 kill -TERM "$SERVE_PID"

@@ -291,3 +291,31 @@ if [ "$BACKEND" = pg ]; then
         exit 0
     fi
 fi
+
+# browser_report SCRIPT.mjs RC: the checks a browser script (tests/browser/)
+# wrote as JSON lines ({"name", "ok", "detail"}) to $T/results.jsonl, one
+# ok/not ok line each; a line that is not JSON, no check at all, or a non-zero
+# exit RC (its stderr, $T/node.err, shown) is a failure.
+browser_report() {
+    local script=$1 rc=$2
+    $PY - "$T/results.jsonl" "$script" <<'PY'
+import json, sys
+n = 0
+for line in open(sys.argv[1], encoding="utf-8"):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        print(f"not ok - {sys.argv[2]} printed JSON lines", "    " + line.rstrip()[:500], sep="\n")
+        continue
+    n += 1
+    print(("ok - " if r.get("ok") else "not ok - ") + "browser: " + r.get("name", "?"))
+    if not r.get("ok") and r.get("detail") is not None:
+        d = r["detail"] if isinstance(r["detail"], str) else json.dumps(r["detail"])
+        print("    " + d[:3000].replace("\n", "\n    "))
+if n == 0:
+    print(f"not ok - {sys.argv[2]} reported its checks")
+PY
+    expect_eq "node $script exits 0" 0 "$rc"
+    [ "$rc" -ne 0 ] && sed 's/^/    /' "$T/node.err" | tail -20
+    return 0
+}
