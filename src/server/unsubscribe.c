@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "notify/unsub.h"
 #include "server/html.h"
 #include "util/mem.h"
 
@@ -26,27 +25,40 @@ static int on_account(void *arg, const struct store_account_row *r) {
     return 1;
 }
 
-void unsubscribe_answer(struct store *s, const unsigned char *key, const char *token,
-                        int64_t now_ms, struct buf *page, unsigned *status) {
-    int64_t account_id;
-    enum cust_kind kind;
-    char contact[256];
-    if (!key || !unsub_parse(key, token, &account_id, &kind, contact)) {
-        *status = 404;
-        page_start(page, "Link not valid");
-        buf_puts(page, "<h1>This unsubscribe link is not valid</h1><p>It may have been cut "
-                       "short by your mail program. Open the link from the message again, "
-                       "or reply to the message and ask to be taken off the list.</p>"
-                       "</section></main></body></html>\n");
-        return;
-    }
+bool unsubscribe_parse(const unsigned char *key, const char *token, struct unsub_request *req,
+                       struct buf *page, unsigned *status) {
+    if (key && unsub_parse(key, token, &req->account_id, &req->kind, req->contact))
+        return true;
+    *status = 404;
+    page_start(page, "Link not valid");
+    buf_puts(page, "<h1>This unsubscribe link is not valid</h1><p>It may have been cut "
+                   "short by your mail program. Open the link from the message again, "
+                   "or reply to the message and ask to be taken off the list.</p>"
+                   "</section></main></body></html>\n");
+    return false;
+}
+
+void unsubscribe_limited(int retry_s, struct buf *page, unsigned *status) {
+    *status = 429;
+    page_start(page, "Try again");
+    buf_printf(page,
+               "<h1>Too many requests</h1><p>Too many unsubscribe requests came from your "
+               "address. Open the link again in %d seconds.</p></section></main></body></html>\n",
+               retry_s);
+}
+
+void unsubscribe_answer(struct store *s, const struct unsub_request *req, int64_t now_ms,
+                        struct buf *page, unsigned *status) {
+    int64_t account_id = req->account_id;
+    enum cust_kind kind = req->kind;
+    const char *contact = req->contact;
     char *name = NULL;
-    enum tend_err err = store_begin(s, NULL);
+    enum tend_err err = s ? store_begin(s, NULL) : TEND_ERR_DB;
     if (!err)
         err = store_customer_unsubscribe(s, account_id, cust_kind_name(kind), contact, now_ms);
     if (!err)
         err = store_commit(s);
-    else
+    else if (s)
         store_rollback(s);
     if (err) {
         *status = 503;

@@ -8,19 +8,44 @@
  * one click in any mail client; POST is RFC 8058's one-click
  * (List-Unsubscribe-Post), which mail providers send without a person.
  * Doing it twice changes nothing. A token that does not verify gets 404 and
- * changes nothing; the page never shows more than the token already says. */
+ * changes nothing; the page never shows more than the token already says.
+ *
+ * The route is public, so its cost is bounded before any store work: the
+ * caller limits requests per client address (web.c, UNSUB_PER_MINUTE) and
+ * checks the token (unsubscribe_parse: a MAC over at most 640 bytes, no
+ * allocation) before it takes a store connection, so a flood of made-up
+ * links never holds the dashboard's connections. */
 #ifndef TEND_SERVER_UNSUBSCRIBE_H
 #define TEND_SERVER_UNSUBSCRIBE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "store/store.h"
 #include "util/buf.h"
 
-/* Applies token (the path after /unsubscribe/) and writes the page into
- * page; *status gets the HTTP status (200, 404, or 503 when the store
- * fails). */
-void unsubscribe_answer(struct store *s, const unsigned char *key, const char *token,
-                        int64_t now_ms, struct buf *page, unsigned *status);
+#include "notify/unsub.h"
+
+/* What a verified token asks for. */
+struct unsub_request {
+    int64_t account_id;
+    enum cust_kind kind;
+    char contact[256];
+};
+
+/* Verifies token (the path after /unsubscribe/) with key (NULL: none
+ * verifies) into *req: true if valid; else writes the "not valid" page into
+ * page with *status 404 and returns false. Touches no store. */
+bool unsubscribe_parse(const unsigned char *key, const char *token, struct unsub_request *req,
+                       struct buf *page, unsigned *status);
+
+/* Records req (from unsubscribe_parse) in s and writes the page into page;
+ * *status gets the HTTP status (200, or 503 when the store fails or s is
+ * NULL: no connection; the page never shows the store's error). */
+void unsubscribe_answer(struct store *s, const struct unsub_request *req, int64_t now_ms,
+                        struct buf *page, unsigned *status);
+
+/* Writes the "too many requests" page (429) into page. */
+void unsubscribe_limited(int retry_s, struct buf *page, unsigned *status);
 
 #endif
