@@ -1,10 +1,13 @@
 /* unsubscribe.c: the unsubscribe page (see unsubscribe.h). */
 #include "server/unsubscribe.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server/html.h"
+#include "server/ratelimit.h"
 #include "util/mem.h"
 
 static const char *const kind_text[CUST_KIND_COUNT] = {"card expiry reminders", "renewal reminders",
@@ -36,6 +39,38 @@ bool unsubscribe_parse(const unsigned char *key, const char *token, struct unsub
                    "or reply to the message and ask to be taken off the list.</p>"
                    "</section></main></body></html>\n");
     return false;
+}
+
+struct unsub_gate {
+    pthread_mutex_t lock;
+    struct ratelimit *limit;
+};
+
+struct unsub_gate *unsubscribe_gate_new(void) {
+    struct unsub_gate *g = xcalloc(1, sizeof *g);
+    pthread_mutex_init(&g->lock, NULL);
+    g->limit = ratelimit_new(UNSUB_PER_MINUTE, UNSUB_ADDRESSES, UNSUB_ALL_PER_SEC);
+    return g;
+}
+
+void unsubscribe_gate_free(struct unsub_gate *g) {
+    if (!g)
+        return;
+    ratelimit_free(g->limit);
+    pthread_mutex_destroy(&g->lock);
+    free(g);
+}
+
+bool unsubscribe_gate_take(struct unsub_gate *g, const struct sockaddr *from, int64_t now_ms,
+                           int *retry_s) {
+    unsigned char key[RATELIMIT_KEY_BYTES];
+    ratelimit_key(from, key);
+    int64_t retry_ms = 0;
+    pthread_mutex_lock(&g->lock);
+    bool ok = ratelimit_take(g->limit, key, now_ms, &retry_ms);
+    pthread_mutex_unlock(&g->lock);
+    *retry_s = ok ? 0 : (int)((retry_ms + 999) / 1000);
+    return ok;
 }
 
 void unsubscribe_limited(int retry_s, struct buf *page, unsigned *status) {

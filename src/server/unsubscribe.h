@@ -11,7 +11,7 @@
  * changes nothing; the page never shows more than the token already says.
  *
  * The route is public, so its cost is bounded before any store work: the
- * caller limits requests per client address (web.c, UNSUB_PER_MINUTE) and
+ * caller limits requests per client address (unsubscribe_gate_take) and
  * checks the token (unsubscribe_parse: a MAC over at most 640 bytes, no
  * allocation) before it takes a store connection, so a flood of made-up
  * links never holds the dashboard's connections. */
@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "store/store.h"
 #include "util/buf.h"
@@ -44,6 +45,21 @@ bool unsubscribe_parse(const unsigned char *key, const char *token, struct unsub
  * NULL: no connection; the page never shows the store's error). */
 void unsubscribe_answer(struct store *s, const struct unsub_request *req, int64_t now_ms,
                         struct buf *page, unsigned *status);
+
+/* The route's rate limit: UNSUB_PER_MINUTE requests a minute per client
+ * address (bursts of as many; UNSUB_ADDRESSES addresses remembered) and
+ * UNSUB_ALL_PER_SEC a second of all together. A person clicks a link once;
+ * a mail provider's one-click POST is one more. Thread-safe. */
+#define UNSUB_PER_MINUTE  30
+#define UNSUB_ADDRESSES   16384
+#define UNSUB_ALL_PER_SEC 50
+struct unsub_gate;
+struct unsub_gate *unsubscribe_gate_new(void);
+void unsubscribe_gate_free(struct unsub_gate *g);
+/* Takes one request from address from (NULL: unknown) at now_ms: true when
+ * allowed, else false with *retry_s the seconds to wait (>= 1). */
+bool unsubscribe_gate_take(struct unsub_gate *g, const struct sockaddr *from, int64_t now_ms,
+                           int *retry_s);
 
 /* Writes the "too many requests" page (429) into page. */
 void unsubscribe_limited(int retry_s, struct buf *page, unsigned *status);

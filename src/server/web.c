@@ -14,7 +14,6 @@
 #include "server/dash_model.h"
 #include "server/html.h"
 #include "server/http.h"
-#include "server/ratelimit.h"
 #include "server/status.h"
 #include "server/unsubscribe.h"
 #include "server/views_model.h"
@@ -62,7 +61,7 @@ struct web {
     struct delivery_count deliveries[MAX_CHANNELS];
     int n_deliveries;
     atomic_llong requests[R_COUNT][N_CODES + 1];
-    struct ratelimit *unsub_limit; /* under lock */
+    struct unsub_gate *unsub_gate; /* /unsubscribe/'s rate limit */
 };
 
 /* ---- the connection pool ----------------------------------------------------------- */
@@ -102,7 +101,7 @@ struct web *web_new(const struct web_options *o) {
     w->o = *o;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->returned, NULL);
-    w->unsub_limit = ratelimit_new(UNSUB_PER_MINUTE, UNSUB_ADDRESSES, UNSUB_ALL_PER_SEC);
+    w->unsub_gate = unsubscribe_gate_new();
     return w;
 }
 
@@ -113,7 +112,7 @@ void web_free(struct web *w) {
         store_close(w->idle[i]);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->returned);
-    ratelimit_free(w->unsub_limit);
+    unsubscribe_gate_free(w->unsub_gate);
     free(w);
 }
 
@@ -842,17 +841,11 @@ static void path_of(struct req *r) {
 static enum MHD_Result unsubscribe(struct web *w, struct MHD_Connection *c, const char *token) {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    unsigned char from[RATELIMIT_KEY_BYTES];
-    ratelimit_key(ci ? ci->client_addr : NULL, from);
-    int64_t retry_ms = 0;
-    pthread_mutex_lock(&w->lock);
-    bool allowed = ratelimit_take(w->unsub_limit, from, dt_now_ms(), &retry_ms);
-    pthread_mutex_unlock(&w->lock);
     struct buf b;
     buf_init(&b, 0);
     unsigned status;
-    if (!allowed) {
-        int retry_s = (int)((retry_ms + 999) / 1000);
+    int retry_s;
+    if (!unsubscribe_gate_take(w->unsub_gate, ci ? ci->client_addr : NULL, dt_now_ms(), &retry_s)) {
         char after[16];
         snprintf(after, sizeof after, "%d", retry_s);
         const char *h[] = {MHD_HTTP_HEADER_RETRY_AFTER, after};
