@@ -247,6 +247,15 @@ static void champion_risk_is_high_when_no_admin_is_engaged(void **state) {
     assert_int_equal(run_only(RULE_CHAMPION_RISK, &in, &g), 1);
     assert_int_equal(g.f.priority, CTA_HIGH);
     assert_non_null(strstr(g.f.reason, "no admin or champion has signed in within 21 days"));
+    users_free(&a);
+    /* A champion with no login in the 12 weeks: the evidence says so in
+     * words (its 16 characters overran a 16-byte buffer before: read past
+     * it, ASan's stack-buffer-overflow in ev_quoted). */
+    users_init(&a, T);
+    users_add_member(&a, 1, "c@a", NULL, ROLE_CHAMPION, 0, INT64_MAX, 0);
+    users_finish(&a);
+    assert_int_equal(run_only(RULE_CHAMPION_RISK, &in, &g), 1);
+    assert_non_null(strstr(g.evidence, "\"last_login\":\"none in 12 weeks\""));
     /* Not read: the rule says nothing. */
     in.users = NULL;
     assert_int_equal(run_only(RULE_CHAMPION_RISK, &in, &g), 0);
