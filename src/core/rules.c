@@ -570,7 +570,7 @@ static void champion_risk(struct emitter *e) {
         return;
     const struct user_engagement *u = v.who;
     const char *who = u->label && u->label[0] ? u->label : "a user";
-    char last[16] = "none in 12 weeks", what[200], also[96] = "";
+    char last[32] = "none in 12 weeks", what[200], also[96] = ""; /* 16 characters and a NUL */
     if (u->has_last_login)
         date_of(u->last_login_day, last);
     const char *as = v.state == CHAMPION_REMOVED ? "champion"

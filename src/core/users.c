@@ -93,7 +93,57 @@ static int by_user_id(const void *x, const void *y) {
     return (a->user_id > b->user_id) - (a->user_id < b->user_id);
 }
 
-static struct user_engagement *find(const struct users_acc *a, int64_t user_id) {
+/* One membership row into u: the earliest join, a member if any row is
+ * open at T, the latest end otherwise, the latest move elsewhere. */
+static void apply_row(const struct users_acc *a, struct user_engagement *u, int64_t start_ms,
+                      int64_t end_ms, int64_t elsewhere_ms) {
+    if (start_ms < u->joined_ms)
+        u->joined_ms = start_ms;
+    if (end_ms > a->t_ms)
+        u->member = true;
+    else if (end_ms > u->left_ms)
+        u->left_ms = end_ms;
+    if (elsewhere_ms > u->elsewhere_ms && elsewhere_ms < a->t_ms)
+        u->elsewhere_ms = elsewhere_ms;
+}
+
+static int by_user_then_seq(const void *x, const void *y) {
+    const struct user_engagement *a = x, *b = y;
+    int c = by_user_id(x, y);
+    return c ? c : (a->seq_ > b->seq_) - (a->seq_ < b->seq_);
+}
+
+/* Sorts the rows added since the last call and merges each user's into
+ * one, the first row's label, name and role kept: one sort per batch of
+ * rows (O(rows log rows)), not one per row. */
+static void settle(struct users_acc *a) {
+    if (a->sorted_ == a->n)
+        return;
+    qsort(a->v, a->n, sizeof *a->v, by_user_then_seq);
+    size_t w = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        struct user_engagement *u = &a->v[i];
+        if (w && a->v[w - 1].user_id == u->user_id) {
+            struct user_engagement *m = &a->v[w - 1];
+            if (u->joined_ms < m->joined_ms)
+                m->joined_ms = u->joined_ms;
+            m->member |= u->member;
+            if (u->left_ms > m->left_ms)
+                m->left_ms = u->left_ms;
+            if (u->elsewhere_ms > m->elsewhere_ms)
+                m->elsewhere_ms = u->elsewhere_ms;
+            free(u->names_); /* a row not yet settled has none */
+            continue;
+        }
+        if (w != i)
+            a->v[w] = *u;
+        w++;
+    }
+    a->n = a->sorted_ = w;
+}
+
+static struct user_engagement *find(struct users_acc *a, int64_t user_id) {
+    settle(a);
     if (a->n == 0) /* no array yet: bsearch takes no NULL */
         return NULL;
     struct user_engagement key = {.user_id = user_id};
@@ -104,10 +154,11 @@ void users_add_member(struct users_acc *a, int64_t user_id, const char *label, c
                       enum user_role role, int64_t start_ms, int64_t end_ms, int64_t elsewhere_ms) {
     if (start_ms >= a->t_ms)
         return;
+    /* A user's rows usually come together: the last row merges at once;
+     * others are merged by settle (before the next look-up or the finish). */
     struct user_engagement *u = NULL;
-    for (size_t i = a->n; i-- > 0 && !u;) /* a user's rows usually come together */
-        if (a->v[i].user_id == user_id)
-            u = &a->v[i];
+    if (a->n > a->sorted_ && a->v[a->n - 1].user_id == user_id)
+        u = &a->v[a->n - 1];
     if (!u) {
         if (a->n == a->cap) {
             a->cap = a->cap ? a->cap * 2 : 16;
@@ -121,18 +172,9 @@ void users_add_member(struct users_acc *a, int64_t user_id, const char *label, c
         u->role = role;
         u->joined_ms = start_ms;
         u->left_ms = INT64_MIN;
+        u->seq_ = ++a->seq_; /* increasing: a user's first row sorts first */
     }
-    if (start_ms < u->joined_ms)
-        u->joined_ms = start_ms;
-    if (end_ms > a->t_ms)
-        u->member = true;
-    else if (end_ms > u->left_ms)
-        u->left_ms = end_ms;
-    if (elsewhere_ms > u->elsewhere_ms && elsewhere_ms < a->t_ms)
-        u->elsewhere_ms = elsewhere_ms;
-    /* Sorted as it grows (rows come in any order; the account's users are
-     * few next to its events). */
-    qsort(a->v, a->n, sizeof *a->v, by_user_id);
+    apply_row(a, u, start_ms, end_ms, elsewhere_ms);
 }
 
 static void add_name(struct user_engagement *u, int64_t name_id) {
@@ -217,6 +259,7 @@ static int by_standing(const void *x, const void *y) {
 }
 
 void users_finish(struct users_acc *a) {
+    settle(a);
     if (a->n > 1) /* an account without users has no array (qsort takes no NULL) */
         qsort(a->v, a->n, sizeof *a->v, by_standing);
 }

@@ -56,6 +56,7 @@ struct user_engagement {
     /* Internal: the distinct feature names seen (users_add_activity). */
     int64_t *names_;
     size_t n_names_, cap_names_;
+    size_t seq_; /* internal: the order its first row came in (users_add_member) */
 };
 
 /* The users of one account as of t_ms, built from rows in any order. */
@@ -63,6 +64,8 @@ struct users_acc {
     int64_t t_ms;
     struct user_engagement *v; /* sorted by user id once finished */
     size_t n, cap;
+    size_t sorted_; /* internal: v[0, sorted_) is sorted and merged by user id */
+    size_t seq_;    /* internal: rows added (users_add_member) */
 };
 
 void users_init(struct users_acc *a, int64_t t_ms);

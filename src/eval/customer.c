@@ -179,21 +179,6 @@ static void on_unsub(void *arg, const char *kind, const char *contact, int64_t m
         u->out[k] = true;
 }
 
-static void put_html_escaped(struct buf *b, const char *s) {
-    for (; *s; s++) {
-        if (*s == '&')
-            buf_puts(b, "&amp;");
-        else if (*s == '"')
-            buf_puts(b, "&quot;");
-        else if (*s == '<')
-            buf_puts(b, "&lt;");
-        else if (*s == '>')
-            buf_puts(b, "&gt;");
-        else
-            buf_putc(b, *s);
-    }
-}
-
 struct run {
     struct store *s;
     const struct customer_config *cc;
@@ -244,7 +229,7 @@ static enum tend_err decide(struct run *r, const struct acct *a, const struct fa
     if (unsub[0]) {
         buf_printf(&text, "\n\n--\nTo stop these messages: %s\n", unsub);
         buf_puts(&html, "<hr><p style=\"font-size:smaller\">Don't want these messages? <a href=\"");
-        put_html_escaped(&html, unsub);
+        customer_html_escape(&html, unsub);
         buf_puts(&html, "\">Unsubscribe</a>.</p>");
     }
     const char *status = !to ? "no_recipient" : d->unsubscribed ? "unsubscribed" : "queued";

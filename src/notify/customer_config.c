@@ -87,12 +87,8 @@ static const char *var_value(const struct cust_vars *v, int i, char num[24]) {
     }
 }
 
-static void put_escaped(struct buf *out, const char *s, bool html) {
+void customer_html_escape(struct buf *out, const char *s) {
     for (; s && *s; s++) {
-        if (!html) {
-            buf_putc(out, *s);
-            continue;
-        }
         switch (*s) {
         case '&':
             buf_puts(out, "&amp;");
@@ -113,6 +109,13 @@ static void put_escaped(struct buf *out, const char *s, bool html) {
             buf_putc(out, *s);
         }
     }
+}
+
+static void put_escaped(struct buf *out, const char *s, bool html) {
+    if (html)
+        customer_html_escape(out, s);
+    else if (s)
+        buf_puts(out, s);
 }
 
 /* The variable named by t[0..n), or -1. */

@@ -57,6 +57,10 @@ enum tend_err customer_config_load(const cJSON *o, const struct notify_config *n
                                    struct customer_config *c, char *err);
 void customer_config_release(struct customer_config *c);
 
+/* Appends s (NULL: nothing) to out with & < > " ' as HTML entities: safe in
+ * text and in a quoted attribute. */
+void customer_html_escape(struct buf *out, const char *s);
+
 /* Renders template t with v into out: html escapes the values. */
 void customer_render(const char *t, const struct cust_vars *v, bool html, struct buf *out);
 

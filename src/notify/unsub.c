@@ -1,8 +1,6 @@
 /* unsub.c: signed unsubscribe tokens (see unsub.h). */
 #include "notify/unsub.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -10,47 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/keyfile.h"
+
 #define DERIVE_CONTEXT "tend unsubscribe links v1"
 
 static bool is_server_url(const char *db) {
     return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
-}
-
-/* The 32 bytes of the session key file (as server/auth.c makes it). */
-static enum tend_err key_file(const char *db, unsigned char *base, char *err) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s.session-key", db);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) {
-        unsigned char fresh[UNSUB_KEY_BYTES];
-        randombytes_buf(fresh, sizeof fresh);
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            bool ok = write(fd, fresh, sizeof fresh) == (ssize_t)sizeof fresh && fsync(fd) == 0;
-            close(fd);
-            sodium_memzero(fresh, sizeof fresh);
-            if (!ok) {
-                unlink(path);
-                snprintf(err, UNSUB_ERR_BYTES, "%s: cannot write the session key: %s", path,
-                         strerror(errno));
-                return TEND_ERR_IO;
-            }
-        }
-        fd = open(path, O_RDONLY | O_CLOEXEC); /* the winner's, if another process made it */
-    }
-    if (fd < 0) {
-        snprintf(err, UNSUB_ERR_BYTES, "%s: cannot open the session key: %s", path,
-                 strerror(errno));
-        return TEND_ERR_IO;
-    }
-    ssize_t n = read(fd, base, UNSUB_KEY_BYTES);
-    close(fd);
-    if (n != UNSUB_KEY_BYTES) {
-        snprintf(err, UNSUB_ERR_BYTES, "%s: the session key must be %d bytes", path,
-                 UNSUB_KEY_BYTES);
-        return TEND_ERR_IO;
-    }
-    return TEND_OK;
 }
 
 enum tend_err unsub_key_load(const char *session_key, const char *db, unsigned char *key,
@@ -69,7 +32,9 @@ enum tend_err unsub_key_load(const char *session_key, const char *db, unsigned c
                  "serve.session_key_env (the same key on every node)");
         return TEND_ERR_USAGE;
     } else {
-        enum tend_err e = key_file(db, base, err);
+        char path[4096];
+        snprintf(path, sizeof path, "%s.session-key", db);
+        enum tend_err e = keyfile_load(path, base, sizeof base, err, UNSUB_ERR_BYTES);
         if (e)
             return e;
     }

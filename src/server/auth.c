@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "server/ratelimit.h"
+#include "util/keyfile.h"
 #include "util/mem.h"
 
 #define KEY_BYTES       crypto_auth_hmacsha256_KEYBYTES
@@ -51,40 +52,6 @@ struct auth {
 };
 
 /* ---- the session key ------------------------------------------------------- */
-
-static enum tend_err key_from_file(struct auth *a, const char *path, char *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT) {
-        unsigned char fresh[KEY_BYTES];
-        randombytes_buf(fresh, sizeof fresh);
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            bool ok = write(fd, fresh, sizeof fresh) == (ssize_t)sizeof fresh && fsync(fd) == 0;
-            close(fd);
-            if (!ok) {
-                unlink(path);
-                snprintf(err, SERVE_ERR_BYTES, "%s: cannot write the session key: %s", path,
-                         strerror(errno));
-                return TEND_ERR_IO;
-            }
-        }
-        fd = open(path, O_RDONLY | O_CLOEXEC); /* the winner's key, if another process made it */
-    }
-    if (fd < 0) {
-        snprintf(err, SERVE_ERR_BYTES, "%s: cannot open the session key: %s", path,
-                 strerror(errno));
-        return TEND_ERR_IO;
-    }
-    ssize_t n = read(fd, a->key, sizeof a->key);
-    close(fd);
-    if (n != (ssize_t)sizeof a->key) {
-        snprintf(err, SERVE_ERR_BYTES,
-                 "%s: the session key must be %d bytes (delete it to make a new one)", path,
-                 (int)sizeof a->key);
-        return TEND_ERR_IO;
-    }
-    return TEND_OK;
-}
 
 /* The argon2id parameters of a user's hash ("$argon2id$v=19$m=65536,t=2,p=1$..."). */
 static bool hash_params(const char *hash, unsigned long long *ops, unsigned long long *mem_kib) {
@@ -141,7 +108,7 @@ enum tend_err auth_new(const struct serve_config *c, const char *key_path, struc
         crypto_generichash(a->key, sizeof a->key, (const unsigned char *)c->session_key,
                            strlen(c->session_key), NULL, 0);
     } else {
-        enum tend_err e = key_from_file(a, key_path, err);
+        enum tend_err e = keyfile_load(key_path, a->key, sizeof a->key, err, SERVE_ERR_BYTES);
         if (e) {
             auth_free(a);
             return e;

@@ -1,11 +1,13 @@
 /* unsubscribe.c: the unsubscribe page (see unsubscribe.h). */
 #include "server/unsubscribe.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "notify/unsub.h"
 #include "server/html.h"
+#include "server/ratelimit.h"
 #include "util/mem.h"
 
 static const char *const kind_text[CUST_KIND_COUNT] = {"card expiry reminders", "renewal reminders",
@@ -26,27 +28,72 @@ static int on_account(void *arg, const struct store_account_row *r) {
     return 1;
 }
 
-void unsubscribe_answer(struct store *s, const unsigned char *key, const char *token,
-                        int64_t now_ms, struct buf *page, unsigned *status) {
-    int64_t account_id;
-    enum cust_kind kind;
-    char contact[256];
-    if (!key || !unsub_parse(key, token, &account_id, &kind, contact)) {
-        *status = 404;
-        page_start(page, "Link not valid");
-        buf_puts(page, "<h1>This unsubscribe link is not valid</h1><p>It may have been cut "
-                       "short by your mail program. Open the link from the message again, "
-                       "or reply to the message and ask to be taken off the list.</p>"
-                       "</section></main></body></html>\n");
+bool unsubscribe_parse(const unsigned char *key, const char *token, struct unsub_request *req,
+                       struct buf *page, unsigned *status) {
+    if (key && unsub_parse(key, token, &req->account_id, &req->kind, req->contact))
+        return true;
+    *status = 404;
+    page_start(page, "Link not valid");
+    buf_puts(page, "<h1>This unsubscribe link is not valid</h1><p>It may have been cut "
+                   "short by your mail program. Open the link from the message again, "
+                   "or reply to the message and ask to be taken off the list.</p>"
+                   "</section></main></body></html>\n");
+    return false;
+}
+
+struct unsub_gate {
+    pthread_mutex_t lock;
+    struct ratelimit *limit;
+};
+
+struct unsub_gate *unsubscribe_gate_new(void) {
+    struct unsub_gate *g = xcalloc(1, sizeof *g);
+    pthread_mutex_init(&g->lock, NULL);
+    g->limit = ratelimit_new(UNSUB_PER_MINUTE, UNSUB_ADDRESSES, UNSUB_ALL_PER_SEC);
+    return g;
+}
+
+void unsubscribe_gate_free(struct unsub_gate *g) {
+    if (!g)
         return;
-    }
+    ratelimit_free(g->limit);
+    pthread_mutex_destroy(&g->lock);
+    free(g);
+}
+
+bool unsubscribe_gate_take(struct unsub_gate *g, const struct sockaddr *from, int64_t now_ms,
+                           int *retry_s) {
+    unsigned char key[RATELIMIT_KEY_BYTES];
+    ratelimit_key(from, key);
+    int64_t retry_ms = 0;
+    pthread_mutex_lock(&g->lock);
+    bool ok = ratelimit_take(g->limit, key, now_ms, &retry_ms);
+    pthread_mutex_unlock(&g->lock);
+    *retry_s = ok ? 0 : (int)((retry_ms + 999) / 1000);
+    return ok;
+}
+
+void unsubscribe_limited(int retry_s, struct buf *page, unsigned *status) {
+    *status = 429;
+    page_start(page, "Try again");
+    buf_printf(page,
+               "<h1>Too many requests</h1><p>Too many unsubscribe requests came from your "
+               "address. Open the link again in %d seconds.</p></section></main></body></html>\n",
+               retry_s);
+}
+
+void unsubscribe_answer(struct store *s, const struct unsub_request *req, int64_t now_ms,
+                        struct buf *page, unsigned *status) {
+    int64_t account_id = req->account_id;
+    enum cust_kind kind = req->kind;
+    const char *contact = req->contact;
     char *name = NULL;
-    enum tend_err err = store_begin(s, NULL);
+    enum tend_err err = s ? store_begin(s, NULL) : TEND_ERR_DB;
     if (!err)
         err = store_customer_unsubscribe(s, account_id, cust_kind_name(kind), contact, now_ms);
     if (!err)
         err = store_commit(s);
-    else
+    else if (s)
         store_rollback(s);
     if (err) {
         *status = 503;

@@ -21,6 +21,7 @@
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/datetime.h"
+#include "util/log.h"
 #include "util/mem.h"
 
 #define POOL_MAX             16 /* store connections for requests */
@@ -35,6 +36,12 @@
 
 /* /metrics counters kept by this process. */
 #define MAX_CHANNELS 32
+/* /unsubscribe/ is public: requests a minute per client address (bursts of as
+ * many), addresses remembered, and requests a second of all together. A
+ * person clicks a link once; a mail provider's one-click POST is one more. */
+#define UNSUB_PER_MINUTE  30
+#define UNSUB_ADDRESSES   16384
+#define UNSUB_ALL_PER_SEC 50
 struct delivery_count {
     char channel[64];
     atomic_llong sent, retry, dead;
@@ -54,6 +61,7 @@ struct web {
     struct delivery_count deliveries[MAX_CHANNELS];
     int n_deliveries;
     atomic_llong requests[R_COUNT][N_CODES + 1];
+    struct unsub_gate *unsub_gate; /* /unsubscribe/'s rate limit */
 };
 
 /* ---- the connection pool ----------------------------------------------------------- */
@@ -93,6 +101,7 @@ struct web *web_new(const struct web_options *o) {
     w->o = *o;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->returned, NULL);
+    w->unsub_gate = unsubscribe_gate_new();
     return w;
 }
 
@@ -103,6 +112,7 @@ void web_free(struct web *w) {
         store_close(w->idle[i]);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->returned);
+    unsubscribe_gate_free(w->unsub_gate);
     free(w);
 }
 
@@ -845,6 +855,36 @@ static void path_of(struct req *r) {
     }
 }
 
+/* GET or POST /unsubscribe/TOKEN (server/unsubscribe.h): limited per client
+ * address first, then the token verified, and only a valid one takes a store
+ * connection. */
+static enum MHD_Result unsubscribe(struct web *w, struct MHD_Connection *c, const char *token) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    struct buf b;
+    buf_init(&b, 0);
+    unsigned status;
+    int retry_s;
+    if (!unsubscribe_gate_take(w->unsub_gate, ci ? ci->client_addr : NULL, dt_now_ms(), &retry_s)) {
+        char after[16];
+        snprintf(after, sizeof after, "%d", retry_s);
+        const char *h[] = {MHD_HTTP_HEADER_RETRY_AFTER, after};
+        unsubscribe_limited(retry_s, &b, &status);
+        return send_html(w, c, status, &b, h, 2);
+    }
+    struct unsub_request req;
+    if (!unsubscribe_parse(w->o.unsub_key, token, &req, &b, &status))
+        return send_html(w, c, status, &b, NULL, 0);
+    char err[STORE_ERR_BYTES];
+    struct store *s = pool_get(w, err);
+    if (!s) /* the store's words are for the log, not for a customer */
+        log_printf("tend serve: unsubscribe: %s", err);
+    unsubscribe_answer(s, &req, dt_now_ms(), &b, &status);
+    if (s)
+        pool_put(w, s);
+    return send_html(w, c, status, &b, NULL, 0);
+}
+
 enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *url,
                            const char *method, const char *body, size_t len) {
     struct req r = {.w = w, .c = c, .url = url, .method = method};
@@ -879,16 +919,7 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
         goto done;
     }
     if (strncmp(url, "/unsubscribe/", 13) == 0) { /* a customer's link: no sign-in */
-        char uerr[STORE_ERR_BYTES];
-        if (!(s = pool_get(w, uerr))) {
-            ret = page_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, uerr);
-            goto done;
-        }
-        struct buf b;
-        buf_init(&b, 0);
-        unsigned status;
-        unsubscribe_answer(s, w->o.unsub_key, url + 13, dt_now_ms(), &b, &status);
-        ret = send_html(w, c, status, &b, NULL, 0);
+        ret = unsubscribe(w, c, url + 13);
         goto done;
     }
 

@@ -100,6 +100,15 @@ static void test_refusals(void **state) {
 
 static void test_render_escapes_html(void **state) {
     (void)state;
+    { /* the one escape for templates and for the unsubscribe link tend appends */
+        struct buf e;
+        buf_init(&e, 0);
+        customer_html_escape(&e, "https://t.example/o'k?a=1&b=\"<x>\"");
+        customer_html_escape(&e, NULL);
+        assert_string_equal(buf_str(&e),
+                            "https://t.example/o&#39;k?a=1&amp;b=&quot;&lt;x&gt;&quot;");
+        buf_free(&e);
+    }
     struct cust_vars v = {.account_name = "Acme <script>alert(1)</script> & \"Co\"",
                           .card_last4 = "4242",
                           .days_left = 14,
