@@ -145,8 +145,8 @@ static enum verify_result match(const char *const *secrets, size_t n_secrets,
     bool found = false;
     size_t first = 0;
     for (size_t s = 0; s < n_secrets; s++) {
-        if (secrets[s] == NULL)
-            continue;
+        if (secrets[s] == NULL || secrets[s][0] == '\0')
+            continue; /* an empty key would let anyone sign: never a secret */
         crypto_auth_hmacsha256_state st;
         unsigned char mac[MAC_BYTES];
         crypto_auth_hmacsha256_init(&st, (const unsigned char *)secrets[s], strlen(secrets[s]));

@@ -69,7 +69,8 @@ struct verify_request {
 };
 
 /* Checks req's signature for provider against secrets[0..n_secrets) (each a
- * NUL-terminated string, used as the HMAC key byte for byte), at now_ms with
+ * NUL-terminated string, used as the HMAC key byte for byte; NULL or empty
+ * ones are skipped, never used as a key), at now_ms with
  * tolerance_ms (<= 0 means VERIFY_DEFAULT_TOLERANCE_MS). Returns VERIFY_OK
  * and sets *secret_index (if not NULL) to the first secret that verifies;
  * otherwise the problem, with *secret_index untouched. Writes a one-line

@@ -365,6 +365,31 @@ static void slack_accepts_python_vector_and_refuses_the_rest(void **state) {
                      VERIFY_MALFORMED_HEADER);
 }
 
+/* An empty secret (a blank line in a config) is skipped, not used as an
+ * empty HMAC key that anyone could sign with. */
+static void an_empty_secret_never_verifies(void **state) {
+    (void)state;
+    static const char *const empty[] = {"", NULL};
+    char ts[32];
+    unsigned char key_sig[32];
+    char hex[65], hdr[80];
+    snprintf(ts, sizeof ts, "%lld", SLACK_TS);
+    /* a request signed with the empty key */
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)"", 0);
+    crypto_auth_hmacsha256_update(&st, UB("v0:"), 3);
+    crypto_auth_hmacsha256_update(&st, UB(ts), strlen(ts));
+    crypto_auth_hmacsha256_update(&st, UB(":"), 1);
+    crypto_auth_hmacsha256_update(&st, UB(SLACK_BODY), SLACK_BODY_LEN);
+    crypto_auth_hmacsha256_final(&st, key_sig);
+    sodium_bin2hex(hex, sizeof hex, key_sig, sizeof key_sig);
+    snprintf(hdr, sizeof hdr, "v0=%s", hex);
+    assert_int_equal(slack(hdr, ts, SLACK_BODY, SLACK_BODY_LEN, empty, 2, NULL),
+                     VERIFY_BAD_SIGNATURE);
+    assert_int_equal(slack(SLACK_SIG_1, ts, SLACK_BODY, SLACK_BODY_LEN, empty, 0, NULL),
+                     VERIFY_BAD_SIGNATURE);
+}
+
 static void a_provider_never_accepts_another_providers_header(void **state) {
     (void)state;
     char ts[32];
@@ -393,6 +418,7 @@ int main(void) {
         cmocka_unit_test(hubspot_refuses_after_five_minutes_and_bad_headers),
         cmocka_unit_test(slack_accepts_its_published_example),
         cmocka_unit_test(slack_accepts_python_vector_and_refuses_the_rest),
+        cmocka_unit_test(an_empty_secret_never_verifies),
         cmocka_unit_test(a_provider_never_accepts_another_providers_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
