@@ -173,6 +173,14 @@ static enum tend_err load_ignore(const cJSON *a, struct event_map *m, char *err)
         enum tend_err e;
         if ((e = check_name(v, "event name", path, err)))
             return e;
+        for (size_t k = 0; k < m->n_entries; k++) {
+            const struct map_entry *x = &m->entries[k];
+            if (x->alias_to && strcmp(x->alias_to, v->valuestring) == 0)
+                return fail(err, MAP_ERR_BYTES,
+                            "%s: \"%s\" is the target of events.aliases.\"%s\"; an alias to an "
+                            "ignored event would be stored all the same: drop one of the two",
+                            path, x->alias_to, x->name);
+        }
         struct map_entry *en = entry_for(m, v->valuestring);
         if (en->alias_to)
             return fail(err, MAP_ERR_BYTES,

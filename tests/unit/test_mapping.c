@@ -74,6 +74,9 @@ static void test_load_errors_name_the_path(void **state) {
     refused("{\"ignore\":[\"a\",3]}", "events.ignore[1]", "non-empty string");
     refused("{\"aliases\":{\"Logged In\":\"Signed In\"},\"ignore\":[\"Logged In\"]}",
             "events.ignore[0]", "also in events.aliases");
+    /* Ignoring an alias's target would not stop the aliased events. */
+    refused("{\"aliases\":{\"Logged In\":\"Signed In\"},\"ignore\":[\"Signed In\"]}",
+            "events.ignore[0]", "target of events.aliases.\"Logged In\"");
     refused("{\"properties\":{\"NPS Submitted\":[]}}", "events.properties.\"NPS Submitted\"",
             "mapping");
     refused("{\"properties\":{\"NPS Submitted\":{\"score\":\"score\"}}}",
