@@ -240,6 +240,25 @@ static enum verify_result verify_stripe(const struct verify_request *req,
     return match(secrets, n_secrets, parts, 3, sigs, n_sigs, index, name, msg, msglen);
 }
 
+/* Zendesk's and HubSpot's headers: the signature header name (the base64 of
+ * a MAC, decoded into mac) and the timestamp header ts_name (*ts, *ts_len). */
+static enum verify_result base64_signed(const struct verify_request *req, const char *name,
+                                        const char *ts_name, unsigned char *mac, const char **ts,
+                                        size_t *ts_len, char *msg, size_t msglen) {
+    const char *sig;
+    size_t sig_len;
+    enum verify_result r = find_header(req, name, &sig, &sig_len, msg, msglen);
+    if (r == VERIFY_OK)
+        r = find_header(req, ts_name, ts, ts_len, msg, msglen);
+    if (r != VERIFY_OK)
+        return r;
+    if (!decode_base64(sig, sig_len, mac)) {
+        say(msg, msglen, "%s: not the base64 of 32 bytes", name);
+        return VERIFY_MALFORMED_HEADER;
+    }
+    return VERIFY_OK;
+}
+
 /* X-Zendesk-Webhook-Signature: base64 over timestamp header + body; the
  * timestamp is ISO 8601 ("2026-12-07T22:30:00Z"). */
 static enum verify_result verify_zendesk(const struct verify_request *req,
@@ -248,18 +267,12 @@ static enum verify_result verify_zendesk(const struct verify_request *req,
                                          size_t msglen) {
     static const char name[] = "X-Zendesk-Webhook-Signature";
     static const char ts_name[] = "X-Zendesk-Webhook-Signature-Timestamp";
-    const char *sig, *ts;
-    size_t sig_len, ts_len;
-    enum verify_result r = find_header(req, name, &sig, &sig_len, msg, msglen);
-    if (r == VERIFY_OK)
-        r = find_header(req, ts_name, &ts, &ts_len, msg, msglen);
+    const char *ts;
+    size_t ts_len;
+    unsigned char mac[1][MAC_BYTES];
+    enum verify_result r = base64_signed(req, name, ts_name, mac[0], &ts, &ts_len, msg, msglen);
     if (r != VERIFY_OK)
         return r;
-    unsigned char mac[1][MAC_BYTES];
-    if (!decode_base64(sig, sig_len, mac[0])) {
-        say(msg, msglen, "%s: not the base64 of 32 bytes", name);
-        return VERIFY_MALFORMED_HEADER;
-    }
     int64_t ts_ms = 0;
     if (!dt_parse_instant(ts, ts_len, &ts_ms)) {
         say(msg, msglen, "%s: not an ISO 8601 time", ts_name);
@@ -317,18 +330,12 @@ static enum verify_result verify_hubspot(const struct verify_request *req,
                                          size_t msglen) {
     static const char name[] = "X-HubSpot-Signature-v3";
     static const char ts_name[] = "X-HubSpot-Request-Timestamp";
-    const char *sig, *ts;
-    size_t sig_len, ts_len;
-    enum verify_result r = find_header(req, name, &sig, &sig_len, msg, msglen);
-    if (r == VERIFY_OK)
-        r = find_header(req, ts_name, &ts, &ts_len, msg, msglen);
+    const char *ts;
+    size_t ts_len;
+    unsigned char mac[1][MAC_BYTES];
+    enum verify_result r = base64_signed(req, name, ts_name, mac[0], &ts, &ts_len, msg, msglen);
     if (r != VERIFY_OK)
         return r;
-    unsigned char mac[1][MAC_BYTES];
-    if (!decode_base64(sig, sig_len, mac[0])) {
-        say(msg, msglen, "%s: not the base64 of 32 bytes", name);
-        return VERIFY_MALFORMED_HEADER;
-    }
     int64_t ts_ms = 0;
     if (!parse_decimal(ts, ts_len, &ts_ms)) {
         say(msg, msglen, "%s: not a Unix time in milliseconds", ts_name);
