@@ -5,7 +5,7 @@
 #   - 64 sign-ins at once (known and unknown emails, retried on 503 as an
 #     attacker would): the peak RSS (VmHWM) of tend serve stays under
 #     300 MiB and /healthz answers within 1 s (median of its probes);
-#   - an unknown email costs what a known one does (medians compared), also
+#   - an unknown email costs what a known one does (the fastest compared), also
 #     when the users' hashes have other parameters and when there are none;
 #   - serve.sign_in_per_minute per client address, with Retry-After;
 #   - a locked user stays locked through 1,100 failures for other emails;
@@ -295,10 +295,18 @@ def costs(port, net, rounds, known=True):
 
 
 def same_cost(name, k, u):
-    mk, mu = median(k), median(u)
+    """The fastest of each kind compared: what a sign-in costs when nothing
+    else wants the CPU. Load only adds time to a sign-in, so the minimum is
+    the cost itself, where medians on a loaded machine (CI, two CPU burners
+    beside the suite) drifted 50% apart with the same code."""
+    if not k or not u:
+        report(f"{name}: sign-ins answered 401 ({len(k)} and {len(u)})", False, k, u)
+        return 0.0
+    mk, mu = min(k), min(u)
     ok = len(k) >= 8 and len(u) >= 8 and abs(mk - mu) <= 0.3 * max(mk, mu) + 0.005
-    report(f"{name}: median {mk * 1000:.1f} ms for a known email, {mu * 1000:.1f} ms for an unknown one "
-           f"({len(k)} and {len(u)} sign-ins; within 30%)", ok, k, u)
+    report(f"{name}: fastest {mk * 1000:.1f} ms for a known email, {mu * 1000:.1f} ms for an unknown one "
+           f"(medians {median(k) * 1000:.1f} and {median(u) * 1000:.1f} ms; {len(k)} and {len(u)} "
+           f"sign-ins; within 30%)", ok, k, u)
     return mk
 
 
@@ -306,9 +314,9 @@ def timing():
     mk = same_cost("an unknown email costs what a known one does (tend passwd's hashes)", *costs(A, 10, 16))
     same_cost("the same when the users' hashes have other parameters (t=1, 8 MiB)", *costs(B, 11, 16))
     _, u = costs(C, 12, 12, known=False)
-    mu = median(u)
-    report(f"without users, a sign-in still costs one hash: median {mu * 1000:.1f} ms, at least half of "
-           f"a known email's {mk * 1000:.1f} ms on a server with users", len(u) >= 8 and mu >= 0.5 * mk, u)
+    mu = min(u) if u else 0.0
+    report(f"without users, a sign-in still costs one hash: fastest {mu * 1000:.1f} ms, at least half of "
+           f"a known email's fastest {mk * 1000:.1f} ms on a server with users", len(u) >= 8 and mu >= 0.5 * mk, u)
 
 
 # ---- the per-address limit -----------------------------------------------------------
