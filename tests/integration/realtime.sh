@@ -510,7 +510,7 @@ def catch_up(db, today, started):
     with testdb.connect(db, timeout=30) as c:
         per_day = dict(c.execute("SELECT day, count(*) FROM scores WHERE day > ? GROUP BY day", (t - 5,)).fetchall())
         hist = c.execute("SELECT day, action FROM cta_history WHERE actor = 'tend' AND day > ? AND action IN "
-                         "('open', 'raise', 'resolve')", (t - 4,)).fetchall()
+                         "('open', 'raise', 'resolve', 'expire', 'held')", (t - 4,)).fetchall()
         notes = c.execute("SELECT day, event FROM notifications").fetchall()
     want = {d: per_day.get(t - 4) for d in range(t - 3, t + 1)}
     report("the days missed are evaluated, each (scores stored for each of the 3 days missed and today)",
@@ -518,8 +518,8 @@ def catch_up(db, today, started):
     report("by the daily scheduler", metric("tend_eval_runs_total", kind="daily") >= 1, get("/metrics")[1][:3000])
     old = [h for h in hist if h[0] < t - 1]
     report("the catch-up changed CTAs on the older days too (test data)", len(old) > 0, hist)
-    report("only the days within delivery.max_age_days (1) notify: a notification per open, raise and resolve "
-           "of today and yesterday, none for the older days",
+    report("only the days within delivery.max_age_days (1) notify: a notification per open, raise, resolve, "
+           "expire and hold of today and yesterday (the events delivery notifies by default), none for the older days",
            sorted(notes) == sorted(h for h in hist if h[0] >= t - 1), sorted(notes), sorted(hist))
     last = metric("tend_eval_last_success_timestamp_seconds")
     report("which records when it finished (after the start, on tend's clock)",
