@@ -405,8 +405,8 @@ static const char q_stage_truncate[] = "TRUNCATE pg_temp.tend_staged";
 #define STORE_STAGED(WITH, SRC, ON_CONFLICT)                                                       \
     "WITH " WITH " k AS ("                                                                         \
     "  INSERT INTO event_keys (key_ts_ms, key_hash)"                                               \
-    "  SELECT key_ts_ms, key_hash FROM " SRC " ORDER BY key_ts_ms, key_hash"                       \
-    ON_CONFLICT " RETURNING 1),"                                                                   \
+    "  SELECT key_ts_ms, key_hash FROM " SRC " ORDER BY key_ts_ms, key_hash" ON_CONFLICT           \
+    " RETURNING 1),"                                                                               \
     " e AS ("                                                                                      \
     "  INSERT INTO events (account_id, ts_ms, key_ts_ms, key_hash, kind, user_id, name_id,"        \
     "    subject, detail, num, day, props)"                                                        \
@@ -734,9 +734,8 @@ enum tend_err pg_event_put(struct store *base, const struct store_event *ev, boo
         put_null(st);
     if (fact && !pg_fact_until_alone(ev, &until))
         keep_fact(st, ev);
-    st->writes |= FT_EVENTS | (account && (ev->kind == EV_LOGIN || ev->kind == EV_FEATURE)
-                                   ? FT_STALE
-                                   : 0u) |
+    st->writes |= FT_EVENTS |
+                  (account && (ev->kind == EV_LOGIN || ev->kind == EV_FEATURE) ? FT_STALE : 0u) |
                   (account && ev->kind == EV_FEATURE && ev->subject ? FT_PRODUCT : 0u) |
                   (fact ? FT_FACTS : 0u) | (fact && ev->kind == EV_GOAL_SET ? FT_STALE : 0u);
     st->open = true;
