@@ -11,6 +11,9 @@
  *
  * - a batch of thousands with duplicates inside it and of keys stored
  *   before: each key stored once, each put told the truth;
+ * - a batch's keys looked up by their range of times (few stored there)
+ *   and key by key (many stored there, or a key without timestamp): the
+ *   same answers;
  * - a quarantined event inside a large batch: it waits in the quarantine,
  *   is read back by its account (before and after the commit), and the rest
  *   of the batch is stored;
@@ -184,6 +187,64 @@ static void a_large_batch_stores_each_key_once_against_itself_and_stored_rows(vo
     bool used = false;
     ok(store_product_used(fx.s, a, "api", DAY0, DAY0 + 1, &used), fx.s);
     assert_true(used);
+}
+
+/* ---- look-ups by range of times, and key by key ------------------------------ */
+
+/* Prefetches the n keys, then puts each: whether it was new must be
+ * expect(i). */
+static void prefetch_and_put(const struct store_event_key *keys, size_t n,
+                             bool (*expect)(size_t i)) {
+    ok(store_begin(fx.s, NULL), fx.s);
+    ok(store_event_keys_prefetch(fx.s, keys, n), fx.s);
+    for (size_t i = 0; i < n; i++) {
+        struct store_event ev = event(EV_FEATURE, 0, keys[i].key_ts_ms, keys[i].key_hash);
+        if (put(fx.s, &ev) != expect(i))
+            fail_msg("key %zu (%lld, %llu): inserted %d", i, (long long)keys[i].key_ts_ms,
+                     (unsigned long long)keys[i].key_hash, !expect(i));
+    }
+    ok(store_commit(fx.s), fx.s);
+}
+
+static bool even_new(size_t i) {
+    return i % 2 == 1; /* the even ones were stored before */
+}
+
+static void lookups_by_range_and_by_key_answer_alike(void **state) {
+    (void)state;
+    enum { STORED_KEYS = 1000, ASKED = 100 };
+    ok(store_begin(fx.s, NULL), fx.s);
+    for (int k = 0; k < STORED_KEYS; k++) {
+        struct store_event ev = event(EV_FEATURE, 0, T0 + 10 * k, (uint64_t)k + 1);
+        assert_true(put(fx.s, &ev));
+    }
+    struct store_event none = event(EV_FEATURE, 0, 0, 424242); /* no timestamp: key time 0 */
+    assert_true(put(fx.s, &none));
+    ok(store_commit(fx.s), fx.s);
+
+    struct store_event_key keys[ASKED];
+    /* Few stored keys in the range (the even ones of 100 at the end). */
+    for (int i = 0; i < ASKED; i++) {
+        int k = STORED_KEYS - ASKED + i;
+        keys[i] = i % 2 ? (struct store_event_key){T0 + 10 * k + 5, 900000u + (unsigned)i}
+                        : (struct store_event_key){T0 + 10 * k, (uint64_t)k + 1};
+    }
+    prefetch_and_put(keys, ASKED, even_new);
+    /* A range holding ten times more stored keys than asked: key by key. */
+    for (int i = 0; i < ASKED; i++) {
+        int k = i * 10;
+        keys[i] = i % 2 ? (struct store_event_key){T0 + 10 * k + 3, 800000u + (unsigned)i}
+                        : (struct store_event_key){T0 + 10 * k, (uint64_t)k + 1};
+    }
+    prefetch_and_put(keys, ASKED, even_new);
+    /* Key time 0 (no timestamp) among others: the range spans everything. */
+    for (int i = 0; i < ASKED; i++)
+        keys[i] = i == 0  ? (struct store_event_key){0, 424242}
+                  : i % 2 ? (struct store_event_key){T0 + 7 + i, 700000u + (unsigned)i}
+                          : (struct store_event_key){T0 + 10 * (i + 1), (uint64_t)(i + 1) + 1};
+    prefetch_and_put(keys, ASKED, even_new);
+    assert_int_equal(event_rows(), STORED_KEYS + 1 + 3 * ASKED / 2);
+    assert_int_equal(keys_twice(), 0);
 }
 
 /* ---- a quarantined event inside a large batch ----------------------------- */
@@ -378,6 +439,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             a_large_batch_stores_each_key_once_against_itself_and_stored_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(lookups_by_range_and_by_key_answer_alike, setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_quarantined_event_in_a_large_batch_waits_and_the_rest_are_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(
