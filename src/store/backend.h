@@ -361,8 +361,7 @@ struct store_ops {
                                              const char *reason, int64_t rows),
                                   void *arg);
     enum tend_err (*hook_account_put)(struct store *s, const char *provider,
-                                      const char *provider_id, const char *account,
-                                      int64_t now_ms);
+                                      const char *provider_id, const char *account, int64_t now_ms);
     enum tend_err (*hook_account_get)(struct store *s, const char *provider,
                                       const char *provider_id, char *account, bool *found);
 };

@@ -191,8 +191,8 @@ enum tend_err pg_inbox_counts(struct store *base,
     return TEND_OK;
 }
 
-enum tend_err pg_hook_account_put(struct store *base, const char *provider,
-                                  const char *provider_id, const char *account, int64_t now_ms) {
+enum tend_err pg_hook_account_put(struct store *base, const char *provider, const char *provider_id,
+                                  const char *account, int64_t now_ms) {
     struct pg_store *s = pg_of(base);
     struct pg_params p = {0};
     pg_p_text(&p, provider);
@@ -202,8 +202,8 @@ enum tend_err pg_hook_account_put(struct store *base, const char *provider,
     return pg_run(s, q_map_put, &p, "mapping a provider's id to an account");
 }
 
-enum tend_err pg_hook_account_get(struct store *base, const char *provider,
-                                  const char *provider_id, char *account, bool *found) {
+enum tend_err pg_hook_account_get(struct store *base, const char *provider, const char *provider_id,
+                                  char *account, bool *found) {
     struct pg_store *s = pg_of(base);
     struct pg_params p = {0};
     pg_p_text(&p, provider);

@@ -114,8 +114,7 @@ enum tend_err sqlite_inbox_finish(struct store *base, int64_t id, const char *st
 
 enum tend_err sqlite_inbox_each(struct store *base, const char *provider, const char *status,
                                 int64_t limit,
-                                void (*fn)(void *arg, const struct store_inbox_row *r),
-                                void *arg) {
+                                void (*fn)(void *arg, const struct store_inbox_row *r), void *arg) {
     struct sqlite_store *s = sqlite_of(base);
     sqlite3_stmt *st = sqlite_stmt(s, q_each);
     sqlite_bind_text(st, 1, provider);

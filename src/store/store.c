@@ -867,8 +867,8 @@ enum tend_err store_inbox_counts(struct store *s,
     return s->ops->inbox_counts(s, fn, arg);
 }
 
-enum tend_err store_hook_account_put(struct store *s, const char *provider,
-                                     const char *provider_id, const char *account, int64_t now_ms) {
+enum tend_err store_hook_account_put(struct store *s, const char *provider, const char *provider_id,
+                                     const char *account, int64_t now_ms) {
     enum tend_err e;
     if ((e = inbox_text(s, "provider", provider, STORE_INBOX_ID_BYTES)) ||
         (e = inbox_text(s, "provider's id", provider_id, STORE_INBOX_ID_BYTES)) ||
@@ -881,9 +881,8 @@ enum tend_err store_hook_account_put(struct store *s, const char *provider,
     return s->ops->hook_account_put(s, provider, provider_id, account, now_ms);
 }
 
-enum tend_err store_hook_account_get(struct store *s, const char *provider,
-                                     const char *provider_id, char account[STORE_INBOX_ID_BYTES],
-                                     bool *found) {
+enum tend_err store_hook_account_get(struct store *s, const char *provider, const char *provider_id,
+                                     char account[STORE_INBOX_ID_BYTES], bool *found) {
     enum tend_err e;
     if ((e = inbox_text(s, "provider", provider, STORE_INBOX_ID_BYTES)) ||
         (e = inbox_text(s, "provider's id", provider_id, STORE_INBOX_ID_BYTES)))

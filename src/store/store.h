@@ -1334,10 +1334,9 @@ enum tend_err store_inbox_counts(struct store *s,
 /* The provider's id of an account (a Stripe customer, a Zendesk
  * organisation, a HubSpot company) -> tend's account id: put replaces
  * (upsert); get sets *found. */
-enum tend_err store_hook_account_put(struct store *s, const char *provider,
-                                     const char *provider_id, const char *account, int64_t now_ms);
-enum tend_err store_hook_account_get(struct store *s, const char *provider,
-                                     const char *provider_id, char account[STORE_INBOX_ID_BYTES],
-                                     bool *found);
+enum tend_err store_hook_account_put(struct store *s, const char *provider, const char *provider_id,
+                                     const char *account, int64_t now_ms);
+enum tend_err store_hook_account_get(struct store *s, const char *provider, const char *provider_id,
+                                     char account[STORE_INBOX_ID_BYTES], bool *found);
 
 #endif
