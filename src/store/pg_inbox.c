@@ -39,9 +39,10 @@ static const char q_requeue[] =
     "status <> 'pending'";
 static const char q_prune[] =
     "DELETE FROM hook_inbox WHERE received_ms < $1 AND status <> 'pending'";
-static const char q_counts[] = "SELECT provider, status, reason, count(*) FROM hook_inbox "
-                               "GROUP BY provider, status, reason "
-                               "ORDER BY 1 COLLATE \"C\", 2 COLLATE \"C\", 3 COLLATE \"C\"";
+static const char q_counts[] =
+    "SELECT provider, status, reason, count(*) FROM hook_inbox "
+    "GROUP BY provider, status, reason "
+    "ORDER BY provider COLLATE \"C\", status COLLATE \"C\", reason COLLATE \"C\"";
 static const char q_map_put[] =
     "INSERT INTO hook_accounts (provider, provider_id, account, updated_ms) "
     "VALUES ($1, $2, $3, $4) ON CONFLICT (provider, provider_id) DO UPDATE SET "

@@ -200,7 +200,8 @@ static void counts_by_provider_status_and_reason(void **state) {
     take(s, "unmapped", "unknown_owner");
     take(s, "unmapped", "unknown_owner");
     struct counts c = {0};
-    assert_int_equal(store_inbox_counts(s, on_count, &c), TEND_OK);
+    if (store_inbox_counts(s, on_count, &c))
+        fail_msg("inbox_counts: %s", store_last_error(s));
     assert_int_equal(c.unknown_owner, 2);
     assert_int_equal(c.pending, 1);
     assert_int_equal(c.total, 3);
