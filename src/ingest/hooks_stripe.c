@@ -193,9 +193,9 @@ static void card_event(struct hook_result *r, const char *event_id, const cJSON 
     cJSON_AddNumberToObject(props, "card_exp_year", (double)year);
     const char *last4 = hook_str(card, "last4"), *brand = hook_str(card, "brand");
     if (last4)
-        cJSON_AddStringToObject(props, "last4", last4);
+        cJSON_AddStringToObject(props, "card_last4", last4);
     if (brand)
-        cJSON_AddStringToObject(props, "brand", brand);
+        cJSON_AddStringToObject(props, "card_brand", brand);
     hook_add_track(r, HOOK_STRIPE, event_id, NULL, "Payment Method Updated", props);
     hook_set(r, "done", "", "card expiring %02d/%lld", (int)month, (long long)year);
 }

@@ -911,6 +911,10 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
     path_of(&r);
     enum MHD_Result ret;
     bool post = strcmp(method, "POST") == 0;
+    if (w->o.hooks && strncmp(url, "/hooks/", 7) == 0) { /* the raw body, signed (hooks.h) */
+        ret = hook_answer(w, c, url, method, body, len);
+        goto done;
+    }
     if (post) {
         const char *type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (type && strncmp(type, "application/json", 16) == 0) {
@@ -938,10 +942,6 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
     }
     if (strncmp(url, "/unsubscribe/", 13) == 0) { /* a customer's link: no sign-in */
         ret = unsubscribe(w, c, url + 13);
-        goto done;
-    }
-    if (w->o.hooks && strncmp(url, "/hooks/", 7) == 0) { /* signed by the provider (hooks.h) */
-        ret = hook_answer(w, c, url, method, body, len);
         goto done;
     }
 

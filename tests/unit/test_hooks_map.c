@@ -207,7 +207,7 @@ static void stripe_card_attached_is_payment_method_updated(void **state) {
     assert_string_equal(str(m, "event", NULL), "Payment Method Updated");
     assert_true(num(m, "card_exp_month") == 3);
     assert_true(num(m, "card_exp_year") == 2027);
-    assert_string_equal(str(m, "properties", "last4"), "4242");
+    assert_string_equal(str(m, "properties", "card_last4"), "4242");
     hook_result_free(&r);
 }
 
@@ -222,7 +222,7 @@ static void stripe_customer_metadata_names_the_account_and_is_learnt(void **stat
     cJSON *m = message(&r, 0);
     assert_string_equal(str(m, "event", NULL), "Payment Method Updated");
     assert_true(num(m, "card_exp_month") == 1);
-    assert_string_equal(str(m, "properties", "last4"), "4444");
+    assert_string_equal(str(m, "properties", "card_last4"), "4444");
     hook_result_free(&r);
     /* The key name is configurable: another key does not find it. */
     char *text = slurp("stripe_customer_updated.json");
