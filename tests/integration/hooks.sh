@@ -127,6 +127,13 @@ r=$(send --provider hubspot --file "$HD/hubspot_company_changes.json" --secret "
 expect_eq "HubSpot signed for another URL: 401" 401 "$(answer "$r")"
 r=$(send --provider stripe --file "$HD/stripe_invoice_paid.json" --secret "$STRIPE_NEW" --event-id evt_big --pad 1100000)
 expect_eq "a signed body over 1 MiB: 413" 413 "$(answer "$r")"
+# The headers alone decide these: tend answers before any body byte arrives
+# (a client that declares 1 MiB and sends nothing is not waited for).
+r=$($PY "$SEND" headers-only --url "$URL" --provider stripe)
+expect_contains "no signature header, 1 MiB declared and no body sent: 401 at once (${r#*|} ms)" "401" "${r%|*}"
+stale=$(($(date +%s) + CLOCK_OFFSET_S - 3600))
+r=$($PY "$SEND" headers-only --url "$URL" --provider stripe --header "Stripe-Signature: t=$stale,v1=$(printf '%064d' 0)")
+expect_contains "a stale signature header, no body sent: 401 at once (${r#*|} ms)" "401" "${r%|*}"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL/hooks/paypal" -d '{}')
 expect_eq "a provider tend does not have: 404" 404 "$code"
 expect_eq "after all the refusals, no inbox row was added" "$before_rows" "$(rows)"
@@ -170,7 +177,7 @@ metrics=$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/metrics")
 expect_contains "/metrics counts it by provider and reason" \
     'tend_hooks_events_total{provider="stripe",status="unmapped",reason="unknown_account"} 1' "$metrics"
 expect_contains "/metrics counts the refused requests" \
-    'tend_hooks_requests_total{provider="stripe",outcome="unauthorized"} 4' "$metrics"
+    'tend_hooks_requests_total{provider="stripe",outcome="unauthorized"} 6' "$metrics"
 expect_contains "/metrics counts the duplicates" \
     'tend_hooks_requests_total{provider="stripe",outcome="duplicate"} 1' "$metrics"
 expect_eq "nothing of it is stored yet" "" "$(evs | grep '^initech|')"
@@ -231,3 +238,13 @@ expect_eq "14 days before: the second" 2 "$(reminders)"
 ev --at 2027-03-24 >/dev/null
 expect_eq "7 days before: the third" 3 "$(reminders)"
 expect_eq "... the CTA's priority raised to high (2) at 7 days" 2 "$(card_cta)"
+
+# ---- retention: a month later the payloads are pruned ---------------------------------
+kept=$(rows)
+TEND_TEST_CLOCK_OFFSET_S=$((CLOCK_OFFSET_S + 31 * 86400)) start_serve "$DB" "$PORT" --no-eval --config "$T/tend.yaml" || exit 1
+if wait_serve_log "events older than 30 days pruned"; then
+    ok "31 days later tend serve prunes the kept payloads past connectors.retention_days ($kept rows)"
+else
+    not_ok "tend serve prunes the inbox" "$(tail -5 "$T/serve.log")"
+fi
+expect_eq "... none is left (none was pending)" 0 "$(rows)"

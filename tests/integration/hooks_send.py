@@ -99,6 +99,23 @@ def send(a):
     print(status, "%.1f" % ms, text.replace("\n", " "))
 
 
+def headers_only(a):
+    """Sends a request line and headers declaring a body of --length bytes,
+    and no body: prints the status line tend answers with, or "none"."""
+    import socket
+    host, port = a.url.split("//")[1].split(":")
+    s = socket.create_connection((host, int(port)), timeout=a.timeout)
+    extra = "".join("%s\r\n" % h for h in a.header or [])
+    s.sendall(("POST /hooks/%s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+               "Content-Length: %d\r\n%s\r\n" % (a.provider, host, a.length, extra)).encode())
+    t0 = time.monotonic()
+    try:
+        line = s.recv(4096).split(b"\r\n")[0].decode()
+    except socket.timeout:
+        line = "none"
+    print("%s|%.1f" % (line or "none", (time.monotonic() - t0) * 1000))
+
+
 KINDS = {3: "Ticket Opened", 4: "Ticket Closed", 5: "Invoice Issued", 6: "Invoice Paid",
          7: "Payment Failed", 8: "Payment Method Updated", 15: "Account Churned"}
 
@@ -131,10 +148,16 @@ def main():
     s.add_argument("--drop", action="append", help="a header not to send")
     s.add_argument("--tamper", action="store_true", help="change the body after signing")
     s.add_argument("--pad", type=int, default=0, help="spaces appended to the body (signed)")
+    h = sub.add_parser("headers-only")
+    h.add_argument("--url", required=True)
+    h.add_argument("--provider", required=True)
+    h.add_argument("--length", type=int, default=1 << 20)
+    h.add_argument("--header", action="append")
+    h.add_argument("--timeout", type=float, default=20.0)
     e = sub.add_parser("events")
     e.add_argument("--db", required=True)
     a = p.parse_args()
-    send(a) if a.cmd == "send" else events(a)
+    {"send": send, "events": events, "headers-only": headers_only}[a.cmd](a)
 
 
 if __name__ == "__main__":
