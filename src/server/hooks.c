@@ -111,7 +111,7 @@ void hooks_receive(struct hooks *h, struct MHD_Connection *c, const char *url, c
     if (pre) { /* the HTTP layer checked already; a direct caller too */
         *status = pre == TEND_ERR_NOTFOUND ? MHD_HTTP_NOT_FOUND
                   : pre == TEND_ERR_AUTH   ? MHD_HTTP_UNAUTHORIZED
-                                           : MHD_HTTP_METHOD_NOT_ALLOWED;
+                                           : MHD_HTTP_BAD_REQUEST;
         *answer = answer_of(false, msg);
         return;
     }
