@@ -164,6 +164,7 @@ int cmd_serve(int argc, char **argv) {
 
         .escalation = &tc.escalation,
         .events = &tc.events,
+        .connectors = &tc.connectors,
     };
     struct node *node = NULL;
     struct node_info info;

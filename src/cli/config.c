@@ -9,9 +9,9 @@
 #include "util/yaml.h"
 
 static const char *const known_sections[] = {
-    "db",       "health",     "rules", "ctas",  "delivery",
-    "channels", "routes",     "serve", "model", "customer_messages",
-    "segments", "escalation", "events"};
+    "db",       "health",     "rules",  "ctas",      "delivery",
+    "channels", "routes",     "serve",  "model",     "customer_messages",
+    "segments", "escalation", "events", "connectors"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)
@@ -52,6 +52,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     model_config_default(&c->model);
     esc_config_default(&c->escalation);
     event_map_default(&c->events);
+    connectors_config_default(&c->connectors);
     if (!path)
         return 0;
     cJSON *root;
@@ -77,7 +78,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
                     "delivery, channels, routes, serve, model, customer_messages, segments, "
-                    "escalation, events)\n",
+                    "escalation, events, connectors)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -153,6 +154,14 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, verr);
         cli_free_config(c);
         rc = EXIT_USAGE;
+        goto done;
+    }
+    char cerr[CONN_ERR_BYTES];
+    if (connectors_config_load(cJSON_GetObjectItemCaseSensitive(root, "connectors"), &c->connectors,
+                               cerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, cerr);
+        cli_free_config(c);
+        rc = EXIT_USAGE;
     }
 done:
     cJSON_Delete(root);
@@ -166,4 +175,5 @@ void cli_free_config(struct tend_config *c) {
     serve_config_release(&c->serve);
     esc_config_release(&c->escalation);
     event_map_release(&c->events);
+    connectors_config_release(&c->connectors);
 }

@@ -13,6 +13,7 @@
 #include "core/escalate.h"
 #include "core/health.h"
 #include "core/rules.h"
+#include "ingest/connectors.h"
 #include "ingest/mapping.h"
 #include "notify/config.h"
 #include "notify/customer_config.h"
@@ -24,13 +25,14 @@
 struct tend_config {
     char db[CLI_DB_BYTES]; /* db:; "" when not given */
     struct health_config health;
-    struct rules_config rules;       /* rules: and ctas: */
-    struct notify_config notify;     /* delivery:, channels: and routes: */
-    struct serve_config serve;       /* serve: */
-    struct model_config model;       /* model: */
-    struct customer_config customer; /* customer_messages: */
-    struct esc_config escalation;    /* escalation: */
-    struct event_map events;         /* events: */
+    struct rules_config rules;           /* rules: and ctas: */
+    struct notify_config notify;         /* delivery:, channels: and routes: */
+    struct serve_config serve;           /* serve: */
+    struct model_config model;           /* model: */
+    struct customer_config customer;     /* customer_messages: */
+    struct esc_config escalation;        /* escalation: */
+    struct event_map events;             /* events: */
+    struct connectors_config connectors; /* connectors: */
 };
 
 /* Loads path (NULL: defaults) into *c, printing "tend CMD: reason" and

@@ -74,6 +74,8 @@ static const struct command commands[] = {
      "move an installation from SQLite to PostgreSQL, verified by counts and metrics"},
     {"users", cmd_users, DB_EXISTING, "list an account's users: role, engagement, 12-week logins"},
     {"generate", cmd_generate, DB_NONE, "write a fictional SaaS's Segment history (JSONL)"},
+    {"inbox", cmd_inbox, DB_EXISTING,
+     "the connectors' webhook inbox: list, replay after a mapping fix, map ids from a CSV"},
     {"version", cmd_version, DB_NONE, "print tend's version (also tend --version)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

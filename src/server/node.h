@@ -25,6 +25,7 @@
 #include "core/escalate.h"
 #include "core/health.h"
 #include "core/rules.h"
+#include "ingest/connectors.h"
 #include "ingest/mapping.h"
 #include "notify/config.h"
 #include "notify/customer_config.h"
@@ -49,8 +50,9 @@ struct node_options {
     const struct model_config *model;
     const struct customer_config *cc; /* messages to customers; NULL or off: none */
 
-    const struct esc_config *escalation; /* NULL or off: no escalation */
-    const struct event_map *events;      /* events: of tend.yaml; NULL: none */
+    const struct esc_config *escalation;        /* NULL or off: no escalation */
+    const struct event_map *events;             /* events: of tend.yaml; NULL: none */
+    const struct connectors_config *connectors; /* connectors:; NULL or none on: no /hooks/ */
 };
 
 /* What a running node does, for its start-up line. */

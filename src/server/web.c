@@ -12,6 +12,7 @@
 #include "eval/act.h"
 #include "server/dash.h"
 #include "server/dash_model.h"
+#include "server/hooks.h"
 #include "server/html.h"
 #include "server/http.h"
 #include "server/status.h"
@@ -47,8 +48,8 @@ struct delivery_count {
     atomic_llong sent, retry, dead;
 };
 
-enum route { R_PAGE, R_API, R_METRICS, R_LOGIN, R_STATIC, R_COUNT };
-static const char *const route_names[] = {"page", "api", "metrics", "login", "static"};
+enum route { R_PAGE, R_API, R_METRICS, R_LOGIN, R_STATIC, R_HOOKS, R_COUNT };
+static const char *const route_names[] = {"page", "api", "metrics", "login", "static", "hooks"};
 static const unsigned code_list[] = {200, 303, 400, 401, 403, 404, 405, 409, 413, 429, 503};
 #define N_CODES (sizeof code_list / sizeof code_list[0])
 
@@ -498,6 +499,9 @@ static enum tend_err metrics_text(struct web *w, struct store *s, struct buf *b)
                            route_names[r], k < N_CODES ? "" : "other",
                            k < N_CODES ? code_list[k] : 0, v);
         }
+    enum tend_err he = hooks_metrics(w->o.hooks, s, b); /* the connectors (server/hooks.h) */
+    if (he)
+        return he;
     /* Under --no-eval the series are there with zeros: a dashboard or an
      * alert on them must not see them vanish. */
     struct sched_stats ss = {0};
@@ -829,6 +833,11 @@ static enum MHD_Result route(struct req *r, struct store *s) {
         e = view_segment(s, path + 10, &r->query, &view, err);
         return answer_view(r, api, e, view, err, dash_segment);
     }
+    if (api && strcmp(path, "/inbox") == 0) { /* the webhook inbox (server/hooks.h) */
+        e = hooks_inbox_view(s, view_param(&r->query, "provider"), view_param(&r->query, "status"),
+                             view_param(&r->query, "limit"), &view, err, sizeof err);
+        return answer_view(r, true, e, view, err, NULL);
+    }
     if ((api && strcmp(path, "/outbox") == 0) || (!api && strcmp(path, "/delivery") == 0)) {
         e = view_outbox(s, &r->query, &view, err);
         return answer_view(r, api, e, view, err, dash_delivery);
@@ -853,6 +862,15 @@ static void path_of(struct req *r) {
         g_free(k);
         g_free(v);
     }
+}
+
+/* POST /hooks/PROVIDER: the provider's signature is its authentication. */
+static enum MHD_Result hook_answer(struct web *w, struct MHD_Connection *c, const char *url,
+                                   const char *method, const char *body, size_t len) {
+    unsigned status;
+    cJSON *answer;
+    hooks_receive(w->o.hooks, c, url, method, body, len, &status, &answer);
+    return send_json(w, c, R_HOOKS, status, answer);
 }
 
 /* GET or POST /unsubscribe/TOKEN (server/unsubscribe.h): limited per client
@@ -893,6 +911,10 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
     path_of(&r);
     enum MHD_Result ret;
     bool post = strcmp(method, "POST") == 0;
+    if (w->o.hooks && strncmp(url, "/hooks/", 7) == 0) { /* the raw body, signed (hooks.h) */
+        ret = hook_answer(w, c, url, method, body, len);
+        goto done;
+    }
     if (post) {
         const char *type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (type && strncmp(type, "application/json", 16) == 0) {

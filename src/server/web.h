@@ -30,6 +30,7 @@ struct web_options {
     bool secure_cookies;            /* the dashboard is served over https */
     struct sched *sched;            /* for /metrics; may be NULL */
     const unsigned char *unsub_key; /* customer messages' unsubscribe links (notify/unsub.h) */
+    struct hooks *hooks;            /* /hooks/ (server/hooks.h); NULL: none */
 };
 
 struct web;

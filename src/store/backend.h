@@ -340,6 +340,30 @@ struct store_ops {
     enum tend_err (*account_rows_of)(struct store *s, int32_t day, const int64_t *ids, size_t n,
                                      void (*fn)(void *arg, const struct store_account_brief *b),
                                      void *arg);
+    /* The webhook inbox (store.h; sqlite_inbox.c, pg_inbox.c). */
+    enum tend_err (*inbox_put)(struct store *s, const char *provider, const char *event_id,
+                               const char *event_type, int64_t received_ms, const char *payload,
+                               bool *inserted);
+    enum tend_err (*inbox_next)(struct store *s,
+                                void (*fn)(void *arg, const struct store_inbox_row *r), void *arg,
+                                bool *found);
+    enum tend_err (*inbox_finish)(struct store *s, int64_t id, const char *status,
+                                  const char *reason, const char *detail, const char *account,
+                                  int events, int64_t now_ms);
+    enum tend_err (*inbox_each)(struct store *s, const char *provider, const char *status,
+                                int64_t limit,
+                                void (*fn)(void *arg, const struct store_inbox_row *r), void *arg);
+    enum tend_err (*inbox_requeue)(struct store *s, const char *provider, const char *status,
+                                   int64_t id, int64_t *n);
+    enum tend_err (*inbox_prune)(struct store *s, int64_t before_ms, int64_t *n);
+    enum tend_err (*inbox_counts)(struct store *s,
+                                  void (*fn)(void *arg, const char *provider, const char *status,
+                                             const char *reason, int64_t rows),
+                                  void *arg);
+    enum tend_err (*hook_account_put)(struct store *s, const char *provider,
+                                      const char *provider_id, const char *account, int64_t now_ms);
+    enum tend_err (*hook_account_get)(struct store *s, const char *provider,
+                                      const char *provider_id, char *account, bool *found);
 };
 
 struct store_list_cache; /* account_list.c */

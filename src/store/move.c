@@ -237,6 +237,17 @@ static const struct move_table tables[] = {
      "SELECT coalesce(c.account_id, 0), e.cta_id, e.level, e.at_ms, e.manager "
      "FROM cta_escalations e LEFT JOIN ctas c ON c.id = e.cta_id",
      NULL},
+    /* The webhook inbox (migration 24): the kept events and the providers'
+     * ids of accounts. */
+    {"hook_inbox",
+     "id, provider, event_id, event_type, received_ms, status, reason, detail, account, events, "
+     "attempts, processed_ms, payload",
+     "hook_inbox",
+     "SELECT id, provider, event_id, event_type, received_ms, status, reason, detail, account, "
+     "events, attempts, processed_ms, payload FROM hook_inbox",
+     "id"},
+    {"hook_accounts", "provider, provider_id, account, updated_ms", "hook_accounts",
+     "SELECT provider, provider_id, account, updated_ms FROM hook_accounts", NULL},
 };
 // clang-format on
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))

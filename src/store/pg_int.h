@@ -405,4 +405,27 @@ enum tend_err pg_account_rows(struct store *s, const struct store_account_query 
 enum tend_err pg_account_rows_of(struct store *s, int32_t day, const int64_t *ids, size_t n, void (*fn)(void *arg, const struct store_account_brief *b), void *arg);
 // clang-format on
 
+/* pg_inbox.c: the webhook inbox (store.h). */
+enum tend_err pg_inbox_put(struct store *s, const char *provider, const char *event_id,
+                           const char *event_type, int64_t received_ms, const char *payload,
+                           bool *inserted);
+enum tend_err pg_inbox_next(struct store *s, void (*fn)(void *arg, const struct store_inbox_row *r),
+                            void *arg, bool *found);
+enum tend_err pg_inbox_finish(struct store *s, int64_t id, const char *status, const char *reason,
+                              const char *detail, const char *account, int events, int64_t now_ms);
+enum tend_err pg_inbox_each(struct store *s, const char *provider, const char *status,
+                            int64_t limit, void (*fn)(void *arg, const struct store_inbox_row *r),
+                            void *arg);
+enum tend_err pg_inbox_requeue(struct store *s, const char *provider, const char *status,
+                               int64_t id, int64_t *n);
+enum tend_err pg_inbox_prune(struct store *s, int64_t before_ms, int64_t *n);
+enum tend_err pg_inbox_counts(struct store *s,
+                              void (*fn)(void *arg, const char *provider, const char *status,
+                                         const char *reason, int64_t rows),
+                              void *arg);
+enum tend_err pg_hook_account_put(struct store *s, const char *provider, const char *provider_id,
+                                  const char *account, int64_t now_ms);
+enum tend_err pg_hook_account_get(struct store *s, const char *provider, const char *provider_id,
+                                  char *account, bool *found);
+
 #endif

@@ -661,6 +661,38 @@ static const char migration_23[] =
     "CREATE INDEX IF NOT EXISTS ctas_live_account ON ctas (account_id) WHERE status IN "
     "(" SQL_CTA_OPEN ", " SQL_CTA_SNOOZED ");";
 
+/* The webhook inbox (docs/connectors.md; sqlite_inbox.c): one row per
+ * provider event, keyed by (provider, the provider's event id) so a retry
+ * or a duplicate is acknowledged and ignored; the raw payload kept until it
+ * is pruned, so that `tend inbox replay` can map it again. hook_accounts:
+ * the provider's customer, organisation or company id -> tend's account. */
+static const char migration_24[] = "CREATE TABLE hook_inbox ("
+                                   "  id INTEGER PRIMARY KEY,"
+                                   "  provider TEXT NOT NULL,"
+                                   "  event_id TEXT NOT NULL,"
+                                   "  event_type TEXT NOT NULL,"
+                                   "  received_ms INTEGER NOT NULL,"
+                                   "  status TEXT NOT NULL,"
+                                   "  reason TEXT NOT NULL DEFAULT '',"
+                                   "  detail TEXT NOT NULL DEFAULT '',"
+                                   "  account TEXT NOT NULL DEFAULT '',"
+                                   "  events INTEGER NOT NULL DEFAULT 0,"
+                                   "  attempts INTEGER NOT NULL DEFAULT 0,"
+                                   "  processed_ms INTEGER,"
+                                   "  payload TEXT NOT NULL,"
+                                   "  UNIQUE (provider, event_id)"
+                                   ");"
+                                   "CREATE INDEX hook_inbox_pending ON hook_inbox (id) "
+                                   "  WHERE status = 'pending';"
+                                   "CREATE INDEX hook_inbox_received ON hook_inbox (received_ms);"
+                                   "CREATE TABLE hook_accounts ("
+                                   "  provider TEXT NOT NULL,"
+                                   "  provider_id TEXT NOT NULL,"
+                                   "  account TEXT NOT NULL,"
+                                   "  updated_ms INTEGER NOT NULL,"
+                                   "  PRIMARY KEY (provider, provider_id)"
+                                   ") WITHOUT ROWID;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -691,6 +723,8 @@ const struct migration schema_migrations[] = {
     {22, "escalations of CTAs, once per CTA and level", migration_22},
 
     {23, "the dashboard's account list from indexes, a page at a time", migration_23},
+
+    {24, "the webhook inbox and the providers' ids of accounts", migration_24},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

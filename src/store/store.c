@@ -799,3 +799,93 @@ enum tend_err store_escalation_put(struct store *s, int64_t cta_id, int level, i
                                    const char *manager, bool *is_new) {
     return s->ops->escalation_put(s, cta_id, level, at_ms, manager, is_new);
 }
+
+/* ---- the webhook inbox ---------------------------------------------------- */
+
+/* A text that must be there and fit the inbox's bounds. */
+static enum tend_err inbox_text(struct store *s, const char *what, const char *v, size_t max) {
+    if (v == NULL || strlen(v) >= max) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "webhook inbox: the %s is missing or over %zu bytes", what,
+                 max - 1);
+        store_set_error(s, msg);
+        return TEND_ERR_LIMIT;
+    }
+    return TEND_OK;
+}
+
+enum tend_err store_inbox_put(struct store *s, const char *provider, const char *event_id,
+                              const char *event_type, int64_t received_ms, const char *payload,
+                              bool *inserted) {
+    enum tend_err e;
+    if ((e = inbox_text(s, "provider", provider, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "event id", event_id, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "event type", event_type, STORE_INBOX_ID_BYTES)))
+        return e;
+    if (payload == NULL)
+        return inbox_text(s, "payload", payload, 1);
+    return s->ops->inbox_put(s, provider, event_id, event_type, received_ms, payload, inserted);
+}
+
+enum tend_err store_inbox_next(struct store *s,
+                               void (*fn)(void *arg, const struct store_inbox_row *r), void *arg,
+                               bool *found) {
+    return s->ops->inbox_next(s, fn, arg, found);
+}
+
+enum tend_err store_inbox_finish(struct store *s, int64_t id, const char *status,
+                                 const char *reason, const char *detail, const char *account,
+                                 int events, int64_t now_ms) {
+    enum tend_err e;
+    if ((e = inbox_text(s, "status", status, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "reason", reason, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "detail", detail, STORE_INBOX_DETAIL_BYTES)) ||
+        (e = inbox_text(s, "account", account, STORE_INBOX_ID_BYTES)))
+        return e;
+    return s->ops->inbox_finish(s, id, status, reason, detail, account, events, now_ms);
+}
+
+enum tend_err store_inbox_each(struct store *s, const char *provider, const char *status,
+                               int64_t limit,
+                               void (*fn)(void *arg, const struct store_inbox_row *r), void *arg) {
+    return s->ops->inbox_each(s, provider, status, limit, fn, arg);
+}
+
+enum tend_err store_inbox_requeue(struct store *s, const char *provider, const char *status,
+                                  int64_t id, int64_t *n) {
+    return s->ops->inbox_requeue(s, provider, status, id, n);
+}
+
+enum tend_err store_inbox_prune(struct store *s, int64_t before_ms, int64_t *n) {
+    return s->ops->inbox_prune(s, before_ms, n);
+}
+
+enum tend_err store_inbox_counts(struct store *s,
+                                 void (*fn)(void *arg, const char *provider, const char *status,
+                                            const char *reason, int64_t rows),
+                                 void *arg) {
+    return s->ops->inbox_counts(s, fn, arg);
+}
+
+enum tend_err store_hook_account_put(struct store *s, const char *provider, const char *provider_id,
+                                     const char *account, int64_t now_ms) {
+    enum tend_err e;
+    if ((e = inbox_text(s, "provider", provider, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "provider's id", provider_id, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "account", account, STORE_INBOX_ID_BYTES)))
+        return e;
+    if (!provider_id[0] || !account[0]) {
+        store_set_error(s, "webhook accounts: the provider's id and the account must not be empty");
+        return TEND_ERR_INVALID;
+    }
+    return s->ops->hook_account_put(s, provider, provider_id, account, now_ms);
+}
+
+enum tend_err store_hook_account_get(struct store *s, const char *provider, const char *provider_id,
+                                     char account[STORE_INBOX_ID_BYTES], bool *found) {
+    enum tend_err e;
+    if ((e = inbox_text(s, "provider", provider, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "provider's id", provider_id, STORE_INBOX_ID_BYTES)))
+        return e;
+    return s->ops->hook_account_get(s, provider, provider_id, account, found);
+}

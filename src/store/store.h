@@ -1270,4 +1270,73 @@ store_escalation_candidates(struct store *s,
 enum tend_err store_escalation_put(struct store *s, int64_t cta_id, int level, int64_t at_ms,
                                    const char *manager, bool *is_new);
 
+/* ---- the webhook inbox (docs/connectors.md; sqlite_inbox.c, pg_inbox.c) --- */
+
+/* Bytes of a provider name, a provider's event or object id, an event type,
+ * a reason code and an account id kept in the inbox; longer ones are refused
+ * (TEND_ERR_LIMIT). */
+#define STORE_INBOX_ID_BYTES     256
+#define STORE_INBOX_DETAIL_BYTES 512
+
+/* One inbox row. Strings borrowed for the callback. payload is NULL where
+ * the read does not return it (store_inbox_each). status: "pending" (to be
+ * processed), "done" (mapped and ingested, or acknowledged as needing
+ * nothing), "unmapped" (kept with reason and detail: an unknown customer,
+ * an unhandled type), "failed" (the payload could not be read). */
+struct store_inbox_row {
+    int64_t id;
+    const char *provider, *event_id, *event_type;
+    int64_t received_ms, processed_ms; /* processed_ms 0: never */
+    const char *status, *reason, *detail, *account;
+    int events;   /* events it stored when processed */
+    int attempts; /* times it was processed */
+    const char *payload;
+};
+
+/* Keeps a provider's event: *inserted is false when (provider, event_id)
+ * is there already (a retry or a duplicate: nothing changes). The row is
+ * "pending". One statement (INSERT ... ON CONFLICT DO NOTHING): safe with
+ * several nodes receiving the same event at once. */
+enum tend_err store_inbox_put(struct store *s, const char *provider, const char *event_id,
+                              const char *event_type, int64_t received_ms, const char *payload,
+                              bool *inserted);
+/* In the open transaction, takes the oldest pending row and calls fn with
+ * it (payload included); *found false when there is none. On PostgreSQL the
+ * row is locked until the transaction ends (FOR UPDATE SKIP LOCKED): another
+ * node's worker takes the next one instead of waiting. */
+enum tend_err store_inbox_next(struct store *s,
+                               void (*fn)(void *arg, const struct store_inbox_row *r), void *arg,
+                               bool *found);
+/* Records what became of row id (in the transaction that stored its
+ * events): status, reason and detail ("" for none), the account ("" for
+ * none), the events stored; attempts grows by one. */
+enum tend_err store_inbox_finish(struct store *s, int64_t id, const char *status,
+                                 const char *reason, const char *detail, const char *account,
+                                 int events, int64_t now_ms);
+/* Calls fn for the rows of provider (NULL: all) with status (NULL: all),
+ * newest first, at most limit (payload NULL). */
+enum tend_err store_inbox_each(struct store *s, const char *provider, const char *status,
+                               int64_t limit,
+                               void (*fn)(void *arg, const struct store_inbox_row *r), void *arg);
+/* Makes rows pending again for a replay: row id when id > 0, else every row
+ * of provider (NULL: all) whose status is status (NULL: "unmapped" and
+ * "failed"). *n: the rows changed. */
+enum tend_err store_inbox_requeue(struct store *s, const char *provider, const char *status,
+                                  int64_t id, int64_t *n);
+/* Deletes the rows received before before_ms that are not pending; *n the
+ * rows deleted. */
+enum tend_err store_inbox_prune(struct store *s, int64_t before_ms, int64_t *n);
+/* Calls fn with the rows per provider, status and reason. */
+enum tend_err store_inbox_counts(struct store *s,
+                                 void (*fn)(void *arg, const char *provider, const char *status,
+                                            const char *reason, int64_t rows),
+                                 void *arg);
+/* The provider's id of an account (a Stripe customer, a Zendesk
+ * organisation, a HubSpot company) -> tend's account id: put replaces
+ * (upsert); get sets *found. */
+enum tend_err store_hook_account_put(struct store *s, const char *provider, const char *provider_id,
+                                     const char *account, int64_t now_ms);
+enum tend_err store_hook_account_get(struct store *s, const char *provider, const char *provider_id,
+                                     char account[STORE_INBOX_ID_BYTES], bool *found);
+
 #endif
