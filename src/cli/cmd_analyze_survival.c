@@ -242,7 +242,15 @@ static int from_table(const char *path, const char *time_col, const char *event_
         ti++;
     int rc = 0;
     if (ti == t.k) {
-        rc = cli_usage_error(CMD, "%s: --time %s: no numeric column of that name", path, time_col);
+        struct buf list;
+        buf_init(&list, 0);
+        for (size_t j = 0; j < t.k; j++)
+            buf_printf(&list, "%s%s", j ? ", " : "", t.names[j]);
+        rc = cli_usage_error(CMD,
+                             "%s: --time %s: no numeric column of that name; the numeric "
+                             "columns are: %s",
+                             path, time_col, buf_str(&list));
+        buf_free(&list);
         stats_table_free(&t);
         return rc;
     }

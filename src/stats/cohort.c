@@ -72,6 +72,14 @@ enum tend_err stats_cohorts_fit(const double *x, const double *y, size_t n, int 
         c->max = fmax(c->max, x[i]);
         r.events += y[i] == 1;
     }
+    /* An interval between two interpolated edges can hold no value (edges
+     * 1, 1.4, 2 over whole numbers): it is left out, as pandas' groupby
+     * (observed=True) leaves it. */
+    size_t kept = 0;
+    for (size_t c = 0; c < r.n_cohorts; c++)
+        if (r.c[c].n)
+            r.c[kept++] = r.c[c];
+    r.n_cohorts = kept;
     for (size_t c = 0; c < r.n_cohorts; c++) {
         struct stats_cohort *k = &r.c[c];
         k->rate = k->n ? (double)k->events / (double)k->n : NAN;

@@ -7,8 +7,9 @@
  * (a count that is mostly 0) has fewer than q cohorts; a value v falls in the
  * cohort (edge[i], edge[i + 1]], the first cohort including its lower edge.
  * Equal values are therefore always in the same cohort, and a cohort's size
- * is whatever the ties make it, not n / q. tests/integration/cohorts.sh holds
- * tend to pandas on data with heavy ties. */
+ * is whatever the ties make it, not n / q. A cohort no value falls in (edges
+ * 1, 1.4, 2 over whole numbers leave (1, 1.4] empty) is left out. tests/integration/cohorts.sh
+ * holds tend to pandas on data with heavy ties. */
 #ifndef TEND_STATS_COHORT_H
 #define TEND_STATS_COHORT_H
 

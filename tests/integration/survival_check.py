@@ -75,15 +75,29 @@ def check_km(what, km, time, event):
     close(f"{what} median", km["median"], float(sf.quantile(0.5)))
 
 
-def check_cox(what, cox, df, time, event, cols):
+def check_cox(what, cox, df, time, event, cols, scaled=False):
+    """PHReg on the columns as they are, or (scaled) divided by their sample
+    sd and the coefficients and se mapped back (the Cox model is equivariant
+    to scaling; statsmodels' Newton from 0 overflows on raw columns of
+    hundreds, such as card_days_left)."""
     import statsmodels.api as sm
-    m = sm.PHReg(df[time].astype(float), df[cols].astype(float), status=df[event].astype(float),
-                 ties="efron").fit()
+    X = df[cols].astype(float)
+    sd = X.std(ddof=1) if scaled else pd.Series(1.0, index=cols)
+    model = sm.PHReg(df[time].astype(float), X / sd, status=df[event].astype(float),
+                     ties="efron")
+    try:
+        m = model.fit()
+    except np.linalg.LinAlgError:
+        # statsmodels' Newton has no step control and can run away from 0 on
+        # a small, many-column cohort; BFGS finds the (unique: the partial
+        # likelihood is concave) maximum, which Newton then polishes.
+        start = model.fit(method="bfgs", maxiter=2000, disp=0).params
+        m = model.fit(start_params=start)
     got = {c["name"]: c for c in cox["coefficients"]}
     assert list(got) == cols, (what, list(got), cols)
     for i, name in enumerate(cols):
-        close(f"{what} coef {name}", got[name]["coef"], float(m.params[i]))
-        close(f"{what} se {name}", got[name]["se"], float(m.bse[i]))
+        close(f"{what} coef {name}", got[name]["coef"], float(m.params[i] / sd[name]))
+        close(f"{what} se {name}", got[name]["se"], float(m.bse[i] / sd[name]))
         close(f"{what} p {name}", got[name]["p"], float(m.pvalues[i]))
     close(f"{what} log-likelihood", cox["log_lik"], float(m.llf))
     return m
@@ -114,7 +128,7 @@ def surv_store(export, out):
             curves += 1
     first = list(df.columns).index("plan") + 1
     cols = [c for c in df.columns[first:] if c not in r["cox_left_out"]]
-    check_cox("cox", r["cox"], df, "time_days", "churned", cols)
+    check_cox("cox", r["cox"], df, "time_days", "churned", cols, scaled=True)
     print(f"ok: {curves} curves and {len(cols)} Cox coefficients match statsmodels")
 
 
@@ -179,24 +193,28 @@ def factors(csv, outcome, out):
     from scipy.spatial.distance import squareform
     df = pd.read_csv(csv)
     r = json.load(open(out))
-    cols = [c for c in df.columns if c != outcome]
+    # The numeric columns (tend analyze --export adds the account and date).
+    cols = [c for c in df.columns if c != outcome and pd.api.types.is_numeric_dtype(df[c])]
     X = df[cols].to_numpy(float)
     y = df[outcome].to_numpy(float)
-    # Strength beside significance, from statsmodels' Logit on the same columns.
-    m = sm.Logit(y, sm.add_constant(X)).fit(disp=0)
-    means, sds = X.mean(0), X.std(0, ddof=1)
+    # Strength beside significance, from statsmodels' Logit on the columns the
+    # fit kept (tend drops a column that separates the outcome, and names it).
+    kept = [s["name"] for s in r["strength"]]
+    Xk = df[kept].to_numpy(float)
+    m = sm.Logit(y, sm.add_constant(Xk)).fit(disp=0)
+    means, sds = Xk.mean(0), Xk.std(0, ddof=1)
     eta0 = m.params[0] + (m.params[1:] * means).sum()
     base = 1 / (1 + math.exp(-eta0))
     for j, s in enumerate(r["strength"]):
-        assert s["name"] == cols[j], (s, cols[j])
         std = m.params[j + 1] * sds[j]
         plus = 1 / (1 + math.exp(-(eta0 + std)))
-        close(f"{cols[j]} std_coef", s["std_coef"], std)
-        close(f"{cols[j]} base_rate", s["base_rate"], base)
-        close(f"{cols[j]} +1sd rate", s["plus_sd_rate"], plus)
+        close(f"{kept[j]} std_coef", s["std_coef"], std)
+        close(f"{kept[j]} base_rate", s["base_rate"], base)
+        close(f"{kept[j]} +1sd rate", s["plus_sd_rate"], plus)
         rel = (plus - base) / base
         assert s["significant_weak"] == bool(m.pvalues[j + 1] < 0.05 and abs(rel) < 0.10), s
         assert s["strong_not_significant"] == bool(m.pvalues[j + 1] >= 0.05 and abs(rel) >= 0.25), s
+    means, sds = X.mean(0), X.std(0, ddof=1)
     # Groups: single linkage on 1 - |r|, cut at 0.5 (Gold's method, on |r|).
     corr = np.corrcoef(X, rowvar=False)
     diss = 1 - np.abs(corr)
