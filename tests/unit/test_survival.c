@@ -161,8 +161,8 @@ static void strength_by_hand(void **state) {
 
 /* Walsh functions u, v, w (orthogonal, mean 0): a = u, b = u + v, c = v +
  * w / 2 give r(a, b) = 0.707 and r(b, c) = 0.632 but r(a, c) = 0: single
- * linkage chains all three into one group; d (another Walsh function) is linked to
- * nothing: d = q, a fourth Walsh function, is orthogonal to all three. */
+ * linkage chains all three into one group; d = q, a fourth Walsh function,
+ * is orthogonal to all three and stays alone. */
 static void groups_chain_by_single_linkage(void **state) {
     (void)state;
     const double u[] = {1, -1, 1, -1, 1, -1, 1, -1}, v[] = {1, 1, -1, -1, 1, 1, -1, -1},
