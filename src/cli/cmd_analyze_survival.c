@@ -179,6 +179,11 @@ static void print_cox(const struct stats_cox *c) {
     }
     out_print(t, OUT_TABLE, stdout);
     out_free(t);
+    if (c->n_events < 10 * c->k)
+        printf("Caution: %zu churns for %zu factors, fewer than 10 per factor: the estimates "
+               "are unstable and the intervals wide; follow more accounts for longer (an "
+               "earlier --landmark) or read only the strongest ratios.\n",
+               c->n_events, c->k);
 }
 
 /* Every point of the curves as CSV. */

@@ -119,3 +119,5 @@ expect_eq "a landmark after --at exits 2" 2 "$RC"
 survival early --db "$DB" --landmark 2020-01-01 --at 2026-10-31
 expect_eq "a landmark before any account exits 2" 2 "$RC"
 expect_contains "saying why" "no account was a customer" "$(cat "$T/early.err")"
+expect_contains "too few churns for the factors: a caution says so" \
+    "fewer than 10 per factor: the estimates are unstable" "$(cat "$T/bytable.out")"
