@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char *const palette[] = {"#c0392b", "#e6a700", "#27ae60", "#7f8c8d",
                                       "#2980b9", "#8e44ad", "#16a085", "#d35400"};
@@ -63,9 +64,20 @@ void chart_km_svg(struct buf *b, const char *title, const char *time_origin,
                "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
                W, H, W, H);
     text(b, W / 2, 28, "middle", 16, " font-weight=\"bold\"", title);
+    /* The y axis from the lowest point of a curve or band, rounded down to
+     * 10%: with little churn the curves would otherwise hug the top. */
+    double low = 1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t p = 0; p < c[i].km->n_points; p++) {
+            const struct stats_km_point *q = &c[i].km->pt[p];
+            low = fmin(low, isfinite(q->ci_low) ? q->ci_low : q->surv);
+        }
+    int y0 = (int)floor(low * 10) * 10, tick = 100 - y0 > 50 ? 20 : 10;
+    if (y0 % tick)
+        y0 -= y0 % tick;
     /* Axes, grid and ticks. */
-    for (int pct = 0; pct <= 100; pct += 20) {
-        double y = T + ph * (1 - pct / 100.0);
+    for (int pct = y0; pct <= 100; pct += tick) {
+        double y = T + ph * (1 - (pct - y0) / (100.0 - y0));
         buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n",
                    L, y, L + pw, y);
         char lab[16];
@@ -93,10 +105,15 @@ void chart_km_svg(struct buf *b, const char *title, const char *time_origin,
                T + ph / 2, T + ph / 2);
     for (size_t i = 0; i < n; i++) {
         const struct stats_km *km = c[i].km;
+        /* Health bands in their own colours. */
         const char *col = palette[i % PALETTE_N];
+        static const char *const bands[] = {"red", "yellow", "green", "none"};
+        for (size_t k = 0; k < 4; k++)
+            if (strcmp(c[i].name, bands[k]) == 0)
+                col = palette[k];
         const char *dash = i >= PALETTE_N ? " stroke-dasharray=\"6 3\"" : "";
 #define PX(t) (L + pw * ((t) > max_days ? max_days : (t)) / max_days)
-#define PY(s) (T + ph * (1 - (s)))
+#define PY(s) (T + ph * (1 - ((s)*100 - y0) / (100.0 - y0)))
         /* The band: the upper edge forward, the lower edge back. */
         if (km->n_points && isfinite(km->pt[0].ci_high)) {
             buf_printf(b, "<path fill=\"%s\" fill-opacity=\"0.15\" stroke=\"none\" d=\"", col);
