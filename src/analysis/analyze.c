@@ -583,3 +583,10 @@ void analysis_reasons_free(struct analysis_reasons *r) {
     free(r->v);
     memset(r, 0, sizeof *r);
 }
+
+/* ---- shared with survival and cohorts ------------------------------------------ */
+
+size_t analysis_metric_names(const char *const **names) {
+    *names = metric_features;
+    return sizeof metric_features / sizeof *metric_features;
+}

@@ -161,4 +161,8 @@ enum tend_err analysis_reasons(struct store *s, int32_t from, int32_t to,
                                struct analysis_reasons *out);
 void analysis_reasons_free(struct analysis_reasons *r);
 
+/* The metrics --features metrics fits (the inputs of the score, and two the
+ * rules read), in their order; *names points at a static array. */
+size_t analysis_metric_names(const char *const **names);
+
 #endif

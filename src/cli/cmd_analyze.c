@@ -3,6 +3,7 @@
  *   tend analyze --lead DAYS [--from D1 --to D2] [--features components|metrics]
  *   tend analyze --reasons [--from D1 --to D2]
  *   tend analyze --table FILE.csv --outcome COLUMN ...   (cmd_analyze_table.c)
+ *   tend analyze survival ... / cohorts ...   (cmd_analyze_survival.c, _cohorts.c)
  *
  * The work is in analysis/analyze.c; this file reads the options, prints the
  * result as a table or JSON, and keeps the HTML report (docs/analysis.md). */
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "analysis/analyze.h"
+#include "cli/analyze_more.h"
 #include "cli/cli.h"
 #include "cli/config.h"
 #include "cli/output.h"
@@ -27,6 +29,8 @@ static void usage(FILE *f) {
         "                    [--features components|metrics] [--export FILE.csv]\n"
         "       tend analyze [--db PATH] --reasons [--from DATE --to DATE]\n"
         "       tend analyze --table FILE.csv --outcome COLUMN [--columns A,B,...]\n"
+        "       tend analyze survival ...   (time to churn: see tend analyze survival --help)\n"
+        "       tend analyze cohorts ...    (churn by decile: see tend analyze cohorts --help)\n"
         "\n"
         "Does the health score predict churn? For every Account Renewed and Account\n"
         "Churned in the period, the account's health components (or metrics) as of DAYS\n"
@@ -165,6 +169,8 @@ static cJSON *result_json(const struct analysis_result *r) {
     } else {
         cJSON_AddStringToObject(ho, "not_done", h->why);
     }
+    cJSON_AddItemToObject(o, "strength", cli_strength_json(&r->fit));
+    cli_analysis_groups(r, o, NULL);
     const char *names[ANALYSIS_MAX_FEATURES];
     size_t n = analysis_not_covarying(r, names);
     cJSON *nc = cJSON_AddArrayToObject(o, "not_covarying");
@@ -273,6 +279,8 @@ static void print_result(const struct analysis_result *r) {
             printf("%s %s", i ? "," : "", names[i]);
         printf("\n");
     }
+    cli_print_strength(&r->fit, stdout);
+    cli_analysis_groups(r, NULL, stdout);
     if (r->o.features != AF_COMPONENTS)
         return;
     print_bands("\nBands now", &r->bands_current);
@@ -337,6 +345,10 @@ static bool has_table(int argc, char **argv) {
 }
 
 int cmd_analyze(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "survival") == 0)
+        return cmd_analyze_survival(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "cohorts") == 0)
+        return cmd_analyze_cohorts(argc - 1, argv + 1);
     if (has_table(argc, argv))
         return cmd_analyze_table(argc, argv);
     static const struct option opts[] = {
