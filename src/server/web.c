@@ -361,8 +361,10 @@ static enum tend_err cta_action(struct req *r, struct store *s, int64_t id, cons
             snprintf(msg, size, "owner: must not be empty");
             return TEND_ERR_USAGE;
         }
+    } else if (strcmp(verb, "acknowledge") == 0) {
+        a.verb = CTA_ACT_ACKNOWLEDGE;
     } else {
-        snprintf(msg, size, "no such action \"%.40s\" (snooze, close, assign)", verb);
+        snprintf(msg, size, "no such action \"%.40s\" (snooze, close, assign, acknowledge)", verb);
         return TEND_ERR_NOTFOUND;
     }
     return eval_cta_act(s, id, &a, msg, size);
