@@ -924,6 +924,10 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
         ret = unsubscribe(w, c, url + 13);
         goto done;
     }
+    if (strncmp(url, "/slack/", 7) == 0) { /* Slack's signature, not a session */
+        ret = slack_http(w->o.slack, c, url, method, body, len);
+        goto done;
+    }
 
     /* Who is asking: a session cookie, or an API token. */
     const char *authz = header(c, MHD_HTTP_HEADER_AUTHORIZATION);

@@ -17,6 +17,7 @@
 
 #include "server/auth.h"
 #include "server/sched.h"
+#include "server/slack.h"
 #include "server/views.h"
 #include "util/err.h"
 
@@ -30,6 +31,7 @@ struct web_options {
     bool secure_cookies;            /* the dashboard is served over https */
     struct sched *sched;            /* for /metrics; may be NULL */
     const unsigned char *unsub_key; /* customer messages' unsubscribe links (notify/unsub.h) */
+    struct slack *slack;            /* POST /slack/... (server/slack.h); NULL: 404 */
 };
 
 struct web;
