@@ -337,6 +337,18 @@ refused = [x["path"] for x in requests_logged() if x["path"] in
            ("/resp/forged", "/resp/stale", "/resp/unsigned", "/resp/trunc", "/elsewhere", "/resp.evil/x")]
 ok("nothing was posted for the refused requests (to their response_url or elsewhere)", not refused, refused)
 
+# ---- the API acknowledges as Slack does -------------------------------------------
+c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
+c.request("POST", f"/api/ctas/{D}/acknowledge", body="{}",
+          headers={"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"})
+r = c.getresponse()
+r.read()
+c.close()
+h = history(D)["history"]
+ok("POST /api/ctas/{id}/acknowledge: 200, recorded with the token's name, the CTA still open",
+   r.status == 200 and (h[-1]["action"], h[-1]["actor"]) == ("acknowledge", "ci") and
+   history(D)["status"] == "open", (r.status, h))
+
 # ---- the slash command ------------------------------------------------------------
 def command(text, user="UANN", path=None, **kw):
     global n_resp
