@@ -380,7 +380,7 @@ static void *worker(void *arg) {
         pthread_mutex_lock(&k->lock);
         while (!k->head && !k->stopping)
             pthread_cond_wait(&k->wake, &k->lock);
-        struct job *j = k->head;
+        struct job *j = k->stopping ? NULL : k->head;
         if (j) {
             k->head = j->next;
             if (!k->head)
@@ -431,6 +431,20 @@ void slack_free(struct slack *k) {
     pthread_mutex_unlock(&k->lock);
     for (int i = 0; i < SLACK_WORKERS; i++)
         pthread_join(k->workers[i], NULL);
+    /* What was queued and not begun is dropped (a stop must not wait for
+     * hundreds of posts): nothing of it was applied, and the user may click
+     * again once tend is back. */
+    int dropped = 0;
+    while (k->head) {
+        struct job *j = k->head;
+        k->head = j->next;
+        job_free(j);
+        dropped++;
+    }
+    if (dropped)
+        log_printf("tend serve: slack: stopping: %d queued requests dropped (nothing of them "
+                   "was applied)",
+                   dropped);
     g_hash_table_destroy(k->cache);
     pthread_mutex_destroy(&k->lock);
     pthread_cond_destroy(&k->wake);

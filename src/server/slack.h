@@ -50,8 +50,9 @@ struct slack;
 
 /* Starts the workers. Options and what they point to must outlive it. */
 struct slack *slack_new(const struct slack_options *o);
-/* Lets the workers finish what is queued (each request's posts are bounded
- * by SLACK_HTTP_TIMEOUT_MS), then frees. Accepts NULL. */
+/* Lets the workers finish the request each is doing (its posts bounded by
+ * SLACK_HTTP_TIMEOUT_MS), drops what is queued and not begun (logged: none
+ * of it applied), then frees. Accepts NULL. */
 void slack_free(struct slack *k);
 
 /* Answers a request under /slack/ (url is the path) with the raw body (len
