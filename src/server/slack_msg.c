@@ -277,19 +277,30 @@ char *slack_state_line(enum cta_verb verb, const char *note, const char *who) {
     struct buf b;
     buf_init(&b, 0);
     buf_printf(&b, "*");
-    if (note && note[0]) {
-        /* eval_cta_act's note: "snoozed until ...", "closed as ...", "a -> b",
+    const char *arrow = note && verb == CTA_ACT_ASSIGN ? strstr(note, " -> ") : NULL;
+    if (arrow) {
+        /* eval_cta_act's "OLD -> NEW": "Assigned to NEW (was OLD)". */
+        buf_printf(&b, "Assigned to ");
+        put_esc(&b, arrow + 4);
+        buf_printf(&b, "* (was ");
+        struct buf old;
+        buf_init(&old, 0);
+        buf_append(&old, note, (size_t)(arrow - note));
+        put_esc(&b, buf_str(&old));
+        buf_free(&old);
+        buf_printf(&b, ")");
+    } else if (note && note[0]) {
+        /* eval_cta_act's note: "snoozed until ...", "closed as ...",
          * "acknowledged", "already ..."; its first letter raised. */
         char first[2] = {(char)toupper((unsigned char)note[0]), '\0'};
-        if (verb == CTA_ACT_ASSIGN && strncmp(note, "already", 7) != 0)
-            buf_printf(&b, "Assigned: ");
-        else
-            note++, put_esc(&b, first);
-        put_esc(&b, note);
+        put_esc(&b, first);
+        put_esc(&b, note + 1);
+        buf_printf(&b, "*");
     } else {
         put_esc(&b, done[verb]);
+        buf_printf(&b, "*");
     }
-    buf_printf(&b, "* by ");
+    buf_printf(&b, " by ");
     put_esc(&b, who);
     buf_printf(&b, " · via Slack");
     return buf_steal(&b);

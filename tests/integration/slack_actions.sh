@@ -281,7 +281,7 @@ ok(f"assign to me (signed with the second secret): 200 in {ms:.0f} ms; owner bob
    st == 200 and c["owner"] == "bob@t.test" and
    [(e["action"], e["actor"]) for e in person_entries(A)][-1] == ("assign", "bob@t.test"), c)
 ok("assign: the response_url shows who it went to",
-   r is not None and "carol@t.test -&gt; bob@t.test* by Bob Stone" in state_line(r["body"]),
+   r is not None and "Assigned to bob@t.test* (was carol@t.test) by Bob Stone" in state_line(r["body"]),
    r and r["body"])
 infos = [x for x in requests_logged() if x["path"].split("?")[0] == "/api/users.info"]
 ok("Bob's email came from the cache the second time (users.info asked once)", len(infos) == 1, infos)
@@ -336,6 +336,11 @@ ok("the unmapped user was looked up in users.info (the disabled one has a slack_
 refused = [x["path"] for x in requests_logged() if x["path"] in
            ("/resp/forged", "/resp/stale", "/resp/unsigned", "/resp/trunc", "/elsewhere", "/resp.evil/x")]
 ok("nothing was posted for the refused requests (to their response_url or elsewhere)", not refused, refused)
+
+# ---- a body over tend serve's 64 KiB: 413, nothing changes -------------------------
+big = urllib.parse.urlencode({"payload": "x" * (70 * 1024)})
+st, text, ms = post("/slack/actions", big)
+ok(f"a body of {len(big)} bytes (over 64 KiB): 413", st == 413, (st, text[:200]))
 
 # ---- the API acknowledges as Slack does -------------------------------------------
 c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)

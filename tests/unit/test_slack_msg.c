@@ -190,7 +190,7 @@ static void the_replaced_message_has_one_state_line_and_buttons_while_live(void 
     free(out);
     free(line);
     line = slack_state_line(CTA_ACT_ASSIGN, "carol@x -> bob@x", "Bob");
-    assert_string_equal(line, "*Assigned: carol@x -&gt; bob@x* by Bob · via Slack");
+    assert_string_equal(line, "*Assigned to bob@x* (was carol@x) by Bob · via Slack");
     free(line);
     line = slack_state_line(CTA_ACT_CLOSE, "already closed as resolved", "Bob");
     assert_string_equal(line, "*Already closed as resolved* by Bob · via Slack");
