@@ -413,6 +413,13 @@ else
     not_ok "SIGTERM stops tend serve with status 0, no sanitizer report" "exit $rc" "$(grep -A20 Sanitizer "$T/serve.log" | head -40)"
 fi
 
+# tend cta acknowledge: the same person action from the command line.
+D_ID=$(dbq "$DB" "SELECT id FROM ctas WHERE account_id = (SELECT id FROM accounts WHERE external_id = 'initech')")
+out=$("$TEND" cta acknowledge "$D_ID" --db "$DB" --by dana@t.test 2>&1)
+expect_contains "tend cta acknowledge ID records it" "CTA $D_ID: acknowledged" "$out"
+hist=$("$TEND" cta show "$D_ID" --db "$DB" --format json 2>&1)
+expect_contains "... in the history, by the --by person" '"actor":"dana@t.test"' "$(tr -d ' \n\t' <<<"$hist")"
+
 # The signing secret's variable not set: tend serve refuses to start, saying which.
 out=$(env -u TEND_SLACK_NEW timeout 60 "$TEND" serve --db "$DB" --listen "127.0.0.1:$(free_port)" \
     --write-key k --config "$T/tend.yaml" 2>&1)
