@@ -333,6 +333,20 @@ ok("the unmapped user was looked up in users.info (the disabled one has a slack_
    [x["path"] for x in infos] == ["/api/users.info?user=UBOB", "/api/users.info?user=UNOBODY"],
    infos)
 
+# Slack's users.info failing (500): told to try again, nothing changes, and
+# the failure is not remembered (the next click asks again).
+with open(set_script + ".new", "w") as f:
+    json.dump({"/api/users.info": [{"status": 500, "body": "oops", "repeat": True}]}, f)
+os.replace(set_script + ".new", set_script)
+for attempt in (1, 2):
+    st, ms, path, _ = click("UFAIL", "close", D, msg[D])
+    r = wait_logged(path)
+    ok(f"users.info failing (attempt {attempt}): an ephemeral 'could not reach Slack', nothing changes",
+       st == 200 and r is not None and "could not reach Slack" in r["body"] and
+       (len(history(D)["history"]), history(D)["status"]) == before[D], (st, r and r["body"]))
+asked = [x["path"] for x in requests_logged() if x["path"] == "/api/users.info?user=UFAIL"]
+ok("... and asked Slack each time (a failure is not cached)", len(asked) == 2, asked)
+
 refused = [x["path"] for x in requests_logged() if x["path"] in
            ("/resp/forged", "/resp/stale", "/resp/unsigned", "/resp/trunc", "/elsewhere", "/resp.evil/x")]
 ok("nothing was posted for the refused requests (to their response_url or elsewhere)", not refused, refused)
