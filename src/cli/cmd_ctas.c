@@ -5,6 +5,7 @@
  *   tend cta snooze ID --until DATE
  *   tend cta close ID --reason resolved|not_relevant
  *   tend cta assign ID OWNER
+ *   tend cta acknowledge ID
  *
  * A person's action happens on the current day of tend's timeline: the day
  * of the latest evaluation (today, where the schedule runs daily), unless
@@ -53,6 +54,7 @@ static void usage_cta(FILE *f) {
                "       tend cta snooze ID --until DATE\n"
                "       tend cta close ID --reason resolved|not_relevant\n"
                "       tend cta assign ID OWNER\n"
+               "       tend cta acknowledge ID\n"
                "Options for all: --db PATH, --by WHO (default $USER), --note TEXT, --on DATE\n"
                "(the day of the action; default the latest evaluation's day, else today).\n");
 }
@@ -426,7 +428,8 @@ int cmd_cta(int argc, char **argv) {
     int left = argc - optind;
     const char *verb = left > 0 ? argv[optind] : NULL;
     bool known = verb && (strcmp(verb, "show") == 0 || strcmp(verb, "snooze") == 0 ||
-                          strcmp(verb, "close") == 0 || strcmp(verb, "assign") == 0);
+                          strcmp(verb, "close") == 0 || strcmp(verb, "assign") == 0 ||
+                          strcmp(verb, "acknowledge") == 0);
     if (!known) {
         usage_cta(stderr);
         return EXIT_USAGE;
@@ -472,7 +475,8 @@ int cmd_cta(int argc, char **argv) {
     struct cta_act a = {
         .verb = strcmp(verb, "snooze") == 0  ? CTA_ACT_SNOOZE
                 : strcmp(verb, "close") == 0 ? CTA_ACT_CLOSE
-                                             : CTA_ACT_ASSIGN,
+                : assign                     ? CTA_ACT_ASSIGN
+                                             : CTA_ACT_ACKNOWLEDGE,
         .until = until,
         .reason = why,
         .owner = assign ? argv[optind + 2] : NULL,

@@ -9,9 +9,9 @@
 #include "util/yaml.h"
 
 static const char *const known_sections[] = {
-    "db",       "health",     "rules",  "ctas",      "delivery",
-    "channels", "routes",     "serve",  "model",     "customer_messages",
-    "segments", "escalation", "events", "connectors"};
+    "db",       "health",     "rules",  "ctas",       "delivery",
+    "channels", "routes",     "serve",  "model",      "customer_messages",
+    "segments", "escalation", "events", "connectors", "slack"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)
@@ -53,6 +53,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     esc_config_default(&c->escalation);
     event_map_default(&c->events);
     connectors_config_default(&c->connectors);
+    slack_config_default(&c->slack);
     if (!path)
         return 0;
     cJSON *root;
@@ -78,7 +79,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
                     "delivery, channels, routes, serve, model, customer_messages, segments, "
-                    "escalation, events, connectors)\n",
+                    "escalation, events, connectors, slack)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -162,7 +163,16 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, cerr);
         cli_free_config(c);
         rc = EXIT_USAGE;
+        goto done;
     }
+    char kerr[SLACK_ERR_BYTES];
+    if (slack_config_load(cJSON_GetObjectItemCaseSensitive(root, "slack"), &c->slack, kerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, kerr);
+        cli_free_config(c);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    c->notify.slack_actions = c->slack.enabled; /* the buttons need the app (docs/slack.md) */
 done:
     cJSON_Delete(root);
     return rc;
@@ -176,4 +186,5 @@ void cli_free_config(struct tend_config *c) {
     esc_config_release(&c->escalation);
     event_map_release(&c->events);
     connectors_config_release(&c->connectors);
+    slack_config_release(&c->slack);
 }

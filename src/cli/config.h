@@ -18,6 +18,7 @@
 #include "notify/config.h"
 #include "notify/customer_config.h"
 #include "server/config.h"
+#include "server/slack_config.h"
 
 /* The longest db: value, in bytes with its NUL. */
 #define CLI_DB_BYTES 1024
@@ -33,6 +34,7 @@ struct tend_config {
     struct esc_config escalation;        /* escalation: */
     struct event_map events;             /* events: */
     struct connectors_config connectors; /* connectors: */
+    struct slack_config slack;           /* slack: */
 };
 
 /* Loads path (NULL: defaults) into *c, printing "tend CMD: reason" and

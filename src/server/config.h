@@ -9,6 +9,7 @@
 #define TEND_SERVER_CONFIG_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util/err.h"
@@ -20,8 +21,11 @@
 
 struct serve_user {
     char *email;
-    char *name; /* display name; the email when not given */
-    char *hash; /* argon2id, crypto_pwhash_str format */
+    char *name;          /* display name; the email when not given */
+    char *hash;          /* argon2id, crypto_pwhash_str format */
+    char *slack_user_id; /* their Slack member id ("U012AB3CD"), or NULL: found by email
+                            (docs/slack.md) */
+    bool disabled;       /* may neither sign in nor act from Slack */
 };
 
 struct serve_token {

@@ -44,6 +44,7 @@ struct node {
     struct sched *_Atomic sched; /* set once started: the keeper wakes it */
     struct web *web;
     struct hooks *hooks; /* /hooks/ and the inbox worker; NULL: no connectors */
+    struct slack *slack; /* NULL: no slack section */
     struct http_server *http;
     struct http_config cfg; /* the HTTP server keeps a pointer to it */
     struct view_env env;
@@ -136,6 +137,7 @@ void node_stop(struct node *n) {
     lease_stop(n->lease); /* after the scheduler: gives the lease up */
     if (n->d.running)
         pthread_join(n->d.thread, NULL);
+    slack_free(n->slack); /* after the server: no new request; its queue drains */
     web_free(n->web);
     auth_free(n->auth);
     if (n->s)
@@ -245,6 +247,15 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         .unsub_key = n->unsub_key,
         .hooks = n->hooks,
     };
+    if (o->slack && o->slack->enabled) {
+        struct slack_options ko = {.db = o->db,
+                                   .cfg = o->slack,
+                                   .serve = o->serve,
+                                   .env = &n->env,
+                                   .base_url = o->nc->base_url};
+        n->slack = slack_new(&ko);
+        wo.slack = n->slack;
+    }
     n->web = web_new(&wo);
     n->cfg.web = n->web;
     int listen_fd = fd;

@@ -30,6 +30,7 @@
 #include "notify/config.h"
 #include "notify/customer_config.h"
 #include "server/config.h"
+#include "server/slack_config.h"
 #include "util/err.h"
 
 #define NODE_ERR_BYTES 512
@@ -53,6 +54,7 @@ struct node_options {
     const struct esc_config *escalation;        /* NULL or off: no escalation */
     const struct event_map *events;             /* events: of tend.yaml; NULL: none */
     const struct connectors_config *connectors; /* connectors:; NULL or none on: no /hooks/ */
+    const struct slack_config *slack;           /* slack: of tend.yaml; NULL or off: no /slack/ */
 };
 
 /* What a running node does, for its start-up line. */

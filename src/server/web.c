@@ -362,8 +362,10 @@ static enum tend_err cta_action(struct req *r, struct store *s, int64_t id, cons
             snprintf(msg, size, "owner: must not be empty");
             return TEND_ERR_USAGE;
         }
+    } else if (strcmp(verb, "acknowledge") == 0) {
+        a.verb = CTA_ACT_ACKNOWLEDGE;
     } else {
-        snprintf(msg, size, "no such action \"%.40s\" (snooze, close, assign)", verb);
+        snprintf(msg, size, "no such action \"%.40s\" (snooze, close, assign, acknowledge)", verb);
         return TEND_ERR_NOTFOUND;
     }
     return eval_cta_act(s, id, &a, msg, size);
@@ -942,6 +944,10 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
     }
     if (strncmp(url, "/unsubscribe/", 13) == 0) { /* a customer's link: no sign-in */
         ret = unsubscribe(w, c, url + 13);
+        goto done;
+    }
+    if (strncmp(url, "/slack/", 7) == 0) { /* Slack's signature, not a session */
+        ret = slack_http(w->o.slack, c, url, method, body, len);
         goto done;
     }
 

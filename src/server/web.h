@@ -17,6 +17,7 @@
 
 #include "server/auth.h"
 #include "server/sched.h"
+#include "server/slack.h"
 #include "server/views.h"
 #include "util/err.h"
 
@@ -31,6 +32,7 @@ struct web_options {
     struct sched *sched;            /* for /metrics; may be NULL */
     const unsigned char *unsub_key; /* customer messages' unsubscribe links (notify/unsub.h) */
     struct hooks *hooks;            /* /hooks/ (server/hooks.h); NULL: none */
+    struct slack *slack;            /* POST /slack/... (server/slack.h); NULL: 404 */
 };
 
 struct web;
