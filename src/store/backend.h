@@ -340,6 +340,9 @@ struct store_ops {
     enum tend_err (*account_rows_of)(struct store *s, int32_t day, const int64_t *ids, size_t n,
                                      void (*fn)(void *arg, const struct store_account_brief *b),
                                      void *arg);
+    enum tend_err (*revenue_each)(struct store *s, int64_t before_ms,
+                                  void (*fn)(void *arg, const struct store_revenue_fact *f),
+                                  void *arg);
 };
 
 struct store_list_cache; /* account_list.c */

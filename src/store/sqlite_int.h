@@ -252,4 +252,9 @@ const char *sqlite_col_text(sqlite3_stmt *st, int i);
 /* Rows changed by the connection's last statement. */
 int64_t sqlite_changes(struct sqlite_store *s);
 
+/* sqlite_revenue.c: the revenue analysis's facts (backend.h). */
+enum tend_err sqlite_revenue_each(struct store *s, int64_t before_ms,
+                                  void (*fn)(void *arg, const struct store_revenue_fact *f),
+                                  void *arg);
+
 #endif

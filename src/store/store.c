@@ -799,3 +799,9 @@ enum tend_err store_escalation_put(struct store *s, int64_t cta_id, int level, i
                                    const char *manager, bool *is_new) {
     return s->ops->escalation_put(s, cta_id, level, at_ms, manager, is_new);
 }
+
+enum tend_err store_revenue_each(struct store *s, int64_t before_ms,
+                                 void (*fn)(void *arg, const struct store_revenue_fact *f),
+                                 void *arg) {
+    return s->ops->revenue_each(s, before_ms, fn, arg);
+}

@@ -1270,4 +1270,28 @@ store_escalation_candidates(struct store *s,
 enum tend_err store_escalation_put(struct store *s, int64_t cta_id, int level, int64_t at_ms,
                                    const char *manager, bool *is_new);
 
+/* ---- revenue (sqlite_revenue.c, pg_revenue.c) ------------------------------------ */
+
+/* A fact about an account's revenue (core/revenue.h's inputs): a group call
+ * that set the mrr trait (kind EV_GROUP, num the mrr), Subscription Changed
+ * (EV_SUB_CHANGED: num mrr_after, mrr_before, reason), Account Renewed or
+ * Account Churned (num the arr when given, reason). The account's segment,
+ * plan and owner are today's. Strings live until fn returns. */
+struct store_revenue_fact {
+    int64_t account_id;
+    const char *external_id, *segment, *plan, *owner; /* NULL when unknown */
+    int kind;
+    int64_t ts_ms;
+    bool has_num;
+    double num;
+    bool has_before;
+    double mrr_before;
+    const char *reason; /* NULL when none */
+};
+/* Calls fn for every revenue fact with ts_ms < before_ms, by account, then
+ * time. */
+enum tend_err store_revenue_each(struct store *s, int64_t before_ms,
+                                 void (*fn)(void *arg, const struct store_revenue_fact *f),
+                                 void *arg);
+
 #endif
