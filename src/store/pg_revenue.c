@@ -10,7 +10,7 @@ static const char q_revenue[] =
     "SELECT f.account_id, a.external_id, a.segment, a.plan, a.csm_email, f.kind, f.ts_ms, "
     "CASE WHEN f.kind = " SQL_EV_GROUP " THEN (f.props->>'mrr')::float8 ELSE f.num END, "
     "CASE WHEN f.kind = " SQL_EV_SUB_CHANGED " THEN (f.props->>'mrr_before')::float8 END, "
-    "CASE WHEN f.kind = " SQL_EV_GROUP " THEN NULL ELSE f.detail END "
+    "CASE WHEN f.kind = " SQL_EV_GROUP " THEN NULL ELSE f.detail END, a.first_seen_ms "
     "FROM facts f JOIN accounts a ON a.id = f.account_id "
     "WHERE f.kind IN (" SQL_EV_RENEWED ", " SQL_EV_CHURNED ", " SQL_EV_SUB_CHANGED ", " SQL_EV_GROUP
     ") AND f.ts_ms < $1 "
@@ -40,6 +40,7 @@ enum tend_err pg_revenue_each(struct store *base, int64_t before_ms,
             .has_before = !pg_null(r, i, 8),
             .mrr_before = pg_f64(r, i, 8),
             .reason = pg_text(r, i, 9),
+            .first_seen_ms = pg_i64(r, i, 10),
         };
         fn(arg, &f);
     }

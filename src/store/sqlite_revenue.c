@@ -18,7 +18,7 @@ static const char q_revenue[] =
     "SELECT f.account_id, a.external_id, a.segment, a.plan, a.csm_email, f.kind, f.ts_ms, "
     "CASE WHEN f.kind = " SQL_EV_GROUP " THEN json_extract(f.props, '$.mrr') ELSE f.num END, "
     "CASE WHEN f.kind = " SQL_EV_SUB_CHANGED " THEN json_extract(f.props, '$.mrr_before') END, "
-    "CASE WHEN f.kind = " SQL_EV_GROUP " THEN NULL ELSE f.detail END "
+    "CASE WHEN f.kind = " SQL_EV_GROUP " THEN NULL ELSE f.detail END, a.first_seen_ms "
     "FROM facts f JOIN accounts a ON a.id = f.account_id "
     "WHERE f.kind IN (" SQL_EV_RENEWED ", " SQL_EV_CHURNED ", " SQL_EV_SUB_CHANGED ", " SQL_EV_GROUP
     ") AND f.ts_ms < ?1 "
@@ -48,6 +48,7 @@ enum tend_err sqlite_revenue_each(struct store *base, int64_t before_ms,
             .has_before = sqlite3_column_type(st, 8) != SQLITE_NULL,
             .mrr_before = sqlite3_column_double(st, 8),
             .reason = sqlite_col_text(st, 9),
+            .first_seen_ms = sqlite3_column_int64(st, 10),
         };
         fn(arg, &f);
     }

@@ -1280,6 +1280,7 @@ enum tend_err store_escalation_put(struct store *s, int64_t cta_id, int level, i
 struct store_revenue_fact {
     int64_t account_id;
     const char *external_id, *segment, *plan, *owner; /* NULL when unknown */
+    int64_t first_seen_ms;                            /* the account's */
     int kind;
     int64_t ts_ms;
     bool has_num;
