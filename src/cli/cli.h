@@ -50,6 +50,9 @@ int cmd_inbox(int argc, char **argv);
 /* tend analyze --table FILE.csv --outcome COLUMN ... (cmd_analyze_table.c);
  * cmd_analyze() hands its arguments over when --table is among them. */
 int cmd_analyze_table(int argc, char **argv);
+/* tend analyze retention (cmd_analyze_retention.c): GRR, NRR, logo churn and
+ * the revenue movement per period and group. */
+int cmd_analyze_retention(int argc, char **argv);
 /* Keeps a report of tend analyze or tend backtest in the store st (kind
  * "analyze" or "backtest"; body an HTML fragment, server/report.h; st NULL:
  * not kept) and, when html_path is set, writes it there as a standalone page; says where on

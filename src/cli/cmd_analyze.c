@@ -27,6 +27,7 @@ static void usage(FILE *f) {
         f,
         "Usage: tend analyze [--db PATH] [--config tend.yaml] --lead DAYS [--from DATE --to DATE]\n"
         "                    [--features components|metrics] [--export FILE.csv]\n"
+        "                    [--outcome churn|contraction|expansion]\n"
         "       tend analyze [--db PATH] --reasons [--from DATE --to DATE]\n"
         "       tend analyze --table FILE.csv --outcome COLUMN [--columns A,B,...]\n"
         "       tend analyze survival ...   (time to churn: see tend analyze survival --help)\n"
@@ -42,6 +43,9 @@ static void usage(FILE *f) {
         "  --from, --to      outcomes on these days, inclusive (default: all of them)\n"
         "  --features WHAT   components (default: the five health components) or metrics\n"
         "                    (the inputs the components are made of)\n"
+        "  --outcome WHAT    churn (default: the renewals and churns), contraction or\n"
+        "                    expansion (accounts paying, every DAYS: did they buy less,\n"
+        "                    or more, within DAYS? \"churned\" then counts those that did)\n"
         "  --export FILE     also write the rows fitted as CSV (tend analyze --table reads it)\n"
         "  --reasons         churn reasons as a Pareto by lost ARR\n"
         "  --table FILE      the same regression on any CSV (see tend analyze --table --help)\n"
@@ -122,6 +126,7 @@ static cJSON *result_json(const struct analysis_result *r) {
     cJSON_AddStringToObject(o, "to", d);
     cJSON_AddStringToObject(o, "features",
                             r->o.features == AF_COMPONENTS ? "components" : "metrics");
+    cJSON_AddStringToObject(o, "outcome", analysis_outcome_name(r->o.outcome));
     cJSON_AddNumberToObject(o, "outcomes", (double)r->outcomes);
     cJSON_AddNumberToObject(o, "churned", (double)r->churned);
     cJSON *left = cJSON_AddObjectToObject(o, "left_out");
@@ -181,7 +186,7 @@ static cJSON *result_json(const struct analysis_result *r) {
         cJSON_AddItemToObject(o, "suggested_weights", weights_json(r->suggested, false));
     else
         cJSON_AddNullToObject(o, "suggested_weights");
-    if (r->o.features == AF_COMPONENTS) {
+    if (r->o.features == AF_COMPONENTS && r->o.outcome == AO_CHURN) {
         cJSON *b = cJSON_AddObjectToObject(o, "bands");
         cJSON_AddNumberToObject(b, "n", (double)r->bands_current.n);
         cJSON_AddNumberToObject(b, "churned", (double)r->bands_current.churned);
@@ -220,6 +225,11 @@ static void print_result(const struct analysis_result *r) {
     char from[16], to[16];
     dt_format_date(r->o.from, from);
     dt_format_date(r->o.to, to);
+    if (r->o.outcome != AO_CHURN)
+        printf("Outcome: %s within %d days. Rows: the accounts paying every %d days; \"churned\" "
+               "below counts the rows with a %s in the %d days after them.\n",
+               analysis_outcome_name(r->o.outcome), r->o.lead_days, r->o.lead_days,
+               analysis_outcome_name(r->o.outcome), r->o.lead_days);
     printf("%zu outcomes from %s to %s (%zu churned); %s as of %d days before each.\n", r->outcomes,
            from, to, r->churned, r->o.features == AF_COMPONENTS ? "health components" : "metrics",
            r->o.lead_days);
@@ -281,7 +291,7 @@ static void print_result(const struct analysis_result *r) {
     }
     cli_print_strength(&r->fit, stdout);
     cli_analysis_groups(r, NULL, stdout);
-    if (r->o.features != AF_COMPONENTS)
+    if (r->o.features != AF_COMPONENTS || r->o.outcome != AO_CHURN)
         return;
     print_bands("\nBands now", &r->bands_current);
     if (!r->has_suggested)
@@ -352,12 +362,19 @@ int cmd_analyze(int argc, char **argv) {
     if (has_table(argc, argv))
         return cmd_analyze_table(argc, argv);
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},   {"config", required_argument, NULL, 'c'},
-        {"lead", required_argument, NULL, 'l'}, {"from", required_argument, NULL, 'F'},
-        {"to", required_argument, NULL, 'T'},   {"features", required_argument, NULL, 'e'},
-        {"reasons", no_argument, NULL, 'r'},    {"export", required_argument, NULL, 'x'},
-        {"html", required_argument, NULL, 'H'}, {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"lead", required_argument, NULL, 'l'},
+        {"from", required_argument, NULL, 'F'},
+        {"to", required_argument, NULL, 'T'},
+        {"features", required_argument, NULL, 'e'},
+        {"reasons", no_argument, NULL, 'r'},
+        {"export", required_argument, NULL, 'x'},
+        {"html", required_argument, NULL, 'H'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {"outcome", required_argument, NULL, 'O'},
+        {NULL, 0, NULL, 0},
     };
     const char *db = NULL, *config = NULL, *export = NULL, *html = NULL;
     struct cli_days days;
@@ -394,6 +411,19 @@ int cmd_analyze(int argc, char **argv) {
             break;
         case 'r':
             reasons = true;
+            break;
+        case 'O':
+            if (strcmp(optarg, "churn") == 0)
+                o.outcome = AO_CHURN;
+            else if (strcmp(optarg, "contraction") == 0)
+                o.outcome = AO_CONTRACTION;
+            else if (strcmp(optarg, "expansion") == 0)
+                o.outcome = AO_EXPANSION;
+            else
+                return cli_usage_error("analyze",
+                                       "--outcome must be churn, contraction or expansion, not "
+                                       "\"%s\" (a column's name goes with --table)",
+                                       optarg);
             break;
         case 'x':
             export = optarg;
@@ -479,7 +509,10 @@ int cmd_analyze(int argc, char **argv) {
                 rc = EXIT_USAGE;
             }
             analysis_report(&body, &r);
-            snprintf(title, sizeof title, "Churn analysis: %s %d days before the outcome",
+            snprintf(title, sizeof title, "%s analysis: %s %d days before the outcome",
+                     o.outcome == AO_CONTRACTION ? "Contraction"
+                     : o.outcome == AO_EXPANSION ? "Expansion"
+                                                 : "Churn",
                      o.features == AF_COMPONENTS ? "health components" : "metrics", o.lead_days);
             snprintf(summary, sizeof summary, "%zu outcomes (%zu churned), AUC %.3f in sample",
                      r.fit.n, r.fit.n_events, r.auc);

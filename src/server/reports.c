@@ -98,6 +98,17 @@ void analysis_report(struct buf *b, const struct analysis_result *r) {
              r->short_history, ANALYSIS_MIN_HISTORY_DAYS, r->not_customer, r->no_data, r->fit.n,
              r->fit.n_events);
     report_section(b, "Outcomes", text);
+    if (r->o.outcome != AO_CHURN) {
+        /* The rows are observations: say so, and read "churn" below as it. */
+        snprintf(text, sizeof text,
+                 "Outcome: %s. The rows are the accounts paying every %d days; \"churned\" "
+                 "counts those with a %s in the %d days after (docs/analysis.md, \"Other "
+                 "outcomes\"); read \"churn\" below as %s.",
+                 analysis_outcome_name(r->o.outcome), r->o.lead_days,
+                 analysis_outcome_name(r->o.outcome), r->o.lead_days,
+                 analysis_outcome_name(r->o.outcome));
+        report_section(b, NULL, text);
+    }
     report_section(b, "Which factors covary with churn",
                    "A logistic regression of churn on the standardised factors. A negative "
                    "coefficient means a higher value goes with less churn; an interval that "
@@ -151,7 +162,7 @@ void analysis_report(struct buf *b, const struct analysis_result *r) {
     }
     report_section(b, "Does it rank the churners first?", text);
     report_roc(b, "ROC curve: churners caught against renewals flagged", curves, nc);
-    if (r->o.features != AF_COMPONENTS)
+    if (r->o.features != AF_COMPONENTS || r->o.outcome != AO_CHURN)
         return;
     if (!r->has_suggested) {
         report_section(b, "Suggested weights",

@@ -364,6 +364,10 @@ struct store_ops {
                                       const char *provider_id, const char *account, int64_t now_ms);
     enum tend_err (*hook_account_get)(struct store *s, const char *provider,
                                       const char *provider_id, char *account, bool *found);
+
+    enum tend_err (*revenue_each)(struct store *s, int64_t before_ms,
+                                  void (*fn)(void *arg, const struct store_revenue_fact *f),
+                                  void *arg);
 };
 
 struct store_list_cache; /* account_list.c */

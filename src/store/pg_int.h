@@ -403,6 +403,9 @@ enum tend_err pg_account_summary(struct store *s, int32_t day, int64_t *accounts
 enum tend_err pg_account_count(struct store *s, const struct store_account_query *q, int part, int64_t *n);
 enum tend_err pg_account_rows(struct store *s, const struct store_account_query *q, int part, int64_t offset, int64_t limit, void (*fn)(void *arg, int64_t id, const char *external_id, const char *name), void *arg);
 enum tend_err pg_account_rows_of(struct store *s, int32_t day, const int64_t *ids, size_t n, void (*fn)(void *arg, const struct store_account_brief *b), void *arg);
+
+/* pg_revenue.c: the revenue analysis's facts (backend.h). */
+enum tend_err pg_revenue_each(struct store *s, int64_t before_ms, void (*fn)(void *arg, const struct store_revenue_fact *f), void *arg);
 // clang-format on
 
 /* pg_inbox.c: the webhook inbox (store.h). */

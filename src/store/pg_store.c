@@ -669,4 +669,5 @@ const struct store_ops pg_ops = {
     .account_count = pg_account_count,
     .account_rows = pg_account_rows,
     .account_rows_of = pg_account_rows_of,
+    .revenue_each = pg_revenue_each,
 };

@@ -601,4 +601,5 @@ const struct store_ops sqlite_ops = {
     .account_count = sqlite_account_count,
     .account_rows = sqlite_account_rows,
     .account_rows_of = sqlite_account_rows_of,
+    .revenue_each = sqlite_revenue_each,
 };

@@ -277,4 +277,9 @@ enum tend_err sqlite_hook_account_put(struct store *s, const char *provider,
 enum tend_err sqlite_hook_account_get(struct store *s, const char *provider,
                                       const char *provider_id, char *account, bool *found);
 
+/* sqlite_revenue.c: the revenue analysis's facts (backend.h). */
+enum tend_err sqlite_revenue_each(struct store *s, int64_t before_ms,
+                                  void (*fn)(void *arg, const struct store_revenue_fact *f),
+                                  void *arg);
+
 #endif

@@ -889,3 +889,9 @@ enum tend_err store_hook_account_get(struct store *s, const char *provider, cons
         return e;
     return s->ops->hook_account_get(s, provider, provider_id, account, found);
 }
+
+enum tend_err store_revenue_each(struct store *s, int64_t before_ms,
+                                 void (*fn)(void *arg, const struct store_revenue_fact *f),
+                                 void *arg) {
+    return s->ops->revenue_each(s, before_ms, fn, arg);
+}

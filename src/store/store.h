@@ -1339,4 +1339,29 @@ enum tend_err store_hook_account_put(struct store *s, const char *provider, cons
 enum tend_err store_hook_account_get(struct store *s, const char *provider, const char *provider_id,
                                      char account[STORE_INBOX_ID_BYTES], bool *found);
 
+/* ---- revenue (sqlite_revenue.c, pg_revenue.c) ------------------------------------ */
+
+/* A fact about an account's revenue (core/revenue.h's inputs): a group call
+ * that set the mrr trait (kind EV_GROUP, num the mrr), Subscription Changed
+ * (EV_SUB_CHANGED: num mrr_after, mrr_before, reason), Account Renewed or
+ * Account Churned (num the arr when given, reason). The account's segment,
+ * plan and owner are today's. Strings live until fn returns. */
+struct store_revenue_fact {
+    int64_t account_id;
+    const char *external_id, *segment, *plan, *owner; /* NULL when unknown */
+    int64_t first_seen_ms;                            /* the account's */
+    int kind;
+    int64_t ts_ms;
+    bool has_num;
+    double num;
+    bool has_before;
+    double mrr_before;
+    const char *reason; /* NULL when none */
+};
+/* Calls fn for every revenue fact with ts_ms < before_ms, by account, then
+ * time. */
+enum tend_err store_revenue_each(struct store *s, int64_t before_ms,
+                                 void (*fn)(void *arg, const struct store_revenue_fact *f),
+                                 void *arg);
+
 #endif
