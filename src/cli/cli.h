@@ -46,6 +46,7 @@ int cmd_migrate(int argc, char **argv);
 int cmd_users(int argc, char **argv);
 
 int cmd_escalate(int argc, char **argv);
+int cmd_notes(int argc, char **argv);
 /* tend analyze --table FILE.csv --outcome COLUMN ... (cmd_analyze_table.c);
  * cmd_analyze() hands its arguments over when --table is among them. */
 int cmd_analyze_table(int argc, char **argv);

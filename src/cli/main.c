@@ -75,6 +75,8 @@ static const struct command commands[] = {
     {"users", cmd_users, DB_EXISTING, "list an account's users: role, engagement, 12-week logins"},
     {"generate", cmd_generate, DB_NONE, "write a fictional SaaS's Segment history (JSONL)"},
     {"version", cmd_version, DB_NONE, "print tend's version (also tend --version)"},
+    {"notes", cmd_notes, DB_EXISTING,
+     "record a call, email, meeting, text or note on a CTA or an account; list them"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -286,4 +286,9 @@ const char dash_css[] =
     ".login h1 { font-size: 19px; display: flex; align-items: baseline; gap: 10px; }\n"
     ".login label { display: flex; flex-direction: column; gap: 4px; color: var(--none); "
     "font-size: 13px; }\n"
-    ".login .flash { margin: 0; }\n";
+    ".login .flash { margin: 0; }\n"
+    /* notes and activities (dash_notes.c), the holdout's notice */
+    ".note-form { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start; "
+    "margin-bottom: 10px; }\n"
+    ".note-form textarea { flex: 1 1 320px; min-height: 2.6em; font: inherit; }\n"
+    "p.notice { border-left: 3px solid var(--none); padding: 6px 10px; }\n";

@@ -100,4 +100,9 @@ void dash_cta_status(struct buf *b, const cJSON *c);
 /* dash_customer.c: the account's customer messages and unsubscribes. */
 void dash_account_customer(struct buf *b, const struct dash_ctx *ctx, const cJSON *view);
 
+/* dash_notes.c: the notes section with its form, of an account (cta_id 0)
+ * or of CTA cta_id; notes: the view's "notes" array. */
+void dash_notes_section(struct buf *b, const struct dash_ctx *ctx, const cJSON *notes,
+                        const char *account, long long cta_id);
+
 #endif

@@ -60,4 +60,8 @@ enum tend_err view_segments(struct store *s, const struct view_params *p, cJSON 
 enum tend_err view_segment(struct store *s, const char *name, const struct view_params *p,
                            cJSON **out, char *err);
 
+/* GET /api/notes: notes newest first; account=ID, cta=ID filter, limit
+ * (1-1000, default 100) (views_notes.c). */
+enum tend_err view_notes(struct store *s, const struct view_params *p, cJSON **out, char *err);
+
 #endif

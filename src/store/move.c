@@ -237,6 +237,11 @@ static const struct move_table tables[] = {
      "SELECT coalesce(c.account_id, 0), e.cta_id, e.level, e.at_ms, e.manager "
      "FROM cta_escalations e LEFT JOIN ctas c ON c.id = e.cta_id",
      NULL},
+    /* Notes and the holdout's draws (migration 27). */
+    {"notes", "account_id, id, cta_id, kind, body, actor, at_ms, day", "notes",
+     "SELECT account_id, id, cta_id, kind, body, actor, at_ms, day FROM notes", "id"},
+    {"cta_holdouts", "account_id, cta_id, rule, day, share, draw, held_out", "cta_holdouts",
+     "SELECT account_id, cta_id, rule, day, share, draw, held_out FROM cta_holdouts", NULL},
 };
 // clang-format on
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))
