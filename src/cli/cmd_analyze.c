@@ -339,6 +339,8 @@ static bool has_table(int argc, char **argv) {
 int cmd_analyze(int argc, char **argv) {
     if (has_table(argc, argv))
         return cmd_analyze_table(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "impact") == 0) /* cmd_analyze_impact.c */
+        return cmd_analyze_impact(argc - 1, argv + 1);
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},   {"config", required_argument, NULL, 'c'},
         {"lead", required_argument, NULL, 'l'}, {"from", required_argument, NULL, 'F'},
