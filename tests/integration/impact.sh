@@ -103,6 +103,16 @@ n=$("$TEND" analyze impact --db "$LAST_DB" --rule no_login --at 2026-04-01 --for
     $PY -c 'import json,sys; r=json.load(sys.stdin)["rules"][0]; print(r["pending"], r["delivered"]["accounts"])')
 expect_eq "A: as of 30 days after D0 every account is pending (its 90 days have not passed)" "$N 0" "$n"
 
+# A holdout written as a bare number is refused with its path.
+printf 'rules:\n  no_login: {holdout: 0.1}\n' >"$T/bad.yaml"
+out=$("$TEND" eval --db "$LAST_DB" --config "$T/bad.yaml" --at $D0 2>&1)
+rc=$?
+expect_eq "a holdout without %: exit 2" 2 "$rc"
+expect_contains "naming the setting and the form" "rules.no_login.holdout: must be a percentage from 0% to 50%, written like 10%" "$out"
+printf 'rules:\n  no_login: {holdout: "60%%"}\n' >"$T/bad.yaml"
+out=$("$TEND" eval --db "$LAST_DB" --config "$T/bad.yaml" --at $D0 2>&1)
+expect_contains "a holdout over 50% is refused" "rules.no_login.holdout: must be a percentage" "$out"
+
 scenario no_effect 1.0 12
 p=$(field "$T/no_effect.check" '["problems"]')
 expect_eq "B: tend equals the independent Python computation" "[]" "$p"
