@@ -47,6 +47,8 @@ int cmd_users(int argc, char **argv);
 
 int cmd_escalate(int argc, char **argv);
 int cmd_notes(int argc, char **argv);
+int cmd_kpis(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 /* tend analyze impact ... (cmd_analyze_impact.c): argv[0] is "impact". */
 int cmd_analyze_impact(int argc, char **argv);
 /* tend analyze process ... (cmd_analyze_process.c): argv[0] is "process". */

@@ -9,9 +9,9 @@
 #include "util/yaml.h"
 
 static const char *const known_sections[] = {
-    "db",       "health",     "rules", "ctas",  "delivery",
-    "channels", "routes",     "serve", "model", "customer_messages",
-    "segments", "escalation", "events"};
+    "db",       "health",     "rules",  "ctas",  "delivery",
+    "channels", "routes",     "serve",  "model", "customer_messages",
+    "segments", "escalation", "events", "kpis"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)
@@ -52,6 +52,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     model_config_default(&c->model);
     esc_config_default(&c->escalation);
     event_map_default(&c->events);
+    kpi_config_default(&c->kpis);
     if (!path)
         return 0;
     cJSON *root;
@@ -77,7 +78,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
                     "delivery, channels, routes, serve, model, customer_messages, segments, "
-                    "escalation, events)\n",
+                    "escalation, events, kpis)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -136,6 +137,13 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     if (model_config_load(cJSON_GetObjectItemCaseSensitive(root, "model"), &c->model, merr,
                           sizeof merr)) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, merr);
+        cli_free_config(c);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    char kerr[KPI_ERR_BYTES]; /* the KPI board (core/kpi.h) */
+    if (kpi_config_load(cJSON_GetObjectItemCaseSensitive(root, "kpis"), &c->kpis, kerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, kerr);
         cli_free_config(c);
         rc = EXIT_USAGE;
         goto done;

@@ -12,6 +12,7 @@
 #include "analysis/model.h"
 #include "core/escalate.h"
 #include "core/health.h"
+#include "core/kpi.h"
 #include "core/rules.h"
 #include "ingest/mapping.h"
 #include "notify/config.h"
@@ -31,6 +32,7 @@ struct tend_config {
     struct customer_config customer; /* customer_messages: */
     struct esc_config escalation;    /* escalation: */
     struct event_map events;         /* events: */
+    struct kpi_config kpis;          /* kpis: */
 };
 
 /* Loads path (NULL: defaults) into *c, printing "tend CMD: reason" and

@@ -218,7 +218,7 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         n->cfg.touched = sched_touch;
         n->cfg.touched_arg = sched;
     }
-    n->env = (struct view_env){.hc = o->hc, .rc = o->rc};
+    n->env = (struct view_env){.hc = o->hc, .rc = o->rc, .kpis = o->kpis};
     struct web_options wo = {
         .db = o->db,
         .auth = n->auth,

@@ -843,6 +843,10 @@ static enum MHD_Result route(struct req *r, struct store *s) {
         e = view_reports(s, &r->query, &view, err);
         return answer_view(r, api, e, view, err, dash_reports);
     }
+    if (strcmp(path, "/reports/monthly") == 0) { /* the monthly CS report (views_kpis.c) */
+        e = view_monthly(s, r->w->o.env, &r->query, &view, err);
+        return answer_view(r, api, e, view, err, dash_monthly);
+    }
     if (strncmp(path, "/reports/", 9) == 0) {
         int64_t id;
         if (!report_id(path + 9, &id))
@@ -852,6 +856,10 @@ static enum MHD_Result route(struct req *r, struct store *s) {
                                     "The report id must be a positive number.");
         e = view_report(s, id, &view, err);
         return answer_view(r, api, e, view, err, dash_report);
+    }
+    if (strcmp(path, "/kpis") == 0) { /* the KPI board (views_kpis.c) */
+        e = view_kpis(s, r->w->o.env, &r->query, &view, err);
+        return answer_view(r, api, e, view, err, dash_kpis);
     }
     if (strcmp(path, "/segments") == 0) { /* views_segments.c */
         e = view_segments(s, &r->query, &view, err);
