@@ -361,6 +361,10 @@ int cmd_analyze(int argc, char **argv) {
         return cmd_analyze_cohorts(argc - 1, argv + 1);
     if (has_table(argc, argv))
         return cmd_analyze_table(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "impact") == 0) /* cmd_analyze_impact.c */
+        return cmd_analyze_impact(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "process") == 0) /* cmd_analyze_process.c */
+        return cmd_analyze_process(argc - 1, argv + 1);
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'},
         {"config", required_argument, NULL, 'c'},

@@ -158,6 +158,7 @@ int cmd_serve(int argc, char **argv) {
         .serve = sc,
         .hc = &tc.health,
         .rc = &tc.rules,
+        .kpis = &tc.kpis,
         .nc = &tc.notify,
         .model = &tc.model,
         .cc = &tc.customer,

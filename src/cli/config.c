@@ -11,7 +11,8 @@
 static const char *const known_sections[] = {
     "db",       "health",     "rules",  "ctas",       "delivery",
     "channels", "routes",     "serve",  "model",      "customer_messages",
-    "segments", "escalation", "events", "connectors", "slack"};
+    "segments", "escalation", "events", "connectors", "slack",
+    "kpis"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)
@@ -54,6 +55,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     event_map_default(&c->events);
     connectors_config_default(&c->connectors);
     slack_config_default(&c->slack);
+    kpi_config_default(&c->kpis);
     if (!path)
         return 0;
     cJSON *root;
@@ -79,7 +81,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
                     "delivery, channels, routes, serve, model, customer_messages, segments, "
-                    "escalation, events, connectors, slack)\n",
+                    "escalation, events, connectors, slack, kpis)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -142,6 +144,13 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         rc = EXIT_USAGE;
         goto done;
     }
+    char kerr[KPI_ERR_BYTES]; /* the KPI board (core/kpi.h) */
+    if (kpi_config_load(cJSON_GetObjectItemCaseSensitive(root, "kpis"), &c->kpis, kerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, kerr);
+        cli_free_config(c);
+        rc = EXIT_USAGE;
+        goto done;
+    }
     char eerr[ESC_ERR_BYTES];
     if (esc_config_load(cJSON_GetObjectItemCaseSensitive(root, "escalation"), &c->escalation,
                         eerr)) {
@@ -165,9 +174,9 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         rc = EXIT_USAGE;
         goto done;
     }
-    char kerr[SLACK_ERR_BYTES];
-    if (slack_config_load(cJSON_GetObjectItemCaseSensitive(root, "slack"), &c->slack, kerr)) {
-        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, kerr);
+    char slerr[SLACK_ERR_BYTES];
+    if (slack_config_load(cJSON_GetObjectItemCaseSensitive(root, "slack"), &c->slack, slerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, slerr);
         cli_free_config(c);
         rc = EXIT_USAGE;
         goto done;

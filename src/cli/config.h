@@ -12,6 +12,7 @@
 #include "analysis/model.h"
 #include "core/escalate.h"
 #include "core/health.h"
+#include "core/kpi.h"
 #include "core/rules.h"
 #include "ingest/connectors.h"
 #include "ingest/mapping.h"
@@ -35,6 +36,7 @@ struct tend_config {
     struct event_map events;             /* events: */
     struct connectors_config connectors; /* connectors: */
     struct slack_config slack;           /* slack: */
+    struct kpi_config kpis;              /* kpis: */
 };
 
 /* Loads path (NULL: defaults) into *c, printing "tend CMD: reason" and

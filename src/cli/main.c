@@ -79,6 +79,11 @@ static const struct command commands[] = {
     {"inbox", cmd_inbox, DB_EXISTING,
      "the connectors' webhook inbox: list, replay after a mapping fix, map ids from a CSV"},
     {"version", cmd_version, DB_NONE, "print tend's version (also tend --version)"},
+    {"notes", cmd_notes, DB_EXISTING,
+     "record a call, email, meeting, text or note on a CTA or an account; list them"},
+    {"kpis", cmd_kpis, DB_EXISTING,
+     "the KPI board: each KPI's weekly trend and how it moves with churn"},
+    {"report", cmd_report, DB_EXISTING, "write the monthly CS report (printable HTML)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

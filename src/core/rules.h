@@ -139,6 +139,11 @@ struct rule_settings {
     int n_segments;
     char plans[RULES_MAX_SCOPE][RULES_NAME_BYTES];
     int n_plans;
+    /* The randomised holdout (core/holdout.h, docs/analysis.md): the share
+     * of accounts whose CTAs of the rule are created but not delivered
+     * (0: none), and the seed of their draws. */
+    double holdout;
+    uint64_t holdout_seed;
     /* Custom rules: the Lua condition and reason, a title, compiled once. */
     char *when, *reason, *title;
     struct custom_rule *compiled;

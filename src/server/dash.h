@@ -53,6 +53,11 @@ void dash_report(struct buf *out, const struct dash_ctx *ctx, const cJSON *view)
  * (auth_login_csrf of the pre-session cookie), posted as "csrf". */
 void dash_login(struct buf *out, const char *error, const char *notice, const char *next,
                 const char *csrf);
+/* GET /reports/monthly: view = analysis/monthly.h's (dash_monthly.c); ctx
+ * NULL: a standalone page (tend report monthly). */
+void dash_monthly(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* GET /kpis: view = GET /api/kpis's answer (dash_kpis.c). */
+void dash_kpis(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
 /* GET /segments: view = GET /api/segments's answer (dash_segments.c). */
 void dash_segments(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
 /* GET /segments/{name}: view = GET /api/segments/{name}'s answer. */

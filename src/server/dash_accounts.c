@@ -475,7 +475,8 @@ void dash_account(struct buf *out, const struct dash_ctx *ctx, const cJSON *view
     buf_puts(out, "</section><section class=\"card\"><h2>Traits</h2>");
     dash_put_kv_table(out, get(view, "traits"), "No traits.");
     buf_puts(out, "</section></div>\n");
-    dash_account_customer(out, ctx, view); /* dash_customer.c */
+    dash_account_customer(out, ctx, view);                   /* dash_customer.c */
+    dash_notes_section(out, ctx, get(view, "notes"), id, 0); /* dash_notes.c */
     account_timeline(out, ctx, get(view, "timeline"));
     dash_page_close(out, ctx);
 }

@@ -318,6 +318,9 @@ void dash_cta(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
     dash_page_open(out, ctx, title, NAV_CTAS);
     buf_printf(out, "<p class=\"crumbs\"><a href=\"/ctas\">My CTAs</a> / CTA %lld</p>\n", id);
     cta_card(out, ctx, view, false, true);
+    if (cJSON_IsTrue(get(view, "held_out")))
+        buf_puts(out, "<p class=\"notice\">Held out: this CTA is part of its rule's randomised "
+                      "holdout and was not delivered (docs/analysis.md, Impact).</p>\n");
     buf_puts(out, "<div class=\"cols\"><section class=\"card\"><h2>Details</h2>"
                   "<table class=\"kv\"><tbody>");
     static const char *const fields[][2] = {
@@ -370,5 +373,6 @@ void dash_cta(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
         buf_puts(out, "</tbody></table></div>");
     }
     buf_puts(out, "</section>\n");
+    dash_notes_section(out, ctx, get(view, "notes"), NULL, id); /* dash_notes.c */
     dash_page_close(out, ctx);
 }

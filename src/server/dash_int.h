@@ -35,7 +35,8 @@ enum dash_nav {
     NAV_MODEL,
     NAV_DELIVERY,
     NAV_REPORTS,
-    NAV_SEGMENTS
+    NAV_SEGMENTS,
+    NAV_KPIS
 };
 
 /* Appends the document's head, the top navigation (when ctx is set) and the
@@ -99,5 +100,14 @@ void dash_cta_status(struct buf *b, const cJSON *c);
 
 /* dash_customer.c: the account's customer messages and unsubscribes. */
 void dash_account_customer(struct buf *b, const struct dash_ctx *ctx, const cJSON *view);
+
+/* dash_kpis.c: the KPI cards of a board (GET /api/kpis's answer), shared
+ * by the KPI page and the monthly report. */
+void dash_kpi_cards(struct buf *b, const cJSON *board);
+
+/* dash_notes.c: the notes section with its form, of an account (cta_id 0)
+ * or of CTA cta_id; notes: the view's "notes" array. */
+void dash_notes_section(struct buf *b, const struct dash_ctx *ctx, const cJSON *notes,
+                        const char *account, long long cta_id);
 
 #endif

@@ -236,7 +236,7 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         }
         n->cfg.hooks = n->hooks;
     }
-    n->env = (struct view_env){.hc = o->hc, .rc = o->rc};
+    n->env = (struct view_env){.hc = o->hc, .rc = o->rc, .kpis = o->kpis};
     struct web_options wo = {
         .db = o->db,
         .auth = n->auth,

@@ -24,6 +24,7 @@
 #include "analysis/model.h"
 #include "core/escalate.h"
 #include "core/health.h"
+#include "core/kpi.h"
 #include "core/rules.h"
 #include "ingest/connectors.h"
 #include "ingest/mapping.h"
@@ -47,6 +48,7 @@ struct node_options {
     const struct serve_config *serve;
     const struct health_config *hc;
     const struct rules_config *rc;
+    const struct kpi_config *kpis;  /* the KPI board (core/kpi.h); NULL: the default */
     const struct notify_config *nc; /* no channels: no dispatcher */
     const struct model_config *model;
     const struct customer_config *cc; /* messages to customers; NULL or off: none */

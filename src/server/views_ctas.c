@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/cta.h"
@@ -62,12 +63,21 @@ struct cta_list {
     int32_t today;
     long limit, n;
     const char *currency;
+    int64_t *held; /* the held-out CTAs' ids, ascending (views_notes.c) */
+    size_t n_held;
+    bool hide_held; /* holdout=hide: leave them out */
 };
 
 static int on_cta(void *arg, const struct store_cta *c) {
     struct cta_list *l = arg;
-    if (l->n++ < l->limit)
-        cJSON_AddItemToArray(l->arr, view_cta_json(c, l->today, l->currency));
+    bool held = view_held_out(l->held, l->n_held, c->id);
+    if (held && l->hide_held)
+        return 0;
+    if (l->n++ < l->limit) {
+        cJSON *o = view_cta_json(c, l->today, l->currency);
+        cJSON_AddBoolToObject(o, "held_out", held);
+        cJSON_AddItemToArray(l->arr, o);
+    }
     return 0;
 }
 
@@ -149,11 +159,21 @@ enum tend_err view_ctas(struct store *s, const struct view_env *env, const struc
         .today = view_timeline_day(s), .limit = limit, .currency = env->rc->currency};
     cJSON *arr = cJSON_CreateArray();
     l.arr = arr;
-    if ((e = store_ctas_each(s, &f, on_cta, &l))) {
+    const char *holdout = view_param(p, "holdout");
+    if (holdout && holdout[0] && strcmp(holdout, "hide") != 0 && strcmp(holdout, "show") != 0) {
+        cJSON_Delete(o);
+        cJSON_Delete(arr);
+        return view_bad(err, "holdout: must be show or hide", holdout);
+    }
+    l.hide_held = holdout && strcmp(holdout, "hide") == 0;
+    if ((e = view_held_out_ids(s, &l.held, &l.n_held)) ||
+        (e = store_ctas_each(s, &f, on_cta, &l))) {
+        free(l.held);
         cJSON_Delete(o);
         cJSON_Delete(arr);
         return view_store_err(s, e, err);
     }
+    free(l.held);
     cJSON_AddNumberToObject(o, "total", (double)l.n);
     view_add_date(o, "today", true, l.today);
     /* What the budget held back this week, for the cockpit's count. */
@@ -205,6 +225,8 @@ enum tend_err view_cta(struct store *s, const struct view_env *env, int64_t id, 
     }
     if (!e)
         e = store_cta_history_each(s, id, on_history, cJSON_AddArrayToObject(x.o, "history"));
+    if (!e)
+        e = view_cta_notes(s, id, x.o); /* views_notes.c */
     if (e) {
         cJSON_Delete(x.o);
         return view_store_err(s, e, err);

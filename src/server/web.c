@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "eval/act.h"
+#include "eval/notes.h"
 #include "server/dash.h"
 #include "server/dash_model.h"
 #include "server/hooks.h"
@@ -364,12 +365,26 @@ static enum tend_err cta_action(struct req *r, struct store *s, int64_t id, cons
         }
     } else if (strcmp(verb, "acknowledge") == 0) {
         a.verb = CTA_ACT_ACKNOWLEDGE;
+    } else if (strcmp(verb, "note") == 0) { /* a note or activity (eval/notes.h) */
+        struct note_input n = {.cta_id = id,
+                               .kind = view_param(&r->form, "kind"),
+                               .body = view_param(&r->form, "text"),
+                               .by = a.by};
+        int64_t note_id;
+        return eval_note_add(s, &n, &note_id, msg, size);
     } else {
-        snprintf(msg, size, "no such action \"%.40s\" (snooze, close, assign, acknowledge)", verb);
+        snprintf(msg, size, "no such action \"%.40s\" (snooze, close, assign, acknowledge, note)",
+                 verb);
         return TEND_ERR_NOTFOUND;
     }
     return eval_cta_act(s, id, &a, msg, size);
 }
+
+/* /accounts/{id}/notes: POST records a note on the account (eval/notes.h),
+ * then answers the account's notes (API) or goes back to the page with a
+ * notice; GET (API) lists them. */
+static enum MHD_Result account_notes(struct req *r, struct store *s, bool api, bool post,
+                                     const char *account);
 
 /* "/ctas/12/snooze" after the prefix: the id and the verb (NULL: none). */
 static bool cta_path(const char *rest, int64_t *id, const char **verb) {
@@ -756,6 +771,18 @@ static enum MHD_Result route(struct req *r, struct store *s) {
         e = view_cta(s, r->w->o.env, id, &view, err);
         return answer_view(r, api, e, view, err, dash_cta);
     }
+    size_t nlen = strlen(path);
+    if (nlen > 16 && strncmp(path, "/accounts/", 10) == 0 &&
+        strcmp(path + nlen - 6, "/notes") == 0 && (api || post)) {
+        char *account = g_strndup(path + 10, nlen - 16);
+        enum MHD_Result ret = account_notes(r, s, api, post, account);
+        g_free(account);
+        return ret;
+    }
+    if (api && !post && strcmp(path, "/notes") == 0) { /* views_notes.c */
+        e = view_notes(s, &r->query, &view, err);
+        return answer_view(r, true, e, view, err, NULL);
+    }
     if (post)
         goto method;
     if (strcmp(path, "/accounts") == 0) {
@@ -806,6 +833,12 @@ static enum MHD_Result route(struct req *r, struct store *s) {
             q.keys[q.n] = "owner";
             q.values[q.n++] = "me";
         }
+        /* The cockpit leaves out what the randomised holdout keeps from
+         * delivery: a CSM who saw them would undo the experiment. */
+        if (!api && !view_param(&q, "holdout") && q.n < VIEW_MAX_PARAMS) {
+            q.keys[q.n] = "holdout";
+            q.values[q.n++] = "hide";
+        }
         e = view_ctas(s, r->w->o.env, &q, me, &view, err);
         return answer_view(r, api, e, view, err, dash_ctas);
     }
@@ -817,6 +850,10 @@ static enum MHD_Result route(struct req *r, struct store *s) {
         e = view_reports(s, &r->query, &view, err);
         return answer_view(r, api, e, view, err, dash_reports);
     }
+    if (strcmp(path, "/reports/monthly") == 0) { /* the monthly CS report (views_kpis.c) */
+        e = view_monthly(s, r->w->o.env, &r->query, &view, err);
+        return answer_view(r, api, e, view, err, dash_monthly);
+    }
     if (strncmp(path, "/reports/", 9) == 0) {
         int64_t id;
         if (!report_id(path + 9, &id))
@@ -826,6 +863,10 @@ static enum MHD_Result route(struct req *r, struct store *s) {
                                     "The report id must be a positive number.");
         e = view_report(s, id, &view, err);
         return answer_view(r, api, e, view, err, dash_report);
+    }
+    if (strcmp(path, "/kpis") == 0) { /* the KPI board (views_kpis.c) */
+        e = view_kpis(s, r->w->o.env, &r->query, &view, err);
+        return answer_view(r, api, e, view, err, dash_kpis);
     }
     if (strcmp(path, "/segments") == 0) { /* views_segments.c */
         e = view_segments(s, &r->query, &view, err);
@@ -849,6 +890,37 @@ static enum MHD_Result route(struct req *r, struct store *s) {
 method:
     return api ? json_error(r->w, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET")
                : page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Use GET.");
+}
+
+static enum MHD_Result account_notes(struct req *r, struct store *s, bool api, bool post,
+                                     const char *account) {
+    char err[VIEW_ERR_BYTES] = "", msg[400] = "";
+    cJSON *view = NULL;
+    enum tend_err e = TEND_OK;
+    if (post) {
+        struct note_input n = {
+            .account = account,
+            .kind = view_param(&r->form, "kind"),
+            .body = view_param(&r->form, "text"),
+            .by = r->user    ? r->user->email
+                  : r->token ? r->token->name
+                             : "api",
+        };
+        int64_t id;
+        e = eval_note_add(s, &n, &id, msg, sizeof msg);
+        if (!api) {
+            char flash[600];
+            flash_header(msg, e != TEND_OK, flash, sizeof flash);
+            const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, flash};
+            return redirect(r->w, r->c, R_PAGE,
+                            local_path(view_param(&r->form, "back"), "/accounts"), h, 2);
+        }
+        if (e)
+            return json_error(r->w, r->c, http_status_of(e), msg);
+    }
+    struct view_params q = {.n = 2, .keys = {"account", "limit"}, .values = {account, "100"}};
+    e = view_notes(s, &q, &view, err);
+    return answer_view(r, true, e, view, err, NULL);
 }
 
 /* Rebuilds "url?query" with each part percent-encoded. */

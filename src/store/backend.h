@@ -368,6 +368,22 @@ struct store_ops {
     enum tend_err (*revenue_each)(struct store *s, int64_t before_ms,
                                   void (*fn)(void *arg, const struct store_revenue_fact *f),
                                   void *arg);
+
+    /* Notes, the holdout and the team's records (sqlite_notes.c, pg_notes.c). */
+    enum tend_err (*note_add)(struct store *s, const struct store_note *n, int64_t *id);
+    enum tend_err (*notes_each)(struct store *s, const struct store_note_filter *f,
+                                int (*fn)(void *arg, const struct store_note *n), void *arg);
+    enum tend_err (*holdout_put)(struct store *s, const struct store_holdout *h);
+    enum tend_err (*holdout_get)(struct store *s, int64_t cta_id, struct store_holdout *out,
+                                 bool *found);
+    enum tend_err (*holdouts_each)(struct store *s, const char *rule,
+                                   void (*fn)(void *arg, const struct store_holdout *h), void *arg);
+    enum tend_err (*cta_actions_each)(struct store *s,
+                                      void (*fn)(void *arg, const struct store_cta_action *a),
+                                      void *arg);
+    enum tend_err (*outreach_each)(struct store *s, int64_t from_ms, int64_t to_ms,
+                                   void (*fn)(void *arg, int64_t account_id, int64_t ts_ms),
+                                   void *arg);
 };
 
 struct store_list_cache; /* account_list.c */

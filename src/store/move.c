@@ -248,6 +248,12 @@ static const struct move_table tables[] = {
      "id"},
     {"hook_accounts", "provider, provider_id, account, updated_ms", "hook_accounts",
      "SELECT provider, provider_id, account, updated_ms FROM hook_accounts", NULL},
+
+    /* Notes and the holdout's draws (migration 27). */
+    {"notes", "account_id, id, cta_id, kind, body, actor, at_ms, day", "notes",
+     "SELECT account_id, id, cta_id, kind, body, actor, at_ms, day FROM notes", "id"},
+    {"cta_holdouts", "account_id, cta_id, rule, day, share, draw, held_out", "cta_holdouts",
+     "SELECT account_id, cta_id, rule, day, share, draw, held_out FROM cta_holdouts", NULL},
 };
 // clang-format on
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))

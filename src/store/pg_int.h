@@ -406,6 +406,15 @@ enum tend_err pg_account_rows_of(struct store *s, int32_t day, const int64_t *id
 
 /* pg_revenue.c: the revenue analysis's facts (backend.h). */
 enum tend_err pg_revenue_each(struct store *s, int64_t before_ms, void (*fn)(void *arg, const struct store_revenue_fact *f), void *arg);
+
+/* pg_notes.c: notes, the holdout and the team's records (backend.h). */
+enum tend_err pg_note_add(struct store *s, const struct store_note *n, int64_t *id);
+enum tend_err pg_notes_each(struct store *s, const struct store_note_filter *f, int (*fn)(void *arg, const struct store_note *n), void *arg);
+enum tend_err pg_holdout_put(struct store *s, const struct store_holdout *h);
+enum tend_err pg_holdout_get(struct store *s, int64_t cta_id, struct store_holdout *out, bool *found);
+enum tend_err pg_holdouts_each(struct store *s, const char *rule, void (*fn)(void *arg, const struct store_holdout *h), void *arg);
+enum tend_err pg_cta_actions_each(struct store *s, void (*fn)(void *arg, const struct store_cta_action *a), void *arg);
+enum tend_err pg_outreach_each(struct store *s, int64_t from_ms, int64_t to_ms, void (*fn)(void *arg, int64_t account_id, int64_t ts_ms), void *arg);
 // clang-format on
 
 /* pg_inbox.c: the webhook inbox (store.h). */

@@ -670,4 +670,12 @@ const struct store_ops pg_ops = {
     .account_rows = pg_account_rows,
     .account_rows_of = pg_account_rows_of,
     .revenue_each = pg_revenue_each,
+
+    .note_add = pg_note_add,
+    .notes_each = pg_notes_each,
+    .holdout_put = pg_holdout_put,
+    .holdout_get = pg_holdout_get,
+    .holdouts_each = pg_holdouts_each,
+    .cta_actions_each = pg_cta_actions_each,
+    .outreach_each = pg_outreach_each,
 };

@@ -693,6 +693,36 @@ static const char migration_24[] = "CREATE TABLE hook_inbox ("
                                    "  PRIMARY KEY (provider, provider_id)"
                                    ") WITHOUT ROWID;";
 
+/* Notes and the randomised holdout (docs/analysis.md): notes, what people
+ * recorded on a CTA or an account (call, email, meeting, text, note), read
+ * by account in time order and by CTA; cta_holdouts, each CTA of a rule with
+ * a holdout and the account's draw, whether it was held out (created, not
+ * delivered): the record tend analyze impact compares. */
+static const char migration_27[] =
+    "CREATE TABLE notes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL,"
+    "  cta_id INTEGER,"
+    "  kind TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  at_ms INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX notes_account ON notes (account_id, at_ms);"
+    "CREATE INDEX notes_cta ON notes (cta_id) WHERE cta_id IS NOT NULL;"
+    "CREATE INDEX notes_time ON notes (at_ms);"
+    "CREATE TABLE cta_holdouts ("
+    "  cta_id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  share REAL NOT NULL,"
+    "  draw REAL NOT NULL,"
+    "  held_out INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX cta_holdouts_rule ON cta_holdouts (rule, cta_id);";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -725,6 +755,8 @@ const struct migration schema_migrations[] = {
     {23, "the dashboard's account list from indexes, a page at a time", migration_23},
 
     {24, "the webhook inbox and the providers' ids of accounts", migration_24},
+
+    {27, "notes on CTAs and accounts, and the randomised holdout's draws", migration_27},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -602,4 +602,12 @@ const struct store_ops sqlite_ops = {
     .account_rows = sqlite_account_rows,
     .account_rows_of = sqlite_account_rows_of,
     .revenue_each = sqlite_revenue_each,
+
+    .note_add = sqlite_note_add,
+    .notes_each = sqlite_notes_each,
+    .holdout_put = sqlite_holdout_put,
+    .holdout_get = sqlite_holdout_get,
+    .holdouts_each = sqlite_holdouts_each,
+    .cta_actions_each = sqlite_cta_actions_each,
+    .outreach_each = sqlite_outreach_each,
 };

@@ -222,6 +222,14 @@ enum tend_err sqlite_account_summary(struct store *s, int32_t day, int64_t *acco
 enum tend_err sqlite_account_count(struct store *s, const struct store_account_query *q, int part, int64_t *n);
 enum tend_err sqlite_account_rows(struct store *s, const struct store_account_query *q, int part, int64_t offset, int64_t limit, void (*fn)(void *arg, int64_t id, const char *external_id, const char *name), void *arg);
 enum tend_err sqlite_account_rows_of(struct store *s, int32_t day, const int64_t *ids, size_t n, void (*fn)(void *arg, const struct store_account_brief *b), void *arg);
+/* sqlite_notes.c: notes, the holdout and the team's records (backend.h). */
+enum tend_err sqlite_note_add(struct store *s, const struct store_note *n, int64_t *id);
+enum tend_err sqlite_notes_each(struct store *s, const struct store_note_filter *f, int (*fn)(void *arg, const struct store_note *n), void *arg);
+enum tend_err sqlite_holdout_put(struct store *s, const struct store_holdout *h);
+enum tend_err sqlite_holdout_get(struct store *s, int64_t cta_id, struct store_holdout *out, bool *found);
+enum tend_err sqlite_holdouts_each(struct store *s, const char *rule, void (*fn)(void *arg, const struct store_holdout *h), void *arg);
+enum tend_err sqlite_cta_actions_each(struct store *s, void (*fn)(void *arg, const struct store_cta_action *a), void *arg);
+enum tend_err sqlite_outreach_each(struct store *s, int64_t from_ms, int64_t to_ms, void (*fn)(void *arg, int64_t account_id, int64_t ts_ms), void *arg);
 // clang-format on
 
 /* The statement for sql, prepared on first use and kept for the life of the

@@ -895,3 +895,38 @@ enum tend_err store_revenue_each(struct store *s, int64_t before_ms,
                                  void *arg) {
     return s->ops->revenue_each(s, before_ms, fn, arg);
 }
+
+enum tend_err store_note_add(struct store *s, const struct store_note *n, int64_t *id) {
+    return s->ops->note_add(s, n, id);
+}
+
+enum tend_err store_notes_each(struct store *s, const struct store_note_filter *f,
+                               int (*fn)(void *arg, const struct store_note *n), void *arg) {
+    return s->ops->notes_each(s, f, fn, arg);
+}
+
+enum tend_err store_holdout_put(struct store *s, const struct store_holdout *h) {
+    return s->ops->holdout_put(s, h);
+}
+
+enum tend_err store_holdout_get(struct store *s, int64_t cta_id, struct store_holdout *out,
+                                bool *found) {
+    return s->ops->holdout_get(s, cta_id, out, found);
+}
+
+enum tend_err store_holdouts_each(struct store *s, const char *rule,
+                                  void (*fn)(void *arg, const struct store_holdout *h), void *arg) {
+    return s->ops->holdouts_each(s, rule, fn, arg);
+}
+
+enum tend_err store_cta_actions_each(struct store *s,
+                                     void (*fn)(void *arg, const struct store_cta_action *a),
+                                     void *arg) {
+    return s->ops->cta_actions_each(s, fn, arg);
+}
+
+enum tend_err store_outreach_each(struct store *s, int64_t from_ms, int64_t to_ms,
+                                  void (*fn)(void *arg, int64_t account_id, int64_t ts_ms),
+                                  void *arg) {
+    return s->ops->outreach_each(s, from_ms, to_ms, fn, arg);
+}

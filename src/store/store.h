@@ -1364,4 +1364,73 @@ enum tend_err store_revenue_each(struct store *s, int64_t before_ms,
                                  void (*fn)(void *arg, const struct store_revenue_fact *f),
                                  void *arg);
 
+/* ---- notes, the holdout and the team's records (docs/analysis.md;
+ * sqlite_notes.c, pg_notes.c) ------------------------------------------------ */
+
+/* A note or activity a person recorded on a CTA or an account (call, email,
+ * meeting, text, note; core/note.h). Strings live for the call. */
+struct store_note {
+    int64_t id; /* filled on reads */
+    int64_t account_id;
+    const char *account; /* external id; filled on reads */
+    int64_t cta_id;      /* 0: a note on the account alone */
+    const char *kind;
+    const char *body;
+    const char *actor; /* the signed-in user, the token's name, $USER */
+    int64_t at_ms;
+    int32_t day; /* tend's current day when recorded (eval_action_day) */
+};
+/* Which notes store_notes_each lists: account_id / cta_id 0 do not filter;
+ * [from_ms, to_ms) (to_ms 0: no end); limit <= 0: every one. */
+struct store_note_filter {
+    int64_t account_id, cta_id;
+    int64_t from_ms, to_ms;
+    int limit;
+};
+/* Stores a note; *id gets its id. The account must exist (the caller
+ * checked); a note on a CTA carries the CTA's account. */
+enum tend_err store_note_add(struct store *s, const struct store_note *n, int64_t *id);
+/* Calls fn for the notes the filter lets through, newest first (at_ms, id);
+ * fn returns nonzero to stop. */
+enum tend_err store_notes_each(struct store *s, const struct store_note_filter *f,
+                               int (*fn)(void *arg, const struct store_note *n), void *arg);
+
+/* A CTA's draw in its rule's randomised holdout (docs/analysis.md, Impact):
+ * recorded when the CTA opens, for rules with a holdout. */
+struct store_holdout {
+    int64_t cta_id, account_id;
+    const char *rule;
+    int32_t day;   /* the CTA's opened day */
+    double share;  /* the rule's holdout share then, 0..0.5 */
+    double draw;   /* the account's uniform draw for the rule, [0, 1) */
+    bool held_out; /* draw < share: created, not delivered */
+};
+/* Records h (once per CTA: a second put of the same CTA changes nothing). */
+enum tend_err store_holdout_put(struct store *s, const struct store_holdout *h);
+/* Reads CTA cta_id's record into *out (its rule NULL); *found false when the
+ * CTA has none (its rule had no holdout when it opened). */
+enum tend_err store_holdout_get(struct store *s, int64_t cta_id, struct store_holdout *out,
+                                bool *found);
+/* Calls fn for every record of rule (NULL: every rule), by CTA id. */
+enum tend_err store_holdouts_each(struct store *s, const char *rule,
+                                  void (*fn)(void *arg, const struct store_holdout *h), void *arg);
+
+/* One entry of a CTA's history with its account, for the team's process
+ * metrics (analysis/process.h). */
+struct store_cta_action {
+    int64_t cta_id, account_id;
+    int32_t day;
+    int64_t at_ms;
+    const char *action, *actor;
+};
+/* Calls fn for every history entry of every CTA, by CTA and order. */
+enum tend_err store_cta_actions_each(struct store *s,
+                                     void (*fn)(void *arg, const struct store_cta_action *a),
+                                     void *arg);
+/* Calls fn with the account and time of every Outreach Sent event in
+ * [from_ms, to_ms), in no particular order. */
+enum tend_err store_outreach_each(struct store *s, int64_t from_ms, int64_t to_ms,
+                                  void (*fn)(void *arg, int64_t account_id, int64_t ts_ms),
+                                  void *arg);
+
 #endif
