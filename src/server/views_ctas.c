@@ -64,13 +64,6 @@ struct cta_list {
     const char *currency;
 };
 
-static int on_cta(void *arg, const struct store_cta *c) {
-    struct cta_list *l = arg;
-    if (l->n++ < l->limit)
-        cJSON_AddItemToArray(l->arr, view_cta_json(c, l->today, l->currency));
-    return 0;
-}
-
 static int on_held(void *arg, const struct store_cta_held *h) {
     struct cta_list *l = arg;
     if (l->n++ >= l->limit)
@@ -144,29 +137,18 @@ enum tend_err view_ctas(struct store *s, const struct view_env *env, const struc
     const char *account = view_param(p, "account"), *rule = view_param(p, "rule");
     f.account = account && account[0] ? account : NULL;
     f.rule = rule && rule[0] ? rule : NULL;
-    cJSON *o = cJSON_CreateObject();
-    struct cta_list l = {
-        .today = view_timeline_day(s), .limit = limit, .currency = env->rc->currency};
-    cJSON *arr = cJSON_CreateArray();
-    l.arr = arr;
-    if ((e = store_ctas_each(s, &f, on_cta, &l))) {
-        cJSON_Delete(o);
-        cJSON_Delete(arr);
-        return view_store_err(s, e, err);
-    }
-    cJSON_AddNumberToObject(o, "total", (double)l.n);
-    view_add_date(o, "today", true, l.today);
+    cJSON *o = NULL;
+    if ((e = view_ctas_list(s, env, p, &f, &o, err)))
+        return e;
     /* What the budget held back this week, for the cockpit's count. */
     int64_t n_held = 0;
-    int32_t week = plan_week_start(l.today);
+    int32_t week = plan_week_start(view_timeline_day(s));
     if ((e = store_ctas_held_count(s, week, f.owner, &n_held))) {
         cJSON_Delete(o);
-        cJSON_Delete(arr);
         return view_store_err(s, e, err);
     }
     cJSON_AddNumberToObject(o, "held_this_week", (double)n_held);
     view_add_date(o, "week", true, week);
-    cJSON_AddItemToObject(o, "ctas", arr);
     *out = o;
     return TEND_OK;
 }

@@ -39,4 +39,14 @@ cJSON *view_cta_json(const struct store_cta *c, int32_t today, const char *curre
 enum tend_err view_account_customer(struct store *s, int64_t account_id, cJSON *o,
                                     void (*add)(void *arg, int64_t at_ms, cJSON *entry), void *arg);
 
+/* views_cockpit.c: the cockpit's list (GET /api/ctas without status=held):
+ * sf, the store's filter (status, owner, account, rule), plus the query's
+ * priority, type, segment, overdue, value_min and value_max, sort
+ * (urgent, value, due, age; "-" reverses), page and per_page (limit: the
+ * older name of one page). Each row carries its account's segment, health,
+ * health_band and risk; the listing its total, pages and facets. */
+enum tend_err view_ctas_list(struct store *s, const struct view_env *env,
+                             const struct view_params *p, struct store_cta_filter *sf, cJSON **out,
+                             char *err);
+
 #endif
