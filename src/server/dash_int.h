@@ -100,4 +100,10 @@ void dash_cta_status(struct buf *b, const cJSON *c);
 /* dash_customer.c: the account's customer messages and unsubscribes. */
 void dash_account_customer(struct buf *b, const struct dash_ctx *ctx, const cJSON *view);
 
+/* dash_cockpit.c: the cockpit's filters, bulk form, compact rows, pages and
+ * CSV link for a GET /api/ctas view. */
+void dash_cockpit_list(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* Appends an "Export CSV" link: base with the page's query and format=csv. */
+void dash_put_csv_link(struct buf *b, const struct dash_ctx *ctx, const char *base);
+
 #endif

@@ -15,7 +15,7 @@
 #include "store/store.h"
 
 #define VIEW_ERR_BYTES  256
-#define VIEW_MAX_PARAMS 32
+#define VIEW_MAX_PARAMS 256 /* a bulk action's form has an id= per CTA */
 
 /* A request's query parameters (borrowed strings), in order. */
 struct view_params {

@@ -399,6 +399,7 @@ enum tend_err view_ctas_list(struct store *s, const struct view_env *env,
     cJSON_AddNumberToObject(o, "per_page", (double)per_page);
     cJSON_AddNumberToObject(o, "pages", (double)((sc.n + (size_t)per_page - 1) / (size_t)per_page));
     view_add_date(o, "today", true, f.today);
+    view_add_str(o, "currency", env->rc->currency);
     cJSON *facets = cJSON_AddObjectToObject(o, "facets");
     cJSON_AddItemToObject(facets, "owners", facet_json(sc.owners));
     cJSON_AddItemToObject(facets, "rules", facet_json(sc.rules));

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "eval/act.h"
+#include "server/bulk.h"
+#include "server/csv.h"
 #include "server/dash.h"
 #include "server/dash_model.h"
 #include "server/html.h"
@@ -29,7 +31,7 @@
 #define LOGIN_COOKIE         "tend_login" /* the sign-in form's pre-session cookie (login CSRF) */
 #define LOGIN_COOKIE_SECONDS 3600
 #define FLASH_COOKIE         "tend_flash"
-#define MAX_FORM             32
+#define MAX_FORM             256 /* a bulk action: an id= per CTA (bulk.h) */
 #define SECURITY_CSP                                                                               \
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "             \
     "frame-ancestors 'none'; base-uri 'none'"
@@ -681,6 +683,55 @@ static bool is_api(const char *url) {
     return strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0;
 }
 
+/* Answers a view's table as CSV (csv.h), an attachment named after it;
+ * takes view. */
+static enum MHD_Result send_csv(struct req *r, bool api, cJSON *view) {
+    struct buf b;
+    buf_init(&b, 0);
+    const char *name = NULL;
+    bool ok = csv_of_view(view, &b, &name);
+    char disposition[96];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"tend-%.40s.csv\"",
+             name ? name : "table");
+    cJSON_Delete(view);
+    if (!ok) {
+        buf_free(&b);
+        return api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST, "this view has no table")
+                   : page_error(r, MHD_HTTP_BAD_REQUEST, "This page has no table to export.");
+    }
+    const char *h[] = {"Content-Disposition", disposition};
+    size_t len = b.len;
+    char *body = buf_steal(&b);
+    if (!body)
+        body = xstrdup("");
+    return send_body(r->w, r->c, api ? R_API : R_PAGE, MHD_HTTP_OK, "text/csv; charset=utf-8", body,
+                     len, h, 2);
+}
+
+/* POST /ctas/bulk and /api/ctas/bulk (bulk.h): the API answers the outcome
+ * as JSON; the page goes back with it as a notice. */
+static enum MHD_Result bulk_action(struct req *r, struct store *s, bool api) {
+    if (strcmp(r->method, "POST") != 0)
+        return api ? json_error(r->w, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST")
+                   : page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Use the form's button.");
+    char msg[500];
+    cJSON *result = NULL;
+    const char *by = r->user ? r->user->email : r->token ? r->token->name : "api";
+    enum tend_err e = bulk_apply(s, &r->form, by, &result, msg, sizeof msg);
+    if (api) {
+        if (e)
+            return json_error(r->w, r->c, http_status_of(e), msg);
+        cJSON_AddStringToObject(result, "message", msg);
+        return send_json(r->w, r->c, R_API, MHD_HTTP_OK, result);
+    }
+    bool failed = e || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(result, "failed")) > 0;
+    cJSON_Delete(result);
+    char flash[700];
+    flash_header(msg, failed, flash, sizeof flash);
+    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, flash};
+    return redirect(r->w, r->c, R_PAGE, local_path(view_param(&r->form, "back"), "/ctas"), h, 2);
+}
+
 /* Answers a view as JSON (api) or as its page. */
 typedef void (*render_fn)(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
 
@@ -689,6 +740,9 @@ static enum MHD_Result answer_view(struct req *r, bool api, enum tend_err e, cJS
     if (e)
         return api ? json_error(r->w, r->c, http_status_of(e), err)
                    : page_error(r, http_status_of(e), err);
+    const char *format = view_param(&r->query, "format");
+    if (format && strcmp(format, "csv") == 0)
+        return send_csv(r, api, view);
     if (api)
         return send_json(r->w, r->c, R_API, MHD_HTTP_OK, view);
     struct dash_ctx ctx;
@@ -715,6 +769,8 @@ static enum MHD_Result route(struct req *r, struct store *s) {
     if (!post && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
         return api ? json_error(r->w, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET or POST")
                    : page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Use GET or POST.");
+    if (strcmp(path, "/ctas/bulk") == 0)
+        return bulk_action(r, s, api);
     if (strncmp(path, "/ctas/", 6) == 0) {
         int64_t id;
         const char *verb;
@@ -799,6 +855,12 @@ static enum MHD_Result route(struct req *r, struct store *s) {
         if (!api && !view_param(&q, "owner") && me && q.n < VIEW_MAX_PARAMS) {
             q.keys[q.n] = "owner";
             q.values[q.n++] = "me";
+        }
+        /* The page: 50 rows a page unless said otherwise (the API: 200). */
+        if (!api && !view_param(&q, "per_page") && !view_param(&q, "limit") &&
+            q.n < VIEW_MAX_PARAMS) {
+            q.keys[q.n] = "per_page";
+            q.values[q.n++] = "50";
         }
         e = view_ctas(s, r->w->o.env, &q, me, &view, err);
         return answer_view(r, api, e, view, err, dash_ctas);
