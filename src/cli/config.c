@@ -6,12 +6,13 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/playbook.h"
 #include "util/yaml.h"
 
 static const char *const known_sections[] = {
-    "db",       "health",     "rules", "ctas",  "delivery",
-    "channels", "routes",     "serve", "model", "customer_messages",
-    "segments", "escalation", "events"};
+    "db",       "health",     "rules",  "ctas",     "delivery",
+    "channels", "routes",     "serve",  "model",    "customer_messages",
+    "segments", "escalation", "events", "playbooks"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)
@@ -77,7 +78,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
                     "delivery, channels, routes, serve, model, customer_messages, segments, "
-                    "escalation, events)\n",
+                    "escalation, events, playbooks)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -153,6 +154,14 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, verr);
         cli_free_config(c);
         rc = EXIT_USAGE;
+        goto done;
+    }
+    char perr[PLAYBOOK_ERR_BYTES];
+    if (playbook_set_load(cJSON_GetObjectItemCaseSensitive(root, "playbooks"), &c->rules,
+                          &c->rules.playbooks, perr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, perr);
+        cli_free_config(c);
+        rc = EXIT_USAGE;
     }
 done:
     cJSON_Delete(root);
@@ -160,6 +169,8 @@ done:
 }
 
 void cli_free_config(struct tend_config *c) {
+    playbook_set_free(c->rules.playbooks);
+    c->rules.playbooks = NULL;
     rules_config_release(&c->rules);
     notify_config_release(&c->notify);
     customer_config_release(&c->customer);

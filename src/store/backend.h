@@ -340,6 +340,11 @@ struct store_ops {
     enum tend_err (*account_rows_of)(struct store *s, int32_t day, const int64_t *ids, size_t n,
                                      void (*fn)(void *arg, const struct store_account_brief *b),
                                      void *arg);
+    /* playbook steps */
+    enum tend_err (*cta_step_set)(struct store *s, int64_t cta_id, const struct store_cta_step *st);
+    enum tend_err (*cta_steps_each)(struct store *s, int64_t cta_id,
+                                    void (*fn)(void *arg, const struct store_cta_step *st),
+                                    void *arg);
 };
 
 struct store_list_cache; /* account_list.c */

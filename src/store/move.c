@@ -237,6 +237,11 @@ static const struct move_table tables[] = {
      "SELECT coalesce(c.account_id, 0), e.cta_id, e.level, e.at_ms, e.manager "
      "FROM cta_escalations e LEFT JOIN ctas c ON c.id = e.cta_id",
      NULL},
+    /* Playbook steps (migration 29) carry their CTA's account_id. */
+    {"cta_steps", "account_id, cta_id, step, done, actor, at_ms", "cta_steps",
+     "SELECT coalesce(c.account_id, 0), t.cta_id, t.step, t.done, t.actor, t.at_ms "
+     "FROM cta_steps t LEFT JOIN ctas c ON c.id = t.cta_id",
+     NULL},
 };
 // clang-format on
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))

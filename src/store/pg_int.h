@@ -405,4 +405,9 @@ enum tend_err pg_account_rows(struct store *s, const struct store_account_query 
 enum tend_err pg_account_rows_of(struct store *s, int32_t day, const int64_t *ids, size_t n, void (*fn)(void *arg, const struct store_account_brief *b), void *arg);
 // clang-format on
 
+/* pg_playbook.c */
+enum tend_err pg_cta_step_set(struct store *s, int64_t cta_id, const struct store_cta_step *st);
+enum tend_err pg_cta_steps_each(struct store *s, int64_t cta_id,
+                                void (*fn)(void *arg, const struct store_cta_step *st), void *arg);
+
 #endif

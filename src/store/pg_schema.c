@@ -599,6 +599,18 @@ static const char migration_23[] =
     "CREATE INDEX IF NOT EXISTS ctas_live_account ON ctas (account_id) WHERE status IN ('open', "
     "'snoozed');";
 
+/* Migration 29: playbook steps done on CTAs (sqlite's migration 29), keyed
+ * by the CTA's account first like cta_history. */
+static const char migration_29[] = "CREATE TABLE cta_steps ("
+                                   "  account_id bigint NOT NULL,"
+                                   "  cta_id bigint NOT NULL,"
+                                   "  step text NOT NULL,"
+                                   "  done boolean NOT NULL,"
+                                   "  actor text NOT NULL,"
+                                   "  at_ms bigint NOT NULL,"
+                                   "  PRIMARY KEY (account_id, cta_id, step)"
+                                   ");";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -618,6 +630,8 @@ const struct pg_migration pg_schema_migrations[] = {
     {22, "escalations of CTAs, once per CTA and level", migration_22},
 
     {23, "the dashboard's account list from indexes, a page at a time", migration_23},
+
+    {29, "playbook steps done on CTAs", migration_29},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

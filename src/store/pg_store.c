@@ -660,4 +660,6 @@ const struct store_ops pg_ops = {
     .account_count = pg_account_count,
     .account_rows = pg_account_rows,
     .account_rows_of = pg_account_rows_of,
+    .cta_step_set = pg_cta_step_set,
+    .cta_steps_each = pg_cta_steps_each,
 };

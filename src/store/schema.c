@@ -661,6 +661,18 @@ static const char migration_23[] =
     "CREATE INDEX IF NOT EXISTS ctas_live_account ON ctas (account_id) WHERE status IN "
     "(" SQL_CTA_OPEN ", " SQL_CTA_SNOOZED ");";
 
+/* Playbooks (core/playbook.h): which step of a CTA's playbook is done, by
+ * whom and when; one row per CTA and step id, rewritten when a step is
+ * ticked or unticked (the history keeps every change). */
+static const char migration_29[] = "CREATE TABLE cta_steps ("
+                                   "  cta_id INTEGER NOT NULL,"
+                                   "  step TEXT NOT NULL,"
+                                   "  done INTEGER NOT NULL,"
+                                   "  actor TEXT NOT NULL,"
+                                   "  at_ms INTEGER NOT NULL,"
+                                   "  PRIMARY KEY (cta_id, step)"
+                                   ") WITHOUT ROWID;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -691,6 +703,8 @@ const struct migration schema_migrations[] = {
     {22, "escalations of CTAs, once per CTA and level", migration_22},
 
     {23, "the dashboard's account list from indexes, a page at a time", migration_23},
+
+    {29, "playbook steps done on CTAs", migration_29},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

@@ -592,4 +592,6 @@ const struct store_ops sqlite_ops = {
     .account_count = sqlite_account_count,
     .account_rows = sqlite_account_rows,
     .account_rows_of = sqlite_account_rows_of,
+    .cta_step_set = sqlite_cta_step_set,
+    .cta_steps_each = sqlite_cta_steps_each,
 };

@@ -252,4 +252,10 @@ const char *sqlite_col_text(sqlite3_stmt *st, int i);
 /* Rows changed by the connection's last statement. */
 int64_t sqlite_changes(struct sqlite_store *s);
 
+/* sqlite_playbook.c */
+enum tend_err sqlite_cta_step_set(struct store *s, int64_t cta_id, const struct store_cta_step *st);
+enum tend_err sqlite_cta_steps_each(struct store *s, int64_t cta_id,
+                                    void (*fn)(void *arg, const struct store_cta_step *st),
+                                    void *arg);
+
 #endif

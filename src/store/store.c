@@ -799,3 +799,13 @@ enum tend_err store_escalation_put(struct store *s, int64_t cta_id, int level, i
                                    const char *manager, bool *is_new) {
     return s->ops->escalation_put(s, cta_id, level, at_ms, manager, is_new);
 }
+
+enum tend_err store_cta_step_set(struct store *s, int64_t cta_id, const struct store_cta_step *st) {
+    return s->ops->cta_step_set(s, cta_id, st);
+}
+
+enum tend_err store_cta_steps_each(struct store *s, int64_t cta_id,
+                                   void (*fn)(void *arg, const struct store_cta_step *st),
+                                   void *arg) {
+    return s->ops->cta_steps_each(s, cta_id, fn, arg);
+}
