@@ -312,3 +312,95 @@ void dash_cockpit_list(struct buf *out, const struct dash_ctx *ctx, const cJSON 
     buf_puts(out, "</div>\n");
     filters_free(&f);
 }
+
+void dash_cta_playbook(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
+    const cJSON *pb = get(view, "playbook");
+    if (!cJSON_IsObject(pb))
+        return;
+    long long id = get_int(view, "id");
+    const char *status = get_str(view, "status");
+    bool live = status && strcmp(status, "closed") != 0;
+    buf_printf(out,
+               "<section class=\"card playbook\"><h2>Playbook <span class=\"sub\">%lld of "
+               "%lld done</span></h2><ol class=\"steps\">",
+               get_int(pb, "done"), get_int(pb, "total"));
+    const cJSON *st, *steps = get(pb, "steps");
+    if (!cJSON_IsArray(steps))
+        steps = NULL;
+    cJSON_ArrayForEach(st, steps) {
+        bool done = cJSON_IsTrue(get(st, "done"));
+        const char *step = get_str(st, "id");
+        buf_printf(out, "<li class=\"step%s\" id=\"step-", done ? " done" : "");
+        dash_put_class_word(out, step);
+        buf_puts(out, "\">");
+        if (live) {
+            buf_printf(out, "<form method=\"post\" action=\"/ctas/%lld/step\">", id);
+            dash_put_csrf(out, ctx);
+            buf_puts(out, "<input type=\"hidden\" name=\"back\" value=\"");
+            html_esc(out, ctx && ctx->path ? ctx->path : "/ctas");
+            buf_puts(out, "\"><input type=\"hidden\" name=\"step\" value=\"");
+            html_esc(out, step);
+            buf_printf(out,
+                       "\"><input type=\"hidden\" name=\"done\" value=\"%s\">"
+                       "<button type=\"submit\" class=\"tick\" aria-pressed=\"%s\" "
+                       "aria-label=\"%s\">%s</button></form>",
+                       done ? "0" : "1", done ? "true" : "false",
+                       done ? "Mark not done" : "Mark done",
+                       done ? "\xe2\x98\x91" : "\xe2\x98\x90");
+        } else {
+            buf_puts(out, done ? "\xe2\x98\x91 " : "\xe2\x98\x90 ");
+        }
+        buf_puts(out, "<span class=\"step-title\">");
+        html_esc_cut(out, get_str(st, "title"), CAP_REASON);
+        buf_puts(out, "</span>");
+        if (get_str(st, "by")) {
+            buf_puts(out, "<span class=\"muted step-by\">");
+            buf_puts(out, done ? "done by " : "undone by ");
+            html_esc_cut(out, get_str(st, "by"), CAP_SHORT);
+            buf_puts(out, ", ");
+            html_time(out, get_str(st, "at"), ctx ? ctx->tz : NULL);
+            buf_puts(out, "</span>");
+        }
+        buf_puts(out, "</li>");
+    }
+    buf_puts(out, "</ol></section>\n");
+}
+
+/* The cockpit's rules, appended to /static/tend.css (web.c): rows of one
+ * line, a bulk bar, the playbook checklist, the export link and the
+ * portfolio header of the accounts page. */
+const char dash_cockpit_css[] =
+    "\n/* the cockpit (dash_cockpit.c) */\n"
+    ".grid.cockpit th, .grid.cockpit td { padding: 5px 8px; white-space: nowrap; }\n"
+    ".grid.cockpit td.title { white-space: normal; max-width: 340px; }\n"
+    ".grid.cockpit td.name { max-width: 220px; overflow: hidden; text-overflow: ellipsis; }\n"
+    ".grid.cockpit tr.overdue td.due { color: var(--red); }\n"
+    ".grid.cockpit td.pick { width: 28px; }\n"
+    ".risk.high { color: var(--red); font-weight: 600; }\n"
+    ".sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }\n"
+    ".cockpit-filters input[type=number] { width: 90px; }\n"
+    ".bulk { display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; margin: 0 0 "
+    "10px;\n"
+    "  padding: 8px 12px; background: var(--surface); border: 1px solid var(--line);\n"
+    "  border-radius: 8px; }\n"
+    ".bulk .bulk-label { font-weight: 600; }\n"
+    ".under-table { display: flex; align-items: center; justify-content: space-between; gap: 12px; "
+    "}\n"
+    ".under-table .pages { flex: 1; }\n"
+    "a.export { font-size: 13px; white-space: nowrap; }\n"
+    ".steps { list-style: none; margin: 0; padding: 0; }\n"
+    ".steps .step { display: flex; align-items: center; gap: 8px; padding: 4px 0; }\n"
+    ".steps .step form { display: inline; margin: 0; }\n"
+    ".steps .tick { font-size: 18px; line-height: 1; padding: 0 4px; background: none; border: 0;\n"
+    "  cursor: pointer; }\n"
+    ".steps .step.done .step-title { text-decoration: line-through; color: var(--muted); }\n"
+    ".steps .step-by { font-size: 12px; }\n"
+    ".portfolio { display: flex; flex-wrap: wrap; gap: 10px; margin: 0 0 14px; }\n"
+    ".portfolio .tile { background: var(--surface); border: 1px solid var(--line);\n"
+    "  border-radius: 8px; padding: 8px 14px; min-width: 150px; }\n"
+    ".portfolio .tile .n { display: block; font-size: 18px; font-weight: 650; }\n"
+    ".portfolio .tile.red .n { color: var(--red); }\n"
+    ".portfolio .tile.yellow .n { color: var(--yellow); }\n"
+    ".portfolio .tile.green .n { color: var(--green); }\n"
+    ".portfolio .tile .what { font-size: 12px; color: var(--muted); }\n"
+    ".foot .version { margin-left: 8px; }\n";

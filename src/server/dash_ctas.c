@@ -345,8 +345,10 @@ void dash_cta(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
         buf_puts(out, "</td></tr>");
     }
     buf_puts(out, "</tbody></table></section>\n<section class=\"card\"><h2>Evidence</h2>");
-    dash_put_kv_table(out, get(view, "evidence"), "No evidence recorded.");
-    buf_puts(out, "</section></div>\n<section class=\"card\"><h2>History</h2>");
+    dash_put_kv_table(out, ctx, get(view, "evidence"), "No evidence recorded.");
+    buf_puts(out, "</section></div>\n");
+    dash_cta_playbook(out, ctx, view);
+    buf_puts(out, "<section class=\"card\"><h2>History</h2>");
     const cJSON *history = get(view, "history");
     if (!cJSON_IsArray(history) || cJSON_GetArraySize(history) == 0) {
         buf_puts(out, "<p class=\"muted\">No changes recorded.</p>");

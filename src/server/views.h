@@ -60,4 +60,9 @@ enum tend_err view_segments(struct store *s, const struct view_params *p, cJSON 
 enum tend_err view_segment(struct store *s, const char *name, const struct view_params *p,
                            cJSON **out, char *err);
 
+/* GET /api/portfolio (views_portfolio.c): ARR by health band of the latest
+ * scored day, ARR at risk, and the accounts whose band changed in the 7
+ * days before it (docs/api.md). */
+enum tend_err view_portfolio(struct store *s, const struct view_env *env, cJSON **out, char *err);
+
 #endif

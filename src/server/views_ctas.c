@@ -10,6 +10,7 @@
 
 #include "core/cta.h"
 #include "core/plan.h"
+#include "core/playbook.h"
 #include "server/views_int.h"
 #include "util/datetime.h"
 
@@ -166,6 +167,57 @@ static void on_history(void *arg, const struct store_cta_change *ch) {
     cJSON_AddItemToArray(arg, h);
 }
 
+struct step_states {
+    cJSON *steps; /* the playbook's steps, in its order */
+};
+
+static void on_step(void *arg, const struct store_cta_step *st) {
+    struct step_states *x = arg;
+    cJSON *o;
+    cJSON_ArrayForEach(o, x->steps) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+        if (!cJSON_IsString(id) || strcmp(id->valuestring, st->step) != 0)
+            continue;
+        cJSON_ReplaceItemInObject(o, "done", cJSON_CreateBool(st->done));
+        cJSON_ReplaceItemInObject(o, "by", cJSON_CreateString(st->actor ? st->actor : ""));
+        cJSON_DeleteItemFromObject(o, "at");
+        view_add_instant(o, "at", st->at_ms);
+    }
+}
+
+/* Adds the playbook of the CTA's rule to o ("playbook": null when none):
+ * its steps in the playbook's order, each with done, by and at (who ticked
+ * or unticked it last, and when; null when never), and the count done. */
+enum tend_err view_cta_playbook(struct store *s, const struct view_env *env, int64_t id, cJSON *o) {
+    const cJSON *rule = cJSON_GetObjectItemCaseSensitive(o, "rule");
+    const struct playbook *pb =
+        playbook_of(env->rc->playbooks, cJSON_IsString(rule) ? rule->valuestring : NULL);
+    if (!pb) {
+        cJSON_AddNullToObject(o, "playbook");
+        return TEND_OK;
+    }
+    cJSON *p = cJSON_AddObjectToObject(o, "playbook");
+    struct step_states x = {.steps = cJSON_AddArrayToObject(p, "steps")};
+    for (int i = 0; i < pb->n_steps; i++) {
+        cJSON *st = cJSON_CreateObject();
+        cJSON_AddStringToObject(st, "id", pb->steps[i].id);
+        cJSON_AddStringToObject(st, "title", pb->steps[i].title);
+        cJSON_AddFalseToObject(st, "done");
+        cJSON_AddNullToObject(st, "by");
+        cJSON_AddNullToObject(st, "at");
+        cJSON_AddItemToArray(x.steps, st);
+    }
+    enum tend_err e = store_cta_steps_each(s, id, on_step, &x);
+    int done = 0;
+    const cJSON *st;
+    cJSON_ArrayForEach(st, x.steps) {
+        done += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "done"));
+    }
+    cJSON_AddNumberToObject(p, "done", done);
+    cJSON_AddNumberToObject(p, "total", pb->n_steps);
+    return e;
+}
+
 struct one_cta {
     cJSON *o;
     int32_t today;
@@ -187,6 +239,8 @@ enum tend_err view_cta(struct store *s, const struct view_env *env, int64_t id, 
     }
     if (!e)
         e = store_cta_history_each(s, id, on_history, cJSON_AddArrayToObject(x.o, "history"));
+    if (!e)
+        e = view_cta_playbook(s, env, id, x.o);
     if (e) {
         cJSON_Delete(x.o);
         return view_store_err(s, e, err);

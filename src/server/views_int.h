@@ -48,5 +48,8 @@ enum tend_err view_account_customer(struct store *s, int64_t account_id, cJSON *
 enum tend_err view_ctas_list(struct store *s, const struct view_env *env,
                              const struct view_params *p, struct store_cta_filter *sf, cJSON **out,
                              char *err);
+/* views_ctas.c: adds "playbook" (the rule's steps with what is done, by
+ * whom and when; null when the rule has none) to the CTA id's JSON o. */
+enum tend_err view_cta_playbook(struct store *s, const struct view_env *env, int64_t id, cJSON *o);
 
 #endif

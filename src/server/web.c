@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "eval/act.h"
+#include "eval/playbook.h"
 #include "server/bulk.h"
 #include "server/csv.h"
 #include "server/dash.h"
@@ -25,6 +26,7 @@
 #include "util/datetime.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/version.h"
 
 #define POOL_MAX             16 /* store connections for requests */
 #define SESSION_COOKIE       "tend_session"
@@ -313,6 +315,7 @@ static void ctx_of(const struct req *r, struct dash_ctx *ctx) {
         .flash = r->flash[0] ? r->flash : NULL,
         .flash_error = r->flash_error,
         .path = buf_str(&r->path),
+        .currency = r->w->o.env ? r->w->o.env->rc->currency : NULL,
     };
 }
 
@@ -363,8 +366,13 @@ static enum tend_err cta_action(struct req *r, struct store *s, int64_t id, cons
             snprintf(msg, size, "owner: must not be empty");
             return TEND_ERR_USAGE;
         }
+    } else if (strcmp(verb, "step") == 0) { /* a playbook step (eval/playbook.h) */
+        const char *done = view_param(&r->form, "done");
+        bool undo = done && (!strcmp(done, "0") || !strcmp(done, "false"));
+        return eval_cta_step(s, r->w->o.env->rc->playbooks, id, view_param(&r->form, "step"), !undo,
+                             a.by, msg, size);
     } else {
-        snprintf(msg, size, "no such action \"%.40s\" (snooze, close, assign)", verb);
+        snprintf(msg, size, "no such action \"%.40s\" (snooze, close, assign, step)", verb);
         return TEND_ERR_NOTFOUND;
     }
     return eval_cta_act(s, id, &a, msg, size);
@@ -429,8 +437,24 @@ static void on_outbox_count(void *arg, const char *status, int64_t rows, int64_t
     buf_printf(arg, "tend_outbox_rows{status=\"%s\"} %lld\n", status, (long long)rows);
 }
 
+/* Appends v as a Prometheus label value: backslash, quote and newline escaped. */
+static void label_value(struct buf *b, const char *v) {
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            buf_putc(b, '\\');
+        if (*v == '\n')
+            buf_puts(b, "\\n");
+        else
+            buf_putc(b, *v);
+    }
+}
+
 static enum tend_err metrics_text(struct web *w, struct store *s, struct buf *b) {
     enum tend_err e;
+    buf_puts(b, "# HELP tend_build_info The running tend's version (tend --version).\n"
+                "# TYPE tend_build_info gauge\ntend_build_info{version=\"");
+    label_value(b, tend_version());
+    buf_puts(b, "\"} 1\n");
     buf_puts(b, "# HELP tend_ingest_messages_total Messages ingested, by outcome (lifetime).\n"
                 "# TYPE tend_ingest_messages_total counter\n");
     int64_t outcomes[N_OUTCOMES] = {0};
@@ -810,7 +834,17 @@ static enum MHD_Result route(struct req *r, struct store *s) {
         goto method;
     if (strcmp(path, "/accounts") == 0) {
         e = view_accounts(s, r->w->o.env, &r->query, &view, err);
+        cJSON *portfolio = NULL; /* the page's header (views_portfolio.c) */
+        if (!e && !api && !view_param(&r->query, "format") &&
+            !(e = view_portfolio(s, r->w->o.env, &portfolio, err)))
+            cJSON_AddItemToObject(view, "portfolio", portfolio);
+        else if (e)
+            cJSON_Delete(view);
         return answer_view(r, api, e, view, err, dash_accounts);
+    }
+    if (api && strcmp(path, "/portfolio") == 0) {
+        e = view_portfolio(s, r->w->o.env, &view, err);
+        return answer_view(r, true, e, view, err, NULL);
     }
     size_t plen = strlen(path);
     if (api && plen > 16 && strncmp(path, "/accounts/", 10) == 0 &&
@@ -969,7 +1003,7 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
 
     if (strcmp(url, "/static/tend.css") == 0) {
         const char *h[] = {MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600"};
-        char *css = g_strconcat(dash_css, dash_model_css, NULL);
+        char *css = g_strconcat(dash_css, dash_model_css, dash_cockpit_css, NULL);
         size_t css_len = strlen(css);
         ret = send_body(w, c, R_STATIC, MHD_HTTP_OK, "text/css; charset=utf-8", xstrdup(css),
                         css_len, h, 2);
