@@ -196,7 +196,14 @@ static void cockpit_row(struct buf *b, const cJSON *c, const char *currency) {
     dash_put_class_word(b, priority);
     buf_puts(b, "\">");
     html_esc_cut(b, priority ? priority : "?", CAP_SHORT);
-    buf_printf(b, "</span></td><td class=\"title\"><a href=\"/ctas/%lld\">", id);
+    buf_printf(b, "</span></td><td class=\"title\"><a href=\"/ctas/%lld\"", id);
+    const char *reason = get_str(c, "reason");
+    if (reason && *reason) { /* the reason as the link's tooltip: the row stays one line */
+        buf_puts(b, " title=\"");
+        html_esc_cut(b, reason, CAP_REASON);
+        buf_putc(b, '"');
+    }
+    buf_putc(b, '>');
     const char *title = get_str(c, "title");
     html_esc_cut(b, title && *title ? title : get_str(c, "rule"), CAP_NAME);
     buf_puts(b, "</a>");
