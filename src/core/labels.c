@@ -51,6 +51,10 @@ static const struct label table[] = {
     {"value", "Value", "", "", LU_MONEY},
     {"p_churn", "Churn risk", "", "", LU_PERCENT},
     {"risk", "Churn risk", "", "", LU_PERCENT},
+    {"trend_7d", "Change, last 7 days", "", "", LU_SCORE},
+    {"trend_30d", "Change, last 30 days", "", "", LU_SCORE},
+    {"weakest", "Weakest component", "", "", LU_TEXT},
+    {"account_id", "Account", "", "", LU_TEXT},
     {"open_ctas", "Open CTAs", "CTA", "CTAs", LU_COUNT},
     {"live_ctas", "Live CTAs", "CTA", "CTAs", LU_COUNT},
     /* CTA evidence (docs/rules.md) */
