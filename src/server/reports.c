@@ -247,7 +247,9 @@ void analysis_reasons_report(struct buf *b, const struct analysis_reasons *r, in
     for (size_t i = 0; i < r->n; i++) {
         cell(&c, "%s", r->v[i].reason);
         cell(&c, "%lld", (long long)r->v[i].churned);
-        cell(&c, "%.0f", r->v[i].lost_arr);
+        char lost_arr[64];
+        labels_money(r->v[i].lost_arr, NULL, lost_arr, sizeof lost_arr);
+        cell(&c, "%s", lost_arr);
         cell(&c, "%.1f%%", r->v[i].share * 100);
         cell(&c, "%.1f%%", r->v[i].cumulative * 100);
     }

@@ -65,4 +65,8 @@ enum tend_err view_segment(struct store *s, const char *name, const struct view_
  * days before it (docs/api.md). */
 enum tend_err view_portfolio(struct store *s, const struct view_env *env, cJSON **out, char *err);
 
+/* GET /api/labels (views_labels.c): every column's human label, kind and
+ * unit (core/labels.h), and the currency money is written in. */
+enum tend_err view_labels(const struct view_env *env, cJSON **out);
+
 #endif

@@ -842,6 +842,10 @@ static enum MHD_Result route(struct req *r, struct store *s) {
             cJSON_Delete(view);
         return answer_view(r, api, e, view, err, dash_accounts);
     }
+    if (api && strcmp(path, "/labels") == 0) {
+        e = view_labels(r->w->o.env, &view);
+        return answer_view(r, true, e, view, err, NULL);
+    }
     if (api && strcmp(path, "/portfolio") == 0) {
         e = view_portfolio(s, r->w->o.env, &view, err);
         return answer_view(r, true, e, view, err, NULL);
