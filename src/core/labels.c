@@ -108,6 +108,33 @@ const struct label *labels_all(size_t *n) {
     return table;
 }
 
+void labels_feature(const char *name, char *out, size_t size) {
+    static const char missing[] = "_missing", component[] = "component_";
+    if (!size)
+        return;
+    if (!name) {
+        out[0] = '\0';
+        return;
+    }
+    char base[128];
+    snprintf(base, sizeof base, "%s", name);
+    size_t n = strlen(base), m = sizeof missing - 1;
+    bool unknown = n > m && strcmp(base + n - m, missing) == 0;
+    if (unknown)
+        base[n - m] = '\0';
+    const char *what = base;
+    bool is_component = strncmp(base, component, sizeof component - 1) == 0 &&
+                        labels_find(base + sizeof component - 1);
+    if (is_component)
+        what = base + sizeof component - 1;
+    if (!labels_find(what)) {
+        snprintf(out, size, "%s", name);
+        return;
+    }
+    snprintf(out, size, "%s%s%s", labels_text(what), is_component ? " (health component)" : "",
+             unknown ? ": unknown" : "");
+}
+
 void labels_number(double v, int decimals, char *out, size_t size) {
     if (!size)
         return;

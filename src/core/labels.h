@@ -40,6 +40,11 @@ const char *labels_text(const char *column);
 /* Every label, for tests and docs: *n gets the count. */
 const struct label *labels_all(size_t *n);
 
+/* A churn-risk model's feature name as a person reads it: a column's label
+ * ("Logins, last 7 days"), "component_support" as "Support (health
+ * component)", a "_missing" indicator as "LABEL: unknown"; any other name
+ * as it is. */
+void labels_feature(const char *name, char *out, size_t size);
 /* "1 notification", "2 notifications", "1,234 events": n with thousands
  * separators and the singular or plural word. */
 void labels_count(long long n, const char *one, const char *many, char *out, size_t size);

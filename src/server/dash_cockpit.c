@@ -379,7 +379,7 @@ void dash_cta_playbook(struct buf *out, const struct dash_ctx *ctx, const cJSON 
 const char dash_cockpit_css[] =
     "\n/* the cockpit (dash_cockpit.c) */\n"
     ".grid.cockpit th, .grid.cockpit td { padding: 5px 8px; white-space: nowrap; }\n"
-    ".grid.cockpit td.title { white-space: normal; max-width: 340px; }\n"
+    ".grid.cockpit td.title { max-width: 360px; overflow: hidden; text-overflow: ellipsis; }\n"
     ".grid.cockpit td.name { max-width: 220px; overflow: hidden; text-overflow: ellipsis; }\n"
     ".grid.cockpit tr.overdue td.due { color: var(--red); }\n"
     ".grid.cockpit td.pick { width: 28px; }\n"

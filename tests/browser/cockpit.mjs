@@ -139,7 +139,7 @@ try {
     head.includes(`${all.total} live CTAs`) && !/showing the first/i.test(head), head);
   await shot(page, 'cockpit-page1.png');
   const seen = [];
-  let pages = 0, ms = 0, maxRows = 0, rowsOk = true, rowProblem = null;
+  let pages = 0, ms = 0, maxRows = 0, rowsOk = true, rowProblem = null, risks = 0;
   for (;;) {
     pages++;
     const ids = await rowIds(page);
@@ -151,9 +151,11 @@ try {
       name: (r.querySelector('td.name') || {}).innerText || '',
       health: (r.querySelector('td.score') || {}).innerText || '',
       risk: (r.querySelectorAll('td.num')[1] || {}).innerText || '',
+      riskKnown: /\d%/.test((r.querySelectorAll('td.num')[1] || {}).innerText || ''),
     })));
+    risks += cells.filter((c) => c.riskKnown).length;
     for (const c of cells) {
-      if (!c.name.trim() || !c.health.trim() || !c.risk.trim() || c.h > 60) {
+      if (!c.name.trim() || !c.health.trim() || !c.risk.trim() || c.h > 40) {
         rowsOk = false;
         rowProblem = c;
       }
@@ -169,7 +171,8 @@ try {
     `${pages > 1 ? Math.round(ms / (pages - 1)) : 0} ms a page`,
   JSON.stringify(seen) === JSON.stringify(expected) && maxRows <= 50 && pages === Math.ceil(all.total / 50),
   { seen: seen.length, expected: expected.length, pages, maxRows, firstDiff: seen.findIndex((v, i) => v !== expected[i]) });
-  check('every row is one line with the account name, its health and its churn risk', rowsOk, rowProblem);
+  check('every row is one line (at most 40 px high) with the account name, its health and its churn risk', rowsOk, rowProblem);
+  check(`the rows show the model's churn risk as a percentage (${risks} of ${seen.length})`, risks > seen.length / 2, risks);
   await shot(page, 'cockpit-last-page.png');
 
   // ---- filters and sort through the form, kept in the URL ------------------------------------

@@ -40,7 +40,7 @@ HASH=$(printf '%s\n' "$PASSWORD" | "$TEND" passwd 2>"$T/passwd.err" | grep -o '\
 TOKEN="cockpit-token-$RANDOM$RANDOM$RANDOM$RANDOM"
 TOKEN_SHA=$(printf '%s' "$TOKEN" | sha256sum | cut -d' ' -f1)
 printf 'rules:\n  budget:\n    per_owner_per_week: 0\n' >"$T/eval.yaml"
-"$TEND" generate --accounts 440 --days 120 --end "$TOMORROW" --out "$T/gen.jsonl" 2>"$T/gen.err" || {
+"$TEND" generate --accounts 520 --days 200 --end "$TOMORROW" --out "$T/gen.jsonl" 2>"$T/gen.err" || {
     not_ok "tend generate" "$(cat "$T/gen.err")"
     exit 1
 }
@@ -48,6 +48,8 @@ out=$("$TEND" import --db "$DB" "$T/gen.jsonl" 2>&1) || {
     not_ok "tend import" "$out"
     exit 1
 }
+# A churn-risk model, so that the rows show each account's risk.
+out=$("$TEND" model fit --db "$DB" --horizon 60 2>&1) || not_ok "tend model fit (the rows' churn risk)" "$out"
 out=$("$TEND" eval --db "$DB" --config "$T/eval.yaml" --from "$FROM" --to "$TODAY" --quiet 2>&1) || {
     not_ok "tend eval" "$out"
     exit 1

@@ -78,12 +78,26 @@ static void test_plurals_percent_and_scores(void **state) {
     assert_string_equal(out, "1,234.57");
 }
 
+static void model_features_read_as_labels(void **state) {
+    (void)state;
+    char out[160];
+    labels_feature("logins_7d", out, sizeof out);
+    assert_string_equal(out, "Logins, last 7 days");
+    labels_feature("component_support", out, sizeof out);
+    assert_string_equal(out, "Support (health component)");
+    labels_feature("days_since_login_missing", out, sizeof out);
+    assert_string_equal(out, "Days since the last login: unknown");
+    labels_feature("(intercept)", out, sizeof out);
+    assert_string_equal(out, "(intercept)");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_metric_and_component_has_a_label),
         cmocka_unit_test(test_no_name_twice),
         cmocka_unit_test(test_money_has_its_currency_and_separators),
         cmocka_unit_test(test_plurals_percent_and_scores),
+        cmocka_unit_test(model_features_read_as_labels),
     };
     return cmocka_run_group_tests_name("labels", tests, NULL, NULL);
 }
