@@ -62,7 +62,7 @@ static const struct label table[] = {
     {"answers", "Answers", "", "", LU_TEXT},
     {"answers_90d", "Answers, last 90 days", "answer", "answers", LU_COUNT},
     {"answers_before", "Answers before", "answer", "answers", LU_COUNT},
-    {"answers_count", "Answers", "answer", "answers", LU_COUNT},
+    {"answers_count", "Number of answers", "answer", "answers", LU_COUNT},
     {"baseline_per_week", "Usual logins a week", "login", "logins", LU_COUNT},
     {"champion", "Champion", "", "", LU_TEXT},
     {"days", "Days", "day", "days", LU_DAYS},
