@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "cli/config.h"
 #include "cli/output.h"
+#include "core/labels.h"
 #include "server/report.h"
 #include "util/datetime.h"
 
@@ -337,7 +338,9 @@ static void print_reasons(const struct analysis_reasons *r, enum out_format form
             dt_format_date(r->last_day, last);
             printf(" (churns from %s to %s)", first, last);
         }
-        printf(", %.2f ARR lost", r->lost_arr);
+        char lost[64];
+        labels_money(r->lost_arr, NULL, lost, sizeof lost);
+        printf(", %s ARR lost", lost);
         if (r->arr_from_mrr)
             printf(" (%lld without an arr on the churn event, counted at 12 x mrr)",
                    (long long)r->arr_from_mrr);
@@ -485,8 +488,10 @@ int cmd_analyze(int argc, char **argv) {
             print_reasons(&r, format);
             analysis_reasons_report(&body, &r, first, last);
             snprintf(title, sizeof title, "Churn reasons by lost ARR");
-            snprintf(summary, sizeof summary, "%lld churned accounts, %.0f ARR lost, %zu reasons",
-                     (long long)r.churned, r.lost_arr, r.n);
+            char lost[64];
+            labels_money(r.lost_arr, NULL, lost, sizeof lost);
+            snprintf(summary, sizeof summary, "%lld churned accounts, %s ARR lost, %zu reasons",
+                     (long long)r.churned, lost, r.n);
             rc = cli_save_report(st, "analyze", "analyze", title, summary, buf_str(&body), html);
         }
         analysis_reasons_free(&r);

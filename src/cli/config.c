@@ -6,13 +6,14 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/playbook.h"
 #include "util/yaml.h"
 
 static const char *const known_sections[] = {
     "db",       "health",     "rules",  "ctas",       "delivery",
     "channels", "routes",     "serve",  "model",      "customer_messages",
     "segments", "escalation", "events", "connectors", "slack",
-    "kpis"};
+    "kpis",     "playbooks"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)
@@ -81,7 +82,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
                     "delivery, channels, routes, serve, model, customer_messages, segments, "
-                    "escalation, events, connectors, slack, kpis)\n",
+                    "escalation, events, connectors, slack, kpis, playbooks)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -166,6 +167,14 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         rc = EXIT_USAGE;
         goto done;
     }
+    char perr[PLAYBOOK_ERR_BYTES];
+    if (playbook_set_load(cJSON_GetObjectItemCaseSensitive(root, "playbooks"), &c->rules,
+                          &c->rules.playbooks, perr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, perr);
+        cli_free_config(c);
+        rc = EXIT_USAGE;
+        goto done;
+    }
     char cerr[CONN_ERR_BYTES];
     if (connectors_config_load(cJSON_GetObjectItemCaseSensitive(root, "connectors"), &c->connectors,
                                cerr)) {
@@ -188,6 +197,8 @@ done:
 }
 
 void cli_free_config(struct tend_config *c) {
+    playbook_set_free(c->rules.playbooks);
+    c->rules.playbooks = NULL;
     rules_config_release(&c->rules);
     notify_config_release(&c->notify);
     customer_config_release(&c->customer);

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "util/datetime.h"
+#include "util/version.h"
 
 #ifndef TEND_VERSION
 #define TEND_VERSION "unknown" /* the Makefile passes VERSION and git describe */
@@ -244,6 +245,7 @@ static int command_words(const struct command *c, const char *cmd, int argc, cha
 }
 
 int main(int argc, char **argv) {
+    tend_version_set(TEND_VERSION);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

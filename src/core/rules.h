@@ -149,6 +149,8 @@ struct rule_settings {
     struct custom_rule *compiled;
 };
 
+struct playbook_set; /* core/playbook.h */
+
 struct rules_config {
     struct rule_settings rules[RULES_MAX];
     int n_rules;     /* the built-ins first, in enum order, then the custom ones */
@@ -172,6 +174,11 @@ struct rules_config {
 
     /* segments: (segment owners) and ctas.cs_lead, for segment_shift. */
     struct seg_config segments;
+
+    /* playbooks: the steps of each rule's CTAs (core/playbook.h); NULL:
+     * none. Loaded and freed by the config loader (cli/config.c), not by
+     * rules_config_load/release. */
+    struct playbook_set *playbooks;
 };
 
 /* The documented defaults: every built-in rule on, no custom rule. */

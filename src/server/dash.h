@@ -24,7 +24,12 @@ struct dash_ctx {
     const char *flash; /* a one-line notice after an action ("CTA 12 snoozed until ..."), or NULL */
     bool flash_error;  /* the notice reports a failure */
     const char *path;  /* the request's path and query, for the forms' "back" field */
+    const char *currency; /* rules.value.currency: how money is written (core/labels.h) */
 };
+
+/* The cockpit's and the portfolio's stylesheet rules (dash_cockpit.c),
+ * served after dash_css at /static/tend.css. */
+extern const char dash_cockpit_css[];
 
 /* Each appends a complete HTML document to out. */
 

@@ -9,6 +9,7 @@
 
 #include "analysis/analyze.h"
 #include "analysis/backtest.h"
+#include "core/labels.h"
 #include "server/report.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -238,11 +239,14 @@ void analysis_reasons_report(struct buf *b, const struct analysis_reasons *r, in
     } else {
         snprintf(period, sizeof period, "up to %s (all churns)", t);
     }
+    char lost[64], churned[64];
+    labels_money(r->lost_arr, NULL, lost, sizeof lost);
+    labels_count((long long)r->churned, "account", "accounts", churned, sizeof churned);
     snprintf(text, sizeof text,
-             "%lld accounts churned %s, %.0f ARR lost. Reasons as given on Account "
+             "%s churned %s, %s ARR lost. Reasons as given on Account "
              "Churned, largest loss first; %lld churns without an arr are counted at 12 x "
              "the account's mrr.",
-             (long long)r->churned, period, r->lost_arr, (long long)r->arr_from_mrr);
+             churned, period, lost, (long long)r->arr_from_mrr);
     report_section(b, "Churn reasons by lost ARR", text);
     struct report_bar *bars = xcalloc(r->n ? r->n : 1, sizeof *bars);
     for (size_t i = 0; i < r->n; i++)
@@ -254,7 +258,9 @@ void analysis_reasons_report(struct buf *b, const struct analysis_reasons *r, in
     for (size_t i = 0; i < r->n; i++) {
         cell(&c, "%s", r->v[i].reason);
         cell(&c, "%lld", (long long)r->v[i].churned);
-        cell(&c, "%.0f", r->v[i].lost_arr);
+        char lost_arr[64];
+        labels_money(r->v[i].lost_arr, NULL, lost_arr, sizeof lost_arr);
+        cell(&c, "%s", lost_arr);
         cell(&c, "%.1f%%", r->v[i].share * 100);
         cell(&c, "%.1f%%", r->v[i].cumulative * 100);
     }

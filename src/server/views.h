@@ -16,7 +16,7 @@
 #include "store/store.h"
 
 #define VIEW_ERR_BYTES  256
-#define VIEW_MAX_PARAMS 32
+#define VIEW_MAX_PARAMS 256 /* a bulk action's form has an id= per CTA */
 
 /* A request's query parameters (borrowed strings), in order. */
 struct view_params {
@@ -73,5 +73,14 @@ enum tend_err view_monthly(struct store *s, const struct view_env *env, const st
 /* GET /api/notes: notes newest first; account=ID, cta=ID filter, limit
  * (1-1000, default 100) (views_notes.c). */
 enum tend_err view_notes(struct store *s, const struct view_params *p, cJSON **out, char *err);
+
+/* GET /api/portfolio (views_portfolio.c): ARR by health band of the latest
+ * scored day, ARR at risk, and the accounts whose band changed in the 7
+ * days before it (docs/api.md). */
+enum tend_err view_portfolio(struct store *s, const struct view_env *env, cJSON **out, char *err);
+
+/* GET /api/labels (views_labels.c): every column's human label, kind and
+ * unit (core/labels.h), and the currency money is written in. */
+enum tend_err view_labels(const struct view_env *env, cJSON **out);
 
 #endif

@@ -11,6 +11,9 @@
 
 #include "eval/act.h"
 #include "eval/notes.h"
+#include "eval/playbook.h"
+#include "server/bulk.h"
+#include "server/csv.h"
 #include "server/dash.h"
 #include "server/dash_model.h"
 #include "server/hooks.h"
@@ -25,13 +28,14 @@
 #include "util/datetime.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/version.h"
 
 #define POOL_MAX             16 /* store connections for requests */
 #define SESSION_COOKIE       "tend_session"
 #define LOGIN_COOKIE         "tend_login" /* the sign-in form's pre-session cookie (login CSRF) */
 #define LOGIN_COOKIE_SECONDS 3600
 #define FLASH_COOKIE         "tend_flash"
-#define MAX_FORM             32
+#define MAX_FORM             256 /* a bulk action: an id= per CTA (bulk.h) */
 #define SECURITY_CSP                                                                               \
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "             \
     "frame-ancestors 'none'; base-uri 'none'"
@@ -313,6 +317,7 @@ static void ctx_of(const struct req *r, struct dash_ctx *ctx) {
         .flash = r->flash[0] ? r->flash : NULL,
         .flash_error = r->flash_error,
         .path = buf_str(&r->path),
+        .currency = r->w->o.env ? r->w->o.env->rc->currency : NULL,
     };
 }
 
@@ -372,9 +377,14 @@ static enum tend_err cta_action(struct req *r, struct store *s, int64_t id, cons
                                .by = a.by};
         int64_t note_id;
         return eval_note_add(s, &n, &note_id, msg, size);
+    } else if (strcmp(verb, "step") == 0) { /* a playbook step (eval/playbook.h) */
+        const char *done = view_param(&r->form, "done");
+        bool undo = done && (!strcmp(done, "0") || !strcmp(done, "false"));
+        return eval_cta_step(s, r->w->o.env->rc->playbooks, id, view_param(&r->form, "step"), !undo,
+                             a.by, msg, size);
     } else {
-        snprintf(msg, size, "no such action \"%.40s\" (snooze, close, assign, acknowledge, note)",
-                 verb);
+        snprintf(msg, size,
+                 "no such action \"%.40s\" (snooze, close, assign, acknowledge, note, step)", verb);
         return TEND_ERR_NOTFOUND;
     }
     return eval_cta_act(s, id, &a, msg, size);
@@ -445,8 +455,24 @@ static void on_outbox_count(void *arg, const char *status, int64_t rows, int64_t
     buf_printf(arg, "tend_outbox_rows{status=\"%s\"} %lld\n", status, (long long)rows);
 }
 
+/* Appends v as a Prometheus label value: backslash, quote and newline escaped. */
+static void label_value(struct buf *b, const char *v) {
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            buf_putc(b, '\\');
+        if (*v == '\n')
+            buf_puts(b, "\\n");
+        else
+            buf_putc(b, *v);
+    }
+}
+
 static enum tend_err metrics_text(struct web *w, struct store *s, struct buf *b) {
     enum tend_err e;
+    buf_puts(b, "# HELP tend_build_info The running tend's version (tend --version).\n"
+                "# TYPE tend_build_info gauge\ntend_build_info{version=\"");
+    label_value(b, tend_version());
+    buf_puts(b, "\"} 1\n");
     buf_puts(b, "# HELP tend_ingest_messages_total Messages ingested, by outcome (lifetime).\n"
                 "# TYPE tend_ingest_messages_total counter\n");
     int64_t outcomes[N_OUTCOMES] = {0};
@@ -702,6 +728,55 @@ static bool is_api(const char *url) {
     return strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0;
 }
 
+/* Answers a view's table as CSV (csv.h), an attachment named after it;
+ * takes view. */
+static enum MHD_Result send_csv(struct req *r, bool api, cJSON *view) {
+    struct buf b;
+    buf_init(&b, 0);
+    const char *name = NULL;
+    bool ok = csv_of_view(view, &b, &name);
+    char disposition[96];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"tend-%.40s.csv\"",
+             name ? name : "table");
+    cJSON_Delete(view);
+    if (!ok) {
+        buf_free(&b);
+        return api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST, "this view has no table")
+                   : page_error(r, MHD_HTTP_BAD_REQUEST, "This page has no table to export.");
+    }
+    const char *h[] = {"Content-Disposition", disposition};
+    size_t len = b.len;
+    char *body = buf_steal(&b);
+    if (!body)
+        body = xstrdup("");
+    return send_body(r->w, r->c, api ? R_API : R_PAGE, MHD_HTTP_OK, "text/csv; charset=utf-8", body,
+                     len, h, 2);
+}
+
+/* POST /ctas/bulk and /api/ctas/bulk (bulk.h): the API answers the outcome
+ * as JSON; the page goes back with it as a notice. */
+static enum MHD_Result bulk_action(struct req *r, struct store *s, bool api) {
+    if (strcmp(r->method, "POST") != 0)
+        return api ? json_error(r->w, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST")
+                   : page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Use the form's button.");
+    char msg[500];
+    cJSON *result = NULL;
+    const char *by = r->user ? r->user->email : r->token ? r->token->name : "api";
+    enum tend_err e = bulk_apply(s, &r->form, by, &result, msg, sizeof msg);
+    if (api) {
+        if (e)
+            return json_error(r->w, r->c, http_status_of(e), msg);
+        cJSON_AddStringToObject(result, "message", msg);
+        return send_json(r->w, r->c, R_API, MHD_HTTP_OK, result);
+    }
+    bool failed = e || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(result, "failed")) > 0;
+    cJSON_Delete(result);
+    char flash[700];
+    flash_header(msg, failed, flash, sizeof flash);
+    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, flash};
+    return redirect(r->w, r->c, R_PAGE, local_path(view_param(&r->form, "back"), "/ctas"), h, 2);
+}
+
 /* Answers a view as JSON (api) or as its page. */
 typedef void (*render_fn)(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
 
@@ -710,6 +785,9 @@ static enum MHD_Result answer_view(struct req *r, bool api, enum tend_err e, cJS
     if (e)
         return api ? json_error(r->w, r->c, http_status_of(e), err)
                    : page_error(r, http_status_of(e), err);
+    const char *format = view_param(&r->query, "format");
+    if (format && strcmp(format, "csv") == 0)
+        return send_csv(r, api, view);
     if (api)
         return send_json(r->w, r->c, R_API, MHD_HTTP_OK, view);
     struct dash_ctx ctx;
@@ -736,6 +814,8 @@ static enum MHD_Result route(struct req *r, struct store *s) {
     if (!post && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
         return api ? json_error(r->w, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET or POST")
                    : page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Use GET or POST.");
+    if (strcmp(path, "/ctas/bulk") == 0)
+        return bulk_action(r, s, api);
     if (strncmp(path, "/ctas/", 6) == 0) {
         int64_t id;
         const char *verb;
@@ -787,7 +867,21 @@ static enum MHD_Result route(struct req *r, struct store *s) {
         goto method;
     if (strcmp(path, "/accounts") == 0) {
         e = view_accounts(s, r->w->o.env, &r->query, &view, err);
+        cJSON *portfolio = NULL; /* the page's header (views_portfolio.c) */
+        if (!e && !api && !view_param(&r->query, "format") &&
+            !(e = view_portfolio(s, r->w->o.env, &portfolio, err)))
+            cJSON_AddItemToObject(view, "portfolio", portfolio);
+        else if (e)
+            cJSON_Delete(view);
         return answer_view(r, api, e, view, err, dash_accounts);
+    }
+    if (api && strcmp(path, "/labels") == 0) {
+        e = view_labels(r->w->o.env, &view);
+        return answer_view(r, true, e, view, err, NULL);
+    }
+    if (api && strcmp(path, "/portfolio") == 0) {
+        e = view_portfolio(s, r->w->o.env, &view, err);
+        return answer_view(r, true, e, view, err, NULL);
     }
     size_t plen = strlen(path);
     if (api && plen > 16 && strncmp(path, "/accounts/", 10) == 0 &&
@@ -838,6 +932,12 @@ static enum MHD_Result route(struct req *r, struct store *s) {
         if (!api && !view_param(&q, "holdout") && q.n < VIEW_MAX_PARAMS) {
             q.keys[q.n] = "holdout";
             q.values[q.n++] = "hide";
+        }
+        /* The page: 50 rows a page unless said otherwise (the API: 200). */
+        if (!api && !view_param(&q, "per_page") && !view_param(&q, "limit") &&
+            q.n < VIEW_MAX_PARAMS) {
+            q.keys[q.n] = "per_page";
+            q.values[q.n++] = "50";
         }
         e = view_ctas(s, r->w->o.env, &q, me, &view, err);
         return answer_view(r, api, e, view, err, dash_ctas);
@@ -1003,7 +1103,7 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
 
     if (strcmp(url, "/static/tend.css") == 0) {
         const char *h[] = {MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600"};
-        char *css = g_strconcat(dash_css, dash_model_css, NULL);
+        char *css = g_strconcat(dash_css, dash_model_css, dash_cockpit_css, NULL);
         size_t css_len = strlen(css);
         ret = send_body(w, c, R_STATIC, MHD_HTTP_OK, "text/css; charset=utf-8", xstrdup(css),
                         css_len, h, 2);

@@ -384,6 +384,12 @@ struct store_ops {
     enum tend_err (*outreach_each)(struct store *s, int64_t from_ms, int64_t to_ms,
                                    void (*fn)(void *arg, int64_t account_id, int64_t ts_ms),
                                    void *arg);
+
+    /* playbook steps */
+    enum tend_err (*cta_step_set)(struct store *s, int64_t cta_id, const struct store_cta_step *st);
+    enum tend_err (*cta_steps_each)(struct store *s, int64_t cta_id,
+                                    void (*fn)(void *arg, const struct store_cta_step *st),
+                                    void *arg);
 };
 
 struct store_list_cache; /* account_list.c */

@@ -254,6 +254,12 @@ static const struct move_table tables[] = {
      "SELECT account_id, id, cta_id, kind, body, actor, at_ms, day FROM notes", "id"},
     {"cta_holdouts", "account_id, cta_id, rule, day, share, draw, held_out", "cta_holdouts",
      "SELECT account_id, cta_id, rule, day, share, draw, held_out FROM cta_holdouts", NULL},
+
+    /* Playbook steps (migration 29) carry their CTA's account_id. */
+    {"cta_steps", "account_id, cta_id, step, done, actor, at_ms", "cta_steps",
+     "SELECT coalesce(c.account_id, 0), t.cta_id, t.step, t.done, t.actor, t.at_ms "
+     "FROM cta_steps t LEFT JOIN ctas c ON c.id = t.cta_id",
+     NULL},
 };
 // clang-format on
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))

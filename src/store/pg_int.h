@@ -440,4 +440,9 @@ enum tend_err pg_hook_account_put(struct store *s, const char *provider, const c
 enum tend_err pg_hook_account_get(struct store *s, const char *provider, const char *provider_id,
                                   char *account, bool *found);
 
+/* pg_playbook.c */
+enum tend_err pg_cta_step_set(struct store *s, int64_t cta_id, const struct store_cta_step *st);
+enum tend_err pg_cta_steps_each(struct store *s, int64_t cta_id,
+                                void (*fn)(void *arg, const struct store_cta_step *st), void *arg);
+
 #endif

@@ -658,6 +658,18 @@ static const char migration_27[] =
     "CREATE UNIQUE INDEX cta_holdouts_cta ON cta_holdouts (cta_id);"
     "CREATE INDEX cta_holdouts_rule ON cta_holdouts (rule, cta_id);";
 
+/* Migration 29: playbook steps done on CTAs (sqlite's migration 29), keyed
+ * by the CTA's account first like cta_history. */
+static const char migration_29[] = "CREATE TABLE cta_steps ("
+                                   "  account_id bigint NOT NULL,"
+                                   "  cta_id bigint NOT NULL,"
+                                   "  step text NOT NULL,"
+                                   "  done boolean NOT NULL,"
+                                   "  actor text NOT NULL,"
+                                   "  at_ms bigint NOT NULL,"
+                                   "  PRIMARY KEY (account_id, cta_id, step)"
+                                   ");";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -681,6 +693,8 @@ const struct pg_migration pg_schema_migrations[] = {
     {24, "the webhook inbox and the providers' ids of accounts", migration_24},
 
     {27, "notes on CTAs and accounts, and the randomised holdout's draws", migration_27},
+
+    {29, "playbook steps done on CTAs", migration_29},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

@@ -678,4 +678,7 @@ const struct store_ops pg_ops = {
     .holdouts_each = pg_holdouts_each,
     .cta_actions_each = pg_cta_actions_each,
     .outreach_each = pg_outreach_each,
+
+    .cta_step_set = pg_cta_step_set,
+    .cta_steps_each = pg_cta_steps_each,
 };

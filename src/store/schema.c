@@ -723,6 +723,18 @@ static const char migration_27[] =
     ");"
     "CREATE INDEX cta_holdouts_rule ON cta_holdouts (rule, cta_id);";
 
+/* Playbooks (core/playbook.h): which step of a CTA's playbook is done, by
+ * whom and when; one row per CTA and step id, rewritten when a step is
+ * ticked or unticked (the history keeps every change). */
+static const char migration_29[] = "CREATE TABLE cta_steps ("
+                                   "  cta_id INTEGER NOT NULL,"
+                                   "  step TEXT NOT NULL,"
+                                   "  done INTEGER NOT NULL,"
+                                   "  actor TEXT NOT NULL,"
+                                   "  at_ms INTEGER NOT NULL,"
+                                   "  PRIMARY KEY (cta_id, step)"
+                                   ") WITHOUT ROWID;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -757,6 +769,8 @@ const struct migration schema_migrations[] = {
     {24, "the webhook inbox and the providers' ids of accounts", migration_24},
 
     {27, "notes on CTAs and accounts, and the randomised holdout's draws", migration_27},
+
+    {29, "playbook steps done on CTAs", migration_29},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

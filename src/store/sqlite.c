@@ -610,4 +610,7 @@ const struct store_ops sqlite_ops = {
     .holdouts_each = sqlite_holdouts_each,
     .cta_actions_each = sqlite_cta_actions_each,
     .outreach_each = sqlite_outreach_each,
+
+    .cta_step_set = sqlite_cta_step_set,
+    .cta_steps_each = sqlite_cta_steps_each,
 };

@@ -290,4 +290,10 @@ enum tend_err sqlite_revenue_each(struct store *s, int64_t before_ms,
                                   void (*fn)(void *arg, const struct store_revenue_fact *f),
                                   void *arg);
 
+/* sqlite_playbook.c */
+enum tend_err sqlite_cta_step_set(struct store *s, int64_t cta_id, const struct store_cta_step *st);
+enum tend_err sqlite_cta_steps_each(struct store *s, int64_t cta_id,
+                                    void (*fn)(void *arg, const struct store_cta_step *st),
+                                    void *arg);
+
 #endif

@@ -930,3 +930,13 @@ enum tend_err store_outreach_each(struct store *s, int64_t from_ms, int64_t to_m
                                   void *arg) {
     return s->ops->outreach_each(s, from_ms, to_ms, fn, arg);
 }
+
+enum tend_err store_cta_step_set(struct store *s, int64_t cta_id, const struct store_cta_step *st) {
+    return s->ops->cta_step_set(s, cta_id, st);
+}
+
+enum tend_err store_cta_steps_each(struct store *s, int64_t cta_id,
+                                   void (*fn)(void *arg, const struct store_cta_step *st),
+                                   void *arg) {
+    return s->ops->cta_steps_each(s, cta_id, fn, arg);
+}

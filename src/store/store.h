@@ -1433,4 +1433,21 @@ enum tend_err store_outreach_each(struct store *s, int64_t from_ms, int64_t to_m
                                   void (*fn)(void *arg, int64_t account_id, int64_t ts_ms),
                                   void *arg);
 
+/* ---- playbook steps (sqlite_playbook.c, pg_playbook.c) ------------------------ */
+
+/* A playbook step's state on a CTA (core/playbook.h); strings live for the call. */
+struct store_cta_step {
+    const char *step; /* the step's id */
+    bool done;
+    const char *actor; /* who ticked or unticked it last */
+    int64_t at_ms;
+};
+/* Records step of CTA cta_id as done (or not) by actor at at_ms: one upsert,
+ * the latest write wins. TEND_ERR_NOTFOUND when there is no CTA cta_id. */
+enum tend_err store_cta_step_set(struct store *s, int64_t cta_id, const struct store_cta_step *st);
+/* Calls fn for each recorded step of CTA cta_id, by step id. */
+enum tend_err store_cta_steps_each(struct store *s, int64_t cta_id,
+                                   void (*fn)(void *arg, const struct store_cta_step *st),
+                                   void *arg);
+
 #endif
