@@ -285,7 +285,9 @@ static void do_click(struct slack *k, struct store *s, struct slack_click *cl) {
 }
 
 /* Accounts whose id or name starts with text (case-insensitive), from the
- * rows of GET /api/accounts?q=text. */
+ * rows of GET /api/accounts?q=text; when one's id or name is text itself
+ * (case-insensitive), that one alone ("/tend ACME" when there are acme and
+ * acmex). */
 static cJSON *prefix_matches(const cJSON *rows, const char *text) {
     cJSON *out = cJSON_CreateArray();
     size_t n = strlen(text);
@@ -293,6 +295,13 @@ static cJSON *prefix_matches(const cJSON *rows, const char *text) {
     cJSON_ArrayForEach(r, rows) {
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(r, "name");
+        if ((cJSON_IsString(id) && g_ascii_strcasecmp(id->valuestring, text) == 0) ||
+            (cJSON_IsString(name) && g_ascii_strcasecmp(name->valuestring, text) == 0)) {
+            cJSON_Delete(out);
+            out = cJSON_CreateArray();
+            cJSON_AddItemToArray(out, cJSON_Duplicate(r, true));
+            return out;
+        }
         if ((cJSON_IsString(id) && g_ascii_strncasecmp(id->valuestring, text, n) == 0) ||
             (cJSON_IsString(name) && g_ascii_strncasecmp(name->valuestring, text, n) == 0))
             cJSON_AddItemToArray(out, cJSON_Duplicate(r, true));

@@ -395,11 +395,20 @@ ok(f"/tend init: health {score:.0f} ({acct['score']['band']}), risk, {len(live)}
    len(live) == 1 and f"*Health:* {score:.0f} ({acct['score']['band']})" in txt and "Churn risk" in txt and
    f"*Open CTAs:* 1" in txt and f"http://tend.test/ctas/{D}|" in txt and live[0]["title"] in txt and
    "http://tend.test/accounts/initech|" in txt, txt)
-st, ms, path = command("Acme")
+st, ms, path = command("Ac")
 r = wait_logged(path)
 txt = r["body"] if r else ""
-ok("/tend Acme: both accounts whose name starts with it listed (names escaped)",
+ok("/tend Ac: both accounts whose name starts with it listed (names escaped)",
    "2 accounts match" in txt and "`acme`" in txt and "`acmex`" in txt and "&lt;&amp;&gt;" in txt, txt)
+st, ms, path = command("ACME")
+r = wait_logged(path)
+ok("/tend ACME: the account whose id is that (case-insensitive) answers alone, though acmex starts with it too",
+   r is not None and "Acme Corp" in r["body"] and "*Health:*" in r["body"] and "accounts match" not in r["body"],
+   r and r["body"])
+st, ms, path = command("acme labs <&>")
+r = wait_logged(path)
+ok("/tend with a whole name (case-insensitive): that account",
+   r is not None and "acmex" in r["body"] and "*Health:*" in r["body"], r and r["body"])
 st, ms, path = command("zzz")
 r = wait_logged(path)
 ok("/tend zzz: answered helpfully", r is not None and "No account" in r["body"] and "/tend acme" in r["body"],
