@@ -286,9 +286,14 @@ static enum tend_err map_hubspot(const struct conn_provider *c, cJSON *ev,
     const char *type = hook_str(ev, "subscriptionType");
     char company[64];
     const cJSON *at = cJSON_GetObjectItemCaseSensitive(ev, "occurredAt");
-    if (!type || !hook_id_text(ev, "objectId", company, sizeof company) || !cJSON_IsNumber(at)) {
+    /* occurredAt: Unix ms, whole, within what an int64 holds and a date can
+     * be (a double outside it does not convert). */
+    if (!type || !hook_id_text(ev, "objectId", company, sizeof company) || !cJSON_IsNumber(at) ||
+        !(at->valuedouble >= 0 && at->valuedouble <= 1e15) ||
+        at->valuedouble != floor(at->valuedouble)) {
         hook_set(r, "failed", HOOK_BAD_PAYLOAD,
-                 "not a HubSpot event: subscriptionType, objectId and occurredAt needed");
+                 "not a HubSpot event: subscriptionType, objectId and occurredAt (Unix ms) "
+                 "needed");
         return TEND_OK;
     }
     r->ts_ms = (int64_t)at->valuedouble;

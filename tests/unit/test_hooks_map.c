@@ -368,6 +368,17 @@ static void unhandled_and_broken_events(void **state) {
     map_text(HOOK_STRIPE, &c, "not json", &look, &r);
     assert_string_equal(r.status, "failed");
     hook_result_free(&r);
+    /* A time no provider sends (found by fuzz_hooks: the conversion to an
+     * integer was undefined): the event is failed, not mapped. */
+    struct conn_provider h = cfg(HOOK_HUBSPOT);
+    map_text(HOOK_HUBSPOT, &h,
+             "{\"eventId\":1,\"objectId\":8800001,\"occurredAt\":1.8e79,"
+             "\"subscriptionType\":\"company.propertyChange\",\"propertyName\":\"arr\","
+             "\"propertyValue\":\"5\"}",
+             &look, &r);
+    assert_string_equal(r.status, "failed");
+    assert_string_equal(r.reason, HOOK_BAD_PAYLOAD);
+    hook_result_free(&r);
     map_text(HOOK_ZENDESK, &c,
              "{\"id\":\"x\",\"type\":\"zen:event-type:user.created\","
              "\"time\":\"2026-12-06T09:30:00Z\"}",
