@@ -343,6 +343,9 @@ struct store_ops {
     enum tend_err (*revenue_each)(struct store *s, int64_t before_ms,
                                   void (*fn)(void *arg, const struct store_revenue_fact *f),
                                   void *arg);
+    enum tend_err (*account_costs_each)(struct store *s, int64_t from_ms, int64_t to_ms,
+                                        void (*fn)(void *arg, const struct store_account_costs *c),
+                                        void *arg);
 };
 
 struct store_list_cache; /* account_list.c */

@@ -406,6 +406,7 @@ enum tend_err pg_account_rows_of(struct store *s, int32_t day, const int64_t *id
 
 /* pg_revenue.c: the revenue analysis's facts (backend.h). */
 enum tend_err pg_revenue_each(struct store *s, int64_t before_ms, void (*fn)(void *arg, const struct store_revenue_fact *f), void *arg);
+enum tend_err pg_account_costs_each(struct store *s, int64_t from_ms, int64_t to_ms, void (*fn)(void *arg, const struct store_account_costs *c), void *arg);
 // clang-format on
 
 #endif

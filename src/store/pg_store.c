@@ -661,4 +661,5 @@ const struct store_ops pg_ops = {
     .account_rows = pg_account_rows,
     .account_rows_of = pg_account_rows_of,
     .revenue_each = pg_revenue_each,
+    .account_costs_each = pg_account_costs_each,
 };

@@ -593,4 +593,5 @@ const struct store_ops sqlite_ops = {
     .account_rows = sqlite_account_rows,
     .account_rows_of = sqlite_account_rows_of,
     .revenue_each = sqlite_revenue_each,
+    .account_costs_each = sqlite_account_costs_each,
 };

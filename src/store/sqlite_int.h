@@ -256,5 +256,8 @@ int64_t sqlite_changes(struct sqlite_store *s);
 enum tend_err sqlite_revenue_each(struct store *s, int64_t before_ms,
                                   void (*fn)(void *arg, const struct store_revenue_fact *f),
                                   void *arg);
+enum tend_err sqlite_account_costs_each(struct store *s, int64_t from_ms, int64_t to_ms,
+                                        void (*fn)(void *arg, const struct store_account_costs *c),
+                                        void *arg);
 
 #endif

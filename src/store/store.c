@@ -805,3 +805,9 @@ enum tend_err store_revenue_each(struct store *s, int64_t before_ms,
                                  void *arg) {
     return s->ops->revenue_each(s, before_ms, fn, arg);
 }
+
+enum tend_err store_account_costs_each(struct store *s, int64_t from_ms, int64_t to_ms,
+                                       void (*fn)(void *arg, const struct store_account_costs *c),
+                                       void *arg) {
+    return s->ops->account_costs_each(s, from_ms, to_ms, fn, arg);
+}
