@@ -284,6 +284,21 @@ int cmd_analyze_retention(int argc, char **argv) {
 
 /* ---- tend analyze --reasons: every movement's reason ------------------------------ */
 
+/* A figure: rounded in a table (decimals), exact in CSV and JSON (the
+ * oracle test compares them to 1e-9). */
+static void figure(struct out_table *t, enum out_format format, double v, int decimals) {
+    if (!isfinite(v)) {
+        out_num(t, v, false);
+    } else if (format == OUT_TABLE) {
+        double k = decimals == 2 ? 100 : 10000;
+        out_num(t, round(v * k) / k, true);
+    } else {
+        char b[40];
+        snprintf(b, sizeof b, "%.17g", v);
+        out_raw_json(t, b);
+    }
+}
+
 int cli_movement_reasons(struct store *st, int32_t from, int32_t to, enum out_format format,
                          bool print, struct buf *report) {
     struct retention_options o = {.from = from, .to = to};
@@ -324,15 +339,13 @@ int cli_movement_reasons(struct store *st, int32_t from, int32_t to, enum out_fo
             out_str(t, x->reason);
             out_int(t, (int64_t)x->n_ids);
             out_int(t, x->count);
-            out_num(t, format == OUT_TABLE ? cents(x->mrr) : x->mrr, true);
-            out_num(t, format == OUT_TABLE ? rate4(x->nrr_impact) : x->nrr_impact,
-                    isfinite(x->nrr_impact));
-            out_num(t, format == OUT_TABLE ? rate4(share) : share, true);
-            out_num(t, format == OUT_TABLE ? rate4(cumulative) : cumulative, true);
+            figure(t, format, x->mrr, 2);
+            figure(t, format, x->nrr_impact, 4);
+            figure(t, format, share, 4);
+            figure(t, format, cumulative, 4);
             const double cost[] = {x->tickets, x->outreach, x->ctas};
             for (int k = 0; k < 3; k++)
-                out_num(t, format == OUT_TABLE ? round(cost[k] * 100) / 100 : cost[k],
-                        isfinite(cost[k]));
+                figure(t, format, cost[k], 2);
         }
         if (format == OUT_TABLE) {
             char a[16], b[16];
