@@ -8,7 +8,9 @@
  * periods x groups, both bounded (RETENTION_MAX_PERIODS, _MAX_GROUPS).
  * Groups are the account's segment, plan or owner as tend knows them now.
  * Besides the periods, each reason's movements over the whole window (the
- * reasons Pareto of expansion, contraction and churn). */
+ * reasons Pareto of expansion, contraction and churn), with their NRR
+ * impact and, read on demand (retention_costs), what serving those accounts
+ * cost: tickets, outreach and CTAs per account. */
 #ifndef TEND_ANALYSIS_RETENTION_H
 #define TEND_ANALYSIS_RETENTION_H
 

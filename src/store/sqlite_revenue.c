@@ -6,7 +6,9 @@
  * mrr trait (the value in the stored traits), Subscription Changed (mrr_after
  * as num, mrr_before in the stored properties) and the outcomes (arr as
  * num). One scan of facts by kind, like the outcomes' (sqlite_facts.c):
- * analysis reads them once per run. */
+ * analysis reads them once per run. Besides, the cost to serve accounts in a
+ * window (tickets opened, outreach sent, CTAs opened), for the reasons
+ * Pareto of tend analyze --reasons. */
 #include <sqlite3.h>
 
 #include "core/vocab.h"
