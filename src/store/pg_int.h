@@ -415,6 +415,8 @@ enum tend_err pg_holdout_get(struct store *s, int64_t cta_id, struct store_holdo
 enum tend_err pg_holdouts_each(struct store *s, const char *rule, void (*fn)(void *arg, const struct store_holdout *h), void *arg);
 enum tend_err pg_cta_actions_each(struct store *s, void (*fn)(void *arg, const struct store_cta_action *a), void *arg);
 enum tend_err pg_outreach_each(struct store *s, int64_t from_ms, int64_t to_ms, void (*fn)(void *arg, int64_t account_id, int64_t ts_ms), void *arg);
+
+enum tend_err pg_account_costs_each(struct store *s, int64_t from_ms, int64_t to_ms, void (*fn)(void *arg, const struct store_account_costs *c), void *arg);
 // clang-format on
 
 /* pg_inbox.c: the webhook inbox (store.h). */
