@@ -388,7 +388,7 @@ enum tend_err sqlite_ctas_reset(struct store *base) {
     struct sqlite_store *s = sqlite_of(base);
     if (sqlite3_exec(s->db,
                      "DELETE FROM cta_history; DELETE FROM ctas; DELETE FROM eval_runs; "
-                     "DELETE FROM cta_held; DELETE FROM cta_escalations;",
+                     "DELETE FROM cta_held; DELETE FROM cta_escalations; DELETE FROM cta_steps;",
                      NULL, NULL, NULL) != SQLITE_OK)
         return sqlite_fail(s, "forgetting CTAs");
     return TEND_OK;
