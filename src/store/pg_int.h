@@ -181,6 +181,10 @@ enum tend_err pg_events_flush(struct pg_store *s);
  * batches into single rows. */
 enum tend_err pg_events_flush_before(struct pg_store *s, const char *sql);
 void pg_events_discard(struct pg_store *s);
+/* Adds (account_id, day) to login_days with the staged rows, in a
+ * transaction: written by the next flush (before a statement naming
+ * login_days, at commit, or at 2,000 days). */
+enum tend_err pg_events_login_day(struct pg_store *s, int64_t account_id, int32_t day);
 void pg_events_free(struct pg_store *s);
 
 /* pg_batch.c: writes the deferred rows (pg_batch.h) before another
