@@ -449,9 +449,48 @@ def reasons_check(files, first, last, db, tend_json):
           "(%d CTAs among them) equal" % (len(got), start, ctas))
 
 
+def movements_check(files, first, last, tend_json):
+    """tend analyze retention --movements: the window's movements, one by one."""
+    df, _ = load(files.split(","))
+    t0 = pd.Timestamp(first).value // 1_000_000
+    t1 = (pd.Timestamp(last) + pd.Timedelta(days=1)).value // 1_000_000
+    want = []
+    for acc, ev in df[df["ts"] < t1].groupby("account", sort=False):
+        for kind, ts, before, after, reason in movements(ev):
+            if t0 <= ts < t1:
+                want.append((acc, ts, kind, before, after, reason))
+    got = []
+    for g in json.load(open(tend_json)):
+        ts = pd.Timestamp(g["time"]).value // 1_000_000
+        assert g["date"] == g["time"][:10], g
+        assert abs(g["amount"] - abs(g["mrr_after"] - g["mrr_before"])) < 1e-9 or \
+            g["movement"] == "renewal", g
+        got.append((g["account_id"], ts, g["movement"], g["mrr_before"], g["mrr_after"],
+                    g["reason"]))
+    key = lambda m: (m[0], m[1], m[2])
+    want.sort(key=key)
+    got.sort(key=key)
+    bad = []
+    if len(got) != len(want):
+        bad.append("movements: tend %d, oracle %d" % (len(got), len(want)))
+    for g, w in zip(got, want):
+        if g[:3] != w[:3] or g[5] != w[5] or abs(g[3] - w[3]) > 1e-9 or abs(g[4] - w[4]) > 1e-9:
+            bad.append("tend %r, oracle %r" % (g, w))
+    if bad:
+        print("\n".join(bad[:20]))
+        sys.exit(1)
+    kinds = {}
+    for m in want:
+        kinds[m[2]] = kinds.get(m[2], 0) + 1
+    print("%d movements equal one by one (account, time, kind, before, after, reason): %s" % (
+        len(want), kinds))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "extra":
         extra(sys.argv[2])
+    elif sys.argv[1] == "movements":
+        movements_check(*sys.argv[2:6])
     elif sys.argv[1] == "reasons":
         reasons_check(*sys.argv[2:7])
     else:
