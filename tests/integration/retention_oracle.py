@@ -137,6 +137,7 @@ def movements(events):
         if kind != "churn":
             st["paid"] = True
 
+    last_trait = [None]
     for _, day in events.groupby("day", sort=False):
         for e in day[day["kind"] != "trait"].itertuples():
             arr = getattr(e, "arr", None)
@@ -164,7 +165,10 @@ def movements(events):
         tr = day[day["kind"] == "trait"]
         if len(tr):
             last = tr.iloc[-1]
-            move_to(int(last["ts"]), float(last["mrr"]), None)
+            # a trait repeated unchanged is no news (a CRM nobody zeroed)
+            if last_trait[0] is None or abs(float(last["mrr"]) - last_trait[0]) >= EQ:
+                move_to(int(last["ts"]), float(last["mrr"]), None)
+            last_trait[0] = float(last["mrr"])
     return mv
 
 
@@ -352,6 +356,11 @@ def extra(out):
     lines.append({"type": "track", "userId": "ox-member", "event": "Account Churned",
                   "timestamp": "2026-04-20T10:00:00Z", "properties": {"arr": 1800,
                                                                      "reason": "budget cuts"}})
+    # the CRM's mrr left at 300 after a churn: repeating it is no reactivation
+    group("ox-stale", "2026-01-16T08:00:00Z", mrr=300, plan="growth")
+    track("ox-stale", "2026-05-05T10:00:00Z", "Account Churned", reason="price too high")
+    group("ox-stale", "2026-06-05T10:00:00Z", mrr=300, seats=4)
+    group("ox-stale", "2026-08-05T10:00:00Z", mrr=300)
     # a trait change without an event, a change within half a cent (no movement)
     group("ox-trait", "2026-01-15T08:00:00Z", mrr=75.5, plan="starter")
     group("ox-trait", "2026-02-20T08:00:00Z", mrr=80)
