@@ -50,9 +50,11 @@
 
 #include "ingest/segment.h"
 #include "ingest/text.h"
+#include "ingest/verify.h"
 #include "server/guard.h"
 #include "server/hooks.h"
 #include "server/prescan.h"
+#include "server/slack.h"
 #include "server/status.h"
 #include "server/workers.h"
 #include "util/datetime.h"
@@ -572,6 +574,12 @@ static enum MHD_Result on_headers(struct http_server *h, struct request *rq, con
             if (e)
                 return send_error(rq, e, msg);
             rq->max_body = HOOKS_MAX_BODY;
+        }
+        if (h->cfg->slack && strncmp(url, "/slack/", 7) == 0) { /* likewise (slack.h) */
+            char msg[VERIFY_MSG_BYTES];
+            enum tend_err e = slack_precheck(h->cfg->slack, c, url, method, msg, sizeof msg);
+            if (e)
+                return send_error(rq, e, msg);
         }
     } else {
         return send_error(rq, TEND_ERR_NOTFOUND, "no such endpoint");

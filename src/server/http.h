@@ -84,9 +84,11 @@ struct http_config {
     void *touched_arg;
     const struct event_map *events; /* events: of tend.yaml; NULL: none */
     struct hooks *hooks;            /* /hooks/ (server/hooks.h); NULL: none */
+    struct slack *slack;            /* /slack/ (server/slack.h): its header check; NULL: none */
 };
 
 struct http_server;
+struct slack;
 
 /* Binds and listens on listen ("HOST:PORT" or "[V6]:PORT") and returns the
  * socket in *fd: tend serve does this first, so a busy port is reported before

@@ -502,6 +502,41 @@ static bool enqueue(struct slack *k, struct job *j) {
     return room;
 }
 
+/* Checks c's X-Slack-Signature over body[0..len) with the signing secrets. */
+static enum verify_result verify(const struct slack *k, struct MHD_Connection *c, const char *body,
+                                 size_t len, char *msg, size_t size) {
+    const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Signature");
+    const char *ts = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Request-Timestamp");
+    struct verify_header hs[2];
+    size_t n = 0;
+    if (sig)
+        hs[n++] = (struct verify_header){"X-Slack-Signature", sig};
+    if (ts)
+        hs[n++] = (struct verify_header){"X-Slack-Request-Timestamp", ts};
+    struct verify_request vr = {
+        .body = (const unsigned char *)body, .body_len = len, .headers = hs, .n_headers = n};
+    const char *secrets[SLACK_MAX_SECRETS];
+    for (size_t i = 0; i < k->o.cfg->n_secrets; i++)
+        secrets[i] = k->o.cfg->secrets[i];
+    return verify_check(VERIFY_SLACK, &vr, secrets, k->o.cfg->n_secrets, dt_now_ms(), 0, NULL, msg,
+                        size);
+}
+
+enum tend_err slack_precheck(struct slack *k, struct MHD_Connection *c, const char *url,
+                             const char *method, char *msg, size_t size) {
+    if (!k || strcmp(method, "POST") != 0 ||
+        (strcmp(url, "/slack/actions") != 0 && strcmp(url, "/slack/commands") != 0))
+        return TEND_OK; /* slack_http answers those (404, 405) */
+    /* With an empty body the MAC cannot match; a missing, malformed or stale
+     * header is final already: refused before a byte of the body is read. */
+    enum verify_result r = verify(k, c, NULL, 0, msg, size);
+    if (r == VERIFY_MISSING_HEADER || r == VERIFY_MALFORMED_HEADER || r == VERIFY_STALE_TIMESTAMP) {
+        log_printf("tend serve: slack: %s refused: %s", url, msg);
+        return TEND_ERR_AUTH;
+    }
+    return TEND_OK;
+}
+
 enum MHD_Result slack_http(struct slack *k, struct MHD_Connection *c, const char *url,
                            const char *method, const char *body, size_t len) {
     bool actions = strcmp(url, "/slack/actions") == 0;
@@ -516,23 +551,8 @@ enum MHD_Result slack_http(struct slack *k, struct MHD_Connection *c, const char
     if (strcmp(method, "POST") != 0)
         return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
 
-    const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Signature");
-    const char *ts = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Request-Timestamp");
-    struct verify_header hs[2];
-    size_t n = 0;
-    if (sig)
-        hs[n++] = (struct verify_header){"X-Slack-Signature", sig};
-    if (ts)
-        hs[n++] = (struct verify_header){"X-Slack-Request-Timestamp", ts};
-    struct verify_request vr = {
-        .body = (const unsigned char *)body, .body_len = len, .headers = hs, .n_headers = n};
     char msg[VERIFY_MSG_BYTES];
-    const char *secrets[SLACK_MAX_SECRETS];
-    for (size_t i = 0; i < k->o.cfg->n_secrets; i++)
-        secrets[i] = k->o.cfg->secrets[i];
-    enum verify_result v = verify_check(VERIFY_SLACK, &vr, secrets, k->o.cfg->n_secrets,
-                                        dt_now_ms(), 0, NULL, msg, sizeof msg);
-    if (v != VERIFY_OK) {
+    if (verify(k, c, body, len, msg, sizeof msg) != VERIFY_OK) {
         log_printf("tend serve: slack: %s refused: %s", url, msg);
         return reply_error(c, MHD_HTTP_UNAUTHORIZED, msg);
     }

@@ -60,6 +60,15 @@ void slack_free(struct slack *k);
 enum MHD_Result slack_http(struct slack *k, struct MHD_Connection *c, const char *url,
                            const char *method, const char *body, size_t len);
 
+/* The check of a request under /slack/ on its headers alone, before its
+ * body is read (server/http.c): TEND_ERR_AUTH with the reason in msg when
+ * its X-Slack-Signature or X-Slack-Request-Timestamp is missing, malformed
+ * or outside the 5 minutes (an unsigned or replayed request then costs no
+ * body); TEND_OK for everything else (k NULL, another path or method: the
+ * answer is slack_http's), the signature itself checked by slack_http. */
+enum tend_err slack_precheck(struct slack *k, struct MHD_Connection *c, const char *url,
+                             const char *method, char *msg, size_t size);
+
 /* THE decision whether tend user u may do verb to CTA c from Slack. Today:
  * any configured, enabled user may act on any CTA. Roles (issue 21) plug in
  * here, and only here. u NULL (an unmapped Slack user): false. */
