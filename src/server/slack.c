@@ -56,6 +56,7 @@ struct slack {
     bool stopping;
     pthread_t workers[SLACK_WORKERS];
     GHashTable *cache; /* Slack user id -> struct cached */
+    GHashTable *seen;  /* X-Slack-Signature of a request queued -> its expiry (int64_t ms) */
 };
 
 bool slack_may_act(const struct serve_user *u, const struct store_cta *c, enum cta_verb verb) {
@@ -425,6 +426,7 @@ struct slack *slack_new(const struct slack_options *o) {
     pthread_mutex_init(&k->lock, NULL);
     pthread_cond_init(&k->wake, NULL);
     k->cache = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
+    k->seen = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
     for (int i = 0; i < SLACK_WORKERS; i++)
         if (pthread_create(&k->workers[i], NULL, worker, k))
             abort(); /* a service that cannot start a thread is out of resources */
@@ -455,6 +457,7 @@ void slack_free(struct slack *k) {
                    "was applied)",
                    dropped);
     g_hash_table_destroy(k->cache);
+    g_hash_table_destroy(k->seen);
     pthread_mutex_destroy(&k->lock);
     pthread_cond_destroy(&k->wake);
     free(k);
@@ -483,11 +486,33 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, co
     return r;
 }
 
-/* Queues j (taken); false when the queue is full (j freed). */
-static bool enqueue(struct slack *k, struct job *j) {
+static gboolean expired(gpointer key, gpointer value, gpointer now) {
+    (void)key;
+    return *(int64_t *)value <= *(int64_t *)now;
+}
+
+enum queued { QUEUED, FULL, REPLAYED };
+
+/* Queues j (taken, freed unless QUEUED) under its signature sig: REPLAYED
+ * when a request with the same signature was queued within the last
+ * SLACK_REPLAY_MS (a signature covers the timestamp and the body: the same
+ * bytes sent again), FULL when the queue or the memory of signatures
+ * (SLACK_REPLAY_MAX, expired ones forgotten first) is full. */
+static enum queued enqueue(struct slack *k, struct job *j, const char *sig) {
+    int64_t now = dt_now_ms();
     pthread_mutex_lock(&k->lock);
-    bool room = k->queued < SLACK_QUEUE_MAX && !k->stopping;
+    int64_t *until = g_hash_table_lookup(k->seen, sig);
+    enum queued q = until && *until > now ? REPLAYED : QUEUED;
+    if (q == QUEUED && !until && g_hash_table_size(k->seen) >= SLACK_REPLAY_MAX)
+        g_hash_table_foreach_remove(k->seen, expired, &now);
+    if (q == QUEUED && (k->queued >= SLACK_QUEUE_MAX || k->stopping ||
+                        (!until && g_hash_table_size(k->seen) >= SLACK_REPLAY_MAX)))
+        q = FULL;
+    bool room = q == QUEUED;
     if (room) {
+        int64_t *v = xmalloc(sizeof *v);
+        *v = now + SLACK_REPLAY_MS;
+        g_hash_table_replace(k->seen, xstrdup(sig), v);
         if (k->tail)
             k->tail->next = j;
         else
@@ -499,7 +524,7 @@ static bool enqueue(struct slack *k, struct job *j) {
     pthread_mutex_unlock(&k->lock);
     if (!room)
         job_free(j);
-    return room;
+    return q;
 }
 
 /* Checks c's X-Slack-Signature over body[0..len) with the signing secrets. */
@@ -574,11 +599,15 @@ enum MHD_Result slack_http(struct slack *k, struct MHD_Connection *c, const char
         log_printf("tend serve: slack: %s refused: %s", url, err);
         return reply_error(c, MHD_HTTP_BAD_REQUEST, err);
     }
-    if (!enqueue(k, j)) {
+    const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Signature");
+    enum queued q = enqueue(k, j, sig ? sig : "");
+    if (q == FULL) {
         log_printf("tend serve: slack: %s refused: %d requests queued already", url,
                    SLACK_QUEUE_MAX);
         return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "tend is busy: try again");
     }
+    if (q == REPLAYED) /* acknowledged as the first was, done once */
+        log_printf("tend serve: slack: %s: the same signed request again (a replay): ignored", url);
     /* An empty 200: Slack's acknowledgement (a body would be shown as a message). */
     struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");

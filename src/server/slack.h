@@ -18,7 +18,9 @@
  * slack.response_url_base (no request to anywhere else: no SSRF).
  *
  * The queue holds SLACK_QUEUE_MAX requests; when full, 503 (Slack shows the
- * user an error; nothing changed). Workers hold a store connection each. */
+ * user an error; nothing changed). The same signed request received again
+ * within SLACK_REPLAY_MS (a replay) is answered 200 and does nothing. Workers hold a store
+ * connection each. */
 #ifndef TEND_SERVER_SLACK_H
 #define TEND_SERVER_SLACK_H
 
@@ -37,6 +39,13 @@
 #define SLACK_CACHE_MAX       10000   /* Slack users remembered (then forgotten all at once) */
 #define SLACK_CACHE_HIT_MS    3600000 /* a Slack user's email, remembered for an hour */
 #define SLACK_CACHE_MISS_MS   300000  /* a user without one (or unknown), for 5 minutes */
+/* A verified request's signature is remembered this long (twice Slack's
+ * 5-minute window, which admits timestamps up to 5 minutes ahead too): the
+ * same signed bytes sent again are acknowledged and ignored, so a captured
+ * click cannot be replayed to undo a later change. At most SLACK_REPLAY_MAX
+ * remembered (about 100 bytes each); only a valid signature adds one. */
+#define SLACK_REPLAY_MS  (2 * 5 * 60 * 1000)
+#define SLACK_REPLAY_MAX 100000
 
 struct slack_options {
     const char *db;

@@ -12,7 +12,8 @@
 #      provider text with control characters cannot forge a log line;
 #   E. a response_url with a dot segment (/resp/../x, %2e%2e), another
 #      host's or scheme's, userinfo, an upper-case or trailing-dot host: 400,
-#      and nothing is posted outside the base;
+#      and nothing is posted outside the base; the same signed click sent
+#      again within the 5 minutes is acknowledged and not acted on again;
 #   F. an inbox row whose processing always fails (a store error, forced by a
 #      trigger) is given up after INBOX_MAX_ERRORS attempts, failed with the
 #      reason "error", and the rows behind it are processed;
@@ -332,6 +333,24 @@ while time.time() < end and not any(r["path"] == "/resp/fine" for r in logged())
 paths = [r["path"] for r in logged()[n_before:]]
 ok(f"E: only the URL under the base got a post ({st}; {paths})",
    st == 200 and paths == ["/resp/fine"], paths)
+
+# ---- E. a replayed Slack request ------------------------------------------------------
+payload = {"type": "block_actions", "user": {"id": "UANN"}, "response_url": base + "replay1",
+           "actions": [{"value": "snooze:999998"}]}
+body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+h = slack_headers(body)
+first, again = post("/slack/actions", body, h)[0], post("/slack/actions", body, h)[0]
+payload["response_url"] = base + "replay2"
+body2 = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+third = post("/slack/actions", body2, slack_headers(body2))[0]
+end = time.time() + 60
+while time.time() < end and not any(r["path"] == "/resp/replay2" for r in logged()):
+    time.sleep(0.1)
+n1 = sum(1 for r in logged() if r["path"] == "/resp/replay1")
+ok(f"E: the same signed click sent twice within the window is acted on once "
+   f"({first}, {again}, then another {third}; posts for the first: {n1}; replay logged)",
+   first == again == third == 200 and n1 == 1 and "(a replay): ignored" in serve_log(),
+   (n1, [l for l in serve_log().splitlines() if "slack" in l][-6:]))
 PY
 
 # ---- F. an inbox row that always fails --------------------------------------------------
@@ -385,7 +404,7 @@ counts, lock = {}, threading.Lock()
 def go(n):
     c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
     for i in range(n):
-        body = urllib.parse.urlencode({"user_id": "UANN", "text": "acme",
+        body = urllib.parse.urlencode({"user_id": "UANN", "text": "acme", "trigger_id": f"{n}.{i}.{threading.get_ident()}",
             "response_url": f"http://127.0.0.1:{SP}/resp/hold"}).encode()
         ts = str(int(time.time()) + OFFSET)
         mac = hmac.new(os.environ["SLACK_SECRET"].encode(), b"v0:" + ts.encode() + b":" + body,
