@@ -27,6 +27,7 @@ SEND="$ROOT/tests/integration/hooks_send.py"
 HD="$DATA/hooks"
 DB=$(db sechooks)
 echo '{"type":"group","userId":"u1","groupId":"acme","timestamp":"2026-11-01T09:00:00Z","messageId":"g1","traits":{"name":"Acme"}}' >"$T/ev.jsonl"
+echo '{"type":"group","userId":"u2","groupId":"evil<!here>","timestamp":"2026-11-01T09:00:00Z","messageId":"g2","traits":{"name":"<!channel> & <http://evil.example|click> *b*","csm_email":"x@t.test"}}' >>"$T/ev.jsonl"
 "$TEND" import --db "$DB" "$T/ev.jsonl" >/dev/null || not_ok "tend import"
 
 rm -f "$T/slack.port"
@@ -333,6 +334,31 @@ while time.time() < end and not any(r["path"] == "/resp/fine" for r in logged())
 paths = [r["path"] for r in logged()[n_before:]]
 ok(f"E: only the URL under the base got a post ({st}; {paths})",
    st == 200 and paths == ["/resp/fine"], paths)
+
+# ---- E. Slack markup in an account's name and id -----------------------------------------
+body = urllib.parse.urlencode({"user_id": "UANN", "text": "evil<!here>",
+                               "response_url": base + "markup"}).encode()
+st = post("/slack/commands", body, slack_headers(body))[0]
+end = time.time() + 60
+while time.time() < end and not any(r["path"] == "/resp/markup" for r in logged()):
+    time.sleep(0.1)
+answer = next((r["body"] for r in logged() if r["path"] == "/resp/markup"), "")
+texts = []
+def walk(o):
+    if isinstance(o, dict):
+        for k, v in o.items():
+            if k == "text" and isinstance(v, str):
+                texts.append(v)
+            walk(v)
+    elif isinstance(o, list):
+        for v in o:
+            walk(v)
+walk(json.loads(answer or "{}"))
+live = [t for t in texts if "<!" in t or "<http://evil" in t]
+ok(f"E: /tend on an account named '<!channel> & <http://evil.example|click>' answers with it "
+   f"escaped (&lt; &gt; &amp;), no live mention or link ({st}, {len(answer)} bytes)",
+   st == 200 and texts and not live and any("&lt;!channel&gt; &amp; &lt;http://evil.example|click&gt;" in t for t in texts),
+   answer[:1500])
 
 # ---- E. a replayed Slack request ------------------------------------------------------
 payload = {"type": "block_actions", "user": {"id": "UANN"}, "response_url": base + "replay1",
