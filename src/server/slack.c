@@ -599,8 +599,12 @@ enum MHD_Result slack_http(struct slack *k, struct MHD_Connection *c, const char
         log_printf("tend serve: slack: %s refused: %s", url, err);
         return reply_error(c, MHD_HTTP_BAD_REQUEST, err);
     }
-    const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Signature");
-    enum queued q = enqueue(k, j, sig ? sig : "");
+    /* Keyed in lower case: the hex is compared as bytes, "AB" as "ab", so
+     * a replay with its digits' case changed is the same request. */
+    char *sig =
+        g_ascii_strdown(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Signature"), -1);
+    enum queued q = enqueue(k, j, sig);
+    g_free(sig);
     if (q == FULL) {
         log_printf("tend serve: slack: %s refused: %d requests queued already", url,
                    SLACK_QUEUE_MAX);

@@ -386,6 +386,8 @@ payload = {"type": "block_actions", "user": {"id": "UANN"}, "response_url": base
 body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
 h = slack_headers(body)
 first, again = post("/slack/actions", body, h)[0], post("/slack/actions", body, h)[0]
+h["X-Slack-Signature"] = "v0=" + h["X-Slack-Signature"][3:].upper()  # the same MAC
+upper = post("/slack/actions", body, h)[0]
 payload["response_url"] = base + "replay2"
 body2 = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
 third = post("/slack/actions", body2, slack_headers(body2))[0]
@@ -393,9 +395,11 @@ end = time.time() + 60
 while time.time() < end and not any(r["path"] == "/resp/replay2" for r in logged()):
     time.sleep(0.1)
 n1 = sum(1 for r in logged() if r["path"] == "/resp/replay1")
-ok(f"E: the same signed click sent twice within the window is acted on once "
-   f"({first}, {again}, then another {third}; posts for the first: {n1}; replay logged)",
-   first == again == third == 200 and n1 == 1 and "(a replay): ignored" in serve_log(),
+ok(f"E: the same signed click sent twice within the window (and a third time with its hex in "
+   f"upper case) is acted on once ({first}, {again}, {upper}, then another {third}; posts for the "
+   f"first: {n1}; replays logged)",
+   first == again == upper == third == 200 and n1 == 1 and
+   serve_log().count("(a replay): ignored") == 2,
    (n1, [l for l in serve_log().splitlines() if "slack" in l][-6:]))
 PY
 
