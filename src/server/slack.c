@@ -57,6 +57,9 @@ struct slack {
     pthread_t workers[SLACK_WORKERS];
     GHashTable *cache; /* Slack user id -> struct cached */
     GHashTable *seen;  /* X-Slack-Signature of a request queued -> its expiry (int64_t ms) */
+    /* Unsigned or forged requests logged in the current minute, and not. */
+    int64_t refusals_since_ms;
+    int refusals_shown, refusals_hidden;
 };
 
 bool slack_may_act(const struct serve_user *u, const struct store_cta *c, enum cta_verb verb) {
@@ -527,6 +530,32 @@ static enum queued enqueue(struct slack *k, struct job *j, const char *sig) {
     return q;
 }
 
+/* Logs a request refused for its signature, at most SLACK_REFUSALS_LOGGED
+ * a minute (anyone can send them: a flood must not fill the disk), then how
+ * many more there were. */
+static void log_refusal(struct slack *k, const char *url, const char *msg) {
+    int64_t now = dt_now_ms();
+    int hidden = 0;
+    pthread_mutex_lock(&k->lock);
+    if (now - k->refusals_since_ms >= 60000) {
+        hidden = k->refusals_hidden;
+        k->refusals_since_ms = now;
+        k->refusals_shown = k->refusals_hidden = 0;
+    }
+    bool show = k->refusals_shown < SLACK_REFUSALS_LOGGED;
+    if (show)
+        k->refusals_shown++;
+    else
+        k->refusals_hidden++;
+    pthread_mutex_unlock(&k->lock);
+    if (hidden)
+        log_printf("tend serve: slack: %d more requests refused for their signature in the last "
+                   "minute (not logged one by one)",
+                   hidden);
+    if (show)
+        log_printf("tend serve: slack: %s refused: %s", url, msg);
+}
+
 /* Checks c's X-Slack-Signature over body[0..len) with the signing secrets. */
 static enum verify_result verify(const struct slack *k, struct MHD_Connection *c, const char *body,
                                  size_t len, char *msg, size_t size) {
@@ -556,7 +585,7 @@ enum tend_err slack_precheck(struct slack *k, struct MHD_Connection *c, const ch
      * header is final already: refused before a byte of the body is read. */
     enum verify_result r = verify(k, c, NULL, 0, msg, size);
     if (r == VERIFY_MISSING_HEADER || r == VERIFY_MALFORMED_HEADER || r == VERIFY_STALE_TIMESTAMP) {
-        log_printf("tend serve: slack: %s refused: %s", url, msg);
+        log_refusal(k, url, msg);
         return TEND_ERR_AUTH;
     }
     return TEND_OK;
@@ -578,7 +607,7 @@ enum MHD_Result slack_http(struct slack *k, struct MHD_Connection *c, const char
 
     char msg[VERIFY_MSG_BYTES];
     if (verify(k, c, body, len, msg, sizeof msg) != VERIFY_OK) {
-        log_printf("tend serve: slack: %s refused: %s", url, msg);
+        log_refusal(k, url, msg);
         return reply_error(c, MHD_HTTP_UNAUTHORIZED, msg);
     }
 

@@ -46,6 +46,9 @@
  * remembered (about 100 bytes each); only a valid signature adds one. */
 #define SLACK_REPLAY_MS  (2 * 5 * 60 * 1000)
 #define SLACK_REPLAY_MAX 100000
+/* Requests refused for their signature logged one by one per minute; the
+ * rest are counted in one line. */
+#define SLACK_REFUSALS_LOGGED 20
 
 struct slack_options {
     const char *db;

@@ -237,6 +237,9 @@ for kind, n in (("unsigned-slack", N), ("forged-slack", N), ("forged-stripe", 15
     ok(f"B: {total} {kind} requests: all 401 ({got}) in {secs:.1f} s "
        f"({total / secs:.0f}/s), /healthz meanwhile {hz[0]} in {hz[1]:.0f} ms",
        got.get(401, 0) == total and hz[0] == 200, got)
+refusals = sum(1 for l in serve_log().splitlines() if "slack: /slack/" in l and "refused" in l)
+ok(f"B: the {2 * N} unsigned or forged Slack requests wrote {refusals} log lines (at most 20 a "
+   f"minute one by one, then a count)", refusals <= 40, refusals)
 rss1 = rss_mb()
 ok(f"B: tend's RSS after the floods {rss1:.0f} MB (before {rss0:.0f} MB; bounded: < +64 MB)",
    rss1 - rss0 < 64, (rss0, rss1))
