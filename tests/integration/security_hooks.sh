@@ -241,8 +241,10 @@ refusals = sum(1 for l in serve_log().splitlines() if "slack: /slack/" in l and 
 ok(f"B: the {2 * N} unsigned or forged Slack requests wrote {refusals} log lines (at most 20 a "
    f"minute one by one, then a count)", refusals <= 40, refusals)
 rss1 = rss_mb()
-ok(f"B: tend's RSS after the floods {rss1:.0f} MB (before {rss0:.0f} MB; bounded: < +64 MB)",
-   rss1 - rss0 < 64, (rss0, rss1))
+# AddressSanitizer keeps freed memory in quarantine (256 MB by default).
+grow = 64 if os.environ.get("MODE", "release") != "asan" else 1024
+ok(f"B: tend's RSS after the floods {rss1:.0f} MB (before {rss0:.0f} MB; bounded: < +{grow} MB)",
+   rss1 - rss0 < grow, (rss0, rss1))
 st, _ = post("/hooks/stripe", b"{}", stripe_headers(b"{}"))
 ok(f"B: a signed request is still served after the floods ({st})", st in (200, 400), st)
 
@@ -307,6 +309,9 @@ ok(f"C: with 40 webhook uploads of 1 MB trickling, a dashboard sign-in is answer
    text_login[:300])
 for s in held:
     s.close()
+end = time.time() + 60  # until the server has seen them go and given their budget back
+while time.time() < end and post("/hooks/stripe", b"{}", stripe_headers(b"{}"))[0] == 503:
+    time.sleep(0.1)
 
 # ---- D. signed bodies built to cost ----------------------------------------------------
 for label, body in (("1 MB of nesting", b"[" * 500000 + b"]" * 500000),
