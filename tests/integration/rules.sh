@@ -75,6 +75,8 @@ if [ "$BACKEND" = sqlite ]; then
         DROP TABLE segment_days; DROP TABLE segment_parts;
 
         DROP TABLE cta_escalations;
+
+        DROP TABLE cta_steps;
         DELETE FROM schema_migrations WHERE version >= 13;"
     "$TEND" eval --db "$O" --at 2026-06-15 >/dev/null
     expect_eq "an older database is migrated: product_days rebuilt from its events" \
