@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/labels.h"
 #include "util/mem.h"
 
 /* ---- value ------------------------------------------------------------------ */
@@ -72,20 +73,14 @@ void plan_value_text(double value, enum cta_type type, const char *currency, cha
     out[0] = '\0';
     if (isnan(value) || value < 0 || value > 1e15)
         return;
-    /* Whole units with thousands separators: 42000 -> "42,000". */
-    char digits[32], grouped[48];
-    snprintf(digits, sizeof digits, "%.0f", value);
-    size_t n = strlen(digits), k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0)
-            grouped[k++] = ',';
-        grouped[k++] = digits[i];
-    }
-    grouped[k] = '\0';
+    /* Whole units with thousands separators and the currency, as every page
+     * writes money (core/labels.h): 42000 -> "$42,000", "EUR 42,000". */
+    char money[64];
+    labels_money(value, currency, money, sizeof money);
     const char *what = type == CTA_RISK        ? "ARR at risk"
                        : type == CTA_LIFECYCLE ? "ARR in play"
                                                : "a year of expansion";
-    snprintf(out, size, "%s%s %s", currency ? currency : "", grouped, what);
+    snprintf(out, size, "%s %s", money, what);
 }
 
 /* ---- steps ------------------------------------------------------------------ */

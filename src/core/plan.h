@@ -73,7 +73,9 @@ enum cta_priority plan_priority(enum cta_priority rule_priority, double value,
 
 /* A value as a CSM reads it: "$42,000 ARR at risk" (risk), "$2,400 a year
  * of expansion" (expansion, opportunity), "$20,000 ARR in play"
- * (lifecycle); "" when NaN. currency is printed before the number. */
+ * (lifecycle); "" when NaN. The amount is written as labels_money writes
+ * it (core/labels.h): a symbol before, an ISO code before with a space,
+ * NULL or "USD" as "$". */
 void plan_value_text(double value, enum cta_type type, const char *currency, char *out,
                      size_t size);
 

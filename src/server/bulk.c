@@ -8,6 +8,7 @@
 #include "core/labels.h"
 #include "eval/act.h"
 #include "util/datetime.h"
+#include "util/mem.h"
 
 /* Adds the id text v to ids (distinct); false when it is not a positive
  * number or there are already BULK_MAX. */
@@ -33,7 +34,7 @@ static enum tend_err read_ids(const struct view_params *form, int64_t *ids, size
         bool list = strcmp(form->keys[i], "ids") == 0;
         if (!list && strcmp(form->keys[i], "id") != 0)
             continue;
-        char *copy = strdup(form->values[i]);
+        char *copy = xstrdup(form->values[i]);
         char *save = NULL;
         for (char *t = strtok_r(copy, list ? ", " : "", &save); t;
              t = strtok_r(NULL, list ? ", " : "", &save)) {
@@ -82,7 +83,7 @@ enum tend_err bulk_apply(struct store *s, const struct view_params *form, const 
                  action ? action : "");
         return TEND_ERR_USAGE;
     }
-    int64_t *ids = calloc(BULK_MAX, sizeof *ids);
+    int64_t *ids = xcalloc(BULK_MAX, sizeof *ids);
     size_t n;
     enum tend_err e = read_ids(form, ids, &n, msg, size);
     if (e) {

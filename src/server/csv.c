@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/mem.h"
+
 /* The tables views carry, in the order a view with several is read. */
 static const char *const tables[] = {"accounts", "ctas",   "held",    "rows",   "risk",
                                      "groups",   "rules",  "reports", "models", "items",
@@ -51,7 +53,7 @@ static void column_add(struct columns *c, const char *parent, const char *key) {
     if (c->n == CSV_MAX_COLUMNS)
         return;
     size_t len = strlen(key) + (parent ? strlen(parent) + 1 : 0) + 1;
-    char *name = malloc(len);
+    char *name = xmalloc(len);
     if (parent)
         snprintf(name, len, "%s.%s", parent, key);
     else

@@ -372,8 +372,10 @@ enum tend_err view_ctas_list(struct store *s, const struct view_env *env,
             free(held);
             return view_store_err(s, e, err);
         }
-        qsort(seg.ids, seg.n, sizeof *seg.ids, cmp_id);
-        f.in_segment = seg.ids ? seg.ids : (const int64_t[]){0};
+        if (seg.n)
+            qsort(seg.ids, seg.n, sizeof *seg.ids, cmp_id);
+        static const int64_t none[1] = {0}; /* a segment without accounts: none pass */
+        f.in_segment = seg.ids ? seg.ids : none;
         f.n_in_segment = seg.n;
     }
 
@@ -395,7 +397,7 @@ enum tend_err view_ctas_list(struct store *s, const struct view_env *env,
         e = TEND_ERR_USAGE;
         goto cleanup;
     }
-    if (sort != SORT_URGENT || desc) {
+    if ((sort != SORT_URGENT || desc) && sc.n) {
         struct sort_by by = {.key = sort, .desc = desc};
         g_qsort_with_data(sc.keys, (gint)sc.n, sizeof *sc.keys, cmp_key, &by);
     }

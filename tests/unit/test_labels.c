@@ -13,6 +13,7 @@
 #include "core/health.h"
 #include "core/labels.h"
 #include "core/metrics.h"
+#include "core/plan.h"
 
 static void test_every_metric_and_component_has_a_label(void **state) {
     (void)state;
@@ -53,6 +54,18 @@ static void test_money_has_its_currency_and_separators(void **state) {
     assert_string_equal(out, "-$1,200");
     labels_value("arr_at_risk", 42000, "$", out, sizeof out);
     assert_string_equal(out, "$42,000");
+}
+
+/* A CTA's value in words writes its amount as the pages do. */
+static void value_text_uses_the_same_money(void **state) {
+    (void)state;
+    char out[96];
+    plan_value_text(42000, CTA_RISK, "$", out, sizeof out);
+    assert_string_equal(out, "$42,000 ARR at risk");
+    plan_value_text(42000, CTA_RISK, "EUR", out, sizeof out);
+    assert_string_equal(out, "EUR 42,000 ARR at risk");
+    plan_value_text(2400, CTA_EXPANSION, NULL, out, sizeof out);
+    assert_string_equal(out, "$2,400 a year of expansion");
 }
 
 static void test_plurals_percent_and_scores(void **state) {
@@ -98,6 +111,7 @@ int main(void) {
         cmocka_unit_test(test_money_has_its_currency_and_separators),
         cmocka_unit_test(test_plurals_percent_and_scores),
         cmocka_unit_test(model_features_read_as_labels),
+        cmocka_unit_test(value_text_uses_the_same_money),
     };
     return cmocka_run_group_tests_name("labels", tests, NULL, NULL);
 }
