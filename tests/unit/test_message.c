@@ -1160,8 +1160,28 @@ static void slack_actions_only_on_a_live_cta_with_the_app(void **state) {
     }
 }
 
+
+/* Issue 21: the evidence speaks in labels and units (core/labels.h), money in
+ * the snapshot's currency; a name the table does not know stays as it is. */
+static void evidence_reads_as_labels_with_units(void **state) {
+    (void)state;
+    cJSON *snap = fixture();
+    set(snap, "cta", "evidence",
+        json("{'feature_events_prev_28d': 398, 'overdue_amount': 1200, 'days_left': 7}"));
+    set_str(snap, "cta", "currency", "EUR");
+    struct message_ctx c = ctx();
+    char *msg = message_slack(snap, &c);
+    assert_contains(msg, "Feature events, previous 28 days: 398 events");
+    assert_contains(msg, "Amount overdue: EUR 1,200");
+    assert_contains(msg, "days_left: 7");
+    assert_null(strstr(msg, "feature_events_prev_28d"));
+    free(msg);
+    cJSON_Delete(snap);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(evidence_reads_as_labels_with_units),
         cmocka_unit_test(slack_message_has_header_summary_fields_buttons_and_context),
         cmocka_unit_test(slack_escapes_hostile_account_name),
         cmocka_unit_test(slack_link_label_never_contains_a_pipe),
