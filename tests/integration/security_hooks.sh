@@ -62,7 +62,7 @@ start_serve "$DB" "$PORT" --config "$T/tend.yaml" --no-eval || {
 ok "tend serve starts with a connector and a slack section"
 
 export PORT SP T DB SERVE_PID SEND HD
-$PY - <<'PY'
+$PY - <<'PY' || not_ok "the checks in Python ran to their end (exit status $?)"
 import hashlib, hmac, http.client, json, os, socket, subprocess, threading, time, urllib.parse
 
 PORT, SP, T = int(os.environ["PORT"]), int(os.environ["SP"]), os.environ["T"]
@@ -107,10 +107,16 @@ def stripe_headers(body, secret=STRIPE, t=None):
 
 
 def post(path, body, headers, conn=None):
+    """(status, text); ("reset", why) when the server closed the connection
+    without an answer (a refusal may close it before the body is read)."""
     c = conn or http.client.HTTPConnection("127.0.0.1", PORT, timeout=60)
-    c.request("POST", path, body=body, headers=headers)
-    r = c.getresponse()
-    data = r.read()
+    try:
+        c.request("POST", path, body=body, headers=headers)
+        r = c.getresponse()
+        data = r.read()
+    except (ConnectionError, http.client.RemoteDisconnected) as e:
+        c.close()
+        return "reset", str(e)
     if not conn:
         c.close()
     return r.status, data.decode("utf-8", "replace")
@@ -419,11 +425,11 @@ if [ "$BACKEND" = sqlite ]; then
     dbq "$DB" "CREATE TRIGGER poison BEFORE INSERT ON quarantine
                BEGIN SELECT RAISE(ABORT, 'poison refused by the test trigger'); END" ||
         not_ok "F: the test trigger is created"
-else
-    dbq "$DB" "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
-               RAISE EXCEPTION 'poison refused by the test trigger'; END \$\$" &&
-        dbq "$DB" "CREATE TRIGGER poison BEFORE INSERT ON quarantine FOR EACH ROW
-                   EXECUTE FUNCTION poison()" || not_ok "F: the test trigger is created"
+elif ! dbq "$DB" "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+                   RAISE EXCEPTION 'poison refused by the test trigger'; END \$\$" ||
+    ! dbq "$DB" "CREATE TRIGGER poison BEFORE INSERT ON quarantine FOR EACH ROW
+                 EXECUTE FUNCTION poison()"; then
+    not_ok "F: the test trigger is created"
 fi
 send() { $PY "$SEND" send --url "http://127.0.0.1:$PORT" --provider stripe --secret "$STRIPE_SECRET" "$@"; }
 r1=$(send --file "$HD/stripe_invoice_paid.json" --event-id evt_poison \
@@ -432,7 +438,7 @@ r2=$(send --file "$HD/stripe_invoice_paid.json" --event-id evt_after \
     --set data.object.metadata.account_id=acme)
 row() { dbq "$DB" "SELECT status || '|' || reason || '|' || attempts FROM hook_inbox WHERE event_id = '$1'"; }
 t0=$(date +%s%N)
-after_done() { [ "$(row evt_after | cut -d'|' -f1)" = done ]; }
+after_done() { [ "$(row evt_after | cut -d'|' -f1)" = "done" ]; }
 if wait_for 60 after_done; then
     ok "F: the row behind one that always fails is processed ($(row evt_after); $((($(date +%s%N) - t0) / 1000000)) ms; sent: ${r1%% *} ${r2%% *})"
 else
