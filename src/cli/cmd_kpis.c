@@ -168,9 +168,10 @@ int cmd_kpis(int argc, char **argv) {
 static void usage_report(FILE *f) {
     fprintf(f, "Usage: tend report monthly --month YYYY-MM --out FILE [--db PATH]\n"
                "                          [--config tend.yaml]\n\n"
-               "Writes the monthly CS report (churned and kept ARR, revenue at risk, the KPIs,\n"
-               "the churn-risk model's accuracy; NRR and GRR where the revenue outcomes give\n"
-               "them) as one printable HTML file. tend serve shows it at /reports/monthly.\n");
+               "Writes the monthly CS report (NRR, GRR, expansion, contraction and churned ARR\n"
+               "as tend analyze retention gives them for the month, saved and lost ARR,\n"
+               "revenue at risk, the KPIs, the churn-risk model's accuracy) as one printable\n"
+               "HTML file. tend serve shows it at /reports/monthly.\n");
 }
 
 int cmd_report(int argc, char **argv) {

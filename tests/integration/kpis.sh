@@ -6,7 +6,9 @@
 # four weeks (over owner-weeks) must equal a Python computation over the
 # same tables (kpis_check.py, numpy); more than 12 KPIs, an unknown or a
 # repeated one are refused with their path; GET /api/kpis gives the CLI's
-# board; tend report monthly writes a printable page with the month's churn.
+# board; tend report monthly writes a printable page whose NRR, GRR,
+# expansion, contraction and churned ARR equal tend analyze retention's for
+# the month (itself checked against retention_oracle.py).
 . "$(dirname "$0")/lib.sh"
 
 DB="$(db k)"
@@ -72,21 +74,53 @@ out=$(bad "  - red_share
 ")
 expect_contains "a KPI listed twice is refused" "kpis[1]: red_share is listed twice" "$out"
 
-# The monthly report.
+# The monthly report. The accounts pay their mrr trait (100 + i) since
+# before January; February adds expansions and contractions (and one in
+# January and one in March, which must stay out), so the month has every
+# kind of movement beside the churns.
+$PY - "$T/revenue.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(0, 40, 3):
+        up = i % 2 == 0
+        day = "2026-01-20" if i == 0 else "2026-03-02" if i == 3 else "2026-02-%02d" % (3 + i % 20)
+        f.write(json.dumps({"type": "track", "userId": "u%d" % i, "event": "Subscription Changed",
+                            "timestamp": day + "T11:00:00Z", "messageId": "rev-%d" % i,
+                            "context": {"groupId": "acc%03d" % i},
+                            "properties": {"mrr_before": 100 + i,
+                                           "mrr_after": 100 + i + (50 if up else -40),
+                                           "reason": "seats added" if up else "downgrade"}}) + "\n")
+PY
+"$TEND" import --db "$DB" "$T/revenue.jsonl" >/dev/null 2>"$T/import3.err" || not_ok "import revenue" "$(cat "$T/import3.err")"
+"$TEND" analyze retention --db "$DB" --from 2026-02-01 --to 2026-02-28 --format json >"$T/ret_feb.json" 2>"$T/ret.err" ||
+    not_ok "tend analyze retention runs" "$(cat "$T/ret.err")"
+$PY "$ROOT/tests/integration/retention_oracle.py" compare "$T/events.jsonl,$T/churns.jsonl,$T/revenue.jsonl" \
+    "February|2026-02-01|2026-02-28|whole|all|$T/ret_feb.json" >"$T/oracle.out" 2>&1
+expect_eq "February's retention equals the pandas oracle (retention_oracle.py): $(grep -c '^ok ' "$T/oracle.out") comparison(s)" \
+    "0" "$(grep -c '^not ok' "$T/oracle.out")$(grep -q '^ok ' "$T/oracle.out" || echo ' none ran')"
 "$TEND" report monthly --db "$DB" --config "$T/tend.yaml" --month 2026-02 --out "$T/feb.html" 2>"$T/report.err" ||
     not_ok "tend report monthly runs" "$(cat "$T/report.err")"
-want=$($PY - "$T/churns.jsonl" <<'PY'
+want=$($PY - "$T/churns.jsonl" "$T/ret_feb.json" <<'PY'
 import json, sys
 n = sum(1 for l in open(sys.argv[1]) if json.loads(l)["timestamp"].startswith("2026-02"))
-print(n, f"{n * 1200:,}")
+r = json.load(open(sys.argv[2]))["rows"][0]
+money = lambda k: f"{round(12 * r[k]):,}"
+print(n, money("churned"), money("expansion"), money("contraction"),
+      f"{round(12 * (r['churned'] + r['contraction'])):,}",
+      "%.1f%%, %.1f%%" % (100 * r["nrr"], 100 * r["grr"]), r["logos_churned"])
 PY
 )
-read -r n_feb arr_feb <<<"$want"
+read -r n_feb arr_feb exp_feb con_feb lost_feb nrr_feb grr_feb logos_feb <<<"$want"
 html=$(cat "$T/feb.html")
 expect_contains "the report is one page with its stylesheet inside" "<style>" "$html"
 expect_contains "it names the month" "Customer success report, 2026-02" "$html"
-expect_contains "February's churned ARR (arr 1,200 each, $n_feb accounts)" "ARR lost to churn</th><td>$arr_feb" "$html"
-expect_contains "NRR and GRR have their marked place" "NRR and GRR come from the revenue outcomes" "$html"
+expect_eq "every February churn was paying on February 1 (the cohort's churned logos)" "$n_feb" "$logos_feb"
+expect_contains "NRR, GRR as tend analyze retention --from 2026-02-01 --to 2026-02-28 ($nrr_feb $grr_feb)" "NRR, GRR</th><td>$nrr_feb $grr_feb" "$html"
+expect_contains "February's churned ARR ($n_feb accounts) as retention's churned MRR x 12" "ARR lost to churn</th><td>$arr_feb" "$html"
+expect_contains "expansion ARR as retention's" "Expansion ARR</th><td>$exp_feb" "$html"
+expect_contains "contraction ARR as retention's" "Contraction ARR</th><td>$con_feb" "$html"
+expect_contains "lost ARR: contraction and churn ($lost_feb)" "Lost ARR (contraction and churn)</th><td>$lost_feb" "$html"
+expect_contains "saved ARR: not measured without a holdout" "Saved ARR (holdouts, below)</th><td><span class=\"muted\">not measured" "$html"
 expect_contains "the KPIs are in it" "Contacts a week per account" "$html"
 out=$("$TEND" report monthly --db "$DB" --month 2026-13 --out "$T/x.html" 2>&1)
 expect_contains "a bad month is refused" '--month must be YYYY-MM, not "2026-13"' "$out"
@@ -109,8 +143,18 @@ as_of=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["as_of"])' "
 "$TEND" kpis --db "$DB" --config "$T/tend.yaml" --at "$as_of" --weeks 10 --format json >"$T/cli.json"
 same=$($PY -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); print(a == b)' "$T/api.json" "$T/cli.json")
 expect_eq "GET /api/kpis equals tend kpis as of the same day ($as_of)" True "$same"
-got=$(api "/api/reports/monthly?month=2026-02" | $PY -c 'import json,sys; r=json.load(sys.stdin); print(r["month"], r["retention"]["churned_logos"])')
-expect_eq "GET /api/reports/monthly?month=2026-02" "2026-02 $n_feb" "$got"
+api "/api/reports/monthly?month=2026-02" >"$T/monthly.json"
+got=$($PY - "$T/monthly.json" "$T/ret_feb.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+r = json.load(open(sys.argv[2]))["rows"][0]
+keys = ["accounts_start", "mrr_start", "expansion", "contraction", "churned", "new_mrr", "mrr_end",
+        "logos_churned", "grr", "nrr", "logo_churn", "grr_annual", "nrr_annual"]
+diff = [k for k in keys if m["retention"][k] != r[k]]
+print(m["month"], "differ:", diff or "none", "nrr=%.4f grr=%.4f" % (r["nrr"], r["grr"]))
+PY
+)
+expect_contains "GET /api/reports/monthly?month=2026-02: the retention figures equal tend analyze retention's, exactly" "2026-02 differ: none" "$got"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/reports/monthly?month=02-2026")
 expect_eq "a bad month: 400" 400 "$code"
 kill -TERM "$SERVE_PID"
