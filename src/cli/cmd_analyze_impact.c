@@ -19,19 +19,21 @@
 #include "util/datetime.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage: tend analyze impact [--db PATH] [--rule NAME] [--horizon DAYS]\n"
-               "                           [--acted-within DAYS] [--at DATE]\n"
-               "                           [--format table|csv|json]\n"
-               "\n"
-               "Churn (and contraction) within the horizon after a CTA opened, for accounts\n"
-               "whose CTAs were delivered against accounts the rule's randomised holdout\n"
-               "kept them from (rules.NAME.holdout), with the difference's 95%% interval and the ARR it\n"
-               "implies; then CTAs acted on within --acted-within days against the others, by\n"
-               "health band (an association: CSMs choose what to act on).\n\n"
-               "  --rule NAME          one rule (default: every rule with a holdout)\n"
-               "  --horizon DAYS       churn counted within DAYS of the open (default 90)\n"
-               "  --acted-within DAYS  a person's action within DAYS counts as acted on (7)\n"
-               "  --at DATE            the last day of data (default: the latest event's)\n");
+    fprintf(
+        f,
+        "Usage: tend analyze impact [--db PATH] [--rule NAME] [--horizon DAYS]\n"
+        "                           [--acted-within DAYS] [--at DATE]\n"
+        "                           [--format table|csv|json]\n"
+        "\n"
+        "Churn (and contraction) within the horizon after a CTA opened, for accounts\n"
+        "whose CTAs were delivered against accounts the rule's randomised holdout\n"
+        "kept them from (rules.NAME.holdout), with the difference's 95%% interval and the ARR it\n"
+        "implies; then CTAs acted on within --acted-within days against the others, by\n"
+        "health band (an association: CSMs choose what to act on).\n\n"
+        "  --rule NAME          one rule (default: every rule with a holdout)\n"
+        "  --horizon DAYS       churn counted within DAYS of the open (default 90)\n"
+        "  --acted-within DAYS  a person's action within DAYS counts as acted on (7)\n"
+        "  --at DATE            the last day of data (default: the latest event's)\n");
 }
 
 static const char *const cols[] = {"rule",
