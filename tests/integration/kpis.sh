@@ -3,7 +3,8 @@
 # "The KPI board", "The monthly CS report"). The world of process.sh (four
 # owners over ten weeks, process_check.py) plus churns of a fifth of the
 # accounts. tend kpis' team series and each KPI's r with churn in the next
-# four weeks (over owner-weeks) must equal a Python computation over the
+# four weeks (over owner-weeks), and its r with contractions (the revenue
+# movements) in those weeks, must equal a Python computation over the
 # same tables (kpis_check.py, numpy); more than 12 KPIs, an unknown or a
 # repeated one are refused with their path; GET /api/kpis gives the CLI's
 # board; tend report monthly writes a printable page whose NRR, GRR,
@@ -36,14 +37,37 @@ $PY "$KCHK" churns "$DB" "$T/churns.jsonl" 5
 "$TEND" import --db "$DB" "$T/churns.jsonl" >/dev/null 2>"$T/import2.err" || not_ok "import churns" "$(cat "$T/import2.err")"
 $PY "$CHK" drive2 "$DB" "$T/tend.yaml" "$TEND" >"$T/drive.out" 2>&1 || not_ok "the owners' weeks" "$(tail -5 "$T/drive.out")"
 
+# Revenue, for the KPIs' r with contraction and the monthly report. The
+# accounts pay their mrr trait (100 + i) since before January; February
+# adds expansions and contractions (and one in January and one in March,
+# which must stay out of the month), so February has every kind of
+# movement beside the churns.
+$PY - "$T/revenue.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(0, 160, 3):
+        up = i % 2 == 0
+        day = "2026-01-20" if i == 0 else "2026-03-02" if i == 3 else "2026-02-%02d" % (3 + i % 20)
+        f.write(json.dumps({"type": "track", "userId": "u%d" % i, "event": "Subscription Changed",
+                            "timestamp": day + "T11:00:00Z", "messageId": "rev-%d" % i,
+                            "context": {"groupId": "acc%03d" % i},
+                            "properties": {"mrr_before": 100 + i,
+                                           "mrr_after": 100 + i + (50 if up else -40),
+                                           "reason": "seats added" if up else "downgrade"}}) + "\n")
+PY
+"$TEND" import --db "$DB" "$T/revenue.jsonl" >/dev/null 2>"$T/import3.err" || not_ok "import revenue" "$(cat "$T/import3.err")"
 "$TEND" kpis --db "$DB" --config "$T/tend.yaml" --at $AT --weeks 10 --format json >"$T/kpis.json" 2>"$T/kpis.err" ||
     not_ok "tend kpis runs" "$(cat "$T/kpis.err")"
 from=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["from_week"])' "$T/kpis.json")
 "$TEND" analyze process --db "$DB" --from "$from" --to $AT --at $AT --format json >"$T/process.json"
-$PY "$KCHK" check "$DB" "$T/kpis.json" "$T/process.json" >"$T/check.json" 2>&1 || not_ok "the check runs" "$(tail -5 "$T/check.json")"
+"$TEND" analyze retention --db "$DB" --from "$from" --to $AT --owner --movements --format json >"$T/movements.json"
+$PY "$KCHK" check "$DB" "$T/kpis.json" "$T/process.json" "$T/movements.json" >"$T/check.json" 2>&1 || not_ok "the check runs" "$(tail -5 "$T/check.json")"
 got=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["problems"])' "$T/check.json")
 figures=$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(", ".join("%s r=%s n=%d" % (k, "%.3f" % v if v is not None else "-", d["pairs"][k]) for k, v in d["r"].items()))' "$T/check.json")
-expect_eq "tend kpis: the team's weekly values and r with churn equal the Python computation ($figures)" "[]" "$got"
+expect_eq "tend kpis: the team's weekly values, r with churn and r with contraction equal the Python computation ($figures)" "[]" "$got"
+cfig=$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(", ".join("%s %s" % (k, "%.3f" % v if v is not None else "-") for k, v in d["contraction_r"].items()))' "$T/check.json")
+n_r=$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(v is not None for v in d["contraction_r"].values()))' "$T/check.json")
+if [ "$n_r" -ge 3 ]; then ok "r with contraction in the next 4 weeks is computed for $n_r KPIs ($cfig)"; else not_ok "r with contraction for at least 3 KPIs" "$cfig"; fi
 titles=$($PY -c 'import json,sys; print("|".join(k["title"] for k in json.load(open(sys.argv[1]))["kpis"]))' "$T/kpis.json")
 expect_eq "the board keeps tend.yaml's order and titles" \
     "CTAs overdue|Contacts a week per account|Accounts touched in 4 weeks|Days to first action (median)|Health score (mean)|Accounts in the red band" "$titles"
@@ -74,24 +98,6 @@ out=$(bad "  - red_share
 ")
 expect_contains "a KPI listed twice is refused" "kpis[1]: red_share is listed twice" "$out"
 
-# The monthly report. The accounts pay their mrr trait (100 + i) since
-# before January; February adds expansions and contractions (and one in
-# January and one in March, which must stay out), so the month has every
-# kind of movement beside the churns.
-$PY - "$T/revenue.jsonl" <<'PY'
-import json, sys
-with open(sys.argv[1], "w") as f:
-    for i in range(0, 40, 3):
-        up = i % 2 == 0
-        day = "2026-01-20" if i == 0 else "2026-03-02" if i == 3 else "2026-02-%02d" % (3 + i % 20)
-        f.write(json.dumps({"type": "track", "userId": "u%d" % i, "event": "Subscription Changed",
-                            "timestamp": day + "T11:00:00Z", "messageId": "rev-%d" % i,
-                            "context": {"groupId": "acc%03d" % i},
-                            "properties": {"mrr_before": 100 + i,
-                                           "mrr_after": 100 + i + (50 if up else -40),
-                                           "reason": "seats added" if up else "downgrade"}}) + "\n")
-PY
-"$TEND" import --db "$DB" "$T/revenue.jsonl" >/dev/null 2>"$T/import3.err" || not_ok "import revenue" "$(cat "$T/import3.err")"
 "$TEND" analyze retention --db "$DB" --from 2026-02-01 --to 2026-02-28 --format json >"$T/ret_feb.json" 2>"$T/ret.err" ||
     not_ok "tend analyze retention runs" "$(cat "$T/ret.err")"
 $PY "$ROOT/tests/integration/retention_oracle.py" compare "$T/events.jsonl,$T/churns.jsonl,$T/revenue.jsonl" \
