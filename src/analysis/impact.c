@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/retention.h"
 #include "stats/interval.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -177,6 +178,68 @@ static enum tend_err score_on(struct store *s, int64_t account_id, int32_t day, 
     return TEND_OK;
 }
 
+/* The contractions among the revenue movements, by account then time. */
+struct contraction {
+    int64_t account_id;
+    int32_t day;
+    double mrr;
+};
+
+struct contractions {
+    struct contraction *v;
+    size_t n;
+};
+
+/* Reads the contractions of days from..to (the movements tend analyze
+ * retention --movements lists, so the two agree) into *out (malloced). */
+static enum tend_err read_contractions(struct store *s, int32_t from, int32_t to,
+                                       struct contractions *out, char *err) {
+    out->v = NULL;
+    out->n = 0;
+    if (from > to)
+        return TEND_OK;
+    struct retention_options ro = {.from = from,
+                                   .to = to,
+                                   .by = RETENTION_WHOLE,
+                                   .group = RETENTION_ALL,
+                                   .list_movements = true};
+    struct retention_result rr;
+    char rerr[RETENTION_ERR_BYTES];
+    enum tend_err e = retention_run(s, &ro, &rr, rerr);
+    if (e) {
+        snprintf(err, IMPACT_ERR_BYTES, "%s", rerr);
+        return e;
+    }
+    out->v = xcalloc(rr.n_list ? rr.n_list : 1, sizeof *out->v);
+    for (size_t i = 0; i < rr.n_list; i++)
+        if (rr.list[i].m.kind == REV_CONTRACTION)
+            out->v[out->n++] = (struct contraction){
+                rr.list[i].account_id, dt_day_of_ms(rr.list[i].m.ts_ms), rr.list[i].m.amount};
+    retention_result_free(&rr);
+    return TEND_OK;
+}
+
+/* Whether the account had a contraction on days from..to-1; adds the MRR
+ * they took to *mrr. The list is by account, then time. */
+static bool contracted(const struct contractions *c, int64_t account_id, int32_t from, int32_t to,
+                       double *mrr) {
+    size_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->v[mid].account_id < account_id ||
+            (c->v[mid].account_id == account_id && c->v[mid].day < from))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    bool any = false;
+    for (size_t i = lo; i < c->n && c->v[i].account_id == account_id && c->v[i].day < to; i++) {
+        any = true;
+        *mrr += c->v[i].mrr;
+    }
+    return any;
+}
+
 /* ---- the experiment ---------------------------------------------------------- */
 
 static void finish_rule(struct impact_rule *r) {
@@ -194,6 +257,8 @@ static void finish_rule(struct impact_rule *r) {
         r->arr_kept = -r->diff * d->arr;
         r->arr_kept_lo = -r->hi * d->arr;
         r->arr_kept_hi = -r->lo * d->arr;
+        stats_newcombe_diff(d->contracted, d->accounts, h->contracted, h->accounts,
+                            &r->contraction_diff, &r->contraction_lo, &r->contraction_hi);
     }
     r->has_health = d->health_n >= 2 && h->health_n >= 2;
     if (r->has_health)
@@ -203,7 +268,7 @@ static void finish_rule(struct impact_rule *r) {
 
 static enum tend_err experiment(struct store *s, const struct impact_options *o, struct reading *rd,
                                 const struct keyed_list *arr, const struct keyed_list *churn,
-                                struct impact_report *out) {
+                                const struct contractions *con, struct impact_report *out) {
     out->n_rules = (size_t)rd->n_rules;
     out->rules = xcalloc(out->n_rules ? out->n_rules : 1, sizeof *out->rules);
     for (int i = 0; i < rd->n_rules; i++)
@@ -227,6 +292,8 @@ static enum tend_err experiment(struct store *s, const struct impact_options *o,
         a->accounts++;
         if (!isnan(churn_day) && churn_day < u->day + o->horizon_days)
             a->churned++;
+        if (contracted(con, u->account_id, u->day, u->day + o->horizon_days, &a->contraction_mrr))
+            a->contracted++;
         double v = keyed_get(arr, u->account_id);
         if (!isnan(v))
             a->arr += v;
@@ -321,6 +388,7 @@ enum tend_err impact_run(struct store *s, const struct impact_options *o, struct
     struct keyed_list arr = {0}, churn = {0}, acted = {0};
     struct reading rd = {0};
     struct cta_rows ctas = {0};
+    struct contractions con = {0};
     struct store_cta_filter all = {0};
     enum tend_err e = store_accounts_brief_each(s, on_account, &arr);
     if (!e)
@@ -347,12 +415,19 @@ enum tend_err impact_run(struct store *s, const struct impact_options *o, struct
         e = TEND_ERR_NOTFOUND;
         goto cleanup;
     }
-    e = experiment(s, o, &rd, &arr, &churn, out);
+    int32_t first_day = INT32_MAX;
+    for (size_t i = 0; i < rd.n; i++)
+        if (rd.u[i].day < first_day)
+            first_day = rd.u[i].day;
+    if ((e = read_contractions(s, first_day, o->as_of, &con, err)))
+        goto cleanup;
+    e = experiment(s, o, &rd, &arr, &churn, &con, out);
     if (!e)
         e = observation(s, o, &ctas, &rd.held, &acted, &churn, out);
     if (e)
         snprintf(err, IMPACT_ERR_BYTES, "%s", store_last_error(s));
 cleanup:
+    free(con.v);
     free(arr.v);
     free(churn.v);
     free(acted.v);
@@ -426,9 +501,18 @@ cJSON *impact_json(const struct impact_report *r) {
         add_num(j, "health_change_difference", x->has_health, x->health_diff);
         add_num(j, "health_change_ci_low", x->has_health, x->health_lo);
         add_num(j, "health_change_ci_high", x->has_health, x->health_hi);
-        /* Contraction (Subscription Changed) is counted by the revenue
-         * outcomes' part (docs/analysis.md): not on this branch yet. */
-        cJSON_AddNullToObject(j, "contraction");
+        cJSON *c = cJSON_AddObjectToObject(j, "contraction");
+        for (int a = 0; a < 2; a++) {
+            const struct impact_arm *arm = &x->arm[a];
+            cJSON *k = cJSON_AddObjectToObject(c, a ? "held_out" : "delivered");
+            cJSON_AddNumberToObject(k, "contracted", (double)arm->contracted);
+            add_num(k, "rate", arm->accounts > 0,
+                    arm->accounts ? (double)arm->contracted / (double)arm->accounts : NAN);
+            cJSON_AddNumberToObject(k, "mrr", round(arm->contraction_mrr * 100) / 100);
+        }
+        add_num(c, "difference", x->has_diff, x->contraction_diff);
+        add_num(c, "ci_low", x->has_diff, x->contraction_lo);
+        add_num(c, "ci_high", x->has_diff, x->contraction_hi);
         cJSON_AddItemToArray(rules, j);
     }
     cJSON *obs = cJSON_AddObjectToObject(o, "observational");

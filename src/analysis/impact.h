@@ -13,8 +13,10 @@
  *   effect of delivering the rule's CTAs; times the ARR of the delivered
  *   accounts, the ARR it kept (negative difference: churn went down). Also
  *   the health score's change over the 30 days after the open, by arm
- *   (when both days were scored), and contraction (a place left: the
- *   Subscription Changed outcome is another part's).
+ *   (when both days were scored), and contraction: the share of each arm
+ *   whose MRR went down (not to zero) within the horizon, a contraction
+ *   among the revenue movements (core/revenue.h, as tend analyze retention
+ *   names them), with its own Newcombe interval and the MRR it took.
  * - The observation. Every delivered CTA whose horizon has ended, acted on
  *   by a person (a history entry by someone other than tend: a snooze, a
  *   close, an assign, a note) within N days of opening or not, stratified
@@ -24,7 +26,8 @@
  *   on, so this is an association, not an effect: the report says so.
  *
  * Reads the store (holdout records, CTAs, their histories, outcomes,
- * scores, accounts' mrr); computes in memory, a few numbers per CTA. */
+ * scores, accounts' mrr, the revenue movements of analysis/retention.h); computes in memory, a few
+ * numbers per CTA. */
 #ifndef TEND_ANALYSIS_IMPACT_H
 #define TEND_ANALYSIS_IMPACT_H
 
@@ -52,6 +55,8 @@ struct impact_arm {
     double arr;                   /* the arm's accounts' ARR (mrr x 12), known ones */
     int64_t health_n;             /* accounts scored on the open day and 30 days later */
     double health_sum, health_sq; /* of the change */
+    int64_t contracted;           /* accounts with a contraction within the horizon */
+    double contraction_mrr;       /* the MRR those contractions took (all of them) */
 };
 
 struct impact_rule {
@@ -65,6 +70,7 @@ struct impact_rule {
     double arr_kept, arr_kept_lo, arr_kept_hi; /* -(diff) x the delivered ARR */
     bool has_health;
     double health_diff, health_lo, health_hi;
+    double contraction_diff, contraction_lo, contraction_hi; /* when has_diff */
 };
 
 /* The observation's strata: the health band on the open day. */

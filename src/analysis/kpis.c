@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/retention.h"
 #include "core/plan.h"
 #include "core/segments.h"
 #include "util/datetime.h"
@@ -138,49 +139,95 @@ static int on_segment_day(void *arg, const struct store_segment_row *r) {
     return 0;
 }
 
-/* Churned accounts by owner and week of churn. */
+/* Churned accounts by owner and week of churn, and contractions (the
+ * revenue movements, analysis/retention.h) the same way. */
 struct churns {
     char **owners;
     int n;
-    int64_t *count; /* [owner * span + week offset] */
-    int span;       /* weeks + KPI_OUTCOME_WEEKS + 1 */
+    int64_t *count;    /* [owner * span + week offset] */
+    int64_t *contract; /* the same, contractions */
+    int span;          /* weeks + KPI_OUTCOME_WEEKS + 1 */
     int32_t from_week;
     struct owner_weeks *ow;
 };
+
+/* The index of owner (NULL or "": "(none)"), added when new. */
+static int owner_index(struct churns *c, const char *owner) {
+    if (!owner || !owner[0])
+        owner = "(none)";
+    int i;
+    for (i = 0; i < c->n && strcmp(c->owners[i], owner) != 0; i++)
+        ;
+    if (i == c->n) {
+        size_t span = (size_t)c->span;
+        c->owners = xrealloc(c->owners, (size_t)(c->n + 1) * sizeof *c->owners);
+        c->count = xrealloc(c->count, (size_t)(c->n + 1) * span * sizeof *c->count);
+        c->contract = xrealloc(c->contract, (size_t)(c->n + 1) * span * sizeof *c->contract);
+        memset(&c->count[(size_t)c->n * span], 0, span * sizeof *c->count);
+        memset(&c->contract[(size_t)c->n * span], 0, span * sizeof *c->contract);
+        c->owners[c->n++] = xstrdup(owner);
+    }
+    return i;
+}
+
+/* The week offset of day, or -1 outside the span. */
+static int week_of(const struct churns *c, int32_t day) {
+    int w = (plan_week_start(day) - c->from_week) / 7;
+    return w < 0 || w >= c->span ? -1 : w;
+}
 
 static void on_outcome(void *arg, const struct store_outcome *o) {
     struct churns *c = arg;
     if (!o->churned)
         return;
-    int w = (plan_week_start(dt_day_of_ms(o->ts_ms)) - c->from_week) / 7;
-    if (w < 0 || w >= c->span)
+    int w = week_of(c, dt_day_of_ms(o->ts_ms));
+    if (w < 0)
         return;
-    const char *owner = o->owner && o->owner[0] ? o->owner : "(none)";
-    int i;
-    for (i = 0; i < c->n && strcmp(c->owners[i], owner) != 0; i++)
-        ;
-    if (i == c->n) {
-        c->owners = xrealloc(c->owners, (size_t)(c->n + 1) * sizeof *c->owners);
-        c->count = xrealloc(c->count, (size_t)(c->n + 1) * (size_t)c->span * sizeof *c->count);
-        memset(&c->count[(size_t)c->n * (size_t)c->span], 0, (size_t)c->span * sizeof *c->count);
-        c->owners[c->n++] = xstrdup(owner);
-    }
+    int i = owner_index(c, o->owner);
     c->count[(size_t)i * (size_t)c->span + (size_t)w]++;
+}
+
+/* Counts the contractions of the span by owner and week, from the revenue
+ * movements as tend analyze retention --owner --movements lists them. */
+static enum tend_err read_contractions(struct store *s, struct churns *c, char *err) {
+    struct retention_options ro = {.from = c->from_week,
+                                   .to = c->from_week + 7 * c->span - 1,
+                                   .by = RETENTION_WHOLE,
+                                   .group = RETENTION_OWNER,
+                                   .list_movements = true};
+    struct retention_result rr;
+    char rerr[RETENTION_ERR_BYTES];
+    enum tend_err e = retention_run(s, &ro, &rr, rerr);
+    if (e) {
+        snprintf(err, PROCESS_ERR_BYTES, "%s", rerr);
+        return e;
+    }
+    for (size_t k = 0; k < rr.n_list; k++) {
+        const struct retention_movement *m = &rr.list[k];
+        int w = m->m.kind == REV_CONTRACTION ? week_of(c, dt_day_of_ms(m->m.ts_ms)) : -1;
+        if (w >= 0)
+            c->contract[(size_t)owner_index(c, m->group) * (size_t)c->span + (size_t)w]++;
+    }
+    retention_result_free(&rr);
+    return TEND_OK;
 }
 
 /* The share of owner's accounts (accounts) that churned in the weeks after
  * week w; false when those weeks have not passed. */
 static bool churn_after(const struct churns *c, const char *owner, int w, int64_t accounts,
-                        int32_t as_of, double *share) {
+                        int32_t as_of, double *share, double *contract_share) {
     int32_t week = c->from_week + 7 * w;
     if (week + 7 * (KPI_OUTCOME_WEEKS + 1) - 1 > as_of || accounts <= 0)
         return false;
-    int64_t n = 0;
+    int64_t n = 0, nc = 0;
     for (int i = 0; i < c->n; i++)
         if (strcmp(c->owners[i], owner) == 0)
-            for (int k = w + 1; k <= w + KPI_OUTCOME_WEEKS && k < c->span; k++)
+            for (int k = w + 1; k <= w + KPI_OUTCOME_WEEKS && k < c->span; k++) {
                 n += c->count[(size_t)i * (size_t)c->span + (size_t)k];
+                nc += c->contract[(size_t)i * (size_t)c->span + (size_t)k];
+            }
     *share = (double)n / (double)accounts;
+    *contract_share = (double)nc / (double)accounts;
     return true;
 }
 
@@ -207,8 +254,11 @@ enum tend_err kpi_board_run(struct store *s, const struct kpi_config *c, int32_t
         snprintf(err, PROCESS_ERR_BYTES, "%s", store_last_error(s));
         goto cleanup;
     }
+    if ((e = read_contractions(s, &ch, err)))
+        goto cleanup;
     size_t max_pairs = pr.n_rows + (size_t)ow.n * (size_t)out->weeks + 1;
     double *x = xcalloc(max_pairs, sizeof *x), *y = xcalloc(max_pairs, sizeof *y);
+    double *yc = xcalloc(max_pairs, sizeof *yc);
     for (int k = 0; k < c->n; k++) {
         struct kpi_series *ks = &out->v[out->n++];
         ks->id = c->v[k].id;
@@ -218,14 +268,16 @@ enum tend_err kpi_board_run(struct store *s, const struct kpi_config *c, int32_t
             for (size_t i = 0; i < pr.n_rows; i++) {
                 const struct process_row *r = &pr.rows[i];
                 int w = (r->week - pr.from_week) / 7;
-                double v, share;
+                double v, share, cshare;
                 if (!process_value(ks->id, r, &v))
                     continue;
                 if (r->owner < 0) {
                     ks->has[w] = true;
                     ks->team[w] = v;
-                } else if (churn_after(&ch, pr.owners[r->owner], w, r->accounts, as_of, &share)) {
+                } else if (churn_after(&ch, pr.owners[r->owner], w, r->accounts, as_of, &share,
+                                       &cshare)) {
                     x[n] = v;
+                    yc[n] = cshare;
                     y[n++] = share;
                 }
             }
@@ -236,10 +288,12 @@ enum tend_err kpi_board_run(struct store *s, const struct kpi_config *c, int32_t
             for (int o = 0; o < ow.n; o++)
                 for (int w = 0; w < out->weeks; w++) {
                     size_t at = (size_t)o * (size_t)out->weeks + (size_t)w;
-                    double v, share;
+                    double v, share, cshare;
                     if (ow.day[at] && health_value(ks->id, &ow.sums[at], &v) &&
-                        churn_after(&ch, ow.names[o], w, ow.sums[at].accounts, as_of, &share)) {
+                        churn_after(&ch, ow.names[o], w, ow.sums[at].accounts, as_of, &share,
+                                    &cshare)) {
                         x[n] = v;
+                        yc[n] = cshare;
                         y[n++] = share;
                     }
                 }
@@ -247,9 +301,11 @@ enum tend_err kpi_board_run(struct store *s, const struct kpi_config *c, int32_t
         ks->pairs = n;
         ks->r = kpi_pearson(x, y, n);
         ks->has_r = !isnan(ks->r);
+        ks->contraction_r = kpi_pearson(x, yc, n);
     }
     free(x);
     free(y);
+    free(yc);
 cleanup:
     for (int i = 0; i < ow.n; i++)
         free(ow.names[i]);
@@ -260,6 +316,7 @@ cleanup:
         free(ch.owners[i]);
     free(ch.owners);
     free(ch.count);
+    free(ch.contract);
     process_report_free(&pr);
     return e;
 }
@@ -305,6 +362,10 @@ cJSON *kpi_board_json(const struct kpi_board *b) {
             cJSON_AddNumberToObject(j, "churn_r", s->r);
         else
             cJSON_AddNullToObject(j, "churn_r");
+        if (isnan(s->contraction_r))
+            cJSON_AddNullToObject(j, "contraction_r");
+        else
+            cJSON_AddNumberToObject(j, "contraction_r", s->contraction_r);
         cJSON_AddItemToArray(arr, j);
     }
     return o;

@@ -7,7 +7,9 @@
  * week's last evaluated day). "How it moves with churn": over every (owner,
  * week) with a value whose next four weeks have passed by the as-of day,
  * Pearson's r between the KPI and the share of the owner's accounts that
- * churned in those four weeks (owner: the account's csm_email now). A
+ * churned in those four weeks (owner: the account's csm_email now); and,
+ * over the same pairs, r with the owner's contractions in those weeks per
+ * account (the revenue movements of analysis/retention.h). A
  * correlation, weekly and over few owners: a hint of which KPIs move with
  * churn, not a cause; the board shows n beside r. */
 #ifndef TEND_ANALYSIS_KPIS_H
@@ -32,6 +34,7 @@ struct kpi_series {
     int64_t pairs;                  /* owner-weeks in the correlation */
     bool has_r;
     double r;
+    double contraction_r; /* the same pairs, with contractions (NaN: none) */
 };
 
 struct kpi_board {

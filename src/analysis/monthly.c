@@ -8,6 +8,7 @@
 
 #include "analysis/impact.h"
 #include "analysis/kpis.h"
+#include "analysis/retention.h"
 #include "util/datetime.h"
 #include "util/mem.h"
 
@@ -26,22 +27,6 @@ bool monthly_parse(const char *s, int32_t *first, int32_t *last) {
         return false;
     (*last)--;
     return true;
-}
-
-struct lost {
-    int64_t logos;
-    double arr;
-};
-
-static void on_outcome(void *arg, const struct store_outcome *o) {
-    struct lost *l = arg;
-    if (!o->churned)
-        return;
-    l->logos++;
-    if (o->has_arr)
-        l->arr += o->arr;
-    else if (o->has_mrr)
-        l->arr += o->mrr * 12;
 }
 
 struct at_risk {
@@ -79,6 +64,53 @@ static void add_date(cJSON *o, const char *key, int32_t day) {
     cJSON_AddStringToObject(o, key, d);
 }
 
+static void add_rate(cJSON *o, const char *key, double v) {
+    if (isfinite(v))
+        cJSON_AddNumberToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+/* The month's retention into o: the figures of tend analyze retention's
+ * one row (same names, unrounded, MRR), each amount also as ARR (x 12,
+ * cents), and the rates (null when no account paid at the month's start). */
+static void retention_json(cJSON *o, const struct retention_result *r) {
+    struct rev_figures f = {0};
+    struct rev_rates rt = {NAN, NAN, NAN, NAN, NAN, NAN};
+    if (r->n_rows) {
+        f = r->rows[0].f;
+        rt = r->rows[0].r;
+    }
+    cJSON_AddNumberToObject(o, "accounts_start", (double)f.accounts_start);
+    cJSON_AddNumberToObject(o, "mrr_start", f.mrr_start);
+    cJSON_AddNumberToObject(o, "expansion", f.expansion);
+    cJSON_AddNumberToObject(o, "contraction", f.contraction);
+    cJSON_AddNumberToObject(o, "churned", f.churned);
+    cJSON_AddNumberToObject(o, "new_mrr", f.new_mrr);
+    cJSON_AddNumberToObject(o, "mrr_end", f.mrr_end);
+    cJSON_AddNumberToObject(o, "logos_churned", (double)f.logos_churned);
+    add_rate(o, "grr", rt.grr);
+    add_rate(o, "nrr", rt.nrr);
+    add_rate(o, "logo_churn", rt.logo_churn);
+    add_rate(o, "grr_annual", rt.grr_annual);
+    add_rate(o, "nrr_annual", rt.nrr_annual);
+    const struct {
+        const char *key;
+        double mrr;
+    } arr[] = {{"arr_start", f.mrr_start},
+               {"expansion_arr", f.expansion},
+               {"contraction_arr", f.contraction},
+               {"churned_arr", f.churned},
+               {"new_arr", f.new_mrr}};
+    for (size_t i = 0; i < sizeof arr / sizeof *arr; i++)
+        cJSON_AddNumberToObject(o, arr[i].key, round(12 * arr[i].mrr * 100) / 100);
+    if (!r->n_rows || !isfinite(rt.nrr))
+        cJSON_AddStringToObject(o, "note",
+                                "no account paid at the month's start: no revenue "
+                                "facts (Subscription Changed, the mrr trait, Account "
+                                "Renewed or Churned with arr) before it");
+}
+
 enum tend_err monthly_report(struct store *s, const struct kpi_config *kpis, int32_t first,
                              int32_t last, cJSON **out, char *err) {
     cJSON *o = cJSON_CreateObject();
@@ -89,21 +121,21 @@ enum tend_err monthly_report(struct store *s, const struct kpi_config *kpis, int
     cJSON_AddStringToObject(o, "month", month);
     add_date(o, "from", first);
     add_date(o, "to", last);
-    /* Lost: the month's churns. */
-    struct lost lost = {0};
-    enum tend_err e = store_outcomes_each(s, (int64_t)first * DT_MS_PER_DAY,
-                                          (int64_t)(last + 1) * DT_MS_PER_DAY, on_outcome, &lost);
-    if (e)
-        goto store_fail;
-    cJSON *ret = cJSON_AddObjectToObject(o, "retention");
-    cJSON_AddNumberToObject(ret, "churned_logos", (double)lost.logos);
-    cJSON_AddNumberToObject(ret, "churned_arr", round(lost.arr * 100) / 100);
-    /* NRR and GRR: the revenue outcomes' (tend analyze retention). */
-    cJSON_AddNullToObject(ret, "nrr");
-    cJSON_AddNullToObject(ret, "grr");
-    cJSON_AddStringToObject(ret, "nrr_grr_note",
-                            "NRR and GRR come from the revenue outcomes (Subscription Changed, "
-                            "tend analyze retention), not part of this build yet");
+    /* Retention: the month as tend analyze retention --from --to sees it
+     * (one period, every account), so the two never disagree. */
+    struct retention_options ro = {
+        .from = first, .to = last, .by = RETENTION_WHOLE, .group = RETENTION_ALL};
+    struct retention_result rr;
+    char rerr[RETENTION_ERR_BYTES];
+    enum tend_err e = retention_run(s, &ro, &rr, rerr);
+    if (e) {
+        snprintf(err, MONTHLY_ERR_BYTES, "%s", rerr);
+        cJSON_Delete(o);
+        return e;
+    }
+    retention_json(cJSON_AddObjectToObject(o, "retention"), &rr);
+    double lost_arr = rr.n_rows ? 12 * (rr.rows[0].f.contraction + rr.rows[0].f.churned) : 0;
+    retention_result_free(&rr);
     /* Revenue at risk on the month's last scored day. */
     int32_t rday = 0;
     bool found = false;
@@ -131,6 +163,8 @@ enum tend_err monthly_report(struct store *s, const struct kpi_config *kpis, int
         return e;
     }
     cJSON *saved = cJSON_AddArrayToObject(o, "saved");
+    double saved_arr = 0, saved_lo = 0, saved_hi = 0;
+    size_t n_measured = 0;
     for (size_t i = 0; i < ir.n_rules; i++) {
         const struct impact_rule *x = &ir.rules[i];
         cJSON *j = cJSON_CreateObject();
@@ -144,10 +178,26 @@ enum tend_err monthly_report(struct store *s, const struct kpi_config *kpis, int
             cJSON_AddNumberToObject(j, "arr_kept", round(x->arr_kept));
             cJSON_AddNumberToObject(j, "arr_kept_low", round(x->arr_kept_lo));
             cJSON_AddNumberToObject(j, "arr_kept_high", round(x->arr_kept_hi));
+            saved_arr += x->arr_kept;
+            saved_lo += x->arr_kept_lo;
+            saved_hi += x->arr_kept_hi;
+            n_measured++;
         }
         cJSON_AddItemToArray(saved, j);
     }
     impact_report_free(&ir);
+    /* Saved and lost ARR side by side: lost is what the month's contraction
+     * and churn took (x 12); saved is the sum of the rules' measured ARR
+     * kept (null when no rule has a holdout with a difference yet). */
+    cJSON *sl = cJSON_AddObjectToObject(o, "saved_and_lost");
+    cJSON_AddNumberToObject(sl, "lost_arr", round(lost_arr * 100) / 100);
+    if (n_measured) {
+        cJSON_AddNumberToObject(sl, "saved_arr", round(saved_arr));
+        cJSON_AddNumberToObject(sl, "saved_arr_low", round(saved_lo));
+        cJSON_AddNumberToObject(sl, "saved_arr_high", round(saved_hi));
+    } else {
+        cJSON_AddNullToObject(sl, "saved_arr");
+    }
     /* The KPIs: the month's weeks and the eight before. */
     struct kpi_board *b = xcalloc(1, sizeof *b);
     char kerr[PROCESS_ERR_BYTES];

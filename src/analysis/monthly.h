@@ -2,15 +2,16 @@
  * GET /reports/monthly; docs/analysis.md "The monthly CS report"), as a
  * view (JSON) that server/dash_monthly.c renders as a printable page.
  *
- * For one calendar month: churned logos and ARR (lost), the ARR the
- * randomised holdout shows delivering CTAs kept (saved, with its interval;
- * analysis/impact.h), the revenue at risk on the month's last scored day
- * (p_churn x ARR of the churn-risk model), the KPI board over the month's
- * weeks and the eight before (analysis/kpis.h), and the churn-risk model's
- * accuracy (held-out AUC and Brier score of the model that scored the
- * month's end, beside the health score's AUC). NRR and GRR belong to the
- * revenue outcomes (tend analyze retention); the report keeps their place
- * and says so until they are there. */
+ * For one calendar month: its retention exactly as tend analyze retention
+ * --from --to computes it for the month (analysis/retention.h: NRR, GRR,
+ * logo churn, expansion, contraction, churned and new MRR, each also as
+ * ARR), saved and lost ARR (lost: the month's contraction and churn x 12;
+ * saved: the ARR the randomised holdouts show delivering CTAs kept, with
+ * its interval; analysis/impact.h), the revenue at risk on the month's last
+ * scored day (p_churn x ARR of the churn-risk model), the KPI board over
+ * the month's weeks and the eight before (analysis/kpis.h), and the
+ * churn-risk model's accuracy (held-out AUC and Brier score of the model
+ * that scored the month's end, beside the health score's AUC). */
 #ifndef TEND_ANALYSIS_MONTHLY_H
 #define TEND_ANALYSIS_MONTHLY_H
 

@@ -154,6 +154,7 @@ static void list_add(struct scan *sc, const struct rev_movement *m) {
             keep(r, &sc->cap_strings, sc->o->group == RETENTION_ALL ? "all" : sc->group_name);
     }
     struct retention_movement *x = &r->list[r->n_list++];
+    x->account_id = sc->account;
     x->account = sc->kept_account;
     x->group = sc->kept_group;
     x->m = *m;

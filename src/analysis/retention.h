@@ -38,6 +38,7 @@ struct retention_options {
 
 /* One movement of one account in the window (--movements). */
 struct retention_movement {
+    int64_t account_id;    /* the store's id */
     const char *account;   /* external id; owned by the result */
     const char *group;     /* the account's group ("all" without one); owned by the result */
     struct rev_movement m; /* m.reason owned by the result */

@@ -19,26 +19,44 @@
 #include "util/datetime.h"
 
 static void usage(FILE *f) {
-    fprintf(f, "Usage: tend analyze impact [--db PATH] [--rule NAME] [--horizon DAYS]\n"
-               "                           [--acted-within DAYS] [--at DATE]\n"
-               "                           [--format table|csv|json]\n"
-               "\n"
-               "Churn within the horizon after a CTA opened, for accounts whose CTAs were\n"
-               "delivered against accounts the rule's randomised holdout kept them from\n"
-               "(rules.NAME.holdout), with the difference's 95%% interval and the ARR it\n"
-               "implies; then CTAs acted on within --acted-within days against the others, by\n"
-               "health band (an association: CSMs choose what to act on).\n\n"
-               "  --rule NAME          one rule (default: every rule with a holdout)\n"
-               "  --horizon DAYS       churn counted within DAYS of the open (default 90)\n"
-               "  --acted-within DAYS  a person's action within DAYS counts as acted on (7)\n"
-               "  --at DATE            the last day of data (default: the latest event's)\n");
+    fprintf(
+        f,
+        "Usage: tend analyze impact [--db PATH] [--rule NAME] [--horizon DAYS]\n"
+        "                           [--acted-within DAYS] [--at DATE]\n"
+        "                           [--format table|csv|json]\n"
+        "\n"
+        "Churn (and contraction) within the horizon after a CTA opened, for accounts\n"
+        "whose CTAs were delivered against accounts the rule's randomised holdout\n"
+        "kept them from (rules.NAME.holdout), with the difference's 95%% interval and the ARR it\n"
+        "implies; then CTAs acted on within --acted-within days against the others, by\n"
+        "health band (an association: CSMs choose what to act on).\n\n"
+        "  --rule NAME          one rule (default: every rule with a holdout)\n"
+        "  --horizon DAYS       churn counted within DAYS of the open (default 90)\n"
+        "  --acted-within DAYS  a person's action within DAYS counts as acted on (7)\n"
+        "  --at DATE            the last day of data (default: the latest event's)\n");
 }
 
-static const char *const cols[] = {
-    "rule",           "holdout_share", "delivered",     "delivered_churned",
-    "delivered_rate", "held_out",      "held_churned",  "held_rate",
-    "difference",     "ci_low",        "ci_high",       "relative_risk",
-    "arr_kept",       "arr_kept_low",  "arr_kept_high", "pending"};
+static const char *const cols[] = {"rule",
+                                   "holdout_share",
+                                   "delivered",
+                                   "delivered_churned",
+                                   "delivered_rate",
+                                   "held_out",
+                                   "held_churned",
+                                   "held_rate",
+                                   "difference",
+                                   "ci_low",
+                                   "ci_high",
+                                   "relative_risk",
+                                   "arr_kept",
+                                   "arr_kept_low",
+                                   "arr_kept_high",
+                                   "pending",
+                                   "delivered_contracted",
+                                   "held_contracted",
+                                   "contraction_difference",
+                                   "contraction_ci_low",
+                                   "contraction_ci_high"};
 
 static void num(struct out_table *t, bool has, double v) {
     out_num(t, v, has && isfinite(v));
@@ -65,6 +83,11 @@ static void print_csv(const struct impact_report *r, enum out_format format) {
         num(t, x->has_diff, x->arr_kept_lo);
         num(t, x->has_diff, x->arr_kept_hi);
         out_int(t, x->pending);
+        out_int(t, x->arm[0].contracted);
+        out_int(t, x->arm[1].contracted);
+        num(t, x->has_diff, x->contraction_diff);
+        num(t, x->has_diff, x->contraction_lo);
+        num(t, x->has_diff, x->contraction_hi);
     }
     out_print(t, format, stdout);
     out_free(t);
@@ -103,6 +126,15 @@ static void print_text(const struct impact_report *r) {
         else
             printf("    no difference yet: an arm has no account whose %d days have passed\n",
                    r->horizon_days);
+        if (x->has_diff)
+            printf(
+                "    contraction (MRR down, not to zero) within %d days: delivered %lld (%.1f%%), "
+                "held out %lld (%.1f%%); difference %+.1f%% (%+.1f%% to %+.1f%%)\n",
+                r->horizon_days, (long long)x->arm[0].contracted,
+                100.0 * (double)x->arm[0].contracted / (double)x->arm[0].accounts,
+                (long long)x->arm[1].contracted,
+                100.0 * (double)x->arm[1].contracted / (double)x->arm[1].accounts,
+                x->contraction_diff * 100, x->contraction_lo * 100, x->contraction_hi * 100);
         if (x->has_health)
             printf("    health 30 days later, delivered minus held out: %+.1f points (%+.1f to "
                    "%+.1f)\n",

@@ -29,11 +29,13 @@ static void usage_kpis(FILE *f) {
                "                 [--format table|csv|json]\n\n"
                "The KPI board (tend.yaml kpis:, at most 12): each KPI's weekly value for the\n"
                "team over the last N weeks (default 12, 4-52) to --at (default: the latest\n"
-               "evaluation's day), and Pearson's r with churn in the next 4 weeks over\n"
-               "owner-weeks (a correlation, not a cause).\n");
+               "evaluation's day), and Pearson's r with churn, and with contractions (the\n"
+               "revenue movements), in the next 4 weeks over owner-weeks (a correlation, not\n"
+               "a cause).\n");
 }
 
-static const char *const cols[] = {"kpi", "title", "latest", "trend", "churn_r", "churn_pairs"};
+static const char *const cols[] = {"kpi",     "title",       "latest",       "trend",
+                                   "churn_r", "churn_pairs", "contraction_r"};
 
 /* The weekly values as a line of block characters, oldest first. */
 static void trend_text(const struct kpi_series *k, int weeks, char *out, size_t size) {
@@ -158,6 +160,7 @@ int cmd_kpis(int argc, char **argv) {
         out_str(t, trend);
         out_num(t, s->r, s->has_r);
         out_int(t, s->pairs);
+        out_num(t, s->contraction_r, !isnan(s->contraction_r));
     }
     out_print(t, format, stdout);
     out_free(t);
@@ -168,9 +171,10 @@ int cmd_kpis(int argc, char **argv) {
 static void usage_report(FILE *f) {
     fprintf(f, "Usage: tend report monthly --month YYYY-MM --out FILE [--db PATH]\n"
                "                          [--config tend.yaml]\n\n"
-               "Writes the monthly CS report (churned and kept ARR, revenue at risk, the KPIs,\n"
-               "the churn-risk model's accuracy; NRR and GRR where the revenue outcomes give\n"
-               "them) as one printable HTML file. tend serve shows it at /reports/monthly.\n");
+               "Writes the monthly CS report (NRR, GRR, expansion, contraction and churned ARR\n"
+               "as tend analyze retention gives them for the month, saved and lost ARR,\n"
+               "revenue at risk, the KPIs, the churn-risk model's accuracy) as one printable\n"
+               "HTML file. tend serve shows it at /reports/monthly.\n");
 }
 
 int cmd_report(int argc, char **argv) {

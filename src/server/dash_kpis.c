@@ -105,6 +105,12 @@ static void churn_words(struct buf *b, const cJSON *k) {
                r, n, strength);
     buf_puts(b, r < 0 ? "higher values, less churn" : "higher values, more churn");
     buf_puts(b, ")</p>");
+    double rc = get_num(k, "contraction_r");
+    if (!isnan(rc))
+        buf_printf(b,
+                   "<p class=\"kpi-r\">With contractions (MRR down) in the next 4 weeks: "
+                   "r = %.2f over the same owner-weeks.</p>",
+                   rc);
 }
 
 void dash_kpi_cards(struct buf *out, const cJSON *board) {

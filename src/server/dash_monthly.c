@@ -44,21 +44,49 @@ void dash_monthly(struct buf *out, const struct dash_ctx *ctx, const cJSON *view
 
     const cJSON *ret = get(view, "retention");
     buf_puts(out, "<div class=\"cols\"><section class=\"card\"><h2>Retention</h2>"
-                  "<table class=\"kv\"><tbody>");
+                  "<p class=\"sub\">The month as tend analyze retention shows it: the cohort "
+                  "is the accounts paying on its first day; GRR = (start - contraction - "
+                  "churn) / start, NRR adds expansion.</p><table class=\"kv\"><tbody>");
     kv_row(out, "NRR, GRR");
-    if (get(ret, "nrr") && cJSON_IsNumber(get(ret, "nrr")))
+    const cJSON *nrr = get(ret, "nrr");
+    if (nrr && cJSON_IsNumber(nrr)) {
         buf_printf(out, "%.1f%%, %.1f%%", get_num(ret, "nrr") * 100, get_num(ret, "grr") * 100);
-    else {
+    } else {
         buf_puts(out, "<span class=\"muted\">");
-        html_esc_cut(out, get_str(ret, "nrr_grr_note"), CAP_REASON);
+        html_esc_cut(out, get_str(ret, "note"), CAP_REASON);
         buf_puts(out, "</span>");
     }
     buf_puts(out, "</td></tr>");
+    static const struct {
+        const char *label, *key;
+    } rows[] = {{"ARR at the month's start", "arr_start"},
+                {"Expansion ARR", "expansion_arr"},
+                {"Contraction ARR", "contraction_arr"},
+                {"ARR lost to churn", "churned_arr"},
+                {"New ARR (new and reactivated accounts)", "new_arr"}};
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        kv_row(out, rows[i].label);
+        money(out, get_num(ret, rows[i].key));
+        buf_puts(out, "</td></tr>");
+    }
     kv_row(out, "Accounts churned");
-    html_number(out, get_num(ret, "churned_logos"), 0);
+    html_number(out, get_num(ret, "logos_churned"), 0);
     buf_puts(out, "</td></tr>");
-    kv_row(out, "ARR lost to churn");
-    money(out, get_num(ret, "churned_arr"));
+    const cJSON *sl = get(view, "saved_and_lost");
+    kv_row(out, "Lost ARR (contraction and churn)");
+    money(out, get_num(sl, "lost_arr"));
+    buf_puts(out, "</td></tr>");
+    kv_row(out, "Saved ARR (holdouts, below)");
+    if (cJSON_IsNumber(get(sl, "saved_arr"))) {
+        money(out, get_num(sl, "saved_arr"));
+        buf_puts(out, " (");
+        money(out, get_num(sl, "saved_arr_low"));
+        buf_puts(out, " to ");
+        money(out, get_num(sl, "saved_arr_high"));
+        buf_puts(out, ")");
+    } else {
+        buf_puts(out, "<span class=\"muted\">not measured</span>");
+    }
     buf_puts(out, "</td></tr></tbody></table></section>\n");
 
     const cJSON *risk = get(view, "revenue_at_risk");

@@ -14,6 +14,12 @@
 #      interval).
 #   B. delivering does nothing: the interval must cover 0.
 #
+# Contraction is planted the same way (Subscription Changed halving the MRR
+# before any churn; 20% of the held-out arm within 90 days, the delivered
+# hazard EFFECT times it): tend's contraction counts, MRR, difference and
+# Newcombe interval equal the Python computation over the same events; in A
+# the interval excludes 0, in B it covers 0.
+#
 # Held-out CTAs must reach no channel (no notification), delivered ones do.
 # Fixed seeds: the same run gives the same numbers, printed in the ok lines.
 . "$(dirname "$0")/lib.sh"
@@ -46,7 +52,7 @@ scenario() {
         not_ok "$name: eval" "$(tail -5 "$T/$name.eval.out")"
     "$TEND" ctas --db "$DB" --rule no_login --format json >"$T/$name.ctas.json"
     read -r mismatched true_diff n_ctas < <($PY "$SIM" plant "$T/$name.ctas.json" \
-        "$T/$name.churns.jsonl" "$effect" "$seed" $D0 0.4 7)
+        "$T/$name.churns.jsonl" "$effect" "$seed" $D0 0.4 7 "$T/$name.events.jsonl")
     expect_eq "$name: a no_login CTA for each of the $N accounts" "$N" "$n_ctas"
     expect_eq "$name: each CTA's arm is the documented draw (seed 7, account, rule) < 40%" 0 "$mismatched"
     # The held-out CTAs reach no channel; the delivered ones do.
@@ -90,7 +96,10 @@ if [ "$(field "$T/halved.check" '["covers_true"]')" = True ] && [ "$(field "$T/h
 else
     not_ok "A: the interval covers the planted effect" "$(cat "$T/halved.check")"
 fi
+con=$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); c=d["contraction"]; print("%s %s" % (c[1] < 0 and c[2] < 0, "contracted %s of %s; difference %.4f, 95%% CI [%.4f, %.4f]" % (d["contracted"], d["n"], c[0], c[1], c[2])))' "$T/halved.check")
+expect_eq "A: contraction (the revenue movements): delivering halves its hazard, the interval excludes 0 (${con#* })" True "${con%% *}"
 out=$("$TEND" analyze impact --db "$LAST_DB" --rule no_login --at $AT)
+expect_contains "A: the table shows contraction" "contraction (MRR down, not to zero) within 90 days" "$out"
 expect_contains "A: the table says what the interval is" "95% interval, Newcombe" "$out"
 expect_contains "A: and the ARR it implies" "ARR kept by delivering" "$out"
 expect_contains "A: and warns about the observational view" "CSMs choose which CTAs to act on" "$out"
@@ -122,3 +131,5 @@ if [ "$(field "$T/no_effect.check" '["covers_zero"]')" = True ]; then
 else
     not_ok "B: the interval covers 0" "$(cat "$T/no_effect.check")"
 fi
+con=$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); c=d["contraction"]; print("%s %s" % (c[1] <= 0 <= c[2], "contracted %s of %s; difference %.4f, 95%% CI [%.4f, %.4f]" % (d["contracted"], d["n"], c[0], c[1], c[2])))' "$T/no_effect.check")
+expect_eq "B: no effect on contraction: its interval covers 0 (${con#* })" True "${con%% *}"

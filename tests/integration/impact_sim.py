@@ -12,6 +12,12 @@ impact (tests/integration/impact.sh; docs/analysis.md, "Impact").
                                 delivered hazard EFFECT times it (0.5: delivering
                                 halves the hazard; 1: no effect). Prints the true
                                 difference of the 90-day churn probabilities.
+                                With EVENTS (the accounts' mrr) it also writes
+                                contractions (Subscription Changed, MRR halved,
+                                "seats removed"): time ~ Exponential, the held-out
+                                hazard giving 20% within 90 days, the delivered
+                                one EFFECT times it, from a stream of its own (the
+                                churns stay the same), only before the churn.
   check IMPACT CTAS CHURNS EVENTS TRUE_DIFF HORIZON D0
                                 recomputes the experiment from the CTAs and the
                                 events written (not from tend's store), the
@@ -70,7 +76,18 @@ def events(out, n, seed, d0):
 BASE_90 = 0.30  # the held-out arm's churn within 90 days
 
 
-def plant(ctas_path, out, effect, seed, d0, share, rule_seed):
+CONTRACT_90 = 0.20  # the held-out arm's contraction within 90 days
+
+
+def plant(ctas_path, out, effect, seed, d0, share, rule_seed, events_path=None):
+    mrr = {}
+    if events_path:
+        for line in open(events_path):
+            m = json.loads(line)
+            if m["type"] == "group":
+                mrr[m["groupId"]] = m["traits"]["mrr"]
+    lam_c = -math.log(1 - CONTRACT_90) / 90.0
+    rnd_c = random.Random(seed + 1000)
     ctas = [c for c in json.load(open(ctas_path)) if c["rule"] == "no_login"]
     d0 = day(d0)
     lam = -math.log(1 - BASE_90) / 90.0
@@ -82,6 +99,16 @@ def plant(ctas_path, out, effect, seed, d0, share, rule_seed):
             mismatched += held != c["held_out"]
             hazard = lam if c["held_out"] else lam * effect
             t = rnd.expovariate(hazard)  # days after the CTA opened
+            tc = rnd_c.expovariate(lam_c if c["held_out"] else lam_c * effect)
+            if mrr and tc < 200 and int(tc) < int(t):
+                m0 = mrr[c["account_id"]]
+                f.write(json.dumps({"type": "track", "userId": f"u{c['account_id'][3:].lstrip('0') or '0'}",
+                                    "event": "Subscription Changed",
+                                    "timestamp": ts(d0 + dt.timedelta(days=int(tc)), 3600),
+                                    "messageId": f"contract-{c['account_id']}",
+                                    "context": {"groupId": c["account_id"]},
+                                    "properties": {"mrr_before": m0, "mrr_after": m0 / 2,
+                                                   "reason": "seats removed"}}) + "\n")
             if t < 200:
                 when = d0 + dt.timedelta(days=int(t))
                 f.write(json.dumps({"type": "track", "userId": f"u{c['account_id'][3:].lstrip('0') or '0'}",
@@ -103,14 +130,21 @@ def check(impact_path, ctas_path, churns_path, events_path, true_diff, horizon, 
         m = json.loads(line)
         if m["type"] == "group":
             mrr[m["groupId"]] = m["traits"]["mrr"]
-    churn = {}
+    churn, contract = {}, {}
     for line in open(churns_path):
         m = json.loads(line)
-        churn[m["context"]["groupId"]] = day(m["timestamp"][:10])
+        if m["event"] == "Account Churned":
+            churn[m["context"]["groupId"]] = day(m["timestamp"][:10])
+        else:
+            p = m["properties"]
+            contract[m["context"]["groupId"]] = (day(m["timestamp"][:10]),
+                                                 p["mrr_before"] - p["mrr_after"])
     d0 = day(d0)
     n = [0, 0]
     k = [0, 0]
     arr_delivered = 0.0
+    kc = [0, 0]
+    mrr_c = [0.0, 0.0]
     for c in ctas:
         arm = 1 if c["held_out"] else 0
         opened = day(c["opened_date"])
@@ -119,6 +153,10 @@ def check(impact_path, ctas_path, churns_path, events_path, true_diff, horizon, 
         cd = churn.get(c["account_id"])
         if cd is not None and opened <= cd < opened + dt.timedelta(days=horizon):
             k[arm] += 1
+        cc = contract.get(c["account_id"])
+        if cc is not None and opened <= cc[0] < opened + dt.timedelta(days=horizon):
+            kc[arm] += 1
+            mrr_c[arm] += cc[1]
         if arm == 0:
             arr_delivered += 12 * mrr[c["account_id"]]
     lo, hi = confint_proportions_2indep(k[0], n[0], k[1], n[1], method="newcomb", compare="diff")
@@ -139,11 +177,23 @@ def check(impact_path, ctas_path, churns_path, events_path, true_diff, horizon, 
     same("delivered ARR", rule["delivered"]["arr"], arr_delivered, 1e-12)
     same("ARR kept", rule["arr_kept"], -diff * arr_delivered, 1e-9)
     same("ARR kept low", rule["arr_kept_low"], -hi * arr_delivered, 1e-9)
+    con = rule["contraction"]
+    if kc != [0, 0] or con["delivered"]["contracted"] or con["held_out"]["contracted"]:
+        clo, chi = confint_proportions_2indep(kc[0], n[0], kc[1], n[1], method="newcomb",
+                                              compare="diff")
+        same("delivered contracted", con["delivered"]["contracted"], kc[0], 0)
+        same("held-out contracted", con["held_out"]["contracted"], kc[1], 0)
+        same("delivered contraction MRR", con["delivered"]["mrr"], mrr_c[0], 1e-12)
+        same("held-out contraction MRR", con["held_out"]["mrr"], mrr_c[1], 1e-12)
+        same("contraction difference", con["difference"], kc[0] / n[0] - kc[1] / n[1])
+        same("contraction ci_low (statsmodels newcomb)", con["ci_low"], clo)
+        same("contraction ci_high (statsmodels newcomb)", con["ci_high"], chi)
     covers = rule["ci_low"] <= true_diff <= rule["ci_high"]
     print(json.dumps({"problems": problems, "covers_true": covers, "covers_zero":
                       rule["ci_low"] <= 0 <= rule["ci_high"], "n": n, "churned": k,
                       "difference": rule["difference"], "ci": [rule["ci_low"], rule["ci_high"]],
-                      "true": true_diff, "arr_kept": rule["arr_kept"]}))
+                      "true": true_diff, "arr_kept": rule["arr_kept"], "contracted": kc,
+                      "contraction": [con["difference"], con["ci_low"], con["ci_high"]]}))
 
 
 if __name__ == "__main__":
@@ -151,7 +201,8 @@ if __name__ == "__main__":
     if cmd == "events":
         events(a[0], int(a[1]), int(a[2]), a[3])
     elif cmd == "plant":
-        plant(a[0], a[1], float(a[2]), int(a[3]), a[4], float(a[5]), int(a[6]))
+        plant(a[0], a[1], float(a[2]), int(a[3]), a[4], float(a[5]), int(a[6]),
+              a[7] if len(a) > 7 else None)
     elif cmd == "check":
         check(a[0], a[1], a[2], a[3], float(a[4]), int(a[5]), a[6])
     else:

@@ -3,10 +3,13 @@
 # "The KPI board", "The monthly CS report"). The world of process.sh (four
 # owners over ten weeks, process_check.py) plus churns of a fifth of the
 # accounts. tend kpis' team series and each KPI's r with churn in the next
-# four weeks (over owner-weeks) must equal a Python computation over the
+# four weeks (over owner-weeks), and its r with contractions (the revenue
+# movements) in those weeks, must equal a Python computation over the
 # same tables (kpis_check.py, numpy); more than 12 KPIs, an unknown or a
 # repeated one are refused with their path; GET /api/kpis gives the CLI's
-# board; tend report monthly writes a printable page with the month's churn.
+# board; tend report monthly writes a printable page whose NRR, GRR,
+# expansion, contraction and churned ARR equal tend analyze retention's for
+# the month (itself checked against retention_oracle.py).
 . "$(dirname "$0")/lib.sh"
 
 DB="$(db k)"
@@ -34,14 +37,37 @@ $PY "$KCHK" churns "$DB" "$T/churns.jsonl" 5
 "$TEND" import --db "$DB" "$T/churns.jsonl" >/dev/null 2>"$T/import2.err" || not_ok "import churns" "$(cat "$T/import2.err")"
 $PY "$CHK" drive2 "$DB" "$T/tend.yaml" "$TEND" >"$T/drive.out" 2>&1 || not_ok "the owners' weeks" "$(tail -5 "$T/drive.out")"
 
+# Revenue, for the KPIs' r with contraction and the monthly report. The
+# accounts pay their mrr trait (100 + i) since before January; February
+# adds expansions and contractions (and one in January and one in March,
+# which must stay out of the month), so February has every kind of
+# movement beside the churns.
+$PY - "$T/revenue.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(0, 160, 3):
+        up = i % 2 == 0
+        day = "2026-01-20" if i == 0 else "2026-03-02" if i == 3 else "2026-02-%02d" % (3 + i % 20)
+        f.write(json.dumps({"type": "track", "userId": "u%d" % i, "event": "Subscription Changed",
+                            "timestamp": day + "T11:00:00Z", "messageId": "rev-%d" % i,
+                            "context": {"groupId": "acc%03d" % i},
+                            "properties": {"mrr_before": 100 + i,
+                                           "mrr_after": 100 + i + (50 if up else -40),
+                                           "reason": "seats added" if up else "downgrade"}}) + "\n")
+PY
+"$TEND" import --db "$DB" "$T/revenue.jsonl" >/dev/null 2>"$T/import3.err" || not_ok "import revenue" "$(cat "$T/import3.err")"
 "$TEND" kpis --db "$DB" --config "$T/tend.yaml" --at $AT --weeks 10 --format json >"$T/kpis.json" 2>"$T/kpis.err" ||
     not_ok "tend kpis runs" "$(cat "$T/kpis.err")"
 from=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["from_week"])' "$T/kpis.json")
 "$TEND" analyze process --db "$DB" --from "$from" --to $AT --at $AT --format json >"$T/process.json"
-$PY "$KCHK" check "$DB" "$T/kpis.json" "$T/process.json" >"$T/check.json" 2>&1 || not_ok "the check runs" "$(tail -5 "$T/check.json")"
+"$TEND" analyze retention --db "$DB" --from "$from" --to $AT --owner --movements --format json >"$T/movements.json"
+$PY "$KCHK" check "$DB" "$T/kpis.json" "$T/process.json" "$T/movements.json" >"$T/check.json" 2>&1 || not_ok "the check runs" "$(tail -5 "$T/check.json")"
 got=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["problems"])' "$T/check.json")
 figures=$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(", ".join("%s r=%s n=%d" % (k, "%.3f" % v if v is not None else "-", d["pairs"][k]) for k, v in d["r"].items()))' "$T/check.json")
-expect_eq "tend kpis: the team's weekly values and r with churn equal the Python computation ($figures)" "[]" "$got"
+expect_eq "tend kpis: the team's weekly values, r with churn and r with contraction equal the Python computation ($figures)" "[]" "$got"
+cfig=$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(", ".join("%s %s" % (k, "%.3f" % v if v is not None else "-") for k, v in d["contraction_r"].items()))' "$T/check.json")
+n_r=$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(v is not None for v in d["contraction_r"].values()))' "$T/check.json")
+if [ "$n_r" -ge 3 ]; then ok "r with contraction in the next 4 weeks is computed for $n_r KPIs ($cfig)"; else not_ok "r with contraction for at least 3 KPIs" "$cfig"; fi
 titles=$($PY -c 'import json,sys; print("|".join(k["title"] for k in json.load(open(sys.argv[1]))["kpis"]))' "$T/kpis.json")
 expect_eq "the board keeps tend.yaml's order and titles" \
     "CTAs overdue|Contacts a week per account|Accounts touched in 4 weeks|Days to first action (median)|Health score (mean)|Accounts in the red band" "$titles"
@@ -72,21 +98,35 @@ out=$(bad "  - red_share
 ")
 expect_contains "a KPI listed twice is refused" "kpis[1]: red_share is listed twice" "$out"
 
-# The monthly report.
+"$TEND" analyze retention --db "$DB" --from 2026-02-01 --to 2026-02-28 --format json >"$T/ret_feb.json" 2>"$T/ret.err" ||
+    not_ok "tend analyze retention runs" "$(cat "$T/ret.err")"
+$PY "$ROOT/tests/integration/retention_oracle.py" compare "$T/events.jsonl,$T/churns.jsonl,$T/revenue.jsonl" \
+    "February|2026-02-01|2026-02-28|whole|all|$T/ret_feb.json" >"$T/oracle.out" 2>&1
+expect_eq "February's retention equals the pandas oracle (retention_oracle.py): $(grep -c '^ok ' "$T/oracle.out") comparison(s)" \
+    "0" "$(grep -c '^not ok' "$T/oracle.out")$(grep -q '^ok ' "$T/oracle.out" || echo ' none ran')"
 "$TEND" report monthly --db "$DB" --config "$T/tend.yaml" --month 2026-02 --out "$T/feb.html" 2>"$T/report.err" ||
     not_ok "tend report monthly runs" "$(cat "$T/report.err")"
-want=$($PY - "$T/churns.jsonl" <<'PY'
+want=$($PY - "$T/churns.jsonl" "$T/ret_feb.json" <<'PY'
 import json, sys
 n = sum(1 for l in open(sys.argv[1]) if json.loads(l)["timestamp"].startswith("2026-02"))
-print(n, f"{n * 1200:,}")
+r = json.load(open(sys.argv[2]))["rows"][0]
+money = lambda k: f"{round(12 * r[k]):,}"
+print(n, money("churned"), money("expansion"), money("contraction"),
+      f"{round(12 * (r['churned'] + r['contraction'])):,}",
+      "%.1f%%, %.1f%%" % (100 * r["nrr"], 100 * r["grr"]), r["logos_churned"])
 PY
 )
-read -r n_feb arr_feb <<<"$want"
+read -r n_feb arr_feb exp_feb con_feb lost_feb nrr_feb grr_feb logos_feb <<<"$want"
 html=$(cat "$T/feb.html")
 expect_contains "the report is one page with its stylesheet inside" "<style>" "$html"
 expect_contains "it names the month" "Customer success report, 2026-02" "$html"
-expect_contains "February's churned ARR (arr 1,200 each, $n_feb accounts)" "ARR lost to churn</th><td>$arr_feb" "$html"
-expect_contains "NRR and GRR have their marked place" "NRR and GRR come from the revenue outcomes" "$html"
+expect_eq "every February churn was paying on February 1 (the cohort's churned logos)" "$n_feb" "$logos_feb"
+expect_contains "NRR, GRR as tend analyze retention --from 2026-02-01 --to 2026-02-28 ($nrr_feb $grr_feb)" "NRR, GRR</th><td>$nrr_feb $grr_feb" "$html"
+expect_contains "February's churned ARR ($n_feb accounts) as retention's churned MRR x 12" "ARR lost to churn</th><td>$arr_feb" "$html"
+expect_contains "expansion ARR as retention's" "Expansion ARR</th><td>$exp_feb" "$html"
+expect_contains "contraction ARR as retention's" "Contraction ARR</th><td>$con_feb" "$html"
+expect_contains "lost ARR: contraction and churn ($lost_feb)" "Lost ARR (contraction and churn)</th><td>$lost_feb" "$html"
+expect_contains "saved ARR: not measured without a holdout" "Saved ARR (holdouts, below)</th><td><span class=\"muted\">not measured" "$html"
 expect_contains "the KPIs are in it" "Contacts a week per account" "$html"
 out=$("$TEND" report monthly --db "$DB" --month 2026-13 --out "$T/x.html" 2>&1)
 expect_contains "a bad month is refused" '--month must be YYYY-MM, not "2026-13"' "$out"
@@ -109,8 +149,18 @@ as_of=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["as_of"])' "
 "$TEND" kpis --db "$DB" --config "$T/tend.yaml" --at "$as_of" --weeks 10 --format json >"$T/cli.json"
 same=$($PY -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2])); print(a == b)' "$T/api.json" "$T/cli.json")
 expect_eq "GET /api/kpis equals tend kpis as of the same day ($as_of)" True "$same"
-got=$(api "/api/reports/monthly?month=2026-02" | $PY -c 'import json,sys; r=json.load(sys.stdin); print(r["month"], r["retention"]["churned_logos"])')
-expect_eq "GET /api/reports/monthly?month=2026-02" "2026-02 $n_feb" "$got"
+api "/api/reports/monthly?month=2026-02" >"$T/monthly.json"
+got=$($PY - "$T/monthly.json" "$T/ret_feb.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+r = json.load(open(sys.argv[2]))["rows"][0]
+keys = ["accounts_start", "mrr_start", "expansion", "contraction", "churned", "new_mrr", "mrr_end",
+        "logos_churned", "grr", "nrr", "logo_churn", "grr_annual", "nrr_annual"]
+diff = [k for k in keys if m["retention"][k] != r[k]]
+print(m["month"], "differ:", diff or "none", "nrr=%.4f grr=%.4f" % (r["nrr"], r["grr"]))
+PY
+)
+expect_contains "GET /api/reports/monthly?month=2026-02: the retention figures equal tend analyze retention's, exactly" "2026-02 differ: none" "$got"
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/reports/monthly?month=02-2026")
 expect_eq "a bad month: 400" 400 "$code"
 kill -TERM "$SERVE_PID"

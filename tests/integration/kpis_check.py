@@ -47,7 +47,7 @@ PROCESS = {"overdue_share": "overdue_share", "contacts_per_account": "contacts_p
            "coverage_4w": "coverage_4w", "median_days_to_action": "median_days"}
 
 
-def check(db, kpis_path, process_path):
+def check(db, kpis_path, process_path, movements_path=None):
     k = json.load(open(kpis_path))
     p = json.load(open(process_path))
     as_of = day_of(k["as_of"])
@@ -64,12 +64,25 @@ def check(db, kpis_path, process_path):
         n = sum(1 for w in churn_week.get(owner, []) if week + 7 <= w <= week + 28)
         return n / accounts
 
+    # Contractions by owner and week, from the revenue movements tend analyze
+    # retention --owner --movements listed (themselves checked against the
+    # pandas oracle in retention_oracle.sh).
+    contract_week = {}
+    if movements_path:
+        for m in json.load(open(movements_path)):
+            if m["movement"] == "contraction":
+                contract_week.setdefault(m["group"], []).append(monday(day_of(m["date"])))
+
+    def cshare(owner, week, accounts):
+        n = sum(1 for w in contract_week.get(owner, []) if week + 7 <= w <= week + 28)
+        return n / accounts
+
     problems = []
     seg = c.execute("SELECT name, day, accounts, scored, health_sum, red FROM segment_days "
                     "WHERE kind = 2").fetchall()
     for kp in k["kpis"]:
         name = kp["kpi"]
-        xs, ys, team = [], [], {}
+        xs, ys, yc, team = [], [], [], {}
         if name in PROCESS:
             col = PROCESS[name]
             for r in p["rows"]:
@@ -84,6 +97,7 @@ def check(db, kpis_path, process_path):
                 if s is not None:
                     xs.append(v)
                     ys.append(s)
+                    yc.append(cshare(r["group"], w, r["accounts"]))
         elif name in ("health_mean", "red_share"):
             last = {}
             for o, d, acc, scored, hsum, red in seg:
@@ -101,6 +115,7 @@ def check(db, kpis_path, process_path):
                 if s is not None:
                     xs.append(v)
                     ys.append(s)
+                    yc.append(cshare(o, w, acc))
             # the team: every owner's row of the week's last day
             days = {}
             for o, d, acc, scored, hsum, red in seg:
@@ -116,6 +131,12 @@ def check(db, kpis_path, process_path):
         else:
             continue
         r = float(np.corrcoef(xs, ys)[0, 1]) if len(xs) >= 3 and np.std(xs) > 0 and np.std(ys) > 0 else None
+        if movements_path:
+            rc = (float(np.corrcoef(xs, yc)[0, 1])
+                  if len(xs) >= 3 and np.std(xs) > 0 and np.std(yc) > 0 else None)
+            got = kp.get("contraction_r")
+            if (rc is None) != (got is None) or (rc is not None and abs(rc - got) > 1e-9):
+                problems.append(f"{name}: contraction r tend {got} python {rc}")
         if kp["churn_pairs"] != len(xs):
             problems.append(f"{name}: pairs tend {kp['churn_pairs']} python {len(xs)}")
         if (r is None) != (kp["churn_r"] is None) or (r is not None and abs(r - kp["churn_r"]) > 1e-9):
@@ -128,6 +149,7 @@ def check(db, kpis_path, process_path):
                 problems.append(f"{name} {wk['week']}: team tend {got} python {want}")
     print(json.dumps({"problems": problems[:20],
                       "r": {x["kpi"]: x["churn_r"] for x in k["kpis"]},
+                      "contraction_r": {x["kpi"]: x.get("contraction_r") for x in k["kpis"]},
                       "pairs": {x["kpi"]: x["churn_pairs"] for x in k["kpis"]}}))
 
 
