@@ -18,10 +18,14 @@ static const char *const need_names[PERM_N_NEEDS] = {
 static const bool scope_allows[PERM_N_SCOPES][PERM_N_NEEDS] = {
     [PERM_SCOPE_INGEST] = {[PERM_INGEST] = true},
     [PERM_SCOPE_READ] = {[PERM_READ_BOOK] = true, [PERM_READ] = true},
-    [PERM_SCOPE_ACT] = {[PERM_READ_BOOK] = true, [PERM_READ] = true, [PERM_ACT] = true,
-                        [PERM_LEAD] = true},
-    [PERM_SCOPE_ADMIN] = {[PERM_READ_BOOK] = true, [PERM_READ] = true, [PERM_ACT] = true,
-                          [PERM_LEAD] = true, [PERM_ADMIN] = true, [PERM_INGEST] = true},
+    [PERM_SCOPE_ACT] =
+        {[PERM_READ_BOOK] = true, [PERM_READ] = true, [PERM_ACT] = true, [PERM_LEAD] = true},
+    [PERM_SCOPE_ADMIN] = {[PERM_READ_BOOK] = true,
+                          [PERM_READ] = true,
+                          [PERM_ACT] = true,
+                          [PERM_LEAD] = true,
+                          [PERM_ADMIN] = true,
+                          [PERM_INGEST] = true},
 };
 
 /* What each role allows, by need, before the book (a csm's ACT and a csm's
@@ -29,10 +33,13 @@ static const bool scope_allows[PERM_N_SCOPES][PERM_N_NEEDS] = {
 static const bool role_allows[PERM_N_ROLES][PERM_N_NEEDS] = {
     [PERM_ROLE_VIEWER] = {[PERM_READ_BOOK] = true, [PERM_READ] = true},
     [PERM_ROLE_CSM] = {[PERM_READ_BOOK] = true, [PERM_READ] = true, [PERM_ACT] = true},
-    [PERM_ROLE_LEAD] = {[PERM_READ_BOOK] = true, [PERM_READ] = true, [PERM_ACT] = true,
-                        [PERM_LEAD] = true},
-    [PERM_ROLE_ADMIN] = {[PERM_READ_BOOK] = true, [PERM_READ] = true, [PERM_ACT] = true,
-                         [PERM_LEAD] = true, [PERM_ADMIN] = true},
+    [PERM_ROLE_LEAD] =
+        {[PERM_READ_BOOK] = true, [PERM_READ] = true, [PERM_ACT] = true, [PERM_LEAD] = true},
+    [PERM_ROLE_ADMIN] = {[PERM_READ_BOOK] = true,
+                         [PERM_READ] = true,
+                         [PERM_ACT] = true,
+                         [PERM_LEAD] = true,
+                         [PERM_ADMIN] = true},
 };
 
 static bool valid(const struct perm_who *w, enum perm_need need, enum perm_target t) {
@@ -110,7 +117,8 @@ void perm_explain(const struct perm_who *who, enum perm_need need, enum perm_tar
         snprintf(out, size, "Only a lead or an admin may do this; your role is %s.", role);
         return;
     case PERM_INGEST:
-        snprintf(out, size, "Events are sent with a write key or an ingest token, not by a person.");
+        snprintf(out, size,
+                 "Events are sent with a write key or an ingest token, not by a person.");
         return;
     case PERM_ACT:
         if (who->role == PERM_ROLE_VIEWER)

@@ -65,8 +65,8 @@ struct perm_who {
 
 enum perm_verdict {
     PERM_ALLOW,
-    PERM_ALLOW_OWN, /* allowed, narrowed to the asker's own book (a list) or checked per item */
-    PERM_ASK_OWNER, /* look up the target's owner and ask again with MINE or OTHERS */
+    PERM_ALLOW_OWN,    /* allowed, narrowed to the asker's own book (a list) or checked per item */
+    PERM_ASK_OWNER,    /* look up the target's owner and ask again with MINE or OTHERS */
     PERM_DENY_SIGN_IN, /* 401: nobody is signed in */
     PERM_DENY          /* 403 */
 };

@@ -88,18 +88,24 @@ static enum tend_err secret(const cJSON *o, const char *key, const char *path, b
 static enum tend_err load_user(const cJSON *o, size_t i, struct serve_config *c, char *err) {
     char path[64];
     snprintf(path, sizeof path, "serve.users[%zu]", i);
-    static const char *const keys[] = {"email", "name", "password_hash", "password_hash_env", NULL};
+    static const char *const keys[] = {"email", "name", "password_hash", "password_hash_env",
+                                       "role",  NULL};
     enum tend_err e;
     if (!cJSON_IsObject(o))
         return yaml_error(err, SERVE_ERR_BYTES, path,
                           "must be a mapping with email and password_hash");
     if ((e = yaml_known_keys(o, path, keys, err, SERVE_ERR_BYTES)))
         return e;
-    const char *email, *name, *hash;
+    const char *email, *name, *hash, *role;
     if ((e = text(o, "email", path, &email, err)) || (e = text(o, "name", path, &name, err)) ||
-        (e = secret(o, "password_hash", path, false, &hash, err)))
+        (e = secret(o, "password_hash", path, false, &hash, err)) ||
+        (e = text(o, "role", path, &role, err)))
         return e;
-    if (!email || !strchr(email, '@'))
+    enum perm_role r = SERVE_DEFAULT_ROLE;
+    if (role && !perm_role_parse(role, &r))
+        return yaml_error(err, SERVE_ERR_BYTES, path,
+                          "role: \"%s\" is not a role (admin, lead, csm or viewer)", role);
+    if (!email || !strchr(email, '@') || strlen(email) > SERVE_EMAIL_MAX_BYTES)
         return yaml_error(err, SERVE_ERR_BYTES, path, "email: must be an email address");
     if (strncmp(hash, "$argon2id$", 10) != 0 || strlen(hash) >= crypto_pwhash_STRBYTES)
         return yaml_error(err, SERVE_ERR_BYTES, path,
@@ -111,22 +117,28 @@ static enum tend_err load_user(const cJSON *o, size_t i, struct serve_config *c,
     u->email = xstrdup(email);
     u->name = xstrdup(name ? name : email);
     u->hash = xstrdup(hash);
+    u->role = r;
     return TEND_OK;
 }
 
 static enum tend_err load_token(const cJSON *o, size_t i, struct serve_config *c, char *err) {
     char path[64];
     snprintf(path, sizeof path, "serve.tokens[%zu]", i);
-    static const char *const keys[] = {"name", "sha256", "sha256_env", NULL};
+    static const char *const keys[] = {"name", "sha256", "sha256_env", "scope", NULL};
     enum tend_err e;
     if (!cJSON_IsObject(o))
         return yaml_error(err, SERVE_ERR_BYTES, path, "must be a mapping with name and sha256");
     if ((e = yaml_known_keys(o, path, keys, err, SERVE_ERR_BYTES)))
         return e;
-    const char *name, *hex;
+    const char *name, *hex, *scope;
     if ((e = text(o, "name", path, &name, err)) ||
-        (e = secret(o, "sha256", path, false, &hex, err)))
+        (e = secret(o, "sha256", path, false, &hex, err)) ||
+        (e = text(o, "scope", path, &scope, err)))
         return e;
+    enum perm_scope sc = SERVE_DEFAULT_SCOPE;
+    if (scope && !perm_scope_parse(scope, &sc))
+        return yaml_error(err, SERVE_ERR_BYTES, path,
+                          "scope: \"%s\" is not a scope (ingest, read, act or admin)", scope);
     if (!name)
         return yaml_error(err, SERVE_ERR_BYTES, path, "needs a name (shown as the actor)");
     struct serve_token *t = &c->tokens[c->n_tokens];
@@ -137,6 +149,7 @@ static enum tend_err load_token(const cJSON *o, size_t i, struct serve_config *c
         return yaml_error(err, SERVE_ERR_BYTES, path,
                           "sha256: must be 64 hex digits (make a token with tend token)");
     t->name = xstrdup(name);
+    t->scope = sc;
     c->n_tokens++;
     return TEND_OK;
 }
@@ -154,9 +167,9 @@ static bool parse_hhmm(const char *s, int *out) {
 
 static enum tend_err load(const cJSON *o, struct serve_config *c, char *err) {
     static const char *const keys[] = {
-        "listen", "timezone", "daily_at",      "write_keys",      "write_keys_env",
-        "users",  "tokens",   "session_hours", "session_key_env", "sign_in_per_minute",
-        NULL};
+        "listen",    "timezone", "daily_at",      "write_keys",      "write_keys_env",
+        "users",     "tokens",   "session_hours", "session_key_env", "sign_in_per_minute",
+        "csm_reads", NULL};
     enum tend_err e;
     if (!cJSON_IsObject(o))
         return yaml_error(err, SERVE_ERR_BYTES, "serve", "must be a mapping of settings");
@@ -195,6 +208,12 @@ static enum tend_err load(const cJSON *o, struct serve_config *c, char *err) {
             return e;
         c->sign_in_per_minute = (int)v;
     }
+    if ((e = text(o, "csm_reads", "serve", &s, err)))
+        return e;
+    if (s && strcmp(s, "all") != 0 && strcmp(s, "own_book") != 0)
+        return yaml_error(err, SERVE_ERR_BYTES, "serve.csm_reads",
+                          "must be all (a csm reads every book) or own_book (only theirs)");
+    c->csm_own_book_only = s && strcmp(s, "own_book") == 0;
     const cJSON *sk = cJSON_GetObjectItemCaseSensitive(o, "session_key_env");
     if (sk) {
         const char *v = cJSON_IsString(sk) ? getenv(sk->valuestring) : NULL;

@@ -9,24 +9,34 @@
 #define TEND_SERVER_CONFIG_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "core/permissions.h"
 #include "util/err.h"
 
 #define SERVE_ERR_BYTES          320
 #define SERVE_DEFAULT_LISTEN     "127.0.0.1:8088"
-#define SERVE_HASH_BYTES         32 /* SHA-256 of a token */
-#define SERVE_SIGN_IN_PER_MINUTE 30 /* the default of serve.sign_in_per_minute */
+#define SERVE_HASH_BYTES         32  /* SHA-256 of a token */
+#define SERVE_EMAIL_MAX_BYTES    320 /* an email address, at most */
+#define SERVE_SIGN_IN_PER_MINUTE 30  /* the default of serve.sign_in_per_minute */
+/* A tend.yaml user without role: and a token without scope: keep what they
+ * could do before roles existed: read and act on everything (lead, act);
+ * managing people and the audit log needs role: admin or scope: admin. */
+#define SERVE_DEFAULT_ROLE  PERM_ROLE_LEAD
+#define SERVE_DEFAULT_SCOPE PERM_SCOPE_ACT
 
 struct serve_user {
     char *email;
-    char *name; /* display name; the email when not given */
-    char *hash; /* argon2id, crypto_pwhash_str format */
+    char *name;          /* display name; the email when not given */
+    char *hash;          /* argon2id, crypto_pwhash_str format */
+    enum perm_role role; /* role:, SERVE_DEFAULT_ROLE when not given */
 };
 
 struct serve_token {
     char *name;
     unsigned char sha256[SERVE_HASH_BYTES];
+    enum perm_scope scope; /* scope:, SERVE_DEFAULT_SCOPE when not given */
 };
 
 struct serve_config {
@@ -42,6 +52,7 @@ struct serve_config {
     int session_hours;
     char *session_key;      /* from session_key_env, or NULL: the key file */
     int sign_in_per_minute; /* sign-in attempts a minute per client address; 0: no limit */
+    bool csm_own_book_only; /* csm_reads: own_book (default all) */
 };
 
 /* The defaults: UTC, 06:00, sessions of 12 hours, SERVE_SIGN_IN_PER_MINUTE

@@ -236,7 +236,13 @@ static const struct move_table tables[] = {
     {"cta_escalations", "account_id, cta_id, level, at_ms, manager", "cta_escalations",
      "SELECT coalesce(c.account_id, 0), e.cta_id, e.level, e.at_ms, e.manager "
      "FROM cta_escalations e LEFT JOIN ctas c ON c.id = e.cta_id",
-     NULL},
+     NULL},    /* People, their one-time links and the audit log (migration 28). */
+    {"team_users", "email, name, hash, role, disabled, created_ms, changed_ms", "team_users",
+     "SELECT email, name, hash, role, disabled, created_ms, changed_ms FROM team_users", NULL},
+    {"team_invites", "hash, email, created_by, created_ms, expires_ms, used_ms", "team_invites",
+     "SELECT hash, email, created_by, created_ms, expires_ms, used_ms FROM team_invites", NULL},
+    {"audit_log", "id, at_ms, actor, action, target, before_json, after_json", "audit_log",
+     "SELECT id, at_ms, actor, action, target, before_json, after_json FROM audit_log", "id"},
 };
 // clang-format on
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))

@@ -599,6 +599,37 @@ static const char migration_23[] =
     "CREATE INDEX IF NOT EXISTS ctas_live_account ON ctas (account_id) WHERE status IN ('open', "
     "'snoozed');";
 
+/* SQLite's migration 28: people of the team, their one-time links and the
+ * append-only audit log (a trigger refuses UPDATE and DELETE). */
+static const char migration_28[] =
+    "CREATE TABLE team_users ("
+    "  email text PRIMARY KEY,"
+    "  name text NOT NULL,"
+    "  hash text NOT NULL DEFAULT '',"
+    "  role text NOT NULL,"
+    "  disabled boolean NOT NULL DEFAULT false,"
+    "  created_ms bigint NOT NULL,"
+    "  changed_ms bigint NOT NULL);"
+    "CREATE TABLE team_invites ("
+    "  hash text PRIMARY KEY,"
+    "  email text NOT NULL,"
+    "  created_by text NOT NULL,"
+    "  created_ms bigint NOT NULL,"
+    "  expires_ms bigint NOT NULL,"
+    "  used_ms bigint);"
+    "CREATE TABLE audit_log ("
+    "  id bigserial PRIMARY KEY,"
+    "  at_ms bigint NOT NULL,"
+    "  actor text NOT NULL,"
+    "  action text NOT NULL,"
+    "  target text NOT NULL,"
+    "  before_json text,"
+    "  after_json text);"
+    "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;"
+    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();";
+
 const struct pg_migration pg_schema_migrations[] = {
     {15,
      "the SQLite schema of migrations 1-15: accounts, events by month, metrics, CTAs, "
@@ -618,6 +649,8 @@ const struct pg_migration pg_schema_migrations[] = {
     {22, "escalations of CTAs, once per CTA and level", migration_22},
 
     {23, "the dashboard's account list from indexes, a page at a time", migration_23},
+
+    {28, "people of the team, their one-time links and the audit log", migration_28},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

@@ -660,4 +660,13 @@ const struct store_ops pg_ops = {
     .account_count = pg_account_count,
     .account_rows = pg_account_rows,
     .account_rows_of = pg_account_rows_of,
+    .team_user_add = pg_team_user_add,
+    .team_user_get = pg_team_user_get,
+    .team_user_set = pg_team_user_set,
+    .team_users_each = pg_team_users_each,
+    .invite_add = pg_invite_add,
+    .invite_take = pg_invite_take,
+    .audit_append = pg_audit_append,
+    .audit_page = pg_audit_page,
+    .audit_count = pg_audit_count,
 };

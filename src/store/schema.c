@@ -661,6 +661,43 @@ static const char migration_23[] =
     "CREATE INDEX IF NOT EXISTS ctas_live_account ON ctas (account_id) WHERE status IN "
     "(" SQL_CTA_OPEN ", " SQL_CTA_SNOOZED ");";
 
+/* People of the team managed in the app, their one-time links (only the
+ * token's SHA-256 is kept) and the audit log of every person action
+ * (docs/dashboard.md, "Users", "Audit log"). The log is append-only: the
+ * store has no operation that changes an entry, and the triggers refuse
+ * an UPDATE or DELETE from anyone else. */
+static const char migration_28[] =
+    "CREATE TABLE team_users ("
+    "  email TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  hash TEXT NOT NULL DEFAULT '',"
+    "  role TEXT NOT NULL,"
+    "  disabled INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL,"
+    "  changed_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE team_invites ("
+    "  hash TEXT PRIMARY KEY,"
+    "  email TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL,"
+    "  used_ms INTEGER"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE audit_log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at_ms INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  before_json TEXT,"
+    "  after_json TEXT"
+    ");"
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
+
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
     {2, "indexes and login days for metrics as of any day", migration_2},
@@ -691,6 +728,8 @@ const struct migration schema_migrations[] = {
     {22, "escalations of CTAs, once per CTA and level", migration_22},
 
     {23, "the dashboard's account list from indexes, a page at a time", migration_23},
+
+    {28, "people of the team, their one-time links and the audit log", migration_28},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

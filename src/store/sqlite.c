@@ -592,4 +592,13 @@ const struct store_ops sqlite_ops = {
     .account_count = sqlite_account_count,
     .account_rows = sqlite_account_rows,
     .account_rows_of = sqlite_account_rows_of,
+    .team_user_add = sqlite_team_user_add,
+    .team_user_get = sqlite_team_user_get,
+    .team_user_set = sqlite_team_user_set,
+    .team_users_each = sqlite_team_users_each,
+    .invite_add = sqlite_invite_add,
+    .invite_take = sqlite_invite_take,
+    .audit_append = sqlite_audit_append,
+    .audit_page = sqlite_audit_page,
+    .audit_count = sqlite_audit_count,
 };
