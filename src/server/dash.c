@@ -136,6 +136,10 @@ void dash_page_open(struct buf *b, const struct dash_ctx *ctx, const char *title
         nav_link(b, "/model", "Model", at == NAV_MODEL);
         nav_link(b, "/delivery", "Delivery", at == NAV_DELIVERY);
         nav_link(b, "/reports", "Reports", at == NAV_REPORTS);
+        if (ctx->role && strcmp(ctx->role, "admin") == 0) {
+            nav_link(b, "/users", "Users", at == NAV_USERS);
+            nav_link(b, "/audit", "Audit", at == NAV_AUDIT);
+        }
         buf_puts(b, "<span class=\"spacer\"></span><span class=\"who\"");
         if (ctx->user && *ctx->user) {
             buf_puts(b, " title=\"");

@@ -24,6 +24,7 @@ struct dash_ctx {
     const char *flash; /* a one-line notice after an action ("CTA 12 snoozed until ..."), or NULL */
     bool flash_error;  /* the notice reports a failure */
     const char *path;  /* the request's path and query, for the forms' "back" field */
+    const char *role;  /* the signed-in person's role ("admin", ...), or NULL (a token) */
 };
 
 /* Each appends a complete HTML document to out. */

@@ -35,7 +35,9 @@ enum dash_nav {
     NAV_MODEL,
     NAV_DELIVERY,
     NAV_REPORTS,
-    NAV_SEGMENTS
+    NAV_SEGMENTS,
+    NAV_USERS,
+    NAV_AUDIT,
 };
 
 /* Appends the document's head, the top navigation (when ctx is set) and the

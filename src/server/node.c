@@ -227,6 +227,8 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         .secure_cookies = o->nc->base_url && strncmp(o->nc->base_url, "https:", 6) == 0,
         .sched = atomic_load(&n->sched),
         .unsub_key = n->unsub_key,
+        .csm_own_book_only = o->serve->csm_own_book_only,
+        .base_url = o->nc->base_url,
     };
     n->web = web_new(&wo);
     n->cfg.web = n->web;

@@ -14,10 +14,12 @@
 #include "server/dash_model.h"
 #include "server/html.h"
 #include "server/http.h"
+#include "server/routes.h"
 #include "server/status.h"
 #include "server/unsubscribe.h"
 #include "server/views_model.h"
 #include "server/views_users.h"
+#include "server/web_int.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/datetime.h"
@@ -29,7 +31,7 @@
 #define LOGIN_COOKIE         "tend_login" /* the sign-in form's pre-session cookie (login CSRF) */
 #define LOGIN_COOKIE_SECONDS 3600
 #define FLASH_COOKIE         "tend_flash"
-#define MAX_FORM             32
+#define MAX_FORM             WEB_MAX_FORM
 #define SECURITY_CSP                                                                               \
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "             \
     "frame-ancestors 'none'; base-uri 'none'"
@@ -214,25 +216,6 @@ static const char *local_path(const char *p, const char *fallback) {
 
 /* ---- requests ----------------------------------------------------------------------------- */
 
-/* Who is asking and what they sent. */
-struct req {
-    struct web *w;
-    struct MHD_Connection *c;
-    const char *url, *method;
-    const char *cookie;              /* the session cookie's value, or NULL */
-    const struct serve_user *user;   /* signed in */
-    const struct serve_token *token; /* by API token */
-    char csrf[AUTH_CSRF_BYTES];
-    struct view_params query;
-    struct view_params form; /* a POST's form or JSON fields (strings) */
-    char *form_buf[MAX_FORM * 2];
-    int n_form_buf;
-    cJSON *json;     /* a JSON body, kept for its strings */
-    struct buf path; /* url and query, re-encoded: the forms' "back" */
-    char flash[200];
-    bool flash_error;
-};
-
 static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                               const char *value) {
     struct view_params *p = cls;
@@ -303,6 +286,7 @@ static const char *header(struct MHD_Connection *c, const char *name) {
 static void ctx_of(const struct req *r, struct dash_ctx *ctx) {
     *ctx = (struct dash_ctx){
         .user = r->user ? r->user->email : "",
+        .role = r->user ? perm_role_name(r->user->role) : NULL,
         .user_name = r->user    ? r->user->name
                      : r->token ? r->token->name
                                 : NULL,
@@ -336,7 +320,7 @@ static void flash_header(const char *msg, bool error, char *out, size_t size) {
 /* Applies POST .../ctas/{id}/{verb} with the fields in r->form. */
 static enum tend_err cta_action(struct req *r, struct store *s, int64_t id, const char *verb,
                                 char *msg, size_t size) {
-    struct cta_act a = {.by = r->user ? r->user->email : r->token ? r->token->name : "api"};
+    struct cta_act a = {.by = web_actor(r)};
     const char *note = view_param(&r->form, "note");
     a.note = note && note[0] ? note : NULL;
     if (strcmp(verb, "snooze") == 0) {
@@ -574,8 +558,11 @@ static enum MHD_Result login(struct req *r) {
     }
     if (!post) {
         const char *out = view_param(&r->query, "signed_out");
+        const char *set = view_param(&r->query, "password_set");
         return login_form(r, MHD_HTTP_OK, NULL,
-                          out ? "You are signed out in every browser and on every device." : NULL,
+                          out   ? "You are signed out in every browser and on every device."
+                          : set ? "Your password is set: sign in with it."
+                                : NULL,
                           next, pre, made, NULL, NULL);
     }
     if (made || !auth_login_csrf_ok(w->o.auth, pre, view_param(&r->form, "csrf")))
@@ -592,9 +579,20 @@ static enum MHD_Result login(struct req *r) {
         .from = ci ? ci->client_addr : NULL,
         .now_ms = dt_now_ms(),
     };
-    const struct serve_user *u = NULL;
+    struct auth_user found;
+    const struct auth_user *u = &found;
     int retry_s = 0;
-    enum auth_result res = auth_login(w->o.auth, &t, &u, &retry_s);
+    char err[STORE_ERR_BYTES];
+    struct store *s = pool_get(w, err);
+    if (!s)
+        return login_form(r, MHD_HTTP_SERVICE_UNAVAILABLE, err, NULL, next, pre, made,
+                          MHD_HTTP_HEADER_RETRY_AFTER, "5");
+    if (t.email && strlen(t.email) > SERVE_EMAIL_MAX_BYTES)
+        t.email = ""; /* never a person: the same answer as an unknown one */
+    if (t.password && strlen(t.password) > WEB_PASSWORD_MAX_BYTES)
+        t.password = NULL;
+    enum auth_result res = auth_login_user(w->o.auth, &t, web_find_person, s, &found, &retry_s);
+    pool_put(w, s);
     if (res != AUTH_OK) {
         char msg[200], after[16];
         unsigned status = MHD_HTTP_TOO_MANY_REQUESTS;
@@ -617,8 +615,7 @@ static enum MHD_Result login(struct req *r) {
         return login_form(r, status, msg, NULL, next, pre, made,
                           res == AUTH_BAD ? NULL : MHD_HTTP_HEADER_RETRY_AFTER, after);
     }
-    char err[STORE_ERR_BYTES];
-    struct store *s = pool_get(w, err);
+    s = pool_get(w, err);
     int64_t epoch = 0;
     enum tend_err e = s ? store_session_epoch(s, u->email, &epoch) : TEND_ERR_DB;
     if (e && s)
@@ -628,7 +625,7 @@ static enum MHD_Result login(struct req *r) {
     if (e)
         return login_form(r, MHD_HTTP_SERVICE_UNAVAILABLE, err, NULL, next, pre, made,
                           MHD_HTTP_HEADER_RETRY_AFTER, "5");
-    char *session = auth_session_new(w->o.auth, u, epoch, dt_now_ms());
+    char *session = auth_session_make(w->o.auth, u, epoch, dt_now_ms());
     char cookie[1400];
     snprintf(cookie, sizeof cookie,
              SESSION_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Strict%s", session,
@@ -641,7 +638,7 @@ static enum MHD_Result login(struct req *r) {
 
 /* POST /logout: ends every session of the user (a new session epoch in the
  * store, so in every process and browser), then clears the cookie. */
-static enum MHD_Result logout(struct req *r, struct store *s) {
+static enum MHD_Result h_logout(struct req *r, struct store *s) {
     if (strcmp(r->method, "POST") != 0)
         return page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Sign out with the button.");
     if (r->user) {
@@ -660,17 +657,22 @@ static enum MHD_Result logout(struct req *r, struct store *s) {
  * yet); false when the store cannot be read (err set). */
 static bool session_of(struct req *r, struct store **s, int64_t now, char *err) {
     r->user = NULL;
-    const struct serve_user *u = auth_session_claim(r->w->o.auth, r->cookie, now);
-    if (!u)
+    char email[SERVE_EMAIL_MAX_BYTES + 1];
+    if (!auth_session_email(r->w->o.auth, r->cookie, now, email))
         return true;
     if (!*s && !(*s = pool_get(r->w, err)))
         return false;
+    /* The person as they are now: a disabled one is not found, so every
+     * session of theirs stops at once; a changed role holds at once. */
+    if (!auth_user_find(r->w->o.auth, email, web_find_person, *s, &r->user_buf))
+        return true;
     int64_t epoch;
-    if (store_session_epoch(*s, u->email, &epoch)) {
+    if (store_session_epoch(*s, r->user_buf.email, &epoch)) {
         snprintf(err, STORE_ERR_BYTES, "%s", store_last_error(*s));
         return false;
     }
-    r->user = auth_session_user(r->w->o.auth, r->cookie, epoch, now);
+    if (auth_session_valid(r->w->o.auth, r->cookie, &r->user_buf, epoch, now))
+        r->user = &r->user_buf;
     return true;
 }
 
@@ -702,142 +704,361 @@ static enum MHD_Result answer_view(struct req *r, bool api, enum tend_err e, cJS
     return send_html(r->w, r->c, MHD_HTTP_OK, &b, clear, r->flash[0] ? 2 : 0);
 }
 
-static enum MHD_Result route(struct req *r, struct store *s) {
-    const char *url = r->url;
-    bool api = is_api(url);
-    bool post = strcmp(r->method, "POST") == 0;
-    const char *path = api ? url + 4 : url; /* "/accounts..." */
+/* ---- the handlers of the route table ------------------------------------------------------ */
+
+/* Adds key=value to q (a list narrowed to the asker's own book replaces
+ * whatever the asker gave for key). */
+static void force_param(struct view_params *q, const char *key, const char *value) {
+    for (int i = 0; i < q->n; i++)
+        if (strcmp(q->keys[i], key) == 0) {
+            q->values[i] = value;
+            return;
+        }
+    if (q->n < VIEW_MAX_PARAMS) {
+        q->keys[q->n] = key;
+        q->values[q->n++] = value;
+    }
+}
+
+static enum MHD_Result h_front(struct req *r, struct store *s) {
+    (void)s;
+    return redirect(r->w, r->c, R_PAGE, "/accounts", NULL, 0);
+}
+
+static enum MHD_Result h_cta_action(struct req *r, struct store *s) {
+    int64_t id;
+    const char *verb;
     char err[VIEW_ERR_BYTES] = "";
     cJSON *view = NULL;
-    enum tend_err e;
-    const char *me = r->user ? r->user->email : NULL;
-
-    if (!post && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
-        return api ? json_error(r->w, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET or POST")
-                   : page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Use GET or POST.");
-    if (strncmp(path, "/ctas/", 6) == 0) {
-        int64_t id;
-        const char *verb;
-        if (!cta_path(path + 6, &id, &verb))
-            return api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST,
-                                    "the CTA id must be a positive number")
-                       : page_error(r, MHD_HTTP_NOT_FOUND, "No such page.");
-        if (verb) {
-            if (!post)
-                return api ? json_error(r->w, r->c, MHD_HTTP_METHOD_NOT_ALLOWED,
-                                        "use POST for an action")
-                           : page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Use the form's button.");
-            char msg[400];
-            e = cta_action(r, s, id, verb, msg, sizeof msg);
-            if (api) {
-                if (e)
-                    return json_error(r->w, r->c, http_status_of(e), msg);
-                e = view_cta(s, r->w->o.env, id, &view, err);
-                return answer_view(r, true, e, view, err, NULL);
-            }
-            char flash[600], text[500];
-            if (e)
-                snprintf(text, sizeof text, "CTA %lld: %s", (long long)id, msg);
-            else
-                snprintf(text, sizeof text, "CTA %lld %s", (long long)id, msg);
-            flash_header(text, e != TEND_OK, flash, sizeof flash);
-            const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, flash};
-            return redirect(r->w, r->c, R_PAGE, local_path(view_param(&r->form, "back"), "/ctas"),
-                            h, 2);
-        }
-        if (post)
-            goto method;
+    char *rest = g_strconcat(r->cap[0], "/", r->cap[1], NULL);
+    bool ok = cta_path(rest, &id, &verb) && verb && !strchr(verb, '/');
+    g_free(rest);
+    if (!ok)
+        return r->api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST,
+                                   "the CTA id must be a positive number")
+                      : page_error(r, MHD_HTTP_NOT_FOUND, "No such page.");
+    char msg[400];
+    enum tend_err e = cta_action(r, s, id, verb, msg, sizeof msg);
+    if (r->api) {
+        if (e)
+            return json_error(r->w, r->c, http_status_of(e), msg);
         e = view_cta(s, r->w->o.env, id, &view, err);
-        return answer_view(r, api, e, view, err, dash_cta);
-    }
-    if (post)
-        goto method;
-    if (strcmp(path, "/accounts") == 0) {
-        e = view_accounts(s, r->w->o.env, &r->query, &view, err);
-        return answer_view(r, api, e, view, err, dash_accounts);
-    }
-    size_t plen = strlen(path);
-    if (api && plen > 16 && strncmp(path, "/accounts/", 10) == 0 &&
-        strcmp(path + plen - 6, "/users") == 0) { /* an account's users (views_users.c) */
-        char *account = g_strndup(path + 10, plen - 16);
-        e = view_account_users(s, r->w->o.env, account, &view, err);
-        g_free(account);
         return answer_view(r, true, e, view, err, NULL);
     }
-    if (strncmp(path, "/accounts/", 10) == 0 && path[10]) {
-        e = view_account(s, r->w->o.env, path + 10, &r->query, &view, err);
-        if (!e && (e = view_account_risk(s, path + 10, view, err)))
-            cJSON_Delete(view);
-        else if (!e && (e = view_account_users_add(s, r->w->o.env, path + 10, view, err)))
-            cJSON_Delete(view);
-        return answer_view(r, api, e, view, err, dash_account);
+    char flash[600], text[500];
+    if (e)
+        snprintf(text, sizeof text, "CTA %lld: %s", (long long)id, msg);
+    else
+        snprintf(text, sizeof text, "CTA %lld %s", (long long)id, msg);
+    flash_header(text, e != TEND_OK, flash, sizeof flash);
+    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, flash};
+    return redirect(r->w, r->c, R_PAGE, local_path(view_param(&r->form, "back"), "/ctas"), h, 2);
+}
+
+static enum MHD_Result h_cta(struct req *r, struct store *s) {
+    int64_t id;
+    const char *verb;
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    if (!cta_path(r->cap[0], &id, &verb) || verb)
+        return r->api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST,
+                                   "the CTA id must be a positive number")
+                      : page_error(r, MHD_HTTP_NOT_FOUND, "No such page.");
+    enum tend_err e = view_cta(s, r->w->o.env, id, &view, err);
+    return answer_view(r, r->api, e, view, err, dash_cta);
+}
+
+static enum MHD_Result h_accounts(struct req *r, struct store *s) {
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    struct view_params q = r->query;
+    if (r->own_only)
+        force_param(&q, "owner", r->user->email);
+    enum tend_err e = view_accounts(s, r->w->o.env, &q, &view, err);
+    return answer_view(r, r->api, e, view, err, dash_accounts);
+}
+
+static enum MHD_Result h_account_users(struct req *r, struct store *s) {
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e = view_account_users(s, r->w->o.env, r->cap[0], &view, err);
+    return answer_view(r, true, e, view, err, NULL);
+}
+
+static enum MHD_Result h_account(struct req *r, struct store *s) {
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    const char *id = r->cap[0];
+    enum tend_err e = view_account(s, r->w->o.env, id, &r->query, &view, err);
+    if (!e && (e = view_account_risk(s, id, view, err)))
+        cJSON_Delete(view);
+    else if (!e && (e = view_account_users_add(s, r->w->o.env, id, view, err)))
+        cJSON_Delete(view);
+    return answer_view(r, r->api, e, view, err, dash_account);
+}
+
+static enum MHD_Result h_risk(struct req *r, struct store *s) { /* views_model.c */
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    struct view_params q = r->query;
+    /* The page: 50 rows a page unless said otherwise (the API: every row). */
+    if (!r->api && !view_param(&q, "per_page") && !view_param(&q, "limit") &&
+        q.n < VIEW_MAX_PARAMS) {
+        q.keys[q.n] = "per_page";
+        q.values[q.n++] = "50";
     }
-    if (strcmp(path, "/risk") == 0) { /* the churn-risk model (views_model.c) */
-        struct view_params q = r->query;
-        /* The page: 50 rows a page unless said otherwise (the API: every row). */
-        if (!api && !view_param(&q, "per_page") && !view_param(&q, "limit") &&
-            q.n < VIEW_MAX_PARAMS) {
-            q.keys[q.n] = "per_page";
-            q.values[q.n++] = "50";
+    if (r->own_only)
+        force_param(&q, "owner", "me");
+    enum tend_err e = view_risk(s, &q, r->user ? r->user->email : NULL, &view, err);
+    return answer_view(r, r->api, e, view, err, dash_risk);
+}
+
+static enum MHD_Result h_model(struct req *r, struct store *s) {
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e = view_model(s, &r->query, &view, err);
+    if (!r->api && e == TEND_ERR_NOTFOUND && !view_param(&r->query, "version"))
+        return answer_view(r, false, TEND_OK, NULL, err, dash_model); /* how to fit one */
+    return answer_view(r, r->api, e, view, err, dash_model);
+}
+
+static enum MHD_Result h_models(struct req *r, struct store *s) {
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e = view_models(s, &view, err);
+    return answer_view(r, r->api, e, view, err, dash_models);
+}
+
+static enum MHD_Result h_ctas(struct req *r, struct store *s) {
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    const char *me = r->user ? r->user->email : NULL;
+    struct view_params q = r->query;
+    /* The cockpit: my CTAs unless said otherwise. */
+    if (!r->api && !view_param(&q, "owner") && me && q.n < VIEW_MAX_PARAMS) {
+        q.keys[q.n] = "owner";
+        q.values[q.n++] = "me";
+    }
+    if (r->own_only)
+        force_param(&q, "owner", "me");
+    enum tend_err e = view_ctas(s, r->w->o.env, &q, me, &view, err);
+    return answer_view(r, r->api, e, view, err, dash_ctas);
+}
+
+static enum MHD_Result h_rules(struct req *r, struct store *s) {
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e = view_rules(s, r->w->o.env, &view, err);
+    return answer_view(r, r->api, e, view, err, dash_rules);
+}
+
+static enum MHD_Result h_reports(struct req *r, struct store *s) {
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e = view_reports(s, &r->query, &view, err);
+    return answer_view(r, r->api, e, view, err, dash_reports);
+}
+
+static enum MHD_Result h_report(struct req *r, struct store *s) {
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    int64_t id;
+    if (!report_id(r->cap[0], &id))
+        return r->api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST,
+                                   "the report id must be a positive number")
+                      : page_error(r, MHD_HTTP_BAD_REQUEST,
+                                   "The report id must be a positive number.");
+    enum tend_err e = view_report(s, id, &view, err);
+    return answer_view(r, r->api, e, view, err, dash_report);
+}
+
+static enum MHD_Result h_segments(struct req *r, struct store *s) { /* views_segments.c */
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e = view_segments(s, &r->query, &view, err);
+    return answer_view(r, r->api, e, view, err, dash_segments);
+}
+
+static enum MHD_Result h_segment(struct req *r, struct store *s) {
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e = view_segment(s, r->cap[0], &r->query, &view, err);
+    return answer_view(r, r->api, e, view, err, dash_segment);
+}
+
+static enum MHD_Result h_outbox(struct req *r, struct store *s) {
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e = view_outbox(s, &r->query, &view, err);
+    return answer_view(r, r->api, e, view, err, dash_delivery);
+}
+
+static enum MHD_Result h_metrics(struct req *r, struct store *s) {
+    struct buf b;
+    buf_init(&b, 0);
+    if (metrics_text(r->w, s, &b)) {
+        buf_free(&b);
+        return json_error(r->w, r->c, MHD_HTTP_SERVICE_UNAVAILABLE, store_last_error(s));
+    }
+    size_t n = b.len;
+    char *text = buf_steal(&b);
+    return send_body(r->w, r->c, R_METRICS, MHD_HTTP_OK, "text/plain; version=0.0.4", text, n, NULL,
+                     0);
+}
+
+static enum MHD_Result h_static(struct req *r, struct store *s) {
+    (void)s;
+    const char *h[] = {MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600"};
+    char *css = g_strconcat(dash_css, dash_model_css, NULL);
+    size_t css_len = strlen(css);
+    enum MHD_Result ret = send_body(r->w, r->c, R_STATIC, MHD_HTTP_OK, "text/css; charset=utf-8",
+                                    xstrdup(css), css_len, h, 2);
+    g_free(css);
+    return ret;
+}
+
+static enum MHD_Result h_login(struct req *r, struct store *s) {
+    (void)s;
+    return login(r);
+}
+
+static enum MHD_Result unsubscribe(struct web *w, struct MHD_Connection *c, const char *token);
+
+static enum MHD_Result h_unsubscribe(struct req *r, struct store *s) {
+    (void)s;
+    return unsubscribe(r->w, r->c, r->cap[0]);
+}
+
+static enum MHD_Result h_routes(struct req *r, struct store *s);
+
+/* ---- the route table ------------------------------------------------------------------------ */
+
+/* Every route of the dashboard and the API, with what it needs
+ * (core/permissions.h; routes.h says how patterns match). A new route goes
+ * here with its need: one without (PERM_UNSET) is refused to everyone and
+ * fails tests/unit/test_routes.c; tests/integration/permissions.sh tries each
+ * one as each role and scope (it learns them from GET /api/routes). */
+#define H(f) ((const void *)(web_handler)(f))
+static const struct web_route routes[] = {
+    /* signing in, and what needs no one signed in */
+    {"GET", "/static/tend.css", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(h_static),
+     "the stylesheet"},
+    {"*", "/login", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(h_login), "sign in"},
+    {"*", "/unsubscribe/*", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(h_unsubscribe),
+     "a customer's unsubscribe link"},
+    {"*", "/invite/*", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_invite),
+     "a one-time link: choose a password"},
+    {"*", "/logout", ROUTE_PAGE, PERM_SIGNED_IN, ROUTE_ABOUT_NOTHING, H(h_logout), "sign out"},
+    {"GET", "/", ROUTE_PAGE, PERM_SIGNED_IN, ROUTE_ABOUT_NOTHING, H(h_front), "the front page"},
+    /* the customers: accounts and CTAs */
+    {"GET", "/accounts", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_LIST, H(h_accounts), "accounts"},
+    {"GET", "/accounts/*/users", ROUTE_API, PERM_READ_BOOK, ROUTE_ABOUT_ACCOUNT, H(h_account_users),
+     "an account's users"},
+    {"GET", "/accounts/*", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_ACCOUNT, H(h_account),
+     "an account"},
+    {"GET", "/ctas", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_LIST, H(h_ctas), "CTAs"},
+    {"POST", "/ctas/*/*", ROUTE_BOTH, PERM_ACT, ROUTE_ABOUT_CTA, H(h_cta_action),
+     "snooze, close or assign a CTA"},
+    {"GET", "/ctas/*", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_CTA, H(h_cta), "a CTA"},
+    {"GET", "/risk", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_LIST, H(h_risk),
+     "churn risk by account"},
+    /* team-wide pages */
+    {"GET", "/model", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_model),
+     "the churn-risk model"},
+    {"GET", "/models", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_models), "models"},
+    {"GET", "/rules", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_rules), "rules"},
+    {"GET", "/reports", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_reports), "reports"},
+    {"GET", "/reports/*", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_report), "a report"},
+    {"GET", "/segments", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_segments), "segments"},
+    {"GET", "/segments/*", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_segment), "a segment"},
+    {"GET", "/metrics", ROUTE_PAGE, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_metrics),
+     "Prometheus metrics"},
+    /* lead work */
+    {"GET", "/outbox", ROUTE_API, PERM_LEAD, ROUTE_ABOUT_NOTHING, H(h_outbox), "the outbox"},
+    {"GET", "/delivery", ROUTE_PAGE, PERM_LEAD, ROUTE_ABOUT_NOTHING, H(h_outbox), "delivery"},
+    /* admin: people, the audit log, the routes */
+    {"GET", "/users", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_users), "people"},
+    {"POST", "/users", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_user_add),
+     "invite a person"},
+    {"POST", "/users/*/*", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_user_change),
+     "change a person: role, disable, enable, reset"},
+    {"GET", "/audit", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_audit), "the audit log"},
+    {"GET", "/routes", ROUTE_API, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(h_routes), "this table"},
+};
+#undef H
+#define N_ROUTES (sizeof routes / sizeof routes[0])
+
+const struct web_route *web_routes(size_t *n) {
+    *n = N_ROUTES;
+    return routes;
+}
+
+/* GET /api/routes: the table, for tests/integration/permissions.sh and
+ * whoever audits who may do what. */
+static enum MHD_Result h_routes(struct req *r, struct store *s) {
+    (void)s;
+    cJSON *arr = cJSON_CreateArray();
+    static const char *const about[] = {"nothing", "list", "account", "cta"};
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const struct web_route *x = &routes[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "method", x->method);
+        cJSON_AddStringToObject(o, "pattern", x->pattern);
+        cJSON_AddBoolToObject(o, "page", (x->where & ROUTE_PAGE) != 0);
+        cJSON_AddBoolToObject(o, "api", (x->where & ROUTE_API) != 0);
+        cJSON_AddStringToObject(o, "needs", perm_need_name(x->need));
+        cJSON_AddStringToObject(o, "about", about[x->about]);
+        cJSON_AddStringToObject(o, "what", x->what);
+        cJSON_AddItemToArray(arr, o);
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddItemToObject(out, "routes", arr);
+    return send_json(r->w, r->c, R_API, MHD_HTTP_OK, out);
+}
+
+static bool method_fits(const char *want, const char *method) {
+    return strcmp(want, "*") == 0 || strcmp(want, method) == 0 ||
+           (strcmp(want, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+/* The route of r (its captures set), or NULL with *path_known true when a
+ * route has the path but not the method. */
+static const struct web_route *route_find(struct req *r, const char *path, bool *path_known) {
+    *path_known = false;
+    const char *first = NULL; /* the first pattern the path matched: only its routes answer */
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        const struct web_route *x = &routes[i];
+        if (!(x->where & (r->api ? ROUTE_API : ROUTE_PAGE)) ||
+            (first && strcmp(first, x->pattern) != 0))
+            continue;
+        char *caps[ROUTE_MAX_CAPS] = {0};
+        int n = 0;
+        if (!route_match(x->pattern, path, caps, &n))
+            continue;
+        if (!method_fits(x->method, r->method)) {
+            for (int k = 0; k < n; k++)
+                g_free(caps[k]);
+            *path_known = true;
+            first = x->pattern;
+            continue;
         }
-        e = view_risk(s, &q, me, &view, err);
-        return answer_view(r, api, e, view, err, dash_risk);
+        for (int k = 0; k < n; k++)
+            r->cap[k] = caps[k];
+        r->n_cap = n;
+        return x;
     }
-    if (strcmp(path, "/model") == 0) {
-        e = view_model(s, &r->query, &view, err);
-        if (!api && e == TEND_ERR_NOTFOUND && !view_param(&r->query, "version"))
-            return answer_view(r, false, TEND_OK, NULL, err, dash_model); /* how to fit one */
-        return answer_view(r, api, e, view, err, dash_model);
-    }
-    if (strcmp(path, "/models") == 0) {
-        e = view_models(s, &view, err);
-        return answer_view(r, api, e, view, err, dash_models);
-    }
-    if (strcmp(path, "/ctas") == 0) {
-        struct view_params q = r->query;
-        /* The cockpit: my CTAs unless said otherwise. */
-        if (!api && !view_param(&q, "owner") && me && q.n < VIEW_MAX_PARAMS) {
-            q.keys[q.n] = "owner";
-            q.values[q.n++] = "me";
-        }
-        e = view_ctas(s, r->w->o.env, &q, me, &view, err);
-        return answer_view(r, api, e, view, err, dash_ctas);
-    }
-    if (strcmp(path, "/rules") == 0) {
-        e = view_rules(s, r->w->o.env, &view, err);
-        return answer_view(r, api, e, view, err, dash_rules);
-    }
-    if (strcmp(path, "/reports") == 0) {
-        e = view_reports(s, &r->query, &view, err);
-        return answer_view(r, api, e, view, err, dash_reports);
-    }
-    if (strncmp(path, "/reports/", 9) == 0) {
-        int64_t id;
-        if (!report_id(path + 9, &id))
-            return api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST,
-                                    "the report id must be a positive number")
-                       : page_error(r, MHD_HTTP_BAD_REQUEST,
-                                    "The report id must be a positive number.");
-        e = view_report(s, id, &view, err);
-        return answer_view(r, api, e, view, err, dash_report);
-    }
-    if (strcmp(path, "/segments") == 0) { /* views_segments.c */
-        e = view_segments(s, &r->query, &view, err);
-        return answer_view(r, api, e, view, err, dash_segments);
-    }
-    if (strncmp(path, "/segments/", 10) == 0 && path[10]) {
-        e = view_segment(s, path + 10, &r->query, &view, err);
-        return answer_view(r, api, e, view, err, dash_segment);
-    }
-    if ((api && strcmp(path, "/outbox") == 0) || (!api && strcmp(path, "/delivery") == 0)) {
-        e = view_outbox(s, &r->query, &view, err);
-        return answer_view(r, api, e, view, err, dash_delivery);
-    }
-    return api ? json_error(r->w, r->c, MHD_HTTP_NOT_FOUND, "no such endpoint")
-               : page_error(r, MHD_HTTP_NOT_FOUND, "No such page.");
-method:
-    return api ? json_error(r->w, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET")
-               : page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Use GET.");
+    return NULL;
+}
+
+/* Whether the one account or CTA a route is about is the asker's: an
+ * account whose csm_email is theirs, a CTA assigned to them or of such an
+ * account. *found false when there is no such thing (the handler then says
+ * so). */
+static enum tend_err owner_check(struct req *r, struct store *s, bool *mine, bool *found) {
+    *mine = *found = false;
+    return r->route->about == ROUTE_ABOUT_CTA
+               ? web_cta_is_mine(s, r->cap[0], r->user->email, mine, found)
+               : web_account_is_mine(s, r->cap[0], r->user->email, mine, found);
 }
 
 /* Rebuilds "url?query" with each part percent-encoded. */
@@ -885,9 +1106,52 @@ static enum MHD_Result unsubscribe(struct web *w, struct MHD_Connection *c, cons
     return send_html(w, c, status, &b, NULL, 0);
 }
 
+/* The decision for r on its route (core/permissions.h), with the owner
+ * looked up when the answer depends on it; takes a store connection into
+ * *s then. Answers a refusal itself (*answered) with 401 or 403 and the
+ * reason; sets r->own_only for a list to narrow. */
+static enum MHD_Result authorize(struct req *r, struct store **s, bool *allowed) {
+    struct web *w = r->w;
+    *allowed = false;
+    static const enum perm_target targets[] = {PERM_T_NONE, PERM_T_LIST, PERM_T_UNKNOWN,
+                                               PERM_T_UNKNOWN};
+    enum perm_target t = targets[r->route->about];
+    enum perm_verdict v = perm_decide(&r->who, r->route->need, t);
+    if (v == PERM_ASK_OWNER) {
+        char err[STORE_ERR_BYTES];
+        if (!*s && !(*s = pool_get(w, err)))
+            return web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
+        bool mine = false, found = false;
+        if (owner_check(r, *s, &mine, &found))
+            return web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, store_last_error(*s));
+        /* Nothing there: the handler says "no such ..." to everyone alike. */
+        t = !found || mine ? PERM_T_MINE : PERM_T_OTHERS;
+        v = perm_decide(&r->who, r->route->need, t);
+    }
+    if (v == PERM_ALLOW || v == PERM_ALLOW_OWN) {
+        r->own_only = v == PERM_ALLOW_OWN;
+        *allowed = true;
+        return MHD_YES;
+    }
+    if (v == PERM_DENY_SIGN_IN) {
+        if (r->json_errors)
+            return json_error(w, r->c, MHD_HTTP_UNAUTHORIZED, "sign in or send an API token");
+        char *next = g_uri_escape_string(buf_str(&r->path), NULL, false);
+        char to[2048];
+        snprintf(to, sizeof to, "/login?next=%.1900s", next);
+        g_free(next);
+        return redirect(w, r->c, R_PAGE, strlen(to) < sizeof to - 1 ? to : "/login", NULL, 0);
+    }
+    char why[400];
+    perm_explain(&r->who, r->route->need, t, why, sizeof why);
+    return r->json_errors ? json_error(w, r->c, MHD_HTTP_FORBIDDEN, why)
+                          : page_error(r, MHD_HTTP_FORBIDDEN, why);
+}
+
 enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *url,
                            const char *method, const char *body, size_t len) {
-    struct req r = {.w = w, .c = c, .url = url, .method = method};
+    struct req r = {.w = w, .c = c, .url = url, .method = method, .api = is_api(url)};
+    r.json_errors = r.api || strcmp(url, "/metrics") == 0;
     struct store *s = NULL; /* a pooled connection, taken when first needed */
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, &r.query);
     path_of(&r);
@@ -905,21 +1169,27 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
         }
     }
 
-    if (strcmp(url, "/static/tend.css") == 0) {
-        const char *h[] = {MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600"};
-        char *css = g_strconcat(dash_css, dash_model_css, NULL);
-        size_t css_len = strlen(css);
-        ret = send_body(w, c, R_STATIC, MHD_HTTP_OK, "text/css; charset=utf-8", xstrdup(css),
-                        css_len, h, 2);
-        g_free(css);
+    /* Which route answers (the table above), and what it needs. */
+    if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+        ret = web_error(&r, MHD_HTTP_METHOD_NOT_ALLOWED,
+                        r.api ? "use GET or POST" : "Use GET or POST.");
         goto done;
     }
-    if (strcmp(url, "/login") == 0) {
-        ret = login(&r);
+    bool path_known = false;
+    r.route = route_find(&r, r.api ? url + 4 : url, &path_known);
+    if (!r.route) {
+        if (path_known)
+            ret = web_error(&r, MHD_HTTP_METHOD_NOT_ALLOWED,
+                            strcmp(url, "/metrics") == 0 ? "use GET /metrics"
+                            : r.api ? (post ? "use GET" : "use POST for an action")
+                                    : (post ? "Use GET." : "Use the form's button."));
+        else
+            ret = web_error(&r, MHD_HTTP_NOT_FOUND, r.api ? "no such endpoint" : "No such page.");
         goto done;
     }
-    if (strncmp(url, "/unsubscribe/", 13) == 0) { /* a customer's link: no sign-in */
-        ret = unsubscribe(w, c, url + 13);
+    web_handler handler = (web_handler)r.route->handler;
+    if (r.route->need == PERM_PUBLIC) {
+        ret = handler(&r, NULL);
         goto done;
     }
 
@@ -936,23 +1206,18 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
             goto done;
         }
     } else if (!session_of(&r, &s, now, err)) {
-        ret = is_api(url) ? json_error(w, c, MHD_HTTP_SERVICE_UNAVAILABLE, err)
-                          : page_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
+        ret = web_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
         goto done;
     }
-    bool api = is_api(url) || strcmp(url, "/metrics") == 0;
-    if (!r.user && !r.token) {
-        if (api) {
-            ret = json_error(w, c, MHD_HTTP_UNAUTHORIZED, "sign in or send an API token");
-        } else {
-            char *next = g_uri_escape_string(buf_str(&r.path), NULL, false);
-            char to[2048];
-            snprintf(to, sizeof to, "/login?next=%.1900s", next);
-            g_free(next);
-            ret = redirect(w, c, R_PAGE, strlen(to) < sizeof to - 1 ? to : "/login", NULL, 0);
-        }
-        goto done;
-    }
+    r.who = (struct perm_who){
+        .kind = r.token  ? PERM_TOKEN
+                : r.user ? PERM_PERSON
+                         : PERM_NOBODY,
+        .role = r.user ? r.user->role : PERM_ROLE_VIEWER,
+        .scope = r.token ? r.token->scope : PERM_SCOPE_READ,
+        .csm_own_book_only = w->o.csm_own_book_only,
+    };
+    bool api = r.api || strcmp(url, "/metrics") == 0;
     if (r.user)
         auth_csrf(w->o.auth, r.cookie, r.csrf);
     if (post && r.user) {
@@ -968,19 +1233,6 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
             goto done;
         }
     }
-    if (!s && !(s = pool_get(w, err))) {
-        ret = api ? json_error(w, c, MHD_HTTP_SERVICE_UNAVAILABLE, err)
-                  : page_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
-        goto done;
-    }
-    if (strcmp(url, "/logout") == 0) {
-        ret = logout(&r, s);
-        goto done;
-    }
-    if (strcmp(url, "/") == 0) {
-        ret = redirect(w, c, R_PAGE, "/accounts", NULL, 0);
-        goto done;
-    }
     const char *flash = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, FLASH_COOKIE);
     if (flash && flash[0]) {
         char *text = g_uri_unescape_string(flash + 1, NULL);
@@ -989,26 +1241,81 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
         r.flash_error = flash[0] == 'E';
         g_free(text);
     }
-    if (strcmp(url, "/metrics") == 0 && strcmp(method, "GET") != 0) {
-        ret = json_error(w, c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET /metrics");
-    } else if (strcmp(url, "/metrics") == 0) {
-        struct buf b;
-        buf_init(&b, 0);
-        if (metrics_text(w, s, &b)) {
-            buf_free(&b);
-            ret = json_error(w, c, MHD_HTTP_SERVICE_UNAVAILABLE, store_last_error(s));
-        } else {
-            size_t n = b.len;
-            char *text = buf_steal(&b);
-            ret = send_body(w, c, R_METRICS, MHD_HTTP_OK, "text/plain; version=0.0.4", text, n,
-                            NULL, 0);
-        }
-    } else {
-        ret = route(&r, s);
+    bool allowed;
+    ret = authorize(&r, &s, &allowed);
+    if (!allowed)
+        goto done;
+    if (!s && !(s = pool_get(w, err))) {
+        ret = web_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
+        goto done;
     }
+    ret = handler(&r, s);
 done:
     if (s)
         pool_put(w, s);
+    for (int i = 0; i < r.n_cap; i++)
+        g_free(r.cap[i]);
     req_free(&r);
     return ret;
+}
+
+/* ---- what web_int.h shares with web_team.c and web_sso.c ------------------------------------ */
+
+const char *web_actor(const struct req *r) {
+    return r->user ? r->user->email : r->token ? r->token->name : "api";
+}
+
+struct auth *web_auth(const struct req *r) {
+    return r->w->o.auth;
+}
+
+const char *web_base_url(const struct req *r) {
+    return r->w->o.base_url;
+}
+
+bool web_secure_cookies(const struct req *r) {
+    return r->w->o.secure_cookies;
+}
+
+struct store *web_pool_get(struct req *r, char *err) {
+    return pool_get(r->w, err);
+}
+
+void web_pool_put(struct req *r, struct store *s) {
+    pool_put(r->w, s);
+}
+
+enum MHD_Result web_send_json(struct req *r, unsigned status, cJSON *o) {
+    return send_json(r->w, r->c, R_API, status, o);
+}
+
+enum MHD_Result web_json_error(struct req *r, unsigned status, const char *msg) {
+    return json_error(r->w, r->c, status, msg);
+}
+
+enum MHD_Result web_page_error(struct req *r, unsigned status, const char *msg) {
+    return page_error(r, status, msg);
+}
+
+enum MHD_Result web_error(struct req *r, unsigned status, const char *msg) {
+    return r->json_errors ? json_error(r->w, r->c, status, msg) : page_error(r, status, msg);
+}
+
+enum MHD_Result web_send_page(struct req *r, unsigned status, struct buf *b) {
+    const char *clear[] = {MHD_HTTP_HEADER_SET_COOKIE,
+                           FLASH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"};
+    return send_html(r->w, r->c, status, b, clear, r->flash[0] ? 2 : 0);
+}
+
+enum MHD_Result web_redirect(struct req *r, const char *to, const char *flash, bool flash_error) {
+    if (!flash)
+        return redirect(r->w, r->c, R_PAGE, local_path(to, "/"), NULL, 0);
+    char cookie[600];
+    flash_header(flash, flash_error, cookie, sizeof cookie);
+    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, cookie};
+    return redirect(r->w, r->c, R_PAGE, local_path(to, "/"), h, 2);
+}
+
+void web_ctx(const struct req *r, struct dash_ctx *ctx) {
+    ctx_of(r, ctx);
 }

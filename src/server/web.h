@@ -30,6 +30,8 @@ struct web_options {
     bool secure_cookies;            /* the dashboard is served over https */
     struct sched *sched;            /* for /metrics; may be NULL */
     const unsigned char *unsub_key; /* customer messages' unsubscribe links (notify/unsub.h) */
+    bool csm_own_book_only;         /* serve.csm_reads: own_book */
+    const char *base_url;           /* delivery.base_url: one-time links; NULL: relative */
 };
 
 struct web;
