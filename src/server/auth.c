@@ -419,6 +419,14 @@ static bool token_ok(const struct auth *a, const char *purpose, const char *valu
     return sodium_memcmp(want, token, AUTH_CSRF_BYTES - 1) == 0;
 }
 
+void auth_mac(struct auth *a, const char *purpose, const char *value, char out[AUTH_CSRF_BYTES]) {
+    token_of(a, purpose, value, out);
+}
+
+bool auth_mac_ok(struct auth *a, const char *purpose, const char *value, const char *mac) {
+    return token_ok(a, purpose, value, mac);
+}
+
 void auth_csrf(struct auth *a, const char *cookie, char out[AUTH_CSRF_BYTES]) {
     token_of(a, "csrf", cookie, out);
 }

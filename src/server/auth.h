@@ -133,6 +133,12 @@ void auth_csrf(struct auth *a, const char *cookie, char out[AUTH_CSRF_BYTES]);
 /* Whether token is the CSRF token of cookie (constant time). */
 bool auth_csrf_ok(struct auth *a, const char *cookie, const char *token);
 
+/* An HMAC (AUTH_CSRF_BYTES - 1 hex digits) of value for purpose under the
+ * session key, and its constant-time check: what a signed cookie of the
+ * server carries (single sign-on's state, web_sso.c). */
+void auth_mac(struct auth *a, const char *purpose, const char *value, char out[AUTH_CSRF_BYTES]);
+bool auth_mac_ok(struct auth *a, const char *purpose, const char *value, const char *mac);
+
 /* A new random pre-session cookie value (32 hex digits). */
 void auth_login_cookie_new(char out[AUTH_LOGIN_COOKIE_BYTES]);
 /* Whether cookie is a well-formed pre-session cookie value. */

@@ -39,6 +39,17 @@ struct serve_token {
     enum perm_scope scope; /* scope:, SERVE_DEFAULT_SCOPE when not given */
 };
 
+/* serve.sso: single sign-on with an OpenID Connect provider (web_sso.c). */
+struct serve_sso {
+    char *issuer; /* https://..., or http:// on a loopback host */
+    char *client_id;
+    char *client_secret; /* from client_secret or client_secret_env */
+    char *redirect_url;  /* tend's https://HOST/sso/callback, as registered */
+    char *label;         /* the button's words: "Sign in with single sign-on" */
+    bool has_default_role;
+    enum perm_role default_role; /* a person the provider vouches for, unknown to tend */
+};
+
 struct serve_config {
     char *listen;      /* NULL: SERVE_DEFAULT_LISTEN */
     char *timezone;    /* IANA name; "UTC" by default */
@@ -53,6 +64,7 @@ struct serve_config {
     char *session_key;      /* from session_key_env, or NULL: the key file */
     int sign_in_per_minute; /* sign-in attempts a minute per client address; 0: no limit */
     bool csm_own_book_only; /* csm_reads: own_book (default all) */
+    struct serve_sso *sso;  /* NULL: no single sign-on */
 };
 
 /* The defaults: UTC, 06:00, sessions of 12 hours, SERVE_SIGN_IN_PER_MINUTE

@@ -23,6 +23,7 @@
  * reason at 600) so a hostile 30 KB trait cannot stretch a table. */
 #include "server/dash.h"
 
+#include <glib.h>
 #include <string.h>
 
 #include "core/segments.h"
@@ -207,6 +208,11 @@ void dash_put_kv_table(struct buf *b, const cJSON *obj, const char *empty) {
 
 void dash_login(struct buf *out, const char *error, const char *notice, const char *next,
                 const char *csrf) {
+    dash_login_sso(out, error, notice, next, csrf, NULL);
+}
+
+void dash_login_sso(struct buf *out, const char *error, const char *notice, const char *next,
+                    const char *csrf, const char *sso_label) {
     bool local = html_local_path(next);
     dash_page_open(out, NULL, "Sign in", NAV_NONE);
     buf_puts(out, "<form class=\"card login\" method=\"post\" action=\"/login\">"
@@ -227,7 +233,17 @@ void dash_login(struct buf *out, const char *error, const char *notice, const ch
     buf_puts(out, "\"><label>Email <input type=\"email\" name=\"email\" autocomplete=\"username\" "
                   "required autofocus></label><label>Password <input type=\"password\" "
                   "name=\"password\" autocomplete=\"current-password\" required></label>"
-                  "<button type=\"submit\" class=\"primary\">Sign in</button></form>\n");
+                  "<button type=\"submit\" class=\"primary\">Sign in</button>");
+    if (sso_label) { /* single sign-on: a link, so that the provider's page opens */
+        buf_puts(out, "<p class=\"sso\"><a class=\"button\" href=\"/sso/start?next=");
+        char *enc = g_uri_escape_string(local ? next : "/accounts", NULL, false);
+        html_esc(out, enc);
+        g_free(enc);
+        buf_puts(out, "\">");
+        html_esc_cut(out, sso_label, CAP_SHORT);
+        buf_puts(out, "</a></p>");
+    }
+    buf_puts(out, "</form>\n");
     dash_page_close(out, NULL);
 }
 

@@ -54,6 +54,9 @@ void dash_report(struct buf *out, const struct dash_ctx *ctx, const cJSON *view)
  * (auth_login_csrf of the pre-session cookie), posted as "csrf". */
 void dash_login(struct buf *out, const char *error, const char *notice, const char *next,
                 const char *csrf);
+/* The same with a link to single sign-on labelled sso_label (NULL: none). */
+void dash_login_sso(struct buf *out, const char *error, const char *notice, const char *next,
+                    const char *csrf, const char *sso_label);
 /* GET /segments: view = GET /api/segments's answer (dash_segments.c). */
 void dash_segments(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
 /* GET /segments/{name}: view = GET /api/segments/{name}'s answer. */

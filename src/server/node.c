@@ -229,6 +229,7 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         .unsub_key = n->unsub_key,
         .csm_own_book_only = o->serve->csm_own_book_only,
         .base_url = o->nc->base_url,
+        .sso = o->serve->sso,
     };
     n->web = web_new(&wo);
     n->cfg.web = n->web;

@@ -64,6 +64,7 @@ struct web {
     int n_deliveries;
     atomic_llong requests[R_COUNT][N_CODES + 1];
     struct unsub_gate *unsub_gate; /* /unsubscribe/'s rate limit */
+    struct sso_cache *sso_cache;   /* the provider's metadata and keys (web_sso.c) */
 };
 
 /* ---- the connection pool ----------------------------------------------------------- */
@@ -104,6 +105,7 @@ struct web *web_new(const struct web_options *o) {
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->returned, NULL);
     w->unsub_gate = unsubscribe_gate_new();
+    w->sso_cache = web_sso_cache_new();
     return w;
 }
 
@@ -115,6 +117,7 @@ void web_free(struct web *w) {
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->returned);
     unsubscribe_gate_free(w->unsub_gate);
+    web_sso_cache_free(w->sso_cache);
     free(w);
 }
 
@@ -523,7 +526,7 @@ static enum MHD_Result login_form(struct req *r, unsigned status, const char *er
     auth_login_csrf(r->w->o.auth, pre, token);
     struct buf b;
     buf_init(&b, 0);
-    dash_login(&b, error, notice, next, token);
+    dash_login_sso(&b, error, notice, next, token, r->w->o.sso ? r->w->o.sso->label : NULL);
     char cookie[200];
     snprintf(cookie, sizeof cookie,
              LOGIN_COOKIE "=%s; Path=/login; Max-Age=%d; HttpOnly; SameSite=Strict%s", pre,
@@ -948,6 +951,10 @@ static const struct web_route routes[] = {
      "a customer's unsubscribe link"},
     {"*", "/invite/*", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_invite),
      "a one-time link: choose a password"},
+    {"GET", "/sso/start", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_sso_start),
+     "single sign-on: to the provider"},
+    {"GET", "/sso/callback", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_sso_callback),
+     "single sign-on: back from the provider"},
     {"*", "/logout", ROUTE_PAGE, PERM_SIGNED_IN, ROUTE_ABOUT_NOTHING, H(h_logout), "sign out"},
     {"GET", "/", ROUTE_PAGE, PERM_SIGNED_IN, ROUTE_ABOUT_NOTHING, H(h_front), "the front page"},
     /* the customers: accounts and CTAs */
@@ -1314,6 +1321,33 @@ enum MHD_Result web_redirect(struct req *r, const char *to, const char *flash, b
     flash_header(flash, flash_error, cookie, sizeof cookie);
     const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, cookie};
     return redirect(r->w, r->c, R_PAGE, local_path(to, "/"), h, 2);
+}
+
+const struct serve_sso *web_sso_config(const struct req *r) {
+    return r->w->o.sso;
+}
+
+struct sso_cache *web_sso_cache(const struct req *r) {
+    return r->w->sso_cache;
+}
+
+enum MHD_Result web_session_redirect(struct req *r, const struct auth_user *u, int64_t epoch,
+                                     const char *next, const char *extra_cookie) {
+    char *session = auth_session_make(r->w->o.auth, u, epoch, dt_now_ms());
+    char cookie[1400];
+    snprintf(cookie, sizeof cookie,
+             SESSION_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Strict%s", session,
+             (long long)auth_session_seconds(r->w->o.auth),
+             r->w->o.secure_cookies ? "; Secure" : "");
+    free(session);
+    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, cookie, MHD_HTTP_HEADER_SET_COOKIE,
+                       extra_cookie};
+    return redirect(r->w, r->c, R_LOGIN, local_path(next, "/accounts"), h, extra_cookie ? 4 : 2);
+}
+
+enum MHD_Result web_redirect_to(struct req *r, const char *url, const char *cookie) {
+    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, cookie};
+    return redirect(r->w, r->c, R_LOGIN, url, h, cookie ? 2 : 0);
 }
 
 void web_ctx(const struct req *r, struct dash_ctx *ctx) {

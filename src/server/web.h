@@ -32,6 +32,7 @@ struct web_options {
     const unsigned char *unsub_key; /* customer messages' unsubscribe links (notify/unsub.h) */
     bool csm_own_book_only;         /* serve.csm_reads: own_book */
     const char *base_url;           /* delivery.base_url: one-time links; NULL: relative */
+    const struct serve_sso *sso;    /* serve.sso, or NULL: no single sign-on */
 };
 
 struct web;

@@ -72,6 +72,9 @@ enum MHD_Result web_page_error(struct req *r, unsigned status, const char *msg);
 enum MHD_Result web_error(struct req *r, unsigned status, const char *msg); /* either, by r->api */
 enum MHD_Result web_send_page(struct req *r, unsigned status, struct buf *b);
 enum MHD_Result web_redirect(struct req *r, const char *to, const char *flash, bool flash_error);
+/* A 303 to url, which may be another site's (single sign-on's provider),
+ * with one Set-Cookie (NULL: none). */
+enum MHD_Result web_redirect_to(struct req *r, const char *url, const char *cookie);
 /* The page context of r. */
 void web_ctx(const struct req *r, struct dash_ctx *ctx);
 
@@ -89,6 +92,21 @@ enum tend_err web_cta_is_mine(struct store *s, const char *id_text, const char *
 /* Whether the account of external id is email's (its csm_email). */
 enum tend_err web_account_is_mine(struct store *s, const char *external_id, const char *email,
                                   bool *mine, bool *found);
+
+/* Signs u in: a session cookie at epoch, and a 303 to next (a local path;
+ * else /accounts), with one more Set-Cookie (NULL: none). */
+enum MHD_Result web_session_redirect(struct req *r, const struct auth_user *u, int64_t epoch,
+                                     const char *next, const char *extra_cookie);
+
+/* Single sign-on (web_sso.c): serve.sso (NULL: off) and the provider's
+ * cached metadata and keys, one per server. */
+struct sso_cache;
+const struct serve_sso *web_sso_config(const struct req *r);
+struct sso_cache *web_sso_cache(const struct req *r);
+struct sso_cache *web_sso_cache_new(void);
+void web_sso_cache_free(struct sso_cache *c);
+enum MHD_Result web_h_sso_start(struct req *r, struct store *s);
+enum MHD_Result web_h_sso_callback(struct req *r, struct store *s);
 
 /* web_team.c's handlers (routes in web.c's table). */
 enum MHD_Result web_h_users(struct req *r, struct store *s);

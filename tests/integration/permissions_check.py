@@ -228,6 +228,8 @@ def outcome(a, r, api, path):
         return "signin"
     if r.status == 303 and not json_errors and (r.header("Location") or "").startswith("/login?next="):
         return "signin"
+    if r.status == 403 and "did not start here" in r.body:
+        return "allow"  # /sso/callback's handler: no sign-in was started
     if r.status == 403:
         return "deny"
     if r.status in (401, 403) or r.status >= 500:
