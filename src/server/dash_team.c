@@ -34,7 +34,7 @@ static void change_form(struct buf *b, const struct dash_ctx *ctx, const char *e
 void dash_users_page(struct buf *out, const struct dash_ctx *ctx, const cJSON *view,
                      const char *link) {
     dash_page_open(out, ctx, "Users", NAV_USERS);
-    buf_puts(out, "<h1>Users</h1>\n");
+    buf_puts(out, "<h1>Users</h1>\n<p><a href=\"/tokens\">API tokens</a></p>\n");
     if (link) {
         buf_puts(out, "<p class=\"card\">One-time link (shown only now): <code class=\"link\">");
         html_esc(out, link);
@@ -169,4 +169,65 @@ void dash_invite_page(struct buf *out, const char *action, const char *email, co
                   "required></label><button type=\"submit\" class=\"primary\">Set the "
                   "password</button></form>\n");
     dash_page_close(out, NULL);
+}
+
+void dash_tokens_page(struct buf *out, const struct dash_ctx *ctx, const cJSON *view,
+                      const char *made) {
+    dash_page_open(out, ctx, "API tokens", NAV_USERS);
+    buf_puts(out, "<h1>API tokens</h1>\n");
+    if (made) {
+        buf_puts(out, "<p class=\"card\">The new token (shown only now; send it as "
+                      "<code>Authorization: Bearer TOKEN</code>): <code class=\"link\">");
+        html_esc(out, made);
+        buf_puts(out, "</code></p>\n");
+    }
+    buf_puts(out, "<form class=\"card invite\" method=\"post\" action=\"/tokens\"><h2>Make a "
+                  "token</h2>");
+    dash_put_csrf(out, ctx);
+    buf_puts(out, "<label>Name <input name=\"name\" maxlength=\"100\" required></label>"
+                  "<label>Scope <select name=\"scope\"><option>ingest</option>"
+                  "<option selected>read</option><option>act</option><option>admin</option>"
+                  "</select></label><button type=\"submit\" class=\"primary\">Make</button>"
+                  "</form>\n");
+    const cJSON *tokens = get(view, "tokens"), *t;
+    if (!cJSON_GetArraySize(tokens)) {
+        dash_put_empty(out, "No tokens", "Make one above, or list them in tend.yaml.");
+        dash_page_close(out, ctx);
+        return;
+    }
+    buf_puts(out, "<div class=\"table-wrap\"><table class=\"grid tokens\"><thead><tr><th>Name"
+                  "</th><th>Scope</th><th>From</th><th>Made by</th><th>Status</th><th></th></tr>"
+                  "</thead><tbody>\n");
+    cJSON_ArrayForEach(t, tokens) {
+        const char *name = get_str(t, "name"), *source = get_str(t, "source");
+        const char *revoked = get_str(t, "revoked");
+        buf_puts(out, "<tr><td>");
+        html_esc_cut(out, name, CAP_NAME);
+        buf_puts(out, "</td><td>");
+        html_esc(out, get_str(t, "scope"));
+        buf_puts(out, "</td><td>");
+        html_esc(out, source);
+        buf_puts(out, "</td><td>");
+        html_esc_cut(out, get_str(t, "created_by"), CAP_NAME);
+        buf_puts(out, "</td><td>");
+        if (revoked) {
+            buf_puts(out, "revoked ");
+            html_esc(out, revoked);
+        } else {
+            buf_puts(out, "in use");
+        }
+        buf_puts(out, "</td><td>");
+        if (!revoked && name && source && strcmp(source, "app") == 0) {
+            char *enc = g_uri_escape_string(name, NULL, false);
+            buf_puts(out, "<form class=\"inline\" method=\"post\" action=\"/tokens/");
+            html_esc(out, enc);
+            buf_puts(out, "/revoke\">");
+            g_free(enc);
+            dash_put_csrf(out, ctx);
+            buf_puts(out, "<button type=\"submit\">Revoke</button></form>");
+        }
+        buf_puts(out, "</td></tr>\n");
+    }
+    buf_puts(out, "</tbody></table></div>\n");
+    dash_page_close(out, ctx);
 }

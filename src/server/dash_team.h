@@ -14,6 +14,10 @@ void dash_users_page(struct buf *out, const struct dash_ctx *ctx, const cJSON *v
                      const char *link);
 /* GET /audit: view = GET /api/audit's answer. */
 void dash_audit_page(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* GET /tokens: view = GET /api/tokens's answer; made: a token just made,
+ * shown once (NULL: none). */
+void dash_tokens_page(struct buf *out, const struct dash_ctx *ctx, const cJSON *view,
+                      const char *made);
 /* /invite/TOKEN: the form to choose a password for email (action: the
  * page's own path), with error; email NULL: the link is not valid. */
 void dash_invite_page(struct buf *out, const char *action, const char *email, const char *error);

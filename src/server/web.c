@@ -990,6 +990,11 @@ static const struct web_route routes[] = {
     {"POST", "/users/*/*", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_user_change),
      "change a person: role, disable, enable, reset"},
     {"GET", "/audit", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_audit), "the audit log"},
+    {"GET", "/tokens", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_tokens), "API tokens"},
+    {"POST", "/tokens", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_token_add),
+     "make an API token"},
+    {"POST", "/tokens/*/revoke", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_token_revoke),
+     "revoke an API token"},
     {"GET", "/routes", ROUTE_API, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(h_routes), "this table"},
 };
 #undef H
@@ -1207,7 +1212,10 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
     r.cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
     if (authz && g_ascii_strncasecmp(authz, "Bearer ", 7) == 0) {
         /* A token speaks for itself, whatever the cookie: no CSRF, no "me". */
-        r.token = auth_token(w->o.auth, authz + 7);
+        if (!web_token_of(&r, &s, authz + 7, err)) {
+            ret = json_error(w, c, MHD_HTTP_SERVICE_UNAVAILABLE, err);
+            goto done;
+        }
         if (!r.token) {
             ret = json_error(w, c, MHD_HTTP_UNAUTHORIZED, "unknown API token");
             goto done;

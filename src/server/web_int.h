@@ -33,10 +33,12 @@ struct req {
     struct auth_user user_buf;       /* the person signed in, when user is set */
     const struct auth_user *user;    /* signed in, or NULL */
     const struct serve_token *token; /* by API token */
-    struct perm_who who;             /* user or token as core/permissions.h sees them */
-    bool own_only;                   /* narrow lists (and actions) to the asker's own book */
-    const struct web_route *route;   /* the route answering */
-    char *cap[ROUTE_MAX_CAPS];       /* its pattern's '*' parts (g_free'd) */
+    struct serve_token token_buf;    /* a token made in the app, when token points here */
+    char token_name[STORE_TOKEN_NAME_MAX_BYTES + 1];
+    struct perm_who who;           /* user or token as core/permissions.h sees them */
+    bool own_only;                 /* narrow lists (and actions) to the asker's own book */
+    const struct web_route *route; /* the route answering */
+    char *cap[ROUTE_MAX_CAPS];     /* its pattern's '*' parts (g_free'd) */
     int n_cap;
     char csrf[AUTH_CSRF_BYTES];
     struct view_params query;
@@ -107,6 +109,16 @@ struct sso_cache *web_sso_cache_new(void);
 void web_sso_cache_free(struct sso_cache *c);
 enum MHD_Result web_h_sso_start(struct req *r, struct store *s);
 enum MHD_Result web_h_sso_callback(struct req *r, struct store *s);
+
+/* The API token of a bearer value: tend.yaml's (auth_token), else one made
+ * in the app (the store's, into r->token_buf); NULL when neither. Takes a
+ * store connection into *s when needed; false when the store failed. */
+bool web_token_of(struct req *r, struct store **s, const char *bearer, char *err);
+
+/* web_tokens.c's handlers. */
+enum MHD_Result web_h_tokens(struct req *r, struct store *s);
+enum MHD_Result web_h_token_add(struct req *r, struct store *s);
+enum MHD_Result web_h_token_revoke(struct req *r, struct store *s);
 
 /* web_team.c's handlers (routes in web.c's table). */
 enum MHD_Result web_h_users(struct req *r, struct store *s);

@@ -358,6 +358,12 @@ struct store_ops {
     enum tend_err (*audit_page)(struct store *s, int64_t before_id, int limit,
                                 void (*fn)(void *arg, const struct store_audit *a), void *arg);
     enum tend_err (*audit_count)(struct store *s, int64_t *n);
+    enum tend_err (*token_add)(struct store *s, const struct store_token *t);
+    enum tend_err (*token_find)(struct store *s, const char *sha256, struct store_token *out,
+                                bool *found);
+    enum tend_err (*token_revoke)(struct store *s, const char *name, int64_t now_ms);
+    enum tend_err (*tokens_each)(struct store *s,
+                                 void (*fn)(void *arg, const struct store_token *t), void *arg);
 };
 
 struct store_list_cache; /* account_list.c */

@@ -412,6 +412,10 @@ enum tend_err pg_invite_take(struct store *s, const char *hash, int64_t now_ms, 
 enum tend_err pg_audit_append(struct store *s, const struct store_audit *a, int64_t *id);
 enum tend_err pg_audit_page(struct store *s, int64_t before_id, int limit, void (*fn)(void *arg, const struct store_audit *a), void *arg);
 enum tend_err pg_audit_count(struct store *s, int64_t *n);
+enum tend_err pg_token_add(struct store *s, const struct store_token *t);
+enum tend_err pg_token_find(struct store *s, const char *sha256, struct store_token *out, bool *found);
+enum tend_err pg_token_revoke(struct store *s, const char *name, int64_t now_ms);
+enum tend_err pg_tokens_each(struct store *s, void (*fn)(void *arg, const struct store_token *t), void *arg);
 // clang-format on
 
 #endif

@@ -625,6 +625,13 @@ static const char migration_28[] =
     "  target text NOT NULL,"
     "  before_json text,"
     "  after_json text);"
+    "CREATE TABLE team_tokens ("
+    "  sha256 text PRIMARY KEY,"
+    "  name text NOT NULL UNIQUE,"
+    "  scope text NOT NULL,"
+    "  created_by text NOT NULL,"
+    "  created_ms bigint NOT NULL,"
+    "  revoked_ms bigint);"
     "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
     "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;"
     "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
@@ -650,7 +657,8 @@ const struct pg_migration pg_schema_migrations[] = {
 
     {23, "the dashboard's account list from indexes, a page at a time", migration_23},
 
-    {28, "people of the team, their one-time links and the audit log", migration_28},
+    {28, "people of the team, their one-time links, API tokens made in the app, the audit log",
+     migration_28},
 };
 
 const int pg_schema_migration_count = sizeof pg_schema_migrations / sizeof pg_schema_migrations[0];

@@ -669,4 +669,8 @@ const struct store_ops pg_ops = {
     .audit_append = pg_audit_append,
     .audit_page = pg_audit_page,
     .audit_count = pg_audit_count,
+    .token_add = pg_token_add,
+    .token_find = pg_token_find,
+    .token_revoke = pg_token_revoke,
+    .tokens_each = pg_tokens_each,
 };

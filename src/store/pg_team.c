@@ -242,3 +242,94 @@ enum tend_err pg_audit_page(struct store *base, int64_t before_id, int limit,
 enum tend_err pg_audit_count(struct store *base, int64_t *n) {
     return pg_int(pg_of(base), q_audit_count, NULL, "counting the audit log", n);
 }
+
+/* ---- API tokens made in the app ----------------------------------------------- */
+
+static const char q_token_add[] =
+    "INSERT INTO team_tokens (sha256, name, scope, created_by, created_ms) "
+    "VALUES ($1, $2, $3, $4, $5::bigint) ON CONFLICT DO NOTHING";
+static const char q_token_find[] =
+    "SELECT sha256, name, scope, created_by, created_ms, revoked_ms FROM team_tokens "
+    "WHERE sha256 = $1 AND revoked_ms IS NULL";
+static const char q_token_revoke[] =
+    "UPDATE team_tokens SET revoked_ms = $2::bigint WHERE name = $1 AND revoked_ms IS NULL";
+static const char q_tokens_each[] =
+    "SELECT sha256, name, scope, created_by, created_ms, revoked_ms FROM team_tokens "
+    "ORDER BY name COLLATE \"C\"";
+
+static void token_of(const PGresult *r, int i, struct store_token *t) {
+    memset(t, 0, sizeof *t);
+    const char *v;
+    snprintf(t->sha256, sizeof t->sha256, "%s", (v = pg_text(r, i, 0)) ? v : "");
+    snprintf(t->name, sizeof t->name, "%s", (v = pg_text(r, i, 1)) ? v : "");
+    snprintf(t->scope, sizeof t->scope, "%s", (v = pg_text(r, i, 2)) ? v : "");
+    snprintf(t->created_by, sizeof t->created_by, "%s", (v = pg_text(r, i, 3)) ? v : "");
+    t->created_ms = pg_i64(r, i, 4);
+    t->revoked_ms = pg_i64(r, i, 5);
+}
+
+enum tend_err pg_token_add(struct store *base, const struct store_token *t) {
+    struct pg_store *s = pg_of(base);
+    if (strlen(t->sha256) != 64 || !t->name[0] || !t->scope[0]) {
+        snprintf(s->err, sizeof s->err,
+                 "a token needs a SHA-256 (64 hex digits), a name and a scope");
+        return TEND_ERR_INVALID;
+    }
+    struct pg_params p = {0};
+    pg_p_text(&p, t->sha256);
+    pg_p_text(&p, t->name);
+    pg_p_text(&p, t->scope);
+    pg_p_text(&p, t->created_by);
+    pg_p_i64(&p, t->created_ms);
+    enum tend_err e = pg_run(s, q_token_add, &p, "adding a token");
+    if (!e && s->changes == 0) {
+        snprintf(s->err, sizeof s->err, "a token with this name exists already");
+        e = TEND_ERR_CONFLICT;
+    }
+    return e;
+}
+
+enum tend_err pg_token_find(struct store *base, const char *sha256, struct store_token *out,
+                            bool *found) {
+    struct pg_store *s = pg_of(base);
+    *found = false;
+    if (!sha256 || strlen(sha256) != 64)
+        return TEND_OK;
+    struct pg_params p = {0};
+    pg_p_text(&p, sha256);
+    PGresult *r = NULL;
+    enum tend_err e = pg_query(s, q_token_find, &p, "reading a token", &r);
+    if (!e && PQntuples(r) == 1) {
+        token_of(r, 0, out);
+        *found = true;
+    }
+    PQclear(r);
+    return e;
+}
+
+enum tend_err pg_token_revoke(struct store *base, const char *name, int64_t now_ms) {
+    struct pg_store *s = pg_of(base);
+    struct pg_params p = {0};
+    pg_p_text(&p, name);
+    pg_p_i64(&p, now_ms);
+    enum tend_err e = pg_run(s, q_token_revoke, &p, "revoking a token");
+    if (!e && s->changes == 0) {
+        snprintf(s->err, sizeof s->err, "no such token in use");
+        e = TEND_ERR_NOTFOUND;
+    }
+    return e;
+}
+
+enum tend_err pg_tokens_each(struct store *base, void (*fn)(void *arg, const struct store_token *t),
+                             void *arg) {
+    struct pg_store *s = pg_of(base);
+    PGresult *r = NULL;
+    enum tend_err e = pg_query(s, q_tokens_each, NULL, "listing tokens", &r);
+    for (int i = 0; !e && i < PQntuples(r); i++) {
+        struct store_token t;
+        token_of(r, i, &t);
+        fn(arg, &t);
+    }
+    PQclear(r);
+    return e;
+}

@@ -693,6 +693,14 @@ static const char migration_28[] =
     "  before_json TEXT,"
     "  after_json TEXT"
     ");"
+    "CREATE TABLE team_tokens ("
+    "  sha256 TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  scope TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  revoked_ms INTEGER"
+    ") WITHOUT ROWID;"
     "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
     "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
@@ -729,7 +737,8 @@ const struct migration schema_migrations[] = {
 
     {23, "the dashboard's account list from indexes, a page at a time", migration_23},
 
-    {28, "people of the team, their one-time links and the audit log", migration_28},
+    {28, "people of the team, their one-time links, API tokens made in the app, the audit log",
+     migration_28},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

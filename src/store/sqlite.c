@@ -601,4 +601,8 @@ const struct store_ops sqlite_ops = {
     .audit_append = sqlite_audit_append,
     .audit_page = sqlite_audit_page,
     .audit_count = sqlite_audit_count,
+    .token_add = sqlite_token_add,
+    .token_find = sqlite_token_find,
+    .token_revoke = sqlite_token_revoke,
+    .tokens_each = sqlite_tokens_each,
 };

@@ -252,3 +252,96 @@ enum tend_err sqlite_audit_count(struct store *base, int64_t *n) {
     struct sqlite_store *s = sqlite_of(base);
     return sqlite_step_int(s, sqlite_stmt(s, q_audit_count), n, "counting the audit log");
 }
+
+/* ---- API tokens made in the app ----------------------------------------------- */
+
+static const char q_token_add[] =
+    "INSERT INTO team_tokens (sha256, name, scope, created_by, created_ms) "
+    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING";
+static const char q_token_find[] =
+    "SELECT sha256, name, scope, created_by, created_ms, revoked_ms FROM team_tokens "
+    "WHERE sha256 = ?1 AND revoked_ms IS NULL";
+static const char q_token_revoke[] =
+    "UPDATE team_tokens SET revoked_ms = ?2 WHERE name = ?1 AND revoked_ms IS NULL";
+static const char q_tokens_each[] =
+    "SELECT sha256, name, scope, created_by, created_ms, revoked_ms FROM team_tokens "
+    "ORDER BY name";
+
+static void token_of(sqlite3_stmt *st, struct store_token *t) {
+    memset(t, 0, sizeof *t);
+    const char *v;
+    snprintf(t->sha256, sizeof t->sha256, "%s", (v = sqlite_col_text(st, 0)) ? v : "");
+    snprintf(t->name, sizeof t->name, "%s", (v = sqlite_col_text(st, 1)) ? v : "");
+    snprintf(t->scope, sizeof t->scope, "%s", (v = sqlite_col_text(st, 2)) ? v : "");
+    snprintf(t->created_by, sizeof t->created_by, "%s", (v = sqlite_col_text(st, 3)) ? v : "");
+    t->created_ms = sqlite3_column_int64(st, 4);
+    t->revoked_ms = sqlite3_column_int64(st, 5);
+}
+
+enum tend_err sqlite_token_add(struct store *base, const struct store_token *t) {
+    struct sqlite_store *s = sqlite_of(base);
+    if (strlen(t->sha256) != 64 || !t->name[0] || !t->scope[0]) {
+        store_set_error(base, "a token needs a SHA-256 (64 hex digits), a name and a scope");
+        return TEND_ERR_INVALID;
+    }
+    sqlite3_stmt *st = sqlite_stmt(s, q_token_add);
+    sqlite_bind_text(st, 1, t->sha256);
+    sqlite_bind_text(st, 2, t->name);
+    sqlite_bind_text(st, 3, t->scope);
+    sqlite_bind_text(st, 4, t->created_by);
+    sqlite3_bind_int64(st, 5, t->created_ms);
+    enum tend_err e = sqlite_done(s, st, "adding a token");
+    if (!e && sqlite_changes(s) == 0) {
+        store_set_error(base, "a token with this name exists already");
+        e = TEND_ERR_CONFLICT;
+    }
+    return e;
+}
+
+enum tend_err sqlite_token_find(struct store *base, const char *sha256, struct store_token *out,
+                                bool *found) {
+    struct sqlite_store *s = sqlite_of(base);
+    *found = false;
+    if (!sha256 || strlen(sha256) != 64)
+        return TEND_OK;
+    sqlite3_stmt *st = sqlite_stmt(s, q_token_find);
+    sqlite_bind_text(st, 1, sha256);
+    int rc = sqlite_step(st);
+    if (rc == SQLITE_ROW) {
+        token_of(st, out);
+        *found = true;
+    }
+    enum tend_err e =
+        rc == SQLITE_ROW || rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading a token");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return e;
+}
+
+enum tend_err sqlite_token_revoke(struct store *base, const char *name, int64_t now_ms) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_token_revoke);
+    sqlite_bind_text(st, 1, name);
+    sqlite3_bind_int64(st, 2, now_ms);
+    enum tend_err e = sqlite_done(s, st, "revoking a token");
+    if (!e && sqlite_changes(s) == 0) {
+        store_set_error(base, "no such token in use");
+        e = TEND_ERR_NOTFOUND;
+    }
+    return e;
+}
+
+enum tend_err sqlite_tokens_each(struct store *base,
+                                 void (*fn)(void *arg, const struct store_token *t), void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_tokens_each);
+    int rc;
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
+        struct store_token t;
+        token_of(st, &t);
+        fn(arg, &t);
+    }
+    enum tend_err e = rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "listing tokens");
+    sqlite3_reset(st);
+    return e;
+}

@@ -857,3 +857,21 @@ enum tend_err store_audit_page(struct store *s, int64_t before_id, int limit,
 enum tend_err store_audit_count(struct store *s, int64_t *n) {
     return s->ops->audit_count(s, n);
 }
+
+enum tend_err store_token_add(struct store *s, const struct store_token *t) {
+    return s->ops->token_add(s, t);
+}
+
+enum tend_err store_token_find(struct store *s, const char *sha256, struct store_token *out,
+                               bool *found) {
+    return s->ops->token_find(s, sha256, out, found);
+}
+
+enum tend_err store_token_revoke(struct store *s, const char *name, int64_t now_ms) {
+    return s->ops->token_revoke(s, name, now_ms);
+}
+
+enum tend_err store_tokens_each(struct store *s, void (*fn)(void *arg, const struct store_token *t),
+                                void *arg) {
+    return s->ops->tokens_each(s, fn, arg);
+}

@@ -1322,6 +1322,28 @@ enum tend_err store_invite_take(struct store *s, const char *hash, int64_t now_m
 enum tend_err store_invite_peek(struct store *s, const char *hash, int64_t now_ms,
                                 char email[STORE_EMAIL_MAX_BYTES + 1], bool *found);
 
+/* An API token an admin made in the app (tend.yaml's are not stored): only
+ * its SHA-256 (hex) is kept. Names are unique. */
+#define STORE_TOKEN_NAME_MAX_BYTES 100
+struct store_token {
+    char sha256[65];
+    char name[STORE_TOKEN_NAME_MAX_BYTES + 1];
+    char scope[16]; /* core/permissions.h's names */
+    char created_by[STORE_AUDIT_TEXT_MAX + 1];
+    int64_t created_ms, revoked_ms; /* revoked_ms 0: in use */
+};
+/* Adds t (revoked_ms ignored); TEND_ERR_CONFLICT when its name or hash is
+ * taken. */
+enum tend_err store_token_add(struct store *s, const struct store_token *t);
+/* The token in use (not revoked) whose SHA-256 is sha256 (hex). */
+enum tend_err store_token_find(struct store *s, const char *sha256, struct store_token *out,
+                               bool *found);
+/* Revokes the token named name (in use); TEND_ERR_NOTFOUND when none. */
+enum tend_err store_token_revoke(struct store *s, const char *name, int64_t now_ms);
+/* Calls fn with every token, revoked ones too, by name. */
+enum tend_err store_tokens_each(struct store *s, void (*fn)(void *arg, const struct store_token *t),
+                                void *arg);
+
 /* One entry of the audit log: who did what to what, when, and the state
  * before and after as JSON text (NULL: none). Append-only: the store has no
  * operation that changes or deletes an entry. */

@@ -209,7 +209,11 @@ def examples(route, ids):
         "/reports/*": [("/reports/1", "GET", None, "none")],
         "/segments/*": [("/segments/smb", "GET", None, "none")],
         "/users/*/*": [("/users/target@example.com/role", "POST", {"role": "viewer"}, "none")],
+        "/tokens/*/revoke": [("/tokens/no-such-token/revoke", "POST", {}, "none")],
     }
+    if p == "/tokens" and m == "POST":
+        ids["n_invites"] += 1
+        return [("/tokens", "POST", {"name": f"matrix-{ids['n_invites']}", "scope": "read"}, "none")]
     if p == "/users" and m == "POST":
         ids["n_invites"] += 1
         return [("/users", "POST", {"email": f"invitee{ids['n_invites']}@example.com",
@@ -334,6 +338,7 @@ def main():
     eq("otherwise the csm reads every account", 3, n_all)
 
     audit_checks(admin, lead, csm, by)
+    token_checks(admin, lead, by)
     people_checks(admin, csm)
     oidc_checks(admin)
 
@@ -385,6 +390,39 @@ def audit_checks(admin, lead, csm, by):
         eq(f"{a.name} may not read the audit log", 403, a.get("/api/audit").status)
     eq("there is no way to change an entry: POST /api/audit is refused", 405,
        admin.post_json("/api/audit", {}).status)
+
+
+def token_checks(admin, lead, by):
+    r = admin.post_json("/api/tokens", {"name": "grafana", "scope": "read"})
+    tok = (r.json() or {}).get("token") or ""
+    report("an admin makes an API token in the app; it is shown once", r.status == 200
+           and tok.startswith("tend_") and len(tok) == 69, r.status, r.body[:300])
+    t = Asker("token made in the app (read)", "token", scope="read")
+    h = {"Authorization": "Bearer " + tok}
+    eq("the new token reads", 200, request("GET", "/api/accounts", PORT, h).status)
+    eq("on the other node too (the same database)", 200, request("GET", "/api/accounts", PORT_OWN, h).status)
+    h2 = dict(h, **{"Content-Type": "application/json"})
+    r = request("POST", f"/api/ctas/{by['own-co']}/snooze", PORT, h2, json.dumps({"until": "2099-01-01"}))
+    eq("its scope (read) refuses an action", 403, r.status)
+    report("naming the scope", "scope (read)" in ((r.json() or {}).get("error") or ""), r.body)
+    listed = (admin.get("/api/tokens").json() or {}).get("tokens", [])
+    report("the tokens list has tend.yaml's and the app's, never the token itself",
+           any(x["name"] == "grafana" and x["source"] == "app" for x in listed)
+           and any(x["name"] == "t-read" and x["source"] == "tend.yaml" for x in listed)
+           and tok not in json.dumps(listed), listed)
+    eq("a second token of the same name is refused (409)", 409,
+       admin.post_json("/api/tokens", {"name": "grafana", "scope": "act"}).status)
+    eq("nor a name of tend.yaml's (409)", 409, admin.post_json("/api/tokens", {"name": "t-read", "scope": "act"}).status)
+    eq("an unknown scope is refused (400)", 400, admin.post_json("/api/tokens", {"name": "x", "scope": "all"}).status)
+    eq("a lead may not make tokens", 403, lead.post_json("/api/tokens", {"name": "y", "scope": "read"}).status)
+    eq("an admin revokes it", 200, admin.post_json("/api/tokens/grafana/revoke", {}).status)
+    eq("a revoked token is refused at once (401)", 401, request("GET", "/api/accounts", PORT, h).status)
+    entries = audit_entries(admin)
+    create = [e for e in entries if e["action"] == "token.create" and e["target"] == "token:grafana"]
+    report("the audit log has the token's creation, by the admin, with its scope", bool(create)
+           and create[0]["actor"] == "admin@example.com" and create[0]["after"]["scope"] == "read", create)
+    report("and its revocation", any(e["action"] == "token.revoke" and e["target"] == "token:grafana"
+                                     for e in entries))
 
 
 def people_checks(admin, csm):

@@ -144,8 +144,8 @@ static void a_good_token_passes(void **state) {
     assert_int_equal(check(t, err), TEND_OK);
     free(t);
     /* Within the leeway of a slow clock. */
-    t = jwt(good_header, claims("https://idp.example", "\"tend\"", NOW - 30, "n0nce", NULL),
-            key_a, NULL);
+    t = jwt(good_header, claims("https://idp.example", "\"tend\"", NOW - 30, "n0nce", NULL), key_a,
+            NULL);
     assert_int_equal(check(t, err), TEND_OK);
     free(t);
 }
@@ -201,10 +201,10 @@ static void claims_are_checked(void **state) {
          "not verified"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *t = jwt(good_header,
-                      claims(cases[i].iss, cases[i].aud, cases[i].exp, cases[i].nonce,
-                             cases[i].extra),
-                      key_a, NULL);
+        char *t =
+            jwt(good_header,
+                claims(cases[i].iss, cases[i].aud, cases[i].exp, cases[i].nonce, cases[i].extra),
+                key_a, NULL);
         refused(t, cases[i].words);
         free(t);
     }

@@ -7,6 +7,8 @@
  *   their bounds are refused with a message naming them;
  * - a one-time link is used once: a second use, an expired link, an unknown
  *   one find nothing, and of two connections using it at once one wins;
+ * - an API token made in the app is found by its SHA-256 until revoked;
+ *   its name and hash are unique;
  * - the audit log pages newest first; an entry written in a transaction
  *   that rolls back is gone with it; a person's CTA action (eval/act.h)
  *   writes one entry with the state before and after; on SQLite a raw
@@ -318,6 +320,51 @@ static void a_cta_action_is_audited_with_before_and_after(void **state) {
     store_close(s);
 }
 
+static void on_token(void *arg, const struct store_token *t) {
+    struct user_list *l = arg; /* counts only */
+    (void)t;
+    l->n++;
+}
+
+static struct store_token token(const char *name, char fill) {
+    struct store_token t = {.created_ms = 1000};
+    memset(t.sha256, fill, 64);
+    t.sha256[64] = '\0';
+    snprintf(t.name, sizeof t.name, "%s", name);
+    snprintf(t.scope, sizeof t.scope, "read");
+    snprintf(t.created_by, sizeof t.created_by, "admin@x");
+    return t;
+}
+
+static void tokens_are_added_found_and_revoked(void **state) {
+    (void)state;
+    char path[300];
+    struct store *s = fresh(path, sizeof path);
+    struct store_token a = token("grafana", 'a'), b = token("grafana", 'b'), c = token("ci", 'a');
+    assert_int_equal(store_token_add(s, &a), TEND_OK);
+    assert_int_equal(store_token_add(s, &b), TEND_ERR_CONFLICT); /* the name */
+    assert_int_equal(store_token_add(s, &c), TEND_ERR_CONFLICT); /* the hash */
+    struct store_token got;
+    bool found = false;
+    assert_int_equal(store_token_find(s, a.sha256, &got, &found), TEND_OK);
+    assert_true(found);
+    assert_string_equal(got.name, "grafana");
+    assert_string_equal(got.scope, "read");
+    assert_int_equal(got.revoked_ms, 0);
+    assert_int_equal(store_token_revoke(s, "grafana", 5000), TEND_OK);
+    assert_int_equal(store_token_find(s, a.sha256, &got, &found), TEND_OK);
+    assert_false(found);
+    assert_int_equal(store_token_revoke(s, "grafana", 6000), TEND_ERR_NOTFOUND);
+    struct store_token d = token("other", 'd');
+    assert_int_equal(store_token_add(s, &d), TEND_OK);
+    struct user_list n = {0};
+    assert_int_equal(store_tokens_each(s, on_token, &n), TEND_OK);
+    assert_int_equal(n.n, 2);
+    assert_int_equal(store_token_find(s, "short", &got, &found), TEND_OK);
+    assert_false(found);
+    store_close(s);
+}
+
 static int setup(void **state) {
     (void)state;
     const char *tmp = getenv("TMPDIR");
@@ -339,6 +386,7 @@ int main(void) {
         cmocka_unit_test(two_connections_using_a_link_at_once_one_wins),
         cmocka_unit_test(the_audit_log_pages_newest_first_and_rolls_back_with_its_change),
         cmocka_unit_test(a_cta_action_is_audited_with_before_and_after),
+        cmocka_unit_test(tokens_are_added_found_and_revoked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
