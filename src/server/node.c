@@ -175,6 +175,8 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         snprintf(err, NODE_ERR_BYTES, "%s", e);
         goto fail;
     }
+    /* Who may do what, as loaded: an entry of the audit log per start. */
+    web_audit_config(n->s, o->serve, dt_now_ms());
     char uerr[UNSUB_ERR_BYTES];
     if ((rc = unsub_key_load(o->serve->session_key, o->db, n->unsub_key, uerr))) {
         snprintf(err, NODE_ERR_BYTES, "%s", uerr);

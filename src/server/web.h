@@ -43,6 +43,11 @@ void web_free(struct web *w);
 /* Counts a delivery attempt's outcome ("sent", "pending", "dead") for /metrics. */
 void web_count_delivery(struct web *w, const char *channel, const char *status);
 
+/* Writes a "config.load" entry to the audit log (actor "tend serve"): the
+ * people and roles, tokens and scopes, csm_reads and single sign-on of c, as
+ * a node starts with them. A failure is logged, not fatal. */
+void web_audit_config(struct store *s, const struct serve_config *c, int64_t now_ms);
+
 /* Answers a complete request; body is the request body (len bytes). */
 enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *url,
                            const char *method, const char *body, size_t len);

@@ -24,8 +24,10 @@
 #include "eval/ctas.h"
 #include "server/dash_team.h"
 #include "server/status.h"
+#include "server/web.h"
 #include "server/web_int.h"
 #include "util/datetime.h"
+#include "util/log.h"
 #include "util/mem.h"
 
 #define INVITE_HOURS   (7 * 24)
@@ -567,4 +569,42 @@ enum MHD_Result web_h_invite(struct req *r, struct store *unused) {
 out:
     web_pool_put(r, s);
     return ret;
+}
+
+/* ---- the configuration, as a node starts with it -------------------------------- */
+
+void web_audit_config(struct store *s, const struct serve_config *c, int64_t now_ms) {
+    cJSON *after = cJSON_CreateObject(), *users = cJSON_CreateArray(),
+          *tokens = cJSON_CreateArray();
+    for (size_t i = 0; i < c->n_users; i++) {
+        cJSON *u = cJSON_CreateObject();
+        cJSON_AddStringToObject(u, "email", c->users[i].email);
+        cJSON_AddStringToObject(u, "role", perm_role_name(c->users[i].role));
+        cJSON_AddItemToArray(users, u);
+    }
+    for (size_t i = 0; i < c->n_tokens; i++) {
+        cJSON *t = cJSON_CreateObject();
+        cJSON_AddStringToObject(t, "name", c->tokens[i].name);
+        cJSON_AddStringToObject(t, "scope", perm_scope_name(c->tokens[i].scope));
+        cJSON_AddItemToArray(tokens, t);
+    }
+    cJSON_AddItemToObject(after, "users", users);
+    cJSON_AddItemToObject(after, "tokens", tokens);
+    cJSON_AddStringToObject(after, "csm_reads", c->csm_own_book_only ? "own_book" : "all");
+    if (c->sso)
+        cJSON_AddStringToObject(after, "sso_issuer", c->sso->issuer);
+    else
+        cJSON_AddNullToObject(after, "sso_issuer");
+    /* A very large tend.yaml (1,000 users) is kept as its counts only. */
+    char *text = cJSON_PrintUnformatted(after);
+    if (strlen(text) > STORE_AUDIT_JSON_MAX) {
+        cJSON_Delete(after);
+        after = cJSON_CreateObject();
+        cJSON_AddNumberToObject(after, "users", (double)c->n_users);
+        cJSON_AddNumberToObject(after, "tokens", (double)c->n_tokens);
+    }
+    cJSON_free(text);
+    if (audit_record(s, now_ms, "tend serve", "config.load", "tend.yaml", NULL, after))
+        log_printf("tend serve: the audit log: %s", store_last_error(s));
+    cJSON_Delete(after);
 }

@@ -280,9 +280,15 @@ def cta_ids(admin):
     return by
 
 
-def audit_entries(admin, n=200):
-    r = admin.get(f"/api/audit?limit={n}")
-    return (r.json() or {}).get("entries") or []
+def audit_entries(admin):
+    """Every entry, newest first, a page of 500 at a time."""
+    out, before = [], ""
+    while True:
+        page = admin.get(f"/api/audit?limit=500{before}").json() or {}
+        out += page.get("entries") or []
+        if not page.get("next_before"):
+            return out
+        before = f"&before={page['next_before']}"
 
 
 def main():
@@ -365,6 +371,13 @@ def audit_checks(admin, lead, csm, by):
     report("the audit log has the lead's reassignment with the owner before and after", bool(assign)
            and assign[-1]["before"]["owner"] == "lead@example.com"
            and assign[-1]["after"]["owner"] == "csm@example.com", assign[-1:])
+    loads = [e for e in entries if e["action"] == "config.load"]
+    roles = {u["email"]: u["role"] for u in (loads[-1]["after"]["users"] if loads else [])}
+    scopes = {t["name"]: t["scope"] for t in (loads[-1]["after"]["tokens"] if loads else [])}
+    report("the audit log has each node's start with the roles and scopes it loaded",
+           len(loads) == 2 and loads[-1]["actor"] == "tend serve" and roles.get("admin@example.com") == "admin"
+           and roles.get("legacy@example.com") == "lead" and scopes.get("t-none") == "act"
+           and scopes.get("t-ingest") == "ingest", loads[-1:])
     refused = [e for e in entries if e["target"] == f"cta:{by['other-co']}" and e["actor"] == "csm@example.com"]
     eq("a refused action leaves no audit entry", [], refused)
     invite = [e for e in entries if e["action"] == "user.invite" and e["target"] == "user:target@example.com"]
