@@ -733,9 +733,9 @@ static enum MHD_Result h_cta_action(struct req *r, struct store *s) {
     const char *verb;
     char err[VIEW_ERR_BYTES] = "";
     cJSON *view = NULL;
-    char *rest = g_strconcat(r->cap[0], "/", r->cap[1], NULL);
-    bool ok = cta_path(rest, &id, &verb) && verb && !strchr(verb, '/');
-    g_free(rest);
+    /* "12" and "snooze": the id alone (cta_path: no verb), then the verb. */
+    bool ok = cta_path(r->cap[0], &id, &verb) && !verb && !strchr(r->cap[1], '/');
+    verb = r->cap[1];
     if (!ok)
         return r->api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST,
                                    "the CTA id must be a positive number")
