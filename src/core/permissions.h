@@ -5,7 +5,7 @@
  * A route says what it needs (enum perm_need) and, for a route about one
  * account or CTA, whose it is (enum perm_target); perm_decide() answers for
  * one asker. The server never decides on its own: the route table
- * (server/routes.c) gives every route a need, and the dispatcher asks here
+ * (server/web_routes.c) gives every route a need, and the dispatcher asks here
  * before a handler runs, for the API and the pages alike. Pure: no I/O, no
  * clock; unit-tested over every combination (tests/unit/test_permissions.c).
  *

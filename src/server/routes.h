@@ -1,7 +1,7 @@
 /* routes.h: the route table's types and its pattern matcher.
  *
  * Every request of the dashboard and the REST API is answered by the one
- * route it matches in web.c's table (web_routes()), and every route says
+ * route it matches in web_routes.c's table (web_routes()), and every route says
  * what it needs (core/permissions.h): the dispatcher asks perm_decide()
  * before a handler runs, for the API and the pages alike. A route without a
  * need (PERM_UNSET, the zero of the enum) is refused to everyone, and
@@ -35,7 +35,7 @@ enum route_about {
     ROUTE_ABOUT_CTA      /* the CTA whose id is the first '*' */
 };
 
-/* One route. handler is web.c's (an opaque pointer here, so that this
+/* One route. handler is a web_handler (web_int.h; an opaque pointer here, so that this
  * header needs nothing of the server). */
 struct web_route {
     const char *method; /* "GET" (HEAD too), "POST", or "*": the handler checks */
@@ -52,7 +52,7 @@ struct web_route {
  * to the number copied. */
 bool route_match(const char *pattern, const char *path, char **caps, int *n_caps);
 
-/* The table of web.c, in order (n rows). */
+/* The table of web_routes.c, in order (n rows). */
 const struct web_route *web_routes(size_t *n);
 
 #endif

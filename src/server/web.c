@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval/act.h"
 #include "server/dash.h"
 #include "server/dash_model.h"
 #include "server/html.h"
@@ -17,8 +16,6 @@
 #include "server/routes.h"
 #include "server/status.h"
 #include "server/unsubscribe.h"
-#include "server/views_model.h"
-#include "server/views_users.h"
 #include "server/web_int.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -318,66 +315,6 @@ static void flash_header(const char *msg, bool error, char *out, size_t size) {
     g_free(enc);
 }
 
-/* ---- CTA actions ---------------------------------------------------------------------------- */
-
-/* Applies POST .../ctas/{id}/{verb} with the fields in r->form. */
-static enum tend_err cta_action(struct req *r, struct store *s, int64_t id, const char *verb,
-                                char *msg, size_t size) {
-    struct cta_act a = {.by = web_actor(r)};
-    const char *note = view_param(&r->form, "note");
-    a.note = note && note[0] ? note : NULL;
-    if (strcmp(verb, "snooze") == 0) {
-        a.verb = CTA_ACT_SNOOZE;
-        const char *until = view_param(&r->form, "until");
-        if (!until || !dt_parse_date(until, strlen(until), &a.until)) {
-            snprintf(msg, size, "until: must be a date YYYY-MM-DD");
-            return TEND_ERR_USAGE;
-        }
-    } else if (strcmp(verb, "close") == 0) {
-        a.verb = CTA_ACT_CLOSE;
-        const char *reason = view_param(&r->form, "reason");
-        if (!reason || !cta_close_reason_parse(reason, &a.reason) ||
-            (a.reason != CTA_RESOLVED && a.reason != CTA_NOT_RELEVANT)) {
-            snprintf(msg, size, "reason: must be resolved or not_relevant");
-            return TEND_ERR_USAGE;
-        }
-    } else if (strcmp(verb, "assign") == 0) {
-        a.verb = CTA_ACT_ASSIGN;
-        a.owner = view_param(&r->form, "owner");
-        if (!a.owner || !a.owner[0]) {
-            snprintf(msg, size, "owner: must not be empty");
-            return TEND_ERR_USAGE;
-        }
-    } else {
-        snprintf(msg, size, "no such action \"%.40s\" (snooze, close, assign)", verb);
-        return TEND_ERR_NOTFOUND;
-    }
-    return eval_cta_act(s, id, &a, msg, size);
-}
-
-/* "/ctas/12/snooze" after the prefix: the id and the verb (NULL: none). */
-static bool cta_path(const char *rest, int64_t *id, const char **verb) {
-    char *end;
-    long long n = strtoll(rest, &end, 10);
-    if (end == rest || n <= 0 || (*end && *end != '/'))
-        return false;
-    *id = n;
-    *verb = *end == '/' && end[1] ? end + 1 : NULL;
-    return *end != '/' || end[1];
-}
-
-/* "12" after "/reports/": a report id, digits only (no sign, no spaces). */
-static bool report_id(const char *rest, int64_t *id) {
-    size_t n = strspn(rest, "0123456789");
-    if (n == 0 || n > 15 || rest[n])
-        return false;
-    long long v = strtoll(rest, NULL, 10);
-    if (v <= 0)
-        return false;
-    *id = v;
-    return true;
-}
-
 /* ---- /metrics -------------------------------------------------------------------------------- */
 
 static const char *const ingest_outcomes[][2] = {{"messages.accepted", "accepted"},
@@ -641,7 +578,7 @@ static enum MHD_Result login(struct req *r) {
 
 /* POST /logout: ends every session of the user (a new session epoch in the
  * store, so in every process and browser), then clears the cookie. */
-static enum MHD_Result h_logout(struct req *r, struct store *s) {
+enum MHD_Result web_h_logout(struct req *r, struct store *s) {
     if (strcmp(r->method, "POST") != 0)
         return page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Sign out with the button.");
     if (r->user) {
@@ -686,217 +623,7 @@ static bool is_api(const char *url) {
     return strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0;
 }
 
-/* Answers a view as JSON (api) or as its page. */
-typedef void (*render_fn)(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
-
-static enum MHD_Result answer_view(struct req *r, bool api, enum tend_err e, cJSON *view,
-                                   const char *err, render_fn render) {
-    if (e)
-        return api ? json_error(r->w, r->c, http_status_of(e), err)
-                   : page_error(r, http_status_of(e), err);
-    if (api)
-        return send_json(r->w, r->c, R_API, MHD_HTTP_OK, view);
-    struct dash_ctx ctx;
-    ctx_of(r, &ctx);
-    struct buf b;
-    buf_init(&b, 0);
-    render(&b, &ctx, view);
-    cJSON_Delete(view);
-    const char *clear[] = {MHD_HTTP_HEADER_SET_COOKIE,
-                           FLASH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"};
-    return send_html(r->w, r->c, MHD_HTTP_OK, &b, clear, r->flash[0] ? 2 : 0);
-}
-
-/* ---- the handlers of the route table ------------------------------------------------------ */
-
-/* Adds key=value to q (a list narrowed to the asker's own book replaces
- * whatever the asker gave for key). */
-static void force_param(struct view_params *q, const char *key, const char *value) {
-    for (int i = 0; i < q->n; i++)
-        if (strcmp(q->keys[i], key) == 0) {
-            q->values[i] = value;
-            return;
-        }
-    if (q->n < VIEW_MAX_PARAMS) {
-        q->keys[q->n] = key;
-        q->values[q->n++] = value;
-    }
-}
-
-static enum MHD_Result h_front(struct req *r, struct store *s) {
-    (void)s;
-    return redirect(r->w, r->c, R_PAGE, "/accounts", NULL, 0);
-}
-
-static enum MHD_Result h_cta_action(struct req *r, struct store *s) {
-    int64_t id;
-    const char *verb;
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    /* "12" and "snooze": the id alone (cta_path: no verb), then the verb. */
-    bool ok = cta_path(r->cap[0], &id, &verb) && !verb && !strchr(r->cap[1], '/');
-    verb = r->cap[1];
-    if (!ok)
-        return r->api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST,
-                                   "the CTA id must be a positive number")
-                      : page_error(r, MHD_HTTP_NOT_FOUND, "No such page.");
-    char msg[400];
-    enum tend_err e = cta_action(r, s, id, verb, msg, sizeof msg);
-    if (r->api) {
-        if (e)
-            return json_error(r->w, r->c, http_status_of(e), msg);
-        e = view_cta(s, r->w->o.env, id, &view, err);
-        return answer_view(r, true, e, view, err, NULL);
-    }
-    char flash[600], text[500];
-    if (e)
-        snprintf(text, sizeof text, "CTA %lld: %s", (long long)id, msg);
-    else
-        snprintf(text, sizeof text, "CTA %lld %s", (long long)id, msg);
-    flash_header(text, e != TEND_OK, flash, sizeof flash);
-    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, flash};
-    return redirect(r->w, r->c, R_PAGE, local_path(view_param(&r->form, "back"), "/ctas"), h, 2);
-}
-
-static enum MHD_Result h_cta(struct req *r, struct store *s) {
-    int64_t id;
-    const char *verb;
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    if (!cta_path(r->cap[0], &id, &verb) || verb)
-        return r->api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST,
-                                   "the CTA id must be a positive number")
-                      : page_error(r, MHD_HTTP_NOT_FOUND, "No such page.");
-    enum tend_err e = view_cta(s, r->w->o.env, id, &view, err);
-    return answer_view(r, r->api, e, view, err, dash_cta);
-}
-
-static enum MHD_Result h_accounts(struct req *r, struct store *s) {
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    struct view_params q = r->query;
-    if (r->own_only)
-        force_param(&q, "owner", r->user->email);
-    enum tend_err e = view_accounts(s, r->w->o.env, &q, &view, err);
-    return answer_view(r, r->api, e, view, err, dash_accounts);
-}
-
-static enum MHD_Result h_account_users(struct req *r, struct store *s) {
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    enum tend_err e = view_account_users(s, r->w->o.env, r->cap[0], &view, err);
-    return answer_view(r, true, e, view, err, NULL);
-}
-
-static enum MHD_Result h_account(struct req *r, struct store *s) {
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    const char *id = r->cap[0];
-    enum tend_err e = view_account(s, r->w->o.env, id, &r->query, &view, err);
-    if (!e && (e = view_account_risk(s, id, view, err)))
-        cJSON_Delete(view);
-    else if (!e && (e = view_account_users_add(s, r->w->o.env, id, view, err)))
-        cJSON_Delete(view);
-    return answer_view(r, r->api, e, view, err, dash_account);
-}
-
-static enum MHD_Result h_risk(struct req *r, struct store *s) { /* views_model.c */
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    struct view_params q = r->query;
-    /* The page: 50 rows a page unless said otherwise (the API: every row). */
-    if (!r->api && !view_param(&q, "per_page") && !view_param(&q, "limit") &&
-        q.n < VIEW_MAX_PARAMS) {
-        q.keys[q.n] = "per_page";
-        q.values[q.n++] = "50";
-    }
-    if (r->own_only)
-        force_param(&q, "owner", "me");
-    enum tend_err e = view_risk(s, &q, r->user ? r->user->email : NULL, &view, err);
-    return answer_view(r, r->api, e, view, err, dash_risk);
-}
-
-static enum MHD_Result h_model(struct req *r, struct store *s) {
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    enum tend_err e = view_model(s, &r->query, &view, err);
-    if (!r->api && e == TEND_ERR_NOTFOUND && !view_param(&r->query, "version"))
-        return answer_view(r, false, TEND_OK, NULL, err, dash_model); /* how to fit one */
-    return answer_view(r, r->api, e, view, err, dash_model);
-}
-
-static enum MHD_Result h_models(struct req *r, struct store *s) {
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    enum tend_err e = view_models(s, &view, err);
-    return answer_view(r, r->api, e, view, err, dash_models);
-}
-
-static enum MHD_Result h_ctas(struct req *r, struct store *s) {
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    const char *me = r->user ? r->user->email : NULL;
-    struct view_params q = r->query;
-    /* The cockpit: my CTAs unless said otherwise. */
-    if (!r->api && !view_param(&q, "owner") && me && q.n < VIEW_MAX_PARAMS) {
-        q.keys[q.n] = "owner";
-        q.values[q.n++] = "me";
-    }
-    if (r->own_only)
-        force_param(&q, "owner", "me");
-    enum tend_err e = view_ctas(s, r->w->o.env, &q, me, &view, err);
-    return answer_view(r, r->api, e, view, err, dash_ctas);
-}
-
-static enum MHD_Result h_rules(struct req *r, struct store *s) {
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    enum tend_err e = view_rules(s, r->w->o.env, &view, err);
-    return answer_view(r, r->api, e, view, err, dash_rules);
-}
-
-static enum MHD_Result h_reports(struct req *r, struct store *s) {
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    enum tend_err e = view_reports(s, &r->query, &view, err);
-    return answer_view(r, r->api, e, view, err, dash_reports);
-}
-
-static enum MHD_Result h_report(struct req *r, struct store *s) {
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    int64_t id;
-    if (!report_id(r->cap[0], &id))
-        return r->api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST,
-                                   "the report id must be a positive number")
-                      : page_error(r, MHD_HTTP_BAD_REQUEST,
-                                   "The report id must be a positive number.");
-    enum tend_err e = view_report(s, id, &view, err);
-    return answer_view(r, r->api, e, view, err, dash_report);
-}
-
-static enum MHD_Result h_segments(struct req *r, struct store *s) { /* views_segments.c */
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    enum tend_err e = view_segments(s, &r->query, &view, err);
-    return answer_view(r, r->api, e, view, err, dash_segments);
-}
-
-static enum MHD_Result h_segment(struct req *r, struct store *s) {
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    enum tend_err e = view_segment(s, r->cap[0], &r->query, &view, err);
-    return answer_view(r, r->api, e, view, err, dash_segment);
-}
-
-static enum MHD_Result h_outbox(struct req *r, struct store *s) {
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    enum tend_err e = view_outbox(s, &r->query, &view, err);
-    return answer_view(r, r->api, e, view, err, dash_delivery);
-}
-
-static enum MHD_Result h_metrics(struct req *r, struct store *s) {
+enum MHD_Result web_h_metrics(struct req *r, struct store *s) {
     struct buf b;
     buf_init(&b, 0);
     if (metrics_text(r->w, s, &b)) {
@@ -909,7 +636,7 @@ static enum MHD_Result h_metrics(struct req *r, struct store *s) {
                      0);
 }
 
-static enum MHD_Result h_static(struct req *r, struct store *s) {
+enum MHD_Result web_h_static(struct req *r, struct store *s) {
     (void)s;
     const char *h[] = {MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600"};
     char *css = g_strconcat(dash_css, dash_model_css, NULL);
@@ -920,146 +647,16 @@ static enum MHD_Result h_static(struct req *r, struct store *s) {
     return ret;
 }
 
-static enum MHD_Result h_login(struct req *r, struct store *s) {
+enum MHD_Result web_h_login(struct req *r, struct store *s) {
     (void)s;
     return login(r);
 }
 
 static enum MHD_Result unsubscribe(struct web *w, struct MHD_Connection *c, const char *token);
 
-static enum MHD_Result h_unsubscribe(struct req *r, struct store *s) {
+enum MHD_Result web_h_unsubscribe(struct req *r, struct store *s) {
     (void)s;
     return unsubscribe(r->w, r->c, r->cap[0]);
-}
-
-static enum MHD_Result h_routes(struct req *r, struct store *s);
-
-/* ---- the route table ------------------------------------------------------------------------ */
-
-/* Every route of the dashboard and the API, with what it needs
- * (core/permissions.h; routes.h says how patterns match). A new route goes
- * here with its need: one without (PERM_UNSET) is refused to everyone and
- * fails tests/unit/test_routes.c; tests/integration/permissions.sh tries each
- * one as each role and scope (it learns them from GET /api/routes). */
-#define H(f) ((const void *)(web_handler)(f))
-static const struct web_route routes[] = {
-    /* signing in, and what needs no one signed in */
-    {"GET", "/static/tend.css", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(h_static),
-     "the stylesheet"},
-    {"*", "/login", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(h_login), "sign in"},
-    {"*", "/unsubscribe/*", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(h_unsubscribe),
-     "a customer's unsubscribe link"},
-    {"*", "/invite/*", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_invite),
-     "a one-time link: choose a password"},
-    {"GET", "/sso/start", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_sso_start),
-     "single sign-on: to the provider"},
-    {"GET", "/sso/callback", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_sso_callback),
-     "single sign-on: back from the provider"},
-    {"*", "/logout", ROUTE_PAGE, PERM_SIGNED_IN, ROUTE_ABOUT_NOTHING, H(h_logout), "sign out"},
-    {"GET", "/", ROUTE_PAGE, PERM_SIGNED_IN, ROUTE_ABOUT_NOTHING, H(h_front), "the front page"},
-    /* the customers: accounts and CTAs */
-    {"GET", "/accounts", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_LIST, H(h_accounts), "accounts"},
-    {"GET", "/accounts/*/users", ROUTE_API, PERM_READ_BOOK, ROUTE_ABOUT_ACCOUNT, H(h_account_users),
-     "an account's users"},
-    {"GET", "/accounts/*", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_ACCOUNT, H(h_account),
-     "an account"},
-    {"GET", "/ctas", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_LIST, H(h_ctas), "CTAs"},
-    {"POST", "/ctas/*/*", ROUTE_BOTH, PERM_ACT, ROUTE_ABOUT_CTA, H(h_cta_action),
-     "snooze, close or assign a CTA"},
-    {"GET", "/ctas/*", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_CTA, H(h_cta), "a CTA"},
-    {"GET", "/risk", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_LIST, H(h_risk),
-     "churn risk by account"},
-    /* team-wide pages */
-    {"GET", "/model", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_model),
-     "the churn-risk model"},
-    {"GET", "/models", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_models), "models"},
-    {"GET", "/rules", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_rules), "rules"},
-    {"GET", "/reports", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_reports), "reports"},
-    {"GET", "/reports/*", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_report), "a report"},
-    {"GET", "/segments", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_segments), "segments"},
-    {"GET", "/segments/*", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_segment), "a segment"},
-    {"GET", "/metrics", ROUTE_PAGE, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_metrics),
-     "Prometheus metrics"},
-    /* lead work */
-    {"GET", "/outbox", ROUTE_API, PERM_LEAD, ROUTE_ABOUT_NOTHING, H(h_outbox), "the outbox"},
-    {"GET", "/delivery", ROUTE_PAGE, PERM_LEAD, ROUTE_ABOUT_NOTHING, H(h_outbox), "delivery"},
-    /* admin: people, the audit log, the routes */
-    {"GET", "/users", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_users), "people"},
-    {"POST", "/users", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_user_add),
-     "invite a person"},
-    {"POST", "/users/*/*", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_user_change),
-     "change a person: role, disable, enable, reset"},
-    {"GET", "/audit", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_audit), "the audit log"},
-    {"GET", "/tokens", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_tokens), "API tokens"},
-    {"POST", "/tokens", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_token_add),
-     "make an API token"},
-    {"POST", "/tokens/*/revoke", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_token_revoke),
-     "revoke an API token"},
-    {"GET", "/routes", ROUTE_API, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(h_routes), "this table"},
-};
-#undef H
-#define N_ROUTES (sizeof routes / sizeof routes[0])
-
-const struct web_route *web_routes(size_t *n) {
-    *n = N_ROUTES;
-    return routes;
-}
-
-/* GET /api/routes: the table, for tests/integration/permissions.sh and
- * whoever audits who may do what. */
-static enum MHD_Result h_routes(struct req *r, struct store *s) {
-    (void)s;
-    cJSON *arr = cJSON_CreateArray();
-    static const char *const about[] = {"nothing", "list", "account", "cta"};
-    for (size_t i = 0; i < N_ROUTES; i++) {
-        const struct web_route *x = &routes[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "method", x->method);
-        cJSON_AddStringToObject(o, "pattern", x->pattern);
-        cJSON_AddBoolToObject(o, "page", (x->where & ROUTE_PAGE) != 0);
-        cJSON_AddBoolToObject(o, "api", (x->where & ROUTE_API) != 0);
-        cJSON_AddStringToObject(o, "needs", perm_need_name(x->need));
-        cJSON_AddStringToObject(o, "about", about[x->about]);
-        cJSON_AddStringToObject(o, "what", x->what);
-        cJSON_AddItemToArray(arr, o);
-    }
-    cJSON *out = cJSON_CreateObject();
-    cJSON_AddItemToObject(out, "routes", arr);
-    return send_json(r->w, r->c, R_API, MHD_HTTP_OK, out);
-}
-
-static bool method_fits(const char *want, const char *method) {
-    return strcmp(want, "*") == 0 || strcmp(want, method) == 0 ||
-           (strcmp(want, "GET") == 0 && strcmp(method, "HEAD") == 0);
-}
-
-/* The route of r (its captures set), or NULL with *path_known true when a
- * route has the path but not the method. */
-static const struct web_route *route_find(struct req *r, const char *path, bool *path_known) {
-    *path_known = false;
-    const char *first = NULL; /* the first pattern the path matched: only its routes answer */
-    for (size_t i = 0; i < N_ROUTES; i++) {
-        const struct web_route *x = &routes[i];
-        if (!(x->where & (r->api ? ROUTE_API : ROUTE_PAGE)) ||
-            (first && strcmp(first, x->pattern) != 0))
-            continue;
-        char *caps[ROUTE_MAX_CAPS] = {0};
-        int n = 0;
-        if (!route_match(x->pattern, path, caps, &n))
-            continue;
-        if (!method_fits(x->method, r->method)) {
-            for (int k = 0; k < n; k++)
-                g_free(caps[k]);
-            *path_known = true;
-            first = x->pattern;
-            continue;
-        }
-        for (int k = 0; k < n; k++)
-            r->cap[k] = caps[k];
-        r->n_cap = n;
-        return x;
-    }
-    return NULL;
 }
 
 /* Whether the one account or CTA a route is about is the asker's: an
@@ -1188,7 +785,7 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
         goto done;
     }
     bool path_known = false;
-    r.route = route_find(&r, r.api ? url + 4 : url, &path_known);
+    r.route = web_route_find(&r, r.api ? url + 4 : url, &path_known);
     if (!r.route) {
         if (path_known)
             ret = web_error(&r, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -1282,6 +879,10 @@ const char *web_actor(const struct req *r) {
 
 struct auth *web_auth(const struct req *r) {
     return r->w->o.auth;
+}
+
+const struct view_env *web_env(const struct req *r) {
+    return r->w->o.env;
 }
 
 const char *web_base_url(const struct req *r) {

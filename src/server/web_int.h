@@ -84,6 +84,8 @@ void web_ctx(const struct req *r, struct dash_ctx *ctx);
  * disabled. */
 bool web_find_person(void *arg, const char *email, struct auth_user *out);
 
+/* What the views read of the configuration (views.h). */
+const struct view_env *web_env(const struct req *r);
 /* delivery.base_url, or NULL. */
 const char *web_base_url(const struct req *r);
 
@@ -115,12 +117,24 @@ enum MHD_Result web_h_sso_callback(struct req *r, struct store *s);
  * store connection into *s when needed; false when the store failed. */
 bool web_token_of(struct req *r, struct store **s, const char *bearer, char *err);
 
+/* The route of r (its captures set into r->cap), or NULL with *path_known
+ * true when a route has the path but not the method (web_routes.c). */
+const struct web_route *web_route_find(struct req *r, const char *path, bool *path_known);
+
+/* web.c's handlers: the stylesheet, signing in and out, a customer's
+ * unsubscribe link, /metrics. */
+enum MHD_Result web_h_static(struct req *r, struct store *s);
+enum MHD_Result web_h_login(struct req *r, struct store *s);
+enum MHD_Result web_h_logout(struct req *r, struct store *s);
+enum MHD_Result web_h_unsubscribe(struct req *r, struct store *s);
+enum MHD_Result web_h_metrics(struct req *r, struct store *s);
+
 /* web_tokens.c's handlers. */
 enum MHD_Result web_h_tokens(struct req *r, struct store *s);
 enum MHD_Result web_h_token_add(struct req *r, struct store *s);
 enum MHD_Result web_h_token_revoke(struct req *r, struct store *s);
 
-/* web_team.c's handlers (routes in web.c's table). */
+/* web_team.c's handlers (routes in web_routes.c's table). */
 enum MHD_Result web_h_users(struct req *r, struct store *s);
 enum MHD_Result web_h_user_add(struct req *r, struct store *s);
 enum MHD_Result web_h_user_change(struct req *r, struct store *s);

@@ -1,5 +1,5 @@
 /* web_team.c: the people of the team, their one-time links and the audit
- * log, as pages and API endpoints (routes in web.c's table, all PERM_ADMIN
+ * log, as pages and API endpoints (routes in web_routes.c's table, all PERM_ADMIN
  * but /invite/, which the link's secret opens); and the lookups of whose an
  * account or a CTA is, for the book check of a csm.
  *

@@ -1,4 +1,4 @@
-/* web_tokens.c: API tokens an admin makes in the app (routes in web.c's
+/* web_tokens.c: API tokens an admin makes in the app (routes in web_routes.c's
  * table, PERM_ADMIN), beside tend.yaml's serve.tokens.
  *
  * A token is 32 random bytes as "tend_" and 64 hex digits, shown once when it
