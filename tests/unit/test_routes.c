@@ -1,4 +1,4 @@
-/* test_routes.c: the route table of tend serve (server/routes.h, web.c):
+/* test_routes.c: the route table of tend serve (server/routes.h, web_routes.c):
  * every route declares what it needs (a route added without a need fails
  * here, before any request), a handler, a method and a pattern that a
  * request can reach; and the patterns' matcher splits paths as the
