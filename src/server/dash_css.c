@@ -286,4 +286,14 @@ const char dash_css[] =
     ".login h1 { font-size: 19px; display: flex; align-items: baseline; gap: 10px; }\n"
     ".login label { display: flex; flex-direction: column; gap: 4px; color: var(--none); "
     "font-size: 13px; }\n"
-    ".login .flash { margin: 0; }\n";
+    ".login .flash { margin: 0; }\n"
+    "\n"
+    "/* people, tokens, the audit log, single sign-on (dash_team.c) */\n"
+    "form.inline { display: inline-flex; gap: 4px; margin: 0 6px 4px 0; }\n"
+    "form.invite { display: flex; flex-wrap: wrap; gap: 10px; align-items: end; padding: 14px; "
+    "margin-bottom: 14px; }\n"
+    "form.invite h2 { width: 100%; margin: 0; font-size: 15px; }\n"
+    "form.invite label { display: flex; flex-direction: column; gap: 4px; font-size: 13px; }\n"
+    "code.link { overflow-wrap: anywhere; }\n"
+    ".audit code { font-size: 12px; overflow-wrap: anywhere; }\n"
+    ".login .sso { margin: 4px 0 0; text-align: center; }\n";
