@@ -520,6 +520,19 @@ def people_checks(admin, csm):
     report("the disable entry has disabled false before and true after", dis
            and dis[0]["before"]["disabled"] is False and dis[0]["after"]["disabled"] is True, dis[:1])
 
+    # An admin of the app cannot demote or disable themselves (no lock-out by a slip).
+    r = admin.post_json("/api/users", {"email": "admin2@example.com", "role": "admin"})
+    p3 = urllib.parse.urlparse((r.json() or {}).get("link") or "").path
+    request("POST", p3, PORT, h, urllib.parse.urlencode({"password": "admin2 password", "password2": "admin2 password"}))
+    r, s3 = sign_in("admin2@example.com", "admin2 password")
+    admin2 = Asker("admin2", "person", "admin", email="admin2@example.com")
+    admin2.session, admin2.csrf = s3, page_csrf(PORT, s3 or "")
+    eq("an invited admin manages people", 200, admin2.get("/api/users").status)
+    r = admin2.post_json("/api/users/admin2@example.com/disable", {})
+    eq("but cannot disable themselves (409)", 409, r.status, r.body[:200])
+    eq("nor change their own role (409)", 409,
+       admin2.post_json("/api/users/admin2@example.com/role", {"role": "viewer"}).status)
+
     # tend.yaml's people are not changed in the app; bounds.
     eq("a tend.yaml person cannot be changed in the app (409)", 409,
        admin.post_json("/api/users/csm@example.com/role", {"role": "admin"}).status)
