@@ -19,6 +19,12 @@
  * so signing out (which bumps it) ends every session of that user, in every
  * process and across restarts, and so does a changed password hash.
  *
+ * People come from tend.yaml (serve.users) and from the store (the people
+ * an admin manages in the app, looked up through an auth_find_fn that the
+ * caller gives, so that this module needs no store); tend.yaml's win on a
+ * clash. A request's person is looked up afresh each time, so a disabled
+ * person (not found) or a changed role holds at once.
+ *
  * CSRF: the token of a session is an HMAC of its cookie; before a session,
  * the sign-in form carries an HMAC of a random pre-session cookie
  * (AUTH_LOGIN_COOKIE), and POST /login needs both. API tokens are compared

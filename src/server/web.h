@@ -5,9 +5,10 @@
  * suspended; answers go through http_reply() (server/http.h), never
  * MHD_queue_response. Errors map to statuses by the one table of
  * server/status.h. This layer decides who is
- * asking (auth.h), reads through a pool of store connections (views.h),
- * answers JSON or renders HTML (dash.h), and applies a person's actions to
- * CTAs (eval/act.h). docs/dashboard.md and docs/api.md describe it. */
+ * asking (auth.h), whether they may (the route table of web_routes.c, each
+ * route with its need, decided by core/permissions.h), reads through a pool of store connections
+ * (views.h), answers JSON or renders HTML (dash.h), and applies a person's actions to CTAs
+ * (eval/act.h). docs/dashboard.md and docs/api.md describe it. */
 #ifndef TEND_SERVER_WEB_H
 #define TEND_SERVER_WEB_H
 
