@@ -13,7 +13,18 @@
  * '/', as an account's id may); the table is tried in order and the first
  * route whose pattern and method match answers, so a longer pattern comes
  * before a shorter one it would shadow ("/ctas/STAR/STAR" before
- * "/ctas/STAR"). Pure. */
+ * "/ctas/STAR"). Pure.
+ *
+ * Adding a route: a row of web_routes.c's table with its method, pattern,
+ * where, need and what it is about; a handler of web_int.h's web_handler.
+ * A note on a CTA is PERM_ACT about ROUTE_ABOUT_CTA (the dispatcher checks a
+ * csm's book before the handler runs); a bulk action over several CTAs is
+ * PERM_ACT about ROUTE_ABOUT_LIST: for a csm the dispatcher sets
+ * r->own_only and the handler must check each CTA (web_cta_is_mine) and
+ * refuse the others; a page of figures (KPIs) is PERM_READ; a webhook that
+ * proves itself by a signature (/hooks/, /slack/) is PERM_PUBLIC and checks
+ * the signature in its handler. A pattern with a '*' needs an example in
+ * tests/integration/permissions_check.py (examples()), or the matrix fails. */
 #ifndef TEND_SERVER_ROUTES_H
 #define TEND_SERVER_ROUTES_H
 
