@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/outcome_rows.h"
 #include "eval/eval.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -88,7 +89,9 @@ static enum tend_err gather(struct store *s, struct analysis_result *r) {
     struct outcomes l = {0};
     int64_t from_ms = (int64_t)r->o.from * DT_MS_PER_DAY,
             to_ms = (int64_t)(r->o.to + 1) * DT_MS_PER_DAY;
-    enum tend_err err = store_outcomes_each(s, from_ms, to_ms, on_outcome, &l);
+    enum tend_err err = r->o.outcome == AO_CHURN
+                            ? store_outcomes_each(s, from_ms, to_ms, on_outcome, &l)
+                            : analysis_movement_rows(s, &r->o, on_outcome, &l);
     r->rows = xcalloc(l.n ? l.n : 1, sizeof *r->rows);
     for (size_t i = 0; !err && i < l.n; i++) {
         struct outcome *o = &l.v[i];
@@ -297,7 +300,7 @@ static void holdout(struct analysis_result *r) {
     h->auc_current = weights_auc(r->rows, train, n, r->o.hc->weights, &r->hold_fpr[1],
                                  &r->hold_tpr[1], &r->hold_len[1]);
     double w[HC_COUNT];
-    if (r->o.features == AF_COMPONENTS && suggest(&f, w))
+    if (r->o.features == AF_COMPONENTS && r->o.outcome == AO_CHURN && suggest(&f, w))
         h->auc_suggested =
             weights_auc(r->rows, train, n, w, &r->hold_fpr[2], &r->hold_tpr[2], &r->hold_len[2]);
     stats_fit_free(&f);
@@ -421,10 +424,16 @@ enum tend_err analysis_run(struct store *s, const struct analysis_options *o,
     for (size_t i = 0; i < r->n_rows; i++)
         churned += r->rows[i].churned;
     if (churned == 0 || churned == r->n_rows) {
-        snprintf(err, STATS_ERR_BYTES,
-                 "%zu outcomes with features %d days before them, %zu of them churned: the "
-                 "analysis needs both churned and renewed accounts in the period",
-                 r->n_rows, o->lead_days, churned);
+        if (o->outcome != AO_CHURN)
+            snprintf(err, STATS_ERR_BYTES,
+                     "%zu rows with features %d days before them, %zu of them with a %s: the "
+                     "analysis needs rows with and without one in the period",
+                     r->n_rows, o->lead_days, churned, analysis_outcome_name(o->outcome));
+        else
+            snprintf(err, STATS_ERR_BYTES,
+                     "%zu outcomes with features %d days before them, %zu of them churned: the "
+                     "analysis needs both churned and renewed accounts in the period",
+                     r->n_rows, o->lead_days, churned);
         return TEND_ERR_INVALID;
     }
     holdout(r);
@@ -441,7 +450,9 @@ enum tend_err analysis_run(struct store *s, const struct analysis_options *o,
         if (!stats_roc(lp, ds.y, r->n_rows, &r->fpr, &r->tpr, &r->roc_len))
             r->roc_len = 0;
         free(lp);
-        if (o->features == AF_COMPONENTS) {
+        /* Weights and bands are about churn: a score that predicts
+         * expansion is not the one to alert on. */
+        if (o->features == AF_COMPONENTS && o->outcome == AO_CHURN) {
             r->has_suggested = suggest(&r->fit, r->suggested);
             bands(r);
         }
@@ -463,6 +474,10 @@ void analysis_result_free(struct analysis_result *r) {
         free(r->hold_tpr[i]);
     }
     memset(r, 0, sizeof *r);
+}
+
+const char *analysis_outcome_name(enum analysis_outcome o) {
+    return o == AO_CONTRACTION ? "contraction" : o == AO_EXPANSION ? "expansion" : "churn";
 }
 
 size_t analysis_not_covarying(const struct analysis_result *r, const char **names) {
@@ -582,4 +597,11 @@ void analysis_reasons_free(struct analysis_reasons *r) {
         free(r->v[i].reason);
     free(r->v);
     memset(r, 0, sizeof *r);
+}
+
+/* ---- shared with survival and cohorts ------------------------------------------ */
+
+size_t analysis_metric_names(const char *const **names) {
+    *names = metric_features;
+    return sizeof metric_features / sizeof *metric_features;
 }

@@ -30,13 +30,20 @@
 #define ANALYSIS_MIN_HISTORY_DAYS 35
 
 enum analysis_features { AF_COMPONENTS, AF_METRICS };
+/* What the rows are labelled by: churn (the renewals and churns), or a
+ * contraction or expansion within lead_days (analysis/outcome_rows.h). */
+enum analysis_outcome { AO_CHURN, AO_CONTRACTION, AO_EXPANSION };
 
 struct analysis_options {
     int lead_days;
     int32_t from, to; /* outcome days, inclusive */
     enum analysis_features features;
     const struct health_config *hc;
+    enum analysis_outcome outcome;
 };
+
+/* "churn", "contraction", "expansion". */
+const char *analysis_outcome_name(enum analysis_outcome o);
 
 /* One outcome with its features as of the lead day. */
 struct analysis_row {
@@ -160,5 +167,9 @@ struct analysis_reasons {
 enum tend_err analysis_reasons(struct store *s, int32_t from, int32_t to,
                                struct analysis_reasons *out);
 void analysis_reasons_free(struct analysis_reasons *r);
+
+/* The metrics --features metrics fits (the inputs of the score, and two the
+ * rules read), in their order; *names points at a static array. */
+size_t analysis_metric_names(const char *const **names);
 
 #endif

@@ -46,9 +46,21 @@ int cmd_migrate(int argc, char **argv);
 int cmd_users(int argc, char **argv);
 
 int cmd_escalate(int argc, char **argv);
+int cmd_inbox(int argc, char **argv);
+
+int cmd_notes(int argc, char **argv);
+int cmd_kpis(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+/* tend analyze impact ... (cmd_analyze_impact.c): argv[0] is "impact". */
+int cmd_analyze_impact(int argc, char **argv);
+/* tend analyze process ... (cmd_analyze_process.c): argv[0] is "process". */
+int cmd_analyze_process(int argc, char **argv);
 /* tend analyze --table FILE.csv --outcome COLUMN ... (cmd_analyze_table.c);
  * cmd_analyze() hands its arguments over when --table is among them. */
 int cmd_analyze_table(int argc, char **argv);
+/* tend analyze retention (cmd_analyze_retention.c): GRR, NRR, logo churn and
+ * the revenue movement per period and group. */
+int cmd_analyze_retention(int argc, char **argv);
 /* Keeps a report of tend analyze or tend backtest in the store st (kind
  * "analyze" or "backtest"; body an HTML fragment, server/report.h; st NULL:
  * not kept) and, when html_path is set, writes it there as a standalone page; says where on

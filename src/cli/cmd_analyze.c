@@ -3,6 +3,7 @@
  *   tend analyze --lead DAYS [--from D1 --to D2] [--features components|metrics]
  *   tend analyze --reasons [--from D1 --to D2]
  *   tend analyze --table FILE.csv --outcome COLUMN ...   (cmd_analyze_table.c)
+ *   tend analyze survival ... / cohorts ...   (cmd_analyze_survival.c, _cohorts.c)
  *
  * The work is in analysis/analyze.c; this file reads the options, prints the
  * result as a table or JSON, and keeps the HTML report (docs/analysis.md). */
@@ -14,9 +15,11 @@
 #include <string.h>
 
 #include "analysis/analyze.h"
+#include "cli/analyze_more.h"
 #include "cli/cli.h"
 #include "cli/config.h"
 #include "cli/output.h"
+#include "core/labels.h"
 #include "server/report.h"
 #include "util/datetime.h"
 
@@ -25,8 +28,11 @@ static void usage(FILE *f) {
         f,
         "Usage: tend analyze [--db PATH] [--config tend.yaml] --lead DAYS [--from DATE --to DATE]\n"
         "                    [--features components|metrics] [--export FILE.csv]\n"
+        "                    [--outcome churn|contraction|expansion]\n"
         "       tend analyze [--db PATH] --reasons [--from DATE --to DATE]\n"
         "       tend analyze --table FILE.csv --outcome COLUMN [--columns A,B,...]\n"
+        "       tend analyze survival ...   (time to churn: see tend analyze survival --help)\n"
+        "       tend analyze cohorts ...    (churn by decile: see tend analyze cohorts --help)\n"
         "\n"
         "Does the health score predict churn? For every Account Renewed and Account\n"
         "Churned in the period, the account's health components (or metrics) as of DAYS\n"
@@ -38,6 +44,9 @@ static void usage(FILE *f) {
         "  --from, --to      outcomes on these days, inclusive (default: all of them)\n"
         "  --features WHAT   components (default: the five health components) or metrics\n"
         "                    (the inputs the components are made of)\n"
+        "  --outcome WHAT    churn (default: the renewals and churns), contraction or\n"
+        "                    expansion (accounts paying, every DAYS: did they buy less,\n"
+        "                    or more, within DAYS? \"churned\" then counts those that did)\n"
         "  --export FILE     also write the rows fitted as CSV (tend analyze --table reads it)\n"
         "  --reasons         churn reasons as a Pareto by lost ARR\n"
         "  --table FILE      the same regression on any CSV (see tend analyze --table --help)\n"
@@ -118,6 +127,7 @@ static cJSON *result_json(const struct analysis_result *r) {
     cJSON_AddStringToObject(o, "to", d);
     cJSON_AddStringToObject(o, "features",
                             r->o.features == AF_COMPONENTS ? "components" : "metrics");
+    cJSON_AddStringToObject(o, "outcome", analysis_outcome_name(r->o.outcome));
     cJSON_AddNumberToObject(o, "outcomes", (double)r->outcomes);
     cJSON_AddNumberToObject(o, "churned", (double)r->churned);
     cJSON *left = cJSON_AddObjectToObject(o, "left_out");
@@ -165,6 +175,8 @@ static cJSON *result_json(const struct analysis_result *r) {
     } else {
         cJSON_AddStringToObject(ho, "not_done", h->why);
     }
+    cJSON_AddItemToObject(o, "strength", cli_strength_json(&r->fit));
+    cli_analysis_groups(r, o, NULL);
     const char *names[ANALYSIS_MAX_FEATURES];
     size_t n = analysis_not_covarying(r, names);
     cJSON *nc = cJSON_AddArrayToObject(o, "not_covarying");
@@ -175,7 +187,7 @@ static cJSON *result_json(const struct analysis_result *r) {
         cJSON_AddItemToObject(o, "suggested_weights", weights_json(r->suggested, false));
     else
         cJSON_AddNullToObject(o, "suggested_weights");
-    if (r->o.features == AF_COMPONENTS) {
+    if (r->o.features == AF_COMPONENTS && r->o.outcome == AO_CHURN) {
         cJSON *b = cJSON_AddObjectToObject(o, "bands");
         cJSON_AddNumberToObject(b, "n", (double)r->bands_current.n);
         cJSON_AddNumberToObject(b, "churned", (double)r->bands_current.churned);
@@ -214,6 +226,11 @@ static void print_result(const struct analysis_result *r) {
     char from[16], to[16];
     dt_format_date(r->o.from, from);
     dt_format_date(r->o.to, to);
+    if (r->o.outcome != AO_CHURN)
+        printf("Outcome: %s within %d days. Rows: the accounts paying every %d days; \"churned\" "
+               "below counts the rows with a %s in the %d days after them.\n",
+               analysis_outcome_name(r->o.outcome), r->o.lead_days, r->o.lead_days,
+               analysis_outcome_name(r->o.outcome), r->o.lead_days);
     printf("%zu outcomes from %s to %s (%zu churned); %s as of %d days before each.\n", r->outcomes,
            from, to, r->churned, r->o.features == AF_COMPONENTS ? "health components" : "metrics",
            r->o.lead_days);
@@ -273,7 +290,9 @@ static void print_result(const struct analysis_result *r) {
             printf("%s %s", i ? "," : "", names[i]);
         printf("\n");
     }
-    if (r->o.features != AF_COMPONENTS)
+    cli_print_strength(&r->fit, stdout);
+    cli_analysis_groups(r, NULL, stdout);
+    if (r->o.features != AF_COMPONENTS || r->o.outcome != AO_CHURN)
         return;
     print_bands("\nBands now", &r->bands_current);
     if (!r->has_suggested)
@@ -319,7 +338,9 @@ static void print_reasons(const struct analysis_reasons *r, enum out_format form
             dt_format_date(r->last_day, last);
             printf(" (churns from %s to %s)", first, last);
         }
-        printf(", %.2f ARR lost", r->lost_arr);
+        char lost[64];
+        labels_money(r->lost_arr, NULL, lost, sizeof lost);
+        printf(", %s ARR lost", lost);
         if (r->arr_from_mrr)
             printf(" (%lld without an arr on the churn event, counted at 12 x mrr)",
                    (long long)r->arr_from_mrr);
@@ -337,15 +358,30 @@ static bool has_table(int argc, char **argv) {
 }
 
 int cmd_analyze(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "survival") == 0)
+        return cmd_analyze_survival(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "cohorts") == 0)
+        return cmd_analyze_cohorts(argc - 1, argv + 1);
     if (has_table(argc, argv))
         return cmd_analyze_table(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "impact") == 0) /* cmd_analyze_impact.c */
+        return cmd_analyze_impact(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "process") == 0) /* cmd_analyze_process.c */
+        return cmd_analyze_process(argc - 1, argv + 1);
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},   {"config", required_argument, NULL, 'c'},
-        {"lead", required_argument, NULL, 'l'}, {"from", required_argument, NULL, 'F'},
-        {"to", required_argument, NULL, 'T'},   {"features", required_argument, NULL, 'e'},
-        {"reasons", no_argument, NULL, 'r'},    {"export", required_argument, NULL, 'x'},
-        {"html", required_argument, NULL, 'H'}, {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"lead", required_argument, NULL, 'l'},
+        {"from", required_argument, NULL, 'F'},
+        {"to", required_argument, NULL, 'T'},
+        {"features", required_argument, NULL, 'e'},
+        {"reasons", no_argument, NULL, 'r'},
+        {"export", required_argument, NULL, 'x'},
+        {"html", required_argument, NULL, 'H'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {"outcome", required_argument, NULL, 'O'},
+        {NULL, 0, NULL, 0},
     };
     const char *db = NULL, *config = NULL, *export = NULL, *html = NULL;
     struct cli_days days;
@@ -382,6 +418,19 @@ int cmd_analyze(int argc, char **argv) {
             break;
         case 'r':
             reasons = true;
+            break;
+        case 'O':
+            if (strcmp(optarg, "churn") == 0)
+                o.outcome = AO_CHURN;
+            else if (strcmp(optarg, "contraction") == 0)
+                o.outcome = AO_CONTRACTION;
+            else if (strcmp(optarg, "expansion") == 0)
+                o.outcome = AO_EXPANSION;
+            else
+                return cli_usage_error("analyze",
+                                       "--outcome must be churn, contraction or expansion, not "
+                                       "\"%s\" (a column's name goes with --table)",
+                                       optarg);
             break;
         case 'x':
             export = optarg;
@@ -439,8 +488,10 @@ int cmd_analyze(int argc, char **argv) {
             print_reasons(&r, format);
             analysis_reasons_report(&body, &r, first, last);
             snprintf(title, sizeof title, "Churn reasons by lost ARR");
-            snprintf(summary, sizeof summary, "%lld churned accounts, %.0f ARR lost, %zu reasons",
-                     (long long)r.churned, r.lost_arr, r.n);
+            char lost[64];
+            labels_money(r.lost_arr, NULL, lost, sizeof lost);
+            snprintf(summary, sizeof summary, "%lld churned accounts, %s ARR lost, %zu reasons",
+                     (long long)r.churned, lost, r.n);
             rc = cli_save_report(st, "analyze", "analyze", title, summary, buf_str(&body), html);
         }
         analysis_reasons_free(&r);
@@ -467,7 +518,10 @@ int cmd_analyze(int argc, char **argv) {
                 rc = EXIT_USAGE;
             }
             analysis_report(&body, &r);
-            snprintf(title, sizeof title, "Churn analysis: %s %d days before the outcome",
+            snprintf(title, sizeof title, "%s analysis: %s %d days before the outcome",
+                     o.outcome == AO_CONTRACTION ? "Contraction"
+                     : o.outcome == AO_EXPANSION ? "Expansion"
+                                                 : "Churn",
                      o.features == AF_COMPONENTS ? "health components" : "metrics", o.lead_days);
             snprintf(summary, sizeof summary, "%zu outcomes (%zu churned), AUC %.3f in sample",
                      r.fit.n, r.fit.n_events, r.auc);

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/analyze_more.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "server/report.h"
@@ -138,6 +139,8 @@ static void print_json(const struct stats_table *t, const struct stats_fit *f, d
     cJSON_AddNumberToObject(o, "log_lik", f->log_lik);
     cJSON_AddNumberToObject(o, "null_log_lik", f->null_log_lik);
     cJSON_AddNumberToObject(o, "iterations", f->iterations);
+    cJSON_AddItemToObject(o, "strength", cli_strength_json(f));
+    cli_groups_report(t->x, t->y, t->n, t->k, (const char *const *)t->names, o, NULL);
     cJSON *notes = cJSON_AddArrayToObject(o, "notes");
     for (size_t i = 0; i < t->n_notes; i++)
         cJSON_AddItemToArray(notes, cJSON_CreateString(t->notes[i]));
@@ -223,6 +226,8 @@ static void print_table(const struct stats_table *t, const struct stats_fit *f, 
         printf("\n");
     else if (f->n_coefs > 1)
         printf("Every factor covaries with churn at the 5%% level.\n");
+    cli_print_strength(f, stdout);
+    cli_groups_report(t->x, t->y, t->n, t->k, (const char *const *)t->names, NULL, stdout);
 }
 
 /* ---- the command ---------------------------------------------------------- */

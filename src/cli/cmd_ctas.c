@@ -5,6 +5,7 @@
  *   tend cta snooze ID --until DATE
  *   tend cta close ID --reason resolved|not_relevant
  *   tend cta assign ID OWNER
+ *   tend cta acknowledge ID
  *
  * A person's action happens on the current day of tend's timeline: the day
  * of the latest evaluation (today, where the schedule runs daily), unless
@@ -53,6 +54,7 @@ static void usage_cta(FILE *f) {
                "       tend cta snooze ID --until DATE\n"
                "       tend cta close ID --reason resolved|not_relevant\n"
                "       tend cta assign ID OWNER\n"
+               "       tend cta acknowledge ID\n"
                "Options for all: --db PATH, --by WHO (default $USER), --note TEXT, --on DATE\n"
                "(the day of the action; default the latest evaluation's day, else today).\n");
 }
@@ -73,7 +75,7 @@ static const char *const list_cols[] = {
     "id",       "account_id",  "rule",          "subject",       "type",
     "priority", "status",      "owner",         "title",         "reason",
     "due_date", "opened_date", "snoozed_until", "closed_reason", "closed_date",
-    "evidence", "value",       "value_text"};
+    "evidence", "value",       "value_text",    "held_out"};
 
 /* A text table shows what fits on a screen; CSV and JSON carry everything. */
 static const char *const brief_cols[] = {"id",     "account_id", "rule",     "subject", "priority",
@@ -84,7 +86,31 @@ struct listing {
     bool brief;
     long limit, n;
     const char *currency;
+    int64_t *held; /* the held-out CTAs' ids, ascending (the randomised holdout) */
+    size_t n_held;
 };
+
+static void on_holdout(void *arg, const struct store_holdout *h) {
+    struct listing *l = arg;
+    if (!h->held_out)
+        return;
+    l->held = xrealloc(l->held, (l->n_held + 1) * sizeof *l->held);
+    l->held[l->n_held++] = h->cta_id;
+}
+
+static bool is_held_out(const struct listing *l, int64_t id) {
+    size_t lo = 0, hi = l->n_held;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->held[mid] == id)
+            return true;
+        if (l->held[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
 
 static void value_cell(struct out_table *t, bool known, double value, const char *type,
                        const char *currency) {
@@ -111,7 +137,8 @@ static void brief_row(struct out_table *t, const struct store_cta *c, const char
     out_str(t, c->title);
 }
 
-static void cta_row(struct out_table *t, const struct store_cta *c, const char *currency) {
+static void cta_row(struct out_table *t, const struct store_cta *c, const char *currency,
+                    bool held_out) {
     out_row(t);
     out_int(t, c->id);
     out_str(t, c->account);
@@ -133,6 +160,7 @@ static void cta_row(struct out_table *t, const struct store_cta *c, const char *
     out_raw_json(t, c->evidence ? c->evidence : "{}");
     out_num(t, c->value, c->has_value);
     value_cell(t, c->has_value, c->value, c->type, currency);
+    out_raw_json(t, held_out ? "true" : "false");
 }
 
 static int on_listed(void *arg, const struct store_cta *c) {
@@ -140,7 +168,7 @@ static int on_listed(void *arg, const struct store_cta *c) {
     if (l->brief)
         brief_row(l->t, c, l->currency);
     else
-        cta_row(l->t, c, l->currency);
+        cta_row(l->t, c, l->currency, is_held_out(l, c->id));
     return l->limit > 0 && ++l->n >= l->limit;
 }
 
@@ -283,12 +311,15 @@ int cmd_ctas(int argc, char **argv) {
                         .brief = brief,
                         .limit = limit,
                         .currency = currency};
-    enum tend_err err = store_ctas_each(st, &filter, on_listed, &l);
+    enum tend_err err = store_holdouts_each(st, NULL, on_holdout, &l); /* by CTA id */
+    if (!err)
+        err = store_ctas_each(st, &filter, on_listed, &l);
     if (err)
         fprintf(stderr, "tend ctas: %s\n", store_last_error(st));
     else
         out_print(l.t, format, stdout);
     out_free(l.t);
+    free(l.held);
     store_close(st);
     return err ? EXIT_USAGE : 0;
 }
@@ -325,9 +356,16 @@ static void on_history(void *arg, const struct store_cta_change *ch) {
 }
 
 static int show(struct store *st, const struct store_cta *c, enum out_format format) {
+    struct store_holdout h;
+    bool in_holdout = false;
+    if (store_holdout_get(st, c->id, &h, &in_holdout)) {
+        fprintf(stderr, "tend cta: %s\n", store_last_error(st));
+        return EXIT_USAGE;
+    }
+    bool held_out = in_holdout && h.held_out;
     if (format == OUT_JSON) {
         struct out_table *t = out_new(list_cols, sizeof list_cols / sizeof list_cols[0]);
-        cta_row(t, c, "$");
+        cta_row(t, c, "$", held_out);
         /* One object, with the history: the table's row, then the changes. */
         char *buf = NULL;
         size_t len = 0;
@@ -364,9 +402,12 @@ static int show(struct store *st, const struct store_cta *c, enum out_format for
         dt_format_date(c->closed_day, d);
         printf(" (%s) on %s", cta_close_reason_name((enum cta_close_reason)c->closed_reason), d);
     }
-    printf("\n  owner     %s\n  opened    %s\n  due       %s\n  reason    %s\n  evidence  %s\n"
-           "history:\n",
+    printf("\n  owner     %s\n  opened    %s\n  due       %s\n  reason    %s\n  evidence  %s\n",
            c->owner, opened, due, c->reason, c->evidence);
+    if (in_holdout)
+        printf("  holdout   %s (the account's draw %.4f, the rule's holdout %g%%)\n",
+               held_out ? "held out: created, not delivered" : "delivered", h.draw, h.share * 100);
+    printf("history:\n");
     struct history_print hp = {0};
     return store_cta_history_each(st, c->id, on_history, &hp) ? EXIT_USAGE : 0;
 }
@@ -426,7 +467,8 @@ int cmd_cta(int argc, char **argv) {
     int left = argc - optind;
     const char *verb = left > 0 ? argv[optind] : NULL;
     bool known = verb && (strcmp(verb, "show") == 0 || strcmp(verb, "snooze") == 0 ||
-                          strcmp(verb, "close") == 0 || strcmp(verb, "assign") == 0);
+                          strcmp(verb, "close") == 0 || strcmp(verb, "assign") == 0 ||
+                          strcmp(verb, "acknowledge") == 0);
     if (!known) {
         usage_cta(stderr);
         return EXIT_USAGE;
@@ -472,7 +514,8 @@ int cmd_cta(int argc, char **argv) {
     struct cta_act a = {
         .verb = strcmp(verb, "snooze") == 0  ? CTA_ACT_SNOOZE
                 : strcmp(verb, "close") == 0 ? CTA_ACT_CLOSE
-                                             : CTA_ACT_ASSIGN,
+                : assign                     ? CTA_ACT_ASSIGN
+                                             : CTA_ACT_ACKNOWLEDGE,
         .until = until,
         .reason = why,
         .owner = assign ? argv[optind + 2] : NULL,

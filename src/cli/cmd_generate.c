@@ -141,8 +141,9 @@ int cmd_generate(int argc, char **argv) {
     }
     fprintf(stderr,
             "tend generate: %lld accounts (%lld created in the window), %lld users, %lld events, "
-            "%lld churned, %lld renewed\n",
+            "%lld churned, %lld renewed, %lld subscription changes\n",
             (long long)totals.accounts, (long long)totals.new_accounts, (long long)totals.users,
-            (long long)totals.events, (long long)totals.churned, (long long)totals.renewed);
+            (long long)totals.events, (long long)totals.churned, (long long)totals.renewed,
+            (long long)totals.sub_changes);
     return 0;
 }

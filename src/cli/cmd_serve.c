@@ -158,12 +158,15 @@ int cmd_serve(int argc, char **argv) {
         .serve = sc,
         .hc = &tc.health,
         .rc = &tc.rules,
+        .kpis = &tc.kpis,
         .nc = &tc.notify,
         .model = &tc.model,
         .cc = &tc.customer,
 
         .escalation = &tc.escalation,
         .events = &tc.events,
+        .connectors = &tc.connectors,
+        .slack = &tc.slack,
     };
     struct node *node = NULL;
     struct node_info info;
@@ -171,6 +174,12 @@ int cmd_serve(int argc, char **argv) {
     char derr[NOTIFY_ERR_BYTES];
     if (tc.notify.n_channels && notify_config_ready(&tc.notify, derr)) {
         log_printf("tend serve: %s: %s", config, derr);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    char kerr[SLACK_ERR_BYTES];
+    if (slack_config_ready(&tc.slack, kerr)) {
+        log_printf("tend serve: %s: %s", config, kerr);
         rc = EXIT_USAGE;
         goto out;
     }

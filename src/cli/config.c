@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/playbook.h"
 #include "util/yaml.h"
 
 static const char *const known_sections[] = {
-    "db",       "health",     "rules", "ctas",  "delivery",
-    "channels", "routes",     "serve", "model", "customer_messages",
-    "segments", "escalation", "events"};
+    "db",       "health",     "rules",  "ctas",       "delivery",
+    "channels", "routes",     "serve",  "model",      "customer_messages",
+    "segments", "escalation", "events", "connectors", "slack",
+    "kpis",     "playbooks"};
 
 const char *cli_db_pick(const char *given, const struct tend_config *c) {
     if (given)
@@ -52,6 +54,9 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
     model_config_default(&c->model);
     esc_config_default(&c->escalation);
     event_map_default(&c->events);
+    connectors_config_default(&c->connectors);
+    slack_config_default(&c->slack);
+    kpi_config_default(&c->kpis);
     if (!path)
         return 0;
     cJSON *root;
@@ -77,7 +82,7 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
             fprintf(stderr,
                     "tend %s: %s: unknown section \"%s\" (known: db, health, rules, ctas, "
                     "delivery, channels, routes, serve, model, customer_messages, segments, "
-                    "escalation, events)\n",
+                    "escalation, events, connectors, slack, kpis, playbooks)\n",
                     cmd, path, kv->string);
             rc = EXIT_USAGE;
             goto done;
@@ -140,6 +145,13 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         rc = EXIT_USAGE;
         goto done;
     }
+    char kerr[KPI_ERR_BYTES]; /* the KPI board (core/kpi.h) */
+    if (kpi_config_load(cJSON_GetObjectItemCaseSensitive(root, "kpis"), &c->kpis, kerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, kerr);
+        cli_free_config(c);
+        rc = EXIT_USAGE;
+        goto done;
+    }
     char eerr[ESC_ERR_BYTES];
     if (esc_config_load(cJSON_GetObjectItemCaseSensitive(root, "escalation"), &c->escalation,
                         eerr)) {
@@ -153,17 +165,46 @@ int cli_load_config(const char *cmd, const char *path, struct tend_config *c) {
         fprintf(stderr, "tend %s: %s: %s\n", cmd, path, verr);
         cli_free_config(c);
         rc = EXIT_USAGE;
+        goto done;
     }
+    char perr[PLAYBOOK_ERR_BYTES];
+    if (playbook_set_load(cJSON_GetObjectItemCaseSensitive(root, "playbooks"), &c->rules,
+                          &c->rules.playbooks, perr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, perr);
+        cli_free_config(c);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    char cerr[CONN_ERR_BYTES];
+    if (connectors_config_load(cJSON_GetObjectItemCaseSensitive(root, "connectors"), &c->connectors,
+                               cerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, cerr);
+        cli_free_config(c);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    char slerr[SLACK_ERR_BYTES];
+    if (slack_config_load(cJSON_GetObjectItemCaseSensitive(root, "slack"), &c->slack, slerr)) {
+        fprintf(stderr, "tend %s: %s: %s\n", cmd, path, slerr);
+        cli_free_config(c);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    c->notify.slack_actions = c->slack.enabled; /* the buttons need the app (docs/slack.md) */
 done:
     cJSON_Delete(root);
     return rc;
 }
 
 void cli_free_config(struct tend_config *c) {
+    playbook_set_free(c->rules.playbooks);
+    c->rules.playbooks = NULL;
     rules_config_release(&c->rules);
     notify_config_release(&c->notify);
     customer_config_release(&c->customer);
     serve_config_release(&c->serve);
     esc_config_release(&c->escalation);
     event_map_release(&c->events);
+    connectors_config_release(&c->connectors);
+    slack_config_release(&c->slack);
 }

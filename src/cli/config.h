@@ -12,11 +12,14 @@
 #include "analysis/model.h"
 #include "core/escalate.h"
 #include "core/health.h"
+#include "core/kpi.h"
 #include "core/rules.h"
+#include "ingest/connectors.h"
 #include "ingest/mapping.h"
 #include "notify/config.h"
 #include "notify/customer_config.h"
 #include "server/config.h"
+#include "server/slack_config.h"
 
 /* The longest db: value, in bytes with its NUL. */
 #define CLI_DB_BYTES 1024
@@ -24,13 +27,16 @@
 struct tend_config {
     char db[CLI_DB_BYTES]; /* db:; "" when not given */
     struct health_config health;
-    struct rules_config rules;       /* rules: and ctas: */
-    struct notify_config notify;     /* delivery:, channels: and routes: */
-    struct serve_config serve;       /* serve: */
-    struct model_config model;       /* model: */
-    struct customer_config customer; /* customer_messages: */
-    struct esc_config escalation;    /* escalation: */
-    struct event_map events;         /* events: */
+    struct rules_config rules;           /* rules: and ctas: */
+    struct notify_config notify;         /* delivery:, channels: and routes: */
+    struct serve_config serve;           /* serve: */
+    struct model_config model;           /* model: */
+    struct customer_config customer;     /* customer_messages: */
+    struct esc_config escalation;        /* escalation: */
+    struct event_map events;             /* events: */
+    struct connectors_config connectors; /* connectors: */
+    struct slack_config slack;           /* slack: */
+    struct kpi_config kpis;              /* kpis: */
 };
 
 /* Loads path (NULL: defaults) into *c, printing "tend CMD: reason" and

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "util/datetime.h"
+#include "util/version.h"
 
 #ifndef TEND_VERSION
 #define TEND_VERSION "unknown" /* the Makefile passes VERSION and git describe */
@@ -61,6 +62,8 @@ static const struct command commands[] = {
      "escalate the CTAs nobody acted on in time (tend serve does it every minute)"},
     {"analyze", cmd_analyze, DB_EXISTING,
      "does the health score predict churn? regression, AUC, weights"},
+    {"analyze retention", cmd_analyze_retention, DB_EXISTING,
+     "GRR, NRR, logo churn, expansion and contraction per period and group"},
     {"backtest", cmd_backtest, DB_EXISTING,
      "replay evaluation: each rule's precision, recall, lead time"},
     {"rules", cmd_rules, DB_EXISTING, "list the rules, their settings and measured quality"},
@@ -74,7 +77,14 @@ static const struct command commands[] = {
      "move an installation from SQLite to PostgreSQL, verified by counts and metrics"},
     {"users", cmd_users, DB_EXISTING, "list an account's users: role, engagement, 12-week logins"},
     {"generate", cmd_generate, DB_NONE, "write a fictional SaaS's Segment history (JSONL)"},
+    {"inbox", cmd_inbox, DB_EXISTING,
+     "the connectors' webhook inbox: list, replay after a mapping fix, map ids from a CSV"},
     {"version", cmd_version, DB_NONE, "print tend's version (also tend --version)"},
+    {"notes", cmd_notes, DB_EXISTING,
+     "record a call, email, meeting, text or note on a CTA or an account; list them"},
+    {"kpis", cmd_kpis, DB_EXISTING,
+     "the KPI board: each KPI's weekly trend and how it moves with churn"},
+    {"report", cmd_report, DB_EXISTING, "write the monthly CS report (printable HTML)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -221,7 +231,21 @@ static const char *nearest_command(const char *name) {
     return best_d <= 2 && best_d < strlen(name) ? best : NULL;
 }
 
+/* How many words of the command line (cmd, then argv[2]) name command c: 1 for "analyze",
+ * 2 for "analyze retention" followed by "retention"; 0 when they do not. */
+static int command_words(const struct command *c, const char *cmd, int argc, char **argv) {
+    const char *space = strchr(c->name, ' ');
+    if (!space)
+        return strcmp(cmd, c->name) == 0;
+    size_t len = (size_t)(space - c->name);
+    return argc > 2 && strncmp(cmd, c->name, len) == 0 && cmd[len] == '\0' &&
+                   strcmp(argv[2], space + 1) == 0
+               ? 2
+               : 0;
+}
+
 int main(int argc, char **argv) {
+    tend_version_set(TEND_VERSION);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
@@ -233,15 +257,22 @@ int main(int argc, char **argv) {
     }
     if (strcmp(cmd, "--version") == 0)
         cmd = "version";
+    const struct command *found = NULL;
+    int words = 0;
     for (size_t i = 0; i < N_COMMANDS; i++) {
-        if (strcmp(cmd, commands[i].name) == 0) {
-            /* getopt names the program by argv[0] in its messages. */
-            char prog[64];
-            snprintf(prog, sizeof prog, "tend %s", commands[i].name);
-            argv[1] = prog;
-            running_db_use = commands[i].db;
-            return commands[i].run(argc - 1, argv + 1);
+        int w = command_words(&commands[i], cmd, argc, argv);
+        if (w > words) {
+            found = &commands[i];
+            words = w;
         }
+    }
+    if (found) {
+        /* getopt names the program by argv[0] in its messages. */
+        char prog[64];
+        snprintf(prog, sizeof prog, "tend %s", found->name);
+        argv[words] = prog;
+        running_db_use = found->db;
+        return found->run(argc - words, argv + words);
     }
     const char *near = nearest_command(cmd);
     if (near) {

@@ -1,6 +1,8 @@
 /* output.c: table, CSV and JSON printing (see output.h). */
 #include "cli/output.h"
 
+#include "core/labels.h"
+
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
@@ -218,19 +220,32 @@ void out_print(const struct out_table *t, enum out_format format, FILE *f) {
         cJSON_Delete(arr);
         return;
     }
+    /* The table is for people: each column under its label, money with its
+     * currency, percentages and scores rounded (core/labels.h); CSV and JSON
+     * above keep the stable names and the exact numbers. */
     size_t *w = xcalloc(t->n_cols, sizeof *w);
     char **text = xcalloc(t->rows * t->n_cols + 1, sizeof *text);
     for (size_t c = 0; c < t->n_cols; c++)
-        w[c] = width(t->cols[c]);
+        w[c] = width(labels_text(t->cols[c]));
     for (size_t i = 0; i < t->rows * t->n_cols; i++) {
         size_t c = i % t->n_cols;
-        text[i] = shown(cells[i].text ? cells[i].text : "");
+        const struct label *l = labels_find(t->cols[c]);
+        if (l && cells[i].type == CELL_NUM && cells[i].text &&
+            (l->kind == LU_MONEY || l->kind == LU_PERCENT || l->kind == LU_SCORE ||
+             l->kind == LU_NUMBER)) {
+            char v[96];
+            labels_value(t->cols[c], strtod(cells[i].text, NULL), NULL, v, sizeof v);
+            text[i] = xstrdup(v);
+        } else {
+            text[i] = shown(cells[i].text ? cells[i].text : "");
+        }
         size_t x = width(text[i]);
         if (x > w[c])
             w[c] = x;
     }
     for (size_t c = 0; c < t->n_cols; c++)
-        fprintf(f, "%s%-*s", c ? "  " : "", c + 1 < t->n_cols ? (int)w[c] : 0, t->cols[c]);
+        fprintf(f, "%s%-*s", c ? "  " : "", c + 1 < t->n_cols ? (int)w[c] : 0,
+                labels_text(t->cols[c]));
     fputc('\n', f);
     for (size_t r = 0; r < t->rows; r++) {
         for (size_t c = 0; c < t->n_cols; c++) {

@@ -139,10 +139,17 @@ struct rule_settings {
     int n_segments;
     char plans[RULES_MAX_SCOPE][RULES_NAME_BYTES];
     int n_plans;
+    /* The randomised holdout (core/holdout.h, docs/analysis.md): the share
+     * of accounts whose CTAs of the rule are created but not delivered
+     * (0: none), and the seed of their draws. */
+    double holdout;
+    uint64_t holdout_seed;
     /* Custom rules: the Lua condition and reason, a title, compiled once. */
     char *when, *reason, *title;
     struct custom_rule *compiled;
 };
+
+struct playbook_set; /* core/playbook.h */
 
 struct rules_config {
     struct rule_settings rules[RULES_MAX];
@@ -167,6 +174,11 @@ struct rules_config {
 
     /* segments: (segment owners) and ctas.cs_lead, for segment_shift. */
     struct seg_config segments;
+
+    /* playbooks: the steps of each rule's CTAs (core/playbook.h); NULL:
+     * none. Loaded and freed by the config loader (cli/config.c), not by
+     * rules_config_load/release. */
+    struct playbook_set *playbooks;
 };
 
 /* The documented defaults: every built-in rule on, no custom rule. */

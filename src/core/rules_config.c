@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/custom_rule.h"
+#include "core/holdout.h"
 #include "util/mem.h"
 #include "util/yaml.h"
 
@@ -250,6 +251,22 @@ static char *dup_text(const cJSON *v) {
     return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
 }
 
+/* A rule's holdout: a percentage written "10%" (0% to 50%, decimals
+ * allowed) into a share; a bare number is refused, as 0.1 could mean 10% or
+ * 0.1%. Returns -1 on a mistake. */
+static int load_holdout(const cJSON *kv, const char *path, double *share, char *err) {
+    const char *t = cJSON_IsString(kv) ? kv->valuestring : NULL;
+    char *end = NULL;
+    double pct = t ? strtod(t, &end) : NAN;
+    if (!t || end == t || strcmp(end, "%") != 0 || !(pct >= 0) || pct > HOLDOUT_MAX_SHARE * 100)
+        return yaml_error(err, RULES_ERR_BYTES, path,
+                          "must be a percentage from 0%% to %g%%, written like 10%%",
+                          HOLDOUT_MAX_SHARE * 100),
+               -1;
+    *share = pct / 100;
+    return 0;
+}
+
 /* The settings every rule takes: enabled, priority, type, cooldown_days,
  * segments, plans. Returns 1 when key is one of them (loaded), 0 when not,
  * -1 on a mistake. */
@@ -278,6 +295,16 @@ static int load_common(const cJSON *kv, const char *path, struct rule_settings *
         if (yaml_number(kv, path, 1, 365, &d, err, RULES_ERR_BYTES))
             return -1;
         r->resolve_after_days = (int)d;
+    } else if (strcmp(k, "holdout") == 0) {
+        if (load_holdout(kv, path, &r->holdout, err))
+            return -1;
+    } else if (strcmp(k, "holdout_seed") == 0) {
+        double d = 0;
+        if (yaml_number(kv, path, 0, 9007199254740991.0, &d, err, RULES_ERR_BYTES))
+            return -1;
+        if (d != (double)(uint64_t)d)
+            return yaml_error(err, RULES_ERR_BYTES, path, "must be a whole number"), -1;
+        r->holdout_seed = (uint64_t)d;
     } else if (strcmp(k, "segments") == 0) {
         if (load_list(kv, path, r->segments, &r->n_segments, err))
             return -1;
@@ -322,7 +349,7 @@ static enum tend_err load_builtin(const cJSON *section, int i, struct rules_conf
             ;
         if (!builtins[i].params[p]) {
             char known[320] = "enabled, priority, type, cooldown_days, resolve_after_days, "
-                              "segments, plans";
+                              "segments, plans, holdout, holdout_seed";
             for (int k = 0; builtins[i].params[k]; k++) {
                 strncat(known, ", ", sizeof known - strlen(known) - 1);
                 strncat(known, builtins[i].params[k], sizeof known - strlen(known) - 1);
@@ -382,7 +409,8 @@ static enum tend_err load_custom(const cJSON *o, int index, struct rules_config 
             return yaml_error(
                 err, RULES_ERR_BYTES, kp,
                 "unknown setting (known: name, when, reason, title, enabled, priority, "
-                "type, cooldown_days, resolve_after_days, segments, plans)");
+                "type, cooldown_days, resolve_after_days, segments, plans, holdout, "
+                "holdout_seed)");
         if (!cJSON_IsString(kv) || !kv->valuestring[0] || strlen(kv->valuestring) > 4096)
             return yaml_error(err, RULES_ERR_BYTES, kp, "must be text of at most 4096 bytes");
         *dst = dup_text(kv);

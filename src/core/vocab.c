@@ -9,6 +9,7 @@ struct vocab_entry {
     const char *key;
 };
 
+/* Track kinds at their own index (vocab_kind_of relies on it). */
 static const struct vocab_entry vocab[] = {
     {EV_FEATURE, "feature", "feature"},
     {EV_LOGIN, "Signed In", "login"},
@@ -27,6 +28,7 @@ static const struct vocab_entry vocab[] = {
     {EV_RENEWED, "Account Renewed", "renewed"},
     {EV_CHURNED, "Account Churned", "churned"},
     {EV_USER_REMOVED, "Account Removed User", "user_removed"},
+    {EV_SUB_CHANGED, "Subscription Changed", "subscription_changed"},
     {EV_IDENTIFY, "identify", "identify"},
     {EV_GROUP, "group", "group"},
     {EV_PAGE, "page", "page"},
@@ -35,13 +37,14 @@ static const struct vocab_entry vocab[] = {
 };
 
 #define N_VOCAB (sizeof vocab / sizeof vocab[0])
+_Static_assert(EV_TRACK_LAST == 17, "vocab[] lists every track kind at its index");
 
 enum event_kind vocab_kind_of(const char *name, size_t len) {
     /* Every meaningful name starts with an upper-case ASCII letter: a cheap
      * first test keeps the common lower-case or short feature event fast. */
     if (len == 0 || name[0] < 'A' || name[0] > 'Z')
         return EV_FEATURE;
-    for (size_t i = 1; i <= EV_USER_REMOVED; i++) {
+    for (size_t i = 1; i <= EV_TRACK_LAST; i++) {
         if (vocab[i].name[0] == name[0] && strlen(vocab[i].name) == len &&
             memcmp(vocab[i].name, name, len) == 0)
             return vocab[i].kind;

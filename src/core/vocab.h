@@ -11,6 +11,9 @@
 
 #include <stddef.h>
 
+/* The last track kind with a meaning: the track kinds are 1..EV_TRACK_LAST. */
+#define EV_TRACK_LAST EV_SUB_CHANGED
+
 enum event_kind {
     EV_FEATURE = 0,           /* any track event without a meaning of its own */
     EV_LOGIN = 1,             /* Signed In */
@@ -29,6 +32,7 @@ enum event_kind {
     EV_RENEWED = 14,          /* Account Renewed */
     EV_CHURNED = 15,          /* Account Churned */
     EV_USER_REMOVED = 16,     /* Account Removed User */
+    EV_SUB_CHANGED = 17,      /* Subscription Changed */
     /* Messages that are not track events are stored with these kinds. */
     EV_IDENTIFY = 64,
     EV_GROUP = 65,

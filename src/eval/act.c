@@ -10,7 +10,7 @@
 #include "util/datetime.h"
 #include "util/mem.h"
 
-static const char *const verb_names[] = {"snooze", "close", "assign"};
+static const char *const verb_names[] = {"snooze", "close", "assign", "acknowledge"};
 
 const char *cta_verb_name(enum cta_verb v) {
     return verb_names[v];
@@ -72,6 +72,9 @@ static enum tend_err apply(struct store_cta *x, const struct cta_act *a, int32_t
         free((char *)x->owner);
         x->owner = xstrdup(a->owner);
         return TEND_OK;
+    case CTA_ACT_ACKNOWLEDGE:
+        snprintf(msg, size, "acknowledged%s%s", sep, note);
+        return TEND_OK;
     }
     return TEND_ERR_USAGE;
 }
@@ -94,8 +97,52 @@ static cJSON *audit_state(const struct store_cta *x) {
     return o;
 }
 
-enum tend_err eval_cta_act(struct store *s, int64_t id, const struct cta_act *a, char *msg,
-                           size_t size) {
+struct ack_seen {
+    const char *by;
+    bool seen;
+};
+
+static void on_change(void *arg, const struct store_cta_change *ch) {
+    struct ack_seen *k = arg;
+    if (ch->action && strcmp(ch->action, "acknowledge") == 0 && ch->actor &&
+        strcmp(ch->actor, k->by) == 0)
+        k->seen = true;
+}
+
+/* Whether x is already as a would leave it (eval_cta_act_once); says so in
+ * msg. */
+static enum tend_err already(struct store *s, const struct store_cta *x, const struct cta_act *a,
+                             bool *same, char *msg, size_t size) {
+    char d[16];
+    *same = false;
+    switch (a->verb) {
+    case CTA_ACT_SNOOZE:
+        *same = x->status == CTA_SNOOZED && x->snoozed_until == a->until;
+        dt_format_date(a->until, d);
+        snprintf(msg, size, "already snoozed until %s", d);
+        return TEND_OK;
+    case CTA_ACT_CLOSE:
+        *same = x->status == CTA_CLOSED && x->has_closed && x->closed_reason == (int)a->reason;
+        snprintf(msg, size, "already closed as %s", cta_close_reason_name(a->reason));
+        return TEND_OK;
+    case CTA_ACT_ASSIGN:
+        *same = a->owner && x->owner && strcmp(x->owner, a->owner) == 0;
+        snprintf(msg, size, "already owned by %s", a->owner ? a->owner : "");
+        return TEND_OK;
+    case CTA_ACT_ACKNOWLEDGE: {
+        struct ack_seen k = {.by = a->by && a->by[0] ? a->by : "unknown"};
+        enum tend_err err = store_cta_history_each(s, x->id, on_change, &k);
+        *same = k.seen && x->status != CTA_CLOSED;
+        snprintf(msg, size, "already acknowledged by %s", k.by);
+        return err;
+    }
+    }
+    return TEND_OK;
+}
+
+/* eval_cta_act, and with once the check of eval_cta_act_once. */
+static enum tend_err act(struct store *s, int64_t id, const struct cta_act *a, char *msg,
+                         size_t size, bool once, bool *changed) {
     struct store_cta c;
     bool found = false;
     int32_t day = a->on;
@@ -119,6 +166,14 @@ enum tend_err eval_cta_act(struct store *s, int64_t id, const struct cta_act *a,
         err = eval_action_day(s, &day);
     if (err == TEND_ERR_NOTFOUND)
         snprintf(msg, size, "no CTA %lld", (long long)id);
+    bool same = false;
+    if (!err && once)
+        err = already(s, &c, a, &same, msg, size);
+    if (!err && same) {
+        store_rollback(s); /* nothing was written: the lock is let go */
+        eval_cta_release(&c);
+        return TEND_OK;
+    }
     cJSON *before = !err ? audit_state(&c) : NULL;
     if (!err)
         err = apply(&c, a, day, msg, size);
@@ -151,6 +206,8 @@ enum tend_err eval_cta_act(struct store *s, int64_t id, const struct cta_act *a,
     cJSON_Delete(before);
     if (!err)
         err = store_commit(s);
+    if (!err && changed)
+        *changed = true;
     if (err) {
         store_rollback(s);
         if (!msg[0] || err == TEND_ERR_DB)
@@ -159,4 +216,15 @@ enum tend_err eval_cta_act(struct store *s, int64_t id, const struct cta_act *a,
     if (found)
         eval_cta_release(&c);
     return err;
+}
+
+enum tend_err eval_cta_act(struct store *s, int64_t id, const struct cta_act *a, char *msg,
+                           size_t size) {
+    return act(s, id, a, msg, size, false, NULL);
+}
+
+enum tend_err eval_cta_act_once(struct store *s, int64_t id, const struct cta_act *a, char *msg,
+                                size_t size, bool *changed) {
+    *changed = false;
+    return act(s, id, a, msg, size, true, changed);
 }

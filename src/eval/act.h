@@ -1,4 +1,5 @@
-/* act.h: what a person does to a CTA: snooze, close, assign (SPEC 5).
+/* act.h: what a person does to a CTA: snooze, close, assign, acknowledge
+ * (SPEC 5).
  *
  * The one implementation behind `tend cta` and the REST API and dashboard
  * of tend serve. An action happens on the current day of tend's timeline:
@@ -16,7 +17,10 @@
 #include "core/cta.h"
 #include "store/store.h"
 
-enum cta_verb { CTA_ACT_SNOOZE, CTA_ACT_CLOSE, CTA_ACT_ASSIGN };
+/* Acknowledge changes no state: it records in the history that a person has
+ * seen the CTA and owns the next step (which counts as acting on it, so it
+ * stops an escalation for want of action: docs/delivery.md). */
+enum cta_verb { CTA_ACT_SNOOZE, CTA_ACT_CLOSE, CTA_ACT_ASSIGN, CTA_ACT_ACKNOWLEDGE };
 
 struct cta_act {
     enum cta_verb verb;
@@ -44,5 +48,15 @@ const char *cta_verb_name(enum cta_verb v);
  * has size bytes. On a store error nothing is changed. */
 enum tend_err eval_cta_act(struct store *s, int64_t id, const struct cta_act *a, char *msg,
                            size_t size);
+
+/* As eval_cta_act, for a request that may arrive twice (a Slack button
+ * clicked again, a retry): when the CTA is already as the action would
+ * leave it (snoozed until the same day, closed with the same reason, owned
+ * by the same owner, acknowledged by the same person), nothing is written,
+ * msg says "already ..." and *changed is false; otherwise as eval_cta_act,
+ * with *changed true on TEND_OK. The check and the change are one
+ * transaction under the account's lock, so two copies at once record one. */
+enum tend_err eval_cta_act_once(struct store *s, int64_t id, const struct cta_act *a, char *msg,
+                                size_t size, bool *changed);
 
 #endif

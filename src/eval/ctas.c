@@ -188,6 +188,10 @@ enum tend_err ctas_notify(struct engine *e, enum notify_event ev, const struct s
                           const struct notify_account *a, const char *previous, const char *note) {
     if (!e->nc)
         return TEND_OK;
+    bool held = false; /* the randomised holdout: created, not delivered */
+    enum tend_err herr = ctas_holdout_of(e, c, c->account ? c->account : e->account, &held);
+    if (herr || held)
+        return herr;
     struct notify_cta_event x = {.event = ev,
                                  .day = e->day,
                                  .now_ms = e->now_ms,

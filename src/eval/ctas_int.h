@@ -112,4 +112,12 @@ enum tend_err ctas_apply_opens(struct engine *e);
 /* Frees a notify_account's strings. */
 void ctas_free_acct(struct notify_account *a);
 
+/* ctas_holdout.c: records the holdout draw of CTA c (just inserted, of
+ * account, its external id) when its rule has a holdout; and whether a CTA
+ * is held out (created, not delivered): its record, or for a CTA without
+ * an id (held back by the budget), its draw. */
+enum tend_err ctas_holdout_record(struct engine *e, const struct store_cta *c, const char *account);
+enum tend_err ctas_holdout_of(struct engine *e, const struct store_cta *c, const char *account,
+                              bool *held);
+
 #endif

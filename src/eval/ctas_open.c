@@ -131,6 +131,8 @@ static enum tend_err open_one(struct engine *e, struct pending_open *o) {
     if (!err)
         err = store_cta_insert(e->s, &c, &c.id);
     if (!err)
+        err = ctas_holdout_record(e, &c, o->account);
+    if (!err)
         err = ctas_history(e, &c, "open", c.reason);
     if (!err)
         err = ctas_notify(e, NOTIFY_OPEN, &c, &o->acct, NULL, NULL);

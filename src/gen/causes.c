@@ -182,11 +182,14 @@ static void contract(struct gen *g, uint32_t ai) {
             t += 1000 + rng_below(r, 30000);
         }
     }
+    int64_t before = a->mrr_cents;
     a->seats = seats > a->members ? seats : a->members;
-    if (rng_chance(r, 0.5))
+    bool discount = rng_chance(r, 0.5);
+    if (discount)
         a->price_cents = a->price_cents * 85 / 100;
     a->mrr_cents = a->price_cents * a->seats;
     a->cz.contracted = true;
+    gen_sub_changed(g, ai, t + 1000, before, discount ? SR_DOWNGRADE : SR_SEATS_REMOVED);
     gen_emit_group(g, ai, t + 1000, GROUP_SEATS);
 }
 

@@ -313,6 +313,7 @@ static char *format_track(char *p, const struct ev *e, const struct account *a, 
         [GK_RENEWED] = S("Account Renewed"),
         [GK_CHURNED] = S("Account Churned"),
         [GK_USER_REMOVED] = S("Account Removed User"),
+        [GK_SUB_CHANGED] = S("Subscription Changed"),
     };
     struct str name = e->kind == GK_FEATURE ? features[e->a].name : names[e->kind];
     PUT(p, "{\"type\":\"track\",\"event\":\"");
@@ -426,6 +427,14 @@ static char *format_track(char *p, const struct ev *e, const struct account *a, 
             p = put_key(p, &comma, (struct str)S("reason"));
             p = put_str_value(p, reasons[e->a]);
         }
+        break;
+    case GK_SUB_CHANGED:
+        p = put_key(p, &comma, (struct str)S("mrr_before"));
+        p = put_cents(p, e->n2);
+        p = put_key(p, &comma, (struct str)S("mrr_after"));
+        p = put_cents(p, e->num);
+        p = put_key(p, &comma, (struct str)S("reason"));
+        p = put_str_value(p, sub_reasons[e->a]);
         break;
     default:
         break;

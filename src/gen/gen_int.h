@@ -204,6 +204,14 @@ enum {
 };
 #define N_REASONS (sizeof reasons / sizeof reasons[0])
 
+/* Reasons of a Subscription Changed (struct ev's a). */
+static const struct str sub_reasons[] = {S("seats added"), S("upgrade"), S("seats removed"),
+                                         S("downgrade")};
+enum { SR_SEATS_ADDED, SR_UPGRADE, SR_SEATS_REMOVED, SR_DOWNGRADE };
+/* Healthy accounts (no live cause, not contracted) that upgrade, per working
+ * day: about 12 % a year. */
+#define GEN_UPGRADE_PER_DAY 0.0005
+
 static const struct str comments_pro[] = {
     S("Love the new dashboards"), S("Saves our team hours every week"), S("Great support team"),
     S("Exports just work"),       S("Best tool we adopted this year"),
@@ -322,6 +330,7 @@ enum gk {
     GK_RENEWED,
     GK_CHURNED,
     GK_USER_REMOVED,
+    GK_SUB_CHANGED,
 };
 
 /* How a track, page or screen event names its account (SPEC 1). */
@@ -429,6 +438,10 @@ struct bucket {
 
 struct gen {
     struct rng rng;
+    /* Draws of the revenue movements added in issue 20 (upgrades), apart
+     * from rng so that every other draw, and so the rest of the data set,
+     * stays what it was for a seed. */
+    struct rng rng_rev;
     const struct gen_options *opt;
     struct gen_totals totals;
     int32_t start, end;
@@ -468,6 +481,9 @@ struct ev *gen_later(struct gen *g, int32_t d, int64_t t, enum gk kind, uint32_t
 int64_t gen_when(struct gen *g, const struct account *a);
 int64_t gen_business_ms(struct gen *g, const struct account *a);
 void gen_emit_group(struct gen *g, uint32_t ai, int64_t t, int variant);
+/* A Subscription Changed of account ai from before to its mrr now (cents)
+ * at ms of the day t, for reason (SR_*). Draws nothing. */
+void gen_sub_changed(struct gen *g, uint32_t ai, int64_t t, int64_t before, uint8_t reason);
 /* Updates the card of account ai (a new expiry) and pays its failed invoices. */
 void gen_fix_card(struct gen *g, uint32_t ai, int64_t t);
 /* Ends account ai today with "Account Churned" at ms of the day t. */

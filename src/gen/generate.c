@@ -231,6 +231,30 @@ static void emit_card(struct gen *g, uint32_t ai, int64_t t) {
     e->n2 = (uint32_t)a->card_year;
 }
 
+/* gen_emit without drawing a route (group calls and Subscription Changed
+ * name their account by groupId): the draws of rng stay as they were. */
+static struct ev *emit_quiet(struct gen *g, enum gk kind, uint32_t account, uint32_t user,
+                             int64_t t) {
+    struct ev *e = bucket_push(&g->day);
+    e->ts_ms = g->day_ms + (t < DAY_MS ? t : DAY_MS - 1);
+    e->kind = (uint8_t)kind;
+    e->account = account;
+    e->user = user;
+    e->route = ROUTE_GROUP;
+    return e;
+}
+
+void gen_sub_changed(struct gen *g, uint32_t ai, int64_t t, int64_t before, uint8_t reason) {
+    struct account *a = &g->acc[ai];
+    if (before == a->mrr_cents)
+        return;
+    struct ev *e = emit_quiet(g, GK_SUB_CHANGED, ai, a->users[0], t);
+    e->num = a->mrr_cents;
+    e->n2 = (uint32_t)before;
+    e->a = reason;
+    g->totals.sub_changes++;
+}
+
 void gen_emit_group(struct gen *g, uint32_t ai, int64_t t, int variant) {
     struct account *a = &g->acc[ai];
     struct ev *e = gen_emit(g, GK_GROUP, ai, a->users[0], t);
@@ -655,6 +679,7 @@ static void renewal(struct gen *g, uint32_t ai) {
         gen_churn(g, ai, t, reason);
         return;
     }
+    int64_t before = a->mrr_cents;
     if (a->cz.live & (1u << CAUSE_DISENGAGE | 1u << CAUSE_CHAMPION)) {
         uint32_t s = a->seats * 8 / 10;
         a->seats = s > a->members ? s : a->members;
@@ -664,12 +689,38 @@ static void renewal(struct gen *g, uint32_t ai) {
     if (a->seats == 0)
         a->seats = 1;
     a->mrr_cents = a->price_cents * a->seats;
+    /* The billing system's record of the seat change, a second before the
+     * renewal that carries the new arr. */
+    gen_sub_changed(g, ai, t - 1000, before,
+                    a->mrr_cents > before ? SR_SEATS_ADDED : SR_SEATS_REMOVED);
     a->renewal_day = next_year(a->renewal_day);
     causes_draw(g, a, false);
     struct ev *e = gen_emit(g, GK_RENEWED, ai, a->users[0], t);
     e->num = a->mrr_cents * 12;
     g->totals.renewed++;
     gen_emit_group(g, ai, t + 1000, GROUP_RENEWAL);
+}
+
+/* A healthy account (no live cause, no contraction this term) moves to a
+ * dearer tier now and then: 10-30 % more per seat, from rng_rev. The group
+ * call that follows carries the new mrr (the CRM's echo of the change). */
+static void upgrade(struct gen *g, uint32_t ai) {
+    struct account *a = &g->acc[ai];
+    struct rng *r = &g->rng_rev;
+    if (g->wday >= 5 || g->today < a->setup_day || !rng_chance(r, GEN_UPGRADE_PER_DAY))
+        return;
+    if (a->cz.live || a->cz.contracted || a->cz.invol)
+        return;
+    int64_t before = a->mrr_cents;
+    a->price_cents = a->price_cents * (110 + rng_below(r, 21)) / 100;
+    a->mrr_cents = a->price_cents * a->seats;
+    int64_t t = 14 * HOUR_MS + rng_below(r, 4 * 3600) * 1000LL;
+    gen_sub_changed(g, ai, t, before, SR_UPGRADE);
+    struct ev *e = emit_quiet(g, GK_GROUP, ai, a->users[0], t + 60000);
+    e->a = GROUP_SEATS;
+    e->num = a->mrr_cents;
+    e->n2 = a->seats;
+    e->day = a->renewal_day;
 }
 
 static void account_day(struct gen *g, uint32_t ai) {
@@ -713,10 +764,14 @@ static void account_day(struct gen *g, uint32_t ai) {
     billing(g, ai, &pr);
     outreach(g, ai, &pr);
     if (a->members > a->seats && !a->cz.contracted && g->wday < 5 && rng_chance(r, 0.01)) {
+        int64_t before = a->mrr_cents;
         a->seats = a->members + 1 + rng_below(r, 3); /* buys seats mid-term */
         a->mrr_cents = a->price_cents * a->seats;
-        gen_emit_group(g, ai, gen_when(g, a), GROUP_SEATS);
+        int64_t t = gen_when(g, a);
+        gen_sub_changed(g, ai, t, before, SR_SEATS_ADDED);
+        gen_emit_group(g, ai, t, GROUP_SEATS);
     }
+    upgrade(g, ai);
     if (g->today == a->renewal_day)
         renewal(g, ai);
 }
@@ -824,6 +879,9 @@ enum tend_err gen_write(FILE *out, const struct gen_options *opt, struct gen_tot
     for (int i = 0; i < 4; i++)
         g->rng.s[i] = splitmix64(&x);
     g->id_salt = splitmix64(&x);
+    uint64_t xr = opt->seed ^ UINT64_C(0x5245564e55450020); /* "REVENUE " */
+    for (int i = 0; i < 4; i++)
+        g->rng_rev.s[i] = splitmix64(&xr);
     g->end = opt->end_day;
     g->start = opt->end_day - opt->days;
     g->n_acc = (uint32_t)opt->accounts;

@@ -33,6 +33,7 @@ struct gen_totals {
     int64_t events;       /* messages (lines) written */
     int64_t churned;      /* "Account Churned" events */
     int64_t renewed;      /* "Account Renewed" events */
+    int64_t sub_changes;  /* "Subscription Changed" events */
 };
 
 /* Writes the data set described by opt to out (borrowed; not closed), one

@@ -95,7 +95,7 @@ static void key_path(char *out, size_t n, const char *prefix, const char *key) {
 
 /* The tend event name spelt like s but for case, or NULL (for a hint). */
 static const char *vocab_like(const char *s) {
-    for (int k = EV_LOGIN; k <= EV_USER_REMOVED; k++) {
+    for (int k = EV_LOGIN; k <= EV_TRACK_LAST; k++) {
         const char *name = vocab_kind_name((enum event_kind)k);
         if (strcasecmp(name, s) == 0)
             return name;

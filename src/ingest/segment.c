@@ -340,6 +340,24 @@ static enum tend_err parse_facts(cJSON *item, struct seg_msg *m, char *err) {
         if (!e)
             e = get_string(p, "reason", "properties.reason", false, &m->detail, err);
         break;
+    case EV_SUB_CHANGED: {
+        /* mrr_after is the fact (num); mrr_before stays in the stored
+         * properties, where the revenue analysis reads it (checked here all
+         * the same: a change is the difference of the two). */
+        double before;
+        bool has;
+        e = get_number(p, "mrr_before", "properties.mrr_before", true, 0, SEG_MAX_MRR, false,
+                       &before, &has, err);
+        if (!e)
+            e = get_number(p, "mrr_after", "properties.mrr_after", true, 0, SEG_MAX_MRR, false,
+                           &m->num, &m->has_num, err);
+        if (!e)
+            e = get_name(p, "reason", "properties.reason", false, &m->detail, err);
+        if (!e && m->detail && strlen(m->detail) > SEG_MAX_REASON_BYTES)
+            e = fail(err, TEND_ERR_INVALID, "properties.reason: longer than %d bytes",
+                     SEG_MAX_REASON_BYTES);
+        break;
+    }
     default:
         break;
     }
@@ -365,7 +383,7 @@ enum tend_err segment_check_account_traits(cJSON *traits, const char *prefix, in
             return e;
     }
     snprintf(path, sizeof path, "%smrr", prefix);
-    if ((e = get_number(traits, "mrr", path, false, 0, 1e15, false, &x, &has, err)))
+    if ((e = get_number(traits, "mrr", path, false, 0, SEG_MAX_MRR, false, &x, &has, err)))
         return e;
     snprintf(path, sizeof path, "%sseats", prefix);
     if ((e = get_number(traits, "seats", path, false, 0, 1e9, true, &x, &has, err)))

@@ -32,6 +32,11 @@
 /* Longest id (userId, groupId, messageId, ...) or event name accepted. */
 #define SEG_MAX_ID_BYTES 1024
 #define SEG_ERR_BYTES    320
+/* Subscription Changed: mrr_before and mrr_after from 0 to SEG_MAX_MRR (the
+ * mrr trait's bound), a reason of at most SEG_MAX_REASON_BYTES: a short name
+ * that reports group by ("seats added", "downgrade"), not a note. */
+#define SEG_MAX_MRR          1e15
+#define SEG_MAX_REASON_BYTES 200
 
 /* Time windows. A timestamp (or a CSV row's as_of) must lie from
  * 2000-01-01T00:00:00Z to SEG_MAX_AHEAD_MS after the time tend received it:

@@ -101,6 +101,8 @@ struct notify_config {
     int64_t timeout_ms;        /* an attempt, up to the end of an email's text */
     int64_t data_timeout_ms;   /* the mail server's answer to a whole message (RFC 5321: 10 min) */
     int64_t slack_interval_ms; /* from one Slack answer to the next message, per webhook */
+    bool slack_actions;        /* Slack messages carry the CTA's action buttons: set by the caller
+                                  when tend.yaml has a slack: section (server/slack_config.h) */
 };
 
 /* The defaults: no channels (nothing is written to the outbox). */

@@ -258,6 +258,7 @@ enum tend_err dispatch_render(struct store *s, const struct notify_config *c,
         .from = ch->from,
         .to = row->target,
         .now_ms = now_ms,
+        .slack_actions = c->slack_actions,
     };
     /* A message to a customer (eval/customer.c): rendered when it was decided. */
     if (!digest && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "customer"))) {

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/labels.h"
 #include "core/segments.h"
 #include "notify/message_int.h"
 #include "util/mem.h"
@@ -131,6 +132,7 @@ void msg_view_init(struct view *v, const cJSON *snap, const struct message_ctx *
     v->due = str_member(c, "due");
     v->note = str_member(c, "note");
     v->value_text = str_member(c, "value_text");
+    v->currency = str_member(c, "currency");
     double id;
     if (num_member(c, "id", &id) && id == floor(id) && fabs(id) < 9e15) {
         v->has_id = true;
@@ -444,8 +446,14 @@ static void put_facts(struct out *o, const struct view *v, const struct message_
     }
 }
 
-/* An evidence value as text; NULL for an object or array (left out). */
-static const char *evidence_value(const cJSON *kv, char num[40]) {
+/* An evidence value as text, in its unit where the table of labels has the
+ * name (core/labels.h: "12 days", "$1,200"); NULL for an object or array
+ * (left out). */
+static const char *evidence_value(const cJSON *kv, const char *currency, char num[64]) {
+    if (cJSON_IsNumber(kv) && isfinite(kv->valuedouble) && labels_find(kv->string)) {
+        labels_value(kv->string, kv->valuedouble, currency, num, 64);
+        return num;
+    }
     if (cJSON_IsNumber(kv))
         return isfinite(kv->valuedouble) ? fmt_num(kv->valuedouble, false, num) : NULL;
     if (cJSON_IsString(kv))
@@ -460,15 +468,15 @@ void msg_put_evidence(struct out *o, const struct view *v) {
     int n = 0;
     const cJSON *kv;
     cJSON_ArrayForEach(kv, v->evidence) {
-        char num[40];
-        const char *value = evidence_value(kv, num);
+        char num[64];
+        const char *value = evidence_value(kv, v->currency, num);
         if (!value || !kv->string || ++n > MAX_EVIDENCE)
             continue;
         if (n == 1)
             msg_put_heading(o, "Evidence");
         msg_put_line(o, NULL);
         msg_put_raw(o, "\xe2\x80\xa2 "); /* • */
-        msg_put_text(o, kv->string, CAP_SHORT);
+        msg_put_text(o, labels_text(kv->string), CAP_SHORT);
         msg_put_raw(o, ": ");
         msg_put_text(o, value, CAP_VALUE);
     }

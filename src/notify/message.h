@@ -33,6 +33,7 @@
 #define TEND_NOTIFY_MESSAGE_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Where and when a message goes; strings borrowed, any may be NULL (a NULL
@@ -48,13 +49,22 @@ struct message_ctx {
     const char *from;        /* email From: "Name <addr>" or "addr" */
     const char *to;          /* email To: an address */
     int64_t now_ms;          /* the email Date */
+    bool slack_actions;      /* Slack: the CTA's action buttons (tend.yaml has a slack: section,
+                                so Slack sends the clicks to POST /slack/actions) */
 };
 
 /* Each returns a malloced NUL-terminated string the caller frees. snapshot is
  * one snapshot object (above), or for the *_digest variants an array of them. */
 
 /* Slack incoming-webhook body: {"text": fallback, "blocks": [...]}. Slack
- * formats the fallback as mrkdwn too, so it is escaped like the blocks. */
+ * formats the fallback as mrkdwn too, so it is escaped like the blocks.
+ * With ctx->slack_actions, a live CTA's message (not a resolve or an
+ * expire, which close it) gets an actions block (block_id
+ * MESSAGE_SLACK_ACTIONS_BLOCK) of four buttons whose values are
+ * "VERB:CTA_ID": acknowledge, snooze (7 days), close (as resolved), assign
+ * (to the one who clicks); docs/slack.md. */
+#define MESSAGE_SLACK_ACTIONS_BLOCK "tend_actions"
+#define MESSAGE_SLACK_SNOOZE_DAYS   7
 char *message_slack(const cJSON *snapshot, const struct message_ctx *ctx);
 char *message_slack_digest(const cJSON *snapshots, const struct message_ctx *ctx);
 

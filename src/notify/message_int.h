@@ -41,7 +41,7 @@ struct view {
     const cJSON *cta, *account, *health, *evidence; /* objects */
     enum event event;
     const char *event_name, *rule, *priority, *previous, *title, *reason, *owner, *opened, *due,
-        *note, *value_text;
+        *note, *value_text, *currency; /* the snapshot's: how the evidence's money is written */
     const char *account_id, *account_name, *segment, *plan, *renewal, *band;
     double esc_level;   /* escalate: the level (1 unacted, 2 overdue); 0 when missing */
     const char *esc_to; /* escalate: who was told */

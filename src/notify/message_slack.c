@@ -1,10 +1,12 @@
 /* message_slack.c: a CTA or a digest as a Slack incoming-webhook body (see
  * message.h): a header, sections, the facts as fields, buttons to the
- * dashboard and a context line, within Block Kit's limits (50 blocks, 3,000
- * characters a section, 150 a header, 75 a button), with a text fallback
- * that is always present. */
+ * dashboard, the CTA's action buttons (when Slack's interactivity is set
+ * up: server/slack.c answers their clicks) and a context line, within Block Kit's limits (50
+ * blocks, 3,000 characters a section, 150 a header, 75 a button), with a text fallback that is
+ * always present. */
 #include "notify/message.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +67,38 @@ static void add_button(cJSON *elements, const char *label, const char *url, cons
     free(t);
 }
 
+/* An action button: value "VERB:ID", which POST /slack/actions reads. */
+static void add_act_button(cJSON *elements, const char *label, const char *verb, int64_t id,
+                           const char *style) {
+    char value[64], action_id[32];
+    snprintf(value, sizeof value, "%s:%lld", verb, (long long)id);
+    snprintf(action_id, sizeof action_id, "tend_%s", verb);
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "type", "button");
+    cJSON_AddItemToObject(b, "text", text_object("plain_text", label));
+    cJSON_AddStringToObject(b, "action_id", action_id);
+    cJSON_AddStringToObject(b, "value", value);
+    if (style)
+        cJSON_AddStringToObject(b, "style", style);
+    cJSON_AddItemToArray(elements, b);
+}
+
+/* The actions block of a live CTA: what a CSM does without leaving Slack. */
+static void add_actions(cJSON *blocks, const struct view *v) {
+    if (!v->has_id || v->event == EV_RESOLVE || v->event == EV_EXPIRE || v->event == EV_HELD)
+        return;
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(v->cta, "status");
+    if (cJSON_IsString(status) && strcmp(status->valuestring, "closed") == 0)
+        return;
+    cJSON *b = add_block(blocks, "actions");
+    cJSON_AddStringToObject(b, "block_id", MESSAGE_SLACK_ACTIONS_BLOCK);
+    cJSON *elements = cJSON_AddArrayToObject(b, "elements");
+    add_act_button(elements, "Acknowledge", "acknowledge", v->id, "primary");
+    add_act_button(elements, "Snooze 7 days", "snooze", v->id, NULL);
+    add_act_button(elements, "Close as done", "close", v->id, NULL);
+    add_act_button(elements, "Assign to me", "assign", v->id, NULL);
+}
+
 /* Adds the context line "tend · rule X · ref KEY". */
 static void add_context(cJSON *blocks, const char *rule, const struct message_ctx *ctx) {
     struct out o;
@@ -86,8 +120,8 @@ static char *slack_body(struct out *fallback, cJSON *blocks) {
     return msg_print_json(root);
 }
 
-/* Blocks: header, summary, facts as fields, evidence, buttons, context: at
- * most 6 of the 50, each piece capped. */
+/* Blocks: header, summary, facts as fields, evidence, the CTA's actions,
+ * links, context: at most 7 of the 50, each piece capped. */
 char *message_slack(const cJSON *snapshot, const struct message_ctx *ctx) {
     ctx = msg_ctx_or_none(ctx);
     struct view v;
@@ -123,6 +157,8 @@ char *message_slack(const cJSON *snapshot, const struct message_ctx *ctx) {
     add_section(blocks, &o);
     buf_free(&o.b);
 
+    if (ctx->slack_actions)
+        add_actions(blocks, &v);
     if (v.cta_url || v.account_url) {
         cJSON *elements = cJSON_AddArrayToObject(add_block(blocks, "actions"), "elements");
         if (v.cta_url)

@@ -65,6 +65,8 @@ static char *snapshot(struct store *s, const struct notify_cta_event *e, const c
         plan_value_text(c->value, ty, e->currency ? e->currency : "$", text, sizeof text);
         cJSON_AddStringToObject(cta, "value_text", text);
     }
+    /* How the evidence's money is written in the message (core/labels.h). */
+    cJSON_AddStringToObject(cta, "currency", e->currency ? e->currency : "$");
     add_text(cta, "title", c->title);
     add_text(cta, "reason", c->reason);
     cJSON *ev = c->evidence ? cJSON_Parse(c->evidence) : NULL;

@@ -153,9 +153,10 @@ int64_t auth_session_seconds(const struct auth *a) {
 
 /* ---- sign-in --------------------------------------------------------------- */
 
+/* The configured user of email; a disabled one is as unknown (docs/slack.md). */
 static const struct serve_user *user_by_email(const struct auth *a, const char *email) {
     for (size_t i = 0; i < a->c->n_users; i++)
-        if (g_ascii_strcasecmp(a->c->users[i].email, email) == 0)
+        if (!a->c->users[i].disabled && g_ascii_strcasecmp(a->c->users[i].email, email) == 0)
             return &a->c->users[i];
     return NULL;
 }

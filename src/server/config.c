@@ -37,6 +37,7 @@ void serve_config_release(struct serve_config *c) {
         free(c->users[i].email);
         free(c->users[i].name);
         free(c->users[i].hash);
+        free(c->users[i].slack_user_id);
     }
     free(c->users);
     for (size_t i = 0; i < c->n_tokens; i++)
@@ -95,11 +96,23 @@ static enum tend_err secret(const cJSON *o, const char *key, const char *path, b
     return TEND_OK;
 }
 
+/* A Slack member id: U or W, then capital letters and digits. */
+static bool slack_id_ok(const char *id) {
+    size_t n = strlen(id);
+    if (n < 2 || n > 32 || (id[0] != 'U' && id[0] != 'W'))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((id[i] >= 'A' && id[i] <= 'Z') || (id[i] >= '0' && id[i] <= '9')))
+            return false;
+    return true;
+}
+
 static enum tend_err load_user(const cJSON *o, size_t i, struct serve_config *c, char *err) {
     char path[64];
     snprintf(path, sizeof path, "serve.users[%zu]", i);
-    static const char *const keys[] = {"email", "name", "password_hash", "password_hash_env",
-                                       "role",  NULL};
+    static const char *const keys[] = {
+        "email", "name",          "password_hash", "password_hash_env",
+        "role",  "slack_user_id", "disabled",      NULL};
     enum tend_err e;
     if (!cJSON_IsObject(o))
         return yaml_error(err, SERVE_ERR_BYTES, path,
@@ -123,7 +136,23 @@ static enum tend_err load_user(const cJSON *o, size_t i, struct serve_config *c,
     for (size_t k = 0; k < c->n_users; k++)
         if (g_ascii_strcasecmp(c->users[k].email, email) == 0)
             return yaml_error(err, SERVE_ERR_BYTES, path, "email: %s is listed twice", email);
+    const char *slack;
+    if ((e = text(o, "slack_user_id", path, &slack, err)))
+        return e;
+    if (slack && !slack_id_ok(slack))
+        return yaml_error(err, SERVE_ERR_BYTES, path,
+                          "slack_user_id: must be a Slack member id such as U012AB3CD (capital "
+                          "letters and digits, at most 32)");
+    for (size_t k = 0; slack && k < c->n_users; k++)
+        if (c->users[k].slack_user_id && strcmp(c->users[k].slack_user_id, slack) == 0)
+            return yaml_error(err, SERVE_ERR_BYTES, path,
+                              "slack_user_id: %s is given to %s already", slack, c->users[k].email);
+    const cJSON *off = cJSON_GetObjectItemCaseSensitive(o, "disabled");
+    if (off && !cJSON_IsBool(off))
+        return yaml_error(err, SERVE_ERR_BYTES, path, "disabled: must be true or false");
     struct serve_user *u = &c->users[c->n_users++];
+    u->slack_user_id = slack ? xstrdup(slack) : NULL;
+    u->disabled = cJSON_IsTrue(off);
     u->email = xstrdup(email);
     u->name = xstrdup(name ? name : email);
     u->hash = xstrdup(hash);

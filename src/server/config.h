@@ -31,6 +31,9 @@ struct serve_user {
     char *name;          /* display name; the email when not given */
     char *hash;          /* argon2id, crypto_pwhash_str format */
     enum perm_role role; /* role:, SERVE_DEFAULT_ROLE when not given */
+    char *slack_user_id; /* their Slack member id ("U012AB3CD"), or NULL: found by email
+                            (docs/slack.md) */
+    bool disabled;       /* may neither sign in nor act from Slack */
 };
 
 struct serve_token {

@@ -26,9 +26,11 @@
 #include <glib.h>
 #include <string.h>
 
+#include "core/labels.h"
 #include "core/segments.h"
 #include "server/dash_int.h"
 #include "server/html.h"
+#include "util/version.h"
 
 #define MAX_KV 200 /* traits or evidence rows shown */
 
@@ -137,6 +139,7 @@ void dash_page_open(struct buf *b, const struct dash_ctx *ctx, const char *title
         nav_link(b, "/model", "Model", at == NAV_MODEL);
         nav_link(b, "/delivery", "Delivery", at == NAV_DELIVERY);
         nav_link(b, "/reports", "Reports", at == NAV_REPORTS);
+        nav_link(b, "/kpis", "KPIs", at == NAV_KPIS);
         if (ctx->role && strcmp(ctx->role, "admin") == 0) {
             nav_link(b, "/users", "Users", at == NAV_USERS);
             nav_link(b, "/audit", "Audit", at == NAV_AUDIT);
@@ -170,7 +173,9 @@ void dash_page_close(struct buf *b, const struct dash_ctx *ctx) {
     if (ctx) {
         buf_puts(b, "<footer class=\"foot\">Times in ");
         html_esc_cut(b, ctx->tz && *ctx->tz ? ctx->tz : "UTC", CAP_SHORT);
-        buf_puts(b, "; dates are UTC days.</footer>\n");
+        buf_puts(b, "; dates are UTC days.<span class=\"version\">tend ");
+        html_esc_cut(b, tend_version(), CAP_SHORT);
+        buf_puts(b, "</span></footer>\n");
     }
     buf_puts(b, "</body>\n</html>\n");
 }
@@ -180,8 +185,11 @@ void dash_put_empty(struct buf *b, const char *title, const char *html) {
     buf_printf(b, "<div class=\"empty\"><h2>%s</h2><p>%s</p></div>\n", title, html);
 }
 
-/* Appends a two-column table of an object's members (traits, evidence, metrics). */
-void dash_put_kv_table(struct buf *b, const cJSON *obj, const char *empty) {
+/* Appends a two-column table of an object's members (traits, evidence,
+ * metrics): each name as its label and each number in its unit where the
+ * table of labels has it (core/labels.h), money with ctx's currency. */
+void dash_put_kv_table(struct buf *b, const struct dash_ctx *ctx, const cJSON *obj,
+                       const char *empty) {
     int n = cJSON_IsObject(obj) ? cJSON_GetArraySize(obj) : 0;
     if (n == 0) {
         buf_printf(b, "<p class=\"muted\">%s</p>", empty);
@@ -194,9 +202,15 @@ void dash_put_kv_table(struct buf *b, const cJSON *obj, const char *empty) {
         if (i++ == MAX_KV)
             break;
         buf_puts(b, "<tr><th scope=\"row\">");
-        html_esc_cut(b, v->string, CAP_SHORT);
+        html_esc_cut(b, labels_text(v->string), CAP_SHORT);
         buf_puts(b, "</th><td>");
-        html_json_value(b, v);
+        if (cJSON_IsNumber(v) && labels_find(v->string)) {
+            char text[96];
+            labels_value(v->string, v->valuedouble, ctx ? ctx->currency : NULL, text, sizeof text);
+            html_esc(b, text);
+        } else {
+            html_json_value(b, v);
+        }
         buf_puts(b, "</td></tr>");
     }
     buf_puts(b, "</tbody></table>");

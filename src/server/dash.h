@@ -25,7 +25,12 @@ struct dash_ctx {
     bool flash_error;  /* the notice reports a failure */
     const char *path;  /* the request's path and query, for the forms' "back" field */
     const char *role;  /* the signed-in person's role ("admin", ...), or NULL (a token) */
+    const char *currency; /* rules.value.currency: how money is written (core/labels.h) */
 };
+
+/* The cockpit's and the portfolio's stylesheet rules (dash_cockpit.c),
+ * served after dash_css at /static/tend.css. */
+extern const char dash_cockpit_css[];
 
 /* Each appends a complete HTML document to out. */
 
@@ -57,6 +62,11 @@ void dash_login(struct buf *out, const char *error, const char *notice, const ch
 /* The same with a link to single sign-on labelled sso_label (NULL: none). */
 void dash_login_sso(struct buf *out, const char *error, const char *notice, const char *next,
                     const char *csrf, const char *sso_label);
+/* GET /reports/monthly: view = analysis/monthly.h's (dash_monthly.c); ctx
+ * NULL: a standalone page (tend report monthly). */
+void dash_monthly(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* GET /kpis: view = GET /api/kpis's answer (dash_kpis.c). */
+void dash_kpis(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
 /* GET /segments: view = GET /api/segments's answer (dash_segments.c). */
 void dash_segments(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
 /* GET /segments/{name}: view = GET /api/segments/{name}'s answer. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/labels.h"
 #include "server/dash_int.h"
 #include "server/dash_model.h"
 #include "server/dash_users.h"
@@ -153,7 +154,7 @@ static void accounts_bands(struct buf *b, const struct dash_ctx *ctx, const cJSO
     buf_puts(b, "</ul>\n");
 }
 
-static void accounts_row(struct buf *b, const cJSON *a, long long rank) {
+static void accounts_row(struct buf *b, const cJSON *a, long long rank, const char *currency) {
     const char *id = get_str(a, "id");
     const char *band = get_str(a, "band");
     double score = get_num(a, "score");
@@ -180,7 +181,14 @@ static void accounts_row(struct buf *b, const cJSON *a, long long rank) {
     buf_puts(b, "</td><td class=\"num\">");
     put_change(b, get_num(a, "change_30d"));
     buf_puts(b, "</td><td class=\"num\">");
-    html_json_number(b, get(a, "mrr"), 2);
+    const cJSON *mrr = get(a, "mrr");
+    if (cJSON_IsNumber(mrr)) {
+        char money[64];
+        labels_money(mrr->valuedouble, currency, money, sizeof money);
+        html_esc(b, money);
+    } else {
+        buf_puts(b, "<span class=\"muted\">" HTML_DASH "</span>");
+    }
     buf_puts(b, "</td><td class=\"owner\">");
     const char *owner = get_str(a, "owner");
     if (owner && *owner)
@@ -248,6 +256,7 @@ void dash_accounts(struct buf *out, const struct dash_ctx *ctx, const cJSON *vie
         filters_free(&f);
         return;
     }
+    dash_portfolio(out, ctx, view);
     accounts_bands(out, ctx, get(view, "bands"));
     accounts_filters(out, ctx, view, &f);
 
@@ -281,10 +290,12 @@ void dash_accounts(struct buf *out, const struct dash_ctx *ctx, const cJSON *vie
     long long rank = (page - 1) * per_page + 1;
     const cJSON *a;
     cJSON_ArrayForEach(a, accounts) {
-        accounts_row(out, a, rank++);
+        accounts_row(out, a, rank++, ctx ? ctx->currency : NULL);
     }
-    buf_puts(out, "</tbody></table></div>\n");
+    buf_puts(out, "</tbody></table></div>\n<div class=\"under-table\">");
     accounts_pages(out, ctx, total, page, per_page, shown);
+    dash_put_csv_link(out, ctx, "/accounts");
+    buf_puts(out, "</div>\n");
     dash_page_close(out, ctx);
     filters_free(&f);
 }
@@ -471,11 +482,12 @@ void dash_account(struct buf *out, const struct dash_ctx *ctx, const cJSON *view
     account_ctas(out, get(view, "ctas"));
     dash_account_users(out, get(view, "user_engagement")); /* dash_users.c */
     buf_puts(out, "<div class=\"cols\"><section class=\"card\"><h2>Metrics</h2>");
-    dash_put_kv_table(out, get(view, "metrics"), "No metrics yet.");
+    dash_put_kv_table(out, ctx, get(view, "metrics"), "No metrics yet.");
     buf_puts(out, "</section><section class=\"card\"><h2>Traits</h2>");
-    dash_put_kv_table(out, get(view, "traits"), "No traits.");
+    dash_put_kv_table(out, ctx, get(view, "traits"), "No traits.");
     buf_puts(out, "</section></div>\n");
-    dash_account_customer(out, ctx, view); /* dash_customer.c */
+    dash_account_customer(out, ctx, view);                   /* dash_customer.c */
+    dash_notes_section(out, ctx, get(view, "notes"), id, 0); /* dash_notes.c */
     account_timeline(out, ctx, get(view, "timeline"));
     dash_page_close(out, ctx);
 }

@@ -18,8 +18,14 @@
 static void rule_quality_cells(struct buf *out, const cJSON *r) {
     static const char *const settings[] = {"priority", "thresholds", "scope"};
     for (size_t i = 0; i < 3; i++) {
+        /* the thresholds are tend.yaml's settings, shown as written there */
+        const char *v = get_str(r, settings[i]);
         buf_puts(out, "</td><td>");
-        html_esc_cut(out, get_str(r, settings[i]), CAP_SHORT);
+        if (i == 1 && v && *v)
+            buf_puts(out, "<code>");
+        html_esc_cut(out, v, CAP_SHORT);
+        if (i == 1 && v && *v)
+            buf_puts(out, "</code>");
     }
     const cJSON *q = get(r, "quality");
     static const char *const keys[] = {"raised", "precision",        "lift",

@@ -296,4 +296,17 @@ const char dash_css[] =
     "form.invite label { display: flex; flex-direction: column; gap: 4px; font-size: 13px; }\n"
     "code.link { overflow-wrap: anywhere; }\n"
     ".audit code { font-size: 12px; overflow-wrap: anywhere; }\n"
-    ".login .sso { margin: 4px 0 0; text-align: center; }\n";
+    ".login .sso { margin: 4px 0 0; text-align: center; }\n"
+    /* notes and activities (dash_notes.c), the holdout's notice */
+    ".note-form { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start; "
+    "margin-bottom: 10px; }\n"
+    ".note-form textarea { flex: 1 1 320px; min-height: 2.6em; font: inherit; }\n"
+    "p.notice { border-left: 3px solid var(--none); padding: 6px 10px; }\n"
+    /* the KPI board (dash_kpis.c) */
+    ".kpi-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); "
+    "gap: 16px; }\n"
+    ".kpi .kpi-value { font-size: 24px; font-weight: 600; margin: 4px 0; }\n"
+    ".kpi .kpi-value .muted { font-size: 13px; font-weight: 400; }\n"
+    ".kpi-r { font-size: 13px; margin: 6px 0 0; }\n"
+    "@media print { nav, .actions, form, .flash { display: none; } body { background: #fff; } "
+    ".card { break-inside: avoid; } }\n";

@@ -227,6 +227,26 @@ static void held_list(struct buf *out, const cJSON *view) {
     buf_puts(out, "</div>\n");
 }
 
+/* How the list is sorted, in words, from the page's sort= parameter. */
+static const char *sort_words(const struct dash_ctx *ctx) {
+    char *sort = dash_query_value(ctx, "sort", 0);
+    const char *w = ", most urgent first (priority, then value)";
+    if (sort && !strcmp(sort, "value"))
+        w = ", highest value first";
+    else if (sort && !strcmp(sort, "-value"))
+        w = ", lowest value first";
+    else if (sort && !strcmp(sort, "due"))
+        w = ", due soonest first";
+    else if (sort && !strcmp(sort, "-due"))
+        w = ", due latest first";
+    else if (sort && !strcmp(sort, "age"))
+        w = ", oldest first";
+    else if (sort && !strcmp(sort, "-age"))
+        w = ", newest first";
+    free(sort);
+    return w;
+}
+
 void dash_ctas(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
     char *owner = dash_query_value(ctx, "owner", 0);
     char *status = dash_query_value(ctx, "status", 0);
@@ -273,9 +293,7 @@ void dash_ctas(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
         buf_puts(out, " from rule ");
         html_esc_cut(out, rule, CAP_SHORT);
     }
-    buf_puts(out, ", most urgent first (priority, then value)");
-    if (total > shown)
-        buf_printf(out, "; showing the first %lld", shown);
+    buf_puts(out, sort_words(ctx));
     long long held = get_int(view, "held_this_week");
     if (held > 0) {
         static const char *const drop_status[] = {"status", NULL};
@@ -288,21 +306,7 @@ void dash_ctas(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
     }
     buf_puts(out, "</p></div>\n");
     ctas_tabs(out, ctx, owner, status);
-    if (shown == 0) {
-        if (mine)
-            dash_put_empty(out, "Nothing to do",
-                           "No CTAs here are assigned to you. <a href=\"/ctas?owner=all\">See "
-                           "everyone&#39;s CTAs</a>.");
-        else
-            dash_put_empty(out, "No CTAs", "No CTA matches these filters.");
-    } else {
-        buf_puts(out, "<div class=\"ctas\">\n");
-        const cJSON *c;
-        cJSON_ArrayForEach(c, ctas) {
-            cta_card(out, ctx, c, true, true);
-        }
-        buf_puts(out, "</div>\n");
-    }
+    dash_cockpit_list(out, ctx, view);
 done:
     dash_page_close(out, ctx);
     free(owner);
@@ -318,6 +322,9 @@ void dash_cta(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
     dash_page_open(out, ctx, title, NAV_CTAS);
     buf_printf(out, "<p class=\"crumbs\"><a href=\"/ctas\">My CTAs</a> / CTA %lld</p>\n", id);
     cta_card(out, ctx, view, false, true);
+    if (cJSON_IsTrue(get(view, "held_out")))
+        buf_puts(out, "<p class=\"notice\">Held out: this CTA is part of its rule's randomised "
+                      "holdout and was not delivered (docs/analysis.md, Impact).</p>\n");
     buf_puts(out, "<div class=\"cols\"><section class=\"card\"><h2>Details</h2>"
                   "<table class=\"kv\"><tbody>");
     static const char *const fields[][2] = {
@@ -341,8 +348,10 @@ void dash_cta(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
         buf_puts(out, "</td></tr>");
     }
     buf_puts(out, "</tbody></table></section>\n<section class=\"card\"><h2>Evidence</h2>");
-    dash_put_kv_table(out, get(view, "evidence"), "No evidence recorded.");
-    buf_puts(out, "</section></div>\n<section class=\"card\"><h2>History</h2>");
+    dash_put_kv_table(out, ctx, get(view, "evidence"), "No evidence recorded.");
+    buf_puts(out, "</section></div>\n");
+    dash_cta_playbook(out, ctx, view);
+    buf_puts(out, "<section class=\"card\"><h2>History</h2>");
     const cJSON *history = get(view, "history");
     if (!cJSON_IsArray(history) || cJSON_GetArraySize(history) == 0) {
         buf_puts(out, "<p class=\"muted\">No changes recorded.</p>");
@@ -370,5 +379,6 @@ void dash_cta(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
         buf_puts(out, "</tbody></table></div>");
     }
     buf_puts(out, "</section>\n");
+    dash_notes_section(out, ctx, get(view, "notes"), NULL, id); /* dash_notes.c */
     dash_page_close(out, ctx);
 }

@@ -38,6 +38,7 @@ enum dash_nav {
     NAV_SEGMENTS,
     NAV_USERS,
     NAV_AUDIT,
+    NAV_KPIS
 };
 
 /* Appends the document's head, the top navigation (when ctx is set) and the
@@ -94,12 +95,34 @@ void dash_put_href_query(struct buf *b, const char *base, const struct dash_ctx 
 void dash_put_csrf(struct buf *b, const struct dash_ctx *ctx);
 /* Appends a two-column table of an object's members (traits, evidence,
  * metrics), at most 200 rows; empty (trusted markup) when there are none. */
-void dash_put_kv_table(struct buf *b, const cJSON *obj, const char *empty);
+void dash_put_kv_table(struct buf *b, const struct dash_ctx *ctx, const cJSON *obj,
+                       const char *empty);
 /* Appends the status of a CTA: "open", "snoozed until ...", "closed
  * (resolved) on ..." (dash_ctas.c; the account page lists CTAs too). */
 void dash_cta_status(struct buf *b, const cJSON *c);
 
 /* dash_customer.c: the account's customer messages and unsubscribes. */
 void dash_account_customer(struct buf *b, const struct dash_ctx *ctx, const cJSON *view);
+
+/* dash_kpis.c: the KPI cards of a board (GET /api/kpis's answer), shared
+ * by the KPI page and the monthly report. */
+void dash_kpi_cards(struct buf *b, const cJSON *board);
+
+/* dash_notes.c: the notes section with its form, of an account (cta_id 0)
+ * or of CTA cta_id; notes: the view's "notes" array. */
+void dash_notes_section(struct buf *b, const struct dash_ctx *ctx, const cJSON *notes,
+                        const char *account, long long cta_id);
+
+/* dash_cockpit.c: the cockpit's filters, bulk form, compact rows, pages and
+ * CSV link for a GET /api/ctas view. */
+void dash_cockpit_list(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* Appends an "Export CSV" link: base with the page's query and format=csv. */
+void dash_put_csv_link(struct buf *b, const struct dash_ctx *ctx, const char *base);
+/* dash_portfolio.c: the accounts page's portfolio header from
+ * view.portfolio (nothing when absent). */
+void dash_portfolio(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
+/* The CTA view's playbook as a checklist, each step a small POST form
+ * (/ctas/{id}/step) that ticks or unticks it; nothing when it has none. */
+void dash_cta_playbook(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
 
 #endif

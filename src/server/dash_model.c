@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/labels.h"
 #include "server/dash_int.h"
 #include "server/html.h"
 #include "server/report.h"
@@ -204,7 +205,9 @@ static void put_drivers(struct buf *b, const cJSON *drivers) {
         buf_puts(b, "><span class=\"arrow\" aria-hidden=\"true\">");
         buf_puts(b, c > 0 ? ARROW_UP : c < 0 ? ARROW_DOWN : "");
         buf_puts(b, "</span> ");
-        html_esc_cut(b, words && *words ? words : feature ? feature : HTML_DASH, CAP_WORDS);
+        char label[160];
+        labels_feature(feature, label, sizeof label);
+        html_esc_cut(b, words && *words ? words : feature ? label : HTML_DASH, CAP_WORDS);
         if (c > 0)
             buf_puts(b, "<span class=\"sr\"> (raises the risk)</span>");
         else if (c < 0)
@@ -585,8 +588,13 @@ static void card_coefficients(struct buf *b, const cJSON *coefs) {
         if (i++ == MAX_COEFS)
             break;
         double coef = get_num(c, "coef"), se = get_num(c, "se"), p = get_num(c, "p");
-        buf_puts(b, "<tr><td class=\"feature\">");
+        /* the label; the model's own name (tend model show, the card) on hover */
+        char label[160];
+        labels_feature(get_str(c, "name"), label, sizeof label);
+        buf_puts(b, "<tr><td class=\"feature\" title=\"");
         html_esc_cut(b, get_str(c, "name"), CAP_SHORT);
+        buf_puts(b, "\">");
+        html_esc_cut(b, label, CAP_SHORT);
         buf_puts(b, "</td><td class=\"num\">");
         if (isnan(coef)) {
             buf_puts(b, HTML_DASH);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/labels.h"
 #include "server/dash_int.h"
 #include "server/html.h"
 
@@ -35,6 +36,20 @@ static void put_group_href(struct buf *b, const char *name, const char *by) {
 static void put_num(struct buf *b, const cJSON *o, const char *key, int decimals) {
     buf_puts(b, "<td class=\"num\">");
     html_json_number(b, get(o, key), decimals);
+    buf_puts(b, "</td>");
+}
+
+/* A cell of money with its currency (core/labels.h); a dash when unknown. */
+static void put_money(struct buf *b, const cJSON *o, const char *key, const char *currency) {
+    const cJSON *v = get(o, key);
+    buf_puts(b, "<td class=\"num\">");
+    if (cJSON_IsNumber(v)) {
+        char money[64];
+        labels_money(v->valuedouble, currency, money, sizeof money);
+        html_esc(b, money);
+    } else {
+        buf_puts(b, HTML_DASH);
+    }
     buf_puts(b, "</td>");
 }
 
@@ -92,7 +107,7 @@ void dash_segments(struct buf *out, const struct dash_ctx *ctx, const cJSON *vie
         html_sparkline(out, get(g, "trend"), isnan(health) ? NULL : html_band_of(health));
         buf_puts(out, "</td>");
         put_num(out, g, "accounts", 0);
-        put_num(out, g, "arr", 0);
+        put_money(out, g, "arr", ctx ? ctx->currency : NULL);
         put_num(out, g, "health_mean", 1);
         put_num(out, g, "red", 0);
         put_num(out, g, "yellow", 0);
@@ -256,7 +271,14 @@ void dash_segment(struct buf *out, const struct dash_ctx *ctx, const cJSON *view
     const cJSON *latest = get(view, "latest");
     html_json_number(out, get(latest, "accounts"), 0);
     buf_puts(out, " accounts" MIDDOT "ARR ");
-    html_json_number(out, get(latest, "arr"), 0);
+    const cJSON *arr = get(latest, "arr");
+    if (cJSON_IsNumber(arr)) {
+        char money[64];
+        labels_money(arr->valuedouble, ctx ? ctx->currency : NULL, money, sizeof money);
+        html_esc(out, money);
+    } else {
+        buf_puts(out, HTML_DASH);
+    }
     buf_puts(out, MIDDOT "health ");
     html_json_number(out, get(latest, "health_mean"), 1);
     buf_puts(out, MIDDOT "as of ");

@@ -51,6 +51,7 @@
 #include "ingest/segment.h"
 #include "ingest/text.h"
 #include "server/guard.h"
+#include "server/hooks.h"
 #include "server/prescan.h"
 #include "server/status.h"
 #include "server/workers.h"
@@ -565,6 +566,13 @@ static enum MHD_Result on_headers(struct http_server *h, struct request *rq, con
         rq->web = true;
         rq->max_body = HTTP_WEB_MAX_BODY;
         rq->body_budget = h->open_bodies;
+        if (h->cfg->hooks && strncmp(url, "/hooks/", 7) == 0) { /* refused on headers alone */
+            char msg[HOOKS_ERR_BYTES];
+            enum tend_err e = hooks_precheck(h->cfg->hooks, c, url, method, msg, sizeof msg);
+            if (e)
+                return send_error(rq, e, msg);
+            rq->max_body = HOOKS_MAX_BODY;
+        }
     } else {
         return send_error(rq, TEND_ERR_NOTFOUND, "no such endpoint");
     }

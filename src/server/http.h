@@ -83,6 +83,7 @@ struct http_config {
     writer_touched_fn touched; /* hears of accounts with new events; may be NULL */
     void *touched_arg;
     const struct event_map *events; /* events: of tend.yaml; NULL: none */
+    struct hooks *hooks;            /* /hooks/ (server/hooks.h); NULL: none */
 };
 
 struct http_server;

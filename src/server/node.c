@@ -11,6 +11,7 @@
 #include "notify/dispatch.h"
 #include "notify/unsub.h"
 #include "server/auth.h"
+#include "server/hooks.h"
 #include "server/http.h"
 #include "server/lease.h"
 #include "server/sched.h"
@@ -42,6 +43,8 @@ struct node {
     struct lease *lease;
     struct sched *_Atomic sched; /* set once started: the keeper wakes it */
     struct web *web;
+    struct hooks *hooks; /* /hooks/ and the inbox worker; NULL: no connectors */
+    struct slack *slack; /* NULL: no slack section */
     struct http_server *http;
     struct http_config cfg; /* the HTTP server keeps a pointer to it */
     struct view_env env;
@@ -128,11 +131,13 @@ void node_stop(struct node *n) {
         return;
     atomic_store(&n->d.stop, 1); /* no new attempt at delivery from now on */
     http_stop(n->http, NODE_STOP_MS);
+    hooks_stop(n->hooks); /* after the requests, before the scheduler it tells */
     struct sched *s = atomic_exchange(&n->sched, NULL);
     sched_stop(s);        /* after the writer: no more events to hear of */
     lease_stop(n->lease); /* after the scheduler: gives the lease up */
     if (n->d.running)
         pthread_join(n->d.thread, NULL);
+    slack_free(n->slack); /* after the server: no new request; its queue drains */
     web_free(n->web);
     auth_free(n->auth);
     if (n->s)
@@ -220,7 +225,20 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         n->cfg.touched = sched_touch;
         n->cfg.touched_arg = sched;
     }
-    n->env = (struct view_env){.hc = o->hc, .rc = o->rc};
+    if (o->connectors && connectors_any(o->connectors)) {
+        struct hooks_options ho = {.db = o->db,
+                                   .cc = o->connectors,
+                                   .touched = n->cfg.touched,
+                                   .touched_arg = n->cfg.touched_arg};
+        char herr[HOOKS_ERR_BYTES];
+        if (!(n->hooks = hooks_start(&ho, herr))) {
+            snprintf(err, NODE_ERR_BYTES, "%s", herr);
+            rc = TEND_ERR_DB;
+            goto fail;
+        }
+        n->cfg.hooks = n->hooks;
+    }
+    n->env = (struct view_env){.hc = o->hc, .rc = o->rc, .kpis = o->kpis};
     struct web_options wo = {
         .db = o->db,
         .auth = n->auth,
@@ -232,7 +250,17 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         .csm_own_book_only = o->serve->csm_own_book_only,
         .base_url = o->nc->base_url,
         .sso = o->serve->sso,
+        .hooks = n->hooks,
     };
+    if (o->slack && o->slack->enabled) {
+        struct slack_options ko = {.db = o->db,
+                                   .cfg = o->slack,
+                                   .serve = o->serve,
+                                   .env = &n->env,
+                                   .base_url = o->nc->base_url};
+        n->slack = slack_new(&ko);
+        wo.slack = n->slack;
+    }
     n->web = web_new(&wo);
     n->cfg.web = n->web;
     int listen_fd = fd;

@@ -24,11 +24,14 @@
 #include "analysis/model.h"
 #include "core/escalate.h"
 #include "core/health.h"
+#include "core/kpi.h"
 #include "core/rules.h"
+#include "ingest/connectors.h"
 #include "ingest/mapping.h"
 #include "notify/config.h"
 #include "notify/customer_config.h"
 #include "server/config.h"
+#include "server/slack_config.h"
 #include "util/err.h"
 
 #define NODE_ERR_BYTES 512
@@ -45,12 +48,15 @@ struct node_options {
     const struct serve_config *serve;
     const struct health_config *hc;
     const struct rules_config *rc;
+    const struct kpi_config *kpis;  /* the KPI board (core/kpi.h); NULL: the default */
     const struct notify_config *nc; /* no channels: no dispatcher */
     const struct model_config *model;
     const struct customer_config *cc; /* messages to customers; NULL or off: none */
 
-    const struct esc_config *escalation; /* NULL or off: no escalation */
-    const struct event_map *events;      /* events: of tend.yaml; NULL: none */
+    const struct esc_config *escalation;        /* NULL or off: no escalation */
+    const struct event_map *events;             /* events: of tend.yaml; NULL: none */
+    const struct connectors_config *connectors; /* connectors:; NULL or none on: no /hooks/ */
+    const struct slack_config *slack;           /* slack: of tend.yaml; NULL or off: no /slack/ */
 };
 
 /* What a running node does, for its start-up line. */

@@ -9,6 +9,7 @@
 
 #include "analysis/analyze.h"
 #include "analysis/backtest.h"
+#include "core/labels.h"
 #include "server/report.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -98,6 +99,17 @@ void analysis_report(struct buf *b, const struct analysis_result *r) {
              r->short_history, ANALYSIS_MIN_HISTORY_DAYS, r->not_customer, r->no_data, r->fit.n,
              r->fit.n_events);
     report_section(b, "Outcomes", text);
+    if (r->o.outcome != AO_CHURN) {
+        /* The rows are observations: say so, and read "churn" below as it. */
+        snprintf(text, sizeof text,
+                 "Outcome: %s. The rows are the accounts paying every %d days; \"churned\" "
+                 "counts those with a %s in the %d days after (docs/analysis.md, \"Other "
+                 "outcomes\"); read \"churn\" below as %s.",
+                 analysis_outcome_name(r->o.outcome), r->o.lead_days,
+                 analysis_outcome_name(r->o.outcome), r->o.lead_days,
+                 analysis_outcome_name(r->o.outcome));
+        report_section(b, NULL, text);
+    }
     report_section(b, "Which factors covary with churn",
                    "A logistic regression of churn on the standardised factors. A negative "
                    "coefficient means a higher value goes with less churn; an interval that "
@@ -151,7 +163,7 @@ void analysis_report(struct buf *b, const struct analysis_result *r) {
     }
     report_section(b, "Does it rank the churners first?", text);
     report_roc(b, "ROC curve: churners caught against renewals flagged", curves, nc);
-    if (r->o.features != AF_COMPONENTS)
+    if (r->o.features != AF_COMPONENTS || r->o.outcome != AO_CHURN)
         return;
     if (!r->has_suggested) {
         report_section(b, "Suggested weights",
@@ -227,11 +239,14 @@ void analysis_reasons_report(struct buf *b, const struct analysis_reasons *r, in
     } else {
         snprintf(period, sizeof period, "up to %s (all churns)", t);
     }
+    char lost[64], churned[64];
+    labels_money(r->lost_arr, NULL, lost, sizeof lost);
+    labels_count((long long)r->churned, "account", "accounts", churned, sizeof churned);
     snprintf(text, sizeof text,
-             "%lld accounts churned %s, %.0f ARR lost. Reasons as given on Account "
+             "%s churned %s, %s ARR lost. Reasons as given on Account "
              "Churned, largest loss first; %lld churns without an arr are counted at 12 x "
              "the account's mrr.",
-             (long long)r->churned, period, r->lost_arr, (long long)r->arr_from_mrr);
+             churned, period, lost, (long long)r->arr_from_mrr);
     report_section(b, "Churn reasons by lost ARR", text);
     struct report_bar *bars = xcalloc(r->n ? r->n : 1, sizeof *bars);
     for (size_t i = 0; i < r->n; i++)
@@ -243,7 +258,9 @@ void analysis_reasons_report(struct buf *b, const struct analysis_reasons *r, in
     for (size_t i = 0; i < r->n; i++) {
         cell(&c, "%s", r->v[i].reason);
         cell(&c, "%lld", (long long)r->v[i].churned);
-        cell(&c, "%.0f", r->v[i].lost_arr);
+        char lost_arr[64];
+        labels_money(r->v[i].lost_arr, NULL, lost_arr, sizeof lost_arr);
+        cell(&c, "%s", lost_arr);
         cell(&c, "%.1f%%", r->v[i].share * 100);
         cell(&c, "%.1f%%", r->v[i].cumulative * 100);
     }

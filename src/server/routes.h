@@ -56,6 +56,7 @@ struct web_route {
     enum route_about about;
     const void *handler;
     const char *what; /* a few words for docs and GET /api/routes */
+    bool raw_body;    /* the body is not parsed (a signed webhook verifies it as sent) */
 };
 
 /* Whether path matches pattern; each '*' part is copied (malloced, g_free

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/labels.h"
 #include "eval/ctas.h"
 #include "eval/customer.h"
 
@@ -215,23 +216,25 @@ static bool plan_due(struct sched *s, struct store *st, int64_t term, int64_t no
 static void log_run(const struct store_run *run, const struct eval_summary *one, int64_t ms) {
     char d[16];
     dt_format_date(run->day, d);
+    char notes[48];
     if (one) { /* one bucket, the whole evaluation's summary */
+        labels_count((long long)one->notifications, "notification", "notifications", notes,
+                     sizeof notes);
         log_printf("tend serve: evaluated %s: %lld accounts, %lld opened, %lld raised, %lld woken, "
-                   "%lld resolved, %lld expired, %lld held back by the budget, %lld "
-                   "notifications, in %lld ms",
+                   "%lld resolved, %lld expired, %lld held back by the budget, %s, in %lld ms",
                    d, (long long)one->accounts, (long long)one->opened, (long long)one->raised,
                    (long long)one->woken, (long long)(one->resolved + one->closed_churned),
-                   (long long)one->expired, (long long)one->held_budget,
-                   (long long)one->notifications, (long long)ms);
+                   (long long)one->expired, (long long)one->held_budget, notes, (long long)ms);
         return;
     }
+    labels_count((long long)run->c.notifications, "notification", "notifications", notes,
+                 sizeof notes);
     char due[32];
     dt_format_instant(run->due_ms, due);
     log_printf("tend serve: evaluated %s: %lld accounts in %d buckets, %lld opened, %lld raised "
-               "or woken, %lld resolved or expired, %lld notifications, in %lld ms (run %s)",
+               "or woken, %lld resolved or expired, %s, in %lld ms (run %s)",
                d, (long long)run->c.accounts, run->n_buckets, (long long)run->c.opened,
-               (long long)run->c.updated, (long long)run->c.resolved,
-               (long long)run->c.notifications, (long long)ms, due);
+               (long long)run->c.updated, (long long)run->c.resolved, notes, (long long)ms, due);
 }
 
 /* Evaluates a claimed bucket and marks it done (with the run when it was
@@ -384,11 +387,15 @@ static void run_events(struct sched *s, struct store *st, int64_t *ids, size_t n
     if (e)
         log_printf("tend serve: evaluating %zu accounts after their events failed: %s", k,
                    store_last_error(st));
-    else if (sum.opened || sum.raised || sum.woken || sum.resolved)
+    else if (sum.opened || sum.raised || sum.woken || sum.resolved) {
+        char notes[48];
+        labels_count((long long)sum.notifications, "notification", "notifications", notes,
+                     sizeof notes);
         log_printf("tend serve: events of %zu accounts: %lld opened, %lld raised, %lld woken, "
-                   "%lld resolved, %lld notifications, in %lld ms",
+                   "%lld resolved, %s, in %lld ms",
                    k, (long long)sum.opened, (long long)sum.raised, (long long)sum.woken,
-                   (long long)sum.resolved, (long long)sum.notifications, (long long)ms);
+                   (long long)sum.resolved, notes, (long long)ms);
+    }
     if (!e && sum.notifications && store_notify(st, STORE_CHANNEL_OUTBOX))
         log_printf("tend serve: waking the dispatchers: %s", store_last_error(st));
 }

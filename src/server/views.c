@@ -547,6 +547,8 @@ enum tend_err view_account(struct store *s, const struct view_env *env, const ch
         goto fail;
     if ((e = view_account_customer(s, id, o, timeline_put, &t))) /* views_customer.c */
         goto fail;
+    if ((e = view_account_notes(s, id, o, timeline_put, &t))) /* views_notes.c */
+        goto fail;
     for (size_t i = 0; !e && i < ac.n; i++) {
         struct cta_changes cc = {.t = &t, .cta_id = ac.ids[i], .title = ac.titles[i]};
         e = store_cta_history_each(s, ac.ids[i], on_cta_change, &cc);

@@ -11,11 +11,12 @@
 #include <cjson/cJSON.h>
 
 #include "core/health.h"
+#include "core/kpi.h"
 #include "core/rules.h"
 #include "store/store.h"
 
 #define VIEW_ERR_BYTES  256
-#define VIEW_MAX_PARAMS 32
+#define VIEW_MAX_PARAMS 256 /* a bulk action's form has an id= per CTA */
 
 /* A request's query parameters (borrowed strings), in order. */
 struct view_params {
@@ -30,6 +31,7 @@ const char *view_param(const struct view_params *p, const char *key);
 struct view_env {
     const struct health_config *hc;
     const struct rules_config *rc;
+    const struct kpi_config *kpis; /* the KPI board; NULL: the default */
 };
 
 enum tend_err view_accounts(struct store *s, const struct view_env *env,
@@ -59,5 +61,26 @@ enum tend_err view_segments(struct store *s, const struct view_params *p, cJSON 
  * accounts and its segment_shift CTAs. */
 enum tend_err view_segment(struct store *s, const char *name, const struct view_params *p,
                            cJSON **out, char *err);
+
+/* GET /api/kpis: the KPI board of the 12 weeks (weeks=N, 4-52) up to the
+ * current day (views_kpis.c). */
+enum tend_err view_kpis(struct store *s, const struct view_env *env, const struct view_params *p,
+                        cJSON **out, char *err);
+/* GET /api/reports/monthly?month=YYYY-MM (default: the current day's
+ * month): the monthly CS report's view (views_kpis.c, analysis/monthly.h). */
+enum tend_err view_monthly(struct store *s, const struct view_env *env, const struct view_params *p,
+                           cJSON **out, char *err);
+/* GET /api/notes: notes newest first; account=ID, cta=ID filter, limit
+ * (1-1000, default 100) (views_notes.c). */
+enum tend_err view_notes(struct store *s, const struct view_params *p, cJSON **out, char *err);
+
+/* GET /api/portfolio (views_portfolio.c): ARR by health band of the latest
+ * scored day, ARR at risk, and the accounts whose band changed in the 7
+ * days before it (docs/api.md). */
+enum tend_err view_portfolio(struct store *s, const struct view_env *env, cJSON **out, char *err);
+
+/* GET /api/labels (views_labels.c): every column's human label, kind and
+ * unit (core/labels.h), and the currency money is written in. */
+enum tend_err view_labels(const struct view_env *env, cJSON **out);
 
 #endif

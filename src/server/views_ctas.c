@@ -6,10 +6,12 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/cta.h"
 #include "core/plan.h"
+#include "core/playbook.h"
 #include "server/views_int.h"
 #include "util/datetime.h"
 
@@ -62,14 +64,10 @@ struct cta_list {
     int32_t today;
     long limit, n;
     const char *currency;
+    int64_t *held; /* the held-out CTAs' ids, ascending (views_notes.c) */
+    size_t n_held;
+    bool hide_held; /* holdout=hide: leave them out */
 };
-
-static int on_cta(void *arg, const struct store_cta *c) {
-    struct cta_list *l = arg;
-    if (l->n++ < l->limit)
-        cJSON_AddItemToArray(l->arr, view_cta_json(c, l->today, l->currency));
-    return 0;
-}
 
 static int on_held(void *arg, const struct store_cta_held *h) {
     struct cta_list *l = arg;
@@ -144,29 +142,18 @@ enum tend_err view_ctas(struct store *s, const struct view_env *env, const struc
     const char *account = view_param(p, "account"), *rule = view_param(p, "rule");
     f.account = account && account[0] ? account : NULL;
     f.rule = rule && rule[0] ? rule : NULL;
-    cJSON *o = cJSON_CreateObject();
-    struct cta_list l = {
-        .today = view_timeline_day(s), .limit = limit, .currency = env->rc->currency};
-    cJSON *arr = cJSON_CreateArray();
-    l.arr = arr;
-    if ((e = store_ctas_each(s, &f, on_cta, &l))) {
-        cJSON_Delete(o);
-        cJSON_Delete(arr);
-        return view_store_err(s, e, err);
-    }
-    cJSON_AddNumberToObject(o, "total", (double)l.n);
-    view_add_date(o, "today", true, l.today);
+    cJSON *o = NULL;
+    if ((e = view_ctas_list(s, env, p, &f, &o, err)))
+        return e;
     /* What the budget held back this week, for the cockpit's count. */
     int64_t n_held = 0;
-    int32_t week = plan_week_start(l.today);
+    int32_t week = plan_week_start(view_timeline_day(s));
     if ((e = store_ctas_held_count(s, week, f.owner, &n_held))) {
         cJSON_Delete(o);
-        cJSON_Delete(arr);
         return view_store_err(s, e, err);
     }
     cJSON_AddNumberToObject(o, "held_this_week", (double)n_held);
     view_add_date(o, "week", true, week);
-    cJSON_AddItemToObject(o, "ctas", arr);
     *out = o;
     return TEND_OK;
 }
@@ -182,6 +169,57 @@ static void on_history(void *arg, const struct store_cta_change *ch) {
     cJSON_AddStringToObject(h, "priority", cta_priority_name((enum cta_priority)ch->priority));
     view_add_str(h, "note", ch->note && ch->note[0] ? ch->note : NULL);
     cJSON_AddItemToArray(arg, h);
+}
+
+struct step_states {
+    cJSON *steps; /* the playbook's steps, in its order */
+};
+
+static void on_step(void *arg, const struct store_cta_step *st) {
+    struct step_states *x = arg;
+    cJSON *o;
+    cJSON_ArrayForEach(o, x->steps) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+        if (!cJSON_IsString(id) || strcmp(id->valuestring, st->step) != 0)
+            continue;
+        cJSON_ReplaceItemInObject(o, "done", cJSON_CreateBool(st->done));
+        cJSON_ReplaceItemInObject(o, "by", cJSON_CreateString(st->actor ? st->actor : ""));
+        cJSON_DeleteItemFromObject(o, "at");
+        view_add_instant(o, "at", st->at_ms);
+    }
+}
+
+/* Adds the playbook of the CTA's rule to o ("playbook": null when none):
+ * its steps in the playbook's order, each with done, by and at (who ticked
+ * or unticked it last, and when; null when never), and the count done. */
+enum tend_err view_cta_playbook(struct store *s, const struct view_env *env, int64_t id, cJSON *o) {
+    const cJSON *rule = cJSON_GetObjectItemCaseSensitive(o, "rule");
+    const struct playbook *pb =
+        playbook_of(env->rc->playbooks, cJSON_IsString(rule) ? rule->valuestring : NULL);
+    if (!pb) {
+        cJSON_AddNullToObject(o, "playbook");
+        return TEND_OK;
+    }
+    cJSON *p = cJSON_AddObjectToObject(o, "playbook");
+    struct step_states x = {.steps = cJSON_AddArrayToObject(p, "steps")};
+    for (int i = 0; i < pb->n_steps; i++) {
+        cJSON *st = cJSON_CreateObject();
+        cJSON_AddStringToObject(st, "id", pb->steps[i].id);
+        cJSON_AddStringToObject(st, "title", pb->steps[i].title);
+        cJSON_AddFalseToObject(st, "done");
+        cJSON_AddNullToObject(st, "by");
+        cJSON_AddNullToObject(st, "at");
+        cJSON_AddItemToArray(x.steps, st);
+    }
+    enum tend_err e = store_cta_steps_each(s, id, on_step, &x);
+    int done = 0;
+    const cJSON *st;
+    cJSON_ArrayForEach(st, x.steps) {
+        done += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "done"));
+    }
+    cJSON_AddNumberToObject(p, "done", done);
+    cJSON_AddNumberToObject(p, "total", pb->n_steps);
+    return e;
 }
 
 struct one_cta {
@@ -205,6 +243,10 @@ enum tend_err view_cta(struct store *s, const struct view_env *env, int64_t id, 
     }
     if (!e)
         e = store_cta_history_each(s, id, on_history, cJSON_AddArrayToObject(x.o, "history"));
+    if (!e)
+        e = view_cta_notes(s, id, x.o); /* views_notes.c */
+    if (!e)
+        e = view_cta_playbook(s, env, id, x.o);
     if (e) {
         cJSON_Delete(x.o);
         return view_store_err(s, e, err);

@@ -39,4 +39,28 @@ cJSON *view_cta_json(const struct store_cta *c, int32_t today, const char *curre
 enum tend_err view_account_customer(struct store *s, int64_t account_id, cJSON *o,
                                     void (*add)(void *arg, int64_t at_ms, cJSON *entry), void *arg);
 
+/* views_notes.c: the account's latest notes into o ("notes"), and each note
+ * on the account alone as a timeline entry through add (a note on a CTA is
+ * on the timeline as its history's "note" entry); a CTA's notes and its
+ * holdout record into o ("notes", "held_out", "holdout"); the ids of the
+ * held-out CTAs, ascending (malloced into *ids), and whether id is one. */
+enum tend_err view_account_notes(struct store *s, int64_t account_id, cJSON *o,
+                                 void (*add)(void *arg, int64_t at_ms, cJSON *entry), void *arg);
+enum tend_err view_cta_notes(struct store *s, int64_t cta_id, cJSON *o);
+enum tend_err view_held_out_ids(struct store *s, int64_t **ids, size_t *n);
+bool view_held_out(const int64_t *ids, size_t n, int64_t id);
+
+/* views_cockpit.c: the cockpit's list (GET /api/ctas without status=held):
+ * sf, the store's filter (status, owner, account, rule), plus the query's
+ * priority, type, segment, overdue, value_min and value_max, sort
+ * (urgent, value, due, age; "-" reverses), page and per_page (limit: the
+ * older name of one page). Each row carries its account's segment, health,
+ * health_band and risk; the listing its total, pages and facets. */
+enum tend_err view_ctas_list(struct store *s, const struct view_env *env,
+                             const struct view_params *p, struct store_cta_filter *sf, cJSON **out,
+                             char *err);
+/* views_ctas.c: adds "playbook" (the rule's steps with what is done, by
+ * whom and when; null when the rule has none) to the CTA id's JSON o. */
+enum tend_err view_cta_playbook(struct store *s, const struct view_env *env, int64_t id, cJSON *o);
+
 #endif

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/csv.h"
 #include "server/dash.h"
 #include "server/dash_model.h"
+#include "server/hooks.h"
 #include "server/html.h"
 #include "server/http.h"
 #include "server/routes.h"
@@ -22,6 +24,7 @@
 #include "util/datetime.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/version.h"
 
 #define POOL_MAX             16 /* store connections for requests */
 #define SESSION_COOKIE       "tend_session"
@@ -46,8 +49,8 @@ struct delivery_count {
     atomic_llong sent, retry, dead;
 };
 
-enum route { R_PAGE, R_API, R_METRICS, R_LOGIN, R_STATIC, R_COUNT };
-static const char *const route_names[] = {"page", "api", "metrics", "login", "static"};
+enum route { R_PAGE, R_API, R_METRICS, R_LOGIN, R_STATIC, R_HOOKS, R_COUNT };
+static const char *const route_names[] = {"page", "api", "metrics", "login", "static", "hooks"};
 static const unsigned code_list[] = {200, 303, 400, 401, 403, 404, 405, 409, 413, 429, 503};
 #define N_CODES (sizeof code_list / sizeof code_list[0])
 
@@ -295,6 +298,7 @@ static void ctx_of(const struct req *r, struct dash_ctx *ctx) {
         .flash = r->flash[0] ? r->flash : NULL,
         .flash_error = r->flash_error,
         .path = buf_str(&r->path),
+        .currency = r->w->o.env ? r->w->o.env->rc->currency : NULL,
     };
 }
 
@@ -351,8 +355,24 @@ static void on_outbox_count(void *arg, const char *status, int64_t rows, int64_t
     buf_printf(arg, "tend_outbox_rows{status=\"%s\"} %lld\n", status, (long long)rows);
 }
 
+/* Appends v as a Prometheus label value: backslash, quote and newline escaped. */
+static void label_value(struct buf *b, const char *v) {
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            buf_putc(b, '\\');
+        if (*v == '\n')
+            buf_puts(b, "\\n");
+        else
+            buf_putc(b, *v);
+    }
+}
+
 static enum tend_err metrics_text(struct web *w, struct store *s, struct buf *b) {
     enum tend_err e;
+    buf_puts(b, "# HELP tend_build_info The running tend's version (tend --version).\n"
+                "# TYPE tend_build_info gauge\ntend_build_info{version=\"");
+    label_value(b, tend_version());
+    buf_puts(b, "\"} 1\n");
     buf_puts(b, "# HELP tend_ingest_messages_total Messages ingested, by outcome (lifetime).\n"
                 "# TYPE tend_ingest_messages_total counter\n");
     int64_t outcomes[N_OUTCOMES] = {0};
@@ -422,6 +442,9 @@ static enum tend_err metrics_text(struct web *w, struct store *s, struct buf *b)
                            route_names[r], k < N_CODES ? "" : "other",
                            k < N_CODES ? code_list[k] : 0, v);
         }
+    enum tend_err he = hooks_metrics(w->o.hooks, s, b); /* the connectors (server/hooks.h) */
+    if (he)
+        return he;
     /* Under --no-eval the series are there with zeros: a dashboard or an
      * alert on them must not see them vanish. */
     struct sched_stats ss = {0};
@@ -623,6 +646,31 @@ static bool is_api(const char *url) {
     return strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0;
 }
 
+/* Answers a view's table as CSV (csv.h), an attachment named after it;
+ * takes view. */
+enum MHD_Result web_send_csv(struct req *r, cJSON *view) {
+    struct buf b;
+    buf_init(&b, 0);
+    const char *name = NULL;
+    bool ok = csv_of_view(view, &b, &name);
+    char disposition[96];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"tend-%.40s.csv\"",
+             name ? name : "table");
+    cJSON_Delete(view);
+    if (!ok) {
+        buf_free(&b);
+        return r->api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST, "this view has no table")
+                      : page_error(r, MHD_HTTP_BAD_REQUEST, "This page has no table to export.");
+    }
+    const char *h[] = {"Content-Disposition", disposition};
+    size_t len = b.len;
+    char *body = buf_steal(&b);
+    if (!body)
+        body = xstrdup("");
+    return send_body(r->w, r->c, r->api ? R_API : R_PAGE, MHD_HTTP_OK, "text/csv; charset=utf-8",
+                     body, len, h, 2);
+}
+
 enum MHD_Result web_h_metrics(struct req *r, struct store *s) {
     struct buf b;
     buf_init(&b, 0);
@@ -639,7 +687,7 @@ enum MHD_Result web_h_metrics(struct req *r, struct store *s) {
 enum MHD_Result web_h_static(struct req *r, struct store *s) {
     (void)s;
     const char *h[] = {MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600"};
-    char *css = g_strconcat(dash_css, dash_model_css, NULL);
+    char *css = g_strconcat(dash_css, dash_model_css, dash_cockpit_css, NULL);
     size_t css_len = strlen(css);
     enum MHD_Result ret = send_body(r->w, r->c, R_STATIC, MHD_HTTP_OK, "text/css; charset=utf-8",
                                     xstrdup(css), css_len, h, 2);
@@ -683,6 +731,27 @@ static void path_of(struct req *r) {
         g_free(k);
         g_free(v);
     }
+}
+
+/* POST /hooks/PROVIDER (server/hooks.h): the provider's signature over the
+ * raw body is its authentication (a PERM_PUBLIC route of the table with
+ * raw_body: the body is not parsed before). No hooks configured: 404. */
+enum MHD_Result web_h_hooks(struct req *r, struct store *s) {
+    (void)s;
+    if (!r->w->o.hooks)
+        return json_error(r->w, r->c, MHD_HTTP_NOT_FOUND, "no such endpoint");
+    unsigned status;
+    cJSON *answer;
+    hooks_receive(r->w->o.hooks, r->c, r->url, r->method, r->body, r->body_len, &status, &answer);
+    return send_json(r->w, r->c, R_HOOKS, status, answer);
+}
+
+/* POST /slack/... (server/slack.h): Slack's signature over the raw body,
+ * not a session, is its authentication; slack.c decides, per request, what
+ * the mapped tend user may do (slack_may_act, through core/permissions). */
+enum MHD_Result web_h_slack(struct req *r, struct store *s) {
+    (void)s;
+    return slack_http(r->w->o.slack, r->c, r->url, r->method, r->body, r->body_len);
 }
 
 /* GET or POST /unsubscribe/TOKEN (server/unsubscribe.h): limited per client
@@ -766,7 +835,12 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
     path_of(&r);
     enum MHD_Result ret;
     bool post = strcmp(method, "POST") == 0;
-    if (post) {
+    /* Which route answers (web_routes.c's table), and what it needs. */
+    bool path_known = false;
+    r.route = web_route_find(&r, r.api ? url + 4 : url, &path_known);
+    r.body = body;
+    r.body_len = len;
+    if (post && !(r.route && r.route->raw_body)) {
         const char *type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (type && strncmp(type, "application/json", 16) == 0) {
             if (!parse_json(&r, body, len)) {
@@ -778,14 +852,12 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
         }
     }
 
-    /* Which route answers (the table above), and what it needs. */
-    if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+    if (!(r.route && r.route->raw_body) && !post && strcmp(method, "GET") != 0 &&
+        strcmp(method, "HEAD") != 0) {
         ret = web_error(&r, MHD_HTTP_METHOD_NOT_ALLOWED,
                         r.api ? "use GET or POST" : "Use GET or POST.");
         goto done;
     }
-    bool path_known = false;
-    r.route = web_route_find(&r, r.api ? url + 4 : url, &path_known);
     if (!r.route) {
         if (path_known)
             ret = web_error(&r, MHD_HTTP_METHOD_NOT_ALLOWED,

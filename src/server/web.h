@@ -18,6 +18,7 @@
 
 #include "server/auth.h"
 #include "server/sched.h"
+#include "server/slack.h"
 #include "server/views.h"
 #include "util/err.h"
 
@@ -34,6 +35,8 @@ struct web_options {
     bool csm_own_book_only;         /* serve.csm_reads: own_book */
     const char *base_url;           /* delivery.base_url: one-time links; NULL: relative */
     const struct serve_sso *sso;    /* serve.sso, or NULL: no single sign-on */
+    struct hooks *hooks;            /* /hooks/ (server/hooks.h); NULL: none */
+    struct slack *slack;            /* POST /slack/... (server/slack.h); NULL: 404 */
 };
 
 struct web;

@@ -16,7 +16,7 @@
 #include "store/store.h"
 #include "util/buf.h"
 
-#define WEB_MAX_FORM           32
+#define WEB_MAX_FORM           256  /* a bulk action: an id= per CTA (bulk.h) */
 #define WEB_PASSWORD_MAX_BYTES 1024 /* a password typed or set, at most */
 #define WEB_PASSWORD_MIN_BYTES 10
 
@@ -49,6 +49,8 @@ struct req {
     struct buf path; /* url and query, re-encoded: the forms' "back" */
     char flash[200];
     bool flash_error;
+    const char *body; /* the raw body (len bytes): a raw_body route's to verify */
+    size_t body_len;
 };
 
 /* A route's handler: answers r with s (a pooled store connection, borrowed;
@@ -128,6 +130,12 @@ enum MHD_Result web_h_login(struct req *r, struct store *s);
 enum MHD_Result web_h_logout(struct req *r, struct store *s);
 enum MHD_Result web_h_unsubscribe(struct req *r, struct store *s);
 enum MHD_Result web_h_metrics(struct req *r, struct store *s);
+/* Signed webhooks (server/hooks.h) and Slack's app (server/slack.h): public
+ * at the table, the signature over r->body checked by the handler. */
+enum MHD_Result web_h_hooks(struct req *r, struct store *s);
+enum MHD_Result web_h_slack(struct req *r, struct store *s);
+/* Answers view's table as CSV (server/csv.h; ?format=csv); takes view. */
+enum MHD_Result web_send_csv(struct req *r, cJSON *view);
 
 /* web_tokens.c's handlers. */
 enum MHD_Result web_h_tokens(struct req *r, struct store *s);

@@ -10,8 +10,12 @@
 #include <string.h>
 
 #include "eval/act.h"
+#include "eval/notes.h"
+#include "eval/playbook.h"
+#include "server/bulk.h"
 #include "server/dash.h"
 #include "server/dash_model.h"
+#include "server/hooks.h"
 #include "server/html.h"
 #include "server/routes.h"
 #include "server/status.h"
@@ -50,8 +54,23 @@ static enum tend_err cta_action(struct req *r, struct store *s, int64_t id, cons
             snprintf(msg, size, "owner: must not be empty");
             return TEND_ERR_USAGE;
         }
+    } else if (strcmp(verb, "acknowledge") == 0) {
+        a.verb = CTA_ACT_ACKNOWLEDGE;
+    } else if (strcmp(verb, "note") == 0) { /* a note or activity (eval/notes.h) */
+        struct note_input n = {.cta_id = id,
+                               .kind = view_param(&r->form, "kind"),
+                               .body = view_param(&r->form, "text"),
+                               .by = a.by};
+        int64_t note_id;
+        return eval_note_add(s, &n, &note_id, msg, size);
+    } else if (strcmp(verb, "step") == 0) { /* a playbook step (eval/playbook.h) */
+        const char *done = view_param(&r->form, "done");
+        bool undo = done && (!strcmp(done, "0") || !strcmp(done, "false"));
+        return eval_cta_step(s, web_env(r)->rc->playbooks, id, view_param(&r->form, "step"), !undo,
+                             a.by, msg, size);
     } else {
-        snprintf(msg, size, "no such action \"%.40s\" (snooze, close, assign)", verb);
+        snprintf(msg, size,
+                 "no such action \"%.40s\" (snooze, close, assign, acknowledge, note, step)", verb);
         return TEND_ERR_NOTFOUND;
     }
     return eval_cta_act(s, id, &a, msg, size);
@@ -88,6 +107,11 @@ static enum MHD_Result answer_view(struct req *r, bool api, enum tend_err e, cJS
     if (e)
         return api ? web_json_error(r, http_status_of(e), err)
                    : web_page_error(r, http_status_of(e), err);
+    /* CSV export (server/csv.h): the rows the page or the API shows, with
+     * the same route, need and narrowing. */
+    const char *format = view_param(&r->query, "format");
+    if (format && strcmp(format, "csv") == 0)
+        return web_send_csv(r, view);
     if (api)
         return web_send_json(r, MHD_HTTP_OK, view);
     struct dash_ctx ctx;
@@ -169,6 +193,14 @@ static enum MHD_Result h_accounts(struct req *r, struct store *s) {
     if (r->own_only)
         force_param(&q, "owner", r->user->email);
     enum tend_err e = view_accounts(s, web_env(r), &q, &view, err);
+    /* The page's portfolio header (views_portfolio.c): team-wide figures, so
+     * not for a csm who reads only their own book. */
+    cJSON *portfolio = NULL;
+    if (!e && !r->api && !r->own_only && !view_param(&r->query, "format") &&
+        !(e = view_portfolio(s, web_env(r), &portfolio, err)))
+        cJSON_AddItemToObject(view, "portfolio", portfolio);
+    else if (e)
+        cJSON_Delete(view);
     return answer_view(r, r->api, e, view, err, dash_accounts);
 }
 
@@ -233,6 +265,18 @@ static enum MHD_Result h_ctas(struct req *r, struct store *s) {
         q.keys[q.n] = "owner";
         q.values[q.n++] = "me";
     }
+    /* The cockpit leaves out what the randomised holdout keeps from
+     * delivery: a CSM who saw them would undo the experiment. */
+    if (!r->api && !view_param(&q, "holdout") && q.n < VIEW_MAX_PARAMS) {
+        q.keys[q.n] = "holdout";
+        q.values[q.n++] = "hide";
+    }
+    /* The page: 50 rows a page unless said otherwise (the API: 200). */
+    if (!r->api && !view_param(&q, "per_page") && !view_param(&q, "limit") &&
+        q.n < VIEW_MAX_PARAMS) {
+        q.keys[q.n] = "per_page";
+        q.values[q.n++] = "50";
+    }
     if (r->own_only)
         force_param(&q, "owner", "me");
     enum tend_err e = view_ctas(s, web_env(r), &q, me, &view, err);
@@ -287,7 +331,121 @@ static enum MHD_Result h_outbox(struct req *r, struct store *s) {
     return answer_view(r, r->api, e, view, err, dash_delivery);
 }
 
-static enum MHD_Result h_routes(struct req *r, struct store *s);
+/* Whether the asker may act on CTA id in a bulk action (bulk.h's check):
+ * for a csm (r->own_only), CTA by CTA, the decision of core/permissions
+ * with its owner looked up, as for one CTA's action. */
+static enum tend_err bulk_may(void *arg, struct store *s, int64_t id, bool *may, char *why,
+                              size_t size) {
+    struct req *r = arg;
+    *may = true;
+    if (!r->own_only)
+        return TEND_OK;
+    char text[24];
+    snprintf(text, sizeof text, "%lld", (long long)id);
+    bool mine = false, found = false;
+    enum tend_err e = web_cta_is_mine(s, text, r->user->email, &mine, &found);
+    if (e)
+        return e;
+    /* No such CTA: the action says so, to everyone alike. */
+    enum perm_target t = !found || mine ? PERM_T_MINE : PERM_T_OTHERS;
+    *may = perm_decide(&r->who, PERM_ACT, t) == PERM_ALLOW;
+    if (!*may)
+        perm_explain(&r->who, PERM_ACT, t, why, size);
+    return TEND_OK;
+}
+
+/* POST /ctas/bulk and /api/ctas/bulk (bulk.h): the API answers the outcome
+ * as JSON; the page goes back with it as a notice. Each CTA is checked on
+ * its own (bulk_may) and goes through the audited action of one CTA. */
+static enum MHD_Result h_bulk(struct req *r, struct store *s) {
+    char msg[500];
+    cJSON *result = NULL;
+    struct bulk_check check = {.may = bulk_may, .arg = r};
+    enum tend_err e = bulk_apply(s, &r->form, web_actor(r), &check, &result, msg, sizeof msg);
+    if (r->api) {
+        if (e)
+            return web_json_error(r, http_status_of(e), msg);
+        cJSON_AddStringToObject(result, "message", msg);
+        return web_send_json(r, MHD_HTTP_OK, result);
+    }
+    bool failed = e || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(result, "failed")) > 0;
+    cJSON_Delete(result);
+    const char *back = view_param(&r->form, "back");
+    return web_redirect(r, html_local_path(back) ? back : "/ctas", msg, failed);
+}
+
+/* /accounts/{id}/notes: POST records a note on the account (eval/notes.h),
+ * then answers the account's notes (API) or goes back to the page with a
+ * notice; GET (API) lists them. */
+static enum MHD_Result h_account_notes(struct req *r, struct store *s) {
+    char err[VIEW_ERR_BYTES] = "", msg[400] = "";
+    cJSON *view = NULL;
+    const char *account = r->cap[0];
+    if (strcmp(r->method, "POST") == 0) {
+        struct note_input n = {
+            .account = account,
+            .kind = view_param(&r->form, "kind"),
+            .body = view_param(&r->form, "text"),
+            .by = web_actor(r),
+        };
+        int64_t id;
+        enum tend_err e = eval_note_add(s, &n, &id, msg, sizeof msg);
+        if (!r->api) {
+            const char *back = view_param(&r->form, "back");
+            return web_redirect(r, html_local_path(back) ? back : "/accounts", msg, e != TEND_OK);
+        }
+        if (e)
+            return web_json_error(r, http_status_of(e), msg);
+    }
+    struct view_params q = {.n = 2, .keys = {"account", "limit"}, .values = {account, "100"}};
+    enum tend_err e = view_notes(s, &q, &view, err);
+    return answer_view(r, true, e, view, err, NULL);
+}
+
+static enum MHD_Result h_notes(struct req *r, struct store *s) { /* views_notes.c */
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e = view_notes(s, &r->query, &view, err);
+    return answer_view(r, true, e, view, err, NULL);
+}
+
+static enum MHD_Result h_labels(struct req *r, struct store *s) {
+    (void)s;
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e = view_labels(web_env(r), &view);
+    return answer_view(r, true, e, view, err, NULL);
+}
+
+static enum MHD_Result h_portfolio(struct req *r, struct store *s) { /* views_portfolio.c */
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e = view_portfolio(s, web_env(r), &view, err);
+    return answer_view(r, true, e, view, err, NULL);
+}
+
+static enum MHD_Result h_monthly(struct req *r, struct store *s) { /* views_kpis.c */
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e = view_monthly(s, web_env(r), &r->query, &view, err);
+    return answer_view(r, r->api, e, view, err, dash_monthly);
+}
+
+static enum MHD_Result h_kpis(struct req *r, struct store *s) { /* views_kpis.c */
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e = view_kpis(s, web_env(r), &r->query, &view, err);
+    return answer_view(r, r->api, e, view, err, dash_kpis);
+}
+
+static enum MHD_Result h_inbox(struct req *r, struct store *s) { /* server/hooks.h */
+    char err[VIEW_ERR_BYTES] = "";
+    cJSON *view = NULL;
+    enum tend_err e =
+        hooks_inbox_view(s, view_param(&r->query, "provider"), view_param(&r->query, "status"),
+                         view_param(&r->query, "limit"), &view, err, sizeof err);
+    return answer_view(r, true, e, view, err, NULL);
+}
 
 static enum MHD_Result h_routes(struct req *r, struct store *s);
 
@@ -302,57 +460,90 @@ static enum MHD_Result h_routes(struct req *r, struct store *s);
 static const struct web_route routes[] = {
     /* signing in, and what needs no one signed in */
     {"GET", "/static/tend.css", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_static),
-     "the stylesheet"},
-    {"*", "/login", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_login), "sign in"},
+     "the stylesheet", false},
+    {"*", "/login", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_login), "sign in", false},
     {"*", "/unsubscribe/*", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_unsubscribe),
-     "a customer's unsubscribe link"},
+     "a customer's unsubscribe link", false},
     {"*", "/invite/*", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_invite),
-     "a one-time link: choose a password"},
+     "a one-time link: choose a password", false},
     {"GET", "/sso/start", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_sso_start),
-     "single sign-on: to the provider"},
+     "single sign-on: to the provider", false},
     {"GET", "/sso/callback", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_sso_callback),
-     "single sign-on: back from the provider"},
-    {"*", "/logout", ROUTE_PAGE, PERM_SIGNED_IN, ROUTE_ABOUT_NOTHING, H(web_h_logout), "sign out"},
-    {"GET", "/", ROUTE_PAGE, PERM_SIGNED_IN, ROUTE_ABOUT_NOTHING, H(h_front), "the front page"},
+     "single sign-on: back from the provider", false},
+    {"*", "/logout", ROUTE_PAGE, PERM_SIGNED_IN, ROUTE_ABOUT_NOTHING, H(web_h_logout), "sign out",
+     false},
+    {"GET", "/", ROUTE_PAGE, PERM_SIGNED_IN, ROUTE_ABOUT_NOTHING, H(h_front), "the front page",
+     false},
+    /* signed by their sender, not a session: the handler checks the signature over the raw body */
+    {"*", "/hooks/*", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_hooks),
+     "a signed webhook (Stripe, Zendesk, HubSpot)", true},
+    {"*", "/slack/*", ROUTE_PAGE, PERM_PUBLIC, ROUTE_ABOUT_NOTHING, H(web_h_slack),
+     "Slack's signed button clicks and slash command", true},
+    {"GET", "/labels", ROUTE_API, PERM_SIGNED_IN, ROUTE_ABOUT_NOTHING, H(h_labels),
+     "the labels and units of metrics", false},
     /* the customers: accounts and CTAs */
-    {"GET", "/accounts", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_LIST, H(h_accounts), "accounts"},
+    {"GET", "/accounts", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_LIST, H(h_accounts), "accounts",
+     false},
+    {"POST", "/accounts/*/notes", ROUTE_BOTH, PERM_ACT, ROUTE_ABOUT_ACCOUNT, H(h_account_notes),
+     "record a note on an account", false},
+    {"GET", "/accounts/*/notes", ROUTE_API, PERM_READ_BOOK, ROUTE_ABOUT_ACCOUNT, H(h_account_notes),
+     "an account's notes", false},
     {"GET", "/accounts/*/users", ROUTE_API, PERM_READ_BOOK, ROUTE_ABOUT_ACCOUNT, H(h_account_users),
-     "an account's users"},
+     "an account's users", false},
     {"GET", "/accounts/*", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_ACCOUNT, H(h_account),
-     "an account"},
-    {"GET", "/ctas", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_LIST, H(h_ctas), "CTAs"},
+     "an account", false},
+    {"GET", "/ctas", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_LIST, H(h_ctas), "CTAs", false},
+    {"POST", "/ctas/bulk", ROUTE_BOTH, PERM_ACT, ROUTE_ABOUT_LIST, H(h_bulk),
+     "snooze or assign several CTAs (a csm: each checked as theirs)", false},
     {"POST", "/ctas/*/*", ROUTE_BOTH, PERM_ACT, ROUTE_ABOUT_CTA, H(h_cta_action),
-     "snooze, close or assign a CTA"},
-    {"GET", "/ctas/*", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_CTA, H(h_cta), "a CTA"},
+     "snooze, close, assign, acknowledge a CTA; a note or a playbook step on it", false},
+    {"GET", "/ctas/*", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_CTA, H(h_cta), "a CTA", false},
     {"GET", "/risk", ROUTE_BOTH, PERM_READ_BOOK, ROUTE_ABOUT_LIST, H(h_risk),
-     "churn risk by account"},
+     "churn risk by account", false},
     /* team-wide pages */
     {"GET", "/model", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_model),
-     "the churn-risk model"},
-    {"GET", "/models", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_models), "models"},
-    {"GET", "/rules", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_rules), "rules"},
-    {"GET", "/reports", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_reports), "reports"},
-    {"GET", "/reports/*", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_report), "a report"},
-    {"GET", "/segments", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_segments), "segments"},
-    {"GET", "/segments/*", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_segment), "a segment"},
+     "the churn-risk model", false},
+    {"GET", "/models", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_models), "models", false},
+    {"GET", "/rules", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_rules), "rules", false},
+    {"GET", "/reports", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_reports), "reports", false},
+    {"GET", "/reports/monthly", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_monthly),
+     "the monthly CS report", false},
+    {"GET", "/reports/*", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_report), "a report",
+     false},
+    {"GET", "/segments", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_segments), "segments",
+     false},
+    {"GET", "/segments/*", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_segment), "a segment",
+     false},
+    {"GET", "/kpis", ROUTE_BOTH, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_kpis), "the team's KPIs",
+     false},
+    {"GET", "/portfolio", ROUTE_API, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_portfolio),
+     "ARR by band and at risk", false},
+    {"GET", "/notes", ROUTE_API, PERM_READ, ROUTE_ABOUT_NOTHING, H(h_notes),
+     "notes of every account", false},
     {"GET", "/metrics", ROUTE_PAGE, PERM_READ, ROUTE_ABOUT_NOTHING, H(web_h_metrics),
-     "Prometheus metrics"},
+     "Prometheus metrics", false},
     /* lead work */
-    {"GET", "/outbox", ROUTE_API, PERM_LEAD, ROUTE_ABOUT_NOTHING, H(h_outbox), "the outbox"},
-    {"GET", "/delivery", ROUTE_PAGE, PERM_LEAD, ROUTE_ABOUT_NOTHING, H(h_outbox), "delivery"},
+    {"GET", "/outbox", ROUTE_API, PERM_LEAD, ROUTE_ABOUT_NOTHING, H(h_outbox), "the outbox", false},
+    {"GET", "/delivery", ROUTE_PAGE, PERM_LEAD, ROUTE_ABOUT_NOTHING, H(h_outbox), "delivery",
+     false},
+    {"GET", "/inbox", ROUTE_API, PERM_LEAD, ROUTE_ABOUT_NOTHING, H(h_inbox), "the webhook inbox",
+     false},
     /* admin: people, the audit log, the routes */
-    {"GET", "/users", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_users), "people"},
+    {"GET", "/users", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_users), "people", false},
     {"POST", "/users", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_user_add),
-     "invite a person"},
+     "invite a person", false},
     {"POST", "/users/*/*", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_user_change),
-     "change a person: role, disable, enable, reset"},
-    {"GET", "/audit", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_audit), "the audit log"},
-    {"GET", "/tokens", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_tokens), "API tokens"},
+     "change a person: role, disable, enable, reset", false},
+    {"GET", "/audit", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_audit), "the audit log",
+     false},
+    {"GET", "/tokens", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_tokens), "API tokens",
+     false},
     {"POST", "/tokens", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_token_add),
-     "make an API token"},
+     "make an API token", false},
     {"POST", "/tokens/*/revoke", ROUTE_BOTH, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(web_h_token_revoke),
-     "revoke an API token"},
-    {"GET", "/routes", ROUTE_API, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(h_routes), "this table"},
+     "revoke an API token", false},
+    {"GET", "/routes", ROUTE_API, PERM_ADMIN, ROUTE_ABOUT_NOTHING, H(h_routes), "this table",
+     false},
 };
 #undef H
 #define N_ROUTES (sizeof routes / sizeof routes[0])

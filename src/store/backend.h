@@ -364,6 +364,56 @@ struct store_ops {
     enum tend_err (*token_revoke)(struct store *s, const char *name, int64_t now_ms);
     enum tend_err (*tokens_each)(struct store *s,
                                  void (*fn)(void *arg, const struct store_token *t), void *arg);
+    /* The webhook inbox (store.h; sqlite_inbox.c, pg_inbox.c). */
+    enum tend_err (*inbox_put)(struct store *s, const char *provider, const char *event_id,
+                               const char *event_type, int64_t received_ms, const char *payload,
+                               bool *inserted);
+    enum tend_err (*inbox_next)(struct store *s,
+                                void (*fn)(void *arg, const struct store_inbox_row *r), void *arg,
+                                bool *found);
+    enum tend_err (*inbox_finish)(struct store *s, int64_t id, const char *status,
+                                  const char *reason, const char *detail, const char *account,
+                                  int events, int64_t now_ms);
+    enum tend_err (*inbox_each)(struct store *s, const char *provider, const char *status,
+                                int64_t limit,
+                                void (*fn)(void *arg, const struct store_inbox_row *r), void *arg);
+    enum tend_err (*inbox_requeue)(struct store *s, const char *provider, const char *status,
+                                   int64_t id, int64_t *n);
+    enum tend_err (*inbox_prune)(struct store *s, int64_t before_ms, int64_t *n);
+    enum tend_err (*inbox_counts)(struct store *s,
+                                  void (*fn)(void *arg, const char *provider, const char *status,
+                                             const char *reason, int64_t rows),
+                                  void *arg);
+    enum tend_err (*hook_account_put)(struct store *s, const char *provider,
+                                      const char *provider_id, const char *account, int64_t now_ms);
+    enum tend_err (*hook_account_get)(struct store *s, const char *provider,
+                                      const char *provider_id, char *account, bool *found);
+
+    enum tend_err (*revenue_each)(struct store *s, int64_t before_ms,
+                                  void (*fn)(void *arg, const struct store_revenue_fact *f),
+                                  void *arg);
+
+    /* Notes, the holdout and the team's records (sqlite_notes.c, pg_notes.c). */
+    enum tend_err (*note_add)(struct store *s, const struct store_note *n, int64_t *id);
+    enum tend_err (*notes_each)(struct store *s, const struct store_note_filter *f,
+                                int (*fn)(void *arg, const struct store_note *n), void *arg);
+    enum tend_err (*holdout_put)(struct store *s, const struct store_holdout *h);
+    enum tend_err (*holdout_get)(struct store *s, int64_t cta_id, struct store_holdout *out,
+                                 bool *found);
+    enum tend_err (*holdouts_each)(struct store *s, const char *rule,
+                                   void (*fn)(void *arg, const struct store_holdout *h), void *arg);
+    enum tend_err (*cta_actions_each)(struct store *s,
+                                      void (*fn)(void *arg, const struct store_cta_action *a),
+                                      void *arg);
+    enum tend_err (*outreach_each)(struct store *s, int64_t from_ms, int64_t to_ms,
+                                   void (*fn)(void *arg, int64_t account_id, int64_t ts_ms),
+                                   void *arg);
+
+    /* playbook steps */
+    enum tend_err (*cta_step_set)(struct store *s, int64_t cta_id, const struct store_cta_step *st);
+    enum tend_err (*cta_steps_each)(struct store *s, int64_t cta_id,
+                                    void (*fn)(void *arg, const struct store_cta_step *st),
+                                    void *arg);
 };
 
 struct store_list_cache; /* account_list.c */

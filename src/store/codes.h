@@ -32,6 +32,7 @@
 #define SQL_EV_RENEWED          "14"
 #define SQL_EV_CHURNED          "15"
 #define SQL_EV_USER_REMOVED     "16"
+#define SQL_EV_SUB_CHANGED      "17"
 #define SQL_EV_GROUP            "65"
 
 _Static_assert(EV_FEATURE == 0, "SQL_EV_FEATURE");
@@ -49,12 +50,13 @@ _Static_assert(EV_GOAL_SET == 11, "SQL_EV_GOAL_SET");
 _Static_assert(EV_RENEWED == 14, "SQL_EV_RENEWED");
 _Static_assert(EV_CHURNED == 15, "SQL_EV_CHURNED");
 _Static_assert(EV_USER_REMOVED == 16, "SQL_EV_USER_REMOVED");
+_Static_assert(EV_SUB_CHANGED == 17, "SQL_EV_SUB_CHANGED");
 _Static_assert(EV_GROUP == 65, "SQL_EV_GROUP");
 
-/* The kinds kept as facts: SQL_EV_NPS to SQL_EV_USER_REMOVED and group
+/* The kinds kept as facts: SQL_EV_NPS to SQL_EV_SUB_CHANGED and group
  * calls (is_fact() in sqlite_events.c says the same in C). */
 #define SQL_EV_FACT_KINDS(KIND)                                                                    \
-    "(" KIND " BETWEEN " SQL_EV_NPS " AND " SQL_EV_USER_REMOVED " OR " KIND " = " SQL_EV_GROUP ")"
+    "(" KIND " BETWEEN " SQL_EV_NPS " AND " SQL_EV_SUB_CHANGED " OR " KIND " = " SQL_EV_GROUP ")"
 /* The kinds an activity rollup counts (features and logins). */
 #define SQL_EV_ACTIVITY_KINDS "(" SQL_EV_FEATURE ", " SQL_EV_LOGIN ")"
 /* Outcomes: renewals and churns. */

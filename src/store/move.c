@@ -236,7 +236,8 @@ static const struct move_table tables[] = {
     {"cta_escalations", "account_id, cta_id, level, at_ms, manager", "cta_escalations",
      "SELECT coalesce(c.account_id, 0), e.cta_id, e.level, e.at_ms, e.manager "
      "FROM cta_escalations e LEFT JOIN ctas c ON c.id = e.cta_id",
-     NULL},    /* People, their one-time links and the audit log (migration 28). */
+     NULL},
+    /* People, their one-time links and the audit log (migration 28). */
     {"team_users", "email, name, hash, role, disabled, created_ms, changed_ms", "team_users",
      "SELECT email, name, hash, role, disabled, created_ms, changed_ms FROM team_users", NULL},
     {"team_invites", "hash, email, created_by, created_ms, expires_ms, used_ms", "team_invites",
@@ -245,6 +246,29 @@ static const struct move_table tables[] = {
      "SELECT sha256, name, scope, created_by, created_ms, revoked_ms FROM team_tokens", NULL},
     {"audit_log", "id, at_ms, actor, action, target, before_json, after_json", "audit_log",
      "SELECT id, at_ms, actor, action, target, before_json, after_json FROM audit_log", "id"},
+    /* The webhook inbox (migration 24): the kept events and the providers'
+     * ids of accounts. */
+    {"hook_inbox",
+     "id, provider, event_id, event_type, received_ms, status, reason, detail, account, events, "
+     "attempts, processed_ms, payload",
+     "hook_inbox",
+     "SELECT id, provider, event_id, event_type, received_ms, status, reason, detail, account, "
+     "events, attempts, processed_ms, payload FROM hook_inbox",
+     "id"},
+    {"hook_accounts", "provider, provider_id, account, updated_ms", "hook_accounts",
+     "SELECT provider, provider_id, account, updated_ms FROM hook_accounts", NULL},
+
+    /* Notes and the holdout's draws (migration 27). */
+    {"notes", "account_id, id, cta_id, kind, body, actor, at_ms, day", "notes",
+     "SELECT account_id, id, cta_id, kind, body, actor, at_ms, day FROM notes", "id"},
+    {"cta_holdouts", "account_id, cta_id, rule, day, share, draw, held_out", "cta_holdouts",
+     "SELECT account_id, cta_id, rule, day, share, draw, held_out FROM cta_holdouts", NULL},
+
+    /* Playbook steps (migration 29) carry their CTA's account_id. */
+    {"cta_steps", "account_id, cta_id, step, done, actor, at_ms", "cta_steps",
+     "SELECT coalesce(c.account_id, 0), t.cta_id, t.step, t.done, t.actor, t.at_ms "
+     "FROM cta_steps t LEFT JOIN ctas c ON c.id = t.cta_id",
+     NULL},
 };
 // clang-format on
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))

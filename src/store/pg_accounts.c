@@ -59,6 +59,7 @@
 #include <string.h>
 
 #include "store/codes.h"
+#include "store/pg_batch.h"
 #include "store/pg_int.h"
 #include "util/mem.h"
 
@@ -138,6 +139,16 @@ static const char q_counter_add[] =
     "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value";
 static const char q_account_count_events[] =
     "UPDATE accounts SET event_count = event_count + $1 WHERE id = $2";
+/* A batch of counts (pg_batch.h), the rows locked first in id order (ORDER
+ * BY under FOR NO KEY UPDATE locks as it returns), as one by one in the
+ * order ingest adds them: two nodes' batches wait for each other instead of
+ * deadlocking. An id twice in a batch adds both. */
+static const char q_account_counts_lock[] =
+    "SELECT 1 FROM accounts WHERE id = ANY ($1::bigint[]) ORDER BY id FOR NO KEY UPDATE";
+static const char q_account_counts_add[] =
+    "UPDATE accounts a SET event_count = a.event_count + u.n "
+    "FROM (SELECT id, sum(n) AS n FROM unnest($1::bigint[], $2::bigint[]) AS u (id, n) "
+    "GROUP BY id) u WHERE a.id = u.id";
 
 /* The columns every account read starts with (account_row reads them). */
 #define ACCOUNT_COLS                                                                               \
@@ -583,11 +594,43 @@ enum tend_err pg_counter_add(struct store *base, const char *name, int64_t delta
     return pg_run_later(pg_of(base), q_counter_add, &p, "counting");
 }
 
+/* In a transaction the counts wait in the connection's deferred batch
+ * (pg_batch.h) and are added by one statement per PG_BATCH_ROWS accounts
+ * before the next statement or the commit: an import commits every
+ * 100,000 messages, and adds to every account they touched (an UPDATE each
+ * was 262,000 statements, a tenth of the server's time, at 10,000
+ * accounts). */
 enum tend_err pg_account_count_events(struct store *base, int64_t account_id, int64_t delta) {
+    struct pg_store *s = pg_of(base);
+    if (pg_deferred_may_wait(s)) {
+        struct pg_batch *b = &pg_deferred_of(s)->counts;
+        pg_batch_i64(b, 0, account_id);
+        pg_batch_i64(b, 1, delta);
+        pg_batch_row_end(b);
+        return b->rows >= PG_BATCH_ROWS ? pg_deferred_flush(s) : TEND_OK;
+    }
     struct pg_params p = {0};
     pg_p_i64(&p, delta);
     pg_p_i64(&p, account_id);
-    return pg_run_later(pg_of(base), q_account_count_events, &p, "counting events");
+    return pg_run_later(s, q_account_count_events, &p, "counting events");
+}
+
+enum tend_err pg_counts_flush(struct pg_store *s, struct pg_batch *b) {
+    if (!b->rows)
+        return TEND_OK;
+    /* The ids' array literal, closed, for the lock; the write closes its own. */
+    char *ids = xmalloc(b->col[0].len + 2);
+    memcpy(ids, b->col[0].v, b->col[0].len);
+    memcpy(ids + b->col[0].len, "}", 2);
+    struct pg_params p = {0};
+    p.owned[p.n_owned++] = ids;
+    p.v[p.n++] = ids;
+    enum tend_err err = pg_run_later(s, q_account_counts_lock, &p, "locking accounts");
+    if (!err)
+        err = pg_batch_write_later(s, b, q_account_counts_add, "counting events");
+    else
+        pg_batch_free(b);
+    return err;
 }
 
 /* ---- reading accounts ----------------------------------------------------- */

@@ -122,12 +122,14 @@ bool pg_deferred_may_wait(struct pg_store *s) {
 
 enum tend_err pg_deferred_flush(struct pg_store *s) {
     struct pg_deferred *d = s->deferred;
-    if (!d || s->deferred_flushing || (!d->scores.rows && !d->windows.rows))
+    if (!d || s->deferred_flushing || (!d->scores.rows && !d->windows.rows && !d->counts.rows))
         return TEND_OK;
     s->deferred_flushing = true;
     enum tend_err err = pg_scores_flush(s, &d->scores);
     if (!err)
         err = pg_windows_flush(s, &d->windows);
+    if (!err)
+        err = pg_counts_flush(s, &d->counts);
     s->deferred_flushing = false;
     if (err)
         pg_deferred_discard(s); /* the transaction failed: its rows go with it */
@@ -139,6 +141,7 @@ void pg_deferred_discard(struct pg_store *s) {
         return;
     pg_batch_free(&s->deferred->scores);
     pg_batch_free(&s->deferred->windows);
+    pg_batch_free(&s->deferred->counts);
 }
 
 void pg_deferred_free(struct pg_store *s) {

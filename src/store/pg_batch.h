@@ -68,6 +68,7 @@ void pg_batch_free(struct pg_batch *b);
 struct pg_deferred {
     struct pg_batch scores;  /* pg_scores.c */
     struct pg_batch windows; /* pg_activity.c */
+    struct pg_batch counts;  /* pg_accounts.c: accounts' event counts to add */
 };
 
 /* The connection's deferred batches, made on first use. */
@@ -78,5 +79,6 @@ bool pg_deferred_may_wait(struct pg_store *s);
 /* The writers of each table's deferred rows (pg_scores.c, pg_activity.c). */
 enum tend_err pg_scores_flush(struct pg_store *s, struct pg_batch *b);
 enum tend_err pg_windows_flush(struct pg_store *s, struct pg_batch *b);
+enum tend_err pg_counts_flush(struct pg_store *s, struct pg_batch *b);
 
 #endif

@@ -69,8 +69,9 @@
 #define PG_STAGE_BYTES (16u << 20)
 /* The fewest rows a flush sends with COPY (fewer go as arrays). */
 #define PG_COPY_ROWS 500
-/* Most keys the set keeps before it is forgotten (a flush first): with a
- * batch of up to 62,144 more, its table stays within 2^19 slots (9 MB). */
+/* Most keys the set keeps before a prefetch forgets it (a flush first):
+ * with a batch of up to 62,144 more, its table stays within 2^19 slots (9
+ * MB); keys put without a prefetch are forgotten from twice as many. */
 #define PG_KEYS_MAX 200000
 /* Most keys one look-up query names. */
 #define PG_LOOKUP_KEYS 10000
@@ -104,12 +105,24 @@ struct pg_staged {
     unsigned char *state;
     size_t cap_keys, n_keys;
     bool table_ready; /* pg_temp.tend_staged exists in this session */
-    /* Whether a statement needs the staged rows written first
-     * (pg_events_flush_before), by the address of its SQL: direct-mapped. */
+    /* The tables the staged rows will write (enum flush_table bits). */
+    unsigned writes;
+    /* The tables a statement names (pg_events_flush_before), by the
+     * address of its SQL: direct-mapped. */
     struct {
         const char *sql;
-        bool needs;
+        unsigned names;
     } needs[PG_NEEDS_SLOTS];
+};
+
+/* The tables a flush writes or reads, as bits: a statement needs the staged
+ * rows written first only when it names a table they will change. */
+enum flush_table {
+    FT_EVENTS = 1,     /* events, event_keys, the tend_event* functions: every row */
+    FT_QUARANTINE = 2, /* a row quarantined */
+    FT_STALE = 4,      /* activity_stale, activity_counted: a day marked stale, a goal */
+    FT_PRODUCT = 8,    /* product_days */
+    FT_FACTS = 16,     /* facts: stored in the flush, or one by one after it */
 };
 
 /* ---- the key set ---------------------------------------------------------- */
@@ -176,6 +189,57 @@ static struct pg_staged *staged_of(struct pg_store *s) {
     return s->staged;
 }
 
+/* The fewest keys looked up by their range of times first (keys_in_range). */
+#define PG_RANGE_KEYS 64
+
+static const char q_keys_range[] = "SELECT key_ts_ms, key_hash FROM event_keys "
+                                   "WHERE key_ts_ms BETWEEN $1 AND $2 LIMIT $3";
+
+/* Looks the m keys (ts, hs) up by reading every key stored in their range
+ * of times, when that range holds at most twice as many (a batch of an
+ * import or a request spans seconds to minutes, and the keys stored there
+ * are its own, or none: one index range instead of a probe per key, about
+ * a microsecond of the server's each). Records the m keys ABSENT and then
+ * those found PRESENT, and sets *done; leaves *done false when the range
+ * holds more (a batch with a message of long ago, or without timestamps,
+ * among many others), for the probe per key. */
+static enum tend_err keys_in_range(struct pg_store *s, const int64_t *ts, const int64_t *hs,
+                                   size_t m, bool *done) {
+    struct pg_staged *st = s->staged;
+    *done = false;
+    if (m < PG_RANGE_KEYS)
+        return TEND_OK;
+    int64_t lo = ts[0], hi = ts[0];
+    for (size_t i = 1; i < m; i++) {
+        lo = ts[i] < lo ? ts[i] : lo;
+        hi = ts[i] > hi ? ts[i] : hi;
+    }
+    int64_t limit = 2 * (int64_t)m + 1;
+    struct pg_params p = {0};
+    pg_p_i64(&p, lo);
+    pg_p_i64(&p, hi);
+    pg_p_i64(&p, limit);
+    PGresult *r;
+    enum tend_err err = pg_query(s, q_keys_range, &p, "looking up events", &r);
+    if (err)
+        return err;
+    if (PQntuples(r) < limit) {
+        /* Every key stored in the range: an asked key not among them is not
+         * stored. Keys found that were not asked are not kept. */
+        for (size_t i = 0; i < m; i++)
+            key_set(st, ts[i], (uint64_t)hs[i], KEY_ABSENT);
+        for (int i = 0; i < PQntuples(r); i++) {
+            int64_t t = pg_i64(r, i, 0);
+            uint64_t h = (uint64_t)pg_i64(r, i, 1);
+            if (key_get(st, t, h) == KEY_ABSENT)
+                key_set(st, t, h, KEY_PRESENT);
+        }
+        *done = true;
+    }
+    PQclear(r);
+    return TEND_OK;
+}
+
 /* Looks up which of the n keys are stored (committed, or written by this
  * transaction) and records each as PRESENT or ABSENT. Without a flush (see
  * the header), so a look-up never writes the staged rows. */
@@ -194,10 +258,17 @@ static enum tend_err keys_lookup(struct pg_store *s, const struct store_event_ke
             hs[m] = (int64_t)keys[done].key_hash;
             m++;
         }
+        bool was = s->flushing, ranged;
+        s->flushing = true;
+        err = keys_in_range(s, ts, hs, m, &ranged);
+        s->flushing = was;
+        if (err)
+            break;
+        if (ranged)
+            continue;
         struct pg_params p = {0};
         pg_p_ids(&p, ts, m);
         pg_p_ids(&p, hs, m);
-        bool was = s->flushing;
         s->flushing = true;
         PGresult *r;
         err = pg_query(s, q_keys, &p, "looking up events", &r);
@@ -215,11 +286,15 @@ static enum tend_err keys_lookup(struct pg_store *s, const struct store_event_ke
     return err;
 }
 
-/* Forgets the key set when it has grown past PG_KEYS_MAX, flushing first so
- * that the server holds every key staged. */
-static enum tend_err keys_bound(struct pg_store *s) {
+/* Forgets the key set when it has grown past max keys, flushing first so
+ * that the server holds every key staged. A batch's prefetch forgets from
+ * PG_KEYS_MAX, before it looks its keys up; a put only from twice that
+ * (keys put without a prefetch), so that the keys a batch prefetched are
+ * never forgotten halfway through it and looked up again one by one (a
+ * round trip each: about 2,000 for every 200,000 events of an import). */
+static enum tend_err keys_bound(struct pg_store *s, size_t max) {
     struct pg_staged *st = staged_of(s);
-    if (st->n_keys < PG_KEYS_MAX)
+    if (st->n_keys < max)
         return TEND_OK;
     enum tend_err err = pg_events_flush(s);
     if (!err)
@@ -229,7 +304,7 @@ static enum tend_err keys_bound(struct pg_store *s) {
 
 /* Whether the key is stored or staged, looking it up when unknown. */
 static enum tend_err key_known(struct pg_store *s, int64_t ts, uint64_t hash, bool *present) {
-    enum tend_err err = keys_bound(s);
+    enum tend_err err = keys_bound(s, 2 * PG_KEYS_MAX);
     if (err)
         return err;
     enum key_state k = key_get(s->staged, ts, hash);
@@ -246,7 +321,7 @@ static enum tend_err key_known(struct pg_store *s, int64_t ts, uint64_t hash, bo
 enum tend_err pg_event_keys_prefetch(struct store *base, const struct store_event_key *keys,
                                      size_t n) {
     struct pg_store *s = pg_of(base);
-    enum tend_err err = keys_bound(s);
+    enum tend_err err = keys_bound(s, PG_KEYS_MAX);
     if (err || n == 0)
         return err;
     struct pg_staged *st = s->staged;
@@ -385,11 +460,11 @@ static const char q_stage_truncate[] = "TRUNCATE pg_temp.tend_staged";
 /* The staged rows of SRC, stored: the keys first (in key order, so that two
  * flushes sharing keys wait for each other rather than deadlock); k counts
  * the keys that were new. WITH is a first CTE (ending in a comma) or "". */
-#define STORE_STAGED(WITH, SRC)                                                                    \
+#define STORE_STAGED(WITH, SRC, ON_CONFLICT)                                                       \
     "WITH " WITH " k AS ("                                                                         \
     "  INSERT INTO event_keys (key_ts_ms, key_hash)"                                               \
-    "  SELECT key_ts_ms, key_hash FROM " SRC " ORDER BY key_ts_ms, key_hash"                       \
-    "  ON CONFLICT DO NOTHING RETURNING 1),"                                                       \
+    "  SELECT key_ts_ms, key_hash FROM " SRC " ORDER BY key_ts_ms, key_hash" ON_CONFLICT           \
+    " RETURNING 1),"                                                                               \
     " e AS ("                                                                                      \
     "  INSERT INTO events (account_id, ts_ms, key_ts_ms, key_hash, kind, user_id, name_id,"        \
     "    subject, detail, num, day, props)"                                                        \
@@ -417,13 +492,18 @@ static const char q_stage_truncate[] = "TRUNCATE pg_temp.tend_staged";
     "    detail, num, day, props FROM " SRC " WHERE fact_until IS NOT NULL"                        \
     "  ON CONFLICT DO NOTHING)"                                                                    \
     " SELECT count(*) FROM k"
-static const char q_store_copied[] = STORE_STAGED("", "pg_temp.tend_staged");
+/* A large flush inserts its keys without ON CONFLICT: every key staged was
+ * looked up and found absent, so a key stored meanwhile is the race of the
+ * header, which fails the flush either way; a plain insert of a key costs
+ * the server about half of a speculative one (no second index probe), and
+ * still waits for another transaction inserting the same key. */
+static const char q_store_copied[] = STORE_STAGED("", "pg_temp.tend_staged", "");
 static const char q_store_arrays[] = STORE_STAGED(
     "s AS (SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::integer[], "
     "$5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::float8[], "
     "$11::integer[], $12::jsonb[], $13::integer[], $14::integer[], $15::bigint[], "
     "$16::integer[], $17::text[], $18::text[], $19::bigint[]) AS u(" STAGED_COLUMNS ")),",
-    "s");
+    "s", " ON CONFLICT DO NOTHING");
 
 /* Sends the buffer with COPY. */
 static enum tend_err copy_rows(struct pg_store *s) {
@@ -531,15 +611,22 @@ static enum tend_err flush_rows(struct pg_store *s) {
     int64_t stored = 0;
     enum tend_err err =
         st->rows >= PG_COPY_ROWS ? store_copied(s, &stored) : store_arrays(s, &stored);
-    if (err == TEND_ERR_CONFLICT)
-        stored = -1; /* an event row of a key stored meanwhile */
-    else if (err)
+    if (err == TEND_ERR_CONFLICT) {
+        /* A key (or an event row) stored meanwhile: the large flush's plain
+         * key insert, or an event row of the small one's. */
+        snprintf(s->err, sizeof s->err,
+                 "storing events: another connection stored some of these %zu events at the same "
+                 "time; nothing of this transaction is kept, retry it",
+                 st->rows);
+        return TEND_ERR_BUSY;
+    }
+    if (err)
         return err;
     if (stored != (int64_t)st->rows) {
         snprintf(s->err, sizeof s->err,
                  "storing events: another connection stored %zu of these %zu events at the same "
                  "time; nothing of this transaction is kept, retry it",
-                 stored < 0 ? (size_t)1 : st->rows - (size_t)stored, st->rows);
+                 st->rows - (size_t)stored, st->rows);
         return TEND_ERR_BUSY;
     }
     for (size_t i = 0; !err && i < st->n_facts; i++)
@@ -550,6 +637,7 @@ static enum tend_err flush_rows(struct pg_store *s) {
 static void rows_clear(struct pg_staged *st) {
     st->len = 0;
     st->rows = 0;
+    st->writes = 0;
     st->open = false;
     facts_clear(st);
 }
@@ -581,18 +669,26 @@ enum tend_err pg_events_flush(struct pg_store *s) {
 }
 
 /* The tables a flush writes or reads, and the functions that move events
- * between partitions: a statement that names none of them neither sees
- * nor changes what the staged rows will, so it may run before them. */
-static const char *const flush_tables[] = {
-    "events",           "event_keys",   "quarantine", "activity_stale",
-    "activity_counted", "product_days", "facts",      "tend_event",
+ * between partitions: a statement that names none of those the staged rows
+ * change neither sees nor changes what they will, so it may run before
+ * them. (A group call's look-up of an account's quarantine, say, while no
+ * staged event is quarantined: it cut the rows of an import into a flush
+ * per new account.) */
+static const struct {
+    const char *name;
+    unsigned bit;
+} flush_tables[] = {
+    {"events", FT_EVENTS},         {"event_keys", FT_EVENTS},    {"tend_event", FT_EVENTS},
+    {"quarantine", FT_QUARANTINE}, {"activity_stale", FT_STALE}, {"activity_counted", FT_STALE},
+    {"product_days", FT_PRODUCT},  {"facts", FT_FACTS},
 };
 
-static bool names_flushed_table(const char *sql) {
+static unsigned names_flushed_tables(const char *sql) {
+    unsigned names = 0;
     for (size_t i = 0; i < sizeof flush_tables / sizeof flush_tables[0]; i++)
-        if (strcasestr(sql, flush_tables[i]))
-            return true;
-    return false;
+        if (strcasestr(sql, flush_tables[i].name))
+            names |= flush_tables[i].bit;
+    return names;
 }
 
 enum tend_err pg_events_flush_before(struct pg_store *s, const char *sql) {
@@ -603,9 +699,9 @@ enum tend_err pg_events_flush_before(struct pg_store *s, const char *sql) {
         size_t i = ((uintptr_t)sql >> 3) & (PG_NEEDS_SLOTS - 1);
         if (st->needs[i].sql != sql) {
             st->needs[i].sql = sql;
-            st->needs[i].needs = names_flushed_table(sql);
+            st->needs[i].names = names_flushed_tables(sql);
         }
-        if (!st->needs[i].needs)
+        if (!(st->needs[i].names & st->writes))
             return TEND_OK;
     }
     return pg_events_flush(s);
@@ -696,6 +792,10 @@ enum tend_err pg_event_put(struct store *base, const struct store_event *ev, boo
         put_null(st);
     if (fact && !pg_fact_until_alone(ev, &until))
         keep_fact(st, ev);
+    st->writes |= FT_EVENTS |
+                  (account && (ev->kind == EV_LOGIN || ev->kind == EV_FEATURE) ? FT_STALE : 0u) |
+                  (account && ev->kind == EV_FEATURE && ev->subject ? FT_PRODUCT : 0u) |
+                  (fact ? FT_FACTS : 0u) | (fact && ev->kind == EV_GOAL_SET ? FT_STALE : 0u);
     st->open = true;
     st->open_ts = ev->key_ts_ms;
     st->open_hash = ev->key_hash;
@@ -748,6 +848,7 @@ enum tend_err pg_quarantine_put(struct store *base, const struct store_event *ev
         /* The event just staged: its row takes the quarantine's columns. */
         put_text(st, account_external_id);
         put_text(st, reason);
+        st->writes |= FT_QUARANTINE;
         put_i64(st, false, dt_now_ms());
         put_raw(st, "\n", 1);
         st->open = false;

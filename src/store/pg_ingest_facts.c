@@ -17,7 +17,7 @@
 #include "util/datetime.h"
 
 bool pg_fact_is(int kind) {
-    return (kind >= EV_NPS && kind <= EV_USER_REMOVED) || kind == EV_GROUP;
+    return (kind >= EV_NPS && kind <= EV_TRACK_LAST) || kind == EV_GROUP;
 }
 
 /* The until_ms of a fact whose lifetime depends on no other fact (schema.h:
@@ -30,6 +30,7 @@ bool pg_fact_until_alone(const struct store_event *ev, int64_t *until) {
         return true;
     case EV_PAYMENT_FAILED:
     case EV_USER_REMOVED:
+    case EV_SUB_CHANGED:    /* read by analysis only, never by evaluation */
         *until = ev->ts_ms; /* spent at once */
         return true;
     case EV_GOAL_SET:
@@ -122,6 +123,7 @@ static const char *fact_insert_for(int kind) {
     case EV_INVOICE_PAID:
     case EV_PAYMENT_FAILED:
     case EV_USER_REMOVED:
+    case EV_SUB_CHANGED: /* read by analysis only, never by evaluation */
         return q_fact_spent;
     default:
         return q_fact_insert;

@@ -416,6 +416,46 @@ enum tend_err pg_token_add(struct store *s, const struct store_token *t);
 enum tend_err pg_token_find(struct store *s, const char *sha256, struct store_token *out, bool *found);
 enum tend_err pg_token_revoke(struct store *s, const char *name, int64_t now_ms);
 enum tend_err pg_tokens_each(struct store *s, void (*fn)(void *arg, const struct store_token *t), void *arg);
+
+/* pg_revenue.c: the revenue analysis's facts (backend.h). */
+enum tend_err pg_revenue_each(struct store *s, int64_t before_ms, void (*fn)(void *arg, const struct store_revenue_fact *f), void *arg);
+
+/* pg_notes.c: notes, the holdout and the team's records (backend.h). */
+enum tend_err pg_note_add(struct store *s, const struct store_note *n, int64_t *id);
+enum tend_err pg_notes_each(struct store *s, const struct store_note_filter *f, int (*fn)(void *arg, const struct store_note *n), void *arg);
+enum tend_err pg_holdout_put(struct store *s, const struct store_holdout *h);
+enum tend_err pg_holdout_get(struct store *s, int64_t cta_id, struct store_holdout *out, bool *found);
+enum tend_err pg_holdouts_each(struct store *s, const char *rule, void (*fn)(void *arg, const struct store_holdout *h), void *arg);
+enum tend_err pg_cta_actions_each(struct store *s, void (*fn)(void *arg, const struct store_cta_action *a), void *arg);
+enum tend_err pg_outreach_each(struct store *s, int64_t from_ms, int64_t to_ms, void (*fn)(void *arg, int64_t account_id, int64_t ts_ms), void *arg);
 // clang-format on
+
+/* pg_inbox.c: the webhook inbox (store.h). */
+enum tend_err pg_inbox_put(struct store *s, const char *provider, const char *event_id,
+                           const char *event_type, int64_t received_ms, const char *payload,
+                           bool *inserted);
+enum tend_err pg_inbox_next(struct store *s, void (*fn)(void *arg, const struct store_inbox_row *r),
+                            void *arg, bool *found);
+enum tend_err pg_inbox_finish(struct store *s, int64_t id, const char *status, const char *reason,
+                              const char *detail, const char *account, int events, int64_t now_ms);
+enum tend_err pg_inbox_each(struct store *s, const char *provider, const char *status,
+                            int64_t limit, void (*fn)(void *arg, const struct store_inbox_row *r),
+                            void *arg);
+enum tend_err pg_inbox_requeue(struct store *s, const char *provider, const char *status,
+                               int64_t id, int64_t *n);
+enum tend_err pg_inbox_prune(struct store *s, int64_t before_ms, int64_t *n);
+enum tend_err pg_inbox_counts(struct store *s,
+                              void (*fn)(void *arg, const char *provider, const char *status,
+                                         const char *reason, int64_t rows),
+                              void *arg);
+enum tend_err pg_hook_account_put(struct store *s, const char *provider, const char *provider_id,
+                                  const char *account, int64_t now_ms);
+enum tend_err pg_hook_account_get(struct store *s, const char *provider, const char *provider_id,
+                                  char *account, bool *found);
+
+/* pg_playbook.c */
+enum tend_err pg_cta_step_set(struct store *s, int64_t cta_id, const struct store_cta_step *st);
+enum tend_err pg_cta_steps_each(struct store *s, int64_t cta_id,
+                                void (*fn)(void *arg, const struct store_cta_step *st), void *arg);
 
 #endif

@@ -705,6 +705,79 @@ static const char migration_28[] =
     "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
     "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
+/* The webhook inbox (docs/connectors.md; sqlite_inbox.c): one row per
+ * provider event, keyed by (provider, the provider's event id) so a retry
+ * or a duplicate is acknowledged and ignored; the raw payload kept until it
+ * is pruned, so that `tend inbox replay` can map it again. hook_accounts:
+ * the provider's customer, organisation or company id -> tend's account. */
+static const char migration_24[] = "CREATE TABLE hook_inbox ("
+                                   "  id INTEGER PRIMARY KEY,"
+                                   "  provider TEXT NOT NULL,"
+                                   "  event_id TEXT NOT NULL,"
+                                   "  event_type TEXT NOT NULL,"
+                                   "  received_ms INTEGER NOT NULL,"
+                                   "  status TEXT NOT NULL,"
+                                   "  reason TEXT NOT NULL DEFAULT '',"
+                                   "  detail TEXT NOT NULL DEFAULT '',"
+                                   "  account TEXT NOT NULL DEFAULT '',"
+                                   "  events INTEGER NOT NULL DEFAULT 0,"
+                                   "  attempts INTEGER NOT NULL DEFAULT 0,"
+                                   "  processed_ms INTEGER,"
+                                   "  payload TEXT NOT NULL,"
+                                   "  UNIQUE (provider, event_id)"
+                                   ");"
+                                   "CREATE INDEX hook_inbox_pending ON hook_inbox (id) "
+                                   "  WHERE status = 'pending';"
+                                   "CREATE INDEX hook_inbox_received ON hook_inbox (received_ms);"
+                                   "CREATE TABLE hook_accounts ("
+                                   "  provider TEXT NOT NULL,"
+                                   "  provider_id TEXT NOT NULL,"
+                                   "  account TEXT NOT NULL,"
+                                   "  updated_ms INTEGER NOT NULL,"
+                                   "  PRIMARY KEY (provider, provider_id)"
+                                   ") WITHOUT ROWID;";
+
+/* Notes and the randomised holdout (docs/analysis.md): notes, what people
+ * recorded on a CTA or an account (call, email, meeting, text, note), read
+ * by account in time order and by CTA; cta_holdouts, each CTA of a rule with
+ * a holdout and the account's draw, whether it was held out (created, not
+ * delivered): the record tend analyze impact compares. */
+static const char migration_27[] =
+    "CREATE TABLE notes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL,"
+    "  cta_id INTEGER,"
+    "  kind TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  at_ms INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX notes_account ON notes (account_id, at_ms);"
+    "CREATE INDEX notes_cta ON notes (cta_id) WHERE cta_id IS NOT NULL;"
+    "CREATE INDEX notes_time ON notes (at_ms);"
+    "CREATE TABLE cta_holdouts ("
+    "  cta_id INTEGER PRIMARY KEY,"
+    "  account_id INTEGER NOT NULL,"
+    "  rule TEXT NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  share REAL NOT NULL,"
+    "  draw REAL NOT NULL,"
+    "  held_out INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX cta_holdouts_rule ON cta_holdouts (rule, cta_id);";
+
+/* Playbooks (core/playbook.h): which step of a CTA's playbook is done, by
+ * whom and when; one row per CTA and step id, rewritten when a step is
+ * ticked or unticked (the history keeps every change). */
+static const char migration_29[] = "CREATE TABLE cta_steps ("
+                                   "  cta_id INTEGER NOT NULL,"
+                                   "  step TEXT NOT NULL,"
+                                   "  done INTEGER NOT NULL,"
+                                   "  actor TEXT NOT NULL,"
+                                   "  at_ms INTEGER NOT NULL,"
+                                   "  PRIMARY KEY (cta_id, step)"
+                                   ") WITHOUT ROWID;";
 
 const struct migration schema_migrations[] = {
     {1, "accounts, users, traits, memberships, events, quarantine, counters", migration_1},
@@ -737,8 +810,14 @@ const struct migration schema_migrations[] = {
 
     {23, "the dashboard's account list from indexes, a page at a time", migration_23},
 
+    {24, "the webhook inbox and the providers' ids of accounts", migration_24},
+
+    {27, "notes on CTAs and accounts, and the randomised holdout's draws", migration_27},
+
     {28, "people of the team, their one-time links, API tokens made in the app, the audit log",
      migration_28},
+
+    {29, "playbook steps done on CTAs", migration_29},
 };
 
 const int schema_migration_count = sizeof schema_migrations / sizeof schema_migrations[0];

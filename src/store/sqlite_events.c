@@ -154,7 +154,7 @@ enum tend_err sqlite_event_keys_prefetch(struct store *base, const struct store_
 }
 
 static bool is_fact(int kind) {
-    return (kind >= EV_NPS && kind <= EV_USER_REMOVED) || kind == EV_GROUP;
+    return (kind >= EV_NPS && kind <= EV_TRACK_LAST) || kind == EV_GROUP;
 }
 
 /* The statement that stores a fact of this kind (see INSERT_FACT). */
@@ -179,6 +179,7 @@ static const char *fact_insert_for(int kind) {
     case EV_INVOICE_PAID:
     case EV_PAYMENT_FAILED:
     case EV_USER_REMOVED:
+    case EV_SUB_CHANGED: /* read by analysis only, never by evaluation */
         return q_fact_spent;
     default:
         return q_fact_insert; /* goals, milestones, group calls: never spent */

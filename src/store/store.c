@@ -875,3 +875,144 @@ enum tend_err store_tokens_each(struct store *s, void (*fn)(void *arg, const str
                                 void *arg) {
     return s->ops->tokens_each(s, fn, arg);
 }
+
+/* ---- the webhook inbox ---------------------------------------------------- */
+
+/* A text that must be there and fit the inbox's bounds. */
+static enum tend_err inbox_text(struct store *s, const char *what, const char *v, size_t max) {
+    if (v == NULL || strlen(v) >= max) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "webhook inbox: the %s is missing or over %zu bytes", what,
+                 max - 1);
+        store_set_error(s, msg);
+        return TEND_ERR_LIMIT;
+    }
+    return TEND_OK;
+}
+
+enum tend_err store_inbox_put(struct store *s, const char *provider, const char *event_id,
+                              const char *event_type, int64_t received_ms, const char *payload,
+                              bool *inserted) {
+    enum tend_err e;
+    if ((e = inbox_text(s, "provider", provider, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "event id", event_id, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "event type", event_type, STORE_INBOX_ID_BYTES)))
+        return e;
+    if (payload == NULL)
+        return inbox_text(s, "payload", payload, 1);
+    return s->ops->inbox_put(s, provider, event_id, event_type, received_ms, payload, inserted);
+}
+
+enum tend_err store_inbox_next(struct store *s,
+                               void (*fn)(void *arg, const struct store_inbox_row *r), void *arg,
+                               bool *found) {
+    return s->ops->inbox_next(s, fn, arg, found);
+}
+
+enum tend_err store_inbox_finish(struct store *s, int64_t id, const char *status,
+                                 const char *reason, const char *detail, const char *account,
+                                 int events, int64_t now_ms) {
+    enum tend_err e;
+    if ((e = inbox_text(s, "status", status, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "reason", reason, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "detail", detail, STORE_INBOX_DETAIL_BYTES)) ||
+        (e = inbox_text(s, "account", account, STORE_INBOX_ID_BYTES)))
+        return e;
+    return s->ops->inbox_finish(s, id, status, reason, detail, account, events, now_ms);
+}
+
+enum tend_err store_inbox_each(struct store *s, const char *provider, const char *status,
+                               int64_t limit,
+                               void (*fn)(void *arg, const struct store_inbox_row *r), void *arg) {
+    return s->ops->inbox_each(s, provider, status, limit, fn, arg);
+}
+
+enum tend_err store_inbox_requeue(struct store *s, const char *provider, const char *status,
+                                  int64_t id, int64_t *n) {
+    return s->ops->inbox_requeue(s, provider, status, id, n);
+}
+
+enum tend_err store_inbox_prune(struct store *s, int64_t before_ms, int64_t *n) {
+    return s->ops->inbox_prune(s, before_ms, n);
+}
+
+enum tend_err store_inbox_counts(struct store *s,
+                                 void (*fn)(void *arg, const char *provider, const char *status,
+                                            const char *reason, int64_t rows),
+                                 void *arg) {
+    return s->ops->inbox_counts(s, fn, arg);
+}
+
+enum tend_err store_hook_account_put(struct store *s, const char *provider, const char *provider_id,
+                                     const char *account, int64_t now_ms) {
+    enum tend_err e;
+    if ((e = inbox_text(s, "provider", provider, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "provider's id", provider_id, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "account", account, STORE_INBOX_ID_BYTES)))
+        return e;
+    if (!provider_id[0] || !account[0]) {
+        store_set_error(s, "webhook accounts: the provider's id and the account must not be empty");
+        return TEND_ERR_INVALID;
+    }
+    return s->ops->hook_account_put(s, provider, provider_id, account, now_ms);
+}
+
+enum tend_err store_hook_account_get(struct store *s, const char *provider, const char *provider_id,
+                                     char account[STORE_INBOX_ID_BYTES], bool *found) {
+    enum tend_err e;
+    if ((e = inbox_text(s, "provider", provider, STORE_INBOX_ID_BYTES)) ||
+        (e = inbox_text(s, "provider's id", provider_id, STORE_INBOX_ID_BYTES)))
+        return e;
+    return s->ops->hook_account_get(s, provider, provider_id, account, found);
+}
+
+enum tend_err store_revenue_each(struct store *s, int64_t before_ms,
+                                 void (*fn)(void *arg, const struct store_revenue_fact *f),
+                                 void *arg) {
+    return s->ops->revenue_each(s, before_ms, fn, arg);
+}
+
+enum tend_err store_note_add(struct store *s, const struct store_note *n, int64_t *id) {
+    return s->ops->note_add(s, n, id);
+}
+
+enum tend_err store_notes_each(struct store *s, const struct store_note_filter *f,
+                               int (*fn)(void *arg, const struct store_note *n), void *arg) {
+    return s->ops->notes_each(s, f, fn, arg);
+}
+
+enum tend_err store_holdout_put(struct store *s, const struct store_holdout *h) {
+    return s->ops->holdout_put(s, h);
+}
+
+enum tend_err store_holdout_get(struct store *s, int64_t cta_id, struct store_holdout *out,
+                                bool *found) {
+    return s->ops->holdout_get(s, cta_id, out, found);
+}
+
+enum tend_err store_holdouts_each(struct store *s, const char *rule,
+                                  void (*fn)(void *arg, const struct store_holdout *h), void *arg) {
+    return s->ops->holdouts_each(s, rule, fn, arg);
+}
+
+enum tend_err store_cta_actions_each(struct store *s,
+                                     void (*fn)(void *arg, const struct store_cta_action *a),
+                                     void *arg) {
+    return s->ops->cta_actions_each(s, fn, arg);
+}
+
+enum tend_err store_outreach_each(struct store *s, int64_t from_ms, int64_t to_ms,
+                                  void (*fn)(void *arg, int64_t account_id, int64_t ts_ms),
+                                  void *arg) {
+    return s->ops->outreach_each(s, from_ms, to_ms, fn, arg);
+}
+
+enum tend_err store_cta_step_set(struct store *s, int64_t cta_id, const struct store_cta_step *st) {
+    return s->ops->cta_step_set(s, cta_id, st);
+}
+
+enum tend_err store_cta_steps_each(struct store *s, int64_t cta_id,
+                                   void (*fn)(void *arg, const struct store_cta_step *st),
+                                   void *arg) {
+    return s->ops->cta_steps_each(s, cta_id, fn, arg);
+}

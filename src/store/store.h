@@ -1363,4 +1363,184 @@ enum tend_err store_audit_page(struct store *s, int64_t before_id, int limit,
 /* The number of entries. */
 enum tend_err store_audit_count(struct store *s, int64_t *n);
 
+/* ---- the webhook inbox (docs/connectors.md; sqlite_inbox.c, pg_inbox.c) --- */
+
+/* Bytes of a provider name, a provider's event or object id, an event type,
+ * a reason code and an account id kept in the inbox; longer ones are refused
+ * (TEND_ERR_LIMIT). */
+#define STORE_INBOX_ID_BYTES     256
+#define STORE_INBOX_DETAIL_BYTES 512
+
+/* One inbox row. Strings borrowed for the callback. payload is NULL where
+ * the read does not return it (store_inbox_each). status: "pending" (to be
+ * processed), "done" (mapped and ingested, or acknowledged as needing
+ * nothing), "unmapped" (kept with reason and detail: an unknown customer,
+ * an unhandled type), "failed" (the payload could not be read). */
+struct store_inbox_row {
+    int64_t id;
+    const char *provider, *event_id, *event_type;
+    int64_t received_ms, processed_ms; /* processed_ms 0: never */
+    const char *status, *reason, *detail, *account;
+    int events;   /* events it stored when processed */
+    int attempts; /* times it was processed */
+    const char *payload;
+};
+
+/* Keeps a provider's event: *inserted is false when (provider, event_id)
+ * is there already (a retry or a duplicate: nothing changes). The row is
+ * "pending". One statement (INSERT ... ON CONFLICT DO NOTHING): safe with
+ * several nodes receiving the same event at once. */
+enum tend_err store_inbox_put(struct store *s, const char *provider, const char *event_id,
+                              const char *event_type, int64_t received_ms, const char *payload,
+                              bool *inserted);
+/* In the open transaction, takes the oldest pending row and calls fn with
+ * it (payload included); *found false when there is none. On PostgreSQL the
+ * row is locked until the transaction ends (FOR UPDATE SKIP LOCKED): another
+ * node's worker takes the next one instead of waiting. */
+enum tend_err store_inbox_next(struct store *s,
+                               void (*fn)(void *arg, const struct store_inbox_row *r), void *arg,
+                               bool *found);
+/* Records what became of row id (in the transaction that stored its
+ * events): status, reason and detail ("" for none), the account ("" for
+ * none), the events stored; attempts grows by one. */
+enum tend_err store_inbox_finish(struct store *s, int64_t id, const char *status,
+                                 const char *reason, const char *detail, const char *account,
+                                 int events, int64_t now_ms);
+/* Calls fn for the rows of provider (NULL: all) with status (NULL: all),
+ * newest first, at most limit (payload NULL). */
+enum tend_err store_inbox_each(struct store *s, const char *provider, const char *status,
+                               int64_t limit,
+                               void (*fn)(void *arg, const struct store_inbox_row *r), void *arg);
+/* Makes rows pending again for a replay: row id when id > 0, else every row
+ * of provider (NULL: all) whose status is status (NULL: "unmapped" and
+ * "failed"). *n: the rows changed. */
+enum tend_err store_inbox_requeue(struct store *s, const char *provider, const char *status,
+                                  int64_t id, int64_t *n);
+/* Deletes the rows received before before_ms that are not pending; *n the
+ * rows deleted. */
+enum tend_err store_inbox_prune(struct store *s, int64_t before_ms, int64_t *n);
+/* Calls fn with the rows per provider, status and reason. */
+enum tend_err store_inbox_counts(struct store *s,
+                                 void (*fn)(void *arg, const char *provider, const char *status,
+                                            const char *reason, int64_t rows),
+                                 void *arg);
+/* The provider's id of an account (a Stripe customer, a Zendesk
+ * organisation, a HubSpot company) -> tend's account id: put replaces
+ * (upsert); get sets *found. */
+enum tend_err store_hook_account_put(struct store *s, const char *provider, const char *provider_id,
+                                     const char *account, int64_t now_ms);
+enum tend_err store_hook_account_get(struct store *s, const char *provider, const char *provider_id,
+                                     char account[STORE_INBOX_ID_BYTES], bool *found);
+
+/* ---- revenue (sqlite_revenue.c, pg_revenue.c) ------------------------------------ */
+
+/* A fact about an account's revenue (core/revenue.h's inputs): a group call
+ * that set the mrr trait (kind EV_GROUP, num the mrr), Subscription Changed
+ * (EV_SUB_CHANGED: num mrr_after, mrr_before, reason), Account Renewed or
+ * Account Churned (num the arr when given, reason). The account's segment,
+ * plan and owner are today's. Strings live until fn returns. */
+struct store_revenue_fact {
+    int64_t account_id;
+    const char *external_id, *segment, *plan, *owner; /* NULL when unknown */
+    int64_t first_seen_ms;                            /* the account's */
+    int kind;
+    int64_t ts_ms;
+    bool has_num;
+    double num;
+    bool has_before;
+    double mrr_before;
+    const char *reason; /* NULL when none */
+};
+/* Calls fn for every revenue fact with ts_ms < before_ms, by account, then
+ * time. */
+enum tend_err store_revenue_each(struct store *s, int64_t before_ms,
+                                 void (*fn)(void *arg, const struct store_revenue_fact *f),
+                                 void *arg);
+
+/* ---- notes, the holdout and the team's records (docs/analysis.md;
+ * sqlite_notes.c, pg_notes.c) ------------------------------------------------ */
+
+/* A note or activity a person recorded on a CTA or an account (call, email,
+ * meeting, text, note; core/note.h). Strings live for the call. */
+struct store_note {
+    int64_t id; /* filled on reads */
+    int64_t account_id;
+    const char *account; /* external id; filled on reads */
+    int64_t cta_id;      /* 0: a note on the account alone */
+    const char *kind;
+    const char *body;
+    const char *actor; /* the signed-in user, the token's name, $USER */
+    int64_t at_ms;
+    int32_t day; /* tend's current day when recorded (eval_action_day) */
+};
+/* Which notes store_notes_each lists: account_id / cta_id 0 do not filter;
+ * [from_ms, to_ms) (to_ms 0: no end); limit <= 0: every one. */
+struct store_note_filter {
+    int64_t account_id, cta_id;
+    int64_t from_ms, to_ms;
+    int limit;
+};
+/* Stores a note; *id gets its id. The account must exist (the caller
+ * checked); a note on a CTA carries the CTA's account. */
+enum tend_err store_note_add(struct store *s, const struct store_note *n, int64_t *id);
+/* Calls fn for the notes the filter lets through, newest first (at_ms, id);
+ * fn returns nonzero to stop. */
+enum tend_err store_notes_each(struct store *s, const struct store_note_filter *f,
+                               int (*fn)(void *arg, const struct store_note *n), void *arg);
+
+/* A CTA's draw in its rule's randomised holdout (docs/analysis.md, Impact):
+ * recorded when the CTA opens, for rules with a holdout. */
+struct store_holdout {
+    int64_t cta_id, account_id;
+    const char *rule;
+    int32_t day;   /* the CTA's opened day */
+    double share;  /* the rule's holdout share then, 0..0.5 */
+    double draw;   /* the account's uniform draw for the rule, [0, 1) */
+    bool held_out; /* draw < share: created, not delivered */
+};
+/* Records h (once per CTA: a second put of the same CTA changes nothing). */
+enum tend_err store_holdout_put(struct store *s, const struct store_holdout *h);
+/* Reads CTA cta_id's record into *out (its rule NULL); *found false when the
+ * CTA has none (its rule had no holdout when it opened). */
+enum tend_err store_holdout_get(struct store *s, int64_t cta_id, struct store_holdout *out,
+                                bool *found);
+/* Calls fn for every record of rule (NULL: every rule), by CTA id. */
+enum tend_err store_holdouts_each(struct store *s, const char *rule,
+                                  void (*fn)(void *arg, const struct store_holdout *h), void *arg);
+
+/* One entry of a CTA's history with its account, for the team's process
+ * metrics (analysis/process.h). */
+struct store_cta_action {
+    int64_t cta_id, account_id;
+    int32_t day;
+    int64_t at_ms;
+    const char *action, *actor;
+};
+/* Calls fn for every history entry of every CTA, by CTA and order. */
+enum tend_err store_cta_actions_each(struct store *s,
+                                     void (*fn)(void *arg, const struct store_cta_action *a),
+                                     void *arg);
+/* Calls fn with the account and time of every Outreach Sent event in
+ * [from_ms, to_ms), in no particular order. */
+enum tend_err store_outreach_each(struct store *s, int64_t from_ms, int64_t to_ms,
+                                  void (*fn)(void *arg, int64_t account_id, int64_t ts_ms),
+                                  void *arg);
+
+/* ---- playbook steps (sqlite_playbook.c, pg_playbook.c) ------------------------ */
+
+/* A playbook step's state on a CTA (core/playbook.h); strings live for the call. */
+struct store_cta_step {
+    const char *step; /* the step's id */
+    bool done;
+    const char *actor; /* who ticked or unticked it last */
+    int64_t at_ms;
+};
+/* Records step of CTA cta_id as done (or not) by actor at at_ms: one upsert,
+ * the latest write wins. TEND_ERR_NOTFOUND when there is no CTA cta_id. */
+enum tend_err store_cta_step_set(struct store *s, int64_t cta_id, const struct store_cta_step *st);
+/* Calls fn for each recorded step of CTA cta_id, by step id. */
+enum tend_err store_cta_steps_each(struct store *s, int64_t cta_id,
+                                   void (*fn)(void *arg, const struct store_cta_step *st),
+                                   void *arg);
+
 #endif

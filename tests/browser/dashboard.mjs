@@ -130,10 +130,14 @@ try {
   await shot(page, 'cockpit-before.png');
   const row = page.locator(`#cta-${SNOOZE_ID}`);
   check(`the cockpit lists my CTA ${SNOOZE_ID} (#cta-${SNOOZE_ID})`, (await row.count()) === 1, await page.content());
-  const form = row.locator('form').filter({ has: page.locator('input[type=date], input[name=until]') }).first();
-  if ((await form.count()) === 1) {
+  // The compact rows carry a checkbox that joins the bulk form (form="bulk"):
+  // a snooze of one CTA is a bulk snooze of one.
+  const pick = row.locator('input[type=checkbox][name=id]');
+  const form = page.locator('form#bulk');
+  if ((await pick.count()) === 1 && (await form.count()) === 1) {
+    await pick.check();
     await form.locator('input[type=date], input[name=until]').first().fill(UNTIL);
-    const submit = form.locator('[type=submit], button').first();
+    const submit = form.locator('button[value=snooze]').first();
     await submit.click();
     await page.waitForLoadState('load');
     check('the snooze form answers without an error page', !/forbidden|error/i.test(await page.title()),
@@ -154,7 +158,7 @@ try {
       (await page.locator(`#cta-${SNOOZE_ID}`).count()) === 0, page.url());
     await shot(page, 'cockpit-open.png');
   } else {
-    check('the CTA has a snooze form with a date input', false, await row.innerHTML().catch(() => ''));
+    check('the CTA has a checkbox and the cockpit a bulk snooze form with a date input', false, await row.innerHTML().catch(() => ''));
   }
 
   // ---- a hostile account name --------------------------------------------------------------

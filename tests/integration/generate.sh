@@ -78,7 +78,7 @@ expect_eq "status: messages.rejected 0" 0 "$(status_count "$db" messages.rejecte
 missing=""
 for kind in login nps ticket_opened ticket_closed invoice_issued invoice_paid payment_failed \
     card_updated outreach_sent outreach_replied goal_set milestone_due milestone_completed \
-    renewed churned user_removed feature identify group page screen alias; do
+    renewed churned user_removed subscription_changed feature identify group page screen alias; do
     [ "$(status_count "$db" "events.$kind")" -gt 0 ] || missing="$missing $kind"
 done
 expect_eq "status: events.<kind> > 0 for every message type and SPEC 1 event" "" "$missing"

@@ -210,7 +210,20 @@ def examples(route, ids):
         "/segments/*": [("/segments/smb", "GET", None, "none")],
         "/users/*/*": [("/users/target@example.com/role", "POST", {"role": "viewer"}, "none")],
         "/tokens/*/revoke": [("/tokens/no-such-token/revoke", "POST", {}, "none")],
+        # Signed by their sender: public at the table, the handler checks the
+        # signature (a GET is refused by the handler, not by the table).
+        "/hooks/*": [("/hooks/stripe", "GET", None, "none")],
+        "/slack/*": [("/slack/actions", "GET", None, "none")],
     }
+    if p == "/accounts/*/notes" and m == "POST":
+        return [("/accounts/own-co/notes", "POST", {"kind": "call", "text": "matrix"}, "mine"),
+                ("/accounts/other-co/notes", "POST", {"kind": "call", "text": "matrix"}, "others")]
+    if p == "/accounts/*/notes":
+        return [("/accounts/own-co/notes", "GET", None, "mine"),
+                ("/accounts/other-co/notes", "GET", None, "others")]
+    if p == "/ctas/bulk":  # allowed to a csm: each CTA is then checked (bulk_checks)
+        return [("/ctas/bulk", "POST", {"action": "assign", "owner": "csm@example.com",
+                                        "ids": str(own)}, "list")]
     if p == "/tokens" and m == "POST":
         ids["n_invites"] += 1
         return [("/tokens", "POST", {"name": f"matrix-{ids['n_invites']}", "scope": "read"}, "none")]

@@ -134,8 +134,17 @@ static cJSON *slack_checked(char *body) {
             assert_true(cJSON_GetArraySize(elements) >= 1 && cJSON_GetArraySize(elements) <= 25);
             cJSON_ArrayForEach(e, elements) {
                 assert_text_within(cJSON_GetObjectItemCaseSensitive(e, "text"), "plain_text", 75);
-                const char *url = cJSON_GetObjectItemCaseSensitive(e, "url")->valuestring;
-                assert_true(strlen(url) <= 3000);
+                /* A link (url) or, with Slack's interactivity, a value
+                 * tend reads back (2,000 characters at most). */
+                const cJSON *url = cJSON_GetObjectItemCaseSensitive(e, "url");
+                const cJSON *value = cJSON_GetObjectItemCaseSensitive(e, "value");
+                assert_true(cJSON_IsString(url) != cJSON_IsString(value));
+                if (cJSON_IsString(url))
+                    assert_true(strlen(url->valuestring) <= 3000);
+                else
+                    assert_true(strlen(value->valuestring) <= 2000);
+                assert_true(strlen(cJSON_GetObjectItemCaseSensitive(e, "action_id")->valuestring) <=
+                            255);
             }
         } else {
             assert_string_equal(type, "context");
@@ -1079,6 +1088,78 @@ static void log_is_one_line_of_json_with_the_text(void **state) {
     cJSON_Delete(snap);
 }
 
+/* With Slack's interactivity set up (a slack: section), a live CTA's
+ * message carries the four action buttons, each naming the CTA and the
+ * action, before the links. */
+static void slack_actions_block_names_the_cta_and_each_action(void **state) {
+    cJSON *snap = fixture();
+    struct message_ctx c = ctx();
+    c.slack_actions = true;
+    const char *events[] = {"open", "raise", "wake", "escalate"};
+    for (int e = 0; e < 4; e++) {
+        set_str(snap, NULL, "event", events[e]);
+        cJSON *j = slack(snap, &c);
+        const cJSON *blocks = cJSON_GetObjectItemCaseSensitive(j, "blocks");
+        int at = -1, i = 0;
+        const cJSON *blk, *acts = NULL;
+        cJSON_ArrayForEach(blk, blocks) {
+            const cJSON *id = cJSON_GetObjectItem(blk, "block_id");
+            if (id && strcmp(id->valuestring, MESSAGE_SLACK_ACTIONS_BLOCK) == 0)
+                at = i, acts = blk;
+            i++;
+        }
+        assert_true(at >= 0);
+        assert_string_equal(cJSON_GetObjectItem(acts, "type")->valuestring, "actions");
+        const cJSON *el = cJSON_GetObjectItem(acts, "elements");
+        assert_int_equal(cJSON_GetArraySize(el), 4);
+        const char *labels[] = {"Acknowledge", "Snooze 7 days", "Close as done", "Assign to me"};
+        const char *values[] = {"acknowledge:12", "snooze:12", "close:12", "assign:12"};
+        for (int k = 0; k < 4; k++) {
+            const cJSON *b = cJSON_GetArrayItem(el, k);
+            assert_string_equal(text_of(b), labels[k]);
+            assert_string_equal(cJSON_GetObjectItem(b, "value")->valuestring, values[k]);
+            assert_null(cJSON_GetObjectItem(b, "url"));
+        }
+        /* The links follow in a block of their own, as without the app. */
+        const cJSON *links = cJSON_GetArrayItem(blocks, at + 1);
+        assert_string_equal(cJSON_GetObjectItem(links, "type")->valuestring, "actions");
+        assert_string_equal(
+            cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(links, "elements"), 0),
+                                "url")
+                ->valuestring,
+            BASE "/ctas/12");
+        cJSON_Delete(j);
+    }
+    cJSON_Delete(snap);
+}
+
+/* No buttons where a click could do nothing: a resolve or an expire (the
+ * CTA is closed), a closed status, a snapshot without an id, or no Slack
+ * app (the default: the message is as before). */
+static void slack_actions_only_on_a_live_cta_with_the_app(void **state) {
+    struct message_ctx c = ctx();
+    for (int k = 0; k < 5; k++) {
+        cJSON *snap = fixture();
+        c.slack_actions = k != 4;
+        if (k == 0)
+            set_str(snap, NULL, "event", "resolve");
+        if (k == 1)
+            set_str(snap, NULL, "event", "expire");
+        if (k == 2)
+            set_str(snap, "cta", "status", "closed");
+        if (k == 3)
+            cJSON_DeleteItemFromObject(cJSON_GetObjectItem(snap, "cta"), "id");
+        cJSON *j = slack(snap, &c);
+        const cJSON *b;
+        cJSON_ArrayForEach(b, cJSON_GetObjectItem(j, "blocks")) {
+            const cJSON *id = cJSON_GetObjectItem(b, "block_id");
+            assert_true(!id || strcmp(id->valuestring, MESSAGE_SLACK_ACTIONS_BLOCK) != 0);
+        }
+        cJSON_Delete(j);
+        cJSON_Delete(snap);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(slack_message_has_header_summary_fields_buttons_and_context),
@@ -1107,6 +1188,8 @@ int main(void) {
         cmocka_unit_test(webhook_types_of_every_event),
         cmocka_unit_test(escalation_says_why_and_to_whom),
         cmocka_unit_test(log_is_one_line_of_json_with_the_text),
+        cmocka_unit_test(slack_actions_block_names_the_cta_and_each_action),
+        cmocka_unit_test(slack_actions_only_on_a_live_cta_with_the_app),
     };
     return cmocka_run_group_tests_name("message", tests, NULL, NULL);
 }

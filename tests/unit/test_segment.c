@@ -648,6 +648,44 @@ static void account_renewed_carries_arr(void **state) {
     assert_true(msg.num == 36000);
 }
 
+static void subscription_changed_carries_mrr_before_after_and_reason(void **state) {
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Subscription Changed\","
+             "\"properties\":{\"mrr_before\":500,\"mrr_after\":\"650.5\","
+             "\"reason\":\"seats added\"}}");
+    assert_int_equal(msg.kind, EV_SUB_CHANGED);
+    assert_true(msg.has_num);
+    assert_true(msg.num == 650.5);
+    assert_str(msg.detail, "seats added");
+    /* the reason is optional; both amounts are required, numbers >= 0, bounded */
+    parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Subscription Changed\","
+             "\"properties\":{\"mrr_before\":500,\"mrr_after\":0}}");
+    assert_null(msg.detail);
+    assert_true(msg.num == 0);
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Subscription Changed\","
+                  "\"properties\":{\"mrr_after\":10}}",
+                  "properties.mrr_before: is required");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Subscription Changed\","
+                  "\"properties\":{\"mrr_before\":10}}",
+                  "properties.mrr_after: is required");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Subscription Changed\","
+                  "\"properties\":{\"mrr_before\":10,\"mrr_after\":-1}}",
+                  "properties.mrr_after: must be a number from 0 to 1e+15");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Subscription Changed\","
+                  "\"properties\":{\"mrr_before\":2e15,\"mrr_after\":1}}",
+                  "properties.mrr_before: must be a number");
+    parse_invalid("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Subscription Changed\","
+                  "\"properties\":{\"mrr_before\":1,\"mrr_after\":2,\"reason\":7}}",
+                  "properties.reason: must be a string");
+    char long_reason[400];
+    int n = snprintf(long_reason, sizeof long_reason,
+                     "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Subscription "
+                     "Changed\",\"properties\":{\"mrr_before\":1,\"mrr_after\":2,"
+                     "\"reason\":\"%0201d\"}}",
+                     0);
+    assert_true(n > 0 && (size_t)n < sizeof long_reason);
+    parse_invalid(long_reason, "properties.reason: longer than 200 bytes");
+}
+
 static void tickets_carry_id_and_priority(void **state) {
     parse_ok("{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Ticket Opened\","
              "\"properties\":{\"priority\":\"high\",\"ticket_id\":881}}");
@@ -1245,6 +1283,7 @@ int main(void) {
         T(goal_set_without_a_feature_is_rejected),
         T(account_churned_carries_arr_and_reason),
         T(account_renewed_carries_arr),
+        T(subscription_changed_carries_mrr_before_after_and_reason),
         T(tickets_carry_id_and_priority),
         T(milestones_and_outreach_are_recognised),
         T(identify_company_id_comes_from_company_dot_id),

@@ -229,6 +229,50 @@ static void test_login_and_lockout(void **state) {
 
 /* The lock of a configured user is not evicted by failures for other emails,
  * however many (before: a shared table of 1,024 slots was). */
+/* serve.users' slack_user_id (docs/slack.md) and disabled: read, checked,
+ * and a disabled user cannot sign in (as an unknown email). */
+static void test_slack_user_id_and_disabled(void **state) {
+    char text[2048], err[SERVE_ERR_BYTES];
+    snprintf(text, sizeof text,
+             "serve:\n  session_key_env: TEST_SESSION_KEY\n  users:\n"
+             "    - {email: ana@x.io, password_hash: '%s', slack_user_id: U012AB3CD}\n"
+             "    - {email: off@x.io, password_hash: '%s', disabled: true}\n",
+             hash, hash);
+    struct serve_config c;
+    setenv("TEST_SESSION_KEY", "0123456789abcdef0123456789abcdef-test", 1);
+    assert_int_equal(load(text, &c, err), TEND_OK);
+    assert_string_equal(c.users[0].slack_user_id, "U012AB3CD");
+    assert_false(c.users[0].disabled);
+    assert_null(c.users[1].slack_user_id);
+    assert_true(c.users[1].disabled);
+    struct auth *a;
+    assert_int_equal(auth_new(&c, "/nonexistent/key", &a, err), TEND_OK);
+    const struct serve_user *u = NULL;
+    int64_t now = at("2026-11-22T10:00:00Z");
+    assert_int_equal(try_login(a, "ana@x.io", "correct horse", now, NULL, &u), AUTH_OK);
+    assert_int_equal(try_login(a, "off@x.io", "correct horse", now, NULL, &u), AUTH_BAD);
+    auth_free(a);
+    serve_config_release(&c);
+    static const char *const bad[][2] = {
+        {"slack_user_id: u012", "slack_user_id: must be a Slack member id"},
+        {"slack_user_id: 'U1 x'", "slack_user_id: must be a Slack member id"},
+        {"disabled: 1", "disabled: must be true or false"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "serve: {users: [{email: a@x.io, password_hash: '%s', %s}]}\n",
+                 hash, bad[i][0]);
+        assert_int_equal(load(text, &c, err), TEND_ERR_INVALID);
+        if (!strstr(err, bad[i][1]) || !strstr(err, "serve.users[0]"))
+            fail_msg("got \"%s\", want \"%s\"", err, bad[i][1]);
+    }
+    snprintf(text, sizeof text,
+             "serve: {users: [{email: a@x.io, password_hash: '%s', slack_user_id: U1},"
+             " {email: b@x.io, password_hash: '%s', slack_user_id: U1}]}\n",
+             hash, hash);
+    assert_int_equal(load(text, &c, err), TEND_ERR_INVALID);
+    assert_non_null(strstr(err, "serve.users[1]: slack_user_id: U1 is given to a@x.io already"));
+}
+
 static void test_user_lock_survives_a_flood(void **state) {
     struct serve_config c;
     config_with_user(&c);
@@ -622,6 +666,7 @@ int main(void) {
         cmocka_unit_test(test_defaults_and_settings),
         cmocka_unit_test(test_mistakes_name_their_path),
         cmocka_unit_test(test_login_and_lockout),
+        cmocka_unit_test(test_slack_user_id_and_disabled),
         cmocka_unit_test(test_user_lock_survives_a_flood),
         cmocka_unit_test(test_lockout_table),
         cmocka_unit_test(test_rate_limit_per_address),
