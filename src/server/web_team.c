@@ -22,6 +22,7 @@
 
 #include "eval/audit.h"
 #include "eval/ctas.h"
+#include "eval/owner.h"
 #include "server/dash_team.h"
 #include "server/status.h"
 #include "server/web.h"
@@ -85,14 +86,7 @@ enum tend_err web_cta_is_mine(struct store *s, const char *id_text, const char *
     if (e)
         return e;
     *found = true;
-    *mine = same_email(c.owner, email);
-    if (!*mine) {
-        struct owner_seen o = {.email = email};
-        e = store_account_get(s, c.account_id, on_account, &o);
-        if (e == TEND_ERR_NOTFOUND)
-            e = TEND_OK;
-        *mine = o.mine;
-    }
+    e = eval_cta_is_mine(s, &c, email, mine); /* eval/owner.h: Slack's buttons decide alike */
     eval_cta_release(&c);
     return e;
 }
