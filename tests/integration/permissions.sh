@@ -123,6 +123,9 @@ $TOKENS  sso:
     default_role: viewer
 delivery:
   base_url: http://127.0.0.1:$3
+playbooks:
+  nps_response:
+    - {id: call, title: Call the detractor}
 EOF
 }
 write_config "$T/tend.yaml" all "$PORT"

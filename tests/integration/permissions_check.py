@@ -367,6 +367,7 @@ def main():
     eq("otherwise the csm reads every account", 3, n_all)
 
     audit_checks(admin, lead, csm, by)
+    cockpit_checks(admin, lead, csm, viewer, by)
     token_checks(admin, lead, by)
     people_checks(admin, csm)
     oidc_checks(admin)
@@ -426,6 +427,67 @@ def audit_checks(admin, lead, csm, by):
         eq(f"{a.name} may not read the audit log", 403, a.get("/api/audit").status)
     eq("there is no way to change an entry: POST /api/audit is refused", 405,
        admin.post_json("/api/audit", {}).status)
+
+
+def cockpit_checks(admin, lead, csm, viewer, by):
+    """Bulk actions decided CTA by CTA; notes, playbook steps and bulk actions
+    in the audit log (main's routes, merged into the route table)."""
+    own, other = by["own-co"], by["other-co"]
+    status_other = (admin.get(f"/api/ctas/{other}").json() or {}).get("status")
+    # Assignments that keep every CTA open and whose it is (the checks after
+    # these read the open CTAs), told apart in the log by their note.
+    third = by["third-co"]
+    r = csm.post_json("/api/ctas/bulk", {"action": "assign", "owner": "csm@example.com", "note": "bulk-csm",
+                                         "ids": f"{own},{other}"})
+    j = r.json() or {}
+    failed = j.get("failed") or []
+    eq("a csm's bulk assign over their CTA and another book's: 200, theirs done", (200, [own]),
+       (r.status, j.get("done")), r.body[:500])
+    report("... the other book's CTA refused alone, with the reason", len(failed) == 1
+           and failed[0].get("id") == other and "own book" in (failed[0].get("error") or ""), failed)
+    c = admin.get(f"/api/ctas/{other}").json() or {}
+    eq("... and left as it was", (status_other, "lead@example.com"), (c.get("status"), c.get("owner")), c)
+    r = viewer.post_json("/api/ctas/bulk", {"action": "assign", "owner": "viewer@example.com", "ids": str(own)})
+    eq("a viewer's bulk action: 403", 403, r.status, r.body[:300])
+    r = lead.post_json("/api/ctas/bulk", {"action": "assign", "owner": "csm@example.com", "note": "bulk-lead",
+                                          "ids": f"{own},{third}"})
+    eq("a lead's bulk assign over the csm's book and their own: both done", (200, sorted([own, third])),
+       (r.status, sorted((r.json() or {}).get("done") or [])), r.body[:300])
+    r = csm.post_json("/api/accounts/own-co/notes", {"kind": "call", "text": "audited account note"})
+    eq("a csm records a note on their book's account", 200, r.status, r.body[:300])
+    r = csm.post_json(f"/api/ctas/{own}/note", {"kind": "email", "text": "audited CTA note"})
+    eq("a csm records a note on their CTA", 200, r.status, r.body[:300])
+    r = csm.post_json(f"/api/ctas/{own}/step", {"step": "call"})
+    eq("a csm ticks a playbook step of their CTA", 200, r.status, r.body[:300])
+    r = csm.post_json(f"/api/ctas/{own}/step", {"step": "call", "done": "0"})
+    eq("... and unticks it", 200, r.status, r.body[:300])
+    r = csm.post_json(f"/api/ctas/{other}/step", {"step": "call"})
+    eq("a csm's step on another book's CTA: 403", 403, r.status, r.body[:300])
+    entries = audit_entries(admin)
+
+    def find(action, actor, target):
+        return [e for e in entries if e["action"] == action and e["actor"] == actor and e["target"] == target]
+
+    bulk = [e for e in entries if e["actor"] == "csm@example.com" and (e.get("after") or {}).get("note") == "bulk-csm"]
+    eq("the csm's bulk assign is in the audit log for their CTA alone (nothing for the refused one)",
+       [("cta.assign", f"cta:{own}")], [(e["action"], e["target"]) for e in bulk], bulk)
+    lead_bulk = [e for e in entries if e["action"] == "cta.assign" and e["actor"] == "lead@example.com"
+                 and (e.get("after") or {}).get("note") == "bulk-lead"]
+    eq("the lead's bulk assign: an audit entry per CTA", sorted([f"cta:{own}", f"cta:{third}"]),
+       sorted(e["target"] for e in lead_bulk))
+    n = find("account.note", "csm@example.com", "account:own-co")
+    report("the account note is in the audit log with its kind and text", any(
+        (e.get("after") or {}).get("text") == "audited account note"
+        and e["after"].get("kind") == "call" for e in n), n[:3])
+    n = find("cta.note", "csm@example.com", f"cta:{own}")
+    report("the CTA note is in the audit log with its kind and text", any(
+        (e.get("after") or {}).get("text") == "audited CTA note" for e in n), n[:3])
+    steps = find("cta.step", "csm@example.com", f"cta:{own}")
+    report("the playbook step ticked and unticked: two audit entries (newest first) with done before and after",
+           [((e.get("before") or {}).get("done"), (e.get("after") or {}).get("done")) for e in steps]
+           == [(True, False), (False, True)]
+           and all((e.get("after") or {}).get("step") == "call" for e in steps), steps)
+    report("the refused step left no audit entry", not find("cta.step", "csm@example.com", f"cta:{other}"))
 
 
 def token_checks(admin, lead, by):
