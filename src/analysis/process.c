@@ -29,11 +29,6 @@ const char *const process_columns[PROCESS_COLUMNS] = {"group",           "week",
 
 /* ---- pure computation ------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* numpy.percentile(v, q) with its default (linear) interpolation; v sorted. */
 static double percentile(const double *v, size_t n, double q) {
     double pos = q / 100 * (double)(n - 1);
@@ -89,107 +84,164 @@ static void p_chart(struct process_row *rows, size_t n) {
     }
 }
 
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
+/* The week index of day from from_week (floor: days before it are < 0). */
+static int week_of(int32_t day, int32_t from_week) {
+    int32_t d = day - from_week;
+    return (int)(d >= 0 ? d / 7 : -((-d + 6) / 7));
 }
 
-/* The distinct accounts of v (sorted in place). */
-static int64_t distinct(int64_t *v, size_t n) {
-    if (!n)
-        return 0;
-    qsort(v, n, sizeof *v, cmp_i64);
-    int64_t d = 1;
-    for (size_t i = 1; i < n; i++)
-        d += v[i] != v[i - 1];
-    return d;
+/* An acted-on CTA's days to its first action, by row. */
+struct row_days {
+    size_t row;
+    double days;
+};
+
+static int cmp_row_days(const void *a, const void *b) {
+    const struct row_days *x = a, *y = b;
+    if (x->row != y->row)
+        return x->row < y->row ? -1 : 1;
+    return x->days < y->days ? -1 : x->days > y->days;
 }
 
-/* One group's week: owner -1 takes every owner's. */
-static void fill_week(const struct process_input *in, int owner, struct process_row *r,
-                      double *days, int64_t *ids) {
-    int32_t w = r->week;
-    size_t n_days = 0, n_ids = 0;
-    for (size_t i = 0; i < in->n_ctas; i++) {
-        const struct process_cta *c = &in->ctas[i];
-        if ((owner >= 0 && c->owner != owner) || c->opened_day < w || c->opened_day >= w + 7)
-            continue;
-        r->opened++;
-        bool acted = c->first_action_day != INT32_MAX;
-        if (acted) {
-            r->acted++;
-            days[n_days++] = (double)(c->first_action_day - c->opened_day);
-        }
-        if (c->status != CTA_CLOSED)
-            r->live++;
-        else if (c->closed_reason == CTA_RESOLVED || c->closed_reason == CTA_NOT_RELEVANT)
-            r->closed_by_person++;
-        else if (c->closed_reason == CTA_AUTO_RESOLVED)
-            r->auto_resolved++;
-        else if (c->closed_reason == CTA_EXPIRED)
-            r->expired++;
-        else
-            r->churned++;
-        if (acted ? c->first_action_day > c->due_day : c->due_day < in->as_of)
-            r->overdue++;
-    }
-    r->p90_days = NAN;
-    if (n_days) {
-        qsort(days, n_days, sizeof *days, cmp_double);
-        r->median_days = (struct process_point){.has = true, .v = percentile(days, n_days, 50)};
-        r->p90_days = percentile(days, n_days, 90);
-    }
-    if (r->opened)
-        r->overdue_share =
-            (struct process_point){.has = true, .v = (double)r->overdue / (double)r->opened};
-    for (size_t i = 0; i < in->n_touches; i++) {
-        const struct process_touch *t = &in->touches[i];
-        if (owner >= 0 && t->owner != owner)
-            continue;
-        if (t->contact && t->day >= w && t->day < w + 7)
-            r->contacts++;
-        if (t->day >= w - 21 && t->day < w + 7)
-            ids[n_ids++] = t->account_id;
-    }
-    r->accounts = 0;
-    for (int o = 0; o < in->n_owners; o++)
-        if (owner < 0 || o == owner)
-            r->accounts += in->accounts_of[o];
-    r->accounts_touched_4w = distinct(ids, n_ids);
-    r->coverage_4w = r->accounts ? (double)r->accounts_touched_4w / (double)r->accounts : NAN;
-    if (r->accounts)
-        r->contacts_per_account =
-            (struct process_point){.has = true, .v = (double)r->contacts / (double)r->accounts};
+/* A touch by (group, account, week), for the distinct accounts of each
+ * four-week window. */
+struct touch_key {
+    size_t group;
+    int64_t account;
+    int week;
+};
+
+static int cmp_touch_key(const void *a, const void *b) {
+    const struct touch_key *x = a, *y = b;
+    if (x->group != y->group)
+        return x->group < y->group ? -1 : 1;
+    if (x->account != y->account)
+        return x->account < y->account ? -1 : 1;
+    return (x->week > y->week) - (x->week < y->week);
 }
 
+/* One pass over the CTAs and one over the touches, each counted into its
+ * week's row of the team (group 0) and of its owner (group owner + 1):
+ * linear in the records, whatever the number of owners and weeks. */
 struct process_row *process_compute(const struct process_input *in, size_t *n) {
     int weeks = (in->to_week - in->from_week) / 7 + 1;
-    size_t groups = (size_t)in->n_owners + 1;
-    struct process_row *rows = xcalloc(groups * (size_t)weeks, sizeof *rows);
-    double *days = xcalloc(in->n_ctas ? in->n_ctas : 1, sizeof *days);
-    int64_t *ids = xcalloc(in->n_touches ? in->n_touches : 1, sizeof *ids);
-    struct process_point *pts = xcalloc((size_t)weeks, sizeof *pts);
-    for (size_t g = 0; g < groups; g++) {
-        struct process_row *gr = &rows[g * (size_t)weeks];
-        int owner = (int)g - 1;
+    size_t groups = (size_t)in->n_owners + 1, W = (size_t)weeks;
+    struct process_row *rows = xcalloc(groups * W, sizeof *rows);
+    for (size_t g = 0; g < groups; g++)
         for (int k = 0; k < weeks; k++) {
-            gr[k].owner = owner;
-            gr[k].week = in->from_week + 7 * k;
-            fill_week(in, owner, &gr[k], days, ids);
+            struct process_row *r = &rows[g * W + (size_t)k];
+            r->owner = (int)g - 1;
+            r->week = in->from_week + 7 * k;
+            r->p90_days = NAN;
+            r->coverage_4w = NAN;
+            for (int o = 0; o < in->n_owners; o++)
+                if (g == 0 || (size_t)o + 1 == g)
+                    r->accounts += in->accounts_of[o];
         }
-        p_chart(gr, (size_t)weeks);
+    struct row_days *days = xcalloc(2 * in->n_ctas + 1, sizeof *days);
+    size_t n_days = 0;
+    for (size_t i = 0; i < in->n_ctas; i++) {
+        const struct process_cta *c = &in->ctas[i];
+        int w = week_of(c->opened_day, in->from_week);
+        if (w < 0 || w >= weeks)
+            continue;
+        size_t both[2] = {(size_t)w, ((size_t)c->owner + 1) * W + (size_t)w};
+        bool acted = c->first_action_day != INT32_MAX;
+        for (int j = 0; j < 2; j++) {
+            struct process_row *r = &rows[both[j]];
+            r->opened++;
+            if (acted) {
+                r->acted++;
+                days[n_days++] =
+                    (struct row_days){both[j], (double)(c->first_action_day - c->opened_day)};
+            }
+            if (c->status != CTA_CLOSED)
+                r->live++;
+            else if (c->closed_reason == CTA_RESOLVED || c->closed_reason == CTA_NOT_RELEVANT)
+                r->closed_by_person++;
+            else if (c->closed_reason == CTA_AUTO_RESOLVED)
+                r->auto_resolved++;
+            else if (c->closed_reason == CTA_EXPIRED)
+                r->expired++;
+            else
+                r->churned++;
+            if (acted ? c->first_action_day > c->due_day : c->due_day < in->as_of)
+                r->overdue++;
+        }
+    }
+    if (n_days)
+        qsort(days, n_days, sizeof *days, cmp_row_days);
+    double *v = xcalloc(n_days + 1, sizeof *v);
+    for (size_t i = 0; i < n_days;) {
+        size_t j = i;
+        while (j < n_days && days[j].row == days[i].row) {
+            v[j - i] = days[j].days;
+            j++;
+        }
+        struct process_row *r = &rows[days[i].row];
+        r->median_days = (struct process_point){.has = true, .v = percentile(v, j - i, 50)};
+        r->p90_days = percentile(v, j - i, 90);
+        i = j;
+    }
+    struct touch_key *keys = xcalloc(2 * in->n_touches + 1, sizeof *keys);
+    size_t n_keys = 0;
+    for (size_t i = 0; i < in->n_touches; i++) {
+        const struct process_touch *t = &in->touches[i];
+        int w = week_of(t->day, in->from_week);
+        if (w < -3 || w >= weeks)
+            continue;
+        size_t g2[2] = {0, (size_t)t->owner + 1};
+        for (int j = 0; j < 2; j++) {
+            if (t->contact && w >= 0)
+                rows[g2[j] * W + (size_t)w].contacts++;
+            keys[n_keys++] = (struct touch_key){g2[j], t->account_id, w};
+        }
+    }
+    if (n_keys)
+        qsort(keys, n_keys, sizeof *keys, cmp_touch_key);
+    /* A touch in week k is in the windows of rows k..k+3: each account once
+     * per row. */
+    for (size_t i = 0; i < n_keys;) {
+        size_t j = i;
+        int marked = INT32_MIN;
+        while (j < n_keys && keys[j].group == keys[i].group && keys[j].account == keys[i].account) {
+            int from = keys[j].week > marked ? keys[j].week : marked + 1;
+            for (int w = from < 0 ? 0 : from; w <= keys[j].week + 3 && w < weeks; w++)
+                rows[keys[i].group * W + (size_t)w].accounts_touched_4w++;
+            if (keys[j].week + 3 > marked)
+                marked = keys[j].week + 3;
+            j++;
+        }
+        i = j;
+    }
+    struct process_point *pts = xcalloc(W, sizeof *pts);
+    for (size_t g = 0; g < groups; g++) {
+        struct process_row *gr = &rows[g * W];
+        for (int k = 0; k < weeks; k++) {
+            struct process_row *r = &gr[k];
+            if (r->opened)
+                r->overdue_share = (struct process_point){
+                    .has = true, .v = (double)r->overdue / (double)r->opened};
+            if (r->accounts) {
+                r->coverage_4w = (double)r->accounts_touched_4w / (double)r->accounts;
+                r->contacts_per_account = (struct process_point){
+                    .has = true, .v = (double)r->contacts / (double)r->accounts};
+            }
+        }
+        p_chart(gr, W);
         for (int which = 0; which < 2; which++) {
             for (int k = 0; k < weeks; k++)
                 pts[k] = which ? gr[k].contacts_per_account : gr[k].median_days;
-            xmr(pts, (size_t)weeks);
+            xmr(pts, W);
             for (int k = 0; k < weeks; k++)
                 *(which ? &gr[k].contacts_per_account : &gr[k].median_days) = pts[k];
         }
     }
     free(days);
-    free(ids);
+    free(v);
+    free(keys);
     free(pts);
-    *n = groups * (size_t)weeks;
+    *n = groups * W;
     return rows;
 }
 

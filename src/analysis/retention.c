@@ -1,6 +1,7 @@
 /* retention.c: tend analyze retention (see retention.h). */
 #include "analysis/retention.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,8 +126,17 @@ static void add_reason(struct scan *sc, const struct rev_movement *m) {
         r->reasons[r->n_reasons++] =
             (struct retention_reason){.kind = m->kind, .reason = keep(r, &sc->cap_strings, reason)};
     }
-    r->reasons[i].count++;
-    r->reasons[i].mrr += m->amount;
+    struct retention_reason *x = &r->reasons[i];
+    x->count++;
+    x->mrr += m->amount;
+    /* Accounts come in ascending id: a repeat is the last one. */
+    if (!x->n_ids || x->ids[x->n_ids - 1] != sc->account) {
+        if (x->n_ids == x->cap_ids) {
+            x->cap_ids = x->cap_ids ? x->cap_ids * 2 : 8;
+            x->ids = xrealloc(x->ids, x->cap_ids * sizeof *x->ids);
+        }
+        x->ids[x->n_ids++] = sc->account;
+    }
 }
 
 /* Makes the account's path and adds it to every period, in "all" and its
@@ -247,6 +257,14 @@ static void make_rows(struct scan *sc) {
     }
     if (r->n_reasons > 1)
         qsort(r->reasons, r->n_reasons, sizeof *r->reasons, by_kind_then_mrr);
+    /* NRR impact over the window: the first period's start is the window's. */
+    double start = sc->groups[0].f[0].mrr_start;
+    for (size_t i = 0; i < r->n_reasons; i++) {
+        struct retention_reason *x = &r->reasons[i];
+        double sign = x->kind == REV_EXPANSION ? 1 : -1;
+        x->nrr_impact = start > 0 ? sign * x->mrr / start : NAN;
+        x->tickets = x->outreach = x->ctas = NAN;
+    }
 }
 
 static void scan_free(struct scan *sc) {
@@ -299,6 +317,8 @@ cleanup:
 }
 
 void retention_result_free(struct retention_result *r) {
+    for (size_t i = 0; i < r->n_reasons; i++)
+        free(r->reasons[i].ids);
     for (size_t i = 0; i < r->n_strings; i++)
         free(r->strings[i]);
     free(r->strings);
@@ -322,4 +342,74 @@ const char *retention_period_name(const struct retention_result *r, const struct
         snprintf(buf, RETENTION_PERIOD_BYTES, "%s..%s", a, b);
     }
     return buf;
+}
+
+/* ---- cost to serve -------------------------------------------------------------- */
+
+struct costs {
+    struct store_account_costs *v;
+    size_t n, cap;
+};
+
+static void on_costs(void *arg, const struct store_account_costs *c) {
+    struct costs *l = arg;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 256;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = *c;
+}
+
+static int by_account(const void *key, const void *x) {
+    int64_t id = *(const int64_t *)key, other = ((const struct store_account_costs *)x)->account_id;
+    return id < other ? -1 : id > other;
+}
+
+enum tend_err retention_costs(struct store *s, struct retention_result *r, char *err) {
+    struct costs l = {0};
+    enum tend_err e =
+        store_account_costs_each(s, (int64_t)r->o.from * DT_MS_PER_DAY,
+                                 ((int64_t)r->o.to + 1) * DT_MS_PER_DAY, on_costs, &l);
+    if (e) {
+        snprintf(err, RETENTION_ERR_BYTES, "%s", store_last_error(s));
+        free(l.v);
+        return e;
+    }
+    for (size_t i = 0; i < r->n_reasons; i++) {
+        struct retention_reason *x = &r->reasons[i];
+        double t = 0, o = 0, c = 0;
+        for (size_t k = 0; k < x->n_ids; k++) {
+            const struct store_account_costs *a =
+                l.n ? bsearch(&x->ids[k], l.v, l.n, sizeof *l.v, by_account) : NULL;
+            if (a) {
+                t += (double)a->tickets;
+                o += (double)a->outreach;
+                c += (double)a->ctas;
+            }
+        }
+        double n = (double)x->n_ids;
+        x->tickets = n > 0 ? t / n : NAN;
+        x->outreach = n > 0 ? o / n : NAN;
+        x->ctas = n > 0 ? c / n : NAN;
+    }
+    free(l.v);
+    return TEND_OK;
+}
+
+static int by_impact(const void *x, const void *y) {
+    const struct retention_reason *a = *(const struct retention_reason *const *)x,
+                                  *b = *(const struct retention_reason *const *)y;
+    if (a->mrr != b->mrr)
+        return a->mrr > b->mrr ? -1 : 1;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    return strcmp(a->reason, b->reason);
+}
+
+void retention_reasons_by_impact(const struct retention_result *r,
+                                 const struct retention_reason **out) {
+    for (size_t i = 0; i < r->n_reasons; i++)
+        out[i] = &r->reasons[i];
+    if (r->n_reasons > 1)
+        qsort(out, r->n_reasons, sizeof *out, by_impact);
 }

@@ -8,7 +8,9 @@
  * periods x groups, both bounded (RETENTION_MAX_PERIODS, _MAX_GROUPS).
  * Groups are the account's segment, plan or owner as tend knows them now.
  * Besides the periods, each reason's movements over the whole window (the
- * reasons Pareto of expansion, contraction and churn). */
+ * reasons Pareto of expansion, contraction and churn), with their NRR
+ * impact and, read on demand (retention_costs), what serving those accounts
+ * cost: tickets, outreach and CTAs per account. */
 #ifndef TEND_ANALYSIS_RETENTION_H
 #define TEND_ANALYSIS_RETENTION_H
 
@@ -47,6 +49,12 @@ struct retention_reason {
     const char *reason; /* owned by the result; "(none given)" when none */
     int64_t count;
     double mrr;
+    double nrr_impact; /* signed mrr over the window's starting MRR (NaN: none) */
+    /* The accounts with such a movement, and what serving them cost in the
+     * window per account (retention_costs; NaN before). */
+    int64_t *ids; /* owned by the result, ascending */
+    size_t n_ids, cap_ids;
+    double tickets, outreach, ctas;
 };
 
 struct retention_result {
@@ -67,6 +75,16 @@ struct retention_result {
 enum tend_err retention_run(struct store *s, const struct retention_options *o,
                             struct retention_result *out, char *err);
 void retention_result_free(struct retention_result *r);
+
+/* Fills each reason's cost to serve: the tickets opened, outreach sent and
+ * CTAs opened in the window, per account that had such a movement. Store
+ * errors as they are (message in err). */
+enum tend_err retention_costs(struct store *s, struct retention_result *r, char *err);
+
+/* The reasons by |NRR impact|, largest first, into out (r->n_reasons
+ * pointers, borrowed): the Pareto of what moved the revenue most. */
+void retention_reasons_by_impact(const struct retention_result *r,
+                                 const struct retention_reason **out);
 
 /* "2024-03", "2024-Q1", or "2024-01-01..2024-12-31" for the whole window,
  * into buf (RETENTION_PERIOD_BYTES). */

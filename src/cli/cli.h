@@ -12,6 +12,8 @@
 #include "cli/output.h"
 #include "store/store.h"
 
+struct buf;
+
 #define EXIT_REJECTED 1
 #define EXIT_USAGE    2
 
@@ -61,6 +63,13 @@ int cmd_analyze_table(int argc, char **argv);
 /* tend analyze retention (cmd_analyze_retention.c): GRR, NRR, logo churn and
  * the revenue movement per period and group. */
 int cmd_analyze_retention(int argc, char **argv);
+/* tend analyze --reasons's second part (cmd_analyze_retention.c): every
+ * movement's reason (churn, contraction, expansion) by MRR with its NRR
+ * impact and cost to serve, days from..to (from 0: the year up to to).
+ * Printed in format when print; its section appended to report. Returns 0 or
+ * EXIT_USAGE after printing why. */
+int cli_movement_reasons(struct store *st, int32_t from, int32_t to, enum out_format format,
+                         bool print, struct buf *report);
 /* Keeps a report of tend analyze or tend backtest in the store st (kind
  * "analyze" or "backtest"; body an HTML fragment, server/report.h; st NULL:
  * not kept) and, when html_path is set, writes it there as a standalone page; says where on

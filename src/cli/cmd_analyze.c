@@ -29,7 +29,7 @@ static void usage(FILE *f) {
         "Usage: tend analyze [--db PATH] [--config tend.yaml] --lead DAYS [--from DATE --to DATE]\n"
         "                    [--features components|metrics] [--export FILE.csv]\n"
         "                    [--outcome churn|contraction|expansion]\n"
-        "       tend analyze [--db PATH] --reasons [--from DATE --to DATE]\n"
+        "       tend analyze [--db PATH] --reasons [--movements] [--from DATE --to DATE]\n"
         "       tend analyze --table FILE.csv --outcome COLUMN [--columns A,B,...]\n"
         "       tend analyze survival ...   (time to churn: see tend analyze survival --help)\n"
         "       tend analyze cohorts ...    (churn by decile: see tend analyze cohorts --help)\n"
@@ -48,7 +48,10 @@ static void usage(FILE *f) {
         "                    expansion (accounts paying, every DAYS: did they buy less,\n"
         "                    or more, within DAYS? \"churned\" then counts those that did)\n"
         "  --export FILE     also write the rows fitted as CSV (tend analyze --table reads it)\n"
-        "  --reasons         churn reasons as a Pareto by lost ARR\n"
+        "  --reasons         churn reasons as a Pareto by lost ARR, then every churn,\n"
+        "                    contraction and expansion reason by NRR impact with the cost\n"
+        "                    to serve (tickets, outreach, CTAs per account)\n"
+        "  --movements       with --reasons and --format csv|json: the second list alone\n"
         "  --table FILE      the same regression on any CSV (see tend analyze --table --help)\n"
         "  --html FILE       also write the report as a standalone HTML page\n"
         "  --format FORMAT   table (default) or json\n"
@@ -369,25 +372,19 @@ int cmd_analyze(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "process") == 0) /* cmd_analyze_process.c */
         return cmd_analyze_process(argc - 1, argv + 1);
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},
-        {"config", required_argument, NULL, 'c'},
-        {"lead", required_argument, NULL, 'l'},
-        {"from", required_argument, NULL, 'F'},
-        {"to", required_argument, NULL, 'T'},
-        {"features", required_argument, NULL, 'e'},
-        {"reasons", no_argument, NULL, 'r'},
-        {"export", required_argument, NULL, 'x'},
-        {"html", required_argument, NULL, 'H'},
-        {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {"outcome", required_argument, NULL, 'O'},
-        {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},   {"config", required_argument, NULL, 'c'},
+        {"lead", required_argument, NULL, 'l'}, {"from", required_argument, NULL, 'F'},
+        {"to", required_argument, NULL, 'T'},   {"features", required_argument, NULL, 'e'},
+        {"reasons", no_argument, NULL, 'r'},    {"export", required_argument, NULL, 'x'},
+        {"html", required_argument, NULL, 'H'}, {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},       {"outcome", required_argument, NULL, 'O'},
+        {"movements", no_argument, NULL, 'M'},  {NULL, 0, NULL, 0},
     };
     const char *db = NULL, *config = NULL, *export = NULL, *html = NULL;
     struct cli_days days;
     cli_days_init(&days);
     struct analysis_options o = {.lead_days = -1, .features = AF_COMPONENTS};
-    bool reasons = false;
+    bool reasons = false, movements = false;
     enum out_format format = OUT_TABLE;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -418,6 +415,9 @@ int cmd_analyze(int argc, char **argv) {
             break;
         case 'r':
             reasons = true;
+            break;
+        case 'M':
+            movements = true;
             break;
         case 'O':
             if (strcmp(optarg, "churn") == 0)
@@ -485,14 +485,21 @@ int cmd_analyze(int argc, char **argv) {
             fprintf(stderr, "tend analyze: %s\n", store_last_error(st));
             rc = EXIT_USAGE;
         } else {
-            print_reasons(&r, format);
+            if (!movements)
+                print_reasons(&r, format);
             analysis_reasons_report(&body, &r, first, last);
+            /* Contraction and expansion too, by NRR impact (tables: after the
+             * churns; CSV and JSON: with --movements, in their place). */
+            rc = cli_movement_reasons(st, first, last, format, movements || format == OUT_TABLE,
+                                      &body);
             snprintf(title, sizeof title, "Churn reasons by lost ARR");
             char lost[64];
             labels_money(r.lost_arr, NULL, lost, sizeof lost);
             snprintf(summary, sizeof summary, "%lld churned accounts, %s ARR lost, %zu reasons",
                      (long long)r.churned, lost, r.n);
-            rc = cli_save_report(st, "analyze", "analyze", title, summary, buf_str(&body), html);
+            if (!rc)
+                rc =
+                    cli_save_report(st, "analyze", "analyze", title, summary, buf_str(&body), html);
         }
         analysis_reasons_free(&r);
     } else {

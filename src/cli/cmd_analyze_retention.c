@@ -16,6 +16,7 @@
 #include "server/report_retention.h"
 #include "util/buf.h"
 #include "util/datetime.h"
+#include "util/mem.h"
 
 #define CMD "analyze retention"
 /* Without --from, the window is the year up to --to (or today). */
@@ -279,4 +280,87 @@ int cmd_analyze_retention(int argc, char **argv) {
     store_close(st);
     cli_free_config(&cfg);
     return rc;
+}
+
+/* ---- tend analyze --reasons: every movement's reason ------------------------------ */
+
+/* A figure: rounded in a table (decimals), exact in CSV and JSON (the
+ * oracle test compares them to 1e-9). */
+static void figure(struct out_table *t, enum out_format format, double v, int decimals) {
+    if (!isfinite(v)) {
+        out_num(t, v, false);
+    } else if (format == OUT_TABLE) {
+        double k = decimals == 2 ? 100 : 10000;
+        out_num(t, round(v * k) / k, true);
+    } else {
+        char b[40];
+        snprintf(b, sizeof b, "%.17g", v);
+        out_raw_json(t, b);
+    }
+}
+
+int cli_movement_reasons(struct store *st, int32_t from, int32_t to, enum out_format format,
+                         bool print, struct buf *report) {
+    struct retention_options o = {.from = from, .to = to};
+    if (o.from <= 0) /* no --from: the year up to --to, where NRR has a start */
+        o.from = o.to - (DEFAULT_WINDOW_DAYS - 1);
+    struct retention_result r;
+    char err[RETENTION_ERR_BYTES];
+    if (retention_run(st, &o, &r, err) || retention_costs(st, &r, err)) {
+        fprintf(stderr, "tend analyze: %s\n", err);
+        retention_result_free(&r);
+        return EXIT_USAGE;
+    }
+    const struct retention_reason **by = xcalloc(r.n_reasons ? r.n_reasons : 1, sizeof *by);
+    retention_reasons_by_impact(&r, by);
+    double total = 0;
+    for (size_t i = 0; i < r.n_reasons; i++)
+        total += by[i]->mrr;
+    if (print) {
+        static const char *const rcols[] = {"movement",
+                                            "reason",
+                                            "accounts",
+                                            "count",
+                                            "mrr",
+                                            "nrr_impact",
+                                            "share",
+                                            "cumulative",
+                                            "tickets_per_account",
+                                            "outreach_per_account",
+                                            "ctas_per_account"};
+        struct out_table *t = out_new(rcols, sizeof rcols / sizeof *rcols);
+        double cumulative = 0;
+        for (size_t i = 0; i < r.n_reasons; i++) {
+            const struct retention_reason *x = by[i];
+            double share = total > 0 ? x->mrr / total : 0;
+            cumulative += share;
+            out_row(t);
+            out_str(t, revenue_kind_name(x->kind));
+            out_str(t, x->reason);
+            out_int(t, (int64_t)x->n_ids);
+            out_int(t, x->count);
+            figure(t, format, x->mrr, 2);
+            figure(t, format, x->nrr_impact, 4);
+            figure(t, format, share, 4);
+            figure(t, format, cumulative, 4);
+            const double cost[] = {x->tickets, x->outreach, x->ctas};
+            for (int k = 0; k < 3; k++)
+                figure(t, format, cost[k], 2);
+        }
+        if (format == OUT_TABLE) {
+            char a[16], b[16];
+            dt_format_date(o.from, a);
+            dt_format_date(o.to, b);
+            printf("\nRevenue movements by reason, %s to %s, largest MRR first (NRR impact: the "
+                   "MRR over the %.2f MRR paying at the start, - for churn and contraction; cost "
+                   "to serve per account with such a movement):\n",
+                   a, b, r.n_rows ? r.rows[0].f.mrr_start : 0.0);
+        }
+        out_print(t, format, stdout);
+        out_free(t);
+    }
+    retention_reasons_report(report, &r, by);
+    free(by);
+    retention_result_free(&r);
+    return 0;
 }

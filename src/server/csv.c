@@ -6,23 +6,32 @@
 #include <string.h>
 
 /* The tables views carry, in the order a view with several is read. */
-static const char *const tables[] = {"ctas",   "held",   "accounts", "rows",   "risk",
-                                     "groups", "rules",  "reports",  "models", "items",
-                                     "users",  "outbox", "segments"};
+static const char *const tables[] = {"accounts", "ctas",   "held",    "rows",   "risk",
+                                     "groups",   "rules",  "reports", "models", "items",
+                                     "users",    "outbox", "segments"};
 
 static bool is_table(const cJSON *a) {
     return cJSON_IsArray(a) && (!a->child || cJSON_IsObject(a->child));
 }
 
-/* The view's table: a known name first, else its first array of objects. */
+/* The view's table: the first known name with rows (a segment's page has
+ * its accounts and its few CTAs), else the first known one, else its first
+ * array of objects. */
 static const cJSON *find_table(const cJSON *view, const char **name) {
+    const cJSON *empty = NULL;
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(view, tables[i]);
-        if (is_table(a)) {
+        if (is_table(a) && a->child) {
             *name = tables[i];
             return a;
         }
+        if (is_table(a) && !empty) {
+            empty = a;
+            *name = tables[i];
+        }
     }
+    if (empty)
+        return empty;
     const cJSON *a;
     cJSON_ArrayForEach(a, view) {
         if (is_table(a) && a->child) {

@@ -113,6 +113,7 @@ void dash_rules(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) 
         buf_puts(out, "</td></tr>\n");
     }
     buf_puts(out, "</tbody></table></div>\n");
+    dash_put_export(out, ctx);
     dash_page_close(out, ctx);
 }
 
@@ -191,6 +192,7 @@ void dash_delivery(struct buf *out, const struct dash_ctx *ctx, const cJSON *vie
         buf_puts(out, "</td></tr>\n");
     }
     buf_puts(out, "</tbody></table></div>\n");
+    dash_put_export(out, ctx);
     dash_page_close(out, ctx);
 }
 
@@ -241,6 +243,7 @@ void dash_reports(struct buf *out, const struct dash_ctx *ctx, const cJSON *view
         buf_puts(out, "</td></tr>\n");
     }
     buf_puts(out, "</tbody></table></div>\n");
+    dash_put_export(out, ctx);
     dash_page_close(out, ctx);
 }
 

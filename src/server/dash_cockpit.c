@@ -272,9 +272,22 @@ static void cockpit_pages(struct buf *b, const struct dash_ctx *ctx, long long t
 
 void dash_put_csv_link(struct buf *b, const struct dash_ctx *ctx, const char *base) {
     static const char *const drop[] = {"format", NULL};
+    char path[512];
+    if (!base) { /* the page's own path (percent-encoded by the web layer) */
+        const char *p = ctx && ctx->path ? ctx->path : "/";
+        int n = (int)strcspn(p, "?");
+        snprintf(path, sizeof path, "%.*s", n, p);
+        base = path;
+    }
     buf_puts(b, "<a class=\"export\" download href=\"");
     dash_put_href_query(b, base, ctx, drop, "format=csv");
     buf_puts(b, "\">Export CSV</a>");
+}
+
+void dash_put_export(struct buf *b, const struct dash_ctx *ctx) {
+    buf_puts(b, "<p class=\"export-line\">");
+    dash_put_csv_link(b, ctx, NULL);
+    buf_puts(b, "</p>\n");
 }
 
 void dash_cockpit_list(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
@@ -410,4 +423,5 @@ const char dash_cockpit_css[] =
     ".portfolio .tile.yellow .n { color: var(--yellow); }\n"
     ".portfolio .tile.green .n { color: var(--green); }\n"
     ".portfolio .tile .what { font-size: 12px; color: var(--muted); }\n"
-    ".foot .version { margin-left: 8px; }\n";
+    ".foot .version { margin-left: 8px; }\n"
+    ".export-line { text-align: right; margin: 6px 0 0; }\n";

@@ -116,8 +116,11 @@ void dash_notes_section(struct buf *b, const struct dash_ctx *ctx, const cJSON *
 /* dash_cockpit.c: the cockpit's filters, bulk form, compact rows, pages and
  * CSV link for a GET /api/ctas view. */
 void dash_cockpit_list(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
-/* Appends an "Export CSV" link: base with the page's query and format=csv. */
+/* Appends an "Export CSV" link: base (NULL: the page's own path) with the
+ * page's query and format=csv, so the file holds what the page shows. */
 void dash_put_csv_link(struct buf *b, const struct dash_ctx *ctx, const char *base);
+/* The same link on a line of its own, under a table. */
+void dash_put_export(struct buf *b, const struct dash_ctx *ctx);
 /* dash_portfolio.c: the accounts page's portfolio header from
  * view.portfolio (nothing when absent). */
 void dash_portfolio(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);

@@ -384,6 +384,7 @@ void dash_risk(struct buf *out, const struct dash_ctx *ctx, const cJSON *view) {
     }
     buf_puts(out, "</tbody></table></div>\n");
     risk_pages(out, ctx, total, page, per_page, shown < MAX_ROWS ? shown : MAX_ROWS);
+    dash_put_export(out, ctx);
     dash_page_close(out, ctx);
 }
 
@@ -772,6 +773,7 @@ void dash_models(struct buf *out, const struct dash_ctx *ctx, const cJSON *view)
         buf_puts(out, "</td></tr>\n");
     }
     buf_puts(out, "</tbody></table></div>\n");
+    dash_put_export(out, ctx);
     dash_page_close(out, ctx);
 }
 

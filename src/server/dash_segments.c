@@ -120,6 +120,7 @@ void dash_segments(struct buf *out, const struct dash_ctx *ctx, const cJSON *vie
         buf_puts(out, "</tr>\n");
     }
     buf_puts(out, "</tbody></table></div>\n");
+    dash_put_export(out, ctx);
     dash_page_close(out, ctx);
 }
 
@@ -312,5 +313,6 @@ void dash_segment(struct buf *out, const struct dash_ctx *ctx, const cJSON *view
     buf_puts(out, "</section></div>\n");
     put_ctas(out, get(view, "ctas"));
     put_accounts(out, get(view, "accounts"), get_int(view, "accounts_total"));
+    dash_put_export(out, ctx); /* the accounts' table */
     dash_page_close(out, ctx);
 }

@@ -129,3 +129,51 @@ void retention_report(struct buf *b, const struct retention_result *r) {
     }
     cells_table(b, rhead, sizeof rhead / sizeof *rhead, &c);
 }
+
+void retention_reasons_report(struct buf *b, const struct retention_result *r,
+                              const struct retention_reason *const *by) {
+    char f[16], t[16], text[768];
+    dt_format_date(r->o.from, f);
+    dt_format_date(r->o.to, t);
+    double start = r->n_rows ? r->rows[0].f.mrr_start : 0;
+    snprintf(text, sizeof text,
+             "Every churn, contraction and expansion from %s to %s by its reason, largest MRR "
+             "first. NRR impact: the MRR it moved over the %.2f MRR paying on %s (negative for "
+             "churn and contraction). Cost to serve: tickets opened, CSM outreach sent and CTAs "
+             "opened in the window, per account that had such a movement.",
+             f, t, start, f);
+    report_section(b, "Revenue movements by reason: NRR impact and cost to serve", text);
+    struct report_bar *bars = xcalloc(r->n_reasons ? r->n_reasons : 1, sizeof *bars);
+    char **labels = xcalloc(r->n_reasons ? r->n_reasons : 1, sizeof *labels);
+    for (size_t i = 0; i < r->n_reasons; i++) {
+        if (asprintf(&labels[i], "%s: %s", revenue_kind_name(by[i]->kind), by[i]->reason) < 0)
+            labels[i] = xstrdup("");
+        bars[i] = (struct report_bar){labels[i], by[i]->mrr, by[i]->count};
+    }
+    report_pareto(b, "MRR moved by reason (churn, contraction, expansion)", "MRR", bars,
+                  r->n_reasons);
+    for (size_t i = 0; i < r->n_reasons; i++)
+        free(labels[i]);
+    free(labels);
+    free(bars);
+    static const char *const head[] = {
+        "movement",           "reason",        "accounts", "MRR", "NRR impact", "tickets / account",
+        "outreach / account", "CTAs / account"};
+    struct cells c = {0};
+    for (size_t i = 0; i < r->n_reasons; i++) {
+        const struct retention_reason *x = by[i];
+        cell(&c, "%s", revenue_kind_name(x->kind));
+        cell(&c, "%s", x->reason);
+        cell(&c, "%zu", x->n_ids);
+        cell(&c, "%.2f", x->mrr);
+        cell_pct(&c, x->nrr_impact);
+        const double cost[] = {x->tickets, x->outreach, x->ctas};
+        for (int k = 0; k < 3; k++) {
+            if (isfinite(cost[k]))
+                cell(&c, "%.1f", cost[k]);
+            else
+                cell(&c, "\xe2\x80\x94");
+        }
+    }
+    cells_table(b, head, sizeof head / sizeof *head, &c);
+}

@@ -9,5 +9,9 @@
 /* Appends the report of r to b: what the figures mean, the periods' table,
  * and the reasons of expansion, contraction and churn by MRR. */
 void retention_report(struct buf *b, const struct retention_result *r);
+/* The reasons by NRR impact (by: the reasons, largest MRR first) with their
+ * cost to serve, for tend analyze --reasons. */
+void retention_reasons_report(struct buf *b, const struct retention_result *r,
+                              const struct retention_reason *const *by);
 
 #endif

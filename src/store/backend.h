@@ -414,6 +414,10 @@ struct store_ops {
     enum tend_err (*cta_steps_each)(struct store *s, int64_t cta_id,
                                     void (*fn)(void *arg, const struct store_cta_step *st),
                                     void *arg);
+
+    enum tend_err (*account_costs_each)(struct store *s, int64_t from_ms, int64_t to_ms,
+                                        void (*fn)(void *arg, const struct store_account_costs *c),
+                                        void *arg);
 };
 
 struct store_list_cache; /* account_list.c */

@@ -490,7 +490,10 @@ enum tend_err pg_ctas_reset(struct store *base) {
     struct pg_store *s = pg_of(base);
     return pg_exec(s,
                    "DELETE FROM cta_history; DELETE FROM ctas; DELETE FROM eval_runs; "
-                   "DELETE FROM cta_held; DELETE FROM cta_escalations;",
+                   "DELETE FROM cta_held; DELETE FROM cta_escalations; DELETE FROM cta_steps; "
+                   /* as SQLite's: the draws go, the notes stay on their account */
+                   "DELETE FROM cta_holdouts; UPDATE notes SET cta_id = NULL "
+                   "WHERE cta_id IS NOT NULL;",
                    "forgetting CTAs");
 }
 

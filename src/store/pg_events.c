@@ -57,6 +57,7 @@
 #include "core/vocab.h"
 #include "store/codes.h"
 #include "store/fact_life.h"
+#include "store/pg_batch.h"
 #include "store/pg_int.h"
 #include "store/schema.h"
 #include "util/datetime.h"
@@ -107,6 +108,9 @@ struct pg_staged {
     bool table_ready; /* pg_temp.tend_staged exists in this session */
     /* The tables the staged rows will write (enum flush_table bits). */
     unsigned writes;
+    /* Login days (account, day) added in the transaction, written with the
+     * staged rows (pg_events_login_day). */
+    struct pg_batch logins;
     /* The tables a statement names (pg_events_flush_before), by the
      * address of its SQL: direct-mapped. */
     struct {
@@ -123,6 +127,7 @@ enum flush_table {
     FT_STALE = 4,      /* activity_stale, activity_counted: a day marked stale, a goal */
     FT_PRODUCT = 8,    /* product_days */
     FT_FACTS = 16,     /* facts: stored in the flush, or one by one after it */
+    FT_LOGINS = 32,    /* login_days */
 };
 
 /* ---- the key set ---------------------------------------------------------- */
@@ -635,6 +640,7 @@ static enum tend_err flush_rows(struct pg_store *s) {
 }
 
 static void rows_clear(struct pg_staged *st) {
+    pg_batch_free(&st->logins);
     st->len = 0;
     st->rows = 0;
     st->writes = 0;
@@ -642,17 +648,25 @@ static void rows_clear(struct pg_staged *st) {
     facts_clear(st);
 }
 
+/* The login days of a batch, in key order (two nodes adding the same days
+ * wait for each other instead of deadlocking). */
+static const char q_login_days_add[] =
+    "INSERT INTO login_days (account_id, day) SELECT a, d FROM unnest($1::bigint[], "
+    "$2::integer[]) AS u (a, d) ORDER BY a, d ON CONFLICT DO NOTHING";
+
 enum tend_err pg_events_flush(struct pg_store *s) {
     struct pg_staged *st = s->staged;
     if (!st || s->flushing)
         return TEND_OK;
     close_row(st);
-    if (!st->rows)
+    if (!st->rows && !st->logins.rows)
         return TEND_OK;
     s->flushing = true;
     bool own_tx = !s->in_tx; /* an event put outside a transaction */
     enum tend_err err = own_tx ? pg_exec(s, "BEGIN", "starting a transaction") : TEND_OK;
-    if (!err)
+    if (!err && st->logins.rows)
+        err = pg_batch_write_later(s, &st->logins, q_login_days_add, "recording login days");
+    if (!err && st->rows)
         err = flush_rows(s);
     if (own_tx && !err)
         err = pg_exec(s, "COMMIT", "committing events");
@@ -680,7 +694,7 @@ static const struct {
 } flush_tables[] = {
     {"events", FT_EVENTS},         {"event_keys", FT_EVENTS},    {"tend_event", FT_EVENTS},
     {"quarantine", FT_QUARANTINE}, {"activity_stale", FT_STALE}, {"activity_counted", FT_STALE},
-    {"product_days", FT_PRODUCT},  {"facts", FT_FACTS},
+    {"product_days", FT_PRODUCT},  {"facts", FT_FACTS},          {"login_days", FT_LOGINS},
 };
 
 static unsigned names_flushed_tables(const char *sql) {
@@ -717,11 +731,21 @@ void pg_events_discard(struct pg_store *s) {
     st->table_ready = false;
 }
 
+enum tend_err pg_events_login_day(struct pg_store *s, int64_t account_id, int32_t day) {
+    struct pg_staged *st = staged_of(s);
+    pg_batch_i64(&st->logins, 0, account_id);
+    pg_batch_i64(&st->logins, 1, day);
+    pg_batch_row_end(&st->logins);
+    st->writes |= FT_LOGINS;
+    return st->logins.rows >= PG_BATCH_ROWS ? pg_events_flush(s) : TEND_OK;
+}
+
 void pg_events_free(struct pg_store *s) {
     struct pg_staged *st = s->staged;
     if (!st)
         return;
     facts_clear(st);
+    pg_batch_free(&st->logins);
     free(st->facts);
     free(st->buf);
     free(st->keys);

@@ -181,6 +181,10 @@ enum tend_err pg_events_flush(struct pg_store *s);
  * batches into single rows. */
 enum tend_err pg_events_flush_before(struct pg_store *s, const char *sql);
 void pg_events_discard(struct pg_store *s);
+/* Adds (account_id, day) to login_days with the staged rows, in a
+ * transaction: written by the next flush (before a statement naming
+ * login_days, at commit, or at 2,000 days). */
+enum tend_err pg_events_login_day(struct pg_store *s, int64_t account_id, int32_t day);
 void pg_events_free(struct pg_store *s);
 
 /* pg_batch.c: writes the deferred rows (pg_batch.h) before another
@@ -428,6 +432,8 @@ enum tend_err pg_holdout_get(struct store *s, int64_t cta_id, struct store_holdo
 enum tend_err pg_holdouts_each(struct store *s, const char *rule, void (*fn)(void *arg, const struct store_holdout *h), void *arg);
 enum tend_err pg_cta_actions_each(struct store *s, void (*fn)(void *arg, const struct store_cta_action *a), void *arg);
 enum tend_err pg_outreach_each(struct store *s, int64_t from_ms, int64_t to_ms, void (*fn)(void *arg, int64_t account_id, int64_t ts_ms), void *arg);
+
+enum tend_err pg_account_costs_each(struct store *s, int64_t from_ms, int64_t to_ms, void (*fn)(void *arg, const struct store_account_costs *c), void *arg);
 // clang-format on
 
 /* pg_inbox.c: the webhook inbox (store.h). */

@@ -47,3 +47,35 @@ enum tend_err pg_revenue_each(struct store *base, int64_t before_ms,
     PQclear(r);
     return TEND_OK;
 }
+
+static const char q_costs[] =
+    "SELECT account_id, sum(t), sum(o), sum(c) FROM ("
+    "SELECT account_id, (kind = " SQL_EV_TICKET_OPENED ")::int AS t, (kind = " SQL_EV_OUTREACH_SENT
+    ")::int AS o, 0 AS c FROM facts WHERE kind IN (" SQL_EV_TICKET_OPENED ", " SQL_EV_OUTREACH_SENT
+    ") AND ts_ms >= $1 AND ts_ms < $2 "
+    "UNION ALL SELECT account_id, 0, 0, 1 FROM ctas WHERE opened_day >= $1::bigint / 86400000 "
+    "AND opened_day < $2::bigint / 86400000) x GROUP BY account_id ORDER BY account_id";
+
+enum tend_err pg_account_costs_each(struct store *base, int64_t from_ms, int64_t to_ms,
+                                    void (*fn)(void *arg, const struct store_account_costs *c),
+                                    void *arg) {
+    struct pg_params p = {0};
+    pg_p_i64(&p, from_ms);
+    pg_p_i64(&p, to_ms);
+    PGresult *r;
+    enum tend_err err =
+        pg_query(pg_of(base), q_costs, &p, "reading tickets, outreach and CTAs", &r);
+    if (err)
+        return err;
+    for (int i = 0; i < PQntuples(r); i++) {
+        struct store_account_costs c = {
+            .account_id = pg_i64(r, i, 0),
+            .tickets = pg_i64(r, i, 1),
+            .outreach = pg_i64(r, i, 2),
+            .ctas = pg_i64(r, i, 3),
+        };
+        fn(arg, &c);
+    }
+    PQclear(r);
+    return TEND_OK;
+}

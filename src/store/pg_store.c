@@ -694,4 +694,6 @@ const struct store_ops pg_ops = {
 
     .cta_step_set = pg_cta_step_set,
     .cta_steps_each = pg_cta_steps_each,
+
+    .account_costs_each = pg_account_costs_each,
 };

@@ -626,4 +626,6 @@ const struct store_ops sqlite_ops = {
 
     .cta_step_set = sqlite_cta_step_set,
     .cta_steps_each = sqlite_cta_steps_each,
+
+    .account_costs_each = sqlite_account_costs_each,
 };

@@ -388,7 +388,11 @@ enum tend_err sqlite_ctas_reset(struct store *base) {
     struct sqlite_store *s = sqlite_of(base);
     if (sqlite3_exec(s->db,
                      "DELETE FROM cta_history; DELETE FROM ctas; DELETE FROM eval_runs; "
-                     "DELETE FROM cta_held; DELETE FROM cta_escalations;",
+                     "DELETE FROM cta_held; DELETE FROM cta_escalations; DELETE FROM cta_steps; "
+                     /* the holdout's draws go with their CTAs (ids are reused
+                      * after the reset); notes stay, on their account */
+                     "DELETE FROM cta_holdouts; UPDATE notes SET cta_id = NULL "
+                     "WHERE cta_id IS NOT NULL;",
                      NULL, NULL, NULL) != SQLITE_OK)
         return sqlite_fail(s, "forgetting CTAs");
     return TEND_OK;

@@ -302,6 +302,9 @@ enum tend_err sqlite_hook_account_get(struct store *s, const char *provider,
 enum tend_err sqlite_revenue_each(struct store *s, int64_t before_ms,
                                   void (*fn)(void *arg, const struct store_revenue_fact *f),
                                   void *arg);
+enum tend_err sqlite_account_costs_each(struct store *s, int64_t from_ms, int64_t to_ms,
+                                        void (*fn)(void *arg, const struct store_account_costs *c),
+                                        void *arg);
 
 /* sqlite_playbook.c */
 enum tend_err sqlite_cta_step_set(struct store *s, int64_t cta_id, const struct store_cta_step *st);

@@ -6,7 +6,9 @@
  * mrr trait (the value in the stored traits), Subscription Changed (mrr_after
  * as num, mrr_before in the stored properties) and the outcomes (arr as
  * num). One scan of facts by kind, like the outcomes' (sqlite_facts.c):
- * analysis reads them once per run. */
+ * analysis reads them once per run. Besides, the cost to serve accounts in a
+ * window (tickets opened, outreach sent, CTAs opened), for the reasons
+ * Pareto of tend analyze --reasons. */
 #include <sqlite3.h>
 
 #include "core/vocab.h"
@@ -55,4 +57,36 @@ enum tend_err sqlite_revenue_each(struct store *base, int64_t before_ms,
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading revenue facts");
+}
+
+/* Tickets and outreach are facts (kept for good; their lifetimes only say
+ * when evaluation stops reading them); CTAs by the day they opened. */
+static const char q_costs[] =
+    "SELECT account_id, sum(t), sum(o), sum(c) FROM ("
+    "SELECT account_id, kind = " SQL_EV_TICKET_OPENED " AS t, kind = " SQL_EV_OUTREACH_SENT
+    " AS o, 0 AS c FROM facts WHERE kind IN (" SQL_EV_TICKET_OPENED ", " SQL_EV_OUTREACH_SENT
+    ") AND ts_ms >= ?1 AND ts_ms < ?2 "
+    "UNION ALL SELECT account_id, 0, 0, 1 FROM ctas WHERE opened_day >= ?1 / 86400000 "
+    "AND opened_day < ?2 / 86400000) GROUP BY account_id ORDER BY account_id";
+
+enum tend_err sqlite_account_costs_each(struct store *base, int64_t from_ms, int64_t to_ms,
+                                        void (*fn)(void *arg, const struct store_account_costs *c),
+                                        void *arg) {
+    struct sqlite_store *s = sqlite_of(base);
+    sqlite3_stmt *st = sqlite_stmt(s, q_costs);
+    sqlite3_bind_int64(st, 1, from_ms);
+    sqlite3_bind_int64(st, 2, to_ms);
+    int rc;
+    while ((rc = sqlite_step(st)) == SQLITE_ROW) {
+        struct store_account_costs c = {
+            .account_id = sqlite3_column_int64(st, 0),
+            .tickets = sqlite3_column_int64(st, 1),
+            .outreach = sqlite3_column_int64(st, 2),
+            .ctas = sqlite3_column_int64(st, 3),
+        };
+        fn(arg, &c);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? TEND_OK : sqlite_fail(s, "reading tickets, outreach and CTAs");
 }

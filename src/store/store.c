@@ -1016,3 +1016,9 @@ enum tend_err store_cta_steps_each(struct store *s, int64_t cta_id,
                                    void *arg) {
     return s->ops->cta_steps_each(s, cta_id, fn, arg);
 }
+
+enum tend_err store_account_costs_each(struct store *s, int64_t from_ms, int64_t to_ms,
+                                       void (*fn)(void *arg, const struct store_account_costs *c),
+                                       void *arg) {
+    return s->ops->account_costs_each(s, from_ms, to_ms, fn, arg);
+}

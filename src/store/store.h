@@ -1456,6 +1456,17 @@ struct store_revenue_fact {
 enum tend_err store_revenue_each(struct store *s, int64_t before_ms,
                                  void (*fn)(void *arg, const struct store_revenue_fact *f),
                                  void *arg);
+/* What serving an account cost in a window: tickets opened and outreach
+ * sent (facts with from_ms <= ts_ms < to_ms) and CTAs opened on days
+ * from_day..to_day. */
+struct store_account_costs {
+    int64_t account_id;
+    int64_t tickets, outreach, ctas;
+};
+/* Calls fn for every account with any of them, by account. */
+enum tend_err store_account_costs_each(struct store *s, int64_t from_ms, int64_t to_ms,
+                                       void (*fn)(void *arg, const struct store_account_costs *c),
+                                       void *arg);
 
 /* ---- notes, the holdout and the team's records (docs/analysis.md;
  * sqlite_notes.c, pg_notes.c) ------------------------------------------------ */

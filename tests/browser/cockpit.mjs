@@ -328,7 +328,7 @@ try {
   const segs = await api('/api/segments').catch(() => null);
   const seg = segs && (segs.groups || segs.segments || [])[0];
   if (seg && seg.name) pagesToCrawl.push(`/segments/${encodeURIComponent(seg.name)}`);
-  const rawFound = [], moneyFound = [];
+  const rawFound = [], moneyFound = [], exportMissing = [];
   const moneyHeads = /^(MRR|ARR|Value|ARR at risk|Amount overdue|Lost ARR|ARR lost)$/i;
   for (const p of pagesToCrawl) {
     const r = await page.goto(BASE + p);
@@ -353,10 +353,24 @@ try {
       if (moneyHeads.test(h) && v && v !== '\u2014' && !/^-?([$€£]|[A-Z]{3}\s)\d/.test(v)) moneyFound.push({ page: p, column: h, value: v });
     }
     if (p === '/risk' || p.startsWith('/accounts/')) await shot(page, `crawl-${p.replace(/[^a-z]+/g, '-')}.png`);
+    // a table page (a list, not one account or CTA) has an Export CSV link that answers CSV
+    const listPage = !/^\/(accounts|ctas|reports)\/./.test(p) && p !== '/model';
+    if (listPage && (await page.locator('table.grid tbody tr').count()) > 0) {
+      const link = page.locator('a.export').first();
+      if ((await link.count()) === 0) {
+        exportMissing.push({ page: p, why: 'no Export CSV link' });
+      } else {
+        const res = await page.request.get(new URL(await link.getAttribute('href'), BASE).toString());
+        const lines = (await res.text()).split('\r\n').filter((l) => l).length;
+        if (res.status() !== 200 || !/text\/csv/.test(res.headers()['content-type'] || '') || lines < 2)
+          exportMissing.push({ page: p, status: res.status(), lines });
+      }
+    }
   }
   check(`no page of ${pagesToCrawl.length} shows a raw column name where a label exists (${raw.length} names)`,
     rawFound.length === 0, rawFound.slice(0, 20));
   check('every amount of money on every page has its currency', moneyFound.length === 0, moneyFound.slice(0, 20));
+  check('every table page has an Export CSV link that answers its rows as CSV', exportMissing.length === 0, exportMissing);
 
   check('no errors in the browser console (CSP violations included)', consoleErrors.length === 0, consoleErrors);
 } catch (e) {

@@ -1,8 +1,8 @@
 /* fuzz_dash.c: the dashboard's HTML pages (server/dash.h) from hostile views.
  *
  * The input is one byte choosing the page ('a' + n: accounts, account, ctas,
- * cta, rules, delivery, reports, report, login, error; any byte works,
- * modulo 10), then the JSON view the REST API would answer with (the seeds
+ * cta, rules, delivery, reports, report, login, error, kpis, monthly; any byte works,
+ * modulo 12), then the JSON view the REST API would answer with (the seeds
  * are real views of a generated SaaS, trimmed). An "_ctx" member sets the
  * page's context (user, user_name, csrf, tz, flash, flash_error, path: the
  * path and flash come from the request); the login page takes "error" and
@@ -24,7 +24,21 @@
 #define HOSTILE      " " FUZZ_MARKER "&amp;\"'<"
 #define TRUSTED_HTML "<h2 class=\"report-h\">Trusted</h2>"
 
-enum page { ACCOUNTS, ACCOUNT, CTAS, CTA, RULES, DELIVERY, REPORTS, REPORT, LOGIN, ERROR, N_PAGES };
+enum page {
+    ACCOUNTS,
+    ACCOUNT,
+    CTAS,
+    CTA,
+    RULES,
+    DELIVERY,
+    REPORTS,
+    REPORT,
+    LOGIN,
+    ERROR,
+    KPIS,
+    MONTHLY,
+    N_PAGES
+};
 
 /* Every string but the words the pages branch on; the names inside maps of
  * data (traits, metrics, evidence) too, not those of objects whose members
@@ -95,6 +109,12 @@ static void render(enum page page, const cJSON *view, bool utf8_in) {
                    str(view, "message", "No such page."));
         break;
     }
+    case KPIS: /* the KPI board (dash_kpis.c) */
+        dash_kpis(&b, &ctx, view);
+        break;
+    case MONTHLY: /* the monthly CS report (dash_monthly.c) */
+        dash_monthly(&b, &ctx, view);
+        break;
     case N_PAGES:
         break;
     }

@@ -48,6 +48,17 @@ expect_eq "the board keeps tend.yaml's order and titles" \
 out=$("$TEND" kpis --db "$DB" --config "$T/tend.yaml" --at $AT)
 expect_contains "the table shows a trend line" "overdue_share" "$out"
 
+# tend analyze impact's observational view on this world (no holdout: the
+# team acts on the CTAs it chooses), against the same tables.
+"$TEND" analyze impact --db "$DB" --horizon 28 --acted-within 3 --at $AT --format json >"$T/impact.json" 2>"$T/impact.err" ||
+    not_ok "tend analyze impact runs" "$(cat "$T/impact.err")"
+$PY "$KCHK" observe "$DB" "$T/impact.json" 28 3 >"$T/observe.json" 2>&1 || not_ok "the observe check runs" "$(tail -5 "$T/observe.json")"
+got=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["problems"])' "$T/observe.json")
+figures=$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print("strata %s; weighted difference %.4f [%.4f, %.4f]" % (d["strata"], d["difference"], d["ci"][0], d["ci"][1]))' "$T/observe.json")
+expect_eq "impact's acted-on vs not, by health band: counts, Newcombe intervals and the weighted difference equal Python's ($figures)" "[]" "$got"
+out=$("$TEND" analyze impact --db "$DB" --horizon 28 --at $AT)
+expect_contains "without a holdout the report says how to set one" "no rule has a holdout yet" "$out"
+
 # The 12-KPI limit and the other mistakes, with the path.
 bad() { printf 'kpis:\n%s' "$1" >"$T/bad.yaml"; "$TEND" kpis --db "$DB" --config "$T/bad.yaml" 2>&1; }
 out=$(bad "$(for k in ctas_opened acted_share median_days_to_action p90_days_to_action overdue_share closed_by_person_share expired_share contacts_per_account coverage_4w health_mean red_share nps_mean tickets_per_account; do echo "  - $k"; done)")

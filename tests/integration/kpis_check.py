@@ -131,6 +131,65 @@ def check(db, kpis_path, process_path):
                       "pairs": {x["kpi"]: x["churn_pairs"] for x in k["kpis"]}}))
 
 
+def observe(db, impact_path, horizon, within):
+    """tend analyze impact's observational view, recomputed: every CTA whose
+    horizon has ended, acted on by a person within `within` days or not, by
+    the health band of the account on the day it opened."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+    r = json.load(open(impact_path))
+    horizon, within = int(horizon), int(within)
+    as_of = day_of(r["as_of"])
+    c = testdb.connect(db)
+    churn = {}
+    for a, t in c.execute("SELECT account_id, ts_ms FROM events WHERE kind = 15").fetchall():
+        churn[a] = min(churn.get(a, 1 << 40), t // 86400000)
+    first = {}
+    for cid, d, actor in c.execute("SELECT cta_id, day, actor FROM cta_history").fetchall():
+        if actor != "tend":
+            first[cid] = min(first.get(cid, 1 << 40), d)
+    band = {(a, d): (b if o is not None else "none")
+            for a, d, o, b in c.execute("SELECT account_id, day, overall, band FROM scores").fetchall()}
+    n = {b: [0, 0] for b in ("red", "yellow", "green", "none")}
+    k = {b: [0, 0] for b in n}
+    for cid, a, opened in c.execute("SELECT id, account_id, opened_day FROM ctas").fetchall():
+        if opened + horizon - 1 > as_of:
+            continue
+        cd = churn.get(a)
+        if cd is not None and cd < opened:
+            continue
+        g = 0 if cid in first and first[cid] <= opened + within else 1
+        b = band.get((a, opened), "none")
+        if b not in n:
+            b = "none"
+        n[b][g] += 1
+        if cd is not None and cd < opened + horizon:
+            k[b][g] += 1
+    problems = []
+    total = sum(n[b][0] + n[b][1] for b in n if n[b][0] and n[b][1])
+    wsum = var = 0.0
+    for st in r["observational"]["strata"]:
+        b = st["band"]
+        got = (st["acted"], st["acted_churned"], st["not_acted"], st["not_acted_churned"])
+        want = (n[b][0], k[b][0], n[b][1], k[b][1])
+        if got != want:
+            problems.append(f"{b}: tend {got} python {want}")
+        if n[b][0] and n[b][1]:
+            lo, hi = confint_proportions_2indep(k[b][0], n[b][0], k[b][1], n[b][1],
+                                                method="newcomb", compare="diff")
+            if abs(st["ci_low"] - lo) > 1e-9 or abs(st["ci_high"] - hi) > 1e-9:
+                problems.append(f"{b}: interval tend {st['ci_low']}, {st['ci_high']} python {lo}, {hi}")
+            p1, p0 = k[b][0] / n[b][0], k[b][1] / n[b][1]
+            w = (n[b][0] + n[b][1]) / total
+            wsum += w * (p1 - p0)
+            var += w * w * (p1 * (1 - p1) / n[b][0] + p0 * (1 - p0) / n[b][1])
+    o = r["observational"]
+    if total and (abs(o["difference"] - wsum) > 1e-9 or
+                  abs(o["ci_low"] - (wsum - 1.959963984540054 * var ** 0.5)) > 1e-9):
+        problems.append(f"weighted: tend {o['difference']} python {wsum}")
+    print(json.dumps({"problems": problems, "strata": {b: [n[b], k[b]] for b in n},
+                      "difference": o["difference"], "ci": [o["ci_low"], o["ci_high"]]}))
+
+
 if __name__ == "__main__":
     cmd, a = sys.argv[1], sys.argv[2:]
-    {"churns": churns, "check": check}[cmd](*a)
+    {"churns": churns, "check": check, "observe": observe}[cmd](*a)

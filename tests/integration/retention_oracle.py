@@ -364,9 +364,96 @@ def extra(out):
             f.write(json.dumps(m) + "\n")
 
 
+def reasons_check(files, first, last, db, tend_json):
+    """tend analyze --reasons --movements: each reason's accounts, count, MRR,
+    NRR impact, share, and its cost to serve: tickets opened and outreach sent
+    (counted here from the JSON Lines) and CTAs opened (read from the
+    database) in the window, per account with such a movement."""
+    import testdb
+    df, _ = load(files.split(","))
+    t0 = pd.Timestamp(first).value // 1_000_000
+    t1 = (pd.Timestamp(last) + pd.Timedelta(days=1)).value // 1_000_000
+    df = df[df["ts"] < t1]
+    want, start = {}, 0.0
+    for acc, ev in df.groupby("account", sort=False):
+        mv = movements(ev)
+        start += level_at(mv, t0)
+        for kind, ts, before, after, reason in mv:
+            if kind in ("expansion", "contraction", "churn") and t0 <= ts < t1:
+                w = want.setdefault((kind, reason or "(none given)"), [0, 0.0, set()])
+                w[0] += 1
+                w[1] += abs(after - before)
+                w[2].add(acc)
+    # tickets and outreach of each account in the window, from the files
+    member = {}
+    msgs = []
+    for path in files.split(","):
+        for line in open(path):
+            if '"group"' in line or '"identify"' in line or "Ticket Opened" in line or \
+                    "Outreach Sent" in line:
+                msgs.append(json.loads(line))
+    for m in msgs:
+        if m["type"] == "group" and m.get("userId") is not None:
+            member.setdefault(str(m["userId"]), set()).add(str(m["groupId"]))
+        elif m["type"] == "identify":
+            t = m.get("traits") or {}
+            comp = t.get("company") if isinstance(t.get("company"), dict) else {}
+            cid = comp.get("id", t.get("company_id", t.get("accountExternalId")))
+            if cid is not None:
+                member.setdefault(str(m["userId"]), set()).add(str(cid))
+    cost = {}
+    for m in msgs:
+        if m["type"] == "track" and m.get("event") in ("Ticket Opened", "Outreach Sent"):
+            ts = pd.Timestamp(m["timestamp"]).value // 1_000_000
+            if t0 <= ts < t1:
+                c = cost.setdefault(msg_account(m, member), [0, 0, 0])
+                c[0 if m["event"] == "Ticket Opened" else 1] += 1
+    with testdb.connect(db) as c:
+        for acc, n in c.execute(
+                "SELECT a.external_id, count(*) FROM ctas x JOIN accounts a ON a.id = x.account_id "
+                "WHERE x.opened_day >= ? AND x.opened_day < ? GROUP BY a.external_id",
+                (t0 // 86_400_000, t1 // 86_400_000)).fetchall():
+            cost.setdefault(acc, [0, 0, 0])[2] += n
+    got = json.load(open(tend_json))
+    bad = []
+    close = lambda x, y: abs(x - y) <= 1e-9 * max(1.0, abs(x), abs(y))
+    total = sum(w[1] for w in want.values())
+    if len(got) != len(want):
+        bad.append("reasons: tend %d, oracle %d" % (len(got), len(want)))
+    mrrs = [g["mrr"] for g in got]
+    if mrrs != sorted(mrrs, reverse=True):
+        bad.append("not largest MRR first: %r" % mrrs)
+    ctas = 0
+    for g in got:
+        w = want.get((g["movement"], g["reason"]))
+        if w is None:
+            bad.append("tend only: %r" % g)
+            continue
+        n = len(w[2])
+        sign = 1 if g["movement"] == "expansion" else -1
+        per = [sum(cost.get(a, [0, 0, 0])[k] for a in w[2]) / n for k in range(3)]
+        ctas += sum(cost.get(a, [0, 0, 0])[2] for a in w[2])
+        checks = [("accounts", g["accounts"], n), ("count", g["count"], w[0]),
+                  ("mrr", g["mrr"], w[1]), ("nrr_impact", g["nrr_impact"], sign * w[1] / start),
+                  ("share", g["share"], w[1] / total),
+                  ("tickets_per_account", g["tickets_per_account"], per[0]),
+                  ("outreach_per_account", g["outreach_per_account"], per[1]),
+                  ("ctas_per_account", g["ctas_per_account"], per[2])]
+        for name, x, y in checks:
+            if not close(x, y):
+                bad.append("%s %s %s: tend %r, oracle %r" % (g["movement"], g["reason"], name, x, y))
+    if bad:
+        print("\n".join(bad[:20]))
+        sys.exit(1)
+    print("%d reasons; accounts, counts, MRR, NRR impact over %.2f, shares and cost to serve "
+          "(%d CTAs among them) equal" % (len(got), start, ctas))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "extra":
         extra(sys.argv[2])
+    elif sys.argv[1] == "reasons":
+        reasons_check(*sys.argv[2:7])
     else:
         # compare FILES NAME:FROM:TO:BY:GROUP:TEND.json ...: one line each,
         # "ok NAME: ..." or "not ok NAME" and the differences.

@@ -67,6 +67,24 @@ print([(r["count"], r["mrr"]) for r in d["reasons"] if r["reason"] == "upgrade" 
 [[ "$upgrade" == "[("*", "* ]] && ok "upgrades are reasons of expansion: $upgrade" ||
     not_ok "upgrades are reasons of expansion" "$upgrade"
 
+# tend analyze --reasons: churn, contraction and expansion reasons by MRR, their
+# NRR impact and cost to serve, after a real evaluation has opened CTAs.
+"$TEND" eval --db "$db" --from 2026-09-01 --to 2026-11-30 --quiet >/dev/null 2>&1
+if "$TEND" analyze --db "$db" --reasons --movements --from 2025-12-01 --to 2026-11-30 \
+    --format json >"$T/reasons.json" 2>"$T/reasons.err"; then
+    if res=$($PY "$ORACLE" reasons "$T/gen.jsonl,$T/extra.jsonl" 2025-12-01 2026-11-30 "$db" \
+        "$T/reasons.json" 2>&1); then
+        ok "analyze --reasons --movements equals the oracle: $res"
+    else
+        not_ok "analyze --reasons --movements equals the oracle" "$res"
+    fi
+else
+    not_ok "analyze --reasons --movements runs" "$(cat "$T/reasons.err")"
+fi
+out=$("$TEND" analyze --db "$db" --reasons --from 2025-12-01 --to 2026-11-30 2>/dev/null)
+expect_contains "analyze --reasons (table) lists the churns, then every movement by NRR impact" \
+    "Revenue movements by reason, 2025-12-01 to 2026-11-30" "$out"
+
 # The table and CSV forms, and the options' errors.
 csv=$("$TEND" analyze retention --db "$db" --from 2026-01-01 --to 2026-06-30 --by quarter \
     --format csv 2>/dev/null)

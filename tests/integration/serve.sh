@@ -1179,11 +1179,12 @@ def actions():
                b in ids and all(x.get("owner") == "ana@example.com" for x in got.get("ctas") or [])
                and any(x.get("account_id") == "xss-co" for x in got.get("ctas") or []), got)
 
-        # The cockpit's snooze form, posted as the browser would.
-        page = Page(req("GET", "/ctas", cookie=SESSION).text)
+        # The CTA page's snooze form, posted as the browser would (the cockpit's
+        # compact rows act through its bulk form: browser_cockpit.sh).
+        page = Page(req("GET", f"/ctas/{b}", cookie=SESSION).text)
         forms = [f for f in page.forms if f"cta-{b}" in f["ancestors"] and f["method"] == "post"
                  and any(x["name"] == "until" or x["type"] == "date" for x in f["fields"])]
-        report(f"the cockpit shows CTA {b} (#cta-{b}) with a snooze form", bool(forms), sorted(page.ids)[:40])
+        report(f"the page of CTA {b} (#cta-{b}) has a snooze form", bool(forms), sorted(page.ids)[:40])
         if forms:
             f = forms[0]
             until = [x["name"] for x in f["fields"] if x["name"] == "until" or x["type"] == "date"][0]

@@ -63,11 +63,27 @@ static void a_view_without_a_table_is_refused(void **state) {
     free(out);
 }
 
+/* A segment's page has its accounts and its CTAs: the table with rows wins. */
+static void the_table_with_rows_is_the_one_exported(void **state) {
+    (void)state;
+    const char *name = NULL;
+    char *out =
+        csv("{\"trend\": [{\"day\": 1}], \"accounts\": [{\"id\": \"a\"}], \"ctas\": []}", &name);
+    assert_string_equal(name, "accounts");
+    assert_string_equal(out, "id\r\na\r\n");
+    free(out);
+    out = csv("{\"accounts\": [], \"ctas\": [{\"id\": 7}]}", &name);
+    assert_string_equal(name, "ctas");
+    assert_string_equal(out, "id\r\n7\r\n");
+    free(out);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rows_and_columns_are_the_views),
         cmocka_unit_test(formulas_are_defused),
         cmocka_unit_test(a_view_without_a_table_is_refused),
+        cmocka_unit_test(the_table_with_rows_is_the_one_exported),
     };
     return cmocka_run_group_tests_name("csv", tests, NULL, NULL);
 }

@@ -825,7 +825,7 @@ static void rules_page_shows_backtest_quality_and_marks_noisy(void **state) {
     char *page = render(dash_rules, &ctx, v);
     assert_contains(page, "Quality from the latest backtest, 2026-01-01 to 2026-10-31 (report 7)");
     char *row = slice(page, ">no_login</a>", "</tr>");
-    assert_contains(row, "<td>medium</td><td>days=14</td><td>every account</td>"
+    assert_contains(row, "<td>medium</td><td><code>days=14</code></td><td>every account</td>"
                          "<td class=\"num\">52</td><td class=\"num\">0.231</td>"
                          "<td class=\"num\">7.56</td><td class=\"num\">0.097</td>"
                          "<td class=\"num\">9</td><td class=\"num\">31</td>");

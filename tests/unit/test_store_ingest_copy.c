@@ -3,7 +3,8 @@
  *
  * On PostgreSQL a flush of 500 staged events or more goes by COPY into a
  * staging table and one statement whose key insert has no ON CONFLICT
- * (pg_events.c); fewer go as arrays with ON CONFLICT. Accounts' event counts
+ * (pg_events.c); fewer go as arrays with ON CONFLICT. Login days wait with
+ * the staged rows and go 2,000 a statement. Accounts' event counts
  * wait in a batch and are added by one statement per 2,000 accounts before
  * the next statement or the commit (pg_accounts.c). A statement that names
  * none of the tables the staged rows will change runs before they are
@@ -20,7 +21,10 @@
  * - two connections putting the same large batches at once: each key once,
  *   the loser of each race told busy and its retry finding the keys stored;
  * - event counts of more accounts than one batch holds, an account twice,
- *   read in the transaction that added them and after it. */
+ *   read in the transaction that added them and after it;
+ * - login days (written with the staged rows on PostgreSQL, 2,000 a
+ *   statement): read back in their transaction and after, gone after a
+ *   rollback. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -437,6 +441,51 @@ static void event_counts_of_more_accounts_than_a_batch_add_up(void **state) {
     free(id);
 }
 
+/* ---- login days ------------------------------------------------------------ */
+
+static int32_t last_login(struct store *s, int64_t account, int32_t max_day) {
+    int32_t day = -1;
+    bool found = false;
+    ok(store_login_day_last(s, account, max_day, &day, &found), s);
+    return found ? day : -1;
+}
+
+static void login_days_of_a_large_transaction_are_read_back_and_rolled_back(void **state) {
+    (void)state;
+    enum { ACCOUNTS = 1300, DAYS = 3 }; /* 3,900 days: over a batch of 2,000 */
+    int64_t *id = malloc(ACCOUNTS * sizeof *id);
+    ok(store_begin(fx.s, NULL), fx.s);
+    for (int i = 0; i < ACCOUNTS; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "acc-%05d", i);
+        id[i] = account(fx.s, name);
+    }
+    for (int d = 0; d < DAYS; d++)
+        for (int i = 0; i < ACCOUNTS; i++) {
+            ok(store_login_day_add(fx.s, id[i], DAY0 + 2 * d + i % 2), fx.s);
+            ok(store_login_day_add(fx.s, id[i], DAY0 + 2 * d + i % 2), fx.s); /* again */
+        }
+    /* Read in the transaction that added them. */
+    assert_int_equal(last_login(fx.s, id[0], DAY0 + 100), DAY0 + 4);
+    assert_int_equal(last_login(fx.s, id[1], DAY0 + 100), DAY0 + 5);
+    assert_int_equal(last_login(fx.s, id[1], DAY0 + 4), DAY0 + 3);
+    ok(store_commit(fx.s), fx.s);
+    assert_int_equal(count_sql("SELECT count(*) FROM login_days"), ACCOUNTS * DAYS);
+    assert_int_equal(last_login(fx.s, id[ACCOUNTS - 1], DAY0 + 100), DAY0 + 5);
+    /* Added, then rolled back: gone, also for the next transaction. */
+    ok(store_begin(fx.s, NULL), fx.s);
+    ok(store_login_day_add(fx.s, id[0], DAY0 + 50), fx.s);
+    assert_int_equal(last_login(fx.s, id[0], DAY0 + 100), DAY0 + 50);
+    store_rollback(fx.s);
+    ok(store_begin(fx.s, NULL), fx.s);
+    ok(store_login_day_add(fx.s, id[2], DAY0 + 60), fx.s);
+    ok(store_commit(fx.s), fx.s);
+    assert_int_equal(last_login(fx.s, id[0], DAY0 + 100), DAY0 + 4);
+    assert_int_equal(last_login(fx.s, id[2], DAY0 + 100), DAY0 + 60);
+    assert_int_equal(count_sql("SELECT count(*) FROM login_days"), ACCOUNTS * DAYS + 1);
+    free(id);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
@@ -448,6 +497,8 @@ int main(void) {
             two_connections_racing_with_large_batches_store_each_key_once, setup, teardown),
         cmocka_unit_test_setup_teardown(event_counts_of_more_accounts_than_a_batch_add_up, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            login_days_of_a_large_transaction_are_read_back_and_rolled_back, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -267,6 +267,44 @@ static void a_holdout_record_is_written_once(void **state) {
     store_close(s);
 }
 
+/* tend eval --rebuild forgets every CTA: their holdout draws go with them
+ * (SQLite reuses the ids after the reset: a new CTA must not find an old
+ * draw), and their notes stay, on the account. */
+static void a_rebuild_forgets_the_draws_and_keeps_the_notes(void **state) {
+    (void)state;
+    struct store *s = fresh();
+    int64_t a = account(s, "acme");
+    int64_t c = cta(s, a, "no_login");
+    struct store_holdout h = {.cta_id = c,
+                              .account_id = a,
+                              .rule = "no_login",
+                              .day = DAY0,
+                              .share = 0.5,
+                              .draw = 0.1,
+                              .held_out = true};
+    assert_int_equal(store_holdout_put(s, &h), TEND_OK);
+    char msg[400];
+    int64_t id;
+    struct note_input n = {.cta_id = c, .kind = "call", .body = "before the rebuild"};
+    assert_int_equal(eval_note_add(s, &n, &id, msg, sizeof msg), TEND_OK);
+    assert_int_equal(store_begin(s, NULL), TEND_OK);
+    assert_int_equal(store_ctas_reset(s), TEND_OK);
+    assert_int_equal(store_commit(s), TEND_OK);
+    int64_t again = cta(s, a, "no_login");
+    struct store_holdout got;
+    bool found = true;
+    assert_int_equal(store_holdout_get(s, again, &got, &found), TEND_OK);
+    assert_false(found);
+    assert_int_equal(store_holdout_get(s, c, &got, &found), TEND_OK);
+    assert_false(found);
+    struct notes x = list(s, a, 0);
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.cta[0], 0);
+    x = list(s, 0, again);
+    assert_int_equal(x.n, 0);
+    store_close(s);
+}
+
 struct actions {
     int n, notes;
     int64_t out_n, out_acct;
@@ -366,6 +404,7 @@ int main(void) {
         cmocka_unit_test(a_note_on_a_cta_is_a_person_action_on_it),
         cmocka_unit_test(bad_notes_are_refused_and_store_nothing),
         cmocka_unit_test(a_holdout_record_is_written_once),
+        cmocka_unit_test(a_rebuild_forgets_the_draws_and_keeps_the_notes),
         cmocka_unit_test(histories_and_outreach_are_read_back),
         cmocka_unit_test(the_draw_is_the_documented_hash),
     };

@@ -265,6 +265,28 @@ static void two_connections_at_once_lose_no_tick(void **state) {
     store_close(s);
 }
 
+/* tend eval --rebuild forgets every CTA: their steps go with them, so a new
+ * CTA that gets an old id (SQLite reuses the highest) starts unticked. */
+static void a_reset_forgets_the_steps(void **state) {
+    (void)state;
+    char path[320];
+    struct store *s = fresh(path, sizeof path);
+    int64_t id = cta(s, "acc1", "usage_dip", CTA_OPEN);
+    struct store_cta_step st = {.step = "call", .done = true, .actor = "ann@x", .at_ms = 111};
+    assert_int_equal(store_cta_step_set(s, id, &st), TEND_OK);
+    assert_int_equal(store_begin(s, NULL), TEND_OK);
+    assert_int_equal(store_ctas_reset(s), TEND_OK);
+    assert_int_equal(store_commit(s), TEND_OK);
+    int64_t again = cta(s, "acc1", "usage_dip", CTA_OPEN);
+    struct steps l = {.n = 0};
+    assert_int_equal(store_cta_steps_each(s, again, on_step, &l), TEND_OK);
+    assert_int_equal(l.n, 0);
+    l.n = 0;
+    assert_int_equal(store_cta_steps_each(s, id, on_step, &l), TEND_OK);
+    assert_int_equal(l.n, 0);
+    store_close(s);
+}
+
 static int setup(void **state) {
     (void)state;
     const char *tmp = getenv("TMPDIR");
@@ -285,6 +307,7 @@ int main(void) {
         cmocka_unit_test(a_step_is_recorded_with_who_and_when),
         cmocka_unit_test(ticking_writes_the_step_and_the_history),
         cmocka_unit_test(two_connections_at_once_lose_no_tick),
+        cmocka_unit_test(a_reset_forgets_the_steps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -11,7 +11,10 @@
  * - a Subscription Changed quarantined (no account yet) is read once its
  *   user joins an account;
  * - the account's segment, plan and owner; order by account, then time;
- *   nothing at or after before_ms. */
+ *   nothing at or after before_ms;
+ * - store_account_costs_each: tickets opened and outreach sent in the
+ *   window, per account (the CTAs opened are counted in
+ *   tests/integration/retention_oracle.sh, after a real evaluation). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,6 +176,63 @@ static void test_revenue_facts_read_back(void **state) {
     store_close(s);
 }
 
+struct cost_rows {
+    struct store_account_costs v[8];
+    size_t n;
+};
+
+static void on_costs(void *arg, const struct store_account_costs *c) {
+    struct cost_rows *r = arg;
+    assert_true(r->n < 8);
+    r->v[r->n++] = *c;
+}
+
+static void test_costs_count_tickets_and_outreach_in_the_window(void **state) {
+    (void)state;
+    static const char *const lines[] = {
+        "{\"type\":\"group\",\"userId\":\"u1\",\"groupId\":\"acme\",\"timestamp\":"
+        "\"2024-03-01T10:00:00Z\",\"traits\":{\"mrr\":100}}",
+        "{\"type\":\"group\",\"userId\":\"u2\",\"groupId\":\"beta\",\"timestamp\":"
+        "\"2024-03-01T10:00:00Z\",\"traits\":{\"mrr\":100}}",
+        /* before the window */
+        "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Ticket Opened\",\"context\":"
+        "{\"groupId\":\"acme\"},\"timestamp\":\"2024-03-31T23:59:59Z\",\"properties\":"
+        "{\"ticket_id\":1}}",
+        "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Ticket Opened\",\"context\":"
+        "{\"groupId\":\"acme\"},\"timestamp\":\"2024-04-01T00:00:00Z\",\"properties\":"
+        "{\"ticket_id\":2}}",
+        "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Ticket Closed\",\"context\":"
+        "{\"groupId\":\"acme\"},\"timestamp\":\"2024-04-02T00:00:00Z\",\"properties\":"
+        "{\"ticket_id\":2}}",
+        "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Ticket Opened\",\"context\":"
+        "{\"groupId\":\"acme\"},\"timestamp\":\"2024-04-20T00:00:00Z\",\"properties\":"
+        "{\"ticket_id\":3}}",
+        "{\"type\":\"track\",\"userId\":\"u1\",\"event\":\"Outreach Sent\",\"context\":"
+        "{\"groupId\":\"acme\"},\"timestamp\":\"2024-04-05T00:00:00Z\"}",
+        "{\"type\":\"track\",\"userId\":\"u2\",\"event\":\"Outreach Sent\",\"context\":"
+        "{\"groupId\":\"beta\"},\"timestamp\":\"2024-04-06T00:00:00Z\"}",
+        "{\"type\":\"track\",\"userId\":\"u2\",\"event\":\"Outreach Replied\",\"context\":"
+        "{\"groupId\":\"beta\"},\"timestamp\":\"2024-04-07T00:00:00Z\"}",
+        /* after the window */
+        "{\"type\":\"track\",\"userId\":\"u2\",\"event\":\"Outreach Sent\",\"context\":"
+        "{\"groupId\":\"beta\"},\"timestamp\":\"2024-05-01T00:00:00Z\"}",
+    };
+    struct store *s = open_db("costs");
+    ingest_all(s, lines, sizeof lines / sizeof *lines);
+    struct cost_rows r = {0};
+    assert_int_equal(store_account_costs_each(s, at("2024-04-01T00:00:00Z"),
+                                              at("2024-05-01T00:00:00Z"), on_costs, &r),
+                     TEND_OK);
+    assert_int_equal(r.n, 2);
+    assert_true(r.v[0].account_id < r.v[1].account_id);
+    assert_int_equal(r.v[0].tickets, 2); /* acme: 2 and 3; 1 is before, closing is no ticket */
+    assert_int_equal(r.v[0].outreach, 1);
+    assert_int_equal(r.v[0].ctas, 0);
+    assert_int_equal(r.v[1].tickets, 0);
+    assert_int_equal(r.v[1].outreach, 1); /* beta: a reply is not outreach */
+    store_close(s);
+}
+
 static int setup(void **state) {
     (void)state;
     const char *tmp = getenv("TMPDIR");
@@ -190,6 +250,7 @@ static int teardown(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_revenue_facts_read_back),
+        cmocka_unit_test(test_costs_count_tickets_and_outreach_in_the_window),
     };
     return cmocka_run_group_tests_name("store_revenue", tests, setup, teardown);
 }
