@@ -50,6 +50,7 @@ KINDS = {
     "Onboarding Milestone Due": "milestone_due",
     "Onboarding Milestone Completed": "milestone_completed", "Account Renewed": "renewed",
     "Account Churned": "churned", "Account Removed User": "user_removed",
+    "Subscription Changed": "subscription_changed",
 }
 
 

@@ -72,7 +72,7 @@ FACTS = {
     "Onboarding Milestone Due": "milestone_due",
     "Onboarding Milestone Completed": "milestone_completed",
     "Account Renewed": "renewed", "Account Churned": "churned",
-    "Account Removed User": "removed",
+    "Account Removed User": "removed", "Subscription Changed": "sub_changed",
 }
 LOGIN = "Signed In"
 # Facts that the metrics read (the others are kept out of memory).

@@ -426,7 +426,7 @@ enum tend_err analysis_run(struct store *s, const struct analysis_options *o,
     if (churned == 0 || churned == r->n_rows) {
         if (o->outcome != AO_CHURN)
             snprintf(err, STATS_ERR_BYTES,
-                     "%zu rows with features %d days before them, %zu of them with a %s: the "
+                     "%zu rows with features %d days before them, %zu of them with %s: the "
                      "analysis needs rows with and without one in the period",
                      r->n_rows, o->lead_days, churned, analysis_outcome_name(o->outcome));
         else

@@ -32,13 +32,14 @@ struct scan {
     size_t n_groups, cap_groups;
     bool too_many_groups;
     int64_t account; /* the one being read; 0 before the first */
-    char *group_name;
+    char *group_name, *external_id;
     struct rev_input *in;
     size_t n_in, cap_in;
     char **own; /* the account's reason strings */
     size_t n_own, cap_own;
     struct retention_result *r;
     size_t cap_reasons, cap_strings;
+    const char *kept_account, *kept_group; /* list_add's strings of the account */
 };
 
 /* ---- periods ------------------------------------------------------------------ */
@@ -139,6 +140,26 @@ static void add_reason(struct scan *sc, const struct rev_movement *m) {
     }
 }
 
+/* Keeps movement m of the current account in the result's list. */
+static void list_add(struct scan *sc, const struct rev_movement *m) {
+    struct retention_result *r = sc->r;
+    if (r->n_list == r->cap_list) {
+        r->cap_list = r->cap_list ? r->cap_list * 2 : 256;
+        r->list = xrealloc(r->list, r->cap_list * sizeof *r->list);
+    }
+    /* The account's strings are kept once, at its first movement. */
+    if (!sc->kept_account) {
+        sc->kept_account = keep(r, &sc->cap_strings, sc->external_id);
+        sc->kept_group =
+            keep(r, &sc->cap_strings, sc->o->group == RETENTION_ALL ? "all" : sc->group_name);
+    }
+    struct retention_movement *x = &r->list[r->n_list++];
+    x->account = sc->kept_account;
+    x->group = sc->kept_group;
+    x->m = *m;
+    x->m.reason = m->reason ? keep(r, &sc->cap_strings, m->reason) : NULL;
+}
+
 /* Makes the account's path and adds it to every period, in "all" and its
  * group. */
 static void account_done(struct scan *sc) {
@@ -160,6 +181,8 @@ static void account_done(struct scan *sc) {
         if (mv[i].ts_ms < from || mv[i].ts_ms >= to)
             continue;
         sc->r->movements[mv[i].kind]++;
+        if (sc->o->list_movements)
+            list_add(sc, &mv[i]);
         if (mv[i].kind == REV_EXPANSION || mv[i].kind == REV_CONTRACTION || mv[i].kind == REV_CHURN)
             add_reason(sc, &mv[i]);
     }
@@ -169,7 +192,9 @@ static void account_done(struct scan *sc) {
         free(sc->own[i]);
     sc->n_own = sc->n_in = 0;
     free(sc->group_name);
-    sc->group_name = NULL;
+    free(sc->external_id);
+    sc->group_name = sc->external_id = NULL;
+    sc->kept_account = sc->kept_group = NULL;
 }
 
 static const char *own(struct scan *sc, const char *s) {
@@ -191,6 +216,7 @@ static void on_fact(void *arg, const struct store_revenue_fact *f) {
                            : sc->o->group == RETENTION_PLAN  ? f->plan
                                                              : f->owner;
         sc->group_name = xstrdup(name && *name ? name : NO_GROUP);
+        sc->external_id = xstrdup(f->external_id ? f->external_id : "");
     }
     struct rev_input in = {.ts_ms = f->ts_ms};
     switch (f->kind) {
@@ -273,6 +299,7 @@ static void scan_free(struct scan *sc) {
     free(sc->own);
     free(sc->in);
     free(sc->group_name);
+    free(sc->external_id);
     for (size_t g = 0; g < sc->n_groups; g++) {
         free(sc->groups[g].name);
         free(sc->groups[g].f);
@@ -324,6 +351,7 @@ void retention_result_free(struct retention_result *r) {
     free(r->strings);
     free(r->rows);
     free(r->reasons);
+    free(r->list);
     memset(r, 0, sizeof *r);
 }
 

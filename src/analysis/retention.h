@@ -14,6 +14,7 @@
 #ifndef TEND_ANALYSIS_RETENTION_H
 #define TEND_ANALYSIS_RETENTION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,14 @@ struct retention_options {
     int32_t from, to; /* days, inclusive */
     enum retention_by by;
     enum retention_group group;
+    bool list_movements; /* keep every movement of the window (movements below) */
+};
+
+/* One movement of one account in the window (--movements). */
+struct retention_movement {
+    const char *account;   /* external id; owned by the result */
+    const char *group;     /* the account's group ("all" without one); owned by the result */
+    struct rev_movement m; /* m.reason owned by the result */
 };
 
 /* One period of one group ("all": every account). */
@@ -65,6 +74,8 @@ struct retention_result {
     size_t n_reasons;
     size_t accounts; /* accounts with a revenue fact up to the end */
     int64_t movements[REV_KIND_COUNT];
+    struct retention_movement *list; /* with list_movements: by account, then time */
+    size_t n_list, cap_list;
     char **strings; /* what rows and reasons point at */
     size_t n_strings;
 };

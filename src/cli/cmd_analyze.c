@@ -231,7 +231,7 @@ static void print_result(const struct analysis_result *r) {
     dt_format_date(r->o.to, to);
     if (r->o.outcome != AO_CHURN)
         printf("Outcome: %s within %d days. Rows: the accounts paying every %d days; \"churned\" "
-               "below counts the rows with a %s in the %d days after them.\n",
+               "below counts the rows with %s in the %d days after them.\n",
                analysis_outcome_name(r->o.outcome), r->o.lead_days, r->o.lead_days,
                analysis_outcome_name(r->o.outcome), r->o.lead_days);
     printf("%zu outcomes from %s to %s (%zu churned); %s as of %d days before each.\n", r->outcomes,

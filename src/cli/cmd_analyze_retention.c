@@ -26,7 +26,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "Usage: tend analyze retention [--db PATH] [--from DATE] [--to DATE]\n"
             "                              [--by month|quarter] [--segment|--plan|--owner]\n"
-            "                              [--format table|csv|json] [--html FILE]\n"
+            "                              [--movements] [--format table|csv|json] [--html FILE]\n"
             "\n"
             "Revenue retention from Subscription Changed events, Account Renewed and\n"
             "Account Churned, and the mrr trait's changes: per period (and group), the\n"
@@ -39,6 +39,8 @@ static void usage(FILE *f) {
             "                   partial); default: the whole window as one period\n"
             "  --segment, --plan, --owner   also per segment, plan or owner (csm_email),\n"
             "                   as tend knows them now\n"
+            "  --movements      list every movement of the window instead: account, date,\n"
+            "                   movement, mrr_before, mrr_after, amount, reason\n"
             "  --format FORMAT  table (default), csv or json\n"
             "  --html FILE      also write the report as a standalone HTML page\n"
             "  --db PATH        database (default ./%s)\n"
@@ -114,6 +116,38 @@ static void print_json(cJSON *o) {
     free(s);
 }
 
+/* --movements: one row a movement, amounts exact outside a table. */
+static void print_movements(const struct retention_result *r, enum out_format format) {
+    static const char *const mcols[] = {"account_id", "group",     "date",   "time",  "movement",
+                                        "mrr_before", "mrr_after", "amount", "reason"};
+    struct out_table *t = out_new(mcols, sizeof mcols / sizeof *mcols);
+    for (size_t i = 0; i < r->n_list; i++) {
+        const struct retention_movement *x = &r->list[i];
+        char date[16], at[32];
+        dt_format_date(dt_day_of_ms(x->m.ts_ms), date);
+        dt_format_instant(x->m.ts_ms, at);
+        out_row(t);
+        out_str(t, x->account);
+        out_str(t, x->group);
+        out_str(t, date);
+        out_str(t, at);
+        out_str(t, revenue_kind_name(x->m.kind));
+        const double v[] = {x->m.mrr_before, x->m.mrr_after, x->m.amount};
+        for (int k = 0; k < 3; k++) {
+            if (format == OUT_TABLE) {
+                out_num(t, cents(v[k]), true);
+            } else {
+                char b[40];
+                snprintf(b, sizeof b, "%.17g", v[k]);
+                out_raw_json(t, b);
+            }
+        }
+        out_str(t, x->m.reason);
+    }
+    out_print(t, format, stdout);
+    out_free(t);
+}
+
 /* JSON: every figure unrounded (the oracle test compares them to 1e-9). */
 static cJSON *result_json(const struct retention_result *r) {
     static const char *const by[] = {"whole", "month", "quarter"};
@@ -173,12 +207,19 @@ static cJSON *result_json(const struct retention_result *r) {
 
 int cmd_analyze_retention(int argc, char **argv) {
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},     {"config", required_argument, NULL, 'c'},
-        {"from", required_argument, NULL, 'F'},   {"to", required_argument, NULL, 'T'},
-        {"by", required_argument, NULL, 'b'},     {"segment", no_argument, NULL, 's'},
-        {"plan", no_argument, NULL, 'p'},         {"owner", no_argument, NULL, 'o'},
-        {"format", required_argument, NULL, 'f'}, {"html", required_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"from", required_argument, NULL, 'F'},
+        {"to", required_argument, NULL, 'T'},
+        {"by", required_argument, NULL, 'b'},
+        {"segment", no_argument, NULL, 's'},
+        {"plan", no_argument, NULL, 'p'},
+        {"owner", no_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'f'},
+        {"html", required_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
+        {"movements", no_argument, NULL, 'M'},
+        {NULL, 0, NULL, 0},
     };
     const char *db = NULL, *config = NULL, *html = NULL;
     struct cli_days days;
@@ -221,6 +262,9 @@ int cmd_analyze_retention(int argc, char **argv) {
         case 'H':
             html = optarg;
             break;
+        case 'M':
+            o.list_movements = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -254,7 +298,9 @@ int cmd_analyze_retention(int argc, char **argv) {
         fprintf(stderr, "tend %s: %s\n", CMD, err);
         rc = EXIT_USAGE;
     } else {
-        if (format == OUT_JSON) {
+        if (o.list_movements) {
+            print_movements(&r, format);
+        } else if (format == OUT_JSON) {
             cJSON *j = result_json(&r);
             print_json(j);
             cJSON_Delete(j);

@@ -143,6 +143,8 @@ static void apply_event(struct path *p, const struct rev_input *in) {
 size_t revenue_movements(struct rev_input *in, size_t n, struct rev_movement **out) {
     sort_inputs(in, n);
     struct path p = {.v = xmalloc((3 * n + 1) * sizeof *p.v)};
+    bool has_trait = false;
+    double trait = 0; /* the mrr trait's last value */
     for (size_t i = 0; i < n;) {
         int32_t day = dt_day_of_ms(in[i].ts_ms);
         size_t last_trait = n;
@@ -152,8 +154,15 @@ size_t revenue_movements(struct rev_input *in, size_t n, struct rev_movement **o
             else
                 apply_event(&p, &in[i]);
         }
-        if (last_trait < n)
+        /* A trait is news only when it changed: the CRM's mrr still says 100
+         * after an Account Churned nobody copied into it, and a later group
+         * call repeating it is no reactivation. */
+        if (last_trait < n && (!has_trait || !same(in[last_trait].mrr, trait)))
             move_to(&p, in[last_trait].ts_ms, in[last_trait].mrr, NULL);
+        if (last_trait < n) {
+            has_trait = true;
+            trait = in[last_trait].mrr;
+        }
     }
     *out = p.v;
     return p.n;

@@ -11,11 +11,13 @@
  * which are dated but move nothing by themselves).
  *
  * The one reconciliation rule: within a UTC day, an account's events apply
- * first, in time order; then the day's LAST mrr trait value, which moves the
- * MRR only by what it says beyond the events. A trait that echoes an event
- * (whenever in the day it arrived) is no second movement; a trait without
- * an event is a movement without a reason. Amounts within half a cent are
- * equal (REVENUE_EQUAL_MRR).
+ * first, in time order; then the day's LAST mrr trait value, when it differs
+ * from the trait's previous value, which moves the MRR only by what it says
+ * beyond the events. A trait that echoes an event (whenever in the day it
+ * arrived) is no second movement; a trait without an event is a movement
+ * without a reason; a trait repeated unchanged (a CRM nobody zeroed after a
+ * churn) is no news. Amounts within half a cent are equal
+ * (REVENUE_EQUAL_MRR).
  *
  * Pure: no I/O, no clock. The caller reads the inputs from the store. */
 #ifndef TEND_CORE_REVENUE_H

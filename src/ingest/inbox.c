@@ -119,6 +119,41 @@ done:
     return e;
 }
 
+/* Row id's store error (why) has now happened run->errors times in a row:
+ * below INBOX_MAX_ERRORS the row stays pending (retried at the next pass);
+ * at it, the row is finished "failed" (reason "error", why as the detail)
+ * in a transaction of its own, so that a row that always fails neither
+ * loops forever nor holds up the rows behind it. The row is taken again
+ * first (store_inbox_next): on PostgreSQL another node may hold it, or have
+ * finished it, and is then left alone. */
+static void note_error(struct ingest *ig, struct store *s, int64_t id, const char *provider,
+                       const char *why, struct inbox_run *run) {
+    run->errors = run->error_row == id ? run->errors + 1 : 1;
+    run->error_row = id;
+    if (run->errors < INBOX_MAX_ERRORS || ingest_begin(ig))
+        return;
+    struct row again = {0};
+    bool found = false;
+    char counter[128];
+    snprintf(counter, sizeof counter, "hooks.%s.failed.error", provider);
+    enum tend_err e = store_inbox_next(s, on_row, &again, &found);
+    if (!e && found && again.id == id) {
+        char detail[HOOK_DETAIL_BYTES];
+        snprintf(detail, sizeof detail, "%d attempts failed: %s", run->errors, why);
+        e = store_counter_add(s, counter, 1);
+        if (!e)
+            e = store_inbox_finish(s, id, "failed", "error", detail, "", 0, dt_now_ms());
+        if (!e) {
+            run->rows++;
+            run->failed++;
+            run->errors = 0;
+        }
+    }
+    free(again.payload);
+    if (e || ingest_commit(ig))
+        ingest_rollback(ig);
+}
+
 enum tend_err inbox_process(struct ingest *ig, struct store *s, const struct connectors_config *c,
                             int max_rows, const volatile bool *stop, inbox_touched_fn touched,
                             void *arg, struct inbox_run *run) {
@@ -139,9 +174,15 @@ enum tend_err inbox_process(struct ingest *ig, struct store *s, const struct con
         if (!e)
             e = ingest_commit(ig);
         if (e) {
+            char why[HOOK_DETAIL_BYTES];
+            snprintf(why, sizeof why, "%s", store_last_error(s));
             ingest_rollback(ig);
+            if (found)
+                note_error(ig, s, row.id, row.provider, why, run);
             return e;
         }
+        if (found && run->error_row == row.id)
+            run->errors = 0;
         if (!found)
             return TEND_OK;
         if (touched && n_acc)

@@ -12,8 +12,11 @@
  * (ingest_account_traits), a learnt provider id recorded in the mapping
  * table, and the row finished with its status and reason, all in the one
  * transaction. A store error rolls the transaction back and leaves the row
- * pending; a payload that does not map is a status, never an error, so no
- * row is retried forever. */
+ * pending, to be tried again; the same row failing INBOX_MAX_ERRORS times in
+ * a row is finished "failed" with the reason "error" (the error as its
+ * detail; `tend inbox replay` takes it again), so that a row that always
+ * fails neither loops forever nor holds up the rows behind it. A payload
+ * that does not map is a status, never an error. */
 #ifndef TEND_INGEST_INBOX_H
 #define TEND_INGEST_INBOX_H
 
@@ -33,7 +36,16 @@ struct inbox_run {
     int64_t ignored;  /* types or changes tend does not map */
     int64_t failed;   /* unreadable payloads, messages ingest refused */
     int64_t events;   /* messages ingested (accepted, quarantined or duplicate) */
+    /* The caller keeps these two from one run to the next (tend serve's
+     * worker does): the row whose store error happened last, and how many
+     * times in a row it did. */
+    int64_t error_row;
+    int errors;
 };
+
+/* Store errors in a row on the same inbox row before it is finished as
+ * failed (reason "error"). */
+#define INBOX_MAX_ERRORS 3
 
 /* Hears of the accounts (internal ids) a committed row stored events for. */
 typedef void (*inbox_touched_fn)(void *arg, const int64_t *accounts, size_t n);

@@ -187,11 +187,14 @@ static void prune(struct hooks *h) {
 
 static void *worker_main(void *arg) {
     struct hooks *h = arg;
-    int64_t pruned_ms = 0;
+    int64_t pruned_ms = 0, error_row = 0;
+    int errors = 0;
     while (!h->stop) {
-        struct inbox_run run = {0};
+        struct inbox_run run = {.error_row = error_row, .errors = errors};
         enum tend_err e = inbox_process(h->ig, h->work, h->o.cc, 0, &h->stop, h->o.touched,
                                         h->o.touched_arg, &run);
+        error_row = run.error_row;
+        errors = run.errors;
         if (e)
             log_printf("tend serve: inbox: %s; again in %d s", store_last_error(h->work),
                        HOOKS_POLL_MS / 1000);

@@ -23,8 +23,8 @@
  *     has an idle timeout that any byte resets;
  *   - connections: HTTP_DEFAULT_MAX_CONNECTIONS in all (the open-file limit is
  *     raised to fit), HTTP_DEFAULT_MAX_PER_ADDRESS from one address;
- *   - memory: bodies are kept within two budgets (with and without a known
- *     Basic key, checked before the body is read), parsed requests within
+ *   - memory: bodies are kept within three budgets (with and without a known
+ *     Basic key, checked before the body is read; webhooks' apart), parsed requests within
  *     another (HTTP_PARSE_BYTES); a body writeKey is checked and a batch's
  *     messages counted by a scan that builds nothing (server/prescan.h)
  *     before anything is parsed; the answer lists at most
@@ -50,9 +50,11 @@
 
 #include "ingest/segment.h"
 #include "ingest/text.h"
+#include "ingest/verify.h"
 #include "server/guard.h"
 #include "server/hooks.h"
 #include "server/prescan.h"
+#include "server/slack.h"
 #include "server/status.h"
 #include "server/workers.h"
 #include "util/datetime.h"
@@ -76,7 +78,7 @@ struct http_server {
     const struct http_config *cfg;
     struct guard *guard;
     struct workers *ingest_workers, *web_workers;
-    struct budget *keyed_bodies, *open_bodies, *parses;
+    struct budget *keyed_bodies, *open_bodies, *hook_bodies, *parses;
     atomic_int in_flight; /* requests between their request line and their end */
     atomic_bool stopping;
     pthread_mutex_t log_lock; /* MHD's messages, rate-limited */
@@ -572,6 +574,13 @@ static enum MHD_Result on_headers(struct http_server *h, struct request *rq, con
             if (e)
                 return send_error(rq, e, msg);
             rq->max_body = HOOKS_MAX_BODY;
+            rq->body_budget = h->hook_bodies; /* its own: cannot crowd out the dashboard's */
+        }
+        if (h->cfg->slack && strncmp(url, "/slack/", 7) == 0) { /* likewise (slack.h) */
+            char msg[VERIFY_MSG_BYTES];
+            enum tend_err e = slack_precheck(h->cfg->slack, c, url, method, msg, sizeof msg);
+            if (e)
+                return send_error(rq, e, msg);
         }
     } else {
         return send_error(rq, TEND_ERR_NOTFOUND, "no such endpoint");
@@ -599,8 +608,9 @@ static enum MHD_Result on_complete(struct http_server *h, struct request *rq) {
         snprintf(msg, sizeof msg,
                  "the server is receiving as many request bodies as it may hold (%u MiB); "
                  "try again",
-                 (rq->body_budget == h->keyed_bodies ? HTTP_KEYED_BODIES_BYTES
-                                                     : HTTP_OPEN_BODIES_BYTES) >>
+                 (rq->body_budget == h->keyed_bodies  ? HTTP_KEYED_BODIES_BYTES
+                  : rq->body_budget == h->hook_bodies ? HTTP_HOOK_BODIES_BYTES
+                                                      : HTTP_OPEN_BODIES_BYTES) >>
                      20);
         return send_error(rq, TEND_ERR_BUSY, msg);
     }
@@ -844,6 +854,7 @@ enum tend_err http_start(struct store *s, const struct http_config *cfg, int fd,
     h->guard = guard_start();
     h->keyed_bodies = budget_new(HTTP_KEYED_BODIES_BYTES);
     h->open_bodies = budget_new(HTTP_OPEN_BODIES_BYTES);
+    h->hook_bodies = budget_new(HTTP_HOOK_BODIES_BYTES);
     h->parses = budget_new(HTTP_PARSE_BYTES);
     h->writer = writer_start(s, cfg->touched, cfg->touched_arg);
     h->ingest_workers = workers_start(ingest_worker_count(), "tend-ingest");
@@ -877,6 +888,7 @@ enum tend_err http_start(struct store *s, const struct http_config *cfg, int fd,
         guard_stop(h->guard);
         budget_free(h->keyed_bodies);
         budget_free(h->open_bodies);
+        budget_free(h->hook_bodies);
         budget_free(h->parses);
         pthread_mutex_destroy(&h->log_lock);
         free(h);
@@ -904,6 +916,7 @@ void http_stop(struct http_server *h, int timeout_ms) {
     guard_stop(h->guard);
     budget_free(h->keyed_bodies);
     budget_free(h->open_bodies);
+    budget_free(h->hook_bodies);
     budget_free(h->parses);
     pthread_mutex_destroy(&h->log_lock);
     free(h);

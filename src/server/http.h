@@ -55,6 +55,10 @@
  * dashboard), so clients without a key cannot crowd out those with one. */
 #define HTTP_KEYED_BODIES_BYTES (64u << 20)
 #define HTTP_OPEN_BODIES_BYTES  (32u << 20)
+/* Bytes of webhook bodies (/hooks/, up to 1 MiB each, HOOKS_MAX_BODY) held at
+ * once, apart from the others: a header that looks signed is enough to send
+ * one, so a flood of them must not crowd out the dashboard's sign-ins. */
+#define HTTP_HOOK_BODIES_BYTES (16u << 20)
 /* Parsed ingest requests held at once (JSON trees and messages, from the
  * parse until their commit), counted at HTTP_PARSE_COST_PER_BYTE per body
  * byte: the measured worst case of cJSON, a body of `0,0,0,...` (a 64-byte
@@ -84,9 +88,11 @@ struct http_config {
     void *touched_arg;
     const struct event_map *events; /* events: of tend.yaml; NULL: none */
     struct hooks *hooks;            /* /hooks/ (server/hooks.h); NULL: none */
+    struct slack *slack;            /* /slack/ (server/slack.h): its header check; NULL: none */
 };
 
 struct http_server;
+struct slack;
 
 /* Binds and listens on listen ("HOST:PORT" or "[V6]:PORT") and returns the
  * socket in *fd: tend serve does this first, so a busy port is reported before

@@ -260,6 +260,7 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
                                    .base_url = o->nc->base_url};
         n->slack = slack_new(&ko);
         wo.slack = n->slack;
+        n->cfg.slack = n->slack; /* its header check (http.c) */
     }
     n->web = web_new(&wo);
     n->cfg.web = n->web;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/labels.h"
 #include "server/report.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -37,6 +38,14 @@ static void cell_pct(struct cells *c, double v) {
         cell(c, "%.1f%%", 100 * v);
     else
         cell(c, "\xe2\x80\x94");
+}
+
+/* Money for people: whole units, thousands separators, the currency
+ * (core/labels.h); the CSV and JSON keep the cents. */
+static void cell_money(struct cells *c, double v) {
+    char m[64];
+    labels_money(v, NULL, m, sizeof m);
+    cell(c, "%s", m[0] ? m : "\xe2\x80\x94");
 }
 
 static void cells_table(struct buf *b, const char *const *header, size_t cols, struct cells *c) {
@@ -75,11 +84,11 @@ void retention_report(struct buf *b, const struct retention_result *r) {
         cell(&c, "%s", retention_period_name(r, row, period));
         cell(&c, "%s", row->group);
         cell(&c, "%zu", row->f.accounts_start);
-        cell(&c, "%.2f", row->f.mrr_start);
-        cell(&c, "%.2f", row->f.expansion);
-        cell(&c, "%.2f", row->f.contraction);
-        cell(&c, "%.2f", row->f.churned);
-        cell(&c, "%.2f", row->f.new_mrr);
+        cell_money(&c, row->f.mrr_start);
+        cell_money(&c, row->f.expansion);
+        cell_money(&c, row->f.contraction);
+        cell_money(&c, row->f.churned);
+        cell_money(&c, row->f.new_mrr);
         cell(&c, "%zu", row->f.logos_churned);
         cell_pct(&c, row->r.grr);
         cell_pct(&c, row->r.nrr);
@@ -124,7 +133,7 @@ void retention_report(struct buf *b, const struct retention_result *r) {
         cell(&c, "%s", revenue_kind_name(x->kind));
         cell(&c, "%s", x->reason);
         cell(&c, "%lld", (long long)x->count);
-        cell(&c, "%.2f", x->mrr);
+        cell_money(&c, x->mrr);
         cell_pct(&c, start > 0 ? (x->kind == REV_EXPANSION ? 1 : -1) * x->mrr / start : NAN);
     }
     cells_table(b, rhead, sizeof rhead / sizeof *rhead, &c);
@@ -136,12 +145,14 @@ void retention_reasons_report(struct buf *b, const struct retention_result *r,
     dt_format_date(r->o.from, f);
     dt_format_date(r->o.to, t);
     double start = r->n_rows ? r->rows[0].f.mrr_start : 0;
+    char money[64];
+    labels_money(start, NULL, money, sizeof money);
     snprintf(text, sizeof text,
              "Every churn, contraction and expansion from %s to %s by its reason, largest MRR "
-             "first. NRR impact: the MRR it moved over the %.2f MRR paying on %s (negative for "
+             "first. NRR impact: the MRR it moved over the %s of MRR paying on %s (negative for "
              "churn and contraction). Cost to serve: tickets opened, CSM outreach sent and CTAs "
              "opened in the window, per account that had such a movement.",
-             f, t, start, f);
+             f, t, money, f);
     report_section(b, "Revenue movements by reason: NRR impact and cost to serve", text);
     struct report_bar *bars = xcalloc(r->n_reasons ? r->n_reasons : 1, sizeof *bars);
     char **labels = xcalloc(r->n_reasons ? r->n_reasons : 1, sizeof *labels);
@@ -165,7 +176,7 @@ void retention_reasons_report(struct buf *b, const struct retention_result *r,
         cell(&c, "%s", revenue_kind_name(x->kind));
         cell(&c, "%s", x->reason);
         cell(&c, "%zu", x->n_ids);
-        cell(&c, "%.2f", x->mrr);
+        cell_money(&c, x->mrr);
         cell_pct(&c, x->nrr_impact);
         const double cost[] = {x->tickets, x->outreach, x->ctas};
         for (int k = 0; k < 3; k++) {

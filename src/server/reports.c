@@ -103,7 +103,7 @@ void analysis_report(struct buf *b, const struct analysis_result *r) {
         /* The rows are observations: say so, and read "churn" below as it. */
         snprintf(text, sizeof text,
                  "Outcome: %s. The rows are the accounts paying every %d days; \"churned\" "
-                 "counts those with a %s in the %d days after (docs/analysis.md, \"Other "
+                 "counts those with %s in the %d days after (docs/analysis.md, \"Other "
                  "outcomes\"); read \"churn\" below as %s.",
                  analysis_outcome_name(r->o.outcome), r->o.lead_days,
                  analysis_outcome_name(r->o.outcome), r->o.lead_days,

@@ -58,6 +58,10 @@ struct slack {
     bool stopping;
     pthread_t workers[SLACK_WORKERS];
     GHashTable *cache; /* Slack user id -> struct cached */
+    GHashTable *seen;  /* X-Slack-Signature of a request queued -> its expiry (int64_t ms) */
+    /* Unsigned or forged requests logged in the current minute, and not. */
+    int64_t refusals_since_ms;
+    int refusals_shown, refusals_hidden;
 };
 
 bool slack_may_act(const struct serve_user *u, bool mine, enum cta_verb verb) {
@@ -444,6 +448,7 @@ struct slack *slack_new(const struct slack_options *o) {
     pthread_mutex_init(&k->lock, NULL);
     pthread_cond_init(&k->wake, NULL);
     k->cache = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
+    k->seen = g_hash_table_new_full(g_str_hash, g_str_equal, free, free);
     for (int i = 0; i < SLACK_WORKERS; i++)
         if (pthread_create(&k->workers[i], NULL, worker, k))
             abort(); /* a service that cannot start a thread is out of resources */
@@ -474,6 +479,7 @@ void slack_free(struct slack *k) {
                    "was applied)",
                    dropped);
     g_hash_table_destroy(k->cache);
+    g_hash_table_destroy(k->seen);
     pthread_mutex_destroy(&k->lock);
     pthread_cond_destroy(&k->wake);
     free(k);
@@ -502,11 +508,33 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned status, co
     return r;
 }
 
-/* Queues j (taken); false when the queue is full (j freed). */
-static bool enqueue(struct slack *k, struct job *j) {
+static gboolean expired(gpointer key, gpointer value, gpointer now) {
+    (void)key;
+    return *(int64_t *)value <= *(int64_t *)now;
+}
+
+enum queued { QUEUED, FULL, REPLAYED };
+
+/* Queues j (taken, freed unless QUEUED) under its signature sig: REPLAYED
+ * when a request with the same signature was queued within the last
+ * SLACK_REPLAY_MS (a signature covers the timestamp and the body: the same
+ * bytes sent again), FULL when the queue or the memory of signatures
+ * (SLACK_REPLAY_MAX, expired ones forgotten first) is full. */
+static enum queued enqueue(struct slack *k, struct job *j, const char *sig) {
+    int64_t now = dt_now_ms();
     pthread_mutex_lock(&k->lock);
-    bool room = k->queued < SLACK_QUEUE_MAX && !k->stopping;
+    int64_t *until = g_hash_table_lookup(k->seen, sig);
+    enum queued q = until && *until > now ? REPLAYED : QUEUED;
+    if (q == QUEUED && !until && g_hash_table_size(k->seen) >= SLACK_REPLAY_MAX)
+        g_hash_table_foreach_remove(k->seen, expired, &now);
+    if (q == QUEUED && (k->queued >= SLACK_QUEUE_MAX || k->stopping ||
+                        (!until && g_hash_table_size(k->seen) >= SLACK_REPLAY_MAX)))
+        q = FULL;
+    bool room = q == QUEUED;
     if (room) {
+        int64_t *v = xmalloc(sizeof *v);
+        *v = now + SLACK_REPLAY_MS;
+        g_hash_table_replace(k->seen, xstrdup(sig), v);
         if (k->tail)
             k->tail->next = j;
         else
@@ -518,7 +546,68 @@ static bool enqueue(struct slack *k, struct job *j) {
     pthread_mutex_unlock(&k->lock);
     if (!room)
         job_free(j);
-    return room;
+    return q;
+}
+
+/* Logs a request refused for its signature, at most SLACK_REFUSALS_LOGGED
+ * a minute (anyone can send them: a flood must not fill the disk), then how
+ * many more there were. */
+static void log_refusal(struct slack *k, const char *url, const char *msg) {
+    int64_t now = dt_now_ms();
+    int hidden = 0;
+    pthread_mutex_lock(&k->lock);
+    if (now - k->refusals_since_ms >= 60000) {
+        hidden = k->refusals_hidden;
+        k->refusals_since_ms = now;
+        k->refusals_shown = k->refusals_hidden = 0;
+    }
+    bool show = k->refusals_shown < SLACK_REFUSALS_LOGGED;
+    if (show)
+        k->refusals_shown++;
+    else
+        k->refusals_hidden++;
+    pthread_mutex_unlock(&k->lock);
+    if (hidden)
+        log_printf("tend serve: slack: %d more requests refused for their signature in the last "
+                   "minute (not logged one by one)",
+                   hidden);
+    if (show)
+        log_printf("tend serve: slack: %s refused: %s", url, msg);
+}
+
+/* Checks c's X-Slack-Signature over body[0..len) with the signing secrets. */
+static enum verify_result verify(const struct slack *k, struct MHD_Connection *c, const char *body,
+                                 size_t len, char *msg, size_t size) {
+    const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Signature");
+    const char *ts = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Request-Timestamp");
+    struct verify_header hs[2];
+    size_t n = 0;
+    if (sig)
+        hs[n++] = (struct verify_header){"X-Slack-Signature", sig};
+    if (ts)
+        hs[n++] = (struct verify_header){"X-Slack-Request-Timestamp", ts};
+    struct verify_request vr = {
+        .body = (const unsigned char *)body, .body_len = len, .headers = hs, .n_headers = n};
+    const char *secrets[SLACK_MAX_SECRETS];
+    for (size_t i = 0; i < k->o.cfg->n_secrets; i++)
+        secrets[i] = k->o.cfg->secrets[i];
+    return verify_check(VERIFY_SLACK, &vr, secrets, k->o.cfg->n_secrets, dt_now_ms(), 0, NULL, msg,
+                        size);
+}
+
+enum tend_err slack_precheck(struct slack *k, struct MHD_Connection *c, const char *url,
+                             const char *method, char *msg, size_t size) {
+    if (!k || strcmp(method, "POST") != 0 ||
+        (strcmp(url, "/slack/actions") != 0 && strcmp(url, "/slack/commands") != 0))
+        return TEND_OK; /* slack_http answers those (404, 405) */
+    /* With an empty body the MAC cannot match; a missing, malformed or stale
+     * header is final already: refused before a byte of the body is read. */
+    enum verify_result r = verify(k, c, NULL, 0, msg, size);
+    if (r == VERIFY_MISSING_HEADER || r == VERIFY_MALFORMED_HEADER || r == VERIFY_STALE_TIMESTAMP) {
+        log_refusal(k, url, msg);
+        return TEND_ERR_AUTH;
+    }
+    return TEND_OK;
 }
 
 enum MHD_Result slack_http(struct slack *k, struct MHD_Connection *c, const char *url,
@@ -535,24 +624,9 @@ enum MHD_Result slack_http(struct slack *k, struct MHD_Connection *c, const char
     if (strcmp(method, "POST") != 0)
         return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
 
-    const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Signature");
-    const char *ts = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Request-Timestamp");
-    struct verify_header hs[2];
-    size_t n = 0;
-    if (sig)
-        hs[n++] = (struct verify_header){"X-Slack-Signature", sig};
-    if (ts)
-        hs[n++] = (struct verify_header){"X-Slack-Request-Timestamp", ts};
-    struct verify_request vr = {
-        .body = (const unsigned char *)body, .body_len = len, .headers = hs, .n_headers = n};
     char msg[VERIFY_MSG_BYTES];
-    const char *secrets[SLACK_MAX_SECRETS];
-    for (size_t i = 0; i < k->o.cfg->n_secrets; i++)
-        secrets[i] = k->o.cfg->secrets[i];
-    enum verify_result v = verify_check(VERIFY_SLACK, &vr, secrets, k->o.cfg->n_secrets,
-                                        dt_now_ms(), 0, NULL, msg, sizeof msg);
-    if (v != VERIFY_OK) {
-        log_printf("tend serve: slack: %s refused: %s", url, msg);
+    if (verify(k, c, body, len, msg, sizeof msg) != VERIFY_OK) {
+        log_refusal(k, url, msg);
         return reply_error(c, MHD_HTTP_UNAUTHORIZED, msg);
     }
 
@@ -573,11 +647,19 @@ enum MHD_Result slack_http(struct slack *k, struct MHD_Connection *c, const char
         log_printf("tend serve: slack: %s refused: %s", url, err);
         return reply_error(c, MHD_HTTP_BAD_REQUEST, err);
     }
-    if (!enqueue(k, j)) {
+    /* Keyed in lower case: the hex is compared as bytes, "AB" as "ab", so
+     * a replay with its digits' case changed is the same request. */
+    char *sig =
+        g_ascii_strdown(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Slack-Signature"), -1);
+    enum queued q = enqueue(k, j, sig);
+    g_free(sig);
+    if (q == FULL) {
         log_printf("tend serve: slack: %s refused: %d requests queued already", url,
                    SLACK_QUEUE_MAX);
         return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "tend is busy: try again");
     }
+    if (q == REPLAYED) /* acknowledged as the first was, done once */
+        log_printf("tend serve: slack: %s: the same signed request again (a replay): ignored", url);
     /* An empty 200: Slack's acknowledgement (a body would be shown as a message). */
     struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");

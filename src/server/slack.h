@@ -18,7 +18,9 @@
  * slack.response_url_base (no request to anywhere else: no SSRF).
  *
  * The queue holds SLACK_QUEUE_MAX requests; when full, 503 (Slack shows the
- * user an error; nothing changed). Workers hold a store connection each. */
+ * user an error; nothing changed). The same signed request received again
+ * within SLACK_REPLAY_MS (a replay) is answered 200 and does nothing. Workers hold a store
+ * connection each. */
 #ifndef TEND_SERVER_SLACK_H
 #define TEND_SERVER_SLACK_H
 
@@ -37,6 +39,16 @@
 #define SLACK_CACHE_MAX       10000   /* Slack users remembered (then forgotten all at once) */
 #define SLACK_CACHE_HIT_MS    3600000 /* a Slack user's email, remembered for an hour */
 #define SLACK_CACHE_MISS_MS   300000  /* a user without one (or unknown), for 5 minutes */
+/* A verified request's signature is remembered this long (twice Slack's
+ * 5-minute window, which admits timestamps up to 5 minutes ahead too): the
+ * same signed bytes sent again are acknowledged and ignored, so a captured
+ * click cannot be replayed to undo a later change. At most SLACK_REPLAY_MAX
+ * remembered (about 100 bytes each); only a valid signature adds one. */
+#define SLACK_REPLAY_MS  (2 * 5 * 60 * 1000)
+#define SLACK_REPLAY_MAX 100000
+/* Requests refused for their signature logged one by one per minute; the
+ * rest are counted in one line. */
+#define SLACK_REFUSALS_LOGGED 20
 
 struct slack_options {
     const char *db;
@@ -59,6 +71,15 @@ void slack_free(struct slack *k);
  * bytes) through http_reply. k NULL (no slack section): 404. */
 enum MHD_Result slack_http(struct slack *k, struct MHD_Connection *c, const char *url,
                            const char *method, const char *body, size_t len);
+
+/* The check of a request under /slack/ on its headers alone, before its
+ * body is read (server/http.c): TEND_ERR_AUTH with the reason in msg when
+ * its X-Slack-Signature or X-Slack-Request-Timestamp is missing, malformed
+ * or outside the 5 minutes (an unsigned or replayed request then costs no
+ * body); TEND_OK for everything else (k NULL, another path or method: the
+ * answer is slack_http's), the signature itself checked by slack_http. */
+enum tend_err slack_precheck(struct slack *k, struct MHD_Connection *c, const char *url,
+                             const char *method, char *msg, size_t size);
 
 /* THE decision whether tend user u may do verb to a CTA from Slack, through
  * the dashboard's own (core/permissions.h: perm_decide, PERM_ACT) with u's

@@ -91,17 +91,44 @@ static bool slack_id_ok(const char *s) {
     return true;
 }
 
-/* Whether url is under base (a prefix ending with '/' after the host) and
- * holds no byte that would change how it is read: no spaces, no controls,
- * no backslash, at most SLACK_MAX_URL_BYTES. */
+/* Whether the path after the base holds a dot segment ("." or "..", also
+ * percent-encoded): libcurl and servers resolve them, so that
+ * BASE/../x would be posted to x, outside the base's path. */
+static bool has_dot_segment(const char *rest) {
+    for (const char *seg = rest; seg;) {
+        const char *end = seg + strcspn(seg, "/?#");
+        size_t dots = 0, other = 0;
+        for (const char *p = seg; p < end;) {
+            if (*p == '.') {
+                dots++;
+                p++;
+            } else if (p[0] == '%' && p[1] == '2' && (p[2] == 'e' || p[2] == 'E')) {
+                dots++;
+                p += 3;
+            } else {
+                other++;
+                p++;
+            }
+        }
+        if (dots && !other && dots <= 2)
+            return true;
+        seg = *end == '/' ? end + 1 : NULL;
+    }
+    return false;
+}
+
+/* Whether url is under base (a prefix ending with '/' after the host, so
+ * that the host is pinned), holds no byte that would change how it is read
+ * (no spaces, no controls, no backslash; at most SLACK_MAX_URL_BYTES) and
+ * no dot segment that would lead out of the base's path. */
 static bool response_url_ok(const char *url, const char *base) {
-    size_t n = strlen(url);
-    if (!base || n > 2048 || strncmp(url, base, strlen(base)) != 0)
+    size_t n = strlen(url), b = base ? strlen(base) : 0;
+    if (!base || n > 2048 || strncmp(url, base, b) != 0)
         return false;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)url[i] <= ' ' || url[i] == '\\' || url[i] == 0x7f)
             return false;
-    return true;
+    return !has_dot_segment(url + b);
 }
 
 static const char *str_member(const cJSON *o, const char *key) {

@@ -72,6 +72,14 @@ static void add_num(cJSON *o, const char *key, bool has, double v) {
         cJSON_AddNullToObject(o, key);
 }
 
+/* Money keeps its cents (an MRR of 162.72 is not 162.7). */
+static void add_money(cJSON *o, const char *key, bool has, double v) {
+    if (has && isfinite(v))
+        cJSON_AddNumberToObject(o, key, round(v * 100) / 100);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
 void view_add_date(cJSON *o, const char *key, bool has, int32_t day) {
     char d[16];
     if (!has) {
@@ -231,7 +239,7 @@ static void on_row(void *arg, const struct store_account_brief *b) {
     view_add_str(a, "name", b->name);
     view_add_str(a, "segment", b->segment);
     view_add_str(a, "owner", b->owner);
-    add_num(a, "mrr", b->has_mrr, b->mrr);
+    add_money(a, "mrr", b->has_mrr, b->mrr);
     add_num(a, "score", b->has_overall, b->overall);
     cJSON_AddStringToObject(a, "band", b->band);
     add_num(a, "score_30d_ago", b->has_before, b->before);
@@ -341,7 +349,7 @@ static int on_account_row(void *arg, const struct store_account_row *r) {
     view_add_str(o, "plan", r->f.plan);
     view_add_str(o, "owner", r->f.csm_email);
     view_add_str(o, "csm_slack", r->f.csm_slack);
-    add_num(o, "mrr", r->f.has_mrr, r->f.mrr);
+    add_money(o, "mrr", r->f.has_mrr, r->f.mrr);
     if (r->f.has_seats)
         cJSON_AddNumberToObject(o, "seats", (double)r->f.seats);
     else

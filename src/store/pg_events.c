@@ -10,7 +10,7 @@
  * it reaches PG_STAGE_ROWS rows or PG_STAGE_BYTES bytes, as:
  *
  *   COPY pg_temp.tend_staged FROM STDIN            (one round trip of data)
- *   WITH k AS (INSERT INTO event_keys ... ON CONFLICT DO NOTHING RETURNING 1),
+ *   WITH k AS (INSERT INTO event_keys ... RETURNING 1),
  *        INSERT INTO events, quarantine, activity_stale, product_days, facts
  *   SELECT count(*) FROM k                          (one statement)
  *   the facts that must be stored one by one, in the order they came
@@ -28,10 +28,19 @@
  * statements SQLite runs; no other kind reads or changes them, so storing
  * the rest first gives SQLite's rows.
  *
+ * Login days (store_login_day_add in a transaction) wait with the staged
+ * rows and are written by their flush, 2,000 a statement; a statement
+ * waits for the staged rows only when it names a table they will change
+ * (pg_events_flush_before: events and their keys always; the quarantine,
+ * facts, product days, stale days and login days when a staged row has
+ * one).
+ *
  * What the connection knows of keys: a hash set of keys, each PRESENT
  * (stored, by anyone, or staged here) or ABSENT (looked up, not stored
  * then). store_event_keys_prefetch() looks a batch's unknown keys up in one
- * query; a key nobody asked about is looked up on its own when it comes.
+ * query (reading the keys stored in the batch's range of times when there
+ * are few, else probing key by key); a key nobody asked about is looked up
+ * on its own when it comes.
  * Look-ups read event_keys without flushing first: the keys staged here are
  * PRESENT in the set already. The set is forgotten at a rollback and when it
  * passes PG_KEYS_MAX entries (after a flush, so the server has every staged

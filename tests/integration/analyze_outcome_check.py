@@ -74,7 +74,7 @@ def main(kind, lead, tend_json, rows_csv, files):
     if bad:
         print("\n".join(bad))
         sys.exit(1)
-    print("%d rows, %d with a %s; %d coefficients equal statsmodels', AUC %.4f; every label "
+    print("%d rows, %d with %s; %d coefficients equal statsmodels', AUC %.4f; every label "
           "equals the oracle's" % (len(rows), int(rows["churned"].sum()), kind,
                                    len(r["coefficients"]), auc))
 

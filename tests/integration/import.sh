@@ -431,3 +431,29 @@ fi
 printf '\n\n{"type":"track","userId":"u","event":"e","messageId":"bl-1"}\n\nnot json\n' >"$T/blank-first.jsonl"
 run import --db "$(db array)" "$T/blank-first.jsonl"
 expect_eq "leading blank lines: the bad line keeps its number" "$T/blank-first.jsonl:5: invalid JSON at byte 1" "$ERR"
+
+# ---- rollups after an import ---------------------------------------------------
+# SQLite's tend import rebuilds the daily rollups of the days it touched; on
+# PostgreSQL it leaves them stale (activity_stale) for the next evaluation
+# (docs/store.md, "Rollups after tend import"). Either way tend metrics right
+# after the import gives what it gives once tend eval has rebuilt them.
+"$TEND" generate --accounts 30 --days 12 --seed 3 --end 2026-11-23 --out "$T/gen.jsonl" 2>/dev/null
+db=$(db rollups)
+run import --db "$db" "$T/gen.jsonl"
+expect_eq "generated data: exit 0" 0 "$RC"
+stale=$(dbq "$db" "SELECT count(*) FROM activity_stale")
+if [ "$BACKEND" = sqlite ]; then
+    expect_eq "SQLite: the import rebuilt the rollups (no day stale)" 0 "$stale"
+else
+    check "PostgreSQL: the import left its days stale for the next evaluation ($stale)" \
+        test "$stale" -ge 10
+fi
+before=$("$TEND" metrics --db "$db" --at 2026-11-20 --format csv)
+before_t=$("$TEND" metrics --db "$db" --at 2026-11-16T13:30:00Z --format csv)
+run eval --db "$db" --from 2026-11-21 --to 2026-11-21 --quiet
+expect_eq "tend eval: exit 0" 0 "$RC"
+expect_eq "tend eval rebuilt the stale rollups" 0 "$(dbq "$db" "SELECT count(*) FROM activity_stale")"
+expect_eq "tend metrics at a midnight: the same before and after the rebuild ($(echo "$before" | wc -l) rows)" \
+    "$before" "$("$TEND" metrics --db "$db" --at 2026-11-20 --format csv)"
+expect_eq "tend metrics at an instant: the same before and after the rebuild" \
+    "$before_t" "$("$TEND" metrics --db "$db" --at 2026-11-16T13:30:00Z --format csv)"

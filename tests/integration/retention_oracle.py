@@ -137,6 +137,7 @@ def movements(events):
         if kind != "churn":
             st["paid"] = True
 
+    last_trait = [None]
     for _, day in events.groupby("day", sort=False):
         for e in day[day["kind"] != "trait"].itertuples():
             arr = getattr(e, "arr", None)
@@ -164,7 +165,10 @@ def movements(events):
         tr = day[day["kind"] == "trait"]
         if len(tr):
             last = tr.iloc[-1]
-            move_to(int(last["ts"]), float(last["mrr"]), None)
+            # a trait repeated unchanged is no news (a CRM nobody zeroed)
+            if last_trait[0] is None or abs(float(last["mrr"]) - last_trait[0]) >= EQ:
+                move_to(int(last["ts"]), float(last["mrr"]), None)
+            last_trait[0] = float(last["mrr"])
     return mv
 
 
@@ -352,6 +356,11 @@ def extra(out):
     lines.append({"type": "track", "userId": "ox-member", "event": "Account Churned",
                   "timestamp": "2026-04-20T10:00:00Z", "properties": {"arr": 1800,
                                                                      "reason": "budget cuts"}})
+    # the CRM's mrr left at 300 after a churn: repeating it is no reactivation
+    group("ox-stale", "2026-01-16T08:00:00Z", mrr=300, plan="growth")
+    track("ox-stale", "2026-05-05T10:00:00Z", "Account Churned", reason="price too high")
+    group("ox-stale", "2026-06-05T10:00:00Z", mrr=300, seats=4)
+    group("ox-stale", "2026-08-05T10:00:00Z", mrr=300)
     # a trait change without an event, a change within half a cent (no movement)
     group("ox-trait", "2026-01-15T08:00:00Z", mrr=75.5, plan="starter")
     group("ox-trait", "2026-02-20T08:00:00Z", mrr=80)
@@ -449,9 +458,48 @@ def reasons_check(files, first, last, db, tend_json):
           "(%d CTAs among them) equal" % (len(got), start, ctas))
 
 
+def movements_check(files, first, last, tend_json):
+    """tend analyze retention --movements: the window's movements, one by one."""
+    df, _ = load(files.split(","))
+    t0 = pd.Timestamp(first).value // 1_000_000
+    t1 = (pd.Timestamp(last) + pd.Timedelta(days=1)).value // 1_000_000
+    want = []
+    for acc, ev in df[df["ts"] < t1].groupby("account", sort=False):
+        for kind, ts, before, after, reason in movements(ev):
+            if t0 <= ts < t1:
+                want.append((acc, ts, kind, before, after, reason))
+    got = []
+    for g in json.load(open(tend_json)):
+        ts = pd.Timestamp(g["time"]).value // 1_000_000
+        assert g["date"] == g["time"][:10], g
+        assert abs(g["amount"] - abs(g["mrr_after"] - g["mrr_before"])) < 1e-9 or \
+            g["movement"] == "renewal", g
+        got.append((g["account_id"], ts, g["movement"], g["mrr_before"], g["mrr_after"],
+                    g["reason"]))
+    key = lambda m: (m[0], m[1], m[2])
+    want.sort(key=key)
+    got.sort(key=key)
+    bad = []
+    if len(got) != len(want):
+        bad.append("movements: tend %d, oracle %d" % (len(got), len(want)))
+    for g, w in zip(got, want):
+        if g[:3] != w[:3] or g[5] != w[5] or abs(g[3] - w[3]) > 1e-9 or abs(g[4] - w[4]) > 1e-9:
+            bad.append("tend %r, oracle %r" % (g, w))
+    if bad:
+        print("\n".join(bad[:20]))
+        sys.exit(1)
+    kinds = {}
+    for m in want:
+        kinds[m[2]] = kinds.get(m[2], 0) + 1
+    print("%d movements equal one by one (account, time, kind, before, after, reason): %s" % (
+        len(want), kinds))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "extra":
         extra(sys.argv[2])
+    elif sys.argv[1] == "movements":
+        movements_check(*sys.argv[2:6])
     elif sys.argv[1] == "reasons":
         reasons_check(*sys.argv[2:7])
     else:

@@ -67,6 +67,16 @@ print([(r["count"], r["mrr"]) for r in d["reasons"] if r["reason"] == "upgrade" 
 [[ "$upgrade" == "[("*", "* ]] && ok "upgrades are reasons of expansion: $upgrade" ||
     not_ok "upgrades are reasons of expansion" "$upgrade"
 
+# Each movement, one by one.
+"$TEND" analyze retention --db "$db" --from 2025-12-01 --to 2026-11-30 --movements \
+    --format json >"$T/movements.json" 2>/dev/null
+if res=$($PY "$ORACLE" movements "$T/gen.jsonl,$T/extra.jsonl" 2025-12-01 2026-11-30 \
+    "$T/movements.json" 2>&1); then
+    ok "analyze retention --movements equals the oracle: $res"
+else
+    not_ok "analyze retention --movements equals the oracle" "$res"
+fi
+
 # tend analyze --reasons: churn, contraction and expansion reasons by MRR, their
 # NRR impact and cost to serve, after a real evaluation has opened CTAs.
 "$TEND" eval --db "$db" --from 2026-09-01 --to 2026-11-30 --quiet >/dev/null 2>&1

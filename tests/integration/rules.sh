@@ -71,10 +71,11 @@ if [ "$BACKEND" = sqlite ]; then
         ALTER TABLE outbox DROP COLUMN gate;
         DROP TABLE leases; DROP TABLE sched_runs; DROP TABLE sched_buckets;
         DROP TABLE customer_messages; DROP TABLE customer_unsubscribes;
-
         DROP TABLE segment_days; DROP TABLE segment_parts;
-
         DROP TABLE cta_escalations;
+        DROP TABLE hook_inbox; DROP TABLE hook_accounts;
+        DROP TABLE notes; DROP TABLE cta_holdouts;
+        DROP TABLE cta_steps;
         DELETE FROM schema_migrations WHERE version >= 13;"
     "$TEND" eval --db "$O" --at 2026-06-15 >/dev/null
     expect_eq "an older database is migrated: product_days rebuilt from its events" \

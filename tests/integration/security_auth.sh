@@ -294,17 +294,24 @@ def costs(port, net, rounds, known=True):
     return k, u
 
 
+def low(xs):
+    """The lower quartile: load only adds time to a sign-in, so the fast end
+    is the cost itself. Medians on a loaded machine (CI, two CPU burners
+    beside the suite) drifted 50% apart with the same code, and the single
+    fastest of 16 is one lucky moment (130 vs 258 ms at a load of 9)."""
+    s = sorted(xs)
+    return s[len(s) // 4]
+
+
 def same_cost(name, k, u):
-    """The fastest of each kind compared: what a sign-in costs when nothing
-    else wants the CPU. Load only adds time to a sign-in, so the minimum is
-    the cost itself, where medians on a loaded machine (CI, two CPU burners
-    beside the suite) drifted 50% apart with the same code."""
+    """The lower quartiles of each kind compared (a skipped hash shows as
+    ~1 ms against ~70: far outside 30%)."""
     if not k or not u:
         report(f"{name}: sign-ins answered 401 ({len(k)} and {len(u)})", False, k, u)
         return 0.0
-    mk, mu = min(k), min(u)
+    mk, mu = low(k), low(u)
     ok = len(k) >= 8 and len(u) >= 8 and abs(mk - mu) <= 0.3 * max(mk, mu) + 0.005
-    report(f"{name}: fastest {mk * 1000:.1f} ms for a known email, {mu * 1000:.1f} ms for an unknown one "
+    report(f"{name}: lower quartile {mk * 1000:.1f} ms for a known email, {mu * 1000:.1f} ms for an unknown one "
            f"(medians {median(k) * 1000:.1f} and {median(u) * 1000:.1f} ms; {len(k)} and {len(u)} "
            f"sign-ins; within 30%)", ok, k, u)
     return mk
@@ -314,9 +321,9 @@ def timing():
     mk = same_cost("an unknown email costs what a known one does (tend passwd's hashes)", *costs(A, 10, 16))
     same_cost("the same when the users' hashes have other parameters (t=1, 8 MiB)", *costs(B, 11, 16))
     _, u = costs(C, 12, 12, known=False)
-    mu = min(u) if u else 0.0
-    report(f"without users, a sign-in still costs one hash: fastest {mu * 1000:.1f} ms, at least half of "
-           f"a known email's fastest {mk * 1000:.1f} ms on a server with users", len(u) >= 8 and mu >= 0.5 * mk, u)
+    mu = low(u) if u else 0.0
+    report(f"without users, a sign-in still costs one hash: lower quartile {mu * 1000:.1f} ms, at least half "
+           f"of a known email's {mk * 1000:.1f} ms on a server with users", len(u) >= 8 and mu >= 0.5 * mk, u)
 
 
 # ---- the per-address limit -----------------------------------------------------------
@@ -326,11 +333,15 @@ def rate_limit():
     pre = form(A, src)
     t0 = time.monotonic()
     codes, first = [], None
-    for i in range(45):
+    # Enough attempts for any speed: the bucket refills half an attempt a
+    # second, so at 0.8 s a sign-in (a load of 9) the 429 comes near the 48th.
+    for i in range(400):
         r = sign_in(A, f"rate{i}@example.com", "x", src=src, pre=pre)
         codes.append(r.status)
         if r.status == 429:
             first = r
+            break
+        if time.monotonic() - t0 > 300:  # a sign-in slower than 2 s is never limited
             break
     took = time.monotonic() - t0
     allowed = len(codes) - 1

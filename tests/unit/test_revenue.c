@@ -113,6 +113,25 @@ static void the_days_last_trait_moves_only_what_events_did_not(void **state) {
     free(mv);
 }
 
+/* The CRM's mrr still says 100 after Account Churned: group calls that
+ * repeat it are no reactivation; a real change of it (to 0, then a new
+ * sale at 120) is. */
+static void a_stale_trait_after_a_churn_is_no_reactivation(void **state) {
+    (void)state;
+    struct rev_input in[] = {
+        trait(1 * DAY, 100),  outcome(REV_IN_CHURNED, 10 * DAY, -1, "budget cuts"),
+        trait(20 * DAY, 100), trait(30 * DAY, 100),
+        trait(40 * DAY, 0),   trait(50 * DAY, 120),
+    };
+    struct rev_movement *mv;
+    size_t n = revenue_movements(in, 6, &mv);
+    assert_int_equal(n, 3);
+    expect(&mv[0], REV_NEW, 0, 100, NULL);
+    expect(&mv[1], REV_CHURN, 100, 0, "budget cuts");
+    expect(&mv[2], REV_REACTIVATION, 0, 120, NULL);
+    free(mv);
+}
+
 /* A change from 120 when tend knew 100: +20 without a reason, then the
  * change's own +30. Start + movements = end, always. */
 static void a_change_off_the_known_level_leaves_the_gap_unexplained(void **state) {
@@ -216,6 +235,7 @@ int main(void) {
         T(each_kind_of_movement_from_traits_and_events),
         T(a_trait_echoing_an_event_the_same_day_is_not_counted_twice),
         T(the_days_last_trait_moves_only_what_events_did_not),
+        T(a_stale_trait_after_a_churn_is_no_reactivation),
         T(a_change_off_the_known_level_leaves_the_gap_unexplained),
         T(a_churn_reported_twice_is_one_churn),
         T(a_renewal_at_another_amount_moves_the_mrr),

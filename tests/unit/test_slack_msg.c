@@ -111,6 +111,14 @@ static void clicks_that_are_not_tend_s_are_refused_with_a_reason(void **state) {
         {"block_actions", "U1", "close:1", "http://hooks.slack.com/x", "response_url"},
         {"block_actions", "U1", "close:1", BASE "x\\ny", "response_url"},
         {"block_actions", "U1", "close:1", BASE "a b", "response_url"},
+        /* Dot segments, which libcurl resolves: out of the base's path. */
+        {"block_actions", "U1", "close:1", BASE "../api/x", "response_url"},
+        {"block_actions", "U1", "close:1", BASE "a/../../x", "response_url"},
+        {"block_actions", "U1", "close:1", BASE "./x", "response_url"},
+        {"block_actions", "U1", "close:1", BASE "%2e%2E/x", "response_url"},
+        {"block_actions", "U1", "close:1", BASE ".%2e/x", "response_url"},
+        {"block_actions", "U1", "close:1", BASE "a/..", "response_url"},
+        {"block_actions", "U1", "close:1", BASE "a/..?x=1", "response_url"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *p = payload(cases[i].type, cases[i].user, cases[i].value, cases[i].url);
@@ -119,6 +127,16 @@ static void clicks_that_are_not_tend_s_are_refused_with_a_reason(void **state) {
         assert_int_equal(slack_click_parse(p, BASE, &c, err), TEND_ERR_INVALID);
         assert_contains(err, cases[i].why);
         assert_null(c.response_url);
+        g_free(p);
+    }
+    /* Dots inside a segment are plain characters. */
+    const char *fine[] = {BASE "a.b/c", BASE "...x/y", BASE "x/.../y", BASE "v1.2/x?q=.."};
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+        char *p = payload("block_actions", "U1", "close:1", fine[i]);
+        struct slack_click c;
+        char err[SLACK_MSG_ERR_BYTES];
+        assert_int_equal(slack_click_parse(p, BASE, &c, err), TEND_OK);
+        slack_click_release(&c);
         g_free(p);
     }
     struct slack_click c;
