@@ -12,7 +12,7 @@ BUILD := build/$(MODE)
 VERSION := 0.1.0
 GIT_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null)
 VERSION_STRING := $(VERSION)$(if $(GIT_DESCRIBE), ($(GIT_DESCRIBE)))
-PKGS := sqlite3 libcjson libmicrohttpd libxxhash glib-2.0 yaml-0.1 lua5.4 libcurl libsodium libpq
+PKGS := sqlite3 libcjson libmicrohttpd libxxhash glib-2.0 yaml-0.1 lua5.4 libcurl libsodium libpq libcrypto
 
 CC ?= cc
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow \

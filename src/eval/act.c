@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval/audit.h"
 #include "eval/ctas.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -76,6 +77,24 @@ static enum tend_err apply(struct store_cta *x, const struct cta_act *a, int32_t
         return TEND_OK;
     }
     return TEND_ERR_USAGE;
+}
+
+/* What the audit log keeps of a CTA before and after an action. */
+static cJSON *audit_state(const struct store_cta *x) {
+    cJSON *o = cJSON_CreateObject();
+    char d[16];
+    cJSON_AddStringToObject(o, "status", cta_status_name((enum cta_status)x->status));
+    cJSON_AddStringToObject(o, "owner", x->owner ? x->owner : "");
+    if (x->status == CTA_SNOOZED) {
+        dt_format_date(x->snoozed_until, d);
+        cJSON_AddStringToObject(o, "snoozed_until", d);
+    }
+    if (x->has_closed && x->status == CTA_CLOSED)
+        cJSON_AddStringToObject(o, "closed_reason",
+                                cta_close_reason_name((enum cta_close_reason)x->closed_reason));
+    dt_format_date(x->due_day, d);
+    cJSON_AddStringToObject(o, "due", d);
+    return o;
 }
 
 struct ack_seen {
@@ -155,6 +174,7 @@ static enum tend_err act(struct store *s, int64_t id, const struct cta_act *a, c
         eval_cta_release(&c);
         return TEND_OK;
     }
+    cJSON *before = !err ? audit_state(&c) : NULL;
     if (!err)
         err = apply(&c, a, day, msg, size);
     if (!err) {
@@ -173,6 +193,17 @@ static enum tend_err act(struct store *s, int64_t id, const struct cta_act *a, c
         };
         err = store_cta_history_add(s, c.id, &ch);
     }
+    if (!err) { /* in the same transaction: the action and its entry commit together */
+        char action[32], target[32];
+        snprintf(action, sizeof action, "cta.%s", cta_verb_name(a->verb));
+        snprintf(target, sizeof target, "cta:%lld", (long long)c.id);
+        cJSON *after = audit_state(&c);
+        if (a->note)
+            cJSON_AddStringToObject(after, "note", a->note);
+        err = audit_record(s, c.updated_ms, a->by, action, target, before, after);
+        cJSON_Delete(after);
+    }
+    cJSON_Delete(before);
     if (!err)
         err = store_commit(s);
     if (!err && changed)

@@ -7,6 +7,7 @@
 
 #include "core/note.h"
 #include "eval/act.h"
+#include "eval/audit.h"
 #include "eval/ctas.h"
 #include "ingest/text.h"
 #include "util/datetime.h"
@@ -86,6 +87,20 @@ enum tend_err eval_note_add(struct store *s, const struct note_input *in, int64_
             .note = line,
         };
         err = store_cta_history_add(s, c.id, &ch);
+    }
+    if (!err) { /* in the same transaction: the note and its audit entry commit together */
+        char target[STORE_AUDIT_TEXT_MAX + 1];
+        if (have_cta)
+            snprintf(target, sizeof target, "cta:%lld", (long long)c.id);
+        else
+            snprintf(target, sizeof target, "account:%.300s", in->account);
+        cJSON *after = cJSON_CreateObject();
+        cJSON_AddNumberToObject(after, "note_id", (double)*id);
+        cJSON_AddStringToObject(after, "kind", n.kind);
+        cJSON_AddStringToObject(after, "text", n.body);
+        err = audit_record(s, n.at_ms, n.actor, have_cta ? "cta.note" : "account.note", target,
+                           NULL, after);
+        cJSON_Delete(after);
     }
     if (!err)
         err = store_commit(s);

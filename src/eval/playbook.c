@@ -4,9 +4,33 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "eval/act.h"
+#include "eval/audit.h"
 #include "eval/ctas.h"
 #include "util/datetime.h"
+
+struct step_seen {
+    const char *id;
+    bool found, done;
+};
+
+static void on_step(void *arg, const struct store_cta_step *st) {
+    struct step_seen *k = arg;
+    if (strcmp(st->step, k->id) == 0) {
+        k->found = true;
+        k->done = st->done;
+    }
+}
+
+/* What the audit log keeps of a step: its id and whether it is done. */
+static cJSON *step_state(const char *id, bool done) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "step", id);
+    cJSON_AddBoolToObject(o, "done", done);
+    return o;
+}
 
 enum tend_err eval_cta_step(struct store *s, const struct playbook_set *set, int64_t id,
                             const char *step_id, bool done, const char *by, char *msg,
@@ -51,6 +75,9 @@ enum tend_err eval_cta_step(struct store *s, const struct playbook_set *set, int
         err = eval_action_day(s, &day);
     int64_t now = dt_now_ms();
     const char *actor = by && by[0] ? by : "unknown";
+    struct step_seen was = {.id = step ? step->id : ""};
+    if (!err) /* the step before, for the audit log (under the account's lock) */
+        err = store_cta_steps_each(s, id, on_step, &was);
     if (!err) {
         struct store_cta_step st = {.step = step->id, .done = done, .actor = actor, .at_ms = now};
         err = store_cta_step_set(s, id, &st);
@@ -67,6 +94,15 @@ enum tend_err eval_cta_step(struct store *s, const struct playbook_set *set, int
             .note = msg,
         };
         err = store_cta_history_add(s, id, &ch);
+    }
+    if (!err) { /* in the same transaction: the step and its audit entry commit together */
+        char target[32];
+        snprintf(target, sizeof target, "cta:%lld", (long long)id);
+        cJSON *before = step_state(step->id, was.found && was.done);
+        cJSON *after = step_state(step->id, done);
+        err = audit_record(s, now, actor, "cta.step", target, before, after);
+        cJSON_Delete(before);
+        cJSON_Delete(after);
     }
     if (!err)
         err = store_commit(s);

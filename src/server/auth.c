@@ -143,6 +143,10 @@ void auth_free(struct auth *a) {
     free(a);
 }
 
+const struct serve_config *auth_config(const struct auth *a) {
+    return a->c;
+}
+
 int64_t auth_session_seconds(const struct auth *a) {
     return (int64_t)a->c->session_hours * 3600;
 }
@@ -207,13 +211,36 @@ static int seconds_up(int64_t ms) {
     return s < 1 ? 1 : s > 86400 ? 86400 : (int)s;
 }
 
-enum auth_result auth_login(struct auth *a, const struct auth_attempt *t,
-                            const struct serve_user **user, int *retry_s) {
+static void user_of_config(const struct serve_user *c, struct auth_user *out) {
+    memset(out, 0, sizeof *out);
+    snprintf(out->email, sizeof out->email, "%s", c->email);
+    snprintf(out->name, sizeof out->name, "%s", c->name);
+    snprintf(out->hash, sizeof out->hash, "%s", c->hash);
+    out->role = c->role;
+    out->from_config = true;
+}
+
+bool auth_user_find(struct auth *a, const char *email, auth_find_fn find, void *arg,
+                    struct auth_user *out) {
+    if (!email || strlen(email) > MAX_EMAIL_BYTES - 1)
+        return false;
+    const struct serve_user *u = user_by_email(a, email);
+    if (u) {
+        user_of_config(u, out);
+        return true;
+    }
+    return find && find(arg, email, out);
+}
+
+enum auth_result auth_login_user(struct auth *a, const struct auth_attempt *t, auth_find_fn find,
+                                 void *arg, struct auth_user *out, int *retry_s) {
     unsigned char from[RATELIMIT_KEY_BYTES];
     ratelimit_key(t->from, from);
-    const struct serve_user *u = t->email ? user_by_email(a, t->email) : NULL;
+    const struct serve_user *cu = t->email ? user_by_email(a, t->email) : NULL;
+    struct auth_user found;
+    bool known = t->email && auth_user_find(a, t->email, find, arg, &found);
     struct lockout_key k;
-    lockout_key_of(a, t->email, u, &k);
+    lockout_key_of(a, t->email, cu, &k);
 
     int64_t wait_ms = 0, until_ms = 0;
     pthread_mutex_lock(&a->lock);
@@ -235,10 +262,13 @@ enum auth_result auth_login(struct auth *a, const struct auth_attempt *t,
         *retry_s = 1;
         return AUTH_BUSY;
     }
+    /* A person without a password costs the same check, of the dummy. */
+    bool has_hash = known && found.hash[0];
     const char *pw = t->password ? t->password : "";
-    bool match = crypto_pwhash_str_verify(u ? u->hash : a->dummy_hash, pw, strlen(pw)) == 0;
+    bool match =
+        crypto_pwhash_str_verify(has_hash ? found.hash : a->dummy_hash, pw, strlen(pw)) == 0;
     gate_leave(a);
-    bool ok = match && u && t->password;
+    bool ok = match && has_hash && t->password;
     pthread_mutex_lock(&a->lock);
     if (ok)
         lockout_clear(a->lockout, &k);
@@ -247,8 +277,17 @@ enum auth_result auth_login(struct auth *a, const struct auth_attempt *t,
     pthread_mutex_unlock(&a->lock);
     if (!ok)
         return AUTH_BAD;
-    *user = u;
+    *out = found;
     return AUTH_OK;
+}
+
+enum auth_result auth_login(struct auth *a, const struct auth_attempt *t,
+                            const struct serve_user **user, int *retry_s) {
+    struct auth_user u;
+    enum auth_result r = auth_login_user(a, t, NULL, NULL, &u, retry_s);
+    if (r == AUTH_OK)
+        *user = user_by_email(a, u.email);
+    return r;
 }
 
 /* ---- sessions ---------------------------------------------------------------- */
@@ -267,8 +306,8 @@ static void session_mac(const struct auth *a, const char *email, long long expir
     sodium_bin2hex(hex, 2 * MAC_BYTES + 1, mac, sizeof mac);
 }
 
-char *auth_session_new(struct auth *a, const struct serve_user *user, int64_t epoch,
-                       int64_t now_ms) {
+char *auth_session_make(struct auth *a, const struct auth_user *user, int64_t epoch,
+                        int64_t now_ms) {
     long long expiry = (long long)(now_ms / 1000 + auth_session_seconds(a));
     size_t elen = strlen(user->email);
     size_t b64len = sodium_base64_encoded_len(elen, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -284,48 +323,79 @@ char *auth_session_new(struct auth *a, const struct serve_user *user, int64_t ep
     return out;
 }
 
-/* Splits a cookie value: its user (configured, named exactly), expiry (not
- * passed) and MAC (2 * MAC_BYTES hex digits, not checked); false otherwise. */
-static bool session_parts(struct auth *a, const char *cookie, int64_t now_ms,
-                          const struct serve_user **u, long long *expiry, const char **mac) {
+char *auth_session_new(struct auth *a, const struct serve_user *user, int64_t epoch,
+                       int64_t now_ms) {
+    struct auth_user u;
+    user_of_config(user, &u);
+    return auth_session_make(a, &u, epoch, now_ms);
+}
+
+/* Splits a cookie value: its email, expiry (not passed) and MAC (2 *
+ * MAC_BYTES hex digits, not checked); false otherwise. */
+static bool session_parts(const char *cookie, int64_t now_ms, char email[MAX_EMAIL_BYTES],
+                          long long *expiry, const char **mac) {
     if (!cookie || strlen(cookie) > 1024)
         return false;
     const char *dot1 = strchr(cookie, '.');
     const char *dot2 = dot1 ? strchr(dot1 + 1, '.') : NULL;
     if (!dot2 || strlen(dot2 + 1) != 2 * MAC_BYTES)
         return false;
-    char email[MAX_EMAIL_BYTES];
     size_t elen = 0;
-    if (sodium_base642bin((unsigned char *)email, sizeof email - 1, cookie, (size_t)(dot1 - cookie),
-                          NULL, &elen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+    if (sodium_base642bin((unsigned char *)email, MAX_EMAIL_BYTES - 1, cookie,
+                          (size_t)(dot1 - cookie), NULL, &elen, NULL,
+                          sodium_base64_VARIANT_URLSAFE_NO_PADDING))
         return false;
     email[elen] = '\0';
+    if (strlen(email) != elen) /* a NUL inside */
+        return false;
     char *end;
     *expiry = strtoll(dot1 + 1, &end, 10);
     if (end != dot2 || *expiry < now_ms / 1000)
         return false;
-    *u = user_by_email(a, email);
     *mac = dot2 + 1;
-    return *u && strcmp((*u)->email, email) == 0;
+    return true;
+}
+
+bool auth_session_email(struct auth *a, const char *cookie, int64_t now_ms,
+                        char email[SERVE_EMAIL_MAX_BYTES + 1]) {
+    (void)a;
+    char e[MAX_EMAIL_BYTES];
+    long long expiry;
+    const char *mac;
+    if (!session_parts(cookie, now_ms, e, &expiry, &mac))
+        return false;
+    snprintf(email, SERVE_EMAIL_MAX_BYTES + 1, "%s", e);
+    return true;
+}
+
+bool auth_session_valid(struct auth *a, const char *cookie, const struct auth_user *u,
+                        int64_t epoch, int64_t now_ms) {
+    char email[MAX_EMAIL_BYTES];
+    long long expiry;
+    const char *got;
+    if (!u || !session_parts(cookie, now_ms, email, &expiry, &got) || strcmp(u->email, email) != 0)
+        return false;
+    char mac[2 * MAC_BYTES + 1];
+    session_mac(a, u->email, expiry, epoch, u->hash, mac);
+    return sodium_memcmp(mac, got, 2 * MAC_BYTES) == 0;
 }
 
 const struct serve_user *auth_session_claim(struct auth *a, const char *cookie, int64_t now_ms) {
-    const struct serve_user *u;
-    long long expiry;
-    const char *mac;
-    return session_parts(a, cookie, now_ms, &u, &expiry, &mac) ? u : NULL;
+    char email[SERVE_EMAIL_MAX_BYTES + 1];
+    if (!auth_session_email(a, cookie, now_ms, email))
+        return NULL;
+    const struct serve_user *u = user_by_email(a, email);
+    return u && strcmp(u->email, email) == 0 ? u : NULL;
 }
 
 const struct serve_user *auth_session_user(struct auth *a, const char *cookie, int64_t epoch,
                                            int64_t now_ms) {
-    const struct serve_user *u;
-    long long expiry;
-    const char *got;
-    if (!session_parts(a, cookie, now_ms, &u, &expiry, &got))
+    const struct serve_user *u = auth_session_claim(a, cookie, now_ms);
+    if (!u)
         return NULL;
-    char mac[2 * MAC_BYTES + 1];
-    session_mac(a, u->email, expiry, epoch, u->hash, mac);
-    return sodium_memcmp(mac, got, 2 * MAC_BYTES) == 0 ? u : NULL;
+    struct auth_user au;
+    user_of_config(u, &au);
+    return auth_session_valid(a, cookie, &au, epoch, now_ms) ? u : NULL;
 }
 
 /* The hex HMAC (AUTH_CSRF_BYTES - 1 digits) of "purpose\nvalue". */
@@ -348,6 +418,14 @@ static bool token_ok(const struct auth *a, const char *purpose, const char *valu
     char want[AUTH_CSRF_BYTES];
     token_of(a, purpose, value, want);
     return sodium_memcmp(want, token, AUTH_CSRF_BYTES - 1) == 0;
+}
+
+void auth_mac(struct auth *a, const char *purpose, const char *value, char out[AUTH_CSRF_BYTES]) {
+    token_of(a, purpose, value, out);
+}
+
+bool auth_mac_ok(struct auth *a, const char *purpose, const char *value, const char *mac) {
+    return token_ok(a, purpose, value, mac);
 }
 
 void auth_csrf(struct auth *a, const char *cookie, char out[AUTH_CSRF_BYTES]) {

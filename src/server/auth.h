@@ -19,6 +19,12 @@
  * so signing out (which bumps it) ends every session of that user, in every
  * process and across restarts, and so does a changed password hash.
  *
+ * People come from tend.yaml (serve.users) and from the store (the people
+ * an admin manages in the app, looked up through an auth_find_fn that the
+ * caller gives, so that this module needs no store); tend.yaml's win on a
+ * clash. A request's person is looked up afresh each time, so a disabled
+ * person (not found) or a changed role holds at once.
+ *
  * CSRF: the token of a session is an HMAC of its cookie; before a session,
  * the sign-in form carries an HMAC of a random pre-session cookie
  * (AUTH_LOGIN_COOKIE), and POST /login needs both. API tokens are compared
@@ -46,6 +52,22 @@
 #define AUTH_UNKNOWN_EMAILS     65536 /* unknown emails the lockout remembers */
 
 struct auth;
+
+/* A person who may sign in, from tend.yaml (serve.users) or from the store
+ * (the people an admin manages in the app), copied by value so that it
+ * outlives neither. On a clash of emails tend.yaml's wins: an automated
+ * set-up's file is the record, and the app cannot change it. */
+struct auth_user {
+    char email[SERVE_EMAIL_MAX_BYTES + 1];
+    char name[201];
+    char hash[128]; /* argon2id; "": no password (invited, or single sign-on only) */
+    enum perm_role role;
+    bool from_config; /* tend.yaml's */
+};
+
+/* Finds a person of the store by email into *out; false when none or
+ * disabled (web.c's reads the store; NULL: tend.yaml's people only). */
+typedef bool (*auth_find_fn)(void *arg, const char *email, struct auth_user *out);
 
 /* Sets up sign-in for c's users (c borrowed, must outlive it). The session
  * key comes from c->session_key, else from the file key_path (32 random
@@ -80,6 +102,26 @@ struct auth_attempt {
 enum auth_result auth_login(struct auth *a, const struct auth_attempt *t,
                             const struct serve_user **user, int *retry_s);
 
+/* The person of email: tend.yaml's, else find's (NULL: none). */
+bool auth_user_find(struct auth *a, const char *email, auth_find_fn find, void *arg,
+                    struct auth_user *out);
+
+/* auth_login for tend.yaml's people and find's (see auth_user_find): the
+ * same limits, the same time for a known and an unknown email, and a
+ * person without a password (hash "") is refused like a wrong password. */
+enum auth_result auth_login_user(struct auth *a, const struct auth_attempt *t, auth_find_fn find,
+                                 void *arg, struct auth_user *out, int *retry_s);
+/* A new session cookie value for u at its session epoch (malloced). */
+char *auth_session_make(struct auth *a, const struct auth_user *u, int64_t epoch, int64_t now_ms);
+/* The email a session cookie value names, when it is well formed and
+ * unexpired; not yet checked (auth_session_valid does). */
+bool auth_session_email(struct auth *a, const char *cookie, int64_t now_ms,
+                        char email[SERVE_EMAIL_MAX_BYTES + 1]);
+/* Whether cookie is a session of u made at epoch: not forged, unexpired, of
+ * u's email exactly and u's current password hash. */
+bool auth_session_valid(struct auth *a, const char *cookie, const struct auth_user *u,
+                        int64_t epoch, int64_t now_ms);
+
 /* A new session cookie value for user at its session epoch (malloced). */
 char *auth_session_new(struct auth *a, const struct serve_user *user, int64_t epoch,
                        int64_t now_ms);
@@ -97,6 +139,12 @@ void auth_csrf(struct auth *a, const char *cookie, char out[AUTH_CSRF_BYTES]);
 /* Whether token is the CSRF token of cookie (constant time). */
 bool auth_csrf_ok(struct auth *a, const char *cookie, const char *token);
 
+/* An HMAC (AUTH_CSRF_BYTES - 1 hex digits) of value for purpose under the
+ * session key, and its constant-time check: what a signed cookie of the
+ * server carries (single sign-on's state, web_sso.c). */
+void auth_mac(struct auth *a, const char *purpose, const char *value, char out[AUTH_CSRF_BYTES]);
+bool auth_mac_ok(struct auth *a, const char *purpose, const char *value, const char *mac);
+
 /* A new random pre-session cookie value (32 hex digits). */
 void auth_login_cookie_new(char out[AUTH_LOGIN_COOKIE_BYTES]);
 /* Whether cookie is a well-formed pre-session cookie value. */
@@ -109,6 +157,9 @@ bool auth_login_csrf_ok(struct auth *a, const char *cookie, const char *token);
 
 /* The API token whose SHA-256 matches token, or NULL. */
 const struct serve_token *auth_token(struct auth *a, const char *token);
+
+/* The configuration auth_new was given (borrowed). */
+const struct serve_config *auth_config(const struct auth *a);
 
 /* Seconds a session lasts. */
 int64_t auth_session_seconds(const struct auth *a);

@@ -59,7 +59,7 @@ static enum tend_err read_ids(const struct view_params *form, int64_t *ids, size
 }
 
 enum tend_err bulk_apply(struct store *s, const struct view_params *form, const char *by,
-                         cJSON **out, char *msg, size_t size) {
+                         const struct bulk_check *check, cJSON **out, char *msg, size_t size) {
     struct cta_act a = {.by = by};
     const char *action = view_param(form, "action");
     const char *note = view_param(form, "note");
@@ -97,7 +97,12 @@ enum tend_err bulk_apply(struct store *s, const struct view_params *form, const 
     char first_fail[200] = "", one[300];
     size_t n_done = 0, n_failed = 0;
     for (size_t i = 0; i < n; i++) {
-        e = eval_cta_act(s, ids[i], &a, one, sizeof one);
+        bool may = true;
+        e = check ? check->may(check->arg, s, ids[i], &may, one, sizeof one) : TEND_OK;
+        if (!e && may)
+            e = eval_cta_act(s, ids[i], &a, one, sizeof one);
+        else if (!e)
+            e = TEND_ERR_AUTH;  /* refused: why is in one */
         if (e == TEND_ERR_DB) { /* the store failed: stop, say so */
             snprintf(msg, size, "CTA %lld: %s", (long long)ids[i], one);
             cJSON_Delete(o);

@@ -17,14 +17,24 @@
 
 #define BULK_MAX 200
 
+/* Whether the asker may act on CTA id (the web layer's decision through
+ * core/permissions, CTA by CTA: a csm may act only on their own book's);
+ * *may false with why (size bytes) refuses that CTA alone, reported among
+ * the failed. An error stops the request. */
+struct bulk_check {
+    enum tend_err (*may)(void *arg, struct store *s, int64_t id, bool *may, char *why, size_t size);
+    void *arg;
+};
+
 /* Applies the action of form (action=snooze with until=DATE, or
  * action=assign with owner=EMAIL; note= optional; the CTAs as repeated
- * id= fields or ids=1,2,3) as by. Returns TEND_ERR_USAGE with msg (size
+ * id= fields or ids=1,2,3) as by, to each CTA check lets through (check
+ * NULL: every one). Returns TEND_ERR_USAGE with msg (size
  * bytes) naming the field when the request is wrong (nothing done);
  * otherwise TEND_OK with *out (the caller's) {"action","done":[ids],
  * "failed":[{"id","error"}]} and msg a sentence for a person ("Snoozed 3
  * CTAs until 2026-12-20; 1 could not be: CTA 9: it is closed"). */
 enum tend_err bulk_apply(struct store *s, const struct view_params *form, const char *by,
-                         cJSON **out, char *msg, size_t size);
+                         const struct bulk_check *check, cJSON **out, char *msg, size_t size);
 
 #endif

@@ -43,6 +43,16 @@ void serve_config_release(struct serve_config *c) {
     for (size_t i = 0; i < c->n_tokens; i++)
         free(c->tokens[i].name);
     free(c->tokens);
+    if (c->sso) {
+        free(c->sso->issuer);
+        free(c->sso->client_id);
+        if (c->sso->client_secret)
+            sodium_memzero(c->sso->client_secret, strlen(c->sso->client_secret));
+        free(c->sso->client_secret);
+        free(c->sso->redirect_url);
+        free(c->sso->label);
+        free(c->sso);
+    }
     if (c->session_key)
         sodium_memzero(c->session_key, strlen(c->session_key));
     free(c->session_key);
@@ -101,18 +111,24 @@ static enum tend_err load_user(const cJSON *o, size_t i, struct serve_config *c,
     char path[64];
     snprintf(path, sizeof path, "serve.users[%zu]", i);
     static const char *const keys[] = {
-        "email", "name", "password_hash", "password_hash_env", "slack_user_id", "disabled", NULL};
+        "email", "name",          "password_hash", "password_hash_env",
+        "role",  "slack_user_id", "disabled",      NULL};
     enum tend_err e;
     if (!cJSON_IsObject(o))
         return yaml_error(err, SERVE_ERR_BYTES, path,
                           "must be a mapping with email and password_hash");
     if ((e = yaml_known_keys(o, path, keys, err, SERVE_ERR_BYTES)))
         return e;
-    const char *email, *name, *hash;
+    const char *email, *name, *hash, *role;
     if ((e = text(o, "email", path, &email, err)) || (e = text(o, "name", path, &name, err)) ||
-        (e = secret(o, "password_hash", path, false, &hash, err)))
+        (e = secret(o, "password_hash", path, false, &hash, err)) ||
+        (e = text(o, "role", path, &role, err)))
         return e;
-    if (!email || !strchr(email, '@'))
+    enum perm_role r = SERVE_DEFAULT_ROLE;
+    if (role && !perm_role_parse(role, &r))
+        return yaml_error(err, SERVE_ERR_BYTES, path,
+                          "role: \"%s\" is not a role (admin, lead, csm or viewer)", role);
+    if (!email || !strchr(email, '@') || strlen(email) > SERVE_EMAIL_MAX_BYTES)
         return yaml_error(err, SERVE_ERR_BYTES, path, "email: must be an email address");
     if (strncmp(hash, "$argon2id$", 10) != 0 || strlen(hash) >= crypto_pwhash_STRBYTES)
         return yaml_error(err, SERVE_ERR_BYTES, path,
@@ -140,22 +156,28 @@ static enum tend_err load_user(const cJSON *o, size_t i, struct serve_config *c,
     u->email = xstrdup(email);
     u->name = xstrdup(name ? name : email);
     u->hash = xstrdup(hash);
+    u->role = r;
     return TEND_OK;
 }
 
 static enum tend_err load_token(const cJSON *o, size_t i, struct serve_config *c, char *err) {
     char path[64];
     snprintf(path, sizeof path, "serve.tokens[%zu]", i);
-    static const char *const keys[] = {"name", "sha256", "sha256_env", NULL};
+    static const char *const keys[] = {"name", "sha256", "sha256_env", "scope", NULL};
     enum tend_err e;
     if (!cJSON_IsObject(o))
         return yaml_error(err, SERVE_ERR_BYTES, path, "must be a mapping with name and sha256");
     if ((e = yaml_known_keys(o, path, keys, err, SERVE_ERR_BYTES)))
         return e;
-    const char *name, *hex;
+    const char *name, *hex, *scope;
     if ((e = text(o, "name", path, &name, err)) ||
-        (e = secret(o, "sha256", path, false, &hex, err)))
+        (e = secret(o, "sha256", path, false, &hex, err)) ||
+        (e = text(o, "scope", path, &scope, err)))
         return e;
+    enum perm_scope sc = SERVE_DEFAULT_SCOPE;
+    if (scope && !perm_scope_parse(scope, &sc))
+        return yaml_error(err, SERVE_ERR_BYTES, path,
+                          "scope: \"%s\" is not a scope (ingest, read, act or admin)", scope);
     if (!name)
         return yaml_error(err, SERVE_ERR_BYTES, path, "needs a name (shown as the actor)");
     struct serve_token *t = &c->tokens[c->n_tokens];
@@ -166,7 +188,69 @@ static enum tend_err load_token(const cJSON *o, size_t i, struct serve_config *c
         return yaml_error(err, SERVE_ERR_BYTES, path,
                           "sha256: must be 64 hex digits (make a token with tend token)");
     t->name = xstrdup(name);
+    t->scope = sc;
     c->n_tokens++;
+    return TEND_OK;
+}
+
+/* Whether url is https://..., or http:// on a loopback host (a provider on
+ * the same machine, as in tests). */
+static bool url_ok(const char *url) {
+    if (strncmp(url, "https://", 8) == 0)
+        return url[8] != '\0';
+    static const char *const local[] = {"http://127.0.0.1:", "http://127.0.0.1/",
+                                        "http://localhost:", "http://localhost/", "http://[::1]:"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        if (strncmp(url, local[i], strlen(local[i])) == 0)
+            return true;
+    return strcmp(url, "http://127.0.0.1") == 0 || strcmp(url, "http://localhost") == 0;
+}
+
+static enum tend_err load_sso(const cJSON *o, struct serve_config *c, char *err) {
+    static const char *const keys[] = {
+        "issuer",       "client_id",    "client_secret", "client_secret_env",
+        "redirect_url", "default_role", "label",         NULL};
+    const char *path = "serve.sso";
+    enum tend_err e;
+    if (!cJSON_IsObject(o))
+        return yaml_error(err, SERVE_ERR_BYTES, path,
+                          "must be a mapping with issuer, client_id, client_secret and "
+                          "redirect_url");
+    if ((e = yaml_known_keys(o, path, keys, err, SERVE_ERR_BYTES)))
+        return e;
+    const char *issuer, *client_id, *secret_v, *redirect, *role, *label;
+    if ((e = text(o, "issuer", path, &issuer, err)) ||
+        (e = text(o, "client_id", path, &client_id, err)) ||
+        (e = secret(o, "client_secret", path, false, &secret_v, err)) ||
+        (e = text(o, "redirect_url", path, &redirect, err)) ||
+        (e = text(o, "default_role", path, &role, err)) ||
+        (e = text(o, "label", path, &label, err)))
+        return e;
+    if (!issuer || !url_ok(issuer) || strlen(issuer) > 500)
+        return yaml_error(err, SERVE_ERR_BYTES, path,
+                          "issuer: must be the provider's https:// URL (http:// only on "
+                          "127.0.0.1 or localhost)");
+    if (!client_id || strlen(client_id) > 500)
+        return yaml_error(err, SERVE_ERR_BYTES, path, "client_id: needed, at most 500 bytes");
+    size_t rl = redirect ? strlen(redirect) : 0;
+    if (!redirect || !url_ok(redirect) || rl > 500 || rl < 13 ||
+        strcmp(redirect + rl - 13, "/sso/callback") != 0)
+        return yaml_error(err, SERVE_ERR_BYTES, path,
+                          "redirect_url: must be tend's own URL ending in /sso/callback, as "
+                          "registered with the provider");
+    struct serve_sso *sso = xcalloc(1, sizeof *sso);
+    if (role && !perm_role_parse(role, &sso->default_role)) {
+        free(sso);
+        return yaml_error(err, SERVE_ERR_BYTES, path,
+                          "default_role: \"%s\" is not a role (admin, lead, csm or viewer)", role);
+    }
+    sso->has_default_role = role != NULL;
+    sso->issuer = xstrdup(issuer);
+    sso->client_id = xstrdup(client_id);
+    sso->client_secret = xstrdup(secret_v);
+    sso->redirect_url = xstrdup(redirect);
+    sso->label = xstrdup(label ? label : "Sign in with single sign-on");
+    c->sso = sso;
     return TEND_OK;
 }
 
@@ -182,10 +266,19 @@ static bool parse_hhmm(const char *s, int *out) {
 }
 
 static enum tend_err load(const cJSON *o, struct serve_config *c, char *err) {
-    static const char *const keys[] = {
-        "listen", "timezone", "daily_at",      "write_keys",      "write_keys_env",
-        "users",  "tokens",   "session_hours", "session_key_env", "sign_in_per_minute",
-        NULL};
+    static const char *const keys[] = {"listen",
+                                       "timezone",
+                                       "daily_at",
+                                       "write_keys",
+                                       "write_keys_env",
+                                       "users",
+                                       "tokens",
+                                       "session_hours",
+                                       "session_key_env",
+                                       "sign_in_per_minute",
+                                       "csm_reads",
+                                       "sso",
+                                       NULL};
     enum tend_err e;
     if (!cJSON_IsObject(o))
         return yaml_error(err, SERVE_ERR_BYTES, "serve", "must be a mapping of settings");
@@ -224,6 +317,15 @@ static enum tend_err load(const cJSON *o, struct serve_config *c, char *err) {
             return e;
         c->sign_in_per_minute = (int)v;
     }
+    if ((e = text(o, "csm_reads", "serve", &s, err)))
+        return e;
+    if (s && strcmp(s, "all") != 0 && strcmp(s, "own_book") != 0)
+        return yaml_error(err, SERVE_ERR_BYTES, "serve.csm_reads",
+                          "must be all (a csm reads every book) or own_book (only theirs)");
+    c->csm_own_book_only = s && strcmp(s, "own_book") == 0;
+    const cJSON *sso = cJSON_GetObjectItemCaseSensitive(o, "sso");
+    if (sso && (e = load_sso(sso, c, err)))
+        return e;
     const cJSON *sk = cJSON_GetObjectItemCaseSensitive(o, "session_key_env");
     if (sk) {
         const char *v = cJSON_IsString(sk) ? getenv(sk->valuestring) : NULL;

@@ -12,17 +12,25 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/permissions.h"
 #include "util/err.h"
 
 #define SERVE_ERR_BYTES          320
 #define SERVE_DEFAULT_LISTEN     "127.0.0.1:8088"
-#define SERVE_HASH_BYTES         32 /* SHA-256 of a token */
-#define SERVE_SIGN_IN_PER_MINUTE 30 /* the default of serve.sign_in_per_minute */
+#define SERVE_HASH_BYTES         32  /* SHA-256 of a token */
+#define SERVE_EMAIL_MAX_BYTES    320 /* an email address, at most */
+#define SERVE_SIGN_IN_PER_MINUTE 30  /* the default of serve.sign_in_per_minute */
+/* A tend.yaml user without role: and a token without scope: keep what they
+ * could do before roles existed: read and act on everything (lead, act);
+ * managing people and the audit log needs role: admin or scope: admin. */
+#define SERVE_DEFAULT_ROLE  PERM_ROLE_LEAD
+#define SERVE_DEFAULT_SCOPE PERM_SCOPE_ACT
 
 struct serve_user {
     char *email;
     char *name;          /* display name; the email when not given */
     char *hash;          /* argon2id, crypto_pwhash_str format */
+    enum perm_role role; /* role:, SERVE_DEFAULT_ROLE when not given */
     char *slack_user_id; /* their Slack member id ("U012AB3CD"), or NULL: found by email
                             (docs/slack.md) */
     bool disabled;       /* may neither sign in nor act from Slack */
@@ -31,6 +39,18 @@ struct serve_user {
 struct serve_token {
     char *name;
     unsigned char sha256[SERVE_HASH_BYTES];
+    enum perm_scope scope; /* scope:, SERVE_DEFAULT_SCOPE when not given */
+};
+
+/* serve.sso: single sign-on with an OpenID Connect provider (web_sso.c). */
+struct serve_sso {
+    char *issuer; /* https://..., or http:// on a loopback host */
+    char *client_id;
+    char *client_secret; /* from client_secret or client_secret_env */
+    char *redirect_url;  /* tend's https://HOST/sso/callback, as registered */
+    char *label;         /* the button's words: "Sign in with single sign-on" */
+    bool has_default_role;
+    enum perm_role default_role; /* a person the provider vouches for, unknown to tend */
 };
 
 struct serve_config {
@@ -46,6 +66,8 @@ struct serve_config {
     int session_hours;
     char *session_key;      /* from session_key_env, or NULL: the key file */
     int sign_in_per_minute; /* sign-in attempts a minute per client address; 0: no limit */
+    bool csm_own_book_only; /* csm_reads: own_book (default all) */
+    struct serve_sso *sso;  /* NULL: no single sign-on */
 };
 
 /* The defaults: UTC, 06:00, sessions of 12 hours, SERVE_SIGN_IN_PER_MINUTE

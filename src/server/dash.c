@@ -23,6 +23,7 @@
  * reason at 600) so a hostile 30 KB trait cannot stretch a table. */
 #include "server/dash.h"
 
+#include <glib.h>
 #include <string.h>
 
 #include "core/labels.h"
@@ -139,6 +140,10 @@ void dash_page_open(struct buf *b, const struct dash_ctx *ctx, const char *title
         nav_link(b, "/delivery", "Delivery", at == NAV_DELIVERY);
         nav_link(b, "/reports", "Reports", at == NAV_REPORTS);
         nav_link(b, "/kpis", "KPIs", at == NAV_KPIS);
+        if (ctx->role && strcmp(ctx->role, "admin") == 0) {
+            nav_link(b, "/users", "Users", at == NAV_USERS);
+            nav_link(b, "/audit", "Audit", at == NAV_AUDIT);
+        }
         buf_puts(b, "<span class=\"spacer\"></span><span class=\"who\"");
         if (ctx->user && *ctx->user) {
             buf_puts(b, " title=\"");
@@ -217,6 +222,11 @@ void dash_put_kv_table(struct buf *b, const struct dash_ctx *ctx, const cJSON *o
 
 void dash_login(struct buf *out, const char *error, const char *notice, const char *next,
                 const char *csrf) {
+    dash_login_sso(out, error, notice, next, csrf, NULL);
+}
+
+void dash_login_sso(struct buf *out, const char *error, const char *notice, const char *next,
+                    const char *csrf, const char *sso_label) {
     bool local = html_local_path(next);
     dash_page_open(out, NULL, "Sign in", NAV_NONE);
     buf_puts(out, "<form class=\"card login\" method=\"post\" action=\"/login\">"
@@ -237,7 +247,17 @@ void dash_login(struct buf *out, const char *error, const char *notice, const ch
     buf_puts(out, "\"><label>Email <input type=\"email\" name=\"email\" autocomplete=\"username\" "
                   "required autofocus></label><label>Password <input type=\"password\" "
                   "name=\"password\" autocomplete=\"current-password\" required></label>"
-                  "<button type=\"submit\" class=\"primary\">Sign in</button></form>\n");
+                  "<button type=\"submit\" class=\"primary\">Sign in</button>");
+    if (sso_label) { /* single sign-on: a link, so that the provider's page opens */
+        buf_puts(out, "<p class=\"sso\"><a class=\"button\" href=\"/sso/start?next=");
+        char *enc = g_uri_escape_string(local ? next : "/accounts", NULL, false);
+        html_esc(out, enc);
+        g_free(enc);
+        buf_puts(out, "\">");
+        html_esc_cut(out, sso_label, CAP_SHORT);
+        buf_puts(out, "</a></p>");
+    }
+    buf_puts(out, "</form>\n");
     dash_page_close(out, NULL);
 }
 

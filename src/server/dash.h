@@ -24,6 +24,7 @@ struct dash_ctx {
     const char *flash; /* a one-line notice after an action ("CTA 12 snoozed until ..."), or NULL */
     bool flash_error;  /* the notice reports a failure */
     const char *path;  /* the request's path and query, for the forms' "back" field */
+    const char *role;  /* the signed-in person's role ("admin", ...), or NULL (a token) */
     const char *currency; /* rules.value.currency: how money is written (core/labels.h) */
 };
 
@@ -58,6 +59,9 @@ void dash_report(struct buf *out, const struct dash_ctx *ctx, const cJSON *view)
  * (auth_login_csrf of the pre-session cookie), posted as "csrf". */
 void dash_login(struct buf *out, const char *error, const char *notice, const char *next,
                 const char *csrf);
+/* The same with a link to single sign-on labelled sso_label (NULL: none). */
+void dash_login_sso(struct buf *out, const char *error, const char *notice, const char *next,
+                    const char *csrf, const char *sso_label);
 /* GET /reports/monthly: view = analysis/monthly.h's (dash_monthly.c); ctx
  * NULL: a standalone page (tend report monthly). */
 void dash_monthly(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);

@@ -36,6 +36,8 @@ enum dash_nav {
     NAV_DELIVERY,
     NAV_REPORTS,
     NAV_SEGMENTS,
+    NAV_USERS,
+    NAV_AUDIT,
     NAV_KPIS
 };
 

@@ -180,6 +180,8 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         snprintf(err, NODE_ERR_BYTES, "%s", e);
         goto fail;
     }
+    /* Who may do what, as loaded: an entry of the audit log per start. */
+    web_audit_config(n->s, o->serve, dt_now_ms());
     char uerr[UNSUB_ERR_BYTES];
     if ((rc = unsub_key_load(o->serve->session_key, o->db, n->unsub_key, uerr))) {
         snprintf(err, NODE_ERR_BYTES, "%s", uerr);
@@ -245,6 +247,9 @@ enum tend_err node_start(const struct node_options *o, struct node **out, struct
         .secure_cookies = o->nc->base_url && strncmp(o->nc->base_url, "https:", 6) == 0,
         .sched = atomic_load(&n->sched),
         .unsub_key = n->unsub_key,
+        .csm_own_book_only = o->serve->csm_own_book_only,
+        .base_url = o->nc->base_url,
+        .sso = o->serve->sso,
         .hooks = n->hooks,
     };
     if (o->slack && o->slack->enabled) {

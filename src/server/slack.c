@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/permissions.h"
 #include "eval/ctas.h"
+#include "eval/owner.h"
 #include "ingest/verify.h"
 #include "notify/message.h"
 #include "server/http.h"
@@ -62,10 +64,12 @@ struct slack {
     int refusals_shown, refusals_hidden;
 };
 
-bool slack_may_act(const struct serve_user *u, const struct store_cta *c, enum cta_verb verb) {
-    (void)c;
-    (void)verb;
-    return u && !u->disabled;
+bool slack_may_act(const struct serve_user *u, bool mine, enum cta_verb verb) {
+    (void)verb; /* every button is acting on the CTA (PERM_ACT), as on the dashboard */
+    if (!u || u->disabled)
+        return false;
+    struct perm_who who = {.kind = PERM_PERSON, .role = u->role};
+    return perm_decide(&who, PERM_ACT, mine ? PERM_T_MINE : PERM_T_OTHERS) == PERM_ALLOW;
 }
 
 /* ---- HTTP out ------------------------------------------------------------------ */
@@ -233,6 +237,7 @@ static void do_click(struct slack *k, struct store *s, struct slack_click *cl) {
     bool asked;
     const struct serve_user *u = tend_user(k, cl->user_id, &asked);
     struct store_cta cta;
+    char why[400] = "";
     enum tend_err err = TEND_ERR_AUTH;
     if (u && !u->disabled) {
         err = eval_cta_get(s, cl->cta_id, &cta);
@@ -246,14 +251,28 @@ static void do_click(struct slack *k, struct store *s, struct slack_click *cl) {
                     slack_msg_ephemeral("tend could not read the CTA: try again in a minute."));
             return;
         }
-        bool may = slack_may_act(u, &cta, cl->verb);
+        bool mine = false;
+        err = eval_cta_is_mine(s, &cta, u->email, &mine);
         eval_cta_release(&cta);
-        err = may ? TEND_OK : TEND_ERR_AUTH;
+        if (err) {
+            log_printf("tend serve: slack: %s", store_last_error(s));
+            respond(cl->response_url,
+                    slack_msg_ephemeral("tend could not read the CTA: try again in a minute."));
+            return;
+        }
+        err = slack_may_act(u, mine, cl->verb) ? TEND_OK : TEND_ERR_AUTH;
+        if (err) { /* the dashboard's words for the refusal */
+            struct perm_who who = {.kind = PERM_PERSON, .role = u->role};
+            char explain[300];
+            perm_explain(&who, PERM_ACT, mine ? PERM_T_MINE : PERM_T_OTHERS, explain,
+                         sizeof explain);
+            snprintf(why, sizeof why, "%s Nothing was changed.", explain);
+        }
     }
     if (err) {
         log_printf("tend serve: slack: %s (%s) refused: %s CTA %lld", cl->user_id,
                    u ? u->email : "no tend user", cta_verb_name(cl->verb), (long long)cl->cta_id);
-        respond(cl->response_url, slack_msg_ephemeral(refusal(u, asked)));
+        respond(cl->response_url, slack_msg_ephemeral(why[0] ? why : refusal(u, asked)));
         return;
     }
     struct cta_act a = {.verb = cl->verb, .by = u->email, .reason = CTA_RESOLVED};

@@ -81,9 +81,11 @@ enum MHD_Result slack_http(struct slack *k, struct MHD_Connection *c, const char
 enum tend_err slack_precheck(struct slack *k, struct MHD_Connection *c, const char *url,
                              const char *method, char *msg, size_t size);
 
-/* THE decision whether tend user u may do verb to CTA c from Slack. Today:
- * any configured, enabled user may act on any CTA. Roles (issue 21) plug in
- * here, and only here. u NULL (an unmapped Slack user): false. */
-bool slack_may_act(const struct serve_user *u, const struct store_cta *c, enum cta_verb verb);
+/* THE decision whether tend user u may do verb to a CTA from Slack, through
+ * the dashboard's own (core/permissions.h: perm_decide, PERM_ACT) with u's
+ * role and whether the CTA is theirs (mine: eval/owner.h): a viewer may
+ * not, a csm only on their own book's or assigned CTAs, a lead or an admin
+ * on any. u NULL (an unmapped Slack user) or disabled: false. */
+bool slack_may_act(const struct serve_user *u, bool mine, enum cta_verb verb);
 
 #endif

@@ -9,20 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval/act.h"
-#include "eval/notes.h"
-#include "eval/playbook.h"
-#include "server/bulk.h"
 #include "server/csv.h"
 #include "server/dash.h"
 #include "server/dash_model.h"
 #include "server/hooks.h"
 #include "server/html.h"
 #include "server/http.h"
+#include "server/routes.h"
 #include "server/status.h"
 #include "server/unsubscribe.h"
-#include "server/views_model.h"
-#include "server/views_users.h"
+#include "server/web_int.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/datetime.h"
@@ -35,7 +31,7 @@
 #define LOGIN_COOKIE         "tend_login" /* the sign-in form's pre-session cookie (login CSRF) */
 #define LOGIN_COOKIE_SECONDS 3600
 #define FLASH_COOKIE         "tend_flash"
-#define MAX_FORM             256 /* a bulk action: an id= per CTA (bulk.h) */
+#define MAX_FORM             WEB_MAX_FORM
 #define SECURITY_CSP                                                                               \
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "             \
     "frame-ancestors 'none'; base-uri 'none'"
@@ -68,6 +64,7 @@ struct web {
     int n_deliveries;
     atomic_llong requests[R_COUNT][N_CODES + 1];
     struct unsub_gate *unsub_gate; /* /unsubscribe/'s rate limit */
+    struct sso_cache *sso_cache;   /* the provider's metadata and keys (web_sso.c) */
 };
 
 /* ---- the connection pool ----------------------------------------------------------- */
@@ -108,6 +105,7 @@ struct web *web_new(const struct web_options *o) {
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->returned, NULL);
     w->unsub_gate = unsubscribe_gate_new();
+    w->sso_cache = web_sso_cache_new();
     return w;
 }
 
@@ -119,6 +117,7 @@ void web_free(struct web *w) {
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->returned);
     unsubscribe_gate_free(w->unsub_gate);
+    web_sso_cache_free(w->sso_cache);
     free(w);
 }
 
@@ -220,25 +219,6 @@ static const char *local_path(const char *p, const char *fallback) {
 
 /* ---- requests ----------------------------------------------------------------------------- */
 
-/* Who is asking and what they sent. */
-struct req {
-    struct web *w;
-    struct MHD_Connection *c;
-    const char *url, *method;
-    const char *cookie;              /* the session cookie's value, or NULL */
-    const struct serve_user *user;   /* signed in */
-    const struct serve_token *token; /* by API token */
-    char csrf[AUTH_CSRF_BYTES];
-    struct view_params query;
-    struct view_params form; /* a POST's form or JSON fields (strings) */
-    char *form_buf[MAX_FORM * 2];
-    int n_form_buf;
-    cJSON *json;     /* a JSON body, kept for its strings */
-    struct buf path; /* url and query, re-encoded: the forms' "back" */
-    char flash[200];
-    bool flash_error;
-};
-
 static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                               const char *value) {
     struct view_params *p = cls;
@@ -309,6 +289,7 @@ static const char *header(struct MHD_Connection *c, const char *name) {
 static void ctx_of(const struct req *r, struct dash_ctx *ctx) {
     *ctx = (struct dash_ctx){
         .user = r->user ? r->user->email : "",
+        .role = r->user ? perm_role_name(r->user->role) : NULL,
         .user_name = r->user    ? r->user->name
                      : r->token ? r->token->name
                                 : NULL,
@@ -336,87 +317,6 @@ static void flash_header(const char *msg, bool error, char *out, size_t size) {
     snprintf(out, size, FLASH_COOKIE "=%c%s; Path=/; Max-Age=60; HttpOnly; SameSite=Strict",
              error ? 'E' : 'I', enc);
     g_free(enc);
-}
-
-/* ---- CTA actions ---------------------------------------------------------------------------- */
-
-/* Applies POST .../ctas/{id}/{verb} with the fields in r->form. */
-static enum tend_err cta_action(struct req *r, struct store *s, int64_t id, const char *verb,
-                                char *msg, size_t size) {
-    struct cta_act a = {.by = r->user ? r->user->email : r->token ? r->token->name : "api"};
-    const char *note = view_param(&r->form, "note");
-    a.note = note && note[0] ? note : NULL;
-    if (strcmp(verb, "snooze") == 0) {
-        a.verb = CTA_ACT_SNOOZE;
-        const char *until = view_param(&r->form, "until");
-        if (!until || !dt_parse_date(until, strlen(until), &a.until)) {
-            snprintf(msg, size, "until: must be a date YYYY-MM-DD");
-            return TEND_ERR_USAGE;
-        }
-    } else if (strcmp(verb, "close") == 0) {
-        a.verb = CTA_ACT_CLOSE;
-        const char *reason = view_param(&r->form, "reason");
-        if (!reason || !cta_close_reason_parse(reason, &a.reason) ||
-            (a.reason != CTA_RESOLVED && a.reason != CTA_NOT_RELEVANT)) {
-            snprintf(msg, size, "reason: must be resolved or not_relevant");
-            return TEND_ERR_USAGE;
-        }
-    } else if (strcmp(verb, "assign") == 0) {
-        a.verb = CTA_ACT_ASSIGN;
-        a.owner = view_param(&r->form, "owner");
-        if (!a.owner || !a.owner[0]) {
-            snprintf(msg, size, "owner: must not be empty");
-            return TEND_ERR_USAGE;
-        }
-    } else if (strcmp(verb, "acknowledge") == 0) {
-        a.verb = CTA_ACT_ACKNOWLEDGE;
-    } else if (strcmp(verb, "note") == 0) { /* a note or activity (eval/notes.h) */
-        struct note_input n = {.cta_id = id,
-                               .kind = view_param(&r->form, "kind"),
-                               .body = view_param(&r->form, "text"),
-                               .by = a.by};
-        int64_t note_id;
-        return eval_note_add(s, &n, &note_id, msg, size);
-    } else if (strcmp(verb, "step") == 0) { /* a playbook step (eval/playbook.h) */
-        const char *done = view_param(&r->form, "done");
-        bool undo = done && (!strcmp(done, "0") || !strcmp(done, "false"));
-        return eval_cta_step(s, r->w->o.env->rc->playbooks, id, view_param(&r->form, "step"), !undo,
-                             a.by, msg, size);
-    } else {
-        snprintf(msg, size,
-                 "no such action \"%.40s\" (snooze, close, assign, acknowledge, note, step)", verb);
-        return TEND_ERR_NOTFOUND;
-    }
-    return eval_cta_act(s, id, &a, msg, size);
-}
-
-/* /accounts/{id}/notes: POST records a note on the account (eval/notes.h),
- * then answers the account's notes (API) or goes back to the page with a
- * notice; GET (API) lists them. */
-static enum MHD_Result account_notes(struct req *r, struct store *s, bool api, bool post,
-                                     const char *account);
-
-/* "/ctas/12/snooze" after the prefix: the id and the verb (NULL: none). */
-static bool cta_path(const char *rest, int64_t *id, const char **verb) {
-    char *end;
-    long long n = strtoll(rest, &end, 10);
-    if (end == rest || n <= 0 || (*end && *end != '/'))
-        return false;
-    *id = n;
-    *verb = *end == '/' && end[1] ? end + 1 : NULL;
-    return *end != '/' || end[1];
-}
-
-/* "12" after "/reports/": a report id, digits only (no sign, no spaces). */
-static bool report_id(const char *rest, int64_t *id) {
-    size_t n = strspn(rest, "0123456789");
-    if (n == 0 || n > 15 || rest[n])
-        return false;
-    long long v = strtoll(rest, NULL, 10);
-    if (v <= 0)
-        return false;
-    *id = v;
-    return true;
 }
 
 /* ---- /metrics -------------------------------------------------------------------------------- */
@@ -586,7 +486,7 @@ static enum MHD_Result login_form(struct req *r, unsigned status, const char *er
     auth_login_csrf(r->w->o.auth, pre, token);
     struct buf b;
     buf_init(&b, 0);
-    dash_login(&b, error, notice, next, token);
+    dash_login_sso(&b, error, notice, next, token, r->w->o.sso ? r->w->o.sso->label : NULL);
     char cookie[200];
     snprintf(cookie, sizeof cookie,
              LOGIN_COOKIE "=%s; Path=/login; Max-Age=%d; HttpOnly; SameSite=Strict%s", pre,
@@ -621,8 +521,11 @@ static enum MHD_Result login(struct req *r) {
     }
     if (!post) {
         const char *out = view_param(&r->query, "signed_out");
+        const char *set = view_param(&r->query, "password_set");
         return login_form(r, MHD_HTTP_OK, NULL,
-                          out ? "You are signed out in every browser and on every device." : NULL,
+                          out   ? "You are signed out in every browser and on every device."
+                          : set ? "Your password is set: sign in with it."
+                                : NULL,
                           next, pre, made, NULL, NULL);
     }
     if (made || !auth_login_csrf_ok(w->o.auth, pre, view_param(&r->form, "csrf")))
@@ -639,9 +542,20 @@ static enum MHD_Result login(struct req *r) {
         .from = ci ? ci->client_addr : NULL,
         .now_ms = dt_now_ms(),
     };
-    const struct serve_user *u = NULL;
+    struct auth_user found;
+    const struct auth_user *u = &found;
     int retry_s = 0;
-    enum auth_result res = auth_login(w->o.auth, &t, &u, &retry_s);
+    char err[STORE_ERR_BYTES];
+    struct store *s = pool_get(w, err);
+    if (!s)
+        return login_form(r, MHD_HTTP_SERVICE_UNAVAILABLE, err, NULL, next, pre, made,
+                          MHD_HTTP_HEADER_RETRY_AFTER, "5");
+    if (t.email && strlen(t.email) > SERVE_EMAIL_MAX_BYTES)
+        t.email = ""; /* never a person: the same answer as an unknown one */
+    if (t.password && strlen(t.password) > WEB_PASSWORD_MAX_BYTES)
+        t.password = NULL;
+    enum auth_result res = auth_login_user(w->o.auth, &t, web_find_person, s, &found, &retry_s);
+    pool_put(w, s);
     if (res != AUTH_OK) {
         char msg[200], after[16];
         unsigned status = MHD_HTTP_TOO_MANY_REQUESTS;
@@ -664,8 +578,7 @@ static enum MHD_Result login(struct req *r) {
         return login_form(r, status, msg, NULL, next, pre, made,
                           res == AUTH_BAD ? NULL : MHD_HTTP_HEADER_RETRY_AFTER, after);
     }
-    char err[STORE_ERR_BYTES];
-    struct store *s = pool_get(w, err);
+    s = pool_get(w, err);
     int64_t epoch = 0;
     enum tend_err e = s ? store_session_epoch(s, u->email, &epoch) : TEND_ERR_DB;
     if (e && s)
@@ -675,7 +588,7 @@ static enum MHD_Result login(struct req *r) {
     if (e)
         return login_form(r, MHD_HTTP_SERVICE_UNAVAILABLE, err, NULL, next, pre, made,
                           MHD_HTTP_HEADER_RETRY_AFTER, "5");
-    char *session = auth_session_new(w->o.auth, u, epoch, dt_now_ms());
+    char *session = auth_session_make(w->o.auth, u, epoch, dt_now_ms());
     char cookie[1400];
     snprintf(cookie, sizeof cookie,
              SESSION_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Strict%s", session,
@@ -688,7 +601,7 @@ static enum MHD_Result login(struct req *r) {
 
 /* POST /logout: ends every session of the user (a new session epoch in the
  * store, so in every process and browser), then clears the cookie. */
-static enum MHD_Result logout(struct req *r, struct store *s) {
+enum MHD_Result web_h_logout(struct req *r, struct store *s) {
     if (strcmp(r->method, "POST") != 0)
         return page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Sign out with the button.");
     if (r->user) {
@@ -707,17 +620,22 @@ static enum MHD_Result logout(struct req *r, struct store *s) {
  * yet); false when the store cannot be read (err set). */
 static bool session_of(struct req *r, struct store **s, int64_t now, char *err) {
     r->user = NULL;
-    const struct serve_user *u = auth_session_claim(r->w->o.auth, r->cookie, now);
-    if (!u)
+    char email[SERVE_EMAIL_MAX_BYTES + 1];
+    if (!auth_session_email(r->w->o.auth, r->cookie, now, email))
         return true;
     if (!*s && !(*s = pool_get(r->w, err)))
         return false;
+    /* The person as they are now: a disabled one is not found, so every
+     * session of theirs stops at once; a changed role holds at once. */
+    if (!auth_user_find(r->w->o.auth, email, web_find_person, *s, &r->user_buf))
+        return true;
     int64_t epoch;
-    if (store_session_epoch(*s, u->email, &epoch)) {
+    if (store_session_epoch(*s, r->user_buf.email, &epoch)) {
         snprintf(err, STORE_ERR_BYTES, "%s", store_last_error(*s));
         return false;
     }
-    r->user = auth_session_user(r->w->o.auth, r->cookie, epoch, now);
+    if (auth_session_valid(r->w->o.auth, r->cookie, &r->user_buf, epoch, now))
+        r->user = &r->user_buf;
     return true;
 }
 
@@ -730,7 +648,7 @@ static bool is_api(const char *url) {
 
 /* Answers a view's table as CSV (csv.h), an attachment named after it;
  * takes view. */
-static enum MHD_Result send_csv(struct req *r, bool api, cJSON *view) {
+enum MHD_Result web_send_csv(struct req *r, cJSON *view) {
     struct buf b;
     buf_init(&b, 0);
     const char *name = NULL;
@@ -741,286 +659,63 @@ static enum MHD_Result send_csv(struct req *r, bool api, cJSON *view) {
     cJSON_Delete(view);
     if (!ok) {
         buf_free(&b);
-        return api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST, "this view has no table")
-                   : page_error(r, MHD_HTTP_BAD_REQUEST, "This page has no table to export.");
+        return r->api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST, "this view has no table")
+                      : page_error(r, MHD_HTTP_BAD_REQUEST, "This page has no table to export.");
     }
     const char *h[] = {"Content-Disposition", disposition};
     size_t len = b.len;
     char *body = buf_steal(&b);
     if (!body)
         body = xstrdup("");
-    return send_body(r->w, r->c, api ? R_API : R_PAGE, MHD_HTTP_OK, "text/csv; charset=utf-8", body,
-                     len, h, 2);
+    return send_body(r->w, r->c, r->api ? R_API : R_PAGE, MHD_HTTP_OK, "text/csv; charset=utf-8",
+                     body, len, h, 2);
 }
 
-/* POST /ctas/bulk and /api/ctas/bulk (bulk.h): the API answers the outcome
- * as JSON; the page goes back with it as a notice. */
-static enum MHD_Result bulk_action(struct req *r, struct store *s, bool api) {
-    if (strcmp(r->method, "POST") != 0)
-        return api ? json_error(r->w, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST")
-                   : page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Use the form's button.");
-    char msg[500];
-    cJSON *result = NULL;
-    const char *by = r->user ? r->user->email : r->token ? r->token->name : "api";
-    enum tend_err e = bulk_apply(s, &r->form, by, &result, msg, sizeof msg);
-    if (api) {
-        if (e)
-            return json_error(r->w, r->c, http_status_of(e), msg);
-        cJSON_AddStringToObject(result, "message", msg);
-        return send_json(r->w, r->c, R_API, MHD_HTTP_OK, result);
-    }
-    bool failed = e || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(result, "failed")) > 0;
-    cJSON_Delete(result);
-    char flash[700];
-    flash_header(msg, failed, flash, sizeof flash);
-    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, flash};
-    return redirect(r->w, r->c, R_PAGE, local_path(view_param(&r->form, "back"), "/ctas"), h, 2);
-}
-
-/* Answers a view as JSON (api) or as its page. */
-typedef void (*render_fn)(struct buf *out, const struct dash_ctx *ctx, const cJSON *view);
-
-static enum MHD_Result answer_view(struct req *r, bool api, enum tend_err e, cJSON *view,
-                                   const char *err, render_fn render) {
-    if (e)
-        return api ? json_error(r->w, r->c, http_status_of(e), err)
-                   : page_error(r, http_status_of(e), err);
-    const char *format = view_param(&r->query, "format");
-    if (format && strcmp(format, "csv") == 0)
-        return send_csv(r, api, view);
-    if (api)
-        return send_json(r->w, r->c, R_API, MHD_HTTP_OK, view);
-    struct dash_ctx ctx;
-    ctx_of(r, &ctx);
+enum MHD_Result web_h_metrics(struct req *r, struct store *s) {
     struct buf b;
     buf_init(&b, 0);
-    render(&b, &ctx, view);
-    cJSON_Delete(view);
-    const char *clear[] = {MHD_HTTP_HEADER_SET_COOKIE,
-                           FLASH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"};
-    return send_html(r->w, r->c, MHD_HTTP_OK, &b, clear, r->flash[0] ? 2 : 0);
+    if (metrics_text(r->w, s, &b)) {
+        buf_free(&b);
+        return json_error(r->w, r->c, MHD_HTTP_SERVICE_UNAVAILABLE, store_last_error(s));
+    }
+    size_t n = b.len;
+    char *text = buf_steal(&b);
+    return send_body(r->w, r->c, R_METRICS, MHD_HTTP_OK, "text/plain; version=0.0.4", text, n, NULL,
+                     0);
 }
 
-static enum MHD_Result route(struct req *r, struct store *s) {
-    const char *url = r->url;
-    bool api = is_api(url);
-    bool post = strcmp(r->method, "POST") == 0;
-    const char *path = api ? url + 4 : url; /* "/accounts..." */
-    char err[VIEW_ERR_BYTES] = "";
-    cJSON *view = NULL;
-    enum tend_err e;
-    const char *me = r->user ? r->user->email : NULL;
-
-    if (!post && strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
-        return api ? json_error(r->w, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET or POST")
-                   : page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Use GET or POST.");
-    if (strcmp(path, "/ctas/bulk") == 0)
-        return bulk_action(r, s, api);
-    if (strncmp(path, "/ctas/", 6) == 0) {
-        int64_t id;
-        const char *verb;
-        if (!cta_path(path + 6, &id, &verb))
-            return api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST,
-                                    "the CTA id must be a positive number")
-                       : page_error(r, MHD_HTTP_NOT_FOUND, "No such page.");
-        if (verb) {
-            if (!post)
-                return api ? json_error(r->w, r->c, MHD_HTTP_METHOD_NOT_ALLOWED,
-                                        "use POST for an action")
-                           : page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Use the form's button.");
-            char msg[400];
-            e = cta_action(r, s, id, verb, msg, sizeof msg);
-            if (api) {
-                if (e)
-                    return json_error(r->w, r->c, http_status_of(e), msg);
-                e = view_cta(s, r->w->o.env, id, &view, err);
-                return answer_view(r, true, e, view, err, NULL);
-            }
-            char flash[600], text[500];
-            if (e)
-                snprintf(text, sizeof text, "CTA %lld: %s", (long long)id, msg);
-            else
-                snprintf(text, sizeof text, "CTA %lld %s", (long long)id, msg);
-            flash_header(text, e != TEND_OK, flash, sizeof flash);
-            const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, flash};
-            return redirect(r->w, r->c, R_PAGE, local_path(view_param(&r->form, "back"), "/ctas"),
-                            h, 2);
-        }
-        if (post)
-            goto method;
-        e = view_cta(s, r->w->o.env, id, &view, err);
-        return answer_view(r, api, e, view, err, dash_cta);
-    }
-    size_t nlen = strlen(path);
-    if (nlen > 16 && strncmp(path, "/accounts/", 10) == 0 &&
-        strcmp(path + nlen - 6, "/notes") == 0 && (api || post)) {
-        char *account = g_strndup(path + 10, nlen - 16);
-        enum MHD_Result ret = account_notes(r, s, api, post, account);
-        g_free(account);
-        return ret;
-    }
-    if (api && !post && strcmp(path, "/notes") == 0) { /* views_notes.c */
-        e = view_notes(s, &r->query, &view, err);
-        return answer_view(r, true, e, view, err, NULL);
-    }
-    if (post)
-        goto method;
-    if (strcmp(path, "/accounts") == 0) {
-        e = view_accounts(s, r->w->o.env, &r->query, &view, err);
-        cJSON *portfolio = NULL; /* the page's header (views_portfolio.c) */
-        if (!e && !api && !view_param(&r->query, "format") &&
-            !(e = view_portfolio(s, r->w->o.env, &portfolio, err)))
-            cJSON_AddItemToObject(view, "portfolio", portfolio);
-        else if (e)
-            cJSON_Delete(view);
-        return answer_view(r, api, e, view, err, dash_accounts);
-    }
-    if (api && strcmp(path, "/labels") == 0) {
-        e = view_labels(r->w->o.env, &view);
-        return answer_view(r, true, e, view, err, NULL);
-    }
-    if (api && strcmp(path, "/portfolio") == 0) {
-        e = view_portfolio(s, r->w->o.env, &view, err);
-        return answer_view(r, true, e, view, err, NULL);
-    }
-    size_t plen = strlen(path);
-    if (api && plen > 16 && strncmp(path, "/accounts/", 10) == 0 &&
-        strcmp(path + plen - 6, "/users") == 0) { /* an account's users (views_users.c) */
-        char *account = g_strndup(path + 10, plen - 16);
-        e = view_account_users(s, r->w->o.env, account, &view, err);
-        g_free(account);
-        return answer_view(r, true, e, view, err, NULL);
-    }
-    if (strncmp(path, "/accounts/", 10) == 0 && path[10]) {
-        e = view_account(s, r->w->o.env, path + 10, &r->query, &view, err);
-        if (!e && (e = view_account_risk(s, path + 10, view, err)))
-            cJSON_Delete(view);
-        else if (!e && (e = view_account_users_add(s, r->w->o.env, path + 10, view, err)))
-            cJSON_Delete(view);
-        return answer_view(r, api, e, view, err, dash_account);
-    }
-    if (strcmp(path, "/risk") == 0) { /* the churn-risk model (views_model.c) */
-        struct view_params q = r->query;
-        /* The page: 50 rows a page unless said otherwise (the API: every row). */
-        if (!api && !view_param(&q, "per_page") && !view_param(&q, "limit") &&
-            q.n < VIEW_MAX_PARAMS) {
-            q.keys[q.n] = "per_page";
-            q.values[q.n++] = "50";
-        }
-        e = view_risk(s, &q, me, &view, err);
-        return answer_view(r, api, e, view, err, dash_risk);
-    }
-    if (strcmp(path, "/model") == 0) {
-        e = view_model(s, &r->query, &view, err);
-        if (!api && e == TEND_ERR_NOTFOUND && !view_param(&r->query, "version"))
-            return answer_view(r, false, TEND_OK, NULL, err, dash_model); /* how to fit one */
-        return answer_view(r, api, e, view, err, dash_model);
-    }
-    if (strcmp(path, "/models") == 0) {
-        e = view_models(s, &view, err);
-        return answer_view(r, api, e, view, err, dash_models);
-    }
-    if (strcmp(path, "/ctas") == 0) {
-        struct view_params q = r->query;
-        /* The cockpit: my CTAs unless said otherwise. */
-        if (!api && !view_param(&q, "owner") && me && q.n < VIEW_MAX_PARAMS) {
-            q.keys[q.n] = "owner";
-            q.values[q.n++] = "me";
-        }
-        /* The cockpit leaves out what the randomised holdout keeps from
-         * delivery: a CSM who saw them would undo the experiment. */
-        if (!api && !view_param(&q, "holdout") && q.n < VIEW_MAX_PARAMS) {
-            q.keys[q.n] = "holdout";
-            q.values[q.n++] = "hide";
-        }
-        /* The page: 50 rows a page unless said otherwise (the API: 200). */
-        if (!api && !view_param(&q, "per_page") && !view_param(&q, "limit") &&
-            q.n < VIEW_MAX_PARAMS) {
-            q.keys[q.n] = "per_page";
-            q.values[q.n++] = "50";
-        }
-        e = view_ctas(s, r->w->o.env, &q, me, &view, err);
-        return answer_view(r, api, e, view, err, dash_ctas);
-    }
-    if (strcmp(path, "/rules") == 0) {
-        e = view_rules(s, r->w->o.env, &view, err);
-        return answer_view(r, api, e, view, err, dash_rules);
-    }
-    if (strcmp(path, "/reports") == 0) {
-        e = view_reports(s, &r->query, &view, err);
-        return answer_view(r, api, e, view, err, dash_reports);
-    }
-    if (strcmp(path, "/reports/monthly") == 0) { /* the monthly CS report (views_kpis.c) */
-        e = view_monthly(s, r->w->o.env, &r->query, &view, err);
-        return answer_view(r, api, e, view, err, dash_monthly);
-    }
-    if (strncmp(path, "/reports/", 9) == 0) {
-        int64_t id;
-        if (!report_id(path + 9, &id))
-            return api ? json_error(r->w, r->c, MHD_HTTP_BAD_REQUEST,
-                                    "the report id must be a positive number")
-                       : page_error(r, MHD_HTTP_BAD_REQUEST,
-                                    "The report id must be a positive number.");
-        e = view_report(s, id, &view, err);
-        return answer_view(r, api, e, view, err, dash_report);
-    }
-    if (strcmp(path, "/kpis") == 0) { /* the KPI board (views_kpis.c) */
-        e = view_kpis(s, r->w->o.env, &r->query, &view, err);
-        return answer_view(r, api, e, view, err, dash_kpis);
-    }
-    if (strcmp(path, "/segments") == 0) { /* views_segments.c */
-        e = view_segments(s, &r->query, &view, err);
-        return answer_view(r, api, e, view, err, dash_segments);
-    }
-    if (strncmp(path, "/segments/", 10) == 0 && path[10]) {
-        e = view_segment(s, path + 10, &r->query, &view, err);
-        return answer_view(r, api, e, view, err, dash_segment);
-    }
-    if (api && strcmp(path, "/inbox") == 0) { /* the webhook inbox (server/hooks.h) */
-        e = hooks_inbox_view(s, view_param(&r->query, "provider"), view_param(&r->query, "status"),
-                             view_param(&r->query, "limit"), &view, err, sizeof err);
-        return answer_view(r, true, e, view, err, NULL);
-    }
-    if ((api && strcmp(path, "/outbox") == 0) || (!api && strcmp(path, "/delivery") == 0)) {
-        e = view_outbox(s, &r->query, &view, err);
-        return answer_view(r, api, e, view, err, dash_delivery);
-    }
-    return api ? json_error(r->w, r->c, MHD_HTTP_NOT_FOUND, "no such endpoint")
-               : page_error(r, MHD_HTTP_NOT_FOUND, "No such page.");
-method:
-    return api ? json_error(r->w, r->c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET")
-               : page_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "Use GET.");
+enum MHD_Result web_h_static(struct req *r, struct store *s) {
+    (void)s;
+    const char *h[] = {MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600"};
+    char *css = g_strconcat(dash_css, dash_model_css, dash_cockpit_css, NULL);
+    size_t css_len = strlen(css);
+    enum MHD_Result ret = send_body(r->w, r->c, R_STATIC, MHD_HTTP_OK, "text/css; charset=utf-8",
+                                    xstrdup(css), css_len, h, 2);
+    g_free(css);
+    return ret;
 }
 
-static enum MHD_Result account_notes(struct req *r, struct store *s, bool api, bool post,
-                                     const char *account) {
-    char err[VIEW_ERR_BYTES] = "", msg[400] = "";
-    cJSON *view = NULL;
-    enum tend_err e = TEND_OK;
-    if (post) {
-        struct note_input n = {
-            .account = account,
-            .kind = view_param(&r->form, "kind"),
-            .body = view_param(&r->form, "text"),
-            .by = r->user    ? r->user->email
-                  : r->token ? r->token->name
-                             : "api",
-        };
-        int64_t id;
-        e = eval_note_add(s, &n, &id, msg, sizeof msg);
-        if (!api) {
-            char flash[600];
-            flash_header(msg, e != TEND_OK, flash, sizeof flash);
-            const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, flash};
-            return redirect(r->w, r->c, R_PAGE,
-                            local_path(view_param(&r->form, "back"), "/accounts"), h, 2);
-        }
-        if (e)
-            return json_error(r->w, r->c, http_status_of(e), msg);
-    }
-    struct view_params q = {.n = 2, .keys = {"account", "limit"}, .values = {account, "100"}};
-    e = view_notes(s, &q, &view, err);
-    return answer_view(r, true, e, view, err, NULL);
+enum MHD_Result web_h_login(struct req *r, struct store *s) {
+    (void)s;
+    return login(r);
+}
+
+static enum MHD_Result unsubscribe(struct web *w, struct MHD_Connection *c, const char *token);
+
+enum MHD_Result web_h_unsubscribe(struct req *r, struct store *s) {
+    (void)s;
+    return unsubscribe(r->w, r->c, r->cap[0]);
+}
+
+/* Whether the one account or CTA a route is about is the asker's: an
+ * account whose csm_email is theirs, a CTA assigned to them or of such an
+ * account. *found false when there is no such thing (the handler then says
+ * so). */
+static enum tend_err owner_check(struct req *r, struct store *s, bool *mine, bool *found) {
+    *mine = *found = false;
+    return r->route->about == ROUTE_ABOUT_CTA
+               ? web_cta_is_mine(s, r->cap[0], r->user->email, mine, found)
+               : web_account_is_mine(s, r->cap[0], r->user->email, mine, found);
 }
 
 /* Rebuilds "url?query" with each part percent-encoded. */
@@ -1038,13 +733,25 @@ static void path_of(struct req *r) {
     }
 }
 
-/* POST /hooks/PROVIDER: the provider's signature is its authentication. */
-static enum MHD_Result hook_answer(struct web *w, struct MHD_Connection *c, const char *url,
-                                   const char *method, const char *body, size_t len) {
+/* POST /hooks/PROVIDER (server/hooks.h): the provider's signature over the
+ * raw body is its authentication (a PERM_PUBLIC route of the table with
+ * raw_body: the body is not parsed before). No hooks configured: 404. */
+enum MHD_Result web_h_hooks(struct req *r, struct store *s) {
+    (void)s;
+    if (!r->w->o.hooks)
+        return json_error(r->w, r->c, MHD_HTTP_NOT_FOUND, "no such endpoint");
     unsigned status;
     cJSON *answer;
-    hooks_receive(w->o.hooks, c, url, method, body, len, &status, &answer);
-    return send_json(w, c, R_HOOKS, status, answer);
+    hooks_receive(r->w->o.hooks, r->c, r->url, r->method, r->body, r->body_len, &status, &answer);
+    return send_json(r->w, r->c, R_HOOKS, status, answer);
+}
+
+/* POST /slack/... (server/slack.h): Slack's signature over the raw body,
+ * not a session, is its authentication; slack.c decides, per request, what
+ * the mapped tend user may do (slack_may_act, through core/permissions). */
+enum MHD_Result web_h_slack(struct req *r, struct store *s) {
+    (void)s;
+    return slack_http(r->w->o.slack, r->c, r->url, r->method, r->body, r->body_len);
 }
 
 /* GET or POST /unsubscribe/TOKEN (server/unsubscribe.h): limited per client
@@ -1077,19 +784,63 @@ static enum MHD_Result unsubscribe(struct web *w, struct MHD_Connection *c, cons
     return send_html(w, c, status, &b, NULL, 0);
 }
 
+/* The decision for r on its route (core/permissions.h), with the owner
+ * looked up when the answer depends on it; takes a store connection into
+ * *s then. Answers a refusal itself (*answered) with 401 or 403 and the
+ * reason; sets r->own_only for a list to narrow. */
+static enum MHD_Result authorize(struct req *r, struct store **s, bool *allowed) {
+    struct web *w = r->w;
+    *allowed = false;
+    static const enum perm_target targets[] = {PERM_T_NONE, PERM_T_LIST, PERM_T_UNKNOWN,
+                                               PERM_T_UNKNOWN};
+    enum perm_target t = targets[r->route->about];
+    enum perm_verdict v = perm_decide(&r->who, r->route->need, t);
+    if (v == PERM_ASK_OWNER) {
+        char err[STORE_ERR_BYTES];
+        if (!*s && !(*s = pool_get(w, err)))
+            return web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
+        bool mine = false, found = false;
+        if (owner_check(r, *s, &mine, &found))
+            return web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, store_last_error(*s));
+        /* Nothing there: the handler says "no such ..." to everyone alike. */
+        t = !found || mine ? PERM_T_MINE : PERM_T_OTHERS;
+        v = perm_decide(&r->who, r->route->need, t);
+    }
+    if (v == PERM_ALLOW || v == PERM_ALLOW_OWN) {
+        r->own_only = v == PERM_ALLOW_OWN;
+        *allowed = true;
+        return MHD_YES;
+    }
+    if (v == PERM_DENY_SIGN_IN) {
+        if (r->json_errors)
+            return json_error(w, r->c, MHD_HTTP_UNAUTHORIZED, "sign in or send an API token");
+        char *next = g_uri_escape_string(buf_str(&r->path), NULL, false);
+        char to[2048];
+        snprintf(to, sizeof to, "/login?next=%.1900s", next);
+        g_free(next);
+        return redirect(w, r->c, R_PAGE, strlen(to) < sizeof to - 1 ? to : "/login", NULL, 0);
+    }
+    char why[400];
+    perm_explain(&r->who, r->route->need, t, why, sizeof why);
+    return r->json_errors ? json_error(w, r->c, MHD_HTTP_FORBIDDEN, why)
+                          : page_error(r, MHD_HTTP_FORBIDDEN, why);
+}
+
 enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *url,
                            const char *method, const char *body, size_t len) {
-    struct req r = {.w = w, .c = c, .url = url, .method = method};
+    struct req r = {.w = w, .c = c, .url = url, .method = method, .api = is_api(url)};
+    r.json_errors = r.api || strcmp(url, "/metrics") == 0;
     struct store *s = NULL; /* a pooled connection, taken when first needed */
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, on_arg, &r.query);
     path_of(&r);
     enum MHD_Result ret;
     bool post = strcmp(method, "POST") == 0;
-    if (w->o.hooks && strncmp(url, "/hooks/", 7) == 0) { /* the raw body, signed (hooks.h) */
-        ret = hook_answer(w, c, url, method, body, len);
-        goto done;
-    }
-    if (post) {
+    /* Which route answers (web_routes.c's table), and what it needs. */
+    bool path_known = false;
+    r.route = web_route_find(&r, r.api ? url + 4 : url, &path_known);
+    r.body = body;
+    r.body_len = len;
+    if (post && !(r.route && r.route->raw_body)) {
         const char *type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (type && strncmp(type, "application/json", 16) == 0) {
             if (!parse_json(&r, body, len)) {
@@ -1101,25 +852,25 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
         }
     }
 
-    if (strcmp(url, "/static/tend.css") == 0) {
-        const char *h[] = {MHD_HTTP_HEADER_CACHE_CONTROL, "public, max-age=3600"};
-        char *css = g_strconcat(dash_css, dash_model_css, dash_cockpit_css, NULL);
-        size_t css_len = strlen(css);
-        ret = send_body(w, c, R_STATIC, MHD_HTTP_OK, "text/css; charset=utf-8", xstrdup(css),
-                        css_len, h, 2);
-        g_free(css);
+    if (!(r.route && r.route->raw_body) && !post && strcmp(method, "GET") != 0 &&
+        strcmp(method, "HEAD") != 0) {
+        ret = web_error(&r, MHD_HTTP_METHOD_NOT_ALLOWED,
+                        r.api ? "use GET or POST" : "Use GET or POST.");
         goto done;
     }
-    if (strcmp(url, "/login") == 0) {
-        ret = login(&r);
+    if (!r.route) {
+        if (path_known)
+            ret = web_error(&r, MHD_HTTP_METHOD_NOT_ALLOWED,
+                            strcmp(url, "/metrics") == 0 ? "use GET /metrics"
+                            : r.api ? (post ? "use GET" : "use POST for an action")
+                                    : (post ? "Use GET." : "Use the form's button."));
+        else
+            ret = web_error(&r, MHD_HTTP_NOT_FOUND, r.api ? "no such endpoint" : "No such page.");
         goto done;
     }
-    if (strncmp(url, "/unsubscribe/", 13) == 0) { /* a customer's link: no sign-in */
-        ret = unsubscribe(w, c, url + 13);
-        goto done;
-    }
-    if (strncmp(url, "/slack/", 7) == 0) { /* Slack's signature, not a session */
-        ret = slack_http(w->o.slack, c, url, method, body, len);
+    web_handler handler = (web_handler)r.route->handler;
+    if (r.route->need == PERM_PUBLIC) {
+        ret = handler(&r, NULL);
         goto done;
     }
 
@@ -1130,29 +881,27 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
     r.cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
     if (authz && g_ascii_strncasecmp(authz, "Bearer ", 7) == 0) {
         /* A token speaks for itself, whatever the cookie: no CSRF, no "me". */
-        r.token = auth_token(w->o.auth, authz + 7);
+        if (!web_token_of(&r, &s, authz + 7, err)) {
+            ret = json_error(w, c, MHD_HTTP_SERVICE_UNAVAILABLE, err);
+            goto done;
+        }
         if (!r.token) {
             ret = json_error(w, c, MHD_HTTP_UNAUTHORIZED, "unknown API token");
             goto done;
         }
     } else if (!session_of(&r, &s, now, err)) {
-        ret = is_api(url) ? json_error(w, c, MHD_HTTP_SERVICE_UNAVAILABLE, err)
-                          : page_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
+        ret = web_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
         goto done;
     }
-    bool api = is_api(url) || strcmp(url, "/metrics") == 0;
-    if (!r.user && !r.token) {
-        if (api) {
-            ret = json_error(w, c, MHD_HTTP_UNAUTHORIZED, "sign in or send an API token");
-        } else {
-            char *next = g_uri_escape_string(buf_str(&r.path), NULL, false);
-            char to[2048];
-            snprintf(to, sizeof to, "/login?next=%.1900s", next);
-            g_free(next);
-            ret = redirect(w, c, R_PAGE, strlen(to) < sizeof to - 1 ? to : "/login", NULL, 0);
-        }
-        goto done;
-    }
+    r.who = (struct perm_who){
+        .kind = r.token  ? PERM_TOKEN
+                : r.user ? PERM_PERSON
+                         : PERM_NOBODY,
+        .role = r.user ? r.user->role : PERM_ROLE_VIEWER,
+        .scope = r.token ? r.token->scope : PERM_SCOPE_READ,
+        .csm_own_book_only = w->o.csm_own_book_only,
+    };
+    bool api = r.api || strcmp(url, "/metrics") == 0;
     if (r.user)
         auth_csrf(w->o.auth, r.cookie, r.csrf);
     if (post && r.user) {
@@ -1168,19 +917,6 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
             goto done;
         }
     }
-    if (!s && !(s = pool_get(w, err))) {
-        ret = api ? json_error(w, c, MHD_HTTP_SERVICE_UNAVAILABLE, err)
-                  : page_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
-        goto done;
-    }
-    if (strcmp(url, "/logout") == 0) {
-        ret = logout(&r, s);
-        goto done;
-    }
-    if (strcmp(url, "/") == 0) {
-        ret = redirect(w, c, R_PAGE, "/accounts", NULL, 0);
-        goto done;
-    }
     const char *flash = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, FLASH_COOKIE);
     if (flash && flash[0]) {
         char *text = g_uri_unescape_string(flash + 1, NULL);
@@ -1189,26 +925,112 @@ enum MHD_Result web_answer(struct web *w, struct MHD_Connection *c, const char *
         r.flash_error = flash[0] == 'E';
         g_free(text);
     }
-    if (strcmp(url, "/metrics") == 0 && strcmp(method, "GET") != 0) {
-        ret = json_error(w, c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET /metrics");
-    } else if (strcmp(url, "/metrics") == 0) {
-        struct buf b;
-        buf_init(&b, 0);
-        if (metrics_text(w, s, &b)) {
-            buf_free(&b);
-            ret = json_error(w, c, MHD_HTTP_SERVICE_UNAVAILABLE, store_last_error(s));
-        } else {
-            size_t n = b.len;
-            char *text = buf_steal(&b);
-            ret = send_body(w, c, R_METRICS, MHD_HTTP_OK, "text/plain; version=0.0.4", text, n,
-                            NULL, 0);
-        }
-    } else {
-        ret = route(&r, s);
+    bool allowed;
+    ret = authorize(&r, &s, &allowed);
+    if (!allowed)
+        goto done;
+    if (!s && !(s = pool_get(w, err))) {
+        ret = web_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, err);
+        goto done;
     }
+    ret = handler(&r, s);
 done:
     if (s)
         pool_put(w, s);
+    for (int i = 0; i < r.n_cap; i++)
+        g_free(r.cap[i]);
     req_free(&r);
     return ret;
+}
+
+/* ---- what web_int.h shares with web_team.c and web_sso.c ------------------------------------ */
+
+const char *web_actor(const struct req *r) {
+    return r->user ? r->user->email : r->token ? r->token->name : "api";
+}
+
+struct auth *web_auth(const struct req *r) {
+    return r->w->o.auth;
+}
+
+const struct view_env *web_env(const struct req *r) {
+    return r->w->o.env;
+}
+
+const char *web_base_url(const struct req *r) {
+    return r->w->o.base_url;
+}
+
+bool web_secure_cookies(const struct req *r) {
+    return r->w->o.secure_cookies;
+}
+
+struct store *web_pool_get(struct req *r, char *err) {
+    return pool_get(r->w, err);
+}
+
+void web_pool_put(struct req *r, struct store *s) {
+    pool_put(r->w, s);
+}
+
+enum MHD_Result web_send_json(struct req *r, unsigned status, cJSON *o) {
+    return send_json(r->w, r->c, R_API, status, o);
+}
+
+enum MHD_Result web_json_error(struct req *r, unsigned status, const char *msg) {
+    return json_error(r->w, r->c, status, msg);
+}
+
+enum MHD_Result web_page_error(struct req *r, unsigned status, const char *msg) {
+    return page_error(r, status, msg);
+}
+
+enum MHD_Result web_error(struct req *r, unsigned status, const char *msg) {
+    return r->json_errors ? json_error(r->w, r->c, status, msg) : page_error(r, status, msg);
+}
+
+enum MHD_Result web_send_page(struct req *r, unsigned status, struct buf *b) {
+    const char *clear[] = {MHD_HTTP_HEADER_SET_COOKIE,
+                           FLASH_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"};
+    return send_html(r->w, r->c, status, b, clear, r->flash[0] ? 2 : 0);
+}
+
+enum MHD_Result web_redirect(struct req *r, const char *to, const char *flash, bool flash_error) {
+    if (!flash)
+        return redirect(r->w, r->c, R_PAGE, local_path(to, "/"), NULL, 0);
+    char cookie[600];
+    flash_header(flash, flash_error, cookie, sizeof cookie);
+    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, cookie};
+    return redirect(r->w, r->c, R_PAGE, local_path(to, "/"), h, 2);
+}
+
+const struct serve_sso *web_sso_config(const struct req *r) {
+    return r->w->o.sso;
+}
+
+struct sso_cache *web_sso_cache(const struct req *r) {
+    return r->w->sso_cache;
+}
+
+enum MHD_Result web_session_redirect(struct req *r, const struct auth_user *u, int64_t epoch,
+                                     const char *next, const char *extra_cookie) {
+    char *session = auth_session_make(r->w->o.auth, u, epoch, dt_now_ms());
+    char cookie[1400];
+    snprintf(cookie, sizeof cookie,
+             SESSION_COOKIE "=%s; Path=/; Max-Age=%lld; HttpOnly; SameSite=Strict%s", session,
+             (long long)auth_session_seconds(r->w->o.auth),
+             r->w->o.secure_cookies ? "; Secure" : "");
+    free(session);
+    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, cookie, MHD_HTTP_HEADER_SET_COOKIE,
+                       extra_cookie};
+    return redirect(r->w, r->c, R_LOGIN, local_path(next, "/accounts"), h, extra_cookie ? 4 : 2);
+}
+
+enum MHD_Result web_redirect_to(struct req *r, const char *url, const char *cookie) {
+    const char *h[] = {MHD_HTTP_HEADER_SET_COOKIE, cookie};
+    return redirect(r->w, r->c, R_LOGIN, url, h, cookie ? 2 : 0);
+}
+
+void web_ctx(const struct req *r, struct dash_ctx *ctx) {
+    ctx_of(r, ctx);
 }

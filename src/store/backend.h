@@ -337,9 +337,33 @@ struct store_ops {
                                   void (*fn)(void *arg, int64_t id, const char *external_id,
                                              const char *name),
                                   void *arg);
-    enum tend_err (*account_rows_of)(struct store *s, int32_t day, const int64_t *ids, size_t n,
-                                     void (*fn)(void *arg, const struct store_account_brief *b),
+    enum tend_err (*account_rows_of)(
+        struct store *s, int32_t day, const int64_t *ids, size_t n,
+        void (*fn)(void *arg, const struct store_account_brief *b),
+        void *arg); /* people and the audit log (sqlite_team.c, pg_team.c); field: "role",
+                     * "hash" or "disabled" ("0"/"1"); take false: only look (invite_peek). */
+    enum tend_err (*team_user_add)(struct store *s, const struct store_team_user *u);
+    enum tend_err (*team_user_get)(struct store *s, const char *email, struct store_team_user *out,
+                                   bool *found);
+    enum tend_err (*team_user_set)(struct store *s, const char *email, const char *field,
+                                   const char *value, int64_t now_ms);
+    enum tend_err (*team_users_each)(struct store *s,
+                                     void (*fn)(void *arg, const struct store_team_user *u),
                                      void *arg);
+    enum tend_err (*invite_add)(struct store *s, const char *hash, const char *email,
+                                int64_t expires_ms, const char *by, int64_t now_ms);
+    enum tend_err (*invite_take)(struct store *s, const char *hash, int64_t now_ms, bool take,
+                                 char *email, bool *found);
+    enum tend_err (*audit_append)(struct store *s, const struct store_audit *a, int64_t *id);
+    enum tend_err (*audit_page)(struct store *s, int64_t before_id, int limit,
+                                void (*fn)(void *arg, const struct store_audit *a), void *arg);
+    enum tend_err (*audit_count)(struct store *s, int64_t *n);
+    enum tend_err (*token_add)(struct store *s, const struct store_token *t);
+    enum tend_err (*token_find)(struct store *s, const char *sha256, struct store_token *out,
+                                bool *found);
+    enum tend_err (*token_revoke)(struct store *s, const char *name, int64_t now_ms);
+    enum tend_err (*tokens_each)(struct store *s,
+                                 void (*fn)(void *arg, const struct store_token *t), void *arg);
     /* The webhook inbox (store.h; sqlite_inbox.c, pg_inbox.c). */
     enum tend_err (*inbox_put)(struct store *s, const char *provider, const char *event_id,
                                const char *event_type, int64_t received_ms, const char *payload,

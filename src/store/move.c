@@ -237,6 +237,15 @@ static const struct move_table tables[] = {
      "SELECT coalesce(c.account_id, 0), e.cta_id, e.level, e.at_ms, e.manager "
      "FROM cta_escalations e LEFT JOIN ctas c ON c.id = e.cta_id",
      NULL},
+    /* People, their one-time links and the audit log (migration 28). */
+    {"team_users", "email, name, hash, role, disabled, created_ms, changed_ms", "team_users",
+     "SELECT email, name, hash, role, disabled, created_ms, changed_ms FROM team_users", NULL},
+    {"team_invites", "hash, email, created_by, created_ms, expires_ms, used_ms", "team_invites",
+     "SELECT hash, email, created_by, created_ms, expires_ms, used_ms FROM team_invites", NULL},
+    {"team_tokens", "sha256, name, scope, created_by, created_ms, revoked_ms", "team_tokens",
+     "SELECT sha256, name, scope, created_by, created_ms, revoked_ms FROM team_tokens", NULL},
+    {"audit_log", "id, at_ms, actor, action, target, before_json, after_json", "audit_log",
+     "SELECT id, at_ms, actor, action, target, before_json, after_json FROM audit_log", "id"},
     /* The webhook inbox (migration 24): the kept events and the providers'
      * ids of accounts. */
     {"hook_inbox",

@@ -407,6 +407,19 @@ enum tend_err pg_account_summary(struct store *s, int32_t day, int64_t *accounts
 enum tend_err pg_account_count(struct store *s, const struct store_account_query *q, int part, int64_t *n);
 enum tend_err pg_account_rows(struct store *s, const struct store_account_query *q, int part, int64_t offset, int64_t limit, void (*fn)(void *arg, int64_t id, const char *external_id, const char *name), void *arg);
 enum tend_err pg_account_rows_of(struct store *s, int32_t day, const int64_t *ids, size_t n, void (*fn)(void *arg, const struct store_account_brief *b), void *arg);
+enum tend_err pg_team_user_add(struct store *s, const struct store_team_user *u);
+enum tend_err pg_team_user_get(struct store *s, const char *email, struct store_team_user *out, bool *found);
+enum tend_err pg_team_user_set(struct store *s, const char *email, const char *field, const char *value, int64_t now_ms);
+enum tend_err pg_team_users_each(struct store *s, void (*fn)(void *arg, const struct store_team_user *u), void *arg);
+enum tend_err pg_invite_add(struct store *s, const char *hash, const char *email, int64_t expires_ms, const char *by, int64_t now_ms);
+enum tend_err pg_invite_take(struct store *s, const char *hash, int64_t now_ms, bool take, char *email, bool *found);
+enum tend_err pg_audit_append(struct store *s, const struct store_audit *a, int64_t *id);
+enum tend_err pg_audit_page(struct store *s, int64_t before_id, int limit, void (*fn)(void *arg, const struct store_audit *a), void *arg);
+enum tend_err pg_audit_count(struct store *s, int64_t *n);
+enum tend_err pg_token_add(struct store *s, const struct store_token *t);
+enum tend_err pg_token_find(struct store *s, const char *sha256, struct store_token *out, bool *found);
+enum tend_err pg_token_revoke(struct store *s, const char *name, int64_t now_ms);
+enum tend_err pg_tokens_each(struct store *s, void (*fn)(void *arg, const struct store_token *t), void *arg);
 
 /* pg_revenue.c: the revenue analysis's facts (backend.h). */
 enum tend_err pg_revenue_each(struct store *s, int64_t before_ms, void (*fn)(void *arg, const struct store_revenue_fact *f), void *arg);

@@ -599,6 +599,43 @@ static const char migration_23[] =
     "CREATE INDEX IF NOT EXISTS ctas_live_account ON ctas (account_id) WHERE status IN ('open', "
     "'snoozed');";
 
+/* SQLite's migration 28: people of the team, their one-time links and the
+ * append-only audit log (a trigger refuses UPDATE and DELETE). */
+static const char migration_28[] =
+    "CREATE TABLE team_users ("
+    "  email text PRIMARY KEY,"
+    "  name text NOT NULL,"
+    "  hash text NOT NULL DEFAULT '',"
+    "  role text NOT NULL,"
+    "  disabled boolean NOT NULL DEFAULT false,"
+    "  created_ms bigint NOT NULL,"
+    "  changed_ms bigint NOT NULL);"
+    "CREATE TABLE team_invites ("
+    "  hash text PRIMARY KEY,"
+    "  email text NOT NULL,"
+    "  created_by text NOT NULL,"
+    "  created_ms bigint NOT NULL,"
+    "  expires_ms bigint NOT NULL,"
+    "  used_ms bigint);"
+    "CREATE TABLE audit_log ("
+    "  id bigserial PRIMARY KEY,"
+    "  at_ms bigint NOT NULL,"
+    "  actor text NOT NULL,"
+    "  action text NOT NULL,"
+    "  target text NOT NULL,"
+    "  before_json text,"
+    "  after_json text);"
+    "CREATE TABLE team_tokens ("
+    "  sha256 text PRIMARY KEY,"
+    "  name text NOT NULL UNIQUE,"
+    "  scope text NOT NULL,"
+    "  created_by text NOT NULL,"
+    "  created_ms bigint NOT NULL,"
+    "  revoked_ms bigint);"
+    "CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;"
+    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();";
 /* SQLite migration 24: the webhook inbox (pg_inbox.c). A worker takes a
  * pending row with FOR UPDATE SKIP LOCKED, so several nodes share it. */
 static const char migration_24[] = "CREATE TABLE hook_inbox ("
@@ -693,6 +730,9 @@ const struct pg_migration pg_schema_migrations[] = {
     {24, "the webhook inbox and the providers' ids of accounts", migration_24},
 
     {27, "notes on CTAs and accounts, and the randomised holdout's draws", migration_27},
+
+    {28, "people of the team, their one-time links, API tokens made in the app, the audit log",
+     migration_28},
 
     {29, "playbook steps done on CTAs", migration_29},
 };

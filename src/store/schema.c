@@ -661,6 +661,50 @@ static const char migration_23[] =
     "CREATE INDEX IF NOT EXISTS ctas_live_account ON ctas (account_id) WHERE status IN "
     "(" SQL_CTA_OPEN ", " SQL_CTA_SNOOZED ");";
 
+/* People of the team managed in the app, their one-time links (only the
+ * token's SHA-256 is kept) and the audit log of every person action
+ * (docs/dashboard.md, "Users", "Audit log"). The log is append-only: the
+ * store has no operation that changes an entry, and the triggers refuse
+ * an UPDATE or DELETE from anyone else. */
+static const char migration_28[] =
+    "CREATE TABLE team_users ("
+    "  email TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  hash TEXT NOT NULL DEFAULT '',"
+    "  role TEXT NOT NULL,"
+    "  disabled INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL,"
+    "  changed_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE team_invites ("
+    "  hash TEXT PRIMARY KEY,"
+    "  email TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL,"
+    "  used_ms INTEGER"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE audit_log ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at_ms INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  before_json TEXT,"
+    "  after_json TEXT"
+    ");"
+    "CREATE TABLE team_tokens ("
+    "  sha256 TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  scope TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  revoked_ms INTEGER"
+    ") WITHOUT ROWID;"
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;";
 /* The webhook inbox (docs/connectors.md; sqlite_inbox.c): one row per
  * provider event, keyed by (provider, the provider's event id) so a retry
  * or a duplicate is acknowledged and ignored; the raw payload kept until it
@@ -769,6 +813,9 @@ const struct migration schema_migrations[] = {
     {24, "the webhook inbox and the providers' ids of accounts", migration_24},
 
     {27, "notes on CTAs and accounts, and the randomised holdout's draws", migration_27},
+
+    {28, "people of the team, their one-time links, API tokens made in the app, the audit log",
+     migration_28},
 
     {29, "playbook steps done on CTAs", migration_29},
 };

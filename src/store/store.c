@@ -800,6 +800,82 @@ enum tend_err store_escalation_put(struct store *s, int64_t cta_id, int level, i
     return s->ops->escalation_put(s, cta_id, level, at_ms, manager, is_new);
 }
 
+enum tend_err store_team_user_add(struct store *s, const struct store_team_user *u) {
+    return s->ops->team_user_add(s, u);
+}
+
+enum tend_err store_team_user_get(struct store *s, const char *email, struct store_team_user *out,
+                                  bool *found) {
+    return s->ops->team_user_get(s, email, out, found);
+}
+
+enum tend_err store_team_user_set_role(struct store *s, const char *email, const char *role,
+                                       int64_t now_ms) {
+    return s->ops->team_user_set(s, email, "role", role, now_ms);
+}
+
+enum tend_err store_team_user_set_hash(struct store *s, const char *email, const char *hash,
+                                       int64_t now_ms) {
+    return s->ops->team_user_set(s, email, "hash", hash, now_ms);
+}
+
+enum tend_err store_team_user_set_disabled(struct store *s, const char *email, bool disabled,
+                                           int64_t now_ms) {
+    return s->ops->team_user_set(s, email, "disabled", disabled ? "1" : "0", now_ms);
+}
+
+enum tend_err store_team_users_each(struct store *s,
+                                    void (*fn)(void *arg, const struct store_team_user *u),
+                                    void *arg) {
+    return s->ops->team_users_each(s, fn, arg);
+}
+
+enum tend_err store_invite_add(struct store *s, const char *hash, const char *email,
+                               int64_t expires_ms, const char *by, int64_t now_ms) {
+    return s->ops->invite_add(s, hash, email, expires_ms, by, now_ms);
+}
+
+enum tend_err store_invite_take(struct store *s, const char *hash, int64_t now_ms,
+                                char email[STORE_EMAIL_MAX_BYTES + 1], bool *found) {
+    return s->ops->invite_take(s, hash, now_ms, true, email, found);
+}
+
+enum tend_err store_invite_peek(struct store *s, const char *hash, int64_t now_ms,
+                                char email[STORE_EMAIL_MAX_BYTES + 1], bool *found) {
+    return s->ops->invite_take(s, hash, now_ms, false, email, found);
+}
+
+enum tend_err store_audit_append(struct store *s, const struct store_audit *a, int64_t *id) {
+    return s->ops->audit_append(s, a, id);
+}
+
+enum tend_err store_audit_page(struct store *s, int64_t before_id, int limit,
+                               void (*fn)(void *arg, const struct store_audit *a), void *arg) {
+    return s->ops->audit_page(s, before_id, limit, fn, arg);
+}
+
+enum tend_err store_audit_count(struct store *s, int64_t *n) {
+    return s->ops->audit_count(s, n);
+}
+
+enum tend_err store_token_add(struct store *s, const struct store_token *t) {
+    return s->ops->token_add(s, t);
+}
+
+enum tend_err store_token_find(struct store *s, const char *sha256, struct store_token *out,
+                               bool *found) {
+    return s->ops->token_find(s, sha256, out, found);
+}
+
+enum tend_err store_token_revoke(struct store *s, const char *name, int64_t now_ms) {
+    return s->ops->token_revoke(s, name, now_ms);
+}
+
+enum tend_err store_tokens_each(struct store *s, void (*fn)(void *arg, const struct store_token *t),
+                                void *arg) {
+    return s->ops->tokens_each(s, fn, arg);
+}
+
 /* ---- the webhook inbox ---------------------------------------------------- */
 
 /* A text that must be there and fit the inbox's bounds. */

@@ -1270,6 +1270,99 @@ store_escalation_candidates(struct store *s,
 enum tend_err store_escalation_put(struct store *s, int64_t cta_id, int level, int64_t at_ms,
                                    const char *manager, bool *is_new);
 
+/* ---- people of the team and the audit log (sqlite_team.c, pg_team.c) ------ */
+
+/* The people who sign in to the dashboard, managed in the app by an admin
+ * (docs/dashboard.md, "Users"); tend.yaml's users are not stored here. An
+ * email is stored lowercased and is the key. */
+#define STORE_TEAM_NAME_MAX_BYTES 200
+#define STORE_TEAM_HASH_MAX_BYTES 127   /* crypto_pwhash_STRBYTES - 1 */
+#define STORE_AUDIT_TEXT_MAX      400   /* actor, action, target */
+#define STORE_AUDIT_JSON_MAX      16384 /* before and after, each */
+#define STORE_INVITE_HASH_BYTES   64    /* a one-time link's SHA-256, hex */
+
+struct store_team_user {
+    char email[STORE_EMAIL_MAX_BYTES + 1];
+    char name[STORE_TEAM_NAME_MAX_BYTES + 1];
+    char hash[STORE_TEAM_HASH_MAX_BYTES + 1]; /* "": no password (invited, or SSO only) */
+    char role[16];                            /* core/permissions.h's names */
+    bool disabled;
+    int64_t created_ms, changed_ms;
+};
+/* Adds a person; TEND_ERR_CONFLICT when the email is taken (by anyone, on any
+ * node: the key decides), TEND_ERR_LIMIT when a field is over its bound. */
+enum tend_err store_team_user_add(struct store *s, const struct store_team_user *u);
+/* The person of email (any case) into *out; found false when none. */
+enum tend_err store_team_user_get(struct store *s, const char *email, struct store_team_user *out,
+                                  bool *found);
+/* Changes one field of a person (the others as they are), with changed_ms;
+ * TEND_ERR_NOTFOUND when no such person. role: a role's name; hash: "" for
+ * none. */
+enum tend_err store_team_user_set_role(struct store *s, const char *email, const char *role,
+                                       int64_t now_ms);
+enum tend_err store_team_user_set_hash(struct store *s, const char *email, const char *hash,
+                                       int64_t now_ms);
+enum tend_err store_team_user_set_disabled(struct store *s, const char *email, bool disabled,
+                                           int64_t now_ms);
+/* Calls fn with every person, by email. */
+enum tend_err store_team_users_each(struct store *s,
+                                    void (*fn)(void *arg, const struct store_team_user *u),
+                                    void *arg);
+
+/* A one-time link (an invitation or a password reset): only the SHA-256 of
+ * its token is kept (hash, STORE_INVITE_HASH_BYTES hex digits). */
+enum tend_err store_invite_add(struct store *s, const char *hash, const char *email,
+                               int64_t expires_ms, const char *by, int64_t now_ms);
+/* Uses the link of hash once: when it exists, is unused and expires after
+ * now, marks it used and copies its email to email; found false otherwise
+ * (a second use, on any node, finds nothing: one statement decides). */
+enum tend_err store_invite_take(struct store *s, const char *hash, int64_t now_ms,
+                                char email[STORE_EMAIL_MAX_BYTES + 1], bool *found);
+/* Whether the link of hash could be used now (for the form before it is). */
+enum tend_err store_invite_peek(struct store *s, const char *hash, int64_t now_ms,
+                                char email[STORE_EMAIL_MAX_BYTES + 1], bool *found);
+
+/* An API token an admin made in the app (tend.yaml's are not stored): only
+ * its SHA-256 (hex) is kept. Names are unique. */
+#define STORE_TOKEN_NAME_MAX_BYTES 100
+struct store_token {
+    char sha256[65];
+    char name[STORE_TOKEN_NAME_MAX_BYTES + 1];
+    char scope[16]; /* core/permissions.h's names */
+    char created_by[STORE_AUDIT_TEXT_MAX + 1];
+    int64_t created_ms, revoked_ms; /* revoked_ms 0: in use */
+};
+/* Adds t (revoked_ms ignored); TEND_ERR_CONFLICT when its name or hash is
+ * taken. */
+enum tend_err store_token_add(struct store *s, const struct store_token *t);
+/* The token in use (not revoked) whose SHA-256 is sha256 (hex). */
+enum tend_err store_token_find(struct store *s, const char *sha256, struct store_token *out,
+                               bool *found);
+/* Revokes the token named name (in use); TEND_ERR_NOTFOUND when none. */
+enum tend_err store_token_revoke(struct store *s, const char *name, int64_t now_ms);
+/* Calls fn with every token, revoked ones too, by name. */
+enum tend_err store_tokens_each(struct store *s, void (*fn)(void *arg, const struct store_token *t),
+                                void *arg);
+
+/* One entry of the audit log: who did what to what, when, and the state
+ * before and after as JSON text (NULL: none). Append-only: the store has no
+ * operation that changes or deletes an entry. */
+struct store_audit {
+    int64_t id; /* set by the store */
+    int64_t at_ms;
+    const char *actor, *action, *target;
+    const char *before, *after;
+};
+/* Appends a (id ignored) and sets *id; in the caller's transaction when one is
+ * open. TEND_ERR_LIMIT when a field is over its bound (STORE_AUDIT_*). */
+enum tend_err store_audit_append(struct store *s, const struct store_audit *a, int64_t *id);
+/* Calls fn with at most limit entries older than before_id (0: the newest),
+ * newest first. */
+enum tend_err store_audit_page(struct store *s, int64_t before_id, int limit,
+                               void (*fn)(void *arg, const struct store_audit *a), void *arg);
+/* The number of entries. */
+enum tend_err store_audit_count(struct store *s, int64_t *n);
+
 /* ---- the webhook inbox (docs/connectors.md; sqlite_inbox.c, pg_inbox.c) --- */
 
 /* Bytes of a provider name, a provider's event or object id, an event type,

@@ -141,7 +141,7 @@ unknown_key_cases=(
     'channels:\n  l: {type: log, path: x.log}\nroutes:\n  - {to: l, match: {priorty: high}}\n|routes[0].match: unknown condition "priorty"'
     'serve:\n  listn: x\n|serve: unknown setting "listn"'
     'serve:\n  users:\n    - {email: a@b.example, password_hash: x, nmae: y}\n|serve.users[0]: unknown setting "nmae"'
-    'serve:\n  tokens:\n    - {name: a, sha256: x, scope: y}\n|serve.tokens[0]: unknown setting "scope"'
+    'serve:\n  tokens:\n    - {name: a, sha256: x, scop: y}\n|serve.tokens[0]: unknown setting "scop"'
     'helth:\n  weights: {logins: 1}\n|unknown section "helth"'
 )
 for c in "${unknown_key_cases[@]}"; do

@@ -17,6 +17,10 @@
 #     base: 400, nothing changes (no request to it);
 #   - an unmapped and a disabled Slack user get an ephemeral refusal and
 #     nothing changes;
+#   - roles (issue 21): a viewer, and a csm on another book's CTA, get the
+#     dashboard's refusal (ephemeral) and nothing changes; the book's csm
+#     acts; every Slack action is in the audit log with the tend user as
+#     actor, a repeated click or a refused one adds none;
 #   - /tend NAME answers with the account's health, risk, open CTAs and link
 #     (the figures of GET /api/accounts/{id}); several matches listed; an
 #     unknown name answered helpfully; an unsigned command refused.
@@ -85,8 +89,11 @@ serve:
     - {email: ann@t.test, name: Ann Lee, password_hash: "$HASH", slack_user_id: UANN}
     - {email: bob@t.test, name: Bob Stone, password_hash: "$HASH"}
     - {email: dis@t.test, name: Dis Abled, password_hash: "$HASH", slack_user_id: UDIS, disabled: true}
+    - {email: vic@t.test, name: Vic Viewer, password_hash: "$HASH", slack_user_id: UVIEW, role: viewer}
+    - {email: dan@t.test, name: Dan Csm, password_hash: "$HASH", slack_user_id: UDAN, role: csm}
+    - {email: carol@t.test, name: Carol Csm, password_hash: "$HASH", slack_user_id: UCAROL, role: csm}
   tokens:
-    - {name: ci, sha256: "$TOKEN_SHA"}
+    - {name: ci, sha256: "$TOKEN_SHA", scope: admin}
 EOF
 
 out=$("$TEND" eval --db "$DB" --config "$T/tend.yaml" --at 2026-04-24 --quiet 2>&1) ||
@@ -346,6 +353,43 @@ for attempt in (1, 2):
        (len(history(D)["history"]), history(D)["status"]) == before[D], (st, r and r["body"]))
 asked = [x["path"] for x in requests_logged() if x["path"] == "/api/users.info?user=UFAIL"]
 ok("... and asked Slack each time (a failure is not cached)", len(asked) == 2, asked)
+
+# ---- roles (issue 21): a viewer, and a csm on another book's CTA, are refused with the
+# dashboard's reason; the csm of the book acts; each Slack action is in the audit log,
+# with the tend user as its actor ---------------------------------------------------------
+before_roles = (len(history(D)["history"]), history(D)["status"])
+for who, verb, why in (("UVIEW", "close", "viewer"), ("UDAN", "snooze", "own book")):
+    st, ms, path, _ = click(who, verb, D, msg[D])
+    r = wait_logged(path)
+    body = json.loads(r["body"]) if r else {}
+    ok(f"{who} ({why}): 200, an ephemeral refusal saying why ({body.get('text', '')[:70]}...), "
+       "nothing changes",
+       st == 200 and body.get("response_type") == "ephemeral" and why in body.get("text", "") and
+       (len(history(D)["history"]), history(D)["status"]) == before_roles, (st, r, history(D)))
+st, ms, path, _ = click("UCAROL", "acknowledge", D, msg[D])
+r = wait_logged(path)
+ok("a csm acknowledges a CTA of their own book from Slack (by carol@t.test)",
+   st == 200 and [(e["action"], e["actor"]) for e in person_entries(D)][-1:] ==
+   [("acknowledge", "carol@t.test")], (st, r, history(D)))
+st, au = api("/api/audit?limit=500")
+entries = au.get("entries") or []
+
+
+def audited(action, actor, cid):
+    return [e for e in entries if e["action"] == action and e["actor"] == actor and
+            e["target"] == f"cta:{cid}"]
+
+
+ok("the audit log has the Slack actions, actor the tend user: ann's acknowledge, ann's snooze, "
+   "bob's close, bob's assign, carol's acknowledge",
+   st == 200 and audited("cta.acknowledge", "ann@t.test", A) and audited("cta.snooze", "ann@t.test", B)
+   and audited("cta.close", "bob@t.test", C) and audited("cta.assign", "bob@t.test", A)
+   and audited("cta.acknowledge", "carol@t.test", D), (st, entries[:8]))
+ok("a click that changed nothing (again) added no audit entry",
+   len(audited("cta.snooze", "ann@t.test", B)) == 1 and len(audited("cta.close", "bob@t.test", C)) == 1,
+   entries[:12])
+ok("the refused clicks left no audit entry",
+   not [e for e in entries if e["actor"] in ("vic@t.test", "dan@t.test", "dis@t.test")], entries[:8])
 
 refused = [x["path"] for x in requests_logged() if x["path"] in
            ("/resp/forged", "/resp/stale", "/resp/unsigned", "/resp/trunc", "/elsewhere", "/resp.evil/x")]

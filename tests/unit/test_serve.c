@@ -70,6 +70,8 @@ static void config_with_user(struct serve_config *c) {
     assert_int_equal(load(text, c, err), TEND_OK);
 }
 
+#define TOKEN_HEX "0000000000000000000000000000000000000000000000000000000000000000"
+
 static void test_defaults_and_settings(void **state) {
     struct serve_config c;
     char err[SERVE_ERR_BYTES];
@@ -93,6 +95,35 @@ static void test_defaults_and_settings(void **state) {
     assert_int_equal(c.daily_minute, 7 * 60 + 30);
     assert_int_equal(c.n_write_keys, 3);
     assert_string_equal(c.write_keys[2], "from-env");
+    serve_config_release(&c);
+    /* Roles and scopes: without them, what a user and a token could do
+     * before roles existed (lead, act); csm_reads all; no sso. */
+    assert_int_equal(load("serve:\n  csm_reads: own_book\n  users:\n"
+                          "    - {email: a@b.c, password_hash: '$argon2id$x', role: csm}\n"
+                          "    - {email: d@b.c, password_hash: '$argon2id$x'}\n  tokens:\n"
+                          "    - {name: t1, sha256: '" TOKEN_HEX "', scope: ingest}\n"
+                          "    - {name: t2, sha256: '" TOKEN_HEX "'}\n",
+                          &c, err),
+                     TEND_OK);
+    assert_int_equal(c.users[0].role, PERM_ROLE_CSM);
+    assert_int_equal(c.users[1].role, PERM_ROLE_LEAD);
+    assert_int_equal(c.tokens[0].scope, PERM_SCOPE_INGEST);
+    assert_int_equal(c.tokens[1].scope, PERM_SCOPE_ACT);
+    assert_true(c.csm_own_book_only);
+    assert_null(c.sso);
+    serve_config_release(&c);
+    setenv("TEST_SSO_SECRET", "s3cret", 1);
+    assert_int_equal(load("serve:\n  sso:\n    issuer: https://idp.example\n    client_id: tend\n"
+                          "    client_secret_env: TEST_SSO_SECRET\n"
+                          "    redirect_url: https://tend.example/sso/callback\n"
+                          "    default_role: viewer\n",
+                          &c, err),
+                     TEND_OK);
+    assert_non_null(c.sso);
+    assert_string_equal(c.sso->client_secret, "s3cret");
+    assert_true(c.sso->has_default_role);
+    assert_int_equal(c.sso->default_role, PERM_ROLE_VIEWER);
+    assert_false(c.csm_own_book_only);
     serve_config_release(&c);
 }
 
@@ -119,6 +150,24 @@ static void test_mistakes_name_their_path(void **state) {
          "serve.sign_in_per_minute: must be a number from 0 to 100000"},
         {"serve: {write_keys_env: [TEST_UNSET_VAR]}\n",
          "serve.write_keys_env: the environment variable TEST_UNSET_VAR is not set"},
+        /* roles, scopes, csm_reads and single sign-on (docs/config.md) */
+        {"serve: {users: [{email: a@b.c, password_hash: x, role: owner}]}\n",
+         "serve.users[0]: role: \"owner\" is not a role (admin, lead, csm or viewer)"},
+        {"serve: {tokens: [{name: ci, sha256: x, scope: write}]}\n",
+         "serve.tokens[0]: scope: \"write\" is not a scope (ingest, read, act or admin)"},
+        {"serve: {csm_reads: mine}\n", "serve.csm_reads: must be all"},
+        {"serve: {sso: {issuer: 'http://idp.example', client_id: c, client_secret: s, "
+         "redirect_url: 'https://t.example/sso/callback'}}\n",
+         "serve.sso: issuer: must be the provider's https:// URL"},
+        {"serve: {sso: {issuer: 'https://idp.example', client_id: c, client_secret: s, "
+         "redirect_url: 'https://t.example/callback'}}\n",
+         "serve.sso: redirect_url: must be tend's own URL ending in /sso/callback"},
+        {"serve: {sso: {issuer: 'https://idp.example', client_id: c, "
+         "redirect_url: 'https://t.example/sso/callback'}}\n",
+         "serve.sso: needs client_secret"},
+        {"serve: {sso: {issuer: 'https://idp.example', client_id: c, client_secret: s, "
+         "redirect_url: 'https://t.example/sso/callback', default_role: boss}}\n",
+         "serve.sso: default_role: \"boss\" is not a role"},
     };
     unsetenv("TEST_UNSET_VAR");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
