@@ -1,8 +1,10 @@
 /* pg_notes.c: notes, the holdout's draws and the team's records on
  * PostgreSQL (see sqlite_notes.c). A note's id comes from its identity
- * column, unique across nodes; the holdout's record is unique by CTA
- * (cta_holdouts_cta), so two nodes recording one CTA's draw at once end
- * with one row: the second waits for the first's commit and inserts nothing.
+ * column, unique across nodes; the holdout's record is unique by its key
+ * (account_id, cta_id) (a CTA has one account; cta_holdouts_cta only finds
+ * it by CTA, not unique: keys lead with account_id), so two nodes recording
+ * one CTA's draw at once end with one row: the second waits for the first's
+ * commit and inserts nothing.
  * The long reads (every CTA's history, outreach events) stream a row at a
  * time. */
 #include <libpq-fe.h>

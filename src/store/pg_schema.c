@@ -692,7 +692,7 @@ static const char migration_27[] =
     "  held_out boolean NOT NULL,"
     "  PRIMARY KEY (account_id, cta_id)"
     ");"
-    "CREATE UNIQUE INDEX cta_holdouts_cta ON cta_holdouts (cta_id);"
+    "CREATE INDEX cta_holdouts_cta ON cta_holdouts (cta_id);"
     "CREATE INDEX cta_holdouts_rule ON cta_holdouts (rule, cta_id);";
 
 /* Migration 29: playbook steps done on CTAs (sqlite's migration 29), keyed

@@ -1160,7 +1160,6 @@ static void slack_actions_only_on_a_live_cta_with_the_app(void **state) {
     }
 }
 
-
 /* Issue 21: the evidence speaks in labels and units (core/labels.h), money in
  * the snapshot's currency; a name the table does not know stays as it is. */
 static void evidence_reads_as_labels_with_units(void **state) {
