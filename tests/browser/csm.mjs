@@ -106,6 +106,11 @@ try {
   const who = await page.locator('header .who').innerText().catch(() => '');
   check('the header names the csm', who.includes('Cass Csm'), who);
   await shot(page, 'csm-my-ctas.png');
+  const myApi = await api('/api/ctas?owner=me&per_page=50');
+  const myIds = await rowIds(page);
+  check(`"My CTAs" shows the API's first page of the csm's own CTAs (${myApi.total} in their book), each theirs`,
+    myApi.total > 0 && JSON.stringify(myIds) === JSON.stringify(myApi.ctas.map((c) => c.id)) &&
+    myApi.ctas.every((c) => c.owner === EMAIL), { shown: myIds.slice(0, 5), api: myApi.ctas.slice(0, 5).map((c) => [c.id, c.owner]) });
 
   // ---- what the role allows ---------------------------------------------------------------------
   const nav = await page.locator('nav.nav').innerText();
@@ -193,7 +198,8 @@ try {
     await shot(page, 'csm-other-book-refused.png');
   }
   const after = await api(`/api/ctas/${theirs.id}`);
-  check(`a CTA of another book (${theirs.owner}) shows no action form, or its action is refused with 403 and the reason`,
+  check(`a CTA of another book (${theirs.owner}) shows no action form, or its action is refused with 403 and the reason ` +
+    `(${forms} forms; the snooze answered ${refused.status ?? 'nothing'})`,
     (forms === 0 || (refused.status === 403 && /As a csm you act on the CTAs of your own book/.test(refused.body))) &&
     after.status === 'open', refused);
   const direct = await page.request.post(`${BASE}/api/ctas/${theirs.id}/close`, { data: { reason: 'resolved' } });
@@ -229,7 +235,7 @@ try {
     new URL(page.url()).pathname === `/ctas/${noteCta.id}` && notesHtml.includes(noteText) && notesHtml.includes(EMAIL),
     { url: page.url(), notesHtml: notesHtml.slice(0, 600) });
   await shot(page, 'csm-note.png');
-  const notes = (await api(`/api/notes?account=${encodeURIComponent(noteCta.account)}`)).notes || [];
+  const notes = (await api(`/api/notes?account=${encodeURIComponent(noteCta.account_id)}`)).notes || [];
   const n = notes.find((x) => x.text === noteText);
   check('GET /api/notes has the note: kind call, by the csm, on that CTA',
     n && n.kind === 'call' && n.by === EMAIL && n.cta_id === noteCta.id, notes.slice(0, 3));
