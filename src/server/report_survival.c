@@ -81,9 +81,15 @@ static void curves_figure(struct buf *b, const struct chart_curve *c, size_t n, 
     buf_puts(b, "<figure class=\"report-fig\"><figcaption>");
     html_esc(b, title);
     buf_puts(b, "</figcaption>");
-    if (open) {
+    const char *gt = open ? strchr(open, '>') : NULL;
+    if (gt) {
+        /* The report's class and an accessible <title>, then the drawing. */
         buf_puts(b, "<svg class=\"report-chart\" role=\"img\" ");
-        buf_puts(b, open + strlen("<svg "));
+        buf_append(b, open + strlen("<svg "), (size_t)(gt + 1 - open) - strlen("<svg "));
+        buf_puts(b, "<title>");
+        html_esc(b, title);
+        buf_puts(b, "</title>");
+        buf_puts(b, gt + 1);
     }
     buf_puts(b, "</figure>\n");
     buf_free(&svg);
