@@ -4,12 +4,15 @@
  *   tend analyze survival [--db PATH] [--config tend.yaml] [--landmark DATE]
  *                         [--at DATE] [--by band|segment|plan] [--svg FILE]
  *                         [--export FILE.csv] [--format table|csv|json]
+ *                         [--html FILE]
  *   tend analyze survival --table FILE.csv --time COLUMN --event COLUMN
  *                         [--columns A,B,...] [--svg FILE] [--format ...]
  *
  * The store's cohort and its curves are analysis/survival.c's; a table's are
  * fitted here with stats/survival.h directly (the oracle's path:
- * tests/integration/survival_oracle.sh). This file reads options and prints. */
+ * tests/integration/survival_oracle.sh). This file reads options and prints;
+ * the store's analysis also keeps its HTML report (server/report_survival.c)
+ * in the database, as tend analyze retention does. */
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
@@ -23,6 +26,7 @@
 #include "cli/cli.h"
 #include "cli/config.h"
 #include "cli/output.h"
+#include "server/report_survival.h"
 #include "stats/table.h"
 #include "util/datetime.h"
 #include "util/mem.h"
@@ -39,6 +43,7 @@ static void usage(FILE *f) {
             "Usage: tend analyze survival [--db PATH] [--config tend.yaml] [--landmark DATE]\n"
             "                             [--at DATE] [--by band|segment|plan] [--svg FILE]\n"
             "                             [--export FILE.csv] [--format table|csv|json]\n"
+            "                             [--html FILE]\n"
             "       tend analyze survival --table FILE.csv --time COLUMN --event COLUMN\n"
             "                             [--columns A,B,...] [--svg FILE] [--format ...]\n"
             "\n"
@@ -59,7 +64,11 @@ static void usage(FILE *f) {
             "  --table FILE     curves and Cox fit of any CSV: --time the time column,\n"
             "                   --event 1/0 (1 the event, 0 censored), --columns the\n"
             "                   covariates (default: every other column)\n"
-            "  --format FORMAT  table (default), csv (the curve points) or json\n",
+            "  --format FORMAT  table (default), csv (the curve points) or json\n"
+            "  --html FILE      also write the report as a standalone HTML page\n"
+            "\n"
+            "On the store (not --table), the report (curves by --by, medians, the Cox\n"
+            "table) is kept in the database; tend serve shows it under /reports.\n",
             ANALYSIS_MIN_HISTORY_DAYS, DEFAULT_FOLLOW_DAYS);
 }
 
@@ -330,7 +339,7 @@ cleanup:
 
 static int from_store(const char *db, const char *config, int32_t landmark, int32_t at,
                       enum survival_by by, enum out_format format, const char *svg,
-                      const char *export) {
+                      const char *export, const char *html) {
     static struct tend_config cfg;
     int rc = cli_load_config("analyze", config, &cfg);
     db = cli_db_pick(db, &cfg);
@@ -421,6 +430,15 @@ static int from_store(const char *db, const char *config, int32_t landmark, int3
         snprintf(origin, sizeof origin, "%s (the landmark)", from);
         rc = write_svg(svg, title, origin, c, nc, max_days);
     }
+    if (!rc) {
+        struct buf body;
+        buf_init(&body, 0);
+        survival_report(&body, &r, by);
+        char title[200], summary[256];
+        survival_report_title(&r, by, title, sizeof title, summary, sizeof summary);
+        rc = cli_save_report(st, CMD, "analyze", title, summary, buf_str(&body), html);
+        buf_free(&body);
+    }
     free(c);
     survival_result_free(&r);
     store_close(st);
@@ -430,15 +448,24 @@ static int from_store(const char *db, const char *config, int32_t landmark, int3
 
 int cmd_analyze_survival(int argc, char **argv) {
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'},       {"config", required_argument, NULL, 'c'},
-        {"landmark", required_argument, NULL, 'L'}, {"at", required_argument, NULL, 'a'},
-        {"by", required_argument, NULL, 'b'},       {"svg", required_argument, NULL, 's'},
-        {"export", required_argument, NULL, 'x'},   {"format", required_argument, NULL, 'f'},
-        {"table", required_argument, NULL, 't'},    {"time", required_argument, NULL, 'T'},
-        {"event", required_argument, NULL, 'e'},    {"columns", required_argument, NULL, 'C'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},
+        {"landmark", required_argument, NULL, 'L'},
+        {"at", required_argument, NULL, 'a'},
+        {"by", required_argument, NULL, 'b'},
+        {"svg", required_argument, NULL, 's'},
+        {"export", required_argument, NULL, 'x'},
+        {"format", required_argument, NULL, 'f'},
+        {"table", required_argument, NULL, 't'},
+        {"time", required_argument, NULL, 'T'},
+        {"event", required_argument, NULL, 'e'},
+        {"columns", required_argument, NULL, 'C'},
+        {"html", required_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *db = NULL, *config = NULL, *svg = NULL, *export = NULL, *table = NULL;
+    const char *html = NULL;
     const char *time_col = NULL, *event_col = NULL, *columns = NULL;
     enum survival_by by = SURV_BY_BAND;
     enum out_format format = OUT_TABLE;
@@ -498,6 +525,9 @@ int cmd_analyze_survival(int argc, char **argv) {
         case 'C':
             columns = optarg;
             break;
+        case 'H':
+            html = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -511,8 +541,9 @@ int cmd_analyze_survival(int argc, char **argv) {
     if (table) {
         if (!time_col || !event_col)
             return cli_usage_error(CMD, "--table needs --time COLUMN and --event COLUMN");
-        if (db || config || has_landmark || export)
-            return cli_usage_error(CMD, "--table takes no --db, --config, --landmark or --export");
+        if (db || config || has_landmark || export || html)
+            return cli_usage_error(
+                CMD, "--table takes no --db, --config, --landmark, --export or --html");
         return from_table(table, time_col, event_col, columns, format, svg);
     }
     if (time_col || event_col || columns)
@@ -521,5 +552,5 @@ int cmd_analyze_survival(int argc, char **argv) {
         landmark = days.at - DEFAULT_FOLLOW_DAYS;
     if (landmark >= days.at)
         return cli_usage_error(CMD, "--landmark must be before --at");
-    return from_store(db, config, landmark, days.at, by, format, svg, export);
+    return from_store(db, config, landmark, days.at, by, format, svg, export, html);
 }

@@ -77,7 +77,9 @@ expect_contains "saying so" "collinear" "$(cat "$T/coll.err")"
 
 DB=$(db surv)
 "$TEND" generate --accounts 300 --days 365 --seed 1 --end 2026-11-01 --out "$T/saas.jsonl" 2>/dev/null
-"$TEND" import --db "$DB" "$T/saas.jsonl" >/dev/null
+# One segment named as an attack on the report's HTML: it must show escaped.
+sed 's|"segment":"enterprise"|"segment":"<script>alert(1)</script>"|' "$T/saas.jsonl" >"$T/hostile.jsonl"
+"$TEND" import --db "$DB" "$T/hostile.jsonl" >/dev/null
 survival store --db "$DB" --landmark 2026-05-01 --at 2026-10-31 --format json \
     --export "$T/cohort.csv" --svg "$T/band.svg"
 expect_eq "analyze survival on the store: exit 0" 0 "$RC"
@@ -108,6 +110,79 @@ assert any("not yet churned (%" in t for t in texts), texts
 for band in json.load(open(sys.argv[2]))["band"]:
     assert band in texts, (band, texts)
 PY
+# The kept report (issue 20, Must show 2): one per run on the store, its
+# title and summary, the curves as inline SVG, the Cox table with the JSON's
+# factors and hazard ratios (rounded to 4 significant digits).
+expect_eq "the run on the store kept one report" 1 "$(dbq "$DB" "SELECT count(*) FROM reports")"
+expect_contains "and says where to see it" "report 1 kept: /reports/1" "$(cat "$T/store.err")"
+expect_eq "its title: the grouping, the landmark and the end" \
+    "analyze|Survival by band, 2026-05-01 to 2026-10-31" \
+    "$(dbq "$DB" "SELECT kind, title FROM reports WHERE id = 1")"
+dbq "$DB" "SELECT summary FROM reports WHERE id = 1" >"$T/report1.summary"
+dbq "$DB" "SELECT body FROM reports WHERE id = 1" >"$T/report1.html"
+check "its summary: cohort size, churns, landmark and end as the JSON" \
+    $PY - "$T/report1.summary" "$T/store.out" <<'PY'
+import json, sys
+s = open(sys.argv[1]).read().strip()
+r = json.load(open(sys.argv[2]))
+want = "%d accounts (customers on 2026-05-01, the landmark) followed to 2026-10-31: %d churned" % (
+    r["accounts"], r["churned"])
+assert s == want, (s, want)
+PY
+check "its HTML: the curves by band as inline SVG, each band's row, the Cox table's factors and hazard ratios as the JSON" \
+    $PY - "$T/report1.html" "$T/store.out" <<'PY'
+import json, sys
+from html.parser import HTMLParser
+body = open(sys.argv[1]).read()
+r = json.load(open(sys.argv[2]))
+assert "<?xml" not in body, "an XML prolog inside HTML"
+assert body.count("<svg") == 1 and "</svg>" in body, "one inline SVG"
+class Rows(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.rows = []; self.row = None; self.cell = None
+    def handle_starttag(self, tag, a):
+        if tag == "tr": self.row = []
+        elif tag in ("td", "th") and self.row is not None: self.cell = ""
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.row.append(self.cell.strip()); self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.rows.append(self.row); self.row = None
+    def handle_data(self, d):
+        if self.cell is not None: self.cell += d
+p = Rows(); p.feed(body)
+rows = {row[0]: row for row in p.rows}
+for band, km in r["band"].items():
+    assert band in rows and rows[band][1] == str(km["n"]) and rows[band][2] == str(km["events"]), (band, rows.get(band))
+assert "left at 180 days" in rows["group"] and "left at 365 days" not in rows["group"], rows["group"]
+assert rows["factor"][:2] == ["factor", "hazard ratio"], rows["factor"]
+worst = 0
+for c in r["cox"]["coefficients"]:
+    assert c["name"] in rows, c["name"]
+    shown = float(rows[c["name"]][1])
+    rel = abs(shown - c["hazard_ratio"]) / c["hazard_ratio"]
+    assert rel < 1e-3, (c["name"], shown, c["hazard_ratio"])
+    worst = max(worst, rel)
+assert "fewer than 10 per factor" in body
+print("%d factors, hazard ratios within %.1e relative" % (len(r["cox"]["coefficients"]), worst))
+PY
+survival seg --db "$DB" --landmark 2026-05-01 --at 2026-10-31 --by segment --html "$T/seg.html"
+expect_eq "--by segment keeps a second report" "Survival by segment, 2026-05-01 to 2026-10-31" \
+    "$(dbq "$DB" "SELECT title FROM reports WHERE id = 2")"
+dbq "$DB" "SELECT body FROM reports WHERE id = 2" >"$T/report2.html"
+check "a segment named <script>: escaped in the chart and the table (kept and --html), never markup" \
+    $PY - "$T/report2.html" "$T/seg.html" <<'PY'
+import sys
+for f in sys.argv[1:]:
+    body = open(f).read()
+    assert "<script" not in body.lower(), f
+    assert body.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2, f  # legend and table row
+PY
+survival tablenorep --table "$T/heart.csv" --time survival --event censors
+expect_eq "--table keeps no report" 2 "$(dbq "$DB" "SELECT count(*) FROM reports")"
+survival tablehtml --table "$T/heart.csv" --time survival --event censors --html "$T/x.html"
+expect_eq "--table with --html exits 2" 2 "$RC"
+
 survival bytable --db "$DB" --landmark 2026-05-01 --at 2026-10-31 --by plan
 expect_contains "--by plan: a row per plan" "starter" "$(cat "$T/bytable.out")"
 expect_contains "and the Cox table" "tenure_days" "$(cat "$T/bytable.out")"
