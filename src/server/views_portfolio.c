@@ -163,7 +163,8 @@ enum tend_err view_portfolio(struct store *s, const struct view_env *env, cJSON 
     view_add_date(ch, "since", true, day - 7);
     cJSON_AddNumberToObject(ch, "worse", (double)p.worse);
     cJSON_AddNumberToObject(ch, "better", (double)p.better);
-    qsort(p.moved, p.n_moved, sizeof *p.moved, cmp_moved);
+    if (p.n_moved) /* qsort(NULL, 0) is undefined */
+        qsort(p.moved, p.n_moved, sizeof *p.moved, cmp_moved);
     cJSON *list = cJSON_AddArrayToObject(ch, "accounts");
     for (size_t i = 0; i < p.n_moved; i++) {
         if (i < PORTFOLIO_NAMED) {

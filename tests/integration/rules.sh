@@ -76,6 +76,7 @@ if [ "$BACKEND" = sqlite ]; then
         DROP TABLE hook_inbox; DROP TABLE hook_accounts;
         DROP TABLE notes; DROP TABLE cta_holdouts;
         DROP TABLE cta_steps;
+        DROP TABLE team_users; DROP TABLE team_invites; DROP TABLE audit_log; DROP TABLE team_tokens;
         DELETE FROM schema_migrations WHERE version >= 13;"
     "$TEND" eval --db "$O" --at 2026-06-15 >/dev/null
     expect_eq "an older database is migrated: product_days rebuilt from its events" \
