@@ -203,7 +203,7 @@ const char dash_css[] =
     ".timeline .kind-cta .what a { font-weight: 600; }\n"
     "\n"
     "/* cockpit */\n"
-    "table.cockpit td.owner { max-width: 190px; white-space: normal; overflow-wrap: anywhere; }\n"
+    "table.cockpit td.owner { max-width: 180px; overflow: hidden; text-overflow: ellipsis; }\n"
     "table.cockpit td.value { white-space: nowrap; }\n"
     ".tabs-row { display: flex; flex-wrap: wrap; gap: 12px; margin-bottom: 14px; }\n"
     ".tabs { display: inline-flex; background: var(--surface); border: 1px solid var(--line);\n"
