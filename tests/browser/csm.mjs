@@ -10,6 +10,7 @@
 // screenshot directory).
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
+import { csvEqualsApi } from './csv.mjs';
 import path from 'node:path';
 
 const env = (k) => {
@@ -36,47 +37,6 @@ async function shot(page, name) {
   } catch (e) {
     check(`screenshot ${name}`, false, String(e));
   }
-}
-
-// RFC 4180: fields separated by commas, quoted when they hold , " CR LF.
-function parseCsv(text) {
-  const rows = [];
-  let row = [], field = '', quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; }
-    else if (c === '\r' && text[i + 1] === '\n') { row.push(field); rows.push(row); row = []; field = ''; i++; }
-    else field += c;
-  }
-  if (field !== '' || row.length) { row.push(field); rows.push(row); }
-  return rows;
-}
-
-// The CSV's rows against the API's: same count and order, every cell equal
-// (a JSON value as the CSV writes it; numbers compared as numbers).
-function csvEqualsApi(csvText, rows) {
-  const t = parseCsv(csvText);
-  const header = t[0] || [], body = t.slice(1), problems = [];
-  const cell = (v) => (v === null || v === undefined || typeof v === 'object' ? '' : typeof v === 'boolean' ? String(v) : String(v));
-  const member = (row, col) => {
-    if (col in row) return row[col];
-    const dot = col.indexOf('.');
-    const parent = dot < 0 ? undefined : row[col.slice(0, dot)];
-    return parent && typeof parent === 'object' && !Array.isArray(parent) ? parent[col.slice(dot + 1)] : undefined;
-  };
-  if (!header.includes('id')) problems.push(`no id column: ${header}`);
-  if (body.length !== rows.length) problems.push(`rows: csv ${body.length}, api ${rows.length}`);
-  for (let i = 0; i < Math.min(body.length, rows.length) && problems.length < 6; i++) {
-    for (let c = 0; c < header.length; c++) {
-      const want = member(rows[i], header[c]), got = body[i][c];
-      if (!(typeof want === 'number' ? Number(got) === want : got === cell(want)))
-        problems.push({ row: i, id: rows[i].id, column: header[c], csv: got, api: want });
-    }
-  }
-  return problems;
 }
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], headless: true });
