@@ -207,28 +207,28 @@ static void accounts_row(struct buf *b, const cJSON *a, long long rank, const ch
     buf_puts(b, "</td></tr>\n");
 }
 
-/* Appends "Previous / page N of M / Next" keeping the filters. */
-static void accounts_pages(struct buf *b, const struct dash_ctx *ctx, long long total,
-                           long long page, long long per_page, long long shown) {
+void dash_put_pages(struct buf *b, const struct dash_ctx *ctx, const char *base, long long total,
+                    long long page, long long per_page, long long shown) {
     static const char *const drop[] = {"page", NULL};
-    long long pages = (total + per_page - 1) / per_page;
+    long long pages = per_page > 0 ? (total + per_page - 1) / per_page : 1;
     long long from = (page - 1) * per_page + 1;
     buf_puts(b, "<nav class=\"pages\" aria-label=\"Pages\">");
     char extra[40];
     if (page > 1) {
         snprintf(extra, sizeof extra, "page=%lld", page - 1);
         buf_puts(b, "<a rel=\"prev\" href=\"");
-        dash_put_href_query(b, "/accounts", ctx, drop, extra);
+        dash_put_href_query(b, base, ctx, drop, extra);
         buf_puts(b, "\">\xe2\x86\x90 Previous</a>");
     }
-    buf_printf(b, "<span>%lld\xe2\x80\x93%lld of %lld", shown ? from : 0, from + shown - 1, total);
+    buf_printf(b, "<span class=\"range\">%lld\xe2\x80\x93%lld of %lld", shown ? from : 0,
+               shown ? from + shown - 1 : 0, total);
     if (pages > 1)
         buf_printf(b, MIDDOT "page %lld of %lld", page, pages);
     buf_puts(b, "</span>");
     if (page < pages) {
         snprintf(extra, sizeof extra, "page=%lld", page + 1);
         buf_puts(b, "<a rel=\"next\" href=\"");
-        dash_put_href_query(b, "/accounts", ctx, drop, extra);
+        dash_put_href_query(b, base, ctx, drop, extra);
         buf_puts(b, "\">Next \xe2\x86\x92</a>");
     }
     buf_puts(b, "</nav>\n");
@@ -293,7 +293,7 @@ void dash_accounts(struct buf *out, const struct dash_ctx *ctx, const cJSON *vie
         accounts_row(out, a, rank++, ctx ? ctx->currency : NULL);
     }
     buf_puts(out, "</tbody></table></div>\n<div class=\"under-table\">");
-    accounts_pages(out, ctx, total, page, per_page, shown);
+    dash_put_pages(out, ctx, "/accounts", total, page, per_page, shown);
     dash_put_csv_link(out, ctx, "/accounts");
     buf_puts(out, "</div>\n");
     dash_page_close(out, ctx);

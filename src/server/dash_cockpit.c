@@ -242,34 +242,6 @@ static void cockpit_row(struct buf *b, const cJSON *c, const char *currency) {
     buf_puts(b, "</td></tr>\n");
 }
 
-/* "Previous / 1-50 of 300 / page 1 of 6 / Next", keeping every filter. */
-static void cockpit_pages(struct buf *b, const struct dash_ctx *ctx, long long total,
-                          long long page, long long per_page, long long shown) {
-    static const char *const drop[] = {"page", NULL};
-    long long pages = per_page > 0 ? (total + per_page - 1) / per_page : 1;
-    long long from = (page - 1) * per_page + 1;
-    buf_puts(b, "<nav class=\"pages\" aria-label=\"Pages\">");
-    char extra[40];
-    if (page > 1) {
-        snprintf(extra, sizeof extra, "page=%lld", page - 1);
-        buf_puts(b, "<a rel=\"prev\" href=\"");
-        dash_put_href_query(b, "/ctas", ctx, drop, extra);
-        buf_puts(b, "\">\xe2\x86\x90 Previous</a>");
-    }
-    buf_printf(b, "<span class=\"range\">%lld\xe2\x80\x93%lld of %lld", shown ? from : 0,
-               shown ? from + shown - 1 : 0, total);
-    if (pages > 1)
-        buf_printf(b, MIDDOT "page %lld of %lld", page, pages);
-    buf_puts(b, "</span>");
-    if (page < pages) {
-        snprintf(extra, sizeof extra, "page=%lld", page + 1);
-        buf_puts(b, "<a rel=\"next\" href=\"");
-        dash_put_href_query(b, "/ctas", ctx, drop, extra);
-        buf_puts(b, "\">Next \xe2\x86\x92</a>");
-    }
-    buf_puts(b, "</nav>\n");
-}
-
 void dash_put_csv_link(struct buf *b, const struct dash_ctx *ctx, const char *base) {
     static const char *const drop[] = {"format", NULL};
     char path[512];
@@ -312,7 +284,7 @@ void dash_cockpit_list(struct buf *out, const struct dash_ctx *ctx, const cJSON 
         else
             dash_put_empty(out, "No CTAs", "No CTA matches these filters on this page.");
         if (total > 0)
-            cockpit_pages(out, ctx, total, page, per_page, shown);
+            dash_put_pages(out, ctx, "/ctas", total, page, per_page, shown);
         filters_free(&f);
         return;
     }
@@ -327,7 +299,7 @@ void dash_cockpit_list(struct buf *out, const struct dash_ctx *ctx, const cJSON 
         cockpit_row(out, c, currency);
     }
     buf_puts(out, "</tbody></table></div>\n<div class=\"under-table\">");
-    cockpit_pages(out, ctx, total, page, per_page, shown);
+    dash_put_pages(out, ctx, "/ctas", total, page, per_page, shown);
     dash_put_csv_link(out, ctx, "/ctas");
     buf_puts(out, "</div>\n");
     filters_free(&f);

@@ -46,6 +46,10 @@ enum dash_nav {
 void dash_page_open(struct buf *b, const struct dash_ctx *ctx, const char *title, enum dash_nav at);
 /* Closes <main>, appends the footer (when ctx is set) and ends the document. */
 void dash_page_close(struct buf *b, const struct dash_ctx *ctx);
+/* dash_accounts.c: "Previous / 1-50 of 300 / page 1 of 6 / Next" under a
+ * paged list at base (/accounts, /ctas), keeping every filter of the query. */
+void dash_put_pages(struct buf *b, const struct dash_ctx *ctx, const char *base, long long total,
+                    long long page, long long per_page, long long shown);
 /* Appends an empty state: a title and a sentence, both trusted markup. */
 void dash_put_empty(struct buf *b, const char *title, const char *html);
 
